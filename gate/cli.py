@@ -1,0 +1,290 @@
+"""The command line: the only place that reads the clock, the environment and files.
+
+Exit codes (DESIGN.md): 0 pass, 1 fail, 2 usage / invalid policy / unreadable report,
+3 scanner, image or platform error. An error never becomes a pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from gate import __version__
+from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, GateError, PolicyError, UsageError
+from gate.explain import explain
+from gate.model import ImageInfo, ScanReport
+from gate.policy.evaluate import Evaluation, evaluate
+from gate.policy.load import default_policy_path, load_policy, validate_policy_file
+from gate.policy.model import Mode, Policy
+from gate.render.json import render_error_json, render_json
+from gate.render.markdown import render_markdown, render_markdown_error
+from gate.render.terminal import render_terminal
+from gate.render.text import terminal_safe
+from gate.reports import load_report, merge_reports
+
+PROG = "container-gate"
+
+Renderer = Callable[[Evaluation, argparse.Namespace], str]
+ErrorRenderer = Callable[[str, int], str]
+
+# Output flag -> (renderer for a verdict, renderer for "could not decide" or None).
+# Every requested file is written whatever the verdict; on an error the ones that can
+# carry an error are written too, so no stale pass from an earlier run is left behind.
+OUTPUTS: dict[str, tuple[Renderer, ErrorRenderer | None]] = {
+    "json": (lambda ev, _a: render_json(ev), render_error_json),
+    "markdown": (lambda ev, _a: render_markdown(ev), render_markdown_error),
+}
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output files (any combination, written whatever the verdict)")
+    group.add_argument("--json", metavar="PATH", help="the JSON decision report (container-gate/decision/v1)")
+    group.add_argument("--markdown", metavar="PATH", help="the Markdown summary (PR comment, job summary)")
+
+
+def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("policy")
+    group.add_argument(
+        "--policy",
+        metavar="FILE",
+        type=Path,
+        help="the policy file (default: the shipped policies/default.yaml: block fixable HIGH and CRITICAL)",
+    )
+    group.add_argument(
+        "--advisory",
+        action="store_true",
+        help="never fail: report what would block, exit 0 (overrides the policy's mode)",
+    )
+    group.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=_parse_date,
+        help="judge allowlist expiry as of this date (YYYY-MM-DD) instead of today, "
+        "to see what will expire before it does",
+    )
+    group.add_argument(
+        "--image-name",
+        metavar="REF",
+        help="the image reference the reports describe, for allowlist `image:` globs "
+        "(default: the reference the report itself names)",
+    )
+
+
+def _parse_date(text: str) -> dt.datetime:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, with help texts that the README quotes."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A gate for container images in CI: scan an image or read a scanner's report, "
+        "apply a policy, and publish the verdict with a reason for every finding.",
+        epilog="Exit codes: 0 pass, 1 fail (blocking findings or a failing policy rule), "
+        "2 usage error, invalid policy or unreadable report, 3 scanner, image or platform error.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show tracebacks and scanner output on errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = sub.add_parser(
+        "check",
+        help="gate existing scanner reports (Trivy, Grype or Snyk JSON): a local dry-run of a policy",
+        description="Gate one image's existing scanner reports. Several reports (one image scanned by "
+        "several tools) are merged: the same vulnerability in the same package is one finding.",
+    )
+    check.add_argument(
+        "reports", nargs="+", metavar="REPORT", type=Path, help="Trivy, Grype or Snyk JSON report"
+    )
+    _add_policy_options(check)
+    _add_output_options(check)
+    check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
+    check.set_defaults(func=cmd_check)
+
+    policy = sub.add_parser("policy", help="work with policy files")
+    policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    validate = policy_sub.add_parser(
+        "validate",
+        help="check policy files; print every problem with its line",
+        description="Check policy files.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    validate.set_defaults(func=cmd_policy_validate)
+
+    exp = sub.add_parser(
+        "explain",
+        help="show which findings have a vulnerability id, and which rule decided each, and why",
+        description="Explain what the policy made of one vulnerability: every finding with that id "
+        "(or alias), its disposition and reason, and every allowlist entry naming it with why it "
+        "did or did not apply.",
+    )
+    exp.add_argument("vulnerability", metavar="VULN_ID", help="a CVE, GHSA or other id, or an alias of one")
+    exp.add_argument(
+        "--report",
+        dest="reports",
+        action="append",
+        required=True,
+        type=Path,
+        metavar="REPORT",
+        help="repeatable",
+    )
+    _add_policy_options(exp)
+    exp.set_defaults(func=cmd_explain)
+    return parser
+
+
+def read_policy(args: argparse.Namespace) -> Policy:
+    """The policy the command line asks for, with --advisory applied."""
+    path = args.policy if args.policy is not None else default_policy_path()
+    policy = load_policy(path)
+    if args.advisory and policy.mode is not Mode.ADVISORY:
+        policy = replace(policy, mode=Mode.ADVISORY)
+    return policy
+
+
+def evaluation_time(args: argparse.Namespace) -> dt.datetime:
+    """`--as-of`, or now: the one clock read of a run."""
+    as_of: dt.datetime | None = args.as_of
+    return as_of if as_of is not None else dt.datetime.now(dt.UTC)
+
+
+def with_image_name(report: ScanReport, args: argparse.Namespace) -> ScanReport:
+    """Apply `--image-name` to a report."""
+    name: str | None = args.image_name
+    if not name:
+        return report
+    image = replace(report.image, reference=name) if report.image else ImageInfo(reference=name)
+    return replace(report, image=image)
+
+
+def write_text(path: str, text: str) -> None:
+    """Write an output file, creating its directory; a failure is a usage error naming the path."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
+
+
+def write_outputs(evaluation: Evaluation, args: argparse.Namespace) -> None:
+    """Write every requested output; report all write failures, not only the first."""
+    failures: list[GateError] = []
+    for name, (render, _error) in OUTPUTS.items():
+        path = getattr(args, name, None)
+        if path:
+            try:
+                write_text(path, render(evaluation, args))
+            except GateError as exc:
+                failures.append(exc)
+    if failures:
+        for failure in failures[:-1]:
+            print(f"{PROG}: error: {failure.diagnostics()}", file=sys.stderr)
+        raise failures[-1]
+
+
+def write_error_outputs(args: argparse.Namespace, message: str, exit_code: int) -> None:
+    """On an error, write the outputs that can say so; never let one failure hide another."""
+    for name, (_render, error) in OUTPUTS.items():
+        path = getattr(args, name, None)
+        if path and error is not None:
+            try:
+                write_text(path, error(message, exit_code))
+            except GateError as exc:
+                print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
+
+
+def finish(evaluation: Evaluation, args: argparse.Namespace) -> int:
+    """Write outputs, print the summary, and return the exit code for the verdict."""
+    write_outputs(evaluation, args)
+    if getattr(args, "quiet", False):
+        print(render_terminal(evaluation).splitlines()[0])
+    else:
+        sys.stdout.write(render_terminal(evaluation))
+    return EXIT_PASS if evaluation.passed else EXIT_FAIL
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """`container-gate check`."""
+    policy = read_policy(args)
+    report = merge_reports([load_report(path) for path in args.reports])
+    report = with_image_name(report, args)
+    return finish(evaluate(report, policy, evaluation_time(args)), args)
+
+
+def cmd_policy_validate(args: argparse.Namespace) -> int:
+    """`container-gate policy validate`: every problem of every file, then one exit code."""
+    bad = 0
+    for path in args.files:
+        problems = validate_policy_file(path)
+        if problems:
+            bad += 1
+            for problem in problems:
+                print(terminal_safe(problem))
+        else:
+            print(f"{terminal_safe(str(path))}: valid policy (version 1)")
+    return EXIT_USAGE if bad else EXIT_PASS
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """`container-gate explain`."""
+    policy = read_policy(args)
+    report = with_image_name(merge_reports([load_report(path) for path in args.reports]), args)
+    evaluation = evaluate(report, policy, evaluation_time(args))
+    text, found = explain(evaluation, args.vulnerability)
+    sys.stdout.write(text)
+    return EXIT_PASS if found else EXIT_FAIL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except GateError as exc:
+        if args.verbose:
+            traceback.print_exc()
+            if exc.detail:
+                print(exc.detail, file=sys.stderr)
+        message = exc.diagnostics()
+        if isinstance(exc, PolicyError):
+            for problem in exc.problems:
+                print(f"{PROG}: error: {terminal_safe(problem)}", file=sys.stderr)
+        else:
+            print(f"{PROG}: error: {terminal_safe(message)}", file=sys.stderr)
+        write_error_outputs(args, message, exc.exit_code)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an unexpected failure must never look like a pass
+        if args.verbose:
+            traceback.print_exc()
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        hint = "" if args.verbose else " (run with --verbose for the traceback)"
+        print(f"{PROG}: {terminal_safe(message)}{hint}", file=sys.stderr)
+        write_error_outputs(args, message, EXIT_ERROR)
+        return EXIT_ERROR
+
+
+def run() -> None:
+    """Console-script entry point."""
+    # A CI log with LANG=C must not turn a package title with non-ASCII text into a crash.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""`container-gate explain`: what the policy made of one vulnerability, and why."""
+
+from __future__ import annotations
+
+from gate.policy.evaluate import EntryState, Evaluation
+from gate.policy.match import mismatch
+from gate.render.terminal import fix_text
+from gate.render.text import terminal_safe
+
+
+def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
+    """The explanation as text, and whether any finding has that id or alias."""
+    wanted = vulnerability.casefold()
+    image = evaluation.report.image.reference if evaluation.report.image else None
+    decisions = [d for d in evaluation.decisions if any(i.casefold() == wanted for i in d.finding.ids)]
+    entries = [e for e in evaluation.entries if e.entry.vulnerability.casefold() == wanted]
+    # An entry may name an alias of the findings' primary id: include those too.
+    aliases = {i.casefold() for d in decisions for i in d.finding.ids}
+    entries += [
+        e for e in evaluation.entries if e.entry.vulnerability.casefold() in aliases and e not in entries
+    ]
+
+    name = terminal_safe(vulnerability)
+    out: list[str] = []
+    if not decisions:
+        out.append(f"{name}: no finding in the report(s) has this id or alias.")
+    else:
+        out.append(
+            f"{name}: {len(decisions)} finding(s) under policy {terminal_safe(evaluation.policy.source)}"
+        )
+    for d in decisions:
+        f = d.finding
+        out.append("")
+        out.append(
+            f"- {terminal_safe(f.vulnerability_id)} in {terminal_safe(f.package.name)} {terminal_safe(fix_text(f))}"
+        )
+        if f.aliases:
+            out.append(f"  aliases:     {terminal_safe(', '.join(f.aliases))}")
+        if f.package.path:
+            out.append(f"  path:        {terminal_safe(f.package.path)}")
+        cvss = f" (CVSS {f.cvss.score:g}{', ' + f.cvss.source if f.cvss.source else ''})" if f.cvss else ""
+        out.append(f"  severity:    {f.severity.name}{cvss}; vendor status {f.status.value}")
+        if f.layer is not None and (f.layer.created_by or f.layer.origin):
+            origin = f"{f.layer.origin.value} layer" if f.layer.origin else "layer"
+            out.append(
+                f"  added by:    {origin} {f.layer.index if f.layer.index is not None else ''}: "
+                f"{terminal_safe(f.layer.created_by, 100)}"
+            )
+        out.append(f"  disposition: {d.disposition.value.upper()} (rule {d.rule})")
+        out.append(f"  because:     {terminal_safe(d.reason)}")
+    if entries:
+        out.append("")
+        out.append("Allowlist entries naming it:")
+    for item in entries:
+        e = item.entry
+        where = f" (line {e.line})" if e.line else ""
+        out.append(f"- {e.name}{where}: {item.state.value}; reason: {terminal_safe(e.reason, 200)}")
+        if item.state is EntryState.EXPIRED and e.expires:
+            out.append(f"  expired on {e.expires.isoformat()}: it no longer applies")
+        for d in decisions:
+            why = mismatch(e, d.finding, image)
+            if why:
+                out.append(f"  does not match {terminal_safe(d.finding.package.name)}: {terminal_safe(why)}")
+    return "\n".join(out) + "\n", bool(decisions)

@@ -1,0 +1,130 @@
+"""When an allowlist entry matches a finding: only when every field it sets matches."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+from gate.model import Finding
+from gate.policy.model import AllowlistEntry
+
+
+@functools.lru_cache(maxsize=4096)
+def path_glob(pattern: str) -> re.Pattern[str]:
+    """A path glob: `**` crosses directories, `*` and `?` stay within one, `[...]` is a class."""
+    out: list[str] = []
+    i = 0
+    pattern = pattern.lstrip("/")
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")  # `a/**/b` also matches `a/b`
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=1024)
+def image_glob(pattern: str) -> re.Pattern[str]:
+    """An image-reference glob: `*` matches any run of characters, `/` and `:` included."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+def _strip_purl(purl: str) -> str:
+    """A purl without its qualifiers (`?arch=...`) and subpath (`#...`)."""
+    return purl.split("#", 1)[0].split("?", 1)[0]
+
+
+def package_matches(wanted: str, finding: Finding) -> bool:
+    """`wanted` is a package name, or a package URL when it starts with `pkg:`.
+
+    A purl without a version matches every version of that package; qualifiers in
+    `wanted` must then all be present in the finding's purl.
+    """
+    if not wanted.startswith("pkg:"):
+        return wanted == finding.package.name
+    purl = finding.package.purl
+    if purl is None:
+        return False
+    if wanted == purl:
+        return True
+    want_base, have_base = _strip_purl(wanted), _strip_purl(purl)
+    if "@" not in want_base:
+        have_base = have_base.split("@", 1)[0]
+    if want_base != have_base:
+        return False
+    if "?" in wanted:
+        have_q = set(purl.split("?", 1)[1].split("#", 1)[0].split("&")) if "?" in purl else set()
+        want_q = set(wanted.split("?", 1)[1].split("#", 1)[0].split("&"))
+        return want_q <= have_q
+    return True
+
+
+def entry_matches(entry: AllowlistEntry, finding: Finding, image: str | None) -> bool:
+    """True when every field the entry sets matches the finding (and the image reference)."""
+    return mismatch(entry, finding, image) is None
+
+
+class AllowlistIndex:
+    """Entries indexed by vulnerability id, so matching 100k findings against hundreds of
+    entries costs a dictionary lookup per id instead of a scan of the whole allowlist."""
+
+    def __init__(self, entries: Sequence[AllowlistEntry]) -> None:
+        self._by_id: dict[str, list[AllowlistEntry]] = defaultdict(list)
+        for entry in entries:
+            self._by_id[entry.vulnerability.casefold()].append(entry)
+
+    def candidates(self, finding: Finding) -> list[AllowlistEntry]:
+        """Entries naming one of the finding's ids, in policy order."""
+        found: list[AllowlistEntry] = []
+        for vid in finding.ids:
+            found.extend(self._by_id.get(vid.casefold(), ()))
+        if len(found) > 1:
+            found = sorted(set(found), key=lambda e: e.index)
+        return found
+
+    def first_match(self, finding: Finding, image: str | None) -> AllowlistEntry | None:
+        """The first entry, in policy order, that matches the finding."""
+        for entry in self.candidates(finding):
+            if entry_matches(entry, finding, image):
+                return entry
+        return None
+
+
+def mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str | None:
+    """Why the entry does not match the finding (the first field that differs), or None if it does."""
+    wanted = entry.vulnerability.casefold()
+    if not any(i.casefold() == wanted for i in finding.ids):
+        return f"vulnerability {entry.vulnerability!r} is not one of the finding's ids"
+    if entry.package is not None and not package_matches(entry.package, finding):
+        return f"package {entry.package!r} differs from {finding.package.purl or finding.package.name!r}"
+    if entry.version is not None and entry.version != finding.package.version:
+        return f"version {entry.version!r} differs from the installed {finding.package.version!r}"
+    if entry.path is not None and not path_glob(entry.path).match(finding.package.path.lstrip("/")):
+        return f"path {entry.path!r} does not match {finding.package.path!r}"
+    if entry.image is not None and (image is None or image_glob(entry.image).match(image) is None):
+        return (
+            f"image {entry.image!r} does not match {image!r}" if image else "the image reference is unknown"
+        )
+    return None

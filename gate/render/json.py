@@ -1,0 +1,157 @@
+"""The JSON decision report (`--json`): the contract other tools read.
+
+Schema `container-gate/decision/v1` (DESIGN.md). Fields are only ever added, never renamed
+or removed; consumers must ignore fields they do not know.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gate import __version__
+from gate.model import Finding, ImageInfo, Layer, Severity
+from gate.policy.evaluate import Decision, Disposition, EntryReport, Evaluation
+
+SCHEMA = "container-gate/decision/v1"
+
+
+def _layer(layer: Layer | None) -> dict[str, Any] | None:
+    if layer is None:
+        return None
+    return {
+        "diff_id": layer.diff_id,
+        "digest": layer.digest,
+        "index": layer.index,
+        "created_by": layer.created_by,
+        "origin": layer.origin.value if layer.origin else None,
+        "dockerfile_line": layer.dockerfile_line,
+    }
+
+
+def _finding(decision: Decision) -> dict[str, Any]:
+    f: Finding = decision.finding
+    return {
+        "vulnerability_id": f.vulnerability_id,
+        "aliases": list(f.aliases),
+        "package": f.package.name,
+        "installed_version": f.package.version,
+        "fixed_versions": list(f.fixed_versions),
+        "severity": f.severity.name,
+        "status": f.status.value,
+        "disposition": decision.disposition.value,
+        "reason": decision.reason,
+        "rule": decision.rule,
+        "would_block": decision.would_block,
+        "package_type": f.package.type,
+        "purl": f.package.purl,
+        "path": f.package.path,
+        "source_package": f.package.source_name,
+        "cvss": {"score": f.cvss.score, "vector": f.cvss.vector, "source": f.cvss.source} if f.cvss else None,
+        "title": f.title,
+        "primary_url": f.primary_url,
+        "layer": _layer(f.layer),
+        "scanners": list(f.scanners),
+    }
+
+
+def _rule(item: EntryReport) -> dict[str, Any]:
+    e = item.entry
+    return {
+        "index": e.index,
+        "vulnerability": e.vulnerability,
+        "package": e.package,
+        "version": e.version,
+        "path": e.path,
+        "image": e.image,
+        "reason": e.reason,
+        "expires": e.expires.isoformat() if e.expires else None,
+        "state": item.state.value,
+        "matched": item.matched,
+        "would_match": item.would_match,
+        "line": e.line,
+    }
+
+
+def image_dict(image: ImageInfo | None) -> dict[str, Any] | None:
+    """The image section, shared by every renderer that prints machine-readable image facts."""
+    if image is None:
+        return None
+    return {
+        "reference": image.reference,
+        "digest": image.digest,
+        "image_id": image.image_id,
+        "platform": image.platform,
+        "distro": image.distro,
+        "size": image.size,
+        "base_image": image.base_image,
+        "base_layer_count": image.base_layer_count,
+        "layers": [
+            {
+                "index": i,
+                "diff_id": layer.diff_id,
+                "created_by": layer.created_by,
+                "origin": layer.origin.value if layer.origin else None,
+                "dockerfile_line": layer.dockerfile_line,
+            }
+            for i, layer in enumerate(image.layers)
+        ],
+        "labels": dict(image.labels),
+    }
+
+
+def severity_counts(evaluation: Evaluation) -> dict[str, dict[str, int]]:
+    """For each disposition, the number of findings per severity (every severity present)."""
+    table = {d.value: {s.name: 0 for s in reversed(Severity)} for d in Disposition}
+    for decision in evaluation.decisions:
+        table[decision.disposition.value][decision.finding.severity.name] += 1
+    return table
+
+
+def render_json(evaluation: Evaluation) -> str:
+    """The decision report as indented JSON text."""
+    report = evaluation.report
+    policy = evaluation.policy
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "verdict": evaluation.verdict,
+        "mode": policy.mode.value,
+        "counts": evaluation.counts,
+        "counts_by_severity": severity_counts(evaluation),
+        "would_block": evaluation.would_block,
+        "policy_failures": list(evaluation.policy_failures),
+        "warnings": list(report.warnings),
+        "findings": [_finding(d) for d in evaluation.decisions],
+        "rules": [_rule(r) for r in evaluation.entries],
+        "policy": {
+            "source": policy.source,
+            "fail_on": {
+                "severity": policy.fail_on.severity.name,
+                "fixable_only": policy.fail_on.fixable_only,
+                "cvss_score": policy.fail_on.cvss_score,
+                "budgets": {s.name: n for s, n in policy.fail_on.budgets},
+            },
+            "ignore_statuses": sorted(s.value for s in policy.ignore_statuses),
+            "fail_on_expired": policy.fail_on_expired,
+        },
+        "image": image_dict(report.image),
+        "scanners": [
+            {"name": s.name, "version": s.version, "db_updated_at": s.db_updated_at, "source": s.source}
+            for s in report.scanners
+        ],
+        "sources": list(report.sources),
+        "evaluated_at": evaluation.now.isoformat(),
+        "tool": {"name": "container-gate", "version": __version__},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_error_json(message: str, exit_code: int) -> str:
+    """What `--json` holds when the gate could not decide, so no stale pass is left behind."""
+    doc = {
+        "schema": SCHEMA,
+        "verdict": "error",
+        "error": {"message": message, "exit_code": exit_code},
+        "tool": {"name": "container-gate", "version": __version__},
+    }
+    return json.dumps(doc, indent=2) + "\n"

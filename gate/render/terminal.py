@@ -1,0 +1,155 @@
+"""The terminal summary: what a person reads after a local dry-run or in a CI log.
+
+Verdict first, then counts, then the blocking findings as a table, then the allowlist
+entries that need attention. Plain text only: CI logs do not all understand colour, and
+every piece of report text goes through `terminal_safe` so no escape sequence reaches the
+terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gate.model import Finding
+from gate.policy.evaluate import Decision, Disposition, EntryState, Evaluation
+from gate.policy.model import Mode
+from gate.render.json import severity_counts
+from gate.render.text import shorten, terminal_safe
+
+MAX_ROWS = 50
+"""Blocking rows printed before the rest is summarized (the JSON report keeps them all)."""
+
+
+def fix_text(finding: Finding) -> str:
+    """`installed -> fixed`, or `installed (no fix)`."""
+    if finding.fixed_versions:
+        return f"{finding.package.version} -> {', '.join(finding.fixed_versions)}"
+    return f"{finding.package.version} (no fix)"
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    # The last column (the reason) is not padded: it may be long and is read, not aligned.
+    widths[-1] = 0
+
+    def line(cells: Sequence[str]) -> str:
+        return "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return [line(header), *(line(r) for r in rows)]
+
+
+def _headline(evaluation: Evaluation) -> str:
+    counts = evaluation.counts
+    if evaluation.policy.mode is Mode.ADVISORY:
+        return (
+            f"ADVISORY MODE: this gate never fails. {evaluation.would_block} finding(s) would block "
+            "under an enforcing policy."
+        )
+    if evaluation.passed:
+        return "PASS: no blocking findings."
+    parts = []
+    if counts["blocking"]:
+        parts.append(f"{counts['blocking']} blocking finding(s)")
+    if evaluation.policy_failures:
+        parts.append(f"{len(evaluation.policy_failures)} policy failure(s)")
+    return "FAIL: " + " and ".join(parts) + "."
+
+
+def _severity_line(evaluation: Evaluation) -> list[str]:
+    table = severity_counts(evaluation)
+    lines = []
+    for disp in Disposition:
+        cells = [f"{sev} {n}" for sev, n in table[disp.value].items() if n]
+        if cells:
+            lines.append(f"  {disp.value:<13} " + ", ".join(cells))
+    return lines
+
+
+def _blocking_rows(decisions: Sequence[Decision]) -> list[list[str]]:
+    ordered = sorted(decisions, key=lambda d: (-d.finding.severity, d.finding.vulnerability_id))
+    rows = []
+    for d in ordered[:MAX_ROWS]:
+        f = d.finding
+        where = ""
+        if f.layer is not None and f.layer.origin is not None:
+            where = f.layer.origin.value
+        rows.append(
+            [
+                terminal_safe(f.vulnerability_id, 40),
+                terminal_safe(f.package.name, 40),
+                terminal_safe(fix_text(f), 60),
+                f.severity.name,
+                where,
+                terminal_safe(d.reason),
+            ]
+        )
+    return rows
+
+
+def render_terminal(evaluation: Evaluation) -> str:
+    """The summary as plain text, ending with a newline."""
+    report = evaluation.report
+    out = [f"container-gate: {_headline(evaluation)}"]
+    if report.image is not None:
+        img = report.image
+        extra = ", ".join(x for x in (img.platform, img.distro, img.digest or img.image_id) if x)
+        out.append(
+            f"image:    {terminal_safe(img.reference)}" + (f" ({terminal_safe(extra)})" if extra else "")
+        )
+    elif report.sources:
+        out.append("reports:  " + ", ".join(terminal_safe(s) for s in report.sources))
+    if report.scanners:
+        names = []
+        for s in report.scanners:
+            text = s.name + (f" {s.version}" if s.version else "")
+            if s.db_updated_at:
+                text += f" (DB {s.db_updated_at})"
+            names.append(terminal_safe(text))
+        out.append("scanners: " + ", ".join(dict.fromkeys(names)))
+    out.append(f"policy:   {terminal_safe(evaluation.policy.source)}")
+    counts = evaluation.counts
+    out.append(
+        f"findings: {len(evaluation.decisions)} total: {counts['blocking']} blocking, "
+        f"{counts['allowlisted']} allowlisted, {counts['ignored']} ignored, "
+        f"{counts['informational']} informational"
+    )
+    out.extend(_severity_line(evaluation))
+    for warning in report.warnings:
+        out.append(f"warning:  {terminal_safe(warning)}")
+
+    blocking = [d for d in evaluation.decisions if d.disposition is Disposition.BLOCKING]
+    if not blocking and evaluation.policy.mode is Mode.ADVISORY:
+        blocking = [d for d in evaluation.decisions if d.would_block]
+        title = "Findings that would block"
+    else:
+        title = "Blocking findings"
+    if blocking:
+        out += ["", f"{title} ({len(blocking)}):"]
+        header = ["ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", "LAYER", "WHY"]
+        out += _table(_blocking_rows(blocking), header)
+        if len(blocking) > MAX_ROWS:
+            out.append(f"  ... and {len(blocking) - MAX_ROWS} more (all are in the --json report)")
+
+    if evaluation.policy_failures:
+        out += ["", "Policy failures:"]
+        out += [f"  - {terminal_safe(text)}" for text in evaluation.policy_failures]
+
+    expired = [e for e in evaluation.entries if e.state is EntryState.EXPIRED]
+    unused = [e for e in evaluation.entries if e.state is EntryState.UNUSED]
+    if expired:
+        out += ["", "Expired allowlist entries (no longer applied):"]
+        for item in expired:
+            e = item.entry
+            hides = f"; it would match {item.would_match} finding(s)" if item.would_match else ""
+            out.append(
+                f"  - {e.name} {terminal_safe(e.vulnerability)} expired on "
+                f"{e.expires.isoformat() if e.expires else '?'}{hides}: {terminal_safe(shorten(e.reason, 100))}"
+            )
+    if unused:
+        out += ["", "Unused allowlist entries (matched no finding; remove them or fix their fields):"]
+        for item in unused:
+            e = item.entry
+            out.append(
+                f"  - {e.name} {terminal_safe(e.vulnerability)}: {terminal_safe(shorten(e.reason, 100))}"
+            )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,252 @@
+"""The pure evaluation: dispositions, reasons, allowlist states, budgets, thresholds, expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from gate.model import Cvss, Finding, ImageInfo, Package, ScanReport, Severity, VendorStatus
+from gate.policy.evaluate import Disposition, EntryState, evaluate
+from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+
+NOW = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)
+
+
+def finding(
+    vid: str = "CVE-2023-0001",
+    *,
+    pkg: str = "openssl",
+    version: str = "3.0.2-1",
+    severity: Severity = Severity.HIGH,
+    fixed: tuple[str, ...] = ("3.0.13-1",),
+    status: VendorStatus = VendorStatus.FIXED,
+    aliases: tuple[str, ...] = (),
+    path: str = "",
+    purl: str | None = None,
+    cvss: float | None = None,
+) -> Finding:
+    return Finding(
+        vulnerability_id=vid,
+        package=Package(name=pkg, version=version, type="debian", purl=purl, path=path),
+        severity=severity,
+        aliases=aliases,
+        fixed_versions=fixed,
+        status=status,
+        cvss=Cvss(cvss) if cvss is not None else None,
+    )
+
+
+def entry(index: int = 0, vulnerability: str = "CVE-2023-0001", **fields: object) -> AllowlistEntry:
+    return AllowlistEntry(index=index, vulnerability=vulnerability, reason=f"reason {index}", **fields)  # type: ignore[arg-type]
+
+
+def run(findings: list[Finding], image: str | None = None, **policy: object) -> list[tuple[Disposition, str]]:
+    report = ScanReport(findings=tuple(findings), image=ImageInfo(reference=image) if image else None)
+    ev = evaluate(report, Policy(source="p.yaml", **policy), NOW)  # type: ignore[arg-type]
+    return [(d.disposition, d.rule) for d in ev.decisions]
+
+
+def test_threshold_blocks_at_and_above_and_informs_below() -> None:
+    got = run(
+        [finding(severity=Severity.CRITICAL), finding(severity=Severity.HIGH), finding(severity=Severity.MEDIUM)],
+        fail_on=FailOn(severity=Severity.HIGH),
+    )
+    assert got == [
+        (Disposition.BLOCKING, "fail_on.severity"),
+        (Disposition.BLOCKING, "fail_on.severity"),
+        (Disposition.INFORMATIONAL, "fail_on.severity"),
+    ]
+
+
+def test_unknown_severity_blocks_only_when_the_threshold_is_unknown() -> None:
+    f = finding(severity=Severity.UNKNOWN)
+    assert run([f], fail_on=FailOn(severity=Severity.LOW))[0][0] is Disposition.INFORMATIONAL
+    assert run([f], fail_on=FailOn(severity=Severity.UNKNOWN))[0][0] is Disposition.BLOCKING
+
+
+def test_cvss_threshold_blocks_whatever_the_severity() -> None:
+    low_but_scored = finding(severity=Severity.LOW, cvss=9.1)
+    low_scored_less = finding("CVE-2023-0002", severity=Severity.LOW, cvss=8.9)
+    unscored = finding("CVE-2023-0003", severity=Severity.LOW)
+    got = run([low_but_scored, low_scored_less, unscored], fail_on=FailOn(severity=Severity.CRITICAL, cvss_score=9.0))
+    assert got == [
+        (Disposition.BLOCKING, "fail_on.cvss_score"),
+        (Disposition.INFORMATIONAL, "fail_on.severity"),
+        (Disposition.INFORMATIONAL, "fail_on.severity"),
+    ]
+
+
+def test_fixable_only_ignores_unfixed_findings_that_would_block() -> None:
+    unfixed_high = finding(fixed=(), status=VendorStatus.AFFECTED)
+    unfixed_low = finding("CVE-2023-0002", severity=Severity.LOW, fixed=(), status=VendorStatus.AFFECTED)
+    fixed_high = finding("CVE-2023-0003")
+    got = run([unfixed_high, unfixed_low, fixed_high], fail_on=FailOn(fixable_only=True))
+    assert got == [
+        (Disposition.IGNORED, "fail_on.fixable_only"),
+        (Disposition.INFORMATIONAL, "fail_on.severity"),
+        (Disposition.BLOCKING, "fail_on.severity"),
+    ]
+
+
+def test_ignore_statuses() -> None:
+    wnf = finding(fixed=(), status=VendorStatus.WILL_NOT_FIX)
+    affected = finding("CVE-2023-0002", fixed=(), status=VendorStatus.AFFECTED)
+    got = run([wnf, affected], ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX}))
+    assert got == [(Disposition.IGNORED, "ignore_statuses"), (Disposition.BLOCKING, "fail_on.severity")]
+
+
+def test_allowlist_by_alias_case_insensitive_and_reason_is_named() -> None:
+    f = finding("CVE-2023-0001", aliases=("GHSA-aaaa-bbbb-cccc",))
+    report = ScanReport(findings=(f,))
+    policy = Policy(source="p.yaml", allowlist=(entry(0, "ghsa-AAAA-bbbb-cccc", expires=dt.date(2026, 7, 1)),))
+    ev = evaluate(report, policy, NOW)
+    (d,) = ev.decisions
+    assert d.disposition is Disposition.ALLOWLISTED
+    assert d.rule == "allowlist[0]"
+    assert d.reason == "allowlisted by allowlist[0] (until 2026-07-01): reason 0"
+    assert d.would_block
+    assert ev.entries[0].state is EntryState.USED and ev.entries[0].matched == 1
+    assert ev.passed
+
+
+@pytest.mark.parametrize(
+    ("fields", "matches"),
+    [
+        ({}, True),
+        ({"package": "openssl"}, True),
+        ({"package": "libssl3"}, False),
+        ({"package": "openssl", "version": "3.0.2-1"}, True),
+        ({"package": "openssl", "version": "3.0.2-2"}, False),
+        ({"package": "pkg:deb/debian/openssl"}, True),
+        ({"package": "pkg:deb/debian/openssl@3.0.2-1"}, True),
+        ({"package": "pkg:deb/debian/openssl@3.0.2-9"}, False),
+        ({"package": "pkg:deb/debian/openssl?arch=amd64"}, True),
+        ({"package": "pkg:deb/debian/openssl?arch=arm64"}, False),
+        ({"path": "usr/lib/**"}, True),
+        ({"path": "/usr/lib/**"}, True),
+        ({"path": "usr/*/libssl.so.3"}, False),
+        ({"path": "usr/lib/*/libssl.so.3"}, True),
+        ({"path": "usr/**/libssl.so.3"}, True),
+        ({"path": "opt/**"}, False),
+        ({"image": "ghcr.io/acme/*"}, True),
+        ({"image": "ghcr.io/other/*"}, False),
+        ({"image": "ghcr.io/acme/*/app:1.?"}, True),
+        ({"image": "ghcr.io/acme/app:1.?"}, False),
+        ({"package": "openssl", "image": "ghcr.io/other/*"}, False),
+    ],
+)
+def test_an_entry_matches_only_when_every_field_it_sets_matches(fields: dict[str, object], matches: bool) -> None:
+    f = finding(
+        path="usr/lib/x86_64-linux-gnu/libssl.so.3",
+        purl="pkg:deb/debian/openssl@3.0.2-1?arch=amd64&distro=debian-12",
+    )
+    got = run([f], image="ghcr.io/acme/team/app:1.2", allowlist=(entry(0, **fields),))
+    assert (got[0][0] is Disposition.ALLOWLISTED) is matches
+
+
+def test_image_glob_needs_an_image_reference() -> None:
+    assert run([finding()], image=None, allowlist=(entry(0, image="*"),))[0][0] is Disposition.BLOCKING
+
+
+def test_first_matching_entry_in_policy_order_wins() -> None:
+    entries = (entry(0, package="libssl3"), entry(1), entry(2))
+    report = ScanReport(findings=(finding(),))
+    ev = evaluate(report, Policy(source="p", allowlist=entries), NOW)
+    assert ev.decisions[0].rule == "allowlist[1]"
+    assert [e.state for e in ev.entries] == [EntryState.UNUSED, EntryState.USED, EntryState.UNUSED]
+
+
+def test_expired_entry_stops_applying_and_is_reported_with_what_it_would_hide() -> None:
+    # expires is the last day it applies: the day after, it is expired.
+    still = entry(0, expires=dt.date(2026, 6, 15))
+    gone = entry(1, "CVE-2023-0002", expires=dt.date(2026, 6, 14))
+    report = ScanReport(findings=(finding(), finding("CVE-2023-0002")))
+    ev = evaluate(report, Policy(source="p", allowlist=(still, gone)), NOW)
+    assert [d.disposition for d in ev.decisions] == [Disposition.ALLOWLISTED, Disposition.BLOCKING]
+    assert ev.entries[1].state is EntryState.EXPIRED
+    assert ev.entries[1].would_match == 1
+    assert ev.policy_failures == ()
+
+
+def test_fail_on_expired_fails_the_gate_even_without_blocking_findings() -> None:
+    gone = entry(0, expires=dt.date(2026, 1, 31))
+    report = ScanReport(findings=(finding(severity=Severity.LOW),))
+    ev = evaluate(report, Policy(source="p", allowlist=(gone,), fail_on_expired=True), NOW)
+    assert ev.count(Disposition.BLOCKING) == 0
+    assert not ev.passed and ev.verdict == "fail"
+    assert ev.policy_failures == (
+        "allowlist[0] (CVE-2023-0001) expired on 2026-01-31 and fail_on_expired is set: "
+        "renew it with a new date or remove it",
+    )
+
+
+def test_budget_tolerates_up_to_n_then_all_block() -> None:
+    highs = [finding(f"CVE-2023-000{i}") for i in range(3)]
+    within = run(highs[:2], fail_on=FailOn(budgets=((Severity.HIGH, 2),)))
+    assert within == [(Disposition.INFORMATIONAL, "fail_on.budgets.HIGH")] * 2
+    over = run(highs, fail_on=FailOn(budgets=((Severity.HIGH, 2),)))
+    assert over == [(Disposition.BLOCKING, "fail_on.budgets.HIGH")] * 3
+    # A budget for one severity does not tolerate another.
+    crit = run([finding(severity=Severity.CRITICAL)], fail_on=FailOn(budgets=((Severity.HIGH, 5),)))
+    assert crit == [(Disposition.BLOCKING, "fail_on.severity")]
+
+
+def test_budget_counts_only_findings_left_after_allowlist_and_filters() -> None:
+    highs = [finding(f"CVE-2023-000{i}") for i in range(3)]
+    got = run(highs, fail_on=FailOn(budgets=((Severity.HIGH, 2),)), allowlist=(entry(0, "CVE-2023-0000"),))
+    assert [g[0] for g in got] == [Disposition.ALLOWLISTED, Disposition.INFORMATIONAL, Disposition.INFORMATIONAL]
+
+
+def test_advisory_mode_never_fails_and_keeps_what_would_block() -> None:
+    report = ScanReport(findings=(finding(severity=Severity.CRITICAL), finding("CVE-2023-0002", severity=Severity.LOW)))
+    gone = entry(0, "CVE-2023-0009", expires=dt.date(2020, 1, 1))
+    policy = Policy(source="p", mode=Mode.ADVISORY, fail_on_expired=True, allowlist=(gone,))
+    ev = evaluate(report, policy, NOW)
+    assert ev.passed
+    assert ev.would_block == 1
+    assert ev.decisions[0].disposition is Disposition.INFORMATIONAL
+    assert ev.decisions[0].reason.startswith("would block (CRITICAL is at or above")
+    assert ev.entries[0].state is EntryState.EXPIRED
+
+
+def test_allowlist_comes_before_status_filters_so_entries_are_not_reported_unused() -> None:
+    f = finding(fixed=(), status=VendorStatus.WILL_NOT_FIX)
+    got = run([f], ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX}), allowlist=(entry(0),))
+    assert got == [(Disposition.ALLOWLISTED, "allowlist[0]")]
+
+
+def test_counts_and_reasons_name_the_rule() -> None:
+    report = ScanReport(
+        findings=(
+            finding(severity=Severity.CRITICAL),
+            finding("CVE-2023-0002", severity=Severity.LOW),
+            finding("CVE-2023-0003", status=VendorStatus.END_OF_LIFE, fixed=()),
+        )
+    )
+    policy = Policy(source="p", ignore_statuses=frozenset({VendorStatus.END_OF_LIFE}))
+    ev = evaluate(report, policy, NOW)
+    assert ev.counts == {"blocking": 1, "allowlisted": 0, "ignored": 1, "informational": 1}
+    assert [d.reason for d in ev.decisions] == [
+        "CRITICAL is at or above the blocking severity HIGH",
+        "LOW is below the blocking severity HIGH",
+        "vendor status end_of_life is in ignore_statuses",
+    ]
+
+
+def test_naive_now_is_taken_as_utc_and_aware_now_is_converted() -> None:
+    e = entry(0, expires=dt.date(2026, 6, 15))
+    report = ScanReport(findings=(finding(),))
+    policy = Policy(source="p", allowlist=(e,))
+    # 2026-06-16 01:00 in UTC+3 is still 2026-06-15 in UTC: the entry applies.
+    east = dt.datetime(2026, 6, 16, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+    assert evaluate(report, policy, east).decisions[0].disposition is Disposition.ALLOWLISTED
+    late = dt.datetime(2026, 6, 16, 0, 30)
+    assert evaluate(report, policy, late).decisions[0].disposition is Disposition.BLOCKING
+
+
+def test_evaluate_is_pure_same_inputs_same_result() -> None:
+    report = ScanReport(findings=tuple(finding(f"CVE-2023-{i:04d}", severity=Severity(i % 5)) for i in range(20)))
+    policy = Policy(source="p", allowlist=(entry(0, "CVE-2023-0004"),), fail_on=FailOn(budgets=((Severity.MEDIUM, 1),)))
+    assert evaluate(report, policy, NOW) == evaluate(report, replace(policy), NOW)
