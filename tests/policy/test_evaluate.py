@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -38,13 +39,13 @@ def finding(
     )
 
 
-def entry(index: int = 0, vulnerability: str = "CVE-2023-0001", **fields: object) -> AllowlistEntry:
-    return AllowlistEntry(index=index, vulnerability=vulnerability, reason=f"reason {index}", **fields)  # type: ignore[arg-type]
+def entry(index: int = 0, vulnerability: str = "CVE-2023-0001", **fields: Any) -> AllowlistEntry:
+    return AllowlistEntry(index=index, vulnerability=vulnerability, reason=f"reason {index}", **fields)
 
 
-def run(findings: list[Finding], image: str | None = None, **policy: object) -> list[tuple[Disposition, str]]:
+def run(findings: list[Finding], image: str | None = None, **policy: Any) -> list[tuple[Disposition, str]]:
     report = ScanReport(findings=tuple(findings), image=ImageInfo(reference=image) if image else None)
-    ev = evaluate(report, Policy(source="p.yaml", **policy), NOW)  # type: ignore[arg-type]
+    ev = evaluate(report, Policy(source="p.yaml", **policy), NOW)
     return [(d.disposition, d.rule) for d in ev.decisions]
 
 
@@ -137,7 +138,7 @@ def test_allowlist_by_alias_case_insensitive_and_reason_is_named() -> None:
         ({"package": "openssl", "image": "ghcr.io/other/*"}, False),
     ],
 )
-def test_an_entry_matches_only_when_every_field_it_sets_matches(fields: dict[str, object], matches: bool) -> None:
+def test_an_entry_matches_only_when_every_field_it_sets_matches(fields: dict[str, Any], matches: bool) -> None:
     f = finding(
         path="usr/lib/x86_64-linux-gnu/libssl.so.3",
         purl="pkg:deb/debian/openssl@3.0.2-1?arch=amd64&distro=debian-12",

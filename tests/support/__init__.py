@@ -1,0 +1,1 @@
+"""Test support: local fakes of the services the gate publishes to, and schema checks."""
