@@ -20,7 +20,7 @@ from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, GateError,
 from gate.explain import explain
 from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import Evaluation, evaluate
-from gate.policy.load import default_policy_path, load_policy, validate_policy_file
+from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, Policy
 from gate.render.json import render_error_json, render_json
 from gate.render.markdown import render_markdown, render_markdown_error
@@ -147,8 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def read_policy(args: argparse.Namespace) -> Policy:
     """The policy the command line asks for, with --advisory applied."""
-    path = args.policy if args.policy is not None else default_policy_path()
-    policy = load_policy(path)
+    policy = load_policy(args.policy) if args.policy is not None else load_default_policy()
     if args.advisory and policy.mode is not Mode.ADVISORY:
         policy = replace(policy, mode=Mode.ADVISORY)
     return policy

@@ -1,0 +1,276 @@
+"""Loading a policy file: YAML (safely), checked against `policies/schema.json`, into `Policy`.
+
+Every problem in the file is collected, located and reported at once, sorted by line, as
+`FILE:LINE: key.path: what is wrong (expected X, got Y)`. A policy that has any problem is
+refused as a whole: the gate fails closed rather than guess what a broken policy meant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from gate.errors import PolicyError
+from gate.model import Severity, VendorStatus
+from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
+
+DEFAULT_SOURCE = "policies/default.yaml (shipped default)"
+"""How a policy loaded without `--policy` names itself in messages and reports."""
+
+
+def default_policy_path() -> Path:
+    """The shipped `policies/default.yaml` (installed as the package `gate.policies`)."""
+    return Path(str(resources.files("gate.policies").joinpath("default.yaml")))
+
+
+def load_default_policy() -> Policy:
+    """The shipped default policy, named as such in every output."""
+    return load_policy_text(default_policy_path().read_text(encoding="utf-8"), DEFAULT_SOURCE)
+
+
+def load_policy(path: Path) -> Policy:
+    """Reads and checks a policy file; raises `PolicyError` carrying every problem."""
+    policy, problems = _check_file(path)
+    if policy is None:
+        raise PolicyError(str(path), problems)
+    return policy
+
+
+def load_policy_text(text: str, source: str) -> Policy:
+    """Checks policy text read elsewhere; `source` names it in messages."""
+    policy, problems = _check(text, source)
+    if policy is None:
+        raise PolicyError(source, problems)
+    return policy
+
+
+def validate_policy_file(path: Path) -> list[str]:
+    """Every problem in a policy file, sorted by line; empty when it is valid."""
+    return _check_file(path)[1]
+
+
+def _check_file(path: Path) -> tuple[Policy | None, list[str]]:
+    try:
+        with path.open("rb") as handle:
+            # One byte over the limit is enough to know the file is too large, whatever
+            # its size (a pipe or a device has none).
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as err:
+        return None, [f"{path}: cannot read the policy file ({err.strerror or err})"]
+    return _check(decode(data), str(path))
+
+
+def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[str]]:
+    document = parse(text) if isinstance(text, str) else text
+    if isinstance(document, Problem):
+        return None, [document.render(source)]
+    if not isinstance(document.value, dict):
+        found = Problem(
+            document.value_lines[()], (), f"expected a mapping of policy keys, got {describe(document.value)}"
+        )
+        return None, [found.render(source)]
+    problems = [*document.problems, *_schema_problems(document)]
+    if problems:
+        # An alias repeats the problems of what it refers to; each is said once.
+        unique = {(problem.line, problem.render(source)) for problem in problems}
+        return None, [rendered for _, rendered in sorted(unique)]
+    return _to_policy(document.value, source, document.value_lines), []
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    """The policy JSON Schema shipped as `policies/schema.json`."""
+    text = resources.files("gate.policies").joinpath("schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+# Keywords that judge a value itself; when several fail on one value (a number where a
+# non-empty string is due fails `type`, an empty string fails `minLength` and `pattern`),
+# one message, built from the whole property schema, says what was expected.
+_VALUE_KEYWORDS = frozenset({"type", "const", "enum", "format", "pattern", "minLength", "minimum", "maximum"})
+
+
+def _schema_problems(document: Document) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_values: set[KeyPath] = set()
+    for error in _validator().iter_errors(document.value):
+        path: KeyPath = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            known = list(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key not in known:
+                    line = document.key_lines.get((*path, key), document.value_lines[path])
+                    problems.append(Problem(line, (*path, key), _unknown_key(key, known, path)))
+        elif error.validator == "required":
+            line = document.value_lines[path]
+            for key in error.validator_value:
+                if key not in error.instance:
+                    hint = (
+                        " (only version 1 is supported: write 'version: 1')"
+                        if key == "version" and not path
+                        else ""
+                    )
+                    problems.append(Problem(line, path, f"missing required key {key!r}{hint}"))
+        elif error.validator in _VALUE_KEYWORDS:
+            if path not in seen_values:
+                seen_values.add(path)
+                problems.append(
+                    Problem(document.value_lines[path], path, _bad_value(error.schema, error.instance, path))
+                )
+        else:  # pragma: no cover - a keyword added to the schema without a message here
+            problems.append(Problem(document.value_lines[path], path, error.message))
+    return problems
+
+
+def _bad_value(prop: Mapping[str, Any], value: JSONValue, path: KeyPath) -> str:
+    got = describe(value)
+    if path == ("version",):
+        return f"only version 1 is supported (expected 1, got {got})"
+    if "enum" in prop:
+        choices = [str(choice) for choice in prop["enum"]]
+        return f"expected one of {', '.join(choices)}, got {got}{_did_you_mean(value, choices)}"
+    expected = _expected(prop)
+    if prop.get("type") == "string" and "format" not in prop and isinstance(value, int | float):
+        # YAML reads unquoted 1.10 as the number 1.1 and 2023 as an integer.
+        got += " (put it in quotes to make it text)"
+    return f"expected {expected}, got {got}"
+
+
+def _expected(prop: Mapping[str, Any]) -> str:
+    kind = prop.get("type")
+    if prop.get("format") == "date":
+        return "a date (YYYY-MM-DD)"
+    if "patternErrorMessage" in prop:
+        return str(prop["patternErrorMessage"])
+    if kind == "string":
+        return "a non-empty string" if prop.get("minLength") else "a string"
+    if kind == "integer":
+        return "a non-negative integer" if prop.get("minimum") == 0 else "an integer"
+    if kind == "number":
+        return f"a number from {float(prop['minimum']):.1f} to {float(prop['maximum']):.1f}"
+    return {"boolean": "true or false", "array": "a list", "object": "a mapping"}.get(str(kind), str(kind))
+
+
+def _unknown_key(key: str, known: list[str], path: KeyPath) -> str:
+    what = "unknown severity" if path[-1:] == ("budgets",) else "unknown key"
+    home = _key_homes().get(key)
+    if home is not None and home != _home_of(path):
+        return f"{what} (it belongs {home})"
+    suggestion = _did_you_mean(key, known)
+    if suggestion:
+        return f"{what}{suggestion}"
+    return f"{what} (expected one of {', '.join(known)})"
+
+
+def _did_you_mean(value: JSONValue, choices: Iterable[str]) -> str:
+    if not isinstance(value, str):
+        return ""
+    by_folded = {choice.casefold(): choice for choice in choices}
+    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
+
+
+def _home_of(path: KeyPath) -> str:
+    if not path:
+        return "at the top level"
+    if path[0] == "allowlist":
+        return "in an allowlist entry"
+    return f"under {'.'.join(str(part) for part in path)!r}"
+
+
+@functools.cache
+def _key_homes() -> dict[str, str]:
+    """Where each key of the schema lives, to point a misplaced key to its place."""
+    return _homes_under(schema(), ())
+
+
+def _homes_under(node: Mapping[str, Any], path: KeyPath) -> dict[str, str]:
+    homes: dict[str, str] = {}
+    for key, prop in node.get("properties", {}).items():
+        if key in {"version"} or key.isupper():
+            continue  # `version` exists at two levels; severities only under budgets
+        homes.setdefault(key, _home_of(path))
+        if "properties" in prop:
+            homes.update(_homes_under(prop, (*path, key)))
+        if "properties" in prop.get("items", {}):
+            homes.update(_homes_under(prop["items"], (*path, key, 0)))
+    return homes
+
+
+def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, int]) -> Policy:
+    """Builds typed values from a document the schema accepted; absent keys keep the model's defaults."""
+    default = Policy(source=source)
+    fail_on = _object(doc.get("fail_on", {}))
+    severity, fixable_only, cvss = (
+        fail_on.get("severity"),
+        fail_on.get("fixable_only"),
+        fail_on.get("cvss_score"),
+    )
+    mode, fail_on_expired = doc.get("mode"), doc.get("fail_on_expired")
+    return Policy(
+        source=source,
+        fail_on=FailOn(
+            severity=Severity[severity] if isinstance(severity, str) else default.fail_on.severity,
+            fixable_only=fixable_only if isinstance(fixable_only, bool) else default.fail_on.fixable_only,
+            cvss_score=float(cvss) if isinstance(cvss, int | float) else default.fail_on.cvss_score,
+            budgets=tuple(
+                sorted(
+                    (Severity[name], int(count))
+                    for name, count in _object(fail_on.get("budgets", {})).items()
+                    if isinstance(count, int | float)
+                )
+            ),
+        ),
+        ignore_statuses=frozenset(VendorStatus(str(s)) for s in _array(doc.get("ignore_statuses", []))),
+        allowlist=tuple(
+            _entry(index, _object(raw), lines.get(("allowlist", index)))
+            for index, raw in enumerate(_array(doc.get("allowlist", [])))
+        ),
+        fail_on_expired=fail_on_expired if isinstance(fail_on_expired, bool) else default.fail_on_expired,
+        mode=Mode(mode) if isinstance(mode, str) else default.mode,
+    )
+
+
+def _entry(index: int, raw: dict[str, JSONValue], line: int | None) -> AllowlistEntry:
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return value if isinstance(value, str) else None
+
+    expires = text("expires")
+    return AllowlistEntry(
+        index=index,
+        vulnerability=str(raw["vulnerability"]),
+        reason=str(raw["reason"]),
+        package=text("package"),
+        version=text("version"),
+        path=text("path"),
+        image=text("image"),
+        expires=dt.date.fromisoformat(expires) if expires is not None else None,
+        line=line,
+    )
+
+
+# The schema has already checked the shapes below; these only narrow the static types.
+def _object(value: JSONValue) -> dict[str, JSONValue]:
+    return value if isinstance(value, dict) else {}
+
+
+def _array(value: JSONValue) -> list[JSONValue]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,297 @@
+"""Reading a policy file's YAML safely, keeping the line of every key and value.
+
+Only the YAML composer runs on the text: it builds a node graph with positions and never
+instantiates arbitrary objects. Values are then built here, node by node, so that the
+things PyYAML would do silently become problems: a duplicate key (PyYAML keeps the last),
+an alias bomb (a few lines that expand to billions of values), a tag that asks for a
+Python type. Values come out JSON-shaped, ready for JSON Schema validation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
+KeyPath: TypeAlias = tuple[str | int, ...]
+
+MAX_BYTES = 1024 * 1024
+"""A policy is a few kilobytes; a megabyte leaves room for thousands of allowlist entries."""
+MAX_NODES = 50_000
+"""Values once aliases are expanded: room for 3,000 allowlist entries that set every field."""
+MAX_DEPTH = 32
+"""A policy nests four levels deep; PyYAML's composer recurses per level, so bound it well before Python does."""
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_TAG + name for name in ("null", "bool", "int", "float", "str", "timestamp"))
+_MERGE_TAG = _TAG + "merge"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a policy file."""
+
+    line: int
+    """1-based line of the offending key or value."""
+    path: KeyPath
+    """Where in the document: `("allowlist", 2, "reason")`; empty for the document itself."""
+    text: str
+    """What is wrong, such as `expected a string, got 3`."""
+
+    def render(self, source: str) -> str:
+        """`FILE:LINE: key.path: text`, the key path left out for the document itself."""
+        where = format_path(self.path)
+        return (
+            f"{source}:{self.line}: {where}: {self.text}" if where else f"{source}:{self.line}: {self.text}"
+        )
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed YAML document with positions."""
+
+    value: JSONValue
+    """The document as JSON-shaped values; YAML dates are ISO `YYYY-MM-DD` text."""
+    value_lines: Mapping[KeyPath, int] = field(default_factory=dict)
+    """The line where the value at each path starts."""
+    key_lines: Mapping[KeyPath, int] = field(default_factory=dict)
+    """For a path ending in a mapping key, the line of that key."""
+    problems: tuple[Problem, ...] = ()
+    """Problems found while building the values (duplicate keys, tags); the value is still usable."""
+
+
+class _Refused(Exception):
+    """The text cannot be turned into values at all."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.text)
+        self.problem = problem
+
+
+def format_path(path: KeyPath) -> str:
+    """`fail_on.budgets.HIGH`, `allowlist[2].reason`; a key that is not a plain word is quoted."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part and all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+def describe(value: JSONValue) -> str:
+    """A value as messages show it: strings quoted and escaped (they are untrusted), others in YAML words."""
+    if value is None:
+        return "null (an empty value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    text = value if len(value) <= 60 else value[:57] + "..."
+    return repr(text)
+
+
+def decode(data: bytes) -> str | Problem:
+    """The text of a policy file, which YAML requires to be Unicode; we accept UTF-8 only."""
+    if len(data) > MAX_BYTES:
+        return Problem(1, (), f"file too large (expected at most {MAX_BYTES} bytes, got {len(data)} or more)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        return Problem(line, (), f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})")
+
+
+def parse(text: str) -> Document | Problem:
+    """The document in `text`, or the one problem that stops it from being read."""
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_BYTES:
+        return Problem(1, (), f"file too large (expected at most {MAX_BYTES} bytes, got {size})")
+    try:
+        root = _compose(text)
+        if root is None:
+            return Problem(1, (), "the file is empty (expected a policy starting with 'version: 1')")
+        _check_expansion(root)
+        return _Builder().build(root)
+    except _Refused as refused:
+        return refused.problem
+
+
+def _compose(text: str) -> Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        column = f" (column {mark.column + 1})" if mark else ""
+        # The context says what was being read ("expected a single document in the stream"),
+        # the problem what was found instead; either may be missing.
+        what = ", ".join(part for part in (err.context, err.problem) if part)
+        if err.problem and "'\\t'" in err.problem:
+            what = "found a tab character (YAML indents with spaces only)"
+        raise _Refused(Problem(line, (), f"invalid YAML: {what}{column}")) from err
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        found = f"invalid YAML: unacceptable character #x{err.character:04x} ({err.reason})"
+        raise _Refused(Problem(line, (), found)) from err
+    except RecursionError as err:
+        raise _Refused(Problem(1, (), f"nested too deeply (expected at most {MAX_DEPTH} levels)")) from err
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
+
+
+def _check_expansion(root: Node) -> None:
+    """Refuses a graph that is cyclic, too deep or too big once aliases are expanded.
+
+    Aliases make the graph a DAG whose expanded size can be exponential in the text; counting it
+    with one memo entry per node (size, height) costs one visit per node instead.
+    """
+    memo: dict[int, tuple[int, int]] = {}
+    active: set[int] = set()
+
+    def visit(node: Node, depth: int) -> tuple[int, int]:
+        known = memo.get(id(node))
+        if known is None:
+            if id(node) in active:
+                raise _Refused(Problem(_line(node), (), "recursive alias (a value that contains itself)"))
+            if depth > MAX_DEPTH:
+                raise _Refused(
+                    Problem(_line(node), (), f"nested too deeply (expected at most {MAX_DEPTH} levels)")
+                )
+            active.add(id(node))
+            size, height = 1, 1
+            for child in _children(node):
+                child_size, child_height = visit(child, depth + 1)
+                size += child_size
+                height = max(height, child_height + 1)
+                if size > MAX_NODES:
+                    raise _Refused(
+                        Problem(
+                            _line(node),
+                            (),
+                            f"too many values once aliases are expanded (expected at most {MAX_NODES}; "
+                            "refusing a possible alias bomb)",
+                        )
+                    )
+            active.discard(id(node))
+            known = memo[id(node)] = (size, height)
+        if depth + known[1] - 1 > MAX_DEPTH:
+            raise _Refused(
+                Problem(_line(node), (), f"nested too deeply (expected at most {MAX_DEPTH} levels)")
+            )
+        return known
+
+    visit(root, 1)
+
+
+class _Builder:
+    """Builds JSON-shaped values from nodes, recording lines and the problems PyYAML would hide."""
+
+    def __init__(self) -> None:
+        self._constructor = SafeConstructor()
+        self.value_lines: dict[KeyPath, int] = {}
+        self.key_lines: dict[KeyPath, int] = {}
+        self.problems: list[Problem] = []
+
+    def build(self, root: Node) -> Document:
+        value = self._value(root, ())
+        return Document(value, self.value_lines, self.key_lines, tuple(self.problems))
+
+    def _value(self, node: Node, path: KeyPath) -> JSONValue:
+        self.value_lines[path] = _line(node)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        self._check_tag(node, path, _TAG + ("seq" if isinstance(node, SequenceNode) else "map"))
+        if isinstance(node, SequenceNode):
+            return [self._value(item, (*path, index)) for index, item in enumerate(node.value)]
+        assert isinstance(node, MappingNode)  # noqa: S101 (the composer builds only these three kinds)
+        return self._mapping(node, path)
+
+    def _check_tag(self, node: Node, path: KeyPath, expected: str) -> None:
+        if node.tag != expected:
+            self._bad_tag(node, path)
+
+    def _bad_tag(self, node: Node, path: KeyPath) -> None:
+        # Tags ask for types a policy never needs (`!!set`, `!!binary`, `!!python/...`).
+        tag = str(node.tag).replace(_TAG, "!!", 1) if str(node.tag).startswith(_TAG) else str(node.tag)
+        self.problems.append(Problem(_line(node), path, f"unsupported YAML tag {tag!r}"))
+
+    def _scalar(self, node: ScalarNode, path: KeyPath) -> JSONValue:
+        if node.tag not in _SCALAR_TAGS:
+            self._bad_tag(node, path)
+            return str(node.value)
+        try:
+            value = self._constructor.construct_object(node)
+        except (ValueError, yaml.YAMLError):
+            # An impossible date such as 2027-13-01 looks like a timestamp to the resolver but
+            # cannot be built; keep the text so that validation names it.
+            return str(node.value)
+        if isinstance(value, dt.datetime) or (isinstance(value, float) and not math.isfinite(value)):
+            # Neither a date with a time nor NaN/infinity has a JSON form; the text does, and
+            # validation then says what was expected instead.
+            return str(node.value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        assert value is None or isinstance(value, bool | int | float | str)  # noqa: S101 (resolver tags above)
+        return value
+
+    def _mapping(self, node: MappingNode, path: KeyPath) -> dict[str, JSONValue]:
+        result: dict[str, JSONValue] = {}
+        # YAML merge keys (`<<: *defaults`): explicit keys win over merged ones, and among
+        # several merged mappings the first wins, so merged values are laid down first, last to first.
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                for source in reversed(self._merge_sources(value_node, path)):
+                    result.update(self._mapping(source, path))
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self._scalar(key_node, path) if isinstance(key_node, ScalarNode) else None
+            if not isinstance(key, str):
+                shown = describe(key) if isinstance(key_node, ScalarNode) else "a list or mapping"
+                self.problems.append(Problem(_line(key_node), path, f"expected a text key, got {shown}"))
+                continue
+            key_path = (*path, key)
+            if key in first_seen:
+                self.problems.append(
+                    Problem(
+                        _line(key_node), key_path, f"duplicate key (first defined on line {first_seen[key]})"
+                    )
+                )
+                continue
+            first_seen[key] = _line(key_node)
+            self.key_lines[key_path] = _line(key_node)
+            result[key] = self._value(value_node, key_path)
+        return result
+
+    def _merge_sources(self, node: Node, path: KeyPath) -> list[MappingNode]:
+        if isinstance(node, MappingNode):
+            return [node]
+        if isinstance(node, SequenceNode) and all(isinstance(item, MappingNode) for item in node.value):
+            return list(node.value)
+        self.problems.append(Problem(_line(node), path, "'<<' expects a mapping or a list of mappings"))
+        return []

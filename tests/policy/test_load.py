@@ -1,0 +1,631 @@
+"""Loading policy files: every kind of mistake, the shipped policies, the docs, the schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from gate.errors import EXIT_USAGE, PolicyError
+from gate.model import Severity, VendorStatus
+from gate.policy.load import (
+    default_policy_path,
+    load_default_policy,
+    load_policy,
+    load_policy_text,
+    schema,
+    validate_policy_file,
+)
+from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.policy.source import MAX_BYTES
+
+ROOT = Path(__file__).resolve().parents[2]
+SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
+STATUSES = (
+    "fixed, affected, under_investigation, will_not_fix, fix_deferred, end_of_life, not_affected, unknown"
+)
+TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired"
+
+
+def problems_in(text: str) -> list[str]:
+    """The problems load_policy_text reports, as the CLI prints them."""
+    with pytest.raises(PolicyError) as caught:
+        load_policy_text(text, "policy.yaml")
+    assert caught.value.path == "policy.yaml"
+    return caught.value.problems
+
+
+def entry(*lines: str) -> str:
+    """A policy with one allowlist entry made of `lines` (the entry starts on line 3)."""
+    return "version: 1\nallowlist:\n  - " + "\n    ".join(lines) + "\n"
+
+
+ALIAS_BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+MISTAKES = [
+    pytest.param(
+        "version: 1\nallowlists: []\n",
+        ["policy.yaml:2: allowlists: unknown key (did you mean 'allowlist'?)"],
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  severty: HIGH\n",
+        ["policy.yaml:3: fail_on.severty: unknown key (did you mean 'severity'?)"],
+        id="unknown-key-in-fail_on",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "expiry: 2027-01-31"),
+        ["policy.yaml:5: allowlist[0].expiry: unknown key (did you mean 'expires'?)"],
+        id="unknown-key-in-allowlist-entry",
+    ),
+    pytest.param(
+        "version: 1\nfixable_only: true\n",
+        ["policy.yaml:2: fixable_only: unknown key (it belongs under 'fail_on')"],
+        id="key-at-the-wrong-level",
+    ),
+    pytest.param(
+        "version: 1\ncolour: red\n",
+        [f"policy.yaml:2: colour: unknown key (expected one of {TOP_KEYS})"],
+        id="unknown-key-without-suggestion",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  fixable_only: 'yes'\n",
+        ["policy.yaml:3: fail_on.fixable_only: expected true or false, got 'yes'"],
+        id="wrong-type",
+    ),
+    pytest.param(
+        "version: 1\nallowlist:\n",
+        ["policy.yaml:2: allowlist: expected a list, got null (an empty value)"],
+        id="empty-value",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "version: 1.10"),
+        [
+            "policy.yaml:5: allowlist[0].version: expected a non-empty string, got 1.1 (put it in quotes to make it text)"
+        ],
+        id="number-where-text-is-due",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  severity: SEVERE\n",
+        [f"policy.yaml:3: fail_on.severity: expected one of {SEVERITIES}, got 'SEVERE'"],
+        id="bad-severity",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  severity: high\n",
+        [f"policy.yaml:3: fail_on.severity: expected one of {SEVERITIES}, got 'high' (did you mean 'HIGH'?)"],
+        id="severity-in-lower-case",
+    ),
+    pytest.param(
+        "version: 1\nignore_statuses: [fixed, wont_fix]\n",
+        [
+            f"policy.yaml:2: ignore_statuses[1]: expected one of {STATUSES}, got 'wont_fix' (did you mean 'will_not_fix'?)"
+        ],
+        id="bad-status",
+    ),
+    pytest.param(
+        "version: 1\nmode: audit\n",
+        ["policy.yaml:2: mode: expected one of enforce, advisory, got 'audit'"],
+        id="bad-mode",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853"),
+        ["policy.yaml:3: allowlist[0]: missing required key 'reason'"],
+        id="missing-reason",
+    ),
+    pytest.param(
+        entry("reason: accepted"),
+        ["policy.yaml:3: allowlist[0]: missing required key 'vulnerability'"],
+        id="missing-vulnerability",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: ''"),
+        ["policy.yaml:4: allowlist[0].reason: expected a non-empty string, got ''"],
+        id="empty-reason",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: '   '"),
+        ["policy.yaml:4: allowlist[0].reason: expected a non-empty string, got '   '"],
+        id="blank-reason",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "expires: 2027-13-01"),
+        ["policy.yaml:5: allowlist[0].expires: expected a date (YYYY-MM-DD), got '2027-13-01'"],
+        id="impossible-date",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "expires: '31/01/2027'"),
+        ["policy.yaml:5: allowlist[0].expires: expected a date (YYYY-MM-DD), got '31/01/2027'"],
+        id="date-in-another-format",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "expires: 20270131"),
+        ["policy.yaml:5: allowlist[0].expires: expected a date (YYYY-MM-DD), got 20270131"],
+        id="date-as-a-number",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "expires: 2027-01-31 12:00:00"),
+        ["policy.yaml:5: allowlist[0].expires: expected a date (YYYY-MM-DD), got '2027-01-31 12:00:00'"],
+        id="datetime-instead-of-date",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "path: /usr/lib/**"),
+        [
+            "policy.yaml:5: allowlist[0].path: expected a glob on the package path without a leading '/' "
+            "(usr/lib/**), got '/usr/lib/**'"
+        ],
+        id="path-with-leading-slash",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "package: 'pkg:zlib'"),
+        [
+            "policy.yaml:5: allowlist[0].package: expected a package name or a package URL "
+            "(pkg:deb/debian/zlib1g), got 'pkg:zlib'"
+        ],
+        id="malformed-package-url",
+    ),
+    pytest.param(
+        "# a policy\nfail_on: {}\n",
+        ["policy.yaml:2: missing required key 'version' (only version 1 is supported: write 'version: 1')"],
+        id="version-missing",
+    ),
+    pytest.param(
+        "version: 2\n",
+        ["policy.yaml:1: version: only version 1 is supported (expected 1, got 2)"],
+        id="version-2",
+    ),
+    pytest.param(
+        "version: '1'\n",
+        ["policy.yaml:1: version: only version 1 is supported (expected 1, got '1')"],
+        id="version-as-text",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  budgets: {HIGH: -1}\n",
+        ["policy.yaml:3: fail_on.budgets.HIGH: expected a non-negative integer, got -1"],
+        id="negative-budget",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  budgets: {HIGH: 1.5}\n",
+        ["policy.yaml:3: fail_on.budgets.HIGH: expected a non-negative integer, got 1.5"],
+        id="fractional-budget",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  budgets:\n    SEVERE: 1\n",
+        [f"policy.yaml:4: fail_on.budgets.SEVERE: unknown severity (expected one of {SEVERITIES})"],
+        id="budget-for-unknown-severity",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  budgets:\n    high: 1\n",
+        ["policy.yaml:4: fail_on.budgets.high: unknown severity (did you mean 'HIGH'?)"],
+        id="budget-severity-in-lower-case",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  cvss_score: 11\n",
+        ["policy.yaml:3: fail_on.cvss_score: expected a number from 0.0 to 10.0, got 11"],
+        id="cvss-above-10",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  cvss_score: -0.5\n",
+        ["policy.yaml:3: fail_on.cvss_score: expected a number from 0.0 to 10.0, got -0.5"],
+        id="cvss-negative",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  cvss_score: .nan\n",
+        ["policy.yaml:3: fail_on.cvss_score: expected a number from 0.0 to 10.0, got '.nan'"],
+        id="cvss-not-a-number",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  severity: HIGH\n  severity: CRITICAL\n",
+        ["policy.yaml:4: fail_on.severity: duplicate key (first defined on line 3)"],
+        id="duplicate-key",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "vulnerability: CVE-2024-1"),
+        ["policy.yaml:5: allowlist[0].vulnerability: duplicate key (first defined on line 3)"],
+        id="duplicate-key-in-entry",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  severity: HIGH\n   fixable_only: true\n",
+        ["policy.yaml:4: invalid YAML: mapping values are not allowed here (column 16)"],
+        id="not-yaml",
+    ),
+    pytest.param(
+        "version: 1\n\tfail_on: {}\n",
+        ["policy.yaml:2: invalid YAML: found a tab character (YAML indents with spaces only) (column 1)"],
+        id="tab-indentation",
+    ),
+    pytest.param(
+        "version: 1\n---\nversion: 1\n",
+        [
+            "policy.yaml:2: invalid YAML: expected a single document in the stream, "
+            "but found another document (column 1)"
+        ],
+        id="two-documents",
+    ),
+    pytest.param(
+        "",
+        ["policy.yaml:1: the file is empty (expected a policy starting with 'version: 1')"],
+        id="empty-file",
+    ),
+    pytest.param(
+        "# only a comment\n",
+        ["policy.yaml:1: the file is empty (expected a policy starting with 'version: 1')"],
+        id="comments-only",
+    ),
+    pytest.param(
+        "- version: 1\n",
+        ["policy.yaml:1: expected a mapping of policy keys, got a list"],
+        id="top-level-list",
+    ),
+    pytest.param(
+        "just text\n",
+        ["policy.yaml:1: expected a mapping of policy keys, got 'just text'"],
+        id="top-level-scalar",
+    ),
+    pytest.param(
+        ALIAS_BOMB,
+        [
+            "policy.yaml:6: too many values once aliases are expanded (expected at most 50000; "
+            "refusing a possible alias bomb)"
+        ],
+        id="alias-bomb",
+    ),
+    pytest.param(
+        "version: 1\nx: &a [*a]\n",
+        ["policy.yaml:2: recursive alias (a value that contains itself)"],
+        id="recursive-alias",
+    ),
+    pytest.param(
+        "version: 1\nx: " + "[" * 40 + "]" * 40 + "\n",
+        ["policy.yaml:2: nested too deeply (expected at most 32 levels)"],
+        id="nested-too-deeply",
+    ),
+    pytest.param(
+        "version: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n",
+        ["policy.yaml:1: nested too deeply (expected at most 32 levels)"],
+        id="nested-deeper-than-the-parser-recurses",
+    ),
+    pytest.param(
+        "version: 1\n" + "#" * MAX_BYTES + "\n",
+        [f"policy.yaml:1: file too large (expected at most {MAX_BYTES} bytes, got {MAX_BYTES + 12})"],
+        id="oversize-text",
+    ),
+    pytest.param(
+        "version: 1\nignore_statuses: !!set {fixed}\n",
+        [
+            "policy.yaml:2: ignore_statuses: expected a list, got a mapping",
+            "policy.yaml:2: ignore_statuses: unsupported YAML tag '!!set'",
+        ],
+        id="yaml-tag",
+    ),
+    pytest.param(
+        "version: !!python/object/apply:os.system ['true']\n",
+        [
+            "policy.yaml:1: version: only version 1 is supported (expected 1, got a list)",
+            "policy.yaml:1: version: unsupported YAML tag '!!python/object/apply:os.system'",
+        ],
+        id="python-tag",
+    ),
+    pytest.param(
+        "version: 1\non: true\n",
+        ["policy.yaml:2: expected a text key, got true"],
+        id="key-that-is-not-text",
+    ),
+    pytest.param(
+        'version: 1\n"fail on\\x1b[31m": {}\n',  # an escape sequence that would colour a terminal
+        ["policy.yaml:2: ['fail on\\x1b[31m']: unknown key (did you mean 'fail_on'?)"],
+        id="control-characters-are-escaped",
+    ),
+    pytest.param(
+        "version: 1\nx: a\x00b\n",
+        ["policy.yaml:2: invalid YAML: unacceptable character #x0000 (special characters are not allowed)"],
+        id="nul-character",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MISTAKES)
+def test_each_kind_of_mistake_has_its_message(text: str, expected: list[str]) -> None:
+    assert problems_in(text) == expected
+
+
+def test_every_problem_is_reported_sorted_by_line() -> None:
+    text = (
+        "version: 2\n"  # 1
+        "fail_on:\n"  # 2
+        "  severity: SEVERE\n"  # 3
+        "  cvss_score: 11\n"  # 4
+        "allowlist:\n"  # 5
+        "  - vulnerability: CVE-2023-45853\n"  # 6
+        "    expiry: 2027-01-31\n"  # 7
+        "mode: advisory\n"  # 8
+        "mode: enforce\n"  # 9
+        "ignore_statuses: [wontfix]\n"  # 10
+    )
+    assert problems_in(text) == [
+        "policy.yaml:1: version: only version 1 is supported (expected 1, got 2)",
+        f"policy.yaml:3: fail_on.severity: expected one of {SEVERITIES}, got 'SEVERE'",
+        "policy.yaml:4: fail_on.cvss_score: expected a number from 0.0 to 10.0, got 11",
+        "policy.yaml:6: allowlist[0]: missing required key 'reason'",
+        "policy.yaml:7: allowlist[0].expiry: unknown key (did you mean 'expires'?)",
+        "policy.yaml:9: mode: duplicate key (first defined on line 8)",
+        f"policy.yaml:10: ignore_statuses[0]: expected one of {STATUSES}, got 'wontfix' (did you mean 'will_not_fix'?)",
+    ]
+
+
+def test_policy_error_names_the_file_and_counts_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("version: 1\nfail_on:\n  severty: HIGH\nallowlists: []\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert caught.value.path == str(path)
+    assert caught.value.problems == [
+        f"{path}:3: fail_on.severty: unknown key (did you mean 'severity'?)",
+        f"{path}:4: allowlists: unknown key (did you mean 'allowlist'?)",
+    ]
+    assert caught.value.diagnostics() == f"{caught.value.problems[0]} (and 1 more problem(s))"
+    assert caught.value.exit_code == EXIT_USAGE
+    assert validate_policy_file(path) == caught.value.problems
+
+
+def test_oversize_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_bytes(b"version: 1\n" + b"#" * (2 * MAX_BYTES))
+    assert validate_policy_file(path) == [
+        f"{path}:1: file too large (expected at most {MAX_BYTES} bytes, got {MAX_BYTES + 1} or more)"
+    ]
+
+
+def test_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("version: 1\nallowlist:\n  - reason: caf\xe9\n".encode("latin-1"))
+    assert validate_policy_file(path) == [f"{path}:3: not UTF-8 text (byte 0xe9 at offset 37)"]
+
+
+def test_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    assert validate_policy_file(missing) == [
+        f"{missing}: cannot read the policy file (No such file or directory)"
+    ]
+    with pytest.raises(PolicyError):
+        load_policy(tmp_path)
+
+
+def test_full_policy_maps_to_typed_values() -> None:
+    text = """\
+version: 1
+mode: advisory
+fail_on:
+  severity: MEDIUM
+  fixable_only: true
+  cvss_score: 9
+  budgets: {HIGH: 3, LOW: 0, CRITICAL: 1}
+ignore_statuses: [will_not_fix, end_of_life]
+allowlist:
+  - vulnerability: CVE-2023-45853
+    package: zlib1g
+    version: "1:1.2.13.dfsg-1"
+    path: "usr/lib/**"
+    image: "ghcr.io/acme/*"
+    reason: minizip is not shipped
+    expires: 2027-01-31
+  - {vulnerability: GHSA-9wx4-h78v-vm56, reason: "tracked in ACME-142", expires: "2026-12-31"}
+fail_on_expired: true
+"""
+    assert load_policy_text(text, "team.yaml") == Policy(
+        source="team.yaml",
+        fail_on=FailOn(
+            severity=Severity.MEDIUM,
+            fixable_only=True,
+            cvss_score=9.0,
+            budgets=((Severity.LOW, 0), (Severity.HIGH, 3), (Severity.CRITICAL, 1)),
+        ),
+        ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX, VendorStatus.END_OF_LIFE}),
+        allowlist=(
+            AllowlistEntry(
+                index=0,
+                vulnerability="CVE-2023-45853",
+                reason="minizip is not shipped",
+                package="zlib1g",
+                version="1:1.2.13.dfsg-1",
+                path="usr/lib/**",
+                image="ghcr.io/acme/*",
+                expires=dt.date(2027, 1, 31),
+                line=10,
+            ),
+            AllowlistEntry(
+                index=1,
+                vulnerability="GHSA-9wx4-h78v-vm56",
+                reason="tracked in ACME-142",
+                expires=dt.date(2026, 12, 31),
+                line=17,
+            ),
+        ),
+        fail_on_expired=True,
+        mode=Mode.ADVISORY,
+    )
+
+
+def test_absent_keys_take_the_documented_defaults() -> None:
+    policy = load_policy_text("version: 1\n", "minimal.yaml")
+    assert policy == Policy(source="minimal.yaml")
+    assert policy.fail_on == FailOn(severity=Severity.HIGH, fixable_only=False, cvss_score=None, budgets=())
+    assert (policy.ignore_statuses, policy.allowlist) == (frozenset(), ())
+    assert (policy.fail_on_expired, policy.mode) == (False, Mode.ENFORCE)
+
+
+def test_anchors_aliases_and_merge_keys_below_the_cap_work() -> None:
+    text = """\
+version: 1
+allowlist:
+  - &zlib
+    vulnerability: CVE-2023-45853
+    package: zlib1g
+    reason: &why minizip is not shipped
+    expires: 2027-01-31
+  - <<: *zlib
+    package: zlib1g-dev
+  - {vulnerability: CVE-2022-37434, reason: *why}
+"""
+    entries = load_policy_text(text, "anchors.yaml").allowlist
+    assert [(e.vulnerability, e.package, e.reason, e.expires) for e in entries] == [
+        ("CVE-2023-45853", "zlib1g", "minizip is not shipped", dt.date(2027, 1, 31)),
+        ("CVE-2023-45853", "zlib1g-dev", "minizip is not shipped", dt.date(2027, 1, 31)),
+        ("CVE-2022-37434", None, "minizip is not shipped", None),
+    ]
+    assert [e.line for e in entries] == [3, 8, 10]
+
+
+def test_a_large_plain_allowlist_is_not_taken_for_an_alias_bomb() -> None:
+    lines = ["version: 1", "allowlist:"]
+    for n in range(1000):
+        lines += [
+            f"  - vulnerability: CVE-2024-{n:05d}",
+            f"    package: lib{n}",
+            f"    version: '1.{n}'",
+            "    path: usr/lib/**",
+            "    image: ghcr.io/acme/*",
+            f"    reason: accepted {n}",
+            "    expires: 2027-01-31",
+        ]
+    policy = load_policy_text("\n".join(lines) + "\n", "big.yaml")
+    assert len(policy.allowlist) == 1000
+    assert policy.allowlist[999].line == 2 + 7 * 999 + 1
+
+
+SHIPPED = sorted((ROOT / "policies").glob("*.yaml"))
+
+
+def test_the_three_policies_are_shipped() -> None:
+    assert [p.name for p in SHIPPED] == ["advisory.yaml", "default.yaml", "strict.yaml"]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_policy_loads_and_carries_the_schema_comment(path: Path) -> None:
+    assert validate_policy_file(path) == []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "# yaml-language-server: $schema=./schema.json"
+    assert sum(line.startswith("#") for line in lines) >= 5, "a header comment explains the policy's intent"
+
+
+def test_default_policy_blocks_fixable_high_and_critical() -> None:
+    # The installed copy (package gate.policies) is the file in the repository.
+    assert default_policy_path().read_bytes() == (ROOT / "policies" / "default.yaml").read_bytes()
+    policy = load_default_policy()
+    assert policy.source == "<default>"
+    assert policy.fail_on == FailOn(severity=Severity.HIGH, fixable_only=True)
+    assert policy.mode is Mode.ENFORCE
+    assert policy.ignore_statuses == frozenset({VendorStatus.NOT_AFFECTED})
+
+
+def test_strict_policy_blocks_medium_fixed_or_not_and_cvss_7() -> None:
+    policy = load_policy(ROOT / "policies" / "strict.yaml")
+    assert policy.fail_on == FailOn(severity=Severity.MEDIUM, fixable_only=False, cvss_score=7.0)
+    assert policy.fail_on_expired is True
+    assert policy.ignore_statuses == frozenset()
+
+
+def test_advisory_policy_never_blocks_and_says_so() -> None:
+    path = ROOT / "policies" / "advisory.yaml"
+    assert load_policy(path).mode is Mode.ADVISORY
+    assert "NEVER FAILS" in path.read_text(encoding="utf-8")
+    # Same thresholds as the default, so that switching to enforce blocks what it reported.
+    assert load_policy(path).fail_on == load_default_policy().fail_on
+
+
+DOCS = (ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
+FENCES = re.findall(r"^```(\w*)\n(.*?)^```$", DOCS, flags=re.MULTILINE | re.DOTALL)
+DOC_POLICIES = [body for lang, body in FENCES if lang == "yaml" and body.startswith("version: 1")]
+
+
+def test_docs_have_policy_examples() -> None:
+    assert len(DOC_POLICIES) >= 5
+
+
+@pytest.mark.parametrize("text", DOC_POLICIES, ids=lambda t: t.splitlines()[1] if "\n" in t.strip() else t)
+def test_docs_example_loads(text: str) -> None:
+    load_policy_text(text, "docs/policy.md")
+
+
+def test_docs_error_example_prints_what_the_docs_say() -> None:
+    index = next(
+        i for i, (lang, body) in enumerate(FENCES) if body.startswith("# policy.yaml, with mistakes")
+    )
+    assert FENCES[index + 1][0] == "text"
+    assert problems_in(FENCES[index][1]) == FENCES[index + 1][1].splitlines()
+
+
+def test_every_message_the_docs_quote_is_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    documented = set(re.findall(r"^\| [^|]+ \| `(policy\.yaml[:][^`]*)` \|$", DOCS, flags=re.MULTILINE))
+    produced = {message for param in MISTAKES for message in param.values[1]}  # type: ignore[union-attr]
+    monkeypatch.chdir(tmp_path)
+    path = Path("policy.yaml")
+    produced.update(validate_policy_file(path))
+    path.write_bytes(b"\xff")
+    produced.update(validate_policy_file(path))
+    path.write_bytes(b"#" * (MAX_BYTES + 1))
+    produced.update(validate_policy_file(path))
+    assert len(documented) >= 25
+    assert documented <= produced, documented - produced
+
+
+def test_schema_is_a_valid_draft_2020_12_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(schema())
+    assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert json.loads((ROOT / "policies" / "schema.json").read_text(encoding="utf-8")) == schema()
+
+
+def _object_schemas(node: dict[str, Any], where: str) -> list[tuple[str, dict[str, Any]]]:
+    found = [(where, node)] if node.get("type") == "object" else []
+    for key, child in node.get("properties", {}).items():
+        found += _object_schemas(child, f"{where}.{key}")
+    if "items" in node:
+        found += _object_schemas(node["items"], f"{where}[]")
+    return found
+
+
+def test_schema_closes_every_object_and_describes_every_property() -> None:
+    objects = _object_schemas(schema(), "$")
+    assert [where for where, _ in objects] == ["$", "$.fail_on", "$.fail_on.budgets", "$.allowlist[]"]
+    for where, node in objects:
+        assert node["additionalProperties"] is False, where
+        for key, prop in node["properties"].items():
+            assert prop.get("description"), f"{where}.{key}"
+
+
+VALID = [
+    {"version": 1},
+    {"version": 1, "fail_on": {"severity": "LOW", "budgets": {"UNKNOWN": 0}}, "mode": "advisory"},
+    {"version": 1, "allowlist": [{"vulnerability": "CVE-1", "reason": "r", "expires": "2027-02-28"}]},
+]
+INVALID = [
+    {"version": 1, "fail_on": {"budgets": {"HIGH": True}}},
+    {"version": 1, "allowlist": [{"vulnerability": "CVE-1", "reason": "r", "expires": "2027-02-29"}]},
+    {"version": 1, "allowlist": [{"vulnerability": "CVE 1", "reason": "r"}]},
+    {"version": 1, "ignore_statuses": ["FIXED"]},
+    {"version": 1, "extra": 1},
+]
+
+
+@pytest.mark.parametrize(("instance", "valid"), [(i, True) for i in VALID] + [(i, False) for i in INVALID])
+def test_schema_and_loader_agree(instance: dict[str, Any], valid: bool) -> None:
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+    assert validator.is_valid(instance) is valid
+    assert (validate_text(yaml.safe_dump(instance)) == []) is valid
+
+
+def validate_text(text: str) -> list[str]:
+    """The problems in `text`, empty when it loads."""
+    try:
+        load_policy_text(text, "policy.yaml")
+    except PolicyError as err:
+        return err.problems
+    return []
