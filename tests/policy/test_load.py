@@ -520,7 +520,7 @@ def test_default_policy_blocks_fixable_high_and_critical() -> None:
     # The installed copy (package gate.policies) is the file in the repository.
     assert default_policy_path().read_bytes() == (ROOT / "policies" / "default.yaml").read_bytes()
     policy = load_default_policy()
-    assert policy.source == "<default>"
+    assert policy.source == "policies/default.yaml (shipped default)"
     assert policy.fail_on == FailOn(severity=Severity.HIGH, fixable_only=True)
     assert policy.mode is Mode.ENFORCE
     assert policy.ignore_statuses == frozenset({VendorStatus.NOT_AFFECTED})
