@@ -3,8 +3,8 @@
 # tools (Debian packages). As root it installs what is missing; otherwise it says what is
 # missing and the tests that need it are skipped (outside CI) or fail (CI=true).
 set -euo pipefail
-packages=(docker.io docker-registry skopeo umoci busybox-static util-linux)
-commands=(dockerd docker-registry skopeo umoci busybox unshare)
+packages=(docker.io docker-registry busybox-static util-linux)
+commands=(dockerd docker-registry busybox unshare)
 missing=()
 for i in "${!commands[@]}"; do
   command -v "${commands[$i]}" >/dev/null 2>&1 || [ -x "/bin/${commands[$i]}" ] || missing+=("${packages[$i]}")
