@@ -1,0 +1,276 @@
+"""Strict, cheap accessors for the untrusted JSON of scanner reports.
+
+A report is read once, at the boundary. Every accessor checks the JSON type of one value and,
+when it is wrong, raises `ReportError` naming the file, the key path and what was expected:
+
+    report.json: Results[3].Vulnerabilities[0].PkgName: expected a string, got null
+
+Optional keys that are absent or null read as "not given"; a value of the wrong type is always
+an error, never silently skipped (a gate that skips what it cannot read fails open).
+
+Speed: a report can carry 100k findings, and tracking the location of every value costs more than
+reading it. So `read_located` first reads with a "blind" location that records nothing; only when
+that pass meets a problem does it read again with full locations, and that second pass raises the
+error with its key path. Reading is deterministic, so both passes stop at the same value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from itertools import repeat
+from typing import TypeVar
+
+from gate.errors import ReportError
+
+JsonObject = dict[str, object]
+"""A decoded JSON object."""
+
+T = TypeVar("T")
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class _Relocate(Exception):
+    """Raised by a blind location: the report has a problem, read it again with locations."""
+
+
+class At:
+    """Where a value sits in a report: the file, and the chain of keys and indexes leading to it."""
+
+    __slots__ = ("key", "parent", "source")
+
+    blind = False
+    """True for the location-free first pass (see the module docstring)."""
+
+    def __init__(self, source: str, parent: At | None = None, key: str | int | None = None) -> None:
+        self.source = source
+        """The report file's name, as the user gave it."""
+        self.parent = parent
+        """The enclosing location; None at the top of the document."""
+        self.key = key
+        """The key (object member) or index (array item) of this location in its parent."""
+
+    def __getitem__(self, key: str | int) -> At:
+        """The location of member `key` (or item `key`) inside this one."""
+        return At(self.source, self, key)
+
+    def path(self) -> str:
+        """The key path, such as `Results[3].Vulnerabilities[0]` (empty at the top)."""
+        parts: list[str] = []
+        node: At | None = self
+        while node is not None and node.key is not None:
+            key = node.key
+            if isinstance(key, int):
+                parts.append(f"[{key}]")
+            elif _PLAIN_KEY.fullmatch(key):
+                parts.append(f".{key}")
+            else:
+                # Keys come from the report (label names, package names): quoted, so that a
+                # key with dots or control characters cannot disguise the path.
+                parts.append(f"[{json.dumps(key)}]")
+            node = node.parent
+        return "".join(reversed(parts)).lstrip(".")
+
+    def error(self, problem: str) -> ReportError:
+        """A `ReportError` about the value at this location."""
+        path = self.path()
+        where = f"{self.source}: {path}" if path else f"{self.source}: top level"
+        return ReportError(f"{where}: {problem}")
+
+    def wrong(self, expected: str, value: object) -> ReportError:
+        """The error for a value of the wrong JSON type."""
+        return self.error(f"expected {expected}, got {describe(value)}")
+
+
+class _BlindAt(At):
+    """A location that tracks nothing; any error sends the reader to the located second pass."""
+
+    __slots__ = ()
+    blind = True
+
+    def __getitem__(self, key: str | int) -> At:
+        return self
+
+    def error(self, problem: str) -> ReportError:
+        raise _Relocate
+
+
+def read_located(read: Callable[[object, At], T], data: object, source: str) -> T:
+    """`read(data, at)`, where any problem comes out as a `ReportError` naming its key path."""
+    try:
+        return read(data, _BlindAt(source))
+    except _Relocate:
+        pass
+    read(data, At(source))
+    # Unreachable when `read` is deterministic; never let a report that failed once pass.
+    raise ReportError(f"{source}: the report could not be read")
+
+
+def describe(value: object) -> str:
+    """The JSON type of a decoded value, in words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "an empty string" if not value else "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def as_object(value: object, at: At) -> JsonObject:
+    """`value` as a JSON object."""
+    if isinstance(value, dict):
+        return value
+    raise at.wrong("an object", value)
+
+
+def req_str(obj: JsonObject, key: str, at: At) -> str:
+    """A required, non-empty string member."""
+    value = obj.get(key)
+    if isinstance(value, str) and value:
+        return value
+    if key not in obj:
+        raise at[key].error("missing (expected a non-empty string)")
+    raise at[key].wrong("a non-empty string", value)
+
+
+def opt_str(obj: JsonObject, key: str, at: At) -> str | None:
+    """An optional string member; absent, null and "" read as None."""
+    value = obj.get(key)
+    if isinstance(value, str):
+        return value or None
+    if value is None:
+        return None
+    raise at[key].wrong("a string", value)
+
+
+def str_or_empty(obj: JsonObject, key: str, at: At) -> str:
+    """An optional string member; absent or null read as ""."""
+    value = obj.get(key)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    raise at[key].wrong("a string", value)
+
+
+def opt_number(obj: JsonObject, key: str, at: At) -> float | None:
+    """An optional number member (a boolean is not a number)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if type(value) is float:
+        return value
+    if type(value) is int:
+        return float(value)
+    raise at[key].wrong("a number", value)
+
+
+def opt_int(obj: JsonObject, key: str, at: At) -> int | None:
+    """An optional integer member (`12.0` is accepted, `12.5` is not)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise at[key].wrong("an integer", value)
+
+
+def opt_bool(obj: JsonObject, key: str, at: At) -> bool | None:
+    """An optional boolean member."""
+    value = obj.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise at[key].wrong("a boolean", value)
+
+
+def opt_object(obj: JsonObject, key: str, at: At) -> JsonObject | None:
+    """An optional object member."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value
+    raise at[key].wrong("an object", value)
+
+
+def opt_list(obj: JsonObject, key: str, at: At) -> list[object]:
+    """An optional array member; absent or null read as an empty list (not to be modified)."""
+    value = obj.get(key)
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return []
+    raise at[key].wrong("an array", value)
+
+
+def str_list(obj: JsonObject, key: str, at: At) -> list[str]:
+    """An optional array of strings; absent or null read as an empty list (not to be modified)."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise at[key].wrong("an array", value)
+    for index, item in enumerate(value):
+        if type(item) is not str:
+            raise at[key][index].wrong("a string", item)
+    return value
+
+
+def objects(obj: JsonObject, key: str, at: At) -> Iterable[tuple[JsonObject, At]]:
+    """The items of an optional array of objects, each with its location."""
+    value = obj.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise at[key].wrong("an array", value)
+    if at.blind:
+        for item in value:
+            if type(item) is not dict:
+                raise at.error("")
+        return zip(value, repeat(at))
+    where = at[key]
+    located: list[tuple[JsonObject, At]] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise where[index].wrong("an object", item)
+        located.append((item, At(where.source, where, index)))
+    return located
+
+
+def str_map(obj: JsonObject, key: str, at: At) -> dict[str, str]:
+    """An optional object whose values are all strings (image labels)."""
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise at[key].wrong("an object", value)
+    for name, item in value.items():
+        if not isinstance(item, str):
+            raise at[key][name].wrong("a string", item)
+    return value
+
+
+def strings_or_string(obj: JsonObject, key: str, at: At) -> list[str]:
+    """A required member that is a non-empty string or a non-empty array of non-empty strings."""
+    value = obj.get(key)
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise at[key][index].wrong("a non-empty string", item)
+        return value
+    if key not in obj:
+        raise at[key].error("missing (expected a string or an array of strings)")
+    raise at[key].wrong("a non-empty string or array of strings", value)

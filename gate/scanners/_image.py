@@ -1,0 +1,85 @@
+"""The image config a report carries (OCI image config: Trivy's `Metadata.ImageConfig`, Grype's
+`source.target.config`), and the layer objects findings point at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gate.model import Layer, LayerInfo
+from gate.scanners._fields import At, JsonObject, objects, opt_bool, opt_object, opt_str, str_list, str_map
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """What an OCI image config says about the image."""
+
+    os: str | None
+    """`os`, such as `linux`."""
+    architecture: str | None
+    """`architecture`, with `/variant` appended when the config has one (`arm/v7`)."""
+    layers: tuple[LayerInfo, ...]
+    """One entry per `rootfs.diff_ids` item, bottom first, with the history instruction when known."""
+    labels: tuple[tuple[str, str], ...]
+    """`config.Labels` as sorted (key, value) pairs."""
+
+
+def parse_image_config(config: JsonObject, at: At) -> ImageConfig:
+    """Reads an OCI image config (https://github.com/opencontainers/image-spec/blob/main/config.md)."""
+    arch = opt_str(config, "architecture", at)
+    variant = opt_str(config, "variant", at)
+    if arch and variant:
+        arch = f"{arch}/{variant}"
+    rootfs = opt_object(config, "rootfs", at)
+    diff_ids = str_list(rootfs, "diff_ids", at["rootfs"]) if rootfs else []
+    created_by: list[str | None] = []
+    for entry, where in objects(config, "history", at):
+        # The spec: history entries with `empty_layer: true` made no layer; the others match
+        # `rootfs.diff_ids` one to one, in order.
+        if not opt_bool(entry, "empty_layer", where):
+            created_by.append(opt_str(entry, "created_by", where))
+    if len(created_by) != len(diff_ids):
+        # Some builders (squashed images, imported tarballs) write a history that does not match
+        # the layers; attributing instructions by position would then name the wrong ones.
+        created_by = [None] * len(diff_ids)
+    inner = opt_object(config, "config", at)
+    labels = str_map(inner, "Labels", at["config"]) if inner else {}
+    return ImageConfig(
+        os=opt_str(config, "os", at),
+        architecture=arch,
+        layers=tuple(LayerInfo(diff_id=d, created_by=c) for d, c in zip(diff_ids, created_by, strict=True)),
+        labels=tuple(sorted(labels.items())),
+    )
+
+
+class LayerTable:
+    """Builds each finding's `Layer` once per distinct layer, with its index and instruction filled
+    in from the image's layers when the report carries them."""
+
+    def __init__(self, layers: tuple[LayerInfo, ...] = ()) -> None:
+        self._positions = {info.diff_id: (index, info) for index, info in enumerate(layers)}
+        self._made: dict[tuple[str | None, str | None], Layer] = {}
+
+    def get(self, diff_id: str | None, digest: str | None) -> Layer | None:
+        """The layer with this diff id and blob digest, or None when neither is known."""
+        if not diff_id and not digest:
+            return None
+        key = (diff_id, digest)
+        layer = self._made.get(key)
+        if layer is None:
+            found = self._positions.get(diff_id) if diff_id else None
+            if found is None:
+                layer = Layer(diff_id=diff_id, digest=digest)
+            else:
+                layer = Layer(diff_id=diff_id, digest=digest, index=found[0], created_by=found[1].created_by)
+            self._made[key] = layer
+        return layer
+
+
+def repo_digest(repo_digests: list[str]) -> str | None:
+    """The `sha256:...` part of the first `name@sha256:...` repository digest."""
+    for item in repo_digests:
+        _, sep, digest = item.rpartition("@")
+        if sep and digest:
+            return digest
+    return None

@@ -1,0 +1,277 @@
+"""Grype JSON reports (`grype IMAGE -o json`) as a `ScanReport`.
+
+Field meanings follow Grype's `grype/presenter/models` (Document, Match, Vulnerability, Package,
+Source, Descriptor) and Syft's image source metadata. `ignoredMatches` (what the user's Grype
+configuration suppressed) are not findings: the gate's own policy is where exceptions are stated.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from gate.model import (
+    Cvss,
+    Finding,
+    ImageInfo,
+    LayerInfo,
+    Package,
+    ScannerInfo,
+    ScanReport,
+    VendorStatus,
+)
+from gate.scanners._fields import (
+    At,
+    JsonObject,
+    as_object,
+    objects,
+    opt_int,
+    opt_list,
+    opt_number,
+    opt_object,
+    opt_str,
+    read_located,
+    req_str,
+    str_list,
+    str_or_empty,
+)
+from gate.scanners._findings import (
+    CVSS_VERSION_RANK,
+    CvssCandidate,
+    best_cvss,
+    choose_ids,
+    dedupe,
+    severity_of,
+    strip_root,
+)
+from gate.scanners._image import ImageConfig, LayerTable, parse_image_config, repo_digest
+
+# Syft package types read from a distribution's package database: their location is the database
+# file, not where the package lives, so they get the empty path every parser gives OS packages.
+OS_PACKAGE_TYPES = frozenset({"alpm", "apk", "deb", "msrc-kb", "portage", "rpm"})
+
+# Grype `fix.state` -> the model's vendor status.
+_FIX_STATES = {
+    "fixed": VendorStatus.FIXED,
+    "not-fixed": VendorStatus.AFFECTED,
+    "wont-fix": VendorStatus.WILL_NOT_FIX,
+    "unknown": VendorStatus.UNKNOWN,
+    "": VendorStatus.UNKNOWN,
+}
+
+# CVSS `source` values Grype copies from NVD records, in the names the rest of the gate uses.
+_CVSS_SOURCES = {
+    "nvd@nist.gov": "nvd",
+    "security-advisories@github.com": "ghsa",
+    "secalert@redhat.com": "redhat",
+}
+
+# Grype test builds write this instead of a version.
+_NO_VERSION = "[not provided]"
+
+# The key `best_cvss` ranks the matched record's own scores by (see `_cvss`).
+_OWN = ""
+_PREFERRED = (_OWN, "nvd", "ghsa")
+
+
+def parse_grype(data: object, source: str) -> ScanReport:
+    """Reads a decoded Grype JSON report; `source` names the file in errors and in the result."""
+    return read_located(_read_report, data, source)
+
+
+def _read_report(data: object, root: At) -> ScanReport:
+    source = root.source
+    doc = as_object(data, root)
+    if "matches" not in doc:
+        raise root["matches"].error("missing (a Grype JSON report has it)")
+    image, layers = _image(doc, root)
+    findings = [_finding(match, at, layers) for match, at in objects(doc, "matches", root)]
+    return ScanReport(
+        findings=dedupe(findings),
+        scanners=(_scanner(doc, root, source),),
+        image=image,
+        sources=(source,),
+    )
+
+
+def _finding(match: JsonObject, at: At, layers: LayerTable) -> Finding:
+    vuln_at = at["vulnerability"]
+    vuln = as_object(match.get("vulnerability"), vuln_at)
+    related = (
+        list(objects(match, "relatedVulnerabilities", at))
+        if opt_list(match, "relatedVulnerabilities", at)
+        else []
+    )
+    own_id = req_str(vuln, "id", vuln_at)
+    if related:
+        primary, aliases = choose_ids([own_id, *(req_str(rel, "id", where) for rel, where in related)])
+    else:
+        primary, aliases = own_id, ()
+
+    art_at = at["artifact"]
+    artifact = as_object(match.get("artifact"), art_at)
+    pkg_type = str_or_empty(artifact, "type", art_at)
+    path = ""
+    layer_id = None
+    for location, where in objects(artifact, "locations", art_at):
+        if not path and pkg_type not in OS_PACKAGE_TYPES:
+            path = strip_root(str_or_empty(location, "path", where))
+        layer_id = layer_id or opt_str(location, "layerID", where)
+    upstream = next(iter(objects(artifact, "upstreams", art_at)), None)
+    package = Package(
+        name=req_str(artifact, "name", art_at),
+        version=str_or_empty(artifact, "version", art_at),
+        type=pkg_type,
+        purl=opt_str(artifact, "purl", art_at),
+        path=path,
+        source_name=opt_str(upstream[0], "name", upstream[1]) if upstream else None,
+    )
+
+    fix = opt_object(vuln, "fix", vuln_at)
+    fixed: tuple[str, ...] = ()
+    status = VendorStatus.UNKNOWN
+    if fix:
+        fixed = tuple(str_list(fix, "versions", vuln_at["fix"]))
+        status = _FIX_STATES.get(str_or_empty(fix, "state", vuln_at["fix"]), VendorStatus.UNKNOWN)
+
+    description = opt_str(vuln, "description", vuln_at)
+    if description is None:
+        description = next(filter(None, (opt_str(rel, "description", where) for rel, where in related)), None)
+    urls = str_list(vuln, "urls", vuln_at)
+    return Finding(
+        vulnerability_id=primary,
+        package=package,
+        severity=severity_of(opt_str(vuln, "severity", vuln_at)),
+        aliases=aliases,
+        fixed_versions=fixed,
+        status=status,
+        cvss=_cvss(vuln, vuln_at, related),
+        title=None,
+        description=description,
+        primary_url=opt_str(vuln, "dataSource", vuln_at) or (urls[0] if urls else None),
+        layer=layers.get(layer_id, None),
+        scanners=("grype",),
+    )
+
+
+def _cvss(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]]) -> Cvss | None:
+    """The best CVSS across the matched record and its related records, chosen by `best_cvss`.
+
+    Order of preference: the newest CVSS version present (4.0, then 3.x, then 2.0); among records
+    scoring that version, the matched record itself (the one Grype took the severity from), then
+    NVD, then GitHub advisories, then any other source in sorted order.
+    """
+    candidates: list[CvssCandidate] = []
+    _collect_cvss(vuln, at, True, candidates)
+    for record, where in related:
+        _collect_cvss(record, where, False, candidates)
+    return best_cvss(candidates, _PREFERRED) if candidates else None
+
+
+def _collect_cvss(record: JsonObject, at: At, own: bool, out: list[CvssCandidate]) -> None:
+    if not record.get("cvss"):
+        opt_list(record, "cvss", at)  # an empty array or null; anything else is an error
+        return
+    namespace = opt_str(record, "namespace", at)
+    for entry, where in objects(record, "cvss", at):
+        metrics = opt_object(entry, "metrics", where)
+        score = opt_number(metrics, "baseScore", where["metrics"]) if metrics else None
+        if score is None:
+            continue
+        version = str_or_empty(entry, "version", where)
+        source = _source_name(opt_str(entry, "source", where), namespace)
+        vector = opt_str(entry, "vector", where)
+        out.append(
+            (CVSS_VERSION_RANK.get(version[:1], 0), _OWN if own else source or "", score, vector, source)
+        )
+
+
+def _source_name(cvss_source: str | None, namespace: str | None) -> str | None:
+    """Who scored a CVSS entry: its `source`, else the vulnerability record's namespace provider."""
+    if cvss_source:
+        return _CVSS_SOURCES.get(cvss_source, cvss_source)
+    if namespace:
+        provider = namespace.split(":", 1)[0]  # `nvd:cpe`, `github:language:ruby`, `redhat:distro:...`
+        return "ghsa" if provider == "github" else provider
+    return None
+
+
+def _scanner(doc: JsonObject, root: At, source: str) -> ScannerInfo:
+    descriptor = opt_object(doc, "descriptor", root)
+    if not descriptor:
+        return ScannerInfo(name="grype", source=source)
+    at = root["descriptor"]
+    version = opt_str(descriptor, "version", at)
+    db = opt_object(descriptor, "db", at)
+    built = None
+    if db:
+        # Database schema v5 writes `db.built`; v6 (Grype 0.87 and later) writes `db.status.built`.
+        built = opt_str(db, "built", at["db"])
+        status = opt_object(db, "status", at["db"])
+        if built is None and status:
+            built = opt_str(status, "built", at["db"]["status"])
+    return ScannerInfo(
+        name="grype",
+        version=None if version == _NO_VERSION else version,
+        db_updated_at=built,
+        source=source,
+    )
+
+
+def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:
+    src = opt_object(doc, "source", root)
+    if not src or opt_str(src, "type", root["source"]) != "image":
+        # A directory, file or SBOM scan: there is no image to describe.
+        return None, LayerTable()
+    at = root["source"]["target"]
+    target = as_object(src.get("target"), at)
+    reference = opt_str(target, "userInput", at)
+    if reference is None:
+        return None, LayerTable()
+    config = _decoded_config(target, at)
+    created_by = {info.diff_id: info.created_by for info in config.layers} if config else {}
+    # Syft's image layer `digest` is the layer's diff id (stereoscope LayerMetadata.Digest).
+    layers = tuple(
+        LayerInfo(diff_id=diff_id, created_by=created_by.get(diff_id))
+        for diff_id in (req_str(layer, "digest", where) for layer, where in objects(target, "layers", at))
+    )
+    arch = opt_str(target, "architecture", at)
+    variant = opt_str(target, "variant", at)
+    if arch and variant:
+        arch = f"{arch}/{variant}"
+    image = ImageInfo(
+        reference=reference,
+        digest=repo_digest(str_list(target, "repoDigests", at)),
+        image_id=opt_str(target, "imageID", at),
+        os=opt_str(target, "os", at) or (config.os if config else None),
+        architecture=arch or (config.architecture if config else None),
+        distro=_distro(doc, root),
+        size=opt_int(target, "imageSize", at),
+        layers=layers,
+        labels=config.labels if config else (),
+    )
+    return image, LayerTable(layers)
+
+
+def _decoded_config(target: JsonObject, at: At) -> ImageConfig | None:
+    """The image config Syft embeds base64-encoded in `source.target.config`, if any."""
+    encoded = opt_str(target, "config", at)
+    if not encoded:
+        return None
+    try:
+        config = json.loads(base64.b64decode(encoded, validate=True))
+    except (binascii.Error, ValueError, RecursionError):
+        raise at["config"].error("expected a base64-encoded image config (JSON)") from None
+    return parse_image_config(as_object(config, at["config"]), at["config"])
+
+
+def _distro(doc: JsonObject, root: At) -> str | None:
+    distro = opt_object(doc, "distro", root)
+    if not distro:
+        return None
+    name = opt_str(distro, "name", root["distro"])
+    version = opt_str(distro, "version", root["distro"])
+    if not name:
+        return None
+    return f"{name} {version}" if version else name

@@ -1,0 +1,182 @@
+"""Snyk container reports (`snyk container test IMAGE --json`) as a `ScanReport`.
+
+The output is one project object (the image's OS packages), an array of projects (the OS project
+followed by one project per application found in the image), or, with `--group-issues` and newer
+CLIs, one object whose `applications` member holds the application projects.
+
+Snyk lists a vulnerability once per dependency path (`from`); those repeats are one finding. With
+`--group-issues` one entry covers several paths and names: `name` and `from` become arrays, and each
+distinct name is a finding of its own, as it would be without grouping.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from gate.model import Cvss, Finding, ImageInfo, Package, ScannerInfo, ScanReport, VendorStatus
+from gate.scanners._fields import (
+    At,
+    JsonObject,
+    as_object,
+    objects,
+    opt_number,
+    opt_object,
+    opt_str,
+    read_located,
+    req_str,
+    str_list,
+    str_or_empty,
+    strings_or_string,
+)
+from gate.scanners._findings import choose_ids, dedupe, severity_of, strip_root
+
+# Package managers of the image's own distribution packages (Snyk's names).
+OS_PACKAGE_MANAGERS = frozenset({"apk", "deb", "linux", "rpm"})
+
+# `identifiers` members that name weaknesses (CWE) rather than vulnerabilities.
+_NOT_VULNERABILITY_IDS = frozenset({"CWE"})
+
+_ADVISORY_URL = "https://security.snyk.io/vuln/"
+_URL_SAFE_ID = re.compile(r"[A-Za-z0-9:._-]+")
+
+
+def parse_snyk(data: object, source: str) -> ScanReport:
+    """Reads a decoded `snyk container test --json` report; `source` names the file."""
+    return read_located(_read_report, data, source)
+
+
+def _read_report(data: object, root: At) -> ScanReport:
+    source = root.source
+    projects: list[tuple[JsonObject, At]] = []
+    if isinstance(data, list):
+        if not data:
+            raise root.error("expected at least one Snyk project, got an empty array")
+        projects = [(as_object(item, root[index]), root[index]) for index, item in enumerate(data)]
+    else:
+        doc = as_object(data, root)
+        projects = [(doc, root), *objects(doc, "applications", root)]
+    findings: list[Finding] = []
+    for project, at in projects:
+        _read_project(project, at, findings)
+    return ScanReport(
+        findings=dedupe(findings),
+        scanners=(ScannerInfo(name="snyk", source=source),),
+        image=_image(projects),
+        sources=(source,),
+    )
+
+
+def _is_application(project: JsonObject, at: At) -> bool:
+    """An application project names the manifest or lockfile it was read from.
+
+    The OS project can name a file too (`--file=Dockerfile`), so its package manager decides first.
+    """
+    manager = opt_str(project, "packageManager", at)
+    if manager in OS_PACKAGE_MANAGERS:
+        return False
+    return bool(opt_str(project, "displayTargetFile", at) or opt_str(project, "targetFile", at))
+
+
+def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
+    if "vulnerabilities" not in project:
+        raise at["vulnerabilities"].error("missing (every Snyk project has it)")
+    is_app = _is_application(project, at)
+    path = ""
+    if is_app:
+        path = strip_root(
+            opt_str(project, "displayTargetFile", at) or opt_str(project, "targetFile", at) or ""
+        )
+    project_manager = opt_str(project, "packageManager", at)
+    seen: set[tuple[str, str, str]] = set()
+    for vuln, where in objects(project, "vulnerabilities", at):
+        own_id = req_str(vuln, "id", where)
+        version = str_or_empty(vuln, "version", where)
+        source_name = req_str(vuln, "packageName", where)
+        names = strings_or_string(vuln, "name", where)
+        new_names = [name for name in dict.fromkeys(names) if (own_id, name, version) not in seen]
+        if not new_names:
+            # The same vulnerability in the same package again, through another dependency path:
+            # Snyk copies the entry, so the rest of it is not read a second time.
+            continue
+        primary, aliases = choose_ids(_ids(own_id, vuln, where))
+        fixed = tuple(str_list(vuln, "fixedIn", where))
+        if not fixed:
+            nearest = opt_str(vuln, "nearestFixedInVersion", where)
+            fixed = (nearest,) if nearest else ()
+        score = opt_number(vuln, "cvssScore", where)
+        cvss = Cvss(score, opt_str(vuln, "CVSSv3", where), "snyk") if score is not None else None
+        severity = severity_of(
+            opt_str(vuln, "severityWithCritical", where) or opt_str(vuln, "severity", where)
+        )
+        pkg_type = project_manager or opt_str(vuln, "packageManager", where) or ""
+        title = opt_str(vuln, "title", where)
+        description = opt_str(vuln, "description", where)
+        url = _ADVISORY_URL + (own_id if _URL_SAFE_ID.fullmatch(own_id) else quote(own_id, safe=":"))
+        for name in new_names:
+            seen.add((own_id, name, version))
+            out.append(
+                Finding(
+                    vulnerability_id=primary,
+                    package=_package(name, version, pkg_type, path, source_name, is_app),
+                    severity=severity,
+                    aliases=aliases,
+                    fixed_versions=fixed,
+                    status=VendorStatus.FIXED if fixed else VendorStatus.AFFECTED,
+                    cvss=cvss,
+                    title=title,
+                    description=description,
+                    primary_url=url,
+                    scanners=("snyk",),
+                )
+            )
+
+
+def _package(name: str, version: str, pkg_type: str, path: str, source_name: str, is_app: bool) -> Package:
+    if is_app:
+        return Package(name=name, version=version, type=pkg_type, path=path)
+    # OS packages are named `source/binary` (`glibc/libc6`), with the source in `packageName`:
+    # the binary name is the installed package, as other scanners name it.
+    prefix = source_name + "/"
+    binary = name[len(prefix) :] if name.startswith(prefix) else name
+    return Package(name=binary, version=version, type=pkg_type, path="", source_name=source_name)
+
+
+def _ids(own_id: str, vuln: JsonObject, at: At) -> list[str]:
+    """The entry's own id, then its `identifiers` in the report's order (CVE, GHSA, ...)."""
+    ids = [own_id]
+    identifiers = opt_object(vuln, "identifiers", at)
+    if not identifiers:
+        return ids
+    where = at["identifiers"]
+    for kind, values in identifiers.items():
+        if kind in _NOT_VULNERABILITY_IDS or values is None:
+            continue
+        if type(values) is not list:
+            raise where[kind].wrong("an array", values)
+        for index, value in enumerate(values):
+            if type(value) is str:
+                ids.append(value)
+            elif type(value) is int:
+                # Node Security Project advisories are bare numbers (`"NSP": [3]`).
+                ids.append(f"{kind}-{value}")
+            else:
+                raise where[kind][index].wrong("a string or an integer", value)
+    return ids
+
+
+def _image(projects: list[tuple[JsonObject, At]]) -> ImageInfo | None:
+    for project, at in projects:
+        reference = opt_str(project, "path", at)
+        if not reference or _is_application(project, at):
+            continue
+        platform = opt_str(project, "platform", at)
+        os_name, _, arch = (platform or "").partition("/")
+        docker = opt_object(project, "docker", at)
+        return ImageInfo(
+            reference=reference,
+            os=os_name or None,
+            architecture=arch or None,
+            base_image=opt_str(docker, "baseImage", at["docker"]) if docker else None,
+        )
+    return None

@@ -1,0 +1,232 @@
+"""Trivy JSON reports (`trivy image --format json`, schema version 2) as a `ScanReport`.
+
+Field meanings follow Trivy's `pkg/types` (Report, Result, DetectedVulnerability) and trivy-db's
+`pkg/types` (CVSS, Status). Only results that carry `Vulnerabilities` contribute findings: the
+`os-pkgs` and `lang-pkgs` classes; secrets, misconfigurations and licenses are other scanners' business.
+"""
+
+from __future__ import annotations
+
+from gate.model import (
+    Cvss,
+    Finding,
+    ImageInfo,
+    LayerInfo,
+    Package,
+    ScannerInfo,
+    ScanReport,
+    VendorStatus,
+)
+from gate.scanners._fields import (
+    At,
+    JsonObject,
+    as_object,
+    objects,
+    opt_int,
+    opt_list,
+    opt_number,
+    opt_object,
+    opt_str,
+    read_located,
+    req_str,
+    str_list,
+    str_or_empty,
+)
+from gate.scanners._findings import CvssCandidate, best_cvss, choose_ids, dedupe, severity_of, strip_root
+from gate.scanners._image import LayerTable, parse_image_config, repo_digest
+
+SUPPORTED_SCHEMA_VERSIONS = (2,)
+"""`SchemaVersion` values this parser reads (2: Trivy 0.20 and later)."""
+
+_STATUSES = {status.value: status for status in VendorStatus}
+
+# Result types of OS package results, for reports that predate the `Class` field.
+_OS_TYPES = frozenset(
+    {"alpine", "alma", "amazon", "azurelinux", "bottlerocket", "cbl-mariner", "centos", "chainguard",
+     "debian", "echo", "fedora", "minimos", "opensuse", "opensuse-leap", "opensuse-tumbleweed", "oracle",
+     "photon", "redhat", "rocky", "slem", "sles", "suse", "ubuntu", "wolfi"}
+)  # fmt: skip
+
+# trivy-db `CVSS` members: (major version, score key, vector key), newest first.
+_CVSS_KEYS = ((4, "V40Score", "V40Vector"), (3, "V3Score", "V3Vector"), (2, "V2Score", "V2Vector"))
+
+
+def parse_trivy(data: object, source: str) -> ScanReport:
+    """Reads a decoded Trivy JSON report; `source` names the file in errors and in the result."""
+    return read_located(_read_report, data, source)
+
+
+def _read_report(data: object, root: At) -> ScanReport:
+    source = root.source
+    doc = as_object(data, root)
+    _check_schema_version(doc, root)
+    trivy = opt_object(doc, "Trivy", root)
+    scanner = ScannerInfo(
+        name="trivy",
+        version=opt_str(trivy, "Version", root["Trivy"]) if trivy else None,
+        source=source,
+    )
+    image, layers = _image(doc, root)
+    findings: list[Finding] = []
+    for result, at in objects(doc, "Results", root):
+        _read_result(result, at, layers, findings)
+    return ScanReport(findings=dedupe(findings), scanners=(scanner,), image=image, sources=(source,))
+
+
+def _check_schema_version(doc: JsonObject, root: At) -> None:
+    if "SchemaVersion" not in doc:
+        raise root["SchemaVersion"].error("missing (a Trivy JSON report of schema version 2 has it)")
+    version = doc["SchemaVersion"]
+    if type(version) is not int:
+        raise root["SchemaVersion"].wrong("an integer", version)
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        supported = ", ".join(str(v) for v in SUPPORTED_SCHEMA_VERSIONS)
+        raise root["SchemaVersion"].error(
+            f"Trivy report schema version {version} is not supported (supported: {supported}, "
+            "as written by Trivy 0.20 and later)"
+        )
+
+
+def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Finding]) -> None:
+    if not opt_list(result, "Vulnerabilities", at):
+        return
+    kind = opt_str(result, "Class", at)
+    pkg_type = str_or_empty(result, "Type", at)
+    is_os = kind == "os-pkgs" or (kind is None and pkg_type in _OS_TYPES)
+    # Language packages without their own path were read from this lockfile or manifest.
+    target_path = "" if is_os else strip_root(str_or_empty(result, "Target", at))
+    packages: dict[tuple[str, str, str | None, str, str | None], Package] = {}
+    for vuln, where in objects(result, "Vulnerabilities", at):
+        name = req_str(vuln, "PkgName", where)
+        version = str_or_empty(vuln, "InstalledVersion", where)
+        ident = opt_object(vuln, "PkgIdentifier", where)
+        purl = opt_str(ident, "PURL", where["PkgIdentifier"]) if ident else None
+        pkg_path = opt_str(vuln, "PkgPath", where)
+        # OS packages always get "": that is how every parser writes them, so they merge.
+        path = "" if is_os else (strip_root(pkg_path) if pkg_path else target_path)
+        src_name = opt_str(vuln, "SrcName", where)
+        pkg_key = (name, version, purl, path, src_name)
+        package = packages.get(pkg_key)
+        if package is None:
+            package = Package(name, version, pkg_type, purl, path, src_name)
+            packages[pkg_key] = package
+
+        own_id = req_str(vuln, "VulnerabilityID", where)
+        vendor_ids = str_list(vuln, "VendorIDs", where)
+        primary, aliases = choose_ids([own_id, *vendor_ids]) if vendor_ids else (own_id, ())
+        fixed = _fixed_versions(opt_str(vuln, "FixedVersion", where))
+        status_word = opt_str(vuln, "Status", where)
+        if status_word is None:
+            status = VendorStatus.FIXED if fixed else VendorStatus.AFFECTED
+        else:
+            # A status word newer than this parser is kept as unknown, not rejected: it still
+            # reaches the policy, which treats an unknown status as not ignorable.
+            status = _STATUSES.get(status_word, VendorStatus.UNKNOWN)
+        severity_source = opt_str(vuln, "SeveritySource", where)
+        layer = opt_object(vuln, "Layer", where)
+        out.append(
+            Finding(
+                vulnerability_id=primary,
+                package=package,
+                severity=severity_of(opt_str(vuln, "Severity", where)),
+                aliases=aliases,
+                fixed_versions=fixed,
+                status=status,
+                cvss=_cvss(vuln, where, severity_source),
+                title=opt_str(vuln, "Title", where),
+                description=opt_str(vuln, "Description", where),
+                primary_url=opt_str(vuln, "PrimaryURL", where),
+                layer=layers.get(
+                    opt_str(layer, "DiffID", where["Layer"]), opt_str(layer, "Digest", where["Layer"])
+                )
+                if layer
+                else None,
+                scanners=("trivy",),
+            )
+        )
+
+
+def _fixed_versions(text: str | None) -> tuple[str, ...]:
+    """Trivy's `FixedVersion`: the patched versions joined with ", ".
+
+    Some advisories give a patched *range* per branch (RustSec: `>= 3.1.0`, `>= 2.1.3, < 3.0.0`),
+    and the join makes the upper bound look like a version of its own; a piece starting with `<`
+    after a piece starting with `>` is put back onto it.
+    """
+    if not text:
+        return ()
+    if ", " not in text:
+        return (text,)
+    pieces: list[str] = []
+    for piece in text.split(", "):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if pieces and piece.startswith("<") and pieces[-1].startswith(">"):
+            pieces[-1] = f"{pieces[-1]}, {piece}"
+        else:
+            pieces.append(piece)
+    return tuple(pieces)
+
+
+def _cvss(vuln: JsonObject, at: At, severity_source: str | None) -> Cvss | None:
+    """The best CVSS of an entry, chosen by `best_cvss`.
+
+    Order of preference: the newest CVSS version present (4.0, then 3.x, then 2.0); among the
+    sources scoring that version, Trivy's `SeveritySource` (the vendor whose severity the finding
+    shows), then `nvd`, then `ghsa`, then any other source in sorted order.
+    """
+    by_source = opt_object(vuln, "CVSS", at)
+    if not by_source:
+        return None
+    where = at["CVSS"]
+    candidates: list[CvssCandidate] = []
+    for source_name, value in by_source.items():
+        here = where[source_name]
+        scores = as_object(value, here)
+        for major, score_key, vector_key in _CVSS_KEYS:
+            score = opt_number(scores, score_key, here)
+            if score is not None:
+                candidates.append((major, source_name, score, opt_str(scores, vector_key, here), source_name))
+    preferred = (severity_source, "nvd", "ghsa") if severity_source else ("nvd", "ghsa")
+    return best_cvss(candidates, preferred)
+
+
+def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:
+    metadata = opt_object(doc, "Metadata", root)
+    artifact_type = opt_str(doc, "ArtifactType", root)
+    name = opt_str(doc, "ArtifactName", root)
+    if name is None:
+        return None, LayerTable()
+    if metadata is None:
+        return (ImageInfo(reference=name) if artifact_type == "container_image" else None), LayerTable()
+    at = root["Metadata"]
+    image_id = opt_str(metadata, "ImageID", at)
+    if artifact_type != "container_image" and image_id is None:
+        # A repository, filesystem, VM or SBOM scan: there is no image to describe.
+        return None, LayerTable()
+    config = opt_object(metadata, "ImageConfig", at)
+    parsed = parse_image_config(config, at["ImageConfig"]) if config else None
+    layers = parsed.layers if parsed else ()
+    if not layers:
+        layers = tuple(LayerInfo(diff_id=d) for d in str_list(metadata, "DiffIDs", at))
+    os_info = opt_object(metadata, "OS", at)
+    distro = None
+    if os_info:
+        family = opt_str(os_info, "Family", at["OS"])
+        release = opt_str(os_info, "Name", at["OS"])
+        # Trivy writes the family "none" when it found no OS (e.g. its files were skipped).
+        if family and family != "none":
+            distro = f"{family} {release}" if release else family
+    image = ImageInfo(
+        reference=name,
+        digest=repo_digest(str_list(metadata, "RepoDigests", at)),
+        image_id=image_id,
+        os=parsed.os if parsed else None,
+        architecture=parsed.architecture if parsed else None,
+        distro=distro,
+        size=opt_int(metadata, "Size", at),
+        layers=layers,
+        labels=parsed.labels if parsed else (),
+    )
+    return image, LayerTable(image.layers)

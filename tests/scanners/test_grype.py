@@ -1,0 +1,224 @@
+"""Grype JSON reports: every real report of the corpus, field by field on chosen matches, and bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.errors import ReportError
+from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
+from gate.scanners.grype import parse_grype
+from tests.support.corpus import corpus_files, corpus_json
+
+GRYPE_FILES = corpus_files("grype")
+
+OS_TYPES = {"apk", "deb", "rpm"}
+
+# Grype reports one vulnerability in one package twice when two matchers find it: as the GitHub
+# advisory (GHSA, whose related record is the CVE) and as the CVE itself (NVD CPE match). The CVE is
+# the primary id of both, so they are one finding: the file's two entries, the gate's one.
+SAME_VULNERABILITY_TWICE = {
+    "anchore-grype__ghsa-test.json": [("GHSA-cfh5-3ghh-wfjx", "CVE-2014-3577", "httpclient")],
+    "anchore-grype__chainguard-ruby-test.json": [("GHSA-hv5j-3h9f-99c2", "CVE-2023-28755", "uri")],
+}
+
+
+def parse(suffix: str, doc: Any | None = None) -> ScanReport:
+    return parse_grype(doc if doc is not None else corpus_json("grype", suffix), "grype.json")
+
+
+def only(report: ScanReport, vuln_id: str, package: str) -> Finding:
+    found = [f for f in report.findings if f.vulnerability_id == vuln_id and f.package.name == package]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def file_entries(doc: Any) -> set[tuple[str, str, str, str]]:
+    """(vulnerability, package, version, path) of every match, by walking the file itself."""
+    entries = set()
+    for match in doc["matches"]:
+        artifact = match["artifact"]
+        path = "" if artifact["type"] in OS_TYPES else artifact["locations"][0]["path"].lstrip("/")
+        entries.add((match["vulnerability"]["id"], artifact["name"], artifact["version"], path))
+    return entries
+
+
+@pytest.mark.parametrize("path", GRYPE_FILES, ids=[p.name for p in GRYPE_FILES])
+def test_every_corpus_report_gives_one_finding_per_distinct_match(path: Path) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    report = parse_grype(doc, path.name)
+
+    entries = file_entries(doc)
+    twice = SAME_VULNERABILITY_TWICE.get(path.name, [])
+    assert len(report.findings) == len(entries) - len(twice)
+    found = {(i, f.package.name, f.package.version, f.package.path) for f in report.findings for i in f.ids}
+    assert entries <= found
+    for ghsa, cve, package in twice:
+        merged = only(report, cve, package)
+        assert ghsa in merged.aliases
+    assert all(f.scanners == ("grype",) for f in report.findings)
+    assert report.scanners[0].name == "grype"
+
+
+def test_os_package_match_keeps_status_source_package_cvss_and_layer() -> None:
+    report = parse("keycloak-test.json")
+    finding = only(report, "CVE-2020-12413", "nspr")
+
+    assert finding.package.version == "4.34.0-17.el9_1"
+    assert finding.package.type == "rpm"
+    assert finding.package.path == ""  # the rpm database is not where the package lives
+    assert finding.package.source_name == "nss"
+    assert finding.package.purl is not None
+    assert finding.package.purl.startswith("pkg:rpm/rhel/nspr@4.34.0-17.el9_1")
+    assert finding.aliases == ()  # the related record is the same CVE
+    assert finding.status is VendorStatus.WILL_NOT_FIX
+    assert finding.fixed_versions == ()
+    assert finding.severity is Severity.LOW
+    # The matched Red Hat record and the related NVD record both score 3.1: the matched one wins.
+    assert finding.cvss == Cvss(5.9, "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N", "redhat")
+    assert finding.primary_url == "https://access.redhat.com/security/cve/CVE-2020-12413"
+    assert finding.description is not None
+    assert finding.description.startswith("A flaw was found in Mozilla nss.")
+    assert finding.layer is not None
+    assert finding.layer.diff_id == "sha256:798d91f89858e63627a98d3a196c9ee4d0899259c0f64b68b1e0260a67c9cd2b"
+    assert finding.layer.index == 1
+    assert finding.layer.created_by == "COPY /tmp/null/rootfs/ / # buildkit"
+
+
+def test_ghsa_and_cve_matches_of_one_package_are_one_finding_with_the_fix_of_either() -> None:
+    report = parse("chainguard-ruby-test.json")
+    uri = only(report, "CVE-2023-28755", "uri")
+
+    assert uri.aliases == ("GHSA-hv5j-3h9f-99c2",)
+    assert uri.package.path == "usr/lib/ruby/gems/3.0.0/specifications/default/uri-0.10.1.gemspec"
+    assert uri.package.type == "gem"
+    # The CVE match (first in the file) knows no fix; the GHSA match does.
+    assert uri.fixed_versions == ("0.10.2",)
+    assert uri.status is VendorStatus.FIXED
+    assert uri.cvss == Cvss(7.5, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", "nvd")
+    assert uri.primary_url == "https://nvd.nist.gov/vuln/detail/CVE-2023-28755"
+
+    ruby = only(report, "CVE-2023-28755", "ruby-3.0")
+    assert ruby.package.path == ""
+    assert ruby.fixed_versions == ("3.0.6-r0",)
+
+
+def test_a_ghsa_match_takes_the_related_cve_as_primary_and_its_cvss() -> None:
+    finding = only(parse("ghsa-test.json"), "CVE-2014-3577", "httpclient")
+    assert finding.aliases == ("GHSA-cfh5-3ghh-wfjx",)
+    assert finding.package.path == "TwilioNotifier.hpi"
+    assert finding.fixed_versions == ("4.3.5",)
+    assert finding.severity is Severity.MEDIUM
+    assert finding.cvss == Cvss(5.8, "AV:N/AC:M/Au:N/C:P/I:P/A:N", "nvd")  # "nvd@nist.gov" in the file
+    assert finding.primary_url == "https://github.com/advisories/GHSA-cfh5-3ghh-wfjx"
+
+
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [
+        ("fixed", VendorStatus.FIXED),
+        ("not-fixed", VendorStatus.AFFECTED),
+        ("wont-fix", VendorStatus.WILL_NOT_FIX),
+        ("unknown", VendorStatus.UNKNOWN),
+        ("", VendorStatus.UNKNOWN),
+    ],
+)
+def test_fix_state_maps_to_vendor_status(state: str, status: VendorStatus) -> None:
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["matches"][0]["vulnerability"]["fix"]["state"] = state
+    assert only(parse("", doc), "CVE-2020-12413", "nspr").status is status
+
+
+def test_negligible_severity_is_low() -> None:
+    doc = corpus_json("grype", "TestJsonImgsPresenter.golden")
+    doc["matches"][1]["vulnerability"]["severity"] = "Negligible"
+    assert only(parse("", doc), "CVE-1999-0002", "package-2").severity is Severity.LOW
+
+
+def test_image_info_comes_from_the_source_and_its_image_config() -> None:
+    report = parse("keycloak-test.json")
+    image = report.image
+    assert image is not None
+    assert image.reference.startswith("docker.io/keycloak/keycloak:21.0.2@sha256:347a0d74")
+    assert image.image_id == "sha256:8cf8fd2be2ded92962d52adff75ad06a4c30f69c66facbdf223364c6c9e33b8c"
+    assert image.distro == "redhat 9.1"
+    assert image.platform == "linux/amd64"
+    assert image.size == 433836339
+    assert len(image.layers) == 4
+    assert image.layers[3].created_by is not None
+    assert image.layers[3].created_by.startswith('RUN /bin/sh -c echo "keycloak:x:0:root"')
+    assert ("org.opencontainers.image.version", "21.0.2") in image.labels
+
+    chainguard = parse("chainguard-ruby-test.json").image
+    assert chainguard is not None
+    assert chainguard.digest == "sha256:3c9afb4f188827ea1062ec3b8acea32893236a0d7df31e0498df93486cff0978"
+    assert chainguard.platform == "linux/arm64"
+    assert chainguard.distro == "wolfi 20221118"
+
+
+def test_scanner_version_and_database_build_time() -> None:
+    scanner = parse("keycloak-test.json").scanners[0]
+    assert scanner.version == "0.66.0"
+    assert scanner.db_updated_at == "2023-09-01T01:26:55Z"
+    assert scanner.source == "grype.json"
+    # Grype's own test builds print no version.
+    assert parse("TestJsonImgsPresenter.golden").scanners[0].version is None
+
+
+def test_database_build_time_of_schema_v6() -> None:
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["db"] = {
+        "status": {"schemaVersion": "v6.0.2", "built": "2025-01-29T01:31:43Z", "valid": True}
+    }
+    assert parse("", doc).scanners[0].db_updated_at == "2025-01-29T01:31:43Z"
+
+
+def test_non_image_sources_have_no_image_info() -> None:
+    assert parse("TestJsonDirsPresenter.golden").image is None
+    empty = parse("TestEmptyJsonPresenter.golden")
+    assert empty.image is None
+    assert empty.findings == ()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.pop("matches"), "grype.json: matches: missing (a Grype JSON report has it)"),
+        (
+            lambda d: d["matches"][1]["vulnerability"]["fix"].update(versions="1.2"),
+            "grype.json: matches[1].vulnerability.fix.versions: expected an array, got a string",
+        ),
+        (
+            lambda d: d["matches"][2]["artifact"].update(name=""),
+            "grype.json: matches[2].artifact.name: expected a non-empty string, got an empty string",
+        ),
+        (
+            lambda d: d["matches"][0]["relatedVulnerabilities"][0]["cvss"][0].update(version=3.1),
+            "grype.json: matches[0].relatedVulnerabilities[0].cvss[0].version: expected a string, got a number",
+        ),
+        (
+            lambda d: d["matches"][0]["artifact"]["locations"].append("/x"),
+            "grype.json: matches[0].artifact.locations[1]: expected an object, got a string",
+        ),
+        (
+            lambda d: d["source"]["target"].update(config="not base64!"),
+            "grype.json: source.target.config: expected a base64-encoded image config (JSON)",
+        ),
+        (
+            lambda d: d["source"]["target"].update(
+                config=base64.b64encode(json.dumps({"history": [{"created_by": 1}]}).encode()).decode()
+            ),
+            "grype.json: source.target.config.history[0].created_by: expected a string, got a number",
+        ),
+    ],
+)
+def test_wrong_types_name_the_key_path(edit: Any, message: str) -> None:
+    doc = corpus_json("grype", "keycloak-test.json")
+    edit(doc)
+    with pytest.raises(ReportError) as caught:
+        parse_grype(doc, "grype.json")
+    assert caught.value.diagnostics() == message

@@ -1,0 +1,188 @@
+"""Snyk container reports: every real report of the corpus, field by field on chosen entries, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.errors import ReportError
+from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
+from gate.scanners.snyk import parse_snyk
+from tests.support.corpus import corpus_files, corpus_json
+
+SNYK_FILES = corpus_files("snyk")
+
+
+def parse(suffix: str, doc: Any | None = None) -> ScanReport:
+    return parse_snyk(doc if doc is not None else corpus_json("snyk", suffix), "snyk.json")
+
+
+def only(report: ScanReport, vuln_id: str, package: str) -> Finding:
+    found = [f for f in report.findings if f.vulnerability_id == vuln_id and f.package.name == package]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def projects(doc: Any) -> list[Any]:
+    return doc if isinstance(doc, list) else [doc, *doc.get("applications", [])]
+
+
+def file_entries(doc: Any) -> set[tuple[str, str, str, int]]:
+    """(vulnerability, package, version, project) of every entry, by walking the file itself.
+
+    Snyk repeats an entry once per dependency path; `--group-issues` output lists several names.
+    """
+    entries: set[tuple[str, str, str, int]] = set()
+    for index, project in enumerate(projects(doc)):
+        for vuln in project["vulnerabilities"]:
+            names = vuln["name"] if isinstance(vuln["name"], list) else [vuln["name"]]
+            entries.update((vuln["id"], name, vuln["version"], index) for name in names)
+    return entries
+
+
+@pytest.mark.parametrize("path", SNYK_FILES, ids=[p.name for p in SNYK_FILES])
+def test_every_corpus_report_gives_one_finding_per_distinct_entry(path: Path) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    report = parse_snyk(doc, path.name)
+
+    assert len(report.findings) == len(file_entries(doc))
+    snyk_ids = {vuln["id"] for project in projects(doc) for vuln in project["vulnerabilities"]}
+    assert snyk_ids == {i for f in report.findings for i in f.ids if i in snyk_ids}
+    assert all(f.scanners == ("snyk",) for f in report.findings)
+    assert report.scanners[0].name == "snyk"
+
+
+def test_one_finding_per_package_however_many_dependency_paths() -> None:
+    doc = corpus_json("snyk", "fail-on-docker-no-fixable__vulns.json")
+    report = parse("", doc)
+    assert len(doc["vulnerabilities"]) == 135
+    assert len(report.findings) == 80
+
+
+def test_os_entry_is_the_binary_package_with_its_source_and_cve_primary() -> None:
+    finding = only(parse("fail-on-docker-no-fixable__vulns.json"), "CVE-2019-1010022", "libc6")
+
+    assert finding.package.source_name == "glibc"
+    assert finding.package.version == "2.28-10"
+    assert finding.package.path == ""
+    assert finding.aliases[0] == "SNYK-LINUX-GLIBC-452129"
+    assert "SNYK-DEBIAN10-GLIBC-453375" not in finding.aliases  # another vulnerability's id
+    assert "SNYK-DEBIAN10-GLIBC-452228" in finding.aliases  # ALTERNATIVE ids of this one
+    assert "CWE-119" not in finding.aliases
+    assert finding.severity is Severity.HIGH
+    assert finding.cvss == Cvss(9.8, "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "snyk")
+    assert finding.fixed_versions == ()
+    assert finding.status is VendorStatus.AFFECTED
+    assert finding.primary_url == "https://security.snyk.io/vuln/SNYK-LINUX-GLIBC-452129"
+
+
+def test_nearest_fixed_version_makes_an_os_entry_fixed() -> None:
+    finding = only(parse("fail-on-docker-fixable__vulns.json"), "CVE-2019-14697", "musl")
+    assert finding.fixed_versions == ("1.1.19-r11",)
+    assert finding.status is VendorStatus.FIXED
+    assert finding.title is not None
+
+
+def test_application_entries_carry_their_target_file_and_all_their_ids() -> None:
+    report = parse("container-app-vulns__results.json")
+
+    qs = only(report, "CVE-2014-7191", "qs")
+    assert qs.aliases == (
+        "npm:qs:20140806",
+        "SNYK-JS-QS-10019",
+        "GHSA-jjv7-qpx3-h62q",
+        "GHSA-gqgv-6jq5-jjj9",
+        "NSP-29",
+    )
+    assert qs.package.path == "package.json"
+    assert qs.package.type == "npm"
+    assert qs.package.source_name is None
+    assert qs.fixed_versions == ("1.0.0",)
+    assert qs.severity is Severity.HIGH
+
+    # Without a CVE, Snyk's own id stays primary.
+    connect = only(report, "npm:connect:20120107", "connect")
+    assert connect.aliases == ("SNYK-JS-CONNECT-10382",)
+    assert connect.fixed_versions == ("2.0.0",)
+
+    # Two advisories sharing a GHSA alias (GHSA-gqgv-6jq5-jjj9) stay two findings.
+    assert {f.vulnerability_id for f in report.findings if f.package.name == "qs"} == {
+        "CVE-2014-7191",
+        "CVE-2014-10064",
+        "CVE-2017-1000048",
+    }
+
+
+def test_grouped_and_ungrouped_output_give_the_same_findings() -> None:
+    grouped = parse("resultJsonDataGrouped.json")
+    ungrouped = parse("resultJsonDataNonGrouped.json")
+    assert {f.key for f in grouped.findings} == {f.key for f in ungrouped.findings}
+    busybox = {f.package.name for f in grouped.findings if f.vulnerability_id == "CVE-2021-28831"}
+    assert busybox == {"busybox", "ssl_client"}
+
+
+def test_image_info_and_critical_severity() -> None:
+    report = parse("snyk-to-html__test-report-container-with-app-vulns.json")
+    assert report.image is not None
+    assert report.image.reference == "vulnerable:latest"
+    assert report.image.platform == "linux/amd64"
+    assert report.image.base_image == "python:3.11.0b3-slim-buster"
+
+    zlib = only(report, "CVE-2022-37434", "zlib1g")
+    assert zlib.severity is Severity.CRITICAL
+    assert zlib.package.source_name == "zlib"
+    assert zlib.package.type == "deb"
+
+    gobin = only(report, "CVE-2020-9283", "golang.org/x/crypto/ssh")
+    assert gobin.package.path == "bin/gobin"
+    assert gobin.aliases == ("SNYK-GOLANG-GOLANGORGXCRYPTOSSH-551923", "GHSA-ffhg-7mh4-33c4")
+
+
+def test_reports_without_an_image_reference_have_no_image_info() -> None:
+    assert parse("fail-on-docker-fixable__vulns.json").image is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["vulnerabilities"][0]["identifiers"]["CVE"].insert(0, {}),
+            "snyk.json: vulnerabilities[0].identifiers.CVE[0]: expected a string or an integer, got an object",
+        ),
+        (
+            lambda d: d["applications"][0]["vulnerabilities"][0].update(name=5),
+            "snyk.json: applications[0].vulnerabilities[0].name: expected a non-empty string or array of "
+            "strings, got a number",
+        ),
+        (
+            lambda d: d["applications"][0]["vulnerabilities"][0].update(cvssScore="high"),
+            "snyk.json: applications[0].vulnerabilities[0].cvssScore: expected a number, got a string",
+        ),
+        (
+            lambda d: d["vulnerabilities"][0].pop("packageName"),
+            "snyk.json: vulnerabilities[0].packageName: missing (expected a non-empty string)",
+        ),
+        (
+            lambda d: d["applications"][0].pop("vulnerabilities"),
+            "snyk.json: applications[0].vulnerabilities: missing (every Snyk project has it)",
+        ),
+    ],
+)
+def test_wrong_types_name_the_key_path(edit: Any, message: str) -> None:
+    doc = corpus_json("snyk", "resultJsonDataNonGrouped.json")
+    edit(doc)
+    with pytest.raises(ReportError) as caught:
+        parse_snyk(doc, "snyk.json")
+    assert caught.value.diagnostics() == message
+
+
+def test_an_empty_project_array_is_an_error() -> None:
+    with pytest.raises(ReportError) as caught:
+        parse_snyk([], "snyk.json")
+    assert (
+        caught.value.diagnostics()
+        == "snyk.json: top level: expected at least one Snyk project, got an empty array"
+    )
