@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -22,7 +23,9 @@ from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import Evaluation, evaluate
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, Policy
+from gate.render.gitlab import GitLabReportOptions, render_gitlab, render_gitlab_error
 from gate.render.json import render_error_json, render_json
+from gate.render.junit import render_junit, render_junit_error
 from gate.render.markdown import render_markdown, render_markdown_error
 from gate.render.terminal import render_terminal
 from gate.render.text import terminal_safe
@@ -31,14 +34,28 @@ from gate.reports import load_report, merge_reports
 PROG = "container-gate"
 
 Renderer = Callable[[Evaluation, argparse.Namespace], str]
-ErrorRenderer = Callable[[str, int], str]
+
 
 # Output flag -> (renderer for a verdict, renderer for "could not decide" or None).
 # Every requested file is written whatever the verdict; on an error the ones that can
 # carry an error are written too, so no stale pass from an earlier run is left behind.
-OUTPUTS: dict[str, tuple[Renderer, ErrorRenderer | None]] = {
-    "json": (lambda ev, _a: render_json(ev), render_error_json),
-    "markdown": (lambda ev, _a: render_markdown(ev), render_markdown_error),
+def _gitlab_options(args: argparse.Namespace) -> GitLabReportOptions:
+    return GitLabReportOptions(
+        start_time=args.started_at,
+        end_time=dt.datetime.now(dt.UTC),
+        image=getattr(args, "image_name", None) or os.environ.get("CS_IMAGE"),
+        default_branch_image=args.default_branch_image or os.environ.get("CS_DEFAULT_BRANCH_IMAGE"),
+    )
+
+
+OUTPUTS: dict[str, tuple[Renderer, Callable[[str, int, argparse.Namespace], str] | None]] = {
+    "json": (lambda ev, _a: render_json(ev), lambda msg, code, _a: render_error_json(msg, code)),
+    "markdown": (lambda ev, _a: render_markdown(ev), lambda msg, code, _a: render_markdown_error(msg, code)),
+    "gitlab": (
+        lambda ev, a: render_gitlab(ev, _gitlab_options(a)),
+        lambda msg, code, a: render_gitlab_error(msg, code, _gitlab_options(a)),
+    ),
+    "junit": (lambda ev, _a: render_junit(ev), lambda msg, code, _a: render_junit_error(msg, code)),
 }
 
 
@@ -46,6 +63,18 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("output files (any combination, written whatever the verdict)")
     group.add_argument("--json", metavar="PATH", help="the JSON decision report (container-gate/decision/v1)")
     group.add_argument("--markdown", metavar="PATH", help="the Markdown summary (PR comment, job summary)")
+    group.add_argument(
+        "--gitlab", metavar="PATH", help="GitLab container-scanning report (security report format 15.0.7)"
+    )
+    group.add_argument(
+        "--junit", metavar="PATH", help="JUnit XML: a test case per finding, failing for blocking ones"
+    )
+    group.add_argument(
+        "--default-branch-image",
+        metavar="REF",
+        help="for --gitlab: the image the default branch builds, so GitLab can match findings across "
+        "branches (default: $CS_DEFAULT_BRANCH_IMAGE)",
+    )
 
 
 def _add_policy_options(parser: argparse.ArgumentParser) -> None:
@@ -200,7 +229,7 @@ def write_error_outputs(args: argparse.Namespace, message: str, exit_code: int) 
         path = getattr(args, name, None)
         if path and error is not None:
             try:
-                write_text(path, error(message, exit_code))
+                write_text(path, error(message, exit_code, args))
             except GateError as exc:
                 print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
 
@@ -251,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started_at = dt.datetime.now(dt.UTC)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

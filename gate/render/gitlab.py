@@ -1,0 +1,317 @@
+"""The GitLab container-scanning report (`--gitlab`): security report format 15.0.7.
+
+GitLab reads it from a job's `artifacts:reports:container_scanning` and shows each vulnerability in
+the merge-request widget, the pipeline's Security tab and the vulnerability report. GitLab 15.0 and
+later reject a report that does not validate against the schema version it declares (GitLab docs,
+"Security scanner integration", "Report validation"), so the version is pinned in `SCHEMA_VERSION`
+and the tests validate every corpus report against that schema.
+
+What goes in: the findings GitLab should show as open, that is the blocking and the informational
+ones. Allowlisted and ignored findings are left out, because GitLab would list them as open
+vulnerabilities again; `scan.messages` says how many were left out and why, and the JSON report
+keeps each of them with its reason.
+
+Tracking: GitLab tracks a vulnerability across pipelines by its report type, its primary identifier
+(the first of `identifiers`) and a location fingerprint built from the image name (or
+`default_branch_image` on other branches) and the package name; the path inside the image is not
+part of it, so GitLab may merge two findings of one id that differ only in their path. Our own `id` is a UUID derived from the vulnerability id, package name and path, never the
+version, so an upgrade that does not fix the vulnerability keeps its id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from gate import __version__
+from gate.model import Finding, LayerOrigin, Severity
+from gate.policy.evaluate import Decision, Disposition, Evaluation
+from gate.render.gitlab_ids import cvss_vectors, identifiers
+from gate.render.gitlab_scan import analyzer_section, scan_messages, scanner_section
+from gate.render.text import md_escape, safe_url, shorten, terminal_safe
+
+SCHEMA_VERSION = "15.0.7"
+"""The security report schema version the report declares and validates against."""
+SCHEMA_URL = (
+    "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
+    f"v{SCHEMA_VERSION}/dist/container-scanning-report-format.json"
+)
+
+# Schema 15.0.7 `vulnerabilities[].severity`; Info is never produced (no scanner says "info").
+SEVERITIES = {
+    Severity.UNKNOWN: "Unknown",
+    Severity.LOW: "Low",
+    Severity.MEDIUM: "Medium",
+    Severity.HIGH: "High",
+    Severity.CRITICAL: "Critical",
+}
+
+NAME_LIMIT = 255
+"""Schema 15.0.7: `vulnerabilities[].name` maxLength."""
+DESCRIPTION_LIMIT = 1_048_576
+"""Schema 15.0.7: `vulnerabilities[].description` maxLength."""
+SOLUTION_LIMIT = 7_000
+"""Schema 15.0.7: `vulnerabilities[].solution` maxLength."""
+DEFAULT_BRANCH_IMAGE_LIMIT = 255
+"""Schema 15.0.7: `location.default_branch_image` maxLength."""
+
+UNKNOWN_OS = "Unknown"
+"""`location.operating_system` is required; GitLab's own Trivy template writes this when unknown."""
+UNKNOWN_IMAGE = "unknown-image"
+"""`location.image` is required; used (and said in a message) when no reference is known at all."""
+
+# What GitLab's container-scanning analyzer accepts for CS_DEFAULT_BRANCH_IMAGE (gcs
+# lib/gcs/vulnerability.rb DEFAULT_BRANCH_IMAGE): a name, an optional registry port, and a tag.
+_DEFAULT_BRANCH_IMAGE = re.compile(r"[a-zA-Z0-9/_.-]+(:\d+[a-zA-Z0-9/_.-]*)?:[a-zA-Z0-9_.-]+\Z")
+
+_ID_NAMESPACE = uuid.UUID("3b1576c9-9be8-5de0-b7be-425a5d9bf498")
+"""uuid5(NAMESPACE_URL, "container-gate:gitlab-container-scanning:vulnerability"): never change it,
+or every vulnerability id in GitLab changes."""
+
+
+@dataclass(frozen=True)
+class GitLabReportOptions:
+    """What the report needs that the evaluation does not hold; the CLI supplies it."""
+
+    start_time: dt.datetime
+    """When the scan (or the reading of the reports) started; timezone-aware."""
+    end_time: dt.datetime
+    """When it ended; timezone-aware, not before `start_time`."""
+    image: str | None = None
+    """The image reference to use when the report names none (e.g. `$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA`)."""
+    default_branch_image: str | None = None
+    """The image's name on the default branch (`CS_DEFAULT_BRANCH_IMAGE`), so GitLab matches
+    vulnerabilities across branches whose image names differ."""
+    analyzer_version: str = __version__
+    """`scan.analyzer.version`."""
+    analyzer_url: str | None = None
+    """`scan.analyzer.url`, an http(s) link to the gate's documentation, when there is one."""
+
+    def __post_init__(self) -> None:
+        for name in ("start_time", "end_time"):
+            value: dt.datetime = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"GitLabReportOptions.{name} must be timezone-aware, got {value!r}")
+        if self.end_time < self.start_time:
+            raise ValueError("GitLabReportOptions.end_time is before start_time")
+
+
+def gitlab_time(moment: dt.datetime) -> str:
+    """Schema 15.0.7 `scan.start_time`/`end_time`: UTC as `yyyy-mm-ddThh:mm:ss`, no offset."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def vulnerability_uuid(finding: Finding, *extra: str) -> str:
+    """The stable `id`: from the vulnerability id, package name and path (not the version)."""
+    parts = (finding.vulnerability_id, finding.package.name, finding.package.path, *extra)
+    return str(uuid.uuid5(_ID_NAMESPACE, "\x1f".join(parts)))
+
+
+def _plain(text: str | None, limit: int | None = None) -> str:
+    """One line of untrusted text without control characters, for fields GitLab shows as text."""
+    return terminal_safe(text, limit)
+
+
+def _markdown(text: str, limit: int) -> str:
+    """Untrusted multi-paragraph text made inert as GitLab Flavored Markdown.
+
+    Schema 15.0.7 says a vulnerability's text is GitLab Flavored Markdown, and GitLab renders the
+    description as such (and copies it into issues created from it), so links, images, mentions
+    and references from a report must not come alive; paragraphs are kept.
+    """
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
+    return shorten("\n\n".join(md_escape(p) for p in paragraphs), limit)
+
+
+def _solution(finding: Finding) -> str | None:
+    if not finding.fixed_versions:
+        return None
+    versions = " or ".join(finding.fixed_versions)
+    return shorten(_plain(f"Upgrade {finding.package.name} to {versions}"), SOLUTION_LIMIT)
+
+
+def _text(name: str, value: str) -> dict[str, Any]:
+    return {"name": name, "type": "text", "value": value}
+
+
+def _details(decision: Decision, evaluation: Evaluation) -> dict[str, Any]:
+    f = decision.finding
+    items: dict[str, Any] = {
+        "policy_decision": _text(
+            "Policy decision", _plain(f"{decision.disposition.value}: {decision.reason} ({decision.rule})")
+        )
+    }
+    if f.fixed_versions:
+        items["fixed_versions"] = _text("Fixed versions", _plain(", ".join(f.fixed_versions)))
+    items["vendor_status"] = _text("Vendor status", f.status.value)
+    if f.package.path:
+        items["package_path"] = _text("Path in the image", _plain(f.package.path))
+    if f.package.type:
+        items["package_type"] = _text("Package type", _plain(f.package.type))
+    if f.package.purl:
+        items["purl"] = _text("Package URL", _plain(f.package.purl))
+    if f.cvss is not None:
+        source = f" ({_plain(f.cvss.source)})" if f.cvss.source else ""
+        items["cvss_score"] = {"name": f"CVSS score{source}", "type": "value", "value": f.cvss.score}
+    layer = f.layer
+    if layer is not None:
+        if layer.origin is not None:
+            base = evaluation.report.image.base_image if evaluation.report.image else None
+            origin = "base image" if layer.origin is LayerOrigin.BASE else "own layer"
+            if layer.origin is LayerOrigin.BASE and base:
+                origin += f" ({_plain(base)})"
+            items["layer_origin"] = _text("Layer origin", origin)
+        if layer.created_by:
+            items["layer_created_by"] = {
+                "name": "Layer created by",
+                "type": "code",
+                "value": _plain(layer.created_by, 2000),
+            }
+        if layer.dockerfile_line is not None:
+            items["dockerfile_line"] = {
+                "name": "Dockerfile line",
+                "type": "value",
+                "value": layer.dockerfile_line,
+            }
+        if layer.diff_id:
+            items["layer_diff_id"] = _text("Layer diff ID", _plain(layer.diff_id))
+    if f.scanners:
+        items["scanners"] = _text("Found by", _plain(", ".join(f.scanners)))
+    return items
+
+
+def _location(
+    finding: Finding, image: str, operating_system: str, default_branch: str | None
+) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "dependency": {"package": {"name": finding.package.name}, "version": finding.package.version},
+        "operating_system": operating_system,
+        "image": image,
+    }
+    if default_branch:
+        location["default_branch_image"] = default_branch
+    return location
+
+
+def _vulnerability(
+    decision: Decision, vuln_id: str, evaluation: Evaluation, location: dict[str, Any]
+) -> dict[str, Any]:
+    f = decision.finding
+    vuln: dict[str, Any] = {
+        "id": vuln_id,
+        "name": _plain(f.title, NAME_LIMIT) or _plain(f.vulnerability_id, NAME_LIMIT),
+        "severity": SEVERITIES[f.severity],
+    }
+    if f.description:
+        vuln["description"] = _markdown(f.description, DESCRIPTION_LIMIT)
+    solution = _solution(f)
+    if solution:
+        vuln["solution"] = solution
+    vuln["identifiers"] = identifiers(f)
+    vectors = cvss_vectors(f)
+    if vectors:
+        vuln["cvss_vectors"] = vectors
+    url = safe_url(f.primary_url)
+    if url:
+        vuln["links"] = [{"url": url}]
+    vuln["location"] = location
+    vuln["details"] = _details(decision, evaluation)
+    return vuln
+
+
+def _image_and_notes(
+    evaluation: Evaluation, options: GitLabReportOptions
+) -> tuple[str, str, str | None, list[dict[str, str]]]:
+    notes: list[dict[str, str]] = []
+    info = evaluation.report.image
+    image = next(
+        (ref for ref in (info.reference if info else None, options.image) if ref and ref.strip()), ""
+    )
+    if not image:
+        image = UNKNOWN_IMAGE
+        notes.append(
+            {
+                "level": "warn",
+                "value": f"no image reference is known: location.image is {UNKNOWN_IMAGE!r}; "
+                "pass --image-name so GitLab can track these vulnerabilities",
+            }
+        )
+    operating_system = (info.distro if info else None) or UNKNOWN_OS
+    default_branch = options.default_branch_image
+    if default_branch and (
+        len(default_branch) > DEFAULT_BRANCH_IMAGE_LIMIT or not _DEFAULT_BRANCH_IMAGE.match(default_branch)
+    ):
+        notes.append(
+            {
+                "level": "warn",
+                "value": f"default branch image {_plain(default_branch, 300)!r} ignored: expected "
+                "NAME:TAG of at most 255 characters",
+            }
+        )
+        default_branch = None
+    return image, _plain(operating_system) or UNKNOWN_OS, default_branch, notes
+
+
+def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:
+    """The container-scanning report as JSON text."""
+    image, operating_system, default_branch, notes = _image_and_notes(evaluation, options)
+    vulnerabilities = []
+    seen: set[str] = set()
+    for decision in evaluation.decisions:
+        if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
+            continue
+        f = decision.finding
+        vuln_id = vulnerability_uuid(f)
+        if vuln_id in seen:
+            # Two installed versions of one package at one path (two reports merged): the
+            # version tells them apart, for the later ones only, so the first keeps its id.
+            vuln_id = vulnerability_uuid(f, f.package.version)
+        seen.add(vuln_id)
+        location = _location(f, image, operating_system, default_branch)
+        vulnerabilities.append(_vulnerability(decision, vuln_id, evaluation, location))
+    doc = {
+        "version": SCHEMA_VERSION,
+        "schema": SCHEMA_URL,
+        "scan": {
+            "analyzer": analyzer_section(options.analyzer_version, options.analyzer_url),
+            "scanner": scanner_section(evaluation.report.scanners),
+            "type": "container_scanning",
+            "start_time": gitlab_time(options.start_time),
+            "end_time": gitlab_time(options.end_time),
+            "status": "success",
+            "messages": scan_messages(evaluation, notes),
+        },
+        "vulnerabilities": vulnerabilities,
+        "remediations": [],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_gitlab_error(message: str, exit_code: int, options: GitLabReportOptions) -> str:
+    """The report when the gate could not decide: a failed scan, so GitLab shows no stale result."""
+    doc = {
+        "version": SCHEMA_VERSION,
+        "schema": SCHEMA_URL,
+        "scan": {
+            "analyzer": analyzer_section(options.analyzer_version, options.analyzer_url),
+            "scanner": scanner_section(()),
+            "type": "container_scanning",
+            "start_time": gitlab_time(options.start_time),
+            "end_time": gitlab_time(options.end_time),
+            "status": "failure",
+            "messages": [
+                {
+                    "level": "fatal",
+                    "value": f"container-gate could not decide (exit code {exit_code}): "
+                    f"{_plain(message, 4000) or 'no detail'}",
+                }
+            ],
+        },
+        "vulnerabilities": [],
+        "remediations": [],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

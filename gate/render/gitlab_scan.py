@@ -1,0 +1,122 @@
+"""The `scan` section of the GitLab container-scanning report: analyzer, scanner and messages.
+
+`scan.messages` is where the report accounts for what it does not list: GitLab shows every entry of
+`vulnerabilities` as an open vulnerability, so the allowlisted and ignored findings are left out of
+it and counted here, with their reasons, at level `info` (schema 15.0.7: "info to communicate
+normal scan behaviour"); policy failures and report warnings are `warn`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from gate.model import ScannerInfo
+from gate.policy.evaluate import Decision, Disposition, Evaluation
+from gate.policy.model import Mode
+from gate.render.text import safe_url, terminal_safe
+
+# The underlying scanners, for `scan.scanner` (id, name, url, vendor).
+SCANNERS = {
+    "trivy": ("trivy", "Trivy", "https://github.com/aquasecurity/trivy", "Aqua Security"),
+    "grype": ("grype", "Grype", "https://github.com/anchore/grype", "Anchore"),
+    "snyk": ("snyk", "Snyk Container", "https://snyk.io/product/container-vulnerability-management/", "Snyk"),
+}
+
+
+def scanner_section(scanners: tuple[ScannerInfo, ...]) -> dict[str, Any]:
+    """`scan.scanner`: the one scanner behind the report, or all of them when reports were merged."""
+    named = list(dict.fromkeys((s.name or "unknown", s.version or "unknown") for s in scanners))
+    if not named:
+        return {
+            "id": "unknown",
+            "name": "unknown scanner",
+            "version": "unknown",
+            "vendor": {"name": "unknown"},
+        }
+    rows = [SCANNERS.get(name, (name, name, None, name)) for name, _ in named]
+    if len(named) == 1:
+        sid, name, url, vendor = rows[0]
+        scanner: dict[str, Any] = {
+            "id": sid,
+            "name": name,
+            "version": named[0][1],
+            "vendor": {"name": vendor},
+        }
+        if url:
+            scanner["url"] = url
+        return scanner
+    return {
+        "id": "+".join(row[0] for row in rows),
+        "name": " + ".join(row[1] for row in rows),
+        "version": ", ".join(f"{name} {version}" for name, version in named),
+        "vendor": {"name": ", ".join(dict.fromkeys(row[3] for row in rows))},
+    }
+
+
+def analyzer_section(version: str, url: str | None) -> dict[str, Any]:
+    """`scan.analyzer`: the gate itself."""
+    analyzer: dict[str, Any] = {
+        "id": "container-gate",
+        "name": "container-gate",
+        "version": version or "unknown",
+        "vendor": {"name": "container-gate"},
+    }
+    link = safe_url(url)
+    if link:
+        analyzer["url"] = link
+    return analyzer
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
+    """The `scan.messages` text that accounts for the allowlisted and ignored findings, or None."""
+    allowlisted = Counter(d.rule for d in decisions if d.disposition is Disposition.ALLOWLISTED)
+    ignored: Counter[str] = Counter()
+    for d in decisions:
+        if d.disposition is Disposition.IGNORED:
+            if d.rule == "ignore_statuses":
+                ignored[f"vendor status {d.finding.status.value}"] += 1
+            elif d.rule == "fail_on.fixable_only":
+                ignored["no fixed version under fail_on.fixable_only"] += 1
+            else:
+                ignored[d.rule] += 1
+    total = sum(allowlisted.values()) + sum(ignored.values())
+    if not total:
+        return None
+    parts = []
+    if allowlisted:
+        detail = ", ".join(f"{rule}: {n}" for rule, n in sorted(allowlisted.items()))
+        parts.append(f"{sum(allowlisted.values())} allowlisted by the policy ({detail})")
+    if ignored:
+        detail = ", ".join(f"{why}: {n}" for why, n in sorted(ignored.items()))
+        parts.append(f"{sum(ignored.values())} ignored ({detail})")
+    return (
+        f"{_count(total, 'finding')} left out: {', '.join(parts)}; "
+        "the JSON report (--json) lists each with its reason"
+    )
+
+
+def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """`scan.messages`: the verdict, what was left out and why, policy failures, warnings, then `notes`."""
+    counts = evaluation.counts
+    verdict = (
+        f"container-gate verdict: {evaluation.verdict} under policy {terminal_safe(evaluation.policy.source, 200)}; "
+        f"{counts['blocking']} blocking and {counts['informational']} informational finding(s) reported"
+    )
+    if evaluation.policy.mode is Mode.ADVISORY:
+        verdict += f"; the policy is advisory: {evaluation.would_block} finding(s) would block"
+    messages = [{"level": "info", "value": verdict}]
+    left_out = left_out_message(evaluation.decisions)
+    if left_out:
+        messages.append({"level": "info", "value": left_out})
+    messages += [
+        {"level": "warn", "value": terminal_safe(failure, 2000)} for failure in evaluation.policy_failures
+    ]
+    messages += [
+        {"level": "warn", "value": terminal_safe(warning, 2000)} for warning in evaluation.report.warnings
+    ]
+    return messages + notes

@@ -1,0 +1,518 @@
+"""The GitLab container-scanning report: valid against schema 15.0.7 for every corpus report, and right.
+
+Validation uses GitLab's own schema file (../shared/schemas) through tests/support/gitlab_schema.py;
+`test_validator_rejects_*` show that the validator really rejects broken reports, so a green
+corpus test means something.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
+from gate.policy.evaluate import Disposition, Evaluation
+from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.render.gitlab import (
+    SCHEMA_VERSION,
+    SEVERITIES,
+    UNKNOWN_IMAGE,
+    UNKNOWN_OS,
+    GitLabReportOptions,
+    render_gitlab,
+    render_gitlab_error,
+)
+from gate.render.gitlab_ids import identifier_type
+from tests.render.corpus_evaluations import (
+    corpus_evaluation,
+    corpus_reports,
+    evaluation_of,
+    finding,
+)
+from tests.support.gitlab_schema import SCHEMA_PATH, validate_container_scanning_report
+
+START = dt.datetime(2026, 3, 14, 15, 9, 0, tzinfo=dt.UTC)
+END = dt.datetime(2026, 3, 14, 15, 9, 26, tzinfo=dt.UTC)
+OPTIONS = GitLabReportOptions(start_time=START, end_time=END)
+LEFT_OUT = re.compile(r"^(\d+) findings? left out: ")
+
+
+def render(evaluation: Evaluation, options: GitLabReportOptions = OPTIONS) -> dict[str, Any]:
+    """The report as parsed JSON, after asserting it validates."""
+    doc: dict[str, Any] = json.loads(render_gitlab(evaluation, options))
+    assert validate_container_scanning_report(doc) == []
+    return doc
+
+
+def messages(doc: dict[str, Any], level: str | None = None) -> list[str]:
+    return [m["value"] for m in doc["scan"]["messages"] if level is None or m["level"] == level]
+
+
+# --- every corpus report -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", corpus_reports(), ids=lambda p: p.name)
+def test_corpus_report_validates_and_accounts_for_every_finding(path: Path) -> None:
+    evaluation = corpus_evaluation(path)
+    doc = json.loads(render_gitlab(evaluation, OPTIONS))
+
+    assert validate_container_scanning_report(doc) == []
+    assert doc["version"] == SCHEMA_VERSION
+    reported = [
+        d for d in evaluation.decisions if d.disposition in (Disposition.BLOCKING, Disposition.INFORMATIONAL)
+    ]
+    vulns = doc["vulnerabilities"]
+    assert len(vulns) == evaluation.count(Disposition.BLOCKING) + evaluation.count(Disposition.INFORMATIONAL)
+    assert len({v["id"] for v in vulns}) == len(vulns)
+    for decision, vuln in zip(reported, vulns, strict=True):
+        f = decision.finding
+        values = [i["value"] for i in vuln["identifiers"]]
+        assert values[0] == f.vulnerability_id
+        assert set(f.ids) <= set(values)
+        assert vuln["location"]["dependency"] == {
+            "package": {"name": f.package.name},
+            "version": f.package.version,
+        }
+        assert vuln["severity"] == SEVERITIES[f.severity]
+
+    left_out = evaluation.count(Disposition.ALLOWLISTED) + evaluation.count(Disposition.IGNORED)
+    counted = [int(m.group(1)) for m in map(LEFT_OUT.match, messages(doc, "info")) if m]
+    assert counted == ([left_out] if left_out else [])
+
+
+def test_corpus_exercises_every_disposition() -> None:
+    totals = dict.fromkeys(Disposition, 0)
+    for path in corpus_reports():
+        evaluation = corpus_evaluation(path)
+        for disposition in Disposition:
+            totals[disposition] += evaluation.count(disposition)
+    assert all(totals.values()), totals
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "aquasecurity-trivy__debian-buster.json.golden",
+        "anchore-grype__chainguard-ruby-test.json",
+    ],
+)
+def test_golden(name: str, golden: Callable[[str, str], None]) -> None:
+    path = next(p for p in corpus_reports() if p.name == name)
+    golden(
+        f"gitlab-{path.parent.name}-{name.split('__', 1)[1].split('.json')[0]}.json",
+        render_gitlab(corpus_evaluation(path), OPTIONS),
+    )
+
+
+# --- the validator works -------------------------------------------------------------------------
+
+
+def test_schema_version_matches_the_schema_file() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert schema["self"]["version"] == SCHEMA_VERSION
+
+
+def _set(path: tuple[str | int, ...], value: object) -> Callable[[dict[str, Any]], None]:
+    def apply(doc: dict[str, Any]) -> None:
+        target: Any = doc
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return apply
+
+
+def _drop(path: tuple[str | int, ...]) -> Callable[[dict[str, Any]], None]:
+    def apply(doc: dict[str, Any]) -> None:
+        target: Any = doc
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("breakage", "where"),
+    [
+        (_set(("scan", "start_time"), "2026-03-14T15:09:00+00:00"), "$.scan.start_time"),
+        (_set(("scan", "status"), "passed"), "$.scan.status"),
+        (_drop(("scan", "analyzer")), "$.scan"),
+        (_set(("version",), "15.0"), "$.version"),
+        (_set(("vulnerabilities", 0, "severity"), "HIGH"), "$.vulnerabilities[0].severity"),
+        (_set(("vulnerabilities", 0, "identifiers"), []), "$.vulnerabilities[0].identifiers"),
+        (_set(("vulnerabilities", 0, "name"), "x" * 256), "$.vulnerabilities[0].name"),
+        (_drop(("vulnerabilities", 0, "location", "operating_system")), "$.vulnerabilities[0].location"),
+        (
+            _set(("vulnerabilities", 0, "links"), [{"url": "javascript:alert(1)"}]),
+            "$.vulnerabilities[0].links[0].url",
+        ),
+    ],
+)
+def test_validator_rejects_a_broken_report(breakage: Callable[[dict[str, Any]], None], where: str) -> None:
+    doc = render(evaluation_of(finding(primary_url="https://example.org/CVE-2024-0001")))
+    broken = copy.deepcopy(doc)
+    breakage(broken)
+    errors = validate_container_scanning_report(broken)
+    assert any(e.startswith(where) for e in errors), errors
+
+
+# --- fields --------------------------------------------------------------------------------------
+
+
+def test_vulnerability_fields() -> None:
+    f = finding(
+        "CVE-2024-0001",
+        pkg="openssl",
+        version="3.0.2-1",
+        fixed=("3.0.13-1",),
+        aliases=("GHSA-abcd-efgh-ijkl", "RHSA-2024:0001", "DLA-3700-1", "USN-6000-1", "ELSA-2024-0001"),
+        title="openssl: a flaw",
+        description="First paragraph.\n\nSecond paragraph.",
+        primary_url="https://avd.aquasec.com/nvd/cve-2024-0001",
+    )
+    doc = render(evaluation_of(f, image=ImageInfo("ghcr.io/acme/app:1.2", distro="debian 12.5")))
+    (vuln,) = doc["vulnerabilities"]
+    assert vuln["name"] == "openssl: a flaw"
+    assert vuln["severity"] == "High"
+    assert vuln["solution"] == "Upgrade openssl to 3.0.13-1"
+    assert vuln["description"] == "First paragraph\\.\n\nSecond paragraph\\."
+    assert vuln["links"] == [{"url": "https://avd.aquasec.com/nvd/cve-2024-0001"}]
+    assert vuln["location"] == {
+        "dependency": {"package": {"name": "openssl"}, "version": "3.0.2-1"},
+        "operating_system": "debian 12.5",
+        "image": "ghcr.io/acme/app:1.2",
+    }
+    assert vuln["identifiers"] == [
+        {
+            "type": "cve",
+            "name": "CVE-2024-0001",
+            "value": "CVE-2024-0001",
+            "url": "https://nvd.nist.gov/vuln/detail/CVE-2024-0001",
+        },
+        {
+            "type": "ghsa",
+            "name": "GHSA-abcd-efgh-ijkl",
+            "value": "GHSA-abcd-efgh-ijkl",
+            "url": "https://github.com/advisories/GHSA-abcd-efgh-ijkl",
+        },
+        {
+            "type": "rhsa",
+            "name": "RHSA-2024:0001",
+            "value": "RHSA-2024:0001",
+            "url": "https://access.redhat.com/errata/RHSA-2024:0001",
+        },
+        {
+            "type": "dla",
+            "name": "DLA-3700-1",
+            "value": "DLA-3700-1",
+            "url": "https://security-tracker.debian.org/tracker/DLA-3700-1",
+        },
+        {
+            "type": "usn",
+            "name": "USN-6000-1",
+            "value": "USN-6000-1",
+            "url": "https://ubuntu.com/security/notices/USN-6000-1",
+        },
+        {
+            "type": "elsa",
+            "name": "ELSA-2024-0001",
+            "value": "ELSA-2024-0001",
+            "url": "https://linux.oracle.com/errata/ELSA-2024-0001.html",
+        },
+    ]
+    assert vuln["details"]["policy_decision"]["value"].startswith("blocking: HIGH is at or above")
+
+
+@pytest.mark.parametrize(
+    ("vuln_id", "kind", "url"),
+    [
+        ("CVE-2024-1234", "cve", "https://nvd.nist.gov/vuln/detail/CVE-2024-1234"),
+        ("GHSA-xxxx-yyyy-zzzz", "ghsa", "https://github.com/advisories/GHSA-xxxx-yyyy-zzzz"),
+        ("SNYK-DEBIAN12-ZLIB-6008963", "snyk", "https://security.snyk.io/vuln/SNYK-DEBIAN12-ZLIB-6008963"),
+        ("GO-2024-2687", "go", "https://pkg.go.dev/vuln/GO-2024-2687"),
+        ("TEMP-0841856-B18BAF", "temp", None),
+        ("ALAS2-2024-2500", "alas2", None),
+        ("12345", "other", None),
+        # An id that would change the URL it is put into gets no URL at all.
+        ("GHSA-x/../../evil", "ghsa", None),
+        ("CVE-2024-1 https://evil.example", "cve", None),
+    ],
+)
+def test_identifier_types(vuln_id: str, kind: str, url: str | None) -> None:
+    assert identifier_type(vuln_id) == (kind, url)
+
+
+def test_primary_url_is_the_link_of_a_primary_id_without_a_known_url_only() -> None:
+    f = finding(
+        "TEMP-0841856-B18BAF",
+        aliases=("XYZ-1",),
+        primary_url="https://security-tracker.debian.org/tracker/TEMP-0841856-B18BAF",
+    )
+    (vuln,) = render(evaluation_of(f))["vulnerabilities"]
+    assert vuln["identifiers"][0]["url"] == "https://security-tracker.debian.org/tracker/TEMP-0841856-B18BAF"
+    assert "url" not in vuln["identifiers"][1]
+
+
+@pytest.mark.parametrize("severity", list(Severity))
+def test_severity_vocabulary(severity: Severity) -> None:
+    policy = Policy(source="p", fail_on=FailOn(severity=Severity.CRITICAL))
+    (vuln,) = render(evaluation_of(finding(severity=severity), policy=policy))["vulnerabilities"]
+    assert vuln["severity"] == {0: "Unknown", 1: "Low", 2: "Medium", 3: "High", 4: "Critical"}[int(severity)]
+
+
+def test_no_solution_without_a_fixed_version() -> None:
+    (vuln,) = render(evaluation_of(finding(fixed=(), status=VendorStatus.AFFECTED)))["vulnerabilities"]
+    assert "solution" not in vuln
+
+
+def test_several_fixed_versions() -> None:
+    (vuln,) = render(evaluation_of(finding(pkg="logback-core", fixed=("1.5.13", "1.3.15"))))[
+        "vulnerabilities"
+    ]
+    assert vuln["solution"] == "Upgrade logback-core to 1.5.13 or 1.3.15"
+
+
+def test_id_is_stable_across_versions_and_differs_by_package_and_path() -> None:
+    def vuln_id(vid: str = "CVE-2024-0001", **kwargs: Any) -> str:
+        (vuln,) = render(evaluation_of(finding(vid, **kwargs)))["vulnerabilities"]
+        value: str = vuln["id"]
+        return value
+
+    base = vuln_id(version="1.0")
+    assert uuid.UUID(base).version == 5
+    assert vuln_id(version="2.0") == base
+    assert vuln_id(version="1.0", path="app/lib/a.jar") != base
+    assert vuln_id(version="1.0", pkg="libssl3") != base
+    assert vuln_id("CVE-2024-0002", version="1.0") != base
+
+
+def test_two_versions_at_one_path_get_distinct_ids_and_the_first_keeps_its_own() -> None:
+    alone = render(evaluation_of(finding(version="1.0")))["vulnerabilities"][0]["id"]
+    both = render(evaluation_of(finding(version="1.0"), finding(version="1.1")))["vulnerabilities"]
+    assert both[0]["id"] == alone
+    assert both[1]["id"] != alone
+
+
+def test_untrusted_text_is_cut_and_made_inert() -> None:
+    hostile = "[click](https://evil.example) @maintainer ![x](https://evil.example/p.png) <script>#1 ~bug"
+    f = finding(title="T" * 400 + "\x1b[31m", description=hostile + "\n\n" + "d" * 1_100_000)
+    doc = render(evaluation_of(f))
+    (vuln,) = doc["vulnerabilities"]
+    assert len(vuln["name"]) == 255
+    assert "\x1b" not in vuln["name"]
+    description = vuln["description"]
+    assert len(description) <= 1_048_576
+    assert description.startswith("\\[click\\]\\(https\\:")
+    assert "@\u200bmaintainer" in description
+    for live in ("](", "<script>", "![", " #1", " ~bug"):
+        assert live not in description
+
+
+def test_cvss_vectors_only_when_the_schema_accepts_them() -> None:
+    def vectors(vector: str, source: str = "nvd") -> object:
+        f = replace(finding(), cvss=Cvss(7.5, vector, source))
+        return render(evaluation_of(f))["vulnerabilities"][0].get("cvss_vectors")
+
+    v3 = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    assert vectors(v3) == [{"vendor": "NVD", "vector": v3}]
+    assert vectors("AV:N/AC:L/Au:N/C:P/I:P/A:P", "redhat") == [
+        {"vendor": "Red Hat", "vector": "AV:N/AC:L/Au:N/C:P/I:P/A:P"}
+    ]
+    assert vectors("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N") is None
+    assert vectors(v3 + "\n") is None
+
+
+def test_layer_details() -> None:
+    layer = Layer(
+        diff_id="sha256:" + "a" * 64,
+        created_by="RUN apt-get install -y openssl",
+        origin=LayerOrigin.BASE,
+        dockerfile_line=3,
+    )
+    f = replace(finding(), layer=layer)
+    image = ImageInfo("app:1", base_image="debian:12")
+    details = render(evaluation_of(f, image=image))["vulnerabilities"][0]["details"]
+    assert details["layer_origin"]["value"] == "base image (debian:12)"
+    assert details["layer_created_by"] == {
+        "name": "Layer created by",
+        "type": "code",
+        "value": "RUN apt-get install -y openssl",
+    }
+    assert details["dockerfile_line"]["value"] == 3
+
+
+# --- scan ----------------------------------------------------------------------------------------
+
+
+def test_times_are_utc_without_offset() -> None:
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    options = GitLabReportOptions(
+        start_time=dt.datetime(2026, 3, 14, 17, 0, 0, 999_999, tzinfo=plus_two),
+        end_time=dt.datetime(2026, 3, 14, 17, 0, 5, tzinfo=plus_two),
+    )
+    scan = render(evaluation_of(finding()), options)["scan"]
+    assert (scan["start_time"], scan["end_time"]) == ("2026-03-14T15:00:00", "2026-03-14T15:00:05")
+
+
+def test_times_must_be_aware_and_ordered() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        GitLabReportOptions(start_time=dt.datetime(2026, 1, 1), end_time=END)
+    with pytest.raises(ValueError, match="before start_time"):
+        GitLabReportOptions(start_time=END, end_time=START)
+
+
+def test_scan_fields() -> None:
+    options = GitLabReportOptions(
+        START, END, analyzer_version="1.2.3", analyzer_url="https://example.org/gate"
+    )
+    scan = render(evaluation_of(finding()), options)["scan"]
+    assert scan["type"] == "container_scanning"
+    assert scan["status"] == "success"
+    assert scan["analyzer"] == {
+        "id": "container-gate",
+        "name": "container-gate",
+        "version": "1.2.3",
+        "vendor": {"name": "container-gate"},
+        "url": "https://example.org/gate",
+    }
+    assert scan["scanner"] == {
+        "id": "trivy",
+        "name": "Trivy",
+        "version": "0.50.1",
+        "vendor": {"name": "Aqua Security"},
+        "url": "https://github.com/aquasecurity/trivy",
+    }
+
+
+def test_merged_scanners_are_all_named() -> None:
+    scanners = (ScannerInfo("trivy", "0.50.1"), ScannerInfo("grype", None))
+    scanner = render(evaluation_of(finding(), scanners=scanners))["scan"]["scanner"]
+    assert scanner == {
+        "id": "trivy+grype",
+        "name": "Trivy + Grype",
+        "version": "trivy 0.50.1, grype unknown",
+        "vendor": {"name": "Aqua Security, Anchore"},
+    }
+
+
+def test_left_out_findings_are_counted_with_their_reasons() -> None:
+    policy = Policy(
+        source="policy.yaml",
+        fail_on=FailOn(fixable_only=True),
+        ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX, VendorStatus.END_OF_LIFE}),
+        allowlist=(
+            AllowlistEntry(0, "CVE-2024-0001", "not shipped"),
+            AllowlistEntry(1, "CVE-2024-0002", "not reachable"),
+        ),
+    )
+    doc = render(
+        evaluation_of(
+            finding("CVE-2024-0001"),
+            finding("CVE-2024-0001", pkg="libssl3"),
+            finding("CVE-2024-0002"),
+            finding("CVE-2024-0003", status=VendorStatus.WILL_NOT_FIX),
+            finding("CVE-2024-0004", status=VendorStatus.END_OF_LIFE),
+            finding("CVE-2024-0005", fixed=(), status=VendorStatus.AFFECTED),
+            finding("CVE-2024-0006"),
+            policy=policy,
+        )
+    )
+    assert len(doc["vulnerabilities"]) == 1
+    assert (
+        "6 findings left out: 3 allowlisted by the policy (allowlist[0]: 2, allowlist[1]: 1), 3 ignored "
+        "(no fixed version under fail_on.fixable_only: 1, vendor status end_of_life: 1, "
+        "vendor status will_not_fix: 1); the JSON report (--json) lists each with its reason"
+    ) in messages(doc, "info")
+
+
+def test_verdict_policy_failures_and_warnings_are_messages() -> None:
+    policy = Policy(
+        source="policy.yaml",
+        fail_on_expired=True,
+        allowlist=(AllowlistEntry(0, "CVE-2020-0001", "old", expires=dt.date(2025, 1, 1)),),
+    )
+    evaluation = evaluation_of(
+        finding(severity=Severity.LOW),
+        policy=policy,
+        image=ImageInfo("app:1"),
+        warnings=("the vulnerability DB is 9 days old\x1b[2J",),
+    )
+    doc = render(evaluation)
+    assert messages(doc, "info")[0] == (
+        "container-gate verdict: fail under policy policy.yaml; 0 blocking and 1 informational finding(s) reported"
+    )
+    assert messages(doc, "warn") == [
+        evaluation.policy_failures[0],
+        "the vulnerability DB is 9 days old\\x1b[2J",
+    ]
+
+
+def test_advisory_mode_says_what_would_block() -> None:
+    doc = render(evaluation_of(finding(), policy=Policy(source="p", mode=Mode.ADVISORY)))
+    assert messages(doc, "info")[0].endswith("; the policy is advisory: 1 finding(s) would block")
+
+
+def test_image_fallbacks() -> None:
+    with_option = render(
+        evaluation_of(finding()), GitLabReportOptions(START, END, image="registry.example/app:abc")
+    )
+    assert with_option["vulnerabilities"][0]["location"]["image"] == "registry.example/app:abc"
+    assert with_option["vulnerabilities"][0]["location"]["operating_system"] == UNKNOWN_OS
+
+    from_report = render(
+        evaluation_of(finding(), image=ImageInfo("ghcr.io/acme/app:1")),
+        GitLabReportOptions(START, END, image="other:1"),
+    )
+    assert from_report["vulnerabilities"][0]["location"]["image"] == "ghcr.io/acme/app:1"
+
+    nothing = render(evaluation_of(finding()))
+    assert nothing["vulnerabilities"][0]["location"]["image"] == UNKNOWN_IMAGE
+    assert any("--image-name" in m for m in messages(nothing, "warn"))
+
+
+def test_default_branch_image() -> None:
+    good = GitLabReportOptions(START, END, default_branch_image="registry.example:5000/group/app:main")
+    location = render(evaluation_of(finding()), good)["vulnerabilities"][0]["location"]
+    assert location["default_branch_image"] == "registry.example:5000/group/app:main"
+
+    bad = GitLabReportOptions(START, END, default_branch_image="app with spaces:main")
+    doc = render(evaluation_of(finding()), bad)
+    assert "default_branch_image" not in doc["vulnerabilities"][0]["location"]
+    assert any("default branch image" in m for m in messages(doc, "warn"))
+
+
+def test_hostile_report_still_validates() -> None:
+    f = finding(
+        "CVE-2024-0001\n",
+        pkg="\x00pkg\u202e<&>",
+        version="",
+        path="\n",
+        aliases=("", "GHSA-\x1b"),
+        title="\n",
+        description="\x00",
+        primary_url="https://example.org/\nx",
+    )
+    render(evaluation_of(f, image=ImageInfo(" \n", distro="\x1b")))
+
+
+def test_error_report_is_a_failed_scan() -> None:
+    doc = json.loads(render_gitlab_error("report.json: not valid JSON", 2, OPTIONS))
+    assert validate_container_scanning_report(doc) == []
+    assert doc["scan"]["status"] == "failure"
+    assert doc["vulnerabilities"] == []
+    assert doc["scan"]["messages"] == [
+        {
+            "level": "fatal",
+            "value": "container-gate could not decide (exit code 2): report.json: not valid JSON",
+        }
+    ]

@@ -1,0 +1,245 @@
+"""The JUnit XML report: parsed back with ElementTree, counts, messages, hostile text, readers' needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gate.model import ImageInfo, ScanReport, Severity, VendorStatus
+from gate.policy.evaluate import Disposition, Evaluation, evaluate
+from gate.policy.model import AllowlistEntry, Policy
+from gate.render.junit import render_junit, render_junit_error, render_junit_suites
+from tests.render.corpus_evaluations import NOW, corpus_evaluation, corpus_reports, evaluation_of, finding
+
+RESULT_TAGS = ("failure", "error", "skipped")
+
+
+def parse(text: str) -> ET.Element:
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
+    # The renderer's own output; expat resolves no external entity.
+    return ET.fromstring(text.encode("utf-8"))  # noqa: S314
+
+
+def outcome(case: ET.Element) -> str:
+    found = [child.tag for child in case if child.tag in RESULT_TAGS]
+    assert len(found) <= 1, found
+    return found[0] if found else "passed"
+
+
+def assert_counts_match_cases(root: ET.Element) -> None:
+    """Every count attribute equals what the test cases say, per suite and in total."""
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for suite in root.iter("testsuite"):
+        cases = suite.findall("testcase")
+        outcomes = [outcome(c) for c in cases]
+        assert int(suite.get("tests", "-1")) == len(cases)
+        assert int(suite.get("failures", "-1")) == outcomes.count("failure")
+        assert int(suite.get("errors", "-1")) == outcomes.count("error")
+        assert int(suite.get("skipped", "-1")) == outcomes.count("skipped")
+        totals["tests"] += len(cases)
+        totals["failures"] += outcomes.count("failure")
+        totals["errors"] += outcomes.count("error")
+    assert {k: int(root.get(k, "-1")) for k in totals} == totals
+
+
+def assert_gitlab_readable(root: ET.Element) -> None:
+    """GitLab's parser shows only the text content of failure/error/skipped (it drops attributes)."""
+    assert root.tag == "testsuites"
+    for case in root.iter("testcase"):
+        assert case.get("name")
+        for child in case:
+            if child.tag in RESULT_TAGS:
+                assert (child.text or "").strip(), f"{child.tag} of {case.get('name')} has no text"
+                assert child.get("message")
+
+
+# --- every corpus report -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", corpus_reports(), ids=lambda p: p.name)
+def test_corpus_report(path: Path) -> None:
+    evaluation = corpus_evaluation(path)
+    root = parse(render_junit(evaluation))
+    assert_counts_match_cases(root)
+    assert_gitlab_readable(root)
+    (suite,) = root.findall("testsuite")
+    cases = suite.findall("testcase")
+    expected = {
+        Disposition.BLOCKING: "failure",
+        Disposition.ALLOWLISTED: "skipped",
+        Disposition.IGNORED: "skipped",
+        Disposition.INFORMATIONAL: "passed",
+    }
+    if evaluation.decisions:
+        assert [outcome(c) for c in cases] == [expected[d.disposition] for d in evaluation.decisions]
+        assert [c.get("classname") for c in cases] == [d.finding.package.name for d in evaluation.decisions]
+    else:
+        assert [(c.get("name"), outcome(c)) for c in cases] == [("no findings", "passed")]
+    assert int(suite.get("failures", "-1")) == evaluation.count(Disposition.BLOCKING)
+    assert int(suite.get("skipped", "-1")) == evaluation.count(Disposition.ALLOWLISTED) + evaluation.count(
+        Disposition.IGNORED
+    )
+
+
+def test_golden(golden: Callable[[str, str], None]) -> None:
+    path = next(p for p in corpus_reports() if p.name == "aquasecurity-trivy__debian-buster.json.golden")
+    golden("junit-trivy-debian-buster.xml", render_junit(corpus_evaluation(path)))
+
+
+# --- cases and messages --------------------------------------------------------------------------
+
+
+def test_cases_and_messages() -> None:
+    policy = Policy(
+        source="policy.yaml",
+        ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX}),
+        allowlist=(AllowlistEntry(0, "CVE-2024-0002", "minizip is not shipped"),),
+    )
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", pkg="openssl", version="3.0.2-1", fixed=("3.0.13-1",)),
+        finding("CVE-2024-0002", pkg="zlib1g", version="1:1.2.13"),
+        finding("CVE-2024-0003", pkg="tar", status=VendorStatus.WILL_NOT_FIX, fixed=()),
+        finding(
+            "CVE-2024-0004", pkg="jackson", version="2.9.0", path="app/lib/jackson.jar", severity=Severity.LOW
+        ),
+        finding(
+            "CVE-2024-0005", pkg="curl", fixed=(), status=VendorStatus.AFFECTED, severity=Severity.CRITICAL
+        ),
+        policy=policy,
+        image=ImageInfo("ghcr.io/acme/app:1.2"),
+    )
+    root = parse(render_junit(evaluation))
+    assert_counts_match_cases(root)
+    assert_gitlab_readable(root)
+    (suite,) = root.findall("testsuite")
+    assert suite.get("name") == "ghcr.io/acme/app:1.2"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped"), suite.get("errors")) == (
+        "5",
+        "2",
+        "2",
+        "0",
+    )
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert list(cases) == [
+        "CVE-2024-0001 in openssl@3.0.2-1",
+        "CVE-2024-0002 in zlib1g@1:1.2.13",
+        "CVE-2024-0003 in tar@3.0.2-1",
+        "CVE-2024-0004 in jackson@2.9.0 (app/lib/jackson.jar)",
+        "CVE-2024-0005 in curl@3.0.2-1",
+    ]
+
+    failure = cases["CVE-2024-0001 in openssl@3.0.2-1"].find("failure")
+    assert failure is not None
+    assert failure.get("message") == (
+        "HIGH, blocking: HIGH is at or above the blocking severity HIGH; upgrade to 3.0.13-1"
+    )
+    assert failure.get("type") == "blocking"
+    assert (failure.text or "").startswith(failure.get("message", "") + "\n")
+    assert "fixed versions: 3.0.13-1" in (failure.text or "")
+
+    unfixed = cases["CVE-2024-0005 in curl@3.0.2-1"].find("failure")
+    assert unfixed is not None
+    assert unfixed.get("message", "").endswith("; no fixed version (vendor status affected)")
+
+    allowlisted = cases["CVE-2024-0002 in zlib1g@1:1.2.13"].find("skipped")
+    assert allowlisted is not None
+    assert (
+        allowlisted.get("message") == "HIGH, allowlisted: allowlisted by allowlist[0]: minizip is not shipped"
+    )
+
+    ignored = cases["CVE-2024-0003 in tar@3.0.2-1"].find("skipped")
+    assert ignored is not None
+    assert ignored.get("message") == "HIGH, ignored: vendor status will_not_fix is in ignore_statuses"
+
+    passing = cases["CVE-2024-0004 in jackson@2.9.0 (app/lib/jackson.jar)"]
+    assert outcome(passing) == "passed"
+    out = passing.find("system-out")
+    assert out is not None
+    assert (out.text or "").startswith("LOW, informational: LOW is below the blocking severity HIGH\n")
+
+
+def test_policy_failures_are_failing_cases() -> None:
+    policy = Policy(
+        source="policy.yaml",
+        fail_on_expired=True,
+        allowlist=(AllowlistEntry(0, "CVE-2020-0001", "old", expires=dt.date(2025, 1, 1)),),
+    )
+    evaluation = evaluation_of(finding(severity=Severity.LOW), policy=policy)
+    assert not evaluation.passed
+    root = parse(render_junit(evaluation))
+    assert_counts_match_cases(root)
+    (suite,) = root.findall("testsuite")
+    assert suite.get("failures") == "1"
+    (case,) = [c for c in suite.findall("testcase") if c.get("classname") == "policy"]
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("type") == "policy"
+    assert failure.get("message") == evaluation.policy_failures[0]
+
+
+def test_a_report_fails_exactly_when_the_gate_does() -> None:
+    for path in corpus_reports():
+        evaluation = corpus_evaluation(path)
+        root = parse(render_junit(evaluation))
+        assert (root.get("failures") != "0") == (not evaluation.passed), path.name
+
+
+def test_suite_name_falls_back_to_the_report_files() -> None:
+    report = ScanReport(findings=(), sources=("a.json", "b.json"))
+    root = parse(render_junit(evaluate(report, Policy(source="p"), NOW)))
+    (suite,) = root.findall("testsuite")
+    assert suite.get("name") == "a.json, b.json"
+    assert [(c.get("classname"), c.get("name"), outcome(c)) for c in suite.findall("testcase")] == [
+        ("container-gate", "no findings", "passed")
+    ]
+
+
+def test_one_suite_per_image() -> None:
+    evaluations: list[Evaluation] = [
+        evaluation_of(finding(), image=ImageInfo("app:1")),
+        evaluation_of(finding(severity=Severity.LOW), image=ImageInfo("worker:1")),
+    ]
+    root = parse(render_junit_suites(evaluations))
+    assert [s.get("name") for s in root.findall("testsuite")] == ["app:1", "worker:1"]
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "1", "0")
+    assert_counts_match_cases(root)
+
+
+def test_hostile_text_survives_as_text() -> None:
+    name = "pkg<&>\"'x]]>"
+    f = finding(
+        "CVE-2024-0001",
+        pkg=name + "\x00\x1b[31m\x0b\ufffe\ud800\u202e",
+        version="1.0]]>",
+        path="app/<lib>/\x07a.jar",
+        title="<![CDATA[ x ]]>\x01",
+    )
+    text = render_junit(evaluation_of(f, image=ImageInfo("img]]>\x00:1")))
+    root = parse(text)
+    (suite,) = root.findall("testsuite")
+    assert suite.get("name") == "img]]>:1"
+    (case,) = suite.findall("testcase")
+    assert case.get("classname") == name + "[31m"
+    assert case.get("name") == f"CVE-2024-0001 in {name}[31m@1.0]]> (app/<lib>/a.jar)"
+    failure = case.find("failure")
+    assert failure is not None
+    assert "title: <![CDATA[ x ]]>\n" in (failure.text or "")
+    for bad in ("\x00", "\x1b", "\x0b", "\x07", "\x01", "\ufffe", "\u202e"):
+        assert bad not in text
+    text.encode("utf-8")  # no lone surrogate left
+
+
+def test_error_report() -> None:
+    root = parse(render_junit_error("report.json: not valid JSON", 2))
+    assert_counts_match_cases(root)
+    assert_gitlab_readable(root)
+    (case,) = root.iter("testcase")
+    error = case.find("error")
+    assert error is not None
+    assert (
+        error.get("message") == "container-gate could not decide (exit code 2): report.json: not valid JSON"
+    )
