@@ -27,6 +27,7 @@ from gate.render.gitlab import GitLabReportOptions, render_gitlab, render_gitlab
 from gate.render.json import render_error_json, render_json
 from gate.render.junit import render_junit, render_junit_error
 from gate.render.markdown import render_markdown, render_markdown_error
+from gate.render.sarif import SarifOptions, render_sarif
 from gate.render.terminal import render_terminal
 from gate.render.text import terminal_safe
 from gate.reports import load_report, merge_reports
@@ -48,6 +49,30 @@ def _gitlab_options(args: argparse.Namespace) -> GitLabReportOptions:
     )
 
 
+def repo_relative(path: str) -> str:
+    """A path as a URI relative to the repository root (the workspace in CI, else the current
+    directory), as code scanning needs for locations."""
+    root = Path(os.environ.get("GITHUB_WORKSPACE") or os.environ.get("CI_PROJECT_DIR") or Path.cwd())
+    target = Path(path)
+    if target.is_absolute():
+        try:
+            target = target.resolve().relative_to(root.resolve())
+        except ValueError:
+            raise UsageError(
+                f"{path}: not inside the repository {root}; give a path relative to it"
+            ) from None
+    return target.as_posix()
+
+
+def _sarif_options(args: argparse.Namespace) -> SarifOptions:
+    dockerfile = getattr(args, "dockerfile", None)
+    return SarifOptions(
+        location_uri=repo_relative(args.sarif_location),
+        dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
+        category=args.sarif_category,
+    )
+
+
 OUTPUTS: dict[str, tuple[Renderer, Callable[[str, int, argparse.Namespace], str] | None]] = {
     "json": (lambda ev, _a: render_json(ev), lambda msg, code, _a: render_error_json(msg, code)),
     "markdown": (lambda ev, _a: render_markdown(ev), lambda msg, code, _a: render_markdown_error(msg, code)),
@@ -56,6 +81,9 @@ OUTPUTS: dict[str, tuple[Renderer, Callable[[str, int, argparse.Namespace], str]
         lambda msg, code, a: render_gitlab_error(msg, code, _gitlab_options(a)),
     ),
     "junit": (lambda ev, _a: render_junit(ev), lambda msg, code, _a: render_junit_error(msg, code)),
+    # No SARIF on an error: an upload of an empty run would close every open alert, so the
+    # file is removed instead and the upload step fails visibly.
+    "sarif": (lambda ev, a: render_sarif(ev, _sarif_options(a)), None),
 }
 
 
@@ -68,6 +96,19 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--junit", metavar="PATH", help="JUnit XML: a test case per finding, failing for blocking ones"
+    )
+    group.add_argument("--sarif", metavar="PATH", help="SARIF 2.1.0 for GitHub code scanning")
+    group.add_argument(
+        "--sarif-location",
+        metavar="PATH",
+        default="Dockerfile",
+        help="the repository file SARIF results point at when no --dockerfile line is known "
+        "(default: Dockerfile)",
+    )
+    group.add_argument(
+        "--sarif-category",
+        metavar="ID",
+        help="the code-scanning category (default: container-gate/<image>/<platform>/, one per image and platform)",
     )
     group.add_argument(
         "--default-branch-image",
@@ -227,11 +268,17 @@ def write_error_outputs(args: argparse.Namespace, message: str, exit_code: int) 
     """On an error, write the outputs that can say so; never let one failure hide another."""
     for name, (_render, error) in OUTPUTS.items():
         path = getattr(args, name, None)
-        if path and error is not None:
-            try:
+        if not path:
+            continue
+        try:
+            if error is not None:
                 write_text(path, error(message, exit_code, args))
-            except GateError as exc:
-                print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
+            else:
+                Path(path).unlink(missing_ok=True)
+        except GateError as exc:
+            print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
+        except OSError as exc:
+            print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
 
 
 def finish(evaluation: Evaluation, args: argparse.Namespace) -> int:

@@ -1,0 +1,263 @@
+"""SARIF rules and results from decisions: fingerprints, levels, security severities, ranking.
+
+The mappings are documented in gate/render/sarif.py's module docstring; the tables live here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gate.model import Finding, Package, Severity
+from gate.policy.evaluate import Decision, Disposition
+from gate.render import _sarif_text as words
+from gate.render._sarif_om import Suppression, om
+from gate.render.text import safe_url
+
+FINGERPRINT_KEY = "containerGateFinding/v1"
+"""The `partialFingerprints` key; a new version whenever what goes into the hash changes."""
+
+SECURITY_SEVERITY: dict[Severity, str] = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "2.0",
+}
+"""`security-severity` of a rule without a CVSS score, inside GitHub's bands (critical > 9.0,
+high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9); UNKNOWN has no entry and gets no security severity."""
+
+RULE_LEVEL: dict[Severity, str] = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.UNKNOWN: "note",
+}
+"""A rule's `defaultConfiguration.level`, from the highest severity among its findings."""
+
+# Which result is kept first when a limit is hit: blocking, then informational (still to act
+# on), then the accepted ones: allowlisted, then ignored.
+_DISPOSITION_RANK = {
+    Disposition.BLOCKING: 0,
+    Disposition.INFORMATIONAL: 1,
+    Disposition.ALLOWLISTED: 2,
+    Disposition.IGNORED: 3,
+}
+
+# Scanners name one ecosystem differently (Trivy `debian`, Grype `deb`); the package URL type is
+# the common word. Only packages without a path (OS packages) use it in their fingerprint.
+_ECOSYSTEMS = {
+    "apk": ("alpine", "wolfi", "chainguard"),
+    "deb": ("debian", "ubuntu"),
+    "rpm": ("redhat", "centos", "rocky", "alma", "amazon", "oracle", "fedora", "photon", "cbl-mariner",
+            "azurelinux", "opensuse", "opensuse-leap", "opensuse-tumbleweed", "suse", "sles", "slem"),
+    "pypi": ("pip", "python-pkg", "pipenv", "poetry", "uv"),
+    "npm": ("node-pkg", "yarn", "pnpm"),
+    "gem": ("gemspec", "bundler"),
+    "maven": ("jar", "java-archive", "pom", "gradle"),
+    "golang": ("gomod", "gobinary", "go-module", "gomodules"),
+}  # fmt: skip
+_ECOSYSTEM_OF = {alias: eco for eco, aliases in _ECOSYSTEMS.items() for alias in aliases}
+
+
+def _ecosystem(package: Package) -> str:
+    if package.purl and package.purl.startswith("pkg:") and "/" in package.purl:
+        return package.purl[4:].split("/", 1)[0].lower()
+    kind = package.type.lower()
+    return _ECOSYSTEM_OF.get(kind, kind)
+
+
+def finding_fingerprint(finding: Finding) -> str:
+    """The same vulnerability in the same package at the same place gives the same value, whatever
+    the installed version, layer, image digest or time: so GitHub keeps one alert across runs and
+    rebuilds. The place is the package path, or the ecosystem for OS packages (which have none)."""
+    package = finding.package
+    place = package.path or _ecosystem(package)
+    material = "\x00".join((finding.vulnerability_id, package.name, place))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def result_level(decision: Decision) -> str:
+    """The result's `level`: blocking -> error; informational -> warning when it meets the blocking
+    threshold or is MEDIUM or above, else note; allowlisted and ignored -> note."""
+    if decision.disposition is Disposition.BLOCKING:
+        return "error"
+    if decision.disposition is Disposition.INFORMATIONAL:
+        return "warning" if decision.would_block or decision.finding.severity >= Severity.MEDIUM else "note"
+    return "note"
+
+
+def security_severity(findings: Sequence[Finding], severity: Severity) -> str | None:
+    """The highest CVSS base score in (0, 10] among `findings`, else `SECURITY_SEVERITY[severity]`."""
+    scores = [f.cvss.score for f in findings if f.cvss is not None and 0.0 < f.cvss.score <= 10.0]
+    if scores:
+        return f"{max(scores):.1f}"
+    return SECURITY_SEVERITY.get(severity)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One result to be: the decision it shows, and other installed versions at the same place."""
+
+    decision: Decision
+    """The decision shown (the most important one when several versions share the place)."""
+    others: tuple[Decision, ...]
+    """Other installed versions of the package at the same place (rpm can hold several)."""
+    order: int
+    """Position in the report, for a stable output order."""
+    fingerprint: str
+    """`finding_fingerprint` of the finding, unique among items."""
+
+    @property
+    def rule_id(self) -> str:
+        """The vulnerability id, which is the rule's id."""
+        return self.decision.finding.vulnerability_id
+
+
+def _importance(decision: Decision) -> tuple[int, int]:
+    return (_DISPOSITION_RANK[decision.disposition], -int(decision.finding.severity))
+
+
+def items(decisions: Sequence[Decision]) -> list[Item]:
+    """One item per fingerprint: several installed versions at one place become one result, or
+    GitHub would see two results with one fingerprint."""
+    groups: dict[str, list[Decision]] = {}
+    for decision in decisions:
+        groups.setdefault(finding_fingerprint(decision.finding), []).append(decision)
+    out = []
+    for order, (fingerprint, group) in enumerate(groups.items()):
+        shown = min(group, key=_importance)
+        out.append(Item(shown, tuple(d for d in group if d is not shown), order, fingerprint))
+    return out
+
+
+def ranked(all_items: Sequence[Item]) -> list[Item]:
+    """Most important first: blocking, informational, allowlisted, ignored; within each, the higher
+    severity first; then report order. A limit leaves out the tail."""
+    return sorted(all_items, key=lambda i: (*_importance(i.decision), i.order))
+
+
+def select(by_rank: Sequence[Item], count: int, max_rules: int) -> list[Item]:
+    """The first `count` items of the ranking whose rules fit in `max_rules`, in report order."""
+    kept: list[Item] = []
+    rules: set[str] = set()
+    for item in by_rank:
+        if len(kept) >= count:
+            break
+        if item.rule_id not in rules and len(rules) >= max_rules:
+            continue
+        rules.add(item.rule_id)
+        kept.append(item)
+    return sorted(kept, key=lambda i: i.order)
+
+
+def _tags(decisions: Sequence[Decision], severity: Severity, limit: int) -> list[str]:
+    tags = ["security", "vulnerability", severity.name.lower()]
+    for d in decisions:
+        kind = words.segments(d.finding.package.type.replace("/", "-"))
+        if kind:
+            tags.append(kind[0][:40])
+    return list(dict.fromkeys(tags))[:limit]
+
+
+def _rule_name(findings: Sequence[Finding]) -> str:
+    # SARIF §3.49.7: a readable name, not the id again (the Multitool warns when they are equal).
+    kinds = {bool(f.package.path) for f in findings}
+    if kinds == {False}:
+        return "OsPackageVulnerability"
+    if kinds == {True}:
+        return "LanguagePackageVulnerability"
+    return "PackageVulnerability"
+
+
+def rule(vuln_id: str, decisions: Sequence[Decision], max_tags: int) -> Any:
+    """The `reportingDescriptor` of one vulnerability, from the decisions of its results."""
+    findings = [d.finding for d in decisions]
+    # The first finding with a title speaks for the rule.
+    first = next((f for f in findings if f.title), findings[0])
+    described = next((f for f in findings if f.description), first)
+    severity = max(f.severity for f in findings)
+    score = security_severity(findings, severity)
+    ordered = sorted(decisions, key=lambda d: d.finding is not first)
+    properties: dict[str, object] = {"tags": _tags(decisions, severity, max_tags)}
+    if score is not None:
+        properties["security-severity"] = score
+    return om.ReportingDescriptor(
+        id=vuln_id,
+        name=_rule_name(findings),
+        short_description=om.MultiformatMessageString(text=words.short_description(first)),
+        full_description=om.MultiformatMessageString(text=words.full_description(described)),
+        help=om.MultiformatMessageString(
+            text=words.help_text(vuln_id, ordered, severity, score),
+            markdown=words.help_markdown(vuln_id, ordered, severity, score),
+        ),
+        help_uri=safe_url(first.primary_url),
+        default_configuration=om.ReportingConfiguration(level=RULE_LEVEL[severity]),
+        properties=properties,
+    )
+
+
+def _layer(finding: Finding) -> dict[str, object] | None:
+    layer = finding.layer
+    if layer is None:
+        return None
+    return {
+        "index": layer.index,
+        "diffId": layer.diff_id,
+        "origin": layer.origin.value if layer.origin else None,
+        "createdBy": layer.created_by,
+        "dockerfileLine": layer.dockerfile_line,
+    }
+
+
+def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None) -> Any:
+    """The `result` of one item, placed on `dockerfile_uri` at the layer's Dockerfile line when
+    that is known, else on `uri` at line 1 (both repository-relative URIs)."""
+    decision = item.decision
+    f = decision.finding
+    line = f.layer.dockerfile_line if f.layer and f.layer.dockerfile_line else None
+    location = om.Location(
+        physical_location=om.PhysicalLocation(
+            artifact_location=om.ArtifactLocation(uri=dockerfile_uri if line else uri),
+            region=om.Region(start_line=line or 1),
+        )
+    )
+    suppressions = None
+    if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
+        justification = words.plain(decision.reason)
+        suppressions = [Suppression(kind="external", status="accepted", justification=justification)]
+    properties: dict[str, object] = {
+        "package": f.package.name,
+        "packageType": f.package.type or None,
+        "packagePath": f.package.path or None,
+        "purl": f.package.purl,
+        "installedVersion": f.package.version,
+        "fixedVersions": list(f.fixed_versions),
+        "severity": f.severity.name,
+        "vendorStatus": f.status.value,
+        "disposition": decision.disposition.value,
+        "policyRule": decision.rule,
+        "cvss": {"score": f.cvss.score, "vector": f.cvss.vector, "source": f.cvss.source} if f.cvss else None,
+        "layer": _layer(f),
+        "image": image,
+        "scanners": list(f.scanners),
+        "otherInstalledVersions": [o.finding.package.version for o in item.others] or None,
+    }
+    # GitHub matches alerts across uploads by `primaryLocationLineHash` alone. Left out, the upload
+    # action would hash the source line (the Dockerfile's FROM or RUN line): every package with the
+    # same CVE on one line would collapse into one alert, and editing the line would reopen it.
+    # So it carries our own fingerprint, which follows the finding, not the line.
+    fingerprints = {FINGERPRINT_KEY: item.fingerprint, "primaryLocationLineHash": item.fingerprint}
+    return om.Result(
+        rule_id=f.vulnerability_id,
+        rule_index=rule_index,
+        kind="fail",
+        level=result_level(decision),
+        message=om.Message(text=words.result_message(decision, item.others)),
+        locations=[location],
+        partial_fingerprints=fingerprints,
+        suppressions=suppressions,
+        properties=properties,
+    )

@@ -1,0 +1,238 @@
+"""The words of the SARIF output: result messages, rule descriptions and help, run categories.
+
+Two kinds of text go into SARIF. Plain text (`message.text`, descriptions, `help.text`) is not
+Markdown, but SARIF 2.1.0 §3.11.6 reads `[text](target)` in it as an embedded link, so the `](`
+that would close one is escaped (`\\](`) and control characters are removed. Other brackets stay
+as they are (`allowlist[0]`): escaped, they would show as `\\[0\\]` in viewers that do not
+unescape. `help.markdown` is rendered by GitHub as GitHub-flavoured Markdown, so every piece of
+report text in it goes through `md_escape` or `md_code` (gate/render/text.py) and links only ever
+point at `safe_url` URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from gate.model import Finding, ImageInfo, Severity
+from gate.policy.evaluate import Decision
+from gate.render.text import md_code, md_escape, safe_url, terminal_safe
+
+GITHUB_TEXT_LIMIT = 1024
+"""GitHub's maximum for a rule's `shortDescription.text` and `fullDescription.text`."""
+MESSAGE_LIMIT = 1024
+"""Our own cap on a result message: GitHub shows its first sentence as the alert title."""
+HELP_PACKAGE_ROWS = 50
+"""Packages listed in one rule's help before the rest is counted; the results list them all."""
+
+# SARIF §3.11.6: an embedded link is `[text](target)`; escaping the `]` before `(` (and doubling
+# backslashes already there) leaves no link for a viewer to make out of untrusted text.
+_LINK_CLOSE = re.compile(r"(\\*)\](?=\()")
+
+# Ids whose advisory page can be linked from the id alone (the id is checked before it is used).
+_ADVISORY_PAGES = (
+    (re.compile(r"CVE-\d{4}-\d{4,}\Z"), "https://nvd.nist.gov/vuln/detail/{}"),
+    (re.compile(r"GHSA(?:-[0-9a-z]{4}){3}\Z"), "https://github.com/advisories/{}"),
+)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut at a word boundary when one is near, marked `…`."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    # A cut must not leave half of a `\[` escape behind.
+    return head.rstrip().rstrip("\\") + "…"
+
+
+def plain(text: str | None, limit: int = GITHUB_TEXT_LIMIT) -> str:
+    """Untrusted text as one line of SARIF plain text: no control characters, no embedded links."""
+    flat = terminal_safe(" ".join((text or "").split()))
+    return cut(_LINK_CLOSE.sub(lambda m: m.group(1) * 2 + "\\]", flat), limit)
+
+
+def fix_words(finding: Finding) -> str:
+    """`fixed in 1.2.3` or `no fixed version`, with the vendor's reason when it gave one."""
+    if finding.fixed_versions:
+        return "fixed in " + ", ".join(finding.fixed_versions)
+    status = finding.status.value
+    if status in ("will_not_fix", "fix_deferred", "end_of_life", "under_investigation", "not_affected"):
+        return f"no fixed version, vendor status {status}"
+    return "no fixed version"
+
+
+def layer_words(finding: Finding) -> str:
+    """Which layer installed the package, as far as it is known; empty when nothing is."""
+    layer = finding.layer
+    if layer is None:
+        return ""
+    bits = []
+    if layer.index is not None:
+        bits.append(f"layer {layer.index}")
+    if layer.origin is not None:
+        bits.append("base image" if layer.origin.value == "base" else "own layer")
+    words = ", ".join(bits)
+    if layer.created_by:
+        words = f"{words}: {layer.created_by}" if words else layer.created_by
+    if layer.dockerfile_line:
+        words = f"{words} (Dockerfile line {layer.dockerfile_line})".strip()
+    return words
+
+
+def result_message(decision: Decision, others: Sequence[Decision]) -> str:
+    """`CVE-X in openssl 3.0.2 (fixed in 3.0.13): HIGH, blocking: <reason>.` and then the details.
+
+    The first sentence is what GitHub shows as the alert's title, so it carries the verdict.
+    """
+    f = decision.finding
+    head = (
+        f"{f.vulnerability_id} in {f.package.name} {f.package.version} ({fix_words(f)}): "
+        f"{f.severity.name}, {decision.disposition.value}: {cut(' '.join(decision.reason.split()), 300)}"
+    )
+    tail = []
+    if f.package.path:
+        tail.append(f"Found at {f.package.path}")
+    layer = layer_words(f)
+    if layer:
+        tail.append(f"Installed by {layer}")
+    for other in others:
+        tail.append(
+            f"Also installed here: {other.finding.package.version} "
+            f"({fix_words(other.finding)}), {other.disposition.value}"
+        )
+    text = ". ".join(s.rstrip(".") for s in [head, *tail]) + "."
+    return plain(text, MESSAGE_LIMIT)
+
+
+def short_description(finding: Finding) -> str:
+    """The rule's one-line summary: the title when the scanner gave one, else the id."""
+    return plain(finding.title or finding.vulnerability_id)
+
+
+def full_description(finding: Finding) -> str:
+    """The rule's description, cut cleanly to GitHub's limit; never empty."""
+    return plain(finding.description or finding.title or finding.vulnerability_id)
+
+
+def _alias_links(ids: Sequence[str]) -> list[str]:
+    links = []
+    for vuln_id in ids:
+        for pattern, page in _ADVISORY_PAGES:
+            if pattern.match(vuln_id):
+                links.append(f"[{md_escape(vuln_id)}]({page.format(vuln_id)})")
+                break
+        else:
+            links.append(md_escape(vuln_id, 100))
+    return links
+
+
+def help_text(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
+    """`help.text`: what the vulnerability is, which packages have it, where to read more."""
+    first = decisions[0].finding
+    lines = [plain(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
+    lines.append(f"Severity: {severity.name}" + (f", security severity {score}" if score else ""))
+    lines.append("")
+    for d in decisions[:HELP_PACKAGE_ROWS]:
+        f = d.finding
+        where = f" at {f.package.path}" if f.package.path else ""
+        lines.append(
+            plain(f"- {f.package.name} {f.package.version}{where}: {fix_words(f)} ({d.disposition.value})")
+        )
+    if len(decisions) > HELP_PACKAGE_ROWS:
+        lines.append(f"- and {len(decisions) - HELP_PACKAGE_ROWS} more package(s)")
+    lines.append("")
+    if first.description:
+        lines += [plain(first.description, 3000), ""]
+    url = safe_url(first.primary_url)
+    if url:
+        lines.append(f"More information: {url}")
+    if first.aliases:
+        lines.append(plain("Also known as: " + ", ".join(first.aliases)))
+    return "\n".join(lines).strip() + "\n"
+
+
+def help_markdown(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
+    """`help.markdown`: the same as `help_text`, every piece of report text escaped."""
+    first = decisions[0].finding
+    url = safe_url(first.primary_url)
+    title = f"[{md_escape(vuln_id, 100)}]({url})" if url else md_escape(vuln_id, 100)
+    parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
+    parts.append(f"Severity **{severity.name}**" + (f", security severity {score}" if score else ""))
+    parts += ["", "| Package | Path | Installed | Fixed in | Disposition |", "|---|---|---|---|---|"]
+    for d in decisions[:HELP_PACKAGE_ROWS]:
+        f = d.finding
+        fixed = md_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(fix_words(f))
+        parts.append(
+            f"| {md_code(f.package.name, 100)} | {md_code(f.package.path, 150)} | "
+            f"{md_code(f.package.version, 100)} | {fixed} | {d.disposition.value} |"
+        )
+    if len(decisions) > HELP_PACKAGE_ROWS:
+        parts.append(f"\n_and {len(decisions) - HELP_PACKAGE_ROWS} more package(s)_")
+    if first.description:
+        parts += ["", md_escape(first.description, 3000)]
+    links = [f"[{md_escape(url)}]({url})"] if url else []
+    links += _alias_links(first.aliases)
+    if links:
+        parts += ["", "**Links:** " + " · ".join(links)]
+    return "\n".join(parts).strip() + "\n"
+
+
+# Transports whose reference names a file or directory, not a repository (gate/image.py forms).
+_PATH_TRANSPORTS = ("docker-archive:", "oci-archive:", "oci:", "dir:")
+_OTHER_TRANSPORTS = ("docker-daemon:", "docker://", "registry:", "podman:", "containers-storage:")
+_ARCHIVE = re.compile(r"(?i)\.(?:tar|tgz|tar\.gz|tar\.zst|tar\.xz|tar\.bz2)\Z")
+_SEGMENT_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def file_stem(path: str) -> str:
+    """The file name without its extensions (`out/app.tar.gz` -> `app`, `trivy.json` -> `trivy`)."""
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    while True:
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not stem or not ext.isalpha() or len(ext) > 8:
+            return name
+        name = stem
+
+
+def image_name(reference: str) -> str:
+    """The image repository without tag or digest, or the file name of an image archive."""
+    ref = reference.strip()
+    for prefix in _PATH_TRANSPORTS:
+        if ref.startswith(prefix):
+            return file_stem(ref[len(prefix) :].split(":", 1)[0])
+    for prefix in _OTHER_TRANSPORTS:
+        if ref.startswith(prefix):
+            ref = ref[len(prefix) :]
+    if _ARCHIVE.search(ref):
+        return file_stem(ref)
+    ref = ref.split("@", 1)[0]
+    head, slash, last = ref.rpartition("/")
+    ref = f"{head}{slash}{last.split(':', 1)[0]}"
+    # `alpine`, `library/alpine` and `docker.io/library/alpine` are one repository.
+    for prefix in ("docker.io/", "index.docker.io/", "library/"):
+        if ref.startswith(prefix):
+            ref = ref[len(prefix) :]
+    return ref
+
+
+def segments(text: str) -> list[str]:
+    """`text` as category path segments: lower case, `[a-z0-9._-]` only, none empty or dots only."""
+    out = []
+    for part in text.split("/"):
+        segment = _SEGMENT_UNSAFE.sub("-", part.lower()).strip("-")[:100]
+        if segment.strip("."):
+            out.append(segment)
+    return out
+
+
+def default_category(image: ImageInfo | None, sources: Sequence[str]) -> str:
+    """`container-gate/<image repository>/<os>-<arch>[-<variant>]/` (see `render_sarif`)."""
+    if image is not None:
+        name = segments(image_name(image.reference))
+    else:
+        name = segments(file_stem(sources[0])) if sources else []
+    platform = segments((image.platform or "").replace("/", "-")) if image is not None else []
+    return "/".join(["container-gate", *(name or ["unnamed"]), *(platform or ["unknown"])]) + "/"

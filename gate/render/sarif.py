@@ -1,0 +1,268 @@
+"""SARIF 2.1.0 for GitHub code scanning (`--sarif PATH`).
+
+One run per file, for one image and platform. One rule per vulnerability id; one result per
+vulnerability, package and path, every disposition included: allowlisted and ignored findings
+carry a `suppressions` entry with the policy's reason, so nothing is dropped silently.
+
+Mappings (this renderer's own, as STYLE.md asks):
+
+- `result.level`: blocking -> `error`; informational -> `warning` when the finding meets the
+  blocking threshold (advisory mode, within a budget) or is MEDIUM or above, else `note`;
+  allowlisted and ignored -> `note` (accepted or filtered by the policy: a reader that ignores
+  suppressions must still not take them for blockers).
+- `defaultConfiguration.level` of a rule, from its highest severity: CRITICAL and HIGH -> `error`,
+  MEDIUM -> `warning`, LOW and UNKNOWN -> `note` (every result sets its own level anyway).
+- `properties.security-severity` of a rule: the highest CVSS base score among its findings (in
+  0.1-10.0), else `SECURITY_SEVERITY` by severity. UNKNOWN gets none: GitHub then shows the alert
+  by its level instead of inventing a security severity nobody assessed.
+- `runAutomationDetails.id` (the category): `SarifOptions.category` when given (a trailing `/`
+  added), else `container-gate/<image>/<platform>/`: `<image>` is the repository without tag or
+  digest (`ghcr.io/acme/app`; Docker Hub's `docker.io/` and `library/` dropped; an image archive's
+  file name without extensions), or, for reports that name no image, the first report's file name
+  without extensions; `<platform>` is `os-arch[-variant]` or `unknown`. Segments are lower case,
+  `[a-z0-9._-]`, other characters replaced by `-`.
+- `partialFingerprints`: `containerGateFinding/v1` and `primaryLocationLineHash` both hold
+  `finding_fingerprint` (vulnerability id, package name, package path or ecosystem; never the
+  version, layer or time); see `_sarif_results.result` for why both.
+- Location: the Dockerfile (`dockerfile_uri`, else `location_uri`) at the layer's Dockerfile line
+  when known, else `location_uri` at line 1: every result lands on a file of the repository.
+
+GitHub's limits (sarif-limits.md) are enforced by leaving results out, least important first;
+see `render_sarif`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from gate import __version__
+from gate.errors import GateError, UsageError
+from gate.model import Severity
+from gate.policy.evaluate import Decision, Evaluation
+from gate.render import _sarif_results as build
+from gate.render import _sarif_text as words
+from gate.render._sarif_om import om, to_json
+from gate.render._sarif_results import FINGERPRINT_KEY, SECURITY_SEVERITY, finding_fingerprint, result_level
+
+__all__ = [
+    "FINGERPRINT_KEY",
+    "SECURITY_SEVERITY",
+    "SarifLimits",
+    "SarifOptions",
+    "finding_fingerprint",
+    "render_sarif",
+    "repo_uri",
+    "result_level",
+]
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+"""The `$schema` GitHub's documentation gives for SARIF 2.1.0."""
+SARIF_VERSION = "2.1.0"
+TOOL_NAME = "container-gate"
+MAX_EXTENSIONS = 100
+"""GitHub: at most 100 tool extensions per run (one per scanner is all the gate writes)."""
+
+_SCANNER_PAGES = {
+    "trivy": "https://github.com/aquasecurity/trivy",
+    "grype": "https://github.com/anchore/grype",
+    "snyk": "https://github.com/snyk/cli",
+}
+_SEMVER = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?\Z")
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class SarifLimits:
+    """GitHub's limits for one SARIF upload (sarif-limits.md); smaller values for tests."""
+
+    max_results: int = 25_000
+    """Results per run: GitHub rejects a file with more."""
+    max_rules: int = 25_000
+    """Rules per run: GitHub rejects a file with more."""
+    max_gzip_bytes: int = 10_000_000
+    """The file, gzip-compressed, must not exceed 10 MB (read as 10^7 bytes, the stricter reading)."""
+    max_tags: int = 10
+    """Tags per rule: GitHub keeps only the first 10 (and rejects more than 20)."""
+
+
+@dataclass(frozen=True)
+class SarifOptions:
+    """What the SARIF output needs beyond the evaluation."""
+
+    location_uri: str = "Dockerfile"
+    """The repository file every result is placed on (line 1) when its Dockerfile line is unknown."""
+    dockerfile_uri: str | None = None
+    """The Dockerfile, relative to the repository root, for findings whose layer has a Dockerfile
+    line; None: `location_uri`."""
+    category: str | None = None
+    """The run's category (`runAutomationDetails.id` without the run part); None: derived."""
+    limits: SarifLimits = field(default_factory=SarifLimits)
+    """GitHub's limits to fit in."""
+    tool_version: str = __version__
+    """The version written as the driver's version (fixed by tests so golden files stay stable)."""
+    information_uri: str | None = None
+    """The project's home page, written as the driver's `informationUri` when given."""
+
+    def __post_init__(self) -> None:
+        for name in ("location_uri", "dockerfile_uri"):
+            value = getattr(self, name)
+            if value is not None:
+                repo_uri(value, name)
+
+
+def repo_uri(path: str, what: str = "location") -> str:
+    """A repository-relative path as a relative URI: forward slashes, no `./`, percent-encoded."""
+    clean = path.strip().replace("\\", "/")
+    while clean.startswith("./"):
+        clean = clean[2:]
+    parts = clean.split("/")
+    if not clean or clean.startswith("/") or _URI_SCHEME.match(clean) or ".." in parts or "" in parts:
+        raise UsageError(
+            f"SARIF {what} {path!r} must be a file path relative to the repository root "
+            "(like `Dockerfile` or `docker/app.Dockerfile`), without `..`, a leading `/` or `file://`"
+        )
+    return quote(clean, safe="/!$&'()*+,;=@")
+
+
+def _left_out_text(left_out: Sequence[build.Item], reasons: Sequence[str]) -> str:
+    by_disposition = Counter(i.decision.disposition.value for i in left_out)
+    by_severity = Counter(i.decision.finding.severity.name for i in left_out)
+    dispositions = ", ".join(f"{n} {d}" for d, n in sorted(by_disposition.items()))
+    severities = ", ".join(f"{by_severity[s.name]} {s.name}" for s in Severity if by_severity[s.name])
+    return (
+        f"{len(left_out)} results left out to fit GitHub's limits: {'; '.join(reasons)}. "
+        f"Left out: {dispositions} ({severities}), the least important first; blocking results "
+        "are the last to go. The JSON report (--json) lists every finding."
+    )
+
+
+def _run_properties(evaluation: Evaluation) -> dict[str, object]:
+    report, policy, image = evaluation.report, evaluation.policy, evaluation.report.image
+    return {
+        "verdict": evaluation.verdict,
+        "mode": policy.mode.value,
+        "counts": dict(evaluation.counts),
+        "policy": policy.source,
+        "policyFailures": list(evaluation.policy_failures) or None,
+        "warnings": list(report.warnings) or None,
+        "image": {
+            "reference": image.reference,
+            "digest": image.digest,
+            "imageId": image.image_id,
+            "platform": image.platform,
+            "distro": image.distro,
+            "baseImage": image.base_image,
+        }
+        if image
+        else None,
+    }
+
+
+def _log(evaluation: Evaluation, options: SarifOptions, kept: Sequence[build.Item], note: str | None) -> Any:
+    by_rule: dict[str, list[Decision]] = {}
+    for item in kept:
+        by_rule.setdefault(item.rule_id, []).extend((item.decision, *item.others))
+    index = {vuln_id: i for i, vuln_id in enumerate(by_rule)}
+    rules = [
+        build.rule(vuln_id, decisions, options.limits.max_tags) for vuln_id, decisions in by_rule.items()
+    ]
+    uri = repo_uri(options.location_uri, "location_uri")
+    dockerfile = repo_uri(options.dockerfile_uri, "dockerfile_uri") if options.dockerfile_uri else uri
+    image = evaluation.report.image
+    reference = image.reference if image else None
+    results = [build.result(item, index[item.rule_id], uri, dockerfile, reference) for item in kept]
+    version = options.tool_version
+    driver = om.ToolComponent(
+        name=TOOL_NAME,
+        version=version,
+        semantic_version=version if _SEMVER.match(version) else None,
+        information_uri=options.information_uri,
+        rules=rules,
+    )
+    scanners = dict.fromkeys((s.name, s.version) for s in evaluation.report.scanners)
+    extensions = [
+        om.ToolComponent(name=name, version=v, information_uri=_SCANNER_PAGES.get(name))
+        for name, v in list(scanners)[:MAX_EXTENSIONS]
+    ]
+    notifications = None
+    if note is not None:
+        notifications = [om.Notification(message=om.Message(text=note), level="warning")]
+    category = options.category or words.default_category(image, evaluation.report.sources)
+    run = om.Run(
+        tool=om.Tool(driver=driver, extensions=extensions or None),
+        automation_details=om.RunAutomationDetails(id=category.rstrip("/") + "/"),
+        invocations=[om.Invocation(execution_successful=True, tool_execution_notifications=notifications)],
+        results=results,
+        properties=_run_properties(evaluation),
+    )
+    return om.SarifLog(schema_uri=SCHEMA_URI, version=SARIF_VERSION, runs=[run])
+
+
+def _encode(log: Any) -> str:
+    doc = to_json(log)
+    assert isinstance(doc, dict)  # noqa: S101 - a SarifLog is an object
+    # `$schema` and `version` first, where readers and people look for them.
+    ordered = {"$schema": doc.pop("$schema"), "version": doc.pop("version"), **doc}
+    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+
+
+def gzip_size(text: str) -> int:
+    """The size GitHub's 10 MB limit applies to: the text gzip-compressed.
+
+    Level 6 is the default of the Node zlib that the upload action compresses with; `mtime=0`
+    keeps the size repeatable.
+    """
+    return len(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
+
+
+def render_sarif(evaluation: Evaluation, options: SarifOptions | None = None) -> str:
+    """The evaluation as SARIF 2.1.0 text that GitHub code scanning accepts.
+
+    When one of GitHub's limits is hit, results are left out least important first: non-blocking
+    before blocking; within those, accepted (ignored, then allowlisted) before informational, and
+    the lower severity first. Rules left without results go with them. The run's invocation then
+    carries a warning notification saying how many results were left out, and why.
+    """
+    options = options or SarifOptions()
+    limits = options.limits
+    all_items = build.items(evaluation.decisions)
+    by_rank = build.ranked(all_items)
+    kept = build.select(by_rank, limits.max_results, limits.max_rules)
+    reasons: list[str] = []
+    if len(all_items) > limits.max_results:
+        reasons.append(f"at most {limits.max_results} results per run")
+    if len(kept) < min(len(all_items), limits.max_results):
+        reasons.append(f"at most {limits.max_rules} rules per run")
+
+    def attempt(chosen: Sequence[build.Item]) -> str:
+        chosen_ids = {i.fingerprint for i in chosen}
+        left_out = [i for i in reversed(by_rank) if i.fingerprint not in chosen_ids]
+        note = _left_out_text(left_out, reasons) if left_out else None
+        return _encode(_log(evaluation, options, chosen, note))
+
+    text = attempt(kept)
+    size = gzip_size(text)
+    if size <= limits.max_gzip_bytes:
+        return text
+    reasons.append(f"at most {limits.max_gzip_bytes} bytes gzip-compressed")
+    count = len(kept)
+    while True:
+        # The size grows about linearly with the results kept: aim a little under the limit, and
+        # shrink again from the new size until it fits (a few rounds; each one is smaller).
+        count = min(count - 1, int(count * limits.max_gzip_bytes / size * 0.97))
+        if count < 0:
+            raise GateError(
+                f"the SARIF output does not fit in {limits.max_gzip_bytes} gzip-compressed bytes "
+                "even without any result"
+            )
+        text = attempt(build.select(by_rank, count, limits.max_rules))
+        size = gzip_size(text)
+        if size <= limits.max_gzip_bytes:
+            return text

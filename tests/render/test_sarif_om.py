@@ -1,0 +1,95 @@
+"""The sarif-om serializer: the schema's property names only, defaults left out unless they carry meaning."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import json
+from typing import Any
+
+import attr
+import pytest
+
+from gate.render._sarif_om import Suppression, om, to_json
+from tests.support.sarif_tools import SARIF_SCHEMA
+
+
+def schema_properties() -> dict[str, set[str]]:
+    """For each sarif-om class name, the property names of its definition in the OASIS schema."""
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    out = {"SarifLog": set(schema["properties"])}
+    for name, definition in schema["definitions"].items():
+        out[name[0].upper() + name[1:]] = set(definition.get("properties", {}))
+    return out
+
+
+def test_every_sarif_om_name_is_a_schema_property_except_the_known_rtm4_one() -> None:
+    schema = schema_properties()
+    mismatches = {}
+    for name, cls in inspect.getmembers(om, attr.has):
+        names = {f.metadata["schema_property_name"] for f in attr.fields(cls)}
+        if names - schema[name]:
+            mismatches[name] = names - schema[name]
+    # sarif-om 1.0.4 follows 2.1.0-rtm.4, where a suppression had `state`; our `Suppression` adds `status`.
+    assert mismatches == {"Suppression": {"state"}}
+    assert {f.metadata["schema_property_name"] for f in attr.fields(Suppression)} - schema["Suppression"] == {
+        "state"
+    }
+
+
+def test_suppression_writes_the_final_schemas_status() -> None:
+    written = to_json(Suppression(kind="external", status="accepted", justification="why"))
+    assert written == {"kind": "external", "justification": "why", "status": "accepted"}
+
+
+def test_none_and_meaningless_defaults_are_left_out() -> None:
+    run = om.Run(tool=om.Tool(driver=om.ToolComponent(name="t", rules=[])), results=[])
+    # `language: en-US`, `newlineSequences`, `contents` are sarif-om defaults nobody set.
+    assert to_json(run) == {"tool": {"driver": {"name": "t", "rules": []}}, "results": []}
+    region = om.Region(start_line=3)
+    assert to_json(region) == {"startLine": 3}  # no charOffset/byteOffset -1 sentinels
+    config = om.ReportingConfiguration(level="warning")
+    assert to_json(config) == {"level": "warning"}  # no enabled: true, no rank: -1.0
+
+
+def test_level_and_kind_are_written_even_when_equal_to_sarif_oms_default() -> None:
+    # SARIF §3.27.10: an absent result level comes from the rule's configuration, not "warning".
+    result = om.Result(message=om.Message(text="m."), level="warning", kind="fail", rule_index=0)
+    assert to_json(result) == {"message": {"text": "m."}, "kind": "fail", "level": "warning", "ruleIndex": 0}
+    note = om.Notification(message=om.Message(text="n."), level="warning")
+    assert to_json(note) == {"message": {"text": "n."}, "level": "warning"}
+
+
+def test_property_bags_keep_their_keys_and_drop_none() -> None:
+    bag = {"security-severity": "8.0", "tags": ["a"], "absent": None, "nested": {"x": None, "y": 1}}
+    assert to_json(om.ReportingDescriptor(id="R1", properties=bag)) == {
+        "id": "R1",
+        "properties": {"security-severity": "8.0", "tags": ["a"], "nested": {"y": 1}},
+    }
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (Color.RED, TypeError),
+        (float("nan"), ValueError),
+        ({1: "x"}, TypeError),
+        (object(), TypeError),
+    ],
+)
+def test_values_that_are_not_json_are_refused(value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        to_json(om.Message(text="x", properties={"value": value}))
+
+
+def test_a_field_without_a_schema_name_is_refused() -> None:
+    @attr.s
+    class Stray:
+        python_name: str = attr.ib(default="x")
+
+    with pytest.raises(TypeError, match="names no SARIF schema property"):
+        to_json(Stray())
