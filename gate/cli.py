@@ -20,6 +20,7 @@ from gate import __version__
 from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, GateError, PolicyError, UsageError
 from gate.explain import explain
 from gate.model import ImageInfo, ScanReport
+from gate.platforms import CI_CHOICES, PublishContext, select_publisher
 from gate.policy.evaluate import Evaluation, evaluate
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, Policy
@@ -118,6 +119,24 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_ci_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("CI platform")
+    group.add_argument(
+        "--ci",
+        choices=CI_CHOICES,
+        default="auto",
+        help="where to publish: auto (GitHub Actions or GitLab CI, detected from their variables; "
+        "nothing elsewhere), github, gitlab, or none (default: auto)",
+    )
+    group.add_argument(
+        "--comment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="create or update the pull-request comment / merge-request note (default: on, "
+        "when the run belongs to one and a token can write it)",
+    )
+
+
 def _add_policy_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("policy")
     group.add_argument(
@@ -180,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_policy_options(check)
     _add_output_options(check)
+    _add_ci_options(check)
     check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
     check.set_defaults(func=cmd_check)
 
@@ -281,9 +301,43 @@ def write_error_outputs(args: argparse.Namespace, message: str, exit_code: int) 
             print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
 
 
+def publish_context(args: argparse.Namespace) -> PublishContext:
+    """What the platform publisher gets from this run."""
+    dockerfile = getattr(args, "dockerfile", None)
+    return PublishContext(
+        env=dict(os.environ),
+        outputs={name: getattr(args, name) for name in OUTPUTS if getattr(args, name, None)},
+        comment=getattr(args, "comment", False),
+        dockerfile=repo_relative(str(dockerfile)) if dockerfile else None,
+        image=getattr(args, "image", None),
+        verbose=args.verbose,
+    )
+
+
+def _warn(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(f"{PROG}: warning: {terminal_safe(line)}", file=sys.stderr)
+
+
+def publish(evaluation: Evaluation, args: argparse.Namespace) -> None:
+    """Publish to the CI platform, if any; permission problems come back as warnings."""
+    publisher = select_publisher(getattr(args, "ci", "none"), os.environ)
+    _warn(publisher.publish(evaluation, publish_context(args)))
+
+
+def publish_error(args: argparse.Namespace, message: str, exit_code: int) -> None:
+    """Tell the CI platform the gate could not decide; a failure here must not hide the first."""
+    try:
+        publisher = select_publisher(getattr(args, "ci", "none"), os.environ)
+        _warn(publisher.publish_error(message, exit_code, publish_context(args)))
+    except GateError as exc:
+        print(f"{PROG}: error: {terminal_safe(exc.diagnostics())}", file=sys.stderr)
+
+
 def finish(evaluation: Evaluation, args: argparse.Namespace) -> int:
-    """Write outputs, print the summary, and return the exit code for the verdict."""
+    """Write outputs, publish, print the summary, and return the exit code for the verdict."""
     write_outputs(evaluation, args)
+    publish(evaluation, args)
     if getattr(args, "quiet", False):
         print(render_terminal(evaluation).splitlines()[0])
     else:
@@ -343,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"{PROG}: error: {terminal_safe(message)}", file=sys.stderr)
         write_error_outputs(args, message, exc.exit_code)
+        publish_error(args, message, exc.exit_code)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -354,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = "" if args.verbose else " (run with --verbose for the traceback)"
         print(f"{PROG}: {terminal_safe(message)}{hint}", file=sys.stderr)
         write_error_outputs(args, message, EXIT_ERROR)
+        publish_error(args, message, EXIT_ERROR)
         return EXIT_ERROR
 
 

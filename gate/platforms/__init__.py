@@ -1,0 +1,91 @@
+"""Publishing the result where people look: one module per CI platform.
+
+The CLI picks a publisher (`--ci auto` reads the environment: GitHub Actions sets
+`GITHUB_ACTIONS=true`, GitLab CI sets `GITLAB_CI=true`; elsewhere nothing is published)
+and calls it after the output files are written, or with the error when the gate could
+not decide, so a pull-request comment never keeps saying "pass" after a failed run.
+
+A publisher degrades gracefully: a token without the needed permission, or a platform
+that keeps failing after retries, is a warning (returned as text); the verdict and the
+files do not change. Only a broken CI environment (an unwritable summary file) raises
+`PlatformError` (exit 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from gate.policy.evaluate import Evaluation
+
+
+@dataclass(frozen=True)
+class PublishContext:
+    """What a publisher may use besides the evaluation. Built by the CLI, the only reader of
+    the environment and the clock."""
+
+    env: Mapping[str, str]
+    """The process environment (CI variables, the token)."""
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    """Output files written by this run, by flag name (`sarif`, `json`, `markdown`, ...)."""
+    comment: bool = True
+    """Whether to create or update the pull-request comment / merge-request note."""
+    dockerfile: str | None = None
+    """The Dockerfile, relative to the repository root, for annotations on its lines."""
+    image: str | None = None
+    """The image reference the user gave, for the comment marker when the report has none."""
+    verbose: bool = False
+    """Say more about what was published."""
+
+
+class Publisher(Protocol):
+    """One CI platform."""
+
+    name: str
+    """`github`, `gitlab` or `local`."""
+
+    def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
+        """Publish a verdict; return warnings for the user (never raise for a missing permission)."""
+        ...
+
+    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> list[str]:
+        """Publish that the gate could not decide, replacing an earlier verdict where one is shown."""
+        ...
+
+
+class LocalPublisher:
+    """A laptop: the terminal summary and the output files are the whole result."""
+
+    name = "local"
+
+    def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
+        """Nothing to publish."""
+        return []
+
+    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> list[str]:
+        """Nothing to publish."""
+        return []
+
+
+CI_CHOICES = ("auto", "github", "gitlab", "none")
+
+
+def select_publisher(choice: str, env: Mapping[str, str]) -> Publisher:
+    """The publisher for `--ci CHOICE`; `auto` detects the platform from its own variables."""
+    if choice == "auto":
+        if env.get("GITHUB_ACTIONS") == "true":
+            choice = "github"
+        elif env.get("GITLAB_CI") == "true":
+            choice = "gitlab"
+        else:
+            choice = "none"
+    if choice == "github":
+        from gate.platforms.github import GitHubPublisher
+
+        return GitHubPublisher()
+    if choice == "gitlab":
+        from gate.platforms.gitlab import GitLabPublisher
+
+        return GitLabPublisher()
+    return LocalPublisher()
