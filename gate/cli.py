@@ -268,8 +268,8 @@ def write_text(path: str, text: str) -> None:
         raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
 
 
-def write_outputs(evaluation: Evaluation, args: argparse.Namespace) -> None:
-    """Write every requested output; report all write failures, not only the first."""
+def write_outputs(evaluation: Evaluation, args: argparse.Namespace) -> list[GateError]:
+    """Write every requested output; return the failures, so one bad path loses no other file."""
     failures: list[GateError] = []
     for name, (render, _error) in OUTPUTS.items():
         path = getattr(args, name, None)
@@ -278,10 +278,7 @@ def write_outputs(evaluation: Evaluation, args: argparse.Namespace) -> None:
                 write_text(path, render(evaluation, args))
             except GateError as exc:
                 failures.append(exc)
-    if failures:
-        for failure in failures[:-1]:
-            print(f"{PROG}: error: {failure.diagnostics()}", file=sys.stderr)
-        raise failures[-1]
+    return failures
 
 
 def write_error_outputs(args: argparse.Namespace, message: str, exit_code: int) -> None:
@@ -335,13 +332,21 @@ def publish_error(args: argparse.Namespace, message: str, exit_code: int) -> Non
 
 
 def finish(evaluation: Evaluation, args: argparse.Namespace) -> int:
-    """Write outputs, publish, print the summary, and return the exit code for the verdict."""
-    write_outputs(evaluation, args)
+    """Write outputs, publish, print the summary, and return the exit code for the verdict.
+
+    An output that cannot be written makes the run exit 2 (never a pass), but the verdict is
+    known: the other outputs, the platform and the terminal still get it.
+    """
+    failures = write_outputs(evaluation, args)
     publish(evaluation, args)
     if getattr(args, "quiet", False):
         print(render_terminal(evaluation).splitlines()[0])
     else:
         sys.stdout.write(render_terminal(evaluation))
+    for failure in failures:
+        print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
+    if failures:
+        return EXIT_USAGE
     return EXIT_PASS if evaluation.passed else EXIT_FAIL
 
 

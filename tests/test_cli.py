@@ -1,0 +1,285 @@
+"""The command line: `check`, `policy validate`, `explain`; exit codes, messages, outputs on errors."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gate import cli
+from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE
+from tests.support.corpus import corpus_file
+
+# A real Trivy scan of debian:buster: CVE-2019-18224 (CRITICAL, fixed) in libidn2-0 and
+# CVE-2019-18276 (LOW, affected) in bash.
+BUSTER = corpus_file("trivy", "debian-buster.json.golden")
+# The same image family scanned by Grype: only to show several reports merge.
+ALPINE = corpus_file("trivy", "alpine-310.json.golden")
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main([*argv, "--ci", "none"] if argv[0] in ("check",) else argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_policy(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_check_fails_on_a_fixable_critical_with_the_default_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_json = tmp_path / "o" / "decision.json"
+    code, out, err = run(["check", str(BUSTER), "--json", str(out_json)], capsys)
+    assert code == EXIT_FAIL
+    assert out.splitlines()[0] == "container-gate: FAIL: 1 blocking finding(s)."
+    assert "CVE-2019-18224  libidn2-0  2.0.5-1 -> 2.0.5-1+deb10u1  CRITICAL" in out
+    assert err == ""
+    doc = json.loads(out_json.read_text())
+    assert doc["schema"] == "container-gate/decision/v1"
+    assert doc["verdict"] == "fail"
+    assert doc["counts"] == {"blocking": 1, "allowlisted": 0, "ignored": 0, "informational": 1}
+    by_id = {f["vulnerability_id"]: f for f in doc["findings"]}
+    assert by_id["CVE-2019-18224"]["disposition"] == "blocking"
+    assert by_id["CVE-2019-18276"]["disposition"] == "informational"
+    assert by_id["CVE-2019-18276"]["reason"] == "LOW is below the blocking severity HIGH"
+
+
+def test_an_allowlist_entry_turns_it_into_a_pass_and_is_reported_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        allowlist:
+          - vulnerability: CVE-2019-18224
+            package: libidn2-0
+            reason: "idn2 is never given untrusted input in this image"
+            expires: 2099-12-31
+          - vulnerability: CVE-2000-0001
+            reason: "left over from an old image"
+        """,
+    )
+    out_json = tmp_path / "d.json"
+    code, out, _ = run(["check", str(BUSTER), "--policy", str(policy), "--json", str(out_json)], capsys)
+    assert code == EXIT_PASS
+    assert out.startswith("container-gate: PASS: no blocking findings.")
+    assert "allowlist[1] CVE-2000-0001: left over from an old image" in out
+    rules = json.loads(out_json.read_text())["rules"]
+    assert [(r["index"], r["state"], r["matched"]) for r in rules] == [(0, "used", 1), (1, "unused", 0)]
+
+
+def test_as_of_shows_an_exception_expiring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        fail_on_expired: true
+        allowlist:
+          - vulnerability: CVE-2019-18224
+            reason: "waiting for the base image"
+            expires: 2030-01-31
+        """,
+    )
+    assert (
+        run(["check", str(BUSTER), "--policy", str(policy), "--as-of", "2030-01-31"], capsys)[0] == EXIT_PASS
+    )
+    code, out, _ = run(["check", str(BUSTER), "--policy", str(policy), "--as-of", "2030-02-01"], capsys)
+    assert code == EXIT_FAIL
+    assert "allowlist[0] (CVE-2019-18224) expired on 2030-01-31 and fail_on_expired is set" in out
+
+
+def test_advisory_never_fails_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(BUSTER), "--advisory"], capsys)
+    assert code == EXIT_PASS
+    assert out.splitlines()[0].startswith(
+        "container-gate: ADVISORY MODE: this gate never fails. 1 finding(s)"
+    )
+
+
+def test_image_name_makes_image_globs_apply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        allowlist:
+          - vulnerability: CVE-2019-18224
+            image: "ghcr.io/acme/*"
+            reason: "only in acme images"
+        """,
+    )
+    base = ["check", str(BUSTER), "--policy", str(policy)]
+    assert run(base, capsys)[0] == EXIT_FAIL
+    assert run([*base, "--image-name", "ghcr.io/acme/web:2"], capsys)[0] == EXIT_PASS
+
+
+def test_several_reports_are_merged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "d.json"
+    code, _, _ = run(["check", str(BUSTER), str(BUSTER), str(ALPINE), "--json", str(out_json)], capsys)
+    doc = json.loads(out_json.read_text())
+    assert code == EXIT_FAIL
+    # The same report twice adds nothing; alpine adds its own four findings.
+    assert len(doc["findings"]) == 2 + 4
+    assert doc["sources"] == [str(BUSTER), str(ALPINE)]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "not valid JSON"),
+        ('{"hello": "world"}', "not a Trivy (SchemaVersion 2), Grype (matches) or Snyk container"),
+        ("", "empty"),
+    ],
+)
+def test_unreadable_reports_are_exit_2_with_one_line_and_error_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(content)
+    out_json, out_md, out_sarif = tmp_path / "d.json", tmp_path / "d.md", tmp_path / "d.sarif"
+    out_sarif.write_text("stale from an earlier run")
+    code, out, err = run(
+        ["check", str(report), "--json", str(out_json), "--markdown", str(out_md), "--sarif", str(out_sarif)],
+        capsys,
+    )
+    assert code == EXIT_USAGE
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"container-gate: error: {report}")
+    assert message in lines[0]
+    assert "Traceback" not in err
+    doc = json.loads(out_json.read_text())
+    assert doc["verdict"] == "error"
+    assert doc["error"]["exit_code"] == EXIT_USAGE
+    assert "could not decide" in out_md.read_text()
+    assert not out_sarif.exists()
+
+
+def test_a_missing_report_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["check", str(tmp_path / "nope.json")], capsys)
+    assert code == EXIT_USAGE
+    assert str(tmp_path / "nope.json") in err
+    assert "Traceback" not in err
+
+
+def test_an_invalid_policy_is_exit_2_with_every_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        fail_on:
+          severty: HIGH
+        allowlist:
+          - vulnerability: CVE-2019-18224
+        """,
+    )
+    code, out, err = run(["check", str(BUSTER), "--policy", str(policy)], capsys)
+    assert code == EXIT_USAGE
+    assert out == ""
+    assert err.splitlines() == [
+        f"container-gate: error: {policy}:3: fail_on.severty: unknown key (did you mean 'severity'?)",
+        f"container-gate: error: {policy}:5: allowlist[0]: missing required key 'reason'",
+    ]
+
+
+def test_policy_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = Path(cli.__file__).resolve().parents[1] / "policies" / "strict.yaml"
+    bad = write_policy(tmp_path, "version: 2\n")
+    code, out, _ = run(["policy", "validate", str(good)], capsys)
+    assert (code, out) == (EXIT_PASS, f"{good}: valid policy (version 1)\n")
+    code, out, _ = run(["policy", "validate", str(good), str(bad)], capsys)
+    assert code == EXIT_USAGE
+    assert f"{bad}:1: version: only version 1 is supported (expected 1, got 2)" in out
+
+
+def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        allowlist:
+          - vulnerability: CVE-2019-18224
+            package: libidn2-0
+            version: "9.9"
+            reason: "an older exception"
+        """,
+    )
+    code, out, _ = run(
+        ["explain", "cve-2019-18224", "--report", str(BUSTER), "--policy", str(policy)], capsys
+    )
+    assert code == EXIT_PASS
+    assert "- CVE-2019-18224 in libidn2-0 2.0.5-1 -> 2.0.5-1+deb10u1" in out
+    assert "disposition: BLOCKING (rule fail_on.severity)" in out
+    assert "- allowlist[0] (line 3): unused; reason: an older exception" in out
+    assert "does not match libidn2-0: version '9.9' differs from the installed '2.0.5-1'" in out
+    code, out, _ = run(["explain", "CVE-1999-0001", "--report", str(BUSTER)], capsys)
+    assert code == EXIT_FAIL
+    assert "no finding in the report(s) has this id or alias" in out
+
+
+def test_an_unexpected_failure_is_exit_3_never_a_pass(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*_args: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "evaluate", broken)
+    out_json = tmp_path / "d.json"
+    code, _, err = run(["check", str(BUSTER), "--json", str(out_json)], capsys)
+    assert code == EXIT_ERROR
+    assert (
+        err == "container-gate: internal error: RuntimeError: boom (run with --verbose for the traceback)\n"
+    )
+    assert json.loads(out_json.read_text())["verdict"] == "error"
+    code, _, err = run(["--verbose", "check", str(BUSTER)], capsys)
+    assert code == EXIT_ERROR
+    assert "Traceback" in err
+
+
+def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    out_md = tmp_path / "d.md"
+    code, _, err = run(
+        ["check", str(BUSTER), "--json", str(blocker / "d.json"), "--markdown", str(out_md)], capsys
+    )
+    assert code == EXIT_USAGE
+    assert "cannot write output file" in err
+    assert out_md.read_text().count("container-gate: fail") == 1
+
+
+def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["check"])
+    assert exc.value.code == EXIT_USAGE
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["check", str(BUSTER), "--as-of", "tomorrow"])
+    assert exc.value.code == EXIT_USAGE
+    assert "expected a date as YYYY-MM-DD, got 'tomorrow'" in capsys.readouterr().err
+
+
+def test_terminal_output_cannot_carry_escape_sequences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = json.loads(BUSTER.read_text())
+    vuln = doc["Results"][0]["Vulnerabilities"][0]
+    vuln["PkgName"] = "evil\x1b[2J\x1b]0;pwned\x07"
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(doc))
+    code, out, _ = run(["check", str(hostile), "--advisory"], capsys)
+    assert code == EXIT_PASS
+    assert "\x1b" not in out
+    assert "\x07" not in out
