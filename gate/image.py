@@ -1,0 +1,279 @@
+"""What we know about the image itself: where it is, its layers, history, labels and base image.
+
+`resolve_image` finds the image and reads its config (never its layers) from one of:
+
+| reference | source |
+|---|---|
+| `docker-archive:PATH[:NAME]` | a `docker save` tarball |
+| `oci-archive:PATH[:NAME]` | an OCI image layout tarball |
+| `docker-daemon:REF` | the Docker engine only (`--docker-host`, else `DOCKER_HOST`) |
+| `docker://REF` | the registry only |
+| `REF` | the engine when it is reachable and has the image, else the registry (as Trivy does) |
+
+Then it attributes each layer to the base image or to the image's own build: by an explicit base
+image (whose layers must be the image's first ones), else by the `org.opencontainers.image.base.*`
+labels, else by the Dockerfile, which also names the line of each own layer's instruction.
+`ImageInfo.size` is what the source says: the engine's unpacked size, else the stored layer blobs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from gate.dockerfile import parse_dockerfile
+from gate.errors import GateError, ImageError, UsageError
+from gate.image_archive import read_docker_archive, read_oci_archive
+from gate.image_engine import connect, read_engine
+from gate.image_layers import (
+    DockerfileMatch,
+    attribute,
+    attribute_layers,
+    first_difference,
+    is_prefix,
+    match_dockerfile,
+)
+from gate.image_manifest import Platform
+from gate.image_ref import parse_reference
+from gate.image_registry import read_registry
+from gate.image_source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
+from gate.model import ImageInfo
+from gate.registry_auth import Credentials, docker_config_file, find_credentials
+
+__all__ = ["ImageTarget", "SourceKind", "attribute_layers", "resolve_image"]
+
+BASE_NAME_LABEL = "org.opencontainers.image.base.name"
+BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest"
+
+
+@dataclass(frozen=True)
+class ImageTarget:
+    """A resolved image: what a scanner needs to scan it, and what the gate knows about it."""
+
+    reference: str
+    """The reference exactly as the user gave it (`docker-archive:app.tar`, `ghcr.io/a/b:1`)."""
+    kind: SourceKind
+    """Where it is read from."""
+    info: ImageInfo
+    """Digest, size, platform, layers (diff ids, history), labels, base image."""
+    name: str
+    """What to hand the scanner: the image reference without any `docker-daemon:`/`docker://` prefix,
+    or the archive path (without a `:NAME` suffix) for the archive kinds."""
+    archive_path: Path | None = None
+    """The tarball, for the archive kinds."""
+    docker_host: str | None = None
+    """The engine's address (`unix:///...`), for the engine kind."""
+    platform: str | None = None
+    """`os/arch[/variant]` selected from a multi-platform index, or None when the image has one."""
+    insecure_registry: bool = False
+    """True when the registry is plain HTTP (loopback registries), so scanners must be told."""
+    manifest_digest: str | None = None
+    """The chosen platform's manifest digest (registry, OCI archive); `info.digest` names the index."""
+    warnings: tuple[str, ...] = ()
+    """Things the user should know (a base image that could not be read, a Dockerfile that does not
+    match the image), for `ScanReport.warnings`."""
+
+
+class _Sources:
+    """Finds images for one resolution; the engine is connected at most once."""
+
+    def __init__(
+        self, docker_host: str | None, environ: Mapping[str, str], config: Path | None, timeout: float
+    ):
+        self.docker_host = docker_host
+        self.environ = environ
+        self.config = config
+        self.timeout = timeout
+        self.warnings: list[str] = []
+        self._engine: tuple[docker.DockerClient, str] | SourceUnreachable | None = None
+
+    def credentials(self, registry: str) -> Credentials | None:
+        return find_credentials(registry, self.config, self.environ)
+
+    def engine(self) -> tuple[docker.DockerClient, str]:
+        if self._engine is None:
+            try:
+                self._engine = connect(self.docker_host, self.environ, int(self.timeout))
+            except SourceUnreachable as exc:
+                self._engine = exc
+        if isinstance(self._engine, SourceUnreachable):
+            raise self._engine
+        return self._engine
+
+    def close(self) -> None:
+        if isinstance(self._engine, tuple):
+            self._engine[0].close()
+
+    def locate(self, reference: str, wanted: Platform | None) -> SourceImage:
+        if reference.startswith("docker-archive:"):
+            return read_docker_archive(reference.removeprefix("docker-archive:"), wanted)
+        if reference.startswith("oci-archive:"):
+            return read_oci_archive(reference.removeprefix("oci-archive:"), wanted)
+        if reference.startswith("docker-daemon:"):
+            client, host = self.engine()
+            return read_engine(client, host, reference.removeprefix("docker-daemon:"), wanted)
+        if reference.startswith("docker://"):
+            name = reference.removeprefix("docker://")
+            return read_registry(parse_reference(name), name, wanted, self.credentials, self.timeout)
+        if reference.endswith((".tar", ".tar.gz", ".tgz")) or reference.startswith(("/", "./", "../")):
+            raise UsageError(
+                f"image {reference!r} looks like a file",
+                hint=f"a docker save tarball is docker-archive:{reference}, an OCI layout tarball oci-archive:{reference}",
+            )
+        ref = parse_reference(reference)
+        tried: list[ImageError] = []
+        try:
+            client, host = self.engine()
+            return read_engine(client, host, reference, wanted)
+        except (SourceUnreachable, ImageNotFound) as exc:
+            tried.append(exc)
+        try:
+            found = read_registry(ref, reference, wanted, self.credentials, self.timeout)
+        except ImageError as exc:
+            hints = "; ".join(e.hint for e in (*tried, exc) if e.hint)
+            reasons = "; ".join(e.message for e in (*tried, exc))
+            raise ImageError(f"image {reference} not found: {reasons}", hint=hints or None) from None
+        if isinstance(tried[0], SourceUnreachable) and (self.docker_host or self.environ.get("DOCKER_HOST")):
+            # Only worth saying when the user pointed at an engine; CI jobs without one are common.
+            self.warnings.append(f"{tried[0].message}; read {reference} from its registry instead")
+        return found
+
+
+def resolve_image(
+    reference: str,
+    *,
+    platform: str | None = None,
+    docker_host: str | None = None,
+    base_image: str | None = None,
+    dockerfile: Path | None = None,
+    build_args: Mapping[str, str] | None = None,
+    base_from_label: bool = True,
+    environ: Mapping[str, str] | None = None,
+    docker_config: Path | None = None,
+    timeout: float = 60.0,
+) -> ImageTarget:
+    """Find the image and read what it is. Raises `ImageError` (exit 3) when it cannot, and
+    `UsageError` (exit 2) for a malformed reference or platform, an unreadable Dockerfile, or a
+    `base_image` the image was not built FROM.
+
+    `build_args` fill the Dockerfile's ARGs (`FROM ${BASE}`); `base_from_label=False` skips looking up
+    the base image the labels name; `environ` (default `os.environ`) gives `DOCKER_HOST`,
+    `DOCKER_CONFIG` and `HOME`; `docker_config` overrides where the registry credentials are read.
+    """
+    env = os.environ if environ is None else environ
+    wanted = Platform.parse(platform) if platform else None
+    sources = _Sources(docker_host, env, docker_config or docker_config_file(env), timeout)
+    try:
+        image = sources.locate(reference, wanted)
+        info = _describe(reference, image, sources, base_image, dockerfile, build_args, base_from_label)
+    finally:
+        sources.close()
+    return ImageTarget(
+        reference=reference,
+        kind=image.kind,
+        info=info,
+        name=image.name,
+        archive_path=image.archive_path,
+        docker_host=image.docker_host,
+        platform=str(image.platform) if image.platform else None,
+        insecure_registry=image.insecure_registry,
+        manifest_digest=image.manifest_digest,
+        warnings=tuple(sources.warnings),
+    )
+
+
+def _describe(
+    reference: str,
+    image: SourceImage,
+    sources: _Sources,
+    base_image: str | None,
+    dockerfile: Path | None,
+    build_args: Mapping[str, str] | None,
+    base_from_label: bool,
+) -> ImageInfo:
+    config = image.config
+    base_name, base_count = _base(reference, image, sources, base_image, base_from_label)
+    match, from_line = DockerfileMatch(), None
+    if dockerfile is not None:
+        try:
+            text = dockerfile.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--dockerfile {dockerfile}: cannot read it ({exc})") from None
+        build = parse_dockerfile(text, str(dockerfile), build_args).final_build()
+        match, from_line = match_dockerfile(config, build, str(dockerfile)), build.from_line
+        sources.warnings.extend(match.warnings)
+        base_name = base_name or build.base
+        if base_count is None:
+            base_count = match.base_layer_count
+        elif any(index < base_count for index in match.lines) or match.base_layer_count not in (
+            None,
+            base_count,
+        ):
+            sources.warnings.append(
+                f"{dockerfile}: its instructions do not line up with the base image's {base_count} layers: "
+                "no layer is mapped to a Dockerfile line"
+            )
+            match, from_line = DockerfileMatch(), None
+    platform = config.platform
+    return ImageInfo(
+        reference=reference,
+        digest=image.digest,
+        image_id=image.image_id,
+        os=platform.os if platform else None,
+        architecture="/".join(p for p in (platform.architecture, platform.variant) if p)
+        if platform
+        else None,
+        size=image.size,
+        layers=attribute(config.layers(), base_count, match.lines, from_line),
+        labels=config.labels,
+        base_image=base_name,
+        base_layer_count=base_count,
+    )
+
+
+def _base(
+    reference: str, image: SourceImage, sources: _Sources, base_image: str | None, from_label: bool
+) -> tuple[str | None, int | None]:
+    """The base image's name and layer count, from `base_image` or the image's labels."""
+    diff_ids, platform = image.config.diff_ids, image.config.platform
+    if base_image is not None:
+        base = sources.locate(base_image, platform).config.diff_ids
+        if not is_prefix(base, diff_ids):
+            at = first_difference(base, diff_ids)
+            why = (
+                f"the base has {len(base)} layers, the image only {len(diff_ids)}"
+                if at >= len(diff_ids)
+                else f"the base's layer {at} ({base[at][:19]}...) is not the image's layer {at}"
+            )
+            raise UsageError(
+                f"{reference} was not built FROM {base_image}: {why}",
+                hint="give the base image the Dockerfile's FROM names, at the version the image was built on",
+            )
+        return base_image, len(base)
+    labels = dict(image.config.labels)
+    name = labels.get(BASE_NAME_LABEL)
+    if not name or not from_label:
+        return name, None
+    lookup = name
+    try:
+        if labels.get(BASE_DIGEST_LABEL):
+            parsed = parse_reference(name)
+            lookup = f"{parsed.registry}/{parsed.repository}@{labels[BASE_DIGEST_LABEL]}"
+            parse_reference(lookup)
+        base = sources.locate(lookup, platform).config.diff_ids
+    except GateError as exc:
+        sources.warnings.append(
+            f"the base image {lookup} named by the image's labels could not be read: {exc.diagnostics()}"
+        )
+        return name, None
+    if not is_prefix(base, diff_ids):
+        sources.warnings.append(
+            f"the base image {lookup} named by the image's labels is not the one the image was built on "
+            "(its layers are not the image's first layers; was it rebuilt since?)"
+        )
+        return name, None
+    return name, len(base)

@@ -1,0 +1,221 @@
+"""Registry credentials (the Docker CLI's config.json) and the authentication challenges of the
+registry API: Basic, and the Bearer token flow (https://distribution.github.io/distribution/spec/auth/token/).
+
+Credentials come from `$DOCKER_CONFIG/config.json` (else `~/.docker/config.json`): a credential
+helper named by `credHelpers`/`credsStore`, else the `auths` entry. They are sent only to the
+registry they belong to and to the token realm it names, never over plain HTTP off this machine,
+and never appear in a message or a `repr`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from gate.errors import ImageError
+from gate.image_ref import DOCKER_HUB, is_loopback
+
+HUB_SERVER = "https://index.docker.io/v1/"
+"""The key Docker uses for Docker Hub in config.json and with credential helpers."""
+_HUB_KEYS = frozenset({"index.docker.io", "docker.io", "registry-1.docker.io"})
+_PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))')
+_SCHEME = re.compile(r"(?i)(?:^|,)\s*(basic|bearer)\b")
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """A user name and a secret for one registry."""
+
+    username: str
+    """The user name (`<token>` for an identity token from a helper)."""
+    secret: str
+    """The password, access token or identity token. Never printed."""
+    identity_token: bool = False
+    """True when `secret` is an OAuth2 refresh token (config.json `identitytoken`)."""
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, secret=<hidden>)"
+
+
+def docker_config_file(environ: Mapping[str, str]) -> Path | None:
+    """Where the Docker CLI keeps its config, as it finds it."""
+    if environ.get("DOCKER_CONFIG"):
+        return Path(environ["DOCKER_CONFIG"]) / "config.json"
+    if environ.get("HOME"):
+        return Path(environ["HOME"]) / ".docker" / "config.json"
+    return None
+
+
+def _server_key(key: str) -> str:
+    host = urlsplit(key if "://" in key else f"//{key}").netloc.lower()
+    return DOCKER_HUB if host in _HUB_KEYS else host
+
+
+def find_credentials(
+    registry: str, config_file: Path | None, environ: Mapping[str, str]
+) -> Credentials | None:
+    """The credentials config.json holds for `registry` (`docker.io`, `ghcr.io`, `127.0.0.1:5000`)."""
+    if config_file is None or not config_file.is_file():
+        return None
+    try:
+        doc = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        # The message of a JSON error gives a position, never the text around it.
+        raise ImageError(f"{config_file}: cannot read the Docker config ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ImageError(f"{config_file}: expected a JSON object")
+    server = HUB_SERVER if registry == DOCKER_HUB else registry
+    helpers = doc.get("credHelpers")
+    helpers = helpers if isinstance(helpers, dict) else {}
+    helper = next((v for k, v in helpers.items() if _server_key(k) == registry), None) or doc.get(
+        "credsStore"
+    )
+    if isinstance(helper, str) and helper:
+        found = _from_helper(helper, server, config_file, environ)
+        if found is not None:
+            return found
+    auths = doc.get("auths")
+    auths = auths if isinstance(auths, dict) else {}
+    for key, entry in auths.items():
+        if _server_key(key) == registry and isinstance(entry, dict):
+            return _from_entry(entry, key, config_file)
+    return None
+
+
+def _from_entry(entry: dict[str, object], key: str, config_file: Path) -> Credentials | None:
+    token = entry.get("identitytoken")
+    user, password = entry.get("username"), entry.get("password")
+    encoded = entry.get("auth")
+    if isinstance(encoded, str) and encoded:
+        try:
+            user, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            sep = ""
+        if not sep:
+            raise ImageError(f"{config_file}: auths[{key!r}].auth is not base64 of user:password")
+    if isinstance(token, str) and token:
+        return Credentials(str(user or "<token>"), token, identity_token=True)
+    if isinstance(user, str) and isinstance(password, str) and user:
+        return Credentials(user, password)
+    return None
+
+
+def _from_helper(
+    helper: str, server: str, config_file: Path, environ: Mapping[str, str]
+) -> Credentials | None:
+    program = shutil.which(f"docker-credential-{helper}", path=environ.get("PATH"))
+    if program is None:
+        raise ImageError(
+            f"{config_file} names the credential helper {helper!r}: docker-credential-{helper} is not installed"
+        )
+    try:
+        # The documented helper protocol: `get` with the server URL on stdin, JSON on stdout.
+        done = subprocess.run(  # noqa: S603 - a helper the user's config.json names, no shell
+            [program, "get"], input=server, capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ImageError(
+            f"credential helper docker-credential-{helper} failed: {type(exc).__name__}"
+        ) from None
+    if done.returncode != 0:
+        return None  # "credentials not found": anonymous access may still work
+    try:
+        answer = json.loads(done.stdout)
+        user, secret = answer["Username"], answer["Secret"]
+    except (ValueError, KeyError, TypeError):
+        raise ImageError(
+            f"credential helper docker-credential-{helper} printed no credentials JSON"
+        ) from None
+    if not isinstance(user, str) or not isinstance(secret, str) or not secret:
+        return None
+    return Credentials(user, secret, identity_token=user == "<token>")
+
+
+def parse_challenges(header: str) -> list[tuple[str, dict[str, str]]]:
+    """The schemes and parameters of a `WWW-Authenticate` header (`Bearer realm="...",service="..."`)."""
+    starts = list(_SCHEME.finditer(header))
+    out = []
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(header)
+        params = {
+            m[1].lower(): (m[2] if m[2] is not None else m[3])
+            for m in _PARAM.finditer(header, match.end(), end)
+        }
+        out.append((match[1].lower(), params))
+    return out
+
+
+class AuthRefused(ImageError):
+    """The registry or its token service refused the request's credentials (or their absence)."""
+
+
+def fetch_token(
+    session: requests.Session,
+    params: dict[str, str],
+    scope: str,
+    creds: Credentials | None,
+    registry: str,
+    timeout: float,
+) -> str:
+    """A Bearer token from the realm a 401 named, with the credentials when there are some."""
+    realm = params.get("realm", "")
+    parts = urlsplit(realm)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImageError(f"registry {registry}: the token realm {realm!r} is not an HTTP(S) URL")
+    if creds is not None and parts.scheme == "http" and not is_loopback(parts.netloc):
+        raise ImageError(f"registry {registry}: refusing to send credentials to {realm} over plain HTTP")
+    query = {"scope": params.get("scope") or scope}
+    if "service" in params:
+        query["service"] = params["service"]
+    try:
+        if creds is not None and creds.identity_token:
+            form = {**query, "grant_type": "refresh_token", "refresh_token": creds.secret}
+            resp = session.post(realm, data={**form, "client_id": "container-gate"}, timeout=timeout)
+        else:
+            auth = (creds.username, creds.secret) if creds is not None else None
+            resp = session.get(realm, params=query, auth=auth, timeout=timeout)
+    except requests.RequestException as exc:
+        raise ImageError(
+            f"registry {registry}: cannot reach its token service {parts.netloc} ({short_reason(exc)})"
+        ) from None
+    if resp.status_code in (401, 403):
+        raise AuthRefused(
+            f"registry {registry}: its token service refused {_whose(creds)} (HTTP {resp.status_code})"
+        )
+    if resp.status_code != 200:
+        raise ImageError(f"registry {registry}: its token service answered HTTP {resp.status_code}")
+    try:
+        body = resp.json()
+        token = body.get("token") or body.get("access_token")
+    except (ValueError, AttributeError):
+        token = None
+    if not isinstance(token, str) or not token:
+        raise ImageError(f"registry {registry}: its token service sent no token")
+    return token
+
+
+def _whose(creds: Credentials | None) -> str:
+    return f"the credentials of user {creds.username!r}" if creds else "anonymous access"
+
+
+def short_reason(exc: requests.RequestException) -> str:
+    """`connection refused`, `timed out`, ...: the cause without urllib3's long wrapper text."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS error"
+    text = str(exc)
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if errno:
+        return errno[1].strip().lower()
+    return type(exc).__name__

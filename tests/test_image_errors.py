@@ -1,0 +1,318 @@
+"""Every way resolving an image can fail says so in one line, with the right exception and exit code."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from gate.errors import EXIT_ERROR, EXIT_USAGE, GateError, ImageError, UsageError
+from gate.image import resolve_image
+from testbed.images import ArchiveImages
+from tests.support.fixtures import TestbedImages
+from tests.support.registry_tools import read_docker_archive, sha256
+
+Member = bytes | tuple[str, str]
+"""A regular file's content, or ("symlink" | "hardlink", target)."""
+
+
+def tarball(path: Path, members: dict[str, Member]) -> Path:
+    with tarfile.open(path, "w") as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            if isinstance(content, tuple):
+                info.type = tarfile.SYMTYPE if content[0] == "symlink" else tarfile.LNKTYPE
+                info.linkname = content[1]
+                tar.addfile(info)
+            else:
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
+    return path
+
+
+def members_except(path: Path, name: str) -> dict[str, Member]:
+    """The regular members of a tarball, but `name`."""
+    out: dict[str, Member] = {}
+    with tarfile.open(path) as tar:
+        for member in tar:
+            handle = tar.extractfile(member)
+            if handle is not None and member.name != name:
+                out[member.name] = handle.read()
+    return out
+
+
+def docker_archive(
+    path: Path,
+    config: bytes,
+    layers: list[bytes],
+    *,
+    config_name: str | None = None,
+    extra: dict[str, Member] | None = None,
+) -> Path:
+    names = [f"{i}/layer.tar" for i in range(len(layers))]
+    config_name = config_name or f"{sha256(config)[7:]}.json"
+    manifest = json.dumps([{"Config": config_name, "RepoTags": ["x:1"], "Layers": names}]).encode()
+    members: dict[str, Member] = {
+        **dict(zip(names, layers, strict=True)),
+        config_name: config,
+        "manifest.json": manifest,
+    }
+    return tarball(path, {**members, **(extra or {})})
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
+
+
+@pytest.fixture
+def app(engineless_archives: ArchiveImages) -> tuple[bytes, list[bytes]]:
+    return read_docker_archive(engineless_archives.app)
+
+
+def fails(
+    reference: str, env: dict[str, str], kind: type[GateError] = ImageError, **kwargs: object
+) -> GateError:
+    with pytest.raises(kind) as caught:
+        resolve_image(reference, environ=env, **kwargs)  # type: ignore[arg-type]
+    assert caught.value.exit_code == (EXIT_USAGE if kind is UsageError else EXIT_ERROR)
+    assert "\n" not in caught.value.diagnostics()
+    return caught.value
+
+
+def test_archive_missing_not_a_tarball_or_a_directory(tmp_path: Path, env: dict[str, str]) -> None:
+    assert (
+        fails(f"docker-archive:{tmp_path}/none.tar", env).message
+        == f"docker-archive:{tmp_path}/none.tar: no such file"
+    )
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, not a tar archive\n" * 40)
+    assert (
+        fails(f"oci-archive:{text}", env).message
+        == f"oci-archive:{text}: not a tar archive (plain, gzip, bzip2 or xz)"
+    )
+    whole = tarball(tmp_path / "whole.tar", {"a": bytes(range(256)) * 400})
+    damaged = tmp_path / "damaged.tar.gz"
+    damaged.write_bytes(gzip.compress(whole.read_bytes())[:3000])
+    assert fails(f"docker-archive:{damaged}", env).message.startswith(f"docker-archive:{damaged}: ")
+    error = fails(f"docker-archive:{tmp_path}", env)
+    assert error.message == f"docker-archive:{tmp_path}: is a directory, expected a tar archive"
+
+
+def test_the_wrong_kind_of_archive_is_named(
+    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+) -> None:
+    plain = tarball(tmp_path / "plain.tar", {"etc/os-release": b"ID=debian\n"})
+    assert (
+        fails(f"docker-archive:{plain}", env).message
+        == f"docker-archive:{plain}: not a docker-archive (no manifest.json)"
+    )
+    assert (
+        fails(f"oci-archive:{plain}", env).message
+        == f"oci-archive:{plain}: not an OCI image layout (no index.json)"
+    )
+    docker = docker_archive(tmp_path / "docker.tar", *app)
+    assert fails(f"oci-archive:{docker}", env).hint == "it is a docker-archive: use docker-archive:"
+    oci = tarball(
+        tmp_path / "oci.tar", {"oci-layout": b"{}", "index.json": b'{"schemaVersion": 2, "manifests": []}'}
+    )
+    assert fails(f"docker-archive:{oci}", env).hint == "it is an OCI archive: use oci-archive:"
+    assert (
+        fails(f"oci-archive:{oci}", env).message == f"oci-archive:{oci}: index.json names no image manifest"
+    )
+
+
+def test_names_that_leave_the_archive_are_never_followed(
+    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+) -> None:
+    config, layers = app
+    climbing = docker_archive(tmp_path / "climb.tar", config, layers, config_name="../../etc/passwd")
+    assert fails(f"docker-archive:{climbing}", env).message == (
+        f"docker-archive:{climbing}: config '../../etc/passwd' is not a path inside the archive"
+    )
+    # A symlink pointing out of the archive leads nowhere.
+    outside = docker_archive(
+        tmp_path / "link.tar",
+        config,
+        layers,
+        config_name="cfg.json",
+        extra={"cfg.json": ("symlink", "/etc/passwd")},
+    )
+    assert (
+        fails(f"docker-archive:{outside}", env).message
+        == f"docker-archive:{outside}: config 'cfg.json' is missing from the archive"
+    )
+    # A symlink inside the archive is followed (older `docker save` links duplicate layers).
+    inside = docker_archive(
+        tmp_path / "inside.tar",
+        config,
+        layers,
+        config_name="cfg.json",
+        extra={"cfg.json": ("symlink", "real/config.json"), "real/config.json": config},
+    )
+    assert len(resolve_image(f"docker-archive:{inside}", environ=env, base_from_label=False).info.layers) == 4
+    # Absolute and climbing member names cannot stand in for the names a manifest uses.
+    for trick in ("/3/layer.tar", "x/../3/layer.tar"):
+        path = docker_archive(tmp_path / "trick.tar", config, layers)
+        tarball(path, {**members_except(path, "3/layer.tar"), trick: layers[3]})
+        assert fails(f"docker-archive:{path}", env).message == (
+            f"docker-archive:{path}: layer '3/layer.tar' is missing from the archive"
+        )
+
+
+def test_a_name_given_twice_is_refused(
+    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+) -> None:
+    path = docker_archive(tmp_path / "twice.tar", *app)
+    with tarfile.open(path, "a") as tar:
+        info = tarfile.TarInfo("./manifest.json")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"[]"))
+    assert (
+        fails(f"docker-archive:{path}", env).message
+        == f"docker-archive:{path}: 'manifest.json' appears twice in the archive"
+    )
+
+
+def test_inconsistent_archives(tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]) -> None:
+    config, layers = app
+    missing = docker_archive(tmp_path / "missing.tar", config, layers)
+    tarball(missing, members_except(missing, "2/layer.tar"))
+    assert (
+        fails(f"docker-archive:{missing}", env).message
+        == f"docker-archive:{missing}: layer '2/layer.tar' is missing from the archive"
+    )
+    short = docker_archive(tmp_path / "short.tar", config, layers[:3])
+    assert (
+        fails(f"docker-archive:{short}", env).message
+        == f"docker-archive:{short}: manifest.json lists 3 layers, the config 4"
+    )
+    renamed = docker_archive(tmp_path / "renamed.tar", config, layers, config_name=f"{'a' * 64}.json")
+    assert (
+        fails(f"docker-archive:{renamed}", env).message
+        == f"docker-archive:{renamed}: config '{'a' * 64}.json' does not match its digest"
+    )
+    bad = docker_archive(tmp_path / "bad.tar", b'{"rootfs": {"diff_ids": ["md5:1"]}}', [])
+    assert fails(f"docker-archive:{bad}", env).message.endswith(
+        "rootfs.diff_ids: expected an array of sha256:<64 hex> digests"
+    )
+
+
+def test_a_compressed_docker_archive_is_read_as_a_stream(
+    tmp_path: Path, env: dict[str, str], engineless_archives: ArchiveImages
+) -> None:
+    packed = tmp_path / "app.tar.gz"
+    packed.write_bytes(gzip.compress(engineless_archives.app.read_bytes()))
+    target = resolve_image(f"docker-archive:{packed}", environ=env, base_from_label=False)
+    assert target.info.image_id == engineless_archives.app_id
+
+
+def test_a_single_platform_archive_is_not_another_platform(
+    engineless_archives: ArchiveImages, env: dict[str, str]
+) -> None:
+    error = fails(f"docker-archive:{engineless_archives.app}", env, platform="linux/arm64")
+    assert (
+        error.message
+        == f"docker-archive:{engineless_archives.app} has no linux/arm64 image (available: linux/amd64)"
+    )
+
+
+def test_engine_errors(built_images: TestbedImages, tmp_path: Path) -> None:
+    host = f"unix://{tmp_path}/gone.sock"
+    error = fails("docker-daemon:container-gate-testbed/app:1", {"HOME": str(tmp_path)}, docker_host=host)
+    assert error.message == f"cannot reach the Docker engine at {host} (--docker-host): no such socket"
+    assert error.hint is not None
+    assert "DOCKER_HOST" in error.hint
+    error = fails("docker-daemon:app:1", {"HOME": str(tmp_path), "DOCKER_HOST": host})
+    assert error.message == f"cannot reach the Docker engine at {host} (DOCKER_HOST): no such socket"
+
+
+def test_an_image_in_neither_the_engine_nor_the_registry(
+    built_images: TestbedImages, docker_engine_host: str, tmp_path: Path
+) -> None:
+    registry = built_images.registry_app.split("/", 1)[0]
+    error = fails(f"{registry}/nothing/here:1", {"HOME": str(tmp_path), "DOCKER_HOST": docker_engine_host})
+    assert error.message == (
+        f"image {registry}/nothing/here:1 not found: the engine at {docker_engine_host} has no image "
+        f"{registry}/nothing/here:1; registry {registry} has no nothing/here:1 (HTTP 404, MANIFEST_UNKNOWN)"
+    )
+
+
+@pytest.fixture
+def docker_engine_host(docker_engine: object) -> str:
+    return str(docker_engine.host)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        ("UPPER/case:1", "image reference 'UPPER/case:1': invalid repository name 'UPPER/case'"),
+        ("app:bad tag", "image reference 'app:bad tag': invalid tag 'bad tag'"),
+        ("app@sha256:123", "image reference 'app@sha256:123': the digest must be sha256:<64 lowercase hex>"),
+        ("docker://", "image reference '': invalid repository name 'library/'"),
+    ],
+)
+def test_malformed_references_are_usage_errors(reference: str, message: str, env: dict[str, str]) -> None:
+    assert fails(reference, env, UsageError).message.startswith(message)
+
+
+def test_a_file_given_as_an_image_gets_a_hint(tmp_path: Path, env: dict[str, str]) -> None:
+    error = fails("app.tar", env, UsageError)
+    assert error.message == "image 'app.tar' looks like a file"
+    assert (
+        error.hint
+        == "a docker save tarball is docker-archive:app.tar, an OCI layout tarball oci-archive:app.tar"
+    )
+
+
+def test_a_malformed_platform_is_a_usage_error(
+    engineless_archives: ArchiveImages, env: dict[str, str]
+) -> None:
+    error = fails(f"docker-archive:{engineless_archives.app}", env, UsageError, platform="arm64")
+    assert error.message == "--platform 'arm64': expected OS/ARCH or OS/ARCH/VARIANT, such as linux/arm64"
+
+
+def test_an_unreadable_dockerfile_is_a_usage_error(
+    engineless_archives: ArchiveImages, env: dict[str, str], tmp_path: Path
+) -> None:
+    error = fails(
+        f"docker-archive:{engineless_archives.app}",
+        env,
+        UsageError,
+        dockerfile=tmp_path / "Dockerfile",
+        base_from_label=False,
+    )
+    assert error.message.startswith(f"--dockerfile {tmp_path}/Dockerfile: cannot read it (")
+    (tmp_path / "Dockerfile").write_text("RUN echo no from\n")
+    error = fails(
+        f"docker-archive:{engineless_archives.app}",
+        env,
+        UsageError,
+        dockerfile=tmp_path / "Dockerfile",
+        base_from_label=False,
+    )
+    assert error.message == f"{tmp_path}/Dockerfile:1: RUN before the first FROM (only ARG may come first)"
+
+
+def test_a_label_naming_an_unreachable_base_is_a_warning(
+    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+) -> None:
+    config, layers = app
+    doc = json.loads(config)
+    doc["config"]["Labels"] = {
+        "org.opencontainers.image.base.name": "127.0.0.1:9/base:1",
+        "org.opencontainers.image.base.digest": "sha256:" + "1" * 64,
+    }
+    relabelled = json.dumps(doc).encode()
+    path = docker_archive(tmp_path / "labelled.tar", relabelled, layers)
+    target = resolve_image(f"docker-archive:{path}", environ=env)
+    assert target.info.base_image == "127.0.0.1:9/base:1"
+    assert target.info.base_layer_count is None
+    assert target.warnings[-1].startswith(
+        f"the base image 127.0.0.1:9/base@sha256:{'1' * 64} named by the image's labels could not be read: image "
+    )
+    assert "cannot reach registry 127.0.0.1:9" in target.warnings[-1]

@@ -1,0 +1,389 @@
+"""Registry and multi-platform sources on real registries: an OCI index pushed over the HTTP API,
+OCI archives with two platforms, and the Basic and Bearer (token) authentication flows."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gate.errors import ImageError
+from gate.image import SourceKind, resolve_image
+from gate.image_manifest import Platform, host_platform
+from gate.registry_auth import Credentials
+from testbed.engine import Registry
+from testbed.images import ArchiveImages
+from tests.support.fixtures import TestbedImages, unavailable
+from tests.support.registry_tools import (
+    OCI_INDEX,
+    OCI_MANIFEST,
+    AuthRegistries,
+    ImageBlobs,
+    Pusher,
+    auth_registries,
+    index_of,
+    oci_image,
+    read_docker_archive,
+    sha256,
+    write_oci_archive,
+)
+
+ATTESTATION = {"vnd.docker.reference.type": "attestation-manifest"}
+UNKNOWN = {"os": "unknown", "architecture": "unknown"}
+
+
+@dataclass(frozen=True)
+class MultiPlatform:
+    """`container-gate-testbed/app:multi`: the engine-built amd64 app, an arm64 image and an attestation."""
+
+    reference: str
+    index_digest: str
+    amd64_manifest: str
+    arm64: ImageBlobs
+
+
+def arm64_app(engineless: ArchiveImages) -> ImageBlobs:
+    config, layers = read_docker_archive(engineless.app)
+    return oci_image(config, layers, architecture="arm64", variant="v8")
+
+
+@pytest.fixture(scope="module")
+def multi_platform(
+    built_images: TestbedImages, registry: Registry, engineless_archives: ArchiveImages
+) -> MultiPlatform:
+    pusher = Pusher(registry.address)
+    repo = built_images.registry_app.split("/", 1)[1].rsplit(":", 1)[0]
+    amd64_body, amd64_type = pusher.get_manifest(repo, "1")
+    arm64 = arm64_app(engineless_archives)
+    pusher.image(repo, arm64.digest, arm64)
+    index = index_of(
+        [
+            (amd64_body, amd64_type, {"os": "linux", "architecture": "amd64"}),
+            (arm64.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "arm64", "variant": "v8"}),
+            (arm64.manifest, OCI_MANIFEST, UNKNOWN),
+        ],
+        annotations=[{}, {}, ATTESTATION],
+    )
+    digest = pusher.manifest(repo, "multi", index, OCI_INDEX)
+    return MultiPlatform(f"{registry.address}/{repo}:multi", digest, sha256(amd64_body), arm64)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    """No engine, no credentials: only the registry can answer."""
+    return {"HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
+
+
+def test_the_platform_selects_an_image_of_a_registry_index(
+    multi_platform: MultiPlatform, home: dict[str, str]
+) -> None:
+    arm = resolve_image(
+        f"docker://{multi_platform.reference}", platform="linux/arm64", environ=home, base_from_label=False
+    )
+    assert arm.kind is SourceKind.REGISTRY
+    assert arm.platform == "linux/arm64/v8"
+    assert (arm.info.platform, arm.info.architecture) == ("linux/arm64/v8", "arm64/v8")
+    assert arm.info.image_id == sha256(multi_platform.arm64.config)
+    assert arm.info.digest == multi_platform.index_digest
+    assert arm.manifest_digest == multi_platform.arm64.digest
+    assert arm.info.size == sum(len(layer) for layer in multi_platform.arm64.layers)
+    amd = resolve_image(
+        f"docker://{multi_platform.reference}", platform="linux/amd64", environ=home, base_from_label=False
+    )
+    assert amd.platform == "linux/amd64"
+    assert amd.manifest_digest == multi_platform.amd64_manifest
+    assert amd.info.digest == multi_platform.index_digest
+    assert len(amd.info.layers) == len(arm.info.layers) == 4
+    assert amd.info.layers[0].diff_id != arm.info.layers[0].diff_id
+
+
+def test_without_a_platform_the_hosts_is_chosen(multi_platform: MultiPlatform, home: dict[str, str]) -> None:
+    ref = f"docker://{multi_platform.reference}"
+    if host_platform().architecture not in ("amd64", "arm64"):
+        with pytest.raises(ImageError, match="none is this machine's"):
+            resolve_image(ref, environ=home, base_from_label=False)
+        return
+    target = resolve_image(ref, environ=home, base_from_label=False)
+    assert target.platform is not None
+    assert Platform.parse(target.platform).satisfies(host_platform())
+
+
+def test_a_platform_not_in_the_index_lists_the_available_ones(
+    multi_platform: MultiPlatform, home: dict[str, str]
+) -> None:
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{multi_platform.reference}", platform="linux/s390x", environ=home)
+    # The attestation entry (unknown/unknown) is not offered as a platform.
+    assert caught.value.message == (
+        f"{multi_platform.reference.replace(':multi', '')}:multi has no linux/s390x image "
+        "(available: linux/amd64, linux/arm64/v8)"
+    )
+
+
+def two_foreign_platforms(engineless: ArchiveImages) -> tuple[ImageBlobs, ImageBlobs]:
+    config, layers = read_docker_archive(engineless.app)
+    return oci_image(config, layers, architecture="s390x"), oci_image(config, layers, architecture="riscv64")
+
+
+def test_an_index_without_the_hosts_platform_needs_one_chosen(
+    registry: Registry, engineless_archives: ArchiveImages, home: dict[str, str]
+) -> None:
+    pusher = Pusher(registry.address)
+    s390x, riscv = two_foreign_platforms(engineless_archives)
+    for image in (s390x, riscv):
+        pusher.image("foreign/app", image.digest, image)
+    index = index_of(
+        [
+            (s390x.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "s390x"}),
+            (riscv.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "riscv64"}),
+        ]
+    )
+    pusher.manifest("foreign/app", "1", index, OCI_INDEX)
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{registry.address}/foreign/app:1", environ=home)
+    assert "has several platforms (linux/riscv64, linux/s390x)" in caught.value.message
+    assert caught.value.hint == "choose one with --platform"
+    chosen = resolve_image(
+        f"docker://{registry.address}/foreign/app:1", platform="linux/riscv64", environ=home
+    )
+    assert chosen.info.image_id == sha256(riscv.config)
+
+
+def oci_two_platforms(
+    built: TestbedImages, engineless: ArchiveImages, path: Path, *, nested: bool
+) -> tuple[Path, ImageBlobs, ImageBlobs, bytes]:
+    config, layers = read_docker_archive(built.app_archive)
+    amd64 = oci_image(config, layers)
+    arm64 = arm64_app(engineless)
+    platforms = index_of(
+        [
+            (amd64.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "amd64"}),
+            (arm64.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "arm64", "variant": "v8"}),
+        ]
+    )
+    blobs = {**amd64.blobs(), **arm64.blobs()}
+    if nested:
+        # What `docker buildx build --platform a,b --output type=oci` writes: index.json -> index -> manifests.
+        blobs[sha256(platforms)] = platforms
+        top = index_of(
+            [(platforms, OCI_INDEX, None)], annotations=[{"org.opencontainers.image.ref.name": "1"}]
+        )
+    else:
+        top = platforms
+    return write_oci_archive(path, top, blobs), amd64, arm64, platforms
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_an_oci_archive_with_two_platforms(
+    built_images: TestbedImages,
+    engineless_archives: ArchiveImages,
+    home: dict[str, str],
+    tmp_path: Path,
+    nested: bool,
+) -> None:
+    path, amd64, arm64, platforms = oci_two_platforms(
+        built_images, engineless_archives, tmp_path / "two.tar", nested=nested
+    )
+    arm = resolve_image(f"oci-archive:{path}", platform="linux/arm64/v8", environ=home, base_from_label=False)
+    assert arm.kind is SourceKind.OCI_ARCHIVE
+    assert (arm.platform, arm.info.platform) == ("linux/arm64/v8", "linux/arm64/v8")
+    assert arm.info.image_id == sha256(arm64.config)
+    assert arm.manifest_digest == arm64.digest
+    # The digest names what index.json points at: the nested index, or the manifest itself.
+    assert arm.info.digest == (sha256(platforms) if nested else arm64.digest)
+    amd = resolve_image(f"oci-archive:{path}", platform="linux/amd64", environ=home, base_from_label=False)
+    assert amd.info.image_id == sha256(amd64.config)
+    assert amd.archive_path == path
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"oci-archive:{path}", platform="windows/amd64", environ=home)
+    assert (
+        caught.value.message
+        == f"oci-archive:{path} has no windows/amd64 image (available: linux/amd64, linux/arm64/v8)"
+    )
+
+
+def test_an_oci_archive_names_its_images(
+    built_images: TestbedImages, engineless_archives: ArchiveImages, home: dict[str, str], tmp_path: Path
+) -> None:
+    config, layers = read_docker_archive(built_images.app_archive)
+    app = oci_image(config, layers)
+    base_config, base_layers = read_docker_archive(built_images.base_archive)
+    base = oci_image(base_config, base_layers)
+    top = index_of(
+        [(app.manifest, OCI_MANIFEST, None), (base.manifest, OCI_MANIFEST, None)],
+        annotations=[
+            {"org.opencontainers.image.ref.name": "app"},
+            {"org.opencontainers.image.ref.name": "base"},
+        ],
+    )
+    path = write_oci_archive(tmp_path / "named.tar", top, {**app.blobs(), **base.blobs()})
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"oci-archive:{path}", environ=home)
+    assert caught.value.message == f"oci-archive:{path}: holds several images (app, base)"
+    assert caught.value.hint == f"name one: oci-archive:{path}:NAME"
+    chosen = resolve_image(f"oci-archive:{path}:base", environ=home)
+    assert chosen.info.image_id == sha256(base_config)
+    assert chosen.platform is None  # one image, not a platform choice
+    with pytest.raises(ImageError, match=r"no image named 'other' \(the archive has: app, base\)"):
+        resolve_image(f"oci-archive:{path}:other", environ=home)
+
+
+# --- authentication -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def auth(engineless_archives: ArchiveImages) -> Iterator[AuthRegistries]:
+    try:
+        with auth_registries() as registries:
+            config, layers = read_docker_archive(engineless_archives.base)
+            image = oci_image(config, layers)
+            pusher = Pusher(registries.open)
+            for repo in ("public/base", "private/base"):
+                pusher.image(repo, "1", image)
+            yield registries
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"registries with authentication: {exc}")
+
+
+def docker_config(tmp_path: Path, doc: dict[str, object]) -> dict[str, str]:
+    (tmp_path / ".docker").mkdir(exist_ok=True)
+    (tmp_path / ".docker" / "config.json").write_text(json.dumps(doc))
+    return {"HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/none.sock", "PATH": ""}
+
+
+def basic_auths(registry: str, user: str, password: str) -> dict[str, object]:
+    return {"auths": {registry: {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}}
+
+
+def test_anonymous_bearer_tokens_pull_public_images(auth: AuthRegistries, tmp_path: Path) -> None:
+    env = docker_config(tmp_path, {})
+    target = resolve_image(f"docker://{auth.bearer}/public/base:1", environ=env)
+    assert len(target.info.layers) == 1
+    assert auth.tokens.seen[-1] == {"user": "anonymous", "scope": "repository:public/base:pull"}
+
+
+def test_a_private_image_needs_credentials(auth: AuthRegistries, tmp_path: Path) -> None:
+    env = docker_config(tmp_path, {})
+    for registry in (auth.bearer, auth.basic):
+        with pytest.raises(ImageError) as caught:
+            resolve_image(f"docker://{registry}/private/base:1", environ=env)
+        assert (
+            caught.value.message
+            == f"registry {registry} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED)"
+        )
+        assert (
+            caught.value.hint
+            == f"the repository does not exist or needs credentials: docker login {registry}"
+        )
+
+
+@pytest.mark.parametrize("flow", ["bearer", "basic"])
+def test_credentials_from_the_docker_config_are_used(auth: AuthRegistries, tmp_path: Path, flow: str) -> None:
+    registry = auth.bearer if flow == "bearer" else auth.basic
+    env = docker_config(tmp_path, basic_auths(f"http://{registry}", auth.username, auth.password))
+    target = resolve_image(f"docker://{registry}/private/base:1", environ=env)
+    assert target.info.base_layer_count is None
+    assert len(target.info.layers) == 1
+    if flow == "bearer":
+        assert auth.tokens.seen[-1] == {"user": auth.username, "scope": "repository:private/base:pull"}
+
+
+@pytest.mark.parametrize("flow", ["bearer", "basic"])
+def test_wrong_credentials_are_refused_without_being_shown(
+    auth: AuthRegistries, tmp_path: Path, flow: str
+) -> None:
+    registry = auth.bearer if flow == "bearer" else auth.basic
+    wrong = "not-" + auth.password
+    env = docker_config(tmp_path, basic_auths(registry, auth.username, wrong))
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{registry}/private/base:1", environ=env)
+    text = caught.value.diagnostics()
+    expected = (
+        f"registry {registry}: its token service refused the credentials of user 'gate-user' (HTTP 401)"
+        if flow == "bearer"
+        else f"registry {registry} refused the credentials of user 'gate-user' (HTTP 401, UNAUTHORIZED)"
+    )
+    assert caught.value.message == expected
+    assert wrong not in text
+    assert auth.password not in text
+    assert wrong not in repr(Credentials(auth.username, wrong))
+
+
+def test_docker_config_and_credential_helpers(auth: AuthRegistries, tmp_path: Path) -> None:
+    helper_dir = tmp_path / "bin"
+    helper_dir.mkdir()
+    helper = helper_dir / "docker-credential-gatetest"
+    answer = json.dumps({"ServerURL": auth.bearer, "Username": auth.username, "Secret": auth.password})
+    # The helper protocol: `get`, the server on stdin, JSON on stdout; it records what it was asked.
+    helper.write_text(f"#!/bin/sh\ncat > {tmp_path}/asked\necho '{answer}'\n")
+    helper.chmod(0o755)
+    config_dir = tmp_path / "elsewhere"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(json.dumps({"credHelpers": {auth.bearer: "gatetest"}}))
+    env = {
+        "DOCKER_CONFIG": str(config_dir),
+        "PATH": str(helper_dir),
+        "DOCKER_HOST": f"unix://{tmp_path}/none.sock",
+    }
+    resolve_image(f"docker://{auth.bearer}/private/base:1", environ=env)
+    assert (tmp_path / "asked").read_text() == auth.bearer
+    assert auth.tokens.seen[-1]["user"] == auth.username
+
+
+def test_identity_tokens_use_the_oauth2_refresh_flow(auth: AuthRegistries, tmp_path: Path) -> None:
+    env = docker_config(tmp_path, {"auths": {auth.bearer: {"identitytoken": auth.tokens.refresh_token}}})
+    resolve_image(f"docker://{auth.bearer}/private/base:1", environ=env)
+    assert auth.tokens.seen[-1] == {"user": "identity", "scope": "repository:private/base:pull"}
+
+
+def test_a_missing_credential_helper_is_named(auth: AuthRegistries, tmp_path: Path) -> None:
+    env = docker_config(tmp_path, {"credsStore": "nothere"})
+    with pytest.raises(ImageError, match="docker-credential-nothere is not installed"):
+        resolve_image(f"docker://{auth.bearer}/private/base:1", environ=env)
+
+
+def test_a_broken_docker_config_is_an_error(auth: AuthRegistries, tmp_path: Path) -> None:
+    env = docker_config(tmp_path, {})
+    (tmp_path / ".docker" / "config.json").write_text('{"auths": {"x": {"auth": "secret-ish"')
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{auth.bearer}/private/base:1", environ=env)
+    assert caught.value.message.startswith(f"{tmp_path}/.docker/config.json: cannot read the Docker config (")
+    assert "secret-ish" not in caught.value.message
+
+
+# --- registry errors ------------------------------------------------------------------------------
+
+
+def test_registry_errors(registry: Registry, home: dict[str, str]) -> None:
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{registry.address}/container-gate-testbed/absent:1", environ=home)
+    assert caught.value.message == (
+        f"registry {registry.address} has no container-gate-testbed/absent:1 (HTTP 404, MANIFEST_UNKNOWN)"
+    )
+    digest = "sha256:" + "0" * 64
+    with pytest.raises(
+        ImageError, match=rf"has no container-gate-testbed/app@{digest} \(HTTP 404, MANIFEST_UNKNOWN\)"
+    ):
+        resolve_image(f"docker://{registry.address}/container-gate-testbed/app@{digest}", environ=home)
+
+
+def test_an_unreachable_registry(home: dict[str, str]) -> None:
+    from tests.support.registry_tools import free_port
+
+    port = free_port()
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://127.0.0.1:{port}/app:1", environ=home)
+    assert caught.value.message == f"cannot reach registry 127.0.0.1:{port} (connection refused)"
+    # A bare reference tries the engine first, and says what each source answered.
+    with pytest.raises(ImageError) as both:
+        resolve_image(f"127.0.0.1:{port}/app:1", environ=home)
+    assert both.value.message == (
+        f"image 127.0.0.1:{port}/app:1 not found: cannot reach the Docker engine at {home['DOCKER_HOST']} "
+        f"(DOCKER_HOST): no such socket; cannot reach registry 127.0.0.1:{port} (connection refused)"
+    )
+    assert both.value.hint is not None
+    assert "DOCKER_HOST" in both.value.hint
