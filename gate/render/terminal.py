@@ -65,7 +65,27 @@ def _severity_line(evaluation: Evaluation) -> list[str]:
     return lines
 
 
-def _blocking_rows(decisions: Sequence[Decision]) -> list[list[str]]:
+def _found_by(finding: Finding, ran: Sequence[str]) -> str:
+    """`trivy+grype`, or `grype only`, among the scanners that ran."""
+    found = [name for name in ran if name in finding.scanners] or list(finding.scanners)
+    return terminal_safe("+".join(found) + (" only" if len(found) < len(ran) else ""), 40)
+
+
+def _agreement_line(evaluation: Evaluation, ran: Sequence[str]) -> list[str]:
+    """Where several scanners ran: how many findings all of them reported, and each alone."""
+    if len(ran) < 2 or not evaluation.decisions:
+        return []
+    findings = [d.finding for d in evaluation.decisions]
+    agreed = sum(1 for f in findings if all(name in f.scanners for name in ran))
+    alone = [f"{sum(1 for f in findings if tuple(f.scanners) == (name,))} only by {name}" for name in ran]
+    return [
+        terminal_safe(
+            f"agreement: {agreed} of {len(findings)} findings reported by all scanners; " + ", ".join(alone)
+        )
+    ]
+
+
+def _blocking_rows(decisions: Sequence[Decision], ran: Sequence[str]) -> list[list[str]]:
     ordered = sorted(decisions, key=lambda d: (-d.finding.severity, d.finding.vulnerability_id))
     rows = []
     for d in ordered[:MAX_ROWS]:
@@ -73,6 +93,7 @@ def _blocking_rows(decisions: Sequence[Decision]) -> list[list[str]]:
         where = ""
         if f.layer is not None and f.layer.origin is not None:
             where = f.layer.origin.value
+        found_by = [_found_by(f, ran)] if len(ran) > 1 else []
         rows.append(
             [
                 terminal_safe(f.vulnerability_id, 40),
@@ -80,6 +101,7 @@ def _blocking_rows(decisions: Sequence[Decision]) -> list[list[str]]:
                 terminal_safe(fix_text(f), 60),
                 f.severity.name,
                 where,
+                *found_by,
                 terminal_safe(d.reason),
             ]
         )
@@ -114,6 +136,8 @@ def render_terminal(evaluation: Evaluation) -> str:
         f"{counts['informational']} informational"
     )
     out.extend(_severity_line(evaluation))
+    ran = list(dict.fromkeys(s.name for s in report.scanners))
+    out.extend(_agreement_line(evaluation, ran))
     for warning in report.warnings:
         out.append(f"warning:  {terminal_safe(warning)}")
 
@@ -125,8 +149,9 @@ def render_terminal(evaluation: Evaluation) -> str:
         title = "Blocking findings"
     if blocking:
         out += ["", f"{title} ({len(blocking)}):"]
-        header = ["ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", "LAYER", "WHY"]
-        out += _table(_blocking_rows(blocking), header)
+        found_by = ["FOUND BY"] if len(ran) > 1 else []
+        header = ["ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", "LAYER", *found_by, "WHY"]
+        out += _table(_blocking_rows(blocking, ran), header)
         if len(blocking) > MAX_ROWS:
             out.append(f"  ... and {len(blocking) - MAX_ROWS} more (all are in the --json report)")
 

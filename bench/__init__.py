@@ -1,0 +1,1 @@
+"""Benchmarks of the gate on large, realistic inputs (`make bench`)."""

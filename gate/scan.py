@@ -1,0 +1,200 @@
+"""`container-gate scan IMAGE`: find the image, run the scanners on it, attribute findings to layers.
+
+The CLI turns its arguments into a `ScanRequest` (`scan_request`) and calls `scan`; the result is
+a `ScanReport` that the policy evaluates like any report read from a file. Nothing here reads the
+environment or the clock: both arrive in the request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gate.model import ScanReport
+from gate.scanners.options import (
+    DEFAULT_MAX_DB_AGE,
+    DEFAULT_TIMEOUT,
+    ScannerChoice,
+    ScanOptions,
+    parse_max_age,
+)
+
+_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """Everything `scan` needs."""
+
+    reference: str
+    """The image, in any form `gate.image.resolve_image` reads (`name:tag`, `docker-archive:PATH`, ...)."""
+    scanner: ScannerChoice
+    """Which scanners run."""
+    options: ScanOptions
+    """How they run (DB, timeout, binaries, environment, clock)."""
+    platform: str | None = None
+    """`--platform os/arch[/variant]`, for multi-platform images."""
+    base_image: str | None = None
+    """`--base-image REF`: the image the scanned one is built FROM, to tell base layers from own ones."""
+    dockerfile: Path | None = None
+    """`--dockerfile PATH`: the Dockerfile it was built from, to map own layers to its lines."""
+
+
+def scan(request: ScanRequest) -> ScanReport:
+    """Resolves the image, scans it, and returns the report with each finding's layer attributed.
+
+    The image is resolved first: a wrong reference or an unreachable engine fails before any
+    scanner starts (and before a DB download).
+    """
+    # Imported here, not at the top: the engine SDK and the registry client take a few tenths of
+    # a second to import, which `check`, `policy validate` and `--help` should not pay.
+    from gate.image import attribute_layers, resolve_image
+    from gate.scanners.runner import run_scanners
+
+    target = resolve_image(
+        request.reference,
+        platform=request.platform,
+        base_image=request.base_image,
+        dockerfile=request.dockerfile,
+        environ=request.options.env,
+    )
+    report = run_scanners(target, request.scanner, request.options)
+    report = replace(report, warnings=target.warnings + report.warnings)
+    return attribute_layers(report, target.info)
+
+
+def _platform(text: str) -> str:
+    if not _PLATFORM.match(text):
+        raise argparse.ArgumentTypeError(
+            f"expected OS/ARCH such as linux/amd64 or linux/arm64/v8, got {text!r}"
+        )
+    return text
+
+
+def _max_age(text: str) -> dt.timedelta:
+    try:
+        return parse_max_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.removesuffix("s"))
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
+def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `scan` command's image, scanner and DB options."""
+    parser.add_argument(
+        "image",
+        metavar="IMAGE",
+        help="name:tag (the local engine if it has it, else its registry), docker-daemon:REF (engine only), "
+        "docker://REF (registry only), docker-archive:PATH or oci-archive:PATH",
+    )
+    image = parser.add_argument_group("image")
+    image.add_argument(
+        "--platform", metavar="OS/ARCH", type=_platform, help="the platform to scan in a multi-platform image"
+    )
+    image.add_argument(
+        "--base-image",
+        metavar="REF",
+        help="the image IMAGE is built FROM (same forms as IMAGE): "
+        "its layers are the base, the rest are your own",
+    )
+    image.add_argument(
+        "--dockerfile",
+        metavar="PATH",
+        type=Path,
+        help="the Dockerfile IMAGE was built from, to point findings at its lines",
+    )
+    scanners = parser.add_argument_group("scanners and vulnerability DB")
+    scanners.add_argument(
+        "--scanner",
+        choices=[c.value for c in ScannerChoice],
+        default="trivy",
+        help="trivy (default), grype, or both: findings are merged and each says which scanners found it",
+    )
+    scanners.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        type=Path,
+        help="the scanners' DB cache (Grype's in DIR/grype); cache it between CI jobs",
+    )
+    scanners.add_argument(
+        "--skip-db-update",
+        action="store_true",
+        help="never download a DB: use the one in --cache-dir (air-gapped runs; a missing DB is an error)",
+    )
+    scanners.add_argument(
+        "--db-repository",
+        metavar="REPO",
+        action="append",
+        default=[],
+        help="OCI repository Trivy downloads its DB from (repeatable, in order: mirrors)",
+    )
+    scanners.add_argument("--grype-db-url", metavar="URL", help="where Grype looks for DB updates (a mirror)")
+    scanners.add_argument(
+        "--trivy-server", metavar="URL", help="scan as the client of a Trivy server, which owns the DB"
+    )
+    scanners.add_argument(
+        "--scan-timeout",
+        metavar="S",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds each scanner may take (default: {DEFAULT_TIMEOUT:g})",
+    )
+    scanners.add_argument(
+        "--max-db-age",
+        metavar="AGE",
+        type=_max_age,
+        default=DEFAULT_MAX_DB_AGE,
+        help="warn when a DB is older than this, such as 5d or 36h (default: 5d)",
+    )
+    scanners.add_argument(
+        "--max-db-age-strict", action="store_true", help="an older DB is an error (exit 3), not a warning"
+    )
+    scanners.add_argument(
+        "--trivy-bin",
+        metavar="PATH",
+        help="the Trivy binary (default: $TRIVY_BIN, else trivy on PATH or beside this Python)",
+    )
+    scanners.add_argument(
+        "--grype-bin",
+        metavar="PATH",
+        help="the Grype binary (default: $GRYPE_BIN, else grype on PATH or beside this Python)",
+    )
+
+
+def scan_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> ScanRequest:
+    """The request for parsed `scan` arguments, the process environment and the current time."""
+    options = ScanOptions(
+        env=env,
+        now=now,
+        cache_dir=args.cache_dir,
+        skip_db_update=args.skip_db_update,
+        db_repositories=tuple(args.db_repository),
+        trivy_server=args.trivy_server,
+        grype_db_url=args.grype_db_url,
+        timeout=args.scan_timeout,
+        max_db_age=args.max_db_age,
+        max_db_age_strict=args.max_db_age_strict,
+        trivy_bin=args.trivy_bin,
+        grype_bin=args.grype_bin,
+    )
+    return ScanRequest(
+        reference=args.image,
+        scanner=ScannerChoice(args.scanner),
+        options=options,
+        platform=args.platform,
+        base_image=args.base_image,
+        dockerfile=args.dockerfile,
+    )

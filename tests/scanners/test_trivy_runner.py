@@ -1,0 +1,374 @@
+"""The Trivy runner with the REAL Trivy: exact findings from every image source, the version and DB
+recorded, the DB age rule, and every way a run fails (each a one-line exit-3 error).
+
+Scans run through `unshare -n` where it works (see `offline_trivy`), proving they need no network.
+Stand-ins (tests/scanners/standins.py) are used only for what the real binary cannot be made to
+do: report an old version, print garbage, truncate its output, crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
+from gate.image import SourceKind
+from gate.scanners.options import ScanOptions
+from gate.scanners.trivy_runner import FIXED_FLAGS, run_trivy, trivy_command
+from testbed.engine import Engine
+from testbed.images import ArchiveImages
+from tests.scanners.scan_support import (
+    NO_NETWORK,
+    archive_target,
+    assert_exact,
+    engine_target,
+    fresh_db,
+    offline_trivy,
+    options,
+    registry_target,
+    row_of,
+    trivy_server,
+)
+from tests.scanners.standins import trivy_standin
+from tests.support.fixtures import TestbedImages
+
+
+@pytest.fixture(scope="module")
+def fresh_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fresh_db(tmp_path_factory.mktemp("fresh-trivy-cache"))
+
+
+@pytest.fixture(scope="module")
+def trivy(trivy_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return offline_trivy(tmp_path_factory.mktemp("trivy-wrapper"), trivy_bin)
+
+
+def failure(target_options: ScanOptions, target_path: Path) -> GateError:
+    with pytest.raises(GateError) as caught:
+        run_trivy(archive_target(target_path), target_options)
+    assert caught.value.exit_code == EXIT_ERROR
+    assert "\n" not in caught.value.diagnostics()
+    return caught.value
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_command_line_for_an_archive_is_pinned_and_offline(tmp_path: Path) -> None:
+    opts = options(tmp_path / "cache", db_repositories=("mirror.example/trivy-db:2",), timeout=90.0)
+    argv = trivy_command(Path("/bin/trivy"), archive_target(Path("rel/app.tar")), opts)
+    assert argv == [
+        "/bin/trivy", "image", *FIXED_FLAGS, "--timeout", "90000ms",
+        "--cache-dir", str((tmp_path / "cache").resolve()),
+        "--db-repository", "mirror.example/trivy-db:2",
+        "--skip-db-update", "--skip-java-db-update", "--offline-scan",
+        "--input", str(Path("rel/app.tar").resolve()),
+    ]  # fmt: skip
+    assert FIXED_FLAGS[:2] == ("--format", "json")
+    for flag in ("--skip-version-check", "--disable-telemetry", "--list-all-pkgs=false", "--quiet"):
+        assert flag in FIXED_FLAGS
+    assert FIXED_FLAGS[FIXED_FLAGS.index("--config") + 1] == ""
+    assert FIXED_FLAGS[FIXED_FLAGS.index("--ignorefile") + 1] == ""
+
+
+def test_command_line_per_source_kind() -> None:
+    opts = options(None, skip_db_update=False, trivy_server="http://trivy:4954")
+    engine = trivy_command(Path("t"), engine_target("app:1", "unix:///run/d.sock"), opts)
+    assert engine[-5:] == ["--image-src", "docker", "--docker-host", "unix:///run/d.sock", "app:1"]
+    assert "--skip-db-update" not in engine
+    assert "--cache-dir" not in engine
+    assert engine[engine.index("--server") + 1] == "http://trivy:4954"
+    registry = trivy_command(Path("t"), registry_target("127.0.0.1:5000/app:1"), opts)
+    assert registry[-4:] == ["--image-src", "remote", "--insecure", "127.0.0.1:5000/app:1"]
+    oci = archive_target(Path("/x/app.oci.tar"), SourceKind.OCI_ARCHIVE)
+    with_platform = trivy_command(
+        Path("t"), oci.__class__(**{**oci.__dict__, "platform": "linux/arm64"}), opts
+    )
+    assert with_platform[-4:] == ["--platform", "linux/arm64", "--input", "/x/app.oci.tar"]
+
+
+# --- real scans, every source kind --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("image", ["base", "app"])
+def test_engine_saved_archive(
+    image: str, trivy: Path, fresh_cache: Path, built_images: TestbedImages
+) -> None:
+    archive = built_images.base_archive if image == "base" else built_images.app_archive
+    report = run_trivy(archive_target(archive), options(fresh_cache, trivy_bin=str(trivy)))
+    assert_exact(image, map(row_of, report.findings))
+    assert report.warnings == ()
+    assert report.sources == (f"docker-archive:{archive}",)
+    assert report.image is not None
+    assert report.image.platform == "linux/amd64"
+
+
+@pytest.mark.parametrize("image", ["base", "app"])
+def test_engineless_archive(
+    image: str, trivy: Path, fresh_cache: Path, engineless_archives: ArchiveImages
+) -> None:
+    archive = engineless_archives.base if image == "base" else engineless_archives.app
+    report = run_trivy(archive_target(archive), options(fresh_cache, trivy_bin=str(trivy)))
+    assert_exact(image, map(row_of, report.findings))
+    assert all(finding.scanners == ("trivy",) for finding in report.findings)
+
+
+def test_engine_reference(
+    trivy: Path, fresh_cache: Path, built_images: TestbedImages, docker_engine: Engine
+) -> None:
+    target = engine_target(built_images.engine.app, docker_engine.host)
+    report = run_trivy(target, options(fresh_cache, trivy_bin=str(trivy)))
+    assert_exact("app", map(row_of, report.findings))
+
+
+def test_registry_reference(trivy_bin: Path, fresh_cache: Path, built_images: TestbedImages) -> None:
+    # The registry listens on the host's loopback: this scan cannot run in an empty namespace.
+    report = run_trivy(
+        registry_target(built_images.registry_app), options(fresh_cache, trivy_bin=str(trivy_bin))
+    )
+    assert_exact("app", map(row_of, report.findings))
+    assert report.image is not None
+    assert report.image.digest is not None
+
+
+def test_trivy_server_client_mode(
+    trivy_bin: Path, fresh_cache: Path, engineless_archives: ArchiveImages
+) -> None:
+    metadata = json.loads((fresh_cache / "db" / "metadata.json").read_text())
+    with trivy_server(trivy_bin, fresh_cache) as url:
+        # The client has no DB of its own, and needs none: the server owns it.
+        opts = options(None, skip_db_update=False, trivy_server=url, trivy_bin=str(trivy_bin))
+        report = run_trivy(archive_target(engineless_archives.app), opts)
+    assert_exact("app", map(row_of, report.findings))
+    assert report.scanners[0].db_updated_at == metadata["UpdatedAt"]
+
+
+def test_unreachable_trivy_server(trivy_bin: Path, engineless_archives: ArchiveImages) -> None:
+    opts = options(None, skip_db_update=False, trivy_server="http://127.0.0.1:9", trivy_bin=str(trivy_bin))
+    error = failure(opts, engineless_archives.base)
+    assert "Trivy could not use the Trivy server at http://127.0.0.1:9" in error.message
+    assert "connection refused" in error.message
+
+
+# --- what is recorded --------------------------------------------------------------------------
+
+
+def test_version_and_db_build_time_are_recorded(
+    trivy_bin: Path, trivy_db: Path, engineless_archives: ArchiveImages
+) -> None:
+    real = json.loads(
+        subprocess.run([trivy_bin, "version", "--format", "json"], capture_output=True, check=True).stdout
+    )
+    metadata = json.loads((trivy_db / "db" / "metadata.json").read_text())
+    report = run_trivy(archive_target(engineless_archives.base), options(trivy_db, trivy_bin=str(trivy_bin)))
+    (scanner,) = report.scanners
+    assert (scanner.name, scanner.version, scanner.db_updated_at, scanner.source) == (
+        "trivy", real["Version"], metadata["UpdatedAt"], None,
+    )  # fmt: skip
+
+
+def test_old_db_is_a_warning(trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages) -> None:
+    cache = fresh_db(tmp_path, age=dt.timedelta(days=10))
+    report = run_trivy(archive_target(engineless_archives.base), options(cache, trivy_bin=str(trivy_bin)))
+    (warning,) = report.warnings
+    assert "Trivy's vulnerability DB is 10.0 days old" in warning
+    assert "older than --max-db-age 5.0 days" in warning
+    assert f"trivy image --download-db-only --cache-dir {cache}" in warning
+    assert report.findings, "an old DB still gives a verdict"
+    later = options(cache, trivy_bin=str(trivy_bin), max_db_age=dt.timedelta(days=11))
+    assert run_trivy(archive_target(engineless_archives.base), later).warnings == ()
+
+
+def test_old_db_is_an_error_when_strict(
+    trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    cache = fresh_db(tmp_path, age=dt.timedelta(hours=40))
+    opts = options(cache, trivy_bin=str(trivy_bin), max_db_age=dt.timedelta(hours=36), max_db_age_strict=True)
+    error = failure(opts, engineless_archives.base)
+    assert isinstance(error, ScannerError)
+    assert error.message.startswith("Trivy's vulnerability DB is 40 hours old")
+
+
+def test_config_files_in_the_working_directory_change_nothing(
+    trivy_bin: Path,
+    fresh_cache: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / ".trivyignore").write_text("CVE-2023-4911\n")
+    (tmp_path / "trivy.yaml").write_text("severity: [CRITICAL]\n")
+    monkeypatch.chdir(tmp_path)
+    report = run_trivy(
+        archive_target(engineless_archives.base), options(fresh_cache, trivy_bin=str(trivy_bin))
+    )
+    assert_exact("base", map(row_of, report.findings))
+
+
+def test_trivy_settings_in_the_environment_change_nothing(
+    trivy_bin: Path, fresh_cache: Path, engineless_archives: ArchiveImages
+) -> None:
+    # Each would drop findings if it reached Trivy; the gate's policy is where that is decided.
+    env = {
+        **os.environ,
+        "TRIVY_SEVERITY": "CRITICAL",
+        "TRIVY_IGNORE_UNFIXED": "true",
+        "TRIVY_PKG_TYPES": "library",
+    }
+    report = run_trivy(
+        archive_target(engineless_archives.base), options(fresh_cache, env=env, trivy_bin=str(trivy_bin))
+    )
+    assert_exact("base", map(row_of, report.findings))
+
+
+# --- failures with the real Trivy ----------------------------------------------------------------
+
+
+def test_missing_db_with_skip_db_update(
+    trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    error = failure(options(tmp_path / "empty", trivy_bin=str(trivy_bin)), engineless_archives.base)
+    assert error.message == (
+        f"Trivy has no vulnerability DB in {tmp_path / 'empty'}, and --skip-db-update forbids downloading it"
+    )
+    assert f"trivy image --download-db-only --cache-dir {tmp_path / 'empty'}" in (error.hint or "")
+
+
+def test_db_that_cannot_be_downloaded(
+    trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    # Port 9 on loopback (discard) is closed: the download fails at once, as with no network.
+    opts = options(
+        tmp_path / "empty",
+        skip_db_update=False,
+        db_repositories=("127.0.0.1:9/trivy-db:2",),
+        trivy_bin=str(trivy_bin),
+    )
+    error = failure(opts, engineless_archives.base)
+    assert error.message.startswith(
+        "Trivy could not download its vulnerability DB from 127.0.0.1:9/trivy-db:2: "
+    )
+    assert "connection refused" in error.message
+    assert "--db-repository" in (error.hint or "")
+    assert "--download-db-only" in (error.hint or "")
+    assert error.detail
+    assert "FATAL" in error.detail
+
+
+@pytest.mark.skipif(not NO_NETWORK, reason="needs `unshare -n` (root, util-linux)")
+def test_db_download_without_any_network(
+    trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    opts = options(
+        tmp_path / "empty", skip_db_update=False, trivy_bin=str(offline_trivy(tmp_path, trivy_bin))
+    )
+    error = failure(opts, engineless_archives.base)
+    assert error.message.startswith(
+        "Trivy could not download its vulnerability DB from Trivy's default DB repositories"
+    )
+
+
+def test_timeout(trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages) -> None:
+    # A new cache: with the layers already analysed in a cache, Trivy finishes before it checks the time.
+    cache = fresh_db(tmp_path)
+    error = failure(options(cache, timeout=0.001, trivy_bin=str(trivy_bin)), engineless_archives.app)
+    assert error.message.startswith("Trivy did not finish within --scan-timeout 0.001 s")
+    assert error.hint
+    assert "raise --scan-timeout" in error.hint
+
+
+def test_image_not_in_the_engine(trivy_bin: Path, fresh_cache: Path, docker_engine: Engine) -> None:
+    with pytest.raises(ImageError) as caught:
+        run_trivy(
+            engine_target("nosuch/image:1", docker_engine.host),
+            options(fresh_cache, trivy_bin=str(trivy_bin)),
+        )
+    assert caught.value.message.startswith("Trivy could not find or read the image nosuch/image:1: ")
+    assert "No such image" in caught.value.message
+
+
+def test_image_not_in_the_registry(trivy_bin: Path, fresh_cache: Path, registry: object) -> None:
+    reference = f"{registry.address}/nosuch/image:1"  # type: ignore[attr-defined]
+    with pytest.raises(ImageError) as caught:
+        run_trivy(registry_target(reference), options(fresh_cache, trivy_bin=str(trivy_bin)))
+    assert "MANIFEST_UNKNOWN" in caught.value.message
+
+
+def test_engine_unreachable(trivy_bin: Path, fresh_cache: Path) -> None:
+    with pytest.raises(ImageError) as caught:
+        run_trivy(
+            engine_target("app:1", "unix:///nonexistent/docker.sock"),
+            options(fresh_cache, trivy_bin=str(trivy_bin)),
+        )
+    assert caught.value.message.startswith("Trivy cannot reach the Docker engine for app:1")
+    assert caught.value.hint == "start the engine, or set DOCKER_HOST to its socket"
+
+
+def test_unreadable_archive(trivy_bin: Path, fresh_cache: Path, tmp_path: Path) -> None:
+    (tmp_path / "app.tar").write_bytes(b"not a tar file")
+    with pytest.raises(ImageError) as caught:
+        run_trivy(archive_target(tmp_path / "app.tar"), options(fresh_cache, trivy_bin=str(trivy_bin)))
+    assert caught.value.message.startswith(
+        f"Trivy could not find or read the image docker-archive:{tmp_path}/app.tar"
+    )
+
+
+def test_binary_missing(tmp_path: Path, engineless_archives: ArchiveImages) -> None:
+    error = failure(options(None, trivy_bin=str(tmp_path / "trivy")), engineless_archives.base)
+    assert error.message == f"trivy not found at {tmp_path / 'trivy'} (given by --trivy-bin)"
+    assert error.hint
+    assert "--trivy-bin" in error.hint
+    assert "install Trivy 0.63.0 or later" in error.hint
+    env = {**os.environ, "TRIVY_BIN": str(tmp_path / "nope")}
+    error = failure(options(None, env=env), engineless_archives.base)
+    assert error.message == f"trivy not found at {tmp_path / 'nope'} (given by TRIVY_BIN)"
+
+
+def test_trivy_bin_from_the_environment(
+    trivy_bin: Path, fresh_cache: Path, engineless_archives: ArchiveImages
+) -> None:
+    env = {**os.environ, "TRIVY_BIN": str(trivy_bin), "PATH": "/nonexistent"}
+    report = run_trivy(archive_target(engineless_archives.base), options(fresh_cache, env=env))
+    assert_exact("base", map(row_of, report.findings))
+
+
+# --- failures only a stand-in can show ---------------------------------------------------------------
+
+
+def test_too_old_version(trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages) -> None:
+    standin = trivy_standin(tmp_path, trivy_bin, "old-version")
+    error = failure(options(None, trivy_bin=str(standin.path)), engineless_archives.base)
+    assert error.message == (
+        f"Trivy 0.49.1 at {standin.path} is not supported: container-gate needs Trivy 0.63.0 or later"
+    )
+    assert "version" in [call["argv"][0] for call in standin.calls()]
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("garbage", "Trivy exited 0 but its output is not a usable report: Trivy's report on "),
+        ("truncated", "Trivy exited 0 but its output is not a usable report: Trivy's report on "),
+        ("crash", "Trivy failed (killed by SIGSEGV): no error output"),
+    ],
+)
+def test_broken_output(
+    mode: str,
+    expected: str,
+    trivy_bin: Path,
+    fresh_cache: Path,
+    tmp_path: Path,
+    engineless_archives: ArchiveImages,
+) -> None:
+    standin = trivy_standin(tmp_path, trivy_bin, mode)
+    error = failure(options(fresh_cache, trivy_bin=str(standin.path)), engineless_archives.app)
+    assert error.message.startswith(expected)
+    if mode == "truncated":
+        assert "looks truncated" in error.message
+    if mode == "garbage":
+        assert "not valid JSON" in error.message

@@ -1,0 +1,470 @@
+"""`container-gate scan` end to end: the REAL Trivy, offline, on the test bed's real images.
+
+Every image source (a `docker save` archive, an engine-less archive, the engine, the loopback
+registry) must give exactly the findings of testbed/expected.yaml, attributed to their layers and
+to the base image or the app's own layers; the policy decides the exit code; every failure is
+exit 3 with a one-line message and error outputs. The Grype side of `--scanner both` is a
+stand-in replaying a real Grype report (tests/scanners/standins.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gate.cli import main
+from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE
+from testbed.__main__ import main as prepare_testbed
+from testbed.demo import main as demo_main
+from testbed.engine import Engine
+from testbed.expected import BASE_LAYERS
+from testbed.images import ArchiveImages
+from tests.scanners.ruby_image import RubyImage, build_ruby_image
+from tests.scanners.scan_support import NO_NETWORK, Row, assert_exact, fresh_db
+from tests.scanners.standins import grype_standin, trivy_standin
+from tests.support.fixtures import TestbedImages
+from tests.support.repo_paths import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `container-gate scan` run."""
+
+    code: int
+    stdout: str
+    stderr: str
+    json: dict[str, Any]
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def fresh_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fresh_db(tmp_path_factory.mktemp("cli-trivy-cache"))
+
+
+@pytest.fixture
+def scan(
+    trivy_bin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("TRIVY_BIN", raising=False)
+
+    def run(image: str, *args: str, cache: Path | None = None, verbose: bool = False) -> Run:
+        out = tmp_path / "out"
+        argv = [
+            "scan",
+            image,
+            "--ci",
+            "none",
+            "--json",
+            str(out / "gate.json"),
+            "--trivy-bin",
+            str(trivy_bin),
+        ]
+        argv += ["--markdown", str(out / "summary.md")]
+        if cache is not None:
+            argv += ["--cache-dir", str(cache), "--skip-db-update"]
+        code = main([*(["--verbose"] if verbose else []), *argv, *args])
+        captured = capsys.readouterr()
+        doc = json.loads((out / "gate.json").read_text())
+        return Run(code, captured.out, captured.err, doc, out)
+
+    return run
+
+
+def rows(doc: dict[str, Any]) -> list[Row]:
+    return [
+        Row(
+            f["vulnerability_id"],
+            f["package"],
+            f["installed_version"],
+            f["layer"]["index"] if f["layer"] else None,
+            f["package_type"],
+            tuple(f["fixed_versions"]),
+            f["status"],
+        )
+        for f in doc["findings"]
+    ]
+
+
+def assert_gated(image: str, run: Run, reference: str) -> None:
+    """Exact findings, each in its layer and marked base or own; the default policy blocks."""
+    assert run.code == EXIT_FAIL, run.stderr
+    doc = run.json
+    assert doc["verdict"] == "fail"
+    assert_exact(image, rows(doc))
+    for finding in doc["findings"]:
+        origin = "base" if finding["layer"]["index"] < BASE_LAYERS else "own"
+        assert finding["layer"]["origin"] == origin, finding["vulnerability_id"]
+        assert finding["scanners"] == ["trivy"]
+    assert doc["image"]["reference"] == reference
+    assert doc["image"]["platform"] == "linux/amd64"
+    assert doc["image"]["base_layer_count"] == BASE_LAYERS
+    assert doc["sources"] == [reference]
+    (scanner,) = doc["scanners"]
+    assert scanner["name"] == "trivy"
+    assert scanner["version"]
+    assert scanner["db_updated_at"]
+    assert doc["warnings"] == []
+    assert run.stdout.startswith(f"container-gate: FAIL: {doc['counts']['blocking']} blocking finding(s).")
+
+
+def assert_error(run: Run, message: str) -> None:
+    """Exit 3, one line on stderr that starts with `message`, and error outputs."""
+    assert run.code == EXIT_ERROR
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"container-gate: error: {message}"), lines[0]
+    assert run.json["verdict"] == "error"
+    assert run.json["error"]["exit_code"] == EXIT_ERROR
+    assert "error, no verdict" in (run.out / "summary.md").read_text()
+
+
+# --- every image source ---------------------------------------------------------------------------
+
+
+def test_engine_saved_archive(scan: Any, fresh_cache: Path, built_images: TestbedImages) -> None:
+    image = f"docker-archive:{built_images.app_archive}"
+    run = scan(image, "--base-image", f"docker-archive:{built_images.base_archive}", cache=fresh_cache)
+    assert_gated("app", run, image)
+
+
+def test_engineless_archive(scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages) -> None:
+    image = f"docker-archive:{engineless_archives.app}"
+    run = scan(image, "--base-image", f"docker-archive:{engineless_archives.base}", cache=fresh_cache)
+    assert_gated("app", run, image)
+
+
+def test_engine_reference(
+    scan: Any,
+    fresh_cache: Path,
+    built_images: TestbedImages,
+    docker_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_engine.host)
+    run = scan(built_images.engine.app, "--base-image", built_images.engine.base, cache=fresh_cache)
+    assert_gated("app", run, built_images.engine.app)
+
+
+def test_registry_reference(scan: Any, fresh_cache: Path, built_images: TestbedImages) -> None:
+    # `docker://` says "the registry only": no engine is asked first.
+    image, base = f"docker://{built_images.registry_app}", f"docker://{built_images.registry_base}"
+    run = scan(image, "--base-image", base, cache=fresh_cache)
+    assert_gated("app", run, image)
+    assert run.json["image"]["digest"].startswith("sha256:")
+
+
+@pytest.mark.skipif(not NO_NETWORK, reason="needs `unshare -n` (root, util-linux)")
+def test_the_whole_gate_runs_without_network(
+    trivy_bin: Path, fresh_cache: Path, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    image = f"docker-archive:{engineless_archives.app}"
+    argv = [
+        shutil.which("unshare") or "unshare",
+        "-n",
+        sys.executable,
+        "-c",
+        "from gate.cli import run; run()",
+    ]
+    argv += ["scan", image, "--base-image", f"docker-archive:{engineless_archives.base}", "--ci", "none"]
+    argv += ["--trivy-bin", str(trivy_bin), "--cache-dir", str(fresh_cache), "--skip-db-update"]
+    argv += ["--json", str(tmp_path / "gate.json")]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    doc = json.loads((tmp_path / "gate.json").read_text())
+    assert_gated("app", Run(done.returncode, done.stdout, done.stderr, doc, tmp_path), image)
+
+
+# --- the policy decides ------------------------------------------------------------------------------
+
+
+def test_an_allowlist_makes_it_pass(
+    scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    image = f"docker-archive:{engineless_archives.app}"
+    first = scan(image, cache=fresh_cache)
+    blocking = [f for f in first.json["findings"] if f["disposition"] == "blocking"]
+    assert first.code == EXIT_FAIL
+    assert blocking
+    policy = {
+        "version": 1,
+        "fail_on": {"severity": "HIGH", "fixable_only": True},
+        "allowlist": [
+            {
+                "vulnerability": f["vulnerability_id"],
+                "package": f["package"],
+                "reason": "test: accepted until the base image is rebuilt",
+                "expires": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+            }
+            for f in blocking
+        ],
+    }
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    second = scan(image, "--policy", str(tmp_path / "policy.yaml"), cache=fresh_cache)
+    assert second.code == EXIT_PASS, second.stderr
+    assert second.json["verdict"] == "pass"
+    assert second.json["counts"]["allowlisted"] == len(blocking)
+    assert second.json["counts"]["blocking"] == 0
+    assert len(second.json["findings"]) == len(first.json["findings"])
+
+
+def test_advisory_mode_exits_0(scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages) -> None:
+    run = scan(f"docker-archive:{engineless_archives.base}", "--advisory", cache=fresh_cache)
+    assert run.code == EXIT_PASS
+    assert run.json["would_block"] > 0
+
+
+# --- the DB's age ----------------------------------------------------------------------------------------
+
+
+def test_old_db_is_a_warning_in_every_output(
+    scan: Any, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    cache = fresh_db(tmp_path / "old", age=dt.timedelta(days=9))
+    run = scan(f"docker-archive:{engineless_archives.base}", cache=cache)
+    assert run.code == EXIT_FAIL
+    (warning,) = run.json["warnings"]
+    assert warning.startswith("Trivy's vulnerability DB is 9.0 days old")
+    assert f"warning:  {warning}" in run.stdout
+    # The Markdown escapes punctuation; the text is there once the escapes are dropped.
+    assert "Trivy's vulnerability DB is 9.0 days old" in (run.out / "summary.md").read_text().replace(
+        "\\", ""
+    )
+
+
+def test_old_db_is_an_error_when_strict(
+    scan: Any, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    cache = fresh_db(tmp_path / "old", age=dt.timedelta(hours=30))
+    run = scan(
+        f"docker-archive:{engineless_archives.base}", "--max-db-age", "1d", "--max-db-age-strict", cache=cache
+    )
+    assert_error(run, "Trivy's vulnerability DB is 30 hours old")
+    assert run.json["error"]["message"].startswith("Trivy's vulnerability DB is 30 hours old")
+
+
+# --- every failure is exit 3 with one line ---------------------------------------------------------------
+
+
+def test_missing_db(scan: Any, tmp_path: Path, engineless_archives: ArchiveImages) -> None:
+    run = scan(f"docker-archive:{engineless_archives.base}", cache=tmp_path / "empty")
+    assert_error(run, f"Trivy has no vulnerability DB in {tmp_path / 'empty'}, and --skip-db-update forbids")
+    assert "trivy image --download-db-only" in run.stderr
+
+
+def test_db_not_downloadable_and_verbose_shows_trivy_stderr(
+    scan: Any, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    image = f"docker-archive:{engineless_archives.base}"
+    args = ["--cache-dir", str(tmp_path / "empty"), "--db-repository", "127.0.0.1:9/trivy-db:2"]
+    run = scan(image, *args)
+    assert_error(run, "Trivy could not download its vulnerability DB from 127.0.0.1:9/trivy-db:2: ")
+    assert "FATAL" not in run.stderr
+    verbose = scan(image, *args, verbose=True)
+    assert verbose.code == EXIT_ERROR
+    # --verbose adds the traceback and the tail of Trivy's own error output.
+    assert (
+        "FATAL\tFatal error\trun error: init error: DB error: failed to download vulnerability DB"
+        in verbose.stderr
+    )
+
+
+def test_timeout(scan: Any, tmp_path: Path, engineless_archives: ArchiveImages) -> None:
+    cache = fresh_db(tmp_path / "new")
+    run = scan(f"docker-archive:{engineless_archives.app}", "--scan-timeout", "0.001", cache=cache)
+    assert_error(run, "Trivy did not finish within --scan-timeout 0.001 s")
+
+
+def test_archive_not_found(scan: Any, fresh_cache: Path, tmp_path: Path) -> None:
+    run = scan(f"docker-archive:{tmp_path / 'missing.tar'}", cache=fresh_cache)
+    assert_error(run, f"docker-archive:{tmp_path / 'missing.tar'}: no such file")
+
+
+# `docker-daemon:` asks the engine only: a bare name would go on to Docker Hub, and tests stay on loopback.
+
+
+def test_image_not_in_the_engine(
+    scan: Any, fresh_cache: Path, docker_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_engine.host)
+    run = scan("docker-daemon:nosuch/image:1", cache=fresh_cache)
+    assert_error(run, f"the engine at {docker_engine.host} has no image nosuch/image:1")
+
+
+def test_engine_unreachable(scan: Any, fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    run = scan("docker-daemon:container-gate-testbed/app:1", cache=fresh_cache)
+    assert_error(run, "")
+    assert "cannot reach the Docker engine at unix:///nonexistent/docker.sock" in run.stderr
+
+
+def test_scanner_missing(
+    scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    run = scan(
+        f"docker-archive:{engineless_archives.base}",
+        "--trivy-bin",
+        str(tmp_path / "trivy"),
+        cache=fresh_cache,
+    )
+    assert_error(run, f"trivy not found at {tmp_path / 'trivy'} (given by --trivy-bin) (install Trivy 0.63.0")
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        (
+            "old-version",
+            "Trivy 0.49.1 at {path} is not supported: container-gate needs Trivy 0.63.0 or later",
+        ),
+        ("garbage", "Trivy exited 0 but its output is not a usable report"),
+        ("crash", "Trivy failed (killed by SIGSEGV)"),
+    ],
+)
+def test_broken_scanner_stand_in(
+    mode: str, message: str, scan: Any, fresh_cache: Path, trivy_bin: Path, tmp_path: Path,
+    engineless_archives: ArchiveImages,
+) -> None:  # fmt: skip
+    standin = trivy_standin(tmp_path / "bin", trivy_bin, mode)
+    run = scan(
+        f"docker-archive:{engineless_archives.base}", "--trivy-bin", str(standin.path), cache=fresh_cache
+    )
+    assert_error(run, message.format(path=standin.path))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--max-db-age", "5x"],
+        ["--platform", "amd64"],
+        ["--scan-timeout", "0"],
+        ["--scanner", "snyk"],
+    ],
+)
+def test_usage_errors(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["scan", "docker-archive:app.tar", *args])
+    assert caught.value.code == EXIT_USAGE
+    assert "container-gate scan: error: argument" in capsys.readouterr().err
+
+
+# --- both scanners ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ruby(tmp_path_factory: pytest.TempPathFactory) -> RubyImage:
+    return build_ruby_image(tmp_path_factory.mktemp("ruby"))
+
+
+def test_both_scanners_mark_agreement(scan: Any, ruby: RubyImage, tmp_path: Path) -> None:
+    image = f"docker-archive:{ruby.archive}"
+    grype = grype_standin(tmp_path / "bin", expect_source=image, db_built=dt.datetime.now(dt.UTC).isoformat())
+    run = scan(
+        image,
+        "--scanner",
+        "both",
+        "--grype-bin",
+        str(grype.path),
+        "--max-db-age",
+        "36500d",
+        cache=ruby.cache_dir,
+    )
+    assert run.code == EXIT_FAIL, run.stderr
+    found = {(f["vulnerability_id"], f["package"]): f["scanners"] for f in run.json["findings"]}
+    # Both report CVE-2023-28755 in Wolfi's ruby-3.0 and in the uri gem (Grype under its GHSA id
+    # too, which merges through the alias); nothing is lost from either side.
+    assert found[("CVE-2023-28755", "ruby-3.0")] == ["trivy", "grype"]
+    assert found[("CVE-2023-28755", "uri")] == ["trivy", "grype"]
+    assert [s["name"] for s in run.json["scanners"]] == ["trivy", "grype"]
+    assert run.json["scanners"][1]["version"] == "0.92.2"
+    assert "agreement: " in run.stdout
+    assert "FOUND BY" in run.stdout
+    assert "trivy+grype" in run.stdout
+    summary = (run.out / "summary.md").read_text()
+    assert "Scanners agree on" in summary
+    assert "Found by" in summary
+
+
+# --- the documentation's examples run ---------------------------------------------------------------------
+
+
+def doc_examples(path: Path) -> list[tuple[str, str]]:
+    """(commands, expected stderr line) pairs of the "Failure messages" section of docs/scanning.md."""
+    section = path.read_text().split("\n## Failure messages\n", 1)[1]
+    blocks = re.findall(r"```(sh|text)\n(.*?)```", section, flags=re.DOTALL)
+    return [
+        (first[1], second[1].strip())
+        for first, second in itertools.pairwise(blocks)
+        if first[0] == "sh" and second[0] == "text"
+    ]
+
+
+def test_documented_failure_examples_run(trivy_bin: Path, tmp_path: Path) -> None:
+    examples = doc_examples(PROJECT_ROOT / "docs" / "scanning.md")
+    assert len(examples) >= 8
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "TRIVY_BIN", "GRYPE_BIN")}
+    env["PATH"] = (
+        f"{Path(sys.executable).parent}{os.pathsep}{trivy_bin.parent}{os.pathsep}{env.get('PATH', '')}"
+    )
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    today = dt.date.today().isoformat()
+    assert prepare_testbed(["prepare", str(tmp_path / "out" / "testbed"), "--updated-at", today]) == 0
+    assert prepare_testbed(["prepare", str(tmp_path / "out" / "old"), "--updated-at", "2020-01-01"]) == 0
+    for commands, expected in examples:
+        done = subprocess.run(
+            ["bash", "-c", commands],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == EXIT_ERROR, f"{commands}\n{done.stderr}"
+        pattern = ".*".join(re.escape(piece) for piece in expected.split("..."))
+        assert re.fullmatch(pattern, done.stderr.strip()), (
+            f"{commands}\nexpected: {expected}\ngot:      {done.stderr}"
+        )
+
+
+# --- make demo ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", [True, False], ids=["with-engine", "without-engine"])
+def test_make_demo(
+    engine: bool, request: pytest.FixtureRequest, trivy_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    host = request.getfixturevalue("docker_engine").host if engine else "unix:///nonexistent/docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", host)
+    monkeypatch.setenv("TRIVY_BIN", str(trivy_bin))
+    assert demo_main(["--out", str(tmp_path / "out")]) == EXIT_PASS, (
+        "a verdict (here: fail) is a successful demo"
+    )
+    printed = capsys.readouterr().out
+    how = "built by the local Docker engine" if engine else "written without an engine"
+    assert how in printed
+    assert "demo: the gate's verdict is fail (its exit code in CI would be 1). Outputs:" in printed
+    doc = json.loads((tmp_path / "out" / "gate.json").read_text())
+    assert_exact("app", rows(doc))
+    assert doc["warnings"] == []
+    for name in ("summary.md", "gate.sarif", "gl-container-scanning-report.json", "junit.xml"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+
+
+def test_make_demo_without_trivy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIVY_BIN", str(tmp_path / "no-trivy"))
+    assert demo_main(["--out", str(tmp_path / "out")]) == EXIT_ERROR
