@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import io
 import os
+import secrets
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from gate.render.sarif import SarifOptions, render_sarif
 from gate.render.terminal import render_terminal
 from gate.render.text import terminal_safe
 from gate.reports import load_report, merge_reports
+from gate.scan import add_scan_arguments, scan, scan_request
 
 PROG = "container-gate"
 
@@ -203,6 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
     check.set_defaults(func=cmd_check)
 
+    scan_cmd = sub.add_parser(
+        "scan",
+        help="scan an image with Trivy (or Grype, or both), then gate it",
+        description="Scan one image with Trivy (default), Grype or both, attribute each finding to the "
+        "layer that installed it, and gate the result. Any scanner or image problem is exit 3, never a pass.",
+    )
+    add_scan_arguments(scan_cmd)
+    _add_policy_options(scan_cmd)
+    _add_output_options(scan_cmd)
+    _add_ci_options(scan_cmd)
+    scan_cmd.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
+    scan_cmd.set_defaults(func=cmd_scan)
+
     policy = sub.add_parser("policy", help="work with policy files")
     policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     validate = policy_sub.add_parser(
@@ -306,7 +321,8 @@ def publish_context(args: argparse.Namespace) -> PublishContext:
         outputs={name: getattr(args, name) for name in OUTPUTS if getattr(args, name, None)},
         comment=getattr(args, "comment", False),
         dockerfile=repo_relative(str(dockerfile)) if dockerfile else None,
-        image=getattr(args, "image", None),
+        image=getattr(args, "image_name", None) or getattr(args, "image", None),
+        location=getattr(args, "sarif_location", None),
         verbose=args.verbose,
     )
 
@@ -338,16 +354,36 @@ def finish(evaluation: Evaluation, args: argparse.Namespace) -> int:
     known: the other outputs, the platform and the terminal still get it.
     """
     failures = write_outputs(evaluation, args)
-    publish(evaluation, args)
-    if getattr(args, "quiet", False):
-        print(render_terminal(evaluation).splitlines()[0])
-    else:
-        sys.stdout.write(render_terminal(evaluation))
-    for failure in failures:
+    platform_failure: GateError | None = None
+    try:
+        publish(evaluation, args)
+    except GateError as exc:
+        platform_failure = exc
+    summary = render_terminal(evaluation)
+    print_report_text(summary.splitlines()[0] + "\n" if getattr(args, "quiet", False) else summary)
+    for failure in [*failures, *([platform_failure] if platform_failure else [])]:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
+    if platform_failure is not None:
+        return platform_failure.exit_code
     if failures:
         return EXIT_USAGE
     return EXIT_PASS if evaluation.passed else EXIT_FAIL
+
+
+def print_report_text(text: str) -> None:
+    """Print text that carries report content to stdout.
+
+    On GitHub Actions a stdout line starting with `::` is a workflow command, so a hostile
+    vulnerability id at the start of a table row could set outputs or mask values. Commands
+    are switched off around the text with a one-time token, as GitHub documents for
+    printing untrusted content (`::stop-commands::`).
+    """
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        token = secrets.token_hex(16)
+        sys.stdout.write(f"::stop-commands::{token}\n{text}::{token}::\n")
+    else:
+        sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -355,6 +391,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     policy = read_policy(args)
     report = merge_reports([load_report(path) for path in args.reports])
     report = with_image_name(report, args)
+    return finish(evaluate(report, policy, evaluation_time(args)), args)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """`container-gate scan`."""
+    # The policy is read first: a broken one fails in a moment, not after a long scan.
+    policy = read_policy(args)
+    report = with_image_name(scan(scan_request(args, dict(os.environ), args.started_at)), args)
     return finish(evaluate(report, policy, evaluation_time(args)), args)
 
 
@@ -378,7 +422,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     report = with_image_name(merge_reports([load_report(path) for path in args.reports]), args)
     evaluation = evaluate(report, policy, evaluation_time(args))
     text, found = explain(evaluation, args.vulnerability)
-    sys.stdout.write(text)
+    print_report_text(text)
     return EXIT_PASS if found else EXIT_FAIL
 
 

@@ -283,3 +283,24 @@ def test_terminal_output_cannot_carry_escape_sequences(
     assert code == EXIT_PASS
     assert "\x1b" not in out
     assert "\x07" not in out
+
+
+def test_on_github_actions_report_text_cannot_issue_workflow_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = json.loads(BUSTER.read_text())
+    for vuln in doc["Results"][0]["Vulnerabilities"]:
+        vuln["VulnerabilityID"] = "::set-output name=verdict::pass"
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(doc))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, out, _ = run(["check", str(hostile), "--advisory"], capsys)
+    assert code == EXIT_PASS
+    lines = out.splitlines()
+    start = lines[0].removeprefix("::stop-commands::")
+    assert start != lines[0]
+    assert len(start) == 32
+    assert lines[-1] == f"::{start}::"
+    hostile_rows = [i for i, line in enumerate(lines) if "::set-output" in line]
+    assert hostile_rows
+    assert all(0 < i < len(lines) - 1 for i in hostile_rows)

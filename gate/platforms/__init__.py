@@ -34,7 +34,10 @@ class PublishContext:
     dockerfile: str | None = None
     """The Dockerfile, relative to the repository root, for annotations on its lines."""
     image: str | None = None
-    """The image reference the user gave, for the comment marker when the report has none."""
+    """The image reference the user gave (`--image-name`, else `scan IMAGE`), for the comment
+    marker; the only image known when the gate could not decide."""
+    location: str | None = None
+    """The file findings without a Dockerfile line point at (`--sarif-location`), as given."""
     verbose: bool = False
     """Say more about what was published."""
 

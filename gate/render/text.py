@@ -15,6 +15,10 @@ _ZWSP = "\u200b"
 # C0/C1 controls (ESC starts terminal escape sequences), plus the bidirectional overrides
 # that can make text read differently from what it is (CVE-2021-42574, "Trojan Source").
 _UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# For Markdown also the invisible characters: zero-width spaces and joiners, the bidi marks, the
+# word joiner and the byte-order mark. They could hide a break the escaping relies on (the
+# zero-width space below) or make two names look the same.
+_INVISIBLE_CHARS = re.compile(r"[\u061c\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -36,13 +40,19 @@ def shorten(text: str, limit: int) -> str:
 
 
 # Every character CommonMark lets a backslash escape; escaping all of them means no
-# emphasis, code span, link, image, heading, list or table syntax survives.
-_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>\"'=:&$%^;,/?])")
-# GitHub links `@user` and `@org/team` (mentions notify people) and bare URLs and
-# `www.` hosts (the GFM autolink extension). A zero-width space breaks each pattern
-# without changing what the reader sees.
-_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
-_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=www)(?=\\\.)")
+# emphasis, code span, link, image, heading, list, table, HTML or entity syntax survives.
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>\"'=:&$%^;,/?@])")
+# What GitHub turns into links after cmark-gfm has parsed the text, so backslashes cannot stop
+# it: `@user` and `@org/team` mentions (they notify people), e-mail autolinks (`a@b.c`,
+# `mailto:`, `xmpp:`), `#123` / `GH-123` / `owner/repo#123` references (they add a
+# cross-reference to another issue), and the GFM autolink extension's `scheme://` and `www.`.
+# A zero-width space after `@`, `#`, the `:` of `://` and `www` breaks every pattern
+# without changing what the reader sees. It is inserted before escaping, so no escape is split.
+_LINKISH = re.compile(r"(?<=@)|(?<=#)(?=\w)|(?i:(?<=gh-)(?=\d)|(?<=www)(?=\.))|(?<=:)(?=//)")
+
+
+def _break_links(text: str) -> str:
+    return _LINKISH.sub(_ZWSP, text)
 
 
 def md_escape(text: str | None, limit: int | None = None) -> str:
@@ -54,39 +64,58 @@ def md_escape(text: str | None, limit: int | None = None) -> str:
         return ""
     text = unicodedata.normalize("NFC", text)
     text = " ".join(text.split())
-    text = _UNSAFE_CHARS.sub("", text)
+    text = _INVISIBLE_CHARS.sub("", _UNSAFE_CHARS.sub("", text))
     if limit:
         text = shorten(text, limit)
-    text = _MD_PUNCT.sub(r"\\\1", text)
-    text = _MENTION.sub("@" + _ZWSP, text)
-    return _AUTOLINK.sub(_ZWSP, text)
+    return _MD_PUNCT.sub(r"\\\1", _break_links(text))
 
 
-def md_code(text: str | None, limit: int | None = None) -> str:
+def md_code(text: str | None, limit: int | None = None, *, in_table: bool = True) -> str:
     r"""Untrusted text shown as inline code, as safely as `md_escape`.
 
     The fence is longer than any backtick run in the text, so the span cannot be closed
-    early; `|` is backslash-escaped because inside a GFM table it would split the row even
-    within a code span (the GFM spec's tables section allows `\|` there for this reason).
+    early. In a table (`in_table`) `|` is backslash-escaped, because a GFM table splits the
+    row at it even within a code span (the GFM spec's tables section allows `\|` there for
+    this reason); elsewhere the backslash would show, so it is left out. GitHub makes no
+    mention, reference or link inside code, so nothing else needs breaking.
     """
+    text = " ".join(unicodedata.normalize("NFC", text or "").split())
+    text = _INVISIBLE_CHARS.sub("", _UNSAFE_CHARS.sub("", text))
     if not text:
         return ""
-    text = " ".join(text.split())
-    text = _UNSAFE_CHARS.sub("", text)
     if limit:
         text = shorten(text, limit)
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
-    text = text.replace("|", "\\|")
+    if in_table:
+        text = text.replace("|", "\\|")
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_SAFE_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+\Z")
+# No brackets or parentheses (they could close the Markdown link, and cmark-gfm would
+# percent-encode a `[`, so the link would not be the URL of the report), no spaces, quotes or
+# angle brackets. IPv6 literal hosts are the only loss.
+_SAFE_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+\Z")
 
 
 def safe_url(url: str | None) -> str | None:
     """The URL when it is a plain http(s) URL that cannot break out of a Markdown link, else None."""
-    if not url or not _SAFE_URL.match(url) or "(" in url or ")" in url or "]" in url:
+    if not url or not _SAFE_URL.match(url):
         return None
     return url
+
+
+# Ids whose advisory page can be linked from the id alone (the id is checked before it is used).
+_ADVISORY_PAGES = (
+    (re.compile(r"CVE-\d{4}-\d{4,}\Z"), "https://nvd.nist.gov/vuln/detail/{}"),
+    (re.compile(r"GHSA(?:-[0-9a-z]{4}){3}\Z"), "https://github.com/advisories/{}"),
+)
+
+
+def advisory_url(vuln_id: str) -> str | None:
+    """The public advisory page of a CVE or GHSA id, built from the id alone; else None."""
+    for pattern, page in _ADVISORY_PAGES:
+        if pattern.match(vuln_id):
+            return page.format(vuln_id)
+    return None

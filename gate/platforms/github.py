@@ -1,0 +1,344 @@
+"""GitHub Actions: the job summary, step outputs, annotations, and one pull-request comment kept current.
+
+Environment read (all set by the runner, except the token and the author override):
+- `GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`: the files the step appends to (skipped when unset).
+- `GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`: the event payload; the pull request is
+  `pull_request.number` (`pull_request`, `pull_request_target`, reviews) or `issue.number` when
+  `issue.pull_request` is present (`issue_comment` on a pull request). Any other event: no comment.
+- `GITHUB_REPOSITORY` (`owner/name`), `GITHUB_API_URL` (default https://api.github.com).
+- The token, first one set of: `INPUT_GITHUB-TOKEN` (a container action's `github-token` input,
+  as the runner names it), `INPUT_GITHUB_TOKEN`, `GITHUB_TOKEN`. An action input is an explicit
+  choice, so it wins over a token the job happens to export.
+- `GITHUB_WORKFLOW`, `GITHUB_JOB`: with the image and platform, they key the comment.
+- `GITHUB_SHA` and the event's `pull_request.head.sha`: left out of the image's tag for the key.
+- `GITHUB_WORKSPACE`: to make an absolute `--sarif-location` repository-relative.
+- `CONTAINER_GATE_COMMENT_AUTHOR`: the login the gate's comments are written by, when the token
+  is a GitHub App's own (`my-app[bot]`) rather than the workflow's GITHUB_TOKEN.
+
+The comment is found by a hidden marker on its first line, made of hashes of the workflow, the
+job, the image and the platform (so a matrix of images keeps one comment each), and by its
+author: `github-actions[bot]` for installation tokens (`ghs_`, which cannot call `GET /user`),
+else the token's user from `GET /user`. A marker copied into someone else's comment is never
+edited. A token that may not write (a fork's pull request) or a repository it cannot see is a
+warning that says what to do; the verdict, the files, the summary and the outputs stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from gate.errors import PlatformError
+from gate.platforms import PublishContext
+from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
+from gate.platforms.github_api import (
+    ApiError,
+    GaveUp,
+    GitHubClient,
+    RemoteComment,
+    RetryPolicy,
+    default_clock,
+    default_sleep,
+    with_retries,
+)
+from gate.platforms.github_commands import (
+    append_file,
+    fit_bytes,
+    join_lines,
+    output_lines,
+    summary_room,
+)
+from gate.platforms.github_event import CommentKey, commit_shas, pull_request_number, read_event, token_of
+from gate.policy.evaluate import EntryState, Evaluation
+from gate.policy.model import Mode
+from gate.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_error
+from gate.render.text import terminal_safe
+
+ACTIONS_BOT = "github-actions[bot]"
+"""The login GITHUB_TOKEN writes as."""
+AUTHOR_VARIABLE = "CONTAINER_GATE_COMMENT_AUTHOR"
+"""Overrides the expected author of the gate's comments (a GitHub App's own token)."""
+COMMENT_LIMIT = GITHUB_COMMENT_LIMIT - 512
+"""The comment's size: GitHub's 65,536 "characters" may count an emoji outside the Basic
+Multilingual Plane as two (UTF-16), and the summary has a few hundred of its own (⏰, 💤, 🛑)."""
+SUMMARY_SECTION_ROWS = 1_000
+"""Rows per collapsible section in the job summary, which has 1 MiB where a comment has 64 KiB."""
+PERMISSION_ADVICE = (
+    "give the job `permissions: pull-requests: write`. A pull request from a fork gets a read-only "
+    "GITHUB_TOKEN whatever the workflow asks: the job summary and the outputs still carry the "
+    "verdict. `pull_request_target` runs with a write token, but in the base repository's context: "
+    "never build or run the pull request's code there"
+)
+
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The pull request this run belongs to, and how to reach it."""
+
+    api_url: str
+    """`GITHUB_API_URL`."""
+    repository: str
+    """`owner/name`."""
+    number: int
+    """The pull request's number."""
+    token: str
+    """The token (never printed)."""
+
+
+def _target(env: Mapping[str, str], event: Mapping[str, Any]) -> _Target | str:
+    """The pull request to comment on, or why there is none (a note for --verbose)."""
+    number = pull_request_number(event)
+    if number is None:
+        name = terminal_safe(env.get("GITHUB_EVENT_NAME") or "unknown", 40)
+        return f"no pull-request comment: the {name} event belongs to no pull request"
+    repository = env.get("GITHUB_REPOSITORY", "")
+    if not _REPOSITORY.match(repository):
+        return "no pull-request comment: GITHUB_REPOSITORY is not set to owner/name"
+    api_url = (env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
+    if not api_url.startswith(("https://", "http://")):
+        return "no pull-request comment: GITHUB_API_URL is not an http(s) URL"
+    token = token_of(env)
+    if not token:
+        return ""  # said as a warning by the caller: the user asked for a comment
+    return _Target(api_url, repository, number, token)
+
+
+def _repo_path(path: str | None, env: Mapping[str, str]) -> str | None:
+    """A path as the repository-relative form annotations need; None when it is outside."""
+    if not path:
+        return None
+    target = Path(path)
+    if target.is_absolute():
+        workspace = env.get("GITHUB_WORKSPACE")
+        if not workspace:
+            return None
+        try:
+            target = target.resolve().relative_to(Path(workspace).resolve())
+        except ValueError:
+            return None
+    return target.as_posix()
+
+
+class GitHubPublisher:
+    """Summary, outputs and annotations always; the pull-request comment when there is one."""
+
+    name = "github"
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], None] = default_sleep,
+        clock: Callable[[], float] = default_clock,
+        retry: RetryPolicy | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self._sleep = sleep
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+        self._stdout = stdout
+
+    # -- the two entry points ----------------------------------------------------------------------
+
+    def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
+        """Everything GitHub shows of a verdict; permission problems come back as warnings."""
+        env, event = context.env, read_event(context.env)
+        counts = evaluation.counts
+        outputs = {
+            "verdict": evaluation.verdict,
+            **{name: str(n) for name, n in counts.items()},
+            "would-block": str(evaluation.would_block),
+            "policy-failures": str(len(evaluation.policy_failures)),
+            "expired-allowlist-entries": str(sum(e.state is EntryState.EXPIRED for e in evaluation.entries)),
+            "unused-allowlist-entries": str(sum(e.state is EntryState.UNUSED for e in evaluation.entries)),
+            "advisory": "true" if evaluation.policy.mode is Mode.ADVISORY else "false",
+            **{f"{name}-file": path for name, path in context.outputs.items()},
+        }
+        dockerfile = context.dockerfile
+        files = Files(dockerfile, _repo_path(context.location, env) or dockerfile)
+        problems = self._step_files(
+            env,
+            outputs,
+            lambda limit: render_markdown(evaluation, limit=limit, section_rows=SUMMARY_SECTION_ROWS),
+        )
+        self._print(verdict_annotations(evaluation, files))
+
+        image = evaluation.report.image
+        key = CommentKey.of(
+            env,
+            context.image or (image.reference if image else None),
+            image.platform if image else None,
+            commit_shas(env, event),
+        )
+        body = render_markdown(evaluation, limit=COMMENT_LIMIT, marker=key.marker)
+        warnings = self._comment(
+            context, event, lambda c: CommentKey.parse(c.body) == key, lambda _c: body, body
+        )
+        return self._finish(problems, warnings)
+
+    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> list[str]:
+        """Say the gate could not decide: summary, outputs, an annotation, and this job's comments.
+
+        Without a report the platform is unknown, and the image is known only when the command
+        line named one: every comment of this job (and image) is changed, so none keeps showing
+        a verdict the failed run did not confirm. No comment is created for an error.
+        """
+        env, event = context.env, read_event(context.env)
+        outputs = {"verdict": "error", "exit-code": str(exit_code), "error": message}
+        problems = self._step_files(
+            env, outputs, lambda limit: render_markdown_error(message, exit_code, limit=limit)
+        )
+        self._print([error_annotation(message, exit_code)])
+        wanted = CommentKey.of(env, context.image, None, commit_shas(env, event))
+
+        def mine(comment: RemoteComment) -> bool:
+            found = CommentKey.parse(comment.body)
+            return (
+                found is not None
+                and found.job == wanted.job
+                and (context.image is None or found.image == wanted.image)
+            )
+
+        def body(comment: RemoteComment) -> str:
+            found = CommentKey.parse(comment.body)
+            marker = found.marker if found else None
+            return render_markdown_error(message, exit_code, marker=marker)
+
+        warnings = self._comment(context, event, mine, body, None, every=True)
+        return self._finish(problems, warnings)
+
+    # -- the step's files and log ------------------------------------------------------------------
+
+    def _step_files(
+        self, env: Mapping[str, str], outputs: Mapping[str, str], summary: Callable[[int], str]
+    ) -> list[PlatformError]:
+        """Append the outputs and the summary; collect failures so one does not stop the other."""
+        problems: list[PlatformError] = []
+        if env.get("GITHUB_OUTPUT"):
+            try:
+                append_file(env["GITHUB_OUTPUT"], output_lines(outputs), "step outputs")
+            except PlatformError as exc:
+                problems.append(exc)
+        path = env.get("GITHUB_STEP_SUMMARY")
+        if path:
+            try:
+                room = summary_room(path) - 2  # the blank line that separates it from what is there
+                text = fit_bytes(summary, room)
+                if text is not None:
+                    append_file(path, "\n" + text + "\n", "job summary")
+            except PlatformError as exc:
+                problems.append(exc)
+        return problems
+
+    def _print(self, lines: list[str]) -> None:
+        stream = self._stdout or sys.stdout
+        stream.write(join_lines(lines))
+        stream.flush()
+
+    @staticmethod
+    def _finish(problems: list[PlatformError], warnings: list[str]) -> list[str]:
+        if problems:
+            for warning in warnings:
+                print(f"container-gate: warning: {terminal_safe(warning)}", file=sys.stderr)
+            raise problems[0]
+        return warnings
+
+    # -- the comment -------------------------------------------------------------------------------
+
+    def _comment(
+        self,
+        context: PublishContext,
+        event: Mapping[str, Any],
+        mine: Callable[[RemoteComment], bool],
+        body: Callable[[RemoteComment], str],
+        create: str | None,
+        *,
+        every: bool = False,
+    ) -> list[str]:
+        """List the comments, then update the oldest of ours (or all, with `every`), create one when
+        there is none and `create` is given, and delete duplicates of an updated comment."""
+        if not context.comment:
+            self._say(context, "no pull-request comment: --no-comment")
+            return []
+        target = _target(context.env, event)
+        if target == "":
+            number = pull_request_number(event)
+            return [
+                f"no comment on pull request #{number}: no token; pass the action's `github-token` "
+                f"input or set GITHUB_TOKEN, and {PERMISSION_ADVICE}"
+            ]
+        if isinstance(target, str):
+            self._say(context, target)
+            return []
+        client = GitHubClient(target.api_url, target.token, target.repository, clock=self._clock)
+        author = context.env.get(AUTHOR_VARIABLE, "").strip() or None
+
+        def attempt() -> tuple[str, str | None]:
+            nonlocal author
+            if author is None:
+                author = ACTIONS_BOT if target.token.startswith("ghs_") else client.authenticated_login()
+            ours = [c for c in client.comments(target.number) if c.author == author and mine(c)]
+            if not ours:
+                if create is None:
+                    return "no comment of this job to update", None
+                url = client.create_comment(target.number, create).html_url
+                return f"created {url}", url
+            keep = ours if every else ours[:1]
+            urls = [client.update_comment(c.id, body(c)).html_url for c in keep]
+            for duplicate in ours[len(keep) :]:
+                client.delete_comment(duplicate.id)
+            removed = f", removed {len(ours) - len(keep)} duplicate(s)" if len(ours) > len(keep) else ""
+            return f"updated {', '.join(urls)}{removed}", urls[0]
+
+        try:
+            done, url = with_retries(attempt, self._retry, self._sleep)
+        except ApiError as error:
+            return [_masked(_refusal(error, target), target.token)]
+        except GaveUp as gave_up:
+            return [
+                _masked(
+                    f"pull-request comment not written: GitHub kept failing ({gave_up.last.reason}) after "
+                    f"{gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting; the verdict, the "
+                    "job summary and the outputs are unaffected",
+                    target.token,
+                )
+            ]
+        finally:
+            client.close()
+        self._say(context, _masked(f"pull request #{target.number}: {done}", target.token))
+        if url and context.env.get("GITHUB_OUTPUT"):
+            append_file(context.env["GITHUB_OUTPUT"], output_lines({"comment-url": url}), "step outputs")
+        return []
+
+    @staticmethod
+    def _say(context: PublishContext, text: str) -> None:
+        if context.verbose:
+            print(f"container-gate: github: {terminal_safe(text)}", file=sys.stderr)
+
+
+def _refusal(error: ApiError, target: _Target) -> str:
+    """A 4xx as advice: what the token lacks, or what else to check."""
+    where = f"pull request #{target.number} of {target.repository}"
+    if error.status == 401:
+        return (
+            f"no comment on {where}: GitHub rejected the token (401 {error.detail}): it is wrong or "
+            "expired; pass the action's `github-token` input or set GITHUB_TOKEN"
+        )
+    if error.status == 403:
+        return f"no comment on {where}: the token may not write it (403 {error.detail}); {PERMISSION_ADVICE}"
+    if error.status == 404:
+        return (
+            f"no comment on {where}: not found with this token (404); check GITHUB_REPOSITORY and that "
+            f"the token can read the repository, and {PERMISSION_ADVICE}"
+        )
+    return f"no comment on {where}: GitHub answered {error.status}: {error.detail}"
+
+
+def _masked(text: str, token: str) -> str:
+    """Belt and braces: no message ever carries the token, whatever GitHub echoed."""
+    return text.replace(token, "[MASKED]") if token else text

@@ -1,0 +1,111 @@
+"""What a GitHub Actions step writes besides the API: workflow commands, step outputs, the job summary.
+
+Sources: docs.github.com "Workflow commands for GitHub Actions" and the toolkit's
+`@actions/core` (command.ts, file-command.ts), whose escaping the runner undoes:
+- a command is one line `::name key=value,key=value::message`; in the message `%`, `\\r` and
+  `\\n` are percent-encoded, in property values also `:` and `,`. With every line break encoded,
+  untrusted text cannot start a line of its own, so it cannot issue a command (`::add-mask::`,
+  `::stop-commands::`, `::set-env::` ...) or end ours early;
+- `$GITHUB_OUTPUT` takes `name<<DELIMITER`, the value, `DELIMITER`: the delimiter is random and
+  checked against the value, so a value cannot close it and set another output;
+- `$GITHUB_STEP_SUMMARY` holds at most 1 MiB per step; above that GitHub drops the whole summary
+  of the step ("Job summary ... upload aborted"), so what the gate appends must fit what is left.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from gate.errors import PlatformError
+from gate.render.text import terminal_safe
+
+STEP_SUMMARY_LIMIT = 1024 * 1024
+"""Bytes GitHub accepts in one step's summary file."""
+MIN_SUMMARY = 1024
+"""The smallest room in which a summary is still worth appending (the renderer's MIN_LIMIT)."""
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message (toolkit `escapeData`)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (toolkit `escapeProperty`)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(name: str, message: str, **properties: str | int | None) -> str:
+    """`::name k=v,...::message`, one line whatever the text holds.
+
+    Each line of `message` passes through `terminal_safe` first (no escape sequences or bidi
+    overrides in the log); the line breaks between them are encoded by `escape_data`.
+    """
+    props = ",".join(
+        f"{key}={escape_property(terminal_safe(str(value)))}"
+        for key, value in properties.items()
+        if value is not None and value != ""
+    )
+    text = "\n".join(terminal_safe(line) for line in message.split("\n"))
+    return f"::{name}{' ' + props if props else ''}::{escape_data(text)}"
+
+
+def output_lines(outputs: Mapping[str, str], new_delimiter: Callable[[], str] | None = None) -> str:
+    """Step outputs in the multi-line-safe form; names are the gate's own."""
+    chunks = []
+    for name, value in outputs.items():
+        delimiter = (new_delimiter or _delimiter)()
+        while delimiter in value or delimiter in name:  # cannot happen with a fresh UUID; never trust it
+            delimiter = _delimiter()
+        chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    return "".join(chunks)
+
+
+def _delimiter() -> str:
+    return f"ghadelimiter_{uuid.uuid4()}"
+
+
+def append_file(path: str, text: str, what: str) -> None:
+    """Append to a file the runner gave us; a failure is a broken CI environment (exit 3)."""
+    try:
+        with Path(path).open("a", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise PlatformError(f"{path}: cannot write the {what}: {exc.strerror or exc}") from exc
+
+
+def summary_room(path: str) -> int:
+    """Bytes still free in this step's summary file."""
+    try:
+        used = Path(path).stat().st_size
+    except FileNotFoundError:
+        used = 0
+    except OSError as exc:
+        raise PlatformError(f"{path}: cannot read the job summary file: {exc.strerror or exc}") from exc
+    return STEP_SUMMARY_LIMIT - used
+
+
+def fit_bytes(render: Callable[[int], str], room: int) -> str | None:
+    """`render(limit)`'s text within `room` bytes of UTF-8, or None when even a short one does not fit.
+
+    The renderer counts characters and some of its own are several bytes (→, ✅, emoji): shrink
+    the limit by the excess until the bytes fit; every character is at least one byte, so this
+    ends in a few rounds.
+    """
+    limit = room
+    for _ in range(10):
+        if limit < MIN_SUMMARY:
+            return None
+        text = render(limit)
+        size = len(text.encode("utf-8"))
+        if size <= room:
+            return text
+        limit = min(limit, len(text)) - (size - room)
+    return None
+
+
+def join_lines(lines: Sequence[str]) -> str:
+    """Lines for stdout, each ending in a newline."""
+    return "".join(f"{line}\n" for line in lines)

@@ -1,0 +1,123 @@
+"""What a GitHub Actions run is about: its event, its token, and the key of the comment it owns.
+
+The key is made of hashes of trusted values only (the workflow, the job, the image reference the
+user gave or the report names, the platform), so nothing from a report reaches the marker as
+text, and a matrix of images keeps one comment each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
+"""Where the token is looked for, in this order: a container action's `github-token` input as the
+runner names it (`INPUT_` and the name upper-cased, hyphen kept), the same with an underscore,
+then the variable a workflow step exports. An action input is an explicit choice, so it wins."""
+
+_MARKER = re.compile(
+    r"<!-- container-gate:github-comment v1 job=(?P<job>[0-9a-f]{16}) "
+    r"image=(?P<image>[0-9a-f]{16}) platform=(?P<platform>[0-9a-f]{16}) -->\Z"
+)
+_SHA = re.compile(r"[0-9a-f]{40}\Z")
+
+
+def _digest(*values: str) -> str:
+    return hashlib.sha256("\0".join(values).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def stable_image(reference: str, shas: tuple[str, ...]) -> str:
+    """The image reference without what changes on every push: the digest, and a commit SHA (or
+    its first 7+ characters) in the tag, as in `app:sha-1a2b3c4` or `app:${{ github.sha }}`."""
+    name = reference.split("@", 1)[0]
+    slash, colon = name.rfind("/"), name.rfind(":")
+    repository, tag = (name[:colon], name[colon + 1 :]) if colon > slash else (name, "")
+    for sha in shas:
+        for length in range(len(sha), 6, -1):
+            if sha[:length] in tag:
+                tag = tag.replace(sha[:length], "")
+                break
+    return f"{repository}:{tag}"
+
+
+@dataclass(frozen=True)
+class CommentKey:
+    """Which comment a run owns: hashes, so nothing from a report reaches the marker as text."""
+
+    job: str
+    """Hash of `GITHUB_WORKFLOW` and `GITHUB_JOB`."""
+    image: str
+    """Hash of the stable image reference (of "" when none is known)."""
+    platform: str
+    """Hash of `os/arch` (of "" when unknown)."""
+
+    @classmethod
+    def of(
+        cls, env: Mapping[str, str], image: str | None, platform: str | None, shas: tuple[str, ...]
+    ) -> CommentKey:
+        stable = stable_image(image, shas) if image else ""
+        return cls(
+            _digest(env.get("GITHUB_WORKFLOW", ""), env.get("GITHUB_JOB", "")),
+            _digest(stable),
+            _digest(platform or ""),
+        )
+
+    @property
+    def marker(self) -> str:
+        """The hidden first line of the comment (an HTML comment GitHub does not display)."""
+        return (
+            f"<!-- container-gate:github-comment v1 job={self.job} image={self.image} "
+            f"platform={self.platform} -->"
+        )
+
+    @classmethod
+    def parse(cls, body: str) -> CommentKey | None:
+        """The key on a comment's first line, or None when the comment is not one of ours."""
+        match = _MARKER.match(body.split("\n", 1)[0].rstrip("\r"))
+        return cls(match["job"], match["image"], match["platform"]) if match else None
+
+
+def read_event(env: Mapping[str, str]) -> dict[str, Any]:
+    """The event payload (`GITHUB_EVENT_PATH`); empty when there is none or it cannot be read."""
+    path = env.get("GITHUB_EVENT_PATH", "")
+    if not path:
+        return {}
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def pull_request_number(event: Mapping[str, Any]) -> int | None:
+    """The pull request an event belongs to, if any."""
+    pull = event.get("pull_request")
+    if isinstance(pull, dict) and isinstance(pull.get("number"), int):
+        return int(pull["number"])
+    issue = event.get("issue")
+    if isinstance(issue, dict) and issue.get("pull_request") and isinstance(issue.get("number"), int):
+        return int(issue["number"])
+    return None
+
+
+def commit_shas(env: Mapping[str, str], event: Mapping[str, Any]) -> tuple[str, ...]:
+    """The commits whose SHA may be in an image tag: `GITHUB_SHA` (for a pull request, the merge
+    commit) and the pull request's head."""
+    pull = event.get("pull_request")
+    head = pull.get("head") if isinstance(pull, dict) else None
+    found = [env.get("GITHUB_SHA", ""), head.get("sha", "") if isinstance(head, dict) else ""]
+    return tuple(s for s in found if isinstance(s, str) and _SHA.match(s))
+
+
+def token_of(env: Mapping[str, str]) -> str:
+    """The token, from the first variable of TOKEN_VARIABLES that is set; "" when none is."""
+    for name in TOKEN_VARIABLES:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return ""

@@ -1,0 +1,141 @@
+"""The cells and rows of the Markdown summary's tables, one function per kind of cell.
+
+Every piece of report or policy text goes through `md_escape` or `md_code` (gate/render/text.py);
+links point only at `safe_url` URLs or at advisory pages built from a checked id. A row is one
+line (`| a | b |`) with exactly as many cells as its table's header, whatever the input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from gate.model import Finding
+from gate.policy.evaluate import Decision, EntryReport, EntryState
+from gate.policy.model import AllowlistEntry
+from gate.render.text import advisory_url, md_code, md_escape, safe_url
+
+CELL_LIMIT = 80
+"""Characters of one piece of report text in a cell before it is cut (an id, a name, a version)."""
+REASON_LIMIT = 300
+"""Characters of a reason (the policy's or an allowlist entry's) in a cell."""
+
+Row = Callable[[Decision], str]
+"""Makes one table row from a decision."""
+
+# Image history spells RUN steps as the shell command line (`/bin/sh -c apt-get ...`), other
+# steps as `/bin/sh -c #(nop) COPY ...`, and BuildKit appends `# buildkit`: the Dockerfile
+# instruction is easier to recognize without them.
+_NOP = re.compile(r"\A/bin/sh -c #\(nop\)\s*")
+_SHELL = re.compile(r"\A/bin/sh -c\s+")
+_BUILDKIT = re.compile(r"\s*# buildkit\Z")
+
+
+def table_header(columns: Sequence[str]) -> str:
+    """The header and delimiter rows of a GFM table (column names are the renderer's own)."""
+    return "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
+
+
+def table_row(cells: Sequence[str]) -> str:
+    """One row; an empty cell gets a dash so every row visibly has all its cells."""
+    return "| " + " | ".join(cell or "-" for cell in cells) + " |"
+
+
+def id_cell(finding: Finding) -> str:
+    """The vulnerability id, linked to the report's page for it or to its public advisory."""
+    text = md_escape(finding.vulnerability_id, CELL_LIMIT)
+    url = safe_url(finding.primary_url) or advisory_url(finding.vulnerability_id)
+    return f"[{text}]({url})" if url else text
+
+
+def package_cell(finding: Finding) -> str:
+    """The package name, and where in the image it is when that is a file path."""
+    cell = md_code(finding.package.name, CELL_LIMIT)
+    if finding.package.path:
+        cell += f" in {md_code(finding.package.path, CELL_LIMIT)}"
+    return cell
+
+
+def fix_cell(finding: Finding) -> str:
+    """`installed → fixed`, or the installed version and why there is no fix."""
+    installed = md_code(finding.package.version, CELL_LIMIT)
+    if finding.fixed_versions:
+        return f"{installed} → {md_code(', '.join(finding.fixed_versions), CELL_LIMIT)}"
+    status = finding.status.value
+    why = f"no fix, {status}" if status not in ("unknown", "affected", "fixed") else "no fix"
+    return f"{installed} ({why})"
+
+
+def instruction(created_by: str) -> str:
+    """The image-history step as the Dockerfile instruction it came from, roughly."""
+    text = _BUILDKIT.sub("", created_by.strip())
+    if _NOP.match(text):
+        return _NOP.sub("", text)
+    if _SHELL.match(text):
+        return "RUN " + _SHELL.sub("", text)
+    return text
+
+
+def layer_cell(finding: Finding) -> str:
+    """Base image or own layer, the instruction that added the package, and its Dockerfile line."""
+    layer = finding.layer
+    if layer is None:
+        return ""
+    if layer.origin is not None:
+        where = "base image" if layer.origin.value == "base" else "own layer"
+    else:
+        where = f"layer {layer.index}" if layer.index is not None else ""
+    step = md_code(instruction(layer.created_by), CELL_LIMIT) if layer.created_by else ""
+    cell = f"{where}: {step}" if where and step else where or step
+    if layer.dockerfile_line:
+        cell = f"{cell} (Dockerfile line {layer.dockerfile_line})".strip()
+    return cell
+
+
+def scanners_cell(finding: Finding, ran: Sequence[str]) -> str:
+    """Which of the scanners that ran found it: `trivy, grype`, or `grype only`."""
+    found = [name for name in ran if name in finding.scanners]
+    if not found:
+        return md_escape(", ".join(finding.scanners))
+    return md_escape(", ".join(found) + (" only" if len(found) < len(ran) else ""))
+
+
+def common_cells(decision: Decision) -> list[str]:
+    """Vulnerability, package, versions and severity: the first cells of every findings table."""
+    f = decision.finding
+    return [id_cell(f), package_cell(f), fix_cell(f), f.severity.name]
+
+
+def expiry_cell(entry: AllowlistEntry | None) -> str:
+    """`until 2027-01-31`, or `no expiry`."""
+    if entry is None:
+        return ""
+    return f"until {entry.expires.isoformat()}" if entry.expires else "no expiry"
+
+
+def entry_cell(entry: AllowlistEntry) -> str:
+    """`allowlist[3]`, with its line in the policy file when known."""
+    line = f" (line {entry.line})" if entry.line else ""
+    return f"`{entry.name}`{line}"
+
+
+def entry_row(item: EntryReport) -> str:
+    """An allowlist entry that needs attention: expired, or matching nothing."""
+    e = item.entry
+    if item.state is EntryState.EXPIRED:
+        assert e.expires is not None  # noqa: S101 - expired implies a date
+        state = f"⏰ expired on {e.expires.isoformat()}"
+        if item.would_match:
+            state += f", would match {item.would_match} finding(s)"
+    else:
+        state = "💤 matched no finding"
+    package = md_code(e.package, CELL_LIMIT) if e.package else "any"
+    return table_row(
+        [
+            entry_cell(e),
+            md_escape(e.vulnerability, CELL_LIMIT),
+            package,
+            state,
+            md_escape(e.reason, REASON_LIMIT),
+        ]
+    )

@@ -1,0 +1,710 @@
+"""The GitHub publisher against the GitHub fake: summary, outputs, annotations and one comment per job and image.
+
+Every test runs the real publisher over HTTP against tests/support/github_server.py, which checks each
+request and answer against GitHub's OpenAPI description and fails the test on any departure. Waiting is
+injected (`sleep=`, `clock=`), so retries are checked by the waits asked for, never by the wall clock.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate import cli
+from gate.errors import EXIT_ERROR, EXIT_FAIL, PlatformError
+from gate.model import ImageInfo, Layer, LayerOrigin, Severity
+from gate.platforms import PublishContext
+from gate.platforms.github import GitHubPublisher
+from gate.platforms.github_api import RetryPolicy
+from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
+from gate.platforms.github_event import CommentKey, stable_image, token_of
+from gate.policy.evaluate import Evaluation
+from gate.policy.model import Mode, Policy
+from gate.render.markdown import GITHUB_COMMENT_LIMIT
+from tests.render.corpus_evaluations import evaluation_of, finding
+from tests.render.markdown_html import inert_problems, to_html
+from tests.support.corpus import corpus_file
+from tests.support.github_endpoints import Call, Reply
+from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
+from tests.support.github_state import IssueComment
+
+APP = ImageInfo(reference="ghcr.io/octo-org/app:1", os="linux", architecture="amd64")
+WORKER = ImageInfo(reference="ghcr.io/octo-org/worker:1", os="linux", architecture="amd64")
+BUSTER = corpus_file("trivy", "debian-buster.json.golden")
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+OUTPUT_START = re.compile(r"(?P<name>[a-z][a-z-]*)<<(?P<delimiter>ghadelimiter_[0-9a-f-]{36})\Z")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests honours proxy variables; nothing may stand between the publisher and 127.0.0.1.
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+class Step:
+    """One workflow step: its environment, its files and what it printed."""
+
+    def __init__(self, scenario: PullRequestScenario, tmp_path: Path, **extra: str) -> None:
+        self.scenario = scenario
+        tmp_path.mkdir(exist_ok=True)
+        self.summary = tmp_path / "step_summary.md"
+        self.outputs = tmp_path / "github_output"
+        self.env = {
+            **scenario.environment(tmp_path / "event.json"),
+            "GITHUB_WORKFLOW": "CI",
+            "GITHUB_JOB": "gate",
+            "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+            "GITHUB_WORKSPACE": str(tmp_path),
+            "GITHUB_STEP_SUMMARY": str(self.summary),
+            "GITHUB_OUTPUT": str(self.outputs),
+            **extra,
+        }
+        self.stdout = io.StringIO()
+        self.sleeps: list[float] = []
+
+    def context(self, **fields: Any) -> PublishContext:
+        return PublishContext(env=self.env, **fields)
+
+    def publisher(self, clock: float | None = None) -> GitHubPublisher:
+        now = clock if clock is not None else datetime.now(UTC).timestamp()
+        return GitHubPublisher(sleep=self.sleeps.append, clock=lambda: now, stdout=self.stdout)
+
+    def publish(self, evaluation: Evaluation, **fields: Any) -> list[str]:
+        return self.publisher().publish(evaluation, self.context(**fields))
+
+    def comments(self) -> list[IssueComment]:
+        return self.scenario.github.state.comments_on(self.scenario.repository, self.scenario.pull.number)
+
+    def writes(self) -> list[str]:
+        return [r.method for r in self.scenario.github.requests if r.method in ("POST", "PATCH", "DELETE")]
+
+
+def read_outputs(path: Path) -> dict[str, list[str]]:
+    """`$GITHUB_OUTPUT` parsed strictly as the runner reads it: name<<DELIMITER, value lines, DELIMITER."""
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("\n")
+    lines = text.split("\n")[:-1]
+    found: dict[str, list[str]] = {}
+    index = 0
+    while index < len(lines):
+        start = OUTPUT_START.fullmatch(lines[index])
+        assert start is not None, f"line {index + 1}: {lines[index]!r}"
+        end = lines.index(start["delimiter"], index + 1)
+        found.setdefault(start["name"], []).append("\n".join(lines[index + 1 : end]))
+        index = end + 1
+    return found
+
+
+def commands(stdout: str) -> list[tuple[str, dict[str, str], str]]:
+    """Every workflow command printed: (command, properties, message), unescaped as the runner does."""
+
+    def unescape(text: str) -> str:
+        return (
+            text.replace("%0D", "\r")
+            .replace("%0A", "\n")
+            .replace("%3A", ":")
+            .replace("%2C", ",")
+            .replace("%25", "%")
+        )
+
+    found = []
+    resume: str | None = None  # inside `::stop-commands::TOKEN` ... `::TOKEN::`, nothing is a command
+    for line in stdout.splitlines():
+        if resume is not None:
+            if line == f"::{resume}::":
+                resume = None
+            continue
+        if line.startswith("::stop-commands::"):
+            resume = line.removeprefix("::stop-commands::")
+            continue
+        if not line.lstrip().startswith("::"):
+            continue
+        head, _, message = line.lstrip()[2:].partition("::")
+        name, _, props = head.partition(" ")
+        properties = dict(p.split("=", 1) for p in props.split(",")) if props else {}
+        found.append((name, {k: unescape(v) for k, v in properties.items()}, unescape(message)))
+    return found
+
+
+def failing(image: ImageInfo = APP) -> Evaluation:
+    return evaluation_of(finding("CVE-2024-1111", severity=Severity.CRITICAL), image=image)
+
+
+def passing(image: ImageInfo = APP) -> Evaluation:
+    return evaluation_of(finding("CVE-2024-2222", severity=Severity.LOW), image=image)
+
+
+# --- the comment -------------------------------------------------------------------------------
+
+
+def test_first_run_creates_the_comment_and_the_next_updates_it(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    assert step.publish(failing()) == []
+    [created] = step.comments()
+    assert created.author.login == "github-actions[bot]"
+    assert created.body.startswith("<!-- container-gate:github-comment v1 job=")
+    assert "container-gate: fail" in created.body
+    key = CommentKey.parse(created.body)
+    assert key is not None
+
+    assert step.publish(passing()) == []
+    [updated] = step.comments()
+    assert updated.id == created.id
+    assert "container-gate: pass" in updated.body
+    assert "CVE-2024-1111" not in updated.body
+    assert CommentKey.parse(updated.body) == key
+    assert step.writes() == ["POST", "PATCH"]
+    assert (
+        read_outputs(step.outputs)["comment-url"]
+        == [f"https://github.com/octo-org/app/pull/1#issuecomment-{created.id}"] * 2
+    )
+    for request in github_pull_request.github.requests:
+        assert request.header("Authorization") == f"Bearer {github_pull_request.token}"
+        assert request.header("Accept") == "application/vnd.github+json"
+        assert request.header("X-GitHub-Api-Version") == "2022-11-28"
+        assert (request.header("User-Agent") or "").startswith("container-gate/")
+    html = to_html(updated.body)
+    assert (
+        inert_problems(
+            html, allowed_links={"https://nvd.nist.gov/vuln/detail/CVE-2024-2222"}, marker=key.marker
+        )
+        == []
+    )
+
+
+def test_a_matrix_of_images_keeps_one_comment_each(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    arm = replace(APP, architecture="arm64")
+    for _run in range(2):
+        for evaluation in (failing(APP), passing(WORKER), failing(arm)):
+            assert step.publish(evaluation) == []
+    bodies = [c.body for c in step.comments()]
+    assert len(bodies) == 3
+    assert "octo-org/app" in bodies[0]
+    assert "octo-org/worker" in bodies[1]
+    assert "linux\\/arm64" in bodies[2]
+    assert len({CommentKey.parse(b) for b in bodies}) == 3
+    # Another job of the workflow gating the same image has its own comment too.
+    other = Step(github_pull_request, tmp_path, GITHUB_JOB="gate-staging")
+    assert other.publish(failing(APP)) == []
+    assert len(step.comments()) == 4
+
+
+def test_the_commit_sha_in_the_tag_does_not_make_a_comment_per_push(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    for sha in ("0123456789abcdef0123456789abcdef01234567", "fedcba9876543210fedcba9876543210fedcba98"):
+        step = Step(github_pull_request, tmp_path, GITHUB_SHA=sha)
+        image = ImageInfo(reference=f"ghcr.io/octo-org/app:sha-{sha[:7]}", os="linux", architecture="amd64")
+        assert step.publish(failing(image)) == []
+    assert len(step.comments()) == 1
+    head = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+    assert stable_image(f"r.example/a:pr-{head}@sha256:{'0' * 64}", (head,)) == "r.example/a:pr-"
+    assert stable_image("127.0.0.1:5000/a", ()) == "127.0.0.1:5000/a:"
+
+
+def test_the_earlier_comment_is_found_on_page_three(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    github = github_pull_request.github
+    octocat = github.state.account("octocat")
+    for n in range(205):
+        github.state.add_comment(github_pull_request.repository, 1, octocat, f"comment {n}")
+    step = Step(github_pull_request, tmp_path)
+    assert step.publish(failing()) == []
+    assert step.publish(passing()) == []
+    ours = [c for c in step.comments() if c.author.login == "github-actions[bot]"]
+    assert len(ours) == 1
+    assert "pass" in ours[0].body
+    assert step.writes() == ["POST", "PATCH"]
+    listings = [r.target for r in github.requests if r.operation_id == "issues/list-comments"]
+    assert len(listings) == 6  # three pages per run, the last one through the Link header
+    assert listings[2].endswith("page=3")
+
+
+def test_a_copied_marker_in_someone_elses_comment_is_left_alone(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    state = github_pull_request.github.state
+    copy = state.add_comment(github_pull_request.repository, 1, state.account("mallory"), ours.body)
+    state.delete_comment(ours.id)
+    assert step.publish(passing()) == []
+    comments = {c.id: c for c in step.comments()}
+    assert comments[copy.id].body == ours.body  # untouched
+    assert len(comments) == 2
+    assert step.writes() == ["POST", "POST"]
+
+
+def test_duplicates_of_our_comment_are_removed(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    state = github_pull_request.github.state
+    state.add_comment(github_pull_request.repository, 1, ours.author, ours.body)
+    assert step.publish(passing()) == []
+    [kept] = step.comments()
+    assert kept.id == ours.id
+    assert "pass" in kept.body
+
+
+def test_a_user_token_finds_its_comments_by_its_own_login(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    github = github_pull_request.github
+    token = "ghp_FakeUserToken0000000000000000000000003"  # noqa: S105 (only the fake accepts it)
+    github.state.add_token(token, "release-bot")
+    example = github.description.example("private-user")
+    served = github.endpoints.handle
+
+    def handle(call: Call) -> Reply | None:
+        # The fake serves only repository resources; GET /user is answered here, still checked
+        # against the description like every answer.
+        if call.operation.operation_id == "users/get-authenticated":
+            account = call.token.account
+            return Reply(200, {**example, "login": account.login, "id": account.id, "type": account.kind})
+        return served(call)
+
+    github.endpoints.handle = handle  # type: ignore[method-assign]
+    actions = Step(github_pull_request, tmp_path)
+    actions.publish(failing())
+    step = Step(github_pull_request, tmp_path, GITHUB_TOKEN=token)
+    assert step.publish(failing()) == []
+    assert step.publish(passing()) == []
+    by_author = {c.author.login: c.body for c in step.comments()}
+    assert set(by_author) == {"github-actions[bot]", "release-bot"}
+    assert "fail" in by_author["github-actions[bot]"]
+    assert "pass" in by_author["release-bot"]
+    github.assert_token_confined(token)
+
+
+def test_the_author_can_be_named_for_an_apps_own_token(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    token = "ghs_FakeAppToken00000000000000000000000004"  # noqa: S105 (only the fake accepts it)
+    github_pull_request.github.state.add_token(token, "gate-app[bot]")
+    step = Step(
+        github_pull_request, tmp_path, GITHUB_TOKEN=token, CONTAINER_GATE_COMMENT_AUTHOR="gate-app[bot]"
+    )
+    assert step.publish(failing()) == []
+    assert step.publish(passing()) == []
+    [comment] = step.comments()
+    assert comment.author.login == "gate-app[bot]"
+    assert step.writes() == ["POST", "PATCH"]
+
+
+def test_a_forks_read_only_token_warns_and_changes_nothing_else(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path, GITHUB_TOKEN=READ_ONLY_TOKEN)
+    [warning] = step.publish(failing())
+    assert "403 Resource not accessible by integration" in warning
+    assert "permissions: pull-requests: write" in warning
+    assert "pull_request_target" in warning
+    assert step.comments() == []
+    assert read_outputs(step.outputs)["verdict"] == ["fail"]
+    assert "container-gate: fail" in step.summary.read_text(encoding="utf-8")
+    assert step.sleeps == []  # a refusal is not retried
+
+
+def test_the_token_variables_in_order() -> None:
+    assert token_of({"GITHUB_TOKEN": "b", "INPUT_GITHUB-TOKEN": "a"}) == "a"
+    assert token_of({"GITHUB_TOKEN": "b", "INPUT_GITHUB_TOKEN": " "}) == "b"
+    assert token_of({}) == ""
+
+
+def test_no_token_warns_how_to_give_one(github_pull_request: PullRequestScenario, tmp_path: Path) -> None:
+    step = Step(github_pull_request, tmp_path)
+    del step.env["GITHUB_TOKEN"]
+    [warning] = step.publish(failing())
+    assert "no token" in warning
+    assert "github-token" in warning
+    assert github_pull_request.github.requests == []
+
+
+# --- retries -----------------------------------------------------------------------------------
+
+
+def test_two_bad_gateways_then_success(github_pull_request: PullRequestScenario, tmp_path: Path) -> None:
+    github_pull_request.github.fail_next(2, status=502)
+    step = Step(github_pull_request, tmp_path)
+    assert step.publish(failing()) == []
+    assert step.sleeps == [1.0, 2.0]
+    assert len(step.comments()) == 1
+
+
+def test_a_lost_answer_to_the_post_does_not_duplicate_the_comment(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    github = github_pull_request.github
+    served = github.endpoints.handle
+    lost = [True]
+
+    def handle(call: Call) -> Reply | None:
+        reply = served(call)
+        if call.operation.operation_id == "issues/create-comment" and lost:
+            lost.clear()
+            return Reply(502, {"message": "Server Error"})  # created, but the answer is lost
+        return reply
+
+    github.endpoints.handle = handle  # type: ignore[method-assign]
+    step = Step(github_pull_request, tmp_path)
+    assert step.publish(failing()) == []
+    assert len(step.comments()) == 1
+    assert step.writes() == ["POST", "PATCH"]
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_secondary_rate_limit_waits_what_retry_after_says(
+    github_pull_request: PullRequestScenario, tmp_path: Path, status: int
+) -> None:
+    github_pull_request.github.secondary_rate_limit(status=403 if status == 403 else 429, retry_after=7)
+    step = Step(github_pull_request, tmp_path)
+    assert step.publish(failing()) == []
+    assert step.sleeps == [7.0]
+    assert len(step.comments()) == 1
+
+
+def test_the_primary_rate_limit_waits_for_the_reset(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    github = github_pull_request.github
+    moment = datetime(2026, 5, 1, tzinfo=UTC)
+    github.state.clock = lambda: moment
+    github.primary_rate_limit()
+    step = Step(github_pull_request, tmp_path)
+    # The fake puts the reset an hour after its clock; the gate's clock is 5 s before it.
+    publisher = step.publisher(clock=moment.timestamp() + 3600 - 5)
+    assert publisher.publish(failing(), step.context()) == []
+    assert step.sleeps == [6.0]  # until the reset, and one second more
+    assert len(step.comments()) == 1
+
+
+def test_a_wait_beyond_the_budget_gives_up_at_once(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    github = github_pull_request.github
+    github.primary_rate_limit()
+    step = Step(github_pull_request, tmp_path)
+    [warning] = step.publish(failing())
+    assert "kept failing (403 rate limit: API rate limit exceeded for installation.)" in warning
+    assert step.sleeps == []
+    assert step.comments() == []
+    assert read_outputs(step.outputs)["verdict"] == ["fail"]
+
+
+def test_retries_stop_after_the_attempts_of_the_policy(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    github_pull_request.github.fail_next(10, status=503)
+    step = Step(github_pull_request, tmp_path)
+    publisher = GitHubPublisher(sleep=step.sleeps.append, retry=RetryPolicy(attempts=3), stdout=step.stdout)
+    [warning] = publisher.publish(failing(), step.context())
+    assert "after 3 attempt(s) and 3 s of waiting" in warning
+    assert step.sleeps == [1.0, 2.0]
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def test_a_push_makes_no_api_call_but_writes_summary_and_outputs(
+    github_pull_request: PullRequestScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    step = Step(github_pull_request, tmp_path, GITHUB_EVENT_NAME="push")
+    Path(step.env["GITHUB_EVENT_PATH"]).write_text(json.dumps({"ref": "refs/heads/main"}), encoding="utf-8")
+    assert step.publisher().publish(failing(), step.context(verbose=True)) == []
+    assert github_pull_request.github.requests == []
+    assert "the push event belongs to no pull request" in capsys.readouterr().err
+    assert read_outputs(step.outputs)["verdict"] == ["fail"]
+    assert step.summary.exists()
+    assert step.publish(failing()) == []
+    assert capsys.readouterr().err == ""  # said only with --verbose
+
+
+def test_an_issue_comment_on_the_pull_request_finds_it(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path, GITHUB_EVENT_NAME="issue_comment")
+    event = {"issue": {"number": 1, "pull_request": {"url": "https://example.invalid"}}}
+    Path(step.env["GITHUB_EVENT_PATH"]).write_text(json.dumps(event), encoding="utf-8")
+    assert step.publish(failing()) == []
+    assert len(step.comments()) == 1
+
+
+def test_no_comment_makes_no_api_call(github_pull_request: PullRequestScenario, tmp_path: Path) -> None:
+    step = Step(github_pull_request, tmp_path)
+    assert step.publish(failing(), comment=False) == []
+    assert github_pull_request.github.requests == []
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def test_an_error_turns_this_jobs_comment_into_no_verdict(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    step.publish(passing())
+    [before] = step.comments()
+    other = Step(github_pull_request, tmp_path / "other", GITHUB_JOB="other")
+    other.publish(passing())
+    message = "report.json: not JSON\n::add-mask::x"
+    assert step.publisher().publish_error(message, 2, step.context()) == []
+    after = {c.id: c for c in step.comments()}
+    assert "error, no verdict" in after[before.id].body
+    assert "pass" not in after[before.id].body.split("\n", 2)[1]
+    assert after[before.id].body.split("\n", 1)[0] == before.body.split("\n", 1)[0]
+    assert sum("pass, no blocking" in c.body for c in after.values()) == 1  # the other job's
+    outputs = read_outputs(step.outputs)
+    assert outputs["verdict"] == ["pass", "error"]
+    assert outputs["exit-code"] == ["2"]
+    assert outputs["error"] == [message]
+    assert "error, no verdict" in step.summary.read_text(encoding="utf-8")
+    [(name, props, _text)] = commands(step.stdout.getvalue())[-1:]
+    assert (name, props["title"]) == ("error", "container-gate could not decide (exit code 2)")
+    # The next good run takes the same comment back.
+    step.publish(failing())
+    assert "fail" in {c.id: c for c in step.comments()}[before.id].body
+
+
+def test_an_error_creates_no_comment(github_pull_request: PullRequestScenario, tmp_path: Path) -> None:
+    step = Step(github_pull_request, tmp_path)
+    assert step.publisher().publish_error("boom", 3, step.context()) == []
+    assert step.comments() == []
+    assert step.writes() == []
+
+
+# --- step outputs, summary and annotations -----------------------------------------------------
+
+
+def test_outputs_are_written_in_the_multi_line_form(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    outputs = {"sarif": "out/gate.sarif", "json": "out/decision.json"}
+    step.publish(failing(), outputs=outputs, comment=False)
+    found = read_outputs(step.outputs)
+    assert found == {
+        "verdict": ["fail"],
+        "blocking": ["1"],
+        "allowlisted": ["0"],
+        "ignored": ["0"],
+        "informational": ["0"],
+        "would-block": ["1"],
+        "policy-failures": ["0"],
+        "expired-allowlist-entries": ["0"],
+        "unused-allowlist-entries": ["0"],
+        "advisory": ["false"],
+        "sarif-file": ["out/gate.sarif"],
+        "json-file": ["out/decision.json"],
+    }
+    delimiters = re.findall(r"<<(ghadelimiter_\S+)", step.outputs.read_text(encoding="utf-8"))
+    assert len(set(delimiters)) == len(delimiters)  # a fresh one for every value
+
+
+def test_the_summary_is_appended_and_fits_one_mebibyte(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    earlier = "# Build\n" + "x" * (STEP_SUMMARY_LIMIT - 300_000) + "\n"
+    step.summary.write_text(earlier, encoding="utf-8")
+    findings = [finding(f"CVE-2024-{n:05d}", pkg=f"lib{n}") for n in range(50_000)]
+    evaluation = evaluation_of(*findings, image=APP)
+    assert step.publish(evaluation) == []
+    data = step.summary.read_bytes()
+    assert data.startswith(earlier.encode())
+    assert len(data) - len(earlier) > 250_000
+    assert len(data) <= STEP_SUMMARY_LIMIT
+    added = data[len(earlier) :].decode()
+    assert re.search(r"_\d+ of 50000 rows left out", added)
+    [comment] = step.comments()
+    assert len(comment.body) <= GITHUB_COMMENT_LIMIT
+    # A full summary file gets nothing more: an overflow would lose the whole step's summary.
+    full = "y" * (STEP_SUMMARY_LIMIT - 500)
+    step.summary.write_text(full, encoding="utf-8")
+    step.publish(failing())
+    assert step.summary.read_text(encoding="utf-8") == full
+
+
+def test_an_unwritable_summary_is_a_platform_error_after_the_rest(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path))
+    with pytest.raises(PlatformError, match="cannot write the job summary"):
+        step.publish(failing())
+    assert read_outputs(step.outputs)["verdict"] == ["fail"]
+    assert len(step.comments()) == 1
+
+
+def test_annotations_one_per_dockerfile_line_and_escaped(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    hostile = "evil\n::add-mask::secret\r\n::stop-commands::resume 100%, a:b"
+
+    def at(vid: str, line: int | None, pkg: str = "openssl") -> Any:
+        layer = Layer(index=3, created_by="RUN x", origin=LayerOrigin.OWN, dockerfile_line=line)
+        return replace(finding(vid, pkg=pkg, severity=Severity.CRITICAL), layer=layer)
+
+    evaluation = evaluation_of(
+        at("CVE-2024-0001", 4), at("CVE-2024-0002", 4, hostile), at("CVE-2024-0003", 9)
+    )
+    step = Step(github_pull_request, tmp_path)
+    step.publish(evaluation, dockerfile="docker/app,v1:Dockerfile", comment=False)
+    printed = step.stdout.getvalue()
+    assert all(line.startswith(("::error ", "::warning ")) for line in printed.splitlines())
+    assert len(printed.splitlines()) == 2
+    found = commands(printed)
+    assert [(n, p["file"], p.get("line")) for n, p, _ in found] == [
+        ("error", "docker/app,v1:Dockerfile", "4"),
+        ("error", "docker/app,v1:Dockerfile", "9"),
+    ]
+    assert found[0][1]["title"] == "container-gate: 2 finding(s) block (CRITICAL)"
+    lines = found[0][2].split("\n")
+    assert lines[0] == "CVE-2024-0001 (CRITICAL) in openssl 3.0.2-1, fixed in 3.0.13-1"
+    assert lines[1].startswith(
+        "CVE-2024-0002 (CRITICAL) in evil ::add-mask::secret ::stop-commands::resume 100%"
+    )
+    assert "file=docker/app%2Cv1%3ADockerfile,line=4" in printed
+    assert escape_data("100%\n") == "100%25%0A"
+
+
+def test_more_lines_than_github_shows_end_in_one_annotation(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    findings = []
+    for line in range(1, 16):
+        layer = Layer(index=line, created_by="RUN x", origin=LayerOrigin.OWN, dockerfile_line=line)
+        findings.append(replace(finding(f"CVE-2024-{line:04d}"), layer=layer))
+    findings.append(finding("CVE-2024-9999"))  # no layer: no line
+    step = Step(github_pull_request, tmp_path)
+    step.publish(
+        evaluation_of(*findings), dockerfile="Dockerfile", location="deploy/Dockerfile", comment=False
+    )
+    found = commands(step.stdout.getvalue())
+    assert len(found) == 10
+    assert [p.get("line") for _n, p, _m in found[:9]] == [str(n) for n in range(1, 10)]
+    last = found[9]
+    assert "line" not in last[1]
+    assert last[1]["file"] == "deploy/Dockerfile"
+    assert last[1]["title"] == "container-gate: 7 finding(s) block (HIGH)"
+
+
+def test_advisory_findings_are_warnings_without_a_file_when_none_is_known(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    evaluation = evaluation_of(finding(), policy=Policy(source="p.yaml", mode=Mode.ADVISORY))
+    step = Step(github_pull_request, tmp_path)
+    step.publish(evaluation, comment=False)
+    [(name, props, _message)] = commands(step.stdout.getvalue())
+    assert name == "warning"
+    assert "file" not in props
+    assert props["title"] == "container-gate: 1 finding(s) would block (HIGH)"
+    assert read_outputs(step.outputs)["advisory"] == ["true"]
+
+
+# --- through the command line ------------------------------------------------------------------
+
+
+def cli_environment(
+    monkeypatch: pytest.MonkeyPatch, scenario: PullRequestScenario, tmp_path: Path, **extra: str
+) -> Step:
+    step = Step(scenario, tmp_path, **extra)
+    for name in ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "CONTAINER_GATE_COMMENT_AUTHOR", "GITLAB_CI"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in step.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    return step
+
+
+def test_the_command_line_publishes_a_verdict(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path)
+    argv = ["check", str(BUSTER), "--ci", "github", "--json", "decision.json", "--sarif", "gate.sarif"]
+    assert cli.main(argv) == EXIT_FAIL
+    out, err = capsys.readouterr()
+    assert err == ""
+    [comment] = step.comments()
+    assert "CVE\\-2019\\-18224" in comment.body
+    outputs = read_outputs(step.outputs)
+    assert outputs["verdict"] == ["fail"]
+    assert outputs["json-file"] == ["decision.json"]
+    assert outputs["sarif-file"] == ["gate.sarif"]
+    assert outputs["comment-url"] == [f"https://github.com/octo-org/app/pull/1#issuecomment-{comment.id}"]
+    # No --dockerfile: the finding is annotated on --sarif-location's default file, without a line.
+    [(name, props, _message)] = commands(out)
+    assert (name, props["file"]) == ("error", "Dockerfile")
+    assert "container-gate: fail" in step.summary.read_text(encoding="utf-8")
+    github_pull_request.github.assert_token_confined(github_pull_request.token)
+
+
+def test_the_token_never_leaves_the_authorization_header(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = github_pull_request.token
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path)
+    assert cli.main(["-v", "check", str(BUSTER), "--ci", "github", "--markdown", "summary.md"]) == EXIT_FAIL
+    assert cli.main(["-v", "check", str(tmp_path / "missing.json"), "--ci", "github"]) == 2
+    out, err = capsys.readouterr()
+    assert "pull request #1: updated" in err  # the error run changed the comment
+    for text in (
+        out,
+        err,
+        step.summary.read_text(),
+        step.outputs.read_text(),
+        (tmp_path / "summary.md").read_text(),
+    ):
+        assert token not in text
+    for comment in step.comments():
+        assert token not in comment.body
+    github_pull_request.github.assert_token_confined(token)
+
+
+def test_the_command_line_keeps_its_exit_code_for_a_fork(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_TOKEN=READ_ONLY_TOKEN)
+    assert cli.main(["check", str(BUSTER), "--ci", "github"]) == EXIT_FAIL
+    err = capsys.readouterr().err
+    assert "container-gate: warning: no comment on pull request #1 of octo-org/app" in err
+    assert READ_ONLY_TOKEN not in err
+    assert read_outputs(step.outputs)["verdict"] == ["fail"]
+    assert step.summary.read_text(encoding="utf-8")
+    assert step.comments() == []
+
+
+def test_the_command_line_exits_3_when_the_summary_cannot_be_written(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path))
+    assert cli.main(["check", str(BUSTER), "--ci", "github"]) == EXIT_ERROR
+    assert "cannot write the job summary" in capsys.readouterr().err

@@ -1,0 +1,459 @@
+"""The Markdown summary (PR comment, job summary): checked on the HTML GitHub would make of it.
+
+Every test renders with cmark-gfm and GitHub's extensions (tests/render/markdown_html.py) and
+looks at elements, attributes, links, comments, tables and the text GitHub would turn into
+mentions, not only at the Markdown text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gate.model import (
+    Finding,
+    ImageInfo,
+    Layer,
+    LayerOrigin,
+    Package,
+    ScannerInfo,
+    ScanReport,
+    Severity,
+    VendorStatus,
+)
+from gate.policy.evaluate import Disposition, Evaluation, evaluate
+from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.render.markdown import (
+    GITHUB_COMMENT_LIMIT,
+    MIN_LIMIT,
+    render_markdown,
+    render_markdown_error,
+)
+from gate.render.text import advisory_url, md_code, md_escape, safe_url
+from tests.render.corpus_evaluations import NOW, corpus_evaluation, evaluation_of, finding
+from tests.render.markdown_html import HtmlFacts, inert_problems, to_html
+from tests.support.corpus import corpus_file
+
+MARKER = "<!-- container-gate comment v1 job=0123456789abcdef image=fedcba9876543210 -->"
+
+HOSTILE = (
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "[click](https://evil.example)",
+    "![x](https://evil.example/x.png)",
+    "@octocat",
+    "@org/team",
+    "| broken | table |",
+    "line one\nline two\n\n# heading\n- item",
+    "``` `` ` backticks ````",
+    "<!-- --> closing the marker -->",
+    "</details></summary></table>",
+    "javascript:alert(1)",
+    "abc\u202edcba\u2066x\u2069",
+    "www.evil.example and https://evil.example/x and mail@evil.example",
+    "see #1 and octo-org/app#2 and GH-3",
+    "&lt;b&gt; &#60;b&#62; *emph* _emph_ ~~del~~ \\\\ \\",
+    "<https://evil.example>",
+    "[ref]: https://evil.example",
+    "\x1b[31mred\x00",
+    "x" * 5000,
+)
+"""Text an attacker can put into a package name, path, title, version, layer step or policy."""
+
+# Section titles and the "left out" note, read back from the Markdown.
+SECTION = re.compile(r"^(?:#### |<details><summary>)(?P<title>[A-Za-z ]+) \((?P<total>\d+)\)", re.M)
+LEFT_OUT = re.compile(r"_(\d+) of (\d+) rows left out")
+
+
+def links_for(evaluation: Evaluation) -> set[str]:
+    """The links the renderer may make: the report's safe URLs and advisory pages of real ids."""
+    links = set()
+    for d in evaluation.decisions:
+        url = safe_url(d.finding.primary_url) or advisory_url(d.finding.vulnerability_id)
+        if url:
+            links.add(url)
+    return links
+
+
+def check_inert(markdown: str, evaluation: Evaluation, marker: str | None = None) -> HtmlFacts:
+    """Render; assert nothing in the HTML came from input; return what the HTML holds."""
+    html = to_html(markdown)
+    assert inert_problems(html, allowed_links=links_for(evaluation), marker=marker) == []
+    return HtmlFacts(html)
+
+
+def sections(markdown: str) -> dict[str, tuple[int, int, int]]:
+    """Title -> (total, table rows shown, rows said to be left out), read from Markdown and HTML."""
+    found: dict[str, tuple[int, int, int]] = {}
+    starts = list(SECTION.finditer(markdown))
+    for index, match in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(markdown)
+        chunk = markdown[match.start() : end]
+        tables = HtmlFacts(to_html(chunk)).tables
+        shown = tables[0].body_rows if tables else 0
+        note = LEFT_OUT.search(chunk)
+        left_out = int(note.group(1)) if note else 0
+        if note:
+            assert int(note.group(2)) == int(match["total"])
+        found[match["title"]] = (int(match["total"]), shown, left_out)
+    return found
+
+
+def hostile_evaluation(text: str, *, scanners: tuple[str, ...] = ("trivy",)) -> Evaluation:
+    """One finding of each disposition and an expired and an unused entry, `text` everywhere."""
+
+    def hostile(vid: str, severity: Severity, status: VendorStatus = VendorStatus.FIXED) -> Finding:
+        return Finding(
+            vulnerability_id=f"{vid}{text}",
+            package=Package(name=f"p-{text}", version=f"1.0{text}", type="debian", path=f"usr/{text}"),
+            severity=severity,
+            aliases=(text,),
+            fixed_versions=(f"2.0{text}", text),
+            status=status,
+            title=text,
+            description=text,
+            primary_url=text,
+            layer=Layer(index=3, created_by=f"/bin/sh -c {text}", origin=LayerOrigin.OWN, dockerfile_line=4),
+            scanners=scanners,
+        )
+
+    findings = (
+        hostile("A-", Severity.CRITICAL),
+        hostile("B-", Severity.HIGH),
+        hostile("C-", Severity.LOW, VendorStatus.WILL_NOT_FIX),
+        hostile("D-", Severity.LOW),
+    )
+    entries = (
+        AllowlistEntry(0, f"B-{text}", reason=text, package=f"p-{text}", expires=dt.date(2027, 1, 31)),
+        AllowlistEntry(1, f"E-{text}", reason=text, expires=dt.date(2020, 1, 1), line=9),
+        AllowlistEntry(2, f"F-{text}", reason=text, package=text),
+    )
+    policy = Policy(source=text, ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX}), allowlist=entries)
+    image = ImageInfo(reference=text, os=text, architecture=text)
+    report_scanners = tuple(ScannerInfo(name, text) for name in dict.fromkeys((*scanners, "grype")))
+    report = ScanReport(findings=findings, scanners=report_scanners, image=image, warnings=(text, text))
+    return evaluate(report, policy, NOW)
+
+
+# --- escaping ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_in_every_field_stays_text(text: str) -> None:
+    evaluation = hostile_evaluation(text)
+    assert [d.disposition for d in evaluation.decisions] == [
+        Disposition.BLOCKING,
+        Disposition.ALLOWLISTED,
+        Disposition.IGNORED,
+        Disposition.INFORMATIONAL,
+    ]
+    markdown = render_markdown(evaluation, marker=MARKER)
+    facts = check_inert(markdown, evaluation, MARKER)
+    assert markdown.startswith(MARKER + "\n### ")
+    # Several scanners reported: every findings table has a "Found by" column.
+    columns = {"Blocking findings": 7, "Allowlisted": 8, "Ignored": 7, "Informational": 7}
+    entries_table = 5
+    assert [t.rows for t in facts.tables] == [
+        [columns["Blocking findings"]] * 2,
+        [columns["Allowlisted"]] * 2,
+        [columns["Ignored"]] * 2,
+        [columns["Informational"]] * 2,
+        [entries_table] * 3,
+    ]
+    assert sections(markdown) == {
+        "Blocking findings": (1, 1, 0),
+        "Allowlisted": (1, 1, 0),
+        "Ignored": (1, 1, 0),
+        "Informational": (1, 1, 0),
+        "Allowlist entries that need attention": (2, 2, 0),
+    }
+    html = to_html(markdown)
+    assert "<img" not in html
+    assert "<script" not in html
+    assert "javascript:" not in " ".join(HtmlFacts(html).links)
+    assert "\u202e" not in html
+    assert "\x1b" not in html
+
+
+def test_hostile_text_in_an_error_message_stays_text() -> None:
+    for text in HOSTILE:
+        markdown = render_markdown_error(f"cannot read report {text}", 2, marker=MARKER)
+        html = to_html(markdown)
+        assert inert_problems(html, allowed_links=set(), marker=MARKER) == []
+        assert "error, no verdict" in html
+        assert "exit code 2" in html
+
+
+def test_the_html_check_sees_what_it_looks_for() -> None:
+    raw = "@octocat #1 www\\.evil <img src=x> [a](https://evil.example) www.x.y <!-- x -->\n\n<details>"
+    problems = inert_problems(to_html(raw), allowed_links=set(), marker=None)
+    for expected in (
+        "element <img>",
+        "attribute src",
+        "link 'https://evil.example'",
+        "link 'http://www.x.y'",
+    ):
+        assert any(p.startswith(expected) for p in problems), expected
+    for expected in ("comments",):
+        assert any(p.startswith(expected) for p in problems), expected
+    for expected in ("mention", "reference", "autolink", "unbalanced"):
+        assert any(expected in p for p in problems), expected
+    ragged = to_html("| a | b |\n|---|---|\n| c |\n")  # GFM pads a short row: still two cells
+    assert HtmlFacts(ragged).tables[0].rows == [2, 2]
+
+
+def test_mentions_and_references_are_broken_but_still_read_the_same() -> None:
+    facts = HtmlFacts(to_html(md_escape("ping @octocat and @org/team about #12")))
+    text = "".join(facts.free_text)
+    assert text.replace("\u200b", "") == "ping @octocat and @org/team about #12\n"
+    assert not re.search(r"@[A-Za-z0-9]|#\d", text)
+
+
+def test_a_code_span_cannot_be_closed_by_backticks_and_keeps_pipes_in_a_table() -> None:
+    cell = md_code("a ``` b | c `")
+    html = to_html(f"| x | y |\n|---|---|\n| {cell} | z |\n")
+    facts = HtmlFacts(html)
+    assert facts.tables[0].rows == [2, 2]
+    assert "<code>a ``` b | c `</code>" in html
+    outside = md_code("a|b", in_table=False)
+    assert to_html(outside) == "<p><code>a|b</code></p>\n"
+
+
+def test_only_http_urls_become_links() -> None:
+    for url, linked in [
+        ("https://avd.aquasec.com/nvd/cve-2024-1", True),
+        ("javascript:alert(1)", False),
+        ("https://evil.example/x)![i](https://evil.example/i.png", False),
+        ("https://evil.example/ onmouseover=alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+    ]:
+        f = finding("X-1", primary_url=url)
+        evaluation = evaluation_of(f)
+        facts = check_inert(render_markdown(evaluation), evaluation)
+        assert facts.links == ([url] if linked else [])
+    evaluation = evaluation_of(finding("CVE-2024-12345", primary_url="javascript:alert(1)"))
+    assert check_inert(render_markdown(evaluation), evaluation).links == [
+        "https://nvd.nist.gov/vuln/detail/CVE-2024-12345"
+    ]
+
+
+def test_marker_must_be_a_plain_comment() -> None:
+    evaluation = evaluation_of(finding())
+    for bad in ("<!-- a --> <img src=x> <!-- b -->", "<!-- a\n-->", "not a comment", "<!---->"):
+        with pytest.raises(ValueError, match="not a marker comment"):
+            render_markdown(evaluation, marker=bad)
+
+
+# --- content -----------------------------------------------------------------------------------
+
+
+def test_verdict_first_then_counts_then_blocking_table() -> None:
+    layer = Layer(
+        index=5,
+        created_by="/bin/sh -c apt-get install -y curl # buildkit",
+        origin=LayerOrigin.BASE,
+        dockerfile_line=7,
+    )
+    f = replace(finding("CVE-2024-0001", pkg="curl", severity=Severity.CRITICAL), layer=layer)
+    evaluation = evaluation_of(f, finding("CVE-2024-0002", severity=Severity.LOW))
+    markdown = render_markdown(evaluation)
+    lines = markdown.splitlines()
+    assert lines[0] == "### ❌ container-gate: fail, 1 blocking finding(s)"
+    assert lines[4] == "**1 blocking** · 0 allowlisted · 0 ignored · 1 informational"
+    html = to_html(markdown)
+    row = re.search(r"<h4>Blocking findings \(1\)</h4>\s*<table>.*?<tbody>\s*<tr>(.*?)</tr>", html, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    assert cells == [
+        '<a href="https://nvd.nist.gov/vuln/detail/CVE-2024-0001">CVE-2024-0001</a>',
+        "<code>curl</code>",
+        "<code>3.0.2-1</code> → <code>3.0.13-1</code>",
+        "CRITICAL",
+        "base image: <code>RUN apt-get install -y curl</code> (Dockerfile line 7)",
+        "CRITICAL is at or above the blocking severity HIGH",
+    ]
+
+
+def test_allowlisted_rows_show_the_entry_its_reason_and_expiry() -> None:
+    entry = AllowlistEntry(
+        0, "CVE-2024-0001", reason="minizip is not shipped", expires=dt.date(2027, 1, 31), line=12
+    )
+    evaluation = evaluation_of(finding(), policy=Policy(source="policy.yaml", allowlist=(entry,)))
+    html = to_html(render_markdown(evaluation))
+    assert "<details><summary>Allowlisted (1)</summary>" in html
+    assert (
+        "<td><code>allowlist[0]</code> (line 12)</td>\n<td>minizip is not shipped</td>\n<td>until 2027-01-31</td>"
+        in html
+    )
+    assert "pass, no blocking findings" in html
+
+
+def test_expired_and_unused_entries_come_last_and_say_what_to_do() -> None:
+    entries = (
+        AllowlistEntry(0, "CVE-2024-0001", reason="old exception", expires=dt.date(2026, 1, 1)),
+        AllowlistEntry(1, "CVE-1999-0001", reason="nothing matches", package="zlib1g"),
+    )
+    evaluation = evaluation_of(finding(), policy=Policy(source="p.yaml", allowlist=entries))
+    markdown = render_markdown(evaluation)
+    assert markdown.index("#### Blocking findings") < markdown.index(
+        "#### Allowlist entries that need attention (2)"
+    )
+    html = to_html(markdown)
+    assert "⏰ expired on 2026-01-01, would match 1 finding(s)" in html
+    assert "💤 matched no finding" in html
+
+
+def test_scanner_agreement_is_shown_when_several_scanners_ran() -> None:
+    both = replace(finding("CVE-2024-0001"), scanners=("trivy", "grype"))
+    grype_only = replace(finding("CVE-2024-0002", severity=Severity.LOW), scanners=("grype",))
+    scanners = (ScannerInfo("trivy", "0.50.1"), ScannerInfo("grype", "0.74.0"))
+    evaluation = evaluation_of(both, grype_only, scanners=scanners)
+    markdown = render_markdown(evaluation)
+    assert "Scanners agree on 1 of 2 findings; 0 only by trivy, 1 only by grype." in markdown
+    html = to_html(markdown)
+    assert html.count("<th>Found by</th>") == 2
+    assert "<td>trivy, grype</td>" in html
+    assert "<td>grype only</td>" in html
+    single = render_markdown(evaluation_of(both))
+    assert "Found by" not in single
+    assert "agree" not in single
+
+
+def test_advisory_mode_says_what_would_block() -> None:
+    evaluation = evaluation_of(finding(), policy=Policy(source="p.yaml", mode=Mode.ADVISORY))
+    markdown = render_markdown(evaluation)
+    assert markdown.startswith("### ⚠️ container-gate: advisory only, never fails: 1 finding(s) would block")
+    assert "· 1 would block" in markdown
+
+
+def test_warnings_and_policy_failures_are_listed_and_capped() -> None:
+    report_warnings = tuple(f"warning {n}" for n in range(15))
+    evaluation = evaluation_of(finding(), warnings=report_warnings)
+    html = to_html(render_markdown(evaluation))
+    assert html.count("[!WARNING]") == 10
+    assert "5 more warning(s) left out" in html
+
+
+# --- size --------------------------------------------------------------------------------------
+
+
+def many(blocking: int, informational: int) -> Evaluation:
+    findings = [finding(f"CVE-2024-{n:05d}", pkg=f"lib{n}") for n in range(blocking)]
+    findings += [
+        finding(f"CVE-2023-{n:05d}", pkg=f"lib{n}", severity=Severity.LOW) for n in range(informational)
+    ]
+    return evaluation_of(*findings)
+
+
+def test_fifty_thousand_findings_fit_and_blocking_rows_come_first() -> None:
+    evaluation = many(20_000, 30_000)
+    markdown = render_markdown(evaluation, marker=MARKER)
+    assert len(markdown) <= GITHUB_COMMENT_LIMIT
+    found = sections(markdown)
+    total, shown, left_out = found["Blocking findings"]
+    assert total == 20_000
+    assert 100 < shown < 1_000
+    assert shown + left_out == 20_000
+    assert found["Informational"] == (30_000, 0, 30_000)
+    facts = check_inert(markdown, evaluation, MARKER)
+    assert facts.details_balanced
+    # The most severe first, then by id: the rows kept are the first ones.
+    ids = re.findall(r"\[CVE\\-2024\\-(\d{5})\]", markdown)
+    assert ids == [f"{n:05d}" for n in range(shown)]
+
+
+def test_less_important_sections_are_cut_first() -> None:
+    evaluation = many(50, 49_950)
+    markdown = render_markdown(evaluation, section_rows=50_000)
+    assert len(markdown) <= GITHUB_COMMENT_LIMIT
+    found = sections(markdown)
+    assert found["Blocking findings"] == (50, 50, 0)
+    total, shown, left_out = found["Informational"]
+    assert 0 < shown < 49_950
+    assert shown + left_out == total == 49_950
+    assert HtmlFacts(to_html(markdown)).details_balanced
+
+
+def test_section_rows_caps_collapsible_sections_and_says_so() -> None:
+    evaluation = many(3, 250)
+    found = sections(render_markdown(evaluation, section_rows=100))
+    assert found["Blocking findings"] == (3, 3, 0)
+    assert found["Informational"] == (250, 100, 150)
+
+
+@pytest.mark.parametrize("limit", [MIN_LIMIT, 1_500, 2_500, 4_000, 9_999, 20_000, 40_000])
+def test_every_limit_gives_whole_rows_and_balanced_html(limit: int) -> None:
+    evaluation = many(300, 300)
+    entries = tuple(AllowlistEntry(n, f"CVE-1999-{n:04d}", reason="unused") for n in range(120))
+    evaluation = evaluate(evaluation.report, Policy(source="p.yaml", allowlist=entries), NOW)
+    markdown = render_markdown(evaluation, limit=limit, marker=MARKER)
+    assert len(markdown) <= limit
+    facts = check_inert(markdown, evaluation, MARKER)
+    assert facts.details_balanced
+    for title, (total, shown, left_out) in sections(markdown).items():
+        assert shown + left_out == total, title
+    assert markdown.splitlines()[1].startswith("### ❌ container-gate: fail")
+
+
+def test_the_verdict_survives_a_limit_too_small_for_any_section() -> None:
+    evaluation = evaluation_of(finding(), warnings=tuple("w" * 200 for _ in range(12)))
+    markdown = render_markdown(evaluation, limit=MIN_LIMIT, marker=MARKER)
+    assert len(markdown) <= MIN_LIMIT
+    assert "fail, 1 blocking finding(s)" in markdown
+    assert "do not fit in 1024 characters" in markdown
+    assert check_inert(markdown, evaluation, MARKER).details_balanced
+    with pytest.raises(ValueError, match="below the minimum"):
+        render_markdown(evaluation, limit=MIN_LIMIT - 1)
+
+
+# --- golden files --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("report", "golden_name"),
+    [
+        (("trivy", "debian-buster.json.golden"), "markdown-trivy-debian-buster.md"),
+        (("grype", "keycloak-test.json"), "markdown-grype-keycloak-test.md"),
+    ],
+)
+def test_golden(report: tuple[str, str], golden_name: str, golden: Callable[[str, str], None]) -> None:
+    evaluation = corpus_evaluation(corpus_file(*report))
+    markdown = render_markdown(evaluation, marker=MARKER)
+    check_inert(markdown, evaluation, MARKER)
+    golden(golden_name, markdown)
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+_FRAGMENTS = st.sampled_from(
+    [
+        *("<", ">", "<img src=x>", "@a", "#1", "](", "[", "![", "`", "``", "|", "\n", "\\", "-->"),
+        *("<!--", "www.x.y", "http://x.y", "a@b.c", "javascript:", "&amp;", "</details>", "*", "_", "~~"),
+    ]
+)
+UNTRUSTED = st.lists(st.one_of(_FRAGMENTS, st.text(max_size=8)), max_size=8).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=UNTRUSTED, several=st.booleans())
+def test_random_text_never_makes_an_element_or_link(text: str, several: bool) -> None:
+    scanners = ("trivy", "grype") if several else ("trivy",)
+    evaluation = hostile_evaluation(text, scanners=scanners)
+    markdown = render_markdown(evaluation, marker=MARKER)
+    facts = check_inert(markdown, evaluation, MARKER)
+    assert len(facts.tables) == 5
+    assert all(len(set(t.rows)) == 1 for t in facts.tables)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=UNTRUSTED)
+def test_random_text_stays_one_table_cell(text: str) -> None:
+    row = f"| {md_escape(text)} | {md_code(text)} |"
+    facts = HtmlFacts(to_html(f"| a | b |\n|---|---|\n{row}\n"))
+    assert facts.tables[0].rows == [2, 2]
