@@ -1,0 +1,319 @@
+"""GitLab CI: one merge-request note per job, image and platform, kept up to date.
+
+In a merge-request pipeline (`CI_MERGE_REQUEST_IID` set) the publisher creates the note on the
+first run and edits it on every later one, so the merge request shows the current verdict, not a
+history of them. It finds its note by a hidden marker on the first line, made of hashes of the
+job name, the image and the platform, and by the author being the token's own user (`GET /user`):
+a marker copied into someone else's note is never edited.
+
+The image part leaves out the digest and the commit SHA inside the tag, so gating
+`$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA` on every push keeps editing one note.
+
+Writing notes needs a token with the `api` scope in `GITLAB_TOKEN`: the job's own
+`CI_JOB_TOKEN` may only read merge-request notes (doc/ci/jobs/ci_job_token.md, "Job token
+access"). Without one, or when GitLab refuses, the publisher says what to fix and the verdict,
+the exit code and the output files stay as they are. The token goes only into the
+`PRIVATE-TOKEN` header and never into a message.
+
+GitLab has no job summary like GitHub's; the container-scanning report and the JUnit report are
+artifacts the job declares (templates/container-gate.yml), not something published here.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from gate.platforms import PublishContext
+from gate.platforms.gitlab_api import (
+    ApiError,
+    GaveUp,
+    GitLabClient,
+    RemoteNote,
+    RetryPolicy,
+    default_sleep,
+    with_retries,
+)
+from gate.policy.evaluate import Evaluation
+from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
+from gate.render.text import terminal_safe
+
+TOKEN_VARIABLE = "GITLAB_TOKEN"  # noqa: S105 (a variable name, not a secret)
+"""The CI/CD variable holding the access token that writes the note."""
+TOKEN_ADVICE = (
+    "create a project access token with the `api` scope and at least the Reporter role "
+    "(Settings > Access tokens; on GitLab.com Free, a personal access token of a bot user who is a "
+    f"Reporter), and store it as a masked CI/CD variable {TOKEN_VARIABLE}"
+)
+
+_MARKER = re.compile(
+    r"<!-- container-gate:gitlab-note v1 job=(?P<job>[0-9a-f]{16}) "
+    r"image=(?P<image>[0-9a-f]{16}) platform=(?P<platform>[0-9a-f]{16}) -->\Z"
+)
+_NUMBER = re.compile(r"[1-9][0-9]{0,18}\Z")
+_QUICK_ACTION = re.compile(r"^/", re.MULTILINE)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def stable_image(reference: str, env: Mapping[str, str]) -> str:
+    """The image reference without what changes on every push: the digest and the commit SHA
+    in the tag (`app:$CI_COMMIT_SHA`, `app:1.2-$CI_COMMIT_SHORT_SHA`)."""
+    name = reference.split("@", 1)[0]
+    slash, colon = name.rfind("/"), name.rfind(":")
+    repository, tag = (name[:colon], name[colon + 1 :]) if colon > slash else (name, "")
+    for variable in ("CI_COMMIT_SHA", "CI_COMMIT_SHORT_SHA"):
+        sha = env.get(variable, "")
+        if len(sha) >= 7:
+            tag = tag.replace(sha, "")
+    return f"{repository}:{tag}"
+
+
+@dataclass(frozen=True)
+class NoteKey:
+    """Which note a run owns: hashes, so nothing from a report reaches the marker as text."""
+
+    job: str
+    """Hash of `CI_JOB_NAME`."""
+    image: str
+    """Hash of the stable image reference ("" when none is known)."""
+    platform: str
+    """Hash of `os/arch` ("" when unknown)."""
+
+    @classmethod
+    def of(cls, env: Mapping[str, str], image: str | None, platform: str | None) -> NoteKey:
+        stable = stable_image(image, env) if image else ""
+        return cls(_digest(env.get("CI_JOB_NAME", "")), _digest(stable), _digest(platform or ""))
+
+    @property
+    def marker(self) -> str:
+        """The hidden first line of the note (an HTML comment GitLab does not display)."""
+        return (
+            f"<!-- container-gate:gitlab-note v1 job={self.job} image={self.image} "
+            f"platform={self.platform} -->"
+        )
+
+    @classmethod
+    def parse(cls, body: str) -> NoteKey | None:
+        """The key in a note's first line, or None when the note is not one of ours."""
+        match = _MARKER.match(body.split("\n", 1)[0].rstrip("\r"))
+        return cls(match["job"], match["image"], match["platform"]) if match else None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The merge request a pipeline belongs to, from GitLab's predefined variables."""
+
+    api_url: str
+    """`CI_API_V4_URL`."""
+    project_id: str
+    """`CI_MERGE_REQUEST_PROJECT_ID` (the merge request's project, also for forks), else `CI_PROJECT_ID`."""
+    iid: str
+    """`CI_MERGE_REQUEST_IID`."""
+
+
+def _target(env: Mapping[str, str]) -> _Target | str:
+    """The merge request, or why there is none to write to."""
+    iid = env.get("CI_MERGE_REQUEST_IID", "")
+    if not iid:
+        source = terminal_safe(env.get("CI_PIPELINE_SOURCE") or "unknown", 40)
+        return (
+            f"no merge-request note: this is not a merge-request pipeline (CI_PIPELINE_SOURCE={source}); "
+            "GitLab sets CI_MERGE_REQUEST_IID only in pipelines of `merge_request_event`"
+        )
+    project = env.get("CI_MERGE_REQUEST_PROJECT_ID") or env.get("CI_PROJECT_ID", "")
+    api_url = env.get("CI_API_V4_URL") or (
+        env["CI_SERVER_URL"].rstrip("/") + "/api/v4" if env.get("CI_SERVER_URL") else ""
+    )
+    if not (_NUMBER.match(iid) and _NUMBER.match(project)):
+        return "no merge-request note: CI_MERGE_REQUEST_IID and CI_PROJECT_ID must be numbers"
+    if not api_url.startswith(("https://", "http://")):
+        return "no merge-request note: CI_API_V4_URL is not set to an http(s) URL"
+    return _Target(api_url, project, iid)
+
+
+def _token(env: Mapping[str, str]) -> str | list[str]:
+    """The access token, or the warning that says why there is none."""
+    token = env.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        if env.get("CI_JOB_TOKEN"):
+            return [
+                f"no merge-request note: {TOKEN_VARIABLE} is not set, and CI_JOB_TOKEN cannot write notes "
+                f"(GitLab lets job tokens only read them); {TOKEN_ADVICE}"
+            ]
+        return [f"no merge-request note: {TOKEN_VARIABLE} is not set; {TOKEN_ADVICE}"]
+    if not token.isascii() or not token.isprintable():
+        return [f"no merge-request note: {TOKEN_VARIABLE} holds characters an HTTP header cannot carry"]
+    return token
+
+
+def gitlab_body(markdown: str) -> str:
+    """The note text GitLab should show and not act on.
+
+    GitLab runs quick actions (`/merge`, `/approve`, ...) from any note line that starts with
+    `/`, also for notes created through the API (doc/user/project/quick_actions.md). The renderer
+    escapes report text, so such a line cannot come from a report; escaping a leading `/` here
+    keeps it that way whatever the renderer does.
+    """
+    return _QUICK_ACTION.sub(r"\\/", markdown)
+
+
+def note_body(evaluation: Evaluation, marker: str) -> str:
+    """The same Markdown as the GitHub comment, with the marker first, within GitLab's limit."""
+    body = gitlab_body(render_markdown(evaluation, limit=GITLAB_NOTE_LIMIT, marker=marker))
+    if len(body) > GITLAB_NOTE_LIMIT:  # escaping added characters; give them back
+        limit = GITLAB_NOTE_LIMIT - (len(body) - GITLAB_NOTE_LIMIT)
+        body = gitlab_body(render_markdown(evaluation, limit=limit, marker=marker))
+    return body
+
+
+class GitLabPublisher:
+    """The merge-request note; everything else GitLab shows comes from the job's artifacts."""
+
+    name = "gitlab"
+
+    def __init__(
+        self, *, sleep: Callable[[float], None] = default_sleep, retry: RetryPolicy | None = None
+    ) -> None:
+        self._sleep = sleep
+        self._retry = retry or RetryPolicy()
+
+    def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
+        """Create or update this job's note for this image and platform."""
+        image = evaluation.report.image
+        key = NoteKey.of(
+            context.env,
+            context.image or (image.reference if image else None),
+            image.platform if image else None,
+        )
+        # Rendered only once a note is to be written: a branch pipeline never pays for it.
+        body = functools.cache(lambda: note_body(evaluation, key.marker))
+
+        def mine(note: RemoteNote) -> bool:
+            return NoteKey.parse(note.body) == key
+
+        return self._write(context, mine, lambda _note: body(), create=body)
+
+    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> list[str]:
+        """Turn this job's note(s) into "could not decide"; create none.
+
+        The platform is not known without a report, and the image only when the command line
+        named one (`scan IMAGE`); every note of this job (and image) is then changed, so none
+        keeps showing a verdict the failed run did not confirm.
+        """
+        wanted = NoteKey.of(context.env, context.image, None)
+        error = gitlab_body(render_markdown_error(message, exit_code))
+
+        def mine(note: RemoteNote) -> bool:
+            found = NoteKey.parse(note.body)
+            return (
+                found is not None
+                and found.job == wanted.job
+                and (context.image is None or found.image == wanted.image)
+            )
+
+        def body(note: RemoteNote) -> str:
+            return note.body.split("\n", 1)[0].rstrip("\r") + "\n" + error
+
+        return self._write(context, mine, body, create=None, every=True)
+
+    def _write(
+        self,
+        context: PublishContext,
+        mine: Callable[[RemoteNote], bool],
+        body: Callable[[RemoteNote], str],
+        *,
+        create: Callable[[], str] | None,
+        every: bool = False,
+    ) -> list[str]:
+        """List the notes, then update the oldest match (or all, with `every`), create one when
+        none matches and `create` is given, and delete duplicates of an updated note."""
+        if not context.comment:
+            self._say(context, "no merge-request note: --no-comment")
+            return []
+        target = _target(context.env)
+        if isinstance(target, str):
+            self._say(context, target)
+            return []
+        token = _token(context.env)
+        if isinstance(token, list):
+            return token
+        client = GitLabClient(target.api_url, token, target.project_id, target.iid)
+
+        def attempt() -> str:
+            me = client.current_user_id()
+            ours = [n for n in client.notes() if not n.system and n.author_id == me and mine(n)]
+            if not ours:
+                if create is None:
+                    return "no note of this job to update"
+                return f"created note {client.create_note(create())}"
+            keep = ours if every else ours[:1]
+            for note in keep:
+                text = body(note)
+                if text != note.body:  # an unchanged verdict leaves no "edited" mark
+                    client.update_note(note.id, text)
+            for duplicate in ours[len(keep) :]:
+                client.delete_note(duplicate.id)
+            removed = f", removed {len(ours) - len(keep)} duplicate(s)" if len(ours) > len(keep) else ""
+            return f"updated note(s) {', '.join(str(n.id) for n in keep)}{removed}"
+
+        try:
+            done = with_retries(attempt, self._retry, self._sleep)
+        except ApiError as error:
+            return [_masked(_refusal(error, target), token)]
+        except GaveUp as gave_up:
+            return [
+                _masked(
+                    f"merge-request note not updated: GitLab kept failing ({gave_up.last.reason}) after "
+                    f"{gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting",
+                    token,
+                )
+            ]
+        finally:
+            client.close()
+        self._say(context, f"merge request !{target.iid}: {done}")
+        return []
+
+    @staticmethod
+    def _say(context: PublishContext, text: str) -> None:
+        if context.verbose:
+            print(f"container-gate: gitlab: {terminal_safe(text)}", file=sys.stderr)
+
+
+def _refusal(error: ApiError, target: _Target) -> str:
+    """A 4xx as advice: which scope or role is missing, or what else to check."""
+    where = f"merge request !{target.iid} of project {target.project_id}"
+    if error.status == 401:
+        return (
+            f"merge-request note not written: GitLab rejected {TOKEN_VARIABLE} (401): it is wrong, "
+            f"expired or revoked; {TOKEN_ADVICE}"
+        )
+    if error.status == 403 and error.scope is not None:
+        return (
+            f"merge-request note not written: {TOKEN_VARIABLE} lacks the scope GitLab requires "
+            f"(403 insufficient_scope, needs: {error.scope}); writing notes needs the `api` scope, "
+            "`read_api` only reads"
+        )
+    if error.status == 403:
+        return (
+            f"merge-request note not written: GitLab refused it (403 {error.detail}); the token's user "
+            f"needs at least the Reporter role in the project, and the discussion of {where} must "
+            "not be locked"
+        )
+    if error.status == 404:
+        return (
+            f"merge-request note not written: {where} is not visible to {TOKEN_VARIABLE}'s user (404); "
+            "is the token from this project, with at least the Reporter role?"
+        )
+    return f"merge-request note not written: GitLab answered {error.status}: {error.detail}"
+
+
+def _masked(text: str, token: str) -> str:
+    """Belt and braces: no message ever carries the token, whatever GitLab echoed."""
+    return text.replace(token, "[MASKED]") if token else text

@@ -1,0 +1,392 @@
+"""The GitLab publisher against the GitLab fake: one note per job, image and platform that stays right.
+
+Every test runs the real publisher over HTTP against tests/support/gitlab_server.py, which answers
+like GitLab's notes API and fails the test on any request that breaks the documented contract.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gate import cli
+from gate.errors import EXIT_FAIL
+from gate.model import ImageInfo, Severity
+from gate.platforms import PublishContext
+from gate.platforms.gitlab import GitLabPublisher, NoteKey, gitlab_body, stable_image
+from gate.platforms.gitlab_api import RetryPolicy
+from gate.policy.evaluate import Evaluation
+from gate.render.markdown import GITLAB_NOTE_LIMIT
+from tests.render.corpus_evaluations import evaluation_of, finding
+from tests.support.corpus import corpus_file
+from tests.support.gitlab_fixtures import MergeRequestPipeline
+from tests.support.gitlab_server import Note
+
+APP = ImageInfo(reference="registry.example.com/acme/web/app:1", os="linux", architecture="amd64")
+WORKER = ImageInfo(reference="registry.example.com/acme/web/worker:1", os="linux", architecture="amd64")
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests honours proxy variables; nothing may stand between the publisher and 127.0.0.1.
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def failing(image: ImageInfo = APP) -> Evaluation:
+    return evaluation_of(finding("CVE-2024-1111", severity=Severity.CRITICAL), image=image)
+
+
+def passing(image: ImageInfo = APP) -> Evaluation:
+    return evaluation_of(finding("CVE-2024-2222", severity=Severity.LOW), image=image)
+
+
+def context(pipe: MergeRequestPipeline, *, using: str | None = None, **extra: str) -> PublishContext:
+    env = {**pipe.env, "GITLAB_TOKEN": using if using is not None else pipe.token, **extra}
+    return PublishContext(env=env)
+
+
+def publisher(sleeps: list[float] | None = None) -> GitLabPublisher:
+    recorded = sleeps if sleeps is not None else []
+    return GitLabPublisher(sleep=recorded.append)
+
+
+def notes(pipe: MergeRequestPipeline) -> list[Note]:
+    return pipe.gitlab.notes(pipe.merge_request)
+
+
+def writes(pipe: MergeRequestPipeline) -> list[str]:
+    return [r.method for r in pipe.gitlab.requests if r.method in ("POST", "PUT", "DELETE")]
+
+
+def test_first_run_creates_the_note_and_the_next_updates_it(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    assert publisher().publish(failing(), context(pipe)) == []
+    [created] = notes(pipe)
+    assert created.author == pipe.bot
+    assert "container-gate: fail" in created.body
+    assert NoteKey.parse(created.body) is not None
+
+    assert publisher().publish(passing(), context(pipe)) == []
+    [updated] = notes(pipe)
+    assert updated.id == created.id
+    assert "container-gate: pass" in updated.body
+    assert "CVE-2024-1111" not in updated.body
+    assert updated.body.split("\n", 1)[0] == created.body.split("\n", 1)[0]
+    assert writes(pipe) == ["POST", "PUT"]
+    # Paginated, oldest first, at the documented maximum page size.
+    listing = [r.target for r in pipe.gitlab.requests if r.method == "GET" and "/notes" in r.target]
+    assert all("sort=asc" in t and "per_page=100" in t and "order_by=created_at" in t for t in listing)
+
+
+def test_two_images_in_one_merge_request_get_two_notes(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    for _run in range(2):
+        assert publisher().publish(failing(APP), context(pipe)) == []
+        assert publisher().publish(passing(WORKER), context(pipe)) == []
+    bodies = [n.body for n in notes(pipe)]
+    assert len(bodies) == 2
+    assert "acme/web/app" in bodies[0]
+    assert "fail" in bodies[0]
+    assert "acme/web/worker" in bodies[1]
+    assert "pass" in bodies[1]
+    assert NoteKey.parse(bodies[0]) != NoteKey.parse(bodies[1])
+
+
+def test_another_job_or_platform_gets_its_own_note(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    arm = ImageInfo(reference=APP.reference, os="linux", architecture="arm64")
+    publisher().publish(failing(APP), context(pipe))
+    publisher().publish(failing(arm), context(pipe))
+    publisher().publish(failing(APP), context(pipe, CI_JOB_NAME="gate-staging"))
+    assert len(notes(pipe)) == 3
+
+
+def test_the_commit_sha_in_the_tag_does_not_make_a_new_note_per_push(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    pipe = gitlab_mr_pipeline
+    for sha in ("0123456789abcdef0123456789abcdef01234567", "fedcba9876543210fedcba9876543210fedcba98"):
+        image = ImageInfo(reference=f"registry.example.com/acme/web:{sha}", os="linux", architecture="amd64")
+        env = {"CI_COMMIT_SHA": sha, "CI_COMMIT_SHORT_SHA": sha[:8]}
+        assert publisher().publish(failing(image), context(pipe, **env)) == []
+    assert len(notes(pipe)) == 1
+    assert stable_image(
+        "r.example/a:v1-0123abcd@sha256:" + "0" * 64, {"CI_COMMIT_SHORT_SHA": "0123abcd"}
+    ) == ("r.example/a:v1-")
+    assert stable_image("127.0.0.1:5000/a", {}) == "127.0.0.1:5000/a:"
+
+
+def test_the_earlier_note_is_found_on_a_later_page(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    for index in range(230):
+        pipe.gitlab.seed_note(pipe.merge_request, f"review comment {index}", author=pipe.job_user)
+    publisher().publish(failing(), context(pipe))
+    ours = notes(pipe)[-1]
+    for index in range(120):
+        pipe.gitlab.seed_note(pipe.merge_request, f"pushed commit {index}", author=pipe.job_user, system=True)
+
+    assert publisher().publish(passing(), context(pipe)) == []
+    assert len(notes(pipe)) == 351
+    assert "container-gate: pass" in notes(pipe)[230].body
+    assert notes(pipe)[230].id == ours.id
+    assert writes(pipe) == ["POST", "PUT"]
+    pages = {r.target.split("page=")[-1].split("&")[0] for r in pipe.gitlab.requests if "/notes?" in r.target}
+    assert {"1", "2", "3", "4"} <= pages
+
+
+def test_a_copied_marker_in_someone_elses_note_is_left_alone(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    pipe = gitlab_mr_pipeline
+    marker = NoteKey.of(pipe.env, APP.reference, APP.platform).marker
+    quoted = pipe.gitlab.seed_note(
+        pipe.merge_request, f"{marker}\nquoted by a reviewer", author=pipe.job_user
+    )
+    assert publisher().publish(failing(), context(pipe)) == []
+    first, second = notes(pipe)
+    assert (first.id, first.body) == (quoted.id, quoted.body)
+    assert second.author == pipe.bot
+    assert second.body.startswith(marker)
+
+
+def test_duplicates_of_our_note_are_removed(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    marker = NoteKey.of(pipe.env, APP.reference, APP.platform).marker
+    older = pipe.gitlab.seed_note(pipe.merge_request, f"{marker}\nold", author=pipe.bot)
+    pipe.gitlab.seed_note(pipe.merge_request, f"{marker}\nolder duplicate", author=pipe.bot)
+    assert publisher().publish(failing(), context(pipe)) == []
+    [kept] = notes(pipe)
+    assert kept.id == older.id
+    assert "container-gate: fail" in kept.body
+
+
+def test_only_a_job_token_warns_and_writes_nothing(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    assert "CI_JOB_TOKEN" in pipe.env
+    [warning] = publisher().publish(failing(), PublishContext(env=pipe.env))
+    assert "CI_JOB_TOKEN cannot write notes" in warning
+    assert "project access token with the `api` scope" in warning
+    assert "Reporter" in warning
+    assert "GITLAB_TOKEN" in warning
+    assert pipe.job_token not in warning
+    assert pipe.gitlab.requests == []
+    assert notes(pipe) == []
+
+
+def test_a_read_api_token_warns_naming_the_scope(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    pipe.gitlab.add_token("glpat-read-only-abcdef", pipe.bot, scopes=("read_api",))
+    sleeps: list[float] = []
+    [warning] = publisher(sleeps).publish(failing(), context(pipe, using="glpat-read-only-abcdef"))
+    assert "insufficient_scope" in warning
+    assert "needs: api" in warning
+    assert "`api` scope" in warning
+    assert "glpat-read-only-abcdef" not in warning
+    assert notes(pipe) == []
+    assert sleeps == []  # a refusal is not retried
+
+
+def test_a_wrong_token_warns_without_showing_it(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    [warning] = publisher().publish(failing(), context(pipe, using="glpat-revoked-999"))
+    assert "401" in warning
+    assert "expired or revoked" in warning
+    assert "glpat-revoked-999" not in warning
+    assert [r.target for r in pipe.gitlab.requests] == ["/api/v4/user"]
+
+
+def test_two_bad_gateways_then_success(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    pipe.gitlab.fail_next(2, status=502)
+    sleeps: list[float] = []
+    assert publisher(sleeps).publish(failing(), context(pipe)) == []
+    assert sleeps == [2.0, 4.0]  # exponential backoff
+    assert len(notes(pipe)) == 1
+    assert [r.status for r in pipe.gitlab.requests][:2] == [502, 502]
+
+
+def test_a_lost_answer_to_the_post_does_not_duplicate_the_note(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    pipe = gitlab_mr_pipeline
+    pipe.gitlab.fail_next(1, status=504, method="POST", after_apply=True)
+    assert publisher().publish(failing(), context(pipe)) == []
+    assert len(notes(pipe)) == 1
+    assert writes(pipe) == ["POST"]  # the retry found the note written and left it as it is
+
+
+def test_an_unchanged_verdict_is_not_written_again(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    publisher().publish(failing(), context(pipe))
+    publisher().publish(failing(), context(pipe))
+    assert writes(pipe) == ["POST"]
+    [note] = notes(pipe)
+    assert note.created_at == note.updated_at
+
+
+@pytest.mark.parametrize("throttle", ["authenticated_api", "notes_create"])
+def test_a_429_waits_what_retry_after_says(gitlab_mr_pipeline: MergeRequestPipeline, throttle: str) -> None:
+    pipe = gitlab_mr_pipeline
+    method = "POST" if throttle == "notes_create" else None
+    pipe.gitlab.rate_limit_next(1, retry_after=17, method=method, throttle=throttle)  # type: ignore[arg-type]
+    sleeps: list[float] = []
+    assert publisher(sleeps).publish(failing(), context(pipe)) == []
+    assert sleeps == [17.0]
+    assert len(notes(pipe)) == 1
+
+
+def test_a_retry_after_beyond_the_budget_gives_up_at_once(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    pipe.gitlab.rate_limit_next(1, retry_after=3600)
+    sleeps: list[float] = []
+    [warning] = publisher(sleeps).publish(failing(), context(pipe))
+    assert sleeps == []
+    assert "GitLab kept failing (429" in warning
+    assert "not updated" in warning
+    assert notes(pipe) == []
+
+
+def test_retries_stop_after_the_attempts_of_the_policy(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    pipe.gitlab.fail_next(10, status=503)
+    sleeps: list[float] = []
+    policy = RetryPolicy(attempts=3, first_delay=1.0)
+    [warning] = GitLabPublisher(sleep=sleeps.append, retry=policy).publish(failing(), context(pipe))
+    assert sleeps == [1.0, 2.0]
+    assert "503" in warning
+    assert "3 attempt(s)" in warning
+    assert len(pipe.gitlab.requests) == 3
+
+
+def test_a_branch_pipeline_makes_no_api_call(
+    gitlab_mr_pipeline: MergeRequestPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = gitlab_mr_pipeline
+    env = {k: v for k, v in pipe.env.items() if not k.startswith("CI_MERGE_REQUEST_")}
+    env |= {"CI_PIPELINE_SOURCE": "push", "GITLAB_TOKEN": pipe.token}
+    assert publisher().publish(failing(), PublishContext(env=env)) == []
+    assert publisher().publish_error("boom", 3, PublishContext(env=env)) == []
+    assert capsys.readouterr().err == ""  # silent unless verbose
+    assert publisher().publish(failing(), PublishContext(env=env, verbose=True)) == []
+    assert "not a merge-request pipeline (CI_PIPELINE_SOURCE=push)" in capsys.readouterr().err
+    assert pipe.gitlab.requests == []
+
+
+def test_no_comment_makes_no_api_call(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    env = {**pipe.env, "GITLAB_TOKEN": pipe.token}
+    assert publisher().publish(failing(), PublishContext(env=env, comment=False)) == []
+    assert pipe.gitlab.requests == []
+
+
+def test_an_error_turns_the_existing_note_into_no_verdict(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    publisher().publish(passing(), context(pipe))
+    [before] = notes(pipe)
+    ctx = context(pipe)
+    assert publisher().publish_error("scanner crashed: no DB in /cache", 3, ctx) == []
+    [after] = notes(pipe)
+    assert after.id == before.id
+    assert "could not decide (exit code 3)" in after.body
+    assert "pass" not in after.body.split("\n", 2)[1]
+    assert after.body.split("\n", 1)[0] == before.body.split("\n", 1)[0]
+    # The next verdict finds the same note again.
+    publisher().publish(failing(), ctx)
+    [again] = notes(pipe)
+    assert again.id == before.id
+    assert "container-gate: fail" in again.body
+
+
+def test_an_error_creates_no_note_and_spares_other_jobs(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    assert publisher().publish_error("boom", 2, context(pipe)) == []
+    assert notes(pipe) == []
+    publisher().publish(passing(), context(pipe, CI_JOB_NAME="other-job"))
+    publisher().publish_error("boom", 2, context(pipe))
+    [other] = notes(pipe)
+    assert "container-gate: pass" in other.body
+
+
+def test_an_error_with_an_image_changes_only_that_images_note(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    pipe = gitlab_mr_pipeline
+    publisher().publish(passing(APP), context(pipe))
+    publisher().publish(passing(WORKER), context(pipe))
+    ctx = PublishContext(env=context(pipe).env, image=WORKER.reference)
+    assert publisher().publish_error("image not found", 3, ctx) == []
+    app, worker = notes(pipe)
+    assert "container-gate: pass" in app.body
+    assert "could not decide" in worker.body
+
+
+def test_a_huge_report_fits_gitlabs_note_limit(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    many = [
+        finding(f"CVE-2024-{index:05d}", pkg=f"lib{'x' * 60}{index}", severity=Severity.CRITICAL)
+        for index in range(12_000)
+    ]
+    evaluation = evaluation_of(*many, image=APP)
+    assert publisher().publish(evaluation, context(pipe)) == []
+    [note] = notes(pipe)
+    assert GITLAB_NOTE_LIMIT - 5_000 < len(note.body) <= GITLAB_NOTE_LIMIT
+    assert "left out" in note.body
+    assert NoteKey.parse(note.body) is not None
+
+
+def test_a_line_starting_with_a_slash_cannot_become_a_quick_action() -> None:
+    assert gitlab_body("text\n/merge\n  /approve\n/label ~x") == "text\n\\/merge\n  /approve\n\\/label ~x"
+
+
+def test_the_token_appears_only_in_the_private_token_header(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pipe = gitlab_mr_pipeline
+    for name in ("GITHUB_ACTIONS", "CI_MERGE_REQUEST_IID", "GITLAB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**pipe.env, "GITLAB_TOKEN": pipe.token}.items():
+        monkeypatch.setenv(name, value)
+    pipe.gitlab.rate_limit_next(1, retry_after=0)  # a retry must not leak it either
+    out = tmp_path / "out"
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    argv = ["--verbose", "check", str(report), "--image-name", APP.reference]
+    for flag, name in (
+        ("--json", "d.json"),
+        ("--markdown", "n.md"),
+        ("--gitlab", "gl.json"),
+        ("--junit", "j.xml"),
+    ):
+        argv += [flag, str(out / name)]
+    code = cli.main(argv)
+    stdout, stderr = capsys.readouterr()
+
+    assert code == EXIT_FAIL
+    assert len(notes(pipe)) == 1
+    assert pipe.token not in stdout
+    assert pipe.token not in stderr
+    for path in out.iterdir():
+        assert pipe.token not in path.read_text(encoding="utf-8"), path.name
+    assert pipe.gitlab.token_leaks(pipe.token) == []
+    requests_made = pipe.gitlab.requests
+    assert requests_made
+    assert all(r.header("PRIVATE-TOKEN") == pipe.token for r in requests_made)
+    assert all(r.header("Authorization") is None and r.header("JOB-TOKEN") is None for r in requests_made)
+    assert json.loads((out / "d.json").read_text())["verdict"] == "fail"
+    assert "merge request !7: created note" in stderr
+
+
+def test_the_merge_requests_own_project_wins_over_the_pipelines(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    # A pipeline running in a fork: CI_PROJECT_ID is the fork, the merge request lives upstream.
+    pipe = gitlab_mr_pipeline
+    assert publisher().publish(failing(), context(pipe, CI_PROJECT_ID="4242")) == []
+    assert len(notes(pipe)) == 1
+    assert all("/projects/42/" in r.target for r in pipe.gitlab.requests if "/notes" in r.target)

@@ -1,0 +1,177 @@
+"""End to end in a GitLab merge-request pipeline: `gate.cli.main` with the variables a runner sets.
+
+Nothing of the gate is replaced: the real command line writes the container-scanning report, the
+JUnit report and the Markdown, and the real publisher writes the note to the GitLab fake over HTTP.
+`check` reads a real Trivy report of the corpus; `scan` runs the real Trivy, offline, on the test
+bed's app image with the test bed's DB (tests/support/fixtures.py).
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate import cli
+from gate.errors import EXIT_FAIL, EXIT_PASS
+from gate.platforms.gitlab import NoteKey
+from testbed.expected import load_expected
+from testbed.images import ArchiveImages
+from tests.support.corpus import corpus_file
+from tests.support.gitlab_fixtures import MergeRequestPipeline
+from tests.support.gitlab_schema import validate_container_scanning_report
+
+BUSTER = corpus_file("trivy", "debian-buster.json.golden")
+"""debian:buster scanned by Trivy: CVE-2019-18224 (CRITICAL, fixed) blocks, CVE-2019-18276 (LOW) does not."""
+OUTPUTS = {"--gitlab": "gl-container-scanning-report.json", "--junit": "container-gate-junit.xml"}
+OUTPUTS |= {"--json": "container-gate.json", "--markdown": "container-gate.md"}
+# Variables of the machine running the tests that would change what the gate does.
+FOREIGN = ("GITHUB_ACTIONS", "GITLAB_TOKEN", "CI_MERGE_REQUEST_IID", "CS_IMAGE", "CS_DEFAULT_BRANCH_IMAGE")
+PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@pytest.fixture
+def runner_env(
+    gitlab_mr_pipeline: MergeRequestPipeline, monkeypatch: pytest.MonkeyPatch
+) -> MergeRequestPipeline:
+    """The process environment of a GitLab job in a merge-request pipeline, with GITLAB_TOKEN."""
+    pipe = gitlab_mr_pipeline
+    for name in (*FOREIGN, *PROXIES):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**pipe.env, "GITLAB_TOKEN": pipe.token}.items():
+        monkeypatch.setenv(name, value)
+    return pipe
+
+
+def output_flags(out: Path) -> list[str]:
+    return [arg for flag, name in OUTPUTS.items() for arg in (flag, str(out / name))]
+
+
+def junit_cases(path: Path) -> list[ET.Element]:
+    root = ET.fromstring(path.read_text(encoding="utf-8"))  # noqa: S314 - the gate's own output
+    return list(root.iter("testcase"))
+
+
+def failed(cases: list[ET.Element]) -> list[str]:
+    return sorted(case.get("name", "") for case in cases if case.find("failure") is not None)
+
+
+def same_markdown(note: str, key: NoteKey, markdown: str) -> bool:
+    """The note is the marker line, then the Markdown the job wrote to `--markdown`."""
+    first, _newline, rest = note.partition("\n")
+    return first == key.marker and rest == markdown.removeprefix("\n")
+
+
+def assert_outputs_agree(out: Path) -> dict[str, Any]:
+    """The GitLab report validates, and it, the JUnit and the JSON report tell one story."""
+    decision: dict[str, Any] = json.loads((out / OUTPUTS["--json"]).read_text(encoding="utf-8"))
+    gitlab = json.loads((out / OUTPUTS["--gitlab"]).read_text(encoding="utf-8"))
+    assert validate_container_scanning_report(gitlab) == []
+    counts = decision["counts"]
+    assert len(gitlab["vulnerabilities"]) == counts["blocking"] + counts["informational"]
+    cases = junit_cases(out / OUTPUTS["--junit"])
+    blocking = [f for f in decision["findings"] if f["disposition"] == "blocking"]
+    assert len(failed(cases)) == counts["blocking"] == len(blocking)
+    for finding in blocking:
+        assert any(finding["vulnerability_id"] in name for name in failed(cases))
+    return decision
+
+
+def test_check_in_a_merge_request_pipeline(
+    runner_env: MergeRequestPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = runner_env
+    image = "registry.example.com/acme/web:0123abcd"
+    argv = ["check", str(BUSTER), "--image-name", image, *output_flags(tmp_path)]
+    assert cli.main(argv) == EXIT_FAIL
+    _stdout, stderr = capsys.readouterr()
+    assert "warning" not in stderr
+
+    decision = assert_outputs_agree(tmp_path)
+    assert decision["verdict"] == "fail"
+    cases = junit_cases(tmp_path / OUTPUTS["--junit"])
+    assert len(cases) == 2
+    [failure] = failed(cases)
+    assert failure.startswith("CVE-2019-18224 in libidn2-0")
+
+    [note] = pipe.gitlab.notes(pipe.merge_request)
+    assert note.author == pipe.bot
+    key = NoteKey.parse(note.body)
+    assert key is not None
+    wanted = NoteKey.of(pipe.env, image, None)
+    assert (key.job, key.image) == (wanted.job, wanted.image)
+    # The note is the Markdown the job wrote, the same text as the GitHub comment, marker first.
+    markdown = (tmp_path / OUTPUTS["--markdown"]).read_text(encoding="utf-8")
+    assert same_markdown(note.body, key, markdown)
+    assert "`libidn2-0`" in note.body
+
+    # The next pipeline, with the exception explained in a policy, turns the same note into a pass.
+    policy = tmp_path / "container-gate.yaml"
+    policy.write_text(
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n"
+        "    reason: idn2 never sees untrusted input here\n    expires: 2099-12-31\n",
+        encoding="utf-8",
+    )
+    assert cli.main([*argv, "--policy", str(policy)]) == EXIT_PASS
+    [again] = pipe.gitlab.notes(pipe.merge_request)
+    assert again.id == note.id
+    assert "container-gate: pass" in again.body
+    assert "idn2 never sees untrusted input here" in again.body
+    assert failed(junit_cases(tmp_path / OUTPUTS["--junit"])) == []
+
+
+def test_an_unreadable_report_turns_the_note_into_no_verdict(
+    runner_env: MergeRequestPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = runner_env
+    assert cli.main(["check", str(BUSTER), *output_flags(tmp_path)]) == EXIT_FAIL
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    assert cli.main(["check", str(broken), *output_flags(tmp_path)]) == 2
+    capsys.readouterr()
+    [note] = pipe.gitlab.notes(pipe.merge_request)
+    assert "could not decide (exit code 2)" in note.body
+    assert "`libidn2-0`" not in note.body
+    gitlab = json.loads((tmp_path / OUTPUTS["--gitlab"]).read_text(encoding="utf-8"))
+    assert validate_container_scanning_report(gitlab) == []
+    assert gitlab["scan"]["status"] == "failure"
+
+
+def test_scan_of_the_test_bed_image_with_the_real_trivy_offline(
+    runner_env: MergeRequestPipeline,
+    trivy_bin: Path,
+    trivy_db: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pipe = runner_env
+    image = f"docker-archive:{engineless_archives.app}"
+    argv = [
+        "scan",
+        image,
+        "--skip-db-update",
+        "--cache-dir",
+        str(trivy_db),
+        "--trivy-bin",
+        str(trivy_bin),
+        *output_flags(tmp_path),
+    ]
+    code = cli.main(argv)
+    _stdout, stderr = capsys.readouterr()
+    assert code in (EXIT_PASS, EXIT_FAIL), stderr
+    assert pipe.token not in stderr
+
+    decision = assert_outputs_agree(tmp_path)
+    expected = {(e.id, e.package) for e in load_expected().for_image("app")}
+    assert {(f["vulnerability_id"], f["package"]) for f in decision["findings"]} == expected
+    assert code == (EXIT_FAIL if decision["counts"]["blocking"] else EXIT_PASS)
+
+    [note] = pipe.gitlab.notes(pipe.merge_request)
+    key = NoteKey.parse(note.body)
+    assert key is not None
+    assert key.image == NoteKey.of(pipe.env, image, None).image
+    assert same_markdown(note.body, key, (tmp_path / OUTPUTS["--markdown"]).read_text(encoding="utf-8"))

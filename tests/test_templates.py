@@ -1,0 +1,317 @@
+"""The GitLab CI templates: valid YAML with the keys GitLab needs, inputs that cannot inject shell,
+and exactly the script docs/gitlab-ci.md shows.
+
+The script is also run for real by `sh`, with a stand-in `container-gate` that records its
+arguments, and those arguments are parsed by the real command line: hostile values arrive as
+single arguments in the right options, and nothing they contain is executed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gate import __version__
+from gate.cli import build_parser
+from tests.support.repo_paths import PROJECT_ROOT
+
+COMPONENT = PROJECT_ROOT / "templates" / "container-gate.yml"
+PLAIN = PROJECT_ROOT / "templates" / "container-gate.gitlab-ci.yml"
+DOCS = PROJECT_ROOT / "docs" / "gitlab-ci.md"
+DOCS_SCRIPT_MARKER = "<!-- container-gate job script:"
+INPUT = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
+EXPECTED_INPUTS = {
+    "image",
+    "policy",
+    "scanner",
+    "dockerfile",
+    "advisory",
+    "cache-dir",
+    "skip-db-update",
+    "db-repository",
+    "trivy-server",
+    "max-db-age",
+    "stage",
+    "job-name",
+    "gate-image",
+}
+
+
+def component() -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """(spec inputs, the job's name as written, the job)."""
+    documents = list(yaml.safe_load_all(COMPONENT.read_text(encoding="utf-8")))
+    assert len(documents) == 2, "a component is a `spec:` header document, `---`, then the configuration"
+    header, config = documents
+    assert list(header) == ["spec"]
+    assert list(header["spec"]) == ["inputs"]
+    [(name, job)] = config.items()
+    return header["spec"]["inputs"], name, job
+
+
+def plain_job() -> dict[str, Any]:
+    config = yaml.safe_load(PLAIN.read_text(encoding="utf-8"))
+    assert list(config) == [".container-gate"], "one hidden job, to extend"
+    job: dict[str, Any] = config[".container-gate"]
+    return job
+
+
+def docs_script() -> list[str]:
+    text = DOCS.read_text(encoding="utf-8")
+    assert text.count(DOCS_SCRIPT_MARKER) == 1
+    after = text.split(DOCS_SCRIPT_MARKER, 1)[1]
+    match = re.search(r"```sh\n(.*?)\n```", after, re.DOTALL)
+    assert match is not None, "the marker must be followed by a ```sh block"
+    return match.group(1).splitlines()
+
+
+def strings(node: object) -> list[str]:
+    """Every key and string value in a YAML document."""
+    if isinstance(node, dict):
+        return [s for key, value in node.items() for s in (*strings(key), *strings(value))]
+    if isinstance(node, list):
+        return [s for item in node for s in strings(item)]
+    return [node] if isinstance(node, str) else []
+
+
+def interpolate(node: Any, values: dict[str, Any]) -> Any:
+    """GitLab's input interpolation on a parsed document: keys and string values."""
+
+    def text(value: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            found = values[match.group(1)]
+            return str(found).lower() if isinstance(found, bool) else str(found)
+
+        return INPUT.sub(one, value)
+
+    if isinstance(node, dict):
+        return {interpolate(k, values): interpolate(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [interpolate(item, values) for item in node]
+    return text(node) if isinstance(node, str) else node
+
+
+def test_the_component_declares_the_expected_inputs_with_descriptions() -> None:
+    inputs, name, _job = component()
+    assert set(inputs) == EXPECTED_INPUTS
+    assert name == "$[[ inputs.job-name ]]"
+    for key, spec in inputs.items():
+        assert spec.get("description"), f"input {key} has no description"
+    assert "default" not in inputs["image"], "the image to gate is required"
+    assert inputs["scanner"]["options"] == ["trivy", "grype", "both"]
+    assert inputs["advisory"] == {**inputs["advisory"], "type": "boolean", "default": False}
+    assert inputs["skip-db-update"] == {**inputs["skip-db-update"], "type": "boolean", "default": False}
+
+
+def test_every_input_is_used_and_only_declared_ones() -> None:
+    inputs, name, job = component()
+    used = {m for s in strings({name: job}) for m in INPUT.findall(s)}
+    assert used == set(inputs)
+
+
+def test_no_input_reaches_the_script() -> None:
+    _inputs, _name, job = component()
+    assert not [line for line in job["script"] if "$[[" in line]
+    # Inputs go into variables (or into keys GitLab reads itself: stage, image, cache).
+    for value in job["variables"].values():
+        assert INPUT.fullmatch(value) or not INPUT.search(value)
+
+
+def expansions(line: str) -> list[tuple[int, str]]:
+    """Each `$` of a shell line that the shell expands, with its quoting: `"` inside double quotes,
+    "" outside any quotes (a `$` inside single quotes is literal and left out)."""
+    found, quote, index = [], "", 0
+    while index < len(line):
+        char = line[index]
+        if char == "\\" and quote != "'":
+            index += 2
+            continue
+        if char in "'\"" and quote in ("", char):
+            quote = "" if quote == char else char
+        elif char == "$" and quote != "'":
+            found.append((index, quote))
+        index += 1
+    return found
+
+
+@pytest.mark.parametrize("which", ["component", "plain"])
+def test_the_script_only_expands_quoted_variables(which: str) -> None:
+    job = component()[2] if which == "component" else plain_job()
+    for line in job["script"]:
+        for index, quote in expansions(line):
+            assert quote == '"', f"unquoted expansion at {index} in: {line}"
+            # "$NAME" or "$NAME/more" or "$@", never ${...}, $(...) or $'...'.
+            assert re.match(r'\$(@"|[A-Z][A-Z0-9_]*\b)', line[index:]), f"not a plain variable: {line}"
+        assert "`" not in line
+        assert "eval" not in line.split()
+
+
+def test_the_quoting_check_catches_unquoted_expansions() -> None:
+    assert [q for _i, q in expansions('a "$X" $Y "b"$Z \'$W\' \\$V')] == ['"', "", ""]
+
+
+def test_both_templates_run_the_script_the_docs_show() -> None:
+    shown = docs_script()
+    assert component()[2]["script"] == shown
+    assert plain_job()["script"] == shown
+
+
+@pytest.mark.parametrize("which", ["component", "plain"])
+def test_reports_artifacts_and_cache(which: str) -> None:
+    job = component()[2] if which == "component" else plain_job()
+    command = job["script"][-1]
+    flags = dict(re.findall(r"--(gitlab|junit|json|markdown)=(\S+)", command))
+    artifacts = job["artifacts"]
+    assert artifacts["when"] == "always"
+    assert artifacts["reports"] == {"container_scanning": flags["gitlab"], "junit": flags["junit"]}
+    assert flags["gitlab"] == "gl-container-scanning-report.json"
+    assert {flags["json"], flags["markdown"]} <= set(artifacts["paths"])
+    cache = job["cache"]
+    assert cache["when"] == "always"
+    assert cache["key"]
+    if which == "component":
+        assert cache["paths"] == ["$[[ inputs.cache-dir ]]"]
+        assert job["variables"]["CONTAINER_GATE_CACHE_DIR"] == "$[[ inputs.cache-dir ]]"
+    else:
+        assert cache["paths"] == [job["variables"]["CONTAINER_GATE_CACHE_DIR"]]
+    assert job["image"]["entrypoint"] == [""]
+
+
+def test_both_templates_set_every_variable_the_script_reads() -> None:
+    read = {v for line in docs_script() for v in re.findall(r"\$(CONTAINER_GATE_[A-Z_]+)", line)}
+    assert read
+    assert read == {k for k in component()[2]["variables"] if k.startswith("CONTAINER_GATE_")}
+    assert read == {k for k in plain_job()["variables"] if k.startswith("CONTAINER_GATE_")}
+
+
+def test_the_default_gate_image_is_this_version() -> None:
+    inputs, _name, _job = component()
+    assert inputs["gate-image"]["default"].endswith(f"/container-gate:{__version__}")
+    assert plain_job()["image"]["name"] == inputs["gate-image"]["default"]
+    assert "not published yet" in DOCS.read_text(encoding="utf-8")
+
+
+def test_input_regexes_accept_the_defaults_and_refuse_paths_outside_the_project() -> None:
+    inputs, _name, _job = component()
+    for key, spec in inputs.items():
+        if "regex" in spec:
+            assert re.fullmatch(spec["regex"], str(spec["default"])), key
+    cache_dir = inputs["cache-dir"]["regex"]
+    for good in (".cache/container-gate", "ci/trivy-db", "a_b/.c-d/e.f"):
+        assert re.fullmatch(cache_dir, good), good
+    for bad in ("/var/cache", "../cache", "a/../../b", "..", "$HOME/x", "a b", ""):
+        assert not re.fullmatch(cache_dir, bad), bad
+    assert not re.fullmatch(inputs["max-db-age"]["regex"], "5d; rm -rf /")
+
+
+def run_script(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """Run the job's script with `sh`, a stand-in `container-gate` recording its argv."""
+    sh = shutil.which("sh")
+    assert sh is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    stand_in = bin_dir / "container-gate"
+    stand_in.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\n"
+        "json.dump(sys.argv[1:], open(os.environ['ARGV_OUT'], 'w'))\n",
+        encoding="utf-8",
+    )
+    stand_in.chmod(0o755)
+    out = tmp_path / "argv.json"
+    script = "\n".join(component()[2]["script"])
+    subprocess.run(
+        [sh, "-e", "-c", script],
+        cwd=tmp_path,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "ARGV_OUT": str(out), **env},
+        check=True,
+        timeout=30,
+    )
+    argv: list[str] = json.loads(out.read_text(encoding="utf-8"))
+    return argv
+
+
+def test_the_component_with_its_defaults_runs_the_plain_scan(tmp_path: Path) -> None:
+    inputs, _name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()} | {"image": "reg.example/app:1"}
+    variables = interpolate(job["variables"], values)
+    env = {k: v for k, v in variables.items() if k.startswith("CONTAINER_GATE_")}
+    argv = run_script(tmp_path, env)
+    assert argv == [
+        "scan",
+        "--scanner=trivy",
+        "--cache-dir=.cache/container-gate",
+        "--max-db-age=5d",
+        "--gitlab=gl-container-scanning-report.json",
+        "--junit=container-gate-junit.xml",
+        "--json=container-gate.json",
+        "--markdown=container-gate.md",
+        "--",
+        "reg.example/app:1",
+    ]
+    args = build_parser().parse_args(argv)
+    assert (args.image, args.policy, args.advisory, args.skip_db_update) == (
+        "reg.example/app:1",
+        None,
+        False,
+        False,
+    )
+
+
+def test_hostile_values_stay_single_arguments_and_never_run(tmp_path: Path) -> None:
+    inputs, _name, job = component()
+    canary = tmp_path / "pwned"
+    hostile = {
+        "image": f'--policy=/etc/passwd"; touch {canary}; echo "',
+        "policy": f"$(touch {canary}) policy.yaml",
+        "dockerfile": f"`touch {canary}`/Dockerfile",
+        "db-repository": f"mirror.example/db; touch {canary}",
+        "trivy-server": f"http://x' && touch {canary} && '",
+        "scanner": "grype",
+        "advisory": True,
+        "skip-db-update": True,
+        "cache-dir": "ci/db",
+        "max-db-age": "36h",
+    }
+    values = {key: spec.get("default") for key, spec in inputs.items()} | hostile
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    argv = run_script(tmp_path, env)
+    assert not canary.exists()
+    assert argv[-2:] == ["--", hostile["image"]]
+    args = build_parser().parse_args(argv)
+    assert args.image == hostile["image"]
+    assert str(args.policy) == hostile["policy"]
+    assert str(args.dockerfile) == hostile["dockerfile"]
+    assert args.db_repository == [hostile["db-repository"]]
+    assert args.trivy_server == hostile["trivy-server"]
+    assert (args.scanner, args.advisory, args.skip_db_update) == ("grype", True, True)
+    assert str(args.cache_dir) == "ci/db"
+
+
+def test_the_job_logs_in_to_the_project_registry_unless_a_docker_config_is_there(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    registry = {
+        "HOME": str(home),
+        "CI_REGISTRY": "registry.example.com",
+        "CI_REGISTRY_USER": "gitlab-ci-token",
+        "CI_REGISTRY_PASSWORD": "glcbt-64_abcdef",
+    }
+    env = {"CONTAINER_GATE_IMAGE": "registry.example.com/acme/web:1", **registry}
+    argv = run_script(tmp_path, env)
+    config = json.loads((home / ".docker" / "config.json").read_text(encoding="utf-8"))
+    assert config == {
+        "auths": {"registry.example.com": {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"}}
+    }
+    assert not any("glcbt-64_abcdef" in arg for arg in argv)  # it reaches the gate through the file only
+
+    (home / ".docker" / "config.json").write_text('{"credsStore": "ecr-login"}', encoding="utf-8")
+    run_script(tmp_path, env)
+    assert json.loads((home / ".docker" / "config.json").read_text(encoding="utf-8")) == {
+        "credsStore": "ecr-login"
+    }
