@@ -39,7 +39,8 @@ system-deps:
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy gate tests testbed bench
+	$(VENV)/bin/mypy gate tests testbed bench scripts entrypoint.py
+	bash scripts/lint-ci-files.sh $(VENV)
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,237 @@
+"""The GitHub Action's entry point: action inputs -> a `container-gate` command line.
+
+GitHub hands a container action its inputs only as environment variables: `INPUT_<NAME>`, the
+input's id upper-cased with dashes kept (`INPUT_SKIP-DB-UPDATE`, `INPUT_GITHUB-TOKEN`). action.yml
+passes nothing through `args`, so no input is ever interpolated into a command or a shell. This
+module reads those variables, checks them, and runs `gate.cli.main` with the argv they mean.
+
+The token goes to the gate through the `GITHUB_TOKEN` variable only: never on the command line
+(visible in `ps` and in --verbose traces), never printed.
+
+Outside GitHub (`GITHUB_ACTIONS` unset), the same variables work for a local dry-run of the action
+(`docker run -e INPUT_IMAGE=... IMAGE`); nothing is published then (`--ci none`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_USAGE = 2
+"""The gate's exit code for a usage error (DESIGN.md), used for a bad input too."""
+
+
+class InputError(Exception):
+    """An action input is missing, malformed, or does not fit the others; the message names it."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of action.yml and what it becomes on the command line."""
+
+    name: str
+    """The input id in action.yml (lower case, dashes)."""
+    flag: str | None
+    """The `container-gate` option it sets (None: handled by the entry point itself)."""
+    kind: str = "value"
+    """`value` (flag VALUE), `bool` (flag when true), `negatable` (--flag / --no-flag), `list`
+    (the flag once per item), or `special`."""
+    default: str = ""
+    """Its default in action.yml; GitHub passes it when the workflow gives none."""
+    scan_only: bool = False
+    """Only meaningful when an image is scanned; an error together with `report`."""
+
+
+INPUTS: tuple[Input, ...] = (
+    Input("image", None, "special"),
+    Input("report", None, "special"),
+    Input("policy", "--policy"),
+    Input("scanner", "--scanner", default="trivy", scan_only=True),
+    Input("dockerfile", "--dockerfile", scan_only=True),
+    Input("base-image", "--base-image", scan_only=True),
+    Input("platform", "--platform", scan_only=True),
+    Input("sarif", "--sarif", default="container-gate.sarif"),
+    Input("json", "--json"),
+    Input("markdown", "--markdown"),
+    Input("comment", "--comment", "negatable", default="true"),
+    Input("advisory", "--advisory", "bool", default="false"),
+    Input("cache-dir", "--cache-dir", scan_only=True),
+    Input("skip-db-update", "--skip-db-update", "bool", default="false", scan_only=True),
+    Input("db-repository", "--db-repository", "list", scan_only=True),
+    Input("trivy-server", "--trivy-server", scan_only=True),
+    Input("max-db-age", "--max-db-age", scan_only=True),
+    Input("scan-timeout", "--scan-timeout", scan_only=True),
+    Input("github-token", None, "special"),
+)
+"""Every input of action.yml, in its order (a test holds the two together)."""
+
+# The values @actions/core's getBooleanInput accepts (the YAML 1.2 core schema booleans).
+_TRUE = ("true", "True", "TRUE")
+_FALSE = ("false", "False", "FALSE")
+
+# Files the gate writes that the runner's user (not root) must be able to replace afterwards.
+_OUTPUT_INPUTS = ("sarif", "json", "markdown")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What the inputs ask for."""
+
+    argv: tuple[str, ...]
+    """The `container-gate` arguments (never holding the token)."""
+    token: str | None
+    """The `github-token` input, for the GITHUB_TOKEN variable."""
+    outputs: tuple[str, ...]
+    """The output files the run writes (sarif, json, markdown), as given."""
+    trees: tuple[str, ...] = ()
+    """Directories the run fills (the DB cache), as given."""
+
+
+def read_input(env: Mapping[str, str], name: str, default: str = "") -> str:
+    """An input's value: `INPUT_NAME-WITH-DASHES` as GitHub sets it, else the underscore spelling
+    (`INPUT_SKIP_DB_UPDATE`, easier to set from a shell), else `default` when neither is set.
+
+    GitHub sets every input of action.yml, with its default when the workflow gives none, so a
+    variable that is set but empty means the workflow asked for "nothing" (`sarif: ''`: no SARIF).
+    """
+    upper = name.upper().replace(" ", "_")
+    for key in (f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"):
+        value = env.get(key)
+        if value is not None:
+            return value.strip()
+    return default
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """`true`/`false` as @actions/core reads them; anything else is an error naming the input."""
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InputError(f"input `{name}` must be `true` or `false`, got {value!r}")
+
+
+def split_list(value: str, *, commas: bool = False) -> list[str]:
+    """Items of a list input: one per line when there are several lines (so an item may hold
+    spaces), else separated by blanks (and commas, with `commas`)."""
+    if "\n" in value:
+        return [line.strip() for line in value.splitlines() if line.strip()]
+    return (value.replace(",", " ") if commas else value).split()
+
+
+def build_invocation(env: Mapping[str, str]) -> Invocation:
+    """The command line the inputs in `env` ask for; InputError when they do not add up."""
+    image = read_input(env, "image")
+    reports = split_list(read_input(env, "report"))
+    if image and reports:
+        raise InputError("inputs `image` and `report` exclude each other: scan an image, or gate reports")
+    if not image and not reports:
+        raise InputError("input `image` is required (or `report`, to gate existing report files)")
+    argv: list[str] = ["scan" if image else "check"]
+    outputs: list[str] = []
+    for spec in INPUTS:
+        if spec.kind == "special":
+            continue
+        value = read_input(env, spec.name, spec.default)
+        argv += _flag_arguments(spec, value, scanning=bool(image))
+        if spec.name in _OUTPUT_INPUTS and value:
+            outputs.append(value)
+    argv += ["--ci", "github" if env.get("GITHUB_ACTIONS") == "true" else "none"]
+    # After `--`, an image or report named like an option (`-x`) is still read as one.
+    argv += ["--", image] if image else ["--", *reports]
+    token = read_input(env, "github-token") or None
+    cache_dir = read_input(env, "cache-dir") if image else ""
+    return Invocation(tuple(argv), token, tuple(outputs), (cache_dir,) if cache_dir else ())
+
+
+def _flag_arguments(spec: Input, value: str, *, scanning: bool) -> list[str]:
+    if spec.flag is None:
+        return []
+    if spec.kind in ("bool", "negatable"):
+        # An empty boolean (`advisory: ${{ inputs.unset }}` in a reusable workflow) is its default.
+        on = parse_bool(spec.name, value or spec.default)
+        if spec.kind == "negatable":
+            return [spec.flag if on else "--no-" + spec.flag.removeprefix("--")]
+        if on and spec.scan_only and not scanning:
+            raise InputError(f"input `{spec.name}` applies only to scanning an image, not with `report`")
+        return [spec.flag] if on else []
+    if not value or (spec.scan_only and not scanning and value == spec.default):
+        return []
+    if spec.scan_only and not scanning:
+        raise InputError(f"input `{spec.name}` applies only to scanning an image, not with `report`")
+    # `--flag=value` keeps a value that starts with a dash from being read as another option.
+    if spec.kind == "list":
+        return [f"{spec.flag}={item}" for item in split_list(value, commas=True)]
+    return [f"{spec.flag}={value}"]
+
+
+def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env: Mapping[str, str]) -> None:
+    """Hand what the gate wrote inside the workspace to the workspace's owner: `files` with the
+    directories created for them, and everything under `trees` (the DB cache).
+
+    GitHub runs a container action as root (its docs: a USER instruction would lose access to the
+    workspace), while later steps run as the runner's user, which could neither overwrite a
+    root-owned SARIF file nor clean a root-owned directory. Only root-owned paths inside the
+    workspace change, and symbolic links are never followed (`lchown`).
+    """
+    workspace = env.get("GITHUB_WORKSPACE")
+    if not workspace or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    root = Path(os.path.abspath(workspace))
+    owner = root.stat()
+
+    def give(path: Path) -> None:
+        try:
+            if path.lstat().st_uid == 0:
+                os.lchown(path, owner.st_uid, owner.st_gid)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            print(
+                f"container-gate: warning: cannot hand {path} to the runner's user: {exc.strerror}",
+                file=sys.stderr,
+            )
+
+    for given in (*files, *trees):
+        path = Path(os.path.abspath(given))  # relative to the working directory, as the gate wrote it
+        if not path.is_relative_to(root) or path == root:
+            continue
+        if given in trees and path.is_dir() and not path.is_symlink():
+            for top, dirs, names in os.walk(path):
+                for name in (*dirs, *names):
+                    give(Path(top, name))
+        while path != root:
+            give(path)
+            path = path.parent
+
+
+def main() -> int:
+    """Run the gate as the inputs in the environment ask; returns its exit code (2 for a bad input)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        invocation = build_invocation(os.environ)
+    except InputError as exc:
+        print(f"container-gate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if invocation.token:
+        os.environ["GITHUB_TOKEN"] = invocation.token
+    # The gate reads GITHUB_TOKEN; the input's own copy need not reach the scanners it starts.
+    for key in ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN"):
+        os.environ.pop(key, None)
+
+    from gate.cli import main as gate_main  # imported late: a bad input needs no gate at all
+
+    try:
+        return gate_main(list(invocation.argv))
+    finally:
+        give_back_to_workspace_owner(invocation.outputs, invocation.trees, os.environ)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Maintenance scripts; importable so the tests can reuse their checks."""

@@ -1,0 +1,185 @@
+"""action.yml, its Dockerfile, its docs and the example workflows hold together.
+
+The schemas are SchemaStore's (../shared/schemas); hadolint and actionlint run in `make lint`
+(scripts/lint-ci-files.sh), since they are linters, not tests of behaviour.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import pytest
+
+from entrypoint import INPUTS
+from scripts.check_ci_files import (
+    ACTION_SCHEMA,
+    WORKFLOW_SCHEMA,
+    check,
+    default_files,
+    load_schema,
+    load_yaml,
+    schema_problems,
+)
+from tests.support.repo_paths import PROJECT_ROOT
+
+ACTION = PROJECT_ROOT / "action.yml"
+DOC = PROJECT_ROOT / "docs" / "github-action.md"
+EXAMPLES = PROJECT_ROOT / "docs" / "examples" / "github"
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def action() -> dict[str, Any]:
+    document: dict[str, Any] = load_yaml(ACTION)
+    return document
+
+
+def test_action_yml_is_valid_for_the_schema() -> None:
+    assert schema_problems(action(), load_schema(ACTION_SCHEMA)) == []
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        (lambda a: a["runs"].pop("image"), "runs"),
+        (lambda a: a["branding"].update(icon="not-a-feather-icon"), "branding/icon"),
+        (lambda a: a["inputs"]["image"].update(requried=True), "inputs/image"),
+    ],
+    ids=["docker-without-image", "unknown-icon", "misspelt-key"],
+)
+def test_the_schema_check_rejects_a_broken_action(breakage: Any, expected: str) -> None:
+    broken = copy.deepcopy(action())
+    breakage(broken)
+    problems = schema_problems(broken, load_schema(ACTION_SCHEMA))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def test_inputs_reach_the_program_only_through_the_environment() -> None:
+    runs = action()["runs"]
+    assert runs == {"using": "docker", "image": "Dockerfile"}
+    assert "${{ inputs." not in ACTION.read_text(encoding="utf-8")
+
+
+def test_every_input_is_mapped_by_the_entry_point() -> None:
+    assert [spec.name for spec in INPUTS] == list(action()["inputs"])
+
+
+def doc_table_names(heading: str) -> list[str]:
+    """The first-column names (`name`) of the table under `## heading` in the action's doc."""
+    section = DOC.read_text(encoding="utf-8").split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z-]+)` \|", section, flags=re.MULTILINE)
+
+
+def test_every_input_and_output_is_documented_once_in_order() -> None:
+    assert doc_table_names("Inputs") == list(action()["inputs"])
+    assert doc_table_names("Outputs") == list(action()["outputs"])
+
+
+def test_every_input_and_output_has_a_description() -> None:
+    for kind in ("inputs", "outputs"):
+        for name, spec in action()[kind].items():
+            assert len(spec.get("description", "")) > 20, f"{kind}.{name}"
+
+
+def test_the_doc_shows_the_example_workflow_as_it_is() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("\n## A complete workflow\n", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```\n", 1)[0]
+    assert block == (EXAMPLES / "gate-image.yml").read_text(encoding="utf-8")
+
+
+def test_every_workflow_is_valid_for_the_schema() -> None:
+    files = list(default_files())
+    assert PROJECT_ROOT / ".github" / "workflows" / "action-image.yml" in files
+    assert {path.name for path in files} >= {"action.yml", "gate-image.yml", "gate-matrix.yml"}
+    assert check(files) == []
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        (lambda job: job["steps"][0].update(uses=3), "jobs/gate/steps/0/uses: 3 is not of type 'string'"),
+        (
+            lambda job: job["permissions"].update({"pull-requests": "admin"}),
+            "jobs/gate/permissions/pull-requests",
+        ),
+        (lambda job: job.pop("runs-on"), "jobs/gate: 'runs-on' is a required property"),
+    ],
+    ids=["step-uses-not-a-string", "unknown-permission-level", "no-runs-on"],
+)
+def test_the_schema_check_rejects_a_broken_workflow(breakage: Any, expected: str) -> None:
+    workflow = load_yaml(EXAMPLES / "gate-image.yml")
+    breakage(workflow["jobs"]["gate"])
+    problems = schema_problems(workflow, load_schema(WORKFLOW_SCHEMA))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def test_workflows_are_read_as_github_reads_yaml() -> None:
+    # YAML 1.1 would read `on:` as the boolean True and the schema check would see no triggers.
+    workflow = load_yaml(EXAMPLES / "gate-image.yml")
+    assert "on" in workflow
+    assert True not in workflow
+
+
+def test_the_examples_upload_sarif_even_when_the_gate_fails() -> None:
+    for path in [*sorted(EXAMPLES.glob("*.yml")), PROJECT_ROOT / ".github/workflows/action-image.yml"]:
+        steps = next(iter(load_yaml(path)["jobs"].values()))["steps"]
+        upload = next(
+            s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif")
+        )
+        assert upload["if"].startswith("always() && "), path.name
+        assert upload["with"]["sarif_file"] == "${{ steps.gate.outputs.sarif-file }}", path.name
+
+
+# -- the action's image ------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of the Dockerfile, continuation lines joined, comments dropped."""
+    text = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    logical = re.sub(
+        r"\\\n\s*", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    )
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line.strip() else "")
+        for line in logical.splitlines()
+        if line.strip()
+    ]
+
+
+def test_every_image_the_action_image_is_made_of_is_pinned_by_digest() -> None:
+    images = []
+    for instruction, arguments in dockerfile_instructions():
+        if instruction == "FROM":
+            images.append(arguments.split()[0])
+        found = re.search(r"--from=(\S+)", arguments) if instruction == "COPY" else None
+        if found and ":" in found.group(1):
+            images.append(found.group(1))
+    assert len(images) == 4  # builder and final Python, Trivy, Grype
+    assert all(DIGEST.search(image) for image in images), images
+    assert any(image.startswith("aquasec/trivy:0.") for image in images)
+
+
+def test_the_image_runs_the_entry_point_as_github_requires() -> None:
+    instructions = dockerfile_instructions()
+    assert ("ENTRYPOINT", '["/opt/container-gate/bin/python", "/app/entrypoint.py"]') in instructions
+    # GitHub documents that a container action must run as root (see the Dockerfile's comment).
+    assert not any(instruction == "USER" for instruction, _ in instructions)
+
+
+def test_the_build_context_holds_everything_the_dockerfile_copies() -> None:
+    allowed = {
+        line[1:].rstrip("/")
+        for line in (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.startswith("!")
+    }
+    copied = [
+        source.rstrip("/")
+        for instruction, arguments in dockerfile_instructions()
+        if instruction == "COPY" and "--from=" not in arguments
+        for source in arguments.split()[:-1]
+    ]
+    assert copied
+    assert set(copied) <= allowed
+    assert all((PROJECT_ROOT / source).exists() for source in copied)

@@ -1,0 +1,237 @@
+"""End to end: `entrypoint.py` run the way GitHub runs the action, on a `pull_request` event.
+
+The process gets what a runner gives a container action: the event payload file, the GITHUB_*
+variables, the step-summary and output files, and one INPUT_* variable per input of action.yml
+(GitHub sets them all, with the defaults the workflow did not override). The API is the GitHub
+fake (tests/support/github_server.py), which holds every request to GitHub's description. The scan
+is real: the real Trivy, offline, on the test bed's app image with the test bed's DB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.check_ci_files import load_yaml
+from testbed.images import IMAGES_DIR, ArchiveImages
+from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
+from tests.support.repo_paths import PROJECT_ROOT
+
+ACTION = load_yaml(PROJECT_ROOT / "action.yml")
+_OUTPUT = re.compile(r"^([^\n<]+)<<(\S+)\n(.*?)\n\2\n", re.MULTILINE | re.DOTALL)
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """The step outputs in a GITHUB_OUTPUT file (`name<<DELIMITER`, value, `DELIMITER`)."""
+    text = path.read_text(encoding="utf-8")
+    found = {name: value for name, _delimiter, value in _OUTPUT.findall(text)}
+    assert sum(len(m.group(0)) for m in _OUTPUT.finditer(text)) == len(text), "unreadable output file"
+    return found
+
+
+def runner_environment(
+    scenario: PullRequestScenario, tmp_path: Path, token: str, **inputs: str
+) -> tuple[dict[str, str], Path]:
+    """The environment of the action's container in a `pull_request` run, and its workspace."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    # The repository that built the image: its Dockerfile is where the annotations point.
+    shutil.copy(IMAGES_DIR / "app" / "Dockerfile", workspace / "Dockerfile")
+    files = tmp_path / "file_commands"
+    files.mkdir()
+    env = scenario.environment(tmp_path / "event.json")
+    del env["GITHUB_TOKEN"]  # a container action gets the token only as its input
+    env |= {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "HOME": str(tmp_path / "home"),
+        "CI": "true",
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_STEP_SUMMARY": str(files / "step_summary"),
+        "GITHUB_OUTPUT": str(files / "set_output"),
+        "GITHUB_WORKFLOW": "container image",
+        "GITHUB_JOB": "gate",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_ACTION": "gate",
+        "GITHUB_REF": f"refs/pull/{scenario.pull.number}/merge",
+        "GITHUB_SHA": scenario.pull.head_sha,
+        "GITHUB_HEAD_REF": scenario.pull.head_ref,
+        "GITHUB_BASE_REF": scenario.pull.base_ref,
+        "RUNNER_OS": "Linux",
+        "RUNNER_TEMP": str(tmp_path / "runner_temp"),
+    }
+    for name, spec in ACTION["inputs"].items():
+        default = "" if name == "github-token" else str(spec.get("default", ""))
+        env[f"INPUT_{name.upper()}"] = inputs.get(name, default)
+    env["INPUT_GITHUB-TOKEN"] = token
+    return env, workspace
+
+
+def run_action(env: dict[str, str], workspace: Path) -> subprocess.CompletedProcess[str]:
+    """`python entrypoint.py` in the workspace, as the image's ENTRYPOINT runs it."""
+    return subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "entrypoint.py")],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def scan_inputs(trivy_bin: Path, trivy_db: Path, engineless_archives: ArchiveImages) -> dict[str, str]:
+    """Inputs that scan the test bed's app image offline (the binary: `with_trivy`)."""
+    return {
+        "image": f"docker-archive:{engineless_archives.app}",
+        "dockerfile": "Dockerfile",
+        "cache-dir": str(trivy_db),
+        "skip-db-update": "true",
+        "json": "container-gate.json",
+        "markdown": "reports/container-gate.md",
+    }
+
+
+def with_trivy(env: dict[str, str], trivy_bin: Path) -> dict[str, str]:
+    return {**env, "TRIVY_BIN": str(trivy_bin)}
+
+
+def unescaped(markdown: str) -> str:
+    """Markdown without its backslash escapes (`CVE\\-2023\\-4911` is shown as CVE-2023-4911)."""
+    return markdown.replace("\\", "")
+
+
+def blocking_ids(decision: dict[str, Any]) -> set[str]:
+    return {f["vulnerability_id"] for f in decision["findings"] if f["disposition"] == "blocking"}
+
+
+def test_the_action_on_a_pull_request_scans_comments_summarises_and_sets_outputs(
+    github_pull_request: PullRequestScenario, scan_inputs: dict[str, str], trivy_bin: Path, tmp_path: Path
+) -> None:
+    scenario = github_pull_request
+    env, workspace = runner_environment(scenario, tmp_path, scenario.token, **scan_inputs)
+    env = with_trivy(env, trivy_bin)
+
+    done = run_action(env, workspace)
+
+    assert done.returncode == 1, done.stderr  # the test bed's app has fixable HIGH findings
+    assert scenario.token not in done.stdout + done.stderr
+    decision = json.loads((workspace / "container-gate.json").read_text(encoding="utf-8"))
+    assert decision["verdict"] == "fail"
+    blocking = blocking_ids(decision)
+    assert "CVE-2023-4911" in blocking  # glibc, HIGH, fixed in 2.36-9+deb12u3
+
+    # Step outputs: every output action.yml declares but those of an error, telling the JSON
+    # report's story (markdown-file too: the `markdown` input was given).
+    outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
+    assert set(outputs) == set(ACTION["outputs"]) - {"exit-code", "error"}
+    assert outputs["verdict"] == "fail"
+    for name in ("blocking", "allowlisted", "ignored", "informational"):
+        assert outputs[name] == str(decision["counts"][name]), name
+    assert outputs["sarif-file"] == "container-gate.sarif"
+    assert outputs["json-file"] == "container-gate.json"
+    assert outputs["advisory"] == "false"
+    assert int(outputs["would-block"]) >= len(blocking)
+
+    # SARIF for upload-sarif, pointing at the repository's Dockerfile.
+    sarif = json.loads((workspace / outputs["sarif-file"]).read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+    locations = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for result in sarif["runs"][0]["results"]
+        for loc in result["locations"]
+    }
+    assert locations == {"Dockerfile"}
+
+    # The job summary and the pull-request comment carry the verdict and what blocks.
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    [comment] = scenario.github.state.comments_on(scenario.repository, scenario.pull.number)
+    for text in (summary, comment.body):
+        assert "CVE-2023-4911" in unescaped(text)
+    assert comment.author.login == "github-actions[bot]"
+    scenario.github.assert_token_confined(scenario.token)
+
+    # The next push: the same comment is updated, not a second one added.
+    rerun = run_action({**env, "GITHUB_RUN_ID": "4243"}, workspace)
+    assert rerun.returncode == 1, rerun.stderr
+    [again] = scenario.github.state.comments_on(scenario.repository, scenario.pull.number)
+    assert again.id == comment.id
+    assert outputs["comment-url"].endswith(f"#issuecomment-{comment.id}")
+
+
+def test_an_image_that_cannot_be_read_is_an_error_without_sarif(
+    github_pull_request: PullRequestScenario, scan_inputs: dict[str, str], trivy_bin: Path, tmp_path: Path
+) -> None:
+    scenario = github_pull_request
+    inputs = {**scan_inputs, "image": f"docker-archive:{tmp_path / 'missing.tar'}"}
+    env, workspace = runner_environment(scenario, tmp_path, scenario.token, **inputs)
+    (workspace / "container-gate.sarif").write_text("{}", encoding="utf-8")  # a previous run's
+
+    done = run_action(with_trivy(env, trivy_bin), workspace)
+
+    assert done.returncode in (2, 3), done.stderr
+    outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
+    assert outputs["verdict"] == "error"
+    assert outputs["exit-code"] == str(done.returncode)
+    # No SARIF, so the workflows' `sarif-file != ''` condition skips the upload, which would
+    # otherwise close every open alert with an empty run.
+    assert outputs.get("sarif-file", "") == ""
+    assert not (workspace / "container-gate.sarif").exists()
+    assert "could not decide" in Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+
+
+def test_a_fork_pull_request_keeps_its_verdict_and_warns_about_the_comment(
+    github_pull_request: PullRequestScenario, scan_inputs: dict[str, str], trivy_bin: Path, tmp_path: Path
+) -> None:
+    scenario = github_pull_request
+    env, workspace = runner_environment(scenario, tmp_path, READ_ONLY_TOKEN, **scan_inputs)
+
+    done = run_action(with_trivy(env, trivy_bin), workspace)
+
+    assert done.returncode == 1, done.stderr
+    assert READ_ONLY_TOKEN not in done.stdout + done.stderr
+    assert "warning" in done.stderr
+    assert scenario.github.state.comments_on(scenario.repository, scenario.pull.number) == []
+    outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
+    assert outputs["verdict"] == "fail"
+    assert "CVE-2023-4911" in unescaped(Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"))
+
+
+def test_advisory_mode_passes_and_says_what_would_block(
+    github_pull_request: PullRequestScenario, scan_inputs: dict[str, str], trivy_bin: Path, tmp_path: Path
+) -> None:
+    scenario = github_pull_request
+    inputs = {**scan_inputs, "advisory": "true", "comment": "false"}
+    env, workspace = runner_environment(scenario, tmp_path, scenario.token, **inputs)
+
+    done = run_action(with_trivy(env, trivy_bin), workspace)
+
+    assert done.returncode == 0, done.stderr
+    outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
+    assert int(outputs["would-block"]) > 0
+    assert outputs["blocking"] == "0"
+    assert scenario.github.state.comments_on(scenario.repository, scenario.pull.number) == []
+
+
+def test_a_bad_input_fails_the_step_before_anything_runs(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    scenario = github_pull_request
+    env, workspace = runner_environment(scenario, tmp_path, scenario.token, image="app:1", comment="yes")
+
+    done = run_action(env, workspace)
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "container-gate: error: input `comment` must be `true` or `false`, got 'yes'\n"
+    assert scenario.github.requests == []
+    assert not Path(env["GITHUB_OUTPUT"]).exists()

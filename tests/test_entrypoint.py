@@ -1,0 +1,266 @@
+"""The action's entry point: INPUT_* variables -> the `container-gate` command line.
+
+The mapping is checked input by input, then against the real argument parser, then by running
+`entrypoint.py` as GitHub runs it: a process whose environment holds the inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import entrypoint
+from entrypoint import INPUTS, InputError, build_invocation
+from gate.cli import build_parser
+from tests.support.corpus import PROJECT_ROOT, corpus_files
+
+TOKEN = "ghs_EntrypointTestToken000000000000000001"  # noqa: S105 (no service accepts it)
+
+SCAN = {"INPUT_IMAGE": "registry.example/app:1"}
+
+
+def argv_for(**inputs: str) -> list[str]:
+    """The argv for an image scan plus the given inputs (keys as GitHub spells the variables)."""
+    return list(build_invocation({**SCAN, **inputs}).argv)
+
+
+# Each input alone (on top of INPUT_IMAGE): what it adds to the command line. GitHub sets
+# INPUT_<NAME> with the dashes kept; the underscore spelling is accepted for shells.
+MAPPING = [
+    ("INPUT_POLICY", "policies/strict.yaml", ["--policy=policies/strict.yaml"]),
+    ("INPUT_SCANNER", "both", ["--scanner=both"]),
+    ("INPUT_DOCKERFILE", "build/Dockerfile", ["--dockerfile=build/Dockerfile"]),
+    ("INPUT_BASE-IMAGE", "debian:12", ["--base-image=debian:12"]),
+    ("INPUT_BASE_IMAGE", "debian:12", ["--base-image=debian:12"]),
+    ("INPUT_PLATFORM", "linux/arm64", ["--platform=linux/arm64"]),
+    ("INPUT_SARIF", "out/gate.sarif", ["--sarif=out/gate.sarif"]),
+    ("INPUT_JSON", "out/gate.json", ["--json=out/gate.json"]),
+    ("INPUT_MARKDOWN", "out/gate.md", ["--markdown=out/gate.md"]),
+    ("INPUT_COMMENT", "false", ["--no-comment"]),
+    ("INPUT_ADVISORY", "true", ["--advisory"]),
+    ("INPUT_CACHE-DIR", ".cache/container-gate", ["--cache-dir=.cache/container-gate"]),
+    ("INPUT_SKIP-DB-UPDATE", "true", ["--skip-db-update"]),
+    ("INPUT_SKIP_DB_UPDATE", "True", ["--skip-db-update"]),
+    (
+        "INPUT_DB-REPOSITORY",
+        "mirror.example/trivy-db,ghcr.io/aquasecurity/trivy-db",
+        ["--db-repository=mirror.example/trivy-db", "--db-repository=ghcr.io/aquasecurity/trivy-db"],
+    ),
+    ("INPUT_TRIVY-SERVER", "http://127.0.0.1:4954", ["--trivy-server=http://127.0.0.1:4954"]),
+    ("INPUT_MAX-DB-AGE", "36h", ["--max-db-age=36h"]),
+    ("INPUT_SCAN-TIMEOUT", "120", ["--scan-timeout=120"]),
+]
+
+BASELINE = ["scan", "--scanner=trivy", "--sarif=container-gate.sarif", "--comment"]
+"""The argv of an image alone: the defaults of action.yml, and no publishing outside GitHub."""
+
+
+def test_an_image_alone_gives_the_defaults_of_action_yml() -> None:
+    assert argv_for() == [*BASELINE, "--ci", "none", "--", "registry.example/app:1"]
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), MAPPING, ids=[m[0] for m in MAPPING])
+def test_each_input_maps_to_its_option(variable: str, value: str, expected: list[str]) -> None:
+    argv = argv_for(**{variable: value})
+    added = [arg for arg in argv if arg not in BASELINE]
+    removed = [arg for arg in BASELINE if arg not in argv]
+    flag = expected[0].split("=")[0]
+    # An input replaces its default (`--comment` -> `--no-comment`) and adds nothing else.
+    assert added == [*expected, "--ci", "none", "--", "registry.example/app:1"]
+    assert all(arg.split("=")[0] in (flag, "--comment") for arg in removed)
+
+
+def test_every_input_of_the_table_is_covered_by_the_mapping_test() -> None:
+    covered = {variable.removeprefix("INPUT_").lower().replace("_", "-") for variable, _, _ in MAPPING}
+    special = {"image", "report", "github-token", "sarif", "comment"}
+    assert {spec.name for spec in INPUTS} - covered - special == set()
+
+
+def test_the_dash_spelling_wins_over_the_underscore_one() -> None:
+    argv = argv_for(**{"INPUT_CACHE-DIR": "from-github", "INPUT_CACHE_DIR": "from-a-shell"})
+    assert "--cache-dir=from-github" in argv
+    assert not any("from-a-shell" in arg for arg in argv)
+
+
+def test_an_empty_output_input_writes_no_file() -> None:
+    argv = argv_for(INPUT_SARIF="")
+    assert not any(arg.startswith("--sarif") for arg in argv)
+
+
+def test_values_starting_with_a_dash_stay_values() -> None:
+    invocation = build_invocation({"INPUT_REPORT": "-r.json", "INPUT_POLICY": "--help"})
+    args = build_parser().parse_args(list(invocation.argv))
+    assert (str(args.policy), [str(r) for r in args.reports]) == ("--help", ["-r.json"])
+
+
+def test_on_github_the_gate_publishes_to_github() -> None:
+    argv = argv_for(GITHUB_ACTIONS="true")
+    assert argv[-4:] == ["--ci", "github", "--", "registry.example/app:1"]
+
+
+def test_reports_are_gated_with_check() -> None:
+    invocation = build_invocation({"INPUT_REPORT": "a.json b.json", "INPUT_SCANNER": "trivy"})
+    assert invocation.argv[0] == "check"
+    assert invocation.argv[-3:] == ("--", "a.json", "b.json")
+    assert not any(arg.startswith("--scanner") for arg in invocation.argv)
+
+
+def test_a_report_path_may_hold_a_comma() -> None:
+    assert build_invocation({"INPUT_REPORT": "a,b.json"}).argv[-2:] == ("--", "a,b.json")
+
+
+def test_reports_one_per_line_may_hold_spaces() -> None:
+    invocation = build_invocation({"INPUT_REPORT": "reports/trivy scan.json\n\n  reports/grype.json\n"})
+    assert invocation.argv[-3:] == ("--", "reports/trivy scan.json", "reports/grype.json")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({}, "input `image` is required (or `report`, to gate existing report files)"),
+        ({"INPUT_IMAGE": "  "}, "input `image` is required"),
+        ({**SCAN, "INPUT_REPORT": "a.json"}, "inputs `image` and `report` exclude each other"),
+        ({**SCAN, "INPUT_ADVISORY": "yes"}, "input `advisory` must be `true` or `false`, got 'yes'"),
+        ({**SCAN, "INPUT_COMMENT": "1"}, "input `comment` must be `true` or `false`, got '1'"),
+        ({**SCAN, "INPUT_SKIP-DB-UPDATE": "on"}, "input `skip-db-update` must be `true` or `false`"),
+        ({"INPUT_REPORT": "a.json", "INPUT_SCANNER": "grype"}, "input `scanner` applies only to scanning"),
+        ({"INPUT_REPORT": "a.json", "INPUT_PLATFORM": "linux/arm64"}, "input `platform` applies only"),
+        ({"INPUT_REPORT": "a.json", "INPUT_SKIP-DB-UPDATE": "true"}, "input `skip-db-update` applies only"),
+    ],
+)
+def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        build_invocation(inputs)
+    assert str(caught.value).startswith(message)
+
+
+def test_an_empty_boolean_is_its_default() -> None:
+    assert argv_for(INPUT_ADVISORY="", INPUT_COMMENT="") == argv_for()
+
+
+def test_the_token_is_never_on_the_command_line() -> None:
+    invocation = build_invocation({**SCAN, "INPUT_GITHUB-TOKEN": TOKEN, "GITHUB_ACTIONS": "true"})
+    assert invocation.token == TOKEN
+    assert not any(TOKEN in arg for arg in invocation.argv)
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {**SCAN, **{variable: value for variable, value, _ in MAPPING}},
+        {"INPUT_REPORT": "a.json\nb.json", "INPUT_POLICY": "p.yaml", "INPUT_ADVISORY": "true"},
+    ],
+    ids=["scan-with-every-input", "check"],
+)
+def test_the_gate_parser_accepts_every_command_line_the_entry_point_builds(inputs: dict[str, str]) -> None:
+    argv = list(build_invocation(inputs).argv)
+    parser = build_parser()
+    if argv[0] == "scan" and not has_command("scan"):
+        pytest.skip("the scan command is not in gate/cli.py yet")
+    args = parser.parse_args(argv)
+    assert args.command == argv[0]
+
+
+def has_command(name: str) -> bool:
+    """Whether gate/cli.py has the subcommand `name` (`--help` exits 0 only for a known one)."""
+    try:
+        build_parser().parse_args([name, "--help"])
+    except SystemExit as exc:
+        return exc.code == 0
+    return True
+
+
+# -- as a process, the way GitHub runs it ----------------------------------------------------------
+
+
+def run_entrypoint(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python entrypoint.py` with exactly `env` (plus PATH), from `cwd`."""
+    return subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "entrypoint.py")],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT_ROOT), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_bad_boolean_exits_2_with_one_line_naming_the_input(tmp_path: Path) -> None:
+    done = run_entrypoint({**SCAN, "INPUT_ADVISORY": "maybe"}, tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == "container-gate: error: input `advisory` must be `true` or `false`, got 'maybe'\n"
+    assert done.stdout == ""
+
+
+def test_a_missing_image_exits_2(tmp_path: Path) -> None:
+    done = run_entrypoint({"INPUT_SARIF": "container-gate.sarif"}, tmp_path)
+    assert done.returncode == 2
+    assert "input `image` is required" in done.stderr
+
+
+def test_reports_are_gated_locally_and_the_token_is_never_printed(tmp_path: Path) -> None:
+    report = next(path for path in corpus_files("trivy") if path.suffix == ".json")
+    done = run_entrypoint(
+        {
+            "INPUT_REPORT": str(report),
+            "INPUT_JSON": "out/decision.json",
+            "INPUT_SARIF": "",
+            "INPUT_ADVISORY": "true",
+            "INPUT_GITHUB-TOKEN": TOKEN,
+        },
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "decision.json").is_file()
+    assert not (tmp_path / "container-gate.sarif").exists()
+    assert TOKEN not in done.stdout + done.stderr
+
+
+def test_inputs_match_action_yml_in_order_and_defaults() -> None:
+    from scripts.check_ci_files import load_yaml
+
+    declared = load_yaml(PROJECT_ROOT / "action.yml")["inputs"]
+    assert [spec.name for spec in INPUTS] == list(declared)
+    for spec in INPUTS:
+        default = declared[spec.name].get("default", "")
+        if spec.name != "github-token":
+            assert spec.default == default, spec.name
+    assert declared["github-token"]["default"] == "${{ github.token }}"
+    assert entrypoint.EXIT_USAGE == 2
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
+)
+def test_files_written_as_root_go_back_to_the_workspace_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = (1001, 1001)  # the runner user of GitHub-hosted runners
+    workspace = tmp_path / "workspace"
+    (workspace / "out").mkdir(parents=True)
+    (workspace / "out" / "gate.sarif").write_text("{}")
+    (workspace / "cache" / "db").mkdir(parents=True)
+    (workspace / "cache" / "db" / "trivy.db").write_bytes(b"")
+    (workspace / "kept.txt").write_text("not written by the gate")
+    outside = tmp_path / "outside.sarif"
+    outside.write_text("{}")
+    os.chown(workspace, *runner)
+    monkeypatch.chdir(workspace)
+
+    entrypoint.give_back_to_workspace_owner(
+        ["out/gate.sarif", str(outside), "missing.json"], ["cache"], {"GITHUB_WORKSPACE": str(workspace)}
+    )
+
+    def owner(path: Path) -> tuple[int, int]:
+        info = path.lstat()
+        return info.st_uid, info.st_gid
+
+    for given in ("out", "out/gate.sarif", "cache", "cache/db", "cache/db/trivy.db"):
+        assert owner(workspace / given) == runner, given
+    assert owner(workspace / "kept.txt") == (0, 0)
+    assert owner(outside) == (0, 0)
