@@ -29,7 +29,6 @@ from gate.render.gitlab import GitLabReportOptions, render_gitlab, render_gitlab
 from gate.render.json import render_error_json, render_json
 from gate.render.junit import render_junit, render_junit_error
 from gate.render.markdown import render_markdown, render_markdown_error
-from gate.render.sarif import SarifOptions, render_sarif
 from gate.render.terminal import render_terminal
 from gate.render.text import terminal_safe
 from gate.reports import load_report, merge_reports
@@ -67,13 +66,17 @@ def repo_relative(path: str) -> str:
     return target.as_posix()
 
 
-def _sarif_options(args: argparse.Namespace) -> SarifOptions:
+def _render_sarif(evaluation: Evaluation, args: argparse.Namespace) -> str:
+    # Imported here: sarif-om and attrs cost ~40 ms at start-up, paid only when SARIF is asked for.
+    from gate.render.sarif import SarifOptions, render_sarif
+
     dockerfile = getattr(args, "dockerfile", None)
-    return SarifOptions(
+    options = SarifOptions(
         location_uri=repo_relative(args.sarif_location),
         dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
         category=args.sarif_category,
     )
+    return render_sarif(evaluation, options)
 
 
 OUTPUTS: dict[str, tuple[Renderer, Callable[[str, int, argparse.Namespace], str] | None]] = {
@@ -86,7 +89,7 @@ OUTPUTS: dict[str, tuple[Renderer, Callable[[str, int, argparse.Namespace], str]
     "junit": (lambda ev, _a: render_junit(ev), lambda msg, code, _a: render_junit_error(msg, code)),
     # No SARIF on an error: an upload of an empty run would close every open alert, so the
     # file is removed instead and the upload step fails visibly.
-    "sarif": (lambda ev, a: render_sarif(ev, _sarif_options(a)), None),
+    "sarif": (_render_sarif, None),
 }
 
 
@@ -316,11 +319,17 @@ def write_error_outputs(args: argparse.Namespace, message: str, exit_code: int) 
 def publish_context(args: argparse.Namespace) -> PublishContext:
     """What the platform publisher gets from this run."""
     dockerfile = getattr(args, "dockerfile", None)
+    try:
+        dockerfile_uri = repo_relative(str(dockerfile)) if dockerfile else None
+    except UsageError:
+        # Annotations need a file in the repository; a Dockerfile elsewhere gets none,
+        # which is no reason to fail a run that publishes nowhere (SARIF says so itself).
+        dockerfile_uri = None
     return PublishContext(
         env=dict(os.environ),
         outputs={name: getattr(args, name) for name in OUTPUTS if getattr(args, name, None)},
         comment=getattr(args, "comment", False),
-        dockerfile=repo_relative(str(dockerfile)) if dockerfile else None,
+        dockerfile=dockerfile_uri,
         image=getattr(args, "image_name", None) or getattr(args, "image", None),
         location=getattr(args, "sarif_location", None),
         verbose=args.verbose,

@@ -22,13 +22,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import docker
+from typing import TYPE_CHECKING
 
 from gate.dockerfile import parse_dockerfile
 from gate.errors import GateError, ImageError, UsageError
 from gate.image_archive import read_docker_archive, read_oci_archive
-from gate.image_engine import connect, read_engine
 from gate.image_layers import (
     DockerfileMatch,
     attribute,
@@ -39,9 +37,11 @@ from gate.image_layers import (
 )
 from gate.image_manifest import Platform
 from gate.image_ref import parse_reference
-from gate.image_registry import read_registry
 from gate.image_source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
+
+if TYPE_CHECKING:
+    import docker
 from gate.registry_auth import Credentials, docker_config_file, find_credentials
 
 __all__ = ["ImageTarget", "SourceKind", "attribute_layers", "resolve_image"]
@@ -95,6 +95,10 @@ class _Sources:
         return find_credentials(registry, self.config, self.environ)
 
     def engine(self) -> tuple[docker.DockerClient, str]:
+        # The docker SDK and requests take ~0.15 s to import: only engine and registry sources
+        # pay for them, so scanning an archive starts as fast as the scanner allows.
+        from gate.image_engine import connect
+
         if self._engine is None:
             try:
                 self._engine = connect(self.docker_host, self.environ, int(self.timeout))
@@ -113,6 +117,9 @@ class _Sources:
             return read_docker_archive(reference.removeprefix("docker-archive:"), wanted)
         if reference.startswith("oci-archive:"):
             return read_oci_archive(reference.removeprefix("oci-archive:"), wanted)
+        from gate.image_engine import read_engine
+        from gate.image_registry import read_registry
+
         if reference.startswith("docker-daemon:"):
             client, host = self.engine()
             return read_engine(client, host, reference.removeprefix("docker-daemon:"), wanted)
@@ -256,7 +263,12 @@ def _base(
         return base_image, len(base)
     labels = dict(image.config.labels)
     name = labels.get(BASE_NAME_LABEL)
-    if not name or not from_label:
+    # The base a label names is looked up only where the image itself could come from: an
+    # engine image in the engine, a registry image in the engine or registries. An archive is
+    # scanned offline, so nothing is contacted for it behind the user's back: --base-image
+    # says where its base is.
+    where = {SourceKind.ENGINE: "docker-daemon:", SourceKind.REGISTRY: ""}.get(image.kind)
+    if not name or not from_label or where is None:
         return name, None
     lookup = name
     try:
@@ -264,7 +276,7 @@ def _base(
             parsed = parse_reference(name)
             lookup = f"{parsed.registry}/{parsed.repository}@{labels[BASE_DIGEST_LABEL]}"
             parse_reference(lookup)
-        base = sources.locate(lookup, platform).config.diff_ids
+        base = sources.locate(where + lookup, platform).config.diff_ids
     except GateError as exc:
         sources.warnings.append(
             f"the base image {lookup} named by the image's labels could not be read: {exc.diagnostics()}"

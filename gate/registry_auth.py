@@ -18,15 +18,17 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import requests
 
 from gate.errors import ImageError
 from gate.image_ref import DOCKER_HUB, is_loopback
 
 HUB_SERVER = "https://index.docker.io/v1/"
 """The key Docker uses for Docker Hub in config.json and with credential helpers."""
+if TYPE_CHECKING:
+    import requests
+
 _HUB_KEYS = frozenset({"index.docker.io", "docker.io", "registry-1.docker.io"})
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))')
 _SCHEME = re.compile(r"(?i)(?:^|,)\s*(basic|bearer)\b")
@@ -168,6 +170,8 @@ def fetch_token(
     timeout: float,
 ) -> str:
     """A Bearer token from the realm a 401 named, with the credentials when there are some."""
+    import requests  # only registry sources need HTTP; archives must not pay for importing it
+
     realm = params.get("realm", "")
     parts = urlsplit(realm)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -210,6 +214,8 @@ def _whose(creds: Credentials | None) -> str:
 
 def short_reason(exc: requests.RequestException) -> str:
     """`connection refused`, `timed out`, ...: the cause without urllib3's long wrapper text."""
+    import requests
+
     if isinstance(exc, requests.Timeout):
         return "timed out"
     if isinstance(exc, requests.exceptions.SSLError):

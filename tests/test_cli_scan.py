@@ -148,6 +148,26 @@ def test_engineless_archive(scan: Any, fresh_cache: Path, engineless_archives: A
     assert_gated("app", run, image)
 
 
+def test_a_dockerfile_outside_the_repository_only_matters_to_sarif(
+    scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(PROJECT_ROOT)
+    elsewhere = tmp_path / "elsewhere" / "Dockerfile"
+    elsewhere.parent.mkdir()
+    shutil.copy(PROJECT_ROOT / "testbed" / "images" / "app" / "Dockerfile", elsewhere)
+    image = f"docker-archive:{engineless_archives.app}"
+    base = ["--base-image", f"docker-archive:{engineless_archives.base}", "--dockerfile", str(elsewhere)]
+    run = scan(image, *base, cache=fresh_cache)
+    assert run.code == EXIT_FAIL
+    assert run.stderr == ""
+    # The lines were still mapped: the findings point at the Dockerfile's instructions.
+    assert {f["layer"]["dockerfile_line"] for f in run.json["findings"]} - {None}
+    run = scan(image, *base, "--sarif", str(tmp_path / "gate.sarif"), cache=fresh_cache)
+    assert run.code == EXIT_USAGE
+    assert f"{elsewhere}: not inside the repository" in run.stderr
+    assert run.json["verdict"] == "fail"
+
+
 def test_engine_reference(
     scan: Any,
     fresh_cache: Path,

@@ -124,13 +124,12 @@ def test_the_engineless_archive_records_the_same_build_steps(
     assert {layer.origin for layer in target.info.layers} == {None}
 
 
-@pytest.mark.parametrize("source", ["engine", "docker-archive", "registry"])
+@pytest.mark.parametrize("source", ["engine", "registry"])
 def test_the_base_image_label_attributes_layers(
     built_images: TestbedImages, env: dict[str, str], source: str
 ) -> None:
     reference = {
         "engine": built_images.engine.app,
-        "docker-archive": f"docker-archive:{built_images.app_archive}",
         "registry": f"docker://{built_images.registry_app}",
     }[source]
     info = resolve_image(reference, environ=env).info

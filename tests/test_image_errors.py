@@ -12,9 +12,10 @@ import pytest
 
 from gate.errors import EXIT_ERROR, EXIT_USAGE, GateError, ImageError, UsageError
 from gate.image import resolve_image
+from testbed.engine import Registry
 from testbed.images import ArchiveImages
 from tests.support.fixtures import TestbedImages
-from tests.support.registry_tools import read_docker_archive, sha256
+from tests.support.registry_tools import Pusher, oci_image, read_docker_archive, sha256
 
 Member = bytes | tuple[str, str]
 """A regular file's content, or ("symlink" | "hardlink", target)."""
@@ -299,7 +300,7 @@ def test_an_unreadable_dockerfile_is_a_usage_error(
 
 
 def test_a_label_naming_an_unreachable_base_is_a_warning(
-    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+    env: dict[str, str], app: tuple[bytes, list[bytes]], registry: Registry
 ) -> None:
     config, layers = app
     doc = json.loads(config)
@@ -307,12 +308,24 @@ def test_a_label_naming_an_unreachable_base_is_a_warning(
         "org.opencontainers.image.base.name": "127.0.0.1:9/base:1",
         "org.opencontainers.image.base.digest": "sha256:" + "1" * 64,
     }
-    relabelled = json.dumps(doc).encode()
-    path = docker_archive(tmp_path / "labelled.tar", relabelled, layers)
-    target = resolve_image(f"docker-archive:{path}", environ=env)
+    Pusher(registry.address).image("relabelled/app", "1", oci_image(json.dumps(doc).encode(), layers))
+    target = resolve_image(f"docker://{registry.address}/relabelled/app:1", environ=env)
     assert target.info.base_image == "127.0.0.1:9/base:1"
     assert target.info.base_layer_count is None
     assert target.warnings[-1].startswith(
         f"the base image 127.0.0.1:9/base@sha256:{'1' * 64} named by the image's labels could not be read: image "
     )
     assert "cannot reach registry 127.0.0.1:9" in target.warnings[-1]
+
+
+def test_an_archive_never_looks_up_the_base_its_label_names(
+    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+) -> None:
+    config, layers = app
+    doc = json.loads(config)
+    doc["config"]["Labels"] = {"org.opencontainers.image.base.name": "127.0.0.1:9/base:1"}
+    path = docker_archive(tmp_path / "labelled.tar", json.dumps(doc).encode(), layers)
+    target = resolve_image(f"docker-archive:{path}", environ=env)
+    assert target.info.base_image == "127.0.0.1:9/base:1"
+    assert target.info.base_layer_count is None
+    assert target.warnings == ()
