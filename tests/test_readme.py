@@ -1,0 +1,75 @@
+"""The README shows what the program really does: its --help text, its exit codes, its policy example."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE
+from gate.policy.load import load_policy_text
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+DESIGN_EXIT_ROWS = {
+    "| 0 | pass: no blocking finding |",
+    "| 1 | fail: at least one blocking finding (or a policy rule such as an expired exception that is set to fail) |",
+    "| 2 | usage error, invalid policy file, or an input report that cannot be read or understood |",
+    "| 3 | scanner, image or platform error (scanner missing or crashed, DB unavailable, engine unreachable) |",
+}
+
+
+def fenced(language: str) -> list[str]:
+    """The README's fenced code blocks with this info string ("" for none), in order."""
+    blocks: list[str] = []
+    info: str | None = None
+    lines: list[str] = []
+    for line in README.splitlines(keepends=True):
+        if not line.startswith("```"):
+            lines.append(line)
+        elif info is None:
+            info, lines = line[3:].strip(), []
+        else:
+            if info == language:
+                blocks.append("".join(lines))
+            info = None
+    return blocks
+
+
+def test_the_help_text_in_the_readme_is_the_real_one() -> None:
+    (block,) = [b for b in fenced("") if b.startswith("$ container-gate --help")]
+    documented = block.split("\n", 1)[1]
+    real = subprocess.run(
+        [sys.executable, "-c", "from gate.cli import main; main(['--help'])"],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert real.returncode == EXIT_PASS
+    assert real.stdout.replace(Path(sys.argv[0]).name, "container-gate") == documented
+
+
+def test_the_quick_start_is_the_two_commands() -> None:
+    (block,) = [b for b in fenced("sh") if "make demo" in b]
+    assert [line.split("#")[0].strip() for line in block.strip().splitlines()] == ["make demo", "make test"]
+
+
+def test_the_exit_code_table_is_the_design_contract() -> None:
+    assert set(README.splitlines()) >= DESIGN_EXIT_ROWS
+    assert (EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR) == (0, 1, 2, 3)
+
+
+def test_the_policy_example_loads() -> None:
+    (block,) = [b for b in fenced("yaml") if "version: 1" in b]
+    policy = load_policy_text(textwrap.dedent(block), "README.md")
+    assert [e.vulnerability for e in policy.allowlist] == ["CVE-2023-45853"]
+
+
+@pytest.mark.parametrize("doc", re.findall(r"\]\((docs/[^)#]+)", README))
+def test_linked_docs_exist(doc: str) -> None:
+    assert (ROOT / doc).is_file()
