@@ -149,7 +149,11 @@ def test_engineless_archive(scan: Any, fresh_cache: Path, engineless_archives: A
 
 
 def test_a_dockerfile_outside_the_repository_only_matters_to_sarif(
-    scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    scan: Any,
+    fresh_cache: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(PROJECT_ROOT)
     elsewhere = tmp_path / "elsewhere" / "Dockerfile"

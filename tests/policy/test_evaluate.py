@@ -51,7 +51,11 @@ def run(findings: list[Finding], image: str | None = None, **policy: Any) -> lis
 
 def test_threshold_blocks_at_and_above_and_informs_below() -> None:
     got = run(
-        [finding(severity=Severity.CRITICAL), finding(severity=Severity.HIGH), finding(severity=Severity.MEDIUM)],
+        [
+            finding(severity=Severity.CRITICAL),
+            finding(severity=Severity.HIGH),
+            finding(severity=Severity.MEDIUM),
+        ],
         fail_on=FailOn(severity=Severity.HIGH),
     )
     assert got == [
@@ -71,7 +75,10 @@ def test_cvss_threshold_blocks_whatever_the_severity() -> None:
     low_but_scored = finding(severity=Severity.LOW, cvss=9.1)
     low_scored_less = finding("CVE-2023-0002", severity=Severity.LOW, cvss=8.9)
     unscored = finding("CVE-2023-0003", severity=Severity.LOW)
-    got = run([low_but_scored, low_scored_less, unscored], fail_on=FailOn(severity=Severity.CRITICAL, cvss_score=9.0))
+    got = run(
+        [low_but_scored, low_scored_less, unscored],
+        fail_on=FailOn(severity=Severity.CRITICAL, cvss_score=9.0),
+    )
     assert got == [
         (Disposition.BLOCKING, "fail_on.cvss_score"),
         (Disposition.INFORMATIONAL, "fail_on.severity"),
@@ -101,14 +108,17 @@ def test_ignore_statuses() -> None:
 def test_allowlist_by_alias_case_insensitive_and_reason_is_named() -> None:
     f = finding("CVE-2023-0001", aliases=("GHSA-aaaa-bbbb-cccc",))
     report = ScanReport(findings=(f,))
-    policy = Policy(source="p.yaml", allowlist=(entry(0, "ghsa-AAAA-bbbb-cccc", expires=dt.date(2026, 7, 1)),))
+    policy = Policy(
+        source="p.yaml", allowlist=(entry(0, "ghsa-AAAA-bbbb-cccc", expires=dt.date(2026, 7, 1)),)
+    )
     ev = evaluate(report, policy, NOW)
     (d,) = ev.decisions
     assert d.disposition is Disposition.ALLOWLISTED
     assert d.rule == "allowlist[0]"
     assert d.reason == "allowlisted by allowlist[0] (until 2026-07-01): reason 0"
     assert d.would_block
-    assert ev.entries[0].state is EntryState.USED and ev.entries[0].matched == 1
+    assert ev.entries[0].state is EntryState.USED
+    assert ev.entries[0].matched == 1
     assert ev.passed
 
 
@@ -138,7 +148,9 @@ def test_allowlist_by_alias_case_insensitive_and_reason_is_named() -> None:
         ({"package": "openssl", "image": "ghcr.io/other/*"}, False),
     ],
 )
-def test_an_entry_matches_only_when_every_field_it_sets_matches(fields: dict[str, Any], matches: bool) -> None:
+def test_an_entry_matches_only_when_every_field_it_sets_matches(
+    fields: dict[str, Any], matches: bool
+) -> None:
     f = finding(
         path="usr/lib/x86_64-linux-gnu/libssl.so.3",
         purl="pkg:deb/debian/openssl@3.0.2-1?arch=amd64&distro=debian-12",
@@ -176,7 +188,8 @@ def test_fail_on_expired_fails_the_gate_even_without_blocking_findings() -> None
     report = ScanReport(findings=(finding(severity=Severity.LOW),))
     ev = evaluate(report, Policy(source="p", allowlist=(gone,), fail_on_expired=True), NOW)
     assert ev.count(Disposition.BLOCKING) == 0
-    assert not ev.passed and ev.verdict == "fail"
+    assert not ev.passed
+    assert ev.verdict == "fail"
     assert ev.policy_failures == (
         "allowlist[0] (CVE-2023-0001) expired on 2026-01-31 and fail_on_expired is set: "
         "renew it with a new date or remove it",
@@ -197,11 +210,17 @@ def test_budget_tolerates_up_to_n_then_all_block() -> None:
 def test_budget_counts_only_findings_left_after_allowlist_and_filters() -> None:
     highs = [finding(f"CVE-2023-000{i}") for i in range(3)]
     got = run(highs, fail_on=FailOn(budgets=((Severity.HIGH, 2),)), allowlist=(entry(0, "CVE-2023-0000"),))
-    assert [g[0] for g in got] == [Disposition.ALLOWLISTED, Disposition.INFORMATIONAL, Disposition.INFORMATIONAL]
+    assert [g[0] for g in got] == [
+        Disposition.ALLOWLISTED,
+        Disposition.INFORMATIONAL,
+        Disposition.INFORMATIONAL,
+    ]
 
 
 def test_advisory_mode_never_fails_and_keeps_what_would_block() -> None:
-    report = ScanReport(findings=(finding(severity=Severity.CRITICAL), finding("CVE-2023-0002", severity=Severity.LOW)))
+    report = ScanReport(
+        findings=(finding(severity=Severity.CRITICAL), finding("CVE-2023-0002", severity=Severity.LOW))
+    )
     gone = entry(0, "CVE-2023-0009", expires=dt.date(2020, 1, 1))
     policy = Policy(source="p", mode=Mode.ADVISORY, fail_on_expired=True, allowlist=(gone,))
     ev = evaluate(report, policy, NOW)
@@ -248,6 +267,10 @@ def test_naive_now_is_taken_as_utc_and_aware_now_is_converted() -> None:
 
 
 def test_evaluate_is_pure_same_inputs_same_result() -> None:
-    report = ScanReport(findings=tuple(finding(f"CVE-2023-{i:04d}", severity=Severity(i % 5)) for i in range(20)))
-    policy = Policy(source="p", allowlist=(entry(0, "CVE-2023-0004"),), fail_on=FailOn(budgets=((Severity.MEDIUM, 1),)))
+    report = ScanReport(
+        findings=tuple(finding(f"CVE-2023-{i:04d}", severity=Severity(i % 5)) for i in range(20))
+    )
+    policy = Policy(
+        source="p", allowlist=(entry(0, "CVE-2023-0004"),), fail_on=FailOn(budgets=((Severity.MEDIUM, 1),))
+    )
     assert evaluate(report, policy, NOW) == evaluate(report, replace(policy), NOW)

@@ -76,7 +76,9 @@ def policies_st(draw: st.DrawFn) -> Policy:
 reports_st = st.builds(
     ScanReport,
     findings=st.lists(findings_st, max_size=25).map(tuple),
-    image=st.one_of(st.none(), st.builds(ImageInfo, reference=st.sampled_from(["ghcr.io/acme/app:1", "x:1"]))),
+    image=st.one_of(
+        st.none(), st.builds(ImageInfo, reference=st.sampled_from(["ghcr.io/acme/app:1", "x:1"]))
+    ),
 )
 
 
@@ -111,8 +113,12 @@ def test_adding_a_live_allowlist_entry_never_turns_a_pass_into_a_fail(
 @settings(max_examples=300, deadline=None)
 @given(reports_st, policies_st())
 def test_advisory_mode_always_passes_and_counts_what_would_block(report: ScanReport, policy: Policy) -> None:
-    enforce = evaluate(report, replace(policy, mode=Mode.ENFORCE, fail_on=replace(policy.fail_on, budgets=())), NOW)
-    advisory = evaluate(report, replace(policy, mode=Mode.ADVISORY, fail_on=replace(policy.fail_on, budgets=())), NOW)
+    enforce = evaluate(
+        report, replace(policy, mode=Mode.ENFORCE, fail_on=replace(policy.fail_on, budgets=())), NOW
+    )
+    advisory = evaluate(
+        report, replace(policy, mode=Mode.ADVISORY, fail_on=replace(policy.fail_on, budgets=())), NOW
+    )
     assert advisory.passed
     assert advisory.count(Disposition.BLOCKING) == 0
     assert advisory.would_block == enforce.would_block
@@ -121,7 +127,9 @@ def test_advisory_mode_always_passes_and_counts_what_would_block(report: ScanRep
 
 @settings(max_examples=300, deadline=None)
 @given(reports_st, policies_st(), severities)
-def test_raising_the_threshold_never_adds_blocking_findings(report: ScanReport, policy: Policy, higher: Severity) -> None:
+def test_raising_the_threshold_never_adds_blocking_findings(
+    report: ScanReport, policy: Policy, higher: Severity
+) -> None:
     assume(higher >= policy.fail_on.severity)
     low = evaluate(report, policy, NOW)
     high = evaluate(report, replace(policy, fail_on=replace(policy.fail_on, severity=higher)), NOW)
