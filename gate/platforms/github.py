@@ -35,16 +35,7 @@ from typing import Any, TextIO
 from gate.errors import PlatformError
 from gate.platforms import PublishContext
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
-from gate.platforms.github_api import (
-    ApiError,
-    GaveUp,
-    GitHubClient,
-    RemoteComment,
-    RetryPolicy,
-    default_clock,
-    default_sleep,
-    with_retries,
-)
+from gate.platforms.github_api import ApiError, GitHubClient, RemoteComment, default_clock, default_sleep
 from gate.platforms.github_commands import (
     append_file,
     fit_bytes,
@@ -53,6 +44,7 @@ from gate.platforms.github_commands import (
     summary_room,
 )
 from gate.platforms.github_event import CommentKey, commit_shas, pull_request_number, read_event, token_of
+from gate.platforms.retry import GaveUp, RetryPolicy, with_retries
 from gate.policy.evaluate import EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_error

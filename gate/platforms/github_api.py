@@ -11,7 +11,7 @@ never goes to another host.
 Errors are sorted into what waiting can fix (`TransientError`: 5xx, no answer, and the rate
 limits, docs.github.com "Rate limits for the REST API": `Retry-After` when sent, else
 `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, else at least one minute for a secondary
-limit) and what it cannot (`ApiError`: any other 4xx). `with_retries` re-runs a whole operation,
+limit) and what it cannot (`ApiError`: any other 4xx). `gate.platforms.retry.with_retries` re-runs a whole operation,
 so a comment created by a POST whose answer was lost is found by the next listing instead of
 being posted twice.
 """
@@ -21,15 +21,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from gate import __version__
+from gate.platforms.retry import TransientError
 from gate.render.text import terminal_safe
-
-T = TypeVar("T")
 
 API_VERSION = "2022-11-28"
 """The REST API version the gate is written against."""
@@ -51,59 +50,6 @@ class ApiError(Exception):
         self.status = status
         self.detail = detail
         """GitHub's own `message` (and error details), made safe to print."""
-
-
-class TransientError(Exception):
-    """A 5xx, a rate limit or no answer at all: worth another try later."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        """Seconds GitHub asked to wait, when it said (Retry-After or the rate-limit reset)."""
-
-
-class GaveUp(Exception):
-    """Transient errors went on past the retry policy's attempts or waiting budget."""
-
-    def __init__(self, last: TransientError, attempts: int, waited: float) -> None:
-        super().__init__(last.reason)
-        self.last = last
-        self.attempts = attempts
-        self.waited = waited
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one publication may keep retrying."""
-
-    attempts: int = 5
-    """Tries in all, the first included."""
-    first_delay: float = 1.0
-    """Wait before the second try; it doubles for each further try."""
-    max_delay: float = 30.0
-    """No computed wait is longer than this."""
-    budget: float = 60.0
-    """Total seconds of waiting: a comment is not worth holding a CI job longer. A wait GitHub
-    asks for beyond what is left ends the retries at once, without sleeping."""
-
-
-def with_retries(operation: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None]) -> T:
-    """Run `operation`, retrying after a `TransientError` with exponential backoff, or after the
-    wait GitHub asked for."""
-    waited = 0.0
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            return operation()
-        except TransientError as error:
-            delay = error.retry_after
-            if delay is None:
-                delay = min(policy.max_delay, policy.first_delay * 2 ** (attempt - 1))
-            if attempt == policy.attempts or waited + delay > policy.budget:
-                raise GaveUp(error, attempt, waited) from error
-            sleep(delay)
-            waited += delay
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 @dataclass(frozen=True)

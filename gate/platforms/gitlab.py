@@ -29,15 +29,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gate.platforms import PublishContext
-from gate.platforms.gitlab_api import (
-    ApiError,
-    GaveUp,
-    GitLabClient,
-    RemoteNote,
-    RetryPolicy,
-    default_sleep,
-    with_retries,
-)
+from gate.platforms.gitlab_api import ApiError, GitLabClient, RemoteNote, default_sleep
+from gate.platforms.retry import GaveUp, RetryPolicy, with_retries
 from gate.policy.evaluate import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
 from gate.render.text import terminal_safe
@@ -173,6 +166,10 @@ def note_body(evaluation: Evaluation, marker: str) -> str:
     return body
 
 
+GITLAB_RETRY = RetryPolicy(first_delay=2.0, budget=90.0)
+"""GitLab's retries: a note may wait up to 90 s in all, from 2 s doubling, for its rate limits."""
+
+
 class GitLabPublisher:
     """The merge-request note; everything else GitLab shows comes from the job's artifacts."""
 
@@ -182,7 +179,7 @@ class GitLabPublisher:
         self, *, sleep: Callable[[float], None] = default_sleep, retry: RetryPolicy | None = None
     ) -> None:
         self._sleep = sleep
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or GITLAB_RETRY
 
     def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
         """Create or update this job's note for this image and platform."""

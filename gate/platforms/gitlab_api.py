@@ -7,7 +7,7 @@ followed: requests re-sends custom headers such as `PRIVATE-TOKEN` to whatever h
 names, and the API never redirects a correct `CI_API_V4_URL`.
 
 Errors are sorted into what waiting can fix (`TransientError`: 5xx, 429, no answer) and what it
-cannot (`ApiError`: any other 4xx). `with_retries` re-runs a whole operation after a transient
+cannot (`ApiError`: any other 4xx). `gate.platforms.retry.with_retries` re-runs a whole operation after a transient
 error, so a note created by a POST whose answer was lost is found by the next listing instead
 of being posted twice.
 """
@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 
 from gate import __version__
+from gate.platforms.retry import TransientError
 from gate.render.text import terminal_safe
-
-T = TypeVar("T")
 
 PER_PAGE = 100
 """doc/api/rest/index.md, "Offset-based pagination": `per_page` is at most 100."""
@@ -45,62 +44,6 @@ class ApiError(Exception):
         """GitLab's own message (`message` or `error`), made safe to print."""
         self.scope = scope
         """For 403 `insufficient_scope`: the scope(s) GitLab says the request needs."""
-
-
-class TransientError(Exception):
-    """A 5xx, a 429 or no answer at all: worth another try later."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        """Seconds GitLab asked to wait (`Retry-After`), when it said."""
-
-
-class GaveUp(Exception):
-    """Transient errors went on past the retry policy's attempts or waiting budget."""
-
-    def __init__(self, last: TransientError, attempts: int, waited: float) -> None:
-        super().__init__(last.reason)
-        self.last = last
-        self.attempts = attempts
-        self.waited = waited
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one operation may keep retrying."""
-
-    attempts: int = 5
-    """Tries in all, the first included."""
-    first_delay: float = 2.0
-    """Wait before the second try; it doubles for each further try."""
-    max_delay: float = 30.0
-    """No computed wait is longer than this."""
-    budget: float = 90.0
-    """Total seconds of waiting: a note is not worth holding a CI job longer. A `Retry-After`
-    beyond what is left ends the retries at once, without sleeping."""
-
-
-def with_retries(operation: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None]) -> T:
-    """Run `operation`, retrying after a `TransientError` with exponential backoff.
-
-    GitLab's `Retry-After` (rate limits, doc/administration/settings/user_and_ip_rate_limits.md)
-    replaces the computed wait; no jitter, since one job makes one request at a time.
-    """
-    waited = 0.0
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            return operation()
-        except TransientError as error:
-            delay = error.retry_after
-            if delay is None:
-                delay = min(policy.max_delay, policy.first_delay * 2 ** (attempt - 1))
-            if attempt == policy.attempts or waited + delay > policy.budget:
-                raise GaveUp(error, attempt, waited) from error
-            sleep(delay)
-            waited += delay
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _retry_after(response: requests.Response) -> float | None:

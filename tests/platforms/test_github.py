@@ -22,9 +22,9 @@ from gate.errors import EXIT_ERROR, EXIT_FAIL, PlatformError
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.platforms import PublishContext
 from gate.platforms.github import GitHubPublisher
-from gate.platforms.github_api import RetryPolicy
 from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
 from gate.platforms.github_event import CommentKey, stable_image, token_of
+from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluate import Evaluation
 from gate.policy.model import Mode, Policy
 from gate.render.markdown import GITHUB_COMMENT_LIMIT

@@ -16,7 +16,7 @@ from gate.errors import EXIT_FAIL
 from gate.model import ImageInfo, Severity
 from gate.platforms import PublishContext
 from gate.platforms.gitlab import GitLabPublisher, NoteKey, gitlab_body, stable_image
-from gate.platforms.gitlab_api import RetryPolicy
+from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluate import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT
 from tests.render.corpus_evaluations import evaluation_of, finding

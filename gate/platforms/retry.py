@@ -1,0 +1,69 @@
+"""Retrying a platform operation: what waiting can fix, and how long to wait.
+
+Both platforms' API clients sort failures into `TransientError` (a 5xx, a rate limit, no
+answer at all) and errors retrying cannot fix. `with_retries` re-runs a whole operation
+(list, then create or update), so an item created by a POST whose answer was lost is found
+by the next listing instead of being posted twice. No jitter: one CI job makes one request
+at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class TransientError(Exception):
+    """A 5xx, a rate limit or no answer at all: worth another try later."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        """Seconds the platform asked to wait (Retry-After or a rate-limit reset), when it said."""
+
+
+class GaveUp(Exception):
+    """Transient errors went on past the retry policy's attempts or waiting budget."""
+
+    def __init__(self, last: TransientError, attempts: int, waited: float) -> None:
+        super().__init__(last.reason)
+        self.last = last
+        self.attempts = attempts
+        self.waited = waited
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long one publication may keep retrying."""
+
+    attempts: int = 5
+    """Tries in all, the first included."""
+    first_delay: float = 1.0
+    """Wait before the second try; it doubles for each further try."""
+    max_delay: float = 30.0
+    """No computed wait is longer than this."""
+    budget: float = 60.0
+    """Total seconds of waiting: a comment is not worth holding a CI job longer. A wait the
+    platform asks for beyond what is left ends the retries at once, without sleeping."""
+
+
+def with_retries(operation: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None]) -> T:
+    """Run `operation`, retrying after a `TransientError` with exponential backoff, or after the
+    wait the platform asked for."""
+    waited = 0.0
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return operation()
+        except TransientError as error:
+            delay = error.retry_after
+            if delay is None:
+                delay = min(policy.max_delay, policy.first_delay * 2 ** (attempt - 1))
+            if attempt == policy.attempts or waited + delay > policy.budget:
+                raise GaveUp(error, attempt, waited) from error
+            sleep(delay)
+            waited += delay
+    raise AssertionError("unreachable: the last attempt returns or raises")
