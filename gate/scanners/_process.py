@@ -175,6 +175,34 @@ def error_summary(stderr: str) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 3] + "..."
 
 
+def supported_version(
+    scanner: str,
+    binary: Path,
+    version: object,
+    minimum: tuple[int, int, int],
+    asked: tuple[str, Completed],
+    hint: str,
+) -> str:
+    """The version a scanner reported, checked against the oldest one the gate supports; a
+    ScannerError (exit 3) otherwise. `asked` is the version command and how its run ended."""
+    command, done = asked
+    if not isinstance(version, str):
+        raise ScannerError(
+            f"{binary} did not report a {scanner} version (`{command}` exited "
+            f"{done.returncode}: {error_summary(done.stderr)})",
+            hint=hint,
+            detail=stderr_tail(done.stderr),
+        )
+    parsed = parse_version(version)
+    if parsed is None or parsed < minimum:
+        raise ScannerError(
+            f"{scanner} {version} at {binary} is not supported: container-gate needs {scanner} "
+            f"{version_text(minimum)} or later",
+            hint=hint,
+        )
+    return version
+
+
 def parse_version(text: str) -> tuple[int, int, int] | None:
     """`0.76.0`, `v0.76.0-rc1` -> (0, 76, 0); None for anything without a numeric version."""
     match = _VERSION.match(text.strip())

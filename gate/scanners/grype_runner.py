@@ -23,11 +23,10 @@ from gate.scanners._process import (
     error_summary,
     exit_text,
     find_binary,
-    parse_version,
     run,
     scanner_env,
     stderr_tail,
-    version_text,
+    supported_version,
 )
 from gate.scanners.grype import parse_grype
 from gate.scanners.options import ScanOptions, db_age_warnings
@@ -109,21 +108,9 @@ def grype_version(binary: Path, options: ScanOptions) -> str:
     """Grype's version, checked against `MIN_VERSION`."""
     done, doc = _json_of(binary, ["version", "-o", "json"], options, "grype version -o json")
     version = doc.get("version") if isinstance(doc, dict) and done.returncode == 0 else None
-    if not isinstance(version, str):
-        raise ScannerError(
-            f"{binary} did not report a Grype version (`grype version -o json` exited "
-            f"{done.returncode}: {error_summary(done.stderr)})",
-            hint=INSTALL_HINT,
-            detail=stderr_tail(done.stderr),
-        )
-    parsed = parse_version(version)
-    if parsed is None or parsed < MIN_VERSION:
-        raise ScannerError(
-            f"Grype {version} at {binary} is not supported: container-gate needs Grype "
-            f"{version_text(MIN_VERSION)} or later",
-            hint=INSTALL_HINT,
-        )
-    return version
+    return supported_version(
+        "Grype", binary, version, MIN_VERSION, ("grype version -o json", done), INSTALL_HINT
+    )
 
 
 def grype_db_status(binary: Path, options: ScanOptions) -> Mapping[str, Any] | None:

@@ -25,11 +25,10 @@ from gate.scanners._process import (
     error_summary,
     exit_text,
     find_binary,
-    parse_version,
     run,
     scanner_env,
     stderr_tail,
-    version_text,
+    supported_version,
 )
 from gate.scanners.options import ScanOptions, db_age_warnings
 from gate.scanners.trivy import parse_trivy
@@ -120,21 +119,14 @@ def trivy_version(binary: Path, options: ScanOptions) -> tuple[str, Mapping[str,
             doc = decode_json(done.stdout, "`trivy version --format json`")
         except ReportError:
             doc = None
-    version = doc.get("Version") if isinstance(doc, dict) else None
-    if not isinstance(version, str):
-        raise ScannerError(
-            f"{binary} did not report a Trivy version (`trivy version --format json` "
-            f"exited {done.returncode}: {error_summary(done.stderr)})",
-            hint=INSTALL_HINT,
-            detail=stderr_tail(done.stderr),
-        )
-    parsed = parse_version(version)
-    if parsed is None or parsed < MIN_VERSION:
-        raise ScannerError(
-            f"Trivy {version} at {binary} is not supported: container-gate needs Trivy "
-            f"{version_text(MIN_VERSION)} or later",
-            hint=INSTALL_HINT,
-        )
+    version = supported_version(
+        "Trivy",
+        binary,
+        doc.get("Version") if isinstance(doc, dict) else None,
+        MIN_VERSION,
+        ("trivy version --format json", done),
+        INSTALL_HINT,
+    )
     db = doc.get("VulnerabilityDB")
     return version, db if isinstance(db, dict) else None
 
