@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gate import __version__
+from gate._collector import collector_paused
 from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, GateError, PolicyError, UsageError
 from gate.explain import explain
 from gate.model import ImageInfo, ScanReport
@@ -442,7 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.started_at = dt.datetime.now(dt.UTC)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        # One short run that builds millions of objects and no reference cycles: see gate/_collector.py.
+        with collector_paused():
+            return func(args)
     except GateError as exc:
         if args.verbose:
             traceback.print_exc()

@@ -7,13 +7,15 @@ file. `merge_reports` combines the reports of several scanners about one image i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from gate._collector import collector_paused
 from gate.errors import ReportError
 from gate.model import Finding, ScanReport
+from gate.report_json import decode_json as decode_json
+from gate.report_json import decode_report
 from gate.scanners._findings import combine, is_cve
 from gate.scanners.grype import parse_grype
 from gate.scanners.snyk import parse_snyk
@@ -39,22 +41,31 @@ _SNYK_MEMBERS = (
 def load_report(path: Path) -> ScanReport:
     """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds."""
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ReportError(f"{name}: no such report file") from None
-    except IsADirectoryError:
-        raise ReportError(f"{name}: is a directory, not a report file") from None
-    except OSError as exc:
-        raise ReportError(f"{name}: cannot read the report ({exc.strerror or exc})") from None
-    return parse_report_bytes(raw, name)
+
+    def read() -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise ReportError(f"{name}: no such report file") from None
+        except IsADirectoryError:
+            raise ReportError(f"{name}: is a directory, not a report file") from None
+        except OSError as exc:
+            raise ReportError(f"{name}: cannot read the report ({exc.strerror or exc})") from None
+
+    # The file's bytes are dropped once they are text, and the text once it is decoded: a report
+    # can be hundreds of MB (see gate/report_json.py).
+    return _parse(decode_report(read, name), name)
 
 
 def parse_report_bytes(raw: bytes, name: str) -> ScanReport:
     """Reads a report already in memory (a scanner's standard output); `name` stands for the file."""
-    data = decode_json(raw, name)
+    return _parse(decode_report(lambda: raw, name), name)
+
+
+def _parse(data: object, name: str) -> ScanReport:
     parser = detect_format(data, name)
-    return parser(data, name)
+    with collector_paused():  # see gate/_collector.py
+        return parser(data, name)
 
 
 def detect_format(data: object, name: str) -> Parser:
@@ -96,45 +107,6 @@ def _other_format(data: object) -> str | None:
                     f"{what}; give the scanner's JSON output: trivy --format json, grype -o json, snyk --json"
                 )
     return None
-
-
-def decode_json(raw: bytes, name: str) -> object:
-    """The JSON document in `raw`, or a one-line `ReportError` saying why there is none."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReportError(f"{name}: not valid JSON (not UTF-8 text: byte {exc.start} is invalid)") from None
-    # isspace(), not strip(): a report can be hundreds of MB, and strip() would copy it.
-    if not text or text.isspace():
-        raise ReportError(f"{name}: empty file, expected a JSON report")
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{name}: not valid JSON ({_describe_json_error(exc, text)})") from None
-    except _ConstantError as exc:
-        raise ReportError(f"{name}: not valid JSON ({exc} is not a JSON number)") from None
-    except RecursionError:
-        raise ReportError(f"{name}: not valid JSON (nested too deeply to read)") from None
-
-
-class _ConstantError(ValueError):
-    pass
-
-
-def _reject_constant(word: str) -> object:
-    # Python's json accepts NaN and Infinity; JSON (RFC 8259) has no such numbers.
-    raise _ConstantError(word)
-
-
-def _describe_json_error(exc: json.JSONDecodeError, text: str) -> str:
-    end = len(text.rstrip())
-    # An unterminated string is only reported once the text ran out; anything else failing at the
-    # very end means the document stopped before it was complete.
-    if exc.pos >= end or exc.msg.startswith("Unterminated string"):
-        line = text.count("\n", 0, end) + 1
-        column = end - text.rfind("\n", 0, end)
-        return f"ends early at line {line}, column {column}: the file looks truncated"
-    return f"{exc.msg[:1].lower()}{exc.msg[1:]} at line {exc.lineno}, column {exc.colno}"
 
 
 def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:

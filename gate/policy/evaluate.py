@@ -20,6 +20,7 @@ import enum
 from collections import Counter
 from dataclasses import dataclass
 
+from gate._collector import collector_paused
 from gate.model import Finding, ScanReport, Severity
 from gate.policy.match import AllowlistIndex, entry_matches
 from gate.policy.model import AllowlistEntry, Mode, Policy
@@ -143,6 +144,12 @@ def _expiry_text(entry: AllowlistEntry) -> str:
 
 def evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluation:
     """Decide every finding of `report` under `policy` as of `now`. Pure."""
+    # A decision per finding and no reference cycle: see gate/_collector.py.
+    with collector_paused():
+        return _evaluate(report, policy, now)
+
+
+def _evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluation:
     today = now.astimezone(dt.UTC).date() if now.tzinfo else now.date()
     image = report.image.reference if report.image else None
     active = AllowlistIndex([e for e in policy.allowlist if not e.is_expired(today)])

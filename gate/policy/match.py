@@ -94,20 +94,24 @@ class AllowlistIndex:
         self._by_id: dict[str, list[AllowlistEntry]] = defaultdict(list)
         for entry in entries:
             self._by_id[entry.vulnerability.casefold()].append(entry)
+        for bucket in self._by_id.values():
+            bucket.sort(key=lambda e: e.index)
 
     def candidates(self, finding: Finding) -> list[AllowlistEntry]:
-        """Entries naming one of the finding's ids, in policy order."""
-        found: list[AllowlistEntry] = []
-        for vid in finding.ids:
-            found.extend(self._by_id.get(vid.casefold(), ()))
-        if len(found) > 1:
-            found = sorted(set(found), key=lambda e: e.index)
-        return found
+        """Entries naming one of the finding's ids, in policy order, each once."""
+        if not finding.aliases:
+            # One id: its entries are in policy order already.
+            return list(self._by_id.get(finding.vulnerability_id.casefold(), ()))
+        # Several ids can name one entry twice (an id and its alias); entries are told apart by
+        # their position, not by hashing all their fields, which cost more than the matching.
+        found = {entry.index: entry for vid in finding.ids for entry in self._by_id.get(vid.casefold(), ())}
+        return [found[index] for index in sorted(found)]
 
     def first_match(self, finding: Finding, image: str | None) -> AllowlistEntry | None:
         """The first entry, in policy order, that matches the finding."""
         for entry in self.candidates(finding):
-            if entry_matches(entry, finding, image):
+            # Every candidate names one of the finding's ids; only its other fields are left to check.
+            if _field_mismatch(entry, finding, image) is None:
                 return entry
         return None
 
@@ -117,6 +121,11 @@ def mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str 
     wanted = entry.vulnerability.casefold()
     if not any(i.casefold() == wanted for i in finding.ids):
         return f"vulnerability {entry.vulnerability!r} is not one of the finding's ids"
+    return _field_mismatch(entry, finding, image)
+
+
+def _field_mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str | None:
+    """`mismatch` for an entry already known to name one of the finding's ids."""
     if entry.package is not None and not package_matches(entry.package, finding):
         return f"package {entry.package!r} differs from {finding.package.purl or finding.package.name!r}"
     if entry.version is not None and entry.version != finding.package.version:

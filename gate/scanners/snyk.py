@@ -34,6 +34,10 @@ from gate.scanners._findings import choose_ids, dedupe, severity_of, strip_root
 # Package managers of the image's own distribution packages (Snyk's names).
 OS_PACKAGE_MANAGERS = frozenset({"apk", "deb", "linux", "rpm"})
 
+UNREAD_MEMBERS = frozenset({"semver", "references", "from", "upgradePath", "patches", "credit", "functions"})
+"""Members of a vulnerability entry this parser never reads, and half of a decoded report: the
+reader may leave them out (gate/report_json.py). Take a member out of here before reading it."""
+
 # `identifiers` members that name weaknesses (CWE) rather than vulnerabilities.
 _NOT_VULNERABILITY_IDS = frozenset({"CWE"})
 

@@ -47,6 +47,10 @@ _OS_TYPES = frozenset(
      "photon", "redhat", "rocky", "slem", "sles", "suse", "ubuntu", "wolfi"}
 )  # fmt: skip
 
+UNREAD_MEMBERS = frozenset({"References", "CweIDs", "VendorSeverity", "DataSource"})
+"""Members of a vulnerability entry this parser never reads, and half of a decoded report: the
+reader may leave them out (gate/report_json.py). Take a member out of here before reading it."""
+
 # trivy-db `CVSS` members: (major version, score key, vector key), newest first.
 _CVSS_KEYS = ((4, "V40Score", "V40Vector"), (3, "V3Score", "V3Vector"), (2, "V2Score", "V2Vector"))
 

@@ -1,0 +1,67 @@
+"""The benchmark's inputs: scaled reports hold exactly the findings asked for, and its policies load.
+
+Correctness of the generators only; the benchmark's timings are printed by bench/bench_check.py,
+never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from bench.allowlist import POLICY_ENTRIES, allowlist, policy_yaml, trivyignore_yaml
+from bench.scaling import KINDS, scale_report, vary_purl
+from gate.policy.load import load_policy_text
+from gate.reports import parse_report_bytes
+from tests.support.corpus import corpus_dir
+
+# Sizes below, at and well past one copy of each scanner's pool of corpus entries.
+SIZES = (1, 7, 250, 1234)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("size", SIZES)
+def test_a_scaled_report_reads_back_with_exactly_the_findings_asked_for(kind: str, size: int) -> None:
+    scaled = scale_report(kind, size, corpus_dir())
+    report = parse_report_bytes(json.dumps(scaled.document).encode(), f"{kind}-{size}.json")
+    assert [info.name for info in report.scanners] == [kind]
+    assert len(report.findings) == size
+    assert len({finding.key for finding in report.findings}) == size
+    assert len(scaled.facts) == size
+
+
+def test_copies_vary_ids_packages_and_paths_but_keep_real_entries() -> None:
+    scaled = scale_report("trivy", 1234, corpus_dir())
+    report = parse_report_bytes(json.dumps(scaled.document).encode(), "trivy.json")
+    ids = {finding.vulnerability_id for finding in report.findings}
+    names = {finding.package.name for finding in report.findings}
+    assert "CVE-2019-1551" in ids  # a real id of the base report
+    assert len(ids) > 200
+    assert any(name.endswith("-k3") for name in names)
+    assert any(finding.package.path.startswith("srv/app3/") for finding in report.findings)
+    # Real text travels with every copy.
+    assert all(finding.title or finding.description for finding in report.findings)
+
+
+def test_purl_follows_the_package_name_and_version() -> None:
+    purl = "pkg:deb/debian/libssl1.1@1.1.0k-1~deb9u1?arch=amd64&distro=debian-9.9"
+    assert vary_purl(purl, 0, rename=True) == purl
+    assert vary_purl(purl, 4, rename=True) == (
+        "pkg:deb/debian/libssl1.1-k4@1.1.0k-1~deb9u1.1?arch=amd64&distro=debian-9.9"
+    )
+    assert vary_purl("pkg:npm/%40babel/core@7.0.0", 3, rename=False) == "pkg:npm/%40babel/core@7.0.0"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_policy_loads_with_every_entry_and_the_trivy_file_says_the_same(kind: str) -> None:
+    scaled = scale_report(kind, 500, corpus_dir())
+    entries = allowlist(scaled)
+    policy = load_policy_text(policy_yaml(entries), f"{kind}-policy.yaml")
+    assert len(policy.allowlist) == POLICY_ENTRIES
+    assert any(e.expires is not None and e.expires.year < 2025 for e in policy.allowlist)
+    assert any(e.package is not None and e.package.startswith("pkg:") for e in policy.allowlist)
+    ignore = yaml.safe_load(trivyignore_yaml(entries))["vulnerabilities"]
+    assert [item["id"] for item in ignore] == [e.vulnerability for e in policy.allowlist]
+    assert all(set(item) <= {"id", "paths", "purls", "statement", "expired_at"} for item in ignore)
