@@ -5,6 +5,8 @@ findings), and so does deciding them. Every few hundred allocations the cyclic c
 every so often it walks the whole heap, which has grown since the last time: on such a report that
 was over a third of the gate's time (bench/bench_check.py). None of this work creates reference
 cycles, so reference counting frees all of it with the collector paused; it is resumed afterwards.
+`main()` pauses it once around the whole command, so that the stages themselves (`evaluate` above
+all, which is pure) leave the interpreter's state alone.
 """
 
 from __future__ import annotations

@@ -38,7 +38,11 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
             out.append(f"  aliases:     {terminal_safe(', '.join(f.aliases))}")
         if f.package.path:
             out.append(f"  path:        {terminal_safe(f.package.path)}")
-        cvss = f" (CVSS {f.cvss.score:g}{', ' + f.cvss.source if f.cvss.source else ''})" if f.cvss else ""
+        cvss = ""
+        if f.cvss:
+            # The source is a key of the report (Trivy's `CVSS` map): as untrusted as the rest.
+            source = f", {terminal_safe(f.cvss.source)}" if f.cvss.source else ""
+            cvss = f" (CVSS {f.cvss.score:g}{source})"
         out.append(f"  severity:    {f.severity.name}{cvss}; vendor status {f.status.value}")
         if f.layer is not None and (f.layer.created_by or f.layer.origin):
             origin = f"{f.layer.origin.value} layer" if f.layer.origin else "layer"

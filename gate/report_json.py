@@ -25,7 +25,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from gate._collector import collector_paused
 from gate.errors import ReportError
 from gate.scanners import snyk, trivy
 
@@ -166,9 +165,8 @@ def _loads(text: str, name: str, prune: bool) -> object:
     if not text or text.isspace():
         raise ReportError(f"{name}: empty file, expected a JSON report")
     try:
-        with collector_paused():
-            hook = _pruner(text) if prune else None
-            return json.loads(text, parse_constant=_reject_constant, object_hook=hook)
+        hook = _pruner(text) if prune else None
+        return json.loads(text, parse_constant=_reject_constant, object_hook=hook)
     except json.JSONDecodeError as exc:
         raise ReportError(f"{name}: not valid JSON ({_describe_json_error(exc, text)})") from None
     except _ConstantError as exc:

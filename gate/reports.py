@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from gate._collector import collector_paused
 from gate.errors import ReportError
 from gate.model import Finding, ScanReport
 from gate.report_json import decode_json as decode_json
@@ -63,9 +62,7 @@ def parse_report_bytes(raw: bytes, name: str) -> ScanReport:
 
 
 def _parse(data: object, name: str) -> ScanReport:
-    parser = detect_format(data, name)
-    with collector_paused():  # see gate/_collector.py
-        return parser(data, name)
+    return detect_format(data, name)(data, name)
 
 
 def detect_format(data: object, name: str) -> Parser:
@@ -120,8 +117,8 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
     one whose judgment stands, which keeps the result independent of how scanners rank vendors.
 
     Findings one report keeps apart are never merged with each other: each finding absorbs at most
-    one finding of each later report (see `_PackageIndex.match` for which). Scanner infos and
-    sources are the union, in order; the image is the first report's that has one.
+    one finding of each later report (see `_PackageIndex.match` for which). Scanner infos, sources
+    and warnings are the union, in order; the image is the first report's that has one.
     """
     if not reports:
         raise ValueError("merge_reports needs at least one report")
@@ -159,6 +156,7 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
         scanners=tuple(dict.fromkeys(info for report in reports for info in report.scanners)),
         image=next((report.image for report in reports if report.image is not None), None),
         sources=tuple(dict.fromkeys(src for report in reports for src in report.sources)),
+        warnings=tuple(dict.fromkeys(warning for report in reports for warning in report.warnings)),
     )
 
 

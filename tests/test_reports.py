@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,12 @@ def test_different_paths_or_versions_do_not_merge() -> None:
         match["artifact"]["version"] += ".1"
     other = parse_grype(doc, "other.json")
     assert len(merge_reports([grype, other]).findings) == len(grype.findings) + len(other.findings)
+
+
+def test_the_warnings_of_every_report_are_kept_once() -> None:
+    trivy = replace(load_report(corpus_file("trivy", "alpine-310.json.golden")), warnings=("old DB", "a"))
+    grype = replace(load_report(corpus_file("grype", "keycloak-test.json")), warnings=("b", "old DB"))
+    assert merge_reports([trivy, grype]).warnings == ("old DB", "a", "b")
 
 
 def test_merging_needs_a_report() -> None:

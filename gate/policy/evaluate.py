@@ -20,9 +20,8 @@ import enum
 from collections import Counter
 from dataclasses import dataclass
 
-from gate._collector import collector_paused
 from gate.model import Finding, ScanReport, Severity
-from gate.policy.match import AllowlistIndex, entry_matches
+from gate.policy.match import AllowlistIndex
 from gate.policy.model import AllowlistEntry, Mode, Policy
 
 
@@ -114,8 +113,14 @@ class Evaluation:
 
     @property
     def would_block(self) -> int:
-        """Findings that meet the blocking threshold (blocking or not, as in advisory mode)."""
-        return sum(1 for d in self.decisions if d.would_block)
+        """Findings that block, or would but for advisory mode or a budget: what an enforcing policy
+        without budgets blocks. Allowlisted and ignored findings never count, even when they meet
+        the threshold (their `Decision.would_block`)."""
+        return sum(
+            1
+            for d in self.decisions
+            if d.would_block and d.disposition in (Disposition.BLOCKING, Disposition.INFORMATIONAL)
+        )
 
 
 def _threshold_reason(finding: Finding, policy: Policy) -> tuple[str, str] | None:
@@ -144,12 +149,6 @@ def _expiry_text(entry: AllowlistEntry) -> str:
 
 def evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluation:
     """Decide every finding of `report` under `policy` as of `now`. Pure."""
-    # A decision per finding and no reference cycle: see gate/_collector.py.
-    with collector_paused():
-        return _evaluate(report, policy, now)
-
-
-def _evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluation:
     today = now.astimezone(dt.UTC).date() if now.tzinfo else now.date()
     image = report.image.reference if report.image else None
     active = AllowlistIndex([e for e in policy.allowlist if not e.is_expired(today)])
@@ -163,9 +162,8 @@ def _evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluatio
     hidden: Counter[int] = Counter()
     candidates: Counter[Severity] = Counter()
     for finding in report.findings:
-        for gone in expired_index.candidates(finding):
-            if entry_matches(gone, finding, image):
-                hidden[gone.index] += 1
+        for gone in expired_index.matching(finding, image):
+            hidden[gone.index] += 1
         threshold = _threshold_reason(finding, policy)
         would_block = threshold is not None
         entry = active.first_match(finding, image)

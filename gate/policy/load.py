@@ -20,6 +20,7 @@ import jsonschema
 
 from gate.errors import PolicyError
 from gate.model import Severity, VendorStatus
+from gate.policy.match import path_glob_problem
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
 
@@ -78,7 +79,7 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[str]]:
             document.value_lines[()], (), f"expected a mapping of policy keys, got {describe(document.value)}"
         )
         return None, [found.render(source)]
-    problems = [*document.problems, *_schema_problems(document)]
+    problems = [*document.problems, *_schema_problems(document), *_glob_problems(document)]
     if problems:
         # An alias repeats the problems of what it refers to; each is said once.
         unique = {(problem.line, problem.render(source)) for problem in problems}
@@ -136,6 +137,19 @@ def _schema_problems(document: Document) -> list[Problem]:
                 )
         else:  # pragma: no cover - a keyword added to the schema without a message here
             problems.append(Problem(document.value_lines[path], path, error.message))
+    return problems
+
+
+def _glob_problems(document: Document) -> list[Problem]:
+    """What the schema cannot see in a path glob: a character range written backwards (`[z-a]`)."""
+    problems: list[Problem] = []
+    for index, raw in enumerate(_array(_object(document.value).get("allowlist"))):
+        glob = _object(raw).get("path")
+        why = path_glob_problem(glob) if isinstance(glob, str) else None
+        if why is not None:
+            path: KeyPath = ("allowlist", index, "path")
+            found = f"expected a glob on the package path (usr/lib/**), got {describe(glob)} ({why})"
+            problems.append(Problem(document.value_lines[path], path, found))
     return problems
 
 
@@ -267,7 +281,7 @@ def _entry(index: int, raw: dict[str, JSONValue], line: int | None) -> Allowlist
     )
 
 
-# The schema has already checked the shapes below; these only narrow the static types.
+# These only narrow the static types: a value of another shape is a schema problem of its own.
 def _object(value: JSONValue) -> dict[str, JSONValue]:
     return value if isinstance(value, dict) else {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from gate.model import Finding
 from gate.policy.model import AllowlistEntry
@@ -31,17 +31,41 @@ def path_glob(pattern: str) -> re.Pattern[str]:
             out.append("[^/]*")
         elif c == "?":
             out.append("[^/]")
-        elif c == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
+        elif c == "[" and (end := _class_end(pattern, i)) > 0:
+            negated = pattern[i + 1] in ("!", "^")
+            body = pattern[i + 2 if negated else i + 1 : end]
+            out.append("[" + ("^" if negated else "") + _class_members(body) + "]")
             i = end
         else:
             out.append(re.escape(c))
         i += 1
     return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """Where the class opened at `start` closes, or -1 when it does not (the `[` is then literal).
+
+    `[!...]` and `[^...]` are negated; as in fnmatch, a `]` right after `[` or `[!` is a member,
+    not the end.
+    """
+    first = start + 2 if pattern[start + 1 : start + 2] in ("!", "^") else start + 1
+    return pattern.find("]", first + 1)
+
+
+def _class_members(body: str) -> str:
+    # Each member is escaped, so that `\`, `^`, `[` or `&&` in a glob mean only themselves to `re`;
+    # a `-` between two members stays a range.
+    last = len(body) - 1
+    return "".join(ch if ch == "-" and 0 < k < last else re.escape(ch) for k, ch in enumerate(body))
+
+
+def path_glob_problem(pattern: str) -> str | None:
+    """Why `pattern` cannot be used as a path glob (a range written backwards: `[z-a]`), or None."""
+    try:
+        path_glob(pattern)
+    except re.error as err:
+        return err.msg
+    return None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -81,11 +105,6 @@ def package_matches(wanted: str, finding: Finding) -> bool:
     return True
 
 
-def entry_matches(entry: AllowlistEntry, finding: Finding, image: str | None) -> bool:
-    """True when every field the entry sets matches the finding (and the image reference)."""
-    return mismatch(entry, finding, image) is None
-
-
 class AllowlistIndex:
     """Entries indexed by vulnerability id, so matching 100k findings against hundreds of
     entries costs a dictionary lookup per id instead of a scan of the whole allowlist."""
@@ -107,13 +126,16 @@ class AllowlistIndex:
         found = {entry.index: entry for vid in finding.ids for entry in self._by_id.get(vid.casefold(), ())}
         return [found[index] for index in sorted(found)]
 
-    def first_match(self, finding: Finding, image: str | None) -> AllowlistEntry | None:
-        """The first entry, in policy order, that matches the finding."""
+    def matching(self, finding: Finding, image: str | None) -> Iterator[AllowlistEntry]:
+        """The entries, in policy order, whose every field matches the finding (and the image)."""
         for entry in self.candidates(finding):
             # Every candidate names one of the finding's ids; only its other fields are left to check.
             if _field_mismatch(entry, finding, image) is None:
-                return entry
-        return None
+                yield entry
+
+    def first_match(self, finding: Finding, image: str | None) -> AllowlistEntry | None:
+        """The first entry, in policy order, that matches the finding."""
+        return next(self.matching(finding, image), None)
 
 
 def mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str | None:

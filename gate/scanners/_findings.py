@@ -29,13 +29,7 @@ def choose_ids(ids: Sequence[str]) -> tuple[str, tuple[str, ...]]:
     """
     if len(ids) == 1:
         return ids[0], ()
-    primary = ""
-    for vuln_id in ids:
-        if vuln_id[:4].upper() == "CVE-":
-            primary = vuln_id
-            break
-    else:
-        primary = next(vuln_id for vuln_id in ids if vuln_id)
+    primary = next((vuln_id for vuln_id in ids if is_cve(vuln_id)), None) or next(filter(None, ids))
     aliases = dict.fromkeys(ids)
     del aliases[primary]
     aliases.pop("", None)

@@ -10,6 +10,7 @@ import pytest
 
 from gate.model import Cvss, Finding, ImageInfo, Package, ScanReport, Severity, VendorStatus
 from gate.policy.evaluate import Disposition, EntryState, evaluate
+from gate.policy.match import path_glob
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 
 NOW = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)
@@ -141,6 +142,10 @@ def test_allowlist_by_alias_case_insensitive_and_reason_is_named() -> None:
         ({"path": "usr/lib/*/libssl.so.3"}, True),
         ({"path": "usr/**/libssl.so.3"}, True),
         ({"path": "opt/**"}, False),
+        ({"path": "usr/lib/x86_64-linux-gnu/libssl.so.[0-9]"}, True),
+        ({"path": "usr/lib/x86_64-linux-gnu/libssl.so.[!3]"}, False),
+        ({"path": "usr/lib/x86_64-linux-gnu/libssl.so.[^3]"}, False),
+        ({"path": "usr/lib/x86_64-linux-gnu/libssl.so[!]]3"}, True),
         ({"image": "ghcr.io/acme/*"}, True),
         ({"image": "ghcr.io/other/*"}, False),
         ({"image": "ghcr.io/acme/*/app:1.?"}, True),
@@ -157,6 +162,27 @@ def test_an_entry_matches_only_when_every_field_it_sets_matches(
     )
     got = run([f], image="ghcr.io/acme/team/app:1.2", allowlist=(entry(0, **fields),))
     assert (got[0][0] is Disposition.ALLOWLISTED) is matches
+
+
+@pytest.mark.parametrize(
+    ("glob", "path", "matches"),
+    [
+        # A `]` right after `[` or `[!` is a member of the class, as in fnmatch.
+        ("lib[]]x", "lib]x", True),
+        ("lib[!]]x", "lib]x", False),
+        ("lib[!]]x", "libax", True),
+        # Inside a class, characters special to regular expressions mean only themselves.
+        ("lib[\\d]x", "lib\\x", True),
+        ("lib[\\d]x", "lib5x", False),
+        ("lib[&&]x", "lib&x", True),
+        ("lib[a-]x", "lib-x", True),
+        # A `[` that opens no class is a character like any other.
+        ("lib[x", "lib[x", True),
+        ("lib[!]", "lib[!]", True),
+    ],
+)
+def test_path_glob_character_classes(glob: str, path: str, matches: bool) -> None:
+    assert (path_glob(glob).match(path) is not None) is matches
 
 
 def test_image_glob_needs_an_image_reference() -> None:
@@ -229,6 +255,29 @@ def test_advisory_mode_never_fails_and_keeps_what_would_block() -> None:
     assert ev.decisions[0].disposition is Disposition.INFORMATIONAL
     assert ev.decisions[0].reason.startswith("would block (CRITICAL is at or above")
     assert ev.entries[0].state is EntryState.EXPIRED
+
+
+def test_what_would_block_leaves_out_allowlisted_and_ignored_findings() -> None:
+    # Each of the first three meets the threshold, but an enforcing policy blocks none of them.
+    report = ScanReport(
+        findings=(
+            finding("CVE-2023-0001", severity=Severity.CRITICAL),
+            finding("CVE-2023-0002", fixed=(), status=VendorStatus.AFFECTED),
+            finding("CVE-2023-0003", fixed=(), status=VendorStatus.NOT_AFFECTED),
+            finding("CVE-2023-0004"),
+        )
+    )
+    policy = Policy(
+        source="p",
+        mode=Mode.ADVISORY,
+        fail_on=FailOn(fixable_only=True),
+        ignore_statuses=frozenset({VendorStatus.NOT_AFFECTED}),
+        allowlist=(entry(0, "CVE-2023-0001"),),
+    )
+    advisory = evaluate(report, policy, NOW)
+    assert [d.would_block for d in advisory.decisions] == [True, True, True, True]
+    assert advisory.would_block == 1
+    assert evaluate(report, replace(policy, mode=Mode.ENFORCE), NOW).count(Disposition.BLOCKING) == 1
 
 
 def test_allowlist_comes_before_status_filters_so_entries_are_not_reported_unused() -> None:

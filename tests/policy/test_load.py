@@ -165,6 +165,14 @@ MISTAKES = [
         id="path-with-leading-slash",
     ),
     pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "path: 'usr/lib/libz.so.[9-1]'"),
+        [
+            "policy.yaml:5: allowlist[0].path: expected a glob on the package path (usr/lib/**), "
+            "got 'usr/lib/libz.so.[9-1]' (bad character range 9-1)"
+        ],
+        id="path-glob-with-a-backward-range",
+    ),
+    pytest.param(
         entry("vulnerability: CVE-2023-45853", "reason: r", "package: 'pkg:zlib'"),
         [
             "policy.yaml:5: allowlist[0].package: expected a package name or a package URL "
