@@ -8,20 +8,18 @@ line (`| a | b |`) with exactly as many cells as its table's header, whatever th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from gate.model import Finding
+from gate.model import Finding, LayerOrigin
 from gate.policy.evaluate import Decision, EntryReport, EntryState
 from gate.policy.model import AllowlistEntry
+from gate.render._summary import found_by, no_fix_reason
 from gate.render.text import advisory_url, md_code, md_escape, safe_url
 
 CELL_LIMIT = 80
 """Characters of one piece of report text in a cell before it is cut (an id, a name, a version)."""
 REASON_LIMIT = 300
 """Characters of a reason (the policy's or an allowlist entry's) in a cell."""
-
-Row = Callable[[Decision], str]
-"""Makes one table row from a decision."""
 
 # Image history spells RUN steps as the shell command line (`/bin/sh -c apt-get ...`), other
 # steps as `/bin/sh -c #(nop) COPY ...`, and BuildKit appends `# buildkit`: the Dockerfile
@@ -61,9 +59,8 @@ def fix_cell(finding: Finding) -> str:
     installed = md_code(finding.package.version, CELL_LIMIT)
     if finding.fixed_versions:
         return f"{installed} → {md_code(', '.join(finding.fixed_versions), CELL_LIMIT)}"
-    status = finding.status.value
-    why = f"no fix, {status}" if status not in ("unknown", "affected", "fixed") else "no fix"
-    return f"{installed} ({why})"
+    reason = no_fix_reason(finding)
+    return f"{installed} (no fix, {reason})" if reason else f"{installed} (no fix)"
 
 
 def instruction(created_by: str) -> str:
@@ -82,7 +79,7 @@ def layer_cell(finding: Finding) -> str:
     if layer is None:
         return ""
     if layer.origin is not None:
-        where = "base image" if layer.origin.value == "base" else "own layer"
+        where = "base image" if layer.origin is LayerOrigin.BASE else "own layer"
     else:
         where = f"layer {layer.index}" if layer.index is not None else ""
     step = md_code(instruction(layer.created_by), CELL_LIMIT) if layer.created_by else ""
@@ -94,10 +91,8 @@ def layer_cell(finding: Finding) -> str:
 
 def scanners_cell(finding: Finding, ran: Sequence[str]) -> str:
     """Which of the scanners that ran found it: `trivy, grype`, or `grype only`."""
-    found = [name for name in ran if name in finding.scanners]
-    if not found:
-        return md_escape(", ".join(finding.scanners))
-    return md_escape(", ".join(found) + (" only" if len(found) < len(ran) else ""))
+    found, only = found_by(finding, ran)
+    return md_escape(", ".join(found) + (" only" if only else ""))
 
 
 def common_cells(decision: Decision) -> list[str]:

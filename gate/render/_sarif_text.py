@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from gate.model import Finding, ImageInfo, Severity
+from gate.model import Finding, ImageInfo, LayerOrigin, Severity
 from gate.policy.evaluate import Decision
-from gate.render.text import md_code, md_escape, safe_url, terminal_safe
+from gate.render._markdown_cells import table_header, table_row
+from gate.render._summary import no_fix_reason
+from gate.render.text import advisory_url, md_code, md_escape, safe_url, terminal_safe
 
 GITHUB_TEXT_LIMIT = 1024
 """GitHub's maximum for a rule's `shortDescription.text` and `fullDescription.text`."""
@@ -29,12 +31,6 @@ HELP_PACKAGE_ROWS = 50
 # backslashes already there) leaves no link for a viewer to make out of untrusted text.
 _LINK_CLOSE = re.compile(r"(\\*)\](?=\()")
 
-# Ids whose advisory page can be linked from the id alone (the id is checked before it is used).
-_ADVISORY_PAGES = (
-    (re.compile(r"CVE-\d{4}-\d{4,}\Z"), "https://nvd.nist.gov/vuln/detail/{}"),
-    (re.compile(r"GHSA(?:-[0-9a-z]{4}){3}\Z"), "https://github.com/advisories/{}"),
-)
-
 
 def cut(text: str, limit: int) -> str:
     """`text` in at most `limit` characters, cut at a word boundary when one is near, marked `…`."""
@@ -44,7 +40,7 @@ def cut(text: str, limit: int) -> str:
     space = head.rfind(" ")
     if space > limit // 2:
         head = head[:space]
-    # A cut must not leave half of a `\[` escape behind.
+    # A cut must not leave half of a `\]` escape behind.
     return head.rstrip().rstrip("\\") + "…"
 
 
@@ -58,10 +54,8 @@ def fix_words(finding: Finding) -> str:
     """`fixed in 1.2.3` or `no fixed version`, with the vendor's reason when it gave one."""
     if finding.fixed_versions:
         return "fixed in " + ", ".join(finding.fixed_versions)
-    status = finding.status.value
-    if status in ("will_not_fix", "fix_deferred", "end_of_life", "under_investigation", "not_affected"):
-        return f"no fixed version, vendor status {status}"
-    return "no fixed version"
+    reason = no_fix_reason(finding)
+    return f"no fixed version, vendor status {reason}" if reason else "no fixed version"
 
 
 def layer_words(finding: Finding) -> str:
@@ -73,7 +67,7 @@ def layer_words(finding: Finding) -> str:
     if layer.index is not None:
         bits.append(f"layer {layer.index}")
     if layer.origin is not None:
-        bits.append("base image" if layer.origin.value == "base" else "own layer")
+        bits.append("base image" if layer.origin is LayerOrigin.BASE else "own layer")
     words = ", ".join(bits)
     if layer.created_by:
         words = f"{words}: {layer.created_by}" if words else layer.created_by
@@ -120,12 +114,8 @@ def full_description(finding: Finding) -> str:
 def _alias_links(ids: Sequence[str]) -> list[str]:
     links = []
     for vuln_id in ids:
-        for pattern, page in _ADVISORY_PAGES:
-            if pattern.match(vuln_id):
-                links.append(f"[{md_escape(vuln_id)}]({page.format(vuln_id)})")
-                break
-        else:
-            links.append(md_escape(vuln_id, 100))
+        page = advisory_url(vuln_id)
+        links.append(f"[{md_escape(vuln_id)}]({page})" if page else md_escape(vuln_id, 100))
     return links
 
 
@@ -161,13 +151,20 @@ def help_markdown(vuln_id: str, decisions: Sequence[Decision], severity: Severit
     title = f"[{md_escape(vuln_id, 100)}]({url})" if url else md_escape(vuln_id, 100)
     parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
     parts.append(f"Severity **{severity.name}**" + (f", security severity {score}" if score else ""))
-    parts += ["", "| Package | Path | Installed | Fixed in | Disposition |", "|---|---|---|---|---|"]
+    parts += ["", table_header(["Package", "Path", "Installed", "Fixed in", "Disposition"])]
     for d in decisions[:HELP_PACKAGE_ROWS]:
         f = d.finding
         fixed = md_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(fix_words(f))
         parts.append(
-            f"| {md_code(f.package.name, 100)} | {md_code(f.package.path, 150)} | "
-            f"{md_code(f.package.version, 100)} | {fixed} | {d.disposition.value} |"
+            table_row(
+                [
+                    md_code(f.package.name, 100),
+                    md_code(f.package.path, 150),
+                    md_code(f.package.version, 100),
+                    fixed,
+                    d.disposition.value,
+                ]
+            )
         )
     if len(decisions) > HELP_PACKAGE_ROWS:
         parts.append(f"\n_and {len(decisions) - HELP_PACKAGE_ROWS} more package(s)_")

@@ -14,8 +14,9 @@ keeps each of them with its reason.
 Tracking: GitLab tracks a vulnerability across pipelines by its report type, its primary identifier
 (the first of `identifiers`) and a location fingerprint built from the image name (or
 `default_branch_image` on other branches) and the package name; the path inside the image is not
-part of it, so GitLab may merge two findings of one id that differ only in their path. Our own `id` is a UUID derived from the vulnerability id, package name and path, never the
-version, so an upgrade that does not fix the vulnerability keeps its id.
+part of it, so GitLab may merge two findings of one id that differ only in their path. Our own
+`id` is a UUID derived from the vulnerability id, package name and path, never the version, so an
+upgrade that does not fix the vulnerability keeps its id.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def _solution(finding: Finding) -> str | None:
     if not finding.fixed_versions:
         return None
     versions = " or ".join(finding.fixed_versions)
-    return shorten(_plain(f"Upgrade {finding.package.name} to {versions}"), SOLUTION_LIMIT)
+    return _plain(f"Upgrade {finding.package.name} to {versions}", SOLUTION_LIMIT)
 
 
 def _text(name: str, value: str) -> dict[str, Any]:

@@ -79,7 +79,9 @@ def identifiers(finding: Finding) -> list[dict[str, Any]]:
         if url is None and position == 0:
             # The scanner's own link is about the primary id; no alias borrows it.
             url = safe_url(finding.primary_url)
-        entry: dict[str, Any] = {"type": kind, "name": terminal_safe(vuln_id, 255), "value": vuln_id}
+        # Schema 15.0.7: `name` must not be empty, and an id of whitespace only flattens to nothing.
+        name = terminal_safe(vuln_id, 255) or terminal_safe(repr(vuln_id), 255)
+        entry: dict[str, Any] = {"type": kind, "name": name, "value": vuln_id}
         if url:
             entry["url"] = url
         out.append(entry)

@@ -10,8 +10,9 @@ import json
 from typing import Any
 
 from gate import __version__
-from gate.model import Finding, ImageInfo, Layer, Severity
-from gate.policy.evaluate import Decision, Disposition, EntryReport, Evaluation
+from gate.model import Finding, ImageInfo, Layer
+from gate.policy.evaluate import Decision, EntryReport, Evaluation
+from gate.render._summary import severity_counts
 
 SCHEMA = "container-gate/decision/v1"
 
@@ -73,8 +74,7 @@ def _rule(item: EntryReport) -> dict[str, Any]:
     }
 
 
-def image_dict(image: ImageInfo | None) -> dict[str, Any] | None:
-    """The image section, shared by every renderer that prints machine-readable image facts."""
+def _image(image: ImageInfo | None) -> dict[str, Any] | None:
     if image is None:
         return None
     return {
@@ -98,14 +98,6 @@ def image_dict(image: ImageInfo | None) -> dict[str, Any] | None:
         ],
         "labels": dict(image.labels),
     }
-
-
-def severity_counts(evaluation: Evaluation) -> dict[str, dict[str, int]]:
-    """For each disposition, the number of findings per severity (every severity present)."""
-    table = {d.value: {s.name: 0 for s in reversed(Severity)} for d in Disposition}
-    for decision in evaluation.decisions:
-        table[decision.disposition.value][decision.finding.severity.name] += 1
-    return table
 
 
 def render_json(evaluation: Evaluation) -> str:
@@ -134,7 +126,7 @@ def render_json(evaluation: Evaluation) -> str:
             "ignore_statuses": sorted(s.value for s in policy.ignore_statuses),
             "fail_on_expired": policy.fail_on_expired,
         },
-        "image": image_dict(report.image),
+        "image": _image(report.image),
         "scanners": [
             {"name": s.name, "version": s.version, "db_updated_at": s.db_updated_at, "source": s.source}
             for s in report.scanners

@@ -77,11 +77,10 @@ def message(decision: Decision) -> str:
     return _line(text, MESSAGE_LIMIT)
 
 
-def _body(decision: Decision) -> str:
-    """The element text: the message and the facts a reader needs to act on it."""
+def _body(decision: Decision, msg: str) -> str:
+    """The element text: the message (`message(decision)`) and the facts a reader needs to act on it."""
     f = decision.finding
     lines = [
-        message(decision),
         "",
         f"vulnerability: {', '.join(f.ids)}",
         f"package: {f.package.name} {f.package.version}" + (f" ({f.package.type})" if f.package.type else ""),
@@ -100,7 +99,7 @@ def _body(decision: Decision) -> str:
     if f.primary_url:
         lines.append(f"more: {f.primary_url}")
     lines.append(f"rule: {decision.rule}")
-    return "\n".join(_line(line, MESSAGE_LIMIT) for line in lines) + "\n"
+    return "\n".join([msg, *(_line(line, MESSAGE_LIMIT) for line in lines)]) + "\n"
 
 
 def _add_result(case: ET.Element, tag: str, kind: str, msg: str, body: str) -> None:
@@ -137,13 +136,13 @@ def _suite(evaluation: Evaluation) -> tuple[ET.Element, dict[str, int]]:
         msg = message(decision)
         if decision.disposition is Disposition.BLOCKING:
             counts["failures"] += 1
-            _add_result(case, "failure", "blocking", msg, _body(decision))
+            _add_result(case, "failure", "blocking", msg, _body(decision, msg))
         elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
             counts["skipped"] += 1
-            _add_result(case, "skipped", decision.disposition.value, msg, _body(decision))
+            _add_result(case, "skipped", decision.disposition.value, msg, _body(decision, msg))
         else:
             out = ET.SubElement(case, "system-out")
-            out.text = _body(decision)
+            out.text = _body(decision, msg)
 
     for failure in evaluation.policy_failures:
         name = _line(f"policy: {failure}", NAME_LIMIT)

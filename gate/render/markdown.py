@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar
 from gate.policy.evaluate import Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render import _markdown_cells as cells
+from gate.render._summary import agreement, first_listed
 from gate.render.text import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -39,6 +40,8 @@ MAX_NOTICES = 10
 """Scanner warnings, and policy failures, listed before the rest is counted."""
 NOTICE_LIMIT = 200
 """Characters of one warning or policy failure before it is cut."""
+MAX_SOURCES = 5
+"""Report files named in the context line before the rest is counted."""
 
 _MARKER = re.compile(r"<!-- [A-Za-z0-9 =:/._-]{1,200} -->")
 _T = TypeVar("_T")
@@ -91,17 +94,32 @@ class _Section(Generic[_T]):
         return f"#### {self.title} ({self.total})\n\n{body}"
 
 
-def _headline(evaluation: Evaluation) -> str:
+@dataclass(frozen=True)
+class _Tally:
+    """The numbers the headline and the counts line show, counted once (a report can be large)."""
+
+    counts: dict[str, int]
+    """Findings per disposition, as `Evaluation.counts`."""
+    would_block: int
+    """As `Evaluation.would_block` (shown for an advisory policy)."""
+
+
+def _tally(evaluation: Evaluation, by_kind: dict[Disposition, list[Decision]]) -> _Tally:
+    counts = {kind.value: len(decisions) for kind, decisions in by_kind.items()}
+    return _Tally(counts, evaluation.would_block)
+
+
+def _headline(evaluation: Evaluation, tally: _Tally) -> str:
     if evaluation.policy.mode is Mode.ADVISORY:
         return (
-            f"### ⚠️ container-gate: advisory only, never fails: {evaluation.would_block} finding(s) "
+            f"### ⚠️ container-gate: advisory only, never fails: {tally.would_block} finding(s) "
             "would block under an enforcing policy"
         )
     if evaluation.passed:
         return "### ✅ container-gate: pass, no blocking findings"
     parts = []
-    if evaluation.counts["blocking"]:
-        parts.append(f"{evaluation.counts['blocking']} blocking finding(s)")
+    if tally.counts["blocking"]:
+        parts.append(f"{tally.counts['blocking']} blocking finding(s)")
     if evaluation.policy_failures:
         parts.append(f"{len(evaluation.policy_failures)} policy failure(s)")
     return "### ❌ container-gate: fail, " + " and ".join(parts)
@@ -120,8 +138,10 @@ def _context_line(evaluation: Evaluation) -> str:
             bits.append(md_escape(report.image.platform, 40))
     elif report.sources:
         # File names only: the directories are the CI machine's, not the reader's.
-        names = [PurePath(s).name for s in report.sources[:5]]
-        bits.append("reports " + ", ".join(md_code(n, 80, in_table=False) for n in names))
+        names = [md_code(PurePath(s).name, 80, in_table=False) for s in report.sources[:MAX_SOURCES]]
+        if len(report.sources) > MAX_SOURCES:
+            names.append(f"{len(report.sources) - MAX_SOURCES} more")
+        bits.append("reports " + ", ".join(names))
     bits.append(f"policy {md_code(evaluation.policy.source, 120, in_table=False)}")
     scanners = [s.name + (f" {s.version}" if s.version else "") for s in report.scanners]
     if scanners:
@@ -129,14 +149,14 @@ def _context_line(evaluation: Evaluation) -> str:
     return " · ".join(bits)
 
 
-def _counts_line(evaluation: Evaluation) -> str:
-    counts = evaluation.counts
+def _counts_line(evaluation: Evaluation, tally: _Tally) -> str:
+    counts = tally.counts
     line = (
         f"**{counts['blocking']} blocking** · {counts['allowlisted']} allowlisted · "
         f"{counts['ignored']} ignored · {counts['informational']} informational"
     )
     if evaluation.policy.mode is Mode.ADVISORY:
-        line += f" · {evaluation.would_block} would block"
+        line += f" · {tally.would_block} would block"
     return line
 
 
@@ -145,12 +165,9 @@ def _agreement_line(evaluation: Evaluation) -> str:
     names = _scanner_names(evaluation)
     if len(names) < 2 or not evaluation.decisions:
         return ""
-    findings = [d.finding for d in evaluation.decisions]
-    agreed = sum(1 for f in findings if all(n in f.scanners for n in names))
-    only = [
-        f"{sum(1 for f in findings if tuple(f.scanners) == (n,))} only by {md_escape(n, 40)}" for n in names
-    ]
-    return f"Scanners agree on {agreed} of {len(findings)} findings; " + ", ".join(only) + "."
+    agreed, alone = agreement(evaluation, names)
+    only = ", ".join(f"{count} only by {md_escape(name, 40)}" for name, count in alone)
+    return f"Scanners agree on {agreed} of {len(evaluation.decisions)} findings; {only}."
 
 
 def _notices(evaluation: Evaluation) -> list[str]:
@@ -169,15 +186,18 @@ def _notices(evaluation: Evaluation) -> list[str]:
     return blocks
 
 
-def _sections(evaluation: Evaluation, section_rows: int) -> list[_Section[Any]]:
-    """The sections in display order."""
+def _by_kind(evaluation: Evaluation) -> dict[Disposition, list[Decision]]:
+    """The decisions of each disposition, in the report's order."""
     by_kind: dict[Disposition, list[Decision]] = {d: [] for d in Disposition}
     for decision in evaluation.decisions:
         by_kind[decision.disposition].append(decision)
-    for decisions in by_kind.values():
-        decisions.sort(
-            key=lambda d: (-d.finding.severity, d.finding.vulnerability_id, d.finding.package.name)
-        )
+    return by_kind
+
+
+def _sections(
+    evaluation: Evaluation, by_kind: dict[Disposition, list[Decision]], section_rows: int
+) -> list[_Section[Any]]:
+    """The sections in display order."""
     names = _scanner_names(evaluation)
     several = len(names) > 1
     entries = {e.name: e for e in evaluation.policy.allowlist}
@@ -203,7 +223,8 @@ def _sections(evaluation: Evaluation, section_rows: int) -> list[_Section[Any]]:
         kind: Disposition, title: str, columns: list[str], extra: Callable[[Decision], list[str]]
     ) -> _Section[Decision]:
         decisions = by_kind[kind]
-        shown = decisions if kind is Disposition.BLOCKING else decisions[:section_rows]
+        # Blocking rows are all shown while they fit; the other sections show `section_rows` at most.
+        shown = first_listed(decisions, None if kind is Disposition.BLOCKING else section_rows)
         return _Section(
             title,
             [*common, *columns, *found_by],
@@ -282,10 +303,12 @@ def render_markdown(
     """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit {limit} is below the minimum of {MIN_LIMIT} characters")
-    first = _marker_line(marker) + _headline(evaluation)
-    head = [first, _context_line(evaluation), _counts_line(evaluation), _agreement_line(evaluation)]
+    by_kind = _by_kind(evaluation)
+    tally = _tally(evaluation, by_kind)
+    first = _marker_line(marker) + _headline(evaluation, tally)
+    head = [first, _context_line(evaluation), _counts_line(evaluation, tally), _agreement_line(evaluation)]
     head += _notices(evaluation)
-    sections = _sections(evaluation, section_rows)
+    sections = _sections(evaluation, by_kind, section_rows)
 
     def assemble(shown: Sequence[int]) -> str:
         body = [*head, *(s.render(n) for s, n in zip(sections, shown, strict=True)), _FOOTER]
@@ -295,7 +318,7 @@ def render_markdown(
     # rows are only made while they may fit (a report can have 50,000 findings).
     skeleton = assemble([0] * len(sections))
     if len(skeleton) > limit:
-        return _minimal(first, evaluation, limit)
+        return _minimal(first, _counts_line(evaluation, tally), limit)
     everything = [len(s.items) for s in sections]
     # The notes of sections shown whole vanish: with their room, everything may still fit.
     slack = sum(len(s.note(0)) + 2 for s in sections if s.total and len(s.items) == s.total)
@@ -312,10 +335,10 @@ def render_markdown(
     return body
 
 
-def _minimal(first: str, evaluation: Evaluation, limit: int) -> str:
+def _minimal(first: str, counts_line: str, limit: int) -> str:
     """The verdict and counts alone, when even the section titles do not fit."""
     body = (
-        f"{first}\n\n{_counts_line(evaluation)}\n\n"
+        f"{first}\n\n{counts_line}\n\n"
         f"_The details do not fit in {limit} characters; the JSON report (`--json`) lists every finding._\n"
     )
     if len(body) > limit:  # only a marker of 200 characters and a limit near the minimum

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from gate.model import Finding
 from gate.policy.evaluate import Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
-from gate.render.json import severity_counts
-from gate.render.text import shorten, terminal_safe
+from gate.render._summary import agreement, first_listed, found_by, severity_counts
+from gate.render.text import terminal_safe
 
 MAX_ROWS = 50
 """Blocking rows printed before the rest is summarized (the JSON report keeps them all)."""
@@ -38,8 +38,7 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
     return [line(header), *(line(r) for r in rows)]
 
 
-def _headline(evaluation: Evaluation) -> str:
-    counts = evaluation.counts
+def _headline(evaluation: Evaluation, counts: dict[str, int]) -> str:
     if evaluation.policy.mode is Mode.ADVISORY:
         return (
             f"ADVISORY MODE: this gate never fails. {evaluation.would_block} finding(s) would block "
@@ -67,33 +66,31 @@ def _severity_line(evaluation: Evaluation) -> list[str]:
 
 def _found_by(finding: Finding, ran: Sequence[str]) -> str:
     """`trivy+grype`, or `grype only`, among the scanners that ran."""
-    found = [name for name in ran if name in finding.scanners] or list(finding.scanners)
-    return terminal_safe("+".join(found) + (" only" if len(found) < len(ran) else ""), 40)
+    found, only = found_by(finding, ran)
+    return terminal_safe("+".join(found) + (" only" if only else ""), 40)
 
 
 def _agreement_line(evaluation: Evaluation, ran: Sequence[str]) -> list[str]:
     """Where several scanners ran: how many findings all of them reported, and each alone."""
     if len(ran) < 2 or not evaluation.decisions:
         return []
-    findings = [d.finding for d in evaluation.decisions]
-    agreed = sum(1 for f in findings if all(name in f.scanners for name in ran))
-    alone = [f"{sum(1 for f in findings if tuple(f.scanners) == (name,))} only by {name}" for name in ran]
+    agreed, alone = agreement(evaluation, ran)
+    only = ", ".join(f"{count} only by {name}" for name, count in alone)
     return [
         terminal_safe(
-            f"agreement: {agreed} of {len(findings)} findings reported by all scanners; " + ", ".join(alone)
+            f"agreement: {agreed} of {len(evaluation.decisions)} findings reported by all scanners; {only}"
         )
     ]
 
 
 def _blocking_rows(decisions: Sequence[Decision], ran: Sequence[str]) -> list[list[str]]:
-    ordered = sorted(decisions, key=lambda d: (-d.finding.severity, d.finding.vulnerability_id))
     rows = []
-    for d in ordered[:MAX_ROWS]:
+    for d in first_listed(decisions, MAX_ROWS):
         f = d.finding
         where = ""
         if f.layer is not None and f.layer.origin is not None:
             where = f.layer.origin.value
-        found_by = [_found_by(f, ran)] if len(ran) > 1 else []
+        found_cell = [_found_by(f, ran)] if len(ran) > 1 else []
         rows.append(
             [
                 terminal_safe(f.vulnerability_id, 40),
@@ -101,7 +98,7 @@ def _blocking_rows(decisions: Sequence[Decision], ran: Sequence[str]) -> list[li
                 terminal_safe(fix_text(f), 60),
                 f.severity.name,
                 where,
-                *found_by,
+                *found_cell,
                 terminal_safe(d.reason),
             ]
         )
@@ -111,7 +108,8 @@ def _blocking_rows(decisions: Sequence[Decision], ran: Sequence[str]) -> list[li
 def render_terminal(evaluation: Evaluation) -> str:
     """The summary as plain text, ending with a newline."""
     report = evaluation.report
-    out = [f"container-gate: {_headline(evaluation)}"]
+    counts = evaluation.counts
+    out = [f"container-gate: {_headline(evaluation, counts)}"]
     if report.image is not None:
         img = report.image
         extra = ", ".join(x for x in (img.platform, img.distro, img.digest or img.image_id) if x)
@@ -129,7 +127,6 @@ def render_terminal(evaluation: Evaluation) -> str:
             names.append(terminal_safe(text))
         out.append("scanners: " + ", ".join(dict.fromkeys(names)))
     out.append(f"policy:   {terminal_safe(evaluation.policy.source)}")
-    counts = evaluation.counts
     out.append(
         f"findings: {len(evaluation.decisions)} total: {counts['blocking']} blocking, "
         f"{counts['allowlisted']} allowlisted, {counts['ignored']} ignored, "
@@ -143,14 +140,17 @@ def render_terminal(evaluation: Evaluation) -> str:
 
     blocking = [d for d in evaluation.decisions if d.disposition is Disposition.BLOCKING]
     if not blocking and evaluation.policy.mode is Mode.ADVISORY:
-        blocking = [d for d in evaluation.decisions if d.would_block]
+        # An allowlisted or ignored finding at the threshold would not block an enforcing policy either.
+        blocking = [
+            d for d in evaluation.decisions if d.would_block and d.disposition is Disposition.INFORMATIONAL
+        ]
         title = "Findings that would block"
     else:
         title = "Blocking findings"
     if blocking:
         out += ["", f"{title} ({len(blocking)}):"]
-        found_by = ["FOUND BY"] if len(ran) > 1 else []
-        header = ["ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", "LAYER", *found_by, "WHY"]
+        found_column = ["FOUND BY"] if len(ran) > 1 else []
+        header = ["ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", "LAYER", *found_column, "WHY"]
         out += _table(_blocking_rows(blocking, ran), header)
         if len(blocking) > MAX_ROWS:
             out.append(f"  ... and {len(blocking) - MAX_ROWS} more (all are in the --json report)")
@@ -168,13 +168,11 @@ def render_terminal(evaluation: Evaluation) -> str:
             hides = f"; it would match {item.would_match} finding(s)" if item.would_match else ""
             out.append(
                 f"  - {e.name} {terminal_safe(e.vulnerability)} expired on "
-                f"{e.expires.isoformat() if e.expires else '?'}{hides}: {terminal_safe(shorten(e.reason, 100))}"
+                f"{e.expires.isoformat() if e.expires else '?'}{hides}: {terminal_safe(e.reason, 100)}"
             )
     if unused:
         out += ["", "Unused allowlist entries (matched no finding; remove them or fix their fields):"]
         for item in unused:
             e = item.entry
-            out.append(
-                f"  - {e.name} {terminal_safe(e.vulnerability)}: {terminal_safe(shorten(e.reason, 100))}"
-            )
+            out.append(f"  - {e.name} {terminal_safe(e.vulnerability)}: {terminal_safe(e.reason, 100)}")
     return "\n".join(out) + "\n"

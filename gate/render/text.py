@@ -46,9 +46,13 @@ _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>\"'=:&$%^;,/?@])")
 # it: `@user` and `@org/team` mentions (they notify people), e-mail autolinks (`a@b.c`,
 # `mailto:`, `xmpp:`), `#123` / `GH-123` / `owner/repo#123` references (they add a
 # cross-reference to another issue), and the GFM autolink extension's `scheme://` and `www.`.
-# A zero-width space after `@`, `#`, the `:` of `://` and `www` breaks every pattern
-# without changing what the reader sees. It is inserted before escaping, so no escape is split.
-_LINKISH = re.compile(r"(?<=@)|(?<=#)(?=\w)|(?i:(?<=gh-)(?=\d)|(?<=www)(?=\.))|(?<=:)(?=//)")
+# GitLab, which renders the merge-request note and the container-scanning descriptions, links
+# more references the same way, after parsing: `!123` merge requests, `~label`, `%milestone`,
+# `$snippet` and `&epic` (gitlab-org/gitlab#16827: a backslash does not stop them either).
+# A zero-width space after `@`, `#`, those sigils, the `:` of `://` and `www` breaks every
+# pattern without changing what the reader sees. It is inserted before escaping, so no escape
+# is split.
+_LINKISH = re.compile(r"(?<=@)|(?<=[#!~%$&])(?=[\w\"])|(?i:(?<=gh-)(?=\d)|(?<=www)(?=\.))|(?<=:)(?=//)")
 
 
 def _break_links(text: str) -> str:

@@ -318,6 +318,15 @@ def test_untrusted_text_is_cut_and_made_inert() -> None:
         assert live not in description
 
 
+def test_an_id_of_whitespace_or_controls_still_gets_a_name() -> None:
+    # Schema 15.0.7: an identifier's `name` is non-empty; GitLab rejects the whole report otherwise.
+    (vuln,) = render(evaluation_of(finding(aliases=("\t", "\x1b\n"))))["vulnerabilities"]
+    assert [(i["name"], i["value"]) for i in vuln["identifiers"][1:]] == [
+        ("'\\t'", "\t"),
+        ("\\x1b", "\x1b\n"),
+    ]
+
+
 def test_cvss_vectors_only_when_the_schema_accepts_them() -> None:
     def vectors(vector: str, source: str = "nvd") -> object:
         f = replace(finding(), cvss=Cvss(7.5, vector, source))

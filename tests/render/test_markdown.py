@@ -215,6 +215,15 @@ def test_mentions_and_references_are_broken_but_still_read_the_same() -> None:
     assert not re.search(r"@[A-Za-z0-9]|#\d", text)
 
 
+def test_gitlab_references_are_broken_too() -> None:
+    # GitLab links these after parsing, backslash or not (the merge-request note is rendered there).
+    text = 'see !12, ~bug, ~"needs review", %v1.0, $34, &5 and group/app!7'
+    facts = HtmlFacts(to_html(md_escape(text)))
+    shown = "".join(facts.free_text)
+    assert shown.replace("\u200b", "") == text + "\n"
+    assert not re.search(r"[!~%$&][\w\"]", shown)
+
+
 def test_a_code_span_cannot_be_closed_by_backticks_and_keeps_pipes_in_a_table() -> None:
     cell = md_code("a ``` b | c `")
     html = to_html(f"| x | y |\n|---|---|\n| {cell} | z |\n")
@@ -330,6 +339,23 @@ def test_advisory_mode_says_what_would_block() -> None:
     markdown = render_markdown(evaluation)
     assert markdown.startswith("### ⚠️ container-gate: advisory only, never fails: 1 finding(s) would block")
     assert "· 1 would block" in markdown
+
+
+def test_report_files_beyond_five_are_counted() -> None:
+    evaluation = evaluation_of(finding())
+    sources = tuple(f"/ci/work/r{n}.json" for n in range(7))
+    evaluation = replace(evaluation, report=replace(evaluation.report, sources=sources))
+    context = render_markdown(evaluation).splitlines()[2]
+    assert context.startswith("reports `r0.json`, `r1.json`, `r2.json`, `r3.json`, `r4.json`, 2 more · ")
+
+
+def test_a_capped_section_shows_the_most_severe_rows() -> None:
+    severities = [Severity.LOW, Severity.MEDIUM, Severity.UNKNOWN] * 40
+    findings = [finding(f"CVE-2024-{n:04d}", severity=s) for n, s in enumerate(severities)]
+    markdown = render_markdown(evaluation_of(*findings), section_rows=5)
+    ids = re.findall(r"\[CVE\\-2024\\-(\d{4})\]", markdown)
+    assert ids == ["0001", "0004", "0007", "0010", "0013"]  # the MEDIUM ones, by id
+    assert sections(markdown)["Informational"] == (120, 5, 115)
 
 
 def test_warnings_and_policy_failures_are_listed_and_capped() -> None:

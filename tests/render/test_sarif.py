@@ -233,7 +233,7 @@ def test_rule_texts_help_and_tags() -> None:
     assert "- libssl3 3.0.2-1: fixed in 3.0.13-1 (blocking)" in help_text
     assert "More information: https://avd.aquasec.com/nvd/cve-2024-0001" in help_text
     markdown = rule["help"]["markdown"]
-    assert "| `openssl` |  | `3.0.2-1` | `3.0.13-1` | blocking |" in markdown
+    assert "| `openssl` | - | `3.0.2-1` | `3.0.13-1` | blocking |" in markdown
     assert "[GHSA\\-abcd\\-efgh\\-ijkl](https://github.com/advisories/GHSA-abcd-efgh-ijkl)" in markdown
     assert "DSA\\-5600\\-1" in markdown
 

@@ -1,0 +1,77 @@
+"""What several renderers work out the same way, so that they cannot disagree.
+
+The terminal and Markdown summaries list findings in one order and say which of the scanners that
+ran found each finding; they and the SARIF texts explain a missing fix by the vendor's status; the
+terminal summary and the JSON report count findings per disposition and severity. Each renderer
+keeps its own words and layout; only the facts are computed here.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+
+from gate.model import Finding, Severity, VendorStatus
+from gate.policy.evaluate import Decision, Disposition, Evaluation
+
+# Statuses that say why no fix exists. `affected` and `unknown` say nothing more than "no fix",
+# and `fixed` without a fixed version is the scanner's contradiction, not a reason.
+_NO_FIX_REASONS = frozenset(
+    {
+        VendorStatus.WILL_NOT_FIX,
+        VendorStatus.FIX_DEFERRED,
+        VendorStatus.END_OF_LIFE,
+        VendorStatus.UNDER_INVESTIGATION,
+        VendorStatus.NOT_AFFECTED,
+    }
+)
+
+
+def no_fix_reason(finding: Finding) -> str | None:
+    """The vendor status that explains why a finding without a fixed version has none, else None."""
+    if finding.fixed_versions or finding.status not in _NO_FIX_REASONS:
+        return None
+    return finding.status.value
+
+
+def listing_order(decision: Decision) -> tuple[int, str, str]:
+    """Sort key of a findings list: the most severe first, then by vulnerability id and package."""
+    f = decision.finding
+    return (-f.severity, f.vulnerability_id, f.package.name)
+
+
+def first_listed(decisions: Iterable[Decision], count: int | None = None) -> list[Decision]:
+    """The first `count` decisions in `listing_order` (all when None), without sorting the rest:
+    a report can have 100,000 findings of which a summary shows a hundred."""
+    if count is None:
+        return sorted(decisions, key=listing_order)
+    return heapq.nsmallest(count, decisions, key=listing_order)
+
+
+def severity_counts(evaluation: Evaluation) -> dict[str, dict[str, int]]:
+    """For each disposition, the number of findings per severity (every severity present, highest first)."""
+    table = {d.value: {s.name: 0 for s in reversed(Severity)} for d in Disposition}
+    for decision in evaluation.decisions:
+        table[decision.disposition.value][decision.finding.severity.name] += 1
+    return table
+
+
+def found_by(finding: Finding, ran: Sequence[str]) -> tuple[list[str], bool]:
+    """Which of the scanners that ran reported the finding, and whether that is fewer than all."""
+    found = [name for name in ran if name in finding.scanners]
+    if not found:  # a report that names no scanner run: say what the finding itself says
+        return list(finding.scanners), False
+    return found, len(found) < len(ran)
+
+
+def agreement(evaluation: Evaluation, ran: Sequence[str]) -> tuple[int, list[tuple[str, int]]]:
+    """How many findings every scanner that ran reported, and for each scanner how many it alone did."""
+    agreed = 0
+    alone = dict.fromkeys(ran, 0)
+    for decision in evaluation.decisions:
+        scanners = decision.finding.scanners
+        if all(name in scanners for name in ran):
+            agreed += 1
+        if len(scanners) == 1 and scanners[0] in alone:
+            alone[scanners[0]] += 1
+    return agreed, list(alone.items())

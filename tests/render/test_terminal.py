@@ -1,0 +1,138 @@
+"""The terminal summary: verdict first, counts, the blocking table, allowlist entries; no escape sequence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
+from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.render.terminal import MAX_ROWS, render_terminal
+from gate.render.text import terminal_safe
+from tests.render.corpus_evaluations import corpus_evaluation, evaluation_of, finding
+from tests.support.corpus import corpus_file
+
+# What a terminal acts on: C0 and C1 controls (ESC, CSI, OSC's BEL) and the bidirectional overrides.
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_golden(golden: Callable[[str, str], None]) -> None:
+    evaluation = corpus_evaluation(corpus_file("trivy", "debian-buster.json.golden"))
+    golden("terminal-trivy-debian-buster.txt", render_terminal(evaluation))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x1b[2J\x1b]0;pwned\x07",
+        "\x9b31m C1 CSI",
+        "abc\u202edcba\u2066x\u2069",
+        "a\nb\r\nc\td",
+        "\x00\x08\x7f",
+    ],
+)
+def test_report_and_policy_text_cannot_reach_the_terminal_raw(text: str) -> None:
+    hostile = finding(
+        f"CVE-2024-0001{text}",
+        pkg=f"p{text}",
+        version=f"1{text}",
+        fixed=(f"2{text}",),
+        path=f"usr/{text}",
+    )
+    hostile = replace(hostile, layer=Layer(created_by=text, origin=LayerOrigin.OWN))
+    entries = (
+        AllowlistEntry(0, f"CVE-1999-0001{text}", reason=f"gone {text}", expires=dt.date(2020, 1, 1)),
+        AllowlistEntry(1, f"CVE-1999-0002{text}", reason=f"unused {text}"),
+    )
+    evaluation = evaluation_of(
+        hostile,
+        replace(hostile, scanners=("grype",), package=replace(hostile.package, name=f"q{text}")),
+        policy=Policy(source=f"policy{text}.yaml", allowlist=entries, fail_on_expired=True),
+        image=ImageInfo(f"app{text}:1", os="linux", architecture=text, distro=text, digest=text),
+        scanners=(ScannerInfo("trivy", text, db_updated_at=text), ScannerInfo("grype", text)),
+        warnings=(f"warning {text}",),
+    )
+    out = render_terminal(evaluation)
+    assert not UNSAFE.search(out), repr(UNSAFE.search(out))
+    assert "Expired allowlist entries" in out
+    assert "Unused allowlist entries" in out
+    assert "Policy failures:" in out
+    assert f"p{terminal_safe(text, 40)}" in out
+
+
+def test_terminal_safe_shows_controls_and_flattens_lines() -> None:
+    assert terminal_safe("a\x1b[31mb\u202e") == "a\\x1b[31mb\\u202e"
+    assert terminal_safe("one\ntwo\r\n\tthree") == "one two three"
+    assert terminal_safe("x" * 10, 5) == "xxxx…"
+    assert terminal_safe(None) == ""
+
+
+def test_blocking_rows_most_severe_first_and_capped() -> None:
+    findings = [
+        finding(f"CVE-2024-{n:04d}", severity=Severity.CRITICAL if n % 2 else Severity.HIGH)
+        for n in range(MAX_ROWS + 10)
+    ]
+    out = render_terminal(evaluation_of(*findings))
+    ids = re.findall(r"^  (CVE-\d{4}-\d{4}) ", out, re.M)
+    expected = sorted(findings, key=lambda f: (-f.severity, f.vulnerability_id))[:MAX_ROWS]
+    assert ids == [f.vulnerability_id for f in expected]
+    assert f"Blocking findings ({MAX_ROWS + 10}):" in out
+    assert "  ... and 10 more (all are in the --json report)" in out
+
+
+def test_counts_per_disposition_and_severity() -> None:
+    policy = Policy(
+        source="p.yaml",
+        ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX}),
+        allowlist=(AllowlistEntry(0, "CVE-2024-0002", "not shipped"),),
+    )
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", severity=Severity.CRITICAL),
+        finding("CVE-2024-0002"),
+        finding("CVE-2024-0003", status=VendorStatus.WILL_NOT_FIX, fixed=()),
+        finding("CVE-2024-0004", severity=Severity.LOW),
+        finding("CVE-2024-0005", severity=Severity.LOW),
+        policy=policy,
+    )
+    lines = render_terminal(evaluation).splitlines()
+    assert lines[0] == "container-gate: FAIL: 1 blocking finding(s)."
+    assert "findings: 5 total: 1 blocking, 1 allowlisted, 1 ignored, 2 informational" in lines
+    assert "  blocking      CRITICAL 1" in lines
+    assert "  informational LOW 2" in lines
+
+
+def test_scanner_agreement_and_found_by() -> None:
+    both = replace(finding("CVE-2024-0001"), scanners=("trivy", "grype"))
+    grype_only = replace(finding("CVE-2024-0002"), scanners=("grype",))
+    scanners = (ScannerInfo("trivy", "0.50.1"), ScannerInfo("grype", "0.74.0"))
+    out = render_terminal(evaluation_of(both, grype_only, scanners=scanners))
+    assert "agreement: 1 of 2 findings reported by all scanners; 0 only by trivy, 1 only by grype" in out
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^  (CVE-\S+) .*$", out, re.M)}
+    assert "  trivy+grype  " in rows["CVE-2024-0001"]
+    assert "  grype only  " in rows["CVE-2024-0002"]
+
+
+def test_advisory_lists_only_what_would_block_an_enforcing_policy() -> None:
+    # Allowlisted and ignored findings meet the threshold too, but an enforcing policy would not
+    # block them either: they are not "findings that would block".
+    policy = Policy(
+        source="p.yaml",
+        mode=Mode.ADVISORY,
+        ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX}),
+        allowlist=(AllowlistEntry(0, "CVE-2024-0002", "not shipped"),),
+    )
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", severity=Severity.CRITICAL),
+        finding("CVE-2024-0002", severity=Severity.CRITICAL),
+        finding("CVE-2024-0003", severity=Severity.CRITICAL, status=VendorStatus.WILL_NOT_FIX, fixed=()),
+        finding("CVE-2024-0004", severity=Severity.LOW),
+        policy=policy,
+    )
+    out = render_terminal(evaluation)
+    assert out.startswith("container-gate: ADVISORY MODE: this gate never fails.")
+    assert "Findings that would block (1):" in out
+    assert re.findall(r"^  (CVE-\S+) ", out, re.M) == ["CVE-2024-0001"]
