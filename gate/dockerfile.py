@@ -165,6 +165,8 @@ def _logical_lines(lines: list[str], start: int, escape: str, path: str) -> list
                 break
             line = lines[i]
         words = "".join(parts).strip().split(maxsplit=1)
+        if not words:
+            continue  # only escape characters: a continuation that ends the file
         keyword, arguments = words[0].upper(), (words[1].strip() if len(words) > 1 else "")
         if keyword not in KEYWORDS:
             raise _error(path, first + 1, f"unknown instruction {keyword[:40]!r}")

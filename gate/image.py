@@ -6,7 +6,7 @@
 |---|---|
 | `docker-archive:PATH[:NAME]` | a `docker save` tarball |
 | `oci-archive:PATH[:NAME]` | an OCI image layout tarball |
-| `docker-daemon:REF` | the Docker engine only (`--docker-host`, else `DOCKER_HOST`) |
+| `docker-daemon:REF` | the Docker engine only (`docker_host`, else `DOCKER_HOST`) |
 | `docker://REF` | the registry only |
 | `REF` | the engine when it is reachable and has the image, else the registry (as Trivy does) |
 
@@ -39,10 +39,10 @@ from gate.image_manifest import Platform
 from gate.image_ref import parse_reference
 from gate.image_source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
+from gate.registry_auth import Credentials, docker_config_file, find_credentials
 
 if TYPE_CHECKING:
     import docker
-from gate.registry_auth import Credentials, docker_config_file, find_credentials
 
 __all__ = ["ImageTarget", "SourceKind", "attribute_layers", "resolve_image"]
 
@@ -70,7 +70,8 @@ class ImageTarget:
     platform: str | None = None
     """`os/arch[/variant]` selected from a multi-platform index, or None when the image has one."""
     insecure_registry: bool = False
-    """True when the registry is plain HTTP (loopback registries), so scanners must be told."""
+    """True when the registry is plain HTTP (loopback registries): Grype must be told (Trivy's
+    registry client speaks HTTP to loopback by itself)."""
     manifest_digest: str | None = None
     """The chosen platform's manifest digest (registry, OCI archive); `info.digest` names the index."""
     warnings: tuple[str, ...] = ()

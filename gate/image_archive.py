@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import posixpath
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,7 +143,8 @@ def _scan(path: Path, label: str) -> _Members:
         if not members.infos:
             raise ImageError(f"{label}: not a tar archive (plain, gzip, bzip2 or xz)") from None
         raise ImageError(f"{label}: the tar archive is damaged ({first})") from None
-    except (EOFError, OSError) as exc:
+    except (EOFError, OSError, tarfile.TarError, zlib.error, lzma.LZMAError) as exc:
+        # Damaged compressed data fails inside the decompressor, with its own exception types.
         raise ImageError(f"{label}: cannot read the archive ({exc})") from None
     return members
 
@@ -164,6 +167,8 @@ def _json(data: bytes, where: str) -> object:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ImageError(f"{where}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ImageError(f"{where}: not valid JSON (nested too deeply to read)") from None
 
 
 def read_docker_archive(rest: str, wanted: Platform | None) -> SourceImage:

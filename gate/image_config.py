@@ -80,6 +80,8 @@ def parse_config(data: bytes, where: str) -> ImageConfig:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ImageError(f"{where}: image config is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ImageError(f"{where}: image config is not valid JSON (nested too deeply to read)") from None
     if not isinstance(doc, dict):
         raise ImageError(f"{where}: image config is not a JSON object")
     rootfs = doc.get("rootfs")

@@ -12,12 +12,9 @@ and a mismatch stops the mapping there, with a warning, rather than naming a wro
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from gate.dockerfile import KEYWORDS, Build, Instruction
@@ -209,31 +206,30 @@ def attribute_layers(report: ScanReport, image: ImageInfo) -> ScanReport:
     done: dict[tuple[str, str | None, str | None], Layer] = {}
     findings = []
     strangers = 0
-    with _paused_gc():
-        for finding in report.findings:
-            layer = finding.layer
-            if layer is None or layer.diff_id is None:
-                findings.append(finding)
-                continue
-            found = positions.get(layer.diff_id)
-            if found is None:
-                strangers += 1
-                findings.append(finding)
-                continue
-            key = (layer.diff_id, layer.digest, layer.created_by)
-            completed = done.get(key)
-            if completed is None:
-                index, info = found
-                completed = Layer(
-                    diff_id=layer.diff_id,
-                    digest=layer.digest,
-                    index=index,
-                    created_by=info.created_by or layer.created_by,
-                    origin=info.origin,
-                    dockerfile_line=info.dockerfile_line,
-                )
-                done[key] = completed
-            findings.append(finding if finding.layer == completed else _with_layer(finding, completed))
+    for finding in report.findings:
+        layer = finding.layer
+        if layer is None or layer.diff_id is None:
+            findings.append(finding)
+            continue
+        found = positions.get(layer.diff_id)
+        if found is None:
+            strangers += 1
+            findings.append(finding)
+            continue
+        key = (layer.diff_id, layer.digest, layer.created_by)
+        completed = done.get(key)
+        if completed is None:
+            index, info = found
+            completed = Layer(
+                diff_id=layer.diff_id,
+                digest=layer.digest,
+                index=index,
+                created_by=info.created_by or layer.created_by,
+                origin=info.origin,
+                dockerfile_line=info.dockerfile_line,
+            )
+            done[key] = completed
+        findings.append(finding if finding.layer == completed else _with_layer(finding, completed))
     warnings = report.warnings
     if strangers:
         warnings += (
@@ -243,19 +239,6 @@ def attribute_layers(report: ScanReport, image: ImageInfo) -> ScanReport:
     scanned = report.image
     merged = replace(image, distro=image.distro or (scanned.distro if scanned else None))
     return replace(report, findings=tuple(findings), image=merged, warnings=warnings)
-
-
-@contextlib.contextmanager
-def _paused_gc() -> Iterator[None]:
-    """Pauses the cyclic garbage collector: building 100k findings would otherwise trigger collections
-    that each walk every finding built so far, tripling the cost. Nothing built here forms a cycle."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _with_layer(finding: Finding, layer: Layer) -> Finding:

@@ -167,13 +167,18 @@ def parse_manifest(data: bytes, where: str, content_type: str | None = None) -> 
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail(where, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _fail(where, "not valid JSON (nested too deeply to read)") from None
     if not isinstance(doc, dict):
         raise _fail(where, "expected a JSON object")
     if doc.get("schemaVersion") == 1:
         raise _fail(
             where, "Docker schema 1 manifests are not supported (push the image again with a current client)"
         )
-    media_type = doc.get("mediaType") or (content_type or "").split(";")[0].strip()
+    declared = doc.get("mediaType")
+    if declared is not None and not isinstance(declared, str):
+        raise _fail(f"{where}.mediaType", "expected a string")
+    media_type = declared or (content_type or "").split(";")[0].strip()
     if media_type in INDEX_TYPES or (not media_type and "manifests" in doc):
         entries = doc.get("manifests")
         if not isinstance(entries, list):

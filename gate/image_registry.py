@@ -131,7 +131,7 @@ def _error_code(resp: requests.Response) -> str:
     try:
         errors = resp.json().get("errors")
         code = errors[0]["code"] if isinstance(errors, list) and errors else None
-    except (ValueError, AttributeError, KeyError, TypeError, requests.RequestException):
+    except (ValueError, AttributeError, KeyError, TypeError, RecursionError, requests.RequestException):
         return ""
     return f", {code}" if isinstance(code, str) and code.isupper() and len(code) < 40 else ""
 

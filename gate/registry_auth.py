@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 from gate.errors import ImageError
 from gate.image_ref import DOCKER_HUB, is_loopback
 
-HUB_SERVER = "https://index.docker.io/v1/"
-"""The key Docker uses for Docker Hub in config.json and with credential helpers."""
 if TYPE_CHECKING:
     import requests
 
+HUB_SERVER = "https://index.docker.io/v1/"
+"""The key Docker uses for Docker Hub in config.json and with credential helpers."""
 _HUB_KEYS = frozenset({"index.docker.io", "docker.io", "registry-1.docker.io"})
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))')
 _SCHEME = re.compile(r"(?i)(?:^|,)\s*(basic|bearer)\b")
@@ -59,7 +59,10 @@ def docker_config_file(environ: Mapping[str, str]) -> Path | None:
 
 
 def _server_key(key: str) -> str:
-    host = urlsplit(key if "://" in key else f"//{key}").netloc.lower()
+    try:
+        host = urlsplit(key if "://" in key else f"//{key}").netloc.lower()
+    except ValueError:  # `http://[::1` and the like: an entry for no registry, as Docker treats it
+        return ""
     return DOCKER_HUB if host in _HUB_KEYS else host
 
 
@@ -71,7 +74,7 @@ def find_credentials(
         return None
     try:
         doc = json.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         # The message of a JSON error gives a position, never the text around it.
         raise ImageError(f"{config_file}: cannot read the Docker config ({exc})") from None
     if not isinstance(doc, dict):
@@ -134,7 +137,7 @@ def _from_helper(
     try:
         answer = json.loads(done.stdout)
         user, secret = answer["Username"], answer["Secret"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ImageError(
             f"credential helper docker-credential-{helper} printed no credentials JSON"
         ) from None
@@ -201,7 +204,7 @@ def fetch_token(
     try:
         body = resp.json()
         token = body.get("token") or body.get("access_token")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         token = None
     if not isinstance(token, str) or not token:
         raise ImageError(f"registry {registry}: its token service sent no token")

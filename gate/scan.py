@@ -18,12 +18,13 @@ from gate.model import ScanReport
 from gate.scanners.options import (
     DEFAULT_MAX_DB_AGE,
     DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
     ScannerChoice,
     ScanOptions,
     parse_max_age,
 )
 
-_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def scan(request: ScanRequest) -> ScanReport:
 
 
 def _platform(text: str) -> str:
-    if not _PLATFORM.match(text):
+    if not _PLATFORM.fullmatch(text):
         raise argparse.ArgumentTypeError(
             f"expected OS/ARCH such as linux/amd64 or linux/arm64/v8, got {text!r}"
         )
@@ -87,8 +88,10 @@ def _seconds(text: str) -> float:
         value = float(text.removesuffix("s"))
     except ValueError:
         value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds above 0 and at most {MAX_TIMEOUT:g}, got {text!r}"
+        )
     return value
 
 
@@ -150,7 +153,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         type=_seconds,
         default=DEFAULT_TIMEOUT,
-        help=f"seconds each scanner may take (default: {DEFAULT_TIMEOUT:g})",
+        help=f"seconds each scanner may take (default: {DEFAULT_TIMEOUT:g}, at most {MAX_TIMEOUT:g})",
     )
     scanners.add_argument(
         "--max-db-age",

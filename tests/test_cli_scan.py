@@ -15,8 +15,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +36,7 @@ from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
 from tests.scanners.ruby_image import RubyImage, build_ruby_image
 from tests.scanners.scan_support import NO_NETWORK, Row, assert_exact, fresh_db
-from tests.scanners.standins import grype_standin, trivy_standin
+from tests.scanners.standins import grype_standin, stopped, trivy_standin
 from tests.support.fixtures import TestbedImages
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -299,10 +301,12 @@ def test_db_not_downloadable_and_verbose_shows_trivy_stderr(
     assert "FATAL" not in run.stderr
     verbose = scan(image, *args, verbose=True)
     assert verbose.code == EXIT_ERROR
-    # --verbose adds the traceback and the tail of Trivy's own error output.
-    assert (
-        "FATAL\tFatal error\trun error: init error: DB error: failed to download vulnerability DB"
-        in verbose.stderr
+    # --verbose adds the traceback and the tail of Trivy's own error output (its tabs may be
+    # shown as spaces: the output is made terminal-safe).
+    assert "Traceback (most recent call last):" in verbose.stderr
+    assert re.search(
+        r"FATAL\s+Fatal error\s+run error: init error: DB error: failed to download vulnerability DB",
+        verbose.stderr,
     )
 
 
@@ -373,8 +377,12 @@ def test_broken_scanner_stand_in(
     "args",
     [
         ["--max-db-age", "5x"],
+        ["--max-db-age", "9999999999d"],
         ["--platform", "amd64"],
+        ["--platform", "linux/amd64\n"],
         ["--scan-timeout", "0"],
+        ["--scan-timeout", "inf"],
+        ["--scan-timeout", "1e9"],
         ["--scanner", "snyk"],
     ],
 )
@@ -383,6 +391,38 @@ def test_usage_errors(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -
         main(["scan", "docker-archive:app.tar", *args])
     assert caught.value.code == EXIT_USAGE
     assert "container-gate scan: error: argument" in capsys.readouterr().err
+
+
+def test_an_interrupted_scan_stops_the_scanner_and_its_children(
+    fresh_cache: Path, trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    """Ctrl-C reaches the gate only: the scanner runs in its own session, so the gate kills it."""
+    standin = trivy_standin(tmp_path / "bin", trivy_bin, "hang")
+    # Python ignores SIGINT if its parent did; the gate under test must get the default handler.
+    code = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    code += "from gate.cli import run; run()"
+    argv = [sys.executable, "-c", code, "scan", f"docker-archive:{engineless_archives.base}", "--ci", "none"]
+    argv += ["--trivy-bin", str(standin.path), "--cache-dir", str(fresh_cache), "--skip-db-update"]
+    argv += ["--scan-timeout", "3600"]
+    gate = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not standin.pids() and gate.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = standin.pids()
+        assert len(pids) == 2, "the scanner stand-in and its child started"
+        gate.send_signal(signal.SIGINT)
+        _, stderr = gate.communicate(timeout=120)  # without the kill, the gate waits for the scan
+    finally:
+        if gate.poll() is None:
+            gate.kill()
+            gate.wait()
+        for pid in standin.pids():
+            if not stopped([pid], within=0):
+                os.kill(pid, signal.SIGKILL)
+    assert gate.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "container-gate: interrupted"
+    assert stopped(pids)
 
 
 # --- both scanners ------------------------------------------------------------------------------------------

@@ -87,6 +87,13 @@ CASES: list[tuple[str, str, int, str | None, list[tuple[int, str]]]] = [
         [(3, "RUN")],
     ),
     (
+        "a continuation that ends the file",
+        "FROM x\nRUN a\n\\\n",
+        1,
+        "x",
+        [(2, "RUN")],
+    ),
+    (
         "variable defaults",
         "ARG REG=\nARG TAG=12\nFROM ${REG:-docker.io}/library/debian:${TAG:+bookworm}\n",
         3,

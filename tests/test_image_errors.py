@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import lzma
 import tarfile
 from pathlib import Path
 
@@ -102,6 +103,33 @@ def test_archive_missing_not_a_tarball_or_a_directory(tmp_path: Path, env: dict[
     assert fails(f"docker-archive:{damaged}", env).message.startswith(f"docker-archive:{damaged}: ")
     error = fails(f"docker-archive:{tmp_path}", env)
     assert error.message == f"docker-archive:{tmp_path}: is a directory, expected a tar archive"
+
+
+def test_damaged_compressed_data_is_an_image_error(
+    tmp_path: Path, env: dict[str, str], engineless_archives: ArchiveImages
+) -> None:
+    # xz and zlib report damage with their own exception types, not OSError.
+    packed = bytearray(lzma.compress(engineless_archives.app.read_bytes()))
+    middle = len(packed) // 2
+    packed[middle : middle + 16] = bytes(byte ^ 0xFF for byte in packed[middle : middle + 16])
+    damaged = tmp_path / "app.tar.xz"
+    damaged.write_bytes(packed)
+    error = fails(f"docker-archive:{damaged}", env)
+    assert error.message == f"docker-archive:{damaged}: cannot read the archive (Corrupt input data)"
+
+
+def test_json_nested_too_deeply_is_an_image_error(
+    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    manifest = tarball(tmp_path / "manifest.tar", {"manifest.json": deep})
+    assert fails(f"docker-archive:{manifest}", env).message == (
+        f"docker-archive:{manifest}: manifest.json: not valid JSON (nested too deeply to read)"
+    )
+    config = docker_archive(tmp_path / "config.tar", deep, app[1])
+    assert fails(f"docker-archive:{config}", env).message.endswith(
+        ".json: image config is not valid JSON (nested too deeply to read)"
+    )
 
 
 def test_the_wrong_kind_of_archive_is_named(
@@ -254,6 +282,7 @@ def docker_engine_host(docker_engine: object) -> str:
         ("UPPER/case:1", "image reference 'UPPER/case:1': invalid repository name 'UPPER/case'"),
         ("app:bad tag", "image reference 'app:bad tag': invalid tag 'bad tag'"),
         ("app@sha256:123", "image reference 'app@sha256:123': the digest must be sha256:<64 lowercase hex>"),
+        ("app:v\u00e9", "image reference 'app:v\u00e9': invalid tag 'v\u00e9'"),  # tags are ASCII
         ("docker://", "image reference '': invalid repository name 'library/'"),
     ],
 )

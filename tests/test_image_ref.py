@@ -56,6 +56,8 @@ def test_reference_properties() -> None:
         ("127.0.0.1:5000", True),
         ("127.8.9.10", True),
         ("[::1]:5000", True),
+        ("[::1]", True),
+        ("::1", True),
         ("registry.localhost:80", True),
         ("10.0.0.1:5000", False),
         ("ghcr.io", False),
@@ -135,6 +137,7 @@ def test_manifests_are_read_strictly() -> None:
         (b"{", "r: not valid JSON"),
         (b'{"schemaVersion": 1}', "r: Docker schema 1 manifests are not supported"),
         (b'{"mediaType": "text/plain"}', "r: not an image manifest or index (media type 'text/plain')"),
+        (b'{"mediaType": {"a": 1}, "layers": []}', "r.mediaType: expected a string"),
         (
             b'{"manifests": [{"mediaType": "m", "digest": "md5:1", "size": 1}]}',
             "r.manifests[0].digest: expected",
@@ -187,6 +190,7 @@ def test_credentials_are_found_by_registry(tmp_path: Path) -> None:
                 "ghcr.io": {"username": "gh", "password": "ghpass"},
                 "http://127.0.0.1:5000/v2/": {"auth": b64("local:pw:with:colons")},
                 "quay.io": {},
+                "http://[::1": {"auth": b64("unparsable:key")},  # names no registry: skipped
             }
         },
     )

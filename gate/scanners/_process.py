@@ -15,7 +15,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,10 @@ SUMMARY_CHARS = 400
 """Longest error summary quoted in a one-line message."""
 QUERY_TIMEOUT = 60.0
 """Seconds for a scanner's `version` or DB status query (they read local files only)."""
+PLATFORM_TOKENS = ("GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITLAB_TOKEN")
+"""The tokens the gate publishes with (`gate.platforms.github_event.TOKEN_VARIABLES`,
+`gate.platforms.gitlab.TOKEN_VARIABLE`, not imported: the scanners stay below the platforms).
+Neither scanner reads them for an image scan, so no scanner is handed one."""
 
 # `2026-11-27T08:54:12Z	FATAL	Fatal error	run error: ...` (Trivy's log format).
 _LOG_PREFIX = re.compile(
@@ -37,6 +42,9 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 # (`run error: image scan error: scan error: unable to initialize artifact: ...`).
 _WRAPPER = re.compile(r"^(?:[a-z]+ ){0,5}(?:error|failed|service|artifact|image|analysis): ", re.IGNORECASE)
 _MULTI = re.compile(r":?\s*\d+ errors? occurred:?\s*$")
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+"""The scanner runs in progress, in any thread, for `stopped_when_interrupted`."""
+_RUNNING_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,12 @@ def find_binary(
             raise ScannerError(f"{name} not found at {chosen} (given by {origin})", hint=how)
         if not os.access(path, os.X_OK):
             raise ScannerError(f"{name} at {chosen} is not executable (given by {origin})", hint=how)
-        return path
+        # Absolute: the scanner runs in another directory, where `bin/trivy` would not exist and a
+        # bare `trivy` (what Path("./trivy") prints as) would be looked up on PATH instead.
+        return path.absolute()
     found = shutil.which(name, path=search_path)
     if found:
-        return Path(found)
+        return Path(found).absolute()
     beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return beside
@@ -87,7 +97,8 @@ def run(
     timeout_hint: str,
     grace: float = 0.0,
 ) -> Completed:
-    """Runs `argv` in an empty temporary directory, killing it (and its children) after `timeout` s.
+    """Runs `argv` in an empty temporary directory, killing it (and its children) after `timeout` s,
+    or at once when the wait is interrupted (Ctrl-C).
 
     `grace` extends the deadline for a scanner that enforces `timeout` itself and reports it
     better than a kill can; the message still names `timeout`, the limit the user set.
@@ -108,6 +119,8 @@ def run(
             )
         except OSError as exc:
             raise ScannerError(f"cannot start {what}: {exc.strerror or exc}") from None
+        with _RUNNING_LOCK:
+            _RUNNING.add(proc)
         try:
             out, err = proc.communicate(timeout=timeout + grace)
         except subprocess.TimeoutExpired:
@@ -118,10 +131,38 @@ def run(
                 hint=timeout_hint,
                 detail=stderr_tail(err.decode("utf-8", "replace")),
             ) from None
+        except BaseException:
+            # Interrupted: a scanner in its own session never sees the terminal's SIGINT.
+            _kill_group(proc)
+            proc.wait()
+            raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
     return Completed(proc.returncode, out, err.decode("utf-8", "replace"))
 
 
+@contextlib.contextmanager
+def stopped_when_interrupted() -> Iterator[None]:
+    """Kills every scanner still running when the block is interrupted (Ctrl-C).
+
+    For the thread that waits on runs made in other threads: the interrupt reaches only that
+    thread, the scanners run in their own sessions where the terminal's SIGINT does not reach
+    them, and a thread pool's exit would otherwise wait for each scan to end.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        with _RUNNING_LOCK:
+            running = list(_RUNNING)
+        for proc in running:
+            _kill_group(proc)
+        raise
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.returncode is not None:
+        return  # already reaped: its process group id may belong to someone else by now
     # The process group is the one start_new_session gave the scanner: only its own children.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -130,12 +171,17 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def scanner_env(env: Mapping[str, str], prefix: str, kept: tuple[str, ...]) -> dict[str, str]:
-    """`env` without the scanner's own settings (`TRIVY_*`, `GRYPE_*`), except those starting with `kept`.
+    """`env` without the scanner's own settings (`TRIVY_*`, `GRYPE_*`), except those starting with
+    `kept`, and without the gate's `PLATFORM_TOKENS`.
 
     A `TRIVY_SEVERITY` or `GRYPE_ONLY_FIXED` set in a CI job would silently drop findings, like a
     config file would; credentials and connection settings (the `kept` prefixes) stay.
     """
-    return {k: v for k, v in env.items() if not k.startswith(prefix) or k.startswith(kept)}
+    return {
+        k: v
+        for k, v in env.items()
+        if (not k.startswith(prefix) or k.startswith(kept)) and k not in PLATFORM_TOKENS
+    }
 
 
 def exit_text(returncode: int) -> str:

@@ -17,6 +17,8 @@ from gate.errors import ScannerError
 
 DEFAULT_TIMEOUT = 600.0
 """Seconds a scan may take by default (`--scan-timeout`)."""
+MAX_TIMEOUT = 86400.0
+"""The longest `--scan-timeout`: a day. Waits much longer overflow the OS's timers."""
 DEFAULT_MAX_DB_AGE = dt.timedelta(days=5)
 """A DB older than this draws a warning (`--max-db-age`); Trivy publishes its DB every 6 hours and
 Grype daily, and Grype itself refuses a DB older than 5 days by default."""
@@ -68,7 +70,10 @@ def parse_max_age(text: str) -> dt.timedelta:
     if not match:
         raise ValueError(f"expected a duration such as 5d or 36h, got {text!r}")
     amount = float(match[1])
-    return dt.timedelta(days=amount) if match[2] == "d" else dt.timedelta(hours=amount)
+    try:
+        return dt.timedelta(days=amount) if match[2] == "d" else dt.timedelta(hours=amount)
+    except OverflowError:  # timedelta stops at 999,999,999 days
+        raise ValueError(f"expected a duration such as 5d or 36h, got {text!r}, which is too long") from None
 
 
 def _age_text(age: dt.timedelta) -> str:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from gate.image import ImageTarget
 from gate.model import ScanReport
 from gate.reports import merge_reports
+from gate.scanners._process import stopped_when_interrupted
 from gate.scanners.grype_runner import run_grype
 from gate.scanners.options import ScannerChoice, ScanOptions
 from gate.scanners.trivy_runner import run_trivy
@@ -28,7 +29,7 @@ def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOption
         return run_trivy(target, options)
     if choice is ScannerChoice.GRYPE:
         return run_grype(target, options)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scanner") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scanner") as pool, stopped_when_interrupted():
         trivy = pool.submit(run_trivy, target, options)
         grype = pool.submit(run_grype, target, options)
         # Both are awaited before either error is raised, so no scanner is left running.

@@ -28,6 +28,7 @@ from gate.scanners._process import (
     run,
     scanner_env,
     stderr_tail,
+    stopped_when_interrupted,
     supported_version,
 )
 from gate.scanners.options import ScanOptions, db_age_warnings
@@ -89,10 +90,10 @@ def trivy_command(binary: Path, target: ImageTarget, options: ScanOptions) -> li
             argv += ["--docker-host", target.docker_host]
         argv.append(target.name)
     else:
-        argv += ["--image-src", "remote"]
-        if target.insecure_registry:
-            argv.append("--insecure")
-        argv.append(target.name)
+        # No --insecure for a plain-HTTP loopback registry: Trivy reaches 127.0.0.1, [::1] and
+        # localhost:PORT over HTTP by itself, and --insecure would also turn off TLS verification
+        # of its DB download and of --trivy-server (Trivy's RegistryOpts and ClientScannerOpts).
+        argv += ["--image-src", "remote", target.name]
     return argv
 
 
@@ -204,7 +205,7 @@ def run_trivy(target: ImageTarget, options: ScanOptions) -> ScanReport:
     # `trivy version` only reads the cache, so it runs beside the scan instead of before it (a tenth
     # of a second saved on every run). Its verdict is checked first: a Trivy too old for the gate
     # fails its scan on the flags anyway, and an empty cache fails it the same way as it does here.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="trivy") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="trivy") as pool, stopped_when_interrupted():
         asked = pool.submit(trivy_version, binary, options)
         scanned = pool.submit(
             run,

@@ -10,14 +10,18 @@ call in a log, and then does what its mode says:
   `version -o json` and `db status -o json` in Grype's formats (v6 `db status`: schemaVersion,
   from, built, path, valid; checked against Grype's source and published outputs).
 - `exit1`, `garbage`, `truncated`, `hang`, `missing-db`, `crash`, `old-version`: each failure.
+  `hang` starts a child process first and records both process ids (`StandIn.pids`), so a test
+  can check that stopping the scanner stopped its children too.
 - The Trivy stand-in wraps the REAL Trivy: it passes `version` through (or prints an old version),
-  and for `image` either truncates the real report, prints garbage, or crashes.
+  and for `image` either passes the real report through (`ok`), truncates it, prints garbage,
+  crashes or hangs. It checks its environment like the Grype one.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +59,16 @@ def check_env():
             refuse(f"expected {{key}}={{value!r}}, got {{os.environ.get(key)!r}}")
     for key in config.get("expect_unset", []):
         if key in os.environ:
-            refuse(f"expected {{key}} unset, got {{os.environ[key]!r}}")
+            refuse(f"expected {{key}} set to nothing, but it is set")
+
+
+def hang():
+    import subprocess
+    child = subprocess.Popen(["sleep", "3600"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(config["pids"] + ".part", "w") as out:
+        out.write(f"{{os.getpid()}} {{child.pid}}")
+    os.replace(config["pids"] + ".part", config["pids"])
+    time.sleep(3600)
 
 
 {body}
@@ -94,12 +107,13 @@ elif mode == "garbage":
 elif mode == "truncated":
     sys.stdout.buffer.write(report[: len(report) // 2])
 elif mode == "hang":
-    time.sleep(3600)
+    hang()
 elif mode == "crash":
     os.kill(os.getpid(), signal.SIGSEGV)
 """
 
 _TRIVY_BODY = """
+check_env()
 real = config["real"]
 if args[:1] == ["version"]:
     if mode == "old-version":
@@ -113,6 +127,8 @@ if mode == "garbage":
     sys.exit(0)
 if mode == "crash":
     os.kill(os.getpid(), signal.SIGSEGV)
+if mode == "hang":
+    hang()
 import subprocess
 done = subprocess.run([real, *args], capture_output=True)
 sys.stderr.buffer.write(done.stderr)
@@ -139,12 +155,43 @@ class StandIn:
             return []
         return [json.loads(line) for line in self.log.read_text().splitlines()]
 
+    @property
+    def pids_file(self) -> Path:
+        """Where a `hang` run writes its own process id and its child's."""
+        return self.log.with_suffix(".pids")
+
+    def pids(self) -> list[int]:
+        """The process ids a `hang` run recorded (none before it started)."""
+        if not self.pids_file.exists():
+            return []
+        return [int(pid) for pid in self.pids_file.read_text().split()]
+
+
+def running(pid: int) -> bool:
+    """True while process `pid` runs; a zombie (dead, not yet reaped) does not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def stopped(pids: list[int], within: float = 30.0) -> bool:
+    """True once none of `pids` runs; False if one still does after `within` seconds (a SIGKILL
+    takes effect a moment after it is sent, so this waits rather than looks once)."""
+    deadline = time.monotonic() + within
+    while any(running(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
 
 def _write(directory: Path, tool: str, body: str, config: Mapping[str, Any]) -> StandIn:
     directory.mkdir(parents=True, exist_ok=True)
     log = directory / f"{tool}-standin.calls.jsonl"
     config_path = directory / f"{tool}-standin.json"
-    config_path.write_text(json.dumps({**config, "log": str(log)}))
+    config_path.write_text(json.dumps({**config, "log": str(log), "pids": str(log.with_suffix(".pids"))}))
     path = directory / f"{tool}-standin"
     path.write_text(_SCRIPT.format(python=sys.executable, tool=tool, config=str(config_path), body=body))
     path.chmod(0o755)
@@ -177,6 +224,20 @@ def grype_standin(
     return _write(directory, "grype", _GRYPE_BODY, config)
 
 
-def trivy_standin(directory: Path, real: Path, mode: str) -> StandIn:
-    """A wrapper around the real Trivy that fails in `mode` (old-version, garbage, truncated, crash)."""
-    return _write(directory, "trivy", _TRIVY_BODY, {"mode": mode, "real": str(real)})
+def trivy_standin(
+    directory: Path,
+    real: Path,
+    mode: str,
+    *,
+    expect_env: Mapping[str, str] | None = None,
+    expect_unset: tuple[str, ...] = (),
+) -> StandIn:
+    """A wrapper around the real Trivy: passes it through (`ok`) or fails in `mode` (old-version,
+    garbage, truncated, crash, hang), after checking its environment."""
+    config = {
+        "mode": mode,
+        "real": str(real),
+        "expect_env": dict(expect_env or {}),
+        "expect_unset": list(expect_unset),
+    }
+    return _write(directory, "trivy", _TRIVY_BODY, config)

@@ -19,11 +19,13 @@ import pytest
 
 from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
 from gate.image import SourceKind
+from gate.platforms import github_event, gitlab
 from gate.reports import load_report
+from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.grype_runner import grype_command, grype_env, run_grype
 from gate.scanners.options import ScanOptions
 from tests.scanners.scan_support import archive_target, engine_target, options, registry_target
-from tests.scanners.standins import CHAINGUARD_RUBY, STANDIN_GRYPE_VERSION, StandIn, grype_standin
+from tests.scanners.standins import CHAINGUARD_RUBY, STANDIN_GRYPE_VERSION, StandIn, grype_standin, stopped
 
 REPORT_BUILT = "2023-05-17T01:32:43Z"
 """`descriptor.db.built` of the replayed report."""
@@ -133,6 +135,16 @@ def test_grype_settings_in_the_environment_are_removed(tmp_path: Path) -> None:
     assert report.findings == load_report(CHAINGUARD_RUBY).findings
 
 
+def test_the_gates_own_tokens_are_not_handed_to_grype(tmp_path: Path) -> None:
+    # The platforms' tokens write comments and notes; a scanner needs none of them.
+    assert set(PLATFORM_TOKENS) == {*github_event.TOKEN_VARIABLES, gitlab.TOKEN_VARIABLE}
+    tool = standin(tmp_path, expect_env={"GRYPE_REGISTRY_TOKEN": "r"}, expect_unset=PLATFORM_TOKENS)
+    env = {**os.environ, "GRYPE_REGISTRY_TOKEN": "r", **dict.fromkeys(PLATFORM_TOKENS, "not-for-scanners")}
+    report = run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool, env=env))
+    assert report.findings == load_report(CHAINGUARD_RUBY).findings
+    assert len(tool.calls()) == 3
+
+
 def test_old_db_is_a_warning_or_an_error(tmp_path: Path) -> None:
     tool = standin(tmp_path)
     later = dt.datetime(2023, 6, 1, tzinfo=dt.UTC)
@@ -220,7 +232,11 @@ def test_broken_runs(mode: str, kind: type[GateError], expected: str, tmp_path: 
         assert "1 error occurred:" in error.detail
 
 
-def test_hang_is_stopped_at_the_scan_timeout(tmp_path: Path) -> None:
-    error = failure(tmp_path, standin(tmp_path, mode="hang"), timeout=1.0)
+def test_hang_is_stopped_at_the_scan_timeout_with_its_children(tmp_path: Path) -> None:
+    tool = standin(tmp_path, mode="hang")
+    error = failure(tmp_path, tool, timeout=1.0)
     assert error.message == "Grype did not finish within 1 s and was stopped"
     assert error.hint == "raise --scan-timeout"
+    pids = tool.pids()
+    assert len(pids) == 2, "the stand-in and the child it started"
+    assert stopped(pids), "the scanner's process group is killed, not only the scanner"

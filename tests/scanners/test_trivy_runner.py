@@ -18,6 +18,7 @@ import pytest
 
 from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
 from gate.image import SourceKind
+from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.options import ScanOptions
 from gate.scanners.trivy_runner import FIXED_FLAGS, run_trivy, trivy_command
 from testbed.engine import Engine
@@ -84,7 +85,9 @@ def test_command_line_per_source_kind() -> None:
     assert "--cache-dir" not in engine
     assert engine[engine.index("--server") + 1] == "http://trivy:4954"
     registry = trivy_command(Path("t"), registry_target("127.0.0.1:5000/app:1"), opts)
-    assert registry[-4:] == ["--image-src", "remote", "--insecure", "127.0.0.1:5000/app:1"]
+    assert registry[-3:] == ["--image-src", "remote", "127.0.0.1:5000/app:1"]
+    # Trivy's --insecure would also skip TLS verification of the DB download and of the server.
+    assert "--insecure" not in registry
     oci = archive_target(Path("/x/app.oci.tar"), SourceKind.OCI_ARCHIVE)
     with_platform = trivy_command(
         Path("t"), oci.__class__(**{**oci.__dict__, "platform": "linux/arm64"}), opts
@@ -128,6 +131,7 @@ def test_engine_reference(
 
 def test_registry_reference(trivy_bin: Path, fresh_cache: Path, built_images: TestbedImages) -> None:
     # The registry listens on the host's loopback: this scan cannot run in an empty namespace.
+    # It speaks plain HTTP, which Trivy uses for a loopback registry without --insecure.
     report = run_trivy(
         registry_target(built_images.registry_app), options(fresh_cache, trivy_bin=str(trivy_bin))
     )
@@ -327,6 +331,32 @@ def test_binary_missing(tmp_path: Path, engineless_archives: ArchiveImages) -> N
     env = {**os.environ, "TRIVY_BIN": str(tmp_path / "nope")}
     error = failure(options(None, env=env), engineless_archives.base)
     assert error.message == f"trivy not found at {tmp_path / 'nope'} (given by TRIVY_BIN)"
+
+
+def test_a_relative_trivy_bin_is_the_file_it_names(
+    trivy_bin: Path, fresh_cache: Path, engineless_archives: ArchiveImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Trivy runs in an empty directory: `./trivy` must still be this file, not a `trivy` on PATH.
+    monkeypatch.chdir(trivy_bin.parent)
+    env = {**os.environ, "PATH": "/nonexistent"}
+    opts = options(fresh_cache, env=env, trivy_bin=f"./{trivy_bin.name}")
+    report = run_trivy(archive_target(engineless_archives.base), opts)
+    assert_exact("base", map(row_of, report.findings))
+
+
+def test_the_gates_own_tokens_are_not_handed_to_trivy(
+    trivy_bin: Path, fresh_cache: Path, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    registry_login = {"TRIVY_USERNAME": "ci", "TRIVY_PASSWORD": "pw"}  # kept: registries may need them
+    standin = trivy_standin(
+        tmp_path, trivy_bin, "ok", expect_env=registry_login, expect_unset=PLATFORM_TOKENS
+    )
+    env = {**os.environ, **registry_login, **dict.fromkeys(PLATFORM_TOKENS, "not-for-scanners")}
+    report = run_trivy(
+        archive_target(engineless_archives.base), options(fresh_cache, env=env, trivy_bin=str(standin.path))
+    )
+    assert_exact("base", map(row_of, report.findings))
+    assert [call["argv"][0] for call in standin.calls()].count("image") == 1
 
 
 def test_trivy_bin_from_the_environment(
