@@ -10,7 +10,7 @@ OUT ?= out
 help:
 	@echo "make demo         build the demo image, scan it offline with the real Trivy, gate it (outputs in $(OUT)/)"
 	@echo "make test         install what the tests need, run lint, then the whole test suite"
-	@echo "make lint         ruff (lint + format check) and mypy --strict"
+	@echo "make lint         ruff (lint + format check), mypy --strict, and the CI files (hadolint, actionlint, schemas)"
 	@echo "make format       apply ruff's formatting and safe fixes"
 	@echo "make golden       rewrite the renderers' golden files from the current output (review the diff!)"
 	@echo "make bench        run the benchmarks in bench/"

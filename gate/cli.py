@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from gate import __version__
 from gate._collector import collector_paused
@@ -40,9 +41,6 @@ PROG = "container-gate"
 Renderer = Callable[[Evaluation, argparse.Namespace], str]
 
 
-# Output flag -> (renderer for a verdict, renderer for "could not decide" or None).
-# Every requested file is written whatever the verdict; on an error the ones that can
-# carry an error are written too, so no stale pass from an earlier run is left behind.
 def _gitlab_options(args: argparse.Namespace) -> GitLabReportOptions:
     return GitLabReportOptions(
         start_time=args.started_at,
@@ -80,6 +78,9 @@ def _render_sarif(evaluation: Evaluation, args: argparse.Namespace) -> str:
     return render_sarif(evaluation, options)
 
 
+# Output flag -> (renderer for a verdict, renderer for "could not decide" or None).
+# Every requested file is written whatever the verdict; on an error the ones that can
+# carry an error are written too, so no stale pass from an earlier run is left behind.
 OUTPUTS: dict[str, tuple[Renderer, Callable[[str, int, argparse.Namespace], str] | None]] = {
     "json": (lambda ev, _a: render_json(ev), lambda msg, code, _a: render_error_json(msg, code)),
     "markdown": (lambda ev, _a: render_markdown(ev), lambda msg, code, _a: render_markdown_error(msg, code)),
@@ -227,9 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = policy_sub.add_parser(
         "validate",
         help="check policy files; print every problem with its line",
-        description="Check policy files.",
+        description="Check policy files against the policy format (policies/schema.json) and print "
+        "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
     )
-    validate.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    validate.add_argument("files", nargs="+", metavar="FILE", type=Path, help="a policy file (YAML)")
     validate.set_defaults(func=cmd_policy_validate)
 
     exp = sub.add_parser(
@@ -237,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show which findings have a vulnerability id, and which rule decided each, and why",
         description="Explain what the policy made of one vulnerability: every finding with that id "
         "(or alias), its disposition and reason, and every allowlist entry naming it with why it "
-        "did or did not apply.",
+        "did or did not apply. Exit 0 when a finding has the id, 1 when none has.",
     )
     exp.add_argument("vulnerability", metavar="VULN_ID", help="a CVE, GHSA or other id, or an alias of one")
     exp.add_argument(
@@ -247,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         type=Path,
         metavar="REPORT",
-        help="repeatable",
+        help="a Trivy, Grype or Snyk JSON report of the image (repeatable: several are merged)",
     )
     _add_policy_options(exp)
     exp.set_defaults(func=cmd_explain)
@@ -317,22 +319,26 @@ def write_error_outputs(args: argparse.Namespace, message: str, exit_code: int) 
             print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
 
 
-def publish_context(args: argparse.Namespace) -> PublishContext:
-    """What the platform publisher gets from this run."""
-    dockerfile = getattr(args, "dockerfile", None)
+def _in_repository(path: object) -> str | None:
+    """`repo_relative`, or None for a path outside the repository: annotations need a file in
+    the repository, and a file elsewhere is no reason to fail a run (SARIF says so itself)."""
     try:
-        dockerfile_uri = repo_relative(str(dockerfile)) if dockerfile else None
+        return repo_relative(str(path)) if path else None
     except UsageError:
-        # Annotations need a file in the repository; a Dockerfile elsewhere gets none,
-        # which is no reason to fail a run that publishes nowhere (SARIF says so itself).
-        dockerfile_uri = None
+        return None
+
+
+def publish_context(args: argparse.Namespace, *, error: bool = False) -> PublishContext:
+    """What the platform publisher gets from this run; with `error`, only the output files
+    that were written to say the gate could not decide."""
+    written = [name for name, (_render, on_error) in OUTPUTS.items() if not error or on_error is not None]
     return PublishContext(
         env=dict(os.environ),
-        outputs={name: getattr(args, name) for name in OUTPUTS if getattr(args, name, None)},
+        outputs={name: getattr(args, name) for name in written if getattr(args, name, None)},
         comment=getattr(args, "comment", False),
-        dockerfile=dockerfile_uri,
+        dockerfile=_in_repository(getattr(args, "dockerfile", None)),
         image=getattr(args, "image_name", None) or getattr(args, "image", None),
-        location=getattr(args, "sarif_location", None),
+        location=_in_repository(getattr(args, "sarif_location", None)),
         verbose=args.verbose,
     )
 
@@ -352,7 +358,7 @@ def publish_error(args: argparse.Namespace, message: str, exit_code: int) -> Non
     """Tell the CI platform the gate could not decide; a failure here must not hide the first."""
     try:
         publisher = select_publisher(getattr(args, "ci", "none"), os.environ)
-        _warn(publisher.publish_error(message, exit_code, publish_context(args)))
+        _warn(publisher.publish_error(message, exit_code, publish_context(args, error=True)))
     except GateError as exc:
         print(f"{PROG}: error: {terminal_safe(exc.diagnostics())}", file=sys.stderr)
 
@@ -380,20 +386,28 @@ def finish(evaluation: Evaluation, args: argparse.Namespace) -> int:
     return EXIT_PASS if evaluation.passed else EXIT_FAIL
 
 
-def print_report_text(text: str) -> None:
-    """Print text that carries report content to stdout.
+def print_report_text(text: str, stream: TextIO | None = None) -> None:
+    """Print text that carries report content (to stdout unless `stream` says otherwise).
 
-    On GitHub Actions a stdout line starting with `::` is a workflow command, so a hostile
-    vulnerability id at the start of a table row could set outputs or mask values. Commands
-    are switched off around the text with a one-time token, as GitHub documents for
+    On GitHub Actions a line starting with `::` (on stdout or stderr) is a workflow command, so
+    a hostile vulnerability id at the start of a table row could set outputs or mask values.
+    Commands are switched off around the text with a one-time token, as GitHub documents for
     printing untrusted content (`::stop-commands::`).
     """
+    out = stream or sys.stdout
     if os.environ.get("GITHUB_ACTIONS") == "true":
         token = secrets.token_hex(16)
-        sys.stdout.write(f"::stop-commands::{token}\n{text}::{token}::\n")
+        out.write(f"::stop-commands::{token}\n{text}::{token}::\n")
     else:
-        sys.stdout.write(text)
-    sys.stdout.flush()
+        out.write(text)
+    out.flush()
+
+
+def _print_verbose_details(detail: str | None) -> None:
+    """The traceback and a scanner's standard error, for --verbose. Both can quote an image's
+    file names or a report's text: each line is made terminal-safe and workflow commands are off."""
+    text = traceback.format_exc() + (detail + "\n" if detail else "")
+    print_report_text("".join(terminal_safe(line) + "\n" for line in text.splitlines()), sys.stderr)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -448,9 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return func(args)
     except GateError as exc:
         if args.verbose:
-            traceback.print_exc()
-            if exc.detail:
-                print(exc.detail, file=sys.stderr)
+            _print_verbose_details(exc.detail)
         message = exc.diagnostics()
         if isinstance(exc, PolicyError):
             for problem in exc.problems:
@@ -465,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # an unexpected failure must never look like a pass
         if args.verbose:
-            traceback.print_exc()
+            _print_verbose_details(None)
         message = f"internal error: {type(exc).__name__}: {exc}"
         hint = "" if args.verbose else " (run with --verbose for the traceback)"
         print(f"{PROG}: {terminal_safe(message)}{hint}", file=sys.stderr)

@@ -187,6 +187,11 @@ def test_an_image_that_cannot_be_read_is_an_error_without_sarif(
     # otherwise close every open alert with an empty run.
     assert outputs.get("sarif-file", "") == ""
     assert not (workspace / "container-gate.sarif").exists()
+    # The files that were written say why, and the outputs name them.
+    assert outputs["json-file"] == "container-gate.json"
+    assert outputs["markdown-file"] == "reports/container-gate.md"
+    decision = json.loads((workspace / outputs["json-file"]).read_text(encoding="utf-8"))
+    assert decision["verdict"] == "error"
     assert "could not decide" in Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from gate import cli
-from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE
+from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, ScannerError
 from tests.support.corpus import corpus_file
 
 # A real Trivy scan of debian:buster: CVE-2019-18224 (CRITICAL, fixed) in libidn2-0 and
 # CVE-2019-18276 (LOW, affected) in bash.
 BUSTER = corpus_file("trivy", "debian-buster.json.golden")
-# The same image family scanned by Grype: only to show several reports merge.
+# A Trivy scan of another image (alpine 3.10): only to show several reports merge.
 ALPINE = corpus_file("trivy", "alpine-310.json.golden")
 
 
@@ -228,6 +228,21 @@ def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     assert "no finding in the report(s) has this id or alias" in out
 
 
+def test_explain_cannot_carry_escape_sequences(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = json.loads(BUSTER.read_text())
+    for vuln in doc["Results"][0]["Vulnerabilities"]:
+        # Trivy names each CVSS source by a key of its own: report text like any other.
+        vuln["CVSS"] = {"nvd\x1b]0;pwned\x07": {"V3Score": 9.8}}
+        vuln["SeveritySource"] = "nvd\x1b]0;pwned\x07"
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(doc))
+    code, out, _ = run(["explain", "CVE-2019-18224", "--report", str(hostile)], capsys)
+    assert code == EXIT_PASS
+    assert "(CVSS 9.8, nvd\\x1b]0;pwned\\x07)" in out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+
+
 def test_an_unexpected_failure_is_exit_3_never_a_pass(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -304,3 +319,28 @@ def test_on_github_actions_report_text_cannot_issue_workflow_commands(
     hostile_rows = [i for i, line in enumerate(lines) if "::set-output" in line]
     assert hostile_rows
     assert all(0 < i < len(lines) - 1 for i in hostile_rows)
+
+
+def test_verbose_details_cannot_carry_escape_sequences_or_workflow_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A scanner's standard error can quote file names from the image it read.
+    detail = "reading /app/evil\x1b]0;pwned\x07\n::add-mask::verdict"
+
+    def crashed(*_args: object) -> object:
+        raise ScannerError("Trivy failed (exit status 1)", detail=detail)
+
+    monkeypatch.setattr(cli, "evaluate", crashed)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, _, err = run(["--verbose", "check", str(BUSTER), "--ci", "none"], capsys)
+    assert code == EXIT_ERROR
+    assert "\x1b" not in err
+    assert "\x07" not in err
+    assert "reading /app/evil\\x1b]0;pwned\\x07" in err
+    lines = err.splitlines()
+    token = lines[0].removeprefix("::stop-commands::")
+    assert token != lines[0]
+    stop = lines.index(f"::{token}::")
+    assert "::add-mask::verdict" in lines[1:stop]
+    assert "Traceback" in err
+    assert lines[-1] == "container-gate: error: Trivy failed (exit status 1)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gate.cli import build_parser
 from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE
 from gate.policy.load import load_policy_text
 
@@ -73,3 +75,25 @@ def test_the_policy_example_loads() -> None:
 @pytest.mark.parametrize("doc", re.findall(r"\]\((docs/[^)#]+)", README))
 def test_linked_docs_exist(doc: str) -> None:
     assert (ROOT / doc).is_file()
+
+
+def documented_commands(path: Path) -> list[str]:
+    """Every `container-gate ...` command line of a document's ```sh blocks (continuation lines
+    joined, comments dropped), except the CI job script, which uses shell variables."""
+    blocks = re.findall(r"```sh\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    lines = [line for block in blocks for line in block.replace("\\\n", " ").splitlines()]
+    return [line for line in lines if line.startswith("container-gate ") and "$" not in line]
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/github-action.md", "docs/gitlab-ci.md"])
+def test_every_documented_command_line_is_one_the_program_accepts(doc: str) -> None:
+    commands = documented_commands(ROOT / doc)
+    assert commands
+    parser = build_parser()
+    for command in commands:
+        argv = shlex.split(command, comments=True)[1:]
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"{doc}: the program refuses `{command}`")
+        assert args.command == argv[0]

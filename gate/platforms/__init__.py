@@ -37,7 +37,8 @@ class PublishContext:
     """The image reference the user gave (`--image-name`, else `scan IMAGE`), for the comment
     marker; the only image known when the gate could not decide."""
     location: str | None = None
-    """The file findings without a Dockerfile line point at (`--sarif-location`), as given."""
+    """The file findings without a Dockerfile line point at (`--sarif-location`), relative to the
+    repository root; None when it is outside the repository."""
     verbose: bool = False
     """Say more about what was published."""
 
@@ -72,6 +73,12 @@ class LocalPublisher:
 
 
 CI_CHOICES = ("auto", "github", "gitlab", "none")
+
+
+def usable_token(token: str) -> bool:
+    """Whether an HTTP header can carry the token. Anything else (a pasted line break, a
+    typographic quote) makes the HTTP library raise an error whose text quotes the header."""
+    return token.isascii() and token.isprintable()
 
 
 def select_publisher(choice: str, env: Mapping[str, str]) -> Publisher:

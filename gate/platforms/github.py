@@ -11,7 +11,6 @@ Environment read (all set by the runner, except the token and the author overrid
   choice, so it wins over a token the job happens to export.
 - `GITHUB_WORKFLOW`, `GITHUB_JOB`: with the image and platform, they key the comment.
 - `GITHUB_SHA` and the event's `pull_request.head.sha`: left out of the image's tag for the key.
-- `GITHUB_WORKSPACE`: to make an absolute `--sarif-location` repository-relative.
 - `CONTAINER_GATE_COMMENT_AUTHOR`: the login the gate's comments are written by, when the token
   is a GitHub App's own (`my-app[bot]`) rather than the workflow's GITHUB_TOKEN.
 
@@ -29,13 +28,12 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 from gate.errors import PlatformError
-from gate.platforms import PublishContext
+from gate.platforms import PublishContext, usable_token
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
-from gate.platforms.github_api import ApiError, GitHubClient, RemoteComment, default_clock, default_sleep
+from gate.platforms.github_api import ApiError, GitHubClient, RemoteComment, default_clock
 from gate.platforms.github_commands import (
     append_file,
     fit_bytes,
@@ -44,7 +42,7 @@ from gate.platforms.github_commands import (
     summary_room,
 )
 from gate.platforms.github_event import CommentKey, commit_shas, pull_request_number, read_event, token_of
-from gate.platforms.retry import GaveUp, RetryPolicy, with_retries
+from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluate import EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_error
@@ -101,22 +99,6 @@ def _target(env: Mapping[str, str], event: Mapping[str, Any]) -> _Target | str:
     return _Target(api_url, repository, number, token)
 
 
-def _repo_path(path: str | None, env: Mapping[str, str]) -> str | None:
-    """A path as the repository-relative form annotations need; None when it is outside."""
-    if not path:
-        return None
-    target = Path(path)
-    if target.is_absolute():
-        workspace = env.get("GITHUB_WORKSPACE")
-        if not workspace:
-            return None
-        try:
-            target = target.resolve().relative_to(Path(workspace).resolve())
-        except ValueError:
-            return None
-    return target.as_posix()
-
-
 class GitHubPublisher:
     """Summary, outputs and annotations always; the pull-request comment when there is one."""
 
@@ -152,7 +134,7 @@ class GitHubPublisher:
             **{f"{name}-file": path for name, path in context.outputs.items()},
         }
         dockerfile = context.dockerfile
-        files = Files(dockerfile, _repo_path(context.location, env) or dockerfile)
+        files = Files(dockerfile, context.location or dockerfile)
         problems = self._step_files(
             env,
             outputs,
@@ -181,7 +163,12 @@ class GitHubPublisher:
         a verdict the failed run did not confirm. No comment is created for an error.
         """
         env, event = context.env, read_event(context.env)
-        outputs = {"verdict": "error", "exit-code": str(exit_code), "error": message}
+        outputs = {
+            "verdict": "error",
+            "exit-code": str(exit_code),
+            "error": message,
+            **{f"{name}-file": path for name, path in context.outputs.items()},
+        }
         problems = self._step_files(
             env, outputs, lambda limit: render_markdown_error(message, exit_code, limit=limit)
         )
@@ -267,6 +254,12 @@ class GitHubPublisher:
         if isinstance(target, str):
             self._say(context, target)
             return []
+        if not usable_token(target.token):
+            return [
+                f"no comment on pull request #{target.number}: the token holds characters an HTTP header "
+                "cannot carry (a line break or a non-ASCII character); pass the action's "
+                "`github-token` input or set GITHUB_TOKEN to the token alone"
+            ]
         client = GitHubClient(target.api_url, target.token, target.repository, clock=self._clock)
         author = context.env.get(AUTHOR_VARIABLE, "").strip() or None
 
@@ -328,6 +321,8 @@ def _refusal(error: ApiError, target: _Target) -> str:
             f"no comment on {where}: not found with this token (404); check GITHUB_REPOSITORY and that "
             f"the token can read the repository, and {PERMISSION_ADVICE}"
         )
+    if error.status == 0:
+        return f"no comment on {where}: {error.detail}"
     return f"no comment on {where}: GitHub answered {error.status}: {error.detail}"
 
 

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import requests
 
 from gate import __version__
-from gate.platforms.retry import TransientError
+from gate.platforms.retry import TransientError, delta_seconds
 from gate.render.text import terminal_safe
 
 API_VERSION = "2022-11-28"
@@ -141,13 +141,14 @@ class GitHubClient:
             raise TransientError(f"no answer from GitHub within {TIMEOUT[1]:g} s") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
             raise TransientError(f"cannot connect to GitHub ({type(error).__name__})") from None
-        except requests.RequestException as error:
-            # The exception's text can hold header values (InvalidHeader), the token among them.
+        except (requests.RequestException, ValueError) as error:
+            # The exception's text can hold header values (requests' InvalidHeader, http.client's
+            # "Invalid header value" ValueError), the token among them.
             raise ApiError(0, f"the request could not be sent ({type(error).__name__})") from None
         status = response.status_code
         if status >= 500:
             reason = f"{status} {terminal_safe(response.reason or '', 80)}".strip()
-            raise TransientError(reason, retry_after=_retry_after(response))
+            raise TransientError(reason, retry_after=delta_seconds(response.headers.get("Retry-After")))
         if status in (403, 429):
             wait = self._rate_limit_wait(response)
             if wait is not None:
@@ -160,13 +161,13 @@ class GitHubClient:
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:
         """Seconds to wait when a 403 or 429 is a rate limit; None when it is a refusal."""
-        asked = _retry_after(response)
+        asked = delta_seconds(response.headers.get("Retry-After"))
         if asked is not None:
             return asked
         if response.headers.get("x-ratelimit-remaining") == "0":
-            reset = response.headers.get("x-ratelimit-reset", "")
-            if reset.isdigit():
-                return max(float(int(reset) - int(self._clock())) + 1.0, 1.0)
+            reset = delta_seconds(response.headers.get("x-ratelimit-reset"))  # epoch seconds
+            if reset is not None:
+                return max(reset - int(self._clock()) + 1.0, 1.0)
         if response.status_code == 429 or "rate limit" in _error_detail(response).lower():
             return SECONDARY_LIMIT_WAIT
         return None
@@ -216,18 +217,6 @@ class GitHubClient:
 
     def delete_comment(self, comment_id: int) -> None:
         self._request("DELETE", self._repo_url(f"/issues/comments/{comment_id}"))
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    # GitHub sends delta-seconds; the HTTP-date form would need a clock read here, and
-    # exponential backoff covers it instead.
-    value = (response.headers.get("Retry-After") or "").strip()
-    return float(value) if value.isdigit() else None
-
-
-def default_sleep(seconds: float) -> None:
-    """`time.sleep`, named so tests can see what is injected instead."""
-    time.sleep(seconds)
 
 
 def default_clock() -> float:

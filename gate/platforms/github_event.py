@@ -7,13 +7,14 @@ text, and a matrix of images keeps one comment each.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gate.platforms.marker import marker_hash, stable_image
 
 TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
 """Where the token is looked for, in this order: a container action's `github-token` input as the
@@ -25,24 +26,6 @@ _MARKER = re.compile(
     r"image=(?P<image>[0-9a-f]{16}) platform=(?P<platform>[0-9a-f]{16}) -->\Z"
 )
 _SHA = re.compile(r"[0-9a-f]{40}\Z")
-
-
-def _digest(*values: str) -> str:
-    return hashlib.sha256("\0".join(values).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-
-
-def stable_image(reference: str, shas: tuple[str, ...]) -> str:
-    """The image reference without what changes on every push: the digest, and a commit SHA (or
-    its first 7+ characters) in the tag, as in `app:sha-1a2b3c4` or `app:${{ github.sha }}`."""
-    name = reference.split("@", 1)[0]
-    slash, colon = name.rfind("/"), name.rfind(":")
-    repository, tag = (name[:colon], name[colon + 1 :]) if colon > slash else (name, "")
-    for sha in shas:
-        for length in range(len(sha), 6, -1):
-            if sha[:length] in tag:
-                tag = tag.replace(sha[:length], "")
-                break
-    return f"{repository}:{tag}"
 
 
 @dataclass(frozen=True)
@@ -62,9 +45,9 @@ class CommentKey:
     ) -> CommentKey:
         stable = stable_image(image, shas) if image else ""
         return cls(
-            _digest(env.get("GITHUB_WORKFLOW", ""), env.get("GITHUB_JOB", "")),
-            _digest(stable),
-            _digest(platform or ""),
+            marker_hash(env.get("GITHUB_WORKFLOW", ""), env.get("GITHUB_JOB", "")),
+            marker_hash(stable),
+            marker_hash(platform or ""),
         )
 
     @property

@@ -22,15 +22,15 @@ artifacts the job declares (templates/container-gate.yml), not something publish
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from gate.platforms import PublishContext
-from gate.platforms.gitlab_api import ApiError, GitLabClient, RemoteNote, default_sleep
-from gate.platforms.retry import GaveUp, RetryPolicy, with_retries
+from gate.platforms import PublishContext, usable_token
+from gate.platforms.gitlab_api import ApiError, GitLabClient, RemoteNote
+from gate.platforms.marker import marker_hash, stable_image
+from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluate import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
 from gate.render.text import terminal_safe
@@ -51,21 +51,12 @@ _NUMBER = re.compile(r"[1-9][0-9]{0,18}\Z")
 _QUICK_ACTION = re.compile(r"^/", re.MULTILINE)
 
 
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-
-
-def stable_image(reference: str, env: Mapping[str, str]) -> str:
-    """The image reference without what changes on every push: the digest and the commit SHA
-    in the tag (`app:$CI_COMMIT_SHA`, `app:1.2-$CI_COMMIT_SHORT_SHA`)."""
-    name = reference.split("@", 1)[0]
-    slash, colon = name.rfind("/"), name.rfind(":")
-    repository, tag = (name[:colon], name[colon + 1 :]) if colon > slash else (name, "")
-    for variable in ("CI_COMMIT_SHA", "CI_COMMIT_SHORT_SHA"):
-        sha = env.get(variable, "")
-        if len(sha) >= 7:
-            tag = tag.replace(sha, "")
-    return f"{repository}:{tag}"
+def commit_shas(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The commit SHAs GitLab gives the job, which an image tag may hold (`app:$CI_COMMIT_SHA`,
+    `app:1.2-$CI_COMMIT_SHORT_SHA`)."""
+    return tuple(
+        sha for sha in (env.get("CI_COMMIT_SHA", ""), env.get("CI_COMMIT_SHORT_SHA", "")) if len(sha) >= 7
+    )
 
 
 @dataclass(frozen=True)
@@ -81,8 +72,8 @@ class NoteKey:
 
     @classmethod
     def of(cls, env: Mapping[str, str], image: str | None, platform: str | None) -> NoteKey:
-        stable = stable_image(image, env) if image else ""
-        return cls(_digest(env.get("CI_JOB_NAME", "")), _digest(stable), _digest(platform or ""))
+        stable = stable_image(image, commit_shas(env)) if image else ""
+        return cls(marker_hash(env.get("CI_JOB_NAME", "")), marker_hash(stable), marker_hash(platform or ""))
 
     @property
     def marker(self) -> str:
@@ -141,7 +132,7 @@ def _token(env: Mapping[str, str]) -> str | list[str]:
                 f"(GitLab lets job tokens only read them); {TOKEN_ADVICE}"
             ]
         return [f"no merge-request note: {TOKEN_VARIABLE} is not set; {TOKEN_ADVICE}"]
-    if not token.isascii() or not token.isprintable():
+    if not usable_token(token):
         return [f"no merge-request note: {TOKEN_VARIABLE} holds characters an HTTP header cannot carry"]
     return token
 
@@ -308,6 +299,8 @@ def _refusal(error: ApiError, target: _Target) -> str:
             f"merge-request note not written: {where} is not visible to {TOKEN_VARIABLE}'s user (404); "
             "is the token from this project, with at least the Reporter role?"
         )
+    if error.status == 0:
+        return f"merge-request note not written: {error.detail}"
     return f"merge-request note not written: GitLab answered {error.status}: {error.detail}"
 
 

@@ -15,7 +15,6 @@ of being posted twice.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import requests
 
 from gate import __version__
-from gate.platforms.retry import TransientError
+from gate.platforms.retry import TransientError, delta_seconds
 from gate.render.text import terminal_safe
 
 PER_PAGE = 100
@@ -44,13 +43,6 @@ class ApiError(Exception):
         """GitLab's own message (`message` or `error`), made safe to print."""
         self.scope = scope
         """For 403 `insufficient_scope`: the scope(s) GitLab says the request needs."""
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    # GitLab sends delta-seconds (Rack::Attack and the application rate limiter). The HTTP-date
-    # form would need a clock read here; exponential backoff covers it instead.
-    value = (response.headers.get("Retry-After") or "").strip()
-    return float(value) if value.isdigit() else None
 
 
 def _error_detail(response: requests.Response) -> tuple[str, str | None]:
@@ -137,13 +129,15 @@ class GitLabClient:
             raise TransientError(f"no answer from GitLab within {TIMEOUT[1]:g} s") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
             raise TransientError(f"cannot connect to GitLab ({type(error).__name__})") from None
-        except requests.RequestException as error:
-            # The exception's text can hold header values (InvalidHeader), the token among them.
+        except (requests.RequestException, ValueError) as error:
+            # The exception's text can hold header values (requests' InvalidHeader, http.client's
+            # "Invalid header value" ValueError), the token among them.
             raise ApiError(0, f"the request could not be sent ({type(error).__name__})") from None
         status = response.status_code
         if status == 429 or status >= 500:
             reason = f"{status} {terminal_safe(response.reason or '', 80)}".strip()
-            raise TransientError(reason, retry_after=_retry_after(response))
+            # GitLab sends delta-seconds (Rack::Attack and the application rate limiter).
+            raise TransientError(reason, retry_after=delta_seconds(response.headers.get("Retry-After")))
         if 300 <= status < 400:
             raise ApiError(status, "GitLab answered with a redirect; check CI_API_V4_URL")
         if status >= 400:
@@ -198,8 +192,3 @@ class GitLabClient:
 
     def delete_note(self, note_id: int) -> None:
         self._request("DELETE", f"{self._notes_path}/{note_id}")
-
-
-def default_sleep(seconds: float) -> None:
-    """`time.sleep`, named so tests can see what is injected instead."""
-    time.sleep(seconds)

@@ -9,6 +9,7 @@ at a time.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -49,6 +50,19 @@ class RetryPolicy:
     budget: float = 60.0
     """Total seconds of waiting: a comment is not worth holding a CI job longer. A wait the
     platform asks for beyond what is left ends the retries at once, without sleeping."""
+
+
+def delta_seconds(value: str | None) -> float | None:
+    """A `Retry-After` (or rate-limit reset) header in its delta-seconds form; None for anything
+    else. The HTTP-date form would need a clock read here; exponential backoff covers it instead.
+    ASCII digits only: `str.isdigit` also accepts characters such as `²` that `float` refuses."""
+    text = (value or "").strip()
+    return float(text) if text.isascii() and text.isdigit() else None
+
+
+def default_sleep(seconds: float) -> None:
+    """`time.sleep`, named so tests can see what is injected instead."""
+    time.sleep(seconds)
 
 
 def with_retries(operation: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None]) -> T:

@@ -23,7 +23,8 @@ from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.platforms import PublishContext
 from gate.platforms.github import GitHubPublisher
 from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
-from gate.platforms.github_event import CommentKey, stable_image, token_of
+from gate.platforms.github_event import CommentKey, token_of
+from gate.platforms.marker import stable_image
 from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluate import Evaluation
 from gate.policy.model import Mode, Policy
@@ -338,6 +339,26 @@ def test_no_token_warns_how_to_give_one(github_pull_request: PullRequestScenario
     assert github_pull_request.github.requests == []
 
 
+@pytest.mark.parametrize("token", ["ghp_Pasted\nTwice", "ghp_Typographic\u2019Quote"])
+def test_a_token_no_header_can_carry_warns_without_showing_it(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    token: str,
+) -> None:
+    # The HTTP library's own error would quote the header, token and all, and end the run with
+    # an internal error instead of the verdict.
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_TOKEN=token)
+    assert cli.main(["-v", "check", str(BUSTER), "--ci", "github"]) == EXIT_FAIL
+    err = capsys.readouterr().err
+    assert "the token holds characters an HTTP header cannot carry" in err
+    for part in token.split():
+        assert part not in err
+    assert github_pull_request.github.requests == []
+    assert read_outputs(step.outputs)["verdict"] == ["fail"]
+
+
 # --- retries -----------------------------------------------------------------------------------
 
 
@@ -481,6 +502,35 @@ def test_an_error_turns_this_jobs_comment_into_no_verdict(
     # The next good run takes the same comment back.
     step.publish(failing())
     assert "fail" in {c.id: c for c in step.comments()}[before.id].body
+
+
+def test_after_an_error_the_outputs_name_the_files_that_say_so(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path)
+    argv = [
+        "check",
+        "missing.json",
+        "--ci",
+        "github",
+        "--json",
+        "d.json",
+        "--markdown",
+        "d.md",
+        "--sarif",
+        "d.sarif",
+    ]
+    assert cli.main(argv) == 2
+    capsys.readouterr()
+    outputs = read_outputs(step.outputs)
+    assert outputs["verdict"] == ["error"]
+    assert (outputs["json-file"], outputs["markdown-file"]) == (["d.json"], ["d.md"])
+    assert "sarif-file" not in outputs  # none is written after an error: the upload must not run
+    assert json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))["verdict"] == "error"
+    assert not (tmp_path / "d.sarif").exists()
 
 
 def test_an_error_creates_no_comment(github_pull_request: PullRequestScenario, tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ from gate import cli
 from gate.errors import EXIT_FAIL
 from gate.model import ImageInfo, Severity
 from gate.platforms import PublishContext
-from gate.platforms.gitlab import GitLabPublisher, NoteKey, gitlab_body, stable_image
+from gate.platforms.gitlab import GitLabPublisher, NoteKey, commit_shas, gitlab_body
+from gate.platforms.marker import stable_image
 from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluate import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT
@@ -114,10 +115,11 @@ def test_the_commit_sha_in_the_tag_does_not_make_a_new_note_per_push(
         env = {"CI_COMMIT_SHA": sha, "CI_COMMIT_SHORT_SHA": sha[:8]}
         assert publisher().publish(failing(image), context(pipe, **env)) == []
     assert len(notes(pipe)) == 1
-    assert stable_image(
-        "r.example/a:v1-0123abcd@sha256:" + "0" * 64, {"CI_COMMIT_SHORT_SHA": "0123abcd"}
-    ) == ("r.example/a:v1-")
-    assert stable_image("127.0.0.1:5000/a", {}) == "127.0.0.1:5000/a:"
+    env = {"CI_COMMIT_SHA": "0123abcd" + "e" * 32, "CI_COMMIT_SHORT_SHA": "0123abcd"}
+    assert stable_image("r.example/a:v1-0123abcd@sha256:" + "0" * 64, commit_shas(env)) == "r.example/a:v1-"
+    # A tag cut to 7 characters (`git rev-parse --short=7`) is recognised too.
+    assert stable_image("r.example/a:sha-0123abc", commit_shas(env)) == "r.example/a:sha-"
+    assert stable_image("127.0.0.1:5000/a", commit_shas({})) == "127.0.0.1:5000/a:"
 
 
 def test_the_earlier_note_is_found_on_a_later_page(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
