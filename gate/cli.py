@@ -11,7 +11,9 @@ import datetime as dt
 import io
 import os
 import secrets
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -450,11 +452,29 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_PASS if found else EXIT_FAIL
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.started_at = dt.datetime.now(dt.UTC)
+    # A cancelled CI job sends SIGTERM: handled like Ctrl-C, so a running scanner's process
+    # group is stopped and the gate exits 130 instead of vanishing and leaving it behind.
+    # (Signal handlers can only be set from the main thread; tests may call main elsewhere.)
+    if threading.current_thread() is not threading.main_thread():
+        return _run(args)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One command, with every error turned into its exit code and error outputs."""
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         # One short run that builds millions of objects and no reference cycles: see gate/_collector.py.

@@ -393,10 +393,12 @@ def test_usage_errors(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -
     assert "container-gate scan: error: argument" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "ci-cancel"])
 def test_an_interrupted_scan_stops_the_scanner_and_its_children(
-    fresh_cache: Path, trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages
+    fresh_cache: Path, trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages, sent: signal.Signals
 ) -> None:
-    """Ctrl-C reaches the gate only: the scanner runs in its own session, so the gate kills it."""
+    """Ctrl-C (SIGINT) or a cancelled CI job (SIGTERM) reaches the gate only: the scanner runs in
+    its own session, so the gate kills it."""
     standin = trivy_standin(tmp_path / "bin", trivy_bin, "hang")
     # Python ignores SIGINT if its parent did; the gate under test must get the default handler.
     code = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
@@ -411,7 +413,7 @@ def test_an_interrupted_scan_stops_the_scanner_and_its_children(
             time.sleep(0.05)
         pids = standin.pids()
         assert len(pids) == 2, "the scanner stand-in and its child started"
-        gate.send_signal(signal.SIGINT)
+        gate.send_signal(sent)
         _, stderr = gate.communicate(timeout=120)  # without the kill, the gate waits for the scan
     finally:
         if gate.poll() is None:

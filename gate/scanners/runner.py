@@ -8,7 +8,6 @@ that reported it (`Finding.scanners`).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 from gate.image import ImageTarget
 from gate.model import ScanReport
@@ -38,7 +37,4 @@ def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOption
         raise trivy_error
     if grype_error is not None:
         raise grype_error
-    reports = [trivy.result(), grype.result()]
-    merged = merge_reports(reports)
-    # merge_reports keeps findings, scanners, image and sources; the warnings are kept here.
-    return replace(merged, warnings=tuple(dict.fromkeys(w for r in reports for w in r.warnings)))
+    return merge_reports([trivy.result(), grype.result()])
