@@ -395,7 +395,11 @@ def test_usage_errors(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -
 
 @pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "ci-cancel"])
 def test_an_interrupted_scan_stops_the_scanner_and_its_children(
-    fresh_cache: Path, trivy_bin: Path, tmp_path: Path, engineless_archives: ArchiveImages, sent: signal.Signals
+    fresh_cache: Path,
+    trivy_bin: Path,
+    tmp_path: Path,
+    engineless_archives: ArchiveImages,
+    sent: signal.Signals,
 ) -> None:
     """Ctrl-C (SIGINT) or a cancelled CI job (SIGTERM) reaches the gate only: the scanner runs in
     its own session, so the gate kills it."""
