@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gate.errors import ReportError
-from gate.scanners import snyk, trivy
+from gate.scanners import grype, snyk, trivy
 
 _CHUNK = 1 << 22
 """Bytes escaped at a time: few enough chunks to be fast, each small next to a large report."""
@@ -36,11 +36,12 @@ _SNIFF = 4096
 
 Hook = Callable[[dict[str, Any]], Any]
 
-# Per format: a member near the start of such a report, two members every vulnerability entry
-# has, and the members of an entry its parser never reads.
-_UNREAD = (
-    ('"SchemaVersion"', ("VulnerabilityID", "PkgName"), trivy.UNREAD_MEMBERS),
-    ('"vulnerabilities"', ("id", "packageName"), snyk.UNREAD_MEMBERS),
+# Per format: a member near the start of such a report, then for each kind of object whose
+# members a parser never reads, two members every such object has and the unread ones.
+_UNREAD: tuple[tuple[str, tuple[tuple[str, str, frozenset[str]], ...]], ...] = (
+    ('"SchemaVersion"', (("VulnerabilityID", "PkgName", trivy.UNREAD_MEMBERS),)),
+    ('"matches"', grype.UNREAD_MEMBERS),
+    ('"vulnerabilities"', (("id", "packageName", snyk.UNREAD_MEMBERS),)),
 )
 
 
@@ -140,20 +141,17 @@ def _utf8(raw: bytes, name: str) -> str:
 
 def _pruner(text: str) -> Hook | None:
     head = text[:_SNIFF]
-    for sniff, (first, second), members in _UNREAD:
+    for sniff, kinds in _UNREAD:
         if sniff in head:
 
-            def prune(
-                obj: dict[str, Any],
-                first: str = first,
-                second: str = second,
-                members: frozenset[str] = members,
-            ) -> Any:
-                if first in obj and second in obj:
-                    # Only arrays and objects go: a map of strings (image labels) is never touched.
-                    for key in obj.keys() & members:
-                        if type(obj[key]) is not str:
-                            del obj[key]
+            def prune(obj: dict[str, Any], kinds: tuple[tuple[str, str, frozenset[str]], ...] = kinds) -> Any:
+                for first, second, members in kinds:
+                    if first in obj and second in obj:
+                        # Only arrays and objects go: a map of strings (image labels) is never touched.
+                        for key in obj.keys() & members:
+                            if type(obj[key]) is not str:
+                                del obj[key]
+                        break
                 return obj
 
             return prune

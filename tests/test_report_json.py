@@ -127,3 +127,25 @@ def test_unread_members_are_dropped_from_entries_only() -> None:
 def test_decode_json_keeps_every_member() -> None:
     raw = corpus_file("trivy", "debian-buster.json.golden").read_bytes()
     assert decode_json(raw, "r.json") == json.loads(raw)
+
+
+def test_grype_matches_artifacts_and_vulnerabilities_lose_only_their_unread_members() -> None:
+    doc = corpus_json("grype", "TestJsonImgsPresenter.golden")
+    decoded = decode_report(lambda: json.dumps(doc).encode(), "r.json")
+    assert isinstance(decoded, dict)
+    match, original = decoded["matches"][0], doc["matches"][0]
+    assert "matchDetails" not in match
+    assert "epss" not in match["vulnerability"]
+    read = ("id", "severity", "urls", "fix", "cvss", "dataSource")
+    assert {k: match["vulnerability"][k] for k in read} == {k: original["vulnerability"][k] for k in read}
+    assert "cpes" not in match["artifact"]
+    assert "metadata" not in match["artifact"]
+    assert match["artifact"]["locations"] == original["artifact"]["locations"]
+    assert decoded["source"] == doc["source"]
+    related = corpus_json("grype", "ghsa-test.json")["matches"][0]
+    decoded = decode_report(lambda: json.dumps({"matches": [related]}).encode(), "r.json")
+    assert isinstance(decoded, dict)
+    (kept,) = decoded["matches"][0]["relatedVulnerabilities"]
+    assert "urls" not in kept
+    assert kept["id"] == related["relatedVulnerabilities"][0]["id"]
+    assert decoded["matches"][0]["vulnerability"]["urls"] == related["vulnerability"]["urls"]

@@ -75,6 +75,19 @@ _OWN = ""
 _PREFERRED = (_OWN, "nvd", "ghsa")
 
 
+UNREAD_MEMBERS = (
+    ("vulnerability", "artifact", frozenset({"matchDetails"})),
+    ("locations", "cpes", frozenset({"cpes", "licenses", "metadata"})),
+    # The matched vulnerability always has `fix`; a related one never does, and only its id,
+    # CVSS and description are read (its URL list is the longest part of a Grype report).
+    ("fix", "severity", frozenset({"epss", "advisories", "knownExploited"})),
+    ("namespace", "urls", frozenset({"urls", "epss", "advisories", "knownExploited"})),
+)
+"""Members this parser never reads, by the kind of object (a match, its artifact, the matched
+and the related vulnerabilities) told by two members it always has, first rule that fits: the
+reader may leave them out (gate/report_json.py). Take a member out of here before reading it."""
+
+
 def parse_grype(data: object, source: str) -> ScanReport:
     """Reads a decoded Grype JSON report; `source` names the file in errors and in the result."""
     return read_located(_read_report, data, source)
