@@ -16,11 +16,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.errors import ScannerError
+from gate.errors import ReportError, ScannerError
+from gate.model import ScanReport
+from gate.report_json import decode_json
 
 DETAIL_LINES = 40
 """Lines of a scanner's standard error kept for `--verbose`."""
@@ -219,6 +221,23 @@ def error_summary(stderr: str) -> str:
         text = "; ".join(causes) if not first else f"{first}: {'; '.join(causes)}" if causes else first
     text = " ".join(text.split())
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 3] + "..."
+
+
+def parse_output(
+    scanner: str, done: Completed, reference: str, parse: Callable[[object, str], ScanReport]
+) -> tuple[object, ScanReport]:
+    """The decoded JSON a scanner printed and its report; output that is not a usable report
+    (not JSON, truncated, of another shape) is a scanner error (exit 3), never an empty pass."""
+    name = f"{scanner}'s report on {reference}"
+    try:
+        data = decode_json(done.stdout, name)
+        return data, parse(data, name)
+    except ReportError as exc:
+        raise ScannerError(
+            f"{scanner} exited 0 but its output is not a usable report: {exc.diagnostics()}",
+            hint=f"run with --verbose to see {scanner}'s error output",
+            detail=stderr_tail(done.stderr),
+        ) from None
 
 
 def supported_version(

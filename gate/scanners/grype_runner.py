@@ -23,6 +23,7 @@ from gate.scanners._process import (
     error_summary,
     exit_text,
     find_binary,
+    parse_output,
     run,
     scanner_env,
     stderr_tail,
@@ -181,16 +182,7 @@ def run_grype(target: ImageTarget, options: ScanOptions) -> ScanReport:
     )
     if done.returncode != 0:
         raise _failure(done, target, options)
-    name = f"Grype's report on {target.reference}"
-    try:
-        data = decode_json(done.stdout, name)
-        report = parse_grype(data, name)
-    except ReportError as exc:
-        raise ScannerError(
-            f"Grype exited 0 but its output is not a usable report: {exc.diagnostics()}",
-            hint=VERBOSE_HINT,
-            detail=stderr_tail(done.stderr),
-        ) from None
+    data, report = parse_output("Grype", done, target.reference, parse_grype)
     # The report's descriptor names the DB the scan really used (it may have just been updated).
     built = report.scanners[0].db_updated_at
     if built is None and status is not None and isinstance(status.get("built"), str):

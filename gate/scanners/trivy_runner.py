@@ -25,6 +25,7 @@ from gate.scanners._process import (
     error_summary,
     exit_text,
     find_binary,
+    parse_output,
     run,
     scanner_env,
     stderr_tail,
@@ -223,16 +224,7 @@ def run_trivy(target: ImageTarget, options: ScanOptions) -> ScanReport:
         done = scanned.result()
     if done.returncode != 0:
         raise _failure(done, target, options)
-    name = f"Trivy's report on {target.reference}"
-    try:
-        data = decode_json(done.stdout, name)
-        report = parse_trivy(data, name)
-    except ReportError as exc:
-        raise ScannerError(
-            f"Trivy exited 0 but its output is not a usable report: {exc.diagnostics()}",
-            hint=VERBOSE_HINT,
-            detail=stderr_tail(done.stderr),
-        ) from None
+    data, report = parse_output("Trivy", done, target.reference, parse_trivy)
     if options.trivy_server:
         updated_at = _server_db(data)
     else:
