@@ -13,11 +13,13 @@ files do not change. Only a broken CI environment (an unwritable summary file) r
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from gate.policy.evaluate import Evaluation
+from gate.render.text import terminal_safe
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,17 @@ def usable_token(token: str) -> bool:
     """Whether an HTTP header can carry the token. Anything else (a pasted line break, a
     typographic quote) makes the HTTP library raise an error whose text quotes the header."""
     return token.isascii() and token.isprintable()
+
+
+def masked(text: str, token: str) -> str:
+    """Belt and braces: no message ever carries the token, whatever the platform echoed."""
+    return text.replace(token, "[MASKED]") if token else text
+
+
+def say(platform: str, context: PublishContext, text: str) -> None:
+    """What a publisher did, on standard error, only with --verbose."""
+    if context.verbose:
+        print(f"container-gate: {platform}: {terminal_safe(text)}", file=sys.stderr)
 
 
 def select_publisher(choice: str, env: Mapping[str, str]) -> Publisher:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from gate.errors import PlatformError
-from gate.platforms import PublishContext, usable_token
+from gate.platforms import PublishContext, masked, say, usable_token
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
 from gate.platforms.github_api import ApiError, GitHubClient, RemoteComment, default_clock
 from gate.platforms.github_commands import (
@@ -242,7 +242,7 @@ class GitHubPublisher:
         """List the comments, then update the oldest of ours (or all, with `every`), create one when
         there is none and `create` is given, and delete duplicates of an updated comment."""
         if not context.comment:
-            self._say(context, "no pull-request comment: --no-comment")
+            say("github", context, "no pull-request comment: --no-comment")
             return []
         target = _target(context.env, event)
         if target == "":
@@ -252,7 +252,7 @@ class GitHubPublisher:
                 f"input or set GITHUB_TOKEN, and {PERMISSION_ADVICE}"
             ]
         if isinstance(target, str):
-            self._say(context, target)
+            say("github", context, target)
             return []
         if not usable_token(target.token):
             return [
@@ -283,10 +283,10 @@ class GitHubPublisher:
         try:
             done, url = with_retries(attempt, self._retry, self._sleep)
         except ApiError as error:
-            return [_masked(_refusal(error, target), target.token)]
+            return [masked(_refusal(error, target), target.token)]
         except GaveUp as gave_up:
             return [
-                _masked(
+                masked(
                     f"pull-request comment not written: GitHub kept failing ({gave_up.last.reason}) after "
                     f"{gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting; the verdict, the "
                     "job summary and the outputs are unaffected",
@@ -295,15 +295,10 @@ class GitHubPublisher:
             ]
         finally:
             client.close()
-        self._say(context, _masked(f"pull request #{target.number}: {done}", target.token))
+        say("github", context, masked(f"pull request #{target.number}: {done}", target.token))
         if url and context.env.get("GITHUB_OUTPUT"):
             append_file(context.env["GITHUB_OUTPUT"], output_lines({"comment-url": url}), "step outputs")
         return []
-
-    @staticmethod
-    def _say(context: PublishContext, text: str) -> None:
-        if context.verbose:
-            print(f"container-gate: github: {terminal_safe(text)}", file=sys.stderr)
 
 
 def _refusal(error: ApiError, target: _Target) -> str:
@@ -324,8 +319,3 @@ def _refusal(error: ApiError, target: _Target) -> str:
     if error.status == 0:
         return f"no comment on {where}: {error.detail}"
     return f"no comment on {where}: GitHub answered {error.status}: {error.detail}"
-
-
-def _masked(text: str, token: str) -> str:
-    """Belt and braces: no message ever carries the token, whatever GitHub echoed."""
-    return text.replace(token, "[MASKED]") if token else text

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from gate.platforms import PublishContext, usable_token
+from gate.platforms import PublishContext, masked, say, usable_token
 from gate.platforms.gitlab_api import ApiError, GitLabClient, RemoteNote
 from gate.platforms.marker import marker_hash, stable_image
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
@@ -223,11 +222,11 @@ class GitLabPublisher:
         """List the notes, then update the oldest match (or all, with `every`), create one when
         none matches and `create` is given, and delete duplicates of an updated note."""
         if not context.comment:
-            self._say(context, "no merge-request note: --no-comment")
+            say("gitlab", context, "no merge-request note: --no-comment")
             return []
         target = _target(context.env)
         if isinstance(target, str):
-            self._say(context, target)
+            say("gitlab", context, target)
             return []
         token = _token(context.env)
         if isinstance(token, list):
@@ -254,10 +253,10 @@ class GitLabPublisher:
         try:
             done = with_retries(attempt, self._retry, self._sleep)
         except ApiError as error:
-            return [_masked(_refusal(error, target), token)]
+            return [masked(_refusal(error, target), token)]
         except GaveUp as gave_up:
             return [
-                _masked(
+                masked(
                     f"merge-request note not updated: GitLab kept failing ({gave_up.last.reason}) after "
                     f"{gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting",
                     token,
@@ -265,13 +264,8 @@ class GitLabPublisher:
             ]
         finally:
             client.close()
-        self._say(context, f"merge request !{target.iid}: {done}")
+        say("gitlab", context, f"merge request !{target.iid}: {done}")
         return []
-
-    @staticmethod
-    def _say(context: PublishContext, text: str) -> None:
-        if context.verbose:
-            print(f"container-gate: gitlab: {terminal_safe(text)}", file=sys.stderr)
 
 
 def _refusal(error: ApiError, target: _Target) -> str:
@@ -302,8 +296,3 @@ def _refusal(error: ApiError, target: _Target) -> str:
     if error.status == 0:
         return f"merge-request note not written: {error.detail}"
     return f"merge-request note not written: GitLab answered {error.status}: {error.detail}"
-
-
-def _masked(text: str, token: str) -> str:
-    """Belt and braces: no message ever carries the token, whatever GitLab echoed."""
-    return text.replace(token, "[MASKED]") if token else text
