@@ -10,7 +10,7 @@
 #   multi-platform manifest, verified 2026-10-03". No published digest of 0.76.0 (the version the
 #   test suite runs) was found; 0.75.0 and 0.76.0 write the same JSON report format.
 # - anchore/grype:v0.120.0@sha256:5c88961f... - the official image keeps the binary at /grype.
-# Aqua's and Anchore's own images, never an unpinned download (shared/notes/offline-trivy.md).
+# Aqua's and Anchore's own images, never an unpinned download (docs/scanning.md).
 # .github/workflows/action-image.yml builds this image and gates it with the default policy.
 
 FROM python:3.12-slim-bookworm@sha256:34386ef0cb081344d7ec1c103ba398e6e9f64e9ab3a1509accc92a4e24a07258 AS builder

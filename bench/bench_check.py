@@ -180,7 +180,7 @@ def _ratio(a: float, b: float) -> str:
 def bench_size(kind: str, size: int, repeat: int, work: Path, trivy: Path | None) -> Row:
     """Build one report and its policy, then time the gate (and Trivy) on it, interleaved."""
     work.mkdir(parents=True, exist_ok=True)
-    scaled = scale_report(kind, size, ROOT / ".." / "shared" / "corpus")
+    scaled = scale_report(kind, size, ROOT / "tests" / "data" / "corpus")
     report, policy = work / f"{kind}-{size}.json", work / "policy.yaml"
     with report.open("w", encoding="utf-8") as out:
         json.dump(scaled.document, out, indent=INDENT[kind], ensure_ascii=False)  # as the scanner writes it
@@ -304,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def bench_probe(trivy: Path, work: Path) -> str:
     """`trivy convert` with the benchmark's flags on a small scaled report, under `unshare -n`."""
     work.mkdir(parents=True, exist_ok=True)
-    scaled = scale_report("trivy", 100, ROOT / ".." / "shared" / "corpus")
+    scaled = scale_report("trivy", 100, ROOT / "tests" / "data" / "corpus")
     report, ignore = work / "report.json", work / ".trivyignore.yaml"
     report.write_text(json.dumps(scaled.document), encoding="utf-8")
     ignore.write_text(trivyignore_yaml(allowlist(scaled)), encoding="utf-8")

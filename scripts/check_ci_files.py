@@ -3,8 +3,8 @@
 - `action.yml` against `github-action.json`;
 - every workflow (`.github/workflows/*.yml`, `docs/examples/github/*.yml`) against `github-workflow.json`.
 
-The schemas live in the shared directory beside the checkout (`../shared/schemas`, provenance in
-`../shared/PROVENANCE.md`). Exit 0 when everything is valid, 1 with every problem otherwise.
+The schemas are copies kept in the repository (`tests/data/schemas`, provenance in
+`tests/data/PROVENANCE.md`). Exit 0 when everything is valid, 1 with every problem otherwise.
 
 Usage: python scripts/check_ci_files.py [FILE ...]   (default: all of the files above)
 """
@@ -22,7 +22,7 @@ import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMAS = ROOT / ".." / "shared" / "schemas"
+SCHEMAS = ROOT / "tests" / "data" / "schemas"
 ACTION_SCHEMA = "github-action.json"
 WORKFLOW_SCHEMA = "github-workflow.json"
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml", "docs/examples/github/*.yml")
@@ -48,10 +48,10 @@ def load_yaml(path: Path) -> Any:
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    """One of the shared schemas, or an error that says where it was looked for."""
+    """One of the schemas in tests/data/schemas, or an error that says where it was looked for."""
     path = SCHEMAS / name
     if not path.is_file():
-        raise SystemExit(f"{path}: schema not found (the shared directory is laid beside the checkout)")
+        raise SystemExit(f"{path}: schema not found (expected in tests/data/schemas)")
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema
 

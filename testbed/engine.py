@@ -2,7 +2,7 @@
 
 Both run as child processes of the caller, in their own process group and their own temporary
 directory, on a unix socket or 127.0.0.1 only, and are stopped by PID when the `with` block ends
-(flags and timings: shared/notes/container-engine.md). Nothing touches a system-wide daemon.
+(flags and timings: testbed/README.md). Nothing touches a system-wide daemon.
 """
 
 from __future__ import annotations

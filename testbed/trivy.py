@@ -1,7 +1,7 @@
 """Finding and running the real Trivy with zero network, for the test bed's checks and demos.
 
 The gate's own runner lives in `gate/scanners/trivy.py`; this is the minimum the test bed needs
-to prove its DB and images work. Flags: shared/notes/offline-trivy.md.
+to prove its DB and images work. Flags: testbed/README.md.
 """
 
 from __future__ import annotations

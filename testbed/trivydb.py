@@ -1,6 +1,6 @@
 """Builds a Trivy vulnerability DB (schema 2) from the test bed's real advisories.
 
-Layout (trivy-db pkg/db, pkg/vulnsrc; shared/notes/offline-trivy.md):
+Layout (trivy-db pkg/db, pkg/vulnsrc; testbed/README.md):
 - `<os bucket>` ("debian 12") -> source package -> id -> {"FixedVersion"} or {"Status": n};
 - `<eco>::<source>` ("pip::GitHub Security Advisory Pip") -> package -> id ->
   {"VendorIDs", "VulnerableVersions", "PatchedVersions"};

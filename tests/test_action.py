@@ -1,6 +1,6 @@
 """action.yml, its Dockerfile, its docs and the example workflows hold together.
 
-The schemas are SchemaStore's (../shared/schemas); hadolint and actionlint run in `make lint`
+The schemas are SchemaStore's (tests/data/schemas); hadolint and actionlint run in `make lint`
 (scripts/lint-ci-files.sh), since they are linters, not tests of behaviour.
 """
 

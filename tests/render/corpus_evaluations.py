@@ -1,6 +1,6 @@
 """Evaluations the renderer tests share: every corpus report, and small hand-made ones.
 
-Every Trivy, Grype and Snyk report of ../shared/corpus is read with `load_report` and evaluated
+Every Trivy, Grype and Snyk report of tests/data/corpus is read with `load_report` and evaluated
 under `corpus_policy`: an allowlist entry for the report's first finding, `ignore_statuses` and the
 default blocking severity, so each disposition shows up somewhere in the corpus.
 """
@@ -14,7 +14,7 @@ from gate.model import Finding, ImageInfo, Package, ScannerInfo, ScanReport, Sev
 from gate.policy.evaluate import Evaluation, evaluate
 from gate.policy.model import AllowlistEntry, Policy
 from gate.reports import load_report
-from tests.support.repo_paths import SHARED_DIR
+from tests.support.repo_paths import TEST_DATA
 
 NOW = dt.datetime(2026, 3, 14, 15, 9, 26, tzinfo=dt.UTC)
 """The evaluation time of every test evaluation."""
@@ -26,9 +26,9 @@ CORPUS_KINDS = ("trivy", "grype", "snyk")
 def corpus_reports() -> list[Path]:
     """Every Trivy, Grype and Snyk report of the corpus, sorted."""
     paths = [
-        p for kind in CORPUS_KINDS for p in sorted((SHARED_DIR / "corpus" / kind).iterdir()) if p.is_file()
+        p for kind in CORPUS_KINDS for p in sorted((TEST_DATA / "corpus" / kind).iterdir()) if p.is_file()
     ]
-    assert paths, f"no corpus reports under {SHARED_DIR / 'corpus'}"
+    assert paths, f"no corpus reports under {TEST_DATA / 'corpus'}"
     return paths
 
 

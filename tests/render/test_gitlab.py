@@ -1,6 +1,6 @@
 """The GitLab container-scanning report: valid against schema 15.0.7 for every corpus report, and right.
 
-Validation uses GitLab's own schema file (../shared/schemas) through tests/support/gitlab_schema.py;
+Validation uses GitLab's own schema file (tests/data/schemas) through tests/support/gitlab_schema.py;
 `test_validator_rejects_*` show that the validator really rejects broken reports, so a green
 corpus test means something.
 """

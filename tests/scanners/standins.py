@@ -6,7 +6,7 @@ garbage or crash. A stand-in is a small Python script written into a temporary d
 it receives against what the test expects (exit 97 and a message when they differ), records each
 call in a log, and then does what its mode says:
 
-- Grype `ok`: replays a REAL Grype output (a file of ../shared/corpus/grype) for a scan, and answers
+- Grype `ok`: replays a REAL Grype output (a file of tests/data/corpus/grype) for a scan, and answers
   `version -o json` and `db status -o json` in Grype's formats (v6 `db status`: schemaVersion,
   from, built, path, valid; checked against Grype's source and published outputs).
 - `exit1`, `garbage`, `truncated`, `hang`, `missing-db`, `crash`, `old-version`: each failure.
@@ -29,7 +29,7 @@ from typing import Any
 
 from tests.support.corpus import corpus_file
 
-# Provenance (../shared/PROVENANCE.md):
+# Provenance (tests/data/PROVENANCE.md):
 # | `corpus/grype/anchore-grype__chainguard-ruby-test.json` | anchore/grype |
 #   `grype/presenter/explain/testdata/chainguard-ruby-test.json` | `4562c55cebba` | Apache-2.0 |
 CHAINGUARD_RUBY = corpus_file("grype", "chainguard-ruby-test.json")

@@ -1,7 +1,7 @@
 """The Grype runner against a STAND-IN Grype (no Grype binary is installed here).
 
 The stand-in (tests/scanners/standins.py) checks the command line and environment it receives,
-then replays a REAL Grype output from ../shared/corpus/grype, or fails in the way the test asks.
+then replays a REAL Grype output from tests/data/corpus/grype, or fails in the way the test asks.
 Its parsing is tested on the real outputs in test_grype.py; here what is tested is the runner:
 the command line, the environment that carries the DB options, the version and DB checks, and
 that every failure is a one-line exit-3 error.

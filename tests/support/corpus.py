@@ -1,4 +1,4 @@
-"""The corpus of real scanner reports beside the checkout (../shared/corpus), located from the repo root."""
+"""The corpus of real scanner reports in the repository (tests/data/corpus), located from the repo root."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ REPORT_KINDS = ("trivy", "grype", "snyk")
 
 
 def corpus_dir() -> Path:
-    """`../shared/corpus` relative to the project root (CI lays it out the same way)."""
-    path = (PROJECT_ROOT / ".." / "shared" / "corpus").resolve()
+    """`tests/data/corpus` of the checkout (each file's origin: tests/data/PROVENANCE.md)."""
+    path = PROJECT_ROOT / "tests" / "data" / "corpus"
     if not path.is_dir():
-        raise FileNotFoundError(f"the report corpus is missing: expected {path} beside the checkout")
+        raise FileNotFoundError(f"the report corpus is missing: expected {path}")
     return path
 
 

@@ -1,8 +1,8 @@
 """Validate a document against GitLab's container-scanning report schema 15.0.7.
 
-The schema is ../shared/schemas/gitlab-container-scanning-report-format-15.0.7.json (gitlabhq/gitlabhq
+The schema is tests/data/schemas/gitlab-container-scanning-report-format-15.0.7.json (gitlabhq/gitlabhq
 lib/gitlab/ci/parsers/security/validators/schemas/15.0.7/container-scanning-report-format.json @
-585826cb22ec, see shared/PROVENANCE.md). It declares draft-07, so the validator is chosen from its
+585826cb22ec, see tests/data/PROVENANCE.md). It declares draft-07, so the validator is chosen from its
 `$schema` and the schema itself is checked against that draft's meta-schema first.
 """
 
@@ -15,9 +15,9 @@ from typing import Any, cast
 from jsonschema import validators
 from jsonschema.protocols import Validator
 
-from tests.support.repo_paths import SHARED_DIR
+from tests.support.repo_paths import TEST_DATA
 
-SCHEMA_PATH = SHARED_DIR / "schemas" / "gitlab-container-scanning-report-format-15.0.7.json"
+SCHEMA_PATH = TEST_DATA / "schemas" / "gitlab-container-scanning-report-format-15.0.7.json"
 """The schema file, beside the checkout as CI lays it out."""
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: the directory holding pyproject.toml, package.json and node_modules/."""
 
-SHARED_DIR = PROJECT_ROOT / ".." / "shared"
-"""Schemas and the corpus of real scanner outputs, laid beside the checkout (CI does the same)."""
+TEST_DATA = PROJECT_ROOT / "tests" / "data"
+"""Schemas and the corpus of real scanner outputs, copied into the repository (tests/data/PROVENANCE.md)."""
 
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 """Test-only npm tools pinned in package.json; `npm ci` in the project root installs them."""

@@ -1,6 +1,6 @@
 """Two independent judges of a SARIF log: the OASIS JSON schema, and Microsoft's SARIF Multitool.
 
-- `validate_sarif_schema(doc)`: the SARIF 2.1.0 schema (../shared/schemas/sarif-schema-2.1.0.json, draft 4)
+- `validate_sarif_schema(doc)`: the SARIF 2.1.0 schema (tests/data/schemas/sarif-schema-2.1.0.json, draft 4)
   through jsonschema. Formats are not asserted: GitHub's upload (codeql-action `validateSarifFileSchema`)
   reports `uri`/`uri-reference` format errors as warnings only (github/codeql-action#1703).
 - `run_multitool_validate(path)`: `Sarif.Multitool validate` from npm `@microsoft/sarif-multitool-linux`
@@ -30,9 +30,9 @@ from typing import Any, Literal
 
 from jsonschema import Draft4Validator
 
-from tests.support.repo_paths import SHARED_DIR, node_tool
+from tests.support.repo_paths import TEST_DATA, node_tool
 
-SARIF_SCHEMA = SHARED_DIR / "schemas" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = TEST_DATA / "schemas" / "sarif-schema-2.1.0.json"
 """The OASIS SARIF 2.1.0 JSON schema (errata 01), as the format's owners publish it."""
 
 MULTITOOL = "@microsoft/sarif-multitool-linux/Sarif.Multitool"

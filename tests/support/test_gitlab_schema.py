@@ -1,4 +1,4 @@
-"""GitLab container-scanning schema 15.0.7 checks, on the real reports of ../shared/corpus/gitlab."""
+"""GitLab container-scanning schema 15.0.7 checks, on the real reports of tests/data/corpus/gitlab."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from jsonschema import Draft7Validator
 
 from tests.support.gitlab_schema import container_scanning_validator, validate_container_scanning_report
-from tests.support.repo_paths import SHARED_DIR
+from tests.support.repo_paths import TEST_DATA
 
-CORPUS = SHARED_DIR / "corpus" / "gitlab"
+CORPUS = TEST_DATA / "corpus" / "gitlab"
 FIVE_VULNS = (
     CORPUS
     / "DefectDojo-django-DefectDojo__gitlab_container_scan__gl-container-scanning-report-5-vuln_v15.json"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.repo_paths import SHARED_DIR
+from tests.support.repo_paths import TEST_DATA
 from tests.support.sarif_tools import run_multitool_validate, validate_sarif_schema
 
-CORPUS = SHARED_DIR / "corpus" / "sarif-in"
+CORPUS = TEST_DATA / "corpus" / "sarif-in"
 TRIVY_SARIF = CORPUS / "aquasecurity-trivy__alpine-310.sarif.golden"
 
 
