@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_USAGE = 2
-"""The gate's exit code for a usage error (DESIGN.md), used for a bad input too."""
+"""The gate's exit code for a usage error (docs/architecture.md, "Exit codes"), used for a bad input too."""
 
 
 class InputError(Exception):

@@ -1,6 +1,6 @@
 """The command line: the only place that reads the clock, the environment and files.
 
-Exit codes (DESIGN.md): 0 pass, 1 fail, 2 usage / invalid policy / unreadable report,
+Exit codes (docs/architecture.md): 0 pass, 1 fail, 2 usage / invalid policy / unreadable report,
 3 scanner, image or platform error. An error never becomes a pass.
 """
 

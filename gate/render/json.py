@@ -1,6 +1,6 @@
 """The JSON decision report (`--json`): the contract other tools read.
 
-Schema `container-gate/decision/v1` (DESIGN.md). Fields are only ever added, never renamed
+Schema `container-gate/decision/v1` (docs/architecture.md, docs/report-format.md). Fields are only ever added, never renamed
 or removed; consumers must ignore fields they do not know.
 """
 

@@ -4,7 +4,7 @@ One run per file, for one image and platform. One rule per vulnerability id; one
 vulnerability, package and path, every disposition included: allowlisted and ignored findings
 carry a `suppressions` entry with the policy's reason, so nothing is dropped silently.
 
-Mappings (this renderer's own, as STYLE.md asks):
+Mappings (this renderer's own: each output keeps its mapping tables beside it, CONTRIBUTING.md):
 
 - `result.level`: blocking -> `error`; informational -> `warning` when the finding meets the
   blocking threshold (advisory mode, within a budget) or is MEDIUM or above, else `note`;

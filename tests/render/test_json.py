@@ -1,4 +1,4 @@
-"""The JSON decision report (`--json`): the contract of DESIGN.md, field for field."""
+"""The JSON decision report (`--json`): the contract of docs/architecture.md, field for field."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from gate.render.json import SCHEMA, render_error_json, render_json
 from tests.render.corpus_evaluations import corpus_evaluation, corpus_reports, evaluation_of, finding
 from tests.support.corpus import corpus_file
 
-# DESIGN.md, "JSON decision report": the fields every consumer may rely on.
+# docs/architecture.md, "JSON decision report": the fields every consumer may rely on.
 TOP_LEVEL = {"schema", "verdict", "counts", "findings", "rules"}
 FINDING_FIELDS = [
     "vulnerability_id",
