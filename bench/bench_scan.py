@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: `python bench/bench_scan.py`
     sys.path.insert(0, str(ROOT))
 
-from gate.image import ImageTarget, SourceKind  # noqa: E402
+from gate.image.resolve import ImageTarget  # noqa: E402
+from gate.image.source import SourceKind  # noqa: E402
 from gate.model import ImageInfo  # noqa: E402
 from gate.scanners.options import ScanOptions  # noqa: E402
 from gate.scanners.trivy_runner import trivy_command  # noqa: E402

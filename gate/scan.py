@@ -53,7 +53,8 @@ def scan(request: ScanRequest) -> ScanReport:
     """
     # Imported here, not at the top: the engine SDK and the registry client take a few tenths of
     # a second to import, which `check`, `policy validate` and `--help` should not pay.
-    from gate.image import attribute_layers, resolve_image
+    from gate.image.layers import attribute_layers
+    from gate.image.resolve import resolve_image
     from gate.scanners.runner import run_scanners
 
     target = resolve_image(

@@ -177,7 +177,7 @@ def help_markdown(vuln_id: str, decisions: Sequence[Decision], severity: Severit
     return "\n".join(parts).strip() + "\n"
 
 
-# Transports whose reference names a file or directory, not a repository (gate/image.py forms).
+# Transports whose reference names a file or directory, not a repository (gate/image/resolve.py forms).
 _PATH_TRANSPORTS = ("docker-archive:", "oci-archive:", "oci:", "dir:")
 _OTHER_TRANSPORTS = ("docker-daemon:", "docker://", "registry:", "podman:", "containers-storage:")
 _ARCHIVE = re.compile(r"(?i)\.(?:tar|tgz|tar\.gz|tar\.zst|tar\.xz|tar\.bz2)\Z")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from gate.image import ImageTarget
+from gate.image.resolve import ImageTarget
 from gate.model import ScanReport
 from gate.reports import merge_reports
 from gate.scanners._process import stopped_when_interrupted

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import GateError, ImageError, ReportError, ScannerError
-from gate.image import ImageTarget, SourceKind
+from gate.image.resolve import ImageTarget
+from gate.image.source import SourceKind
 from gate.model import ScanReport
 from gate.reports import decode_json
 from gate.scanners._process import (

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gate.image import ImageTarget, SourceKind
+from gate.image.resolve import ImageTarget
+from gate.image.source import SourceKind
 from gate.model import Finding, ImageInfo
 from gate.scanners.options import ScanOptions
 from testbed.expected import ExpectedFinding, load_expected

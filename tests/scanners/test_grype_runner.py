@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
-from gate.image import SourceKind
+from gate.image.source import SourceKind
 from gate.platforms import github_event, gitlab
 from gate.reports import load_report
 from gate.scanners._process import PLATFORM_TOKENS

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
-from gate.image import SourceKind
+from gate.image.source import SourceKind
 from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.options import ScanOptions
 from gate.scanners.trivy_runner import FIXED_FLAGS, run_trivy, trivy_command

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.errors import ImageError
-from gate.image_config import ImageConfig
-from gate.image_manifest import Platform
+from gate.image.config import ImageConfig
+from gate.image.manifest import Platform
 
 
 class SourceKind(enum.Enum):

@@ -1,4 +1,4 @@
-"""gate/image.py on the test bed's real images: every source describes the same image, and layers are
+"""gate/image/resolve.py on the test bed's real images: every source describes the same image, and layers are
 attributed to the base image or to the app (by label, by --base-image, by the Dockerfile)."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from gate.errors import EXIT_USAGE, ImageError, UsageError
-from gate.image import ImageTarget, SourceKind, attribute_layers, resolve_image
-from gate.image_engine import _history
+from gate.image.engine import _history
+from gate.image.layers import attribute_layers
+from gate.image.resolve import ImageTarget, resolve_image
+from gate.image.source import SourceKind
 from gate.model import Finding, Layer, LayerOrigin, Package, ScanReport
 from gate.scanners.trivy import parse_trivy
 from testbed.engine import Engine, Registry

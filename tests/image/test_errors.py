@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gate.errors import EXIT_ERROR, EXIT_USAGE, GateError, ImageError, UsageError
-from gate.image import resolve_image
+from gate.image.resolve import resolve_image
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
 from tests.support.fixtures import TestbedImages

@@ -17,8 +17,8 @@ import re
 import shlex
 from dataclasses import dataclass, field, replace
 
-from gate.dockerfile import KEYWORDS, Build, Instruction
-from gate.image_config import HistoryEntry, ImageConfig
+from gate.image.config import HistoryEntry, ImageConfig
+from gate.image.dockerfile import KEYWORDS, Build, Instruction
 from gate.model import Finding, ImageInfo, Layer, LayerInfo, LayerOrigin, ScanReport
 
 _FLAGS = re.compile(r"^(?:--\S+\s+)*")

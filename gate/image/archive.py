@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate.errors import ImageError
-from gate.image_config import check_platform, parse_config
-from gate.image_manifest import (
+from gate.image.config import check_platform, parse_config
+from gate.image.manifest import (
     INDEX_TYPES,
     MANIFEST_TYPES,
     Descriptor,
@@ -31,7 +31,7 @@ from gate.image_manifest import (
     choose_platform,
     parse_manifest,
 )
-from gate.image_source import SourceImage, SourceKind
+from gate.image.source import SourceImage, SourceKind
 
 MAX_JSON = 8 << 20
 """Largest member read as JSON; configs with a long history stay well below it."""

@@ -24,27 +24,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.dockerfile import parse_dockerfile
 from gate.errors import GateError, ImageError, UsageError
-from gate.image_archive import read_docker_archive, read_oci_archive
-from gate.image_layers import (
+from gate.image.archive import read_docker_archive, read_oci_archive
+from gate.image.dockerfile import parse_dockerfile
+from gate.image.layers import (
     DockerfileMatch,
     attribute,
-    attribute_layers,
     first_difference,
     is_prefix,
     match_dockerfile,
 )
-from gate.image_manifest import Platform
-from gate.image_ref import parse_reference
-from gate.image_source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
+from gate.image.manifest import Platform
+from gate.image.reference import parse_reference
+from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
+from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
-from gate.registry_auth import Credentials, docker_config_file, find_credentials
 
 if TYPE_CHECKING:
     import docker
-
-__all__ = ["ImageTarget", "SourceKind", "attribute_layers", "resolve_image"]
 
 BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest"
@@ -98,7 +95,7 @@ class _Sources:
     def engine(self) -> tuple[docker.DockerClient, str]:
         # The docker SDK and requests take ~0.15 s to import: only engine and registry sources
         # pay for them, so scanning an archive starts as fast as the scanner allows.
-        from gate.image_engine import connect
+        from gate.image.engine import connect
 
         if self._engine is None:
             try:
@@ -118,8 +115,8 @@ class _Sources:
             return read_docker_archive(reference.removeprefix("docker-archive:"), wanted)
         if reference.startswith("oci-archive:"):
             return read_oci_archive(reference.removeprefix("oci-archive:"), wanted)
-        from gate.image_engine import read_engine
-        from gate.image_registry import read_registry
+        from gate.image.engine import read_engine
+        from gate.image.registry import read_registry
 
         if reference.startswith("docker-daemon:"):
             client, host = self.engine()

@@ -15,8 +15,8 @@ from collections.abc import Callable
 import requests
 
 from gate.errors import ImageError
-from gate.image_config import check_platform, parse_config
-from gate.image_manifest import (
+from gate.image.config import check_platform, parse_config
+from gate.image.manifest import (
     ACCEPT,
     MANIFEST_TYPES,
     Descriptor,
@@ -26,9 +26,9 @@ from gate.image_manifest import (
     choose_platform,
     parse_manifest,
 )
-from gate.image_ref import ImageRef
-from gate.image_source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
-from gate.registry_auth import AuthRefused, Credentials, fetch_token, parse_challenges, short_reason
+from gate.image.reference import ImageRef
+from gate.image.registry_auth import AuthRefused, Credentials, fetch_token, parse_challenges, short_reason
+from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 
 MAX_MANIFEST = 4 << 20
 """distribution refuses manifests above 4 MiB; so do we."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from gate.errors import ImageError
-from gate.image_ref import DOCKER_HUB, is_loopback
+from gate.image.reference import DOCKER_HUB, is_loopback
 
 if TYPE_CHECKING:
     import requests

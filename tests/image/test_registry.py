@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from gate.errors import ImageError
-from gate.image import SourceKind, resolve_image
-from gate.image_manifest import Platform, host_platform
-from gate.registry_auth import Credentials
+from gate.image.manifest import Platform, host_platform
+from gate.image.registry_auth import Credentials
+from gate.image.resolve import resolve_image
+from gate.image.source import SourceKind
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
 from tests.support.fixtures import TestbedImages, unavailable

@@ -1,13 +1,13 @@
-"""gate/dockerfile.py and the Dockerfile-to-history matching of gate/image_layers.py: table tests."""
+"""gate/image/dockerfile.py and the Dockerfile-to-history matching of gate/image/layers.py: table tests."""
 
 from __future__ import annotations
 
 import pytest
 
-from gate.dockerfile import Build, expand, parse_dockerfile
 from gate.errors import UsageError
-from gate.image_config import HistoryEntry, ImageConfig
-from gate.image_layers import compatible, history_keyword, match_dockerfile
+from gate.image.config import HistoryEntry, ImageConfig
+from gate.image.dockerfile import Build, expand, parse_dockerfile
+from gate.image.layers import compatible, history_keyword, match_dockerfile
 from testbed.images import IMAGES_DIR
 
 

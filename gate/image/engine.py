@@ -21,10 +21,10 @@ import docker.errors
 import requests
 
 from gate.errors import ImageError
-from gate.image_config import HistoryEntry, ImageConfig, parse_config
-from gate.image_manifest import Platform
-from gate.image_ref import parse_reference
-from gate.image_source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
+from gate.image.config import HistoryEntry, ImageConfig, parse_config
+from gate.image.manifest import Platform
+from gate.image.reference import parse_reference
+from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 # Instructions that only change the config: no builder (legacy, BuildKit, buildah, kaniko) makes a layer for them.

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gate.errors import ImageError
-from gate.image_manifest import Descriptor, Index, Manifest, Platform, choose_platform, parse_manifest
-from gate.image_ref import ImageRef, is_loopback, parse_reference
-from gate.registry_auth import Credentials, find_credentials, parse_challenges
+from gate.image.manifest import Descriptor, Index, Manifest, Platform, choose_platform, parse_manifest
+from gate.image.reference import ImageRef, is_loopback, parse_reference
+from gate.image.registry_auth import Credentials, find_credentials, parse_challenges
 
 DIGEST = "sha256:" + "ab" * 32
 

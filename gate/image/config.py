@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from gate.errors import ImageError
-from gate.image_manifest import Platform
+from gate.image.manifest import Platform
 from gate.model import LayerInfo
 
 _DIFF_ID = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
