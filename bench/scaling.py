@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gate.reports import parse_report_bytes
-from gate.scanners._findings import choose_ids, strip_root
+from gate.merge import choose_ids
+from gate.scanners._findings import strip_root
 from gate.scanners.grype import OS_PACKAGE_TYPES
+from gate.scanners.ingest import parse_report_bytes
 from gate.scanners.snyk import OS_PACKAGE_MANAGERS
 
 Json = dict[str, Any]

@@ -24,8 +24,10 @@ from gate import __version__
 from gate._collector import collector_paused
 from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, GateError, PolicyError, UsageError
 from gate.explain import explain
+from gate.merge import merge_reports
 from gate.model import ImageInfo, ScanReport
-from gate.platforms import CI_CHOICES, PublishContext, select_publisher
+from gate.platforms.interface import PublishContext
+from gate.platforms.select import CI_CHOICES, select_publisher
 from gate.policy.evaluate import Evaluation, evaluate
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, Policy
@@ -35,8 +37,9 @@ from gate.render.junit import render_junit, render_junit_error
 from gate.render.markdown import render_markdown, render_markdown_error
 from gate.render.terminal import render_terminal
 from gate.render.text import terminal_safe
-from gate.reports import load_report, merge_reports
-from gate.scan import add_scan_arguments, scan, scan_request
+from gate.scan import add_scan_arguments, scan_request
+from gate.scanners.ingest import load_report
+from gate.scanners.run import scan
 
 PROG = "container-gate"
 

@@ -1,9 +1,4 @@
-"""`container-gate scan IMAGE`: find the image, run the scanners on it, attribute findings to layers.
-
-The CLI turns its arguments into a `ScanRequest` (`scan_request`) and calls `scan`; the result is
-a `ScanReport` that the policy evaluates like any report read from a file. Nothing here reads the
-environment or the clock: both arrive in the request.
-"""
+"""The `scan` command's image, scanner and DB options, and the `ScanRequest` they make."""
 
 from __future__ import annotations
 
@@ -11,10 +6,8 @@ import argparse
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gate.model import ScanReport
 from gate.scanners.options import (
     DEFAULT_MAX_DB_AGE,
     DEFAULT_TIMEOUT,
@@ -23,50 +16,9 @@ from gate.scanners.options import (
     ScanOptions,
     parse_max_age,
 )
+from gate.scanners.run import ScanRequest
 
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
-
-
-@dataclass(frozen=True)
-class ScanRequest:
-    """Everything `scan` needs."""
-
-    reference: str
-    """The image, in any form `gate.image.resolve_image` reads (`name:tag`, `docker-archive:PATH`, ...)."""
-    scanner: ScannerChoice
-    """Which scanners run."""
-    options: ScanOptions
-    """How they run (DB, timeout, binaries, environment, clock)."""
-    platform: str | None = None
-    """`--platform os/arch[/variant]`, for multi-platform images."""
-    base_image: str | None = None
-    """`--base-image REF`: the image the scanned one is built FROM, to tell base layers from own ones."""
-    dockerfile: Path | None = None
-    """`--dockerfile PATH`: the Dockerfile it was built from, to map own layers to its lines."""
-
-
-def scan(request: ScanRequest) -> ScanReport:
-    """Resolves the image, scans it, and returns the report with each finding's layer attributed.
-
-    The image is resolved first: a wrong reference or an unreachable engine fails before any
-    scanner starts (and before a DB download).
-    """
-    # Imported here, not at the top: the engine SDK and the registry client take a few tenths of
-    # a second to import, which `check`, `policy validate` and `--help` should not pay.
-    from gate.image.layers import attribute_layers
-    from gate.image.resolve import resolve_image
-    from gate.scanners.runner import run_scanners
-
-    target = resolve_image(
-        request.reference,
-        platform=request.platform,
-        base_image=request.base_image,
-        dockerfile=request.dockerfile,
-        environ=request.options.env,
-    )
-    report = run_scanners(target, request.scanner, request.options)
-    report = replace(report, warnings=target.warnings + report.warnings)
-    return attribute_layers(report, target.info)
 
 
 def _platform(text: str) -> str:

@@ -14,7 +14,7 @@ import yaml
 from bench.allowlist import POLICY_ENTRIES, allowlist, policy_yaml, trivyignore_yaml
 from bench.scaling import KINDS, scale_report, vary_purl
 from gate.policy.load import load_policy_text
-from gate.reports import parse_report_bytes
+from gate.scanners.ingest import parse_report_bytes
 from tests.support.corpus import corpus_dir
 
 # Sizes below, at and well past one copy of each scanner's pool of corpus entries.

@@ -1,7 +1,7 @@
 """Decoding report JSON with bounded memory: the same documents and the same errors as plain `json`.
 
 Non-ASCII text is escaped before decoding, and members no parser reads are dropped from
-vulnerability entries (gate/report_json.py); neither may change a report as the parsers read it,
+vulnerability entries (gate/scanners/_json.py); neither may change a report as the parsers read it,
 nor the wording of any error.
 """
 
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate import report_json
 from gate.errors import ReportError
-from gate.report_json import decode_json, decode_report
-from gate.reports import detect_format, load_report
+from gate.scanners import _json
+from gate.scanners._json import decode_json, decode_report
+from gate.scanners.ingest import detect_format, load_report
 from tests.support.corpus import REPORT_KINDS, corpus_file, corpus_files, corpus_json
 
 REPORTS = [path for kind in REPORT_KINDS for path in corpus_files(kind)]
@@ -33,7 +33,7 @@ NON_ASCII = [
 def plain_error(text: bytes) -> str:
     """The message the reader gave before escaping existed: decode as written."""
     with pytest.raises(ReportError) as caught:
-        report_json._loads(report_json._utf8(text, "r.json"), "r.json", prune=False)
+        _json._loads(_json._utf8(text, "r.json"), "r.json", prune=False)
     return caught.value.message
 
 
@@ -43,7 +43,7 @@ def test_non_ascii_text_decodes_to_the_same_document(
     value: str, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Small chunks cut multi-byte characters and escapes apart; the result must not notice.
-    monkeypatch.setattr(report_json, "_CHUNK", chunk)
+    monkeypatch.setattr(_json, "_CHUNK", chunk)
     document = {"title": json.loads(f'"{value}"'), "list": ["\u00e9", {"k\u00e9y": "v\u00e0l"}], "n": 1}
     raw = json.dumps(document, ensure_ascii=False).encode()
     assert decode_json(raw, "r.json") == document
@@ -61,17 +61,17 @@ JSON_VALUES = st.recursive(
 @given(document=JSON_VALUES, chunk=st.integers(min_value=1, max_value=64))
 def test_any_document_decodes_as_plain_json_does(document: object, chunk: int) -> None:
     raw = json.dumps({"v": document}, ensure_ascii=False).encode()
-    original = report_json._CHUNK
-    report_json._CHUNK = chunk  # hypothesis runs many examples per test: no monkeypatch fixture
+    original = _json._CHUNK
+    _json._CHUNK = chunk  # hypothesis runs many examples per test: no monkeypatch fixture
     try:
         assert decode_json(raw, "r.json") == json.loads(raw)
     finally:
-        report_json._CHUNK = original
+        _json._CHUNK = original
 
 
 def test_escaping_reaches_one_byte_per_character() -> None:
     raw = json.dumps({"d": "\u2019" + "x" * 1000}, ensure_ascii=False).encode()
-    text, escaped = report_json._compact_text(lambda: raw)
+    text, escaped = _json._compact_text(lambda: raw)
     assert escaped
     assert text is not None
     assert text.isascii()
@@ -99,7 +99,7 @@ def test_a_backslash_before_non_ascii_in_the_next_chunk_is_still_an_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     raw = b'{"ab": "\\\xc3\xa9"}'
-    monkeypatch.setattr(report_json, "_CHUNK", raw.index(b"\\") + 1)
+    monkeypatch.setattr(_json, "_CHUNK", raw.index(b"\\") + 1)
     with pytest.raises(ReportError, match="invalid \\\\escape"):
         decode_json(raw, "r.json")
 

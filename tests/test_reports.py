@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from gate.errors import EXIT_USAGE, ReportError
+from gate.merge import merge_reports
 from gate.model import ScanReport, VendorStatus
-from gate.reports import load_report, merge_reports, parse_report_bytes
 from gate.scanners.grype import parse_grype
+from gate.scanners.ingest import load_report, parse_report_bytes
 from gate.scanners.trivy import parse_trivy
 from tests.support.corpus import REPORT_KINDS, corpus_file, corpus_files, corpus_json
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from gate.errors import PlatformError
-from gate.platforms import PublishContext, masked, say, usable_token
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
 from gate.platforms.github_api import ApiError, GitHubClient, RemoteComment, default_clock
 from gate.platforms.github_commands import (
@@ -42,6 +41,7 @@ from gate.platforms.github_commands import (
     summary_room,
 )
 from gate.platforms.github_event import CommentKey, commit_shas, pull_request_number, read_event, token_of
+from gate.platforms.interface import PublishContext, masked, say, usable_token
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluate import EntryState, Evaluation
 from gate.policy.model import Mode

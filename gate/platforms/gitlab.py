@@ -26,8 +26,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from gate.platforms import PublishContext, masked, say, usable_token
 from gate.platforms.gitlab_api import ApiError, GitLabClient, RemoteNote
+from gate.platforms.interface import PublishContext, masked, say, usable_token
 from gate.platforms.marker import marker_hash, stable_image
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluate import Evaluation

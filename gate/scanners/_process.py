@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gate.errors import ReportError, ScannerError
 from gate.model import ScanReport
-from gate.report_json import decode_json
+from gate.scanners._json import decode_json
 
 DETAIL_LINES = 40
 """Lines of a scanner's standard error kept for `--verbose`."""

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 
+from gate.merge import choose_ids, dedupe
 from gate.model import (
     Cvss,
     Finding,
@@ -36,15 +37,7 @@ from gate.scanners._fields import (
     str_list,
     str_or_empty,
 )
-from gate.scanners._findings import (
-    CVSS_VERSION_RANK,
-    CvssCandidate,
-    best_cvss,
-    choose_ids,
-    dedupe,
-    severity_of,
-    strip_root,
-)
+from gate.scanners._findings import CVSS_VERSION_RANK, CvssCandidate, best_cvss, severity_of, strip_root
 from gate.scanners._image import ImageConfig, LayerTable, parse_image_config, repo_digest
 
 # Syft package types read from a distribution's package database: their location is the database
@@ -85,7 +78,7 @@ UNREAD_MEMBERS = (
 )
 """Members this parser never reads, by the kind of object (a match, its artifact, the matched
 and the related vulnerabilities) told by two members it always has, first rule that fits: the
-reader may leave them out (gate/report_json.py). Take a member out of here before reading it."""
+reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
 
 def parse_grype(data: object, source: str) -> ScanReport:

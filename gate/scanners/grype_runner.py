@@ -1,15 +1,14 @@
 """Running Grype on an image (`--scanner grype` or `both`).
 
 `grype_command` and `grype_env` are the one place that builds Grype's command line and
-environment: Grype takes its DB settings from `GRYPE_*` variables. `run_grype` checks the
-binary's version (`grype version -o json`) and its DB (`grype db status -o json`), runs the scan
+environment: Grype takes its DB settings from `GRYPE_*` variables. `GRYPE` is the `Scanner`
+(gate/scanners/interface.py) that `run_scanner` runs: it checks the binary's version (`grype version -o json`) and its DB (`grype db status -o json`), runs the scan
 with a timeout and parses the report with `gate.scanners.grype`. Any non-zero exit is an error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +16,20 @@ from gate.errors import GateError, ImageError, ReportError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
 from gate.model import ScanReport
-from gate.reports import decode_json
+from gate.scanners._json import decode_json
 from gate.scanners._process import (
     QUERY_TIMEOUT,
     Completed,
     error_summary,
     exit_text,
     find_binary,
-    parse_output,
     run,
     scanner_env,
     stderr_tail,
     supported_version,
 )
 from gate.scanners.grype import parse_grype
+from gate.scanners.interface import Readiness, run_scanner
 from gate.scanners.options import ScanOptions, db_age_warnings
 
 MIN_VERSION = (0, 87, 0)
@@ -165,42 +164,6 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
     )
 
 
-def run_grype(target: ImageTarget, options: ScanOptions) -> ScanReport:
-    """Scans `target` with Grype; the report's scanner info carries the version and DB build time."""
-    binary = find_binary(
-        "grype", options.grype_bin, options.env.get("GRYPE_BIN"), INSTALL_HINT, options.env.get("PATH")
-    )
-    version = grype_version(binary, options)
-    status = grype_db_status(binary, options)
-    if options.skip_db_update and status is None:
-        raise _missing_db(options)
-    done = run(
-        grype_command(binary, target),
-        timeout=options.timeout,
-        env=grype_env(target, options),
-        what="Grype",
-        timeout_hint="raise --scan-timeout",
-    )
-    if done.returncode != 0:
-        raise _failure(done, target, options)
-    data, report = parse_output("Grype", done, target.reference, parse_grype)
-    # The report's descriptor names the DB the scan really used (it may have just been updated).
-    built = report.scanners[0].db_updated_at
-    if built is None and status is not None and isinstance(status.get("built"), str):
-        built = status["built"]
-    hint = "refresh it: `grype db update` (GRYPE_DB_CACHE_DIR set to the cache)"
-    warnings = db_age_warnings("Grype", built, options, hint) + _ignored_warning(data)
-    scanner = replace(report.scanners[0], version=version, db_updated_at=built, source=None)
-    image = replace(report.image, reference=target.reference) if report.image else None
-    return replace(
-        report,
-        scanners=(scanner,),
-        image=image,
-        sources=(target.reference,),
-        warnings=report.warnings + warnings,
-    )
-
-
 def _ignored_warning(data: object) -> tuple[str, ...]:
     """A warning when Grype's own configuration suppressed matches: they never reach the policy."""
     ignored = data.get("ignoredMatches") if isinstance(data, dict) else None
@@ -210,3 +173,56 @@ def _ignored_warning(data: object) -> tuple[str, ...]:
         f"Grype's own configuration (a .grype.yaml ignore list) suppressed {len(ignored)} match(es); "
         "they are not in this verdict: state exceptions in the gate's policy allowlist instead",
     )
+
+
+class GrypeScanner:
+    """Grype, as `run_scanner` runs it."""
+
+    name = "Grype"
+    # `grype db status` runs before the scan: the scan may update the DB it would be reading.
+    check_beside_scan = False
+    grace = 0.0
+
+    def binary(self, options: ScanOptions) -> Path:
+        return find_binary(
+            "grype", options.grype_bin, options.env.get("GRYPE_BIN"), INSTALL_HINT, options.env.get("PATH")
+        )
+
+    def readiness(self, binary: Path, options: ScanOptions) -> Readiness:
+        return Readiness(grype_version(binary, options), grype_db_status(binary, options))
+
+    def check_ready(self, ready: Readiness, options: ScanOptions) -> None:
+        if options.skip_db_update and ready.db is None:
+            raise _missing_db(options)
+
+    def command(self, binary: Path, target: ImageTarget, options: ScanOptions) -> list[str]:
+        return grype_command(binary, target)
+
+    def environment(self, target: ImageTarget, options: ScanOptions) -> dict[str, str]:
+        return grype_env(target, options)
+
+    def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
+        return _failure(done, target, options)
+
+    def parse(self, data: object, name: str) -> ScanReport:
+        return parse_grype(data, name)
+
+    def db_state(
+        self, binary: Path, data: object, report: ScanReport, ready: Readiness, options: ScanOptions
+    ) -> tuple[str | None, tuple[str, ...]]:
+        # The report's descriptor names the DB the scan really used (it may have just been updated).
+        built = report.scanners[0].db_updated_at
+        status = ready.db
+        if built is None and status is not None and isinstance(status.get("built"), str):
+            built = status["built"]
+        hint = "refresh it: `grype db update` (GRYPE_DB_CACHE_DIR set to the cache)"
+        return built, db_age_warnings("Grype", built, options, hint) + _ignored_warning(data)
+
+
+GRYPE = GrypeScanner()
+"""The Grype runner."""
+
+
+def run_grype(target: ImageTarget, options: ScanOptions) -> ScanReport:
+    """Scans `target` with Grype; the report's scanner info carries the version and DB build time."""
+    return run_scanner(GRYPE, target, options)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from gate.merge import choose_ids, dedupe
 from gate.model import Cvss, Finding, ImageInfo, Package, ScannerInfo, ScanReport, VendorStatus
 from gate.scanners._fields import (
     At,
@@ -29,14 +30,14 @@ from gate.scanners._fields import (
     str_or_empty,
     strings_or_string,
 )
-from gate.scanners._findings import choose_ids, dedupe, severity_of, strip_root
+from gate.scanners._findings import severity_of, strip_root
 
 # Package managers of the image's own distribution packages (Snyk's names).
 OS_PACKAGE_MANAGERS = frozenset({"apk", "deb", "linux", "rpm"})
 
 UNREAD_MEMBERS = frozenset({"semver", "references", "from", "upgradePath", "patches", "credit", "functions"})
 """Members of a vulnerability entry this parser never reads, and half of a decoded report: the
-reader may leave them out (gate/report_json.py). Take a member out of here before reading it."""
+reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
 # `identifiers` members that name weaknesses (CWE) rather than vulnerabilities.
 _NOT_VULNERABILITY_IDS = frozenset({"CWE"})

@@ -7,6 +7,7 @@ Field meanings follow Trivy's `pkg/types` (Report, Result, DetectedVulnerability
 
 from __future__ import annotations
 
+from gate.merge import choose_ids, dedupe
 from gate.model import (
     Cvss,
     Finding,
@@ -32,7 +33,7 @@ from gate.scanners._fields import (
     str_list,
     str_or_empty,
 )
-from gate.scanners._findings import CvssCandidate, best_cvss, choose_ids, dedupe, severity_of, strip_root
+from gate.scanners._findings import CvssCandidate, best_cvss, severity_of, strip_root
 from gate.scanners._image import LayerTable, parse_image_config, repo_digest
 
 SUPPORTED_SCHEMA_VERSIONS = (2,)
@@ -49,7 +50,7 @@ _OS_TYPES = frozenset(
 
 UNREAD_MEMBERS = frozenset({"References", "CweIDs", "VendorSeverity", "DataSource"})
 """Members of a vulnerability entry this parser never reads, and half of a decoded report: the
-reader may leave them out (gate/report_json.py). Take a member out of here before reading it."""
+reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
 # trivy-db `CVSS` members: (major version, score key, vector key), newest first.
 _CVSS_KEYS = ((4, "V40Score", "V40Vector"), (3, "V3Score", "V3Vector"), (2, "V2Score", "V2Vector"))

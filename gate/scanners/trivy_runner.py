@@ -1,8 +1,9 @@
 """Running Trivy (the default scanner) on an image, with pinned flags and no network surprises.
 
-`trivy_command` is the one place that builds Trivy's command line. `run_trivy` checks the binary's
-version, runs the scan with a timeout, parses the report with `gate.scanners.trivy`, and records
-the version and the DB's build time. Every failure is an exit-3 error with a one-line message that
+`trivy_command` is the one place that builds Trivy's command line. `TRIVY` is the `Scanner`
+(gate/scanners/interface.py) that `run_scanner` runs: it checks the binary's version, runs the scan
+with a timeout, parses the report with `gate.scanners.trivy`, and records the version and the DB's
+build time. Every failure is an exit-3 error with a one-line message that
 says what to do; a non-zero exit is always an error (Trivy's own errors exit 1, like findings do
 with `--exit-code 1`, which the gate never passes).
 """
@@ -10,8 +11,6 @@ with `--exit-code 1`, which the gate never passes).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,19 @@ from gate.errors import GateError, ImageError, ReportError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
 from gate.model import ScanReport
-from gate.reports import decode_json
+from gate.scanners._json import decode_json
 from gate.scanners._process import (
     QUERY_TIMEOUT,
     Completed,
     error_summary,
     exit_text,
     find_binary,
-    parse_output,
     run,
     scanner_env,
     stderr_tail,
-    stopped_when_interrupted,
     supported_version,
 )
+from gate.scanners.interface import Readiness, run_scanner
 from gate.scanners.options import ScanOptions, db_age_warnings
 from gate.scanners.trivy import parse_trivy
 
@@ -199,53 +197,65 @@ def _server_db(data: object) -> str | None:
     return node if isinstance(node, str) else None
 
 
+class TrivyScanner:
+    """Trivy, as `run_scanner` runs it."""
+
+    name = "Trivy"
+    # `trivy version` only reads the cache, so it runs beside the scan instead of before it (a
+    # tenth of a second saved on every run).
+    check_beside_scan = True
+    # Trivy stops itself at --timeout; the kill is only for a Trivy that hangs anyway.
+    grace = 5.0
+
+    def binary(self, options: ScanOptions) -> Path:
+        return find_binary(
+            "trivy", options.trivy_bin, options.env.get("TRIVY_BIN"), INSTALL_HINT, options.env.get("PATH")
+        )
+
+    def readiness(self, binary: Path, options: ScanOptions) -> Readiness:
+        version, db = trivy_version(binary, options)
+        return Readiness(version, db)
+
+    def check_ready(self, ready: Readiness, options: ScanOptions) -> None:
+        if options.skip_db_update and not options.trivy_server and ready.db is None:
+            raise _missing_db(options)
+
+    def command(self, binary: Path, target: ImageTarget, options: ScanOptions) -> list[str]:
+        return trivy_command(binary, target, options)
+
+    def environment(self, target: ImageTarget, options: ScanOptions) -> dict[str, str]:
+        return scanner_env(options.env, "TRIVY_", KEPT_ENV)
+
+    def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
+        return _failure(done, target, options)
+
+    def parse(self, data: object, name: str) -> ScanReport:
+        return parse_trivy(data, name)
+
+    def db_state(
+        self, binary: Path, data: object, report: ScanReport, ready: Readiness, options: ScanOptions
+    ) -> tuple[str | None, tuple[str, ...]]:
+        db = ready.db
+        if options.trivy_server:
+            updated_at = _server_db(data)
+        else:
+            if not options.skip_db_update:
+                # The scan may have downloaded a newer DB: ask again.
+                _, db = trivy_version(binary, options)
+            value = db.get("UpdatedAt") if db else None
+            updated_at = value if isinstance(value, str) else None
+        hint = (
+            f"update the DB of the Trivy server at {options.trivy_server}"
+            if options.trivy_server
+            else f"refresh it: `trivy image --download-db-only --cache-dir {options.cache_dir or 'DIR'}`"
+        )
+        return updated_at, db_age_warnings("Trivy", updated_at, options, hint)
+
+
+TRIVY = TrivyScanner()
+"""The Trivy runner."""
+
+
 def run_trivy(target: ImageTarget, options: ScanOptions) -> ScanReport:
     """Scans `target` with Trivy; the report's scanner info carries the version and DB build time."""
-    binary = find_binary(
-        "trivy", options.trivy_bin, options.env.get("TRIVY_BIN"), INSTALL_HINT, options.env.get("PATH")
-    )
-    # `trivy version` only reads the cache, so it runs beside the scan instead of before it (a tenth
-    # of a second saved on every run). Its verdict is checked first: a Trivy too old for the gate
-    # fails its scan on the flags anyway, and an empty cache fails it the same way as it does here.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="trivy") as pool, stopped_when_interrupted():
-        asked = pool.submit(trivy_version, binary, options)
-        scanned = pool.submit(
-            run,
-            trivy_command(binary, target, options),
-            timeout=options.timeout,
-            env=scanner_env(options.env, "TRIVY_", KEPT_ENV),
-            what="Trivy",
-            timeout_hint="raise --scan-timeout",
-            # Trivy stops itself at --timeout; the kill is only for a Trivy that hangs anyway.
-            grace=5.0,
-        )
-        version, db = asked.result()
-        if options.skip_db_update and not options.trivy_server and db is None:
-            raise _missing_db(options)
-        done = scanned.result()
-    if done.returncode != 0:
-        raise _failure(done, target, options)
-    data, report = parse_output("Trivy", done, target.reference, parse_trivy)
-    if options.trivy_server:
-        updated_at = _server_db(data)
-    else:
-        if not options.skip_db_update:
-            # The scan may have downloaded a newer DB: ask again.
-            _, db = trivy_version(binary, options)
-        value = db.get("UpdatedAt") if db else None
-        updated_at = value if isinstance(value, str) else None
-    hint = (
-        f"update the DB of the Trivy server at {options.trivy_server}"
-        if options.trivy_server
-        else f"refresh it: `trivy image --download-db-only --cache-dir {options.cache_dir or 'DIR'}`"
-    )
-    warnings = db_age_warnings("Trivy", updated_at, options, hint)
-    scanner = replace(report.scanners[0], version=version, db_updated_at=updated_at, source=None)
-    image = replace(report.image, reference=target.reference) if report.image else None
-    return replace(
-        report,
-        scanners=(scanner,),
-        image=image,
-        sources=(target.reference,),
-        warnings=report.warnings + warnings,
-    )
+    return run_scanner(TRIVY, target, options)

@@ -20,10 +20,10 @@ import pytest
 from gate import cli
 from gate.errors import EXIT_ERROR, EXIT_FAIL, PlatformError
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
-from gate.platforms import PublishContext
 from gate.platforms.github import GitHubPublisher
 from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
 from gate.platforms.github_event import CommentKey, token_of
+from gate.platforms.interface import PublishContext
 from gate.platforms.marker import stable_image
 from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluate import Evaluation

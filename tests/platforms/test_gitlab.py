@@ -14,8 +14,8 @@ import pytest
 from gate import cli
 from gate.errors import EXIT_FAIL
 from gate.model import ImageInfo, Severity
-from gate.platforms import PublishContext
 from gate.platforms.gitlab import GitLabPublisher, NoteKey, commit_shas, gitlab_body
+from gate.platforms.interface import PublishContext
 from gate.platforms.marker import stable_image
 from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluate import Evaluation

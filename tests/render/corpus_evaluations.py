@@ -13,7 +13,7 @@ from pathlib import Path
 from gate.model import Finding, ImageInfo, Package, ScannerInfo, ScanReport, Severity, VendorStatus
 from gate.policy.evaluate import Evaluation, evaluate
 from gate.policy.model import AllowlistEntry, Policy
-from gate.reports import load_report
+from gate.scanners.ingest import load_report
 from tests.support.repo_paths import TEST_DATA
 
 NOW = dt.datetime(2026, 3, 14, 15, 9, 26, tzinfo=dt.UTC)

@@ -20,9 +20,9 @@ import pytest
 from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
 from gate.image.source import SourceKind
 from gate.platforms import github_event, gitlab
-from gate.reports import load_report
 from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.grype_runner import grype_command, grype_env, run_grype
+from gate.scanners.ingest import load_report
 from gate.scanners.options import ScanOptions
 from tests.scanners.scan_support import archive_target, engine_target, options, registry_target
 from tests.scanners.standins import CHAINGUARD_RUBY, STANDIN_GRYPE_VERSION, StandIn, grype_standin, stopped

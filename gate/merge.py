@@ -1,0 +1,263 @@
+"""One finding from several reports of it: the primary id, and how findings and reports combine.
+
+Primary id: a finding's `vulnerability_id` is the first CVE among the ids the scanner gives for the
+entry, in the scanner's own order; without a CVE it is the scanner's own id. Every other id becomes an
+alias (no duplicates, primary excluded, order kept). Policies, allowlists and merges then meet on CVEs,
+the one id every scanner and distribution shares.
+
+Combining: when one package is reported twice for the same vulnerability (twice in one file, or by two
+scanners), the first report's fields are kept and only the fields it lacks are taken from the later one.
+`dedupe` does it within one report (each parser calls it), `merge_reports` across the reports of
+several scanners or files about one image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from gate.model import Finding, Layer, Package, ScanReport, Severity, VendorStatus
+
+
+def is_cve(vuln_id: str) -> bool:
+    """True for a CVE id (`CVE-2024-1234`), whatever its case."""
+    return vuln_id[:4].upper() == "CVE-"
+
+
+def choose_ids(ids: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """The primary id and the aliases, from an entry's ids in the scanner's order (first is its own).
+
+    Empty strings and repeats are dropped; `ids` must hold at least one non-empty id.
+    """
+    if len(ids) == 1:
+        return ids[0], ()
+    primary = next((vuln_id for vuln_id in ids if is_cve(vuln_id)), None) or next(filter(None, ids))
+    aliases = dict.fromkeys(ids)
+    del aliases[primary]
+    aliases.pop("", None)
+    return primary, tuple(aliases)
+
+
+def dedupe(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Findings with one entry per `Finding.key`, the first kept and later repeats combined into it."""
+    index: dict[tuple[str, str, str, str], int] = {}
+    out: list[Finding] = []
+    for finding in findings:
+        key = finding.key
+        position = index.get(key)
+        if position is None:
+            index[key] = len(out)
+            out.append(finding)
+        else:
+            out[position] = combine(out[position], finding)
+    return tuple(out)
+
+
+def combine(first: Finding, later: Finding) -> Finding:
+    """One finding from two reports of the same vulnerability in the same package.
+
+    The first report's fields win; a field the first leaves empty (unknown severity, no CVSS, no
+    title, no layer, no purl, ...) is filled from the later one. The fix data is one unit: when the
+    first report knows neither a status nor a fixed version, both come from the later report, so a
+    finding never says "affected" next to a fixed version. Ids and scanner names are the union, in
+    order; the primary id follows `choose_ids` over the union (a CVE wins over a scanner's own id).
+    """
+    if _adds_nothing(first, later):
+        return first
+    primary, aliases = choose_ids((*first.ids, *later.ids))
+    status, fixed = first.status, first.fixed_versions
+    if not fixed and status is VendorStatus.UNKNOWN:
+        status, fixed = later.status, later.fixed_versions
+    elif not fixed and status is VendorStatus.FIXED and later.status is VendorStatus.FIXED:
+        fixed = later.fixed_versions
+    scanners = first.scanners + tuple(name for name in later.scanners if name not in first.scanners)
+    return replace(
+        first,
+        vulnerability_id=primary,
+        aliases=aliases,
+        package=_fill_package(first.package, later.package),
+        severity=first.severity if first.severity is not Severity.UNKNOWN else later.severity,
+        fixed_versions=fixed,
+        status=status,
+        cvss=first.cvss or later.cvss,
+        title=first.title or later.title,
+        description=first.description or later.description,
+        primary_url=first.primary_url or later.primary_url,
+        layer=_fill_layer(first.layer, later.layer),
+        scanners=scanners,
+    )
+
+
+def _adds_nothing(first: Finding, later: Finding) -> bool:
+    """True when `combine(first, later)` would be `first` (the same report read twice, mostly)."""
+    return (
+        (later.scanners == first.scanners or all(name in first.scanners for name in later.scanners))
+        and (later.ids == first.ids or all(vuln_id in first.ids for vuln_id in later.ids))
+        and (first.severity is not Severity.UNKNOWN or later.severity is Severity.UNKNOWN)
+        and (
+            bool(first.fixed_versions)
+            or (
+                not later.fixed_versions
+                and (first.status is not VendorStatus.UNKNOWN or later.status is VendorStatus.UNKNOWN)
+            )
+        )
+        and (first.cvss is not None or later.cvss is None)
+        and (first.title is not None or later.title is None)
+        and (first.description is not None or later.description is None)
+        and (first.primary_url is not None or later.primary_url is None)
+        and (first.layer == later.layer or later.layer is None)
+        and (first.package == later.package)
+    )
+
+
+def _fill_package(first: Package, later: Package) -> Package:
+    if (
+        (first.type or not later.type)
+        and (first.purl or not later.purl)
+        and (first.source_name or not later.source_name)
+    ):
+        return first
+    return replace(
+        first,
+        type=first.type or later.type,
+        purl=first.purl or later.purl,
+        source_name=first.source_name or later.source_name,
+    )
+
+
+def _fill_layer(first: Layer | None, later: Layer | None) -> Layer | None:
+    if first is None or later is None:
+        return first or later
+    if first == later:
+        return first
+    if first.diff_id and later.diff_id and first.diff_id != later.diff_id:
+        # Two scanners disagree on the layer: the first report's answer stands, unmixed.
+        return first
+    return Layer(
+        diff_id=first.diff_id or later.diff_id,
+        digest=first.digest or later.digest,
+        index=first.index if first.index is not None else later.index,
+        created_by=first.created_by or later.created_by,
+        origin=first.origin or later.origin,
+        dockerfile_line=first.dockerfile_line if first.dockerfile_line is not None else later.dockerfile_line,
+    )
+
+
+def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
+    """One report from several reports about the same image (several scanners, or several files).
+
+    Two findings merge when they are about the same package (name, version and path equal) and
+    share an id (the primary id or any alias: a GHSA in one scanner and the CVE in another meet
+    through the aliases). The merged finding keeps the earlier report's fields and takes from the
+    later one only what the earlier lacks (see `combine`); it carries the
+    union of ids and of scanner names. Severity is not maximized: the first report given is the
+    one whose judgment stands, which keeps the result independent of how scanners rank vendors.
+
+    Findings one report keeps apart are never merged with each other: each finding absorbs at most
+    one finding of each later report (see `_PackageIndex.match` for which). Scanner infos, sources
+    and warnings are the union, in order; the image is the first report's that has one.
+    """
+    if not reports:
+        raise ValueError("merge_reports needs at least one report")
+    if len(reports) == 1:
+        return reports[0]
+    merged: list[Finding] = []
+    keys: set[tuple[str, str, str, str]] = set()
+    indexes: dict[tuple[str, str, str], _PackageIndex] = {}
+    for report in reports:
+        absorbed: set[int] = set()
+        # Findings this report adds or changes cannot take another finding of the same report, so
+        # they enter the index only after it: lookups never wade through them.
+        pending: list[tuple[_PackageIndex, int, tuple[str, ...]]] = []
+        for finding in report.findings:
+            package = finding.package
+            index = indexes.get((package.name, package.version, package.path))
+            if index is None:
+                index = indexes[(package.name, package.version, package.path)] = _PackageIndex()
+            target = index.match(finding, merged, absorbed)
+            if target is None:
+                target = len(merged)
+                merged.append(finding)
+                keys.add(finding.key)
+                new_ids: tuple[str, ...] = finding.ids
+            else:
+                before = merged[target]
+                merged[target] = _merged(before, finding, keys)
+                new_ids = tuple(vuln_id for vuln_id in merged[target].ids if vuln_id not in before.ids)
+            absorbed.add(target)
+            pending.append((index, target, new_ids))
+        for index, target, new_ids in pending:
+            index.add(target, new_ids, has_cve=bool(_cves(merged[target])))
+    return ScanReport(
+        findings=tuple(merged),
+        scanners=tuple(dict.fromkeys(info for report in reports for info in report.scanners)),
+        image=next((report.image for report in reports if report.image is not None), None),
+        sources=tuple(dict.fromkeys(src for report in reports for src in report.sources)),
+        warnings=tuple(dict.fromkeys(warning for report in reports for warning in report.warnings)),
+    )
+
+
+class _PackageIndex:
+    """The merged findings of one package (name, version, path), looked up by id (upper case)."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, list[int]] = {}
+        """Every id of a finding -> the positions (in the merged list) of findings that have it."""
+        self.without_cve: dict[str, list[int]] = {}
+        """The same, for findings that name no CVE."""
+
+    def add(self, slot: int, ids: tuple[str, ...], has_cve: bool) -> None:
+        for vuln_id in ids:
+            key = vuln_id.upper()
+            self.by_id.setdefault(key, []).append(slot)
+            if not has_cve:
+                self.without_cve.setdefault(key, []).append(slot)
+
+    def match(self, finding: Finding, merged: list[Finding], absorbed: set[int]) -> int | None:
+        """The position of the earlier finding that `finding` merges into, if any.
+
+        A finding with the same primary id comes first; else the earliest finding sharing any id,
+        unless both name CVEs and none in common: two CVEs listed under one vendor advisory (an
+        RHSA or DSA alias) are two vulnerabilities, not one. `absorbed` holds the findings already
+        merged with (or added by) the report `finding` comes from.
+        """
+        primary = finding.vulnerability_id
+        for slot in self.by_id.get(primary.upper(), ()):
+            if slot not in absorbed and merged[slot].vulnerability_id == primary:
+                return slot
+        cves = _cves(finding)
+        if cves:
+            # A finding with CVEs can only merge with one sharing a CVE, or with one naming none.
+            candidates = [self.by_id.get(cve, []) for cve in cves]
+            candidates += [self.without_cve.get(vuln_id.upper(), []) for vuln_id in finding.ids]
+        else:
+            candidates = [self.by_id.get(vuln_id.upper(), []) for vuln_id in finding.ids]
+        best: int | None = None
+        for slots in candidates:
+            for slot in slots:
+                if slot in absorbed or (best is not None and slot >= best):
+                    continue
+                if cves:
+                    other = _cves(merged[slot])
+                    if other and not cves & other:
+                        continue
+                best = slot
+        return best
+
+
+def _cves(finding: Finding) -> set[str]:
+    return {vuln_id.upper() for vuln_id in finding.ids if is_cve(vuln_id)}
+
+
+def _merged(before: Finding, finding: Finding, keys: set[tuple[str, str, str, str]]) -> Finding:
+    after = combine(before, finding)
+    if after.key == before.key:
+        return after
+    if after.key in keys:
+        # The union's CVE is already another finding's primary id: this one keeps its own.
+        primary = before.vulnerability_id
+        aliases = tuple(dict.fromkeys(vuln_id for vuln_id in after.ids if vuln_id != primary))
+        return replace(after, vulnerability_id=primary, aliases=aliases)
+    keys.discard(before.key)
+    keys.add(after.key)
+    return after

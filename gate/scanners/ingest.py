@@ -1,0 +1,103 @@
+"""Report files: read one, whichever supported scanner wrote it, detected from its shape.
+
+`load_report` is the one place a report file is opened, and `parse_report_bytes` reads a report
+already in memory; every way either can fail is a `ReportError` with a one-line message naming the
+file. Several reports about one image are combined by `gate.merge.merge_reports`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from gate.errors import ReportError
+from gate.model import ScanReport
+from gate.scanners._json import decode_report
+from gate.scanners.grype import parse_grype
+from gate.scanners.snyk import parse_snyk
+from gate.scanners.trivy import parse_trivy
+
+Parser = Callable[[object, str], ScanReport]
+
+UNKNOWN_SHAPE = "not a Trivy (SchemaVersion 2), Grype (matches) or Snyk container (vulnerabilities) report"
+
+# Members every `snyk test --json` project has besides `vulnerabilities`; GitLab, CycloneDX and
+# CSAF documents also have `vulnerabilities` but none of these.
+_SNYK_MEMBERS = (
+    "ok",
+    "packageManager",
+    "projectName",
+    "uniqueCount",
+    "dependencyCount",
+    "docker",
+    "applications",
+)
+
+
+def load_report(path: Path) -> ScanReport:
+    """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds."""
+    name = str(path)
+
+    def read() -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise ReportError(f"{name}: no such report file") from None
+        except IsADirectoryError:
+            raise ReportError(f"{name}: is a directory, not a report file") from None
+        except OSError as exc:
+            raise ReportError(f"{name}: cannot read the report ({exc.strerror or exc})") from None
+
+    # The file's bytes are dropped once they are text, and the text once it is decoded: a report
+    # can be hundreds of MB (see gate/scanners/_json.py).
+    return _parse(decode_report(read, name), name)
+
+
+def parse_report_bytes(raw: bytes, name: str) -> ScanReport:
+    """Reads a report already in memory (a scanner's standard output); `name` stands for the file."""
+    return _parse(decode_report(lambda: raw, name), name)
+
+
+def _parse(data: object, name: str) -> ScanReport:
+    return detect_format(data, name)(data, name)
+
+
+def detect_format(data: object, name: str) -> Parser:
+    """The parser for a decoded report, chosen by its top-level shape."""
+    if isinstance(data, dict):
+        if "SchemaVersion" in data:
+            return parse_trivy
+        if "matches" in data:
+            return parse_grype
+        if "vulnerabilities" in data and any(key in data for key in _SNYK_MEMBERS):
+            return parse_snyk
+    elif isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        if all("vulnerabilities" in item for item in data):
+            return parse_snyk
+        if all("Target" in item for item in data):
+            # Before schema version 2 (Trivy 0.20), Trivy wrote a bare array of results.
+            raise ReportError(
+                f"{name}: a Trivy report without SchemaVersion (written by Trivy before 0.20) "
+                "is not supported (supported: SchemaVersion 2)"
+            )
+    raise ReportError(f"{name}: {UNKNOWN_SHAPE}", hint=_other_format(data))
+
+
+# Documents people pass by mistake, told apart by a member their format requires.
+_OTHER_FORMATS = (
+    ("runs", "this is a SARIF log"),
+    ("bomFormat", "this is a CycloneDX document"),
+    ("statements", "this is an OpenVEX document"),
+    ("scan", "this is a GitLab security report"),
+    ("document", "this is a CSAF document"),
+)
+
+
+def _other_format(data: object) -> str | None:
+    if isinstance(data, dict):
+        for member, what in _OTHER_FORMATS:
+            if member in data:
+                return (
+                    f"{what}; give the scanner's JSON output: trivy --format json, grype -o json, snyk --json"
+                )
+    return None

@@ -1,0 +1,91 @@
+"""`container-gate scan IMAGE`: find the image, run the chosen scanners on it, attribute findings to layers.
+
+The command line turns its options into a `ScanRequest` and calls `scan`; the result is a
+`ScanReport` that the policy evaluates like any report read from a file. Nothing here reads the
+environment or the clock: both arrive in the request. With both scanners, the reports are merged
+(`gate.merge.merge_reports`) and each finding names the scanners that reported it
+(`Finding.scanners`).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gate.merge import merge_reports
+from gate.model import ScanReport
+from gate.scanners._process import stopped_when_interrupted
+from gate.scanners.options import ScannerChoice, ScanOptions
+
+if TYPE_CHECKING:
+    from gate.image.resolve import ImageTarget
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """Everything `scan` needs."""
+
+    reference: str
+    """The image, in any form `gate.image.resolve.resolve_image` reads (`name:tag`, `docker-archive:PATH`, ...)."""
+    scanner: ScannerChoice
+    """Which scanners run."""
+    options: ScanOptions
+    """How they run (DB, timeout, binaries, environment, clock)."""
+    platform: str | None = None
+    """`--platform os/arch[/variant]`, for multi-platform images."""
+    base_image: str | None = None
+    """`--base-image REF`: the image the scanned one is built FROM, to tell base layers from own ones."""
+    dockerfile: Path | None = None
+    """`--dockerfile PATH`: the Dockerfile it was built from, to map own layers to its lines."""
+
+
+def scan(request: ScanRequest) -> ScanReport:
+    """Resolves the image, scans it, and returns the report with each finding's layer attributed.
+
+    The image is resolved first: a wrong reference or an unreachable engine fails before any
+    scanner starts (and before a DB download).
+    """
+    # Imported here, not at the top: the engine SDK and the registry client take a few tenths of
+    # a second to import, which `check`, `policy validate` and `--help` should not pay.
+    from gate.image.layers import attribute_layers
+    from gate.image.resolve import resolve_image
+
+    target = resolve_image(
+        request.reference,
+        platform=request.platform,
+        base_image=request.base_image,
+        dockerfile=request.dockerfile,
+        environ=request.options.env,
+    )
+    report = run_scanners(target, request.scanner, request.options)
+    report = replace(report, warnings=target.warnings + report.warnings)
+    return attribute_layers(report, target.info)
+
+
+def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOptions) -> ScanReport:
+    """Scans `target` with the chosen scanners; with both, runs them at once and merges the reports.
+
+    Trivy's report comes first in a merge, so where the two disagree on a field (severity, for
+    one) Trivy's judgment stands; each finding's `scanners` says who reported it.
+    """
+    # Imported here for the reason `scan` gives: the runners import the image subsystem.
+    from gate.scanners.grype_runner import GRYPE
+    from gate.scanners.interface import run_scanner
+    from gate.scanners.trivy_runner import TRIVY
+
+    if choice is ScannerChoice.TRIVY:
+        return run_scanner(TRIVY, target, options)
+    if choice is ScannerChoice.GRYPE:
+        return run_scanner(GRYPE, target, options)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scanner") as pool, stopped_when_interrupted():
+        trivy = pool.submit(run_scanner, TRIVY, target, options)
+        grype = pool.submit(run_scanner, GRYPE, target, options)
+        # Both are awaited before either error is raised, so no scanner is left running.
+        trivy_error, grype_error = trivy.exception(), grype.exception()
+    if trivy_error is not None:
+        raise trivy_error
+    if grype_error is not None:
+        raise grype_error
+    return merge_reports([trivy.result(), grype.result()])

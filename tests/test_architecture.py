@@ -1,0 +1,162 @@
+"""Imports run one way along the pipeline, and no module imports itself back through others.
+
+Every module of the `gate` package is parsed with `ast` (nothing is imported), and every import in
+it is read: at the top, inside functions (imported late for speed) and under `TYPE_CHECKING`. Each
+module belongs to one stage of the pipeline; a module may import its own stage and the stages
+before it, never a later one. docs/architecture.md shows the same order.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "gate"
+
+STAGES: tuple[tuple[str, ...], ...] = (
+    # The model everything shares, the error tree, and the rules for untrusted text.
+    ("gate", "gate.model", "gate.errors", "gate._collector"),
+    ("gate.merge",),
+    ("gate.image",),
+    ("gate.scanners",),
+    ("gate.policy",),
+    ("gate.render", "gate.explain"),
+    ("gate.platforms",),
+    ("gate.cli", "gate.scan"),
+)
+"""The pipeline, first stage first: a module belongs to the stage naming it or a package above it."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+"""Every module of the package, by dotted name."""
+
+
+def stage_of(module: str) -> int:
+    """The index in STAGES of the stage a module belongs to (by its longest matching name; the
+    `gate` package itself names only its `__init__.py`)."""
+    matches = [
+        (len(name), index)
+        for index, names in enumerate(STAGES)
+        for name in names
+        if module == name or (name != "gate" and module.startswith(name + "."))
+    ]
+    if not matches:
+        raise LookupError(f"{module} belongs to no stage of STAGES: give it a place in the pipeline")
+    return max(matches)[1]
+
+
+def imports_in(source: str, module: str, *, package: bool = False) -> Iterator[tuple[int, str]]:
+    """(line, imported module of the package) for every import statement of `source`, the text
+    of `module` (`package`: an `__init__.py`, against which relative imports resolve)."""
+    anchor = module if package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "gate" or alias.name.startswith("gate."):
+                    yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = anchor.split(".")
+                base = ".".join([*parts[: len(parts) - node.level + 1], *([base] if base else [])])
+            if base != "gate" and not base.startswith("gate."):
+                continue
+            for alias in node.names:
+                # `from gate.scanners import trivy` imports the module gate.scanners.trivy.
+                target = f"{base}.{alias.name}"
+                yield node.lineno, target if target in MODULES else base
+
+
+def imports(module: str) -> list[tuple[int, str]]:
+    """`imports_in` of a module of the package."""
+    path = MODULES[module]
+    return list(imports_in(path.read_text(encoding="utf-8"), module, package=path.name == "__init__.py"))
+
+
+GRAPH = {module: sorted({target for _line, target in imports(module)}) for module in MODULES}
+"""Module -> the package's modules it imports."""
+
+
+def backward(module: str, found: list[tuple[int, str]]) -> list[str]:
+    """The imports of `module` that run back up the pipeline, as `line: imports X (stage ...)`."""
+    here = stage_of(module)
+    return [
+        f"{line}: imports {target} (stage {STAGES[stage_of(target)][0]}, after {STAGES[here][0]})"
+        for line, target in found
+        if stage_of(target) > here
+    ]
+
+
+def cycles_in(graph: dict[str, list[str]]) -> list[str]:
+    """Every import cycle a depth-first walk of `graph` meets, as `a -> b -> a`."""
+    cycles: list[str] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        path.append(module)
+        for target in graph[module]:
+            if target not in graph or target == module:
+                continue
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target not in state:
+                visit(target)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    return cycles
+
+
+def test_the_package_is_found() -> None:
+    assert {"gate.model", "gate.merge", "gate.policy.evaluate"} <= MODULES.keys()
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_every_module_has_a_stage(module: str) -> None:
+    assert 0 <= stage_of(module) < len(STAGES)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_run_one_way_along_the_pipeline(module: str) -> None:
+    assert backward(module, imports(module)) == [], MODULES[module]
+
+
+def test_no_import_cycles() -> None:
+    assert cycles_in(GRAPH) == []
+
+
+def test_a_backward_import_is_caught() -> None:
+    source = "from gate.model import Finding\n\ndef f() -> None:\n    from gate.render import markdown\n"
+    found = list(imports_in(source, "gate.policy.evaluate"))
+    assert found == [(1, "gate.model"), (4, "gate.render.markdown")]
+    assert backward("gate.policy.evaluate", found) == [
+        "4: imports gate.render.markdown (stage gate.render, after gate.policy)"
+    ]
+
+
+def test_relative_imports_resolve_against_their_package() -> None:
+    source = "from . import trivy\nfrom ..merge import dedupe\n"
+    assert list(imports_in(source, "gate.scanners.grype")) == [(1, "gate.scanners.trivy"), (2, "gate.merge")]
+
+
+def test_a_cycle_is_caught() -> None:
+    graph = {"gate.a": ["gate.b"], "gate.b": ["gate.c", "gate.model"], "gate.c": ["gate.a"], "gate.model": []}
+    assert cycles_in(graph) == ["gate.a -> gate.b -> gate.c -> gate.a"]
+
+
+def test_a_module_without_a_stage_is_refused() -> None:
+    with pytest.raises(LookupError, match="belongs to no stage"):
+        stage_of("elsewhere.module")
