@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-EXIT_USAGE = 2
-"""The gate's exit code for a usage error (docs/architecture.md, "Exit codes"), used for a bad input too."""
+# The exit codes are the gate's own; gate.errors needs only the standard library, so a bad input
+# still needs no more of the gate than that.
+from gate.errors import ExitCode
 
 
 class InputError(Exception):
@@ -218,7 +219,7 @@ def main() -> int:
         invocation = build_invocation(os.environ)
     except InputError as exc:
         print(f"container-gate: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE  # a bad input is a usage error
     if invocation.token:
         os.environ["GITHUB_TOKEN"] = invocation.token
     # The gate reads GITHUB_TOKEN; the input's own copy need not reach the scanners it starts.

@@ -22,13 +22,14 @@ from typing import TextIO
 
 from gate import __version__
 from gate._collector import collector_paused
-from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, GateError, PolicyError, UsageError
+from gate.errors import ExitCode, GateError, PolicyError, UsageError
 from gate.explain import explain
 from gate.merge import merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.platforms.interface import PublishContext
 from gate.platforms.select import CI_CHOICES, select_publisher
-from gate.policy.evaluate import Evaluation, evaluate
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Evaluation
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, Policy
 from gate.render.gitlab import GitLabReportOptions, render_gitlab, render_gitlab_error
@@ -387,8 +388,8 @@ def finish(evaluation: Evaluation, args: argparse.Namespace) -> int:
     if platform_failure is not None:
         return platform_failure.exit_code
     if failures:
-        return EXIT_USAGE
-    return EXIT_PASS if evaluation.passed else EXIT_FAIL
+        return ExitCode.USAGE
+    return ExitCode.PASS if evaluation.passed else ExitCode.FAIL
 
 
 def print_report_text(text: str, stream: TextIO | None = None) -> None:
@@ -442,7 +443,7 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
                 print(terminal_safe(problem))
         else:
             print(f"{terminal_safe(str(path))}: valid policy (version 1)")
-    return EXIT_USAGE if bad else EXIT_PASS
+    return ExitCode.USAGE if bad else ExitCode.PASS
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -452,7 +453,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     evaluation = evaluate(report, policy, evaluation_time(args))
     text, found = explain(evaluation, args.vulnerability)
     print_report_text(text)
-    return EXIT_PASS if found else EXIT_FAIL
+    return ExitCode.PASS if found else ExitCode.FAIL
 
 
 def _interrupt(signum: int, _frame: object) -> None:
@@ -497,16 +498,16 @@ def _run(args: argparse.Namespace) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # an unexpected failure must never look like a pass
         if args.verbose:
             _print_verbose_details(None)
         message = f"internal error: {type(exc).__name__}: {exc}"
         hint = "" if args.verbose else " (run with --verbose for the traceback)"
         print(f"{PROG}: {terminal_safe(message)}{hint}", file=sys.stderr)
-        write_error_outputs(args, message, EXIT_ERROR)
-        publish_error(args, message, EXIT_ERROR)
-        return EXIT_ERROR
+        write_error_outputs(args, message, ExitCode.ERROR)
+        publish_error(args, message, ExitCode.ERROR)
+        return ExitCode.ERROR
 
 
 def run() -> None:

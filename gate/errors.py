@@ -7,16 +7,31 @@ with exit 3 (never 0), and `--verbose` shows the traceback for both.
 
 from __future__ import annotations
 
-EXIT_PASS = 0
-EXIT_FAIL = 1
-EXIT_USAGE = 2
-EXIT_ERROR = 3
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes of the command line (docs/architecture.md, "Exit codes"): a contract.
+
+    An error never turns into a pass: a gate that cannot decide exits 2 or 3, never 0.
+    """
+
+    PASS = 0
+    """No blocking finding."""
+    FAIL = 1
+    """At least one blocking finding, or a policy rule that fails the gate."""
+    USAGE = 2
+    """A usage error, an invalid policy file, or an input report that cannot be read or understood."""
+    ERROR = 3
+    """A scanner, image or platform error."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C or a cancelled CI job (128 + SIGINT, as shells report it)."""
 
 
 class GateError(Exception):
     """An error the user can act on."""
 
-    exit_code = EXIT_ERROR
+    exit_code: ExitCode = ExitCode.ERROR
 
     def __init__(self, message: str, *, hint: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)
@@ -36,19 +51,19 @@ class GateError(Exception):
 class UsageError(GateError):
     """The command line is wrong."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
 
 class ReportError(GateError):
     """An input report cannot be read or understood."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
 
 class PolicyError(GateError):
     """A policy file is invalid; carries every problem found, each with its location."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
     def __init__(self, path: str, problems: list[str]) -> None:
         self.path = path
@@ -61,16 +76,16 @@ class PolicyError(GateError):
 class ScannerError(GateError):
     """The scanner is missing, crashed, timed out, or its database is unusable."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitCode.ERROR
 
 
 class ImageError(GateError):
     """The image cannot be found or read, or the engine is unreachable."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitCode.ERROR
 
 
 class PlatformError(GateError):
     """The CI platform could not be read or written."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitCode.ERROR

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gate.policy.evaluate import EntryState, Evaluation
+from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.match import mismatch
 from gate.render.terminal import fix_text
 from gate.render.text import terminal_safe

@@ -24,7 +24,7 @@ from pathlib import Path
 import docker
 
 from gate.cli import main as gate_main
-from gate.errors import EXIT_FAIL, EXIT_PASS
+from gate.errors import ExitCode
 from testbed.images import IMAGES_DIR, ImageBuildError, build_docker_archive, build_images
 from testbed.trivy import find_trivy
 from testbed.trivydb import build_trivy_db
@@ -102,10 +102,10 @@ def run(out: Path) -> int:
     print(f"demo: scanning {image} ({how}) with {trivy}, offline, against the test bed's DB\n")
     code = gate_main(gate_argv(image, base, cache, trivy, out))
     print()
-    if code not in (EXIT_PASS, EXIT_FAIL):
+    if code not in (ExitCode.PASS, ExitCode.FAIL):
         print(f"demo: the gate could not decide (exit {code}); see the error above", file=sys.stderr)
         return code
-    verdict = "pass" if code == EXIT_PASS else "fail"
+    verdict = "pass" if code == ExitCode.PASS else "fail"
     print(f"demo: the gate's verdict is {verdict} (its exit code in CI would be {code}). Outputs:")
     for name in OUTPUTS.values():
         print(f"  {out / name}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gate import cli
-from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, ScannerError
+from gate.errors import ExitCode, ScannerError
 from tests.support.corpus import corpus_file
 
 # A real Trivy scan of debian:buster: CVE-2019-18224 (CRITICAL, fixed) in libidn2-0 and
@@ -36,7 +36,7 @@ def test_check_fails_on_a_fixable_critical_with_the_default_policy(
 ) -> None:
     out_json = tmp_path / "o" / "decision.json"
     code, out, err = run(["check", str(BUSTER), "--json", str(out_json)], capsys)
-    assert code == EXIT_FAIL
+    assert code == ExitCode.FAIL
     assert out.splitlines()[0] == "container-gate: FAIL: 1 blocking finding(s)."
     assert "CVE-2019-18224  libidn2-0  2.0.5-1 -> 2.0.5-1+deb10u1  CRITICAL" in out
     assert err == ""
@@ -68,7 +68,7 @@ def test_an_allowlist_entry_turns_it_into_a_pass_and_is_reported_used(
     )
     out_json = tmp_path / "d.json"
     code, out, _ = run(["check", str(BUSTER), "--policy", str(policy), "--json", str(out_json)], capsys)
-    assert code == EXIT_PASS
+    assert code == ExitCode.PASS
     assert out.startswith("container-gate: PASS: no blocking findings.")
     assert "allowlist[1] CVE-2000-0001: left over from an old image" in out
     rules = json.loads(out_json.read_text())["rules"]
@@ -88,16 +88,17 @@ def test_as_of_shows_an_exception_expiring(tmp_path: Path, capsys: pytest.Captur
         """,
     )
     assert (
-        run(["check", str(BUSTER), "--policy", str(policy), "--as-of", "2030-01-31"], capsys)[0] == EXIT_PASS
+        run(["check", str(BUSTER), "--policy", str(policy), "--as-of", "2030-01-31"], capsys)[0]
+        == ExitCode.PASS
     )
     code, out, _ = run(["check", str(BUSTER), "--policy", str(policy), "--as-of", "2030-02-01"], capsys)
-    assert code == EXIT_FAIL
+    assert code == ExitCode.FAIL
     assert "allowlist[0] (CVE-2019-18224) expired on 2030-01-31 and fail_on_expired is set" in out
 
 
 def test_advisory_never_fails_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["check", str(BUSTER), "--advisory"], capsys)
-    assert code == EXIT_PASS
+    assert code == ExitCode.PASS
     assert out.splitlines()[0].startswith(
         "container-gate: ADVISORY MODE: this gate never fails. 1 finding(s)"
     )
@@ -115,15 +116,15 @@ def test_image_name_makes_image_globs_apply(tmp_path: Path, capsys: pytest.Captu
         """,
     )
     base = ["check", str(BUSTER), "--policy", str(policy)]
-    assert run(base, capsys)[0] == EXIT_FAIL
-    assert run([*base, "--image-name", "ghcr.io/acme/web:2"], capsys)[0] == EXIT_PASS
+    assert run(base, capsys)[0] == ExitCode.FAIL
+    assert run([*base, "--image-name", "ghcr.io/acme/web:2"], capsys)[0] == ExitCode.PASS
 
 
 def test_several_reports_are_merged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_json = tmp_path / "d.json"
     code, _, _ = run(["check", str(BUSTER), str(BUSTER), str(ALPINE), "--json", str(out_json)], capsys)
     doc = json.loads(out_json.read_text())
-    assert code == EXIT_FAIL
+    assert code == ExitCode.FAIL
     # The same report twice adds nothing; alpine adds its own four findings.
     assert len(doc["findings"]) == 2 + 4
     assert doc["sources"] == [str(BUSTER), str(ALPINE)]
@@ -148,7 +149,7 @@ def test_unreadable_reports_are_exit_2_with_one_line_and_error_outputs(
         ["check", str(report), "--json", str(out_json), "--markdown", str(out_md), "--sarif", str(out_sarif)],
         capsys,
     )
-    assert code == EXIT_USAGE
+    assert code == ExitCode.USAGE
     assert out == ""
     lines = err.splitlines()
     assert len(lines) == 1
@@ -157,14 +158,14 @@ def test_unreadable_reports_are_exit_2_with_one_line_and_error_outputs(
     assert "Traceback" not in err
     doc = json.loads(out_json.read_text())
     assert doc["verdict"] == "error"
-    assert doc["error"]["exit_code"] == EXIT_USAGE
+    assert doc["error"]["exit_code"] == ExitCode.USAGE
     assert "could not decide" in out_md.read_text()
     assert not out_sarif.exists()
 
 
 def test_a_missing_report_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["check", str(tmp_path / "nope.json")], capsys)
-    assert code == EXIT_USAGE
+    assert code == ExitCode.USAGE
     assert str(tmp_path / "nope.json") in err
     assert "Traceback" not in err
 
@@ -183,7 +184,7 @@ def test_an_invalid_policy_is_exit_2_with_every_problem(
         """,
     )
     code, out, err = run(["check", str(BUSTER), "--policy", str(policy)], capsys)
-    assert code == EXIT_USAGE
+    assert code == ExitCode.USAGE
     assert out == ""
     assert err.splitlines() == [
         f"container-gate: error: {policy}:3: fail_on.severty: unknown key (did you mean 'severity'?)",
@@ -195,9 +196,9 @@ def test_policy_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     good = Path(cli.__file__).resolve().parents[1] / "policies" / "strict.yaml"
     bad = write_policy(tmp_path, "version: 2\n")
     code, out, _ = run(["policy", "validate", str(good)], capsys)
-    assert (code, out) == (EXIT_PASS, f"{good}: valid policy (version 1)\n")
+    assert (code, out) == (ExitCode.PASS, f"{good}: valid policy (version 1)\n")
     code, out, _ = run(["policy", "validate", str(good), str(bad)], capsys)
-    assert code == EXIT_USAGE
+    assert code == ExitCode.USAGE
     assert f"{bad}:1: version: only version 1 is supported (expected 1, got 2)" in out
 
 
@@ -218,13 +219,13 @@ def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     code, out, _ = run(
         ["explain", "cve-2019-18224", "--report", str(BUSTER), "--policy", str(policy)], capsys
     )
-    assert code == EXIT_PASS
+    assert code == ExitCode.PASS
     assert "- CVE-2019-18224 in libidn2-0 2.0.5-1 -> 2.0.5-1+deb10u1" in out
     assert "disposition: BLOCKING (rule fail_on.severity)" in out
     assert "- allowlist[0] (line 3): unused; reason: an older exception" in out
     assert "does not match libidn2-0: version '9.9' differs from the installed '2.0.5-1'" in out
     code, out, _ = run(["explain", "CVE-1999-0001", "--report", str(BUSTER)], capsys)
-    assert code == EXIT_FAIL
+    assert code == ExitCode.FAIL
     assert "no finding in the report(s) has this id or alias" in out
 
 
@@ -237,7 +238,7 @@ def test_explain_cannot_carry_escape_sequences(tmp_path: Path, capsys: pytest.Ca
     hostile = tmp_path / "hostile.json"
     hostile.write_text(json.dumps(doc))
     code, out, _ = run(["explain", "CVE-2019-18224", "--report", str(hostile)], capsys)
-    assert code == EXIT_PASS
+    assert code == ExitCode.PASS
     assert "(CVSS 9.8, nvd\\x1b]0;pwned\\x07)" in out
     assert "\x1b" not in out
     assert "\x07" not in out
@@ -252,13 +253,13 @@ def test_an_unexpected_failure_is_exit_3_never_a_pass(
     monkeypatch.setattr(cli, "evaluate", broken)
     out_json = tmp_path / "d.json"
     code, _, err = run(["check", str(BUSTER), "--json", str(out_json)], capsys)
-    assert code == EXIT_ERROR
+    assert code == ExitCode.ERROR
     assert (
         err == "container-gate: internal error: RuntimeError: boom (run with --verbose for the traceback)\n"
     )
     assert json.loads(out_json.read_text())["verdict"] == "error"
     code, _, err = run(["--verbose", "check", str(BUSTER)], capsys)
-    assert code == EXIT_ERROR
+    assert code == ExitCode.ERROR
     assert "Traceback" in err
 
 
@@ -271,7 +272,7 @@ def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
     code, _, err = run(
         ["check", str(BUSTER), "--json", str(blocker / "d.json"), "--markdown", str(out_md)], capsys
     )
-    assert code == EXIT_USAGE
+    assert code == ExitCode.USAGE
     assert "cannot write output file" in err
     assert out_md.read_text().count("container-gate: fail") == 1
 
@@ -279,10 +280,10 @@ def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
 def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["check"])
-    assert exc.value.code == EXIT_USAGE
+    assert exc.value.code == ExitCode.USAGE
     with pytest.raises(SystemExit) as exc:
         cli.main(["check", str(BUSTER), "--as-of", "tomorrow"])
-    assert exc.value.code == EXIT_USAGE
+    assert exc.value.code == ExitCode.USAGE
     assert "expected a date as YYYY-MM-DD, got 'tomorrow'" in capsys.readouterr().err
 
 
@@ -295,7 +296,7 @@ def test_terminal_output_cannot_carry_escape_sequences(
     hostile = tmp_path / "hostile.json"
     hostile.write_text(json.dumps(doc))
     code, out, _ = run(["check", str(hostile), "--advisory"], capsys)
-    assert code == EXIT_PASS
+    assert code == ExitCode.PASS
     assert "\x1b" not in out
     assert "\x07" not in out
 
@@ -310,7 +311,7 @@ def test_on_github_actions_report_text_cannot_issue_workflow_commands(
     hostile.write_text(json.dumps(doc))
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     code, out, _ = run(["check", str(hostile), "--advisory"], capsys)
-    assert code == EXIT_PASS
+    assert code == ExitCode.PASS
     lines = out.splitlines()
     start = lines[0].removeprefix("::stop-commands::")
     assert start != lines[0]
@@ -333,7 +334,7 @@ def test_verbose_details_cannot_carry_escape_sequences_or_workflow_commands(
     monkeypatch.setattr(cli, "evaluate", crashed)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     code, _, err = run(["--verbose", "check", str(BUSTER), "--ci", "none"], capsys)
-    assert code == EXIT_ERROR
+    assert code == ExitCode.ERROR
     assert "\x1b" not in err
     assert "\x07" not in err
     assert "reading /app/evil\\x1b]0;pwned\\x07" in err

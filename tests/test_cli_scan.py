@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from gate.cli import main
-from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE
+from gate.errors import ExitCode
 from testbed.__main__ import main as prepare_testbed
 from testbed.demo import main as demo_main
 from testbed.engine import Engine
@@ -104,7 +104,7 @@ def rows(doc: dict[str, Any]) -> list[Row]:
 
 def assert_gated(image: str, run: Run, reference: str) -> None:
     """Exact findings, each in its layer and marked base or own; the default policy blocks."""
-    assert run.code == EXIT_FAIL, run.stderr
+    assert run.code == ExitCode.FAIL, run.stderr
     doc = run.json
     assert doc["verdict"] == "fail"
     assert_exact(image, rows(doc))
@@ -126,12 +126,12 @@ def assert_gated(image: str, run: Run, reference: str) -> None:
 
 def assert_error(run: Run, message: str) -> None:
     """Exit 3, one line on stderr that starts with `message`, and error outputs."""
-    assert run.code == EXIT_ERROR
+    assert run.code == ExitCode.ERROR
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith(f"container-gate: error: {message}"), lines[0]
     assert run.json["verdict"] == "error"
-    assert run.json["error"]["exit_code"] == EXIT_ERROR
+    assert run.json["error"]["exit_code"] == ExitCode.ERROR
     assert "error, no verdict" in (run.out / "summary.md").read_text()
 
 
@@ -164,12 +164,12 @@ def test_a_dockerfile_outside_the_repository_only_matters_to_sarif(
     image = f"docker-archive:{engineless_archives.app}"
     base = ["--base-image", f"docker-archive:{engineless_archives.base}", "--dockerfile", str(elsewhere)]
     run = scan(image, *base, cache=fresh_cache)
-    assert run.code == EXIT_FAIL
+    assert run.code == ExitCode.FAIL
     assert run.stderr == ""
     # The lines were still mapped: the findings point at the Dockerfile's instructions.
     assert {f["layer"]["dockerfile_line"] for f in run.json["findings"]} - {None}
     run = scan(image, *base, "--sarif", str(tmp_path / "gate.sarif"), cache=fresh_cache)
-    assert run.code == EXIT_USAGE
+    assert run.code == ExitCode.USAGE
     assert f"{elsewhere}: not inside the repository" in run.stderr
     assert run.json["verdict"] == "fail"
 
@@ -223,7 +223,7 @@ def test_an_allowlist_makes_it_pass(
     image = f"docker-archive:{engineless_archives.app}"
     first = scan(image, cache=fresh_cache)
     blocking = [f for f in first.json["findings"] if f["disposition"] == "blocking"]
-    assert first.code == EXIT_FAIL
+    assert first.code == ExitCode.FAIL
     assert blocking
     policy = {
         "version": 1,
@@ -240,7 +240,7 @@ def test_an_allowlist_makes_it_pass(
     }
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
     second = scan(image, "--policy", str(tmp_path / "policy.yaml"), cache=fresh_cache)
-    assert second.code == EXIT_PASS, second.stderr
+    assert second.code == ExitCode.PASS, second.stderr
     assert second.json["verdict"] == "pass"
     assert second.json["counts"]["allowlisted"] == len(blocking)
     assert second.json["counts"]["blocking"] == 0
@@ -249,7 +249,7 @@ def test_an_allowlist_makes_it_pass(
 
 def test_advisory_mode_exits_0(scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages) -> None:
     run = scan(f"docker-archive:{engineless_archives.base}", "--advisory", cache=fresh_cache)
-    assert run.code == EXIT_PASS
+    assert run.code == ExitCode.PASS
     assert run.json["would_block"] > 0
 
 
@@ -261,7 +261,7 @@ def test_old_db_is_a_warning_in_every_output(
 ) -> None:
     cache = fresh_db(tmp_path / "old", age=dt.timedelta(days=9))
     run = scan(f"docker-archive:{engineless_archives.base}", cache=cache)
-    assert run.code == EXIT_FAIL
+    assert run.code == ExitCode.FAIL
     (warning,) = run.json["warnings"]
     assert warning.startswith("Trivy's vulnerability DB is 9.0 days old")
     assert f"warning:  {warning}" in run.stdout
@@ -300,7 +300,7 @@ def test_db_not_downloadable_and_verbose_shows_trivy_stderr(
     assert_error(run, "Trivy could not download its vulnerability DB from 127.0.0.1:9/trivy-db:2: ")
     assert "FATAL" not in run.stderr
     verbose = scan(image, *args, verbose=True)
-    assert verbose.code == EXIT_ERROR
+    assert verbose.code == ExitCode.ERROR
     # --verbose adds the traceback and the tail of Trivy's own error output (its tabs may be
     # shown as spaces: the output is made terminal-safe).
     assert "Traceback (most recent call last):" in verbose.stderr
@@ -389,7 +389,7 @@ def test_broken_scanner_stand_in(
 def test_usage_errors(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["scan", "docker-archive:app.tar", *args])
-    assert caught.value.code == EXIT_USAGE
+    assert caught.value.code == ExitCode.USAGE
     assert "container-gate scan: error: argument" in capsys.readouterr().err
 
 
@@ -452,7 +452,7 @@ def test_both_scanners_mark_agreement(scan: Any, ruby: RubyImage, tmp_path: Path
         "36500d",
         cache=ruby.cache_dir,
     )
-    assert run.code == EXIT_FAIL, run.stderr
+    assert run.code == ExitCode.FAIL, run.stderr
     found = {(f["vulnerability_id"], f["package"]): f["scanners"] for f in run.json["findings"]}
     # Both report CVE-2023-28755 in Wolfi's ruby-3.0 and in the uri gem (Grype under its GHSA id
     # too, which merges through the alias); nothing is lost from either side.
@@ -503,7 +503,7 @@ def test_documented_failure_examples_run(trivy_bin: Path, tmp_path: Path) -> Non
             timeout=300,
             check=False,
         )
-        assert done.returncode == EXIT_ERROR, f"{commands}\n{done.stderr}"
+        assert done.returncode == ExitCode.ERROR, f"{commands}\n{done.stderr}"
         pattern = ".*".join(re.escape(piece) for piece in expected.split("..."))
         assert re.fullmatch(pattern, done.stderr.strip()), (
             f"{commands}\nexpected: {expected}\ngot:      {done.stderr}"
@@ -521,7 +521,7 @@ def test_make_demo(
     host = request.getfixturevalue("docker_engine").host if engine else "unix:///nonexistent/docker.sock"
     monkeypatch.setenv("DOCKER_HOST", host)
     monkeypatch.setenv("TRIVY_BIN", str(trivy_bin))
-    assert demo_main(["--out", str(tmp_path / "out")]) == EXIT_PASS, (
+    assert demo_main(["--out", str(tmp_path / "out")]) == ExitCode.PASS, (
         "a verdict (here: fail) is a successful demo"
     )
     printed = capsys.readouterr().out
@@ -537,4 +537,4 @@ def test_make_demo(
 
 def test_make_demo_without_trivy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRIVY_BIN", str(tmp_path / "no-trivy"))
-    assert demo_main(["--out", str(tmp_path / "out")]) == EXIT_ERROR
+    assert demo_main(["--out", str(tmp_path / "out")]) == ExitCode.ERROR

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli import build_parser
-from gate.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, EXIT_USAGE
+from gate.errors import ExitCode
 from gate.policy.load import load_policy_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def test_the_help_text_in_the_readme_is_the_real_one() -> None:
         env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
         check=False,
     )
-    assert real.returncode == EXIT_PASS
+    assert real.returncode == ExitCode.PASS
     assert real.stdout.replace(Path(sys.argv[0]).name, "container-gate") == documented
 
 
@@ -64,7 +64,7 @@ def test_the_quick_start_is_the_two_commands() -> None:
 def test_the_exit_code_table_is_the_documented_contract() -> None:
     assert [row.split(" | ")[0] for row in exit_rows(ARCHITECTURE)] == ["| 0", "| 1", "| 2", "| 3"]
     assert exit_rows(README) == exit_rows(ARCHITECTURE)
-    assert (EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR) == (0, 1, 2, 3)
+    assert (ExitCode.PASS, ExitCode.FAIL, ExitCode.USAGE, ExitCode.ERROR) == (0, 1, 2, 3)
 
 
 def test_the_policy_example_loads() -> None:

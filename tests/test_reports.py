@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gate.errors import EXIT_USAGE, ReportError
+from gate.errors import ExitCode, ReportError
 from gate.merge import merge_reports
 from gate.model import ScanReport, VendorStatus
 from gate.scanners.grype import parse_grype
@@ -54,7 +54,7 @@ def write(tmp_path: Path, content: str | bytes, name: str = "app.json") -> Path:
 def read_error(path: Path) -> str:
     with pytest.raises(ReportError) as caught:
         load_report(path)
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == ExitCode.USAGE
     message = caught.value.diagnostics()
     assert "\n" not in message
     return message

@@ -43,7 +43,7 @@ from gate.platforms.github_commands import (
 from gate.platforms.github_event import CommentKey, commit_shas, pull_request_number, read_event, token_of
 from gate.platforms.interface import PublishContext, masked, say, usable_token
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
-from gate.policy.evaluate import EntryState, Evaluation
+from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_error
 from gate.render.text import terminal_safe
@@ -122,11 +122,10 @@ class GitHubPublisher:
     def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
         """Everything GitHub shows of a verdict; permission problems come back as warnings."""
         env, event = context.env, read_event(context.env)
-        counts = evaluation.counts
         outputs = {
             "verdict": evaluation.verdict,
-            **{name: str(n) for name, n in counts.items()},
-            "would-block": str(evaluation.would_block),
+            **{name: str(n) for name, n in evaluation.counts.as_dict().items()},
+            "would-block": str(evaluation.counts.would_block),
             "policy-failures": str(len(evaluation.policy_failures)),
             "expired-allowlist-entries": str(sum(e.state is EntryState.EXPIRED for e in evaluation.entries)),
             "unused-allowlist-entries": str(sum(e.state is EntryState.UNUSED for e in evaluation.entries)),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from gate.model import Finding
 from gate.platforms.github_commands import workflow_command
-from gate.policy.evaluate import Decision, Disposition, EntryState, Evaluation
+from gate.policy.evaluation import Decision, Disposition, EntryState, Evaluation
 from gate.render.text import terminal_safe
 
 MAX_PER_LEVEL = 10
@@ -107,9 +107,7 @@ def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
                     title="container-gate: expired allowlist entry",
                 )
             )
-    tolerated = [
-        d for d in evaluation.decisions if d.would_block and d.disposition is Disposition.INFORMATIONAL
-    ]
+    tolerated = [d for d in evaluation.decisions if d.tolerated]
     room = MAX_PER_LEVEL - len(warnings)
     if tolerated and room > 0:
         warnings += _level("warning", "would block", tolerated, files, room)

@@ -30,7 +30,7 @@ from gate.platforms.gitlab_api import ApiError, GitLabClient, RemoteNote
 from gate.platforms.interface import PublishContext, masked, say, usable_token
 from gate.platforms.marker import marker_hash, stable_image
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
-from gate.policy.evaluate import Evaluation
+from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
 from gate.render.text import terminal_safe
 

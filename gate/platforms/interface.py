@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gate.policy.evaluate import Evaluation
+from gate.policy.evaluation import Evaluation
 from gate.render.text import terminal_safe
 
 

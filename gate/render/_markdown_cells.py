@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from gate.model import Finding, LayerOrigin
-from gate.policy.evaluate import Decision, EntryReport, EntryState
+from gate.policy.evaluation import Decision, EntryReport, EntryState
 from gate.policy.model import AllowlistEntry
 from gate.render._summary import found_by, no_fix_reason
 from gate.render.text import advisory_url, md_code, md_escape, safe_url

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.model import Finding, Package, Severity
-from gate.policy.evaluate import Decision, Disposition
+from gate.policy.evaluation import Decision, Disposition
 from gate.render import _sarif_text as words
 from gate.render._sarif_om import Suppression, om
 from gate.render.text import safe_url
@@ -85,7 +85,7 @@ def result_level(decision: Decision) -> str:
     if decision.disposition is Disposition.BLOCKING:
         return "error"
     if decision.disposition is Disposition.INFORMATIONAL:
-        return "warning" if decision.would_block or decision.finding.severity >= Severity.MEDIUM else "note"
+        return "warning" if decision.tolerated or decision.finding.severity >= Severity.MEDIUM else "note"
     return "note"
 
 
@@ -238,7 +238,7 @@ def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: st
         "severity": f.severity.name,
         "vendorStatus": f.status.value,
         "disposition": decision.disposition.value,
-        "policyRule": decision.rule,
+        "policyRule": str(decision.rule),
         "cvss": {"score": f.cvss.score, "vector": f.cvss.vector, "source": f.cvss.source} if f.cvss else None,
         "layer": _layer(f),
         "image": image,

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from gate.model import Finding, ImageInfo, LayerOrigin, Severity
-from gate.policy.evaluate import Decision
+from gate.policy.evaluation import Decision
 from gate.render._markdown_cells import table_header, table_row
 from gate.render._summary import no_fix_reason
 from gate.render.text import advisory_url, md_code, md_escape, safe_url, terminal_safe

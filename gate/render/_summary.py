@@ -1,8 +1,8 @@
 """What several renderers work out the same way, so that they cannot disagree.
 
 The terminal and Markdown summaries list findings in one order and say which of the scanners that
-ran found each finding; they and the SARIF texts explain a missing fix by the vendor's status; the
-terminal summary and the JSON report count findings per disposition and severity. Each renderer
+ran found each finding; they and the SARIF texts explain a missing fix by the vendor's status. (The
+counts per disposition and severity are the evaluation's own: `Evaluation.counts`.) Each renderer
 keeps its own words and layout; only the facts are computed here.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 
-from gate.model import Finding, Severity, VendorStatus
-from gate.policy.evaluate import Decision, Disposition, Evaluation
+from gate.model import Finding, VendorStatus
+from gate.policy.evaluation import Decision, Evaluation
 
 # Statuses that say why no fix exists. `affected` and `unknown` say nothing more than "no fix",
 # and `fixed` without a fixed version is the scanner's contradiction, not a reason.
@@ -46,14 +46,6 @@ def first_listed(decisions: Iterable[Decision], count: int | None = None) -> lis
     if count is None:
         return sorted(decisions, key=listing_order)
     return heapq.nsmallest(count, decisions, key=listing_order)
-
-
-def severity_counts(evaluation: Evaluation) -> dict[str, dict[str, int]]:
-    """For each disposition, the number of findings per severity (every severity present, highest first)."""
-    table = {d.value: {s.name: 0 for s in reversed(Severity)} for d in Disposition}
-    for decision in evaluation.decisions:
-        table[decision.disposition.value][decision.finding.severity.name] += 1
-    return table
 
 
 def found_by(finding: Finding, ran: Sequence[str]) -> tuple[list[str], bool]:

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from gate.model import ScannerInfo
-from gate.policy.evaluate import Decision, Disposition, Evaluation
+from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
 from gate.policy.model import Mode
 from gate.render.text import safe_url, terminal_safe
 
@@ -74,16 +74,16 @@ def _count(n: int, word: str) -> str:
 
 def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
     """The `scan.messages` text that accounts for the allowlisted and ignored findings, or None."""
-    allowlisted = Counter(d.rule for d in decisions if d.disposition is Disposition.ALLOWLISTED)
+    allowlisted = Counter(str(d.rule) for d in decisions if d.disposition is Disposition.ALLOWLISTED)
     ignored: Counter[str] = Counter()
     for d in decisions:
         if d.disposition is Disposition.IGNORED:
-            if d.rule == "ignore_statuses":
+            if d.rule.kind is RuleKind.IGNORE_STATUSES:
                 ignored[f"vendor status {d.finding.status.value}"] += 1
-            elif d.rule == "fail_on.fixable_only":
+            elif d.rule.kind is RuleKind.FIXABLE_ONLY:
                 ignored["no fixed version under fail_on.fixable_only"] += 1
             else:
-                ignored[d.rule] += 1
+                ignored[str(d.rule)] += 1
     total = sum(allowlisted.values()) + sum(ignored.values())
     if not total:
         return None
@@ -105,10 +105,10 @@ def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[d
     counts = evaluation.counts
     verdict = (
         f"container-gate verdict: {evaluation.verdict} under policy {terminal_safe(evaluation.policy.source, 200)}; "
-        f"{counts['blocking']} blocking and {counts['informational']} informational finding(s) reported"
+        f"{counts[Disposition.BLOCKING]} blocking and {counts[Disposition.INFORMATIONAL]} informational finding(s) reported"
     )
     if evaluation.policy.mode is Mode.ADVISORY:
-        verdict += f"; the policy is advisory: {evaluation.would_block} finding(s) would block"
+        verdict += f"; the policy is advisory: {counts.would_block} finding(s) would block"
     messages = [{"level": "info", "value": verdict}]
     left_out = left_out_message(evaluation.decisions)
     if left_out:

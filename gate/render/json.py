@@ -11,8 +11,7 @@ from typing import Any
 
 from gate import __version__
 from gate.model import Finding, ImageInfo, Layer
-from gate.policy.evaluate import Decision, EntryReport, Evaluation
-from gate.render._summary import severity_counts
+from gate.policy.evaluation import Decision, EntryReport, Evaluation
 
 SCHEMA = "container-gate/decision/v1"
 
@@ -42,7 +41,7 @@ def _finding(decision: Decision) -> dict[str, Any]:
         "status": f.status.value,
         "disposition": decision.disposition.value,
         "reason": decision.reason,
-        "rule": decision.rule,
+        "rule": str(decision.rule),
         "would_block": decision.would_block,
         "package_type": f.package.type,
         "purl": f.package.purl,
@@ -108,9 +107,9 @@ def render_json(evaluation: Evaluation) -> str:
         "schema": SCHEMA,
         "verdict": evaluation.verdict,
         "mode": policy.mode.value,
-        "counts": evaluation.counts,
-        "counts_by_severity": severity_counts(evaluation),
-        "would_block": evaluation.would_block,
+        "counts": evaluation.counts.as_dict(),
+        "counts_by_severity": evaluation.counts.severity_table(),
+        "would_block": evaluation.counts.would_block,
         "policy_failures": list(evaluation.policy_failures),
         "warnings": list(report.warnings),
         "findings": [],  # filled in by `_dump`, one line per finding

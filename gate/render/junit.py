@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from gate.model import Finding
-from gate.policy.evaluate import Decision, Disposition, Evaluation
+from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render.text import shorten
 
 NAME_LIMIT = 300

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Generic, TypeVar
 
-from gate.policy.evaluate import Decision, Disposition, EntryState, Evaluation
+from gate.policy.evaluation import Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render import _markdown_cells as cells
 from gate.render._summary import agreement, first_listed
@@ -94,32 +94,18 @@ class _Section(Generic[_T]):
         return f"#### {self.title} ({self.total})\n\n{body}"
 
 
-@dataclass(frozen=True)
-class _Tally:
-    """The numbers the headline and the counts line show, counted once (a report can be large)."""
-
-    counts: dict[str, int]
-    """Findings per disposition, as `Evaluation.counts`."""
-    would_block: int
-    """As `Evaluation.would_block` (shown for an advisory policy)."""
-
-
-def _tally(evaluation: Evaluation, by_kind: dict[Disposition, list[Decision]]) -> _Tally:
-    counts = {kind.value: len(decisions) for kind, decisions in by_kind.items()}
-    return _Tally(counts, evaluation.would_block)
-
-
-def _headline(evaluation: Evaluation, tally: _Tally) -> str:
+def _headline(evaluation: Evaluation) -> str:
+    counts = evaluation.counts
     if evaluation.policy.mode is Mode.ADVISORY:
         return (
-            f"### ⚠️ container-gate: advisory only, never fails: {tally.would_block} finding(s) "
+            f"### ⚠️ container-gate: advisory only, never fails: {counts.would_block} finding(s) "
             "would block under an enforcing policy"
         )
     if evaluation.passed:
         return "### ✅ container-gate: pass, no blocking findings"
     parts = []
-    if tally.counts["blocking"]:
-        parts.append(f"{tally.counts['blocking']} blocking finding(s)")
+    if counts[Disposition.BLOCKING]:
+        parts.append(f"{counts[Disposition.BLOCKING]} blocking finding(s)")
     if evaluation.policy_failures:
         parts.append(f"{len(evaluation.policy_failures)} policy failure(s)")
     return "### ❌ container-gate: fail, " + " and ".join(parts)
@@ -149,14 +135,14 @@ def _context_line(evaluation: Evaluation) -> str:
     return " · ".join(bits)
 
 
-def _counts_line(evaluation: Evaluation, tally: _Tally) -> str:
-    counts = tally.counts
+def _counts_line(evaluation: Evaluation) -> str:
+    counts = evaluation.counts
     line = (
-        f"**{counts['blocking']} blocking** · {counts['allowlisted']} allowlisted · "
-        f"{counts['ignored']} ignored · {counts['informational']} informational"
+        f"**{counts[Disposition.BLOCKING]} blocking** · {counts[Disposition.ALLOWLISTED]} allowlisted · "
+        f"{counts[Disposition.IGNORED]} ignored · {counts[Disposition.INFORMATIONAL]} informational"
     )
     if evaluation.policy.mode is Mode.ADVISORY:
-        line += f" · {tally.would_block} would block"
+        line += f" · {counts.would_block} would block"
     return line
 
 
@@ -200,7 +186,6 @@ def _sections(
     """The sections in display order."""
     names = _scanner_names(evaluation)
     several = len(names) > 1
-    entries = {e.name: e for e in evaluation.policy.allowlist}
     common = ["Vulnerability", "Package", "Installed → fixed", "Severity"]
     found_by = ["Found by"] if several else []
 
@@ -215,9 +200,13 @@ def _sections(
         return md_escape(d.reason, cells.REASON_LIMIT)
 
     def allowlisted(d: Decision) -> list[str]:
-        entry = entries.get(d.rule)
+        entry = evaluation.allowlist_entry(d)
         reason = md_escape(entry.reason, cells.REASON_LIMIT) if entry else why(d)
-        return [cells.entry_cell(entry) if entry else md_escape(d.rule), reason, cells.expiry_cell(entry)]
+        return [
+            cells.entry_cell(entry) if entry else md_escape(str(d.rule)),
+            reason,
+            cells.expiry_cell(entry),
+        ]
 
     def section(
         kind: Disposition, title: str, columns: list[str], extra: Callable[[Decision], list[str]]
@@ -245,7 +234,9 @@ def _sections(
         section(
             Disposition.ALLOWLISTED, "Allowlisted", ["Allowlist entry", "Reason", "Expires"], allowlisted
         ),
-        section(Disposition.IGNORED, "Ignored", ["Rule", "Why"], lambda d: [md_code(d.rule, 60), why(d)]),
+        section(
+            Disposition.IGNORED, "Ignored", ["Rule", "Why"], lambda d: [md_code(str(d.rule), 60), why(d)]
+        ),
         section(
             Disposition.INFORMATIONAL,
             "Informational",
@@ -304,9 +295,8 @@ def render_markdown(
     if limit < MIN_LIMIT:
         raise ValueError(f"limit {limit} is below the minimum of {MIN_LIMIT} characters")
     by_kind = _by_kind(evaluation)
-    tally = _tally(evaluation, by_kind)
-    first = _marker_line(marker) + _headline(evaluation, tally)
-    head = [first, _context_line(evaluation), _counts_line(evaluation, tally), _agreement_line(evaluation)]
+    first = _marker_line(marker) + _headline(evaluation)
+    head = [first, _context_line(evaluation), _counts_line(evaluation), _agreement_line(evaluation)]
     head += _notices(evaluation)
     sections = _sections(evaluation, by_kind, section_rows)
 
@@ -318,7 +308,7 @@ def render_markdown(
     # rows are only made while they may fit (a report can have 50,000 findings).
     skeleton = assemble([0] * len(sections))
     if len(skeleton) > limit:
-        return _minimal(first, _counts_line(evaluation, tally), limit)
+        return _minimal(first, _counts_line(evaluation), limit)
     everything = [len(s.items) for s in sections]
     # The notes of sections shown whole vanish: with their room, everything may still fit.
     slack = sum(len(s.note(0)) + 2 for s in sections if s.total and len(s.items) == s.total)

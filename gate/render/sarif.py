@@ -45,7 +45,7 @@ from urllib.parse import quote
 from gate import __version__
 from gate.errors import GateError, UsageError
 from gate.model import Severity
-from gate.policy.evaluate import Decision, Evaluation
+from gate.policy.evaluation import Decision, Evaluation
 from gate.render import _sarif_results as build
 from gate.render import _sarif_text as words
 from gate.render._sarif_om import om, to_json
@@ -148,7 +148,7 @@ def _run_properties(evaluation: Evaluation) -> dict[str, object]:
     return {
         "verdict": evaluation.verdict,
         "mode": policy.mode.value,
-        "counts": dict(evaluation.counts),
+        "counts": evaluation.counts.as_dict(),
         "policy": policy.source,
         "policyFailures": list(evaluation.policy_failures) or None,
         "warnings": list(report.warnings) or None,

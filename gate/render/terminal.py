@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gate.model import Finding
-from gate.policy.evaluate import Decision, Disposition, EntryState, Evaluation
+from gate.policy.evaluation import Counts, Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
-from gate.render._summary import agreement, first_listed, found_by, severity_counts
+from gate.render._summary import agreement, first_listed, found_by
 from gate.render.text import terminal_safe
 
 MAX_ROWS = 50
@@ -38,27 +38,26 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
     return [line(header), *(line(r) for r in rows)]
 
 
-def _headline(evaluation: Evaluation, counts: dict[str, int]) -> str:
+def _headline(evaluation: Evaluation, counts: Counts) -> str:
     if evaluation.policy.mode is Mode.ADVISORY:
         return (
-            f"ADVISORY MODE: this gate never fails. {evaluation.would_block} finding(s) would block "
+            f"ADVISORY MODE: this gate never fails. {counts.would_block} finding(s) would block "
             "under an enforcing policy."
         )
     if evaluation.passed:
         return "PASS: no blocking findings."
     parts = []
-    if counts["blocking"]:
-        parts.append(f"{counts['blocking']} blocking finding(s)")
+    if counts[Disposition.BLOCKING]:
+        parts.append(f"{counts[Disposition.BLOCKING]} blocking finding(s)")
     if evaluation.policy_failures:
         parts.append(f"{len(evaluation.policy_failures)} policy failure(s)")
     return "FAIL: " + " and ".join(parts) + "."
 
 
 def _severity_line(evaluation: Evaluation) -> list[str]:
-    table = severity_counts(evaluation)
     lines = []
-    for disp in Disposition:
-        cells = [f"{sev} {n}" for sev, n in table[disp.value].items() if n]
+    for disp, row in evaluation.counts.by_severity.items():
+        cells = [f"{sev.name} {n}" for sev, n in row.items() if n]
         if cells:
             lines.append(f"  {disp.value:<13} " + ", ".join(cells))
     return lines
@@ -128,9 +127,9 @@ def render_terminal(evaluation: Evaluation) -> str:
         out.append("scanners: " + ", ".join(dict.fromkeys(names)))
     out.append(f"policy:   {terminal_safe(evaluation.policy.source)}")
     out.append(
-        f"findings: {len(evaluation.decisions)} total: {counts['blocking']} blocking, "
-        f"{counts['allowlisted']} allowlisted, {counts['ignored']} ignored, "
-        f"{counts['informational']} informational"
+        f"findings: {len(evaluation.decisions)} total: {counts[Disposition.BLOCKING]} blocking, "
+        f"{counts[Disposition.ALLOWLISTED]} allowlisted, {counts[Disposition.IGNORED]} ignored, "
+        f"{counts[Disposition.INFORMATIONAL]} informational"
     )
     out.extend(_severity_line(evaluation))
     ran = list(dict.fromkeys(s.name for s in report.scanners))
@@ -141,9 +140,7 @@ def render_terminal(evaluation: Evaluation) -> str:
     blocking = [d for d in evaluation.decisions if d.disposition is Disposition.BLOCKING]
     if not blocking and evaluation.policy.mode is Mode.ADVISORY:
         # An allowlisted or ignored finding at the threshold would not block an enforcing policy either.
-        blocking = [
-            d for d in evaluation.decisions if d.would_block and d.disposition is Disposition.INFORMATIONAL
-        ]
+        blocking = [d for d in evaluation.decisions if d.tolerated]
         title = "Findings that would block"
     else:
         title = "Blocking findings"

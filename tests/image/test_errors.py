@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.errors import EXIT_ERROR, EXIT_USAGE, GateError, ImageError, UsageError
+from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.image.resolve import resolve_image
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
@@ -81,7 +81,7 @@ def fails(
 ) -> GateError:
     with pytest.raises(kind) as caught:
         resolve_image(reference, environ=env, **kwargs)  # type: ignore[arg-type]
-    assert caught.value.exit_code == (EXIT_USAGE if kind is UsageError else EXIT_ERROR)
+    assert caught.value.exit_code == (ExitCode.USAGE if kind is UsageError else ExitCode.ERROR)
     assert "\n" not in caught.value.diagnostics()
     return caught.value
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.errors import EXIT_USAGE, ImageError, UsageError
+from gate.errors import ExitCode, ImageError, UsageError
 from gate.image.engine import _history
 from gate.image.layers import attribute_layers
 from gate.image.resolve import ImageTarget, resolve_image
@@ -166,7 +166,7 @@ def test_a_base_image_the_image_was_not_built_from_is_refused(
         resolve_image(
             built_images.engine.app, base_image=f"docker-archive:{engineless_archives.base}", environ=env
         )
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == ExitCode.USAGE
     text = caught.value.diagnostics()
     assert f"{built_images.engine.app} was not built FROM docker-archive:{engineless_archives.base}" in text
     assert "layer 0" in text

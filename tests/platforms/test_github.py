@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from gate import cli
-from gate.errors import EXIT_ERROR, EXIT_FAIL, PlatformError
+from gate.errors import ExitCode, PlatformError
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.platforms.github import GitHubPublisher
 from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
@@ -26,7 +26,7 @@ from gate.platforms.github_event import CommentKey, token_of
 from gate.platforms.interface import PublishContext
 from gate.platforms.marker import stable_image
 from gate.platforms.retry import RetryPolicy
-from gate.policy.evaluate import Evaluation
+from gate.policy.evaluation import Evaluation
 from gate.policy.model import Mode, Policy
 from gate.render.markdown import GITHUB_COMMENT_LIMIT
 from tests.render.corpus_evaluations import evaluation_of, finding
@@ -350,7 +350,7 @@ def test_a_token_no_header_can_carry_warns_without_showing_it(
     # The HTTP library's own error would quote the header, token and all, and end the run with
     # an internal error instead of the verdict.
     step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_TOKEN=token)
-    assert cli.main(["-v", "check", str(BUSTER), "--ci", "github"]) == EXIT_FAIL
+    assert cli.main(["-v", "check", str(BUSTER), "--ci", "github"]) == ExitCode.FAIL
     err = capsys.readouterr().err
     assert "the token holds characters an HTTP header cannot carry" in err
     for part in token.split():
@@ -691,7 +691,7 @@ def test_the_command_line_publishes_a_verdict(
 ) -> None:
     step = cli_environment(monkeypatch, github_pull_request, tmp_path)
     argv = ["check", str(BUSTER), "--ci", "github", "--json", "decision.json", "--sarif", "gate.sarif"]
-    assert cli.main(argv) == EXIT_FAIL
+    assert cli.main(argv) == ExitCode.FAIL
     out, err = capsys.readouterr()
     assert err == ""
     [comment] = step.comments()
@@ -716,7 +716,9 @@ def test_the_token_never_leaves_the_authorization_header(
 ) -> None:
     token = github_pull_request.token
     step = cli_environment(monkeypatch, github_pull_request, tmp_path)
-    assert cli.main(["-v", "check", str(BUSTER), "--ci", "github", "--markdown", "summary.md"]) == EXIT_FAIL
+    assert (
+        cli.main(["-v", "check", str(BUSTER), "--ci", "github", "--markdown", "summary.md"]) == ExitCode.FAIL
+    )
     assert cli.main(["-v", "check", str(tmp_path / "missing.json"), "--ci", "github"]) == 2
     out, err = capsys.readouterr()
     assert "pull request #1: updated" in err  # the error run changed the comment
@@ -740,7 +742,7 @@ def test_the_command_line_keeps_its_exit_code_for_a_fork(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_TOKEN=READ_ONLY_TOKEN)
-    assert cli.main(["check", str(BUSTER), "--ci", "github"]) == EXIT_FAIL
+    assert cli.main(["check", str(BUSTER), "--ci", "github"]) == ExitCode.FAIL
     err = capsys.readouterr().err
     assert "container-gate: warning: no comment on pull request #1 of octo-org/app" in err
     assert READ_ONLY_TOKEN not in err
@@ -756,5 +758,5 @@ def test_the_command_line_exits_3_when_the_summary_cannot_be_written(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path))
-    assert cli.main(["check", str(BUSTER), "--ci", "github"]) == EXIT_ERROR
+    assert cli.main(["check", str(BUSTER), "--ci", "github"]) == ExitCode.ERROR
     assert "cannot write the job summary" in capsys.readouterr().err

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from gate import cli
-from gate.errors import EXIT_FAIL
+from gate.errors import ExitCode
 from gate.model import ImageInfo, Severity
 from gate.platforms.gitlab import GitLabPublisher, NoteKey, commit_shas, gitlab_body
 from gate.platforms.interface import PublishContext
 from gate.platforms.marker import stable_image
 from gate.platforms.retry import RetryPolicy
-from gate.policy.evaluate import Evaluation
+from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT
 from tests.render.corpus_evaluations import evaluation_of, finding
 from tests.support.corpus import corpus_file
@@ -369,7 +369,7 @@ def test_the_token_appears_only_in_the_private_token_header(
     code = cli.main(argv)
     stdout, stderr = capsys.readouterr()
 
-    assert code == EXIT_FAIL
+    assert code == ExitCode.FAIL
     assert len(notes(pipe)) == 1
     assert pipe.token not in stdout
     assert pipe.token not in stderr

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from gate import cli
-from gate.errors import EXIT_FAIL, EXIT_PASS
+from gate.errors import ExitCode
 from gate.platforms.gitlab import NoteKey
 from testbed.expected import load_expected
 from testbed.images import ArchiveImages
@@ -86,7 +86,7 @@ def test_check_in_a_merge_request_pipeline(
     pipe = runner_env
     image = "registry.example.com/acme/web:0123abcd"
     argv = ["check", str(BUSTER), "--image-name", image, *output_flags(tmp_path)]
-    assert cli.main(argv) == EXIT_FAIL
+    assert cli.main(argv) == ExitCode.FAIL
     _stdout, stderr = capsys.readouterr()
     assert "warning" not in stderr
 
@@ -115,7 +115,7 @@ def test_check_in_a_merge_request_pipeline(
         "    reason: idn2 never sees untrusted input here\n    expires: 2099-12-31\n",
         encoding="utf-8",
     )
-    assert cli.main([*argv, "--policy", str(policy)]) == EXIT_PASS
+    assert cli.main([*argv, "--policy", str(policy)]) == ExitCode.PASS
     [again] = pipe.gitlab.notes(pipe.merge_request)
     assert again.id == note.id
     assert "container-gate: pass" in again.body
@@ -127,7 +127,7 @@ def test_an_unreadable_report_turns_the_note_into_no_verdict(
     runner_env: MergeRequestPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pipe = runner_env
-    assert cli.main(["check", str(BUSTER), *output_flags(tmp_path)]) == EXIT_FAIL
+    assert cli.main(["check", str(BUSTER), *output_flags(tmp_path)]) == ExitCode.FAIL
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
     assert cli.main(["check", str(broken), *output_flags(tmp_path)]) == 2
@@ -162,13 +162,13 @@ def test_scan_of_the_test_bed_image_with_the_real_trivy_offline(
     ]
     code = cli.main(argv)
     _stdout, stderr = capsys.readouterr()
-    assert code in (EXIT_PASS, EXIT_FAIL), stderr
+    assert code in (ExitCode.PASS, ExitCode.FAIL), stderr
     assert pipe.token not in stderr
 
     decision = assert_outputs_agree(tmp_path)
     expected = {(e.id, e.package) for e in load_expected().for_image("app")}
     assert {(f["vulnerability_id"], f["package"]) for f in decision["findings"]} == expected
-    assert code == (EXIT_FAIL if decision["counts"]["blocking"] else EXIT_PASS)
+    assert code == (ExitCode.FAIL if decision["counts"]["blocking"] else ExitCode.PASS)
 
     [note] = pipe.gitlab.notes(pipe.merge_request)
     key = NoteKey.parse(note.body)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from gate.model import Cvss, Finding, ImageInfo, Package, ScanReport, Severity, VendorStatus
-from gate.policy.evaluate import Disposition, EntryState, evaluate
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Counts, Disposition, EntryState, RuleKind, RuleRef
 from gate.policy.match import path_glob
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 
@@ -47,7 +48,7 @@ def entry(index: int = 0, vulnerability: str = "CVE-2023-0001", **fields: Any) -
 def run(findings: list[Finding], image: str | None = None, **policy: Any) -> list[tuple[Disposition, str]]:
     report = ScanReport(findings=tuple(findings), image=ImageInfo(reference=image) if image else None)
     ev = evaluate(report, Policy(source="p.yaml", **policy), NOW)
-    return [(d.disposition, d.rule) for d in ev.decisions]
+    return [(d.disposition, str(d.rule)) for d in ev.decisions]
 
 
 def test_threshold_blocks_at_and_above_and_informs_below() -> None:
@@ -115,7 +116,8 @@ def test_allowlist_by_alias_case_insensitive_and_reason_is_named() -> None:
     ev = evaluate(report, policy, NOW)
     (d,) = ev.decisions
     assert d.disposition is Disposition.ALLOWLISTED
-    assert d.rule == "allowlist[0]"
+    assert d.rule == RuleRef(RuleKind.ALLOWLIST, index=0)
+    assert str(d.rule) == "allowlist[0]"
     assert d.reason == "allowlisted by allowlist[0] (until 2026-07-01): reason 0"
     assert d.would_block
     assert ev.entries[0].state is EntryState.USED
@@ -193,7 +195,8 @@ def test_first_matching_entry_in_policy_order_wins() -> None:
     entries = (entry(0, package="libssl3"), entry(1), entry(2))
     report = ScanReport(findings=(finding(),))
     ev = evaluate(report, Policy(source="p", allowlist=entries), NOW)
-    assert ev.decisions[0].rule == "allowlist[1]"
+    assert str(ev.decisions[0].rule) == "allowlist[1]"
+    assert ev.allowlist_entry(ev.decisions[0]) is entries[1]
     assert [e.state for e in ev.entries] == [EntryState.UNUSED, EntryState.USED, EntryState.UNUSED]
 
 
@@ -213,7 +216,7 @@ def test_fail_on_expired_fails_the_gate_even_without_blocking_findings() -> None
     gone = entry(0, expires=dt.date(2026, 1, 31))
     report = ScanReport(findings=(finding(severity=Severity.LOW),))
     ev = evaluate(report, Policy(source="p", allowlist=(gone,), fail_on_expired=True), NOW)
-    assert ev.count(Disposition.BLOCKING) == 0
+    assert ev.counts[Disposition.BLOCKING] == 0
     assert not ev.passed
     assert ev.verdict == "fail"
     assert ev.policy_failures == (
@@ -251,7 +254,7 @@ def test_advisory_mode_never_fails_and_keeps_what_would_block() -> None:
     policy = Policy(source="p", mode=Mode.ADVISORY, fail_on_expired=True, allowlist=(gone,))
     ev = evaluate(report, policy, NOW)
     assert ev.passed
-    assert ev.would_block == 1
+    assert ev.counts.would_block == 1
     assert ev.decisions[0].disposition is Disposition.INFORMATIONAL
     assert ev.decisions[0].reason.startswith("would block (CRITICAL is at or above")
     assert ev.entries[0].state is EntryState.EXPIRED
@@ -276,8 +279,8 @@ def test_what_would_block_leaves_out_allowlisted_and_ignored_findings() -> None:
     )
     advisory = evaluate(report, policy, NOW)
     assert [d.would_block for d in advisory.decisions] == [True, True, True, True]
-    assert advisory.would_block == 1
-    assert evaluate(report, replace(policy, mode=Mode.ENFORCE), NOW).count(Disposition.BLOCKING) == 1
+    assert advisory.counts.would_block == 1
+    assert evaluate(report, replace(policy, mode=Mode.ENFORCE), NOW).counts[Disposition.BLOCKING] == 1
 
 
 def test_allowlist_comes_before_status_filters_so_entries_are_not_reported_unused() -> None:
@@ -296,7 +299,7 @@ def test_counts_and_reasons_name_the_rule() -> None:
     )
     policy = Policy(source="p", ignore_statuses=frozenset({VendorStatus.END_OF_LIFE}))
     ev = evaluate(report, policy, NOW)
-    assert ev.counts == {"blocking": 1, "allowlisted": 0, "ignored": 1, "informational": 1}
+    assert ev.counts.as_dict() == {"blocking": 1, "allowlisted": 0, "ignored": 1, "informational": 1}
     assert [d.reason for d in ev.decisions] == [
         "CRITICAL is at or above the blocking severity HIGH",
         "LOW is below the blocking severity HIGH",
@@ -323,3 +326,80 @@ def test_evaluate_is_pure_same_inputs_same_result() -> None:
         source="p", allowlist=(entry(0, "CVE-2023-0004"),), fail_on=FailOn(budgets=((Severity.MEDIUM, 1),))
     )
     assert evaluate(report, policy, NOW) == evaluate(report, replace(policy), NOW)
+
+
+def test_rule_references_print_as_the_policy_file_spells_them() -> None:
+    assert [str(rule) for rule in (RuleRef(RuleKind.ALLOWLIST, index=3), RuleRef.budget(Severity.HIGH))] == [
+        "allowlist[3]",
+        "fail_on.budgets.HIGH",
+    ]
+    assert [str(RuleRef(kind)) for kind in RuleKind if kind not in (RuleKind.ALLOWLIST, RuleKind.BUDGET)] == [
+        "ignore_statuses",
+        "fail_on.fixable_only",
+        "fail_on.severity",
+        "fail_on.cvss_score",
+    ]
+
+
+def test_budget_and_cvss_rules_are_typed() -> None:
+    report = ScanReport(
+        findings=(finding(severity=Severity.HIGH), finding("CVE-2023-0002", severity=Severity.LOW, cvss=9.8))
+    )
+    policy = Policy(source="p", fail_on=FailOn(cvss_score=9.0, budgets=((Severity.HIGH, 1),)))
+    ev = evaluate(report, policy, NOW)
+    assert [d.rule for d in ev.decisions] == [RuleRef.budget(Severity.HIGH), RuleRef(RuleKind.CVSS_SCORE)]
+    assert ev.allowlist_entry(ev.decisions[0]) is None
+
+
+def test_counts_are_made_once_per_disposition_and_severity() -> None:
+    report = ScanReport(
+        findings=(
+            finding(severity=Severity.CRITICAL),
+            finding("CVE-2023-0002", severity=Severity.HIGH),
+            finding("CVE-2023-0003", severity=Severity.LOW),
+            finding("CVE-2023-0004", status=VendorStatus.END_OF_LIFE, fixed=()),
+        )
+    )
+    policy = Policy(
+        source="p",
+        ignore_statuses=frozenset({VendorStatus.END_OF_LIFE}),
+        fail_on=FailOn(budgets=((Severity.HIGH, 1),)),
+    )
+    counts = evaluate(report, policy, NOW).counts
+    assert counts.as_dict() == {"blocking": 1, "allowlisted": 0, "ignored": 1, "informational": 2}
+    assert counts[Disposition.INFORMATIONAL] == 2
+    assert counts.severity_table()["informational"] == {
+        "CRITICAL": 0,
+        "HIGH": 1,
+        "MEDIUM": 0,
+        "LOW": 1,
+        "UNKNOWN": 0,
+    }
+    assert counts.severity_table()["ignored"]["HIGH"] == 1
+    # The CRITICAL blocks, the HIGH is within its budget: both count as what would block.
+    assert counts.would_block == 2
+    assert counts == Counts.of(evaluate(report, policy, NOW).decisions)
+
+
+def test_tolerated_findings_are_the_ones_advisory_mode_or_a_budget_let_through() -> None:
+    report = ScanReport(
+        findings=(
+            finding(severity=Severity.CRITICAL),
+            finding("CVE-2023-0002", severity=Severity.HIGH),
+            finding("CVE-2023-0003", status=VendorStatus.END_OF_LIFE),
+        )
+    )
+    policy = Policy(
+        source="p",
+        ignore_statuses=frozenset({VendorStatus.END_OF_LIFE}),
+        fail_on=FailOn(budgets=((Severity.HIGH, 1),)),
+    )
+    decisions = evaluate(report, policy, NOW).decisions
+    assert [(d.would_block, d.tolerated, d.blocks_when_enforced) for d in decisions] == [
+        (True, False, True),  # blocking
+        (True, True, True),  # within the HIGH budget
+        (True, False, False),  # ignored: never counted, even at the threshold
+    ]
+    advisory = evaluate(report, replace(policy, mode=Mode.ADVISORY), NOW)
+    assert [d.tolerated for d in advisory.decisions] == [True, True, False]
+    assert advisory.passed

@@ -9,7 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gate.model import Cvss, Finding, ImageInfo, Package, ScanReport, Severity, VendorStatus
-from gate.policy.evaluate import Disposition, evaluate
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Disposition
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 
 NOW = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
@@ -88,9 +89,9 @@ def test_every_finding_gets_exactly_one_disposition(report: ScanReport, policy: 
     ev = evaluate(report, policy, NOW)
     assert [d.finding for d in ev.decisions] == list(report.findings)
     assert all(isinstance(d.disposition, Disposition) and d.reason and d.rule for d in ev.decisions)
-    assert sum(ev.counts.values()) == len(report.findings)
+    assert sum(ev.counts.as_dict().values()) == len(report.findings)
     assert len(ev.entries) == len(policy.allowlist)
-    assert ev.passed == (ev.count(Disposition.BLOCKING) == 0 and not ev.policy_failures)
+    assert ev.passed == (ev.counts[Disposition.BLOCKING] == 0 and not ev.policy_failures)
 
 
 @settings(max_examples=400, deadline=None)
@@ -105,7 +106,7 @@ def test_adding_a_live_allowlist_entry_never_turns_a_pass_into_a_fail(
         extra = replace(extra, expires=None)
     before = evaluate(report, policy, NOW)
     after = evaluate(report, replace(policy, allowlist=(*policy.allowlist, extra)), NOW)
-    assert after.count(Disposition.BLOCKING) <= before.count(Disposition.BLOCKING)
+    assert after.counts[Disposition.BLOCKING] <= before.counts[Disposition.BLOCKING]
     if before.passed:
         assert after.passed
 
@@ -120,10 +121,10 @@ def test_advisory_mode_always_passes_and_counts_what_would_block(report: ScanRep
         report, replace(policy, mode=Mode.ADVISORY, fail_on=replace(policy.fail_on, budgets=())), NOW
     )
     assert advisory.passed
-    assert advisory.count(Disposition.BLOCKING) == 0
-    assert advisory.would_block == enforce.would_block
+    assert advisory.counts[Disposition.BLOCKING] == 0
+    assert advisory.counts.would_block == enforce.counts.would_block
     # Without budgets, what advisory mode says would block is exactly what enforcing blocks.
-    assert advisory.would_block == enforce.count(Disposition.BLOCKING)
+    assert advisory.counts.would_block == enforce.counts[Disposition.BLOCKING]
 
 
 @settings(max_examples=300, deadline=None)
@@ -135,4 +136,4 @@ def test_raising_the_threshold_never_adds_blocking_findings(
     low = evaluate(report, policy, NOW)
     high = evaluate(report, replace(policy, fail_on=replace(policy.fail_on, severity=higher)), NOW)
     # Per severity, raising the bar only removes candidates, so no budget can newly overflow.
-    assert high.count(Disposition.BLOCKING) <= low.count(Disposition.BLOCKING)
+    assert high.counts[Disposition.BLOCKING] <= low.counts[Disposition.BLOCKING]

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from gate.errors import EXIT_USAGE, PolicyError
+from gate.errors import ExitCode, PolicyError
 from gate.model import Severity, VendorStatus
 from gate.policy.load import (
     default_policy_path,
@@ -380,7 +380,7 @@ def test_policy_error_names_the_file_and_counts_the_rest(tmp_path: Path) -> None
         f"{path}:4: allowlists: unknown key (did you mean 'allowlist'?)",
     ]
     assert caught.value.diagnostics() == f"{caught.value.problems[0]} (and 1 more problem(s))"
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == ExitCode.USAGE
     assert validate_policy_file(path) == caught.value.problems
 
 

@@ -11,7 +11,8 @@ import datetime as dt
 from pathlib import Path
 
 from gate.model import Finding, ImageInfo, Package, ScannerInfo, ScanReport, Severity, VendorStatus
-from gate.policy.evaluate import Evaluation, evaluate
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Evaluation
 from gate.policy.model import AllowlistEntry, Policy
 from gate.scanners.ingest import load_report
 from tests.support.repo_paths import TEST_DATA

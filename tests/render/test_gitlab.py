@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
-from gate.policy.evaluate import Disposition, Evaluation
+from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render.gitlab import (
     SCHEMA_VERSION,
@@ -71,7 +71,7 @@ def test_corpus_report_validates_and_accounts_for_every_finding(path: Path) -> N
         d for d in evaluation.decisions if d.disposition in (Disposition.BLOCKING, Disposition.INFORMATIONAL)
     ]
     vulns = doc["vulnerabilities"]
-    assert len(vulns) == evaluation.count(Disposition.BLOCKING) + evaluation.count(Disposition.INFORMATIONAL)
+    assert len(vulns) == evaluation.counts[Disposition.BLOCKING] + evaluation.counts[Disposition.INFORMATIONAL]
     assert len({v["id"] for v in vulns}) == len(vulns)
     for decision, vuln in zip(reported, vulns, strict=True):
         f = decision.finding
@@ -84,7 +84,7 @@ def test_corpus_report_validates_and_accounts_for_every_finding(path: Path) -> N
         }
         assert vuln["severity"] == SEVERITIES[f.severity]
 
-    left_out = evaluation.count(Disposition.ALLOWLISTED) + evaluation.count(Disposition.IGNORED)
+    left_out = evaluation.counts[Disposition.ALLOWLISTED] + evaluation.counts[Disposition.IGNORED]
     counted = [int(m.group(1)) for m in map(LEFT_OUT.match, messages(doc, "info")) if m]
     assert counted == ([left_out] if left_out else [])
 
@@ -94,7 +94,7 @@ def test_corpus_exercises_every_disposition() -> None:
     for path in corpus_reports():
         evaluation = corpus_evaluation(path)
         for disposition in Disposition:
-            totals[disposition] += evaluation.count(disposition)
+            totals[disposition] += evaluation.counts[disposition]
     assert all(totals.values()), totals
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gate.model import Severity, VendorStatus
-from gate.policy.evaluate import Disposition, EntryState
+from gate.policy.evaluation import Disposition, EntryState
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render import json as json_renderer
 from gate.render.json import SCHEMA, render_error_json, render_json

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gate.model import ImageInfo, ScanReport, Severity, VendorStatus
-from gate.policy.evaluate import Disposition, Evaluation, evaluate
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render.junit import render_junit, render_junit_error, render_junit_suites
 from tests.render.corpus_evaluations import NOW, corpus_evaluation, corpus_reports, evaluation_of, finding
@@ -79,10 +80,10 @@ def test_corpus_report(path: Path) -> None:
         assert [c.get("classname") for c in cases] == [d.finding.package.name for d in evaluation.decisions]
     else:
         assert [(c.get("name"), outcome(c)) for c in cases] == [("no findings", "passed")]
-    assert int(suite.get("failures", "-1")) == evaluation.count(Disposition.BLOCKING)
-    assert int(suite.get("skipped", "-1")) == evaluation.count(Disposition.ALLOWLISTED) + evaluation.count(
+    assert int(suite.get("failures", "-1")) == evaluation.counts[Disposition.BLOCKING]
+    assert int(suite.get("skipped", "-1")) == evaluation.counts[Disposition.ALLOWLISTED] + evaluation.counts[
         Disposition.IGNORED
-    )
+    ]
 
 
 def test_golden(golden: Callable[[str, str], None]) -> None:

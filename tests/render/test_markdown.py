@@ -27,7 +27,8 @@ from gate.model import (
     Severity,
     VendorStatus,
 )
-from gate.policy.evaluate import Disposition, Evaluation, evaluate
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Mode, Policy
 from gate.render.markdown import (
     GITHUB_COMMENT_LIMIT,

@@ -24,7 +24,7 @@ import pytest
 
 from gate.errors import GateError, UsageError
 from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, Package, ScannerInfo, Severity, VendorStatus
-from gate.policy.evaluate import Disposition, Evaluation
+from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render.sarif import (
     FINGERPRINT_KEY,
@@ -146,7 +146,7 @@ def test_corpus_report_meets_the_schema_and_githubs_rules(path: Path) -> None:
     assert run["automationDetails"]["id"].startswith("container-gate/")
     # Every finding is accounted for: one result each (no corpus report has two versions at a place).
     assert len(run["results"]) == len(evaluation.decisions)
-    assert run["properties"]["counts"] == evaluation.counts
+    assert run["properties"]["counts"] == evaluation.counts.as_dict()
     for decision, result in zip(evaluation.decisions, run["results"], strict=True):
         f = decision.finding
         assert result["ruleId"] == f.vulnerability_id

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
+from gate.errors import ExitCode, GateError, ImageError, ScannerError
 from gate.image.source import SourceKind
 from gate.platforms import github_event, gitlab
 from gate.scanners._process import PLATFORM_TOKENS
@@ -51,7 +51,7 @@ def grype_options(tmp_path: Path, tool: StandIn, **changes: object) -> ScanOptio
 def failure(tmp_path: Path, tool: StandIn, **changes: object) -> GateError:
     with pytest.raises(GateError) as caught:
         run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool, **changes))
-    assert caught.value.exit_code == EXIT_ERROR
+    assert caught.value.exit_code == ExitCode.ERROR
     assert "\n" not in caught.value.diagnostics()
     return caught.value
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.errors import EXIT_ERROR, GateError, ImageError, ScannerError
+from gate.errors import ExitCode, GateError, ImageError, ScannerError
 from gate.image.source import SourceKind
 from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.options import ScanOptions
@@ -52,7 +52,7 @@ def trivy(trivy_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def failure(target_options: ScanOptions, target_path: Path) -> GateError:
     with pytest.raises(GateError) as caught:
         run_trivy(archive_target(target_path), target_options)
-    assert caught.value.exit_code == EXIT_ERROR
+    assert caught.value.exit_code == ExitCode.ERROR
     assert "\n" not in caught.value.diagnostics()
     return caught.value
 

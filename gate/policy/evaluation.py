@@ -1,0 +1,202 @@
+"""What an evaluation hands to the renderers and platforms: typed decisions, rules and counts.
+
+The types only; `gate.policy.evaluate` is the algorithm that makes them. Renderers read the rule
+that decided a finding from a `RuleRef` (never by parsing its text), take the counts from
+`Evaluation.counts` (counted once, when the evaluation is made), and ask a `Decision` whether it
+blocks or would block: those rules live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gate.model import Finding, ScanReport, Severity
+from gate.policy.model import AllowlistEntry, Policy
+
+
+class Disposition(enum.Enum):
+    """What the policy made of a finding. Every finding gets exactly one."""
+
+    BLOCKING = "blocking"
+    ALLOWLISTED = "allowlisted"
+    IGNORED = "ignored"
+    INFORMATIONAL = "informational"
+
+
+class EntryState(enum.Enum):
+    """What became of an allowlist entry in this evaluation."""
+
+    USED = "used"
+    UNUSED = "unused"
+    EXPIRED = "expired"
+
+
+class RuleKind(enum.Enum):
+    """Which part of the policy decided a finding; the value is how the policy file spells it."""
+
+    ALLOWLIST = "allowlist"
+    IGNORE_STATUSES = "ignore_statuses"
+    FIXABLE_ONLY = "fail_on.fixable_only"
+    SEVERITY = "fail_on.severity"
+    CVSS_SCORE = "fail_on.cvss_score"
+    BUDGET = "fail_on.budgets"
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """The rule that decided a finding. `str()` is its key path in the policy file, as every output
+    names it: `allowlist[2]`, `ignore_statuses`, `fail_on.severity`, `fail_on.budgets.HIGH`."""
+
+    kind: RuleKind
+    """Which part of the policy."""
+    index: int | None = None
+    """For an allowlist entry: its position in the policy's `allowlist`."""
+    severity: Severity | None = None
+    """For a budget: the severity whose budget it is."""
+
+    @classmethod
+    def allowlist(cls, entry: AllowlistEntry) -> RuleRef:
+        """The rule of an allowlist entry."""
+        return cls(RuleKind.ALLOWLIST, index=entry.index)
+
+    @classmethod
+    def budget(cls, severity: Severity) -> RuleRef:
+        """The budget of a severity."""
+        return cls(RuleKind.BUDGET, severity=severity)
+
+    def __str__(self) -> str:
+        if self.kind is RuleKind.ALLOWLIST:
+            return f"allowlist[{self.index}]"
+        if self.kind is RuleKind.BUDGET and self.severity is not None:
+            return f"fail_on.budgets.{self.severity.name}"
+        return str(self.kind.value)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The policy's decision about one finding."""
+
+    finding: Finding
+    """The finding decided on."""
+    disposition: Disposition
+    """Its one disposition."""
+    reason: str
+    """Why, in words a reader of the PR comment understands."""
+    rule: RuleRef
+    """Which part of the policy decided."""
+    would_block: bool = False
+    """True when the finding meets the blocking threshold, whatever became of it (allowlisted,
+    ignored, advisory, budget)."""
+
+    @property
+    def tolerated(self) -> bool:
+        """Meets the blocking threshold, but only advisory mode or a budget let it through."""
+        return self.would_block and self.disposition is Disposition.INFORMATIONAL
+
+    @property
+    def blocks_when_enforced(self) -> bool:
+        """Blocks, or would under an enforcing policy without budgets. Allowlisted and ignored
+        findings never do, even when they meet the threshold."""
+        return self.disposition is Disposition.BLOCKING or self.tolerated
+
+
+@dataclass(frozen=True)
+class EntryReport:
+    """One allowlist entry and what it did."""
+
+    entry: AllowlistEntry
+    """The entry as written."""
+    state: EntryState
+    """Used, unused or expired."""
+    matched: int
+    """How many findings it allowlisted (0 when expired: an expired entry never applies)."""
+    would_match: int = 0
+    """For an expired entry: how many findings it would still match (so people see what it hid)."""
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Findings per disposition and per severity, counted once per evaluation."""
+
+    by_disposition: Mapping[Disposition, int]
+    """Findings per disposition, every disposition present, in `Disposition` order."""
+    by_severity: Mapping[Disposition, Mapping[Severity, int]]
+    """For each disposition, findings per severity, every severity present, highest first."""
+    would_block: int
+    """Findings that block, or would but for advisory mode or a budget (`blocks_when_enforced`)."""
+
+    @classmethod
+    def of(cls, decisions: tuple[Decision, ...]) -> Counts:
+        """The counts of these decisions."""
+        tally = Counter((d.disposition, d.finding.severity) for d in decisions)
+        by_severity = {
+            disposition: {severity: tally[(disposition, severity)] for severity in reversed(Severity)}
+            for disposition in Disposition
+        }
+        return cls(
+            by_disposition={disposition: sum(row.values()) for disposition, row in by_severity.items()},
+            by_severity=by_severity,
+            would_block=sum(1 for d in decisions if d.blocks_when_enforced),
+        )
+
+    def __getitem__(self, disposition: Disposition) -> int:
+        return self.by_disposition[disposition]
+
+    def as_dict(self) -> dict[str, int]:
+        """`{"blocking": n, "allowlisted": n, "ignored": n, "informational": n}`."""
+        return {disposition.value: n for disposition, n in self.by_disposition.items()}
+
+    def severity_table(self) -> dict[str, dict[str, int]]:
+        """`{"blocking": {"CRITICAL": n, ..., "UNKNOWN": n}, ...}`."""
+        return {
+            disposition.value: {severity.name: n for severity, n in row.items()}
+            for disposition, row in self.by_severity.items()
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of applying a policy to a report."""
+
+    report: ScanReport
+    """The report evaluated."""
+    policy: Policy
+    """The policy applied."""
+    now: dt.datetime
+    """The moment the evaluation was made for (expiry is judged against its date, in UTC)."""
+    decisions: tuple[Decision, ...]
+    """One decision per finding, in the report's order."""
+    entries: tuple[EntryReport, ...]
+    """One report per allowlist entry, in the policy's order."""
+    policy_failures: tuple[str, ...]
+    """Reasons the gate fails that are not findings (an expired entry under `fail_on_expired`)."""
+    counts: Counts = field(init=False, compare=False)
+    """The decisions counted, once."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counts", Counts.of(self.decisions))
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing blocks and no policy rule fails the gate."""
+        return not self.policy_failures and not self.counts[Disposition.BLOCKING]
+
+    @property
+    def verdict(self) -> str:
+        """`pass` or `fail`."""
+        return "pass" if self.passed else "fail"
+
+    def allowlist_entry(self, decision: Decision) -> AllowlistEntry | None:
+        """The allowlist entry that decided `decision`, if one did."""
+        index = decision.rule.index
+        if decision.rule.kind is not RuleKind.ALLOWLIST or index is None:
+            return None
+        entries = self.policy.allowlist
+        # An entry's index is its position in a loaded policy; a policy built in code may differ.
+        if index < len(entries) and entries[index].index == index:
+            return entries[index]
+        return next((entry for entry in entries if entry.index == index), None)
