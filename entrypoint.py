@@ -3,7 +3,7 @@
 GitHub hands a container action its inputs only as environment variables: `INPUT_<NAME>`, the
 input's id upper-cased with dashes kept (`INPUT_SKIP-DB-UPDATE`, `INPUT_GITHUB-TOKEN`). action.yml
 passes nothing through `args`, so no input is ever interpolated into a command or a shell. This
-module reads those variables, checks them, and runs `gate.cli.main` with the argv they mean.
+module reads those variables, checks them, and runs `gate.cli.main.main` with the argv they mean.
 
 The token goes to the gate through the `GITHUB_TOKEN` variable only: never on the command line
 (visible in `ps` and in --verbose traces), never printed.
@@ -226,7 +226,7 @@ def main() -> int:
     for key in ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN"):
         os.environ.pop(key, None)
 
-    from gate.cli import main as gate_main  # imported late: a bad input needs no gate at all
+    from gate.cli.main import main as gate_main  # imported late: a bad input needs no gate at all
 
     try:
         return gate_main(list(invocation.argv))

@@ -141,7 +141,7 @@ def gate_command() -> list[str]:
     script = Path(sys.executable).parent / "container-gate"
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from gate.cli import run; run()"]
+    return [sys.executable, "-c", "from gate.cli.main import run; run()"]
 
 
 def find_trivy() -> Path | None:

@@ -115,7 +115,9 @@ def timed(argv: Sequence[str], cwd: Path) -> float:
 
 def gate_command() -> list[str]:
     script = Path(sys.executable).parent / "container-gate"
-    return [str(script)] if script.is_file() else [sys.executable, "-c", "from gate.cli import run; run()"]
+    return (
+        [str(script)] if script.is_file() else [sys.executable, "-c", "from gate.cli.main import run; run()"]
+    )
 
 
 def bench_image(

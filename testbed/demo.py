@@ -23,7 +23,7 @@ from pathlib import Path
 
 import docker
 
-from gate.cli import main as gate_main
+from gate.cli.main import main as gate_main
 from gate.errors import ExitCode
 from testbed.images import IMAGES_DIR, ImageBuildError, build_docker_archive, build_images
 from testbed.trivy import find_trivy

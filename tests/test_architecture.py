@@ -18,14 +18,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gate"
 
 STAGES: tuple[tuple[str, ...], ...] = (
     # The model everything shares, the error tree, and the rules for untrusted text.
-    ("gate", "gate.model", "gate.errors", "gate._collector"),
+    ("gate", "gate.model", "gate.errors", "gate.untrusted", "gate._collector"),
     ("gate.merge",),
     ("gate.image",),
     ("gate.scanners",),
     ("gate.policy",),
-    ("gate.render", "gate.explain"),
+    ("gate.render",),
     ("gate.platforms",),
-    ("gate.cli", "gate.scan"),
+    ("gate.cli", "gate.__main__"),
 )
 """The pipeline, first stage first: a module belongs to the stage naming it or a package above it."""
 

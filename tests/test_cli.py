@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from gate import cli
+import gate
+from gate.cli import commands
+from gate.cli import main as cli
 from gate.errors import ExitCode, ScannerError
 from tests.support.corpus import corpus_file
+from tests.support.repo_paths import PROJECT_ROOT
 
 # A real Trivy scan of debian:buster: CVE-2019-18224 (CRITICAL, fixed) in libidn2-0 and
 # CVE-2019-18276 (LOW, affected) in bash.
@@ -193,7 +200,7 @@ def test_an_invalid_policy_is_exit_2_with_every_problem(
 
 
 def test_policy_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    good = Path(cli.__file__).resolve().parents[1] / "policies" / "strict.yaml"
+    good = PROJECT_ROOT / "policies" / "strict.yaml"
     bad = write_policy(tmp_path, "version: 2\n")
     code, out, _ = run(["policy", "validate", str(good)], capsys)
     assert (code, out) == (ExitCode.PASS, f"{good}: valid policy (version 1)\n")
@@ -250,7 +257,7 @@ def test_an_unexpected_failure_is_exit_3_never_a_pass(
     def broken(*_args: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "evaluate", broken)
+    monkeypatch.setattr(commands, "evaluate", broken)
     out_json = tmp_path / "d.json"
     code, _, err = run(["check", str(BUSTER), "--json", str(out_json)], capsys)
     assert code == ExitCode.ERROR
@@ -331,7 +338,7 @@ def test_verbose_details_cannot_carry_escape_sequences_or_workflow_commands(
     def crashed(*_args: object) -> object:
         raise ScannerError("Trivy failed (exit status 1)", detail=detail)
 
-    monkeypatch.setattr(cli, "evaluate", crashed)
+    monkeypatch.setattr(commands, "evaluate", crashed)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     code, _, err = run(["--verbose", "check", str(BUSTER), "--ci", "none"], capsys)
     assert code == ExitCode.ERROR
@@ -345,3 +352,15 @@ def test_verbose_details_cannot_carry_escape_sequences_or_workflow_commands(
     assert "::add-mask::verdict" in lines[1:stop]
     assert "Traceback" in err
     assert lines[-1] == "container-gate: error: Trivy failed (exit status 1)"
+
+
+def test_python_m_gate_is_the_console_script_and_the_version_has_one_source() -> None:
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = pyproject["project"]["version"]
+    assert gate.__version__ == metadata.version("container-gate") == declared
+    (script,) = metadata.entry_points(group="console_scripts", name="container-gate")
+    assert script.value == "gate.cli.main:run"
+    done = subprocess.run(
+        [sys.executable, "-m", "gate", "--version"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (ExitCode.PASS, f"container-gate {declared}\n")

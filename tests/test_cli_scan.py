@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.cli import main
+from gate.cli.main import main
 from gate.errors import ExitCode
 from testbed.__main__ import main as prepare_testbed
 from testbed.demo import main as demo_main
@@ -204,7 +204,7 @@ def test_the_whole_gate_runs_without_network(
         "-n",
         sys.executable,
         "-c",
-        "from gate.cli import run; run()",
+        "from gate.cli.main import run; run()",
     ]
     argv += ["scan", image, "--base-image", f"docker-archive:{engineless_archives.base}", "--ci", "none"]
     argv += ["--trivy-bin", str(trivy_bin), "--cache-dir", str(fresh_cache), "--skip-db-update"]
@@ -406,7 +406,7 @@ def test_an_interrupted_scan_stops_the_scanner_and_its_children(
     standin = trivy_standin(tmp_path / "bin", trivy_bin, "hang")
     # Python ignores SIGINT if its parent did; the gate under test must get the default handler.
     code = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    code += "from gate.cli import run; run()"
+    code += "from gate.cli.main import run; run()"
     argv = [sys.executable, "-c", code, "scan", f"docker-archive:{engineless_archives.base}", "--ci", "none"]
     argv += ["--trivy-bin", str(standin.path), "--cache-dir", str(fresh_cache), "--skip-db-update"]
     argv += ["--scan-timeout", "3600"]

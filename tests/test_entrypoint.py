@@ -15,7 +15,7 @@ import pytest
 
 import entrypoint
 from entrypoint import INPUTS, InputError, build_invocation
-from gate.cli import build_parser
+from gate.cli.parser import build_parser
 from tests.support.corpus import PROJECT_ROOT, corpus_files
 
 TOKEN = "ghs_EntrypointTestToken000000000000000001"  # noqa: S105 (no service accepts it)

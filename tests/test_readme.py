@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.cli import build_parser
+from gate.cli.parser import build_parser
 from gate.errors import ExitCode
 from gate.policy.load import load_policy_text
 
@@ -46,7 +46,7 @@ def test_the_help_text_in_the_readme_is_the_real_one() -> None:
     (block,) = [b for b in fenced("") if b.startswith("$ container-gate --help")]
     documented = block.split("\n", 1)[1]
     real = subprocess.run(
-        [sys.executable, "-c", "from gate.cli import main; main(['--help'])"],
+        [sys.executable, "-c", "from gate.cli.main import main; main(['--help'])"],
         capture_output=True,
         text=True,
         env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},

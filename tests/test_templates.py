@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from gate import __version__
-from gate.cli import build_parser
+from gate.cli.parser import build_parser
 from tests.support.repo_paths import PROJECT_ROOT
 
 COMPONENT = PROJECT_ROOT / "templates" / "container-gate.yml"

@@ -46,7 +46,7 @@ from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retrie
 from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_error
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 ACTIONS_BOT = "github-actions[bot]"
 """The login GITHUB_TOKEN writes as."""

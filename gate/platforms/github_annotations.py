@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from gate.model import Finding
 from gate.platforms.github_commands import workflow_command
 from gate.policy.evaluation import Decision, Disposition, EntryState, Evaluation
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 MAX_PER_LEVEL = 10
 """Annotations of one level GitHub shows for a step."""

@@ -28,7 +28,7 @@ import requests
 
 from gate import __version__
 from gate.platforms.retry import TransientError, delta_seconds
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 API_VERSION = "2022-11-28"
 """The REST API version the gate is written against."""

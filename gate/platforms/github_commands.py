@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from gate.errors import PlatformError
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 STEP_SUMMARY_LIMIT = 1024 * 1024
 """Bytes GitHub accepts in one step's summary file."""

@@ -32,7 +32,7 @@ from gate.platforms.marker import marker_hash, stable_image
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 TOKEN_VARIABLE = "GITLAB_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """The CI/CD variable holding the access token that writes the note."""

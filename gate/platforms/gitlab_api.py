@@ -23,7 +23,7 @@ import requests
 
 from gate import __version__
 from gate.platforms.retry import TransientError, delta_seconds
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 PER_PAGE = 100
 """doc/api/rest/index.md, "Offset-based pagination": `per_page` is at most 100."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from gate.policy.evaluation import Evaluation
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The cells and rows of the Markdown summary's tables, one function per kind of cell.
 
-Every piece of report or policy text goes through `md_escape` or `md_code` (gate/render/text.py);
+Every piece of report or policy text goes through `md_escape` or `md_code` (gate/untrusted.py);
 links point only at `safe_url` URLs or at advisory pages built from a checked id. A row is one
 line (`| a | b |`) with exactly as many cells as its table's header, whatever the input.
 """
@@ -14,7 +14,7 @@ from gate.model import Finding, LayerOrigin
 from gate.policy.evaluation import Decision, EntryReport, EntryState
 from gate.policy.model import AllowlistEntry
 from gate.render._summary import found_by, no_fix_reason
-from gate.render.text import advisory_url, md_code, md_escape, safe_url
+from gate.untrusted import advisory_url, md_code, md_escape, safe_url
 
 CELL_LIMIT = 80
 """Characters of one piece of report text in a cell before it is cut (an id, a name, a version)."""

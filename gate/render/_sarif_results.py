@@ -14,7 +14,7 @@ from gate.model import Finding, Package, Severity
 from gate.policy.evaluation import Decision, Disposition
 from gate.render import _sarif_text as words
 from gate.render._sarif_om import Suppression, om
-from gate.render.text import safe_url
+from gate.untrusted import safe_url
 
 FINGERPRINT_KEY = "containerGateFinding/v1"
 """The `partialFingerprints` key; a new version whenever what goes into the hash changes."""

@@ -5,7 +5,7 @@ Markdown, but SARIF 2.1.0 §3.11.6 reads `[text](target)` in it as an embedded l
 that would close one is escaped (`\\](`) and control characters are removed. Other brackets stay
 as they are (`allowlist[0]`): escaped, they would show as `\\[0\\]` in viewers that do not
 unescape. `help.markdown` is rendered by GitHub as GitHub-flavoured Markdown, so every piece of
-report text in it goes through `md_escape` or `md_code` (gate/render/text.py) and links only ever
+report text in it goes through `md_escape` or `md_code` (gate/untrusted.py) and links only ever
 point at `safe_url` URLs.
 """
 
@@ -18,7 +18,7 @@ from gate.model import Finding, ImageInfo, LayerOrigin, Severity
 from gate.policy.evaluation import Decision
 from gate.render._markdown_cells import table_header, table_row
 from gate.render._summary import no_fix_reason
-from gate.render.text import advisory_url, md_code, md_escape, safe_url, terminal_safe
+from gate.untrusted import advisory_url, md_code, md_escape, safe_url, terminal_safe
 
 GITHUB_TEXT_LIMIT = 1024
 """GitHub's maximum for a rule's `shortDescription.text` and `fullDescription.text`."""

@@ -33,7 +33,7 @@ from gate.model import Finding, LayerOrigin, Severity
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render.gitlab_ids import cvss_vectors, identifiers
 from gate.render.gitlab_scan import analyzer_section, scan_messages, scanner_section
-from gate.render.text import md_escape, safe_url, shorten, terminal_safe
+from gate.untrusted import md_escape, safe_url, shorten, terminal_safe
 
 SCHEMA_VERSION = "15.0.7"
 """The security report schema version the report declares and validates against."""

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from gate.model import Finding
-from gate.render.text import safe_url, terminal_safe
+from gate.untrusted import safe_url, terminal_safe
 
 # Id prefix -> (identifier type, URL of the advisory). The types are those GitLab's analyzers
 # define (analyzers/report `identifier.go`: cve, ghsa, rhsa, elsa, usn, osvdb) and, for the

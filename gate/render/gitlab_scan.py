@@ -14,7 +14,7 @@ from typing import Any
 from gate.model import ScannerInfo
 from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
 from gate.policy.model import Mode
-from gate.render.text import safe_url, terminal_safe
+from gate.untrusted import safe_url, terminal_safe
 
 # The underlying scanners, for `scan.scanner` (id, name, url, vendor).
 SCANNERS = {

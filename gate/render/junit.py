@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from gate.model import Finding
 from gate.policy.evaluation import Decision, Disposition, Evaluation
-from gate.render.text import shorten
+from gate.untrusted import shorten
 
 NAME_LIMIT = 300
 """Longest test case name; longer package paths are cut (CI tables show names on one line)."""

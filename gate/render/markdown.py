@@ -9,7 +9,7 @@ kept in order of importance (blocking, allowlist entries, allowlisted, ignored, 
 while they fit, and every section says how many of its rows were left out. Only whole rows and
 whole sections are ever left out, so no cut leaves an open `<details>` or half a table.
 
-All report and policy text goes through `md_escape`/`md_code` (gate/render/text.py); the only
+All report and policy text goes through `md_escape`/`md_code` (gate/untrusted.py); the only
 raw HTML is the renderer's own (`<details>`, `<summary>`, `<sub>`, the marker comment).
 """
 
@@ -25,7 +25,7 @@ from gate.policy.evaluation import Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render import _markdown_cells as cells
 from gate.render._summary import agreement, first_listed
-from gate.render.text import md_code, md_escape
+from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
 """GitHub rejects issue and pull-request comments longer than this (422 "Body is too long")."""

@@ -14,7 +14,7 @@ from gate.model import Finding
 from gate.policy.evaluation import Counts, Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render._summary import agreement, first_listed, found_by
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 MAX_ROWS = 50
 """Blocking rows printed before the rest is summarized (the JSON report keeps them all)."""

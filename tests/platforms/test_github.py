@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gate import cli
+from gate.cli import main as cli
 from gate.errors import ExitCode, PlatformError
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.platforms.github import GitHubPublisher

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gate import cli
+from gate.cli import main as cli
 from gate.errors import ExitCode
 from gate.model import ImageInfo, Severity
 from gate.platforms.gitlab import GitLabPublisher, NoteKey, commit_shas, gitlab_body

@@ -1,4 +1,4 @@
-"""End to end in a GitLab merge-request pipeline: `gate.cli.main` with the variables a runner sets.
+"""End to end in a GitLab merge-request pipeline: `gate.cli.main.main` with the variables a runner sets.
 
 Nothing of the gate is replaced: the real command line writes the container-scanning report, the
 JUnit report and the Markdown, and the real publisher writes the note to the GitLab fake over HTTP.
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gate import cli
+from gate.cli import main as cli
 from gate.errors import ExitCode
 from gate.platforms.gitlab import NoteKey
 from testbed.expected import load_expected

@@ -71,7 +71,9 @@ def test_corpus_report_validates_and_accounts_for_every_finding(path: Path) -> N
         d for d in evaluation.decisions if d.disposition in (Disposition.BLOCKING, Disposition.INFORMATIONAL)
     ]
     vulns = doc["vulnerabilities"]
-    assert len(vulns) == evaluation.counts[Disposition.BLOCKING] + evaluation.counts[Disposition.INFORMATIONAL]
+    assert (
+        len(vulns) == evaluation.counts[Disposition.BLOCKING] + evaluation.counts[Disposition.INFORMATIONAL]
+    )
     assert len({v["id"] for v in vulns}) == len(vulns)
     for decision, vuln in zip(reported, vulns, strict=True):
         f = decision.finding

@@ -81,9 +81,10 @@ def test_corpus_report(path: Path) -> None:
     else:
         assert [(c.get("name"), outcome(c)) for c in cases] == [("no findings", "passed")]
     assert int(suite.get("failures", "-1")) == evaluation.counts[Disposition.BLOCKING]
-    assert int(suite.get("skipped", "-1")) == evaluation.counts[Disposition.ALLOWLISTED] + evaluation.counts[
-        Disposition.IGNORED
-    ]
+    assert (
+        int(suite.get("skipped", "-1"))
+        == evaluation.counts[Disposition.ALLOWLISTED] + evaluation.counts[Disposition.IGNORED]
+    )
 
 
 def test_golden(golden: Callable[[str, str], None]) -> None:

@@ -36,7 +36,7 @@ from gate.render.markdown import (
     render_markdown,
     render_markdown_error,
 )
-from gate.render.text import advisory_url, md_code, md_escape, safe_url
+from gate.untrusted import advisory_url, md_code, md_escape, safe_url
 from tests.render.corpus_evaluations import NOW, corpus_evaluation, evaluation_of, finding
 from tests.render.markdown_html import HtmlFacts, inert_problems, to_html
 from tests.support.corpus import corpus_file

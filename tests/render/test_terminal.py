@@ -12,7 +12,7 @@ import pytest
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.model import AllowlistEntry, Mode, Policy
 from gate.render.terminal import MAX_ROWS, render_terminal
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 from tests.render.corpus_evaluations import corpus_evaluation, evaluation_of, finding
 from tests.support.corpus import corpus_file
 

@@ -1,6 +1,8 @@
 """Making untrusted text (package names, titles, paths from an image or a report) safe to show.
 
-Every renderer passes report text through one of these before it reaches a reader: the
+A rule for every stage that shows text, not a renderer: the renderers, the platforms (log lines,
+workflow commands, API error text) and the command line all use it. Report text passes through one
+of these before it reaches a reader: the
 terminal must not receive escape sequences, and Markdown must not receive HTML, links,
 images, mentions or table breaks that a hostile package name could smuggle in.
 """

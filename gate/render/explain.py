@@ -5,7 +5,7 @@ from __future__ import annotations
 from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.match import mismatch
 from gate.render.terminal import fix_text
-from gate.render.text import terminal_safe
+from gate.untrusted import terminal_safe
 
 
 def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:

@@ -1,0 +1,125 @@
+"""The commands: `check`, `scan`, `policy validate` and `explain`, each from typed options to an exit code.
+
+This is where the clock is read (`--as-of`, else now) and the policy and reports are loaded;
+`evaluate` itself stays pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+
+from gate.cli.options import PROG, Command, Options
+from gate.cli.outputs import print_report_text, publish, write_outputs
+from gate.errors import ExitCode, GateError
+from gate.merge import merge_reports
+from gate.model import ImageInfo, ScanReport
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Evaluation
+from gate.policy.load import load_default_policy, load_policy, validate_policy_file
+from gate.policy.model import Mode, Policy
+from gate.render.explain import explain
+from gate.render.terminal import render_terminal
+from gate.scanners.ingest import load_report
+from gate.scanners.run import scan
+from gate.untrusted import terminal_safe
+
+
+def read_policy(options: Options) -> Policy:
+    """The policy the command line asks for, with --advisory applied."""
+    path = options.policy.path
+    policy = load_policy(path) if path is not None else load_default_policy()
+    if options.policy.advisory and policy.mode is not Mode.ADVISORY:
+        policy = replace(policy, mode=Mode.ADVISORY)
+    return policy
+
+
+def evaluation_time(options: Options) -> dt.datetime:
+    """`--as-of`, or now: the one clock read of a run."""
+    as_of = options.policy.as_of
+    return as_of if as_of is not None else dt.datetime.now(dt.UTC)
+
+
+def with_image_name(report: ScanReport, options: Options) -> ScanReport:
+    """Apply `--image-name` to a report."""
+    name = options.policy.image_name
+    if not name:
+        return report
+    image = replace(report.image, reference=name) if report.image else ImageInfo(reference=name)
+    return replace(report, image=image)
+
+
+def finish(evaluation: Evaluation, options: Options) -> ExitCode:
+    """Write outputs, publish, print the summary, and return the exit code for the verdict.
+
+    An output that cannot be written makes the run exit 2 (never a pass), but the verdict is
+    known: the other outputs, the platform and the terminal still get it.
+    """
+    failures = write_outputs(evaluation, options)
+    platform_failure: GateError | None = None
+    try:
+        publish(evaluation, options)
+    except GateError as exc:
+        platform_failure = exc
+    summary = render_terminal(evaluation)
+    print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary)
+    for failure in [*failures, *([platform_failure] if platform_failure else [])]:
+        print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
+    if platform_failure is not None:
+        return platform_failure.exit_code
+    if failures:
+        return ExitCode.USAGE
+    return ExitCode.PASS if evaluation.passed else ExitCode.FAIL
+
+
+def cmd_check(options: Options) -> ExitCode:
+    """`container-gate check`."""
+    policy = read_policy(options)
+    report = merge_reports([load_report(path) for path in options.reports])
+    report = with_image_name(report, options)
+    return finish(evaluate(report, policy, evaluation_time(options)), options)
+
+
+def cmd_scan(options: Options) -> ExitCode:
+    """`container-gate scan`."""
+    assert options.scan is not None  # noqa: S101 - options_from makes one for `scan`
+    # The policy is read first: a broken one fails in a moment, not after a long scan.
+    policy = read_policy(options)
+    report = with_image_name(scan(options.scan), options)
+    return finish(evaluate(report, policy, evaluation_time(options)), options)
+
+
+def cmd_policy_validate(options: Options) -> ExitCode:
+    """`container-gate policy validate`: every problem of every file, then one exit code."""
+    bad = 0
+    for path in options.policy_files:
+        problems = validate_policy_file(path)
+        if problems:
+            bad += 1
+            for problem in problems:
+                print(terminal_safe(problem))
+        else:
+            print(f"{terminal_safe(str(path))}: valid policy (version 1)")
+    return ExitCode.USAGE if bad else ExitCode.PASS
+
+
+def cmd_explain(options: Options) -> ExitCode:
+    """`container-gate explain`."""
+    assert options.vulnerability is not None  # noqa: S101 - options_from takes it for `explain`
+    policy = read_policy(options)
+    report = with_image_name(merge_reports([load_report(path) for path in options.reports]), options)
+    evaluation = evaluate(report, policy, evaluation_time(options))
+    text, found = explain(evaluation, options.vulnerability)
+    print_report_text(text)
+    return ExitCode.PASS if found else ExitCode.FAIL
+
+
+COMMANDS: dict[Command, Callable[[Options], ExitCode]] = {
+    Command.CHECK: cmd_check,
+    Command.SCAN: cmd_scan,
+    Command.POLICY_VALIDATE: cmd_policy_validate,
+    Command.EXPLAIN: cmd_explain,
+}
+"""What runs each command."""

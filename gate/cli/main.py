@@ -1,0 +1,94 @@
+"""The command line's entry point: parse once, run one command, turn every error into its exit code.
+
+The command line is the only place that reads the clock, the environment and files. Exit codes
+(docs/architecture.md): 0 pass, 1 fail, 2 usage / invalid policy / unreadable report, 3 scanner,
+image or platform error. An error never becomes a pass: `GateError` is caught once, here, and
+anything else is an internal error (exit 3); `--verbose` shows the traceback of both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+
+from gate._collector import collector_paused
+from gate.cli.commands import COMMANDS
+from gate.cli.options import PROG, Options, options_from
+from gate.cli.outputs import print_report_text, publish_error, write_error_outputs
+from gate.cli.parser import build_parser
+from gate.errors import ExitCode, GateError, PolicyError
+from gate.untrusted import terminal_safe
+
+
+def _print_verbose_details(detail: str | None) -> None:
+    """The traceback and a scanner's standard error, for --verbose. Both can quote an image's
+    file names or a report's text: each line is made terminal-safe and workflow commands are off."""
+    text = traceback.format_exc() + (detail + "\n" if detail else "")
+    print_report_text("".join(terminal_safe(line) + "\n" for line in text.splitlines()), sys.stderr)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    options = options_from(args, os.environ, dt.datetime.now(dt.UTC))
+    # A cancelled CI job sends SIGTERM: handled like Ctrl-C, so a running scanner's process
+    # group is stopped and the gate exits 130 instead of vanishing and leaving it behind.
+    # (Signal handlers can only be set from the main thread; tests may call main elsewhere.)
+    if threading.current_thread() is not threading.main_thread():
+        return _run(options)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(options)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(options: Options) -> ExitCode:
+    """One command, with every error turned into its exit code and error outputs."""
+    try:
+        # One short run that builds millions of objects and no reference cycles: see gate/_collector.py.
+        with collector_paused():
+            return COMMANDS[options.command](options)
+    except GateError as exc:
+        if options.verbose:
+            _print_verbose_details(exc.detail)
+        message = exc.diagnostics()
+        if isinstance(exc, PolicyError):
+            for problem in exc.problems:
+                print(f"{PROG}: error: {terminal_safe(problem)}", file=sys.stderr)
+        else:
+            print(f"{PROG}: error: {terminal_safe(message)}", file=sys.stderr)
+        write_error_outputs(options, message, exc.exit_code)
+        publish_error(options, message, exc.exit_code)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except Exception as exc:  # an unexpected failure must never look like a pass
+        if options.verbose:
+            _print_verbose_details(None)
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        hint = "" if options.verbose else " (run with --verbose for the traceback)"
+        print(f"{PROG}: {terminal_safe(message)}{hint}", file=sys.stderr)
+        write_error_outputs(options, message, ExitCode.ERROR)
+        publish_error(options, message, ExitCode.ERROR)
+        return ExitCode.ERROR
+
+
+def run() -> None:
+    """Console-script entry point (`container-gate`, `python -m gate`)."""
+    # A CI log with LANG=C must not turn a package title with non-ASCII text into a crash.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""What the command line asked for, as typed options: made once from the parsed arguments.
+
+`parser.py` is argparse; everything after it (the commands, the output files, the publishers)
+reads these frozen dataclasses and never the argparse namespace. The conversion is the one place
+that knows the namespace's attribute names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gate.cli.scan_options import scan_request
+from gate.scanners.run import ScanRequest
+
+PROG = "container-gate"
+"""The program's name in help and messages."""
+
+
+class Command(enum.Enum):
+    """The command to run."""
+
+    CHECK = "check"
+    SCAN = "scan"
+    POLICY_VALIDATE = "policy validate"
+    EXPLAIN = "explain"
+
+
+class OutputFormat(enum.Enum):
+    """An output file flag (`--json PATH`, ...), in the order the files are written."""
+
+    JSON = "json"
+    MARKDOWN = "markdown"
+    GITLAB = "gitlab"
+    JUNIT = "junit"
+    SARIF = "sarif"
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    """Which policy applies, and how (`check`, `scan`, `explain`)."""
+
+    path: Path | None = None
+    """`--policy FILE`; None: the shipped default policy."""
+    advisory: bool = False
+    """`--advisory`: never fail, whatever the policy's mode."""
+    as_of: dt.datetime | None = None
+    """`--as-of DATE`, at noon UTC; None: the time of the run."""
+    image_name: str | None = None
+    """`--image-name REF`: the image the reports describe, for allowlist `image:` globs."""
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """The output files and what they need besides the evaluation (`check`, `scan`)."""
+
+    files: Mapping[OutputFormat, str] = field(default_factory=dict)
+    """The requested output files, in `OutputFormat` order."""
+    sarif_location: str = "Dockerfile"
+    """`--sarif-location PATH`: the file SARIF results point at without a Dockerfile line."""
+    sarif_category: str | None = None
+    """`--sarif-category ID`."""
+    default_branch_image: str | None = None
+    """`--default-branch-image REF`, for the GitLab report."""
+    quiet: bool = False
+    """`--quiet`: print only the verdict line."""
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """Where the verdict is published (`check`, `scan`)."""
+
+    ci: str = "none"
+    """`--ci auto|github|gitlab|none`."""
+    comment: bool = False
+    """`--comment`: create or update the pull-request comment / merge-request note."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """One run of the command line."""
+
+    command: Command
+    """What to do."""
+    started_at: dt.datetime
+    """When the run started (timezone-aware): the one clock read besides `--as-of`."""
+    verbose: bool = False
+    """`--verbose`: tracebacks, scanner output and what was published."""
+    policy: PolicyOptions = field(default_factory=PolicyOptions)
+    """The policy to apply."""
+    outputs: OutputOptions = field(default_factory=OutputOptions)
+    """The output files."""
+    publish: PublishOptions = field(default_factory=PublishOptions)
+    """The CI platform."""
+    reports: tuple[Path, ...] = ()
+    """`check REPORT...`, `explain --report REPORT`."""
+    scan: ScanRequest | None = None
+    """`scan IMAGE` and its scan options."""
+    policy_files: tuple[Path, ...] = ()
+    """`policy validate FILE...`."""
+    vulnerability: str | None = None
+    """`explain VULN_ID`."""
+
+    @property
+    def dockerfile(self) -> Path | None:
+        """`scan --dockerfile PATH`."""
+        return self.scan.dockerfile if self.scan else None
+
+    @property
+    def image(self) -> str | None:
+        """The image reference the user gave: `--image-name`, else `scan IMAGE`."""
+        return self.policy.image_name or (self.scan.reference if self.scan else None)
+
+
+def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> Options:
+    """The typed options of parsed arguments, the process environment (for the scanners) and the
+    time the run started."""
+    command: Command = args.run
+    policy = PolicyOptions()
+    if command is not Command.POLICY_VALIDATE:
+        policy = PolicyOptions(args.policy, args.advisory, args.as_of, args.image_name)
+    outputs = OutputOptions()
+    publish = PublishOptions()
+    if command in (Command.CHECK, Command.SCAN):
+        files = {kind: getattr(args, kind.value) for kind in OutputFormat if getattr(args, kind.value)}
+        outputs = OutputOptions(
+            files, args.sarif_location, args.sarif_category, args.default_branch_image, args.quiet
+        )
+        publish = PublishOptions(args.ci, args.comment)
+    return Options(
+        command=command,
+        started_at=now,
+        verbose=args.verbose,
+        policy=policy,
+        outputs=outputs,
+        publish=publish,
+        reports=tuple(args.reports) if command in (Command.CHECK, Command.EXPLAIN) else (),
+        scan=scan_request(args, env, now) if command is Command.SCAN else None,
+        policy_files=tuple(args.files) if command is Command.POLICY_VALIDATE else (),
+        vulnerability=args.vulnerability if command is Command.EXPLAIN else None,
+    )

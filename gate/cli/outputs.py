@@ -1,0 +1,192 @@
+"""What a run leaves behind: the output files, the terminal text, and what the CI platform is told.
+
+Every requested file is written whatever the verdict; on an error the ones that can carry an error
+are written too, so no stale pass from an earlier run is left behind. Renderers return text; the
+files are written here, the only place besides the report and policy readers that touches them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from gate.cli.options import PROG, Options, OutputFormat
+from gate.errors import GateError, UsageError
+from gate.platforms.interface import PublishContext
+from gate.platforms.select import select_publisher
+from gate.policy.evaluation import Evaluation
+from gate.render.gitlab import GitLabReportOptions, render_gitlab, render_gitlab_error
+from gate.render.json import render_error_json, render_json
+from gate.render.junit import render_junit, render_junit_error
+from gate.render.markdown import render_markdown, render_markdown_error
+from gate.untrusted import terminal_safe
+
+Render = Callable[[Evaluation, Options], str]
+"""A verdict's text for one output file."""
+RenderError = Callable[[str, int, Options], str]
+"""The text of one output file when the gate could not decide."""
+
+
+def repo_relative(path: str) -> str:
+    """A path as a URI relative to the repository root (the workspace in CI, else the current
+    directory), as code scanning needs for locations."""
+    root = Path(os.environ.get("GITHUB_WORKSPACE") or os.environ.get("CI_PROJECT_DIR") or Path.cwd())
+    target = Path(path)
+    if target.is_absolute():
+        try:
+            target = target.resolve().relative_to(root.resolve())
+        except ValueError:
+            raise UsageError(
+                f"{path}: not inside the repository {root}; give a path relative to it"
+            ) from None
+    return target.as_posix()
+
+
+def _gitlab_options(options: Options) -> GitLabReportOptions:
+    return GitLabReportOptions(
+        start_time=options.started_at,
+        end_time=dt.datetime.now(dt.UTC),
+        image=options.policy.image_name or os.environ.get("CS_IMAGE"),
+        default_branch_image=options.outputs.default_branch_image
+        or os.environ.get("CS_DEFAULT_BRANCH_IMAGE"),
+    )
+
+
+def _render_sarif(evaluation: Evaluation, options: Options) -> str:
+    # Imported here: sarif-om and attrs cost ~40 ms at start-up, paid only when SARIF is asked for.
+    from gate.render.sarif import SarifOptions, render_sarif
+
+    dockerfile = options.dockerfile
+    sarif = SarifOptions(
+        location_uri=repo_relative(options.outputs.sarif_location),
+        dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
+        category=options.outputs.sarif_category,
+    )
+    return render_sarif(evaluation, sarif)
+
+
+RENDERERS: dict[OutputFormat, tuple[Render, RenderError | None]] = {
+    OutputFormat.JSON: (lambda ev, _o: render_json(ev), lambda msg, code, _o: render_error_json(msg, code)),
+    OutputFormat.MARKDOWN: (
+        lambda ev, _o: render_markdown(ev),
+        lambda msg, code, _o: render_markdown_error(msg, code),
+    ),
+    OutputFormat.GITLAB: (
+        lambda ev, o: render_gitlab(ev, _gitlab_options(o)),
+        lambda msg, code, o: render_gitlab_error(msg, code, _gitlab_options(o)),
+    ),
+    OutputFormat.JUNIT: (
+        lambda ev, _o: render_junit(ev),
+        lambda msg, code, _o: render_junit_error(msg, code),
+    ),
+    # No SARIF on an error: an upload of an empty run would close every open alert, so the
+    # file is removed instead and the upload step fails visibly.
+    OutputFormat.SARIF: (_render_sarif, None),
+}
+"""Per output: the renderer of a verdict, and the one of "could not decide" (None: remove the file)."""
+
+
+def write_text(path: str, text: str) -> None:
+    """Write an output file, creating its directory; a failure is a usage error naming the path."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
+
+
+def write_outputs(evaluation: Evaluation, options: Options) -> list[GateError]:
+    """Write every requested output; return the failures, so one bad path loses no other file."""
+    failures: list[GateError] = []
+    for kind, path in options.outputs.files.items():
+        render, _error = RENDERERS[kind]
+        try:
+            write_text(path, render(evaluation, options))
+        except GateError as exc:
+            failures.append(exc)
+    return failures
+
+
+def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
+    """On an error, write the outputs that can say so; never let one failure hide another."""
+    for kind, path in options.outputs.files.items():
+        _render, error = RENDERERS[kind]
+        try:
+            if error is not None:
+                write_text(path, error(message, exit_code, options))
+            else:
+                Path(path).unlink(missing_ok=True)
+        except GateError as exc:
+            print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
+        except OSError as exc:
+            print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
+
+
+def print_report_text(text: str, stream: TextIO | None = None) -> None:
+    """Print text that carries report content (to stdout unless `stream` says otherwise).
+
+    On GitHub Actions a line starting with `::` (on stdout or stderr) is a workflow command, so
+    a hostile vulnerability id at the start of a table row could set outputs or mask values.
+    Commands are switched off around the text with a one-time token, as GitHub documents for
+    printing untrusted content (`::stop-commands::`).
+    """
+    out = stream or sys.stdout
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        token = secrets.token_hex(16)
+        out.write(f"::stop-commands::{token}\n{text}::{token}::\n")
+    else:
+        out.write(text)
+    out.flush()
+
+
+def _in_repository(path: object) -> str | None:
+    """`repo_relative`, or None for a path outside the repository: annotations need a file in
+    the repository, and a file elsewhere is no reason to fail a run (SARIF says so itself)."""
+    try:
+        return repo_relative(str(path)) if path else None
+    except UsageError:
+        return None
+
+
+def publish_context(options: Options, *, error: bool = False) -> PublishContext:
+    """What the platform publisher gets from this run; with `error`, only the output files
+    that were written to say the gate could not decide."""
+    return PublishContext(
+        env=dict(os.environ),
+        outputs={
+            kind.value: path
+            for kind, path in options.outputs.files.items()
+            if not error or RENDERERS[kind][1] is not None
+        },
+        comment=options.publish.comment,
+        dockerfile=_in_repository(options.dockerfile),
+        image=options.image,
+        location=_in_repository(options.outputs.sarif_location),
+        verbose=options.verbose,
+    )
+
+
+def _warn(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(f"{PROG}: warning: {terminal_safe(line)}", file=sys.stderr)
+
+
+def publish(evaluation: Evaluation, options: Options) -> None:
+    """Publish to the CI platform, if any; permission problems come back as warnings."""
+    publisher = select_publisher(options.publish.ci, os.environ)
+    _warn(publisher.publish(evaluation, publish_context(options)))
+
+
+def publish_error(options: Options, message: str, exit_code: int) -> None:
+    """Tell the CI platform the gate could not decide; a failure here must not hide the first."""
+    try:
+        publisher = select_publisher(options.publish.ci, os.environ)
+        _warn(publisher.publish_error(message, exit_code, publish_context(options, error=True)))
+    except GateError as exc:
+        print(f"{PROG}: error: {terminal_safe(exc.diagnostics())}", file=sys.stderr)

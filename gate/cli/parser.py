@@ -1,0 +1,176 @@
+"""The command line's arguments: argparse, with the help texts the README quotes.
+
+Only the parsing lives here; `options.options_from` turns the result into typed options once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from gate import __version__
+from gate.cli.options import PROG, Command
+from gate.cli.scan_options import add_scan_arguments
+from gate.platforms.select import CI_CHOICES
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output files (any combination, written whatever the verdict)")
+    group.add_argument("--json", metavar="PATH", help="the JSON decision report (container-gate/decision/v1)")
+    group.add_argument("--markdown", metavar="PATH", help="the Markdown summary (PR comment, job summary)")
+    group.add_argument(
+        "--gitlab", metavar="PATH", help="GitLab container-scanning report (security report format 15.0.7)"
+    )
+    group.add_argument(
+        "--junit", metavar="PATH", help="JUnit XML: a test case per finding, failing for blocking ones"
+    )
+    group.add_argument("--sarif", metavar="PATH", help="SARIF 2.1.0 for GitHub code scanning")
+    group.add_argument(
+        "--sarif-location",
+        metavar="PATH",
+        default="Dockerfile",
+        help="the repository file SARIF results point at when no --dockerfile line is known "
+        "(default: Dockerfile)",
+    )
+    group.add_argument(
+        "--sarif-category",
+        metavar="ID",
+        help="the code-scanning category (default: container-gate/<image>/<platform>/, one per image and platform)",
+    )
+    group.add_argument(
+        "--default-branch-image",
+        metavar="REF",
+        help="for --gitlab: the image the default branch builds, so GitLab can match findings across "
+        "branches (default: $CS_DEFAULT_BRANCH_IMAGE)",
+    )
+
+
+def _add_ci_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("CI platform")
+    group.add_argument(
+        "--ci",
+        choices=CI_CHOICES,
+        default="auto",
+        help="where to publish: auto (GitHub Actions or GitLab CI, detected from their variables; "
+        "nothing elsewhere), github, gitlab, or none (default: auto)",
+    )
+    group.add_argument(
+        "--comment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="create or update the pull-request comment / merge-request note (default: on, "
+        "when the run belongs to one and a token can write it)",
+    )
+
+
+def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("policy")
+    group.add_argument(
+        "--policy",
+        metavar="FILE",
+        type=Path,
+        help="the policy file (default: the shipped policies/default.yaml: block fixable HIGH and CRITICAL)",
+    )
+    group.add_argument(
+        "--advisory",
+        action="store_true",
+        help="never fail: report what would block, exit 0 (overrides the policy's mode)",
+    )
+    group.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=_parse_date,
+        help="judge allowlist expiry as of this date (YYYY-MM-DD) instead of today, "
+        "to see what will expire before it does",
+    )
+    group.add_argument(
+        "--image-name",
+        metavar="REF",
+        help="the image reference the reports describe, for allowlist `image:` globs "
+        "(default: the reference the report itself names)",
+    )
+
+
+def _parse_date(text: str) -> dt.datetime:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, with help texts that the README quotes."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A gate for container images in CI: scan an image or read a scanner's report, "
+        "apply a policy, and publish the verdict with a reason for every finding.",
+        epilog="Exit codes: 0 pass, 1 fail (blocking findings or a failing policy rule), "
+        "2 usage error, invalid policy or unreadable report, 3 scanner, image or platform error.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show tracebacks and scanner output on errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = sub.add_parser(
+        "check",
+        help="gate existing scanner reports (Trivy, Grype or Snyk JSON): a local dry-run of a policy",
+        description="Gate one image's existing scanner reports. Several reports (one image scanned by "
+        "several tools) are merged: the same vulnerability in the same package is one finding.",
+    )
+    check.add_argument(
+        "reports", nargs="+", metavar="REPORT", type=Path, help="Trivy, Grype or Snyk JSON report"
+    )
+    _add_policy_options(check)
+    _add_output_options(check)
+    _add_ci_options(check)
+    check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
+    check.set_defaults(run=Command.CHECK)
+
+    scan_cmd = sub.add_parser(
+        "scan",
+        help="scan an image with Trivy (or Grype, or both), then gate it",
+        description="Scan one image with Trivy (default), Grype or both, attribute each finding to the "
+        "layer that installed it, and gate the result. Any scanner or image problem is exit 3, never a pass.",
+    )
+    add_scan_arguments(scan_cmd)
+    _add_policy_options(scan_cmd)
+    _add_output_options(scan_cmd)
+    _add_ci_options(scan_cmd)
+    scan_cmd.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
+    scan_cmd.set_defaults(run=Command.SCAN)
+
+    policy = sub.add_parser("policy", help="work with policy files")
+    policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    validate = policy_sub.add_parser(
+        "validate",
+        help="check policy files; print every problem with its line",
+        description="Check policy files against the policy format (policies/schema.json) and print "
+        "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", type=Path, help="a policy file (YAML)")
+    validate.set_defaults(run=Command.POLICY_VALIDATE)
+
+    exp = sub.add_parser(
+        "explain",
+        help="show which findings have a vulnerability id, and which rule decided each, and why",
+        description="Explain what the policy made of one vulnerability: every finding with that id "
+        "(or alias), its disposition and reason, and every allowlist entry naming it with why it "
+        "did or did not apply. Exit 0 when a finding has the id, 1 when none has.",
+    )
+    exp.add_argument("vulnerability", metavar="VULN_ID", help="a CVE, GHSA or other id, or an alias of one")
+    exp.add_argument(
+        "--report",
+        dest="reports",
+        action="append",
+        required=True,
+        type=Path,
+        metavar="REPORT",
+        help="a Trivy, Grype or Snyk JSON report of the image (repeatable: several are merged)",
+    )
+    _add_policy_options(exp)
+    exp.set_defaults(run=Command.EXPLAIN)
+    return parser
