@@ -11,13 +11,13 @@ import datetime as dt
 import os
 import secrets
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
-from gate.platforms.interface import PublishContext
+from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.render.gitlab import GitLabReportOptions, render_gitlab, render_gitlab_error
@@ -168,25 +168,35 @@ def publish_context(options: Options, *, error: bool = False) -> PublishContext:
         dockerfile=_in_repository(options.dockerfile),
         image=options.image,
         location=_in_repository(options.outputs.sarif_location),
-        verbose=options.verbose,
     )
 
 
-def _warn(lines: Sequence[str]) -> None:
-    for line in lines:
-        print(f"{PROG}: warning: {terminal_safe(line)}", file=sys.stderr)
+def show_published(platform: str, published: Published, options: Options) -> None:
+    """What a publisher did: its workflow commands on standard output (where the runner reads
+    them), what it did for --verbose, and its warnings on standard error."""
+    if published.log:
+        sys.stdout.write("".join(f"{line}\n" for line in published.log))
+        sys.stdout.flush()
+    if options.verbose:
+        for note in published.notes:
+            print(f"{PROG}: {platform}: {terminal_safe(note)}", file=sys.stderr)
+    for warning in published.warnings:
+        print(f"{PROG}: warning: {terminal_safe(warning)}", file=sys.stderr)
 
 
 def publish(evaluation: Evaluation, options: Options) -> None:
-    """Publish to the CI platform, if any; permission problems come back as warnings."""
+    """Publish to the CI platform, if any; a broken CI environment is raised once the rest is shown."""
     publisher = select_publisher(options.publish.ci, os.environ)
-    _warn(publisher.publish(evaluation, publish_context(options)))
+    published = publisher.publish(evaluation, publish_context(options))
+    show_published(publisher.name, published, options)
+    if published.failure is not None:
+        raise published.failure
 
 
 def publish_error(options: Options, message: str, exit_code: int) -> None:
     """Tell the CI platform the gate could not decide; a failure here must not hide the first."""
-    try:
-        publisher = select_publisher(options.publish.ci, os.environ)
-        _warn(publisher.publish_error(message, exit_code, publish_context(options, error=True)))
-    except GateError as exc:
-        print(f"{PROG}: error: {terminal_safe(exc.diagnostics())}", file=sys.stderr)
+    publisher = select_publisher(options.publish.ci, os.environ)
+    published = publisher.publish_error(message, exit_code, publish_context(options, error=True))
+    show_published(publisher.name, published, options)
+    if published.failure is not None:
+        print(f"{PROG}: error: {terminal_safe(published.failure.diagnostics())}", file=sys.stderr)

@@ -25,23 +25,18 @@ warning that says what to do; the verdict, the files, the summary and the output
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 from gate.errors import PlatformError
+from gate.platforms._http import ApiError
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
-from gate.platforms.github_api import ApiError, GitHubClient, RemoteComment, default_clock
-from gate.platforms.github_commands import (
-    append_file,
-    fit_bytes,
-    join_lines,
-    output_lines,
-    summary_room,
-)
-from gate.platforms.github_event import CommentKey, commit_shas, pull_request_number, read_event, token_of
-from gate.platforms.interface import PublishContext, masked, say, usable_token
+from gate.platforms.github_api import GitHubClient, RemoteComment, default_clock
+from gate.platforms.github_commands import append_file, fit_bytes, output_lines, summary_room
+from gate.platforms.github_event import comment_key, commit_shas, pull_request_number, read_event, token_of
+from gate.platforms.interface import PublishContext, Published, masked, usable_token
+from gate.platforms.marker import MarkerKey, MarkerKind
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.model import Mode
@@ -77,8 +72,6 @@ class _Target:
     """`owner/name`."""
     number: int
     """The pull request's number."""
-    token: str
-    """The token (never printed)."""
 
 
 def _target(env: Mapping[str, str], event: Mapping[str, Any]) -> _Target | str:
@@ -93,10 +86,7 @@ def _target(env: Mapping[str, str], event: Mapping[str, Any]) -> _Target | str:
     api_url = (env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
     if not api_url.startswith(("https://", "http://")):
         return "no pull-request comment: GITHUB_API_URL is not an http(s) URL"
-    token = token_of(env)
-    if not token:
-        return ""  # said as a warning by the caller: the user asked for a comment
-    return _Target(api_url, repository, number, token)
+    return _Target(api_url, repository, number)
 
 
 class GitHubPublisher:
@@ -110,16 +100,14 @@ class GitHubPublisher:
         sleep: Callable[[float], None] = default_sleep,
         clock: Callable[[], float] = default_clock,
         retry: RetryPolicy | None = None,
-        stdout: TextIO | None = None,
     ) -> None:
         self._sleep = sleep
         self._clock = clock
         self._retry = retry or RetryPolicy()
-        self._stdout = stdout
 
     # -- the two entry points ----------------------------------------------------------------------
 
-    def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
+    def publish(self, evaluation: Evaluation, context: PublishContext) -> Published:
         """Everything GitHub shows of a verdict; permission problems come back as warnings."""
         env, event = context.env, read_event(context.env)
         outputs = {
@@ -139,22 +127,20 @@ class GitHubPublisher:
             outputs,
             lambda limit: render_markdown(evaluation, limit=limit, section_rows=SUMMARY_SECTION_ROWS),
         )
-        self._print(verdict_annotations(evaluation, files))
+        annotations = verdict_annotations(evaluation, files)
 
         image = evaluation.report.image
-        key = CommentKey.of(
+        key = comment_key(
             env,
             context.image or (image.reference if image else None),
             image.platform if image else None,
             commit_shas(env, event),
         )
         body = render_markdown(evaluation, limit=COMMENT_LIMIT, marker=key.marker)
-        warnings = self._comment(
-            context, event, lambda c: CommentKey.parse(c.body) == key, lambda _c: body, body
-        )
-        return self._finish(problems, warnings)
+        commented = self._comment(context, event, lambda c: _key(c) == key, lambda _c: body, body)
+        return _published(problems, commented, annotations)
 
-    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> list[str]:
+    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
         """Say the gate could not decide: summary, outputs, an annotation, and this job's comments.
 
         Without a report the platform is unknown, and the image is known only when the command
@@ -171,11 +157,11 @@ class GitHubPublisher:
         problems = self._step_files(
             env, outputs, lambda limit: render_markdown_error(message, exit_code, limit=limit)
         )
-        self._print([error_annotation(message, exit_code)])
-        wanted = CommentKey.of(env, context.image, None, commit_shas(env, event))
+        annotations = [error_annotation(message, exit_code)]
+        wanted = comment_key(env, context.image, None, commit_shas(env, event))
 
         def mine(comment: RemoteComment) -> bool:
-            found = CommentKey.parse(comment.body)
+            found = _key(comment)
             return (
                 found is not None
                 and found.job == wanted.job
@@ -183,12 +169,12 @@ class GitHubPublisher:
             )
 
         def body(comment: RemoteComment) -> str:
-            found = CommentKey.parse(comment.body)
+            found = _key(comment)
             marker = found.marker if found else None
             return render_markdown_error(message, exit_code, marker=marker)
 
-        warnings = self._comment(context, event, mine, body, None, every=True)
-        return self._finish(problems, warnings)
+        commented = self._comment(context, event, mine, body, None, every=True)
+        return _published(problems, commented, annotations)
 
     # -- the step's files and log ------------------------------------------------------------------
 
@@ -213,19 +199,6 @@ class GitHubPublisher:
                 problems.append(exc)
         return problems
 
-    def _print(self, lines: list[str]) -> None:
-        stream = self._stdout or sys.stdout
-        stream.write(join_lines(lines))
-        stream.flush()
-
-    @staticmethod
-    def _finish(problems: list[PlatformError], warnings: list[str]) -> list[str]:
-        if problems:
-            for warning in warnings:
-                print(f"container-gate: warning: {terminal_safe(warning)}", file=sys.stderr)
-            raise problems[0]
-        return warnings
-
     # -- the comment -------------------------------------------------------------------------------
 
     def _comment(
@@ -237,35 +210,37 @@ class GitHubPublisher:
         create: str | None,
         *,
         every: bool = False,
-    ) -> list[str]:
+    ) -> Published:
         """List the comments, then update the oldest of ours (or all, with `every`), create one when
         there is none and `create` is given, and delete duplicates of an updated comment."""
         if not context.comment:
-            say("github", context, "no pull-request comment: --no-comment")
-            return []
+            return Published(notes=("no pull-request comment: --no-comment",))
         target = _target(context.env, event)
-        if target == "":
-            number = pull_request_number(event)
-            return [
-                f"no comment on pull request #{number}: no token; pass the action's `github-token` "
-                f"input or set GITHUB_TOKEN, and {PERMISSION_ADVICE}"
-            ]
         if isinstance(target, str):
-            say("github", context, target)
-            return []
-        if not usable_token(target.token):
-            return [
-                f"no comment on pull request #{target.number}: the token holds characters an HTTP header "
-                "cannot carry (a line break or a non-ASCII character); pass the action's "
-                "`github-token` input or set GITHUB_TOKEN to the token alone"
-            ]
-        client = GitHubClient(target.api_url, target.token, target.repository, clock=self._clock)
+            return Published(notes=(target,))
+        token = token_of(context.env)
+        if token is None:
+            return Published(
+                warnings=(
+                    f"no comment on pull request #{target.number}: no token; pass the action's "
+                    f"`github-token` input or set GITHUB_TOKEN, and {PERMISSION_ADVICE}",
+                )
+            )
+        if not usable_token(token):
+            return Published(
+                warnings=(
+                    f"no comment on pull request #{target.number}: the token holds characters an HTTP "
+                    "header cannot carry (a line break or a non-ASCII character); pass the action's "
+                    "`github-token` input or set GITHUB_TOKEN to the token alone",
+                )
+            )
+        client = GitHubClient(target.api_url, token, target.repository, clock=self._clock)
         author = context.env.get(AUTHOR_VARIABLE, "").strip() or None
 
         def attempt() -> tuple[str, str | None]:
             nonlocal author
             if author is None:
-                author = ACTIONS_BOT if target.token.startswith("ghs_") else client.authenticated_login()
+                author = ACTIONS_BOT if token.startswith("ghs_") else client.authenticated_login()
             ours = [c for c in client.comments(target.number) if c.author == author and mine(c)]
             if not ours:
                 if create is None:
@@ -282,22 +257,42 @@ class GitHubPublisher:
         try:
             done, url = with_retries(attempt, self._retry, self._sleep)
         except ApiError as error:
-            return [masked(_refusal(error, target), target.token)]
+            return Published(warnings=(masked(_refusal(error, target), token),))
         except GaveUp as gave_up:
-            return [
-                masked(
-                    f"pull-request comment not written: GitHub kept failing ({gave_up.last.reason}) after "
-                    f"{gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting; the verdict, the "
-                    "job summary and the outputs are unaffected",
-                    target.token,
+            return Published(
+                warnings=(
+                    masked(
+                        f"pull-request comment not written: GitHub kept failing ({gave_up.last.reason}) "
+                        f"after {gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting; the "
+                        "verdict, the job summary and the outputs are unaffected",
+                        token,
+                    ),
                 )
-            ]
+            )
         finally:
             client.close()
-        say("github", context, masked(f"pull request #{target.number}: {done}", target.token))
+        notes = (masked(f"pull request #{target.number}: {done}", token),)
         if url and context.env.get("GITHUB_OUTPUT"):
-            append_file(context.env["GITHUB_OUTPUT"], output_lines({"comment-url": url}), "step outputs")
-        return []
+            try:
+                append_file(context.env["GITHUB_OUTPUT"], output_lines({"comment-url": url}), "step outputs")
+            except PlatformError as exc:
+                return Published(notes=notes, failure=exc)
+        return Published(notes=notes)
+
+
+def _key(comment: RemoteComment) -> MarkerKey | None:
+    return MarkerKey.parse(MarkerKind.GITHUB_COMMENT, comment.body)
+
+
+def _published(problems: list[PlatformError], commented: Published, annotations: list[str]) -> Published:
+    """The comment's outcome with the annotations, and the first failure of the step's files."""
+    failures = [*problems, *([commented.failure] if commented.failure else [])]
+    return Published(
+        warnings=commented.warnings,
+        notes=commented.notes,
+        log=tuple(annotations),
+        failure=failures[0] if failures else None,
+    )
 
 
 def _refusal(error: ApiError, target: _Target) -> str:

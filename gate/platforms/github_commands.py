@@ -15,7 +15,7 @@ Sources: docs.github.com "Workflow commands for GitHub Actions" and the toolkit'
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from gate.errors import PlatformError
@@ -104,8 +104,3 @@ def fit_bytes(render: Callable[[int], str], room: int) -> str | None:
             return text
         limit = min(limit, len(text)) - (size - room)
     return None
-
-
-def join_lines(lines: Sequence[str]) -> str:
-    """Lines for stdout, each ending in a newline."""
-    return "".join(f"{line}\n" for line in lines)

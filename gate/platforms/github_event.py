@@ -10,59 +10,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gate.platforms.marker import marker_hash, stable_image
+from gate.platforms.marker import MarkerKey, MarkerKind
 
 TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
 """Where the token is looked for, in this order: a container action's `github-token` input as the
 runner names it (`INPUT_` and the name upper-cased, hyphen kept), the same with an underscore,
 then the variable a workflow step exports. An action input is an explicit choice, so it wins."""
 
-_MARKER = re.compile(
-    r"<!-- container-gate:github-comment v1 job=(?P<job>[0-9a-f]{16}) "
-    r"image=(?P<image>[0-9a-f]{16}) platform=(?P<platform>[0-9a-f]{16}) -->\Z"
-)
 _SHA = re.compile(r"[0-9a-f]{40}\Z")
 
 
-@dataclass(frozen=True)
-class CommentKey:
-    """Which comment a run owns: hashes, so nothing from a report reaches the marker as text."""
-
-    job: str
-    """Hash of `GITHUB_WORKFLOW` and `GITHUB_JOB`."""
-    image: str
-    """Hash of the stable image reference (of "" when none is known)."""
-    platform: str
-    """Hash of `os/arch` (of "" when unknown)."""
-
-    @classmethod
-    def of(
-        cls, env: Mapping[str, str], image: str | None, platform: str | None, shas: tuple[str, ...]
-    ) -> CommentKey:
-        stable = stable_image(image, shas) if image else ""
-        return cls(
-            marker_hash(env.get("GITHUB_WORKFLOW", ""), env.get("GITHUB_JOB", "")),
-            marker_hash(stable),
-            marker_hash(platform or ""),
-        )
-
-    @property
-    def marker(self) -> str:
-        """The hidden first line of the comment (an HTML comment GitHub does not display)."""
-        return (
-            f"<!-- container-gate:github-comment v1 job={self.job} image={self.image} "
-            f"platform={self.platform} -->"
-        )
-
-    @classmethod
-    def parse(cls, body: str) -> CommentKey | None:
-        """The key on a comment's first line, or None when the comment is not one of ours."""
-        match = _MARKER.match(body.split("\n", 1)[0].rstrip("\r"))
-        return cls(match["job"], match["image"], match["platform"]) if match else None
+def comment_key(
+    env: Mapping[str, str], image: str | None, platform: str | None, shas: tuple[str, ...]
+) -> MarkerKey:
+    """The key of the comment this run owns: the workflow and job, the image and the platform."""
+    job = (env.get("GITHUB_WORKFLOW", ""), env.get("GITHUB_JOB", ""))
+    return MarkerKey.of(MarkerKind.GITHUB_COMMENT, job, image, platform, shas)
 
 
 def read_event(env: Mapping[str, str]) -> dict[str, Any]:
@@ -97,10 +63,10 @@ def commit_shas(env: Mapping[str, str], event: Mapping[str, Any]) -> tuple[str, 
     return tuple(s for s in found if isinstance(s, str) and _SHA.match(s))
 
 
-def token_of(env: Mapping[str, str]) -> str:
-    """The token, from the first variable of TOKEN_VARIABLES that is set; "" when none is."""
+def token_of(env: Mapping[str, str]) -> str | None:
+    """The token, from the first variable of TOKEN_VARIABLES that is set; None when none is."""
     for name in TOKEN_VARIABLES:
         value = env.get(name, "").strip()
         if value:
             return value
-    return ""
+    return None

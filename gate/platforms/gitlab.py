@@ -26,9 +26,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from gate.platforms.gitlab_api import ApiError, GitLabClient, RemoteNote
-from gate.platforms.interface import PublishContext, masked, say, usable_token
-from gate.platforms.marker import marker_hash, stable_image
+from gate.platforms._http import ApiError
+from gate.platforms.gitlab_api import GitLabClient, RemoteNote
+from gate.platforms.interface import PublishContext, Published, masked, usable_token
+from gate.platforms.marker import MarkerKey, MarkerKind
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
@@ -42,10 +43,6 @@ TOKEN_ADVICE = (
     f"Reporter), and store it as a masked CI/CD variable {TOKEN_VARIABLE}"
 )
 
-_MARKER = re.compile(
-    r"<!-- container-gate:gitlab-note v1 job=(?P<job>[0-9a-f]{16}) "
-    r"image=(?P<image>[0-9a-f]{16}) platform=(?P<platform>[0-9a-f]{16}) -->\Z"
-)
 _NUMBER = re.compile(r"[1-9][0-9]{0,18}\Z")
 _QUICK_ACTION = re.compile(r"^/", re.MULTILINE)
 
@@ -58,35 +55,15 @@ def commit_shas(env: Mapping[str, str]) -> tuple[str, ...]:
     )
 
 
-@dataclass(frozen=True)
-class NoteKey:
-    """Which note a run owns: hashes, so nothing from a report reaches the marker as text."""
+def note_key(env: Mapping[str, str], image: str | None, platform: str | None) -> MarkerKey:
+    """The key of the note this run owns: the job's name, the image and the platform."""
+    return MarkerKey.of(
+        MarkerKind.GITLAB_NOTE, (env.get("CI_JOB_NAME", ""),), image, platform, commit_shas(env)
+    )
 
-    job: str
-    """Hash of `CI_JOB_NAME`."""
-    image: str
-    """Hash of the stable image reference ("" when none is known)."""
-    platform: str
-    """Hash of `os/arch` ("" when unknown)."""
 
-    @classmethod
-    def of(cls, env: Mapping[str, str], image: str | None, platform: str | None) -> NoteKey:
-        stable = stable_image(image, commit_shas(env)) if image else ""
-        return cls(marker_hash(env.get("CI_JOB_NAME", "")), marker_hash(stable), marker_hash(platform or ""))
-
-    @property
-    def marker(self) -> str:
-        """The hidden first line of the note (an HTML comment GitLab does not display)."""
-        return (
-            f"<!-- container-gate:gitlab-note v1 job={self.job} image={self.image} "
-            f"platform={self.platform} -->"
-        )
-
-    @classmethod
-    def parse(cls, body: str) -> NoteKey | None:
-        """The key in a note's first line, or None when the note is not one of ours."""
-        match = _MARKER.match(body.split("\n", 1)[0].rstrip("\r"))
-        return cls(match["job"], match["image"], match["platform"]) if match else None
+def _key(note: RemoteNote) -> MarkerKey | None:
+    return MarkerKey.parse(MarkerKind.GITLAB_NOTE, note.body)
 
 
 @dataclass(frozen=True)
@@ -121,19 +98,21 @@ def _target(env: Mapping[str, str]) -> _Target | str:
     return _Target(api_url, project, iid)
 
 
-def _token(env: Mapping[str, str]) -> str | list[str]:
-    """The access token, or the warning that says why there is none."""
-    token = env.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        if env.get("CI_JOB_TOKEN"):
-            return [
-                f"no merge-request note: {TOKEN_VARIABLE} is not set, and CI_JOB_TOKEN cannot write notes "
-                f"(GitLab lets job tokens only read them); {TOKEN_ADVICE}"
-            ]
-        return [f"no merge-request note: {TOKEN_VARIABLE} is not set; {TOKEN_ADVICE}"]
-    if not usable_token(token):
-        return [f"no merge-request note: {TOKEN_VARIABLE} holds characters an HTTP header cannot carry"]
-    return token
+def token_of(env: Mapping[str, str]) -> str | None:
+    """The access token; None when it is not set."""
+    return env.get(TOKEN_VARIABLE, "").strip() or None
+
+
+def _unusable_token(env: Mapping[str, str], token: str | None) -> str:
+    """The warning for a token that is not set or that no HTTP header can carry."""
+    if token is not None:
+        return f"no merge-request note: {TOKEN_VARIABLE} holds characters an HTTP header cannot carry"
+    if env.get("CI_JOB_TOKEN"):
+        return (
+            f"no merge-request note: {TOKEN_VARIABLE} is not set, and CI_JOB_TOKEN cannot write notes "
+            f"(GitLab lets job tokens only read them); {TOKEN_ADVICE}"
+        )
+    return f"no merge-request note: {TOKEN_VARIABLE} is not set; {TOKEN_ADVICE}"
 
 
 def gitlab_body(markdown: str) -> str:
@@ -171,10 +150,10 @@ class GitLabPublisher:
         self._sleep = sleep
         self._retry = retry or GITLAB_RETRY
 
-    def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
+    def publish(self, evaluation: Evaluation, context: PublishContext) -> Published:
         """Create or update this job's note for this image and platform."""
         image = evaluation.report.image
-        key = NoteKey.of(
+        key = note_key(
             context.env,
             context.image or (image.reference if image else None),
             image.platform if image else None,
@@ -183,22 +162,22 @@ class GitLabPublisher:
         body = functools.cache(lambda: note_body(evaluation, key.marker))
 
         def mine(note: RemoteNote) -> bool:
-            return NoteKey.parse(note.body) == key
+            return _key(note) == key
 
         return self._write(context, mine, lambda _note: body(), create=body)
 
-    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> list[str]:
+    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
         """Turn this job's note(s) into "could not decide"; create none.
 
         The platform is not known without a report, and the image only when the command line
         named one (`scan IMAGE`); every note of this job (and image) is then changed, so none
         keeps showing a verdict the failed run did not confirm.
         """
-        wanted = NoteKey.of(context.env, context.image, None)
+        wanted = note_key(context.env, context.image, None)
         error = gitlab_body(render_markdown_error(message, exit_code))
 
         def mine(note: RemoteNote) -> bool:
-            found = NoteKey.parse(note.body)
+            found = _key(note)
             return (
                 found is not None
                 and found.job == wanted.job
@@ -218,19 +197,17 @@ class GitLabPublisher:
         *,
         create: Callable[[], str] | None,
         every: bool = False,
-    ) -> list[str]:
+    ) -> Published:
         """List the notes, then update the oldest match (or all, with `every`), create one when
         none matches and `create` is given, and delete duplicates of an updated note."""
         if not context.comment:
-            say("gitlab", context, "no merge-request note: --no-comment")
-            return []
+            return Published(notes=("no merge-request note: --no-comment",))
         target = _target(context.env)
         if isinstance(target, str):
-            say("gitlab", context, target)
-            return []
-        token = _token(context.env)
-        if isinstance(token, list):
-            return token
+            return Published(notes=(target,))
+        token = token_of(context.env)
+        if token is None or not usable_token(token):
+            return Published(warnings=(_unusable_token(context.env, token),))
         client = GitLabClient(target.api_url, token, target.project_id, target.iid)
 
         def attempt() -> str:
@@ -253,19 +230,20 @@ class GitLabPublisher:
         try:
             done = with_retries(attempt, self._retry, self._sleep)
         except ApiError as error:
-            return [masked(_refusal(error, target), token)]
+            return Published(warnings=(masked(_refusal(error, target), token),))
         except GaveUp as gave_up:
-            return [
-                masked(
-                    f"merge-request note not updated: GitLab kept failing ({gave_up.last.reason}) after "
-                    f"{gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting",
-                    token,
+            return Published(
+                warnings=(
+                    masked(
+                        f"merge-request note not updated: GitLab kept failing ({gave_up.last.reason}) after "
+                        f"{gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting",
+                        token,
+                    ),
                 )
-            ]
+            )
         finally:
             client.close()
-        say("gitlab", context, f"merge request !{target.iid}: {done}")
-        return []
+        return Published(notes=(f"merge request !{target.iid}: {done}",))
 
 
 def _refusal(error: ApiError, target: _Target) -> str:

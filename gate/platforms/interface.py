@@ -1,24 +1,24 @@
-"""What every CI platform's publisher provides, and what it is given.
+"""What every CI platform's publisher provides, what it is given, and what it gives back.
 
 The CLI picks a publisher (`gate.platforms.select`) and calls it after the output files are
 written, or with the error when the gate could not decide, so a pull-request comment never keeps
 saying "pass" after a failed run.
 
-A publisher degrades gracefully: a token without the needed permission, or a platform
-that keeps failing after retries, is a warning (returned as text); the verdict and the
-files do not change. Only a broken CI environment (an unwritable summary file) raises
-`PlatformError` (exit 3).
+A publisher degrades gracefully: a token without the needed permission, or a platform that keeps
+failing after retries, is a warning; the verdict and the files do not change. Only a broken CI
+environment (an unwritable summary file) is a `PlatformError` (exit 3), and even then the rest is
+published first. A publisher never prints: what it has to say comes back in `Published`, and the
+command line shows it.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gate.errors import PlatformError
 from gate.policy.evaluation import Evaluation
-from gate.untrusted import terminal_safe
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,21 @@ class PublishContext:
     location: str | None = None
     """The file findings without a Dockerfile line point at (`--sarif-location`), relative to the
     repository root; None when it is outside the repository."""
-    verbose: bool = False
-    """Say more about what was published."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publisher did, for the command line to show."""
+
+    warnings: tuple[str, ...] = ()
+    """What the user should fix (a token without permission, a platform that kept failing); the
+    verdict, the exit code and the files stand."""
+    notes: tuple[str, ...] = ()
+    """What was published, or why not, for --verbose."""
+    log: tuple[str, ...] = ()
+    """Lines for the job's log on standard output: GitHub's workflow commands (annotations)."""
+    failure: PlatformError | None = None
+    """A broken CI environment (an unwritable summary file): the run exits 3 after the rest."""
 
 
 class Publisher(Protocol):
@@ -50,11 +63,11 @@ class Publisher(Protocol):
     name: str
     """`github`, `gitlab` or `local`."""
 
-    def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
-        """Publish a verdict; return warnings for the user (never raise for a missing permission)."""
+    def publish(self, evaluation: Evaluation, context: PublishContext) -> Published:
+        """Publish a verdict (never raise for a missing permission)."""
         ...
 
-    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> list[str]:
+    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
         """Publish that the gate could not decide, replacing an earlier verdict where one is shown."""
         ...
 
@@ -64,13 +77,13 @@ class LocalPublisher:
 
     name = "local"
 
-    def publish(self, evaluation: Evaluation, context: PublishContext) -> list[str]:
+    def publish(self, evaluation: Evaluation, context: PublishContext) -> Published:
         """Nothing to publish."""
-        return []
+        return Published()
 
-    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> list[str]:
+    def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
         """Nothing to publish."""
-        return []
+        return Published()
 
 
 def usable_token(token: str) -> bool:
@@ -79,12 +92,6 @@ def usable_token(token: str) -> bool:
     return token.isascii() and token.isprintable()
 
 
-def masked(text: str, token: str) -> str:
+def masked(text: str, token: str | None) -> str:
     """Belt and braces: no message ever carries the token, whatever the platform echoed."""
     return text.replace(token, "[MASKED]") if token else text
-
-
-def say(platform: str, context: PublishContext, text: str) -> None:
-    """What a publisher did, on standard error, only with --verbose."""
-    if context.verbose:
-        print(f"container-gate: {platform}: {terminal_safe(text)}", file=sys.stderr)

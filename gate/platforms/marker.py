@@ -1,14 +1,73 @@
-"""What the hidden marker of a pull-request comment or merge-request note is made of.
+"""The hidden marker by which a run finds the pull-request comment or merge-request note it owns.
 
-Both platforms find the comment a run owns by a marker on its first line holding hashes of the
-job, the image and the platform. Hashes of trusted values only, so nothing from a report reaches
-the marker as text; and the image without what changes on every push, so one comment per image
-survives every push.
+Both platforms mark their comment with a first line holding hashes of the job, the image and the
+platform. Hashes of trusted values only, so nothing from a report reaches the marker as text; and
+the image without what changes on every push, so one comment per image survives every push. The
+comment's author is checked too (by each publisher): a marker copied into someone else's comment
+is never edited.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
+import re
+from dataclasses import dataclass
+
+_MARKER = re.compile(
+    r"<!-- container-gate:(?P<kind>[a-z-]+) v1 job=(?P<job>[0-9a-f]{16}) "
+    r"image=(?P<image>[0-9a-f]{16}) platform=(?P<platform>[0-9a-f]{16}) -->\Z"
+)
+
+
+class MarkerKind(enum.Enum):
+    """What a marker marks; the value is written in it."""
+
+    GITHUB_COMMENT = "github-comment"
+    GITLAB_NOTE = "gitlab-note"
+
+
+@dataclass(frozen=True)
+class MarkerKey:
+    """Which comment or note a run owns: hashes, so nothing from a report reaches the marker as text."""
+
+    kind: MarkerKind
+    """A GitHub comment or a GitLab note."""
+    job: str
+    """Hash of the job's name (GitHub: the workflow and the job)."""
+    image: str
+    """Hash of the stable image reference (of "" when none is known)."""
+    platform: str
+    """Hash of `os/arch` (of "" when unknown)."""
+
+    @classmethod
+    def of(
+        cls,
+        kind: MarkerKind,
+        job: tuple[str, ...],
+        image: str | None,
+        platform: str | None,
+        shas: tuple[str, ...],
+    ) -> MarkerKey:
+        """The key of a run: `job` names the job, `shas` are the commits an image tag may hold."""
+        stable = stable_image(image, shas) if image else ""
+        return cls(kind, marker_hash(*job), marker_hash(stable), marker_hash(platform or ""))
+
+    @property
+    def marker(self) -> str:
+        """The hidden first line (an HTML comment neither platform displays)."""
+        return (
+            f"<!-- container-gate:{self.kind.value} v1 job={self.job} image={self.image} "
+            f"platform={self.platform} -->"
+        )
+
+    @classmethod
+    def parse(cls, kind: MarkerKind, body: str) -> MarkerKey | None:
+        """The key on a body's first line, or None when it is not a marker of this kind."""
+        match = _MARKER.match(body.split("\n", 1)[0].rstrip("\r"))
+        if match is None or match["kind"] != kind.value:
+            return None
+        return cls(kind, match["job"], match["image"], match["platform"])
 
 
 def marker_hash(*values: str) -> str:

@@ -22,9 +22,9 @@ from gate.errors import ExitCode, PlatformError
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.platforms.github import GitHubPublisher
 from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
-from gate.platforms.github_event import CommentKey, token_of
-from gate.platforms.interface import PublishContext
-from gate.platforms.marker import stable_image
+from gate.platforms.github_event import token_of
+from gate.platforms.interface import PublishContext, Published
+from gate.platforms.marker import MarkerKey, MarkerKind, stable_image
 from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Mode, Policy
@@ -69,6 +69,9 @@ class Step:
             **extra,
         }
         self.stdout = io.StringIO()
+        """The job log: the workflow commands of every publication, as the command line prints them."""
+        self.notes: list[str] = []
+        """What the publications did, as --verbose shows it."""
         self.sleeps: list[float] = []
 
     def context(self, **fields: Any) -> PublishContext:
@@ -76,10 +79,17 @@ class Step:
 
     def publisher(self, clock: float | None = None) -> GitHubPublisher:
         now = clock if clock is not None else datetime.now(UTC).timestamp()
-        return GitHubPublisher(sleep=self.sleeps.append, clock=lambda: now, stdout=self.stdout)
+        return GitHubPublisher(sleep=self.sleeps.append, clock=lambda: now)
+
+    def record(self, published: Published) -> list[str]:
+        """Keep what a publication logged and noted; its warnings. It must not have failed."""
+        self.stdout.write("".join(f"{line}\n" for line in published.log))
+        self.notes += published.notes
+        assert published.failure is None, published.failure
+        return list(published.warnings)
 
     def publish(self, evaluation: Evaluation, **fields: Any) -> list[str]:
-        return self.publisher().publish(evaluation, self.context(**fields))
+        return self.record(self.publisher().publish(evaluation, self.context(**fields)))
 
     def comments(self) -> list[IssueComment]:
         return self.scenario.github.state.comments_on(self.scenario.repository, self.scenario.pull.number)
@@ -135,6 +145,10 @@ def commands(stdout: str) -> list[tuple[str, dict[str, str], str]]:
     return found
 
 
+def comment_key_of(body: str) -> MarkerKey | None:
+    return MarkerKey.parse(MarkerKind.GITHUB_COMMENT, body)
+
+
 def failing(image: ImageInfo = APP) -> Evaluation:
     return evaluation_of(finding("CVE-2024-1111", severity=Severity.CRITICAL), image=image)
 
@@ -155,7 +169,7 @@ def test_first_run_creates_the_comment_and_the_next_updates_it(
     assert created.author.login == "github-actions[bot]"
     assert created.body.startswith("<!-- container-gate:github-comment v1 job=")
     assert "container-gate: fail" in created.body
-    key = CommentKey.parse(created.body)
+    key = comment_key_of(created.body)
     assert key is not None
 
     assert step.publish(passing()) == []
@@ -163,7 +177,7 @@ def test_first_run_creates_the_comment_and_the_next_updates_it(
     assert updated.id == created.id
     assert "container-gate: pass" in updated.body
     assert "CVE-2024-1111" not in updated.body
-    assert CommentKey.parse(updated.body) == key
+    assert comment_key_of(updated.body) == key
     assert step.writes() == ["POST", "PATCH"]
     assert (
         read_outputs(step.outputs)["comment-url"]
@@ -196,7 +210,7 @@ def test_a_matrix_of_images_keeps_one_comment_each(
     assert "octo-org/app" in bodies[0]
     assert "octo-org/worker" in bodies[1]
     assert "linux\\/arm64" in bodies[2]
-    assert len({CommentKey.parse(b) for b in bodies}) == 3
+    assert len({comment_key_of(b) for b in bodies}) == 3
     # Another job of the workflow gating the same image has its own comment too.
     other = Step(github_pull_request, tmp_path, GITHUB_JOB="gate-staging")
     assert other.publish(failing(APP)) == []
@@ -327,7 +341,8 @@ def test_a_forks_read_only_token_warns_and_changes_nothing_else(
 def test_the_token_variables_in_order() -> None:
     assert token_of({"GITHUB_TOKEN": "b", "INPUT_GITHUB-TOKEN": "a"}) == "a"
     assert token_of({"GITHUB_TOKEN": "b", "INPUT_GITHUB_TOKEN": " "}) == "b"
-    assert token_of({}) == ""
+    assert token_of({}) is None
+    assert token_of({"GITHUB_TOKEN": "  "}) is None
 
 
 def test_no_token_warns_how_to_give_one(github_pull_request: PullRequestScenario, tmp_path: Path) -> None:
@@ -412,7 +427,7 @@ def test_the_primary_rate_limit_waits_for_the_reset(
     step = Step(github_pull_request, tmp_path)
     # The fake puts the reset an hour after its clock; the gate's clock is 5 s before it.
     publisher = step.publisher(clock=moment.timestamp() + 3600 - 5)
-    assert publisher.publish(failing(), step.context()) == []
+    assert step.record(publisher.publish(failing(), step.context())) == []
     assert step.sleeps == [6.0]  # until the reset, and one second more
     assert len(step.comments()) == 1
 
@@ -435,8 +450,8 @@ def test_retries_stop_after_the_attempts_of_the_policy(
 ) -> None:
     github_pull_request.github.fail_next(10, status=503)
     step = Step(github_pull_request, tmp_path)
-    publisher = GitHubPublisher(sleep=step.sleeps.append, retry=RetryPolicy(attempts=3), stdout=step.stdout)
-    [warning] = publisher.publish(failing(), step.context())
+    publisher = GitHubPublisher(sleep=step.sleeps.append, retry=RetryPolicy(attempts=3))
+    [warning] = step.record(publisher.publish(failing(), step.context()))
     assert "after 3 attempt(s) and 3 s of waiting" in warning
     assert step.sleeps == [1.0, 2.0]
 
@@ -449,13 +464,12 @@ def test_a_push_makes_no_api_call_but_writes_summary_and_outputs(
 ) -> None:
     step = Step(github_pull_request, tmp_path, GITHUB_EVENT_NAME="push")
     Path(step.env["GITHUB_EVENT_PATH"]).write_text(json.dumps({"ref": "refs/heads/main"}), encoding="utf-8")
-    assert step.publisher().publish(failing(), step.context(verbose=True)) == []
+    assert step.publish(failing()) == []
     assert github_pull_request.github.requests == []
-    assert "the push event belongs to no pull request" in capsys.readouterr().err
+    assert step.notes == ["no pull-request comment: the push event belongs to no pull request"]
     assert read_outputs(step.outputs)["verdict"] == ["fail"]
     assert step.summary.exists()
-    assert step.publish(failing()) == []
-    assert capsys.readouterr().err == ""  # said only with --verbose
+    assert capsys.readouterr() == ("", "")  # a publisher never prints
 
 
 def test_an_issue_comment_on_the_pull_request_finds_it(
@@ -486,7 +500,7 @@ def test_an_error_turns_this_jobs_comment_into_no_verdict(
     other = Step(github_pull_request, tmp_path / "other", GITHUB_JOB="other")
     other.publish(passing())
     message = "report.json: not JSON\n::add-mask::x"
-    assert step.publisher().publish_error(message, 2, step.context()) == []
+    assert step.record(step.publisher().publish_error(message, 2, step.context())) == []
     after = {c.id: c for c in step.comments()}
     assert "error, no verdict" in after[before.id].body
     assert "pass" not in after[before.id].body.split("\n", 2)[1]
@@ -535,7 +549,7 @@ def test_after_an_error_the_outputs_name_the_files_that_say_so(
 
 def test_an_error_creates_no_comment(github_pull_request: PullRequestScenario, tmp_path: Path) -> None:
     step = Step(github_pull_request, tmp_path)
-    assert step.publisher().publish_error("boom", 3, step.context()) == []
+    assert step.record(step.publisher().publish_error("boom", 3, step.context())) == []
     assert step.comments() == []
     assert step.writes() == []
 
@@ -596,8 +610,10 @@ def test_an_unwritable_summary_is_a_platform_error_after_the_rest(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
     step = Step(github_pull_request, tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path))
-    with pytest.raises(PlatformError, match="cannot write the job summary"):
-        step.publish(failing())
+    published = step.publisher().publish(failing(), step.context())
+    assert isinstance(published.failure, PlatformError)
+    assert "cannot write the job summary" in published.failure.diagnostics()
+    assert published.log  # the annotations are still made
     assert read_outputs(step.outputs)["verdict"] == ["fail"]
     assert len(step.comments()) == 1
 

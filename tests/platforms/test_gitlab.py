@@ -14,9 +14,9 @@ import pytest
 from gate.cli import main as cli
 from gate.errors import ExitCode
 from gate.model import ImageInfo, Severity
-from gate.platforms.gitlab import GitLabPublisher, NoteKey, commit_shas, gitlab_body
+from gate.platforms.gitlab import GitLabPublisher, commit_shas, gitlab_body, note_key
 from gate.platforms.interface import PublishContext
-from gate.platforms.marker import stable_image
+from gate.platforms.marker import MarkerKey, MarkerKind, stable_image
 from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT
@@ -35,6 +35,10 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     # requests honours proxy variables; nothing may stand between the publisher and 127.0.0.1.
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+def note_key_of(body: str) -> MarkerKey | None:
+    return MarkerKey.parse(MarkerKind.GITLAB_NOTE, body)
 
 
 def failing(image: ImageInfo = APP) -> Evaluation:
@@ -65,13 +69,13 @@ def writes(pipe: MergeRequestPipeline) -> list[str]:
 
 def test_first_run_creates_the_note_and_the_next_updates_it(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
-    assert publisher().publish(failing(), context(pipe)) == []
+    assert publisher().publish(failing(), context(pipe)).warnings == ()
     [created] = notes(pipe)
     assert created.author == pipe.bot
     assert "container-gate: fail" in created.body
-    assert NoteKey.parse(created.body) is not None
+    assert note_key_of(created.body) is not None
 
-    assert publisher().publish(passing(), context(pipe)) == []
+    assert publisher().publish(passing(), context(pipe)).warnings == ()
     [updated] = notes(pipe)
     assert updated.id == created.id
     assert "container-gate: pass" in updated.body
@@ -86,15 +90,15 @@ def test_first_run_creates_the_note_and_the_next_updates_it(gitlab_mr_pipeline: 
 def test_two_images_in_one_merge_request_get_two_notes(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
     for _run in range(2):
-        assert publisher().publish(failing(APP), context(pipe)) == []
-        assert publisher().publish(passing(WORKER), context(pipe)) == []
+        assert publisher().publish(failing(APP), context(pipe)).warnings == ()
+        assert publisher().publish(passing(WORKER), context(pipe)).warnings == ()
     bodies = [n.body for n in notes(pipe)]
     assert len(bodies) == 2
     assert "acme/web/app" in bodies[0]
     assert "fail" in bodies[0]
     assert "acme/web/worker" in bodies[1]
     assert "pass" in bodies[1]
-    assert NoteKey.parse(bodies[0]) != NoteKey.parse(bodies[1])
+    assert note_key_of(bodies[0]) != note_key_of(bodies[1])
 
 
 def test_another_job_or_platform_gets_its_own_note(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
@@ -113,7 +117,7 @@ def test_the_commit_sha_in_the_tag_does_not_make_a_new_note_per_push(
     for sha in ("0123456789abcdef0123456789abcdef01234567", "fedcba9876543210fedcba9876543210fedcba98"):
         image = ImageInfo(reference=f"registry.example.com/acme/web:{sha}", os="linux", architecture="amd64")
         env = {"CI_COMMIT_SHA": sha, "CI_COMMIT_SHORT_SHA": sha[:8]}
-        assert publisher().publish(failing(image), context(pipe, **env)) == []
+        assert publisher().publish(failing(image), context(pipe, **env)).warnings == ()
     assert len(notes(pipe)) == 1
     env = {"CI_COMMIT_SHA": "0123abcd" + "e" * 32, "CI_COMMIT_SHORT_SHA": "0123abcd"}
     assert stable_image("r.example/a:v1-0123abcd@sha256:" + "0" * 64, commit_shas(env)) == "r.example/a:v1-"
@@ -131,7 +135,7 @@ def test_the_earlier_note_is_found_on_a_later_page(gitlab_mr_pipeline: MergeRequ
     for index in range(120):
         pipe.gitlab.seed_note(pipe.merge_request, f"pushed commit {index}", author=pipe.job_user, system=True)
 
-    assert publisher().publish(passing(), context(pipe)) == []
+    assert publisher().publish(passing(), context(pipe)).warnings == ()
     assert len(notes(pipe)) == 351
     assert "container-gate: pass" in notes(pipe)[230].body
     assert notes(pipe)[230].id == ours.id
@@ -144,11 +148,11 @@ def test_a_copied_marker_in_someone_elses_note_is_left_alone(
     gitlab_mr_pipeline: MergeRequestPipeline,
 ) -> None:
     pipe = gitlab_mr_pipeline
-    marker = NoteKey.of(pipe.env, APP.reference, APP.platform).marker
+    marker = note_key(pipe.env, APP.reference, APP.platform).marker
     quoted = pipe.gitlab.seed_note(
         pipe.merge_request, f"{marker}\nquoted by a reviewer", author=pipe.job_user
     )
-    assert publisher().publish(failing(), context(pipe)) == []
+    assert publisher().publish(failing(), context(pipe)).warnings == ()
     first, second = notes(pipe)
     assert (first.id, first.body) == (quoted.id, quoted.body)
     assert second.author == pipe.bot
@@ -157,10 +161,10 @@ def test_a_copied_marker_in_someone_elses_note_is_left_alone(
 
 def test_duplicates_of_our_note_are_removed(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
-    marker = NoteKey.of(pipe.env, APP.reference, APP.platform).marker
+    marker = note_key(pipe.env, APP.reference, APP.platform).marker
     older = pipe.gitlab.seed_note(pipe.merge_request, f"{marker}\nold", author=pipe.bot)
     pipe.gitlab.seed_note(pipe.merge_request, f"{marker}\nolder duplicate", author=pipe.bot)
-    assert publisher().publish(failing(), context(pipe)) == []
+    assert publisher().publish(failing(), context(pipe)).warnings == ()
     [kept] = notes(pipe)
     assert kept.id == older.id
     assert "container-gate: fail" in kept.body
@@ -169,7 +173,7 @@ def test_duplicates_of_our_note_are_removed(gitlab_mr_pipeline: MergeRequestPipe
 def test_only_a_job_token_warns_and_writes_nothing(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
     assert "CI_JOB_TOKEN" in pipe.env
-    [warning] = publisher().publish(failing(), PublishContext(env=pipe.env))
+    [warning] = publisher().publish(failing(), PublishContext(env=pipe.env)).warnings
     assert "CI_JOB_TOKEN cannot write notes" in warning
     assert "project access token with the `api` scope" in warning
     assert "Reporter" in warning
@@ -183,7 +187,7 @@ def test_a_read_api_token_warns_naming_the_scope(gitlab_mr_pipeline: MergeReques
     pipe = gitlab_mr_pipeline
     pipe.gitlab.add_token("glpat-read-only-abcdef", pipe.bot, scopes=("read_api",))
     sleeps: list[float] = []
-    [warning] = publisher(sleeps).publish(failing(), context(pipe, using="glpat-read-only-abcdef"))
+    [warning] = publisher(sleeps).publish(failing(), context(pipe, using="glpat-read-only-abcdef")).warnings
     assert "insufficient_scope" in warning
     assert "needs: api" in warning
     assert "`api` scope" in warning
@@ -194,7 +198,7 @@ def test_a_read_api_token_warns_naming_the_scope(gitlab_mr_pipeline: MergeReques
 
 def test_a_wrong_token_warns_without_showing_it(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
-    [warning] = publisher().publish(failing(), context(pipe, using="glpat-revoked-999"))
+    [warning] = publisher().publish(failing(), context(pipe, using="glpat-revoked-999")).warnings
     assert "401" in warning
     assert "expired or revoked" in warning
     assert "glpat-revoked-999" not in warning
@@ -205,7 +209,7 @@ def test_two_bad_gateways_then_success(gitlab_mr_pipeline: MergeRequestPipeline)
     pipe = gitlab_mr_pipeline
     pipe.gitlab.fail_next(2, status=502)
     sleeps: list[float] = []
-    assert publisher(sleeps).publish(failing(), context(pipe)) == []
+    assert publisher(sleeps).publish(failing(), context(pipe)).warnings == ()
     assert sleeps == [2.0, 4.0]  # exponential backoff
     assert len(notes(pipe)) == 1
     assert [r.status for r in pipe.gitlab.requests][:2] == [502, 502]
@@ -216,7 +220,7 @@ def test_a_lost_answer_to_the_post_does_not_duplicate_the_note(
 ) -> None:
     pipe = gitlab_mr_pipeline
     pipe.gitlab.fail_next(1, status=504, method="POST", after_apply=True)
-    assert publisher().publish(failing(), context(pipe)) == []
+    assert publisher().publish(failing(), context(pipe)).warnings == ()
     assert len(notes(pipe)) == 1
     assert writes(pipe) == ["POST"]  # the retry found the note written and left it as it is
 
@@ -236,7 +240,7 @@ def test_a_429_waits_what_retry_after_says(gitlab_mr_pipeline: MergeRequestPipel
     method = "POST" if throttle == "notes_create" else None
     pipe.gitlab.rate_limit_next(1, retry_after=17, method=method, throttle=throttle)  # type: ignore[arg-type]
     sleeps: list[float] = []
-    assert publisher(sleeps).publish(failing(), context(pipe)) == []
+    assert publisher(sleeps).publish(failing(), context(pipe)).warnings == ()
     assert sleeps == [17.0]
     assert len(notes(pipe)) == 1
 
@@ -245,7 +249,7 @@ def test_a_retry_after_beyond_the_budget_gives_up_at_once(gitlab_mr_pipeline: Me
     pipe = gitlab_mr_pipeline
     pipe.gitlab.rate_limit_next(1, retry_after=3600)
     sleeps: list[float] = []
-    [warning] = publisher(sleeps).publish(failing(), context(pipe))
+    [warning] = publisher(sleeps).publish(failing(), context(pipe)).warnings
     assert sleeps == []
     assert "GitLab kept failing (429" in warning
     assert "not updated" in warning
@@ -257,7 +261,7 @@ def test_retries_stop_after_the_attempts_of_the_policy(gitlab_mr_pipeline: Merge
     pipe.gitlab.fail_next(10, status=503)
     sleeps: list[float] = []
     policy = RetryPolicy(attempts=3, first_delay=1.0)
-    [warning] = GitLabPublisher(sleep=sleeps.append, retry=policy).publish(failing(), context(pipe))
+    [warning] = GitLabPublisher(sleep=sleeps.append, retry=policy).publish(failing(), context(pipe)).warnings
     assert sleeps == [1.0, 2.0]
     assert "503" in warning
     assert "3 attempt(s)" in warning
@@ -270,18 +274,19 @@ def test_a_branch_pipeline_makes_no_api_call(
     pipe = gitlab_mr_pipeline
     env = {k: v for k, v in pipe.env.items() if not k.startswith("CI_MERGE_REQUEST_")}
     env |= {"CI_PIPELINE_SOURCE": "push", "GITLAB_TOKEN": pipe.token}
-    assert publisher().publish(failing(), PublishContext(env=env)) == []
-    assert publisher().publish_error("boom", 3, PublishContext(env=env)) == []
-    assert capsys.readouterr().err == ""  # silent unless verbose
-    assert publisher().publish(failing(), PublishContext(env=env, verbose=True)) == []
-    assert "not a merge-request pipeline (CI_PIPELINE_SOURCE=push)" in capsys.readouterr().err
+    published = publisher().publish(failing(), PublishContext(env=env))
+    assert published.warnings == ()
+    [note] = published.notes  # shown with --verbose
+    assert "not a merge-request pipeline (CI_PIPELINE_SOURCE=push)" in note
+    assert publisher().publish_error("boom", 3, PublishContext(env=env)).warnings == ()
+    assert capsys.readouterr() == ("", "")  # a publisher never prints
     assert pipe.gitlab.requests == []
 
 
 def test_no_comment_makes_no_api_call(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
     env = {**pipe.env, "GITLAB_TOKEN": pipe.token}
-    assert publisher().publish(failing(), PublishContext(env=env, comment=False)) == []
+    assert publisher().publish(failing(), PublishContext(env=env, comment=False)).warnings == ()
     assert pipe.gitlab.requests == []
 
 
@@ -290,7 +295,7 @@ def test_an_error_turns_the_existing_note_into_no_verdict(gitlab_mr_pipeline: Me
     publisher().publish(passing(), context(pipe))
     [before] = notes(pipe)
     ctx = context(pipe)
-    assert publisher().publish_error("scanner crashed: no DB in /cache", 3, ctx) == []
+    assert publisher().publish_error("scanner crashed: no DB in /cache", 3, ctx).warnings == ()
     [after] = notes(pipe)
     assert after.id == before.id
     assert "could not decide (exit code 3)" in after.body
@@ -305,7 +310,7 @@ def test_an_error_turns_the_existing_note_into_no_verdict(gitlab_mr_pipeline: Me
 
 def test_an_error_creates_no_note_and_spares_other_jobs(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
-    assert publisher().publish_error("boom", 2, context(pipe)) == []
+    assert publisher().publish_error("boom", 2, context(pipe)).warnings == ()
     assert notes(pipe) == []
     publisher().publish(passing(), context(pipe, CI_JOB_NAME="other-job"))
     publisher().publish_error("boom", 2, context(pipe))
@@ -320,7 +325,7 @@ def test_an_error_with_an_image_changes_only_that_images_note(
     publisher().publish(passing(APP), context(pipe))
     publisher().publish(passing(WORKER), context(pipe))
     ctx = PublishContext(env=context(pipe).env, image=WORKER.reference)
-    assert publisher().publish_error("image not found", 3, ctx) == []
+    assert publisher().publish_error("image not found", 3, ctx).warnings == ()
     app, worker = notes(pipe)
     assert "container-gate: pass" in app.body
     assert "could not decide" in worker.body
@@ -333,11 +338,11 @@ def test_a_huge_report_fits_gitlabs_note_limit(gitlab_mr_pipeline: MergeRequestP
         for index in range(12_000)
     ]
     evaluation = evaluation_of(*many, image=APP)
-    assert publisher().publish(evaluation, context(pipe)) == []
+    assert publisher().publish(evaluation, context(pipe)).warnings == ()
     [note] = notes(pipe)
     assert GITLAB_NOTE_LIMIT - 5_000 < len(note.body) <= GITLAB_NOTE_LIMIT
     assert "left out" in note.body
-    assert NoteKey.parse(note.body) is not None
+    assert note_key_of(note.body) is not None
 
 
 def test_a_line_starting_with_a_slash_cannot_become_a_quick_action() -> None:
@@ -389,6 +394,6 @@ def test_the_merge_requests_own_project_wins_over_the_pipelines(
 ) -> None:
     # A pipeline running in a fork: CI_PROJECT_ID is the fork, the merge request lives upstream.
     pipe = gitlab_mr_pipeline
-    assert publisher().publish(failing(), context(pipe, CI_PROJECT_ID="4242")) == []
+    assert publisher().publish(failing(), context(pipe, CI_PROJECT_ID="4242")).warnings == ()
     assert len(notes(pipe)) == 1
     assert all("/projects/42/" in r.target for r in pipe.gitlab.requests if "/notes" in r.target)

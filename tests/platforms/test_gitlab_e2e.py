@@ -17,7 +17,8 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
-from gate.platforms.gitlab import NoteKey
+from gate.platforms.gitlab import note_key
+from gate.platforms.marker import MarkerKey, MarkerKind
 from testbed.expected import load_expected
 from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file
@@ -59,7 +60,7 @@ def failed(cases: list[ET.Element]) -> list[str]:
     return sorted(case.get("name", "") for case in cases if case.find("failure") is not None)
 
 
-def same_markdown(note: str, key: NoteKey, markdown: str) -> bool:
+def same_markdown(note: str, key: MarkerKey, markdown: str) -> bool:
     """The note is the marker line, then the Markdown the job wrote to `--markdown`."""
     first, _newline, rest = note.partition("\n")
     return first == key.marker and rest == markdown.removeprefix("\n")
@@ -99,9 +100,9 @@ def test_check_in_a_merge_request_pipeline(
 
     [note] = pipe.gitlab.notes(pipe.merge_request)
     assert note.author == pipe.bot
-    key = NoteKey.parse(note.body)
+    key = MarkerKey.parse(MarkerKind.GITLAB_NOTE, note.body)
     assert key is not None
-    wanted = NoteKey.of(pipe.env, image, None)
+    wanted = note_key(pipe.env, image, None)
     assert (key.job, key.image) == (wanted.job, wanted.image)
     # The note is the Markdown the job wrote, the same text as the GitHub comment, marker first.
     markdown = (tmp_path / OUTPUTS["--markdown"]).read_text(encoding="utf-8")
@@ -171,7 +172,7 @@ def test_scan_of_the_test_bed_image_with_the_real_trivy_offline(
     assert code == (ExitCode.FAIL if decision["counts"]["blocking"] else ExitCode.PASS)
 
     [note] = pipe.gitlab.notes(pipe.merge_request)
-    key = NoteKey.parse(note.body)
+    key = MarkerKey.parse(MarkerKind.GITLAB_NOTE, note.body)
     assert key is not None
-    assert key.image == NoteKey.of(pipe.env, image, None).image
+    assert key.image == note_key(pipe.env, image, None).image
     assert same_markdown(note.body, key, (tmp_path / OUTPUTS["--markdown"]).read_text(encoding="utf-8"))

@@ -1,0 +1,123 @@
+"""What the GitHub and GitLab API clients share: one session, the token in one header, and errors
+sorted into what waiting can fix and what it cannot.
+
+The token travels in one header only (GitHub: `Authorization: Bearer`, GitLab: `PRIVATE-TOKEN`),
+set by an auth object: that also stops requests from adding ~/.netrc credentials, while proxies
+from the environment keep working. Redirects are never followed: requests re-sends custom headers
+such as `PRIVATE-TOKEN` to whatever host a redirect names, and neither API redirects a correct
+base URL. No exception text of the HTTP library reaches a message, since it can quote a header.
+
+Failures become `TransientError` (5xx, no answer, and what each platform calls a rate limit), which
+`gate.platforms.retry.with_retries` retries, or `ApiError` (any other 4xx, a redirect, an answer
+that is not JSON), which it does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from gate import __version__
+from gate.platforms.retry import TransientError, delta_seconds
+from gate.untrusted import terminal_safe
+
+TIMEOUT = (10.0, 30.0)
+"""Seconds to connect and to wait for an answer: a hung proxy must not hold the CI job."""
+
+
+class ApiError(Exception):
+    """The platform refused a request in a way that retrying does not fix."""
+
+    def __init__(self, status: int, detail: str, *, scope: str | None = None) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        """The HTTP status; 0 when the request could not be sent at all, 200 for an unusable answer."""
+        self.detail = detail
+        """The platform's own message, made safe to print."""
+        self.scope = scope
+        """For GitLab's 403 `insufficient_scope`: the scope(s) it says the request needs."""
+
+
+class _TokenHeader(requests.auth.AuthBase):
+    """Sets the one header that carries the token."""
+
+    def __init__(self, header: str, value: str) -> None:
+        self._header = header
+        self._value = value
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers[self._header] = self._value
+        return request
+
+
+class ApiClient:
+    """One platform's REST API as one token: the requests, the error mapping, the session."""
+
+    platform = "the platform"
+    """How messages name it: `GitHub`, `GitLab`."""
+    url_variable = "its API URL"
+    """The variable that sets the API's base URL, named when it answers with a redirect."""
+
+    def __init__(self, api_url: str, token_header: tuple[str, str], headers: Mapping[str, str]) -> None:
+        self._api_url = api_url.rstrip("/")
+        self._session = requests.Session()
+        self._session.headers.update({"User-Agent": f"container-gate/{__version__}", **headers})
+        self._auth = _TokenHeader(*token_header)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def request(
+        self, method: str, url: str, *, params: Mapping[str, str] | None = None, body: str | None = None
+    ) -> requests.Response:
+        """One request to `url`; its answer when it succeeded, else the error it is."""
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                json=None if body is None else {"body": body},
+                auth=self._auth,
+                timeout=TIMEOUT,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise TransientError(f"no answer from {self.platform} within {TIMEOUT[1]:g} s") from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            raise TransientError(f"cannot connect to {self.platform} ({type(error).__name__})") from None
+        except (requests.RequestException, ValueError) as error:
+            # The exception's text can hold header values (requests' InvalidHeader, http.client's
+            # "Invalid header value" ValueError), the token among them.
+            raise ApiError(0, f"the request could not be sent ({type(error).__name__})") from None
+        status = response.status_code
+        if status >= 500:
+            raise TransientError(
+                status_text(response), retry_after=delta_seconds(response.headers.get("Retry-After"))
+            )
+        self.check_rate_limit(response)
+        if 300 <= status < 400:
+            raise ApiError(status, f"{self.platform} answered with a redirect; check {self.url_variable}")
+        if status >= 400:
+            raise self.refusal(response)
+        return response
+
+    def check_rate_limit(self, response: requests.Response) -> None:
+        """Raises `TransientError` when a 4xx answer is a rate limit (the platform's own rules)."""
+
+    def refusal(self, response: requests.Response) -> ApiError:
+        """The error for a 4xx answer that is not a rate limit, with the platform's message."""
+        return ApiError(response.status_code, terminal_safe(response.reason or "", 200))
+
+    def json(self, response: requests.Response) -> Any:
+        """The answer's JSON document."""
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(response.status_code, f"{self.platform}'s answer is not JSON") from None
+
+
+def status_text(response: requests.Response) -> str:
+    """`503 Service Unavailable`, the reason made safe to print."""
+    return f"{response.status_code} {terminal_safe(response.reason or '', 80)}".strip()

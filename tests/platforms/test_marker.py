@@ -1,0 +1,48 @@
+"""The hidden marker of the pull-request comment and the merge-request note: one format for both."""
+
+from __future__ import annotations
+
+import hashlib
+
+from gate.platforms.github_event import comment_key
+from gate.platforms.gitlab import note_key
+from gate.platforms.marker import MarkerKey, MarkerKind, stable_image
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def sha16(*values: str) -> str:
+    return hashlib.sha256("\0".join(values).encode()).hexdigest()[:16]
+
+
+def test_the_github_marker_is_hashes_of_workflow_job_image_and_platform() -> None:
+    env = {"GITHUB_WORKFLOW": "CI", "GITHUB_JOB": "gate"}
+    key = comment_key(env, f"ghcr.io/acme/app:sha-{SHA[:7]}@sha256:{'a' * 64}", "linux/amd64", (SHA,))
+    assert key.marker == (
+        f"<!-- container-gate:github-comment v1 job={sha16('CI', 'gate')} "
+        f"image={sha16('ghcr.io/acme/app:sha-')} platform={sha16('linux/amd64')} -->"
+    )
+    assert MarkerKey.parse(MarkerKind.GITHUB_COMMENT, key.marker + "\r\n### body") == key
+
+
+def test_the_gitlab_marker_keys_the_job_name_and_drops_the_commit_from_the_tag() -> None:
+    env = {"CI_JOB_NAME": "container-gate", "CI_COMMIT_SHA": SHA}
+    key = note_key(env, f"registry.example/app:{SHA}", None)
+    assert key.marker == (
+        f"<!-- container-gate:gitlab-note v1 job={sha16('container-gate')} "
+        f"image={sha16('registry.example/app:')} platform={sha16('')} -->"
+    )
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, key.marker) == key
+
+
+def test_a_marker_of_the_other_platform_or_not_first_is_not_ours() -> None:
+    key = note_key({"CI_JOB_NAME": "gate"}, None, None)
+    assert MarkerKey.parse(MarkerKind.GITHUB_COMMENT, key.marker) is None
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, "hello\n" + key.marker) is None
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, key.marker.replace(key.job, "X" * 16)) is None
+
+
+def test_the_stable_image_keeps_repository_and_tag_without_digest_or_commit() -> None:
+    assert stable_image("localhost:5000/app:1.2@sha256:" + "b" * 64, ()) == "localhost:5000/app:1.2"
+    assert stable_image("app", (SHA,)) == "app:"
+    assert stable_image(f"app:{SHA[:9]}-slim", (SHA,)) == "app:-slim"
