@@ -134,6 +134,22 @@ def test_imports_run_one_way_along_the_pipeline(module: str) -> None:
     assert backward(module, imports(module)) == [], MODULES[module]
 
 
+def test_only_the_command_line_reads_arguments() -> None:
+    """The argparse namespace never leaves gate/cli/: the stages get typed options."""
+    readers = [
+        module
+        for module, path in MODULES.items()
+        if stage_of(module) != len(STAGES) - 1
+        and any(
+            isinstance(node, ast.Import | ast.ImportFrom)
+            and "argparse"
+            in ([alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module])
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    ]
+    assert readers == []
+
+
 def test_no_import_cycles() -> None:
     assert cycles_in(GRAPH) == []
 

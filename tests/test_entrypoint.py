@@ -16,7 +16,8 @@ import pytest
 import entrypoint
 from entrypoint import INPUTS, InputError, build_invocation
 from gate.cli.parser import build_parser
-from tests.support.corpus import PROJECT_ROOT, corpus_files
+from tests.support.corpus import corpus_files
+from tests.support.repo_paths import PROJECT_ROOT
 
 TOKEN = "ghs_EntrypointTestToken000000000000000001"  # noqa: S105 (no service accepts it)
 

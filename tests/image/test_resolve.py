@@ -16,12 +16,13 @@ from gate.image.engine import _history
 from gate.image.layers import attribute_layers
 from gate.image.resolve import ImageTarget, resolve_image
 from gate.image.source import SourceKind
-from gate.model import Finding, Layer, LayerOrigin, Package, ScanReport
+from gate.model import Layer, LayerOrigin, ScanReport
 from gate.scanners.trivy import parse_trivy
 from testbed.engine import Engine, Registry
 from testbed.expected import load_expected
 from testbed.images import IMAGES_DIR, ArchiveImages
 from testbed.trivy import scan_image
+from tests.support.factories import finding
 from tests.support.fixtures import TestbedImages
 from tests.support.registry_tools import oci_image, read_docker_archive, write_oci_archive
 
@@ -297,12 +298,12 @@ def test_attribute_layers_completes_findings_from_a_real_trivy_scan(
     expected = load_expected()
     own_ids = {(e.id, e.package) for e in expected.own_findings}
     assert len(attributed.findings) == len(report.findings) > 0
-    for finding in attributed.findings:
-        layer = finding.layer
+    for attributed_finding in attributed.findings:
+        layer = attributed_finding.layer
         assert layer is not None
         assert layer.index is not None
-        own = (finding.vulnerability_id, finding.package.name) in own_ids
-        assert layer.origin is (OWN if own else BASE), finding.vulnerability_id
+        own = (attributed_finding.vulnerability_id, attributed_finding.package.name) in own_ids
+        assert layer.origin is (OWN if own else BASE), attributed_finding.vulnerability_id
         assert layer.dockerfile_line == APP_LINES[layer.index]
         assert layer.created_by == target.info.layers[layer.index].created_by
     assert attributed.image is not None
@@ -318,15 +319,16 @@ def test_attribute_layers_is_a_lookup_that_shares_layer_objects(
     diff_ids = [layer.diff_id for layer in info.layers]
     findings = (
         *tuple(
-            Finding(
+            finding(
                 f"CVE-2024-{i:05d}",
-                Package(f"pkg{i % 50}", "1.0"),
+                pkg=f"pkg{i % 50}",
+                version="1.0",
                 layer=Layer(diff_id=diff_ids[i % 4], digest="sha256:" + "0" * 64),
             )
             for i in range(100000)
         ),
-        Finding("CVE-2024-99999", Package("stranger", "1"), layer=Layer(diff_id="sha256:" + "f" * 64)),
-        Finding("CVE-2024-99998", Package("nowhere", "1")),
+        finding("CVE-2024-99999", pkg="stranger", version="1", layer=Layer(diff_id="sha256:" + "f" * 64)),
+        finding("CVE-2024-99998", pkg="nowhere", version="1"),
     )
     out = attribute_layers(ScanReport(findings=findings), info)
     assert len(out.findings) == len(findings)

@@ -29,12 +29,12 @@ from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Mode, Policy
 from gate.render.markdown import GITHUB_COMMENT_LIMIT
-from tests.render.corpus_evaluations import evaluation_of, finding
-from tests.render.markdown_html import inert_problems, to_html
 from tests.support.corpus import corpus_file
+from tests.support.factories import evaluation_of, finding
 from tests.support.github_endpoints import Call, Reply
 from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
 from tests.support.github_state import IssueComment
+from tests.support.markdown_html import inert_problems, to_html
 
 APP = ImageInfo(reference="ghcr.io/octo-org/app:1", os="linux", architecture="amd64")
 WORKER = ImageInfo(reference="ghcr.io/octo-org/worker:1", os="linux", architecture="amd64")

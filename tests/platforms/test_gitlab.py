@@ -20,8 +20,8 @@ from gate.platforms.marker import MarkerKey, MarkerKind, stable_image
 from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT
-from tests.render.corpus_evaluations import evaluation_of, finding
 from tests.support.corpus import corpus_file
+from tests.support.factories import evaluation_of, finding
 from tests.support.gitlab_fixtures import MergeRequestPipeline
 from tests.support.gitlab_server import Note
 

@@ -8,41 +8,14 @@ from typing import Any
 
 import pytest
 
-from gate.model import Cvss, Finding, ImageInfo, Package, ScanReport, Severity, VendorStatus
+from gate.model import Finding, ImageInfo, ScanReport, Severity, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Counts, Disposition, EntryState, RuleKind, RuleRef
 from gate.policy.match import path_glob
-from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.policy.model import FailOn, Mode, Policy
+from tests.support.factories import entry, finding
 
 NOW = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)
-
-
-def finding(
-    vid: str = "CVE-2023-0001",
-    *,
-    pkg: str = "openssl",
-    version: str = "3.0.2-1",
-    severity: Severity = Severity.HIGH,
-    fixed: tuple[str, ...] = ("3.0.13-1",),
-    status: VendorStatus = VendorStatus.FIXED,
-    aliases: tuple[str, ...] = (),
-    path: str = "",
-    purl: str | None = None,
-    cvss: float | None = None,
-) -> Finding:
-    return Finding(
-        vulnerability_id=vid,
-        package=Package(name=pkg, version=version, type="debian", purl=purl, path=path),
-        severity=severity,
-        aliases=aliases,
-        fixed_versions=fixed,
-        status=status,
-        cvss=Cvss(cvss) if cvss is not None else None,
-    )
-
-
-def entry(index: int = 0, vulnerability: str = "CVE-2023-0001", **fields: Any) -> AllowlistEntry:
-    return AllowlistEntry(index=index, vulnerability=vulnerability, reason=f"reason {index}", **fields)
 
 
 def run(findings: list[Finding], image: str | None = None, **policy: Any) -> list[tuple[Disposition, str]]:
@@ -75,8 +48,8 @@ def test_unknown_severity_blocks_only_when_the_threshold_is_unknown() -> None:
 
 def test_cvss_threshold_blocks_whatever_the_severity() -> None:
     low_but_scored = finding(severity=Severity.LOW, cvss=9.1)
-    low_scored_less = finding("CVE-2023-0002", severity=Severity.LOW, cvss=8.9)
-    unscored = finding("CVE-2023-0003", severity=Severity.LOW)
+    low_scored_less = finding("CVE-2024-0002", severity=Severity.LOW, cvss=8.9)
+    unscored = finding("CVE-2024-0003", severity=Severity.LOW)
     got = run(
         [low_but_scored, low_scored_less, unscored],
         fail_on=FailOn(severity=Severity.CRITICAL, cvss_score=9.0),
@@ -90,8 +63,8 @@ def test_cvss_threshold_blocks_whatever_the_severity() -> None:
 
 def test_fixable_only_ignores_unfixed_findings_that_would_block() -> None:
     unfixed_high = finding(fixed=(), status=VendorStatus.AFFECTED)
-    unfixed_low = finding("CVE-2023-0002", severity=Severity.LOW, fixed=(), status=VendorStatus.AFFECTED)
-    fixed_high = finding("CVE-2023-0003")
+    unfixed_low = finding("CVE-2024-0002", severity=Severity.LOW, fixed=(), status=VendorStatus.AFFECTED)
+    fixed_high = finding("CVE-2024-0003")
     got = run([unfixed_high, unfixed_low, fixed_high], fail_on=FailOn(fixable_only=True))
     assert got == [
         (Disposition.IGNORED, "fail_on.fixable_only"),
@@ -102,13 +75,13 @@ def test_fixable_only_ignores_unfixed_findings_that_would_block() -> None:
 
 def test_ignore_statuses() -> None:
     wnf = finding(fixed=(), status=VendorStatus.WILL_NOT_FIX)
-    affected = finding("CVE-2023-0002", fixed=(), status=VendorStatus.AFFECTED)
+    affected = finding("CVE-2024-0002", fixed=(), status=VendorStatus.AFFECTED)
     got = run([wnf, affected], ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX}))
     assert got == [(Disposition.IGNORED, "ignore_statuses"), (Disposition.BLOCKING, "fail_on.severity")]
 
 
 def test_allowlist_by_alias_case_insensitive_and_reason_is_named() -> None:
-    f = finding("CVE-2023-0001", aliases=("GHSA-aaaa-bbbb-cccc",))
+    f = finding("CVE-2024-0001", aliases=("GHSA-aaaa-bbbb-cccc",))
     report = ScanReport(findings=(f,))
     policy = Policy(
         source="p.yaml", allowlist=(entry(0, "ghsa-AAAA-bbbb-cccc", expires=dt.date(2026, 7, 1)),)
@@ -203,8 +176,8 @@ def test_first_matching_entry_in_policy_order_wins() -> None:
 def test_expired_entry_stops_applying_and_is_reported_with_what_it_would_hide() -> None:
     # expires is the last day it applies: the day after, it is expired.
     still = entry(0, expires=dt.date(2026, 6, 15))
-    gone = entry(1, "CVE-2023-0002", expires=dt.date(2026, 6, 14))
-    report = ScanReport(findings=(finding(), finding("CVE-2023-0002")))
+    gone = entry(1, "CVE-2024-0002", expires=dt.date(2026, 6, 14))
+    report = ScanReport(findings=(finding(), finding("CVE-2024-0002")))
     ev = evaluate(report, Policy(source="p", allowlist=(still, gone)), NOW)
     assert [d.disposition for d in ev.decisions] == [Disposition.ALLOWLISTED, Disposition.BLOCKING]
     assert ev.entries[1].state is EntryState.EXPIRED
@@ -220,13 +193,13 @@ def test_fail_on_expired_fails_the_gate_even_without_blocking_findings() -> None
     assert not ev.passed
     assert ev.verdict == "fail"
     assert ev.policy_failures == (
-        "allowlist[0] (CVE-2023-0001) expired on 2026-01-31 and fail_on_expired is set: "
+        "allowlist[0] (CVE-2024-0001) expired on 2026-01-31 and fail_on_expired is set: "
         "renew it with a new date or remove it",
     )
 
 
 def test_budget_tolerates_up_to_n_then_all_block() -> None:
-    highs = [finding(f"CVE-2023-000{i}") for i in range(3)]
+    highs = [finding(f"CVE-2024-000{i}") for i in range(3)]
     within = run(highs[:2], fail_on=FailOn(budgets=((Severity.HIGH, 2),)))
     assert within == [(Disposition.INFORMATIONAL, "fail_on.budgets.HIGH")] * 2
     over = run(highs, fail_on=FailOn(budgets=((Severity.HIGH, 2),)))
@@ -237,8 +210,8 @@ def test_budget_tolerates_up_to_n_then_all_block() -> None:
 
 
 def test_budget_counts_only_findings_left_after_allowlist_and_filters() -> None:
-    highs = [finding(f"CVE-2023-000{i}") for i in range(3)]
-    got = run(highs, fail_on=FailOn(budgets=((Severity.HIGH, 2),)), allowlist=(entry(0, "CVE-2023-0000"),))
+    highs = [finding(f"CVE-2024-000{i}") for i in range(3)]
+    got = run(highs, fail_on=FailOn(budgets=((Severity.HIGH, 2),)), allowlist=(entry(0, "CVE-2024-0000"),))
     assert [g[0] for g in got] == [
         Disposition.ALLOWLISTED,
         Disposition.INFORMATIONAL,
@@ -248,9 +221,9 @@ def test_budget_counts_only_findings_left_after_allowlist_and_filters() -> None:
 
 def test_advisory_mode_never_fails_and_keeps_what_would_block() -> None:
     report = ScanReport(
-        findings=(finding(severity=Severity.CRITICAL), finding("CVE-2023-0002", severity=Severity.LOW))
+        findings=(finding(severity=Severity.CRITICAL), finding("CVE-2024-0002", severity=Severity.LOW))
     )
-    gone = entry(0, "CVE-2023-0009", expires=dt.date(2020, 1, 1))
+    gone = entry(0, "CVE-2024-0009", expires=dt.date(2020, 1, 1))
     policy = Policy(source="p", mode=Mode.ADVISORY, fail_on_expired=True, allowlist=(gone,))
     ev = evaluate(report, policy, NOW)
     assert ev.passed
@@ -264,10 +237,10 @@ def test_what_would_block_leaves_out_allowlisted_and_ignored_findings() -> None:
     # Each of the first three meets the threshold, but an enforcing policy blocks none of them.
     report = ScanReport(
         findings=(
-            finding("CVE-2023-0001", severity=Severity.CRITICAL),
-            finding("CVE-2023-0002", fixed=(), status=VendorStatus.AFFECTED),
-            finding("CVE-2023-0003", fixed=(), status=VendorStatus.NOT_AFFECTED),
-            finding("CVE-2023-0004"),
+            finding("CVE-2024-0001", severity=Severity.CRITICAL),
+            finding("CVE-2024-0002", fixed=(), status=VendorStatus.AFFECTED),
+            finding("CVE-2024-0003", fixed=(), status=VendorStatus.NOT_AFFECTED),
+            finding("CVE-2024-0004"),
         )
     )
     policy = Policy(
@@ -275,7 +248,7 @@ def test_what_would_block_leaves_out_allowlisted_and_ignored_findings() -> None:
         mode=Mode.ADVISORY,
         fail_on=FailOn(fixable_only=True),
         ignore_statuses=frozenset({VendorStatus.NOT_AFFECTED}),
-        allowlist=(entry(0, "CVE-2023-0001"),),
+        allowlist=(entry(0, "CVE-2024-0001"),),
     )
     advisory = evaluate(report, policy, NOW)
     assert [d.would_block for d in advisory.decisions] == [True, True, True, True]
@@ -293,8 +266,8 @@ def test_counts_and_reasons_name_the_rule() -> None:
     report = ScanReport(
         findings=(
             finding(severity=Severity.CRITICAL),
-            finding("CVE-2023-0002", severity=Severity.LOW),
-            finding("CVE-2023-0003", status=VendorStatus.END_OF_LIFE, fixed=()),
+            finding("CVE-2024-0002", severity=Severity.LOW),
+            finding("CVE-2024-0003", status=VendorStatus.END_OF_LIFE, fixed=()),
         )
     )
     policy = Policy(source="p", ignore_statuses=frozenset({VendorStatus.END_OF_LIFE}))
@@ -320,10 +293,10 @@ def test_naive_now_is_taken_as_utc_and_aware_now_is_converted() -> None:
 
 def test_evaluate_is_pure_same_inputs_same_result() -> None:
     report = ScanReport(
-        findings=tuple(finding(f"CVE-2023-{i:04d}", severity=Severity(i % 5)) for i in range(20))
+        findings=tuple(finding(f"CVE-2024-{i:04d}", severity=Severity(i % 5)) for i in range(20))
     )
     policy = Policy(
-        source="p", allowlist=(entry(0, "CVE-2023-0004"),), fail_on=FailOn(budgets=((Severity.MEDIUM, 1),))
+        source="p", allowlist=(entry(0, "CVE-2024-0004"),), fail_on=FailOn(budgets=((Severity.MEDIUM, 1),))
     )
     assert evaluate(report, policy, NOW) == evaluate(report, replace(policy), NOW)
 
@@ -343,7 +316,7 @@ def test_rule_references_print_as_the_policy_file_spells_them() -> None:
 
 def test_budget_and_cvss_rules_are_typed() -> None:
     report = ScanReport(
-        findings=(finding(severity=Severity.HIGH), finding("CVE-2023-0002", severity=Severity.LOW, cvss=9.8))
+        findings=(finding(severity=Severity.HIGH), finding("CVE-2024-0002", severity=Severity.LOW, cvss=9.8))
     )
     policy = Policy(source="p", fail_on=FailOn(cvss_score=9.0, budgets=((Severity.HIGH, 1),)))
     ev = evaluate(report, policy, NOW)
@@ -355,9 +328,9 @@ def test_counts_are_made_once_per_disposition_and_severity() -> None:
     report = ScanReport(
         findings=(
             finding(severity=Severity.CRITICAL),
-            finding("CVE-2023-0002", severity=Severity.HIGH),
-            finding("CVE-2023-0003", severity=Severity.LOW),
-            finding("CVE-2023-0004", status=VendorStatus.END_OF_LIFE, fixed=()),
+            finding("CVE-2024-0002", severity=Severity.HIGH),
+            finding("CVE-2024-0003", severity=Severity.LOW),
+            finding("CVE-2024-0004", status=VendorStatus.END_OF_LIFE, fixed=()),
         )
     )
     policy = Policy(
@@ -385,8 +358,8 @@ def test_tolerated_findings_are_the_ones_advisory_mode_or_a_budget_let_through()
     report = ScanReport(
         findings=(
             finding(severity=Severity.CRITICAL),
-            finding("CVE-2023-0002", severity=Severity.HIGH),
-            finding("CVE-2023-0003", status=VendorStatus.END_OF_LIFE),
+            finding("CVE-2024-0002", severity=Severity.HIGH),
+            finding("CVE-2024-0003", status=VendorStatus.END_OF_LIFE),
         )
     )
     policy = Policy(

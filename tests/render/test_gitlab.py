@@ -32,12 +32,8 @@ from gate.render.gitlab import (
     render_gitlab_error,
 )
 from gate.render.gitlab_ids import identifier_type
-from tests.render.corpus_evaluations import (
-    corpus_evaluation,
-    corpus_reports,
-    evaluation_of,
-    finding,
-)
+from tests.support.corpus import corpus_evaluation, corpus_reports
+from tests.support.factories import evaluation_of, finding
 from tests.support.gitlab_schema import SCHEMA_PATH, validate_container_scanning_report
 
 START = dt.datetime(2026, 3, 14, 15, 9, 0, tzinfo=dt.UTC)

@@ -15,8 +15,8 @@ from gate.policy.evaluation import Disposition, EntryState
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render import json as json_renderer
 from gate.render.json import SCHEMA, render_error_json, render_json
-from tests.render.corpus_evaluations import corpus_evaluation, corpus_reports, evaluation_of, finding
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports
+from tests.support.factories import evaluation_of, finding
 
 # docs/architecture.md, "JSON decision report": the fields every consumer may rely on.
 TOP_LEVEL = {"schema", "verdict", "counts", "findings", "rules"}

@@ -14,7 +14,8 @@ from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render.junit import render_junit, render_junit_error, render_junit_suites
-from tests.render.corpus_evaluations import NOW, corpus_evaluation, corpus_reports, evaluation_of, finding
+from tests.support.corpus import corpus_evaluation, corpus_reports
+from tests.support.factories import NOW, evaluation_of, finding
 
 RESULT_TAGS = ("failure", "error", "skipped")
 

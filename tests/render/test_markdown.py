@@ -1,6 +1,6 @@
 """The Markdown summary (PR comment, job summary): checked on the HTML GitHub would make of it.
 
-Every test renders with cmark-gfm and GitHub's extensions (tests/render/markdown_html.py) and
+Every test renders with cmark-gfm and GitHub's extensions (tests/support/markdown_html.py) and
 looks at elements, attributes, links, comments, tables and the text GitHub would turn into
 mentions, not only at the Markdown text.
 """
@@ -21,7 +21,6 @@ from gate.model import (
     ImageInfo,
     Layer,
     LayerOrigin,
-    Package,
     ScannerInfo,
     ScanReport,
     Severity,
@@ -37,9 +36,9 @@ from gate.render.markdown import (
     render_markdown_error,
 )
 from gate.untrusted import advisory_url, md_code, md_escape, safe_url
-from tests.render.corpus_evaluations import NOW, corpus_evaluation, evaluation_of, finding
-from tests.render.markdown_html import HtmlFacts, inert_problems, to_html
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_evaluation, corpus_file
+from tests.support.factories import NOW, evaluation_of, finding
+from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 
 MARKER = "<!-- container-gate comment v1 job=0123456789abcdef image=fedcba9876543210 -->"
 
@@ -110,12 +109,14 @@ def hostile_evaluation(text: str, *, scanners: tuple[str, ...] = ("trivy",)) -> 
     """One finding of each disposition and an expired and an unused entry, `text` everywhere."""
 
     def hostile(vid: str, severity: Severity, status: VendorStatus = VendorStatus.FIXED) -> Finding:
-        return Finding(
-            vulnerability_id=f"{vid}{text}",
-            package=Package(name=f"p-{text}", version=f"1.0{text}", type="debian", path=f"usr/{text}"),
+        return finding(
+            f"{vid}{text}",
+            pkg=f"p-{text}",
+            version=f"1.0{text}",
+            path=f"usr/{text}",
             severity=severity,
             aliases=(text,),
-            fixed_versions=(f"2.0{text}", text),
+            fixed=(f"2.0{text}", text),
             status=status,
             title=text,
             description=text,

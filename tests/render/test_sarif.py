@@ -23,7 +23,7 @@ import cmarkgfm  # type: ignore[import-untyped]  # cmark-gfm bindings ship no ty
 import pytest
 
 from gate.errors import GateError, UsageError
-from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, Package, ScannerInfo, Severity, VendorStatus
+from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render.sarif import (
@@ -35,7 +35,8 @@ from gate.render.sarif import (
     render_sarif,
     repo_uri,
 )
-from tests.render.corpus_evaluations import NOW, corpus_evaluation, corpus_reports, evaluation_of, finding
+from tests.support.corpus import corpus_evaluation, corpus_reports
+from tests.support.factories import NOW, evaluation_of, finding, package
 from tests.support.sarif_tools import MultitoolReport, run_multitool_validate, validate_sarif_schema
 
 OPTIONS = SarifOptions(tool_version="1.4.2", information_uri="https://example.com/container-gate")
@@ -217,7 +218,7 @@ def test_rule_texts_help_and_tags() -> None:
         description="First paragraph.\n\nSecond paragraph.",
         primary_url="https://avd.aquasec.com/nvd/cve-2024-0001",
     )
-    doc = render(evaluation_of(f, replace(f, package=Package("libssl3", "3.0.2-1", "debian"))))
+    doc = render(evaluation_of(f, replace(f, package=package("libssl3", "3.0.2-1"))))
     rule = rules(doc)["CVE-2024-0001"]
     assert rule["name"] == "OsPackageVulnerability"
     assert rule["shortDescription"]["text"] == "openssl: a flaw"
@@ -499,9 +500,9 @@ def test_fingerprint_differs_for_another_vulnerability_package_or_path(change: C
 
 
 def test_os_package_fingerprint_follows_the_ecosystem_not_the_scanners_word() -> None:
-    trivy = replace(finding(), package=Package("zlib1g", "1.2", "debian"))
-    grype = replace(finding(), package=Package("zlib1g", "1.2", "deb", purl="pkg:deb/debian/zlib1g@1.2"))
-    gem = replace(finding(), package=Package("zlib1g", "1.2", "gemspec"))
+    trivy = replace(finding(), package=package("zlib1g", "1.2"))
+    grype = replace(finding(), package=package("zlib1g", "1.2", type="deb", purl="pkg:deb/debian/zlib1g@1.2"))
+    gem = replace(finding(), package=package("zlib1g", "1.2", type="gemspec"))
     assert fingerprint_of(evaluation_of(trivy)) == fingerprint_of(evaluation_of(grype))
     assert fingerprint_of(evaluation_of(gem)) != fingerprint_of(evaluation_of(trivy))
 

@@ -13,8 +13,8 @@ from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, Ven
 from gate.policy.model import AllowlistEntry, Mode, Policy
 from gate.render.terminal import MAX_ROWS, render_terminal
 from gate.untrusted import terminal_safe
-from tests.render.corpus_evaluations import corpus_evaluation, evaluation_of, finding
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_evaluation, corpus_file
+from tests.support.factories import evaluation_of, finding
 
 # What a terminal acts on: C0 and C1 controls (ESC, CSI, OSC's BEL) and the bidirectional overrides.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -1,6 +1,6 @@
 """The Grype runner against a STAND-IN Grype (no Grype binary is installed here).
 
-The stand-in (tests/scanners/standins.py) checks the command line and environment it receives,
+The stand-in (tests/support/standins.py) checks the command line and environment it receives,
 then replays a REAL Grype output from tests/data/corpus/grype, or fails in the way the test asks.
 Its parsing is tested on the real outputs in test_grype.py; here what is tested is the runner:
 the command line, the environment that carries the DB options, the version and DB checks, and
@@ -24,8 +24,8 @@ from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.grype_runner import grype_command, grype_env, run_grype
 from gate.scanners.ingest import load_report
 from gate.scanners.options import ScanOptions
-from tests.scanners.scan_support import archive_target, engine_target, options, registry_target
-from tests.scanners.standins import CHAINGUARD_RUBY, STANDIN_GRYPE_VERSION, StandIn, grype_standin, stopped
+from tests.support.scan_support import archive_target, engine_target, options, registry_target
+from tests.support.standins import CHAINGUARD_RUBY, STANDIN_GRYPE_VERSION, StandIn, grype_standin, stopped
 
 REPORT_BUILT = "2023-05-17T01:32:43Z"
 """`descriptor.db.built` of the replayed report."""

@@ -2,7 +2,7 @@
 recorded, the DB age rule, and every way a run fails (each a one-line exit-3 error).
 
 Scans run through `unshare -n` where it works (see `offline_trivy`), proving they need no network.
-Stand-ins (tests/scanners/standins.py) are used only for what the real binary cannot be made to
+Stand-ins (tests/support/standins.py) are used only for what the real binary cannot be made to
 do: report an old version, print garbage, truncate its output, crash.
 """
 
@@ -23,7 +23,8 @@ from gate.scanners.options import ScanOptions
 from gate.scanners.trivy_runner import FIXED_FLAGS, run_trivy, trivy_command
 from testbed.engine import Engine
 from testbed.images import ArchiveImages
-from tests.scanners.scan_support import (
+from tests.support.fixtures import TestbedImages
+from tests.support.scan_support import (
     NO_NETWORK,
     archive_target,
     assert_exact,
@@ -35,8 +36,7 @@ from tests.scanners.scan_support import (
     row_of,
     trivy_server,
 )
-from tests.scanners.standins import trivy_standin
-from tests.support.fixtures import TestbedImages
+from tests.support.standins import trivy_standin
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The corpus of real scanner reports in the repository (tests/data/corpus), located from the repo root."""
+"""The corpus of real scanner reports in the repository (tests/data/corpus), located from the repo root,
+and every report of it evaluated the same way for the renderer tests."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-"""The checkout: the directory holding pyproject.toml."""
+from gate.model import ScanReport, VendorStatus
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Evaluation
+from gate.policy.model import AllowlistEntry, Policy
+from gate.scanners.ingest import load_report
+from tests.support.factories import NOW
+from tests.support.repo_paths import TEST_DATA
 
 REPORT_KINDS = ("trivy", "grype", "snyk")
 """Corpus directories holding scanner reports the gate reads."""
@@ -15,7 +21,7 @@ REPORT_KINDS = ("trivy", "grype", "snyk")
 
 def corpus_dir() -> Path:
     """`tests/data/corpus` of the checkout (each file's origin: tests/data/PROVENANCE.md)."""
-    path = PROJECT_ROOT / "tests" / "data" / "corpus"
+    path = TEST_DATA / "corpus"
     if not path.is_dir():
         raise FileNotFoundError(f"the report corpus is missing: expected {path}")
     return path
@@ -40,3 +46,35 @@ def corpus_file(kind: str, suffix: str) -> Path:
 def corpus_json(kind: str, suffix: str) -> Any:
     """The decoded JSON of `corpus_file(kind, suffix)`, a fresh copy each time (tests may edit it)."""
     return json.loads(corpus_file(kind, suffix).read_text(encoding="utf-8"))
+
+
+def corpus_reports() -> list[Path]:
+    """Every Trivy, Grype and Snyk report of the corpus, sorted by kind then name."""
+    return [path for kind in REPORT_KINDS for path in corpus_files(kind)]
+
+
+def corpus_policy(report: ScanReport) -> Policy:
+    """Ignore will_not_fix and end_of_life; allowlist the first finding's vulnerability in its package,
+    so that each disposition shows up somewhere in the corpus."""
+    allowlist: tuple[AllowlistEntry, ...] = ()
+    if report.findings:
+        first = report.findings[0]
+        allowlist = (
+            AllowlistEntry(
+                index=0,
+                vulnerability=first.vulnerability_id,
+                package=first.package.name,
+                reason="not reachable in this image",
+            ),
+        )
+    return Policy(
+        source="tests/corpus-policy.yaml",
+        ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX, VendorStatus.END_OF_LIFE}),
+        allowlist=allowlist,
+    )
+
+
+def corpus_evaluation(path: Path) -> Evaluation:
+    """One corpus report read with `load_report` and evaluated under `corpus_policy` at `NOW`."""
+    report = load_report(path)
+    return evaluate(report, corpus_policy(report), NOW)

@@ -20,7 +20,7 @@ from testbed.advisories import Advisory, Cvss, DataSource, Fixture, Vulnerabilit
 from testbed.dockerfile import ImageState, layer_tar
 from testbed.images import write_docker_archive
 from testbed.trivydb import build_trivy_db
-from tests.scanners.standins import CHAINGUARD_RUBY
+from tests.support.standins import CHAINGUARD_RUBY
 
 RUBYGEMS_BUCKET = "rubygems::GitHub Security Advisory Rubygems"
 

@@ -4,7 +4,7 @@ Every image source (a `docker save` archive, an engine-less archive, the engine,
 registry) must give exactly the findings of testbed/expected.yaml, attributed to their layers and
 to the base image or the app's own layers; the policy decides the exit code; every failure is
 exit 3 with a one-line message and error outputs. The Grype side of `--scanner both` is a
-stand-in replaying a real Grype report (tests/scanners/standins.py).
+stand-in replaying a real Grype report (tests/support/standins.py).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from testbed.demo import main as demo_main
 from testbed.engine import Engine
 from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
-from tests.scanners.ruby_image import RubyImage, build_ruby_image
-from tests.scanners.scan_support import NO_NETWORK, Row, assert_exact, fresh_db
-from tests.scanners.standins import grype_standin, stopped, trivy_standin
 from tests.support.fixtures import TestbedImages
 from tests.support.repo_paths import PROJECT_ROOT
+from tests.support.ruby_image import RubyImage, build_ruby_image
+from tests.support.scan_support import NO_NETWORK, Row, assert_exact, fresh_db
+from tests.support.standins import grype_standin, stopped, trivy_standin
 
 
 @dataclass(frozen=True)

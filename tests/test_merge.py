@@ -1,180 +1,19 @@
-"""Report files: format detection over the whole corpus, every unreadable input, and merging."""
+"""Merging the reports of several scanners or files about one image (`gate.merge`)."""
 
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gate.errors import ExitCode, ReportError
 from gate.merge import merge_reports
 from gate.model import ScanReport, VendorStatus
 from gate.scanners.grype import parse_grype
-from gate.scanners.ingest import load_report, parse_report_bytes
+from gate.scanners.ingest import load_report
 from gate.scanners.trivy import parse_trivy
-from tests.support.corpus import REPORT_KINDS, corpus_file, corpus_files, corpus_json
-
-REPORTS = [(kind, path) for kind in REPORT_KINDS for path in corpus_files(kind)]
-OTHER_DOCUMENTS = [path for kind in ("gitlab", "vex", "sarif-in") for path in corpus_files(kind)]
-UNKNOWN = "not a Trivy (SchemaVersion 2), Grype (matches) or Snyk container (vulnerabilities) report"
-
-
-@pytest.mark.parametrize(("kind", "path"), REPORTS, ids=[path.name for _, path in REPORTS])
-def test_every_corpus_report_is_detected_and_read(kind: str, path: Path) -> None:
-    report = load_report(path)
-    assert [info.name for info in report.scanners] == [kind]
-    assert report.scanners[0].source == str(path)
-    assert report.sources == (str(path),)
-    assert all(finding.scanners == (kind,) for finding in report.findings)
-    assert len({finding.key for finding in report.findings}) == len(report.findings)
-
-
-@pytest.mark.parametrize("path", OTHER_DOCUMENTS, ids=[path.name for path in OTHER_DOCUMENTS])
-def test_other_security_documents_are_not_taken_for_reports(path: Path) -> None:
-    with pytest.raises(ReportError) as caught:
-        load_report(path)
-    assert caught.value.message == f"{path}: {UNKNOWN}"
-    assert caught.value.hint is not None
-    assert "give the scanner's JSON output" in caught.value.hint
-
-
-def write(tmp_path: Path, content: str | bytes, name: str = "app.json") -> Path:
-    path = tmp_path / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
-
-
-def read_error(path: Path) -> str:
-    with pytest.raises(ReportError) as caught:
-        load_report(path)
-    assert caught.value.exit_code == ExitCode.USAGE
-    message = caught.value.diagnostics()
-    assert "\n" not in message
-    return message
-
-
-def corpus_text(kind: str, suffix: str) -> str:
-    return corpus_file(kind, suffix).read_text(encoding="utf-8")
-
-
-def trivy_without_schema_version() -> str:
-    # Trivy before 0.20 wrote the results as a bare array.
-    return json.dumps(corpus_json("trivy", "alpine-310.json.golden")["Results"])
-
-
-def trivy_schema_1() -> str:
-    doc = corpus_json("trivy", "alpine-310.json.golden")
-    doc["SchemaVersion"] = 1
-    return json.dumps(doc)
-
-
-def grype_with_bad_fix() -> str:
-    doc = corpus_json("grype", "keycloak-test.json")
-    doc["matches"][4]["vulnerability"]["fix"]["versions"] = [None]
-    return json.dumps(doc)
-
-
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [
-        ("this is not JSON", "not valid JSON (expecting value at line 1, column 1)"),
-        (
-            '{"matches": [],}',
-            "not valid JSON (expecting property name enclosed in double quotes at line 1, column 16)",
-        ),
-        ("", "empty file, expected a JSON report"),
-        (" \n\t\n", "empty file, expected a JSON report"),
-        ('{"matches": [NaN]}', "not valid JSON (NaN is not a JSON number)"),
-        (b'{"matches": [\xff]}', "not valid JSON (not UTF-8 text: byte 13 is invalid)"),
-        ('{"results": []}', UNKNOWN),
-        ("[]", UNKNOWN),
-        ('"trivy"', UNKNOWN),
-        (
-            trivy_without_schema_version(),
-            "a Trivy report without SchemaVersion (written by Trivy before 0.20) is not supported "
-            "(supported: SchemaVersion 2)",
-        ),
-        (
-            trivy_schema_1(),
-            "SchemaVersion: Trivy report schema version 1 is not supported "
-            "(supported: 2, as written by Trivy 0.20 and later)",
-        ),
-        (grype_with_bad_fix(), "matches[4].vulnerability.fix.versions[0]: expected a string, got null"),
-    ],
-    ids=[
-        "not-json",
-        "trailing-comma",
-        "empty",
-        "blank",
-        "nan",
-        "not-utf8",
-        "unknown-object",
-        "empty-array",
-        "json-string",
-        "trivy-before-schema-2",
-        "trivy-schema-1",
-        "wrong-nested-type",
-    ],
-)
-def test_unreadable_reports_give_one_line_naming_the_file(
-    tmp_path: Path, content: str | bytes, problem: str
-) -> None:
-    path = write(tmp_path, content)
-    assert read_error(path) == f"{path}: {problem}"
-
-
-@pytest.mark.parametrize("kind", REPORT_KINDS)
-def test_a_report_cut_in_half_is_reported_as_truncated(tmp_path: Path, kind: str) -> None:
-    text = corpus_files(kind)[-1].read_text(encoding="utf-8")
-    cut = text[: len(text) // 2]
-    path = write(tmp_path, cut)
-
-    lines = cut.rstrip().splitlines()
-    where = f"line {len(lines)}, column {len(lines[-1]) + 1}"
-    assert read_error(path) == f"{path}: not valid JSON (ends early at {where}: the file looks truncated)"
-
-
-def test_a_report_cut_inside_a_string_is_reported_as_truncated(tmp_path: Path) -> None:
-    text = corpus_text("trivy", "alpine-310.json.golden")
-    cut = text[: text.index('"Title"') + 12]
-    path = write(tmp_path, cut)
-    assert read_error(path).endswith("the file looks truncated)")
-
-
-def test_a_missing_file_and_a_directory_are_named(tmp_path: Path) -> None:
-    missing = tmp_path / "missing.json"
-    assert read_error(missing) == f"{missing}: no such report file"
-    assert read_error(tmp_path) == f"{tmp_path}: is a directory, not a report file"
-
-
-def test_a_report_in_memory_is_read_like_a_file() -> None:
-    raw = corpus_file("trivy", "centos-7.json.golden").read_bytes()
-    report = parse_report_bytes(raw, "trivy image centos:7")
-    assert report.sources == ("trivy image centos:7",)
-    assert report.findings == load_report(corpus_file("trivy", "centos-7.json.golden")).findings
-    with pytest.raises(ReportError) as caught:
-        parse_report_bytes(raw[:100], "trivy image centos:7")
-    assert caught.value.diagnostics().startswith("trivy image centos:7: not valid JSON (ends early at line")
-
-
-def test_a_sarif_log_is_named_as_such() -> None:
-    path = corpus_file("sarif-in", "alpine-310.sarif.golden")
-    with pytest.raises(ReportError) as caught:
-        load_report(path)
-    assert caught.value.diagnostics() == (
-        f"{path}: {UNKNOWN} (this is a SARIF log; give the scanner's JSON output: "
-        "trivy --format json, grype -o json, snyk --json)"
-    )
-
-
-# Merging
+from tests.support.corpus import corpus_file, corpus_json
 
 
 def trivy_report(entries: list[dict[str, Any]], result_class: str, pkg_type: str, target: str) -> ScanReport:
