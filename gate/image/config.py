@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gate.errors import ImageError
@@ -45,26 +46,35 @@ class ImageConfig:
 
     @property
     def history_matches(self) -> bool:
-        """True when the steps that made a layer are exactly as many as the layers.
-
-        Squashed images and imported tarballs can carry a history that does not match; then no
-        layer can be said to come from a given step.
-        """
-        return sum(not h.empty_layer for h in self.history) == len(self.diff_ids)
+        """True when the steps that made a layer are exactly as many as the layers (`layer_steps`)."""
+        return all(step is not None for step in layer_steps(self.diff_ids, self.history))
 
     def layer_steps(self) -> tuple[int | None, ...]:
         """For each layer, the index in `history` of the step that made it (None when unknown)."""
-        if not self.history_matches:
-            return (None,) * len(self.diff_ids)
-        return tuple(i for i, h in enumerate(self.history) if not h.empty_layer)
+        return layer_steps(self.diff_ids, self.history)
 
     def layers(self) -> tuple[LayerInfo, ...]:
         """One LayerInfo per diff id, with the instruction that made it when the history says."""
-        steps = self.layer_steps()
-        return tuple(
-            LayerInfo(diff_id=d, created_by=None if s is None else self.history[s].created_by)
-            for d, s in zip(self.diff_ids, steps, strict=True)
-        )
+        return layer_infos(self.diff_ids, self.history)
+
+
+def layer_steps(diff_ids: Sequence[str], history: Sequence[HistoryEntry]) -> tuple[int | None, ...]:
+    """For each layer, the index in `history` of the step that made it (None when unknown).
+
+    The spec: history entries with `empty_layer: true` made no layer; the others match
+    `rootfs.diff_ids` one to one, in order. Squashed images and imported tarballs can carry a
+    history that does not match the layers; then no layer can be said to come from a given step.
+    """
+    steps = tuple(i for i, h in enumerate(history) if not h.empty_layer)
+    return steps if len(steps) == len(diff_ids) else (None,) * len(diff_ids)
+
+
+def layer_infos(diff_ids: Sequence[str], history: Sequence[HistoryEntry]) -> tuple[LayerInfo, ...]:
+    """One LayerInfo per diff id, with the instruction that made it when the history says."""
+    return tuple(
+        LayerInfo(diff_id=d, created_by=None if s is None else history[s].created_by)
+        for d, s in zip(diff_ids, layer_steps(diff_ids, history), strict=True)
+    )
 
 
 def _str(obj: dict[str, object], key: str, where: str) -> str | None:

@@ -36,7 +36,7 @@ from gate.platforms.github_api import GitHubClient, RemoteComment, default_clock
 from gate.platforms.github_commands import append_file, fit_bytes, output_lines, summary_room
 from gate.platforms.github_event import comment_key, commit_shas, pull_request_number, read_event, token_of
 from gate.platforms.interface import PublishContext, Published, masked, usable_token
-from gate.platforms.marker import MarkerKey, MarkerKind
+from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.model import Mode
@@ -161,12 +161,7 @@ class GitHubPublisher:
         wanted = comment_key(env, context.image, None, commit_shas(env, event))
 
         def mine(comment: RemoteComment) -> bool:
-            found = _key(comment)
-            return (
-                found is not None
-                and found.job == wanted.job
-                and (context.image is None or found.image == wanted.image)
-            )
+            return wanted.same_job(_key(comment), image_known=context.image is not None)
 
         def body(comment: RemoteComment) -> str:
             found = _key(comment)
@@ -247,11 +242,10 @@ class GitHubPublisher:
                     return "no comment of this job to update", None
                 url = client.create_comment(target.number, create).html_url
                 return f"created {url}", url
-            keep = ours if every else ours[:1]
+            keep, duplicates, removed = kept_and_duplicates(ours, every)
             urls = [client.update_comment(c.id, body(c)).html_url for c in keep]
-            for duplicate in ours[len(keep) :]:
+            for duplicate in duplicates:
                 client.delete_comment(duplicate.id)
-            removed = f", removed {len(ours) - len(keep)} duplicate(s)" if len(ours) > len(keep) else ""
             return f"updated {', '.join(urls)}{removed}", urls[0]
 
         try:
@@ -262,9 +256,8 @@ class GitHubPublisher:
             return Published(
                 warnings=(
                     masked(
-                        f"pull-request comment not written: GitHub kept failing ({gave_up.last.reason}) "
-                        f"after {gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting; the "
-                        "verdict, the job summary and the outputs are unaffected",
+                        f"pull-request comment not written: GitHub {gave_up.summary()}; the verdict, the "
+                        "job summary and the outputs are unaffected",
                         token,
                     ),
                 )

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from gate.platforms._http import ApiError
 from gate.platforms.gitlab_api import GitLabClient, RemoteNote
 from gate.platforms.interface import PublishContext, Published, masked, usable_token
-from gate.platforms.marker import MarkerKey, MarkerKind
+from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
 from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
@@ -177,12 +177,7 @@ class GitLabPublisher:
         error = gitlab_body(render_markdown_error(message, exit_code))
 
         def mine(note: RemoteNote) -> bool:
-            found = _key(note)
-            return (
-                found is not None
-                and found.job == wanted.job
-                and (context.image is None or found.image == wanted.image)
-            )
+            return wanted.same_job(_key(note), image_known=context.image is not None)
 
         def body(note: RemoteNote) -> str:
             return note.body.split("\n", 1)[0].rstrip("\r") + "\n" + error
@@ -217,14 +212,13 @@ class GitLabPublisher:
                 if create is None:
                     return "no note of this job to update"
                 return f"created note {client.create_note(create())}"
-            keep = ours if every else ours[:1]
+            keep, duplicates, removed = kept_and_duplicates(ours, every)
             for note in keep:
                 text = body(note)
                 if text != note.body:  # an unchanged verdict leaves no "edited" mark
                     client.update_note(note.id, text)
-            for duplicate in ours[len(keep) :]:
+            for duplicate in duplicates:
                 client.delete_note(duplicate.id)
-            removed = f", removed {len(ours) - len(keep)} duplicate(s)" if len(ours) > len(keep) else ""
             return f"updated note(s) {', '.join(str(n.id) for n in keep)}{removed}"
 
         try:
@@ -235,8 +229,7 @@ class GitLabPublisher:
             return Published(
                 warnings=(
                     masked(
-                        f"merge-request note not updated: GitLab kept failing ({gave_up.last.reason}) after "
-                        f"{gave_up.attempts} attempt(s) and {gave_up.waited:g} s of waiting",
+                        f"merge-request note not updated: GitLab {gave_up.summary()}",
                         token,
                     ),
                 )

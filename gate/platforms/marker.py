@@ -12,7 +12,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _MARKER = re.compile(
     r"<!-- container-gate:(?P<kind>[a-z-]+) v1 job=(?P<job>[0-9a-f]{16}) "
@@ -61,6 +65,14 @@ class MarkerKey:
             f"platform={self.platform} -->"
         )
 
+    def same_job(self, found: MarkerKey | None, *, image_known: bool) -> bool:
+        """Whether `found` marks a comment of this run's job, and of its image when `image_known`.
+
+        For a run that could not decide: without a report the platform is unknown, and the image
+        is known only when the command line named one, so every such comment is this run's.
+        """
+        return found is not None and found.job == self.job and (not image_known or found.image == self.image)
+
     @classmethod
     def parse(cls, kind: MarkerKind, body: str) -> MarkerKey | None:
         """The key on a body's first line, or None when it is not a marker of this kind."""
@@ -68,6 +80,14 @@ class MarkerKey:
         if match is None or match["kind"] != kind.value:
             return None
         return cls(kind, match["job"], match["image"], match["platform"])
+
+
+def kept_and_duplicates(ours: Sequence[T], every: bool) -> tuple[Sequence[T], Sequence[T], str]:
+    """Of the comments a run owns, oldest first: the ones to update (the oldest, or all with
+    `every`), the duplicates to delete, and how to say that some were removed ("" when none)."""
+    keep = ours if every else ours[:1]
+    duplicates = ours[len(keep) :]
+    return keep, duplicates, f", removed {len(duplicates)} duplicate(s)" if duplicates else ""
 
 
 def marker_hash(*values: str) -> str:

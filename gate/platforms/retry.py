@@ -36,6 +36,10 @@ class GaveUp(Exception):
         self.attempts = attempts
         self.waited = waited
 
+    def summary(self) -> str:
+        """`kept failing (503 Service Unavailable) after 3 attempt(s) and 3 s of waiting`."""
+        return f"kept failing ({self.last.reason}) after {self.attempts} attempt(s) and {self.waited:g} s of waiting"
+
 
 @dataclass(frozen=True)
 class RetryPolicy:

@@ -12,7 +12,7 @@ import heapq
 from collections.abc import Iterable, Sequence
 
 from gate.model import Finding, VendorStatus
-from gate.policy.evaluation import Decision, Evaluation
+from gate.policy.evaluation import Decision, Disposition, Evaluation
 
 # Statuses that say why no fix exists. `affected` and `unknown` say nothing more than "no fix",
 # and `fixed` without a fixed version is the scanner's contradiction, not a reason.
@@ -46,6 +46,16 @@ def first_listed(decisions: Iterable[Decision], count: int | None = None) -> lis
     if count is None:
         return sorted(decisions, key=listing_order)
     return heapq.nsmallest(count, decisions, key=listing_order)
+
+
+def why_it_fails(evaluation: Evaluation) -> str:
+    """`2 blocking finding(s) and 1 policy failure(s)`: what fails a verdict that is not a pass."""
+    parts = []
+    if evaluation.counts[Disposition.BLOCKING]:
+        parts.append(f"{evaluation.counts[Disposition.BLOCKING]} blocking finding(s)")
+    if evaluation.policy_failures:
+        parts.append(f"{len(evaluation.policy_failures)} policy failure(s)")
+    return " and ".join(parts)
 
 
 def found_by(finding: Finding, ran: Sequence[str]) -> tuple[list[str], bool]:

@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 from gate.policy.evaluation import Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render import _markdown_cells as cells
-from gate.render._summary import agreement, first_listed
+from gate.render._summary import agreement, first_listed, why_it_fails
 from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -103,12 +103,7 @@ def _headline(evaluation: Evaluation) -> str:
         )
     if evaluation.passed:
         return "### ✅ container-gate: pass, no blocking findings"
-    parts = []
-    if counts[Disposition.BLOCKING]:
-        parts.append(f"{counts[Disposition.BLOCKING]} blocking finding(s)")
-    if evaluation.policy_failures:
-        parts.append(f"{len(evaluation.policy_failures)} policy failure(s)")
-    return "### ❌ container-gate: fail, " + " and ".join(parts)
+    return f"### ❌ container-gate: fail, {why_it_fails(evaluation)}"
 
 
 def _scanner_names(evaluation: Evaluation) -> list[str]:

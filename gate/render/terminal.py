@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from gate.model import Finding
 from gate.policy.evaluation import Counts, Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
-from gate.render._summary import agreement, first_listed, found_by
+from gate.render._summary import agreement, first_listed, found_by, why_it_fails
 from gate.untrusted import terminal_safe
 
 MAX_ROWS = 50
@@ -46,12 +46,7 @@ def _headline(evaluation: Evaluation, counts: Counts) -> str:
         )
     if evaluation.passed:
         return "PASS: no blocking findings."
-    parts = []
-    if counts[Disposition.BLOCKING]:
-        parts.append(f"{counts[Disposition.BLOCKING]} blocking finding(s)")
-    if evaluation.policy_failures:
-        parts.append(f"{len(evaluation.policy_failures)} policy failure(s)")
-    return "FAIL: " + " and ".join(parts) + "."
+    return f"FAIL: {why_it_fails(evaluation)}."
 
 
 def _severity_line(evaluation: Evaluation) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gate.image.config import HistoryEntry, layer_infos
 from gate.model import Layer, LayerInfo
 from gate.scanners._fields import At, JsonObject, objects, opt_bool, opt_object, opt_str, str_list, str_map
 
@@ -32,22 +33,19 @@ def parse_image_config(config: JsonObject, at: At) -> ImageConfig:
         arch = f"{arch}/{variant}"
     rootfs = opt_object(config, "rootfs", at)
     diff_ids = str_list(rootfs, "diff_ids", at["rootfs"]) if rootfs else []
-    created_by: list[str | None] = []
-    for entry, where in objects(config, "history", at):
-        # The spec: history entries with `empty_layer: true` made no layer; the others match
-        # `rootfs.diff_ids` one to one, in order.
-        if not opt_bool(entry, "empty_layer", where):
-            created_by.append(opt_str(entry, "created_by", where))
-    if len(created_by) != len(diff_ids):
-        # Some builders (squashed images, imported tarballs) write a history that does not match
-        # the layers; attributing instructions by position would then name the wrong ones.
-        created_by = [None] * len(diff_ids)
+    history = [
+        # Only the steps that made a layer are read further: the others name no layer.
+        HistoryEntry(None, True)
+        if opt_bool(entry, "empty_layer", where)
+        else HistoryEntry(opt_str(entry, "created_by", where), False)
+        for entry, where in objects(config, "history", at)
+    ]
     inner = opt_object(config, "config", at)
     labels = str_map(inner, "Labels", at["config"]) if inner else {}
     return ImageConfig(
         os=opt_str(config, "os", at),
         architecture=arch,
-        layers=tuple(LayerInfo(diff_id=d, created_by=c) for d, c in zip(diff_ids, created_by, strict=True)),
+        layers=layer_infos(diff_ids, history),
         labels=tuple(sorted(labels.items())),
     )
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.errors import ReportError, ScannerError
+from gate.errors import GateError, ImageError, ReportError, ScannerError
 from gate.model import ScanReport
 from gate.scanners._json import decode_json
 
@@ -223,6 +223,40 @@ def error_summary(stderr: str) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 3] + "..."
 
 
+def verbose_hint(scanner: str) -> str:
+    """The hint of an error whose cause is in the scanner's own error output."""
+    return f"run with --verbose to see {scanner}'s error output"
+
+
+def engine_image_or_scanner_failure(
+    scanner: str, done: Completed, reference: str, engine: tuple[str, ...], image: tuple[str, ...]
+) -> GateError:
+    """The error for a scan that exited non-zero for no cause of the scanner's own (its DB, its
+    server): the Docker engine unreachable or the image unreadable when its error output says so
+    (`engine`, `image`: lower-case phrases the scanner prints), else the scanner's failure."""
+    summary = error_summary(done.stderr)
+    detail = stderr_tail(done.stderr)
+    # Matched against everything it printed: the summary drops the wrappers that name the stage.
+    low = done.stderr.lower()
+    if any(phrase in low for phrase in engine):
+        return ImageError(
+            f"{scanner} cannot reach the Docker engine for {reference}: {summary}",
+            hint="start the engine, or set DOCKER_HOST to its socket",
+            detail=detail,
+        )
+    if any(phrase in low for phrase in image):
+        return ImageError(
+            f"{scanner} could not find or read the image {reference}: {summary}",
+            hint="check the reference (and that it was built, saved or pushed) and the registry's credentials",
+            detail=detail,
+        )
+    return ScannerError(
+        f"{scanner} failed ({exit_text(done.returncode)}): {summary}",
+        hint=verbose_hint(scanner),
+        detail=detail,
+    )
+
+
 def parse_output(
     scanner: str, done: Completed, reference: str, parse: Callable[[object, str], ScanReport]
 ) -> tuple[object, ScanReport]:
@@ -235,7 +269,7 @@ def parse_output(
     except ReportError as exc:
         raise ScannerError(
             f"{scanner} exited 0 but its output is not a usable report: {exc.diagnostics()}",
-            hint=f"run with --verbose to see {scanner}'s error output",
+            hint=verbose_hint(scanner),
             detail=stderr_tail(done.stderr),
         ) from None
 

