@@ -31,8 +31,8 @@ from typing import Any
 from gate import __version__
 from gate.model import Finding, LayerOrigin, Severity
 from gate.policy.evaluation import Decision, Disposition, Evaluation
-from gate.render.gitlab_ids import cvss_vectors, identifiers
-from gate.render.gitlab_scan import analyzer_section, scan_messages, scanner_section
+from gate.render._gitlab_ids import cvss_vectors, identifiers
+from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
 from gate.untrusted import md_escape, safe_url, shorten, terminal_safe
 
 SCHEMA_VERSION = "15.0.7"

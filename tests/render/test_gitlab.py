@@ -22,6 +22,7 @@ import pytest
 from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.render._gitlab_ids import identifier_type
 from gate.render.gitlab import (
     SCHEMA_VERSION,
     SEVERITIES,
@@ -31,7 +32,6 @@ from gate.render.gitlab import (
     render_gitlab,
     render_gitlab_error,
 )
-from gate.render.gitlab_ids import identifier_type
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
 from tests.support.gitlab_schema import SCHEMA_PATH, validate_container_scanning_report
