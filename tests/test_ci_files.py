@@ -1,18 +1,22 @@
-"""The project's own workflows: every action pinned by commit SHA (the check `make lint` runs)."""
+"""The project's own workflows: every action pinned by commit SHA (the check `make lint` runs), and
+the tests on GitHub run as `.ci/run` runs them.
+"""
 
 from __future__ import annotations
 
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from scripts.check_ci_files import Yaml12Loader, check, default_files, unpinned_uses
+from scripts.check_ci_files import Yaml12Loader, check, default_files, load_yaml, unpinned_uses
 from tests.support.repo_paths import PROJECT_ROOT
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
+CI = WORKFLOWS / "ci.yml"
 # The commit of actions/checkout v6.1.0, as this project pins it.
 CHECKOUT_SHA = "d23441a48e516b6c34aea4fa41551a30e30af803"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -127,7 +131,7 @@ def test_make_lint_reports_an_unpinned_action_in_a_project_workflow(tmp_path: Pa
 def test_every_workflow_of_the_project_is_linted() -> None:
     linted = set(default_files())
     on_disk = {*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")}
-    assert {WORKFLOWS / "action-image.yml"} <= on_disk <= linted
+    assert {CI, WORKFLOWS / "action-image.yml"} <= on_disk <= linted
     script = (PROJECT_ROOT / "scripts" / "lint-ci-files.sh").read_text(encoding="utf-8")
     assert ".github/workflows/*.yml" in script
 
@@ -142,3 +146,30 @@ def test_every_remote_action_of_the_project_is_pinned_by_sha() -> None:
     assert len(remote) >= 9
     assert all(re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref) for ref in remote), remote
     assert check(list(default_files())) == []
+
+
+# -- ci.yml ----------------------------------------------------------------------------------------
+
+
+def steps(workflow: dict[str, Any], job: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = workflow["jobs"][job]["steps"]
+    return found
+
+
+def test_ci_runs_the_tests_on_pushes_and_pull_requests_and_for_the_release() -> None:
+    workflow = load_yaml(CI)
+    assert set(workflow["on"]) >= {"push", "pull_request", "workflow_call"}
+    assert workflow["permissions"] == {"contents": "read"}
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+
+
+def test_ci_runs_ci_run_as_root_without_this_jobs_environment() -> None:
+    workflow = load_yaml(CI)
+    command = steps(workflow, "make-test")[-1]["run"].split()
+    # sudo: .ci/run installs packages and starts a private dockerd; `env -i`: the gate the tests
+    # run would otherwise see GITHUB_ACTIONS=true and publish to this run.
+    assert command[:3] == ["sudo", "env", "-i"]
+    assert command[-2:] == ["bash", ".ci/run"]
+    assert not any(word.startswith("GITHUB") for word in command)
+    assert (PROJECT_ROOT / ".ci" / "run").is_file()
