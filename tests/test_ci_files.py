@@ -1,5 +1,6 @@
-"""The project's own workflows: every action pinned by commit SHA (the check `make lint` runs), and
-the tests on GitHub run as `.ci/run` runs them.
+"""The project's own workflows: every action pinned by commit SHA (the check `make lint` runs), the
+tests on GitHub run as `.ci/run` runs them, and the release publishes only what passed the tests
+and the gate, each job with no more permission than it uses.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tests.support.repo_paths import PROJECT_ROOT
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yml"
+RELEASE = WORKFLOWS / "release.yml"
 # The commit of actions/checkout v6.1.0, as this project pins it.
 CHECKOUT_SHA = "d23441a48e516b6c34aea4fa41551a30e30af803"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -131,7 +133,7 @@ def test_make_lint_reports_an_unpinned_action_in_a_project_workflow(tmp_path: Pa
 def test_every_workflow_of_the_project_is_linted() -> None:
     linted = set(default_files())
     on_disk = {*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")}
-    assert {CI, WORKFLOWS / "action-image.yml"} <= on_disk <= linted
+    assert {CI, RELEASE, WORKFLOWS / "action-image.yml"} <= on_disk <= linted
     script = (PROJECT_ROOT / "scripts" / "lint-ci-files.sh").read_text(encoding="utf-8")
     assert ".github/workflows/*.yml" in script
 
@@ -143,7 +145,7 @@ def test_every_remote_action_of_the_project_is_pinned_by_sha() -> None:
         for match in re.finditer(r"^\s*(?:-\s+)?uses:\s*(\S+)", path.read_text(encoding="utf-8"), re.M)
     ]
     remote = [ref for ref in uses if not ref.startswith("./") and not ref.startswith("your-org/")]
-    assert len(remote) >= 9
+    assert len(remote) >= 15
     assert all(re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref) for ref in remote), remote
     assert check(list(default_files())) == []
 
@@ -173,3 +175,104 @@ def test_ci_runs_ci_run_as_root_without_this_jobs_environment() -> None:
     assert command[-2:] == ["bash", ".ci/run"]
     assert not any(word.startswith("GITHUB") for word in command)
     assert (PROJECT_ROOT / ".ci" / "run").is_file()
+
+
+# -- release.yml -----------------------------------------------------------------------------------
+
+
+def release() -> dict[str, Any]:
+    workflow: dict[str, Any] = load_yaml(RELEASE)
+    return workflow
+
+
+def needs(workflow: dict[str, Any], job: str) -> set[str]:
+    """Every job that must succeed before `job` starts, directly or not."""
+    direct = workflow["jobs"][job].get("needs", [])
+    found = set(direct if isinstance(direct, list) else [direct])
+    for other in list(found):
+        found |= needs(workflow, other)
+    return found
+
+
+def test_the_release_runs_on_version_tags_only() -> None:
+    assert release()["on"] == {"push": {"tags": ["v*"]}}
+
+
+def test_every_release_job_has_only_the_permissions_it_uses() -> None:
+    workflow = release()
+    assert workflow["permissions"] == {}
+    granted = {name: job.get("permissions") for name, job in workflow["jobs"].items()}
+    assert granted == {
+        "test": {"contents": "read"},
+        "dist": {"contents": "read"},
+        "image": {"contents": "read", "packages": "write"},
+        "publish-image": {"packages": "write"},
+        "pin-action": {"contents": "write"},
+        "pypi": {"id-token": "write"},
+        "github-release": {"contents": "write"},
+    }
+
+
+def test_nothing_is_published_before_the_tests_and_the_gate_pass() -> None:
+    workflow = release()
+    assert workflow["jobs"]["test"]["uses"] == "./.github/workflows/ci.yml"
+    assert needs(workflow, "image") == {"test", "dist"}
+    for publishing in ("publish-image", "pin-action", "pypi", "github-release"):
+        assert {"test", "dist", "image"} <= needs(workflow, publishing), publishing
+    # PyPI and the GitHub release come after the image they name is pushed and pinned.
+    assert {"publish-image", "pin-action"} <= needs(workflow, "pypi")
+    assert {"publish-image", "pin-action", "pypi"} <= needs(workflow, "github-release")
+
+
+def test_the_image_is_gated_by_the_action_itself_before_it_is_pushed() -> None:
+    job = release()["jobs"]["image"]
+    names = [step.get("uses") or step.get("name") for step in job["steps"]]
+    build = names.index("Build the action image")
+    gate = names.index("./")
+    push = next(i for i, step in enumerate(job["steps"]) if "docker push" in step.get("run", ""))
+    assert build < gate < push
+    built = re.search(r"--tag (\S+)", job["steps"][build]["run"])
+    assert built is not None
+    gate_inputs = job["steps"][gate]["with"]
+    assert gate_inputs["image"] == built.group(1)
+    assert gate_inputs["policy"] == "policies/default.yaml"
+    assert "advisory" not in gate_inputs
+    assert f"docker tag {built.group(1)} " in job["steps"][push]["run"]
+    platforms = [entry["platform"] for entry in job["strategy"]["matrix"]["include"]]
+    assert platforms == ["linux/amd64", "linux/arm64"]
+
+
+def test_pypi_uses_trusted_publishing_and_runs_no_code_of_the_repository() -> None:
+    job = release()["jobs"]["pypi"]
+    assert job["environment"]["name"] == "pypi"
+    assert [step["uses"].split("@")[0] for step in job["steps"]] == [
+        "actions/download-artifact",
+        "pypa/gh-action-pypi-publish",
+    ]
+    assert "with" not in job["steps"][-1] or "password" not in job["steps"][-1]["with"]
+
+
+def test_every_release_job_works_on_the_commit_the_tag_was_pushed_on() -> None:
+    workflow = release()
+    checkouts = [
+        (name, step)
+        for name, job in workflow["jobs"].items()
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert {name for name, _ in checkouts} == {"dist", "image", "pin-action", "github-release"}
+    for name, step in checkouts:
+        assert step["with"]["ref"] == "${{ github.sha }}", name
+        # Only the job that pushes the release commit keeps the token in .git/config.
+        assert step["with"].get("persist-credentials", True) is (name == "pin-action"), name
+
+
+def test_the_release_commit_is_made_by_the_tested_script() -> None:
+    pin_steps = release()["jobs"]["pin-action"]["steps"]
+    scripts = " ".join(step.get("run", "") for step in pin_steps)
+    assert "scripts/pin_action_image.py" in scripts
+    assert 'git push --force origin "refs/tags/$TAG"' in scripts
+    for job in ("dist", "github-release"):
+        assert any(
+            "scripts/release_notes.py" in step.get("run", "") for step in release()["jobs"][job]["steps"]
+        )
