@@ -276,3 +276,9 @@ def test_the_release_commit_is_made_by_the_tested_script() -> None:
         assert any(
             "scripts/release_notes.py" in step.get("run", "") for step in release()["jobs"][job]["steps"]
         )
+
+
+def test_dependabot_keeps_the_pinned_actions_current() -> None:
+    config = yaml.safe_load((PROJECT_ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    assert config["version"] == 2
+    assert {"package-ecosystem": "github-actions", "directory": "/"}.items() <= config["updates"][0].items()
