@@ -28,6 +28,7 @@ ACTION = PROJECT_ROOT / "action.yml"
 DOC = PROJECT_ROOT / "docs" / "github-action.md"
 EXAMPLES = PROJECT_ROOT / "docs" / "examples" / "github"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+RELEASED_IMAGE = re.compile(r"docker://ghcr\.io/[a-z0-9-]+/container-gate@sha256:[0-9a-f]{64}")
 
 
 def action() -> dict[str, Any]:
@@ -57,8 +58,17 @@ def test_the_schema_check_rejects_a_broken_action(breakage: Any, expected: str) 
 
 def test_inputs_reach_the_program_only_through_the_environment() -> None:
     runs = action()["runs"]
-    assert runs == {"using": "docker", "image": "Dockerfile"}
+    assert set(runs) == {"using", "image"}  # no args, no entrypoint: nothing an input could reach
+    assert runs["using"] == "docker"
     assert "${{ inputs." not in ACTION.read_text(encoding="utf-8")
+
+
+def test_the_action_builds_its_image_or_runs_a_release_by_digest() -> None:
+    # main (and any development commit) builds the image from the Dockerfile; the commit a release
+    # tag names runs the image that release published and gated, by digest (docs/releasing.md).
+    image = action()["runs"]["image"]
+    assert image == "Dockerfile" or RELEASED_IMAGE.fullmatch(image), image
+    assert not RELEASED_IMAGE.fullmatch("docker://ghcr.io/acme/container-gate:0.1.0")
 
 
 def test_every_input_is_mapped_by_the_entry_point() -> None:

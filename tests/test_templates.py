@@ -21,6 +21,7 @@ import yaml
 
 from gate import __version__
 from gate.cli.parser import build_parser
+from scripts.pin_action_image import parse_release, pin_component, pin_plain_template
 from tests.support.repo_paths import PROJECT_ROOT
 
 COMPONENT = PROJECT_ROOT / "templates" / "container-gate.yml"
@@ -191,11 +192,52 @@ def test_both_templates_set_every_variable_the_script_reads() -> None:
     assert read == {k for k in plain_job()["variables"] if k.startswith("CONTAINER_GATE_")}
 
 
-def test_the_default_gate_image_is_this_version() -> None:
+# The image the release workflow publishes, by the version's tag (main), and on the commit a
+# release tag names also by its digest (scripts/pin_action_image.py).
+PUBLISHED_IMAGE = re.compile(
+    rf"ghcr\.io/(?P<owner>[a-z0-9-]+)/container-gate:{re.escape(__version__)}(?P<digest>@sha256:[0-9a-f]{{64}})?"
+)
+
+
+def test_the_default_gate_image_is_the_one_the_release_publishes() -> None:
     inputs, _name, _job = component()
-    assert inputs["gate-image"]["default"].endswith(f"/container-gate:{__version__}")
-    assert plain_job()["image"]["name"] == inputs["gate-image"]["default"]
-    assert "not published yet" in DOCS.read_text(encoding="utf-8")
+    default = inputs["gate-image"]["default"]
+    assert PUBLISHED_IMAGE.fullmatch(default), default
+    assert plain_job()["image"]["name"] == default
+    release = (PROJECT_ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    assert 'image="ghcr.io/${OWNER,,}/$IMAGE_NAME"' in release
+    assert "IMAGE_NAME: container-gate\n" in release
+    assert 'docker buildx imagetools create --tag "$image:$VERSION"' in release
+
+
+def test_the_docs_name_the_default_gate_image() -> None:
+    inputs, _name, _job = component()
+    match = PUBLISHED_IMAGE.fullmatch(inputs["gate-image"]["default"])
+    assert match is not None
+    docs = DOCS.read_text(encoding="utf-8")
+    on_main = f"ghcr.io/{match['owner']}/container-gate:{__version__}"
+    assert f"| `gate-image` | `{on_main}`" in docs
+    assert "not published yet" not in docs
+    # The includes name a release tag, where the default gate image is pinned by digest.
+    assert f"/container-gate/container-gate@v{__version__}\n" in docs
+    assert f"/-/raw/v{__version__}/templates/container-gate.gitlab-ci.yml\n" in docs
+
+
+@pytest.mark.parametrize("which", ["component", "plain"])
+def test_a_release_commit_names_the_image_by_version_and_digest(which: str) -> None:
+    release = parse_release("ghcr.io/acme/container-gate", __version__, "sha256:" + "0123456789abcdef" * 4)
+    if which == "component":
+        pinned = pin_component(COMPONENT.read_text(encoding="utf-8"), release)
+        header, config = yaml.safe_load_all(pinned)
+        default = header["spec"]["inputs"]["gate-image"]["default"]
+        [job] = config.values()
+        assert job["image"]["name"] == "$[[ inputs.gate-image ]]"
+    else:
+        pinned = pin_plain_template(PLAIN.read_text(encoding="utf-8"), release)
+        default = yaml.safe_load(pinned)[".container-gate"]["image"]["name"]
+    match = PUBLISHED_IMAGE.fullmatch(default)
+    assert match is not None
+    assert (match["owner"], match["digest"]) == ("acme", "@sha256:" + "0123456789abcdef" * 4)
 
 
 def test_input_regexes_accept_the_defaults_and_refuse_paths_outside_the_project() -> None:
