@@ -20,6 +20,9 @@ STAGES: tuple[tuple[str, ...], ...] = (
     # The model everything shares, the error tree, and the rules for untrusted text.
     ("gate", "gate.model", "gate.errors", "gate.untrusted", "gate._collector"),
     ("gate.merge",),
+    # Version ordering, and the readers of data that enriches a report (VEX, KEV, EPSS).
+    ("gate.versions",),
+    ("gate.enrich",),
     ("gate.image",),
     ("gate.scanners",),
     ("gate.policy",),

@@ -1,0 +1,251 @@
+"""`container-gate data fetch`: download the KEV catalog and the EPSS scores, check them, store them.
+
+The only part of the gate that downloads data. Both files are downloaded into temporary files in
+the output directory and read with the same strict readers a gate run uses; only when both are
+whole and valid do they replace the stored ones (`os.replace`, atomic within one directory), and
+then `exploit-data.json` records where they came from. A failed fetch leaves the earlier files and
+record exactly as they were, so a CI cache keeps its last good data.
+
+Default sources are the publishers' own:
+- KEV: CISA's feed, https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json
+- EPSS: FIRST's daily file, served by Empirical Security (who compute EPSS for FIRST; FIRST's "Data
+  and statistics" page links there): https://epss.empiricalsecurity.com/epss_scores-current.csv.gz,
+  which redirects to the dated file (`epss_scores-YYYY-MM-DD.csv.gz`). The older host
+  epss.cyentia.com redirects to it.
+Both are overridable for mirrors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import requests
+
+from gate.enrich._download import Downloaded, DownloadError, download
+from gate.enrich._files import is_gzip
+from gate.enrich.epss import read_epss
+from gate.enrich.exploit import EpssFile, KevCatalog
+from gate.enrich.kev import read_kev
+from gate.errors import ReportError, UsageError
+
+__all__ = [
+    "EPSS_URL",
+    "KEV_URL",
+    "RECORD_NAME",
+    "DownloadError",
+    "FetchResult",
+    "FetchedFile",
+    "fetch_exploit_data",
+]
+
+KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+"""CISA's KEV catalog feed (JSON)."""
+
+EPSS_URL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+"""FIRST's current EPSS scores (gzip CSV), a redirect to the dated file."""
+
+RECORD_NAME = "exploit-data.json"
+"""The record of the last successful fetch, in the output directory."""
+
+RECORD_SCHEMA = "container-gate/exploit-data/v1"
+"""The `schema` value of the record."""
+
+_Read = TypeVar("_Read", KevCatalog, EpssFile)
+
+# What each server may call its file. CDNs and object stores often say octet-stream; an HTML page
+# (an error page, a login or captive portal) is never the data.
+_KEV_TYPES = frozenset(
+    {"application/json", "text/json", "text/plain", "application/octet-stream", "binary/octet-stream"}
+)
+_EPSS_TYPES = frozenset(
+    {
+        "application/gzip",
+        "application/x-gzip",
+        "text/csv",
+        "application/csv",
+        "text/plain",
+        "application/octet-stream",
+        "binary/octet-stream",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """One stored download."""
+
+    url: str
+    """The URL asked for."""
+    final_url: str
+    """The URL that answered, after redirects (for EPSS, the dated file)."""
+    path: Path
+    """Where it is stored: `kev.json` / `epss.csv.gz` in the output directory (`.gz` when it is gzip)."""
+    sha256: str
+    """Hex SHA-256 of the stored bytes."""
+    size: int
+    """Size in bytes."""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What a successful fetch stored and recorded."""
+
+    kev: FetchedFile
+    """The KEV catalog."""
+    epss: FetchedFile
+    """The EPSS scores."""
+    kev_catalog_version: str
+    """The catalog's `catalogVersion`."""
+    kev_date_released: datetime
+    """The catalog's `dateReleased`."""
+    epss_model_version: str | None
+    """The EPSS file's `model_version`; None when the file has no comment line."""
+    epss_score_date: datetime | None
+    """The EPSS file's `score_date`; None when the file has no comment line."""
+    fetched_at: datetime
+    """The `now` the fetch was given."""
+    record: Path
+    """The `exploit-data.json` written."""
+    warnings: tuple[str, ...] = ()
+    """What reading the downloads found worth saying (an EPSS file without its date line)."""
+
+
+def fetch_exploit_data(
+    out_dir: Path,
+    *,
+    kev_url: str = KEV_URL,
+    epss_url: str = EPSS_URL,
+    session: requests.Session | None = None,
+    timeout: float = 60.0,
+    retries: int = 3,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FetchResult:
+    """Downloads, checks and stores both files in `out_dir` (created if missing), then writes
+    `out_dir/exploit-data.json`. `timeout` bounds each connection and each wait for data, `retries`
+    is the number of further attempts per file after a transient failure, `now` (timezone-aware) is
+    recorded as the fetch time. Raises `DownloadError` (exit 3) naming the URL and what went wrong,
+    `UsageError` (exit 2) for a URL that is not http(s)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    for url in (kev_url, epss_url):
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise UsageError(f"{url}: expected an http(s) URL")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DownloadError(f"{out_dir}: cannot create the directory ({error.strerror or error})") from None
+    own_session = session is None
+    http = session or requests.Session()
+    pending: list[Path] = []
+    try:
+        get = _getter(http, out_dir, timeout, retries, sleep, pending)
+        kev_file = get(kev_url, _KEV_TYPES)
+        catalog = _checked(kev_url, kev_file, lambda path: read_kev(path, frozenset()))
+        epss_file = get(epss_url, _EPSS_TYPES)
+        scores = _checked(epss_url, epss_file, lambda path: read_epss(path, frozenset()))
+        kev = _store(kev_url, kev_file, out_dir / ("kev.json.gz" if is_gzip(kev_file.path) else "kev.json"))
+        epss = _store(
+            epss_url, epss_file, out_dir / ("epss.csv.gz" if is_gzip(epss_file.path) else "epss.csv")
+        )
+        result = FetchResult(
+            kev=kev,
+            epss=epss,
+            kev_catalog_version=catalog.catalog_version,
+            kev_date_released=catalog.date_released,
+            epss_model_version=scores.model_version,
+            epss_score_date=scores.score_date,
+            fetched_at=now,
+            record=out_dir / RECORD_NAME,
+            warnings=tuple(warning.replace(str(epss_file.path), epss_url) for warning in scores.warnings),
+        )
+        _write_record(result)
+        return result
+    finally:
+        for path in pending:
+            path.unlink(missing_ok=True)
+        if own_session:
+            http.close()
+
+
+def _getter(
+    http: requests.Session,
+    out_dir: Path,
+    timeout: float,
+    retries: int,
+    sleep: Callable[[float], None],
+    pending: list[Path],
+) -> Callable[[str, frozenset[str]], Downloaded]:
+    def get(url: str, content_types: frozenset[str]) -> Downloaded:
+        downloaded = download(
+            http, url, out_dir, content_types=content_types, timeout=timeout, retries=retries, sleep=sleep
+        )
+        pending.append(downloaded.path)
+        return downloaded
+
+    return get
+
+
+def _checked(url: str, downloaded: Downloaded, read: Callable[[Path], _Read]) -> _Read:
+    """The download read with the gate's own reader; an invalid one is a download error."""
+    try:
+        return read(downloaded.path)
+    except ReportError as error:
+        problem = error.message.removeprefix(f"{downloaded.path}: ")
+        raise DownloadError(f"{url}: the download is not valid: {problem}") from None
+
+
+def _store(url: str, downloaded: Downloaded, target: Path) -> FetchedFile:
+    os.replace(downloaded.path, target)
+    return FetchedFile(url, downloaded.final_url, target, downloaded.sha256, downloaded.size)
+
+
+def _write_record(result: FetchResult) -> None:
+    def stamp(value: datetime | None) -> str | None:
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    def file(fetched: FetchedFile) -> dict[str, object]:
+        return {
+            "url": fetched.url,
+            "final_url": fetched.final_url,
+            "file": fetched.path.name,
+            "sha256": fetched.sha256,
+            "size": fetched.size,
+        }
+
+    record = {
+        "schema": RECORD_SCHEMA,
+        "fetched_at": stamp(result.fetched_at),
+        "kev": {
+            **file(result.kev),
+            "catalog_version": result.kev_catalog_version,
+            "date_released": stamp(result.kev_date_released),
+        },
+        "epss": {
+            **file(result.epss),
+            "model_version": result.epss_model_version,
+            "score_date": stamp(result.epss_score_date),
+        },
+    }
+    text = json.dumps(record, indent=2) + "\n"
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=result.record.parent, prefix=".record-", suffix=".part", delete=False
+    ) as handle:
+        try:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+    os.replace(handle.name, result.record)

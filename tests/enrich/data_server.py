@@ -1,0 +1,121 @@
+"""A local HTTP server on 127.0.0.1 that serves queued replies per path, for the fetch tests.
+
+Each path has a queue of replies; a request takes the first, and the last one stays to answer every
+later request. A reply can announce a Content-Length larger than its body and then close the
+connection (a truncated download), redirect, or wait before answering (a timeout).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer of the server."""
+
+    status: int = 200
+    """The HTTP status."""
+    body: bytes = b""
+    """The bytes sent after the headers."""
+    content_type: str | None = None
+    """The Content-Type header; none when None."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """More headers (Location, Retry-After)."""
+    length: int | None = None
+    """The Content-Length announced; the body's own length when None."""
+    delay: float = 0.0
+    """Seconds to wait before answering."""
+
+
+class DataServer:
+    """The server and what it was asked."""
+
+    def __init__(self) -> None:
+        self.queues: dict[str, list[Reply]] = {}
+        self.requests: list[str] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                reply = server.take(self.path)
+                time.sleep(reply.delay)
+                self.send_response(reply.status)
+                if reply.content_type:
+                    self.send_header("Content-Type", reply.content_type)
+                for name, value in reply.headers:
+                    self.send_header(name, value)
+                length = len(reply.body) if reply.length is None else reply.length
+                self.send_header("Content-Length", str(length))
+                if length != len(reply.body):
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                try:
+                    self.wfile.write(reply.body)
+                    self.wfile.flush()
+                except OSError:
+                    pass  # the client gave up (a timeout test)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base(self) -> str:
+        """`http://127.0.0.1:PORT`."""
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        """The URL of `path` on this server."""
+        return self.base + path
+
+    def serve(self, path: str, *replies: Reply) -> None:
+        """Queue `replies` for `path` (replacing what was queued)."""
+        with self.lock:
+            self.queues[path] = list(replies)
+
+    def take(self, path: str) -> Reply:
+        """The next reply for `path`; 404 for a path nothing was queued for."""
+        with self.lock:
+            self.requests.append(path)
+            queue = self.queues.get(path)
+            if not queue:
+                return Reply(404, b"not found", "text/plain")
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def asked(self, path: str) -> int:
+        """How many requests `path` got."""
+        with self.lock:
+            return self.requests.count(path)
+
+
+def unused_url(path: str) -> str:
+    """A URL on a port of 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"
+
+
+def running_server() -> Iterator[DataServer]:
+    """A started server, shut down after use (the body of a pytest fixture)."""
+    server = DataServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()

@@ -1,0 +1,175 @@
+"""The EPSS reader: the real excerpt (plain and gzip) with its quirks, a file without its comment line,
+and bad files, each error naming the file and the line."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from gate.enrich.epss import read_epss
+from gate.enrich.exploit import DataKind, EpssScore
+from gate.errors import EXIT_USAGE, ReportError
+from tests.support.corpus import corpus_file
+
+EXCERPT = corpus_file("epss", "excerpt.csv")
+EXCERPT_GZ = corpus_file("epss", "excerpt.csv.gz")
+SCORED = date(2026, 9, 29)
+COMMENT, COLUMNS, *ROWS = EXCERPT.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize("path", [EXCERPT, EXCERPT_GZ], ids=["csv", "csv.gz"])
+def test_the_real_excerpt_reads_with_its_date_and_quirks(path: Path) -> None:
+    scores = read_epss(path)
+    assert scores.model_version == "v2026.06.15"
+    assert scores.score_date == datetime(2026, 9, 29, 12, 0, 22, tzinfo=UTC)
+    assert scores.rows == len(scores.scores) == 17
+    assert scores.warnings == ()
+    assert scores.scores["CVE-2023-4911"] == EpssScore("CVE-2023-4911", 0.81422, 0.9963, SCORED)
+    # The real file writes this percentile in scientific notation.
+    assert "CVE-2023-20914,0.0006,6e-05" in ROWS
+    assert scores.scores["CVE-2023-20914"] == EpssScore("CVE-2023-20914", 0.0006, 0.00006, SCORED)
+    raw = path.read_bytes()
+    assert scores.source.kind is DataKind.EPSS
+    assert (scores.source.sha256, scores.source.size) == (hashlib.sha256(raw).hexdigest(), len(raw))
+
+
+def test_rows_out_of_cve_order_are_all_read() -> None:
+    ids = [row.split(",")[0] for row in ROWS]
+    assert ids != sorted(ids)  # the excerpt keeps the real file's order
+    assert list(read_epss(EXCERPT).scores) == ids
+
+
+def test_only_wanted_cves_are_kept_and_an_unscored_cve_is_absent() -> None:
+    scores = read_epss(EXCERPT_GZ, frozenset({"CVE-2023-4863", "CVE-2099-0001"}))
+    assert list(scores.scores) == ["CVE-2023-4863"]
+    assert scores.rows == 17
+    assert "CVE-2099-0001" not in scores.scores
+
+
+def test_a_file_without_its_comment_line_reads_with_an_unknown_date_and_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "mirror.csv"
+    path.write_text("\n".join([COLUMNS, *ROWS]) + "\n", encoding="utf-8")
+    scores = read_epss(path)
+    assert (scores.model_version, scores.score_date) == (None, None)
+    assert scores.scores["CVE-2023-4911"] == EpssScore("CVE-2023-4911", 0.81422, 0.9963, None)
+    assert scores.warnings == (
+        f"{path} has no '#model_version:...,score_date:...' line: the EPSS score date is unknown, "
+        "so its age cannot be checked",
+    )
+
+
+def test_windows_line_ends_and_no_final_newline_read_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.csv"
+    path.write_bytes("\r\n".join([COMMENT, COLUMNS, *ROWS]).encode())
+    assert read_epss(path).scores == read_epss(EXCERPT).scores
+
+
+BAD_ROWS = [
+    (
+        "two fields",
+        "CVE-2023-0001,0.5",
+        'expected 3 fields (cve,epss,percentile), got 2: "CVE-2023-0001,0.5"',
+    ),
+    (
+        "four fields",
+        "CVE-2023-0001,0.5,0.5,0.5",
+        'expected 3 fields (cve,epss,percentile), got 4: "CVE-2023-0001,0.5,0.5,0.5"',
+    ),
+    ("quoted", '"CVE-2023-0001",0.5,0.5', 'expected a CVE id (CVE-YYYY-NNNN), got "\\"CVE-2023-0001\\""'),
+    ("lower case id", "cve-2023-0001,0.5,0.5", 'expected a CVE id (CVE-YYYY-NNNN), got "cve-2023-0001"'),
+    ("not a number", "CVE-2023-0001,high,0.5", 'epss: expected a number, got "high"'),
+    ("half a number", "CVE-2023-0001,1e,0.5", 'epss: expected a number, got "1e"'),
+    ("a score above 1", "CVE-2023-0001,1.5,0.5", 'epss: expected a number from 0 to 1, got "1.5"'),
+    (
+        "a negative percentile",
+        "CVE-2023-0001,0.5,-0.1",
+        'percentile: expected a number from 0 to 1, got "-0.1"',
+    ),
+    (
+        "above 1 in scientific notation",
+        "CVE-2023-0001,0.5,2e+00",
+        'percentile: expected a number from 0 to 1, got "2e+00"',
+    ),
+    ("nan", "CVE-2023-0001,nan,0.5", 'epss: expected a number from 0 to 1, got "nan"'),
+    ("spaces", "CVE-2023-0001, 0.5,0.5", 'epss: expected a plain decimal number, got " 0.5"'),
+    ("a blank line", "", 'expected 3 fields (cve,epss,percentile), got 1: ""'),
+]
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"), [case[1:] for case in BAD_ROWS], ids=[case[0] for case in BAD_ROWS]
+)
+def test_a_bad_row_is_an_exit_2_error_naming_the_file_and_line(
+    tmp_path: Path, row: str, problem: str
+) -> None:
+    path = tmp_path / "epss.csv"
+    path.write_text("\n".join([COMMENT, COLUMNS, *ROWS[:5], row, *ROWS[5:]]) + "\n", encoding="utf-8")
+    with pytest.raises(ReportError) as caught:
+        read_epss(path)
+    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.diagnostics() == f"{path}: line 8: {problem}"
+
+
+BAD_FILES = [
+    ("empty", b"", "empty: expected the EPSS CSV (a '#model_version:...' line, then 'cve,epss,percentile')"),
+    (
+        "no rows",
+        f"{COMMENT}\n{COLUMNS}\n".encode(),
+        "no scores: expected rows after the column line 'cve,epss,percentile'",
+    ),
+    (
+        "only the comment",
+        f"{COMMENT}\n".encode(),
+        "expected the column line 'cve,epss,percentile' after the comment line",
+    ),
+    (
+        "other columns",
+        f"{COMMENT}\ncve,score\n".encode(),
+        "line 2: expected the column line 'cve,epss,percentile', got \"cve,score\"",
+    ),
+    (
+        "a comment without a date",
+        b"#model_version:v2026.06.15\ncve,epss,percentile\nCVE-1999-0001,0.1,0.1\n",
+        "line 1: expected '#model_version:VERSION,score_date:YYYY-MM-DDTHH:MM:SSZ', got \"#model_version:v2026.06.15\"",
+    ),
+    (
+        "an HTML page",
+        b"<html><head><title>404 Not Found</title></head></html>\n",
+        "line 1: expected the column line 'cve,epss,percentile', got \"<html><head><title>404 Not Found</title></head></html>\"",
+    ),
+    (
+        "a duplicate",
+        f"{COMMENT}\n{COLUMNS}\n{ROWS[0]}\n{ROWS[1]}\n{ROWS[0]}\n".encode(),
+        "line 5: CVE-1999-0001 is listed twice",
+    ),
+    (
+        "not UTF-8",
+        f"{COMMENT}\n{COLUMNS}\n{ROWS[0]}\n".encode() + b"CVE-1999-\xff002,0.1,0.1\n",
+        "line 4: not UTF-8 text",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [case[1:] for case in BAD_FILES], ids=[case[0] for case in BAD_FILES]
+)
+def test_a_bad_file_is_an_exit_2_error(tmp_path: Path, content: bytes, problem: str) -> None:
+    path = tmp_path / "epss.csv"
+    path.write_bytes(content)
+    with pytest.raises(ReportError) as caught:
+        read_epss(path)
+    assert caught.value.diagnostics() == f"{path}: {problem}"
+
+
+def test_a_truncated_gzip_file_is_an_error(tmp_path: Path) -> None:
+    rows = [f"CVE-2024-{number:05d},0.00043,0.1187" for number in range(1000)]
+    packed = gzip.compress(("\n".join([COMMENT, COLUMNS, *rows]) + "\n").encode())
+    path = tmp_path / "epss.csv.gz"
+    path.write_bytes(packed[: len(packed) - 20])
+    with pytest.raises(ReportError) as caught:
+        read_epss(path)
+    assert caught.value.diagnostics().startswith(f"{path}: truncated or corrupt gzip data (")

@@ -1,0 +1,210 @@
+"""The KEV catalog reader: the real catalog of the corpus, its variants (gzip, `\\/`), and bad files."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.enrich.exploit import DataKind, KevEntry
+from gate.enrich.kev import read_kev
+from gate.errors import EXIT_USAGE, ReportError
+from tests.support.corpus import corpus_file
+
+KEV_FILE = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json")
+
+GLIBC = KevEntry(
+    cve="CVE-2023-4911",
+    date_added=date(2023, 11, 21),
+    due_date=date(2023, 12, 12),
+    known_ransomware=False,
+    vendor_project="GNU",
+    product="GNU C Library",
+    vulnerability_name="GNU C Library Buffer Overflow Vulnerability",
+)
+
+
+def real_doc() -> Any:
+    return json.loads(KEV_FILE.read_bytes())
+
+
+def test_the_real_catalog_reads_whole() -> None:
+    catalog = read_kev(KEV_FILE)
+    assert catalog.catalog_version == "2026.08.07"
+    assert catalog.date_released == datetime(2026, 8, 7, 16, 45, 47, 64800, tzinfo=UTC)
+    assert catalog.total == len(catalog.entries) == 1662
+    assert catalog.entries["CVE-2023-4911"] == GLIBC
+    raw = KEV_FILE.read_bytes()
+    assert catalog.source.kind is DataKind.KEV
+    assert catalog.source.path == str(KEV_FILE)
+    assert catalog.source.sha256 == hashlib.sha256(raw).hexdigest()
+    assert catalog.source.size == len(raw) == 1_417_615
+    ransomware = [entry for entry in catalog.entries.values() if entry.known_ransomware]
+    assert len(ransomware) == 338  # the entries whose knownRansomwareCampaignUse is "Known"
+
+
+def test_only_the_wanted_cves_are_kept_but_all_are_counted() -> None:
+    catalog = read_kev(KEV_FILE, frozenset({"CVE-2023-4911", "CVE-2099-0001"}))
+    assert dict(catalog.entries) == {"CVE-2023-4911": GLIBC}
+    assert catalog.total == 1662
+    assert read_kev(KEV_FILE, frozenset()).entries == {}
+
+
+def test_gzip_reads_the_same_and_is_told_by_content_not_name(tmp_path: Path) -> None:
+    packed = gzip.compress(KEV_FILE.read_bytes())
+    for name in ("kev.json.gz", "kev.json"):
+        path = tmp_path / name
+        path.write_bytes(packed)
+        catalog = read_kev(path)
+        assert catalog.entries == read_kev(KEV_FILE).entries
+        assert catalog.source.sha256 == hashlib.sha256(packed).hexdigest()  # of the file as stored
+        assert catalog.source.size == len(packed)
+
+
+def test_slashes_escaped_as_cisa_writes_them_read_the_same(tmp_path: Path) -> None:
+    # Every "/" of the file is inside a string (names, URLs, notes): `\/` is the same JSON value.
+    escaped = KEV_FILE.read_bytes().replace(b"/", b"\\/")
+    path = tmp_path / "kev.json"
+    path.write_bytes(escaped)
+    catalog = read_kev(path)
+    assert catalog.entries == read_kev(KEV_FILE).entries
+    assert catalog.entries["CVE-2025-32433"].product == "Erlang/OTP"
+
+
+def edit(change: Callable[[Any], object]) -> Callable[[], bytes]:
+    def build() -> bytes:
+        doc = real_doc()
+        doc["vulnerabilities"] = doc["vulnerabilities"][:3]
+        doc["count"] = 3
+        change(doc)
+        return json.dumps(doc).encode()
+
+    return build
+
+
+def first(key: str, value: object) -> Callable[[Any], object]:
+    return lambda doc: doc["vulnerabilities"][0].__setitem__(key, value)
+
+
+def dropped(key: str) -> Callable[[Any], object]:
+    return lambda doc: doc["vulnerabilities"][0].pop(key)
+
+
+FIRST = "vulnerabilities[0] (CVE-2026-8037)"
+
+BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
+    (
+        "empty",
+        lambda: b"",
+        "kev.json: line 1 column 1: not valid JSON (Expecting value); expected the CISA KEV catalog",
+    ),
+    (
+        "cut short",
+        lambda: KEV_FILE.read_bytes()[:5000],
+        "kev.json: line 56 column 28: not valid JSON (Unterminated string starting at)",
+    ),
+    (
+        "an HTML page",
+        lambda: b"<html><body>Access denied</body></html>",
+        "kev.json: line 1 column 1: not valid JSON",
+    ),
+    (
+        "an array",
+        lambda: b"[]",
+        "kev.json: expected the CISA KEV catalog (an object with catalogVersion, dateReleased and vulnerabilities), got an array",
+    ),
+    (
+        "no version",
+        edit(lambda doc: doc.pop("catalogVersion")),
+        "kev.json: catalogVersion: missing (expected a string)",
+    ),
+    (
+        "a release date without a time",
+        edit(lambda doc: doc.__setitem__("dateReleased", "2026-08-07")),
+        'kev.json: dateReleased: expected a date and time with a zone (ISO 8601), got "2026-08-07"',
+    ),
+    (
+        "vulnerabilities not an array",
+        edit(lambda doc: doc.__setitem__("vulnerabilities", {})),
+        "kev.json: vulnerabilities: expected an array, got an object",
+    ),
+    (
+        "a count that does not match",
+        edit(lambda doc: doc.__setitem__("count", 1662)),
+        "kev.json: count: says 1662 entries, but vulnerabilities has 3",
+    ),
+    (
+        "an entry that is not an object",
+        edit(lambda doc: doc["vulnerabilities"].__setitem__(1, "CVE-2026-8037")),
+        'kev.json: vulnerabilities[1]: expected an object, got "CVE-2026-8037"',
+    ),
+    (
+        "a bad CVE id",
+        edit(first("cveID", "CVE-26-1")),
+        'kev.json: vulnerabilities[0].cveID: expected a CVE id (CVE-YYYY-NNNN), got "CVE-26-1"',
+    ),
+    (
+        "a date in another format",
+        edit(first("dateAdded", "2026/08/07")),
+        f'kev.json: {FIRST}.dateAdded: expected a date (YYYY-MM-DD), got "2026/08/07"',
+    ),
+    (
+        "a day that does not exist",
+        edit(first("dueDate", "2026-02-30")),
+        f'kev.json: {FIRST}.dueDate: expected a date (YYYY-MM-DD), got "2026-02-30"',
+    ),
+    ("no due date", edit(dropped("dueDate")), f"kev.json: {FIRST}.dueDate: missing (expected a string)"),
+    (
+        "an unknown ransomware value",
+        edit(first("knownRansomwareCampaignUse", "Maybe")),
+        f'kev.json: {FIRST}.knownRansomwareCampaignUse: expected "Known" or "Unknown", got "Maybe"',
+    ),
+    (
+        "a null product",
+        edit(first("product", None)),
+        f"kev.json: {FIRST}.product: expected a string, got null",
+    ),
+    (
+        "a CVE listed twice",
+        edit(lambda doc: doc["vulnerabilities"][2].__setitem__("cveID", "CVE-2026-8037")),
+        "kev.json: vulnerabilities[2]: CVE-2026-8037 is listed twice (also at vulnerabilities[0])",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [case[1:] for case in BAD_FILES], ids=[case[0] for case in BAD_FILES]
+)
+def test_a_bad_catalog_is_an_exit_2_error_naming_the_file_and_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: Callable[[], bytes], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("kev.json").write_bytes(content())
+    with pytest.raises(ReportError) as caught:
+        read_kev(Path("kev.json"))
+    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.diagnostics().startswith(message)
+    assert "\n" not in caught.value.diagnostics()
+
+
+def test_a_truncated_gzip_file_is_an_error(tmp_path: Path) -> None:
+    packed = gzip.compress(KEV_FILE.read_bytes())
+    path = tmp_path / "kev.json.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(
+        ReportError, match=r"kev\.json\.gz: truncated or corrupt gzip data \(Compressed file ended"
+    ):
+        read_kev(path)
+
+
+def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(
+        ReportError, match=r"nothing\.json: cannot read the file \(No such file or directory\)"
+    ):
+        read_kev(tmp_path / "nothing.json")
