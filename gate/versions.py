@@ -196,7 +196,9 @@ class _Parsed:
 
     def __init__(self, text: str, value: uv.Version) -> None:
         self.text = text
+        """The version as compared (stripped; lower-cased for Composer)."""
         self.value = value
+        """What univers parsed it into."""
 
     def __lt__(self, other: _Parsed) -> bool:
         try:

@@ -187,7 +187,9 @@ class VexIndex:
         """The statements, in the order given (files in command-line order, then document order)."""
         image_ids = _image_ids(image) if image is not None else None
         self._by_id: dict[str, list[int]] = {}
+        """The positions of the statements that name each vulnerability id (upper case)."""
         self._image_products: list[tuple[bool, ...]] = []
+        """For each statement, whether each of its products names the image."""
         for position, statement in enumerate(self.statements):
             for name in dict.fromkeys(_norm(i) for i in statement.ids):
                 self._by_id.setdefault(name, []).append(position)
