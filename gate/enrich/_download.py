@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import IncompleteRead
 
-from gate.errors import EXIT_ERROR, GateError
+from gate.errors import ExitCode, GateError
 
 MAX_RETRY_AFTER = 60.0
 """The longest `Retry-After` (seconds) the fetch waits for."""
@@ -36,7 +36,7 @@ class DownloadError(GateError):
     """A download failed: no answer, a bad status, the wrong kind of file, or a truncated or invalid
     body. Exit 3, like every network and platform error."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitCode.ERROR
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 from gate.enrich.epss import read_epss
 from gate.enrich.exploit import DataKind, EpssScore
-from gate.errors import EXIT_USAGE, ReportError
+from gate.errors import ExitCode, ReportError
 from tests.support.corpus import corpus_file
 
 EXCERPT = corpus_file("epss", "excerpt.csv")
@@ -110,7 +110,7 @@ def test_a_bad_row_is_an_exit_2_error_naming_the_file_and_line(
     path.write_text("\n".join([COMMENT, COLUMNS, *ROWS[:5], row, *ROWS[5:]]) + "\n", encoding="utf-8")
     with pytest.raises(ReportError) as caught:
         read_epss(path)
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == ExitCode.USAGE
     assert caught.value.diagnostics() == f"{path}: line 8: {problem}"
 
 

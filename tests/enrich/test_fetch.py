@@ -15,7 +15,7 @@ import pytest
 from gate.enrich.epss import read_epss
 from gate.enrich.fetch import RECORD_NAME, DownloadError, FetchResult, fetch_exploit_data
 from gate.enrich.kev import read_kev
-from gate.errors import EXIT_ERROR, EXIT_USAGE, UsageError
+from gate.errors import ExitCode, UsageError
 from tests.enrich.data_server import DataServer, Reply, running_server, unused_url
 from tests.support.corpus import corpus_file
 
@@ -157,7 +157,7 @@ def test_a_persistent_5xx_is_an_exit_3_error_naming_the_url_and_status(
     sleeps = Sleeps()
     with pytest.raises(DownloadError) as caught:
         fetch(server, tmp_path, sleeps, retries=3)
-    assert caught.value.exit_code == EXIT_ERROR
+    assert caught.value.exit_code == ExitCode.ERROR
     assert (
         caught.value.diagnostics()
         == f"{server.url(KEV_PATH)}: HTTP 503 Service Unavailable (after 4 attempts)"
@@ -237,7 +237,7 @@ def test_nothing_listening_is_an_error_naming_the_url(tmp_path: Path) -> None:
 def test_a_url_that_is_not_http_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         fetch_exploit_data(tmp_path, kev_url="file:///etc/passwd", now=NOW)
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == ExitCode.USAGE
     assert caught.value.diagnostics() == "file:///etc/passwd: expected an http(s) URL"
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from gate.enrich.exploit import DataKind, KevEntry
 from gate.enrich.kev import read_kev
-from gate.errors import EXIT_USAGE, ReportError
+from gate.errors import ExitCode, ReportError
 from tests.support.corpus import corpus_file
 
 KEV_FILE = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json")
@@ -188,7 +188,7 @@ def test_a_bad_catalog_is_an_exit_2_error_naming_the_file_and_where(
     Path("kev.json").write_bytes(content())
     with pytest.raises(ReportError) as caught:
         read_kev(Path("kev.json"))
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == ExitCode.USAGE
     assert caught.value.diagnostics().startswith(message)
     assert "\n" not in caught.value.diagnostics()
 

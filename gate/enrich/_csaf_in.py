@@ -1,0 +1,231 @@
+"""CSAF 2.0 VEX documents (`document.category: csaf_vex`) as statements.
+
+A CSAF document names its products once, in `product_tree`, and each vulnerability lists product
+ids under its `product_status`. A product id reaches a package URL through its product
+identification helper (`purl`, or CSAF 2.1's `purls`; a `cpe` is kept as an identifier too). A
+relationship (`default_component_of`, `installed_on`, ...) makes a product of one product inside
+another: it becomes a product (`relates_to_product_reference`) with a subcomponent
+(`product_reference`), as in OpenVEX.
+
+Product statuses map onto OpenVEX's: `known_not_affected` to not_affected; `fixed` and `first_fixed`
+to fixed; `known_affected`, `first_affected` and `last_affected` to affected; `under_investigation`
+as is. `recommended` says nothing about impact and makes no statement. For each product, the
+justification is its `flags[].label`, the impact statement its `threats` of category `impact`, the
+action statement its `remediations`; a threat or remediation that names no product is about all.
+
+One statement is made per vulnerability, product status and distinct (justification, impact,
+action), with the products that share them, numbered in document order. A product without a purl
+or CPE (nothing a finding could be matched on) and a relationship between relationships are left
+out of the statement's products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from gate.enrich._vex_json import (
+    At,
+    JsonObject,
+    as_object,
+    identifier,
+    objects,
+    opt_object,
+    opt_str,
+    opt_time,
+    req_str,
+    strings,
+)
+from gate.enrich.vex_model import Justification, VexComponent, VexFormat, VexProduct, VexStatement, VexStatus
+
+_STATUS_BY_KEY = {
+    "known_not_affected": VexStatus.NOT_AFFECTED,
+    "fixed": VexStatus.FIXED,
+    "first_fixed": VexStatus.FIXED,
+    "known_affected": VexStatus.AFFECTED,
+    "first_affected": VexStatus.AFFECTED,
+    "last_affected": VexStatus.AFFECTED,
+    "under_investigation": VexStatus.UNDER_INVESTIGATION,
+}
+_NO_IMPACT = frozenset({"recommended"})
+_KEYS = ", ".join([*_STATUS_BY_KEY, *_NO_IMPACT])
+_LABELS = ", ".join(label.value for label in Justification)
+
+
+class _ProductTree:
+    """The products a CSAF document defines, by product id."""
+
+    def __init__(self, doc: JsonObject, at: At) -> None:
+        self.identifiers: dict[str, tuple[str, ...]] = {}
+        """Each plain product's identifiers (purls first, then the CPE; empty when it has none)."""
+        self.relationships: dict[str, tuple[str, str]] = {}
+        """Each relationship product: (the product's id, the id of the product inside it)."""
+        self.groups: dict[str, list[str]] = {}
+        """Each product group's product ids."""
+        tree = opt_object(doc, "product_tree", at)
+        if tree is None:
+            return
+        where = at["product_tree"]
+        for product, pat in _branch_products(tree, where):
+            self._define(product, pat)
+        for product, pat in objects(tree, "full_product_names", where):
+            self._define(product, pat)
+        for rel, rat in objects(tree, "relationships", where):
+            name = as_object(rel.get("full_product_name"), rat["full_product_name"])
+            pid = req_str(name, "product_id", rat["full_product_name"])
+            inner = req_str(rel, "product_reference", rat)
+            outer = req_str(rel, "relates_to_product_reference", rat)
+            self.relationships[pid] = (outer, inner)
+        for group, gat in objects(tree, "product_groups", where):
+            self.groups[req_str(group, "group_id", gat)] = strings(group, "product_ids", gat)
+
+    def _define(self, product: JsonObject, at: At) -> None:
+        pid = req_str(product, "product_id", at)
+        found: list[str] = []
+        helper = opt_object(product, "product_identification_helper", at)
+        if helper is not None:
+            hat = at["product_identification_helper"]
+            purl = opt_str(helper, "purl", hat)
+            if purl is not None:
+                found.append(identifier(purl, hat["purl"], purl=True))
+            for index, text in enumerate(strings(helper, "purls", hat)):
+                found.append(identifier(text, hat["purls"][index], purl=True))
+            cpe = opt_str(helper, "cpe", hat)
+            if cpe is not None:
+                found.append(cpe)
+        self.identifiers[pid] = tuple(dict.fromkeys(found))
+
+    def products(self, pid: str, at: At) -> list[VexProduct]:
+        """The products a product id stands for (none when it has no identifiers)."""
+        if pid in self.relationships:
+            outer, inner = self.relationships[pid]
+            outer_ids, inner_ids = self.identifiers.get(outer), self.identifiers.get(inner)
+            if outer_ids is None and outer not in self.relationships:
+                raise at.error(
+                    f"relationship {pid!r} refers to product id {outer!r}, not defined in product_tree"
+                )
+            if inner_ids is None and inner not in self.relationships:
+                raise at.error(
+                    f"relationship {pid!r} refers to product id {inner!r}, not defined in product_tree"
+                )
+            if not outer_ids or not inner_ids:
+                return []
+            return [VexProduct(outer_ids, (VexComponent(inner_ids),))]
+        if pid not in self.identifiers:
+            raise at.error(f"product id {pid!r} is not defined in product_tree")
+        ids = self.identifiers[pid]
+        return [VexProduct(ids)] if ids else []
+
+    def expand(self, obj: JsonObject, at: At) -> list[str] | None:
+        """The product ids of `product_ids` and `group_ids`; None when it names neither (all)."""
+        if obj.get("product_ids") is None and obj.get("group_ids") is None:
+            return None
+        pids = strings(obj, "product_ids", at)
+        for index, gid in enumerate(strings(obj, "group_ids", at)):
+            if gid not in self.groups:
+                raise at["group_ids"][index].error(f"group id {gid!r} is not defined in product_tree")
+            pids.extend(self.groups[gid])
+        return pids
+
+
+def _branch_products(node: JsonObject, at: At) -> Iterator[tuple[JsonObject, At]]:
+    for branch, where in objects(node, "branches", at):
+        product = opt_object(branch, "product", where)
+        if product is not None:
+            yield product, where["product"]
+        yield from _branch_products(branch, where)
+
+
+class _PerProduct:
+    """Texts that apply to some products of a vulnerability, or to all of them."""
+
+    def __init__(self) -> None:
+        self.by_product: dict[str, list[str]] = {}
+        """The texts that name each product id, in document order."""
+        self.everywhere: list[str] = []
+        """The texts that name no product: about every product of the vulnerability."""
+
+    def add(self, text: str, pids: list[str] | None) -> None:
+        if pids is None:
+            self.everywhere.append(text)
+        for pid in pids or ():
+            self.by_product.setdefault(pid, []).append(text)
+
+    def get(self, pid: str, sep: str) -> str | None:
+        texts = list(dict.fromkeys([*self.by_product.get(pid, ()), *self.everywhere]))
+        return sep.join(texts) if texts else None
+
+
+def read_csaf(doc: JsonObject, at: At) -> list[VexStatement]:
+    """The statements of a decoded CSAF VEX document, in document order."""
+    document = as_object(doc.get("document"), at["document"])
+    publisher = opt_object(document, "publisher", at["document"])
+    author = opt_str(publisher, "name", at["document"]["publisher"]) if publisher else None
+    tracking = opt_object(document, "tracking", at["document"])
+    doc_time = opt_time(tracking, "current_release_date", at["document"]["tracking"]) if tracking else None
+    tree = _ProductTree(doc, at)
+    if "vulnerabilities" not in doc:
+        raise at["vulnerabilities"].error("missing (a CSAF VEX document has vulnerabilities)")
+    out: list[VexStatement] = []
+    for vuln, vat in objects(doc, "vulnerabilities", at):
+        _read_vulnerability(vuln, vat, tree, author, doc_time, out)
+    return out
+
+
+def _read_vulnerability(
+    vuln: JsonObject,
+    at: At,
+    tree: _ProductTree,
+    author: str | None,
+    doc_time: datetime | None,
+    out: list[VexStatement],
+) -> None:
+    ids = [text for text in (opt_str(vuln, "cve", at),) if text]
+    ids += [req_str(entry, "text", where) for entry, where in objects(vuln, "ids", at)]
+    if not ids:
+        raise at.error("names no vulnerability (expected cve or ids)")
+    justifications, impacts, actions = _PerProduct(), _PerProduct(), _PerProduct()
+    for flag, fat in objects(vuln, "flags", at):
+        label = req_str(flag, "label", fat)
+        if label not in Justification._value2member_map_:
+            raise fat["label"].wrong(f"one of {_LABELS}", label)
+        justifications.add(label, tree.expand(flag, fat))
+    for threat, tat in objects(vuln, "threats", at):
+        if opt_str(threat, "category", tat) == "impact":
+            impacts.add(req_str(threat, "details", tat), tree.expand(threat, tat))
+    for remedy, rat in objects(vuln, "remediations", at):
+        text = f"{req_str(remedy, 'category', rat)}: {req_str(remedy, 'details', rat)}"
+        actions.add(text, tree.expand(remedy, rat))
+    statuses = opt_object(vuln, "product_status", at) or {}
+    for key in statuses:
+        sat = at["product_status"][key]
+        pids = strings(statuses, key, at["product_status"])
+        if key in _NO_IMPACT:
+            continue
+        if key not in _STATUS_BY_KEY:
+            raise sat.error(f"unknown product status (expected one of {_KEYS})")
+        grouped: dict[tuple[str | None, str | None, str | None], list[VexProduct]] = {}
+        for index, pid in enumerate(pids):
+            # A product has one justification: the first flag that names it.
+            flags = justifications.by_product.get(pid) or justifications.everywhere
+            reasons = (flags[0] if flags else None, impacts.get(pid, " "), actions.get(pid, "; "))
+            grouped.setdefault(reasons, []).extend(tree.products(pid, sat[index]))
+        for (justification, impact, action), products in grouped.items():
+            out.append(
+                VexStatement(
+                    vulnerability_id=ids[0],
+                    aliases=tuple(dict.fromkeys(alias for alias in ids[1:] if alias != ids[0])),
+                    products=tuple(dict.fromkeys(products)),
+                    status=_STATUS_BY_KEY[key],
+                    justification=justification,
+                    impact_statement=impact,
+                    action_statement=action,
+                    status_notes=None,
+                    author=author,
+                    timestamp=doc_time,
+                    source=at.source,
+                    index=len(out),
+                    location=sat.path(),
+                    format=VexFormat.CSAF,
+                )
+            )

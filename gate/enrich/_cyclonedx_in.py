@@ -1,0 +1,166 @@
+"""CycloneDX VEX (a BOM whose `vulnerabilities` carry an `analysis`) as statements.
+
+Each `vulnerabilities[]` entry is one statement about the packages its `affects[].ref` name. A ref
+must come down to a package URL: a purl itself; a BOM-Link (`urn:cdx:<serial>/<version>#<ref>`,
+as Trivy's VEX files use) whose reference is a purl or a `bom-ref` of this document; or a `bom-ref`
+of a component of this document that has a purl. Anything else cannot be matched to a finding
+and is an error, rather than a statement that silently applies to nothing.
+
+`analysis.state` maps onto OpenVEX's statuses as Trivy maps it: `not_affected` and
+`false_positive` to not_affected, `resolved` and `resolved_with_pedigree` to fixed,
+`exploitable` to affected, `in_triage` to under_investigation. When a ref's purl has no version,
+the exact versions of `affects[].versions` narrow it; a version range there is not read and is an
+error (name the version in the purl instead).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from packageurl import PackageURL
+
+from gate.enrich._vex_json import (
+    At,
+    JsonObject,
+    identifier,
+    objects,
+    opt_object,
+    opt_str,
+    opt_time,
+    req_str,
+    strings,
+)
+from gate.enrich.purls import parse_purl
+from gate.enrich.vex_model import CYCLONEDX_JUSTIFICATIONS, VexFormat, VexProduct, VexStatement, VexStatus
+
+_STATES = {
+    "not_affected": VexStatus.NOT_AFFECTED,
+    "false_positive": VexStatus.NOT_AFFECTED,
+    "resolved": VexStatus.FIXED,
+    "resolved_with_pedigree": VexStatus.FIXED,
+    "exploitable": VexStatus.AFFECTED,
+    "in_triage": VexStatus.UNDER_INVESTIGATION,
+}
+_STATE_WORDS = ", ".join(_STATES)
+_JUSTIFICATION_WORDS = ", ".join(CYCLONEDX_JUSTIFICATIONS)
+
+
+def read_cyclonedx(doc: JsonObject, at: At) -> list[VexStatement]:
+    """The statements of a decoded CycloneDX VEX document, in document order."""
+    metadata = opt_object(doc, "metadata", at)
+    doc_time = opt_time(metadata, "timestamp", at["metadata"]) if metadata else None
+    author = _author(metadata, at["metadata"]) if metadata else None
+    refs = _bom_refs(doc, at)
+    if doc.get("vulnerabilities") is None:
+        raise at["vulnerabilities"].error("missing (a CycloneDX VEX document lists vulnerabilities)")
+    out: list[VexStatement] = []
+    for index, (vuln, vat) in enumerate(objects(doc, "vulnerabilities", at)):
+        vid = req_str(vuln, "id", vat)
+        aliases = [req_str(ref, "id", rat) for ref, rat in objects(vuln, "references", vat)]
+        analysis = opt_object(vuln, "analysis", vat)
+        if analysis is None:
+            raise vat["analysis"].error("missing (a CycloneDX VEX statement has analysis.state)")
+        aat = vat["analysis"]
+        state = req_str(analysis, "state", aat)
+        if state not in _STATES:
+            raise aat["state"].wrong(f"one of {_STATE_WORDS}", state)
+        justification = opt_str(analysis, "justification", aat)
+        if justification is not None and justification not in CYCLONEDX_JUSTIFICATIONS:
+            raise aat["justification"].wrong(f"one of {_JUSTIFICATION_WORDS}", justification)
+        responses = ", ".join(strings(analysis, "response", aat))
+        products: list[VexProduct] = []
+        for affect, fat in objects(vuln, "affects", vat):
+            products.extend(_products(affect, fat, refs))
+        out.append(
+            VexStatement(
+                vulnerability_id=vid,
+                aliases=tuple(dict.fromkeys(alias for alias in aliases if alias != vid)),
+                products=tuple(dict.fromkeys(products)),
+                status=_STATES[state],
+                justification=justification,
+                impact_statement=opt_str(analysis, "detail", aat),
+                action_statement=opt_str(vuln, "recommendation", vat)
+                or opt_str(vuln, "workaround", vat)
+                or responses
+                or None,
+                status_notes=None,
+                author=author,
+                timestamp=opt_time(analysis, "lastUpdated", aat)
+                or opt_time(analysis, "firstIssued", aat)
+                or opt_time(vuln, "updated", vat)
+                or opt_time(vuln, "published", vat)
+                or doc_time,
+                source=at.source,
+                index=index,
+                location=vat.path(),
+                format=VexFormat.CYCLONEDX,
+            )
+        )
+    return out
+
+
+def _author(metadata: JsonObject, at: At) -> str | None:
+    names = [
+        name for person, pat in objects(metadata, "authors", at) if (name := opt_str(person, "name", pat))
+    ]
+    if names:
+        return ", ".join(dict.fromkeys(names))
+    for key in ("manufacturer", "manufacture", "supplier"):
+        org = opt_object(metadata, key, at)
+        name = opt_str(org, "name", at[key]) if org else None
+        if name:
+            return name
+    return None
+
+
+def _bom_refs(doc: JsonObject, at: At) -> dict[str, str]:
+    """The purl of every component of this document that has a `bom-ref` and a purl."""
+    found: dict[str, str] = {}
+
+    def walk(component: JsonObject, where: At) -> None:
+        ref, purl = opt_str(component, "bom-ref", where), opt_str(component, "purl", where)
+        if ref and purl:
+            found[ref] = identifier(purl, where["purl"], purl=True)
+        for child, cat in objects(component, "components", where):
+            walk(child, cat)
+
+    metadata = opt_object(doc, "metadata", at)
+    main = opt_object(metadata, "component", at["metadata"]) if metadata else None
+    if main is not None:
+        walk(main, at["metadata"]["component"])
+    for component, cat in objects(doc, "components", at):
+        walk(component, cat)
+    return found
+
+
+def _resolve(ref: str, refs: dict[str, str], at: At) -> str:
+    target = ref.strip()
+    if target.startswith("urn:cdx:"):
+        _, sep, target = target.partition("#")
+        if not sep or not target:
+            raise at.wrong("a BOM-Link with a #reference", ref)
+    for candidate in (target, unquote(target)):
+        if candidate.lower().startswith("pkg:"):
+            return identifier(candidate, at, purl=True)
+        if candidate in refs:
+            return refs[candidate]
+    raise at.wrong("a package URL, a BOM-Link to one, or the bom-ref of a component with a purl", ref)
+
+
+def _products(affect: JsonObject, at: At, refs: dict[str, str]) -> list[VexProduct]:
+    purl = _resolve(req_str(affect, "ref", at), refs, at["ref"])
+    parsed = parse_purl(purl)
+    if parsed is None or parsed.version is not None or affect.get("versions") is None:
+        return [VexProduct((purl,))]
+    narrowed: list[VexProduct] = []
+    for entry, vat in objects(affect, "versions", at):
+        version = opt_str(entry, "version", vat)
+        if version is None:
+            raise vat.error(
+                "names no exact version (version ranges are not read: give the version in the purl)"
+            )
+        exact = PackageURL(
+            parsed.type, parsed.namespace, parsed.name, version, parsed.qualifiers, parsed.subpath
+        )
+        narrowed.append(VexProduct((exact.to_string(),)))
+    return narrowed or [VexProduct((purl,))]

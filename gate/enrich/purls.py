@@ -1,0 +1,167 @@
+"""Package URLs as VEX statements use them: does a product name this package, or this image?
+
+Parsing and normalisation (percent-encoding, npm scopes written `%40scope` or `@scope`, PyPI name
+case, qualifier order) are `packageurl-python`'s; the matching rule is the one OpenVEX tools apply:
+a purl without a version matches every version, qualifiers it gives must be present and equal,
+and extra qualifiers are ignored.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+from packageurl import PackageURL
+
+from gate.model import ImageInfo
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_purl(text: str) -> PackageURL | None:
+    """The parsed purl, or None when `text` is not one."""
+    try:
+        return PackageURL.from_string(text.strip())
+    except ValueError:
+        return None
+
+
+def purl_matches(pattern: str, purl: str) -> bool:
+    """True when the package URL `purl` is one that `pattern` names.
+
+    Type, namespace and name must be equal (as normalised by the purl library); a pattern
+    without a version matches every version, else the versions must be equal; every qualifier
+    of the pattern must be present in `purl` with the same value, and qualifiers only `purl` has
+    are ignored; a pattern's subpath must be equal. Text that is not a purl matches nothing.
+    """
+    want, have = parse_purl(pattern), parse_purl(purl)
+    if want is None or have is None:
+        return False
+    if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
+        return False
+    if want.version is not None and want.version != have.version:
+        return False
+    if want.subpath and want.subpath != have.subpath:
+        return False
+    given = have.qualifiers if isinstance(have.qualifiers, dict) else {}
+    wanted = want.qualifiers if isinstance(want.qualifiers, dict) else {}
+    return all(given.get(key) == value for key, value in wanted.items())
+
+
+_DOCKER_HUB = "docker.io"
+_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+# Transports that name a file or a local store rather than a registry repository, and the look of
+# an archive path given to the scanner (Trivy's `--input`).
+_LOCAL_TRANSPORTS = ("docker-archive:", "oci-archive:", "oci:", "dir:", "containers-storage:")
+_FILE_LIKE = re.compile(r"(?:\.{0,2}/.*|.*\.(?:tar|tgz|tar\.gz|tar\.zst|tar\.xz))")
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_TAG = re.compile(r"[\w][\w.-]{0,127}")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """A registry reference, normalised as Docker does."""
+
+    registry: str
+    """The registry host (`docker.io` for Docker Hub, whatever the reference called it)."""
+    repository: str
+    """The repository path (`library/alpine` for Docker Hub's official images)."""
+    tag: str | None
+    """The tag; `latest` when the reference has neither tag nor digest."""
+    digest: str | None
+    """The `sha256:...` digest the reference pins, if any."""
+
+
+def _split_reference(reference: str) -> _Reference | None:
+    """A registry reference's parts, normalised as Docker does; None for anything else."""
+    text = reference.strip()
+    for prefix in ("docker://", "docker-daemon:"):
+        text = text.removeprefix(prefix)
+    if not text or text.startswith(_LOCAL_TRANSPORTS) or _FILE_LIKE.fullmatch(text):
+        return None
+    name, _, digest = text.partition("@")
+    if digest and not _DIGEST.fullmatch(digest):
+        return None
+    tag = None
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+        if not _TAG.fullmatch(tag):
+            return None
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, rest
+    else:
+        registry, path = _DOCKER_HUB, name
+    if registry in _DOCKER_HUB_ALIASES:
+        registry = _DOCKER_HUB
+        if "/" not in path:
+            path = f"library/{path}"
+    if not all(_COMPONENT.fullmatch(part) for part in path.split("/")):
+        return None
+    if tag is None and not digest:
+        tag = "latest"
+    return _Reference(registry, path, tag, digest or None)
+
+
+def image_identifiers(image: ImageInfo) -> set[str]:
+    """Every form in which a VEX document may name this image.
+
+    The reference as given; the repository digest and the image ID (`sha256:...`); and, when the
+    reference names a registry repository: `pkg:oci/<name>@sha256:<digest>?repository_url=<registry/
+    repository>` (with `tag` and `arch` qualifiers when known, so patterns that give them match),
+    the tag form `pkg:oci/<name>?repository_url=...&tag=<tag>`, Docker's `pkg:docker/<namespace>/
+    <name>@<tag or digest>`, and the normalised references `<registry>/<repository>:<tag>` and
+    `...@<digest>`. Docker Hub repositories are named both `docker.io/library/x` and
+    `index.docker.io/library/x` (Trivy writes the second), and by their short names.
+    """
+    found = {image.reference}
+    found.update(d for d in (image.digest, image.image_id) if d)
+    ref = _split_reference(image.reference)
+    if ref is None:
+        return found
+    digest = image.digest or ref.digest
+    arch = image.architecture.partition("/")[0] if image.architecture else None
+    hub = ref.registry == _DOCKER_HUB
+    registries = (_DOCKER_HUB, "index.docker.io") if hub else (ref.registry,)
+    short = ref.repository.removeprefix("library/") if hub else None
+    name = ref.repository.rsplit("/", 1)[-1]
+
+    for registry in registries:
+        repository_url = f"{registry}/{ref.repository}"
+        qualifiers = {"repository_url": repository_url}
+        if arch:
+            qualifiers["arch"] = arch
+        if ref.tag:
+            qualifiers["tag"] = ref.tag
+            found.add(PackageURL("oci", None, name, None, qualifiers).to_string())
+            found.add(f"{repository_url}:{ref.tag}")
+        if digest:
+            found.add(PackageURL("oci", None, name, digest, qualifiers).to_string())
+            found.add(f"{repository_url}@{digest}")
+
+    namespace, _, _ = ref.repository.rpartition("/")
+    namespaces = {namespace, ""} if hub and namespace == "library" else {namespace}
+    docker_qualifiers = None if hub else {"repository_url": ref.registry}
+    for version in (ref.tag, digest):
+        if version:
+            for space in namespaces:
+                found.add(PackageURL("docker", space or None, name, version, docker_qualifiers).to_string())
+    if short:
+        for version, sep in ((ref.tag, ":"), (digest, "@")):
+            if version:
+                found.update({f"{short}{sep}{version}", f"{ref.repository}{sep}{version}"})
+    return found
+
+
+def names_image(identifier: str, image_ids: AbstractSet[str]) -> bool:
+    """True when a VEX product identifier names the image whose `image_identifiers` are given:
+    the same text, or a purl pattern that matches one of the image's purls."""
+    if identifier in image_ids:
+        return True
+    if parse_purl(identifier) is None:
+        return False
+    return any(purl_matches(identifier, candidate) for candidate in image_ids if candidate.startswith("pkg:"))

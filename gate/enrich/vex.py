@@ -1,0 +1,213 @@
+"""VEX in: read OpenVEX, CSAF VEX and CycloneDX VEX documents into statements, and decide which
+statement speaks for a finding.
+
+Reading is the boundary: `load_vex` opens a file, `parse_vex` reads bytes already in memory; any
+other document, or one that cannot be read, is a one-line `ReportError` (exit 2) naming the file,
+the key path and what was expected. Everything else here is pure.
+
+A statement applies to a finding when
+- one of its vulnerability's names (the main one or an alias) equals one of the finding's ids
+  (case aside), and
+- one of its products matches: either the product names the image (in any form of
+  `image_identifiers`) and either lists no subcomponents (the statement is about the whole
+  image) or lists one whose purl matches the finding's package purl; or the product, without
+  subcomponents, is a purl matching the package itself.
+A product that is neither the image nor the package (a Go module holding a dependency as a
+subcomponent, as in Trivy's own VEX file) does not apply: a findings report does not say which
+packages sit inside which, and applying it to every copy of the dependency in the image could
+allowlist a copy the statement was never about. Purl matching is `purl_matches`.
+
+Of the statements that apply to a finding, the latest speaks for it: the statement's timestamp,
+else its document's; a statement without either counts as oldest; among equal times, the one
+given later wins (OpenVEX: a newer statement overrides an older one).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gate.enrich._csaf_in import read_csaf
+from gate.enrich._cyclonedx_in import read_cyclonedx
+from gate.enrich._openvex_in import CONTEXT, read_openvex
+from gate.enrich._vex_json import At, JsonObject, describe
+from gate.enrich.purls import image_identifiers, names_image, purl_matches
+from gate.enrich.vex_model import (
+    CYCLONEDX_JUSTIFICATIONS,
+    Justification,
+    VexComponent,
+    VexFormat,
+    VexProduct,
+    VexStatement,
+    VexStatus,
+    openvex_justification,
+)
+from gate.errors import ReportError
+from gate.model import Finding, ImageInfo
+
+__all__ = [
+    "CYCLONEDX_JUSTIFICATIONS",
+    "Justification",
+    "VexComponent",
+    "VexFormat",
+    "VexIndex",
+    "VexProduct",
+    "VexStatement",
+    "VexStatus",
+    "applicable",
+    "decide",
+    "image_identifiers",
+    "latest",
+    "load_vex",
+    "openvex_justification",
+    "parse_vex",
+    "purl_matches",
+]
+
+EXPECTED = (
+    f"an OpenVEX document (@context {CONTEXT}/v0.2.0), a CSAF VEX document (document.category "
+    "csaf_vex) or a CycloneDX VEX document (bomFormat CycloneDX with vulnerabilities)"
+)
+"""What a VEX file must be, as error messages say it."""
+
+Reader = Callable[[JsonObject, At], list[VexStatement]]
+
+
+def load_vex(path: Path) -> tuple[VexStatement, ...]:
+    """The statements of the VEX file at `path`, in document order."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ReportError(f"{name}: no such VEX file") from None
+    except IsADirectoryError:
+        raise ReportError(f"{name}: is a directory, not a VEX file") from None
+    except OSError as exc:
+        raise ReportError(f"{name}: cannot read the VEX file ({exc.strerror or exc})") from None
+    return parse_vex(raw, name)
+
+
+def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
+    """The statements of a VEX document held in `raw`; `source` names it in errors and rules."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ReportError(f"{source}: not UTF-8 text (expected {EXPECTED})") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(
+            f"{source}: not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); expected {EXPECTED}"
+        ) from None
+    at = At(source)
+    if not isinstance(data, dict):
+        raise at.error(f"expected {EXPECTED}, got {describe(data)}")
+    return tuple(_reader_for(data, at)(data, at))
+
+
+def _reader_for(doc: JsonObject, at: At) -> Reader:
+    context = doc.get("@context")
+    if isinstance(context, str) and context.startswith(CONTEXT):
+        return read_openvex
+    document = doc.get("document")
+    if isinstance(document, dict) and "category" in document:
+        category = document["category"]
+        if category != "csaf_vex":
+            raise at["document"]["category"].wrong('"csaf_vex" (only CSAF VEX documents carry VEX)', category)
+        return read_csaf
+    if doc.get("bomFormat") == "CycloneDX":
+        return read_cyclonedx
+    if "@context" in doc:
+        raise at["@context"].wrong(f"an OpenVEX context ({CONTEXT}/v0.2.0)", context)
+    raise at.error(f"not a VEX document: expected {EXPECTED}")
+
+
+def _norm(vulnerability_id: str) -> str:
+    return vulnerability_id.strip().upper()
+
+
+@functools.lru_cache(maxsize=64)
+def _image_ids(image: ImageInfo) -> frozenset[str]:
+    return frozenset(image_identifiers(image))
+
+
+def _product_applies(product: VexProduct, names_the_image: bool, purl: str | None) -> bool:
+    if names_the_image:
+        if not product.subcomponents:
+            return True
+        return purl is not None and any(
+            purl_matches(pattern, purl) for sub in product.subcomponents for pattern in sub.identifiers
+        )
+    return (
+        purl is not None
+        and not product.subcomponents
+        and any(purl_matches(pattern, purl) for pattern in product.identifiers)
+    )
+
+
+def _names_image(product: VexProduct, image_ids: frozenset[str] | None) -> bool:
+    return image_ids is not None and any(names_image(i, image_ids) for i in product.identifiers)
+
+
+def applicable(statement: VexStatement, finding: Finding, image: ImageInfo | None) -> bool:
+    """True when `statement` is about `finding` in `image` (None: the image is not known, so only
+    statements about the package itself can apply). The rule is in the module docstring."""
+    if not {_norm(i) for i in statement.ids} & {_norm(i) for i in finding.ids}:
+        return False
+    image_ids = _image_ids(image) if image is not None else None
+    purl = finding.package.purl
+    return any(_product_applies(p, _names_image(p, image_ids), purl) for p in statement.products)
+
+
+def _age(pair: tuple[int, VexStatement]) -> tuple[datetime, int]:
+    position, statement = pair
+    return (statement.timestamp or datetime.min.replace(tzinfo=UTC), position)
+
+
+def latest(statements: Iterable[VexStatement]) -> VexStatement | None:
+    """The statement that overrides the others: the latest timestamp, the last given among equals."""
+    ranked = list(enumerate(statements))
+    return max(ranked, key=_age)[1] if ranked else None
+
+
+def decide(
+    statements: Iterable[VexStatement], finding: Finding, image: ImageInfo | None
+) -> VexStatement | None:
+    """The statement that speaks for `finding`: the latest of those that apply, or None."""
+    return latest(s for s in statements if applicable(s, finding, image))
+
+
+class VexIndex:
+    """Every statement of a run, indexed for one image so that deciding a finding looks only at the
+    statements about its vulnerability: the same answers as `applicable` and `decide`."""
+
+    def __init__(self, statements: Sequence[VexStatement], image: ImageInfo | None) -> None:
+        self.statements = tuple(statements)
+        """The statements, in the order given (files in command-line order, then document order)."""
+        image_ids = _image_ids(image) if image is not None else None
+        self._by_id: dict[str, list[int]] = {}
+        """The positions of the statements that name each vulnerability id (upper case)."""
+        self._image_products: list[tuple[bool, ...]] = []
+        """For each statement, whether each of its products names the image."""
+        for position, statement in enumerate(self.statements):
+            for name in dict.fromkeys(_norm(i) for i in statement.ids):
+                self._by_id.setdefault(name, []).append(position)
+            self._image_products.append(tuple(_names_image(p, image_ids) for p in statement.products))
+
+    def applicable(self, finding: Finding) -> list[VexStatement]:
+        """The statements that apply to `finding`, in the order given."""
+        positions = sorted({p for i in finding.ids for p in self._by_id.get(_norm(i), ())})
+        purl = finding.package.purl
+        return [
+            self.statements[p]
+            for p in positions
+            if any(
+                _product_applies(product, names, purl)
+                for product, names in zip(self.statements[p].products, self._image_products[p], strict=True)
+            )
+        ]
+
+    def decide(self, finding: Finding) -> VexStatement | None:
+        """The statement that speaks for `finding`: the latest of those that apply, or None."""
+        return latest(self.applicable(finding))

@@ -1,0 +1,176 @@
+"""What a VEX statement says, whatever format it came in: the types `gate.enrich.vex` reads into.
+
+OpenVEX, CSAF VEX and CycloneDX VEX all say the same thing in different shapes: a vulnerability,
+the products (and parts of products) it is about, and a status with its reasons. Each format's
+reader turns its documents into these frozen statements; matching and the decision report read
+only these.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+class VexFormat(enum.Enum):
+    """The document format a statement was read from."""
+
+    OPENVEX = "openvex"
+    """OpenVEX 0.2.0 (and the 0.0.x shape of older files)."""
+    CSAF = "csaf"
+    """CSAF 2.0 with `document.category: csaf_vex`."""
+    CYCLONEDX = "cyclonedx"
+    """A CycloneDX BOM whose `vulnerabilities` carry an `analysis`."""
+
+
+class VexStatus(enum.Enum):
+    """OpenVEX's four statuses; CSAF product statuses and CycloneDX analysis states map onto them."""
+
+    NOT_AFFECTED = "not_affected"
+    """The product is not affected: the finding is a false alarm in this product."""
+    AFFECTED = "affected"
+    """The product is affected; the statement may say what to do."""
+    FIXED = "fixed"
+    """The product contains a fix for the vulnerability."""
+    UNDER_INVESTIGATION = "under_investigation"
+    """Not known yet."""
+
+    @property
+    def clears(self) -> bool:
+        """True for the statuses that allowlist a finding (`not_affected`, `fixed`)."""
+        return self in (VexStatus.NOT_AFFECTED, VexStatus.FIXED)
+
+
+class Justification(enum.Enum):
+    """The five justifications OpenVEX (and CSAF's flags) allow for `not_affected`."""
+
+    COMPONENT_NOT_PRESENT = "component_not_present"
+    """The vulnerable component is not in the product."""
+    VULNERABLE_CODE_NOT_PRESENT = "vulnerable_code_not_present"
+    """The component is there, but not the vulnerable code."""
+    VULNERABLE_CODE_NOT_IN_EXECUTE_PATH = "vulnerable_code_not_in_execute_path"
+    """The vulnerable code is there but never runs."""
+    VULNERABLE_CODE_CANNOT_BE_CONTROLLED_BY_ADVERSARY = "vulnerable_code_cannot_be_controlled_by_adversary"
+    """The vulnerable code runs, but an attacker cannot reach it with their input."""
+    INLINE_MITIGATIONS_ALREADY_EXIST = "inline_mitigations_already_exist"
+    """The product has its own protection against the vulnerability."""
+
+
+CYCLONEDX_JUSTIFICATIONS: dict[str, Justification] = {
+    "code_not_present": Justification.VULNERABLE_CODE_NOT_PRESENT,
+    "code_not_reachable": Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH,
+    "requires_configuration": Justification.VULNERABLE_CODE_CANNOT_BE_CONTROLLED_BY_ADVERSARY,
+    "requires_dependency": Justification.VULNERABLE_CODE_CANNOT_BE_CONTROLLED_BY_ADVERSARY,
+    "requires_environment": Justification.VULNERABLE_CODE_CANNOT_BE_CONTROLLED_BY_ADVERSARY,
+    "protected_by_compiler": Justification.INLINE_MITIGATIONS_ALREADY_EXIST,
+    "protected_at_runtime": Justification.INLINE_MITIGATIONS_ALREADY_EXIST,
+    "protected_at_perimeter": Justification.INLINE_MITIGATIONS_ALREADY_EXIST,
+    "protected_by_mitigating_control": Justification.INLINE_MITIGATIONS_ALREADY_EXIST,
+}
+"""CycloneDX's nine `analysis.justification` labels, each with the OpenVEX justification it is
+grouped under in the CISA VEX status justification mapping (CycloneDX's own VEX guide)."""
+
+
+def openvex_justification(label: str | None) -> Justification | None:
+    """The OpenVEX justification of a statement's label: itself for OpenVEX and CSAF labels, the
+    mapped one for CycloneDX labels, None for no label."""
+    if label is None:
+        return None
+    try:
+        return Justification(label)
+    except ValueError:
+        return CYCLONEDX_JUSTIFICATIONS.get(label)
+
+
+@dataclass(frozen=True)
+class VexComponent:
+    """A product or a part of one, by every identifier the document gives it."""
+
+    identifiers: tuple[str, ...]
+    """Its `@id` first (a purl, an image reference or digest, any IRI), then its other
+    identifiers (`purl`, `cpe23`, `cpe22`), each once. Never empty."""
+
+
+@dataclass(frozen=True)
+class VexProduct:
+    """A product a statement is about, and the parts of it the statement singles out."""
+
+    identifiers: tuple[str, ...]
+    """The product's identifiers, as in `VexComponent.identifiers`."""
+    subcomponents: tuple[VexComponent, ...] = ()
+    """The components inside the product that carry the vulnerability; empty when the statement is
+    about the product as a whole."""
+
+
+@dataclass(frozen=True)
+class VexStatement:
+    """One statement of one VEX document: what its author says about a vulnerability in products."""
+
+    vulnerability_id: str
+    """The vulnerability's main name (OpenVEX `name`, else `@id`; CSAF `cve`, else the first
+    `ids[].text`; CycloneDX `id`)."""
+    aliases: tuple[str, ...]
+    """Its other names (OpenVEX `aliases` and `@id`; CSAF `ids[].text`; CycloneDX
+    `references[].id`), the main name excluded, each once."""
+    products: tuple[VexProduct, ...]
+    """The products it is about, in document order; a statement without products applies to none."""
+    status: VexStatus
+    """What the author says."""
+    justification: str | None
+    """The author's justification label: an OpenVEX one (also CSAF's flags) or, from CycloneDX,
+    one of `CYCLONEDX_JUSTIFICATIONS`. `openvex_justification()` gives the OpenVEX label of either."""
+    impact_statement: str | None
+    """Why the product is not affected, in the author's words (CSAF threats of category `impact`,
+    CycloneDX `analysis.detail`). Untrusted text."""
+    action_statement: str | None
+    """What to do about it (CSAF remediations, CycloneDX recommendation, workaround or
+    response). Untrusted text."""
+    status_notes: str | None
+    """How the status was determined (OpenVEX `status_notes`). Untrusted text."""
+    author: str | None
+    """Who says so: OpenVEX `author`, CSAF `publisher.name`, CycloneDX `metadata.authors`."""
+    timestamp: datetime | None
+    """When it was known to be true, always with a time zone: the statement's own time, else the
+    document's; None when neither says."""
+    source: str
+    """The file it was read from, as the user named it."""
+    index: int
+    """Its position among the statements read from `source`, from 0."""
+    location: str
+    """Where in the file it comes from (`statements[3]`, `vulnerabilities[0].product_status.fixed`)."""
+    format: VexFormat
+    """The document format of `source`."""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The main name followed by every alias."""
+        return (self.vulnerability_id, *self.aliases)
+
+    @property
+    def rule(self) -> str:
+        """The rule that names this statement in a disposition: `vex:<file>#<index>`."""
+        return f"vex:{self.source}#{self.index}"
+
+    @property
+    def reason(self) -> str:
+        """The reason a finding gets from it: `VEX not_affected (<justification or impact
+        statement>) by <author>, <timestamp>`, each part only when the statement has it."""
+        text = f"VEX {self.status.value}"
+        why = self.justification or self.impact_statement
+        if why:
+            text += f" ({why})"
+        if self.author:
+            text += f" by {self.author}"
+        if self.timestamp:
+            text += f"{',' if self.author else ''} {format_time(self.timestamp)}"
+        return text
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC (`2024-07-09T07:38:00Z`, with microseconds only when there are some)."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if utc.microsecond:
+        text += f".{utc.microsecond:06d}"
+    return text + "Z"

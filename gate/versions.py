@@ -1,0 +1,314 @@
+"""Version ordering per ecosystem: which of two versions of a package is newer, and which listed fix
+is the one to upgrade to.
+
+Each ecosystem orders its versions its own way: Debian's `1.0~rc1` is older than `1.0` and
+`1:1.0` newer than `2.0`; rpm has epochs, releases, `~` and `^`; Alpine has `_rc1` and `-r1`;
+PEP 440 has pre, post and dev releases; semver has pre-release identifiers. The comparisons come
+from `univers` (the version library of the AboutCode vulnerability database), one maintained
+package for every ecosystem the scanners report, rather than a comparator written here.
+
+What is never an error here, because a version string comes from an untrusted report:
+- An ecosystem this module does not know (or `generic`) is ordered like rpm's `rpmvercmp`, which
+  is defined for any text: runs of digits compare as numbers, runs of letters alphabetically, a
+  digit run is newer than a letter run, `~` is older than anything, and `epoch:` and `-release`
+  are honoured. It is the most forgiving of the real orderings.
+- A version its ecosystem cannot parse (`#c2843e01d9a2`, a bare commit as Snyk reports some Go
+  modules) sorts before every version that parses, as the oldest: a listed fix is then still
+  offered for an installed version nobody can read. Unparsable versions (and any with non-ASCII
+  characters) sort among themselves by their text, and the empty version before everything.
+- A comparison univers cannot make between two versions it parsed falls back to their text.
+
+Known limit: univers reads Alpine versions with Gentoo's suffixes (`_alpha`, `_beta`, `_pre`,
+`_rc`, `_p`), so Alpine's other post-release suffixes (`_cvs`, `_svn`, `_git`, `_hg`) do not parse
+and fall back as above: `1.2.3_git20230101-r0` sorts before `1.2.3-r0`, where apk puts it after.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from packageurl import PackageURL
+from univers import versions as uv
+
+from gate.model import Package
+
+
+class Ecosystem(enum.StrEnum):
+    """A version ordering, named like the package URL type of the packages that use it."""
+
+    DEB = "deb"
+    """dpkg (Debian policy 5.6.12): Debian, Ubuntu, Echo."""
+    RPM = "rpm"
+    """`rpmvercmp` with epoch and release: Red Hat and its rebuilds, Amazon, SUSE, Photon, Mariner."""
+    APK = "apk"
+    """apk-tools: Alpine, Wolfi, Chainguard, MinimOS."""
+    PYPI = "pypi"
+    """PEP 440 (Python packages)."""
+    NPM = "npm"
+    """Semantic versioning as npm applies it (JavaScript packages)."""
+    CARGO = "cargo"
+    """Semantic versioning (Rust crates)."""
+    GEM = "gem"
+    """RubyGems' `Gem::Version`."""
+    MAVEN = "maven"
+    """Maven's `ComparableVersion` (Java archives, Gradle, sbt)."""
+    GOLANG = "golang"
+    """Go module versions: semver with a `v` prefix, pseudo-versions and `+incompatible`."""
+    NUGET = "nuget"
+    """NuGet's semver 2.0 with a fourth number (.NET)."""
+    COMPOSER = "composer"
+    """Composer's ordering (PHP)."""
+    HEX = "hex"
+    """Semantic versioning (Erlang and Elixir packages)."""
+    CONAN = "conan"
+    """Conan's ordering (C and C++ packages)."""
+    ALPM = "alpm"
+    """pacman's `vercmp` (Arch Linux)."""
+    EBUILD = "ebuild"
+    """Portage (Gentoo)."""
+    SEMVER = "semver"
+    """Plain semantic versioning, for ecosystems that use it without a package manager of their own
+    in this list (Kubernetes components, Swift, CocoaPods, Dart, Julia)."""
+    GENERIC = "generic"
+    """No known scheme: rpm's ordering of any text (see the module docstring)."""
+
+
+_VERSION_CLASSES: Mapping[Ecosystem, type[uv.Version]] = MappingProxyType(
+    {
+        Ecosystem.DEB: uv.DebianVersion,
+        Ecosystem.RPM: uv.RpmVersion,
+        Ecosystem.APK: uv.AlpineLinuxVersion,
+        Ecosystem.PYPI: uv.PypiVersion,
+        Ecosystem.NPM: uv.SemverVersion,
+        Ecosystem.CARGO: uv.SemverVersion,
+        Ecosystem.GEM: uv.RubygemsVersion,
+        Ecosystem.MAVEN: uv.MavenVersion,
+        Ecosystem.GOLANG: uv.GolangVersion,
+        Ecosystem.NUGET: uv.NugetVersion,
+        Ecosystem.COMPOSER: uv.ComposerVersion,
+        Ecosystem.HEX: uv.SemverVersion,
+        Ecosystem.CONAN: uv.ConanVersion,
+        Ecosystem.ALPM: uv.ArchLinuxVersion,
+        Ecosystem.EBUILD: uv.GentooVersion,
+        Ecosystem.SEMVER: uv.SemverVersion,
+        # rpmvercmp accepts any non-empty text, so the fallback never fails to order.
+        Ecosystem.GENERIC: uv.RpmVersion,
+    }
+)
+
+_E = Ecosystem
+PACKAGE_TYPES: Mapping[str, Ecosystem] = MappingProxyType(
+    {
+        # Trivy's OS package result types (fanal `OSType`), and the detector each one uses.
+        "debian": _E.DEB, "ubuntu": _E.DEB, "echo": _E.DEB,
+        "alpine": _E.APK, "wolfi": _E.APK, "chainguard": _E.APK, "minimos": _E.APK,
+        "redhat": _E.RPM, "centos": _E.RPM, "centos-stream": _E.RPM, "rocky": _E.RPM, "alma": _E.RPM,
+        "oracle": _E.RPM, "amazon": _E.RPM, "fedora": _E.RPM, "photon": _E.RPM, "cbl-mariner": _E.RPM,
+        "azurelinux": _E.RPM, "bottlerocket": _E.RPM, "coreos": _E.RPM, "suse": _E.RPM, "sles": _E.RPM,
+        "slem": _E.RPM, "opensuse": _E.RPM, "opensuse-leap": _E.RPM, "opensuse-tumbleweed": _E.RPM,
+        "opensuse.leap": _E.RPM, "opensuse.tumbleweed": _E.RPM,  # Trivy before 0.50
+        # Trivy's language package types (fanal `LangType`).
+        "pip": _E.PYPI, "pipenv": _E.PYPI, "poetry": _E.PYPI, "uv": _E.PYPI, "pylock": _E.PYPI,
+        "python-pkg": _E.PYPI,
+        "npm": _E.NPM, "yarn": _E.NPM, "pnpm": _E.NPM, "bun": _E.NPM, "node-pkg": _E.NPM,
+        "javascript": _E.NPM,
+        "gemspec": _E.GEM, "bundler": _E.GEM,
+        "jar": _E.MAVEN, "pom": _E.MAVEN, "gradle": _E.MAVEN, "sbt": _E.MAVEN,
+        "gomod": _E.GOLANG, "gobinary": _E.GOLANG,
+        "nuget": _E.NUGET, "dotnet-core": _E.NUGET, "packages-props": _E.NUGET,
+        "cargo": _E.CARGO, "rustbinary": _E.CARGO, "rust-binary": _E.CARGO,
+        "composer": _E.COMPOSER, "composer-vendor": _E.COMPOSER,
+        "hex": _E.HEX, "conan": _E.CONAN,
+        "cocoapods": _E.SEMVER, "swift": _E.SEMVER, "pub": _E.SEMVER, "julia": _E.SEMVER,
+        "kubernetes": _E.SEMVER, "eks": _E.SEMVER, "gke": _E.SEMVER, "aks": _E.SEMVER,
+        "rke": _E.SEMVER, "ocp": _E.SEMVER,
+        # Grype's artifact types (syft `pkg.Type`) not named above.
+        "deb": _E.DEB, "rpm": _E.RPM, "apk": _E.APK, "alpm": _E.ALPM, "portage": _E.EBUILD,
+        "python": _E.PYPI, "gem": _E.GEM, "java-archive": _E.MAVEN, "jenkins-plugin": _E.MAVEN,
+        "go-module": _E.GOLANG, "dotnet": _E.NUGET, "rust-crate": _E.CARGO,
+        "php-composer": _E.COMPOSER, "dart-pub": _E.SEMVER,
+        # Snyk's package managers not named above (`linux` names no scheme: generic).
+        "rubygems": _E.GEM, "maven": _E.MAVEN, "gomodules": _E.GOLANG, "golangdep": _E.GOLANG,
+        "govendor": _E.GOLANG, "paket": _E.NUGET,
+    }
+)  # fmt: skip
+"""The ecosystem of each package `type` the scanner parsers write (Trivy result types, Grype artifact
+types, Snyk package managers). A type not listed here orders as `generic`."""
+
+PURL_TYPES: Mapping[str, Ecosystem] = MappingProxyType(
+    {
+        **{ecosystem.value: ecosystem for ecosystem in Ecosystem if ecosystem is not Ecosystem.GENERIC},
+        "k8s": Ecosystem.SEMVER,
+        "swift": Ecosystem.SEMVER,
+        "cocoapods": Ecosystem.SEMVER,
+        "pub": Ecosystem.SEMVER,
+        "julia": Ecosystem.SEMVER,
+    }
+)
+"""The ecosystem of each package URL type that names one (`pkg:deb/...` is `deb`)."""
+
+
+def ecosystem_of(package: Package) -> Ecosystem:
+    """The version ordering of a package: from its package URL type when it has a purl that names
+    one (the purl type is the same for every scanner), else from its package `type`."""
+    if package.purl:
+        found = _purl_ecosystem(package.purl)
+        if found is not None:
+            return found
+    return PACKAGE_TYPES.get(package.type.lower(), Ecosystem.GENERIC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _purl_ecosystem(purl: str) -> Ecosystem | None:
+    try:
+        purl_type = PackageURL.from_string(purl).type
+    except ValueError:
+        return None  # a malformed purl says nothing; the package type still may
+    return PURL_TYPES.get(purl_type.lower()) if purl_type else None
+
+
+VersionKey = tuple[int, Any]
+"""A sort key for one version in one ecosystem (see `sort_key`): the tier (0: the empty version,
+1: a version the ecosystem cannot parse, 2: a version it parses), then the text or parsed version.
+Keys of the same ecosystem compare as their versions do."""
+
+_CLASS_BY_NAME: Mapping[str, type[uv.Version]] = MappingProxyType(
+    {ecosystem.value: cls for ecosystem, cls in _VERSION_CLASSES.items()}
+)
+
+
+class _Parsed:
+    """A version univers parsed, ordered by precedence: two versions that neither precede nor follow
+    each other are equal (semver's `1.0.0+build.1` and `1.0.0`), whatever univers's `==` says.
+
+    Some univers schemes accept text they then fail to compare (pacman's reads `²` as a digit, and
+    `int("²")` raises), so a comparison that raises falls back to the text: a report's odd version
+    never stops the gate.
+    """
+
+    __slots__ = ("text", "value")
+    __hash__ = None  # type: ignore[assignment]  # equal versions may differ in text
+
+    def __init__(self, text: str, value: uv.Version) -> None:
+        self.text = text
+        """The version as compared (stripped; lower-cased for Composer)."""
+        self.value = value
+        """What univers parsed it into."""
+
+    def __lt__(self, other: _Parsed) -> bool:
+        try:
+            return bool(self.value < other.value)
+        except Exception:
+            return self.text < other.text
+
+    def __gt__(self, other: _Parsed) -> bool:
+        return other.__lt__(self)
+
+    def __le__(self, other: _Parsed) -> bool:
+        return not other.__lt__(self)
+
+    def __ge__(self, other: _Parsed) -> bool:
+        return not self.__lt__(other)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Parsed):
+            return NotImplemented
+        return not self.__lt__(other) and not other.__lt__(self)
+
+
+@functools.lru_cache(maxsize=16384)
+def sort_key(ecosystem: str, version: str) -> VersionKey:
+    """A key that sorts versions of `ecosystem` oldest first. Any ecosystem name and any text are
+    accepted (fallbacks in the module docstring).
+
+    Parsed versions are kept for the versions seen last (a few hundred bytes each): findings of one
+    package repeat its version and its fixes many times.
+    """
+    text = version.strip()
+    if not text:
+        return (0, "")
+    if not text.isascii():
+        # No scheme has non-ASCII versions, and univers's digit tests accept Unicode digits
+        # (`²`, `٣`) that int() then rejects.
+        return (1, text)
+    if ecosystem == Ecosystem.COMPOSER:
+        # Composer reads stability flags in any case (`RC1` is `rc1`, as PHP's version_compare
+        # does); univers compares them as semver identifiers, where `RC1` sorts before `beta1`.
+        text = text.lower()
+    try:
+        parsed = _CLASS_BY_NAME.get(ecosystem, uv.RpmVersion)(text)
+    # univers raises its own InvalidVersion for most bad input, but some schemes' parsers let a
+    # ValueError, TypeError or IndexError through on odd text; none of them may stop a gate.
+    except Exception:
+        return (1, text)
+    return (2, _Parsed(text, parsed))
+
+
+@functools.lru_cache(maxsize=65536)
+def compare(ecosystem: str, a: str, b: str) -> int:
+    """-1, 0 or 1 as version `a` is older than, the same as, or newer than `b` in `ecosystem`.
+
+    Results are kept for the pairs seen last: univers compares in Python (5-15 us a pair for
+    dpkg or RubyGems), and the findings of one package compare the same pairs again and again.
+    """
+    (tier_a, value_a), (tier_b, value_b) = sort_key(ecosystem, a), sort_key(ecosystem, b)
+    if tier_a != tier_b:
+        return -1 if tier_a < tier_b else 1
+    # Compared as the keys would be, with at most two univers comparisons (a tuple comparison
+    # of the keys makes up to six).
+    if value_a < value_b:
+        return -1
+    return 1 if value_b < value_a else 0
+
+
+# A constraint in a fixed-version entry: an optional operator, then a version up to the next space.
+# `~` is npm's tilde range only before a digit: Debian and rpm versions carry `~` inside them.
+_CONSTRAINT = re.compile(r"\s*(?P<op>>=|<=|==|!=|~>|\^|~(?=\s*\d)|=|>|<)?\s*(?P<version>[^\s<>=!^~]\S*)")
+_ALTERNATIVES = re.compile(r",|\|\|")
+# Operators whose version is itself a fixed version: the start of a fixed range or a pinned fix.
+_LOWER_BOUNDS = frozenset({None, "=", "==", ">=", "^", "~", "~>"})
+
+
+def fix_candidates(fixed: str) -> tuple[str, ...]:
+    """The versions one fixed-version entry names as fixes, in its order, each once.
+
+    Scanners write a fix as a version (`2.3.2`), several joined by commas (Trivy: `6.0.3.1,
+    5.2.4.3`), or a fixed range per branch (Trivy for RustSec: `>= 2.1.3, < 3.0.0`; npm style
+    `>=1.2.3 <2.0.0 || >=2.1.0`). The start of each range is the lowest version it fixes. An upper
+    bound (`< 3.0.0`) or an exclusive start (`> 2.1.2`, whose first fixed version is not known)
+    names no fix.
+    """
+    found: list[str] = []
+    for piece in _ALTERNATIVES.split(fixed):
+        for match in _CONSTRAINT.finditer(piece):
+            version = match.group("version")
+            if match.group("op") in _LOWER_BOUNDS and version not in found:
+                found.append(version)
+    return tuple(found)
+
+
+def lowest_fix_above(ecosystem: str, installed: str, fixed_versions: Iterable[str]) -> str | None:
+    """The lowest fixed version newer than `installed`, as the scanner wrote it; None when no
+    listed fix is newer (all of them fix older branches, or none names a version).
+
+    `fixed_versions` are a finding's entries, each read by `fix_candidates`. Of several spellings
+    of the same version, the first listed is returned.
+    """
+    return _lowest_fix_above(ecosystem, installed, tuple(fixed_versions))
+
+
+@functools.lru_cache(maxsize=16384)
+def _lowest_fix_above(ecosystem: str, installed: str, fixed_versions: tuple[str, ...]) -> str | None:
+    best: str | None = None
+    for entry in fixed_versions:
+        for candidate in fix_candidates(entry):
+            if compare(ecosystem, candidate, installed) > 0 and (
+                best is None or compare(ecosystem, candidate, best) < 0
+            ):
+                best = candidate
+    return best

@@ -1,0 +1,346 @@
+"""Every way a VEX file can be refused, each a one-line error naming the file, where and what was
+expected (exit 2, like an unreadable report)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.enrich.vex import load_vex, parse_vex
+from gate.errors import ExitCode, ReportError
+
+OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
+
+
+def openvex(*statements: Any, **document: Any) -> dict[str, Any]:
+    return {
+        "@context": OPENVEX_CONTEXT,
+        "@id": "https://example.com/vex/1",
+        "author": "Platform team",
+        "timestamp": "2024-05-01T12:00:00Z",
+        "version": 1,
+        "statements": list(statements),
+        **document,
+    }
+
+
+def good(**changes: Any) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "vulnerability": {"name": "CVE-2024-0001"},
+        "products": [{"@id": "pkg:deb/debian/bash"}],
+        "status": "not_affected",
+        "justification": "component_not_present",
+    }
+    statement.update(changes)
+    return {key: value for key, value in statement.items() if value is not None}
+
+
+def csaf(**vulnerability: Any) -> dict[str, Any]:
+    return {
+        "document": {"category": "csaf_vex", "publisher": {"name": "ACME"}, "tracking": {"id": "1"}},
+        "product_tree": {
+            "full_product_names": [
+                {
+                    "name": "bash",
+                    "product_id": "BASH",
+                    "product_identification_helper": {"purl": "pkg:deb/debian/bash"},
+                }
+            ]
+        },
+        "vulnerabilities": [{"cve": "CVE-2024-0001", **vulnerability}],
+    }
+
+
+def cyclonedx(*vulnerabilities: Any, **document: Any) -> dict[str, Any]:
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "vulnerabilities": list(vulnerabilities),
+        **document,
+    }
+
+
+EXPECTED = (
+    "expected an OpenVEX document (@context https://openvex.dev/ns/v0.2.0), a CSAF VEX document "
+    "(document.category csaf_vex) or a CycloneDX VEX document (bomFormat CycloneDX with vulnerabilities)"
+)
+
+CASES: list[tuple[str, object, str]] = [
+    # What the file is.
+    ("not a VEX document", {}, f"top level: not a VEX document: {EXPECTED}"),
+    ("a JSON array", [], f"top level: {EXPECTED}, got an array"),
+    ("a Trivy report", {"SchemaVersion": 2, "Results": []}, f"top level: not a VEX document: {EXPECTED}"),
+    (
+        "a CSAF advisory",
+        {"document": {"category": "csaf_security_advisory"}},
+        'document.category: expected "csaf_vex" (only CSAF VEX documents carry VEX), got the string "csaf_security_advisory"',
+    ),
+    (
+        "another JSON-LD context",
+        {"@context": "https://example.com/ns", "statements": []},
+        '@context: expected an OpenVEX context (https://openvex.dev/ns/v0.2.0), got the string "https://example.com/ns"',
+    ),
+    (
+        "a newer OpenVEX",
+        openvex(good(), **{"@context": "https://openvex.dev/ns/v0.3.0"}),
+        "@context: OpenVEX 0.3.0 is not supported (supported: 0.2.0, and 0.0.x of older files)",
+    ),
+    # OpenVEX statements.
+    (
+        "no statements",
+        {"@context": OPENVEX_CONTEXT, "author": "x"},
+        "statements: missing (an OpenVEX document has a list of statements)",
+    ),
+    ("statements not a list", openvex(statements={}), "statements: expected an array, got an object"),
+    (
+        "statement not an object",
+        openvex("CVE-1"),
+        'statements[0]: expected an object, got the string "CVE-1"',
+    ),
+    ("no status", openvex(good(status=None)), "statements[0].status: missing (expected a non-empty string)"),
+    (
+        "an unknown status",
+        openvex(good(status="maybe")),
+        'statements[0].status: expected one of not_affected, affected, fixed, under_investigation, got the string "maybe"',
+    ),
+    (
+        "an unknown justification",
+        openvex(good(justification="trust_me")),
+        "statements[0].justification: expected one of component_not_present, vulnerable_code_not_present, "
+        "vulnerable_code_not_in_execute_path, vulnerable_code_cannot_be_controlled_by_adversary, "
+        'inline_mitigations_already_exist, got the string "trust_me"',
+    ),
+    (
+        "no vulnerability",
+        openvex(good(vulnerability=None)),
+        "statements[0].vulnerability: missing (expected an object with a name)",
+    ),
+    (
+        "a nameless vulnerability",
+        openvex(good(vulnerability={"description": "bad"})),
+        "statements[0].vulnerability: names no vulnerability (expected a name or an @id)",
+    ),
+    (
+        "a vulnerability of the wrong type",
+        openvex(good(vulnerability=7)),
+        "statements[0].vulnerability: expected an object with a name (or, in OpenVEX 0.0.x, a string), got a number",
+    ),
+    (
+        "a bad purl",
+        openvex(good(products=[{"@id": "pkg:deb"}])),
+        'statements[0].products[0].@id: expected a valid package URL (pkg:type/namespace/name@version), got the string "pkg:deb"',
+    ),
+    (
+        "a bad purl in identifiers",
+        openvex(good(products=[{"identifiers": {"purl": "bash"}}])),
+        'statements[0].products[0].identifiers.purl: expected a valid package URL (pkg:type/namespace/name@version), got the string "bash"',
+    ),
+    (
+        "a bad subcomponent purl",
+        openvex(good(products=[{"@id": "pkg:oci/app", "subcomponents": [{"@id": "pkg:/x"}]}])),
+        'statements[0].products[0].subcomponents[0].@id: expected a valid package URL (pkg:type/namespace/name@version), got the string "pkg:/x"',
+    ),
+    (
+        "a product naming nothing",
+        openvex(good(products=[{"hashes": {"sha-256": "00"}}])),
+        "statements[0].products[0]: names nothing (expected an @id or identifiers)",
+    ),
+    (
+        "a product of the wrong type",
+        openvex(good(products=[3])),
+        "statements[0].products[0]: expected an object or a string, got a number",
+    ),
+    (
+        "a bad timestamp",
+        openvex(good(timestamp="yesterday")),
+        'statements[0].timestamp: expected an RFC 3339 date-time such as 2024-05-01T12:00:00Z, got the string "yesterday"',
+    ),
+    # CSAF.
+    (
+        "an undefined product id",
+        csaf(product_status={"known_not_affected": ["BASH", "ZSH"]}),
+        "vulnerabilities[0].product_status.known_not_affected[1]: product id 'ZSH' is not defined in product_tree",
+    ),
+    (
+        "an unknown product status",
+        csaf(product_status={"known_safe": ["BASH"]}),
+        "vulnerabilities[0].product_status.known_safe: unknown product status (expected one of known_not_affected, "
+        "fixed, first_fixed, known_affected, first_affected, last_affected, under_investigation, recommended)",
+    ),
+    (
+        "an unknown flag",
+        csaf(
+            product_status={"known_not_affected": ["BASH"]},
+            flags=[{"label": "not_needed", "product_ids": ["BASH"]}],
+        ),
+        "vulnerabilities[0].flags[0].label: expected one of component_not_present, vulnerable_code_not_present, "
+        "vulnerable_code_not_in_execute_path, vulnerable_code_cannot_be_controlled_by_adversary, "
+        'inline_mitigations_already_exist, got the string "not_needed"',
+    ),
+    (
+        "an undefined group",
+        csaf(
+            product_status={"fixed": ["BASH"]}, flags=[{"label": "component_not_present", "group_ids": ["G"]}]
+        ),
+        "vulnerabilities[0].flags[0].group_ids[0]: group id 'G' is not defined in product_tree",
+    ),
+    (
+        "a vulnerability without ids",
+        {**csaf(), "vulnerabilities": [{"product_status": {"fixed": ["BASH"]}}]},
+        "vulnerabilities[0]: names no vulnerability (expected cve or ids)",
+    ),
+    (
+        "a bad purl in the product tree",
+        {
+            **csaf(),
+            "product_tree": {
+                "full_product_names": [
+                    {"name": "x", "product_id": "X", "product_identification_helper": {"purl": "x"}}
+                ]
+            },
+        },
+        "product_tree.full_product_names[0].product_identification_helper.purl: expected a valid package URL "
+        '(pkg:type/namespace/name@version), got the string "x"',
+    ),
+    (
+        "no vulnerabilities",
+        {"document": {"category": "csaf_vex"}},
+        "vulnerabilities: missing (a CSAF VEX document has vulnerabilities)",
+    ),
+    # CycloneDX.
+    (
+        "a CycloneDX SBOM",
+        {"bomFormat": "CycloneDX", "components": []},
+        "vulnerabilities: missing (a CycloneDX VEX document lists vulnerabilities)",
+    ),
+    (
+        "no analysis",
+        cyclonedx({"id": "CVE-2024-0001", "affects": [{"ref": "pkg:deb/debian/bash"}]}),
+        "vulnerabilities[0].analysis: missing (a CycloneDX VEX statement has analysis.state)",
+    ),
+    (
+        "an unknown state",
+        cyclonedx({"id": "CVE-2024-0001", "analysis": {"state": "fine"}}),
+        "vulnerabilities[0].analysis.state: expected one of not_affected, false_positive, resolved, "
+        'resolved_with_pedigree, exploitable, in_triage, got the string "fine"',
+    ),
+    (
+        "an OpenVEX justification in CycloneDX",
+        cyclonedx(
+            {
+                "id": "CVE-2024-0001",
+                "analysis": {"state": "not_affected", "justification": "component_not_present"},
+            }
+        ),
+        "vulnerabilities[0].analysis.justification: expected one of code_not_present, code_not_reachable, "
+        "requires_configuration, requires_dependency, requires_environment, protected_by_compiler, "
+        'protected_at_runtime, protected_at_perimeter, protected_by_mitigating_control, got the string "component_not_present"',
+    ),
+    (
+        "a ref to nothing",
+        cyclonedx(
+            {"id": "CVE-2024-0001", "analysis": {"state": "not_affected"}, "affects": [{"ref": "bash-ref"}]}
+        ),
+        "vulnerabilities[0].affects[0].ref: expected a package URL, a BOM-Link to one, or the bom-ref of a component "
+        'with a purl, got the string "bash-ref"',
+    ),
+    (
+        "a BOM-Link without a reference",
+        cyclonedx(
+            {
+                "id": "CVE-2024-0001",
+                "analysis": {"state": "not_affected"},
+                "affects": [{"ref": "urn:cdx:abc/1"}],
+            }
+        ),
+        'vulnerabilities[0].affects[0].ref: expected a BOM-Link with a #reference, got the string "urn:cdx:abc/1"',
+    ),
+    (
+        "a version range",
+        cyclonedx(
+            {
+                "id": "CVE-2024-0001",
+                "analysis": {"state": "not_affected"},
+                "affects": [{"ref": "pkg:deb/debian/bash", "versions": [{"range": "vers:deb/<5.2"}]}],
+            }
+        ),
+        "vulnerabilities[0].affects[0].versions[0]: names no exact version (version ranges are not read: give the "
+        "version in the purl)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "document", "message"), CASES, ids=[case[0] for case in CASES])
+def test_a_refused_document_says_where_and_what_was_expected(
+    what: str, document: object, message: str
+) -> None:
+    with pytest.raises(ReportError) as caught:
+        parse_vex(json.dumps(document).encode(), "team.vex.json")
+    assert caught.value.diagnostics() == f"team.vex.json: {message}"
+    assert "\n" not in caught.value.diagnostics()
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", f"not JSON (line 1 column 1: Expecting value); {EXPECTED}"),
+        (b'{"@context": ', f"not JSON (line 1 column 14: Expecting value); {EXPECTED}"),
+        (b"\xff\xfe{}", f"not UTF-8 text ({EXPECTED})"),
+    ],
+)
+def test_a_file_that_is_not_json(raw: bytes, message: str) -> None:
+    with pytest.raises(ReportError) as caught:
+        parse_vex(raw, "team.vex.json")
+    assert caught.value.diagnostics() == f"team.vex.json: {message}"
+
+
+def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.json"
+    with pytest.raises(ReportError) as caught:
+        load_vex(missing)
+    assert caught.value.diagnostics() == f"{missing}: no such VEX file"
+    with pytest.raises(ReportError) as caught:
+        load_vex(tmp_path)
+    assert caught.value.diagnostics() == f"{tmp_path}: is a directory, not a VEX file"
+
+
+def test_what_the_readers_accept_beyond_the_schema() -> None:
+    """Documents the scanners' own tests use: OpenVEX 0.0.1's shape, a byte-order mark, an
+    `affected` without an action statement, a vulnerability named by its `@id` only."""
+    legacy = {
+        "@context": "https://openvex.dev/ns/v0.0.1",
+        "@id": "https://openvex.dev/docs/example/vex-9fb3463de1b57",
+        "author": "Wolfi J Inkinson",
+        "timestamp": "2023-01-08T18:02:03.647787998-06:00",
+        "version": "1",
+        "statements": [
+            {
+                "vulnerability": "CVE-2023-12345",
+                "products": [
+                    "pkg:apk/wolfi/git@2.39.0-r1?arch=armv7",
+                    "pkg:apk/wolfi/git@2.39.0-r1?arch=x86_64",
+                ],
+                "subcomponents": ["pkg:apk/wolfi/libcurl"],
+                "status": "fixed",
+            },
+            {
+                "vulnerability": {"@id": "CVE-2023-2"},
+                "products": [{"@id": "pkg:apk/wolfi/git"}],
+                "status": "affected",
+            },
+        ],
+    }
+    fixed, affected = parse_vex(b"\xef\xbb\xbf" + json.dumps(legacy).encode(), "legacy.json")
+    assert [p.identifiers for p in fixed.products] == [
+        ("pkg:apk/wolfi/git@2.39.0-r1?arch=armv7",),
+        ("pkg:apk/wolfi/git@2.39.0-r1?arch=x86_64",),
+    ]
+    assert {sub.identifiers for p in fixed.products for sub in p.subcomponents} == {
+        ("pkg:apk/wolfi/libcurl",)
+    }
+    assert (fixed.vulnerability_id, fixed.status.value) == ("CVE-2023-12345", "fixed")
+    assert (affected.vulnerability_id, affected.action_statement) == ("CVE-2023-2", None)

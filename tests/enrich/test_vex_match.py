@@ -1,0 +1,381 @@
+"""Which statements apply to which findings, and which one speaks: real corpus reports, with VEX
+documents that name their images and packages in each way the formats allow."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gate.enrich.vex import VexIndex, VexStatement, VexStatus, applicable, decide, latest, parse_vex
+from gate.model import Finding, ImageInfo
+from gate.scanners.ingest import load_report
+from tests.support.corpus import corpus_file
+
+KEYCLOAK = load_report(corpus_file("grype", "keycloak-test.json"))
+
+
+def _keycloak_image() -> ImageInfo:
+    image = KEYCLOAK.image
+    assert image is not None
+    return image
+
+
+IMAGE = _keycloak_image()
+DIGEST = "sha256:347a0d748d05a050dc64b92de2246d2240db6eb38afbc17c3c08d0acb0db1b50"
+IMAGE_PURL = f"pkg:oci/keycloak@sha256%3A{DIGEST[7:]}?repository_url=docker.io%2Fkeycloak%2Fkeycloak"
+CVE = "CVE-2020-12413"  # in nspr, nss and four more packages of the nss source package
+
+
+def openvex(
+    *statements: dict[str, Any], timestamp: str = "2024-05-01T12:00:00Z", name: str = "app.openvex.json"
+) -> tuple[VexStatement, ...]:
+    doc = {
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.com/vex/1",
+        "author": "Platform team",
+        "timestamp": timestamp,
+        "version": 1,
+        "statements": list(statements),
+    }
+    return parse_vex(json.dumps(doc).encode(), name)
+
+
+def not_affected(*products: dict[str, Any], vulnerability: str = CVE, **extra: Any) -> dict[str, Any]:
+    return {
+        "vulnerability": {"name": vulnerability},
+        "products": list(products),
+        "status": "not_affected",
+        "justification": "vulnerable_code_not_in_execute_path",
+        **extra,
+    }
+
+
+def matched(statements: tuple[VexStatement, ...], image: ImageInfo | None = IMAGE) -> list[str]:
+    """The names of the keycloak findings some statement applies to, each checked both ways."""
+    index = VexIndex(statements, image)
+    names = []
+    for finding in KEYCLOAK.findings:
+        by_function = [s for s in statements if applicable(s, finding, image)]
+        assert index.applicable(finding) == by_function
+        assert index.decide(finding) == decide(statements, finding, image)
+        if by_function:
+            names.append(finding.package.name)
+    return names
+
+
+def test_the_image_with_the_findings_packages_among_its_subcomponents() -> None:
+    statements = openvex(
+        not_affected(
+            {
+                "@id": IMAGE_PURL,
+                "subcomponents": [{"@id": "pkg:rpm/rhel/nss"}, {"@id": "pkg:rpm/rhel/nspr?arch=x86_64"}],
+            }
+        )
+    )
+    assert matched(statements) == ["nspr", "nss"]
+    # A subcomponent whose qualifier or version differs from the finding's purl names another package.
+    assert (
+        matched(
+            openvex(
+                not_affected({"@id": IMAGE_PURL, "subcomponents": [{"@id": "pkg:rpm/rhel/nss?arch=aarch64"}]})
+            )
+        )
+        == []
+    )
+    assert (
+        matched(
+            openvex(
+                not_affected(
+                    {"@id": IMAGE_PURL, "subcomponents": [{"@id": "pkg:rpm/rhel/nss@3.79.0-18.el9_1"}]}
+                )
+            )
+        )
+        == []
+    )
+    # Without the image known, a statement about the image applies to nothing.
+    assert matched(statements, image=None) == []
+
+
+def test_the_whole_image_in_each_of_its_names() -> None:
+    everything = ["nspr", "nss", "nss-softokn", "nss-softokn-freebl", "nss-sysinit", "nss-util"]
+    for name in (
+        IMAGE_PURL,
+        "pkg:oci/keycloak?tag=21.0.2",
+        "pkg:oci/keycloak",
+        "pkg:docker/keycloak/keycloak@21.0.2",
+        DIGEST,
+        IMAGE.image_id,
+        IMAGE.reference,
+        "docker.io/keycloak/keycloak:21.0.2",
+    ):
+        assert matched(openvex(not_affected({"@id": name}))) == everything, name
+    for name in (
+        "pkg:oci/keycloak@sha256%3A" + "0" * 64,
+        "pkg:oci/keycloak?tag=22.0.0",
+        "quay.io/keycloak/keycloak:21.0.2",
+    ):
+        assert matched(openvex(not_affected({"@id": name}))) == [], name
+
+
+def test_the_package_itself_as_the_product() -> None:
+    assert matched(openvex(not_affected({"@id": "pkg:rpm/rhel/nss-util@3.79.0-17.el9_1"}))) == ["nss-util"]
+    assert matched(openvex(not_affected({"identifiers": {"purl": "pkg:rpm/rhel/nss-util"}}))) == ["nss-util"]
+    # It needs no image.
+    assert matched(openvex(not_affected({"@id": "pkg:rpm/rhel/nss-util"})), image=None) == ["nss-util"]
+    assert matched(openvex(not_affected({"@id": "pkg:rpm/rhel/nss-util@3.79.0-16.el9_1"}))) == []
+    # A product that is neither the image nor the package does not apply through its subcomponents.
+    assert (
+        matched(
+            openvex(
+                not_affected({"@id": "pkg:rpm/rhel/firefox", "subcomponents": [{"@id": "pkg:rpm/rhel/nss"}]})
+            )
+        )
+        == []
+    )
+    # Nor does the package as a product that singles out parts of it.
+    assert (
+        matched(
+            openvex(
+                not_affected(
+                    {"@id": "pkg:rpm/rhel/nss", "subcomponents": [{"@id": "pkg:generic/libsoftokn3"}]}
+                )
+            )
+        )
+        == []
+    )
+
+
+def test_the_vulnerability_by_any_of_its_names() -> None:
+    product = {"@id": "pkg:rpm/rhel/nss"}
+    assert matched(openvex(not_affected(product, vulnerability="cve-2020-12413"))) == ["nss"]
+    aliased = not_affected(product, vulnerability="GHSA-0000-0000-0000")
+    aliased["vulnerability"]["aliases"] = [CVE]
+    assert matched(openvex(aliased)) == ["nss"]
+    assert matched(openvex(not_affected(product, vulnerability="CVE-2020-12414"))) == []
+    # A finding's aliases count too: Snyk names Debian's zlib finding by its own id as well.
+    snyk = load_report(corpus_file("snyk", "snyk-to-html__test-report-container-with-app-vulns.json"))
+    zlib = next(f for f in snyk.findings if f.package.name == "zlib1g")
+    (by_alias,) = openvex(
+        not_affected({"@id": "pkg:docker/vulnerable@latest"}, vulnerability="SNYK-DEBIAN10-ZLIB-2976149")
+    )
+    assert applicable(by_alias, zlib, snyk.image)
+
+
+def test_a_finding_without_a_purl_is_matched_only_through_the_whole_image() -> None:
+    """Snyk reports no purls: only a statement about the whole image can name its findings."""
+    snyk = load_report(corpus_file("snyk", "snyk-to-html__test-report-container-with-app-vulns.json"))
+    zlib = next(f for f in snyk.findings if f.package.name == "zlib1g")
+    assert zlib.package.purl is None
+    whole, part = openvex(
+        not_affected({"@id": "pkg:oci/vulnerable?tag=latest"}, vulnerability="CVE-2022-37434"),
+        not_affected(
+            {"@id": "pkg:oci/vulnerable?tag=latest", "subcomponents": [{"@id": "pkg:deb/debian/zlib1g"}]},
+            vulnerability="CVE-2022-37434",
+        ),
+    )
+    assert applicable(whole, zlib, snyk.image)
+    assert not applicable(part, zlib, snyk.image)
+
+
+def test_the_latest_statement_speaks_for_a_finding() -> None:
+    nss = next(f for f in KEYCLOAK.findings if f.package.name == "nss")
+    older = openvex(not_affected({"@id": IMAGE_PURL}), timestamp="2024-05-01T12:00:00Z", name="old.json")
+    newer = openvex(
+        {
+            "vulnerability": {"name": CVE},
+            "products": [{"@id": "pkg:rpm/rhel/nss"}],
+            "status": "under_investigation",
+        },
+        timestamp="2024-06-01T09:00:00+02:00",
+        name="new.json",
+    )
+    for statements in (older + newer, newer + older):
+        decided = decide(statements, nss, IMAGE)
+        assert decided is not None
+        assert (decided.source, decided.status, decided.status.clears) == (
+            "new.json",
+            VexStatus.UNDER_INVESTIGATION,
+            False,
+        )
+        assert VexIndex(statements, IMAGE).decide(nss) == decided
+    # Other packages are decided by the only statement about them.
+    nspr = next(f for f in KEYCLOAK.findings if f.package.name == "nspr")
+    assert decide(older + newer, nspr, IMAGE) == older[0]
+    # A statement's own time beats its document's; at equal times the one given later wins.
+    own_time = openvex(
+        not_affected({"@id": "pkg:rpm/rhel/nss"}, timestamp="2024-07-01T00:00:00Z"),
+        timestamp="2020-01-01T00:00:00Z",
+    )
+    assert decide(older + newer + own_time, nss, IMAGE) == own_time[0]
+    twin = openvex(not_affected({"@id": IMAGE_PURL}), name="twin.json")
+    assert latest(older + twin) == twin[0]
+    assert latest(twin + older) == older[0]
+    assert latest(()) is None
+
+
+def test_csaf_relationships_and_product_statuses_on_a_real_report() -> None:
+    doc = {
+        "document": {
+            "category": "csaf_vex",
+            "csaf_version": "2.0",
+            "publisher": {
+                "category": "vendor",
+                "name": "Keycloak packagers",
+                "namespace": "https://example.com",
+            },
+            "title": "keycloak 21.0.2",
+            "tracking": {
+                "current_release_date": "2024-05-01T00:00:00Z",
+                "id": "KC-1",
+                "status": "final",
+                "version": "1",
+            },
+        },
+        "product_tree": {
+            "full_product_names": [
+                {
+                    "name": "keycloak 21.0.2",
+                    "product_id": "KC",
+                    "product_identification_helper": {"purl": IMAGE_PURL},
+                },
+                {
+                    "name": "nss",
+                    "product_id": "NSS",
+                    "product_identification_helper": {"purl": "pkg:rpm/rhel/nss"},
+                },
+                {
+                    "name": "nspr",
+                    "product_id": "NSPR",
+                    "product_identification_helper": {"purls": ["pkg:rpm/rhel/nspr"]},
+                },
+                {
+                    "name": "a CPE only",
+                    "product_id": "CPE",
+                    "product_identification_helper": {"cpe": "cpe:2.3:a:x:y:1:*:*:*:*:*:*:*"},
+                },
+            ],
+            "relationships": [
+                {
+                    "category": "default_component_of",
+                    "product_reference": "NSS",
+                    "relates_to_product_reference": "KC",
+                    "full_product_name": {"name": "nss in keycloak", "product_id": "KC:NSS"},
+                }
+            ],
+            "product_groups": [{"group_id": "G", "product_ids": ["KC:NSS", "NSPR"]}],
+        },
+        "vulnerabilities": [
+            {
+                "cve": CVE,
+                "ids": [{"system_name": "Red Hat", "text": "RHSA-0000:0000"}],
+                "product_status": {
+                    "known_not_affected": ["KC:NSS", "CPE"],
+                    "fixed": ["NSPR"],
+                    "recommended": ["NSPR"],
+                },
+                "flags": [{"label": "component_not_present", "group_ids": ["G"]}],
+                "threats": [
+                    {"category": "impact", "details": "The TLS code is not used", "product_ids": ["KC:NSS"]}
+                ],
+                "remediations": [
+                    {"category": "vendor_fix", "details": "Update nspr", "product_ids": ["NSPR"]}
+                ],
+            }
+        ],
+    }
+    statements = parse_vex(json.dumps(doc).encode(), "keycloak.csaf.json")
+    assert [
+        (s.status, s.location, s.justification, s.impact_statement, s.action_statement) for s in statements
+    ] == [
+        (
+            VexStatus.NOT_AFFECTED,
+            "vulnerabilities[0].product_status.known_not_affected",
+            "component_not_present",
+            "The TLS code is not used",
+            None,
+        ),
+        (VexStatus.NOT_AFFECTED, "vulnerabilities[0].product_status.known_not_affected", None, None, None),
+        (
+            VexStatus.FIXED,
+            "vulnerabilities[0].product_status.fixed",
+            "component_not_present",
+            None,
+            "vendor_fix: Update nspr",
+        ),
+    ]
+    assert statements[0].products[0].identifiers == (IMAGE_PURL,)
+    assert statements[0].products[0].subcomponents[0].identifiers == ("pkg:rpm/rhel/nss",)
+    assert statements[1].products[0].identifiers == ("cpe:2.3:a:x:y:1:*:*:*:*:*:*:*",)
+    assert statements[0].aliases == ("RHSA-0000:0000",)
+    assert statements[0].author == "Keycloak packagers"
+    assert matched(statements) == ["nspr", "nss"]
+
+
+def test_cyclonedx_refs_to_components_and_bom_links_on_a_real_report() -> None:
+    doc = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+        "version": 1,
+        "metadata": {"timestamp": "2024-05-01T00:00:00Z", "authors": [{"name": "Platform team"}]},
+        "components": [
+            {
+                "type": "library",
+                "name": "nss",
+                "bom-ref": "nss-ref",
+                "purl": "pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64",
+            }
+        ],
+        "vulnerabilities": [
+            {
+                "id": CVE,
+                "references": [{"id": "GHSA-0000-0000-0000", "source": {"name": "GitHub"}}],
+                "analysis": {
+                    "state": "false_positive",
+                    "justification": "code_not_present",
+                    "detail": "Not built with TLS",
+                },
+                "affects": [
+                    {"ref": "nss-ref"},
+                    {"ref": "urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#pkg:rpm/rhel/nspr"},
+                    {
+                        "ref": "pkg:rpm/rhel/nss-util",
+                        "versions": [{"version": "3.79.0-16.el9_1"}, {"version": "3.79.0-17.el9_1"}],
+                    },
+                ],
+            },
+            {"id": CVE, "analysis": {"state": "in_triage"}, "affects": [{"ref": "pkg:rpm/rhel/nss-sysinit"}]},
+        ],
+    }
+    cleared, triage = parse_vex(json.dumps(doc).encode(), "keycloak.cdx.json")
+    assert (cleared.status, cleared.justification, cleared.impact_statement) == (
+        VexStatus.NOT_AFFECTED,
+        "code_not_present",
+        "Not built with TLS",
+    )
+    assert [p.identifiers for p in cleared.products] == [
+        ("pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64",),
+        ("pkg:rpm/rhel/nspr",),
+        ("pkg:rpm/rhel/nss-util@3.79.0-16.el9_1",),
+        ("pkg:rpm/rhel/nss-util@3.79.0-17.el9_1",),
+    ]
+    assert (cleared.author, cleared.aliases, triage.status) == (
+        "Platform team",
+        ("GHSA-0000-0000-0000",),
+        VexStatus.UNDER_INVESTIGATION,
+    )
+    assert matched((cleared,)) == ["nspr", "nss", "nss-util"]
+    assert matched((triage,)) == ["nss-sysinit"]
+
+
+def _finding(name: str) -> Finding:
+    return next(f for f in KEYCLOAK.findings if f.package.name == name)
+
+
+def test_statements_about_other_vulnerabilities_are_not_looked_at() -> None:
+    statements = openvex(
+        *(not_affected({"@id": IMAGE_PURL}, vulnerability=f"CVE-2000-{n:04d}") for n in range(50))
+    )
+    index = VexIndex(statements, IMAGE)
+    assert index.applicable(_finding("nss")) == []
+    assert index.decide(_finding("nss")) is None
