@@ -93,30 +93,40 @@ def base_status_text() -> str:
     return (IMAGES_DIR / "base/rootfs/var/lib/dpkg/status").read_text()
 
 
-def upgraded_status(text: str, upgrades: Mapping[str, str], dropped: tuple[str, ...] = ()) -> str:
-    """A dpkg status with the named packages at new versions and `dropped` ones removed."""
-    stanzas = []
+def _stanzas(text: str) -> dict[str, str]:
+    """Package name -> stanza (without its trailing newline), in file order."""
+    out = {}
     for stanza in text.strip().split("\n\n"):
         name = re.match(r"Package: (\S+)", stanza)
-        if name is None or name[1] in dropped:
-            continue
-        if name[1] in upgrades:
-            stanza = re.sub(r"(?m)^Version: .*$", f"Version: {upgrades[name[1]]}", stanza)
-            # A `Source: name (version)` would keep the old source version: refuse, never guess.
-            if re.search(r"(?m)^Source: \S+ \(", stanza):
-                raise FixtureError(f"{name[1]}: a Source with its own version cannot be upgraded here")
-        stanzas.append(stanza + "\n")
-    missing = set(upgrades) - {re.match(r"Package: (\S+)", s)[1] for s in stanzas}  # type: ignore[index]
+        if name is None:
+            raise FixtureError(f"a dpkg stanza without a Package field: {stanza[:60]!r}")
+        out[name[1]] = stanza
+    return out
+
+
+def upgraded_status(
+    text: str, upgrades: Mapping[str, str], dropped: tuple[str, ...] = (), added: tuple[str, ...] = ()
+) -> str:
+    """A dpkg status with the named packages at new versions, `dropped` ones removed and `added`
+    stanzas appended; the text keeps its layout (a blank line after each stanza, if it had one)."""
+    stanzas = _stanzas(text)
+    missing = (set(upgrades) | set(dropped)) - set(stanzas)
     if missing:
-        raise FixtureError(f"upgrades name packages the status does not have: {sorted(missing)}")
-    return "\n".join(stanzas)
+        raise FixtureError(f"the dpkg status has no package {sorted(missing)}")
+    for name, version in upgrades.items():
+        # A `Source: name (version)` would keep the old source version: refuse, never guess.
+        if re.search(r"(?m)^Source: \S+ \(", stanzas[name]):
+            raise FixtureError(f"{name}: a Source with its own version cannot be upgraded here")
+        stanzas[name] = re.sub(r"(?m)^Version: .*$", f"Version: {version}", stanzas[name])
+    kept = [stanza for name, stanza in stanzas.items() if name not in dropped] + list(added)
+    return "\n\n".join(kept) + text[len(text.rstrip("\n")) :]
 
 
 def newer_base_status() -> str:
     """The dpkg status of the newer `base:12`."""
-    slim = (IMAGES_DIR / "slim/rootfs/var/lib/dpkg/status").read_text().strip().split("\n\n")
-    added = [s + "\n" for s in slim if re.match(r"Package: (\S+)", s)[1] in BASE_ADDED]  # type: ignore[index]
-    return upgraded_status(base_status_text(), BASE_UPGRADES, BASE_DROPPED) + "\n" + "\n".join(added)
+    slim = _stanzas((IMAGES_DIR / "slim/rootfs/var/lib/dpkg/status").read_text())
+    added = tuple(slim[name] for name in BASE_ADDED)
+    return upgraded_status(base_status_text(), BASE_UPGRADES, BASE_DROPPED, added)
 
 
 def whole_days(earlier: str, later: str) -> int:
