@@ -1,6 +1,7 @@
 """`python -m testbed prepare DIR`: writes a Trivy cache and engine-less image archives for demos.
 
-DIR/trivy-cache/db/{trivy.db,metadata.json} and DIR/images/{base,app}.tar; then, with no network:
+DIR/trivy-cache/db/{trivy.db,metadata.json}, DIR/images/{base,app}.tar and the image family's
+DIR/images/family/{full,slim,distroless,alpine,scratch}.tar; then, with no network:
     trivy image --cache-dir DIR/trivy-cache --skip-db-update ... --input DIR/images/app.tar
 """
 
@@ -11,7 +12,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from testbed.images import build_docker_archive
+from testbed.family import build_family_archives
+from testbed.images import ImageBuildError, build_docker_archive
 from testbed.trivydb import DEFAULT_UPDATED_AT, build_trivy_db
 
 
@@ -31,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     images = build_docker_archive(args.dir / "images")
     print(f"trivy cache: {db.cache_dir} ({db.advisories} advisories, {db.size} bytes)")
     print(f"images: {images.base} {images.app}")
+    try:
+        family = build_family_archives(args.dir / "images" / "family")
+    except ImageBuildError as exc:
+        # Only `scratch` needs a host file (a static busybox); the demo images do not.
+        print(f"image family: skipped ({exc})")
+    else:
+        print(f"image family: {' '.join(str(p) for p in family.paths.values())}")
     return 0
 
 

@@ -3,7 +3,10 @@
 A maintainer's tool (Debian only: versions are compared by `dpkg --compare-versions`):
 
     python -m testbed.derive_expected           # print
-    python -m testbed.derive_expected --write   # rewrite testbed/expected.yaml
+    python -m testbed.derive_expected --write   # rewrite testbed/expected*.yaml
+
+It also writes the image family's (derive_family.py) and the base-refresh scenario's
+(derive_refresh.py) expected files.
 
 tests/testbed/ checks that the committed file equals this derivation, and that the real Trivy
 reports exactly it: two independent routes to the same findings.
@@ -20,6 +23,7 @@ from typing import Any
 import yaml
 
 from testbed.advisories import Advisory, Fixture, load_fixture
+from testbed.derive_family import FAMILY, FAMILY_FILE, derive_family, image_packages
 from testbed.expected import EXPECTED_FILE
 from testbed.images import IMAGES_DIR
 
@@ -155,15 +159,38 @@ def derive(fixture: Fixture, absent_binaries: dict[str, list[str]]) -> str:
 ABSENT_BINARIES = {"libde265": ["libde265-0"]}
 
 
+def absent_binaries() -> dict[str, list[str]]:
+    """ABSENT_BINARIES, plus the binaries of source packages only the image family has."""
+    here = {s for _, s, _ in parse_status((IMAGES_DIR / "base/rootfs/var/lib/dpkg/status").read_text())}
+    here |= {s for _, s, _ in parse_status(app_run_stanza())}
+    out = dict(ABSENT_BINARIES)
+    for name in FAMILY:
+        for pkg in image_packages(IMAGES_DIR / name / "rootfs"):
+            if pkg.source not in here and pkg.name not in out.setdefault(pkg.source, []):
+                out[pkg.source].append(pkg.name)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m testbed.derive_expected")
-    parser.add_argument("--write", action="store_true", help=f"rewrite {EXPECTED_FILE}")
+    parser.add_argument(
+        "--write", action="store_true", help=f"rewrite {EXPECTED_FILE.name} and the other expected files"
+    )
     args = parser.parse_args(argv)
-    text = derive(load_fixture(), ABSENT_BINARIES)
-    if args.write:
-        EXPECTED_FILE.write_text(text)
-    else:
-        sys.stdout.write(text)
+    # Imported here: derive_refresh builds on this module's app description.
+    from testbed.derive_refresh import REFRESH_FILE, derive_refresh
+
+    fixture = load_fixture()
+    texts = {
+        EXPECTED_FILE: derive(fixture, absent_binaries()),
+        FAMILY_FILE: derive_family(fixture),
+        REFRESH_FILE: derive_refresh(fixture),
+    }
+    for path, text in texts.items():
+        if args.write:
+            path.write_text(text)
+        else:
+            sys.stdout.write(f"# --- {path.name}\n{text}")
     return 0
 
 

@@ -35,6 +35,8 @@ class ExpectedFinding:
     """FixedVersion, when fixed."""
     status: str | None = None
     """Status of an unfixed finding (`will_not_fix`, `affected`, ...)."""
+    severity: str | None = None
+    """The severity Trivy shows, where the expected file gives it (the image family's does)."""
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -78,10 +80,11 @@ class Expected:
         raise KeyError(image)
 
 
-def _finding(where: str, raw: Any) -> ExpectedFinding:
+def parse_finding(where: str, raw: Any) -> ExpectedFinding:
+    """One finding of an expected file; raises FixtureError naming `where` on a bad entry."""
     if not isinstance(raw, dict) or not {"id", "package", "version", "layer", "type"} <= set(raw):
         raise FixtureError(f"{where}: expected id, package, version, layer, type; got {raw!r}")
-    unknown = set(raw) - {"id", "package", "version", "layer", "type", "fixed", "status"}
+    unknown = set(raw) - {"id", "package", "version", "layer", "type", "fixed", "status", "severity"}
     if unknown:
         raise FixtureError(f"{where}: unknown keys {sorted(unknown)}")
     return ExpectedFinding(
@@ -92,6 +95,20 @@ def _finding(where: str, raw: Any) -> ExpectedFinding:
         type=str(raw["type"]),
         fixed=None if raw.get("fixed") is None else str(raw["fixed"]),
         status=None if raw.get("status") is None else str(raw["status"]),
+        severity=None if raw.get("severity") is None else str(raw["severity"]),
+    )
+
+
+def parse_control(where: str, raw: Any) -> Control:
+    """One negative control of an expected file; raises FixtureError naming `where`."""
+    if not isinstance(raw, dict) or not {"id", "packages", "bucket", "why"} <= set(raw):
+        raise FixtureError(f"{where}: expected id, packages, bucket, why")
+    return Control(
+        id=raw["id"],
+        packages=tuple(raw["packages"]),
+        bucket=raw["bucket"],
+        why=raw["why"],
+        fixed=raw.get("fixed"),
     )
 
 
@@ -100,25 +117,13 @@ def load_expected(path: Path = EXPECTED_FILE) -> Expected:
     raw = yaml.safe_load(path.read_text())
     if not isinstance(raw, dict) or set(raw) != {"base_findings", "own_findings", "controls"}:
         raise FixtureError(f"{path}: expected keys base_findings, own_findings, controls")
-    controls = []
-    for i, c in enumerate(raw["controls"]):
-        if not isinstance(c, dict) or not {"id", "packages", "bucket", "why"} <= set(c):
-            raise FixtureError(f"{path}: controls[{i}]: expected id, packages, bucket, why")
-        controls.append(
-            Control(
-                id=c["id"],
-                packages=tuple(c["packages"]),
-                bucket=c["bucket"],
-                why=c["why"],
-                fixed=c.get("fixed"),
-            )
-        )
+    controls = [parse_control(f"{path}: controls[{i}]", c) for i, c in enumerate(raw["controls"])]
     return Expected(
         base_findings=tuple(
-            _finding(f"{path}: base_findings[{i}]", f) for i, f in enumerate(raw["base_findings"])
+            parse_finding(f"{path}: base_findings[{i}]", f) for i, f in enumerate(raw["base_findings"])
         ),
         own_findings=tuple(
-            _finding(f"{path}: own_findings[{i}]", f) for i, f in enumerate(raw["own_findings"])
+            parse_finding(f"{path}: own_findings[{i}]", f) for i, f in enumerate(raw["own_findings"])
         ),
         controls=tuple(controls),
     )

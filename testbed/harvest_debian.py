@@ -5,6 +5,7 @@ and the package stanzas of the base image's dpkg status, on a Debian 12 machine 
 named packages are installed. Run it again to check or extend the fixture:
 
     python -m testbed.harvest_debian glibc=libc6 zlib=zlib1g openssl=libssl3,openssl ...
+    python -m testbed.harvest_debian --root DIR imagemagick=libmagickcore-6.q16-6   # unpacked .debs
 
 For each source package:
 - the installed version declared in the image is the bookworm release version: the changelog
@@ -48,9 +49,13 @@ class Entry:
         return " ".join(" ".join(line.split()).lstrip("*- ") for line in self.lines if cve in line)
 
 
-def read_changelog(binary: str) -> list[Entry]:
-    """The entries of a binary package's changelog, newest first."""
-    doc = Path("/usr/share/doc") / binary
+def read_changelog(binary: str, root: Path = Path("/")) -> list[Entry]:
+    """The entries of a binary package's changelog, newest first.
+
+    `root` is `/` for installed packages, or a directory where downloaded packages were unpacked
+    (`apt-get download PKG && dpkg-deb -x PKG_*.deb DIR`), for packages this machine lacks.
+    """
+    doc = root / "usr/share/doc" / binary
     # Native packages (apt, dpkg) ship changelog.gz instead of changelog.Debian.gz.
     path = doc / "changelog.Debian.gz" if (doc / "changelog.Debian.gz").exists() else doc / "changelog.gz"
     entries: list[Entry] = []
@@ -86,12 +91,16 @@ def release_version(entries: list[Entry]) -> int:
     return release
 
 
-def harvest(source: str, binary: str, limit: int) -> tuple[str, list[dict[str, str]]]:
+def harvest(source: str, binary: str, limit: int, root: Path = Path("/")) -> tuple[str, list[dict[str, str]]]:
     """Returns (release version, advisories) for one source package: up to `limit` that
     must match, then one negative control fixed before the release version."""
-    entries = read_changelog(binary)
+    entries = read_changelog(binary, root)
     release = release_version(entries)
-    origin = f"/usr/share/doc/{binary} changelog, Debian {entries[0].version}"
+    origin = (
+        f"/usr/share/doc/{binary} changelog, Debian {entries[0].version}"
+        if root == Path("/")
+        else f"changelog.Debian.gz of {binary} {entries[0].version} (apt-get download)"
+    )
     fixed: dict[str, Entry] = {}
     for entry in reversed(entries[:release]):
         if "deb12u" in entry.version:
@@ -142,15 +151,21 @@ def binary_stanza(binary: str, version: str) -> str:
 
 def main(argv: list[str]) -> None:
     limit = 6
+    root = Path("/")
+    if argv[:1] == ["--root"]:
+        # Changelogs of downloaded packages unpacked under this directory; no dpkg stanzas then
+        # (dpkg-query knows installed packages only).
+        root, argv = Path(argv[1]), argv[2:]
     for arg in argv:
         source, _, binaries = arg.partition("=")
         names = binaries.split(",")
-        version, rows = harvest(source, names[0], limit)
+        version, rows = harvest(source, names[0], limit, root)
         print(f"# {source} {version} binaries={','.join(names)}")
         for row in rows:
             print(json.dumps({"bucket": "debian 12", "package": source, **row}))
-        for name in names:
-            sys.stderr.write(binary_stanza(name, version) + "\n")
+        if root == Path("/"):
+            for name in names:
+                sys.stderr.write(binary_stanza(name, version) + "\n")
 
 
 if __name__ == "__main__":

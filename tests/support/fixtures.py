@@ -16,7 +16,9 @@ from typing import NoReturn
 
 import pytest
 
+from testbed.base_refresh import BaseRefreshScenario, build_base_refresh
 from testbed.engine import Engine, EngineUnavailable, Registry, private_engine, private_registry
+from testbed.family import BuiltFamily, FamilyArchives, build_family, build_family_archives
 from testbed.images import ArchiveImages, BuiltImages, ImageBuildError, build_docker_archive, build_images
 from testbed.trivy import find_trivy
 from testbed.trivydb import build_trivy_db
@@ -123,3 +125,30 @@ def built_images(
 def engineless_archives(tmp_path_factory: pytest.TempPathFactory) -> ArchiveImages:
     """The same images written as docker-archives in pure Python (no engine involved)."""
     return build_docker_archive(tmp_path_factory.mktemp("engineless"))
+
+
+@pytest.fixture(scope="session")
+def family_images(docker_engine: Engine) -> BuiltFamily:
+    """The image family (full, slim, distroless, alpine, scratch) built once by the engine."""
+    try:
+        return build_family(docker_engine.client)
+    except ImageBuildError as exc:
+        unavailable(str(exc))
+
+
+@pytest.fixture(scope="session")
+def family_archives(tmp_path_factory: pytest.TempPathFactory) -> FamilyArchives:
+    """The image family as docker-archives written without an engine."""
+    try:
+        return build_family_archives(tmp_path_factory.mktemp("family"))
+    except ImageBuildError as exc:
+        unavailable(str(exc))
+
+
+@pytest.fixture(scope="session")
+def base_refresh(docker_engine: Engine, registry: Registry) -> BaseRefreshScenario:
+    """The base-refresh scenario, both pushes done (testbed/base_refresh.py)."""
+    try:
+        return build_base_refresh(docker_engine.client, registry.address)
+    except ImageBuildError as exc:
+        unavailable(str(exc))
