@@ -194,6 +194,7 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
         image=next((report.image for report in reports if report.image is not None), None),
         sources=tuple(dict.fromkeys(src for report in reports for src in report.sources)),
         warnings=tuple(dict.fromkeys(warning for report in reports for warning in report.warnings)),
+        package_count=next((r.package_count for r in reports if r.package_count is not None), None),
     )
 
 

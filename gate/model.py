@@ -209,6 +209,8 @@ class ImageInfo:
     """The base image reference, when known."""
     base_layer_count: int | None = None
     """How many of the bottom layers belong to the base image, when known."""
+    created: str | None = None
+    """When the image was built: its config's `created` (RFC 3339, as written), when known."""
 
     @property
     def platform(self) -> str | None:
@@ -232,3 +234,6 @@ class ScanReport:
     """The report files read, or the image reference scanned."""
     warnings: tuple[str, ...] = ()
     """Things the user should know that do not change the findings (an old vulnerability DB)."""
+    package_count: int | None = None
+    """How many packages the scanner found in the image, vulnerable or not, when its report lists
+    them (Trivy's `Results[].Packages`); None when the report does not say."""

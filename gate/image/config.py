@@ -43,6 +43,8 @@ class ImageConfig:
     """Every build step, oldest first."""
     labels: tuple[tuple[str, str], ...]
     """`config.Labels` as sorted (key, value) pairs."""
+    created: str | None = None
+    """`created`: when the image was built (RFC 3339, as written), if the config says."""
 
     @property
     def history_matches(self) -> bool:
@@ -125,6 +127,7 @@ def parse_config(data: bytes, where: str) -> ImageConfig:
         diff_ids=tuple(diff_ids),
         history=tuple(history),
         labels=tuple(sorted(labels.items())),
+        created=_str(doc, "created", where),
     )
 
 

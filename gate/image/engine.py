@@ -124,6 +124,7 @@ def read_engine(
             diff_ids=tuple(diff_ids),
             history=steps,
             labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+            created=attrs.get("Created") if isinstance(attrs.get("Created"), str) else None,
         )
     size = attrs.get("Size")
     return SourceImage(

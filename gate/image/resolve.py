@@ -237,6 +237,7 @@ def _describe(
         labels=config.labels,
         base_image=base_name,
         base_layer_count=base_count,
+        created=config.created,
     )
 
 

@@ -23,6 +23,8 @@ class ImageConfig:
     """One entry per `rootfs.diff_ids` item, bottom first, with the history instruction when known."""
     labels: tuple[tuple[str, str], ...]
     """`config.Labels` as sorted (key, value) pairs."""
+    created: str | None = None
+    """`created`: when the image was built (RFC 3339, as written)."""
 
 
 def parse_image_config(config: JsonObject, at: At) -> ImageConfig:
@@ -47,6 +49,7 @@ def parse_image_config(config: JsonObject, at: At) -> ImageConfig:
         architecture=arch,
         layers=layer_infos(diff_ids, history),
         labels=tuple(sorted(labels.items())),
+        created=opt_str(config, "created", at),
     )
 
 

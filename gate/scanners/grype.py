@@ -256,6 +256,7 @@ def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:
         size=opt_int(target, "imageSize", at),
         layers=layers,
         labels=config.labels if config else (),
+        created=config.created if config else None,
     )
     return image, LayerTable(layers)
 

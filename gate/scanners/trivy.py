@@ -73,9 +73,20 @@ def _read_report(data: object, root: At) -> ScanReport:
     )
     image, layers = _image(doc, root)
     findings: list[Finding] = []
+    packages: int | None = None
     for result, at in objects(doc, "Results", root):
+        # `Packages` is there when the report lists every package (`--list-all-pkgs`); a report
+        # without it says nothing about how many packages the image has.
+        if result.get("Packages") is not None:
+            packages = (packages or 0) + len(opt_list(result, "Packages", at))
         _read_result(result, at, layers, findings)
-    return ScanReport(findings=dedupe(findings), scanners=(scanner,), image=image, sources=(source,))
+    return ScanReport(
+        findings=dedupe(findings),
+        scanners=(scanner,),
+        image=image,
+        sources=(source,),
+        package_count=packages,
+    )
 
 
 def _check_schema_version(doc: JsonObject, root: At) -> None:
@@ -233,5 +244,6 @@ def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:
         size=opt_int(metadata, "Size", at),
         layers=layers,
         labels=parsed.labels if parsed else (),
+        created=parsed.created if parsed else None,
     )
     return image, LayerTable(image.layers)

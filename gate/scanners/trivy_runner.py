@@ -11,6 +11,7 @@ with `--exit-code 1`, which the gate never passes).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,9 @@ FIXED_FLAGS = (
     "--format", "json",
     "--quiet",
     "--scanners", "vuln",
-    # Trivy lists every package by default since 0.5x; the gate needs only the vulnerable ones.
-    "--list-all-pkgs=false",
+    # Every package, vulnerable or not: how many an image has is part of what `compare` shows,
+    # and a package's source package (`SrcName`) is on its `Packages` entry.
+    "--list-all-pkgs",
     # A trivy.yaml or .trivyignore where the gate runs would silently change the findings:
     # exceptions belong in the gate's policy, where they have a reason and an expiry.
     "--config", "",
@@ -221,7 +223,9 @@ class TrivyScanner:
         return _failure(done, target, options)
 
     def parse(self, data: object, name: str) -> ScanReport:
-        return parse_trivy(data, name)
+        report = parse_trivy(data, name)
+        # Asked with --list-all-pkgs, a report without any `Packages` found none (a scratch image).
+        return report if report.package_count is not None else replace(report, package_count=0)
 
     def db_state(
         self, binary: Path, data: object, report: ScanReport, ready: Readiness, options: ScanOptions

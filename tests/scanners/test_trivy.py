@@ -198,6 +198,21 @@ def test_image_labels_and_layer_instructions_skip_empty_history_entries() -> Non
     assert busybox.distro is None
 
 
+def test_the_package_count_is_the_listed_packages_and_unknown_without_a_list() -> None:
+    # Written with --list-all-pkgs: every result lists its packages, vulnerable or not.
+    listed = parse("pip.json.golden")
+    assert listed.package_count == 7
+    assert len({f.package.name for f in listed.findings}) < 7
+    # Written without it: the report does not say how many packages the image has.
+    assert parse("alpine-310.json.golden").package_count is None
+
+
+def test_the_image_creation_time_is_read_as_written() -> None:
+    image = parse("alpine-310.json.golden").image
+    assert image is not None
+    assert image.created == "2019-08-20T20:19:55.211423266Z"
+
+
 def test_reports_of_no_image_have_no_image_info() -> None:
     assert parse("npm.json.golden").image is None  # a repository scan
     assert parse("amazonlinux2-gp2-x86-vm.json.golden").image is None
