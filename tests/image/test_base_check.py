@@ -1,0 +1,152 @@
+"""Locating the base image an image was built on, and what its tag points to now: real registries.
+
+The scenario test (tests/scanners/test_base_scan.py) covers the day gap and the removed findings;
+these cover how the base is identified, authentication, and the reasons the check gives when it
+cannot run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gate.image.base_check import (
+    BaseCheck,
+    BaseImageState,
+    BaseNotChecked,
+    LocatedBase,
+    base_reference,
+    locate_base,
+    parse_created,
+)
+from gate.image.registry_auth import docker_config_file, find_credentials
+from gate.image.resolve import resolve_image
+from gate.model import ImageInfo
+from testbed.images import ArchiveImages
+from tests.support.fixtures import unavailable
+from tests.support.registry_tools import (
+    AuthRegistries,
+    Pusher,
+    auth_registries,
+    oci_image,
+    read_docker_archive,
+)
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.fixture(scope="module")
+def auth(engineless_archives: ArchiveImages) -> Iterator[AuthRegistries]:
+    """The test bed's base image pushed as `private/base:12` behind Basic and Bearer authentication."""
+    try:
+        with auth_registries() as registries:
+            config, layers = read_docker_archive(engineless_archives.base)
+            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
+            yield registries
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"registries with authentication: {exc}")
+
+
+def app_info(engineless: ArchiveImages, base: str | None) -> ImageInfo:
+    """The test bed's app (built FROM the base), as if its labels named `base`."""
+    info = resolve_image(f"docker-archive:{engineless.app}", environ={}).info
+    return replace(info, base_image=base)
+
+
+def lookup(env: dict[str, str]):  # type: ignore[no-untyped-def]
+    config = docker_config_file(env)
+    return lambda registry: find_credentials(registry, config, env)
+
+
+def test_a_private_base_is_read_with_the_docker_config_credentials(
+    auth: AuthRegistries, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    for registry in (auth.bearer, auth.basic):
+        (tmp_path / ".docker").mkdir(exist_ok=True)
+        secret = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+        (tmp_path / ".docker" / "config.json").write_text(
+            json.dumps({"auths": {f"http://{registry}": {"auth": secret}}})
+        )
+        env = {"HOME": str(tmp_path)}
+        located = locate_base(app_info(engineless_archives, f"{registry}/private/base:12"), lookup(env), 30)
+        assert located.name == f"{registry}/private/base:12"
+        assert located.used == located.current
+        assert not located.changed
+        assert located.behind_days == 0
+
+
+def test_unauthorized(auth: AuthRegistries, engineless_archives: ArchiveImages, tmp_path: Path) -> None:
+    info = app_info(engineless_archives, f"{auth.bearer}/private/base:12")
+    with pytest.raises(BaseNotChecked) as caught:
+        locate_base(info, lookup({"HOME": str(tmp_path)}), 30)
+    assert caught.value.diagnostics() == (
+        f"unauthorized: registry {auth.bearer} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED) "
+        f"(the repository does not exist or needs credentials: docker login {auth.bearer})"
+    )
+
+
+def test_which_base_reference_and_digests_are_tried() -> None:
+    labels = (
+        ("org.opencontainers.image.base.digest", DIGEST),
+        ("org.opencontainers.image.base.name", "ghcr.io/acme/base:12"),
+    )
+    info = ImageInfo(reference="app", base_image="ghcr.io/acme/base:12", labels=labels)
+    assert base_reference(info) == (base_reference(info)[0], (DIGEST,))
+    assert str(base_reference(info)[0]) == "ghcr.io/acme/base:12"
+    # A digest pinned in --base-image comes first; the tag is what is followed.
+    other = "sha256:" + "cd" * 32
+    pinned = replace(info, base_image=f"ghcr.io/acme/base:12@{other}")
+    assert base_reference(pinned)[1] == (other, DIGEST)
+    assert str(base_reference(pinned)[0]) == "ghcr.io/acme/base:12"
+    # A label digest of another repository says nothing about this base.
+    assert base_reference(replace(info, base_image="docker.io/library/debian:12"))[1] == ()
+    # An archive base: the label names the registry base to check.
+    assert (
+        str(base_reference(replace(info, base_image="docker-archive:base.tar"))[0]) == "ghcr.io/acme/base:12"
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "labels", "reason"),
+    [
+        (None, (), "the base image of app is not known"),
+        ("docker-archive:base.tar", (), "the base image docker-archive:base.tar is not in a registry, so it has no tag to check"),
+        ("scratch", (), "app is built FROM scratch: it has no base image to check"),
+        (f"ghcr.io/acme/base@{DIGEST}", (), f"the base image ghcr.io/acme/base@{DIGEST} names a digest and no tag, so there is no tag to check"),
+        ("Not A Reference", (), "the base image reference 'Not A Reference' cannot be read: "),
+    ],
+)  # fmt: skip
+def test_bases_that_cannot_be_checked(
+    base: str | None, labels: tuple[tuple[str, str], ...], reason: str
+) -> None:
+    with pytest.raises(BaseNotChecked) as caught:
+        base_reference(ImageInfo(reference="app", base_image=base, labels=labels))
+    assert caught.value.message.startswith(reason)
+
+
+def state(created: str | None, layers: tuple[str, ...]) -> BaseImageState:
+    return BaseImageState(f"r/b@{DIGEST}", DIGEST, created, layers)
+
+
+def test_behind_days_are_whole_days_rounded_down() -> None:
+    used = state("2024-01-10T00:00:00Z", ("sha256:a",))
+    cases = {
+        "2024-02-26T13:00:00Z": 47,
+        "2024-02-26T00:00:00.000000001Z": 47,
+        "2024-01-10T23:59:59Z": 0,
+        "2024-01-01T00:00:00Z": 0,  # the tag went back in time: not behind
+        "2024-01-11T01:00:00+02:00": 0,  # 23 hours, said in another zone
+    }
+    for created, days in cases.items():
+        assert LocatedBase("b:1", used, state(created, ("sha256:b",))).behind_days == days, created
+    # Same layers: not behind, whatever the config's date says.
+    assert LocatedBase("b:1", used, state("2025-01-01T00:00:00Z", ("sha256:a",))).behind_days == 0
+    assert LocatedBase("b:1", used, state(None, ("sha256:b",))).behind_days is None
+    assert BaseCheck(False, reason="x").behind_days is None
+    assert parse_created("2024-01-10T00:00:00") == parse_created("2024-01-10T00:00:00Z")
+    assert parse_created("yesterday") is None
