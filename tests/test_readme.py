@@ -86,7 +86,9 @@ def documented_commands(path: Path) -> list[str]:
     return [line for line in lines if line.startswith("container-gate ") and "$" not in line]
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/github-action.md", "docs/gitlab-ci.md"])
+@pytest.mark.parametrize(
+    "doc", ["README.md", "docs/github-action.md", "docs/gitlab-ci.md", "docs/compare.md"]
+)
 def test_every_documented_command_line_is_one_the_program_accepts(doc: str) -> None:
     commands = documented_commands(ROOT / doc)
     assert commands

@@ -1,4 +1,4 @@
-"""The commands: `check`, `scan`, `policy validate` and `explain`, each from typed options to an exit code.
+"""The commands: `check`, `scan`, `compare`, `policy validate` and `explain`, each from typed options to an exit code.
 
 This is where the clock is read (`--as-of`, else now) and the policy and reports are loaded;
 `evaluate` itself stays pure.
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 
+from gate.cli.compare import run_compare
 from gate.cli.options import PROG, Command, Options
 from gate.cli.outputs import print_report_text, publish, write_outputs
 from gate.errors import ExitCode, GateError
@@ -116,10 +117,18 @@ def cmd_explain(options: Options) -> ExitCode:
     return ExitCode.PASS if found else ExitCode.FAIL
 
 
+def cmd_compare(options: Options) -> ExitCode:
+    """`container-gate compare`."""
+    assert options.compare is not None  # noqa: S101 - options_from makes one for `compare`
+    # The policy is read first: a broken one fails in a moment, not after the scans.
+    return run_compare(options.compare, read_policy(options), evaluation_time(options))
+
+
 COMMANDS: dict[Command, Callable[[Options], ExitCode]] = {
     Command.CHECK: cmd_check,
     Command.SCAN: cmd_scan,
     Command.POLICY_VALIDATE: cmd_policy_validate,
     Command.EXPLAIN: cmd_explain,
+    Command.COMPARE: cmd_compare,
 }
 """What runs each command."""

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gate.cli.compare_options import CompareRequest, compare_request
 from gate.cli.scan_options import scan_request
 from gate.scanners.run import ScanRequest
 
@@ -28,6 +29,7 @@ class Command(enum.Enum):
     SCAN = "scan"
     POLICY_VALIDATE = "policy validate"
     EXPLAIN = "explain"
+    COMPARE = "compare"
 
 
 class OutputFormat(enum.Enum):
@@ -104,6 +106,8 @@ class Options:
     """`policy validate FILE...`."""
     vulnerability: str | None = None
     """`explain VULN_ID`."""
+    compare: CompareRequest | None = None
+    """`compare REF...` and its scan options and outputs."""
 
     @property
     def dockerfile(self) -> Path | None:
@@ -121,7 +125,9 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
     time the run started."""
     command: Command = args.run
     policy = PolicyOptions()
-    if command is not Command.POLICY_VALIDATE:
+    if command is Command.COMPARE:
+        policy = PolicyOptions(args.policy, as_of=args.as_of)
+    elif command is not Command.POLICY_VALIDATE:
         policy = PolicyOptions(args.policy, args.advisory, args.as_of, args.image_name)
     outputs = OutputOptions()
     publish = PublishOptions()
@@ -142,4 +148,5 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         scan=scan_request(args, env, now) if command is Command.SCAN else None,
         policy_files=tuple(args.files) if command is Command.POLICY_VALIDATE else (),
         vulnerability=args.vulnerability if command is Command.EXPLAIN else None,
+        compare=compare_request(args, env, now) if command is Command.COMPARE else None,
     )

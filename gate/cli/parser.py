@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from gate import __version__
+from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import PROG, Command
 from gate.cli.scan_options import add_scan_arguments
 from gate.platforms.select import CI_CHOICES
@@ -142,6 +143,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ci_options(scan_cmd)
     scan_cmd.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
     scan_cmd.set_defaults(run=Command.SCAN)
+
+    compare = sub.add_parser(
+        "compare",
+        help="scan several images (or read their reports) and compare them side by side under one policy",
+        description="Scan several images with the same scanner, DB and policy, or read reports already "
+        "written (NAME=REPORT.json), and print one row per image: platform, size, creation date, "
+        "packages, findings by severity, fixable and blocking findings, base and own layers, verdict. "
+        "Compare informs, it does not gate: it exits 0 whatever the verdicts, and 3 when an image "
+        "could not be scanned or read (its row says why).",
+    )
+    add_compare_arguments(compare)
+    compare_policy = compare.add_argument_group("policy")
+    compare_policy.add_argument(
+        "--policy",
+        metavar="FILE",
+        type=Path,
+        help="the policy applied to every image (default: the shipped policies/default.yaml)",
+    )
+    compare_policy.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=_parse_date,
+        help="judge allowlist expiry as of this date (YYYY-MM-DD) instead of today",
+    )
+    # Enrichment data (exploit catalogues, exploit scores) joins here, as for check and scan.
+    add_compare_outputs(compare)
+    compare.set_defaults(run=Command.COMPARE)
 
     policy = sub.add_parser("policy", help="work with policy files")
     policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)

@@ -48,6 +48,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def add_platform_argument(group: argparse._ArgumentGroup) -> None:
+    """`--platform OS/ARCH`."""
+    group.add_argument(
+        "--platform", metavar="OS/ARCH", type=_platform, help="the platform to scan in a multi-platform image"
+    )
+
+
 def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     """The `scan` command's image, scanner and DB options."""
     parser.add_argument(
@@ -57,9 +64,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         "docker://REF (registry only), docker-archive:PATH or oci-archive:PATH",
     )
     image = parser.add_argument_group("image")
-    image.add_argument(
-        "--platform", metavar="OS/ARCH", type=_platform, help="the platform to scan in a multi-platform image"
-    )
+    add_platform_argument(image)
     image.add_argument(
         "--base-image",
         metavar="REF",
@@ -72,6 +77,11 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="the Dockerfile IMAGE was built from, to point findings at its lines",
     )
+    add_scanner_arguments(parser)
+
+
+def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
+    """The scanner and DB options that `scan` and `compare` share."""
     scanners = parser.add_argument_group("scanners and vulnerability DB")
     scanners.add_argument(
         "--scanner",
@@ -130,9 +140,9 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def scan_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> ScanRequest:
-    """The request for parsed `scan` arguments, the process environment and the current time."""
-    options = ScanOptions(
+def scan_options(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> ScanOptions:
+    """How the scanners run, from the parsed scanner and DB options."""
+    return ScanOptions(
         env=env,
         now=now,
         cache_dir=args.cache_dir,
@@ -146,10 +156,14 @@ def scan_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         trivy_bin=args.trivy_bin,
         grype_bin=args.grype_bin,
     )
+
+
+def scan_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> ScanRequest:
+    """The request for parsed `scan` arguments, the process environment and the current time."""
     return ScanRequest(
         reference=args.image,
         scanner=ScannerChoice(args.scanner),
-        options=options,
+        options=scan_options(args, env, now),
         platform=args.platform,
         base_image=args.base_image,
         dockerfile=args.dockerfile,

@@ -47,6 +47,11 @@ def scan(request: ScanRequest) -> ScanReport:
     The image is resolved first: a wrong reference or an unreachable engine fails before any
     scanner starts (and before a DB download).
     """
+    return scan_target(request)[1]
+
+
+def scan_target(request: ScanRequest) -> tuple[ImageTarget, ScanReport]:
+    """`scan`, with the resolved image: where it was read from, and its size as the source says."""
     # Imported here, not at the top: the engine SDK and the registry client take a few tenths of
     # a second to import, which `check`, `policy validate` and `--help` should not pay.
     from gate.image.layers import attribute_layers
@@ -61,7 +66,7 @@ def scan(request: ScanRequest) -> ScanReport:
     )
     report = run_scanners(target, request.scanner, request.options)
     report = replace(report, warnings=target.warnings + report.warnings)
-    return attribute_layers(report, target.info)
+    return target, attribute_layers(report, target.info)
 
 
 def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOptions) -> ScanReport:

@@ -1,0 +1,67 @@
+"""`container-gate compare`: several images under one policy, one row each.
+
+Compare informs, it does not gate: the exit code is 0 whatever the verdicts, and 3 when any image
+could not be scanned or read (its row says why; the others are still compared). An output file
+that cannot be written is exit 2, as for the other commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sys
+
+from gate.cli.compare_options import CompareRequest
+from gate.cli.options import PROG
+from gate.cli.outputs import print_report_text, write_text
+from gate.cli.progress import TerminalProgress
+from gate.errors import ExitCode, GateError
+from gate.policy.evaluate import evaluate
+from gate.policy.model import Policy
+from gate.render.compare import (
+    ComparedImage,
+    render_compare_json,
+    render_compare_markdown,
+    render_compare_terminal,
+)
+from gate.scanners.batch import scan_batch
+from gate.untrusted import terminal_safe
+
+
+def run_compare(request: CompareRequest, policy: Policy, now: dt.datetime) -> ExitCode:
+    """Scans or reads every image, evaluates each under `policy` as of `now`, and shows the table."""
+    names = [item.name for item in request.items]
+    # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
+    progress = TerminalProgress(names, sys.stderr) if sys.stderr.isatty() else None
+    with progress or contextlib.nullcontext():
+        results = scan_batch(
+            request.items,
+            request.scanner,
+            request.options,
+            platform=request.platform,
+            jobs=request.jobs,
+            progress=progress,
+        )
+    images = [
+        ComparedImage(
+            reference=result.item.name,
+            evaluation=evaluate(result.report, policy, now) if result.report is not None else None,
+            size_bytes=result.compressed_size,
+            error=result.error.diagnostics() if result.error is not None else None,
+        )
+        for result in results
+    ]
+    failures: list[GateError] = []
+    for path, render in ((request.json, render_compare_json), (request.markdown, render_compare_markdown)):
+        if path is None:
+            continue
+        try:
+            write_text(path, render(images, policy.source))
+        except GateError as exc:
+            failures.append(exc)
+    print_report_text(render_compare_terminal(images, policy.source))
+    for failure in failures:
+        print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
+    if failures:
+        return ExitCode.USAGE
+    return ExitCode.ERROR if any(image.error is not None for image in images) else ExitCode.PASS

@@ -1,0 +1,107 @@
+"""The `compare` command's arguments, and the `CompareRequest` they make."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gate.cli.scan_options import add_platform_argument, add_scanner_arguments, scan_options
+from gate.scanners.batch import DEFAULT_JOBS, BatchItem
+from gate.scanners.options import ScannerChoice, ScanOptions
+
+MAX_JOBS = 64
+"""The most scans `--jobs` runs at once."""
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    """What `compare` was asked to do."""
+
+    items: tuple[BatchItem, ...]
+    """The images and reports, in the order given."""
+    scanner: ScannerChoice
+    """Which scanners run on the images."""
+    options: ScanOptions
+    """How they run (DB, timeout, binaries, environment, clock)."""
+    platform: str | None = None
+    """`--platform`: the platform of every multi-platform image."""
+    jobs: int = DEFAULT_JOBS
+    """`--jobs`: scans at a time."""
+    json: str | None = None
+    """`--json PATH`: the `container-gate/compare/v1` document."""
+    markdown: str | None = None
+    """`--markdown PATH`: the table as Markdown."""
+
+
+def compare_ref(text: str) -> BatchItem:
+    """`NAME=REPORT.json` (a report a scanner already wrote), else an image reference.
+
+    Image references never hold `=`; archive paths may, so `docker-archive:`/`oci-archive:` are
+    always images.
+    """
+    if "=" not in text or text.startswith(("docker-archive:", "oci-archive:")):
+        if not text.strip():
+            raise argparse.ArgumentTypeError("expected an image reference or NAME=REPORT.json, got ''")
+        return BatchItem(name=text, image=text)
+    name, _, path = text.partition("=")
+    if not name.strip() or not path.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=REPORT.json (a name for the row, then a scanner's JSON report), got {text!r}"
+        )
+    return BatchItem(name=name, report=Path(path))
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_JOBS}, got {text!r}")
+    return value
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `compare` command's references, scan options and outputs."""
+    parser.add_argument(
+        "refs",
+        nargs="+",
+        metavar="REF",
+        type=compare_ref,
+        help="an image, in any form scan takes (name:tag, docker://REF, docker-daemon:REF, "
+        "docker-archive:PATH, oci-archive:PATH), or NAME=REPORT.json: a Trivy, Grype or Snyk report "
+        "already written, shown as NAME",
+    )
+    images = parser.add_argument_group("images")
+    add_platform_argument(images)
+    images.add_argument(
+        "--jobs",
+        metavar="N",
+        type=_jobs,
+        default=DEFAULT_JOBS,
+        help=f"images scanned at once, sharing one DB cache (default: {DEFAULT_JOBS})",
+    )
+    add_scanner_arguments(parser)
+
+
+def add_compare_outputs(parser: argparse.ArgumentParser) -> None:
+    """`compare`'s output files."""
+    outputs = parser.add_argument_group("output files (the table is printed either way)")
+    outputs.add_argument("--json", metavar="PATH", help="the comparison as JSON (container-gate/compare/v1)")
+    outputs.add_argument("--markdown", metavar="PATH", help="the comparison as a Markdown table")
+
+
+def compare_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> CompareRequest:
+    """The request for parsed `compare` arguments, the process environment and the current time."""
+    return CompareRequest(
+        items=tuple(args.refs),
+        scanner=ScannerChoice(args.scanner),
+        options=scan_options(args, env, now),
+        platform=args.platform,
+        jobs=args.jobs,
+        json=args.json,
+        markdown=args.markdown,
+    )

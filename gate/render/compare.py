@@ -1,0 +1,298 @@
+"""`compare`: the same policy over several images, one row each, as a terminal table, Markdown or JSON.
+
+The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
+`{"schema", "policy", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
+"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error"}]}`. `counts_by_severity`
+is flat and counts every finding whatever its disposition; `blocking` counts those the policy blocks.
+An image that could not be scanned is a row with its `error`, `verdict: "error"` and nulls.
+
+Rows are made once (`CompareRow.of`) from each image's evaluation, in the order the images were
+given; every piece of image or report text is escaped for the output it goes to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gate.image.base_check import parse_created
+from gate.model import LayerOrigin, Severity
+from gate.policy.evaluation import Disposition, Evaluation
+from gate.render._markdown_cells import table_header, table_row
+from gate.untrusted import md_code, md_escape, terminal_safe
+
+SCHEMA = "container-gate/compare/v1"
+SEVERITIES = tuple(reversed(Severity))
+"""CRITICAL first, UNKNOWN last: the order of `counts_by_severity`."""
+NAME_LIMIT = 60
+"""Characters of an image reference in a table cell."""
+
+
+@dataclass(frozen=True)
+class ComparedImage:
+    """One image of a comparison, as the command line hands it over."""
+
+    reference: str
+    """The image reference as given, or NAME of `NAME=REPORT.json`."""
+    evaluation: Evaluation | None = None
+    """The policy's evaluation of its findings; None when it could not be scanned or read."""
+    size_bytes: int | None = None
+    """Compressed size from the image's manifest, when it has one (registry, OCI layout)."""
+    error: str | None = None
+    """Why it could not be scanned or read."""
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One row, counted once; every output prints these values."""
+
+    reference: str
+    """The image reference as given."""
+    os: str | None
+    """`linux`, ... when known."""
+    arch: str | None
+    """`amd64`, `arm64`, `arm/v7`, ... when known."""
+    size_bytes: int | None
+    """Compressed size from the manifest, when known."""
+    created: str | None
+    """The image config's `created`, as written."""
+    packages: int | None
+    """Packages the scanner found, vulnerable or not, when its report lists them."""
+    findings: int | None
+    """Every finding, whatever its disposition."""
+    counts_by_severity: Mapping[Severity, int] | None
+    """Every finding per severity, CRITICAL first."""
+    fixable: int | None
+    """Findings with a fixed version."""
+    blocking: int | None
+    """Findings the policy blocks."""
+    base: int | None
+    """Findings in the base image's layers, when the base image is known."""
+    own: int | None
+    """Findings in the image's own layers, when the base image is known."""
+    verdict: str
+    """`pass`, `fail`, or `error`."""
+    error: str | None
+    """Why the image could not be scanned or read."""
+
+    @classmethod
+    def of(cls, item: ComparedImage) -> CompareRow:
+        """The row of one compared image."""
+        ev = item.evaluation
+        if ev is None:
+            return cls(
+                reference=item.reference,
+                os=None,
+                arch=None,
+                size_bytes=None,
+                created=None,
+                packages=None,
+                findings=None,
+                counts_by_severity=None,
+                fixable=None,
+                blocking=None,
+                base=None,
+                own=None,
+                verdict="error",
+                error=item.error or "not scanned",
+            )
+        image = ev.report.image
+        by_severity = {s: sum(ev.counts.by_severity[d][s] for d in Disposition) for s in SEVERITIES}
+        base = own = None
+        if image is not None and image.base_layer_count is not None:
+            origins = [d.finding.layer.origin for d in ev.decisions if d.finding.layer is not None]
+            base, own = origins.count(LayerOrigin.BASE), origins.count(LayerOrigin.OWN)
+        return cls(
+            reference=item.reference,
+            os=image.os if image else None,
+            arch=image.architecture if image else None,
+            size_bytes=item.size_bytes,
+            created=image.created if image else None,
+            packages=ev.report.package_count,
+            findings=len(ev.decisions),
+            counts_by_severity=by_severity,
+            fixable=sum(1 for d in ev.decisions if d.finding.fixable),
+            blocking=ev.counts[Disposition.BLOCKING],
+            base=base,
+            own=own,
+            verdict=ev.verdict,
+            error=None,
+        )
+
+
+def rows_of(images: Sequence[ComparedImage]) -> list[CompareRow]:
+    """The rows, in the order the images were given."""
+    return [CompareRow.of(image) for image in images]
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+
+def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
+    """The `container-gate/compare/v1` document; `policy` names the policy file applied."""
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "policy": policy,
+        "images": [
+            {
+                "reference": row.reference,
+                "os": row.os,
+                "arch": row.arch,
+                "size_bytes": row.size_bytes,
+                "created": row.created,
+                "packages": row.packages,
+                "findings": row.findings,
+                "counts_by_severity": {s.name: n for s, n in row.counts_by_severity.items()}
+                if row.counts_by_severity is not None
+                else None,
+                "fixable": row.fixable,
+                "blocking": row.blocking,
+                "verdict": row.verdict,
+                "error": row.error,
+            }
+            for row in rows_of(images)
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- cells shared by the terminal and Markdown ---------------------------------------------------
+
+
+def size_text(size: int | None) -> str:
+    """Bytes in decimal units as registries and `docker images` show them (`2.1 MB`)."""
+    if size is None:
+        return "-"
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
+def created_text(created: str | None) -> str:
+    """The creation date (UTC); the text as written when it is not a date."""
+    when = parse_created(created)
+    if when is None:
+        return created or "-"
+    return when.astimezone(dt.UTC).date().isoformat()
+
+
+def _number(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _platform(row: CompareRow) -> str:
+    return "/".join(part for part in (row.os, row.arch) if part) or "-"
+
+
+def _split(row: CompareRow) -> str:
+    return "-" if row.base is None or row.own is None else f"{row.base}/{row.own}"
+
+
+def _error_line(row: CompareRow) -> str:
+    """`image: why`; an error that already starts with the image's name is not prefixed again."""
+    error = row.error or ""
+    return error if error.startswith(row.reference) else f"{row.reference}: {error}"
+
+
+def _shown_severities(rows: Sequence[CompareRow]) -> tuple[Severity, ...]:
+    """Every severity but UNKNOWN, which only gets a column when some image has one."""
+    unknown = any(row.counts_by_severity and row.counts_by_severity[Severity.UNKNOWN] for row in rows)
+    return SEVERITIES if unknown else SEVERITIES[:-1]
+
+
+# --- terminal ------------------------------------------------------------------------------------
+
+
+def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str:
+    """The comparison as a plain-text table, ending with a newline."""
+    rows = rows_of(images)
+    shown = _shown_severities(rows)
+    by_severity = "/".join(s.name[0] for s in shown)
+    header = ["IMAGE", "OS/ARCH", "SIZE", "CREATED", "PACKAGES", "FINDINGS", by_severity]
+    header += ["FIXABLE", "BLOCKING", "BASE/OWN", "VERDICT"]
+    cells = []
+    for row in rows:
+        counts = row.counts_by_severity
+        cells.append(
+            [
+                terminal_safe(row.reference, NAME_LIMIT),
+                terminal_safe(_platform(row), 30),
+                size_text(row.size_bytes),
+                terminal_safe(created_text(row.created), 30),
+                _number(row.packages),
+                _number(row.findings),
+                "/".join(str(counts[s]) for s in shown) if counts is not None else "-",
+                _number(row.fixable),
+                _number(row.blocking),
+                _split(row),
+                row.verdict.upper(),
+            ]
+        )
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    count = len(rows)
+    out = [
+        f"container-gate compare: {count} image{'s' if count != 1 else ''}, policy {terminal_safe(policy)}"
+    ]
+    out += [line(header), *(line(c) for c in cells)]
+    out.append(
+        f"{by_severity}: findings by severity, whatever the policy made of them; BLOCKING: what the "
+        "policy blocks; SIZE: compressed, from the image's manifest"
+    )
+    failed = [row for row in rows if row.error is not None]
+    if failed:
+        out.append("")
+        out.append("Not compared:")
+        out += [f"  {terminal_safe(_error_line(row))}" for row in failed]
+    return "\n".join(out) + "\n"
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+
+def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str:
+    """The comparison as a GitHub-flavoured Markdown table (a job summary, a comment, a doc)."""
+    rows = rows_of(images)
+    shown = _shown_severities(rows)
+    columns = ["Image", "OS/arch", "Size", "Created", "Packages", "Findings"]
+    columns += [s.name.capitalize() for s in shown]
+    columns += ["Fixable", "Blocking", "Base / own", "Verdict"]
+    out = [
+        "### container-gate compare",
+        "",
+        f"{len(rows)} image(s), policy {md_code(policy, in_table=False)}. Findings by severity count "
+        "every finding, whatever the policy made of it; _Blocking_ is what the policy blocks.",
+        "",
+        table_header(columns),
+    ]
+    for row in rows:
+        counts = row.counts_by_severity
+        out.append(
+            table_row(
+                [
+                    md_code(row.reference, NAME_LIMIT),
+                    md_escape(_platform(row)) if row.os or row.arch else "",
+                    size_text(row.size_bytes),
+                    md_escape(created_text(row.created), 30) if row.created else "",
+                    _number(row.packages),
+                    _number(row.findings),
+                    *(_number(counts[s] if counts is not None else None) for s in shown),
+                    _number(row.fixable),
+                    _number(row.blocking),
+                    _split(row),
+                    f"**{row.verdict}**",
+                ]
+            )
+        )
+    failed = [row for row in rows if row.error is not None]
+    if failed:
+        out += ["", "Not compared:", ""]
+        out += [f"- {md_escape(_error_line(row))}" for row in failed]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,356 @@
+"""`container-gate compare` end to end: the real Trivy, offline, on the test bed's image family.
+
+The family mirrors the experiment behind the project (python:3.9, -slim, distroless, alpine,
+scratch); testbed/expected_family.yaml, derived from the advisories and the images' packages,
+says what each must show. Compare informs, it does not gate: exit 0 whatever the verdicts, 3 when
+an image could not be scanned (its row says why).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.cli.main import main
+from gate.errors import ExitCode
+from gate.scanners.batch import BatchItem, Progress, scan_batch
+from gate.scanners.options import ScannerChoice, ScanOptions
+from testbed.derive_family import FAMILY, SEVERITIES, load_family_expected
+from testbed.engine import Engine, Registry
+from testbed.family import BuiltFamily, FamilyArchives
+from testbed.trivy import scan_image
+from tests.support.registry_tools import Pusher, oci_image, read_docker_archive
+from tests.support.repo_paths import PROJECT_ROOT
+
+EXPECTED = load_family_expected()
+ROW_KEYS = [
+    "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
+    "counts_by_severity", "fixable", "blocking", "verdict", "error",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    json: dict[str, Any]
+
+
+@pytest.fixture
+def compare(trivy_bin: Path, trivy_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
+    def run(*refs: str, args: tuple[str, ...] = (), skip_db_update: bool = True) -> Run:
+        out = tmp_path / "compare.json"
+        argv = [
+            "compare",
+            *refs,
+            "--trivy-bin",
+            str(trivy_bin),
+            "--cache-dir",
+            str(trivy_db),
+            "--json",
+            str(out),
+        ]
+        argv += ["--skip-db-update"] if skip_db_update else []
+        code = main([*argv, *args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err, json.loads(out.read_text()) if out.exists() else {})
+
+    return run
+
+
+def assert_family_rows(rows: list[dict[str, Any]], names: list[str]) -> None:
+    """Each row is its image's expected counts, in the order given."""
+    assert len(rows) == len(names)
+    for row, name in zip(rows, names, strict=True):
+        assert list(row) == ROW_KEYS
+        expected = EXPECTED[name]
+        assert row["error"] is None
+        assert (row["os"], row["arch"]) == ("linux", "amd64")
+        assert row["packages"] == expected.packages, name
+        assert row["counts_by_severity"] == dict(expected.counts_by_severity), name
+        assert row["findings"] == len(expected.findings) == sum(expected.counts_by_severity.values())
+        assert row["fixable"] == sum(1 for f in expected.findings if f.fixed), name
+        assert row["created"]
+    findings = {name: row["findings"] for row, name in zip(rows, names, strict=True)}
+    if set(findings) == set(FAMILY):
+        # The comparison behind the project keeps its order.
+        assert findings["full"] > findings["slim"] > findings["distroless"] > findings["alpine"]
+        assert findings["alpine"] >= findings["scratch"]
+
+
+def test_the_family_from_the_engine(
+    compare: Any, family_images: BuiltFamily, docker_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_engine.host)
+    names = list(FAMILY)
+    run = compare(*(family_images.refs[name] for name in names))
+    assert run.code == ExitCode.PASS, run.stderr
+    assert run.json["schema"] == "container-gate/compare/v1"
+    assert run.json["policy"] == "policies/default.yaml (shipped default)"
+    rows = run.json["images"]
+    assert [row["reference"] for row in rows] == [family_images.refs[name] for name in names]
+    assert_family_rows(rows, names)
+    # The engine knows only the unpacked size: no compressed size is made up.
+    assert {row["size_bytes"] for row in rows} == {None}
+    # Under the default policy (fixable HIGH and CRITICAL block) three fail and two pass: compare
+    # still exits 0, it is not a gate.
+    assert [row["verdict"] for row in rows] == ["fail", "fail", "fail", "pass", "pass"]
+    lines = run.stdout.splitlines()
+    assert lines[0] == "container-gate compare: 5 images, policy policies/default.yaml (shipped default)"
+    assert [line.split()[0] for line in lines[2:7]] == [family_images.refs[name] for name in names]
+    assert run.stderr == ""  # not a terminal: no progress
+
+
+def test_rows_keep_the_order_given_whatever_order_the_scans_end_in(
+    compare: Any, family_archives: FamilyArchives
+) -> None:
+    names = list(reversed(FAMILY))
+    run = compare(*(f"docker-archive:{family_archives.paths[n]}" for n in names), args=("--jobs", "3"))
+    assert run.code == ExitCode.PASS, run.stderr
+    assert [row["reference"] for row in run.json["images"]] == [
+        f"docker-archive:{family_archives.paths[n]}" for n in names
+    ]
+    assert_family_rows(run.json["images"], names)
+    assert {row["created"] for row in run.json["images"]} == {"2023-11-14T22:13:20Z"}
+
+
+def test_one_image_failing_is_a_row_with_its_error(
+    compare: Any, family_archives: FamilyArchives, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"SchemaVersion": 2, "Results": 7}')
+    refs = (
+        f"docker-archive:{family_archives.paths['alpine']}",
+        f"docker-archive:{tmp_path}/missing.tar",
+        f"broken={broken}",
+        f"docker-archive:{family_archives.paths['scratch']}",
+    )
+    run = compare(*refs)
+    assert run.code == ExitCode.ERROR
+    rows = run.json["images"]
+    assert [row["reference"] for row in rows] == [refs[0], refs[1], "broken", refs[3]]
+    assert_family_rows([rows[0], rows[3]], ["alpine", "scratch"])
+    assert rows[1]["error"] == f"docker-archive:{tmp_path}/missing.tar: no such file"
+    assert rows[2]["error"] == f"{broken}: Results: expected an array, got a number"
+    for row in rows[1:3]:
+        assert row["verdict"] == "error"
+        assert row["findings"] is None
+        assert row["counts_by_severity"] is None
+    assert "Not compared:" in run.stdout
+    assert f"  docker-archive:{tmp_path}/missing.tar: no such file" in run.stdout
+    assert f"  broken: {broken}: Results: expected an array, got a number" in run.stdout
+    assert run.stderr == ""
+
+
+def test_reports_already_written_are_rows_too(
+    compare: Any, family_archives: FamilyArchives, trivy_bin: Path, trivy_db: Path, tmp_path: Path
+) -> None:
+    report = scan_image(trivy_bin, trivy_db, ["--input", str(family_archives.paths["slim"])])
+    path = tmp_path / "slim.json"
+    path.write_text(json.dumps(report))
+    run = compare(f"slim from CI={path}", f"docker-archive:{family_archives.paths['slim']}")
+    assert run.code == ExitCode.PASS, run.stderr
+    from_report, scanned = run.json["images"]
+    assert from_report["reference"] == "slim from CI"
+    # Same findings either way; a report written without --list-all-pkgs does not count packages.
+    assert (
+        from_report["counts_by_severity"]
+        == scanned["counts_by_severity"]
+        == dict(EXPECTED["slim"].counts_by_severity)
+    )
+    assert (from_report["packages"], scanned["packages"]) == (None, EXPECTED["slim"].packages)
+
+
+def push_family(archives: FamilyArchives, registry: Registry) -> dict[str, int]:
+    """The family pushed as `family/<name>:1` (OCI manifests, gzip layers); each manifest's layer sizes."""
+    pusher = Pusher(registry.address)
+    sizes = {}
+    for name in FAMILY:
+        config, layers = read_docker_archive(archives.paths[name])
+        image = oci_image(config, layers)
+        pusher.image(f"family/{name}", "1", image)
+        sizes[name] = sum(len(layer) for layer in image.layers)
+    return sizes
+
+
+def test_the_size_is_the_compressed_size_from_the_manifest(
+    compare: Any, family_archives: FamilyArchives, registry: Registry
+) -> None:
+    sizes = push_family(family_archives, registry)
+    run = compare(*(f"docker://{registry.address}/family/{name}:1" for name in FAMILY))
+    assert run.code == ExitCode.PASS, run.stderr
+    assert [row["size_bytes"] for row in run.json["images"]] == [sizes[name] for name in FAMILY]
+    assert_family_rows(run.json["images"], list(FAMILY))
+
+
+def test_a_policy_applies_to_every_image(
+    compare: Any, family_archives: FamilyArchives, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_on:\n  severity: MEDIUM\n")
+    run = compare(
+        *(f"docker-archive:{family_archives.paths[n]}" for n in FAMILY), args=("--policy", str(policy))
+    )
+    assert run.code == ExitCode.PASS
+    assert run.json["policy"] == str(policy)
+    blocking = [row["blocking"] for row in run.json["images"]]
+    medium_up = [sum(EXPECTED[n].counts_by_severity[s] for s in SEVERITIES[:3]) for n in FAMILY]
+    assert blocking == medium_up
+    assert [row["verdict"] for row in run.json["images"]] == ["fail", "fail", "fail", "fail", "pass"]
+
+
+# --- progress and concurrency --------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    """Standard error as a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_only(
+    compare: Any, family_archives: FamilyArchives, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refs = [f"docker-archive:{family_archives.paths[n]}" for n in ("alpine", "scratch")]
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    run = compare(*refs)
+    assert run.code == ExitCode.PASS
+    shown = terminal.getvalue()
+    for ref in refs:
+        assert re.search(rf"scanned {re.escape(ref)} \(\d+\.\d s\)\n", shown), shown
+    assert "[2/2 done]" in shown
+    assert shown.endswith("\r\x1b[K")  # the status line is cleared at the end
+    assert "scanned" not in run.stdout
+
+
+def options(trivy_bin: Path, cache: Path, skip_db_update: bool) -> ScanOptions:
+    return ScanOptions(
+        env={"PATH": "/usr/bin:/bin"},
+        now=dt.datetime.now(dt.UTC),
+        cache_dir=cache,
+        skip_db_update=skip_db_update,
+        trivy_bin=str(trivy_bin),
+        max_db_age=dt.timedelta(days=100000),
+    )
+
+
+def test_at_most_jobs_scans_run_at_once(
+    trivy_bin: Path, trivy_db: Path, family_archives: FamilyArchives
+) -> None:
+    items = [BatchItem(n, image=f"docker-archive:{family_archives.paths[n]}") for n in FAMILY]
+    running, most = 0, 0
+    events: list[tuple[int, Progress]] = []
+    lock = threading.Lock()
+
+    def seen(index: int, what: Progress) -> None:
+        nonlocal running, most
+        with lock:
+            events.append((index, what))
+            running += 1 if what is Progress.STARTED else -1
+            most = max(most, running)
+
+    results = scan_batch(
+        items, ScannerChoice.TRIVY, options(trivy_bin, trivy_db, True), jobs=2, progress=seen
+    )
+    assert [r.item.name for r in results] == list(FAMILY)
+    assert all(r.error is None for r in results)
+    assert most <= 2
+    assert sorted(events, key=str) == sorted(
+        [(i, Progress.STARTED) for i in range(5)] + [(i, Progress.DONE) for i in range(5)], key=str
+    )
+
+
+def test_when_the_db_may_be_updated_the_first_scan_runs_alone(
+    trivy_bin: Path, trivy_db: Path, family_archives: FamilyArchives
+) -> None:
+    # The test bed's DB says its next update is far away: Trivy checks it and downloads nothing.
+    items = [BatchItem(n, image=f"docker-archive:{family_archives.paths[n]}") for n in FAMILY]
+    events: list[tuple[int, Progress]] = []
+    results = scan_batch(
+        items,
+        ScannerChoice.TRIVY,
+        options(trivy_bin, trivy_db, False),
+        jobs=4,
+        progress=lambda i, what: events.append((i, what)),
+    )
+    assert all(r.error is None for r in results)
+    # The first one fetched or refreshed the DB before any other started: none raced to update it.
+    assert events[:2] == [(0, Progress.STARTED), (0, Progress.DONE)]
+    assert [r.report.package_count for r in results if r.report] == [EXPECTED[n].packages for n in FAMILY]
+
+
+# --- usage ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "the following arguments are required: REF"),
+        (["a:1", "--jobs", "0"], "argument --jobs: expected a whole number from 1 to 64, got '0'"),
+        (["=report.json"], "argument REF: expected NAME=REPORT.json (a name for the row, then a scanner's JSON report), got '=report.json'"),
+        (["name="], "argument REF: expected NAME=REPORT.json"),
+    ],
+)  # fmt: skip
+def test_usage_errors(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", *args])
+    assert exited.value.code == ExitCode.USAGE
+    assert message in capsys.readouterr().err
+
+
+def test_a_broken_policy_fails_before_any_scan(compare: Any, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_onn: {}\n")
+    run = compare("docker-archive:/nonexistent.tar", args=("--policy", str(policy)))
+    assert run.code == ExitCode.USAGE
+    assert "fail_onn" in run.stderr
+    assert run.json == {}
+    assert run.stdout == ""
+
+
+# --- the documented example ----------------------------------------------------------------------
+
+DOC = PROJECT_ROOT / "docs" / "compare.md"
+
+
+def documented_table() -> list[list[str]]:
+    """The rows of the example terminal table in docs/compare.md, as cells."""
+    text = DOC.read_text(encoding="utf-8")
+    block = text.split("<!-- example-output -->\n```\n", 1)[1].split("```", 1)[0]
+    return [re.split(r"\s{2,}", line.strip()) for line in block.splitlines()[1:7]]
+
+
+def test_the_documented_example_is_the_real_output(
+    trivy_bin: Path,
+    trivy_db: Path,
+    family_archives: FamilyArchives,
+    registry: Registry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    push_family(family_archives, registry)
+    refs = [f"docker://{registry.address}/family/{name}:1" for name in FAMILY]
+    code = main(
+        ["compare", *refs, "--trivy-bin", str(trivy_bin), "--cache-dir", str(trivy_db), "--skip-db-update"]
+    )
+    assert code == ExitCode.PASS
+    # The registry's port is chosen per run; the document says 5000.
+    real = capsys.readouterr().out.replace(registry.address, "127.0.0.1:5000")
+    rows = [re.split(r"\s{2,}", line.strip()) for line in real.splitlines()[1:7]]
+    documented = documented_table()
+    message = f"docs/compare.md's example differs from the real output:\n{real}"
+    assert [len(row) for row in documented] == [len(row) for row in rows], message
+    # The scratch image's one binary is the machine's static busybox, whose size varies.
+    size = rows[0].index("SIZE")
+    rows[-1][size] = documented[-1][size] = "(busybox)"
+    assert rows == documented, message

@@ -1,0 +1,156 @@
+"""The comparison of several images: JSON (container-gate/compare/v1), terminal table and Markdown."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from gate.model import ImageInfo, Layer, LayerOrigin, Severity
+from gate.policy.evaluation import Disposition
+from gate.policy.model import Policy
+from gate.render.compare import (
+    SCHEMA,
+    ComparedImage,
+    CompareRow,
+    created_text,
+    render_compare_json,
+    render_compare_markdown,
+    render_compare_terminal,
+    size_text,
+)
+from tests.support.corpus import corpus_evaluation, corpus_file
+from tests.support.factories import evaluation_of, finding
+from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
+
+ROW_KEYS = [
+    "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
+    "counts_by_severity", "fixable", "blocking", "verdict", "error",
+]  # fmt: skip
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def corpus_images() -> list[ComparedImage]:
+    """Three real reports (a Debian image, an Alpine one, a lockfile) and one image that failed."""
+    debian = corpus_evaluation(corpus_file("trivy", "debian-buster.json.golden"))
+    alpine = corpus_evaluation(corpus_file("trivy", "alpine-310.json.golden"))
+    pip = corpus_evaluation(corpus_file("trivy", "pip.json.golden"))
+    return [
+        ComparedImage("debian:buster", debian, size_bytes=50_436_692),
+        ComparedImage("alpine:3.10", alpine, size_bytes=2_803_255),
+        ComparedImage("requirements", pip),
+        ComparedImage("ghcr.io/acme/gone:1", error="registry ghcr.io has no acme/gone:1 (HTTP 404)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "render"),
+    [
+        ("compare-corpus.json", render_compare_json),
+        ("compare-corpus.txt", render_compare_terminal),
+        ("compare-corpus.md", render_compare_markdown),
+    ],
+)
+def test_golden(
+    name: str, render: Callable[[list[ComparedImage], str], str], golden: Callable[[str, str], None]
+) -> None:
+    golden(name, render(corpus_images(), "tests/corpus-policy.yaml"))
+
+
+def test_the_json_rows_are_the_schema_in_the_order_given() -> None:
+    images = corpus_images()
+    doc = json.loads(render_compare_json(images, "policy.yaml"))
+    assert list(doc) == ["schema", "policy", "images"]
+    assert (doc["schema"], doc["policy"]) == (SCHEMA, "policy.yaml")
+    assert [row["reference"] for row in doc["images"]] == [image.reference for image in images]
+    for row, image in zip(doc["images"], images, strict=True):
+        assert list(row) == ROW_KEYS
+        ev = image.evaluation
+        if ev is None:
+            assert row["verdict"] == "error"
+            assert row["error"] == image.error
+            assert {
+                k: v for k, v in row.items() if k not in ("reference", "verdict", "error")
+            } == dict.fromkeys(ROW_KEYS[1:-2])
+            continue
+        # Flat, every finding whatever its disposition, every severity named.
+        assert list(row["counts_by_severity"]) == ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+        assert sum(row["counts_by_severity"].values()) == row["findings"] == len(ev.decisions)
+        for severity in Severity:
+            assert row["counts_by_severity"][severity.name] == sum(
+                1 for d in ev.decisions if d.finding.severity is severity
+            )
+        assert row["blocking"] == ev.counts[Disposition.BLOCKING]
+        assert row["fixable"] == sum(1 for d in ev.decisions if d.finding.fixed_versions)
+        assert row["verdict"] == ev.verdict
+        assert row["error"] is None
+        assert row["size_bytes"] == image.size_bytes
+    debian = doc["images"][0]
+    assert (debian["os"], debian["arch"]) == ("linux", "amd64")
+    assert debian["created"] == images[0].evaluation.report.image.created  # type: ignore[union-attr]
+    assert debian["created"].startswith("2019-09-11T")
+    # A report written without --list-all-pkgs does not say how many packages the image has.
+    assert doc["images"][0]["packages"] is None
+    assert doc["images"][2]["packages"] == 7
+
+
+def test_base_and_own_are_split_only_when_the_base_is_known() -> None:
+    base, own = (
+        Layer(diff_id="sha256:a", origin=LayerOrigin.BASE),
+        Layer(diff_id="sha256:b", origin=LayerOrigin.OWN),
+    )
+    findings = (finding("CVE-1", layer=base), finding("CVE-2", layer=base), finding("CVE-3", layer=own))
+    known = evaluation_of(*findings, image=ImageInfo("app:1", base_layer_count=1))
+    assert (
+        CompareRow.of(ComparedImage("app:1", known)).base,
+        CompareRow.of(ComparedImage("app:1", known)).own,
+    ) == (2, 1)
+    unknown = evaluation_of(*(replace(f, layer=None) for f in findings), image=ImageInfo("app:1"))
+    row = CompareRow.of(ComparedImage("app:1", unknown))
+    assert (row.base, row.own) == (None, None)
+    assert "  -         " in render_compare_terminal([ComparedImage("app:1", unknown)], "p")
+    assert "| 2/1 |" in render_compare_markdown([ComparedImage("app:1", known)], "p")
+
+
+def test_unknown_severity_gets_a_column_only_when_some_image_has_one() -> None:
+    plain = evaluation_of(finding("CVE-1"))
+    odd = evaluation_of(finding("CVE-2", severity=Severity.UNKNOWN))
+    assert "C/H/M/L " in render_compare_terminal([ComparedImage("a", plain)], "p")
+    assert "C/H/M/L/U" in render_compare_terminal([ComparedImage("a", plain), ComparedImage("b", odd)], "p")
+    assert "| Unknown |" in render_compare_markdown([ComparedImage("b", odd)], "p")
+
+
+def test_sizes_and_dates() -> None:
+    assert [size_text(n) for n in (None, 0, 999, 1000, 12_345, 2_100_000, 3 * 10**9)] == [
+        "-", "0 B", "999 B", "1.0 kB", "12.3 kB", "2.1 MB", "3.0 GB",
+    ]  # fmt: skip
+    assert created_text("2024-02-26T23:30:00-05:00") == "2024-02-27"  # the UTC date
+    assert created_text("2024-02-26T13:00:00.123456789Z") == "2024-02-26"
+    assert created_text(None) == "-"
+    assert created_text("last week") == "last week"
+
+
+@pytest.mark.parametrize(
+    "text", ["\x1b[2J\x1b]0;pwned\x07", "abc\u202edcba", "a\nb\r\nc", "| x | @team #1 <b>"]
+)
+def test_image_and_report_text_is_escaped(text: str) -> None:
+    ev = evaluation_of(
+        finding("CVE-1"),
+        policy=Policy(source=f"policy{text}.yaml"),
+        image=ImageInfo(f"app{text}:1", os=f"linux{text}", architecture=text),
+    )
+    ev = replace(
+        ev, report=replace(ev.report, image=replace(ev.report.image or ImageInfo("x"), created=text))
+    )
+    images = [ComparedImage(f"app{text}:1", ev), ComparedImage(f"gone{text}", error=f"no such {text}")]
+    terminal = render_compare_terminal(images, f"policy{text}.yaml")
+    assert not UNSAFE.search(terminal), repr(terminal)
+    markdown = render_compare_markdown(images, f"policy{text}.yaml")
+    html = to_html(markdown)
+    assert inert_problems(html, allowed_links=set()) == []
+    (table,) = HtmlFacts(html).tables
+    assert table.body_rows == 2
+    assert json.loads(render_compare_json(images, "p"))["images"][0]["reference"] == f"app{text}:1"
