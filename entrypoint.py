@@ -40,7 +40,7 @@ class Input:
     """The `container-gate` option it sets (None: handled by the entry point itself)."""
     kind: str = "value"
     """`value` (flag VALUE), `bool` (flag when true), `negatable` (--flag / --no-flag), `list`
-    (the flag once per item), or `special`."""
+    (the flag once per item), `check-base` (true, false or best-effort), or `special`."""
     default: str = ""
     """Its default in action.yml; GitHub passes it when the workflow gives none."""
     scan_only: bool = False
@@ -55,6 +55,7 @@ INPUTS: tuple[Input, ...] = (
     Input("dockerfile", "--dockerfile", scan_only=True),
     Input("base-image", "--base-image", scan_only=True),
     Input("platform", "--platform", scan_only=True),
+    Input("check-base", "--check-base", "check-base", default="false", scan_only=True),
     Input("sarif", "--sarif", default="container-gate.sarif"),
     Input("json", "--json"),
     Input("markdown", "--markdown"),
@@ -152,6 +153,14 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
 def _flag_arguments(spec: Input, value: str, *, scanning: bool) -> list[str]:
     if spec.flag is None:
         return []
+    if spec.kind == "check-base":
+        if value == "best-effort":
+            return _scanning_only(spec, scanning, [f"{spec.flag}=best-effort"])
+        if value and value not in (*_TRUE, *_FALSE):
+            raise InputError(f"input `{spec.name}` must be `true`, `false` or `best-effort`, got {value!r}")
+        return _scanning_only(
+            spec, scanning, [spec.flag] if parse_bool(spec.name, value or spec.default) else []
+        )
     if spec.kind in ("bool", "negatable"):
         # An empty boolean (`advisory: ${{ inputs.unset }}` in a reusable workflow) is its default.
         on = parse_bool(spec.name, value or spec.default)
@@ -168,6 +177,12 @@ def _flag_arguments(spec: Input, value: str, *, scanning: bool) -> list[str]:
     if spec.kind == "list":
         return [f"{spec.flag}={item}" for item in split_list(value, commas=True)]
     return [f"{spec.flag}={value}"]
+
+
+def _scanning_only(spec: Input, scanning: bool, argv: list[str]) -> list[str]:
+    if argv and not scanning:
+        raise InputError(f"input `{spec.name}` applies only to scanning an image, not with `report`")
+    return argv
 
 
 def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env: Mapping[str, str]) -> None:

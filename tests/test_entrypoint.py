@@ -38,6 +38,8 @@ MAPPING = [
     ("INPUT_BASE-IMAGE", "debian:12", ["--base-image=debian:12"]),
     ("INPUT_BASE_IMAGE", "debian:12", ["--base-image=debian:12"]),
     ("INPUT_PLATFORM", "linux/arm64", ["--platform=linux/arm64"]),
+    ("INPUT_CHECK-BASE", "true", ["--check-base"]),
+    ("INPUT_CHECK_BASE", "best-effort", ["--check-base=best-effort"]),
     ("INPUT_SARIF", "out/gate.sarif", ["--sarif=out/gate.sarif"]),
     ("INPUT_JSON", "out/gate.json", ["--json=out/gate.json"]),
     ("INPUT_MARKDOWN", "out/gate.md", ["--markdown=out/gate.md"]),
@@ -131,6 +133,12 @@ def test_reports_one_per_line_may_hold_spaces() -> None:
         ({"INPUT_REPORT": "a.json", "INPUT_SCANNER": "grype"}, "input `scanner` applies only to scanning"),
         ({"INPUT_REPORT": "a.json", "INPUT_PLATFORM": "linux/arm64"}, "input `platform` applies only"),
         ({"INPUT_REPORT": "a.json", "INPUT_SKIP-DB-UPDATE": "true"}, "input `skip-db-update` applies only"),
+        (
+            {**SCAN, "INPUT_CHECK-BASE": "yes"},
+            "input `check-base` must be `true`, `false` or `best-effort`, got 'yes'",
+        ),
+        ({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "best-effort"}, "input `check-base` applies only"),
+        ({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "true"}, "input `check-base` applies only"),
     ],
 )
 def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
@@ -140,7 +148,11 @@ def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str,
 
 
 def test_an_empty_boolean_is_its_default() -> None:
-    assert argv_for(INPUT_ADVISORY="", INPUT_COMMENT="") == argv_for()
+    assert argv_for(INPUT_ADVISORY="", INPUT_COMMENT="", **{"INPUT_CHECK-BASE": ""}) == argv_for()
+    # `check-base: false` with `report` is no error: false asks for nothing.
+    assert (
+        "--check-base" not in build_invocation({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "false"}).argv
+    )
 
 
 def test_the_token_is_never_on_the_command_line() -> None:

@@ -35,6 +35,7 @@ EXPECTED_INPUTS = {
     "scanner",
     "dockerfile",
     "advisory",
+    "check-base",
     "cache-dir",
     "skip-db-update",
     "db-repository",

@@ -24,7 +24,7 @@ from gate.policy.model import Mode, Policy
 from gate.render.explain import explain
 from gate.render.terminal import render_terminal
 from gate.scanners.ingest import load_report
-from gate.scanners.run import scan
+from gate.scanners.run import BaseCheckMode, scan
 from gate.untrusted import terminal_safe
 
 
@@ -88,8 +88,15 @@ def cmd_scan(options: Options) -> ExitCode:
     assert options.scan is not None  # noqa: S101 - options_from makes one for `scan`
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
-    report = with_image_name(scan(options.scan), options)
-    return finish(evaluate(report, policy, evaluation_time(options)), options)
+    report = scan(options.scan)
+    base = None
+    if options.scan.check_base is not BaseCheckMode.OFF:
+        # Imported here: the registry client is for scans that ask for the check.
+        from gate.scanners.base_scan import check_base
+
+        report, base = check_base(report, options.scan.scanner, options.scan.options)
+    report = with_image_name(report, options)
+    return finish(evaluate(report, policy, evaluation_time(options), base_check=base), options)
 
 
 def cmd_policy_validate(options: Options) -> ExitCode:

@@ -16,7 +16,7 @@ from gate.scanners.options import (
     ScanOptions,
     parse_max_age,
 )
-from gate.scanners.run import ScanRequest
+from gate.scanners.run import BaseCheckMode, ScanRequest
 
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
@@ -76,6 +76,26 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         type=Path,
         help="the Dockerfile IMAGE was built from, to point findings at its lines",
+    )
+    # Two spellings of one choice: argparse matches a whole `--check-base=best-effort` before it
+    # splits at `=`, so `--check-base IMAGE` never takes IMAGE as the option's value.
+    check = image.add_mutually_exclusive_group()
+    check.add_argument(
+        "--check-base",
+        dest="check_base",
+        action="store_const",
+        const=BaseCheckMode.REQUIRED,
+        default=BaseCheckMode.OFF,
+        help="also check the base image against what its tag points to now, over the registry: how many "
+        "days behind it is, and which findings rebuilding on it removes (a check that cannot run is "
+        "a warning; an error where the policy fails a stale base)",
+    )
+    check.add_argument(
+        "--check-base=best-effort",
+        dest="check_base",
+        action="store_const",
+        const=BaseCheckMode.BEST_EFFORT,
+        help="the same, but a check that cannot run is only ever a warning",
     )
     add_scanner_arguments(parser)
 
@@ -167,4 +187,5 @@ def scan_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         platform=args.platform,
         base_image=args.base_image,
         dockerfile=args.dockerfile,
+        check_base=args.check_base,
     )

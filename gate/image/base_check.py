@@ -14,17 +14,15 @@ Platform manifests and layers are compared, never index digests: a multi-platfor
 platforms were rebuilt has a new index digest but is still current for this image's platform.
 A base whose tag now has the same layers is not behind, whatever its config says.
 
-The results are typed data (`LocatedBase`, `BaseCheck`); nothing here scans. Every reason the check
+The results are typed data (`LocatedBase`, `BaseCheck`: gate/image/base_image.py); nothing here scans. Every reason the check
 cannot run is a `BaseNotChecked` with a one-line reason, which the caller turns into a report of
 `checked: false`, never into a verdict.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from gate.errors import GateError, ImageError
+from gate.image.base_image import BaseImageState, LocatedBase
 from gate.image.layers import is_prefix
 from gate.image.manifest import Platform
 from gate.image.reference import ImageRef, parse_reference
@@ -32,99 +30,13 @@ from gate.image.registry import CredentialLookup, read_registry
 from gate.image.registry_auth import AuthRefused
 from gate.image.resolve import BASE_DIGEST_LABEL, BASE_NAME_LABEL
 from gate.image.source import ImageNotFound, SourceUnreachable
-from gate.model import Finding, ImageInfo
+from gate.model import ImageInfo
 
 _NOT_REGISTRY = ("docker-archive:", "oci-archive:", "docker-daemon:")
 
 
 class BaseNotChecked(ImageError):
     """The base image check could not run; `message` is the reason, in one line."""
-
-
-@dataclass(frozen=True)
-class BaseImageState:
-    """One image of the base image's repository, for the scanned image's platform."""
-
-    reference: str
-    """`registry/repository@digest` of the platform manifest: what a scanner can pull."""
-    digest: str
-    """The platform manifest's digest (never an index's)."""
-    created: str | None
-    """The config's `created` (RFC 3339, as written), when it has one."""
-    diff_ids: tuple[str, ...]
-    """The config's `rootfs.diff_ids`, bottom first."""
-
-
-@dataclass(frozen=True)
-class LocatedBase:
-    """The base image an image was built on, and what its tag points to now."""
-
-    name: str
-    """The tag reference, as the check shows it (`ghcr.io/acme/base:12`)."""
-    used: BaseImageState
-    """The base image the image was built on."""
-    current: BaseImageState
-    """What the tag points to now, for the same platform."""
-
-    @property
-    def changed(self) -> bool:
-        """True when the tag's image for this platform has other layers than the one used."""
-        return self.current.diff_ids != self.used.diff_ids
-
-    @property
-    def behind_days(self) -> int | None:
-        """Whole days from the used base's `created` to the current one's, rounded down; 0 when
-        the tag has not changed (or went back in time), None when a `created` is missing."""
-        if not self.changed:
-            return 0
-        used, current = parse_created(self.used.created), parse_created(self.current.created)
-        if used is None or current is None:
-            return None
-        return max(0, (current - used) // dt.timedelta(days=1))
-
-
-@dataclass(frozen=True)
-class BaseCheck:
-    """What `scan --check-base` found out about the base image: handed to the evaluation as data."""
-
-    checked: bool
-    """True when the check ran to the end; False with `reason` when it could not."""
-    name: str | None = None
-    """The base image's tag reference, when known."""
-    used: BaseImageState | None = None
-    """The base image the image was built on, when identified."""
-    current: BaseImageState | None = None
-    """What the tag points to now, when it could be read."""
-    removed: tuple[Finding, ...] = ()
-    """The image's findings in base-image layers that the current base does not have: what
-    rebuilding on it removes."""
-    reason: str | None = None
-    """Why the check could not run (registry unreachable, tag gone, ...)."""
-
-    @property
-    def changed(self) -> bool:
-        """True when the tag now points to other layers than the image was built on."""
-        return (
-            self.used is not None and self.current is not None and self.current.diff_ids != self.used.diff_ids
-        )
-
-    @property
-    def behind_days(self) -> int | None:
-        """See `LocatedBase.behind_days`; None when either image is unknown."""
-        if self.name is None or self.used is None or self.current is None:
-            return None
-        return LocatedBase(self.name, self.used, self.current).behind_days
-
-
-def parse_created(text: str | None) -> dt.datetime | None:
-    """A config's `created` as an aware datetime (UTC when it names no zone), or None."""
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def image_platform(info: ImageInfo) -> Platform | None:

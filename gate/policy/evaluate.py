@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from gate.image.base_image import BaseCheck
 from gate.model import Finding, ScanReport, Severity
+from gate.policy.base_status import judge_base
 from gate.policy.evaluation import (
     Decision,
     Disposition,
@@ -63,8 +65,13 @@ def _expiry_text(entry: AllowlistEntry) -> str:
     return f" (until {entry.expires.isoformat()})" if entry.expires else ""
 
 
-def evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluation:
-    """Decide every finding of `report` under `policy` as of `now`. Pure."""
+def evaluate(
+    report: ScanReport, policy: Policy, now: dt.datetime, *, base_check: BaseCheck | None = None
+) -> Evaluation:
+    """Decide every finding of `report` under `policy` as of `now`. Pure.
+
+    `base_check` is the base image check's result (`scan --check-base`), read at the boundary.
+    """
     today = now.astimezone(dt.UTC).date() if now.tzinfo else now.date()
     image = report.image.reference if report.image else None
     active = AllowlistIndex([e for e in policy.allowlist if not e.is_expired(today)])
@@ -120,6 +127,12 @@ def evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluation
                 "and fail_on_expired is set: renew it with a new date or remove it"
             )
 
+    base_image = None
+    if base_check is not None:
+        base_image = judge_base(
+            base_check, ((d.finding, d.disposition is Disposition.BLOCKING) for d in decisions)
+        )
+
     return Evaluation(
         report=report,
         policy=policy,
@@ -127,6 +140,7 @@ def evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluation
         decisions=decisions,
         entries=tuple(entries),
         policy_failures=tuple(failures),
+        base_image=base_image,
     )
 
 

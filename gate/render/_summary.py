@@ -8,10 +8,13 @@ keeps its own words and layout; only the facts are computed here.
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from gate.image.base_image import parse_created
 from gate.model import Finding, VendorStatus
+from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 
 # Statuses that say why no fix exists. `affected` and `unknown` say nothing more than "no fix",
@@ -77,3 +80,37 @@ def agreement(evaluation: Evaluation, ran: Sequence[str]) -> tuple[int, list[tup
         if len(scanners) == 1 and scanners[0] in alone:
             alone[scanners[0]] += 1
     return agreed, list(alone.items())
+
+
+def base_image_line(status: BaseImageStatus, code: Callable[[str], str], text: Callable[[str], str]) -> str:
+    """The one line about the base image check, in the renderer's own escaping: `code` shows the
+    base image's name, `text` any other report text.
+
+    `base \\`debian:12\\` is 47 days behind its tag (built 2024-01-10, tag now 2024-02-26); rebuilding
+    on it removes 29 findings (13 blocking; 1 CRITICAL, 12 HIGH, 15 MEDIUM, 1 LOW)`.
+    """
+    check = status.check
+    name = code(check.name) if check.name else "image"
+    if not check.checked:
+        return f"base {name} not checked: {text(check.reason or 'unknown reason')}"
+    used = _date(check.used.created if check.used else None)
+    if not check.changed:
+        return (
+            f"base {name} is current: its tag still points to the image this one was built on (built {used})"
+        )
+    now = _date(check.current.created if check.current else None)
+    days = status.behind_days
+    behind = "behind its tag" if days is None else f"{days} day{'' if days == 1 else 's'} behind its tag"
+    removes = status.removes
+    severities = ", ".join(f"{n} {severity.name}" for severity, n in removes.by_severity.items())
+    detail = f" ({removes.blocking} blocking; {severities})" if removes.findings else ""
+    plural = "" if removes.findings == 1 else "s"
+    return (
+        f"{'stale ' if status.stale else ''}base {name} is {behind} (built {used}, tag now {now}); "
+        f"rebuilding on it removes {removes.findings} finding{plural}{detail}"
+    )
+
+
+def _date(created: str | None) -> str:
+    when = parse_created(created)
+    return when.astimezone(dt.UTC).date().isoformat() if when else "on an unknown date"

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gate.image.base_check import parse_created
+from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.render._markdown_cells import table_header, table_row

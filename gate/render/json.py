@@ -11,6 +11,7 @@ from typing import Any
 
 from gate import __version__
 from gate.model import Finding, ImageInfo, Layer
+from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, EntryReport, Evaluation
 
 SCHEMA = "container-gate/decision/v1"
@@ -99,6 +100,28 @@ def _image(image: ImageInfo | None) -> dict[str, Any] | None:
     }
 
 
+def _base_image(status: BaseImageStatus) -> dict[str, Any]:
+    """The base image check (`scan --check-base`): the base used, its tag now, what a rebuild removes."""
+    check, removes = status.check, status.removes
+    return {
+        "name": check.name,
+        "digest": check.used.digest if check.used else None,
+        "created": check.used.created if check.used else None,
+        "current_digest": check.current.digest if check.current else None,
+        "current_created": check.current.created if check.current else None,
+        "behind_days": status.behind_days,
+        "stale": status.stale,
+        "max_age_days": status.max_age_days,
+        "rebuild_removes": {
+            "findings": removes.findings,
+            "blocking": removes.blocking,
+            "by_severity": {severity.name: n for severity, n in removes.by_severity.items()},
+        },
+        "checked": check.checked,
+        "reason": check.reason,
+    }
+
+
 def render_json(evaluation: Evaluation) -> str:
     """The decision report as indented JSON text."""
     report = evaluation.report
@@ -126,6 +149,7 @@ def render_json(evaluation: Evaluation) -> str:
             "fail_on_expired": policy.fail_on_expired,
         },
         "image": _image(report.image),
+        **({"base_image": _base_image(evaluation.base_image)} if evaluation.base_image else {}),
         "scanners": [
             {"name": s.name, "version": s.version, "db_updated_at": s.db_updated_at, "source": s.source}
             for s in report.scanners

@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 from gate.policy.evaluation import Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render import _markdown_cells as cells
-from gate.render._summary import agreement, first_listed, why_it_fails
+from gate.render._summary import agreement, base_image_line, first_listed, why_it_fails
 from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -108,6 +108,13 @@ def _headline(evaluation: Evaluation) -> str:
 
 def _scanner_names(evaluation: Evaluation) -> list[str]:
     return list(dict.fromkeys(s.name for s in evaluation.report.scanners))
+
+
+def _base_line(evaluation: Evaluation) -> str:
+    """The base image check in one line, when the run made one (`scan --check-base`)."""
+    if evaluation.base_image is None:
+        return ""
+    return base_image_line(evaluation.base_image, lambda name: md_code(name, 200, in_table=False), md_escape)
 
 
 def _context_line(evaluation: Evaluation) -> str:
@@ -291,7 +298,8 @@ def render_markdown(
         raise ValueError(f"limit {limit} is below the minimum of {MIN_LIMIT} characters")
     by_kind = _by_kind(evaluation)
     first = _marker_line(marker) + _headline(evaluation)
-    head = [first, _context_line(evaluation), _counts_line(evaluation), _agreement_line(evaluation)]
+    head = [first, _context_line(evaluation), _base_line(evaluation), _counts_line(evaluation)]
+    head.append(_agreement_line(evaluation))
     head += _notices(evaluation)
     sections = _sections(evaluation, by_kind, section_rows)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from gate.model import Finding
 from gate.policy.evaluation import Counts, Decision, Disposition, EntryState, Evaluation
 from gate.policy.model import Mode
-from gate.render._summary import agreement, first_listed, found_by, why_it_fails
+from gate.render._summary import agreement, base_image_line, first_listed, found_by, why_it_fails
 from gate.untrusted import terminal_safe
 
 MAX_ROWS = 50
@@ -112,6 +112,9 @@ def render_terminal(evaluation: Evaluation) -> str:
         )
     elif report.sources:
         out.append("reports:  " + ", ".join(terminal_safe(s) for s in report.sources))
+    if evaluation.base_image is not None:
+        line = base_image_line(evaluation.base_image, lambda name: f"`{terminal_safe(name)}`", terminal_safe)
+        out.append(terminal_safe(line))
     if report.scanners:
         names = []
         for s in report.scanners:

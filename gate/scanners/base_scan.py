@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from gate.errors import GateError
-from gate.image.base_check import BaseCheck, BaseNotChecked, base_reference, locate_base
+from gate.image.base_check import BaseNotChecked, base_reference, locate_base
+from gate.image.base_image import BaseCheck
 from gate.image.layers import attribute, attribute_layers
 from gate.image.registry_auth import docker_config_file, find_credentials
 from gate.image.resolve import resolve_image

@@ -9,6 +9,7 @@ environment or the clock: both arrive in the request. With both scanners, the re
 
 from __future__ import annotations
 
+import enum
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +22,18 @@ from gate.scanners.options import ScannerChoice, ScanOptions
 
 if TYPE_CHECKING:
     from gate.image.resolve import ImageTarget
+
+
+class BaseCheckMode(enum.Enum):
+    """Whether `scan` checks the base image against its tag (`--check-base`)."""
+
+    OFF = "off"
+    """No check."""
+    REQUIRED = "required"
+    """`--check-base`: a check that cannot run is a warning, and an error where the policy makes a
+    stale base fail the gate (`base_image.on_stale: fail`)."""
+    BEST_EFFORT = "best-effort"
+    """`--check-base=best-effort`: a check that cannot run is only ever a warning."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,8 @@ class ScanRequest:
     """`--base-image REF`: the image the scanned one is built FROM, to tell base layers from own ones."""
     dockerfile: Path | None = None
     """`--dockerfile PATH`: the Dockerfile it was built from, to map own layers to its lines."""
+    check_base: BaseCheckMode = BaseCheckMode.OFF
+    """`--check-base`: also check the base image against what its tag points to now."""
 
 
 def scan(request: ScanRequest) -> ScanReport:

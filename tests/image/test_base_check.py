@@ -15,15 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gate.image.base_check import (
-    BaseCheck,
-    BaseImageState,
-    BaseNotChecked,
-    LocatedBase,
-    base_reference,
-    locate_base,
-    parse_created,
-)
+from gate.image.base_check import BaseNotChecked, base_reference, locate_base
+from gate.image.base_image import BaseCheck, BaseImageState, LocatedBase, parse_created
 from gate.image.registry_auth import docker_config_file, find_credentials
 from gate.image.resolve import resolve_image
 from gate.model import ImageInfo

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.image.base_check import BaseCheck
+from gate.image.base_image import BaseCheck
 from gate.image.resolve import BASE_DIGEST_LABEL
 from gate.model import ImageInfo, LayerOrigin, ScanReport
 from gate.scanners.base_scan import check_base, removed_findings

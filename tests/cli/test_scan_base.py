@@ -1,0 +1,194 @@
+"""`scan --check-base` end to end: the test bed's base-refresh scenario, the real registry and Trivy.
+
+The check must report the exact day gap and the removed findings of testbed/expected_base_refresh.yaml
+in the JSON report, the terminal and the Markdown summary; the controls must not be stale; a check
+that cannot run is a warning and `checked: false`, and never changes the verdict by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.cli.main import main
+from gate.errors import ExitCode
+from testbed.base_refresh import BaseRefreshScenario, RefreshCase
+from testbed.derive_refresh import load_refresh_expected
+from testbed.images import ArchiveImages
+from tests.support.markdown_html import to_html
+from tests.support.registry_tools import free_port
+
+EXPECTED = load_refresh_expected()
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    json: dict[str, Any]
+    markdown: str
+
+
+@pytest.fixture
+def scan(
+    trivy_bin: Path,
+    trivy_db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:
+    monkeypatch.setenv("HOME", str(tmp_path))  # no Docker config, no credentials
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+
+    def run(image: str, *args: str) -> Run:
+        out = tmp_path / "out"
+        argv = ["scan", image, "--ci", "none", "--trivy-bin", str(trivy_bin), "--cache-dir", str(trivy_db)]
+        argv += ["--skip-db-update", "--max-db-age", "100000d"]
+        argv += ["--json", str(out / "gate.json"), "--markdown", str(out / "gate.md")]
+        code = main([*argv, *args])
+        captured = capsys.readouterr()
+        doc = json.loads((out / "gate.json").read_text())
+        return Run(code, captured.out, captured.err, doc, (out / "gate.md").read_text())
+
+    return run
+
+
+def test_a_stale_base(scan: Any, base_refresh: BaseRefreshScenario) -> None:
+    case = base_refresh.stale
+    run = scan(f"docker://{case.app}", "--check-base")
+    assert run.code == ExitCode.FAIL, run.stderr
+    base = run.json["base_image"]
+    assert base == {
+        "name": case.base,
+        "digest": case.used_manifest,
+        "created": "2024-01-10T00:00:00Z",
+        "current_digest": case.current_manifest,
+        "current_created": "2024-02-26T13:00:00Z",
+        "behind_days": 47,
+        "stale": True,
+        "max_age_days": 0,
+        "rebuild_removes": {
+            "findings": 29,
+            # The removed findings are fixed in the newer base, so the default policy (fixable
+            # HIGH and CRITICAL block) blocks exactly its CRITICAL and HIGH ones.
+            "blocking": 13,
+            "by_severity": {"CRITICAL": 1, "HIGH": 12, "MEDIUM": 15, "LOW": 1},
+        },
+        "checked": True,
+        "reason": None,
+    }
+    assert base["rebuild_removes"]["by_severity"] == {
+        k: v for k, v in EXPECTED["stale"].removed_by_severity.items() if v
+    }
+    line = (
+        f"stale base `{case.base}` is 47 days behind its tag (built 2024-01-10, tag now 2024-02-26); "
+        "rebuilding on it removes 29 findings (13 blocking; 1 CRITICAL, 12 HIGH, 15 MEDIUM, 1 LOW)"
+    )
+    assert run.stdout.splitlines()[2] == line
+    # Near the top of the Markdown summary (the comment and the GitLab note), rendered as GitHub does.
+    paragraphs = run.markdown.split("\n\n")
+    assert "47 days behind its tag" in paragraphs[2]
+    assert (
+        f"<code>{case.base}</code> is 47 days behind its tag (built 2024-01-10, tag now 2024-02-26)"
+        in to_html(paragraphs[2])
+    )
+    assert run.json["warnings"] == []
+
+
+@pytest.mark.parametrize("name", ["unchanged", "multi_platform"])
+def test_the_controls_are_current(scan: Any, base_refresh: BaseRefreshScenario, name: str) -> None:
+    case: RefreshCase = getattr(base_refresh, name)
+    run = scan(f"docker://{case.app}", "--check-base")
+    base = run.json["base_image"]
+    # The platform manifest, never the index: for the multi-platform tag the index changed.
+    assert (base["digest"], base["current_digest"]) == (case.used_manifest, case.used_manifest)
+    assert (base["behind_days"], base["stale"], base["checked"]) == (0, False, True)
+    assert base["rebuild_removes"] == {"findings": 0, "blocking": 0, "by_severity": {}}
+    assert run.stdout.splitlines()[2] == (
+        f"base `{case.base}` is current: its tag still points to the image this one was built on (built 2024-01-10)"
+    )
+    assert run.json["warnings"] == []
+
+
+def relabelled(archive: Path, dest: Path, labels: dict[str, str]) -> Path:
+    """A copy of a docker-archive whose config has these labels (a new config, a new image id)."""
+    with tarfile.open(archive) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    manifest = json.loads(members.pop("manifest.json"))
+    config = json.loads(members.pop(manifest[0]["Config"]))
+    config["config"]["Labels"] = {**(config["config"].get("Labels") or {}), **labels}
+    body = json.dumps(config).encode()
+    manifest[0]["Config"] = f"{hashlib.sha256(body).hexdigest()}.json"
+    members[manifest[0]["Config"]] = body
+    members["manifest.json"] = json.dumps(manifest).encode()
+    members.pop("repositories", None)
+    with tarfile.open(dest, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return dest
+
+
+def test_registry_down_is_a_warning_and_changes_no_verdict(
+    scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"127.0.0.1:{port}/container-gate-testbed/base:12"
+    app = relabelled(
+        engineless_archives.app, tmp_path / "app.tar", {"org.opencontainers.image.base.name": base}
+    )
+    given = ["--base-image", f"docker-archive:{engineless_archives.base}"]
+    reason = (
+        f"cannot reach registry 127.0.0.1:{port} (connection refused) "
+        "(check the name, the network, and that plain HTTP is only expected on localhost)"
+    )
+    for policy in ([], ["--advisory"]):
+        without = scan(f"docker-archive:{app}", *given, *policy)
+        run = scan(f"docker-archive:{app}", *given, *policy, "--check-base")
+        # The same verdict as without the check: a failing gate still fails, a passing one passes.
+        assert (run.code, run.json["verdict"]) == (without.code, without.json["verdict"])
+        assert run.json["counts"] == without.json["counts"]
+        assert run.json["base_image"] == {
+            "name": base,
+            "digest": None,
+            "created": None,
+            "current_digest": None,
+            "current_created": None,
+            "behind_days": None,
+            "stale": False,
+            "max_age_days": 0,
+            "rebuild_removes": {"findings": 0, "blocking": 0, "by_severity": {}},
+            "checked": False,
+            "reason": reason,
+        }
+        assert run.json["warnings"] == [f"base image check: {reason}"]
+        assert run.stdout.splitlines()[2] == f"base `{base}` not checked: {reason}"
+        assert f"warning:  base image check: {reason}" in run.stdout
+    assert (without.code, run.code) == (ExitCode.PASS, ExitCode.PASS)  # the advisory run
+
+
+def test_check_base_is_a_flag_that_never_takes_the_image(capsys: pytest.CaptureFixture[str]) -> None:
+    from gate.cli.parser import build_parser
+    from gate.scanners.run import BaseCheckMode
+
+    parser = build_parser()
+    assert parser.parse_args(["scan", "--check-base", "app:1"]).check_base is BaseCheckMode.REQUIRED
+    assert (
+        parser.parse_args(["scan", "app:1", "--check-base=best-effort"]).check_base
+        is BaseCheckMode.BEST_EFFORT
+    )
+    assert parser.parse_args(["scan", "app:1"]).check_base is BaseCheckMode.OFF
+    for wrong in (["--check-base=maybe"], ["--check-base", "--check-base=best-effort"]):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(["scan", "app:1", *wrong])
+        assert exited.value.code == ExitCode.USAGE
+    assert "not allowed with argument --check-base" in capsys.readouterr().err

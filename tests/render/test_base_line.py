@@ -1,0 +1,125 @@
+"""The base image check's line near the top of the terminal and Markdown summaries, and its JSON object."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from gate.image.base_image import BaseCheck, BaseImageState
+from gate.model import Finding, Layer, LayerOrigin, Severity
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Evaluation
+from gate.policy.model import Policy
+from gate.render.json import render_json
+from gate.render.markdown import render_markdown
+from gate.render.terminal import render_terminal
+from tests.support.factories import NOW, finding, report
+from tests.support.markdown_html import inert_problems, to_html
+
+BASE = Layer(diff_id="sha256:" + "1" * 64, index=0, origin=LayerOrigin.BASE)
+OWN = Layer(diff_id="sha256:" + "2" * 64, index=1, origin=LayerOrigin.OWN)
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def state(digest: str, created: str, layers: tuple[str, ...]) -> BaseImageState:
+    return BaseImageState(f"reg.example/base@sha256:{digest * 64}", f"sha256:{digest * 64}", created, layers)
+
+
+USED = state("a", "2024-01-10T00:00:00Z", (BASE.diff_id or "",))
+NEWER = state("b", "2024-02-26T13:00:00Z", ("sha256:" + "3" * 64,))
+
+
+def findings() -> list[Finding]:
+    return [
+        finding("CVE-2024-1", pkg="libc6", severity=Severity.CRITICAL, layer=BASE),
+        finding("CVE-2024-2", pkg="libc6", severity=Severity.HIGH, layer=BASE),
+        finding("CVE-2024-3", pkg="tar", severity=Severity.LOW, layer=BASE),
+        finding("CVE-2024-4", pkg="zlib1g", severity=Severity.HIGH, layer=BASE),  # still in the new base
+        finding("CVE-2024-5", pkg="curl", severity=Severity.HIGH, layer=OWN),
+    ]
+
+
+def evaluated(check: BaseCheck) -> Evaluation:
+    return evaluate(report(*findings()), Policy(source="policy.yaml"), NOW, base_check=check)
+
+
+def stale_check() -> BaseCheck:
+    removed = tuple(findings()[:3])
+    return BaseCheck(True, name="reg.example/base:12", used=USED, current=NEWER, removed=removed)
+
+
+def test_a_stale_base_is_one_line_with_what_a_rebuild_removes() -> None:
+    ev = evaluated(stale_check())
+    status = ev.base_image
+    assert status is not None
+    assert (status.stale, status.behind_days, status.removes.findings, status.removes.blocking) == (
+        True,
+        47,
+        3,
+        2,
+    )
+    assert list(status.removes.by_severity.items()) == [
+        (Severity.CRITICAL, 1),
+        (Severity.HIGH, 1),
+        (Severity.LOW, 1),
+    ]
+    line = (
+        "stale base `reg.example/base:12` is 47 days behind its tag (built 2024-01-10, tag now 2024-02-26); "
+        "rebuilding on it removes 3 findings (2 blocking; 1 CRITICAL, 1 HIGH, 1 LOW)"
+    )
+    assert render_terminal(ev).splitlines()[2] == line
+    markdown = render_markdown(ev)
+    paragraphs = markdown.split("\n\n")
+    assert paragraphs[2].startswith("stale base `reg.example/base:12` is 47 days behind its tag")
+    doc = json.loads(render_json(ev))
+    assert doc["base_image"]["rebuild_removes"] == {
+        "findings": 3,
+        "blocking": 2,
+        "by_severity": {"CRITICAL": 1, "HIGH": 1, "LOW": 1},
+    }
+    # The check changes no finding's disposition and no verdict by itself.
+    assert ev.verdict == evaluate(report(*findings()), Policy(source="policy.yaml"), NOW).verdict
+
+
+def test_a_base_within_its_age_is_not_stale_and_the_same_layers_are_not_behind() -> None:
+    from gate.policy.base_status import judge_base
+
+    status = judge_base(stale_check(), [], max_age_days=47)
+    assert (status.stale, status.behind_days) == (False, 47)
+    assert judge_base(stale_check(), [], max_age_days=46).stale
+    same = BaseCheck(
+        True, name="reg.example/base:12", used=USED, current=state("c", "2025-01-01T00:00:00Z", USED.diff_ids)
+    )
+    ev = evaluated(same)
+    assert ev.base_image is not None
+    assert (ev.base_image.stale, ev.base_image.behind_days, ev.base_image.removes.findings) == (False, 0, 0)
+    assert render_terminal(ev).splitlines()[2] == (
+        "base `reg.example/base:12` is current: its tag still points to the image this one was built on (built 2024-01-10)"
+    )
+
+
+def test_one_day_and_unknown_dates() -> None:
+    current = state("b", "2024-01-11T00:00:00Z", NEWER.diff_ids)
+    one = BaseCheck(True, name="b:1", used=USED, current=current, removed=(findings()[0],))
+    assert "is 1 day behind its tag" in render_terminal(evaluated(one))
+    assert "removes 1 finding (1 blocking; 1 CRITICAL)" in render_terminal(evaluated(one))
+    undated = BaseCheck(True, name="b:1", used=USED, current=state("b", "", NEWER.diff_ids))
+    line = render_terminal(evaluated(undated)).splitlines()[2]
+    assert (
+        line
+        == "base `b:1` is behind its tag (built 2024-01-10, tag now on an unknown date); rebuilding on it removes 0 findings"
+    )
+
+
+@pytest.mark.parametrize("text", ["\x1b[2J\x1b]0;pwned\x07", "abc\u202edcba", "a\nb", "<b>@team #1 `x` | y"])
+def test_report_text_in_the_line_is_escaped(text: str) -> None:
+    check = BaseCheck(False, name=f"reg.example/base{text}:12", reason=f"registry said {text}")
+    ev = evaluated(check)
+    terminal = render_terminal(ev)
+    assert not UNSAFE.search(terminal)
+    assert "not checked: registry said" in terminal
+    html = to_html(render_markdown(ev))
+    assert inert_problems(html, allowed_links=set(re.findall(r'href="([^"]+)"', html))) == []
+    assert json.loads(render_json(ev))["base_image"]["reason"] == f"registry said {text}"
