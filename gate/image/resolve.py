@@ -157,6 +157,7 @@ def resolve_image(
     dockerfile: Path | None = None,
     build_args: Mapping[str, str] | None = None,
     base_from_label: bool = True,
+    base_may_have_moved: bool = False,
     environ: Mapping[str, str] | None = None,
     docker_config: Path | None = None,
     timeout: float = 60.0,
@@ -166,7 +167,9 @@ def resolve_image(
     `base_image` the image was not built FROM.
 
     `build_args` fill the Dockerfile's ARGs (`FROM ${BASE}`); `base_from_label=False` skips looking up
-    the base image the labels name; `environ` (default `os.environ`) gives `DOCKER_HOST`,
+    the base image the labels name; `base_may_have_moved=True` (the base image check will tell
+    which base the image was built on) makes a `base_image` whose layers are not the image's first
+    ones unknown rather than an error; `environ` (default `os.environ`) gives `DOCKER_HOST`,
     `DOCKER_CONFIG` and `HOME`; `docker_config` overrides where the registry credentials are read.
     """
     env = os.environ if environ is None else environ
@@ -174,7 +177,16 @@ def resolve_image(
     sources = _Sources(docker_host, env, docker_config or docker_config_file(env), timeout)
     try:
         image = sources.locate(reference, wanted)
-        info = _describe(reference, image, sources, base_image, dockerfile, build_args, base_from_label)
+        info = _describe(
+            reference,
+            image,
+            sources,
+            base_image,
+            dockerfile,
+            build_args,
+            from_label=base_from_label,
+            may_have_moved=base_may_have_moved,
+        )
     finally:
         sources.close()
     return ImageTarget(
@@ -198,10 +210,12 @@ def _describe(
     base_image: str | None,
     dockerfile: Path | None,
     build_args: Mapping[str, str] | None,
-    base_from_label: bool,
+    *,
+    from_label: bool,
+    may_have_moved: bool,
 ) -> ImageInfo:
     config = image.config
-    base_name, base_count = _base(reference, image, sources, base_image, base_from_label)
+    base_name, base_count = _base(reference, image, sources, base_image, from_label, may_have_moved)
     match, from_line = DockerfileMatch(), None
     if dockerfile is not None:
         try:
@@ -242,12 +256,20 @@ def _describe(
 
 
 def _base(
-    reference: str, image: SourceImage, sources: _Sources, base_image: str | None, from_label: bool
+    reference: str,
+    image: SourceImage,
+    sources: _Sources,
+    base_image: str | None,
+    from_label: bool,
+    may_have_moved: bool,
 ) -> tuple[str | None, int | None]:
     """The base image's name and layer count, from `base_image` or the image's labels."""
     diff_ids, platform = image.config.diff_ids, image.config.platform
     if base_image is not None:
         base = sources.locate(base_image, platform).config.diff_ids
+        if not is_prefix(base, diff_ids) and may_have_moved:
+            # `--base-image NAME:TAG` whose tag moved on, as the base image check will tell.
+            return base_image, None
         if not is_prefix(base, diff_ids):
             at = first_difference(base, diff_ids)
             why = (

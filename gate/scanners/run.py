@@ -77,6 +77,7 @@ def scan_target(request: ScanRequest) -> tuple[ImageTarget, ScanReport]:
         platform=request.platform,
         base_image=request.base_image,
         dockerfile=request.dockerfile,
+        base_may_have_moved=request.check_base is not BaseCheckMode.OFF,
         environ=request.options.env,
     )
     report = run_scanners(target, request.scanner, request.options)

@@ -21,6 +21,7 @@ from gate.cli.main import main
 from gate.errors import ExitCode
 from testbed.base_refresh import BaseRefreshScenario, RefreshCase
 from testbed.derive_refresh import load_refresh_expected
+from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
 from tests.support.markdown_html import to_html
 from tests.support.registry_tools import free_port
@@ -101,6 +102,25 @@ def test_a_stale_base(scan: Any, base_refresh: BaseRefreshScenario) -> None:
         in to_html(paragraphs[2])
     )
     assert run.json["warnings"] == []
+
+
+def test_a_base_image_tag_that_moved_on_is_what_the_check_is_for(
+    scan: Any, base_refresh: BaseRefreshScenario
+) -> None:
+    case = base_refresh.stale
+    given = ("--base-image", f"docker://{case.base}")
+    # Without the check, the tag as it is now is not what the image was built FROM: a usage error.
+    without = scan(f"docker://{case.app}", *given)
+    assert without.code == ExitCode.USAGE
+    assert "was not built FROM" in without.stderr
+    # With it, the labels' digest names the base it was built on, and the check says how stale.
+    run = scan(f"docker://{case.app}", *given, "--check-base")
+    assert run.code == ExitCode.FAIL, run.stderr
+    base = run.json["base_image"]
+    assert (base["name"], base["digest"], base["behind_days"]) == (case.base, case.used_manifest, 47)
+    assert base["rebuild_removes"]["findings"] == 29
+    assert run.json["image"]["base_layer_count"] == BASE_LAYERS
+    assert {f["layer"]["origin"] for f in run.json["findings"]} == {"base", "own"}
 
 
 @pytest.mark.parametrize("name", ["unchanged", "multi_platform"])
