@@ -121,6 +121,12 @@ def assert_gated(image: str, run: Run, reference: str) -> None:
     assert scanner["version"]
     assert scanner["db_updated_at"]
     assert doc["warnings"] == []
+    # Trivy's package list names the source package of every Debian package.
+    sources = {f["package"]: f["source_package"] for f in doc["findings"] if f["package_type"] == "debian"}
+    assert sources["libc6"] == sources["libc-bin"] == "glibc"
+    assert sources["libssl3"] == sources["openssl"] == "openssl"
+    assert sources["libcurl4"] == "curl"
+    assert all(sources.values()), sources
     assert run.stdout.startswith(f"container-gate: FAIL: {doc['counts']['blocking']} blocking finding(s).")
 
 

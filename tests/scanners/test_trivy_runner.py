@@ -71,7 +71,7 @@ def test_command_line_for_an_archive_is_pinned_and_offline(tmp_path: Path) -> No
         "--input", str(Path("rel/app.tar").resolve()),
     ]  # fmt: skip
     assert FIXED_FLAGS[:2] == ("--format", "json")
-    for flag in ("--skip-version-check", "--disable-telemetry", "--list-all-pkgs=false", "--quiet"):
+    for flag in ("--skip-version-check", "--disable-telemetry", "--list-all-pkgs", "--quiet"):
         assert flag in FIXED_FLAGS
     assert FIXED_FLAGS[FIXED_FLAGS.index("--config") + 1] == ""
     assert FIXED_FLAGS[FIXED_FLAGS.index("--ignorefile") + 1] == ""
