@@ -32,6 +32,7 @@ from gate.policy.evaluation import (
 )
 from gate.policy.match import AllowlistIndex
 from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.policy.plan import plan_decisions
 
 _IGNORE_STATUSES = RuleRef(RuleKind.IGNORE_STATUSES)
 _FIXABLE_ONLY = RuleRef(RuleKind.FIXABLE_ONLY)
@@ -127,6 +128,7 @@ def evaluate(report: ScanReport, policy: Policy, now: dt.datetime) -> Evaluation
         decisions=decisions,
         entries=tuple(entries),
         policy_failures=tuple(failures),
+        plan=plan_decisions(decisions, report.image),
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gate.model import Finding, ScanReport, Severity
+from gate.policy.actions import Plan
 from gate.policy.model import AllowlistEntry, Policy
 
 
@@ -174,6 +175,8 @@ class Evaluation:
     """One report per allowlist entry, in the policy's order."""
     policy_failures: tuple[str, ...]
     """Reasons the gate fails that are not findings (an expired entry under `fail_on_expired`)."""
+    plan: Plan
+    """The actions that clear the findings (`gate.policy.plan`), made with the decisions."""
     counts: Counts = field(init=False, compare=False)
     """The decisions counted, once."""
 
