@@ -91,7 +91,7 @@ def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
 
     warnings = [
         workflow_command("warning", terminal_safe(text, 500), title="container-gate: scanner warning")
-        for text in evaluation.report.warnings[:3]
+        for text in evaluation.warnings[:3]
     ]
     for item in evaluation.entries:
         if item.state is EntryState.EXPIRED and len(warnings) < MAX_PER_LEVEL // 2:

@@ -12,6 +12,7 @@ from typing import Any
 from gate import __version__
 from gate.model import Finding, ImageInfo, Layer
 from gate.policy.evaluation import Decision, EntryReport, Evaluation
+from gate.policy.model import FailOn
 
 SCHEMA = "container-gate/decision/v1"
 
@@ -69,7 +70,18 @@ def _rule(item: EntryReport) -> dict[str, Any]:
         "state": item.state.value,
         "matched": item.matched,
         "would_match": item.would_match,
+        "origin": e.origin.value if e.origin else None,
         "line": e.line,
+    }
+
+
+def _fail_on(fail_on: FailOn | None) -> dict[str, Any] | None:
+    if fail_on is None:
+        return None
+    return {
+        "severity": fail_on.severity.name,
+        "fixable_only": fail_on.fixable_only,
+        "cvss_score": fail_on.cvss_score,
     }
 
 
@@ -111,19 +123,18 @@ def render_json(evaluation: Evaluation) -> str:
         "counts_by_severity": evaluation.counts.severity_table(),
         "would_block": evaluation.counts.would_block,
         "policy_failures": list(evaluation.policy_failures),
-        "warnings": list(report.warnings),
+        "warnings": list(evaluation.warnings),
         "findings": [],  # filled in by `_dump`, one line per finding
         "rules": [_rule(r) for r in evaluation.entries],
         "policy": {
             "source": policy.source,
             "fail_on": {
-                "severity": policy.fail_on.severity.name,
-                "fixable_only": policy.fail_on.fixable_only,
-                "cvss_score": policy.fail_on.cvss_score,
+                **(_fail_on(policy.fail_on) or {}),
                 "budgets": {s.name: n for s, n in policy.fail_on.budgets},
             },
             "ignore_statuses": sorted(s.value for s in policy.ignore_statuses),
             "fail_on_expired": policy.fail_on_expired,
+            "base_image": {"fail_on": _fail_on(policy.base_image.fail_on)},
         },
         "image": _image(report.image),
         "scanners": [

@@ -153,7 +153,7 @@ def _agreement_line(evaluation: Evaluation) -> str:
 
 def _notices(evaluation: Evaluation) -> list[str]:
     blocks = []
-    warnings = evaluation.report.warnings
+    warnings = evaluation.warnings
     for warning in warnings[:MAX_NOTICES]:
         blocks.append(f"> [!WARNING]\n> {md_escape(warning, NOTICE_LIMIT)}")
     if len(warnings) > MAX_NOTICES:

@@ -129,7 +129,7 @@ def render_terminal(evaluation: Evaluation) -> str:
     out.extend(_severity_line(evaluation))
     ran = list(dict.fromkeys(s.name for s in report.scanners))
     out.extend(_agreement_line(evaluation, ran))
-    for warning in report.warnings:
+    for warning in evaluation.warnings:
         out.append(f"warning:  {terminal_safe(warning)}")
 
     blocking = [d for d in evaluation.decisions if d.disposition is Disposition.BLOCKING]
