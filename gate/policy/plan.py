@@ -34,9 +34,12 @@ _OS_ECOSYSTEMS = frozenset({Ecosystem.DEB, Ecosystem.RPM, Ecosystem.APK, Ecosyst
 # Package types whose installer is certain: npm's `node_modules`, pip's `site-packages`.
 _NPM_TYPES = frozenset({"node-pkg", "npm"})
 _PIP_TYPES = frozenset({"python-pkg", "pip", "python"})
-# What a command may contain of report text: package names and versions of these ecosystems, and
-# nothing a shell would read as anything but one word.
-_WORD = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+~:@/-]*\Z")
+# What a command may contain of report text: the names and versions these ecosystems allow (Debian
+# policy 5.6.1 and 5.6.12, apk, PEP 508, npm's package name rules), nothing a shell reads as more
+# than one word.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+_NPM_NAME = re.compile(r"(?:@[a-z0-9~-][a-z0-9._~-]*/)?[a-z0-9~-][a-z0-9._~-]*\Z")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~:-]*\Z")
 _ARCHIVES = ("docker-archive:", "oci-archive:")
 # The OCI annotation gate/image/resolve.py also reads (not imported: the image stage loads the
 # Docker SDK, which `check` never needs).
@@ -241,18 +244,16 @@ def _command(
     ecosystem: str, types: set[str], package: str, packages: tuple[str, ...], target: str | None
 ) -> str | None:
     """The command that upgrades these packages, where it is certain; else None."""
-    if (
-        target is None
-        or not _WORD.match(target)
-        or not all(_WORD.match(name) for name in (package, *packages))
-    ):
+    if target is None or not _VERSION.match(target):
+        return None
+    if ecosystem == Ecosystem.NPM and types <= _NPM_TYPES and _NPM_NAME.match(package):
+        return f"npm install {package}@{target}"
+    if not all(_NAME.match(name) for name in (package, *packages)):
         return None
     if ecosystem == Ecosystem.DEB:
         return "apt-get install --only-upgrade " + " ".join(packages)
     if ecosystem == Ecosystem.APK:
         return "apk upgrade " + " ".join(packages)
-    if ecosystem == Ecosystem.NPM and types <= _NPM_TYPES:
-        return f"npm install {package}@{target}"
     if ecosystem == Ecosystem.PYPI and types <= _PIP_TYPES:
         return f"pip install {package}=={target}"
     return None

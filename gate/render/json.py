@@ -7,10 +7,12 @@ or removed; consumers must ignore fields they do not know.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from gate import __version__
-from gate.model import Finding, ImageInfo, Layer
+from gate.model import Finding, ImageInfo, Layer, Severity
+from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.evaluation import Decision, EntryReport, Evaluation
 from gate.policy.model import FailOn
 
@@ -30,7 +32,7 @@ def _layer(layer: Layer | None) -> dict[str, Any] | None:
     }
 
 
-def _finding(decision: Decision) -> dict[str, Any]:
+def _finding(decision: Decision, action_ids: Mapping[FindingKey, str]) -> dict[str, Any]:
     f: Finding = decision.finding
     return {
         "vulnerability_id": f.vulnerability_id,
@@ -53,6 +55,7 @@ def _finding(decision: Decision) -> dict[str, Any]:
         "primary_url": f.primary_url,
         "layer": _layer(f.layer),
         "scanners": list(f.scanners),
+        "action": action_ids.get(f.key),
     }
 
 
@@ -83,6 +86,70 @@ def _fail_on(fail_on: FailOn | None) -> dict[str, Any] | None:
         "fixable_only": fail_on.fixable_only,
         "cvss_score": fail_on.cvss_score,
     }
+
+
+def _remediation(evaluation: Evaluation) -> dict[str, Any]:
+    """`actions` and `no_fix`: the plan, its findings named by their position in `findings`
+    (each finding names its action back): a position is one number where a finding's identity
+    is four strings, and a report can have 100,000 findings."""
+    plan = evaluation.plan
+    positions: dict[str | None, list[int]] = {}
+    by_key: dict[FindingKey, list[int]] = {}
+    for index, decision in enumerate(evaluation.decisions):
+        key = decision.finding.key
+        positions.setdefault(plan.action_ids.get(key), []).append(index)
+        if key in plan.action_ids:
+            by_key.setdefault(key, []).append(index)
+
+    def step(s: Step) -> dict[str, Any]:
+        return {
+            "package": s.package,
+            "packages": list(s.packages),
+            "ecosystem": s.ecosystem,
+            "installed_version": s.installed_version,
+            "target_version": s.target_version,
+            "findings": sorted(i for key in set(s.findings) for i in by_key[key]),
+            "blocking": s.blocking,
+            "command": s.command,
+        }
+
+    def action(a: Action) -> dict[str, Any]:
+        return {
+            "id": a.id,
+            "kind": a.kind.value,
+            "package": a.package,
+            "packages": list(a.packages),
+            "origin": a.origin.value if a.origin else None,
+            "ecosystem": a.ecosystem,
+            "path": a.path,
+            "installed_version": a.installed_version,
+            "target_version": a.target_version,
+            "dockerfile_line": a.dockerfile_line,
+            "blocking": a.blocking,
+            "would_block": a.would_block,
+            "counts_by_severity": _flat(a.counts_by_severity),
+            "blocking_by_severity": _flat(a.blocking_by_severity),
+            "command": a.command,
+            "findings": positions.get(a.id, []),
+            "steps": [step(s) for s in a.steps],
+            "estimated": a.estimated,
+            "base_findings": a.base_findings if a.kind is ActionKind.BASE_REFRESH else None,
+        }
+
+    no_fix = plan.no_fix
+    return {
+        "actions": [action(a) for a in plan.actions],
+        "no_fix": {
+            "blocking": no_fix.blocking,
+            "would_block": no_fix.would_block,
+            "counts_by_severity": _flat(no_fix.counts_by_severity),
+            "findings": positions.get(None, []),
+        },
+    }
+
+
+def _flat(counts: Mapping[Severity, int]) -> dict[str, int]:
+    return {severity.name: n for severity, n in counts.items()}
 
 
 def _image(image: ImageInfo | None) -> dict[str, Any] | None:
@@ -126,6 +193,7 @@ def render_json(evaluation: Evaluation) -> str:
         "warnings": list(evaluation.warnings),
         "findings": [],  # filled in by `_dump`, one line per finding
         "rules": [_rule(r) for r in evaluation.entries],
+        **_remediation(evaluation),
         "policy": {
             "source": policy.source,
             "fail_on": {
@@ -145,7 +213,7 @@ def render_json(evaluation: Evaluation) -> str:
         "evaluated_at": evaluation.now.isoformat(),
         "tool": {"name": "container-gate", "version": __version__},
     }
-    return _dump(doc, evaluation.decisions)
+    return _dump(doc, evaluation.decisions, evaluation.plan.action_ids)
 
 
 # `json.dumps(..., indent=2)` goes through the pure-Python encoder (the C one cannot indent), which
@@ -155,7 +223,7 @@ _ONE_LINE = json.JSONEncoder(ensure_ascii=False)
 _FINDINGS_KEY = '\n  "findings": []'
 
 
-def _dump(doc: dict[str, Any], decisions: tuple[Decision, ...]) -> str:
+def _dump(doc: dict[str, Any], decisions: tuple[Decision, ...], action_ids: Mapping[FindingKey, str]) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if not decisions:
         return text
@@ -165,7 +233,7 @@ def _dump(doc: dict[str, Any], decisions: tuple[Decision, ...]) -> str:
     for index, decision in enumerate(decisions):
         if index:
             parts.append(",\n    ")
-        parts.append(_ONE_LINE.encode(_finding(decision)))
+        parts.append(_ONE_LINE.encode(_finding(decision, action_ids)))
     parts += ["\n  ]", tail]
     return "".join(parts)
 

@@ -232,7 +232,7 @@ def render_sarif(evaluation: Evaluation, options: SarifOptions | None = None) ->
     """
     options = options or SarifOptions()
     limits = options.limits
-    all_items = build.items(evaluation.decisions)
+    all_items = build.items(evaluation.decisions, evaluation.plan)
     by_rank = build.ranked(all_items)
     kept = build.select(by_rank, limits.max_results, limits.max_rules)
     reasons: list[str] = []

@@ -182,7 +182,10 @@ def test_vulnerability_fields() -> None:
     (vuln,) = doc["vulnerabilities"]
     assert vuln["name"] == "openssl: a flaw"
     assert vuln["severity"] == "High"
-    assert vuln["solution"] == "Upgrade openssl to 3.0.13-1"
+    assert vuln["solution"] == (
+        "Upgrade openssl 3.0.2-1 → 3.0.13-1, which fixes every finding of the package: "
+        "apt-get install --only-upgrade openssl (action deb:openssl)"
+    )
     assert vuln["description"] == "First paragraph\\.\n\nSecond paragraph\\."
     assert vuln["links"] == [{"url": "https://avd.aquasec.com/nvd/cve-2024-0001"}]
     assert vuln["location"] == {
