@@ -91,13 +91,14 @@ def plan_decisions(decisions: Sequence[Decision], image: ImageInfo | None) -> Pl
         actions.append(_base_refresh(list(in_base.values()), steps, image, base_findings))
     actions = _unique_ids(sorted(actions, key=_order))
     ids = {key: action.id for action in actions for key in action.findings}
+    unfixed = _tally(no_fix)
     return Plan(
         actions=tuple(actions),
         no_fix=NoFix(
             findings=tuple(d.finding.key for d in no_fix),
-            blocking=_blocking(no_fix),
-            would_block=_would_block(no_fix),
-            counts_by_severity=_by_severity(d.finding for d in no_fix),
+            blocking=unfixed.blocking,
+            would_block=unfixed.would_block,
+            counts_by_severity=unfixed.by_severity,
         ),
         action_ids=MappingProxyType(ids),
     )
@@ -164,7 +165,6 @@ def _facts(group: _Group) -> _Facts:
 
 def _step(group: _Group) -> Step:
     facts = _facts(group)
-    decisions = [d for _, d in group.decisions]
     return Step(
         package=group.package,
         packages=facts.packages,
@@ -172,14 +172,14 @@ def _step(group: _Group) -> Step:
         installed_version=facts.installed,
         target_version=facts.target,
         findings=facts.findings,
-        blocking=_blocking(decisions),
+        blocking=_tally(d for _, d in group.decisions).blocking,
         command=facts.command,
     )
 
 
 def _upgrade(group: _Group) -> Action:
     facts = _facts(group)
-    decisions = [d for _, d in group.decisions]
+    tally = _tally(d for _, d in group.decisions)
     action_id = f"{group.ecosystem}:{group.package}" + (f"@{location(group.path)}" if group.path else "")
     return Action(
         id=action_id,
@@ -191,12 +191,12 @@ def _upgrade(group: _Group) -> Action:
         path=location(group.path) if group.path else "",
         installed_version=facts.installed,
         target_version=facts.target,
-        dockerfile_line=_first_line(decisions),
+        dockerfile_line=tally.first_line,
         findings=facts.findings,
-        blocking=_blocking(decisions),
-        would_block=_would_block(decisions),
-        counts_by_severity=_by_severity(d.finding for d in decisions),
-        blocking_by_severity=_by_severity(d.finding for d in decisions if d.blocks_when_enforced),
+        blocking=tally.blocking,
+        would_block=tally.would_block,
+        counts_by_severity=tally.by_severity,
+        blocking_by_severity=tally.would_by_severity,
         command=facts.command,
     )
 
@@ -205,6 +205,7 @@ def _base_refresh(
     groups: list[_Group], steps: list[Step], image: ImageInfo | None, base_findings: int
 ) -> Action:
     decisions = [d for _, d in sorted(item for group in groups for item in group.decisions)]
+    tally = _tally(decisions)
     return Action(
         id=BASE_REFRESH_ID,
         kind=ActionKind.BASE_REFRESH,
@@ -215,17 +216,46 @@ def _base_refresh(
         path="",
         installed_version=None,
         target_version=None,
-        dockerfile_line=_first_line(decisions),
+        dockerfile_line=tally.first_line,
         findings=tuple(d.finding.key for d in decisions),
-        blocking=_blocking(decisions),
-        would_block=_would_block(decisions),
-        counts_by_severity=_by_severity(d.finding for d in decisions),
-        blocking_by_severity=_by_severity(d.finding for d in decisions if d.blocks_when_enforced),
+        blocking=tally.blocking,
+        would_block=tally.would_block,
+        counts_by_severity=tally.by_severity,
+        blocking_by_severity=tally.would_by_severity,
         command=None,
         steps=tuple(steps),
         estimated=True,
         base_findings=base_findings,
     )
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """What a group's findings add up to, counted in one pass."""
+
+    blocking: int
+    would_block: int
+    by_severity: Mapping[Severity, int]
+    would_by_severity: Mapping[Severity, int]
+    first_line: int | None
+
+
+def _tally(decisions: Iterable[Decision]) -> _Tally:
+    blocking = would_block = 0
+    every, would = [0] * len(Severity), [0] * len(Severity)
+    first_line: int | None = None
+    for d in decisions:
+        severity = d.finding.severity
+        every[severity] += 1
+        blocking += d.disposition is Disposition.BLOCKING
+        if d.blocks_when_enforced:
+            would_block += 1
+            would[severity] += 1
+        layer = d.finding.layer
+        line = layer.dockerfile_line if layer is not None else None
+        if line is not None and (first_line is None or line < first_line):
+            first_line = line
+    return _Tally(blocking, would_block, _by_severity(every), _by_severity(would), first_line)
 
 
 def base_image_name(image: ImageInfo | None) -> str | None:
@@ -275,22 +305,12 @@ def _newest(ecosystem: str, versions: Iterable[str]) -> str | None:
     return found
 
 
-def _first_line(decisions: Iterable[Decision]) -> int | None:
-    lines = [d.finding.layer.dockerfile_line for d in decisions if d.finding.layer is not None]
-    return min((line for line in lines if line is not None), default=None)
+_DOWN = tuple(reversed(Severity))
 
 
-def _blocking(decisions: Iterable[Decision]) -> int:
-    return sum(1 for d in decisions if d.disposition is Disposition.BLOCKING)
-
-
-def _would_block(decisions: Iterable[Decision]) -> int:
-    return sum(1 for d in decisions if d.blocks_when_enforced)
-
-
-def _by_severity(findings: Iterable[Finding]) -> Mapping[Severity, int]:
-    tally = Counter(f.severity for f in findings)
-    return MappingProxyType({severity: tally[severity] for severity in reversed(Severity) if tally[severity]})
+def _by_severity(counts: list[int]) -> Mapping[Severity, int]:
+    """Counts indexed by severity, as a mapping from the highest severity down, zeros left out."""
+    return MappingProxyType({severity: counts[severity] for severity in _DOWN if counts[severity]})
 
 
 def _order(action: Action) -> tuple[int, int, int, int, str]:

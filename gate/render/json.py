@@ -7,7 +7,7 @@ or removed; consumers must ignore fields they do not know.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gate import __version__
@@ -138,7 +138,7 @@ def _remediation(evaluation: Evaluation) -> dict[str, Any]:
 
     no_fix = plan.no_fix
     return {
-        "actions": [action(a) for a in plan.actions],
+        "actions": [action(a) for a in plan.actions],  # written one per line by `_dump`
         "no_fix": {
             "blocking": no_fix.blocking,
             "would_block": no_fix.would_block,
@@ -213,29 +213,48 @@ def render_json(evaluation: Evaluation) -> str:
         "evaluated_at": evaluation.now.isoformat(),
         "tool": {"name": "container-gate", "version": __version__},
     }
-    return _dump(doc, evaluation.decisions, evaluation.plan.action_ids)
+    actions, doc["actions"] = doc["actions"], []  # in its place, filled in by `_dump`
+    return _dump(doc, evaluation.decisions, evaluation.plan.action_ids, actions)
 
 
 # `json.dumps(..., indent=2)` goes through the pure-Python encoder (the C one cannot indent), which
-# took most of the gate's time on a report of 100k findings (bench/bench_check.py). Findings are
-# written one per line by the C encoder instead; the rest of the document stays indented.
+# took most of the gate's time on a report of 100k findings (bench/bench_check.py). Findings, and
+# actions (as many as findings, at worst), are written one per line by the C encoder instead; the
+# rest of the document stays indented.
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False)
 _FINDINGS_KEY = '\n  "findings": []'
+_ACTIONS_KEY = '\n  "actions": []'
 
 
-def _dump(doc: dict[str, Any], decisions: tuple[Decision, ...], action_ids: Mapping[FindingKey, str]) -> str:
+def _dump(
+    doc: dict[str, Any],
+    decisions: tuple[Decision, ...],
+    action_ids: Mapping[FindingKey, str],
+    actions: list[dict[str, Any]],
+) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    if not decisions:
-        return text
-    # Only the top-level key sits at this indentation, and JSON strings hold no raw newline.
-    head, tail = text.split(_FINDINGS_KEY, 1)
-    parts = [head, '\n  "findings": [\n    ']
-    for index, decision in enumerate(decisions):
-        if index:
-            parts.append(",\n    ")
-        parts.append(_ONE_LINE.encode(_finding(decision, action_ids)))
-    parts += ["\n  ]", tail]
+    # Only the top-level keys sit at this indentation, and JSON strings hold no raw newline;
+    # `actions` follows `findings` in the document.
+    head, rest = text.split(_FINDINGS_KEY, 1)
+    middle, tail = rest.split(_ACTIONS_KEY, 1)
+    parts = [head]
+    _one_per_line(parts, "findings", (_finding(decision, action_ids) for decision in decisions))
+    parts.append(middle)
+    _one_per_line(parts, "actions", actions)
+    parts.append(tail)
     return "".join(parts)
+
+
+def _one_per_line(parts: list[str], key: str, items: Iterable[dict[str, Any]]) -> None:
+    """`"key": [` and one item per line, or `"key": []` when there is none."""
+    start = len(parts)
+    for item in items:
+        parts += [",\n    ", _ONE_LINE.encode(item)]
+    if len(parts) == start:
+        parts.append(f'\n  "{key}": []')
+        return
+    parts[start] = f'\n  "{key}": [\n    '
+    parts.append("\n  ]")
 
 
 def render_error_json(message: str, exit_code: int) -> str:
