@@ -33,6 +33,7 @@ from gate.model import Finding, LayerOrigin, Severity
 from gate.policy.actions import Action, ActionKind
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render._gitlab_ids import cvss_vectors, identifiers
+from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
 from gate.render.remediation import estimate_words, what_to_do
 from gate.untrusted import md_escape, safe_url, shorten, terminal_safe
@@ -93,6 +94,8 @@ class GitLabReportOptions:
     """`scan.analyzer.version`."""
     analyzer_url: str | None = None
     """`scan.analyzer.url`, an http(s) link to the gate's documentation, when there is one."""
+    dockerfile: DockerfileText | None = None
+    """The Dockerfile the image was built from, for `remediations` that patch it."""
 
     def __post_init__(self) -> None:
         for name in ("start_time", "end_time"):
@@ -299,7 +302,7 @@ def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:
             "messages": scan_messages(evaluation, notes),
         },
         "vulnerabilities": vulnerabilities,
-        "remediations": [],
+        "remediations": remediations(evaluation, options.dockerfile, vulnerability_uuid),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
