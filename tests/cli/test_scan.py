@@ -542,6 +542,11 @@ def test_make_demo(
     assert doc["warnings"] == []
     for name in ("summary.md", "gate.sarif", "gl-container-scanning-report.json", "junit.xml"):
         assert (tmp_path / "out" / name).stat().st_size > 0
+    # The README shows what the demo prints: it stays true.
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    shown = readme.split("It prints, among the rest:\n\n```text\n", 1)[1].split("```", 1)[0]
+    for line in shown.splitlines():
+        assert line == "..." or line in printed.splitlines(), line
 
 
 def test_make_demo_without_trivy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
