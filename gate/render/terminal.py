@@ -115,6 +115,12 @@ def _actions(actions: Sequence[Action], more: str) -> list[str]:
         [str(n), str(a.would_block), a.highest_severity.name, terminal_safe(what_to_do(a, "->")), *_where(a)]
         for n, a in enumerate(actions[:MAX_ACTIONS], start=1)
     ]
+    # Where nothing is known (no base image, no Dockerfile), the column says nothing: left out.
+    for column in (5, 4):
+        if all(row[column] == "-" for row in rows):
+            header.pop(column)
+            for row in rows:
+                row.pop(column)
     table = _table(rows, header, flexible=3)
     out = table[:1]
     for action, line in zip(actions, table[1:], strict=False):
