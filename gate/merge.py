@@ -115,6 +115,7 @@ def _fill_package(first: Package, later: Package) -> Package:
         (first.type or not later.type)
         and (first.purl or not later.purl)
         and (first.source_name or not later.source_name)
+        and (first.source_version or not later.source_version)
     ):
         return first
     return replace(
@@ -122,6 +123,7 @@ def _fill_package(first: Package, later: Package) -> Package:
         type=first.type or later.type,
         purl=first.purl or later.purl,
         source_name=first.source_name or later.source_name,
+        source_version=first.source_version or later.source_version,
     )
 
 

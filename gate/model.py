@@ -78,6 +78,9 @@ class Package:
     """Where in the image the package was found, without a leading slash; empty for OS packages."""
     source_name: str | None = None
     """The source package an OS package was built from, when known (`zlib` for `zlib1g`)."""
+    source_version: str | None = None
+    """The source package's version (`1:1.2.13.dfsg-1`), when known: distributions publish fixes
+    per source package, so fixed versions compare against it."""
 
 
 @dataclass(frozen=True)

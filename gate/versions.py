@@ -32,7 +32,6 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from packageurl import PackageURL
 from univers import versions as uv
 
 from gate.model import Package
@@ -163,13 +162,17 @@ def ecosystem_of(package: Package) -> Ecosystem:
     return PACKAGE_TYPES.get(package.type.lower(), Ecosystem.GENERIC)
 
 
-@functools.lru_cache(maxsize=4096)
+# The purl spec: `pkg:` then the type, a letter followed by letters, digits, `.`, `+` or `-`, up
+# to the first `/`. The type is all a purl says about version ordering, and reading only it costs
+# a regular expression: parsing the whole purl (packageurl-python) took about 100 us, which
+# planning the actions of 100,000 findings, each with its own purl, paid 100,000 times.
+_PURL_TYPE = re.compile(r"pkg:([A-Za-z][A-Za-z0-9.+-]*)/")
+
+
 def _purl_ecosystem(purl: str) -> Ecosystem | None:
-    try:
-        purl_type = PackageURL.from_string(purl).type
-    except ValueError:
-        return None  # a malformed purl says nothing; the package type still may
-    return PURL_TYPES.get(purl_type.lower()) if purl_type else None
+    found = _PURL_TYPE.match(purl)
+    # Not a purl says nothing; the package type still may.
+    return PURL_TYPES.get(found.group(1).lower()) if found else None
 
 
 VersionKey = tuple[int, Any]

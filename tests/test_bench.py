@@ -12,10 +12,13 @@ import pytest
 import yaml
 
 from bench.allowlist import POLICY_ENTRIES, allowlist, policy_yaml, trivyignore_yaml
+from bench.bench_actions import figures, largest_corpus_reports
 from bench.scaling import KINDS, scale_report, vary_purl
-from gate.policy.load import load_policy_text
-from gate.scanners.ingest import parse_report_bytes
+from gate.policy.evaluate import evaluate
+from gate.policy.load import load_default_policy, load_policy_text
+from gate.scanners.ingest import load_report, parse_report_bytes
 from tests.support.corpus import corpus_dir
+from tests.support.factories import NOW
 
 # Sizes below, at and well past one copy of each scanner's pool of corpus entries.
 SIZES = (1, 7, 250, 1234)
@@ -65,3 +68,15 @@ def test_the_policy_loads_with_every_entry_and_the_trivy_file_says_the_same(kind
     ignore = yaml.safe_load(trivyignore_yaml(entries))["vulnerabilities"]
     assert [item["id"] for item in ignore] == [e.vulnerability for e in policy.allowlist]
     assert all(set(item) <= {"id", "paths", "purls", "statement", "expired_at"} for item in ignore)
+
+
+def test_the_actions_figures_count_what_the_plan_holds() -> None:
+    largest = largest_corpus_reports(3)
+    sizes = [len(load_report(path).findings) for path in largest]
+    assert sizes == sorted(sizes, reverse=True)
+    evaluation = evaluate(load_report(largest[0]), load_default_policy(), NOW)
+    line = figures(largest[0].name, evaluation)
+    assert line.findings == sizes[0]
+    assert line.actions == len(evaluation.plan.actions)
+    assert line.clearing == sum(1 for action in evaluation.plan.actions if action.blocking)
+    assert line.name[:20] in line.line()

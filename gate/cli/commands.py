@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gate.cli.compare import run_compare
-from gate.cli.options import PROG, Command, Options
+from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import print_report_text, publish, write_outputs
 from gate.errors import ExitCode, GateError
 from gate.merge import merge_reports
@@ -64,7 +64,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
         publish(evaluation, options)
     except GateError as exc:
         platform_failure = exc
-    summary = render_terminal(evaluation)
+    summary = render_terminal(evaluation, options.outputs.files.get(OutputFormat.JSON))
     print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary)
     for failure in [*failures, *([platform_failure] if platform_failure else [])]:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)

@@ -20,6 +20,7 @@ from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
+from gate.render._gitlab_remediations import DockerfileText
 from gate.render.gitlab import GitLabReportOptions, render_gitlab, render_gitlab_error
 from gate.render.json import render_error_json, render_json
 from gate.render.junit import render_junit, render_junit_error
@@ -54,7 +55,20 @@ def _gitlab_options(options: Options) -> GitLabReportOptions:
         image=options.policy.image_name or os.environ.get("CS_IMAGE"),
         default_branch_image=options.outputs.default_branch_image
         or os.environ.get("CS_DEFAULT_BRANCH_IMAGE"),
+        dockerfile=_dockerfile_text(options),
     )
+
+
+def _dockerfile_text(options: Options) -> DockerfileText | None:
+    """The Dockerfile for the report's patches, when it is in the repository and readable: the
+    patches name it by its path there. Without it the report has no patches, nothing else changes."""
+    path = _in_repository(options.dockerfile)
+    if path is None or options.dockerfile is None:
+        return None
+    try:
+        return DockerfileText(path, options.dockerfile.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _render_sarif(evaluation: Evaluation, options: Options) -> str:

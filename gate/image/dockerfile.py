@@ -58,6 +58,8 @@ class Instruction:
     """Everything after the keyword, continuations joined, heredoc bodies left out."""
     heredoc: bool = False
     """True when the instruction carries heredoc bodies."""
+    end_line: int = 0
+    """1-based line of its last line (continuations and heredoc bodies included)."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def _logical_lines(lines: list[str], start: int, escape: str, path: str) -> list
         if keyword in ("RUN", "COPY", "ADD"):
             end = _heredoc_end(lines, i, arguments)
             heredoc, i = end is not None, end if end is not None else i
-        out.append(Instruction(first + 1, keyword, arguments, heredoc))
+        out.append(Instruction(first + 1, keyword, arguments, heredoc, end_line=i))
     return out
 
 

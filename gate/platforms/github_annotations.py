@@ -1,11 +1,13 @@
 """Annotations in the GitHub Actions log and on the pull request's files: `::error` and `::warning`.
 
 GitHub shows at most 10 error and 10 warning annotations of a step (and 50 of a job), so the gate
-makes one per Dockerfile line, listing that line's findings, the most severe line first; what
-does not fit goes into the last one. A finding without a Dockerfile line is annotated on the file
-SARIF results point at (`--sarif-location`, or the Dockerfile) without a line, or on no file.
-Blocking findings are errors; findings that would block but do not (advisory policy, a budget)
-are warnings, as are the scanners' warnings and expired allowlist entries.
+makes one per action (`Evaluation.plan`), on the Dockerfile line that installed its packages,
+naming the action and how many findings it clears and listing them; the findings that block
+without a fix get one of their own. What does not fit goes into the last one. An action without a
+Dockerfile line is annotated on the file SARIF results point at (`--sarif-location`, or the
+Dockerfile) without a line, or on no file. Blocking findings are errors; findings that would block
+but do not (advisory policy, a budget) are warnings, as are the scanners' warnings and expired
+allowlist entries.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 
 from gate.model import Finding
 from gate.platforms.github_commands import workflow_command
+from gate.policy.actions import Action
 from gate.policy.evaluation import Decision, Disposition, EntryState, Evaluation
+from gate.render.remediation import what_to_do
 from gate.untrusted import terminal_safe
 
 MAX_PER_LEVEL = 10
@@ -43,38 +47,69 @@ def finding_line(finding: Finding) -> str:
     return terminal_safe(text, 300)
 
 
-def _group(decisions: Sequence[Decision], files: Files) -> list[tuple[int | None, list[Decision]]]:
-    """Decisions by Dockerfile line (None: no line), the most severe line first."""
-    by_line: dict[int | None, list[Decision]] = {}
+def _group(
+    decisions: Sequence[Decision], evaluation: Evaluation
+) -> list[tuple[Action | None, list[Decision]]]:
+    """Decisions by the action that clears them, in the plan's order; those without a fix last."""
+    plan = evaluation.plan
+    by_action: dict[str | None, list[Decision]] = {}
     for d in decisions:
-        layer = d.finding.layer
-        line = layer.dockerfile_line if layer is not None and files.dockerfile else None
-        by_line.setdefault(line, []).append(d)
-    for group in by_line.values():
+        by_action.setdefault(plan.action_ids.get(d.finding.key), []).append(d)
+    for group in by_action.values():
         group.sort(key=lambda d: (-d.finding.severity, d.finding.vulnerability_id, d.finding.package.name))
-    return sorted(
-        by_line.items(), key=lambda item: (-item[1][0].finding.severity, item[0] is None, item[0] or 0)
-    )
+    groups: list[tuple[Action | None, list[Decision]]] = [
+        (action, by_action[action.id]) for action in plan.actions if action.id in by_action
+    ]
+    if None in by_action:
+        groups.append((None, by_action[None]))
+    return groups
 
 
-def _annotation(level: str, verb: str, line: int | None, group: Sequence[Decision], files: Files) -> str:
+def _annotation(level: str, verb: str, action: Action | None, group: Sequence[Decision], files: Files) -> str:
     worst = group[0].finding.severity.name
-    title = f"container-gate: {len(group)} finding(s) {verb} ({worst})"
+    if action is None:
+        title = f"container-gate: {len(group)} finding(s) {verb} without a fix yet ({worst})"
+    else:
+        title = f"container-gate: {what_to_do(action, '->')}: clears {len(group)} finding(s) that {verb} ({worst})"
     lines = [finding_line(d.finding) for d in group[:FINDINGS_PER_ANNOTATION]]
+    if action is not None and action.command:
+        lines.insert(0, f"$ {action.command}")
     if len(group) > FINDINGS_PER_ANNOTATION:
         lines.append(f"and {len(group) - FINDINGS_PER_ANNOTATION} more (see the job summary)")
+    line = _line(action, group, files)
     file = files.dockerfile if line is not None else files.fallback
     return workflow_command(level, "\n".join(lines), file=file, line=line, title=title)
 
 
-def _level(level: str, verb: str, decisions: Sequence[Decision], files: Files, room: int) -> list[str]:
-    groups = _group(decisions, files)
+def _line(action: Action | None, group: Sequence[Decision], files: Files) -> int | None:
+    """The Dockerfile line of the action (or, without a fix, of the findings' layers when they
+    share one), when there is a Dockerfile to point at."""
+    if files.dockerfile is None:
+        return None
+    if action is not None:
+        return action.dockerfile_line
+    lines = {d.finding.layer.dockerfile_line if d.finding.layer else None for d in group}
+    return lines.pop() if len(lines) == 1 else None
+
+
+def _level(
+    level: str, verb: str, decisions: Sequence[Decision], evaluation: Evaluation, files: Files, room: int
+) -> list[str]:
+    groups = _group(decisions, evaluation)
     if len(groups) > room:
-        # The rest in one annotation without a line: nothing is dropped silently.
-        rest = [d for _line, group in groups[room - 1 :] for d in group]
+        # The rest in one annotation without an action: nothing is dropped silently.
+        rest = [d for _action, group in groups[room - 1 :] for d in group]
         rest.sort(key=lambda d: -d.finding.severity)
-        groups = [*groups[: room - 1], (None, rest)]
-    return [_annotation(level, verb, line, group, files) for line, group in groups]
+        made = [_annotation(level, verb, action, group, files) for action, group in groups[: room - 1]]
+        worst = rest[0].finding.severity.name
+        actions = sum(1 for action, _group in groups[room - 1 :] if action is not None)
+        unfixed = " and those without a fix" if groups[-1][0] is None else ""
+        title = f"container-gate: {actions} more actions{unfixed}: {len(rest)} finding(s) {verb} ({worst})"
+        lines = [finding_line(d.finding) for d in rest[:FINDINGS_PER_ANNOTATION]]
+        if len(rest) > FINDINGS_PER_ANNOTATION:
+            lines.append(f"and {len(rest) - FINDINGS_PER_ANNOTATION} more (see the job summary)")
+        return [*made, workflow_command(level, "\n".join(lines), file=files.fallback, title=title)]
+    return [_annotation(level, verb, action, group, files) for action, group in groups]
 
 
 def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
@@ -87,11 +122,11 @@ def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
     errors = failures
     room = MAX_PER_LEVEL - len(failures)
     if blocking and room > 0:
-        errors += _level("error", "block", blocking, files, room)
+        errors += _level("error", "block", blocking, evaluation, files, room)
 
     warnings = [
         workflow_command("warning", terminal_safe(text, 500), title="container-gate: scanner warning")
-        for text in evaluation.report.warnings[:3]
+        for text in evaluation.warnings[:3]
     ]
     for item in evaluation.entries:
         if item.state is EntryState.EXPIRED and len(warnings) < MAX_PER_LEVEL // 2:
@@ -110,7 +145,7 @@ def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
     tolerated = [d for d in evaluation.decisions if d.tolerated]
     room = MAX_PER_LEVEL - len(warnings)
     if tolerated and room > 0:
-        warnings += _level("warning", "would block", tolerated, files, room)
+        warnings += _level("warning", "would block", tolerated, evaluation, files, room)
     return errors + warnings
 
 

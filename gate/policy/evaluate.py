@@ -13,15 +13,21 @@ How one finding's disposition is decided, first match wins:
 4. it would block -> blocking, unless the policy is advisory, or its severity has a budget that
    the whole report stays within -> informational, with the reason;
 5. anything else -> informational (below the threshold).
+
+The threshold of a finding in the base image's layers is `base_image.fail_on` when the policy
+sets one; every other finding, and one whose origin is unknown (no base image is known), follows
+`fail_on`, and the evaluation warns once when that happened. Budgets are counted over all findings.
+Then `gate.policy.plan` groups the findings into the actions that clear them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 
 from gate.image.base_image import BaseCheck
-from gate.model import Finding, ScanReport, Severity
+from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.base_status import judge_base
 from gate.policy.evaluation import (
     Decision,
@@ -33,21 +39,46 @@ from gate.policy.evaluation import (
     RuleRef,
 )
 from gate.policy.match import AllowlistIndex
-from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.policy.plan import plan_decisions
 
 _IGNORE_STATUSES = RuleRef(RuleKind.IGNORE_STATUSES)
-_FIXABLE_ONLY = RuleRef(RuleKind.FIXABLE_ONLY)
-_SEVERITY = RuleRef(RuleKind.SEVERITY)
-_CVSS_SCORE = RuleRef(RuleKind.CVSS_SCORE)
 
 
-def _threshold_reason(finding: Finding, policy: Policy) -> tuple[str, RuleRef] | None:
+@dataclass(frozen=True)
+class _Threshold:
+    """The threshold one finding is judged by, and how the reasons name it."""
+
+    fail_on: FailOn
+    """`fail_on`, or `base_image.fail_on` for a finding in the base image's layers."""
+    base_image: bool
+    """True for `base_image.fail_on`."""
+
+    def rule(self, kind: RuleKind) -> RuleRef:
+        return RuleRef(kind, base_image=self.base_image)
+
+    @property
+    def whose(self) -> str:
+        return "the base image's " if self.base_image else "the "
+
+
+def _thresholds(policy: Policy) -> dict[LayerOrigin | None, _Threshold]:
+    top = _Threshold(policy.fail_on, False)
+    base = policy.base_image.fail_on
+    return {
+        None: top,
+        LayerOrigin.OWN: top,
+        LayerOrigin.BASE: _Threshold(base, True) if base is not None else top,
+    }
+
+
+def _threshold_reason(finding: Finding, threshold: _Threshold) -> tuple[str, RuleRef] | None:
     """(reason, rule) when the finding meets a blocking threshold, else None."""
-    fail_on = policy.fail_on
+    fail_on = threshold.fail_on
     if finding.severity >= fail_on.severity:
         return (
-            f"{finding.severity.name} is at or above the blocking severity {fail_on.severity.name}",
-            _SEVERITY,
+            f"{finding.severity.name} is at or above {threshold.whose}blocking severity {fail_on.severity.name}",
+            threshold.rule(RuleKind.SEVERITY),
         )
     if (
         fail_on.cvss_score is not None
@@ -55,10 +86,14 @@ def _threshold_reason(finding: Finding, policy: Policy) -> tuple[str, RuleRef] |
         and finding.cvss.score >= fail_on.cvss_score
     ):
         return (
-            f"CVSS {finding.cvss.score:g} is at or above the blocking score {fail_on.cvss_score:g}",
-            _CVSS_SCORE,
+            f"CVSS {finding.cvss.score:g} is at or above {threshold.whose}blocking score {fail_on.cvss_score:g}",
+            threshold.rule(RuleKind.CVSS_SCORE),
         )
     return None
+
+
+def _origin(finding: Finding) -> LayerOrigin | None:
+    return finding.layer.origin if finding.layer is not None else None
 
 
 def _expiry_text(entry: AllowlistEntry) -> str:
@@ -84,10 +119,15 @@ def evaluate(
     used: Counter[int] = Counter()
     hidden: Counter[int] = Counter()
     candidates: Counter[Severity] = Counter()
+    thresholds = _thresholds(policy)
+    unknown_origin = 0
     for finding in report.findings:
         for gone in expired_index.matching(finding, image):
             hidden[gone.index] += 1
-        threshold = _threshold_reason(finding, policy)
+        origin = _origin(finding)
+        unknown_origin += origin is None
+        judged_by = thresholds[origin]
+        threshold = _threshold_reason(finding, judged_by)
         would_block = threshold is not None
         entry = active.first_match(finding, image)
         if entry is not None:
@@ -97,15 +137,21 @@ def evaluate(
         elif finding.status in policy.ignore_statuses:
             reason = f"vendor status {finding.status.value} is in ignore_statuses"
             staged.append((finding, Disposition.IGNORED, reason, _IGNORE_STATUSES, would_block))
-        elif threshold is not None and policy.fail_on.fixable_only and not finding.fixable:
-            reason = f"{threshold[0]}, but no fixed version exists and fail_on.fixable_only is set"
-            staged.append((finding, Disposition.IGNORED, reason, _FIXABLE_ONLY, would_block))
+        elif threshold is not None and judged_by.fail_on.fixable_only and not finding.fixable:
+            rule = judged_by.rule(RuleKind.FIXABLE_ONLY)
+            reason = f"{threshold[0]}, but no fixed version exists and {rule} is set"
+            staged.append((finding, Disposition.IGNORED, reason, rule, would_block))
         elif threshold is not None:
             candidates[finding.severity] += 1
             staged.append((finding, Disposition.BLOCKING, threshold[0], threshold[1], would_block))
         else:
-            reason = f"{finding.severity.name} is below the blocking severity {policy.fail_on.severity.name}"
-            staged.append((finding, Disposition.INFORMATIONAL, reason, _SEVERITY, would_block))
+            reason = (
+                f"{finding.severity.name} is below {judged_by.whose}blocking severity "
+                f"{judged_by.fail_on.severity.name}"
+            )
+            staged.append(
+                (finding, Disposition.INFORMATIONAL, reason, judged_by.rule(RuleKind.SEVERITY), would_block)
+            )
 
     decisions = tuple(_settle(item, policy, candidates) for item in staged)
 
@@ -133,6 +179,14 @@ def evaluate(
             base_check, ((d.finding, d.disposition is Disposition.BLOCKING) for d in decisions)
         )
 
+    warnings: list[str] = []
+    if policy.base_image.fail_on is not None and unknown_origin:
+        warnings.append(
+            f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "
+            "base_image.fail_on: the base image is not known (`scan` learns it from --base-image, "
+            "the image's base-name label or --dockerfile)"
+        )
+
     return Evaluation(
         report=report,
         policy=policy,
@@ -140,6 +194,8 @@ def evaluate(
         decisions=decisions,
         entries=tuple(entries),
         policy_failures=tuple(failures),
+        plan=plan_decisions(decisions, report.image),
+        policy_warnings=tuple(warnings),
         base_image=base_image,
     )
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gate.model import Finding, ScanReport, Severity
+from gate.policy.actions import Plan
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.model import AllowlistEntry, Policy
 
@@ -50,7 +51,8 @@ class RuleKind(enum.Enum):
 @dataclass(frozen=True)
 class RuleRef:
     """The rule that decided a finding. `str()` is its key path in the policy file, as every output
-    names it: `allowlist[2]`, `ignore_statuses`, `fail_on.severity`, `fail_on.budgets.HIGH`."""
+    names it: `allowlist[2]`, `ignore_statuses`, `fail_on.severity`, `fail_on.budgets.HIGH`,
+    `base_image.fail_on.severity`."""
 
     kind: RuleKind
     """Which part of the policy."""
@@ -58,6 +60,9 @@ class RuleRef:
     """For an allowlist entry: its position in the policy's `allowlist`."""
     severity: Severity | None = None
     """For a budget: the severity whose budget it is."""
+    base_image: bool = False
+    """For a threshold (`fail_on.severity`, `.cvss_score`, `.fixable_only`): the one under
+    `base_image:`, which the findings of the base image's layers follow."""
 
     @classmethod
     def allowlist(cls, entry: AllowlistEntry) -> RuleRef:
@@ -74,7 +79,7 @@ class RuleRef:
             return f"allowlist[{self.index}]"
         if self.kind is RuleKind.BUDGET and self.severity is not None:
             return f"fail_on.budgets.{self.severity.name}"
-        return str(self.kind.value)
+        return f"base_image.{self.kind.value}" if self.base_image else str(self.kind.value)
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,11 @@ class Evaluation:
     """One report per allowlist entry, in the policy's order."""
     policy_failures: tuple[str, ...]
     """Reasons the gate fails that are not findings (an expired entry under `fail_on_expired`)."""
+    plan: Plan
+    """The actions that clear the findings (`gate.policy.plan`), made with the decisions."""
+    policy_warnings: tuple[str, ...] = ()
+    """What applying the policy needs said once, and is no finding (a threshold for the base
+    image that some findings could not follow, their origin being unknown)."""
     base_image: BaseImageStatus | None = None
     """The base image check (`scan --check-base`), judged; None when it was not asked for."""
     counts: Counts = field(init=False, compare=False)
@@ -182,6 +192,11 @@ class Evaluation:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "counts", Counts.of(self.decisions))
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Everything the outputs warn about: the report's warnings, then the policy's."""
+        return self.report.warnings + self.policy_warnings
 
     @property
     def passed(self) -> bool:

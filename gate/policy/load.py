@@ -19,9 +19,9 @@ from typing import Any
 import jsonschema
 
 from gate.errors import PolicyError
-from gate.model import Severity, VendorStatus
+from gate.model import LayerOrigin, Severity, VendorStatus
 from gate.policy.match import path_glob_problem
-from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, Policy
 from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
 
 DEFAULT_SOURCE = "policies/default.yaml (shipped default)"
@@ -184,9 +184,15 @@ def _expected(prop: Mapping[str, Any]) -> str:
 
 def _unknown_key(key: str, known: list[str], path: KeyPath) -> str:
     what = "unknown severity" if path[-1:] == ("budgets",) else "unknown key"
-    home = _key_homes().get(key)
-    if home is not None and home != _home_of(path):
-        return f"{what} (it belongs {home})"
+    homes = _key_homes().get(key, [])
+    # Of the places a key lives (`severity`: `fail_on` and `base_image.fail_on`), the one inside
+    # the mapping it was written in is meant, if there is one.
+    home = next((h for h in homes if h[: len(path)] == path), homes[0] if homes else None)
+    if home is not None and _home_of(home) != _home_of(path):
+        if len(home) == 1 and path[-1:] == home:
+            # `budgets` under `base_image.fail_on`: the mapping has the right name, not the place.
+            return f"{what} (it belongs under the top-level {home[0]!r})"
+        return f"{what} (it belongs {_home_of(home)})"
     suggestion = _did_you_mean(key, known)
     if suggestion:
         return f"{what}{suggestion}"
@@ -210,48 +216,35 @@ def _home_of(path: KeyPath) -> str:
 
 
 @functools.cache
-def _key_homes() -> dict[str, str]:
-    """Where each key of the schema lives, to point a misplaced key to its place."""
-    return _homes_under(schema(), ())
+def _key_homes() -> dict[str, list[KeyPath]]:
+    """The mappings each key of the schema lives in, in the schema's order, to point a misplaced
+    key to its place."""
+    homes: dict[str, list[KeyPath]] = {}
+    for key, home in _homes_under(schema(), ()):
+        homes.setdefault(key, []).append(home)
+    return homes
 
 
-def _homes_under(node: Mapping[str, Any], path: KeyPath) -> dict[str, str]:
-    homes: dict[str, str] = {}
+def _homes_under(node: Mapping[str, Any], path: KeyPath) -> list[tuple[str, KeyPath]]:
+    homes: list[tuple[str, KeyPath]] = []
     for key, prop in node.get("properties", {}).items():
         if key in {"version"} or key.isupper():
             continue  # `version` exists at two levels; severities only under budgets
-        homes.setdefault(key, _home_of(path))
+        homes.append((key, path))
         if "properties" in prop:
-            homes.update(_homes_under(prop, (*path, key)))
+            homes += _homes_under(prop, (*path, key))
         if "properties" in prop.get("items", {}):
-            homes.update(_homes_under(prop["items"], (*path, key, 0)))
+            homes += _homes_under(prop["items"], (*path, key, 0))
     return homes
 
 
 def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, int]) -> Policy:
     """Builds typed values from a document the schema accepted; absent keys keep the model's defaults."""
     default = Policy(source=source)
-    fail_on = _object(doc.get("fail_on", {}))
-    severity, fixable_only, cvss = (
-        fail_on.get("severity"),
-        fail_on.get("fixable_only"),
-        fail_on.get("cvss_score"),
-    )
     mode, fail_on_expired = doc.get("mode"), doc.get("fail_on_expired")
     return Policy(
         source=source,
-        fail_on=FailOn(
-            severity=Severity[severity] if isinstance(severity, str) else default.fail_on.severity,
-            fixable_only=fixable_only if isinstance(fixable_only, bool) else default.fail_on.fixable_only,
-            cvss_score=float(cvss) if isinstance(cvss, int | float) else default.fail_on.cvss_score,
-            budgets=tuple(
-                sorted(
-                    (Severity[name], int(count))
-                    for name, count in _object(fail_on.get("budgets", {})).items()
-                    if isinstance(count, int | float)
-                )
-            ),
-        ),
+        fail_on=_fail_on(_object(doc.get("fail_on", {}))),
         ignore_statuses=frozenset(VendorStatus(str(s)) for s in _array(doc.get("ignore_statuses", []))),
         allowlist=tuple(
             _entry(index, _object(raw), lines.get(("allowlist", index)))
@@ -259,7 +252,32 @@ def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, i
         ),
         fail_on_expired=fail_on_expired if isinstance(fail_on_expired, bool) else default.fail_on_expired,
         mode=Mode(mode) if isinstance(mode, str) else default.mode,
+        base_image=_base_image(_object(doc.get("base_image", {}))),
     )
+
+
+def _fail_on(raw: dict[str, JSONValue]) -> FailOn:
+    """A `fail_on` mapping (the top-level one, or the base image's, which has no budgets)."""
+    default = FailOn()
+    severity, fixable_only, cvss = raw.get("severity"), raw.get("fixable_only"), raw.get("cvss_score")
+    return FailOn(
+        severity=Severity[severity] if isinstance(severity, str) else default.severity,
+        fixable_only=fixable_only if isinstance(fixable_only, bool) else default.fixable_only,
+        cvss_score=float(cvss) if isinstance(cvss, int | float) else default.cvss_score,
+        budgets=tuple(
+            sorted(
+                (Severity[name], int(count))
+                for name, count in _object(raw.get("budgets", {})).items()
+                if isinstance(count, int | float)
+            )
+        ),
+    )
+
+
+def _base_image(raw: dict[str, JSONValue]) -> BaseImagePolicy:
+    """The `base_image` mapping: one line per key it holds."""
+    fail_on = raw.get("fail_on")
+    return BaseImagePolicy(fail_on=_fail_on(_object(fail_on)) if fail_on is not None else None)
 
 
 def _entry(index: int, raw: dict[str, JSONValue], line: int | None) -> AllowlistEntry:
@@ -267,7 +285,7 @@ def _entry(index: int, raw: dict[str, JSONValue], line: int | None) -> Allowlist
         value = raw.get(key)
         return value if isinstance(value, str) else None
 
-    expires = text("expires")
+    expires, origin = text("expires"), text("origin")
     return AllowlistEntry(
         index=index,
         vulnerability=str(raw["vulnerability"]),
@@ -277,6 +295,7 @@ def _entry(index: int, raw: dict[str, JSONValue], line: int | None) -> Allowlist
         path=text("path"),
         image=text("image"),
         expires=dt.date.fromisoformat(expires) if expires is not None else None,
+        origin=LayerOrigin(origin) if origin is not None else None,
         line=line,
     )
 

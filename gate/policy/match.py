@@ -154,6 +154,12 @@ def _field_mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) 
         return f"version {entry.version!r} differs from the installed {finding.package.version!r}"
     if entry.path is not None and not path_glob(entry.path).match(finding.package.path.lstrip("/")):
         return f"path {entry.path!r} does not match {finding.package.path!r}"
+    if entry.origin is not None:
+        origin = finding.layer.origin if finding.layer is not None else None
+        if origin is None:
+            return "the finding's origin is unknown (no base image is known)"
+        if origin is not entry.origin:
+            return f"origin {entry.origin.value!r} differs from the finding's {origin.value!r}"
     if entry.image is not None and (image is None or image_glob(entry.image).match(image) is None):
         return (
             f"image {entry.image!r} does not match {image!r}" if image else "the image reference is unknown"

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from gate.model import Severity, VendorStatus
+from gate.model import LayerOrigin, Severity, VendorStatus
 
 
 class Mode(enum.Enum):
@@ -39,6 +39,15 @@ class FailOn:
 
 
 @dataclass(frozen=True)
+class BaseImagePolicy:
+    """What applies to the findings of the base image's layers (`base_image:` in the file)."""
+
+    fail_on: FailOn | None = None
+    """The threshold for findings in the base image's layers, instead of the top-level `fail_on`;
+    None: the top-level one applies to them too. Budgets are the top-level ones in any case."""
+
+
+@dataclass(frozen=True)
 class AllowlistEntry:
     """An accepted, explained exception. It matches a finding only when every field it sets matches."""
 
@@ -58,6 +67,8 @@ class AllowlistEntry:
     """A glob on the image reference (`*` matches any run of characters, `/` included)."""
     expires: dt.date | None = None
     """The last day the entry applies; from the next day on it is expired and reported."""
+    origin: LayerOrigin | None = None
+    """Only findings in the base image's layers, or only those in the image's own."""
     line: int | None = None
     """The line of the entry in the policy file, for messages."""
 
@@ -87,3 +98,12 @@ class Policy:
     """True: an expired allowlist entry still in the file fails the gate."""
     mode: Mode = Mode.ENFORCE
     """`advisory` never fails the gate (an extension of version 1)."""
+    base_image: BaseImagePolicy = field(default_factory=BaseImagePolicy)
+    """What applies to the findings of the base image's layers."""
+
+    def fail_on_for(self, origin: LayerOrigin | None) -> FailOn:
+        """The threshold for a finding of this origin: `base_image.fail_on` for the base image's
+        layers when the policy sets it, else `fail_on` (also when the origin is unknown)."""
+        if origin is LayerOrigin.BASE and self.base_image.fail_on is not None:
+            return self.base_image.fail_on
+        return self.fail_on

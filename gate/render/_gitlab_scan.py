@@ -116,7 +116,5 @@ def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[d
     messages += [
         {"level": "warn", "value": terminal_safe(failure, 2000)} for failure in evaluation.policy_failures
     ]
-    messages += [
-        {"level": "warn", "value": terminal_safe(warning, 2000)} for warning in evaluation.report.warnings
-    ]
+    messages += [{"level": "warn", "value": terminal_safe(warning, 2000)} for warning in evaluation.warnings]
     return messages + notes

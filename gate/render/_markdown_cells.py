@@ -73,13 +73,18 @@ def instruction(created_by: str) -> str:
     return text
 
 
-def layer_cell(finding: Finding) -> str:
-    """Base image or own layer, the instruction that added the package, and its Dockerfile line."""
+def layer_cell(finding: Finding, base_image: str | None = None) -> str:
+    """Base image (by its name: its history steps are the base's build, not the reader's) or own
+    layer with the instruction that added the package, and the Dockerfile line."""
     layer = finding.layer
     if layer is None:
         return ""
+    if layer.origin is LayerOrigin.BASE:
+        where = f"base image {md_code(base_image, CELL_LIMIT)}" if base_image else "base image"
+        line = f" (Dockerfile line {layer.dockerfile_line})" if layer.dockerfile_line else ""
+        return where + line
     if layer.origin is not None:
-        where = "base image" if layer.origin is LayerOrigin.BASE else "own layer"
+        where = "own layer"
     else:
         where = f"layer {layer.index}" if layer.index is not None else ""
     step = md_code(instruction(layer.created_by), CELL_LIMIT) if layer.created_by else ""
@@ -89,16 +94,17 @@ def layer_cell(finding: Finding) -> str:
     return cell
 
 
-def scanners_cell(finding: Finding, ran: Sequence[str]) -> str:
-    """Which of the scanners that ran found it: `trivy, grype`, or `grype only`."""
+def scanners_mark(finding: Finding, ran: Sequence[str]) -> str:
+    """` <sub>grype only</sub>` when fewer than all the scanners that ran found it, else empty: a
+    mark inside the vulnerability's cell, so that tables keep their columns."""
     found, only = found_by(finding, ran)
-    return md_escape(", ".join(found) + (" only" if only else ""))
+    return f" <sub>{md_escape(', '.join(found))} only</sub>" if only and len(ran) > 1 else ""
 
 
-def common_cells(decision: Decision) -> list[str]:
+def common_cells(decision: Decision, ran: Sequence[str] = ()) -> list[str]:
     """Vulnerability, package, versions and severity: the first cells of every findings table."""
     f = decision.finding
-    return [id_cell(f), package_cell(f), fix_cell(f), f.severity.name]
+    return [id_cell(f) + scanners_mark(f, ran), package_cell(f), fix_cell(f), f.severity.name]
 
 
 def expiry_cell(entry: AllowlistEntry | None) -> str:
@@ -114,23 +120,41 @@ def entry_cell(entry: AllowlistEntry) -> str:
     return f"`{entry.name}`{line}"
 
 
-def entry_row(item: EntryReport) -> str:
-    """An allowlist entry that needs attention: expired, or matching nothing."""
+_STATE_MARKS = {EntryState.EXPIRED: "⏰", EntryState.UNUSED: "💤", EntryState.USED: "⌛"}
+
+
+def entry_cells(attention: tuple[EntryReport, str]) -> list[str]:
+    """An allowlist entry that needs attention (expired, expiring soon, or matching nothing), and
+    what is the matter with it (`needs_attention` words it; they hold no report text)."""
+    item, state = attention
     e = item.entry
-    if item.state is EntryState.EXPIRED:
-        assert e.expires is not None  # noqa: S101 - expired implies a date
-        state = f"⏰ expired on {e.expires.isoformat()}"
-        if item.would_match:
-            state += f", would match {item.would_match} finding(s)"
-    else:
-        state = "💤 matched no finding"
     package = md_code(e.package, CELL_LIMIT) if e.package else "any"
-    return table_row(
-        [
-            entry_cell(e),
-            md_escape(e.vulnerability, CELL_LIMIT),
-            package,
-            state,
-            md_escape(e.reason, REASON_LIMIT),
-        ]
-    )
+    return [
+        entry_cell(e),
+        md_escape(e.vulnerability, CELL_LIMIT),
+        package,
+        f"{_STATE_MARKS[item.state]} {state}",
+        md_escape(e.reason, REASON_LIMIT),
+    ]
+
+
+_SAID_AS = {"Installed → fixed": "versions", "Installed → target": "versions"}
+"""How a column is named when its one value is said in a sentence (a reason is said as it is)."""
+
+
+def constant_columns(
+    columns: Sequence[str], rows: Sequence[Sequence[str]]
+) -> tuple[list[str], list[list[str]], str]:
+    """The table without the columns that hold one value in every row, and a sentence that says
+    those values once (`In every row: severity HIGH; at or above the blocking severity HIGH.`;
+    an empty value says nothing). A table of one row is kept whole."""
+    if len(rows) < 2:
+        return list(columns), [list(row) for row in rows], ""
+    keep = [i for i in range(len(columns)) if any(row[i] != rows[0][i] for row in rows)] or [0]
+    said = [
+        rows[0][i] if columns[i] == "Why" else f"{_SAID_AS.get(columns[i], columns[i].lower())} {rows[0][i]}"
+        for i in range(len(columns))
+        if i not in keep and rows[0][i]
+    ]
+    sentence = f"In every row: {'; '.join(said)}." if said else ""
+    return [columns[i] for i in keep], [[row[i] for i in keep] for row in rows], sentence

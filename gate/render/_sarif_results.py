@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.model import Finding, Package, Severity
+from gate.policy.actions import Action, Plan
 from gate.policy.evaluation import Decision, Disposition
 from gate.render import _sarif_text as words
 from gate.render._sarif_om import Suppression, om
@@ -109,6 +110,8 @@ class Item:
     """Position in the report, for a stable output order."""
     fingerprint: str
     """`finding_fingerprint` of the finding, unique among items."""
+    action: Action | None = None
+    """The action that clears the finding shown, or None when no published version fixes it."""
 
     @property
     def rule_id(self) -> str:
@@ -120,16 +123,17 @@ def _importance(decision: Decision) -> tuple[int, int]:
     return (_DISPOSITION_RANK[decision.disposition], -int(decision.finding.severity))
 
 
-def items(decisions: Sequence[Decision]) -> list[Item]:
+def items(decisions: Sequence[Decision], plan: Plan | None = None) -> list[Item]:
     """One item per fingerprint: several installed versions at one place become one result, or
-    GitHub would see two results with one fingerprint."""
+    GitHub would see two results with one fingerprint. Each names the action of its finding."""
     groups: dict[str, list[Decision]] = {}
     for decision in decisions:
         groups.setdefault(finding_fingerprint(decision.finding), []).append(decision)
     out = []
     for order, (fingerprint, group) in enumerate(groups.items()):
         shown = min(group, key=_importance)
-        out.append(Item(shown, tuple(d for d in group if d is not shown), order, fingerprint))
+        action = plan.action_of(shown.finding) if plan is not None else None
+        out.append(Item(shown, tuple(d for d in group if d is not shown), order, fingerprint, action))
     return out
 
 
@@ -244,6 +248,7 @@ def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: st
         "image": image,
         "scanners": list(f.scanners),
         "otherInstalledVersions": [o.finding.package.version for o in item.others] or None,
+        "action": item.action.id if item.action is not None else None,
     }
     # GitHub matches alerts across uploads by `primaryLocationLineHash` alone. Left out, the upload
     # action would hash the source line (the Dockerfile's FROM or RUN line): every package with the
@@ -255,7 +260,7 @@ def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: st
         rule_index=rule_index,
         kind="fail",
         level=result_level(decision),
-        message=om.Message(text=words.result_message(decision, item.others)),
+        message=om.Message(text=words.result_message(decision, item.others, item.action)),
         locations=[location],
         partial_fingerprints=fingerprints,
         suppressions=suppressions,

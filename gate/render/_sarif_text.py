@@ -15,9 +15,11 @@ import re
 from collections.abc import Sequence
 
 from gate.model import Finding, ImageInfo, LayerOrigin, Severity
+from gate.policy.actions import Action
 from gate.policy.evaluation import Decision
 from gate.render._markdown_cells import table_header, table_row
 from gate.render._summary import no_fix_reason
+from gate.render.remediation import what_to_do
 from gate.untrusted import advisory_url, md_code, md_escape, safe_url, terminal_safe
 
 GITHUB_TEXT_LIMIT = 1024
@@ -76,8 +78,9 @@ def layer_words(finding: Finding) -> str:
     return words
 
 
-def result_message(decision: Decision, others: Sequence[Decision]) -> str:
-    """`CVE-X in openssl 3.0.2 (fixed in 3.0.13): HIGH, blocking: <reason>.` and then the details.
+def result_message(decision: Decision, others: Sequence[Decision], action: Action | None = None) -> str:
+    """`CVE-X in openssl 3.0.2 (fixed in 3.0.13): HIGH, blocking: <reason>.`, the action that
+    clears it, and then the details.
 
     The first sentence is what GitHub shows as the alert's title, so it carries the verdict.
     """
@@ -86,7 +89,7 @@ def result_message(decision: Decision, others: Sequence[Decision]) -> str:
         f"{f.vulnerability_id} in {f.package.name} {f.package.version} ({fix_words(f)}): "
         f"{f.severity.name}, {decision.disposition.value}: {cut(' '.join(decision.reason.split()), 300)}"
     )
-    tail = []
+    tail = [action_words(action)]
     if f.package.path:
         tail.append(f"Found at {f.package.path}")
     layer = layer_words(f)
@@ -99,6 +102,14 @@ def result_message(decision: Decision, others: Sequence[Decision]) -> str:
         )
     text = ". ".join(s.rstrip(".") for s in [head, *tail]) + "."
     return plain(text, MESSAGE_LIMIT)
+
+
+def action_words(action: Action | None) -> str:
+    """`To fix: upgrade curl (libcurl4) 7.88.1-10 -> 7.88.1-10+deb12u5 (action deb:curl)`."""
+    if action is None:
+        return "To fix: no published version fixes it yet"
+    what = what_to_do(action, "->")
+    return f"To fix: {what[:1].lower()}{what[1:]} (action {action.id})"
 
 
 def short_description(finding: Finding) -> str:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from gate.image.base_image import parse_created
 from gate.model import Finding, VendorStatus
 from gate.policy.base_status import BaseImageStatus
-from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
+from gate.policy.model import Policy
 
 # Statuses that say why no fix exists. `affected` and `unknown` say nothing more than "no fix",
 # and `fixed` without a fixed version is the scanner's contradiction, not a reason.
@@ -80,6 +81,20 @@ def agreement(evaluation: Evaluation, ran: Sequence[str]) -> tuple[int, list[tup
         if len(scanners) == 1 and scanners[0] in alone:
             alone[scanners[0]] += 1
     return agreed, list(alone.items())
+
+
+def short_reason(decision: Decision, policy: Policy) -> str:
+    """Why the policy decided so, in as few words as a table needs: a severity threshold said by
+    the threshold alone (`at or above the blocking severity HIGH`: the finding's severity is
+    shown beside it), any other reason in full. Plain text, from the policy and the reason."""
+    rule = decision.rule
+    if rule.kind is RuleKind.SEVERITY and not decision.tolerated:
+        origin = decision.finding.layer.origin if decision.finding.layer is not None else None
+        threshold = policy.fail_on_for(origin).severity.name
+        whose = "the base image's" if rule.base_image else "the"
+        side = "at or above" if decision.disposition is Disposition.BLOCKING else "below"
+        return f"{side} {whose} blocking severity {threshold}"
+    return decision.reason
 
 
 def base_image_line(status: BaseImageStatus, code: Callable[[str], str], text: Callable[[str], str]) -> str:

@@ -30,9 +30,12 @@ from typing import Any
 
 from gate import __version__
 from gate.model import Finding, LayerOrigin, Severity
+from gate.policy.actions import Action, ActionKind
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render._gitlab_ids import cvss_vectors, identifiers
+from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
+from gate.render.remediation import estimate_words, what_to_do
 from gate.untrusted import md_escape, safe_url, shorten, terminal_safe
 
 SCHEMA_VERSION = "15.0.7"
@@ -91,6 +94,8 @@ class GitLabReportOptions:
     """`scan.analyzer.version`."""
     analyzer_url: str | None = None
     """`scan.analyzer.url`, an http(s) link to the gate's documentation, when there is one."""
+    dockerfile: DockerfileText | None = None
+    """The Dockerfile the image was built from, for `remediations` that patch it."""
 
     def __post_init__(self) -> None:
         for name in ("start_time", "end_time"):
@@ -128,11 +133,21 @@ def _markdown(text: str, limit: int) -> str:
     return shorten("\n\n".join(md_escape(p) for p in paragraphs), limit)
 
 
-def _solution(finding: Finding) -> str | None:
+def _solution(finding: Finding, action: Action | None) -> str | None:
+    """How to fix it, naming the action that does (gate/policy/plan.py): the upgrade that fixes
+    every finding of its package, or the rebuild on a refreshed base image."""
     if not finding.fixed_versions:
         return None
     versions = " or ".join(finding.fixed_versions)
-    return _plain(f"Upgrade {finding.package.name} to {versions}", SOLUTION_LIMIT)
+    own = f"upgrade {finding.package.name} to {versions}"
+    if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
+        return _plain(own[:1].upper() + own[1:], SOLUTION_LIMIT)
+    if action.kind is ActionKind.BASE_REFRESH:
+        text = f"{what_to_do(action)} ({estimate_words(action)}); to patch the image instead, {own}"
+    else:
+        text = f"{what_to_do(action)}, which fixes every finding of the package"
+    command = f": {action.command}" if action.command else ""
+    return _plain(f"{text}{command} (action {action.id})", SOLUTION_LIMIT)
 
 
 def _text(name: str, value: str) -> dict[str, Any]:
@@ -209,7 +224,7 @@ def _vulnerability(
     }
     if f.description:
         vuln["description"] = _markdown(f.description, DESCRIPTION_LIMIT)
-    solution = _solution(f)
+    solution = _solution(f, evaluation.plan.action_of(f))
     if solution:
         vuln["solution"] = solution
     vuln["identifiers"] = identifiers(f)
@@ -287,7 +302,7 @@ def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:
             "messages": scan_messages(evaluation, notes),
         },
         "vulnerabilities": vulnerabilities,
-        "remediations": [],
+        "remediations": remediations(evaluation, options.dockerfile, vulnerability_uuid),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

@@ -7,12 +7,15 @@ or removed; consumers must ignore fields they do not know.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gate import __version__
-from gate.model import Finding, ImageInfo, Layer
+from gate.model import Finding, ImageInfo, Layer, Severity
+from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, EntryReport, Evaluation
+from gate.policy.model import FailOn
 
 SCHEMA = "container-gate/decision/v1"
 
@@ -30,7 +33,7 @@ def _layer(layer: Layer | None) -> dict[str, Any] | None:
     }
 
 
-def _finding(decision: Decision) -> dict[str, Any]:
+def _finding(decision: Decision, action_ids: Mapping[FindingKey, str]) -> dict[str, Any]:
     f: Finding = decision.finding
     return {
         "vulnerability_id": f.vulnerability_id,
@@ -53,6 +56,7 @@ def _finding(decision: Decision) -> dict[str, Any]:
         "primary_url": f.primary_url,
         "layer": _layer(f.layer),
         "scanners": list(f.scanners),
+        "action": action_ids.get(f.key),
     }
 
 
@@ -70,8 +74,83 @@ def _rule(item: EntryReport) -> dict[str, Any]:
         "state": item.state.value,
         "matched": item.matched,
         "would_match": item.would_match,
+        "origin": e.origin.value if e.origin else None,
         "line": e.line,
     }
+
+
+def _fail_on(fail_on: FailOn | None) -> dict[str, Any] | None:
+    if fail_on is None:
+        return None
+    return {
+        "severity": fail_on.severity.name,
+        "fixable_only": fail_on.fixable_only,
+        "cvss_score": fail_on.cvss_score,
+    }
+
+
+def _remediation(evaluation: Evaluation) -> dict[str, Any]:
+    """`actions` and `no_fix`: the plan, its findings named by their position in `findings`
+    (each finding names its action back): a position is one number where a finding's identity
+    is four strings, and a report can have 100,000 findings."""
+    plan = evaluation.plan
+    positions: dict[str | None, list[int]] = {}
+    by_key: dict[FindingKey, list[int]] = {}
+    for index, decision in enumerate(evaluation.decisions):
+        key = decision.finding.key
+        positions.setdefault(plan.action_ids.get(key), []).append(index)
+        if key in plan.action_ids:
+            by_key.setdefault(key, []).append(index)
+
+    def step(s: Step) -> dict[str, Any]:
+        return {
+            "package": s.package,
+            "packages": list(s.packages),
+            "ecosystem": s.ecosystem,
+            "installed_version": s.installed_version,
+            "target_version": s.target_version,
+            "findings": sorted(i for key in set(s.findings) for i in by_key[key]),
+            "blocking": s.blocking,
+            "command": s.command,
+        }
+
+    def action(a: Action) -> dict[str, Any]:
+        return {
+            "id": a.id,
+            "kind": a.kind.value,
+            "package": a.package,
+            "packages": list(a.packages),
+            "origin": a.origin.value if a.origin else None,
+            "ecosystem": a.ecosystem,
+            "path": a.path,
+            "installed_version": a.installed_version,
+            "target_version": a.target_version,
+            "dockerfile_line": a.dockerfile_line,
+            "blocking": a.blocking,
+            "would_block": a.would_block,
+            "counts_by_severity": _flat(a.counts_by_severity),
+            "blocking_by_severity": _flat(a.blocking_by_severity),
+            "command": a.command,
+            "findings": positions.get(a.id, []),
+            "steps": [step(s) for s in a.steps],
+            "estimated": a.estimated,
+            "base_findings": a.base_findings if a.kind is ActionKind.BASE_REFRESH else None,
+        }
+
+    no_fix = plan.no_fix
+    return {
+        "actions": [action(a) for a in plan.actions],  # written one per line by `_dump`
+        "no_fix": {
+            "blocking": no_fix.blocking,
+            "would_block": no_fix.would_block,
+            "counts_by_severity": _flat(no_fix.counts_by_severity),
+            "findings": positions.get(None, []),
+        },
+    }
+
+
+def _flat(counts: Mapping[Severity, int]) -> dict[str, int]:
+    return {severity.name: n for severity, n in counts.items()}
 
 
 def _image(image: ImageInfo | None) -> dict[str, Any] | None:
@@ -134,19 +213,19 @@ def render_json(evaluation: Evaluation) -> str:
         "counts_by_severity": evaluation.counts.severity_table(),
         "would_block": evaluation.counts.would_block,
         "policy_failures": list(evaluation.policy_failures),
-        "warnings": list(report.warnings),
+        "warnings": list(evaluation.warnings),
         "findings": [],  # filled in by `_dump`, one line per finding
         "rules": [_rule(r) for r in evaluation.entries],
+        **_remediation(evaluation),
         "policy": {
             "source": policy.source,
             "fail_on": {
-                "severity": policy.fail_on.severity.name,
-                "fixable_only": policy.fail_on.fixable_only,
-                "cvss_score": policy.fail_on.cvss_score,
+                **(_fail_on(policy.fail_on) or {}),
                 "budgets": {s.name: n for s, n in policy.fail_on.budgets},
             },
             "ignore_statuses": sorted(s.value for s in policy.ignore_statuses),
             "fail_on_expired": policy.fail_on_expired,
+            "base_image": {"fail_on": _fail_on(policy.base_image.fail_on)},
         },
         "image": _image(report.image),
         **({"base_image": _base_image(evaluation.base_image)} if evaluation.base_image else {}),
@@ -158,29 +237,48 @@ def render_json(evaluation: Evaluation) -> str:
         "evaluated_at": evaluation.now.isoformat(),
         "tool": {"name": "container-gate", "version": __version__},
     }
-    return _dump(doc, evaluation.decisions)
+    actions, doc["actions"] = doc["actions"], []  # in its place, filled in by `_dump`
+    return _dump(doc, evaluation.decisions, evaluation.plan.action_ids, actions)
 
 
 # `json.dumps(..., indent=2)` goes through the pure-Python encoder (the C one cannot indent), which
-# took most of the gate's time on a report of 100k findings (bench/bench_check.py). Findings are
-# written one per line by the C encoder instead; the rest of the document stays indented.
+# took most of the gate's time on a report of 100k findings (bench/bench_check.py). Findings, and
+# actions (as many as findings, at worst), are written one per line by the C encoder instead; the
+# rest of the document stays indented.
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False)
 _FINDINGS_KEY = '\n  "findings": []'
+_ACTIONS_KEY = '\n  "actions": []'
 
 
-def _dump(doc: dict[str, Any], decisions: tuple[Decision, ...]) -> str:
+def _dump(
+    doc: dict[str, Any],
+    decisions: tuple[Decision, ...],
+    action_ids: Mapping[FindingKey, str],
+    actions: list[dict[str, Any]],
+) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    if not decisions:
-        return text
-    # Only the top-level key sits at this indentation, and JSON strings hold no raw newline.
-    head, tail = text.split(_FINDINGS_KEY, 1)
-    parts = [head, '\n  "findings": [\n    ']
-    for index, decision in enumerate(decisions):
-        if index:
-            parts.append(",\n    ")
-        parts.append(_ONE_LINE.encode(_finding(decision)))
-    parts += ["\n  ]", tail]
+    # Only the top-level keys sit at this indentation, and JSON strings hold no raw newline;
+    # `actions` follows `findings` in the document.
+    head, rest = text.split(_FINDINGS_KEY, 1)
+    middle, tail = rest.split(_ACTIONS_KEY, 1)
+    parts = [head]
+    _one_per_line(parts, "findings", (_finding(decision, action_ids) for decision in decisions))
+    parts.append(middle)
+    _one_per_line(parts, "actions", actions)
+    parts.append(tail)
     return "".join(parts)
+
+
+def _one_per_line(parts: list[str], key: str, items: Iterable[dict[str, Any]]) -> None:
+    """`"key": [` and one item per line, or `"key": []` when there is none."""
+    start = len(parts)
+    for item in items:
+        parts += [",\n    ", _ONE_LINE.encode(item)]
+    if len(parts) == start:
+        parts.append(f'\n  "{key}": []')
+        return
+    parts[start] = f'\n  "{key}": [\n    '
+    parts.append("\n  ]")
 
 
 def render_error_json(message: str, exit_code: int) -> str:

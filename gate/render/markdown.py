@@ -1,13 +1,17 @@
 """The Markdown summary: the pull-request comment, the merge-request note and the job summary.
 
-Verdict first, one line of counts, the blocking findings as a table, then collapsible sections
-for allowlisted (with reason and expiry), ignored and informational findings, then the allowlist
-entries that need attention (expired, unused).
+It leads with what to do: the verdict on line 1, then one sentence ("70 findings block; 4 actions
+clear them"), then the "What to do" table, one row per action (what, what it clears, where, the
+command), then the warnings and the allowlist entries that need attention (expired, expiring
+soon, unused). Everything after is collapsible: the findings each action clears, the findings that
+block without a fix, and the findings that do not block, by disposition. No table has more than
+five columns, and a column holding one value in every row is said once above its table.
 
-The body must fit the platform's limit (GitHub: 65,536 characters per comment), so rows are
-kept in order of importance (blocking, allowlist entries, allowlisted, ignored, informational)
-while they fit, and every section says how many of its rows were left out. Only whole rows and
-whole sections are ever left out, so no cut leaves an open `<details>` or half a table.
+The body must fit the platform's limit (GitHub: 65,536 characters per comment), so rows are kept
+in order of importance (the actions, the entries that need attention, the findings that block,
+the other actions, allowlisted, ignored, informational) while they fit, and every section says
+how many of its rows were left out. Only whole rows and whole sections are ever left out, so no
+cut leaves an open `<details>` or half a table.
 
 All report and policy text goes through `md_escape`/`md_code` (gate/untrusted.py); the only
 raw HTML is the renderer's own (`<details>`, `<summary>`, `<sub>`, the marker comment).
@@ -16,15 +20,15 @@ raw HTML is the renderer's own (`<details>`, `<summary>`, `<sub>`, the marker co
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import PurePath
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from gate.policy.evaluation import Decision, Disposition, EntryState, Evaluation
+from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import Mode
-from gate.render import _markdown_cells as cells
-from gate.render._summary import agreement, base_image_line, first_listed, why_it_fails
+from gate.render._markdown_sections import Section, sections
+from gate.render._summary import agreement, base_image_line, why_it_fails
+from gate.render.remediation import lead
 from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -43,55 +47,10 @@ NOTICE_LIMIT = 200
 MAX_SOURCES = 5
 """Report files named in the context line before the rest is counted."""
 
+_REFILLS = 4
+_REFILL_ROOM = 500
 _MARKER = re.compile(r"<!-- [A-Za-z0-9 =:/._-]{1,200} -->")
-_T = TypeVar("_T")
 _FOOTER = "<sub>container-gate · every finding has exactly one disposition; the JSON report (`--json`) lists them all.</sub>"
-
-
-@dataclass
-class _Section(Generic[_T]):
-    """A titled table; its rows are the unit left out when the body is too long."""
-
-    title: str
-    """Shown with the total count (`Ignored (12)`)."""
-    columns: Sequence[str]
-    """The table's column names."""
-    items: Sequence[_T]
-    """What the rows are made of, in display order (at most the rows that may be shown)."""
-    make_row: Callable[[_T], str]
-    """One row from one item."""
-    total: int
-    """How many rows the section has in all, shown or not."""
-    collapsible: bool
-    """In a `<details>` element (closed), or under a heading."""
-    rows: list[str] = field(default_factory=list)
-    """The rows made so far (made on demand: a report can have 50,000 findings)."""
-
-    def row(self, index: int) -> str:
-        while len(self.rows) <= index:
-            self.rows.append(self.make_row(self.items[len(self.rows)]))
-        return self.rows[index]
-
-    def note(self, shown: int) -> str:
-        if shown >= self.total:
-            return ""
-        return (
-            f"_{self.total - shown} of {self.total} rows left out; "
-            "the JSON report (`--json`) lists every finding._"
-        )
-
-    def render(self, shown: int) -> str:
-        if not self.total:
-            return ""
-        parts = [self.note(shown)]
-        if shown:
-            parts.insert(
-                0, "\n".join([cells.table_header(self.columns), *(self.row(i) for i in range(shown))])
-            )
-        body = "\n\n".join(p for p in parts if p)
-        if self.collapsible:
-            return f"<details><summary>{self.title} ({self.total})</summary>\n\n{body}\n\n</details>"
-        return f"#### {self.title} ({self.total})\n\n{body}"
 
 
 def _headline(evaluation: Evaluation) -> str:
@@ -137,10 +96,12 @@ def _context_line(evaluation: Evaluation) -> str:
     return " · ".join(bits)
 
 
-def _counts_line(evaluation: Evaluation) -> str:
+def _lead_line(evaluation: Evaluation) -> str:
+    """`**70 findings block; 4 actions clear them.** 186 findings: 70 blocking · ...`."""
     counts = evaluation.counts
     line = (
-        f"**{counts[Disposition.BLOCKING]} blocking** · {counts[Disposition.ALLOWLISTED]} allowlisted · "
+        f"**{lead(evaluation).sentence()}** {len(evaluation.decisions)} findings: "
+        f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted · "
         f"{counts[Disposition.IGNORED]} ignored · {counts[Disposition.INFORMATIONAL]} informational"
     )
     if evaluation.policy.mode is Mode.ADVISORY:
@@ -160,7 +121,7 @@ def _agreement_line(evaluation: Evaluation) -> str:
 
 def _notices(evaluation: Evaluation) -> list[str]:
     blocks = []
-    warnings = evaluation.report.warnings
+    warnings = evaluation.warnings
     for warning in warnings[:MAX_NOTICES]:
         blocks.append(f"> [!WARNING]\n> {md_escape(warning, NOTICE_LIMIT)}")
     if len(warnings) > MAX_NOTICES:
@@ -174,112 +135,27 @@ def _notices(evaluation: Evaluation) -> list[str]:
     return blocks
 
 
-def _by_kind(evaluation: Evaluation) -> dict[Disposition, list[Decision]]:
-    """The decisions of each disposition, in the report's order."""
-    by_kind: dict[Disposition, list[Decision]] = {d: [] for d in Disposition}
-    for decision in evaluation.decisions:
-        by_kind[decision.disposition].append(decision)
-    return by_kind
-
-
-def _sections(
-    evaluation: Evaluation, by_kind: dict[Disposition, list[Decision]], section_rows: int
-) -> list[_Section[Any]]:
-    """The sections in display order."""
-    names = _scanner_names(evaluation)
-    several = len(names) > 1
-    common = ["Vulnerability", "Package", "Installed → fixed", "Severity"]
-    found_by = ["Found by"] if several else []
-
-    def finding_row(extra: Callable[[Decision], list[str]]) -> Callable[[Decision], str]:
-        def make(item: Decision) -> str:
-            agreement = [cells.scanners_cell(item.finding, names)] if several else []
-            return cells.table_row([*cells.common_cells(item), *extra(item), *agreement])
-
-        return make
-
-    def why(d: Decision) -> str:
-        return md_escape(d.reason, cells.REASON_LIMIT)
-
-    def allowlisted(d: Decision) -> list[str]:
-        entry = evaluation.allowlist_entry(d)
-        reason = md_escape(entry.reason, cells.REASON_LIMIT) if entry else why(d)
-        return [
-            cells.entry_cell(entry) if entry else md_escape(str(d.rule)),
-            reason,
-            cells.expiry_cell(entry),
-        ]
-
-    def section(
-        kind: Disposition, title: str, columns: list[str], extra: Callable[[Decision], list[str]]
-    ) -> _Section[Decision]:
-        decisions = by_kind[kind]
-        # Blocking rows are all shown while they fit; the other sections show `section_rows` at most.
-        shown = first_listed(decisions, None if kind is Disposition.BLOCKING else section_rows)
-        return _Section(
-            title,
-            [*common, *columns, *found_by],
-            shown,
-            finding_row(extra),
-            len(decisions),
-            collapsible=kind is not Disposition.BLOCKING,
-        )
-
-    attention = [e for e in evaluation.entries if e.state is not EntryState.USED]
-    return [
-        section(
-            Disposition.BLOCKING,
-            "Blocking findings",
-            ["Layer", "Why"],
-            lambda d: [cells.layer_cell(d.finding), why(d)],
-        ),
-        section(
-            Disposition.ALLOWLISTED, "Allowlisted", ["Allowlist entry", "Reason", "Expires"], allowlisted
-        ),
-        section(
-            Disposition.IGNORED, "Ignored", ["Rule", "Why"], lambda d: [md_code(str(d.rule), 60), why(d)]
-        ),
-        section(
-            Disposition.INFORMATIONAL,
-            "Informational",
-            ["Layer", "Why"],
-            lambda d: [cells.layer_cell(d.finding), why(d)],
-        ),
-        _Section(
-            "Allowlist entries that need attention",
-            ["Entry", "Vulnerability", "Package", "State", "Reason"],
-            attention[:section_rows],
-            cells.entry_row,
-            len(attention),
-            collapsible=False,
-        ),
-    ]
-
-
-# Which sections keep their rows when not everything fits, most important first: the indexes
-# of `_sections`' list (blocking, attention, allowlisted, ignored, informational).
-_PRIORITY = (0, 4, 1, 2, 3)
-
-
-def _allocate(sections: Sequence[_Section[Any]], budget: int) -> list[int]:
+def _allocate(all_sections: Sequence[Section[Any]], budget: int) -> list[int]:
     """How many rows each section shows within `budget` extra characters, most important first.
 
     A less important section gets rows only when every more important one shows all of its own,
     so truncation always takes from the least important section first.
     """
-    shown = [0] * len(sections)
-    for index in _PRIORITY:
-        section = sections[index]
+    shown = [0] * len(all_sections)
+    for index in _by_priority(all_sections):
+        section = all_sections[index]
         for row in range(len(section.items)):
-            # The first row brings the table header; later ones a row and its newline.
-            cost = (
-                len(section.row(row)) + 1 + (len(cells.table_header(section.columns)) + 2 if row == 0 else 0)
-            )
+            cost = section.cost(row)
             if cost > budget:
                 return shown
             budget -= cost
             shown[index] += 1
     return shown
+
+
+def _by_priority(all_sections: Sequence[Section[Any]]) -> list[int]:
+    """The sections' indexes, most important first (display order among equals)."""
+    return sorted(range(len(all_sections)), key=lambda i: (all_sections[i].priority, i))
 
 
 def render_markdown(
@@ -296,42 +172,55 @@ def render_markdown(
     """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit {limit} is below the minimum of {MIN_LIMIT} characters")
-    by_kind = _by_kind(evaluation)
     first = _marker_line(marker) + _headline(evaluation)
-    head = [first, _context_line(evaluation), _base_line(evaluation), _counts_line(evaluation)]
+    head = [first, _context_line(evaluation), _base_line(evaluation), _lead_line(evaluation)]
     head.append(_agreement_line(evaluation))
-    head += _notices(evaluation)
-    sections = _sections(evaluation, by_kind, section_rows)
+    notices = _notices(evaluation)
+    tables = sections(evaluation, section_rows)
 
     def assemble(shown: Sequence[int]) -> str:
-        body = [*head, *(s.render(n) for s, n in zip(sections, shown, strict=True)), _FOOTER]
+        rendered = [s.render(n) for s, n in zip(tables, shown, strict=True)]
+        # The "What to do" table right after the sentence that introduces it, then the warnings.
+        body = [*head, rendered[0], *notices, *rendered[1:], _FOOTER]
         return "\n\n".join(b for b in body if b) + "\n"
 
     # The skeleton shows no row, with each "left out" note at its longest (every row left out);
     # rows are only made while they may fit (a report can have 50,000 findings).
-    skeleton = assemble([0] * len(sections))
+    skeleton = assemble([0] * len(tables))
     if len(skeleton) > limit:
-        return _minimal(first, _counts_line(evaluation), limit)
-    everything = [len(s.items) for s in sections]
+        return _minimal(first, _lead_line(evaluation), limit)
+    everything = [len(s.items) for s in tables]
     # The notes of sections shown whole vanish: with their room, everything may still fit.
-    slack = sum(len(s.note(0)) + 2 for s in sections if s.total and len(s.items) == s.total)
-    if _allocate(sections, limit - len(skeleton) + slack) == everything:
+    slack = sum(len(s.note(0)) + 2 for s in tables if s.total and len(s.items) == s.total)
+    if _allocate(tables, limit - len(skeleton) + slack) == everything:
         body = assemble(everything)
         if len(body) <= limit:
             return body
-    shown = _allocate(sections, limit - len(skeleton))
+    budget = limit - len(skeleton)
+    shown = _allocate(tables, budget)
     body = assemble(shown)
+    # A row costs less than its estimate when a column it has is said once instead: give the
+    # room that left back to the allocation, a few times at most.
+    for _ in range(_REFILLS):
+        room = limit - len(body)
+        if room < _REFILL_ROOM or shown == everything:
+            break
+        more = _allocate(tables, budget + room)
+        longer = assemble(more)
+        if len(longer) > limit:
+            break
+        budget, shown, body = budget + room, more, longer
     while len(body) > limit:  # only if the estimate above was short: take one more row away
-        index = next(i for i in reversed(_PRIORITY) if shown[i])
+        index = next(i for i in reversed(_by_priority(tables)) if shown[i])
         shown[index] -= 1
         body = assemble(shown)
     return body
 
 
-def _minimal(first: str, counts_line: str, limit: int) -> str:
+def _minimal(first: str, lead_line: str, limit: int) -> str:
     """The verdict and counts alone, when even the section titles do not fit."""
     body = (
-        f"{first}\n\n{counts_line}\n\n"
+        f"{first}\n\n{lead_line}\n\n"
         f"_The details do not fit in {limit} characters; the JSON report (`--json`) lists every finding._\n"
     )
     if len(body) > limit:  # only a marker of 200 characters and a limit near the minimum

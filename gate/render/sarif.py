@@ -144,14 +144,14 @@ def _left_out_text(left_out: Sequence[build.Item], reasons: Sequence[str]) -> st
 
 
 def _run_properties(evaluation: Evaluation) -> dict[str, object]:
-    report, policy, image = evaluation.report, evaluation.policy, evaluation.report.image
+    policy, image = evaluation.policy, evaluation.report.image
     return {
         "verdict": evaluation.verdict,
         "mode": policy.mode.value,
         "counts": evaluation.counts.as_dict(),
         "policy": policy.source,
         "policyFailures": list(evaluation.policy_failures) or None,
-        "warnings": list(report.warnings) or None,
+        "warnings": list(evaluation.warnings) or None,
         "image": {
             "reference": image.reference,
             "digest": image.digest,
@@ -232,7 +232,7 @@ def render_sarif(evaluation: Evaluation, options: SarifOptions | None = None) ->
     """
     options = options or SarifOptions()
     limits = options.limits
-    all_items = build.items(evaluation.decisions)
+    all_items = build.items(evaluation.decisions, evaluation.plan)
     by_rank = build.ranked(all_items)
     kept = build.select(by_rank, limits.max_results, limits.max_rules)
     reasons: list[str] = []

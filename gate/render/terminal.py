@@ -1,23 +1,48 @@
 """The terminal summary: what a person reads after a local dry-run or in a CI log.
 
-Verdict first, then counts, then the blocking findings as a table, then the allowlist
-entries that need attention. Plain text only: CI logs do not all understand colour, and
-every piece of report text goes through `terminal_safe` so no escape sequence reaches the
-terminal.
+The verdict first, with how many actions clear what blocks; then the image, scanners, policy and
+counts; then the actions as a table that fits 100 columns (with the command of each where it is
+certain); then the findings that block, numbered by the action that clears them; then the
+allowlist entries that need attention; and the verdict again as the last line, so it is what a
+CI log shows when it is cut. Plain text only: CI logs do not all understand colour, and every
+piece of report text goes through `terminal_safe` so no escape sequence reaches the terminal.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from gate.model import Finding
-from gate.policy.evaluation import Counts, Decision, Disposition, EntryState, Evaluation
+from gate.policy.actions import Action
+from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
 from gate.policy.model import Mode
-from gate.render._summary import agreement, base_image_line, first_listed, found_by, why_it_fails
+from gate.render._summary import (
+    agreement,
+    base_image_line,
+    first_listed,
+    found_by,
+    short_reason,
+    why_it_fails,
+)
+from gate.render.remediation import (
+    clearing_decisions,
+    estimate_words,
+    lead,
+    needs_attention,
+    plural,
+    what_to_do,
+)
 from gate.untrusted import terminal_safe
 
-MAX_ROWS = 50
-"""Blocking rows printed before the rest is summarized (the JSON report keeps them all)."""
+WIDTH = 100
+"""Columns the tables fit in."""
+MAX_ACTIONS = 10
+"""Actions listed before the rest is counted."""
+MAX_ROWS = 20
+"""Findings that block listed before the rest is counted."""
+MAX_REASONS = 3
+"""Distinct reasons why findings block, said once above their table, before the rest is counted."""
 
 
 def fix_text(finding: Finding) -> str:
@@ -27,26 +52,41 @@ def fix_text(finding: Finding) -> str:
     return f"{finding.package.version} (no fix)"
 
 
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str], flexible: int) -> list[str]:
+    """Aligned columns within `WIDTH`: the `flexible` column gives up what the others need."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    # The last column (the reason) is not padded: it may be long and is read, not aligned.
-    widths[-1] = 0
+    others = sum(w for i, w in enumerate(widths) if i != flexible) + 2 * len(widths)
+    widths[flexible] = max(min(widths[flexible], WIDTH - others), len(header[flexible]))
 
     def line(cells: Sequence[str]) -> str:
-        return "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+        padded = (_fit(c, w).ljust(w) for c, w in zip(cells, widths, strict=True))
+        return "  " + "  ".join(padded).rstrip()
 
     return [line(header), *(line(r) for r in rows)]
 
 
 def _headline(evaluation: Evaluation, counts: Counts) -> str:
     if evaluation.policy.mode is Mode.ADVISORY:
-        return (
+        text = (
             f"ADVISORY MODE: this gate never fails. {counts.would_block} finding(s) would block "
-            "under an enforcing policy."
+            "under an enforcing policy"
         )
-    if evaluation.passed:
-        return "PASS: no blocking findings."
-    return f"FAIL: {why_it_fails(evaluation)}."
+    elif evaluation.passed:
+        return "container-gate: PASS: no blocking findings."
+    else:
+        text = f"FAIL: {why_it_fails(evaluation)}"
+    facts = lead(evaluation)
+    if facts.actions:
+        does = "clears" if facts.actions == 1 else "clear"
+        them = "it" if facts.blocking == 1 else "them"
+        if facts.without_fix:
+            them = f"{facts.blocking - facts.without_fix} of {them}, {facts.without_fix} without a fix yet"
+        text += f"; {plural(facts.actions, 'action')} {does} {them}"
+    return f"container-gate: {text}."
 
 
 def _severity_line(evaluation: Evaluation) -> list[str]:
@@ -56,12 +96,6 @@ def _severity_line(evaluation: Evaluation) -> list[str]:
         if cells:
             lines.append(f"  {disp.value:<13} " + ", ".join(cells))
     return lines
-
-
-def _found_by(finding: Finding, ran: Sequence[str]) -> str:
-    """`trivy+grype`, or `grype only`, among the scanners that ran."""
-    found, only = found_by(finding, ran)
-    return terminal_safe("+".join(found) + (" only" if only else ""), 40)
 
 
 def _agreement_line(evaluation: Evaluation, ran: Sequence[str]) -> list[str]:
@@ -77,33 +111,84 @@ def _agreement_line(evaluation: Evaluation, ran: Sequence[str]) -> list[str]:
     ]
 
 
-def _blocking_rows(decisions: Sequence[Decision], ran: Sequence[str]) -> list[list[str]]:
+def _where(action: Action) -> list[str]:
+    origin = action.origin.value if action.origin is not None else "-"
+    return [origin, str(action.dockerfile_line) if action.dockerfile_line is not None else "-"]
+
+
+def _actions(actions: Sequence[Action], more: str) -> list[str]:
+    header = ["#", "CLEARS", "SEVERITY", "WHAT TO DO", "LAYER", "LINE"]
+    rows = [
+        [str(n), str(a.would_block), a.highest_severity.name, terminal_safe(what_to_do(a, "->")), *_where(a)]
+        for n, a in enumerate(actions[:MAX_ACTIONS], start=1)
+    ]
+    # Where nothing is known (no base image, no Dockerfile), the column says nothing: left out.
+    for column in (5, 4):
+        if all(row[column] == "-" for row in rows):
+            header.pop(column)
+            for row in rows:
+                row.pop(column)
+    table = _table(rows, header, flexible=3)
+    out = table[:1]
+    for action, line in zip(actions, table[1:], strict=False):
+        out.append(line)
+        if action.estimated:
+            out.append(_fit(f"       {estimate_words(action)}", WIDTH))
+        if action.command:
+            out.append(_fit(f"       $ {terminal_safe(action.command)}", WIDTH))
+    if len(actions) > MAX_ACTIONS:
+        out.append(f"  ... and {len(actions) - MAX_ACTIONS} more actions ({more})")
+    return out
+
+
+def _found_by(finding: Finding, ran: Sequence[str]) -> str:
+    """`trivy+grype`, or `grype only`, among the scanners that ran."""
+    found, only = found_by(finding, ran)
+    return terminal_safe("+".join(found) + (" only" if only else ""), 40)
+
+
+def _findings(
+    decisions: Sequence[Decision],
+    numbers: dict[str, int],
+    evaluation: Evaluation,
+    ran: Sequence[str],
+    more: str,
+) -> list[str]:
+    reasons = Counter(short_reason(d, evaluation.policy) for d in decisions)
+    said = "; ".join(f"{terminal_safe(reason)} ({n})" for reason, n in reasons.most_common(MAX_REASONS))
+    if len(reasons) > MAX_REASONS:
+        said += f"; {len(reasons) - MAX_REASONS} other reasons"
+    found_column = ["FOUND BY"] if len(ran) > 1 else []
+    header = ["ACTION", "ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", *found_column]
     rows = []
     for d in first_listed(decisions, MAX_ROWS):
         f = d.finding
-        where = ""
-        if f.layer is not None and f.layer.origin is not None:
-            where = f.layer.origin.value
-        found_cell = [_found_by(f, ran)] if len(ran) > 1 else []
+        action_id = evaluation.plan.action_ids.get(f.key)
         rows.append(
             [
-                terminal_safe(f.vulnerability_id, 40),
-                terminal_safe(f.package.name, 40),
-                terminal_safe(fix_text(f), 60),
+                f"#{numbers[action_id]}" if action_id in numbers else ("-" if action_id is None else "more"),
+                terminal_safe(f.vulnerability_id, 24),
+                terminal_safe(f.package.name, 28),
+                terminal_safe(fix_text(f)),
                 f.severity.name,
-                where,
-                *found_cell,
-                terminal_safe(d.reason),
+                *([_found_by(f, ran)] if found_column else []),
             ]
         )
-    return rows
+    out = [f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}: {said}"]
+    out += _table(rows, header, flexible=3)
+    if len(decisions) > MAX_ROWS:
+        out.append(f"  ... and {len(decisions) - MAX_ROWS} more ({more})")
+    return out
 
 
-def render_terminal(evaluation: Evaluation) -> str:
-    """The summary as plain text, ending with a newline."""
+def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str:
+    """The summary as plain text, ending with a newline. `json_path` is the JSON report written
+    beside it, if one was asked for: the lists cut short here point to it."""
     report = evaluation.report
     counts = evaluation.counts
-    out = [f"container-gate: {_headline(evaluation, counts)}"]
+    more = f"all are in {terminal_safe(json_path)}" if json_path else "--json PATH lists them all"
+    headline = _headline(evaluation, counts)
+    out = [headline]
     if report.image is not None:
         img = report.image
         extra = ", ".join(x for x in (img.platform, img.distro, img.digest or img.image_id) if x)
@@ -132,42 +217,34 @@ def render_terminal(evaluation: Evaluation) -> str:
     out.extend(_severity_line(evaluation))
     ran = list(dict.fromkeys(s.name for s in report.scanners))
     out.extend(_agreement_line(evaluation, ran))
-    for warning in report.warnings:
+    for warning in evaluation.warnings:
         out.append(f"warning:  {terminal_safe(warning)}")
 
-    blocking = [d for d in evaluation.decisions if d.disposition is Disposition.BLOCKING]
-    if not blocking and evaluation.policy.mode is Mode.ADVISORY:
-        # An allowlisted or ignored finding at the threshold would not block an enforcing policy either.
-        blocking = [d for d in evaluation.decisions if d.tolerated]
-        title = "Findings that would block"
-    else:
-        title = "Blocking findings"
+    by_action, without_fix = clearing_decisions(evaluation)
+    actions = evaluation.plan.clearing
+    would = "would block" if not counts[Disposition.BLOCKING] else "block"
+    if actions:
+        out += ["", "What to do, most useful first:"]
+        out += _actions(actions, more)
+    numbers = {a.id: n for n, a in enumerate(actions[:MAX_ACTIONS], start=1)}
+    blocking = [d for ds in by_action.values() for d in ds] + without_fix
     if blocking:
-        out += ["", f"{title} ({len(blocking)}):"]
-        found_column = ["FOUND BY"] if len(ran) > 1 else []
-        header = ["ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", "LAYER", *found_column, "WHY"]
-        out += _table(_blocking_rows(blocking, ran), header)
-        if len(blocking) > MAX_ROWS:
-            out.append(f"  ... and {len(blocking) - MAX_ROWS} more (all are in the --json report)")
+        title = "Findings that block" if would == "block" else "Findings that would block"
+        out += ["", f"{title} ({len(blocking)}), with the action (#) that clears them:"]
+        out += _findings(blocking, numbers, evaluation, ran, more)
 
     if evaluation.policy_failures:
         out += ["", "Policy failures:"]
         out += [f"  - {terminal_safe(text)}" for text in evaluation.policy_failures]
 
-    expired = [e for e in evaluation.entries if e.state is EntryState.EXPIRED]
-    unused = [e for e in evaluation.entries if e.state is EntryState.UNUSED]
-    if expired:
-        out += ["", "Expired allowlist entries (no longer applied):"]
-        for item in expired:
+    attention = needs_attention(evaluation)
+    if attention:
+        out += ["", "Allowlist entries that need attention (renew, fix or remove them):"]
+        for item, state in attention:
             e = item.entry
-            hides = f"; it would match {item.would_match} finding(s)" if item.would_match else ""
             out.append(
-                f"  - {e.name} {terminal_safe(e.vulnerability)} expired on "
-                f"{e.expires.isoformat() if e.expires else '?'}{hides}: {terminal_safe(e.reason, 100)}"
+                f"  - {e.name} {terminal_safe(e.vulnerability)}: {state}: {terminal_safe(e.reason, 100)}"
             )
-    if unused:
-        out += ["", "Unused allowlist entries (matched no finding; remove them or fix their fields):"]
-        for item in unused:
-            e = item.entry
-            out.append(f"  - {e.name} {terminal_safe(e.vulnerability)}: {terminal_safe(e.reason, 100)}")
+    if len(out) > 1:
+        out += ["", headline]
     return "\n".join(out) + "\n"

@@ -132,6 +132,8 @@ def _finding(match: JsonObject, at: At, layers: LayerTable) -> Finding:
         purl=opt_str(artifact, "purl", art_at),
         path=path,
         source_name=opt_str(upstream[0], "name", upstream[1]) if upstream else None,
+        # Syft gives the upstream a version only when it differs from the package's own.
+        source_version=opt_str(upstream[0], "version", upstream[1]) if upstream else None,
     )
 
     fix = opt_object(vuln, "fix", vuln_at)

@@ -111,7 +111,8 @@ def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Findi
     is_os = kind == "os-pkgs" or (kind is None and pkg_type in _OS_TYPES)
     # Language packages without their own path were read from this lockfile or manifest.
     target_path = "" if is_os else strip_root(str_or_empty(result, "Target", at))
-    packages: dict[tuple[str, str, str | None, str, str | None], Package] = {}
+    sources = _source_packages(result, at) if is_os else {}
+    packages: dict[tuple[str, str, str | None, str, str | None, str | None], Package] = {}
     for vuln, where in objects(result, "Vulnerabilities", at):
         name = req_str(vuln, "PkgName", where)
         version = str_or_empty(vuln, "InstalledVersion", where)
@@ -120,11 +121,12 @@ def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Findi
         pkg_path = opt_str(vuln, "PkgPath", where)
         # OS packages always get "": that is how every parser writes them, so they merge.
         path = "" if is_os else (strip_root(pkg_path) if pkg_path else target_path)
-        src_name = opt_str(vuln, "SrcName", where)
-        pkg_key = (name, version, purl, path, src_name)
+        pkg_id = opt_str(vuln, "PkgID", where) if sources else None
+        src_name, src_version = sources.get(pkg_id or "", (opt_str(vuln, "SrcName", where), None))
+        pkg_key = (name, version, purl, path, src_name, src_version)
         package = packages.get(pkg_key)
         if package is None:
-            package = Package(name, version, pkg_type, purl, path, src_name)
+            package = Package(name, version, pkg_type, purl, path, src_name, src_version)
             packages[pkg_key] = package
 
         own_id = req_str(vuln, "VulnerabilityID", where)
@@ -160,6 +162,32 @@ def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Findi
                 scanners=("trivy",),
             )
         )
+
+
+def _source_packages(result: JsonObject, at: At) -> dict[str, tuple[str | None, str | None]]:
+    """`PkgID` -> (source name, source version) of the OS packages the result lists.
+
+    Trivy lists a result's packages (`Packages`) with `--list-all-pkgs`, which `scan` asks for; a
+    vulnerability names its package by `PkgID` only. Language packages have no source package, so
+    only OS results are read. The source version is written as Trivy compares it
+    (`FormatSrcVersion`: `epoch:version-release`).
+    """
+    found: dict[str, tuple[str | None, str | None]] = {}
+    if not opt_list(result, "Packages", at):
+        return found
+    for package, where in objects(result, "Packages", at):
+        pkg_id = opt_str(package, "ID", where)
+        src_name = opt_str(package, "SrcName", where)
+        if pkg_id is None or src_name is None:
+            continue
+        version = opt_str(package, "SrcVersion", where)
+        release = opt_str(package, "SrcRelease", where)
+        epoch = opt_int(package, "SrcEpoch", where)
+        if version:
+            version = f"{version}-{release}" if release else version
+            version = f"{epoch}:{version}" if epoch else version
+        found[pkg_id] = (src_name, version or None)
+    return found
 
 
 def _fixed_versions(text: str | None) -> tuple[str, ...]:

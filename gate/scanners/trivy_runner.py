@@ -53,8 +53,10 @@ FIXED_FLAGS = (
     "--format", "json",
     "--quiet",
     "--scanners", "vuln",
-    # Every package, vulnerable or not: how many an image has is part of what `compare` shows,
-    # and a package's source package (`SrcName`) is on its `Packages` entry.
+    # The packages' list carries what a finding lacks: the source package of an OS package
+    # (`SrcName`, `SrcVersion`), by which fixes are published and upgrades are planned, and how
+    # many packages an image has (`compare`). bench/bench_scan.py measured its cost on 10,000
+    # packages: see the commit that added it.
     "--list-all-pkgs",
     # A trivy.yaml or .trivyignore where the gate runs would silently change the findings:
     # exceptions belong in the gate's policy, where they have a reason and an expiry.

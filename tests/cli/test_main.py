@@ -44,8 +44,11 @@ def test_check_fails_on_a_fixable_critical_with_the_default_policy(
     out_json = tmp_path / "o" / "decision.json"
     code, out, err = run(["check", str(BUSTER), "--json", str(out_json)], capsys)
     assert code == ExitCode.FAIL
-    assert out.splitlines()[0] == "container-gate: FAIL: 1 blocking finding(s)."
-    assert "CVE-2019-18224  libidn2-0  2.0.5-1 -> 2.0.5-1+deb10u1  CRITICAL" in out
+    lines = out.splitlines()
+    assert lines[0] == lines[-1] == "container-gate: FAIL: 1 blocking finding(s); 1 action clears it."
+    assert "Upgrade libidn2-0 2.0.5-1 -> 2.0.5-1+deb10u1" in out
+    assert "       $ apt-get install --only-upgrade libidn2-0" in out
+    assert "  #1      CVE-2019-18224  libidn2-0  2.0.5-1 -> 2.0.5-1+deb10u1  CRITICAL" in out
     assert err == ""
     doc = json.loads(out_json.read_text())
     assert doc["schema"] == "container-gate/decision/v1"
@@ -77,7 +80,7 @@ def test_an_allowlist_entry_turns_it_into_a_pass_and_is_reported_used(
     code, out, _ = run(["check", str(BUSTER), "--policy", str(policy), "--json", str(out_json)], capsys)
     assert code == ExitCode.PASS
     assert out.startswith("container-gate: PASS: no blocking findings.")
-    assert "allowlist[1] CVE-2000-0001: left over from an old image" in out
+    assert "allowlist[1] CVE-2000-0001: matched no finding: left over from an old image" in out
     rules = json.loads(out_json.read_text())["rules"]
     assert [(r["index"], r["state"], r["matched"]) for r in rules] == [(0, "used", 1), (1, "unused", 0)]
 

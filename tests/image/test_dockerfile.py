@@ -121,6 +121,13 @@ def test_arguments_are_joined_and_heredoc_bodies_left_out() -> None:
     assert windows[0].arguments == "dir     c:\\"
 
 
+def test_each_instruction_knows_its_last_line() -> None:
+    continued = parse_dockerfile(CASES[0][1], "Dockerfile").final_build().steps
+    assert [(s.line, s.end_line) for s in continued] == [(2, 6), (7, 7)]
+    heredocs = parse_dockerfile(CASES[5][1], "Dockerfile").final_build().steps
+    assert [(s.line, s.end_line) for s in heredocs] == [(2, 5), (6, 8), (9, 11), (12, 12), (13, 13), (14, 14)]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

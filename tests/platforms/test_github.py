@@ -28,6 +28,7 @@ from gate.platforms.marker import MarkerKey, MarkerKind, stable_image
 from gate.platforms.retry import RetryPolicy
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Mode, Policy
+from gate.render._markdown_sections import LEAD_ACTIONS
 from gate.render.markdown import GITHUB_COMMENT_LIMIT
 from tests.support.corpus import corpus_file
 from tests.support.factories import evaluation_of, finding
@@ -596,7 +597,8 @@ def test_the_summary_is_appended_and_fits_one_mebibyte(
     assert len(data) - len(earlier) > 250_000
     assert len(data) <= STEP_SUMMARY_LIMIT
     added = data[len(earlier) :].decode()
-    assert re.search(r"_\d+ of 50000 rows left out", added)
+    # The findings of the actions after the first few: cut, and said so.
+    assert re.search(rf"_\d+ of {50_000 - LEAD_ACTIONS} rows left out", added)
     [comment] = step.comments()
     assert len(comment.body) <= GITHUB_COMMENT_LIMIT
     # A full summary file gets nothing more: an overflow would lose the whole step's summary.
@@ -618,7 +620,7 @@ def test_an_unwritable_summary_is_a_platform_error_after_the_rest(
     assert len(step.comments()) == 1
 
 
-def test_annotations_one_per_dockerfile_line_and_escaped(
+def test_annotations_one_per_action_on_its_dockerfile_line_and_escaped(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
     hostile = "evil\n::add-mask::secret\r\n::stop-commands::resume 100%, a:b"
@@ -628,7 +630,10 @@ def test_annotations_one_per_dockerfile_line_and_escaped(
         return replace(finding(vid, pkg=pkg, severity=Severity.CRITICAL), layer=layer)
 
     evaluation = evaluation_of(
-        at("CVE-2024-0001", 4), at("CVE-2024-0002", 4, hostile), at("CVE-2024-0003", 9)
+        at("CVE-2024-0001", 9),
+        at("CVE-2024-0002", 4, hostile),
+        at("CVE-2024-0003", 9),
+        at("CVE-2024-0004", 4),
     )
     step = Step(github_pull_request, tmp_path)
     step.publish(evaluation, dockerfile="docker/app,v1:Dockerfile", comment=False)
@@ -636,28 +641,35 @@ def test_annotations_one_per_dockerfile_line_and_escaped(
     assert all(line.startswith(("::error ", "::warning ")) for line in printed.splitlines())
     assert len(printed.splitlines()) == 2
     found = commands(printed)
+    # openssl's three findings are one action, on the first line that installed it.
     assert [(n, p["file"], p.get("line")) for n, p, _ in found] == [
         ("error", "docker/app,v1:Dockerfile", "4"),
-        ("error", "docker/app,v1:Dockerfile", "9"),
+        ("error", "docker/app,v1:Dockerfile", "4"),
     ]
-    assert found[0][1]["title"] == "container-gate: 2 finding(s) block (CRITICAL)"
+    assert found[0][1]["title"] == (
+        "container-gate: Upgrade openssl 3.0.2-1 -> 3.0.13-1: clears 3 finding(s) that block (CRITICAL)"
+    )
     lines = found[0][2].split("\n")
-    assert lines[0] == "CVE-2024-0001 (CRITICAL) in openssl 3.0.2-1, fixed in 3.0.13-1"
-    assert lines[1].startswith(
+    assert lines[0] == "$ apt-get install --only-upgrade openssl"
+    assert lines[1] == "CVE-2024-0001 (CRITICAL) in openssl 3.0.2-1, fixed in 3.0.13-1"
+    assert found[1][1]["title"].startswith(
+        "container-gate: Upgrade evil ::add-mask::secret ::stop-commands::resume"
+    )
+    assert found[1][2].startswith(
         "CVE-2024-0002 (CRITICAL) in evil ::add-mask::secret ::stop-commands::resume 100%"
     )
     assert "file=docker/app%2Cv1%3ADockerfile,line=4" in printed
     assert escape_data("100%\n") == "100%25%0A"
 
 
-def test_more_lines_than_github_shows_end_in_one_annotation(
+def test_more_actions_than_github_shows_end_in_one_annotation(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
     findings = []
     for line in range(1, 16):
         layer = Layer(index=line, created_by="RUN x", origin=LayerOrigin.OWN, dockerfile_line=line)
-        findings.append(replace(finding(f"CVE-2024-{line:04d}"), layer=layer))
-    findings.append(finding("CVE-2024-9999"))  # no layer: no line
+        findings.append(replace(finding(f"CVE-2024-{line:04d}", pkg=f"lib{line:02d}"), layer=layer))
+    findings.append(finding("CVE-2024-9999", pkg="zlib1g", fixed=()))  # no layer, no fix
     step = Step(github_pull_request, tmp_path)
     step.publish(
         evaluation_of(*findings), dockerfile="Dockerfile", location="deploy/Dockerfile", comment=False
@@ -668,7 +680,23 @@ def test_more_lines_than_github_shows_end_in_one_annotation(
     last = found[9]
     assert "line" not in last[1]
     assert last[1]["file"] == "deploy/Dockerfile"
-    assert last[1]["title"] == "container-gate: 7 finding(s) block (HIGH)"
+    assert (
+        last[1]["title"]
+        == "container-gate: 6 more actions and those without a fix: 7 finding(s) block (HIGH)"
+    )
+    assert "CVE-2024-9999 (HIGH) in zlib1g 3.0.2-1, no fix" in last[2]
+
+
+def test_findings_that_block_without_a_fix_get_their_own_annotation(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    step.publish(evaluation_of(finding("CVE-2024-0001"), finding("CVE-2024-9999", fixed=())), comment=False)
+    titles = [p["title"] for _n, p, _m in commands(step.stdout.getvalue())]
+    assert titles == [
+        "container-gate: Upgrade openssl 3.0.2-1 -> 3.0.13-1: clears 1 finding(s) that block (HIGH)",
+        "container-gate: 1 finding(s) block without a fix yet (HIGH)",
+    ]
 
 
 def test_advisory_findings_are_warnings_without_a_file_when_none_is_known(
@@ -680,7 +708,9 @@ def test_advisory_findings_are_warnings_without_a_file_when_none_is_known(
     [(name, props, _message)] = commands(step.stdout.getvalue())
     assert name == "warning"
     assert "file" not in props
-    assert props["title"] == "container-gate: 1 finding(s) would block (HIGH)"
+    assert props["title"] == (
+        "container-gate: Upgrade openssl 3.0.2-1 -> 3.0.13-1: clears 1 finding(s) that would block (HIGH)"
+    )
     assert read_outputs(step.outputs)["advisory"] == ["true"]
 
 

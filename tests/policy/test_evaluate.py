@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from gate.model import Finding, ImageInfo, ScanReport, Severity, VendorStatus
+from gate.model import Finding, ImageInfo, LayerOrigin, ScanReport, Severity, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Counts, Disposition, EntryState, RuleKind, RuleRef
-from gate.policy.match import path_glob
-from gate.policy.model import FailOn, Mode, Policy
-from tests.support.factories import entry, finding
+from gate.policy.match import mismatch, path_glob
+from gate.policy.model import BaseImagePolicy, FailOn, Mode, Policy
+from tests.support.factories import entry, finding, layer
 
 NOW = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)
 
@@ -376,3 +376,99 @@ def test_tolerated_findings_are_the_ones_advisory_mode_or_a_budget_let_through()
     advisory = evaluate(report, replace(policy, mode=Mode.ADVISORY), NOW)
     assert [d.tolerated for d in advisory.decisions] == [True, True, False]
     assert advisory.passed
+
+
+# --- the base image's threshold ------------------------------------------------------------------
+
+BASE_CRITICAL = BaseImagePolicy(fail_on=FailOn(severity=Severity.CRITICAL, fixable_only=True))
+
+
+def origins(
+    *where: LayerOrigin | None, severity: Severity = Severity.HIGH, fixed: tuple[str, ...] = ("2",)
+) -> list[Finding]:
+    return [
+        finding(f"CVE-2024-{i:04d}", severity=severity, fixed=fixed, layer=layer(origin) if origin else None)
+        for i, origin in enumerate(where)
+    ]
+
+
+def test_the_base_image_threshold_judges_only_base_layer_findings() -> None:
+    report = ScanReport(findings=tuple(origins(LayerOrigin.BASE, LayerOrigin.OWN)))
+    ev = evaluate(report, Policy(source="p", base_image=BASE_CRITICAL), NOW)
+    base, own = ev.decisions
+    assert (base.disposition, str(base.rule)) == (Disposition.INFORMATIONAL, "base_image.fail_on.severity")
+    assert base.reason == "HIGH is below the base image's blocking severity CRITICAL"
+    assert (own.disposition, str(own.rule)) == (Disposition.BLOCKING, "fail_on.severity")
+    assert own.reason == "HIGH is at or above the blocking severity HIGH"
+    assert ev.policy_warnings == ()
+
+
+def test_the_base_image_threshold_blocks_and_ignores_under_its_own_keys() -> None:
+    policy = Policy(
+        source="p",
+        fail_on=FailOn(severity=Severity.CRITICAL),
+        base_image=BaseImagePolicy(FailOn(severity=Severity.MEDIUM, fixable_only=True, cvss_score=9.0)),
+    )
+    report = ScanReport(
+        findings=(
+            *origins(LayerOrigin.BASE, severity=Severity.MEDIUM),
+            *origins(LayerOrigin.BASE, severity=Severity.MEDIUM, fixed=()),
+            finding("CVE-2024-0009", severity=Severity.LOW, cvss=9.5, layer=layer(LayerOrigin.BASE)),
+        )
+    )
+    blocking, unfixed, scored = evaluate(report, policy, NOW).decisions
+    assert (blocking.disposition, str(blocking.rule)) == (Disposition.BLOCKING, "base_image.fail_on.severity")
+    assert blocking.reason == "MEDIUM is at or above the base image's blocking severity MEDIUM"
+    assert (unfixed.disposition, str(unfixed.rule)) == (
+        Disposition.IGNORED,
+        "base_image.fail_on.fixable_only",
+    )
+    assert unfixed.reason.endswith("but no fixed version exists and base_image.fail_on.fixable_only is set")
+    assert (scored.disposition, str(scored.rule)) == (Disposition.BLOCKING, "base_image.fail_on.cvss_score")
+    assert scored.rule == RuleRef(RuleKind.CVSS_SCORE, base_image=True)
+
+
+def test_findings_of_unknown_origin_follow_fail_on_and_the_outputs_are_told_once() -> None:
+    report = ScanReport(findings=tuple(origins(None, None, LayerOrigin.BASE)), warnings=("old DB",))
+    ev = evaluate(report, Policy(source="p", base_image=BASE_CRITICAL), NOW)
+    assert [str(d.rule) for d in ev.decisions] == [
+        "fail_on.severity",
+        "fail_on.severity",
+        "base_image.fail_on.severity",
+    ]
+    assert [d.disposition for d in ev.decisions][:2] == [Disposition.BLOCKING] * 2
+    (warning,) = ev.policy_warnings
+    assert warning.startswith(
+        "2 finding(s) of unknown origin were judged by fail_on, not by base_image.fail_on"
+    )
+    assert ev.warnings == ("old DB", warning)
+    # Without a threshold of its own for the base image, nothing needs saying.
+    assert evaluate(report, Policy(source="p"), NOW).policy_warnings == ()
+
+
+def test_budgets_count_base_and_own_findings_together() -> None:
+    policy = Policy(
+        source="p",
+        fail_on=FailOn(budgets=((Severity.HIGH, 1),)),
+        base_image=BaseImagePolicy(FailOn(severity=Severity.HIGH)),
+    )
+    report = ScanReport(findings=tuple(origins(LayerOrigin.BASE, LayerOrigin.OWN)))
+    assert [d.disposition for d in evaluate(report, policy, NOW).decisions] == [Disposition.BLOCKING] * 2
+
+
+@pytest.mark.parametrize(
+    ("wanted", "origin", "matches", "why"),
+    [
+        (LayerOrigin.BASE, LayerOrigin.BASE, True, None),
+        (LayerOrigin.BASE, LayerOrigin.OWN, False, "origin 'base' differs from the finding's 'own'"),
+        (LayerOrigin.OWN, LayerOrigin.OWN, True, None),
+        (LayerOrigin.OWN, None, False, "the finding's origin is unknown (no base image is known)"),
+    ],
+)
+def test_an_allowlist_entry_can_be_limited_to_one_origin(
+    wanted: LayerOrigin, origin: LayerOrigin | None, matches: bool, why: str | None
+) -> None:
+    (f,) = origins(origin)
+    got = run([f], allowlist=(entry(0, vulnerability=f.vulnerability_id, origin=wanted),))
+    assert (got[0][0] is Disposition.ALLOWLISTED) is matches
+    assert mismatch(entry(0, vulnerability=f.vulnerability_id, origin=wanted), f, None) == why

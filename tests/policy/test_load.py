@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from gate.errors import ExitCode, PolicyError
-from gate.model import Severity, VendorStatus
+from gate.model import LayerOrigin, Severity, VendorStatus
 from gate.policy.load import (
     default_policy_path,
     load_default_policy,
@@ -22,7 +22,7 @@ from gate.policy.load import (
     schema,
     validate_policy_file,
 )
-from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, Policy
 from gate.policy.source import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
 STATUSES = (
     "fixed, affected, under_investigation, will_not_fix, fix_deferred, end_of_life, not_affected, unknown"
 )
-TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired"
+TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, base_image"
 
 
 def problems_in(text: str) -> list[str]:
@@ -66,6 +66,54 @@ MISTAKES = [
         entry("vulnerability: CVE-2023-45853", "reason: r", "expiry: 2027-01-31"),
         ["policy.yaml:5: allowlist[0].expiry: unknown key (did you mean 'expires'?)"],
         id="unknown-key-in-allowlist-entry",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  fail_on:\n    severty: CRITICAL\n",
+        ["policy.yaml:4: base_image.fail_on.severty: unknown key (did you mean 'severity'?)"],
+        id="unknown-key-in-base_image-fail_on",
+    ),
+    pytest.param(
+        "version: 1\nbase-image:\n  fail_on: {severity: CRITICAL}\n",
+        ["policy.yaml:2: base-image: unknown key (did you mean 'base_image'?)"],
+        id="base_image-misspelt",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  severity: CRITICAL\n",
+        ["policy.yaml:3: base_image.severity: unknown key (it belongs under 'base_image.fail_on')"],
+        id="base_image-severity-without-fail_on",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  fail_on:\n    budgets: {CRITICAL: 2}\n",
+        ["policy.yaml:4: base_image.fail_on.budgets: unknown key (it belongs under the top-level 'fail_on')"],
+        id="budgets-under-base_image",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  fail_on:\n    severity: critical\n",
+        [
+            f"policy.yaml:4: base_image.fail_on.severity: expected one of {SEVERITIES}, got 'critical' "
+            "(did you mean 'CRITICAL'?)"
+        ],
+        id="base_image-severity-in-lower-case",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  fail_on:\n    fixable_only: 1\n",
+        ["policy.yaml:4: base_image.fail_on.fixable_only: expected true or false, got 1"],
+        id="base_image-fixable_only-not-boolean",
+    ),
+    pytest.param(
+        "version: 1\nbase_image: CRITICAL\n",
+        ["policy.yaml:2: base_image: expected a mapping, got 'CRITICAL'"],
+        id="base_image-not-a-mapping",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason: r", "origin: Base"),
+        ["policy.yaml:5: allowlist[0].origin: expected one of base, own, got 'Base' (did you mean 'base'?)"],
+        id="bad-origin",
+    ),
+    pytest.param(
+        "version: 1\norigin: base\n",
+        ["policy.yaml:2: origin: unknown key (it belongs in an allowlist entry)"],
+        id="origin-outside-an-entry",
     ),
     pytest.param(
         "version: 1\nfixable_only: true\n",
@@ -425,8 +473,13 @@ allowlist:
     image: "ghcr.io/acme/*"
     reason: minizip is not shipped
     expires: 2027-01-31
-  - {vulnerability: GHSA-9wx4-h78v-vm56, reason: "tracked in ACME-142", expires: "2026-12-31"}
+  - {vulnerability: GHSA-9wx4-h78v-vm56, reason: "tracked in ACME-142", expires: "2026-12-31", origin: own}
 fail_on_expired: true
+base_image:
+  fail_on:
+    severity: CRITICAL
+    fixable_only: true
+    cvss_score: 9.8
 """
     assert load_policy_text(text, "team.yaml") == Policy(
         source="team.yaml",
@@ -454,11 +507,13 @@ fail_on_expired: true
                 vulnerability="GHSA-9wx4-h78v-vm56",
                 reason="tracked in ACME-142",
                 expires=dt.date(2026, 12, 31),
+                origin=LayerOrigin.OWN,
                 line=17,
             ),
         ),
         fail_on_expired=True,
         mode=Mode.ADVISORY,
+        base_image=BaseImagePolicy(FailOn(severity=Severity.CRITICAL, fixable_only=True, cvss_score=9.8)),
     )
 
 
@@ -468,6 +523,14 @@ def test_absent_keys_take_the_documented_defaults() -> None:
     assert policy.fail_on == FailOn(severity=Severity.HIGH, fixable_only=False, cvss_score=None, budgets=())
     assert (policy.ignore_statuses, policy.allowlist) == (frozenset(), ())
     assert (policy.fail_on_expired, policy.mode) == (False, Mode.ENFORCE)
+    assert policy.base_image == BaseImagePolicy(fail_on=None)
+
+
+def test_an_empty_base_image_threshold_takes_the_defaults_not_the_top_level_one() -> None:
+    policy = load_policy_text("version: 1\nfail_on: {severity: LOW}\nbase_image:\n  fail_on: {}\n", "p.yaml")
+    assert policy.base_image.fail_on == FailOn()
+    assert policy.fail_on_for(LayerOrigin.BASE) == FailOn()
+    assert policy.fail_on_for(LayerOrigin.OWN) == policy.fail_on_for(None) == FailOn(severity=Severity.LOW)
 
 
 def test_anchors_aliases_and_merge_keys_below_the_cap_work() -> None:
@@ -602,7 +665,14 @@ def _object_schemas(node: dict[str, Any], where: str) -> list[tuple[str, dict[st
 
 def test_schema_closes_every_object_and_describes_every_property() -> None:
     objects = _object_schemas(schema(), "$")
-    assert [where for where, _ in objects] == ["$", "$.fail_on", "$.fail_on.budgets", "$.allowlist[]"]
+    assert [where for where, _ in objects] == [
+        "$",
+        "$.fail_on",
+        "$.fail_on.budgets",
+        "$.allowlist[]",
+        "$.base_image",
+        "$.base_image.fail_on",
+    ]
     for where, node in objects:
         assert node["additionalProperties"] is False, where
         for key, prop in node["properties"].items():
@@ -613,6 +683,15 @@ VALID = [
     {"version": 1},
     {"version": 1, "fail_on": {"severity": "LOW", "budgets": {"UNKNOWN": 0}}, "mode": "advisory"},
     {"version": 1, "allowlist": [{"vulnerability": "CVE-1", "reason": "r", "expires": "2027-02-28"}]},
+    {
+        "version": 1,
+        "base_image": {"fail_on": {"severity": "CRITICAL", "fixable_only": True, "cvss_score": 9}},
+    },
+    {
+        "version": 1,
+        "base_image": {},
+        "allowlist": [{"vulnerability": "CVE-1", "reason": "r", "origin": "own"}],
+    },
 ]
 INVALID = [
     {"version": 1, "fail_on": {"budgets": {"HIGH": True}}},
@@ -620,6 +699,9 @@ INVALID = [
     {"version": 1, "allowlist": [{"vulnerability": "CVE 1", "reason": "r"}]},
     {"version": 1, "ignore_statuses": ["FIXED"]},
     {"version": 1, "extra": 1},
+    {"version": 1, "base_image": {"fail_on": {"budgets": {"HIGH": 1}}}},
+    {"version": 1, "base_image": {"fail_on": {"cvss_score": 10.5}}},
+    {"version": 1, "allowlist": [{"vulnerability": "CVE-1", "reason": "r", "origin": "unknown"}]},
 ]
 
 

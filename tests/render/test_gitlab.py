@@ -7,10 +7,12 @@ corpus test means something.
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import json
 import re
+import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -23,6 +25,7 @@ from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severit
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render._gitlab_ids import identifier_type
+from gate.render._gitlab_remediations import DockerfileText
 from gate.render.gitlab import (
     SCHEMA_VERSION,
     SEVERITIES,
@@ -182,7 +185,10 @@ def test_vulnerability_fields() -> None:
     (vuln,) = doc["vulnerabilities"]
     assert vuln["name"] == "openssl: a flaw"
     assert vuln["severity"] == "High"
-    assert vuln["solution"] == "Upgrade openssl to 3.0.13-1"
+    assert vuln["solution"] == (
+        "Upgrade openssl 3.0.2-1 → 3.0.13-1, which fixes every finding of the package: "
+        "apt-get install --only-upgrade openssl (action deb:openssl)"
+    )
     assert vuln["description"] == "First paragraph\\.\n\nSecond paragraph\\."
     assert vuln["links"] == [{"url": "https://avd.aquasec.com/nvd/cve-2024-0001"}]
     assert vuln["location"] == {
@@ -523,3 +529,105 @@ def test_error_report_is_a_failed_scan() -> None:
             "value": "container-gate could not decide (exit code 2): report.json: not valid JSON",
         }
     ]
+
+
+# --- remediations --------------------------------------------------------------------------------
+
+APP_DOCKERFILE = (
+    "FROM debian:12\n"
+    "COPY app/ /app/\n"
+    "RUN apt-get update \\\n"
+    "    && apt-get install -y libcurl4 \\\n"
+    "    && rm -rf /var/lib/apt/lists/*\n"
+    "USER app\n"
+    'CMD ["/app/run"]\n'
+)
+
+
+def curl_evaluation(line: int = 3) -> Evaluation:
+    own = Layer(index=2, created_by="RUN apt-get ...", origin=LayerOrigin.OWN, dockerfile_line=line)
+    base = Layer(index=0, created_by="ADD rootfs", origin=LayerOrigin.BASE, dockerfile_line=1)
+    return evaluation_of(
+        finding("CVE-2023-38545", pkg="libcurl4", version="7.88.1-10", source_name="curl",
+                fixed=("7.88.1-10+deb12u4",), layer=own),
+        finding("CVE-2023-46219", pkg="libcurl4", version="7.88.1-10", source_name="curl",
+                fixed=("7.88.1-10+deb12u5",), severity=Severity.MEDIUM, layer=own),
+        finding("CVE-2023-4911", pkg="libc6", version="2.36-9", fixed=("2.36-9+deb12u3",), layer=base),
+        image=ImageInfo("app:1", base_image="debian:12"),
+    )  # fmt: skip
+
+
+def applied(tmp_path: Path, path: str, text: str, diff: str) -> str:
+    """The file after `git apply` of the decoded diff (checked first with `git apply --check`)."""
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).write_bytes(text.encode())
+    patch = tmp_path / "fix.patch"
+    patch.write_bytes(base64.b64decode(diff))
+    for args in (["--check"], []):
+        done = subprocess.run(
+            ["git", "apply", *args, str(patch)], cwd=tmp_path, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    return (tmp_path / path).read_bytes().decode()
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_an_own_layer_upgrade_becomes_a_patch_that_git_applies(tmp_path: Path, newline: str) -> None:
+    text = APP_DOCKERFILE.replace("\n", newline)
+    options = replace(OPTIONS, dockerfile=DockerfileText("docker/Dockerfile", text))
+    evaluation = curl_evaluation()
+    doc = render(evaluation, options)
+    (remediation,) = doc["remediations"]
+    curl_ids = [
+        v["id"]
+        for v in doc["vulnerabilities"]
+        if v["location"]["dependency"]["package"]["name"] == "libcurl4"
+    ]
+    assert [fix["id"] for fix in remediation["fixes"]] == curl_ids
+    assert remediation["summary"] == (
+        "Upgrade curl (libcurl4) 7.88.1-10 → 7.88.1-10+deb12u5: add `RUN apt-get update && apt-get install -y "
+        "--only-upgrade libcurl4 && rm -rf /var/lib/apt/lists/*` after Dockerfile line 5"
+    )
+    patched = applied(tmp_path, "docker/Dockerfile", text, remediation["diff"]).split(newline)
+    # After the whole RUN (three lines with its continuations), before the USER switch.
+    assert (
+        patched[5]
+        == "RUN apt-get update && apt-get install -y --only-upgrade libcurl4 && rm -rf /var/lib/apt/lists/*"
+    )
+    assert patched[4] == "    && rm -rf /var/lib/apt/lists/*"
+    assert patched[6] == "USER app"
+
+
+def test_a_patch_to_a_dockerfile_that_ends_without_a_newline(tmp_path: Path) -> None:
+    text = "FROM alpine:3.19\nRUN apk add libssl3\nCMD sh"
+    own = Layer(index=1, created_by="RUN apk add libssl3", origin=LayerOrigin.OWN, dockerfile_line=2)
+    evaluation = evaluation_of(
+        finding(
+            "CVE-2024-0001", pkg="libssl3", version="3.1.4-r0", type="alpine", fixed=("3.1.4-r1",), layer=own
+        )
+    )
+    doc = render(evaluation, replace(OPTIONS, dockerfile=DockerfileText("Dockerfile", text)))
+    (remediation,) = doc["remediations"]
+    assert applied(tmp_path, "Dockerfile", text, remediation["diff"]) == (
+        "FROM alpine:3.19\nRUN apk add libssl3\nRUN apk upgrade --no-cache libssl3\nCMD sh"
+    )
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "line"),
+    [
+        (None, 3),  # no Dockerfile given
+        (DockerfileText("docker/Docker file", APP_DOCKERFILE), 3),  # a path git would quote
+        (DockerfileText("Dockerfile", APP_DOCKERFILE), 2),  # a COPY brought it: nothing to upgrade
+        (DockerfileText("Dockerfile", APP_DOCKERFILE), 9),  # the line is not in this Dockerfile
+        (DockerfileText("Dockerfile", "not a Dockerfile\n"), 3),
+    ],
+)
+def test_no_patch_where_it_is_not_certain(dockerfile: DockerfileText | None, line: int) -> None:
+    doc = render(curl_evaluation(line), replace(OPTIONS, dockerfile=dockerfile))
+    assert doc["remediations"] == []
+    # The base refresh and the other upgrades still say what to do.
+    solutions = {
+        v["location"]["dependency"]["package"]["name"]: v["solution"] for v in doc["vulnerabilities"]
+    }
+    assert solutions["libc6"].startswith("Rebuild on a refreshed base image debian:12")

@@ -10,16 +10,20 @@ from typing import Any
 
 import pytest
 
-from gate.model import Severity, VendorStatus
+from gate.model import ImageInfo, LayerOrigin, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, EntryState
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render import json as json_renderer
 from gate.render.json import SCHEMA, render_error_json, render_json
 from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports
-from tests.support.factories import evaluation_of, finding
+from tests.support.factories import evaluation_of, finding, layer
 
 # docs/architecture.md, "JSON decision report": the fields every consumer may rely on.
-TOP_LEVEL = {"schema", "verdict", "counts", "findings", "rules"}
+TOP_LEVEL = {"schema", "verdict", "counts", "findings", "rules", "actions", "no_fix"}
+ACTION_FIELDS = {
+    "id", "kind", "package", "packages", "origin", "installed_version", "target_version", "dockerfile_line",
+    "findings", "blocking", "counts_by_severity", "command", "steps", "estimated",
+}  # fmt: skip
 FINDING_FIELDS = [
     "vulnerability_id",
     "aliases",
@@ -67,6 +71,69 @@ def test_every_corpus_report_meets_the_contract(path: Path) -> None:
     for rule in doc["rules"]:
         assert set(rule) >= RULE_FIELDS
         assert rule["state"] in {s.value for s in EntryState}
+    assert_actions_name_their_findings(doc)
+
+
+def assert_actions_name_their_findings(doc: dict[str, Any]) -> None:
+    """Every finding with a fix is in the one action its `action` names, every other in `no_fix`."""
+    findings = doc["findings"]
+    listed = [i for action in doc["actions"] for i in action["findings"]] + doc["no_fix"]["findings"]
+    assert sorted(listed) == list(range(len(findings)))
+    for action in doc["actions"]:
+        assert set(action) >= ACTION_FIELDS
+        assert action["kind"] in ("base_refresh", "package_upgrade")
+        assert all(findings[i]["action"] == action["id"] for i in action["findings"])
+        assert all(findings[i]["fixed_versions"] for i in action["findings"])
+        assert action["blocking"] == sum(findings[i]["disposition"] == "blocking" for i in action["findings"])
+        assert sum(action["counts_by_severity"].values()) == len(action["findings"])
+        assert all(isinstance(n, int) for n in action["counts_by_severity"].values())  # flat
+        if action["steps"]:
+            assert sorted(i for step in action["steps"] for i in step["findings"]) == action["findings"]
+    assert all(
+        findings[i]["action"] is None and not findings[i]["fixed_versions"] for i in doc["no_fix"]["findings"]
+    )
+    blocking = [action["blocking"] for action in doc["actions"]]
+    assert blocking == sorted(blocking, reverse=True)
+
+
+def test_the_actions_of_an_image_with_a_base() -> None:
+    base, own = layer(LayerOrigin.BASE, 1), layer(LayerOrigin.OWN, 4)
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", pkg="libc6", version="2.36-9", source_name="glibc", fixed=("2.36-9+deb12u3",), layer=base),
+        finding("CVE-2024-0002", pkg="libc-bin", version="2.36-9", source_name="glibc", fixed=("2.36-9+deb12u4",), layer=base),
+        finding("CVE-2024-0003", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED, layer=base),
+        finding("CVE-2024-0004", pkg="lodash", version="4.17.11", type="node-pkg",
+                path="app/node_modules/lodash/package.json", fixed=("4.17.21",), layer=own),
+        image=ImageInfo("app:1", base_image="debian:12"),
+    )  # fmt: skip
+    doc = json.loads(render_json(evaluation))
+    assert_actions_name_their_findings(doc)
+    refresh, lodash = doc["actions"]
+    assert refresh == {
+        "id": "base-refresh", "kind": "base_refresh", "package": "debian:12", "packages": ["libc-bin", "libc6"],
+        "origin": "base", "ecosystem": None, "path": "", "installed_version": None, "target_version": None,
+        "dockerfile_line": 1, "blocking": 2, "would_block": 2, "counts_by_severity": {"HIGH": 2},
+        "blocking_by_severity": {"HIGH": 2}, "command": None, "findings": [0, 1],
+        "steps": [
+            {"package": "glibc", "packages": ["libc-bin", "libc6"], "ecosystem": "deb",
+             "installed_version": "2.36-9", "target_version": "2.36-9+deb12u4", "findings": [0, 1],
+             "blocking": 2, "command": "apt-get install --only-upgrade libc-bin libc6"},
+        ],
+        "estimated": True, "base_findings": 3,
+    }  # fmt: skip
+    assert (lodash["id"], lodash["target_version"], lodash["command"]) == (
+        "npm:lodash@app/node_modules/lodash",
+        "4.17.21",
+        "npm install lodash@4.17.21",
+    )
+    assert lodash["base_findings"] is None
+    assert doc["no_fix"] == {
+        "blocking": 1,
+        "would_block": 1,
+        "counts_by_severity": {"HIGH": 1},
+        "findings": [2],
+    }
+    assert [f["action"] for f in doc["findings"]] == ["base-refresh", "base-refresh", None, lodash["id"]]
 
 
 def test_rules_and_finding_fields() -> None:

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +30,7 @@ from gate.model import (
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.render._markdown_sections import LEAD_ACTIONS
 from gate.render.markdown import (
     GITHUB_COMMENT_LIMIT,
     MIN_LIMIT,
@@ -36,9 +38,9 @@ from gate.render.markdown import (
     render_markdown_error,
 )
 from gate.untrusted import advisory_url, md_code, md_escape, safe_url
-from tests.support.corpus import corpus_evaluation, corpus_file
+from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding
-from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
+from tests.support.markdown_html import HtmlFacts, constant_columns, inert_problems, to_html
 
 MARKER = "<!-- container-gate comment v1 job=0123456789abcdef image=fedcba9876543210 -->"
 
@@ -67,7 +69,7 @@ HOSTILE = (
 """Text an attacker can put into a package name, path, title, version, layer step or policy."""
 
 # Section titles and the "left out" note, read back from the Markdown.
-SECTION = re.compile(r"^(?:#### |<details><summary>)(?P<title>[A-Za-z ]+) \((?P<total>\d+)\)", re.M)
+SECTION = re.compile(r"^(?:#### |<details><summary>)(?P<title>[^<(\n]+?) \((?P<total>\d+)\)", re.M)
 LEFT_OUT = re.compile(r"_(\d+) of (\d+) rows left out")
 
 
@@ -158,22 +160,17 @@ def test_hostile_text_in_every_field_stays_text(text: str) -> None:
     markdown = render_markdown(evaluation, marker=MARKER)
     facts = check_inert(markdown, evaluation, MARKER)
     assert markdown.startswith(MARKER + "\n### ")
-    # Several scanners reported: every findings table has a "Found by" column.
-    columns = {"Blocking findings": 7, "Allowlisted": 8, "Ignored": 7, "Informational": 7}
-    entries_table = 5
-    assert [t.rows for t in facts.tables] == [
-        [columns["Blocking findings"]] * 2,
-        [columns["Allowlisted"]] * 2,
-        [columns["Ignored"]] * 2,
-        [columns["Informational"]] * 2,
-        [entries_table] * 3,
-    ]
+    # What to do (one action), the entries that need attention, the action's findings, then one
+    # section per disposition; several scanners ran, but marks go inside cells, not in a column.
+    assert len(facts.tables) == 6
+    assert facts.tables[0].rows == [4, 4]
+    assert all(len(set(t.rows)) == 1 and t.rows[0] <= 5 for t in facts.tables)
     assert sections(markdown) == {
-        "Blocking findings": (1, 1, 0),
+        "Allowlist entries that need attention": (2, 2, 0),
+        "Findings the upgrade of this package clears": (1, 1, 0),
         "Allowlisted": (1, 1, 0),
         "Ignored": (1, 1, 0),
         "Informational": (1, 1, 0),
-        "Allowlist entries that need attention": (2, 2, 0),
     }
     html = to_html(markdown)
     assert "<img" not in html
@@ -264,31 +261,81 @@ def test_marker_must_be_a_plain_comment() -> None:
 # --- content -----------------------------------------------------------------------------------
 
 
-def test_verdict_first_then_counts_then_blocking_table() -> None:
-    layer = Layer(
+def cells_of(html: str, after: str) -> list[list[str]]:
+    """The body rows of the first table after `after` in the HTML, as lists of cell HTML."""
+    table = re.search(re.escape(after) + r".*?<tbody>(.*?)</tbody>", html, re.S)
+    assert table is not None, after
+    return [
+        re.findall(r"<td>(.*?)</td>", row, re.S)
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    ]
+
+
+def test_verdict_first_then_one_sentence_then_what_to_do() -> None:
+    base = Layer(
+        index=0,
+        created_by="/bin/sh -c #(nop) COPY dir:0123abcd in / ",
+        origin=LayerOrigin.BASE,
+        dockerfile_line=1,
+    )
+    own = Layer(
         index=5,
         created_by="/bin/sh -c apt-get install -y curl # buildkit",
-        origin=LayerOrigin.BASE,
+        origin=LayerOrigin.OWN,
         dockerfile_line=7,
     )
-    f = replace(finding("CVE-2024-0001", pkg="curl", severity=Severity.CRITICAL), layer=layer)
-    evaluation = evaluation_of(f, finding("CVE-2024-0002", severity=Severity.LOW))
+    image = ImageInfo("ghcr.io/acme/app:1", base_image="debian:12")
+    evaluation = evaluation_of(
+        replace(finding("CVE-2024-0001", pkg="libc6", severity=Severity.CRITICAL), layer=base),
+        replace(finding("CVE-2024-0002", pkg="libcurl4", fixed=("7.88.1-10+deb12u5",)), layer=own),
+        replace(finding("CVE-2024-0003", pkg="libcurl4", fixed=("7.88.1-10+deb12u4",)), layer=own),
+        finding("CVE-2024-0004", severity=Severity.LOW),
+        image=image,
+    )  # fmt: skip
     markdown = render_markdown(evaluation)
     lines = markdown.splitlines()
-    assert lines[0] == "### ❌ container-gate: fail, 1 blocking finding(s)"
-    assert lines[4] == "**1 blocking** · 0 allowlisted · 0 ignored · 1 informational"
+    assert lines[0] == "### ❌ container-gate: fail, 3 blocking finding(s)"
+    assert lines[4] == (
+        "**3 findings block; 2 actions clear them.** 4 findings: 3 blocking · 0 allowlisted · 0 ignored · "
+        "1 informational"
+    )
+    assert lines[6] == "| What to do | Clears | Where | Command |"
     html = to_html(markdown)
-    row = re.search(r"<h4>Blocking findings \(1\)</h4>\s*<table>.*?<tbody>\s*<tr>(.*?)</tr>", html, re.S)
-    assert row is not None
-    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
-    assert cells == [
-        '<a href="https://nvd.nist.gov/vuln/detail/CVE-2024-0001">CVE-2024-0001</a>',
-        "<code>curl</code>",
-        "<code>3.0.2-1</code> → <code>3.0.13-1</code>",
-        "CRITICAL",
-        "base image: <code>RUN apt-get install -y curl</code> (Dockerfile line 7)",
-        "CRITICAL is at or above the blocking severity HIGH",
+    assert cells_of(html, "<th>What to do</th>") == [
+        [
+            "Upgrade <code>libcurl4</code> <code>3.0.2-1</code> → <code>7.88.1-10+deb12u5</code>",
+            "<strong>2</strong>: 2 HIGH",
+            "own layer, Dockerfile line 7",
+            "<code>apt-get install --only-upgrade libcurl4</code>",
+        ],
+        [
+            "Rebuild on a refreshed base image (a fix is published for its one finding)",
+            "<strong>1</strong>: 1 CRITICAL",
+            "base image <code>debian:12</code>, Dockerfile line 1",
+            "-",
+        ],
     ]
+    assert "COPY dir:" not in markdown
+    # The findings of each action come next, collapsed; a reason shared by all is said once.
+    curl = markdown.index("<details><summary>Findings the upgrade of libcurl4 clears (2)</summary>")
+    assert curl < markdown.index("<details><summary>Findings a refreshed base image clears (1)</summary>")
+    assert (
+        "In every row: package `libcurl4`; severity HIGH; at or above the blocking severity HIGH." in markdown
+    )
+    assert cells_of(html, "Findings the upgrade of libcurl4 clears (2)") == [
+        ['<a href="https://nvd.nist.gov/vuln/detail/CVE-2024-0002">CVE-2024-0002</a>', "<code>3.0.2-1</code> → <code>7.88.1-10+deb12u5</code>"],
+        ['<a href="https://nvd.nist.gov/vuln/detail/CVE-2024-0003">CVE-2024-0003</a>', "<code>3.0.2-1</code> → <code>7.88.1-10+deb12u4</code>"],
+    ]  # fmt: skip
+
+
+def test_findings_that_block_without_a_fix_have_their_own_section() -> None:
+    unfixed = finding("CVE-2024-0009", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
+    evaluation = evaluation_of(unfixed, finding("CVE-2024-0001"))
+    markdown = render_markdown(evaluation)
+    assert "**2 findings block; 1 action clears 1 of them, and 1 has no fix yet.**" in markdown
+    assert sections(markdown)["Findings that block without a fix"] == (1, 1, 0)
+    html = to_html(markdown)
+    assert "No published version fixes these yet" in html
 
 
 def test_allowlisted_rows_show_the_entry_its_reason_and_expiry() -> None:
@@ -298,26 +345,32 @@ def test_allowlisted_rows_show_the_entry_its_reason_and_expiry() -> None:
     evaluation = evaluation_of(finding(), policy=Policy(source="policy.yaml", allowlist=(entry,)))
     html = to_html(render_markdown(evaluation))
     assert "<details><summary>Allowlisted (1)</summary>" in html
-    assert (
-        "<td><code>allowlist[0]</code> (line 12)</td>\n<td>minizip is not shipped</td>\n<td>until 2027-01-31</td>"
-        in html
-    )
+    assert "<td><code>allowlist[0]</code> (line 12), until 2027-01-31: minizip is not shipped</td>" in html
     assert "pass, no blocking findings" in html
+    assert "<strong>Nothing blocks.</strong>" in html
 
 
-def test_expired_and_unused_entries_come_last_and_say_what_to_do() -> None:
+def test_entries_that_need_attention_follow_the_actions_and_say_what_is_the_matter() -> None:
     entries = (
         AllowlistEntry(0, "CVE-2024-0001", reason="old exception", expires=dt.date(2026, 1, 1)),
         AllowlistEntry(1, "CVE-1999-0001", reason="nothing matches", package="zlib1g"),
+        AllowlistEntry(2, "CVE-2024-0002", reason="soon over", expires=NOW.date() + dt.timedelta(days=3)),
+        AllowlistEntry(3, "CVE-2024-0003", reason="long to go", expires=NOW.date() + dt.timedelta(days=14)),
     )
-    evaluation = evaluation_of(finding(), policy=Policy(source="p.yaml", allowlist=entries))
+    evaluation = evaluation_of(
+        finding(),
+        finding("CVE-2024-0002"),
+        finding("CVE-2024-0003"),
+        policy=Policy(source="p.yaml", allowlist=entries),
+    )
     markdown = render_markdown(evaluation)
-    assert markdown.index("#### Blocking findings") < markdown.index(
-        "#### Allowlist entries that need attention (2)"
-    )
+    attention = markdown.index("#### Allowlist entries that need attention (3)")
+    assert markdown.index("| What to do |") < attention < markdown.index("<details>")
     html = to_html(markdown)
-    assert "⏰ expired on 2026-01-01, would match 1 finding(s)" in html
+    assert "⏰ expired on 2026-01-01, would match 1 finding" in html
     assert "💤 matched no finding" in html
+    assert "⌛ expires in 3 days (2026-03-17), matches 1 finding" in html
+    assert "long to go" not in html.split("<details>")[0]
 
 
 def test_scanner_agreement_is_shown_when_several_scanners_ran() -> None:
@@ -328,11 +381,10 @@ def test_scanner_agreement_is_shown_when_several_scanners_ran() -> None:
     markdown = render_markdown(evaluation)
     assert "Scanners agree on 1 of 2 findings; 0 only by trivy, 1 only by grype." in markdown
     html = to_html(markdown)
-    assert html.count("<th>Found by</th>") == 2
-    assert "<td>trivy, grype</td>" in html
-    assert "<td>grype only</td>" in html
+    assert "Found by" not in html  # a mark in the vulnerability's cell, not a sixth column
+    assert html.count("<sub>grype only</sub>") == 1
     single = render_markdown(evaluation_of(both))
-    assert "Found by" not in single
+    assert "only</sub>" not in single
     assert "agree" not in single
 
 
@@ -384,16 +436,21 @@ def test_fifty_thousand_findings_fit_and_blocking_rows_come_first() -> None:
     markdown = render_markdown(evaluation, marker=MARKER)
     assert len(markdown) <= GITHUB_COMMENT_LIMIT
     found = sections(markdown)
-    total, shown, left_out = found["Blocking findings"]
-    assert total == 20_000
+    total, shown, left_out = found["Findings the other actions clear"]
+    assert total == 20_000 - LEAD_ACTIONS
     assert 100 < shown < 1_000
-    assert shown + left_out == 20_000
+    assert shown + left_out == total
     assert found["Informational"] == (30_000, 0, 30_000)
+    # lib0 to lib19999 have an informational finding besides: their actions clear it too.
+    assert found["More actions"][0] == 30_000 - LEAD_ACTIONS
     facts = check_inert(markdown, evaluation, MARKER)
     assert facts.details_balanced
-    # The most severe first, then by id: the rows kept are the first ones.
-    ids = re.findall(r"\[CVE\\-2024\\-(\d{5})\]", markdown)
-    assert ids == [f"{n:05d}" for n in range(shown)]
+    # Every action that leads has its findings shown; then the most severe first, then by id.
+    assert facts.tables[0].body_rows == LEAD_ACTIONS
+    chunk = markdown[markdown.index("Findings the other actions clear") :]
+    ids = re.findall(r"\[CVE\\-2024\\-(\d{5})\]", chunk[: chunk.index("</details>")])
+    assert len(ids) == shown
+    assert ids == sorted(ids)
 
 
 def test_less_important_sections_are_cut_first() -> None:
@@ -401,17 +458,20 @@ def test_less_important_sections_are_cut_first() -> None:
     markdown = render_markdown(evaluation, section_rows=50_000)
     assert len(markdown) <= GITHUB_COMMENT_LIMIT
     found = sections(markdown)
-    assert found["Blocking findings"] == (50, 50, 0)
-    total, shown, left_out = found["Informational"]
-    assert 0 < shown < 49_950
-    assert shown + left_out == total == 49_950
+    # The findings that block, whole; then the other actions while they fit; informational last.
+    assert found["Findings the other actions clear"] == (50 - LEAD_ACTIONS,) * 2 + (0,)
+    total, shown, left_out = found["More actions"]
+    assert 0 < shown < total == 49_950 - LEAD_ACTIONS
+    assert shown + left_out == total
+    assert found["Informational"] == (49_950, 0, 49_950)
     assert HtmlFacts(to_html(markdown)).details_balanced
 
 
 def test_section_rows_caps_collapsible_sections_and_says_so() -> None:
     evaluation = many(3, 250)
-    found = sections(render_markdown(evaluation, section_rows=100))
-    assert found["Blocking findings"] == (3, 3, 0)
+    markdown = render_markdown(evaluation, section_rows=100)
+    found = sections(markdown)
+    assert [found[f"Findings the upgrade of lib{n} clears"] for n in range(3)] == [(1, 1, 0)] * 3
     assert found["Informational"] == (250, 100, 150)
 
 
@@ -438,6 +498,20 @@ def test_the_verdict_survives_a_limit_too_small_for_any_section() -> None:
     assert check_inert(markdown, evaluation, MARKER).details_balanced
     with pytest.raises(ValueError, match="below the minimum"):
         render_markdown(evaluation, limit=MIN_LIMIT - 1)
+
+
+@pytest.mark.parametrize("path", corpus_reports(), ids=[p.name for p in corpus_reports()])
+def test_every_corpus_report_has_small_tables_without_a_column_said_in_every_row(path: Path) -> None:
+    evaluation = corpus_evaluation(path)
+    markdown = render_markdown(evaluation)
+    facts = check_inert(markdown, evaluation)
+    assert all(len(set(t.rows)) == 1 and t.rows[0] <= 5 for t in facts.tables)
+    assert constant_columns(to_html(markdown)) == []
+    # The first screen leads with every action that clears a blocking finding.
+    first = markdown.split("<details>")[0]
+    assert first.count("| Upgrade ") + first.count("| Rebuild ") == min(
+        len(evaluation.plan.clearing), LEAD_ACTIONS
+    )
 
 
 # --- golden files --------------------------------------------------------------------------------
@@ -475,8 +549,8 @@ def test_random_text_never_makes_an_element_or_link(text: str, several: bool) ->
     evaluation = hostile_evaluation(text, scanners=scanners)
     markdown = render_markdown(evaluation, marker=MARKER)
     facts = check_inert(markdown, evaluation, MARKER)
-    assert len(facts.tables) == 5
-    assert all(len(set(t.rows)) == 1 for t in facts.tables)
+    assert len(facts.tables) == 6
+    assert all(len(set(t.rows)) == 1 and t.rows[0] <= 5 for t in facts.tables)
 
 
 @settings(max_examples=100, deadline=None)

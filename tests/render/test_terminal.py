@@ -1,4 +1,5 @@
-"""The terminal summary: verdict first, counts, the blocking table, allowlist entries; no escape sequence."""
+"""The terminal summary: verdict first and last, the actions, what blocks, allowlist entries; no escape
+sequence."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.model import AllowlistEntry, Mode, Policy
-from gate.render.terminal import MAX_ROWS, render_terminal
+from gate.render.terminal import MAX_ACTIONS, MAX_ROWS, WIDTH, render_terminal
 from gate.untrusted import terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_file
-from tests.support.factories import evaluation_of, finding
+from tests.support.factories import evaluation_of, finding, layer
 
 # What a terminal acts on: C0 and C1 controls (ESC, CSI, OSC's BEL) and the bidirectional overrides.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -58,10 +59,11 @@ def test_report_and_policy_text_cannot_reach_the_terminal_raw(text: str) -> None
     )
     out = render_terminal(evaluation)
     assert not UNSAFE.search(out), repr(UNSAFE.search(out))
-    assert "Expired allowlist entries" in out
-    assert "Unused allowlist entries" in out
+    assert "Allowlist entries that need attention" in out
+    assert ": expired on 2020-01-01: gone " in out
+    assert ": matched no finding: unused " in out
     assert "Policy failures:" in out
-    assert f"p{terminal_safe(text, 40)}" in out
+    assert f"p{terminal_safe(text, 28)}"[:20] in out
 
 
 def test_terminal_safe_shows_controls_and_flattens_lines() -> None:
@@ -71,17 +73,51 @@ def test_terminal_safe_shows_controls_and_flattens_lines() -> None:
     assert terminal_safe(None) == ""
 
 
-def test_blocking_rows_most_severe_first_and_capped() -> None:
+ROW = re.compile(r"^  (?:#\d+|-|more) +(CVE-\S+) ", re.M)
+
+
+@pytest.mark.parametrize(
+    ("json_path", "more"),
+    [(None, "--json PATH lists them all"), ("out/gate.json", "all are in out/gate.json")],
+)
+def test_blocking_rows_most_severe_first_and_capped(json_path: str | None, more: str) -> None:
     findings = [
         finding(f"CVE-2024-{n:04d}", severity=Severity.CRITICAL if n % 2 else Severity.HIGH)
         for n in range(MAX_ROWS + 10)
     ]
-    out = render_terminal(evaluation_of(*findings))
-    ids = re.findall(r"^  (CVE-\d{4}-\d{4}) ", out, re.M)
+    out = render_terminal(evaluation_of(*findings), json_path)
+    ids = ROW.findall(out)
     expected = sorted(findings, key=lambda f: (-f.severity, f.vulnerability_id))[:MAX_ROWS]
     assert ids == [f.vulnerability_id for f in expected]
-    assert f"Blocking findings ({MAX_ROWS + 10}):" in out
-    assert "  ... and 10 more (all are in the --json report)" in out
+    assert f"Findings that block ({MAX_ROWS + 10}), with the action (#) that clears them:" in out
+    assert f"  ... and 10 more ({more})" in out
+    assert "  why they block: at or above the blocking severity HIGH (30)" in out
+
+
+def test_the_verdict_is_the_first_and_the_last_line_and_the_actions_fit_100_columns() -> None:
+    long_name = "lib" + "x" * 120
+    findings = [finding(f"CVE-2024-{n:04d}", pkg=f"{long_name}{n}") for n in range(MAX_ACTIONS + 3)]
+    findings.append(
+        finding(
+            "CVE-2024-9999",
+            pkg="openssl",
+            source_name="openssl",
+            severity=Severity.CRITICAL,
+            layer=layer(LayerOrigin.OWN, 7),
+        )
+    )
+    out = render_terminal(evaluation_of(*findings)).splitlines()
+    assert (
+        out[0]
+        == out[-1]
+        == f"container-gate: FAIL: {MAX_ACTIONS + 4} blocking finding(s); {MAX_ACTIONS + 4} actions clear them."
+    )
+    table = out[out.index("What to do, most useful first:") + 1 :]
+    table = table[: table.index("")]
+    assert table[0].split() == ["#", "CLEARS", "SEVERITY", "WHAT", "TO", "DO", "LAYER", "LINE"]
+    assert all(len(line) <= WIDTH for line in table)
+    assert "       $ apt-get install --only-upgrade openssl" in table
+    assert table[-1] == "  ... and 4 more actions (--json PATH lists them all)"
 
 
 def test_counts_per_disposition_and_severity() -> None:
@@ -99,7 +135,7 @@ def test_counts_per_disposition_and_severity() -> None:
         policy=policy,
     )
     lines = render_terminal(evaluation).splitlines()
-    assert lines[0] == "container-gate: FAIL: 1 blocking finding(s)."
+    assert lines[0] == "container-gate: FAIL: 1 blocking finding(s); 1 action clears it."
     assert "findings: 5 total: 1 blocking, 1 allowlisted, 1 ignored, 2 informational" in lines
     assert "  blocking      CRITICAL 1" in lines
     assert "  informational LOW 2" in lines
@@ -111,9 +147,9 @@ def test_scanner_agreement_and_found_by() -> None:
     scanners = (ScannerInfo("trivy", "0.50.1"), ScannerInfo("grype", "0.74.0"))
     out = render_terminal(evaluation_of(both, grype_only, scanners=scanners))
     assert "agreement: 1 of 2 findings reported by all scanners; 0 only by trivy, 1 only by grype" in out
-    rows = {m.group(1): m.group(0) for m in re.finditer(r"^  (CVE-\S+) .*$", out, re.M)}
-    assert "  trivy+grype  " in rows["CVE-2024-0001"]
-    assert "  grype only  " in rows["CVE-2024-0002"]
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^  #\d+ +(CVE-\S+) .*$", out, re.M)}
+    assert rows["CVE-2024-0001"].endswith("  trivy+grype")
+    assert rows["CVE-2024-0002"].endswith("  grype only")
 
 
 def test_advisory_lists_only_what_would_block_an_enforcing_policy() -> None:
@@ -134,5 +170,5 @@ def test_advisory_lists_only_what_would_block_an_enforcing_policy() -> None:
     )
     out = render_terminal(evaluation)
     assert out.startswith("container-gate: ADVISORY MODE: this gate never fails.")
-    assert "Findings that would block (1):" in out
-    assert re.findall(r"^  (CVE-\S+) ", out, re.M) == ["CVE-2024-0001"]
+    assert "Findings that would block (1), with the action (#) that clears them:" in out
+    assert ROW.findall(out) == ["CVE-2024-0001"]

@@ -72,6 +72,7 @@ def test_os_package_match_keeps_status_source_package_cvss_and_layer() -> None:
     assert finding.package.type == "rpm"
     assert finding.package.path == ""  # the rpm database is not where the package lives
     assert finding.package.source_name == "nss"
+    assert finding.package.source_version == "3.79.0-17.el9_1"
     assert finding.package.purl is not None
     assert finding.package.purl.startswith("pkg:rpm/rhel/nspr@4.34.0-17.el9_1")
     assert finding.aliases == ()  # the related record is the same CVE

@@ -93,6 +93,45 @@ def test_source_package_name_is_kept() -> None:
     assert only(parse("", doc), "CVE-2018-0734", "openssl-libs").package.source_name == "openssl"
 
 
+def with_packages(doc: Any, *packages: dict[str, Any]) -> Any:
+    """The report with a `Packages` list in its OS result, as `--list-all-pkgs` writes it."""
+    doc["Results"][0]["Packages"] = list(packages)
+    return doc
+
+
+def test_source_packages_are_joined_by_package_id() -> None:
+    # As Trivy lists a Debian package (`trivy image --list-all-pkgs`): the source's version in
+    # parts, put together as Trivy compares it (epoch:version-release).
+    doc = with_packages(
+        corpus_json("trivy", "debian-buster.json.golden"),
+        {"ID": "bash@5.0-4", "Name": "bash", "Version": "5.0", "Release": "4",
+         "SrcName": "bash", "SrcVersion": "5.0", "SrcRelease": "4"},
+        {"ID": "libidn2-0@2.0.5-1", "Name": "libidn2-0", "Version": "2.0.5", "Release": "1",
+         "SrcName": "libidn2", "SrcVersion": "2.0.5", "SrcRelease": "1", "SrcEpoch": 1,
+         "Licenses": ["GPL-3.0"], "Layer": {"DiffID": "sha256:00"}},
+        {"Name": "not-vulnerable", "Version": "1.0"},
+    )  # fmt: skip
+    report = parse("", doc)
+    idn = only(report, "CVE-2019-18224", "libidn2-0")
+    assert (idn.package.source_name, idn.package.source_version) == ("libidn2", "1:2.0.5-1")
+    bash = only(report, "CVE-2019-18276", "bash")
+    assert (bash.package.source_name, bash.package.source_version) == ("bash", "5.0-4")
+
+
+def test_a_package_list_without_the_finding_leaves_its_source_unknown() -> None:
+    doc = with_packages(
+        corpus_json("trivy", "debian-buster.json.golden"), {"ID": "zlib1g@1", "SrcName": "zlib"}
+    )
+    finding = only(parse("", doc), "CVE-2019-18224", "libidn2-0")
+    assert (finding.package.source_name, finding.package.source_version) == (None, None)
+
+
+def test_language_results_are_not_given_a_source_package() -> None:
+    doc = corpus_json("trivy", "npm.json.golden")
+    assert doc["Results"][0]["Packages"]  # the corpus report lists its packages
+    assert all(f.package.source_name is None for f in parse("", doc).findings)
+
+
 def test_nvd_cvss_is_chosen_when_the_severity_source_scored_nothing() -> None:
     # SeveritySource amazon has no CVSS; nvd (9.8) comes before redhat (5.7), and v3 before nvd's v2.
     finding = only(parse("amazon-2.json.golden"), "CVE-2019-5481", "curl")
@@ -254,6 +293,12 @@ def test_ids_without_cve_stay_primary() -> None:
         (
             lambda d: d["Results"][0].update(Vulnerabilities={}),
             "report.json: Results[0].Vulnerabilities: expected an array, got an object",
+        ),
+        (
+            lambda d: with_packages(
+                d, {"ID": "openssl-libs@1:1.0.2k-16.el7", "SrcName": "openssl", "SrcEpoch": "1"}
+            ),
+            "report.json: Results[0].Packages[0].SrcEpoch: expected an integer, got a string",
         ),
         (
             lambda d: d["Metadata"]["ImageConfig"]["config"]["Labels"].update({"io.k8s.description": True}),

@@ -14,6 +14,7 @@ from gate.model import (
     Finding,
     ImageInfo,
     Layer,
+    LayerOrigin,
     Package,
     ScannerInfo,
     ScanReport,
@@ -39,9 +40,28 @@ def package(
     path: str = "",
     purl: str | None = None,
     source_name: str | None = None,
+    source_version: str | None = None,
 ) -> Package:
     """An installed package (an OS package unless `type` or `path` say otherwise)."""
-    return Package(name=name, version=version, type=type, purl=purl, path=path, source_name=source_name)
+    return Package(
+        name=name,
+        version=version,
+        type=type,
+        purl=purl,
+        path=path,
+        source_name=source_name,
+        source_version=source_version,
+    )
+
+
+def layer(
+    origin: LayerOrigin | None = LayerOrigin.OWN, line: int | None = None, *, index: int | None = None
+) -> Layer:
+    """The layer of a finding: base image or own (None: the base image is unknown), and the
+    Dockerfile line of its instruction."""
+    if index is None:
+        index = 0 if origin is LayerOrigin.BASE else 1
+    return Layer(diff_id=f"sha256:{index:064x}", index=index, origin=origin, dockerfile_line=line)
 
 
 def finding(
@@ -51,6 +71,9 @@ def finding(
     version: str = "3.0.2-1",
     path: str = "",
     purl: str | None = None,
+    type: str = "debian",
+    source_name: str | None = None,
+    source_version: str | None = None,
     severity: Severity = Severity.HIGH,
     fixed: tuple[str, ...] = ("3.0.13-1",),
     status: VendorStatus = VendorStatus.FIXED,
@@ -62,10 +85,18 @@ def finding(
     layer: Layer | None = None,
     scanners: tuple[str, ...] = ("trivy",),
 ) -> Finding:
-    """A finding with test defaults: a fixable HIGH in an OS package, found by Trivy."""
+    """A finding with test defaults: a fixable HIGH in a Debian package, found by Trivy."""
     return Finding(
         vulnerability_id=vid,
-        package=package(pkg, version, path=path, purl=purl),
+        package=package(
+            pkg,
+            version,
+            type=type,
+            path=path,
+            purl=purl,
+            source_name=source_name,
+            source_version=source_version,
+        ),
         severity=severity,
         aliases=aliases,
         fixed_versions=fixed,

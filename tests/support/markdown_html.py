@@ -139,3 +139,25 @@ def inert_problems(html: str, *, allowed_links: set[str], marker: str | None = N
         if len(set(table.rows)) > 1:
             problems.append(f"table with ragged rows: {table.rows}")
     return problems
+
+
+def table_cells(html: str) -> list[list[list[str]]]:
+    """Every table of the HTML as its body rows, each a list of the cells' inner HTML."""
+    tables = []
+    for body in re.findall(r"<tbody>(.*?)</tbody>", html, re.S):
+        rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        tables.append([re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows])
+    return tables
+
+
+def constant_columns(html: str) -> list[tuple[int, int]]:
+    """(table, column) of every column that holds one value in every row of a table of two rows
+    or more: what the summary says once instead."""
+    found = []
+    for t, rows in enumerate(table_cells(html)):
+        if len(rows) < 2:
+            continue
+        for c in range(len(rows[0])):
+            if len({row[c] for row in rows}) == 1:
+                found.append((t, c))
+    return found

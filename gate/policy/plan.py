@@ -1,0 +1,336 @@
+"""The remediation plan: an evaluation's findings grouped into the few actions that clear them.
+
+`plan(evaluation)` reads nothing but its argument (no file, clock or environment), like
+`evaluate`, which calls it once so that every `Evaluation` carries its `Plan`. How findings group
+(the types are in `gate.policy.actions`):
+
+1. A finding without a fixed version goes to the "no fix available yet" group, never an action.
+2. A finding in the base image's layers goes to the one base-refresh action: that is how a team
+   fixes them, by rebuilding on a refreshed base image. Inside it, the same grouping as below
+   makes its `steps`, for teams that patch in their own Dockerfile.
+3. Any other finding goes to the upgrade of its package: an OS package by its source package
+   (`libc6` and `libc-bin` are both `glibc`; distributions publish fixes per source package), a
+   library by its type, name and path (two copies of `lodash` are two actions).
+
+The target of an upgrade is the highest, over its findings, of the lowest fixed version newer than
+the installed one (the source package's version when the scanner gave it), each compared in its
+ecosystem's own ordering (`gate.versions`): the one version that fixes every finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from gate.model import Finding, ImageInfo, LayerOrigin, Severity
+from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey, NoFix, Plan, Step
+from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.versions import Ecosystem, compare, ecosystem_of, lowest_fix_above
+
+_OS_ECOSYSTEMS = frozenset({Ecosystem.DEB, Ecosystem.RPM, Ecosystem.APK, Ecosystem.ALPM, Ecosystem.EBUILD})
+# Package types whose installer is certain: npm's `node_modules`, pip's `site-packages`.
+_NPM_TYPES = frozenset({"node-pkg", "npm"})
+_PIP_TYPES = frozenset({"python-pkg", "pip", "python"})
+# What a command may contain of report text: the names and versions these ecosystems allow (Debian
+# policy 5.6.1 and 5.6.12, apk, PEP 508, npm's package name rules), nothing a shell reads as more
+# than one word.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+_NPM_NAME = re.compile(r"(?:@[a-z0-9~-][a-z0-9._~-]*/)?[a-z0-9~-][a-z0-9._~-]*\Z")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~:-]*\Z")
+_ARCHIVES = ("docker-archive:", "oci-archive:")
+# The OCI annotation gate/image/resolve.py also reads (not imported: the image stage loads the
+# Docker SDK, which `check` never needs).
+_BASE_NAME_LABEL = "org.opencontainers.image.base.name"
+
+GroupKey = tuple[str, str, str, LayerOrigin | None]
+"""(ecosystem, package, path, origin): the findings one upgrade clears."""
+
+
+def plan(evaluation: Evaluation) -> Plan:
+    """The actions that clear the findings of `evaluation`. Pure."""
+    return plan_decisions(evaluation.decisions, evaluation.report.image)
+
+
+@dataclass
+class _Group:
+    """The findings of one upgrade, gathered in the report's order."""
+
+    ecosystem: str
+    package: str
+    path: str
+    origin: LayerOrigin | None
+    decisions: list[tuple[int, Decision]] = field(default_factory=list)
+
+
+def plan_decisions(decisions: Sequence[Decision], image: ImageInfo | None) -> Plan:
+    """`plan` of decisions made about the findings of `image` (None when the report names none)."""
+    upgrades: dict[GroupKey, _Group] = {}
+    in_base: dict[GroupKey, _Group] = {}
+    no_fix: list[Decision] = []
+    base_findings = 0
+    for index, decision in enumerate(decisions):
+        finding = decision.finding
+        origin = finding.layer.origin if finding.layer is not None else None
+        base_findings += origin is LayerOrigin.BASE
+        if not finding.fixable:
+            no_fix.append(decision)
+            continue
+        key = _group_key(finding, origin)
+        groups = in_base if origin is LayerOrigin.BASE else upgrades
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(*key)
+        group.decisions.append((index, decision))
+
+    actions = [_upgrade(group) for group in upgrades.values()]
+    if in_base:
+        steps = sorted((_step(group) for group in in_base.values()), key=_step_order)
+        actions.append(_base_refresh(list(in_base.values()), steps, image, base_findings))
+    actions = _unique_ids(sorted(actions, key=_order))
+    ids = {key: action.id for action in actions for key in action.findings}
+    unfixed = _tally(no_fix)
+    return Plan(
+        actions=tuple(actions),
+        no_fix=NoFix(
+            findings=tuple(d.finding.key for d in no_fix),
+            blocking=unfixed.blocking,
+            would_block=unfixed.would_block,
+            counts_by_severity=unfixed.by_severity,
+        ),
+        action_ids=MappingProxyType(ids),
+    )
+
+
+def _group_key(finding: Finding, origin: LayerOrigin | None) -> GroupKey:
+    package = finding.package
+    ecosystem = ecosystem_of(package)
+    name = ecosystem.value if ecosystem is not Ecosystem.GENERIC else (package.type or "generic")
+    if ecosystem in _OS_ECOSYSTEMS or (not package.path and package.source_name):
+        return (name, package.source_name or package.name, "", origin)
+    return (name, package.name, package.path, origin)
+
+
+def _installed(finding: Finding) -> str:
+    """The version fixed versions compare against: an OS package's source version when known."""
+    return finding.package.source_version or finding.package.version
+
+
+def location(path: str) -> str:
+    """Where a library is installed, without the manifest file that describes it: the package's
+    directory for `.../node_modules/lodash/package.json`, the installation directory for a Python
+    distribution's or a gem's metadata (whose name holds the version); any other path as it is."""
+    head, _, last = path.rpartition("/")
+    if not head:
+        return path
+    if last == "package.json" or last.endswith((".dist-info", ".egg-info", ".gemspec")):
+        return head
+    parent, _, directory = head.rpartition("/")
+    if parent and directory.endswith((".dist-info", ".egg-info")):
+        return parent
+    return path
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What a step and an action share, worked out once per group."""
+
+    packages: tuple[str, ...]
+    installed: str
+    target: str | None
+    findings: tuple[FindingKey, ...]
+    command: str | None
+
+
+def _facts(group: _Group) -> _Facts:
+    eco = group.ecosystem
+    findings = [d.finding for _, d in group.decisions]
+    installed = _oldest(eco, (_installed(f) for f in findings))
+    targets = [
+        fix for f in findings if (fix := lowest_fix_above(eco, _installed(f), f.fixed_versions)) is not None
+    ]
+    target = _newest(eco, targets) if targets else None
+    packages = tuple(sorted({f.package.name for f in findings}))
+    types = {f.package.type for f in findings}
+    return _Facts(
+        packages=packages,
+        installed=installed,
+        target=target,
+        findings=tuple(f.key for f in findings),
+        command=_command(eco, types, group.package, packages, target),
+    )
+
+
+def _step(group: _Group) -> Step:
+    facts = _facts(group)
+    return Step(
+        package=group.package,
+        packages=facts.packages,
+        ecosystem=group.ecosystem,
+        installed_version=facts.installed,
+        target_version=facts.target,
+        findings=facts.findings,
+        blocking=_tally(d for _, d in group.decisions).blocking,
+        command=facts.command,
+    )
+
+
+def _upgrade(group: _Group) -> Action:
+    facts = _facts(group)
+    tally = _tally(d for _, d in group.decisions)
+    action_id = f"{group.ecosystem}:{group.package}" + (f"@{location(group.path)}" if group.path else "")
+    return Action(
+        id=action_id,
+        kind=ActionKind.PACKAGE_UPGRADE,
+        package=group.package,
+        packages=facts.packages,
+        origin=group.origin,
+        ecosystem=group.ecosystem,
+        path=location(group.path) if group.path else "",
+        installed_version=facts.installed,
+        target_version=facts.target,
+        dockerfile_line=tally.first_line,
+        findings=facts.findings,
+        blocking=tally.blocking,
+        would_block=tally.would_block,
+        counts_by_severity=tally.by_severity,
+        blocking_by_severity=tally.would_by_severity,
+        command=facts.command,
+    )
+
+
+def _base_refresh(
+    groups: list[_Group], steps: list[Step], image: ImageInfo | None, base_findings: int
+) -> Action:
+    decisions = [d for _, d in sorted(item for group in groups for item in group.decisions)]
+    tally = _tally(decisions)
+    return Action(
+        id=BASE_REFRESH_ID,
+        kind=ActionKind.BASE_REFRESH,
+        package=base_image_name(image) or "",
+        packages=tuple(sorted({name for step in steps for name in step.packages})),
+        origin=LayerOrigin.BASE,
+        ecosystem=None,
+        path="",
+        installed_version=None,
+        target_version=None,
+        dockerfile_line=tally.first_line,
+        findings=tuple(d.finding.key for d in decisions),
+        blocking=tally.blocking,
+        would_block=tally.would_block,
+        counts_by_severity=tally.by_severity,
+        blocking_by_severity=tally.would_by_severity,
+        command=None,
+        steps=tuple(steps),
+        estimated=True,
+        base_findings=base_findings,
+    )
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """What a group's findings add up to, counted in one pass."""
+
+    blocking: int
+    would_block: int
+    by_severity: Mapping[Severity, int]
+    would_by_severity: Mapping[Severity, int]
+    first_line: int | None
+
+
+def _tally(decisions: Iterable[Decision]) -> _Tally:
+    blocking = would_block = 0
+    every, would = [0] * len(Severity), [0] * len(Severity)
+    first_line: int | None = None
+    for d in decisions:
+        severity = d.finding.severity
+        every[severity] += 1
+        blocking += d.disposition is Disposition.BLOCKING
+        if d.blocks_when_enforced:
+            would_block += 1
+            would[severity] += 1
+        layer = d.finding.layer
+        line = layer.dockerfile_line if layer is not None else None
+        if line is not None and (first_line is None or line < first_line):
+            first_line = line
+    return _Tally(blocking, would_block, _by_severity(every), _by_severity(would), first_line)
+
+
+def base_image_name(image: ImageInfo | None) -> str | None:
+    """The base image as a person names it: the image's base-name label when the base was given
+    as an archive (a path on the machine that scanned, not a name), else the base image known."""
+    if image is None or image.base_image is None:
+        return None
+    if image.base_image.startswith(_ARCHIVES):
+        label = dict(image.labels).get(_BASE_NAME_LABEL)
+        if label:
+            return label
+    return image.base_image
+
+
+def _command(
+    ecosystem: str, types: set[str], package: str, packages: tuple[str, ...], target: str | None
+) -> str | None:
+    """The command that upgrades these packages, where it is certain; else None."""
+    if target is None or not _VERSION.match(target):
+        return None
+    if ecosystem == Ecosystem.NPM and types <= _NPM_TYPES and _NPM_NAME.match(package):
+        return f"npm install {package}@{target}"
+    if not all(_NAME.match(name) for name in (package, *packages)):
+        return None
+    if ecosystem == Ecosystem.DEB:
+        return "apt-get install --only-upgrade " + " ".join(packages)
+    if ecosystem == Ecosystem.APK:
+        return "apk upgrade " + " ".join(packages)
+    if ecosystem == Ecosystem.PYPI and types <= _PIP_TYPES:
+        return f"pip install {package}=={target}"
+    return None
+
+
+def _oldest(ecosystem: str, versions: Iterable[str]) -> str:
+    found: str | None = None
+    for version in versions:
+        if found is None or compare(ecosystem, version, found) < 0:
+            found = version
+    return found or ""
+
+
+def _newest(ecosystem: str, versions: Iterable[str]) -> str | None:
+    found: str | None = None
+    for version in versions:
+        if found is None or compare(ecosystem, version, found) > 0:
+            found = version
+    return found
+
+
+_DOWN = tuple(reversed(Severity))
+
+
+def _by_severity(counts: list[int]) -> Mapping[Severity, int]:
+    """Counts indexed by severity, as a mapping from the highest severity down, zeros left out."""
+    return MappingProxyType({severity: counts[severity] for severity in _DOWN if counts[severity]})
+
+
+def _order(action: Action) -> tuple[int, int, int, int, str]:
+    """Most useful first: blocking findings cleared, then those that would block, the highest
+    severity, the number of findings, and the id so that equal actions keep one order."""
+    return (-action.blocking, -action.would_block, -action.highest_severity, -len(action.findings), action.id)
+
+
+def _step_order(step: Step) -> tuple[int, int, str]:
+    return (-step.blocking, -len(step.findings), step.package)
+
+
+def _unique_ids(actions: list[Action]) -> list[Action]:
+    """Two groups can spell one id (a package of unknown origin and the same one in an own layer);
+    the later in the order gets `~2`, `~3`: the same inputs still give the same ids."""
+    seen: Counter[str] = Counter()
+    out = []
+    for action in actions:
+        seen[action.id] += 1
+        if seen[action.id] > 1:
+            action = replace(action, id=f"{action.id}~{seen[action.id]}")
+        out.append(action)
+    return out

@@ -1,0 +1,132 @@
+"""The cells of the Markdown summary's tables about actions: what to do, what it clears, where.
+
+Every piece of report text (package names, versions, the base image's name, paths, commands made
+of them) goes through `md_code` or `md_escape` (gate/untrusted.py). Summaries of `<details>`
+sections are raw HTML, where Markdown escapes do not apply: they hold only the renderer's own
+words, and a package name only when it is made of letters, digits, `+` and `-` (`_INERT_NAME`),
+which are text as they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gate.model import LayerOrigin
+from gate.policy.actions import Action, ActionKind, Step
+from gate.policy.evaluation import Decision, Evaluation
+from gate.render._markdown_cells import CELL_LIMIT, REASON_LIMIT
+from gate.render._summary import short_reason
+from gate.render.remediation import estimate_words, plural, severity_words
+from gate.untrusted import md_code, md_escape
+
+# A package name that is text as it is in raw HTML and to GitHub's and GitLab's linkers: letters,
+# digits, `+`, `-` (no `<`, `&`, quotes, no `@`, `#` or other reference sigils, no `.` or `:` of
+# an autolink), and not a `GH-123` reference.
+_INERT_NAME = re.compile(r"(?i)(?!.*\bgh-\d)[a-z0-9][a-z0-9+-]{0,79}")
+
+COMMAND_LIMIT = 200
+"""Characters of a command in a cell before it is cut."""
+
+
+def _versions(action: Action | Step, in_table: bool = True) -> str:
+    installed = md_code(action.installed_version, CELL_LIMIT, in_table=in_table)
+    if action.target_version is None:
+        return f"{installed} (no listed fix is newer)"
+    return f"{installed} → {md_code(action.target_version, CELL_LIMIT, in_table=in_table)}"
+
+
+def _names(package: str, packages: tuple[str, ...], in_table: bool = True) -> str:
+    names = md_code(package, CELL_LIMIT, in_table=in_table)
+    if packages != (package,):
+        names += " (" + ", ".join(md_code(name, CELL_LIMIT, in_table=in_table) for name in packages[:6])
+        names += f", {len(packages) - 6} more)" if len(packages) > 6 else ")"
+    return names
+
+
+def what_cell(action: Action, in_table: bool = True) -> str:
+    """`Rebuild on a refreshed base image (fixes are published for 163 of its 175 findings)`, or
+    `Upgrade `curl` (`libcurl4`) `7.88.1-10` → `7.88.1-10+deb12u5``."""
+    if action.kind is ActionKind.BASE_REFRESH:
+        estimate = estimate_words(action)
+        return "Rebuild on a refreshed base image" + (f" ({estimate})" if estimate else "")
+    return f"Upgrade {_names(action.package, action.packages, in_table)} {_versions(action, in_table)}"
+
+
+def clears_cell(action: Action) -> str:
+    """`**62**: 11 CRITICAL, 51 HIGH`: the findings it clears that block (or would), by severity;
+    for an action that clears none of them, how many findings it clears."""
+    if action.would_block:
+        return f"**{action.would_block}**: {severity_words(action.blocking_by_severity)}"
+    return f"{plural(len(action.findings), 'other finding')}: {severity_words(action.counts_by_severity)}"
+
+
+def where_cell(action: Action) -> str:
+    """The base image by name, or the own layer, a library's path, and the Dockerfile line."""
+    if action.origin is LayerOrigin.BASE:
+        where = f"base image {md_code(action.package, CELL_LIMIT)}" if action.package else "base image"
+    elif action.origin is LayerOrigin.OWN:
+        where = "own layer"
+    else:
+        where = ""
+    if action.path and action.kind is ActionKind.PACKAGE_UPGRADE:
+        where = f"{where} {md_code(action.path, CELL_LIMIT)}".strip()
+    if action.dockerfile_line is not None:
+        where = (
+            f"{where}, Dockerfile line {action.dockerfile_line}"
+            if where
+            else f"Dockerfile line {action.dockerfile_line}"
+        )
+    return where
+
+
+def command_cell(action: Action | Step) -> str:
+    """The command that performs the upgrade, where it is certain."""
+    return md_code(action.command, COMMAND_LIMIT) if action.command else ""
+
+
+def action_cells(action: Action) -> list[str]:
+    """One row of the "What to do" table."""
+    return [what_cell(action), clears_cell(action), where_cell(action), command_cell(action)]
+
+
+ACTION_COLUMNS = ("What to do", "Clears", "Where", "Command")
+"""The columns of the "What to do" table."""
+
+STEP_COLUMNS = ("Package", "Installed → target", "Clears", "Command")
+"""The columns of the table of the upgrades a refreshed base image brings."""
+
+
+def step_cells(step: Step) -> list[str]:
+    """One upgrade a base refresh brings."""
+    blocking = f", **{step.blocking}** blocking" if step.blocking else ""
+    return [
+        _names(step.package, step.packages),
+        _versions(step),
+        f"{plural(len(step.findings), 'finding')}{blocking}",
+        command_cell(step),
+    ]
+
+
+def summary_words(action: Action, count: int) -> str:
+    """The `<summary>` of an action's findings (raw HTML: see the module docstring)."""
+    if action.kind is ActionKind.BASE_REFRESH:
+        return f"Findings a refreshed base image clears ({count})"
+    name = action.package if _INERT_NAME.fullmatch(action.package) else "this package"
+    return f"Findings the upgrade of {name} clears ({count})"
+
+
+def action_intro(action: Action) -> str:
+    """The first line inside an action's section: the action in full, with its command."""
+    if action.kind is ActionKind.BASE_REFRESH:
+        name = f" {md_code(action.package, CELL_LIMIT, in_table=False)}" if action.package else ""
+        estimate = estimate_words(action)
+        what = f"Rebuild on a refreshed base image{name}" + (f"; {estimate}" if estimate else "")
+    else:
+        what = what_cell(action, in_table=False)
+    command = f": {md_code(action.command, COMMAND_LIMIT, in_table=False)}" if action.command else ""
+    return f"**{what}**{command}"
+
+
+def why_cell(decision: Decision, evaluation: Evaluation) -> str:
+    """Why the policy decided so, as `short_reason` words it."""
+    return md_escape(short_reason(decision, evaluation.policy), REASON_LIMIT)

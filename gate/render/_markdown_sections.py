@@ -1,0 +1,235 @@
+"""The tables of the Markdown summary, as sections whose rows the body's limit can leave out.
+
+A `Section` is a titled table; its rows are made only when they may be shown (a report can have
+100,000 findings), and a column that holds one value in every row shown is said once above the
+table instead (`constant_columns`). `sections()` lists them in display order, each with its
+priority: when not everything fits, rows are kept for the more important sections first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from gate.policy.actions import Action, ActionKind
+from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.policy.plan import base_image_name
+from gate.render import _markdown_actions as acts
+from gate.render import _markdown_cells as cells
+from gate.render._summary import first_listed
+from gate.render.remediation import clearing_decisions, needs_attention
+from gate.untrusted import md_code, md_escape
+
+LEAD_ACTIONS = 8
+"""Actions in the "What to do" table; more go to a collapsible section (the first screen of a
+comment holds the verdict, one sentence and about this many rows)."""
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class Section(Generic[_T]):
+    """A table; its rows are the unit left out when the body is too long."""
+
+    title: str
+    """Shown with the total count (`Ignored (12)`); empty for the "What to do" table, which the
+    sentence before it introduces. Raw HTML in a `<summary>`: the renderer's own words only."""
+    columns: Sequence[str]
+    """The table's column names."""
+    items: Sequence[_T]
+    """What the rows are made of, in display order (at most the rows that may be shown)."""
+    make_cells: Callable[[_T], list[str]]
+    """The cells of one row."""
+    total: int
+    """How many rows the section has in all, shown or not."""
+    collapsible: bool
+    """In a `<details>` element (closed), or under a heading."""
+    priority: int
+    """Lower keeps its rows first when not everything fits."""
+    intro: str = ""
+    """A line before the table (Markdown, escaped)."""
+    made: list[list[str]] = field(default_factory=list)
+    """The rows made so far."""
+
+    def cells(self, index: int) -> list[str]:
+        while len(self.made) <= index:
+            self.made.append(self.make_cells(self.items[len(self.made)]))
+        return self.made[index]
+
+    def cost(self, index: int) -> int:
+        """An upper bound of what row `index` adds (the first also brings the table header)."""
+        row = len(cells.table_row(self.cells(index))) + 1
+        return row + (len(cells.table_header(self.columns)) + 2 if index == 0 else 0)
+
+    def note(self, shown: int) -> str:
+        if shown >= self.total:
+            return ""
+        return (
+            f"_{self.total - shown} of {self.total} rows left out; "
+            "the JSON report (`--json`) lists every finding._"
+        )
+
+    def render(self, shown: int) -> str:
+        if not self.total:
+            return ""
+        parts = [self.intro]
+        if shown:
+            columns, rows, shared = cells.constant_columns(
+                self.columns, [self.cells(i) for i in range(shown)]
+            )
+            parts.append(shared)
+            parts.append("\n".join([cells.table_header(columns), *(cells.table_row(r) for r in rows)]))
+        parts.append(self.note(shown))
+        body = "\n\n".join(p for p in parts if p)
+        if self.collapsible:
+            return f"<details><summary>{self.title}</summary>\n\n{body}\n\n</details>"
+        return f"#### {self.title}\n\n{body}" if self.title else body
+
+
+FINDING_COLUMNS = ("Vulnerability", "Package", "Installed → fixed", "Severity")
+
+
+def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
+    """Every table of the summary, in display order."""
+    ran = list(dict.fromkeys(s.name for s in evaluation.report.scanners))
+    plan = evaluation.plan
+    clearing = list(plan.clearing)
+    lead, more = clearing[:LEAD_ACTIONS], clearing[LEAD_ACTIONS:]
+    more += [a for a in plan.actions if not a.would_block]
+    by_action, without_fix = clearing_decisions(evaluation)
+    attention = needs_attention(evaluation)
+    base_name = base_image_name(evaluation.report.image)
+
+    def why(d: Decision) -> str:
+        return acts.why_cell(d, evaluation)
+
+    def finding_cells(d: Decision) -> list[str]:
+        return [*cells.common_cells(d, ran), why(d)]
+
+    def of_action(action: Action) -> Section[Decision]:
+        decisions = first_listed(by_action.get(action.id, []))
+        return Section(
+            acts.summary_words(action, len(decisions)),
+            [*FINDING_COLUMNS, "Why"],
+            decisions,
+            finding_cells,
+            len(decisions),
+            collapsible=True,
+            priority=2,
+            intro=acts.action_intro(action),
+        )
+
+    out: list[Section[Any]] = [
+        Section("", acts.ACTION_COLUMNS, lead, acts.action_cells, len(lead), collapsible=False, priority=0),
+        Section(
+            f"Allowlist entries that need attention ({len(attention)})",
+            ["Entry", "Vulnerability", "Package", "State", "Reason"],
+            attention[:section_rows],
+            cells.entry_cells,
+            len(attention),
+            collapsible=False,
+            priority=1,
+        ),
+    ]
+    out += [of_action(action) for action in lead]
+    base = next((a for a in plan.actions if a.kind is ActionKind.BASE_REFRESH), None)
+    if base is not None and base.steps:
+        out.append(
+            Section(
+                f"Upgrades a refreshed base image brings ({len(base.steps)})",
+                acts.STEP_COLUMNS,
+                base.steps[:section_rows],
+                acts.step_cells,
+                len(base.steps),
+                collapsible=True,
+                priority=3,
+                intro="For a Dockerfile that patches the base image itself, by source package:",
+            )
+        )
+    others = first_listed(d for action in more for d in by_action.get(action.id, []))
+    out.append(
+        Section(
+            f"Findings the other actions clear ({len(others)})",
+            ["Action", *FINDING_COLUMNS],
+            others,
+            lambda d: [
+                md_code(plan.action_ids[d.finding.key], cells.CELL_LIMIT),
+                *cells.common_cells(d, ran),
+            ],
+            len(others),
+            collapsible=True,
+            priority=2,
+        )
+    )
+    no_fix = first_listed(without_fix)
+    out.append(
+        Section(
+            f"Findings that block without a fix ({len(no_fix)})",
+            [*FINDING_COLUMNS, "Where"],
+            no_fix,
+            lambda d: [*cells.common_cells(d, ran), cells.layer_cell(d.finding, base_name)],
+            len(no_fix),
+            collapsible=True,
+            priority=2,
+            intro="No published version fixes these yet: accept them in the allowlist, with a reason and an "
+            "expiry, or remove the package.",
+        )
+    )
+    out.append(
+        Section(
+            f"More actions ({len(more)})",
+            acts.ACTION_COLUMNS,
+            more[:section_rows],
+            acts.action_cells,
+            len(more),
+            collapsible=True,
+            priority=3,
+        )
+    )
+    out += _by_disposition(evaluation, section_rows, ran)
+    return out
+
+
+def _by_disposition(evaluation: Evaluation, section_rows: int, ran: list[str]) -> list[Section[Decision]]:
+    """The findings that do not block, one section per disposition."""
+    groups: dict[Disposition, list[Decision]] = {d: [] for d in Disposition}
+    for decision in evaluation.decisions:
+        if not decision.blocks_when_enforced:
+            groups[decision.disposition].append(decision)
+
+    def allowlisted(d: Decision) -> list[str]:
+        entry = evaluation.allowlist_entry(d)
+        if entry is None:
+            return [*cells.common_cells(d, ran), md_escape(d.reason, cells.REASON_LIMIT)]
+        expiry = cells.expiry_cell(entry)
+        return [
+            *cells.common_cells(d, ran),
+            f"{cells.entry_cell(entry)}, {expiry}: {md_escape(entry.reason, cells.REASON_LIMIT)}",
+        ]
+
+    def other(d: Decision) -> list[str]:
+        return [*cells.common_cells(d, ran), acts.why_cell(d, evaluation)]
+
+    made = []
+    for priority, (kind, title, last, make) in enumerate(
+        (
+            (Disposition.ALLOWLISTED, "Allowlisted", "Allowlist entry", allowlisted),
+            (Disposition.IGNORED, "Ignored", "Why", other),
+            (Disposition.INFORMATIONAL, "Informational", "Why", other),
+        ),
+        start=4,
+    ):
+        decisions = groups[kind]
+        made.append(
+            Section(
+                f"{title} ({len(decisions)})",
+                [*FINDING_COLUMNS, last],
+                first_listed(decisions, section_rows),
+                make,
+                len(decisions),
+                collapsible=True,
+                priority=priority,
+            )
+        )
+    return made

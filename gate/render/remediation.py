@@ -1,0 +1,171 @@
+"""What every output says about the remediation actions (`Evaluation.plan`), in plain words.
+
+The plan is the evaluation's own (gate/policy/plan.py); this module only words it, the same way
+for the terminal, the Markdown summary, the annotations, SARIF and GitLab. The words hold report
+text (package names, versions, the base image's name) unescaped: each renderer makes them safe
+for its format, as it does every other piece of report text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gate.model import LayerOrigin, Severity
+from gate.policy.actions import Action, ActionKind
+from gate.policy.evaluation import Decision, Disposition, EntryReport, EntryState, Evaluation
+from gate.policy.model import Mode
+
+EXPIRING_DAYS = 14
+"""An allowlist entry that expires within this many days is listed as needing attention."""
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 finding`, `2 findings`."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def severity_words(counts: Mapping[Severity, int]) -> str:
+    """`11 CRITICAL, 51 HIGH`: the counts, most severe first."""
+    return ", ".join(f"{n} {severity.name}" for severity, n in counts.items() if n)
+
+
+def upgrade_words(action: Action, arrow: str = "→") -> str:
+    """`curl (libcurl4) 7.88.1-10 → 7.88.1-10+deb12u5`: what is upgraded, from which version to which."""
+    names = action.package
+    if action.packages != (action.package,):
+        names += f" ({', '.join(action.packages)})"
+    if action.target_version is None:
+        return f"{names} {action.installed_version} (no listed fix is newer)"
+    return f"{names} {action.installed_version} {arrow} {action.target_version}"
+
+
+def what_to_do(action: Action, arrow: str = "→") -> str:
+    """`Rebuild on a refreshed base image debian:12`, `Upgrade lodash 4.17.11 → 4.17.21`."""
+    if action.kind is ActionKind.BASE_REFRESH:
+        return f"Rebuild on a refreshed base image {action.package}".rstrip()
+    return f"Upgrade {upgrade_words(action, arrow)}"
+
+
+def estimate_words(action: Action) -> str:
+    """For a base refresh: `fixes are published for 163 of its 175 findings`; else empty."""
+    if not action.estimated:
+        return ""
+    fixable, total = len(action.findings), action.base_findings
+    if total == 1:
+        return "a fix is published for its one finding"
+    if fixable == total:
+        return f"fixes are published for all {total} of its findings"
+    return f"fixes are published for {fixable} of its {total} findings"
+
+
+def where_words(action: Action, *, base_name: bool = True) -> str:
+    """`base image debian:12 (Dockerfile line 1)`, `own layer app/node_modules/lodash (Dockerfile
+    line 6)`: where its packages were installed, as far as it is known; empty when nothing is."""
+    if action.origin is LayerOrigin.BASE:
+        where = f"base image {action.package}" if base_name and action.package else "base image"
+    elif action.origin is LayerOrigin.OWN:
+        where = "own layer"
+    else:
+        where = ""
+    if action.path and action.kind is ActionKind.PACKAGE_UPGRADE:
+        where = f"{where} {action.path}".strip()
+    if action.dockerfile_line is not None:
+        where = f"{where} (Dockerfile line {action.dockerfile_line})".strip()
+    return where
+
+
+def clears(action: Action) -> int:
+    """The findings it clears that block, or would block (advisory mode, budgets)."""
+    return action.would_block
+
+
+@dataclass(frozen=True)
+class Lead:
+    """The one sentence after the verdict: how many findings block, how many actions clear them."""
+
+    blocking: int
+    """Findings that block, or would (advisory mode, budgets)."""
+    actions: int
+    """Actions that clear at least one of them."""
+    without_fix: int
+    """Of them, findings no published version fixes yet."""
+    verb: str
+    """`block`, `would block under an enforcing policy`, `are tolerated by budgets`."""
+
+    def sentence(self) -> str:
+        if not self.blocking:
+            return "Nothing blocks."
+        head = f"{plural(self.blocking, 'finding')} {self.verb if self.blocking > 1 else self.verb_one}"
+        if not self.actions:
+            return f"{head}; none has a fix yet."
+        cleared = self.blocking - self.without_fix
+        does = "clears" if self.actions == 1 else "clear"
+        if not self.without_fix:
+            return f"{head}; {plural(self.actions, 'action')} {does} {'it' if cleared == 1 else 'them'}."
+        return (
+            f"{head}; {plural(self.actions, 'action')} {does} {cleared} of them, "
+            f"and {self.without_fix} {'has' if self.without_fix == 1 else 'have'} no fix yet."
+        )
+
+    @property
+    def verb_one(self) -> str:
+        return {"block": "blocks", "are tolerated by budgets": "is tolerated by a budget"}.get(
+            self.verb, self.verb
+        )
+
+
+def lead(evaluation: Evaluation) -> Lead:
+    """The lead sentence's facts: blocking findings, else those that would block."""
+    plan = evaluation.plan
+    blocking = evaluation.counts[Disposition.BLOCKING]
+    if blocking:
+        actions = sum(1 for a in plan.actions if a.blocking)
+        return Lead(blocking, actions, plan.no_fix.blocking, "block")
+    would = evaluation.counts.would_block
+    verb = (
+        "would block under an enforcing policy"
+        if evaluation.policy.mode is Mode.ADVISORY
+        else "are tolerated by budgets"
+    )
+    return Lead(would, len(plan.clearing), plan.no_fix.would_block, verb)
+
+
+def clearing_decisions(evaluation: Evaluation) -> tuple[dict[str, list[Decision]], list[Decision]]:
+    """The findings that block or would, by the id of the action that clears them, each list in
+    the report's order; and those of them no published version fixes."""
+    by_action: dict[str, list[Decision]] = {}
+    without_fix: list[Decision] = []
+    for decision in evaluation.decisions:
+        if not decision.blocks_when_enforced:
+            continue
+        action_id = evaluation.plan.action_ids.get(decision.finding.key)
+        if action_id is None:
+            without_fix.append(decision)
+        else:
+            by_action.setdefault(action_id, []).append(decision)
+    return by_action, without_fix
+
+
+def needs_attention(evaluation: Evaluation) -> list[tuple[EntryReport, str]]:
+    """Allowlist entries to look at, with what is the matter: expired, expiring within
+    `EXPIRING_DAYS` days of the evaluation, or matching nothing. In the policy's order."""
+    today = evaluation.now.astimezone(dt.UTC).date() if evaluation.now.tzinfo else evaluation.now.date()
+    found = []
+    for item in evaluation.entries:
+        expires = item.entry.expires
+        if item.state is EntryState.EXPIRED and expires is not None:
+            state = f"expired on {expires.isoformat()}"
+            if item.would_match:
+                state += f", would match {plural(item.would_match, 'finding')}"
+            found.append((item, state))
+        elif item.state is EntryState.UNUSED:
+            found.append((item, "matched no finding"))
+        elif expires is not None and (expires - today).days < EXPIRING_DAYS:
+            days = (expires - today).days
+            when = "today" if days == 0 else f"in {plural(days, 'day')}"
+            found.append(
+                (item, f"expires {when} ({expires.isoformat()}), matches {plural(item.matched, 'finding')}")
+            )
+    return found

@@ -1,0 +1,262 @@
+"""The remediation plan: findings grouped into the actions that clear them, with their targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gate.model import Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
+from gate.policy.actions import ActionKind, Plan
+from gate.policy.evaluation import Disposition
+from gate.policy.model import FailOn, Mode, Policy
+from gate.policy.plan import base_image_name, location, plan
+from tests.support.corpus import corpus_evaluation, corpus_reports
+from tests.support.factories import evaluation_of, finding, layer
+
+BASE = LayerOrigin.BASE
+OWN = LayerOrigin.OWN
+IMAGE = ImageInfo("ghcr.io/acme/app:1", base_image="debian:12")
+
+
+def glibc(
+    vid: str, pkg: str, fixed: str, *, severity: Severity = Severity.HIGH, where: Layer | None = None
+) -> Finding:
+    """A finding in a binary package of glibc 2.36-9, fixed in `fixed`."""
+    return finding(
+        vid,
+        pkg=pkg,
+        version="2.36-9",
+        fixed=(fixed,),
+        source_name="glibc",
+        source_version="2.36-9",
+        severity=severity,
+        layer=where,
+    )
+
+
+def test_os_packages_of_one_source_are_one_action_whose_target_fixes_every_finding() -> None:
+    # Debian orders +deb12u10 after +deb12u9 (a text comparison would not).
+    ev = evaluation_of(
+        glibc("CVE-1", "libc6", "2.36-9+deb12u1"),
+        glibc("CVE-1", "libc-bin", "2.36-9+deb12u1"),
+        glibc("CVE-2", "libc6", "2.36-9+deb12u10"),
+        glibc("CVE-3", "libc-bin", "2.36-9+deb12u9", severity=Severity.MEDIUM),
+    )
+    (action,) = ev.plan.actions
+    assert action.id == "deb:glibc"
+    assert action.kind is ActionKind.PACKAGE_UPGRADE
+    assert (action.package, action.packages) == ("glibc", ("libc-bin", "libc6"))
+    assert (action.installed_version, action.target_version) == ("2.36-9", "2.36-9+deb12u10")
+    assert action.command == "apt-get install --only-upgrade libc-bin libc6"
+    assert (action.blocking, len(action.findings)) == (3, 4)
+    assert dict(action.counts_by_severity) == {Severity.HIGH: 3, Severity.MEDIUM: 1}
+    assert dict(action.blocking_by_severity) == {Severity.HIGH: 3}
+
+
+@pytest.mark.parametrize(
+    ("installed", "fixed", "target"),
+    [
+        # The lowest fix above the installed version: 2.2.5 fixes the 2.2 branch and every later one.
+        ("0.12.3", ("2.2.5", "2.3.2"), "2.2.5"),
+        # A fix of an older branch is no upgrade for 2.3.0.
+        ("2.3.0", ("2.2.5", "2.3.2"), "2.3.2"),
+        # PEP 440: a pre-release is older than its release, a post-release newer.
+        ("2.2.5rc1", ("2.2.5", "2.2.5.post1"), "2.2.5"),
+        ("2.2.5", ("2.2.5.post1", "2.3.0rc1"), "2.2.5.post1"),
+        # No listed fix is newer: the finding stays in its package's action, with no target.
+        ("3.0.0", ("2.2.5",), None),
+    ],
+)
+def test_the_target_is_the_lowest_fix_above_the_installed_version(
+    installed: str, fixed: tuple[str, ...], target: str | None
+) -> None:
+    site = "usr/lib/python3/site-packages"
+    ev = evaluation_of(
+        finding("CVE-1", pkg="Flask", version=installed, type="python-pkg", path=f"{site}/Flask.dist-info/METADATA", fixed=fixed)
+    )  # fmt: skip
+    (action,) = ev.plan.actions
+    assert action.target_version == target
+    assert action.id == f"pypi:Flask@{site}"
+    assert action.command == (f"pip install Flask=={target}" if target else None)
+
+
+def test_npm_orders_semver_pre_releases_before_their_release() -> None:
+    path = "app/node_modules/lodash/package.json"
+    ev = evaluation_of(
+        finding("CVE-1", pkg="lodash", version="4.17.11", type="node-pkg", path=path, fixed=("4.17.21-beta.1",)),
+        finding("CVE-2", pkg="lodash", version="4.17.11", type="node-pkg", path=path, fixed=("4.17.21",)),
+    )  # fmt: skip
+    (action,) = ev.plan.actions
+    assert (action.id, action.target_version) == ("npm:lodash@app/node_modules/lodash", "4.17.21")
+    assert action.command == "npm install lodash@4.17.21"
+
+
+def test_the_source_version_is_what_fixes_compare_against() -> None:
+    # The binary carries an epoch its source does not have: compared with it, the fix looks older.
+    ev = evaluation_of(
+        finding("CVE-1", pkg="libfoo1", version="4:1.0-1", fixed=("1.0-2",), source_name="foo", source_version="1.0-1")
+    )  # fmt: skip
+    (action,) = ev.plan.actions
+    assert (action.installed_version, action.target_version) == ("1.0-1", "1.0-2")
+
+
+def test_base_image_findings_are_one_refresh_with_steps_per_source_package() -> None:
+    ev = evaluation_of(
+        glibc("CVE-1", "libc6", "2.36-9+deb12u3", where=layer(BASE, 1)),
+        glibc("CVE-1", "libc-bin", "2.36-9+deb12u3", where=layer(BASE, 1)),
+        finding("CVE-2", pkg="libssl3", source_name="openssl", severity=Severity.CRITICAL, layer=layer(BASE, 1)),
+        finding("CVE-3", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED, layer=layer(BASE, 1)),
+        finding("CVE-4", pkg="libcurl4", source_name="curl", layer=layer(OWN, 7)),
+        image=IMAGE,
+    )  # fmt: skip
+    refresh, curl = ev.plan.actions
+    assert refresh.id == "base-refresh"
+    assert refresh.kind is ActionKind.BASE_REFRESH
+    assert (refresh.package, refresh.origin, refresh.dockerfile_line) == ("debian:12", BASE, 1)
+    assert refresh.estimated
+    assert (len(refresh.findings), refresh.base_findings, refresh.blocking) == (3, 4, 3)
+    assert [s.package for s in refresh.steps] == ["glibc", "openssl"]
+    assert refresh.steps[0].target_version == "2.36-9+deb12u3"
+    assert refresh.steps[0].command == "apt-get install --only-upgrade libc-bin libc6"
+    assert refresh.packages == ("libc-bin", "libc6", "libssl3")
+    assert (curl.id, curl.origin, curl.dockerfile_line) == ("deb:curl", OWN, 7)
+    assert ev.plan.no_fix.findings == (("CVE-3", "zlib1g", "3.0.2-1", ""),)
+
+
+def test_without_a_known_base_image_every_package_is_its_own_action() -> None:
+    ev = evaluation_of(
+        glibc("CVE-1", "libc6", "2.36-9+deb12u3", where=layer(None)),
+        finding("CVE-2", pkg="libssl3", source_name="openssl", layer=layer(None)),
+    )
+    assert [a.id for a in ev.plan.actions] == ["deb:glibc", "deb:openssl"]
+    assert all(a.origin is None for a in ev.plan.actions)
+
+
+def test_findings_without_a_fix_form_a_group_that_is_no_action() -> None:
+    ev = evaluation_of(
+        finding("CVE-1", fixed=(), status=VendorStatus.AFFECTED),
+        finding("CVE-2", fixed=(), severity=Severity.LOW, status=VendorStatus.WILL_NOT_FIX),
+    )
+    assert ev.plan.actions == ()
+    assert (len(ev.plan.no_fix.findings), ev.plan.no_fix.blocking) == (2, 1)
+    assert dict(ev.plan.no_fix.counts_by_severity) == {Severity.HIGH: 1, Severity.LOW: 1}
+    assert all(ev.plan.action_of(d.finding) is None for d in ev.decisions)
+
+
+def test_actions_that_clear_blocking_findings_come_first_then_severity_then_size() -> None:
+    ev = evaluation_of(
+        finding("CVE-1", pkg="low", severity=Severity.LOW),
+        finding("CVE-2", pkg="low", severity=Severity.LOW),
+        finding("CVE-3", pkg="low", severity=Severity.LOW),
+        finding("CVE-4", pkg="high"),
+        finding("CVE-5", pkg="critical", severity=Severity.CRITICAL),
+        finding("CVE-6", pkg="two-high"),
+        finding("CVE-7", pkg="two-high"),
+        finding("CVE-8", pkg="medium", severity=Severity.MEDIUM),
+        finding("CVE-9", pkg="high-too"),
+    )
+    order = [a.id for a in ev.plan.actions]
+    # Two blocking findings first; of one each, the CRITICAL first, then by id; then the rest by
+    # severity: one MEDIUM before three LOW.
+    assert order == ["deb:two-high", "deb:critical", "deb:high", "deb:high-too", "deb:medium", "deb:low"]
+    assert [a.blocking for a in ev.plan.actions] == [2, 1, 1, 1, 0, 0]
+    assert [a.id for a in ev.plan.clearing] == order[:4]
+
+
+def test_advisory_mode_orders_by_what_would_block() -> None:
+    policy = Policy(source="p.yaml", mode=Mode.ADVISORY)
+    ev = evaluation_of(
+        finding("CVE-1", pkg="a", severity=Severity.LOW), finding("CVE-2", pkg="b"), policy=policy
+    )
+    first, second = ev.plan.actions
+    assert (first.id, first.blocking, first.would_block) == ("deb:b", 0, 1)
+    assert (second.id, second.would_block) == ("deb:a", 0)
+    assert ev.plan.clearing == (first,)
+
+
+def test_every_disposition_belongs_to_its_packages_action() -> None:
+    policy = Policy(source="p.yaml", fail_on=FailOn(severity=Severity.CRITICAL))
+    ev = evaluation_of(finding("CVE-1"), finding("CVE-2", severity=Severity.CRITICAL), policy=policy)
+    (action,) = ev.plan.actions
+    assert {d.disposition for d in ev.decisions} == {Disposition.BLOCKING, Disposition.INFORMATIONAL}
+    assert (action.blocking, len(action.findings)) == (1, 2)
+
+
+def test_ids_are_the_same_for_the_same_inputs_and_never_repeat() -> None:
+    findings = (
+        finding("CVE-1", pkg="libcurl4", source_name="curl", layer=layer(OWN, 7)),
+        finding("CVE-2", pkg="libcurl4", source_name="curl", version="7.0", layer=None),
+    )
+    first, again = evaluation_of(*findings, image=IMAGE), evaluation_of(*findings, image=IMAGE)
+    assert first.plan == again.plan
+    assert sorted(a.id for a in first.plan.actions) == ["deb:curl", "deb:curl~2"]
+
+
+@pytest.mark.parametrize(
+    ("types", "name", "target", "command"),
+    [
+        (("alpine",), "libssl3", "3.1.4-r1", "apk upgrade libssl3"),
+        (("redhat",), "openssl-libs", "1:3.0.7-25.el9", None),  # yum, dnf or microdnf: not certain
+        (("yarn",), "lodash", "4.17.21", None),
+        (("node-pkg",), "lodash; rm -rf /", "4.17.21", None),  # not one word: no command
+        (("node-pkg",), "lodash", "4.17.21;true", None),
+    ],
+)
+def test_commands_only_where_certain(
+    types: tuple[str, ...], name: str, target: str, command: str | None
+) -> None:
+    path = "" if types[0] in ("alpine", "redhat") else "app/yarn.lock"
+    ev = evaluation_of(finding("CVE-1", pkg=name, version="0", type=types[0], path=path, fixed=(target,)))
+    assert ev.plan.actions[0].command == command
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("app/node_modules/lodash/package.json", "app/node_modules/lodash"),
+        ("usr/lib/python3/site-packages/Flask-0.12.3.dist-info/METADATA", "usr/lib/python3/site-packages"),
+        ("usr/lib/python3/site-packages/six-1.10.egg-info", "usr/lib/python3/site-packages"),
+        ("var/lib/gems/2.5.0/specifications/i18n-1.8.2.gemspec", "var/lib/gems/2.5.0/specifications"),
+        ("app/lib/log4j-core-2.14.1.jar", "app/lib/log4j-core-2.14.1.jar"),
+        ("Gemfile.lock", "Gemfile.lock"),
+    ],
+)
+def test_a_library_is_placed_where_it_is_installed(path: str, where: str) -> None:
+    assert location(path) == where
+
+
+def test_the_base_image_is_named_by_its_label_when_given_as_an_archive() -> None:
+    labels = (("org.opencontainers.image.base.name", "debian:12"),)
+    archive = ImageInfo("app", base_image="docker-archive:/ci/work/base.tar", labels=labels)
+    assert base_image_name(archive) == "debian:12"
+    assert base_image_name(ImageInfo("app", base_image="docker-archive:/ci/work/base.tar")) == (
+        "docker-archive:/ci/work/base.tar"
+    )
+    assert base_image_name(ImageInfo("app", base_image="debian:12-slim", labels=labels)) == "debian:12-slim"
+    assert base_image_name(None) is None
+
+
+def assert_partition(planned: Plan, findings: list[Finding]) -> None:
+    """Each finding with a fix is in exactly one action, each without one in the no-fix group."""
+    keys = [key for action in planned.actions for key in action.findings]
+    assert len(keys) == len(set(keys))
+    fixable = [f.key for f in findings if f.fixable]
+    assert sorted(keys) == sorted(fixable)
+    assert sorted(planned.no_fix.findings) == sorted(f.key for f in findings if not f.fixable)
+    assert len({a.id for a in planned.actions}) == len(planned.actions)
+    for action in planned.actions:
+        assert all(planned.action_ids[key] == action.id for key in action.findings)
+        for step in action.steps:
+            assert set(step.findings) <= set(action.findings)
+        if action.steps:
+            assert sum(len(s.findings) for s in action.steps) == len(action.findings)
+
+
+@pytest.mark.parametrize("path", corpus_reports(), ids=[p.name for p in corpus_reports()])
+def test_every_corpus_report_is_partitioned_into_actions(path: Path) -> None:
+    ev = corpus_evaluation(path)
+    assert_partition(ev.plan, [d.finding for d in ev.decisions])
+    assert plan(ev) == ev.plan
+    blocking = sum(1 for d in ev.decisions if d.disposition is Disposition.BLOCKING)
+    assert sum(a.blocking for a in ev.plan.actions) + ev.plan.no_fix.blocking == blocking
