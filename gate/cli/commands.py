@@ -14,13 +14,13 @@ from dataclasses import replace
 from gate.cli.compare import run_compare
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import print_report_text, publish, write_outputs
-from gate.errors import ExitCode, GateError
+from gate.errors import ExitCode, GateError, ImageError
 from gate.merge import merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
-from gate.policy.model import Mode, Policy
+from gate.policy.model import Mode, OnStale, Policy
 from gate.render.explain import explain
 from gate.render.terminal import render_terminal
 from gate.scanners.ingest import load_report
@@ -95,6 +95,15 @@ def cmd_scan(options: Options) -> ExitCode:
         from gate.scanners.base_scan import check_base
 
         report, base = check_base(report, options.scan.scanner, options.scan.options)
+        required = options.scan.check_base is BaseCheckMode.REQUIRED
+        fails_stale = policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE
+        if not base.checked and required and fails_stale:
+            # The policy fails a stale base, and whether it is stale is unknown: no verdict.
+            raise ImageError(
+                f"the base image check could not run, and the policy fails a stale base "
+                f"(base_image.on_stale: fail): {base.reason}",
+                hint="fix the cause, or pass --check-base=best-effort to make it a warning",
+            )
     report = with_image_name(report, options)
     return finish(evaluate(report, policy, evaluation_time(options), base_check=base), options)
 

@@ -5,7 +5,8 @@ The types only; `gate.policy.plan` is the algorithm that makes them. A `Plan` is
 itself:
 
 - `Action`: one thing a team does. Either rebuild the image on a refreshed base image (its
-  findings are those of the base image's layers that have a published fix, and its `steps` say
+  findings are those of the base image's layers that have a published fix, or, once the base
+  image check scanned the base's current tag, exactly those a rebuild removes; its `steps` say
   which package upgrades that brings), or upgrade one package: an OS source package (`glibc`,
   which ships `libc6` and `libc-bin`) or a library at one place (`lodash` in
   `app/node_modules/lodash`).
@@ -112,8 +113,9 @@ class Action:
     steps: tuple[Step, ...] = ()
     """For a base refresh: the package upgrades it brings, in the order of the actions."""
     estimated: bool = False
-    """For a base refresh: its findings are those of the base image's layers whose fix is published,
-    an estimate of what a refreshed base removes until the current base image is scanned."""
+    """For a base refresh: True when its findings are those of the base image's layers whose fix is
+    published, an estimate of what a refreshed base removes; False when the base image check
+    scanned the current base and found exactly what a rebuild removes."""
     base_findings: int = 0
     """For a base refresh: every finding in the base image's layers, with a fix or not."""
 

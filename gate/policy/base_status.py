@@ -52,6 +52,25 @@ class BaseImageStatus:
         return self.check.behind_days if self.check.checked else None
 
 
+def rebuild_removes(check: BaseCheck | None) -> frozenset[tuple[str, str, str, str]] | None:
+    """The keys of the findings a rebuild on the base's current tag removes, when a check found
+    out (for the remediation plan's base-refresh action); None when it was not asked for or could not run."""
+    if check is None or not check.checked:
+        return None
+    return frozenset(finding.key for finding in check.removed)
+
+
+def stale_failure(status: BaseImageStatus) -> str:
+    """The policy failure of a stale base image under `base_image.on_stale: fail`."""
+    check = status.check
+    days = status.behind_days
+    behind = f"{days} days" if days is not None else "an unknown number of days"
+    return (
+        f"the base image {check.name} is {behind} behind its tag, more than base_image.max_age_days "
+        f"({status.max_age_days}), and base_image.on_stale is fail: rebuild the image on the current tag"
+    )
+
+
 def judge_base(
     check: BaseCheck, decided: Iterable[tuple[Finding, bool]], max_age_days: int = DEFAULT_MAX_AGE_DAYS
 ) -> BaseImageStatus:

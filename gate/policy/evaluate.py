@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from gate.image.base_image import BaseCheck
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
-from gate.policy.base_status import judge_base
+from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
 from gate.policy.evaluation import (
     Decision,
     Disposition,
@@ -39,7 +39,7 @@ from gate.policy.evaluation import (
     RuleRef,
 )
 from gate.policy.match import AllowlistIndex
-from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.policy.model import AllowlistEntry, FailOn, Mode, OnStale, Policy
 from gate.policy.plan import plan_decisions
 
 _IGNORE_STATUSES = RuleRef(RuleKind.IGNORE_STATUSES)
@@ -175,9 +175,10 @@ def evaluate(
 
     base_image = None
     if base_check is not None:
-        base_image = judge_base(
-            base_check, ((d.finding, d.disposition is Disposition.BLOCKING) for d in decisions)
-        )
+        decided = ((d.finding, d.disposition is Disposition.BLOCKING) for d in decisions)
+        base_image = judge_base(base_check, decided, policy.base_image.max_age_days)
+        if base_image.stale and policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE:
+            failures.append(stale_failure(base_image))
 
     warnings: list[str] = []
     if policy.base_image.fail_on is not None and unknown_origin:
@@ -194,7 +195,7 @@ def evaluate(
         decisions=decisions,
         entries=tuple(entries),
         policy_failures=tuple(failures),
-        plan=plan_decisions(decisions, report.image),
+        plan=plan_decisions(decisions, report.image, rebuild_removes(base_check)),
         policy_warnings=tuple(warnings),
         base_image=base_image,
     )

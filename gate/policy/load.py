@@ -21,7 +21,7 @@ import jsonschema
 from gate.errors import PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
 from gate.policy.match import path_glob_problem
-from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, Policy
+from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
 
 DEFAULT_SOURCE = "policies/default.yaml (shipped default)"
@@ -276,8 +276,13 @@ def _fail_on(raw: dict[str, JSONValue]) -> FailOn:
 
 def _base_image(raw: dict[str, JSONValue]) -> BaseImagePolicy:
     """The `base_image` mapping: one line per key it holds."""
-    fail_on = raw.get("fail_on")
-    return BaseImagePolicy(fail_on=_fail_on(_object(fail_on)) if fail_on is not None else None)
+    fail_on, max_age, on_stale = raw.get("fail_on"), raw.get("max_age_days"), raw.get("on_stale")
+    default = BaseImagePolicy()
+    return BaseImagePolicy(
+        fail_on=_fail_on(_object(fail_on)) if fail_on is not None else None,
+        max_age_days=int(max_age) if isinstance(max_age, int) else default.max_age_days,
+        on_stale=OnStale(on_stale) if isinstance(on_stale, str) else default.on_stale,
+    )
 
 
 def _entry(index: int, raw: dict[str, JSONValue], line: int | None) -> AllowlistEntry:

@@ -38,6 +38,16 @@ class FailOn:
         return None
 
 
+class OnStale(enum.Enum):
+    """What a stale base image does to the gate (`base_image.on_stale`), with `scan --check-base`."""
+
+    WARN = "warn"
+    """Said in every output; the verdict is the findings'."""
+    FAIL = "fail"
+    """A policy failure (exit 1), like an expired allowlist entry under `fail_on_expired`; a base
+    that could not be checked is then an error (exit 3), unless `--check-base=best-effort`."""
+
+
 @dataclass(frozen=True)
 class BaseImagePolicy:
     """What applies to the findings of the base image's layers (`base_image:` in the file)."""
@@ -45,6 +55,11 @@ class BaseImagePolicy:
     fail_on: FailOn | None = None
     """The threshold for findings in the base image's layers, instead of the top-level `fail_on`;
     None: the top-level one applies to them too. Budgets are the top-level ones in any case."""
+    max_age_days: int = 0
+    """With `scan --check-base`: a base more than this many whole days behind its tag is stale
+    (0: any day behind)."""
+    on_stale: OnStale = OnStale.WARN
+    """What a stale base does: a warning, or a policy failure."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 from gate.model import Finding, ImageInfo, LayerOrigin, Severity
 from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey, NoFix, Plan, Step
+from gate.policy.base_status import rebuild_removes
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.versions import Ecosystem, compare, ecosystem_of, lowest_fix_above
 
@@ -51,7 +52,10 @@ GroupKey = tuple[str, str, str, LayerOrigin | None]
 
 def plan(evaluation: Evaluation) -> Plan:
     """The actions that clear the findings of `evaluation`. Pure."""
-    return plan_decisions(evaluation.decisions, evaluation.report.image)
+    base = evaluation.base_image
+    return plan_decisions(
+        evaluation.decisions, evaluation.report.image, rebuild_removes(base.check if base else None)
+    )
 
 
 @dataclass
@@ -65,8 +69,20 @@ class _Group:
     decisions: list[tuple[int, Decision]] = field(default_factory=list)
 
 
-def plan_decisions(decisions: Sequence[Decision], image: ImageInfo | None) -> Plan:
-    """`plan` of decisions made about the findings of `image` (None when the report names none)."""
+def plan_decisions(
+    decisions: Sequence[Decision],
+    image: ImageInfo | None,
+    rebuild: frozenset[FindingKey] | None = None,
+) -> Plan:
+    """`plan` of decisions made about the findings of `image` (None when the report names none).
+
+    `rebuild` is what the base image check found a rebuild on the base's current tag removes
+    (`scan --check-base`): the base-refresh action is then exactly those findings (a package the
+    newer base no longer installs takes its findings along, fixed version or not), and a finding
+    of the base image's layers that the newer base still has is an upgrade of its package in the
+    image's own build. Without it, the base-refresh action is every fixable finding of the base
+    image's layers: an estimate.
+    """
     upgrades: dict[GroupKey, _Group] = {}
     in_base: dict[GroupKey, _Group] = {}
     no_fix: list[Decision] = []
@@ -75,11 +91,12 @@ def plan_decisions(decisions: Sequence[Decision], image: ImageInfo | None) -> Pl
         finding = decision.finding
         origin = finding.layer.origin if finding.layer is not None else None
         base_findings += origin is LayerOrigin.BASE
-        if not finding.fixable:
+        refreshed = origin is LayerOrigin.BASE and (rebuild is None or finding.key in rebuild)
+        if not finding.fixable and not (refreshed and rebuild is not None):
             no_fix.append(decision)
             continue
         key = _group_key(finding, origin)
-        groups = in_base if origin is LayerOrigin.BASE else upgrades
+        groups = in_base if refreshed else upgrades
         group = groups.get(key)
         if group is None:
             group = groups[key] = _Group(*key)
@@ -88,7 +105,7 @@ def plan_decisions(decisions: Sequence[Decision], image: ImageInfo | None) -> Pl
     actions = [_upgrade(group) for group in upgrades.values()]
     if in_base:
         steps = sorted((_step(group) for group in in_base.values()), key=_step_order)
-        actions.append(_base_refresh(list(in_base.values()), steps, image, base_findings))
+        actions.append(_base_refresh(list(in_base.values()), steps, image, base_findings, rebuild is None))
     actions = _unique_ids(sorted(actions, key=_order))
     ids = {key: action.id for action in actions for key in action.findings}
     unfixed = _tally(no_fix)
@@ -202,7 +219,7 @@ def _upgrade(group: _Group) -> Action:
 
 
 def _base_refresh(
-    groups: list[_Group], steps: list[Step], image: ImageInfo | None, base_findings: int
+    groups: list[_Group], steps: list[Step], image: ImageInfo | None, base_findings: int, estimated: bool
 ) -> Action:
     decisions = [d for _, d in sorted(item for group in groups for item in group.decisions)]
     tally = _tally(decisions)
@@ -224,7 +241,7 @@ def _base_refresh(
         blocking_by_severity=tally.would_by_severity,
         command=None,
         steps=tuple(steps),
-        estimated=True,
+        estimated=estimated,
         base_findings=base_findings,
     )
 

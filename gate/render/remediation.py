@@ -64,7 +64,9 @@ def where_words(action: Action, *, base_name: bool = True) -> str:
     """`base image debian:12 (Dockerfile line 1)`, `own layer app/node_modules/lodash (Dockerfile
     line 6)`: where its packages were installed, as far as it is known; empty when nothing is."""
     if action.origin is LayerOrigin.BASE:
-        where = f"base image {action.package}" if base_name and action.package else "base image"
+        # Only a base refresh is named after the base image; an upgrade's package is no image.
+        named = base_name and action.package and action.kind is ActionKind.BASE_REFRESH
+        where = f"base image {action.package}" if named else "base image"
     elif action.origin is LayerOrigin.OWN:
         where = "own layer"
     else:

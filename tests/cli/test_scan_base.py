@@ -212,3 +212,88 @@ def test_check_base_is_a_flag_that_never_takes_the_image(capsys: pytest.CaptureF
             parser.parse_args(["scan", "app:1", *wrong])
         assert exited.value.code == ExitCode.USAGE
     assert "not allowed with argument --check-base" in capsys.readouterr().err
+
+
+# --- with the remediation plan and the policy's base_image keys ----------------------------------
+
+
+def test_the_base_refresh_action_takes_the_exact_count(scan: Any, base_refresh: BaseRefreshScenario) -> None:
+    case = base_refresh.stale
+    estimated = scan(f"docker://{case.app}")
+    checked = scan(f"docker://{case.app}", "--check-base")
+    before = next(a for a in estimated.json["actions"] if a["kind"] == "base_refresh")
+    after = next(a for a in checked.json["actions"] if a["kind"] == "base_refresh")
+    assert (before["estimated"], after["estimated"]) == (True, False)
+    findings = checked.json["findings"]
+    # An action names its findings by their position in the report's findings.
+    assert sorted(
+        (findings[i]["vulnerability_id"], findings[i]["package"]) for i in after["findings"]
+    ) == sorted(EXPECTED["stale"].removed)
+    assert after["blocking"] == checked.json["base_image"]["rebuild_removes"]["blocking"] == 13
+    for index, finding in enumerate(findings):
+        assert (finding["action"] == after["id"]) is (index in after["findings"])
+
+
+def policy_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_on_stale_fail_fails_a_stale_base(
+    scan: Any, base_refresh: BaseRefreshScenario, tmp_path: Path
+) -> None:
+    case = base_refresh.stale
+    # Nothing but the base can fail this gate: only CRITICAL findings block, within a budget.
+    policy = policy_file(
+        tmp_path,
+        "version: 1\nfail_on: {severity: CRITICAL, budgets: {CRITICAL: 1000}}\n"
+        "base_image: {max_age_days: 30, on_stale: fail}\n",
+    )
+    run = scan(f"docker://{case.app}", "--check-base", "--policy", policy)
+    assert run.json["counts"]["blocking"] == 0, [
+        f["vulnerability_id"] for f in run.json["findings"] if f["disposition"] == "blocking"
+    ]
+    assert run.code == ExitCode.FAIL
+    assert run.json["policy_failures"] == [
+        f"the base image {case.base} is 47 days behind its tag, more than base_image.max_age_days (30), "
+        "and base_image.on_stale is fail: rebuild the image on the current tag"
+    ]
+    # Within the allowed age it is no failure.
+    relaxed = policy_file(
+        tmp_path, (Path(policy).read_text()).replace("max_age_days: 30", "max_age_days: 60")
+    )
+    assert scan(f"docker://{case.app}", "--check-base", "--policy", relaxed).code == ExitCode.PASS
+
+
+def test_on_stale_fail_makes_an_unchecked_base_an_error_unless_best_effort(
+    scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"127.0.0.1:{port}/container-gate-testbed/base:12"
+    app = relabelled(
+        engineless_archives.app, tmp_path / "app.tar", {"org.opencontainers.image.base.name": base}
+    )
+    given = [f"docker-archive:{app}", "--base-image", f"docker-archive:{engineless_archives.base}"]
+    policy = policy_file(tmp_path, "version: 1\nbase_image: {on_stale: fail}\n")
+    reason = (
+        f"cannot reach registry 127.0.0.1:{port} (connection refused) "
+        "(check the name, the network, and that plain HTTP is only expected on localhost)"
+    )
+    run = scan(*given, "--policy", policy, "--check-base")
+    assert run.code == ExitCode.ERROR
+    assert run.stderr.strip().splitlines() == [
+        "container-gate: error: the base image check could not run, and the policy fails a stale base "
+        f"(base_image.on_stale: fail): {reason} (fix the cause, or pass --check-base=best-effort to make it a warning)"
+    ]
+    assert run.json["verdict"] == "error"
+    # Best effort: a warning, and the verdict the findings give.
+    best = scan(*given, "--policy", policy, "--check-base=best-effort")
+    without = scan(*given, "--policy", policy)
+    assert (
+        (best.code, best.json["verdict"])
+        == (without.code, without.json["verdict"])
+        == (ExitCode.FAIL, "fail")
+    )
+    assert best.json["warnings"] == [f"base image check: {reason}"]
+    assert best.json["base_image"]["checked"] is False

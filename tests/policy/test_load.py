@@ -22,7 +22,7 @@ from gate.policy.load import (
     schema,
     validate_policy_file,
 )
-from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, Policy
+from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +99,46 @@ MISTAKES = [
         "version: 1\nbase_image:\n  fail_on:\n    fixable_only: 1\n",
         ["policy.yaml:4: base_image.fail_on.fixable_only: expected true or false, got 1"],
         id="base_image-fixable_only-not-boolean",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  max_age: 30\n",
+        ["policy.yaml:3: base_image.max_age: unknown key (did you mean 'max_age_days'?)"],
+        id="base_image-max_age-misspelt",
+    ),
+    pytest.param(
+        "version: 1\nmax_age_days: 30\n",
+        ["policy.yaml:2: max_age_days: unknown key (it belongs under 'base_image')"],
+        id="max_age_days-at-the-top",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  fail_on:\n    on_stale: fail\n",
+        ["policy.yaml:4: base_image.fail_on.on_stale: unknown key (it belongs under 'base_image')"],
+        id="on_stale-under-fail_on",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  max_age_days: -1\n",
+        ["policy.yaml:3: base_image.max_age_days: expected a non-negative integer, got -1"],
+        id="max_age_days-negative",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  max_age_days: 1.5\n",
+        ["policy.yaml:3: base_image.max_age_days: expected a non-negative integer, got 1.5"],
+        id="max_age_days-not-whole",
+    ),
+    pytest.param(
+        'version: 1\nbase_image:\n  max_age_days: "30"\n',
+        ["policy.yaml:3: base_image.max_age_days: expected a non-negative integer, got '30'"],
+        id="max_age_days-as-text",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  on_stale: Fail\n",
+        ["policy.yaml:3: base_image.on_stale: expected one of warn, fail, got 'Fail' (did you mean 'fail'?)"],
+        id="on_stale-capitalised",
+    ),
+    pytest.param(
+        "version: 1\nbase_image:\n  on_stale: error\n",
+        ["policy.yaml:3: base_image.on_stale: expected one of warn, fail, got 'error'"],
+        id="on_stale-not-a-choice",
     ),
     pytest.param(
         "version: 1\nbase_image: CRITICAL\n",
@@ -480,6 +520,8 @@ base_image:
     severity: CRITICAL
     fixable_only: true
     cvss_score: 9.8
+  max_age_days: 30
+  on_stale: fail
 """
     assert load_policy_text(text, "team.yaml") == Policy(
         source="team.yaml",
@@ -513,7 +555,11 @@ base_image:
         ),
         fail_on_expired=True,
         mode=Mode.ADVISORY,
-        base_image=BaseImagePolicy(FailOn(severity=Severity.CRITICAL, fixable_only=True, cvss_score=9.8)),
+        base_image=BaseImagePolicy(
+            FailOn(severity=Severity.CRITICAL, fixable_only=True, cvss_score=9.8),
+            max_age_days=30,
+            on_stale=OnStale.FAIL,
+        ),
     )
 
 
@@ -523,7 +569,7 @@ def test_absent_keys_take_the_documented_defaults() -> None:
     assert policy.fail_on == FailOn(severity=Severity.HIGH, fixable_only=False, cvss_score=None, budgets=())
     assert (policy.ignore_statuses, policy.allowlist) == (frozenset(), ())
     assert (policy.fail_on_expired, policy.mode) == (False, Mode.ENFORCE)
-    assert policy.base_image == BaseImagePolicy(fail_on=None)
+    assert policy.base_image == BaseImagePolicy(fail_on=None, max_age_days=0, on_stale=OnStale.WARN)
 
 
 def test_an_empty_base_image_threshold_takes_the_defaults_not_the_top_level_one() -> None:
@@ -687,6 +733,7 @@ VALID = [
         "version": 1,
         "base_image": {"fail_on": {"severity": "CRITICAL", "fixable_only": True, "cvss_score": 9}},
     },
+    {"version": 1, "base_image": {"max_age_days": 0, "on_stale": "fail"}},
     {
         "version": 1,
         "base_image": {},
@@ -701,6 +748,8 @@ INVALID = [
     {"version": 1, "extra": 1},
     {"version": 1, "base_image": {"fail_on": {"budgets": {"HIGH": 1}}}},
     {"version": 1, "base_image": {"fail_on": {"cvss_score": 10.5}}},
+    {"version": 1, "base_image": {"max_age_days": -3}},
+    {"version": 1, "base_image": {"on_stale": "ignore"}},
     {"version": 1, "allowlist": [{"vulnerability": "CVE-1", "reason": "r", "origin": "unknown"}]},
 ]
 

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from gate.image.base_image import BaseCheck, BaseImageState
 from gate.model import Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.policy.actions import ActionKind, Plan
+from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition
 from gate.policy.model import FailOn, Mode, Policy
 from gate.policy.plan import base_image_name, location, plan
 from tests.support.corpus import corpus_evaluation, corpus_reports
-from tests.support.factories import evaluation_of, finding, layer
+from tests.support.factories import NOW, evaluation_of, finding, layer, report
 
 BASE = LayerOrigin.BASE
 OWN = LayerOrigin.OWN
@@ -260,3 +262,62 @@ def test_every_corpus_report_is_partitioned_into_actions(path: Path) -> None:
     assert plan(ev) == ev.plan
     blocking = sum(1 for d in ev.decisions if d.disposition is Disposition.BLOCKING)
     assert sum(a.blocking for a in ev.plan.actions) + ev.plan.no_fix.blocking == blocking
+
+
+# --- with the base image check: the base refresh is exact ----------------------------------------
+
+
+def checked(removed: tuple[Finding, ...], *, changed: bool = True, ran: bool = True) -> BaseCheck:
+    used = BaseImageState(
+        "r/debian@sha256:" + "a" * 64, "sha256:" + "a" * 64, "2024-01-10T00:00:00Z", ("sha256:1",)
+    )
+    newer = ("sha256:2",) if changed else used.diff_ids
+    current = BaseImageState(
+        "r/debian@sha256:" + "b" * 64, "sha256:" + "b" * 64, "2024-02-26T00:00:00Z", newer
+    )
+    if not ran:
+        return BaseCheck(False, name="debian:12", reason="cannot reach registry r")
+    return BaseCheck(True, name="debian:12", used=used, current=current, removed=removed)
+
+
+def base_findings() -> list[Finding]:
+    return [
+        glibc("CVE-1", "libc6", "2.36-9+deb12u3", where=layer(BASE, 1)),  # the newer base has deb12u3
+        glibc("CVE-1", "libc-bin", "2.36-9+deb12u3", where=layer(BASE, 1)),
+        glibc("CVE-5", "libc6", "2.36-9+deb12u4", where=layer(BASE, 1)),  # ... not yet deb12u4
+        finding("CVE-6", pkg="wget", fixed=(), status=VendorStatus.AFFECTED, layer=layer(BASE, 1)),  # dropped
+        finding("CVE-3", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED, layer=layer(BASE, 1)),
+        finding("CVE-4", pkg="libcurl4", source_name="curl", layer=layer(OWN, 7)),
+    ]
+
+
+def planned(check: BaseCheck) -> Plan:
+    ev = evaluate(report(*base_findings(), image=IMAGE), Policy(source="p.yaml"), NOW, base_check=check)
+    assert plan(ev) == ev.plan
+    keys = [key for action in ev.plan.actions for key in action.findings] + list(ev.plan.no_fix.findings)
+    assert sorted(keys) == sorted(f.key for f in base_findings())  # each finding in exactly one group
+    return ev.plan
+
+
+def test_a_checked_base_refresh_is_exactly_what_the_newer_base_removes() -> None:
+    found = base_findings()
+    result = planned(checked((found[0], found[1], found[3])))
+    refresh = result.by_id["base-refresh"]
+    assert not refresh.estimated
+    # Rebuilding removes the two glibc findings and, with wget gone, wget's unfixed one too.
+    assert refresh.findings == (found[0].key, found[1].key, found[3].key)
+    assert refresh.base_findings == 5
+    # What the newer base still has is an upgrade of its package, in the base image's layers.
+    glibc_upgrade = result.by_id["deb:glibc"]
+    assert (glibc_upgrade.findings, glibc_upgrade.origin) == ((found[2].key,), BASE)
+    assert glibc_upgrade.target_version == "2.36-9+deb12u4"
+    assert result.no_fix.findings == (found[4].key,)
+
+
+def test_a_current_base_has_no_refresh_and_an_unchecked_one_is_estimated() -> None:
+    current = planned(checked((), changed=False))
+    assert "base-refresh" not in current.by_id
+    assert [a.id for a in current.actions if a.origin is BASE] == ["deb:glibc"]
+    unchecked = planned(checked((), ran=False))
+    assert unchecked.by_id["base-refresh"].estimated
+    assert len(unchecked.by_id["base-refresh"].findings) == 3  # every fixable base finding

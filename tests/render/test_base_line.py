@@ -8,7 +8,7 @@ import re
 import pytest
 
 from gate.image.base_image import BaseCheck, BaseImageState
-from gate.model import Finding, Layer, LayerOrigin, Severity
+from gate.model import Finding, ImageInfo, Layer, LayerOrigin, Severity
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
@@ -123,3 +123,20 @@ def test_report_text_in_the_line_is_escaped(text: str) -> None:
     html = to_html(render_markdown(ev))
     assert inert_problems(html, allowed_links=set(re.findall(r'href="([^"]+)"', html))) == []
     assert json.loads(render_json(ev))["base_image"]["reason"] == f"registry said {text}"
+
+
+def test_an_upgrade_in_the_base_image_is_not_named_after_its_package() -> None:
+    from gate.render.remediation import where_words
+
+    kept = finding("CVE-2024-4", pkg="zlib1g", severity=Severity.HIGH, layer=BASE)
+    ev = evaluate(
+        report(*findings(), image=ImageInfo("app:1", base_image="reg.example/base:12")),
+        Policy(source="policy.yaml"),
+        NOW,
+        base_check=stale_check(),
+    )
+    upgrade = ev.plan.action_of(kept)
+    assert upgrade is not None
+    assert where_words(upgrade) == "base image"
+    refresh = ev.plan.by_id["base-refresh"]
+    assert where_words(refresh) == "base image reg.example/base:12"
