@@ -77,7 +77,9 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
 def cmd_check(options: Options) -> ExitCode:
     """`container-gate check`."""
     policy = read_policy(options)
-    report = merge_reports([load_report(path) for path in options.reports])
+    report = merge_reports(
+        [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
+    )
     report = with_image_name(report, options)
     return finish(evaluate(report, policy, evaluation_time(options)), options)
 
@@ -87,7 +89,10 @@ def cmd_scan(options: Options) -> ExitCode:
     assert options.scan is not None  # noqa: S101 - options_from makes one for `scan`
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
-    report = with_image_name(scan(options.scan), options)
+    request = options.scan
+    if policy.lenient_severity:
+        request = replace(request, options=replace(request.options, lenient_severity=True))
+    report = with_image_name(scan(request), options)
     return finish(evaluate(report, policy, evaluation_time(options)), options)
 
 
@@ -109,7 +114,8 @@ def cmd_explain(options: Options) -> ExitCode:
     """`container-gate explain`."""
     assert options.vulnerability is not None  # noqa: S101 - options_from takes it for `explain`
     policy = read_policy(options)
-    report = with_image_name(merge_reports([load_report(path) for path in options.reports]), options)
+    reports = [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
+    report = with_image_name(merge_reports(reports), options)
     evaluation = evaluate(report, policy, evaluation_time(options))
     text, found = explain(evaluation, options.vulnerability)
     print_report_text(text)

@@ -237,7 +237,7 @@ def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, i
         fail_on.get("fixable_only"),
         fail_on.get("cvss_score"),
     )
-    mode, fail_on_expired = doc.get("mode"), doc.get("fail_on_expired")
+    mode, fail_on_expired, lenient = doc.get("mode"), doc.get("fail_on_expired"), doc.get("lenient_severity")
     return Policy(
         source=source,
         fail_on=FailOn(
@@ -259,6 +259,7 @@ def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, i
         ),
         fail_on_expired=fail_on_expired if isinstance(fail_on_expired, bool) else default.fail_on_expired,
         mode=Mode(mode) if isinstance(mode, str) else default.mode,
+        lenient_severity=lenient if isinstance(lenient, bool) else default.lenient_severity,
     )
 
 

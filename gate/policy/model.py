@@ -87,3 +87,6 @@ class Policy:
     """True: an expired allowlist entry still in the file fails the gate."""
     mode: Mode = Mode.ENFORCE
     """`advisory` never fails the gate (an extension of version 1)."""
+    lenient_severity: bool = False
+    """True: a severity word the scanner does not use reads as a missing severity instead of
+    making the report unreadable."""

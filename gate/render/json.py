@@ -124,6 +124,7 @@ def render_json(evaluation: Evaluation) -> str:
             },
             "ignore_statuses": sorted(s.value for s in policy.ignore_statuses),
             "fail_on_expired": policy.fail_on_expired,
+            "lenient_severity": policy.lenient_severity,
         },
         "image": _image(report.image),
         "scanners": [

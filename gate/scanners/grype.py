@@ -13,7 +13,6 @@ import json
 
 from gate.merge import choose_ids, dedupe
 from gate.model import (
-    Cvss,
     Finding,
     ImageInfo,
     LayerInfo,
@@ -37,7 +36,15 @@ from gate.scanners._fields import (
     str_list,
     str_or_empty,
 )
-from gate.scanners._findings import CVSS_VERSION_RANK, CvssCandidate, best_cvss, severity_of, strip_root
+from gate.scanners._findings import (
+    CVSS_VERSION_RANK,
+    GRYPE_SEVERITIES,
+    CvssCandidate,
+    SeverityReader,
+    best_cvss,
+    cvss_severity,
+    strip_root,
+)
 from gate.scanners._image import ImageConfig, LayerTable, parse_image_config, repo_digest
 
 # Syft package types read from a distribution's package database: their location is the database
@@ -81,27 +88,33 @@ and the related vulnerabilities) told by two members it always has, first rule t
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
 
-def parse_grype(data: object, source: str) -> ScanReport:
-    """Reads a decoded Grype JSON report; `source` names the file in errors and in the result."""
-    return read_located(_read_report, data, source)
+def parse_grype(data: object, source: str, *, lenient_severity: bool = False) -> ScanReport:
+    """Reads a decoded Grype JSON report; `source` names the file in errors and in the result.
+
+    `lenient_severity` (the policy's key) reads a severity word Grype does not write as a missing
+    severity instead of refusing the report.
+    """
+    return read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
 
 
-def _read_report(data: object, root: At) -> ScanReport:
+def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     source = root.source
     doc = as_object(data, root)
     if "matches" not in doc:
         raise root["matches"].error("missing (a Grype JSON report has it)")
     image, layers = _image(doc, root)
-    findings = [_finding(match, at, layers) for match, at in objects(doc, "matches", root)]
+    severities = SeverityReader(GRYPE_SEVERITIES, lenient_severity)
+    findings = [_finding(match, at, layers, severities) for match, at in objects(doc, "matches", root)]
     return ScanReport(
         findings=dedupe(findings),
         scanners=(_scanner(doc, root, source),),
         image=image,
         sources=(source,),
+        warnings=severities.warnings(source),
     )
 
 
-def _finding(match: JsonObject, at: At, layers: LayerTable) -> Finding:
+def _finding(match: JsonObject, at: At, layers: LayerTable, severities: SeverityReader) -> Finding:
     vuln_at = at["vulnerability"]
     vuln = as_object(match.get("vulnerability"), vuln_at)
     related = (
@@ -145,14 +158,24 @@ def _finding(match: JsonObject, at: At, layers: LayerTable) -> Finding:
     if description is None:
         description = next(filter(None, (opt_str(rel, "description", where) for rel, where in related)), None)
     urls = str_list(vuln, "urls", vuln_at)
+    scores = _cvss_scores(vuln, vuln_at, related)
+    severity = severities.given(vuln, "severity", vuln_at)
+    if severity is None:
+        # The related records are the same vulnerability as other sources (NVD, GHSA) rate it.
+        severity = severities.settle(
+            [
+                *(cvss_severity(major, score) for major, _, score, _, _ in scores),
+                *(severities.given(rel, "severity", where) for rel, where in related),
+            ]
+        )
     return Finding(
         vulnerability_id=primary,
         package=package,
-        severity=severity_of(opt_str(vuln, "severity", vuln_at)),
+        severity=severity,
         aliases=aliases,
         fixed_versions=fixed,
         status=status,
-        cvss=_cvss(vuln, vuln_at, related),
+        cvss=best_cvss(scores, _PREFERRED) if scores else None,
         title=None,
         description=description,
         primary_url=opt_str(vuln, "dataSource", vuln_at) or (urls[0] if urls else None),
@@ -161,8 +184,9 @@ def _finding(match: JsonObject, at: At, layers: LayerTable) -> Finding:
     )
 
 
-def _cvss(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]]) -> Cvss | None:
-    """The best CVSS across the matched record and its related records, chosen by `best_cvss`.
+def _cvss_scores(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]]) -> list[CvssCandidate]:
+    """Every CVSS score of the matched record and its related records; the finding shows the one
+    `best_cvss` picks.
 
     Order of preference: the newest CVSS version present (4.0, then 3.x, then 2.0); among records
     scoring that version, the matched record itself (the one Grype took the severity from), then
@@ -172,7 +196,7 @@ def _cvss(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]]) -> Cvs
     _collect_cvss(vuln, at, True, candidates)
     for record, where in related:
         _collect_cvss(record, where, False, candidates)
-    return best_cvss(candidates, _PREFERRED) if candidates else None
+    return candidates
 
 
 def _collect_cvss(record: JsonObject, at: At, own: bool, out: list[CvssCandidate]) -> None:

@@ -195,8 +195,8 @@ class GrypeScanner:
     def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
         return _failure(done, target, options)
 
-    def parse(self, data: object, name: str) -> ScanReport:
-        return parse_grype(data, name)
+    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
+        return parse_grype(data, name, lenient_severity=options.lenient_severity)
 
     def db_state(
         self, binary: Path, data: object, report: ScanReport, ready: Readiness, options: ScanOptions

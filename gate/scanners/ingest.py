@@ -7,8 +7,8 @@ file. Several reports about one image are combined by `gate.merge.merge_reports`
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from gate.errors import ReportError
 from gate.model import ScanReport
@@ -17,7 +17,12 @@ from gate.scanners.grype import parse_grype
 from gate.scanners.snyk import parse_snyk
 from gate.scanners.trivy import parse_trivy
 
-Parser = Callable[[object, str], ScanReport]
+
+class Parser(Protocol):
+    """A report format's parser: the decoded JSON and the name of the file it came from."""
+
+    def __call__(self, data: object, source: str, *, lenient_severity: bool = False) -> ScanReport: ...
+
 
 UNKNOWN_SHAPE = "not a Trivy (SchemaVersion 2), Grype (matches) or Snyk container (vulnerabilities) report"
 
@@ -34,8 +39,12 @@ _SNYK_MEMBERS = (
 )
 
 
-def load_report(path: Path) -> ScanReport:
-    """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds."""
+def load_report(path: Path, *, lenient_severity: bool = False) -> ScanReport:
+    """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds.
+
+    `lenient_severity` (the policy's key) reads a severity word the scanner does not write as a
+    missing severity instead of refusing the report.
+    """
     name = str(path)
 
     def read() -> bytes:
@@ -50,16 +59,16 @@ def load_report(path: Path) -> ScanReport:
 
     # The file's bytes are dropped once they are text, and the text once it is decoded: a report
     # can be hundreds of MB (see gate/scanners/_json.py).
-    return _parse(decode_report(read, name), name)
+    return _parse(decode_report(read, name), name, lenient_severity)
 
 
-def parse_report_bytes(raw: bytes, name: str) -> ScanReport:
+def parse_report_bytes(raw: bytes, name: str, *, lenient_severity: bool = False) -> ScanReport:
     """Reads a report already in memory (a scanner's standard output); `name` stands for the file."""
-    return _parse(decode_report(lambda: raw, name), name)
+    return _parse(decode_report(lambda: raw, name), name, lenient_severity)
 
 
-def _parse(data: object, name: str) -> ScanReport:
-    return detect_format(data, name)(data, name)
+def _parse(data: object, name: str, lenient_severity: bool) -> ScanReport:
+    return detect_format(data, name)(data, name, lenient_severity=lenient_severity)
 
 
 def detect_format(data: object, name: str) -> Parser:

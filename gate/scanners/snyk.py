@@ -15,7 +15,7 @@ import re
 from urllib.parse import quote
 
 from gate.merge import choose_ids, dedupe
-from gate.model import Cvss, Finding, ImageInfo, Package, ScannerInfo, ScanReport, VendorStatus
+from gate.model import Cvss, Finding, ImageInfo, Package, ScannerInfo, ScanReport, Severity, VendorStatus
 from gate.scanners._fields import (
     At,
     JsonObject,
@@ -30,7 +30,7 @@ from gate.scanners._fields import (
     str_or_empty,
     strings_or_string,
 )
-from gate.scanners._findings import severity_of, strip_root
+from gate.scanners._findings import SNYK_SEVERITIES, SeverityReader, cvss_severity, strip_root
 
 # Package managers of the image's own distribution packages (Snyk's names).
 OS_PACKAGE_MANAGERS = frozenset({"apk", "deb", "linux", "rpm"})
@@ -46,13 +46,18 @@ _ADVISORY_URL = "https://security.snyk.io/vuln/"
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9:._-]+")
 
 
-def parse_snyk(data: object, source: str) -> ScanReport:
-    """Reads a decoded `snyk container test --json` report; `source` names the file."""
-    return read_located(_read_report, data, source)
+def parse_snyk(data: object, source: str, *, lenient_severity: bool = False) -> ScanReport:
+    """Reads a decoded `snyk container test --json` report; `source` names the file.
+
+    `lenient_severity` (the policy's key) reads a severity word Snyk does not write as a missing
+    severity instead of refusing the report.
+    """
+    return read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
 
 
-def _read_report(data: object, root: At) -> ScanReport:
+def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     source = root.source
+    severities = SeverityReader(SNYK_SEVERITIES, lenient_severity)
     projects: list[tuple[JsonObject, At]] = []
     if isinstance(data, list):
         if not data:
@@ -63,12 +68,13 @@ def _read_report(data: object, root: At) -> ScanReport:
         projects = [(doc, root), *objects(doc, "applications", root)]
     findings: list[Finding] = []
     for project, at in projects:
-        _read_project(project, at, findings)
+        _read_project(project, at, severities, findings)
     return ScanReport(
         findings=dedupe(findings),
         scanners=(ScannerInfo(name="snyk", source=source),),
         image=_image(projects),
         sources=(source,),
+        warnings=severities.warnings(source),
     )
 
 
@@ -83,7 +89,7 @@ def _is_application(project: JsonObject, at: At) -> bool:
     return bool(opt_str(project, "displayTargetFile", at) or opt_str(project, "targetFile", at))
 
 
-def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
+def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: list[Finding]) -> None:
     if "vulnerabilities" not in project:
         raise at["vulnerabilities"].error("missing (every Snyk project has it)")
     is_app = _is_application(project, at)
@@ -110,10 +116,9 @@ def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
             nearest = opt_str(vuln, "nearestFixedInVersion", where)
             fixed = (nearest,) if nearest else ()
         score = opt_number(vuln, "cvssScore", where)
-        cvss = Cvss(score, opt_str(vuln, "CVSSv3", where), "snyk") if score is not None else None
-        severity = severity_of(
-            opt_str(vuln, "severityWithCritical", where) or opt_str(vuln, "severity", where)
-        )
+        vector = opt_str(vuln, "CVSSv3", where)
+        cvss = Cvss(score, vector, "snyk") if score is not None else None
+        severity = _severity(vuln, where, severities, cvss)
         pkg_type = project_manager or opt_str(vuln, "packageManager", where) or ""
         title = opt_str(vuln, "title", where)
         description = opt_str(vuln, "description", where)
@@ -135,6 +140,32 @@ def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
                     scanners=("snyk",),
                 )
             )
+
+
+def _severity(vuln: JsonObject, at: At, severities: SeverityReader, cvss: Cvss | None) -> Severity:
+    """Snyk's severity: `severityWithCritical` (newer CLIs; `severity` then stops at high for
+    some issues) or `severity`, the higher of the two; without either, the highest of the CVSS
+    scores and the NVD's and other assigners' severities the entry carries."""
+    given = [severities.given(vuln, key, at) for key in ("severityWithCritical", "severity")]
+    severity = max((word for word in given if word is not None), default=None)
+    if severity is not None:
+        return severity
+    derived: list[Severity | None] = [severities.given(vuln, "nvdSeverity", at)]
+    if cvss is not None:
+        derived.append(cvss_severity(_cvss_major(cvss.vector), cvss.score))
+    for detail, where in objects(vuln, "cvssDetails", at):
+        derived.append(severities.given(detail, "severity", where))
+        score = opt_number(detail, "cvssV3BaseScore", where)
+        if score is not None:
+            derived.append(cvss_severity(_cvss_major(opt_str(detail, "cvssV3Vector", where)), score))
+    return severities.settle(derived)
+
+
+def _cvss_major(vector: str | None) -> int:
+    """The CVSS major version a vector names (`CVSS:3.1/...` -> 3); 0 when it says none."""
+    if vector and vector.startswith("CVSS:") and vector[5:6].isdigit():
+        return int(vector[5])
+    return 0
 
 
 def _package(name: str, version: str, pkg_type: str, path: str, source_name: str, is_app: bool) -> Package:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from gate.merge import choose_ids, dedupe
 from gate.model import (
-    Cvss,
     Finding,
     ImageInfo,
     LayerInfo,
     Package,
     ScannerInfo,
     ScanReport,
+    Severity,
     VendorStatus,
 )
 from gate.scanners._fields import (
@@ -33,7 +33,15 @@ from gate.scanners._fields import (
     str_list,
     str_or_empty,
 )
-from gate.scanners._findings import CvssCandidate, best_cvss, severity_of, strip_root
+from gate.scanners._findings import (
+    TRIVY_SEVERITIES,
+    TRIVY_VENDOR_SEVERITIES,
+    CvssCandidate,
+    SeverityReader,
+    best_cvss,
+    cvss_severity,
+    strip_root,
+)
 from gate.scanners._image import LayerTable, parse_image_config, repo_digest
 
 SUPPORTED_SCHEMA_VERSIONS = (2,)
@@ -48,7 +56,7 @@ _OS_TYPES = frozenset(
      "photon", "redhat", "rocky", "slem", "sles", "suse", "ubuntu", "wolfi"}
 )  # fmt: skip
 
-UNREAD_MEMBERS = frozenset({"References", "CweIDs", "VendorSeverity", "DataSource"})
+UNREAD_MEMBERS = frozenset({"References", "CweIDs", "DataSource"})
 """Members of a vulnerability entry this parser never reads, and half of a decoded report: the
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
@@ -56,13 +64,18 @@ reader may leave them out (gate/scanners/_json.py). Take a member out of here be
 _CVSS_KEYS = ((4, "V40Score", "V40Vector"), (3, "V3Score", "V3Vector"), (2, "V2Score", "V2Vector"))
 
 
-def parse_trivy(data: object, source: str) -> ScanReport:
-    """Reads a decoded Trivy JSON report; `source` names the file in errors and in the result."""
-    return read_located(_read_report, data, source)
+def parse_trivy(data: object, source: str, *, lenient_severity: bool = False) -> ScanReport:
+    """Reads a decoded Trivy JSON report; `source` names the file in errors and in the result.
+
+    `lenient_severity` (the policy's key) reads a severity word Trivy does not write as a missing
+    severity instead of refusing the report.
+    """
+    return read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
 
 
-def _read_report(data: object, root: At) -> ScanReport:
+def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     source = root.source
+    severities = SeverityReader(TRIVY_SEVERITIES, lenient_severity)
     doc = as_object(data, root)
     _check_schema_version(doc, root)
     trivy = opt_object(doc, "Trivy", root)
@@ -74,8 +87,14 @@ def _read_report(data: object, root: At) -> ScanReport:
     image, layers = _image(doc, root)
     findings: list[Finding] = []
     for result, at in objects(doc, "Results", root):
-        _read_result(result, at, layers, findings)
-    return ScanReport(findings=dedupe(findings), scanners=(scanner,), image=image, sources=(source,))
+        _read_result(result, at, layers, severities, findings)
+    return ScanReport(
+        findings=dedupe(findings),
+        scanners=(scanner,),
+        image=image,
+        sources=(source,),
+        warnings=severities.warnings(source),
+    )
 
 
 def _check_schema_version(doc: JsonObject, root: At) -> None:
@@ -92,7 +111,9 @@ def _check_schema_version(doc: JsonObject, root: At) -> None:
         )
 
 
-def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Finding]) -> None:
+def _read_result(
+    result: JsonObject, at: At, layers: LayerTable, severities: SeverityReader, out: list[Finding]
+) -> None:
     if not opt_list(result, "Vulnerabilities", at):
         return
     kind = opt_str(result, "Class", at)
@@ -129,15 +150,22 @@ def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Findi
             status = _STATUSES.get(status_word, VendorStatus.UNKNOWN)
         severity_source = opt_str(vuln, "SeveritySource", where)
         layer = opt_object(vuln, "Layer", where)
+        scores = _cvss_scores(vuln, where)
+        severity = severities.given(vuln, "Severity", where)
+        if severity is None:
+            severity = severities.settle(
+                [*(cvss_severity(major, score) for major, _, score, _, _ in scores), *_vendor(vuln, where)]
+            )
+        preferred = (severity_source, "nvd", "ghsa") if severity_source else ("nvd", "ghsa")
         out.append(
             Finding(
                 vulnerability_id=primary,
                 package=package,
-                severity=severity_of(opt_str(vuln, "Severity", where)),
+                severity=severity,
                 aliases=aliases,
                 fixed_versions=fixed,
                 status=status,
-                cvss=_cvss(vuln, where, severity_source),
+                cvss=best_cvss(scores, preferred) if scores else None,
                 title=opt_str(vuln, "Title", where),
                 description=opt_str(vuln, "Description", where),
                 primary_url=opt_str(vuln, "PrimaryURL", where),
@@ -174,8 +202,8 @@ def _fixed_versions(text: str | None) -> tuple[str, ...]:
     return tuple(pieces)
 
 
-def _cvss(vuln: JsonObject, at: At, severity_source: str | None) -> Cvss | None:
-    """The best CVSS of an entry, chosen by `best_cvss`.
+def _cvss_scores(vuln: JsonObject, at: At) -> list[CvssCandidate]:
+    """Every CVSS score of an entry, by source; the finding shows the one `best_cvss` picks.
 
     Order of preference: the newest CVSS version present (4.0, then 3.x, then 2.0); among the
     sources scoring that version, Trivy's `SeveritySource` (the vendor whose severity the finding
@@ -183,7 +211,7 @@ def _cvss(vuln: JsonObject, at: At, severity_source: str | None) -> Cvss | None:
     """
     by_source = opt_object(vuln, "CVSS", at)
     if not by_source:
-        return None
+        return []
     where = at["CVSS"]
     candidates: list[CvssCandidate] = []
     for source_name, value in by_source.items():
@@ -193,8 +221,23 @@ def _cvss(vuln: JsonObject, at: At, severity_source: str | None) -> Cvss | None:
             score = opt_number(scores, score_key, here)
             if score is not None:
                 candidates.append((major, source_name, score, opt_str(scores, vector_key, here), source_name))
-    preferred = (severity_source, "nvd", "ghsa") if severity_source else ("nvd", "ghsa")
-    return best_cvss(candidates, preferred)
+    return candidates
+
+
+def _vendor(vuln: JsonObject, at: At) -> list[Severity | None]:
+    """The entry's `VendorSeverity` values (trivy-db numbers 0-4 per source), as severities."""
+    by_source = opt_object(vuln, "VendorSeverity", at)
+    if not by_source:
+        return []
+    where = at["VendorSeverity"]
+    out: list[Severity | None] = []
+    for source_name, number in by_source.items():
+        if type(number) is not int or not 0 <= number < len(TRIVY_VENDOR_SEVERITIES):
+            raise where[source_name].wrong(
+                "a trivy-db severity number from 0 (UNKNOWN) to 4 (CRITICAL)", number
+            )
+        out.append(TRIVY_VENDOR_SEVERITIES[number])
+    return out
 
 
 def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:

@@ -30,7 +30,7 @@ SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
 STATUSES = (
     "fixed, affected, under_investigation, will_not_fix, fix_deferred, end_of_life, not_affected, unknown"
 )
-TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired"
+TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, lenient_severity"
 
 
 def problems_in(text: str) -> list[str]:
@@ -81,6 +81,16 @@ MISTAKES = [
         "version: 1\nfail_on:\n  fixable_only: 'yes'\n",
         ["policy.yaml:3: fail_on.fixable_only: expected true or false, got 'yes'"],
         id="wrong-type",
+    ),
+    pytest.param(
+        "version: 1\nlenient_severity: sometimes\n",
+        ["policy.yaml:2: lenient_severity: expected true or false, got 'sometimes'"],
+        id="lenient-severity-not-a-boolean",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  lenient_severity: true\n",
+        ["policy.yaml:3: fail_on.lenient_severity: unknown key (it belongs at the top level)"],
+        id="lenient-severity-at-the-wrong-level",
     ),
     pytest.param(
         "version: 1\nallowlist:\n",
@@ -427,6 +437,7 @@ allowlist:
     expires: 2027-01-31
   - {vulnerability: GHSA-9wx4-h78v-vm56, reason: "tracked in ACME-142", expires: "2026-12-31"}
 fail_on_expired: true
+lenient_severity: true
 """
     assert load_policy_text(text, "team.yaml") == Policy(
         source="team.yaml",
@@ -459,6 +470,7 @@ fail_on_expired: true
         ),
         fail_on_expired=True,
         mode=Mode.ADVISORY,
+        lenient_severity=True,
     )
 
 
@@ -467,7 +479,7 @@ def test_absent_keys_take_the_documented_defaults() -> None:
     assert policy == Policy(source="minimal.yaml")
     assert policy.fail_on == FailOn(severity=Severity.HIGH, fixable_only=False, cvss_score=None, budgets=())
     assert (policy.ignore_statuses, policy.allowlist) == (frozenset(), ())
-    assert (policy.fail_on_expired, policy.mode) == (False, Mode.ENFORCE)
+    assert (policy.fail_on_expired, policy.mode, policy.lenient_severity) == (False, Mode.ENFORCE, False)
 
 
 def test_anchors_aliases_and_merge_keys_below_the_cap_work() -> None:
