@@ -52,6 +52,16 @@ def _finding(decision: Decision) -> dict[str, Any]:
         "primary_url": f.primary_url,
         "layer": _layer(f.layer),
         "scanners": list(f.scanners),
+        "assessments": [
+            {
+                "scanner": said.scanner,
+                "source": said.source,
+                "severity": said.severity.name,
+                "status": said.status.value,
+                "fixed_versions": list(said.fixed_versions),
+            }
+            for said in f.assessments
+        ],
     }
 
 

@@ -67,8 +67,9 @@ def scan(request: ScanRequest) -> ScanReport:
 def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOptions) -> ScanReport:
     """Scans `target` with the chosen scanners; with both, runs them at once and merges the reports.
 
-    Trivy's report comes first in a merge, so where the two disagree on a field (severity, for
-    one) Trivy's judgment stands; each finding's `scanners` says who reported it.
+    Where the two disagree on a severity, a fix or a status, the worst case stands (see
+    `gate.merge.combine`); each finding's `scanners` says who reported it and its `assessments`
+    what each said.
     """
     # Imported here for the reason `scan` gives: the runners import the image subsystem.
     from gate.scanners.grype_runner import GRYPE
