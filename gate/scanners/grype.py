@@ -3,6 +3,7 @@
 Field meanings follow Grype's `grype/presenter/models` (Document, Match, Vulnerability, Package,
 Source, Descriptor) and Syft's image source metadata. `ignoredMatches` (what the user's Grype
 configuration suppressed) are not findings: the gate's own policy is where exceptions are stated.
+They are counted, and the report's warnings say how many never reach the policy.
 """
 
 from __future__ import annotations
@@ -110,7 +111,18 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
         scanners=(_scanner(doc, root, source),),
         image=image,
         sources=(source,),
-        warnings=severities.warnings(source),
+        warnings=_ignored_warning(doc, root) + severities.warnings(source),
+    )
+
+
+def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
+    """A warning when Grype's own configuration suppressed matches: they never reach the policy."""
+    ignored = sum(1 for _ in objects(doc, "ignoredMatches", root))
+    if not ignored:
+        return ()
+    return (
+        f"{root.source}: Grype's own configuration (a .grype.yaml ignore list) suppressed {ignored} "
+        "match(es); they are not in this verdict: state exceptions in the gate's policy allowlist instead",
     )
 
 
