@@ -26,6 +26,7 @@ from gate.scanners._fields import (
     At,
     JsonObject,
     as_object,
+    check_findings_key,
     objects,
     opt_int,
     opt_list,
@@ -68,6 +69,12 @@ _CVSS_SOURCES = {
     "secalert@redhat.com": "redhat",
 }
 
+# Grype's `Document` members (grype/presenter/models/document.go): any other member that looks
+# like the list of matches under another name is refused (`check_findings_key`).
+_REPORT_MEMBERS = frozenset(
+    {"matches", "ignoredMatches", "source", "distro", "descriptor", "alertsByPackage"}
+)
+
 # Grype test builds write this instead of a version.
 _NO_VERSION = "[not provided]"
 
@@ -103,9 +110,12 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     doc = as_object(data, root)
     if "matches" not in doc:
         raise root["matches"].error("missing (a Grype JSON report has it)")
+    check_findings_key(doc, "matches", root, _REPORT_MEMBERS)
     image, layers = _image(doc, root)
     severities = SeverityReader(GRYPE_SEVERITIES, lenient_severity)
-    findings = [_finding(match, at, layers, severities) for match, at in objects(doc, "matches", root)]
+    findings = [
+        _finding(match, at, layers, severities) for match, at in objects(doc, "matches", root, null=False)
+    ]
     return ScanReport(
         findings=dedupe(findings),
         scanners=(_scanner(doc, root, source),),
@@ -117,7 +127,7 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
 
 def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
     """A warning when Grype's own configuration suppressed matches: they never reach the policy."""
-    ignored = sum(1 for _ in objects(doc, "ignoredMatches", root))
+    ignored = sum(1 for _ in objects(doc, "ignoredMatches", root, null=False))
     if not ignored:
         return ()
     return (

@@ -20,6 +20,7 @@ from gate.scanners._fields import (
     At,
     JsonObject,
     as_object,
+    check_findings_key,
     objects,
     opt_number,
     opt_object,
@@ -65,7 +66,7 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
         projects = [(as_object(item, root[index]), root[index]) for index, item in enumerate(data)]
     else:
         doc = as_object(data, root)
-        projects = [(doc, root), *objects(doc, "applications", root)]
+        projects = [(doc, root), *objects(doc, "applications", root, null=False)]
     findings: list[Finding] = []
     for project, at in projects:
         _read_project(project, at, severities, findings)
@@ -92,6 +93,7 @@ def _is_application(project: JsonObject, at: At) -> bool:
 def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: list[Finding]) -> None:
     if "vulnerabilities" not in project:
         raise at["vulnerabilities"].error("missing (every Snyk project has it)")
+    check_findings_key(project, "vulnerabilities", at, frozenset())
     is_app = _is_application(project, at)
     path = ""
     if is_app:
@@ -100,7 +102,7 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
         )
     project_manager = opt_str(project, "packageManager", at)
     seen: set[tuple[str, str, str]] = set()
-    for vuln, where in objects(project, "vulnerabilities", at):
+    for vuln, where in objects(project, "vulnerabilities", at, null=False):
         own_id = req_str(vuln, "id", where)
         version = str_or_empty(vuln, "version", where)
         source_name = req_str(vuln, "packageName", where)

@@ -19,9 +19,11 @@ from gate.model import (
     VendorStatus,
 )
 from gate.scanners._fields import (
+    NULL_FINDINGS,
     At,
     JsonObject,
     as_object,
+    check_findings_key,
     objects,
     opt_int,
     opt_list,
@@ -60,6 +62,17 @@ UNREAD_MEMBERS = frozenset({"References", "CweIDs", "DataSource"})
 """Members of a vulnerability entry this parser never reads, and half of a decoded report: the
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
+# Trivy's `Report` and `Result` members (pkg/types/report.go): any other member that looks like
+# the list of findings under another name is refused (`check_findings_key`).
+_REPORT_MEMBERS = frozenset(
+    {"SchemaVersion", "CreatedAt", "ArtifactID", "ArtifactName", "ArtifactType", "Metadata", "Results",
+     "Trivy", "ReportID"}
+)  # fmt: skip
+_RESULT_MEMBERS = frozenset(
+    {"Target", "Class", "Type", "Packages", "Vulnerabilities", "MisconfSummary", "Misconfigurations",
+     "Secrets", "Licenses", "CustomResources"}
+)  # fmt: skip
+
 # trivy-db `CVSS` members: (major version, score key, vector key), newest first.
 _CVSS_KEYS = ((4, "V40Score", "V40Vector"), (3, "V3Score", "V3Vector"), (2, "V2Score", "V2Vector"))
 
@@ -85,15 +98,19 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
         source=source,
     )
     image, layers = _image(doc, root)
+    check_findings_key(doc, "Results", root, _REPORT_MEMBERS)
     findings: list[Finding] = []
-    for result, at in objects(doc, "Results", root):
+    for result, at in objects(doc, "Results", root, null=False):
         _read_result(result, at, layers, severities, findings)
+    # Trivy leaves `Results` out when it found no OS or language packages at all (a scratch image,
+    # or one whose package database it could not read): nothing was checked, and that is said.
+    empty = () if doc.get("Results") else (f"{source}: the report lists no packages (no Results)",)
     return ScanReport(
         findings=dedupe(findings),
         scanners=(scanner,),
         image=image,
         sources=(source,),
-        warnings=severities.warnings(source),
+        warnings=empty + severities.warnings(source),
     )
 
 
@@ -114,7 +131,10 @@ def _check_schema_version(doc: JsonObject, root: At) -> None:
 def _read_result(
     result: JsonObject, at: At, layers: LayerTable, severities: SeverityReader, out: list[Finding]
 ) -> None:
+    check_findings_key(result, "Vulnerabilities", at, _RESULT_MEMBERS)
     if not opt_list(result, "Vulnerabilities", at):
+        if "Vulnerabilities" in result and result["Vulnerabilities"] is None:
+            raise at["Vulnerabilities"].error(NULL_FINDINGS)
         return
     kind = opt_str(result, "Class", at)
     pkg_type = str_or_empty(result, "Type", at)
@@ -122,7 +142,7 @@ def _read_result(
     # Language packages without their own path were read from this lockfile or manifest.
     target_path = "" if is_os else strip_root(str_or_empty(result, "Target", at))
     packages: dict[tuple[str, str, str | None, str, str | None], Package] = {}
-    for vuln, where in objects(result, "Vulnerabilities", at):
+    for vuln, where in objects(result, "Vulnerabilities", at, null=False):
         name = req_str(vuln, "PkgName", where)
         version = str_or_empty(vuln, "InstalledVersion", where)
         ident = opt_object(vuln, "PkgIdentifier", where)
