@@ -175,6 +175,35 @@ def opt_number(obj: JsonObject, key: str, at: At) -> float | None:
     raise at[key].wrong("a number", value)
 
 
+def cvss_score(obj: JsonObject, key: str, at: At) -> float | None:
+    """An optional CVSS base score: a number from 0.0 to 10.0.
+
+    JSON has no infinity, but `1e999` decodes as one, and a score outside the scale would reach
+    every output (as `Infinity`, which no JSON reader accepts, or as a nonsense threshold match).
+    """
+    value = obj.get(key)
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is not int and kind is not float:
+        raise at[key].wrong("a number", value)
+    # Compared before any conversion: a 4,000-digit integer does not fit a float, and NaN
+    # compares false to everything, so it fails the range check too.
+    if not 0 <= value <= 10:  # type: ignore[operator]
+        raise at[key].error(f"expected a CVSS score from 0.0 to 10.0, got {_number(value)}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _number(value: object) -> str:
+    """A number as a message shows it."""
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return f"{'-' if value < 0 else ''}infinity (an exponent too large for a number, such as 1e999)"
+    text = str(value)
+    return text if len(text) <= 24 else f"a number of {len(text)} digits"
+
+
 def opt_int(obj: JsonObject, key: str, at: At) -> int | None:
     """An optional integer member (`12.0` is accepted, `12.5` is not)."""
     value = obj.get(key)

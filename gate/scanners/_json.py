@@ -28,6 +28,7 @@ from typing import Any
 from gate.errors import ReportError
 from gate.scanners import grype, snyk, trivy
 from gate.scanners._duplicates import DuplicateKey, locate_duplicate, refusing_duplicates
+from gate.scanners._values import locate_long_integer
 
 _CHUNK = 1 << 22
 """Bytes escaped at a time: few enough chunks to be fast, each small next to a large report."""
@@ -174,6 +175,11 @@ def _loads(text: str, name: str, prune: bool) -> object:
         raise ReportError(f"{name}: not valid JSON ({exc} is not a JSON number)") from None
     except RecursionError:
         raise ReportError(f"{name}: not valid JSON (nested too deeply to read)") from None
+    except ValueError as exc:
+        # Python's int() refuses more than 4,300 digits (a guard against quadratic time).
+        if "digits" not in str(exc):
+            raise
+        raise locate_long_integer(text, name) from None
 
 
 class _ConstantError(ValueError):

@@ -27,10 +27,10 @@ from gate.scanners._fields import (
     JsonObject,
     as_object,
     check_findings_key,
+    cvss_score,
     objects,
     opt_int,
     opt_list,
-    opt_number,
     opt_object,
     opt_str,
     read_located,
@@ -48,6 +48,7 @@ from gate.scanners._findings import (
     strip_root,
 )
 from gate.scanners._image import ImageConfig, LayerTable, parse_image_config, repo_digest
+from gate.scanners._values import refuse_lone_surrogates
 
 # Syft package types read from a distribution's package database: their location is the database
 # file, not where the package lives, so they get the empty path every parser gives OS packages.
@@ -102,7 +103,8 @@ def parse_grype(data: object, source: str, *, lenient_severity: bool = False) ->
     `lenient_severity` (the policy's key) reads a severity word Grype does not write as a missing
     severity instead of refusing the report.
     """
-    return read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    report = read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    return refuse_lone_surrogates(report, data, source)
 
 
 def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
@@ -228,7 +230,7 @@ def _collect_cvss(record: JsonObject, at: At, own: bool, out: list[CvssCandidate
     namespace = opt_str(record, "namespace", at)
     for entry, where in objects(record, "cvss", at):
         metrics = opt_object(entry, "metrics", where)
-        score = opt_number(metrics, "baseScore", where["metrics"]) if metrics else None
+        score = cvss_score(metrics, "baseScore", where["metrics"]) if metrics else None
         if score is None:
             continue
         version = str_or_empty(entry, "version", where)

@@ -21,8 +21,8 @@ from gate.scanners._fields import (
     JsonObject,
     as_object,
     check_findings_key,
+    cvss_score,
     objects,
-    opt_number,
     opt_object,
     opt_str,
     read_located,
@@ -32,6 +32,7 @@ from gate.scanners._fields import (
     strings_or_string,
 )
 from gate.scanners._findings import SNYK_SEVERITIES, SeverityReader, cvss_severity, strip_root
+from gate.scanners._values import refuse_lone_surrogates
 
 # Package managers of the image's own distribution packages (Snyk's names).
 OS_PACKAGE_MANAGERS = frozenset({"apk", "deb", "linux", "rpm"})
@@ -53,7 +54,8 @@ def parse_snyk(data: object, source: str, *, lenient_severity: bool = False) -> 
     `lenient_severity` (the policy's key) reads a severity word Snyk does not write as a missing
     severity instead of refusing the report.
     """
-    return read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    report = read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    return refuse_lone_surrogates(report, data, source)
 
 
 def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
@@ -117,7 +119,7 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
         if not fixed:
             nearest = opt_str(vuln, "nearestFixedInVersion", where)
             fixed = (nearest,) if nearest else ()
-        score = opt_number(vuln, "cvssScore", where)
+        score = cvss_score(vuln, "cvssScore", where)
         vector = opt_str(vuln, "CVSSv3", where)
         cvss = Cvss(score, vector, "snyk") if score is not None else None
         severity = _severity(vuln, where, severities, cvss)
@@ -157,7 +159,7 @@ def _severity(vuln: JsonObject, at: At, severities: SeverityReader, cvss: Cvss |
         derived.append(cvss_severity(_cvss_major(cvss.vector), cvss.score))
     for detail, where in objects(vuln, "cvssDetails", at):
         derived.append(severities.given(detail, "severity", where))
-        score = opt_number(detail, "cvssV3BaseScore", where)
+        score = cvss_score(detail, "cvssV3BaseScore", where)
         if score is not None:
             derived.append(cvss_severity(_cvss_major(opt_str(detail, "cvssV3Vector", where)), score))
     return severities.settle(derived)

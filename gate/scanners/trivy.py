@@ -24,10 +24,10 @@ from gate.scanners._fields import (
     JsonObject,
     as_object,
     check_findings_key,
+    cvss_score,
     objects,
     opt_int,
     opt_list,
-    opt_number,
     opt_object,
     opt_str,
     read_located,
@@ -45,6 +45,7 @@ from gate.scanners._findings import (
     strip_root,
 )
 from gate.scanners._image import LayerTable, parse_image_config, repo_digest
+from gate.scanners._values import refuse_lone_surrogates
 
 SUPPORTED_SCHEMA_VERSIONS = (2,)
 """`SchemaVersion` values this parser reads (2: Trivy 0.20 and later)."""
@@ -83,7 +84,8 @@ def parse_trivy(data: object, source: str, *, lenient_severity: bool = False) ->
     `lenient_severity` (the policy's key) reads a severity word Trivy does not write as a missing
     severity instead of refusing the report.
     """
-    return read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    report = read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    return refuse_lone_surrogates(report, data, source)
 
 
 def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
@@ -238,7 +240,7 @@ def _cvss_scores(vuln: JsonObject, at: At) -> list[CvssCandidate]:
         here = where[source_name]
         scores = as_object(value, here)
         for major, score_key, vector_key in _CVSS_KEYS:
-            score = opt_number(scores, score_key, here)
+            score = cvss_score(scores, score_key, here)
             if score is not None:
                 candidates.append((major, source_name, score, opt_str(scores, vector_key, here), source_name))
     return candidates
