@@ -171,8 +171,9 @@ class Finding:
 
     @property
     def fixable(self) -> bool:
-        """True when a fixed version is known."""
-        return bool(self.fixed_versions)
+        """True when a fixed version is known, or the vendor says a fix exists without naming
+        the package's version (Snyk: an upgrade of the dependency that pulls the package in)."""
+        return bool(self.fixed_versions) or self.status is VendorStatus.FIXED
 
 
 @dataclass(frozen=True)

@@ -171,17 +171,12 @@ def _finding(match: JsonObject, at: At, layers: LayerTable, severities: Severity
         source_name=opt_str(upstream[0], "name", upstream[1]) if upstream else None,
     )
 
-    fix = opt_object(vuln, "fix", vuln_at)
-    fixed: tuple[str, ...] = ()
-    status = VendorStatus.UNKNOWN
-    if fix:
-        fixed = tuple(str_list(fix, "versions", vuln_at["fix"]))
-        status = _FIX_STATES.get(str_or_empty(fix, "state", vuln_at["fix"]), VendorStatus.UNKNOWN)
-
+    fixed, status = _fix(vuln, vuln_at)
     description = opt_str(vuln, "description", vuln_at)
     if description is None:
         description = next(filter(None, (opt_str(rel, "description", where) for rel, where in related)), None)
-    urls = str_list(vuln, "urls", vuln_at)
+    # `links` before Grype 0.13, `urls` since.
+    urls = str_list(vuln, "urls", vuln_at) or str_list(vuln, "links", vuln_at)
     scores = _cvss_scores(vuln, vuln_at, related)
     severity = severities.given(vuln, "severity", vuln_at)
     if severity is None:
@@ -208,6 +203,35 @@ def _finding(match: JsonObject, at: At, layers: LayerTable, severities: Severity
     )
 
 
+def _fix(vuln: JsonObject, at: At) -> tuple[tuple[str, ...], VendorStatus]:
+    """The fixed versions and the vendor status, from every member through which a Grype version
+    has said "fixed in":
+
+    - `fix.versions` and `fix.state` (Grype 0.13 and later);
+    - `fix.available[].version` (Grype 0.99 and later, with the date each fix was published;
+      Grype 0.98 wrote `available` as one object without a version);
+    - `fixedInVersion` (before Grype 0.13, which had neither `fix` nor a state).
+    """
+    fixed: list[str] = []
+    status = VendorStatus.UNKNOWN
+    fix = opt_object(vuln, "fix", at)
+    if fix:
+        fix_at = at["fix"]
+        fixed += str_list(fix, "versions", fix_at)
+        status = _FIX_STATES.get(str_or_empty(fix, "state", fix_at), VendorStatus.UNKNOWN)
+        if type(fix.get("available")) is not dict:  # an object (Grype 0.98) names no version
+            for available, where in objects(fix, "available", fix_at):
+                version = opt_str(available, "version", where)
+                if version and version not in fixed:
+                    fixed.append(version)
+    old = opt_str(vuln, "fixedInVersion", at)
+    if old and old not in fixed:
+        fixed.append(old)
+    if fixed and status is VendorStatus.UNKNOWN:
+        status = VendorStatus.FIXED
+    return tuple(fixed), status
+
+
 def _cvss_scores(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]]) -> list[CvssCandidate]:
     """Every CVSS score of the matched record and its related records; the finding shows the one
     `best_cvss` picks.
@@ -224,6 +248,13 @@ def _cvss_scores(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]])
 
 
 def _collect_cvss(record: JsonObject, at: At, own: bool, out: list[CvssCandidate]) -> None:
+    if own:
+        # Before Grype 0.13 the matched record carried one score per version, without a source.
+        for major, key in ((3, "cvssV3"), (2, "cvssV2")):
+            old = opt_object(record, key, at)
+            score = cvss_score(old, "baseScore", at[key]) if old else None
+            if old and score is not None:
+                out.append((major, _OWN, score, opt_str(old, "vector", at[key]), None))
     if not record.get("cvss"):
         opt_list(record, "cvss", at)  # an empty array or null; anything else is an error
         return

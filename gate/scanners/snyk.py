@@ -23,6 +23,8 @@ from gate.scanners._fields import (
     check_findings_key,
     cvss_score,
     objects,
+    opt_bool,
+    opt_list,
     opt_object,
     opt_str,
     read_located,
@@ -37,7 +39,7 @@ from gate.scanners._values import refuse_lone_surrogates
 # Package managers of the image's own distribution packages (Snyk's names).
 OS_PACKAGE_MANAGERS = frozenset({"apk", "deb", "linux", "rpm"})
 
-UNREAD_MEMBERS = frozenset({"semver", "references", "from", "upgradePath", "patches", "credit", "functions"})
+UNREAD_MEMBERS = frozenset({"semver", "references", "from", "patches", "credit", "functions"})
 """Members of a vulnerability entry this parser never reads, and half of a decoded report: the
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
@@ -115,10 +117,7 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
             # Snyk copies the entry, so the rest of it is not read a second time.
             continue
         primary, aliases = choose_ids(_ids(own_id, vuln, where))
-        fixed = tuple(str_list(vuln, "fixedIn", where))
-        if not fixed:
-            nearest = opt_str(vuln, "nearestFixedInVersion", where)
-            fixed = (nearest,) if nearest else ()
+        fixed, upgradable = _fix(vuln, where, names)
         score = cvss_score(vuln, "cvssScore", where)
         vector = opt_str(vuln, "CVSSv3", where)
         cvss = Cvss(score, vector, "snyk") if score is not None else None
@@ -136,7 +135,7 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
                     severity=severity,
                     aliases=aliases,
                     fixed_versions=fixed,
-                    status=VendorStatus.FIXED if fixed else VendorStatus.AFFECTED,
+                    status=VendorStatus.FIXED if fixed or upgradable else VendorStatus.AFFECTED,
                     cvss=cvss,
                     title=title,
                     description=description,
@@ -144,6 +143,37 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
                     scanners=("snyk",),
                 )
             )
+
+
+def _fix(vuln: JsonObject, at: At, names: list[str]) -> tuple[tuple[str, ...], bool]:
+    """The fixed versions, and whether Snyk says an upgrade fixes the entry, from every member
+    through which a Snyk CLI has said "fixed in":
+
+    - `fixedIn`, the fixed versions of the issue data (current CLIs);
+    - `nearestFixedInVersion` (container projects, and CLIs that predate `fixedIn`);
+    - `upgradePath`, the upgrade of each package on the dependency path (`name@version`, or false
+      where that package stays): its last step, when it upgrades the vulnerable package itself,
+      is a fixed version (legacy CLIs, whose entries had neither member above);
+    - `isUpgradable`, or any upgrade step at all: an upgrade of what pulls the package in fixes
+      it, though no version of the package itself is named.
+    """
+    fixed = list(str_list(vuln, "fixedIn", at))
+    nearest = opt_str(vuln, "nearestFixedInVersion", at)
+    if nearest and nearest not in fixed:
+        fixed.append(nearest)
+    steps = opt_list(vuln, "upgradePath", at)
+    for index, step in enumerate(steps):
+        if type(step) is not str and type(step) is not bool:
+            raise at["upgradePath"][index].wrong("a package@version or false", step)
+    last = steps[-1] if steps else None
+    if not fixed and isinstance(last, str):
+        # Only without the members above: the step is an upgrade target, which may be past the
+        # first fixed version (connect 2.6.0 where the fix is 2.0.0).
+        name, _, version = last.rpartition("@")
+        if name in names and version:
+            fixed.append(version)
+    upgradable = bool(opt_bool(vuln, "isUpgradable", at)) or any(type(step) is str for step in steps)
+    return tuple(fixed), upgradable
 
 
 def _severity(vuln: JsonObject, at: At, severities: SeverityReader, cvss: Cvss | None) -> Severity:
