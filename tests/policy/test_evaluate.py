@@ -157,7 +157,7 @@ def test_an_entry_matches_only_when_every_field_it_sets_matches(
     ],
 )
 def test_path_glob_character_classes(glob: str, path: str, matches: bool) -> None:
-    assert (path_glob(glob).match(path) is not None) is matches
+    assert (path_glob(glob).fullmatch(path) is not None) is matches
 
 
 def test_image_glob_needs_an_image_reference() -> None:
