@@ -79,7 +79,10 @@ def trivy_command(binary: Path, target: ImageTarget, options: ScanOptions) -> li
         argv += ["--skip-db-update", "--skip-java-db-update", "--offline-scan"]
     if target.platform:
         argv += ["--platform", target.platform]
-    if target.kind in (SourceKind.DOCKER_ARCHIVE, SourceKind.OCI_ARCHIVE):
+    if target.kind is SourceKind.OCI_ARCHIVE and target.layout_dir is not None:
+        # Trivy opens an OCI layout only as a directory: the chosen image, unpacked alone.
+        argv += ["--input", str(target.layout_dir.resolve())]
+    elif target.kind in (SourceKind.DOCKER_ARCHIVE, SourceKind.OCI_ARCHIVE):
         archive = target.archive_path or Path(target.name)
         # Trivy runs in an empty directory: a relative path would point nowhere.
         argv += ["--input", str(archive.resolve())]
