@@ -42,8 +42,11 @@ def evaluation_time(options: Options) -> dt.datetime:
     return as_of if as_of is not None else dt.datetime.now(dt.UTC)
 
 
-def with_image_name(report: ScanReport, options: Options) -> ScanReport:
-    """Apply `--image-name` to a report."""
+def with_image_name(report: ScanReport, options: Options, policy: Policy) -> ScanReport:
+    """Apply `--image-name` to a report, and carry the policy's warnings (a policy that cannot
+    block) into it: every output shows a report's warnings."""
+    if policy.warnings:
+        report = replace(report, warnings=(*policy.warnings, *report.warnings))
     name = options.policy.image_name
     if not name:
         return report
@@ -80,7 +83,7 @@ def cmd_check(options: Options) -> ExitCode:
     report = merge_reports(
         [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
     )
-    report = with_image_name(report, options)
+    report = with_image_name(report, options, policy)
     return finish(evaluate(report, policy, evaluation_time(options)), options)
 
 
@@ -92,7 +95,7 @@ def cmd_scan(options: Options) -> ExitCode:
     request = options.scan
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
-    report = with_image_name(scan(request), options)
+    report = with_image_name(scan(request), options, policy)
     return finish(evaluate(report, policy, evaluation_time(options)), options)
 
 
@@ -107,6 +110,8 @@ def cmd_policy_validate(options: Options) -> ExitCode:
                 print(terminal_safe(problem))
         else:
             print(f"{terminal_safe(str(path))}: valid policy (version 1)")
+            for warning in load_policy(path).warnings:
+                print(f"warning: {terminal_safe(warning)}")
     return ExitCode.USAGE if bad else ExitCode.PASS
 
 
@@ -115,7 +120,7 @@ def cmd_explain(options: Options) -> ExitCode:
     assert options.vulnerability is not None  # noqa: S101 - options_from takes it for `explain`
     policy = read_policy(options)
     reports = [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
-    report = with_image_name(merge_reports(reports), options)
+    report = with_image_name(merge_reports(reports), options, policy)
     evaluation = evaluate(report, policy, evaluation_time(options))
     text, found = explain(evaluation, options.vulnerability)
     print_report_text(text)

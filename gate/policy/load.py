@@ -12,6 +12,7 @@ import difflib
 import functools
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import jsonschema
 
 from gate.errors import PolicyError
 from gate.model import Severity, VendorStatus
+from gate.policy.advice import policy_warnings
 from gate.policy.match import path_glob_problem
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
@@ -84,7 +86,8 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[str]]:
         # An alias repeats the problems of what it refers to; each is said once.
         unique = {(problem.line, problem.render(source)) for problem in problems}
         return None, [rendered for _, rendered in sorted(unique)]
-    return _to_policy(document.value, source, document.value_lines), []
+    policy = _to_policy(document.value, source, document.value_lines)
+    return replace(policy, warnings=policy_warnings(policy)), []
 
 
 @functools.cache

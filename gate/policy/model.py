@@ -87,6 +87,9 @@ class Policy:
     """True: an expired allowlist entry still in the file fails the gate."""
     mode: Mode = Mode.ENFORCE
     """`advisory` never fails the gate (an extension of version 1)."""
+    warnings: tuple[str, ...] = ()
+    """How this valid policy cannot block fixable findings (advisory mode, ignoring fixed findings,
+    budgets no image reaches): `policy validate` and every output of a run show them."""
     lenient_severity: bool = False
     """True: a severity word the scanner does not use reads as a missing severity instead of
     making the report unreadable."""

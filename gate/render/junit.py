@@ -126,6 +126,8 @@ def _suite(evaluation: Evaluation) -> tuple[ET.Element, dict[str, int]]:
         ("mode", evaluation.policy.mode.value),
     ):
         ET.SubElement(props, "property", {"name": name, "value": _line(value, MESSAGE_LIMIT)})
+    for warning in evaluation.report.warnings:
+        ET.SubElement(props, "property", {"name": "warning", "value": _line(warning, MESSAGE_LIMIT)})
 
     for decision in evaluation.decisions:
         f = decision.finding

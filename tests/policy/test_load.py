@@ -138,13 +138,20 @@ MISTAKES = [
     ),
     pytest.param(
         entry("vulnerability: CVE-2023-45853", "reason: ''"),
-        ["policy.yaml:4: allowlist[0].reason: expected a non-empty string, got ''"],
+        ["policy.yaml:4: allowlist[0].reason: expected a reason with a visible character, got ''"],
         id="empty-reason",
     ),
     pytest.param(
         entry("vulnerability: CVE-2023-45853", "reason: '   '"),
-        ["policy.yaml:4: allowlist[0].reason: expected a non-empty string, got '   '"],
+        ["policy.yaml:4: allowlist[0].reason: expected a reason with a visible character, got '   '"],
         id="blank-reason",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", 'reason: "\\u200b\\u2060"'),
+        [
+            "policy.yaml:4: allowlist[0].reason: expected a reason with a visible character, got '\\u200b\\u2060'"
+        ],
+        id="invisible-reason",
     ),
     pytest.param(
         entry("vulnerability: CVE-2023-45853", "reason: r", "expires: 2027-13-01"),
@@ -470,6 +477,10 @@ lenient_severity: true
         ),
         fail_on_expired=True,
         mode=Mode.ADVISORY,
+        warnings=(
+            "team.yaml: mode: advisory: this policy never fails the gate, findings that would block are "
+            "only reported (set mode: enforce to block them)",
+        ),
         lenient_severity=True,
     )
 
