@@ -85,6 +85,15 @@ def _run(options: Options) -> ExitCode:
         return ExitCode.ERROR
 
 
+def report_error(argv: Sequence[str], message: str, exit_code: ExitCode) -> None:
+    """Write the error outputs `argv` names and tell the CI platform, for an error found before
+    a command could run (the GitHub Action's entry point: an input it cannot use). `argv` is a
+    command line of the gate that names the output files and the CI options."""
+    options = options_from(build_parser().parse_args(argv), os.environ, dt.datetime.now(dt.UTC))
+    write_error_outputs(options, message, exit_code)
+    publish_error(options, message, exit_code)
+
+
 def run() -> None:
     """Console-script entry point (`container-gate`, `python -m gate`)."""
     # A CI log with LANG=C must not turn a package title with non-ASCII text into a crash.

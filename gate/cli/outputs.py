@@ -17,6 +17,7 @@ from typing import TextIO
 
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
+from gate.platforms.github_commands import workflow_command
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
@@ -173,13 +174,22 @@ def publish_context(options: Options, *, error: bool = False) -> PublishContext:
 
 def show_published(platform: str, published: Published, options: Options) -> None:
     """What a publisher did: its workflow commands on standard output (where the runner reads
-    them), what it did for --verbose, and its warnings on standard error."""
+    them), what it did for --verbose, and its warnings: on GitHub Actions as `::warning::`
+    annotations, elsewhere on standard error."""
     if published.log:
         sys.stdout.write("".join(f"{line}\n" for line in published.log))
         sys.stdout.flush()
     if options.verbose:
         for note in published.notes:
             print(f"{PROG}: {platform}: {terminal_safe(note)}", file=sys.stderr)
+    if platform == "github" and os.environ.get("GITHUB_ACTIONS") == "true":
+        # A warning on stderr is one log line among hundreds; as a workflow command it is an
+        # annotation on the run's summary page, where a missing comment is noticed.
+        sys.stdout.write(
+            "".join(f"{workflow_command('warning', warning)}\n" for warning in published.warnings)
+        )
+        sys.stdout.flush()
+        return
     for warning in published.warnings:
         print(f"{PROG}: warning: {terminal_safe(warning)}", file=sys.stderr)
 
