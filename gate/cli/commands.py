@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gate.cli.options import PROG, Command, Options
-from gate.cli.outputs import print_report_text, publish, write_outputs
-from gate.errors import ExitCode, GateError
+from gate.cli.outputs import STDOUT, print_report_text, publish, write_outputs
+from gate.errors import ExitCode, GateError, UsageError
 from gate.merge import merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import evaluate
@@ -67,7 +67,9 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     except GateError as exc:
         platform_failure = exc
     summary = render_terminal(evaluation)
-    print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary)
+    # With an output on standard output (`--json -`), the summary goes to standard error.
+    stream = sys.stderr if STDOUT in options.outputs.files.values() else None
+    print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary, stream)
     for failure in [*failures, *([platform_failure] if platform_failure else [])]:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
     if platform_failure is not None:
@@ -90,6 +92,13 @@ def cmd_check(options: Options) -> ExitCode:
 def cmd_scan(options: Options) -> ExitCode:
     """`container-gate scan`."""
     assert options.scan is not None  # noqa: S101 - options_from makes one for `scan`
+    for what, given in (("IMAGE", options.scan.reference), ("--base-image", options.scan.base_image)):
+        if given is not None and not given.strip():
+            # Most often a CI variable that expanded to nothing (`scan "$IMAGE"`).
+            raise UsageError(
+                f"{what} is empty: give an image reference, docker-archive:PATH or oci-archive:PATH "
+                "(is the CI variable that should hold it set?)"
+            )
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
     request = options.scan
@@ -127,10 +136,23 @@ def cmd_explain(options: Options) -> ExitCode:
     return ExitCode.PASS if found else ExitCode.FAIL
 
 
+def cmd_completion(options: Options) -> ExitCode:
+    """`container-gate completion SHELL`: shtab writes it from the parser itself, so it never lags
+    behind an option."""
+    import shtab  # only this command needs it
+
+    from gate.cli.parser import build_parser
+
+    assert options.shell is not None  # noqa: S101 - options_from takes it for `completion`
+    sys.stdout.write(shtab.complete(build_parser(), shell=options.shell))
+    return ExitCode.PASS
+
+
 COMMANDS: dict[Command, Callable[[Options], ExitCode]] = {
     Command.CHECK: cmd_check,
     Command.SCAN: cmd_scan,
     Command.POLICY_VALIDATE: cmd_policy_validate,
     Command.EXPLAIN: cmd_explain,
+    Command.COMPLETION: cmd_completion,
 }
 """What runs each command."""

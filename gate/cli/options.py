@@ -28,6 +28,7 @@ class Command(enum.Enum):
     SCAN = "scan"
     POLICY_VALIDATE = "policy validate"
     EXPLAIN = "explain"
+    COMPLETION = "completion"
 
 
 class OutputFormat(enum.Enum):
@@ -104,6 +105,8 @@ class Options:
     """`policy validate FILE...`."""
     vulnerability: str | None = None
     """`explain VULN_ID`."""
+    shell: str | None = None
+    """`completion SHELL`."""
 
     @property
     def dockerfile(self) -> Path | None:
@@ -121,7 +124,7 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
     time the run started."""
     command: Command = args.run
     policy = PolicyOptions()
-    if command is not Command.POLICY_VALIDATE:
+    if command not in (Command.POLICY_VALIDATE, Command.COMPLETION):
         policy = PolicyOptions(args.policy, args.advisory, args.as_of, args.image_name)
     outputs = OutputOptions()
     publish = PublishOptions()
@@ -142,4 +145,5 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         scan=scan_request(args, env, now) if command is Command.SCAN else None,
         policy_files=tuple(args.files) if command is Command.POLICY_VALIDATE else (),
         vulnerability=args.vulnerability if command is Command.EXPLAIN else None,
+        shell=args.shell if command is Command.COMPLETION else None,
     )

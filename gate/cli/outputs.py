@@ -92,8 +92,17 @@ RENDERERS: dict[OutputFormat, tuple[Render, RenderError | None]] = {
 """Per output: the renderer of a verdict, and the one of "could not decide" (None: remove the file)."""
 
 
+STDOUT = "-"
+"""An output path that means standard output (`--json -`); the terminal summary then goes to
+standard error, so that standard output holds the one document."""
+
+
 def write_text(path: str, text: str) -> None:
     """Write an output file, creating its directory; a failure is a usage error naming the path."""
+    if path == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +130,7 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
         try:
             if error is not None:
                 write_text(path, error(message, exit_code, options))
-            else:
+            elif path != STDOUT:
                 Path(path).unlink(missing_ok=True)
         except GateError as exc:
             print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
@@ -163,7 +172,7 @@ def publish_context(options: Options, *, error: bool = False) -> PublishContext:
         outputs={
             kind.value: path
             for kind, path in options.outputs.files.items()
-            if not error or RENDERERS[kind][1] is not None
+            if (not error or RENDERERS[kind][1] is not None) and path != STDOUT
         },
         comment=options.publish.comment,
         dockerfile=_in_repository(options.dockerfile),
