@@ -78,8 +78,8 @@ MISTAKES = [
         id="unknown-key-without-suggestion",
     ),
     pytest.param(
-        "version: 1\nfail_on:\n  fixable_only: 'yes'\n",
-        ["policy.yaml:3: fail_on.fixable_only: expected true or false, got 'yes'"],
+        "version: 1\nfail_on:\n  fixable_only: sometimes\n",
+        ["policy.yaml:3: fail_on.fixable_only: expected true or false, got 'sometimes'"],
         id="wrong-type",
     ),
     pytest.param(
@@ -660,3 +660,13 @@ def validate_text(text: str) -> list[str]:
     except PolicyError as err:
         return err.problems
     return []
+
+
+def test_yaml_1_1_booleans_are_booleans_as_the_docs_say() -> None:
+    # The error table's "wrong type" example must be one a reader can write and get: `yes` is not.
+    assert (
+        load_policy_text("version: 1\nfail_on:\n  fixable_only: yes\n", "p.yaml").fail_on.fixable_only is True
+    )
+    assert (
+        "YAML 1.1 also reads `yes`/`no`/`on`/`off` as booleans" in (ROOT / "docs" / "policy.md").read_text()
+    )
