@@ -220,7 +220,7 @@ def error_argv(env: Mapping[str, str]) -> list[str]:
             value = read_input(env, spec.name, spec.default)
             if value:
                 argv.append(f"{spec.flag}={value}")
-    if read_input(env, "comment", "true") in _FALSE:
+    if read_input(env, "comment", "true") not in _TRUE:  # `false`, or the bad input itself
         argv.append("--no-comment")
     image = read_input(env, "image")
     if image:

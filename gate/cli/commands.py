@@ -46,7 +46,8 @@ def with_image_name(report: ScanReport, options: Options, policy: Policy) -> Sca
     """Apply `--image-name` to a report, and carry the policy's warnings (a policy that cannot
     block) into it: every output shows a report's warnings."""
     if policy.warnings:
-        report = replace(report, warnings=(*policy.warnings, *report.warnings))
+        # A decision report read back may already carry them (`explain --report gate.json`).
+        report = replace(report, warnings=tuple(dict.fromkeys((*policy.warnings, *report.warnings))))
     name = options.policy.image_name
     if not name:
         return report
