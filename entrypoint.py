@@ -14,6 +14,7 @@ Outside GitHub (`GITHUB_ACTIONS` unset), the same variables work for a local dry
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -225,6 +226,37 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
             path = path.parent
 
 
+def error_argv(env: Mapping[str, str]) -> list[str]:
+    """A gate command line naming only what reporting an error needs: the output files the inputs
+    name (each read alone, so one bad input does not hide the others) and the CI options."""
+    argv = ["check", "--ci", "auto"]
+    for spec in INPUTS:
+        if spec.name in _OUTPUT_INPUTS and spec.flag:
+            value = read_input(env, spec.name, spec.default)
+            if value:
+                argv.append(f"{spec.flag}={value}")
+    if read_input(env, "comment", "true") not in _TRUE:  # `false`, or the bad input itself
+        argv.append("--no-comment")
+    image = read_input(env, "image")
+    if image:
+        argv.append(f"--image-name={image}")
+    return [*argv, "--", "(action inputs)"]
+
+
+def report_input_error(message: str, env: Mapping[str, str]) -> None:
+    """What any failed run leaves, for a bad input too: the error outputs (`--json`, `--markdown`;
+    no stale SARIF), the step outputs (`verdict: error`, `error`), the job summary and an error
+    annotation."""
+    from gate.cli.main import report_error  # imported late: only a bad input needs it here
+
+    token = read_input(env, "github-token")
+    if token:
+        os.environ["GITHUB_TOKEN"] = token
+    # An output input argparse cannot take exits inside it: the error line above still stands.
+    with contextlib.suppress(SystemExit):
+        report_error(error_argv(env), message, ExitCode.USAGE)
+
+
 def main() -> int:
     """Run the gate as the inputs in the environment ask; returns its exit code (2 for a bad input)."""
     for stream in (sys.stdout, sys.stderr):
@@ -234,6 +266,7 @@ def main() -> int:
         invocation = build_invocation(os.environ)
     except InputError as exc:
         print(f"container-gate: error: {exc}", file=sys.stderr)
+        report_input_error(str(exc), os.environ)
         return ExitCode.USAGE  # a bad input is a usage error
     if invocation.token:
         os.environ["GITHUB_TOKEN"] = invocation.token

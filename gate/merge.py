@@ -6,9 +6,12 @@ alias (no duplicates, primary excluded, order kept). Policies, allowlists and me
 the one id every scanner and distribution shares.
 
 Combining: when one package is reported twice for the same vulnerability (twice in one file, or by two
-scanners), the first report's fields are kept and only the fields it lacks are taken from the later one.
-`dedupe` does it within one report (each parser calls it), `merge_reports` across the reports of
-several scanners or files about one image.
+scanners), what decides the verdict takes the worst case, whatever order the reports came in: the
+highest severity, every fixed version any report knows (so the finding is fixable if any scanner knows
+a fix), and the least ignorable vendor status. The descriptive fields (title, CVSS, layer, purl, ...)
+are the first report's, filled from the later one where the first lacks them. `dedupe` does it within
+one report (each parser calls it), `merge_reports` across the reports of several scanners or files
+about one image, where each finding also keeps what every report said (`Finding.assessments`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from gate.model import Finding, Layer, Package, ScanReport, Severity, VendorStatus
+from gate.model import Assessment, Finding, Layer, Package, ScanReport, VendorStatus
+
+IGNORABILITY: dict[VendorStatus, int] = {
+    status: rank
+    for rank, status in enumerate(
+        (
+            VendorStatus.FIXED,
+            VendorStatus.AFFECTED,
+            VendorStatus.UNKNOWN,
+            VendorStatus.UNDER_INVESTIGATION,
+            VendorStatus.FIX_DEFERRED,
+            VendorStatus.WILL_NOT_FIX,
+            VendorStatus.END_OF_LIFE,
+            VendorStatus.NOT_AFFECTED,
+        )
+    )
+}
+"""Vendor statuses from the least to the most ignorable: a fix to take first, then a plain
+"affected", a status nobody stated, then the vendor's reasons to leave a finding alone, and
+"not affected" last. Two reports of one finding keep the least ignorable of their statuses."""
 
 
 def is_cve(vuln_id: str) -> bool:
@@ -56,27 +78,24 @@ def dedupe(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 def combine(first: Finding, later: Finding) -> Finding:
     """One finding from two reports of the same vulnerability in the same package.
 
-    The first report's fields win; a field the first leaves empty (unknown severity, no CVSS, no
-    title, no layer, no purl, ...) is filled from the later one. The fix data is one unit: when the
-    first report knows neither a status nor a fixed version, both come from the later report, so a
-    finding never says "affected" next to a fixed version. Ids and scanner names are the union, in
+    The worst case decides, in either order: the higher severity, the union of the fixed versions
+    (in order, the first report's first), and the least ignorable status (`IGNORABILITY`); a
+    finding with a fixed version is `fixed`, so it never says "affected" next to a fixed version.
+    The other fields are the first report's, and a field it leaves empty (no CVSS, no title, no
+    layer, no purl, ...) is filled from the later one. Ids and scanner names are the union, in
     order; the primary id follows `choose_ids` over the union (a CVE wins over a scanner's own id).
     """
     if _adds_nothing(first, later):
         return first
     primary, aliases = choose_ids((*first.ids, *later.ids))
-    status, fixed = first.status, first.fixed_versions
-    if not fixed and status is VendorStatus.UNKNOWN:
-        status, fixed = later.status, later.fixed_versions
-    elif not fixed and status is VendorStatus.FIXED and later.status is VendorStatus.FIXED:
-        fixed = later.fixed_versions
     scanners = first.scanners + tuple(name for name in later.scanners if name not in first.scanners)
+    status, fixed = _worst_fix(first, later)
     return replace(
         first,
         vulnerability_id=primary,
         aliases=aliases,
         package=_fill_package(first.package, later.package),
-        severity=first.severity if first.severity is not Severity.UNKNOWN else later.severity,
+        severity=max(first.severity, later.severity),
         fixed_versions=fixed,
         status=status,
         cvss=first.cvss or later.cvss,
@@ -88,19 +107,26 @@ def combine(first: Finding, later: Finding) -> Finding:
     )
 
 
+def _worst_fix(first: Finding, later: Finding) -> tuple[VendorStatus, tuple[str, ...]]:
+    """The status and fixed versions of two reports of one finding, the least ignorable of both."""
+    fixed = first.fixed_versions + tuple(v for v in later.fixed_versions if v not in first.fixed_versions)
+    if fixed:
+        return VendorStatus.FIXED, fixed
+    status = min(first.status, later.status, key=IGNORABILITY.__getitem__)
+    return status, fixed
+
+
 def _adds_nothing(first: Finding, later: Finding) -> bool:
     """True when `combine(first, later)` would be `first` (the same report read twice, mostly)."""
     return (
         (later.scanners == first.scanners or all(name in first.scanners for name in later.scanners))
         and (later.ids == first.ids or all(vuln_id in first.ids for vuln_id in later.ids))
-        and (first.severity is not Severity.UNKNOWN or later.severity is Severity.UNKNOWN)
+        and later.severity <= first.severity
         and (
-            bool(first.fixed_versions)
-            or (
-                not later.fixed_versions
-                and (first.status is not VendorStatus.UNKNOWN or later.status is VendorStatus.UNKNOWN)
-            )
+            later.fixed_versions == first.fixed_versions
+            or all(version in first.fixed_versions for version in later.fixed_versions)
         )
+        and (later.status is first.status or _worst_fix(first, later) == (first.status, first.fixed_versions))
         and (first.cvss is not None or later.cvss is None)
         and (first.title is not None or later.title is None)
         and (first.description is not None or later.description is None)
@@ -150,10 +176,11 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
 
     Two findings merge when they are about the same package (name, version and path equal) and
     share an id (the primary id or any alias: a GHSA in one scanner and the CVE in another meet
-    through the aliases). The merged finding keeps the earlier report's fields and takes from the
-    later one only what the earlier lacks (see `combine`); it carries the
-    union of ids and of scanner names. Severity is not maximized: the first report given is the
-    one whose judgment stands, which keeps the result independent of how scanners rank vendors.
+    through the aliases). The merged finding takes the worst case of the reports' severities,
+    fixes and statuses, whatever the order of the reports, and keeps the earlier report's other
+    fields, filled from the later one where it lacks them (see `combine`); it carries the union of
+    ids and of scanner names, and what each report said (`Finding.assessments`), so that
+    `explain` can show which scanner said what.
 
     Findings one report keeps apart are never merged with each other: each finding absorbs at most
     one finding of each later report (see `_PackageIndex.match` for which). Scanner infos, sources
@@ -164,6 +191,7 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
     if len(reports) == 1:
         return reports[0]
     merged: list[Finding] = []
+    sources: list[str | None] = []  # the report each merged finding first came from
     keys: set[tuple[str, str, str, str]] = set()
     indexes: dict[tuple[str, str, str], _PackageIndex] = {}
     for report in reports:
@@ -171,6 +199,7 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
         # Findings this report adds or changes cannot take another finding of the same report, so
         # they enter the index only after it: lookups never wade through them.
         pending: list[tuple[_PackageIndex, int, tuple[str, ...]]] = []
+        source = report.sources[0] if len(report.sources) == 1 else None
         for finding in report.findings:
             package = finding.package
             index = indexes.get((package.name, package.version, package.path))
@@ -180,11 +209,12 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
             if target is None:
                 target = len(merged)
                 merged.append(finding)
+                sources.append(source)
                 keys.add(finding.key)
                 new_ids: tuple[str, ...] = finding.ids
             else:
                 before = merged[target]
-                merged[target] = _merged(before, finding, keys)
+                merged[target] = _merged(before, finding, keys, sources[target], source)
                 new_ids = tuple(vuln_id for vuln_id in merged[target].ids if vuln_id not in before.ids)
             absorbed.add(target)
             pending.append((index, target, new_ids))
@@ -252,8 +282,23 @@ def _cves(finding: Finding) -> set[str]:
     return {vuln_id.upper() for vuln_id in finding.ids if is_cve(vuln_id)}
 
 
-def _merged(before: Finding, finding: Finding, keys: set[tuple[str, str, str, str]]) -> Finding:
+def _merged(
+    before: Finding,
+    finding: Finding,
+    keys: set[tuple[str, str, str, str]],
+    before_source: str | None,
+    source: str | None,
+) -> Finding:
     after = combine(before, finding)
+    assessments = tuple(
+        dict.fromkeys(
+            (*(before.assessments or (_assessment(before, before_source),)),
+             *(finding.assessments or (_assessment(finding, source),)))
+        )
+    )  # fmt: skip
+    # One report given twice says one thing: there is nothing to tell apart.
+    if len(assessments) > 1 and assessments != before.assessments:
+        after = replace(after, assessments=assessments)
     if after.key == before.key:
         return after
     if after.key in keys:
@@ -264,3 +309,13 @@ def _merged(before: Finding, finding: Finding, keys: set[tuple[str, str, str, st
     keys.discard(before.key)
     keys.add(after.key)
     return after
+
+
+def _assessment(finding: Finding, source: str | None) -> Assessment:
+    return Assessment(
+        scanner="+".join(finding.scanners),
+        source=source,
+        severity=finding.severity,
+        status=finding.status,
+        fixed_versions=finding.fixed_versions,
+    )

@@ -114,6 +114,23 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Assessment:
+    """What one report said about a finding, kept when the reports of several scanners (or
+    files) are merged into it: the merged finding takes the worst case of them."""
+
+    scanner: str
+    """The scanner that reported it (`trivy`, `grype`, `snyk`)."""
+    source: str | None
+    """The report file it came from, or the image scanned; None when not known."""
+    severity: Severity
+    """The severity that report gave."""
+    status: VendorStatus
+    """The vendor status that report gave."""
+    fixed_versions: tuple[str, ...] = ()
+    """The fixed versions that report gave."""
+
+
+@dataclass(frozen=True)
 class Finding:
     """One vulnerability in one installed package."""
 
@@ -141,6 +158,9 @@ class Finding:
     """The layer that installed the package, when the scanner or the image says so."""
     scanners: tuple[str, ...] = ()
     """Names of the scanners that reported this finding (`trivy`, `grype`, `snyk`)."""
+    assessments: tuple[Assessment, ...] = ()
+    """What each report said, when several reports of this finding were merged; empty for a
+    finding only one report gave."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -154,8 +174,9 @@ class Finding:
 
     @property
     def fixable(self) -> bool:
-        """True when a fixed version is known."""
-        return bool(self.fixed_versions)
+        """True when a fixed version is known, or the vendor says a fix exists without naming
+        the package's version (Snyk: an upgrade of the dependency that pulls the package in)."""
+        return bool(self.fixed_versions) or self.status is VendorStatus.FIXED
 
 
 @dataclass(frozen=True)

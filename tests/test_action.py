@@ -142,6 +142,17 @@ def test_the_examples_upload_sarif_even_when_the_gate_fails() -> None:
         assert upload["with"]["sarif_file"] == "${{ steps.gate.outputs.sarif-file }}", path.name
 
 
+def test_the_examples_keep_the_json_decision_report_as_an_artifact() -> None:
+    # The comment and summary point readers to the JSON report: the workflow must keep it.
+    for path in sorted(EXAMPLES.glob("*.yml")):
+        steps = next(iter(load_yaml(path)["jobs"].values()))["steps"]
+        gate = next(s for s in steps if s.get("id") == "gate")
+        assert gate["with"].get("json"), path.name
+        upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+        assert upload["if"] == "always() && steps.gate.outputs.json-file != ''", path.name
+        assert upload["with"]["path"] == "${{ steps.gate.outputs.json-file }}", path.name
+
+
 # -- the action's image ------------------------------------------------------------------------------
 
 

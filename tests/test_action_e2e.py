@@ -205,7 +205,7 @@ def test_a_fork_pull_request_keeps_its_verdict_and_warns_about_the_comment(
 
     assert done.returncode == 1, done.stderr
     assert READ_ONLY_TOKEN not in done.stdout + done.stderr
-    assert "warning" in done.stderr
+    assert "\n::warning::no comment on pull request" in done.stdout  # an annotation, not a log line
     assert scenario.github.state.comments_on(scenario.repository, scenario.pull.number) == []
     outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
     assert outputs["verdict"] == "fail"
@@ -228,7 +228,7 @@ def test_advisory_mode_passes_and_says_what_would_block(
     assert scenario.github.state.comments_on(scenario.repository, scenario.pull.number) == []
 
 
-def test_a_bad_input_fails_the_step_before_anything_runs(
+def test_a_bad_input_fails_the_step_before_anything_runs_and_says_so_where_errors_are_read(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
     scenario = github_pull_request
@@ -236,7 +236,12 @@ def test_a_bad_input_fails_the_step_before_anything_runs(
 
     done = run_action(env, workspace)
 
-    assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == "container-gate: error: input `comment` must be `true` or `false`, got 'yes'\n"
+    message = "input `comment` must be `true` or `false`, got 'yes'"
+    assert done.returncode == 2
+    assert done.stderr == f"container-gate: error: {message}\n"
+    # The documented `error` output, the job summary and an annotation; no scan, no comment.
+    assert done.stdout == f"::error title=container-gate could not decide (exit code 2)::{message}\n"
     assert scenario.github.requests == []
-    assert not Path(env["GITHUB_OUTPUT"]).exists()
+    outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
+    assert (outputs["verdict"], outputs["error"]) == ("error", message)
+    assert "could not decide" in Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ The mapping is checked input by input, then against the real argument parser, th
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -264,3 +265,32 @@ def test_files_written_as_root_go_back_to_the_workspace_owner(
         assert owner(workspace / given) == runner, given
     assert owner(workspace / "kept.txt") == (0, 0)
     assert owner(outside) == (0, 0)
+
+
+def test_a_bad_input_on_github_still_writes_the_error_outputs_summary_and_annotation(tmp_path: Path) -> None:
+    # The documented `error` output, the job summary and an annotation, as for any other error.
+    step_outputs, summary = tmp_path / "github_output", tmp_path / "step_summary.md"
+    step_outputs.touch()
+    summary.touch()
+    (tmp_path / "container-gate.sarif").write_text("{}")  # a stale SARIF of an earlier run
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(step_outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "INPUT_JSON": "out/gate.json",
+        "INPUT_MARKDOWN": "out/gate.md",
+        "INPUT_SARIF": "container-gate.sarif",
+    }
+    done = run_entrypoint({**SCAN, **github, "INPUT_ADVISORY": "yes"}, tmp_path)
+    message = "input `advisory` must be `true` or `false`, got 'yes'"
+    assert done.returncode == 2
+    assert done.stderr == f"container-gate: error: {message}\n"
+    assert done.stdout == f"::error title=container-gate could not decide (exit code 2)::{message}\n"
+    written = step_outputs.read_text()
+    assert "\nerror\n" in written  # the `verdict` output's value
+    assert f"\n{message}\n" in written  # the `error` output's value
+    assert "container-gate: error, no verdict" in summary.read_text()
+    decision = json.loads((tmp_path / "out" / "gate.json").read_text())
+    assert (decision["verdict"], decision["error"]["exit_code"]) == ("error", 2)
+    assert "error, no verdict" in (tmp_path / "out" / "gate.md").read_text()
+    assert not (tmp_path / "container-gate.sarif").exists()

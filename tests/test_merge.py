@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gate.cli import main as cli
+from gate.errors import ExitCode
 from gate.merge import merge_reports
-from gate.model import ScanReport, VendorStatus
+from gate.model import ScanReport, Severity, VendorStatus
 from gate.scanners.grype import parse_grype
 from gate.scanners.ingest import load_report
 from gate.scanners.trivy import parse_trivy
@@ -147,3 +151,83 @@ def test_merging_needs_a_report() -> None:
         merge_reports([])
     report = load_report(corpus_file("grype", "keycloak-test.json"))
     assert merge_reports([report]) is report
+
+
+# --- the worst case, whatever the order ------------------------------------------------------------
+
+RUNNING_EXAMPLE = "alpine-39-high-critical.json.golden"
+"""Two fixable CRITICAL findings (musl and musl-utils, CVE-2019-14697, fixed in 1.1.20-r5)."""
+
+
+def milder_example() -> Any:
+    """The running example as a milder scanner run might have said it: LOW, won't fix, no fix."""
+    doc = corpus_json("trivy", RUNNING_EXAMPLE)
+    for vuln in doc["Results"][0]["Vulnerabilities"]:
+        vuln.update(Severity="LOW", Status="will_not_fix")
+        del vuln["FixedVersion"]
+    return doc
+
+
+def test_merging_takes_the_worst_case_whatever_the_order() -> None:
+    real = parse_trivy(corpus_json("trivy", RUNNING_EXAMPLE), "real.json")
+    milder = parse_trivy(milder_example(), "milder.json")
+    for order in ([milder, real], [real, milder]):
+        merged = merge_reports(order)
+        assert [(f.severity, f.status, f.fixed_versions) for f in merged.findings] == [
+            (Severity.CRITICAL, VendorStatus.FIXED, ("1.1.20-r5",))
+        ] * 2
+        said = {(a.source, a.severity, a.status, a.fixed_versions) for a in merged.findings[0].assessments}
+        assert said == {
+            ("real.json", Severity.CRITICAL, VendorStatus.FIXED, ("1.1.20-r5",)),
+            ("milder.json", Severity.LOW, VendorStatus.WILL_NOT_FIX, ()),
+        }
+
+
+def test_the_least_ignorable_status_stands_and_fixed_versions_are_the_union() -> None:
+    keycloak = corpus_json("grype", "keycloak-test.json")  # nspr CVE-2020-12413: Low, wont-fix
+    grype = parse_grype(keycloak, "grype.json")
+    entry = real_trivy_entry("centos-7.json.golden", "CVE-2019-18276", "bash")
+    entry.update(VulnerabilityID="CVE-2020-12413", PkgName="nspr", InstalledVersion="4.34.0-17.el9_1")
+    entry.update(Severity="MEDIUM", Status="affected")
+    trivy = trivy_report([entry], "os-pkgs", "redhat", "keycloak (redhat 9.1)")
+    for order in ([grype, trivy], [trivy, grype]):
+        nspr = next(f for f in merge_reports(order).findings if f.package.name == "nspr")
+        assert (nspr.severity, nspr.status, nspr.fixed_versions) == (
+            Severity.MEDIUM,
+            VendorStatus.AFFECTED,
+            (),
+        )
+    keycloak["matches"][0]["vulnerability"]["fix"] = {"versions": ["4.35.0-1.el9_2"], "state": "fixed"}
+    entry["FixedVersion"], entry["Status"] = "4.34.0-18.el9_1", "fixed"
+    fixed_by_both = merge_reports(
+        [parse_grype(keycloak, "g"), trivy_report([entry], "os-pkgs", "redhat", "k")]
+    )
+    nspr = next(f for f in fixed_by_both.findings if f.package.name == "nspr")
+    assert (nspr.status, nspr.fixed_versions) == (VendorStatus.FIXED, ("4.35.0-1.el9_2", "4.34.0-18.el9_1"))
+
+
+def test_the_order_of_reports_never_decides_the_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real, milder = tmp_path / "real.json", tmp_path / "milder.json"
+    real.write_text(json.dumps(corpus_json("trivy", RUNNING_EXAMPLE)))
+    milder.write_text(json.dumps(milder_example()))
+    for order in ([milder, real], [real, milder]):
+        assert cli.main(["check", *map(str, order), "--ci", "none"]) == ExitCode.FAIL
+        out, _ = capsys.readouterr()
+        assert out.startswith("container-gate: FAIL: 2 blocking finding(s); 2 actions clear them.")
+
+
+def test_explain_says_which_scanner_said_what(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    real, milder = tmp_path / "real.json", tmp_path / "milder.json"
+    real.write_text(json.dumps(corpus_json("trivy", RUNNING_EXAMPLE)))
+    milder.write_text(json.dumps(milder_example()))
+    code = cli.main(["explain", "CVE-2019-14697", "--report", str(milder), "--report", str(real)])
+    out, _ = capsys.readouterr()
+    assert code == ExitCode.PASS
+    assert (
+        "  severity:    CRITICAL (CVSS 9.8, nvd); vendor status fixed\n"
+        "  merged from: the worst case of what each report said:\n"
+        f"    - trivy ({milder}): LOW, status will_not_fix, no fixed version\n"
+        f"    - trivy ({real}): CRITICAL, status fixed, fixed in 1.1.20-r5\n"
+    ) in out

@@ -254,16 +254,26 @@ def test_input_regexes_accept_the_defaults_and_refuse_paths_outside_the_project(
     assert not re.fullmatch(inputs["max-db-age"]["regex"], "5d; rm -rf /")
 
 
-def run_script(tmp_path: Path, env: dict[str, str]) -> list[str]:
-    """Run the job's script with `sh`, a stand-in `container-gate` recording its argv."""
+def run_script(tmp_path: Path, env: dict[str, str], **kwargs: Any) -> Any:
+    """Run the job's script with `sh`, a stand-in `container-gate` recording its argv (and, with
+    `show_docker_config`, the Docker config it was given); returns the argv (and that record)."""
+    show = bool(kwargs.get("show_docker_config"))
+    exit_code = int(kwargs.get("exit_code", 0))
     sh = shutil.which("sh")
     assert sh is not None
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     stand_in = bin_dir / "container-gate"
     stand_in.write_text(
-        f"#!{sys.executable}\nimport json, os, sys\n"
-        "json.dump(sys.argv[1:], open(os.environ['ARGV_OUT'], 'w'))\n",
+        f"#!{sys.executable}\nimport json, os, stat, sys\n"
+        "json.dump(sys.argv[1:], open(os.environ['ARGV_OUT'], 'w'))\n"
+        "d = os.environ.get('DOCKER_CONFIG', '')\n"
+        "f = os.path.join(d, 'config.json')\n"
+        "json.dump({'dir': d, 'dir_mode': stat.S_IMODE(os.stat(d).st_mode) if d else None,\n"
+        "           'file_mode': stat.S_IMODE(os.stat(f).st_mode) if os.path.exists(f) else None,\n"
+        "           'config': open(f).read() if os.path.exists(f) else None},\n"
+        "          open(os.environ['ARGV_OUT'] + '.docker', 'w'))\n"
+        f"sys.exit({exit_code})\n",
         encoding="utf-8",
     )
     stand_in.chmod(0o755)
@@ -277,6 +287,8 @@ def run_script(tmp_path: Path, env: dict[str, str]) -> list[str]:
         timeout=30,
     )
     argv: list[str] = json.loads(out.read_text(encoding="utf-8"))
+    if show:
+        return argv, json.loads(Path(f"{out}.docker").read_text(encoding="utf-8"))
     return argv
 
 
@@ -337,24 +349,51 @@ def test_hostile_values_stay_single_arguments_and_never_run(tmp_path: Path) -> N
     assert str(args.cache_dir) == "ci/db"
 
 
-def test_the_job_logs_in_to_the_project_registry_unless_a_docker_config_is_there(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+def test_the_job_logs_in_with_a_private_docker_config_it_removes_and_never_touches_home(
+    tmp_path: Path,
+) -> None:
+    home, project = tmp_path / "home", tmp_path / "project"
+    home.mkdir(mode=0o755)
+    project.mkdir()
     registry = {
         "HOME": str(home),
+        "CI_PROJECT_DIR": str(project),
         "CI_REGISTRY": "registry.example.com",
         "CI_REGISTRY_USER": "gitlab-ci-token",
         "CI_REGISTRY_PASSWORD": "glcbt-64_abcdef",
     }
     env = {"CONTAINER_GATE_IMAGE": "registry.example.com/acme/web:1", **registry}
-    argv = run_script(tmp_path, env)
-    config = json.loads((home / ".docker" / "config.json").read_text(encoding="utf-8"))
-    assert config == {
+    # The stand-in gate records what it found in DOCKER_CONFIG while it ran.
+    argv, seen = run_script(tmp_path, env, show_docker_config=True)
+    assert seen["dir"] == str(project / ".container-gate-docker")
+    assert (seen["dir_mode"], seen["file_mode"]) == (0o700, 0o600)
+    assert json.loads(seen["config"]) == {
         "auths": {"registry.example.com": {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"}}
     }
     assert not any("glcbt-64_abcdef" in arg for arg in argv)  # it reaches the gate through the file only
+    assert not (project / ".container-gate-docker").exists()  # removed when the script ended
+    assert list(home.iterdir()) == []  # $HOME is never written
 
-    (home / ".docker" / "config.json").write_text('{"credsStore": "ecr-login"}', encoding="utf-8")
-    run_script(tmp_path, env)
-    assert json.loads((home / ".docker" / "config.json").read_text(encoding="utf-8")) == {
-        "credsStore": "ecr-login"
+    # Removed when the gate fails too, and a leftover of a cancelled job is replaced.
+    (project / ".container-gate-docker").mkdir()
+    (project / ".container-gate-docker" / "config.json").write_text('{"auths": {"old": {}}}')
+    with pytest.raises(subprocess.CalledProcessError):
+        run_script(tmp_path, env, show_docker_config=True, exit_code=1)
+    assert not (project / ".container-gate-docker").exists()
+
+
+def test_a_docker_config_the_job_names_is_left_alone(tmp_path: Path) -> None:
+    own = tmp_path / "own-docker"
+    own.mkdir()
+    (own / "config.json").write_text('{"credsStore": "ecr-login"}', encoding="utf-8")
+    env = {
+        "CONTAINER_GATE_IMAGE": "registry.example.com/acme/web:1",
+        "CI_PROJECT_DIR": str(tmp_path),
+        "CI_REGISTRY": "registry.example.com",
+        "CI_REGISTRY_PASSWORD": "glcbt-64_abcdef",
+        "DOCKER_CONFIG": str(own),
     }
+    _, seen = run_script(tmp_path, env, show_docker_config=True)
+    assert seen["dir"] == str(own)
+    assert json.loads((own / "config.json").read_text()) == {"credsStore": "ecr-login"}
+    assert not (tmp_path / ".container-gate-docker").exists()

@@ -228,10 +228,16 @@ def test_the_ecosystem_comes_from_the_purl_first() -> None:
     assert ecosystem_of(Package("x", "1", "Alpine")) is Ecosystem.APK
 
 
+_PLACEHOLDER_VERSIONS = {"anchore-grype__TestJsonImgsPresenter-v0.7.0.golden"}
+"""Grype 0.7's presenter test output: its fixes are words (`the-next-version`), not versions."""
+
+
 def _corpus_findings() -> list[tuple[str, Package, tuple[str, ...]]]:
     out = []
     for kind in REPORT_KINDS:
         for path in corpus_files(kind):
+            if path.name in _PLACEHOLDER_VERSIONS:
+                continue
             for finding in load_report(path).findings:
                 out.append((Path(path).name, finding.package, finding.fixed_versions))
     return out

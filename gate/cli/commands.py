@@ -1,4 +1,5 @@
-"""The commands: `check`, `scan`, `compare`, `policy validate` and `explain`, each from typed options to an exit code.
+"""Each command, from typed options to an exit code: `check`, `scan`, `compare`, `policy validate`,
+`explain` and `completion`.
 
 This is where the clock is read (`--as-of`, else now) and the policy and reports are loaded;
 `evaluate` itself stays pure.
@@ -13,8 +14,8 @@ from dataclasses import replace
 
 from gate.cli.compare import run_compare
 from gate.cli.options import PROG, Command, Options, OutputFormat
-from gate.cli.outputs import print_report_text, publish, write_outputs
-from gate.errors import ExitCode, GateError, ImageError
+from gate.cli.outputs import STDOUT, print_report_text, publish, write_outputs
+from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.merge import merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import evaluate
@@ -43,8 +44,12 @@ def evaluation_time(options: Options) -> dt.datetime:
     return as_of if as_of is not None else dt.datetime.now(dt.UTC)
 
 
-def with_image_name(report: ScanReport, options: Options) -> ScanReport:
-    """Apply `--image-name` to a report."""
+def with_image_name(report: ScanReport, options: Options, policy: Policy) -> ScanReport:
+    """Apply `--image-name` to a report, and carry the policy's warnings (a policy that cannot
+    block) into it: every output shows a report's warnings."""
+    if policy.warnings:
+        # A decision report read back may already carry them (`explain --report gate.json`).
+        report = replace(report, warnings=tuple(dict.fromkeys((*policy.warnings, *report.warnings))))
     name = options.policy.image_name
     if not name:
         return report
@@ -64,8 +69,13 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
         publish(evaluation, options)
     except GateError as exc:
         platform_failure = exc
-    summary = render_terminal(evaluation, options.outputs.files.get(OutputFormat.JSON))
-    print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary)
+    json_path = options.outputs.files.get(OutputFormat.JSON)
+    summary = render_terminal(
+        evaluation, "the JSON report on standard output" if json_path == STDOUT else json_path
+    )
+    # With an output on standard output (`--json -`), the summary goes to standard error.
+    stream = sys.stderr if STDOUT in options.outputs.files.values() else None
+    print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary, stream)
     for failure in [*failures, *([platform_failure] if platform_failure else [])]:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
     if platform_failure is not None:
@@ -78,24 +88,37 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
 def cmd_check(options: Options) -> ExitCode:
     """`container-gate check`."""
     policy = read_policy(options)
-    report = merge_reports([load_report(path) for path in options.reports])
-    report = with_image_name(report, options)
+    report = merge_reports(
+        [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
+    )
+    report = with_image_name(report, options, policy)
     return finish(evaluate(report, policy, evaluation_time(options)), options)
 
 
 def cmd_scan(options: Options) -> ExitCode:
     """`container-gate scan`."""
     assert options.scan is not None  # noqa: S101 - options_from makes one for `scan`
+    for what, given in (("IMAGE", options.scan.reference), ("--base-image", options.scan.base_image)):
+        if given is not None and not given.strip():
+            # Most often a CI variable that expanded to nothing (`scan "$IMAGE"`).
+            raise UsageError(
+                f"{what} is empty: give an image reference, docker-archive:PATH or oci-archive:PATH "
+                "(is the CI variable that should hold it set?)"
+            )
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
-    report = scan(options.scan)
+    request = options.scan
+    if policy.lenient_severity:
+        request = replace(request, options=replace(request.options, lenient_severity=True))
+    report = scan(request)
     base = None
-    if options.scan.check_base is not BaseCheckMode.OFF:
+    if request.check_base is not BaseCheckMode.OFF:
         # Imported here: the registry client is for scans that ask for the check.
         from gate.scanners.base_scan import check_base
 
-        report, base = check_base(report, options.scan.scanner, options.scan.options)
-        required = options.scan.check_base is BaseCheckMode.REQUIRED
+        # The current base is scanned with the same options, the policy's lenient_severity included.
+        report, base = check_base(report, request.scanner, request.options)
+        required = request.check_base is BaseCheckMode.REQUIRED
         fails_stale = policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE
         if not base.checked and required and fails_stale:
             # The policy fails a stale base, and whether it is stale is unknown: no verdict.
@@ -104,7 +127,7 @@ def cmd_scan(options: Options) -> ExitCode:
                 f"(base_image.on_stale: fail): {base.reason}",
                 hint="fix the cause, or pass --check-base=best-effort to make it a warning",
             )
-    report = with_image_name(report, options)
+    report = with_image_name(report, options, policy)
     return finish(evaluate(report, policy, evaluation_time(options), base_check=base), options)
 
 
@@ -119,6 +142,8 @@ def cmd_policy_validate(options: Options) -> ExitCode:
                 print(terminal_safe(problem))
         else:
             print(f"{terminal_safe(str(path))}: valid policy (version 1)")
+            for warning in load_policy(path).warnings:
+                print(f"warning: {terminal_safe(warning)}")
     return ExitCode.USAGE if bad else ExitCode.PASS
 
 
@@ -126,7 +151,8 @@ def cmd_explain(options: Options) -> ExitCode:
     """`container-gate explain`."""
     assert options.vulnerability is not None  # noqa: S101 - options_from takes it for `explain`
     policy = read_policy(options)
-    report = with_image_name(merge_reports([load_report(path) for path in options.reports]), options)
+    reports = [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
+    report = with_image_name(merge_reports(reports), options, policy)
     evaluation = evaluate(report, policy, evaluation_time(options))
     text, found = explain(evaluation, options.vulnerability)
     print_report_text(text)
@@ -137,7 +163,23 @@ def cmd_compare(options: Options) -> ExitCode:
     """`container-gate compare`."""
     assert options.compare is not None  # noqa: S101 - options_from makes one for `compare`
     # The policy is read first: a broken one fails in a moment, not after the scans.
-    return run_compare(options.compare, read_policy(options), evaluation_time(options))
+    policy = read_policy(options)
+    request = options.compare
+    if policy.lenient_severity:
+        request = replace(request, options=replace(request.options, lenient_severity=True))
+    return run_compare(request, policy, evaluation_time(options))
+
+
+def cmd_completion(options: Options) -> ExitCode:
+    """`container-gate completion SHELL`: shtab writes it from the parser itself, so it never lags
+    behind an option."""
+    import shtab  # only this command needs it
+
+    from gate.cli.parser import build_parser
+
+    assert options.shell is not None  # noqa: S101 - options_from takes it for `completion`
+    sys.stdout.write(shtab.complete(build_parser(), shell=options.shell))
+    return ExitCode.PASS
 
 
 COMMANDS: dict[Command, Callable[[Options], ExitCode]] = {
@@ -146,5 +188,6 @@ COMMANDS: dict[Command, Callable[[Options], ExitCode]] = {
     Command.POLICY_VALIDATE: cmd_policy_validate,
     Command.EXPLAIN: cmd_explain,
     Command.COMPARE: cmd_compare,
+    Command.COMPLETION: cmd_completion,
 }
 """What runs each command."""

@@ -13,7 +13,7 @@ import sys
 
 from gate.cli.compare_options import CompareRequest
 from gate.cli.options import PROG
-from gate.cli.outputs import print_report_text, write_text
+from gate.cli.outputs import STDOUT, print_report_text, write_text
 from gate.cli.progress import TerminalProgress
 from gate.errors import ExitCode, GateError
 from gate.policy.evaluate import evaluate
@@ -59,7 +59,9 @@ def run_compare(request: CompareRequest, policy: Policy, now: dt.datetime) -> Ex
             write_text(path, render(images, policy.source))
         except GateError as exc:
             failures.append(exc)
-    print_report_text(render_compare_terminal(images, policy.source))
+    # With an output on standard output (`--json -`), the table goes to standard error.
+    stream = sys.stderr if STDOUT in (request.json, request.markdown) else None
+    print_report_text(render_compare_terminal(images, policy.source), stream)
     for failure in failures:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
     if failures:

@@ -89,7 +89,10 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_compare_outputs(parser: argparse.ArgumentParser) -> None:
     """`compare`'s output files."""
-    outputs = parser.add_argument_group("output files (the table is printed either way)")
+    outputs = parser.add_argument_group(
+        "output files (the table is printed either way; a PATH of - is standard output, and the table "
+        "then goes to standard error)"
+    )
     outputs.add_argument("--json", metavar="PATH", help="the comparison as JSON (container-gate/compare/v1)")
     outputs.add_argument("--markdown", metavar="PATH", help="the comparison as a Markdown table")
 

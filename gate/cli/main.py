@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from gate._collector import collector_paused
 from gate.cli.commands import COMMANDS
-from gate.cli.options import PROG, Options, options_from
-from gate.cli.outputs import print_report_text, publish_error, write_error_outputs
+from gate.cli.options import PROG, Options, OutputFormat, options_from
+from gate.cli.outputs import STDOUT, print_report_text, publish_error, write_error_outputs
 from gate.cli.parser import build_parser
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.untrusted import terminal_safe
@@ -39,7 +39,11 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    to_stdout = [f"--{kind.value}" for kind in OutputFormat if getattr(args, kind.value, None) == STDOUT]
+    if len(to_stdout) > 1:
+        parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
     options = options_from(args, os.environ, dt.datetime.now(dt.UTC))
     # A cancelled CI job sends SIGTERM: handled like Ctrl-C, so a running scanner's process
     # group is stopped and the gate exits 130 instead of vanishing and leaving it behind.
@@ -83,6 +87,15 @@ def _run(options: Options) -> ExitCode:
         write_error_outputs(options, message, ExitCode.ERROR)
         publish_error(options, message, ExitCode.ERROR)
         return ExitCode.ERROR
+
+
+def report_error(argv: Sequence[str], message: str, exit_code: ExitCode) -> None:
+    """Write the error outputs `argv` names and tell the CI platform, for an error found before
+    a command could run (the GitHub Action's entry point: an input it cannot use). `argv` is a
+    command line of the gate that names the output files and the CI options."""
+    options = options_from(build_parser().parse_args(argv), os.environ, dt.datetime.now(dt.UTC))
+    write_error_outputs(options, message, exit_code)
+    publish_error(options, message, exit_code)
 
 
 def run() -> None:

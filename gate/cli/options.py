@@ -30,6 +30,7 @@ class Command(enum.Enum):
     POLICY_VALIDATE = "policy validate"
     EXPLAIN = "explain"
     COMPARE = "compare"
+    COMPLETION = "completion"
 
 
 class OutputFormat(enum.Enum):
@@ -108,6 +109,8 @@ class Options:
     """`explain VULN_ID`."""
     compare: CompareRequest | None = None
     """`compare REF...` and its scan options and outputs."""
+    shell: str | None = None
+    """`completion SHELL`."""
 
     @property
     def dockerfile(self) -> Path | None:
@@ -127,7 +130,7 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
     policy = PolicyOptions()
     if command is Command.COMPARE:
         policy = PolicyOptions(args.policy, as_of=args.as_of)
-    elif command is not Command.POLICY_VALIDATE:
+    elif command not in (Command.POLICY_VALIDATE, Command.COMPLETION):
         policy = PolicyOptions(args.policy, args.advisory, args.as_of, args.image_name)
     outputs = OutputOptions()
     publish = PublishOptions()
@@ -149,4 +152,5 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         policy_files=tuple(args.files) if command is Command.POLICY_VALIDATE else (),
         vulnerability=args.vulnerability if command is Command.EXPLAIN else None,
         compare=compare_request(args, env, now) if command is Command.COMPARE else None,
+        shell=args.shell if command is Command.COMPLETION else None,
     )

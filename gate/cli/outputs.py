@@ -17,6 +17,7 @@ from typing import TextIO
 
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
+from gate.platforms.github_commands import workflow_command
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
@@ -105,8 +106,17 @@ RENDERERS: dict[OutputFormat, tuple[Render, RenderError | None]] = {
 """Per output: the renderer of a verdict, and the one of "could not decide" (None: remove the file)."""
 
 
+STDOUT = "-"
+"""An output path that means standard output (`--json -`); the terminal summary then goes to
+standard error, so that standard output holds the one document."""
+
+
 def write_text(path: str, text: str) -> None:
     """Write an output file, creating its directory; a failure is a usage error naming the path."""
+    if path == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +144,7 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
         try:
             if error is not None:
                 write_text(path, error(message, exit_code, options))
-            else:
+            elif path != STDOUT:
                 Path(path).unlink(missing_ok=True)
         except GateError as exc:
             print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
@@ -176,7 +186,7 @@ def publish_context(options: Options, *, error: bool = False) -> PublishContext:
         outputs={
             kind.value: path
             for kind, path in options.outputs.files.items()
-            if not error or RENDERERS[kind][1] is not None
+            if (not error or RENDERERS[kind][1] is not None) and path != STDOUT
         },
         comment=options.publish.comment,
         dockerfile=_in_repository(options.dockerfile),
@@ -187,13 +197,22 @@ def publish_context(options: Options, *, error: bool = False) -> PublishContext:
 
 def show_published(platform: str, published: Published, options: Options) -> None:
     """What a publisher did: its workflow commands on standard output (where the runner reads
-    them), what it did for --verbose, and its warnings on standard error."""
+    them), what it did for --verbose, and its warnings: on GitHub Actions as `::warning::`
+    annotations, elsewhere on standard error."""
     if published.log:
         sys.stdout.write("".join(f"{line}\n" for line in published.log))
         sys.stdout.flush()
     if options.verbose:
         for note in published.notes:
             print(f"{PROG}: {platform}: {terminal_safe(note)}", file=sys.stderr)
+    if platform == "github" and os.environ.get("GITHUB_ACTIONS") == "true":
+        # A warning on stderr is one log line among hundreds; as a workflow command it is an
+        # annotation on the run's summary page, where a missing comment is noticed.
+        sys.stdout.write(
+            "".join(f"{workflow_command('warning', warning)}\n" for warning in published.warnings)
+        )
+        sys.stdout.flush()
+        return
     for warning in published.warnings:
         print(f"{PROG}: warning: {terminal_safe(warning)}", file=sys.stderr)
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import sys
 from pathlib import Path
 
-from gate import __version__
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import PROG, Command
 from gate.cli.scan_options import add_scan_arguments
@@ -17,7 +18,10 @@ from gate.platforms.select import CI_CHOICES
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("output files (any combination, written whatever the verdict)")
+    group = parser.add_argument_group(
+        "output files (any combination, written whatever the verdict; a PATH of - is standard output, "
+        "and the terminal summary then goes to standard error)"
+    )
     group.add_argument("--json", metavar="PATH", help="the JSON decision report (container-gate/decision/v1)")
     group.add_argument("--markdown", metavar="PATH", help="the Markdown summary (PR comment, job summary)")
     group.add_argument(
@@ -101,6 +105,34 @@ def _parse_date(text: str) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
 
 
+class _Version(argparse.Action):
+    """`--version`: the gate's version, then the scanners a scan would run and their DBs."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            help="show the version of the gate, its scanners and their DBs, and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        from gate.cli.version import version_text  # runs the scanners: only when asked
+
+        sys.stdout.write(version_text(os.environ))
+        parser.exit()
+
+
+def _verbose_after_the_command() -> argparse.ArgumentParser:
+    """`-v` also after the command (`container-gate check -v ...`), where people put it."""
+    parent = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: not given after the command, the value before it stands.
+    parent.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, with help texts that the README quotes."""
     parser = argparse.ArgumentParser(
@@ -110,14 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 pass, 1 fail (blocking findings or a failing policy rule), "
         "2 usage error, invalid policy or unreadable report, 3 scanner, image or platform error.",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="show tracebacks and scanner output on errors"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    verbose = [_verbose_after_the_command()]
 
     check = sub.add_parser(
         "check",
+        parents=verbose,
         help="gate existing scanner reports (Trivy, Grype or Snyk JSON): a local dry-run of a policy",
         description="Gate one image's existing scanner reports. Several reports (one image scanned by "
         "several tools) are merged: the same vulnerability in the same package is one finding.",
@@ -133,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan_cmd = sub.add_parser(
         "scan",
+        parents=verbose,
         help="scan an image with Trivy (or Grype, or both), then gate it",
         description="Scan one image with Trivy (default), Grype or both, attribute each finding to the "
         "layer that installed it, and gate the result. Any scanner or image problem is exit 3, never a pass.",
@@ -146,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser(
         "compare",
+        parents=verbose,
         help="scan several images (or read their reports) and compare them side by side under one policy",
         description="Scan several images with the same scanner, DB and policy, or read reports already "
         "written (NAME=REPORT.json), and print one row per image: platform, size, creation date, "
@@ -175,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     validate = policy_sub.add_parser(
         "validate",
+        parents=verbose,
         help="check policy files; print every problem with its line",
         description="Check policy files against the policy format (policies/schema.json) and print "
         "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
@@ -184,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser(
         "explain",
+        parents=verbose,
         help="show which findings have a vulnerability id, and which rule decided each, and why",
         description="Explain what the policy made of one vulnerability: every finding with that id "
         "(or alias), its disposition and reason, and every allowlist entry naming it with why it "
@@ -197,8 +235,20 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         type=Path,
         metavar="REPORT",
-        help="a Trivy, Grype or Snyk JSON report of the image (repeatable: several are merged)",
+        help="a Trivy, Grype or Snyk JSON report of the image, or the gate's own decision report "
+        "(--json) of an earlier run (repeatable: several are merged)",
     )
     _add_policy_options(exp)
     exp.set_defaults(run=Command.EXPLAIN)
+
+    completion = sub.add_parser(
+        "completion",
+        parents=verbose,
+        help="print a shell completion script (bash or zsh)",
+        description="Print the completion script of container-gate for a shell, made from this very "
+        "command line (shtab). bash: `source <(container-gate completion bash)`; zsh: write it as "
+        "`_container-gate` in a directory of $fpath.",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell")
+    completion.set_defaults(run=Command.COMPLETION)
     return parser

@@ -71,6 +71,9 @@ class ImageTarget:
     registry client speaks HTTP to loopback by itself)."""
     manifest_digest: str | None = None
     """The chosen platform's manifest digest (registry, OCI archive); `info.digest` names the index."""
+    layout_dir: Path | None = None
+    """For an OCI archive while a scan runs: the chosen image unpacked alone as an OCI image
+    layout (`gate.image.oci_layout`), for Trivy, which reads layouts only as directories."""
     warnings: tuple[str, ...] = ()
     """Things the user should know (a base image that could not be read, a Dockerfile that does not
     match the image), for `ScanReport.warnings`."""

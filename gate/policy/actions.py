@@ -13,8 +13,8 @@ itself:
 - `NoFix`: the findings no published version fixes yet. They are no action: nothing can be done
   but wait, accept them in the allowlist, or drop the package.
 
-Every finding with a fixed version is in exactly one action, and every finding without one is in
-`NoFix`. Findings are named by `Finding.key`.
+Every fixable finding (`Finding.fixable`: a fixed version, or a vendor status `fixed` that names
+none) is in exactly one action, and every other finding is in `NoFix`. Findings are named by `Finding.key`.
 """
 
 from __future__ import annotations

@@ -196,7 +196,8 @@ def evaluate(
         entries=tuple(entries),
         policy_failures=tuple(failures),
         plan=plan_decisions(decisions, report.image, rebuild_removes(base_check)),
-        policy_warnings=tuple(warnings),
+        # A decision report read back (`explain --report gate.json`) already carries them.
+        policy_warnings=tuple(w for w in warnings if w not in report.warnings),
         base_image=base_image,
     )
 

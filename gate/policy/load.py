@@ -12,6 +12,7 @@ import difflib
 import functools
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import jsonschema
 
 from gate.errors import PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
+from gate.policy.advice import policy_warnings
 from gate.policy.match import path_glob_problem
 from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
@@ -84,7 +86,8 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[str]]:
         # An alias repeats the problems of what it refers to; each is said once.
         unique = {(problem.line, problem.render(source)) for problem in problems}
         return None, [rendered for _, rendered in sorted(unique)]
-    return _to_policy(document.value, source, document.value_lines), []
+    policy = _to_policy(document.value, source, document.value_lines)
+    return replace(policy, warnings=policy_warnings(policy)), []
 
 
 @functools.cache
@@ -241,7 +244,7 @@ def _homes_under(node: Mapping[str, Any], path: KeyPath) -> list[tuple[str, KeyP
 def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, int]) -> Policy:
     """Builds typed values from a document the schema accepted; absent keys keep the model's defaults."""
     default = Policy(source=source)
-    mode, fail_on_expired = doc.get("mode"), doc.get("fail_on_expired")
+    mode, fail_on_expired, lenient = doc.get("mode"), doc.get("fail_on_expired"), doc.get("lenient_severity")
     return Policy(
         source=source,
         fail_on=_fail_on(_object(doc.get("fail_on", {}))),
@@ -252,6 +255,7 @@ def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, i
         ),
         fail_on_expired=fail_on_expired if isinstance(fail_on_expired, bool) else default.fail_on_expired,
         mode=Mode(mode) if isinstance(mode, str) else default.mode,
+        lenient_severity=lenient if isinstance(lenient, bool) else default.lenient_severity,
         base_image=_base_image(_object(doc.get("base_image", {}))),
     )
 

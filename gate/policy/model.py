@@ -113,6 +113,12 @@ class Policy:
     """True: an expired allowlist entry still in the file fails the gate."""
     mode: Mode = Mode.ENFORCE
     """`advisory` never fails the gate (an extension of version 1)."""
+    warnings: tuple[str, ...] = ()
+    """How this valid policy cannot block fixable findings (advisory mode, ignoring fixed findings,
+    budgets no image reaches): `policy validate` and every output of a run show them."""
+    lenient_severity: bool = False
+    """True: a severity word the scanner does not use reads as a missing severity instead of
+    making the report unreadable."""
     base_image: BaseImagePolicy = field(default_factory=BaseImagePolicy)
     """What applies to the findings of the base image's layers."""
 

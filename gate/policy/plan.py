@@ -4,7 +4,8 @@
 `evaluate`, which calls it once so that every `Evaluation` carries its `Plan`. How findings group
 (the types are in `gate.policy.actions`):
 
-1. A finding without a fixed version goes to the "no fix available yet" group, never an action.
+1. A finding without a fix (not `Finding.fixable`) goes to the "no fix available yet" group, never
+   an action.
 2. A finding in the base image's layers goes to the one base-refresh action: that is how a team
    fixes them, by rebuilding on a refreshed base image. Inside it, the same grouping as below
    makes its `steps`, for teams that patch in their own Dockerfile.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gate.model import Assessment
 from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.match import mismatch
 from gate.render.terminal import fix_text
@@ -44,6 +45,9 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
             source = f", {terminal_safe(f.cvss.source)}" if f.cvss.source else ""
             cvss = f" (CVSS {f.cvss.score:g}{source})"
         out.append(f"  severity:    {f.severity.name}{cvss}; vendor status {f.status.value}")
+        if f.assessments:
+            out.append("  merged from: the worst case of what each report said:")
+            out.extend(f"    - {_said(said)}" for said in f.assessments)
         if f.layer is not None and (f.layer.created_by or f.layer.origin):
             origin = f"{f.layer.origin.value} layer" if f.layer.origin else "layer"
             out.append(
@@ -66,3 +70,13 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
             if why:
                 out.append(f"  does not match {terminal_safe(d.finding.package.name)}: {terminal_safe(why)}")
     return "\n".join(out) + "\n", bool(decisions)
+
+
+def _said(said: Assessment) -> str:
+    """`trivy (trivy.json): CRITICAL, fixed in 1.2-3`: one report's view of a merged finding."""
+    where = f" ({terminal_safe(said.source)})" if said.source else ""
+    fix = f"fixed in {', '.join(said.fixed_versions)}" if said.fixed_versions else "no fixed version"
+    return (
+        f"{terminal_safe(said.scanner, 40)}{where}: {said.severity.name}, status {said.status.value}, "
+        f"{terminal_safe(fix, 100)}"
+    )

@@ -57,6 +57,16 @@ def _finding(decision: Decision, action_ids: Mapping[FindingKey, str]) -> dict[s
         "layer": _layer(f.layer),
         "scanners": list(f.scanners),
         "action": action_ids.get(f.key),
+        "assessments": [
+            {
+                "scanner": said.scanner,
+                "source": said.source,
+                "severity": said.severity.name,
+                "status": said.status.value,
+                "fixed_versions": list(said.fixed_versions),
+            }
+            for said in f.assessments
+        ],
     }
 
 
@@ -225,6 +235,7 @@ def render_json(evaluation: Evaluation) -> str:
             },
             "ignore_statuses": sorted(s.value for s in policy.ignore_statuses),
             "fail_on_expired": policy.fail_on_expired,
+            "lenient_severity": policy.lenient_severity,
             "base_image": {"fail_on": _fail_on(policy.base_image.fail_on)},
         },
         "image": _image(report.image),

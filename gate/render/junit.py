@@ -55,10 +55,12 @@ def _line(text: str | None, limit: int | None = None) -> str:
 
 
 def case_name(finding: Finding) -> str:
-    """`CVE-X in pkg@version (path)`: unique per finding, readable in a CI test table."""
+    """`CVE-X in pkg (path)`: readable in a CI test table, and without the installed version, so
+    that an upgrade that still fails is the same test failing again, not a new one (CI systems
+    track a test's history by its name). The version is in the message and the body."""
     pkg = finding.package
     where = f" ({pkg.path})" if pkg.path else ""
-    return _line(f"{finding.vulnerability_id} in {pkg.name}@{pkg.version}{where}", NAME_LIMIT)
+    return _line(f"{finding.vulnerability_id} in {pkg.name}{where}", NAME_LIMIT)
 
 
 def _fix(finding: Finding) -> str:
@@ -126,6 +128,8 @@ def _suite(evaluation: Evaluation) -> tuple[ET.Element, dict[str, int]]:
         ("mode", evaluation.policy.mode.value),
     ):
         ET.SubElement(props, "property", {"name": name, "value": _line(value, MESSAGE_LIMIT)})
+    for warning in evaluation.report.warnings:
+        ET.SubElement(props, "property", {"name": "warning", "value": _line(warning, MESSAGE_LIMIT)})
 
     for decision in evaluation.decisions:
         f = decision.finding

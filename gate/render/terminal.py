@@ -49,6 +49,8 @@ def fix_text(finding: Finding) -> str:
     """`installed -> fixed`, or `installed (no fix)`."""
     if finding.fixed_versions:
         return f"{finding.package.version} -> {', '.join(finding.fixed_versions)}"
+    if finding.fixable:
+        return f"{finding.package.version} (a fix exists; no version named)"
     return f"{finding.package.version} (no fix)"
 
 

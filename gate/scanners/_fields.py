@@ -16,6 +16,7 @@ error with its key path. Reading is deterministic, so both passes stop at the sa
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -174,6 +175,35 @@ def opt_number(obj: JsonObject, key: str, at: At) -> float | None:
     raise at[key].wrong("a number", value)
 
 
+def cvss_score(obj: JsonObject, key: str, at: At) -> float | None:
+    """An optional CVSS base score: a number from 0.0 to 10.0.
+
+    JSON has no infinity, but `1e999` decodes as one, and a score outside the scale would reach
+    every output (as `Infinity`, which no JSON reader accepts, or as a nonsense threshold match).
+    """
+    value = obj.get(key)
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is not int and kind is not float:
+        raise at[key].wrong("a number", value)
+    # Compared before any conversion: a 4,000-digit integer does not fit a float, and NaN
+    # compares false to everything, so it fails the range check too.
+    if not 0 <= value <= 10:  # type: ignore[operator]
+        raise at[key].error(f"expected a CVSS score from 0.0 to 10.0, got {_number(value)}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _number(value: object) -> str:
+    """A number as a message shows it."""
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return f"{'-' if value < 0 else ''}infinity (an exponent too large for a number, such as 1e999)"
+    text = str(value)
+    return text if len(text) <= 24 else f"a number of {len(text)} digits"
+
+
 def opt_int(obj: JsonObject, key: str, at: At) -> int | None:
     """An optional integer member (`12.0` is accepted, `12.5` is not)."""
     value = obj.get(key)
@@ -227,10 +257,20 @@ def str_list(obj: JsonObject, key: str, at: At) -> list[str]:
     return value
 
 
-def objects(obj: JsonObject, key: str, at: At) -> Iterable[tuple[JsonObject, At]]:
-    """The items of an optional array of objects, each with its location."""
+NULL_FINDINGS = "expected an array, got null (a scanner leaves an empty list of findings out or writes [])"
+"""Why a list of findings may not be null: the report was not written by the scanner as it is."""
+
+
+def objects(obj: JsonObject, key: str, at: At, *, null: bool = True) -> Iterable[tuple[JsonObject, At]]:
+    """The items of an optional array of objects, each with its location.
+
+    Without `null`, the member may be absent but not null: a list of findings is one (a scanner
+    leaves an empty list out or writes `[]`, and `null` is a report someone else wrote).
+    """
     value = obj.get(key)
     if value is None:
+        if not null and key in obj:
+            raise at[key].error(NULL_FINDINGS)
         return ()
     if not isinstance(value, list):
         raise at[key].wrong("an array", value)
@@ -274,3 +314,33 @@ def strings_or_string(obj: JsonObject, key: str, at: At) -> list[str]:
     if key not in obj:
         raise at[key].error("missing (expected a string or an array of strings)")
     raise at[key].wrong("a non-empty string or array of strings", value)
+
+
+FOREIGN_FINDINGS = {
+    "Results": "Trivy's",
+    "matches": "Grype's",
+    "vulnerabilities": "Snyk's",
+}
+"""Each scanner's list of findings, by the member that holds it."""
+
+
+def check_findings_key(obj: JsonObject, expected: str, at: At, known: frozenset[str]) -> None:
+    """Refuses a member of `obj` that looks like its list of findings under another name: a
+    misspelling of `expected` (`results`, `Vulnerabilites`) or another scanner's list. Read as an
+    unknown member, either would make a report with findings look like a clean image. Members in
+    `known` (the format's own) and any other unknown member (what a newer scanner adds) are fine.
+    """
+    for key in obj:
+        if key == expected or key in known:
+            continue
+        owner = FOREIGN_FINDINGS.get(key)
+        if owner is not None:
+            raise at[key].error(
+                f"{owner} list of findings does not belong here (expected {expected!r}); give each "
+                "scanner's report as it wrote it"
+            )
+        if key.casefold() == expected.casefold() or difflib.get_close_matches(key, [expected], 1, 0.8):
+            raise at[key].error(
+                f"unknown key (did you mean {expected!r}?): a misspelled list of findings would read as "
+                "an image without findings"
+            )

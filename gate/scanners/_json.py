@@ -27,6 +27,8 @@ from typing import Any
 
 from gate.errors import ReportError
 from gate.scanners import grype, snyk, trivy
+from gate.scanners._duplicates import DuplicateKey, locate_duplicate, refusing_duplicates
+from gate.scanners._values import locate_long_integer
 
 _CHUNK = 1 << 22
 """Bytes escaped at a time: few enough chunks to be fast, each small next to a large report."""
@@ -164,13 +166,20 @@ def _loads(text: str, name: str, prune: bool) -> object:
         raise ReportError(f"{name}: empty file, expected a JSON report")
     try:
         hook = _pruner(text) if prune else None
-        return json.loads(text, parse_constant=_reject_constant, object_hook=hook)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=refusing_duplicates(hook))
+    except DuplicateKey:
+        raise locate_duplicate(text, name) from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{name}: not valid JSON ({_describe_json_error(exc, text)})") from None
     except _ConstantError as exc:
         raise ReportError(f"{name}: not valid JSON ({exc} is not a JSON number)") from None
     except RecursionError:
         raise ReportError(f"{name}: not valid JSON (nested too deeply to read)") from None
+    except ValueError as exc:
+        # Python's int() refuses more than 4,300 digits (a guard against quadratic time).
+        if "digits" not in str(exc):
+            raise
+        raise locate_long_integer(text, name) from None
 
 
 class _ConstantError(ValueError):

@@ -123,7 +123,9 @@ def scan_batch(
 def _one(item: BatchItem, scanner: ScannerChoice, options: ScanOptions, platform: str | None) -> BatchResult:
     try:
         if item.report is not None:
-            return BatchResult(item, report=load_report(item.report))
+            return BatchResult(
+                item, report=load_report(item.report, lenient_severity=options.lenient_severity)
+            )
         assert item.image is not None  # noqa: S101 - an item is an image or a report
         target, report = scan_target(ScanRequest(item.image, scanner, options, platform=platform))
     except GateError as exc:

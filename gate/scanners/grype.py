@@ -3,6 +3,7 @@
 Field meanings follow Grype's `grype/presenter/models` (Document, Match, Vulnerability, Package,
 Source, Descriptor) and Syft's image source metadata. `ignoredMatches` (what the user's Grype
 configuration suppressed) are not findings: the gate's own policy is where exceptions are stated.
+They are counted, and the report's warnings say how many never reach the policy.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 
 from gate.merge import choose_ids, dedupe
 from gate.model import (
-    Cvss,
     Finding,
     ImageInfo,
     LayerInfo,
@@ -26,10 +26,11 @@ from gate.scanners._fields import (
     At,
     JsonObject,
     as_object,
+    check_findings_key,
+    cvss_score,
     objects,
     opt_int,
     opt_list,
-    opt_number,
     opt_object,
     opt_str,
     read_located,
@@ -37,8 +38,17 @@ from gate.scanners._fields import (
     str_list,
     str_or_empty,
 )
-from gate.scanners._findings import CVSS_VERSION_RANK, CvssCandidate, best_cvss, severity_of, strip_root
+from gate.scanners._findings import (
+    CVSS_VERSION_RANK,
+    GRYPE_SEVERITIES,
+    CvssCandidate,
+    SeverityReader,
+    best_cvss,
+    cvss_severity,
+    strip_root,
+)
 from gate.scanners._image import ImageConfig, LayerTable, parse_image_config, repo_digest
+from gate.scanners._values import refuse_lone_surrogates
 
 # Syft package types read from a distribution's package database: their location is the database
 # file, not where the package lives, so they get the empty path every parser gives OS packages.
@@ -59,6 +69,12 @@ _CVSS_SOURCES = {
     "security-advisories@github.com": "ghsa",
     "secalert@redhat.com": "redhat",
 }
+
+# Grype's `Document` members (grype/presenter/models/document.go): any other member that looks
+# like the list of matches under another name is refused (`check_findings_key`).
+_REPORT_MEMBERS = frozenset(
+    {"matches", "ignoredMatches", "source", "distro", "descriptor", "alertsByPackage"}
+)
 
 # Grype test builds write this instead of a version.
 _NO_VERSION = "[not provided]"
@@ -81,27 +97,48 @@ and the related vulnerabilities) told by two members it always has, first rule t
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
 
-def parse_grype(data: object, source: str) -> ScanReport:
-    """Reads a decoded Grype JSON report; `source` names the file in errors and in the result."""
-    return read_located(_read_report, data, source)
+def parse_grype(data: object, source: str, *, lenient_severity: bool = False) -> ScanReport:
+    """Reads a decoded Grype JSON report; `source` names the file in errors and in the result.
+
+    `lenient_severity` (the policy's key) reads a severity word Grype does not write as a missing
+    severity instead of refusing the report.
+    """
+    report = read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    return refuse_lone_surrogates(report, data, source)
 
 
-def _read_report(data: object, root: At) -> ScanReport:
+def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     source = root.source
     doc = as_object(data, root)
     if "matches" not in doc:
         raise root["matches"].error("missing (a Grype JSON report has it)")
+    check_findings_key(doc, "matches", root, _REPORT_MEMBERS)
     image, layers = _image(doc, root)
-    findings = [_finding(match, at, layers) for match, at in objects(doc, "matches", root)]
+    severities = SeverityReader(GRYPE_SEVERITIES, lenient_severity)
+    findings = [
+        _finding(match, at, layers, severities) for match, at in objects(doc, "matches", root, null=False)
+    ]
     return ScanReport(
         findings=dedupe(findings),
         scanners=(_scanner(doc, root, source),),
         image=image,
         sources=(source,),
+        warnings=_ignored_warning(doc, root) + severities.warnings(source),
     )
 
 
-def _finding(match: JsonObject, at: At, layers: LayerTable) -> Finding:
+def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
+    """A warning when Grype's own configuration suppressed matches: they never reach the policy."""
+    ignored = sum(1 for _ in objects(doc, "ignoredMatches", root, null=False))
+    if not ignored:
+        return ()
+    return (
+        f"{root.source}: Grype's own configuration (a .grype.yaml ignore list) suppressed {ignored} "
+        "match(es); they are not in this verdict: state exceptions in the gate's policy allowlist instead",
+    )
+
+
+def _finding(match: JsonObject, at: At, layers: LayerTable, severities: SeverityReader) -> Finding:
     vuln_at = at["vulnerability"]
     vuln = as_object(match.get("vulnerability"), vuln_at)
     related = (
@@ -136,25 +173,30 @@ def _finding(match: JsonObject, at: At, layers: LayerTable) -> Finding:
         source_version=opt_str(upstream[0], "version", upstream[1]) if upstream else None,
     )
 
-    fix = opt_object(vuln, "fix", vuln_at)
-    fixed: tuple[str, ...] = ()
-    status = VendorStatus.UNKNOWN
-    if fix:
-        fixed = tuple(str_list(fix, "versions", vuln_at["fix"]))
-        status = _FIX_STATES.get(str_or_empty(fix, "state", vuln_at["fix"]), VendorStatus.UNKNOWN)
-
+    fixed, status = _fix(vuln, vuln_at)
     description = opt_str(vuln, "description", vuln_at)
     if description is None:
         description = next(filter(None, (opt_str(rel, "description", where) for rel, where in related)), None)
-    urls = str_list(vuln, "urls", vuln_at)
+    # `links` before Grype 0.13, `urls` since.
+    urls = str_list(vuln, "urls", vuln_at) or str_list(vuln, "links", vuln_at)
+    scores = _cvss_scores(vuln, vuln_at, related)
+    severity = severities.given(vuln, "severity", vuln_at)
+    if severity is None:
+        # The related records are the same vulnerability as other sources (NVD, GHSA) rate it.
+        severity = severities.settle(
+            [
+                *(cvss_severity(major, score) for major, _, score, _, _ in scores),
+                *(severities.given(rel, "severity", where) for rel, where in related),
+            ]
+        )
     return Finding(
         vulnerability_id=primary,
         package=package,
-        severity=severity_of(opt_str(vuln, "severity", vuln_at)),
+        severity=severity,
         aliases=aliases,
         fixed_versions=fixed,
         status=status,
-        cvss=_cvss(vuln, vuln_at, related),
+        cvss=best_cvss(scores, _PREFERRED) if scores else None,
         title=None,
         description=description,
         primary_url=opt_str(vuln, "dataSource", vuln_at) or (urls[0] if urls else None),
@@ -163,8 +205,38 @@ def _finding(match: JsonObject, at: At, layers: LayerTable) -> Finding:
     )
 
 
-def _cvss(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]]) -> Cvss | None:
-    """The best CVSS across the matched record and its related records, chosen by `best_cvss`.
+def _fix(vuln: JsonObject, at: At) -> tuple[tuple[str, ...], VendorStatus]:
+    """The fixed versions and the vendor status, from every member through which a Grype version
+    has said "fixed in":
+
+    - `fix.versions` and `fix.state` (Grype 0.13 and later);
+    - `fix.available[].version` (Grype 0.99 and later, with the date each fix was published;
+      Grype 0.98 wrote `available` as one object without a version);
+    - `fixedInVersion` (before Grype 0.13, which had neither `fix` nor a state).
+    """
+    fixed: list[str] = []
+    status = VendorStatus.UNKNOWN
+    fix = opt_object(vuln, "fix", at)
+    if fix:
+        fix_at = at["fix"]
+        fixed += str_list(fix, "versions", fix_at)
+        status = _FIX_STATES.get(str_or_empty(fix, "state", fix_at), VendorStatus.UNKNOWN)
+        if type(fix.get("available")) is not dict:  # an object (Grype 0.98) names no version
+            for available, where in objects(fix, "available", fix_at):
+                version = opt_str(available, "version", where)
+                if version and version not in fixed:
+                    fixed.append(version)
+    old = opt_str(vuln, "fixedInVersion", at)
+    if old and old not in fixed:
+        fixed.append(old)
+    if fixed and status is VendorStatus.UNKNOWN:
+        status = VendorStatus.FIXED
+    return tuple(fixed), status
+
+
+def _cvss_scores(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]]) -> list[CvssCandidate]:
+    """Every CVSS score of the matched record and its related records; the finding shows the one
+    `best_cvss` picks.
 
     Order of preference: the newest CVSS version present (4.0, then 3.x, then 2.0); among records
     scoring that version, the matched record itself (the one Grype took the severity from), then
@@ -174,17 +246,24 @@ def _cvss(vuln: JsonObject, at: At, related: list[tuple[JsonObject, At]]) -> Cvs
     _collect_cvss(vuln, at, True, candidates)
     for record, where in related:
         _collect_cvss(record, where, False, candidates)
-    return best_cvss(candidates, _PREFERRED) if candidates else None
+    return candidates
 
 
 def _collect_cvss(record: JsonObject, at: At, own: bool, out: list[CvssCandidate]) -> None:
+    if own:
+        # Before Grype 0.13 the matched record carried one score per version, without a source.
+        for major, key in ((3, "cvssV3"), (2, "cvssV2")):
+            old = opt_object(record, key, at)
+            score = cvss_score(old, "baseScore", at[key]) if old else None
+            if old and score is not None:
+                out.append((major, _OWN, score, opt_str(old, "vector", at[key]), None))
     if not record.get("cvss"):
         opt_list(record, "cvss", at)  # an empty array or null; anything else is an error
         return
     namespace = opt_str(record, "namespace", at)
     for entry, where in objects(record, "cvss", at):
         metrics = opt_object(entry, "metrics", where)
-        score = opt_number(metrics, "baseScore", where["metrics"]) if metrics else None
+        score = cvss_score(metrics, "baseScore", where["metrics"]) if metrics else None
         if score is None:
             continue
         version = str_or_empty(entry, "version", where)

@@ -155,17 +155,6 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
     )
 
 
-def _ignored_warning(data: object) -> tuple[str, ...]:
-    """A warning when Grype's own configuration suppressed matches: they never reach the policy."""
-    ignored = data.get("ignoredMatches") if isinstance(data, dict) else None
-    if not isinstance(ignored, list) or not ignored:
-        return ()
-    return (
-        f"Grype's own configuration (a .grype.yaml ignore list) suppressed {len(ignored)} match(es); "
-        "they are not in this verdict: state exceptions in the gate's policy allowlist instead",
-    )
-
-
 class GrypeScanner:
     """Grype, as `run_scanner` runs it."""
 
@@ -195,8 +184,8 @@ class GrypeScanner:
     def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
         return _failure(done, target, options)
 
-    def parse(self, data: object, name: str) -> ScanReport:
-        return parse_grype(data, name)
+    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
+        return parse_grype(data, name, lenient_severity=options.lenient_severity)
 
     def db_state(
         self, binary: Path, data: object, report: ScanReport, ready: Readiness, options: ScanOptions
@@ -207,7 +196,7 @@ class GrypeScanner:
         if built is None and status is not None and isinstance(status.get("built"), str):
             built = status["built"]
         hint = "refresh it: `grype db update` (GRYPE_DB_CACHE_DIR set to the cache)"
-        return built, db_age_warnings("Grype", built, options, hint) + _ignored_warning(data)
+        return built, db_age_warnings("Grype", built, options, hint)
 
 
 GRYPE = GrypeScanner()

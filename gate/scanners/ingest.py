@@ -7,17 +7,24 @@ file. Several reports about one image are combined by `gate.merge.merge_reports`
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from gate.errors import ReportError
 from gate.model import ScanReport
 from gate.scanners._json import decode_report
+from gate.scanners.decision import SCHEMA as DECISION_SCHEMA
+from gate.scanners.decision import parse_decision
 from gate.scanners.grype import parse_grype
 from gate.scanners.snyk import parse_snyk
 from gate.scanners.trivy import parse_trivy
 
-Parser = Callable[[object, str], ScanReport]
+
+class Parser(Protocol):
+    """A report format's parser: the decoded JSON and the name of the file it came from."""
+
+    def __call__(self, data: object, source: str, *, lenient_severity: bool = False) -> ScanReport: ...
+
 
 UNKNOWN_SHAPE = "not a Trivy (SchemaVersion 2), Grype (matches) or Snyk container (vulnerabilities) report"
 
@@ -34,8 +41,12 @@ _SNYK_MEMBERS = (
 )
 
 
-def load_report(path: Path) -> ScanReport:
-    """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds."""
+def load_report(path: Path, *, lenient_severity: bool = False) -> ScanReport:
+    """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds.
+
+    `lenient_severity` (the policy's key) reads a severity word the scanner does not write as a
+    missing severity instead of refusing the report.
+    """
     name = str(path)
 
     def read() -> bytes:
@@ -50,21 +61,43 @@ def load_report(path: Path) -> ScanReport:
 
     # The file's bytes are dropped once they are text, and the text once it is decoded: a report
     # can be hundreds of MB (see gate/scanners/_json.py).
-    return _parse(decode_report(read, name), name)
+    try:
+        data = decode_report(read, name)
+    except ReportError as exc:
+        if exc.hint is None and _looks_like_a_trivy_table(path):
+            exc.hint = "this is Trivy's table output; write the report with `trivy image --format json --output report.json`"
+        raise
+    return _parse(data, name, lenient_severity)
 
 
-def parse_report_bytes(raw: bytes, name: str) -> ScanReport:
+# What starts Trivy's `--format table` output: a target line underlined with `=`, or the report
+# summary (Trivy 0.50 and later), then tables drawn with box characters.
+_TABLE_MARKS = ("Report Summary", "Total: ", "\u2502", "\u250c", "\n====")
+
+
+def _looks_like_a_trivy_table(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return not head.lstrip().startswith(("{", "[")) and sum(mark in head for mark in _TABLE_MARKS) >= 2
+
+
+def parse_report_bytes(raw: bytes, name: str, *, lenient_severity: bool = False) -> ScanReport:
     """Reads a report already in memory (a scanner's standard output); `name` stands for the file."""
-    return _parse(decode_report(lambda: raw, name), name)
+    return _parse(decode_report(lambda: raw, name), name, lenient_severity)
 
 
-def _parse(data: object, name: str) -> ScanReport:
-    return detect_format(data, name)(data, name)
+def _parse(data: object, name: str, lenient_severity: bool) -> ScanReport:
+    return detect_format(data, name)(data, name, lenient_severity=lenient_severity)
 
 
 def detect_format(data: object, name: str) -> Parser:
     """The parser for a decoded report, chosen by its top-level shape."""
     if isinstance(data, dict):
+        if data.get("schema") == DECISION_SCHEMA:
+            return parse_decision
         if "SchemaVersion" in data:
             return parse_trivy
         if "matches" in data:

@@ -68,8 +68,8 @@ class Scanner(Protocol):
         """The error for a scan that exited non-zero, from what it printed."""
         ...
 
-    def parse(self, data: object, name: str) -> ScanReport:
-        """The report in the decoded JSON it printed."""
+    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
+        """The report in the decoded JSON it printed (with the policy's `lenient_severity`)."""
         ...
 
     def db_state(
@@ -113,7 +113,9 @@ def run_scanner(scanner: Scanner, target: ImageTarget, options: ScanOptions) -> 
         done = scan()
     if done.returncode != 0:
         raise scanner.failure(done, target, options)
-    data, report = parse_output(scanner.name, done, target.reference, scanner.parse)
+    data, report = parse_output(
+        scanner.name, done, target.reference, lambda out, name: scanner.parse(out, name, options)
+    )
     built, warnings = scanner.db_state(binary, data, report, ready, options)
     info = replace(report.scanners[0], version=ready.version, db_updated_at=built, source=None)
     image = replace(report.image, reference=target.reference) if report.image else None

@@ -62,6 +62,9 @@ class ScanOptions:
     """`--trivy-bin`: the Trivy binary to run."""
     grype_bin: str | None = None
     """`--grype-bin`: the Grype binary to run."""
+    lenient_severity: bool = False
+    """The policy's `lenient_severity`: a severity word the scanner does not write reads as a
+    missing severity instead of failing the scan."""
 
 
 def parse_max_age(text: str) -> dt.timedelta:

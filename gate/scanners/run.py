@@ -9,12 +9,15 @@ environment or the clock: both arrive in the request. With both scanners, the re
 
 from __future__ import annotations
 
+import contextlib
 import enum
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gate.image.source import SourceKind
 from gate.merge import merge_reports
 from gate.model import ScanReport
 from gate.scanners._process import stopped_when_interrupted
@@ -88,25 +91,44 @@ def scan_target(request: ScanRequest) -> tuple[ImageTarget, ScanReport]:
 def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOptions) -> ScanReport:
     """Scans `target` with the chosen scanners; with both, runs them at once and merges the reports.
 
-    Trivy's report comes first in a merge, so where the two disagree on a field (severity, for
-    one) Trivy's judgment stands; each finding's `scanners` says who reported it.
+    Where the two disagree on a severity, a fix or a status, the worst case stands (see
+    `gate.merge.combine`); each finding's `scanners` says who reported it and its `assessments`
+    what each said.
     """
     # Imported here for the reason `scan` gives: the runners import the image subsystem.
     from gate.scanners.grype_runner import GRYPE
     from gate.scanners.interface import run_scanner
     from gate.scanners.trivy_runner import TRIVY
 
-    if choice is ScannerChoice.TRIVY:
-        return run_scanner(TRIVY, target, options)
     if choice is ScannerChoice.GRYPE:
         return run_scanner(GRYPE, target, options)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scanner") as pool, stopped_when_interrupted():
-        trivy = pool.submit(run_scanner, TRIVY, target, options)
-        grype = pool.submit(run_scanner, GRYPE, target, options)
-        # Both are awaited before either error is raised, so no scanner is left running.
-        trivy_error, grype_error = trivy.exception(), grype.exception()
+    with _for_trivy(target) as trivy_target:
+        if choice is ScannerChoice.TRIVY:
+            return run_scanner(TRIVY, trivy_target, options)
+        with (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="scanner") as pool,
+            stopped_when_interrupted(),
+        ):
+            trivy = pool.submit(run_scanner, TRIVY, trivy_target, options)
+            grype = pool.submit(run_scanner, GRYPE, target, options)
+            # Both are awaited before either error is raised, so no scanner is left running.
+            trivy_error, grype_error = trivy.exception(), grype.exception()
     if trivy_error is not None:
         raise trivy_error
     if grype_error is not None:
         raise grype_error
     return merge_reports([trivy.result(), grype.result()])
+
+
+@contextlib.contextmanager
+def _for_trivy(target: ImageTarget) -> Iterator[ImageTarget]:
+    """The target as Trivy scans it: an OCI archive's image unpacked alone into a private
+    directory for the scan (Trivy opens OCI layouts only as directories); any other unchanged."""
+    if target.kind is not SourceKind.OCI_ARCHIVE or target.archive_path is None or not target.manifest_digest:
+        yield target
+        return
+    from gate.image.oci_layout import oci_layout
+
+    label = f"oci-archive:{target.archive_path}"
+    with oci_layout(target.archive_path, target.manifest_digest, label) as layout:
+        yield replace(target, layout_dir=layout)

@@ -15,13 +15,16 @@ import re
 from urllib.parse import quote
 
 from gate.merge import choose_ids, dedupe
-from gate.model import Cvss, Finding, ImageInfo, Package, ScannerInfo, ScanReport, VendorStatus
+from gate.model import Cvss, Finding, ImageInfo, Package, ScannerInfo, ScanReport, Severity, VendorStatus
 from gate.scanners._fields import (
     At,
     JsonObject,
     as_object,
+    check_findings_key,
+    cvss_score,
     objects,
-    opt_number,
+    opt_bool,
+    opt_list,
     opt_object,
     opt_str,
     read_located,
@@ -30,12 +33,13 @@ from gate.scanners._fields import (
     str_or_empty,
     strings_or_string,
 )
-from gate.scanners._findings import severity_of, strip_root
+from gate.scanners._findings import SNYK_SEVERITIES, SeverityReader, cvss_severity, strip_root
+from gate.scanners._values import refuse_lone_surrogates
 
 # Package managers of the image's own distribution packages (Snyk's names).
 OS_PACKAGE_MANAGERS = frozenset({"apk", "deb", "linux", "rpm"})
 
-UNREAD_MEMBERS = frozenset({"semver", "references", "from", "upgradePath", "patches", "credit", "functions"})
+UNREAD_MEMBERS = frozenset({"semver", "references", "from", "patches", "credit", "functions"})
 """Members of a vulnerability entry this parser never reads, and half of a decoded report: the
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
@@ -46,13 +50,19 @@ _ADVISORY_URL = "https://security.snyk.io/vuln/"
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9:._-]+")
 
 
-def parse_snyk(data: object, source: str) -> ScanReport:
-    """Reads a decoded `snyk container test --json` report; `source` names the file."""
-    return read_located(_read_report, data, source)
+def parse_snyk(data: object, source: str, *, lenient_severity: bool = False) -> ScanReport:
+    """Reads a decoded `snyk container test --json` report; `source` names the file.
+
+    `lenient_severity` (the policy's key) reads a severity word Snyk does not write as a missing
+    severity instead of refusing the report.
+    """
+    report = read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    return refuse_lone_surrogates(report, data, source)
 
 
-def _read_report(data: object, root: At) -> ScanReport:
+def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     source = root.source
+    severities = SeverityReader(SNYK_SEVERITIES, lenient_severity)
     projects: list[tuple[JsonObject, At]] = []
     if isinstance(data, list):
         if not data:
@@ -60,15 +70,16 @@ def _read_report(data: object, root: At) -> ScanReport:
         projects = [(as_object(item, root[index]), root[index]) for index, item in enumerate(data)]
     else:
         doc = as_object(data, root)
-        projects = [(doc, root), *objects(doc, "applications", root)]
+        projects = [(doc, root), *objects(doc, "applications", root, null=False)]
     findings: list[Finding] = []
     for project, at in projects:
-        _read_project(project, at, findings)
+        _read_project(project, at, severities, findings)
     return ScanReport(
         findings=dedupe(findings),
         scanners=(ScannerInfo(name="snyk", source=source),),
         image=_image(projects),
         sources=(source,),
+        warnings=severities.warnings(source),
     )
 
 
@@ -83,9 +94,10 @@ def _is_application(project: JsonObject, at: At) -> bool:
     return bool(opt_str(project, "displayTargetFile", at) or opt_str(project, "targetFile", at))
 
 
-def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
+def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: list[Finding]) -> None:
     if "vulnerabilities" not in project:
         raise at["vulnerabilities"].error("missing (every Snyk project has it)")
+    check_findings_key(project, "vulnerabilities", at, frozenset())
     is_app = _is_application(project, at)
     path = ""
     if is_app:
@@ -94,7 +106,7 @@ def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
         )
     project_manager = opt_str(project, "packageManager", at)
     seen: set[tuple[str, str, str]] = set()
-    for vuln, where in objects(project, "vulnerabilities", at):
+    for vuln, where in objects(project, "vulnerabilities", at, null=False):
         own_id = req_str(vuln, "id", where)
         version = str_or_empty(vuln, "version", where)
         source_name = req_str(vuln, "packageName", where)
@@ -105,15 +117,11 @@ def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
             # Snyk copies the entry, so the rest of it is not read a second time.
             continue
         primary, aliases = choose_ids(_ids(own_id, vuln, where))
-        fixed = tuple(str_list(vuln, "fixedIn", where))
-        if not fixed:
-            nearest = opt_str(vuln, "nearestFixedInVersion", where)
-            fixed = (nearest,) if nearest else ()
-        score = opt_number(vuln, "cvssScore", where)
-        cvss = Cvss(score, opt_str(vuln, "CVSSv3", where), "snyk") if score is not None else None
-        severity = severity_of(
-            opt_str(vuln, "severityWithCritical", where) or opt_str(vuln, "severity", where)
-        )
+        fixed, upgradable = _fix(vuln, where, names)
+        score = cvss_score(vuln, "cvssScore", where)
+        vector = opt_str(vuln, "CVSSv3", where)
+        cvss = Cvss(score, vector, "snyk") if score is not None else None
+        severity = _severity(vuln, where, severities, cvss)
         pkg_type = project_manager or opt_str(vuln, "packageManager", where) or ""
         title = opt_str(vuln, "title", where)
         description = opt_str(vuln, "description", where)
@@ -127,7 +135,7 @@ def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
                     severity=severity,
                     aliases=aliases,
                     fixed_versions=fixed,
-                    status=VendorStatus.FIXED if fixed else VendorStatus.AFFECTED,
+                    status=VendorStatus.FIXED if fixed or upgradable else VendorStatus.AFFECTED,
                     cvss=cvss,
                     title=title,
                     description=description,
@@ -135,6 +143,63 @@ def _read_project(project: JsonObject, at: At, out: list[Finding]) -> None:
                     scanners=("snyk",),
                 )
             )
+
+
+def _fix(vuln: JsonObject, at: At, names: list[str]) -> tuple[tuple[str, ...], bool]:
+    """The fixed versions, and whether Snyk says an upgrade fixes the entry, from every member
+    through which a Snyk CLI has said "fixed in":
+
+    - `fixedIn`, the fixed versions of the issue data (current CLIs);
+    - `nearestFixedInVersion` (container projects, and CLIs that predate `fixedIn`);
+    - `upgradePath`, the upgrade of each package on the dependency path (`name@version`, or false
+      where that package stays): its last step, when it upgrades the vulnerable package itself,
+      is a fixed version (legacy CLIs, whose entries had neither member above);
+    - `isUpgradable`, or any upgrade step at all: an upgrade of what pulls the package in fixes
+      it, though no version of the package itself is named.
+    """
+    fixed = list(str_list(vuln, "fixedIn", at))
+    nearest = opt_str(vuln, "nearestFixedInVersion", at)
+    if nearest and nearest not in fixed:
+        fixed.append(nearest)
+    steps = opt_list(vuln, "upgradePath", at)
+    for index, step in enumerate(steps):
+        if type(step) is not str and type(step) is not bool:
+            raise at["upgradePath"][index].wrong("a package@version or false", step)
+    last = steps[-1] if steps else None
+    if not fixed and isinstance(last, str):
+        # Only without the members above: the step is an upgrade target, which may be past the
+        # first fixed version (connect 2.6.0 where the fix is 2.0.0).
+        name, _, version = last.rpartition("@")
+        if name in names and version:
+            fixed.append(version)
+    upgradable = bool(opt_bool(vuln, "isUpgradable", at)) or any(type(step) is str for step in steps)
+    return tuple(fixed), upgradable
+
+
+def _severity(vuln: JsonObject, at: At, severities: SeverityReader, cvss: Cvss | None) -> Severity:
+    """Snyk's severity: `severityWithCritical` (newer CLIs; `severity` then stops at high for
+    some issues) or `severity`, the higher of the two; without either, the highest of the CVSS
+    scores and the NVD's and other assigners' severities the entry carries."""
+    given = [severities.given(vuln, key, at) for key in ("severityWithCritical", "severity")]
+    severity = max((word for word in given if word is not None), default=None)
+    if severity is not None:
+        return severity
+    derived: list[Severity | None] = [severities.given(vuln, "nvdSeverity", at)]
+    if cvss is not None:
+        derived.append(cvss_severity(_cvss_major(cvss.vector), cvss.score))
+    for detail, where in objects(vuln, "cvssDetails", at):
+        derived.append(severities.given(detail, "severity", where))
+        score = cvss_score(detail, "cvssV3BaseScore", where)
+        if score is not None:
+            derived.append(cvss_severity(_cvss_major(opt_str(detail, "cvssV3Vector", where)), score))
+    return severities.settle(derived)
+
+
+def _cvss_major(vector: str | None) -> int:
+    """The CVSS major version a vector names (`CVSS:3.1/...` -> 3); 0 when it says none."""
+    if vector and vector.startswith("CVSS:") and vector[5:6].isdigit():
+        return int(vector[5])
+    return 0
 
 
 def _package(name: str, version: str, pkg_type: str, path: str, source_name: str, is_app: bool) -> Package:

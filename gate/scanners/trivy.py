@@ -9,23 +9,25 @@ from __future__ import annotations
 
 from gate.merge import choose_ids, dedupe
 from gate.model import (
-    Cvss,
     Finding,
     ImageInfo,
     LayerInfo,
     Package,
     ScannerInfo,
     ScanReport,
+    Severity,
     VendorStatus,
 )
 from gate.scanners._fields import (
+    NULL_FINDINGS,
     At,
     JsonObject,
     as_object,
+    check_findings_key,
+    cvss_score,
     objects,
     opt_int,
     opt_list,
-    opt_number,
     opt_object,
     opt_str,
     read_located,
@@ -33,8 +35,17 @@ from gate.scanners._fields import (
     str_list,
     str_or_empty,
 )
-from gate.scanners._findings import CvssCandidate, best_cvss, severity_of, strip_root
+from gate.scanners._findings import (
+    TRIVY_SEVERITIES,
+    TRIVY_VENDOR_SEVERITIES,
+    CvssCandidate,
+    SeverityReader,
+    best_cvss,
+    cvss_severity,
+    strip_root,
+)
 from gate.scanners._image import LayerTable, parse_image_config, repo_digest
+from gate.scanners._values import refuse_lone_surrogates
 
 SUPPORTED_SCHEMA_VERSIONS = (2,)
 """`SchemaVersion` values this parser reads (2: Trivy 0.20 and later)."""
@@ -48,21 +59,38 @@ _OS_TYPES = frozenset(
      "photon", "redhat", "rocky", "slem", "sles", "suse", "ubuntu", "wolfi"}
 )  # fmt: skip
 
-UNREAD_MEMBERS = frozenset({"References", "CweIDs", "VendorSeverity", "DataSource"})
+UNREAD_MEMBERS = frozenset({"References", "CweIDs", "DataSource"})
 """Members of a vulnerability entry this parser never reads, and half of a decoded report: the
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
+
+# Trivy's `Report` and `Result` members (pkg/types/report.go): any other member that looks like
+# the list of findings under another name is refused (`check_findings_key`).
+_REPORT_MEMBERS = frozenset(
+    {"SchemaVersion", "CreatedAt", "ArtifactID", "ArtifactName", "ArtifactType", "Metadata", "Results",
+     "Trivy", "ReportID"}
+)  # fmt: skip
+_RESULT_MEMBERS = frozenset(
+    {"Target", "Class", "Type", "Packages", "Vulnerabilities", "MisconfSummary", "Misconfigurations",
+     "Secrets", "Licenses", "CustomResources"}
+)  # fmt: skip
 
 # trivy-db `CVSS` members: (major version, score key, vector key), newest first.
 _CVSS_KEYS = ((4, "V40Score", "V40Vector"), (3, "V3Score", "V3Vector"), (2, "V2Score", "V2Vector"))
 
 
-def parse_trivy(data: object, source: str) -> ScanReport:
-    """Reads a decoded Trivy JSON report; `source` names the file in errors and in the result."""
-    return read_located(_read_report, data, source)
+def parse_trivy(data: object, source: str, *, lenient_severity: bool = False) -> ScanReport:
+    """Reads a decoded Trivy JSON report; `source` names the file in errors and in the result.
+
+    `lenient_severity` (the policy's key) reads a severity word Trivy does not write as a missing
+    severity instead of refusing the report.
+    """
+    report = read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    return refuse_lone_surrogates(report, data, source)
 
 
-def _read_report(data: object, root: At) -> ScanReport:
+def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     source = root.source
+    severities = SeverityReader(TRIVY_SEVERITIES, lenient_severity)
     doc = as_object(data, root)
     _check_schema_version(doc, root)
     trivy = opt_object(doc, "Trivy", root)
@@ -72,20 +100,25 @@ def _read_report(data: object, root: At) -> ScanReport:
         source=source,
     )
     image, layers = _image(doc, root)
+    check_findings_key(doc, "Results", root, _REPORT_MEMBERS)
     findings: list[Finding] = []
     packages: int | None = None
-    for result, at in objects(doc, "Results", root):
+    for result, at in objects(doc, "Results", root, null=False):
         # `Packages` is there when the report lists every package (`--list-all-pkgs`); a report
         # without it says nothing about how many packages the image has.
         if result.get("Packages") is not None:
             packages = (packages or 0) + len(opt_list(result, "Packages", at))
-        _read_result(result, at, layers, findings)
+        _read_result(result, at, layers, severities, findings)
+    # Trivy leaves `Results` out when it found no OS or language packages at all (a scratch image,
+    # or one whose package database it could not read): nothing was checked, and that is said.
+    empty = () if doc.get("Results") else (f"{source}: the report lists no packages (no Results)",)
     return ScanReport(
         findings=dedupe(findings),
         scanners=(scanner,),
         image=image,
         sources=(source,),
         package_count=packages,
+        warnings=empty + severities.warnings(source),
     )
 
 
@@ -103,8 +136,13 @@ def _check_schema_version(doc: JsonObject, root: At) -> None:
         )
 
 
-def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Finding]) -> None:
+def _read_result(
+    result: JsonObject, at: At, layers: LayerTable, severities: SeverityReader, out: list[Finding]
+) -> None:
+    check_findings_key(result, "Vulnerabilities", at, _RESULT_MEMBERS)
     if not opt_list(result, "Vulnerabilities", at):
+        if "Vulnerabilities" in result and result["Vulnerabilities"] is None:
+            raise at["Vulnerabilities"].error(NULL_FINDINGS)
         return
     kind = opt_str(result, "Class", at)
     pkg_type = str_or_empty(result, "Type", at)
@@ -113,7 +151,7 @@ def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Findi
     target_path = "" if is_os else strip_root(str_or_empty(result, "Target", at))
     sources = _source_packages(result, at) if is_os else {}
     packages: dict[tuple[str, str, str | None, str, str | None, str | None], Package] = {}
-    for vuln, where in objects(result, "Vulnerabilities", at):
+    for vuln, where in objects(result, "Vulnerabilities", at, null=False):
         name = req_str(vuln, "PkgName", where)
         version = str_or_empty(vuln, "InstalledVersion", where)
         ident = opt_object(vuln, "PkgIdentifier", where)
@@ -142,15 +180,22 @@ def _read_result(result: JsonObject, at: At, layers: LayerTable, out: list[Findi
             status = _STATUSES.get(status_word, VendorStatus.UNKNOWN)
         severity_source = opt_str(vuln, "SeveritySource", where)
         layer = opt_object(vuln, "Layer", where)
+        scores = _cvss_scores(vuln, where)
+        severity = severities.given(vuln, "Severity", where)
+        if severity is None:
+            severity = severities.settle(
+                [*(cvss_severity(major, score) for major, _, score, _, _ in scores), *_vendor(vuln, where)]
+            )
+        preferred = (severity_source, "nvd", "ghsa") if severity_source else ("nvd", "ghsa")
         out.append(
             Finding(
                 vulnerability_id=primary,
                 package=package,
-                severity=severity_of(opt_str(vuln, "Severity", where)),
+                severity=severity,
                 aliases=aliases,
                 fixed_versions=fixed,
                 status=status,
-                cvss=_cvss(vuln, where, severity_source),
+                cvss=best_cvss(scores, preferred) if scores else None,
                 title=opt_str(vuln, "Title", where),
                 description=opt_str(vuln, "Description", where),
                 primary_url=opt_str(vuln, "PrimaryURL", where),
@@ -213,8 +258,8 @@ def _fixed_versions(text: str | None) -> tuple[str, ...]:
     return tuple(pieces)
 
 
-def _cvss(vuln: JsonObject, at: At, severity_source: str | None) -> Cvss | None:
-    """The best CVSS of an entry, chosen by `best_cvss`.
+def _cvss_scores(vuln: JsonObject, at: At) -> list[CvssCandidate]:
+    """Every CVSS score of an entry, by source; the finding shows the one `best_cvss` picks.
 
     Order of preference: the newest CVSS version present (4.0, then 3.x, then 2.0); among the
     sources scoring that version, Trivy's `SeveritySource` (the vendor whose severity the finding
@@ -222,18 +267,33 @@ def _cvss(vuln: JsonObject, at: At, severity_source: str | None) -> Cvss | None:
     """
     by_source = opt_object(vuln, "CVSS", at)
     if not by_source:
-        return None
+        return []
     where = at["CVSS"]
     candidates: list[CvssCandidate] = []
     for source_name, value in by_source.items():
         here = where[source_name]
         scores = as_object(value, here)
         for major, score_key, vector_key in _CVSS_KEYS:
-            score = opt_number(scores, score_key, here)
+            score = cvss_score(scores, score_key, here)
             if score is not None:
                 candidates.append((major, source_name, score, opt_str(scores, vector_key, here), source_name))
-    preferred = (severity_source, "nvd", "ghsa") if severity_source else ("nvd", "ghsa")
-    return best_cvss(candidates, preferred)
+    return candidates
+
+
+def _vendor(vuln: JsonObject, at: At) -> list[Severity | None]:
+    """The entry's `VendorSeverity` values (trivy-db numbers 0-4 per source), as severities."""
+    by_source = opt_object(vuln, "VendorSeverity", at)
+    if not by_source:
+        return []
+    where = at["VendorSeverity"]
+    out: list[Severity | None] = []
+    for source_name, number in by_source.items():
+        if type(number) is not int or not 0 <= number < len(TRIVY_VENDOR_SEVERITIES):
+            raise where[source_name].wrong(
+                "a trivy-db severity number from 0 (UNKNOWN) to 4 (CRITICAL)", number
+            )
+        out.append(TRIVY_VENDOR_SEVERITIES[number])
+    return out
 
 
 def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:

@@ -83,7 +83,10 @@ def trivy_command(binary: Path, target: ImageTarget, options: ScanOptions) -> li
         argv += ["--skip-db-update", "--skip-java-db-update", "--offline-scan"]
     if target.platform:
         argv += ["--platform", target.platform]
-    if target.kind in (SourceKind.DOCKER_ARCHIVE, SourceKind.OCI_ARCHIVE):
+    if target.kind is SourceKind.OCI_ARCHIVE and target.layout_dir is not None:
+        # Trivy opens an OCI layout only as a directory: the chosen image, unpacked alone.
+        argv += ["--input", str(target.layout_dir.resolve())]
+    elif target.kind in (SourceKind.DOCKER_ARCHIVE, SourceKind.OCI_ARCHIVE):
         archive = target.archive_path or Path(target.name)
         # Trivy runs in an empty directory: a relative path would point nowhere.
         argv += ["--input", str(archive.resolve())]
@@ -224,8 +227,8 @@ class TrivyScanner:
     def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
         return _failure(done, target, options)
 
-    def parse(self, data: object, name: str) -> ScanReport:
-        report = parse_trivy(data, name)
+    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
+        report = parse_trivy(data, name, lenient_severity=options.lenient_severity)
         # Asked with --list-all-pkgs, a report without any `Packages` found none (a scratch image).
         return report if report.package_count is not None else replace(report, package_count=0)
 

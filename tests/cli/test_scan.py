@@ -10,6 +10,7 @@ stand-in replaying a real Grype report (tests/support/standins.py).
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import itertools
 import json
 import os
@@ -18,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +37,14 @@ from testbed.engine import Engine
 from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
 from tests.support.fixtures import TestbedImages
+from tests.support.registry_tools import (
+    OCI_MANIFEST,
+    index_of,
+    oci_image,
+    read_docker_archive,
+    two_platform_oci_archive,
+    write_oci_archive,
+)
 from tests.support.repo_paths import PROJECT_ROOT
 from tests.support.ruby_image import RubyImage, build_ruby_image
 from tests.support.scan_support import NO_NETWORK, Row, assert_exact, fresh_db
@@ -155,6 +165,46 @@ def test_engineless_archive(scan: Any, fresh_cache: Path, engineless_archives: A
     image = f"docker-archive:{engineless_archives.app}"
     run = scan(image, "--base-image", f"docker-archive:{engineless_archives.base}", cache=fresh_cache)
     assert_gated("app", run, image)
+
+
+def test_oci_archive(
+    scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    # An OCI image layout tarball, gzip-compressed as `skopeo copy ... oci-archive:` can write it.
+    app = oci_image(*read_docker_archive(engineless_archives.app))
+    plain = write_oci_archive(
+        tmp_path / "app.tar", index_of([(app.manifest, OCI_MANIFEST, None)]), app.blobs()
+    )
+    path = tmp_path / "app-oci.tar.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+    image = f"oci-archive:{path}"
+    run = scan(image, "--base-image", f"docker-archive:{engineless_archives.base}", cache=fresh_cache)
+    assert_gated("app", run, image)
+
+
+@pytest.mark.parametrize(
+    ("platform", "expected"), [("linux/arm64/v8", "base"), ("linux/amd64", "app")], ids=["arm64", "amd64"]
+)
+def test_multi_platform_oci_archive_scans_the_chosen_platform(
+    scan: Any,
+    fresh_cache: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    expected: str,
+) -> None:
+    # linux/amd64 is the app image and linux/arm64/v8 the base image: the findings say which one
+    # Trivy read (of a layout holding both, Trivy reads the first whatever --platform says).
+    path, _, _ = two_platform_oci_archive(engineless_archives, tmp_path / "two.tar")
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    run = scan(f"oci-archive:{path}", "--platform", platform, cache=fresh_cache)
+    assert run.code == ExitCode.FAIL, run.stderr
+    assert_exact(expected, rows(run.json))
+    assert run.json["image"]["platform"] == platform
+    assert list(private.iterdir()) == []  # the unpacked image is gone
 
 
 def test_a_dockerfile_outside_the_repository_only_matters_to_sarif(

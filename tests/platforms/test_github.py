@@ -19,7 +19,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode, PlatformError
-from gate.model import ImageInfo, Layer, LayerOrigin, Severity
+from gate.model import ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.platforms.github import GitHubPublisher
 from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
 from gate.platforms.github_event import token_of
@@ -367,10 +367,12 @@ def test_a_token_no_header_can_carry_warns_without_showing_it(
     # an internal error instead of the verdict.
     step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_TOKEN=token)
     assert cli.main(["-v", "check", str(BUSTER), "--ci", "github"]) == ExitCode.FAIL
-    err = capsys.readouterr().err
-    assert "the token holds characters an HTTP header cannot carry" in err
+    out, err = capsys.readouterr()
+    # On GitHub Actions a warning is an annotation (`::warning::` on standard output).
+    (warning,) = [line for line in out.splitlines() if line.startswith("::warning::")]
+    assert "the token holds characters an HTTP header cannot carry" in warning
     for part in token.split():
-        assert part not in err
+        assert part not in out + err
     assert github_pull_request.github.requests == []
     assert read_outputs(step.outputs)["verdict"] == ["fail"]
 
@@ -669,7 +671,9 @@ def test_more_actions_than_github_shows_end_in_one_annotation(
     for line in range(1, 16):
         layer = Layer(index=line, created_by="RUN x", origin=LayerOrigin.OWN, dockerfile_line=line)
         findings.append(replace(finding(f"CVE-2024-{line:04d}", pkg=f"lib{line:02d}"), layer=layer))
-    findings.append(finding("CVE-2024-9999", pkg="zlib1g", fixed=()))  # no layer, no fix
+    findings.append(
+        finding("CVE-2024-9999", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
+    )  # no layer, no fix
     step = Step(github_pull_request, tmp_path)
     step.publish(
         evaluation_of(*findings), dockerfile="Dockerfile", location="deploy/Dockerfile", comment=False
@@ -691,7 +695,12 @@ def test_findings_that_block_without_a_fix_get_their_own_annotation(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
     step = Step(github_pull_request, tmp_path)
-    step.publish(evaluation_of(finding("CVE-2024-0001"), finding("CVE-2024-9999", fixed=())), comment=False)
+    step.publish(
+        evaluation_of(
+            finding("CVE-2024-0001"), finding("CVE-2024-9999", fixed=(), status=VendorStatus.AFFECTED)
+        ),
+        comment=False,
+    )
     titles = [p["title"] for _n, p, _m in commands(step.stdout.getvalue())]
     assert titles == [
         "container-gate: Upgrade openssl 3.0.2-1 -> 3.0.13-1: clears 1 finding(s) that block (HIGH)",
@@ -789,9 +798,10 @@ def test_the_command_line_keeps_its_exit_code_for_a_fork(
 ) -> None:
     step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_TOKEN=READ_ONLY_TOKEN)
     assert cli.main(["check", str(BUSTER), "--ci", "github"]) == ExitCode.FAIL
-    err = capsys.readouterr().err
-    assert "container-gate: warning: no comment on pull request #1 of octo-org/app" in err
-    assert READ_ONLY_TOKEN not in err
+    out, err = capsys.readouterr()
+    assert "\n::warning::no comment on pull request #1 of octo-org/app" in out
+    assert "warning" not in err  # an annotation, not a line lost in the log
+    assert READ_ONLY_TOKEN not in out + err
     assert read_outputs(step.outputs)["verdict"] == ["fail"]
     assert step.summary.read_text(encoding="utf-8")
     assert step.comments() == []

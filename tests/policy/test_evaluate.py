@@ -157,7 +157,7 @@ def test_an_entry_matches_only_when_every_field_it_sets_matches(
     ],
 )
 def test_path_glob_character_classes(glob: str, path: str, matches: bool) -> None:
-    assert (path_glob(glob).match(path) is not None) is matches
+    assert (path_glob(glob).fullmatch(path) is not None) is matches
 
 
 def test_image_glob_needs_an_image_reference() -> None:
@@ -387,7 +387,14 @@ def origins(
     *where: LayerOrigin | None, severity: Severity = Severity.HIGH, fixed: tuple[str, ...] = ("2",)
 ) -> list[Finding]:
     return [
-        finding(f"CVE-2024-{i:04d}", severity=severity, fixed=fixed, layer=layer(origin) if origin else None)
+        finding(
+            f"CVE-2024-{i:04d}",
+            severity=severity,
+            fixed=fixed,
+            # Without a fixed version the vendor has not fixed it: a `fixed` status alone is a fix.
+            status=VendorStatus.FIXED if fixed else VendorStatus.AFFECTED,
+            layer=layer(origin) if origin else None,
+        )
         for i, origin in enumerate(where)
     ]
 

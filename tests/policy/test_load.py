@@ -30,7 +30,7 @@ SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
 STATUSES = (
     "fixed, affected, under_investigation, will_not_fix, fix_deferred, end_of_life, not_affected, unknown"
 )
-TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, base_image"
+TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, lenient_severity, base_image"
 
 
 def problems_in(text: str) -> list[str]:
@@ -166,9 +166,19 @@ MISTAKES = [
         id="unknown-key-without-suggestion",
     ),
     pytest.param(
-        "version: 1\nfail_on:\n  fixable_only: 'yes'\n",
-        ["policy.yaml:3: fail_on.fixable_only: expected true or false, got 'yes'"],
+        "version: 1\nfail_on:\n  fixable_only: sometimes\n",
+        ["policy.yaml:3: fail_on.fixable_only: expected true or false, got 'sometimes'"],
         id="wrong-type",
+    ),
+    pytest.param(
+        "version: 1\nlenient_severity: sometimes\n",
+        ["policy.yaml:2: lenient_severity: expected true or false, got 'sometimes'"],
+        id="lenient-severity-not-a-boolean",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  lenient_severity: true\n",
+        ["policy.yaml:3: fail_on.lenient_severity: unknown key (it belongs at the top level)"],
+        id="lenient-severity-at-the-wrong-level",
     ),
     pytest.param(
         "version: 1\nallowlist:\n",
@@ -216,13 +226,20 @@ MISTAKES = [
     ),
     pytest.param(
         entry("vulnerability: CVE-2023-45853", "reason: ''"),
-        ["policy.yaml:4: allowlist[0].reason: expected a non-empty string, got ''"],
+        ["policy.yaml:4: allowlist[0].reason: expected a reason with a visible character, got ''"],
         id="empty-reason",
     ),
     pytest.param(
         entry("vulnerability: CVE-2023-45853", "reason: '   '"),
-        ["policy.yaml:4: allowlist[0].reason: expected a non-empty string, got '   '"],
+        ["policy.yaml:4: allowlist[0].reason: expected a reason with a visible character, got '   '"],
         id="blank-reason",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", 'reason: "\\u200b\\u2060"'),
+        [
+            "policy.yaml:4: allowlist[0].reason: expected a reason with a visible character, got '\\u200b\\u2060'"
+        ],
+        id="invisible-reason",
     ),
     pytest.param(
         entry("vulnerability: CVE-2023-45853", "reason: r", "expires: 2027-13-01"),
@@ -515,6 +532,7 @@ allowlist:
     expires: 2027-01-31
   - {vulnerability: GHSA-9wx4-h78v-vm56, reason: "tracked in ACME-142", expires: "2026-12-31", origin: own}
 fail_on_expired: true
+lenient_severity: true
 base_image:
   fail_on:
     severity: CRITICAL
@@ -555,6 +573,11 @@ base_image:
         ),
         fail_on_expired=True,
         mode=Mode.ADVISORY,
+        warnings=(
+            "team.yaml: mode: advisory: this policy never fails the gate, findings that would block are "
+            "only reported (set mode: enforce to block them)",
+        ),
+        lenient_severity=True,
         base_image=BaseImagePolicy(
             FailOn(severity=Severity.CRITICAL, fixable_only=True, cvss_score=9.8),
             max_age_days=30,
@@ -568,7 +591,7 @@ def test_absent_keys_take_the_documented_defaults() -> None:
     assert policy == Policy(source="minimal.yaml")
     assert policy.fail_on == FailOn(severity=Severity.HIGH, fixable_only=False, cvss_score=None, budgets=())
     assert (policy.ignore_statuses, policy.allowlist) == (frozenset(), ())
-    assert (policy.fail_on_expired, policy.mode) == (False, Mode.ENFORCE)
+    assert (policy.fail_on_expired, policy.mode, policy.lenient_severity) == (False, Mode.ENFORCE, False)
     assert policy.base_image == BaseImagePolicy(fail_on=None, max_age_days=0, on_stale=OnStale.WARN)
 
 
@@ -739,6 +762,7 @@ VALID = [
         "base_image": {},
         "allowlist": [{"vulnerability": "CVE-1", "reason": "r", "origin": "own"}],
     },
+    {"version": 1, "lenient_severity": True, "base_image": {"fail_on": {"severity": "LOW"}}},
 ]
 INVALID = [
     {"version": 1, "fail_on": {"budgets": {"HIGH": True}}},
@@ -751,6 +775,8 @@ INVALID = [
     {"version": 1, "base_image": {"max_age_days": -3}},
     {"version": 1, "base_image": {"on_stale": "ignore"}},
     {"version": 1, "allowlist": [{"vulnerability": "CVE-1", "reason": "r", "origin": "unknown"}]},
+    {"version": 1, "lenient_severity": "yes"},
+    {"version": 1, "base_image": {"lenient_severity": True}},
 ]
 
 
@@ -768,3 +794,13 @@ def validate_text(text: str) -> list[str]:
     except PolicyError as err:
         return err.problems
     return []
+
+
+def test_yaml_1_1_booleans_are_booleans_as_the_docs_say() -> None:
+    # The error table's "wrong type" example must be one a reader can write and get: `yes` is not.
+    assert (
+        load_policy_text("version: 1\nfail_on:\n  fixable_only: yes\n", "p.yaml").fail_on.fixable_only is True
+    )
+    assert (
+        "YAML 1.1 also reads `yes`/`no`/`on`/`off` as booleans" in (ROOT / "docs" / "policy.md").read_text()
+    )

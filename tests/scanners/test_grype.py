@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gate.cli import main as cli
 from gate.errors import ReportError
 from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
 from gate.scanners.grype import parse_grype
@@ -223,3 +224,36 @@ def test_wrong_types_name_the_key_path(edit: Any, message: str) -> None:
     with pytest.raises(ReportError) as caught:
         parse_grype(doc, "grype.json")
     assert caught.value.diagnostics() == message
+
+
+def test_matches_grype_itself_ignored_are_counted_and_warned_in_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real report with two of its matches moved to `ignoredMatches`, which is how Grype writes
+    # the matches its own ignore rules (a .grype.yaml) suppressed.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["ignoredMatches"] = [
+        {**doc["matches"].pop(), "appliedIgnoreRules": [{"vulnerability": "CVE-2020-12413"}]}
+        for _ in range(2)
+    ]
+    report = tmp_path / "grype.json"
+    report.write_text(json.dumps(doc))
+    out_json = tmp_path / "gate.json"
+    code = cli.main(["check", str(report), "--json", str(out_json), "--ci", "none"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    warning = (
+        f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 2 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead"
+    )
+    assert f"warning:  {warning}" in out.splitlines()
+    assert json.loads(out_json.read_text())["warnings"] == [warning]
+
+
+def test_ignored_matches_of_the_wrong_shape_are_refused() -> None:
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["ignoredMatches"] = ["CVE-2020-12413"]
+    with pytest.raises(
+        ReportError, match=r"grype.json: ignoredMatches\[0\]: expected an object, got a string"
+    ):
+        parse("", doc)

@@ -33,6 +33,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from testbed.images import ArchiveImages
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -167,6 +169,21 @@ def write_oci_archive(path: Path, index: bytes, blobs: dict[str, bytes], *, pref
         for digest, data in sorted(blobs.items()):
             add(f"blobs/sha256/{digest.removeprefix('sha256:')}", data)
     return path
+
+
+def two_platform_oci_archive(images: ArchiveImages, path: Path) -> tuple[Path, ImageBlobs, ImageBlobs]:
+    """An OCI archive of two platforms, from the test bed's images written without an engine:
+    linux/amd64 is the app image, linux/arm64/v8 the base image (so a scan shows which it read)."""
+    app = oci_image(*read_docker_archive(images.app))
+    base_config, base_layers = read_docker_archive(images.base)
+    base = oci_image(base_config, base_layers, architecture="arm64", variant="v8")
+    index = index_of(
+        [
+            (app.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "amd64"}),
+            (base.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "arm64", "variant": "v8"}),
+        ]
+    )
+    return write_oci_archive(path, index, {**app.blobs(), **base.blobs()}), app, base
 
 
 def free_port() -> int:

@@ -1,0 +1,54 @@
+"""What makes a valid policy unable to fail the gate on a fixable finding, said out loud.
+
+Each of these is a legitimate choice, and each is also how a gate is switched off by accident: a
+policy copied from a trial, `ignore_statuses: [fixed]` meant as "ignore what is fixed upstream",
+a budget set to silence one noisy week. The policy stays valid; `policy validate` and every
+output of a run under it carry the warning, so nobody mistakes such a gate for one that blocks.
+"""
+
+from __future__ import annotations
+
+from gate.model import Severity, VendorStatus
+from gate.policy.model import Mode, Policy
+
+HUGE_BUDGET = 1000
+"""A budget this large tolerates more findings of a severity than an image has: the severity
+never fails the gate (the policy format has no severity above CRITICAL; this is the way around it)."""
+
+
+def policy_warnings(policy: Policy) -> tuple[str, ...]:
+    """One line per way `policy` cannot block fixable findings, naming the file and the key."""
+    where = policy.source
+    out: list[str] = []
+    if policy.mode is Mode.ADVISORY:
+        out.append(
+            f"{where}: mode: advisory: this policy never fails the gate, findings that would block "
+            "are only reported (set mode: enforce to block them)"
+        )
+    if VendorStatus.FIXED in policy.ignore_statuses:
+        out.append(
+            f"{where}: ignore_statuses lists fixed: every finding that has a fixed version is ignored, "
+            "so the gate cannot block a finding you can fix"
+        )
+    if VendorStatus.AFFECTED in policy.ignore_statuses:
+        out.append(
+            f"{where}: ignore_statuses lists affected: every finding the vendor has not fixed yet is "
+            "ignored, whatever its severity"
+        )
+    # Budgets count every finding, base or own: a severity blocks when either threshold reaches it
+    # (`base_image.fail_on` may be lower than `fail_on` for the base image's layers).
+    thresholds = [policy.fail_on, *([policy.base_image.fail_on] if policy.base_image.fail_on else [])]
+    lowest = min(threshold.severity for threshold in thresholds)
+    for severity, count in policy.fail_on.budgets:
+        if severity >= lowest and count >= HUGE_BUDGET:
+            out.append(
+                f"{where}: fail_on.budgets.{severity.name}: {count} tolerates more {severity.name} findings "
+                f"than an image has: {severity.name} findings never fail the gate"
+            )
+    if all(
+        (budget := policy.fail_on.budget_for(severity)) is not None and budget >= HUGE_BUDGET
+        for severity in Severity
+        if severity >= lowest
+    ) and all(threshold.cvss_score is None for threshold in thresholds):
+        out.append(f"{where}: fail_on: with these budgets no finding can fail the gate")
+    return tuple(out)

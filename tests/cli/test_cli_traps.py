@@ -1,0 +1,188 @@
+"""The command line's traps for a new user: each was a wrong turn someone took on a first try.
+
+`-v` after the command, an output on standard output, `python -m gate`, explaining a finding of an
+earlier run from its decision report, `--version` naming the scanners and their DB, an empty image,
+Trivy's table output handed to `check`, and shell completion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.cli import main as cli
+from gate.errors import ExitCode
+from testbed.images import ArchiveImages
+from tests.support.corpus import corpus_file
+from tests.support.repo_paths import PROJECT_ROOT
+
+BUSTER = corpus_file("trivy", "debian-buster.json.golden")
+"""A real Trivy scan of debian:buster: CVE-2019-18224 (CRITICAL, fixed) in libidn2-0."""
+
+
+def python_m_gate(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Any:
+    return subprocess.run(
+        [sys.executable, "-m", "gate", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        cwd=cwd or PROJECT_ROOT,
+    )
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(constant)
+
+
+def test_verbose_after_the_command_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", "-v", "/nonexistent/report.json", "--ci", "none"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.rstrip().endswith("container-gate: error: /nonexistent/report.json: no such report file")
+    assert cli.main(["policy", "validate", "--verbose", str(PROJECT_ROOT / "policies/default.yaml")]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("kind", ["json", "sarif", "gitlab"])
+def test_an_output_on_standard_output_is_the_only_thing_there(
+    kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["check", str(BUSTER), "--ci", "none", f"--{kind}", "-"]) == ExitCode.FAIL
+    out, err = capsys.readouterr()
+    json.loads(out, parse_constant=_refuse)  # one standard JSON document, nothing else
+    # The summary moved here.
+    assert err.startswith("container-gate: FAIL: 1 blocking finding(s); 1 action clears it.")
+
+
+def test_compare_takes_v_after_the_command_and_an_output_on_standard_output(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["compare", "-v", f"buster={BUSTER}", "--json", "-"]) == ExitCode.PASS
+    out, err = capsys.readouterr()
+    (row,) = json.loads(out, parse_constant=_refuse)["images"]  # the document alone on stdout
+    assert (row["reference"], row["verdict"]) == ("buster", "fail")
+    assert err.startswith("container-gate compare: 1 image")  # the table moved here
+
+
+def test_an_error_on_standard_output_is_the_error_document(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", "/nonexistent.json", "--ci", "none", "--json", "-"]) == ExitCode.USAGE
+    out, _ = capsys.readouterr()
+    assert json.loads(out)["verdict"] == "error"
+
+
+def test_two_outputs_cannot_share_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["check", str(BUSTER), "--json", "-", "--sarif", "-"])
+    assert exited.value.code == ExitCode.USAGE
+    assert (
+        "only one output can go to standard output ('-'), got --json and --sarif" in capsys.readouterr().err
+    )
+
+
+def test_python_m_gate_runs_the_command_line() -> None:
+    done = python_m_gate("check", str(BUSTER), "--ci", "none", "--quiet")
+    assert (done.returncode, done.stdout) == (
+        ExitCode.FAIL,
+        "container-gate: FAIL: 1 blocking finding(s); 1 action clears it.\n",
+    )
+
+
+def test_explain_reads_the_decision_report_of_an_earlier_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    decision = tmp_path / "gate.json"
+    cli.main(["check", str(BUSTER), "--ci", "none", "--json", str(decision)])
+    capsys.readouterr()
+    assert cli.main(["explain", "CVE-2019-18224", "--report", str(BUSTER)]) == ExitCode.PASS
+    from_scan = capsys.readouterr().out
+    assert cli.main(["explain", "CVE-2019-18224", "--report", str(decision)]) == ExitCode.PASS
+    from_decision = capsys.readouterr().out
+    assert from_decision == from_scan
+    assert "disposition: BLOCKING (rule fail_on.severity)" in from_decision
+
+
+def test_a_decision_report_of_a_failed_run_has_nothing_to_explain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    decision = tmp_path / "gate.json"
+    cli.main(["check", str(tmp_path / "missing.json"), "--ci", "none", "--json", str(decision)])
+    capsys.readouterr()
+    assert cli.main(["explain", "CVE-2019-18224", "--report", str(decision)]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"{decision}: verdict: the gate could not decide in that run, there are no findings" in err
+
+
+def test_version_names_the_scanners_and_the_db_build_time(trivy_bin: Path, trivy_db: Path) -> None:
+    updated = json.loads((trivy_db / "db" / "metadata.json").read_text())["UpdatedAt"]
+    env = {"TRIVY_BIN": str(trivy_bin), "CONTAINER_GATE_CACHE_DIR": str(trivy_db), "PATH": "/usr/bin:/bin"}
+    done = python_m_gate("--version", env=env)
+    lines = done.stdout.splitlines()
+    assert done.returncode == ExitCode.PASS
+    assert lines[0].startswith("container-gate ")
+    assert lines[1].startswith("trivy: 0.")
+    assert f"({trivy_bin}); DB built {updated}" in lines[1]
+    assert lines[2].startswith("grype: ")  # found or not, it says which
+    empty = python_m_gate(
+        "--version", env={**env, "CONTAINER_GATE_CACHE_DIR": str(Path(trivy_db).parent / "none")}
+    )
+    assert "no vulnerability DB in" in empty.stdout.splitlines()[1]
+
+
+@pytest.mark.parametrize("args", [["scan", ""], ["scan", "  "], ["scan", "app:1", "--base-image", ""]])
+def test_an_empty_image_is_a_clear_one_line_error(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([*args, "--ci", "none"]) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    what = "--base-image" if "--base-image" in args else "IMAGE"
+    assert line == (
+        f"container-gate: error: {what} is empty: give an image reference, docker-archive:PATH or "
+        "oci-archive:PATH (is the CI variable that should hold it set?)"
+    )
+
+
+def test_trivys_table_output_gets_a_hint(
+    trivy_bin: Path,
+    trivy_db: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    table = tmp_path / "report.txt"
+    # The real Trivy's default output format, offline, on the test bed's app image.
+    done = subprocess.run(
+        [str(trivy_bin), "image", "--format", "table", "--quiet", "--skip-version-check", "--disable-telemetry",
+         "--cache-dir", str(trivy_db), "--skip-db-update", "--offline-scan", "--config", "", "--ignorefile", "",
+         "--input", str(engineless_archives.app), "--output", str(table)],
+        capture_output=True, text=True, check=False, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert cli.main(["check", str(table), "--ci", "none"]) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"container-gate: error: {table}: not valid JSON (")
+    assert line.endswith(
+        "(this is Trivy's table output; write the report with `trivy image --format json --output report.json`)"
+    )
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_shell_completion(shell: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["completion", shell]) == ExitCode.PASS
+    script = capsys.readouterr().out
+    for word in ("check", "scan", "explain", "--sarif-category", "--skip-db-update"):
+        assert word in script
+    interpreter = shutil.which(shell)
+    if interpreter is not None:  # the shell itself checks the syntax where it is installed
+        path = tmp_path / f"completion.{shell}"
+        path.write_text(script)
+        checked = subprocess.run([interpreter, "-n", str(path)], capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stderr

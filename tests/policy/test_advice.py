@@ -1,0 +1,116 @@
+"""Valid policies that cannot fail the gate on a fixable finding: `policy validate` and every output
+of a run under them say so (gate/policy/advice.py)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from gate.cli import main as cli
+from gate.errors import ExitCode
+from gate.policy.load import load_policy_text
+from tests.support.corpus import corpus_file
+
+RUNNING_EXAMPLE = corpus_file("trivy", "alpine-39-high-critical.json.golden")
+
+MARKERS = (
+    "never fails the gate",
+    "has a fixed version is ignored",
+    "has not fixed yet",
+    "tolerates more CRITICAL",
+)
+
+CASES = [
+    pytest.param(
+        "mode: advisory\n",
+        "mode: advisory: this policy never fails the gate, findings that would block are only reported "
+        "(set mode: enforce to block them)",
+        ExitCode.PASS,
+        id="advisory",
+    ),
+    pytest.param(
+        "ignore_statuses: [fixed]\n",
+        "ignore_statuses lists fixed: every finding that has a fixed version is ignored, so the gate "
+        "cannot block a finding you can fix",
+        ExitCode.PASS,
+        id="ignore-fixed",
+    ),
+    pytest.param(
+        "ignore_statuses: [affected]\n",
+        "ignore_statuses lists affected: every finding the vendor has not fixed yet is ignored, "
+        "whatever its severity",
+        ExitCode.FAIL,  # the running example's findings are fixed, so they still block
+        id="ignore-affected",
+    ),
+    pytest.param(
+        "fail_on:\n  severity: HIGH\n  budgets: {HIGH: 5000, CRITICAL: 5000}\n",
+        "fail_on.budgets.CRITICAL: 5000 tolerates more CRITICAL findings than an image has: CRITICAL "
+        "findings never fail the gate",
+        ExitCode.PASS,
+        id="huge-budgets",
+    ),
+]
+
+
+@pytest.mark.parametrize(("keys", "warning", "code"), CASES)
+def test_policy_validate_warns_and_still_says_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], keys: str, warning: str, code: ExitCode
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\n" + keys, encoding="utf-8")
+    assert cli.main(["policy", "validate", str(policy)]) == ExitCode.PASS
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{policy}: valid policy (version 1)"
+    assert f"warning: {policy}: {warning}" in out[1:]
+
+
+@pytest.mark.parametrize(("keys", "warning", "code"), CASES)
+def test_every_output_carries_the_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], keys: str, warning: str, code: ExitCode
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\n" + keys, encoding="utf-8")
+    said = f"{policy}: {warning}"
+    out = {kind: tmp_path / f"out.{kind}" for kind in ("json", "markdown", "gitlab", "sarif", "junit")}
+    argv = ["check", str(RUNNING_EXAMPLE), "--policy", str(policy), "--ci", "none"]
+    for kind, path in out.items():
+        argv += [f"--{kind}", str(path)]
+    assert cli.main(argv) == code
+    assert f"warning:  {said}" in capsys.readouterr().out.splitlines()
+    assert said in json.loads(out["json"].read_text())["warnings"]
+    # Markdown escapes punctuation and cuts long notices: words of the warning without any.
+    marker = next(m for m in MARKERS if m in warning)
+    assert marker in out["markdown"].read_text()
+    assert said in [m["value"] for m in json.loads(out["gitlab"].read_text())["scan"]["messages"]]
+    assert said in json.loads(out["sarif"].read_text())["runs"][0]["properties"]["warnings"]
+    properties = ET.parse(out["junit"]).getroot().iter("property")  # noqa: S314 - the gate's own output
+    assert said in [p.get("value") for p in properties if p.get("name") == "warning"]
+
+
+def test_a_policy_that_can_block_has_no_warning() -> None:
+    assert load_policy_text("version: 1\nfail_on: {budgets: {HIGH: 3}}\n", "p.yaml").warnings == ()
+    assert load_policy_text("version: 1\nignore_statuses: [will_not_fix]\n", "p.yaml").warnings == ()
+
+
+def test_budgets_are_judged_against_the_base_image_threshold_too() -> None:
+    # Budgets count every finding: a base image threshold below fail_on makes MEDIUM block there.
+    keys = (
+        "fail_on:\n  severity: HIGH\n  budgets: {MEDIUM: 5000}\nbase_image:\n  fail_on: {severity: MEDIUM}\n"
+    )
+    assert load_policy_text("version: 1\n" + keys, "p.yaml").warnings == (
+        "p.yaml: fail_on.budgets.MEDIUM: 5000 tolerates more MEDIUM findings than an image has: MEDIUM "
+        "findings never fail the gate",
+    )
+
+
+def test_findings_the_base_image_threshold_can_block_are_no_budget_dead_end() -> None:
+    huge = "fail_on:\n  severity: HIGH\n  budgets: {HIGH: 5000, CRITICAL: 5000}\n"
+    # A lower base image severity, or its own CVSS score, can still fail the gate.
+    for base in ("{severity: MEDIUM}", "{severity: CRITICAL, cvss_score: 9.0}"):
+        text = f"version: 1\n{huge}base_image:\n  fail_on: {base}\n"
+        assert not any("no finding can fail" in w for w in load_policy_text(text, "p.yaml").warnings)
+    alone = load_policy_text(f"version: 1\n{huge}", "p.yaml").warnings
+    assert "p.yaml: fail_on: with these budgets no finding can fail the gate" in alone

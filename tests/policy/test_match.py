@@ -1,0 +1,53 @@
+"""Allowlist globs on untrusted paths and image references: linear in the text, whatever the glob.
+
+Paths and image references come from reports. A backtracking matcher tries every way each `**` or
+`*` could split the text, and `a/**/b/**/c/**/d` against three 6 KB paths took 84 s; these paths
+are 64 KB. How long matching takes is measured by bench/bench_globs.py, never asserted here: on a
+backtracking matcher these tests do not finish.
+"""
+
+from __future__ import annotations
+
+from gate.policy.evaluation import Disposition
+from gate.policy.match import image_glob, path_glob
+from gate.policy.model import Policy
+from tests.support.factories import entry, evaluation_of, finding
+
+KB64 = 64 * 1024
+NESTED = "a/**/b/**/c/**/d"
+
+
+def deep(tail: str) -> str:
+    """A path of 64 KB: `a/`, then directories that almost match the glob, then `tail`."""
+    filler = "b/c/x/"
+    return "a/" + filler * ((KB64 - len(tail)) // len(filler)) + tail
+
+
+def test_nested_globstars_on_64_kb_paths() -> None:
+    glob = path_glob(NESTED)
+    assert glob.fullmatch(deep("b/c/d")) is not None
+    assert glob.fullmatch(deep("b/c/e")) is None
+    assert glob.fullmatch(deep("b/c/d/")) is None
+    assert glob.fullmatch("x" * KB64) is None
+    assert path_glob("**/*/*/*/*/*/z").fullmatch("y/" * (KB64 // 2)) is None
+
+
+def test_image_globs_on_a_64_kb_reference() -> None:
+    glob = image_glob("*a*a*a*a*a*b")
+    assert glob.fullmatch("a" * KB64) is None
+    assert glob.fullmatch("a" * KB64 + "b") is not None
+
+
+def test_an_allowlist_path_decides_findings_with_64_kb_paths() -> None:
+    findings = [
+        finding("CVE-2024-0001", pkg="lib", path=deep("b/c/d/lib.jar")),
+        finding("CVE-2024-0001", pkg="lib", path=deep("b/c/e/lib.jar")),
+        finding("CVE-2024-0001", pkg="lib", path=deep("b/c/d/lib.jar")[:-1]),
+    ]
+    allow = entry(path=NESTED + "/*.jar", reason="shaded copy, never loaded")
+    evaluation = evaluation_of(*findings, policy=Policy(source="policy.yaml", allowlist=(allow,)))
+    assert [d.disposition for d in evaluation.decisions] == [
+        Disposition.ALLOWLISTED,
+        Disposition.BLOCKING,
+        Disposition.BLOCKING,
+    ]

