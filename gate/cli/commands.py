@@ -20,6 +20,7 @@ from gate.merge import merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
+from gate.policy.inputs import EvaluationInputs
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, OnStale, Policy
 from gate.render.explain import explain
@@ -128,7 +129,9 @@ def cmd_scan(options: Options) -> ExitCode:
                 hint="fix the cause, or pass --check-base=best-effort to make it a warning",
             )
     report = with_image_name(report, options, policy)
-    return finish(evaluate(report, policy, evaluation_time(options), base_check=base), options)
+    return finish(
+        evaluate(report, policy, evaluation_time(options), EvaluationInputs(base_check=base)), options
+    )
 
 
 def cmd_policy_validate(options: Options) -> ExitCode:

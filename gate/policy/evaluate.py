@@ -26,7 +26,6 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from gate.image.base_image import BaseCheck
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
 from gate.policy.evaluation import (
@@ -38,6 +37,7 @@ from gate.policy.evaluation import (
     RuleKind,
     RuleRef,
 )
+from gate.policy.inputs import NO_INPUTS, EvaluationInputs
 from gate.policy.match import AllowlistIndex
 from gate.policy.model import AllowlistEntry, FailOn, Mode, OnStale, Policy
 from gate.policy.plan import plan_decisions
@@ -101,12 +101,14 @@ def _expiry_text(entry: AllowlistEntry) -> str:
 
 
 def evaluate(
-    report: ScanReport, policy: Policy, now: dt.datetime, *, base_check: BaseCheck | None = None
+    report: ScanReport, policy: Policy, now: dt.datetime, inputs: EvaluationInputs = NO_INPUTS
 ) -> Evaluation:
     """Decide every finding of `report` under `policy` as of `now`. Pure.
 
-    `base_check` is the base image check's result (`scan --check-base`), read at the boundary.
+    `inputs` carries the data read at the boundary beside the report and the policy (the base
+    image check, and so on); see `gate.policy.inputs`.
     """
+    base_check = inputs.base_check
     today = now.astimezone(dt.UTC).date() if now.tzinfo else now.date()
     image = report.image.reference if report.image else None
     active = AllowlistIndex([e for e in policy.allowlist if not e.is_expired(today)])

@@ -8,6 +8,7 @@ from gate.image.base_image import BaseCheck, BaseImageState
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
+from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from tests.support.factories import NOW, finding, layer, report
 
@@ -31,7 +32,7 @@ def evaluated(
         mode=mode,
         base_image=BaseImagePolicy(max_age_days=max_age_days, on_stale=on_stale),
     )
-    return evaluate(report(low), policy, NOW, base_check=check)
+    return evaluate(report(low), policy, NOW, EvaluationInputs(base_check=check))
 
 
 def test_a_stale_base_fails_the_gate_when_the_policy_says_so() -> None:

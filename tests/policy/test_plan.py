@@ -11,6 +11,7 @@ from gate.model import Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorS
 from gate.policy.actions import ActionKind, Plan
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition
+from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import FailOn, Mode, Policy
 from gate.policy.plan import base_image_name, location, plan
 from tests.support.corpus import corpus_evaluation, corpus_reports
@@ -292,7 +293,12 @@ def base_findings() -> list[Finding]:
 
 
 def planned(check: BaseCheck) -> Plan:
-    ev = evaluate(report(*base_findings(), image=IMAGE), Policy(source="p.yaml"), NOW, base_check=check)
+    ev = evaluate(
+        report(*base_findings(), image=IMAGE),
+        Policy(source="p.yaml"),
+        NOW,
+        EvaluationInputs(base_check=check),
+    )
     assert plan(ev) == ev.plan
     keys = [key for action in ev.plan.actions for key in action.findings] + list(ev.plan.no_fix.findings)
     assert sorted(keys) == sorted(f.key for f in base_findings())  # each finding in exactly one group

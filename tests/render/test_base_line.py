@@ -11,6 +11,7 @@ from gate.image.base_image import BaseCheck, BaseImageState
 from gate.model import Finding, ImageInfo, Layer, LayerOrigin, Severity
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
+from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import Policy
 from gate.render.json import render_json
 from gate.render.markdown import render_markdown
@@ -42,7 +43,9 @@ def findings() -> list[Finding]:
 
 
 def evaluated(check: BaseCheck) -> Evaluation:
-    return evaluate(report(*findings()), Policy(source="policy.yaml"), NOW, base_check=check)
+    return evaluate(
+        report(*findings()), Policy(source="policy.yaml"), NOW, EvaluationInputs(base_check=check)
+    )
 
 
 def stale_check() -> BaseCheck:
@@ -133,7 +136,7 @@ def test_an_upgrade_in_the_base_image_is_not_named_after_its_package() -> None:
         report(*findings(), image=ImageInfo("app:1", base_image="reg.example/base:12")),
         Policy(source="policy.yaml"),
         NOW,
-        base_check=stale_check(),
+        EvaluationInputs(base_check=stale_check()),
     )
     upgrade = ev.plan.action_of(kept)
     assert upgrade is not None

@@ -1,0 +1,25 @@
+"""What evaluation may use beside the report and the policy, read at the boundary.
+
+Each field is optional: a run that was not given the data gets None, and `evaluate` behaves as
+it did without it. The readers that build these values live in `gate.image` (the base image
+check), `gate.enrich` (VEX statements, KEV and EPSS data) and `gate.scanners` (a baseline
+decision report); `evaluate` reads no file itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gate.image.base_image import BaseCheck
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationInputs:
+    """The data of one run that is neither the report nor the policy."""
+
+    base_check: BaseCheck | None = None
+    """The base image check's result (`scan --check-base`)."""
+
+
+NO_INPUTS = EvaluationInputs()
+"""A run with no data beside the report and the policy."""
