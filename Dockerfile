@@ -17,7 +17,8 @@ FROM python:3.12-slim-bookworm@sha256:34386ef0cb081344d7ec1c103ba398e6e9f64e9ab3
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-COPY pyproject.toml ./
+# The licence and the README go into the wheel's metadata (pyproject.toml names the README).
+COPY pyproject.toml LICENSE README.md ./
 COPY gate/ gate/
 COPY policies/ policies/
 # A wheel of the project, installed with its dependencies into a venv that the final stage copies
