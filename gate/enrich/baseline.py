@@ -121,15 +121,27 @@ class Baseline:
     """The platform of its image, if it says."""
     findings: tuple[BaselineFinding, ...]
     """Its findings, in its order."""
-    _index: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
-    """(package identity, any id upper case) -> position in `findings`."""
+    _by_cve: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
+    """(package identity, CVE) -> position in `findings`."""
+    _by_other: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
+    """(package identity, any id of a finding without a CVE) -> position."""
+    _by_alias: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
+    """(package identity, a non-CVE alias of a finding with a CVE) -> position."""
 
     def __post_init__(self) -> None:
-        index: dict[tuple[tuple[str, str, str], str], int] = {}
+        by_cve: dict[tuple[tuple[str, str, str], str], int] = {}
+        by_other: dict[tuple[tuple[str, str, str], str], int] = {}
+        by_alias: dict[tuple[tuple[str, str, str], str], int] = {}
         for position, item in enumerate(self.findings):
-            for name in item.ids:
-                index.setdefault((item.package_key, _norm(name)), position)
-        object.__setattr__(self, "_index", index)
+            key = item.package_key
+            names = {_norm(i) for i in item.ids}
+            cves = {n for n in names if _is_cve(n)}
+            for name in names:
+                index = (by_cve if name in cves else by_alias) if cves else by_other
+                index.setdefault((key, name), position)
+        object.__setattr__(self, "_by_cve", by_cve)
+        object.__setattr__(self, "_by_other", by_other)
+        object.__setattr__(self, "_by_alias", by_alias)
 
     @property
     def created_date(self) -> str:
@@ -137,18 +149,33 @@ class Baseline:
         return self.created[:10] if self.created else "an unknown date"
 
     def match(self, finding: Finding, platform: str | None) -> int | None:
-        """The position of the baseline finding that is `finding` (the same vulnerability by any
-        id, the same package), or None. A report of another platform matches nothing."""
+        """The position of the baseline finding that is `finding` (the same vulnerability, the same
+        package), or None. A report of another platform matches nothing.
+
+        A finding with a CVE is that CVE: it matches a baseline finding with the same CVE, or one
+        that had no CVE but shares another id (a GHSA). Other ids never join two findings that
+        both have CVEs: a distro advisory (RHSA-2019:2304) covers several CVEs, each its own
+        finding. A finding without a CVE matches on any id."""
         if platform and self.platform and platform != self.platform:
             return None
-        index = self._index
         key = package_key(finding.package.type, finding.package.name, finding.package.path)
-        # The CVE first: it is what both scanners agree on.
-        for name in sorted({_norm(i) for i in finding.ids}, key=lambda n: (not n.startswith("CVE-"), n)):
-            position = index.get((key, name))
-            if position is not None:
-                return position
+        names = sorted({_norm(i) for i in finding.ids})
+        cves = [n for n in names if _is_cve(n)]
+        lookups = (
+            [(self._by_cve, cves), (self._by_other, names)]
+            if cves
+            else [(self._by_other, names), (self._by_alias, names)]
+        )
+        for index, candidates in lookups:
+            for name in candidates:
+                position = index.get((key, name))
+                if position is not None:
+                    return position
         return None
+
+
+def _is_cve(name: str) -> bool:
+    return name.startswith("CVE-")
 
 
 @dataclass(frozen=True)
