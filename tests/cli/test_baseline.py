@@ -270,7 +270,8 @@ def test_an_unusable_baseline_warns_or_with_required_is_exit_2(
         [str(report), "--baseline", str(path), "--markdown", str(tmp_path / "s.md")], capsys
     )
     assert code == ExitCode.FAIL  # the full policy: libidn2-0's CRITICAL blocks
-    assert why in out and str(path) in out
+    assert why in out
+    assert str(path) in out
     assert "baseline not used, the full policy applies" in (tmp_path / "s.md").read_text().replace("\\", "")
     code, out, err = gate(
         [str(report), "--baseline", str(path), "--baseline-required", "--json", str(tmp_path / "g.json")],
@@ -278,7 +279,9 @@ def test_an_unusable_baseline_warns_or_with_required_is_exit_2(
     )
     assert code == ExitCode.USAGE
     (line,) = err.strip().splitlines()
-    assert line.startswith(f"container-gate: error: {path}") and why in line and "--baseline-required" in line
+    assert line.startswith(f"container-gate: error: {path}")
+    assert why in line
+    assert "--baseline-required" in line
     assert "Traceback" not in err
     assert json.loads((tmp_path / "g.json").read_text())["verdict"] == "error"
 
