@@ -15,3 +15,17 @@ def delta_line(evaluation: Evaluation, code: Callable[[str], str]) -> str:
         return ""
     baseline = comparison.baseline
     return f"{comparison.delta_line()} since {code(baseline.source)} (baseline of {baseline.created_date})"
+
+
+def vex_line(evaluation: Evaluation) -> list[str]:
+    """`vex:      21 statements from 1 file: 1 used, 20 unused (the JSON report's rules list them)`,
+    or nothing when no VEX was given."""
+    entries = evaluation.vex_entries
+    if not entries:
+        return []
+    files = len({e.statement.source for e in entries})
+    used = sum(1 for e in entries if e.matched)
+    return [
+        f"vex:      {len(entries)} statement(s) from {files} file(s): {used} used, "
+        f"{len(entries) - used} unused (the JSON report's rules list them)"
+    ]

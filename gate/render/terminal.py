@@ -17,7 +17,7 @@ from gate.model import Finding
 from gate.policy.actions import Action
 from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
 from gate.policy.model import Mode
-from gate.render._delta import delta_line
+from gate.render._delta import delta_line, vex_line
 from gate.render._summary import (
     agreement,
     base_image_line,
@@ -225,6 +225,7 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
     out.extend(_agreement_line(evaluation, ran))
     for warning in evaluation.warnings:
         out.append(f"warning:  {terminal_safe(warning)}")
+    out.extend(vex_line(evaluation))
 
     by_action, without_fix = clearing_decisions(evaluation)
     actions = evaluation.plan.clearing

@@ -11,6 +11,7 @@ rest of the report, and the document, are as published.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -394,3 +395,40 @@ def test_openvex_out_without_any_decision_writes_nothing_and_says_so(
     assert code == ExitCode.PASS
     assert not out.exists()
     assert f"{out} not written" in err
+
+
+def test_statement_text_is_escaped_wherever_it_is_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(
+        corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_text(encoding="utf-8")
+    )
+    document["author"] = "Mallory \x1b[31m<img src=x onerror=alert(1)> ::error::boom"
+    vex = tmp_path / "hostile.openvex.json"
+    vex.write_text(json.dumps(document), encoding="utf-8")
+    report = spring(tmp_path)
+    code, out, _err = gate(
+        [
+            str(report),
+            "--vex",
+            str(vex),
+            "--markdown",
+            str(tmp_path / "s.md"),
+            "--json",
+            str(tmp_path / "g.json"),
+        ],
+        capsys,
+    )
+    assert code == ExitCode.PASS
+    assert "\x1b" not in out
+    assert "vex:      1 statement(s) from 1 file(s): 1 used, 0 unused" in out
+    markdown = (tmp_path / "s.md").read_text(encoding="utf-8")
+    assert "\\<img" in markdown
+    assert not re.search(r"(?<!\\)<img", markdown)
+    assert "\x1b" not in markdown
+    (finding,) = [
+        f
+        for f in json.loads((tmp_path / "g.json").read_text())["findings"]
+        if f["disposition"] == "allowlisted"
+    ]
+    assert "Mallory \x1b[31m<img" in finding["reason"]  # kept as it was in the JSON report
