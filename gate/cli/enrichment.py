@@ -17,7 +17,7 @@ from gate.cli.outputs import write_text
 from gate.enrich.baseline import Baseline
 from gate.enrich.vex import load_vex
 from gate.enrich.vex_model import VexStatement
-from gate.errors import GateError, ReportError
+from gate.errors import GateError, ReportError, UsageError
 from gate.model import ScanReport
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
@@ -31,7 +31,7 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
     path = options.enrichment.baseline
     if path is None:
         if options.enrichment.baseline_required:
-            raise ReportError("--baseline-required needs --baseline FILE")
+            raise UsageError("--baseline-required needs --baseline FILE")
         return None, None
     try:
         return load_baseline(path), None

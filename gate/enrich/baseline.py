@@ -56,13 +56,6 @@ def _norm(vulnerability_id: str) -> str:
     return vulnerability_id.strip().upper()
 
 
-def identity_id(ids: Iterable[str]) -> str:
-    """The vulnerability part of a finding's identity, as outputs show it: the first CVE among its
-    ids, else the first id (upper case)."""
-    names = [_norm(i) for i in ids]
-    return next((n for n in names if n.startswith("CVE-")), names[0] if names else "")
-
-
 @dataclass(frozen=True)
 class BaselineFinding:
     """One finding of the baseline report, as much of it as comparing needs."""

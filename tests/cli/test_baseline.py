@@ -327,3 +327,11 @@ def test_without_baseline_the_report_has_no_baseline_members(
     report = decision(corpus_file("trivy", "alpine-39.json.golden"), tmp_path / "g.json", capsys)
     assert "baseline" not in report
     assert all("baseline" not in f and "vex" not in f for f in report["findings"])
+
+
+def test_baseline_required_without_a_baseline_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = gate(
+        [str(corpus_file("trivy", "alpine-39.json.golden")), "--baseline-required"], capsys
+    )
+    assert code == ExitCode.USAGE
+    assert err.strip() == "container-gate: error: --baseline-required needs --baseline FILE"

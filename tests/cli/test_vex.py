@@ -432,3 +432,37 @@ def test_statement_text_is_escaped_wherever_it_is_shown(
         if f["disposition"] == "allowlisted"
     ]
     assert "Mallory \x1b[31m<img" in finding["reason"]  # kept as it was in the JSON report
+
+
+def test_a_missing_vex_file_of_the_policy_is_exit_2_naming_it_beside_the_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "policy.yaml").write_text("version: 1\nvex: [vex/app.openvex.json]\n", encoding="utf-8")
+    code, _out, err = gate(
+        [str(corpus_file("trivy", "alpine-39.json.golden")), "--policy", str(tmp_path / "policy.yaml")],
+        capsys,
+    )
+    assert code == ExitCode.USAGE
+    assert err.strip() == f"container-gate: error: {tmp_path / 'vex' / 'app.openvex.json'}: no such VEX file"
+
+
+def test_an_unwritable_openvex_path_is_exit_2_and_the_other_outputs_are_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _out, err = gate(
+        [
+            str(corpus_file("trivy", "alpine-39.json.golden")),
+            "--policy",
+            str(round_trip_policy(tmp_path)),
+            "--openvex",
+            str(blocker / "decisions.openvex.json"),
+            "--json",
+            str(tmp_path / "g.json"),
+        ],
+        capsys,
+    )
+    assert code == ExitCode.USAGE
+    assert f"{blocker / 'decisions.openvex.json'}" in err
+    assert json.loads((tmp_path / "g.json").read_text())["verdict"] == "fail"
