@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+
+from gate.cli.main import main
 
 from gate.enrich.baseline import (
     Baseline,
@@ -13,6 +18,8 @@ from gate.enrich.baseline import (
     normalized_path,
 )
 from gate.model import Finding, Package, Severity
+from gate.scanners.baseline_file import load_baseline
+from tests.support.corpus import corpus_file
 
 
 @pytest.mark.parametrize(
@@ -136,3 +143,21 @@ def test_package_type_name_and_platform_are_part_of_the_identity() -> None:
     assert compare(baseline(before(), platform=None), [finding()], "linux/arm64").states == (
         BaselineState.UNCHANGED,
     )
+
+
+def test_a_baseline_report_with_exploit_data_carries_each_findings_kev_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "gate.json"
+    main(["check", str(corpus_file("trivy", "alpine-39.json.golden")), "--json", str(out), "--ci", "none"])
+    capsys.readouterr()
+    report = json.loads(out.read_text())
+    assert load_baseline(out).findings[0].known_exploited is None  # no exploit data in that run
+    report["findings"][0]["kev"] = {"date_added": "2024-01-01"}
+    for finding in report["findings"][1:]:
+        finding["kev"] = None
+    out.write_text(json.dumps(report))
+    baseline = load_baseline(out)
+    assert [f.known_exploited for f in baseline.findings] == [True] + [False] * (len(baseline.findings) - 1)
+    assert baseline.created == report["evaluated_at"]
+    assert baseline.platform == "linux/amd64"
