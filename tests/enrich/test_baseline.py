@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from gate.cli.main import main
-
 from gate.enrich.baseline import (
     Baseline,
     BaselineFinding,
