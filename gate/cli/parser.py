@@ -238,6 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="judge allowlist expiry as of this date (YYYY-MM-DD) instead of today",
     )
     # Enrichment data (exploit catalogues, exploit scores) joins here, as for check and scan.
+    compare_policy.add_argument(
+        "--vex",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=[],
+        help="a VEX document whose not_affected and fixed statements allowlist findings in every "
+        "image (repeatable; also the policy key vex)",
+    )
     add_compare_outputs(compare)
     compare.set_defaults(run=Command.COMPARE)
 

@@ -466,3 +466,30 @@ def test_an_unwritable_openvex_path_is_exit_2_and_the_other_outputs_are_written(
     assert code == ExitCode.USAGE
     assert f"{blocker / 'decisions.openvex.json'}" in err
     assert json.loads((tmp_path / "g.json").read_text())["verdict"] == "fail"
+
+
+def test_compare_applies_the_vex_statements_to_every_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = spring(tmp_path)
+    vex = corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json")
+    rows = []
+    for extra in ([], ["--vex", str(vex)]):
+        out = tmp_path / "compare.json"
+        code = cli.main(
+            [
+                "compare",
+                f"app={report}",
+                f"plain={corpus_file('trivy', 'alpine-310.json.golden')}",
+                "--json",
+                str(out),
+                *AS_OF,
+                *extra,
+            ]
+        )
+        capsys.readouterr()
+        assert code == ExitCode.PASS
+        rows.append(json.loads(out.read_text())["images"])
+    (app_without, plain_without), (app_with, plain_with) = rows
+    assert app_with["blocking"] == app_without["blocking"] - 1
+    assert plain_with == plain_without
