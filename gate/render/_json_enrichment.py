@@ -93,3 +93,17 @@ def baseline_summary(comparison: BaselineComparison) -> dict[str, Any]:
         },
         "fixed": [_fixed(item) for item in comparison.fixed],
     }
+
+
+def policy_extras(evaluation: Evaluation) -> dict[str, Any]:
+    """The policy's `baseline` (with a baseline) and `vex` (with the policy's VEX files)."""
+    policy = evaluation.policy
+    extras: dict[str, Any] = {}
+    if evaluation.baseline is not None:
+        extras["baseline"] = {
+            "fail_on": sorted(policy.baseline.fail_on),
+            "max_age_days": policy.baseline.max_age_days,
+        }
+    if policy.vex:
+        extras["vex"] = [str(path) for path in policy.vex]
+    return extras

@@ -16,7 +16,7 @@ from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, EntryReport, Evaluation
 from gate.policy.model import FailOn
-from gate.render._json_enrichment import baseline_summary, vex_rule
+from gate.render._json_enrichment import baseline_summary, policy_extras, vex_rule
 from gate.render._json_enrichment import finding_extras as _extras
 
 SCHEMA = "container-gate/decision/v1"
@@ -254,6 +254,7 @@ def render_json(evaluation: Evaluation) -> str:
         doc["rules"] += [vex_rule(r) for r in evaluation.vex_entries]
     if evaluation.baseline is not None:
         doc["baseline"] = baseline_summary(evaluation.baseline)
+    doc["policy"].update(policy_extras(evaluation))
     actions, doc["actions"] = doc["actions"], []  # in its place, filled in by `_dump`
     return _dump(doc, evaluation.decisions, evaluation.plan.action_ids, actions, _extras(evaluation))
 

@@ -251,6 +251,7 @@ def test_policy_baseline_fail_on_new_only_lets_worse_pass(
     )
     assert [(f["baseline"], f["disposition"]) for f in report["findings"]] == [("worse", "informational")]
     assert report["verdict"] == "pass"
+    assert report["policy"]["baseline"] == {"fail_on": ["new"], "max_age_days": 30}
 
 
 @pytest.mark.parametrize(
@@ -326,6 +327,8 @@ def test_without_baseline_the_report_has_no_baseline_members(
 ) -> None:
     report = decision(corpus_file("trivy", "alpine-39.json.golden"), tmp_path / "g.json", capsys)
     assert "baseline" not in report
+    assert "baseline" not in report["policy"]
+    assert "vex" not in report["policy"]
     assert all("baseline" not in f and "vex" not in f for f in report["findings"])
 
 

@@ -261,6 +261,7 @@ def test_the_policys_vex_paths_are_relative_to_the_policy(
     vex.write_bytes(corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_bytes())
     (policy_dir / "policy.yaml").write_text("version: 1\nvex: [vex/app.openvex.json]\n", encoding="utf-8")
     _code, report = decide(spring(tmp_path), tmp_path, capsys, "--policy", str(policy_dir / "policy.yaml"))
+    assert report["policy"]["vex"] == [str(vex)]
     assert [f["rule"] for f in report["findings"] if f["disposition"] == "allowlisted"] == [f"vex:{vex}#0"]
 
 
