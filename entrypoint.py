@@ -68,6 +68,9 @@ INPUTS: tuple[Input, ...] = (
     Input("trivy-server", "--trivy-server", scan_only=True),
     Input("max-db-age", "--max-db-age", scan_only=True),
     Input("scan-timeout", "--scan-timeout", scan_only=True),
+    Input("baseline", "--baseline"),
+    Input("vex", "--vex", "list"),
+    Input("openvex", "--openvex"),
     Input("github-token", None, "special"),
 )
 """Every input of action.yml, in its order (a test holds the two together)."""
@@ -77,7 +80,7 @@ _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
 
 # Files the gate writes that the runner's user (not root) must be able to replace afterwards.
-_OUTPUT_INPUTS = ("sarif", "json", "markdown")
+_OUTPUT_INPUTS = ("sarif", "json", "markdown", "openvex")
 
 
 @dataclass(frozen=True)

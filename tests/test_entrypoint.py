@@ -57,6 +57,13 @@ MAPPING = [
     ("INPUT_TRIVY-SERVER", "http://127.0.0.1:4954", ["--trivy-server=http://127.0.0.1:4954"]),
     ("INPUT_MAX-DB-AGE", "36h", ["--max-db-age=36h"]),
     ("INPUT_SCAN-TIMEOUT", "120", ["--scan-timeout=120"]),
+    ("INPUT_BASELINE", "baseline/gate.json", ["--baseline=baseline/gate.json"]),
+    (
+        "INPUT_VEX",
+        "vex/app.openvex.json\nvex/base image.csaf.json",
+        ["--vex=vex/app.openvex.json", "--vex=vex/base image.csaf.json"],
+    ),
+    ("INPUT_OPENVEX", "out/decisions.openvex.json", ["--openvex=out/decisions.openvex.json"]),
 ]
 
 BASELINE = ["scan", "--scanner=trivy", "--sarif=container-gate.sarif", "--comment"]

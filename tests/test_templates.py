@@ -41,6 +41,7 @@ EXPECTED_INPUTS = {
     "db-repository",
     "trivy-server",
     "max-db-age",
+    "baseline-ref",
     "stage",
     "job-name",
     "gate-image",

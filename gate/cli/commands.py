@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gate.cli.compare import run_compare
+from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import STDOUT, print_report_text, publish, write_outputs
 from gate.errors import ExitCode, GateError, ImageError, UsageError
@@ -65,6 +66,9 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     known: the other outputs, the platform and the terminal still get it.
     """
     failures = write_outputs(evaluation, options)
+    openvex_failure = write_openvex(evaluation, options)
+    if openvex_failure is not None:
+        failures.append(openvex_failure)
     platform_failure: GateError | None = None
     try:
         publish(evaluation, options)
@@ -93,7 +97,10 @@ def cmd_check(options: Options) -> ExitCode:
         [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
     )
     report = with_image_name(report, options, policy)
-    return finish(evaluate(report, policy, evaluation_time(options)), options)
+    baseline, baseline_warning = read_baseline(options)
+    inputs = EvaluationInputs(baseline=baseline, vex=read_vex(options, policy))
+    report = with_warning(report, baseline_warning)
+    return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
 
 
 def cmd_scan(options: Options) -> ExitCode:
@@ -108,6 +115,9 @@ def cmd_scan(options: Options) -> ExitCode:
             )
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
+    # So are the baseline and the VEX files: a VEX file that is no VEX document fails before the scan.
+    baseline, baseline_warning = read_baseline(options)
+    vex = read_vex(options, policy)
     request = options.scan
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
@@ -128,10 +138,9 @@ def cmd_scan(options: Options) -> ExitCode:
                 f"(base_image.on_stale: fail): {base.reason}",
                 hint="fix the cause, or pass --check-base=best-effort to make it a warning",
             )
-    report = with_image_name(report, options, policy)
-    return finish(
-        evaluate(report, policy, evaluation_time(options), EvaluationInputs(base_check=base)), options
-    )
+    report = with_warning(with_image_name(report, options, policy), baseline_warning)
+    inputs = EvaluationInputs(base_check=base, baseline=baseline, vex=vex)
+    return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
 
 
 def cmd_policy_validate(options: Options) -> ExitCode:

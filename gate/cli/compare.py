@@ -15,8 +15,10 @@ from gate.cli.compare_options import CompareRequest
 from gate.cli.options import PROG
 from gate.cli.outputs import STDOUT, print_report_text, write_text
 from gate.cli.progress import TerminalProgress
+from gate.enrich.vex import load_vex
 from gate.errors import ExitCode, GateError
 from gate.policy.evaluate import evaluate
+from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import Policy
 from gate.render.compare import (
     ComparedImage,
@@ -30,6 +32,9 @@ from gate.untrusted import terminal_safe
 
 def run_compare(request: CompareRequest, policy: Policy, now: dt.datetime) -> ExitCode:
     """Scans or reads every image, evaluates each under `policy` as of `now`, and shows the table."""
+    # Read before the scans: a VEX file that is no VEX document fails in a moment (exit 2).
+    statements = tuple(s for path in (*request.vex, *policy.vex) for s in load_vex(path))
+    inputs = EvaluationInputs(vex=statements)
     names = [item.name for item in request.items]
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
     progress = TerminalProgress(names, sys.stderr) if sys.stderr.isatty() else None
@@ -45,7 +50,7 @@ def run_compare(request: CompareRequest, policy: Policy, now: dt.datetime) -> Ex
     images = [
         ComparedImage(
             reference=result.item.name,
-            evaluation=evaluate(result.report, policy, now) if result.report is not None else None,
+            evaluation=evaluate(result.report, policy, now, inputs) if result.report is not None else None,
             size_bytes=result.compressed_size,
             error=result.error.diagnostics() if result.error is not None else None,
         )

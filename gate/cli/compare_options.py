@@ -34,6 +34,8 @@ class CompareRequest:
     """`--json PATH`: the `container-gate/compare/v1` document."""
     markdown: str | None = None
     """`--markdown PATH`: the table as Markdown."""
+    vex: tuple[Path, ...] = ()
+    """`--vex FILE`, each time given: statements that apply to every image."""
 
 
 def compare_ref(text: str) -> BatchItem:
@@ -107,4 +109,5 @@ def compare_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.da
         jobs=args.jobs,
         json=args.json,
         markdown=args.markdown,
+        vex=tuple(args.vex),
     )

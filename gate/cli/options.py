@@ -84,6 +84,20 @@ class PublishOptions:
 
 
 @dataclass(frozen=True)
+class EnrichmentOptions:
+    """A baseline and VEX in, OpenVEX out (`check`, `scan`)."""
+
+    baseline: Path | None = None
+    """`--baseline FILE`: an earlier decision report."""
+    baseline_required: bool = False
+    """`--baseline-required`: a baseline that cannot be read is an error, not a warning."""
+    vex: tuple[Path, ...] = ()
+    """`--vex FILE`, each time given."""
+    openvex: str | None = None
+    """`--openvex PATH`: where to write the decisions as OpenVEX."""
+
+
+@dataclass(frozen=True)
 class Options:
     """One run of the command line."""
 
@@ -111,6 +125,8 @@ class Options:
     """`compare REF...` and its scan options and outputs."""
     shell: str | None = None
     """`completion SHELL`."""
+    enrichment: EnrichmentOptions = field(default_factory=EnrichmentOptions)
+    """A baseline and VEX in, OpenVEX out."""
 
     @property
     def dockerfile(self) -> Path | None:
@@ -153,4 +169,7 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         vulnerability=args.vulnerability if command is Command.EXPLAIN else None,
         compare=compare_request(args, env, now) if command is Command.COMPARE else None,
         shell=args.shell if command is Command.COMPLETION else None,
+        enrichment=EnrichmentOptions(args.baseline, args.baseline_required, tuple(args.vex), args.openvex)
+        if command in (Command.CHECK, Command.SCAN)
+        else EnrichmentOptions(),
     )

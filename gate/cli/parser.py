@@ -51,6 +51,38 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_baseline_and_vex_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("baseline and VEX")
+    group.add_argument(
+        "--baseline",
+        metavar="FILE",
+        type=Path,
+        help="an earlier decision report (--json, typically the default branch's): only findings "
+        "that are new or worse than in it may block (policy key baseline.fail_on); a missing or "
+        "unreadable baseline is a warning and the full policy applies",
+    )
+    group.add_argument(
+        "--baseline-required",
+        action="store_true",
+        help="a missing, unreadable or foreign --baseline is an error (exit 2), not a warning",
+    )
+    group.add_argument(
+        "--vex",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=[],
+        help="a VEX document (OpenVEX 0.2.0, CSAF VEX or CycloneDX VEX): a not_affected or fixed "
+        "statement allowlists the findings it is about (repeatable; also the policy key vex)",
+    )
+    group.add_argument(
+        "--openvex",
+        metavar="PATH",
+        help="write the run's decisions (allowlist entries and VEX statements that matched) as an "
+        "OpenVEX 0.2.0 document, for trivy --vex, grype --vex and vexctl",
+    )
+
+
 def _add_ci_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("CI platform")
     group.add_argument(
@@ -161,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_policy_options(check)
     _add_output_options(check)
+    _add_baseline_and_vex_options(check)
     _add_ci_options(check)
     check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
     check.set_defaults(run=Command.CHECK)
@@ -175,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scan_arguments(scan_cmd)
     _add_policy_options(scan_cmd)
     _add_output_options(scan_cmd)
+    _add_baseline_and_vex_options(scan_cmd)
     _add_ci_options(scan_cmd)
     scan_cmd.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
     scan_cmd.set_defaults(run=Command.SCAN)
@@ -204,6 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="judge allowlist expiry as of this date (YYYY-MM-DD) instead of today",
     )
     # Enrichment data (exploit catalogues, exploit scores) joins here, as for check and scan.
+    compare_policy.add_argument(
+        "--vex",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=[],
+        help="a VEX document whose not_affected and fixed statements allowlist findings in every "
+        "image (repeatable; also the policy key vex)",
+    )
     add_compare_outputs(compare)
     compare.set_defaults(run=Command.COMPARE)
 

@@ -165,3 +165,17 @@ def names_image(identifier: str, image_ids: AbstractSet[str]) -> bool:
     if parse_purl(identifier) is None:
         return False
     return any(purl_matches(identifier, candidate) for candidate in image_ids if candidate.startswith("pkg:"))
+
+
+def oci_purl(image: ImageInfo) -> str | None:
+    """The image as `pkg:oci/<name>@sha256:<digest>?repository_url=<registry/repository>`, the
+    form OpenVEX documents name images by; None when the reference names no registry repository
+    or the digest is not known."""
+    ref = _split_reference(image.reference)
+    digest = image.digest or (ref.digest if ref else None)
+    if ref is None or not digest:
+        return None
+    name = ref.repository.rsplit("/", 1)[-1]
+    return PackageURL(
+        "oci", None, name, digest, {"repository_url": f"{ref.registry}/{ref.repository}"}
+    ).to_string()

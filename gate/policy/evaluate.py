@@ -26,8 +26,12 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from gate.enrich.baseline import BaselineComparison, compare
+from gate.enrich.vex import VexIndex
+from gate.enrich.vex_model import VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
+from gate.policy.enrichment import baseline_warnings, vex_reports, with_enrichment
 from gate.policy.evaluation import (
     Decision,
     Disposition,
@@ -118,12 +122,19 @@ def evaluate(
     # First pass: allowlist, filters and thresholds; budgets need the totals, so blocking
     # candidates are only counted here and decided in the second pass.
     staged: list[tuple[Finding, Disposition, str, RuleRef, bool]] = []
+    comparison = _compare(report, inputs)
+    states = comparison.states if comparison is not None else ()
+    vex_index = VexIndex(inputs.vex, report.image) if inputs.vex else None
+    spoke: list[VexStatement | None] = []
     used: Counter[int] = Counter()
     hidden: Counter[int] = Counter()
     candidates: Counter[Severity] = Counter()
     thresholds = _thresholds(policy)
     unknown_origin = 0
-    for finding in report.findings:
+    for position, finding in enumerate(report.findings):
+        statement = vex_index.decide(finding) if vex_index is not None else None
+        if vex_index is not None:
+            spoke.append(statement)
         for gone in expired_index.matching(finding, image):
             hidden[gone.index] += 1
         origin = _origin(finding)
@@ -136,6 +147,9 @@ def evaluate(
             used[entry.index] += 1
             reason = f"allowlisted by {entry.name}{_expiry_text(entry)}: {entry.reason}"
             staged.append((finding, Disposition.ALLOWLISTED, reason, RuleRef.allowlist(entry), would_block))
+        elif statement is not None and statement.status.clears:
+            rule = RuleRef.vex_statement(statement)
+            staged.append((finding, Disposition.ALLOWLISTED, statement.reason, rule, would_block))
         elif finding.status in policy.ignore_statuses:
             reason = f"vendor status {finding.status.value} is in ignore_statuses"
             staged.append((finding, Disposition.IGNORED, reason, _IGNORE_STATUSES, would_block))
@@ -143,6 +157,11 @@ def evaluate(
             rule = judged_by.rule(RuleKind.FIXABLE_ONLY)
             reason = f"{threshold[0]}, but no fixed version exists and {rule} is set"
             staged.append((finding, Disposition.IGNORED, reason, rule, would_block))
+        elif threshold is not None and states and states[position].value not in policy.baseline.fail_on:
+            assert comparison is not None  # noqa: S101 - states come from it
+            reason = f"already in the baseline of {comparison.baseline.created_date} ({threshold[0]})"
+            rule = RuleRef(RuleKind.BASELINE)
+            staged.append((finding, Disposition.INFORMATIONAL, reason, rule, would_block))
         elif threshold is not None:
             candidates[finding.severity] += 1
             staged.append((finding, Disposition.BLOCKING, threshold[0], threshold[1], would_block))
@@ -156,6 +175,8 @@ def evaluate(
             )
 
     decisions = tuple(_settle(item, policy, candidates) for item in staged)
+    if states or spoke:
+        decisions = with_enrichment(decisions, states, spoke)
 
     entries: list[EntryReport] = []
     for entry in policy.allowlist:
@@ -183,6 +204,8 @@ def evaluate(
             failures.append(stale_failure(base_image))
 
     warnings: list[str] = []
+    if comparison is not None:
+        warnings += baseline_warnings(comparison.baseline, report, policy, now)
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "
@@ -201,7 +224,17 @@ def evaluate(
         # A decision report read back (`explain --report gate.json`) already carries them.
         policy_warnings=tuple(w for w in warnings if w not in report.warnings),
         base_image=base_image,
+        baseline=comparison,
+        vex_entries=vex_reports(inputs.vex, spoke),
     )
+
+
+def _compare(report: ScanReport, inputs: EvaluationInputs) -> BaselineComparison | None:
+    if inputs.baseline is None:
+        return None
+    platform = report.image.platform if report.image else None
+    # Known-exploitation joins the comparison when the run has exploit data (a KEV flag per id).
+    return compare(inputs.baseline, report.findings, platform, known_exploited=None)
 
 
 def _settle(

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gate.enrich.baseline import BaselineComparison, BaselineState
+from gate.enrich.vex_model import VexStatement
 from gate.model import Finding, ScanReport, Severity
 from gate.policy.actions import Plan
 from gate.policy.base_status import BaseImageStatus
@@ -46,6 +48,8 @@ class RuleKind(enum.Enum):
     SEVERITY = "fail_on.severity"
     CVSS_SCORE = "fail_on.cvss_score"
     BUDGET = "fail_on.budgets"
+    VEX = "vex"
+    BASELINE = "baseline.fail_on"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class RuleRef:
     base_image: bool = False
     """For a threshold (`fail_on.severity`, `.cvss_score`, `.fixable_only`): the one under
     `base_image:`, which the findings of the base image's layers follow."""
+    vex: str | None = None
+    """For a VEX statement: its name, `vex:<file>#<index>`."""
 
     @classmethod
     def allowlist(cls, entry: AllowlistEntry) -> RuleRef:
@@ -74,7 +80,14 @@ class RuleRef:
         """The budget of a severity."""
         return cls(RuleKind.BUDGET, severity=severity)
 
+    @classmethod
+    def vex_statement(cls, statement: VexStatement) -> RuleRef:
+        """The rule of a VEX statement."""
+        return cls(RuleKind.VEX, vex=statement.rule)
+
     def __str__(self) -> str:
+        if self.kind is RuleKind.VEX and self.vex is not None:
+            return self.vex
         if self.kind is RuleKind.ALLOWLIST:
             return f"allowlist[{self.index}]"
         if self.kind is RuleKind.BUDGET and self.severity is not None:
@@ -97,11 +110,21 @@ class Decision:
     would_block: bool = False
     """True when the finding meets the blocking threshold, whatever became of it (allowlisted,
     ignored, advisory, budget)."""
+    baseline: BaselineState | None = None
+    """What the finding is beside the baseline (`--baseline`); None without one."""
+    vex: VexStatement | None = None
+    """The VEX statement that speaks for the finding (the latest that applies), whatever its
+    status; None when none does or no VEX was given."""
 
     @property
     def tolerated(self) -> bool:
-        """Meets the blocking threshold, but only advisory mode or a budget let it through."""
-        return self.would_block and self.disposition is Disposition.INFORMATIONAL
+        """Meets the blocking threshold, but only advisory mode or a budget let it through. A
+        finding already in the baseline cannot block: it is not tolerated, it is out of scope."""
+        return (
+            self.would_block
+            and self.disposition is Disposition.INFORMATIONAL
+            and self.rule.kind is not RuleKind.BASELINE
+        )
 
     @property
     def blocks_when_enforced(self) -> bool:
@@ -122,6 +145,22 @@ class EntryReport:
     """How many findings it allowlisted (0 when expired: an expired entry never applies)."""
     would_match: int = 0
     """For an expired entry: how many findings it would still match (so people see what it hid)."""
+
+
+@dataclass(frozen=True)
+class VexEntryReport:
+    """One VEX statement and what it did, listed in the decision report's `rules` beside the
+    allowlist entries."""
+
+    statement: VexStatement
+    """The statement as read."""
+    matched: int
+    """How many findings it spoke for (it was the latest statement that applied to them)."""
+
+    @property
+    def state(self) -> EntryState:
+        """Used when it spoke for a finding, else unused."""
+        return EntryState.USED if self.matched else EntryState.UNUSED
 
 
 @dataclass(frozen=True)
@@ -187,6 +226,10 @@ class Evaluation:
     image that some findings could not follow, their origin being unknown)."""
     base_image: BaseImageStatus | None = None
     """The base image check (`scan --check-base`), judged; None when it was not asked for."""
+    baseline: BaselineComparison | None = None
+    """The findings beside the baseline (`--baseline`); None without one."""
+    vex_entries: tuple[VexEntryReport, ...] = ()
+    """One report per VEX statement given, in the order given."""
     counts: Counts = field(init=False, compare=False)
     """The decisions counted, once."""
 

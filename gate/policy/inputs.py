@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gate.enrich.baseline import Baseline
+from gate.enrich.vex_model import VexStatement
 from gate.image.base_image import BaseCheck
 
 
@@ -19,6 +21,10 @@ class EvaluationInputs:
 
     base_check: BaseCheck | None = None
     """The base image check's result (`scan --check-base`)."""
+    baseline: Baseline | None = None
+    """The earlier decision report this run is compared with (`--baseline`)."""
+    vex: tuple[VexStatement, ...] = ()
+    """Every VEX statement given (`--vex` files, then the policy's `vex:`), in that order."""
 
 
 NO_INPUTS = EvaluationInputs()

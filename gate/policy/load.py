@@ -23,7 +23,15 @@ from gate.errors import PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
 from gate.policy.advice import policy_warnings
 from gate.policy.match import path_glob_problem
-from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
+from gate.policy.model import (
+    AllowlistEntry,
+    BaseImagePolicy,
+    BaselinePolicy,
+    FailOn,
+    Mode,
+    OnStale,
+    Policy,
+)
 from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
 
 DEFAULT_SOURCE = "policies/default.yaml (shipped default)"
@@ -45,6 +53,9 @@ def load_policy(path: Path) -> Policy:
     policy, problems = _check_file(path)
     if policy is None:
         raise PolicyError(str(path), problems)
+    if policy.vex:
+        # Like every path in a policy, a VEX file is found beside the policy, wherever the run is.
+        policy = replace(policy, vex=tuple(path.parent / vex for vex in policy.vex))
     return policy
 
 
@@ -257,6 +268,18 @@ def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, i
         mode=Mode(mode) if isinstance(mode, str) else default.mode,
         lenient_severity=lenient if isinstance(lenient, bool) else default.lenient_severity,
         base_image=_base_image(_object(doc.get("base_image", {}))),
+        baseline=_baseline(_object(doc.get("baseline", {}))),
+        vex=tuple(Path(str(p)) for p in _array(doc.get("vex", []))),
+    )
+
+
+def _baseline(raw: dict[str, JSONValue]) -> BaselinePolicy:
+    """The `baseline` mapping."""
+    fail_on, max_age = raw.get("fail_on"), raw.get("max_age_days")
+    default = BaselinePolicy()
+    return BaselinePolicy(
+        fail_on=frozenset(str(s) for s in fail_on) if isinstance(fail_on, list) else default.fail_on,
+        max_age_days=int(max_age) if isinstance(max_age, int) else default.max_age_days,
     )
 
 
@@ -306,6 +329,7 @@ def _entry(index: int, raw: dict[str, JSONValue], line: int | None) -> Allowlist
         expires=dt.date.fromisoformat(expires) if expires is not None else None,
         origin=LayerOrigin(origin) if origin is not None else None,
         line=line,
+        justification=text("justification"),
     )
 
 

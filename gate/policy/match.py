@@ -16,6 +16,7 @@ from typing import Protocol
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
+from gate.enrich.purls import purl_matches
 from gate.model import Finding
 from gate.policy.model import AllowlistEntry
 
@@ -112,34 +113,20 @@ def image_glob(pattern: str) -> Glob:
     return glob
 
 
-def _strip_purl(purl: str) -> str:
-    """A purl without its qualifiers (`?arch=...`) and subpath (`#...`)."""
-    return purl.split("#", 1)[0].split("?", 1)[0]
-
-
 def package_matches(wanted: str, finding: Finding) -> bool:
     """`wanted` is a package name, or a package URL when it starts with `pkg:`.
 
     A purl without a version matches every version of that package; qualifiers in
-    `wanted` must then all be present in the finding's purl.
+    `wanted` must then all be present in the finding's purl. Purls are compared as
+    `packageurl-python` parses them, so an npm scope matches however it is written
+    (`pkg:npm/@babel/core` and `pkg:npm/%40babel/core`), as VEX products do.
     """
     if not wanted.startswith("pkg:"):
         return wanted == finding.package.name
     purl = finding.package.purl
     if purl is None:
         return False
-    if wanted == purl:
-        return True
-    want_base, have_base = _strip_purl(wanted), _strip_purl(purl)
-    if "@" not in want_base:
-        have_base = have_base.split("@", 1)[0]
-    if want_base != have_base:
-        return False
-    if "?" in wanted:
-        have_q = set(purl.split("?", 1)[1].split("#", 1)[0].split("&")) if "?" in purl else set()
-        want_q = set(wanted.split("?", 1)[1].split("#", 1)[0].split("&"))
-        return want_q <= have_q
-    return True
+    return wanted == purl or purl_matches(wanted, purl)
 
 
 class AllowlistIndex:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gate.model import LayerOrigin, Severity, VendorStatus
 
@@ -62,6 +63,21 @@ class BaseImagePolicy:
     """What a stale base does: a warning, or a policy failure."""
 
 
+BASELINE_STATES = ("new", "unchanged", "worse")
+"""The states a finding can have beside a baseline, as the policy file spells them."""
+
+
+@dataclass(frozen=True)
+class BaselinePolicy:
+    """What applies when a run is given a baseline (`baseline:` in the file)."""
+
+    fail_on: frozenset[str] = frozenset({"new", "worse"})
+    """The baseline states (`BASELINE_STATES`) whose findings may block; a finding in another
+    state is informational, with the reason "already in the baseline of <date>"."""
+    max_age_days: int = 30
+    """A baseline made more than this many whole days before the run is a warning."""
+
+
 @dataclass(frozen=True)
 class AllowlistEntry:
     """An accepted, explained exception. It matches a finding only when every field it sets matches."""
@@ -86,6 +102,8 @@ class AllowlistEntry:
     """Only findings in the base image's layers, or only those in the image's own."""
     line: int | None = None
     """The line of the entry in the policy file, for messages."""
+    justification: str | None = None
+    """Why the finding does not apply, as one of OpenVEX's five labels (`--openvex` writes it)."""
 
     @property
     def name(self) -> str:
@@ -121,6 +139,11 @@ class Policy:
     making the report unreadable."""
     base_image: BaseImagePolicy = field(default_factory=BaseImagePolicy)
     """What applies to the findings of the base image's layers."""
+    baseline: BaselinePolicy = field(default_factory=BaselinePolicy)
+    """What a baseline (`--baseline FILE`) changes."""
+    vex: tuple[Path, ...] = ()
+    """VEX files whose statements apply, like `--vex` (relative paths are resolved against the
+    policy file's directory when it is read from a file)."""
 
     def fail_on_for(self, origin: LayerOrigin | None) -> FailOn:
         """The threshold for a finding of this origin: `base_image.fail_on` for the base image's

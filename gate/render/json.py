@@ -7,7 +7,7 @@ or removed; consumers must ignore fields they do not know.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from gate import __version__
@@ -16,6 +16,8 @@ from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, EntryReport, Evaluation
 from gate.policy.model import FailOn
+from gate.render._json_enrichment import baseline_summary, policy_extras, vex_rule
+from gate.render._json_enrichment import finding_extras as _extras
 
 SCHEMA = "container-gate/decision/v1"
 
@@ -248,8 +250,13 @@ def render_json(evaluation: Evaluation) -> str:
         "evaluated_at": evaluation.now.isoformat(),
         "tool": {"name": "container-gate", "version": __version__},
     }
+    if evaluation.vex_entries:
+        doc["rules"] += [vex_rule(r) for r in evaluation.vex_entries]
+    if evaluation.baseline is not None:
+        doc["baseline"] = baseline_summary(evaluation.baseline)
+    doc["policy"].update(policy_extras(evaluation))
     actions, doc["actions"] = doc["actions"], []  # in its place, filled in by `_dump`
-    return _dump(doc, evaluation.decisions, evaluation.plan.action_ids, actions)
+    return _dump(doc, evaluation.decisions, evaluation.plan.action_ids, actions, _extras(evaluation))
 
 
 # `json.dumps(..., indent=2)` goes through the pure-Python encoder (the C one cannot indent), which
@@ -266,6 +273,7 @@ def _dump(
     decisions: tuple[Decision, ...],
     action_ids: Mapping[FindingKey, str],
     actions: list[dict[str, Any]],
+    extras: Callable[[Decision], dict[str, Any]] | None = None,
 ) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     # Only the top-level keys sit at this indentation, and JSON strings hold no raw newline;
@@ -273,7 +281,11 @@ def _dump(
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
     parts = [head]
-    _one_per_line(parts, "findings", (_finding(decision, action_ids) for decision in decisions))
+    if extras is None:
+        findings = (_finding(decision, action_ids) for decision in decisions)
+    else:
+        findings = (_finding(decision, action_ids) | extras(decision) for decision in decisions)
+    _one_per_line(parts, "findings", findings)
     parts.append(middle)
     _one_per_line(parts, "actions", actions)
     parts.append(tail)

@@ -26,6 +26,7 @@ from typing import Any
 
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import Mode
+from gate.render._delta import delta_line
 from gate.render._markdown_sections import Section, sections
 from gate.render._summary import agreement, base_image_line, why_it_fails
 from gate.render.remediation import lead
@@ -173,7 +174,8 @@ def render_markdown(
     if limit < MIN_LIMIT:
         raise ValueError(f"limit {limit} is below the minimum of {MIN_LIMIT} characters")
     first = _marker_line(marker) + _headline(evaluation)
-    head = [first, _context_line(evaluation), _base_line(evaluation), _lead_line(evaluation)]
+    delta = delta_line(evaluation, lambda source: md_code(source, 120, in_table=False))
+    head = [first, delta, _context_line(evaluation), _base_line(evaluation), _lead_line(evaluation)]
     head.append(_agreement_line(evaluation))
     notices = _notices(evaluation)
     tables = sections(evaluation, section_rows)
@@ -188,7 +190,7 @@ def render_markdown(
     # rows are only made while they may fit (a report can have 50,000 findings).
     skeleton = assemble([0] * len(tables))
     if len(skeleton) > limit:
-        return _minimal(first, _lead_line(evaluation), limit)
+        return _minimal(first, "\n\n".join(x for x in (delta, _lead_line(evaluation)) if x), limit)
     everything = [len(s.items) for s in tables]
     # The notes of sections shown whole vanish: with their room, everything may still fit.
     slack = sum(len(s.note(0)) + 2 for s in tables if s.total and len(s.items) == s.total)

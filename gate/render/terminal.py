@@ -17,6 +17,7 @@ from gate.model import Finding
 from gate.policy.actions import Action
 from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
 from gate.policy.model import Mode
+from gate.render._delta import delta_line, vex_line
 from gate.render._summary import (
     agreement,
     base_image_line,
@@ -191,6 +192,9 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
     more = f"all are in {terminal_safe(json_path)}" if json_path else "--json PATH lists them all"
     headline = _headline(evaluation, counts)
     out = [headline]
+    delta = delta_line(evaluation, lambda source: f"`{terminal_safe(source)}`")
+    if delta:
+        out.append(f"baseline: {delta}")
     if report.image is not None:
         img = report.image
         extra = ", ".join(x for x in (img.platform, img.distro, img.digest or img.image_id) if x)
@@ -221,6 +225,7 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
     out.extend(_agreement_line(evaluation, ran))
     for warning in evaluation.warnings:
         out.append(f"warning:  {terminal_safe(warning)}")
+    out.extend(vex_line(evaluation))
 
     by_action, without_fix = clearing_decisions(evaluation)
     actions = evaluation.plan.clearing

@@ -306,12 +306,15 @@ def test_rule_references_print_as_the_policy_file_spells_them() -> None:
         "allowlist[3]",
         "fail_on.budgets.HIGH",
     ]
-    assert [str(RuleRef(kind)) for kind in RuleKind if kind not in (RuleKind.ALLOWLIST, RuleKind.BUDGET)] == [
+    named = (RuleKind.ALLOWLIST, RuleKind.BUDGET, RuleKind.VEX)
+    assert [str(RuleRef(kind)) for kind in RuleKind if kind not in named] == [
         "ignore_statuses",
         "fail_on.fixable_only",
         "fail_on.severity",
         "fail_on.cvss_score",
+        "baseline.fail_on",
     ]
+    assert str(RuleRef(RuleKind.VEX, vex="vex:app.openvex.json#2")) == "vex:app.openvex.json#2"
 
 
 def test_budget_and_cvss_rules_are_typed() -> None:

@@ -30,7 +30,10 @@ SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
 STATUSES = (
     "fixed, affected, under_investigation, will_not_fix, fix_deferred, end_of_life, not_affected, unknown"
 )
-TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, lenient_severity, base_image"
+TOP_KEYS = (
+    "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, lenient_severity, base_image, "
+    "baseline, vex"
+)
 
 
 def problems_in(text: str) -> list[str]:
@@ -164,6 +167,35 @@ MISTAKES = [
         "version: 1\ncolour: red\n",
         [f"policy.yaml:2: colour: unknown key (expected one of {TOP_KEYS})"],
         id="unknown-key-without-suggestion",
+    ),
+    pytest.param(
+        "version: 1\nbaseline:\n  fail_on: [new, wrose]\n",
+        [
+            "policy.yaml:3: baseline.fail_on[1]: expected one of new, unchanged, worse, got 'wrose' "
+            "(did you mean 'worse'?)"
+        ],
+        id="baseline-state-typo",
+    ),
+    pytest.param(
+        "version: 1\nbaseline:\n  max_age_day: 7\n",
+        ["policy.yaml:3: baseline.max_age_day: unknown key (did you mean 'max_age_days'?)"],
+        id="baseline-key-typo",
+    ),
+    pytest.param(
+        "version: 1\nvex: app.openvex.json\n",
+        ["policy.yaml:2: vex: expected a list, got 'app.openvex.json'"],
+        id="vex-not-a-list",
+    ),
+    pytest.param(
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2023-45853\n    reason: not shipped\n"
+        "    justification: vulnerable_code_not_in_execution_path\n",
+        [
+            "policy.yaml:5: allowlist[0].justification: expected one of component_not_present, "
+            "vulnerable_code_not_present, vulnerable_code_not_in_execute_path, "
+            "vulnerable_code_cannot_be_controlled_by_adversary, inline_mitigations_already_exist, "
+            "got 'vulnerable_code_not_in_execution_path' (did you mean 'vulnerable_code_not_in_execute_path'?)"
+        ],
+        id="justification-typo",
     ),
     pytest.param(
         "version: 1\nfail_on:\n  fixable_only: sometimes\n",
@@ -741,6 +773,7 @@ def test_schema_closes_every_object_and_describes_every_property() -> None:
         "$.allowlist[]",
         "$.base_image",
         "$.base_image.fail_on",
+        "$.baseline",
     ]
     for where, node in objects:
         assert node["additionalProperties"] is False, where

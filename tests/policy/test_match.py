@@ -51,3 +51,16 @@ def test_an_allowlist_path_decides_findings_with_64_kb_paths() -> None:
         Disposition.BLOCKING,
         Disposition.BLOCKING,
     ]
+
+
+def test_an_npm_scope_matches_however_the_purl_writes_it() -> None:
+    # Trivy writes the scope percent-encoded (`%40babel`), people write `@babel`.
+    scoped = finding(
+        "CVE-2024-0001", pkg="@babel/traverse", type="npm", purl="pkg:npm/%40babel/traverse@7.23.0"
+    )
+    for package in ("pkg:npm/@babel/traverse", "pkg:npm/%40babel/traverse", "pkg:npm/@babel/traverse@7.23.0"):
+        ev = evaluation_of(scoped, policy=Policy(source="p", allowlist=(entry(package=package),)))
+        assert ev.decisions[0].disposition is Disposition.ALLOWLISTED, package
+    for package in ("pkg:npm/@babel/core", "pkg:npm/@babel/traverse@7.22.0", "pkg:npm/traverse"):
+        ev = evaluation_of(scoped, policy=Policy(source="p", allowlist=(entry(package=package),)))
+        assert ev.decisions[0].disposition is not Disposition.ALLOWLISTED, package

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from tests.support.github_json import Urls, comment_json, pull_json
+from tests.support.github_json import Urls, comment_json, pull_json, workflow_run_json
 from tests.support.github_state import GitHubState, Repository, Token
 from tests.support.openapi import ApiDescription, MatchedOperation
 
@@ -99,6 +99,7 @@ class Endpoints:
             "issues/update-comment": self.update_comment,
             "issues/delete-comment": self.delete_comment,
             "pulls/get": self.get_pull,
+            "actions/list-workflow-runs": self.list_workflow_runs,
         }
 
     def handle(self, call: Call) -> Reply | None:
@@ -221,3 +222,30 @@ class Endpoints:
         if pull is None:
             return error(404, "Not Found", call.doc_url)
         return Reply(200, pull_json(pull, repo, self.urls, self.description.example("pull-request")))
+
+    def list_workflow_runs(self, call: Call) -> Reply:
+        """Runs of one workflow, newest first, filtered as the query asks: `branch`, `event`, and
+        `status`, which takes a status (`completed`, `in_progress`) or a conclusion (`success`)."""
+        repo = self._repo(call)
+        query = call.operation.query
+        runs = self.state.workflow_runs(repo, call.operation.path_params["workflow_id"])
+        if not runs:
+            return error(404, "Not Found", call.doc_url)
+        if "branch" in query:
+            runs = [r for r in runs if r.head_branch == query["branch"]]
+        if "event" in query:
+            runs = [r for r in runs if r.event == query["event"]]
+        if "status" in query:
+            wanted = query["status"]
+            runs = [
+                r for r in runs if wanted in (r.conclusion, "completed" if r.conclusion else "in_progress")
+            ]
+        per_page = min(int(query.get("per_page", DEFAULT_PER_PAGE)), MAX_PER_PAGE)
+        template = self.description.example("workflow-run")
+        return Reply(
+            200,
+            {
+                "total_count": len(runs),
+                "workflow_runs": [workflow_run_json(r, repo, self.urls, template) for r in runs[:per_page]],
+            },
+        )

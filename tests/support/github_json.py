@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from tests.support.github_state import Account, IssueComment, PullRequest, Repository
+from tests.support.github_state import Account, IssueComment, PullRequest, Repository, WorkflowRun
 
 
 @dataclass(frozen=True)
@@ -161,4 +161,36 @@ def pull_json(pull: PullRequest, repo: Repository, urls: Urls, template: Any) ->
         if sha is not None:
             part["sha"] = sha
     data["statuses_url"] = f"{urls.api}/repos/{repo.full_name}/statuses/{pull.head_sha}"
+    return data
+
+
+def workflow_run_json(run: WorkflowRun, repo: Repository, urls: Urls, template: Any) -> dict[str, Any]:
+    """A `workflow-run`, built on GitHub's own example of one (`template`) with this fake's facts."""
+    text = json.dumps(template)
+    for old, new in (
+        ("https://api.github.com/repos/octo-org/octo-repo", f"{urls.api}/repos/{repo.full_name}"),
+        ("https://github.com/octo-org/octo-repo", f"{urls.html}/{repo.full_name}"),
+        ("https://api.github.com/repos/octocat/Hello-World", f"{urls.api}/repos/{repo.full_name}"),
+        ("https://api.github.com", urls.api),
+    ):
+        text = text.replace(old, new)
+    data: dict[str, Any] = json.loads(text)
+    created = timestamp(run.created_at)
+    data.update(
+        id=run.id,
+        node_id=node_id("WorkflowRun", run.id),
+        head_branch=run.head_branch,
+        head_sha=run.head_sha,
+        path=f".github/workflows/{run.workflow_file}",
+        event=run.event,
+        status="completed" if run.conclusion else "in_progress",
+        conclusion=run.conclusion,
+        workflow_id=run.workflow_id,
+        url=f"{urls.api}/repos/{repo.full_name}/actions/runs/{run.id}",
+        html_url=f"{urls.html}/{repo.full_name}/actions/runs/{run.id}",
+        pull_requests=[],
+        created_at=created,
+        updated_at=created,
+        run_started_at=created,
+    )
     return data

@@ -115,6 +115,30 @@ class IssueComment:
     """Last edit time."""
 
 
+@dataclass(frozen=True)
+class WorkflowRun:
+    """A run of a workflow (GitHub Actions)."""
+
+    id: int
+    """Run id, unique across the fake."""
+    repository_id: int
+    """Repository the workflow belongs to."""
+    workflow_id: int
+    """Id of the workflow; its file name also names it in the API."""
+    workflow_file: str
+    """The workflow's file name under .github/workflows (`container-image.yml`)."""
+    head_branch: str
+    """The branch the run is for."""
+    head_sha: str
+    """The commit the run is for."""
+    event: str
+    """What triggered it (`push`, `pull_request`)."""
+    conclusion: str | None
+    """`success`, `failure`, ...; None while it runs."""
+    created_at: datetime
+    """When it started."""
+
+
 class GitHubState:
     """Everything the fake knows; mutated only through these methods."""
 
@@ -127,6 +151,7 @@ class GitHubState:
         self._next_issue: dict[int, int] = {}
         self._pulls: dict[tuple[int, int], PullRequest] = {}
         self._comments: dict[int, IssueComment] = {}
+        self._runs: dict[int, WorkflowRun] = {}
         self.account(ACTIONS_BOT)
 
     def account(self, login: str, kind: AccountKind | None = None) -> Account:
@@ -227,3 +252,35 @@ class GitHubState:
             c for c in self._comments.values() if c.repository_id == repo.id and c.issue_number == number
         ]
         return sorted(found, key=lambda c: c.id)
+
+    def add_workflow_run(
+        self,
+        repo: Repository,
+        workflow_file: str,
+        *,
+        head_branch: str,
+        event: str = "push",
+        conclusion: str | None = "success",
+        head_sha: str = "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    ) -> WorkflowRun:
+        """Record a run of `workflow_file` (one workflow id per file name and repository)."""
+        same = [
+            r.workflow_id
+            for r in self._runs.values()
+            if (r.repository_id, r.workflow_file) == (repo.id, workflow_file)
+        ]
+        run = WorkflowRun(
+            next(self._ids), repo.id, same[0] if same else next(self._ids), workflow_file, head_branch,
+            head_sha, event, conclusion, self.clock(),
+        )  # fmt: skip
+        self._runs[run.id] = run
+        return run
+
+    def workflow_runs(self, repo: Repository, workflow: int | str) -> list[WorkflowRun]:
+        """The runs of a workflow named by id or file name, newest first (GitHub's order)."""
+        found = [
+            r
+            for r in self._runs.values()
+            if r.repository_id == repo.id and workflow in (r.workflow_id, r.workflow_file)
+        ]
+        return sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)

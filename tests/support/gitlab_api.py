@@ -34,7 +34,12 @@ BODY_LIMIT = 1_000_000
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
 """doc/api/rest/index.md, "Offset-based pagination"."""
 
-_ALLOWED_METHODS = {"user": ("GET",), "notes": ("GET", "POST"), "note": ("GET", "PUT", "DELETE")}
+_ALLOWED_METHODS = {
+    "user": ("GET",),
+    "notes": ("GET", "POST"),
+    "note": ("GET", "PUT", "DELETE"),
+    "artifact": ("GET",),
+}
 # Parameters per endpoint: doc/api/notes.md, plus what lib/api/notes.rb declares (`internal`,
 # `activity_filter`). Grape ignores undeclared ones silently, so a typo would go unnoticed there.
 _KNOWN_PARAMS = {
@@ -46,6 +51,8 @@ _KNOWN_PARAMS = {
     ("note", "GET"): frozenset[str](),
     ("note", "PUT"): frozenset({"body", "confidential"}),
     ("note", "DELETE"): frozenset[str](),
+    # doc/api/job_artifacts.md; lib/api/ci/job_artifacts.rb declares the same.
+    ("artifact", "GET"): frozenset({"job", "job_token", "search_recent_successful_pipelines"}),
 }
 _DEPRECATED_PARAMS = frozenset({"confidential"})
 # Allowed values, the default first (lib/api/notes.rb; doc/api/notes.md gives the first two).
@@ -78,6 +85,10 @@ class _Route:
     """`:merge_request_iid` as sent, not yet checked to be an integer."""
     note_id: str = ""
     """`:note_id` as sent, for the `note` route."""
+    ref: str = ""
+    """`:ref_name` as sent, for the `artifact` route."""
+    artifact_path: str = ""
+    """`*artifact_path` as sent, for the `artifact` route."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,8 @@ class Api:
         caller = self._authenticate(route.name, method, headers, params)
         if route.name == "user":
             return Response.json(200, current_user_entity(caller.user, self.options.base_url))
+        if route.name == "artifact":
+            return self._artifact(route, params, caller)
         return self._notes(route, method, split.path, params, caller, violations)
 
     def _authenticate(
@@ -186,13 +199,28 @@ class Api:
                 )
             return _Caller(token.user, None)
         job_secret = headers.get("job-token") or params.get("job_token")
-        job_allowed = route in ("notes", "note") and method == "GET" and self.options.job_token_reads_notes
+        job_allowed = (
+            route in ("notes", "note") and method == "GET" and self.options.job_token_reads_notes
+        ) or (route == "artifact")
         if isinstance(job_secret, str) and job_secret and job_allowed:
             job = self.state.job_tokens.get(job_secret)
             if job is None:
                 raise _error(401, "401 Unauthorized")
             return _Caller(job.user, job.project_id)
         raise _error(401, "401 Unauthorized")
+
+    def _artifact(self, route: _Route, params: Mapping[str, object], caller: _Caller) -> Response:
+        job = params.get("job")
+        if not isinstance(job, str) or not job:
+            raise _grape_error("job is missing")
+        project = self.state.find_project(unquote(route.project_ref))
+        if project is None or (caller.job_project_id is not None and caller.job_project_id != project.id):
+            raise _error(404, "404 Project Not Found")
+        key = (project.id, unquote(route.ref), job, unquote(route.artifact_path))
+        content = self.state.artifacts.get(key)
+        if content is None:
+            raise _error(404, "404 Not found")
+        return Response(200, content, "application/octet-stream")
 
     def _notes(
         self,
@@ -339,6 +367,12 @@ def _match(path: str) -> _Route | None:
     rest = segments[3:]
     if rest == ["user"]:
         return _Route("user")
+    # /projects/:id/jobs/artifacts/:ref_name/raw/*artifact_path: the ref may hold slashes.
+    if len(rest) >= 7 and rest[0] == "projects" and rest[2:4] == ["jobs", "artifacts"] and "raw" in rest[5:]:
+        raw = rest.index("raw", 5)
+        ref, path = "/".join(rest[4:raw]), "/".join(rest[raw + 1 :])
+        if all(rest[:raw]) and path:
+            return _Route("artifact", rest[1], ref=ref, artifact_path=path)
     shaped = (
         len(rest) in (5, 6) and rest[0] == "projects" and rest[2] == "merge_requests" and rest[4] == "notes"
     )

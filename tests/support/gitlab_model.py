@@ -118,6 +118,9 @@ class GitLabState:
         self.projects: dict[int, Project] = {}
         self.merge_requests: dict[tuple[int, int], MergeRequest] = {}
         self.notes: dict[int, Note] = {}
+        self.artifacts: dict[tuple[int, str, str, str], bytes] = {}
+        """(project id, ref, job name, path in the archive) -> the file of the latest successful
+        pipeline of that ref whose job of that name ran."""
         self._user_ids = itertools.count(1)
         self._project_ids = itertools.count(1000)
         self._mr_ids = itertools.count(50_000)

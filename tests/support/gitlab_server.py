@@ -7,7 +7,8 @@ quick-action line in a note) are answered as GitLab would and also recorded as v
 `assert_no_violations()` fails the test on them. Faults (502/503, 429) can be queued.
 
 Endpoints: `GET|POST /projects/:id/merge_requests/:merge_request_iid/notes`,
-`GET|PUT|DELETE /projects/:id/merge_requests/:merge_request_iid/notes/:note_id`, `GET /user`.
+`GET|PUT|DELETE /projects/:id/merge_requests/:merge_request_iid/notes/:note_id`, `GET /user`,
+`GET /projects/:id/jobs/artifacts/:ref_name/raw/*artifact_path?job=name`.
 
 Sources, all in gitlabhq/gitlabhq (the GitHub mirror of gitlab-org/gitlab), read through the search
 index at the commit given ("017a6c12" is 017a6c129d6a9e4ad9fec792cd84f88641d7dbfe):
@@ -54,6 +55,11 @@ index at the commit given ("017a6c12" is 017a6c129d6a9e4ad9fec792cd84f88641d7dbf
 - doc/api/users.md @ 849f9995d97c85d88b36a40ee563f7dd51fdc3f1: `GET /user` ("List current user").
 - doc/ci/variables/predefined_variables.md @ 2f369bd95866b7f623387ce2b6acf646df3d5222: CI_* names
   (located in the index, not re-read; the names are the well-known ones).
+- doc/api/job_artifacts.md ("Download a single artifact file from specific tag or branch") and
+  lib/api/ci/job_artifacts.rb (as stored in the search index): `job` required, `job_token`
+  optional, job tokens allowed (`job_token_allowed: true`), `ref_name` may hold slashes, the file
+  of the latest successful pipeline of the ref whose job ran; none (the last pipeline skipped the
+  job, or the artifact expired) is 404 {"message": "404 Not found"}.
 Where the doc and the code disagree (update's `body` is optional in the code), the doc wins.
 """
 
@@ -187,6 +193,11 @@ class GitLabFake:
         """A running job's `CI_JOB_TOKEN`, started by `user` in `project`'s pipeline."""
         with self._lock:
             self.state.job_tokens[secret] = JobToken(user, project.id)
+
+    def add_artifact(self, project: Project, ref: str, job: str, path: str, content: bytes) -> None:
+        """A file in the artifacts of job `job` of the latest successful pipeline of `ref`."""
+        with self._lock:
+            self.state.artifacts[(project.id, ref, job, path)] = content
 
     def seed_note(
         self, mr: MergeRequest, body: str, *, author: User, system: bool = False, internal: bool = False

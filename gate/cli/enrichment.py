@@ -1,0 +1,80 @@
+"""A baseline and VEX in, OpenVEX out: the files of `--baseline`, `--vex`, the policy's `vex:` and
+`--openvex`, read and written at the boundary so that evaluation stays pure.
+
+A baseline that cannot be read is never a silent pass: the run says so in every output (a
+warning on the report) and the full policy applies; with `--baseline-required` it is exit 2. A VEX
+file that cannot be read or is no VEX document is always exit 2: its statements would change
+dispositions, and a gate that cannot read them cannot decide.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+from gate.cli.options import PROG, Options
+from gate.cli.outputs import write_text
+from gate.enrich.baseline import Baseline
+from gate.enrich.vex import load_vex
+from gate.enrich.vex_model import VexStatement
+from gate.errors import GateError, ReportError, UsageError
+from gate.model import ScanReport
+from gate.policy.evaluation import Evaluation
+from gate.policy.model import Policy
+from gate.scanners.baseline_file import load_baseline
+from gate.untrusted import terminal_safe
+
+
+def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
+    """The baseline asked for, or (None, the warning every output carries) when it cannot be read.
+    Raises `ReportError` (exit 2) instead under `--baseline-required`."""
+    path = options.enrichment.baseline
+    if path is None:
+        if options.enrichment.baseline_required:
+            raise UsageError("--baseline-required needs --baseline FILE")
+        return None, None
+    try:
+        return load_baseline(path), None
+    except ReportError as exc:
+        if options.enrichment.baseline_required:
+            raise ReportError(
+                f"{exc.diagnostics()} (--baseline-required: no verdict without the baseline)"
+            ) from None
+        return None, f"baseline not used, the full policy applies: {exc.diagnostics()}"
+
+
+def read_vex(options: Options, policy: Policy) -> tuple[VexStatement, ...]:
+    """Every statement of `--vex` (in the order given), then of the policy's `vex:`."""
+    statements: list[VexStatement] = []
+    for path in (*options.enrichment.vex, *policy.vex):
+        statements += load_vex(path)
+    return tuple(statements)
+
+
+def with_warning(report: ScanReport, warning: str | None) -> ScanReport:
+    """The report with one more warning, which every output shows."""
+    if warning is None:
+        return report
+    return replace(report, warnings=(*report.warnings, warning))
+
+
+def write_openvex(evaluation: Evaluation, options: Options) -> GateError | None:
+    """Write `--openvex PATH`; the failure to write it, if any (a usage error, exit 2)."""
+    path = options.enrichment.openvex
+    if path is None:
+        return None
+    from gate.render.openvex import render_openvex_decisions  # only runs that ask for it
+
+    text = render_openvex_decisions(evaluation)
+    if text is None:
+        print(
+            f"{PROG}: warning: {terminal_safe(path)} not written: no allowlist entry or VEX statement "
+            "decided a finding with a package URL, and an OpenVEX document needs one statement",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        write_text(path, text)
+    except GateError as exc:
+        return exc
+    return None

@@ -1,0 +1,221 @@
+"""The baseline: the findings of an earlier decision report, and what each finding of this run is
+beside them (`new`, `unchanged`, `worse`), so a pull request is judged on what it adds.
+
+Pure: `gate.scanners.baseline_file` reads the file; evaluation asks `Baseline.state_of`.
+
+The identity of a finding across runs is what stays the same from one build to the next:
+- the vulnerability: matched on any of its ids, so a Grype finding whose primary id is a GHSA
+  matches the same CVE in the baseline, and aliases merge;
+- the package type and name (the binary package's name for OS packages, as the scanners give it);
+- the package path with its version-like parts taken out (`x-1.2.dist-info` and `x-1.3.dist-info`
+  are one directory), for language packages installed at a path;
+- the platform, when both reports know it.
+Not the installed version, the layer, or the image's name, tag or digest: those change on every
+build, and keying on them makes every finding new (snyk-delta's and osv-scanner's version-keyed
+diffs went wrong there).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from gate.model import Finding, Severity
+
+_VERSION_LIKE = re.compile(
+    r"\d+(?:[._]\d+)*(?:[-.+~]?(?:alpha|beta|dev|post|pre|rc|a|b|final|release|snapshot)\d*)*",
+    re.IGNORECASE,
+)
+"""A version inside a path segment: `1.2`, `3.11`, `2.0.0rc1`, `1.0-SNAPSHOT`."""
+
+
+class BaselineState(enum.Enum):
+    """What a finding of this run is beside the baseline."""
+
+    NEW = "new"
+    """Not in the baseline."""
+    UNCHANGED = "unchanged"
+    """In the baseline, no worse than it was."""
+    WORSE = "worse"
+    """In the baseline, but its severity rose, it became fixable, or it became known-exploited."""
+
+
+def normalized_path(path: str) -> str:
+    """The package path with every version-like part replaced by `*`, per path segment."""
+    return "/".join(_VERSION_LIKE.sub("*", segment) for segment in path.strip("/").split("/"))
+
+
+def package_key(package_type: str, name: str, path: str) -> tuple[str, str, str]:
+    """The package part of a finding's identity: type and name (case aside), normalized path."""
+    return (package_type.casefold(), name.casefold(), normalized_path(path))
+
+
+def _norm(vulnerability_id: str) -> str:
+    return vulnerability_id.strip().upper()
+
+
+@dataclass(frozen=True)
+class BaselineFinding:
+    """One finding of the baseline report, as much of it as comparing needs."""
+
+    vulnerability_id: str
+    """Its primary id in the baseline report."""
+    aliases: tuple[str, ...]
+    """Its other ids."""
+    package: str
+    """The package name."""
+    package_type: str
+    """The package type (`debian`, `pip`, ...), empty when the report did not say."""
+    path: str
+    """The package path as the baseline report gives it."""
+    installed_version: str
+    """The version installed then (shown for fixed findings; never part of the identity)."""
+    severity: Severity
+    """Its severity then."""
+    fixable: bool
+    """Whether a fix was known then."""
+    known_exploited: bool | None = None
+    """Whether it was known-exploited then: None when the baseline report carries no exploit data
+    (no `kev` member), so a rise cannot be judged."""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The primary id followed by every alias."""
+        return (self.vulnerability_id, *self.aliases)
+
+    @property
+    def package_key(self) -> tuple[str, str, str]:
+        """Its package identity (`package_key`)."""
+        return package_key(self.package_type, self.package, self.path)
+
+
+def is_worse(before: BaselineFinding, finding: Finding, known_exploited: bool | None = None) -> bool:
+    """True when `finding` is worse than it was in the baseline: its severity rose, it became
+    fixable, or it became known-exploited (`known_exploited` is this run's KEV flag; the
+    comparison is made only when both runs know it)."""
+    if finding.severity > before.severity:
+        return True
+    if finding.fixable and not before.fixable:
+        return True
+    return bool(known_exploited and before.known_exploited is False)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """An earlier decision report's findings, indexed by identity."""
+
+    source: str
+    """The file, as the user named it."""
+    created: str | None
+    """When that report was made (its `evaluated_at`, RFC 3339), if it says."""
+    platform: str | None
+    """The platform of its image, if it says."""
+    findings: tuple[BaselineFinding, ...]
+    """Its findings, in its order."""
+    _by_cve: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
+    """(package identity, CVE) -> position in `findings`."""
+    _by_other: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
+    """(package identity, any id of a finding without a CVE) -> position."""
+    _by_alias: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
+    """(package identity, a non-CVE alias of a finding with a CVE) -> position."""
+
+    def __post_init__(self) -> None:
+        by_cve: dict[tuple[tuple[str, str, str], str], int] = {}
+        by_other: dict[tuple[tuple[str, str, str], str], int] = {}
+        by_alias: dict[tuple[tuple[str, str, str], str], int] = {}
+        for position, item in enumerate(self.findings):
+            key = item.package_key
+            names = {_norm(i) for i in item.ids}
+            cves = {n for n in names if _is_cve(n)}
+            for name in names:
+                index = (by_cve if name in cves else by_alias) if cves else by_other
+                index.setdefault((key, name), position)
+        object.__setattr__(self, "_by_cve", by_cve)
+        object.__setattr__(self, "_by_other", by_other)
+        object.__setattr__(self, "_by_alias", by_alias)
+
+    @property
+    def created_date(self) -> str:
+        """The day it was made (`YYYY-MM-DD`), or `an unknown date`."""
+        return self.created[:10] if self.created else "an unknown date"
+
+    def match(self, finding: Finding, platform: str | None) -> int | None:
+        """The position of the baseline finding that is `finding` (the same vulnerability, the same
+        package), or None. A report of another platform matches nothing.
+
+        A finding with a CVE is that CVE: it matches a baseline finding with the same CVE, or one
+        that had no CVE but shares another id (a GHSA). Other ids never join two findings that
+        both have CVEs: a distro advisory (RHSA-2019:2304) covers several CVEs, each its own
+        finding. A finding without a CVE matches on any id."""
+        if platform and self.platform and platform != self.platform:
+            return None
+        key = package_key(finding.package.type, finding.package.name, finding.package.path)
+        names = sorted({_norm(i) for i in finding.ids})
+        cves = [n for n in names if _is_cve(n)]
+        lookups = (
+            [(self._by_cve, cves), (self._by_other, names)]
+            if cves
+            else [(self._by_other, names), (self._by_alias, names)]
+        )
+        for index, candidates in lookups:
+            for name in candidates:
+                position = index.get((key, name))
+                if position is not None:
+                    return position
+        return None
+
+
+def _is_cve(name: str) -> bool:
+    return name.startswith("CVE-")
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """Every finding of this run beside the baseline, and what is gone since."""
+
+    baseline: Baseline
+    """The baseline compared against."""
+    states: tuple[BaselineState, ...]
+    """One state per finding of this run, in its order."""
+    fixed: tuple[BaselineFinding, ...]
+    """The baseline's findings that no finding of this run is, in the baseline's order."""
+
+    def count(self, state: BaselineState) -> int:
+        """How many findings of this run are in `state`."""
+        return sum(1 for s in self.states if s is state)
+
+    def delta_line(self) -> str:
+        """`3 new · 1 worse · 12 fixed`, the words every output leads with (without the source)."""
+        return (
+            f"{self.count(BaselineState.NEW)} new · {self.count(BaselineState.WORSE)} worse · "
+            f"{len(self.fixed)} fixed"
+        )
+
+
+def compare(
+    baseline: Baseline,
+    findings: Iterable[Finding],
+    platform: str | None,
+    known_exploited: Mapping[str, bool] | None = None,
+) -> BaselineComparison:
+    """Each finding's state beside `baseline`, and the baseline's findings gone since.
+
+    `known_exploited` maps a vulnerability id (upper case) to this run's KEV flag, when the run has
+    exploit data; without it, known-exploitation is not compared."""
+    states: list[BaselineState] = []
+    matched: set[int] = set()
+    for finding in findings:
+        position = baseline.match(finding, platform)
+        if position is None:
+            states.append(BaselineState.NEW)
+            continue
+        matched.add(position)
+        kev = None
+        if known_exploited is not None:
+            kev = any(known_exploited.get(_norm(i), False) for i in finding.ids)
+        before = baseline.findings[position]
+        states.append(BaselineState.WORSE if is_worse(before, finding, kev) else BaselineState.UNCHANGED)
+    fixed = tuple(item for position, item in enumerate(baseline.findings) if position not in matched)
+    return BaselineComparison(baseline, tuple(states), fixed)

@@ -1,0 +1,80 @@
+"""What a baseline and VEX statements add to an evaluation: each decision's baseline state and
+VEX statement, the statements' use, and the baseline's warnings. Pure, like `evaluate`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+
+from gate.enrich.baseline import Baseline, BaselineState
+from gate.enrich.vex_model import VexStatement
+from gate.model import ScanReport
+from gate.policy.evaluation import Decision, VexEntryReport
+from gate.policy.model import Policy
+
+
+def with_enrichment(
+    decisions: tuple[Decision, ...],
+    states: Sequence[BaselineState],
+    spoke: Sequence[VexStatement | None],
+) -> tuple[Decision, ...]:
+    """The decisions with their baseline state and VEX statement; a statement that does not clear
+    the finding (`affected`, `under_investigation`) is said in the reason, and changes nothing."""
+    out: list[Decision] = []
+    for position, decision in enumerate(decisions):
+        statement = spoke[position] if spoke else None
+        reason = decision.reason
+        if statement is not None and not statement.status.clears:
+            reason = f"{reason}; {statement.reason} ({statement.rule})"
+        out.append(
+            replace(
+                decision,
+                reason=reason,
+                baseline=states[position] if states else None,
+                vex=statement,
+            )
+        )
+    return tuple(out)
+
+
+def vex_reports(
+    statements: Sequence[VexStatement], spoke: Sequence[VexStatement | None]
+) -> tuple[VexEntryReport, ...]:
+    """One report per statement: how many findings it spoke for."""
+    matched = Counter((s.source, s.index) for s in spoke if s is not None)
+    return tuple(VexEntryReport(s, matched[(s.source, s.index)]) for s in statements)
+
+
+def _parse_time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def baseline_warnings(baseline: Baseline, report: ScanReport, policy: Policy, now: dt.datetime) -> list[str]:
+    """What the outputs must say about the baseline: too old, or of another platform."""
+    warnings: list[str] = []
+    created = _parse_time(baseline.created)
+    now_utc = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+    if created is None:
+        warnings.append(f"the baseline {baseline.source} does not say when it was made (no evaluated_at)")
+    else:
+        age = (now_utc - created).days
+        if age > policy.baseline.max_age_days:
+            warnings.append(
+                f"the baseline {baseline.source} is {age} days old (baseline.max_age_days: "
+                f"{policy.baseline.max_age_days}): refresh it from the default branch"
+            )
+    platform = report.image.platform if report.image else None
+    if platform and baseline.platform and platform != baseline.platform:
+        warnings.append(
+            f"the baseline {baseline.source} is of platform {baseline.platform}, this report of "
+            f"{platform}: no finding matches it, every finding is new"
+        )
+    return warnings

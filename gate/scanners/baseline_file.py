@@ -1,0 +1,67 @@
+"""`--baseline FILE`: an earlier decision report (`--json`), read back as a `Baseline`.
+
+Only the gate's own decision report is a baseline: a scanner's report has no `evaluated_at` and
+no platform the gate vouched for, and a baseline whose findings mean something else would make a
+pull request's findings look old. Every way the file can be wrong is a `ReportError` naming it;
+the command line turns that into a warning (the full policy applies) or, with
+`--baseline-required`, exit 2. The gate never writes a baseline itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gate.enrich.baseline import Baseline, BaselineFinding
+from gate.errors import ReportError
+from gate.scanners._json import decode_report
+from gate.scanners.decision import SCHEMA, parse_decision
+
+
+def load_baseline(path: Path) -> Baseline:
+    """The baseline in the decision report at `path`."""
+    name = str(path)
+
+    def read() -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise ReportError(f"{name}: no such baseline file") from None
+        except IsADirectoryError:
+            raise ReportError(f"{name}: is a directory, not a baseline file") from None
+        except OSError as exc:
+            raise ReportError(f"{name}: cannot read the baseline ({exc.strerror or exc})") from None
+
+    # Not pruned: the findings' `kev` member is read here, and the report parsers never read it.
+    data = decode_report(read, name, prune=False)
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ReportError(
+            f"{name}: not a decision report of container-gate (expected the --json output of an "
+            f'earlier run, with "schema": "{SCHEMA}")'
+        )
+    report = parse_decision(data, name)
+    created = data.get("evaluated_at")
+    raw_findings = data.get("findings")
+    raws = raw_findings if isinstance(raw_findings, list) else []
+    findings = []
+    for position, finding in enumerate(report.findings):
+        raw = raws[position] if position < len(raws) and isinstance(raws[position], dict) else {}
+        findings.append(
+            BaselineFinding(
+                vulnerability_id=finding.vulnerability_id,
+                aliases=finding.aliases,
+                package=finding.package.name,
+                package_type=finding.package.type,
+                path=finding.package.path,
+                installed_version=finding.package.version,
+                severity=finding.severity,
+                fixable=finding.fixable,
+                # A report written with exploit data says `"kev": {...}` or `"kev": null`.
+                known_exploited=(raw["kev"] is not None) if "kev" in raw else None,
+            )
+        )
+    return Baseline(
+        source=name,
+        created=created if isinstance(created, str) else None,
+        platform=report.image.platform if report.image else None,
+        findings=tuple(findings),
+    )

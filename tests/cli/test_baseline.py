@@ -1,0 +1,340 @@
+"""`check --baseline`: corpus pairs give exactly the expected new, unchanged, worse and fixed sets;
+what changes on every build (image name, installed version, versioned directories) makes nothing
+new; a finding already in the baseline cannot block; a baseline that cannot be read is a warning
+in every output and the full policy applies, or exit 2 with --baseline-required."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gate.cli import main as cli
+from gate.errors import ExitCode
+from tests.support.corpus import corpus_file
+from tests.support.repo_paths import TEST_DATA
+
+PAIRS = yaml.safe_load((TEST_DATA / "baseline" / "pairs.yaml").read_text(encoding="utf-8"))
+AS_OF = ["--as-of", "2026-12-01"]
+
+
+def gate(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(["check", *argv, "--ci", "none", *AS_OF])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def decision(report: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    """The decision report of `check report`, written to `out`."""
+    gate([str(report), "--json", str(out), *extra], capsys)
+    loaded: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return loaded
+
+
+def named(finding: dict[str, Any]) -> str:
+    return f"{finding['vulnerability_id']} {finding['package']}"
+
+
+def states(report: dict[str, Any]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {"new": [], "unchanged": [], "worse": []}
+    for finding in report["findings"]:
+        found[finding["baseline"]].append(named(finding))
+    found["fixed"] = [named(f) for f in report["baseline"]["fixed"]]
+    return {state: sorted(items) for state, items in found.items()}
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[f"{p['baseline']}->{p['report']}" for p in PAIRS])
+def test_corpus_pairs_give_the_expected_sets(
+    pair: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    decision(corpus_file("trivy", pair["baseline"]), baseline, capsys)
+    report = decision(
+        corpus_file("trivy", pair["report"]), tmp_path / "gate.json", capsys, "--baseline", str(baseline)
+    )
+    expected = {state: sorted(pair[state]) for state in ("new", "unchanged", "worse", "fixed")}
+    assert states(report) == expected
+    assert report["baseline"]["counts"] == {state: len(items) for state, items in expected.items()}
+    assert report["baseline"]["source"] == str(baseline)
+    assert report["baseline"]["created"] == "2026-12-01T12:00:00+00:00"
+
+
+def trivy_json(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(corpus_file("trivy", name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def write(path: Path, doc: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def rebuilt(doc: dict[str, Any]) -> dict[str, Any]:
+    """The same image after a rebuild: another name and tag, every installed version bumped, and
+    every versioned directory or file in a package path moved with it."""
+    doc = json.loads(json.dumps(doc))
+    doc["ArtifactName"] = "registry.example.com/team/renamed:2.0"
+    for result in doc.get("Results") or []:
+        for vuln in result.get("Vulnerabilities") or []:
+            vuln["InstalledVersion"] += ".1"
+            path = vuln.get("PkgPath")
+            if path:
+                vuln["PkgPath"] = (
+                    path.replace("0.9.8", "0.9.9").replace("5.3.15", "5.3.16").replace("2.7", "2.8")
+                )
+    return doc
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ubi-7-comprehensive.json.golden", "spring4shell-jre11.json.golden", "fluentd-gems.json.golden"],
+)
+def test_a_rebuild_renamed_bumped_and_moved_gives_nothing_new(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = trivy_json(name)
+    baseline = tmp_path / "baseline.json"
+    decision(write(tmp_path / "before.json", original), baseline, capsys)
+    after = rebuilt(original)
+    report = decision(
+        write(tmp_path / "after.json", after), tmp_path / "gate.json", capsys, "--baseline", str(baseline)
+    )
+    # The rebuild did change what a version-keyed diff keys on.
+    before_keys = {(f["installed_version"], f["path"]) for f in json.loads(baseline.read_text())["findings"]}
+    assert before_keys.isdisjoint((f["installed_version"], f["path"]) for f in report["findings"])
+    assert report["image"]["reference"] == "registry.example.com/team/renamed:2.0"
+    assert report["findings"]
+    assert report["baseline"]["counts"]["new"] == 0
+    assert report["baseline"]["counts"]["fixed"] == 0
+
+
+def test_a_ghsa_primary_grype_finding_matches_its_cve_in_the_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype's first match names the httpclient finding GHSA-cfh5-3ghh-wfjx, its CVE only a
+    # related vulnerability; the report of that match alone is the pull request's.
+    grype = json.loads(corpus_file("grype", "ghsa-test.json").read_text(encoding="utf-8"))
+    match = grype["matches"][0]
+    assert match["vulnerability"]["id"] == "GHSA-cfh5-3ghh-wfjx"
+    assert [r["id"] for r in match["relatedVulnerabilities"]] == ["CVE-2014-3577"]
+    grype["matches"] = [match]
+    pr = write(tmp_path / "pr.json", grype)
+    # The baseline knew the finding by its CVE alone (as Trivy reports it) ...
+    baseline = decision(pr, tmp_path / "b.json", capsys)
+    (finding,) = baseline["findings"]
+    assert finding["package"] == "httpclient"
+    finding["vulnerability_id"], finding["aliases"] = "CVE-2014-3577", []
+    write(tmp_path / "cve-only.json", baseline)
+    report = decision(pr, tmp_path / "gate.json", capsys, "--baseline", str(tmp_path / "cve-only.json"))
+    assert [f["baseline"] for f in report["findings"]] == ["unchanged"]
+    # ... or by its GHSA alone: the aliases merge either way.
+    finding["vulnerability_id"] = "GHSA-cfh5-3ghh-wfjx"
+    write(tmp_path / "ghsa-only.json", baseline)
+    report = decision(pr, tmp_path / "gate.json", capsys, "--baseline", str(tmp_path / "ghsa-only.json"))
+    assert [f["baseline"] for f in report["findings"]] == ["unchanged"]
+    # Another CVE in the same package is another finding.
+    finding["vulnerability_id"] = "CVE-2015-5262"
+    write(tmp_path / "other.json", baseline)
+    report = decision(pr, tmp_path / "gate.json", capsys, "--baseline", str(tmp_path / "other.json"))
+    assert [f["baseline"] for f in report["findings"]] == ["new"]
+    assert report["baseline"]["counts"]["fixed"] == 1
+
+
+def test_only_the_new_fixable_high_blocks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # debian-stretch's four e2fsprogs findings and bash block under a policy blocking LOW and up;
+    # the PR's image (buster) adds libidn2-0's fixable CRITICAL.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_on:\n  severity: LOW\n", encoding="utf-8")
+    baseline = decision(
+        corpus_file("trivy", "debian-stretch.json.golden"),
+        tmp_path / "b.json",
+        capsys,
+        "--policy",
+        str(policy),
+    )
+    assert baseline["counts"]["blocking"] == 5
+    both = trivy_json("debian-stretch.json.golden")
+    buster = trivy_json("debian-buster.json.golden")
+    added = [v for v in buster["Results"][0]["Vulnerabilities"] if v["PkgName"] == "libidn2-0"]
+    both["Results"][0]["Vulnerabilities"] += added
+    pr = write(tmp_path / "pr.json", both)
+    code, out, _err = gate(
+        [
+            str(pr),
+            "--policy",
+            str(policy),
+            "--baseline",
+            str(tmp_path / "b.json"),
+            "--json",
+            str(tmp_path / "gate.json"),
+        ],
+        capsys,
+    )
+    report = json.loads((tmp_path / "gate.json").read_text())
+    assert code == ExitCode.FAIL
+    assert [named(f) for f in report["findings"] if f["disposition"] == "blocking"] == [
+        "CVE-2019-18224 libidn2-0"
+    ]
+    assert report["counts"]["blocking"] == 1
+    assert report["would_block"] == 1
+    old = [f for f in report["findings"] if f["baseline"] == "unchanged"]
+    assert len(old) == 5
+    assert {f["disposition"] for f in old} == {"informational"}
+    assert {f["rule"] for f in old} == {"baseline.fail_on"}
+    assert all(f["reason"].startswith("already in the baseline of 2026-12-01 (") for f in old)
+    lines = out.splitlines()
+    assert lines[0] == "container-gate: FAIL: 1 blocking finding(s); 1 action clears it."
+    assert (
+        lines[1]
+        == f"baseline: 1 new · 0 worse · 0 fixed since `{tmp_path / 'b.json'}` (baseline of 2026-12-01)"
+    )
+    md = tmp_path / "summary.md"
+    gate(
+        [str(pr), "--policy", str(policy), "--baseline", str(tmp_path / "b.json"), "--markdown", str(md)],
+        capsys,
+    )
+    blocks = md.read_text(encoding="utf-8").split("\n\n")
+    assert blocks[0] == "### ❌ container-gate: fail, 1 blocking finding(s)"
+    assert blocks[1].startswith("1 new · 0 worse · 0 fixed since `")
+    assert "**1 finding blocks; 1 action clears it.**" in blocks[3]
+    # The actions count only what can block.
+    assert [a["blocking"] for a in report["actions"] if a["would_block"]] == [1]
+
+    # Without the baseline file: a warning, and the full verdict.
+    code, out, _err = gate(
+        [
+            str(pr),
+            "--policy",
+            str(policy),
+            "--baseline",
+            str(tmp_path / "gone.json"),
+            "--json",
+            str(tmp_path / "gate.json"),
+        ],
+        capsys,
+    )
+    report = json.loads((tmp_path / "gate.json").read_text())
+    assert code == ExitCode.FAIL
+    assert report["counts"]["blocking"] == 6
+    assert "baseline" not in report
+    warning = f"baseline not used, the full policy applies: {tmp_path / 'gone.json'}: no such baseline file"
+    assert report["warnings"][-1] == warning
+    assert f"warning:  {warning}" in out
+
+
+def test_policy_baseline_fail_on_new_only_lets_worse_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = tmp_path / "b.json"
+    decision(corpus_file("trivy", "spring4shell-jre8.json.golden"), baseline, capsys)
+    report = decision(
+        corpus_file("trivy", "spring4shell-jre11.json.golden"),
+        tmp_path / "g.json",
+        capsys,
+        "--baseline",
+        str(baseline),
+    )
+    assert [(f["baseline"], f["disposition"]) for f in report["findings"]] == [("worse", "blocking")]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nbaseline:\n  fail_on: [new]\n", encoding="utf-8")
+    report = decision(
+        corpus_file("trivy", "spring4shell-jre11.json.golden"),
+        tmp_path / "g.json",
+        capsys,
+        "--baseline",
+        str(baseline),
+        "--policy",
+        str(policy),
+    )
+    assert [(f["baseline"], f["disposition"]) for f in report["findings"]] == [("worse", "informational")]
+    assert report["verdict"] == "pass"
+    assert report["policy"]["baseline"] == {"fail_on": ["new"], "max_age_days": 30}
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (None, "no such baseline file"),
+        (b"{not json", "not valid JSON"),
+        (json.dumps({"SchemaVersion": 2, "Results": []}).encode(), "not a decision report of container-gate"),
+        (
+            json.dumps(
+                {"schema": "container-gate/decision/v1", "verdict": "error", "error": {"message": "boom"}}
+            ).encode(),
+            "could not decide",
+        ),
+    ],
+    ids=["missing", "not-json", "foreign", "error-report"],
+)
+def test_an_unusable_baseline_warns_or_with_required_is_exit_2(
+    content: bytes | None, why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "baseline.json"
+    if content is not None:
+        path.write_bytes(content)
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    code, out, err = gate(
+        [str(report), "--baseline", str(path), "--markdown", str(tmp_path / "s.md")], capsys
+    )
+    assert code == ExitCode.FAIL  # the full policy: libidn2-0's CRITICAL blocks
+    assert why in out
+    assert str(path) in out
+    assert "baseline not used, the full policy applies" in (tmp_path / "s.md").read_text().replace("\\", "")
+    code, out, err = gate(
+        [str(report), "--baseline", str(path), "--baseline-required", "--json", str(tmp_path / "g.json")],
+        capsys,
+    )
+    assert code == ExitCode.USAGE
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"container-gate: error: {path}")
+    assert why in line
+    assert "--baseline-required" in line
+    assert "Traceback" not in err
+    assert json.loads((tmp_path / "g.json").read_text())["verdict"] == "error"
+
+
+def test_an_old_baseline_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baseline = tmp_path / "b.json"
+    decision(corpus_file("trivy", "alpine-39.json.golden"), baseline, capsys)
+    code = cli.main(
+        [
+            "check",
+            str(corpus_file("trivy", "alpine-310.json.golden")),
+            "--ci",
+            "none",
+            "--baseline",
+            str(baseline),
+            "--as-of",
+            "2027-01-15",
+            "--json",
+            str(tmp_path / "g.json"),
+        ]
+    )
+    capsys.readouterr()
+    report = json.loads((tmp_path / "g.json").read_text())
+    assert code == ExitCode.PASS
+    assert (
+        f"the baseline {baseline} is 45 days old (baseline.max_age_days: 30): refresh it from the default branch"
+        in report["warnings"]
+    )
+
+
+def test_without_baseline_the_report_has_no_baseline_members(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = decision(corpus_file("trivy", "alpine-39.json.golden"), tmp_path / "g.json", capsys)
+    assert "baseline" not in report
+    assert "baseline" not in report["policy"]
+    assert "vex" not in report["policy"]
+    assert all("baseline" not in f and "vex" not in f for f in report["findings"])
+
+
+def test_baseline_required_without_a_baseline_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = gate(
+        [str(corpus_file("trivy", "alpine-39.json.golden")), "--baseline-required"], capsys
+    )
+    assert code == ExitCode.USAGE
+    assert err.strip() == "container-gate: error: --baseline-required needs --baseline FILE"

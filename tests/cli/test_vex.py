@@ -1,0 +1,496 @@
+"""`check --vex` and the policy's `vex:`: every VEX document of the corpus has its expected effect
+on a real report; `--openvex` writes a document that validates against the OpenVEX schema and,
+read back with `--vex`, reproduces the same dispositions.
+
+The corpus documents were written for the scanners' own fixtures (tests/enrich/test_vex_corpus.py
+shows that none applies to a corpus report as it is). To see a statement take effect, a real
+report has one finding moved onto the statement's vulnerability and package (`retarget`): the
+rest of the report, and the document, are as published.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from gate.cli import main as cli
+from gate.errors import ExitCode
+from tests.support.corpus import corpus_file
+from tests.support.repo_paths import TEST_DATA
+
+AS_OF = ["--as-of", "2026-12-01"]
+SPRING_BOOT = "pkg:maven/org.springframework.boot/spring-boot@2.6.0"
+
+
+def gate(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(["check", *argv, "--ci", "none", *AS_OF])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def retarget(
+    tmp_path: Path,
+    name: str,
+    package: str,
+    *,
+    vulnerability: str,
+    new_name: str,
+    version: str,
+    purl: str,
+    artifact: str | None = None,
+) -> Path:
+    """The corpus Trivy report `name` with its finding in `package` moved onto another
+    vulnerability and package (and the image renamed to `artifact`)."""
+    doc: dict[str, Any] = json.loads(corpus_file("trivy", name).read_text(encoding="utf-8"))
+    moved = 0
+    for result in doc["Results"]:
+        for vuln in result.get("Vulnerabilities") or []:
+            if vuln["PkgName"] == package and not moved:
+                vuln.update(VulnerabilityID=vulnerability, PkgName=new_name, InstalledVersion=version)
+                vuln["PkgIdentifier"] = {"PURL": purl}
+                moved += 1
+    assert moved == 1
+    if artifact is not None:
+        doc["ArtifactName"] = artifact
+    path = tmp_path / f"report-{vulnerability}.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def decide(
+    report: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict[str, Any]]:
+    out = tmp_path / "gate.json"
+    code, _out, _err = gate([str(report), "--json", str(out), *extra], capsys)
+    loaded: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return code, loaded
+
+
+def dispositions(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    return [(f["vulnerability_id"], f["package"], f["disposition"], f["rule"]) for f in report["findings"]]
+
+
+def vex_rules(report: dict[str, Any]) -> list[tuple[int, str, int]]:
+    return [(r["index"], r["state"], r["matched"]) for r in report["rules"] if r.get("source") == "vex"]
+
+
+def spring(tmp_path: Path) -> Path:
+    return retarget(
+        tmp_path,
+        "spring4shell-jre11.json.golden",
+        "org.springframework:spring-beans",
+        vulnerability="CVE-2021-44228",
+        new_name="org.springframework.boot:spring-boot",
+        version="2.6.0",
+        purl=SPRING_BOOT,
+    )
+
+
+def go_transitive(tmp_path: Path) -> Path:
+    return retarget(
+        tmp_path,
+        "gomod-vex.json.golden",
+        "golang.org/x/text",
+        vulnerability="CVE-2024-0001",
+        new_name="github.com/aquasecurity/go-transitive",
+        version="v4.0.0",
+        purl="pkg:golang/github.com/aquasecurity/go-transitive@v4.0.0",
+    )
+
+
+def libvncserver(tmp_path: Path) -> Path:
+    return retarget(
+        tmp_path,
+        "alpine-39.json.golden",
+        "musl",
+        vulnerability="CVE-2024-0000",
+        new_name="libvncserver",
+        version="0.9.9",
+        purl="pkg:apk/alpine/libvncserver@0.9.9?arch=x86_64&distro=alpine-3.12.0",
+        artifact="alpine@sha256:" + "f" * 64,
+    )
+
+
+def debian_bash(tmp_path: Path) -> Path:
+    return retarget(
+        tmp_path,
+        "debian-buster.json.golden",
+        "bash",
+        vulnerability="CVE-2022-3715",
+        new_name="bash",
+        version="5.0-4",
+        purl="pkg:deb/debian/bash@5.0-4?arch=amd64&distro=debian-10.1",
+        artifact="debian:buster",
+    )
+
+
+ALLOWLISTED = [
+    # (VEX file, the report it is about, the finding's package, the statement that decides, reason)
+    (
+        "aquasecurity-trivy__pkg-vex-testdata-openvex.json",
+        spring,
+        "org.springframework.boot:spring-boot",
+        0,
+        "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, 2023-01-17T01:07:16.853479Z",
+    ),
+    (
+        # Two statements: `affected`, then a later `not_affected`: the later one speaks.
+        "aquasecurity-trivy__pkg-vex-testdata-openvex-multiple.json",
+        spring,
+        "org.springframework.boot:spring-boot",
+        1,
+        "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, 2023-01-17T01:07:16.853479Z",
+    ),
+    (
+        "aquasecurity-trivy__pkg-vex-testdata-cyclonedx.json",
+        spring,
+        "org.springframework.boot:spring-boot",
+        0,
+        "VEX not_affected (code_not_reachable)",
+    ),
+    (
+        "aquasecurity-trivy__pkg-vex-testdata-csaf.json",
+        go_transitive,
+        "github.com/aquasecurity/go-transitive",
+        0,
+        "VEX not_affected (vulnerable_code_not_in_execute_path) by Example Company ProductCERT, 2022-03-03T11:00:00Z",
+    ),
+    (
+        "aquasecurity-trivy__pkg-vex-testdata-openvex-oci.json",
+        debian_bash,
+        "bash",
+        0,
+        "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, 2023-01-17T01:07:16.853479Z",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "package", "index", "reason"), ALLOWLISTED, ids=[a[0] for a in ALLOWLISTED]
+)
+def test_a_not_affected_statement_allowlists_its_finding(
+    name: str,
+    make: Any,
+    package: str,
+    index: int,
+    reason: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    vex = corpus_file("vex", name)
+    report = make(tmp_path)
+    _code, without = decide(report, tmp_path, capsys)
+    _code, with_vex = decide(report, tmp_path, capsys, "--vex", str(vex))
+    changed = [
+        (before, after)
+        for before, after in zip(without["findings"], with_vex["findings"], strict=True)
+        if (before["disposition"], before["rule"]) != (after["disposition"], after["rule"])
+    ]
+    ((before, after),) = changed
+    assert after["package"] == package
+    assert before["disposition"] != "allowlisted"
+    assert (after["disposition"], after["rule"], after["reason"]) == (
+        "allowlisted",
+        f"vex:{vex}#{index}",
+        reason,
+    )
+    assert after["vex"]["rule"] == f"vex:{vex}#{index}"
+    used = [(i, state, n) for i, state, n in vex_rules(with_vex) if state == "used"]
+    assert used == [(index, "used", 1)]
+    assert with_vex["counts"]["allowlisted"] == without["counts"]["allowlisted"] + 1
+
+
+SHOWN = [
+    ("anchore-grype__affected.openvex.json", "affected"),
+    ("anchore-grype__under_investigation.openvex.json", "under_investigation"),
+]
+
+
+@pytest.mark.parametrize(("name", "status"), SHOWN, ids=[s[0] for s in SHOWN])
+def test_affected_and_under_investigation_change_nothing_but_are_shown(
+    name: str, status: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vex = corpus_file("vex", name)
+    report = libvncserver(tmp_path)
+    code_without, without = decide(report, tmp_path, capsys)
+    code, with_vex = decide(report, tmp_path, capsys, "--vex", str(vex))
+    assert code == code_without == ExitCode.FAIL
+    assert dispositions(with_vex) == dispositions(without)
+    (shown,) = [f for f in with_vex["findings"] if f["package"] == "libvncserver"]
+    assert shown["disposition"] == "blocking"
+    assert f"; VEX {status} by The OpenVEX Project <openvex@openssf.org>" in shown["reason"]
+    assert shown["reason"].endswith(f"(vex:{vex}#0)")
+    assert shown["vex"]["status"] == status
+    assert vex_rules(with_vex) == [(0, "used", 1)]
+
+
+UNUSED = [
+    # Products that are neither the image nor the package (a module with its dependency inside).
+    ("aquasecurity-trivy__.vex-trivy.openvex.json", "gomod-vex.json.golden"),
+    ("aquasecurity-trivy__integration-testdata-fixtures-vex-file-openvex.json", "gomod-vex.json.golden"),
+    ("aquasecurity-trivy__pkg-vex-testdata-csaf-relationships.json", None),
+]
+
+
+@pytest.mark.parametrize(("name", "report_name"), UNUSED, ids=[u[0] for u in UNUSED])
+def test_statements_about_a_module_holding_the_package_do_not_apply_and_are_reported_unused(
+    name: str, report_name: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vex = corpus_file("vex", name)
+    report = corpus_file("trivy", report_name) if report_name else go_transitive(tmp_path)
+    _code, without = decide(report, tmp_path, capsys)
+    _code, with_vex = decide(report, tmp_path, capsys, "--vex", str(vex))
+    assert dispositions(with_vex) == dispositions(without)
+    rules = vex_rules(with_vex)
+    assert rules
+    assert {state for _i, state, _n in rules} == {"unused"}
+    assert [i for i, _s, _n in rules] == list(range(len(rules)))
+
+
+def test_the_policys_vex_paths_are_relative_to_the_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy_dir = tmp_path / "policy"
+    (policy_dir / "vex").mkdir(parents=True)
+    vex = policy_dir / "vex" / "app.openvex.json"
+    vex.write_bytes(corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_bytes())
+    (policy_dir / "policy.yaml").write_text("version: 1\nvex: [vex/app.openvex.json]\n", encoding="utf-8")
+    _code, report = decide(spring(tmp_path), tmp_path, capsys, "--policy", str(policy_dir / "policy.yaml"))
+    assert report["policy"]["vex"] == [str(vex)]
+    assert [f["rule"] for f in report["findings"] if f["disposition"] == "allowlisted"] == [f"vex:{vex}#0"]
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (None, "no such VEX file"),
+        (b"[1, 2]", "expected an OpenVEX document"),
+        (b'{"bomFormat": "SPDX"}', "not a VEX document: expected an OpenVEX document"),
+        (b"not json", "not JSON"),
+    ],
+    ids=["missing", "array", "other-format", "not-json"],
+)
+def test_a_file_that_is_no_vex_document_is_exit_2_naming_it(
+    content: bytes | None, why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vex = tmp_path / "statements.json"
+    if content is not None:
+        vex.write_bytes(content)
+    code, _out, err = gate(
+        [
+            str(corpus_file("trivy", "alpine-39.json.golden")),
+            "--vex",
+            str(vex),
+            "--json",
+            str(tmp_path / "g.json"),
+        ],
+        capsys,
+    )
+    assert code == ExitCode.USAGE
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"container-gate: error: {vex}")
+    assert why in line
+    assert json.loads((tmp_path / "g.json").read_text())["verdict"] == "error"
+
+
+# --- VEX out ---------------------------------------------------------------------------------------
+
+OPENVEX_SCHEMA = json.loads((TEST_DATA / "schemas" / "openvex.json").read_text(encoding="utf-8"))
+
+
+def round_trip_policy(tmp_path: Path) -> Path:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\n"
+        "allowlist:\n"
+        "  - vulnerability: CVE-2019-14697\n"
+        "    package: musl\n"
+        "    reason: the image never runs musl's x87 code\n"
+        "    justification: vulnerable_code_not_in_execute_path\n"
+        "    expires: 2027-01-31\n"
+        "  - vulnerability: CVE-2019-1549\n"
+        "    reason: no fork() after seeding in this service\n",
+        encoding="utf-8",
+    )
+    return policy
+
+
+def test_openvex_out_validates_is_deterministic_and_reads_back_to_the_same_dispositions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    policy = round_trip_policy(tmp_path)
+    out = tmp_path / "decisions.openvex.json"
+    code, decided = decide(report, tmp_path, capsys, "--policy", str(policy), "--openvex", str(out))
+    first = out.read_bytes()
+    decide(report, tmp_path, capsys, "--policy", str(policy), "--openvex", str(out))
+    assert out.read_bytes() == first
+    document = json.loads(first)
+    jsonschema.Draft202012Validator(OPENVEX_SCHEMA).validate(document)
+    assert document["timestamp"] == "2026-12-01T12:00:00Z"
+    statements = {(s["vulnerability"]["name"], s["status"]): s for s in document["statements"]}
+    assert sorted(statements) == [("CVE-2019-14697", "not_affected"), ("CVE-2019-1549", "not_affected")]
+    musl = statements[("CVE-2019-14697", "not_affected")]
+    assert musl["justification"] == "vulnerable_code_not_in_execute_path"
+    assert musl["impact_statement"] == "the image never runs musl's x87 code"
+    assert musl["status_notes"] == f"allowlist[0] of {policy}, expires 2027-01-31"
+    # A tarball has no repository digest: the image ID and the reference as given name it.
+    assert [p["@id"] for p in musl["products"]] == sorted(
+        ["testdata/fixtures/images/alpine-39.tar.gz", decided["image"]["image_id"]]
+    )
+    for product in musl["products"]:
+        assert [sub["@id"] for sub in product["subcomponents"]] == [
+            "pkg:apk/alpine/musl@1.1.20-r4?arch=x86_64&distro=3.9.4"
+        ]
+    # Read back without the policy's entries: the same findings are allowlisted, by the statements.
+    _code, again = decide(report, tmp_path, capsys, "--vex", str(out))
+    assert [(f["vulnerability_id"], f["package"], f["disposition"]) for f in again["findings"]] == [
+        (f["vulnerability_id"], f["package"], f["disposition"]) for f in decided["findings"]
+    ]
+    assert {f["rule"] for f in again["findings"] if f["disposition"] == "allowlisted"} == {
+        f"vex:{out}#0",
+        f"vex:{out}#1",
+    }
+    assert code == ExitCode.FAIL  # musl-utils' entry is by package name: only musl is allowlisted
+
+
+def test_openvex_out_carries_a_consumed_vex_statement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = debian_bash(tmp_path)
+    out = tmp_path / "decisions.openvex.json"
+    decide(
+        report,
+        tmp_path,
+        capsys,
+        "--vex",
+        str(corpus_file("vex", "trivy__pkg-vex-testdata-openvex-oci.json")),
+        "--openvex",
+        str(out),
+    )
+    document = json.loads(out.read_text())
+    jsonschema.Draft202012Validator(OPENVEX_SCHEMA).validate(document)
+    (statement,) = document["statements"]
+    assert statement["status"] == "not_affected"
+    assert statement["justification"] == "vulnerable_code_not_in_execute_path"
+    # The report gives no repository digest: the image ID and the reference as given name it.
+    assert [p["@id"] for p in statement["products"]] == sorted(
+        ["debian:buster", json.loads(report.read_text())["Metadata"]["ImageID"]]
+    )
+    _code, again = decide(report, tmp_path, capsys, "--vex", str(out))
+    assert [f["disposition"] for f in again["findings"] if f["package"] == "bash"] == ["allowlisted"]
+
+
+def test_openvex_out_without_any_decision_writes_nothing_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "decisions.openvex.json"
+    code, _out, err = gate(
+        [str(corpus_file("trivy", "alpine-310.json.golden")), "--openvex", str(out)], capsys
+    )
+    assert code == ExitCode.PASS
+    assert not out.exists()
+    assert f"{out} not written" in err
+
+
+def test_statement_text_is_escaped_wherever_it_is_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(
+        corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_text(encoding="utf-8")
+    )
+    document["author"] = "Mallory \x1b[31m<img src=x onerror=alert(1)> ::error::boom"
+    vex = tmp_path / "hostile.openvex.json"
+    vex.write_text(json.dumps(document), encoding="utf-8")
+    report = spring(tmp_path)
+    code, out, _err = gate(
+        [
+            str(report),
+            "--vex",
+            str(vex),
+            "--markdown",
+            str(tmp_path / "s.md"),
+            "--json",
+            str(tmp_path / "g.json"),
+        ],
+        capsys,
+    )
+    assert code == ExitCode.PASS
+    assert "\x1b" not in out
+    assert "vex:      1 statement(s) from 1 file(s): 1 used, 0 unused" in out
+    markdown = (tmp_path / "s.md").read_text(encoding="utf-8")
+    assert "\\<img" in markdown
+    assert not re.search(r"(?<!\\)<img", markdown)
+    assert "\x1b" not in markdown
+    (finding,) = [
+        f
+        for f in json.loads((tmp_path / "g.json").read_text())["findings"]
+        if f["disposition"] == "allowlisted"
+    ]
+    assert "Mallory \x1b[31m<img" in finding["reason"]  # kept as it was in the JSON report
+
+
+def test_a_missing_vex_file_of_the_policy_is_exit_2_naming_it_beside_the_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "policy.yaml").write_text("version: 1\nvex: [vex/app.openvex.json]\n", encoding="utf-8")
+    code, _out, err = gate(
+        [str(corpus_file("trivy", "alpine-39.json.golden")), "--policy", str(tmp_path / "policy.yaml")],
+        capsys,
+    )
+    assert code == ExitCode.USAGE
+    assert err.strip() == f"container-gate: error: {tmp_path / 'vex' / 'app.openvex.json'}: no such VEX file"
+
+
+def test_an_unwritable_openvex_path_is_exit_2_and_the_other_outputs_are_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _out, err = gate(
+        [
+            str(corpus_file("trivy", "alpine-39.json.golden")),
+            "--policy",
+            str(round_trip_policy(tmp_path)),
+            "--openvex",
+            str(blocker / "decisions.openvex.json"),
+            "--json",
+            str(tmp_path / "g.json"),
+        ],
+        capsys,
+    )
+    assert code == ExitCode.USAGE
+    assert f"{blocker / 'decisions.openvex.json'}" in err
+    assert json.loads((tmp_path / "g.json").read_text())["verdict"] == "fail"
+
+
+def test_compare_applies_the_vex_statements_to_every_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = spring(tmp_path)
+    vex = corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json")
+    rows = []
+    for extra in ([], ["--vex", str(vex)]):
+        out = tmp_path / "compare.json"
+        code = cli.main(
+            [
+                "compare",
+                f"app={report}",
+                f"plain={corpus_file('trivy', 'alpine-310.json.golden')}",
+                "--json",
+                str(out),
+                *AS_OF,
+                *extra,
+            ]
+        )
+        capsys.readouterr()
+        assert code == ExitCode.PASS
+        rows.append(json.loads(out.read_text())["images"])
+    (app_without, plain_without), (app_with, plain_with) = rows
+    assert app_with["blocking"] == app_without["blocking"] - 1
+    assert plain_with == plain_without

@@ -1,0 +1,162 @@
+"""A finding's identity across runs, and what makes it worse (gate/enrich/baseline.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gate.cli.main import main
+from gate.enrich.baseline import (
+    Baseline,
+    BaselineFinding,
+    BaselineState,
+    compare,
+    is_worse,
+    normalized_path,
+)
+from gate.model import Finding, Package, Severity
+from gate.scanners.baseline_file import load_baseline
+from tests.support.corpus import corpus_file
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "usr/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA",
+            "usr/lib/python3.12/site-packages/requests-2.32.3.dist-info/METADATA",
+        ),
+        (
+            "usr/lib/python2.7/site-packages/setuptools-0.9.8-py2.7.egg-info/PKG-INFO",
+            "usr/lib/python2.7/site-packages/setuptools-1.0-py2.7.egg-info/PKG-INFO",
+        ),
+        ("app/WEB-INF/lib/spring-beans-5.3.15.jar", "app/WEB-INF/lib/spring-beans-5.3.18.jar"),
+        ("opt/app/lib/foo-1.0-SNAPSHOT.jar", "opt/app/lib/foo-1.1.jar"),
+        (
+            "/var/lib/gems/2.5.0/specifications/x-6.0.2.1.gemspec",
+            "var/lib/gems/2.5.0/specifications/x-6.0.3.gemspec",
+        ),
+    ],
+)
+def test_version_like_parts_of_a_path_do_not_count(before: str, after: str) -> None:
+    assert normalized_path(before) == normalized_path(after)
+
+
+def test_other_parts_of_a_path_count() -> None:
+    assert normalized_path("app/node_modules/lodash/package.json") != normalized_path(
+        "app/node_modules/lodash-es/package.json"
+    )
+    assert normalized_path("site-packages/requests-2.31.0.dist-info") != normalized_path(
+        "site-packages/urllib3-2.31.0.dist-info"
+    )
+
+
+def finding(
+    vuln: str = "CVE-2024-0001",
+    *aliases: str,
+    name: str = "zlib",
+    version: str = "1.0",
+    severity: Severity = Severity.HIGH,
+    fixed: tuple[str, ...] = (),
+    path: str = "",
+    type_: str = "debian",
+) -> Finding:
+    return Finding(
+        vuln,
+        Package(name, version, type=type_, path=path),
+        severity=severity,
+        aliases=aliases,
+        fixed_versions=fixed,
+    )
+
+
+def before(
+    vuln: str = "CVE-2024-0001",
+    *aliases: str,
+    name: str = "zlib",
+    severity: Severity = Severity.HIGH,
+    fixable: bool = False,
+    kev: bool | None = None,
+    path: str = "",
+    type_: str = "debian",
+) -> BaselineFinding:
+    return BaselineFinding(vuln, aliases, name, type_, path, "0.9", severity, fixable, kev)
+
+
+def baseline(*items: BaselineFinding, platform: str | None = "linux/amd64") -> Baseline:
+    return Baseline("b.json", "2026-11-01T12:00:00+00:00", platform, items)
+
+
+def test_worse_means_a_higher_severity_a_new_fix_or_newly_known_exploited() -> None:
+    assert not is_worse(before(), finding())
+    assert is_worse(before(severity=Severity.MEDIUM), finding())
+    assert not is_worse(before(severity=Severity.CRITICAL), finding())
+    assert is_worse(before(), finding(fixed=("1.1",)))
+    assert not is_worse(before(fixable=True), finding(fixed=("1.1",)))
+    # Known exploitation compares only when both runs know it.
+    assert is_worse(before(kev=False), finding(), known_exploited=True)
+    assert not is_worse(before(kev=None), finding(), known_exploited=True)
+    assert not is_worse(before(kev=True), finding(), known_exploited=True)
+
+
+def test_states_and_fixed() -> None:
+    old = baseline(before(), before("CVE-2024-0002"), before("CVE-2024-0003", severity=Severity.LOW))
+    result = compare(
+        old,
+        [finding(version="1.1"), finding("CVE-2024-0003"), finding("CVE-2024-0009")],
+        "linux/amd64",
+    )
+    assert result.states == (BaselineState.UNCHANGED, BaselineState.WORSE, BaselineState.NEW)
+    assert [f.vulnerability_id for f in result.fixed] == ["CVE-2024-0002"]
+    assert result.delta_line() == "1 new · 1 worse · 1 fixed"
+
+
+def test_kev_flags_of_this_run_make_a_finding_worse() -> None:
+    old = baseline(before(kev=False))
+    result = compare(old, [finding()], None, known_exploited={"CVE-2024-0001": True})
+    assert result.states == (BaselineState.WORSE,)
+
+
+def test_a_shared_advisory_does_not_join_two_cves() -> None:
+    # Red Hat's RHSA-2019:2304 fixes both CVEs in openssl-libs (tests/data/corpus/trivy centos-7).
+    old = baseline(before("CVE-2019-1559", "RHSA-2019:2304", name="openssl-libs"))
+    result = compare(old, [finding("CVE-2018-0734", "RHSA-2019:2304", name="openssl-libs")], None)
+    assert result.states == (BaselineState.NEW,)
+
+
+def test_a_ghsa_only_finding_matches_a_baseline_finding_that_had_its_cve_too() -> None:
+    old = baseline(before("CVE-2014-3577", "GHSA-cfh5-3ghh-wfjx", name="httpclient", type_="java-archive"))
+    result = compare(old, [finding("GHSA-cfh5-3ghh-wfjx", name="httpclient", type_="java-archive")], None)
+    assert result.states == (BaselineState.UNCHANGED,)
+
+
+def test_package_type_name_and_platform_are_part_of_the_identity() -> None:
+    old = baseline(before())
+    assert compare(old, [finding(name="zlib1g")], None).states == (BaselineState.NEW,)
+    assert compare(old, [finding(type_="alpine")], None).states == (BaselineState.NEW,)
+    assert compare(old, [finding()], "linux/arm64").states == (BaselineState.NEW,)
+    # A platform only one side knows does not split findings.
+    assert compare(old, [finding()], None).states == (BaselineState.UNCHANGED,)
+    assert compare(baseline(before(), platform=None), [finding()], "linux/arm64").states == (
+        BaselineState.UNCHANGED,
+    )
+
+
+def test_a_baseline_report_with_exploit_data_carries_each_findings_kev_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "gate.json"
+    main(["check", str(corpus_file("trivy", "alpine-39.json.golden")), "--json", str(out), "--ci", "none"])
+    capsys.readouterr()
+    report = json.loads(out.read_text())
+    assert load_baseline(out).findings[0].known_exploited is None  # no exploit data in that run
+    report["findings"][0]["kev"] = {"date_added": "2024-01-01"}
+    for finding in report["findings"][1:]:
+        finding["kev"] = None
+    out.write_text(json.dumps(report))
+    baseline = load_baseline(out)
+    assert [f.known_exploited for f in baseline.findings] == [True] + [False] * (len(baseline.findings) - 1)
+    assert baseline.created == report["evaluated_at"]
+    assert baseline.platform == "linux/amd64"

@@ -1,0 +1,141 @@
+"""The GitLab template's `baseline-ref` (gate/platforms/gitlab_baseline.py and the job script):
+the default branch's decision report fetched through the job artifacts API with CI_JOB_TOKEN,
+against the GitLab fake, which holds every request to GitLab's documented endpoint; a 404 (the
+last pipeline of the ref skipped the job) is a warning, and the gate then says the baseline is
+not used."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gate.platforms.gitlab_baseline import artifact_url, main
+from tests.support.gitlab_fixtures import MergeRequestPipeline
+from tests.test_templates import component
+
+pytest_plugins = ["tests.support.gitlab_fixtures"]
+
+REPORT = b'{"schema": "container-gate/decision/v1", "verdict": "pass", "findings": []}\n'
+
+
+def test_the_report_of_the_default_branch_is_fetched_with_the_job_token(
+    gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gitlab, env = gitlab_mr_pipeline.gitlab, gitlab_mr_pipeline.env
+    gitlab.add_artifact(gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT)
+    out = tmp_path / "baseline.json"
+    assert main(["main", str(out)], env) == 0
+    assert out.read_bytes() == REPORT
+    (request,) = gitlab.requests
+    assert (request.method, request.target) == (
+        "GET",
+        "/api/v4/projects/42/jobs/artifacts/main/raw/container-gate.json?job=container-gate",
+    )
+    assert request.header("JOB-TOKEN") == gitlab_mr_pipeline.job_token
+    assert request.status == 200
+    assert gitlab_mr_pipeline.job_token not in capsys.readouterr().err
+
+
+def test_a_branch_with_a_slash_is_one_encoded_segment(
+    gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
+) -> None:
+    gitlab, env = gitlab_mr_pipeline.gitlab, gitlab_mr_pipeline.env
+    gitlab.add_artifact(
+        gitlab_mr_pipeline.project, "release/1.x", "container-gate", "container-gate.json", REPORT
+    )
+    assert artifact_url("http://h/api/v4", "42", "release/1.x").endswith(
+        "/artifacts/release%2F1.x/raw/container-gate.json"
+    )
+    assert main(["release/1.x", str(tmp_path / "b.json")], env) == 0
+    assert (tmp_path / "b.json").read_bytes() == REPORT
+
+
+def test_a_404_is_a_warning_and_leaves_no_file(
+    gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "baseline.json"
+    out.write_text("stale")
+    assert main(["main", str(out)], gitlab_mr_pipeline.env) == 0
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert (
+        "container-gate: warning: no baseline: GitLab has no container-gate.json of job 'container-gate' on main (404"
+        in err
+    )
+    assert "skipped the job" in err
+    (request,) = gitlab_mr_pipeline.gitlab.requests
+    assert request.status == 404
+
+
+def test_outside_gitlab_ci_it_says_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["main", str(tmp_path / "b.json")], {}) == 0
+    assert "CI_JOB_TOKEN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("present", [True, False], ids=["artifact", "404"])
+def test_the_job_script_gives_the_gate_the_fetched_baseline(
+    present: bool, gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
+) -> None:
+    gitlab = gitlab_mr_pipeline.gitlab
+    if present:
+        gitlab.add_artifact(
+            gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT
+        )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # The gate image's `python` is the gate's own interpreter; a wrapper, since a symlink to a
+    # virtual environment's interpreter loses the environment.
+    wrapper = bin_dir / "python"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    stand_in = bin_dir / "container-gate"
+    stand_in.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\njson.dump(sys.argv[1:], open(os.environ['ARGV_OUT'], 'w'))\n",
+        encoding="utf-8",
+    )
+    stand_in.chmod(0o755)
+    _inputs, _name, job = component()
+    env = {
+        key: "" if "inputs." in value else value
+        for key, value in job["variables"].items()
+        if key.startswith("CONTAINER_GATE_")
+    }
+    env |= {
+        "CONTAINER_GATE_IMAGE": "reg.example/app:1",
+        "CONTAINER_GATE_SCANNER": "trivy",
+        "CONTAINER_GATE_CACHE_DIR": ".cache",
+        "CONTAINER_GATE_MAX_DB_AGE": "5d",
+        "CONTAINER_GATE_BASELINE_REF": "main",
+    }
+    done = subprocess.run(
+        ["sh", "-e", "-c", "\n".join(job["script"])],
+        cwd=tmp_path,
+        env={
+            **gitlab_mr_pipeline.env,
+            **env,
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "ARGV_OUT": str(tmp_path / "argv.json"),
+            "HOME": os.environ.get("HOME", "/tmp"),
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    argv = json.loads((tmp_path / "argv.json").read_text())
+    assert "--baseline=container-gate-baseline.json" in argv
+    assert argv.index("--baseline=container-gate-baseline.json") < argv.index("--")
+    fetched = tmp_path / "container-gate-baseline.json"
+    assert fetched.exists() is present
+    if present:
+        assert fetched.read_bytes() == REPORT
+    else:
+        assert "warning: no baseline" in done.stderr
+    assert gitlab_mr_pipeline.job_token not in done.stdout + done.stderr
