@@ -31,6 +31,7 @@ class Command(enum.Enum):
     EXPLAIN = "explain"
     COMPARE = "compare"
     COMPLETION = "completion"
+    DATA_FETCH = "data fetch"
 
 
 class OutputFormat(enum.Enum):
@@ -84,6 +85,32 @@ class PublishOptions:
 
 
 @dataclass(frozen=True)
+class ExploitOptions:
+    """The exploitability data files of a run (`check`, `scan`, `compare`)."""
+
+    kev: Path | None = None
+    """`--kev FILE`; None: the policy's `exploit_data.kev`, else a Grype report's own fields."""
+    epss: Path | None = None
+    """`--epss FILE`; None: the policy's `exploit_data.epss`, else a Grype report's own fields."""
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """`data fetch`: where to store the data, and where to download it from."""
+
+    out: Path
+    """`--out DIR`."""
+    kev_url: str | None = None
+    """`--kev-url URL`; None: CISA's feed."""
+    epss_url: str | None = None
+    """`--epss-url URL`; None: FIRST's current daily file."""
+    if_older_than: float | None = None
+    """`--if-older-than HOURS`: skip the download when the last fetch is younger."""
+    timeout: float = 60.0
+    """`--timeout SECONDS`."""
+
+
+@dataclass(frozen=True)
 class Options:
     """One run of the command line."""
 
@@ -111,6 +138,10 @@ class Options:
     """`compare REF...` and its scan options and outputs."""
     shell: str | None = None
     """`completion SHELL`."""
+    exploit: ExploitOptions = field(default_factory=ExploitOptions)
+    """`--kev`, `--epss`."""
+    fetch: FetchOptions | None = None
+    """`data fetch` and its options."""
 
     @property
     def dockerfile(self) -> Path | None:
@@ -130,7 +161,7 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
     policy = PolicyOptions()
     if command is Command.COMPARE:
         policy = PolicyOptions(args.policy, as_of=args.as_of)
-    elif command not in (Command.POLICY_VALIDATE, Command.COMPLETION):
+    elif command not in (Command.POLICY_VALIDATE, Command.COMPLETION, Command.DATA_FETCH):
         policy = PolicyOptions(args.policy, args.advisory, args.as_of, args.image_name)
     outputs = OutputOptions()
     publish = PublishOptions()
@@ -153,4 +184,10 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         vulnerability=args.vulnerability if command is Command.EXPLAIN else None,
         compare=compare_request(args, env, now) if command is Command.COMPARE else None,
         shell=args.shell if command is Command.COMPLETION else None,
+        exploit=ExploitOptions(args.kev, args.epss)
+        if command in (Command.CHECK, Command.SCAN, Command.COMPARE)
+        else ExploitOptions(),
+        fetch=FetchOptions(args.out, args.kev_url, args.epss_url, args.if_older_than, args.timeout)
+        if command is Command.DATA_FETCH
+        else None,
     )

@@ -6,13 +6,23 @@ The types it returns are in `gate.policy.evaluation`.
 testable and the same inputs always give the same verdict, on a laptop as in CI.
 
 How one finding's disposition is decided, first match wins:
-1. an allowlist entry that has not expired and whose every field matches -> allowlisted;
+1. an allowlist entry that has not expired and whose every field matches -> allowlisted (when a
+   KEV or EPSS rule would have blocked it, the reason says the entry won over that rule);
 2. its vendor status is in `ignore_statuses` -> ignored;
-3. it would block (severity at or above `fail_on.severity`, or CVSS at or above
-   `fail_on.cvss_score`) but has no fixed version while `fail_on.fixable_only` -> ignored;
-4. it would block -> blocking, unless the policy is advisory, or its severity has a budget that
+3. it is an architecture suspect of a kind in `ignore_suspects` -> ignored (never a finding CISA's
+   KEV catalog lists);
+4. CISA's KEV catalog lists it while `fail_on.known_exploited` -> blocking whatever its severity
+   and fix ("in CISA KEV since ..."), unless the policy is advisory; no budget tolerates it;
+5. it would block (severity at or above `fail_on.severity`, CVSS at or above
+   `fail_on.cvss_score`, or EPSS at or above `fail_on.epss`) but has no fixed version while
+   `fail_on.fixable_only` -> ignored;
+6. it would block -> blocking, unless the policy is advisory, or its severity has a budget that
    the whole report stays within -> informational, with the reason;
-5. anything else -> informational (below the threshold).
+7. anything else -> informational (below the threshold).
+
+KEV and EPSS data come in `EvaluationInputs.exploit` (`gate.policy.exploit_rules` has the rules);
+every decision carries the finding's KEV entry, EPSS score and architecture suspicion when the
+run looked for them. A `known_exploited` or `epss` rule without data to apply is a warning.
 
 The threshold of a finding in the base image's layers is `base_image.fail_on` when the policy
 sets one; every other finding, and one whose origin is unknown (no base image is known), follows
@@ -26,6 +36,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from gate.enrich.exploit import EpssScore, KevEntry
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
 from gate.policy.evaluation import (
@@ -36,6 +47,14 @@ from gate.policy.evaluation import (
     Evaluation,
     RuleKind,
     RuleRef,
+    Suspect,
+)
+from gate.policy.exploit_rules import (
+    data_warnings,
+    epss_reason,
+    known_exploited_reason,
+    suspect_of,
+    wants_suspects,
 )
 from gate.policy.inputs import NO_INPUTS, EvaluationInputs
 from gate.policy.match import AllowlistIndex
@@ -43,6 +62,11 @@ from gate.policy.model import AllowlistEntry, FailOn, Mode, OnStale, Policy
 from gate.policy.plan import plan_decisions
 
 _IGNORE_STATUSES = RuleRef(RuleKind.IGNORE_STATUSES)
+_IGNORE_SUSPECTS = RuleRef(RuleKind.IGNORE_SUSPECTS)
+
+_Extra = tuple[KevEntry | None, EpssScore | None, Suspect | None]
+"""What a decision carries besides its verdict: the KEV entry, EPSS score and suspicion."""
+_NO_EXTRA: _Extra = (None, None, None)
 
 
 @dataclass(frozen=True)
@@ -109,6 +133,8 @@ def evaluate(
     image check, and so on); see `gate.policy.inputs`.
     """
     base_check = inputs.base_check
+    exploit = inputs.exploit
+    suspects = wants_suspects(policy, exploit)
     today = now.astimezone(dt.UTC).date() if now.tzinfo else now.date()
     image = report.image.reference if report.image else None
     active = AllowlistIndex([e for e in policy.allowlist if not e.is_expired(today)])
@@ -118,6 +144,7 @@ def evaluate(
     # First pass: allowlist, filters and thresholds; budgets need the totals, so blocking
     # candidates are only counted here and decided in the second pass.
     staged: list[tuple[Finding, Disposition, str, RuleRef, bool]] = []
+    extras: list[_Extra] = []
     used: Counter[int] = Counter()
     hidden: Counter[int] = Counter()
     candidates: Counter[Severity] = Counter()
@@ -130,15 +157,45 @@ def evaluate(
         unknown_origin += origin is None
         judged_by = thresholds[origin]
         threshold = _threshold_reason(finding, judged_by)
-        would_block = threshold is not None
+        extra = _NO_EXTRA
+        exploited: str | None = None
+        if exploit is not None or suspects:
+            kev = exploit.kev_for(finding) if exploit is not None else None
+            epss = exploit.epss_for(finding) if exploit is not None else None
+            suspect = suspect_of(finding, report.image, kev) if suspects else None
+            extra = (kev, epss, suspect)
+            exploited = known_exploited_reason(judged_by.fail_on, kev)
+            if threshold is None:
+                by_epss = epss_reason(judged_by.fail_on, epss)
+                threshold = (by_epss, judged_by.rule(RuleKind.EPSS)) if by_epss else None
+        extras.append(extra)
+        would_block = threshold is not None or exploited is not None
         entry = active.first_match(finding, image)
         if entry is not None:
             used[entry.index] += 1
             reason = f"allowlisted by {entry.name}{_expiry_text(entry)}: {entry.reason}"
+            overruled = exploited or (
+                threshold[0] if threshold and threshold[1].kind is RuleKind.EPSS else None
+            )
+            if overruled:
+                reason += f" (the allowlist entry wins over {overruled})"
             staged.append((finding, Disposition.ALLOWLISTED, reason, RuleRef.allowlist(entry), would_block))
         elif finding.status in policy.ignore_statuses:
             reason = f"vendor status {finding.status.value} is in ignore_statuses"
             staged.append((finding, Disposition.IGNORED, reason, _IGNORE_STATUSES, would_block))
+        elif extra[2] is not None and extra[2].kind in policy.ignore_suspects:
+            reason = f"suspect ({extra[2].kind.value}): {extra[2].reason}; {extra[2].kind.value} is in ignore_suspects"
+            staged.append((finding, Disposition.IGNORED, reason, _IGNORE_SUSPECTS, would_block))
+        elif exploited is not None:
+            staged.append(
+                (
+                    finding,
+                    Disposition.BLOCKING,
+                    exploited,
+                    judged_by.rule(RuleKind.KNOWN_EXPLOITED),
+                    would_block,
+                )
+            )
         elif threshold is not None and judged_by.fail_on.fixable_only and not finding.fixable:
             rule = judged_by.rule(RuleKind.FIXABLE_ONLY)
             reason = f"{threshold[0]}, but no fixed version exists and {rule} is set"
@@ -155,7 +212,9 @@ def evaluate(
                 (finding, Disposition.INFORMATIONAL, reason, judged_by.rule(RuleKind.SEVERITY), would_block)
             )
 
-    decisions = tuple(_settle(item, policy, candidates) for item in staged)
+    decisions = tuple(
+        _settle(item, policy, candidates, extra) for item, extra in zip(staged, extras, strict=True)
+    )
 
     entries: list[EntryReport] = []
     for entry in policy.allowlist:
@@ -182,7 +241,8 @@ def evaluate(
         if base_image.stale and policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE:
             failures.append(stale_failure(base_image))
 
-    warnings: list[str] = []
+    warnings, data_failures = data_warnings(policy, exploit, now)
+    failures += data_failures
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "
@@ -201,14 +261,19 @@ def evaluate(
         # A decision report read back (`explain --report gate.json`) already carries them.
         policy_warnings=tuple(w for w in warnings if w not in report.warnings),
         base_image=base_image,
+        exploit=exploit,
     )
 
 
 def _settle(
-    item: tuple[Finding, Disposition, str, RuleRef, bool], policy: Policy, candidates: Counter[Severity]
+    item: tuple[Finding, Disposition, str, RuleRef, bool],
+    policy: Policy,
+    candidates: Counter[Severity],
+    extra: _Extra = (None, None, None),
 ) -> Decision:
     """Turn a staged decision into the final one, applying budgets and advisory mode."""
     finding, disposition, reason, rule, would_block = item
+    kev, epss, suspect = extra
     if disposition is Disposition.BLOCKING:
         budget = policy.fail_on.budget_for(finding.severity)
         total = candidates[finding.severity]
@@ -219,7 +284,12 @@ def _settle(
                 f"would block ({reason}); the policy is advisory",
                 rule,
                 True,
+                kev,
+                epss,
+                suspect,
             )
+        if rule.kind is RuleKind.KNOWN_EXPLOITED:
+            budget = None  # a known-exploited finding blocks: no budget tolerates it
         if budget is not None and total <= budget:
             return Decision(
                 finding,
@@ -227,8 +297,11 @@ def _settle(
                 f"{reason}; tolerated: {total} {finding.severity.name} finding(s) within the budget of {budget}",
                 RuleRef.budget(finding.severity),
                 True,
+                kev,
+                epss,
+                suspect,
             )
         if budget is not None:
             reason = f"{reason}; {total} {finding.severity.name} findings exceed the budget of {budget}"
             rule = RuleRef.budget(finding.severity)
-    return Decision(finding, disposition, reason, rule, would_block)
+    return Decision(finding, disposition, reason, rule, would_block, kev, epss, suspect)

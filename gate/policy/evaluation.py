@@ -14,10 +14,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gate.enrich.exploit import EpssScore, ExploitData, KevEntry
 from gate.model import Finding, ScanReport, Severity
 from gate.policy.actions import Plan
 from gate.policy.base_status import BaseImageStatus
-from gate.policy.model import AllowlistEntry, Policy
+from gate.policy.model import AllowlistEntry, Policy, SuspectKind
 
 
 class Disposition(enum.Enum):
@@ -46,6 +47,9 @@ class RuleKind(enum.Enum):
     SEVERITY = "fail_on.severity"
     CVSS_SCORE = "fail_on.cvss_score"
     BUDGET = "fail_on.budgets"
+    KNOWN_EXPLOITED = "fail_on.known_exploited"
+    EPSS = "fail_on.epss"
+    IGNORE_SUSPECTS = "ignore_suspects"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,16 @@ class RuleRef:
         return f"base_image.{self.kind.value}" if self.base_image else str(self.kind.value)
 
 
+@dataclass(frozen=True, slots=True)
+class Suspect:
+    """A suspicion that a finding does not apply to the image, with its reason."""
+
+    kind: SuspectKind
+    """What kind of suspicion (`arch`)."""
+    reason: str
+    """Why, in words: "the description limits it to PowerPC; the image is linux/amd64"."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """The policy's decision about one finding."""
@@ -97,6 +111,12 @@ class Decision:
     would_block: bool = False
     """True when the finding meets the blocking threshold, whatever became of it (allowlisted,
     ignored, advisory, budget)."""
+    kev: KevEntry | None = None
+    """The finding's entry in CISA's KEV catalog, when the run had KEV data and it is listed."""
+    epss: EpssScore | None = None
+    """The finding's EPSS score (the highest of its ids), when the run had EPSS data that scores it."""
+    suspect: Suspect | None = None
+    """Why the finding may not apply to the image at all (an architecture suspect), if it may not."""
 
     @property
     def tolerated(self) -> bool:
@@ -187,6 +207,8 @@ class Evaluation:
     image that some findings could not follow, their origin being unknown)."""
     base_image: BaseImageStatus | None = None
     """The base image check (`scan --check-base`), judged; None when it was not asked for."""
+    exploit: ExploitData | None = None
+    """The KEV and EPSS data the run used (files or the scanner's own fields); None without any."""
     counts: Counts = field(init=False, compare=False)
     """The decisions counted, once."""
 

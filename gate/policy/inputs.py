@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gate.enrich.exploit import ExploitData
 from gate.image.base_image import BaseCheck
 
 
@@ -19,6 +20,9 @@ class EvaluationInputs:
 
     base_check: BaseCheck | None = None
     """The base image check's result (`scan --check-base`)."""
+    exploit: ExploitData | None = None
+    """The KEV catalog and EPSS scores (`--kev`, `--epss`, the policy's `exploit_data`, or a Grype
+    report's own fields), joined to findings by their ids; None: the run had none."""
 
 
 NO_INPUTS = EvaluationInputs()

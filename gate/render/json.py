@@ -15,7 +15,8 @@ from gate.model import Finding, ImageInfo, Layer, Severity
 from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, EntryReport, Evaluation
-from gate.policy.model import FailOn
+from gate.policy.model import FailOn, Policy
+from gate.render._exploit import exploit_data_json, finding_fields
 
 SCHEMA = "container-gate/decision/v1"
 
@@ -97,6 +98,26 @@ def _fail_on(fail_on: FailOn | None) -> dict[str, Any] | None:
         "fixable_only": fail_on.fixable_only,
         "cvss_score": fail_on.cvss_score,
     }
+
+
+def _add_policy_exploit(out: dict[str, Any], policy: Policy) -> None:
+    """The policy's exploitability keys, only those it sets: a policy without them reads as before."""
+    for fail_on, where in (
+        (policy.fail_on, out["fail_on"]),
+        (policy.base_image.fail_on, out["base_image"]["fail_on"]),
+    ):
+        if fail_on is not None and (fail_on.known_exploited or fail_on.epss is not None):
+            where |= {"known_exploited": fail_on.known_exploited, "epss": fail_on.epss}
+    if policy.ignore_suspects:
+        out["ignore_suspects"] = sorted(kind.value for kind in policy.ignore_suspects)
+    data = policy.exploit_data
+    if data.kev or data.epss:
+        out["exploit_data"] = {
+            "kev": str(data.kev) if data.kev else None,
+            "epss": str(data.epss) if data.epss else None,
+            "max_age_days": data.max_age_days,
+            "on_stale": data.on_stale.value,
+        }
 
 
 def _remediation(evaluation: Evaluation) -> dict[str, Any]:
@@ -249,7 +270,12 @@ def render_json(evaluation: Evaluation) -> str:
         "tool": {"name": "container-gate", "version": __version__},
     }
     actions, doc["actions"] = doc["actions"], []  # in its place, filled in by `_dump`
-    return _dump(doc, evaluation.decisions, evaluation.plan.action_ids, actions)
+    if evaluation.exploit is not None:
+        doc["exploit_data"] = exploit_data_json(evaluation.exploit)
+    _add_policy_exploit(doc["policy"], policy)
+    return _dump(
+        doc, evaluation.decisions, evaluation.plan.action_ids, actions, evaluation.exploit is not None
+    )
 
 
 # `json.dumps(..., indent=2)` goes through the pure-Python encoder (the C one cannot indent), which
@@ -266,6 +292,7 @@ def _dump(
     decisions: tuple[Decision, ...],
     action_ids: Mapping[FindingKey, str],
     actions: list[dict[str, Any]],
+    with_data: bool = False,
 ) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     # Only the top-level keys sit at this indentation, and JSON strings hold no raw newline;
@@ -273,7 +300,11 @@ def _dump(
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
     parts = [head]
-    _one_per_line(parts, "findings", (_finding(decision, action_ids) for decision in decisions))
+    _one_per_line(
+        parts,
+        "findings",
+        (_finding(decision, action_ids) | finding_fields(decision, with_data) for decision in decisions),
+    )
     parts.append(middle)
     _one_per_line(parts, "actions", actions)
     parts.append(tail)

@@ -311,6 +311,9 @@ def test_rule_references_print_as_the_policy_file_spells_them() -> None:
         "fail_on.fixable_only",
         "fail_on.severity",
         "fail_on.cvss_score",
+        "fail_on.known_exploited",
+        "fail_on.epss",
+        "ignore_suspects",
     ]
 
 
