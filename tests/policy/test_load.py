@@ -30,7 +30,10 @@ SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
 STATUSES = (
     "fixed, affected, under_investigation, will_not_fix, fix_deferred, end_of_life, not_affected, unknown"
 )
-TOP_KEYS = "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, lenient_severity, base_image"
+TOP_KEYS = (
+    "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, lenient_severity, base_image"
+    ", exploit_data, ignore_suspects"
+)
 
 
 def problems_in(text: str) -> list[str]:
@@ -741,6 +744,7 @@ def test_schema_closes_every_object_and_describes_every_property() -> None:
         "$.allowlist[]",
         "$.base_image",
         "$.base_image.fail_on",
+        "$.exploit_data",
     ]
     for where, node in objects:
         assert node["additionalProperties"] is False, where
