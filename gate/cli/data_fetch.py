@@ -50,6 +50,7 @@ def cmd_data_fetch(options: Options) -> ExitCode:
         kev_url=request.kev_url or KEV_URL,
         epss_url=request.epss_url or EPSS_URL,
         timeout=request.timeout,
+        retries=request.retries,
         now=now,
     )
     released = result.kev_date_released.date().isoformat()

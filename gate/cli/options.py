@@ -108,6 +108,8 @@ class FetchOptions:
     """`--if-older-than HOURS`: skip the download when the last fetch is younger."""
     timeout: float = 60.0
     """`--timeout SECONDS`."""
+    retries: int = 3
+    """`--retries N`."""
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,9 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         exploit=ExploitOptions(args.kev, args.epss)
         if command in (Command.CHECK, Command.SCAN, Command.COMPARE)
         else ExploitOptions(),
-        fetch=FetchOptions(args.out, args.kev_url, args.epss_url, args.if_older_than, args.timeout)
+        fetch=FetchOptions(
+            args.out, args.kev_url, args.epss_url, args.if_older_than, args.timeout, args.retries
+        )
         if command is Command.DATA_FETCH
         else None,
     )

@@ -152,9 +152,33 @@ def _add_data_command(
         "many hours old (a CI cache restored from an earlier day is refreshed, today's is kept)",
     )
     fetch.add_argument(
-        "--timeout", metavar="SECONDS", type=float, default=60.0, help="per connection and read (default: 60)"
+        "--timeout", metavar="SECONDS", type=_seconds, default=60.0, help="per connection and read (default: 60)"
+    )
+    fetch.add_argument(
+        "--retries",
+        metavar="N",
+        type=_retries,
+        default=3,
+        help="further attempts per file after a transient failure (no answer, 5xx, 429, a truncated "
+        "body), waiting 1 s, then 2 s, 4 s, ... (default: 3)",
     )
     fetch.set_defaults(run=Command.DATA_FETCH)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0 (at most 3600), got {text!r}")
+    return seconds
+
+
+def _retries(text: str) -> int:
+    if not text.isdigit() or int(text) > 10:
+        raise argparse.ArgumentTypeError(f"expected a number of retries from 0 to 10, got {text!r}")
+    return int(text)
 
 
 def _hours(text: str) -> float:

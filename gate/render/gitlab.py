@@ -227,11 +227,10 @@ def _vulnerability(
         vuln["description"] = _markdown(f.description, DESCRIPTION_LIMIT)
     note = kev_note(decision)
     if note is not None:
-        # The KEV note first: it is the one sentence that must survive the length limit.
+        # The KEV note first: it is the one sentence that must survive the length limit. It is the
+        # gate's own words and dates the catalog reader parsed: nothing in it to escape.
         rest = vuln.get("description")
-        vuln["description"] = shorten(
-            f"**{md_escape(note)}**" + (f"\n\n{rest}" if rest else ""), DESCRIPTION_LIMIT
-        )
+        vuln["description"] = shorten(f"**{note}**" + (f"\n\n{rest}" if rest else ""), DESCRIPTION_LIMIT)
     solution = _solution(f, evaluation.plan.action_of(f))
     if solution:
         vuln["solution"] = solution
