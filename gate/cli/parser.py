@@ -152,7 +152,11 @@ def _add_data_command(
         "many hours old (a CI cache restored from an earlier day is refreshed, today's is kept)",
     )
     fetch.add_argument(
-        "--timeout", metavar="SECONDS", type=_seconds, default=60.0, help="per connection and read (default: 60)"
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=60.0,
+        help="per connection and read (default: 60)",
     )
     fetch.add_argument(
         "--retries",
