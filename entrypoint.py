@@ -68,6 +68,8 @@ INPUTS: tuple[Input, ...] = (
     Input("trivy-server", "--trivy-server", scan_only=True),
     Input("max-db-age", "--max-db-age", scan_only=True),
     Input("scan-timeout", "--scan-timeout", scan_only=True),
+    Input("kev", "--kev"),
+    Input("epss", "--epss"),
     Input("github-token", None, "special"),
 )
 """Every input of action.yml, in its order (a test holds the two together)."""
