@@ -71,6 +71,17 @@ def _finding(decision: Decision, action_ids: Mapping[FindingKey, str]) -> dict[s
     }
 
 
+def _with_exploit(
+    decision: Decision, action_ids: Mapping[FindingKey, str], with_data: bool
+) -> dict[str, Any]:
+    """A finding's fields, with its exploitability fields when it has any to show."""
+    row = _finding(decision, action_ids)
+    extra = finding_fields(decision, with_data)
+    if extra:
+        row.update(extra)
+    return row
+
+
 def _rule(item: EntryReport) -> dict[str, Any]:
     e = item.entry
     return {
@@ -300,11 +311,7 @@ def _dump(
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
     parts = [head]
-    _one_per_line(
-        parts,
-        "findings",
-        (_finding(decision, action_ids) | finding_fields(decision, with_data) for decision in decisions),
-    )
+    _one_per_line(parts, "findings", (_with_exploit(d, action_ids, with_data) for d in decisions))
     parts.append(middle)
     _one_per_line(parts, "actions", actions)
     parts.append(tail)
