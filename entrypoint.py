@@ -71,6 +71,8 @@ INPUTS: tuple[Input, ...] = (
     Input("baseline", "--baseline"),
     Input("vex", "--vex", "list"),
     Input("openvex", "--openvex"),
+    Input("kev", "--kev"),
+    Input("epss", "--epss"),
     Input("github-token", None, "special"),
 )
 """Every input of action.yml, in its order (a test holds the two together)."""

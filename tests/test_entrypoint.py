@@ -64,6 +64,8 @@ MAPPING = [
         ["--vex=vex/app.openvex.json", "--vex=vex/base image.csaf.json"],
     ),
     ("INPUT_OPENVEX", "out/decisions.openvex.json", ["--openvex=out/decisions.openvex.json"]),
+    ("INPUT_KEV", ".container-gate/kev.json", ["--kev=.container-gate/kev.json"]),
+    ("INPUT_EPSS", ".container-gate/epss.csv.gz", ["--epss=.container-gate/epss.csv.gz"]),
 ]
 
 BASELINE = ["scan", "--scanner=trivy", "--sarif=container-gate.sarif", "--comment"]
@@ -174,8 +176,9 @@ def test_the_token_is_never_on_the_command_line() -> None:
     [
         {**SCAN, **{variable: value for variable, value, _ in MAPPING}},
         {"INPUT_REPORT": "a.json\nb.json", "INPUT_POLICY": "p.yaml", "INPUT_ADVISORY": "true"},
+        {"INPUT_REPORT": "a.json", "INPUT_KEV": "data/kev.json", "INPUT_EPSS": "data/epss.csv.gz"},
     ],
-    ids=["scan-with-every-input", "check"],
+    ids=["scan-with-every-input", "check", "check-with-exploit-data"],
 )
 def test_the_gate_parser_accepts_every_command_line_the_entry_point_builds(inputs: dict[str, str]) -> None:
     argv = list(build_invocation(inputs).argv)

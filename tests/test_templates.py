@@ -42,6 +42,9 @@ EXPECTED_INPUTS = {
     "trivy-server",
     "max-db-age",
     "baseline-ref",
+    "kev",
+    "epss",
+    "fetch-exploit-data",
     "stage",
     "job-name",
     "gate-image",
@@ -398,3 +401,41 @@ def test_a_docker_config_the_job_names_is_left_alone(tmp_path: Path) -> None:
     assert seen["dir"] == str(own)
     assert json.loads((own / "config.json").read_text()) == {"credsStore": "ecr-login"}
     assert not (tmp_path / ".container-gate-docker").exists()
+
+
+def test_fetch_exploit_data_fetches_into_the_cache_and_gates_with_what_is_there(tmp_path: Path) -> None:
+    inputs, _name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()}
+    values |= {"image": "reg.example/app:1", "fetch-exploit-data": True, "cache-dir": "ci/db"}
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    # What an earlier pipeline's fetch left in the cache (the stand-in does not download).
+    data = tmp_path / "ci" / "db" / "exploit-data"
+    data.mkdir(parents=True)
+    (data / "kev.json").write_text("{}", encoding="utf-8")
+    (data / "epss.csv.gz").write_bytes(b"")
+    argv = run_script(tmp_path, env)
+    assert "--kev=ci/db/exploit-data/kev.json" in argv
+    assert "--epss=ci/db/exploit-data/epss.csv.gz" in argv
+    args = build_parser().parse_args(argv)
+    assert (str(args.kev), str(args.epss)) == (
+        "ci/db/exploit-data/kev.json",
+        "ci/db/exploit-data/epss.csv.gz",
+    )
+    # Files given as inputs win over the fetched ones, and nothing is fetched when not asked for.
+    values |= {"kev": "data/kev.json", "fetch-exploit-data": False}
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    argv = run_script(tmp_path, env)
+    assert [arg for arg in argv if arg.startswith(("--kev", "--epss"))] == ["--kev=data/kev.json"]
+
+
+def test_the_fetch_runs_data_fetch_into_the_cache(tmp_path: Path) -> None:
+    script = "\n".join(component()[2]["script"])
+    (fetch,) = [line for line in script.splitlines() if "data fetch" in line]
+    assert (
+        'container-gate data fetch --out="$CONTAINER_GATE_CACHE_DIR/exploit-data" --if-older-than=20 ||'
+        in fetch
+    )
+    args = build_parser().parse_args(
+        ["data", "fetch", "--out=.cache/container-gate/exploit-data", "--if-older-than=20"]
+    )
+    assert args.if_older_than == 20

@@ -1,5 +1,5 @@
 """Each command, from typed options to an exit code: `check`, `scan`, `compare`, `policy validate`,
-`explain` and `completion`.
+`explain`, `completion` and `data fetch` (in `gate.cli.data_fetch`).
 
 This is where the clock is read (`--as-of`, else now) and the policy and reports are loaded;
 `evaluate` itself stays pure.
@@ -13,9 +13,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gate.cli.compare import run_compare
+from gate.cli.data_fetch import cmd_data_fetch
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
+from gate.cli.exploit import exploit_files, read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import STDOUT, print_report_text, publish, write_outputs
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.merge import merge_reports
 from gate.model import ImageInfo, ScanReport
@@ -93,13 +96,19 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
 def cmd_check(options: Options) -> ExitCode:
     """`container-gate check`."""
     policy = read_policy(options)
+    grype: list[MatchExploitData] = []
     report = merge_reports(
-        [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
+        [
+            load_report(path, lenient_severity=policy.lenient_severity, exploit=grype)
+            for path in options.reports
+        ]
     )
     report = with_image_name(report, options, policy)
     baseline, baseline_warning = read_baseline(options)
-    inputs = EvaluationInputs(baseline=baseline, vex=read_vex(options, policy))
+    vex = read_vex(options, policy)
     report = with_warning(report, baseline_warning)
+    exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
+    inputs = EvaluationInputs(baseline=baseline, vex=vex, exploit=exploit)
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
 
 
@@ -139,7 +148,8 @@ def cmd_scan(options: Options) -> ExitCode:
                 hint="fix the cause, or pass --check-base=best-effort to make it a warning",
             )
     report = with_warning(with_image_name(report, options, policy), baseline_warning)
-    inputs = EvaluationInputs(base_check=base, baseline=baseline, vex=vex)
+    exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings)
+    inputs = EvaluationInputs(base_check=base, baseline=baseline, vex=vex, exploit=exploit)
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
 
 
@@ -179,7 +189,8 @@ def cmd_compare(options: Options) -> ExitCode:
     request = options.compare
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
-    return run_compare(request, policy, evaluation_time(options))
+    files = exploit_files(options.exploit.kev, options.exploit.epss, policy)
+    return run_compare(request, policy, evaluation_time(options), exploit_files=files)
 
 
 def cmd_completion(options: Options) -> ExitCode:
@@ -201,5 +212,6 @@ COMMANDS: dict[Command, Callable[[Options], ExitCode]] = {
     Command.EXPLAIN: cmd_explain,
     Command.COMPARE: cmd_compare,
     Command.COMPLETION: cmd_completion,
+    Command.DATA_FETCH: cmd_data_fetch,
 }
 """What runs each command."""

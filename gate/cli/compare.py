@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
+from pathlib import Path
 
 from gate.cli.compare_options import CompareRequest
 from gate.cli.options import PROG
 from gate.cli.outputs import STDOUT, print_report_text, write_text
 from gate.cli.progress import TerminalProgress
+from gate.enrich.load import load_exploit_data
 from gate.enrich.vex import load_vex
 from gate.errors import ExitCode, GateError
 from gate.policy.evaluate import evaluate
@@ -30,11 +32,19 @@ from gate.scanners.batch import scan_batch
 from gate.untrusted import terminal_safe
 
 
-def run_compare(request: CompareRequest, policy: Policy, now: dt.datetime) -> ExitCode:
-    """Scans or reads every image, evaluates each under `policy` as of `now`, and shows the table."""
+def run_compare(
+    request: CompareRequest,
+    policy: Policy,
+    now: dt.datetime,
+    *,
+    exploit_files: tuple[Path | None, Path | None] = (None, None),
+) -> ExitCode:
+    """Scans or reads every image, evaluates each under `policy` as of `now`, and shows the table.
+
+    `exploit_files` are the KEV and EPSS files (either may be None): read once, after the scans,
+    keeping the CVEs of every image's findings."""
     # Read before the scans: a VEX file that is no VEX document fails in a moment (exit 2).
     statements = tuple(s for path in (*request.vex, *policy.vex) for s in load_vex(path))
-    inputs = EvaluationInputs(vex=statements)
     names = [item.name for item in request.items]
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
     progress = TerminalProgress(names, sys.stderr) if sys.stderr.isatty() else None
@@ -47,6 +57,14 @@ def run_compare(request: CompareRequest, policy: Policy, now: dt.datetime) -> Ex
             jobs=request.jobs,
             progress=progress,
         )
+    kev, epss = exploit_files
+    reports = [result.report for result in results if result.report is not None]
+    exploit = (
+        load_exploit_data(kev, epss, (f for report in reports for f in report.findings))
+        if kev is not None or epss is not None
+        else None
+    )
+    inputs = EvaluationInputs(vex=statements, exploit=exploit)
     images = [
         ComparedImage(
             reference=result.item.name,

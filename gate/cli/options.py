@@ -31,6 +31,7 @@ class Command(enum.Enum):
     EXPLAIN = "explain"
     COMPARE = "compare"
     COMPLETION = "completion"
+    DATA_FETCH = "data fetch"
 
 
 class OutputFormat(enum.Enum):
@@ -98,6 +99,34 @@ class EnrichmentOptions:
 
 
 @dataclass(frozen=True)
+class ExploitOptions:
+    """The exploitability data files of a run (`check`, `scan`, `compare`)."""
+
+    kev: Path | None = None
+    """`--kev FILE`; None: the policy's `exploit_data.kev`, else a Grype report's own fields."""
+    epss: Path | None = None
+    """`--epss FILE`; None: the policy's `exploit_data.epss`, else a Grype report's own fields."""
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """`data fetch`: where to store the data, and where to download it from."""
+
+    out: Path
+    """`--out DIR`."""
+    kev_url: str | None = None
+    """`--kev-url URL`; None: CISA's feed."""
+    epss_url: str | None = None
+    """`--epss-url URL`; None: FIRST's current daily file."""
+    if_older_than: float | None = None
+    """`--if-older-than HOURS`: skip the download when the last fetch is younger."""
+    timeout: float = 60.0
+    """`--timeout SECONDS`."""
+    retries: int = 3
+    """`--retries N`."""
+
+
+@dataclass(frozen=True)
 class Options:
     """One run of the command line."""
 
@@ -127,6 +156,10 @@ class Options:
     """`completion SHELL`."""
     enrichment: EnrichmentOptions = field(default_factory=EnrichmentOptions)
     """A baseline and VEX in, OpenVEX out."""
+    exploit: ExploitOptions = field(default_factory=ExploitOptions)
+    """`--kev`, `--epss`."""
+    fetch: FetchOptions | None = None
+    """`data fetch` and its options."""
 
     @property
     def dockerfile(self) -> Path | None:
@@ -146,7 +179,7 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
     policy = PolicyOptions()
     if command is Command.COMPARE:
         policy = PolicyOptions(args.policy, as_of=args.as_of)
-    elif command not in (Command.POLICY_VALIDATE, Command.COMPLETION):
+    elif command not in (Command.POLICY_VALIDATE, Command.COMPLETION, Command.DATA_FETCH):
         policy = PolicyOptions(args.policy, args.advisory, args.as_of, args.image_name)
     outputs = OutputOptions()
     publish = PublishOptions()
@@ -172,4 +205,12 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         enrichment=EnrichmentOptions(args.baseline, args.baseline_required, tuple(args.vex), args.openvex)
         if command in (Command.CHECK, Command.SCAN)
         else EnrichmentOptions(),
+        exploit=ExploitOptions(args.kev, args.epss)
+        if command in (Command.CHECK, Command.SCAN, Command.COMPARE)
+        else ExploitOptions(),
+        fetch=FetchOptions(
+            args.out, args.kev_url, args.epss_url, args.if_older_than, args.timeout, args.retries
+        )
+        if command is Command.DATA_FETCH
+        else None,
     )

@@ -119,7 +119,8 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
         metavar="DATE",
         type=_parse_date,
         help="judge allowlist expiry as of this date (YYYY-MM-DD) instead of today, "
-        "to see what will expire before it does",
+        "to see what will expire before it does; the age of the KEV and EPSS data is judged by "
+        "the same clock",
     )
     group.add_argument(
         "--image-name",
@@ -127,6 +128,103 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
         help="the image reference the reports describe, for allowlist `image:` globs "
         "(default: the reference the report itself names)",
     )
+
+
+def _add_exploit_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "exploitability data (`container-gate data fetch --out DIR` downloads both; "
+        "default: the policy's exploit_data, else a Grype report's own fields)"
+    )
+    group.add_argument(
+        "--kev",
+        metavar="FILE",
+        type=Path,
+        help="CISA's Known Exploited Vulnerabilities catalog (JSON, or .gz), for fail_on.known_exploited "
+        "and the KEV mark of findings",
+    )
+    group.add_argument(
+        "--epss",
+        metavar="FILE",
+        type=Path,
+        help="FIRST's daily EPSS scores (CSV, or .csv.gz), for fail_on.epss and the EPSS score of findings",
+    )
+
+
+def _add_data_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], verbose: list[argparse.ArgumentParser]
+) -> None:
+    data = sub.add_parser("data", help="download the data the gate can use besides the scanners'")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    fetch = data_sub.add_parser(
+        "fetch",
+        parents=verbose,
+        help="download CISA's KEV catalog and FIRST's EPSS scores into a directory",
+        description="Download CISA's Known Exploited Vulnerabilities catalog and FIRST's EPSS scores, "
+        "check them with the gate's own readers, and store them atomically in DIR as kev.json and "
+        "epss.csv.gz, with DIR/exploit-data.json recording their source, sha256, size, versions and "
+        "when they were fetched. The only command that downloads. A failed fetch leaves the files "
+        "already in DIR untouched. Exit 0 on success, 2 for a usage error, 3 when a download fails.",
+    )
+    fetch.add_argument(
+        "--out", metavar="DIR", type=Path, required=True, help="the directory to store the files in"
+    )
+    fetch.add_argument(
+        "--kev-url", metavar="URL", help="where to download the KEV catalog (default: CISA's feed)"
+    )
+    fetch.add_argument(
+        "--epss-url",
+        metavar="URL",
+        help="where to download the EPSS scores (default: FIRST's current daily file)",
+    )
+    fetch.add_argument(
+        "--if-older-than",
+        metavar="HOURS",
+        type=_hours,
+        help="download only when DIR/exploit-data.json is missing or records a fetch at least this "
+        "many hours old (a CI cache restored from an earlier day is refreshed, today's is kept)",
+    )
+    fetch.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=60.0,
+        help="per connection and read (default: 60)",
+    )
+    fetch.add_argument(
+        "--retries",
+        metavar="N",
+        type=_retries,
+        default=3,
+        help="further attempts per file after a transient failure (no answer, 5xx, 429, a truncated "
+        "body), waiting 1 s, then 2 s, 4 s, ... (default: 3)",
+    )
+    fetch.set_defaults(run=Command.DATA_FETCH)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0 (at most 3600), got {text!r}")
+    return seconds
+
+
+def _retries(text: str) -> int:
+    if not text.isdigit() or int(text) > 10:
+        raise argparse.ArgumentTypeError(f"expected a number of retries from 0 to 10, got {text!r}")
+    return int(text)
+
+
+def _hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1.0
+    if not hours >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of hours (0 or more), got {text!r}")
+    return hours
 
 
 def _parse_date(text: str) -> dt.datetime:
@@ -192,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         "reports", nargs="+", metavar="REPORT", type=Path, help="Trivy, Grype or Snyk JSON report"
     )
     _add_policy_options(check)
+    _add_exploit_options(check)
     _add_output_options(check)
     _add_baseline_and_vex_options(check)
     _add_ci_options(check)
@@ -207,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_scan_arguments(scan_cmd)
     _add_policy_options(scan_cmd)
+    _add_exploit_options(scan_cmd)
     _add_output_options(scan_cmd)
     _add_baseline_and_vex_options(scan_cmd)
     _add_ci_options(scan_cmd)
@@ -235,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of",
         metavar="DATE",
         type=_parse_date,
-        help="judge allowlist expiry as of this date (YYYY-MM-DD) instead of today",
+        help="judge allowlist expiry as of this date (YYYY-MM-DD) instead of today; the age of "
+        "the KEV and EPSS data is judged by the same clock",
     )
     # Enrichment data (exploit catalogues, exploit scores) joins here, as for check and scan.
     compare_policy.add_argument(
@@ -247,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a VEX document whose not_affected and fixed statements allowlist findings in every "
         "image (repeatable; also the policy key vex)",
     )
+    _add_exploit_options(compare)
     add_compare_outputs(compare)
     compare.set_defaults(run=Command.COMPARE)
 
@@ -283,6 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_policy_options(exp)
     exp.set_defaults(run=Command.EXPLAIN)
+
+    _add_data_command(sub, verbose)
 
     completion = sub.add_parser(
         "completion",

@@ -6,13 +6,29 @@ The types it returns are in `gate.policy.evaluation`.
 testable and the same inputs always give the same verdict, on a laptop as in CI.
 
 How one finding's disposition is decided, first match wins:
-1. an allowlist entry that has not expired and whose every field matches -> allowlisted;
-2. its vendor status is in `ignore_statuses` -> ignored;
-3. it would block (severity at or above `fail_on.severity`, or CVSS at or above
-   `fail_on.cvss_score`) but has no fixed version while `fail_on.fixable_only` -> ignored;
-4. it would block -> blocking, unless the policy is advisory, or its severity has a budget that
+1. an allowlist entry that has not expired and whose every field matches -> allowlisted (when a
+   KEV or EPSS rule would have blocked it, the reason says the entry won over that rule);
+2. the latest VEX statement that applies to it says `not_affected` or `fixed` -> allowlisted,
+   rule `vex:<file>#<index>` (`affected` and `under_investigation` are only said in the reason);
+3. its vendor status is in `ignore_statuses` -> ignored;
+4. it is an architecture suspect of a kind in `ignore_suspects` -> ignored (never a finding CISA's
+   KEV catalog lists);
+5. CISA's KEV catalog lists it while `fail_on.known_exploited` -> blocking whatever its severity
+   and fix ("in CISA KEV since ..."), unless the policy is advisory; no budget tolerates it;
+   with a baseline, a finding whose state there is not in `baseline.fail_on` is informational
+   ("already in the baseline of ...") instead;
+6. it would block (severity at or above `fail_on.severity`, CVSS at or above
+   `fail_on.cvss_score`, or EPSS at or above `fail_on.epss`) but has no fixed version while
+   `fail_on.fixable_only` -> ignored;
+7. it would block, but a baseline was given and its state there (`new`, `unchanged`, `worse`)
+   is not in `baseline.fail_on` -> informational, "already in the baseline of <date>";
+8. it would block -> blocking, unless the policy is advisory, or its severity has a budget that
    the whole report stays within -> informational, with the reason;
-5. anything else -> informational (below the threshold).
+9. anything else -> informational (below the threshold).
+
+KEV and EPSS data come in `EvaluationInputs.exploit` (`gate.policy.exploit_rules` has the rules);
+every decision carries the finding's KEV entry, EPSS score and architecture suspicion when the
+run looked for them. A `known_exploited` or `epss` rule without data to apply is a warning.
 
 The threshold of a finding in the base image's layers is `base_image.fail_on` when the policy
 sets one; every other finding, and one whose origin is unknown (no base image is known), follows
@@ -24,9 +40,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gate.enrich.baseline import BaselineComparison, compare
+from gate.enrich.baseline import BaselineComparison, BaselineState, compare
+from gate.enrich.exploit import EpssScore, KevEntry
 from gate.enrich.vex import VexIndex
 from gate.enrich.vex_model import VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
@@ -40,6 +58,14 @@ from gate.policy.evaluation import (
     Evaluation,
     RuleKind,
     RuleRef,
+    Suspect,
+)
+from gate.policy.exploit_rules import (
+    data_warnings,
+    epss_reason,
+    known_exploited_reason,
+    suspect_of,
+    wants_suspects,
 )
 from gate.policy.inputs import NO_INPUTS, EvaluationInputs
 from gate.policy.match import AllowlistIndex
@@ -47,6 +73,11 @@ from gate.policy.model import AllowlistEntry, FailOn, Mode, OnStale, Policy
 from gate.policy.plan import plan_decisions
 
 _IGNORE_STATUSES = RuleRef(RuleKind.IGNORE_STATUSES)
+_IGNORE_SUSPECTS = RuleRef(RuleKind.IGNORE_SUSPECTS)
+
+_Extra = tuple[KevEntry | None, EpssScore | None, Suspect | None]
+"""What a decision carries besides its verdict: the KEV entry, EPSS score and suspicion."""
+_NO_EXTRA: _Extra = (None, None, None)
 
 
 @dataclass(frozen=True)
@@ -113,6 +144,8 @@ def evaluate(
     image check, and so on); see `gate.policy.inputs`.
     """
     base_check = inputs.base_check
+    exploit = inputs.exploit
+    suspects = wants_suspects(policy, exploit)
     today = now.astimezone(dt.UTC).date() if now.tzinfo else now.date()
     image = report.image.reference if report.image else None
     active = AllowlistIndex([e for e in policy.allowlist if not e.is_expired(today)])
@@ -126,6 +159,7 @@ def evaluate(
     states = comparison.states if comparison is not None else ()
     vex_index = VexIndex(inputs.vex, report.image) if inputs.vex else None
     spoke: list[VexStatement | None] = []
+    extras: list[_Extra] = []
     used: Counter[int] = Counter()
     hidden: Counter[int] = Counter()
     candidates: Counter[Severity] = Counter()
@@ -141,11 +175,28 @@ def evaluate(
         unknown_origin += origin is None
         judged_by = thresholds[origin]
         threshold = _threshold_reason(finding, judged_by)
-        would_block = threshold is not None
+        extra = _NO_EXTRA
+        exploited: str | None = None
+        if exploit is not None or suspects:
+            kev = exploit.kev_for(finding) if exploit is not None else None
+            epss = exploit.epss_for(finding) if exploit is not None else None
+            suspect = suspect_of(finding, report.image, kev) if suspects else None
+            extra = (kev, epss, suspect)
+            exploited = known_exploited_reason(judged_by.fail_on, kev)
+            if threshold is None:
+                by_epss = epss_reason(judged_by.fail_on, epss)
+                threshold = (by_epss, judged_by.rule(RuleKind.EPSS)) if by_epss else None
+        extras.append(extra)
+        would_block = threshold is not None or exploited is not None
         entry = active.first_match(finding, image)
         if entry is not None:
             used[entry.index] += 1
             reason = f"allowlisted by {entry.name}{_expiry_text(entry)}: {entry.reason}"
+            overruled = exploited or (
+                threshold[0] if threshold and threshold[1].kind is RuleKind.EPSS else None
+            )
+            if overruled:
+                reason += f" (the allowlist entry wins over {overruled})"
             staged.append((finding, Disposition.ALLOWLISTED, reason, RuleRef.allowlist(entry), would_block))
         elif statement is not None and statement.status.clears:
             rule = RuleRef.vex_statement(statement)
@@ -153,15 +204,29 @@ def evaluate(
         elif finding.status in policy.ignore_statuses:
             reason = f"vendor status {finding.status.value} is in ignore_statuses"
             staged.append((finding, Disposition.IGNORED, reason, _IGNORE_STATUSES, would_block))
+        elif extra[2] is not None and extra[2].kind in policy.ignore_suspects:
+            reason = f"suspect ({extra[2].kind.value}): {extra[2].reason}; {extra[2].kind.value} is in ignore_suspects"
+            staged.append((finding, Disposition.IGNORED, reason, _IGNORE_SUSPECTS, would_block))
+        elif exploited is not None and _in_baseline(states, position, policy):
+            assert comparison is not None  # noqa: S101 - states come from it
+            staged.append(_already_known(finding, comparison, exploited, would_block))
+        elif exploited is not None:
+            staged.append(
+                (
+                    finding,
+                    Disposition.BLOCKING,
+                    exploited,
+                    judged_by.rule(RuleKind.KNOWN_EXPLOITED),
+                    would_block,
+                )
+            )
         elif threshold is not None and judged_by.fail_on.fixable_only and not finding.fixable:
             rule = judged_by.rule(RuleKind.FIXABLE_ONLY)
             reason = f"{threshold[0]}, but no fixed version exists and {rule} is set"
             staged.append((finding, Disposition.IGNORED, reason, rule, would_block))
-        elif threshold is not None and states and states[position].value not in policy.baseline.fail_on:
+        elif threshold is not None and _in_baseline(states, position, policy):
             assert comparison is not None  # noqa: S101 - states come from it
-            reason = f"already in the baseline of {comparison.baseline.created_date} ({threshold[0]})"
-            rule = RuleRef(RuleKind.BASELINE)
-            staged.append((finding, Disposition.INFORMATIONAL, reason, rule, would_block))
+            staged.append(_already_known(finding, comparison, threshold[0], would_block))
         elif threshold is not None:
             candidates[finding.severity] += 1
             staged.append((finding, Disposition.BLOCKING, threshold[0], threshold[1], would_block))
@@ -174,7 +239,9 @@ def evaluate(
                 (finding, Disposition.INFORMATIONAL, reason, judged_by.rule(RuleKind.SEVERITY), would_block)
             )
 
-    decisions = tuple(_settle(item, policy, candidates) for item in staged)
+    decisions = tuple(
+        _settle(item, policy, candidates, extra) for item, extra in zip(staged, extras, strict=True)
+    )
     if states or spoke:
         decisions = with_enrichment(decisions, states, spoke)
 
@@ -203,7 +270,8 @@ def evaluate(
         if base_image.stale and policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE:
             failures.append(stale_failure(base_image))
 
-    warnings: list[str] = []
+    warnings, data_failures = data_warnings(policy, exploit, now)
+    failures += data_failures
     if comparison is not None:
         warnings += baseline_warnings(comparison.baseline, report, policy, now)
     if policy.base_image.fail_on is not None and unknown_origin:
@@ -226,6 +294,7 @@ def evaluate(
         base_image=base_image,
         baseline=comparison,
         vex_entries=vex_reports(inputs.vex, spoke),
+        exploit=exploit,
     )
 
 
@@ -233,15 +302,35 @@ def _compare(report: ScanReport, inputs: EvaluationInputs) -> BaselineComparison
     if inputs.baseline is None:
         return None
     platform = report.image.platform if report.image else None
-    # Known-exploitation joins the comparison when the run has exploit data (a KEV flag per id).
-    return compare(inputs.baseline, report.findings, platform, known_exploited=None)
+    # Known-exploitation joins the comparison when the run has KEV data: a finding listed now
+    # and not in the baseline's run is worse.
+    kev = inputs.exploit.kev if inputs.exploit is not None else None
+    listed = None if kev is None else dict.fromkeys(kev, True)
+    return compare(inputs.baseline, report.findings, platform, known_exploited=listed)
+
+
+def _in_baseline(states: Sequence[BaselineState], position: int, policy: Policy) -> bool:
+    """True when a baseline was given and the finding's state there may not block."""
+    return bool(states) and states[position].value not in policy.baseline.fail_on
+
+
+def _already_known(
+    finding: Finding, comparison: BaselineComparison, why: str, would_block: bool
+) -> tuple[Finding, Disposition, str, RuleRef, bool]:
+    """The staged decision of a finding that would block but was already in the baseline."""
+    reason = f"already in the baseline of {comparison.baseline.created_date} ({why})"
+    return (finding, Disposition.INFORMATIONAL, reason, RuleRef(RuleKind.BASELINE), would_block)
 
 
 def _settle(
-    item: tuple[Finding, Disposition, str, RuleRef, bool], policy: Policy, candidates: Counter[Severity]
+    item: tuple[Finding, Disposition, str, RuleRef, bool],
+    policy: Policy,
+    candidates: Counter[Severity],
+    extra: _Extra = (None, None, None),
 ) -> Decision:
     """Turn a staged decision into the final one, applying budgets and advisory mode."""
     finding, disposition, reason, rule, would_block = item
+    kev, epss, suspect = extra
     if disposition is Disposition.BLOCKING:
         budget = policy.fail_on.budget_for(finding.severity)
         total = candidates[finding.severity]
@@ -252,7 +341,12 @@ def _settle(
                 f"would block ({reason}); the policy is advisory",
                 rule,
                 True,
+                kev=kev,
+                epss=epss,
+                suspect=suspect,
             )
+        if rule.kind is RuleKind.KNOWN_EXPLOITED:
+            budget = None  # a known-exploited finding blocks: no budget tolerates it
         if budget is not None and total <= budget:
             return Decision(
                 finding,
@@ -260,8 +354,11 @@ def _settle(
                 f"{reason}; tolerated: {total} {finding.severity.name} finding(s) within the budget of {budget}",
                 RuleRef.budget(finding.severity),
                 True,
+                kev=kev,
+                epss=epss,
+                suspect=suspect,
             )
         if budget is not None:
             reason = f"{reason}; {total} {finding.severity.name} findings exceed the budget of {budget}"
             rule = RuleRef.budget(finding.severity)
-    return Decision(finding, disposition, reason, rule, would_block)
+    return Decision(finding, disposition, reason, rule, would_block, kev=kev, epss=epss, suspect=suspect)

@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gate.enrich.baseline import BaselineComparison, BaselineState
+from gate.enrich.exploit import EpssScore, ExploitData, KevEntry
 from gate.enrich.vex_model import VexStatement
 from gate.model import Finding, ScanReport, Severity
 from gate.policy.actions import Plan
 from gate.policy.base_status import BaseImageStatus
-from gate.policy.model import AllowlistEntry, Policy
+from gate.policy.model import AllowlistEntry, Policy, SuspectKind
 
 
 class Disposition(enum.Enum):
@@ -50,6 +51,9 @@ class RuleKind(enum.Enum):
     BUDGET = "fail_on.budgets"
     VEX = "vex"
     BASELINE = "baseline.fail_on"
+    KNOWN_EXPLOITED = "fail_on.known_exploited"
+    EPSS = "fail_on.epss"
+    IGNORE_SUSPECTS = "ignore_suspects"
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,16 @@ class RuleRef:
         return f"base_image.{self.kind.value}" if self.base_image else str(self.kind.value)
 
 
+@dataclass(frozen=True, slots=True)
+class Suspect:
+    """A suspicion that a finding does not apply to the image, with its reason."""
+
+    kind: SuspectKind
+    """What kind of suspicion (`arch`)."""
+    reason: str
+    """Why, in words: "the description limits it to PowerPC; the image is linux/amd64"."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """The policy's decision about one finding."""
@@ -115,6 +129,12 @@ class Decision:
     vex: VexStatement | None = None
     """The VEX statement that speaks for the finding (the latest that applies), whatever its
     status; None when none does or no VEX was given."""
+    kev: KevEntry | None = None
+    """The finding's entry in CISA's KEV catalog, when the run had KEV data and it is listed."""
+    epss: EpssScore | None = None
+    """The finding's EPSS score (the highest of its ids), when the run had EPSS data that scores it."""
+    suspect: Suspect | None = None
+    """Why the finding may not apply to the image at all (an architecture suspect), if it may not."""
 
     @property
     def tolerated(self) -> bool:
@@ -230,6 +250,8 @@ class Evaluation:
     """The findings beside the baseline (`--baseline`); None without one."""
     vex_entries: tuple[VexEntryReport, ...] = ()
     """One report per VEX statement given, in the order given."""
+    exploit: ExploitData | None = None
+    """The KEV and EPSS data the run used (files or the scanner's own fields); None without any."""
     counts: Counts = field(init=False, compare=False)
     """The decisions counted, once."""
 

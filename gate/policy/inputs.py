@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gate.enrich.baseline import Baseline
+from gate.enrich.exploit import ExploitData
 from gate.enrich.vex_model import VexStatement
 from gate.image.base_image import BaseCheck
 
@@ -25,6 +26,9 @@ class EvaluationInputs:
     """The earlier decision report this run is compared with (`--baseline`)."""
     vex: tuple[VexStatement, ...] = ()
     """Every VEX statement given (`--vex` files, then the policy's `vex:`), in that order."""
+    exploit: ExploitData | None = None
+    """The KEV catalog and EPSS scores (`--kev`, `--epss`, the policy's `exploit_data`, or a Grype
+    report's own fields), joined to findings by their ids; None: the run had none."""
 
 
 NO_INPUTS = EvaluationInputs()

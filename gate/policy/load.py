@@ -27,10 +27,12 @@ from gate.policy.model import (
     AllowlistEntry,
     BaseImagePolicy,
     BaselinePolicy,
+    ExploitDataPolicy,
     FailOn,
     Mode,
     OnStale,
     Policy,
+    SuspectKind,
 )
 from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
 
@@ -270,6 +272,8 @@ def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, i
         base_image=_base_image(_object(doc.get("base_image", {}))),
         baseline=_baseline(_object(doc.get("baseline", {}))),
         vex=tuple(Path(str(p)) for p in _array(doc.get("vex", []))),
+        exploit_data=_exploit_data(_object(doc.get("exploit_data", {})), source),
+        ignore_suspects=frozenset(SuspectKind(str(s)) for s in _array(doc.get("ignore_suspects", []))),
     )
 
 
@@ -298,6 +302,8 @@ def _fail_on(raw: dict[str, JSONValue]) -> FailOn:
                 if isinstance(count, int | float)
             )
         ),
+        known_exploited=raw.get("known_exploited") is True,
+        epss=float(epss) if isinstance(epss := raw.get("epss"), int | float) else default.epss,
     )
 
 
@@ -307,6 +313,21 @@ def _base_image(raw: dict[str, JSONValue]) -> BaseImagePolicy:
     default = BaseImagePolicy()
     return BaseImagePolicy(
         fail_on=_fail_on(_object(fail_on)) if fail_on is not None else None,
+        max_age_days=int(max_age) if isinstance(max_age, int) else default.max_age_days,
+        on_stale=OnStale(on_stale) if isinstance(on_stale, str) else default.on_stale,
+    )
+
+
+def _exploit_data(raw: dict[str, JSONValue], source: str) -> ExploitDataPolicy:
+    """The `exploit_data` mapping; its paths are relative to the policy file (to the working
+    directory for policy text that is no file)."""
+    default = ExploitDataPolicy()
+    base = Path(source).parent if source != DEFAULT_SOURCE and not source.startswith("<") else Path()
+    kev, epss = raw.get("kev"), raw.get("epss")
+    max_age, on_stale = raw.get("max_age_days"), raw.get("on_stale")
+    return ExploitDataPolicy(
+        kev=base / kev if isinstance(kev, str) else None,
+        epss=base / epss if isinstance(epss, str) else None,
         max_age_days=int(max_age) if isinstance(max_age, int) else default.max_age_days,
         on_stale=OnStale(on_stale) if isinstance(on_stale, str) else default.on_stale,
     )

@@ -30,6 +30,11 @@ class FailOn:
     """Also block any finding whose CVSS score is at or above this, whatever its severity."""
     budgets: tuple[tuple[Severity, int], ...] = ()
     """Per severity, how many blocking findings are tolerated before any of them fails the gate."""
+    known_exploited: bool = False
+    """True: a finding CISA's KEV catalog lists blocks whatever its severity, fixed version or not."""
+    epss: float | None = None
+    """Also block any finding whose EPSS score is at or above this (0 to 1), whatever its severity;
+    `fixable_only` applies. A finding without a score never meets it."""
 
     def budget_for(self, severity: Severity) -> int | None:
         """The tolerated count for a severity, or None when it has no budget."""
@@ -144,6 +149,10 @@ class Policy:
     vex: tuple[Path, ...] = ()
     """VEX files whose statements apply, like `--vex` (relative paths are resolved against the
     policy file's directory when it is read from a file)."""
+    exploit_data: ExploitDataPolicy = field(default_factory=lambda: ExploitDataPolicy())
+    """Where the KEV catalog and the EPSS scores are, and how old they may be."""
+    ignore_suspects: frozenset[SuspectKind] = frozenset()
+    """Kinds of suspect findings that are ignored (`ignore_suspects: [arch]`)."""
 
     def fail_on_for(self, origin: LayerOrigin | None) -> FailOn:
         """The threshold for a finding of this origin: `base_image.fail_on` for the base image's
@@ -151,3 +160,25 @@ class Policy:
         if origin is LayerOrigin.BASE and self.base_image.fail_on is not None:
             return self.base_image.fail_on
         return self.fail_on
+
+
+class SuspectKind(enum.Enum):
+    """Why a finding may not apply to the image at all (`ignore_suspects`)."""
+
+    ARCH = "arch"
+    """Its text limits it to a CPU architecture other than the image's."""
+
+
+@dataclass(frozen=True)
+class ExploitDataPolicy:
+    """The policy's `exploit_data:`: the KEV and EPSS files, and how old they may be."""
+
+    kev: Path | None = None
+    """The CISA KEV catalog (JSON, plain or gzip), resolved against the policy file's directory;
+    `--kev` takes precedence."""
+    epss: Path | None = None
+    """The FIRST EPSS scores (CSV, plain or gzip), resolved like `kev`; `--epss` takes precedence."""
+    max_age_days: int = 7
+    """KEV `dateReleased` / EPSS `score_date` older than this many whole days: stale."""
+    on_stale: OnStale = OnStale.WARN
+    """What stale data does: a warning in every output, or a policy failure (exit 1)."""

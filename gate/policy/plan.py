@@ -30,6 +30,7 @@ from gate.model import Finding, ImageInfo, LayerOrigin, Severity
 from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey, NoFix, Plan, Step
 from gate.policy.base_status import rebuild_removes
 from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.policy.exploit_rank import rank_known_exploited
 from gate.versions import Ecosystem, compare, ecosystem_of, lowest_fix_above
 
 _OS_ECOSYSTEMS = frozenset({Ecosystem.DEB, Ecosystem.RPM, Ecosystem.APK, Ecosystem.ALPM, Ecosystem.EBUILD})
@@ -107,7 +108,7 @@ def plan_decisions(
     if in_base:
         steps = sorted((_step(group) for group in in_base.values()), key=_step_order)
         actions.append(_base_refresh(list(in_base.values()), steps, image, base_findings, rebuild is None))
-    actions = _unique_ids(sorted(actions, key=_order))
+    actions = _unique_ids(rank_known_exploited(sorted(actions, key=_order), decisions))
     ids = {key: action.id for action in actions for key in action.findings}
     unfixed = _tally(no_fix)
     return Plan(

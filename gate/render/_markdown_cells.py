@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from gate.model import Finding, LayerOrigin
 from gate.policy.evaluation import Decision, EntryReport, EntryState
 from gate.policy.model import AllowlistEntry
+from gate.render._exploit import markdown_mark
 from gate.render._summary import found_by, no_fix_reason
 from gate.untrusted import advisory_url, md_code, md_escape, safe_url
 
@@ -104,7 +105,12 @@ def scanners_mark(finding: Finding, ran: Sequence[str]) -> str:
 def common_cells(decision: Decision, ran: Sequence[str] = ()) -> list[str]:
     """Vulnerability, package, versions and severity: the first cells of every findings table."""
     f = decision.finding
-    return [id_cell(f) + scanners_mark(f, ran), package_cell(f), fix_cell(f), f.severity.name]
+    return [
+        id_cell(f) + scanners_mark(f, ran) + markdown_mark(decision),
+        package_cell(f),
+        fix_cell(f),
+        f.severity.name,
+    ]
 
 
 def expiry_cell(entry: AllowlistEntry | None) -> str:

@@ -14,6 +14,7 @@ from gate.model import Finding, Package, Severity
 from gate.policy.actions import Action, Plan
 from gate.policy.evaluation import Decision, Disposition
 from gate.render import _sarif_text as words
+from gate.render._exploit import sarif_properties
 from gate.render._sarif_om import Suppression, om
 from gate.untrusted import safe_url
 
@@ -250,6 +251,8 @@ def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: st
         "otherInstalledVersions": [o.finding.package.version for o in item.others] or None,
         "action": item.action.id if item.action is not None else None,
     }
+    # Only when there is something to say: a run without exploit data uploads what it did before.
+    properties.update(sarif_properties(decision))
     # GitHub matches alerts across uploads by `primaryLocationLineHash` alone. Left out, the upload
     # action would hash the source line (the Dockerfile's FROM or RUN line): every package with the
     # same CVE on one line would collapse into one alert, and editing the line would reopen it.

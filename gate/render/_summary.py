@@ -17,6 +17,7 @@ from gate.model import Finding, VendorStatus
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
 from gate.policy.model import Policy
+from gate.render._exploit import short_exploit_reason, summary_count
 
 # Statuses that say why no fix exists. `affected` and `unknown` say nothing more than "no fix",
 # and `fixed` without a fixed version is the scanner's contradiction, not a reason.
@@ -56,7 +57,9 @@ def why_it_fails(evaluation: Evaluation) -> str:
     """`2 blocking finding(s) and 1 policy failure(s)`: what fails a verdict that is not a pass."""
     parts = []
     if evaluation.counts[Disposition.BLOCKING]:
-        parts.append(f"{evaluation.counts[Disposition.BLOCKING]} blocking finding(s)")
+        parts.append(
+            f"{evaluation.counts[Disposition.BLOCKING]} blocking finding(s){summary_count(evaluation)}"
+        )
     if evaluation.policy_failures:
         parts.append(f"{len(evaluation.policy_failures)} policy failure(s)")
     return " and ".join(parts)
@@ -88,6 +91,9 @@ def short_reason(decision: Decision, policy: Policy) -> str:
     the threshold alone (`at or above the blocking severity HIGH`: the finding's severity is
     shown beside it), any other reason in full. Plain text, from the policy and the reason."""
     rule = decision.rule
+    exploit_reason = short_exploit_reason(decision, policy)
+    if exploit_reason is not None:
+        return exploit_reason
     if rule.kind is RuleKind.SEVERITY and not decision.tolerated:
         origin = decision.finding.layer.origin if decision.finding.layer is not None else None
         threshold = policy.fail_on_for(origin).severity.name

@@ -32,6 +32,7 @@ from gate import __version__
 from gate.model import Finding, LayerOrigin, Severity
 from gate.policy.actions import Action, ActionKind
 from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.render._exploit import kev_note
 from gate.render._gitlab_ids import cvss_vectors, identifiers
 from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
@@ -224,6 +225,12 @@ def _vulnerability(
     }
     if f.description:
         vuln["description"] = _markdown(f.description, DESCRIPTION_LIMIT)
+    note = kev_note(decision)
+    if note is not None:
+        # The KEV note first: it is the one sentence that must survive the length limit. It is the
+        # gate's own words and dates the catalog reader parsed: nothing in it to escape.
+        rest = vuln.get("description")
+        vuln["description"] = shorten(f"**{note}**" + (f"\n\n{rest}" if rest else ""), DESCRIPTION_LIMIT)
     solution = _solution(f, evaluation.plan.action_of(f))
     if solution:
         vuln["solution"] = solution

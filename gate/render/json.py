@@ -15,7 +15,8 @@ from gate.model import Finding, ImageInfo, Layer, Severity
 from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, EntryReport, Evaluation
-from gate.policy.model import FailOn
+from gate.policy.model import FailOn, Policy
+from gate.render._exploit import exploit_data_json, finding_fields
 from gate.render._json_enrichment import baseline_summary, policy_extras, vex_rule
 from gate.render._json_enrichment import finding_extras as _extras
 
@@ -72,6 +73,17 @@ def _finding(decision: Decision, action_ids: Mapping[FindingKey, str]) -> dict[s
     }
 
 
+def _with_exploit(
+    decision: Decision, action_ids: Mapping[FindingKey, str], with_data: bool
+) -> dict[str, Any]:
+    """A finding's fields, with its exploitability fields when it has any to show."""
+    row = _finding(decision, action_ids)
+    extra = finding_fields(decision, with_data)
+    if extra:
+        row.update(extra)
+    return row
+
+
 def _rule(item: EntryReport) -> dict[str, Any]:
     e = item.entry
     return {
@@ -99,6 +111,26 @@ def _fail_on(fail_on: FailOn | None) -> dict[str, Any] | None:
         "fixable_only": fail_on.fixable_only,
         "cvss_score": fail_on.cvss_score,
     }
+
+
+def _add_policy_exploit(out: dict[str, Any], policy: Policy) -> None:
+    """The policy's exploitability keys, only those it sets: a policy without them reads as before."""
+    for fail_on, where in (
+        (policy.fail_on, out["fail_on"]),
+        (policy.base_image.fail_on, out["base_image"]["fail_on"]),
+    ):
+        if fail_on is not None and (fail_on.known_exploited or fail_on.epss is not None):
+            where |= {"known_exploited": fail_on.known_exploited, "epss": fail_on.epss}
+    if policy.ignore_suspects:
+        out["ignore_suspects"] = sorted(kind.value for kind in policy.ignore_suspects)
+    data = policy.exploit_data
+    if data.kev or data.epss:
+        out["exploit_data"] = {
+            "kev": str(data.kev) if data.kev else None,
+            "epss": str(data.epss) if data.epss else None,
+            "max_age_days": data.max_age_days,
+            "on_stale": data.on_stale.value,
+        }
 
 
 def _remediation(evaluation: Evaluation) -> dict[str, Any]:
@@ -256,7 +288,17 @@ def render_json(evaluation: Evaluation) -> str:
         doc["baseline"] = baseline_summary(evaluation.baseline)
     doc["policy"].update(policy_extras(evaluation))
     actions, doc["actions"] = doc["actions"], []  # in its place, filled in by `_dump`
-    return _dump(doc, evaluation.decisions, evaluation.plan.action_ids, actions, _extras(evaluation))
+    if evaluation.exploit is not None:
+        doc["exploit_data"] = exploit_data_json(evaluation.exploit)
+    _add_policy_exploit(doc["policy"], policy)
+    return _dump(
+        doc,
+        evaluation.decisions,
+        evaluation.plan.action_ids,
+        actions,
+        _extras(evaluation),
+        evaluation.exploit is not None,
+    )
 
 
 # `json.dumps(..., indent=2)` goes through the pure-Python encoder (the C one cannot indent), which
@@ -274,6 +316,7 @@ def _dump(
     action_ids: Mapping[FindingKey, str],
     actions: list[dict[str, Any]],
     extras: Callable[[Decision], dict[str, Any]] | None = None,
+    with_data: bool = False,
 ) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     # Only the top-level keys sit at this indentation, and JSON strings hold no raw newline;
@@ -281,10 +324,9 @@ def _dump(
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
     parts = [head]
-    if extras is None:
-        findings = (_finding(decision, action_ids) for decision in decisions)
-    else:
-        findings = (_finding(decision, action_ids) | extras(decision) for decision in decisions)
+    findings = (_with_exploit(d, action_ids, with_data) for d in decisions)
+    if extras is not None:
+        findings = (row | extras(d) for row, d in zip(findings, decisions, strict=True))
     _one_per_line(parts, "findings", findings)
     parts.append(middle)
     _one_per_line(parts, "actions", actions)

@@ -130,6 +130,9 @@ def _suite(evaluation: Evaluation) -> tuple[ET.Element, dict[str, int]]:
         ET.SubElement(props, "property", {"name": name, "value": _line(value, MESSAGE_LIMIT)})
     for warning in evaluation.report.warnings:
         ET.SubElement(props, "property", {"name": "warning", "value": _line(warning, MESSAGE_LIMIT)})
+    # What applying the policy needs said (a rule the data could not back, stale data) is a warning too.
+    for warning in evaluation.policy_warnings:
+        ET.SubElement(props, "property", {"name": "warning", "value": _line(warning, MESSAGE_LIMIT)})
 
     for decision in evaluation.decisions:
         f = decision.finding

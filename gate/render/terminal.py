@@ -18,6 +18,7 @@ from gate.policy.actions import Action
 from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
 from gate.policy.model import Mode
 from gate.render._delta import delta_line, vex_line
+from gate.render._exploit import marks, terminal_suspects
 from gate.render._summary import (
     agreement,
     base_image_line,
@@ -162,9 +163,12 @@ def _findings(
     if len(reasons) > MAX_REASONS:
         said += f"; {len(reasons) - MAX_REASONS} other reasons"
     found_column = ["FOUND BY"] if len(ran) > 1 else []
-    header = ["ACTION", "ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", *found_column]
+    listed = first_listed(decisions, MAX_ROWS)
+    # Only when the run has something to show in it: a run without exploit data reads as before.
+    exploit_column = ["EXPLOIT"] if any(marks(d) for d in listed) else []
+    header = ["ACTION", "ID", "PACKAGE", "INSTALLED -> FIXED", "SEVERITY", *found_column, *exploit_column]
     rows = []
-    for d in first_listed(decisions, MAX_ROWS):
+    for d in listed:
         f = d.finding
         action_id = evaluation.plan.action_ids.get(f.key)
         rows.append(
@@ -175,6 +179,7 @@ def _findings(
                 terminal_safe(fix_text(f)),
                 f.severity.name,
                 *([_found_by(f, ran)] if found_column else []),
+                *([" ".join(marks(d)) or "-"] if exploit_column else []),
             ]
         )
     out = [f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}: {said}"]
@@ -226,6 +231,7 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
     for warning in evaluation.warnings:
         out.append(f"warning:  {terminal_safe(warning)}")
     out.extend(vex_line(evaluation))
+    out.extend(terminal_suspects(evaluation))
 
     by_action, without_fix = clearing_decisions(evaluation)
     actions = evaluation.plan.clearing

@@ -12,6 +12,8 @@ import base64
 import binascii
 import json
 
+from gate.enrich.grype_exploit import NOTHING, MatchExploitData, read_grype_match
+from gate.errors import ReportError
 from gate.merge import choose_ids, dedupe
 from gate.model import (
     Finding,
@@ -89,25 +91,43 @@ UNREAD_MEMBERS = (
     ("locations", "cpes", frozenset({"cpes", "licenses", "metadata"})),
     # The matched vulnerability always has `fix`; a related one never does, and only its id,
     # CVSS and description are read (its URL list is the longest part of a Grype report).
-    ("fix", "severity", frozenset({"epss", "advisories", "knownExploited"})),
-    ("namespace", "urls", frozenset({"urls", "epss", "advisories", "knownExploited"})),
+    ("fix", "severity", frozenset({"advisories"})),
+    ("namespace", "urls", frozenset({"urls", "advisories"})),
 )
 """Members this parser never reads, by the kind of object (a match, its artifact, the matched
 and the related vulnerabilities) told by two members it always has, first rule that fits: the
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
 
-def parse_grype(data: object, source: str, *, lenient_severity: bool = False) -> ScanReport:
+def parse_grype(
+    data: object,
+    source: str,
+    *,
+    lenient_severity: bool = False,
+    exploit: list[MatchExploitData] | None = None,
+) -> ScanReport:
     """Reads a decoded Grype JSON report; `source` names the file in errors and in the result.
 
     `lenient_severity` (the policy's key) reads a severity word Grype does not write as a missing
-    severity instead of refusing the report.
+    severity instead of refusing the report. `exploit`, when given, receives the KEV and EPSS data
+    of every match that has some (Grype 0.88 and later write `knownExploited` and `epss`): the
+    caller turns them into `ExploitData` with `exploit_data_from_grype`. Matches without any add
+    nothing, so a report without these fields costs no memory.
     """
-    report = read_located(lambda doc, root: _read_report(doc, root, lenient_severity), data, source)
+    sink = exploit
+
+    def read(doc: object, root: At) -> ScanReport:
+        if sink is not None:
+            del sink[:]  # the located second pass reads every match again
+        return _read_report(doc, root, lenient_severity, sink)
+
+    report = read_located(read, data, source)
     return refuse_lone_surrogates(report, data, source)
 
 
-def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
+def _read_report(
+    data: object, root: At, lenient_severity: bool, exploit: list[MatchExploitData] | None = None
+) -> ScanReport:
     source = root.source
     doc = as_object(data, root)
     if "matches" not in doc:
@@ -118,6 +138,11 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     findings = [
         _finding(match, at, layers, severities) for match, at in objects(doc, "matches", root, null=False)
     ]
+    if exploit is not None:
+        for match, at in objects(doc, "matches", root, null=False):
+            found = _match_exploit(match, at)
+            if found is not NOTHING:
+                exploit.append(found)
     return ScanReport(
         findings=dedupe(findings),
         scanners=(_scanner(doc, root, source),),
@@ -125,6 +150,17 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
         sources=(source,),
         warnings=_ignored_warning(doc, root) + severities.warnings(source),
     )
+
+
+def _match_exploit(match: JsonObject, at: At) -> MatchExploitData:
+    """The KEV and EPSS data of one match; in the blind first pass a problem sends the reader to
+    the located pass, whose error names the match's key path."""
+    try:
+        return read_grype_match(match, at.source, at.path())
+    except ReportError:
+        if at.blind:
+            raise at.error("unreadable knownExploited or epss") from None
+        raise
 
 
 def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
 from gate.model import ScanReport
 from gate.scanners._json import decode_report
@@ -41,11 +42,14 @@ _SNYK_MEMBERS = (
 )
 
 
-def load_report(path: Path, *, lenient_severity: bool = False) -> ScanReport:
+def load_report(
+    path: Path, *, lenient_severity: bool = False, exploit: list[MatchExploitData] | None = None
+) -> ScanReport:
     """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds.
 
     `lenient_severity` (the policy's key) reads a severity word the scanner does not write as a
-    missing severity instead of refusing the report.
+    missing severity instead of refusing the report. `exploit`, when given, receives the KEV and
+    EPSS data a Grype report carries (see `parse_grype`).
     """
     name = str(path)
 
@@ -67,6 +71,8 @@ def load_report(path: Path, *, lenient_severity: bool = False) -> ScanReport:
         if exc.hint is None and _looks_like_a_trivy_table(path):
             exc.hint = "this is Trivy's table output; write the report with `trivy image --format json --output report.json`"
         raise
+    if exploit is not None and detect_format(data, name) is parse_grype:
+        return parse_grype(data, name, lenient_severity=lenient_severity, exploit=exploit)
     return _parse(data, name, lenient_severity)
 
 

@@ -313,6 +313,9 @@ def test_rule_references_print_as_the_policy_file_spells_them() -> None:
         "fail_on.severity",
         "fail_on.cvss_score",
         "baseline.fail_on",
+        "fail_on.known_exploited",
+        "fail_on.epss",
+        "ignore_suspects",
     ]
     assert str(RuleRef(RuleKind.VEX, vex="vex:app.openvex.json#2")) == "vex:app.openvex.json#2"
 

@@ -24,6 +24,7 @@ from gate.policy.load import (
 )
 from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES
+from tests.policy.test_exploit_policy import MISTAKES as EXPLOIT_MISTAKES
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
@@ -32,7 +33,7 @@ STATUSES = (
 )
 TOP_KEYS = (
     "version, mode, fail_on, ignore_statuses, allowlist, fail_on_expired, lenient_severity, base_image, "
-    "baseline, vex"
+    "baseline, vex, exploit_data, ignore_suspects"
 )
 
 
@@ -738,6 +739,7 @@ def test_docs_error_example_prints_what_the_docs_say() -> None:
 def test_every_message_the_docs_quote_is_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     documented = set(re.findall(r"^\| [^|]+ \| `(policy\.yaml[:][^`]*)` \|$", DOCS, flags=re.MULTILINE))
     produced = {message for param in MISTAKES for message in param.values[1]}  # type: ignore[union-attr]
+    produced |= {message for _, message in EXPLOIT_MISTAKES}
     monkeypatch.chdir(tmp_path)
     path = Path("policy.yaml")
     produced.update(validate_policy_file(path))
@@ -774,6 +776,7 @@ def test_schema_closes_every_object_and_describes_every_property() -> None:
         "$.base_image",
         "$.base_image.fail_on",
         "$.baseline",
+        "$.exploit_data",
     ]
     for where, node in objects:
         assert node["additionalProperties"] is False, where

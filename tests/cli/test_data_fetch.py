@@ -1,0 +1,148 @@
+"""`container-gate data fetch --out DIR` against a local HTTP server on 127.0.0.1 serving the real KEV
+catalog and EPSS excerpt: what it stores and prints, `--if-older-than`, and how each failed download
+is an exit 3 that leaves the stored data as it was. Then `check` reads what it stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gate.cli import main as cli
+from gate.enrich.fetch import RECORD_NAME
+from tests.enrich.data_server import DataServer, Reply, running_server
+from tests.support.corpus import corpus_file
+
+KEV_BYTES = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
+EPSS_GZ = corpus_file("epss", "excerpt.csv.gz").read_bytes()
+KEV_PATH = "/feeds/known_exploited_vulnerabilities.json"
+EPSS_PATH = "/epss_scores-current.csv.gz"
+
+
+@pytest.fixture
+def server() -> Iterator[DataServer]:
+    yield from running_server()
+
+
+def fetch(server: DataServer, out: Path, *more: str) -> list[str]:
+    return [
+        "data",
+        "fetch",
+        "--out",
+        str(out),
+        "--kev-url",
+        server.url(KEV_PATH),
+        "--epss-url",
+        server.url(EPSS_PATH),
+        "--retries",
+        "0",
+        *more,
+    ]
+
+
+def serve_good(server: DataServer) -> None:
+    server.serve(KEV_PATH, Reply(200, KEV_BYTES, "application/json"))
+    server.serve(EPSS_PATH, Reply(200, EPSS_GZ, "application/gzip"))
+
+
+def test_fetch_stores_both_files_and_the_record_then_check_reads_them(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_good(server)
+    out = tmp_path / "data"
+    assert cli.main(fetch(server, out)) == 0
+    printed = capsys.readouterr().out
+    assert "KEV catalog 2026.08.07 (released 2026-08-07)" in printed
+    assert "EPSS scores v2026.06.15 (scored 2026-09-29)" in printed
+    assert (out / "kev.json").read_bytes() == KEV_BYTES
+    assert (out / "epss.csv.gz").read_bytes() == EPSS_GZ
+    record = json.loads((out / RECORD_NAME).read_text(encoding="utf-8"))
+    assert record["kev"]["catalog_version"] == "2026.08.07"
+    assert record["epss"]["score_date"] == "2026-09-29T12:00:22Z"
+    # What `data fetch` stored is what `check` reads.
+    spring = corpus_file("trivy", "spring4shell-jre11.json.golden")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_on: {severity: CRITICAL, known_exploited: true}\n", encoding="utf-8")
+    argv = ["check", str(spring), "--policy", str(policy), "--ci", "none", "--as-of", "2026-09-30"]
+    argv += ["--kev", str(out / "kev.json"), "--epss", str(out / "epss.csv.gz")]
+    assert cli.main(argv) == 1
+    assert "1 known-exploited" in capsys.readouterr().out
+
+
+def test_if_older_than_keeps_a_recent_fetch_and_refreshes_an_old_one(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_good(server)
+    out = tmp_path / "data"
+    assert cli.main(fetch(server, out)) == 0
+    capsys.readouterr()
+    assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
+    assert "hours ago (--if-older-than 20): kept" in capsys.readouterr().out
+    assert server.asked(KEV_PATH) == 1
+    # A record of yesterday's fetch (a CI cache restored from the day before) is refreshed.
+    record_path = out / RECORD_NAME
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(hours=26)
+    record["fetched_at"] = yesterday.isoformat().replace("+00:00", "Z")
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
+    assert server.asked(KEV_PATH) == 2
+    # A record whose files are gone vouches for nothing.
+    os.remove(out / "kev.json")
+    assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
+    assert server.asked(KEV_PATH) == 3
+
+
+@pytest.mark.parametrize(
+    ("kev_reply", "said"),
+    [
+        (Reply(503, b"busy", "text/plain"), "503"),
+        (Reply(200, b"<html>login</html>", "text/html"), "text/html"),
+        (Reply(200, KEV_BYTES[:1000], "application/json", length=len(KEV_BYTES)), "truncated"),
+        (Reply(200, KEV_BYTES[:-200], "application/json"), "not valid"),
+    ],
+    ids=["5xx", "wrong-content-type", "truncated-body", "cut-json"],
+)
+def test_a_failed_download_is_exit_3_and_leaves_the_stored_data(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], kev_reply: Reply, said: str
+) -> None:
+    serve_good(server)
+    out = tmp_path / "data"
+    assert cli.main(fetch(server, out)) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    capsys.readouterr()
+    server.serve(KEV_PATH, kev_reply)
+    assert cli.main(fetch(server, out)) == 3
+    err = capsys.readouterr().err
+    # The test server's thread may log a connection the gate closed early; the gate says one line.
+    (line,) = [text for text in err.splitlines() if text.startswith("container-gate")]
+    assert line.startswith("container-gate: error: ")
+    assert server.url(KEV_PATH) in line
+    assert said in line
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["data", "fetch"], "the following arguments are required: --out"),
+        (["data", "fetch", "--out", "d", "--if-older-than", "soon"], "expected a number of hours"),
+        (["data", "fetch", "--out", "d", "--retries", "-1"], "expected a number of retries"),
+        (["data", "fetch", "--out", "d", "--timeout", "0"], "expected a number of seconds"),
+    ],
+)
+def test_usage_errors_are_exit_2(argv: list[str], said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_a_url_that_is_not_http_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["data", "fetch", "--out", str(tmp_path), "--kev-url", "file:///etc/passwd"])
+    assert code == 2
+    assert "file:///etc/passwd: expected an http(s) URL" in capsys.readouterr().err
