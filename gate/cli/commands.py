@@ -90,7 +90,10 @@ def cmd_check(options: Options) -> ExitCode:
     """`container-gate check`."""
     policy = read_policy(options)
     report = merge_reports(
-        [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
+        [
+            load_report(path, lenient_severity=policy.lenient_severity, max_bytes=options.max_report_size)
+            for path in options.reports
+        ]
     )
     report = with_image_name(report, options, policy)
     return finish(evaluate(report, policy, evaluation_time(options)), options)
@@ -154,7 +157,10 @@ def cmd_explain(options: Options) -> ExitCode:
     """`container-gate explain`."""
     assert options.vulnerability is not None  # noqa: S101 - options_from takes it for `explain`
     policy = read_policy(options)
-    reports = [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
+    reports = [
+        load_report(path, lenient_severity=policy.lenient_severity, max_bytes=options.max_report_size)
+        for path in options.reports
+    ]
     report = with_image_name(merge_reports(reports), options, policy)
     evaluation = evaluate(report, policy, evaluation_time(options))
     text, found = explain(evaluation, options.vulnerability)
