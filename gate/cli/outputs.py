@@ -24,8 +24,8 @@ from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.render._gitlab_remediations import DockerfileText
 from gate.render.gitlab import GitLabReportOptions, gitlab_chunks, render_gitlab_error
-from gate.render.json import render_error_json, render_json
-from gate.render.junit import render_junit, render_junit_error
+from gate.render.json import json_chunks, render_error_json
+from gate.render.junit import junit_chunks, render_junit_error
 from gate.render.markdown import render_markdown, render_markdown_error
 from gate.untrusted import terminal_safe
 
@@ -88,7 +88,7 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
 
 
 RENDERERS: dict[OutputFormat, tuple[Render, RenderError | None]] = {
-    OutputFormat.JSON: (lambda ev, _o: render_json(ev), lambda msg, code, _o: render_error_json(msg, code)),
+    OutputFormat.JSON: (lambda ev, _o: json_chunks(ev), lambda msg, code, _o: render_error_json(msg, code)),
     OutputFormat.MARKDOWN: (
         lambda ev, _o: render_markdown(ev),
         lambda msg, code, _o: render_markdown_error(msg, code),
@@ -98,7 +98,7 @@ RENDERERS: dict[OutputFormat, tuple[Render, RenderError | None]] = {
         lambda msg, code, o: render_gitlab_error(msg, code, _gitlab_options(o)),
     ),
     OutputFormat.JUNIT: (
-        lambda ev, _o: render_junit(ev),
+        lambda ev, _o: junit_chunks(ev),
         lambda msg, code, _o: render_junit_error(msg, code),
     ),
     # No SARIF on an error: an upload of an empty run would close every open alert, so the

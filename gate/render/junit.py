@@ -19,9 +19,10 @@ test case as a broken report.
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from gate.model import Finding
 from gate.policy.evaluation import Decision, Disposition, Evaluation
@@ -118,10 +119,72 @@ def _suite_name(evaluation: Evaluation) -> str:
     return "container-gate"
 
 
-def _suite(evaluation: Evaluation) -> tuple[ET.Element, dict[str, int]]:
-    suite = ET.Element("testsuite", {"name": _suite_name(evaluation)})
+def _testcase(decision: Decision) -> tuple[ET.Element, Disposition]:
+    """The `<testcase>` of one finding."""
+    f = decision.finding
+    case = ET.Element("testcase", {"classname": _line(f.package.name, NAME_LIMIT), "name": case_name(f)})
+    msg = message(decision)
+    if decision.disposition is Disposition.BLOCKING:
+        _add_result(case, "failure", "blocking", msg, _body(decision, msg))
+    elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
+        _add_result(case, "skipped", decision.disposition.value, msg, _body(decision, msg))
+    else:
+        out = ET.SubElement(case, "system-out")
+        out.text = _body(decision, msg)
+    return case, decision.disposition
+
+
+def _policy_cases(evaluation: Evaluation) -> list[ET.Element]:
+    """A failing `<testcase>` per policy failure that is not a finding."""
+    cases = []
+    for failure in evaluation.policy_failures:
+        name = _line(f"policy: {failure}", NAME_LIMIT)
+        case = ET.Element("testcase", {"classname": "policy", "name": name})
+        text = _line(failure, MESSAGE_LIMIT)
+        _add_result(case, "failure", "policy", text, text + "\n")
+        cases.append(case)
+    return cases
+
+
+def _counts(evaluation: Evaluation) -> dict[str, int]:
+    """The suite's totals, known before its test cases are written."""
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    props = ET.SubElement(suite, "properties")
+    for decision in evaluation.decisions:
+        counts["tests"] += 1
+        if decision.disposition is Disposition.BLOCKING:
+            counts["failures"] += 1
+        elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
+            counts["skipped"] += 1
+    counts["tests"] += len(evaluation.policy_failures)
+    counts["failures"] += len(evaluation.policy_failures)
+    return counts
+
+
+# The document is written as `ET.indent` (two spaces) and `ET.tostring` would write the whole tree,
+# a test case at a time: the tree of 100k test cases took as much memory as the report itself.
+_CASE_LEVEL = 2
+"""Nesting of a test case: testsuites > testsuite > testcase."""
+_BATCH = 500
+"""Test cases written into one chunk."""
+
+
+def _xml(element: ET.Element, level: int) -> str:
+    ET.indent(element, space="  ", level=level)
+    return ET.tostring(element, encoding="unicode")
+
+
+def _start_tag(tag: str, attributes: dict[str, str]) -> str:
+    """`<tag a="..">` with ElementTree's own attribute escaping."""
+    empty = ET.tostring(ET.Element(tag, attributes), encoding="unicode")
+    return empty.removesuffix(" />") + ">"
+
+
+def _suite_chunks(evaluation: Evaluation, counts: dict[str, int]) -> Iterator[str]:
+    """One `<testsuite>`, indented at level 1, without the whitespace that follows it."""
+    attributes = {"name": _suite_name(evaluation), **{k: str(n) for k, n in counts.items()}, "time": "0"}
+    if not counts["tests"]:
+        attributes["tests"] = "1"
+    props = ET.Element("properties")
     for name, value in (
         ("verdict", evaluation.verdict),
         ("policy", evaluation.policy.source),
@@ -130,65 +193,62 @@ def _suite(evaluation: Evaluation) -> tuple[ET.Element, dict[str, int]]:
         ET.SubElement(props, "property", {"name": name, "value": _line(value, MESSAGE_LIMIT)})
     for warning in evaluation.report.warnings:
         ET.SubElement(props, "property", {"name": "warning", "value": _line(warning, MESSAGE_LIMIT)})
-
-    for decision in evaluation.decisions:
-        f = decision.finding
-        case = ET.SubElement(
-            suite, "testcase", {"classname": _line(f.package.name, NAME_LIMIT), "name": case_name(f)}
-        )
-        counts["tests"] += 1
-        msg = message(decision)
-        if decision.disposition is Disposition.BLOCKING:
-            counts["failures"] += 1
-            _add_result(case, "failure", "blocking", msg, _body(decision, msg))
-        elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
-            counts["skipped"] += 1
-            _add_result(case, "skipped", decision.disposition.value, msg, _body(decision, msg))
-        else:
-            out = ET.SubElement(case, "system-out")
-            out.text = _body(decision, msg)
-
-    for failure in evaluation.policy_failures:
-        name = _line(f"policy: {failure}", NAME_LIMIT)
-        case = ET.SubElement(suite, "testcase", {"classname": "policy", "name": name})
-        counts["tests"] += 1
-        counts["failures"] += 1
-        text = _line(failure, MESSAGE_LIMIT)
-        _add_result(case, "failure", "policy", text, text + "\n")
-
+    between = "\n" + "  " * _CASE_LEVEL
+    parts = [_start_tag("testsuite", attributes), between, _xml(props, _CASE_LEVEL)]
+    cases: Iterator[ET.Element] = itertools.chain(
+        (_testcase(decision)[0] for decision in evaluation.decisions), _policy_cases(evaluation)
+    )
     if not counts["tests"]:
-        ET.SubElement(suite, "testcase", {"classname": "container-gate", "name": "no findings"})
-        counts["tests"] += 1
+        # Several CI systems take a report without a test case for a broken one.
+        cases = iter([ET.Element("testcase", {"classname": "container-gate", "name": "no findings"})])
+    for n, case in enumerate(cases, 1):
+        parts += [between, _xml(case, _CASE_LEVEL)]
+        if n % _BATCH == 0:
+            yield "".join(parts)
+            parts = []
+    parts.append("\n  </testsuite>")
+    yield "".join(parts)
 
-    for key, count in counts.items():
-        suite.set(key, str(count))
-    suite.set("time", "0")
-    return suite, counts
 
-
-def _document(root: ET.Element) -> str:
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+def junit_suites_chunks(evaluations: Sequence[Evaluation]) -> Iterator[bytes]:
+    """One `<testsuite>` per evaluation (per image), inside one `<testsuites>`, as UTF-8 chunks:
+    the file is written as it is made, never held whole."""
+    counts = [_counts(evaluation) for evaluation in evaluations]
+    totals = {
+        key: sum(max(c[key], 1) if key == "tests" else c[key] for c in counts)
+        for key in ("tests", "failures", "errors")
+    }
+    root = {"name": "container-gate", **{k: str(n) for k, n in totals.items()}, "time": "0"}
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n' + _start_tag("testsuites", root)
+    if not evaluations:
+        yield (head.removesuffix(">") + " />\n").encode("utf-8")
+        return
+    yield head.encode("utf-8")
+    for evaluation, suite_counts in zip(evaluations, counts, strict=True):
+        yield b"\n  "
+        for chunk in _suite_chunks(evaluation, suite_counts):
+            yield chunk.encode("utf-8")
+    yield b"\n</testsuites>\n"
 
 
 def render_junit_suites(evaluations: Sequence[Evaluation]) -> str:
     """One `<testsuite>` per evaluation (per image), inside one `<testsuites>`."""
-    root = ET.Element("testsuites", {"name": "container-gate"})
-    totals = {"tests": 0, "failures": 0, "errors": 0}
-    for evaluation in evaluations:
-        suite, counts = _suite(evaluation)
-        root.append(suite)
-        for key in totals:
-            totals[key] += counts[key]
-    for key, value in totals.items():
-        root.set(key, str(value))
-    root.set("time", "0")
-    return _document(root)
+    return b"".join(junit_suites_chunks(evaluations)).decode("utf-8")
+
+
+def junit_chunks(evaluation: Evaluation) -> Iterator[bytes]:
+    """The JUnit XML report for one image's evaluation, as UTF-8 chunks."""
+    return junit_suites_chunks([evaluation])
 
 
 def render_junit(evaluation: Evaluation) -> str:
     """The JUnit XML report for one image's evaluation."""
     return render_junit_suites([evaluation])
+
+
+def _document(root: ET.Element) -> str:
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def render_junit_error(message_text: str, exit_code: int) -> str:
