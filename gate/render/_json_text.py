@@ -7,9 +7,11 @@ Here a document is written as its small skeleton, encoded by `json` as before, w
 lists (vulnerabilities, results, rules) spliced in item by item, each encoded by orjson, whose
 `OPT_INDENT_2` text is byte for byte `json`'s with `indent=2` except in two cases it detects:
 
-- a float below 1e-4 (orjson `0.00001`, `json` `1e-05`): the item is encoded by `json` instead
-  when its text holds `0.0000` (rare: CVSS and EPSS scores are larger; a string may hold it too,
-  which only costs the slower encoder);
+- a float below 1e-4: orjson writes `0.00001` where `json` writes `1e-05`, and `5e-8` where
+  `json` writes `5e-08`. The item is encoded by `json` instead when its text holds `0.0000` or
+  an exponent of one digit (rare: CVSS and EPSS scores are larger; a string may hold either
+  too, which only costs the slower encoder). tests/render/test_streams.py checks this against
+  `json` on values of every kind;
 - what orjson refuses (integers beyond 64 bits, lone surrogates, keys that are not strings):
   `json` encodes it, and fails or not exactly as it did.
 
@@ -20,6 +22,7 @@ and the report readers refuse them (gate/scanners/_values.py).
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -27,6 +30,7 @@ from typing import Any
 import orjson
 
 _SMALL_FLOAT = b"0.0000"
+_SHORT_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
 
 
 def indented(value: Any, level: int = 0) -> bytes:
@@ -36,7 +40,7 @@ def indented(value: Any, level: int = 0) -> bytes:
         out = orjson.dumps(value, option=orjson.OPT_INDENT_2)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return _plain(value, level)
-    if _SMALL_FLOAT in out:
+    if _SMALL_FLOAT in out or (b"e-" in out and _SHORT_EXPONENT.search(out)):
         return _plain(value, level)
     return out.replace(b"\n", b"\n" + b"  " * level) if level else out
 
