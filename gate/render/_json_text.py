@@ -30,7 +30,9 @@ from typing import Any
 import orjson
 
 _SMALL_FLOAT = b"0.0000"
-_SHORT_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
+# A number's exponent: after a digit, and followed by what follows a value in the text (a
+# string holding such text, followed by one of these characters, only costs the slower encoder).
+_SHORT_EXPONENT = re.compile(rb"[0-9]e-[0-9](?:[,\n\]}]|\Z)")
 
 
 def indented(value: Any, level: int = 0) -> bytes:
