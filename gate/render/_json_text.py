@@ -30,9 +30,16 @@ from typing import Any
 import orjson
 
 _SMALL_FLOAT = b"0.0000"
-# A number's exponent: after a digit, and followed by what follows a value in the text (a
-# string holding such text, followed by one of these characters, only costs the slower encoder).
-_SHORT_EXPONENT = re.compile(rb"[0-9]e-[0-9](?:[,\n\]}]|\Z)")
+# A number's exponent of one digit: `e-`, a digit, then what follows a value in the text. The
+# pattern starts with text, which the regex engine searches for quickly; that a digit comes
+# before it is checked for each of the few matches (a string holding such text only costs the
+# slower encoder).
+_SHORT_EXPONENT = re.compile(rb"e-[0-9](?:[,\n\]}]|\Z)")
+_DIGITS = frozenset(b"0123456789")
+
+
+def _short_exponent(out: bytes) -> bool:
+    return any(m.start() and out[m.start() - 1] in _DIGITS for m in _SHORT_EXPONENT.finditer(out))
 
 
 def indented(value: Any, level: int = 0) -> bytes:
@@ -42,7 +49,7 @@ def indented(value: Any, level: int = 0) -> bytes:
         out = orjson.dumps(value, option=orjson.OPT_INDENT_2)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return _plain(value, level)
-    if _SMALL_FLOAT in out or (b"e-" in out and _SHORT_EXPONENT.search(out)):
+    if _SMALL_FLOAT in out or _short_exponent(out):
         return _plain(value, level)
     return out.replace(b"\n", b"\n" + b"  " * level) if level else out
 
