@@ -45,7 +45,8 @@ def xml_text(text: str | None, limit: int | None = None) -> str:
     """Untrusted text that XML 1.0 can carry, without characters that would hide what it says."""
     if not text:
         return ""
-    clean = _NOT_XML_SAFE.sub("", text)
+    # Printable ASCII (most text) has nothing to remove: no regex pass for it.
+    clean = text if text.isascii() and text.isprintable() else _NOT_XML_SAFE.sub("", text)
     return shorten(clean, limit) if limit else clean
 
 
