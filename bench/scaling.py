@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.shapes import Shaper
 from gate.merge import choose_ids
 from gate.scanners._findings import strip_root
 from gate.scanners.grype import OS_PACKAGE_TYPES
@@ -165,7 +166,8 @@ def _unique(keyed: Iterable[tuple[object, Json]], seen: set[object]) -> list[Jso
 # --- Trivy -----------------------------------------------------------------------------------
 
 
-def _trivy(count: int, corpus: Path) -> ScaledReport:
+def _trivy(count: int, corpus: Path, shape: str = "corpus") -> ScaledReport:
+    shaper = Shaper(shape)
     base = _load(corpus / "trivy" / BASES["trivy"])
     os_header = next(
         {k: v for k, v in r.items() if k not in ("Vulnerabilities", "Packages")}
@@ -192,12 +194,12 @@ def _trivy(count: int, corpus: Path) -> ScaledReport:
     facts: list[Facts] = []
     for k, index, entries in _copies(count, pools):
         if index == 0:
-            os_result["Vulnerabilities"].extend(_trivy_entry(v, k, None, facts) for v in entries)
+            os_result["Vulnerabilities"].extend(_trivy_entry(v, k, None, facts, shaper) for v in entries)
             continue
         header = dict(lang[index - 1][0])
         header["Target"] = vary_path(header.get("Target") or "", k)
         target = strip_root(header["Target"])
-        vulns = [_trivy_entry(v, k, target, facts) for v in entries]
+        vulns = [_trivy_entry(v, k, target, facts, shaper) for v in entries]
         results.append({**header, "Vulnerabilities": vulns})
     document = {**base, "Results": results}
     return ScaledReport("trivy", document, tuple(facts), _image_of("trivy", base))
@@ -209,7 +211,7 @@ def _trivy_key(vuln: Json, path: str) -> object:
     return (primary, vuln["PkgName"], vuln.get("InstalledVersion") or "", path)
 
 
-def _trivy_entry(vuln: Json, k: int, target: str | None, facts: list[Facts]) -> Json:
+def _trivy_entry(vuln: Json, k: int, target: str | None, facts: list[Facts], shaper: Shaper) -> Json:
     """Copy `k` of a vulnerability entry; `target` is None in the OS result."""
     out = dict(vuln)
     out["VulnerabilityID"] = vary_id(vuln["VulnerabilityID"], k)
@@ -233,6 +235,7 @@ def _trivy_entry(vuln: Json, k: int, target: str | None, facts: list[Facts]) -> 
         path = strip_root(out["PkgPath"])
     elif target is not None:
         path = target
+    shaper.apply(out, path)
     facts.append(Facts(out["VulnerabilityID"], name, version, purl, path))
     return out
 
@@ -393,6 +396,11 @@ def _snyk_entry(vuln: Json, k: int, target: str | None, facts: list[Facts]) -> J
 _SCALERS: dict[str, Callable[[int, Path], ScaledReport]] = {"trivy": _trivy, "grype": _grype, "snyk": _snyk}
 
 
-def scale_report(kind: str, count: int, corpus: Path) -> ScaledReport:
-    """A `kind` report of exactly `count` distinct findings built from the corpus at `corpus`."""
+def scale_report(kind: str, count: int, corpus: Path, shape: str = "corpus") -> ScaledReport:
+    """A `kind` report of exactly `count` distinct findings built from the corpus at `corpus`,
+    in one of `bench.shapes.SHAPES` (only Trivy reports come in other shapes than `corpus`)."""
+    if kind == "trivy":
+        return _trivy(count, corpus, shape)
+    if shape != "corpus":
+        raise ValueError(f"only Trivy reports are reshaped, not {kind}")
     return _SCALERS[kind](count, corpus)

@@ -32,7 +32,8 @@ def terminal_safe(text: str | None, limit: int | None = None) -> str:
     if not text:
         return ""
     flat = " ".join(text.split()) if ("\n" in text or "\r" in text or "\t" in text) else text
-    safe = _UNSAFE_CHARS.sub(_visible, flat)
+    # Printable ASCII (most text) has none of the unsafe characters: no regex pass for it.
+    safe = flat if flat.isascii() and flat.isprintable() else _UNSAFE_CHARS.sub(_visible, flat)
     return shorten(safe, limit) if limit else safe
 
 
@@ -43,7 +44,10 @@ def shorten(text: str, limit: int) -> str:
 
 # Every character CommonMark lets a backslash escape; escaping all of them means no
 # emphasis, code span, link, image, heading, list, table, HTML or entity syntax survives.
-_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>\"'=:&$%^;,/?@])")
+_MD_PUNCT_CHARS = "\\`*_{}[]()#+-.!|~<>\"'=:&$%^;,/?@"
+# A backslash goes before each by `str.replace`, one pass per character (the backslash first, as
+# the others add backslashes): a regex substitution with a replacement template, or a translate
+# table, took several times as long on the descriptions of a large report (docs/performance.md).
 # What GitHub turns into links after cmark-gfm has parsed the text, so backslashes cannot stop
 # it: `@user` and `@org/team` mentions (they notify people), e-mail autolinks (`a@b.c`,
 # `mailto:`, `xmpp:`), `#123` / `GH-123` / `owner/repo#123` references (they add a
@@ -54,11 +58,20 @@ _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>\"'=:&$%^;,/?@])")
 # A zero-width space after `@`, `#`, those sigils, the `:` of `://` and `www` breaks every
 # pattern without changing what the reader sees. It is inserted before escaping, so no escape
 # is split.
-_LINKISH = re.compile(r"(?<=@)|(?<=[#!~%$&])(?=[\w\"])|(?i:(?<=gh-)(?=\d)|(?<=www)(?=\.))|(?<=:)(?=//)")
+# The pattern matches the text before each place (not the empty string at the place, which the
+# regex engine would try at every position of the text) and puts the text back.
+_LINKISH = re.compile(r"@|[#!~%$&](?=[\w\"])|(?i:gh-(?=\d)|www(?=\.))|:(?=//)")
 
 
 def _break_links(text: str) -> str:
-    return _LINKISH.sub(_ZWSP, text)
+    return _LINKISH.sub(lambda match: match.group() + _ZWSP, text)
+
+
+def _escape_punctuation(text: str) -> str:
+    for char in _MD_PUNCT_CHARS:
+        if char in text:
+            text = text.replace(char, "\\" + char)
+    return text
 
 
 def md_escape(text: str | None, limit: int | None = None) -> str:
@@ -70,10 +83,11 @@ def md_escape(text: str | None, limit: int | None = None) -> str:
         return ""
     text = unicodedata.normalize("NFC", text)
     text = " ".join(text.split())
-    text = _INVISIBLE_CHARS.sub("", _UNSAFE_CHARS.sub("", text))
+    if not (text.isascii() and text.isprintable()):
+        text = _INVISIBLE_CHARS.sub("", _UNSAFE_CHARS.sub("", text))
     if limit:
         text = shorten(text, limit)
-    return _MD_PUNCT.sub(r"\\\1", _break_links(text))
+    return _escape_punctuation(_break_links(text))
 
 
 def md_code(text: str | None, limit: int | None = None, *, in_table: bool = True) -> str:

@@ -1,7 +1,7 @@
 """The benchmark's inputs: scaled reports hold exactly the findings asked for, and its policies load.
 
-Correctness of the generators only; the benchmark's timings are printed by bench/bench_check.py,
-never asserted.
+Correctness of the generators and of the targets' arithmetic only; the benchmark's timings are
+printed by bench/bench_check.py, never asserted.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ import json
 import pytest
 import yaml
 
+from bench import bench_check
 from bench.allowlist import POLICY_ENTRIES, allowlist, policy_yaml, trivyignore_yaml
 from bench.bench_actions import figures, largest_corpus_reports
+from bench.bench_check import Figures, Row, targets
 from bench.scaling import KINDS, scale_report, vary_purl
+from bench.shapes import LONG_TEXT, SHAPES
 from gate.policy.evaluate import evaluate
 from gate.policy.load import load_default_policy, load_policy_text
 from gate.scanners.ingest import load_report, parse_report_bytes
@@ -80,3 +83,53 @@ def test_the_actions_figures_count_what_the_plan_holds() -> None:
     assert line.actions == len(evaluation.plan.actions)
     assert line.clearing == sum(1 for action in evaluation.plan.actions if action.blocking)
     assert line.name[:20] in line.line()
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_reads_back_with_exactly_the_findings_asked_for(shape: str) -> None:
+    scaled = scale_report("trivy", 600, corpus_dir(), shape)
+    report = parse_report_bytes(json.dumps(scaled.document).encode(), f"{shape}.json")
+    assert len(report.findings) == len({finding.key for finding in report.findings}) == 600
+    ids = {finding.vulnerability_id for finding in report.findings}
+    # The policy is drawn from the facts: they name the ids the gate reads.
+    assert sorted(fact.vulnerability for fact in scaled.facts) == sorted(
+        f.vulnerability_id for f in report.findings
+    )
+    if shape == "unique-ids":
+        assert len(ids) == 600
+    if shape == "few-ids":
+        assert len(ids) < 10
+    if shape == "long-text":
+        assert all(len(finding.description or "") == LONG_TEXT for finding in report.findings)
+    if shape == "non-ascii":
+        assert not any(finding.title and finding.title.isascii() for finding in report.findings)
+
+
+def _row(size: int, gate: float, trivy: float, gate_mb: int, trivy_mb: int) -> Row:
+    return Row(
+        "trivy", "corpus", size, Figures(gate, gate, gate_mb * 10**6), Figures(trivy, trivy, trivy_mb * 10**6)
+    )
+
+
+def test_the_targets_say_met_and_not_met() -> None:
+    met = dict(targets([_row(10_000, 1.0, 1.0, 100, 300), _row(100_000, 12.0, 10.0, 900, 1600)]))
+    assert met == {
+        "10,000: wall time 1.00x trivy convert (target <= 1.0x)": True,
+        "10,000: peak memory 0.33x trivy convert (target <= 0.6x)": True,
+        "100,000: wall time 1.20x trivy convert (target <= 1.0x)": False,
+        "100,000: peak memory 0.56x trivy convert (target <= 0.6x)": True,
+        "growth 10,000 -> 100,000: wall time x12.0 (target <= 11x)": False,
+        "100,000: peak memory 900 MB with all five outputs (target < 1,000 MB)": True,
+    }
+
+
+def test_the_benchmark_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        bench_check.main(
+            ["--sizes", "30", "--shapes", "corpus,few-ids", "--shape-sizes", "20", "--repeat", "1"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "trivy  corpus            30" in out
+    assert "trivy  few-ids           20" in out

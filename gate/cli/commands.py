@@ -99,7 +99,12 @@ def cmd_check(options: Options) -> ExitCode:
     grype: list[MatchExploitData] = []
     report = merge_reports(
         [
-            load_report(path, lenient_severity=policy.lenient_severity, exploit=grype)
+            load_report(
+                path,
+                lenient_severity=policy.lenient_severity,
+                exploit=grype,
+                max_bytes=options.max_report_size,
+            )
             for path in options.reports
         ]
     )
@@ -173,7 +178,10 @@ def cmd_explain(options: Options) -> ExitCode:
     """`container-gate explain`."""
     assert options.vulnerability is not None  # noqa: S101 - options_from takes it for `explain`
     policy = read_policy(options)
-    reports = [load_report(path, lenient_severity=policy.lenient_severity) for path in options.reports]
+    reports = [
+        load_report(path, lenient_severity=policy.lenient_severity, max_bytes=options.max_report_size)
+        for path in options.reports
+    ]
     report = with_image_name(merge_reports(reports), options, policy)
     evaluation = evaluate(report, policy, evaluation_time(options))
     text, found = explain(evaluation, options.vulnerability)

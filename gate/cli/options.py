@@ -22,6 +22,26 @@ PROG = "container-gate"
 """The program's name in help and messages."""
 
 
+DEFAULT_MAX_REPORT_SIZE = 2_000_000_000
+"""`--max-report-size`: 2 GB. Reading a report takes 2 to 3 times its size in memory
+(docs/performance.md), and no real scan comes near: 100k findings are about 350 MB."""
+
+_SIZE_UNITS = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+
+
+def parse_byte_size(text: str) -> int:
+    """`2000000`, `500M`, `2G` or `2GB` (powers of 1000) as a number of bytes, at least 1."""
+    clean = text.strip().lower().removesuffix("b")
+    unit = clean[-1:] if clean[-1:] in ("k", "m", "g") else ""
+    try:
+        size = int(float(clean[: len(clean) - len(unit)]) * _SIZE_UNITS[unit])
+    except ValueError:
+        size = 0
+    if size < 1 or clean != clean.strip():
+        raise argparse.ArgumentTypeError(f"expected a size such as 500M or 2G, got {text!r}")
+    return size
+
+
 class Command(enum.Enum):
     """The command to run."""
 
@@ -160,6 +180,8 @@ class Options:
     """`--kev`, `--epss`."""
     fetch: FetchOptions | None = None
     """`data fetch` and its options."""
+    max_report_size: int = DEFAULT_MAX_REPORT_SIZE
+    """`--max-report-size`: the largest report file `check` and `explain` read, in bytes."""
 
     @property
     def dockerfile(self) -> Path | None:
@@ -213,4 +235,7 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         )
         if command is Command.DATA_FETCH
         else None,
+        max_report_size=args.max_report_size
+        if command in (Command.CHECK, Command.EXPLAIN)
+        else DEFAULT_MAX_REPORT_SIZE,
     )

@@ -8,10 +8,11 @@ files are written here, the only place besides the report and policy readers tha
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -22,14 +23,15 @@ from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.render._gitlab_remediations import DockerfileText
-from gate.render.gitlab import GitLabReportOptions, render_gitlab, render_gitlab_error
-from gate.render.json import render_error_json, render_json
-from gate.render.junit import render_junit, render_junit_error
+from gate.render.gitlab import GitLabReportOptions, gitlab_chunks, render_gitlab_error
+from gate.render.json import json_chunks, render_error_json
+from gate.render.junit import junit_chunks, render_junit_error
 from gate.render.markdown import render_markdown, render_markdown_error
 from gate.untrusted import terminal_safe
 
-Render = Callable[[Evaluation, Options], str]
-"""A verdict's text for one output file."""
+Render = Callable[[Evaluation, Options], "str | Iterable[bytes]"]
+"""A verdict's text for one output file: whole, or, for the outputs that grow with the report,
+as UTF-8 chunks that are written as they are made (never held whole: docs/performance.md)."""
 RenderError = Callable[[str, int, Options], str]
 """The text of one output file when the gate could not decide."""
 
@@ -72,9 +74,9 @@ def _dockerfile_text(options: Options) -> DockerfileText | None:
         return None
 
 
-def _render_sarif(evaluation: Evaluation, options: Options) -> str:
+def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
     # Imported here: sarif-om and attrs cost ~40 ms at start-up, paid only when SARIF is asked for.
-    from gate.render.sarif import SarifOptions, render_sarif
+    from gate.render.sarif import SarifOptions, sarif_chunks
 
     dockerfile = options.dockerfile
     sarif = SarifOptions(
@@ -82,21 +84,21 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> str:
         dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
         category=options.outputs.sarif_category,
     )
-    return render_sarif(evaluation, sarif)
+    return sarif_chunks(evaluation, sarif)
 
 
 RENDERERS: dict[OutputFormat, tuple[Render, RenderError | None]] = {
-    OutputFormat.JSON: (lambda ev, _o: render_json(ev), lambda msg, code, _o: render_error_json(msg, code)),
+    OutputFormat.JSON: (lambda ev, _o: json_chunks(ev), lambda msg, code, _o: render_error_json(msg, code)),
     OutputFormat.MARKDOWN: (
         lambda ev, _o: render_markdown(ev),
         lambda msg, code, _o: render_markdown_error(msg, code),
     ),
     OutputFormat.GITLAB: (
-        lambda ev, o: render_gitlab(ev, _gitlab_options(o)),
+        lambda ev, o: gitlab_chunks(ev, _gitlab_options(o)),
         lambda msg, code, o: render_gitlab_error(msg, code, _gitlab_options(o)),
     ),
     OutputFormat.JUNIT: (
-        lambda ev, _o: render_junit(ev),
+        lambda ev, _o: junit_chunks(ev),
         lambda msg, code, _o: render_junit_error(msg, code),
     ),
     # No SARIF on an error: an upload of an empty run would close every open alert, so the
@@ -111,16 +113,33 @@ STDOUT = "-"
 standard error, so that standard output holds the one document."""
 
 
-def write_text(path: str, text: str) -> None:
-    """Write an output file, creating its directory; a failure is a usage error naming the path."""
+def write_text(path: str, text: str | Iterable[bytes]) -> None:
+    """Write an output file, creating its directory; a failure is a usage error naming the path.
+
+    `text` is the whole text, or its UTF-8 chunks, written one at a time. A chunk that cannot be
+    made (an error raised while rendering) leaves no half-written file: the file is removed.
+    """
+    chunks = iter((text.encode("utf-8"),) if isinstance(text, str) else text)
+    # The first chunk before the file is opened: most rendering errors leave the file untouched.
+    first = next(chunks, b"")
     if path == STDOUT:
-        sys.stdout.write(text)
+        for chunk in itertools.chain((first,), chunks):
+            # Each chunk is whole characters; a stand-in stdout (tests) may have no byte buffer.
+            sys.stdout.write(chunk.decode("utf-8"))
         sys.stdout.flush()
         return
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        with target.open("wb") as handle:
+            try:
+                handle.write(first)
+                for chunk in chunks:
+                    handle.write(chunk)
+            except GateError:
+                handle.close()
+                target.unlink(missing_ok=True)
+                raise
     except OSError as exc:
         raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
 

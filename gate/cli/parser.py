@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
-from gate.cli.options import PROG, Command
+from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_size
 from gate.cli.scan_options import add_scan_arguments
 from gate.platforms.select import CI_CHOICES
 
@@ -227,6 +227,18 @@ def _hours(text: str) -> float:
     return hours
 
 
+def _add_report_size_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-report-size",
+        metavar="SIZE",
+        type=parse_byte_size,
+        default=DEFAULT_MAX_REPORT_SIZE,
+        help="refuse a report file larger than this (exit 2) before reading it: bytes, or with a "
+        "k, M or G suffix (powers of 1000); default 2G. Reading takes 2 to 3 times the report's "
+        "size in memory",
+    )
+
+
 def _parse_date(text: str) -> dt.datetime:
     try:
         day = dt.date.fromisoformat(text)
@@ -289,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "reports", nargs="+", metavar="REPORT", type=Path, help="Trivy, Grype or Snyk JSON report"
     )
+    _add_report_size_option(check)
     _add_policy_options(check)
     _add_exploit_options(check)
     _add_output_options(check)
@@ -383,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Trivy, Grype or Snyk JSON report of the image, or the gate's own decision report "
         "(--json) of an earlier run (repeatable: several are merged)",
     )
+    _add_report_size_option(exp)
     _add_policy_options(exp)
     exp.set_defaults(run=Command.EXPLAIN)
 

@@ -45,15 +45,6 @@ Suppression: Any = attr.make_class(
 _FACTORY: Any = type(attr.Factory(list))
 
 
-def _is_default(field: attr.Attribute[Any], value: object) -> bool:
-    default = field.default
-    if default is attr.NOTHING:
-        return False
-    if isinstance(default, _FACTORY):
-        return bool(value == default.factory())
-    return type(value) is type(default) and value == default
-
-
 def to_json(node: object) -> JsonValue:
     """A sarif-om object tree (attrs instances, dicts, lists, scalars) as JSON-ready values.
 
@@ -61,36 +52,86 @@ def to_json(node: object) -> JsonValue:
     given and their None values left out. Anything that is not JSON (an enum, a NaN, an object of
     another kind) is an error, so no Python name or `repr` ever reaches the output.
     """
-    if node is None or isinstance(node, bool | str | int):
+    kind = type(node)
+    # The common kinds first, by identity (a result is about forty nodes, and a run can hold
+    # 25,000 results); strings, integers and booleans inside containers are not even a call.
+    if kind in _PLAIN or node is None:
+        return node  # type: ignore[return-value]  # one of _PLAIN
+    fields = _FIELDS.get(kind)
+    if fields is not None:
+        return _attrs_object(node, fields)
+    if kind is list:
+        return [item if type(item) in _PLAIN else to_json(item) for item in node]  # type: ignore[attr-defined]
+    if kind is dict:
+        return _mapping(node)  # type: ignore[arg-type]
+    if isinstance(node, bool | str | int):
         return node
     if isinstance(node, float):
         if not math.isfinite(node):
             raise ValueError(f"SARIF output cannot hold the number {node}")
         return node
     if isinstance(node, Mapping):
-        out: dict[str, JsonValue] = {}
-        for key, value in node.items():
-            if not isinstance(key, str):
-                raise TypeError(f"SARIF property names are strings, got {key!r}")
-            if value is not None:
-                out[key] = to_json(value)
-        return out
+        return _mapping(node)
     if isinstance(node, Sequence):
         return [to_json(item) for item in node]
-    cls = type(node)
-    if attr.has(cls):
-        return _attrs_object(node, cls)
-    raise TypeError(f"cannot write a {type(node).__name__} into SARIF")
+    if not attr.has(kind):
+        raise TypeError(f"cannot write a {kind.__name__} into SARIF")
+    fields = _FIELDS[kind] = _schema_fields(kind)
+    return _attrs_object(node, fields)
 
 
-def _attrs_object(node: object, cls: type[attr.AttrsInstance]) -> dict[str, JsonValue]:
+def _mapping(node: Mapping[Any, Any]) -> dict[str, JsonValue]:
     out: dict[str, JsonValue] = {}
+    for key, value in node.items():
+        if not isinstance(key, str):
+            raise TypeError(f"SARIF property names are strings, got {key!r}")
+        if value is not None:
+            out[key] = value if type(value) in _PLAIN else to_json(value)
+    return out
+
+
+_PLAIN = frozenset({str, int, bool})
+"""Values written as they are (floats are checked, containers walked)."""
+
+_NO_DEFAULT = object()
+"""A field without a default, or one always written (`_CONTEXTUAL`)."""
+
+_Field = tuple[str, str, Any, bool]
+"""A sarif-om field: its attribute name, its schema property name, the value it is left out at
+(`_NO_DEFAULT`: never), and whether that value must also be of the same type (a plain default;
+a factory's value, `[]` or `{}`, is compared by equality alone, as sarif-om's own code does)."""
+
+_FIELDS: dict[type, tuple[_Field, ...]] = {}
+"""The fields of each sarif-om class seen, looked up once."""
+
+
+def _schema_fields(cls: type[attr.AttrsInstance]) -> tuple[_Field, ...]:
+    fields = []
     for field in attr.fields(cls):
         name = field.metadata.get("schema_property_name")
         if not isinstance(name, str):
             raise TypeError(f"{cls.__name__}.{field.name} names no SARIF schema property")
-        value = getattr(node, field.name)
-        if value is None or (name not in _CONTEXTUAL and _is_default(field, value)):
+        default = field.default
+        if default is attr.NOTHING or name in _CONTEXTUAL:
+            fields.append((field.name, name, _NO_DEFAULT, False))
+        elif isinstance(default, _FACTORY):
+            fields.append((field.name, name, default.factory(), False))
+        else:
+            fields.append((field.name, name, default, True))
+    return tuple(fields)
+
+
+def _attrs_object(node: object, fields: tuple[_Field, ...]) -> dict[str, JsonValue]:
+    out: dict[str, JsonValue] = {}
+    for attribute, name, default, same_type in fields:
+        value = getattr(node, attribute)
+        if value is None:
             continue
-        out[name] = to_json(value)
+        if (
+            default is not _NO_DEFAULT
+            and value == default
+            and (not same_type or type(value) is type(default))
+        ):
+            continue
+        out[name] = value if type(value) in _PLAIN else to_json(value)
     return out

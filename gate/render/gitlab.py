@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ from gate.render._exploit import kev_note
 from gate.render._gitlab_ids import cvss_vectors, identifiers
 from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
+from gate.render._json_text import Skeleton
 from gate.render.remediation import estimate_words, what_to_do
 from gate.untrusted import md_escape, safe_url, shorten, terminal_safe
 
@@ -279,10 +281,10 @@ def _image_and_notes(
     return image, _plain(operating_system) or UNKNOWN_OS, default_branch, notes
 
 
-def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:
-    """The container-scanning report as JSON text."""
-    image, operating_system, default_branch, notes = _image_and_notes(evaluation, options)
-    vulnerabilities = []
+def _vulnerabilities(
+    evaluation: Evaluation, image: str, operating_system: str, default_branch: str | None
+) -> Iterator[dict[str, Any]]:
+    """One `vulnerabilities` entry per blocking or informational finding, in report order."""
     seen: set[str] = set()
     for decision in evaluation.decisions:
         if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
@@ -295,7 +297,14 @@ def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:
             vuln_id = vulnerability_uuid(f, f.package.version)
         seen.add(vuln_id)
         location = _location(f, image, operating_system, default_branch)
-        vulnerabilities.append(_vulnerability(decision, vuln_id, evaluation, location))
+        yield _vulnerability(decision, vuln_id, evaluation, location)
+
+
+def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Iterator[bytes]:
+    """The container-scanning report as UTF-8 JSON text, a vulnerability at a time: the file is
+    written as it is made, never held whole (gate/render/_json_text.py)."""
+    image, operating_system, default_branch, notes = _image_and_notes(evaluation, options)
+    skeleton = Skeleton()
     doc = {
         "version": SCHEMA_VERSION,
         "schema": SCHEMA_URL,
@@ -308,10 +317,19 @@ def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:
             "status": "success",
             "messages": scan_messages(evaluation, notes),
         },
-        "vulnerabilities": vulnerabilities,
-        "remediations": remediations(evaluation, options.dockerfile, vulnerability_uuid),
+        "vulnerabilities": skeleton.slot(),
+        "remediations": skeleton.slot(),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    yield from skeleton.chunks(
+        doc,
+        _vulnerabilities(evaluation, image, operating_system, default_branch),
+        remediations(evaluation, options.dockerfile, vulnerability_uuid),
+    )
+
+
+def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:
+    """The container-scanning report as JSON text."""
+    return b"".join(gitlab_chunks(evaluation, options)).decode("utf-8")
 
 
 def render_gitlab_error(message: str, exit_code: int, options: GitLabReportOptions) -> str:

@@ -7,7 +7,7 @@ or removed; consumers must ignore fields they do not know.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from gate import __version__
@@ -246,7 +246,13 @@ def _base_image(status: BaseImageStatus) -> dict[str, Any]:
 
 
 def render_json(evaluation: Evaluation) -> str:
-    """The decision report as indented JSON text."""
+    """The decision report as indented JSON text (`json_chunks`)."""
+    return b"".join(json_chunks(evaluation)).decode("utf-8")
+
+
+def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
+    """The decision report as indented JSON text, UTF-8, a few hundred findings at a time: the
+    file is written as it is made, never held whole."""
     report = evaluation.report
     policy = evaluation.policy
     doc: dict[str, Any] = {
@@ -317,33 +323,43 @@ def _dump(
     actions: list[dict[str, Any]],
     extras: Callable[[Decision], dict[str, Any]] | None = None,
     with_data: bool = False,
-) -> str:
+) -> Iterator[bytes]:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     # Only the top-level keys sit at this indentation, and JSON strings hold no raw newline;
     # `actions` follows `findings` in the document.
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
-    parts = [head]
     findings = (_with_exploit(d, action_ids, with_data) for d in decisions)
     if extras is not None:
         findings = (row | extras(d) for row, d in zip(findings, decisions, strict=True))
-    _one_per_line(parts, "findings", findings)
-    parts.append(middle)
-    _one_per_line(parts, "actions", actions)
-    parts.append(tail)
-    return "".join(parts)
+    yield head.encode("utf-8")
+    yield from _one_per_line("findings", findings)
+    yield middle.encode("utf-8")
+    yield from _one_per_line("actions", actions)
+    yield tail.encode("utf-8")
 
 
-def _one_per_line(parts: list[str], key: str, items: Iterable[dict[str, Any]]) -> None:
+_BATCH = 500
+"""Items encoded into one chunk: few enough writes, each chunk small."""
+
+
+def _one_per_line(key: str, items: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     """`"key": [` and one item per line, or `"key": []` when there is none."""
-    start = len(parts)
+    parts = [f'\n  "{key}": [\n    ']
+    count = 0
     for item in items:
-        parts += [",\n    ", _ONE_LINE.encode(item)]
-    if len(parts) == start:
-        parts.append(f'\n  "{key}": []')
+        if count:
+            parts.append(",\n    ")
+        parts.append(_ONE_LINE.encode(item))
+        count += 1
+        if count % _BATCH == 0:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    if not count:
+        yield f'\n  "{key}": []'.encode()
         return
-    parts[start] = f'\n  "{key}": [\n    '
     parts.append("\n  ]")
+    yield "".join(parts).encode("utf-8")
 
 
 def render_error_json(message: str, exit_code: int) -> str:

@@ -19,9 +19,10 @@ test case as a broken report.
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from gate.model import Finding
 from gate.policy.evaluation import Decision, Disposition, Evaluation
@@ -44,7 +45,8 @@ def xml_text(text: str | None, limit: int | None = None) -> str:
     """Untrusted text that XML 1.0 can carry, without characters that would hide what it says."""
     if not text:
         return ""
-    clean = _NOT_XML_SAFE.sub("", text)
+    # Printable ASCII (most text) has nothing to remove: no regex pass for it.
+    clean = text if text.isascii() and text.isprintable() else _NOT_XML_SAFE.sub("", text)
     return shorten(clean, limit) if limit else clean
 
 
@@ -118,10 +120,106 @@ def _suite_name(evaluation: Evaluation) -> str:
     return "container-gate"
 
 
-def _suite(evaluation: Evaluation) -> tuple[ET.Element, dict[str, int]]:
-    suite = ET.Element("testsuite", {"name": _suite_name(evaluation)})
+def _testcase(decision: Decision) -> str:
+    """The `<testcase>` of one finding, as `_xml` writes it at the test cases' level."""
+    f = decision.finding
+    msg = message(decision)
+    if decision.disposition is Disposition.BLOCKING:
+        result = _result_xml("failure", "blocking", msg, _body(decision, msg))
+    elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
+        result = _result_xml("skipped", decision.disposition.value, msg, _body(decision, msg))
+    else:
+        result = f"<system-out>{escape_text(_body(decision, msg))}</system-out>"
+    return _case_xml(_line(f.package.name, NAME_LIMIT), case_name(f), result)
+
+
+def _policy_cases(evaluation: Evaluation) -> list[str]:
+    """A failing `<testcase>` per policy failure that is not a finding."""
+    cases = []
+    for failure in evaluation.policy_failures:
+        name = _line(f"policy: {failure}", NAME_LIMIT)
+        text = _line(failure, MESSAGE_LIMIT)
+        cases.append(_case_xml("policy", name, _result_xml("failure", "policy", text, text + "\n")))
+    return cases
+
+
+# A test case is written as text, as `ET.indent` and `ET.tostring` would write its element at the
+# test cases' level: building and serializing 100k elements took 3 s of a 100k-finding run.
+# The escaping is ElementTree's (xml/etree/ElementTree.py `_escape_attrib`, `_escape_cdata`);
+# tests/render/test_junit_stream.py compares both on hostile text.
+_ATTRIBUTE_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
+                      ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))  # fmt: skip
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+
+
+def escape_attribute(text: str) -> str:
+    """An attribute value as ElementTree escapes it."""
+    for char, entity in _ATTRIBUTE_ESCAPES:
+        if char in text:
+            text = text.replace(char, entity)
+    return text
+
+
+def escape_text(text: str) -> str:
+    """Element text as ElementTree escapes it."""
+    for char, entity in _TEXT_ESCAPES:
+        if char in text:
+            text = text.replace(char, entity)
+    return text
+
+
+def _result_xml(tag: str, kind: str, msg: str, body: str) -> str:
+    # The message both as the attribute and as the text: see the module docstring (GitLab).
+    return f'<{tag} message="{escape_attribute(msg)}" type="{escape_attribute(kind)}">{escape_text(body)}</{tag}>'
+
+
+def _case_xml(classname: str, name: str, result: str) -> str:
+    indent = "\n" + "  " * (_CASE_LEVEL + 1)
+    return (
+        f'<testcase classname="{escape_attribute(classname)}" name="{escape_attribute(name)}">'
+        f"{indent}{result}\n{'  ' * _CASE_LEVEL}</testcase>"
+    )
+
+
+def _counts(evaluation: Evaluation) -> dict[str, int]:
+    """The suite's totals, known before its test cases are written."""
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    props = ET.SubElement(suite, "properties")
+    for decision in evaluation.decisions:
+        counts["tests"] += 1
+        if decision.disposition is Disposition.BLOCKING:
+            counts["failures"] += 1
+        elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
+            counts["skipped"] += 1
+    counts["tests"] += len(evaluation.policy_failures)
+    counts["failures"] += len(evaluation.policy_failures)
+    return counts
+
+
+# The document is written as `ET.indent` (two spaces) and `ET.tostring` would write the whole tree,
+# a test case at a time: the tree of 100k test cases took as much memory as the report itself.
+_CASE_LEVEL = 2
+"""Nesting of a test case: testsuites > testsuite > testcase."""
+_BATCH = 500
+"""Test cases written into one chunk."""
+
+
+def _xml(element: ET.Element, level: int) -> str:
+    ET.indent(element, space="  ", level=level)
+    return ET.tostring(element, encoding="unicode")
+
+
+def _start_tag(tag: str, attributes: dict[str, str]) -> str:
+    """`<tag a="..">` with ElementTree's own attribute escaping."""
+    empty = ET.tostring(ET.Element(tag, attributes), encoding="unicode")
+    return empty.removesuffix(" />") + ">"
+
+
+def _suite_chunks(evaluation: Evaluation, counts: dict[str, int]) -> Iterator[str]:
+    """One `<testsuite>`, indented at level 1, without the whitespace that follows it."""
+    attributes = {"name": _suite_name(evaluation), **{k: str(n) for k, n in counts.items()}, "time": "0"}
+    if not counts["tests"]:
+        attributes["tests"] = "1"
+    props = ET.Element("properties")
     for name, value in (
         ("verdict", evaluation.verdict),
         ("policy", evaluation.policy.source),
@@ -133,65 +231,60 @@ def _suite(evaluation: Evaluation) -> tuple[ET.Element, dict[str, int]]:
     # What applying the policy needs said (a rule the data could not back, stale data) is a warning too.
     for warning in evaluation.policy_warnings:
         ET.SubElement(props, "property", {"name": "warning", "value": _line(warning, MESSAGE_LIMIT)})
-
-    for decision in evaluation.decisions:
-        f = decision.finding
-        case = ET.SubElement(
-            suite, "testcase", {"classname": _line(f.package.name, NAME_LIMIT), "name": case_name(f)}
-        )
-        counts["tests"] += 1
-        msg = message(decision)
-        if decision.disposition is Disposition.BLOCKING:
-            counts["failures"] += 1
-            _add_result(case, "failure", "blocking", msg, _body(decision, msg))
-        elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
-            counts["skipped"] += 1
-            _add_result(case, "skipped", decision.disposition.value, msg, _body(decision, msg))
-        else:
-            out = ET.SubElement(case, "system-out")
-            out.text = _body(decision, msg)
-
-    for failure in evaluation.policy_failures:
-        name = _line(f"policy: {failure}", NAME_LIMIT)
-        case = ET.SubElement(suite, "testcase", {"classname": "policy", "name": name})
-        counts["tests"] += 1
-        counts["failures"] += 1
-        text = _line(failure, MESSAGE_LIMIT)
-        _add_result(case, "failure", "policy", text, text + "\n")
-
+    between = "\n" + "  " * _CASE_LEVEL
+    parts = [_start_tag("testsuite", attributes), between, _xml(props, _CASE_LEVEL)]
+    cases: Iterator[str] = itertools.chain(map(_testcase, evaluation.decisions), _policy_cases(evaluation))
     if not counts["tests"]:
-        ET.SubElement(suite, "testcase", {"classname": "container-gate", "name": "no findings"})
-        counts["tests"] += 1
+        # Several CI systems take a report without a test case for a broken one.
+        cases = iter(['<testcase classname="container-gate" name="no findings" />'])
+    for n, case in enumerate(cases, 1):
+        parts += [between, case]
+        if n % _BATCH == 0:
+            yield "".join(parts)
+            parts = []
+    parts.append("\n  </testsuite>")
+    yield "".join(parts)
 
-    for key, count in counts.items():
-        suite.set(key, str(count))
-    suite.set("time", "0")
-    return suite, counts
 
-
-def _document(root: ET.Element) -> str:
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+def junit_suites_chunks(evaluations: Sequence[Evaluation]) -> Iterator[bytes]:
+    """One `<testsuite>` per evaluation (per image), inside one `<testsuites>`, as UTF-8 chunks:
+    the file is written as it is made, never held whole."""
+    counts = [_counts(evaluation) for evaluation in evaluations]
+    totals = {
+        key: sum(max(c[key], 1) if key == "tests" else c[key] for c in counts)
+        for key in ("tests", "failures", "errors")
+    }
+    root = {"name": "container-gate", **{k: str(n) for k, n in totals.items()}, "time": "0"}
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n' + _start_tag("testsuites", root)
+    if not evaluations:
+        yield (head.removesuffix(">") + " />\n").encode("utf-8")
+        return
+    yield head.encode("utf-8")
+    for evaluation, suite_counts in zip(evaluations, counts, strict=True):
+        yield b"\n  "
+        for chunk in _suite_chunks(evaluation, suite_counts):
+            yield chunk.encode("utf-8")
+    yield b"\n</testsuites>\n"
 
 
 def render_junit_suites(evaluations: Sequence[Evaluation]) -> str:
     """One `<testsuite>` per evaluation (per image), inside one `<testsuites>`."""
-    root = ET.Element("testsuites", {"name": "container-gate"})
-    totals = {"tests": 0, "failures": 0, "errors": 0}
-    for evaluation in evaluations:
-        suite, counts = _suite(evaluation)
-        root.append(suite)
-        for key in totals:
-            totals[key] += counts[key]
-    for key, value in totals.items():
-        root.set(key, str(value))
-    root.set("time", "0")
-    return _document(root)
+    return b"".join(junit_suites_chunks(evaluations)).decode("utf-8")
+
+
+def junit_chunks(evaluation: Evaluation) -> Iterator[bytes]:
+    """The JUnit XML report for one image's evaluation, as UTF-8 chunks."""
+    return junit_suites_chunks([evaluation])
 
 
 def render_junit(evaluation: Evaluation) -> str:
     """The JUnit XML report for one image's evaluation."""
     return render_junit_suites([evaluation])
+
+
+def _document(root: ET.Element) -> str:
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def render_junit_error(message_text: str, exit_code: int) -> str:

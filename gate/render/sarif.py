@@ -34,10 +34,10 @@ see `render_sarif`.
 from __future__ import annotations
 
 import gzip
-import json
 import re
+import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -48,7 +48,8 @@ from gate.model import Severity
 from gate.policy.evaluation import Decision, Evaluation
 from gate.render import _sarif_results as build
 from gate.render import _sarif_text as words
-from gate.render._sarif_om import om, to_json
+from gate.render._json_text import Skeleton
+from gate.render._sarif_om import JsonValue, om, to_json
 from gate.render._sarif_results import FINGERPRINT_KEY, SECURITY_SEVERITY, finding_fingerprint, result_level
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "render_sarif",
     "repo_uri",
     "result_level",
+    "sarif_chunks",
 ]
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -165,26 +167,44 @@ def _run_properties(evaluation: Evaluation) -> dict[str, object]:
     }
 
 
-def _log(evaluation: Evaluation, options: SarifOptions, kept: Sequence[build.Item], note: str | None) -> Any:
+def _log(
+    evaluation: Evaluation,
+    options: SarifOptions,
+    kept: Sequence[build.Item],
+    note: str | None,
+    skeleton: Skeleton | None = None,
+) -> tuple[Any, list[Iterable[JsonValue]]]:
+    """The log, and the streams of its rules and results. With `skeleton`, the log holds its
+    placeholders where the streams go (non-empty ones only: an empty list is written as before);
+    without, the lists are in the log and no stream is returned."""
     by_rule: dict[str, list[Decision]] = {}
     for item in kept:
         by_rule.setdefault(item.rule_id, []).extend((item.decision, *item.others))
     index = {vuln_id: i for i, vuln_id in enumerate(by_rule)}
-    rules = [
-        build.rule(vuln_id, decisions, options.limits.max_tags) for vuln_id, decisions in by_rule.items()
-    ]
+    rules = (
+        to_json(build.rule(vuln_id, decisions, options.limits.max_tags))
+        for vuln_id, decisions in by_rule.items()
+    )
     uri = repo_uri(options.location_uri, "location_uri")
     dockerfile = repo_uri(options.dockerfile_uri, "dockerfile_uri") if options.dockerfile_uri else uri
     image = evaluation.report.image
     reference = image.reference if image else None
-    results = [build.result(item, index[item.rule_id], uri, dockerfile, reference) for item in kept]
+    results = (to_json(build.result(item, index[item.rule_id], uri, dockerfile, reference)) for item in kept)
+    streams: list[Iterable[JsonValue]] = []
+    rules_slot: list[Any] = []
+    results_slot: list[Any] = []
+    if skeleton is None or not kept:
+        rules_slot, results_slot = list(rules), list(results)
+    else:
+        rules_slot, results_slot = skeleton.slot(), skeleton.slot()
+        streams = [rules, results]
     version = options.tool_version
     driver = om.ToolComponent(
         name=TOOL_NAME,
         version=version,
         semantic_version=version if _SEMVER.match(version) else None,
         information_uri=options.information_uri,
-        rules=rules,
+        rules=rules_slot,
     )
     scanners = dict.fromkeys((s.name, s.version) for s in evaluation.report.scanners)
     extensions = [
@@ -199,18 +219,18 @@ def _log(evaluation: Evaluation, options: SarifOptions, kept: Sequence[build.Ite
         tool=om.Tool(driver=driver, extensions=extensions or None),
         automation_details=om.RunAutomationDetails(id=category.rstrip("/") + "/"),
         invocations=[om.Invocation(execution_successful=True, tool_execution_notifications=notifications)],
-        results=results,
+        results=results_slot,
         properties=_run_properties(evaluation),
     )
-    return om.SarifLog(schema_uri=SCHEMA_URI, version=SARIF_VERSION, runs=[run])
+    return om.SarifLog(schema_uri=SCHEMA_URI, version=SARIF_VERSION, runs=[run]), streams
 
 
-def _encode(log: Any) -> str:
+def _encode(log: Any, skeleton: Skeleton, streams: Sequence[Iterable[JsonValue]]) -> Iterator[bytes]:
     doc = to_json(log)
     assert isinstance(doc, dict)  # noqa: S101 - a SarifLog is an object
     # `$schema` and `version` first, where readers and people look for them.
     ordered = {"$schema": doc.pop("$schema"), "version": doc.pop("version"), **doc}
-    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+    return skeleton.chunks(ordered, *streams)
 
 
 def gzip_size(text: str) -> int:
@@ -222,13 +242,42 @@ def gzip_size(text: str) -> int:
     return len(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
 
 
+class _Gzipped:
+    """`gzip_size` of text given a chunk at a time (gzip.compress's own deflate settings, whose
+    output does not depend on how its input is cut; tests/render/test_sarif_stream.py checks)."""
+
+    # gzip's 10-byte header and 8-byte trailer around the raw deflate stream.
+    _FRAME = 18
+
+    def __init__(self) -> None:
+        self._deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self.size = self._FRAME
+
+    def add(self, chunk: bytes) -> bytes:
+        self.size += len(self._deflate.compress(chunk))
+        return chunk
+
+    def close(self) -> int:
+        self.size += len(self._deflate.flush())
+        return self.size
+
+
 def render_sarif(evaluation: Evaluation, options: SarifOptions | None = None) -> str:
-    """The evaluation as SARIF 2.1.0 text that GitHub code scanning accepts.
+    """The evaluation as SARIF 2.1.0 text that GitHub code scanning accepts (`sarif_chunks`)."""
+    return b"".join(sarif_chunks(evaluation, options)).decode("utf-8")
+
+
+def sarif_chunks(evaluation: Evaluation, options: SarifOptions | None = None) -> list[bytes]:
+    """The evaluation as SARIF 2.1.0 text that GitHub code scanning accepts, UTF-8, in chunks.
 
     When one of GitHub's limits is hit, results are left out least important first: non-blocking
     before blocking; within those, accepted (ignored, then allowlisted) before informational, and
     the lower severity first. Rules left without results go with them. The run's invocation then
     carries a warning notification saying how many results were left out, and why.
+
+    The chunks are kept until the compressed size is known to fit: the file is rewritten with
+    fewer results when it does not. GitHub's limits bound them (25,000 results, 10 MB
+    compressed), where the other outputs grow with the report and are written as they are made.
     """
     options = options or SarifOptions()
     limits = options.limits
@@ -241,16 +290,19 @@ def render_sarif(evaluation: Evaluation, options: SarifOptions | None = None) ->
     if len(kept) < min(len(all_items), limits.max_results):
         reasons.append(f"at most {limits.max_rules} rules per run")
 
-    def attempt(chosen: Sequence[build.Item]) -> str:
+    def attempt(chosen: Sequence[build.Item]) -> tuple[list[bytes], int]:
         chosen_ids = {i.fingerprint for i in chosen}
         left_out = [i for i in reversed(by_rank) if i.fingerprint not in chosen_ids]
         note = _left_out_text(left_out, reasons) if left_out else None
-        return _encode(_log(evaluation, options, chosen, note))
+        skeleton = Skeleton()
+        log, streams = _log(evaluation, options, chosen, note, skeleton)
+        gzipped = _Gzipped()
+        chunks = [gzipped.add(chunk) for chunk in _encode(log, skeleton, streams)]
+        return chunks, gzipped.close()
 
-    text = attempt(kept)
-    size = gzip_size(text)
+    chunks, size = attempt(kept)
     if size <= limits.max_gzip_bytes:
-        return text
+        return chunks
     reasons.append(f"at most {limits.max_gzip_bytes} bytes gzip-compressed")
     count = len(kept)
     while True:
@@ -262,7 +314,7 @@ def render_sarif(evaluation: Evaluation, options: SarifOptions | None = None) ->
                 f"the SARIF output does not fit in {limits.max_gzip_bytes} gzip-compressed bytes "
                 "even without any result"
             )
-        text = attempt(build.select(by_rank, count, limits.max_rules))
-        size = gzip_size(text)
+        del chunks
+        chunks, size = attempt(build.select(by_rank, count, limits.max_rules))
         if size <= limits.max_gzip_bytes:
-            return text
+            return chunks

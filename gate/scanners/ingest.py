@@ -43,19 +43,33 @@ _SNYK_MEMBERS = (
 
 
 def load_report(
-    path: Path, *, lenient_severity: bool = False, exploit: list[MatchExploitData] | None = None
+    path: Path,
+    *,
+    lenient_severity: bool = False,
+    exploit: list[MatchExploitData] | None = None,
+    max_bytes: int | None = None,
 ) -> ScanReport:
     """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds.
 
     `lenient_severity` (the policy's key) reads a severity word the scanner does not write as a
     missing severity instead of refusing the report. `exploit`, when given, receives the KEV and
-    EPSS data a Grype report carries (see `parse_grype`).
+    EPSS data a Grype report carries (see `parse_grype`). A file of more than `max_bytes` is
+    refused before it is read (`--max-report-size`): reading takes a few times its size in memory.
     """
     name = str(path)
+    if max_bytes is not None:
+        _check_size(path, name, max_bytes)
 
     def read() -> bytes:
         try:
-            return path.read_bytes()
+            if max_bytes is None:
+                return path.read_bytes()
+            with path.open("rb") as handle:
+                # A pipe or a file still growing has no size to check beforehand.
+                raw = handle.read(max_bytes + 1)
+            if len(raw) > max_bytes:
+                raise _too_large(name, max_bytes)
+            return raw
         except FileNotFoundError:
             raise ReportError(f"{name}: no such report file") from None
         except IsADirectoryError:
@@ -74,6 +88,24 @@ def load_report(
     if exploit is not None and detect_format(data, name) is parse_grype:
         return parse_grype(data, name, lenient_severity=lenient_severity, exploit=exploit)
     return _parse(data, name, lenient_severity)
+
+
+def _check_size(path: Path, name: str, max_bytes: int) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # said by the read that follows, in its own words
+    if size > max_bytes:
+        raise _too_large(name, max_bytes, size)
+
+
+def _too_large(name: str, max_bytes: int, size: int | None = None) -> ReportError:
+    what = f"{size:,} bytes" if size is not None else "larger"
+    # With a hint, no second look at the file for one (a pipe cannot be read twice).
+    return ReportError(
+        f"{name}: the report is {what}, more than --max-report-size ({max_bytes:,} bytes); not read",
+        hint="raise --max-report-size to read it",
+    )
 
 
 # What starts Trivy's `--format table` output: a target line underlined with `=`, or the report

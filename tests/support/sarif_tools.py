@@ -3,7 +3,8 @@
 - `validate_sarif_schema(doc)`: the SARIF 2.1.0 schema (tests/data/schemas/sarif-schema-2.1.0.json, draft 4)
   through jsonschema. Formats are not asserted: GitHub's upload (codeql-action `validateSarifFileSchema`)
   reports `uri`/`uri-reference` format errors as warnings only (github/codeql-action#1703).
-- `run_multitool_validate(path)`: `Sarif.Multitool validate` from npm `@microsoft/sarif-multitool-linux`
+- `run_multitool_validate(path)`, `run_multitool_validate_many(paths)` (one run for many files:
+  its start-up is most of a run's time): `Sarif.Multitool validate` from npm `@microsoft/sarif-multitool-linux`
   (pinned in package.json): the schema again plus the SARIF1xxx/2xxx rules of the SARIF SDK. It is a
   self-contained .NET executable; `DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1` spares it libicu.
   The multitool skips (with a note only) files whose name does not end in .sarif or .json, and exits 0
@@ -24,6 +25,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -130,9 +132,17 @@ def multitool_executable() -> Path:
 
 def run_multitool_validate(path: Path, *, github_rules: bool = True) -> MultitoolReport:
     """Validate one SARIF file with the multitool; raises RuntimeError if the tool itself failed."""
+    return run_multitool_validate_many([path], github_rules=github_rules)[0]
+
+
+def run_multitool_validate_many(paths: Sequence[Path], *, github_rules: bool = True) -> list[MultitoolReport]:
+    """Validate several SARIF files in one multitool run (its start-up is most of a run's time):
+    one report per file, in order; raises RuntimeError if the tool itself failed."""
     with tempfile.TemporaryDirectory(prefix="sarif-multitool-") as work:
-        target = Path(work) / "input.sarif"
-        shutil.copyfile(path, target)
+        targets = []
+        for index, path in enumerate(paths):
+            targets.append(Path(work) / f"input-{index}.sarif")
+            shutil.copyfile(path, targets[-1])
         output = Path(work) / "validation.sarif"
         config = Path(work) / "rules.config.xml"
         config.write_text(_configuration(github_rules), encoding="utf-8")
@@ -155,7 +165,7 @@ def run_multitool_validate(path: Path, *, github_rules: bool = True) -> Multitoo
         ]
         command += ["--rule-kind", "Sarif;Gh" if github_rules else "Sarif"]
         done = subprocess.run(
-            [*command, "--output", str(output), str(target)],
+            [*command, "--output", str(output), *map(str, targets)],
             capture_output=True,
             text=True,
             env=env,
@@ -166,10 +176,16 @@ def run_multitool_validate(path: Path, *, github_rules: bool = True) -> Multitoo
         if done.returncode != 0 or not output.exists():
             raise RuntimeError(f"Sarif.Multitool failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         log = json.loads(output.read_text(encoding="utf-8-sig"))
-    return MultitoolReport(tuple(_findings(log)))
+    by_file: dict[str, list[MultitoolFinding]] = {target.name: [] for target in targets}
+    for file_name, finding in _findings(log):
+        if file_name not in by_file:
+            raise RuntimeError(f"Sarif.Multitool reports on a file it was not given: {file_name}")
+        by_file[file_name].append(finding)
+    return [MultitoolReport(tuple(by_file[target.name])) for target in targets]
 
 
-def _findings(log: dict[str, Any]) -> list[MultitoolFinding]:
+def _findings(log: dict[str, Any]) -> list[tuple[str, MultitoolFinding]]:
+    """Each finding of the multitool's log, with the name of the file it is about."""
     run = log["runs"][0]
     for invocation in run.get("invocations", []):
         notes = invocation.get("toolConfigurationNotifications", []) + invocation.get(
@@ -185,14 +201,19 @@ def _findings(log: dict[str, Any]) -> list[MultitoolFinding]:
     for result in run.get("results", []):
         rule = rules[result["ruleIndex"]] if "ruleIndex" in result else {}
         level = result.get("level") or rule.get("defaultConfiguration", {}).get("level", "warning")
-        region = (result.get("locations") or [{}])[0].get("physicalLocation", {}).get("region", {})
+        physical = (result.get("locations") or [{}])[0].get("physicalLocation", {})
+        region = physical.get("region", {})
+        uri = physical.get("artifactLocation", {}).get("uri", "")
         found.append(
-            MultitoolFinding(
-                rule_id=result["ruleId"],
-                level=level,
-                message=_message(result["message"], rule),
-                line=region.get("startLine"),
-                column=region.get("startColumn"),
+            (
+                uri.rsplit("/", 1)[-1],
+                MultitoolFinding(
+                    rule_id=result["ruleId"],
+                    level=level,
+                    message=_message(result["message"], rule),
+                    line=region.get("startLine"),
+                    column=region.get("startColumn"),
+                ),
             )
         )
     return found

@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 
 from tests.support.repo_paths import TEST_DATA
-from tests.support.sarif_tools import run_multitool_validate, validate_sarif_schema
+from tests.support.sarif_tools import (
+    run_multitool_validate,
+    run_multitool_validate_many,
+    validate_sarif_schema,
+)
 
 CORPUS = TEST_DATA / "corpus" / "sarif-in"
 TRIVY_SARIF = CORPUS / "aquasecurity-trivy__alpine-310.sarif.golden"
@@ -67,3 +71,12 @@ def test_multitool_github_rules_catch_what_code_scanning_rejects(tmp_path: Path)
     assert {"GH1003", "GH1006"} <= github
     plain = {f.rule_id for f in run_multitool_validate(path, github_rules=False).errors}
     assert not any(rule.startswith("GH") for rule in plain)
+
+
+def test_one_multitool_run_tells_each_file_s_findings_apart(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.sarif"
+    broken.write_text(json.dumps(broken_trivy_sarif(), indent=2), encoding="utf-8")
+    good, bad, good_again = run_multitool_validate_many([TRIVY_SARIF, broken, TRIVY_SARIF])
+    assert good.errors == good_again.errors == []
+    assert [f.rule_id for f in good.warnings] == [f.rule_id for f in good_again.warnings] == ["SARIF2005"]
+    assert sorted(f.rule_id for f in bad.errors) == ["JSON1002", "JSON1019"]

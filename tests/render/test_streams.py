@@ -1,0 +1,169 @@
+"""The large outputs are written as streams of chunks, and say exactly what one whole document would.
+
+The SARIF and GitLab reports used to be `json.dumps(doc, indent=2, ensure_ascii=False)` of one
+document, and the JUnit report `ET.indent` and `ET.tostring` of one tree. Each streamed output must
+be that text byte for byte: re-encoding what it decodes to gives it back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gate.cli.outputs import write_text
+from gate.errors import GateError, UsageError
+from gate.model import Severity
+from gate.policy.evaluation import Evaluation
+from gate.render._json_text import Skeleton, indented
+from gate.render.gitlab import GitLabReportOptions, gitlab_chunks, render_gitlab
+from gate.render.json import json_chunks, render_json
+from gate.render.junit import escape_attribute, escape_text, junit_chunks, render_junit
+from gate.render.sarif import SarifOptions, gzip_size, render_sarif, sarif_chunks
+from tests.support.corpus import corpus_evaluation, corpus_reports
+from tests.support.factories import NOW, evaluation_of, finding
+
+HOSTILE = 'x"\n  "verdict": "pass",\u2028\x00\t\r</testcase><![CDATA[&amp;\u00e9\u4e00\U0001f600 0.00001'
+GITLAB = GitLabReportOptions(start_time=NOW, end_time=NOW)
+
+
+def hostile_evaluation() -> Evaluation:
+    return evaluation_of(
+        finding(pkg=HOSTILE, title=HOSTILE, description=HOSTILE + "\n\n" + HOSTILE, cvss=9.8),
+        finding("CVE-2024-0002", pkg="b", severity=Severity.LOW, fixed=()),
+        finding("CVE-2024-0003", pkg="c", path=HOSTILE, cvss=0.1),
+    )
+
+
+def evaluations() -> list[Evaluation]:
+    return [hostile_evaluation(), evaluation_of(), *(corpus_evaluation(p) for p in corpus_reports()[:6])]
+
+
+def as_json_dumps_writes_it(text: str) -> str:
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+
+
+def as_element_tree_writes_it(text: str) -> str:
+    root = ET.fromstring(text.encode("utf-8"))  # noqa: S314 - our own output
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+@pytest.mark.parametrize(
+    "evaluation", evaluations(), ids=lambda e: e.report.sources[0] if e.report.sources else "-"
+)
+def test_streamed_outputs_are_the_whole_documents_byte_for_byte(evaluation: Evaluation) -> None:
+    sarif = b"".join(sarif_chunks(evaluation, SarifOptions(tool_version="1.0.0"))).decode()
+    assert sarif == render_sarif(evaluation, SarifOptions(tool_version="1.0.0"))
+    assert sarif == as_json_dumps_writes_it(sarif)
+    gitlab = b"".join(gitlab_chunks(evaluation, GITLAB)).decode()
+    assert gitlab == render_gitlab(evaluation, GITLAB) == as_json_dumps_writes_it(gitlab)
+    junit = b"".join(junit_chunks(evaluation)).decode()
+    assert junit == render_junit(evaluation) == as_element_tree_writes_it(junit)
+    decision = b"".join(json_chunks(evaluation)).decode()
+    assert decision == render_json(evaluation)
+    assert json.loads(decision)["counts"] == evaluation.counts.as_dict()
+
+
+def test_the_hostile_text_arrives_whole_in_every_output() -> None:
+    evaluation = hostile_evaluation()
+    sarif = json.loads(render_sarif(evaluation))
+    assert sarif["runs"][0]["results"][0]["properties"]["package"] == HOSTILE
+    gitlab = json.loads(render_gitlab(evaluation, GITLAB))
+    assert gitlab["vulnerabilities"][0]["location"]["dependency"]["package"]["name"] == HOSTILE
+    assert json.loads(render_json(evaluation))["findings"][0]["package"] == HOSTILE
+
+
+def test_the_decision_report_streams_in_batches_and_reads_back_whole() -> None:
+    many = [finding(f"CVE-2024-{n:04d}", pkg=f"p{n}") for n in range(1, 1203)]
+    evaluation = evaluation_of(*many)
+    chunks = list(json_chunks(evaluation))
+    assert len(chunks) > 3  # findings and actions come 500 at a time
+    doc = json.loads(b"".join(chunks))
+    assert [f["vulnerability_id"] for f in doc["findings"]] == [f.vulnerability_id for f in many]
+    junit = list(junit_chunks(evaluation))
+    assert len(junit) > 3
+    assert len(ET.fromstring(b"".join(junit)).findall(".//testcase")) == len(many)  # noqa: S314
+
+
+def test_the_sarif_size_is_counted_as_the_chunks_are_made() -> None:
+    evaluation = hostile_evaluation()
+    text = render_sarif(evaluation)
+    assert gzip_size(text) < 10_000_000
+    just_fits = SarifOptions(limits=type(SarifOptions().limits)(max_gzip_bytes=gzip_size(text)))
+    assert render_sarif(evaluation, just_fits) == text
+    one_byte_less = SarifOptions(limits=type(SarifOptions().limits)(max_gzip_bytes=gzip_size(text) - 1))
+    assert len(json.loads(render_sarif(evaluation, one_byte_less))["runs"][0]["results"]) < 3
+
+
+# JSON values of every kind, floats of every size (orjson writes 1e-05 as 0.00001: the fallback
+# must catch it), integers past 64 bits (orjson refuses them) and any text.
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400)
+@given(value=_JSON, level=st.integers(min_value=0, max_value=4))
+def test_indented_is_what_json_dumps_writes(value: Any, level: int) -> None:
+    text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * level)
+    assert indented(value, level) == text.encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=200)
+@given(items=st.lists(_JSON, max_size=5), other=_JSON)
+def test_a_skeleton_with_its_lists_is_the_whole_document(items: list[Any], other: Any) -> None:
+    skeleton = Skeleton()
+    doc = {"before": other, "deep": {"list": skeleton.slot(), "after": [other]}, "tail": skeleton.slot()}
+    text = b"".join(skeleton.chunks(doc, items, reversed(items)))
+    whole = {"before": other, "deep": {"list": items, "after": [other]}, "tail": list(reversed(items))}
+    assert text == (json.dumps(whole, indent=2, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.parametrize("text", [HOSTILE, "", "a&b<c>d\"e'f\r\ng\th", "\u00e9&amp;"])
+def test_junit_escaping_is_element_tree_s(text: str) -> None:
+    element = ET.Element("e", {"a": text})
+    element.text = text + "."  # an element without text is written as `<e ... />`
+    assert (
+        ET.tostring(element, encoding="unicode")
+        == f'<e a="{escape_attribute(text)}">{escape_text(text)}.</e>'
+    )
+
+
+def test_a_stream_that_fails_midway_leaves_no_half_written_file(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+
+    def chunks() -> Any:
+        yield b"{"
+        raise GateError("cannot finish")
+
+    with pytest.raises(GateError):
+        write_text(str(out), chunks())
+    assert not out.exists()
+
+
+def test_a_stream_that_fails_at_once_leaves_the_file_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    out.write_text("earlier", encoding="utf-8")
+
+    def chunks() -> Any:
+        raise GateError("cannot start")
+        yield b""  # a generator
+
+    with pytest.raises(GateError):
+        write_text(str(out), chunks())
+    assert out.read_text(encoding="utf-8") == "earlier"
+
+
+def test_an_unwritable_stream_is_a_usage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    with pytest.raises(UsageError, match="cannot write output file"):
+        write_text(str(blocker / "out.json"), iter([b"{}"]))
