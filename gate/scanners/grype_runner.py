@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import GateError, ReportError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
@@ -184,8 +185,10 @@ class GrypeScanner:
     def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
         return _failure(done, target, options)
 
-    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
-        return parse_grype(data, name, lenient_severity=options.lenient_severity)
+    def parse(
+        self, data: object, name: str, options: ScanOptions, exploit: list[MatchExploitData] | None
+    ) -> ScanReport:
+        return parse_grype(data, name, lenient_severity=options.lenient_severity, exploit=exploit)
 
     def db_state(
         self, binary: Path, data: object, report: ScanReport, ready: Readiness, options: ScanOptions
@@ -203,6 +206,9 @@ GRYPE = GrypeScanner()
 """The Grype runner."""
 
 
-def run_grype(target: ImageTarget, options: ScanOptions) -> ScanReport:
-    """Scans `target` with Grype; the report's scanner info carries the version and DB build time."""
-    return run_scanner(GRYPE, target, options)
+def run_grype(
+    target: ImageTarget, options: ScanOptions, *, exploit: list[MatchExploitData] | None = None
+) -> ScanReport:
+    """Scans `target` with Grype; the report's scanner info carries the version and DB build time,
+    and `exploit`, when given, receives the report's KEV and EPSS data."""
+    return run_scanner(GRYPE, target, options, exploit=exploit)

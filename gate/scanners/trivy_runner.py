@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import GateError, ReportError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
@@ -227,7 +228,10 @@ class TrivyScanner:
     def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
         return _failure(done, target, options)
 
-    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
+    def parse(
+        self, data: object, name: str, options: ScanOptions, exploit: list[MatchExploitData] | None
+    ) -> ScanReport:
+        # A Trivy report carries no KEV or EPSS data: `exploit` receives nothing.
         report = parse_trivy(data, name, lenient_severity=options.lenient_severity)
         # Asked with --list-all-pkgs, a report without any `Packages` found none (a scratch image).
         return report if report.package_count is not None else replace(report, package_count=0)
