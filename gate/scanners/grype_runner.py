@@ -13,18 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from gate.enrich.grype_exploit import MatchExploitData
-from gate.errors import GateError, ReportError, ScannerError
+from gate.errors import GateError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
 from gate.model import ScanReport
-from gate.scanners._json import decode_json
 from gate.scanners._process import (
-    QUERY_TIMEOUT,
     Completed,
     engine_image_or_scanner_failure,
     error_summary,
     find_binary,
-    run,
+    query_json,
     scanner_env,
     stderr_tail,
     supported_version,
@@ -92,17 +90,7 @@ def grype_env(target: ImageTarget | None, options: ScanOptions) -> dict[str, str
 
 
 def _json_of(binary: Path, args: list[str], options: ScanOptions, what: str) -> tuple[Completed, Any]:
-    done = run(
-        [str(binary), *args],
-        timeout=QUERY_TIMEOUT,
-        env=grype_env(None, options),
-        what=what,
-        timeout_hint=f"check that {binary} is Grype",
-    )
-    try:
-        return done, decode_json(done.stdout, f"`{what}`")
-    except ReportError:
-        return done, None
+    return query_json([str(binary), *args], grype_env(None, options), what, f"check that {binary} is Grype")
 
 
 def grype_version(binary: Path, options: ScanOptions) -> str:
