@@ -18,7 +18,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gate"
 
 STAGES: tuple[tuple[str, ...], ...] = (
     # The model everything shares, the error tree, and the rules for untrusted text.
-    ("gate", "gate.model", "gate.errors", "gate.untrusted", "gate._collector"),
+    (
+        "gate",
+        "gate.model",
+        "gate.errors",
+        "gate.untrusted",
+        "gate._collector",
+        "gate._json_at",
+        "gate._input_file",
+    ),
     ("gate.merge",),
     # Version ordering, and the readers of data that enriches a report (VEX, KEV, EPSS).
     ("gate.versions",),

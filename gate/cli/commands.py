@@ -135,7 +135,8 @@ def cmd_scan(options: Options) -> ExitCode:
     request = options.scan
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
-    report = scan(request)
+    grype: list[MatchExploitData] = []
+    report = scan(request, exploit=grype)
     base = None
     if request.check_base is not BaseCheckMode.OFF:
         # Imported here: the registry client is for scans that ask for the check.
@@ -153,7 +154,7 @@ def cmd_scan(options: Options) -> ExitCode:
                 hint="fix the cause, or pass --check-base=best-effort to make it a warning",
             )
     report = with_warning(with_image_name(report, options, policy), baseline_warning)
-    exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings)
+    exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(base_check=base, baseline=baseline, vex=vex, exploit=exploit)
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from gate.cli.compare_options import CompareRequest
+from gate.cli.exploit import with_grype_data
 from gate.cli.options import PROG
 from gate.cli.outputs import STDOUT, print_report_text, write_text
 from gate.cli.progress import TerminalProgress
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.enrich.load import load_exploit_data
 from gate.enrich.vex import load_vex
 from gate.errors import ExitCode, GateError
@@ -42,7 +46,8 @@ def run_compare(
     """Scans or reads every image, evaluates each under `policy` as of `now`, and shows the table.
 
     `exploit_files` are the KEV and EPSS files (either may be None): read once, after the scans,
-    keeping the CVEs of every image's findings."""
+    keeping the CVEs of every image's findings. An image scanned or read from a Grype report also
+    has that report's own `knownExploited` and `epss`, used for each kind no file gives."""
     # Read before the scans: a VEX file that is no VEX document fails in a moment (exit 2).
     statements = tuple(s for path in (*request.vex, *policy.vex) for s in load_vex(path))
     names = [item.name for item in request.items]
@@ -68,7 +73,11 @@ def run_compare(
     images = [
         ComparedImage(
             reference=result.item.name,
-            evaluation=evaluate(result.report, policy, now, inputs) if result.report is not None else None,
+            evaluation=(
+                evaluate(result.report, policy, now, with_grype(inputs, result.exploit))
+                if result.report is not None
+                else None
+            ),
             size_bytes=result.compressed_size,
             error=result.error.diagnostics() if result.error is not None else None,
         )
@@ -90,3 +99,9 @@ def run_compare(
     if failures:
         return ExitCode.USAGE
     return ExitCode.ERROR if any(image.error is not None for image in images) else ExitCode.PASS
+
+
+def with_grype(inputs: EvaluationInputs, grype: Sequence[MatchExploitData]) -> EvaluationInputs:
+    """One image's inputs: the run's, with the KEV and EPSS data its Grype report carries for each
+    kind no file gives."""
+    return replace(inputs, exploit=with_grype_data(inputs.exploit, grype)) if grype else inputs

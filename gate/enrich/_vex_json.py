@@ -11,76 +11,32 @@ they are read once, with every location tracked.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from gate._json_at import At as JsonAt
+from gate._json_at import describe as describe_json
 from gate.enrich.purls import parse_purl
-from gate.errors import ReportError
 
 JsonObject = dict[str, object]
 """A decoded JSON object."""
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_@][A-Za-z0-9_-]*")
 
+class At(JsonAt):
+    """Where a value sits in a VEX document (see `gate._json_at.At`)."""
 
-class At:
-    """Where a value sits in a document: the file, and the keys and indexes leading to it."""
+    __slots__ = ()
 
-    __slots__ = ("key", "parent", "source")
-
-    def __init__(self, source: str, parent: At | None = None, key: str | int | None = None) -> None:
-        self.source = source
-        """The file's name as the user gave it."""
-        self.parent = parent
-        """The enclosing location; None at the top of the document."""
-        self.key = key
-        """The member name or array index of this location in its parent."""
-
-    def __getitem__(self, key: str | int) -> At:
-        """The location of member (or item) `key` inside this one."""
-        return At(self.source, self, key)
-
-    def path(self) -> str:
-        """The key path, such as `statements[2].products[0]` (empty at the top)."""
-        parts: list[str] = []
-        node: At | None = self
-        while node is not None and node.key is not None:
-            key = node.key
-            if isinstance(key, int):
-                parts.append(f"[{key}]")
-            elif _PLAIN_KEY.fullmatch(key):
-                parts.append(f".{key}")
-            else:
-                # Keys come from the document: quoted, so a key with dots cannot disguise the path.
-                parts.append(f"[{json.dumps(key)}]")
-            node = node.parent
-        return "".join(reversed(parts)).lstrip(".")
-
-    def error(self, problem: str) -> ReportError:
-        """A `ReportError` about the value at this location."""
-        path = self.path()
-        return ReportError(f"{self.source}: {path or 'top level'}: {problem}")
-
-    def wrong(self, expected: str, value: object) -> ReportError:
-        """The error for a value that is not what was expected."""
-        return self.error(f"expected {expected}, got {describe(value)}")
+    # OpenVEX is JSON-LD: its `@context` and `@id` members read as plain keys in a path.
+    plain_key = re.compile(r"[A-Za-z_@][A-Za-z0-9_-]*")
+    # VEX documents are the user's own, and small: a wrong string is shown to help fix it.
+    quote_strings = True
 
 
 def describe(value: object) -> str:
-    """The JSON type of a decoded value, in words."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return f"the string {json.dumps(value[:60])}" if value else "an empty string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    """The JSON type of a decoded value, in words, a string shown (its first 60 characters)."""
+    return describe_json(value, quote_strings=True)
 
 
 def as_object(value: object, at: At, expected: str = "an object") -> JsonObject:

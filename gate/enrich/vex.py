@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gate._input_file import read_input
 from gate.enrich._csaf_in import read_csaf
 from gate.enrich._cyclonedx_in import read_cyclonedx
 from gate.enrich._openvex_in import CONTEXT, read_openvex
@@ -78,16 +79,7 @@ Reader = Callable[[JsonObject, At], list[VexStatement]]
 
 def load_vex(path: Path) -> tuple[VexStatement, ...]:
     """The statements of the VEX file at `path`, in document order."""
-    name = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ReportError(f"{name}: no such VEX file") from None
-    except IsADirectoryError:
-        raise ReportError(f"{name}: is a directory, not a VEX file") from None
-    except OSError as exc:
-        raise ReportError(f"{name}: cannot read the VEX file ({exc.strerror or exc})") from None
-    return parse_vex(raw, name)
+    return parse_vex(read_input(path, "VEX"), str(path))
 
 
 def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:

@@ -171,14 +171,31 @@ def _json(data: bytes, where: str) -> object:
         raise ImageError(f"{where}: not valid JSON (nested too deeply to read)") from None
 
 
+_LAYOUTS = {
+    "docker-archive": ("manifest.json", "a docker-archive", "it is an OCI archive: use oci-archive:"),
+    "oci-archive": ("index.json", "an OCI image layout", "it is a docker-archive: use docker-archive:"),
+}
+"""Per scheme: the file at the top of its archives, what such an archive is called, and the hint
+for an archive of the other kind."""
+
+
+def _open(rest: str, scheme: str) -> tuple[Path, str | None, str, _Members]:
+    """The archive `rest` names (what follows `scheme:`): its path, the image name after it, its
+    label for messages and its members; an archive without `scheme`'s top file is refused, with
+    a hint when it is of the other kind."""
+    path, name = split_archive_reference(rest)
+    label = f"{scheme}:{path}"
+    members = _scan(path, label)
+    top, kind, hint = _LAYOUTS[scheme]
+    if top not in members.infos:
+        other = any(t in members.infos for s, (t, _, _) in _LAYOUTS.items() if s != scheme)
+        raise ImageError(f"{label}: not {kind} (no {top})", hint=hint if other else None)
+    return path, name, label, members
+
+
 def read_docker_archive(rest: str, wanted: Platform | None) -> SourceImage:
     """Reads a `docker save` tarball (`rest` is what follows `docker-archive:`)."""
-    path, name = split_archive_reference(rest)
-    label = f"docker-archive:{path}"
-    members = _scan(path, label)
-    if "manifest.json" not in members.infos:
-        hint = "it is an OCI archive: use oci-archive:" if "index.json" in members.infos else None
-        raise ImageError(f"{label}: not a docker-archive (no manifest.json)", hint=hint)
+    path, name, label, members = _open(rest, "docker-archive")
     doc = _json(members.read_json("manifest.json", "manifest"), f"{label}: manifest.json")
     if not isinstance(doc, list) or not doc or not all(isinstance(e, dict) for e in doc):
         raise ImageError(f"{label}: manifest.json: expected a non-empty array of objects")
@@ -223,12 +240,7 @@ def _docker_entry(doc: list[dict[str, object]], name: str | None, label: str) ->
 
 def read_oci_archive(rest: str, wanted: Platform | None) -> SourceImage:
     """Reads an OCI image layout tarball (`rest` is what follows `oci-archive:`)."""
-    path, name = split_archive_reference(rest)
-    label = f"oci-archive:{path}"
-    members = _scan(path, label)
-    if "index.json" not in members.infos:
-        hint = "it is a docker-archive: use docker-archive:" if "manifest.json" in members.infos else None
-        raise ImageError(f"{label}: not an OCI image layout (no index.json)", hint=hint)
+    path, name, label, members = _open(rest, "oci-archive")
     top = parse_manifest(members.read_json("index.json", "index"), f"{label}: index.json", "")
     if not isinstance(top, Index):
         raise ImageError(f"{label}: index.json is not an image index")

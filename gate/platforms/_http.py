@@ -14,14 +14,17 @@ that is not JSON), which it does not.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import requests
 
 from gate import __version__
-from gate.platforms.retry import TransientError, delta_seconds
+from gate.platforms.interface import Published, masked
+from gate.platforms.retry import GaveUp, RetryPolicy, TransientError, delta_seconds, with_retries
 from gate.untrusted import terminal_safe
+
+T = TypeVar("T")
 
 TIMEOUT = (10.0, 30.0)
 """Seconds to connect and to wait for an answer: a hung proxy must not hold the CI job."""
@@ -121,3 +124,26 @@ class ApiClient:
 def status_text(response: requests.Response) -> str:
     """`503 Service Unavailable`, the reason made safe to print."""
     return f"{response.status_code} {terminal_safe(response.reason or '', 80)}".strip()
+
+
+def retried(
+    client: ApiClient,
+    attempt: Callable[[], T],
+    retry: RetryPolicy,
+    sleep: Callable[[float], None],
+    token: str,
+    *,
+    refused: Callable[[ApiError], str],
+    gave_up: Callable[[str], str],
+) -> T | Published:
+    """`attempt` run with retries, then `client` closed. A refusal (`refused(error)`: what the
+    token lacks) or retries that gave up (`gave_up(summary)`) is a `Published` warning with the
+    token masked, never an error: a comment that cannot be written leaves the verdict as it is."""
+    try:
+        return with_retries(attempt, retry, sleep)
+    except ApiError as error:
+        return Published(warnings=(masked(refused(error), token),))
+    except GaveUp as stopped:
+        return Published(warnings=(masked(gave_up(stopped.summary()), token),))
+    finally:
+        client.close()

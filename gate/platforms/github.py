@@ -30,14 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import PlatformError
-from gate.platforms._http import ApiError
+from gate.platforms._http import ApiError, retried
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
 from gate.platforms.github_api import GitHubClient, RemoteComment, default_clock
 from gate.platforms.github_commands import append_file, fit_bytes, output_lines, summary_room
 from gate.platforms.github_event import comment_key, commit_shas, pull_request_number, read_event, token_of
 from gate.platforms.interface import PublishContext, Published, masked, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
-from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
+from gate.platforms.retry import RetryPolicy, default_sleep
 from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_error
@@ -248,22 +248,21 @@ class GitHubPublisher:
                 client.delete_comment(duplicate.id)
             return f"updated {', '.join(urls)}{removed}", urls[0]
 
-        try:
-            done, url = with_retries(attempt, self._retry, self._sleep)
-        except ApiError as error:
-            return Published(warnings=(masked(_refusal(error, target), token),))
-        except GaveUp as gave_up:
-            return Published(
-                warnings=(
-                    masked(
-                        f"pull-request comment not written: GitHub {gave_up.summary()}; the verdict, the "
-                        "job summary and the outputs are unaffected",
-                        token,
-                    ),
-                )
-            )
-        finally:
-            client.close()
+        outcome = retried(
+            client,
+            attempt,
+            self._retry,
+            self._sleep,
+            token,
+            refused=lambda error: _refusal(error, target),
+            gave_up=lambda summary: (
+                f"pull-request comment not written: GitHub {summary}; the verdict, "
+                "the job summary and the outputs are unaffected"
+            ),
+        )
+        if isinstance(outcome, Published):
+            return outcome
+        done, url = outcome
         notes = (masked(f"pull request #{target.number}: {done}", token),)
         if url and context.env.get("GITHUB_OUTPUT"):
             try:

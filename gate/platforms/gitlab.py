@@ -26,11 +26,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from gate.platforms._http import ApiError
+from gate.platforms._http import ApiError, retried
 from gate.platforms.gitlab_api import GitLabClient, RemoteNote
-from gate.platforms.interface import PublishContext, Published, masked, usable_token
+from gate.platforms.interface import PublishContext, Published, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
-from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep, with_retries
+from gate.platforms.retry import RetryPolicy, default_sleep
 from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
 from gate.untrusted import terminal_safe
@@ -221,21 +221,17 @@ class GitLabPublisher:
                 client.delete_note(duplicate.id)
             return f"updated note(s) {', '.join(str(n.id) for n in keep)}{removed}"
 
-        try:
-            done = with_retries(attempt, self._retry, self._sleep)
-        except ApiError as error:
-            return Published(warnings=(masked(_refusal(error, target), token),))
-        except GaveUp as gave_up:
-            return Published(
-                warnings=(
-                    masked(
-                        f"merge-request note not updated: GitLab {gave_up.summary()}",
-                        token,
-                    ),
-                )
-            )
-        finally:
-            client.close()
+        done = retried(
+            client,
+            attempt,
+            self._retry,
+            self._sleep,
+            token,
+            refused=lambda error: _refusal(error, target),
+            gave_up=lambda summary: f"merge-request note not updated: GitLab {summary}",
+        )
+        if isinstance(done, Published):
+            return done
         return Published(notes=(f"merge request !{target.iid}: {done}",))
 
 

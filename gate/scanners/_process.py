@@ -257,6 +257,19 @@ def engine_image_or_scanner_failure(
     )
 
 
+def query_json(
+    argv: Sequence[str], env: Mapping[str, str], what: str, timeout_hint: str
+) -> tuple[Completed, object]:
+    """A short query a scanner answers in JSON (its version, its DB's state), within
+    `QUERY_TIMEOUT`: what the run did, and the decoded JSON, or None when it printed none. The
+    caller judges the exit code: a query's answer is only advice, the scan decides."""
+    done = run(argv, timeout=QUERY_TIMEOUT, env=env, what=what, timeout_hint=timeout_hint)
+    try:
+        return done, decode_json(done.stdout, f"`{what}`")
+    except ReportError:
+        return done, None
+
+
 def parse_output(
     scanner: str, done: Completed, reference: str, parse: Callable[[object, str], ScanReport]
 ) -> tuple[object, ScanReport]:

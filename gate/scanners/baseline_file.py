@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gate._input_file import read_input
 from gate.enrich.baseline import Baseline, BaselineFinding
 from gate.errors import ReportError
 from gate.scanners._json import decode_report
@@ -22,14 +23,7 @@ def load_baseline(path: Path) -> Baseline:
     name = str(path)
 
     def read() -> bytes:
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise ReportError(f"{name}: no such baseline file") from None
-        except IsADirectoryError:
-            raise ReportError(f"{name}: is a directory, not a baseline file") from None
-        except OSError as exc:
-            raise ReportError(f"{name}: cannot read the baseline ({exc.strerror or exc})") from None
+        return read_input(path, "baseline", read_as="the baseline")
 
     # Not pruned: the findings' `kev` member is read here, and the report parsers never read it.
     data = decode_report(read, name, prune=False)

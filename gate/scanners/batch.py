@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import GateError
 from gate.image.source import SourceKind
 from gate.model import ScanReport
@@ -56,6 +57,9 @@ class BatchResult:
     """Why it could not be scanned or read."""
     compressed_size: int | None = None
     """The layers' stored size in bytes, from the image's manifest, when it has one."""
+    exploit: tuple[MatchExploitData, ...] = ()
+    """The KEV and EPSS data its Grype report carries (`knownExploited`, `epss`), match by match;
+    empty for another scanner's report or a Grype report without them."""
 
 
 class Progress(enum.Enum):
@@ -121,14 +125,15 @@ def scan_batch(
 
 
 def _one(item: BatchItem, scanner: ScannerChoice, options: ScanOptions, platform: str | None) -> BatchResult:
+    exploit: list[MatchExploitData] = []
     try:
         if item.report is not None:
-            return BatchResult(
-                item, report=load_report(item.report, lenient_severity=options.lenient_severity)
-            )
+            report = load_report(item.report, lenient_severity=options.lenient_severity, exploit=exploit)
+            return BatchResult(item, report=report, exploit=tuple(exploit))
         assert item.image is not None  # noqa: S101 - an item is an image or a report
-        target, report = scan_target(ScanRequest(item.image, scanner, options, platform=platform))
+        request = ScanRequest(item.image, scanner, options, platform=platform)
+        target, report = scan_target(request, exploit=exploit)
     except GateError as exc:
         return BatchResult(item, error=exc)
     size = target.info.size if target.kind in _COMPRESSED else None
-    return BatchResult(item, report=report, compressed_size=size)
+    return BatchResult(item, report=report, compressed_size=size, exploit=tuple(exploit))

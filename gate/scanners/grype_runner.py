@@ -12,18 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gate.errors import GateError, ReportError, ScannerError
+from gate.enrich.grype_exploit import MatchExploitData
+from gate.errors import GateError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
 from gate.model import ScanReport
-from gate.scanners._json import decode_json
 from gate.scanners._process import (
-    QUERY_TIMEOUT,
     Completed,
     engine_image_or_scanner_failure,
     error_summary,
     find_binary,
-    run,
+    query_json,
     scanner_env,
     stderr_tail,
     supported_version,
@@ -91,17 +90,7 @@ def grype_env(target: ImageTarget | None, options: ScanOptions) -> dict[str, str
 
 
 def _json_of(binary: Path, args: list[str], options: ScanOptions, what: str) -> tuple[Completed, Any]:
-    done = run(
-        [str(binary), *args],
-        timeout=QUERY_TIMEOUT,
-        env=grype_env(None, options),
-        what=what,
-        timeout_hint=f"check that {binary} is Grype",
-    )
-    try:
-        return done, decode_json(done.stdout, f"`{what}`")
-    except ReportError:
-        return done, None
+    return query_json([str(binary), *args], grype_env(None, options), what, f"check that {binary} is Grype")
 
 
 def grype_version(binary: Path, options: ScanOptions) -> str:
@@ -184,8 +173,10 @@ class GrypeScanner:
     def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
         return _failure(done, target, options)
 
-    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
-        return parse_grype(data, name, lenient_severity=options.lenient_severity)
+    def parse(
+        self, data: object, name: str, options: ScanOptions, exploit: list[MatchExploitData] | None
+    ) -> ScanReport:
+        return parse_grype(data, name, lenient_severity=options.lenient_severity, exploit=exploit)
 
     def db_state(
         self, binary: Path, data: object, report: ScanReport, ready: Readiness, options: ScanOptions
@@ -203,6 +194,9 @@ GRYPE = GrypeScanner()
 """The Grype runner."""
 
 
-def run_grype(target: ImageTarget, options: ScanOptions) -> ScanReport:
-    """Scans `target` with Grype; the report's scanner info carries the version and DB build time."""
-    return run_scanner(GRYPE, target, options)
+def run_grype(
+    target: ImageTarget, options: ScanOptions, *, exploit: list[MatchExploitData] | None = None
+) -> ScanReport:
+    """Scans `target` with Grype; the report's scanner info carries the version and DB build time,
+    and `exploit`, when given, receives the report's KEV and EPSS data."""
+    return run_scanner(GRYPE, target, options, exploit=exploit)

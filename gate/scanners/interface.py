@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import GateError
 from gate.image.resolve import ImageTarget
 from gate.model import ScanReport
@@ -68,8 +69,12 @@ class Scanner(Protocol):
         """The error for a scan that exited non-zero, from what it printed."""
         ...
 
-    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
-        """The report in the decoded JSON it printed (with the policy's `lenient_severity`)."""
+    def parse(
+        self, data: object, name: str, options: ScanOptions, exploit: list[MatchExploitData] | None
+    ) -> ScanReport:
+        """The report in the decoded JSON it printed (with the policy's `lenient_severity`);
+        `exploit`, when given, receives the KEV and EPSS data the report carries, if its format has
+        any (Grype's `knownExploited` and `epss`; see `gate.scanners.grype.parse_grype`)."""
         ...
 
     def db_state(
@@ -79,8 +84,17 @@ class Scanner(Protocol):
         ...
 
 
-def run_scanner(scanner: Scanner, target: ImageTarget, options: ScanOptions) -> ScanReport:
-    """Scans `target` with `scanner`; the report's scanner info carries the version and DB build time."""
+def run_scanner(
+    scanner: Scanner,
+    target: ImageTarget,
+    options: ScanOptions,
+    *,
+    exploit: list[MatchExploitData] | None = None,
+) -> ScanReport:
+    """Scans `target` with `scanner`; the report's scanner info carries the version and DB build time.
+
+    `exploit`, when given, receives the KEV and EPSS data of the report the scanner printed (Grype's
+    own fields), which the command line turns into the run's exploit data when no file is given."""
     binary = scanner.binary(options)
     argv = scanner.command(binary, target, options)
     env = scanner.environment(target, options)
@@ -114,7 +128,7 @@ def run_scanner(scanner: Scanner, target: ImageTarget, options: ScanOptions) -> 
     if done.returncode != 0:
         raise scanner.failure(done, target, options)
     data, report = parse_output(
-        scanner.name, done, target.reference, lambda out, name: scanner.parse(out, name, options)
+        scanner.name, done, target.reference, lambda out, name: scanner.parse(out, name, options, exploit)
     )
     built, warnings = scanner.db_state(binary, data, report, ready, options)
     info = replace(report.scanners[0], version=ready.version, db_updated_at=built, source=None)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.image.source import SourceKind
 from gate.merge import merge_reports
 from gate.model import ScanReport
@@ -59,16 +60,19 @@ class ScanRequest:
     """`--check-base`: also check the base image against what its tag points to now."""
 
 
-def scan(request: ScanRequest) -> ScanReport:
+def scan(request: ScanRequest, *, exploit: list[MatchExploitData] | None = None) -> ScanReport:
     """Resolves the image, scans it, and returns the report with each finding's layer attributed.
 
     The image is resolved first: a wrong reference or an unreachable engine fails before any
-    scanner starts (and before a DB download).
+    scanner starts (and before a DB download). `exploit`, when given, receives the KEV and EPSS
+    data Grype's report carries (see `run_scanners`).
     """
-    return scan_target(request)[1]
+    return scan_target(request, exploit=exploit)[1]
 
 
-def scan_target(request: ScanRequest) -> tuple[ImageTarget, ScanReport]:
+def scan_target(
+    request: ScanRequest, *, exploit: list[MatchExploitData] | None = None
+) -> tuple[ImageTarget, ScanReport]:
     """`scan`, with the resolved image: where it was read from, and its size as the source says."""
     # Imported here, not at the top: the engine SDK and the registry client take a few tenths of
     # a second to import, which `check`, `policy validate` and `--help` should not pay.
@@ -83,17 +87,24 @@ def scan_target(request: ScanRequest) -> tuple[ImageTarget, ScanReport]:
         base_may_have_moved=request.check_base is not BaseCheckMode.OFF,
         environ=request.options.env,
     )
-    report = run_scanners(target, request.scanner, request.options)
+    report = run_scanners(target, request.scanner, request.options, exploit=exploit)
     report = replace(report, warnings=target.warnings + report.warnings)
     return target, attribute_layers(report, target.info)
 
 
-def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOptions) -> ScanReport:
+def run_scanners(
+    target: ImageTarget,
+    choice: ScannerChoice,
+    options: ScanOptions,
+    *,
+    exploit: list[MatchExploitData] | None = None,
+) -> ScanReport:
     """Scans `target` with the chosen scanners; with both, runs them at once and merges the reports.
 
     Where the two disagree on a severity, a fix or a status, the worst case stands (see
     `gate.merge.combine`); each finding's `scanners` says who reported it and its `assessments`
-    what each said.
+    what each said. `exploit`, when given, receives the KEV and EPSS data of Grype's report (its
+    `knownExploited` and `epss`, Grype 0.88 and later); Trivy's has none.
     """
     # Imported here for the reason `scan` gives: the runners import the image subsystem.
     from gate.scanners.grype_runner import GRYPE
@@ -101,7 +112,7 @@ def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOption
     from gate.scanners.trivy_runner import TRIVY
 
     if choice is ScannerChoice.GRYPE:
-        return run_scanner(GRYPE, target, options)
+        return run_scanner(GRYPE, target, options, exploit=exploit)
     with _for_trivy(target) as trivy_target:
         if choice is ScannerChoice.TRIVY:
             return run_scanner(TRIVY, trivy_target, options)
@@ -110,7 +121,7 @@ def run_scanners(target: ImageTarget, choice: ScannerChoice, options: ScanOption
             stopped_when_interrupted(),
         ):
             trivy = pool.submit(run_scanner, TRIVY, trivy_target, options)
-            grype = pool.submit(run_scanner, GRYPE, target, options)
+            grype = pool.submit(run_scanner, GRYPE, target, options, exploit=exploit)
             # Both are awaited before either error is raised, so no scanner is left running.
             trivy_error, grype_error = trivy.exception(), grype.exception()
     if trivy_error is not None:

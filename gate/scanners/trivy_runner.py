@@ -15,18 +15,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gate.errors import GateError, ReportError, ScannerError
+from gate.enrich.grype_exploit import MatchExploitData
+from gate.errors import GateError, ScannerError
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
 from gate.model import ScanReport
-from gate.scanners._json import decode_json
 from gate.scanners._process import (
-    QUERY_TIMEOUT,
     Completed,
     engine_image_or_scanner_failure,
     error_summary,
     find_binary,
-    run,
+    query_json,
     scanner_env,
     stderr_tail,
     supported_version,
@@ -113,19 +112,13 @@ def _cache_text(options: ScanOptions) -> str:
 
 def trivy_version(binary: Path, options: ScanOptions) -> tuple[str, Mapping[str, Any] | None]:
     """Trivy's version (checked against `MIN_VERSION`) and its DB metadata in the cache, if any."""
-    done = run(
+    done, answer = query_json(
         [str(binary), "version", "--format", "json", *_cache_args(options)],
-        timeout=QUERY_TIMEOUT,
-        env=scanner_env(options.env, "TRIVY_", KEPT_ENV),
-        what="trivy version",
-        timeout_hint=f"check that {binary} is Trivy",
+        scanner_env(options.env, "TRIVY_", KEPT_ENV),
+        "trivy version",
+        f"check that {binary} is Trivy",
     )
-    doc: Any = None
-    if done.returncode == 0:
-        try:
-            doc = decode_json(done.stdout, "`trivy version --format json`")
-        except ReportError:
-            doc = None
+    doc: Any = answer if done.returncode == 0 else None
     version = supported_version(
         "Trivy",
         binary,
@@ -227,7 +220,10 @@ class TrivyScanner:
     def failure(self, done: Completed, target: ImageTarget, options: ScanOptions) -> GateError:
         return _failure(done, target, options)
 
-    def parse(self, data: object, name: str, options: ScanOptions) -> ScanReport:
+    def parse(
+        self, data: object, name: str, options: ScanOptions, exploit: list[MatchExploitData] | None
+    ) -> ScanReport:
+        # A Trivy report carries no KEV or EPSS data: `exploit` receives nothing.
         report = parse_trivy(data, name, lenient_severity=options.lenient_severity)
         # Asked with --list-all-pkgs, a report without any `Packages` found none (a scratch image).
         return report if report.package_count is not None else replace(report, package_count=0)
