@@ -13,6 +13,10 @@ changing what any parser reads (bench/bench_check.py measures them):
   dependency paths: about half of a decoded report) are dropped as each entry is decoded, when the
   document looks like a report whose parser lists them (`UNREAD_MEMBERS` beside each parser).
 
+A Trivy report usually does not come here at all: gate/scanners/trivy_typed.py decodes it by type
+from its bytes (no escaping, no unread members built) whenever it can prove the result is the same,
+and this reader is the authority for everything else.
+
 Every failure is a one-line `ReportError` naming the file, worded as if the text had been decoded
 as written: a document that fails after escaping is decoded again, plainly, for the message.
 """

@@ -19,6 +19,7 @@ from gate.scanners.decision import parse_decision
 from gate.scanners.grype import parse_grype
 from gate.scanners.snyk import parse_snyk
 from gate.scanners.trivy import parse_trivy
+from gate.scanners.trivy_typed import decode_trivy_typed, read_trivy_typed
 
 
 class Parser(Protocol):
@@ -77,10 +78,25 @@ def load_report(
         except OSError as exc:
             raise ReportError(f"{name}: cannot read the report ({exc.strerror or exc})") from None
 
+    # A Trivy report is read through the typed decoder when it provably reads the same there
+    # (gate/scanners/trivy_typed.py); anything else, and every error, through the strict reader.
+    raw = read()
+    typed = decode_trivy_typed(raw)
+    # A file is read again for the strict reader rather than kept in memory: a pipe cannot be.
+    kept = None if path.is_file() else raw
+    again = read if kept is None else (lambda: kept)
+    del raw
+    if typed is not None:
+        decoded = typed.as_data()
+        del typed
+        try:
+            return parse_trivy(decoded, name, lenient_severity=lenient_severity)
+        except ReportError:
+            del decoded  # said by the strict reader, with its key path
     # The file's bytes are dropped once they are text, and the text once it is decoded: a report
     # can be hundreds of MB (see gate/scanners/_json.py).
     try:
-        data = decode_report(read, name)
+        data = decode_report(again, name)
     except ReportError as exc:
         if exc.hint is None and _looks_like_a_trivy_table(path):
             exc.hint = "this is Trivy's table output; write the report with `trivy image --format json --output report.json`"
@@ -124,6 +140,9 @@ def _looks_like_a_trivy_table(path: Path) -> bool:
 
 def parse_report_bytes(raw: bytes, name: str, *, lenient_severity: bool = False) -> ScanReport:
     """Reads a report already in memory (a scanner's standard output); `name` stands for the file."""
+    typed = read_trivy_typed(raw, name, lenient_severity=lenient_severity)
+    if typed is not None:
+        return typed
     return _parse(decode_report(lambda: raw, name), name, lenient_severity)
 
 

@@ -1,0 +1,219 @@
+"""A Trivy report read through a typed decoder (msgspec), when that provably reads as the strict
+reader would; otherwise None, and the caller reads it the strict way (gate/scanners/_json.py).
+
+Why: the strict reader needs the whole text as one `str` (non-ASCII text escaped first, to keep it
+at one byte per character) and builds every member of every vulnerability entry as Python objects
+before dropping the unread ones. msgspec decodes the UTF-8 bytes as they are, straight into the
+members `parse_trivy` reads; the unread ones (reference lists, dates, data sources) are validated
+and counted, then dropped as each is decoded. What reaches `parse_trivy` is a dict of the members
+it reads, so every check on values (types, the severity vocabulary, CVSS 0..10, null lists of
+findings, fixed-in fields) is the same code, and any `ReportError` it raises sends the report to
+the strict reader, which words the error.
+
+What the typed decode does not check by itself, and how it is proven here before a report passes:
+
+- Repeated keys (msgspec, like orjson and `json`, keeps the last one: msgspec issue 648). Every
+  member of every object in the text is counted: `":` occurs in the text at least once per key
+  (a key's closing quote before its colon; Go's encoder writes no space between them, and a text
+  with one falls back), and the typed decode counts the distinct members of every object it built,
+  including the unread ones. The two counts are equal only when no object repeats a key, when no
+  member was skipped as unknown (a newer Trivy's member, a misspelled list of findings, another
+  scanner's list: all fall back) and when no `":` stands inside a string.
+- Lone surrogates, integers of more than 4,300 digits, numbers beyond a float (`1e999`), NaN,
+  control characters in strings, text that is not UTF-8 (or starts with a byte order mark) and
+  nesting deeper than Python's recursion limit make msgspec (or the count) fail: such a report
+  falls back too, and the strict reader refuses it or reads it, as it always did.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from gate.errors import ReportError
+from gate.model import ScanReport
+from gate.scanners.trivy import parse_trivy
+
+_SNIFF = 4096
+"""How much of the text start must show `"SchemaVersion"` for the typed decode to be tried."""
+
+_SPACE_BEFORE_COLON = re.compile(rb'"[ \t\r\n]+:')
+"""A key followed by whitespace before its colon: `":` would not count it (see the docstring)."""
+
+_UNSET = msgspec.UNSET
+Unset = msgspec.UnsetType
+
+
+class _Unread:
+    """A member `parse_trivy` never reads: decoded (so its JSON is checked), counted, dropped."""
+
+
+_DROPPED = _Unread()
+
+
+class _Vulnerability(msgspec.Struct, gc=False):
+    """Trivy's `DetectedVulnerability` (pkg/types/vulnerability.go) with trivy-db's `Vulnerability`
+    members it embeds; every member Trivy writes is listed, so that none is skipped uncounted."""
+
+    VulnerabilityID: Any = _UNSET
+    VendorIDs: Any = _UNSET
+    PkgID: Any = _UNSET
+    PkgName: Any = _UNSET
+    PkgPath: Any = _UNSET
+    PkgIdentifier: Any = _UNSET
+    InstalledVersion: Any = _UNSET
+    FixedVersion: Any = _UNSET
+    Status: Any = _UNSET
+    Layer: Any = _UNSET
+    SeveritySource: Any = _UNSET
+    PrimaryURL: Any = _UNSET
+    Title: Any = _UNSET
+    Description: Any = _UNSET
+    Severity: Any = _UNSET
+    VendorSeverity: Any = _UNSET
+    CVSS: Any = _UNSET
+    DataSource: Any = _UNSET
+    Custom: Any = _UNSET
+    PkgRef: Any = _UNSET
+    # Unread (see trivy.UNREAD_MEMBERS): each is dropped as soon as it is decoded and counted.
+    Fingerprint: _Unread | Unset = _UNSET
+    CweIDs: _Unread | Unset = _UNSET
+    References: _Unread | Unset = _UNSET
+    PublishedDate: _Unread | Unset = _UNSET
+    LastModifiedDate: _Unread | Unset = _UNSET
+
+
+class _Result(msgspec.Struct, gc=False):
+    """Trivy's `Result` (pkg/types/report.go)."""
+
+    Target: Any = _UNSET
+    Class: Any = _UNSET
+    Type: Any = _UNSET
+    Packages: Any = _UNSET
+    Vulnerabilities: list[_Vulnerability] | Unset | None = _UNSET
+    MisconfSummary: Any = _UNSET
+    Misconfigurations: Any = _UNSET
+    Secrets: Any = _UNSET
+    Licenses: Any = _UNSET
+    CustomResources: Any = _UNSET
+
+
+class _Report(msgspec.Struct, gc=False):
+    """Trivy's `Report` (pkg/types/report.go)."""
+
+    SchemaVersion: Any = _UNSET
+    CreatedAt: Any = _UNSET
+    ArtifactID: Any = _UNSET
+    ArtifactName: Any = _UNSET
+    ArtifactType: Any = _UNSET
+    Metadata: Any = _UNSET
+    Results: list[_Result] | Unset | None = _UNSET
+    Trivy: Any = _UNSET
+    ReportID: Any = _UNSET
+
+
+def _keys(value: object) -> int:
+    """The members of every object in a decoded value (a repeated key counts once)."""
+    if isinstance(value, dict):
+        return len(value) + sum(_keys(item) for item in value.values() if type(item) in _NESTED)
+    if isinstance(value, list):
+        return sum(_keys(item) for item in value if type(item) in _NESTED)
+    return 0
+
+
+_NESTED = (dict, list)
+
+
+class _Decoder:
+    """One decode: msgspec's decoder, and the members the unread values held."""
+
+    def __init__(self) -> None:
+        self.unread_keys = 0
+        self.decoder = msgspec.json.Decoder(_Report, dec_hook=self._unread)
+
+    def _unread(self, kind: type, value: Any) -> Any:
+        if kind is not _Unread:
+            raise NotImplementedError(kind)
+        if type(value) in _NESTED:
+            self.unread_keys += _keys(value)
+        return _DROPPED
+
+
+def _as_null(value: object) -> None:
+    if value is not _DROPPED:
+        raise NotImplementedError(type(value))
+
+
+def _present(struct: msgspec.Struct) -> int:
+    values = msgspec.structs.astuple(struct)
+    return len(values) - values.count(_UNSET)
+
+
+def _struct_keys(report: _Report) -> int:
+    """The distinct members of the typed structs and of every object decoded inside them."""
+    total = _present(report)
+    for value in (report.Metadata, report.Trivy, report.CreatedAt, report.ReportID):
+        total += _keys(value)
+    for result in report.Results or ():
+        total += _present(result)
+        for value in (result.Packages, result.MisconfSummary, result.Misconfigurations, result.Secrets,
+                      result.Licenses, result.CustomResources):  # fmt: skip
+            if type(value) in _NESTED:
+                total += _keys(value)
+        for vuln in result.Vulnerabilities or ():
+            values = msgspec.structs.astuple(vuln)
+            total += len(values) - values.count(_UNSET)
+            for value in values:
+                if type(value) in _NESTED:
+                    total += _keys(value)
+    return total
+
+
+class TypedReport:
+    """A Trivy report decoded by type, proven to read as the strict reader reads it."""
+
+    __slots__ = ("_report",)
+
+    def __init__(self, report: _Report) -> None:
+        self._report = report
+
+    def as_data(self) -> dict[str, Any]:
+        """The report as the dicts `parse_trivy` reads (unread members null); once only."""
+        report, self._report = self._report, _Report()
+        data: dict[str, Any] = msgspec.to_builtins(report, enc_hook=_as_null)
+        return data
+
+
+def decode_trivy_typed(raw: bytes) -> TypedReport | None:
+    """The Trivy report in `raw`, or None when the strict reader must decode it: not a Trivy
+    report, or anything the typed decode cannot prove it reads as the strict reader does (see the
+    module docstring). Nothing returned refers to `raw`: it can be dropped."""
+    head = raw[:_SNIFF]
+    if b'"SchemaVersion"' not in head or not head.lstrip().startswith(b"{"):
+        return None
+    if _SPACE_BEFORE_COLON.search(raw):
+        return None
+    decoder = _Decoder()
+    try:
+        report = decoder.decoder.decode(raw)
+        # Counting walks nested values as deep as they go: deeper than Python's recursion limit,
+        # the strict reader says how deep is too deep.
+        if _struct_keys(report) + decoder.unread_keys != raw.count(b'":'):
+            return None
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    return TypedReport(report)
+
+
+def read_trivy_typed(raw: bytes, source: str, *, lenient_severity: bool = False) -> ScanReport | None:
+    """`parse_trivy` on `decode_trivy_typed(raw)`; None where the strict reader must read the
+    report, including every report `parse_trivy` refuses (the strict reader words the error)."""
+    typed = decode_trivy_typed(raw)
+    if typed is None:
+        return None
+    try:
+        return parse_trivy(typed.as_data(), source, lenient_severity=lenient_severity)
+    except ReportError:
+        return None

@@ -1,0 +1,172 @@
+"""The typed decoder of Trivy reports (gate/scanners/trivy_typed.py) reads what the strict reader
+reads, or hands the report to it: the same ScanReport on every corpus report, and on every hostile
+input either the typed path declines or both give the same error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gate.errors import ReportError
+from gate.model import ScanReport
+from gate.scanners._json import decode_report
+from gate.scanners.ingest import load_report, parse_report_bytes
+from gate.scanners.trivy import parse_trivy
+from gate.scanners.trivy_typed import decode_trivy_typed, read_trivy_typed
+from tests.support.corpus import corpus_files
+
+TRIVY_REPORTS = [path for path in corpus_files("trivy") if b'"SchemaVersion"' in path.read_bytes()[:4096]]
+
+
+def strict(raw: bytes, name: str = "r.json", lenient: bool = False) -> ScanReport:
+    """The strict reader alone: decode_report, then parse_trivy."""
+    return parse_trivy(decode_report(lambda: raw, name), name, lenient_severity=lenient)
+
+
+def strict_error(raw: bytes, name: str = "r.json") -> str:
+    with pytest.raises(ReportError) as caught:
+        strict(raw, name)
+    return caught.value.message
+
+
+@pytest.mark.parametrize("path", TRIVY_REPORTS, ids=lambda path: path.name)
+@pytest.mark.parametrize("lenient", [False, True])
+def test_every_corpus_report_reads_the_same_through_both_paths(path: Path, lenient: bool) -> None:
+    raw = path.read_bytes()
+    try:
+        expected = strict(raw, str(path), lenient)
+    except ReportError:
+        assert read_trivy_typed(raw, str(path), lenient_severity=lenient) is None
+        return
+    # Every report Trivy wrote takes the typed path (else the test would prove nothing).
+    assert decode_trivy_typed(raw) is not None
+    assert read_trivy_typed(raw, str(path), lenient_severity=lenient) == expected
+    assert load_report(path, lenient_severity=lenient) == expected
+
+
+def test_the_corpus_has_trivy_reports() -> None:
+    assert len(TRIVY_REPORTS) >= 30
+
+
+def _report(vuln_members: str = "", result_members: str = "", top_members: str = "") -> bytes:
+    vuln = (
+        '{"VulnerabilityID": "CVE-2024-1", "PkgName": "openssl", "InstalledVersion": "1.0", '
+        '"Severity": "HIGH", "References": ["https://example.com/a"]' + vuln_members + "}"
+    )
+    result = '{"Target": "img", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": [' + vuln + "]"
+    result += result_members + "}"
+    return (
+        '{"SchemaVersion": 2, "ArtifactName": "img", "Results": [' + result + "]" + top_members + "}"
+    ).encode()
+
+
+def test_a_plain_report_takes_the_typed_path() -> None:
+    raw = _report()
+    assert decode_trivy_typed(raw) is not None
+    assert read_trivy_typed(raw, "r.json") == strict(raw)
+
+
+HOSTILE = {
+    "repeated read member": _report(vuln_members=', "Severity": "LOW"'),
+    "repeated unread member": _report(vuln_members=', "References": []'),
+    "repeated key in an unread object": _report(vuln_members=', "DataSource": {"ID": "a", "ID": "b"}'),
+    "repeated key in CVSS": _report(vuln_members=', "CVSS": {"nvd": {"V3Score": 9.8, "V3Score": 1.0}}'),
+    "repeated result member": _report(result_members=', "Target": "other"'),
+    "repeated top-level member": _report(top_members=', "SchemaVersion": 2'),
+    "lone surrogate in a title": _report(vuln_members=', "Title": "a \\ud800 b"'),
+    "lone surrogate in an unread list": _report(vuln_members=', "CweIDs": ["\\udc00"]'),
+    "long integer in an unread list": _report(vuln_members=', "CweIDs": [' + "7" * 4301 + "]"),
+    "long integer in a read member": _report(vuln_members=', "VendorSeverity": {"nvd": ' + "3" * 4301 + "}"),
+    "null findings": _report(result_members=', "Packages": null').replace(
+        b'"Vulnerabilities": [', b'"Vulnerabilities": null, "X": ['
+    ),
+    "misspelled findings": _report(result_members=', "Vulnerabilites": []'),
+    "foreign findings": _report(top_members=', "matches": []'),
+    "severity outside the vocabulary": _report(vuln_members=', "Severity": "CRIT"').replace(
+        b'"Severity": "HIGH", ', b""
+    ),
+    "CVSS outside 0..10": _report(vuln_members=', "CVSS": {"nvd": {"V3Score": 11}}'),
+    "infinite CVSS": _report(vuln_members=', "CVSS": {"nvd": {"V3Score": 1e999}}'),
+    "NaN": _report(vuln_members=', "CweIDs": [NaN]'),
+    "wrong type": _report(vuln_members=', "FixedVersion": 1'),
+    "findings not a list": _report().replace(b'"Vulnerabilities": [', b'"Vulnerabilities": {"a": ['),
+    "control character in a string": _report(vuln_members=', "Title": "a\tb"'),
+    "not UTF-8": _report(vuln_members=', "Title": "aXb"').replace(b"aXb", b"a\xffb"),
+    "byte order mark": b"\xef\xbb\xbf" + _report(),
+    "deep nesting": _report(vuln_members=', "Custom": ' + "[" * 3000 + "]" * 3000),
+    "space before a colon": _report(vuln_members=', "Title" : "t"'),
+    "a member Trivy does not write": _report(vuln_members=', "Extra": {"a": 1}'),
+    "schema version 1": _report().replace(b'"SchemaVersion": 2', b'"SchemaVersion": 1'),
+}
+
+
+@pytest.mark.parametrize("raw", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_input_falls_back_to_the_strict_reader(raw: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_bytes(raw)
+    assert read_trivy_typed(raw, "r.json") is None
+    try:
+        expected: ScanReport | str = strict(raw, str(path))
+    except ReportError as exc:
+        expected = exc.message
+    readers: list[Callable[[], ScanReport]] = [
+        lambda: load_report(path),
+        lambda: parse_report_bytes(raw, str(path)),
+    ]
+    for read in readers:
+        try:
+            got: ScanReport | str = read()
+        except ReportError as exc:
+            got = exc.message
+        assert got == expected
+
+
+def test_a_quoted_colon_in_a_description_only_costs_the_fallback() -> None:
+    # `\":` inside a string counts as a key in the text: the counts differ, the strict reader reads.
+    raw = _report(vuln_members=', "Description": "he said \\"no\\": fine"')
+    assert read_trivy_typed(raw, "r.json") is None
+    assert parse_report_bytes(raw, "r.json") == strict(raw)
+
+
+def test_non_ascii_text_reads_the_same_without_escaping() -> None:
+    title = "caf\u00e9 \u4e2d\u6587 \U0001f512"
+    raw = _report(vuln_members=", " + json.dumps("Title") + ": " + json.dumps(title, ensure_ascii=False))
+    report = read_trivy_typed(raw, "r.json")
+    assert report is not None
+    assert report == strict(raw)
+    assert report.findings[0].title == title
+
+
+def test_a_repeat_is_refused_with_its_path_through_load_report(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_bytes(HOSTILE["repeated unread member"])
+    with pytest.raises(ReportError, match=r'Vulnerabilities\[0\]: duplicate key "References"'):
+        load_report(path)
+
+
+# Not a report the JSON decoding refuses: its error opens the path again to look for Trivy's table
+# output, which a pipe without a writer never answers (as before the typed decoder).
+@pytest.mark.parametrize("raw", [_report(), HOSTILE["wrong type"], HOSTILE["CVSS outside 0..10"]])
+def test_a_pipe_is_read_once_on_either_path(raw: bytes, tmp_path: Path) -> None:
+    # The strict reader cannot read a pipe again: the bytes read for the typed decode are kept.
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_bytes, args=(raw,))
+    writer.start()
+    try:
+        got: ScanReport | str = load_report(pipe)
+    except ReportError as exc:
+        got = exc.message
+    finally:
+        writer.join()
+    try:
+        expected: ScanReport | str = strict(raw, str(pipe))
+    except ReportError as exc:
+        expected = exc.message
+    assert got == expected
