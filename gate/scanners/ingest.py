@@ -98,7 +98,9 @@ def load_report(
     try:
         data = decode_report(again, name)
     except ReportError as exc:
-        if exc.hint is None and _looks_like_a_trivy_table(path):
+        # A pipe's bytes are the ones kept: opening it again would wait for a writer forever.
+        head = kept[:8192] if kept is not None else _head(path)
+        if exc.hint is None and _looks_like_a_trivy_table(head):
             exc.hint = "this is Trivy's table output; write the report with `trivy image --format json --output report.json`"
         raise
     if exploit is not None and detect_format(data, name) is parse_grype:
@@ -129,12 +131,17 @@ def _too_large(name: str, max_bytes: int, size: int | None = None) -> ReportErro
 _TABLE_MARKS = ("Report Summary", "Total: ", "\u2502", "\u250c", "\n====")
 
 
-def _looks_like_a_trivy_table(path: Path) -> bool:
+def _head(path: Path) -> bytes:
+    """The first bytes of a regular file (nothing when it cannot be read)."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(8192).decode("utf-8", "replace")
+            return handle.read(8192)
     except OSError:
-        return False
+        return b""
+
+
+def _looks_like_a_trivy_table(head_bytes: bytes) -> bool:
+    head = head_bytes.decode("utf-8", "replace")
     return not head.lstrip().startswith(("{", "[")) and sum(mark in head for mark in _TABLE_MARKS) >= 2
 
 

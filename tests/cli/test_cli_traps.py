@@ -174,6 +174,27 @@ def test_trivys_table_output_gets_a_hint(
     )
 
 
+def test_a_table_from_a_pipe_gets_the_hint_without_waiting_for_a_second_writer(tmp_path: Path) -> None:
+    """`check <(trivy image ...)`: the pipe is read once; its kept bytes give the hint."""
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    table = "Report Summary\n\n\u250c\u2500\u2500\u2510\n\u2502 Target \u2502\n".encode()
+    gate = subprocess.Popen(
+        [sys.executable, "-m", "gate", "check", str(fifo), "--ci", "none"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    with fifo.open("wb") as writer:  # blocks until the gate opens the pipe
+        writer.write(table)
+    try:
+        _, err = gate.communicate(timeout=60)
+    finally:
+        gate.kill()
+    assert gate.returncode == ExitCode.USAGE
+    assert err.rstrip().endswith(
+        "(this is Trivy's table output; write the report with `trivy image --format json --output report.json`)"
+    )
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_shell_completion(shell: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["completion", shell]) == ExitCode.PASS
