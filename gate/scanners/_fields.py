@@ -17,12 +17,12 @@ error with its key path. Reading is deterministic, so both passes stop at the sa
 from __future__ import annotations
 
 import difflib
-import json
-import re
 from collections.abc import Callable, Iterable
 from itertools import repeat
-from typing import TypeVar
+from typing import Self, TypeVar
 
+# `At` is the scanners' readers' location type; they import it from here, beside the accessors.
+from gate._json_at import At as At
 from gate.errors import ReportError
 
 JsonObject = dict[str, object]
@@ -30,59 +30,9 @@ JsonObject = dict[str, object]
 
 T = TypeVar("T")
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
 
 class _Relocate(Exception):
     """Raised by a blind location: the report has a problem, read it again with locations."""
-
-
-class At:
-    """Where a value sits in a report: the file, and the chain of keys and indexes leading to it."""
-
-    __slots__ = ("key", "parent", "source")
-
-    blind = False
-    """True for the location-free first pass (see the module docstring)."""
-
-    def __init__(self, source: str, parent: At | None = None, key: str | int | None = None) -> None:
-        self.source = source
-        """The report file's name, as the user gave it."""
-        self.parent = parent
-        """The enclosing location; None at the top of the document."""
-        self.key = key
-        """The key (object member) or index (array item) of this location in its parent."""
-
-    def __getitem__(self, key: str | int) -> At:
-        """The location of member `key` (or item `key`) inside this one."""
-        return At(self.source, self, key)
-
-    def path(self) -> str:
-        """The key path, such as `Results[3].Vulnerabilities[0]` (empty at the top)."""
-        parts: list[str] = []
-        node: At | None = self
-        while node is not None and node.key is not None:
-            key = node.key
-            if isinstance(key, int):
-                parts.append(f"[{key}]")
-            elif _PLAIN_KEY.fullmatch(key):
-                parts.append(f".{key}")
-            else:
-                # Keys come from the report (label names, package names): quoted, so that a
-                # key with dots or control characters cannot disguise the path.
-                parts.append(f"[{json.dumps(key)}]")
-            node = node.parent
-        return "".join(reversed(parts)).lstrip(".")
-
-    def error(self, problem: str) -> ReportError:
-        """A `ReportError` about the value at this location."""
-        path = self.path()
-        where = f"{self.source}: {path}" if path else f"{self.source}: top level"
-        return ReportError(f"{where}: {problem}")
-
-    def wrong(self, expected: str, value: object) -> ReportError:
-        """The error for a value of the wrong JSON type."""
-        return self.error(f"expected {expected}, got {describe(value)}")
 
 
 class _BlindAt(At):
@@ -91,7 +41,7 @@ class _BlindAt(At):
     __slots__ = ()
     blind = True
 
-    def __getitem__(self, key: str | int) -> At:
+    def __getitem__(self, key: str | int) -> Self:
         return self
 
     def error(self, problem: str) -> ReportError:
@@ -107,23 +57,6 @@ def read_located(read: Callable[[object, At], T], data: object, source: str) -> 
     read(data, At(source))
     # Unreachable when `read` is deterministic; never let a report that failed once pass.
     raise ReportError(f"{source}: the report could not be read")
-
-
-def describe(value: object) -> str:
-    """The JSON type of a decoded value, in words."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "an empty string" if not value else "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def as_object(value: object, at: At) -> JsonObject:
