@@ -1,7 +1,7 @@
 """The GitLab template's `baseline-ref`: fetch the decision report the same job kept on another ref
 (the default branch), through the job artifacts API with the job's own `CI_JOB_TOKEN`.
 
-`python -m gate.platforms.gitlab_baseline OUT` downloads
+`python -m gate.platforms.gitlab_baseline REF OUT` downloads
 `GET /projects/:id/jobs/artifacts/:ref_name/raw/container-gate.json?job=<this job's name>`
 (doc/api/job_artifacts.md, "Download a single artifact file from specific tag or branch") to OUT.
 It never fails the job: the API answers 404 when the last pipeline of that ref skipped the job or
