@@ -188,19 +188,21 @@ def evaluate(
                 threshold = (by_epss, judged_by.rule(RuleKind.EPSS)) if by_epss else None
         extras.append(extra)
         would_block = threshold is not None or exploited is not None
+        # What an allowlist entry or a VEX statement overrules is said in its reason.
+        overruled = exploited or (threshold[0] if threshold and threshold[1].kind is RuleKind.EPSS else None)
         entry = active.first_match(finding, image)
         if entry is not None:
             used[entry.index] += 1
             reason = f"allowlisted by {entry.name}{_expiry_text(entry)}: {entry.reason}"
-            overruled = exploited or (
-                threshold[0] if threshold and threshold[1].kind is RuleKind.EPSS else None
-            )
             if overruled:
                 reason += f" (the allowlist entry wins over {overruled})"
             staged.append((finding, Disposition.ALLOWLISTED, reason, RuleRef.allowlist(entry), would_block))
         elif statement is not None and statement.status.clears:
             rule = RuleRef.vex_statement(statement)
-            staged.append((finding, Disposition.ALLOWLISTED, statement.reason, rule, would_block))
+            reason = statement.reason
+            if overruled:
+                reason += f" (the VEX statement wins over {overruled})"
+            staged.append((finding, Disposition.ALLOWLISTED, reason, rule, would_block))
         elif finding.status in policy.ignore_statuses:
             reason = f"vendor status {finding.status.value} is in ignore_statuses"
             staged.append((finding, Disposition.IGNORED, reason, _IGNORE_STATUSES, would_block))
