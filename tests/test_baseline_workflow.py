@@ -120,3 +120,15 @@ def test_the_download_and_the_gate_use_what_the_lookup_found() -> None:
     assert gate["with"]["baseline"].endswith(
         f"'{download['with']['path']}/{gate['with']['json']}' || '' }}}}"
     )
+
+
+def test_the_default_branch_run_records_advisory_so_that_it_can_be_the_baseline() -> None:
+    # The lookup takes only successful push runs: a default-branch run the gate failed (its image
+    # still has blocking findings) would leave every pull request without a baseline.
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as true
+    assert set(triggers) == {"pull_request", "push"}
+    gate = step("gate")
+    assert gate["with"]["advisory"] == "${{ github.event_name == 'push' }}"
+    assert "status=success" in step("baseline-run")["run"]
+    assert "event=push" in step("baseline-run")["run"]

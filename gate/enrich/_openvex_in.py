@@ -47,6 +47,12 @@ def read_openvex(doc: JsonObject, at: At) -> list[VexStatement]:
     doc_time = opt_time(doc, "timestamp", at)
     if "statements" not in doc:
         raise at["statements"].error("missing (an OpenVEX document has a list of statements)")
+    # The spec requires at least one statement: a null or empty list is a document cut short or
+    # written wrong, never a document that has nothing to say.
+    if doc["statements"] == []:
+        raise at["statements"].error("empty (an OpenVEX document has at least one statement)")
+    if not isinstance(doc["statements"], list):
+        raise at["statements"].wrong("an array", doc["statements"])
     out: list[VexStatement] = []
     for index, (item, where) in enumerate(items(doc, "statements", at)):
         stmt = as_object(item, where)

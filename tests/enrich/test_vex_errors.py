@@ -95,6 +95,12 @@ CASES: list[tuple[str, object, str]] = [
         "statements: missing (an OpenVEX document has a list of statements)",
     ),
     ("statements not a list", openvex(statements={}), "statements: expected an array, got an object"),
+    ("statements null", openvex(statements=None), "statements: expected an array, got null"),
+    (
+        "statements empty",
+        openvex(statements=[]),
+        "statements: empty (an OpenVEX document has at least one statement)",
+    ),
     (
         "statement not an object",
         openvex("CVE-1"),

@@ -79,15 +79,11 @@ def test_outside_gitlab_ci_it_says_what_is_missing(
     assert "CI_JOB_TOKEN" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("present", [True, False], ids=["artifact", "404"])
-def test_the_job_script_gives_the_gate_the_fetched_baseline(
-    present: bool, gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
-) -> None:
-    gitlab = gitlab_mr_pipeline.gitlab
-    if present:
-        gitlab.add_artifact(
-            gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT
-        )
+def run_job_script(
+    pipeline: MergeRequestPipeline, tmp_path: Path, **extra: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """The component's job script with `baseline-ref: main`, a stand-in gate that records its
+    arguments and the real baseline fetch; (the finished script, the gate's arguments)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     # The gate image's `python` is the gate's own interpreter; a wrapper, since a symlink to a
@@ -118,8 +114,9 @@ def test_the_job_script_gives_the_gate_the_fetched_baseline(
         ["sh", "-e", "-c", "\n".join(job["script"])],
         cwd=tmp_path,
         env={
-            **gitlab_mr_pipeline.env,
+            **pipeline.env,
             **env,
+            **extra,
             "PATH": f"{bin_dir}:/usr/bin:/bin",
             "ARGV_OUT": str(tmp_path / "argv.json"),
             "HOME": os.environ.get("HOME", "/tmp"),
@@ -129,9 +126,23 @@ def test_the_job_script_gives_the_gate_the_fetched_baseline(
         check=True,
         timeout=60,
     )
-    argv = json.loads((tmp_path / "argv.json").read_text())
+    argv: list[str] = json.loads((tmp_path / "argv.json").read_text())
+    return done, argv
+
+
+@pytest.mark.parametrize("present", [True, False], ids=["artifact", "404"])
+def test_the_job_script_gives_the_gate_the_fetched_baseline(
+    present: bool, gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
+) -> None:
+    gitlab = gitlab_mr_pipeline.gitlab
+    if present:
+        gitlab.add_artifact(
+            gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT
+        )
+    done, argv = run_job_script(gitlab_mr_pipeline, tmp_path)
     assert "--baseline=container-gate-baseline.json" in argv
     assert argv.index("--baseline=container-gate-baseline.json") < argv.index("--")
+    assert "--advisory" not in argv
     fetched = tmp_path / "container-gate-baseline.json"
     assert fetched.exists() is present
     if present:
@@ -139,3 +150,19 @@ def test_the_job_script_gives_the_gate_the_fetched_baseline(
     else:
         assert "warning: no baseline" in done.stderr
     assert gitlab_mr_pipeline.job_token not in done.stdout + done.stderr
+
+
+def test_on_the_baseline_branch_itself_the_job_records_advisory_and_fetches_nothing(
+    gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
+) -> None:
+    # The artifacts API serves only successful jobs of the ref's latest successful pipeline: a
+    # job the gate failed on the default branch would leave every merge request without a baseline.
+    gitlab = gitlab_mr_pipeline.gitlab
+    gitlab.add_artifact(gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT)
+    before = len(gitlab.requests)
+    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, CI_COMMIT_REF_NAME="main")
+    assert "--advisory" in argv
+    assert argv.index("--advisory") < argv.index("--")
+    assert not any(arg.startswith("--baseline") for arg in argv)
+    assert not (tmp_path / "container-gate-baseline.json").exists()
+    assert len(gitlab.requests) == before
