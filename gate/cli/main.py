@@ -8,6 +8,7 @@ anything else is an internal error (exit 3); `--verbose` shows the traceback of 
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import io
 import os
@@ -44,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     to_stdout = [f"--{kind.value}" for kind in OutputFormat if getattr(args, kind.value, None) == STDOUT]
     if len(to_stdout) > 1:
         parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
+    clash = output_clash(args)
+    if clash:
+        parser.error(clash)
     options = options_from(args, os.environ, dt.datetime.now(dt.UTC))
     # A cancelled CI job sends SIGTERM: handled like Ctrl-C, so a running scanner's process
     # group is stopped and the gate exits 130 instead of vanishing and leaving it behind.
@@ -55,6 +59,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(options)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+_ARCHIVE_PREFIXES = ("docker-archive:", "oci-archive:")
+
+
+def output_clash(args: argparse.Namespace) -> str | None:
+    """Why the output files of `args` cannot be written, or None: an output that is also one of
+    the files the run reads would be overwritten by the run (even by its error outputs), and two
+    outputs to one file would leave only the last."""
+    outputs = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
+    outputs.append(("--openvex", getattr(args, "openvex", None)))
+    image = getattr(args, "image", None)
+    inputs: list[tuple[str, str | os.PathLike[str] | None]] = [
+        ("REPORT", report) for report in getattr(args, "reports", None) or ()
+    ]
+    inputs += [(flag, getattr(args, name, None)) for flag, name in _INPUT_FLAGS]
+    inputs += [("--vex", vex) for vex in getattr(args, "vex", None) or ()]
+    if isinstance(image, str) and image.startswith(_ARCHIVE_PREFIXES):
+        inputs.append(("IMAGE", image.partition(":")[2]))
+    read = {_real(path): flag for flag, path in inputs if path}
+    written: dict[str, str] = {}
+    for flag, path in outputs:
+        if not path or path == STDOUT:
+            continue
+        real = _real(path)
+        if real in read:
+            return f"{flag} {path}: the same file as {read[real]}, which this run reads; an output never replaces an input"
+        if real in written:
+            return f"{flag} {path}: the same file as {written[real]}; give each output a file of its own"
+        written[real] = flag
+    return None
+
+
+_INPUT_FLAGS = (
+    ("--policy", "policy"),
+    ("--baseline", "baseline"),
+    ("--kev", "kev"),
+    ("--epss", "epss"),
+    ("--dockerfile", "dockerfile"),
+)
+"""The files a run reads, by flag and argparse destination."""
+
+
+def _real(path: str | os.PathLike[str]) -> str:
+    """The path with symbolic links and `..` resolved, so two spellings of one file compare equal."""
+    return os.path.realpath(path)
 
 
 def _run(options: Options) -> ExitCode:

@@ -88,6 +88,50 @@ def test_two_outputs_cannot_share_standard_output(capsys: pytest.CaptureFixture[
     )
 
 
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--json", "{report}"], "--json {report}: the same file as REPORT, which this run reads"),
+        (
+            ["--policy", "{policy}", "--markdown", "{policy}"],
+            "--markdown {policy}: the same file as --policy",
+        ),
+        (
+            ["--json", "{dir}/out.json", "--sarif", "{dir}/../out/out.json"],
+            "--sarif {dir}/../out/out.json: the same file as --json",
+        ),
+        (["--baseline", "{base}", "--openvex", "{link}"], "--openvex {link}: the same file as --baseline"),
+    ],
+    ids=["output-is-the-report", "output-is-the-policy", "two-outputs-one-file", "a-link-to-an-input"],
+)
+def test_an_output_that_is_an_input_or_another_output_is_refused_and_nothing_is_written(
+    flags: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    report = tmp_path / "report.json"
+    report.write_bytes(BUSTER.read_bytes())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\n", encoding="utf-8")
+    (tmp_path / "base.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "link.json").symlink_to(tmp_path / "base.json")
+    names = {
+        "report": str(report),
+        "policy": str(policy),
+        "dir": str(out),
+        "base": str(tmp_path / "base.json"),
+        "link": str(tmp_path / "link.json"),
+    }
+    before = {path: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()}
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["check", str(report), "--ci", "none", *(flag.format(**names) for flag in flags)])
+    assert exited.value.code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith(f"container-gate: error: {expected.format(**names)}")
+    assert {path: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()} == before
+    assert list(out.iterdir()) == []
+
+
 def test_python_m_gate_runs_the_command_line() -> None:
     done = python_m_gate("check", str(BUSTER), "--ci", "none", "--quiet")
     assert (done.returncode, done.stdout) == (
