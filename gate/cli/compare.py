@@ -61,6 +61,7 @@ def run_compare(
             platform=request.platform,
             jobs=request.jobs,
             progress=progress,
+            max_report_size=request.max_report_size,
         )
     kev, epss = exploit_files
     reports = [result.report for result in results if result.report is not None]

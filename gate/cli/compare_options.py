@@ -36,6 +36,8 @@ class CompareRequest:
     """`--markdown PATH`: the table as Markdown."""
     vex: tuple[Path, ...] = ()
     """`--vex FILE`, each time given: statements that apply to every image."""
+    max_report_size: int | None = None
+    """`--max-report-size`: the largest `NAME=REPORT.json` file read, in bytes (None: any)."""
 
 
 def compare_ref(text: str) -> BatchItem:
@@ -110,4 +112,5 @@ def compare_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.da
         json=args.json,
         markdown=args.markdown,
         vex=tuple(args.vex),
+        max_report_size=args.max_report_size,
     )

@@ -268,9 +268,13 @@ class _Version(argparse.Action):
 def _verbose_after_the_command() -> argparse.ArgumentParser:
     """`-v` also after the command (`container-gate check -v ...`), where people put it."""
     parent = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS: not given after the command, the value before it stands.
+    # The default is SUPPRESS: not given after the command, the value before it stands.
     parent.add_argument(
-        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and scanner output on errors",
     )
     return parent
 
@@ -337,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         "could not be scanned or read (its row says why).",
     )
     add_compare_arguments(compare)
+    _add_report_size_option(compare)
     compare_policy = compare.add_argument_group("policy")
     compare_policy.add_argument(
         "--policy",

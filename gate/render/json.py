@@ -235,11 +235,14 @@ def _base_image(status: BaseImageStatus) -> dict[str, Any]:
         "behind_days": status.behind_days,
         "stale": status.stale,
         "max_age_days": status.max_age_days,
+        # Unknown, not zero, when the check could not run: nothing was compared.
         "rebuild_removes": {
             "findings": removes.findings,
             "blocking": removes.blocking,
             "by_severity": {severity.name: n for severity, n in removes.by_severity.items()},
-        },
+        }
+        if check.checked
+        else None,
         "checked": check.checked,
         "reason": check.reason,
     }

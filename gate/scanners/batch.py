@@ -82,8 +82,10 @@ def scan_batch(
     platform: str | None = None,
     jobs: int = DEFAULT_JOBS,
     progress: ProgressCallback | None = None,
+    max_report_size: int | None = None,
 ) -> tuple[BatchResult, ...]:
-    """Scans or reads every item, `jobs` at a time; one result per item, in the items' order."""
+    """Scans or reads every item, `jobs` at a time; one result per item, in the items' order.
+    A report file larger than `max_report_size` bytes is that item's error, not read."""
     tell = progress or (lambda _index, _what: None)
     results: list[BatchResult | None] = [None] * len(items)
     stopping = threading.Event()
@@ -92,7 +94,7 @@ def scan_batch(
         if stopping.is_set():
             raise KeyboardInterrupt
         tell(index, Progress.STARTED)
-        result = _one(items[index], scanner, opts, platform)
+        result = _one(items[index], scanner, opts, platform, max_report_size)
         tell(index, Progress.FAILED if result.error else Progress.DONE)
         return result
 
@@ -124,11 +126,22 @@ def scan_batch(
     return tuple(r for r in results if r is not None)
 
 
-def _one(item: BatchItem, scanner: ScannerChoice, options: ScanOptions, platform: str | None) -> BatchResult:
+def _one(
+    item: BatchItem,
+    scanner: ScannerChoice,
+    options: ScanOptions,
+    platform: str | None,
+    max_report_size: int | None,
+) -> BatchResult:
     exploit: list[MatchExploitData] = []
     try:
         if item.report is not None:
-            report = load_report(item.report, lenient_severity=options.lenient_severity, exploit=exploit)
+            report = load_report(
+                item.report,
+                lenient_severity=options.lenient_severity,
+                exploit=exploit,
+                max_bytes=max_report_size,
+            )
             return BatchResult(item, report=report, exploit=tuple(exploit))
         assert item.image is not None  # noqa: S101 - an item is an image or a report
         request = ScanRequest(item.image, scanner, options, platform=platform)

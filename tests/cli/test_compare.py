@@ -27,6 +27,7 @@ from testbed.derive_family import FAMILY, SEVERITIES, load_family_expected
 from testbed.engine import Engine, Registry
 from testbed.family import BuiltFamily, FamilyArchives
 from testbed.trivy import scan_image
+from tests.support.corpus import corpus_file
 from tests.support.registry_tools import Pusher, oci_image, read_docker_archive
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -354,3 +355,17 @@ def test_the_documented_example_is_the_real_output(
     size = rows[0].index("SIZE")
     rows[-1][size] = documented[-1][size] = "(busybox)"
     assert rows == documented, message
+
+
+def test_a_report_over_max_report_size_is_a_row_with_its_error_and_is_not_read(compare: Any) -> None:
+    small = corpus_file("trivy", "alpine-39.json.golden")
+    size = small.stat().st_size
+    run = compare(f"fits={small}", f"big={small}", args=("--max-report-size", str(size)))
+    assert run.code == ExitCode.PASS, run.stderr
+    run = compare(f"big={small}", args=("--max-report-size", str(size - 1)))
+    assert run.code == ExitCode.ERROR
+    (row,) = run.json["images"]
+    assert row["error"] == (
+        f"{small}: the report is {size:,} bytes, more than --max-report-size ({size - 1:,} bytes); not read"
+        " (raise --max-report-size to read it)"
+    )

@@ -186,7 +186,7 @@ def test_registry_down_is_a_warning_and_changes_no_verdict(
             "behind_days": None,
             "stale": False,
             "max_age_days": 0,
-            "rebuild_removes": {"findings": 0, "blocking": 0, "by_severity": {}},
+            "rebuild_removes": None,
             "checked": False,
             "reason": reason,
         }
