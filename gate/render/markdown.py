@@ -43,8 +43,10 @@ DEFAULT_SECTION_ROWS = 100
 the JSON report or the code-scanning view, not a comment."""
 MAX_NOTICES = 10
 """Scanner warnings, and policy failures, listed before the rest is counted."""
-NOTICE_LIMIT = 200
-"""Characters of one warning or policy failure before it is cut."""
+NOTICE_LIMIT = 500
+"""Characters of one warning or policy failure before it is cut: enough for the longest the gate
+writes (a file's path, what is wrong with it, and the remedy at the end), not for a scanner's
+message of any length."""
 MAX_SOURCES = 5
 """Report files named in the context line before the rest is counted."""
 
