@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from gate.model import Assessment, Finding, Layer, Package, ScanReport, VendorStatus
+from gate.model import Assessment, Cvss, Finding, Layer, Package, ScanReport, VendorStatus
 
 IGNORABILITY: dict[VendorStatus, int] = {
     status: rank
@@ -78,10 +78,11 @@ def dedupe(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 def combine(first: Finding, later: Finding) -> Finding:
     """One finding from two reports of the same vulnerability in the same package.
 
-    The worst case decides, in either order: the higher severity, the union of the fixed versions
-    (in order, the first report's first), and the least ignorable status (`IGNORABILITY`); a
+    The worst case decides, in either order: the higher severity, the higher CVSS score (a
+    `fail_on.cvss_score` rule reads it), the union of the fixed versions (in order, the first
+    report's first), and the least ignorable status (`IGNORABILITY`); a
     finding with a fixed version is `fixed`, so it never says "affected" next to a fixed version.
-    The other fields are the first report's, and a field it leaves empty (no CVSS, no title, no
+    The other fields are the first report's, and a field it leaves empty (no title, no
     layer, no purl, ...) is filled from the later one. Ids and scanner names are the union, in
     order; the primary id follows `choose_ids` over the union (a CVE wins over a scanner's own id).
     """
@@ -98,7 +99,7 @@ def combine(first: Finding, later: Finding) -> Finding:
         severity=max(first.severity, later.severity),
         fixed_versions=fixed,
         status=status,
-        cvss=first.cvss or later.cvss,
+        cvss=_worst_cvss(first.cvss, later.cvss),
         title=first.title or later.title,
         description=first.description or later.description,
         primary_url=first.primary_url or later.primary_url,
@@ -116,6 +117,13 @@ def _worst_fix(first: Finding, later: Finding) -> tuple[VendorStatus, tuple[str,
     return status, fixed
 
 
+def _worst_cvss(first: Cvss | None, later: Cvss | None) -> Cvss | None:
+    """The assessment with the higher score; the first one's on a tie."""
+    if first is None or (later is not None and later.score > first.score):
+        return later
+    return first
+
+
 def _adds_nothing(first: Finding, later: Finding) -> bool:
     """True when `combine(first, later)` would be `first` (the same report read twice, mostly)."""
     return (
@@ -127,7 +135,7 @@ def _adds_nothing(first: Finding, later: Finding) -> bool:
             or all(version in first.fixed_versions for version in later.fixed_versions)
         )
         and (later.status is first.status or _worst_fix(first, later) == (first.status, first.fixed_versions))
-        and (first.cvss is not None or later.cvss is None)
+        and _worst_cvss(first.cvss, later.cvss) is first.cvss
         and (first.title is not None or later.title is None)
         and (first.description is not None or later.description is None)
         and (first.primary_url is not None or later.primary_url is None)

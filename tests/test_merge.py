@@ -160,10 +160,12 @@ RUNNING_EXAMPLE = "alpine-39-high-critical.json.golden"
 
 
 def milder_example() -> Any:
-    """The running example as a milder scanner run might have said it: LOW, won't fix, no fix."""
+    """The running example as a milder scanner run might have said it: LOW, won't fix, no fix,
+    CVSS 2 (the real one says 9.8)."""
     doc = corpus_json("trivy", RUNNING_EXAMPLE)
     for vuln in doc["Results"][0]["Vulnerabilities"]:
         vuln.update(Severity="LOW", Status="will_not_fix")
+        vuln["CVSS"] = {"nvd": {"V3Vector": "CVSS:3.0/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N", "V3Score": 2.0}}
         del vuln["FixedVersion"]
     return doc
 
@@ -176,6 +178,8 @@ def test_merging_takes_the_worst_case_whatever_the_order() -> None:
         assert [(f.severity, f.status, f.fixed_versions) for f in merged.findings] == [
             (Severity.CRITICAL, VendorStatus.FIXED, ("1.1.20-r5",))
         ] * 2
+        # The higher score too: a `fail_on.cvss_score` rule reads it.
+        assert [f.cvss.score if f.cvss else None for f in merged.findings] == [9.8, 9.8]
         said = {(a.source, a.severity, a.status, a.fixed_versions) for a in merged.findings[0].assessments}
         assert said == {
             ("real.json", Severity.CRITICAL, VendorStatus.FIXED, ("1.1.20-r5",)),
