@@ -255,7 +255,8 @@ class _Version(argparse.Action):
             option_strings,
             dest,
             nargs=0,
-            help="show the version of the gate, its scanners and their DBs, and exit",
+            help="show the version of the gate, its scanners and their DBs (looked for in "
+            "$CONTAINER_GATE_CACHE_DIR, the --cache-dir of scan, when set), and exit",
         )
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:

@@ -32,7 +32,11 @@ def version_text(env: Mapping[str, str]) -> str:
 
     cache = env.get("CONTAINER_GATE_CACHE_DIR") or None
     options = ScanOptions(env=env, now=dt.datetime.now(dt.UTC), cache_dir=Path(cache) if cache else None)
-    where = f"in {cache}" if cache else "in its default cache"
+    where = (
+        f"in {cache}"
+        if cache
+        else "in its default cache (set CONTAINER_GATE_CACHE_DIR to scan's --cache-dir)"
+    )
     lines = [f"{PROG} {__version__}"]
     for name, scanner in (("trivy", TRIVY), ("grype", GRYPE)):
         try:
