@@ -17,7 +17,7 @@ import json
 from collections.abc import Set
 from pathlib import Path
 
-from gate.enrich._files import data_error, read_bytes
+from gate.enrich._files import data_error, quoted, read_bytes
 from gate.enrich._json import (
     JsonObject,
     as_list,
@@ -75,9 +75,27 @@ def read_kev(path: Path, wanted: Set[str] | None = None) -> KevCatalog:
     )
 
 
+class _RepeatedKey(ValueError):
+    """An object of the catalog gives one member twice (JSON keeps the last, silently)."""
+
+
+def _unique_members(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """An object of the catalog; a member given twice is refused, whichever value was meant."""
+    obj: dict[str, object] = {}
+    for key, value in pairs:
+        if key in obj:
+            cve = obj.get("cveID")
+            owner = f"the entry of {quoted(cve)}" if isinstance(cve, str) else "an object"
+            raise _RepeatedKey(f"{owner} gives {quoted(key)} twice")
+        obj[key] = value
+    return obj
+
+
 def _decode(raw: bytes, name: str) -> object:
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=_unique_members)
+    except _RepeatedKey as error:
+        raise data_error(name, str(error)) from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise data_error(name, f"not valid JSON ({error.msg}); {_EXPECTED}", where) from None

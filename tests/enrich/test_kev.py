@@ -175,6 +175,11 @@ BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
         edit(lambda doc: doc["vulnerabilities"][2].__setitem__("cveID", "CVE-2026-8037")),
         "kev.json: vulnerabilities[2]: CVE-2026-8037 is listed twice (also at vulnerabilities[0])",
     ),
+    (
+        "a member given twice in an entry",
+        lambda: KEV_FILE.read_bytes().replace(b'"dueDate": ', b'"dueDate": "2099-01-01", "dueDate": ', 1),
+        'kev.json: the entry of "CVE-2026-8037" gives "dueDate" twice',
+    ),
 ]
 
 
