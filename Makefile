@@ -57,6 +57,7 @@ demo: $(VENV)/.installed
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/bench_check.py
+	$(PY) bench/bench_actions.py
 
 clean:
 	rm -rf $(VENV) node_modules $(OUT) .cache .pytest_cache .mypy_cache .ruff_cache
