@@ -76,8 +76,13 @@ def output_clash(args: argparse.Namespace) -> str | None:
     ]
     inputs += [(flag, getattr(args, name, None)) for flag, name in _INPUT_FLAGS]
     inputs += [("--vex", vex) for vex in getattr(args, "vex", None) or ()]
-    if isinstance(image, str) and image.startswith(_ARCHIVE_PREFIXES):
-        inputs.append(("IMAGE", image.partition(":")[2]))
+    images = [image, *(item.image for item in getattr(args, "refs", None) or ())]  # `compare REF...`
+    inputs += [("REF", item.report) for item in getattr(args, "refs", None) or ()]
+    inputs += [
+        ("IMAGE", i.partition(":")[2])
+        for i in images
+        if isinstance(i, str) and i.startswith(_ARCHIVE_PREFIXES)
+    ]
     read = {_real(path): flag for flag, path in inputs if path}
     written: dict[str, str] = {}
     for flag, path in outputs:

@@ -251,3 +251,15 @@ def test_shell_completion(shell: str, tmp_path: Path, capsys: pytest.CaptureFixt
         path.write_text(script)
         checked = subprocess.run([interpreter, "-n", str(path)], capture_output=True, text=True, check=False)
         assert checked.returncode == 0, checked.stderr
+
+
+def test_compare_refuses_an_output_that_is_one_of_its_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "app.json"
+    report.write_bytes(BUSTER.read_bytes())
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["compare", f"app={report}", "--json", str(report)])
+    assert exited.value.code == ExitCode.USAGE
+    assert f"--json {report}: the same file as REF, which this run reads" in capsys.readouterr().err
+    assert report.read_bytes() == BUSTER.read_bytes()
