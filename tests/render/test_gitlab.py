@@ -237,6 +237,21 @@ def test_vulnerability_fields() -> None:
     assert vuln["details"]["policy_decision"]["value"].startswith("blocking: HIGH is at or above")
 
 
+def test_each_description_is_its_own_text_when_descriptions_repeat() -> None:
+    # Descriptions are escaped once per text (a cache): findings sharing one get the same text,
+    # and every other finding its own, whatever came before it.
+    texts = ["Shared @first.", "Other #2.", "Shared @first.", "Long " + "x" * 9_000, "Other #2."]
+    findings = [finding(f"CVE-2024-{i:04}", description=text) for i, text in enumerate(texts)]
+    doc = render(evaluation_of(*findings))
+    assert [v["description"] for v in doc["vulnerabilities"]] == [
+        "Shared \\@\u200bfirst\\.",
+        "Other \\#\u200b2\\.",
+        "Shared \\@\u200bfirst\\.",
+        "Long " + "x" * 9_000,
+        "Other \\#\u200b2\\.",
+    ]
+
+
 @pytest.mark.parametrize(
     ("vuln_id", "kind", "url"),
     [
