@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import re
 import uuid
@@ -115,10 +116,22 @@ def gitlab_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+_ID_PREFIX = _ID_NAMESPACE.bytes
+
+
 def vulnerability_uuid(finding: Finding, *extra: str) -> str:
-    """The stable `id`: from the vulnerability id, package name and path (not the version)."""
+    """The stable `id`: from the vulnerability id, package name and path (not the version).
+
+    `uuid.uuid5(_ID_NAMESPACE, name)` as its text, written out (RFC 9562 section 5.5: the SHA-1 of
+    the namespace and the name, with the version and variant bits set): building the `UUID`
+    object took a fifth of the GitLab report's time at 100k findings.
+    """
     parts = (finding.vulnerability_id, finding.package.name, finding.package.path, *extra)
-    return str(uuid.uuid5(_ID_NAMESPACE, "\x1f".join(parts)))
+    digest = bytearray(hashlib.sha1(_ID_PREFIX + "\x1f".join(parts).encode("utf-8")).digest()[:16])  # noqa: S324 - UUID version 5 is SHA-1
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _plain(text: str | None, limit: int | None = None) -> str:
