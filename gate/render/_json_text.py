@@ -39,6 +39,9 @@ _DIGITS = frozenset(b"0123456789")
 
 
 def _short_exponent(out: bytes) -> bool:
+    # Most items hold no match at all: one search answers for them.
+    if _SHORT_EXPONENT.search(out) is None:
+        return False
     return any(m.start() and out[m.start() - 1] in _DIGITS for m in _SHORT_EXPONENT.finditer(out))
 
 

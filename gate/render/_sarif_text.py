@@ -49,7 +49,10 @@ def cut(text: str, limit: int) -> str:
 def plain(text: str | None, limit: int = GITHUB_TEXT_LIMIT) -> str:
     """Untrusted text as one line of SARIF plain text: no control characters, no embedded links."""
     flat = terminal_safe(" ".join((text or "").split()))
-    return cut(_LINK_CLOSE.sub(lambda m: m.group(1) * 2 + "\\]", flat), limit)
+    # `_LINK_CLOSE` needs a `](`; most text has none and skips the substitution.
+    if "](" in flat:
+        flat = _LINK_CLOSE.sub(lambda m: m.group(1) * 2 + "\\]", flat)
+    return cut(flat, limit)
 
 
 def fix_words(finding: Finding) -> str:

@@ -22,6 +22,8 @@ upgrade that does not fix the vulnerability keeps its id.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 import re
 import uuid
@@ -114,15 +116,34 @@ def gitlab_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+_ID_PREFIX = _ID_NAMESPACE.bytes
+
+
 def vulnerability_uuid(finding: Finding, *extra: str) -> str:
-    """The stable `id`: from the vulnerability id, package name and path (not the version)."""
+    """The stable `id`: from the vulnerability id, package name and path (not the version).
+
+    `uuid.uuid5(_ID_NAMESPACE, name)` as its text, written out (RFC 9562 section 5.5: the SHA-1 of
+    the namespace and the name, with the version and variant bits set): building the `UUID`
+    object took a fifth of the GitLab report's time at 100k findings.
+    """
     parts = (finding.vulnerability_id, finding.package.name, finding.package.path, *extra)
-    return str(uuid.uuid5(_ID_NAMESPACE, "\x1f".join(parts)))
+    digest = bytearray(hashlib.sha1(_ID_PREFIX + "\x1f".join(parts).encode("utf-8")).digest()[:16])  # noqa: S324 - UUID version 5 is SHA-1
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _plain(text: str | None, limit: int | None = None) -> str:
     """One line of untrusted text without control characters, for fields GitLab shows as text."""
     return terminal_safe(text, limit)
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+_CACHED_TEXT_LIMIT = 8_192
+"""Descriptions up to this length are escaped once per text (`_markdown_cached`); longer ones,
+rare and seldom shared, every time, so the cache stays small whatever the report holds."""
 
 
 def _markdown(text: str, limit: int) -> str:
@@ -132,8 +153,21 @@ def _markdown(text: str, limit: int) -> str:
     description as such (and copies it into issues created from it), so links, images, mentions
     and references from a report must not come alive; paragraphs are kept.
     """
-    paragraphs = [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
+    if len(text) <= _CACHED_TEXT_LIMIT:
+        return _markdown_cached(text, limit)
+    return _markdown_escaped(text, limit)
+
+
+def _markdown_escaped(text: str, limit: int) -> str:
+    paragraphs = [p for p in _PARAGRAPH_BREAK.split(text.replace("\r\n", "\n")) if p.strip()]
     return shorten("\n\n".join(md_escape(p) for p in paragraphs), limit)
+
+
+# Every finding of one vulnerability carries its description, so a report of 100k findings holds
+# a few thousand distinct ones: escaping each once took the GitLab report's escaping from about
+# 2 s to nothing at 100k findings. The escaping is a pure function of the text, so a cached
+# result is the one it would give again.
+_markdown_cached = functools.lru_cache(maxsize=512)(_markdown_escaped)
 
 
 def _solution(finding: Finding, action: Action | None) -> str | None:

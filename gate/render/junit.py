@@ -52,7 +52,19 @@ def xml_text(text: str | None, limit: int | None = None) -> str:
 
 def _line(text: str | None, limit: int | None = None) -> str:
     """`xml_text` on one line: attribute values and names."""
-    flat = " ".join(xml_text(text).split())
+    if (
+        text
+        and text.isascii()
+        and text.isprintable()
+        and "  " not in text
+        and text[0] != " "
+        and text[-1] != " "
+    ):
+        # Printable ASCII breaks only at spaces, and single spaces inside are kept as they are:
+        # the text is its own line (most lines of a report, ten per finding).
+        flat = text
+    else:
+        flat = " ".join(xml_text(text).split())
     return shorten(flat, limit) if limit else flat
 
 

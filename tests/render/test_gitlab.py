@@ -34,6 +34,7 @@ from gate.render.gitlab import (
     GitLabReportOptions,
     render_gitlab,
     render_gitlab_error,
+    vulnerability_uuid,
 )
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
@@ -237,6 +238,21 @@ def test_vulnerability_fields() -> None:
     assert vuln["details"]["policy_decision"]["value"].startswith("blocking: HIGH is at or above")
 
 
+def test_each_description_is_its_own_text_when_descriptions_repeat() -> None:
+    # Descriptions are escaped once per text (a cache): findings sharing one get the same text,
+    # and every other finding its own, whatever came before it.
+    texts = ["Shared @first.", "Other #2.", "Shared @first.", "Long " + "x" * 9_000, "Other #2."]
+    findings = [finding(f"CVE-2024-{i:04}", description=text) for i, text in enumerate(texts)]
+    doc = render(evaluation_of(*findings))
+    assert [v["description"] for v in doc["vulnerabilities"]] == [
+        "Shared \\@\u200bfirst\\.",
+        "Other \\#\u200b2\\.",
+        "Shared \\@\u200bfirst\\.",
+        "Long " + "x" * 9_000,
+        "Other \\#\u200b2\\.",
+    ]
+
+
 @pytest.mark.parametrize(
     ("vuln_id", "kind", "url"),
     [
@@ -298,6 +314,24 @@ def test_id_is_stable_across_versions_and_differs_by_package_and_path() -> None:
     assert vuln_id(version="1.0", path="app/lib/a.jar") != base
     assert vuln_id(version="1.0", pkg="libssl3") != base
     assert vuln_id("CVE-2024-0002", version="1.0") != base
+
+
+@pytest.mark.parametrize(
+    ("vid", "pkg", "path", "extra"),
+    [
+        ("CVE-2024-0001", "openssl", "", ()),
+        ("GHSA-abcd-efgh-ijkl", "requests", "app/venv/requests-2.0.dist-info/METADATA", ("2.0",)),
+        ("CVE-2024-\u00e9", "p\u00e2quet-\u20ac", "opt/\U0001f600/lib.jar", ()),
+        ("", "", "", ("",)),
+    ],
+)
+def test_id_is_the_uuid5_of_the_id_package_and_path(
+    vid: str, pkg: str, path: str, extra: tuple[str, ...]
+) -> None:
+    # The id is written without the uuid module's objects; it must stay uuid5's exact text.
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, "container-gate:gitlab-container-scanning:vulnerability")
+    expected = str(uuid.uuid5(namespace, "\x1f".join((vid, pkg, path, *extra))))
+    assert vulnerability_uuid(finding(vid, pkg=pkg, path=path), *extra) == expected
 
 
 def test_two_versions_at_one_path_get_distinct_ids_and_the_first_keeps_its_own() -> None:

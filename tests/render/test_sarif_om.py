@@ -5,12 +5,18 @@ from __future__ import annotations
 import enum
 import inspect
 import json
+from pathlib import Path
 from typing import Any
 
 import attr
 import pytest
 
+from gate.policy.evaluation import Disposition
+from gate.render import _sarif_results as build
+from gate.render import _sarif_text as words
+from gate.render._exploit import sarif_properties
 from gate.render._sarif_om import Suppression, om, to_json
+from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.sarif_tools import SARIF_SCHEMA
 
 
@@ -93,3 +99,68 @@ def test_a_field_without_a_schema_name_is_refused() -> None:
 
     with pytest.raises(TypeError, match="names no SARIF schema property"):
         to_json(Stray())
+
+
+def _result_of_objects(
+    item: build.Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None
+) -> Any:
+    """A result as sarif-om objects, the way `build.result` made it before it wrote JSON values."""
+    decision, f = item.decision, item.decision.finding
+    line = f.layer.dockerfile_line if f.layer and f.layer.dockerfile_line else None
+    location = om.Location(
+        physical_location=om.PhysicalLocation(
+            artifact_location=om.ArtifactLocation(uri=dockerfile_uri if line else uri),
+            region=om.Region(start_line=line or 1),
+        )
+    )
+    suppressions = None
+    if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
+        justification = words.plain(decision.reason)
+        suppressions = [Suppression(kind="external", status="accepted", justification=justification)]
+    properties: dict[str, object] = {
+        "package": f.package.name,
+        "packageType": f.package.type or None,
+        "packagePath": f.package.path or None,
+        "purl": f.package.purl,
+        "installedVersion": f.package.version,
+        "fixedVersions": list(f.fixed_versions),
+        "severity": f.severity.name,
+        "vendorStatus": f.status.value,
+        "disposition": decision.disposition.value,
+        "policyRule": str(decision.rule),
+        "cvss": {"score": f.cvss.score, "vector": f.cvss.vector, "source": f.cvss.source} if f.cvss else None,
+        "layer": build._layer(f),
+        "image": image,
+        "scanners": list(f.scanners),
+        "otherInstalledVersions": [o.finding.package.version for o in item.others] or None,
+        "action": item.action.id if item.action is not None else None,
+        **sarif_properties(decision),
+    }
+    fingerprints = {build.FINGERPRINT_KEY: item.fingerprint, "primaryLocationLineHash": item.fingerprint}
+    return om.Result(
+        rule_id=f.vulnerability_id,
+        rule_index=rule_index,
+        kind="fail",
+        level=build.result_level(decision),
+        message=om.Message(text=words.result_message(decision, item.others, item.action)),
+        locations=[location],
+        partial_fingerprints=fingerprints,
+        suppressions=suppressions,
+        properties=properties,
+    )
+
+
+@pytest.mark.parametrize("path", corpus_reports(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_results_are_written_as_sarif_oms_objects_would_be(path: Path) -> None:
+    evaluation = corpus_evaluation(path)
+    items = build.items(evaluation.decisions, evaluation.plan)
+    # corpus_policy allowlists a finding of every report: the suppression is written too.
+    assert any(i.decision.disposition is Disposition.ALLOWLISTED for i in items) or not items
+    for index, item in enumerate(items):
+        for where in (
+            ("Dockerfile", "Dockerfile", None),
+            ("a/b", "docker/app.Dockerfile", "ghcr.io/acme/app:1"),
+        ):
+            expected = to_json(_result_of_objects(item, index, *where))
+            # Key order matters: the text is compared, not the values.
+            assert json.dumps(build.result(item, index, *where)) == json.dumps(expected)
