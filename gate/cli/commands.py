@@ -12,8 +12,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 
-from gate.cli.compare import run_compare
-from gate.cli.data_fetch import cmd_data_fetch
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
 from gate.cli.exploit import exploit_files, read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
@@ -30,7 +28,6 @@ from gate.policy.model import Mode, OnStale, Policy
 from gate.render.explain import explain
 from gate.render.terminal import render_terminal
 from gate.scanners.ingest import load_report
-from gate.scanners.run import BaseCheckMode, scan
 from gate.untrusted import terminal_safe
 
 
@@ -135,6 +132,11 @@ def cmd_scan(options: Options) -> ExitCode:
     request = options.scan
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
+    # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes
+    # and the registry client are a third of the start-up that `check` would otherwise pay.
+    from gate.scanners.options import BaseCheckMode
+    from gate.scanners.run import scan
+
     grype: list[MatchExploitData] = []
     report = scan(request, exploit=grype)
     base = None
@@ -199,7 +201,16 @@ def cmd_compare(options: Options) -> ExitCode:
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     files = exploit_files(options.exploit.kev, options.exploit.epss, policy)
+    from gate.cli.compare import run_compare  # see cmd_scan
+
     return run_compare(request, policy, evaluation_time(options), exploit_files=files)
+
+
+def cmd_data_fetch(options: Options) -> ExitCode:
+    """`container-gate data fetch`: the one command that downloads (see gate/cli/data_fetch.py)."""
+    from gate.cli.data_fetch import cmd_data_fetch as fetch  # see cmd_scan
+
+    return fetch(options)
 
 
 def cmd_completion(options: Options) -> ExitCode:

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.cli.scan_options import add_platform_argument, add_scanner_arguments, scan_options
-from gate.scanners.batch import DEFAULT_JOBS, BatchItem
-from gate.scanners.options import ScannerChoice, ScanOptions
+from gate.scanners.options import DEFAULT_JOBS, BatchItem, ScannerChoice, ScanOptions
 
 MAX_JOBS = 64
 """The most scans `--jobs` runs at once."""

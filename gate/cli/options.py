@@ -13,10 +13,13 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gate.cli.compare_options import CompareRequest, compare_request
 from gate.cli.scan_options import scan_request
-from gate.scanners.run import ScanRequest
+
+if TYPE_CHECKING:
+    from gate.scanners.run import ScanRequest
 
 PROG = "container-gate"
 """The program's name in help and messages."""

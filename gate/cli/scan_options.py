@@ -7,16 +7,20 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gate.scanners.options import (
     DEFAULT_MAX_DB_AGE,
     DEFAULT_TIMEOUT,
     MAX_TIMEOUT,
+    BaseCheckMode,
     ScannerChoice,
     ScanOptions,
     parse_max_age,
 )
-from gate.scanners.run import BaseCheckMode, ScanRequest
+
+if TYPE_CHECKING:
+    from gate.scanners.run import ScanRequest
 
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
@@ -180,6 +184,9 @@ def scan_options(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
 
 def scan_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> ScanRequest:
     """The request for parsed `scan` arguments, the process environment and the current time."""
+    # Imported here: the module that runs scans is for `scan` (see gate/cli/commands.py).
+    from gate.scanners.run import ScanRequest
+
     return ScanRequest(
         reference=args.image,
         scanner=ScannerChoice(args.scanner),

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from gate.enrich.baseline import BaselineComparison, BaselineState, compare
 from gate.enrich.exploit import EpssScore, KevEntry
@@ -88,9 +88,15 @@ class _Threshold:
     """`fail_on`, or `base_image.fail_on` for a finding in the base image's layers."""
     base_image: bool
     """True for `base_image.fail_on`."""
+    rules: Mapping[RuleKind, RuleRef] = field(init=False, repr=False, compare=False)
+    """Its rule of each kind, made once: most of a large report's decisions name one of them."""
+
+    def __post_init__(self) -> None:
+        rules = {kind: RuleRef(kind, base_image=self.base_image) for kind in RuleKind}
+        object.__setattr__(self, "rules", rules)
 
     def rule(self, kind: RuleKind) -> RuleRef:
-        return RuleRef(kind, base_image=self.base_image)
+        return self.rules[kind]
 
     @property
     def whose(self) -> str:
@@ -164,6 +170,8 @@ def evaluate(
     hidden: Counter[int] = Counter()
     candidates: Counter[Severity] = Counter()
     thresholds = _thresholds(policy)
+    # The reason and rule of each allowlist entry, made once however many findings it allows.
+    by_entry: dict[int, tuple[str, RuleRef]] = {}
     unknown_origin = 0
     for position, finding in enumerate(report.findings):
         statement = vex_index.decide(finding) if vex_index is not None else None
@@ -193,10 +201,14 @@ def evaluate(
         entry = active.first_match(finding, image)
         if entry is not None:
             used[entry.index] += 1
-            reason = f"allowlisted by {entry.name}{_expiry_text(entry)}: {entry.reason}"
+            allowed = by_entry.get(entry.index)
+            if allowed is None:
+                reason = f"allowlisted by {entry.name}{_expiry_text(entry)}: {entry.reason}"
+                allowed = by_entry[entry.index] = (reason, RuleRef.allowlist(entry))
+            reason = allowed[0]
             if overruled:
                 reason += f" (the allowlist entry wins over {overruled})"
-            staged.append((finding, Disposition.ALLOWLISTED, reason, RuleRef.allowlist(entry), would_block))
+            staged.append((finding, Disposition.ALLOWLISTED, reason, allowed[1], would_block))
         elif statement is not None and statement.status.clears:
             rule = RuleRef.vex_statement(statement)
             reason = statement.reason

@@ -152,6 +152,8 @@ class AllowlistIndex:
 
     def matching(self, finding: Finding, image: str | None) -> Iterator[AllowlistEntry]:
         """The entries, in policy order, whose every field matches the finding (and the image)."""
+        if not finding.aliases and finding.vulnerability_id.casefold() not in self._by_id:
+            return
         for entry in self.candidates(finding):
             # Every candidate names one of the finding's ids; only its other fields are left to check.
             if _field_mismatch(entry, finding, image) is None:
@@ -159,7 +161,13 @@ class AllowlistIndex:
 
     def first_match(self, finding: Finding, image: str | None) -> AllowlistEntry | None:
         """The first entry, in policy order, that matches the finding."""
-        return next(self.matching(finding, image), None)
+        if not finding.aliases and finding.vulnerability_id.casefold() not in self._by_id:
+            # Most findings of a large report have no entry at all: no list, no generator.
+            return None
+        for entry in self.candidates(finding):
+            if _field_mismatch(entry, finding, image) is None:
+                return entry
+        return None
 
 
 def mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str | None:

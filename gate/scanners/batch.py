@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import GateError
@@ -22,27 +21,14 @@ from gate.image.source import SourceKind
 from gate.model import ScanReport
 from gate.scanners._process import stopped_when_interrupted
 from gate.scanners.ingest import load_report
+from gate.scanners.options import DEFAULT_JOBS as DEFAULT_JOBS  # the command line reads them here too
+from gate.scanners.options import BatchItem as BatchItem
 from gate.scanners.options import ScannerChoice, ScanOptions
 from gate.scanners.run import ScanRequest, scan_target
-
-DEFAULT_JOBS = 2
-"""Scans at a time (`--jobs`): each scanner already uses several cores of its own."""
 
 _COMPRESSED = (SourceKind.REGISTRY, SourceKind.OCI_ARCHIVE)
 """Sources whose manifest gives each layer's stored (compressed) size; the engine knows only
 the unpacked size and a `docker save` tarball holds uncompressed layers."""
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One image of a comparison."""
-
-    name: str
-    """How its row names it: the image reference as given, or NAME of `NAME=REPORT.json`."""
-    image: str | None = None
-    """The image to scan, in any form `scan` reads."""
-    report: Path | None = None
-    """A report a scanner already wrote about it (Trivy, Grype or Snyk JSON)."""
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def load_report(
         decoded = typed.as_data()
         del typed
         try:
-            return parse_trivy(decoded, name, lenient_severity=lenient_severity)
+            return parse_trivy(decoded, name, lenient_severity=lenient_severity, surrogates_refused=True)
         except ReportError:
             del decoded  # said by the strict reader, with its key path
     # The file's bytes are dropped once they are text, and the text once it is decoded: a report

@@ -112,3 +112,31 @@ def db_age_warnings(
     if options.max_db_age_strict:
         raise ScannerError(message, hint=update_hint)
     return (f"{message}; {update_hint}",)
+
+
+class BaseCheckMode(enum.Enum):
+    """Whether `scan` checks the base image against its tag (`--check-base`)."""
+
+    OFF = "off"
+    """No check."""
+    REQUIRED = "required"
+    """`--check-base`: a check that cannot run is a warning, and an error where the policy makes a
+    stale base fail the gate (`base_image.on_stale: fail`)."""
+    BEST_EFFORT = "best-effort"
+    """`--check-base=best-effort`: a check that cannot run is only ever a warning."""
+
+
+DEFAULT_JOBS = 2
+"""Scans at a time (`--jobs`): each scanner already uses several cores of its own."""
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One image of a comparison."""
+
+    name: str
+    """How its row names it: the image reference as given, or NAME of `NAME=REPORT.json`."""
+    image: str | None = None
+    """The image to scan, in any form `scan` reads."""
+    report: Path | None = None
+    """A report a scanner already wrote about it (Trivy, Grype or Snyk JSON)."""

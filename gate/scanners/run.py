@@ -10,7 +10,6 @@ environment or the clock: both arrive in the request. With both scanners, the re
 from __future__ import annotations
 
 import contextlib
-import enum
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -22,22 +21,11 @@ from gate.image.source import SourceKind
 from gate.merge import merge_reports
 from gate.model import ScanReport
 from gate.scanners._process import stopped_when_interrupted
+from gate.scanners.options import BaseCheckMode as BaseCheckMode  # `scan` callers name it here too
 from gate.scanners.options import ScannerChoice, ScanOptions
 
 if TYPE_CHECKING:
     from gate.image.resolve import ImageTarget
-
-
-class BaseCheckMode(enum.Enum):
-    """Whether `scan` checks the base image against its tag (`--check-base`)."""
-
-    OFF = "off"
-    """No check."""
-    REQUIRED = "required"
-    """`--check-base`: a check that cannot run is a warning, and an error where the policy makes a
-    stale base fail the gate (`base_image.on_stale: fail`)."""
-    BEST_EFFORT = "best-effort"
-    """`--check-base=best-effort`: a check that cannot run is only ever a warning."""
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,12 @@ backtracking matcher these tests do not finish.
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gate.model import Finding
 from gate.policy.evaluation import Disposition
-from gate.policy.match import image_glob, path_glob
+from gate.policy.match import AllowlistIndex, image_glob, mismatch, path_glob
 from gate.policy.model import Policy
 from tests.support.factories import entry, evaluation_of, finding
 
@@ -64,3 +68,39 @@ def test_an_npm_scope_matches_however_the_purl_writes_it() -> None:
     for package in ("pkg:npm/@babel/core", "pkg:npm/@babel/traverse@7.22.0", "pkg:npm/traverse"):
         ev = evaluation_of(scoped, policy=Policy(source="p", allowlist=(entry(package=package),)))
         assert ev.decisions[0].disposition is not Disposition.ALLOWLISTED, package
+
+
+_IDS = st.sampled_from(["CVE-2024-0001", "cve-2024-0001", "GHSA-aaaa-bbbb-cccc", "CVE-2024-0002", "DSA-1"])
+_ENTRIES = st.lists(
+    st.builds(
+        lambda vid, package, version, path: (vid, package, version, path),
+        _IDS,
+        st.sampled_from([None, "openssl", "zlib", "pkg:deb/debian/openssl", "pkg:deb/debian/zlib1g"]),
+        st.sampled_from([None, "3.0.2-1", "1.0"]),
+        st.sampled_from([None, "usr/**", "app/*"]),
+    ),
+    max_size=8,
+)
+_FINDINGS = st.builds(
+    lambda vid, aliases, pkg, purl, path: finding(vid, aliases=aliases, pkg=pkg, purl=purl, path=path),
+    _IDS,
+    st.lists(_IDS, max_size=2, unique=True).map(tuple),
+    st.sampled_from(["openssl", "zlib"]),
+    st.sampled_from([None, "pkg:deb/debian/openssl@3.0.2-1", "pkg:deb/debian/zlib1g@1.0?arch=amd64"]),
+    st.sampled_from(["", "usr/lib/x", "app/y"]),
+)
+
+
+@given(_ENTRIES, _FINDINGS)
+def test_first_match_is_the_first_of_every_match(
+    drawn: list[tuple[str, str | None, str | None, str | None]], found: Finding
+) -> None:
+    # `first_match` skips the generator of `matching` for speed: the two must agree.
+    entries = [
+        entry(index, vid, package=package, version=version, path=path)
+        for index, (vid, package, version, path) in enumerate(drawn)
+    ]
+    index = AllowlistIndex(entries)
+    every = list(index.matching(found, None))
+    assert index.first_match(found, None) == (every[0] if every else None)
+    assert every == [e for e in entries if mismatch(e, found, None) is None]
