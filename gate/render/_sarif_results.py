@@ -217,24 +217,10 @@ def _layer(finding: Finding) -> dict[str, object] | None:
     }
 
 
-def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None) -> JsonValue:
-    """The `result` of one item as JSON values, placed on `dockerfile_uri` at the layer's
-    Dockerfile line when that is known, else on `uri` at line 1 (both repository-relative URIs).
-
-    Written as `to_json` writes sarif-om's `Result` (its members in the class's order, the
-    defaults left out), without the objects: a run holds up to 25,000 results, and making and
-    walking their objects took a fifth of the SARIF output's time. tests/render/test_sarif_om.py
-    compares the two.
-    """
+def result_properties(item: Item, image: str | None) -> dict[str, object]:
+    """The `properties` of one item's result: the package, the decision and what decided it."""
     decision = item.decision
     f = decision.finding
-    line = f.layer.dockerfile_line if f.layer and f.layer.dockerfile_line else None
-    location: JsonValue = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": dockerfile_uri if line else uri},
-            "region": {"startLine": line or 1},
-        }
-    }
     properties: dict[str, object] = {
         "package": f.package.name,
         "packageType": f.package.type or None,
@@ -255,6 +241,28 @@ def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: st
     }
     # Only when there is something to say: a run without exploit data uploads what it did before.
     properties.update(sarif_properties(decision))
+    return properties
+
+
+def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None) -> JsonValue:
+    """The `result` of one item as JSON values, placed on `dockerfile_uri` at the layer's
+    Dockerfile line when that is known, else on `uri` at line 1 (both repository-relative URIs).
+
+    Written as `to_json` writes sarif-om's `Result` (its members in the class's order, the
+    defaults left out), without the objects: a run holds up to 25,000 results, and making and
+    walking their objects took a fifth of the SARIF output's time. tests/render/test_sarif_om.py
+    compares the two.
+    """
+    decision = item.decision
+    f = decision.finding
+    line = f.layer.dockerfile_line if f.layer and f.layer.dockerfile_line else None
+    location: JsonValue = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": dockerfile_uri if line else uri},
+            "region": {"startLine": line or 1},
+        }
+    }
+    properties = result_properties(item, image)
     # GitHub matches alerts across uploads by `primaryLocationLineHash` alone. Left out, the upload
     # action would hash the source line (the Dockerfile's FROM or RUN line): every package with the
     # same CVE on one line would collapse into one alert, and editing the line would reopen it.

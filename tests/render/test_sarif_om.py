@@ -14,7 +14,6 @@ import pytest
 from gate.policy.evaluation import Disposition
 from gate.render import _sarif_results as build
 from gate.render import _sarif_text as words
-from gate.render._exploit import sarif_properties
 from gate.render._sarif_om import Suppression, om, to_json
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.sarif_tools import SARIF_SCHEMA
@@ -117,25 +116,8 @@ def _result_of_objects(
     if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
         justification = words.plain(decision.reason)
         suppressions = [Suppression(kind="external", status="accepted", justification=justification)]
-    properties: dict[str, object] = {
-        "package": f.package.name,
-        "packageType": f.package.type or None,
-        "packagePath": f.package.path or None,
-        "purl": f.package.purl,
-        "installedVersion": f.package.version,
-        "fixedVersions": list(f.fixed_versions),
-        "severity": f.severity.name,
-        "vendorStatus": f.status.value,
-        "disposition": decision.disposition.value,
-        "policyRule": str(decision.rule),
-        "cvss": {"score": f.cvss.score, "vector": f.cvss.vector, "source": f.cvss.source} if f.cvss else None,
-        "layer": build._layer(f),
-        "image": image,
-        "scanners": list(f.scanners),
-        "otherInstalledVersions": [o.finding.package.version for o in item.others] or None,
-        "action": item.action.id if item.action is not None else None,
-        **sarif_properties(decision),
-    }
+    # The members are the same either way: the test is about the objects around them.
+    properties = build.result_properties(item, image)
     fingerprints = {build.FINGERPRINT_KEY: item.fingerprint, "primaryLocationLineHash": item.fingerprint}
     return om.Result(
         rule_id=f.vulnerability_id,
