@@ -112,10 +112,15 @@ _PIECES = (
 )  # fmt: skip
 
 
+_ASCII_PIECES = tuple(piece for piece in _PIECES if piece.isascii())
+
+
 def _random_text(rng: random.Random) -> str:
-    """A string of up to 40 pieces; one in twenty is long, as descriptions are."""
+    """A string of up to 40 pieces; one in twenty is long, as descriptions are, and one in four is
+    ASCII only (the short cuts are for ASCII)."""
     count = rng.randrange(0, 400) if rng.random() < 0.05 else rng.randrange(0, 40)
-    return "".join(rng.choices(_PIECES, k=count))
+    pieces = _ASCII_PIECES if rng.random() < 0.25 else _PIECES
+    return "".join(rng.choices(pieces, k=count))
 
 
 def _assert_same(text: str, limits: tuple[int | None, ...] = (None, 1, 7, 64)) -> None:
@@ -152,12 +157,26 @@ _EDGES = (
     "@@@",
     "#\u0301",
     "x" * 5000,
+    "x" * 127 + "\x1b",
+    "x" * 128 + "\x1b",
+    "x" * 300 + "\x7f",
+    "\x00" + "x" * 300,
+    "x " * 200 + "\t",
+    " " + "x" * 300,
+    "x" * 300 + " ",
+    "x  " * 100,
     ("CVE text, see https://x.example and www.y.example or GH-12 " * 100).strip(),
     "no trigger at all in this long text, only letters, commas and dots. " * 60,
 )
 
 
-@pytest.mark.parametrize("text", HOSTILE + _EDGES)
+# Every ASCII control character in short and long printable text, where nothing else needs work.
+_CONTROLS_IN_ASCII = tuple(
+    f"{'x y' * size}{chr(code)}x{'y' * size}" for code in (*range(0x20), 0x7F) for size in (1, 50)
+)
+
+
+@pytest.mark.parametrize("text", HOSTILE + _EDGES + _CONTROLS_IN_ASCII)
 def test_the_hostile_texts_escape_as_before(text: str | None) -> None:
     if text is None:
         assert md_escape(text) == ref_md_escape(text) == ""
