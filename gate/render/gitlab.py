@@ -159,7 +159,10 @@ def _markdown(text: str, limit: int) -> str:
 
 
 def _markdown_escaped(text: str, limit: int) -> str:
-    paragraphs = [p for p in _PARAGRAPH_BREAK.split(text.replace("\r\n", "\n")) if p.strip()]
+    # Most descriptions hold no `\r`: looking for one character is a tenth of looking for two.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    paragraphs = [p for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
     return shorten("\n\n".join(md_escape(p) for p in paragraphs), limit)
 
 
