@@ -28,7 +28,9 @@ What the typed decode does not check by itself, and how it is proven here before
 from __future__ import annotations
 
 import re
-from typing import Any
+from itertools import compress
+from operator import is_not, itemgetter
+from typing import Any, get_args
 
 import msgspec
 
@@ -146,6 +148,15 @@ class _Decoder:
         if kind is not _Unread:
             raise NotImplementedError(kind)
         if type(value) in _NESTED:
+            # An unread member is nearly always a list of strings (References, CweIDs), which
+            # holds no member: `"".join` says so at C speed, where it fails for anything else.
+            if type(value) is list:
+                try:
+                    "".join(value)
+                except TypeError:
+                    pass
+                else:
+                    return _DROPPED
             self.unread_keys += _keys(value)
         return _DROPPED
 
@@ -174,10 +185,35 @@ def _struct_keys(report: _Report) -> int:
         for vuln in result.Vulnerabilities or ():
             values = msgspec.structs.astuple(vuln)
             total += len(values) - values.count(_UNSET)
-            for value in values:
+            for value in _MAY_NEST(values):
                 if type(value) in _NESTED:
                     total += _keys(value)
     return total
+
+
+_DROPPED_MEMBERS = frozenset(
+    field.name for field in msgspec.structs.fields(_Vulnerability) if _Unread in get_args(field.type)
+)
+"""The unread members: counted as they are decoded (`_Decoder._unread`), and dropped."""
+
+_CHECKED_SCALAR = frozenset(
+    {"VulnerabilityID", "VendorIDs", "PkgName", "PkgPath", "InstalledVersion", "FixedVersion", "Status",
+     "SeveritySource", "PrimaryURL", "Title", "Description", "Severity"}
+)  # fmt: skip
+"""Members of a vulnerability entry that `parse_trivy` reads for every entry and refuses unless
+they are a string or null (`VendorIDs`: a list of strings). Their values are not walked: one that
+holds an object or array is refused there, and one that holds an object is not counted, so either
+way the report falls back (what walking it would do); tests/scanners/test_trivy_typed.py checks
+both for each of them. Take a member out of here before `parse_trivy` stops checking it."""
+
+_MAY_NEST = itemgetter(
+    *(
+        index
+        for index, name in enumerate(_Vulnerability.__struct_fields__)
+        if name not in _CHECKED_SCALAR and name not in _DROPPED_MEMBERS
+    )
+)
+"""The values of a vulnerability entry that may hold objects `parse_trivy` accepts."""
 
 
 class TypedReport:
@@ -189,10 +225,41 @@ class TypedReport:
         self._report = report
 
     def as_data(self) -> dict[str, Any]:
-        """The report as the dicts `parse_trivy` reads (unread members null); once only."""
+        """The report as the dicts `parse_trivy` reads (unread members null); once only.
+
+        The vulnerability entries are made dicts here, sharing the values msgspec decoded, rather
+        than by `msgspec.to_builtins`, which copies every nested object and list again."""
         report, self._report = self._report, _Report()
+        entries: list[list[dict[str, Any]] | None] = []
+        for result in report.Results or ():
+            vulns = result.Vulnerabilities
+            if type(vulns) is list:
+                entries.append([_entry(vuln) for vuln in vulns])
+                result.Vulnerabilities = []
+            else:
+                entries.append(None)
         data: dict[str, Any] = msgspec.to_builtins(report, enc_hook=_as_null)
+        for result_data, converted in zip(data.get("Results") or (), entries, strict=True):
+            if converted is not None:
+                result_data["Vulnerabilities"] = converted
         return data
+
+
+_READ_FIELDS = tuple(name for name in _Vulnerability.__struct_fields__ if name not in _DROPPED_MEMBERS)
+_DROPPED_FIELDS = _Vulnerability.__struct_fields__[len(_READ_FIELDS) :]
+_READ_COUNT = len(_READ_FIELDS)
+_UNSET_ROW = (_UNSET,) * len(_DROPPED_FIELDS)
+if set(_DROPPED_FIELDS) != _DROPPED_MEMBERS:
+    raise ImportError("the unread members of _Vulnerability must be its last fields")
+
+
+def _entry(vuln: _Vulnerability) -> dict[str, Any]:
+    """A vulnerability entry as `msgspec.to_builtins` makes it (members in the struct's order,
+    absent ones left out, unread ones null), without copying the values."""
+    values = msgspec.structs.astuple(vuln)
+    entry = {name: value for name, value in zip(_READ_FIELDS, values, strict=False) if value is not _UNSET}
+    entry.update(dict.fromkeys(compress(_DROPPED_FIELDS, map(is_not, values[_READ_COUNT:], _UNSET_ROW))))
+    return entry
 
 
 def decode_trivy_typed(raw: bytes) -> TypedReport | None:

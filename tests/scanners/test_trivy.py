@@ -313,3 +313,84 @@ def test_wrong_types_name_the_key_path(edit: Any, message: str) -> None:
     with pytest.raises(ReportError) as caught:
         parse_trivy(doc, "report.json")
     assert caught.value.diagnostics() == message
+
+
+# Members whose checks `_read_result` and `_cvss_scores` make inline for the values they pass as
+# they are: every other value must still reach the general check and its error.
+INLINED_STRINGS = (
+    "PkgPath",
+    "SrcName",
+    "FixedVersion",
+    "Status",
+    "SeveritySource",
+    "Title",
+    "Description",
+    "PrimaryURL",
+)
+
+
+def first_vuln(doc: Any) -> Any:
+    return doc["Results"][0]["Vulnerabilities"][0]
+
+
+@pytest.mark.parametrize("member", INLINED_STRINGS)
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [(7, "a number"), (7.5, "a number"), (True, "a boolean"), ([], "an array"), ({}, "an object")],
+)
+def test_inlined_string_members_refuse_other_types(member: str, value: object, kind: str) -> None:
+    doc = corpus_json("trivy", "ubi-7-comprehensive.json.golden")
+    first_vuln(doc)[member] = value
+    with pytest.raises(ReportError) as caught:
+        parse_trivy(doc, "report.json")
+    assert caught.value.diagnostics() == (
+        f"report.json: Results[0].Vulnerabilities[0].{member}: expected a string, got {kind}"
+    )
+
+
+@pytest.mark.parametrize("member", INLINED_STRINGS)
+@pytest.mark.parametrize("value", ["", None])
+def test_inlined_string_members_read_empty_and_null_as_absent(member: str, value: object) -> None:
+    given = corpus_json("trivy", "ubi-7-comprehensive.json.golden")
+    first_vuln(given)[member] = value
+    absent = corpus_json("trivy", "ubi-7-comprehensive.json.golden")
+    first_vuln(absent).pop(member, None)
+    assert parse_trivy(given, "report.json") == parse_trivy(absent, "report.json")
+
+
+@pytest.mark.parametrize(
+    ("scores", "message"),
+    [
+        (7, "CVSS.nvd: expected an object, got a number"),
+        ({"V3Score": 10.5}, "CVSS.nvd.V3Score: expected a CVSS score from 0.0 to 10.0, got 10.5"),
+        ({"V3Score": -1}, "CVSS.nvd.V3Score: expected a CVSS score from 0.0 to 10.0, got -1"),
+        ({"V3Score": float("nan")}, "CVSS.nvd.V3Score: expected a CVSS score from 0.0 to 10.0, got NaN"),
+        ({"V3Score": True}, "CVSS.nvd.V3Score: expected a number, got a boolean"),
+        ({"V2Score": 5.0, "V2Vector": 5}, "CVSS.nvd.V2Vector: expected a string, got a number"),
+        ({"V40Score": 5.0, "V40Vector": []}, "CVSS.nvd.V40Vector: expected a string, got an array"),
+    ],
+)
+def test_cvss_values_outside_the_inline_checks_name_the_key_path(scores: object, message: str) -> None:
+    doc = corpus_json("trivy", "ubi-7-comprehensive.json.golden")
+    first_vuln(doc)["CVSS"] = {"nvd": scores}
+    with pytest.raises(ReportError) as caught:
+        parse_trivy(doc, "report.json")
+    assert caught.value.diagnostics() == f"report.json: Results[0].Vulnerabilities[0].{message}"
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ({"V3Score": 7, "V3Vector": ""}, Cvss(score=7.0, vector=None, source="nvd")),
+        ({"V3Score": 0, "V3Vector": None}, Cvss(score=0.0, vector=None, source="nvd")),
+        ({"V2Score": 10, "V2Vector": "AV:N"}, Cvss(score=10.0, vector="AV:N", source="nvd")),
+        ({"V2Score": 4.3, "V3Score": None, "V40Score": 9.1}, Cvss(score=9.1, vector=None, source="nvd")),
+    ],
+)
+def test_cvss_integer_scores_and_empty_vectors_read_as_before(scores: object, expected: Cvss) -> None:
+    doc = corpus_json("trivy", "ubi-7-comprehensive.json.golden")
+    vuln = first_vuln(doc)
+    vuln["CVSS"] = {"nvd": scores}
+    finding = only(parse_trivy(doc, "report.json"), vuln["VulnerabilityID"], vuln["PkgName"])
+    assert finding.cvss == expected
+    assert type(finding.cvss.score) is float

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from gate.errors import ReportError
@@ -18,7 +19,7 @@ from gate.model import ScanReport
 from gate.scanners._json import decode_report
 from gate.scanners.ingest import load_report, parse_report_bytes
 from gate.scanners.trivy import parse_trivy
-from gate.scanners.trivy_typed import decode_trivy_typed, read_trivy_typed
+from gate.scanners.trivy_typed import _CHECKED_SCALAR, _as_null, decode_trivy_typed, read_trivy_typed
 from tests.support.corpus import corpus_files
 
 TRIVY_REPORTS = [path for path in corpus_files("trivy") if b'"SchemaVersion"' in path.read_bytes()[:4096]]
@@ -109,7 +110,40 @@ HOSTILE = {
     "space before a colon": _report(vuln_members=', "Title" : "t"'),
     "a member Trivy does not write": _report(vuln_members=', "Extra": {"a": 1}'),
     "schema version 1": _report().replace(b'"SchemaVersion": 2', b'"SchemaVersion": 1'),
+    "repeated key in an object in an unread list": _report(vuln_members=', "CweIDs": [{"a": 1, "a": 2}]'),
+    "deep nesting in an unread list": _report(
+        vuln_members=', "CweIDs": ["CWE-1", ' + "[" * 3000 + "]" * 3000 + "]"
+    ),
 }
+# The members whose values the count does not walk, as `parse_trivy` refuses anything but a
+# string (or null) there: an object in one, with or without a repeated key, and nesting.
+_GIVEN = {
+    "VulnerabilityID": '"CVE-2024-1"',
+    "PkgName": '"openssl"',
+    "InstalledVersion": '"1.0"',
+    "Severity": '"HIGH"',
+}
+
+
+def _member(member: str, value: str) -> bytes:
+    if member in _GIVEN:
+        given = f'"{member}": {_GIVEN[member]}'
+        return _report().replace(given.encode(), f'"{member}": {value}'.encode())
+    return _report(vuln_members=f', "{member}": {value}')
+
+
+HOSTILE.update(
+    {
+        f"{kind} in {member}": _member(member, value)
+        for member in sorted(_CHECKED_SCALAR)
+        for kind, value in (
+            ("repeated key", '{"a": 1, "a": 2}'),
+            ("an object", '{"a": 1}'),
+            ("deep nesting", "[" * 3000 + "]" * 3000),
+            ("shallow nesting", "[[]]"),
+        )
+    }
+)
 
 
 @pytest.mark.parametrize("raw", list(HOSTILE.values()), ids=list(HOSTILE))
@@ -176,3 +210,22 @@ def test_a_pipe_is_read_once_on_either_path(raw: bytes, tmp_path: Path) -> None:
     except ReportError as exc:
         expected = exc.message
     assert got == expected
+
+
+@pytest.mark.parametrize("path", TRIVY_REPORTS, ids=lambda path: path.name)
+def test_the_entries_are_the_dicts_msgspec_would_make(path: Path) -> None:
+    raw = path.read_bytes()
+    typed, again = decode_trivy_typed(raw), decode_trivy_typed(raw)
+    if typed is None or again is None:
+        return
+    expected = msgspec.to_builtins(again._report, enc_hook=_as_null)
+    got = typed.as_data()
+    assert got == expected
+    # The same members in the same order, down to each entry.
+    assert list(got) == list(expected)
+    for result, expected_result in zip(got.get("Results") or (), expected.get("Results") or (), strict=True):
+        assert list(result) == list(expected_result)
+        entries = zip(
+            result.get("Vulnerabilities") or (), expected_result.get("Vulnerabilities") or (), strict=True
+        )
+        assert all(list(entry) == list(expected_entry) for entry, expected_entry in entries)
