@@ -6,11 +6,12 @@ The mappings are documented in gate/render/sarif.py's module docstring; the tabl
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gate.model import Finding, Package, Severity
+from gate.model import Cvss, Finding, Package, Severity
 from gate.policy.actions import Action, Plan
 from gate.policy.evaluation import Decision, Disposition
 from gate.render import _sarif_text as words
@@ -77,8 +78,8 @@ def finding_fingerprint(finding: Finding) -> str:
     rebuilds. The place is the package path, or the ecosystem for OS packages (which have none)."""
     package = finding.package
     place = package.path or _ecosystem(package)
-    material = "\x00".join((finding.vulnerability_id, package.name, place))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    material = f"{finding.vulnerability_id}\x00{package.name}\x00{place}"
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def result_level(decision: Decision) -> str:
@@ -132,16 +133,25 @@ def items(decisions: Sequence[Decision], plan: Plan | None = None) -> list[Item]
         groups.setdefault(finding_fingerprint(decision.finding), []).append(decision)
     out = []
     for order, (fingerprint, group) in enumerate(groups.items()):
-        shown = min(group, key=_importance)
+        others: tuple[Decision, ...] = ()
+        if len(group) == 1:  # most places hold one installed version
+            shown = group[0]
+        else:
+            shown = min(group, key=_importance)
+            others = tuple(d for d in group if d is not shown)
         action = plan.action_of(shown.finding) if plan is not None else None
-        out.append(Item(shown, tuple(d for d in group if d is not shown), order, fingerprint, action))
+        out.append(Item(shown, others, order, fingerprint, action))
     return out
 
 
 def ranked(all_items: Sequence[Item]) -> list[Item]:
     """Most important first: blocking, informational, allowlisted, ignored; within each, the higher
     severity first; then report order. A limit leaves out the tail."""
-    return sorted(all_items, key=lambda i: (*_importance(i.decision), i.order))
+    # `_importance`, written out: the key is made for every finding of the report.
+    return sorted(
+        all_items,
+        key=lambda i: (_DISPOSITION_RANK[i.decision.disposition], -i.decision.finding.severity, i.order),
+    )
 
 
 def select(by_rank: Sequence[Item], count: int, max_rules: int) -> list[Item]:
@@ -151,17 +161,19 @@ def select(by_rank: Sequence[Item], count: int, max_rules: int) -> list[Item]:
     for item in by_rank:
         if len(kept) >= count:
             break
-        if item.rule_id not in rules and len(rules) >= max_rules:
+        rule_id = item.decision.finding.vulnerability_id
+        if rule_id not in rules and len(rules) >= max_rules:
             continue
-        rules.add(item.rule_id)
+        rules.add(rule_id)
         kept.append(item)
     return sorted(kept, key=lambda i: i.order)
 
 
 def _tags(decisions: Sequence[Decision], severity: Severity, limit: int) -> list[str]:
     tags = ["security", "vulnerability", severity.name.lower()]
-    for d in decisions:
-        kind = words.segments(d.finding.package.type.replace("/", "-"))
+    # One rule's findings share a few package types.
+    for package_type in dict.fromkeys(d.finding.package.type for d in decisions):
+        kind = words.segments(package_type.replace("/", "-"))
         if kind:
             tags.append(kind[0][:40])
     return list(dict.fromkeys(tags))[:limit]
@@ -204,43 +216,63 @@ def rule(vuln_id: str, decisions: Sequence[Decision], max_tags: int) -> Any:
     )
 
 
-def _layer(finding: Finding) -> dict[str, object] | None:
-    layer = finding.layer
-    if layer is None:
-        return None
-    return {
-        "index": layer.index,
-        "diffId": layer.diff_id,
-        "origin": layer.origin.value if layer.origin else None,
-        "createdBy": layer.created_by,
-        "dockerfileLine": layer.dockerfile_line,
-    }
+def _present(members: Sequence[tuple[str, JsonValue]]) -> dict[str, JsonValue]:
+    # Strings and integers only (`to_json` would keep them as they are): members without a value
+    # are left out.
+    return {name: value for name, value in members if value is not None}
 
 
-def result_properties(item: Item, image: str | None) -> dict[str, object]:
-    """The `properties` of one item's result: the package, the decision and what decided it."""
+def _cvss(cvss: Cvss) -> dict[str, JsonValue]:
+    if not math.isfinite(cvss.score):
+        raise ValueError(f"SARIF output cannot hold the number {cvss.score}")
+    return _present((("score", cvss.score), ("vector", cvss.vector), ("source", cvss.source)))
+
+
+def result_properties(item: Item, image: str | None) -> dict[str, JsonValue]:
+    """The `properties` of one item's result: the package, the decision and what decided it.
+
+    JSON values as `to_json` writes the bag (members without a value left out), made without the
+    walk: a run holds up to 25,000 results. tests/render/test_sarif_om.py compares the two.
+    """
     decision = item.decision
     f = decision.finding
-    properties: dict[str, object] = {
-        "package": f.package.name,
-        "packageType": f.package.type or None,
-        "packagePath": f.package.path or None,
-        "purl": f.package.purl,
-        "installedVersion": f.package.version,
-        "fixedVersions": list(f.fixed_versions),
-        "severity": f.severity.name,
-        "vendorStatus": f.status.value,
-        "disposition": decision.disposition.value,
-        "policyRule": str(decision.rule),
-        "cvss": {"score": f.cvss.score, "vector": f.cvss.vector, "source": f.cvss.source} if f.cvss else None,
-        "layer": _layer(f),
-        "image": image,
-        "scanners": list(f.scanners),
-        "otherInstalledVersions": [o.finding.package.version for o in item.others] or None,
-        "action": item.action.id if item.action is not None else None,
-    }
+    package = f.package
+    properties: dict[str, JsonValue] = {"package": package.name}
+    if package.type:
+        properties["packageType"] = package.type
+    if package.path:
+        properties["packagePath"] = package.path
+    if package.purl is not None:
+        properties["purl"] = package.purl
+    properties["installedVersion"] = package.version
+    properties["fixedVersions"] = list(f.fixed_versions)
+    properties["severity"] = f.severity.name
+    properties["vendorStatus"] = f.status.value
+    properties["disposition"] = decision.disposition.value
+    properties["policyRule"] = str(decision.rule)
+    if f.cvss:
+        properties["cvss"] = _cvss(f.cvss)
+    if f.layer is not None:
+        properties["layer"] = _present(
+            (
+                ("index", f.layer.index),
+                ("diffId", f.layer.diff_id),
+                ("origin", f.layer.origin.value if f.layer.origin else None),
+                ("createdBy", f.layer.created_by),
+                ("dockerfileLine", f.layer.dockerfile_line),
+            )
+        )
+    if image is not None:
+        properties["image"] = image
+    properties["scanners"] = list(f.scanners)
+    if item.others:
+        properties["otherInstalledVersions"] = [o.finding.package.version for o in item.others]
+    if item.action is not None:
+        properties["action"] = item.action.id
     # Only when there is something to say: a run without exploit data uploads what it did before.
-    properties.update(sarif_properties(decision))
+    for key, value in sarif_properties(decision).items():
+        if value is not None:
+            properties[key] = to_json(value)
     return properties
 
 
@@ -262,19 +294,21 @@ def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: st
             "region": {"startLine": line or 1},
         }
     }
-    properties = result_properties(item, image)
     # GitHub matches alerts across uploads by `primaryLocationLineHash` alone. Left out, the upload
     # action would hash the source line (the Dockerfile's FROM or RUN line): every package with the
     # same CVE on one line would collapse into one alert, and editing the line would reopen it.
     # So it carries our own fingerprint, which follows the finding, not the line.
-    fingerprints = {FINGERPRINT_KEY: item.fingerprint, "primaryLocationLineHash": item.fingerprint}
+    fingerprints: dict[str, JsonValue] = {
+        FINGERPRINT_KEY: item.fingerprint,
+        "primaryLocationLineHash": item.fingerprint,
+    }
     out: dict[str, JsonValue] = {
         "message": {"text": words.result_message(decision, item.others, item.action)},
         "kind": "fail",
         "level": result_level(decision),
         "locations": [location],
-        "partialFingerprints": to_json(fingerprints),
-        "properties": to_json(properties),
+        "partialFingerprints": fingerprints,
+        "properties": result_properties(item, image),
         "ruleId": f.vulnerability_id,
     }
     if rule_index != -1:  # sarif-om's default, which `to_json` leaves out

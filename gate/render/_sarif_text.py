@@ -11,6 +11,7 @@ point at `safe_url` URLs.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -28,6 +29,10 @@ MESSAGE_LIMIT = 1024
 """Our own cap on a result message: GitHub shows its first sentence as the alert title."""
 HELP_PACKAGE_ROWS = 50
 """Packages listed in one rule's help before the rest is counted; the results list them all."""
+
+# The help tables of a run's rules show the same package names, paths and versions again and
+# again (one package has many vulnerabilities); `md_code` is pure, so each text is escaped once.
+_cell_code = functools.lru_cache(maxsize=1 << 14)(md_code)
 
 # SARIF §3.11.6: an embedded link is `[text](target)`; escaping the `]` before `(` (and doubling
 # backslashes already there) leaves no link for a viewer to make out of untrusted text.
@@ -90,7 +95,7 @@ def result_message(decision: Decision, others: Sequence[Decision], action: Actio
     f = decision.finding
     head = (
         f"{f.vulnerability_id} in {f.package.name} {f.package.version} ({fix_words(f)}): "
-        f"{f.severity.name}, {decision.disposition.value}: {cut(' '.join(decision.reason.split()), 300)}"
+        f"{f.severity.name}, {decision.disposition.value}: {_reason_words(decision.reason)}"
     )
     tail = [action_words(action)]
     if f.package.path:
@@ -105,6 +110,12 @@ def result_message(decision: Decision, others: Sequence[Decision], action: Actio
         )
     text = ". ".join(s.rstrip(".") for s in [head, *tail]) + "."
     return plain(text, MESSAGE_LIMIT)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _reason_words(reason: str) -> str:
+    # A policy gives the same few reasons to many findings.
+    return cut(" ".join(reason.split()), 300)
 
 
 def action_words(action: Action | None) -> str:
@@ -168,13 +179,13 @@ def help_markdown(vuln_id: str, decisions: Sequence[Decision], severity: Severit
     parts += ["", table_header(["Package", "Path", "Installed", "Fixed in", "Disposition"])]
     for d in decisions[:HELP_PACKAGE_ROWS]:
         f = d.finding
-        fixed = md_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(fix_words(f))
+        fixed = _cell_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(fix_words(f))
         parts.append(
             table_row(
                 [
-                    md_code(f.package.name, 100),
-                    md_code(f.package.path, 150),
-                    md_code(f.package.version, 100),
+                    _cell_code(f.package.name, 100),
+                    _cell_code(f.package.path, 150),
+                    _cell_code(f.package.version, 100),
                     fixed,
                     d.disposition.value,
                 ]

@@ -134,10 +134,11 @@ def repo_uri(path: str, what: str = "location") -> str:
 
 
 def _left_out_text(left_out: Sequence[build.Item], reasons: Sequence[str]) -> str:
-    by_disposition = Counter(i.decision.disposition.value for i in left_out)
-    by_severity = Counter(i.decision.finding.severity.name for i in left_out)
-    dispositions = ", ".join(f"{n} {d}" for d, n in sorted(by_disposition.items()))
-    severities = ", ".join(f"{by_severity[s.name]} {s.name}" for s in Severity if by_severity[s.name])
+    # Counted by member, named after: up to 100,000 findings can be left out.
+    by_disposition = Counter(i.decision.disposition for i in left_out)
+    by_severity = Counter(i.decision.finding.severity for i in left_out)
+    dispositions = ", ".join(f"{n} {d}" for d, n in sorted((d.value, n) for d, n in by_disposition.items()))
+    severities = ", ".join(f"{by_severity[s]} {s.name}" for s in Severity if by_severity[s])
     return (
         f"{len(left_out)} results left out to fit GitHub's limits: {'; '.join(reasons)}. "
         f"Left out: {dispositions} ({severities}), the least important first; blocking results "

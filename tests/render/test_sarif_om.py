@@ -14,6 +14,7 @@ import pytest
 from gate.policy.evaluation import Disposition
 from gate.render import _sarif_results as build
 from gate.render import _sarif_text as words
+from gate.render._exploit import sarif_properties
 from gate.render._sarif_om import Suppression, om, to_json
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.sarif_tools import SARIF_SCHEMA
@@ -100,6 +101,41 @@ def test_a_field_without_a_schema_name_is_refused() -> None:
         to_json(Stray())
 
 
+def _properties_as_a_bag(item: build.Item, image: str | None) -> dict[str, object]:
+    """A result's properties as `build.result_properties` made them before it wrote JSON values:
+    every member, None where there is no value, for `to_json` to leave out."""
+    decision, f = item.decision, item.decision.finding
+    layer = f.layer
+    properties: dict[str, object] = {
+        "package": f.package.name,
+        "packageType": f.package.type or None,
+        "packagePath": f.package.path or None,
+        "purl": f.package.purl,
+        "installedVersion": f.package.version,
+        "fixedVersions": list(f.fixed_versions),
+        "severity": f.severity.name,
+        "vendorStatus": f.status.value,
+        "disposition": decision.disposition.value,
+        "policyRule": str(decision.rule),
+        "cvss": {"score": f.cvss.score, "vector": f.cvss.vector, "source": f.cvss.source} if f.cvss else None,
+        "layer": {
+            "index": layer.index,
+            "diffId": layer.diff_id,
+            "origin": layer.origin.value if layer.origin else None,
+            "createdBy": layer.created_by,
+            "dockerfileLine": layer.dockerfile_line,
+        }
+        if layer is not None
+        else None,
+        "image": image,
+        "scanners": list(f.scanners),
+        "otherInstalledVersions": [o.finding.package.version for o in item.others] or None,
+        "action": item.action.id if item.action is not None else None,
+    }
+    properties.update(sarif_properties(decision))
+    return properties
+
+
 def _result_of_objects(
     item: build.Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None
 ) -> Any:
@@ -116,8 +152,7 @@ def _result_of_objects(
     if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
         justification = words.plain(decision.reason)
         suppressions = [Suppression(kind="external", status="accepted", justification=justification)]
-    # The members are the same either way: the test is about the objects around them.
-    properties = build.result_properties(item, image)
+    properties = _properties_as_a_bag(item, image)
     fingerprints = {build.FINGERPRINT_KEY: item.fingerprint, "primaryLocationLineHash": item.fingerprint}
     return om.Result(
         rule_id=f.vulnerability_id,
