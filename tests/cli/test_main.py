@@ -357,7 +357,7 @@ def test_verbose_details_cannot_carry_escape_sequences_or_workflow_commands(
     assert lines[-1] == "container-gate: error: Trivy failed (exit status 1)"
 
 
-def test_python_m_gate_is_the_console_script_and_the_version_has_one_source() -> None:
+def test_python_m_gate_is_the_console_script_and_the_version_agrees_everywhere() -> None:
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     declared = pyproject["project"]["version"]
     assert gate.__version__ == metadata.version("container-gate") == declared
