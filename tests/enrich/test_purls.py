@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from gate.enrich import purls
 from gate.enrich.purls import image_identifiers, names_image, purl_matches
 from gate.model import ImageInfo
 from gate.scanners.ingest import load_report
@@ -47,6 +50,55 @@ ALPINE_DIGEST = "sha256:451eee8bedcb2f029756dc3e9d73bab0e7943c1ac55cff3a4861c52a
 )  # fmt: skip
 def test_purl_matches(pattern: str, purl: str, matches: bool) -> None:
     assert purl_matches(pattern, purl) is matches
+
+
+def _matches_when_parsed(pattern: str, purl: str) -> bool:
+    """`purl_matches` as it was before its shortcut: both purls parsed, always."""
+    want, have = purls.parse_purl(pattern), purls.parse_purl(purl)
+    if want is None or have is None:
+        return False
+    if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
+        return False
+    if want.version is not None and want.version != have.version:
+        return False
+    if want.subpath and want.subpath != have.subpath:
+        return False
+    return all(have.qualifiers.get(k) == v for k, v in want.qualifiers.items())
+
+
+# Purls of the shortcut's types, spelled with what packageurl-python reads specially: case, `_`
+# and `-`, percent-encoding, `@` (npm scopes, versions), `:`, `//`, `?`, `#`, spaces and tabs.
+def _pieces(*choices: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(choices)
+
+
+_PURLS = st.tuples(
+    _pieces("pkg:", "pkg://", " pkg:"),
+    _pieces("deb", "DEB", "npm", "pypi"),
+    _pieces("/", "//", "///"),
+    _pieces("", "debian/", "@scope/", "%40scope/", "a:b/"),
+    _pieces("bash", "Bash", "ba%73h", "lib_x", "LIB-X", "ba sh", "ba\tsh", "bash:x"),
+    _pieces("", "@1.0", "@1:2", "@"),
+    _pieces("", "?arch=x", "?"),
+    _pieces("", "#sub"),
+).map("".join)
+_TEXT = st.lists(
+    _pieces("pkg:", "/", "//", "@", "?", "#", ":", "%40", "_", "-", " ", "\t", "deb", "npm", "bash", "lib_x"),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(st.sampled_from(["pkg:deb/bash", "pkg:npm/@scope/lib_x", "pkg:pypi/Lib_X"]), _PURLS),
+    st.one_of(_PURLS, _TEXT),
+)
+@example("pkg:npm/@scope/lib_x", "pkg:npm/%40scope/lib_x@1.0")
+@example("pkg:pypi/Lib_X", "pkg:pypi/LIB-X@1.0?arch=x")
+@example("pkg:deb/bash", "pkg:deb///bash")
+@example("pkg:deb/debian/bash", "pkg:deb/debian/ba\tsh")
+def test_the_shortcut_never_turns_a_match_away(pattern: str, purl: str) -> None:
+    assert purl_matches(pattern, purl) is _matches_when_parsed(pattern, purl)
 
 
 def test_the_names_of_a_docker_hub_image_with_its_digest() -> None:
