@@ -25,7 +25,6 @@ from gate.policy.evaluation import Evaluation
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, OnStale, Policy
-from gate.render.explain import explain
 from gate.render.terminal import render_terminal
 from gate.scanners.ingest import load_report
 from gate.untrusted import terminal_safe
@@ -187,6 +186,8 @@ def cmd_explain(options: Options) -> ExitCode:
     ]
     report = with_image_name(merge_reports(reports), options, policy)
     evaluation = evaluate(report, policy, evaluation_time(options))
+    from gate.render.explain import explain  # see cmd_scan
+
     text, found = explain(evaluation, options.vulnerability)
     print_report_text(text)
     return ExitCode.PASS if found else ExitCode.FAIL

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from gate.cli.options import PROG, Options
 from gate.cli.outputs import write_text
-from gate.enrich.baseline import Baseline
-from gate.enrich.vex import load_vex
 from gate.enrich.vex_model import VexStatement
 from gate.errors import GateError, ReportError, UsageError
 from gate.model import ScanReport
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
-from gate.scanners.baseline_file import load_baseline
 from gate.untrusted import terminal_safe
+
+if TYPE_CHECKING:
+    from gate.enrich.baseline import Baseline
+
+# The readers of baseline and VEX files are imported by the runs that give such a file: the VEX
+# formats' readers alone are a few percent of every other run's start-up.
 
 
 def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
@@ -33,6 +37,8 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
         if options.enrichment.baseline_required:
             raise UsageError("--baseline-required needs --baseline FILE")
         return None, None
+    from gate.scanners.baseline_file import load_baseline
+
     try:
         return load_baseline(path), None
     except ReportError as exc:
@@ -45,8 +51,13 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
 
 def read_vex(options: Options, policy: Policy) -> tuple[VexStatement, ...]:
     """Every statement of `--vex` (in the order given), then of the policy's `vex:`."""
+    paths = (*options.enrichment.vex, *policy.vex)
+    if not paths:
+        return ()
+    from gate.enrich.vex import load_vex
+
     statements: list[VexStatement] = []
-    for path in (*options.enrichment.vex, *policy.vex):
+    for path in paths:
         statements += load_vex(path)
     return tuple(statements)
 

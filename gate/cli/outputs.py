@@ -10,24 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-import secrets
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
-from gate.platforms.github_commands import workflow_command
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
-from gate.render._gitlab_remediations import DockerfileText
-from gate.render.gitlab import GitLabReportOptions, gitlab_chunks, render_gitlab_error
-from gate.render.json import json_chunks, render_error_json
-from gate.render.junit import junit_chunks, render_junit_error
-from gate.render.markdown import render_markdown, render_markdown_error
 from gate.untrusted import terminal_safe
+
+if TYPE_CHECKING:
+    from gate.render._gitlab_remediations import DockerfileText
+    from gate.render.gitlab import GitLabReportOptions
 
 Render = Callable[[Evaluation, Options], "str | Iterable[bytes]"]
 """A verdict's text for one output file: whole, or, for the outputs that grow with the report,
@@ -51,7 +48,13 @@ def repo_relative(path: str) -> str:
     return target.as_posix()
 
 
+# Each renderer is imported when its output is asked for: together they are a tenth of the
+# command's start-up, and most runs ask for one or two of them.
+
+
 def _gitlab_options(options: Options) -> GitLabReportOptions:
+    from gate.render.gitlab import GitLabReportOptions
+
     return GitLabReportOptions(
         start_time=options.started_at,
         end_time=dt.datetime.now(dt.UTC),
@@ -65,6 +68,8 @@ def _gitlab_options(options: Options) -> GitLabReportOptions:
 def _dockerfile_text(options: Options) -> DockerfileText | None:
     """The Dockerfile for the report's patches, when it is in the repository and readable: the
     patches name it by its path there. Without it the report has no patches, nothing else changes."""
+    from gate.render._gitlab_remediations import DockerfileText
+
     path = _in_repository(options.dockerfile)
     if path is None or options.dockerfile is None:
         return None
@@ -74,8 +79,55 @@ def _dockerfile_text(options: Options) -> DockerfileText | None:
         return None
 
 
+def _render_json(evaluation: Evaluation, _options: Options) -> Iterable[bytes]:
+    from gate.render.json import json_chunks
+
+    return json_chunks(evaluation)
+
+
+def _json_error(message: str, exit_code: int, _options: Options) -> str:
+    from gate.render.json import render_error_json
+
+    return render_error_json(message, exit_code)
+
+
+def _render_markdown(evaluation: Evaluation, _options: Options) -> str:
+    from gate.render.markdown import render_markdown
+
+    return render_markdown(evaluation)
+
+
+def _markdown_error(message: str, exit_code: int, _options: Options) -> str:
+    from gate.render.markdown import render_markdown_error
+
+    return render_markdown_error(message, exit_code)
+
+
+def _render_gitlab(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
+    from gate.render.gitlab import gitlab_chunks
+
+    return gitlab_chunks(evaluation, _gitlab_options(options))
+
+
+def _gitlab_error(message: str, exit_code: int, options: Options) -> str:
+    from gate.render.gitlab import render_gitlab_error
+
+    return render_gitlab_error(message, exit_code, _gitlab_options(options))
+
+
+def _render_junit(evaluation: Evaluation, _options: Options) -> Iterable[bytes]:
+    from gate.render.junit import junit_chunks
+
+    return junit_chunks(evaluation)
+
+
+def _junit_error(message: str, exit_code: int, _options: Options) -> str:
+    from gate.render.junit import render_junit_error
+
+    return render_junit_error(message, exit_code)
+
+
 def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
-    # Imported here: sarif-om and attrs cost ~40 ms at start-up, paid only when SARIF is asked for.
     from gate.render.sarif import SarifOptions, sarif_chunks
 
     dockerfile = options.dockerfile
@@ -88,19 +140,10 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
 
 
 RENDERERS: dict[OutputFormat, tuple[Render, RenderError | None]] = {
-    OutputFormat.JSON: (lambda ev, _o: json_chunks(ev), lambda msg, code, _o: render_error_json(msg, code)),
-    OutputFormat.MARKDOWN: (
-        lambda ev, _o: render_markdown(ev),
-        lambda msg, code, _o: render_markdown_error(msg, code),
-    ),
-    OutputFormat.GITLAB: (
-        lambda ev, o: gitlab_chunks(ev, _gitlab_options(o)),
-        lambda msg, code, o: render_gitlab_error(msg, code, _gitlab_options(o)),
-    ),
-    OutputFormat.JUNIT: (
-        lambda ev, _o: junit_chunks(ev),
-        lambda msg, code, _o: render_junit_error(msg, code),
-    ),
+    OutputFormat.JSON: (_render_json, _json_error),
+    OutputFormat.MARKDOWN: (_render_markdown, _markdown_error),
+    OutputFormat.GITLAB: (_render_gitlab, _gitlab_error),
+    OutputFormat.JUNIT: (_render_junit, _junit_error),
     # No SARIF on an error: an upload of an empty run would close every open alert, so the
     # file is removed instead and the upload step fails visibly.
     OutputFormat.SARIF: (_render_sarif, None),
@@ -181,6 +224,8 @@ def print_report_text(text: str, stream: TextIO | None = None) -> None:
     """
     out = stream or sys.stdout
     if os.environ.get("GITHUB_ACTIONS") == "true":
+        import secrets  # only here: hmac and hashlib are a few ms of every start-up
+
         token = secrets.token_hex(16)
         out.write(f"::stop-commands::{token}\n{text}::{token}::\n")
     else:
@@ -225,6 +270,8 @@ def show_published(platform: str, published: Published, options: Options) -> Non
         for note in published.notes:
             print(f"{PROG}: {platform}: {terminal_safe(note)}", file=sys.stderr)
     if platform == "github" and os.environ.get("GITHUB_ACTIONS") == "true":
+        from gate.platforms.github_commands import workflow_command
+
         # A warning on stderr is one log line among hundreds; as a workflow command it is an
         # annotation on the run's summary page, where a missing comment is noticed.
         sys.stdout.write(

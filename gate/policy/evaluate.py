@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 
 from gate.enrich.baseline import BaselineComparison, BaselineState, compare
 from gate.enrich.exploit import EpssScore, KevEntry
-from gate.enrich.vex import VexIndex
 from gate.enrich.vex_model import VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
@@ -163,7 +162,11 @@ def evaluate(
     staged: list[tuple[Finding, Disposition, str, RuleRef, bool]] = []
     comparison = _compare(report, inputs)
     states = comparison.states if comparison is not None else ()
-    vex_index = VexIndex(inputs.vex, report.image) if inputs.vex else None
+    vex_index = None
+    if inputs.vex:
+        from gate.enrich.vex import VexIndex  # with the VEX readers: only for runs that give VEX
+
+        vex_index = VexIndex(inputs.vex, report.image)
     spoke: list[VexStatement | None] = []
     extras: list[_Extra] = []
     used: Counter[int] = Counter()

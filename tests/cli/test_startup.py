@@ -1,0 +1,78 @@
+"""`check` imports what its run uses and nothing else: the modules of other commands, of outputs
+it was not asked for and of inputs it was not given are each a few milliseconds of every run's
+start-up (docs/performance.md). Checked in a fresh interpreter, after a whole run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.support.corpus import corpus_file
+from tests.support.repo_paths import PROJECT_ROOT
+
+REPORT = corpus_file("trivy", "aquasecurity-trivy__alpine-310.json.golden")
+
+NEVER = (
+    # The other commands: image resolution, scanners and registries, the completion writer.
+    "gate.scanners.run",
+    "gate.image.registry",
+    "gate.cli.compare",
+    "gate.cli.data_fetch",
+    "gate.render.explain",
+    "docker",
+    "requests",
+    "shtab",
+    # The platforms' publishers, with `--ci none`.
+    "gate.platforms.github",
+    "gate.platforms.github_commands",
+    "gate.platforms.gitlab",
+    # Inputs this run was not given: a baseline, VEX, KEV and EPSS files.
+    "gate.scanners.baseline_file",
+    "gate.enrich.vex",
+    "gate.enrich.load",
+)
+"""Modules a `check` of one report with the default policy never imports."""
+
+OUTPUTS = {
+    "--json": ("gate.render.json", "out.json"),
+    "--markdown": ("gate.render.markdown", "out.md"),
+    "--gitlab": ("gate.render.gitlab", "out.gitlab.json"),
+    "--junit": ("gate.render.junit", "out.xml"),
+    "--sarif": ("sarif_om", "out.sarif"),
+}
+"""Each output flag, and a module that only its renderer imports."""
+
+
+def imported_by_check(args: Sequence[str]) -> set[str]:
+    """The modules in `sys.modules` after `container-gate check ARGS` in a fresh interpreter."""
+    code = (
+        "import json, sys\n"
+        "from gate.cli.main import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(json.dumps({'code': int(code), 'modules': sorted(sys.modules)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "check", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["code"] in (0, 1), done.stderr
+    return set(result["modules"])
+
+
+@pytest.mark.parametrize("flag", sorted(OUTPUTS))
+def test_check_imports_neither_other_commands_nor_other_outputs(flag: str, tmp_path: Path) -> None:
+    module, name = OUTPUTS[flag]
+    modules = imported_by_check([str(REPORT), "--ci", "none", "--quiet", flag, str(tmp_path / name)])
+    assert module in modules
+    unasked = {other for other, _ in OUTPUTS.values() if other != module}
+    assert modules.isdisjoint({*NEVER, *unasked}), sorted(modules & {*NEVER, *unasked})
