@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate import __version__
-from gate.model import Finding, LayerOrigin, Severity
+from gate.model import Finding, Layer, LayerOrigin, Severity
 from gate.policy.actions import Action, ActionKind
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render._exploit import kev_note
@@ -194,13 +194,87 @@ def _text(name: str, value: str) -> dict[str, Any]:
     return {"name": name, "type": "text", "value": value}
 
 
-def _details(decision: Decision, evaluation: Evaluation) -> dict[str, Any]:
+class _Shared:
+    """The parts of a vulnerability that many findings share, each made once per report.
+
+    A report of 100k findings holds a few distinct layers, rules and CVSS vectors and about one
+    distinct id list for every five findings; each part is a pure function of the fields it is
+    keyed by, so a part made before is the one it would make again. Equal parts are the same
+    objects in several vulnerabilities, which only the encoder reads.
+    """
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        image = evaluation.report.image
+        self.base = image.base_image if image else None
+        self.decisions: dict[tuple[str, int, int], tuple[object, dict[str, Any]]] = {}
+        self.layers: dict[Layer, dict[str, Any]] = {}
+        self.identifiers: dict[tuple[tuple[str, ...], str | None], list[dict[str, Any]]] = {}
+        self.vectors: dict[tuple[str | None, str | None], list[dict[str, str]]] = {}
+
+    def policy_decision(self, decision: Decision) -> dict[str, Any]:
+        # Keyed by identity: a rule is one object for all the findings it decided (hashing it
+        # and the disposition, enums hashed in Python, cost more than the text), and the rule is
+        # kept with the item, so its identity is not taken by another object.
+        key = (decision.reason, id(decision.rule), id(decision.disposition))
+        cached = self.decisions.get(key)
+        if cached is not None and cached[0] is decision.rule:
+            return cached[1]
+        text = f"{decision.disposition.value}: {decision.reason} ({decision.rule})"
+        item = _text("Policy decision", _plain(text))
+        self.decisions[key] = (decision.rule, item)
+        return item
+
+    def layer_items(self, layer: Layer) -> dict[str, Any]:
+        items = self.layers.get(layer)
+        if items is None:
+            items = self.layers[layer] = _layer_items(layer, self.base)
+        return items
+
+    def identifiers_of(self, finding: Finding) -> list[dict[str, Any]]:
+        key = (finding.ids, finding.primary_url)
+        out = self.identifiers.get(key)
+        if out is None:
+            out = self.identifiers[key] = identifiers(finding)
+        return out
+
+    def cvss_vectors_of(self, finding: Finding) -> list[dict[str, str]]:
+        cvss = finding.cvss
+        if cvss is None:
+            return []
+        key = (cvss.vector, cvss.source)
+        out = self.vectors.get(key)
+        if out is None:
+            out = self.vectors[key] = cvss_vectors(finding)
+        return out
+
+
+def _layer_items(layer: Layer, base: str | None) -> dict[str, Any]:
+    items: dict[str, Any] = {}
+    if layer.origin is not None:
+        origin = "base image" if layer.origin is LayerOrigin.BASE else "own layer"
+        if layer.origin is LayerOrigin.BASE and base:
+            origin += f" ({_plain(base)})"
+        items["layer_origin"] = _text("Layer origin", origin)
+    if layer.created_by:
+        items["layer_created_by"] = {
+            "name": "Layer created by",
+            "type": "code",
+            "value": _plain(layer.created_by, 2000),
+        }
+    if layer.dockerfile_line is not None:
+        items["dockerfile_line"] = {
+            "name": "Dockerfile line",
+            "type": "value",
+            "value": layer.dockerfile_line,
+        }
+    if layer.diff_id:
+        items["layer_diff_id"] = _text("Layer diff ID", _plain(layer.diff_id))
+    return items
+
+
+def _details(decision: Decision, shared: _Shared) -> dict[str, Any]:
     f = decision.finding
-    items: dict[str, Any] = {
-        "policy_decision": _text(
-            "Policy decision", _plain(f"{decision.disposition.value}: {decision.reason} ({decision.rule})")
-        )
-    }
+    items: dict[str, Any] = {"policy_decision": shared.policy_decision(decision)}
     if f.fixed_versions:
         items["fixed_versions"] = _text("Fixed versions", _plain(", ".join(f.fixed_versions)))
     items["vendor_status"] = _text("Vendor status", f.status.value)
@@ -213,28 +287,8 @@ def _details(decision: Decision, evaluation: Evaluation) -> dict[str, Any]:
     if f.cvss is not None:
         source = f" ({_plain(f.cvss.source)})" if f.cvss.source else ""
         items["cvss_score"] = {"name": f"CVSS score{source}", "type": "value", "value": f.cvss.score}
-    layer = f.layer
-    if layer is not None:
-        if layer.origin is not None:
-            base = evaluation.report.image.base_image if evaluation.report.image else None
-            origin = "base image" if layer.origin is LayerOrigin.BASE else "own layer"
-            if layer.origin is LayerOrigin.BASE and base:
-                origin += f" ({_plain(base)})"
-            items["layer_origin"] = _text("Layer origin", origin)
-        if layer.created_by:
-            items["layer_created_by"] = {
-                "name": "Layer created by",
-                "type": "code",
-                "value": _plain(layer.created_by, 2000),
-            }
-        if layer.dockerfile_line is not None:
-            items["dockerfile_line"] = {
-                "name": "Dockerfile line",
-                "type": "value",
-                "value": layer.dockerfile_line,
-            }
-        if layer.diff_id:
-            items["layer_diff_id"] = _text("Layer diff ID", _plain(layer.diff_id))
+    if f.layer is not None:
+        items.update(shared.layer_items(f.layer))
     if f.scanners:
         items["scanners"] = _text("Found by", _plain(", ".join(f.scanners)))
     return items
@@ -254,7 +308,7 @@ def _location(
 
 
 def _vulnerability(
-    decision: Decision, vuln_id: str, evaluation: Evaluation, location: dict[str, Any]
+    decision: Decision, vuln_id: str, evaluation: Evaluation, location: dict[str, Any], shared: _Shared
 ) -> dict[str, Any]:
     f = decision.finding
     vuln: dict[str, Any] = {
@@ -273,15 +327,15 @@ def _vulnerability(
     solution = _solution(f, evaluation.plan.action_of(f))
     if solution:
         vuln["solution"] = solution
-    vuln["identifiers"] = identifiers(f)
-    vectors = cvss_vectors(f)
+    vuln["identifiers"] = shared.identifiers_of(f)
+    vectors = shared.cvss_vectors_of(f)
     if vectors:
         vuln["cvss_vectors"] = vectors
     url = safe_url(f.primary_url)
     if url:
         vuln["links"] = [{"url": url}]
     vuln["location"] = location
-    vuln["details"] = _details(decision, evaluation)
+    vuln["details"] = _details(decision, shared)
     return vuln
 
 
@@ -323,6 +377,7 @@ def _vulnerabilities(
 ) -> Iterator[dict[str, Any]]:
     """One `vulnerabilities` entry per blocking or informational finding, in report order."""
     seen: set[str] = set()
+    shared = _Shared(evaluation)
     for decision in evaluation.decisions:
         if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
             continue
@@ -334,7 +389,7 @@ def _vulnerabilities(
             vuln_id = vulnerability_uuid(f, f.package.version)
         seen.add(vuln_id)
         location = _location(f, image, operating_system, default_branch)
-        yield _vulnerability(decision, vuln_id, evaluation, location)
+        yield _vulnerability(decision, vuln_id, evaluation, location, shared)
 
 
 def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Iterator[bytes]:

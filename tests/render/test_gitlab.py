@@ -24,6 +24,7 @@ import pytest
 from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.render import gitlab
 from gate.render._gitlab_ids import identifier_type
 from gate.render._gitlab_remediations import DockerfileText
 from gate.render.gitlab import (
@@ -36,6 +37,7 @@ from gate.render.gitlab import (
     render_gitlab_error,
     vulnerability_uuid,
 )
+from tests.support import factories
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
 from tests.support.gitlab_schema import SCHEMA_PATH, validate_container_scanning_report
@@ -665,3 +667,60 @@ def test_no_patch_where_it_is_not_certain(dockerfile: DockerfileText | None, lin
         v["location"]["dependency"]["package"]["name"]: v["solution"] for v in doc["vulnerabilities"]
     }
     assert solutions["libc6"].startswith("Rebuild on a refreshed base image debian:12")
+
+
+class _Forgetful(dict[Any, Any]):
+    """A cache that never finds what it was given."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+
+def _shared_parts_evaluation() -> Evaluation:
+    base, own = factories.layer(LayerOrigin.BASE), factories.layer(LayerOrigin.OWN, 3)
+    safe, unsafe = "https://example.com/a", "https://example.com/a b"
+    vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", pkg="a", layer=base, cvss=9.8, primary_url=safe, aliases=("GHSA-x",)),
+        finding("CVE-2024-0001", pkg="b", layer=base, cvss=9.8, primary_url=unsafe, aliases=("GHSA-x",)),
+        replace(
+            finding("CVE-2024-0001", pkg="c", layer=own, primary_url=safe), cvss=Cvss(9.8, vector, "nvd")
+        ),
+        replace(finding("CVE-2024-0001", pkg="f", primary_url=safe), cvss=Cvss(9.1, vector, "ghsa")),
+        replace(finding("CVE-2024-0004", pkg="g", primary_url=safe), cvss=Cvss(9.8, vector, "nvd")),
+        finding("CVE-2024-0002", pkg="a", layer=own, severity=Severity.LOW, primary_url=safe),
+        finding("CVE-2024-0002", pkg="d", layer=replace(own, created_by="RUN x\n\x1b[31m"), fixed=()),
+        finding("CVE-2024-0003", pkg="e", severity=Severity.MEDIUM, cvss=5.0),
+        finding("TEMP-0001", pkg="h", primary_url=safe),
+        finding("TEMP-0001", pkg="i", primary_url=unsafe),
+        finding("TEMP-0001", pkg="j", primary_url="https://example.com/b"),
+        image=ImageInfo(reference="registry.example/app:1", base_image="debian:12"),
+    )
+    # The same reason and rule object under another disposition.
+    first = evaluation.decisions[0]
+    other = Disposition.INFORMATIONAL if first.disposition is Disposition.BLOCKING else Disposition.BLOCKING
+    again = replace(first, finding=replace(first.finding, package=replace(first.finding.package, name="k")))
+    return replace(evaluation, decisions=(*evaluation.decisions, replace(again, disposition=other)))
+
+
+@pytest.mark.parametrize(
+    "evaluation",
+    [_shared_parts_evaluation(), *(corpus_evaluation(p) for p in corpus_reports()[:12])],
+    ids=lambda e: e.report.sources[0] if e.report.sources else "-",
+)
+def test_parts_made_once_per_report_are_the_parts_made_for_each_finding(
+    evaluation: Evaluation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = GitLabReportOptions(start_time=START, end_time=END)
+    once = render_gitlab(evaluation, options)
+
+    class Unshared(gitlab._Shared):
+        def __init__(self, evaluation: Evaluation) -> None:
+            super().__init__(evaluation)
+            self.decisions = _Forgetful()
+            self.layers = _Forgetful()
+            self.identifiers = _Forgetful()
+            self.vectors = _Forgetful()
+
+    monkeypatch.setattr(gitlab, "_Shared", Unshared)
+    assert render_gitlab(evaluation, options) == once
