@@ -39,8 +39,11 @@ def purl_matches(pattern: str, purl: str) -> bool:
     if want is None or _names_another(want, purl):
         return False
     have = parse_purl(purl)
-    if have is None:
-        return False
+    return have is not None and parsed_purls_match(want, have)
+
+
+def parsed_purls_match(want: PackageURL, have: PackageURL) -> bool:
+    """`purl_matches` of two parsed purls: `want` the pattern, `have` the finding's."""
     if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
         return False
     if want.version is not None and want.version != have.version:

@@ -55,15 +55,7 @@ def test_purl_matches(pattern: str, purl: str, matches: bool) -> None:
 def _matches_when_parsed(pattern: str, purl: str) -> bool:
     """`purl_matches` as it was before its shortcut: both purls parsed, always."""
     want, have = purls.parse_purl(pattern), purls.parse_purl(purl)
-    if want is None or have is None:
-        return False
-    if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
-        return False
-    if want.version is not None and want.version != have.version:
-        return False
-    if want.subpath and want.subpath != have.subpath:
-        return False
-    return all(have.qualifiers.get(k) == v for k, v in want.qualifiers.items())
+    return want is not None and have is not None and purls.parsed_purls_match(want, have)
 
 
 # Purls of the shortcut's types, spelled with what packageurl-python reads specially: case, `_`
