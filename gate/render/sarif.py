@@ -34,7 +34,9 @@ see `render_sarif`.
 from __future__ import annotations
 
 import gzip
+import queue
 import re
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -245,22 +247,57 @@ def gzip_size(text: str) -> int:
 
 class _Gzipped:
     """`gzip_size` of text given a chunk at a time (gzip.compress's own deflate settings, whose
-    output does not depend on how its input is cut; tests/render/test_sarif_stream.py checks)."""
+    output does not depend on how its input is cut; tests/render/test_streams.py checks).
+
+    Deflate is a tenth of the SARIF output's time, and zlib releases the interpreter lock while
+    it works: the chunks are joined into batches of about a megabyte and deflated by a thread of
+    their own, on another CPU while the next results are made (docs/performance.md). The queue
+    between them is short, so batches waiting for deflate never add up to more than a few
+    megabytes. `close` must be called, also when making the chunks failed: it ends the thread.
+    """
 
     # gzip's 10-byte header and 8-byte trailer around the raw deflate stream.
     _FRAME = 18
+    _BATCH = 1 << 20
 
     def __init__(self) -> None:
-        self._deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-        self.size = self._FRAME
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._batches: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._size = self._FRAME
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._deflate_batches, name="sarif-gzip-size", daemon=True)
+        self._thread.start()
+
+    def _deflate_batches(self) -> None:
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        try:
+            while (batch := self._batches.get()) is not None:
+                self._size += len(deflate.compress(batch))
+            self._size += len(deflate.flush())
+        except Exception as exc:  # handed to `close`, in the rendering thread
+            self._failure = exc
+            while self._batches.get() is not None:  # let `add` and `close` go on to the end
+                pass
 
     def add(self, chunk: bytes) -> bytes:
-        self.size += len(self._deflate.compress(chunk))
+        self._pending.append(chunk)
+        self._pending_bytes += len(chunk)
+        if self._pending_bytes >= self._BATCH:
+            self._batches.put(b"".join(self._pending))
+            self._pending.clear()
+            self._pending_bytes = 0
         return chunk
 
     def close(self) -> int:
-        self.size += len(self._deflate.flush())
-        return self.size
+        if self._pending:
+            self._batches.put(b"".join(self._pending))
+            self._pending.clear()
+        self._batches.put(None)
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        return self._size
 
 
 def render_sarif(evaluation: Evaluation, options: SarifOptions | None = None) -> str:
@@ -298,8 +335,11 @@ def sarif_chunks(evaluation: Evaluation, options: SarifOptions | None = None) ->
         skeleton = Skeleton()
         log, streams = _log(evaluation, options, chosen, note, skeleton)
         gzipped = _Gzipped()
-        chunks = [gzipped.add(chunk) for chunk in _encode(log, skeleton, streams)]
-        return chunks, gzipped.close()
+        try:
+            chunks = [gzipped.add(chunk) for chunk in _encode(log, skeleton, streams)]
+        finally:
+            size = gzipped.close()
+        return chunks, size
 
     chunks, size = attempt(kept)
     if size <= limits.max_gzip_bytes:

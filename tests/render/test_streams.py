@@ -8,7 +8,10 @@ be that text byte for byte: re-encoding what it decodes to gives it back unchang
 from __future__ import annotations
 
 import json
+import random
+import threading
 import xml.etree.ElementTree as ET
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +23,12 @@ from gate.cli.outputs import write_text
 from gate.errors import GateError, UsageError
 from gate.model import Severity
 from gate.policy.evaluation import Evaluation
+from gate.render import _sarif_results as sarif_results
 from gate.render._json_text import Skeleton, indented
 from gate.render.gitlab import GitLabReportOptions, gitlab_chunks, render_gitlab
 from gate.render.json import json_chunks, render_json
 from gate.render.junit import escape_attribute, escape_text, junit_chunks, render_junit
-from gate.render.sarif import SarifOptions, gzip_size, render_sarif, sarif_chunks
+from gate.render.sarif import SarifOptions, _Gzipped, gzip_size, render_sarif, sarif_chunks
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding
 
@@ -99,6 +103,53 @@ def test_the_sarif_size_is_counted_as_the_chunks_are_made() -> None:
     assert render_sarif(evaluation, just_fits) == text
     one_byte_less = SarifOptions(limits=type(SarifOptions().limits)(max_gzip_bytes=gzip_size(text) - 1))
     assert len(json.loads(render_sarif(evaluation, one_byte_less))["runs"][0]["results"]) < 3
+
+
+def test_the_sarif_size_counted_in_batches_on_a_thread_is_gzips_size_of_the_whole() -> None:
+    # Several batches of about a megabyte, cut at odd places, of text that compresses unevenly.
+    rng = random.Random(8)  # noqa: S311 - reproducible test text, not secrets
+    text = "".join(
+        f'{{"ruleId": "CVE-2024-{n}", "text": "{rng.choice(["a" * 300, HOSTILE, str(rng.random())])}"}},\n'
+        for n in range(40_000)
+    ).encode("utf-8")
+    assert len(text) > 3 * (1 << 20)
+    gzipped, at = _Gzipped(), 0
+    while at < len(text):
+        step = rng.randrange(1, 5000)
+        assert gzipped.add(text[at : at + step]) == text[at : at + step]
+        at += step
+    assert gzipped.close() == gzip_size(text.decode("utf-8"))
+    assert not [t for t in threading.enumerate() if t.name == "sarif-gzip-size"]
+
+
+def test_a_deflate_that_fails_on_its_thread_fails_the_sarif_and_blocks_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Failing:
+        def compress(self, _data: bytes) -> bytes:
+            raise MemoryError
+
+    monkeypatch.setattr(zlib, "compressobj", lambda *_args: Failing())
+    gzipped = _Gzipped()
+    # More batches than the queue between the threads holds: `add` must not wait forever.
+    worker = threading.Thread(target=lambda: [gzipped.add(b"x" * 100_000) for _ in range(200)])
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    with pytest.raises(MemoryError):
+        gzipped.close()
+
+
+def test_a_sarif_that_fails_while_it_is_made_leaves_no_thread_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    evaluation = evaluation_of(*(finding(f"CVE-2024-{n:04d}", pkg=f"p{n}") for n in range(1, 30)))
+
+    def broken(*_args: object) -> None:
+        raise GateError("cannot make this result")
+
+    monkeypatch.setattr(sarif_results, "result", broken)
+    with pytest.raises(GateError, match="cannot make this result"):
+        render_sarif(evaluation)
+    assert not [t for t in threading.enumerate() if t.name == "sarif-gzip-size"]
 
 
 # JSON values of every kind, floats of every size (orjson writes 1e-05 as 0.00001: the fallback
