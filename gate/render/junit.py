@@ -115,7 +115,30 @@ def _body(decision: Decision, msg: str) -> str:
     if f.primary_url:
         lines.append(f"more: {f.primary_url}")
     lines.append(f"rule: {decision.rule}")
-    return "\n".join([msg, *(_line(line, MESSAGE_LIMIT) for line in lines)]) + "\n"
+    return f"{msg}\n{body_lines(lines)}\n"
+
+
+def body_lines(lines: list[str]) -> str:
+    """The lines, each made one line by `_line` (at `MESSAGE_LIMIT`), joined by newlines.
+
+    Most bodies are printable ASCII with single spaces inside lines, shorter than the limit in
+    all: `_line` leaves each line as it is, and that is checked on the joined text at once instead
+    of line by line (a tenth of the JUnit report's time at 100k findings).
+    """
+    text = "\n".join(lines)
+    if (
+        len(text) <= MESSAGE_LIMIT
+        and text.isascii()
+        and "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+        and text.count("\n") == len(lines) - 1
+        and text.replace("\n", "").isprintable()
+    ):
+        return text
+    return "\n".join(_line(line, MESSAGE_LIMIT) for line in lines)
 
 
 def _add_result(case: ET.Element, tag: str, kind: str, msg: str, body: str) -> None:
@@ -158,7 +181,7 @@ def _policy_cases(evaluation: Evaluation) -> list[str]:
 # A test case is written as text, as `ET.indent` and `ET.tostring` would write its element at the
 # test cases' level: building and serializing 100k elements took 3 s of a 100k-finding run.
 # The escaping is ElementTree's (xml/etree/ElementTree.py `_escape_attrib`, `_escape_cdata`);
-# tests/render/test_junit_stream.py compares both on hostile text.
+# tests/render/test_streams.py compares both on hostile text.
 _ATTRIBUTE_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
                       ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))  # fmt: skip
 _TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))

@@ -8,12 +8,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gate.model import ImageInfo, ScanReport, Severity, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Policy
-from gate.render.junit import render_junit, render_junit_error, render_junit_suites
+from gate.render.junit import (
+    MESSAGE_LIMIT,
+    _line,
+    body_lines,
+    render_junit,
+    render_junit_error,
+    render_junit_suites,
+)
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding
 
@@ -254,3 +263,19 @@ def test_an_upgrade_that_still_fails_stays_the_same_test() -> None:
     after = render_junit(evaluation_of(finding("CVE-2024-0001", pkg="openssl", version="3.0.2-2")))
     names = [[case.get("name") for case in parse(text).iter("testcase")] for text in (before, after)]
     assert names[0] == names[1] == ["CVE-2024-0001 in openssl"]
+
+
+# Lines as bodies have them (printable ASCII, a few long ones) and as hostile reports make them:
+# runs of spaces, spaces at either end, newlines inside a line, control and non-ASCII characters.
+_LINE = (
+    st.text(alphabet="ab: ,.", max_size=12)
+    | st.text(alphabet=st.sampled_from([*"ab ", "\n", "\t", "\x0b", "\u00e9", "\u202e"]), max_size=6)
+    | st.builds(lambda n: "x" * n, st.integers(MESSAGE_LIMIT - 3, MESSAGE_LIMIT + 3))
+)
+
+
+@given(st.lists(_LINE, max_size=4), st.booleans())
+@settings(max_examples=400)
+def test_body_lines_are_each_line_made_one_line(lines: list[str], first_empty: bool) -> None:
+    lines = ["", *lines] if first_empty else lines
+    assert body_lines(lines) == "\n".join(_line(line, MESSAGE_LIMIT) for line in lines)
