@@ -253,7 +253,7 @@ class _Gzipped:
     it works: the chunks are joined into batches of about a megabyte and deflated by a thread of
     their own, on another CPU while the next results are made (docs/performance.md). The queue
     between them is short, so batches waiting for deflate never add up to more than a few
-    megabytes. `close` must be called, also when making the chunks failed: it ends the thread.
+    megabytes. `close` (or `stop`, when making the chunks failed) ends the thread.
     """
 
     # gzip's 10-byte header and 8-byte trailer around the raw deflate stream.
@@ -265,7 +265,7 @@ class _Gzipped:
         self._pending_bytes = 0
         self._batches: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
         self._size = self._FRAME
-        self._failure: BaseException | None = None
+        self._failure: Exception | None = None
         self._thread = threading.Thread(target=self._deflate_batches, name="sarif-gzip-size", daemon=True)
         self._thread.start()
 
@@ -289,12 +289,17 @@ class _Gzipped:
             self._pending_bytes = 0
         return chunk
 
-    def close(self) -> int:
+    def stop(self) -> None:
+        """Deflate what is pending and end the thread (also when making the chunks failed)."""
         if self._pending:
             self._batches.put(b"".join(self._pending))
             self._pending.clear()
         self._batches.put(None)
         self._thread.join()
+
+    def close(self) -> int:
+        """The gzip size of every chunk added; a failure of the thread is raised here."""
+        self.stop()
         if self._failure is not None:
             raise self._failure
         return self._size
@@ -337,9 +342,10 @@ def sarif_chunks(evaluation: Evaluation, options: SarifOptions | None = None) ->
         gzipped = _Gzipped()
         try:
             chunks = [gzipped.add(chunk) for chunk in _encode(log, skeleton, streams)]
-        finally:
-            size = gzipped.close()
-        return chunks, size
+        except BaseException:
+            gzipped.stop()  # the first error is the one to tell
+            raise
+        return chunks, gzipped.close()
 
     chunks, size = attempt(kept)
     if size <= limits.max_gzip_bytes:

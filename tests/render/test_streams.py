@@ -151,6 +151,16 @@ def test_a_sarif_that_fails_while_it_is_made_leaves_no_thread_behind(monkeypatch
         render_sarif(evaluation)
     assert not [t for t in threading.enumerate() if t.name == "sarif-gzip-size"]
 
+    # When deflate failed too, the rendering's error is the one told.
+    class Failing:
+        def compress(self, _data: bytes) -> bytes:
+            raise MemoryError
+
+    monkeypatch.setattr(zlib, "compressobj", lambda *_args: Failing())
+    monkeypatch.setattr(_Gzipped, "_BATCH", 1)
+    with pytest.raises(GateError, match="cannot make this result"):
+        render_sarif(evaluation)
+
 
 # JSON values of every kind, floats of every size (orjson writes 1e-05 as 0.00001: the fallback
 # must catch it), integers past 64 bits (orjson refuses them) and any text.
