@@ -69,6 +69,7 @@ _PLAIN_NAME_TYPES = frozenset({
 _NOT_PLAIN = re.compile(r"[^!-~]|[%#:]|//")
 
 
+@functools.lru_cache(maxsize=1024)
 def _fold(text: str) -> str:
     return text.lower().replace("_", "-")
 
@@ -76,13 +77,24 @@ def _fold(text: str) -> str:
 def _names_another(want: PackageURL, purl: str) -> bool:
     """True when `purl` certainly names a package other than `want`'s (see `_PLAIN_NAME_TYPES`);
     False when it may name it, which only the parsed purl tells."""
-    text = purl.strip()
-    if want.type not in _PLAIN_NAME_TYPES or not text.startswith("pkg:"):
+    if want.type not in _PLAIN_NAME_TYPES:
         return False
+    name_text = _plain_name_text(purl)
+    return name_text is not None and _fold(want.name) not in name_text
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_name_text(purl: str) -> str | None:
+    """The folded text of a plain purl before its qualifiers, where its name is; None for a purl
+    that is not plain. Kept for the purls seen last: one finding's purl is compared with every
+    allowlist entry for its id, dozens when an allowlist has many entries for one id."""
+    text = purl.strip()
+    if not text.startswith("pkg:"):
+        return None
     rest = text[4:].lstrip("/")
     if _NOT_PLAIN.search(rest):
-        return False
-    return _fold(want.name) not in _fold(rest.partition("?")[0])
+        return None
+    return _fold(rest.partition("?")[0])
 
 
 _DOCKER_HUB = "docker.io"

@@ -40,6 +40,15 @@ def path_glob(pattern: str) -> Glob:
     return glob
 
 
+@functools.lru_cache(maxsize=16384)
+def path_matches(pattern: str, path: str) -> bool:
+    """Whether the path glob `pattern` matches the whole of `path` (a leading `/` aside).
+
+    Kept for the pairs seen last: the findings of one path are compared with the same entries
+    again and again, and RE2's Python wrapper costs more than the match (docs/performance.md)."""
+    return path_glob(pattern).fullmatch(path.lstrip("/")) is not None
+
+
 def _path_regex(pattern: str) -> str:
     out: list[str] = []
     i = 0
@@ -156,7 +165,7 @@ class AllowlistIndex:
             return
         for entry in self.candidates(finding):
             # Every candidate names one of the finding's ids; only its other fields are left to check.
-            if _field_mismatch(entry, finding, image) is None:
+            if _mismatched_field(entry, finding, image) is None:
                 yield entry
 
     def first_match(self, finding: Finding, image: str | None) -> AllowlistEntry | None:
@@ -165,7 +174,7 @@ class AllowlistIndex:
             # Most findings of a large report have no entry at all: no list, no generator.
             return None
         for entry in self.candidates(finding):
-            if _field_mismatch(entry, finding, image) is None:
+            if _mismatched_field(entry, finding, image) is None:
                 return entry
         return None
 
@@ -175,25 +184,41 @@ def mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str 
     wanted = entry.vulnerability.casefold()
     if not any(i.casefold() == wanted for i in finding.ids):
         return f"vulnerability {entry.vulnerability!r} is not one of the finding's ids"
-    return _field_mismatch(entry, finding, image)
-
-
-def _field_mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str | None:
-    """`mismatch` for an entry already known to name one of the finding's ids."""
-    if entry.package is not None and not package_matches(entry.package, finding):
-        return f"package {entry.package!r} differs from {finding.package.purl or finding.package.name!r}"
-    if entry.version is not None and entry.version != finding.package.version:
-        return f"version {entry.version!r} differs from the installed {finding.package.version!r}"
-    if entry.path is not None and not path_glob(entry.path).fullmatch(finding.package.path.lstrip("/")):
-        return f"path {entry.path!r} does not match {finding.package.path!r}"
-    if entry.origin is not None:
-        origin = finding.layer.origin if finding.layer is not None else None
+    field = _mismatched_field(entry, finding, image)
+    if field is None:
+        return None
+    package, layer = finding.package, finding.layer
+    if field == "package":
+        return f"package {entry.package!r} differs from {package.purl or package.name!r}"
+    if field == "version":
+        return f"version {entry.version!r} differs from the installed {package.version!r}"
+    if field == "path":
+        return f"path {entry.path!r} does not match {package.path!r}"
+    if field == "origin":
+        origin = layer.origin if layer is not None else None
         if origin is None:
             return "the finding's origin is unknown (no base image is known)"
-        if origin is not entry.origin:
-            return f"origin {entry.origin.value!r} differs from the finding's {origin.value!r}"
+        assert entry.origin is not None  # noqa: S101 - the field that differs is set
+        return f"origin {entry.origin.value!r} differs from the finding's {origin.value!r}"
+    return f"image {entry.image!r} does not match {image!r}" if image else "the image reference is unknown"
+
+
+def _mismatched_field(entry: AllowlistEntry, finding: Finding, image: str | None) -> str | None:
+    """The first field of an entry already known to name one of the finding's ids that does not
+    match it (`package`, `version`, `path`, `origin`, `image`), or None when all do.
+
+    Only the field's name: the matching of a large report asks this of every candidate entry, and
+    `mismatch` words the difference for the few that are explained."""
+    if entry.package is not None and not package_matches(entry.package, finding):
+        return "package"
+    if entry.version is not None and entry.version != finding.package.version:
+        return "version"
+    if entry.path is not None and not path_matches(entry.path, finding.package.path):
+        return "path"
+    if entry.origin is not None:
+        layer = finding.layer
+        if layer is None or layer.origin is not entry.origin:
+            return "origin"
     if entry.image is not None and (image is None or image_glob(entry.image).fullmatch(image) is None):
-        return (
-            f"image {entry.image!r} does not match {image!r}" if image else "the image reference is unknown"
-        )
+        return "image"
     return None

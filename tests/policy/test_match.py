@@ -8,6 +8,7 @@ backtracking matcher these tests do not finish.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -104,3 +105,45 @@ def test_first_match_is_the_first_of_every_match(
     every = list(index.matching(found, None))
     assert index.first_match(found, None) == (every[0] if every else None)
     assert every == [e for e in entries if mismatch(e, found, None) is None]
+
+
+@pytest.mark.parametrize(
+    ("fields", "image", "why"),
+    [
+        ({}, None, None),
+        (
+            {"vulnerability": "CVE-2024-9999"},
+            None,
+            "vulnerability 'CVE-2024-9999' is not one of the finding's ids",
+        ),
+        ({"package": "zlib"}, None, "package 'zlib' differs from 'pkg:deb/debian/openssl@3.0.2-1'"),
+        (
+            {"package": "pkg:deb/debian/zlib1g"},
+            None,
+            "package 'pkg:deb/debian/zlib1g' differs from 'pkg:deb/debian/openssl@3.0.2-1'",
+        ),
+        ({"version": "3.0.1"}, None, "version '3.0.1' differs from the installed '3.0.2-1'"),
+        ({"path": "app/**"}, None, "path 'app/**' does not match '/usr/lib/x'"),
+        ({"path": "/usr/**"}, None, None),
+        ({"image": "ghcr.io/acme/*"}, None, "the image reference is unknown"),
+        (
+            {"image": "ghcr.io/acme/*"},
+            "docker.io/other:1",
+            "image 'ghcr.io/acme/*' does not match 'docker.io/other:1'",
+        ),
+        ({"image": "ghcr.io/acme/*"}, "ghcr.io/acme/app:1", None),
+    ],
+)
+def test_mismatch_words_the_first_field_that_differs(
+    fields: dict[str, str], image: str | None, why: str | None
+) -> None:
+    found = finding(
+        "CVE-2024-0001",
+        pkg="openssl",
+        version="3.0.2-1",
+        purl="pkg:deb/debian/openssl@3.0.2-1",
+        path="/usr/lib/x",
+    )
+    wanted = entry(0, fields.pop("vulnerability", "CVE-2024-0001"), **fields)
+    assert mismatch(wanted, found, image) == why
+    assert (AllowlistIndex([wanted]).first_match(found, image) is None) is (why is not None)
