@@ -12,7 +12,7 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
@@ -203,7 +203,10 @@ def mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str 
     return f"image {entry.image!r} does not match {image!r}" if image else "the image reference is unknown"
 
 
-def _mismatched_field(entry: AllowlistEntry, finding: Finding, image: str | None) -> str | None:
+_Field = Literal["package", "version", "path", "origin", "image"]
+
+
+def _mismatched_field(entry: AllowlistEntry, finding: Finding, image: str | None) -> _Field | None:
     """The first field of an entry already known to name one of the finding's ids that does not
     match it (`package`, `version`, `path`, `origin`, `image`), or None when all do.
 
