@@ -69,7 +69,6 @@ _PLAIN_NAME_TYPES = frozenset({
 _NOT_PLAIN = re.compile(r"[^!-~]|[%#:]|//")
 
 
-@functools.lru_cache(maxsize=1024)
 def _fold(text: str) -> str:
     return text.lower().replace("_", "-")
 
