@@ -9,7 +9,7 @@ backtracking matcher these tests do not finish.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.model import Finding
@@ -72,39 +72,57 @@ def test_an_npm_scope_matches_however_the_purl_writes_it() -> None:
 
 
 _IDS = st.sampled_from(["CVE-2024-0001", "cve-2024-0001", "GHSA-aaaa-bbbb-cccc", "CVE-2024-0002", "DSA-1"])
+# Packages as entries and findings give them: names that differ in case or in `_` and `-` only,
+# names one of which holds the other, purls whose text is not plain (percent-encoded, `oci`), and
+# text that is no purl.
+_ENTRY_PACKAGES = [
+    None, "openssl", "zlib", "foo-bar", "pkg:deb/debian/openssl", "pkg:deb/debian/zlib1g",
+    "pkg:deb/debian/openssl-libs", "pkg:pypi/Foo_Bar", "pkg:pypi/foo-bar", "pkg:npm/%40babel/core",
+    "pkg:npm/@babel/core", "pkg:oci/openssl", "pkg:", "pkg:deb/debian/openssl@3.0.2-1",
+    "pkg:generic/Foo_Bar",
+]  # fmt: skip
+_PURLS = [
+    None, "pkg:deb/debian/openssl@3.0.2-1", "pkg:deb/debian/zlib1g@1.0?arch=amd64",
+    "pkg:deb/debian/openssl-libs@3.0.2-1", "pkg:pypi/foo-bar@1.0", "pkg:pypi/Foo_Bar@1.0",
+    "pkg:npm/%40babel/core@7.0.0", "pkg:npm/@babel/core@7.0.0", "pkg:oci/openssl@sha256%3Aabc", "pkg:",
+    "pkg:generic/Foo_Bar@1.0",
+]  # fmt: skip
 _ENTRIES = st.lists(
     st.builds(
         lambda vid, package, version, path: (vid, package, version, path),
         _IDS,
-        st.sampled_from([None, "openssl", "zlib", "pkg:deb/debian/openssl", "pkg:deb/debian/zlib1g"]),
+        st.sampled_from(_ENTRY_PACKAGES),
         st.sampled_from([None, "3.0.2-1", "1.0"]),
         st.sampled_from([None, "usr/**", "app/*"]),
     ),
-    max_size=8,
+    max_size=12,
 )
 _FINDINGS = st.builds(
     lambda vid, aliases, pkg, purl, path: finding(vid, aliases=aliases, pkg=pkg, purl=purl, path=path),
     _IDS,
     st.lists(_IDS, max_size=2, unique=True).map(tuple),
-    st.sampled_from(["openssl", "zlib"]),
-    st.sampled_from([None, "pkg:deb/debian/openssl@3.0.2-1", "pkg:deb/debian/zlib1g@1.0?arch=amd64"]),
+    st.sampled_from(["openssl", "zlib", "foo-bar", "@babel/core"]),
+    st.sampled_from(_PURLS),
     st.sampled_from(["", "usr/lib/x", "app/y"]),
 )
 
 
-@given(_ENTRIES, _FINDINGS)
+@settings(max_examples=400)
+@given(_ENTRIES, st.lists(_FINDINGS, min_size=1, max_size=6))
 def test_first_match_is_the_first_of_every_match(
-    drawn: list[tuple[str, str | None, str | None, str | None]], found: Finding
+    drawn: list[tuple[str, str | None, str | None, str | None]], findings: list[Finding]
 ) -> None:
-    # `first_match` skips the generator of `matching` for speed: the two must agree.
+    # `first_match` skips the generator of `matching` for speed, and both skip the entries for
+    # other ids (and purls whose text names another package): all three must agree.
     entries = [
         entry(index, vid, package=package, version=version, path=path)
         for index, (vid, package, version, path) in enumerate(drawn)
     ]
     index = AllowlistIndex(entries)
-    every = list(index.matching(found, None))
-    assert index.first_match(found, None) == (every[0] if every else None)
-    assert every == [e for e in entries if mismatch(e, found, None) is None]
+    for found in findings:
+        every = list(index.matching(found, None))
+        assert index.first_match(found, None) == (every[0] if every else None)
+        assert every == [e for e in entries if mismatch(e, found, None) is None]
 
 
 @pytest.mark.parametrize(
