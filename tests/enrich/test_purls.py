@@ -87,6 +87,7 @@ _TEXT = st.lists(
 )
 @example("pkg:npm/@scope/lib_x", "pkg:npm/%40scope/lib_x@1.0")
 @example("pkg:pypi/Lib_X", "pkg:pypi/LIB-X@1.0?arch=x")
+@example("pkg:pypi/Lib-X", "pkg:pypi/lib_x@1.0")
 @example("pkg:deb/bash", "pkg:deb///bash")
 @example("pkg:deb/debian/bash", "pkg:deb/debian/ba\tsh")
 def test_the_shortcut_never_turns_a_match_away(pattern: str, purl: str) -> None:
