@@ -108,6 +108,17 @@ HOSTILE = {
     "byte order mark": b"\xef\xbb\xbf" + _report(),
     "deep nesting": _report(vuln_members=', "Custom": ' + "[" * 3000 + "]" * 3000),
     "space before a colon": _report(vuln_members=', "Title" : "t"'),
+    # A key with whitespace before its colon is not counted in the text, so a repeated key could
+    # hide behind it (the counts agree): only the search for such keys sends these back.
+    "repeated key, the first with a space before its colon": _report(
+        vuln_members=', "Title" : "a", "Title": "b"'
+    ),
+    "repeated key, the second with a newline before its colon": _report(
+        vuln_members=', "Title": "a", "Title"\n: "b"'
+    ),
+    "repeated key, the first with a tab before its colon": _report(
+        vuln_members=', "Title"\t: "a", "Title": "b"'
+    ),
     "a member Trivy does not write": _report(vuln_members=', "Extra": {"a": 1}'),
     "schema version 1": _report().replace(b'"SchemaVersion": 2', b'"SchemaVersion": 1'),
     "repeated key in an object in an unread list": _report(vuln_members=', "CweIDs": [{"a": 1, "a": 2}]'),
