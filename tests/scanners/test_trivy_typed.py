@@ -16,6 +16,7 @@ import pytest
 
 from gate.errors import ReportError
 from gate.model import ScanReport
+from gate.scanners import trivy_typed
 from gate.scanners._json import decode_report
 from gate.scanners.ingest import load_report, parse_report_bytes
 from gate.scanners.trivy import parse_trivy
@@ -240,3 +241,24 @@ def test_the_entries_are_the_dicts_msgspec_would_make(path: Path) -> None:
             result.get("Vulnerabilities") or (), expected_result.get("Vulnerabilities") or (), strict=True
         )
         assert all(list(entry) == list(expected_entry) for entry, expected_entry in entries)
+
+
+def test_a_search_that_fails_sends_the_report_to_the_strict_reader(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The search for keys with whitespace before their colon runs on a thread of its own; if it
+    # cannot answer, the typed decode cannot prove its reading, and says nothing about it.
+    class Failing:
+        def search(self, text: bytes) -> None:
+            raise MemoryError
+
+    raw = _report()
+    threads = threading.active_count()
+    unhandled: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", unhandled.append)
+    monkeypatch.setattr(trivy_typed, "_SPACE_BEFORE_COLON", Failing())
+    assert decode_trivy_typed(raw) is None
+    assert parse_report_bytes(raw, "r.json") == strict(raw)
+    assert threading.active_count() == threads
+    assert unhandled == []
+    assert capsys.readouterr() == ("", "")
