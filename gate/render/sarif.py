@@ -284,16 +284,19 @@ class _Gzipped:
         self._pending.append(chunk)
         self._pending_bytes += len(chunk)
         if self._pending_bytes >= self._BATCH:
-            self._batches.put(b"".join(self._pending))
-            self._pending.clear()
-            self._pending_bytes = 0
+            self._hand_over()
         return chunk
+
+    def _hand_over(self) -> None:
+        """The pending chunks, as one batch, to the deflating thread."""
+        self._batches.put(b"".join(self._pending))
+        self._pending.clear()
+        self._pending_bytes = 0
 
     def stop(self) -> None:
         """Deflate what is pending and end the thread (also when making the chunks failed)."""
         if self._pending:
-            self._batches.put(b"".join(self._pending))
-            self._pending.clear()
+            self._hand_over()
         self._batches.put(None)
         self._thread.join()
 

@@ -122,14 +122,17 @@ def test_the_sarif_size_counted_in_batches_on_a_thread_is_gzips_size_of_the_whol
     assert not [t for t in threading.enumerate() if t.name == "sarif-gzip-size"]
 
 
+class _FailingDeflate:
+    """A deflate that fails, as zlib does when memory runs out."""
+
+    def compress(self, _data: bytes) -> bytes:
+        raise MemoryError
+
+
 def test_a_deflate_that_fails_on_its_thread_fails_the_sarif_and_blocks_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    class Failing:
-        def compress(self, _data: bytes) -> bytes:
-            raise MemoryError
-
-    monkeypatch.setattr(zlib, "compressobj", lambda *_args: Failing())
+    monkeypatch.setattr(zlib, "compressobj", lambda *_args: _FailingDeflate())
     gzipped = _Gzipped()
     # More batches than the queue between the threads holds: `add` must not wait forever.
     worker = threading.Thread(target=lambda: [gzipped.add(b"x" * 100_000) for _ in range(200)])
@@ -152,11 +155,7 @@ def test_a_sarif_that_fails_while_it_is_made_leaves_no_thread_behind(monkeypatch
     assert not [t for t in threading.enumerate() if t.name == "sarif-gzip-size"]
 
     # When deflate failed too, the rendering's error is the one told.
-    class Failing:
-        def compress(self, _data: bytes) -> bytes:
-            raise MemoryError
-
-    monkeypatch.setattr(zlib, "compressobj", lambda *_args: Failing())
+    monkeypatch.setattr(zlib, "compressobj", lambda *_args: _FailingDeflate())
     monkeypatch.setattr(_Gzipped, "_BATCH", 1)
     with pytest.raises(GateError, match="cannot make this result"):
         render_sarif(evaluation)
