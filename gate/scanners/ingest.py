@@ -7,6 +7,8 @@ file. Several reports about one image are combined by `gate.merge.merge_reports`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -19,7 +21,7 @@ from gate.scanners.decision import parse_decision
 from gate.scanners.grype import parse_grype
 from gate.scanners.snyk import parse_snyk
 from gate.scanners.trivy import parse_trivy
-from gate.scanners.trivy_typed import decode_trivy_typed, read_trivy_typed
+from gate.scanners.trivy_blocks import BLOCK_SIZE, decode_trivy_blocks, decode_trivy_typed, read_trivy_typed
 
 
 class Parser(Protocol):
@@ -55,14 +57,14 @@ def load_report(
     `lenient_severity` (the policy's key) reads a severity word the scanner does not write as a
     missing severity instead of refusing the report. `exploit`, when given, receives the KEV and
     EPSS data a Grype report carries (see `parse_grype`). A file of more than `max_bytes` is
-    refused before it is read (`--max-report-size`): reading takes a few times its size in memory.
+    refused before it is read (`--max-report-size`): reading takes up to 3 times its size in memory.
     """
     name = str(path)
     if max_bytes is not None:
         _check_size(path, name, max_bytes)
 
     def read() -> bytes:
-        try:
+        with _reading(name):
             if max_bytes is None:
                 return path.read_bytes()
             with path.open("rb") as handle:
@@ -71,21 +73,28 @@ def load_report(
             if len(raw) > max_bytes:
                 raise _too_large(name, max_bytes)
             return raw
-        except FileNotFoundError:
-            raise ReportError(f"{name}: no such report file") from None
-        except IsADirectoryError:
-            raise ReportError(f"{name}: is a directory, not a report file") from None
-        except OSError as exc:
-            raise ReportError(f"{name}: cannot read the report ({exc.strerror or exc})") from None
+
+    def blocks() -> Iterator[bytes]:
+        with _reading(name), path.open("rb") as handle:
+            size = 0
+            while block := handle.read(BLOCK_SIZE):
+                size += len(block)
+                if max_bytes is not None and size > max_bytes:
+                    raise _too_large(name, max_bytes)
+                yield block
 
     # A Trivy report is read through the typed decoder when it provably reads the same there
     # (gate/scanners/trivy_typed.py); anything else, and every error, through the strict reader.
-    raw = read()
-    typed = decode_trivy_typed(raw)
-    # A file is read again for the strict reader rather than kept in memory: a pipe cannot be.
-    kept = None if path.is_file() else raw
-    again = read if kept is None else (lambda: kept)
-    del raw
+    # A file is read block by block, and again for the strict reader rather than kept in memory;
+    # a pipe cannot be read again, so its bytes are kept.
+    kept: bytes | None = None
+    again: Callable[[], bytes] = read
+    if path.is_file():
+        typed = decode_trivy_blocks(blocks())
+    else:
+        raw = kept = read()
+        typed = decode_trivy_typed(raw)
+        again = lambda: raw  # noqa: E731 - the strict reader's `read`, for a pipe
     if typed is not None:
         decoded = typed.as_data()
         del typed
@@ -106,6 +115,19 @@ def load_report(
     if exploit is not None and detect_format(data, name) is parse_grype:
         return parse_grype(data, name, lenient_severity=lenient_severity, exploit=exploit)
     return _parse(data, name, lenient_severity)
+
+
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """Errors of reading a report file, each said in one line naming it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise ReportError(f"{name}: no such report file") from None
+    except IsADirectoryError:
+        raise ReportError(f"{name}: is a directory, not a report file") from None
+    except OSError as exc:
+        raise ReportError(f"{name}: cannot read the report ({exc.strerror or exc})") from None
 
 
 def _check_size(path: Path, name: str, max_bytes: int) -> None:

@@ -1,5 +1,6 @@
-"""A Trivy report read through a typed decoder (msgspec), when that provably reads as the strict
-reader would; otherwise None, and the caller reads it the strict way (gate/scanners/_json.py).
+"""A Trivy report decoded by type (msgspec): the types, and the counts that prove the decode reads
+the report as the strict reader would (gate/scanners/_json.py). The reading itself, block by block,
+and the search the proof needs besides, are in gate/scanners/trivy_blocks.py.
 
 Why: the strict reader needs the whole text as one `str` (non-ASCII text escaped first, to keep it
 at one byte per character) and builds every member of every vulnerability entry as Python objects
@@ -15,7 +16,7 @@ What the typed decode does not check by itself, and how it is proven here before
 - Repeated keys (msgspec, like orjson and `json`, keeps the last one: msgspec issue 648). Every
   member of every object in the text is counted: `":` occurs in the text at least once per key
   (a key's closing quote before its colon; Go's encoder writes no space between them, and a text
-  with one falls back), and the typed decode counts the distinct members of every object it built,
+  with one falls back: trivy_blocks searches for it), and the typed decode counts the distinct members of every object it built,
   including the unread ones. The two counts are equal only when no object repeats a key, when no
   member was skipped as unknown (a newer Trivy's member, a misspelled list of findings, another
   scanner's list: all fall back) and when no `":` stands inside a string. The values of the members
@@ -29,25 +30,11 @@ What the typed decode does not check by itself, and how it is proven here before
 
 from __future__ import annotations
 
-import threading
 from itertools import compress
 from operator import is_not, itemgetter
 from typing import Any, get_args
 
 import msgspec
-import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
-
-from gate.errors import ReportError
-from gate.model import ScanReport
-from gate.scanners.trivy import parse_trivy
-
-_SNIFF = 4096
-"""How much of the text start must show `"SchemaVersion"` for the typed decode to be tried."""
-
-_LATIN1 = re2.Options()
-_LATIN1.encoding = re2.Options.Encoding.LATIN1  # a byte is a character, as for `re` on bytes
-_SPACE_BEFORE_COLON = re2.compile(rb'"[ \t\r\n]+:', _LATIN1)
-"""A key followed by whitespace before its colon: `":` would not count it (see the docstring)."""
 
 _UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
@@ -60,7 +47,7 @@ class _Unread:
 _DROPPED = _Unread()
 
 
-class _Vulnerability(msgspec.Struct, gc=False):
+class Vulnerability(msgspec.Struct, gc=False):
     """Trivy's `DetectedVulnerability` (pkg/types/vulnerability.go) with trivy-db's `Vulnerability`
     members it embeds; every member Trivy writes is listed, so that none is skipped uncounted."""
 
@@ -99,7 +86,7 @@ class _Result(msgspec.Struct, gc=False):
     Class: Any = _UNSET
     Type: Any = _UNSET
     Packages: Any = _UNSET
-    Vulnerabilities: list[_Vulnerability] | Unset | None = _UNSET
+    Vulnerabilities: list[Vulnerability] | Unset | None = _UNSET
     MisconfSummary: Any = _UNSET
     Misconfigurations: Any = _UNSET
     Secrets: Any = _UNSET
@@ -142,12 +129,14 @@ def _keys(value: object) -> int:
 _NESTED = (dict, list)
 
 
-class _Decoder:
+class Decoder:
     """One decode: msgspec's decoder, and the members the unread values held."""
 
     def __init__(self) -> None:
         self.unread_keys = 0
-        self.decoder = msgspec.json.Decoder(_Report, dec_hook=self._unread)
+        self.report = msgspec.json.Decoder(_Report, dec_hook=self._unread)
+        self.entries = msgspec.json.Decoder(list[Vulnerability], dec_hook=self._unread)
+        self.entry = msgspec.json.Decoder(Vulnerability, dec_hook=self._unread)
 
     def _unread(self, kind: type, value: Any) -> Any:
         if kind is not _Unread:
@@ -176,7 +165,7 @@ def _present(struct: msgspec.Struct) -> int:
     return len(values) - values.count(_UNSET)
 
 
-def _struct_keys(report: _Report) -> int:
+def struct_keys(report: _Report) -> int:
     """The distinct members of the typed structs and of every object decoded inside them."""
     total = _present(report)
     for value in (report.Metadata, report.Trivy, report.CreatedAt, report.ReportID):
@@ -197,9 +186,9 @@ def _struct_keys(report: _Report) -> int:
 
 
 _DROPPED_MEMBERS = frozenset(
-    field.name for field in msgspec.structs.fields(_Vulnerability) if _Unread in get_args(field.type)
+    field.name for field in msgspec.structs.fields(Vulnerability) if _Unread in get_args(field.type)
 )
-"""The unread members: counted as they are decoded (`_Decoder._unread`), and dropped."""
+"""The unread members: counted as they are decoded (`Decoder._unread`), and dropped."""
 
 _CHECKED_SCALAR = frozenset(
     {"VulnerabilityID", "VendorIDs", "PkgName", "PkgPath", "InstalledVersion", "FixedVersion", "Status",
@@ -214,7 +203,7 @@ both for each of them. Take a member out of here before `parse_trivy` stops chec
 _MAY_NEST = itemgetter(
     *(
         index
-        for index, name in enumerate(_Vulnerability.__struct_fields__)
+        for index, name in enumerate(Vulnerability.__struct_fields__)
         if name not in _CHECKED_SCALAR and name not in _DROPPED_MEMBERS
     )
 )
@@ -250,76 +239,18 @@ class TypedReport:
         return data
 
 
-_READ_FIELDS = tuple(name for name in _Vulnerability.__struct_fields__ if name not in _DROPPED_MEMBERS)
-_DROPPED_FIELDS = _Vulnerability.__struct_fields__[len(_READ_FIELDS) :]
+_READ_FIELDS = tuple(name for name in Vulnerability.__struct_fields__ if name not in _DROPPED_MEMBERS)
+_DROPPED_FIELDS = Vulnerability.__struct_fields__[len(_READ_FIELDS) :]
 _READ_COUNT = len(_READ_FIELDS)
 _UNSET_ROW = (_UNSET,) * len(_DROPPED_FIELDS)
 if set(_DROPPED_FIELDS) != _DROPPED_MEMBERS:
-    raise ImportError("the unread members of _Vulnerability must be its last fields")
+    raise ImportError("the unread members of Vulnerability must be its last fields")
 
 
-def _entry(vuln: _Vulnerability) -> dict[str, Any]:
+def _entry(vuln: Vulnerability) -> dict[str, Any]:
     """A vulnerability entry as `msgspec.to_builtins` makes it (members in the struct's order,
     absent ones left out, unread ones null), without copying the values."""
     values = msgspec.structs.astuple(vuln)
     entry = {name: value for name, value in zip(_READ_FIELDS, values, strict=False) if value is not _UNSET}
     entry.update(dict.fromkeys(compress(_DROPPED_FIELDS, map(is_not, values[_READ_COUNT:], _UNSET_ROW))))
     return entry
-
-
-def decode_trivy_typed(raw: bytes) -> TypedReport | None:
-    """The Trivy report in `raw`, or None when the strict reader must decode it: not a Trivy
-    report, or anything the typed decode cannot prove it reads as the strict reader does (see the
-    module docstring). Nothing returned refers to `raw`: it can be dropped."""
-    head = raw[:_SNIFF]
-    if b'"SchemaVersion"' not in head or not head.lstrip().startswith(b"{"):
-        return None
-    search = _SpaceBeforeColon(raw)
-    search.start()
-    decoder = _Decoder()
-    try:
-        report = decoder.decoder.decode(raw)
-        # Counting walks nested values as deep as they go: deeper than Python's recursion limit,
-        # the strict reader says how deep is too deep.
-        if _struct_keys(report) + decoder.unread_keys != raw.count(b'":'):
-            return None
-    except (msgspec.MsgspecError, RecursionError):
-        return None
-    finally:
-        search.join()
-    return None if search.found else TypedReport(report)
-
-
-class _SpaceBeforeColon(threading.Thread):
-    """The search for `_SPACE_BEFORE_COLON` in a report's text, on a thread of its own: RE2 lets
-    go of the interpreter lock while it searches, so the other CPU searches while this one decodes
-    (a report of 350 MB: 0.2 s, at no cost in wall time; `re` took 0.45 s on the decoding CPU)."""
-
-    def __init__(self, raw: bytes) -> None:
-        super().__init__(name="trivy-typed-search", daemon=True)
-        self._raw = raw
-        self.found = True
-        """Whether the text has such a key; True until the search has said otherwise, so that a
-        search that failed sends the report to the strict reader."""
-
-    def run(self) -> None:
-        try:
-            self.found = _SPACE_BEFORE_COLON.search(self._raw) is not None
-        except Exception:  # noqa: S110 - `found` stays True: the strict reader reads the report
-            pass
-        finally:
-            self._raw = b""
-
-
-def read_trivy_typed(raw: bytes, source: str, *, lenient_severity: bool = False) -> ScanReport | None:
-    """`parse_trivy` on `decode_trivy_typed(raw)`; None where the strict reader must read the
-    report, including every report `parse_trivy` refuses (the strict reader words the error)."""
-    typed = decode_trivy_typed(raw)
-    if typed is None:
-        return None
-    try:
-        return parse_trivy(
-            typed.as_data(), source, lenient_severity=lenient_severity, surrogates_refused=True
-        )
-    except ReportError:
-        return None

@@ -9,6 +9,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -16,11 +17,12 @@ import pytest
 
 from gate.errors import ReportError
 from gate.model import ScanReport
-from gate.scanners import trivy_typed
+from gate.scanners import trivy_blocks
 from gate.scanners._json import decode_report
 from gate.scanners.ingest import load_report, parse_report_bytes
 from gate.scanners.trivy import parse_trivy
-from gate.scanners.trivy_typed import _CHECKED_SCALAR, _as_null, decode_trivy_typed, read_trivy_typed
+from gate.scanners.trivy_blocks import decode_trivy_typed, read_trivy_typed
+from gate.scanners.trivy_typed import _CHECKED_SCALAR, _as_null
 from tests.support.corpus import corpus_files
 
 TRIVY_REPORTS = [path for path in corpus_files("trivy") if b'"SchemaVersion"' in path.read_bytes()[:4096]]
@@ -56,12 +58,20 @@ def test_the_corpus_has_trivy_reports() -> None:
     assert len(TRIVY_REPORTS) >= 30
 
 
-def _report(vuln_members: str = "", result_members: str = "", top_members: str = "") -> bytes:
+def _report(
+    vuln_members: str = "", result_members: str = "", top_members: str = "", around: int = 0
+) -> bytes:
+    """A report of one entry with these members added, `around` plain entries before and after it."""
     vuln = (
         '{"VulnerabilityID": "CVE-2024-1", "PkgName": "openssl", "InstalledVersion": "1.0", '
         '"Severity": "HIGH", "References": ["https://example.com/a"]' + vuln_members + "}"
     )
-    result = '{"Target": "img", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": [' + vuln + "]"
+    plain = [
+        f'{{"VulnerabilityID": "CVE-2023-{number}", "PkgName": "zlib", "InstalledVersion": "2.0", "Severity": "LOW"}}'
+        for number in range(2 * around)
+    ]
+    entries = ", ".join([*plain[:around], vuln, *plain[around:]])
+    result = '{"Target": "img", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": [' + entries + "]"
     result += result_members + "}"
     return (
         '{"SchemaVersion": 2, "ArtifactName": "img", "Results": [' + result + "]" + top_members + "}"
@@ -74,59 +84,6 @@ def test_a_plain_report_takes_the_typed_path() -> None:
     assert read_trivy_typed(raw, "r.json") == strict(raw)
 
 
-HOSTILE = {
-    "repeated read member": _report(vuln_members=', "Severity": "LOW"'),
-    "repeated unread member": _report(vuln_members=', "References": []'),
-    "repeated key in an unread object": _report(vuln_members=', "DataSource": {"ID": "a", "ID": "b"}'),
-    "repeated key in CVSS": _report(vuln_members=', "CVSS": {"nvd": {"V3Score": 9.8, "V3Score": 1.0}}'),
-    "repeated result member": _report(result_members=', "Target": "other"'),
-    "repeated top-level member": _report(top_members=', "SchemaVersion": 2'),
-    "lone surrogate in a title": _report(vuln_members=', "Title": "a \\ud800 b"'),
-    "lone surrogate in an unread list": _report(vuln_members=', "CweIDs": ["\\udc00"]'),
-    # parse_trivy leaves the search for lone surrogates to msgspec on this path: every kind refused.
-    "lone surrogate in a key": _report(vuln_members=', "Custom": {"a\\ud800": 1}'),
-    "lone low surrogate in a description": _report(vuln_members=', "Description": "\\udfff"'),
-    "surrogate pair reversed": _report(vuln_members=', "Description": "\\ude00\\ud83d"'),
-    "surrogate encoded in UTF-8": _report(vuln_members=', "Title": "aXb"').replace(b"aXb", b"a\xed\xa0\x80b"),
-    "lone surrogate in a package name": _report().replace(b'"PkgName": "', b'"PkgName": "\\ud800'),
-    "long integer in an unread list": _report(vuln_members=', "CweIDs": [' + "7" * 4301 + "]"),
-    "long integer in a read member": _report(vuln_members=', "VendorSeverity": {"nvd": ' + "3" * 4301 + "}"),
-    "null findings": _report(result_members=', "Packages": null').replace(
-        b'"Vulnerabilities": [', b'"Vulnerabilities": null, "X": ['
-    ),
-    "misspelled findings": _report(result_members=', "Vulnerabilites": []'),
-    "foreign findings": _report(top_members=', "matches": []'),
-    "severity outside the vocabulary": _report(vuln_members=', "Severity": "CRIT"').replace(
-        b'"Severity": "HIGH", ', b""
-    ),
-    "CVSS outside 0..10": _report(vuln_members=', "CVSS": {"nvd": {"V3Score": 11}}'),
-    "infinite CVSS": _report(vuln_members=', "CVSS": {"nvd": {"V3Score": 1e999}}'),
-    "NaN": _report(vuln_members=', "CweIDs": [NaN]'),
-    "wrong type": _report(vuln_members=', "FixedVersion": 1'),
-    "findings not a list": _report().replace(b'"Vulnerabilities": [', b'"Vulnerabilities": {"a": ['),
-    "control character in a string": _report(vuln_members=', "Title": "a\tb"'),
-    "not UTF-8": _report(vuln_members=', "Title": "aXb"').replace(b"aXb", b"a\xffb"),
-    "byte order mark": b"\xef\xbb\xbf" + _report(),
-    "deep nesting": _report(vuln_members=', "Custom": ' + "[" * 3000 + "]" * 3000),
-    "space before a colon": _report(vuln_members=', "Title" : "t"'),
-    # A key with whitespace before its colon is not counted in the text, so a repeated key could
-    # hide behind it (the counts agree): only the search for such keys sends these back.
-    "repeated key, the first with a space before its colon": _report(
-        vuln_members=', "Title" : "a", "Title": "b"'
-    ),
-    "repeated key, the second with a newline before its colon": _report(
-        vuln_members=', "Title": "a", "Title"\n: "b"'
-    ),
-    "repeated key, the first with a tab before its colon": _report(
-        vuln_members=', "Title"\t: "a", "Title": "b"'
-    ),
-    "a member Trivy does not write": _report(vuln_members=', "Extra": {"a": 1}'),
-    "schema version 1": _report().replace(b'"SchemaVersion": 2', b'"SchemaVersion": 1'),
-    "repeated key in an object in an unread list": _report(vuln_members=', "CweIDs": [{"a": 1, "a": 2}]'),
-    "deep nesting in an unread list": _report(
-        vuln_members=', "CweIDs": ["CWE-1", ' + "[" * 3000 + "]" * 3000 + "]"
-    ),
-}
 # The members whose values the count does not walk, as `parse_trivy` refuses anything but a
 # string (or null) there: an object in one, with or without a repeated key, and nesting.
 _GIVEN = {
@@ -137,25 +94,91 @@ _GIVEN = {
 }
 
 
-def _member(member: str, value: str) -> bytes:
+def _member(member: str, value: str, around: int) -> bytes:
     if member in _GIVEN:
         given = f'"{member}": {_GIVEN[member]}'
-        return _report().replace(given.encode(), f'"{member}": {value}'.encode())
-    return _report(vuln_members=f', "{member}": {value}')
+        return _report(around=around).replace(given.encode(), f'"{member}": {value}'.encode())
+    return _report(vuln_members=f', "{member}": {value}', around=around)
 
 
-HOSTILE.update(
-    {
-        f"{kind} in {member}": _member(member, value)
-        for member in sorted(_CHECKED_SCALAR)
-        for kind, value in (
-            ("repeated key", '{"a": 1, "a": 2}'),
-            ("an object", '{"a": 1}'),
-            ("deep nesting", "[" * 3000 + "]" * 3000),
-            ("shallow nesting", "[[]]"),
-        )
+def hostile_reports(around: int) -> dict[str, bytes]:
+    """Every hostile input, the hostile entry between `around` plain ones on either side."""
+    report = partial(_report, around=around)
+    hostile = {
+        "repeated read member": report(vuln_members=', "Severity": "LOW"'),
+        "repeated unread member": report(vuln_members=', "References": []'),
+        "repeated key in an unread object": report(vuln_members=', "DataSource": {"ID": "a", "ID": "b"}'),
+        "repeated key in CVSS": report(vuln_members=', "CVSS": {"nvd": {"V3Score": 9.8, "V3Score": 1.0}}'),
+        "repeated result member": report(result_members=', "Target": "other"'),
+        "repeated top-level member": report(top_members=', "SchemaVersion": 2'),
+        "lone surrogate in a title": report(vuln_members=', "Title": "a \\ud800 b"'),
+        "lone surrogate in an unread list": report(vuln_members=', "CweIDs": ["\\udc00"]'),
+        # parse_trivy leaves the search for lone surrogates to msgspec on this path: every kind refused.
+        "lone surrogate in a key": report(vuln_members=', "Custom": {"a\\ud800": 1}'),
+        "lone low surrogate in a description": report(vuln_members=', "Description": "\\udfff"'),
+        "surrogate pair reversed": report(vuln_members=', "Description": "\\ude00\\ud83d"'),
+        "surrogate encoded in UTF-8": report(vuln_members=', "Title": "aXb"').replace(
+            b"aXb", b"a\xed\xa0\x80b"
+        ),
+        "lone surrogate in a package name": report().replace(b'"PkgName": "', b'"PkgName": "\\ud800'),
+        "long integer in an unread list": report(vuln_members=', "CweIDs": [' + "7" * 4301 + "]"),
+        "long integer in a read member": report(
+            vuln_members=', "VendorSeverity": {"nvd": ' + "3" * 4301 + "}"
+        ),
+        "null findings": report(result_members=', "Packages": null').replace(
+            b'"Vulnerabilities": [', b'"Vulnerabilities": null, "X": ['
+        ),
+        "misspelled findings": report(result_members=', "Vulnerabilites": []'),
+        "foreign findings": report(top_members=', "matches": []'),
+        "severity outside the vocabulary": report(vuln_members=', "Severity": "CRIT"').replace(
+            b'"Severity": "HIGH", ', b""
+        ),
+        "CVSS outside 0..10": report(vuln_members=', "CVSS": {"nvd": {"V3Score": 11}}'),
+        "infinite CVSS": report(vuln_members=', "CVSS": {"nvd": {"V3Score": 1e999}}'),
+        "NaN": report(vuln_members=', "CweIDs": [NaN]'),
+        "wrong type": report(vuln_members=', "FixedVersion": 1'),
+        "findings not a list": report().replace(b'"Vulnerabilities": [', b'"Vulnerabilities": {"a": ['),
+        "control character in a string": report(vuln_members=', "Title": "a\tb"'),
+        "not UTF-8": report(vuln_members=', "Title": "aXb"').replace(b"aXb", b"a\xffb"),
+        "byte order mark": b"\xef\xbb\xbf" + report(),
+        "deep nesting": report(vuln_members=', "Custom": ' + "[" * 3000 + "]" * 3000),
+        "space before a colon": report(vuln_members=', "Title" : "t"'),
+        # A key with whitespace before its colon is not counted in the text, so a repeated key could
+        # hide behind it (the counts agree): only the search for such keys sends these back.
+        "repeated key, the first with a space before its colon": report(
+            vuln_members=', "Title" : "a", "Title": "b"'
+        ),
+        "repeated key, the second with a newline before its colon": report(
+            vuln_members=', "Title": "a", "Title"\n: "b"'
+        ),
+        "repeated key, the first with a tab before its colon": report(
+            vuln_members=', "Title"\t: "a", "Title": "b"'
+        ),
+        "a member Trivy does not write": report(vuln_members=', "Extra": {"a": 1}'),
+        "schema version 1": report().replace(b'"SchemaVersion": 2', b'"SchemaVersion": 1'),
+        "repeated key in an object in an unread list": report(vuln_members=', "CweIDs": [{"a": 1, "a": 2}]'),
+        "deep nesting in an unread list": report(
+            vuln_members=', "CweIDs": ["CWE-1", ' + "[" * 3000 + "]" * 3000 + "]"
+        ),
     }
-)
+    hostile.update(
+        {
+            f"{kind} in {member}": _member(member, value, around)
+            for member in sorted(_CHECKED_SCALAR)
+            for kind, value in (
+                ("repeated key", '{"a": 1, "a": 2}'),
+                ("an object", '{"a": 1}'),
+                ("deep nesting", "[" * 3000 + "]" * 3000),
+                ("shallow nesting", "[[]]"),
+            )
+        }
+    )
+    return hostile
+
+
+HOSTILE = hostile_reports(0)
+HOSTILE_AMID = hostile_reports(3)
+"""The same, each hostile entry between plain ones: in a run of entries, or decoded alone."""
 
 
 @pytest.mark.parametrize("raw", list(HOSTILE.values()), ids=list(HOSTILE))
@@ -256,7 +279,7 @@ def test_a_search_that_fails_sends_the_report_to_the_strict_reader(
     threads = threading.active_count()
     unhandled: list[object] = []
     monkeypatch.setattr(threading, "excepthook", unhandled.append)
-    monkeypatch.setattr(trivy_typed, "_SPACE_BEFORE_COLON", Failing())
+    monkeypatch.setattr(trivy_blocks, "_SPACE_BEFORE_COLON", Failing())
     assert decode_trivy_typed(raw) is None
     assert parse_report_bytes(raw, "r.json") == strict(raw)
     assert threading.active_count() == threads
