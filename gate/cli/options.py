@@ -26,8 +26,8 @@ PROG = "container-gate"
 
 
 DEFAULT_MAX_REPORT_SIZE = 2_000_000_000
-"""`--max-report-size`: 2 GB. Reading a Trivy report file takes about 1.5 times its size in
-memory, other reports 2 to 3 times (docs/performance.md), and no real scan comes near: 100k
+"""`--max-report-size`: 2 GB. Reading a Trivy report file takes 1.3 to 1.7 times its size
+in memory, other reports 2 to 3 times (docs/performance.md), and no real scan comes near: 100k
 findings are about 350 MB."""
 
 _SIZE_UNITS = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}

@@ -234,7 +234,7 @@ def _add_report_size_option(parser: argparse.ArgumentParser) -> None:
         type=parse_byte_size,
         default=DEFAULT_MAX_REPORT_SIZE,
         help="refuse a report file larger than this (exit 2) before reading it: bytes, or with a "
-        "k, M or G suffix (powers of 1000); default 2G. Reading a Trivy report file takes about 1.5 "
+        "k, M or G suffix (powers of 1000); default 2G. Reading a Trivy report file takes 1.3 to 1.7 "
         "times its size in memory, other reports 2 to 3 times",
     )
 

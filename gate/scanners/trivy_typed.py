@@ -16,12 +16,13 @@ What the typed decode does not check by itself, and how it is proven here before
 - Repeated keys (msgspec, like orjson and `json`, keeps the last one: msgspec issue 648). Every
   member of every object in the text is counted: `":` occurs in the text at least once per key
   (a key's closing quote before its colon; Go's encoder writes no space between them, and a text
-  with one falls back: trivy_blocks searches for it), and the typed decode counts the distinct members of every object it built,
-  including the unread ones. The two counts are equal only when no object repeats a key, when no
-  member was skipped as unknown (a newer Trivy's member, a misspelled list of findings, another
-  scanner's list: all fall back) and when no `":` stands inside a string. The values of the members
-  `parse_trivy` refuses unless they are strings (`_CHECKED_SCALAR`) are not walked: an object there
-  is not counted, so that report falls back too, as `parse_trivy` would refuse it anyway.
+  with one falls back: trivy_blocks searches for it), and the typed decode counts the distinct
+  members of every object it built, including the unread ones. The two counts are equal only when
+  no object repeats a key, when no member was skipped as unknown (a newer Trivy's member, a
+  misspelled list of findings, another scanner's list: all fall back) and when no `":` stands
+  inside a string. The values of the members `parse_trivy` refuses unless they are strings
+  (`_CHECKED_SCALAR`) are not walked: an object there is not counted, so that report falls back
+  too, as `parse_trivy` would refuse it anyway.
 - Lone surrogates, integers of more than 4,300 digits, numbers beyond a float (`1e999`), NaN,
   control characters in strings, text that is not UTF-8 (or starts with a byte order mark) and
   nesting deeper than Python's recursion limit make msgspec (or the count) fail: such a report
