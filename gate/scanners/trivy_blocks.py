@@ -83,7 +83,8 @@ nesting against that limit, a level for a frame)."""
 
 _RUN_LEVELS = 3
 """How much less deep a run of entries is than in the whole text (above an entry, the report, its
-results, a result and its entries: 4 levels, and 1 in a run); its decode goes deeper by as much."""
+results, a result and its entries: 4 levels, and 1 in a run); its decode goes deeper by as much,
+and an entry decoded alone by one more."""
 
 _OPEN, _CLOSE, _COMMA = ord("["), ord("]"), ord(",")
 
@@ -215,7 +216,7 @@ class _Cutter:
         entries: list[Vulnerability] | None = None
         for start, end in pairwise(commas):
             with memoryview(text) as view:
-                entry = self._decoded(self._decoder.entry, view[start + 1 : end])
+                entry = self._decoded(self._decoder.entry, view[start + 1 : end], _RUN_LEVELS + 1)
             if entry is None:
                 entries = None
                 continue
@@ -232,7 +233,7 @@ class _Cutter:
         text[first], text[last] = _OPEN, _CLOSE
         try:
             with memoryview(text) as view:
-                return self._decoded(self._decoder.entries, view[first : last + 1])  # type: ignore[no-any-return]
+                return self._decoded(self._decoder.entries, view[first : last + 1], _RUN_LEVELS)  # type: ignore[no-any-return]
         finally:
             text[first] = text[last] = _COMMA
 
@@ -241,10 +242,11 @@ class _Cutter:
         self._skeleton.append(marker.encode())
         self._runs.append(run)
 
-    def _decoded(self, decoder: msgspec.json.Decoder[Any], text: memoryview) -> Any:
+    def _decoded(self, decoder: msgspec.json.Decoder[Any], text: memoryview, levels: int) -> Any:
+        """`text` decoded `levels` frames deeper still than the skeleton, for the levels it lacks."""
         unread = self._decoder.unread_keys
         try:
-            return _deeper(_DEPTH + _RUN_LEVELS, decoder.decode, text)
+            return _deeper(_DEPTH + levels, decoder.decode, text)
         except msgspec.MsgspecError:
             self._decoder.unread_keys = unread  # counted in what is left in the skeleton
             return None

@@ -247,14 +247,21 @@ def traced(read: Callable[[], ScanReport]) -> tuple[ScanReport, int]:
         tracemalloc.stop()
 
 
-def test_a_run_is_refused_as_deep_as_the_skeleton_would_refuse_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Without the margin below the strict reader: a deep entry in a run of a large block is
-    # refused wherever the same entry, left in the skeleton by small blocks, is.
+@pytest.mark.parametrize("escaped", [False, True], ids=["in a run", "alone"])
+def test_an_entry_is_refused_as_deep_as_the_skeleton_would_refuse_it(
+    escaped: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the margin below the strict reader: a deep entry in a run of a large block, or
+    # decoded alone (with the key of a result's entries escaped, the run across two results is
+    # decoded entry by entry), is refused wherever the same entry, left in the skeleton by small
+    # blocks, is.
     monkeypatch.setattr(trivy_blocks, "_DEPTH", 0)
     refused = 0
     for depth in range(940, 1001):
         custom = '"Custom": ' + "[" * depth + "]" * depth + ", "
         raw = MANY.replace(b'"PkgName": "lib3"', custom.encode() + b'"PkgName": "lib3"', 1)
+        if escaped:
+            raw = raw.replace(b'"Vulnerabilities"', b'"Vulnerabilit\\u0069es"')
         if read_in_blocks(raw, 300) is None:
             refused += 1
             assert read_in_blocks(raw, 1 << 20) is None, depth
