@@ -9,6 +9,7 @@ anything else is an internal error (exit 3); `--verbose` shows the traceback of 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import os
@@ -22,7 +23,7 @@ from gate._collector import collector_paused
 from gate.cli.commands import COMMANDS
 from gate.cli.options import PROG, Options, OutputFormat, options_from
 from gate.cli.outputs import STDOUT, print_report_text, publish_error, write_error_outputs
-from gate.cli.parser import build_parser
+from gate.cli.parser import CommandLineError, build_parser
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.untrusted import terminal_safe
 
@@ -41,7 +42,11 @@ def _interrupt(signum: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except CommandLineError as exc:
+        _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
+        raise
     to_stdout = [f"--{kind.value}" for kind in OutputFormat if getattr(args, kind.value, None) == STDOUT]
     if len(to_stdout) > 1:
         parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
@@ -59,6 +64,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(options)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _error_outputs_despite(argv: list[str], message: str) -> None:
+    """The error outputs of a command line that could not be parsed, so that a passing `--json` or
+    `--sarif` of an earlier run does not stay behind (docs/architecture.md). The command line is
+    read again with every value taken as written, for its outputs only; nothing is written when
+    it does not name them plainly, or names one of its inputs as an output."""
+    loose = build_parser()
+    _take_values_as_written(loose)
+    quiet = io.StringIO()
+    # A value missing at the end (`--policy` as the last word) stops the reading: try without it.
+    for words in (argv, argv[:-1]):
+        try:
+            with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+                args, _unknown = loose.parse_known_args(words)
+            break
+        except SystemExit:
+            continue
+    else:
+        return
+    command = getattr(args, "command", None)
+    named = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
+    outputs = [(flag, path) for flag, path in named if path]
+    to_stdout = sum(path == STDOUT for _flag, path in outputs)
+    if command not in ("check", "scan") or not outputs or to_stdout > 1 or output_clash(args):
+        return
+    positional = [str(report) for report in args.reports] if command == "check" else [args.image]
+    plain = [command, *positional, "--ci", "none", *(word for output in outputs for word in output)]
+    try:
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            options = options_from(build_parser().parse_args(plain), os.environ, dt.datetime.now(dt.UTC))
+    except SystemExit:
+        return
+    write_error_outputs(options, message, ExitCode.USAGE)
+
+
+def _take_values_as_written(parser: argparse.ArgumentParser) -> None:
+    """No conversion, no choices and nothing required, in `parser` and its subcommands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _take_values_as_written(sub)
+        elif action.option_strings:
+            action.type, action.choices, action.required = None, None, False
 
 
 _ARCHIVE_PREFIXES = ("docker-archive:", "oci-archive:")
@@ -133,6 +182,14 @@ def _run(options: Options) -> ExitCode:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader of standard output stopped early (`| head`): what was left unwritten cannot
+        # reach it, and the interpreter's own flush at exit must not fail on it again.
+        _close_stdout()
+        message = "standard output was closed before the output written there was complete"
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        write_error_outputs(options, message, ExitCode.ERROR)
+        return ExitCode.ERROR
     except Exception as exc:  # an unexpected failure must never look like a pass
         if options.verbose:
             _print_verbose_details(None)
@@ -142,6 +199,16 @@ def _run(options: Options) -> ExitCode:
         write_error_outputs(options, message, ExitCode.ERROR)
         publish_error(options, message, ExitCode.ERROR)
         return ExitCode.ERROR
+
+
+def _close_stdout() -> None:
+    """Standard output sent to /dev/null from here on: writing to a closed pipe fails every time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (a test's captured output): nothing to close
+        pass
 
 
 def report_error(argv: Sequence[str], message: str, exit_code: ExitCode) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,17 +33,15 @@ in memory, other reports 2 to 3 times (docs/performance.md), and no real scan co
 findings are about 350 MB."""
 
 _SIZE_UNITS = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)([kmg]?)b?", re.IGNORECASE)
 
 
 def parse_byte_size(text: str) -> int:
-    """`2000000`, `500M`, `2G` or `2GB` (powers of 1000) as a number of bytes, at least 1."""
-    clean = text.strip().lower().removesuffix("b")
-    unit = clean[-1:] if clean[-1:] in ("k", "m", "g") else ""
-    try:
-        size = int(float(clean[: len(clean) - len(unit)]) * _SIZE_UNITS[unit])
-    except ValueError:
-        size = 0
-    if size < 1 or clean != clean.strip():
+    """`2000000`, `500M`, `1.5G` or `2GB` (powers of 1000) as a number of bytes, at least 1.
+    Nothing else: no exponent, no `inf`, no digits of other scripts, no spaces."""
+    found = _SIZE.fullmatch(text)
+    size = int(Decimal(found[1]) * _SIZE_UNITS[found[2].lower()]) if found else 0
+    if size < 1:
         raise argparse.ArgumentTypeError(f"expected a size such as 500M or 2G, got {text!r}")
     return size
 

@@ -216,7 +216,8 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
         except GateError as exc:
             print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
         except OSError as exc:
-            print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
+            what = "cannot write the error output" if error is not None else "cannot remove stale output"
+            print(f"{PROG}: error: {path}: {what}: {exc.strerror}", file=sys.stderr)
 
 
 def print_report_text(text: str, stream: TextIO | None = None) -> None:

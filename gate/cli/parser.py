@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_size
 from gate.cli.scan_options import add_scan_arguments
+from gate.errors import ExitCode
 from gate.platforms.select import CI_CHOICES
 
 
@@ -240,11 +243,17 @@ def _add_report_size_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_date(text: str) -> dt.datetime:
+    # `date.fromisoformat` also takes `20270201` and week dates (`2027W051`): only YYYY-MM-DD here.
     try:
-        day = dt.date.fromisoformat(text)
+        day = dt.datetime.strptime(text, "%Y-%m-%d").date() if _DATE.fullmatch(text) else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+        day = None
+    if day is None:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}")
     return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class _Version(argparse.Action):
@@ -280,9 +289,26 @@ def _verbose_after_the_command() -> argparse.ArgumentParser:
     return parent
 
 
+class CommandLineError(SystemExit):
+    """A usage error found while the command line was parsed: exit 2, and what was wrong."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ExitCode.USAGE)
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser (its subcommands' too), but a usage error is said in one line, the
+    usage being in `--help`, and kept for the error outputs (gate/cli/main.py)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise CommandLineError(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, with help texts that the README quotes."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog=PROG,
         description="A gate for container images in CI: scan an image or read a scanner's report, "
         "apply a policy, and publish the verdict with a reason for every finding.",
@@ -389,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="show which findings have a vulnerability id, and which rule decided each, and why",
         description="Explain what the policy made of one vulnerability: every finding with that id "
         "(or alias), its disposition and reason, and every allowlist entry naming it with why it "
-        "did or did not apply. Exit 0 when a finding has the id, 1 when none has.",
+        "did or did not apply. Exit 0 when a finding has the id, 1 when none has (with --advisory too), "
+        "2 when a report or the policy cannot be read.",
     )
     exp.add_argument("vulnerability", metavar="VULN_ID", help="a CVE, GHSA or other id, or an alias of one")
     exp.add_argument(

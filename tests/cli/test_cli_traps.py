@@ -263,3 +263,94 @@ def test_compare_refuses_an_output_that_is_one_of_its_reports(
     assert exited.value.code == ExitCode.USAGE
     assert f"--json {report}: the same file as REF, which this run reads" in capsys.readouterr().err
     assert report.read_bytes() == BUSTER.read_bytes()
+
+
+PASSING = corpus_file("trivy", "alpine-310.json.golden")
+"""A real Trivy scan that passes the default policy."""
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [["--as-of", "2026-02-30"], ["--max-report-size", "inf"], ["--ci", "nonsense"], ["--policy"]],
+    ids=["date", "size", "choice", "no value"],
+)
+def test_a_usage_error_leaves_no_passing_output_behind(
+    wrong: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An `if: always()` upload after a run that stopped at its command line must not publish the
+    # pass of an earlier run: the outputs it names say "error", and the SARIF is removed.
+    outputs = {kind: tmp_path / f"out.{kind}" for kind in ("json", "sarif", "markdown", "gitlab", "junit")}
+    flags = [word for kind, path in outputs.items() for word in (f"--{kind}", str(path))]
+    assert cli.main(["check", str(PASSING), "--ci", "none", *flags]) == ExitCode.PASS
+    assert json.loads(outputs["json"].read_text())["verdict"] == "pass"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["check", str(PASSING), "--ci", "none", *flags, *wrong])
+    assert exited.value.code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("container-gate check: error: argument ")
+    assert err.endswith("(see 'container-gate check --help')\n")
+    decision = json.loads(outputs["json"].read_text())
+    assert decision["verdict"] == "error"
+    assert (
+        decision["error"]["message"] == err.removeprefix("container-gate check: error: ").split(" (see ")[0]
+    )
+    assert not outputs["sarif"].exists()
+    assert "error" in outputs["markdown"].read_text().lower()
+    assert json.loads(outputs["gitlab"].read_text())["scan"]["status"] == "failure"
+    assert "<failure" in outputs["junit"].read_text() or "<error" in outputs["junit"].read_text()
+
+
+def test_a_usage_error_never_writes_over_an_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "report.json"
+    report.write_bytes(PASSING.read_bytes())
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["check", str(report), "--json", str(report), "--as-of", "tomorrow"])
+    assert exited.value.code == ExitCode.USAGE
+    assert report.read_bytes() == PASSING.read_bytes()
+    assert "expected a date as YYYY-MM-DD, got 'tomorrow'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "day", ["20270201", "2027W051", "2027-2-01", "2026-02-30", "\uff12\uff10\uff12\uff16-12-01"]
+)
+def test_as_of_is_a_date_as_yyyy_mm_dd_only(day: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["check", str(PASSING), "--as-of", day])
+    assert exited.value.code == ExitCode.USAGE
+    assert f"expected a date as YYYY-MM-DD, got {day!r}" in capsys.readouterr().err
+
+
+def test_standard_output_closed_early_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    # `--json - | head -c 10`: the reader is gone before the decision is written.
+    markdown = tmp_path / "out.md"
+    gate = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gate",
+            "check",
+            str(PASSING),
+            "--ci",
+            "none",
+            "--json",
+            "-",
+            "--markdown",
+            str(markdown),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert gate.stdout is not None
+    assert gate.stderr is not None
+    gate.stdout.close()
+    err = gate.stderr.read().decode()
+    assert gate.wait(timeout=120) == ExitCode.ERROR
+    assert (
+        err
+        == "container-gate: error: standard output was closed before the output written there was complete\n"
+    )
+    assert "could not decide" in markdown.read_text()

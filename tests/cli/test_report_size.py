@@ -102,7 +102,11 @@ def test_sizes(text: str, size: int) -> None:
     assert parse_byte_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["", "0", "-1", "G", "2T", "1e", "two", "0.1"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "0", "-1", "G", "2T", "1e", "two", "0.1", "inf", "nan", "1e3", "1e400", "1_000", " 5M", "5 M", "5MiB",
+     "\uff12\uff10k"],
+)  # fmt: skip
 def test_bad_sizes_are_usage_errors(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match="expected a size such as 500M or 2G"):
         parse_byte_size(text)
