@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 
 from gate.model import Finding
 from gate.policy.evaluation import Decision, Disposition, Evaluation
-from gate.untrusted import shorten
+from gate.untrusted import advisory_url, safe_url, shorten
 
 NAME_LIMIT = 300
 """Longest test case name; longer package paths are cut (CI tables show names on one line)."""
@@ -112,8 +112,10 @@ def _body(decision: Decision, msg: str) -> str:
         lines.append(f"layer: {origin}{f.layer.created_by or ''}".rstrip())
     if f.title:
         lines.append(f"title: {f.title}")
-    if f.primary_url:
-        lines.append(f"more: {f.primary_url}")
+    # A CI page may make the URL a link: only a plain http(s) one, as in Markdown and SARIF.
+    url = safe_url(f.primary_url) or advisory_url(f.vulnerability_id)
+    if url:
+        lines.append(f"more: {url}")
     lines.append(f"rule: {decision.rule}")
     return f"{msg}\n{body_lines(lines)}\n"
 

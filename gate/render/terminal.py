@@ -141,7 +141,8 @@ def _actions(actions: Sequence[Action], more: str) -> list[str]:
         if action.command:
             out.append(_fit(f"       $ {terminal_safe(action.command)}", WIDTH))
     if len(actions) > MAX_ACTIONS:
-        out.append(f"  ... and {len(actions) - MAX_ACTIONS} more actions ({more})")
+        numbers = f"#{MAX_ACTIONS + 1}" + (f" to #{len(actions)}" if len(actions) > MAX_ACTIONS + 1 else "")
+        out.append(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {numbers} ({more})")
     return out
 
 
@@ -239,7 +240,8 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
     if actions:
         out += ["", "What to do, most useful first:"]
         out += _actions(actions, more)
-    numbers = {a.id: n for n, a in enumerate(actions[:MAX_ACTIONS], start=1)}
+    # Every action has its number, listed or not: a finding's row names the one that clears it.
+    numbers = {a.id: n for n, a in enumerate(actions, start=1)}
     blocking = [d for ds in by_action.values() for d in ds] + without_fix
     if blocking:
         title = "Findings that block" if would == "block" else "Findings that would block"
@@ -253,11 +255,13 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
     attention = needs_attention(evaluation)
     if attention:
         out += ["", "Allowlist entries that need attention (renew, fix or remove them):"]
-        for item, state in attention:
+        for item, state in attention[:MAX_ROWS]:
             e = item.entry
             out.append(
                 f"  - {e.name} {terminal_safe(e.vulnerability)}: {state}: {terminal_safe(e.reason, 100)}"
             )
+        if len(attention) > MAX_ROWS:
+            out.append(f"  ... and {len(attention) - MAX_ROWS} more ({more})")
     if len(out) > 1:
         out += ["", headline]
     return "\n".join(out) + "\n"

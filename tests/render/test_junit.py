@@ -245,6 +245,25 @@ def test_hostile_text_survives_as_text() -> None:
     text.encode("utf-8")  # no lone surrogate left
 
 
+@pytest.mark.parametrize(
+    ("vid", "url", "shown"),
+    [
+        ("CVE-2024-0001", "https://example.com/a?b=1", "https://example.com/a?b=1"),
+        ("CVE-2024-0001", "javascript:alert(1)", "https://nvd.nist.gov/vuln/detail/CVE-2024-0001"),
+        ("CVE-2024-0001", "https://example.com/<script>", "https://nvd.nist.gov/vuln/detail/CVE-2024-0001"),
+        ("DLA-1234-1", "data:text/html,x", None),
+    ],
+)
+def test_only_a_plain_http_url_is_shown(vid: str, url: str, shown: str | None) -> None:
+    # A CI page may make the URL a link, as Markdown and SARIF would: the advisory's own page
+    # stands in for any other, or nothing.
+    (case,) = parse(render_junit(evaluation_of(finding(vid, primary_url=url)))).iter("testcase")
+    failure = case.find("failure")
+    assert failure is not None
+    more = [line for line in (failure.text or "").splitlines() if line.startswith("more: ")]
+    assert more == ([f"more: {shown}"] if shown else [])
+
+
 def test_error_report() -> None:
     root = parse(render_junit_error("report.json: not valid JSON", 2))
     assert_counts_match_cases(root)

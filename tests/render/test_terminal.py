@@ -117,7 +117,14 @@ def test_the_verdict_is_the_first_and_the_last_line_and_the_actions_fit_100_colu
     assert table[0].split() == ["#", "CLEARS", "SEVERITY", "WHAT", "TO", "DO", "LAYER", "LINE"]
     assert all(len(line) <= WIDTH for line in table)
     assert "       $ apt-get install --only-upgrade openssl" in table
-    assert table[-1] == "  ... and 4 more actions (--json PATH lists them all)"
+    assert (
+        table[-1]
+        == f"  ... and 4 more actions, #{MAX_ACTIONS + 1} to #{MAX_ACTIONS + 4} (--json PATH lists them all)"
+    )
+    # The rows of the findings they clear name them by number too, listed or not.
+    start = next(n for n, line in enumerate(out) if line.startswith("Findings that block"))
+    rows = out[start + 3 : out.index("", start)]
+    assert sorted(row.split()[0] for row in rows) == sorted(f"#{n}" for n in range(1, MAX_ACTIONS + 5))
 
 
 def test_counts_per_disposition_and_severity() -> None:
@@ -172,3 +179,18 @@ def test_advisory_lists_only_what_would_block_an_enforcing_policy() -> None:
     assert out.startswith("container-gate: ADVISORY MODE: this gate never fails.")
     assert "Findings that would block (1), with the action (#) that clears them:" in out
     assert ROW.findall(out) == ["CVE-2024-0001"]
+
+
+def test_allowlist_entries_that_need_attention_are_capped_too() -> None:
+    entries = tuple(
+        AllowlistEntry(n, f"CVE-2023-{n:04d}", "not shipped", expires=dt.date(2026, 1, 1))
+        for n in range(MAX_ROWS + 5)
+    )
+    out = render_terminal(
+        evaluation_of(finding(), policy=Policy(source="p.yaml", allowlist=entries)), "gate.json"
+    )
+    lines = out.splitlines()
+    start = lines.index("Allowlist entries that need attention (renew, fix or remove them):")
+    listed = lines[start + 1 : lines.index("", start)]
+    assert len(listed) == MAX_ROWS + 1
+    assert listed[-1] == "  ... and 5 more (all are in gate.json)"
