@@ -242,6 +242,15 @@ def _add_report_size_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _report_path(text: str) -> Path:
+    """A report's path; `-` is standard input, as `-` is standard output for the output files."""
+    return STDIN if text == "-" else Path(text)
+
+
+STDIN = Path("/dev/stdin")
+"""Standard input as a file: a pipe is read once and kept (gate/scanners/ingest.py)."""
+
+
 def _parse_date(text: str) -> dt.datetime:
     # `date.fromisoformat` also takes `20270201` and week dates (`2027W051`): only YYYY-MM-DD here.
     try:
@@ -330,7 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
         "several tools) are merged: the same vulnerability in the same package is one finding.",
     )
     check.add_argument(
-        "reports", nargs="+", metavar="REPORT", type=Path, help="Trivy, Grype or Snyk JSON report"
+        "reports",
+        nargs="+",
+        metavar="REPORT",
+        type=_report_path,
+        help="Trivy, Grype or Snyk JSON report (- for standard input)",
     )
     _add_report_size_option(check)
     _add_policy_options(check)
@@ -424,10 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="reports",
         action="append",
         required=True,
-        type=Path,
+        type=_report_path,
         metavar="REPORT",
         help="a Trivy, Grype or Snyk JSON report of the image, or the gate's own decision report "
-        "(--json) of an earlier run (repeatable: several are merged)",
+        "(--json) of an earlier run (repeatable: several are merged; - for standard input)",
     )
     _add_report_size_option(exp)
     _add_policy_options(exp)

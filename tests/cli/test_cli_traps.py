@@ -354,3 +354,30 @@ def test_standard_output_closed_early_is_one_line_and_exit_3(tmp_path: Path) -> 
         == "container-gate: error: standard output was closed before the output written there was complete\n"
     )
     assert "could not decide" in markdown.read_text()
+
+
+def test_a_report_on_standard_input_is_read_as_a_file(tmp_path: Path) -> None:
+    # `trivy image -f json app | container-gate check -`: `-` is standard input for a report, as
+    # it is standard output for an output.
+    from_file = python_m_gate("check", str(BUSTER), "--ci", "none", "--json", str(tmp_path / "file.json"))
+    piped = subprocess.run(
+        [sys.executable, "-m", "gate", "check", "-", "--ci", "none", "--json", str(tmp_path / "stdin.json")],
+        input=BUSTER.read_bytes(),
+        capture_output=True,
+        check=False,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert piped.returncode == from_file.returncode == ExitCode.FAIL
+    decisions = [json.loads((tmp_path / name).read_text()) for name in ("file.json", "stdin.json")]
+    assert decisions[0]["findings"] == decisions[1]["findings"]
+    explained = subprocess.run(
+        [sys.executable, "-m", "gate", "explain", "CVE-2019-18224", "--report", "-"],
+        input=BUSTER.read_bytes(),
+        capture_output=True,
+        check=False,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert explained.returncode == ExitCode.PASS
+    assert "CVE-2019-18224 in libidn2-0" in explained.stdout.decode()
