@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandLineError as exc:
         _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
         raise
-    to_stdout = [f"--{kind.value}" for kind in OutputFormat if getattr(args, kind.value, None) == STDOUT]
+    to_stdout = _to_stdout(args)
     if len(to_stdout) > 1:
         parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
     clash = output_clash(args)
@@ -87,8 +87,7 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
     command = getattr(args, "command", None)
     named = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
     outputs = [(flag, path) for flag, path in named if path]
-    to_stdout = sum(path == STDOUT for _flag, path in outputs)
-    if command not in ("check", "scan") or not outputs or to_stdout > 1 or output_clash(args):
+    if command not in ("check", "scan") or not outputs or len(_to_stdout(args)) > 1 or output_clash(args):
         return
     positional = [str(report) for report in args.reports] if command == "check" else [args.image]
     plain = [command, *positional, "--ci", "none", *(word for output in outputs for word in output)]
@@ -98,6 +97,11 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
     except SystemExit:
         return
     write_error_outputs(options, message, ExitCode.USAGE)
+
+
+def _to_stdout(args: argparse.Namespace) -> list[str]:
+    """The output flags of `args` that go to standard output (`-`)."""
+    return [f"--{kind.value}" for kind in OutputFormat if getattr(args, kind.value, None) == STDOUT]
 
 
 def _take_values_as_written(parser: argparse.ArgumentParser) -> None:

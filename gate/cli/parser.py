@@ -242,13 +242,13 @@ def _add_report_size_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_STDIN = Path("/dev/stdin")
+"""Standard input as a file: a pipe is read once and kept (gate/scanners/ingest.py)."""
+
+
 def _report_path(text: str) -> Path:
     """A report's path; `-` is standard input, as `-` is standard output for the output files."""
-    return STDIN if text == "-" else Path(text)
-
-
-STDIN = Path("/dev/stdin")
-"""Standard input as a file: a pipe is read once and kept (gate/scanners/ingest.py)."""
+    return _STDIN if text == "-" else Path(text)
 
 
 def _parse_date(text: str) -> dt.datetime:

@@ -141,8 +141,8 @@ def _actions(actions: Sequence[Action], more: str) -> list[str]:
         if action.command:
             out.append(_fit(f"       $ {terminal_safe(action.command)}", WIDTH))
     if len(actions) > MAX_ACTIONS:
-        numbers = f"#{MAX_ACTIONS + 1}" + (f" to #{len(actions)}" if len(actions) > MAX_ACTIONS + 1 else "")
-        out.append(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {numbers} ({more})")
+        rest = f"#{MAX_ACTIONS + 1}" + (f" to #{len(actions)}" if len(actions) > MAX_ACTIONS + 1 else "")
+        out.append(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {rest} ({more})")
     return out
 
 

@@ -62,6 +62,8 @@ _SNIFF = 4096
 """How much of the text start must show `"SchemaVersion"` for the typed decode to be tried."""
 
 _WHITESPACE = b" \t\r\n"
+_SPACES = rb"[ \t\r\n]*"
+"""JSON's whitespace between tokens, as a pattern."""
 _LATIN1 = re2.Options()
 _LATIN1.encoding = re2.Options.Encoding.LATIN1  # a byte is a character, as for `re` on bytes
 _SPACE_BEFORE_COLON = re2.compile(rb'"[ \t\r\n]+:', _LATIN1)
@@ -69,9 +71,12 @@ _SPACE_BEFORE_COLON = re2.compile(rb'"[ \t\r\n]+:', _LATIN1)
 
 _KEY = b'"VulnerabilityID"'
 _RESULT_KEY = b'"Vulnerabilities"'
-_BEFORE_KEY = re.compile(rb"\}[ \t\r\n]*(,)[ \t\r\n]*\{[ \t\r\n]*\Z")
-_AFTER_KEY = re.compile(rb"[ \t\r\n]*:")
-_SEPARATOR = re.compile(rb'\}[ \t\r\n]*(,)[ \t\r\n]*\{[ \t\r\n]*"VulnerabilityID"[ \t\r\n]*:')
+_BEFORE = rb"\}" + _SPACES + rb"(,)" + _SPACES + rb"\{" + _SPACES
+_AFTER = _SPACES + rb":"
+_BEFORE_KEY = re.compile(_BEFORE + rb"\Z")
+_AFTER_KEY = re.compile(_AFTER)
+_SEPARATOR = re.compile(_BEFORE + re.escape(_KEY) + _AFTER)
+"""Between two entries: `}`, `,`, `{`, then the second one's first key, and its colon."""
 _REACH = 256
 """How far before a key `_BEFORE_KEY` looks (Trivy indents an entry by 8 spaces)."""
 

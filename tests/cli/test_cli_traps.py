@@ -297,9 +297,11 @@ def test_a_usage_error_leaves_no_passing_output_behind(
         decision["error"]["message"] == err.removeprefix("container-gate check: error: ").split(" (see ")[0]
     )
     assert not outputs["sarif"].exists()
-    assert "error" in outputs["markdown"].read_text().lower()
+    assert "The gate could not decide (exit code 2)" in outputs["markdown"].read_text()
     assert json.loads(outputs["gitlab"].read_text())["scan"]["status"] == "failure"
-    assert "<failure" in outputs["junit"].read_text() or "<error" in outputs["junit"].read_text()
+    junit = outputs["junit"].read_text()
+    assert 'errors="1"' in junit
+    assert "<failure" not in junit
 
 
 def test_a_usage_error_never_writes_over_an_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
