@@ -15,7 +15,7 @@ from dataclasses import replace
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
 from gate.cli.exploit import exploit_files, read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
-from gate.cli.outputs import STDOUT, print_report_text, publish, write_outputs
+from gate.cli.outputs import STDOUT, print_report_text, publish, show_notices, write_outputs
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.merge import merge_reports
@@ -64,7 +64,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     An output that cannot be written makes the run exit 2 (never a pass), but the verdict is
     known: the other outputs, the platform and the terminal still get it.
     """
-    failures = write_outputs(evaluation, options)
+    failures, notices = write_outputs(evaluation, options)
     openvex_failure = write_openvex(evaluation, options)
     if openvex_failure is not None:
         failures.append(openvex_failure)
@@ -80,6 +80,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     # With an output on standard output (`--json -`), the summary goes to standard error.
     stream = sys.stderr if STDOUT in options.outputs.files.values() else None
     print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary, stream)
+    show_notices(notices)
     for failure in [*failures, *([platform_failure] if platform_failure else [])]:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
     if platform_failure is not None:

@@ -11,9 +11,9 @@ import datetime as dt
 import itertools
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
 
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
@@ -31,6 +31,17 @@ Render = Callable[[Evaluation, Options], "str | Iterable[bytes]"]
 as UTF-8 chunks that are written as they are made (never held whole: docs/performance.md)."""
 RenderError = Callable[[str, int, Options], str]
 """The text of one output file when the gate could not decide."""
+
+
+@runtime_checkable
+class _Noticed(Protocol):
+    """Chunks of an output that may leave part of the verdict out (SARIF, at GitHub's limits)."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def notice(self) -> str | None:
+        """One line on what the output leaves out, else None."""
+        ...
 
 
 def repo_relative(path: str) -> str:
@@ -128,7 +139,7 @@ def _junit_error(message: str, exit_code: int, _options: Options) -> str:
 
 
 def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
-    from gate.render.sarif import SarifOptions, sarif_chunks
+    from gate.render.sarif import SarifOptions, sarif_output
 
     dockerfile = options.dockerfile
     sarif = SarifOptions(
@@ -136,7 +147,7 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
         dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
         category=options.outputs.sarif_category,
     )
-    return sarif_chunks(evaluation, sarif)
+    return sarif_output(evaluation, sarif)
 
 
 RENDERERS: dict[OutputFormat, tuple[Render, RenderError | None]] = {
@@ -192,16 +203,23 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
         raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
 
 
-def write_outputs(evaluation: Evaluation, options: Options) -> list[GateError]:
-    """Write every requested output; return the failures, so one bad path loses no other file."""
+def write_outputs(evaluation: Evaluation, options: Options) -> tuple[list[GateError], list[str]]:
+    """Write every requested output; return the failures, so one bad path loses no other file,
+    and the notices of outputs that leave part of the verdict out (`path: what`)."""
     failures: list[GateError] = []
+    notices: list[str] = []
     for kind, path in options.outputs.files.items():
         render, _error = RENDERERS[kind]
         try:
-            write_text(path, render(evaluation, options))
+            text = render(evaluation, options)
+            write_text(path, text)
         except GateError as exc:
             failures.append(exc)
-    return failures
+            continue
+        notice = text.notice() if isinstance(text, _Noticed) else None
+        if notice:
+            notices.append(f"{'standard output' if path == STDOUT else path}: {notice}")
+    return failures, notices
 
 
 def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
@@ -263,6 +281,12 @@ def publish_context(options: Options, *, error: bool = False) -> PublishContext:
         image=options.image,
         location=_in_repository(options.outputs.sarif_location),
     )
+
+
+def show_notices(notices: Iterable[str]) -> None:
+    """What the outputs leave out, on standard error (standard output may hold a document)."""
+    for notice in notices:
+        print(f"{PROG}: warning: {terminal_safe(notice)}", file=sys.stderr)
 
 
 def show_published(platform: str, published: Published, options: Options) -> None:

@@ -64,6 +64,7 @@ __all__ = [
     "repo_uri",
     "result_level",
     "sarif_chunks",
+    "sarif_output",
 ]
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -313,7 +314,38 @@ def render_sarif(evaluation: Evaluation, options: SarifOptions | None = None) ->
     return b"".join(sarif_chunks(evaluation, options)).decode("utf-8")
 
 
+@dataclass(frozen=True)
+class SarifChunks:
+    """A SARIF file's UTF-8 chunks, and what GitHub's limits left out of it."""
+
+    chunks: list[bytes]
+    left_out: int
+    """How many results were left out (0: every finding has its result)."""
+    results: int
+    """How many results the evaluation has in all."""
+    reasons: tuple[str, ...]
+    """The limits that were hit, as `_left_out_text` names them."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    def notice(self) -> str | None:
+        """One line for the terminal when results were left out, else None."""
+        if not self.left_out:
+            return None
+        return (
+            f"{self.left_out} of {self.results} results left out to fit GitHub's limits "
+            f"({'; '.join(self.reasons)}), blocking results last; the JSON report lists every finding"
+        )
+
+
 def sarif_chunks(evaluation: Evaluation, options: SarifOptions | None = None) -> list[bytes]:
+    """The evaluation as SARIF 2.1.0 text that GitHub code scanning accepts, UTF-8, in chunks
+    (`sarif_output`)."""
+    return sarif_output(evaluation, options).chunks
+
+
+def sarif_output(evaluation: Evaluation, options: SarifOptions | None = None) -> SarifChunks:
     """The evaluation as SARIF 2.1.0 text that GitHub code scanning accepts, UTF-8, in chunks.
 
     When one of GitHub's limits is hit, results are left out least important first: non-blocking
@@ -350,9 +382,12 @@ def sarif_chunks(evaluation: Evaluation, options: SarifOptions | None = None) ->
             raise
         return chunks, gzipped.close()
 
+    def output(chunks: list[bytes], count: int) -> SarifChunks:
+        return SarifChunks(chunks, len(all_items) - count, len(all_items), tuple(reasons))
+
     chunks, size = attempt(kept)
     if size <= limits.max_gzip_bytes:
-        return chunks
+        return output(chunks, len(kept))
     reasons.append(f"at most {limits.max_gzip_bytes} bytes gzip-compressed")
     count = len(kept)
     while True:
@@ -365,6 +400,7 @@ def sarif_chunks(evaluation: Evaluation, options: SarifOptions | None = None) ->
                 "even without any result"
             )
         del chunks
-        chunks, size = attempt(build.select(by_rank, count, limits.max_rules))
+        chosen = build.select(by_rank, count, limits.max_rules)
+        chunks, size = attempt(chosen)
         if size <= limits.max_gzip_bytes:
-            return chunks
+            return output(chunks, len(chosen))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -285,6 +286,29 @@ def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
     assert code == ExitCode.USAGE
     assert "cannot write output file" in err
     assert out_md.read_text().count("container-gate: fail") == 1
+
+
+def test_a_sarif_output_cut_to_githubs_limits_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gate.render import sarif
+
+    # GitHub's limit is 25,000 results; one result is enough to show what happens at it.
+    small = functools.partial(sarif.SarifOptions, limits=sarif.SarifLimits(max_results=1))
+    monkeypatch.setattr(sarif, "SarifOptions", small)
+    out_sarif = tmp_path / "gate.sarif"
+    code, _, err = run(["check", str(BUSTER), "--sarif", str(out_sarif)], capsys)
+    assert code == ExitCode.FAIL
+    assert err == (
+        f"container-gate: warning: {out_sarif}: 1 of 2 results left out to fit GitHub's limits "
+        "(at most 1 results per run), blocking results last; the JSON report lists every finding\n"
+    )
+    assert [r["ruleId"] for r in json.loads(out_sarif.read_text())["runs"][0]["results"]] == [
+        "CVE-2019-18224"
+    ]
+    monkeypatch.undo()
+    code, _, err = run(["check", str(BUSTER), "--sarif", str(out_sarif)], capsys)
+    assert (code, err) == (ExitCode.FAIL, "")
 
 
 def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,6 +32,7 @@ from gate.render.sarif import (
     gzip_size,
     render_sarif,
     repo_uri,
+    sarif_output,
 )
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding, package
@@ -628,6 +629,24 @@ def test_result_and_rule_limits_leave_out_the_least_important(limits: SarifLimit
     assert sorted(rules(doc)) == kept  # no rule is left without a result
     assert left_out_count(doc) == 6 - len(kept)
     assert doc["runs"][0]["invocations"][0]["executionSuccessful"] is True
+
+
+def test_the_output_tells_how_many_results_it_left_out_and_why() -> None:
+    evaluation = mixed_evaluation()
+    assert sarif_output(evaluation, OPTIONS).notice() is None
+    limits = SarifLimits(max_results=3)
+    output = sarif_output(evaluation, replace(OPTIONS, limits=limits))
+    assert b"".join(output) == render_sarif(evaluation, replace(OPTIONS, limits=limits)).encode()
+    assert (output.left_out, output.results) == (3, 6)
+    assert output.notice() == (
+        "3 of 6 results left out to fit GitHub's limits (at most 3 results per run), blocking "
+        "results last; the JSON report lists every finding"
+    )
+    gzip_limit = gzip_size(render_sarif(evaluation, OPTIONS)) - 1
+    squeezed = sarif_output(evaluation, replace(OPTIONS, limits=SarifLimits(max_gzip_bytes=gzip_limit)))
+    assert squeezed.left_out == 6 - len(results(json.loads(b"".join(squeezed))))
+    assert squeezed.left_out > 0
+    assert "bytes gzip-compressed" in (squeezed.notice() or "")
 
 
 def test_gzip_limit_leaves_out_non_blocking_results_first() -> None:
