@@ -92,6 +92,11 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
 
 def cmd_check(options: Options) -> ExitCode:
     """`container-gate check`."""
+    return finish(_evaluate_reports(options), options)
+
+
+def _evaluate_reports(options: Options) -> Evaluation:
+    """The reports of `check` and `explain`, read and judged with every input the run names."""
     policy = read_policy(options)
     grype: list[MatchExploitData] = []
     report = merge_reports(
@@ -111,7 +116,7 @@ def cmd_check(options: Options) -> ExitCode:
     report = with_warning(report, baseline_warning)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(baseline=baseline, vex=vex, exploit=exploit)
-    return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
+    return evaluate(report, policy, evaluation_time(options), inputs)
 
 
 def cmd_scan(options: Options) -> ExitCode:
@@ -180,13 +185,7 @@ def cmd_policy_validate(options: Options) -> ExitCode:
 def cmd_explain(options: Options) -> ExitCode:
     """`container-gate explain`."""
     assert options.vulnerability is not None  # noqa: S101 - options_from takes it for `explain`
-    policy = read_policy(options)
-    reports = [
-        load_report(path, lenient_severity=policy.lenient_severity, max_bytes=options.max_report_size)
-        for path in options.reports
-    ]
-    report = with_image_name(merge_reports(reports), options, policy)
-    evaluation = evaluate(report, policy, evaluation_time(options))
+    evaluation = _evaluate_reports(options)
     from gate.render.explain import explain  # see cmd_scan
 
     text, found = explain(evaluation, options.vulnerability)

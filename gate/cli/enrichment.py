@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gate.cli.options import PROG, Options
-from gate.cli.outputs import write_text
+from gate.cli.outputs import remove_stale, write_text
 from gate.enrich.vex_model import VexStatement
 from gate.errors import GateError, ReportError, UsageError
 from gate.model import ScanReport
@@ -78,9 +78,10 @@ def write_openvex(evaluation: Evaluation, options: Options) -> GateError | None:
 
     text = render_openvex_decisions(evaluation)
     if text is None:
+        removed = " (the earlier file there is removed)" if remove_stale(path) else ""
         print(
-            f"{PROG}: warning: {terminal_safe(path)} not written: no allowlist entry or VEX statement "
-            "decided a finding with a package URL, and an OpenVEX document needs one statement",
+            f"{PROG}: warning: {terminal_safe(path)} not written{removed}: no allowlist entry or VEX "
+            "statement decided a finding with a package URL, and an OpenVEX document needs one statement",
             file=sys.stderr,
         )
         return None

@@ -86,6 +86,7 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
         return
     command = getattr(args, "command", None)
     named = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
+    named.append(("--openvex", getattr(args, "openvex", None)))
     outputs = [(flag, path) for flag, path in named if path]
     if command not in ("check", "scan") or not outputs or len(_to_stdout(args)) > 1 or output_clash(args):
         return

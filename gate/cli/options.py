@@ -228,11 +228,16 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         vulnerability=args.vulnerability if command is Command.EXPLAIN else None,
         compare=compare_request(args, env, now) if command is Command.COMPARE else None,
         shell=args.shell if command is Command.COMPLETION else None,
-        enrichment=EnrichmentOptions(args.baseline, args.baseline_required, tuple(args.vex), args.openvex)
-        if command in (Command.CHECK, Command.SCAN)
+        enrichment=EnrichmentOptions(
+            args.baseline,
+            args.baseline_required,
+            tuple(args.vex),
+            args.openvex if command is not Command.EXPLAIN else None,
+        )
+        if command in (Command.CHECK, Command.SCAN, Command.EXPLAIN)
         else EnrichmentOptions(),
         exploit=ExploitOptions(args.kev, args.epss)
-        if command in (Command.CHECK, Command.SCAN, Command.COMPARE)
+        if command in (Command.CHECK, Command.SCAN, Command.COMPARE, Command.EXPLAIN)
         else ExploitOptions(),
         fetch=FetchOptions(
             args.out, args.kev_url, args.epss_url, args.if_older_than, args.timeout, args.retries

@@ -226,16 +226,33 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
     """On an error, write the outputs that can say so; never let one failure hide another."""
     for kind, path in options.outputs.files.items():
         _render, error = RENDERERS[kind]
+        if error is None:
+            remove_stale(path)
+            continue
         try:
-            if error is not None:
-                write_text(path, error(message, exit_code, options))
-            elif path != STDOUT:
-                Path(path).unlink(missing_ok=True)
+            write_text(path, error(message, exit_code, options))
         except GateError as exc:
             print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
         except OSError as exc:
-            what = "cannot write the error output" if error is not None else "cannot remove stale output"
-            print(f"{PROG}: error: {path}: {what}: {exc.strerror}", file=sys.stderr)
+            print(f"{PROG}: error: {path}: cannot write the error output: {exc.strerror}", file=sys.stderr)
+    # An earlier run's decisions must not outlive this one: trivy --vex or grype --vex reading
+    # them would still treat findings as not affected that this policy no longer allowlists.
+    remove_stale(options.enrichment.openvex)
+
+
+def remove_stale(path: str | None) -> bool:
+    """Remove an output file an earlier run may have left, when this run writes none there;
+    whether there was one. A failure is told on standard error, never raised."""
+    if path is None or path == STDOUT:
+        return False
+    try:
+        Path(path).unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
 
 
 def print_report_text(text: str, stream: TextIO | None = None) -> None:

@@ -54,7 +54,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_baseline_and_vex_options(parser: argparse.ArgumentParser) -> None:
+def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: bool = True) -> None:
     group = parser.add_argument_group("baseline and VEX")
     group.add_argument(
         "--baseline",
@@ -78,6 +78,8 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser) -> None:
         help="a VEX document (OpenVEX 0.2.0, CSAF VEX or CycloneDX VEX): a not_affected or fixed "
         "statement allowlists the findings it is about (repeatable; also the policy key vex)",
     )
+    if not openvex:
+        return
     group.add_argument(
         "--openvex",
         metavar="PATH",
@@ -249,6 +251,14 @@ _STDIN = Path("/dev/stdin")
 def _report_path(text: str) -> Path:
     """A report's path; `-` is standard input, as `-` is standard output for the output files."""
     return _STDIN if text == "-" else Path(text)
+
+
+def _vulnerability_id(text: str) -> str:
+    """A vulnerability id to explain, without the spaces around it; empty is a usage error (most
+    often a CI variable that expanded to nothing)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a vulnerability id such as CVE-2024-3094, got nothing")
+    return text.strip()
 
 
 def _parse_date(text: str) -> dt.datetime:
@@ -428,10 +438,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="show which findings have a vulnerability id, and which rule decided each, and why",
         description="Explain what the policy made of one vulnerability: every finding with that id "
         "(or alias), its disposition and reason, and every allowlist entry naming it with why it "
-        "did or did not apply. Exit 0 when a finding has the id, 1 when none has (with --advisory too), "
-        "2 when a report or the policy cannot be read.",
+        "did or did not apply. It reads what `check` reads (the policy's vex: and exploit_data:, "
+        "--vex, --kev, --epss, --baseline), so it says what `check` decided. Exit 0 when a finding "
+        "has the id, 1 when none has (with --advisory too), 2 when the id is empty or a report, the "
+        "policy or one of those files cannot be read.",
     )
-    exp.add_argument("vulnerability", metavar="VULN_ID", help="a CVE, GHSA or other id, or an alias of one")
+    exp.add_argument(
+        "vulnerability",
+        metavar="VULN_ID",
+        type=_vulnerability_id,
+        help="a CVE, GHSA or other id, or an alias of one",
+    )
     exp.add_argument(
         "--report",
         dest="reports",
@@ -444,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_report_size_option(exp)
     _add_policy_options(exp)
+    _add_exploit_options(exp)
+    _add_baseline_and_vex_options(exp, openvex=False)
     exp.set_defaults(run=Command.EXPLAIN)
 
     _add_data_command(sub, verbose)

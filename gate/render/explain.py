@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from gate.model import Assessment
-from gate.policy.evaluation import EntryState, Evaluation
+from gate.policy.evaluation import Decision, EntryState, Evaluation
 from gate.policy.match import mismatch
+from gate.render._exploit import marks
 from gate.render.terminal import fix_text
 from gate.untrusted import terminal_safe
 
@@ -54,6 +55,7 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
                 f"  added by:    {origin} {f.layer.index if f.layer.index is not None else ''}: "
                 f"{terminal_safe(f.layer.created_by, 100)}"
             )
+        out.extend(_inputs(d))
         out.append(f"  disposition: {d.disposition.value.upper()} (rule {d.rule})")
         out.append(f"  because:     {terminal_safe(d.reason)}")
     if entries:
@@ -69,7 +71,31 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
             why = mismatch(e, d.finding, image)
             if why:
                 out.append(f"  does not match {terminal_safe(d.finding.package.name)}: {terminal_safe(why)}")
+    if evaluation.warnings:
+        out.append("")
+        out.append("Warnings:")
+        out.extend(f"- {terminal_safe(w)}" for w in evaluation.warnings)
     return "\n".join(out) + "\n", bool(decisions)
+
+
+def _inputs(decision: Decision) -> list[str]:
+    """What the run's other inputs say of the finding: baseline, KEV and EPSS, VEX, suspicion."""
+    lines = []
+    if decision.baseline is not None:
+        lines.append(f"  baseline:    {decision.baseline.value}")
+    exploit = [mark for mark in marks(decision) if not mark.startswith("suspect")]
+    if exploit:
+        lines.append(f"  exploit:     {' · '.join(exploit)}")
+    vex = decision.vex
+    if vex is not None:
+        by = f" by {terminal_safe(vex.author, 100)}" if vex.author else ""
+        where = f"{vex.source}: {vex.location}"
+        lines.append(f"  VEX:         {vex.status.value}{by} ({terminal_safe(where, 200)})")
+    if decision.suspect is not None:
+        lines.append(
+            f"  suspect:     {decision.suspect.kind.value}: {terminal_safe(decision.suspect.reason, 200)}"
+        )
+    return lines
 
 
 def _said(said: Assessment) -> str:

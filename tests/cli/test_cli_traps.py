@@ -283,6 +283,10 @@ def test_a_usage_error_leaves_no_passing_output_behind(
     flags = [word for kind, path in outputs.items() for word in (f"--{kind}", str(path))]
     assert cli.main(["check", str(PASSING), "--ci", "none", *flags]) == ExitCode.PASS
     assert json.loads(outputs["json"].read_text())["verdict"] == "pass"
+    # An earlier run's OpenVEX decisions are removed as well.
+    openvex = tmp_path / "out.openvex.json"
+    openvex.write_text('{"statements": ["from an earlier run"]}')
+    flags += ["--openvex", str(openvex)]
     capsys.readouterr()
     with pytest.raises(SystemExit) as exited:
         cli.main(["check", str(PASSING), "--ci", "none", *flags, *wrong])
@@ -297,6 +301,7 @@ def test_a_usage_error_leaves_no_passing_output_behind(
         decision["error"]["message"] == err.removeprefix("container-gate check: error: ").split(" (see ")[0]
     )
     assert not outputs["sarif"].exists()
+    assert not openvex.exists()
     assert "The gate could not decide (exit code 2)" in outputs["markdown"].read_text()
     assert json.loads(outputs["gitlab"].read_text())["scan"]["status"] == "failure"
     junit = outputs["junit"].read_text()

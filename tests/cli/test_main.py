@@ -240,6 +240,17 @@ def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     assert "no finding in the report(s) has this id or alias" in out
 
 
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_explain_of_an_empty_id_is_a_usage_error(empty: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Most often a CI variable that expanded to nothing: "no finding has this id" would mislead.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["explain", empty, "--report", str(BUSTER)])
+    assert exited.value.code == ExitCode.USAGE
+    assert "argument VULN_ID: expected a vulnerability id such as CVE-2024-3094, got nothing" in (
+        capsys.readouterr().err
+    )
+
+
 def test_explain_cannot_carry_escape_sequences(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(BUSTER.read_text())
     for vuln in doc["Results"][0]["Vulnerabilities"]:

@@ -398,6 +398,58 @@ def test_openvex_out_without_any_decision_writes_nothing_and_says_so(
     assert f"{out} not written" in err
 
 
+def test_a_stale_openvex_file_is_removed_when_the_run_writes_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An earlier run's decisions, read by `trivy --vex` in a later step, would outlive the policy.
+    out = tmp_path / "decisions.openvex.json"
+    out.write_text('{"statements": ["from an earlier run"]}', encoding="utf-8")
+    code, _out, err = gate(
+        [str(corpus_file("trivy", "alpine-310.json.golden")), "--openvex", str(out)], capsys
+    )
+    assert code == ExitCode.PASS
+    assert not out.exists()
+    assert f"{out} not written (the earlier file there is removed)" in err
+    for error in (["--kev", str(tmp_path / "missing.json")], ["--vex", str(tmp_path / "missing.json")]):
+        out.write_text('{"statements": ["from an earlier run"]}', encoding="utf-8")
+        code, _out, err = gate(
+            [
+                str(corpus_file("trivy", "alpine-39.json.golden")),
+                "--policy",
+                str(round_trip_policy(tmp_path)),
+                "--openvex",
+                str(out),
+                *error,
+            ],
+            capsys,
+        )
+        assert code == ExitCode.USAGE, err
+        assert not out.exists(), error
+
+
+def test_explain_reads_the_vex_check_reads_and_agrees_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vex = corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json")
+    report = spring(tmp_path)
+    _code, decided = decide(report, tmp_path, capsys, "--vex", str(vex))
+    (allowlisted,) = [f for f in decided["findings"] if f["disposition"] == "allowlisted"]
+    for vex_option in (["--vex", str(vex)], ["--policy", str(vex_policy(tmp_path, vex))]):
+        code = cli.main(
+            ["explain", allowlisted["vulnerability_id"], "--report", str(report), *AS_OF, *vex_option]
+        )
+        out, _err = capsys.readouterr()
+        assert code == ExitCode.PASS
+        assert f"  disposition: ALLOWLISTED (rule {allowlisted['rule']})\n" in out
+        assert f"  VEX:         not_affected by {allowlisted['vex']['author']}" in out
+
+
+def vex_policy(tmp_path: Path, vex: Path) -> Path:
+    path = tmp_path / "vex-policy.yaml"
+    path.write_text(f"version: 1\nvex: [{json.dumps(str(vex))}]\n", encoding="utf-8")
+    return path
+
+
 def test_statement_text_is_escaped_wherever_it_is_shown(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
