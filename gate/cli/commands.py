@@ -171,15 +171,42 @@ def cmd_policy_validate(options: Options) -> ExitCode:
     bad = 0
     for path in options.policy_files:
         problems = validate_policy_file(path)
-        if problems:
+        policy = None if problems else load_policy(path)
+        problems = problems or _named_file_problems(policy)
+        for problem in problems:
+            print(terminal_safe(problem))
+        if problems or policy is None:
             bad += 1
-            for problem in problems:
-                print(terminal_safe(problem))
-        else:
-            print(f"{terminal_safe(str(path))}: valid policy (version 1)")
-            for warning in load_policy(path).warnings:
-                print(f"warning: {terminal_safe(warning)}")
+            continue
+        print(f"{terminal_safe(str(path))}: valid policy (version 1)")
+        for warning in policy.warnings:
+            print(f"warning: {terminal_safe(warning)}")
     return ExitCode.USAGE if bad else ExitCode.PASS
+
+
+def _named_file_problems(policy: Policy | None) -> list[str]:
+    """What makes the files a valid policy names (`vex:`, `exploit_data:`) unusable: every run
+    with the policy would stop on them."""
+    if policy is None:
+        return []
+    from gate.enrich.load import load_exploit_data  # only policies that name files read them
+    from gate.enrich.vex import load_vex
+
+    problems: list[str] = []
+    for vex in policy.vex:
+        try:
+            load_vex(vex)
+        except GateError as exc:
+            problems.append(f"{policy.source}: vex: {exc.diagnostics()}")
+    data = policy.exploit_data
+    for key, kev, epss in (("kev", data.kev, None), ("epss", None, data.epss)):
+        if kev is None and epss is None:
+            continue
+        try:
+            load_exploit_data(kev, epss, ())
+        except GateError as exc:
+            problems.append(f"{policy.source}: exploit_data.{key}: {exc.diagnostics()}")
+    return problems
 
 
 def cmd_explain(options: Options) -> ExitCode:

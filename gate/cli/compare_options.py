@@ -57,6 +57,19 @@ def compare_ref(text: str) -> BatchItem:
     return BatchItem(name=name, report=Path(path))
 
 
+def repeated_row(args: argparse.Namespace) -> str | None:
+    """Why `compare`'s rows could not be told apart, or None: two of them with one name."""
+    seen: set[str] = set()
+    for item in getattr(args, "refs", None) or ():
+        if item.name in seen:
+            return (
+                f"two rows are named {item.name!r}: give each image or report once, and each "
+                "NAME=REPORT.json a name of its own"
+            )
+        seen.add(item.name)
+    return None
+
+
 def _jobs(text: str) -> int:
     try:
         value = int(text)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from gate._collector import collector_paused
 from gate.cli.commands import COMMANDS
+from gate.cli.compare_options import repeated_row
 from gate.cli.options import PROG, Options, OutputFormat, options_from
 from gate.cli.outputs import STDOUT, print_report_text, publish_error, write_error_outputs
 from gate.cli.parser import CommandLineError, build_parser
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     to_stdout = _to_stdout(args)
     if len(to_stdout) > 1:
         parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
-    clash = output_clash(args)
+    clash = output_clash(args) or repeated_row(args)
     if clash:
         parser.error(clash)
     options = options_from(args, os.environ, dt.datetime.now(dt.UTC))

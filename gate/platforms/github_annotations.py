@@ -125,7 +125,7 @@ def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
         errors += _level("error", "block", blocking, evaluation, files, room)
 
     warnings = [
-        workflow_command("warning", terminal_safe(text, 500), title="container-gate: scanner warning")
+        workflow_command("warning", terminal_safe(text, 500), title="container-gate: warning")
         for text in evaluation.warnings[:3]
     ]
     for item in evaluation.entries:

@@ -64,6 +64,11 @@ def baseline_warnings(baseline: Baseline, report: ScanReport, policy: Policy, no
     now_utc = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
     if created is None:
         warnings.append(f"the baseline {baseline.source} does not say when it was made (no evaluated_at)")
+    elif created - now_utc > dt.timedelta(days=1):
+        warnings.append(
+            f"the baseline {baseline.source} says it was made on {baseline.created_date}, after this "
+            f"run's time ({now_utc.date().isoformat()}): is --as-of or a clock wrong? Its age is not judged"
+        )
     else:
         age = (now_utc - created).days
         if age > policy.baseline.max_age_days:

@@ -9,9 +9,13 @@ the command line turns that into a warning (the full policy applies) or, with
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
+from typing import TypeGuard
 
 from gate._input_file import read_input
+from gate._json_at import describe
 from gate.enrich.baseline import Baseline, BaselineFinding
 from gate.errors import ReportError
 from gate.scanners._json import decode_report
@@ -34,8 +38,17 @@ def load_baseline(path: Path) -> Baseline:
         )
     report = parse_decision(data, name)
     created = data.get("evaluated_at")
+    if created is not None and not _is_time(created):
+        raise ReportError(
+            f"{name}: evaluated_at: expected the time the report was made (RFC 3339, as the gate "
+            f"writes it), got {describe(created, quote_strings=True)}"
+        )
     raw_findings = data.get("findings")
-    raws = raw_findings if isinstance(raw_findings, list) else []
+    if not isinstance(raw_findings, list):
+        # Read as no findings, every finding of this run would be new: the baseline would vouch
+        # for nothing while saying it was used.
+        raise ReportError(f"{name}: findings: expected an array of findings, got {describe(raw_findings)}")
+    raws = raw_findings
     findings = []
     for position, finding in enumerate(report.findings):
         raw = raws[position] if position < len(raws) and isinstance(raws[position], dict) else {}
@@ -55,7 +68,21 @@ def load_baseline(path: Path) -> Baseline:
         )
     return Baseline(
         source=name,
-        created=created if isinstance(created, str) else None,
+        created=created if _is_time(created) else None,
         platform=report.image.platform if report.image else None,
         findings=tuple(findings),
     )
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_time(value: object) -> TypeGuard[str]:
+    """A date-time as the decision report's `evaluated_at` holds it (`2026-12-01T12:00:00+00:00`)."""
+    if not isinstance(value, str) or not _DAY.match(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

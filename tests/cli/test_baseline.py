@@ -6,6 +6,7 @@ in every output and the full policy applies, or exit 2 with --baseline-required.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +295,59 @@ def test_an_unusable_baseline_warns_or_with_required_is_exit_2(
     assert "--baseline-required" in line
     assert "Traceback" not in err
     assert json.loads((tmp_path / "g.json").read_text())["verdict"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"evaluated_at": "@octocat <img src=x>"}, "evaluated_at: expected the time the report was made"),
+        ({"evaluated_at": "yesterday"}, 'got the string "yesterday"'),
+        ({"evaluated_at": 20261201}, "evaluated_at: expected the time the report was made (RFC 3339"),
+        ({"findings": None}, "findings: expected an array of findings, got null"),
+    ],
+    ids=["mention", "word", "number", "no-findings"],
+)
+def test_a_baseline_with_a_malformed_member_is_not_used(
+    change: dict[str, Any], why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Read as it was, "yesterday" would be shown as the baseline's date and skip its age check,
+    # and a baseline without findings would make every finding new while saying it was used.
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    baseline = tmp_path / "b.json"
+    doc = decision(report, baseline, capsys)
+    doc.update(change)
+    if change.get("findings", True) is None:
+        del doc["findings"]
+    baseline.write_text(json.dumps(doc), encoding="utf-8")
+    code, out, _err = gate(
+        [str(report), "--baseline", str(baseline), "--markdown", str(tmp_path / "s.md")], capsys
+    )
+    assert code == ExitCode.FAIL  # the full policy: libidn2-0's CRITICAL blocks
+    assert f"baseline not used, the full policy applies: {baseline}: " in out
+    assert why in out
+    markdown = (tmp_path / "s.md").read_text()
+    assert "@octocat" not in markdown
+    assert not re.search(r"(?<!\\)<img", markdown)
+    code, _out, err = gate([str(report), "--baseline", str(baseline), "--baseline-required"], capsys)
+    assert code == ExitCode.USAGE
+    assert why in err
+
+
+def test_a_baseline_made_after_the_run_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    baseline = tmp_path / "b.json"
+    doc = decision(report, baseline, capsys)
+    baseline.write_text(json.dumps(doc | {"evaluated_at": "2099-01-01T00:00:00+00:00"}), encoding="utf-8")
+    _code, out, _err = gate([str(report), "--baseline", str(baseline)], capsys)
+    assert (
+        f"the baseline {baseline} says it was made on 2099-01-01, after this run's time (2026-12-01): "
+        "is --as-of or a clock wrong? Its age is not judged"
+    ) in out
+    baseline.write_text(json.dumps(doc), encoding="utf-8")
+    _code, out, _err = gate([str(report), "--baseline", str(baseline)], capsys)
+    assert "after this run's time" not in out
 
 
 def test_an_old_baseline_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -171,6 +171,22 @@ def test_reports_already_written_are_rows_too(
     assert (from_report["packages"], scanned["packages"]) == (None, EXPECTED["slim"].packages)
 
 
+@pytest.mark.parametrize(
+    "refs",
+    [["a=one.json", "a=two.json"], ["alpine:3.19", "alpine:3.19"], ["one.json", "one.json=two.json"]],
+    ids=["named-twice", "image-twice", "name-of-an-image"],
+)
+def test_two_rows_with_one_name_are_a_usage_error(
+    refs: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rows are told apart by name only, in the table and in the JSON document.
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", *refs])
+    assert exited.value.code == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "error: two rows are named " in line
+
+
 def push_family(archives: FamilyArchives, registry: Registry) -> dict[str, int]:
     """The family pushed as `family/<name>:1` (OCI manifests, gzip layers); each manifest's layer sizes."""
     pusher = Pusher(registry.address)

@@ -213,6 +213,31 @@ def test_policy_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert f"{bad}:1: version: only version 1 is supported (expected 1, got 2)" in out
 
 
+def test_policy_validate_reads_the_files_the_policy_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every `check` with such a policy would stop on the file: validate says so first.
+    (tmp_path / "kev.json").write_text("[]", encoding="utf-8")
+    policy = write_policy(
+        tmp_path, "version: 1\nvex: [missing.openvex.json]\nexploit_data: {kev: kev.json}\n"
+    )
+    code, out, _ = run(["policy", "validate", str(policy)], capsys)
+    assert code == ExitCode.USAGE
+    assert out.splitlines() == [
+        f"{policy}: vex: {tmp_path / 'missing.openvex.json'}: no such VEX file",
+        f"{policy}: exploit_data.kev: {tmp_path / 'kev.json'}: expected the CISA KEV catalog (an object with "
+        "catalogVersion, dateReleased and vulnerabilities), got an array",
+    ]
+    (tmp_path / "missing.openvex.json").write_bytes(
+        corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_bytes()
+    )
+    (tmp_path / "kev.json").write_bytes(
+        corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
+    )
+    code, out, _ = run(["policy", "validate", str(policy)], capsys)
+    assert (code, out) == (ExitCode.PASS, f"{policy}: valid policy (version 1)\n")
+
+
 def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
