@@ -94,7 +94,11 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[str]]:
             document.value_lines[()], (), f"expected a mapping of policy keys, got {describe(document.value)}"
         )
         return None, [found.render(source)]
-    problems = [*document.problems, *_schema_problems(document), *_glob_problems(document)]
+    # A value the reader already refused (a YAML tag, a duplicate key) is not judged again by
+    # the schema: one problem per value, the one that says what to change.
+    refused = {problem.path for problem in document.problems}
+    judged = [problem for problem in _schema_problems(document) if problem.path not in refused]
+    problems = [*document.problems, *judged, *_glob_problems(document)]
     if problems:
         # An alias repeats the problems of what it refers to; each is said once.
         unique = {(problem.line, problem.render(source)) for problem in problems}

@@ -446,18 +446,13 @@ MISTAKES = [
     ),
     pytest.param(
         "version: 1\nignore_statuses: !!set {fixed}\n",
-        [
-            "policy.yaml:2: ignore_statuses: expected a list, got a mapping",
-            "policy.yaml:2: ignore_statuses: unsupported YAML tag '!!set'",
-        ],
+        # The tag only: what the schema would say of the value it asked for is noise.
+        ["policy.yaml:2: ignore_statuses: unsupported YAML tag '!!set'"],
         id="yaml-tag",
     ),
     pytest.param(
         "version: !!python/object/apply:os.system ['true']\n",
-        [
-            "policy.yaml:1: version: only version 1 is supported (expected 1, got a list)",
-            "policy.yaml:1: version: unsupported YAML tag '!!python/object/apply:os.system'",
-        ],
+        ["policy.yaml:1: version: unsupported YAML tag '!!python/object/apply:os.system'"],
         id="python-tag",
     ),
     pytest.param(
