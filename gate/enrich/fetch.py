@@ -132,7 +132,8 @@ def fetch_exploit_data(
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
 ) -> FetchResult:
-    """Downloads, checks and stores both files in `out_dir` (created if missing), then writes `out_dir/exploit-data.json`. `timeout` bounds each connection
+    """Downloads, checks and stores both files in `out_dir` (created if missing, and removed again
+    when the fetch fails), then writes `out_dir/exploit-data.json`. `timeout` bounds each connection
     and each wait for data, `retries` is the number of further attempts per file after a transient
     failure, `now` (timezone-aware) is recorded as the fetch time. Raises `DownloadError` (exit 3)
     naming the URL and what went wrong, `UsageError` (exit 2) for a URL that is not http(s). URLs
@@ -141,13 +142,11 @@ def fetch_exploit_data(
         raise ValueError("now must be timezone-aware")
     for url in (kev_url, epss_url):
         _check_url(url)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DownloadError(f"{out_dir}: cannot create the directory ({error.strerror or error})") from None
+    created = _make_directory(out_dir)
     own_session = session is None
     http = session or requests.Session()
     pending: list[Path] = []
+    done = False
     try:
         get = _getter(http, out_dir, timeout, retries, sleep, pending)
         kev_shown, epss_shown = shown_url(kev_url), shown_url(epss_url)
@@ -171,12 +170,15 @@ def fetch_exploit_data(
             warnings=tuple(warning.replace(str(epss_file.path), epss_shown) for warning in scores.warnings),
         )
         _write_record(result)
+        done = True
         return result
     finally:
         for path in pending:
             path.unlink(missing_ok=True)
         if own_session:
             http.close()
+        if not done:
+            _remove_empty(created)
 
 
 def _check_url(url: str) -> None:
@@ -192,6 +194,34 @@ def _check_url(url: str) -> None:
         valid = False
     if not valid:
         raise UsageError(f"{shown_url(url)}: expected an http(s) URL")
+
+
+def _make_directory(out_dir: Path) -> list[Path]:
+    """Creates `out_dir` and its missing parents; returns those this call created, outermost first,
+    so that a failed fetch can remove them: it leaves the file system as it found it."""
+    missing = [path for path in (out_dir, *out_dir.parents) if not path.is_dir()]
+    created: list[Path] = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except OSError as error:
+            if isinstance(error, FileExistsError) and path.is_dir():
+                continue  # made meanwhile by another process: not this fetch's to remove
+            _remove_empty(created)
+            raise DownloadError(
+                f"{out_dir}: cannot create the directory ({error.strerror or error})"
+            ) from None
+        created.append(path)
+    return created
+
+
+def _remove_empty(created: list[Path]) -> None:
+    """Removes the directories a failed fetch created, innermost first, while they are empty."""
+    for path in reversed(created):
+        try:
+            path.rmdir()
+        except OSError:
+            return
 
 
 def _getter(

@@ -174,3 +174,12 @@ def test_a_failed_fetch_names_the_mirror_with_its_credentials_hidden(
     assert "/k?token=***: cannot connect (" in line
     assert "SECRETPW" not in err
     assert "T0KEN" not in err
+
+
+def test_a_failed_fetch_into_a_new_directory_leaves_none_behind(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.serve(KEV_PATH, Reply(503, b"busy", "text/plain"))
+    assert cli.main(fetch(server, tmp_path / "cache" / "data")) == 3
+    assert "503" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -364,3 +364,16 @@ def test_a_url_requests_cannot_send_is_a_usage_error_with_its_credentials_hidden
         fetch_exploit_data(tmp_path / "data", kev_url=url, now=NOW)
     assert caught.value.diagnostics() == url.replace("user:SECRET", "***") + ": expected an http(s) URL"
     assert not (tmp_path / "data").exists()
+
+
+def test_a_failed_fetch_removes_the_directories_it_created(server: DataServer, tmp_path: Path) -> None:
+    server.serve(KEV_PATH, KEV_OK)
+    server.serve(EPSS_PATH, Reply(200, b"<html></html>", "text/html"))
+    with pytest.raises(DownloadError):
+        fetch(server, tmp_path / "cache" / "exploit-data")
+    assert list(tmp_path.iterdir()) == []
+    # An existing directory stays, empty as it was.
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(DownloadError):
+        fetch(server, tmp_path / "kept")
+    assert list((tmp_path / "kept").iterdir()) == []
