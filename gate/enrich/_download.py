@@ -6,6 +6,9 @@ Retried: no answer (connection refused, reset, timeout), a body shorter than its
 seconds when it asks for at most `MAX_RETRY_AFTER` (a longer wait ends the retries at once: a CI
 job should not hang on a server that says "come back in an hour"). Not retried: other statuses and
 a wrong content type (an HTML error page or a captive portal does not turn into data by waiting).
+
+A user and password in the URL are sent as Basic authentication, and every message names the URL
+as `_url.shown_url` shows it, credentials hidden.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import IncompleteRead
 
+from gate.enrich._url import masked, shown_url, split_credentials
 from gate.errors import ExitCode, GateError
 
 MAX_RETRY_AFTER = 60.0
@@ -46,7 +50,7 @@ class Downloaded:
     path: Path
     """The temporary file, in the directory it will be moved within."""
     final_url: str
-    """The URL that answered, after redirects."""
+    """The URL that answered, after redirects, as shown (`_url.shown_url`)."""
     sha256: str
     """Hex SHA-256 of the bytes as received."""
     size: int
@@ -72,38 +76,73 @@ def download(
     retries: int,
     sleep: Callable[[float], None],
 ) -> Downloaded:
-    """Downloads `url` into a new temporary file in directory `into`; raises `DownloadError`."""
+    """Downloads `url` into a new temporary file in directory `into`; raises `DownloadError`,
+    naming the URL as shown."""
+    target = _Target(url)
     attempts = retries + 1
     for attempt in range(1, attempts + 1):
         try:
-            return _once(session, url, into, content_types, timeout)
+            return _once(session, target, into, content_types, timeout)
         except _Transient as failure:
             delay = failure.retry_after
             if delay is None:
                 delay = min(30.0, 2.0 ** (attempt - 1))
             elif delay > MAX_RETRY_AFTER:
                 raise DownloadError(
-                    f"{url}: {failure.reason}; the server asks to retry after {delay:g} s, "
+                    f"{target.shown}: {failure.reason}; the server asks to retry after {delay:g} s, "
                     f"longer than the {MAX_RETRY_AFTER:g} s the fetch waits"
                 ) from None
             if attempt == attempts:
                 tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
-                raise DownloadError(f"{url}: {failure.reason} (after {tries})") from None
+                raise DownloadError(f"{target.shown}: {failure.reason} (after {tries})") from None
             sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+@dataclass(frozen=True)
+class _Target:
+    """A URL split into what is requested, the Basic credentials sent with it, and what is shown."""
+
+    given: str = field(repr=False)
+    """The URL as the user gave it, credentials included: never shown."""
+
+    @property
+    def request_url(self) -> str:
+        """The URL without its user and password (they go in the Authorization header)."""
+        return split_credentials(self.given)[0]
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        """The user and password; requests drops the header on a redirect to another origin."""
+        return split_credentials(self.given)[1]
+
+    @property
+    def shown(self) -> str:
+        """The URL for messages, credentials hidden."""
+        return shown_url(self.given)
+
+
 def _once(
-    session: requests.Session, url: str, into: Path, content_types: frozenset[str], timeout: float
+    session: requests.Session, target: _Target, into: Path, content_types: frozenset[str], timeout: float
 ) -> Downloaded:
+    url = target.shown
     try:
-        response = session.get(url, stream=True, timeout=timeout, headers={"User-Agent": "container-gate"})
+        response = session.get(
+            target.request_url,
+            auth=target.auth,
+            stream=True,
+            timeout=timeout,
+            headers={"User-Agent": "container-gate"},
+        )
     except requests.Timeout:
         raise _Transient(f"no answer within {timeout:g} s") from None
     except requests.TooManyRedirects:
         raise DownloadError(f"{url}: too many redirects") from None
     except requests.ConnectionError as error:
-        raise _Transient(f"cannot connect ({_root_cause(error)})") from None
+        raise _Transient(f"cannot connect ({masked(_root_cause(error), target.given)})") from None
+    except requests.RequestException as error:
+        # A redirect to a URL that cannot be requested; requests' message quotes that URL whole.
+        raise DownloadError(f"{url}: the request failed ({type(error).__name__})") from None
     with response:
         _check_answer(url, response, content_types)
         return _save(url, response, into, timeout)
@@ -117,7 +156,7 @@ def _check_answer(url: str, response: requests.Response, content_types: frozense
         raise DownloadError(f"{url}: {status}")
     if urlsplit(url).scheme == "https" and urlsplit(response.url).scheme != "https":
         # A redirect must not downgrade the transport: the data decides what blocks a build.
-        raise DownloadError(f"{url}: redirected to {response.url}, which is not HTTPS")
+        raise DownloadError(f"{url}: redirected to {shown_url(response.url)}, which is not HTTPS")
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type and content_type not in content_types:
         expected = ", ".join(sorted(content_types))
@@ -154,7 +193,7 @@ def _save(url: str, response: requests.Response, into: Path, timeout: float) -> 
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return Downloaded(path=path, final_url=response.url, sha256=digest.hexdigest(), size=size)
+    return Downloaded(path=path, final_url=shown_url(response.url), sha256=digest.hexdigest(), size=size)
 
 
 def _retry_after(value: str | None) -> float | None:

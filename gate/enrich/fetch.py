@@ -12,7 +12,8 @@ Default sources are the publishers' own:
   and statistics" page links there): https://epss.empiricalsecurity.com/epss_scores-current.csv.gz,
   which redirects to the dated file (`epss_scores-YYYY-MM-DD.csv.gz`). The older host
   epss.cyentia.com redirects to it.
-Both are overridable for mirrors.
+Both are overridable for mirrors; a mirror's user and password or query token are hidden wherever
+its URL is shown or recorded (`_url.shown_url`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import requests
 
 from gate.enrich._download import Downloaded, DownloadError, download
 from gate.enrich._files import is_gzip
+from gate.enrich._url import shown_url, split_credentials
 from gate.enrich.epss import read_epss
 from gate.enrich.exploit import EpssFile, KevCatalog
 from gate.enrich.kev import read_kev
@@ -84,9 +86,9 @@ class FetchedFile:
     """One stored download."""
 
     url: str
-    """The URL asked for."""
+    """The URL asked for, as shown (credentials hidden)."""
     final_url: str
-    """The URL that answered, after redirects (for EPSS, the dated file)."""
+    """The URL that answered, after redirects (for EPSS, the dated file), as shown."""
     path: Path
     """Where it is stored: `kev.json` / `epss.csv.gz` in the output directory (`.gz` when it is gzip)."""
     sha256: str
@@ -130,33 +132,31 @@ def fetch_exploit_data(
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
 ) -> FetchResult:
-    """Downloads, checks and stores both files in `out_dir` (created if missing), then writes
-    `out_dir/exploit-data.json`. `timeout` bounds each connection and each wait for data, `retries`
-    is the number of further attempts per file after a transient failure, `now` (timezone-aware) is
-    recorded as the fetch time. Raises `DownloadError` (exit 3) naming the URL and what went wrong,
-    `UsageError` (exit 2) for a URL that is not http(s)."""
+    """Downloads, checks and stores both files in `out_dir` (created if missing, and removed again
+    when the fetch fails), then writes `out_dir/exploit-data.json`. `timeout` bounds each connection
+    and each wait for data, `retries` is the number of further attempts per file after a transient
+    failure, `now` (timezone-aware) is recorded as the fetch time. Raises `DownloadError` (exit 3)
+    naming the URL and what went wrong, `UsageError` (exit 2) for a URL that is not http(s). URLs
+    are named and recorded as `shown_url` shows them."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     for url in (kev_url, epss_url):
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise UsageError(f"{url}: expected an http(s) URL")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DownloadError(f"{out_dir}: cannot create the directory ({error.strerror or error})") from None
+        _check_url(url)
+    created = _make_directory(out_dir)
     own_session = session is None
     http = session or requests.Session()
     pending: list[Path] = []
+    done = False
     try:
         get = _getter(http, out_dir, timeout, retries, sleep, pending)
+        kev_shown, epss_shown = shown_url(kev_url), shown_url(epss_url)
         kev_file = get(kev_url, _KEV_TYPES)
-        catalog = _checked(kev_url, kev_file, lambda path: read_kev(path, frozenset()))
+        catalog = _checked(kev_shown, kev_file, lambda path: read_kev(path, frozenset()))
         epss_file = get(epss_url, _EPSS_TYPES)
-        scores = _checked(epss_url, epss_file, lambda path: read_epss(path, frozenset()))
-        kev = _store(kev_url, kev_file, out_dir / ("kev.json.gz" if is_gzip(kev_file.path) else "kev.json"))
+        scores = _checked(epss_shown, epss_file, lambda path: read_epss(path, frozenset()))
+        kev = _store(kev_shown, kev_file, out_dir / ("kev.json.gz" if is_gzip(kev_file.path) else "kev.json"))
         epss = _store(
-            epss_url, epss_file, out_dir / ("epss.csv.gz" if is_gzip(epss_file.path) else "epss.csv")
+            epss_shown, epss_file, out_dir / ("epss.csv.gz" if is_gzip(epss_file.path) else "epss.csv")
         )
         result = FetchResult(
             kev=kev,
@@ -167,15 +167,61 @@ def fetch_exploit_data(
             epss_score_date=scores.score_date,
             fetched_at=now,
             record=out_dir / RECORD_NAME,
-            warnings=tuple(warning.replace(str(epss_file.path), epss_url) for warning in scores.warnings),
+            warnings=tuple(warning.replace(str(epss_file.path), epss_shown) for warning in scores.warnings),
         )
         _write_record(result)
+        done = True
         return result
     finally:
         for path in pending:
             path.unlink(missing_ok=True)
         if own_session:
             http.close()
+        if not done:
+            _remove_empty(created)
+
+
+def _check_url(url: str) -> None:
+    """An http(s) URL with a host that requests can send, else a usage error naming it as shown
+    (requests' own messages quote the URL whole, credentials included)."""
+    request_url, _ = split_credentials(url)
+    try:
+        parts = urlsplit(request_url)
+        valid = parts.scheme in ("https", "http") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
+        requests.Request("GET", request_url).prepare()
+    except (ValueError, requests.RequestException):
+        valid = False
+    if not valid:
+        raise UsageError(f"{shown_url(url)}: expected an http(s) URL")
+
+
+def _make_directory(out_dir: Path) -> list[Path]:
+    """Creates `out_dir` and its missing parents; returns those this call created, outermost first,
+    so that a failed fetch can remove them: it leaves the file system as it found it."""
+    missing = [path for path in (out_dir, *out_dir.parents) if not path.is_dir()]
+    created: list[Path] = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except OSError as error:
+            if isinstance(error, FileExistsError) and path.is_dir():
+                continue  # made meanwhile by another process: not this fetch's to remove
+            _remove_empty(created)
+            raise DownloadError(
+                f"{out_dir}: cannot create the directory ({error.strerror or error})"
+            ) from None
+        created.append(path)
+    return created
+
+
+def _remove_empty(created: list[Path]) -> None:
+    """Removes the directories a failed fetch created, innermost first, while they are empty."""
+    for path in reversed(created):
+        try:
+            path.rmdir()
+        except OSError:
+            return
 
 
 def _getter(

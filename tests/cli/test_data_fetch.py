@@ -14,7 +14,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.enrich.fetch import RECORD_NAME
-from tests.enrich.data_server import DataServer, Reply, running_server
+from tests.enrich.data_server import DataServer, Reply, running_server, unused_url
 from tests.support.corpus import corpus_file
 
 KEV_BYTES = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
@@ -146,3 +146,40 @@ def test_a_url_that_is_not_http_is_exit_2(tmp_path: Path, capsys: pytest.Capture
     code = cli.main(["data", "fetch", "--out", str(tmp_path), "--kev-url", "file:///etc/passwd"])
     assert code == 2
     assert "file:///etc/passwd: expected an http(s) URL" in capsys.readouterr().err
+
+
+def test_credentials_in_a_mirror_url_never_reach_the_output_or_the_record(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_good(server)
+    out = tmp_path / "data"
+    argv = fetch(server, out)
+    argv[argv.index("--kev-url") + 1] = server.url(KEV_PATH).replace("http://", "http://user:SECRETPW@")
+    assert cli.main([*argv, "--verbose"]) == 0
+    printed = capsys.readouterr()
+    assert "SECRETPW" not in printed.out + printed.err
+    assert "SECRETPW" not in (out / RECORD_NAME).read_text(encoding="utf-8")
+    assert json.loads((out / RECORD_NAME).read_text(encoding="utf-8"))["kev"]["url"].startswith("http://***@")
+
+
+def test_a_failed_fetch_names_the_mirror_with_its_credentials_hidden(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = unused_url("/k?token=T0KEN").replace("http://", "http://user:SECRETPW@")
+    argv = ["data", "fetch", "--out", str(tmp_path), "--kev-url", url, "--retries", "0", "--verbose"]
+    assert cli.main(argv) == 3
+    err = capsys.readouterr().err
+    (line,) = [text for text in err.splitlines() if text.startswith("container-gate")]
+    assert line.startswith("container-gate: error: http://***@127.0.0.1:")
+    assert "/k?token=***: cannot connect (" in line
+    assert "SECRETPW" not in err
+    assert "T0KEN" not in err
+
+
+def test_a_failed_fetch_into_a_new_directory_leaves_none_behind(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.serve(KEV_PATH, Reply(503, b"busy", "text/plain"))
+    assert cli.main(fetch(server, tmp_path / "cache" / "data")) == 3
+    assert "503" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -39,6 +39,8 @@ class DataServer:
     def __init__(self) -> None:
         self.queues: dict[str, list[Reply]] = {}
         self.requests: list[str] = []
+        self.authorizations: list[str | None] = []
+        """The Authorization header of each request, in order (None when it had none)."""
         self.lock = threading.Lock()
         server = self
 
@@ -46,7 +48,7 @@ class DataServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                reply = server.take(self.path)
+                reply = server.take(self.path, self.headers.get("Authorization"))
                 time.sleep(reply.delay)
                 self.send_response(reply.status)
                 if reply.content_type:
@@ -87,10 +89,11 @@ class DataServer:
         with self.lock:
             self.queues[path] = list(replies)
 
-    def take(self, path: str) -> Reply:
+    def take(self, path: str, authorization: str | None = None) -> Reply:
         """The next reply for `path`; 404 for a path nothing was queued for."""
         with self.lock:
             self.requests.append(path)
+            self.authorizations.append(authorization)
             queue = self.queues.get(path)
             if not queue:
                 return Reply(404, b"not found", "text/plain")

@@ -4,6 +4,7 @@ data stored before."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterator
@@ -276,3 +277,103 @@ def test_a_failed_fetch_leaves_the_earlier_files_and_record_untouched(
         problem.format(kev=server.url(KEV_PATH), epss=server.url(EPSS_PATH))
     )
     assert stored(tmp_path) == before  # same files, same bytes, no temporary file left behind
+
+
+def with_credentials(url: str, userinfo: str = "user:p%40SECRET") -> str:
+    return url.replace("http://", f"http://{userinfo}@", 1)
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth_and_hidden_in_the_record(
+    server: DataServer, tmp_path: Path
+) -> None:
+    dated = "/epss_scores-2026-09-29.csv.gz"
+    server.serve(KEV_PATH, KEV_OK)
+    server.serve(EPSS_PATH + "?token=T0KEN&day=1", Reply(302, b"", "text/html", (("Location", dated),)))
+    server.serve(dated, EPSS_OK)
+    result = fetch_exploit_data(
+        tmp_path,
+        kev_url=with_credentials(server.url(KEV_PATH)),
+        epss_url=with_credentials(server.url(EPSS_PATH) + "?token=T0KEN&day=1"),
+        now=NOW,
+        sleep=Sleeps(),
+    )
+    basic = "Basic " + base64.b64encode(b"user:p@SECRET").decode("ascii")
+    # The redirect stays on the same host and port: the credentials follow it.
+    assert server.authorizations == [basic, basic, basic]
+    assert server.requests[1] == EPSS_PATH + "?token=T0KEN&day=1"
+    hidden = server.url(KEV_PATH).replace("http://", "http://***@")
+    # The URL that answered was asked for without them: they went in the header.
+    assert (result.kev.url, result.kev.final_url) == (hidden, server.url(KEV_PATH))
+    assert result.epss.url == server.url(EPSS_PATH).replace("http://", "http://***@") + "?token=***&day=1"
+    assert result.epss.final_url == server.url(dated)
+    record = (tmp_path / RECORD_NAME).read_text(encoding="utf-8")
+    assert json.loads(record)["kev"]["url"] == hidden
+    for secret in ("SECRET", "T0KEN", "user"):
+        assert secret not in record
+
+
+def test_a_redirect_to_another_origin_does_not_carry_the_credentials(
+    server: DataServer, tmp_path: Path
+) -> None:
+    other = DataServer()
+    other.thread.start()
+    try:
+        server.serve(KEV_PATH, Reply(302, b"", "text/html", (("Location", other.url(KEV_PATH)),)))
+        other.serve(KEV_PATH, KEV_OK)
+        server.serve(EPSS_PATH, EPSS_OK)
+        result = fetch_exploit_data(
+            tmp_path,
+            kev_url=with_credentials(server.url(KEV_PATH)),
+            epss_url=server.url(EPSS_PATH),
+            now=NOW,
+            sleep=Sleeps(),
+        )
+        assert server.authorizations[0] is not None
+        assert other.authorizations == [None]  # another port of 127.0.0.1 is another origin
+        assert result.kev.final_url == other.url(KEV_PATH)
+    finally:
+        other.httpd.shutdown()
+        other.httpd.server_close()
+
+
+def test_a_failed_download_names_the_url_with_its_credentials_hidden(
+    server: DataServer, tmp_path: Path
+) -> None:
+    server.serve(KEV_PATH + "?access_token=T0KEN", Reply(503, b"busy", "text/plain"))
+    url = with_credentials(server.url(KEV_PATH) + "?access_token=T0KEN")
+    with pytest.raises(DownloadError) as caught:
+        fetch_exploit_data(tmp_path, kev_url=url, epss_url=url, now=NOW, retries=0, sleep=Sleeps())
+    shown = server.url(KEV_PATH).replace("http://", "http://***@") + "?access_token=***"
+    assert caught.value.diagnostics() == f"{shown}: HTTP 503 Service Unavailable (after 1 attempt)"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:SECRET@127.0.0.1:99999/k",
+        "http://user:SECRET@[::1/k",
+        "http://user:SECRET@/k",
+        "ftp://user:SECRET@127.0.0.1/k",
+    ],
+    ids=["port", "ipv6", "no-host", "ftp"],
+)
+def test_a_url_requests_cannot_send_is_a_usage_error_with_its_credentials_hidden(
+    tmp_path: Path, url: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        fetch_exploit_data(tmp_path / "data", kev_url=url, now=NOW)
+    assert caught.value.diagnostics() == url.replace("user:SECRET", "***") + ": expected an http(s) URL"
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_failed_fetch_removes_the_directories_it_created(server: DataServer, tmp_path: Path) -> None:
+    server.serve(KEV_PATH, KEV_OK)
+    server.serve(EPSS_PATH, Reply(200, b"<html></html>", "text/html"))
+    with pytest.raises(DownloadError):
+        fetch(server, tmp_path / "cache" / "exploit-data")
+    assert list(tmp_path.iterdir()) == []
+    # An existing directory stays, empty as it was.
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(DownloadError):
+        fetch(server, tmp_path / "kept")
+    assert list((tmp_path / "kept").iterdir()) == []
