@@ -1,4 +1,5 @@
-"""An input file's bytes, read with one error per way the read can fail.
+"""An input file's bytes, read with one error per way the read can fail, and the size bound of
+the data files.
 
 A file the user names (a VEX document, a baseline, a scanner report) that cannot be read is a
 `ReportError` (exit 2) naming it and saying why in words: missing, a directory, or the system's
@@ -8,17 +9,76 @@ reads a file the user gave may use it.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import BinaryIO
 
 from gate.errors import ReportError
 
+MAX_DATA_BYTES = 256 * 2**20
+"""The most content a VEX document or an exploit-data file (`--kev`, `--epss`) may hold, counted
+after decompression (256 MiB).
 
-def read_input(path: Path, kind: str, *, read_as: str | None = None) -> bytes:
+These files are small: CISA's KEV catalog is about 1.5 MB, FIRST's EPSS scores about 12 MB
+uncompressed, a VEX document a statement per vulnerability and product. They are read whole (KEV,
+VEX) or decompressed as they are streamed (EPSS), so a path such as `/dev/zero`, a file that never
+ends, or a gzip bomb (a few MB that inflate to many GB) would take all the memory or all the time
+of the run. The bound is checked while reading, a chunk at a time, never after an unbounded read:
+twenty times the largest real file, far below the memory of a CI runner. Scanner reports have
+their own, larger bound (`--max-report-size`)."""
+
+_CHUNK = 1 << 20
+"""Bytes read at a time while counting."""
+
+
+def size_words(limit: int) -> str:
+    """A byte count as the size errors say it: `256 MiB`, or the bytes when not whole MiB."""
+    return f"{limit >> 20} MiB" if limit and limit % 2**20 == 0 else f"{limit} bytes"
+
+
+def too_large(name: str, what: str, *, decompressed: bool = False) -> ReportError:
+    """The error for a file holding more than `MAX_DATA_BYTES`, `what` the file should be."""
+    after = " (after decompression)" if decompressed else ""
+    return ReportError(f"{name}: larger than {size_words(MAX_DATA_BYTES)}{after}; not {what}")
+
+
+class _Capped(io.RawIOBase):
+    """A stream that raises `error()` as soon as more than `MAX_DATA_BYTES` have come through it."""
+
+    def __init__(self, inner: BinaryIO, error: ReportError) -> None:
+        super().__init__()
+        self._inner = inner
+        self._error = error
+        self._left = MAX_DATA_BYTES
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        # One byte past the limit is asked for, so that a file of exactly the limit reads.
+        data = self._inner.read(min(len(buffer), _CHUNK, self._left + 1))
+        if len(data) > self._left:
+            raise self._error
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def capped(inner: BinaryIO, error: ReportError) -> io.BufferedReader:
+    """`inner`, read through a count that raises `error` past `MAX_DATA_BYTES` (see there)."""
+    return io.BufferedReader(_Capped(inner, error), buffer_size=_CHUNK)
+
+
+def read_input(path: Path, kind: str, *, read_as: str | None = None, bounded: str | None = None) -> bytes:
     """The bytes of `path`, a `kind` file (`VEX`, `baseline`); `read_as` is how the failure to
-    read it names it (`the baseline`; default: `the <kind> file`)."""
+    read it names it (`the baseline`; default: `the <kind> file`). With `bounded`, what the file
+    should be (`a VEX document`), a file larger than `MAX_DATA_BYTES` is refused as it is read."""
     name = str(path)
     try:
-        return path.read_bytes()
+        if bounded is None:
+            return path.read_bytes()
+        with path.open("rb") as handle:
+            return capped(handle, too_large(name, bounded)).read()
     except FileNotFoundError:
         raise ReportError(f"{name}: no such {kind} file") from None
     except IsADirectoryError:

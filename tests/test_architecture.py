@@ -25,6 +25,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
         "gate.untrusted",
         "gate._collector",
         "gate._json_at",
+        "gate._json_decode",
         "gate._input_file",
     ),
     ("gate.merge",),

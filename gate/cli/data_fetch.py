@@ -8,9 +8,9 @@ printed. A failed download is exit 3 and leaves DIR as it was.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
+from gate._json_decode import loads
 from gate.cli.options import Options
 from gate.enrich.fetch import EPSS_URL, KEV_URL, RECORD_NAME, fetch_exploit_data
 from gate.errors import ExitCode
@@ -21,7 +21,7 @@ def last_fetch(out: Path) -> dt.datetime | None:
     """When the record in `out` says the last fetch was; None without a readable record (then
     the data is fetched again: a record nobody can read vouches for nothing)."""
     try:
-        record = json.loads((out / RECORD_NAME).read_text(encoding="utf-8"))
+        record = loads((out / RECORD_NAME).read_text(encoding="utf-8"))
         stamp = dt.datetime.fromisoformat(str(record["fetched_at"]).replace("Z", "+00:00"))
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -11,7 +11,9 @@ Product statuses map onto OpenVEX's: `known_not_affected` to not_affected; `fixe
 to fixed; `known_affected`, `first_affected` and `last_affected` to affected; `under_investigation`
 as is. `recommended` says nothing about impact and makes no statement. For each product, the
 justification is its `flags[].label`, the impact statement its `threats` of category `impact`, the
-action statement its `remediations`; a threat or remediation that names no product is about all.
+action statement its `remediations`; a flag, threat or remediation that names no product is about
+all. A `known_not_affected` product without a flag or an impact threat is an error (CSAF 2.0,
+mandatory test 6.1.27.9, "Impact Statement").
 
 One statement is made per vulnerability, product status and distinct (justification, impact,
 action), with the products that share them, numbered in document order. A product without a purl
@@ -209,6 +211,13 @@ def _read_vulnerability(
             # A product has one justification: the first flag that names it.
             flags = justifications.by_product.get(pid) or justifications.everywhere
             reasons = (flags[0] if flags else None, impacts.get(pid, " "), actions.get(pid, "; "))
+            if key == "known_not_affected" and reasons[0] is None and reasons[1] is None:
+                # CSAF 2.0 mandatory test 6.1.27.9 (Impact Statement): a known_not_affected product
+                # has a flag or a threat of category impact that names it.
+                raise sat[index].error(
+                    f"product {pid!r} is known_not_affected without an impact statement (CSAF "
+                    "requires a flag or a threat of category impact naming it)"
+                )
             grouped.setdefault(reasons, []).extend(tree.products(pid, sat[index]))
         for (justification, impact, action), products in grouped.items():
             out.append(

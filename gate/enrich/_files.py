@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import zlib
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from gate._input_file import capped, too_large
 from gate.enrich.exploit import DataKind, DataSource
 from gate.errors import ReportError
 
@@ -23,6 +25,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 """What Python's gzip raises on a truncated or corrupt stream."""
+
+_CHUNK = 1 << 20
+"""Bytes hashed at a time."""
 
 
 def data_error(path: Path | str, problem: str, where: str | None = None) -> ReportError:
@@ -41,42 +46,62 @@ def is_gzip(path: Path) -> bool:
         return handle.read(2) == GZIP_MAGIC
 
 
+_WHAT = {DataKind.KEV: "a KEV catalog", DataKind.EPSS: "an EPSS scores file"}
+"""What each kind of file is, as the size error says it."""
+
+
+def too_large_error(path: Path | str, kind: DataKind) -> ReportError:
+    """The error for a data file holding more than `MAX_DATA_BYTES` (counted after decompression)."""
+    return too_large(str(path), _WHAT[kind], decompressed=True)
+
+
 def read_bytes(path: Path, kind: DataKind) -> tuple[bytes, DataSource]:
-    """The file's content, decompressed when it is gzip, and its identity as stored."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise data_error(path, f"cannot read the file ({error.strerror or error})") from None
+    """The file's content, decompressed when it is gzip, and its identity as stored; either
+    larger than `MAX_DATA_BYTES` is an error as soon as the read passes it."""
+    error = too_large_error(path, kind)
+    with _open(path) as handle:
+        try:
+            raw = capped(handle, error).read()
+        except OSError as exc:
+            raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
     source = DataSource(kind, str(path), hashlib.sha256(raw).hexdigest(), len(raw))
     if not raw.startswith(GZIP_MAGIC):
         return raw, source
     try:
-        return gzip.decompress(raw), source
-    except GZIP_ERRORS as error:
-        raise data_error(path, f"truncated or corrupt gzip data ({error})") from None
+        with gzip.GzipFile(fileobj=io.BytesIO(raw), mode="rb") as unzipped:
+            return capped(cast(BinaryIO, unzipped), error).read(), source
+    except GZIP_ERRORS as exc:
+        raise data_error(path, f"truncated or corrupt gzip data ({exc})") from None
 
 
 @contextmanager
-def open_stream(path: Path) -> Iterator[BinaryIO]:
-    """The file open for reading, through a gzip decompressor when it is gzip; both closed after."""
+def open_stream(path: Path, kind: DataKind) -> Iterator[BinaryIO]:
+    """The file open for reading, through a gzip decompressor when it is gzip, and through a count
+    that raises the size error past `MAX_DATA_BYTES` of content; both closed after."""
+    error = too_large_error(path, kind)
     with _open(path) as handle:
         compressed = handle.read(2) == GZIP_MAGIC
         handle.seek(0)
         if not compressed:
-            yield handle
+            yield capped(handle, error)
             return
         with gzip.GzipFile(fileobj=handle, mode="rb") as unzipped:
-            yield cast(BinaryIO, unzipped)
+            yield capped(cast(BinaryIO, unzipped), error)
 
 
 def source_of(path: Path, kind: DataKind) -> DataSource:
-    """The file's identity (SHA-256 and size of the bytes as stored), read in chunks."""
-    try:
-        with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256")
-            size = handle.tell()
-    except OSError as error:
-        raise data_error(path, f"cannot read the file ({error.strerror or error})") from None
+    """The file's identity (SHA-256 and size of the bytes as stored), read in chunks; a file
+    larger than `MAX_DATA_BYTES` as stored is refused (its content could be no smaller)."""
+    digest = hashlib.sha256()
+    size = 0
+    with _open(path) as handle:
+        try:
+            stream = capped(handle, too_large_error(path, kind))
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        except OSError as exc:
+            raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
     return DataSource(kind, str(path), digest.hexdigest(), size)
 
 

@@ -8,7 +8,9 @@ a string, `products` and statement-level `subcomponents` lists of strings) or th
 
 Read as Trivy and Grype read it, not as strictly as the JSON Schema: a vulnerability named only by
 its `@id`, and `affected` without an `action_statement`, occur in their own test documents. What
-would change a decision is checked: the status, the justification label, the products' purls.
+would change a decision is checked: the status, the justification label, the products' purls, and
+that a `not_affected` statement gives its reason, a `justification` or an `impact_statement` (the
+spec's "Status Justifications": one of them is required).
 """
 
 from __future__ import annotations
@@ -60,14 +62,22 @@ def read_openvex(doc: JsonObject, at: At) -> list[VexStatement]:
         justification = opt_str(stmt, "justification", where)
         if justification is not None and justification not in Justification._value2member_map_:
             raise where["justification"].wrong(f"one of {_JUSTIFICATIONS}", justification)
+        status = _status(stmt, where)
+        impact = opt_str(stmt, "impact_statement", where)
+        if status is VexStatus.NOT_AFFECTED and justification is None and impact is None:
+            # OpenVEX 0.2.0, "Status Justifications": a not_affected statement MUST carry one of
+            # the two. Without either it claims a finding away with no reason a reviewer can check.
+            raise where.error(
+                "not_affected without a justification or an impact_statement (OpenVEX requires one of them)"
+            )
         out.append(
             VexStatement(
                 vulnerability_id=vulnerability_id,
                 aliases=aliases,
                 products=_products(stmt, where),
-                status=_status(stmt, where),
+                status=status,
                 justification=justification,
-                impact_statement=opt_str(stmt, "impact_statement", where),
+                impact_statement=impact,
                 action_statement=opt_str(stmt, "action_statement", where),
                 status_notes=opt_str(stmt, "status_notes", where),
                 author=author,

@@ -34,6 +34,9 @@ from gate.errors import ReportError
 COLUMNS = "cve,epss,percentile"
 """The column line, exactly."""
 
+LONGEST_LINE = 4096
+"""The longest line read: a row is about 30 characters, the comment line under 100."""
+
 # The fast check: the id's shape and the characters of the numbers; `float` then refuses any string
 # of those characters that is not a number ("1e", "1.2.3"), and the range check does the rest.
 _ROW = re.compile(r"(CVE-\d{4}-\d{4,}),([\d.eE+-]+),([\d.eE+-]+)\n?")
@@ -47,9 +50,9 @@ def read_epss(path: Path, wanted: Set[str] | None = None) -> EpssFile:
     source = source_of(path, DataKind.EPSS)
     name = str(path)
     try:
-        with open_stream(path) as binary:
+        with open_stream(path, DataKind.EPSS) as binary:
             # Universal newlines: a mirror that rewrote the line ends reads the same.
-            lines = enumerate(io.TextIOWrapper(binary, encoding="utf-8-sig"), start=1)
+            lines = enumerate(_lines(io.TextIOWrapper(binary, encoding="utf-8-sig"), name), start=1)
             model_version, score_date, warnings = _head(lines, name)
             scores, rows = _rows(lines, name, wanted, score_date)
     except GZIP_ERRORS as error:
@@ -66,6 +69,21 @@ def read_epss(path: Path, wanted: Set[str] | None = None) -> EpssFile:
         source=source,
         warnings=warnings,
     )
+
+
+def _lines(text: io.TextIOWrapper, name: str) -> Iterator[str]:
+    """The lines of the text, none longer than `LONGEST_LINE`: a file without line ends (such as
+    `/dev/zero`) is refused at its first line rather than read whole into it."""
+    number = 0
+    while line := text.readline(LONGEST_LINE + 1):
+        number += 1
+        if len(line) > LONGEST_LINE:
+            raise data_error(
+                name,
+                f"a line longer than {LONGEST_LINE} characters; not an EPSS scores file",
+                f"line {number}",
+            )
+        yield line
 
 
 def _head(lines: Iterator[tuple[int, str]], name: str) -> tuple[str | None, datetime | None, tuple[str, ...]]:
@@ -162,8 +180,8 @@ def _row_error(name: str, number: int, line: str) -> ReportError:
 
 def _undecodable_line(path: Path) -> str:
     """Where the first byte sequence that is not UTF-8 is (slow: only after the fast read failed)."""
-    with open_stream(path) as binary:
-        for number, raw in enumerate(binary, start=1):
+    with open_stream(path, DataKind.EPSS) as binary:
+        for number, raw in enumerate(iter(lambda: binary.readline(LONGEST_LINE + 1), b""), start=1):
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError:

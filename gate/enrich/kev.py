@@ -17,6 +17,7 @@ import json
 from collections.abc import Set
 from pathlib import Path
 
+from gate._json_decode import UnreadableJson, loads
 from gate.enrich._files import data_error, quoted, read_bytes
 from gate.enrich._json import (
     JsonObject,
@@ -93,14 +94,16 @@ def _unique_members(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 def _decode(raw: bytes, name: str) -> object:
     try:
-        return json.loads(raw, object_pairs_hook=_unique_members)
+        return loads(raw, object_pairs_hook=_unique_members)
     except _RepeatedKey as error:
         raise data_error(name, str(error)) from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise data_error(name, f"not valid JSON ({error.msg}); {_EXPECTED}", where) from None
-    except (UnicodeDecodeError, RecursionError) as error:
-        raise data_error(name, f"not a JSON document ({type(error).__name__}); {_EXPECTED}") from None
+    except UnreadableJson as error:
+        raise data_error(name, f"not valid JSON ({error}); {_EXPECTED}") from None
+    except UnicodeDecodeError:
+        raise data_error(name, f"not a JSON document (not UTF-8 text); {_EXPECTED}") from None
 
 
 def _entry(item: JsonObject, name: str, where: str) -> KevEntry:

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gate._input_file import read_input
+from gate._json_decode import UnreadableJson, loads
 from gate.enrich._csaf_in import read_csaf
 from gate.enrich._cyclonedx_in import read_cyclonedx
 from gate.enrich._openvex_in import CONTEXT, read_openvex
@@ -79,19 +80,21 @@ Reader = Callable[[JsonObject, At], list[VexStatement]]
 
 def load_vex(path: Path) -> tuple[VexStatement, ...]:
     """The statements of the VEX file at `path`, in document order."""
-    return parse_vex(read_input(path, "VEX"), str(path))
+    return parse_vex(read_input(path, "VEX", bounded="a VEX document"), str(path))
 
 
 def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
     """The statements of a VEX document held in `raw`; `source` names it in errors and rules."""
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ReportError(f"{source}: not UTF-8 text (expected {EXPECTED})") from None
     except json.JSONDecodeError as exc:
         raise ReportError(
             f"{source}: not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); expected {EXPECTED}"
         ) from None
+    except UnreadableJson as exc:
+        raise ReportError(f"{source}: not JSON ({exc}); expected {EXPECTED}") from None
     at = At(source)
     if not isinstance(data, dict):
         raise at.error(f"expected {EXPECTED}, got {describe(data)}")

@@ -11,7 +11,6 @@ climb with `..` can never be referenced. `PATH:NAME` picks one image of an archi
 from __future__ import annotations
 
 import hashlib
-import json
 import lzma
 import posixpath
 import tarfile
@@ -19,6 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gate._json_decode import loads
 from gate.errors import ImageError
 from gate.image.config import check_platform, parse_config
 from gate.image.manifest import (
@@ -164,11 +164,9 @@ def split_archive_reference(rest: str) -> tuple[Path, str | None]:
 
 def _json(data: bytes, where: str) -> object:
     try:
-        return json.loads(data)
+        return loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ImageError(f"{where}: not valid JSON ({exc})") from None
-    except RecursionError:
-        raise ImageError(f"{where}: not valid JSON (nested too deeply to read)") from None
 
 
 _LAYOUTS = {

@@ -7,11 +7,11 @@ Every source (engine, archive, registry) ends up here, so all of them describe a
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gate._json_decode import loads
 from gate.errors import ImageError
 from gate.image.manifest import Platform
 from gate.model import LayerInfo
@@ -89,11 +89,9 @@ def _str(obj: dict[str, object], key: str, where: str) -> str | None:
 def parse_config(data: bytes, where: str) -> ImageConfig:
     """Reads an image config; `where` names it in errors (`app.tar: 3f2a....json`)."""
     try:
-        doc = json.loads(data)
+        doc = loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ImageError(f"{where}: image config is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise ImageError(f"{where}: image config is not valid JSON (nested too deeply to read)") from None
     if not isinstance(doc, dict):
         raise ImageError(f"{where}: image config is not a JSON object")
     rootfs = doc.get("rootfs")

@@ -12,11 +12,11 @@ and a mismatch stops the mapping there, with a warning, rather than naming a wro
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from dataclasses import dataclass, field, replace
 
+from gate._json_decode import loads
 from gate.image.config import HistoryEntry, ImageConfig
 from gate.image.dockerfile import KEYWORDS, Build, Instruction
 from gate.model import Finding, ImageInfo, Layer, LayerInfo, LayerOrigin, ScanReport
@@ -58,7 +58,7 @@ def _exec_form(arguments: str) -> list[str] | None:
     if not arguments.startswith("["):
         return None
     try:
-        value = json.loads(arguments)
+        value = loads(arguments)
     except ValueError:
         return None
     return [str(v) for v in value] if isinstance(value, list) else None

@@ -7,11 +7,11 @@ Both are read strictly here; an error names where the JSON came from and the key
 
 from __future__ import annotations
 
-import json
 import platform as host
 import re
 from dataclasses import dataclass
 
+from gate._json_decode import loads
 from gate.errors import ImageError, UsageError
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -164,11 +164,9 @@ def _descriptor(raw: object, where: str) -> Descriptor:
 def parse_manifest(data: bytes, where: str, content_type: str | None = None) -> Manifest | Index:
     """Reads a manifest or an index; `content_type` is the registry's header, when there is one."""
     try:
-        doc = json.loads(data)
+        doc = loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail(where, f"not valid JSON ({exc})") from None
-    except RecursionError:
-        raise _fail(where, "not valid JSON (nested too deeply to read)") from None
     if not isinstance(doc, dict):
         raise _fail(where, "expected a JSON object")
     if doc.get("schemaVersion") == 1:

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from gate._json_decode import loads
 from gate.errors import ImageError
 from gate.image.archive import _Members, _safe, _scan
 from gate.image.manifest import Descriptor, Manifest, parse_manifest
@@ -101,7 +102,7 @@ def _chosen(members: _Members, manifest_digest: str, label: str) -> tuple[Descri
 
 
 def _media_type(data: bytes) -> str:
-    doc = json.loads(data)
+    doc = loads(data)
     media_type = doc.get("mediaType") if isinstance(doc, dict) else None
     return media_type if isinstance(media_type, str) else "application/vnd.oci.image.manifest.v1+json"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from gate._json_decode import loads
 from gate.errors import ImageError
 from gate.image.reference import DOCKER_HUB, is_loopback
 
@@ -73,8 +73,8 @@ def find_credentials(
     if config_file is None or not config_file.is_file():
         return None
     try:
-        doc = json.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
+        doc = loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
         # The message of a JSON error gives a position, never the text around it.
         raise ImageError(f"{config_file}: cannot read the Docker config ({exc})") from None
     if not isinstance(doc, dict):
@@ -135,9 +135,9 @@ def _from_helper(
     if done.returncode != 0:
         return None  # "credentials not found": anonymous access may still work
     try:
-        answer = json.loads(done.stdout)
+        answer = loads(done.stdout)
         user, secret = answer["Username"], answer["Secret"]
-    except (ValueError, KeyError, TypeError, RecursionError):
+    except (ValueError, KeyError, TypeError):
         raise ImageError(
             f"credential helper docker-credential-{helper} printed no credentials JSON"
         ) from None

@@ -7,12 +7,12 @@ text, and a matrix of images keeps one comment each.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gate._json_decode import loads
 from gate.platforms.marker import MarkerKey, MarkerKind
 
 TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
@@ -37,7 +37,7 @@ def read_event(env: Mapping[str, str]) -> dict[str, Any]:
     if not path:
         return {}
     try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        payload = loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return payload if isinstance(payload, dict) else {}

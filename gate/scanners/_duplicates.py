@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from gate._json_decode import loads
 from gate.errors import ReportError
 from gate.scanners._fields import At
 
@@ -77,7 +78,7 @@ def _marking(pairs: list[tuple[str, Any]]) -> Any:
 def locate_duplicate(text: str, name: str) -> ReportError:
     """The error for the first object, in document order, that repeats a key in `text`."""
     root = At(name)
-    stack: list[tuple[Any, At]] = [(json.loads(text, object_pairs_hook=_marking), root)]
+    stack: list[tuple[Any, At]] = [(loads(text, object_pairs_hook=_marking), root)]
     while stack:
         value, at = stack.pop()
         if isinstance(value, _Repeats):

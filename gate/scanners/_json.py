@@ -29,6 +29,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from gate._json_decode import NumberTooLong, UnreadableJson, loads
 from gate.errors import ReportError
 from gate.scanners import grype, snyk, trivy
 from gate.scanners._duplicates import DuplicateKey, locate_duplicate, refusing_duplicates
@@ -169,21 +170,21 @@ def _loads(text: str, name: str, prune: bool) -> object:
     if not text or text.isspace():
         raise ReportError(f"{name}: empty file, expected a JSON report")
     try:
-        hook = _pruner(text) if prune else None
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=refusing_duplicates(hook))
-    except DuplicateKey:
-        raise locate_duplicate(text, name) from None
+        # Locating a repeated key or a long integer decodes the text again, which can fail further
+        # on (a syntax error, deep nesting): that failure is said the same way as the first.
+        try:
+            hook = _pruner(text) if prune else None
+            return loads(text, parse_constant=_reject_constant, object_pairs_hook=refusing_duplicates(hook))
+        except DuplicateKey:
+            raise locate_duplicate(text, name) from None
+        except NumberTooLong:
+            raise locate_long_integer(text, name) from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{name}: not valid JSON ({_describe_json_error(exc, text)})") from None
     except _ConstantError as exc:
         raise ReportError(f"{name}: not valid JSON ({exc} is not a JSON number)") from None
-    except RecursionError:
-        raise ReportError(f"{name}: not valid JSON (nested too deeply to read)") from None
-    except ValueError as exc:
-        # Python's int() refuses more than 4,300 digits (a guard against quadratic time).
-        if "digits" not in str(exc):
-            raise
-        raise locate_long_integer(text, name) from None
+    except UnreadableJson as exc:
+        raise ReportError(f"{name}: not valid JSON ({exc})") from None
 
 
 class _ConstantError(ValueError):

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from gate._json_decode import loads
 from gate.errors import ReportError
 from gate.model import Finding, ScanReport
 from gate.scanners._fields import At
@@ -118,7 +119,7 @@ def locate_long_integer(text: str, name: str) -> ReportError:
         marker.digits = len(digits.lstrip("-"))
         return marker
 
-    stack: list[tuple[Any, At]] = [(json.loads(text, parse_int=parse_int), At(name))]
+    stack: list[tuple[Any, At]] = [(loads(text, parse_int=parse_int), At(name))]
     while stack:
         value, at = stack.pop()
         if isinstance(value, _Digits):

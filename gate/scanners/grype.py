@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
+from gate._json_decode import loads
 from gate.enrich.grype_exploit import NOTHING, MatchExploitData, read_grype_match
 from gate.errors import ReportError
 from gate.merge import choose_ids, dedupe
@@ -384,8 +384,8 @@ def _decoded_config(target: JsonObject, at: At) -> ImageConfig | None:
     if not encoded:
         return None
     try:
-        config = json.loads(base64.b64decode(encoded, validate=True))
-    except (binascii.Error, ValueError, RecursionError):
+        config = loads(base64.b64decode(encoded, validate=True))
+    except (binascii.Error, ValueError):
         raise at["config"].error("expected a base64-encoded image config (JSON)") from None
     return parse_image_config(as_object(config, at["config"]), at["config"])
 

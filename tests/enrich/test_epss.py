@@ -173,3 +173,40 @@ def test_a_truncated_gzip_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ReportError) as caught:
         read_epss(path)
     assert caught.value.diagnostics().startswith(f"{path}: truncated or corrupt gzip data (")
+
+
+def test_a_gzip_bomb_is_refused_at_the_bound_after_decompression(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", 64 * 1024)
+    rows = [f"CVE-2024-{number:05d},0.00043,0.1187" for number in range(10_000)]
+    packed = gzip.compress(("\n".join([COMMENT, COLUMNS, *rows]) + "\n").encode())
+    assert len(packed) < 64 * 1024  # under the bound as stored, over it inflated
+    path = tmp_path / "epss.csv.gz"
+    path.write_bytes(packed)
+    with pytest.raises(ReportError) as caught:
+        read_epss(path)
+    assert caught.value.diagnostics() == (
+        f"{path}: larger than 65536 bytes (after decompression); not an EPSS scores file"
+    )
+
+
+def test_an_endless_file_is_refused_at_the_bound() -> None:
+    # Read for real: the bound (256 MiB) is counted while the file is hashed, with little memory.
+    with pytest.raises(ReportError) as caught:
+        read_epss(Path("/dev/zero"))
+    assert (
+        caught.value.diagnostics()
+        == "/dev/zero: larger than 256 MiB (after decompression); not an EPSS scores file"
+    )
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+def test_a_line_without_an_end_is_refused_at_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "epss.csv.gz"
+    path.write_bytes(gzip.compress(bytes(2**20)))
+    with pytest.raises(ReportError) as caught:
+        read_epss(path)
+    assert caught.value.diagnostics() == (
+        f"{path}: line 1: a line longer than 4096 characters; not an EPSS scores file"
+    )

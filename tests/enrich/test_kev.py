@@ -176,6 +176,16 @@ BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
         "kev.json: vulnerabilities[2]: CVE-2026-8037 is listed twice (also at vulnerabilities[0])",
     ),
     (
+        "nested too deeply",
+        lambda: b"[" * 100_000 + b"]" * 100_000,
+        "kev.json: not valid JSON (nested too deeply to read); expected the CISA KEV catalog",
+    ),
+    (
+        "a number too long",
+        lambda: KEV_FILE.read_bytes().replace(b'"count": 1662', b'"count": ' + b"3" * 5000, 1),
+        "kev.json: not valid JSON (a number too long to read: more than 4300 digits); expected the CISA KEV catalog",
+    ),
+    (
         "a member given twice in an entry",
         lambda: KEV_FILE.read_bytes().replace(b'"dueDate": ', b'"dueDate": "2099-01-01", "dueDate": ', 1),
         'kev.json: the entry of "CVE-2026-8037" gives "dueDate" twice',
@@ -213,3 +223,38 @@ def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
         ReportError, match=r"nothing\.json: cannot read the file \(No such file or directory\)"
     ):
         read_kev(tmp_path / "nothing.json")
+
+
+def test_a_gzip_bomb_is_refused_at_the_bound_after_decompression(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", 2**20)
+    path = tmp_path / "kev.json.gz"
+    # 8 MiB of zeros inflate from about 8 KB: well under the bound as stored, far over it inflated.
+    with gzip.open(path, "wb") as packed:
+        for _ in range(8):
+            packed.write(bytes(2**20))
+    with pytest.raises(ReportError) as caught:
+        read_kev(path)
+    assert caught.value.diagnostics() == f"{path}: larger than 1 MiB (after decompression); not a KEV catalog"
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+def test_an_endless_file_is_refused_at_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", 2**20)
+    with pytest.raises(ReportError) as caught:
+        read_kev(Path("/dev/zero"))
+    assert (
+        caught.value.diagnostics() == "/dev/zero: larger than 1 MiB (after decompression); not a KEV catalog"
+    )
+
+
+def test_the_catalog_reads_at_exactly_the_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = KEV_FILE.read_bytes()
+    path = tmp_path / "kev.json.gz"
+    path.write_bytes(gzip.compress(content))
+    monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", len(content))
+    assert read_kev(path).total == read_kev(KEV_FILE).total
+    monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", len(content) - 1)
+    with pytest.raises(ReportError, match="larger than"):
+        read_kev(path)

@@ -164,10 +164,26 @@ CASES: list[tuple[str, object, str]] = [
         openvex(good(timestamp="yesterday")),
         'statements[0].timestamp: expected an RFC 3339 date-time such as 2024-05-01T12:00:00Z, got the string "yesterday"',
     ),
+    (
+        "a not_affected statement that gives no reason",
+        openvex(good(), good(justification=None, status_notes="trust us")),
+        "statements[1]: not_affected without a justification or an impact_statement (OpenVEX requires one of them)",
+    ),
     # CSAF.
     (
+        "a known_not_affected product that gives no reason",
+        csaf(
+            product_status={"known_not_affected": ["BASH"]},
+            threats=[{"category": "exploit_status", "details": "none known", "product_ids": ["BASH"]}],
+        ),
+        "vulnerabilities[0].product_status.known_not_affected[0]: product 'BASH' is known_not_affected without an "
+        "impact statement (CSAF requires a flag or a threat of category impact naming it)",
+    ),
+    (
         "an undefined product id",
-        csaf(product_status={"known_not_affected": ["BASH", "ZSH"]}),
+        csaf(
+            product_status={"known_not_affected": ["BASH", "ZSH"]}, flags=[{"label": "component_not_present"}]
+        ),
         "vulnerabilities[0].product_status.known_not_affected[1]: product id 'ZSH' is not defined in product_tree",
     ),
     (
@@ -296,6 +312,12 @@ def test_a_refused_document_says_where_and_what_was_expected(
         (b"", f"not JSON (line 1 column 1: Expecting value); {EXPECTED}"),
         (b'{"@context": ', f"not JSON (line 1 column 14: Expecting value); {EXPECTED}"),
         (b"\xff\xfe{}", f"not UTF-8 text ({EXPECTED})"),
+        # Valid JSON that Python's decoder cannot read: refused in words, never an internal error.
+        (b"[" * 100_000 + b"]" * 100_000, f"not JSON (nested too deeply to read); {EXPECTED}"),
+        (
+            b'{"@context": ' + b"1" * 5000 + b"}",
+            f"not JSON (a number too long to read: more than 4300 digits); {EXPECTED}",
+        ),
     ],
 )
 def test_a_file_that_is_not_json(raw: bytes, message: str) -> None:
@@ -312,6 +334,41 @@ def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
     with pytest.raises(ReportError) as caught:
         load_vex(tmp_path)
     assert caught.value.diagnostics() == f"{tmp_path}: is a directory, not a VEX file"
+
+
+def test_a_file_larger_than_the_bound_is_refused_as_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "team.vex.json"
+    path.write_text(json.dumps(openvex(good())))
+    monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", path.stat().st_size)
+    assert len(load_vex(path)) == 1  # exactly the bound still reads
+    monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", path.stat().st_size - 1)
+    with pytest.raises(ReportError) as caught:
+        load_vex(path)
+    assert (
+        caught.value.diagnostics()
+        == f"{path}: larger than {path.stat().st_size - 1} bytes; not a VEX document"
+    )
+
+
+def test_an_endless_file_is_refused_at_the_bound() -> None:
+    with pytest.raises(ReportError) as caught:
+        load_vex(Path("/dev/zero"))
+    assert caught.value.diagnostics() == "/dev/zero: larger than 256 MiB; not a VEX document"
+
+
+def test_a_not_affected_reason_may_be_an_impact_statement_alone() -> None:
+    (openvex_statement,) = parse_vex(
+        json.dumps(openvex(good(justification=None, impact_statement="bash is never run"))).encode(), "a.json"
+    )
+    assert openvex_statement.impact_statement == "bash is never run"
+    document = csaf(
+        product_status={"known_not_affected": ["BASH"]},
+        threats=[{"category": "impact", "details": "bash is never run", "product_ids": ["BASH"]}],
+    )
+    (csaf_statement,) = parse_vex(json.dumps(document).encode(), "a.json")
+    assert (csaf_statement.justification, csaf_statement.impact_statement) == (None, "bash is never run")
 
 
 def test_what_the_readers_accept_beyond_the_schema() -> None:

@@ -275,7 +275,8 @@ def test_csaf_relationships_and_product_statuses_on_a_real_report() -> None:
                 },
                 "flags": [{"label": "component_not_present", "group_ids": ["G"]}],
                 "threats": [
-                    {"category": "impact", "details": "The TLS code is not used", "product_ids": ["KC:NSS"]}
+                    {"category": "impact", "details": "The TLS code is not used", "product_ids": ["KC:NSS"]},
+                    {"category": "impact", "details": "Not shipped", "product_ids": ["CPE"]},
                 ],
                 "remediations": [
                     {"category": "vendor_fix", "details": "Update nspr", "product_ids": ["NSPR"]}
@@ -294,7 +295,13 @@ def test_csaf_relationships_and_product_statuses_on_a_real_report() -> None:
             "The TLS code is not used",
             None,
         ),
-        (VexStatus.NOT_AFFECTED, "vulnerabilities[0].product_status.known_not_affected", None, None, None),
+        (
+            VexStatus.NOT_AFFECTED,
+            "vulnerabilities[0].product_status.known_not_affected",
+            None,
+            "Not shipped",
+            None,
+        ),
         (
             VexStatus.FIXED,
             "vulnerabilities[0].product_status.fixed",

@@ -110,3 +110,34 @@ def test_an_integer_of_more_than_4300_digits_is_exit_2_with_its_path(
         "container-gate: error: Metadata.Size: expected a number, got an integer of 5000 digits "
         "(at most 4300 are read)\n"
     )
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+"""Arrays nested far deeper than Python's decoder recurses."""
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('"Size": 5796352', f'"Size": {DEEP}'),
+        # Locating a repeated key or a long integer decodes the text again, and meets the nesting
+        # there, after the first decoding stopped at the value it refused.
+        ('"Size": 5796352', f'"Size": 1, "Size": 2, "Deep": {DEEP}'),
+        ('"Size": 5796352', '"Size": ' + "9" * 5000 + f', "Deep": {DEEP}'),
+    ],
+    ids=["deep", "a-repeated-key-then-deep", "a-long-integer-then-deep"],
+)
+def test_nesting_too_deep_is_exit_2_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str
+) -> None:
+    code, err = check(tmp_path, edited(old, new), capsys)
+    assert code == ExitCode.USAGE
+    assert err == "container-gate: error: not valid JSON (nested too deeply to read)\n"
+
+
+def test_a_syntax_error_after_a_repeated_key_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = check(tmp_path, edited('"Size": 5796352', '"Size": 1, "Size": 2, "Bad": [1 2]'), capsys)
+    assert code == ExitCode.USAGE
+    assert err.startswith("container-gate: error: not valid JSON (expecting ',' delimiter at line 1, column ")
