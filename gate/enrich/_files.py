@@ -50,18 +50,18 @@ _WHAT = {DataKind.KEV: "a KEV catalog", DataKind.EPSS: "an EPSS scores file"}
 """What each kind of file is, as the size error says it."""
 
 
-def too_large_error(path: Path | str, kind: DataKind) -> ReportError:
-    """The error for a data file holding more than `MAX_DATA_BYTES` (counted after decompression)."""
-    return too_large(str(path), _WHAT[kind], decompressed=True)
+def too_large_error(path: Path | str, kind: DataKind, *, decompressed: bool = False) -> ReportError:
+    """The error for a data file holding more than `MAX_DATA_BYTES`, as stored or, when
+    `decompressed`, after gunzip."""
+    return too_large(str(path), _WHAT[kind], decompressed=decompressed)
 
 
 def read_bytes(path: Path, kind: DataKind) -> tuple[bytes, DataSource]:
     """The file's content, decompressed when it is gzip, and its identity as stored; either
     larger than `MAX_DATA_BYTES` is an error as soon as the read passes it."""
-    error = too_large_error(path, kind)
     with _open(path) as handle:
         try:
-            raw = capped(handle, error).read()
+            raw = capped(handle, too_large_error(path, kind)).read()
         except OSError as exc:
             raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
     source = DataSource(kind, str(path), hashlib.sha256(raw).hexdigest(), len(raw))
@@ -69,7 +69,8 @@ def read_bytes(path: Path, kind: DataKind) -> tuple[bytes, DataSource]:
         return raw, source
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw), mode="rb") as unzipped:
-            return capped(cast(BinaryIO, unzipped), error).read(), source
+            content = capped(cast(BinaryIO, unzipped), too_large_error(path, kind, decompressed=True)).read()
+            return content, source
     except GZIP_ERRORS as exc:
         raise data_error(path, f"truncated or corrupt gzip data ({exc})") from None
 
@@ -78,15 +79,14 @@ def read_bytes(path: Path, kind: DataKind) -> tuple[bytes, DataSource]:
 def open_stream(path: Path, kind: DataKind) -> Iterator[BinaryIO]:
     """The file open for reading, through a gzip decompressor when it is gzip, and through a count
     that raises the size error past `MAX_DATA_BYTES` of content; both closed after."""
-    error = too_large_error(path, kind)
     with _open(path) as handle:
         compressed = handle.read(2) == GZIP_MAGIC
         handle.seek(0)
         if not compressed:
-            yield capped(handle, error)
+            yield capped(handle, too_large_error(path, kind))
             return
         with gzip.GzipFile(fileobj=handle, mode="rb") as unzipped:
-            yield capped(cast(BinaryIO, unzipped), error)
+            yield capped(cast(BinaryIO, unzipped), too_large_error(path, kind, decompressed=True))
 
 
 def source_of(path: Path, kind: DataKind) -> DataSource:
