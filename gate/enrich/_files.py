@@ -26,9 +26,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 """What Python's gzip raises on a truncated or corrupt stream."""
 
-_CHUNK = 1 << 20
-"""Bytes hashed at a time."""
-
 
 def data_error(path: Path | str, problem: str, where: str | None = None) -> ReportError:
     """A one-line error about a data file: `FILE: WHERE: PROBLEM` (WHERE a line or key path)."""
@@ -92,16 +89,12 @@ def open_stream(path: Path, kind: DataKind) -> Iterator[BinaryIO]:
 def source_of(path: Path, kind: DataKind) -> DataSource:
     """The file's identity (SHA-256 and size of the bytes as stored), read in chunks; a file
     larger than `MAX_DATA_BYTES` as stored is refused (its content could be no smaller)."""
-    digest = hashlib.sha256()
-    size = 0
     with _open(path) as handle:
         try:
-            stream = capped(handle, too_large_error(path, kind))
-            while chunk := stream.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
+            digest = hashlib.file_digest(capped(handle, too_large_error(path, kind)), "sha256")
         except OSError as exc:
             raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
+        size = handle.tell()
     return DataSource(kind, str(path), digest.hexdigest(), size)
 
 
