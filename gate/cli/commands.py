@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
-from gate.cli.exploit import exploit_files, read_exploit_data
+from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import STDOUT, print_report_text, publish, show_notices, write_outputs
+from gate.cli.policy_files import named_by
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.merge import merge_reports
@@ -195,17 +196,19 @@ def _named_file_problems(policy: Policy | None) -> list[str]:
     problems: list[str] = []
     for vex in policy.vex:
         try:
-            load_vex(vex)
+            with named_by(policy, "vex"):
+                load_vex(vex)
         except GateError as exc:
-            problems.append(f"{policy.source}: vex: {exc.diagnostics()}")
+            problems.append(exc.diagnostics())
     data = policy.exploit_data
     for key, kev, epss in (("kev", data.kev, None), ("epss", None, data.epss)):
         if kev is None and epss is None:
             continue
         try:
-            load_exploit_data(kev, epss, ())
+            with named_by(policy, f"exploit_data.{key}"):
+                load_exploit_data(kev, epss, ())
         except GateError as exc:
-            problems.append(f"{policy.source}: exploit_data.{key}: {exc.diagnostics()}")
+            problems.append(exc.diagnostics())
     return problems
 
 
@@ -228,7 +231,7 @@ def cmd_compare(options: Options) -> ExitCode:
     request = options.compare
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
-    files = exploit_files(options.exploit.kev, options.exploit.epss, policy)
+    files = (options.exploit.kev, options.exploit.epss)
     from gate.cli.compare import run_compare  # see cmd_scan
 
     return run_compare(request, policy, evaluation_time(options), exploit_files=files)

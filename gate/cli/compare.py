@@ -15,13 +15,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from gate.cli.compare_options import CompareRequest
-from gate.cli.exploit import with_grype_data
+from gate.cli.enrichment import read_vex_files
+from gate.cli.exploit import load_exploit_files, with_grype_data
 from gate.cli.options import PROG
 from gate.cli.outputs import STDOUT, print_report_text, write_text
 from gate.cli.progress import TerminalProgress
 from gate.enrich.grype_exploit import MatchExploitData
-from gate.enrich.load import load_exploit_data
-from gate.enrich.vex import load_vex
 from gate.errors import ExitCode, GateError
 from gate.policy.evaluate import evaluate
 from gate.policy.inputs import EvaluationInputs
@@ -45,11 +44,12 @@ def run_compare(
 ) -> ExitCode:
     """Scans or reads every image, evaluates each under `policy` as of `now`, and shows the table.
 
-    `exploit_files` are the KEV and EPSS files (either may be None): read once, after the scans,
-    keeping the CVEs of every image's findings. An image scanned or read from a Grype report also
+    `exploit_files` are the command line's KEV and EPSS files (either may be None, and then the
+    policy's `exploit_data` file of that kind is read): read once, after the scans, keeping the
+    CVEs of every image's findings. An image scanned or read from a Grype report also
     has that report's own `knownExploited` and `epss`, used for each kind no file gives."""
     # Read before the scans: a VEX file that is no VEX document fails in a moment (exit 2).
-    statements = tuple(s for path in (*request.vex, *policy.vex) for s in load_vex(path))
+    statements = read_vex_files(request.vex, policy)
     names = [item.name for item in request.items]
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
     progress = TerminalProgress(names, sys.stderr) if sys.stderr.isatty() else None
@@ -65,11 +65,7 @@ def run_compare(
         )
     kev, epss = exploit_files
     reports = [result.report for result in results if result.report is not None]
-    exploit = (
-        load_exploit_data(kev, epss, (f for report in reports for f in report.findings))
-        if kev is not None or epss is not None
-        else None
-    )
+    exploit = load_exploit_files(kev, epss, policy, (f for report in reports for f in report.findings))
     inputs = EvaluationInputs(vex=statements, exploit=exploit)
     images = [
         ComparedImage(

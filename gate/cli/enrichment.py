@@ -10,11 +10,14 @@ dispositions, and a gate that cannot read them cannot decide.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.cli.options import PROG, Options
 from gate.cli.outputs import remove_stale, write_text
+from gate.cli.policy_files import named_by
 from gate.enrich.vex_model import VexStatement
 from gate.errors import GateError, ReportError, UsageError
 from gate.model import ScanReport
@@ -51,14 +54,21 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
 
 def read_vex(options: Options, policy: Policy) -> tuple[VexStatement, ...]:
     """Every statement of `--vex` (in the order given), then of the policy's `vex:`."""
-    paths = (*options.enrichment.vex, *policy.vex)
-    if not paths:
+    return read_vex_files(options.enrichment.vex, policy)
+
+
+def read_vex_files(given: Sequence[Path], policy: Policy) -> tuple[VexStatement, ...]:
+    """Every statement of the `given` VEX files (in order), then of the policy's `vex:`."""
+    if not (given or policy.vex):
         return ()
     from gate.enrich.vex import load_vex
 
     statements: list[VexStatement] = []
-    for path in paths:
+    for path in given:
         statements += load_vex(path)
+    with named_by(policy, "vex"):
+        for path in policy.vex:
+            statements += load_vex(path)
     return tuple(statements)
 
 

@@ -91,10 +91,10 @@ def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
         raise ReportError(f"{source}: not UTF-8 text (expected {EXPECTED})") from None
     except json.JSONDecodeError as exc:
         raise ReportError(
-            f"{source}: not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); expected {EXPECTED}"
+            f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); expected {EXPECTED}"
         ) from None
     except UnreadableJson as exc:
-        raise ReportError(f"{source}: not JSON ({exc}); expected {EXPECTED}") from None
+        raise ReportError(f"{source}: not valid JSON ({exc}); expected {EXPECTED}") from None
     at = At(source)
     if not isinstance(data, dict):
         raise at.error(f"expected {EXPECTED}, got {describe(data)}")

@@ -271,7 +271,7 @@ def test_the_policys_vex_paths_are_relative_to_the_policy(
         (None, "no such VEX file"),
         (b"[1, 2]", "expected an OpenVEX document"),
         (b'{"bomFormat": "SPDX"}', "not a VEX document: expected an OpenVEX document"),
-        (b"not json", "not JSON"),
+        (b"not json", "not valid JSON"),
     ],
     ids=["missing", "array", "other-format", "not-json"],
 )
@@ -490,13 +490,19 @@ def test_statement_text_is_escaped_wherever_it_is_shown(
 def test_a_missing_vex_file_of_the_policy_is_exit_2_naming_it_beside_the_policy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "policy.yaml").write_text("version: 1\nvex: [vex/app.openvex.json]\n", encoding="utf-8")
-    code, _out, err = gate(
-        [str(corpus_file("trivy", "alpine-39.json.golden")), "--policy", str(tmp_path / "policy.yaml")],
-        capsys,
+    rules = tmp_path / "policy.yaml"
+    rules.write_text("version: 1\nvex: [vex/app.openvex.json]\n", encoding="utf-8")
+    report = str(corpus_file("trivy", "alpine-39.json.golden"))
+    expected = (
+        f"container-gate: error: {rules}: vex: {tmp_path / 'vex' / 'app.openvex.json'}: no such VEX file"
     )
-    assert code == ExitCode.USAGE
-    assert err.strip() == f"container-gate: error: {tmp_path / 'vex' / 'app.openvex.json'}: no such VEX file"
+    code, _out, err = gate([report, "--policy", str(rules)], capsys)
+    assert (code, err.strip()) == (ExitCode.USAGE, expected)
+    assert cli.main(["compare", f"a={report}", "--policy", str(rules)]) == ExitCode.USAGE
+    assert capsys.readouterr().err.strip() == expected
+    # A file of `--vex` is the command line's own: its error does not name the policy.
+    code, _out, err = gate([report, "--vex", str(tmp_path / "cli.json")], capsys)
+    assert err.strip() == f"container-gate: error: {tmp_path / 'cli.json'}: no such VEX file"
 
 
 def test_an_unwritable_openvex_path_is_exit_2_and_the_other_outputs_are_written(

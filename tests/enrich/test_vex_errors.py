@@ -309,14 +309,14 @@ def test_a_refused_document_says_where_and_what_was_expected(
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (b"", f"not JSON (line 1 column 1: Expecting value); {EXPECTED}"),
-        (b'{"@context": ', f"not JSON (line 1 column 14: Expecting value); {EXPECTED}"),
+        (b"", f"not valid JSON (line 1 column 1: Expecting value); {EXPECTED}"),
+        (b'{"@context": ', f"not valid JSON (line 1 column 14: Expecting value); {EXPECTED}"),
         (b"\xff\xfe{}", f"not UTF-8 text ({EXPECTED})"),
         # Valid JSON that Python's decoder cannot read: refused in words, never an internal error.
-        (b"[" * 100_000 + b"]" * 100_000, f"not JSON (nested too deeply to read); {EXPECTED}"),
+        (b"[" * 100_000 + b"]" * 100_000, f"not valid JSON (nested too deeply to read); {EXPECTED}"),
         (
             b'{"@context": ' + b"1" * 5000 + b"}",
-            f"not JSON (a number too long to read: more than 4300 digits); {EXPECTED}",
+            f"not valid JSON (a number too long to read: more than 4300 digits); {EXPECTED}",
         ),
     ],
 )
