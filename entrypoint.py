@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -231,12 +232,32 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
             path = path.parent
 
 
-def error_argv(env: Mapping[str, str]) -> list[str]:
+# An option of the gate's command line as its usage errors name it (`argument --scanner: ...`,
+# `--json PATH: the same file as --sarif`), and the inputs' names for the positional arguments.
+_OPTION_IN_MESSAGE = re.compile(r"(?<![^\s(])(?:argument )?(--[a-z][a-z-]*)(?=[\s:;,)]|$)")
+_POSITIONAL_IN_MESSAGE = re.compile(r"(?<=the same file as )(REPORT|IMAGE)\b")
+
+
+def said_of_inputs(message: str) -> str:
+    """A usage error of the gate's command line in the words of the action: `input `scanner``
+    where the gate says `argument --scanner`, since the workflow sets inputs, not options."""
+    names = {spec.flag: spec.name for spec in INPUTS if spec.flag}
+
+    def option(found: re.Match[str]) -> str:
+        name = names.get(found.group(1))
+        return f"input `{name}`" if name else found.group(0)
+
+    message = _OPTION_IN_MESSAGE.sub(option, message)
+    return _POSITIONAL_IN_MESSAGE.sub(lambda found: f"input `{found.group(1).lower()}`", message)
+
+
+def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
     """A gate command line naming only what reporting an error needs: the output files the inputs
-    name (each read alone, so one bad input does not hide the others) and the CI options."""
+    name (each read alone, so one bad input does not hide the others; none without `files`) and
+    the CI options."""
     argv = ["check", "--ci", "auto"]
     for spec in INPUTS:
-        if spec.name in _OUTPUT_INPUTS and spec.flag:
+        if files and spec.name in _OUTPUT_INPUTS and spec.flag:
             value = read_input(env, spec.name, spec.default)
             if value:
                 argv.append(f"{spec.flag}={value}")
@@ -248,10 +269,10 @@ def error_argv(env: Mapping[str, str]) -> list[str]:
     return [*argv, "--", "(action inputs)"]
 
 
-def report_input_error(message: str, env: Mapping[str, str]) -> None:
+def report_input_error(message: str, env: Mapping[str, str], *, files: bool = True) -> None:
     """What any failed run leaves, for a bad input too: the error outputs (`--json`, `--markdown`;
-    no stale SARIF), the step outputs (`verdict: error`, `error`), the job summary and an error
-    annotation."""
+    no stale SARIF; none without `files`, when the output inputs are what is wrong), the step
+    outputs (`verdict: error`, `error`), the job summary and an error annotation."""
     from gate.cli.main import report_error  # imported late: only a bad input needs it here
 
     token = read_input(env, "github-token")
@@ -259,7 +280,7 @@ def report_input_error(message: str, env: Mapping[str, str]) -> None:
         os.environ["GITHUB_TOKEN"] = token
     # An output input argparse cannot take exits inside it: the error line above still stands.
     with contextlib.suppress(SystemExit):
-        report_error(error_argv(env), message, ExitCode.USAGE)
+        report_error(error_argv(env, files=files), message, ExitCode.USAGE)
 
 
 def main() -> int:
@@ -273,6 +294,17 @@ def main() -> int:
         print(f"container-gate: error: {exc}", file=sys.stderr)
         report_input_error(str(exc), os.environ)
         return ExitCode.USAGE  # a bad input is a usage error
+    from gate.cli.main import usage_problem  # imported late: a bad input needs no gate at all
+    from gate.untrusted import terminal_safe
+
+    # A value only the gate's command line checks (`scanner: Trivy`, `scan-timeout: 10m`, two
+    # outputs to one file) is a bad input too, reported as such rather than as an option.
+    problem = usage_problem(invocation.argv)
+    if problem is not None:
+        message = said_of_inputs(problem.message)
+        print(f"container-gate: error: {terminal_safe(message)}", file=sys.stderr)
+        report_input_error(message, os.environ, files=problem.outputs_usable)
+        return ExitCode.USAGE
     if invocation.token:
         os.environ["GITHUB_TOKEN"] = invocation.token
     # The gate reads GITHUB_TOKEN; the input's own copy need not reach the scanners it starts.

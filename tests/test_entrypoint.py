@@ -304,3 +304,63 @@ def test_a_bad_input_on_github_still_writes_the_error_outputs_summary_and_annota
     assert (decision["verdict"], decision["error"]["exit_code"]) == ("error", 2)
     assert "error, no verdict" in (tmp_path / "out" / "gate.md").read_text()
     assert not (tmp_path / "container-gate.sarif").exists()
+
+
+def github_run(tmp_path: Path, **inputs: str) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+    """The entry point on GitHub (outputs and summary files, no pull request) with `inputs` as
+    GitHub spells them; returns the process and the step-outputs and summary files."""
+    step_outputs, summary = tmp_path / "github_output", tmp_path / "step_summary.md"
+    step_outputs.touch()
+    summary.touch()
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(step_outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    return run_entrypoint({**github, **inputs}, tmp_path), step_outputs, summary
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (
+            {"INPUT_SCANNER": "Trivy"},
+            "input `scanner`: invalid choice: 'Trivy' (choose from 'trivy', 'grype', 'both')",
+        ),
+        ({"INPUT_SCAN-TIMEOUT": "10m"}, "input `scan-timeout`: expected a number of seconds above 0"),
+        (
+            {"INPUT_MAX-DB-AGE": "5 days"},
+            "input `max-db-age`: expected a duration such as 5d or 36h, got '5 days'",
+        ),
+        ({"INPUT_PLATFORM": "arm64"}, "input `platform`: expected OS/ARCH such as linux/amd64"),
+    ],
+    ids=["scanner", "scan-timeout", "max-db-age", "platform"],
+)
+def test_a_value_the_gate_refuses_is_a_bad_input_reported_on_github(
+    tmp_path: Path, inputs: dict[str, str], message: str
+) -> None:
+    # Only the gate's command line knows these values are wrong: the step still says so as it
+    # does for any bad input (outputs, summary, annotation, error files), naming the input.
+    done, step_outputs, summary = github_run(tmp_path, **SCAN, **inputs, INPUT_JSON="out/gate.json")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"container-gate: error: {message}")
+    assert done.stdout.startswith(f"::error title=container-gate could not decide (exit code 2)::{message}")
+    written = step_outputs.read_text()
+    assert "\nerror\n" in written
+    assert f"\n{message}" in written
+    assert "container-gate: error, no verdict" in summary.read_text()
+    decision = json.loads((tmp_path / "out" / "gate.json").read_text())
+    assert (decision["verdict"], decision["error"]["exit_code"]) == ("error", 2)
+
+
+def test_an_output_input_naming_the_report_is_a_bad_input_and_the_report_stays(tmp_path: Path) -> None:
+    report = tmp_path / "trivy.json"
+    original = next(path for path in corpus_files("trivy") if path.suffix == ".json").read_bytes()
+    report.write_bytes(original)
+    done, step_outputs, _summary = github_run(tmp_path, INPUT_REPORT=str(report), INPUT_JSON=str(report))
+    message = f"input `json` {report}: the same file as input `report`, which this run reads"
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"container-gate: error: {message}")
+    assert f"\n{message}" in step_outputs.read_text()
+    assert report.read_bytes() == original  # the error outputs never replace an input

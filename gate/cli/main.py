@@ -18,6 +18,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from gate._collector import collector_paused
 from gate.cli.commands import COMMANDS
@@ -48,12 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandLineError as exc:
         _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
         raise
-    to_stdout = _to_stdout(args)
-    if len(to_stdout) > 1:
-        parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
-    clash = output_clash(args) or repeated_row(args)
-    if clash:
-        parser.error(clash)
+    _check_outputs(parser, args)
     options = options_from(args, os.environ, dt.datetime.now(dt.UTC))
     # A cancelled CI job sends SIGTERM: handled like Ctrl-C, so a running scanner's process
     # group is stopped and the gate exits 130 instead of vanishing and leaving it behind.
@@ -65,6 +61,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(options)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The usage errors of a parsed command line: outputs that cannot all be written as asked."""
+    to_stdout = _to_stdout(args)
+    if len(to_stdout) > 1:
+        parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
+    clash = output_clash(args) or repeated_row(args)
+    if clash:
+        parser.error(clash)
+
+
+@dataclass(frozen=True)
+class UsageProblem:
+    """A command line the gate refuses, found before anything runs."""
+
+    message: str
+    """The one-line reason, as the gate says it (it names the options)."""
+    outputs_usable: bool
+    """Whether the output files it names can still take the error outputs (not when they are the
+    problem: two outputs to one file, or an output that is one of the run's inputs)."""
+
+
+def usage_problem(argv: Sequence[str]) -> UsageProblem | None:
+    """The usage error `main(argv)` would stop at, or None; nothing is printed or written. The
+    GitHub Action's entry point asks first, so that a value an input cannot take is reported
+    like any other bad input (step outputs, job summary, annotation)."""
+    parser = build_parser()
+    quiet = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            args = parser.parse_args(argv)
+    except CommandLineError as exc:
+        return UsageProblem(exc.message, outputs_usable=True)
+    try:
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            _check_outputs(parser, args)
+    except CommandLineError as exc:
+        return UsageProblem(exc.message, outputs_usable=False)
+    return None
 
 
 def _error_outputs_despite(argv: list[str], message: str) -> None:

@@ -357,6 +357,40 @@ def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "expected a date as YYYY-MM-DD, got 'tomorrow'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["check", str(BUSTER)], None),
+        (
+            ["scan", "--scanner=Trivy", "app:1"],
+            cli.UsageProblem(
+                "argument --scanner: invalid choice: 'Trivy' (choose from 'trivy', 'grype', 'both')",
+                outputs_usable=True,
+            ),
+        ),
+        (
+            ["check", "--json=out.json", "--sarif=out.json", str(BUSTER)],
+            cli.UsageProblem(
+                "--sarif out.json: the same file as --json; give each output a file of its own",
+                outputs_usable=False,
+            ),
+        ),
+    ],
+    ids=["none", "a-value", "the-outputs"],
+)
+def test_usage_problem_is_what_main_would_stop_at_without_a_word(
+    argv: list[str], expected: cli.UsageProblem | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.usage_problem(argv) == expected
+    assert capsys.readouterr() == ("", "")
+    if expected is not None:
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        assert capsys.readouterr().err.startswith(
+            f"container-gate{' scan' if argv[0] == 'scan' else ''}: error: {expected.message}"
+        )
+
+
 def test_terminal_output_cannot_carry_escape_sequences(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
