@@ -100,9 +100,10 @@ class Invocation:
     """Directories the run fills (the DB cache), as given."""
 
 
-def read_input(env: Mapping[str, str], name: str, default: str = "") -> str:
+def read_input(env: Mapping[str, str], name: str, default: str = "", *, strip: bool = True) -> str:
     """An input's value: `INPUT_NAME-WITH-DASHES` as GitHub sets it, else the underscore spelling
     (`INPUT_SKIP_DB_UPDATE`, easier to set from a shell), else `default` when neither is set.
+    Surrounding blanks are removed, unless `strip` is false (a list, whose line breaks count).
 
     GitHub sets every input of action.yml, with its default when the workflow gives none, so a
     variable that is set but empty means the workflow asked for "nothing" (`sarif: ''`: no SARIF).
@@ -111,7 +112,7 @@ def read_input(env: Mapping[str, str], name: str, default: str = "") -> str:
     for key in (f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"):
         value = env.get(key)
         if value is not None:
-            return value.strip()
+            return value.strip() if strip else value
     return default
 
 
@@ -125,8 +126,9 @@ def parse_bool(name: str, value: str) -> bool:
 
 
 def split_list(value: str, *, commas: bool = False) -> list[str]:
-    """Items of a list input: one per line when there are several lines (so an item may hold
-    spaces), else separated by blanks (and commas, with `commas`)."""
+    """Items of a list input: one per line when the value has a line break (so an item may hold
+    spaces; a YAML block of one line, `report: |`, ends with one), else separated by blanks (and
+    commas, with `commas`)."""
     if "\n" in value:
         return [line.strip() for line in value.splitlines() if line.strip()]
     return (value.replace(",", " ") if commas else value).split()
@@ -135,7 +137,7 @@ def split_list(value: str, *, commas: bool = False) -> list[str]:
 def build_invocation(env: Mapping[str, str]) -> Invocation:
     """The command line the inputs in `env` ask for; InputError when they do not add up."""
     image = read_input(env, "image")
-    reports = split_list(read_input(env, "report"))
+    reports = split_list(read_input(env, "report", strip=False))
     if image and reports:
         raise InputError("inputs `image` and `report` exclude each other: scan an image, or gate reports")
     if not image and not reports:
@@ -145,7 +147,7 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     for spec in INPUTS:
         if spec.kind == "special":
             continue
-        value = read_input(env, spec.name, spec.default)
+        value = read_input(env, spec.name, spec.default, strip=spec.kind != "list")
         argv += _flag_arguments(spec, value, scanning=bool(image))
         if spec.name in _OUTPUT_INPUTS and value:
             outputs.append(value)
@@ -176,7 +178,7 @@ def _flag_arguments(spec: Input, value: str, *, scanning: bool) -> list[str]:
         if on and spec.scan_only and not scanning:
             raise InputError(f"input `{spec.name}` applies only to scanning an image, not with `report`")
         return [spec.flag] if on else []
-    if not value or (spec.scan_only and not scanning and value == spec.default):
+    if not value.strip() or (spec.scan_only and not scanning and value == spec.default):
         return []
     if spec.scan_only and not scanning:
         raise InputError(f"input `{spec.name}` applies only to scanning an image, not with `report`")

@@ -132,6 +132,26 @@ def test_reports_one_per_line_may_hold_spaces() -> None:
 
 
 @pytest.mark.parametrize(
+    ("variable", "flag"),
+    [("INPUT_REPORT", ""), ("INPUT_VEX", "--vex="), ("INPUT_DB-REPOSITORY", "--db-repository=")],
+)
+def test_one_item_of_a_list_as_a_yaml_block_may_hold_spaces(variable: str, flag: str) -> None:
+    # `report: |` with one line: GitHub passes the line with its line break, one item per line.
+    invocation = build_invocation(
+        {**({} if variable == "INPUT_REPORT" else SCAN), variable: "my dir/a b.json\n"}
+    )
+    assert f"{flag}my dir/a b.json" in invocation.argv
+    assert not any(arg.endswith("my dir/a") for arg in invocation.argv)
+
+
+def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
+    argv = build_invocation(
+        {"INPUT_REPORT": "a.json", "INPUT_VEX": " \n\n", "INPUT_DB-REPOSITORY": "\n"}
+    ).argv
+    assert argv == build_invocation({"INPUT_REPORT": "a.json"}).argv
+
+
+@pytest.mark.parametrize(
     ("inputs", "message"),
     [
         ({}, "input `image` is required (or `report`, to gate existing report files)"),
