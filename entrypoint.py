@@ -263,7 +263,8 @@ def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
             value = read_input(env, spec.name, spec.default)
             if value:
                 argv.append(f"{spec.flag}={value}")
-    if read_input(env, "comment", "true") not in _TRUE:  # `false`, or the bad input itself
+    # Empty is the default, as for the run itself; `false`, or the bad input itself, is none.
+    if (read_input(env, "comment") or "true") not in _TRUE:
         argv.append("--no-comment")
     image = read_input(env, "image")
     if image:

@@ -185,6 +185,14 @@ def test_an_empty_boolean_is_its_default() -> None:
     )
 
 
+@pytest.mark.parametrize("comment", ["", "true", "TRUE", "false", "False"])
+def test_an_error_updates_the_comment_when_the_run_would_have_written_it(comment: str) -> None:
+    # A run that cannot decide edits this job's comment, so it stops showing the last verdict:
+    # only where the same inputs, without the error, would have commented.
+    commented = "--comment" in argv_for(INPUT_COMMENT=comment)
+    assert ("--no-comment" not in entrypoint.error_argv({**SCAN, "INPUT_COMMENT": comment})) is commented
+
+
 def test_the_token_is_never_on_the_command_line() -> None:
     invocation = build_invocation({**SCAN, "INPUT_GITHUB-TOKEN": TOKEN, "GITHUB_ACTIONS": "true"})
     assert invocation.token == TOKEN
