@@ -30,14 +30,26 @@ class TransientError(Exception):
 class GaveUp(Exception):
     """Transient errors went on past the retry policy's attempts or waiting budget."""
 
-    def __init__(self, last: TransientError, attempts: int, waited: float) -> None:
+    def __init__(
+        self, last: TransientError, attempts: int, waited: float, *, left: float | None = None
+    ) -> None:
         super().__init__(last.reason)
         self.last = last
         self.attempts = attempts
         self.waited = waited
+        self.left = left
+        """Seconds of waiting that were left when the platform asked for a longer wait (a rate
+        limit that resets in an hour), else None (the attempts ran out or backoff used the time)."""
 
     def summary(self) -> str:
-        """`kept failing (503 Service Unavailable) after 3 attempt(s) and 3 s of waiting`."""
+        """`kept failing (503 Service Unavailable) after 3 attempt(s) and 3 s of waiting`, or, when
+        the platform asked for more than was left, `asked for a wait of 3600 s (403 rate limit:
+        ...) after 1 attempt(s), more than the 60 s left to wait`."""
+        if self.left is not None and self.last.retry_after is not None:
+            return (
+                f"asked for a wait of {self.last.retry_after:g} s ({self.last.reason}) after "
+                f"{self.attempts} attempt(s), more than the {self.left:g} s left to wait"
+            )
         return f"kept failing ({self.last.reason}) after {self.attempts} attempt(s) and {self.waited:g} s of waiting"
 
 
@@ -80,6 +92,8 @@ def with_retries(operation: Callable[[], T], policy: RetryPolicy, sleep: Callabl
             delay = error.retry_after
             if delay is None:
                 delay = min(policy.max_delay, policy.first_delay * 2 ** (attempt - 1))
+            if attempt < policy.attempts and error.retry_after is not None and waited + delay > policy.budget:
+                raise GaveUp(error, attempt, waited, left=policy.budget - waited) from error
             if attempt == policy.attempts or waited + delay > policy.budget:
                 raise GaveUp(error, attempt, waited) from error
             sleep(delay)

@@ -251,7 +251,8 @@ def test_a_retry_after_beyond_the_budget_gives_up_at_once(gitlab_mr_pipeline: Me
     sleeps: list[float] = []
     [warning] = publisher(sleeps).publish(failing(), context(pipe)).warnings
     assert sleeps == []
-    assert "GitLab kept failing (429" in warning
+    assert "GitLab asked for a wait of 3600 s (429" in warning
+    assert "after 1 attempt(s), more than the 90 s left to wait" in warning
     assert "not updated" in warning
     assert notes(pipe) == []
 

@@ -48,3 +48,7 @@ def test_a_wait_beyond_the_budget_gives_up_without_sleeping() -> None:
     with pytest.raises(GaveUp) as caught:
         with_retries(operation, RetryPolicy(budget=60), sleeps.append)
     assert (caught.value.attempts, caught.value.waited, sleeps) == (1, 0.0, [])
+    assert (
+        caught.value.summary()
+        == "asked for a wait of 3600 s (429) after 1 attempt(s), more than the 60 s left to wait"
+    )
