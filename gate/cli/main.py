@@ -27,6 +27,7 @@ from gate.cli.options import PROG, Options, OutputFormat, options_from
 from gate.cli.outputs import STDOUT, print_report_text, publish_error, write_error_outputs
 from gate.cli.parser import CommandLineError, build_parser
 from gate.errors import ExitCode, GateError, PolicyError
+from gate.platforms.select import CI_CHOICES
 from gate.untrusted import terminal_safe
 
 
@@ -105,9 +106,11 @@ def usage_problem(argv: Sequence[str]) -> UsageProblem | None:
 
 def _error_outputs_despite(argv: list[str], message: str) -> None:
     """The error outputs of a command line that could not be parsed, so that a passing `--json` or
-    `--sarif` of an earlier run does not stay behind (docs/architecture.md). The command line is
-    read again with every value taken as written, for its outputs only; nothing is written when
-    it does not name them plainly, or names one of its inputs as an output."""
+    `--sarif` of an earlier run does not stay behind (docs/architecture.md), and the error told to
+    the CI platform (step outputs, job summary, the comment or note), so that none keeps showing
+    an earlier verdict. The command line is read again with every value taken as written, for its
+    outputs and CI options only; no file is written when it does not name them plainly, or names
+    one of its inputs as an output."""
     loose = build_parser()
     _take_values_as_written(loose)
     quiet = io.StringIO()
@@ -122,19 +125,26 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
     else:
         return
     command = getattr(args, "command", None)
+    if command not in ("check", "scan"):
+        return
     named = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
     named.append(("--openvex", getattr(args, "openvex", None)))
-    outputs = [(flag, path) for flag, path in named if path]
-    if command not in ("check", "scan") or not outputs or len(_to_stdout(args)) > 1 or output_clash(args):
-        return
+    outputs = [] if len(_to_stdout(args)) > 1 or output_clash(args) else [(f, p) for f, p in named if p]
     positional = [str(report) for report in args.reports] if command == "check" else [args.image]
-    plain = [command, *positional, "--ci", "none", *(word for output in outputs for word in output)]
+    # An unknown --ci (the error itself, perhaps) is read as the default, auto.
+    ci = getattr(args, "ci", None)
+    ci = ci if ci in CI_CHOICES else "auto"
+    publishing = ["--ci", ci, *([] if getattr(args, "comment", True) is not False else ["--no-comment"])]
+    if getattr(args, "image_name", None):
+        publishing.append(f"--image-name={args.image_name}")
+    plain = [command, *publishing, *(word for output in outputs for word in output), "--", *positional]
     try:
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             options = options_from(build_parser().parse_args(plain), os.environ, dt.datetime.now(dt.UTC))
     except SystemExit:
         return
     write_error_outputs(options, message, ExitCode.USAGE)
+    publish_error(options, message, ExitCode.USAGE)
 
 
 def _to_stdout(args: argparse.Namespace) -> list[str]:

@@ -398,3 +398,33 @@ def test_the_merge_requests_own_project_wins_over_the_pipelines(
     assert publisher().publish(failing(), context(pipe, CI_PROJECT_ID="4242")).warnings == ()
     assert len(notes(pipe)) == 1
     assert all("/projects/42/" in r.target for r in pipe.gitlab.requests if "/notes" in r.target)
+
+
+def test_a_command_line_the_gate_refuses_turns_the_note_into_no_verdict(
+    gitlab_mr_pipeline: MergeRequestPipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The plain template passes CONTAINER_GATE_SCANNER as written: `Trivy` stops at the command
+    # line, and the note must not keep showing the last pipeline's pass.
+    pipe = gitlab_mr_pipeline
+    for name, value in {**pipe.env, "GITLAB_TOKEN": pipe.token}.items():
+        monkeypatch.setenv(name, value)
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    publisher().publish(passing(), context(pipe))
+    [before] = notes(pipe)
+    decision = tmp_path / "container-gate.json"
+    argv = ["scan", "--scanner=Trivy", f"--json={decision}", "--", APP.reference]
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    [after] = notes(pipe)
+    assert after.id == before.id
+    assert "could not decide (exit code 2)" in after.body
+    assert "invalid choice: 'Trivy'" in after.body.replace("\\", "")
+    assert json.loads(decision.read_text())["verdict"] == "error"
+    # `--ci none` and `--no-comment` are honoured even when the rest cannot be read.
+    publisher().publish(passing(), context(pipe))
+    for quiet in (["--ci", "none"], ["--no-comment"]):
+        with pytest.raises(SystemExit):
+            cli.main(["check", str(report), *quiet, "--as-of", "tomorrow"])
+        [note] = notes(pipe)
+        assert "container-gate: pass" in note.body
