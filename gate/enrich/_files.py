@@ -46,6 +46,15 @@ def is_gzip(path: Path) -> bool:
 _WHAT = {DataKind.KEV: "a KEV catalog", DataKind.EPSS: "an EPSS scores file"}
 """What each kind of file is, as the size error says it."""
 
+_THE = {DataKind.KEV: "the KEV catalog", DataKind.EPSS: "the EPSS scores file"}
+"""Each kind of file as a read error names it: a path on the command line (`--kev`, the action's
+`kev` input) says nothing of what the file was for."""
+
+
+def _cannot_read(path: Path, kind: DataKind | None, error: OSError) -> ReportError:
+    what = _THE[kind] if kind is not None else "the file"
+    return data_error(path, f"cannot read {what} ({error.strerror or error})")
+
 
 def too_large_error(path: Path | str, kind: DataKind, *, decompressed: bool = False) -> ReportError:
     """The error for a data file holding more than `MAX_DATA_BYTES`, as stored or, when
@@ -56,11 +65,11 @@ def too_large_error(path: Path | str, kind: DataKind, *, decompressed: bool = Fa
 def read_bytes(path: Path, kind: DataKind) -> tuple[bytes, DataSource]:
     """The file's content, decompressed when it is gzip, and its identity as stored; either
     larger than `MAX_DATA_BYTES` is an error as soon as the read passes it."""
-    with _open(path) as handle:
+    with _open(path, kind) as handle:
         try:
             raw = capped(handle, too_large_error(path, kind)).read()
         except OSError as exc:
-            raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
+            raise _cannot_read(path, kind, exc) from None
     source = DataSource(kind, str(path), hashlib.sha256(raw).hexdigest(), len(raw))
     if not raw.startswith(GZIP_MAGIC):
         return raw, source
@@ -76,7 +85,7 @@ def read_bytes(path: Path, kind: DataKind) -> tuple[bytes, DataSource]:
 def open_stream(path: Path, kind: DataKind) -> Iterator[BinaryIO]:
     """The file open for reading, through a gzip decompressor when it is gzip, and through a count
     that raises the size error past `MAX_DATA_BYTES` of content; both closed after."""
-    with _open(path) as handle:
+    with _open(path, kind) as handle:
         compressed = handle.read(2) == GZIP_MAGIC
         handle.seek(0)
         if not compressed:
@@ -89,17 +98,17 @@ def open_stream(path: Path, kind: DataKind) -> Iterator[BinaryIO]:
 def source_of(path: Path, kind: DataKind) -> DataSource:
     """The file's identity (SHA-256 and size of the bytes as stored), read in chunks; a file
     larger than `MAX_DATA_BYTES` as stored is refused (its content could be no smaller)."""
-    with _open(path) as handle:
+    with _open(path, kind) as handle:
         try:
             digest = hashlib.file_digest(capped(handle, too_large_error(path, kind)), "sha256")
         except OSError as exc:
-            raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
+            raise _cannot_read(path, kind, exc) from None
         size = handle.tell()
     return DataSource(kind, str(path), digest.hexdigest(), size)
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path, kind: DataKind | None = None) -> BinaryIO:
     try:
         return path.open("rb")
     except OSError as error:
-        raise data_error(path, f"cannot read the file ({error.strerror or error})") from None
+        raise _cannot_read(path, kind, error) from None

@@ -220,7 +220,7 @@ def test_a_truncated_gzip_file_is_an_error(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(
-        ReportError, match=r"nothing\.json: cannot read the file \(No such file or directory\)"
+        ReportError, match=r"nothing\.json: cannot read the KEV catalog \(No such file or directory\)"
     ):
         read_kev(tmp_path / "nothing.json")
 
