@@ -5,6 +5,7 @@ Environment read (all set by the runner, except the token and the author overrid
 - `GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`: the event payload; the pull request is
   `pull_request.number` (`pull_request`, `pull_request_target`, reviews) or `issue.number` when
   `issue.pull_request` is present (`issue_comment` on a pull request). Any other event: no comment.
+  A payload that cannot be read is a warning: the comment is missing, and the log says why.
 - `GITHUB_REPOSITORY` (`owner/name`), `GITHUB_API_URL` (default https://api.github.com).
 - The token, first one set of: `INPUT_GITHUB-TOKEN` (a container action's `github-token` input,
   as the runner names it), `INPUT_GITHUB_TOKEN`, `GITHUB_TOKEN`. An action input is an explicit
@@ -34,7 +35,14 @@ from gate.platforms._http import ApiError, retried
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
 from gate.platforms.github_api import GitHubClient, RemoteComment, default_clock
 from gate.platforms.github_commands import append_file, fit_bytes, output_lines, summary_room
-from gate.platforms.github_event import comment_key, commit_shas, pull_request_number, read_event, token_of
+from gate.platforms.github_event import (
+    comment_key,
+    commit_shas,
+    event_problem,
+    pull_request_number,
+    read_event,
+    token_of,
+)
 from gate.platforms.interface import PublishContext, Published, masked, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
 from gate.platforms.retry import RetryPolicy, default_sleep
@@ -74,18 +82,25 @@ class _Target:
     """The pull request's number."""
 
 
-def _target(env: Mapping[str, str], event: Mapping[str, Any]) -> _Target | str:
-    """The pull request to comment on, or why there is none (a note for --verbose)."""
+def _target(env: Mapping[str, str], event: Mapping[str, Any]) -> _Target | Published:
+    """The pull request to comment on, or why there is none: a note for --verbose, or a warning
+    when the event payload cannot be read, so a missing comment is never a mystery."""
     number = pull_request_number(event)
+    problem = event_problem(env) if number is None else None
+    if problem is not None:
+        path = terminal_safe(env.get("GITHUB_EVENT_PATH", ""), 200)
+        return Published(
+            warnings=(f"no pull-request comment: the event payload GITHUB_EVENT_PATH={path}: {problem}",)
+        )
     if number is None:
         name = terminal_safe(env.get("GITHUB_EVENT_NAME") or "unknown", 40)
-        return f"no pull-request comment: the {name} event belongs to no pull request"
+        return Published(notes=(f"no pull-request comment: the {name} event belongs to no pull request",))
     repository = env.get("GITHUB_REPOSITORY", "")
     if not _REPOSITORY.match(repository):
-        return "no pull-request comment: GITHUB_REPOSITORY is not set to owner/name"
+        return Published(notes=("no pull-request comment: GITHUB_REPOSITORY is not set to owner/name",))
     api_url = (env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
     if not api_url.startswith(("https://", "http://")):
-        return "no pull-request comment: GITHUB_API_URL is not an http(s) URL"
+        return Published(notes=("no pull-request comment: GITHUB_API_URL is not an http(s) URL",))
     return _Target(api_url, repository, number)
 
 
@@ -211,8 +226,8 @@ class GitHubPublisher:
         if not context.comment:
             return Published(notes=("no pull-request comment: --no-comment",))
         target = _target(context.env, event)
-        if isinstance(target, str):
-            return Published(notes=(target,))
+        if isinstance(target, Published):
+            return target
         token = token_of(context.env)
         if token is None:
             return Published(

@@ -33,14 +33,29 @@ def comment_key(
 
 def read_event(env: Mapping[str, str]) -> dict[str, Any]:
     """The event payload (`GITHUB_EVENT_PATH`); empty when there is none or it cannot be read."""
+    payload, _problem = _event(env)
+    return payload
+
+
+def event_problem(env: Mapping[str, str]) -> str | None:
+    """Why the event payload `GITHUB_EVENT_PATH` names cannot be used, or None (also when no
+    file is named: outside a workflow there is none to read)."""
+    return _event(env)[1]
+
+
+def _event(env: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
     path = env.get("GITHUB_EVENT_PATH", "")
     if not path:
-        return {}
+        return {}, None
     try:
         payload = loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return payload if isinstance(payload, dict) else {}
+    except OSError as exc:
+        return {}, f"cannot read it ({exc.strerror or exc})"
+    except ValueError:
+        return {}, "it is not JSON"
+    if not isinstance(payload, dict):
+        return {}, "it is not a JSON object"
+    return payload, None
 
 
 def pull_request_number(event: Mapping[str, Any]) -> int | None:

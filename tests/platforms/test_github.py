@@ -480,6 +480,32 @@ def test_a_push_makes_no_api_call_but_writes_summary_and_outputs(
     assert capsys.readouterr() == ("", "")  # a publisher never prints
 
 
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        (None, "cannot read it (No such file or directory)"),
+        ("{not json", "it is not JSON"),
+        ("[1]", "it is not a JSON object"),
+    ],
+    ids=["missing", "not-json", "not-an-object"],
+)
+def test_an_event_payload_that_cannot_be_read_is_a_warning(
+    github_pull_request: PullRequestScenario, tmp_path: Path, payload: str | None, problem: str
+) -> None:
+    # Without the payload the pull request is unknown: the comment is missing, and the log says why.
+    step = Step(github_pull_request, tmp_path)
+    event = Path(step.env["GITHUB_EVENT_PATH"])
+    if payload is None:
+        event.unlink()
+    else:
+        event.write_text(payload, encoding="utf-8")
+    assert step.publish(failing()) == [
+        f"no pull-request comment: the event payload GITHUB_EVENT_PATH={event}: {problem}"
+    ]
+    assert github_pull_request.github.requests == []
+    assert read_outputs(step.outputs)["verdict"] == ["fail"]
+
+
 def test_an_issue_comment_on_the_pull_request_finds_it(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
