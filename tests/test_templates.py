@@ -439,3 +439,44 @@ def test_the_fetch_runs_data_fetch_into_the_cache(tmp_path: Path) -> None:
         ["data", "fetch", "--out=.cache/container-gate/exploit-data", "--if-older-than=20"]
     )
     assert args.if_older_than == 20
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CONTAINER_GATE_ADVISORY", "TRUE"),
+        ("CONTAINER_GATE_SKIP_DB_UPDATE", "yes"),
+        ("CONTAINER_GATE_FETCH_EXPLOIT_DATA", "1"),
+        ("CONTAINER_GATE_CHECK_BASE", "yes"),
+        ("CONTAINER_GATE_CHECK_BASE", "x=true"),
+    ],
+)
+def test_a_switch_of_the_plain_template_is_true_or_false_or_the_job_stops(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], variable: str, value: str
+) -> None:
+    # The plain template's variables are free text, and the script tests `= "true"`: anything
+    # else used to turn a requested base check or fetch off without a word.
+    env = {"CONTAINER_GATE_IMAGE": "reg.example/app:1", variable: value}
+    with pytest.raises(subprocess.CalledProcessError) as stopped:
+        run_script(tmp_path, env)
+    assert stopped.value.returncode == 2
+    setting = variable.removeprefix("CONTAINER_GATE_")
+    assert capfd.readouterr().err == (
+        f"container-gate: error: {variable}={value}: expected true or false (CHECK_BASE: also best-effort)\n"
+    )
+    assert not (tmp_path / "argv.json").exists(), setting  # the gate never ran
+
+
+def test_every_value_a_switch_takes_runs_the_gate(tmp_path: Path) -> None:
+    switches = ("ADVISORY", "SKIP_DB_UPDATE", "FETCH_EXPLOIT_DATA", "CHECK_BASE")
+    for value in ("true", "false", ""):
+        env = {
+            "CONTAINER_GATE_IMAGE": "reg.example/app:1",
+            **{f"CONTAINER_GATE_{s}": value for s in switches},
+        }
+        argv = run_script(tmp_path, env)
+        assert ("--advisory" in argv, "--check-base" in argv) == (value == "true", value == "true")
+    argv = run_script(
+        tmp_path, {"CONTAINER_GATE_IMAGE": "reg.example/app:1", "CONTAINER_GATE_CHECK_BASE": "best-effort"}
+    )
+    assert "--check-base=best-effort" in argv
