@@ -16,6 +16,12 @@ only the CVEs the report has, so memory grows with the report, not the file. Eve
 kept or not: a file that is wrong anywhere may be wrong where it matters. One regular expression
 per row does the checking; only a row it refuses goes through the slower diagnosis that says what
 is wrong with it.
+
+An error quotes a row, but never a line before the column line: until that line is read, the file
+may be any file at all (the policy's `exploit_data.epss` names it, and in a pull request the policy
+is the author's), and its first line can hold a secret (a `.netrc`, a compact Docker config, a
+variable of `/proc/self/environ`) that the error would publish in the job log and the comment.
+Such a line is described by its kind instead; only a line shaped like a column line is quoted.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ LONGEST_LINE = 4096
 # of those characters that is not a number ("1e", "1.2.3"), and the range check does the rest.
 _ROW = re.compile(r"(CVE-\d{4}-\d{4,}),([\d.eE+-]+),([\d.eE+-]+)\n?")
 _ROW_NUMBER = re.compile(r"[\d.eE+-]+")
+# Lower-case names and commas: what another CSV's column line looks like, safe to quote.
+_COLUMN_NAMES = re.compile(r"[a-z_]+(?:,[a-z_]+)+")
 
 
 def read_epss(path: Path, wanted: Set[str] | None = None) -> EpssFile:
@@ -106,9 +114,11 @@ def _head(lines: Iterator[tuple[int, str]], name: str) -> tuple[str | None, date
     model_version = fields.get("model_version", "").strip()
     score_date = parse_timestamp(fields.get("score_date", "").strip())
     if not model_version or score_date is None:
+        missing = "model_version" if not model_version else "a score_date that is a time"
         raise data_error(
             name,
-            f"expected '#model_version:VERSION,score_date:YYYY-MM-DDTHH:MM:SSZ', got {quoted(line.rstrip())}",
+            f"expected '#model_version:VERSION,score_date:YYYY-MM-DDTHH:MM:SSZ', got a comment line "
+            f"without {missing}",
             f"line {number}",
         )
     columns = next(lines, None)
@@ -120,9 +130,20 @@ def _head(lines: Iterator[tuple[int, str]], name: str) -> tuple[str | None, date
 
 def _columns(number: int, line: str, name: str) -> None:
     if line.rstrip("\r\n") != COLUMNS:
-        raise data_error(
-            name, f"expected the column line {COLUMNS!r}, got {quoted(line.rstrip())}", f"line {number}"
-        )
+        raise data_error(name, f"expected the column line {COLUMNS!r}, got {_kind(line)}", f"line {number}")
+
+
+def _kind(line: str) -> str:
+    """A line read before the column line, said without its text unless it is other column names
+    (see the module docstring)."""
+    text = line.strip()
+    if _COLUMN_NAMES.fullmatch(text):
+        return quoted(text)
+    if text.startswith("<"):
+        return "markup (an HTML page, such as a server's error page?): not an EPSS scores file"
+    if text.startswith(("{", "[")):
+        return "JSON: not an EPSS scores file"
+    return f"a line of {len(text)} characters that is not CSV of those columns: not an EPSS scores file"
 
 
 def _rows(

@@ -5,7 +5,9 @@ The token travels in one header only (GitHub: `Authorization: Bearer`, GitLab: `
 set by an auth object: that also stops requests from adding ~/.netrc credentials, while proxies
 from the environment keep working. Redirects are never followed: requests re-sends custom headers
 such as `PRIVATE-TOKEN` to whatever host a redirect names, and neither API redirects a correct
-base URL. No exception text of the HTTP library reaches a message, since it can quote a header.
+base URL. No exception text of the HTTP library reaches a message, since it can quote a header,
+and the platform's own words are shown with the token masked before they are cut to length: a
+token cut in half would no longer be found by `masked`.
 
 Failures become `TransientError` (5xx, no answer, and what each platform calls a rate limit), which
 `gate.platforms.retry.with_retries` retries, or `ApiError` (any other 4xx, a redirect, an answer
@@ -63,11 +65,22 @@ class ApiClient:
     url_variable = "its API URL"
     """The variable that sets the API's base URL, named when it answers with a redirect."""
 
-    def __init__(self, api_url: str, token_header: tuple[str, str], headers: Mapping[str, str]) -> None:
+    def __init__(
+        self, api_url: str, token: str, token_header: tuple[str, str], headers: Mapping[str, str]
+    ) -> None:
         self._api_url = api_url.rstrip("/")
         self._session = requests.Session()
         self._session.headers.update({"User-Agent": f"container-gate/{__version__}", **headers})
+        self._token = token
         self._auth = _TokenHeader(*token_header)
+
+    def shown(self, text: str, limit: int) -> str:
+        """The platform's text made safe to print: the token masked first, then cut to `limit`."""
+        return terminal_safe(masked(text, self._token), limit)
+
+    def status_text(self, response: requests.Response) -> str:
+        """`503 Service Unavailable`, the reason made safe to print."""
+        return f"{response.status_code} {self.shown(response.reason or '', 80)}".strip()
 
     def close(self) -> None:
         self._session.close()
@@ -97,7 +110,7 @@ class ApiClient:
         status = response.status_code
         if status >= 500:
             raise TransientError(
-                status_text(response), retry_after=delta_seconds(response.headers.get("Retry-After"))
+                self.status_text(response), retry_after=delta_seconds(response.headers.get("Retry-After"))
             )
         self.check_rate_limit(response)
         if 300 <= status < 400:
@@ -111,7 +124,7 @@ class ApiClient:
 
     def refusal(self, response: requests.Response) -> ApiError:
         """The error for a 4xx answer that is not a rate limit, with the platform's message."""
-        return ApiError(response.status_code, terminal_safe(response.reason or "", 200))
+        return ApiError(response.status_code, self.shown(response.reason or "", 200))
 
     def json(self, response: requests.Response) -> Any:
         """The answer's JSON document."""
@@ -119,11 +132,6 @@ class ApiClient:
             return response.json()
         except ValueError:
             raise ApiError(response.status_code, f"{self.platform}'s answer is not JSON") from None
-
-
-def status_text(response: requests.Response) -> str:
-    """`503 Service Unavailable`, the reason made safe to print."""
-    return f"{response.status_code} {terminal_safe(response.reason or '', 80)}".strip()
 
 
 def retried(

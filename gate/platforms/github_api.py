@@ -27,7 +27,6 @@ import requests
 
 from gate.platforms._http import ApiClient, ApiError
 from gate.platforms.retry import TransientError, delta_seconds
-from gate.untrusted import terminal_safe
 
 API_VERSION = "2022-11-28"
 """The REST API version the gate is written against."""
@@ -64,11 +63,12 @@ def _comment(item: object) -> RemoteComment:
     return RemoteComment(ident, body if isinstance(body, str) else "", login, url)
 
 
-def _error_detail(response: requests.Response) -> str:
+def _error_detail(response: requests.Response, shown: Callable[[str, int], str]) -> str:
+    """GitHub's message and the messages of its `errors`, made safe by `shown`."""
     try:
         payload: Any = response.json()
     except ValueError:
-        return terminal_safe(response.reason or "", 200)
+        return shown(response.reason or "", 200)
     if not isinstance(payload, dict):
         return ""
     message = payload.get("message")
@@ -78,7 +78,7 @@ def _error_detail(response: requests.Response) -> str:
         text += "".join(
             f"; {e['message']}" for e in errors if isinstance(e, dict) and isinstance(e.get("message"), str)
         )
-    return terminal_safe(text, 300)
+    return shown(text, 300)
 
 
 class GitHubClient(ApiClient):
@@ -90,6 +90,7 @@ class GitHubClient(ApiClient):
     def __init__(self, api_url: str, token: str, repository: str, *, clock: Callable[[], float]) -> None:
         super().__init__(
             api_url,
+            token,
             ("Authorization", f"Bearer {token}"),
             {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION},
         )
@@ -102,11 +103,12 @@ class GitHubClient(ApiClient):
             wait = self._rate_limit_wait(response)
             if wait is not None:
                 raise TransientError(
-                    f"{response.status_code} rate limit: {_error_detail(response)}", retry_after=wait
+                    f"{response.status_code} rate limit: {_error_detail(response, self.shown)}",
+                    retry_after=wait,
                 )
 
     def refusal(self, response: requests.Response) -> ApiError:
-        return ApiError(response.status_code, _error_detail(response))
+        return ApiError(response.status_code, _error_detail(response, self.shown))
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:
         """Seconds to wait when a 403 or 429 is a rate limit; None when it is a refusal."""
@@ -117,7 +119,7 @@ class GitHubClient(ApiClient):
             reset = delta_seconds(response.headers.get("x-ratelimit-reset"))  # epoch seconds
             if reset is not None:
                 return max(reset - int(self._clock()) + 1.0, 1.0)
-        if response.status_code == 429 or "rate limit" in _error_detail(response).lower():
+        if response.status_code == 429 or "rate limit" in _error_detail(response, self.shown).lower():
             return SECONDARY_LIMIT_WAIT
         return None
 

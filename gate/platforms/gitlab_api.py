@@ -14,15 +14,14 @@ of being posted twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-from gate.platforms._http import ApiClient, ApiError, status_text
+from gate.platforms._http import ApiClient, ApiError
 from gate.platforms.retry import TransientError, delta_seconds
-from gate.untrusted import terminal_safe
 
 PER_PAGE = 100
 """doc/api/rest/index.md, "Offset-based pagination": `per_page` is at most 100."""
@@ -30,20 +29,20 @@ MAX_PAGES = 200
 """Stop listing after 20,000 notes: a merge request with more is not one a note helps."""
 
 
-def _error_detail(response: requests.Response) -> tuple[str, str | None]:
-    """GitLab's message and, for `insufficient_scope`, the scope it wants."""
+def _error_detail(response: requests.Response, shown: Callable[[str, int], str]) -> tuple[str, str | None]:
+    """GitLab's message and, for `insufficient_scope`, the scope it wants, each made safe by `shown`."""
     try:
         payload: Any = response.json()
     except ValueError:
-        return terminal_safe(response.reason or "", 200), None
+        return shown(response.reason or "", 200), None
     if not isinstance(payload, dict):
         return "", None
     if payload.get("error") == "insufficient_scope":
         scope = payload.get("scope")
-        return "insufficient_scope", terminal_safe(scope, 100) if isinstance(scope, str) else None
+        return "insufficient_scope", shown(scope, 100) if isinstance(scope, str) else None
     message = payload.get("message", payload.get("error", ""))
     text = message if isinstance(message, str) else json.dumps(message)
-    return terminal_safe(text, 300), None
+    return shown(text, 300), None
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class GitLabClient(ApiClient):
     url_variable = "CI_API_V4_URL"
 
     def __init__(self, api_url: str, token: str, project_id: str, merge_request_iid: str) -> None:
-        super().__init__(api_url, ("PRIVATE-TOKEN", token), {})
+        super().__init__(api_url, token, ("PRIVATE-TOKEN", token), {})
         self._notes_path = f"/projects/{project_id}/merge_requests/{merge_request_iid}/notes"
         self._user_id: int | None = None
 
@@ -86,10 +85,10 @@ class GitLabClient(ApiClient):
         if response.status_code == 429:
             # GitLab sends delta-seconds (Rack::Attack and the application rate limiter).
             retry_after = delta_seconds(response.headers.get("Retry-After"))
-            raise TransientError(status_text(response), retry_after=retry_after)
+            raise TransientError(self.status_text(response), retry_after=retry_after)
 
     def refusal(self, response: requests.Response) -> ApiError:
-        detail, scope = _error_detail(response)
+        detail, scope = _error_detail(response, self.shown)
         return ApiError(response.status_code, detail, scope=scope)
 
     def _path(

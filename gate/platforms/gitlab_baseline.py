@@ -7,8 +7,9 @@
 It never fails the job: the API answers 404 when the last pipeline of that ref skipped the job or
 its artifacts expired, and then, as on any other failure, it prints a warning and leaves no file,
 so the gate says "baseline not used, the full policy applies" in every output. The token goes in
-the `JOB-TOKEN` header only, and never to another host: a redirect (GitLab.com sends artifact
-downloads to its CDN) is followed without it.
+the `JOB-TOKEN` header only, and never to another origin (scheme, host and port): a redirect
+(GitLab.com sends artifact downloads to its CDN) is followed without it, at every hop, since
+requests re-sends a custom header to whatever host a redirect names.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ ARTIFACT = "container-gate.json"
 
 TIMEOUT = 30
 """Seconds for each request."""
+
+MAX_REDIRECTS = 5
+"""Redirects followed before the download is given up (GitLab.com needs one, to its CDN)."""
 
 
 def artifact_url(api_url: str, project_id: str, ref: str, artifact: str = ARTIFACT) -> str:
@@ -50,19 +54,7 @@ def fetch_baseline(
     url = artifact_url(env["CI_API_V4_URL"], env["CI_PROJECT_ID"], ref)
     where = f"{ARTIFACT} of job {job!r} on {ref}"
     try:
-        response = http.get(
-            url,
-            params={"job": job},
-            headers={"JOB-TOKEN": env["CI_JOB_TOKEN"]},
-            timeout=TIMEOUT,
-            allow_redirects=False,
-        )
-        if response.is_redirect and "location" in response.headers:
-            target = urljoin(url, response.headers["location"])
-            # The token stays with GitLab: a CDN gets the signed URL alone.
-            same_host = urlsplit(target).netloc == urlsplit(url).netloc
-            headers = {"JOB-TOKEN": env["CI_JOB_TOKEN"]} if same_host else {}
-            response = http.get(target, headers=headers, timeout=TIMEOUT)
+        response = _get(http, url, {"job": job}, env["CI_JOB_TOKEN"])
     except requests.RequestException as exc:
         return f"no baseline: cannot reach GitLab for the {where} ({type(exc).__name__})"
     if response.status_code == 404:
@@ -75,6 +67,20 @@ def fetch_baseline(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(response.content)
     return None
+
+
+def _get(http: requests.Session, url: str, params: dict[str, str], token: str) -> requests.Response:
+    """GET `url`, following redirects one at a time: the token goes only to the API's own origin,
+    so a CDN (or any host a later redirect names) gets the signed URL alone."""
+    origin = urlsplit(url)[:2]
+    query: dict[str, str] | None = params
+    for _hop in range(MAX_REDIRECTS + 1):
+        headers = {"JOB-TOKEN": token} if urlsplit(url)[:2] == origin else {}
+        response = http.get(url, params=query, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+        if not (response.is_redirect and "location" in response.headers):
+            return response
+        url, query = urljoin(url, response.headers["location"]), None
+    raise requests.TooManyRedirects
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:

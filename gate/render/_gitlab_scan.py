@@ -74,7 +74,11 @@ def _count(n: int, word: str) -> str:
 
 def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
     """The `scan.messages` text that accounts for the allowlisted and ignored findings, or None."""
-    allowlisted = Counter(str(d.rule) for d in decisions if d.disposition is Disposition.ALLOWLISTED)
+    # A rule is shown as every message's text is: a VEX rule holds the file's name, which the
+    # policy gives (`vex:<file>#<index>`), and a file name can hold any character but `/`.
+    allowlisted = Counter(
+        terminal_safe(str(d.rule)) for d in decisions if d.disposition is Disposition.ALLOWLISTED
+    )
     ignored: Counter[str] = Counter()
     for d in decisions:
         if d.disposition is Disposition.IGNORED:
@@ -83,7 +87,7 @@ def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
             elif d.rule.kind is RuleKind.FIXABLE_ONLY:
                 ignored["no fixed version under fail_on.fixable_only"] += 1
             else:
-                ignored[str(d.rule)] += 1
+                ignored[terminal_safe(str(d.rule))] += 1
     total = sum(allowlisted.values()) + sum(ignored.values())
     if not total:
         return None

@@ -56,7 +56,8 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
                 f"{terminal_safe(f.layer.created_by, 100)}"
             )
         out.extend(_inputs(d))
-        out.append(f"  disposition: {d.disposition.value.upper()} (rule {d.rule})")
+        # A VEX rule holds the file's name, which the policy gives: as untrusted as report text.
+        out.append(f"  disposition: {d.disposition.value.upper()} (rule {terminal_safe(str(d.rule))})")
         out.append(f"  because:     {terminal_safe(d.reason)}")
     if entries:
         out.append("")

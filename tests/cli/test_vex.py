@@ -487,6 +487,31 @@ def test_statement_text_is_escaped_wherever_it_is_shown(
     assert "Mallory \x1b[31m<img" in finding["reason"]  # kept as it was in the JSON report
 
 
+def test_a_vex_file_name_with_control_characters_is_shown_safely(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A pull request can add a file under any name but `/` and point the policy's vex: at it; the
+    # name is part of the rule (`vex:<file>#<index>`) that explain and the GitLab report show.
+    name = "v\x1b]8;;https:evil\x07click\x1b]8;;\x07\x1b[2J\n::error::x.json"
+    vex = tmp_path / name
+    vex.write_text(corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_text(encoding="utf-8"))
+    report, policy = spring(tmp_path), vex_policy(tmp_path, vex)
+    code = cli.main(["explain", "CVE-2021-44228", "--report", str(report), "--policy", str(policy), *AS_OF])
+    out, _err = capsys.readouterr()
+    assert code == ExitCode.PASS
+    assert "  disposition: ALLOWLISTED (rule vex:" in out
+    assert "\x1b" not in out
+    assert "\n::error::" not in out
+    assert "\\x1b]8;;https:evil\\x07click" in out
+    gitlab = tmp_path / "gl.json"
+    code, _out, _err = gate([str(report), "--policy", str(policy), "--gitlab", str(gitlab)], capsys)
+    assert code == ExitCode.PASS
+    messages = [m["value"] for m in json.loads(gitlab.read_text(encoding="utf-8"))["scan"]["messages"]]
+    (left_out,) = [m for m in messages if "allowlisted by the policy" in m]
+    assert "(vex:" in left_out
+    assert not re.search(r"[\x00-\x1f]", left_out)
+
+
 def test_a_missing_vex_file_of_the_policy_is_exit_2_naming_it_beside_the_policy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

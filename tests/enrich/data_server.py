@@ -41,6 +41,8 @@ class DataServer:
         self.requests: list[str] = []
         self.authorizations: list[str | None] = []
         """The Authorization header of each request, in order (None when it had none)."""
+        self.headers: list[dict[str, str]] = []
+        """Every header of each request, in order."""
         self.lock = threading.Lock()
         server = self
 
@@ -48,6 +50,8 @@ class DataServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                with server.lock:
+                    server.headers.append(dict(self.headers.items()))
                 reply = server.take(self.path, self.headers.get("Authorization"))
                 time.sleep(reply.delay)
                 self.send_response(reply.status)

@@ -134,12 +134,14 @@ BAD_FILES = [
     (
         "a comment without a date",
         b"#model_version:v2026.06.15\ncve,epss,percentile\nCVE-1999-0001,0.1,0.1\n",
-        "line 1: expected '#model_version:VERSION,score_date:YYYY-MM-DDTHH:MM:SSZ', got \"#model_version:v2026.06.15\"",
+        "line 1: expected '#model_version:VERSION,score_date:YYYY-MM-DDTHH:MM:SSZ', got a comment line "
+        "without a score_date that is a time",
     ),
     (
         "an HTML page",
         b"<html><head><title>404 Not Found</title></head></html>\n",
-        "line 1: expected the column line 'cve,epss,percentile', got \"<html><head><title>404 Not Found</title></head></html>\"",
+        "line 1: expected the column line 'cve,epss,percentile', got markup (an HTML page, such as a "
+        "server's error page?): not an EPSS scores file",
     ),
     (
         "a duplicate",
@@ -163,6 +165,38 @@ def test_a_bad_file_is_an_exit_2_error(tmp_path: Path, content: bytes, problem: 
     with pytest.raises(ReportError) as caught:
         read_epss(path)
     assert caught.value.diagnostics() == f"{path}: {problem}"
+
+
+PLANTED = "ghp_0123456789abcdefABCDEF0123456789abcd"
+"""A token in the first line of a file that is not an EPSS file."""
+NOT_EPSS_FILES = [
+    (
+        "a netrc",
+        f"machine github.com login x-access-token password {PLANTED}\n",
+        "that is not CSV of those columns",
+    ),
+    ("a Docker config", f'{{"auths": {{"ghcr.io": {{"auth": "{PLANTED}"}}}}}}\n', "JSON"),
+    ("an environment", f"GITHUB_TOKEN={PLANTED}\0HOME=/root\0", "that is not CSV of those columns"),
+    ("a script", f"#!/bin/sh\nexport TOKEN={PLANTED}\n", "a comment line without model_version"),
+    ("a date line", f"#model_version:{PLANTED}\nTOKEN={PLANTED}\n", "a comment line without a score_date"),
+    ("after a good comment", f"{COMMENT}\nTOKEN={PLANTED}\n", "line 2: expected the column line"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "said"), [case[1:] for case in NOT_EPSS_FILES], ids=[case[0] for case in NOT_EPSS_FILES]
+)
+def test_a_line_before_the_column_line_is_described_never_quoted(
+    tmp_path: Path, content: str, said: str
+) -> None:
+    # The policy can name any file as its EPSS data; its error must not publish the file's text.
+    path = tmp_path / "named-by-the-policy"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ReportError) as caught:
+        read_epss(path)
+    message = caught.value.diagnostics()
+    assert said in message
+    assert PLANTED[:8] not in message
 
 
 def test_a_truncated_gzip_file_is_an_error(tmp_path: Path) -> None:

@@ -10,11 +10,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gate.platforms.gitlab_baseline import artifact_url, main
+from gate.platforms.gitlab_baseline import MAX_REDIRECTS, artifact_url, main
+from tests.enrich.data_server import DataServer, Reply, running_server
 from tests.support.gitlab_fixtures import MergeRequestPipeline
 from tests.test_templates import component
 
@@ -77,6 +79,64 @@ def test_outside_gitlab_ci_it_says_what_is_missing(
 ) -> None:
     assert main(["main", str(tmp_path / "b.json")], {}) == 0
     assert "CI_JOB_TOKEN" in capsys.readouterr().err
+
+
+JOB_TOKEN = "glcbt-redirect-test-0123456789"  # noqa: S105 (a test value, not a secret)
+ARTIFACT_PATH = "/api/v4/projects/42/jobs/artifacts/main/raw/container-gate.json?job=container-gate"
+
+
+@pytest.fixture
+def server() -> Iterator[DataServer]:
+    yield from running_server()
+
+
+def job_environment(server: DataServer) -> dict[str, str]:
+    return {
+        "CI_API_V4_URL": server.url("/api/v4"),
+        "CI_PROJECT_ID": "42",
+        "CI_JOB_TOKEN": JOB_TOKEN,
+        "CI_JOB_NAME": "container-gate",
+    }
+
+
+def test_the_job_token_never_follows_a_redirect_to_another_origin(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GitLab (127.0.0.1) redirects once within itself, then to a CDN: the same server under another
+    # origin (localhost). requests would send a custom header along to every host of the chain.
+    cdn = server.base.replace("127.0.0.1", "localhost")
+    server.serve(ARTIFACT_PATH, Reply(302, headers=(("Location", "/signed?part=1"),)))
+    server.serve("/signed?part=1", Reply(302, headers=(("Location", cdn + "/cdn/report.json"),)))
+    server.serve("/cdn/report.json", Reply(200, REPORT, "application/json"))
+    out = tmp_path / "baseline.json"
+    assert main(["main", str(out)], job_environment(server)) == 0
+    assert out.read_bytes() == REPORT
+    hosts = [headers["Host"].split(":")[0] for headers in server.headers]
+    tokens = [headers.get("JOB-TOKEN") for headers in server.headers]
+    assert server.requests == [ARTIFACT_PATH, "/signed?part=1", "/cdn/report.json"]
+    assert list(zip(hosts, tokens, strict=True)) == [
+        ("127.0.0.1", JOB_TOKEN),
+        ("127.0.0.1", JOB_TOKEN),
+        ("localhost", None),
+    ]
+    assert JOB_TOKEN not in capsys.readouterr().err
+
+
+def test_endless_redirects_are_a_warning_and_leave_no_file(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.serve(ARTIFACT_PATH, Reply(302, headers=(("Location", "/again"),)))
+    server.serve("/again", Reply(302, headers=(("Location", "/again"),)))
+    out = tmp_path / "baseline.json"
+    assert main(["main", str(out)], job_environment(server)) == 0
+    assert not out.exists()
+    assert len(server.requests) == MAX_REDIRECTS + 1
+    err = capsys.readouterr().err
+    assert (
+        "no baseline: cannot reach GitLab for the container-gate.json of job 'container-gate' on main" in err
+    )
+    assert "TooManyRedirects" in err
+    assert JOB_TOKEN not in err
 
 
 def run_job_script(

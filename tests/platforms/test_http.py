@@ -1,0 +1,55 @@
+"""What the GitHub and GitLab API clients share (gate/platforms/_http.py): the platform's own words
+in an error, shown safely and never with the token, against a local server that answers as a
+broken proxy or API might, echoing the token it was sent."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from gate.platforms._http import ApiError
+from gate.platforms.github_api import GitHubClient
+from gate.platforms.gitlab_api import GitLabClient
+from tests.enrich.data_server import DataServer, Reply, running_server
+
+GITHUB_TOKEN = "ghs_" + "k3Yq8Zr2" * 4 + "Wp7a"  # shaped as the platforms' tokens are
+GITLAB_TOKEN = "glpat-" + "Xh4Tn9Bv" * 2 + "Qe5w"
+DETAIL_LIMIT = 300
+"""Characters of the platform's message an error shows (`_error_detail`)."""
+
+
+@pytest.fixture
+def server() -> Iterator[DataServer]:
+    yield from running_server()
+
+
+def github_user(server: DataServer) -> tuple[str, str, Callable[[], object]]:
+    client = GitHubClient(server.base, GITHUB_TOKEN, "octo-org/app", clock=time.time)
+    return GITHUB_TOKEN, "/user", client.authenticated_login
+
+
+def gitlab_user(server: DataServer) -> tuple[str, str, Callable[[], object]]:
+    client = GitLabClient(server.url("/api/v4"), GITLAB_TOKEN, "42", "7")
+    return GITLAB_TOKEN, "/api/v4/user", client.current_user_id
+
+
+@pytest.mark.parametrize("kept", [10, 20], ids=lambda kept: f"{kept}-characters-before-the-cut")
+@pytest.mark.parametrize("platform", [github_user, gitlab_user], ids=["github", "gitlab"])
+def test_a_token_the_answer_echoes_is_masked_before_the_message_is_cut(
+    server: DataServer, platform: Callable[[DataServer], tuple[str, str, Callable[[], object]]], kept: int
+) -> None:
+    token, path, call = platform(server)
+    # The message is cut to DETAIL_LIMIT characters, the last one an ellipsis: `kept` characters
+    # of the token fall before the cut, and `masked` would not recognize them as the token.
+    message = "x" * (DETAIL_LIMIT - 1 - kept) + token + " is not allowed here"
+    server.serve(path, Reply(403, json.dumps({"message": message}).encode(), "application/json"))
+    with pytest.raises(ApiError) as refused:
+        call()
+    detail = refused.value.detail
+    assert detail.startswith("x" * 100)
+    assert detail.endswith("…")
+    assert token[:kept] not in detail
+    assert token[:4] not in detail
