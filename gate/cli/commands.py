@@ -77,8 +77,9 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     summary = render_terminal(
         evaluation, "the JSON report on standard output" if json_path == STDOUT else json_path
     )
-    # With an output on standard output (`--json -`), the summary goes to standard error.
-    stream = sys.stderr if STDOUT in options.outputs.files.values() else None
+    # With an output on standard output (`--json -`, `--openvex -`), the summary goes to standard error.
+    on_stdout = (*options.outputs.files.values(), options.enrichment.openvex)
+    stream = sys.stderr if STDOUT in on_stdout else None
     print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary, stream)
     show_notices(notices)
     for failure in [*failures, *([platform_failure] if platform_failure else [])]:

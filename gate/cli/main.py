@@ -102,8 +102,9 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
 
 
 def _to_stdout(args: argparse.Namespace) -> list[str]:
-    """The output flags of `args` that go to standard output (`-`)."""
-    return [f"--{kind.value}" for kind in OutputFormat if getattr(args, kind.value, None) == STDOUT]
+    """The output flags of `args` that go to standard output (`-`), `--openvex` included."""
+    flags = [*(kind.value for kind in OutputFormat), "openvex"]
+    return [f"--{flag}" for flag in flags if getattr(args, flag, None) == STDOUT]
 
 
 def _take_values_as_written(parser: argparse.ArgumentParser) -> None:

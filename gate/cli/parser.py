@@ -84,7 +84,8 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
         "--openvex",
         metavar="PATH",
         help="write the run's decisions (allowlist entries and VEX statements that matched) as an "
-        "OpenVEX 0.2.0 document, for trivy --vex, grype --vex and vexctl",
+        "OpenVEX 0.2.0 document, for trivy --vex, grype --vex and vexctl (- for standard output: the "
+        "terminal summary then goes to standard error)",
     )
 
 

@@ -388,3 +388,32 @@ def test_a_report_on_standard_input_is_read_as_a_file(tmp_path: Path) -> None:
     )
     assert explained.returncode == ExitCode.PASS
     assert "CVE-2019-18224 in libidn2-0" in explained.stdout.decode()
+
+
+def test_openvex_on_standard_output_is_the_only_thing_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    reason: not reachable\n",
+        encoding="utf-8",
+    )
+    argv = ["check", str(BUSTER), "--ci", "none", "--policy", str(policy), "--openvex", "-"]
+    assert cli.main(argv) == ExitCode.PASS
+    out, err = capsys.readouterr()
+    document = json.loads(out, parse_constant=_refuse)  # the OpenVEX document alone on stdout
+    assert [s["vulnerability"]["name"] for s in document["statements"]] == ["CVE-2019-18224"]
+    assert err.startswith("container-gate: PASS: no blocking findings.")  # the summary moved here
+
+
+@pytest.mark.parametrize("other", ["--json", "--markdown"])
+def test_openvex_and_another_output_cannot_share_standard_output(
+    other: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["check", str(BUSTER), "--ci", "none", "--openvex", "-", other, "-"])
+    assert exited.value.code == ExitCode.USAGE
+    assert (
+        f"only one output can go to standard output ('-'), got {other} and --openvex"
+        in capsys.readouterr().err
+    )
