@@ -205,7 +205,9 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
 
 def write_outputs(evaluation: Evaluation, options: Options) -> tuple[list[GateError], list[str]]:
     """Write every requested output; return the failures, so one bad path loses no other file,
-    and the notices of outputs that leave part of the verdict out (`path: what`)."""
+    and the notices of outputs that leave part of the verdict out (`path: what`). An output that
+    fails leaves no file of an earlier run behind: the run exits 2, and a later step (a SARIF
+    upload) must not publish the earlier verdict."""
     failures: list[GateError] = []
     notices: list[str] = []
     for kind, path in options.outputs.files.items():
@@ -215,6 +217,8 @@ def write_outputs(evaluation: Evaluation, options: Options) -> tuple[list[GateEr
             write_text(path, text)
         except GateError as exc:
             failures.append(exc)
+            if not Path(path).is_dir():
+                remove_stale(path)
             continue
         notice = text.notice() if isinstance(text, _Noticed) else None
         if notice:

@@ -324,6 +324,28 @@ def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
     assert out_md.read_text().count("container-gate: fail") == 1
 
 
+def test_an_output_that_cannot_be_made_leaves_no_earlier_file_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A SARIF upload after the run would publish the earlier run's verdict.
+    monkeypatch.chdir(tmp_path)
+    for variable in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    out_sarif = tmp_path / "gate.sarif"
+    out_sarif.write_text('{"runs": ["from an earlier run"]}', encoding="utf-8")
+    out_json = tmp_path / "gate.json"
+    elsewhere = tmp_path.parent / "Dockerfile"
+    argv = ["check", str(BUSTER), "--sarif", str(out_sarif), "--sarif-location", str(elsewhere)]
+    code, _, err = run([*argv, "--json", str(out_json)], capsys)
+    assert code == ExitCode.USAGE
+    assert err.endswith(
+        f"container-gate: error: {elsewhere}: not inside the repository {tmp_path}; "
+        "give a path relative to it\n"
+    )
+    assert not out_sarif.exists()
+    assert json.loads(out_json.read_text())["verdict"] == "fail"  # the other outputs are written
+
+
 def test_a_sarif_output_cut_to_githubs_limits_is_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
