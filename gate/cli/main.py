@@ -23,7 +23,13 @@ from gate._collector import collector_paused
 from gate.cli.commands import COMMANDS
 from gate.cli.compare_options import repeated_row
 from gate.cli.options import PROG, Options, OutputFormat, options_from
-from gate.cli.outputs import STDOUT, print_report_text, publish_error, write_error_outputs
+from gate.cli.outputs import (
+    STDOUT,
+    print_report_text,
+    publish_error,
+    remove_stale,
+    write_error_outputs,
+)
 from gate.cli.parser import CommandLineError, build_parser
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.untrusted import terminal_safe
@@ -86,6 +92,11 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
     else:
         return
     command = getattr(args, "command", None)
+    if command == "compare" and not output_clash(args):
+        # No error form for compare's documents: an earlier table is removed, not left standing.
+        for path in (getattr(args, "json", None), getattr(args, "markdown", None)):
+            remove_stale(path)
+        return
     named = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
     named.append(("--openvex", getattr(args, "openvex", None)))
     outputs = [(flag, path) for flag, path in named if path]

@@ -242,6 +242,10 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
     # An earlier run's decisions must not outlive this one: trivy --vex or grype --vex reading
     # them would still treat findings as not affected that this policy no longer allowlists.
     remove_stale(options.enrichment.openvex)
+    if options.compare is not None:
+        # compare's documents have no error form: an earlier table must not pass for this run's.
+        remove_stale(options.compare.json)
+        remove_stale(options.compare.markdown)
 
 
 def remove_stale(path: str | None) -> bool:
