@@ -30,7 +30,7 @@ from gate.cli.outputs import (
     remove_stale,
     write_error_outputs,
 )
-from gate.cli.parser import CommandLineError, build_parser
+from gate.cli.parser import CommandLineError, build_parser, command_parser
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.untrusted import terminal_safe
 
@@ -50,16 +50,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            command_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     except CommandLineError as exc:
         _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
         raise
     to_stdout = _to_stdout(args)
     if len(to_stdout) > 1:
-        parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
+        command_parser(parser, args).error(
+            f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}"
+        )
     clash = output_clash(args) or repeated_row(args)
     if clash:
-        parser.error(clash)
+        command_parser(parser, args).error(clash)
     options = options_from(args, os.environ, dt.datetime.now(dt.UTC))
     # A cancelled CI job sends SIGTERM: handled like Ctrl-C, so a running scanner's process
     # group is stopped and the gate exits 130 instead of vanishing and leaving it behind.

@@ -326,6 +326,17 @@ class _Parser(argparse.ArgumentParser):
         raise CommandLineError(message)
 
 
+def command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command `args` ran, whose `--help` lists its options: an error in
+    them points there, not to the list of commands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return command_parser(chosen, args)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, with help texts that the README quotes."""
     parser: argparse.ArgumentParser = _Parser(

@@ -127,7 +127,7 @@ def test_an_output_that_is_an_input_or_another_output_is_refused_and_nothing_is_
         cli.main(["check", str(report), "--ci", "none", *(flag.format(**names) for flag in flags)])
     assert exited.value.code == ExitCode.USAGE
     err = capsys.readouterr().err
-    assert err.splitlines()[-1].startswith(f"container-gate: error: {expected.format(**names)}")
+    assert err.splitlines()[-1].startswith(f"container-gate check: error: {expected.format(**names)}")
     assert {path: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()} == before
     assert list(out.iterdir()) == []
 
@@ -417,3 +417,34 @@ def test_openvex_and_another_output_cannot_share_standard_output(
         f"only one output can go to standard output ('-'), got {other} and --openvex"
         in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["check", str(BUSTER), "--scanner", "trivy"],
+            "container-gate check: error: unrecognized arguments: --scanner trivy "
+            "(see 'container-gate check --help')",
+        ),
+        (
+            ["policy", "validate", "policy.yaml", "--strict"],
+            "container-gate policy validate: error: unrecognized arguments: --strict "
+            "(see 'container-gate policy validate --help')",
+        ),
+        (
+            ["check", str(BUSTER), "--json", "-", "--sarif", "-"],
+            "container-gate check: error: only one output can go to standard output ('-'), "
+            "got --json and --sarif (see 'container-gate check --help')",
+        ),
+    ],
+    ids=["unknown-option", "unknown-option-of-a-subcommand", "two-outputs-on-stdout"],
+)
+def test_a_usage_error_points_to_the_help_of_the_command_that_was_run(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `container-gate --help` lists the commands, not the options of any of them.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    assert capsys.readouterr().err == expected + "\n"
