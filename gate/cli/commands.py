@@ -18,7 +18,7 @@ from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import STDOUT, print_report_text, publish, show_notices, write_outputs
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
-from gate.merge import merge_reports
+from gate.merge import another_image, merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
@@ -100,17 +100,16 @@ def _evaluate_reports(options: Options) -> Evaluation:
     """The reports of `check` and `explain`, read and judged with every input the run names."""
     policy = read_policy(options)
     grype: list[MatchExploitData] = []
-    report = merge_reports(
-        [
-            load_report(
-                path,
-                lenient_severity=policy.lenient_severity,
-                exploit=grype,
-                max_bytes=options.max_report_size,
-            )
-            for path in options.reports
-        ]
-    )
+    reports = [
+        load_report(
+            path,
+            lenient_severity=policy.lenient_severity,
+            exploit=grype,
+            max_bytes=options.max_report_size,
+        )
+        for path in options.reports
+    ]
+    report = with_warning(merge_reports(reports), another_image(reports))
     report = with_image_name(report, options, policy)
     baseline, baseline_warning = read_baseline(options)
     vex = read_vex(options, policy)

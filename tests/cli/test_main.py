@@ -139,6 +139,9 @@ def test_several_reports_are_merged(tmp_path: Path, capsys: pytest.CaptureFixtur
     # The same report twice adds nothing; alpine adds its own four findings.
     assert len(doc["findings"]) == 2 + 4
     assert doc["sources"] == [str(BUSTER), str(ALPINE)]
+    # Merged, they are judged as buster's image: every output says alpine's report is another's.
+    (warning,) = doc["warnings"]
+    assert warning.startswith(f"{ALPINE} is a report of another image (sha256:9617696")
 
 
 @pytest.mark.parametrize(
