@@ -31,6 +31,7 @@ from gate.cli.outputs import (
     write_error_outputs,
 )
 from gate.cli.parser import CommandLineError, build_parser, command_parser
+from gate.cli.scan_options import GivenOnce
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.untrusted import terminal_safe
 
@@ -130,6 +131,8 @@ def _take_values_as_written(parser: argparse.ArgumentParser) -> None:
                 _take_values_as_written(sub)
         elif action.option_strings:
             action.type, action.choices, action.required = None, None, False
+            if isinstance(action, GivenOnce):
+                action.lenient = True
 
 
 _ARCHIVE_PREFIXES = ("docker-archive:", "oci-archive:")

@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_size
-from gate.cli.scan_options import add_scan_arguments
+from gate.cli.scan_options import GivenOnce, add_scan_arguments
 from gate.errors import ExitCode
 from gate.platforms.select import CI_CHOICES
 
@@ -25,15 +25,26 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "output files (any combination, written whatever the verdict; a PATH of - is standard output, "
         "and the terminal summary then goes to standard error)"
     )
-    group.add_argument("--json", metavar="PATH", help="the JSON decision report (container-gate/decision/v1)")
-    group.add_argument("--markdown", metavar="PATH", help="the Markdown summary (PR comment, job summary)")
+    once = GivenOnce
     group.add_argument(
-        "--gitlab", metavar="PATH", help="GitLab container-scanning report (security report format 15.0.7)"
+        "--json", metavar="PATH", action=once, help="the JSON decision report (container-gate/decision/v1)"
     )
     group.add_argument(
-        "--junit", metavar="PATH", help="JUnit XML: a test case per finding, failing for blocking ones"
+        "--markdown", metavar="PATH", action=once, help="the Markdown summary (PR comment, job summary)"
     )
-    group.add_argument("--sarif", metavar="PATH", help="SARIF 2.1.0 for GitHub code scanning")
+    group.add_argument(
+        "--gitlab",
+        metavar="PATH",
+        action=once,
+        help="GitLab container-scanning report (security report format 15.0.7)",
+    )
+    group.add_argument(
+        "--junit",
+        metavar="PATH",
+        action=once,
+        help="JUnit XML: a test case per finding, failing for blocking ones",
+    )
+    group.add_argument("--sarif", metavar="PATH", action=once, help="SARIF 2.1.0 for GitHub code scanning")
     group.add_argument(
         "--sarif-location",
         metavar="PATH",
@@ -60,6 +71,7 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
         "--baseline",
         metavar="FILE",
         type=Path,
+        action=GivenOnce,
         help="an earlier decision report (--json, typically the default branch's): only findings "
         "that are new or worse than in it may block (policy key baseline.fail_on); a missing or "
         "unreadable baseline is a warning and the full policy applies",
@@ -83,6 +95,7 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
     group.add_argument(
         "--openvex",
         metavar="PATH",
+        action=GivenOnce,
         help="write the run's decisions (allowlist entries and VEX statements that matched) as an "
         "OpenVEX 0.2.0 document, for trivy --vex, grype --vex and vexctl (- for standard output: the "
         "terminal summary then goes to standard error)",
@@ -113,6 +126,7 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
         "--policy",
         metavar="FILE",
         type=Path,
+        action=GivenOnce,
         help="the policy file (default: the shipped policies/default.yaml: block fixable HIGH and CRITICAL)",
     )
     group.add_argument(
@@ -409,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy",
         metavar="FILE",
         type=Path,
+        action=GivenOnce,
         help="the policy applied to every image (default: the shipped policies/default.yaml)",
     )
     compare_policy.add_argument(

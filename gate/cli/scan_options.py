@@ -52,6 +52,27 @@ def _seconds(text: str) -> float:
     return value
 
 
+class GivenOnce(argparse.Action):
+    """Store the option's value; a second, different one is a usage error. argparse keeps the
+    last: `--policy strict.yaml --policy advisory.yaml` passed under the advisory policy without a
+    word, and `--json a.json --json b.json` left an earlier a.json standing."""
+
+    lenient = False
+    """Take the last value without a word (the command line read again for its error outputs)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        given = getattr(namespace, self.dest, None)
+        if given is not None and given != values and not self.lenient:
+            parser.error(f"{option_string} given twice ({given}, then {values}): give it once")
+        setattr(namespace, self.dest, values)
+
+
 def add_platform_argument(group: argparse._ArgumentGroup) -> None:
     """`--platform OS/ARCH`."""
     group.add_argument(

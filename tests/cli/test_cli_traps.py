@@ -448,3 +448,46 @@ def test_a_usage_error_points_to_the_help_of_the_command_that_was_run(
         cli.main(argv)
     assert exited.value.code == ExitCode.USAGE
     assert capsys.readouterr().err == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "first", "second"),
+    [
+        (["check", str(BUSTER), "--ci", "none"], "--policy", "policies/strict.yaml", "policies/advisory.yaml"),
+        (["check", str(BUSTER), "--ci", "none"], "--json", "{dir}/a.json", "{dir}/b.json"),
+        (["check", str(BUSTER), "--ci", "none"], "--baseline", "{dir}/main.json", "{dir}/other.json"),
+        (["explain", "CVE-2019-18224", "--report", str(BUSTER)], "--policy", "a.yaml", "b.yaml"),
+        (["compare", f"buster={BUSTER}"], "--markdown", "{dir}/a.md", "{dir}/b.md"),
+    ],
+    ids=["policy", "output", "baseline", "explain-policy", "compare-output"],
+)  # fmt: skip
+def test_an_option_of_one_value_given_twice_is_a_usage_error(
+    command: list[str],
+    flag: str,
+    first: str,
+    second: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # argparse keeps the last: a second --policy replaced the first without a word (the strict
+    # policy's FAIL became the advisory one's PASS), a second --json left the first path's file.
+    monkeypatch.chdir(PROJECT_ROOT)
+    first, second = first.format(dir=tmp_path), second.format(dir=tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, flag, first, flag, second])
+    assert exited.value.code == ExitCode.USAGE
+    prog = " ".join(["container-gate", command[0]])
+    assert capsys.readouterr().err == (
+        f"{prog}: error: {flag} given twice ({first}, then {second}): give it once (see '{prog} --help')\n"
+    )
+    # Nothing is read or written, but the error document where a --json said it would go.
+    written = {path.name: json.loads(path.read_text()) for path in tmp_path.iterdir()}
+    assert written == ({} if flag != "--json" else {"b.json": written.get("b.json")})
+    assert all(document["verdict"] == "error" for document in written.values())
+
+
+def test_an_option_given_twice_with_one_value_is_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    policy = str(PROJECT_ROOT / "policies" / "strict.yaml")
+    argv = ["check", str(BUSTER), "--ci", "none", "--policy", policy, "--policy", policy]
+    assert cli.main(argv) == ExitCode.FAIL
