@@ -186,7 +186,7 @@ def _add_data_command(
         "already in DIR untouched. Exit 0 on success, 2 for a usage error, 3 when a download fails.",
     )
     fetch.add_argument(
-        "--out", metavar="DIR", type=Path, required=True, help="the directory to store the files in"
+        "--out", metavar="DIR", type=_directory, required=True, help="the directory to store the files in"
     )
     fetch.add_argument(
         "--kev-url", metavar="URL", help="where to download the KEV catalog (default: CISA's feed)"
@@ -235,6 +235,15 @@ def _retries(text: str) -> int:
     if not text.isdigit() or int(text) > 10:
         raise argparse.ArgumentTypeError(f"expected a number of retries from 0 to 10, got {text!r}")
     return int(text)
+
+
+def _directory(text: str) -> Path:
+    # Empty is most often a CI variable that expanded to nothing: Path("") is the working directory.
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a directory, got nothing (is the CI variable that should hold it set?)"
+        )
+    return Path(text)
 
 
 def _hours(text: str) -> float:

@@ -130,6 +130,8 @@ def test_a_failed_download_is_exit_3_and_leaves_the_stored_data(
     ("argv", "said"),
     [
         (["data", "fetch"], "the following arguments are required: --out"),
+        (["data", "fetch", "--out", ""], "argument --out: expected a directory, got nothing"),
+        (["data", "fetch", "--out= "], "argument --out: expected a directory, got nothing"),
         (["data", "fetch", "--out", "d", "--if-older-than", "soon"], "expected a number of hours"),
         (["data", "fetch", "--out", "d", "--retries", "-1"], "expected a number of retries"),
         (["data", "fetch", "--out", "d", "--timeout", "0"], "expected a number of seconds"),
