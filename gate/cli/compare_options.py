@@ -8,7 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.cli.scan_options import GivenOnce, add_platform_argument, add_scanner_arguments, scan_options
+from gate.cli.scan_options import (
+    GivenOnce,
+    add_platform_argument,
+    add_scanner_arguments,
+    output_path,
+    scan_options,
+)
 from gate.scanners.options import DEFAULT_JOBS, BatchItem, ScannerChoice, ScanOptions
 
 MAX_JOBS = 64
@@ -110,10 +116,18 @@ def add_compare_outputs(parser: argparse.ArgumentParser) -> None:
         "then goes to standard error)"
     )
     outputs.add_argument(
-        "--json", metavar="PATH", action=GivenOnce, help="the comparison as JSON (container-gate/compare/v1)"
+        "--json",
+        metavar="PATH",
+        type=output_path,
+        action=GivenOnce,
+        help="the comparison as JSON (container-gate/compare/v1)",
     )
     outputs.add_argument(
-        "--markdown", metavar="PATH", action=GivenOnce, help="the comparison as a Markdown table"
+        "--markdown",
+        metavar="PATH",
+        type=output_path,
+        action=GivenOnce,
+        help="the comparison as a Markdown table",
     )
 
 

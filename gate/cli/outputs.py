@@ -251,7 +251,7 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
 def remove_stale(path: str | None) -> bool:
     """Remove an output file an earlier run may have left, when this run writes none there;
     whether there was one. A failure is told on standard error, never raised."""
-    if path is None or path == STDOUT:
+    if not path or path == STDOUT:
         return False
     try:
         Path(path).unlink()

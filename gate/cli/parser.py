@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_size
-from gate.cli.scan_options import GivenOnce, add_scan_arguments
+from gate.cli.scan_options import GivenOnce, add_scan_arguments, given_path, output_path
 from gate.errors import ExitCode
 from gate.platforms.select import CI_CHOICES
 
@@ -27,24 +27,36 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
     once = GivenOnce
     group.add_argument(
-        "--json", metavar="PATH", action=once, help="the JSON decision report (container-gate/decision/v1)"
+        "--json",
+        metavar="PATH",
+        type=output_path,
+        action=once,
+        help="the JSON decision report (container-gate/decision/v1)",
     )
     group.add_argument(
-        "--markdown", metavar="PATH", action=once, help="the Markdown summary (PR comment, job summary)"
+        "--markdown",
+        metavar="PATH",
+        type=output_path,
+        action=once,
+        help="the Markdown summary (PR comment, job summary)",
     )
     group.add_argument(
         "--gitlab",
         metavar="PATH",
+        type=output_path,
         action=once,
         help="GitLab container-scanning report (security report format 15.0.7)",
     )
     group.add_argument(
         "--junit",
         metavar="PATH",
+        type=output_path,
         action=once,
         help="JUnit XML: a test case per finding, failing for blocking ones",
     )
-    group.add_argument("--sarif", metavar="PATH", action=once, help="SARIF 2.1.0 for GitHub code scanning")
+    group.add_argument(
+        "--sarif", metavar="PATH", type=output_path, action=once, help="SARIF 2.1.0 for GitHub code scanning"
+    )
     group.add_argument(
         "--sarif-location",
         metavar="PATH",
@@ -70,7 +82,7 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
     group.add_argument(
         "--baseline",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         action=GivenOnce,
         help="an earlier decision report (--json, typically the default branch's): only findings "
         "that are new or worse than in it may block (policy key baseline.fail_on); a missing or "
@@ -84,7 +96,7 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
     group.add_argument(
         "--vex",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         action="append",
         default=[],
         help="a VEX document (OpenVEX 0.2.0, CSAF VEX or CycloneDX VEX): a not_affected or fixed "
@@ -95,6 +107,7 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
     group.add_argument(
         "--openvex",
         metavar="PATH",
+        type=output_path,
         action=GivenOnce,
         help="write the run's decisions (allowlist entries and VEX statements that matched) as an "
         "OpenVEX 0.2.0 document, for trivy --vex, grype --vex and vexctl (- for standard output: the "
@@ -125,7 +138,7 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--policy",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         action=GivenOnce,
         help="the policy file (default: the shipped policies/default.yaml: block fixable HIGH and CRITICAL)",
     )
@@ -158,14 +171,14 @@ def _add_exploit_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--kev",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         help="CISA's Known Exploited Vulnerabilities catalog (JSON, or .gz), for fail_on.known_exploited "
         "and the KEV mark of findings",
     )
     group.add_argument(
         "--epss",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         help="FIRST's daily EPSS scores (CSV, or .csv.gz), for fail_on.epss and the EPSS score of findings",
     )
 
@@ -274,7 +287,7 @@ _STDIN = Path("/dev/stdin")
 
 def _report_path(text: str) -> Path:
     """A report's path; `-` is standard input, as `-` is standard output for the output files."""
-    return _STDIN if text == "-" else Path(text)
+    return _STDIN if text == "-" else given_path(text)
 
 
 def _vulnerability_id(text: str) -> str:
@@ -431,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare_policy.add_argument(
         "--policy",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         action=GivenOnce,
         help="the policy applied to every image (default: the shipped policies/default.yaml)",
     )
@@ -446,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare_policy.add_argument(
         "--vex",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         action="append",
         default=[],
         help="a VEX document whose not_affected and fixed statements allowlist findings in every "
@@ -465,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check policy files against the policy format (policies/schema.json) and print "
         "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
     )
-    validate.add_argument("files", nargs="+", metavar="FILE", type=Path, help="a policy file (YAML)")
+    validate.add_argument("files", nargs="+", metavar="FILE", type=given_path, help="a policy file (YAML)")
     validate.set_defaults(run=Command.POLICY_VALIDATE)
 
     exp = sub.add_parser(

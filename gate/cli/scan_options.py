@@ -52,6 +52,27 @@ def _seconds(text: str) -> float:
     return value
 
 
+def given_path(text: str) -> Path:
+    """A file the run reads; empty is a usage error (most often a CI variable that expanded to
+    nothing), where Path("") would be the working directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a file, got nothing (is the CI variable that should hold it set?)"
+        )
+    return Path(text)
+
+
+def output_path(text: str) -> str:
+    """A file the run writes (`-`: standard output); empty is a usage error, where it wrote nothing
+    without a word."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a file to write (or - for standard output), got nothing "
+            "(is the CI variable that should hold it set?)"
+        )
+    return text
+
+
 class GivenOnce(argparse.Action):
     """Store the option's value; a second, different one is a usage error. argparse keeps the
     last: `--policy strict.yaml --policy advisory.yaml` passed under the advisory policy without a
@@ -99,7 +120,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     image.add_argument(
         "--dockerfile",
         metavar="PATH",
-        type=Path,
+        type=given_path,
         help="the Dockerfile IMAGE was built from, to point findings at its lines",
     )
     # Two spellings of one choice: argparse matches a whole `--check-base=best-effort` before it

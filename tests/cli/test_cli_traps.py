@@ -491,3 +491,31 @@ def test_an_option_given_twice_with_one_value_is_taken(capsys: pytest.CaptureFix
     policy = str(PROJECT_ROOT / "policies" / "strict.yaml")
     argv = ["check", str(BUSTER), "--ci", "none", "--policy", policy, "--policy", policy]
     assert cli.main(argv) == ExitCode.FAIL
+
+
+@pytest.mark.parametrize(
+    ("argv", "argument", "expected"),
+    [
+        (["check", ""], "REPORT", "a file"),
+        (["check", str(BUSTER), "--policy", ""], "--policy", "a file"),
+        (["check", str(BUSTER), "--baseline", " "], "--baseline", "a file"),
+        (["check", str(BUSTER), "--kev", ""], "--kev", "a file"),
+        (["check", str(BUSTER), "--vex", ""], "--vex", "a file"),
+        (["explain", "CVE-2019-18224", "--report", ""], "--report", "a file"),
+        (["policy", "validate", ""], "FILE", "a file"),
+        (["check", str(BUSTER), "--json", ""], "--json", "a file to write (or - for standard output)"),
+        (["check", str(BUSTER), "--sarif="], "--sarif", "a file to write (or - for standard output)"),
+        (["check", str(BUSTER), "--openvex", ""], "--openvex", "a file to write (or - for standard output)"),
+        (["compare", f"b={BUSTER}", "--markdown", ""], "--markdown", "a file to write (or - for standard output)"),
+    ],
+)  # fmt: skip
+def test_an_empty_path_is_a_usage_error(
+    argv: list[str], argument: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Most often a CI variable that expanded to nothing: an empty input was read as the working
+    # directory (".: is a directory"), an empty output was silently not written (exit 0 on a pass).
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f"error: argument {argument}: expected {expected}, got nothing (is the CI variable" in line
