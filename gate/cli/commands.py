@@ -16,6 +16,7 @@ from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_ope
 from gate.cli.exploit import exploit_files, read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import STDOUT, print_report_text, publish, show_notices, write_outputs
+from gate.cli.scan_options import names_a_file
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.merge import another_image, merge_reports
@@ -129,6 +130,12 @@ def cmd_scan(options: Options) -> ExitCode:
                 f"{what} is empty: give an image reference, docker-archive:PATH or oci-archive:PATH "
                 "(is the CI variable that should hold it set?)"
             )
+        if given is not None and names_a_file(given):
+            raise UsageError(
+                f"{what} {given}: a file here, not an image reference: gate a scanner's report with "
+                f"`container-gate check {given}`, scan an image archive as docker-archive:{given} or "
+                f"oci-archive:{given}"
+            )
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
     # So are the baseline and the VEX files: a VEX file that is no VEX document fails before the scan.
@@ -223,6 +230,13 @@ def cmd_explain(options: Options) -> ExitCode:
 def cmd_compare(options: Options) -> ExitCode:
     """`container-gate compare`."""
     assert options.compare is not None  # noqa: S101 - options_from makes one for `compare`
+    for item in options.compare.items:
+        if item.image is not None and names_a_file(item.image):
+            raise UsageError(
+                f"REF {item.image}: a file here, not an image reference: give a scanner's report as "
+                f"NAME={item.image}, an image archive as docker-archive:{item.image} or "
+                f"oci-archive:{item.image}"
+            )
     # The policy is read first: a broken one fails in a moment, not after the scans.
     policy = read_policy(options)
     request = options.compare

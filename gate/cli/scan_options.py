@@ -52,6 +52,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+_TRANSPORTS = ("docker-archive:", "oci-archive:", "docker-daemon:", "docker://")
+
+
+def names_a_file(reference: str) -> bool:
+    """Whether an image reference without a transport prefix is the path of a file here: most
+    often a report or an archive given where an image goes (`compare a.json b.json`), which would
+    otherwise be looked for in the engine and then pulled from Docker Hub (`docker.io/library/a.json`)."""
+    return not reference.startswith(_TRANSPORTS) and Path(reference).is_file()
+
+
 def given_path(text: str) -> Path:
     """A file the run reads; empty is a usage error (most often a CI variable that expanded to
     nothing), where Path("") would be the working directory."""

@@ -519,3 +519,33 @@ def test_an_empty_path_is_a_usage_error(
     assert exited.value.code == ExitCode.USAGE
     (line,) = capsys.readouterr().err.splitlines()
     assert f"error: argument {argument}: expected {expected}, got nothing (is the CI variable" in line
+
+
+def test_a_report_given_where_an_image_goes_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Taken as an image name, `buster.json` was looked for in the engine, then pulled from
+    # docker.io/library/buster.json: a minute of network and an "image not found".
+    import gate.cli.compare
+    import gate.scanners.run
+
+    def no_scan(*_args: object, **_kwargs: object) -> Any:
+        raise AssertionError("nothing may be scanned")
+
+    monkeypatch.setattr(gate.scanners.run, "scan", no_scan)
+    monkeypatch.setattr(gate.cli.compare, "scan_batch", no_scan)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "buster.json").write_bytes(BUSTER.read_bytes())
+    out = tmp_path / "out.json"
+    assert cli.main(["scan", "buster.json", "--ci", "none", "--json", str(out)]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        "container-gate: error: IMAGE buster.json: a file here, not an image reference: gate a "
+        "scanner's report with `container-gate check buster.json`, scan an image archive as "
+        "docker-archive:buster.json or oci-archive:buster.json\n"
+    )
+    assert json.loads(out.read_text())["verdict"] == "error"
+    assert cli.main(["compare", "buster.json", f"alpine={BUSTER}"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith(
+        "container-gate: error: REF buster.json: a file here, not an image reference: give a "
+        "scanner's report as NAME=buster.json, "
+    )
