@@ -146,7 +146,7 @@ def cmd_scan(options: Options) -> ExitCode:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes
     # and the registry client are a third of the start-up that `check` would otherwise pay.
-    from gate.scanners.options import BaseCheckMode
+    from gate.scanners.options import BaseCheckMode, unused_options
     from gate.scanners.run import scan
 
     grype: list[MatchExploitData] = []
@@ -168,6 +168,8 @@ def cmd_scan(options: Options) -> ExitCode:
                 hint="fix the cause, or pass --check-base=best-effort to make it a warning",
             )
     report = with_warning(with_image_name(report, options, policy), baseline_warning)
+    for unused in unused_options(request.scanner, request.options):
+        report = with_warning(report, unused)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(base_check=base, baseline=baseline, vex=vex, exploit=exploit)
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)

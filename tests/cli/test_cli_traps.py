@@ -17,8 +17,11 @@ from typing import Any
 
 import pytest
 
+import gate.cli.compare
+import gate.scanners.run
 from gate.cli import main as cli
 from gate.errors import ExitCode
+from gate.scanners.ingest import load_report
 from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import PROJECT_ROOT
@@ -526,9 +529,6 @@ def test_a_report_given_where_an_image_goes_is_a_usage_error(
 ) -> None:
     # Taken as an image name, `buster.json` was looked for in the engine, then pulled from
     # docker.io/library/buster.json: a minute of network and an "image not found".
-    import gate.cli.compare
-    import gate.scanners.run
-
     def no_scan(*_args: object, **_kwargs: object) -> Any:
         raise AssertionError("nothing may be scanned")
 
@@ -549,3 +549,32 @@ def test_a_report_given_where_an_image_goes_is_a_usage_error(
         "container-gate: error: REF buster.json: a file here, not an image reference: give a "
         "scanner's report as NAME=buster.json, "
     )
+
+
+@pytest.mark.parametrize(
+    ("scanner", "flags", "said"),
+    [
+        ("grype", ["--db-repository", "ghcr.io/acme/trivy-db"], ["--db-repository is for Trivy"]),
+        ("grype", ["--trivy-server", "http://127.0.0.1:9"], ["--trivy-server is for Trivy"]),
+        ("trivy", ["--grype-db-url", "http://127.0.0.1:9/listing.json"], ["--grype-db-url is for Grype"]),
+        ("both", ["--db-repository", "r", "--grype-db-url", "http://127.0.0.1:9/l.json"], []),
+    ],
+    ids=["grype-db-repository", "grype-trivy-server", "trivy-grype-db-url", "both-uses-both"],
+)
+def test_a_db_option_of_a_scanner_that_does_not_run_is_a_warning(
+    scanner: str,
+    flags: list[str],
+    said: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `--scanner grype --db-repository MIRROR`: the mirror was never used, without a word.
+    monkeypatch.setattr(gate.scanners.run, "scan", lambda *_a, **_k: load_report(BUSTER))
+    out = tmp_path / "out.json"
+    argv = ["scan", "docker-archive:app.tar", "--ci", "none", "--scanner", scanner, *flags]
+    assert cli.main([*argv, "--json", str(out)]) == ExitCode.FAIL
+    warnings = json.loads(out.read_text())["warnings"]
+    assert [w.split(", which")[0] for w in warnings] == said
+    assert all(w.endswith(f"which --scanner {scanner} does not run: not used") for w in warnings)
+    capsys.readouterr()
