@@ -15,7 +15,14 @@ from dataclasses import replace
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
 from gate.cli.exploit import exploit_files, read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
-from gate.cli.outputs import STDOUT, print_report_text, publish, show_notices, write_outputs
+from gate.cli.outputs import (
+    STDOUT,
+    policy_file_clash,
+    print_report_text,
+    publish,
+    show_notices,
+    write_outputs,
+)
 from gate.cli.scan_options import names_a_file
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
@@ -32,9 +39,11 @@ from gate.untrusted import terminal_safe
 
 
 def read_policy(options: Options) -> Policy:
-    """The policy the command line asks for, with --advisory applied."""
+    """The policy the command line asks for, with --advisory applied; an output that is one of
+    the files it names is refused before anything is written."""
     path = options.policy.path
     policy = load_policy(path) if path is not None else load_default_policy()
+    policy_file_clash(options, policy)
     if options.policy.advisory and policy.mode is not Mode.ADVISORY:
         policy = replace(policy, mode=Mode.ADVISORY)
     return policy

@@ -25,6 +25,7 @@ from gate.cli.compare_options import repeated_row
 from gate.cli.options import PROG, Options, OutputFormat, options_from
 from gate.cli.outputs import (
     STDOUT,
+    OutputIsInput,
     print_report_text,
     publish_error,
     remove_stale,
@@ -201,6 +202,9 @@ def _run(options: Options) -> ExitCode:
                 print(f"{PROG}: error: {terminal_safe(problem)}", file=sys.stderr)
         else:
             print(f"{PROG}: error: {terminal_safe(message)}", file=sys.stderr)
+        if isinstance(exc, OutputIsInput):
+            # Refused as a clash on the command line is: its error documents would replace an input.
+            return exc.exit_code
         write_error_outputs(options, message, exc.exit_code)
         publish_error(options, message, exc.exit_code)
         return exc.exit_code

@@ -578,3 +578,45 @@ def test_a_db_option_of_a_scanner_that_does_not_run_is_a_warning(
     assert [w.split(", which")[0] for w in warnings] == said
     assert all(w.endswith(f"which --scanner {scanner} does not run: not used") for w in warnings)
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "named", "key"),
+    [
+        (["check", str(BUSTER), "--ci", "none"], "--json", "app.openvex.json", "vex[0]"),
+        (["check", str(BUSTER), "--ci", "none"], "--openvex", "app.openvex.json", "vex[0]"),
+        (["check", str(BUSTER), "--ci", "none"], "--sarif", "kev.json", "exploit_data.kev"),
+        (["compare", f"buster={BUSTER}"], "--markdown", "kev.json", "exploit_data.kev"),
+    ],
+    ids=["json-over-vex", "openvex-over-vex", "sarif-over-kev", "compare-over-kev"],
+)
+def test_an_output_that_is_a_file_the_policy_names_is_refused_and_nothing_is_written(
+    command: list[str],
+    flag: str,
+    named: str,
+    key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The policy's vex: and exploit_data: files are inputs too: `--json vex/app.openvex.json`
+    # replaced the VEX document with the decision report, and every later run stopped on it.
+    (tmp_path / "app.openvex.json").write_bytes(
+        corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_bytes()
+    )
+    (tmp_path / "kev.json").write_bytes(
+        corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
+    )
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nvex: [app.openvex.json]\nexploit_data: {kev: kev.json}\n", encoding="utf-8"
+    )
+    before = {path: path.read_bytes() for path in tmp_path.iterdir()}
+    other = tmp_path / "out.junit.xml"
+    extra = ["--junit", str(other)] if command[0] == "check" else []
+    argv = [*command, "--policy", str(policy), flag, str(tmp_path / named), *extra]
+    assert cli.main(argv) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"container-gate: error: {flag} {tmp_path / named}: the same file as the policy's {key} "
+        f"({tmp_path / named}), which this run reads; an output never replaces an input\n"
+    )
+    assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
