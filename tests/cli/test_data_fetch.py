@@ -185,3 +185,21 @@ def test_a_failed_fetch_into_a_new_directory_leaves_none_behind(
     assert cli.main(fetch(server, tmp_path / "cache" / "data")) == 3
     assert "503" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fetch_in_the_other_form_leaves_no_earlier_file_of_the_first(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A mirror serving the plain CSV after FIRST's gzip was fetched: the earlier epss.csv.gz stayed
+    # beside the new epss.csv, and `--epss DIR/epss.csv.gz` (or the GitLab template's `epss.csv*`,
+    # whose last match wins) went on reading it, however old.
+    serve_good(server)
+    out = tmp_path / "data"
+    assert cli.main(fetch(server, out)) == 0
+    assert {path.name for path in out.iterdir()} == {RECORD_NAME, "epss.csv.gz", "kev.json"}
+    plain = corpus_file("epss", "excerpt.csv").read_bytes()
+    server.serve(EPSS_PATH, Reply(200, plain, "text/plain"))
+    assert cli.main(fetch(server, out)) == 0
+    assert {path.name for path in out.iterdir()} == {RECORD_NAME, "epss.csv", "kev.json"}
+    assert (out / "epss.csv").read_bytes() == plain
+    capsys.readouterr()
