@@ -269,13 +269,14 @@ def _hours(text: str) -> float:
     return hours
 
 
-def _add_report_size_option(parser: argparse.ArgumentParser) -> None:
+def _add_report_size_option(parser: argparse.ArgumentParser, refused: str = "exit 2") -> None:
+    """`--max-report-size`; `refused` says what a larger report does to the command."""
     parser.add_argument(
         "--max-report-size",
         metavar="SIZE",
         type=parse_byte_size,
         default=DEFAULT_MAX_REPORT_SIZE,
-        help="refuse a report file larger than this (exit 2) before reading it: bytes, or with a "
+        help=f"refuse a report file larger than this ({refused}) before reading it: bytes, or with a "
         "k, M or G suffix (powers of 1000); default 2G. Reading a Trivy report file takes 1.3 to 1.7 "
         "times its size in memory, other reports 2 to 3 times",
     )
@@ -439,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         "could not be scanned or read (its row says why).",
     )
     add_compare_arguments(compare)
-    _add_report_size_option(compare)
+    _add_report_size_option(compare, refused="its row is ERROR, exit 3")
     compare_policy = compare.add_argument_group("policy")
     compare_policy.add_argument(
         "--policy",
