@@ -133,7 +133,11 @@ def _add_ci_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+def _add_policy_options(
+    parser: argparse.ArgumentParser,
+    advisory: str = "never fail: report what would block, exit 0 (overrides the policy's mode)",
+) -> None:
+    """`--policy`, `--advisory` (`advisory`: its help), `--as-of`, `--image-name`."""
     group = parser.add_argument_group("policy")
     group.add_argument(
         "--policy",
@@ -145,7 +149,7 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--advisory",
         action="store_true",
-        help="never fail: report what would block, exit 0 (overrides the policy's mode)",
+        help=advisory,
     )
     group.add_argument(
         "--as-of",
@@ -510,7 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(--json) of an earlier run (repeatable: several are merged; - for standard input)",
     )
     _add_report_size_option(exp)
-    _add_policy_options(exp)
+    _add_policy_options(
+        exp,
+        advisory="explain as an advisory policy decides: findings that would block are informational "
+        "(overrides the policy's mode; the exit code is still 1 when no finding has the id)",
+    )
     _add_exploit_options(exp)
     _add_baseline_and_vex_options(exp, openvex=False)
     exp.set_defaults(run=Command.EXPLAIN)

@@ -268,6 +268,22 @@ def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     assert "no finding in the report(s) has this id or alias" in out
 
 
+def test_explain_advisory_says_what_it_does_there(capsys: pytest.CaptureFixture[str]) -> None:
+    # explain's exit code is whether a finding has the id, never the verdict: "exit 0" misled.
+    code, out, _ = run(["explain", "CVE-2019-18224", "--report", str(BUSTER), "--advisory"], capsys)
+    assert (code, "disposition: INFORMATIONAL (rule fail_on.severity)" in out) == (ExitCode.PASS, True)
+    assert (
+        run(["explain", "CVE-1999-0001", "--report", str(BUSTER), "--advisory"], capsys)[0] == ExitCode.FAIL
+    )
+    with pytest.raises(SystemExit):
+        cli.main(["explain", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "--advisory explain as an advisory policy decides: findings that would block are informational "
+        "(overrides the policy's mode; the exit code is still 1 when no finding has the id)"
+    ) in help_text
+
+
 @pytest.mark.parametrize("empty", ["", "  "])
 def test_explain_of_an_empty_id_is_a_usage_error(empty: str, capsys: pytest.CaptureFixture[str]) -> None:
     # Most often a CI variable that expanded to nothing: "no finding has this id" would mislead.
