@@ -234,6 +234,10 @@ def _make_directory(out_dir: Path) -> list[Path]:
             if isinstance(error, FileExistsError) and path.is_dir():
                 continue  # made meanwhile by another process: not this fetch's to remove
             _remove_empty(created)
+            if isinstance(error, FileExistsError):
+                # A file where the directory goes is the command line's mistake, not a download's.
+                where = "" if path == out_dir else f" ({path} is one)"
+                raise UsageError(f"{out_dir}: --out needs a directory, not a file{where}") from None
             raise DownloadError(
                 f"{out_dir}: cannot create the directory ({error.strerror or error})"
             ) from None

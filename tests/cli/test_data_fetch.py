@@ -203,3 +203,20 @@ def test_a_fetch_in_the_other_form_leaves_no_earlier_file_of_the_first(
     assert {path.name for path in out.iterdir()} == {RECORD_NAME, "epss.csv", "kev.json"}
     assert (out / "epss.csv").read_bytes() == plain
     capsys.readouterr()
+
+
+def test_an_out_that_is_a_file_is_a_usage_error_before_any_download(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It was exit 3, "cannot create the directory (File exists)": a download error it was not.
+    serve_good(server)
+    file = tmp_path / "kev.json"
+    file.write_text("{}", encoding="utf-8")
+    assert cli.main(fetch(server, file)) == 2
+    assert capsys.readouterr().err == f"container-gate: error: {file}: --out needs a directory, not a file\n"
+    assert cli.main(fetch(server, file / "data")) == 2
+    assert capsys.readouterr().err == (
+        f"container-gate: error: {file / 'data'}: --out needs a directory, not a file ({file} is one)\n"
+    )
+    assert server.asked(KEV_PATH) == 0
+    assert file.read_text(encoding="utf-8") == "{}"
