@@ -197,9 +197,25 @@ def cmd_policy_validate(options: Options) -> ExitCode:
             bad += 1
             continue
         print(f"{terminal_safe(str(path))}: valid policy (version 1)")
-        for warning in policy.warnings:
+        for warning in (*policy.warnings, *_expired_entries(policy, evaluation_time(options).date())):
             print(f"warning: {terminal_safe(warning)}")
     return ExitCode.USAGE if bad else ExitCode.PASS
+
+
+def _expired_entries(policy: Policy, today: dt.date) -> list[str]:
+    """The allowlist entries that no longer apply today: valid, but every run reports them, and
+    under `fail_on_expired: true` each one fails the gate."""
+    consequence = (
+        "every run fails while it is in the file (fail_on_expired: true)"
+        if policy.fail_on_expired
+        else "it no longer allowlists anything"
+    )
+    return [
+        f"{policy.source}: {entry.name}{f' (line {entry.line})' if entry.line else ''}: expired on "
+        f"{entry.expires}: {consequence}"
+        for entry in policy.allowlist
+        if entry.is_expired(today)
+    ]
 
 
 def _named_file_problems(policy: Policy | None) -> list[str]:

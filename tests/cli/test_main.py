@@ -216,6 +216,40 @@ def test_policy_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert f"{bad}:1: version: only version 1 is supported (expected 1, got 2)" in out
 
 
+@pytest.mark.parametrize(
+    ("fail_on_expired", "consequence"),
+    [
+        ("false", "it no longer allowlists anything"),
+        ("true", "every run fails while it is in the file (fail_on_expired: true)"),
+    ],
+)
+def test_policy_validate_warns_of_expired_entries(
+    fail_on_expired: str, consequence: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Valid, and still: every run reports the entry, and under fail_on_expired each one fails.
+    policy = write_policy(
+        tmp_path,
+        f"""\
+        version: 1
+        allowlist:
+          - vulnerability: CVE-2019-18224
+            reason: "accepted until the upgrade"
+            expires: 2020-01-31
+          - vulnerability: CVE-2019-18276
+            reason: "never expires"
+        fail_on_expired: {fail_on_expired}
+        """,
+    )
+    code, out, _ = run(["policy", "validate", str(policy)], capsys)
+    assert (code, out.splitlines()) == (
+        ExitCode.PASS,
+        [
+            f"{policy}: valid policy (version 1)",
+            f"warning: {policy}: allowlist[0] (line 3): expired on 2020-01-31: {consequence}",
+        ],
+    )
+
+
 def test_policy_validate_reads_the_files_the_policy_names(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
