@@ -179,6 +179,35 @@ def _fill_layer(first: Layer | None, later: Layer | None) -> Layer | None:
     )
 
 
+def another_image(reports: Sequence[ScanReport]) -> str | None:
+    """Why `reports` are not all about one image, as a warning, or None.
+
+    A report is of another image than the first one when both give the image's config digest
+    and those differ (lacking one, its repository digest). Merged, they are judged as the first
+    report's image: its name for allowlist `image:` globs, its platform, its layers.
+    """
+    images = [(report, report.image) for report in reports if report.image is not None]
+    if not images:
+        return None
+    first, ours = images[0]
+    for report, theirs in images[1:]:
+        for mine, other in ((ours.image_id, theirs.image_id), (ours.digest, theirs.digest)):
+            if mine and other:
+                if mine != other:
+                    return (
+                        f"{_source(report)} is a report of another image ({other}) than "
+                        f"{_source(first)} ({mine}): they are judged as one image, {ours.reference}; "
+                        "gate each image's reports on their own"
+                    )
+                break
+    return None
+
+
+def _source(report: ScanReport) -> str:
+    """The file a report was read from, for a message."""
+    return report.sources[0] if report.sources else "a report"
+
+
 def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
     """One report from several reports about the same image (several scanners, or several files).
 

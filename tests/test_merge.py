@@ -12,7 +12,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
-from gate.merge import merge_reports
+from gate.merge import another_image, merge_reports
 from gate.model import ScanReport, Severity, VendorStatus
 from gate.scanners.grype import parse_grype
 from gate.scanners.ingest import load_report
@@ -144,6 +144,28 @@ def test_the_warnings_of_every_report_are_kept_once() -> None:
     trivy = replace(load_report(corpus_file("trivy", "alpine-310.json.golden")), warnings=("old DB", "a"))
     grype = replace(load_report(corpus_file("grype", "keycloak-test.json")), warnings=("b", "old DB"))
     assert merge_reports([trivy, grype]).warnings == ("old DB", "a", "b")
+
+
+def test_reports_of_another_image_are_told() -> None:
+    buster = load_report(corpus_file("trivy", "debian-buster.json.golden"))
+    alpine = load_report(corpus_file("trivy", "alpine-310.json.golden"))
+    snyk = load_report(corpus_file("snyk", "snyk-cli__test-acceptance-fail-on-docker-fixable__vulns.json"))
+    assert buster.image is not None
+    assert alpine.image is not None
+    assert another_image([buster, alpine]) == (
+        f"{alpine.sources[0]} is a report of another image ({alpine.image.image_id}) than "
+        f"{buster.sources[0]} ({buster.image.image_id}): they are judged as one image, "
+        f"{buster.image.reference}; gate each image's reports on their own"
+    )
+    # One image twice, a report that names no digest, no image at all: nothing to tell.
+    assert another_image([buster, buster]) is None
+    assert another_image([buster, snyk]) is None
+    assert another_image([replace(buster, image=None), alpine]) is None
+    # Without the config digests, the repository digests tell.
+    pulled = replace(buster, image=replace(buster.image, image_id=None, digest="sha256:" + "1" * 64))
+    other = replace(alpine, image=replace(alpine.image, image_id=None, digest="sha256:" + "2" * 64))
+    assert another_image([pulled, replace(pulled, sources=("again.json",))]) is None
+    assert f"({'sha256:' + '2' * 64}) than" in (another_image([pulled, other]) or "")
 
 
 def test_merging_needs_a_report() -> None:

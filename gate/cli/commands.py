@@ -15,11 +15,19 @@ from dataclasses import replace
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
 from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
-from gate.cli.outputs import STDOUT, print_report_text, publish, show_notices, write_outputs
+from gate.cli.outputs import (
+    STDOUT,
+    policy_file_clash,
+    print_report_text,
+    publish,
+    show_notices,
+    write_outputs,
+)
 from gate.cli.policy_files import named_by
+from gate.cli.scan_options import names_a_file
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
-from gate.merge import merge_reports
+from gate.merge import another_image, merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
@@ -32,9 +40,11 @@ from gate.untrusted import terminal_safe
 
 
 def read_policy(options: Options) -> Policy:
-    """The policy the command line asks for, with --advisory applied."""
+    """The policy the command line asks for, with --advisory applied; an output that is one of
+    the files it names is refused before anything is written."""
     path = options.policy.path
     policy = load_policy(path) if path is not None else load_default_policy()
+    policy_file_clash(options, policy)
     if options.policy.advisory and policy.mode is not Mode.ADVISORY:
         policy = replace(policy, mode=Mode.ADVISORY)
     return policy
@@ -78,8 +88,9 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     summary = render_terminal(
         evaluation, "the JSON report on standard output" if json_path == STDOUT else json_path
     )
-    # With an output on standard output (`--json -`), the summary goes to standard error.
-    stream = sys.stderr if STDOUT in options.outputs.files.values() else None
+    # With an output on standard output (`--json -`, `--openvex -`), the summary goes to standard error.
+    on_stdout = (*options.outputs.files.values(), options.enrichment.openvex)
+    stream = sys.stderr if STDOUT in on_stdout else None
     print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary, stream)
     show_notices(notices)
     for failure in [*failures, *([platform_failure] if platform_failure else [])]:
@@ -100,17 +111,16 @@ def _evaluate_reports(options: Options) -> Evaluation:
     """The reports of `check` and `explain`, read and judged with every input the run names."""
     policy = read_policy(options)
     grype: list[MatchExploitData] = []
-    report = merge_reports(
-        [
-            load_report(
-                path,
-                lenient_severity=policy.lenient_severity,
-                exploit=grype,
-                max_bytes=options.max_report_size,
-            )
-            for path in options.reports
-        ]
-    )
+    reports = [
+        load_report(
+            path,
+            lenient_severity=policy.lenient_severity,
+            exploit=grype,
+            max_bytes=options.max_report_size,
+        )
+        for path in options.reports
+    ]
+    report = with_warning(merge_reports(reports), another_image(reports))
     report = with_image_name(report, options, policy)
     baseline, baseline_warning = read_baseline(options)
     vex = read_vex(options, policy)
@@ -130,6 +140,12 @@ def cmd_scan(options: Options) -> ExitCode:
                 f"{what} is empty: give an image reference, docker-archive:PATH or oci-archive:PATH "
                 "(is the CI variable that should hold it set?)"
             )
+        if given is not None and names_a_file(given):
+            raise UsageError(
+                f"{what} {given}: a file here, not an image reference: gate a scanner's report with "
+                f"`container-gate check {given}`, scan an image archive as docker-archive:{given} or "
+                f"oci-archive:{given}"
+            )
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
     # So are the baseline and the VEX files: a VEX file that is no VEX document fails before the scan.
@@ -140,7 +156,7 @@ def cmd_scan(options: Options) -> ExitCode:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes
     # and the registry client are a third of the start-up that `check` would otherwise pay.
-    from gate.scanners.options import BaseCheckMode
+    from gate.scanners.options import BaseCheckMode, unused_options
     from gate.scanners.run import scan
 
     grype: list[MatchExploitData] = []
@@ -162,6 +178,8 @@ def cmd_scan(options: Options) -> ExitCode:
                 hint="fix the cause, or pass --check-base=best-effort to make it a warning",
             )
     report = with_warning(with_image_name(report, options, policy), baseline_warning)
+    for unused in unused_options(request.scanner, request.options):
+        report = with_warning(report, unused)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(base_check=base, baseline=baseline, vex=vex, exploit=exploit)
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
@@ -180,9 +198,25 @@ def cmd_policy_validate(options: Options) -> ExitCode:
             bad += 1
             continue
         print(f"{terminal_safe(str(path))}: valid policy (version 1)")
-        for warning in policy.warnings:
+        for warning in (*policy.warnings, *_expired_entries(policy, evaluation_time(options).date())):
             print(f"warning: {terminal_safe(warning)}")
     return ExitCode.USAGE if bad else ExitCode.PASS
+
+
+def _expired_entries(policy: Policy, today: dt.date) -> list[str]:
+    """The allowlist entries that no longer apply today: valid, but every run reports them, and
+    under `fail_on_expired: true` each one fails the gate."""
+    consequence = (
+        "every run fails while it is in the file (fail_on_expired: true)"
+        if policy.fail_on_expired
+        else "it no longer allowlists anything"
+    )
+    return [
+        f"{policy.source}: {entry.name}{f' (line {entry.line})' if entry.line else ''}: expired on "
+        f"{entry.expires}: {consequence}"
+        for entry in policy.allowlist
+        if entry.is_expired(today)
+    ]
 
 
 def _named_file_problems(policy: Policy | None) -> list[str]:
@@ -226,6 +260,13 @@ def cmd_explain(options: Options) -> ExitCode:
 def cmd_compare(options: Options) -> ExitCode:
     """`container-gate compare`."""
     assert options.compare is not None  # noqa: S101 - options_from makes one for `compare`
+    for item in options.compare.items:
+        if item.image is not None and names_a_file(item.image):
+            raise UsageError(
+                f"REF {item.image}: a file here, not an image reference: give a scanner's report as "
+                f"NAME={item.image}, an image archive as docker-archive:{item.image} or "
+                f"oci-archive:{item.image}"
+            )
     # The policy is read first: a broken one fails in a moment, not after the scans.
     policy = read_policy(options)
     request = options.compare

@@ -8,7 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.cli.scan_options import add_platform_argument, add_scanner_arguments, scan_options
+from gate.cli.scan_options import (
+    GivenOnce,
+    add_platform_argument,
+    add_scanner_arguments,
+    output_path,
+    scan_options,
+)
 from gate.scanners.options import DEFAULT_JOBS, BatchItem, ScannerChoice, ScanOptions
 
 MAX_JOBS = 64
@@ -109,8 +115,20 @@ def add_compare_outputs(parser: argparse.ArgumentParser) -> None:
         "output files (the table is printed either way; a PATH of - is standard output, and the table "
         "then goes to standard error)"
     )
-    outputs.add_argument("--json", metavar="PATH", help="the comparison as JSON (container-gate/compare/v1)")
-    outputs.add_argument("--markdown", metavar="PATH", help="the comparison as a Markdown table")
+    outputs.add_argument(
+        "--json",
+        metavar="PATH",
+        type=output_path,
+        action=GivenOnce,
+        help="the comparison as JSON (container-gate/compare/v1)",
+    )
+    outputs.add_argument(
+        "--markdown",
+        metavar="PATH",
+        type=output_path,
+        action=GivenOnce,
+        help="the comparison as a Markdown table",
+    )
 
 
 def compare_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> CompareRequest:

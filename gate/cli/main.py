@@ -24,8 +24,16 @@ from gate._collector import collector_paused
 from gate.cli.commands import COMMANDS
 from gate.cli.compare_options import repeated_row
 from gate.cli.options import PROG, Options, OutputFormat, options_from
-from gate.cli.outputs import STDOUT, print_report_text, publish_error, write_error_outputs
-from gate.cli.parser import CommandLineError, build_parser
+from gate.cli.outputs import (
+    STDOUT,
+    OutputIsInput,
+    print_report_text,
+    publish_error,
+    remove_stale,
+    write_error_outputs,
+)
+from gate.cli.parser import CommandLineError, build_parser, command_parser
+from gate.cli.scan_options import GivenOnce
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.platforms.select import CI_CHOICES
 from gate.untrusted import terminal_safe
@@ -46,7 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            command_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     except CommandLineError as exc:
         _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
         raise
@@ -68,10 +78,12 @@ def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     """The usage errors of a parsed command line: outputs that cannot all be written as asked."""
     to_stdout = _to_stdout(args)
     if len(to_stdout) > 1:
-        parser.error(f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}")
+        command_parser(parser, args).error(
+            f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}"
+        )
     clash = output_clash(args) or repeated_row(args)
     if clash:
-        parser.error(clash)
+        command_parser(parser, args).error(clash)
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,10 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
     else:
         return
     command = getattr(args, "command", None)
+    if command == "compare" and not output_clash(args):
+        # No error form for compare's documents: an earlier table is removed, not left standing.
+        for path in (getattr(args, "json", None), getattr(args, "markdown", None)):
+            remove_stale(path)
     if command not in ("check", "scan"):
         return
     named = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
@@ -148,8 +164,9 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
 
 
 def _to_stdout(args: argparse.Namespace) -> list[str]:
-    """The output flags of `args` that go to standard output (`-`)."""
-    return [f"--{kind.value}" for kind in OutputFormat if getattr(args, kind.value, None) == STDOUT]
+    """The output flags of `args` that go to standard output (`-`), `--openvex` included."""
+    flags = [*(kind.value for kind in OutputFormat), "openvex"]
+    return [f"--{flag}" for flag in flags if getattr(args, flag, None) == STDOUT]
 
 
 def _take_values_as_written(parser: argparse.ArgumentParser) -> None:
@@ -160,6 +177,8 @@ def _take_values_as_written(parser: argparse.ArgumentParser) -> None:
                 _take_values_as_written(sub)
         elif action.option_strings:
             action.type, action.choices, action.required = None, None, False
+            if isinstance(action, GivenOnce):
+                action.lenient = True
 
 
 _ARCHIVE_PREFIXES = ("docker-archive:", "oci-archive:")
@@ -228,6 +247,9 @@ def _run(options: Options) -> ExitCode:
                 print(f"{PROG}: error: {terminal_safe(problem)}", file=sys.stderr)
         else:
             print(f"{PROG}: error: {terminal_safe(message)}", file=sys.stderr)
+        if isinstance(exc, OutputIsInput):
+            # Refused as a clash on the command line is: its error documents would replace an input.
+            return exc.exit_code
         write_error_outputs(options, message, exc.exit_code)
         publish_error(options, message, exc.exit_code)
         return exc.exit_code

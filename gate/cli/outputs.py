@@ -20,6 +20,7 @@ from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
+from gate.policy.model import Policy
 from gate.untrusted import terminal_safe
 
 if TYPE_CHECKING:
@@ -205,7 +206,9 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
 
 def write_outputs(evaluation: Evaluation, options: Options) -> tuple[list[GateError], list[str]]:
     """Write every requested output; return the failures, so one bad path loses no other file,
-    and the notices of outputs that leave part of the verdict out (`path: what`)."""
+    and the notices of outputs that leave part of the verdict out (`path: what`). An output that
+    fails leaves no file of an earlier run behind: the run exits 2, and a later step (a SARIF
+    upload) must not publish the earlier verdict."""
     failures: list[GateError] = []
     notices: list[str] = []
     for kind, path in options.outputs.files.items():
@@ -215,6 +218,8 @@ def write_outputs(evaluation: Evaluation, options: Options) -> tuple[list[GateEr
             write_text(path, text)
         except GateError as exc:
             failures.append(exc)
+            if not Path(path).is_dir():
+                remove_stale(path)
             continue
         notice = text.notice() if isinstance(text, _Noticed) else None
         if notice:
@@ -238,12 +243,52 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
     # An earlier run's decisions must not outlive this one: trivy --vex or grype --vex reading
     # them would still treat findings as not affected that this policy no longer allowlists.
     remove_stale(options.enrichment.openvex)
+    if options.compare is not None:
+        # compare's documents have no error form: an earlier table must not pass for this run's.
+        remove_stale(options.compare.json)
+        remove_stale(options.compare.markdown)
+
+
+class OutputIsInput(UsageError):
+    """An output file that is one of the files the policy names: nothing may be written to it,
+    not even the error documents."""
+
+
+def policy_file_clash(options: Options, policy: Policy) -> None:
+    """Refuse an output that is a file the policy names (`vex:`, `exploit_data:`), once the policy
+    is read and before anything is written: the run would replace what it reads, as the command
+    line's own inputs are refused for (gate/cli/main.py)."""
+    named = [(f"vex[{index}]", path) for index, path in enumerate(policy.vex)]
+    named += [
+        (f"exploit_data.{key}", path)
+        for key, path in (("kev", policy.exploit_data.kev), ("epss", policy.exploit_data.epss))
+        if path is not None
+    ]
+    read = {os.path.realpath(path): (key, path) for key, path in named}
+    for flag, path in _written(options):
+        if path and path != STDOUT and os.path.realpath(path) in read:
+            key, source = read[os.path.realpath(path)]
+            raise OutputIsInput(
+                f"{flag} {path}: the same file as the policy's {key} ({source}), which this run "
+                "reads; an output never replaces an input"
+            )
+
+
+def _written(options: Options) -> list[tuple[str, str | None]]:
+    """Every output file of a run, by the flag that names it."""
+    outputs: list[tuple[str, str | None]] = [
+        (f"--{kind.value}", path) for kind, path in options.outputs.files.items()
+    ]
+    outputs.append(("--openvex", options.enrichment.openvex))
+    if options.compare is not None:
+        outputs += [("--json", options.compare.json), ("--markdown", options.compare.markdown)]
+    return outputs
 
 
 def remove_stale(path: str | None) -> bool:
     """Remove an output file an earlier run may have left, when this run writes none there;
     whether there was one. A failure is told on standard error, never raised."""
-    if path is None or path == STDOUT:
+    if not path or path == STDOUT:
         return False
     try:
         Path(path).unlink()

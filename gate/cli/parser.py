@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_size
-from gate.cli.scan_options import add_scan_arguments
+from gate.cli.scan_options import GivenOnce, add_scan_arguments, given_path, output_path
 from gate.errors import ExitCode
 from gate.platforms.select import CI_CHOICES
 
@@ -25,15 +25,38 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "output files (any combination, written whatever the verdict; a PATH of - is standard output, "
         "and the terminal summary then goes to standard error)"
     )
-    group.add_argument("--json", metavar="PATH", help="the JSON decision report (container-gate/decision/v1)")
-    group.add_argument("--markdown", metavar="PATH", help="the Markdown summary (PR comment, job summary)")
+    once = GivenOnce
     group.add_argument(
-        "--gitlab", metavar="PATH", help="GitLab container-scanning report (security report format 15.0.7)"
+        "--json",
+        metavar="PATH",
+        type=output_path,
+        action=once,
+        help="the JSON decision report (container-gate/decision/v1)",
     )
     group.add_argument(
-        "--junit", metavar="PATH", help="JUnit XML: a test case per finding, failing for blocking ones"
+        "--markdown",
+        metavar="PATH",
+        type=output_path,
+        action=once,
+        help="the Markdown summary (PR comment, job summary)",
     )
-    group.add_argument("--sarif", metavar="PATH", help="SARIF 2.1.0 for GitHub code scanning")
+    group.add_argument(
+        "--gitlab",
+        metavar="PATH",
+        type=output_path,
+        action=once,
+        help="GitLab container-scanning report (security report format 15.0.7)",
+    )
+    group.add_argument(
+        "--junit",
+        metavar="PATH",
+        type=output_path,
+        action=once,
+        help="JUnit XML: a test case per finding, failing for blocking ones",
+    )
+    group.add_argument(
+        "--sarif", metavar="PATH", type=output_path, action=once, help="SARIF 2.1.0 for GitHub code scanning"
+    )
     group.add_argument(
         "--sarif-location",
         metavar="PATH",
@@ -59,7 +82,8 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
     group.add_argument(
         "--baseline",
         metavar="FILE",
-        type=Path,
+        type=given_path,
+        action=GivenOnce,
         help="an earlier decision report (--json, typically the default branch's): only findings "
         "that are new or worse than in it may block (policy key baseline.fail_on); a missing or "
         "unreadable baseline is a warning and the full policy applies",
@@ -72,7 +96,7 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
     group.add_argument(
         "--vex",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         action="append",
         default=[],
         help="a VEX document (OpenVEX 0.2.0, CSAF VEX or CycloneDX VEX): a not_affected or fixed "
@@ -83,8 +107,11 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
     group.add_argument(
         "--openvex",
         metavar="PATH",
+        type=output_path,
+        action=GivenOnce,
         help="write the run's decisions (allowlist entries and VEX statements that matched) as an "
-        "OpenVEX 0.2.0 document, for trivy --vex, grype --vex and vexctl",
+        "OpenVEX 0.2.0 document, for trivy --vex, grype --vex and vexctl (- for standard output: the "
+        "terminal summary then goes to standard error)",
     )
 
 
@@ -106,18 +133,23 @@ def _add_ci_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+def _add_policy_options(
+    parser: argparse.ArgumentParser,
+    advisory: str = "never fail: report what would block, exit 0 (overrides the policy's mode)",
+) -> None:
+    """`--policy`, `--advisory` (`advisory`: its help), `--as-of`, `--image-name`."""
     group = parser.add_argument_group("policy")
     group.add_argument(
         "--policy",
         metavar="FILE",
-        type=Path,
+        type=given_path,
+        action=GivenOnce,
         help="the policy file (default: the shipped policies/default.yaml: block fixable HIGH and CRITICAL)",
     )
     group.add_argument(
         "--advisory",
         action="store_true",
-        help="never fail: report what would block, exit 0 (overrides the policy's mode)",
+        help=advisory,
     )
     group.add_argument(
         "--as-of",
@@ -143,14 +175,14 @@ def _add_exploit_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--kev",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         help="CISA's Known Exploited Vulnerabilities catalog (JSON, or .gz), for fail_on.known_exploited "
         "and the KEV mark of findings",
     )
     group.add_argument(
         "--epss",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         help="FIRST's daily EPSS scores (CSV, or .csv.gz), for fail_on.epss and the EPSS score of findings",
     )
 
@@ -171,7 +203,7 @@ def _add_data_command(
         "already in DIR untouched. Exit 0 on success, 2 for a usage error, 3 when a download fails.",
     )
     fetch.add_argument(
-        "--out", metavar="DIR", type=Path, required=True, help="the directory to store the files in"
+        "--out", metavar="DIR", type=_directory, required=True, help="the directory to store the files in"
     )
     fetch.add_argument(
         "--kev-url", metavar="URL", help="where to download the KEV catalog (default: CISA's feed)"
@@ -222,6 +254,15 @@ def _retries(text: str) -> int:
     return int(text)
 
 
+def _directory(text: str) -> Path:
+    # Empty is most often a CI variable that expanded to nothing: Path("") is the working directory.
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a directory, got nothing (is the CI variable that should hold it set?)"
+        )
+    return Path(text)
+
+
 def _hours(text: str) -> float:
     try:
         hours = float(text)
@@ -232,13 +273,14 @@ def _hours(text: str) -> float:
     return hours
 
 
-def _add_report_size_option(parser: argparse.ArgumentParser) -> None:
+def _add_report_size_option(parser: argparse.ArgumentParser, refused: str = "exit 2") -> None:
+    """`--max-report-size`; `refused` says what a larger report does to the command."""
     parser.add_argument(
         "--max-report-size",
         metavar="SIZE",
         type=parse_byte_size,
         default=DEFAULT_MAX_REPORT_SIZE,
-        help="refuse a report file larger than this (exit 2) before reading it: bytes, or with a "
+        help=f"refuse a report file larger than this ({refused}) before reading it: bytes, or with a "
         "k, M or G suffix (powers of 1000); default 2G. Reading a Trivy report file takes 1.3 to 1.7 "
         "times its size in memory, other reports 2 to 3 times",
     )
@@ -250,7 +292,7 @@ _STDIN = Path("/dev/stdin")
 
 def _report_path(text: str) -> Path:
     """A report's path; `-` is standard input, as `-` is standard output for the output files."""
-    return _STDIN if text == "-" else Path(text)
+    return _STDIN if text == "-" else given_path(text)
 
 
 def _vulnerability_id(text: str) -> str:
@@ -325,6 +367,17 @@ class _Parser(argparse.ArgumentParser):
         raise CommandLineError(message)
 
 
+def command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command `args` ran, whose `--help` lists its options: an error in
+    them points there, not to the list of commands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return command_parser(chosen, args)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, with help texts that the README quotes."""
     parser: argparse.ArgumentParser = _Parser(
@@ -391,12 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
         "could not be scanned or read (its row says why).",
     )
     add_compare_arguments(compare)
-    _add_report_size_option(compare)
+    _add_report_size_option(compare, refused="its row is ERROR, exit 3")
     compare_policy = compare.add_argument_group("policy")
     compare_policy.add_argument(
         "--policy",
         metavar="FILE",
-        type=Path,
+        type=given_path,
+        action=GivenOnce,
         help="the policy applied to every image (default: the shipped policies/default.yaml)",
     )
     compare_policy.add_argument(
@@ -410,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare_policy.add_argument(
         "--vex",
         metavar="FILE",
-        type=Path,
+        type=given_path,
         action="append",
         default=[],
         help="a VEX document whose not_affected and fixed statements allowlist findings in every "
@@ -429,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check policy files against the policy format (policies/schema.json) and print "
         "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
     )
-    validate.add_argument("files", nargs="+", metavar="FILE", type=Path, help="a policy file (YAML)")
+    validate.add_argument("files", nargs="+", metavar="FILE", type=given_path, help="a policy file (YAML)")
     validate.set_defaults(run=Command.POLICY_VALIDATE)
 
     exp = sub.add_parser(
@@ -460,7 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(--json) of an earlier run (repeatable: several are merged; - for standard input)",
     )
     _add_report_size_option(exp)
-    _add_policy_options(exp)
+    _add_policy_options(
+        exp,
+        advisory="explain as an advisory policy decides: findings that would block are informational "
+        "(overrides the policy's mode; the exit code is still 1 when no finding has the id)",
+    )
     _add_exploit_options(exp)
     _add_baseline_and_vex_options(exp, openvex=False)
     exp.set_defaults(run=Command.EXPLAIN)

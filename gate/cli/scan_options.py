@@ -52,6 +52,58 @@ def _seconds(text: str) -> float:
     return value
 
 
+_TRANSPORTS = ("docker-archive:", "oci-archive:", "docker-daemon:", "docker://")
+
+
+def names_a_file(reference: str) -> bool:
+    """Whether an image reference without a transport prefix is the path of a file here: most
+    often a report or an archive given where an image goes (`compare a.json b.json`), which would
+    otherwise be looked for in the engine and then pulled from Docker Hub (`docker.io/library/a.json`)."""
+    return not reference.startswith(_TRANSPORTS) and Path(reference).is_file()
+
+
+def given_path(text: str) -> Path:
+    """A file the run reads; empty is a usage error (most often a CI variable that expanded to
+    nothing), where Path("") would be the working directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a file, got nothing (is the CI variable that should hold it set?)"
+        )
+    return Path(text)
+
+
+def output_path(text: str) -> str:
+    """A file the run writes (`-`: standard output); empty is a usage error, where it wrote nothing
+    without a word."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a file to write (or - for standard output), got nothing "
+            "(is the CI variable that should hold it set?)"
+        )
+    return text
+
+
+class GivenOnce(argparse.Action):
+    """Store the option's value; a second, different one is a usage error. argparse keeps the
+    last: `--policy strict.yaml --policy advisory.yaml` passed under the advisory policy without a
+    word, and `--json a.json --json b.json` left an earlier a.json standing."""
+
+    lenient = False
+    """Take the last value without a word (the command line read again for its error outputs)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        given = getattr(namespace, self.dest, None)
+        if given is not None and given != values and not self.lenient:
+            parser.error(f"{option_string} given twice ({given}, then {values}): give it once")
+        setattr(namespace, self.dest, values)
+
+
 def add_platform_argument(group: argparse._ArgumentGroup) -> None:
     """`--platform OS/ARCH`."""
     group.add_argument(
@@ -78,7 +130,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     image.add_argument(
         "--dockerfile",
         metavar="PATH",
-        type=Path,
+        type=given_path,
         help="the Dockerfile IMAGE was built from, to point findings at its lines",
     )
     # Two spellings of one choice: argparse matches a whole `--check-base=best-effort` before it

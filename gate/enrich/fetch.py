@@ -23,7 +23,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -171,7 +171,7 @@ def fetch_exploit_data(
         )
         _write_record(result)
         done = True
-        return result
+        return replace(result, warnings=result.warnings + _remove_other_forms(out_dir, (kev.path, epss.path)))
     finally:
         for path in pending:
             path.unlink(missing_ok=True)
@@ -179,6 +179,32 @@ def fetch_exploit_data(
             http.close()
         if not done:
             _remove_empty(created)
+
+
+_FORMS = (("kev.json", "kev.json.gz"), ("epss.csv", "epss.csv.gz"))
+"""The names a file is stored under, plain or gzip: one of each pair is the current one."""
+
+
+def _remove_other_forms(out_dir: Path, stored: tuple[Path, ...]) -> tuple[str, ...]:
+    """Remove the earlier fetch's file of the other form (a mirror that serves the plain CSV where
+    FIRST's gzip was fetched before): left beside the new one, it is what `--epss DIR/epss.csv.gz`
+    and the GitLab template's `epss.csv*` go on reading, however old. Warnings for what could not
+    be removed."""
+    warnings: list[str] = []
+    for names in _FORMS:
+        for name in names:
+            path = out_dir / name
+            if path in stored:
+                continue
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                warnings.append(
+                    f"{path}: cannot remove the earlier fetch's file ({error.strerror or error}); it is stale"
+                )
+    return tuple(warnings)
 
 
 def _check_url(url: str) -> None:
@@ -208,6 +234,10 @@ def _make_directory(out_dir: Path) -> list[Path]:
             if isinstance(error, FileExistsError) and path.is_dir():
                 continue  # made meanwhile by another process: not this fetch's to remove
             _remove_empty(created)
+            if isinstance(error, FileExistsError):
+                # A file where the directory goes is the command line's mistake, not a download's.
+                where = "" if path == out_dir else f" ({path} is one)"
+                raise UsageError(f"{out_dir}: --out needs a directory, not a file{where}") from None
             raise DownloadError(
                 f"{out_dir}: cannot create the directory ({error.strerror or error})"
             ) from None

@@ -111,6 +111,8 @@ def load_report(
         head = kept[:8192] if kept is not None else _head(path)
         if exc.hint is None and _looks_like_a_trivy_table(head):
             exc.hint = "this is Trivy's table output; write the report with `trivy image --format json --output report.json`"
+        elif exc.hint is None:
+            exc.hint = _other_text(head)
         raise
     if exploit is not None and detect_format(data, name) is parse_grype:
         return parse_grype(data, name, lenient_severity=lenient_severity, exploit=exploit)
@@ -212,8 +214,31 @@ _OTHER_FORMATS = (
 )
 
 
+# The data files the gate reads besides reports, given as a report by mistake.
+_EXPLOIT_DATA = "this is {what}: give it with {flag}, and the scanner's JSON report as REPORT"
+
+
+def _other_text(head: bytes) -> str | None:
+    """What a file that is not JSON text is, when it is one the gate knows, else None."""
+    if head.startswith(b"\x1f\x8b"):
+        return "this file is gzip-compressed: decompress it first (gunzip); reports are read as JSON text"
+    if head.startswith((b"#model_version", b"cve,epss")):
+        return _EXPLOIT_DATA.format(what="FIRST's EPSS scores", flag="--epss")
+    return None
+
+
 def _other_format(data: object) -> str | None:
     if isinstance(data, dict):
+        if "catalogVersion" in data and "vulnerabilities" in data:
+            return _EXPLOIT_DATA.format(what="CISA's KEV catalog", flag="--kev")
+        if data.get("schema") == "container-gate/exploit-data/v1":  # gate/enrich/fetch.py's record
+            return (
+                "this is the record `data fetch` writes: give the kev.json beside it with --kev and "
+                "the epss.csv.gz with --epss"
+            )
+        if data.get("ok") is False and isinstance(data.get("error"), str):
+            # `snyk container test --json` when it could not test: the reason is Snyk's.
+            return f"this is Snyk's error output: {data['error'][:300]}"
         for member, what in _OTHER_FORMATS:
             if member in data:
                 return (

@@ -67,6 +67,23 @@ class ScanOptions:
     missing severity instead of failing the scan."""
 
 
+def unused_options(choice: ScannerChoice, options: ScanOptions) -> tuple[str, ...]:
+    """Warnings for the DB options of a scanner that `choice` does not run: a mirror or server
+    given for it is not used, and the scan takes the other scanner's DB from where it always does."""
+    unused: list[tuple[str, str]] = []
+    if choice is ScannerChoice.GRYPE:
+        if options.db_repositories:
+            unused.append(("--db-repository", "Trivy"))
+        if options.trivy_server:
+            unused.append(("--trivy-server", "Trivy"))
+    if choice is ScannerChoice.TRIVY and options.grype_db_url:
+        unused.append(("--grype-db-url", "Grype"))
+    return tuple(
+        f"{flag} is for {scanner}, which --scanner {choice.value} does not run: not used"
+        for flag, scanner in unused
+    )
+
+
 def parse_max_age(text: str) -> dt.timedelta:
     """`5d`, `36h`, `0.5d` -> a timedelta; ValueError with what is expected otherwise."""
     match = _DURATION.match(text.strip())

@@ -107,12 +107,14 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     check_findings_key(doc, "Results", root, _REPORT_MEMBERS)
     findings: list[Finding] = []
     packages: int | None = None
+    others = _Unjudged()
     for result, at in objects(doc, "Results", root, null=False):
         # `Packages` is there when the report lists every package (`--list-all-pkgs`); a report
         # without it says nothing about how many packages the image has.
         if result.get("Packages") is not None:
             packages = (packages or 0) + len(opt_list(result, "Packages", at))
         _read_result(result, at, layers, severities, findings)
+        others.count(result)
     # Trivy leaves `Results` out when it found no OS or language packages at all (a scratch image,
     # or one whose package database it could not read): nothing was checked, and that is said.
     empty = () if doc.get("Results") else (f"{source}: the report lists no packages (no Results)",)
@@ -122,8 +124,48 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
         image=image,
         sources=(source,),
         package_count=packages,
-        warnings=empty + severities.warnings(source),
+        warnings=empty + others.warnings(source) + severities.warnings(source),
     )
+
+
+class _Unjudged:
+    """The secrets and failed misconfiguration checks of a report (`trivy image` looks for
+    secrets by default): not vulnerabilities, so no finding, but never left out without a word."""
+
+    def __init__(self) -> None:
+        self.secrets = 0
+        self.misconfigurations = 0
+
+    def count(self, result: JsonObject) -> None:
+        # Counted as found, never read strictly: their shape is not the gate's to check.
+        secrets = result.get("Secrets")
+        self.secrets += len(secrets) if isinstance(secrets, list) else 0
+        checks = result.get("Misconfigurations")
+        if isinstance(checks, list):
+            self.misconfigurations += sum(
+                1 for check in checks if isinstance(check, dict) and check.get("Status") == "FAIL"
+            )
+
+    def warnings(self, source: str) -> tuple[str, ...]:
+        parts = [
+            f"{count} {what}"
+            for count, what in (
+                (self.secrets, "secret" if self.secrets == 1 else "secrets"),
+                (
+                    self.misconfigurations,
+                    "failed misconfiguration check"
+                    if self.misconfigurations == 1
+                    else "failed misconfiguration checks",
+                ),
+            )
+            if count
+        ]
+        if not parts:
+            return ()
+        return (
+            f"{source}: the report also holds {' and '.join(parts)}, which the gate does not judge "
+            "(it gates vulnerabilities): see them in Trivy's own output",
+        )
 
 
 def _check_schema_version(doc: JsonObject, root: At) -> None:

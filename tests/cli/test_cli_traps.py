@@ -17,8 +17,11 @@ from typing import Any
 
 import pytest
 
+import gate.cli.compare
+import gate.scanners.run
 from gate.cli import main as cli
 from gate.errors import ExitCode
+from gate.scanners.ingest import load_report
 from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import PROJECT_ROOT
@@ -127,7 +130,7 @@ def test_an_output_that_is_an_input_or_another_output_is_refused_and_nothing_is_
         cli.main(["check", str(report), "--ci", "none", *(flag.format(**names) for flag in flags)])
     assert exited.value.code == ExitCode.USAGE
     err = capsys.readouterr().err
-    assert err.splitlines()[-1].startswith(f"container-gate: error: {expected.format(**names)}")
+    assert err.splitlines()[-1].startswith(f"container-gate check: error: {expected.format(**names)}")
     assert {path: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()} == before
     assert list(out.iterdir()) == []
 
@@ -388,3 +391,232 @@ def test_a_report_on_standard_input_is_read_as_a_file(tmp_path: Path) -> None:
     )
     assert explained.returncode == ExitCode.PASS
     assert "CVE-2019-18224 in libidn2-0" in explained.stdout.decode()
+
+
+def test_openvex_on_standard_output_is_the_only_thing_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    reason: not reachable\n",
+        encoding="utf-8",
+    )
+    argv = ["check", str(BUSTER), "--ci", "none", "--policy", str(policy), "--openvex", "-"]
+    assert cli.main(argv) == ExitCode.PASS
+    out, err = capsys.readouterr()
+    document = json.loads(out, parse_constant=_refuse)  # the OpenVEX document alone on stdout
+    assert [s["vulnerability"]["name"] for s in document["statements"]] == ["CVE-2019-18224"]
+    assert err.startswith("container-gate: PASS: no blocking findings.")  # the summary moved here
+
+
+@pytest.mark.parametrize("other", ["--json", "--markdown"])
+def test_openvex_and_another_output_cannot_share_standard_output(
+    other: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["check", str(BUSTER), "--ci", "none", "--openvex", "-", other, "-"])
+    assert exited.value.code == ExitCode.USAGE
+    assert (
+        f"only one output can go to standard output ('-'), got {other} and --openvex"
+        in capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["check", str(BUSTER), "--scanner", "trivy"],
+            "container-gate check: error: unrecognized arguments: --scanner trivy "
+            "(see 'container-gate check --help')",
+        ),
+        (
+            ["policy", "validate", "policy.yaml", "--strict"],
+            "container-gate policy validate: error: unrecognized arguments: --strict "
+            "(see 'container-gate policy validate --help')",
+        ),
+        (
+            ["check", str(BUSTER), "--json", "-", "--sarif", "-"],
+            "container-gate check: error: only one output can go to standard output ('-'), "
+            "got --json and --sarif (see 'container-gate check --help')",
+        ),
+    ],
+    ids=["unknown-option", "unknown-option-of-a-subcommand", "two-outputs-on-stdout"],
+)
+def test_a_usage_error_points_to_the_help_of_the_command_that_was_run(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `container-gate --help` lists the commands, not the options of any of them.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    assert capsys.readouterr().err == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "first", "second"),
+    [
+        (["check", str(BUSTER), "--ci", "none"], "--policy", "policies/strict.yaml", "policies/advisory.yaml"),
+        (["check", str(BUSTER), "--ci", "none"], "--json", "{dir}/a.json", "{dir}/b.json"),
+        (["check", str(BUSTER), "--ci", "none"], "--baseline", "{dir}/main.json", "{dir}/other.json"),
+        (["explain", "CVE-2019-18224", "--report", str(BUSTER)], "--policy", "a.yaml", "b.yaml"),
+        (["compare", f"buster={BUSTER}"], "--markdown", "{dir}/a.md", "{dir}/b.md"),
+    ],
+    ids=["policy", "output", "baseline", "explain-policy", "compare-output"],
+)  # fmt: skip
+def test_an_option_of_one_value_given_twice_is_a_usage_error(
+    command: list[str],
+    flag: str,
+    first: str,
+    second: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # argparse keeps the last: a second --policy replaced the first without a word (the strict
+    # policy's FAIL became the advisory one's PASS), a second --json left the first path's file.
+    monkeypatch.chdir(PROJECT_ROOT)
+    first, second = first.format(dir=tmp_path), second.format(dir=tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, flag, first, flag, second])
+    assert exited.value.code == ExitCode.USAGE
+    prog = " ".join(["container-gate", command[0]])
+    assert capsys.readouterr().err == (
+        f"{prog}: error: {flag} given twice ({first}, then {second}): give it once (see '{prog} --help')\n"
+    )
+    # Nothing is read or written, but the error document where a --json said it would go.
+    written = {path.name: json.loads(path.read_text()) for path in tmp_path.iterdir()}
+    assert written == ({} if flag != "--json" else {"b.json": written.get("b.json")})
+    assert all(document["verdict"] == "error" for document in written.values())
+
+
+def test_an_option_given_twice_with_one_value_is_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    policy = str(PROJECT_ROOT / "policies" / "strict.yaml")
+    argv = ["check", str(BUSTER), "--ci", "none", "--policy", policy, "--policy", policy]
+    assert cli.main(argv) == ExitCode.FAIL
+
+
+@pytest.mark.parametrize(
+    ("argv", "argument", "expected"),
+    [
+        (["check", ""], "REPORT", "a file"),
+        (["check", str(BUSTER), "--policy", ""], "--policy", "a file"),
+        (["check", str(BUSTER), "--baseline", " "], "--baseline", "a file"),
+        (["check", str(BUSTER), "--kev", ""], "--kev", "a file"),
+        (["check", str(BUSTER), "--vex", ""], "--vex", "a file"),
+        (["explain", "CVE-2019-18224", "--report", ""], "--report", "a file"),
+        (["policy", "validate", ""], "FILE", "a file"),
+        (["check", str(BUSTER), "--json", ""], "--json", "a file to write (or - for standard output)"),
+        (["check", str(BUSTER), "--sarif="], "--sarif", "a file to write (or - for standard output)"),
+        (["check", str(BUSTER), "--openvex", ""], "--openvex", "a file to write (or - for standard output)"),
+        (["compare", f"b={BUSTER}", "--markdown", ""], "--markdown", "a file to write (or - for standard output)"),
+    ],
+)  # fmt: skip
+def test_an_empty_path_is_a_usage_error(
+    argv: list[str], argument: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Most often a CI variable that expanded to nothing: an empty input was read as the working
+    # directory (".: is a directory"), an empty output was silently not written (exit 0 on a pass).
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f"error: argument {argument}: expected {expected}, got nothing (is the CI variable" in line
+
+
+def test_a_report_given_where_an_image_goes_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Taken as an image name, `buster.json` was looked for in the engine, then pulled from
+    # docker.io/library/buster.json: a minute of network and an "image not found".
+    def no_scan(*_args: object, **_kwargs: object) -> Any:
+        raise AssertionError("nothing may be scanned")
+
+    monkeypatch.setattr(gate.scanners.run, "scan", no_scan)
+    monkeypatch.setattr(gate.cli.compare, "scan_batch", no_scan)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "buster.json").write_bytes(BUSTER.read_bytes())
+    out = tmp_path / "out.json"
+    assert cli.main(["scan", "buster.json", "--ci", "none", "--json", str(out)]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        "container-gate: error: IMAGE buster.json: a file here, not an image reference: gate a "
+        "scanner's report with `container-gate check buster.json`, scan an image archive as "
+        "docker-archive:buster.json or oci-archive:buster.json\n"
+    )
+    assert json.loads(out.read_text())["verdict"] == "error"
+    assert cli.main(["compare", "buster.json", f"alpine={BUSTER}"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith(
+        "container-gate: error: REF buster.json: a file here, not an image reference: give a "
+        "scanner's report as NAME=buster.json, "
+    )
+
+
+@pytest.mark.parametrize(
+    ("scanner", "flags", "said"),
+    [
+        ("grype", ["--db-repository", "ghcr.io/acme/trivy-db"], ["--db-repository is for Trivy"]),
+        ("grype", ["--trivy-server", "http://127.0.0.1:9"], ["--trivy-server is for Trivy"]),
+        ("trivy", ["--grype-db-url", "http://127.0.0.1:9/listing.json"], ["--grype-db-url is for Grype"]),
+        ("both", ["--db-repository", "r", "--grype-db-url", "http://127.0.0.1:9/l.json"], []),
+    ],
+    ids=["grype-db-repository", "grype-trivy-server", "trivy-grype-db-url", "both-uses-both"],
+)
+def test_a_db_option_of_a_scanner_that_does_not_run_is_a_warning(
+    scanner: str,
+    flags: list[str],
+    said: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `--scanner grype --db-repository MIRROR`: the mirror was never used, without a word.
+    monkeypatch.setattr(gate.scanners.run, "scan", lambda *_a, **_k: load_report(BUSTER))
+    out = tmp_path / "out.json"
+    argv = ["scan", "docker-archive:app.tar", "--ci", "none", "--scanner", scanner, *flags]
+    assert cli.main([*argv, "--json", str(out)]) == ExitCode.FAIL
+    warnings = json.loads(out.read_text())["warnings"]
+    assert [w.split(", which")[0] for w in warnings] == said
+    assert all(w.endswith(f"which --scanner {scanner} does not run: not used") for w in warnings)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "named", "key"),
+    [
+        (["check", str(BUSTER), "--ci", "none"], "--json", "app.openvex.json", "vex[0]"),
+        (["check", str(BUSTER), "--ci", "none"], "--openvex", "app.openvex.json", "vex[0]"),
+        (["check", str(BUSTER), "--ci", "none"], "--sarif", "kev.json", "exploit_data.kev"),
+        (["compare", f"buster={BUSTER}"], "--markdown", "kev.json", "exploit_data.kev"),
+    ],
+    ids=["json-over-vex", "openvex-over-vex", "sarif-over-kev", "compare-over-kev"],
+)
+def test_an_output_that_is_a_file_the_policy_names_is_refused_and_nothing_is_written(
+    command: list[str],
+    flag: str,
+    named: str,
+    key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The policy's vex: and exploit_data: files are inputs too: `--json vex/app.openvex.json`
+    # replaced the VEX document with the decision report, and every later run stopped on it.
+    (tmp_path / "app.openvex.json").write_bytes(
+        corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_bytes()
+    )
+    (tmp_path / "kev.json").write_bytes(
+        corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
+    )
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nvex: [app.openvex.json]\nexploit_data: {kev: kev.json}\n", encoding="utf-8"
+    )
+    before = {path: path.read_bytes() for path in tmp_path.iterdir()}
+    other = tmp_path / "out.junit.xml"
+    extra = ["--junit", str(other)] if command[0] == "check" else []
+    argv = [*command, "--policy", str(policy), flag, str(tmp_path / named), *extra]
+    assert cli.main(argv) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"container-gate: error: {flag} {tmp_path / named}: the same file as the policy's {key} "
+        f"({tmp_path / named}), which this run reads; an output never replaces an input\n"
+    )
+    assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before

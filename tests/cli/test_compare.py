@@ -385,3 +385,37 @@ def test_a_report_over_max_report_size_is_a_row_with_its_error_and_is_not_read(c
         f"{small}: the report is {size:,} bytes, more than --max-report-size ({size - 1:,} bytes); not read"
         " (raise --max-report-size to read it)"
     )
+
+
+# --- no earlier table left behind ----------------------------------------------------------------
+
+BUSTER = corpus_file("trivy", "debian-buster.json.golden")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--policy", "{dir}/policy.yaml"],
+        ["--kev", "{dir}/empty"],
+        ["--as-of", "2026-13-01"],
+    ],
+    ids=["broken-policy", "broken-kev", "usage-error"],
+)
+def test_an_error_leaves_no_earlier_table_behind(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # compare's documents have no error form: a later step would publish the earlier comparison.
+    (tmp_path / "policy.yaml").write_text("version: 1\nfail_onn: {}\n", encoding="utf-8")
+    (tmp_path / "empty").write_bytes(b"")
+    out_json, out_md = tmp_path / "compare.json", tmp_path / "compare.md"
+    out_json.write_text('{"images": ["from an earlier run"]}', encoding="utf-8")
+    out_md.write_text("from an earlier run\n", encoding="utf-8")
+    argv = ["compare", f"buster={BUSTER}", *(arg.format(dir=tmp_path) for arg in args)]
+    try:
+        code = main([*argv, "--json", str(out_json), "--markdown", str(out_md)])
+    except SystemExit as exited:
+        code = int(str(exited.code))
+    assert code == ExitCode.USAGE
+    assert "error: " in capsys.readouterr().err
+    assert not out_json.exists()
+    assert not out_md.exists()

@@ -130,6 +130,8 @@ def test_a_failed_download_is_exit_3_and_leaves_the_stored_data(
     ("argv", "said"),
     [
         (["data", "fetch"], "the following arguments are required: --out"),
+        (["data", "fetch", "--out", ""], "argument --out: expected a directory, got nothing"),
+        (["data", "fetch", "--out= "], "argument --out: expected a directory, got nothing"),
         (["data", "fetch", "--out", "d", "--if-older-than", "soon"], "expected a number of hours"),
         (["data", "fetch", "--out", "d", "--retries", "-1"], "expected a number of retries"),
         (["data", "fetch", "--out", "d", "--timeout", "0"], "expected a number of seconds"),
@@ -183,3 +185,38 @@ def test_a_failed_fetch_into_a_new_directory_leaves_none_behind(
     assert cli.main(fetch(server, tmp_path / "cache" / "data")) == 3
     assert "503" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fetch_in_the_other_form_leaves_no_earlier_file_of_the_first(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A mirror serving the plain CSV after FIRST's gzip was fetched: the earlier epss.csv.gz stayed
+    # beside the new epss.csv, and `--epss DIR/epss.csv.gz` (or the GitLab template's `epss.csv*`,
+    # whose last match wins) went on reading it, however old.
+    serve_good(server)
+    out = tmp_path / "data"
+    assert cli.main(fetch(server, out)) == 0
+    assert {path.name for path in out.iterdir()} == {RECORD_NAME, "epss.csv.gz", "kev.json"}
+    plain = corpus_file("epss", "excerpt.csv").read_bytes()
+    server.serve(EPSS_PATH, Reply(200, plain, "text/plain"))
+    assert cli.main(fetch(server, out)) == 0
+    assert {path.name for path in out.iterdir()} == {RECORD_NAME, "epss.csv", "kev.json"}
+    assert (out / "epss.csv").read_bytes() == plain
+    capsys.readouterr()
+
+
+def test_an_out_that_is_a_file_is_a_usage_error_before_any_download(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It was exit 3, "cannot create the directory (File exists)": a download error it was not.
+    serve_good(server)
+    file = tmp_path / "kev.json"
+    file.write_text("{}", encoding="utf-8")
+    assert cli.main(fetch(server, file)) == 2
+    assert capsys.readouterr().err == f"container-gate: error: {file}: --out needs a directory, not a file\n"
+    assert cli.main(fetch(server, file / "data")) == 2
+    assert capsys.readouterr().err == (
+        f"container-gate: error: {file / 'data'}: --out needs a directory, not a file ({file} is one)\n"
+    )
+    assert server.asked(KEV_PATH) == 0
+    assert file.read_text(encoding="utf-8") == "{}"

@@ -139,6 +139,9 @@ def test_several_reports_are_merged(tmp_path: Path, capsys: pytest.CaptureFixtur
     # The same report twice adds nothing; alpine adds its own four findings.
     assert len(doc["findings"]) == 2 + 4
     assert doc["sources"] == [str(BUSTER), str(ALPINE)]
+    # Merged, they are judged as buster's image: every output says alpine's report is another's.
+    (warning,) = doc["warnings"]
+    assert warning.startswith(f"{ALPINE} is a report of another image (sha256:9617696")
 
 
 @pytest.mark.parametrize(
@@ -213,6 +216,40 @@ def test_policy_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert f"{bad}:1: version: only version 1 is supported (expected 1, got 2)" in out
 
 
+@pytest.mark.parametrize(
+    ("fail_on_expired", "consequence"),
+    [
+        ("false", "it no longer allowlists anything"),
+        ("true", "every run fails while it is in the file (fail_on_expired: true)"),
+    ],
+)
+def test_policy_validate_warns_of_expired_entries(
+    fail_on_expired: str, consequence: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Valid, and still: every run reports the entry, and under fail_on_expired each one fails.
+    policy = write_policy(
+        tmp_path,
+        f"""\
+        version: 1
+        allowlist:
+          - vulnerability: CVE-2019-18224
+            reason: "accepted until the upgrade"
+            expires: 2020-01-31
+          - vulnerability: CVE-2019-18276
+            reason: "never expires"
+        fail_on_expired: {fail_on_expired}
+        """,
+    )
+    code, out, _ = run(["policy", "validate", str(policy)], capsys)
+    assert (code, out.splitlines()) == (
+        ExitCode.PASS,
+        [
+            f"{policy}: valid policy (version 1)",
+            f"warning: {policy}: allowlist[0] (line 3): expired on 2020-01-31: {consequence}",
+        ],
+    )
+
+
 def test_policy_validate_reads_the_files_the_policy_names(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -263,6 +300,22 @@ def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     code, out, _ = run(["explain", "CVE-1999-0001", "--report", str(BUSTER)], capsys)
     assert code == ExitCode.FAIL
     assert "no finding in the report(s) has this id or alias" in out
+
+
+def test_explain_advisory_says_what_it_does_there(capsys: pytest.CaptureFixture[str]) -> None:
+    # explain's exit code is whether a finding has the id, never the verdict: "exit 0" misled.
+    code, out, _ = run(["explain", "CVE-2019-18224", "--report", str(BUSTER), "--advisory"], capsys)
+    assert (code, "disposition: INFORMATIONAL (rule fail_on.severity)" in out) == (ExitCode.PASS, True)
+    assert (
+        run(["explain", "CVE-1999-0001", "--report", str(BUSTER), "--advisory"], capsys)[0] == ExitCode.FAIL
+    )
+    with pytest.raises(SystemExit):
+        cli.main(["explain", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "--advisory explain as an advisory policy decides: findings that would block are informational "
+        "(overrides the policy's mode; the exit code is still 1 when no finding has the id)"
+    ) in help_text
 
 
 @pytest.mark.parametrize("empty", ["", "  "])
@@ -322,6 +375,28 @@ def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
     assert code == ExitCode.USAGE
     assert "cannot write output file" in err
     assert out_md.read_text().count("container-gate: fail") == 1
+
+
+def test_an_output_that_cannot_be_made_leaves_no_earlier_file_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A SARIF upload after the run would publish the earlier run's verdict.
+    monkeypatch.chdir(tmp_path)
+    for variable in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    out_sarif = tmp_path / "gate.sarif"
+    out_sarif.write_text('{"runs": ["from an earlier run"]}', encoding="utf-8")
+    out_json = tmp_path / "gate.json"
+    elsewhere = tmp_path.parent / "Dockerfile"
+    argv = ["check", str(BUSTER), "--sarif", str(out_sarif), "--sarif-location", str(elsewhere)]
+    code, _, err = run([*argv, "--json", str(out_json)], capsys)
+    assert code == ExitCode.USAGE
+    assert err.endswith(
+        f"container-gate: error: {elsewhere}: not inside the repository {tmp_path}; "
+        "give a path relative to it\n"
+    )
+    assert not out_sarif.exists()
+    assert json.loads(out_json.read_text())["verdict"] == "fail"  # the other outputs are written
 
 
 def test_a_sarif_output_cut_to_githubs_limits_is_a_warning(

@@ -93,6 +93,19 @@ def test_the_default_is_2_gb_and_the_help_says_so(capsys: pytest.CaptureFixture[
     assert "default 2G" in help_text
 
 
+def test_compare_says_what_it_does_with_a_larger_report(capsys: pytest.CaptureFixture[str]) -> None:
+    # Not exit 2 as for check: compare marks the row ERROR and goes on (exit 3).
+    assert cli.main(["compare", f"buster={BUSTER}", "--max-report-size", "1k"]) == ExitCode.ERROR
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["compare", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "--max-report-size SIZE refuse a report file larger than this (its row is ERROR, exit 3) "
+        "before reading it" in help_text
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "size"),
     [("1", 1), ("2000", 2000), ("1k", 1000), ("500M", 500_000_000), ("2G", 2_000_000_000), ("2gb", 2_000_000_000),

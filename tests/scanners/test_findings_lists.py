@@ -15,6 +15,8 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
+from gate.scanners._json import decode_report
+from gate.scanners.trivy import parse_trivy
 from tests.support.corpus import corpus_json
 
 NULL = "expected an array, got null (a scanner leaves an empty list of findings out or writes [])"
@@ -154,3 +156,35 @@ def test_an_empty_list_of_matches_is_a_clean_image(
     report.write_text(json.dumps(grype()), encoding="utf-8")
     assert cli.main(["check", str(report), "--ci", "none"]) == ExitCode.PASS
     capsys.readouterr()
+
+
+def test_secrets_and_failed_misconfiguration_checks_are_told_not_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `trivy image` looks for secrets by default: a report of only a secret and a failed
+    # Dockerfile check said "0 findings, PASS" and nothing else. They are no vulnerabilities and
+    # stay out of the findings, but every output says they are there.
+    doc = corpus_json("trivy", "debian-buster.json.golden")
+    target = doc["Results"][0]["Target"]
+    doc["Results"] = [
+        {"Target": target, "Class": "secret", "Secrets": [
+            {"RuleID": "aws-access-key-id", "Category": "AWS", "Severity": "CRITICAL",
+             "Title": "AWS Access Key ID", "StartLine": 1, "EndLine": 1, "Match": "AKIA****"}]},
+        {"Target": "Dockerfile", "Class": "config", "Type": "dockerfile",
+         "MisconfSummary": {"Successes": 1, "Failures": 1}, "Misconfigurations": [
+            {"ID": "DS002", "Title": "Image user should not be 'root'", "Severity": "HIGH", "Status": "FAIL"},
+            {"ID": "DS005", "Title": "ADD instead of COPY", "Severity": "LOW", "Status": "PASS"}]},
+    ]  # fmt: skip
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(doc), encoding="utf-8")
+    out_json = tmp_path / "out.json"
+    assert cli.main(["check", str(report), "--ci", "none", "--json", str(out_json)]) == ExitCode.PASS
+    said = (
+        f"{report}: the report also holds 1 secret and 1 failed misconfiguration check, which the "
+        "gate does not judge (it gates vulnerabilities): see them in Trivy's own output"
+    )
+    assert f"warning:  {said}" in capsys.readouterr().out.splitlines()
+    decision = json.loads(out_json.read_text())
+    assert (decision["findings"], decision["warnings"]) == ([], [said])
+    # The strict reader says the same as the typed one.
+    assert parse_trivy(decode_report(report.read_bytes, str(report)), str(report)).warnings == (said,)

@@ -165,3 +165,37 @@ def test_a_sarif_log_is_named_as_such() -> None:
         f"{path}: {UNKNOWN} (this is a SARIF log; give the scanner's JSON output: "
         "trivy --format json, grype -o json, snyk --json)"
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (
+            corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes(),
+            f"{UNKNOWN} (this is CISA's KEV catalog: give it with --kev, and the scanner's JSON report as REPORT)",
+        ),
+        (
+            corpus_file("epss", "epss_scores-2026-09-29.excerpt.csv").read_bytes(),
+            "not valid JSON (expecting value at line 1, column 1) (this is FIRST's EPSS scores: give it "
+            "with --epss, and the scanner's JSON report as REPORT)",
+        ),
+        (
+            corpus_file("epss", "epss_scores-2026-09-29.excerpt.csv.gz").read_bytes(),
+            "not valid JSON (not UTF-8 text: byte 1 is invalid) (this file is gzip-compressed: "
+            "decompress it first (gunzip); reports are read as JSON text)",
+        ),
+        (
+            b'{"schema": "container-gate/exploit-data/v1", "fetched_at": "2026-12-01T00:00:00Z"}',
+            f"{UNKNOWN} (this is the record `data fetch` writes: give the kev.json beside it with --kev "
+            "and the epss.csv.gz with --epss)",
+        ),
+        (
+            b'{"ok": false, "error": "Failed to get docker image: app:1", "path": "app:1"}',
+            f"{UNKNOWN} (this is Snyk's error output: Failed to get docker image: app:1)",
+        ),
+    ],
+    ids=["kev", "epss", "gzip", "data-fetch-record", "snyk-error"],
+)  # fmt: skip
+def test_a_file_of_another_kind_is_named_as_such(content: bytes, said: str, tmp_path: Path) -> None:
+    path = write(tmp_path, content)
+    assert read_error(path) == f"{path}: {said}"
