@@ -55,11 +55,21 @@ def _seconds(text: str) -> float:
 _TRANSPORTS = ("docker-archive:", "oci-archive:", "docker-daemon:", "docker://")
 
 
+# What a report, an archive or another file the gate reads is named, and an image is not.
+_FILE_SUFFIXES = (".json", ".sarif", ".xml", ".csv", ".gz", ".tgz", ".tar", ".yaml", ".yml")
+
+
 def names_a_file(reference: str) -> bool:
-    """Whether an image reference without a transport prefix is the path of a file here: most
-    often a report or an archive given where an image goes (`compare a.json b.json`), which would
-    otherwise be looked for in the engine and then pulled from Docker Hub (`docker.io/library/a.json`)."""
-    return not reference.startswith(_TRANSPORTS) and Path(reference).is_file()
+    """Whether an image reference without a transport prefix is a report or an archive here,
+    given where an image goes (`compare a.json b.json`), which would otherwise be looked for in
+    the engine and then pulled from Docker Hub (`docker.io/library/a.json`). A file named as the
+    image is (`myapp`, a program the build made beside its Dockerfile) does not count: the name
+    must end as such files do."""
+    return (
+        not reference.startswith(_TRANSPORTS)
+        and reference.lower().endswith(_FILE_SUFFIXES)
+        and Path(reference).is_file()
+    )
 
 
 def given_path(text: str) -> Path:

@@ -20,7 +20,7 @@ import pytest
 import gate.cli.compare
 import gate.scanners.run
 from gate.cli import main as cli
-from gate.errors import ExitCode
+from gate.errors import ExitCode, ScannerError
 from gate.scanners.ingest import load_report
 from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file
@@ -549,6 +549,24 @@ def test_a_report_given_where_an_image_goes_is_a_usage_error(
         "container-gate: error: REF buster.json: a file here, not an image reference: give a "
         "scanner's report as NAME=buster.json, "
     )
+
+
+def test_an_image_named_as_a_file_here_is_still_scanned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `go build -o myapp` beside the Dockerfile, then `docker build -t myapp .`: the image is meant.
+    scanned: list[str] = []
+
+    def scan(request: Any, *_args: object, **_kwargs: object) -> Any:
+        scanned.append(request.reference)
+        raise ScannerError("stopped after the reference was taken")
+
+    monkeypatch.setattr(gate.scanners.run, "scan", scan)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "myapp").write_bytes(b"\x7fELF")
+    assert cli.main(["scan", "myapp", "--ci", "none"]) == ExitCode.ERROR
+    assert scanned == ["myapp"]
+    assert "a file here" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
