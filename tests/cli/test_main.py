@@ -462,7 +462,7 @@ def test_usage_problem_is_what_main_would_stop_at_without_a_word(
         with pytest.raises(SystemExit):
             cli.main(argv)
         assert capsys.readouterr().err.startswith(
-            f"container-gate{' scan' if argv[0] == 'scan' else ''}: error: {expected.message}"
+            f"container-gate {argv[0]}: error: {expected.message}"
         )
 
 
