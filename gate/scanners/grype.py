@@ -133,6 +133,12 @@ def _read_report(
     if "matches" not in doc:
         raise root["matches"].error("missing (a Grype JSON report has it)")
     check_findings_key(doc, "matches", root, _REPORT_MEMBERS)
+    if not isinstance(doc.get("descriptor"), dict):
+        # Grype writes it in every JSON report: without it, `{"matches": []}` from anywhere would
+        # pass as a scan that found nothing.
+        raise root["descriptor"].error(
+            "missing or not an object (a Grype JSON report names the tool and its DB there)"
+        )
     image, layers = _image(doc, root)
     severities = SeverityReader(GRYPE_SEVERITIES, lenient_severity)
     findings = [

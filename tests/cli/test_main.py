@@ -461,9 +461,7 @@ def test_usage_problem_is_what_main_would_stop_at_without_a_word(
     if expected is not None:
         with pytest.raises(SystemExit):
             cli.main(argv)
-        assert capsys.readouterr().err.startswith(
-            f"container-gate {argv[0]}: error: {expected.message}"
-        )
+        assert capsys.readouterr().err.startswith(f"container-gate {argv[0]}: error: {expected.message}")
 
 
 def test_terminal_output_cannot_carry_escape_sequences(

@@ -190,6 +190,15 @@ def test_non_image_sources_have_no_image_info() -> None:
     ("edit", "message"),
     [
         (lambda d: d.pop("matches"), "grype.json: matches: missing (a Grype JSON report has it)"),
+        # `{"matches": []}` written by anything but Grype would otherwise pass as a clean scan.
+        (
+            lambda d: d.pop("descriptor"),
+            "grype.json: descriptor: missing or not an object (a Grype JSON report names the tool and its DB there)",
+        ),
+        (
+            lambda d: d.update(descriptor=None),
+            "grype.json: descriptor: missing or not an object (a Grype JSON report names the tool and its DB there)",
+        ),
         (
             lambda d: d["matches"][1]["vulnerability"]["fix"].update(versions="1.2"),
             "grype.json: matches[1].vulnerability.fix.versions: expected an array, got a string",
