@@ -65,8 +65,17 @@ _Read = TypeVar("_Read", KevCatalog, EpssFile)
 
 # What each server may call its file. CDNs and object stores often say octet-stream; an HTML page
 # (an error page, a login or captive portal) is never the data.
+# A mirror may serve the catalog gzip-compressed, as `--kev` reads it: it is stored as kev.json.gz.
 _KEV_TYPES = frozenset(
-    {"application/json", "text/json", "text/plain", "application/octet-stream", "binary/octet-stream"}
+    {
+        "application/json",
+        "text/json",
+        "text/plain",
+        "application/gzip",
+        "application/x-gzip",
+        "application/octet-stream",
+        "binary/octet-stream",
+    }
 )
 _EPSS_TYPES = frozenset(
     {

@@ -5,6 +5,7 @@ data stored before."""
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 from collections.abc import Iterator
@@ -123,6 +124,20 @@ def test_a_plain_csv_mirror_is_stored_as_csv(server: DataServer, tmp_path: Path)
     fetch(server, tmp_path)
     assert (tmp_path / "epss.csv").read_bytes() == EPSS_CSV
     assert json.loads((tmp_path / RECORD_NAME).read_bytes())["epss"]["file"] == "epss.csv"
+
+
+@pytest.mark.parametrize("content_type", ["application/gzip", "application/x-gzip"])
+def test_a_gzip_kev_mirror_is_stored_as_gzip_and_read_back(
+    server: DataServer, tmp_path: Path, content_type: str
+) -> None:
+    kev_gz = gzip.compress(KEV_BYTES)
+    server.serve(KEV_PATH, Reply(200, kev_gz, content_type))
+    server.serve(EPSS_PATH, EPSS_OK)
+    result = fetch(server, tmp_path)
+    assert (tmp_path / "kev.json.gz").read_bytes() == kev_gz
+    assert not (tmp_path / "kev.json").exists()
+    assert result.kev_catalog_version == "2026.08.07"
+    assert read_kev(tmp_path / "kev.json.gz").catalog_version == "2026.08.07"
 
 
 def test_an_epss_mirror_without_the_date_line_is_stored_with_a_warning(
