@@ -81,7 +81,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
         failures.append(openvex_failure)
     platform_failure: GateError | None = None
     try:
-        publish(evaluation, options)
+        publish(evaluation, options, failures[0] if failures else None)
     except GateError as exc:
         platform_failure = exc
     json_path = options.outputs.files.get(OutputFormat.JSON)

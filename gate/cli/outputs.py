@@ -328,9 +328,12 @@ def _in_repository(path: object) -> str | None:
         return None
 
 
-def publish_context(options: Options, *, error: bool = False) -> PublishContext:
+def publish_context(
+    options: Options, *, error: bool = False, failure: GateError | None = None
+) -> PublishContext:
     """What the platform publisher gets from this run; with `error`, only the output files
-    that were written to say the gate could not decide."""
+    that were written to say the gate could not decide; `failure`, the error the run exits with
+    although the verdict is known."""
     return PublishContext(
         env=dict(os.environ),
         outputs={
@@ -342,6 +345,7 @@ def publish_context(options: Options, *, error: bool = False) -> PublishContext:
         dockerfile=_in_repository(options.dockerfile),
         image=options.image,
         location=_in_repository(options.outputs.sarif_location),
+        failure=failure,
     )
 
 
@@ -375,10 +379,11 @@ def show_published(platform: str, published: Published, options: Options) -> Non
         print(f"{PROG}: warning: {terminal_safe(warning)}", file=sys.stderr)
 
 
-def publish(evaluation: Evaluation, options: Options) -> None:
-    """Publish to the CI platform, if any; a broken CI environment is raised once the rest is shown."""
+def publish(evaluation: Evaluation, options: Options, failure: GateError | None = None) -> None:
+    """Publish to the CI platform, if any, with the error the run exits with although the verdict is
+    known (`failure`); a broken CI environment is raised once the rest is shown."""
     publisher = select_publisher(options.publish.ci, os.environ)
-    published = publisher.publish(evaluation, publish_context(options))
+    published = publisher.publish(evaluation, publish_context(options, failure=failure))
     show_published(publisher.name, published, options)
     if published.failure is not None:
         raise published.failure

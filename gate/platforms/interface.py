@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gate.errors import PlatformError
+from gate.errors import GateError, PlatformError
 from gate.policy.evaluation import Evaluation
 
 
@@ -40,6 +40,9 @@ class PublishContext:
     location: str | None = None
     """The file findings without a Dockerfile line point at (`--sarif-location`), relative to the
     repository root; None when it is outside the repository."""
+    failure: GateError | None = None
+    """An error the run exits with although the verdict is known (an output file that could not
+    be written): the platform shows it beside the verdict, so no one reads a plain pass."""
 
 
 @dataclass(frozen=True)

@@ -847,3 +847,34 @@ def test_the_command_line_exits_3_when_the_summary_cannot_be_written(
     cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path))
     assert cli.main(["check", str(BUSTER), "--ci", "github"]) == ExitCode.ERROR
     assert "cannot write the job summary" in capsys.readouterr().err
+
+
+def test_a_verdict_the_run_could_not_publish_has_the_error_beside_it_in_the_outputs(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A later step of a failed gate step (`continue-on-error`) must not read a plain pass.
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path))
+    assert cli.main(["check", str(corpus_file("trivy", "alpine-310.json.golden")), "--ci", "github"]) == 3
+    error = capsys.readouterr().err.removeprefix("container-gate: error: ").strip()
+    outputs = read_outputs(step.outputs)
+    assert (outputs["verdict"], outputs["exit-code"], outputs["error"]) == (["pass"], ["3"], [error])
+    assert "cannot write the job summary" in error
+
+
+def test_an_output_file_the_run_could_not_write_is_the_error_in_the_outputs(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path)
+    (tmp_path / "out").mkdir()
+    argv = ["check", str(BUSTER), "--ci", "github", "--json", "out", "--markdown", "gate.md"]
+    assert cli.main(argv) == ExitCode.USAGE
+    error = capsys.readouterr().err.removeprefix("container-gate: error: ").strip()
+    outputs = read_outputs(step.outputs)
+    assert (outputs["verdict"], outputs["exit-code"], outputs["error"]) == (["fail"], ["2"], [error])
+    assert error.startswith("out: cannot write")
