@@ -8,6 +8,7 @@ files are written here, the only place besides the report and policy readers tha
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import itertools
 import os
 import sys
@@ -283,6 +284,24 @@ def _written(options: Options) -> list[tuple[str, str | None]]:
     if options.compare is not None:
         outputs += [("--json", options.compare.json), ("--markdown", options.compare.markdown)]
     return outputs
+
+
+def remove_earlier_output(path: str) -> bool:
+    """Remove the file an earlier run wrote at an output's path, when this run writes none there;
+    whether there was one. A path that cannot hold the output (a directory) or whose file cannot
+    be removed is a usage error naming it, as an output that cannot be written is."""
+    if path == STDOUT:
+        return False
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{path}: cannot write output file: {os.strerror(errno.EISDIR)}")
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot remove the earlier output file: {exc.strerror or exc}") from exc
+    return True
 
 
 def remove_stale(path: str | None) -> bool:
