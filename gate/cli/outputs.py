@@ -348,11 +348,17 @@ def _in_repository(path: object) -> str | None:
 
 
 def publish_context(
-    options: Options, *, error: bool = False, failure: GateError | None = None
+    options: Options,
+    *,
+    error: bool = False,
+    failure: GateError | None = None,
+    error_at: tuple[str, int] | None = None,
 ) -> PublishContext:
     """What the platform publisher gets from this run; with `error`, only the output files
-    that were written to say the gate could not decide; `failure`, the error the run exits with
-    although the verdict is known."""
+    that were written to say the gate could not decide, and where the error is (`error_at`, a
+    file and line, kept when the file is in the repository); `failure`, the error the run exits
+    with although the verdict is known."""
+    in_repository = _in_repository(error_at[0]) if error_at is not None else None
     return PublishContext(
         env=dict(os.environ),
         outputs={
@@ -364,6 +370,7 @@ def publish_context(
         dockerfile=_in_repository(options.dockerfile),
         image=options.image,
         location=_in_repository(options.outputs.sarif_location),
+        error_at=(in_repository, error_at[1]) if in_repository and error_at is not None else None,
         failure=failure,
     )
 
@@ -408,10 +415,11 @@ def publish(evaluation: Evaluation, options: Options, failure: GateError | None 
         raise published.failure
 
 
-def publish_error(options: Options, message: str, exit_code: int) -> None:
-    """Tell the CI platform the gate could not decide; a failure here must not hide the first."""
+def publish_error(options: Options, message: str, exit_code: int, at: tuple[str, int] | None = None) -> None:
+    """Tell the CI platform the gate could not decide, and where the error is (`at`: a file and
+    line); a failure here must not hide the first."""
     publisher = select_publisher(options.publish.ci, os.environ)
-    published = publisher.publish_error(message, exit_code, publish_context(options, error=True))
+    published = publisher.publish_error(message, exit_code, publish_context(options, error=True, error_at=at))
     show_published(publisher.name, published, options)
     if published.failure is not None:
         print(f"{PROG}: error: {terminal_safe(published.failure.diagnostics())}", file=sys.stderr)

@@ -182,7 +182,7 @@ class GitHubPublisher:
             )
             if p is not None
         ]
-        annotations = [error_annotation(message, exit_code)]
+        annotations = [error_annotation(message, exit_code, context.error_at)]
         wanted = comment_key(env, context.image, None, commit_shas(env, event))
 
         def mine(comment: RemoteComment) -> bool:
