@@ -30,6 +30,15 @@ their own, larger bound (`--max-report-size`)."""
 _CHUNK = 1 << 20
 """Bytes read at a time while counting."""
 
+STANDARD_INPUT = Path("/dev/stdin")
+"""A report named `-`: standard input as a file (a pipe is read once and kept, see
+gate/scanners/ingest.py)."""
+
+
+def shown_name(path: Path) -> str:
+    """A file as messages name it: the path as given, or `standard input` for `-`."""
+    return "standard input" if path == STANDARD_INPUT else str(path)
+
 
 def size_words(limit: int) -> str:
     """A byte count as the size errors say it: `256 MiB`, or the bytes when not whole MiB."""

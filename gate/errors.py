@@ -65,9 +65,12 @@ class PolicyError(GateError):
 
     exit_code = ExitCode.USAGE
 
-    def __init__(self, path: str, problems: list[str]) -> None:
+    def __init__(self, path: str, problems: list[str], *, line: int | None = None) -> None:
         self.path = path
         self.problems = problems
+        self.line = line
+        """The line of the first problem in the file `path`, when it has one (not for a file
+        that cannot be read): where a CI annotation points."""
         first = problems[0] if problems else "invalid policy"
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         super().__init__(f"{first}{more}")

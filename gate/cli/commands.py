@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 
+from gate._input_file import STANDARD_INPUT
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
 from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
@@ -81,7 +82,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
         failures.append(openvex_failure)
     platform_failure: GateError | None = None
     try:
-        publish(evaluation, options)
+        publish(evaluation, options, failures[0] if failures else None)
     except GateError as exc:
         platform_failure = exc
     json_path = options.outputs.files.get(OutputFormat.JSON)
@@ -110,6 +111,9 @@ def cmd_check(options: Options) -> ExitCode:
 def _evaluate_reports(options: Options) -> Evaluation:
     """The reports of `check` and `explain`, read and judged with every input the run names."""
     policy = read_policy(options)
+    if STANDARD_INPUT in options.reports and sys.stdin.isatty():
+        # Nothing is piped in: without a word, the run would seem to hang.
+        print(f"{PROG}: reading the report from standard input (end with Ctrl-D)...", file=sys.stderr)
     grype: list[MatchExploitData] = []
     reports = [
         load_report(

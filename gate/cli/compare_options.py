@@ -63,6 +63,16 @@ def compare_ref(text: str) -> BatchItem:
     return BatchItem(name=name, report=Path(path))
 
 
+def unused_platform(request: CompareRequest) -> str | None:
+    """A warning when `--platform` is given beside reports: a report is read as its scanner wrote
+    it, for whichever platform that was, so the option is not used for those rows."""
+    reports = [item.name for item in request.items if item.report is not None]
+    if request.platform is None or not reports:
+        return None
+    rows = ", ".join(reports[:3]) + (f" and {len(reports) - 3} more" if len(reports) > 3 else "")
+    return f"--platform is for the images compare scans, not the reports it reads ({rows}): not used for them"
+
+
 def repeated_row(args: argparse.Namespace) -> str | None:
     """Why `compare`'s rows could not be told apart, or None: two of them with one name."""
     seen: set[str] = set()
@@ -98,7 +108,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "already written, shown as NAME",
     )
     images = parser.add_argument_group("images")
-    add_platform_argument(images)
+    add_platform_argument(images, " (not used for NAME=REPORT.json: a report is read as it was written)")
     images.add_argument(
         "--jobs",
         metavar="N",

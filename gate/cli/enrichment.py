@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.cli.options import PROG, Options
-from gate.cli.outputs import STDOUT, remove_stale, write_text
+from gate.cli.outputs import STDOUT, remove_earlier_output, write_text
 from gate.cli.policy_files import named_by
 from gate.enrich.vex_model import VexStatement
 from gate.errors import GateError, ReportError, UsageError
@@ -88,7 +88,10 @@ def write_openvex(evaluation: Evaluation, options: Options) -> GateError | None:
 
     text = render_openvex_decisions(evaluation)
     if text is None:
-        removed = " (the earlier file there is removed)" if remove_stale(path) else ""
+        try:
+            removed = " (the earlier file there is removed)" if remove_earlier_output(path) else ""
+        except GateError as exc:
+            return exc
         where = "standard output" if path == STDOUT else terminal_safe(path)
         print(
             f"{PROG}: warning: {where} not written{removed}: no allowlist entry or VEX "

@@ -251,7 +251,8 @@ def _run(options: Options) -> ExitCode:
             # Refused as a clash on the command line is: its error documents would replace an input.
             return exc.exit_code
         write_error_outputs(options, message, exc.exit_code)
-        publish_error(options, message, exc.exit_code)
+        at = (exc.path, exc.line) if isinstance(exc, PolicyError) and exc.line is not None else None
+        publish_error(options, message, exc.exit_code, at)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -8,6 +8,7 @@ files are written here, the only place besides the report and policy readers tha
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import itertools
 import os
 import sys
@@ -285,6 +286,24 @@ def _written(options: Options) -> list[tuple[str, str | None]]:
     return outputs
 
 
+def remove_earlier_output(path: str) -> bool:
+    """Remove the file an earlier run wrote at an output's path, when this run writes none there;
+    whether there was one. A path that cannot hold the output (a directory) or whose file cannot
+    be removed is a usage error naming it, as an output that cannot be written is."""
+    if path == STDOUT:
+        return False
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{path}: cannot write output file: {os.strerror(errno.EISDIR)}")
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot remove the earlier output file: {exc.strerror or exc}") from exc
+    return True
+
+
 def remove_stale(path: str | None) -> bool:
     """Remove an output file an earlier run may have left, when this run writes none there;
     whether there was one. A failure is told on standard error, never raised."""
@@ -328,9 +347,18 @@ def _in_repository(path: object) -> str | None:
         return None
 
 
-def publish_context(options: Options, *, error: bool = False) -> PublishContext:
+def publish_context(
+    options: Options,
+    *,
+    error: bool = False,
+    failure: GateError | None = None,
+    error_at: tuple[str, int] | None = None,
+) -> PublishContext:
     """What the platform publisher gets from this run; with `error`, only the output files
-    that were written to say the gate could not decide."""
+    that were written to say the gate could not decide, and where the error is (`error_at`, a
+    file and line, kept when the file is in the repository); `failure`, the error the run exits
+    with although the verdict is known."""
+    in_repository = _in_repository(error_at[0]) if error_at is not None else None
     return PublishContext(
         env=dict(os.environ),
         outputs={
@@ -342,6 +370,8 @@ def publish_context(options: Options, *, error: bool = False) -> PublishContext:
         dockerfile=_in_repository(options.dockerfile),
         image=options.image,
         location=_in_repository(options.outputs.sarif_location),
+        error_at=(in_repository, error_at[1]) if in_repository and error_at is not None else None,
+        failure=failure,
     )
 
 
@@ -375,19 +405,21 @@ def show_published(platform: str, published: Published, options: Options) -> Non
         print(f"{PROG}: warning: {terminal_safe(warning)}", file=sys.stderr)
 
 
-def publish(evaluation: Evaluation, options: Options) -> None:
-    """Publish to the CI platform, if any; a broken CI environment is raised once the rest is shown."""
+def publish(evaluation: Evaluation, options: Options, failure: GateError | None = None) -> None:
+    """Publish to the CI platform, if any, with the error the run exits with although the verdict is
+    known (`failure`); a broken CI environment is raised once the rest is shown."""
     publisher = select_publisher(options.publish.ci, os.environ)
-    published = publisher.publish(evaluation, publish_context(options))
+    published = publisher.publish(evaluation, publish_context(options, failure=failure))
     show_published(publisher.name, published, options)
     if published.failure is not None:
         raise published.failure
 
 
-def publish_error(options: Options, message: str, exit_code: int) -> None:
-    """Tell the CI platform the gate could not decide; a failure here must not hide the first."""
+def publish_error(options: Options, message: str, exit_code: int, at: tuple[str, int] | None = None) -> None:
+    """Tell the CI platform the gate could not decide, and where the error is (`at`: a file and
+    line); a failure here must not hide the first."""
     publisher = select_publisher(options.publish.ci, os.environ)
-    published = publisher.publish_error(message, exit_code, publish_context(options, error=True))
+    published = publisher.publish_error(message, exit_code, publish_context(options, error=True, error_at=at))
     show_published(publisher.name, published, options)
     if published.failure is not None:
         print(f"{PROG}: error: {terminal_safe(published.failure.diagnostics())}", file=sys.stderr)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from gate._input_file import STANDARD_INPUT
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_size
 from gate.cli.scan_options import GivenOnce, add_scan_arguments, given_path, output_path
@@ -286,13 +287,9 @@ def _add_report_size_option(parser: argparse.ArgumentParser, refused: str = "exi
     )
 
 
-_STDIN = Path("/dev/stdin")
-"""Standard input as a file: a pipe is read once and kept (gate/scanners/ingest.py)."""
-
-
 def _report_path(text: str) -> Path:
     """A report's path; `-` is standard input, as `-` is standard output for the output files."""
-    return _STDIN if text == "-" else given_path(text)
+    return STANDARD_INPUT if text == "-" else given_path(text)
 
 
 def _vulnerability_id(text: str) -> str:

@@ -114,10 +114,13 @@ class GivenOnce(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-def add_platform_argument(group: argparse._ArgumentGroup) -> None:
-    """`--platform OS/ARCH`."""
+def add_platform_argument(group: argparse._ArgumentGroup, more: str = "") -> None:
+    """`--platform OS/ARCH`; `more` ends its help text."""
     group.add_argument(
-        "--platform", metavar="OS/ARCH", type=_platform, help="the platform to scan in a multi-platform image"
+        "--platform",
+        metavar="OS/ARCH",
+        type=_platform,
+        help=f"the platform to scan in a multi-platform image{more}",
     )
 
 

@@ -137,11 +137,16 @@ class GitHubPublisher:
         }
         dockerfile = context.dockerfile
         files = Files(dockerfile, context.location or dockerfile)
-        problems = self._step_files(
-            env,
-            outputs,
-            lambda limit: render_markdown(evaluation, limit=limit, section_rows=SUMMARY_SECTION_ROWS),
+        summary_problem = self._summary(
+            env, lambda limit: render_markdown(evaluation, limit=limit, section_rows=SUMMARY_SECTION_ROWS)
         )
+        # The verdict stands, but the step fails: a later step (`continue-on-error`) must see why
+        # beside it. An unwritable summary is the exit code the run ends with (3), else the
+        # command line's own failure (an output file, 2).
+        failure = summary_problem or context.failure
+        if failure is not None:
+            outputs |= {"exit-code": str(int(failure.exit_code)), "error": failure.diagnostics()}
+        problems = [p for p in (self._outputs(env, outputs), summary_problem) if p is not None]
         annotations = verdict_annotations(evaluation, files)
 
         image = evaluation.report.image
@@ -169,10 +174,15 @@ class GitHubPublisher:
             "error": message,
             **{f"{name}-file": path for name, path in context.outputs.items()},
         }
-        problems = self._step_files(
-            env, outputs, lambda limit: render_markdown_error(message, exit_code, limit=limit)
-        )
-        annotations = [error_annotation(message, exit_code)]
+        problems = [
+            p
+            for p in (
+                self._outputs(env, outputs),
+                self._summary(env, lambda limit: render_markdown_error(message, exit_code, limit=limit)),
+            )
+            if p is not None
+        ]
+        annotations = [error_annotation(message, exit_code, context.error_at)]
         wanted = comment_key(env, context.image, None, commit_shas(env, event))
 
         def mine(comment: RemoteComment) -> bool:
@@ -188,16 +198,17 @@ class GitHubPublisher:
 
     # -- the step's files and log ------------------------------------------------------------------
 
-    def _step_files(
-        self, env: Mapping[str, str], outputs: Mapping[str, str], summary: Callable[[int], str]
-    ) -> list[PlatformError]:
-        """Append the outputs and the summary; collect failures so one does not stop the other."""
-        problems: list[PlatformError] = []
+    def _outputs(self, env: Mapping[str, str], outputs: Mapping[str, str]) -> PlatformError | None:
+        """Append the step outputs; a failure is returned so that it does not stop the rest."""
         if env.get("GITHUB_OUTPUT"):
             try:
                 append_file(env["GITHUB_OUTPUT"], output_lines(outputs), "step outputs")
             except PlatformError as exc:
-                problems.append(exc)
+                return exc
+        return None
+
+    def _summary(self, env: Mapping[str, str], summary: Callable[[int], str]) -> PlatformError | None:
+        """Append the job summary; a failure is returned so that it does not stop the rest."""
         path = env.get("GITHUB_STEP_SUMMARY")
         if path:
             try:
@@ -206,8 +217,8 @@ class GitHubPublisher:
                 if text is not None:
                     append_file(path, "\n" + text + "\n", "job summary")
             except PlatformError as exc:
-                problems.append(exc)
-        return problems
+                return exc
+        return None
 
     # -- the comment -------------------------------------------------------------------------------
 

@@ -149,10 +149,14 @@ def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
     return errors + warnings
 
 
-def error_annotation(message: str, exit_code: int) -> str:
-    """The one annotation of a run that could not decide."""
+def error_annotation(message: str, exit_code: int, at: tuple[str, int] | None = None) -> str:
+    """The one annotation of a run that could not decide, on the file and line `at` when the
+    error is in a file of the repository (a policy file)."""
+    file, line = at if at is not None else (None, None)
     return workflow_command(
         "error",
         terminal_safe(message, 1000),
+        file=file,
+        line=line,
         title=f"container-gate could not decide (exit code {exit_code})",
     )

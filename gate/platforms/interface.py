@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gate.errors import PlatformError
+from gate.errors import GateError, PlatformError
 from gate.policy.evaluation import Evaluation
 
 
@@ -40,6 +40,12 @@ class PublishContext:
     location: str | None = None
     """The file findings without a Dockerfile line point at (`--sarif-location`), relative to the
     repository root; None when it is outside the repository."""
+    error_at: tuple[str, int] | None = None
+    """Where the error the gate could not decide for is, when it is in a file of the repository
+    (a policy file's first problem): the repository-relative path and the line."""
+    failure: GateError | None = None
+    """An error the run exits with although the verdict is known (an output file that could not
+    be written): the platform shows it beside the verdict, so no one reads a plain pass."""
 
 
 @dataclass(frozen=True)

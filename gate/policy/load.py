@@ -54,7 +54,7 @@ def load_policy(path: Path) -> Policy:
     """Reads and checks a policy file; raises `PolicyError` carrying every problem."""
     policy, problems = _check_file(path)
     if policy is None:
-        raise PolicyError(str(path), problems)
+        raise PolicyError(str(path), [said for _line, said in problems], line=problems[0][0])
     if policy.vex:
         # Like every path in a policy, a VEX file is found beside the policy, wherever the run is.
         policy = replace(policy, vex=tuple(path.parent / vex for vex in policy.vex))
@@ -65,35 +65,36 @@ def load_policy_text(text: str, source: str) -> Policy:
     """Checks policy text read elsewhere; `source` names it in messages."""
     policy, problems = _check(text, source)
     if policy is None:
-        raise PolicyError(source, problems)
+        raise PolicyError(source, [said for _line, said in problems])
     return policy
 
 
 def validate_policy_file(path: Path) -> list[str]:
     """Every problem in a policy file, sorted by line; empty when it is valid."""
-    return _check_file(path)[1]
+    return [said for _line, said in _check_file(path)[1]]
 
 
-def _check_file(path: Path) -> tuple[Policy | None, list[str]]:
+def _check_file(path: Path) -> tuple[Policy | None, list[tuple[int | None, str]]]:
+    """The policy, or its problems (each with its line, when it has one) sorted by line."""
     try:
         with path.open("rb") as handle:
             # One byte over the limit is enough to know the file is too large, whatever
             # its size (a pipe or a device has none).
             data = handle.read(MAX_BYTES + 1)
     except OSError as err:
-        return None, [f"{path}: cannot read the policy file ({err.strerror or err})"]
+        return None, [(None, f"{path}: cannot read the policy file ({err.strerror or err})")]
     return _check(decode(data), str(path))
 
 
-def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[str]]:
+def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[int | None, str]]]:
     document = parse(text) if isinstance(text, str) else text
     if isinstance(document, Problem):
-        return None, [document.render(source)]
+        return None, [(document.line, document.render(source))]
     if not isinstance(document.value, dict):
         found = Problem(
             document.value_lines[()], (), f"expected a mapping of policy keys, got {describe(document.value)}"
         )
-        return None, [found.render(source)]
+        return None, [(found.line, found.render(source))]
     # A value the reader already refused (a YAML tag, a duplicate key) is not judged again by
     # the schema: one problem per value, the one that says what to change.
     refused = {problem.path for problem in document.problems}
@@ -102,7 +103,7 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[str]]:
     if problems:
         # An alias repeats the problems of what it refers to; each is said once.
         unique = {(problem.line, problem.render(source)) for problem in problems}
-        return None, [rendered for _, rendered in sorted(unique)]
+        return None, [(line, rendered) for line, rendered in sorted(unique)]
     policy = _to_policy(document.value, source, document.value_lines)
     return replace(policy, warnings=policy_warnings(policy)), []
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from gate._input_file import STANDARD_INPUT, shown_name
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
 from gate.model import ScanReport
@@ -58,8 +60,23 @@ def load_report(
     missing severity instead of refusing the report. `exploit`, when given, receives the KEV and
     EPSS data a Grype report carries (see `parse_grype`). A file of more than `max_bytes` is
     refused before it is read (`--max-report-size`): reading takes up to 3 times its size in memory.
+    Messages name standard input (`-`) so; the report's `sources` keep its path, on which the
+    SARIF category of a report without an image depends.
     """
-    name = str(path)
+    report = _load_report(
+        path, shown_name(path), lenient_severity=lenient_severity, exploit=exploit, max_bytes=max_bytes
+    )
+    return replace(report, sources=(str(path),)) if path == STANDARD_INPUT else report
+
+
+def _load_report(
+    path: Path,
+    name: str,
+    *,
+    lenient_severity: bool,
+    exploit: list[MatchExploitData] | None,
+    max_bytes: int | None,
+) -> ScanReport:
     if max_bytes is not None:
         _check_size(path, name, max_bytes)
 

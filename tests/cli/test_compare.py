@@ -187,6 +187,22 @@ def test_two_rows_with_one_name_are_a_usage_error(
     assert "error: two rows are named " in line
 
 
+@pytest.mark.parametrize("platform", [True, False])
+def test_platform_beside_reports_is_a_warning_naming_them(
+    platform: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A report is read as its scanner wrote it: the row's platform is the report's, not --platform's.
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    args = ["--platform", "linux/arm64"] if platform else []
+    assert main(["compare", f"a={report}", f"b={report}", *args]) == ExitCode.PASS
+    err = capsys.readouterr().err
+    warning = (
+        "container-gate: warning: --platform is for the images compare scans, not the reports it "
+        "reads (a, b): not used for them\n"
+    )
+    assert err == (warning if platform else "")
+
+
 def push_family(archives: FamilyArchives, registry: Registry) -> dict[str, int]:
     """The family pushed as `family/<name>:1` (OCI manifests, gzip layers); each manifest's layer sizes."""
     pusher = Pusher(registry.address)

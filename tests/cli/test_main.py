@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
 import tomllib
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -182,6 +186,51 @@ def test_a_missing_report_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == ExitCode.USAGE
     assert str(tmp_path / "nope.json") in err
     assert "Traceback" not in err
+
+
+class Terminal(io.StringIO):
+    """Standard input as the gate sees it when nothing is piped in."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@contextlib.contextmanager
+def standard_input(path: Path) -> Iterator[None]:
+    """The process's standard input (file descriptor 0, what `/dev/stdin` opens) reads `path`."""
+    saved = os.dup(0)
+    try:
+        with path.open("rb") as handle:
+            os.dup2(handle.fileno(), 0)
+        yield
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_report_read_from_a_terminal_says_it_waits_for_it(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", Terminal() if terminal else io.StringIO())
+    with standard_input(BUSTER):
+        code, _, err = run(["check", "-"], capsys)
+    assert code == ExitCode.FAIL
+    prompt = "container-gate: reading the report from standard input (end with Ctrl-D)...\n"
+    assert err == (prompt if terminal else "")
+
+
+def test_an_unreadable_report_on_standard_input_is_named_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.json"
+    report.write_text("nope")
+    with standard_input(report):
+        code, _, err = run(["check", "-"], capsys)
+        explain_code, _, explain_err = run(["explain", "CVE-2019-18224", "--report", "-"], capsys)
+    assert (code, explain_code) == (ExitCode.USAGE, ExitCode.USAGE)
+    for said in (err, explain_err):
+        assert said.startswith("container-gate: error: standard input: not valid JSON"), said
 
 
 def test_an_invalid_policy_is_exit_2_with_every_problem(

@@ -577,3 +577,21 @@ def test_compare_applies_the_vex_statements_to_every_image(
     (app_without, plain_without), (app_with, plain_with) = rows
     assert app_with["blocking"] == app_without["blocking"] - 1
     assert plain_with == plain_without
+
+
+@pytest.mark.parametrize("documented", [False, True])
+def test_an_openvex_path_that_is_a_directory_is_exit_2_as_for_any_output(
+    documented: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Whether the run has a document to write (an allowlist entry decided a finding) or not.
+    report = corpus_file("trivy", "alpine-39.json.golden" if documented else "alpine-310.json.golden")
+    policy = ["--policy", str(round_trip_policy(tmp_path))] if documented else []
+    directory = tmp_path / "out"
+    directory.mkdir()
+    code, _out, err = gate(
+        [str(report), *policy, "--openvex", str(directory), "--json", str(tmp_path / "g.json")], capsys
+    )
+    assert code == ExitCode.USAGE
+    assert f"container-gate: error: {directory}: cannot write output file: Is a directory\n" in err
+    assert "not written" not in err
+    assert json.loads((tmp_path / "g.json").read_text())["verdict"] in ("pass", "fail")

@@ -847,3 +847,58 @@ def test_the_command_line_exits_3_when_the_summary_cannot_be_written(
     cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path))
     assert cli.main(["check", str(BUSTER), "--ci", "github"]) == ExitCode.ERROR
     assert "cannot write the job summary" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_a_policy_errors_annotation_points_at_its_first_problem(
+    inside: bool,
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    step = tmp_path / "step"
+    cli_environment(monkeypatch, github_pull_request, step)
+    # A name with the characters a workflow command's property must escape.
+    policy = (step if inside else tmp_path) / "ci" / "gate,policy:100%.yaml"
+    policy.parent.mkdir()
+    policy.write_text("version: 1\nfail_on:\n  severity: HUGE\n  cvss_score: 11\n", encoding="utf-8")
+    given = "ci/gate,policy:100%.yaml" if inside else str(policy)
+    assert cli.main(["check", str(BUSTER), "--ci", "github", "--policy", given]) == ExitCode.USAGE
+    out = capsys.readouterr().out
+    [(name, props, message)] = commands(out)
+    assert (name, message.split(": ")[1]) == ("error", "fail_on.severity")
+    assert message.startswith(f"{given}:3: ")
+    where = {"file": "ci/gate,policy:100%.yaml", "line": "3"} if inside else {}
+    assert {k: v for k, v in props.items() if k != "title"} == where
+
+
+def test_a_verdict_the_run_could_not_publish_has_the_error_beside_it_in_the_outputs(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A later step of a failed gate step (`continue-on-error`) must not read a plain pass.
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path))
+    assert cli.main(["check", str(corpus_file("trivy", "alpine-310.json.golden")), "--ci", "github"]) == 3
+    error = capsys.readouterr().err.removeprefix("container-gate: error: ").strip()
+    outputs = read_outputs(step.outputs)
+    assert (outputs["verdict"], outputs["exit-code"], outputs["error"]) == (["pass"], ["3"], [error])
+    assert "cannot write the job summary" in error
+
+
+def test_an_output_file_the_run_could_not_write_is_the_error_in_the_outputs(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path)
+    (tmp_path / "out").mkdir()
+    argv = ["check", str(BUSTER), "--ci", "github", "--json", "out", "--markdown", "gate.md"]
+    assert cli.main(argv) == ExitCode.USAGE
+    error = capsys.readouterr().err.removeprefix("container-gate: error: ").strip()
+    outputs = read_outputs(step.outputs)
+    assert (outputs["verdict"], outputs["exit-code"], outputs["error"]) == (["fail"], ["2"], [error])
+    assert error.startswith("out: cannot write")

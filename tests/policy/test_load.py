@@ -514,6 +514,7 @@ def test_policy_error_names_the_file_and_counts_the_rest(tmp_path: Path) -> None
     ]
     assert caught.value.diagnostics() == f"{caught.value.problems[0]} (and 1 more problem(s))"
     assert caught.value.exit_code == ExitCode.USAGE
+    assert caught.value.line == 3  # the first problem's, where a CI annotation points
     assert validate_policy_file(path) == caught.value.problems
 
 
@@ -536,8 +537,9 @@ def test_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     assert validate_policy_file(missing) == [
         f"{missing}: cannot read the policy file (No such file or directory)"
     ]
-    with pytest.raises(PolicyError):
+    with pytest.raises(PolicyError) as caught:
         load_policy(tmp_path)
+    assert caught.value.line is None
 
 
 def test_full_policy_maps_to_typed_values() -> None:
