@@ -200,8 +200,9 @@ def test_an_html_page_is_refused_without_retrying(server: DataServer, tmp_path: 
     with pytest.raises(DownloadError) as caught:
         fetch(server, tmp_path)
     assert caught.value.diagnostics() == (
-        f"{server.url(KEV_PATH)}: unexpected content type text/html (expected one of: application/json, "
-        "application/octet-stream, binary/octet-stream, text/json, text/plain)"
+        f"{server.url(KEV_PATH)}: unexpected content type text/html (expected one of: application/gzip, "
+        "application/json, application/octet-stream, application/x-gzip, binary/octet-stream, text/json, "
+        "text/plain)"
     )
     assert server.asked(KEV_PATH) == 1
 
