@@ -177,7 +177,7 @@ def _facts(group: _Group) -> _Facts:
         installed=installed,
         target=target,
         findings=tuple(f.key for f in findings),
-        command=_command(eco, types, group.package, packages, target),
+        command=_command(eco, types, group.package, packages, target, group.path),
     )
 
 
@@ -289,12 +289,17 @@ def base_image_name(image: ImageInfo | None) -> str | None:
 
 
 def _command(
-    ecosystem: str, types: set[str], package: str, packages: tuple[str, ...], target: str | None
+    ecosystem: str, types: set[str], package: str, packages: tuple[str, ...], target: str | None, path: str
 ) -> str | None:
     """The command that upgrades these packages, where it is certain; else None."""
     if target is None or not _VERSION.match(target):
         return None
     if ecosystem == Ecosystem.NPM and types <= _NPM_TYPES and _NPM_NAME.match(package):
+        # A copy inside another package's `node_modules` (`express/node_modules/qs`, or the npm
+        # CLI's own `npm/node_modules/...`) is that package's dependency: `npm install qs@6.0.4`
+        # would add a top-level qs and leave it as it is.
+        if path.split("/").count("node_modules") > 1:
+            return None
         return f"npm install {package}@{target}"
     if not all(_NAME.match(name) for name in (package, *packages)):
         return None

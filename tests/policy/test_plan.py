@@ -240,6 +240,23 @@ def test_commands_only_where_certain(
 
 
 @pytest.mark.parametrize(
+    ("name", "path", "command"),
+    [
+        ("qs", "app/node_modules/qs/package.json", "npm install qs@6.0.4"),
+        ("@hapi/qs", "app/node_modules/@hapi/qs/package.json", "npm install @hapi/qs@6.0.4"),
+        # Another package's dependency: upgraded by upgrading that package, not by `npm install`.
+        ("qs", "app/node_modules/express/node_modules/qs/package.json", None),
+        ("qs", "usr/local/lib/node_modules/npm/node_modules/qs/package.json", None),
+    ],
+)
+def test_npm_install_only_for_a_top_level_copy(name: str, path: str, command: str | None) -> None:
+    ev = evaluation_of(
+        finding("CVE-1", pkg=name, version="6.0.0", type="node-pkg", path=path, fixed=("6.0.4",))
+    )
+    assert ev.plan.actions[0].command == command
+
+
+@pytest.mark.parametrize(
     ("path", "where"),
     [
         ("app/node_modules/lodash/package.json", "app/node_modules/lodash"),
