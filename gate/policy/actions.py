@@ -148,7 +148,9 @@ class Plan:
 
     actions: tuple[Action, ...] = ()
     """Ordered by blocking findings cleared, then findings that would block, then the highest
-    severity, then the number of findings, then id: actions whose findings block come first."""
+    severity, then the number of findings, then id: actions whose findings block come first;
+    with KEV data, those clearing blocking known-exploited findings before them all
+    (`gate.policy.exploit_rank`)."""
     no_fix: NoFix = field(default_factory=NoFix)
     """The findings without a fixed version."""
     action_ids: Mapping[FindingKey, str] = field(default_factory=lambda: MappingProxyType({}))
