@@ -295,10 +295,12 @@ def _command(
     if target is None or not _VERSION.match(target):
         return None
     if ecosystem == Ecosystem.NPM and types <= _NPM_TYPES and _NPM_NAME.match(package):
-        # A copy inside another package's `node_modules` (`express/node_modules/qs`, or the npm
-        # CLI's own `npm/node_modules/...`) is that package's dependency: `npm install qs@6.0.4`
-        # would add a top-level qs and leave it as it is.
-        if path.split("/").count("node_modules") > 1:
+        # Only a copy at the top of a project's `node_modules` is certain to be the project's own
+        # dependency. One inside another package's (`express/node_modules/qs`, or the npm CLI's
+        # own `npm/node_modules/...`), and an entry of a lockfile or manifest (`package-lock.json`,
+        # Snyk's `package.json`), may be a dependency's dependency: `npm install qs@6.0.4` would
+        # add a top-level qs and leave that one as it is.
+        if path.split("/").count("node_modules") != 1:
             return None
         return f"npm install {package}@{target}"
     if not all(_NAME.match(name) for name in (package, *packages)):

@@ -247,6 +247,9 @@ def test_commands_only_where_certain(
         # Another package's dependency: upgraded by upgrading that package, not by `npm install`.
         ("qs", "app/node_modules/express/node_modules/qs/package.json", None),
         ("qs", "usr/local/lib/node_modules/npm/node_modules/qs/package.json", None),
+        # A lockfile's or a manifest's entry may be a dependency's dependency (Snyk: express's qs).
+        ("qs", "app/package-lock.json", None),
+        ("qs", "package.json", None),
     ],
 )
 def test_npm_install_only_for_a_top_level_copy(name: str, path: str, command: str | None) -> None:
