@@ -315,3 +315,72 @@ def _lowest_fix_above(ecosystem: str, installed: str, fixed_versions: tuple[str,
             ):
                 best = candidate
     return best
+
+
+# The release numbers a version starts with (`v1.2.3-rc1` starts with 1, 2, 3).
+_RELEASE = re.compile(r"[vV]?(\d+(?:\.\d+)*)")
+
+
+def _release(version: str) -> tuple[int, ...] | None:
+    found = _RELEASE.match(version.strip())
+    return tuple(int(part) for part in found.group(1).split(".")) if found else None
+
+
+def _on_fixed_branch(ecosystem: str, version: str, fixed_versions: tuple[str, ...]) -> bool:
+    """Whether `version` is at or after a listed fix on that fix's own branch, or after them all.
+
+    A finding that lists a fix per branch (`1.2.3, 1.3.5`: the 1.3 branch was still vulnerable
+    before 1.3.5) says nothing of a version between two of them but that it is newer than the
+    older fix. It is taken to be on that fix's branch only when it has the fix's release numbers
+    but the last (1.2.10 is on the branch of 1.2.3; 1.3.0 is not), else as not fixed.
+    """
+    candidates = [c for entry in fixed_versions for c in fix_candidates(entry)]
+    below = [c for c in candidates if compare(ecosystem, c, version) <= 0]
+    if not below:
+        return False
+    if len(below) == len(candidates):
+        return True
+    nearest = below[0]
+    for candidate in below[1:]:
+        if compare(ecosystem, candidate, nearest) > 0:
+            nearest = candidate
+    if compare(ecosystem, nearest, version) == 0:
+        return True
+    fix, release = _release(nearest), _release(version)
+    if fix is None or release is None:
+        return False
+    branch = fix[: max(1, len(fix) - 1)]
+    return release[: len(branch)] == branch
+
+
+def upgrade_target(ecosystem: str, findings: Iterable[tuple[str, tuple[str, ...]]]) -> str | None:
+    """The one listed version that fixes every finding of a package, each given as its installed
+    version and fixed-version entries; None when no listed fix is newer than any installed version.
+
+    It starts as the highest, over the findings, of the lowest fix newer than the installed
+    version. A finding with fixes on several branches may still be vulnerable there (`1.2.3, 1.3.5`
+    is not fixed by 1.3.0, which another finding asks for): the target then moves up to that
+    finding's next fix, and the findings are looked at again, until every one is fixed by it.
+    Findings whose every listed fix is older than what is installed take no part.
+    """
+    pending = [(installed, tuple(fixed)) for installed, fixed in findings]
+    lows = [low for installed, fixed in pending if (low := lowest_fix_above(ecosystem, installed, fixed))]
+    if not lows:
+        return None
+    target = lows[0]
+    for low in lows[1:]:
+        if compare(ecosystem, low, target) > 0:
+            target = low
+    fixable = [fixed for installed, fixed in pending if lowest_fix_above(ecosystem, installed, fixed)]
+    moved = True
+    while moved:
+        moved = False
+        for fixed in fixable:
+            if _on_fixed_branch(ecosystem, target, fixed):
+                continue
+            # Not fixed here: the finding's next fix, newer than the target (there is one, since
+            # a target at or after every fix is on a fixed branch).
+            following = lowest_fix_above(ecosystem, target, fixed)
+            if following is not None:
+                target, moved = following, True
+    return target

@@ -20,6 +20,7 @@ from gate.versions import (
     fix_candidates,
     lowest_fix_above,
     sort_key,
+    upgrade_target,
 )
 from tests.support.corpus import REPORT_KINDS, corpus_files
 
@@ -206,6 +207,15 @@ def test_lowest_fix_above_the_installed_version() -> None:
     assert lowest_fix_above("deb", "1.0-1", ["1.0-2", "1.0-1+deb12u1"]) == "1.0-1+deb12u1"
     # The first spelling of the same version.
     assert lowest_fix_above("golang", "v0.3.6", ["0.3.7", "v0.3.7"]) == "0.3.7"
+
+
+def test_the_upgrade_target_is_on_a_fixed_branch_of_every_finding() -> None:
+    assert upgrade_target("npm", [("1.2.0", ("1.2.3, 1.3.5",)), ("1.2.0", ("1.3.0",))]) == "1.3.5"
+    assert upgrade_target("npm", [("1.2.0", ("1.2.3, 1.3.0",)), ("1.2.0", ("1.2.10",))]) == "1.2.10"
+    assert upgrade_target("golang", [("v1.2.0", ("v1.2.3", "v1.3.5")), ("v1.2.0", ("v1.3.0",))]) == "v1.3.5"
+    # A finding whose fixes are all older than what is installed takes no part.
+    assert upgrade_target("deb", [("1.0-2", ("1.0-1",)), ("1.0-2", ("1.0-3",))]) == "1.0-3"
+    assert upgrade_target("deb", [("1.0-2", ("1.0-1",))]) is None
 
 
 def test_no_fix_above_the_installed_version() -> None:

@@ -41,7 +41,10 @@ class Files:
 def finding_line(finding: Finding) -> str:
     """`CVE-X (CRITICAL) in openssl 3.0.2-1, fixed in 3.0.13-1`, one line of untrusted text made safe."""
     f = finding
-    fix = f"fixed in {', '.join(f.fixed_versions)}" if f.fixed_versions else "no fix"
+    if f.fixed_versions:
+        fix = f"fixed in {', '.join(f.fixed_versions)}"
+    else:
+        fix = "a fix exists, no version named" if f.fixable else "no fix"
     where = f" at {f.package.path}" if f.package.path else ""
     text = f"{f.vulnerability_id} ({f.severity.name}) in {f.package.name} {f.package.version}{where}, {fix}"
     return terminal_safe(text, 300)

@@ -56,7 +56,9 @@ class Step:
     """The oldest installed version among its findings (the source package's version when known)."""
     target_version: str | None
     """The version that fixes all of its findings: the highest, over its findings, of the lowest
-    fixed version newer than the installed one; None when no listed fix is newer."""
+    fixed version newer than the installed one, moved up to a finding's next fix while it falls on
+    a branch that finding's fixes leave vulnerable (`gate.versions.upgrade_target`); None when no
+    listed fix is newer."""
     findings: tuple[FindingKey, ...]
     """Its findings, in the report's order."""
     blocking: int
@@ -146,7 +148,9 @@ class Plan:
 
     actions: tuple[Action, ...] = ()
     """Ordered by blocking findings cleared, then findings that would block, then the highest
-    severity, then the number of findings, then id: actions whose findings block come first."""
+    severity, then the number of findings, then id: actions whose findings block come first;
+    with KEV data, those clearing blocking known-exploited findings before them all
+    (`gate.policy.exploit_rank`)."""
     no_fix: NoFix = field(default_factory=NoFix)
     """The findings without a fixed version."""
     action_ids: Mapping[FindingKey, str] = field(default_factory=lambda: MappingProxyType({}))

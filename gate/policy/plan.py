@@ -15,7 +15,9 @@
 
 The target of an upgrade is the highest, over its findings, of the lowest fixed version newer than
 the installed one (the source package's version when the scanner gave it), each compared in its
-ecosystem's own ordering (`gate.versions`): the one version that fixes every finding.
+ecosystem's own ordering, moved up while a finding with fixes on several branches is still
+vulnerable on the target's branch (`gate.versions.upgrade_target`): the one version that fixes
+every finding.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey,
 from gate.policy.base_status import rebuild_removes
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.exploit_rank import rank_known_exploited
-from gate.versions import Ecosystem, compare, ecosystem_of, lowest_fix_above
+from gate.versions import Ecosystem, compare, ecosystem_of, upgrade_target
 
 _OS_ECOSYSTEMS = frozenset({Ecosystem.DEB, Ecosystem.RPM, Ecosystem.APK, Ecosystem.ALPM, Ecosystem.EBUILD})
 # Package types whose installer is certain: npm's `node_modules`, pip's `site-packages`.
@@ -167,10 +169,7 @@ def _facts(group: _Group) -> _Facts:
     eco = group.ecosystem
     findings = [d.finding for _, d in group.decisions]
     installed = _oldest(eco, (_installed(f) for f in findings))
-    targets = [
-        fix for f in findings if (fix := lowest_fix_above(eco, _installed(f), f.fixed_versions)) is not None
-    ]
-    target = _newest(eco, targets) if targets else None
+    target = upgrade_target(eco, ((_installed(f), f.fixed_versions) for f in findings))
     packages = tuple(sorted({f.package.name for f in findings}))
     types = {f.package.type for f in findings}
     return _Facts(
@@ -178,7 +177,7 @@ def _facts(group: _Group) -> _Facts:
         installed=installed,
         target=target,
         findings=tuple(f.key for f in findings),
-        command=_command(eco, types, group.package, packages, target),
+        command=_command(eco, types, group.package, packages, target, group.path),
     )
 
 
@@ -290,12 +289,19 @@ def base_image_name(image: ImageInfo | None) -> str | None:
 
 
 def _command(
-    ecosystem: str, types: set[str], package: str, packages: tuple[str, ...], target: str | None
+    ecosystem: str, types: set[str], package: str, packages: tuple[str, ...], target: str | None, path: str
 ) -> str | None:
     """The command that upgrades these packages, where it is certain; else None."""
     if target is None or not _VERSION.match(target):
         return None
     if ecosystem == Ecosystem.NPM and types <= _NPM_TYPES and _NPM_NAME.match(package):
+        # Only a copy at the top of a project's `node_modules` is certain to be the project's own
+        # dependency. One inside another package's (`express/node_modules/qs`, or the npm CLI's
+        # own `npm/node_modules/...`), and an entry of a lockfile or manifest (`package-lock.json`,
+        # Snyk's `package.json`), may be a dependency's dependency: `npm install qs@6.0.4` would
+        # add a top-level qs and leave that one as it is.
+        if path.split("/").count("node_modules") != 1:
+            return None
         return f"npm install {package}@{target}"
     if not all(_NAME.match(name) for name in (package, *packages)):
         return None
@@ -314,14 +320,6 @@ def _oldest(ecosystem: str, versions: Iterable[str]) -> str:
         if found is None or compare(ecosystem, version, found) < 0:
             found = version
     return found or ""
-
-
-def _newest(ecosystem: str, versions: Iterable[str]) -> str | None:
-    found: str | None = None
-    for version in versions:
-        if found is None or compare(ecosystem, version, found) > 0:
-            found = version
-    return found
 
 
 _DOWN = tuple(reversed(Severity))

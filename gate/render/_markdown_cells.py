@@ -60,6 +60,10 @@ def fix_cell(finding: Finding) -> str:
     installed = md_code(finding.package.version, CELL_LIMIT)
     if finding.fixed_versions:
         return f"{installed} → {md_code(', '.join(finding.fixed_versions), CELL_LIMIT)}"
+    if finding.fixable:
+        # The vendor says an upgrade fixes it (Snyk: of what pulls the package in): an action
+        # clears it and `fail_on.fixable_only` lets it block, so it is no "no fix".
+        return f"{installed} (a fix exists; no version named)"
     reason = no_fix_reason(finding)
     return f"{installed} (no fix, {reason})" if reason else f"{installed} (no fix)"
 

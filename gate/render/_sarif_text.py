@@ -64,6 +64,8 @@ def fix_words(finding: Finding) -> str:
     """`fixed in 1.2.3` or `no fixed version`, with the vendor's reason when it gave one."""
     if finding.fixed_versions:
         return "fixed in " + ", ".join(finding.fixed_versions)
+    if finding.fixable:
+        return "a fix exists, no version named"
     reason = no_fix_reason(finding)
     return f"no fixed version, vendor status {reason}" if reason else "no fixed version"
 

@@ -80,6 +80,8 @@ def case_name(finding: Finding) -> str:
 def _fix(finding: Finding) -> str:
     if finding.fixed_versions:
         return "upgrade to " + " or ".join(finding.fixed_versions)
+    if finding.fixable:
+        return "a fix exists, no version named"
     return f"no fixed version (vendor status {finding.status.value})"
 
 

@@ -21,6 +21,7 @@ from gate.cli import main as cli
 from gate.errors import ExitCode, PlatformError
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.platforms.github import GitHubPublisher
+from gate.platforms.github_annotations import finding_line
 from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
 from gate.platforms.github_event import token_of
 from gate.platforms.interface import PublishContext, Published
@@ -902,3 +903,11 @@ def test_an_output_file_the_run_could_not_write_is_the_error_in_the_outputs(
     outputs = read_outputs(step.outputs)
     assert (outputs["verdict"], outputs["exit-code"], outputs["error"]) == (["fail"], ["2"], [error])
     assert error.startswith("out: cannot write")
+
+
+def test_an_annotation_of_a_fix_without_a_version_named_is_not_no_fix() -> None:
+    # Snyk: an upgrade of what pulls qs in fixes it, without naming a version of qs.
+    qs = finding("CVE-2014-7191", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=())
+    assert (
+        finding_line(qs) == "CVE-2014-7191 (HIGH) in qs 0.4.2 at package.json, a fix exists, no version named"
+    )

@@ -95,6 +95,31 @@ def test_npm_orders_semver_pre_releases_before_their_release() -> None:
     assert action.command == "npm install lodash@4.17.21"
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "target"),
+    [
+        # 1.2.10 is on the 1.2 branch, which 1.2.3 fixed: no need to go to 1.3.0.
+        ("1.2.3, 1.3.0", "1.2.10", "1.2.10"),
+        # 1.3.0 is on the 1.3 branch, still vulnerable to the first finding before 1.3.5.
+        ("1.2.3, 1.3.5", "1.3.0", "1.3.5"),
+        # The second finding's 1.3.0 fixes its 1.3 branch, 1.3.5 included; 2.0.1 is another branch's.
+        ("1.2.3, 1.3.5", "1.3.0, 2.0.1", "1.3.5"),
+        ("1.2.3, 1.3.5, 1.4.2", "1.4.0", "1.4.2"),
+    ],
+)
+def test_the_target_fixes_every_finding_when_one_lists_fixes_of_several_branches(
+    first: str, second: str, target: str
+) -> None:
+    path = "app/node_modules/left/package.json"
+    ev = evaluation_of(
+        finding("CVE-1", pkg="left", version="1.2.0", type="node-pkg", path=path, fixed=tuple(first.split(", "))),
+        finding("CVE-2", pkg="left", version="1.2.0", type="node-pkg", path=path, fixed=tuple(second.split(", "))),
+    )  # fmt: skip
+    (action,) = ev.plan.actions
+    assert action.target_version == target
+    assert action.command == f"npm install left@{target}"
+
+
 def test_the_source_version_is_what_fixes_compare_against() -> None:
     # The binary carries an epoch its source does not have: compared with it, the fix looks older.
     ev = evaluation_of(
@@ -211,6 +236,26 @@ def test_commands_only_where_certain(
 ) -> None:
     path = "" if types[0] in ("alpine", "redhat") else "app/yarn.lock"
     ev = evaluation_of(finding("CVE-1", pkg=name, version="0", type=types[0], path=path, fixed=(target,)))
+    assert ev.plan.actions[0].command == command
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "command"),
+    [
+        ("qs", "app/node_modules/qs/package.json", "npm install qs@6.0.4"),
+        ("@hapi/qs", "app/node_modules/@hapi/qs/package.json", "npm install @hapi/qs@6.0.4"),
+        # Another package's dependency: upgraded by upgrading that package, not by `npm install`.
+        ("qs", "app/node_modules/express/node_modules/qs/package.json", None),
+        ("qs", "usr/local/lib/node_modules/npm/node_modules/qs/package.json", None),
+        # A lockfile's or a manifest's entry may be a dependency's dependency (Snyk: express's qs).
+        ("qs", "app/package-lock.json", None),
+        ("qs", "package.json", None),
+    ],
+)
+def test_npm_install_only_for_a_top_level_copy(name: str, path: str, command: str | None) -> None:
+    ev = evaluation_of(
+        finding("CVE-1", pkg=name, version="6.0.0", type="node-pkg", path=path, fixed=("6.0.4",))
+    )
     assert ev.plan.actions[0].command == command
 
 

@@ -298,3 +298,11 @@ _LINE = (
 def test_body_lines_are_each_line_made_one_line(lines: list[str], first_empty: bool) -> None:
     lines = ["", *lines] if first_empty else lines
     assert body_lines(lines) == "\n".join(_line(line, MESSAGE_LIMIT) for line in lines)
+
+
+def test_a_fix_without_a_version_named_is_not_called_no_fixed_version() -> None:
+    # Snyk: an upgrade of what pulls qs in fixes it. It blocks as fixable and its action clears it.
+    qs = finding("CVE-2014-7191", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=())
+    failure = parse(render_junit(evaluation_of(qs))).find(".//failure")
+    assert failure is not None
+    assert failure.get("message", "").endswith("; a fix exists, no version named")

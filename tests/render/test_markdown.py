@@ -559,3 +559,13 @@ def test_random_text_stays_one_table_cell(text: str) -> None:
     row = f"| {md_escape(text)} | {md_code(text)} |"
     facts = HtmlFacts(to_html(f"| a | b |\n|---|---|\n{row}\n"))
     assert facts.tables[0].rows == [2, 2]
+
+
+def test_a_fix_without_a_version_named_is_not_called_no_fix() -> None:
+    # Snyk: an upgrade of what pulls qs in fixes it. It blocks as fixable and its action clears it.
+    qs = finding("CVE-2014-7191", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=())
+    evaluation = evaluation_of(qs)
+    assert evaluation.decisions[0].disposition is Disposition.BLOCKING
+    markdown = render_markdown(evaluation)
+    assert "`0.4.2` (a fix exists; no version named)" in markdown
+    assert "(no fix" not in markdown

@@ -733,3 +733,12 @@ def test_control_characters_never_reach_the_texts() -> None:
     for text in texts:
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text), text
     assert "evil\\x1b[31mred\\u202e" in texts[0]  # shown, not interpreted
+
+
+def test_a_fix_without_a_version_named_is_not_called_no_fixed_version() -> None:
+    # Snyk: an upgrade of what pulls qs in fixes it. It blocks as fixable and its action clears it.
+    qs = finding("CVE-2014-7191", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=())
+    (result,) = results(render(evaluation_of(qs)))
+    text = result["message"]["text"]
+    assert text.startswith("CVE-2014-7191 in qs 0.4.2 (a fix exists, no version named): HIGH, blocking")
+    assert "no fixed version" not in text
