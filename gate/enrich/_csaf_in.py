@@ -50,6 +50,16 @@ _STATUS_BY_KEY = {
     "under_investigation": VexStatus.UNDER_INVESTIGATION,
 }
 _NO_IMPACT = frozenset({"recommended"})
+# CSAF 2.0 mandatory test 6.1.6 (Contradicting Product Status): a product id is in one group at most.
+_GROUP_BY_KEY = {
+    "known_not_affected": "not affected",
+    "fixed": "fixed",
+    "first_fixed": "fixed",
+    "known_affected": "affected",
+    "first_affected": "affected",
+    "last_affected": "affected",
+    "under_investigation": "under investigation",
+}
 _KEYS = ", ".join([*_STATUS_BY_KEY, *_NO_IMPACT])
 _LABELS = ", ".join(label.value for label in Justification)
 
@@ -199,6 +209,7 @@ def _read_vulnerability(
         text = f"{req_str(remedy, 'category', rat)}: {req_str(remedy, 'details', rat)}"
         actions.add(text, tree.expand(remedy, rat))
     statuses = opt_object(vuln, "product_status", at) or {}
+    groups: dict[str, str] = {}
     for key in statuses:
         sat = at["product_status"][key]
         pids = strings(statuses, key, at["product_status"])
@@ -208,6 +219,13 @@ def _read_vulnerability(
             raise sat.error(f"unknown product status (expected one of {_KEYS})")
         grouped: dict[tuple[str | None, str | None, str | None], list[VexProduct]] = {}
         for index, pid in enumerate(pids):
+            # A product in two groups (known_affected and known_not_affected, say) is a document
+            # CSAF calls invalid; read as it stands, its key order would decide whether it blocks.
+            other = groups.setdefault(pid, key)
+            if _GROUP_BY_KEY[other] != _GROUP_BY_KEY[key]:
+                raise sat[index].error(
+                    f"product {pid!r} is also {other} (CSAF forbids contradicting product statuses)"
+                )
             # A product has one justification: the first flag that names it.
             flags = justifications.by_product.get(pid) or justifications.everywhere
             reasons = (flags[0] if flags else None, impacts.get(pid, " "), actions.get(pid, "; "))

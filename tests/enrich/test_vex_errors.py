@@ -187,6 +187,22 @@ CASES: list[tuple[str, object, str]] = [
         "vulnerabilities[0].product_status.known_not_affected[1]: product id 'ZSH' is not defined in product_tree",
     ),
     (
+        # Read in key order, the later status spoke: this document allowlisted the product.
+        "a product both known_affected and known_not_affected",
+        csaf(
+            product_status={"known_affected": ["BASH"], "known_not_affected": ["BASH"]},
+            flags=[{"label": "component_not_present", "product_ids": ["BASH"]}],
+        ),
+        "vulnerabilities[0].product_status.known_not_affected[0]: product 'BASH' is also known_affected (CSAF "
+        "forbids contradicting product statuses)",
+    ),
+    (
+        "a product both fixed and under_investigation",
+        csaf(product_status={"fixed": ["BASH"], "under_investigation": ["BASH"]}),
+        "vulnerabilities[0].product_status.under_investigation[0]: product 'BASH' is also fixed (CSAF forbids "
+        "contradicting product statuses)",
+    ),
+    (
         "an unknown product status",
         csaf(product_status={"known_safe": ["BASH"]}),
         "vulnerabilities[0].product_status.known_safe: unknown product status (expected one of known_not_affected, "
@@ -407,3 +423,10 @@ def test_what_the_readers_accept_beyond_the_schema() -> None:
     }
     assert (fixed.vulnerability_id, fixed.status.value) == ("CVE-2023-12345", "fixed")
     assert (affected.vulnerability_id, affected.action_statement) == ("CVE-2023-2", None)
+
+
+def test_a_product_in_two_statuses_of_one_group_is_no_contradiction() -> None:
+    # CSAF 2.0 test 6.1.6 groups fixed with first_fixed, and the three affected statuses together.
+    document = csaf(product_status={"first_fixed": ["BASH"], "fixed": ["BASH"]})
+    statuses = [s.status.value for s in parse_vex(json.dumps(document).encode(), "team.vex.json")]
+    assert statuses == ["fixed", "fixed"]
