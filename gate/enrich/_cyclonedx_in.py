@@ -10,7 +10,9 @@ and is an error, rather than a statement that silently applies to nothing.
 `false_positive` to not_affected, `resolved` and `resolved_with_pedigree` to fixed,
 `exploitable` to affected, `in_triage` to under_investigation. When a ref's purl has no version,
 the exact versions of `affects[].versions` narrow it; a version range there is not read and is an
-error (name the version in the purl instead).
+error (name the version in the purl instead). A version whose `status` is `affected` or `unknown`
+is not one a `not_affected` or `fixed` analysis clears (`resolved` with `<2.6.0` affected and
+`2.6.0` unaffected clears 2.6.0 alone), and is left out of such a statement.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _STATES = {
 }
 _STATE_WORDS = ", ".join(_STATES)
 _JUSTIFICATION_WORDS = ", ".join(CYCLONEDX_JUSTIFICATIONS)
+_VERSION_STATUSES = ("affected", "unaffected", "unknown")
 
 
 def read_cyclonedx(doc: JsonObject, at: At) -> list[VexStatement]:
@@ -70,7 +73,7 @@ def read_cyclonedx(doc: JsonObject, at: At) -> list[VexStatement]:
         responses = ", ".join(strings(analysis, "response", aat))
         products: list[VexProduct] = []
         for affect, fat in objects(vuln, "affects", vat):
-            products.extend(_products(affect, fat, refs))
+            products.extend(_products(affect, fat, refs, _STATES[state].clears))
         out.append(
             VexStatement(
                 vulnerability_id=vid,
@@ -147,13 +150,22 @@ def _resolve(ref: str, refs: dict[str, str], at: At) -> str:
     raise at.wrong("a package URL, a BOM-Link to one, or the bom-ref of a component with a purl", ref)
 
 
-def _products(affect: JsonObject, at: At, refs: dict[str, str]) -> list[VexProduct]:
+def _products(affect: JsonObject, at: At, refs: dict[str, str], clears: bool) -> list[VexProduct]:
     purl = _resolve(req_str(affect, "ref", at), refs, at["ref"])
     parsed = parse_purl(purl)
     if parsed is None or parsed.version is not None or affect.get("versions") is None:
         return [VexProduct((purl,))]
     narrowed: list[VexProduct] = []
+    listed = False
     for entry, vat in objects(affect, "versions", at):
+        listed = True
+        status = opt_str(entry, "status", vat)
+        if status is not None and status not in _VERSION_STATUSES:
+            raise vat["status"].wrong(f"one of {', '.join(_VERSION_STATUSES)}", status)
+        if clears and status in ("affected", "unknown"):
+            # The BOM says this version is (or may be) vulnerable: the analysis that clears the
+            # others does not clear it, and a `fixed` must not allowlist the version not fixed.
+            continue
         version = opt_str(entry, "version", vat)
         if version is None:
             raise vat.error(
@@ -163,4 +175,5 @@ def _products(affect: JsonObject, at: At, refs: dict[str, str]) -> list[VexProdu
             parsed.type, parsed.namespace, parsed.name, version, parsed.qualifiers, parsed.subpath
         )
         narrowed.append(VexProduct((exact.to_string(),)))
-    return narrowed or [VexProduct((purl,))]
+    # No versions at all: the whole package; versions all left out: none of it.
+    return narrowed if listed else [VexProduct((purl,))]

@@ -297,6 +297,20 @@ CASES: list[tuple[str, object, str]] = [
         'vulnerabilities[0].affects[0].ref: expected a BOM-Link with a #reference, got the string "urn:cdx:abc/1"',
     ),
     (
+        "an unknown version status",
+        cyclonedx(
+            {
+                "id": "CVE-2024-0001",
+                "analysis": {"state": "resolved"},
+                "affects": [
+                    {"ref": "pkg:deb/debian/bash", "versions": [{"version": "5.2", "status": "fixed"}]}
+                ],
+            }
+        ),
+        "vulnerabilities[0].affects[0].versions[0].status: expected one of affected, unaffected, unknown, got the "
+        'string "fixed"',
+    ),
+    (
         "a version range",
         cyclonedx(
             {

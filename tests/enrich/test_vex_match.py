@@ -375,6 +375,30 @@ def test_cyclonedx_refs_to_components_and_bom_links_on_a_real_report() -> None:
     assert matched((triage,)) == ["nss-sysinit"]
 
 
+def test_a_cyclonedx_version_the_bom_calls_affected_is_not_cleared() -> None:
+    """`resolved` with the installed 3.79.0-17 affected and -18 unaffected: fixed in -18 alone."""
+
+    def cleared(state: str, *versions: dict[str, str]) -> list[str]:
+        vulnerability = {
+            "id": CVE,
+            "analysis": {"state": state},
+            "affects": [{"ref": "pkg:rpm/rhel/nss-util", "versions": list(versions)}],
+        }
+        doc = {"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": [vulnerability]}
+        return matched(parse_vex(json.dumps(doc).encode(), "nss.cdx.json"))
+
+    installed = {"version": "3.79.0-17.el9_1", "status": "affected"}
+    fix = {"version": "3.79.0-18.el9_1", "status": "unaffected"}
+    assert cleared("resolved", installed, fix) == []
+    assert cleared("not_affected", {**installed, "status": "unknown"}) == []
+    # The affected range a BOM gives beside its fixed version is not needed to read it.
+    assert cleared("resolved", {"range": "vers:rpm/<3.79.0-18.el9_1", "status": "affected"}, fix) == []
+    assert cleared("resolved", {**installed, "status": "unaffected"}) == ["nss-util"]
+    assert cleared("resolved", {"version": "3.79.0-17.el9_1"}) == ["nss-util"]
+    # A statement that clears nothing keeps every version: its reason is shown on the finding.
+    assert cleared("exploitable", installed) == ["nss-util"]
+
+
 def _finding(name: str) -> Finding:
     return next(f for f in KEYCLOAK.findings if f.package.name == name)
 
