@@ -209,9 +209,21 @@ def names_image(identifier: str, image_ids: AbstractSet[str]) -> bool:
     the same text, or a purl pattern that matches one of the image's purls."""
     if identifier in image_ids:
         return True
-    if parse_purl(identifier) is None:
+    pattern = parse_purl(identifier)
+    if pattern is None:
         return False
-    return any(purl_matches(identifier, candidate) for candidate in image_ids if candidate.startswith("pkg:"))
+    candidates = [candidate for candidate in image_ids if candidate.startswith("pkg:")]
+    if pattern.type == "docker" and not _qualifier(pattern, "repository_url"):
+        # The purl spec's docker type: "The default repository is https://hub.docker.com". Without
+        # a repository_url the pattern names a Docker Hub image, never one of another registry
+        # (whose docker purls carry their registry as that qualifier, which matching would ignore).
+        candidates = [c for c in candidates if not _qualifier(parse_purl(c), "repository_url")]
+    return any(purl_matches(identifier, candidate) for candidate in candidates)
+
+
+def _qualifier(purl: PackageURL | None, key: str) -> str | None:
+    qualifiers = purl.qualifiers if purl is not None and isinstance(purl.qualifiers, dict) else {}
+    return qualifiers.get(key)
 
 
 def oci_purl(image: ImageInfo) -> str | None:

@@ -152,6 +152,10 @@ def test_the_names_of_images_of_other_registries() -> None:
     assert "pkg:docker/chainguard/ruby@latest-3.0?repository_url=cgr.dev" in names
     assert names_image("pkg:oci/ruby?repository_url=cgr.dev/chainguard/ruby", names)
     assert not names_image("pkg:oci/ruby?repository_url=docker.io/library/ruby", names)
+    # A docker purl without repository_url is Docker Hub's chainguard/ruby: another image.
+    assert names_image("pkg:docker/chainguard/ruby@latest-3.0?repository_url=cgr.dev", names)
+    assert not names_image("pkg:docker/chainguard/ruby@latest-3.0", names)
+    assert not names_image("pkg:docker/chainguard/ruby", names)
 
 
 def test_an_image_read_from_a_file_is_named_only_by_what_is_known() -> None:
