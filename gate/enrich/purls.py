@@ -229,12 +229,17 @@ def _qualifier(purl: PackageURL | None, key: str) -> str | None:
 def oci_purl(image: ImageInfo) -> str | None:
     """The image as `pkg:oci/<name>@sha256:<digest>?repository_url=<registry/repository>`, the
     form OpenVEX documents name images by; None when the reference names no registry repository
-    or the digest is not known."""
+    or the digest is not known.
+
+    A Docker Hub repository is written `index.docker.io/<repository>`: Trivy and Grype name the
+    image they scan that way (go-containerregistry's `Repository.Name()`) and compare the
+    qualifier's text exactly, so the `docker.io` spelling would make them skip the statement."""
     ref = _split_reference(image.reference)
     digest = image.digest or (ref.digest if ref else None)
     if ref is None or not digest:
         return None
     name = ref.repository.rsplit("/", 1)[-1]
+    registry = "index.docker.io" if ref.registry == _DOCKER_HUB else ref.registry
     return PackageURL(
-        "oci", None, name, digest, {"repository_url": f"{ref.registry}/{ref.repository}"}
+        "oci", None, name, digest, {"repository_url": f"{registry}/{ref.repository}"}
     ).to_string()
