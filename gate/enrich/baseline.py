@@ -6,7 +6,9 @@ Pure: `gate.scanners.baseline_file` reads the file; evaluation asks `Baseline.st
 The identity of a finding across runs is what stays the same from one build to the next:
 - the vulnerability: matched on any of its ids, so a Grype finding whose primary id is a GHSA
   matches the same CVE in the baseline, and aliases merge;
-- the package type and name (the binary package's name for OS packages, as the scanners give it);
+- the package type and name (the binary package's name for OS packages, as the scanners give it),
+  the type by its ecosystem where the gate knows it: Trivy's `alpine` and Grype's `apk` are one,
+  so a baseline made with one scanner serves a run of the other;
 - the package path with its version-like parts taken out (`x-1.2.dist-info` and `x-1.3.dist-info`
   are one directory), for language packages installed at a path;
 - the platform, when both reports know it.
@@ -23,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gate.model import Finding, Severity
+from gate.versions import PACKAGE_TYPES
 
 _VERSION_LIKE = re.compile(
     r"\d+(?:[._]\d+)*(?:[-.+~]?(?:alpha|beta|dev|post|pre|rc|a|b|final|release|snapshot)\d*)*",
@@ -48,8 +51,13 @@ def normalized_path(path: str) -> str:
 
 
 def package_key(package_type: str, name: str, path: str) -> tuple[str, str, str]:
-    """The package part of a finding's identity: type and name (case aside), normalized path."""
-    return (package_type.casefold(), name.casefold(), normalized_path(path))
+    """The package part of a finding's identity: type and name (case aside), normalized path.
+
+    The type counts by its ecosystem when the gate knows it: each scanner names the same packages
+    differently (Trivy's `alpine` and `debian`, Grype's `apk` and `deb`, Snyk's `apk` and `deb`)."""
+    kind = package_type.casefold()
+    ecosystem = PACKAGE_TYPES.get(kind)
+    return (ecosystem.value if ecosystem is not None else kind, name.casefold(), normalized_path(path))
 
 
 def _norm(vulnerability_id: str) -> str:

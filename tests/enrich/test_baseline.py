@@ -160,3 +160,32 @@ def test_a_baseline_report_with_exploit_data_carries_each_findings_kev_flag(
     assert [f.known_exploited for f in baseline.findings] == [True] + [False] * (len(baseline.findings) - 1)
     assert baseline.created == report["evaluated_at"]
     assert baseline.platform == "linux/amd64"
+
+
+@pytest.mark.parametrize(
+    ("then", "now"),
+    [
+        ("alpine", "apk"),
+        ("debian", "deb"),
+        ("ubuntu", "deb"),
+        ("python-pkg", "python"),
+        ("jar", "java-archive"),
+    ],
+)
+def test_one_ecosystem_named_by_two_scanners_is_one_package_type(then: str, now: str) -> None:
+    # A baseline made with Trivy (OS result types) and a run with Grype (syft types), or back.
+    assert compare(baseline(before(type_=then)), [finding(type_=now)], None).states == (
+        BaselineState.UNCHANGED,
+    )
+    assert compare(baseline(before(type_=now)), [finding(type_=then)], None).states == (
+        BaselineState.UNCHANGED,
+    )
+
+
+def test_a_type_the_gate_does_not_know_still_counts_as_it_is() -> None:
+    assert compare(baseline(before(type_="linux")), [finding(type_="linux")], None).states == (
+        BaselineState.UNCHANGED,
+    )
+    assert compare(baseline(before(type_="linux")), [finding(type_="unknown")], None).states == (
+        BaselineState.NEW,
+    )
