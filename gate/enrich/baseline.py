@@ -1,7 +1,7 @@
 """The baseline: the findings of an earlier decision report, and what each finding of this run is
 beside them (`new`, `unchanged`, `worse`), so a pull request is judged on what it adds.
 
-Pure: `gate.scanners.baseline_file` reads the file; evaluation asks `Baseline.state_of`.
+Pure: `gate.scanners.baseline_file` reads the file; evaluation asks `compare`.
 
 The identity of a finding across runs is what stays the same from one build to the next:
 - the vulnerability: matched on any of its ids, so a Grype finding whose primary id is a GHSA
@@ -12,6 +12,9 @@ The identity of a finding across runs is what stays the same from one build to t
 - the package path with its version-like parts taken out (`x-1.2.dist-info` and `x-1.3.dist-info`
   are one directory), for language packages installed at a path;
 - the platform, when both reports know it.
+Each baseline finding is at most one finding of this run, the one at the same path first: of two
+copies of a package (python3.11's and python3.12's site-packages) each is its own finding, and a
+copy added since is new.
 Not the installed version, the layer, or the image's name, tag or digest: those change on every
 build, and keying on them makes every finding new (snyk-delta's and osv-scanner's version-keyed
 diffs went wrong there).
@@ -122,24 +125,28 @@ class Baseline:
     """The platform of its image, if it says."""
     findings: tuple[BaselineFinding, ...]
     """Its findings, in its order."""
-    _by_cve: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
-    """(package identity, CVE) -> position in `findings`."""
-    _by_other: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
-    """(package identity, any id of a finding without a CVE) -> position."""
-    _by_alias: dict[tuple[tuple[str, str, str], str], int] = field(init=False, repr=False, compare=False)
-    """(package identity, a non-CVE alias of a finding with a CVE) -> position."""
+    _by_cve: dict[tuple[tuple[str, str, str], str], list[int]] = field(init=False, repr=False, compare=False)
+    """(package identity, CVE) -> positions in `findings`."""
+    _by_other: dict[tuple[tuple[str, str, str], str], list[int]] = field(
+        init=False, repr=False, compare=False
+    )
+    """(package identity, any id of a finding without a CVE) -> positions."""
+    _by_alias: dict[tuple[tuple[str, str, str], str], list[int]] = field(
+        init=False, repr=False, compare=False
+    )
+    """(package identity, a non-CVE alias of a finding with a CVE) -> positions."""
 
     def __post_init__(self) -> None:
-        by_cve: dict[tuple[tuple[str, str, str], str], int] = {}
-        by_other: dict[tuple[tuple[str, str, str], str], int] = {}
-        by_alias: dict[tuple[tuple[str, str, str], str], int] = {}
+        by_cve: dict[tuple[tuple[str, str, str], str], list[int]] = {}
+        by_other: dict[tuple[tuple[str, str, str], str], list[int]] = {}
+        by_alias: dict[tuple[tuple[str, str, str], str], list[int]] = {}
         for position, item in enumerate(self.findings):
             key = item.package_key
             names = {_norm(i) for i in item.ids}
             cves = {n for n in names if _is_cve(n)}
             for name in names:
                 index = (by_cve if name in cves else by_alias) if cves else by_other
-                index.setdefault((key, name), position)
+                index.setdefault((key, name), []).append(position)
         object.__setattr__(self, "_by_cve", by_cve)
         object.__setattr__(self, "_by_other", by_other)
         object.__setattr__(self, "_by_alias", by_alias)
@@ -150,15 +157,22 @@ class Baseline:
         return self.created[:10] if self.created else "an unknown date"
 
     def match(self, finding: Finding, platform: str | None) -> int | None:
-        """The position of the baseline finding that is `finding` (the same vulnerability, the same
-        package), or None. A report of another platform matches nothing.
+        """The position of the first baseline finding that is `finding`, or None (`candidates`)."""
+        return next((p for group in self.candidates(finding, platform) for p in group), None)
+
+    def candidates(self, finding: Finding, platform: str | None) -> list[list[int]]:
+        """The positions of the baseline findings that are `finding` (the same vulnerability, the
+        same package), in groups, best first: a group holds more than one when a package is
+        installed at several paths that differ only in version-like parts, and a position can be
+        in several groups. A report of another platform matches nothing. The groups are the
+        baseline's own: not to be changed.
 
         A finding with a CVE is that CVE: it matches a baseline finding with the same CVE, or one
         that had no CVE but shares another id (a GHSA). Other ids never join two findings that
         both have CVEs: a distro advisory (RHSA-2019:2304) covers several CVEs, each its own
         finding. A finding without a CVE matches on any id."""
         if platform and self.platform and platform != self.platform:
-            return None
+            return []
         key = package_key(finding.package.type, finding.package.name, finding.package.path)
         names = sorted({_norm(i) for i in finding.ids})
         cves = [n for n in names if _is_cve(n)]
@@ -167,12 +181,9 @@ class Baseline:
             if cves
             else [(self._by_other, names), (self._by_alias, names)]
         )
-        for index, candidates in lookups:
-            for name in candidates:
-                position = index.get((key, name))
-                if position is not None:
-                    return position
-        return None
+        return [
+            group for index, candidates in lookups for name in candidates if (group := index.get((key, name)))
+        ]
 
 
 def _is_cve(name: str) -> bool:
@@ -212,18 +223,55 @@ def compare(
 
     `known_exploited` maps a vulnerability id (upper case) to this run's KEV flag, when the run has
     exploit data; without it, known-exploitation is not compared."""
-    states: list[BaselineState] = []
+    findings = tuple(findings)
+    groups = [baseline.candidates(finding, platform) for finding in findings]
+    chosen: list[int | None] = [None] * len(findings)
     matched: set[int] = set()
-    for finding in findings:
-        position = baseline.match(finding, platform)
-        if position is None:
+    # Each baseline finding is one finding of this run at most, the one at the same path first:
+    # then two copies of a package each keep their own, and a copy moved (python3.11 to 3.12)
+    # still finds its own in the second round. Both rounds stay linear when an image holds
+    # thousands of copies of one package: a group's positions by path are made once, and each
+    # group's cursor passes a taken position once.
+    by_path: dict[int, dict[str, list[int]]] = {}
+    for at, finding in enumerate(findings):
+        path = finding.package.path.strip("/")
+        for group in groups[at]:
+            if len(group) == 1:
+                same = group if baseline.findings[group[0]].path.strip("/") == path else ()
+            else:
+                paths = by_path.get(id(group))
+                if paths is None:
+                    paths = by_path[id(group)] = {}
+                    for position in group:
+                        paths.setdefault(baseline.findings[position].path.strip("/"), []).append(position)
+                same = paths.get(path, ())
+            found = next((p for p in same if p not in matched), None)
+            if found is not None:
+                chosen[at] = found
+                matched.add(found)
+                break
+    cursors: dict[int, int] = {}
+    for at in range(len(findings)):
+        if chosen[at] is not None:
+            continue
+        for group in groups[at]:
+            cursor = cursors.get(id(group), 0)
+            while cursor < len(group) and group[cursor] in matched:
+                cursor += 1
+            cursors[id(group)] = cursor
+            if cursor < len(group):
+                chosen[at] = group[cursor]
+                matched.add(group[cursor])
+                break
+    states: list[BaselineState] = []
+    for finding, choice in zip(findings, chosen, strict=True):
+        if choice is None:
             states.append(BaselineState.NEW)
             continue
-        matched.add(position)
         kev = None
         if known_exploited is not None:
             kev = any(known_exploited.get(_norm(i), False) for i in finding.ids)
-        before = baseline.findings[position]
+        before = baseline.findings[choice]
         states.append(BaselineState.WORSE if is_worse(before, finding, kev) else BaselineState.UNCHANGED)
     fixed = tuple(item for position, item in enumerate(baseline.findings) if position not in matched)
     return BaselineComparison(baseline, tuple(states), fixed)

@@ -189,3 +189,43 @@ def test_a_type_the_gate_does_not_know_still_counts_as_it_is() -> None:
     assert compare(baseline(before(type_="linux")), [finding(type_="unknown")], None).states == (
         BaselineState.NEW,
     )
+
+
+PY311 = "usr/lib/python3.11/site-packages/werkzeug-0.11.dist-info/METADATA"
+PY312 = "usr/lib/python3.12/site-packages/werkzeug-0.11.1.dist-info/METADATA"
+
+
+def test_two_copies_of_a_package_are_two_baseline_findings() -> None:
+    old = baseline(
+        before(name="werkzeug", type_="python-pkg", path=PY311),
+        before(name="werkzeug", type_="python-pkg", path=PY312),
+    )
+    now = [
+        finding(name="werkzeug", type_="python-pkg", path=PY311),
+        finding(name="werkzeug", type_="python-pkg", path=PY312),
+    ]
+    for findings in (now, now[::-1]):
+        result = compare(old, findings, None)
+        assert result.states == (BaselineState.UNCHANGED, BaselineState.UNCHANGED)
+        assert result.fixed == ()
+
+
+def test_a_copy_added_since_is_new_whatever_the_order() -> None:
+    old = baseline(before(name="werkzeug", type_="python-pkg", path=PY311))
+    added = finding(name="werkzeug", type_="python-pkg", path=PY312)
+    kept = finding(name="werkzeug", type_="python-pkg", path=PY311)
+    assert compare(old, [kept, added], None).states == (BaselineState.UNCHANGED, BaselineState.NEW)
+    assert compare(old, [added, kept], None).states == (BaselineState.NEW, BaselineState.UNCHANGED)
+    # Alone, the copy at the other path is the baseline's, moved.
+    assert compare(old, [added], None).states == (BaselineState.UNCHANGED,)
+
+
+def test_thousands_of_copies_of_one_package_each_keep_their_own() -> None:
+    # app0 ... app2999 differ only in a number: one identity, 3,000 baseline findings of it.
+    paths = [f"app{i}/node_modules/lodash/package.json" for i in range(3000)]
+    old = baseline(*(before(name="lodash", type_="npm", path=p) for p in paths))
+    now = [finding(name="lodash", type_="npm", path=p) for p in reversed(paths)]
+    now.append(finding(name="lodash", type_="npm", path="app3000/node_modules/lodash/package.json"))
+    result = compare(old, now, None)
+    assert result.states == (BaselineState.UNCHANGED,) * 3000 + (BaselineState.NEW,)
+    assert result.fixed == ()
