@@ -49,6 +49,11 @@ def load_baseline(path: Path) -> Baseline:
         # for nothing while saying it was used.
         raise ReportError(f"{name}: findings: expected an array of findings, got {describe(raw_findings)}")
     raws = raw_findings
+    # Each finding's `kev` says whether it was known-exploited only when that run had KEV data: a
+    # run with EPSS scores alone writes `"kev": null` for every finding too, and read as "not
+    # listed then", every finding KEV lists now would look newly known-exploited.
+    exploit_data = data.get("exploit_data")
+    had_kev = isinstance(exploit_data, dict) and exploit_data.get("kev_listed") is not None
     findings = []
     for position, finding in enumerate(report.findings):
         raw = raws[position] if position < len(raws) and isinstance(raws[position], dict) else {}
@@ -62,8 +67,8 @@ def load_baseline(path: Path) -> Baseline:
                 installed_version=finding.package.version,
                 severity=finding.severity,
                 fixable=finding.fixable,
-                # A report written with exploit data says `"kev": {...}` or `"kev": null`.
-                known_exploited=(raw["kev"] is not None) if "kev" in raw else None,
+                # A report written with KEV data says `"kev": {...}` or `"kev": null`.
+                known_exploited=(raw["kev"] is not None) if had_kev and "kev" in raw else None,
             )
         )
     return Baseline(

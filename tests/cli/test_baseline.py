@@ -392,3 +392,45 @@ def test_baseline_required_without_a_baseline_is_a_usage_error(capsys: pytest.Ca
     )
     assert code == ExitCode.USAGE
     assert err.strip() == "container-gate: error: --baseline-required needs --baseline FILE"
+
+
+def kev_catalog(path: Path, *cves: str) -> Path:
+    """The corpus KEV catalog with `cves` listed too (added 2026-11-15)."""
+    catalog = json.loads(corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_text())
+    entry = catalog["vulnerabilities"][0]
+    catalog["vulnerabilities"] += [{**entry, "cveID": cve, "dateAdded": "2026-11-15"} for cve in cves]
+    catalog["count"] = len(catalog["vulnerabilities"])
+    return write(path, catalog)
+
+
+@pytest.mark.parametrize(
+    ("data_then", "state"),
+    [
+        ("kev", "worse"),  # KEV data then, not listed: listed since, worse
+        ("epss", "unchanged"),  # EPSS alone then: whether it was listed is not known
+        (None, "unchanged"),
+    ],
+)
+def test_known_exploited_since_the_baseline_is_worse_only_when_that_run_had_kev_data(
+    data_then: str | None, state: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_on:\n  known_exploited: true\n", encoding="utf-8")
+    listed_now = kev_catalog(tmp_path / "kev-now.json", "CVE-2019-1549")
+    then = {
+        "kev": ["--kev", str(kev_catalog(tmp_path / "kev-then.json"))],
+        "epss": ["--epss", str(corpus_file("epss", "epss_scores-2026-09-29.excerpt.csv"))],
+        None: [],
+    }[data_then]
+    baseline = tmp_path / "baseline.json"
+    decision(report, baseline, capsys, "--policy", str(policy), *then)
+    now = decision(
+        report,
+        tmp_path / "gate.json",
+        capsys,
+        *("--policy", str(policy), "--kev", str(listed_now), "--baseline", str(baseline)),
+    )
+    listed = [f for f in now["findings"] if f["vulnerability_id"] == "CVE-2019-1549"]
+    assert [f["baseline"] for f in listed] == [state, state]
+    assert now["verdict"] == ("fail" if state == "worse" else "pass")

@@ -152,6 +152,7 @@ def test_a_baseline_report_with_exploit_data_carries_each_findings_kev_flag(
     capsys.readouterr()
     report = json.loads(out.read_text())
     assert load_baseline(out).findings[0].known_exploited is None  # no exploit data in that run
+    report["exploit_data"] = {"kev_listed": 1}
     report["findings"][0]["kev"] = {"date_added": "2024-01-01"}
     for finding in report["findings"][1:]:
         finding["kev"] = None
