@@ -35,6 +35,11 @@ def policy_warnings(policy: Policy) -> tuple[str, ...]:
             f"{where}: ignore_statuses lists affected: every finding the vendor has not fixed yet is "
             "ignored, whatever its severity"
         )
+    if "new" not in policy.baseline.fail_on:
+        out.append(
+            f"{where}: baseline.fail_on does not list new: with --baseline, a finding the image adds "
+            "never fails the gate"
+        )
     # Budgets count every finding, base or own: a severity blocks when either threshold reaches it
     # (`base_image.fail_on` may be lower than `fail_on` for the base image's layers).
     thresholds = [policy.fail_on, *([policy.base_image.fail_on] if policy.base_image.fail_on else [])]

@@ -21,6 +21,7 @@ MARKERS = (
     "has a fixed version is ignored",
     "has not fixed yet",
     "tolerates more CRITICAL",
+    "a finding the image adds never fails",
 )
 
 CASES = [
@@ -51,6 +52,12 @@ CASES = [
         "findings never fail the gate",
         ExitCode.PASS,
         id="huge-budgets",
+    ),
+    pytest.param(
+        "baseline:\n  fail_on: [worse]\n",
+        "baseline.fail_on does not list new: with --baseline, a finding the image adds never fails the gate",
+        ExitCode.FAIL,  # without a baseline the full policy applies
+        id="baseline-without-new",
     ),
 ]
 
@@ -93,6 +100,7 @@ def test_every_output_carries_the_warning(
 def test_a_policy_that_can_block_has_no_warning() -> None:
     assert load_policy_text("version: 1\nfail_on: {budgets: {HIGH: 3}}\n", "p.yaml").warnings == ()
     assert load_policy_text("version: 1\nignore_statuses: [will_not_fix]\n", "p.yaml").warnings == ()
+    assert load_policy_text("version: 1\nbaseline: {fail_on: [new]}\n", "p.yaml").warnings == ()
 
 
 def test_budgets_are_judged_against_the_base_image_threshold_too() -> None:
