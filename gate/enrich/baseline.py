@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gate.model import Finding, Severity
-from gate.versions import PACKAGE_TYPES
+from gate.versions import PACKAGE_TYPES, Ecosystem
 
 _VERSION_LIKE = re.compile(
     r"\d+(?:[._]\d+)*(?:[-.+~]?(?:alpha|beta|dev|post|pre|rc|a|b|final|release|snapshot)\d*)*",
@@ -57,9 +57,14 @@ def package_key(package_type: str, name: str, path: str) -> tuple[str, str, str]
     """The package part of a finding's identity: type and name (case aside), normalized path.
 
     The type counts by its ecosystem when the gate knows it: each scanner names the same packages
-    differently (Trivy's `alpine` and `debian`, Grype's `apk` and `deb`, Snyk's `apk` and `deb`)."""
+    differently (Trivy's `alpine` and `debian`, Grype's `apk` and `deb`, Snyk's `apk` and `deb`);
+    so does the name of a Java package (see below)."""
     kind = package_type.casefold()
     ecosystem = PACKAGE_TYPES.get(kind)
+    if ecosystem is Ecosystem.MAVEN:
+        # Trivy (and Snyk) name a Java package `groupId:artifactId`, Grype by its artifactId (the
+        # group is in its purl): the artifactId, with the path, is the package.
+        name = name.rpartition(":")[2]
     return (ecosystem.value if ecosystem is not None else kind, name.casefold(), normalized_path(path))
 
 

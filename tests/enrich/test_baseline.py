@@ -230,3 +230,24 @@ def test_thousands_of_copies_of_one_package_each_keep_their_own() -> None:
     result = compare(old, now, None)
     assert result.states == (BaselineState.UNCHANGED,) * 3000 + (BaselineState.NEW,)
     assert result.fixed == ()
+
+
+def test_a_java_package_is_its_artifact_id_whatever_the_scanner() -> None:
+    # Trivy names it groupId:artifactId, Grype by the artifactId (tests/data/corpus/grype ghsa-test).
+    trivy = before(
+        "CVE-2014-3577", name="org.apache.httpcomponents:httpclient", type_="jar", path="TwilioNotifier.hpi"
+    )
+    grype = finding(
+        "GHSA-cfh5-3ghh-wfjx",
+        "CVE-2014-3577",
+        name="httpclient",
+        type_="java-archive",
+        path="TwilioNotifier.hpi",
+    )
+    assert compare(baseline(trivy), [grype], None).states == (BaselineState.UNCHANGED,)
+    other = finding("CVE-2014-3577", name="httpcore", type_="java-archive", path="TwilioNotifier.hpi")
+    assert compare(baseline(trivy), [other], None).states == (BaselineState.NEW,)
+    # Only Java names are cut at a colon.
+    assert compare(baseline(before(name="a:zlib")), [finding(name="zlib")], None).states == (
+        BaselineState.NEW,
+    )
