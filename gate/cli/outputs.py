@@ -48,17 +48,31 @@ class _Noticed(Protocol):
 
 def repo_relative(path: str) -> str:
     """A path as a URI relative to the repository root (the workspace in CI, else the current
-    directory), as code scanning needs for locations."""
+    directory), as code scanning needs for locations.
+
+    A relative path is relative to the current directory when that is a folder of the
+    repository, as `--dockerfile` is read from there: a job that runs in `services/api` points
+    at `services/api/Dockerfile`, not at the root's. From a directory outside the repository, it
+    is taken as relative to the root.
+    """
     root = Path(os.environ.get("GITHUB_WORKSPACE") or os.environ.get("CI_PROJECT_DIR") or Path.cwd())
     target = Path(path)
-    if target.is_absolute():
-        try:
-            target = target.resolve().relative_to(root.resolve())
-        except ValueError:
-            raise UsageError(
-                f"{path}: not inside the repository {root}; give a path relative to it"
-            ) from None
-    return target.as_posix()
+    if not target.is_absolute():
+        folder = _folder_in(Path.cwd().resolve(), root.resolve())
+        if folder is None:  # the usual case: run at the root, the path is already the URI's
+            return target.as_posix()
+        target = root / folder / target
+    try:
+        return target.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise UsageError(f"{path}: not inside the repository {root}; give a path relative to it") from None
+
+
+def _folder_in(here: Path, root: Path) -> Path | None:
+    """`here` relative to `root` when it is a folder below it, else None (the root or outside)."""
+    if here == root or not here.is_relative_to(root):
+        return None
+    return here.relative_to(root)
 
 
 # Each renderer is imported when its output is asked for: together they are a tenth of the

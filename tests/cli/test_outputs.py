@@ -1,0 +1,74 @@
+"""Repository-relative locations of the outputs (gate/cli/outputs.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gate.cli import main as cli
+from gate.cli.outputs import repo_relative
+from gate.errors import ExitCode, UsageError
+from tests.support.corpus import corpus_file
+
+# A real Trivy scan of debian:buster (two findings, no Dockerfile line: both on --sarif-location).
+BUSTER = corpus_file("trivy", "debian-buster.json.golden")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository checked out at `tmp_path/repo`, as the CI workspace."""
+    root = tmp_path / "repo"
+    (root / "services" / "api").mkdir(parents=True)
+    monkeypatch.delenv("CI_PROJECT_DIR", raising=False)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(root))
+    return root
+
+
+@pytest.mark.parametrize(
+    ("cwd", "path", "uri"),
+    [
+        (".", "Dockerfile", "Dockerfile"),
+        (".", "services/api/Dockerfile", "services/api/Dockerfile"),
+        ("services/api", "Dockerfile", "services/api/Dockerfile"),
+        ("services/api", "../api/Dockerfile", "services/api/Dockerfile"),
+        ("services/api", "../../Dockerfile", "Dockerfile"),
+        ("services/api", "{root}/services/Dockerfile", "services/Dockerfile"),
+    ],
+)
+def test_a_relative_path_is_relative_to_the_current_folder_of_the_repository(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, cwd: str, path: str, uri: str
+) -> None:
+    monkeypatch.chdir(repo / cwd)
+    assert repo_relative(path.format(root=repo)) == uri
+
+
+def test_a_relative_path_from_outside_the_repository_is_relative_to_its_root(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo.parent)
+    assert repo_relative("services/api/Dockerfile") == "services/api/Dockerfile"
+
+
+def test_a_path_that_leaves_the_repository_is_a_usage_error(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo / "services" / "api")
+    with pytest.raises(UsageError, match=r"^\.\./\.\./\.\./Dockerfile: not inside the repository "):
+        repo_relative("../../../Dockerfile")
+
+
+def test_sarif_run_in_a_folder_points_at_that_folders_file(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A job with `working-directory: services/api` and `--sarif-location Dockerfile` means
+    # services/api/Dockerfile: code scanning would show the alerts on the root's Dockerfile.
+    monkeypatch.chdir(repo / "services" / "api")
+    out = repo / "gate.sarif"
+    argv = ["check", str(BUSTER), "--ci", "none", "--sarif", str(out), "--sarif-location", "Dockerfile"]
+    assert cli.main(argv) == ExitCode.FAIL
+    capsys.readouterr()
+    results = json.loads(out.read_text(encoding="utf-8"))["runs"][0]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert uris == {"services/api/Dockerfile"}
