@@ -5,12 +5,14 @@ The mappings are documented in gate/render/sarif.py's module docstring; the tabl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gate.enrich.baseline import normalized_path
 from gate.model import Cvss, Finding, Package, Severity
 from gate.policy.actions import Action, Plan
 from gate.policy.evaluation import Decision, Disposition
@@ -19,7 +21,7 @@ from gate.render._exploit import sarif_properties
 from gate.render._sarif_om import JsonValue, om, to_json
 from gate.untrusted import safe_url
 
-FINGERPRINT_KEY = "containerGateFinding/v1"
+FINGERPRINT_KEY = "containerGateFinding/v2"
 """The `partialFingerprints` key; a new version whenever what goes into the hash changes."""
 
 SECURITY_SEVERITY: dict[Severity, str] = {
@@ -64,6 +66,9 @@ _ECOSYSTEMS = {
 }  # fmt: skip
 _ECOSYSTEM_OF = {alias: eco for eco, aliases in _ECOSYSTEMS.items() for alias in aliases}
 
+# A package at a path has a finding per vulnerability: each path is taken apart once.
+_versionless = functools.lru_cache(maxsize=1 << 16)(normalized_path)
+
 
 def _ecosystem(package: Package) -> str:
     if package.purl and package.purl.startswith("pkg:") and "/" in package.purl:
@@ -72,12 +77,17 @@ def _ecosystem(package: Package) -> str:
     return _ECOSYSTEM_OF.get(kind, kind)
 
 
-def finding_fingerprint(finding: Finding) -> str:
+def finding_fingerprint(finding: Finding, *, exact_path: bool = False) -> str:
     """The same vulnerability in the same package at the same place gives the same value, whatever
     the installed version, layer, image digest or time: so GitHub keeps one alert across runs and
-    rebuilds. The place is the package path, or the ecosystem for OS packages (which have none)."""
+    rebuilds. The place is the package path with its version-like parts taken out, as the
+    baseline compares it (`spring-beans-5.3.15.jar` and `-5.3.16.jar`, `x-1.2.dist-info` and
+    `x-1.3.dist-info` are one place: the path of a jar, a gemspec or a wheel names the version
+    installed), or the ecosystem for OS packages (which have none). `exact_path` keeps the
+    path as it is, for copies whose paths differ only in versions (`items`)."""
     package = finding.package
-    place = package.path or _ecosystem(package)
+    path = package.path if exact_path or not package.path else _versionless(package.path)
+    place = path or _ecosystem(package)
     material = f"{finding.vulnerability_id}\x00{package.name}\x00{place}"
     return hashlib.sha256(material.encode()).hexdigest()
 
@@ -127,10 +137,22 @@ def _importance(decision: Decision) -> tuple[int, int]:
 
 def items(decisions: Sequence[Decision], plan: Plan | None = None) -> list[Item]:
     """One item per fingerprint: several installed versions at one place become one result, or
-    GitHub would see two results with one fingerprint. Each names the action of its finding."""
-    groups: dict[str, list[Decision]] = {}
+    GitHub would see two results with one fingerprint. Each names the action of its finding.
+
+    Copies of a package at paths that differ only in versions (python3.11's and python3.12's
+    site-packages) are each a result of their own, fingerprinted by their exact path: one
+    alert must not stand for two copies."""
+    by_place: dict[str, list[Decision]] = {}
     for decision in decisions:
-        groups.setdefault(finding_fingerprint(decision.finding), []).append(decision)
+        by_place.setdefault(finding_fingerprint(decision.finding), []).append(decision)
+    groups: dict[str, list[Decision]] = {}
+    for fingerprint, found in by_place.items():
+        if len({d.finding.package.path for d in found}) == 1:  # the usual case: one path
+            groups[fingerprint] = found
+            continue
+        for decision in found:
+            exact = finding_fingerprint(decision.finding, exact_path=True)
+            groups.setdefault(exact, []).append(decision)
     out = []
     for order, (fingerprint, group) in enumerate(groups.items()):
         others: tuple[Decision, ...] = ()

@@ -29,6 +29,7 @@ from gate.render.sarif import (
     SECURITY_SEVERITY,
     SarifLimits,
     SarifOptions,
+    finding_fingerprint,
     gzip_size,
     render_sarif,
     repo_uri,
@@ -499,6 +500,44 @@ def test_fingerprint_survives_version_layer_and_time_changes() -> None:
 def test_fingerprint_differs_for_another_vulnerability_package_or_path(change: Callable[[Any], Any]) -> None:
     base = finding(path="usr/lib/python3/dist-packages/x")
     assert fingerprint_of(evaluation_of(change(base))) != fingerprint_of(evaluation_of(base))
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("app/WEB-INF/lib/spring-beans-5.3.15.jar", "app/WEB-INF/lib/spring-beans-5.3.16.jar"),
+        (
+            "var/lib/gems/2.5.0/specifications/activesupport-6.0.2.1.gemspec",
+            "var/lib/gems/2.5.0/specifications/activesupport-6.0.2.2.gemspec",
+        ),
+        (
+            "usr/lib/python3.11/site-packages/x-1.2.dist-info/METADATA",
+            "usr/lib/python3.11/site-packages/x-1.3.dist-info/METADATA",
+        ),
+    ],
+    ids=["jar", "gemspec", "dist-info"],
+)
+def test_fingerprint_survives_an_upgrade_that_renames_the_packages_file(before: str, after: str) -> None:
+    # The next build installs another version that still has the vulnerability: the jar's (or
+    # gemspec's, or dist-info's) name changes with it, the alert must not.
+    old = finding(path=before)
+    new = replace(old, package=replace(old.package, version="3.0.9-1", path=after))
+    assert fingerprint_of(evaluation_of(new)) == fingerprint_of(evaluation_of(old))
+
+
+def test_copies_whose_paths_differ_only_in_versions_are_results_of_their_own() -> None:
+    # python3.11's and python3.12's site-packages each hold a copy: two alerts, not one.
+    copies = [finding(path=f"usr/lib/python3.{minor}/site-packages/x/METADATA") for minor in (11, 12)]
+    doc = render(evaluation_of(*copies))
+    found = {r["properties"]["packagePath"]: r["partialFingerprints"][FINGERPRINT_KEY] for r in results(doc)}
+    assert sorted(found) == [c.package.path for c in copies]
+    assert len(set(found.values())) == 2
+    assert all("otherInstalledVersions" not in r["properties"] for r in results(doc))
+
+
+def test_a_path_without_versions_keeps_the_fingerprint_of_its_exact_path() -> None:
+    plain = finding(path="app/node_modules/lodash/package.json")
+    assert finding_fingerprint(plain) == finding_fingerprint(plain, exact_path=True)
 
 
 def test_os_package_fingerprint_follows_the_ecosystem_not_the_scanners_word() -> None:
