@@ -21,8 +21,11 @@ from gate.render._exploit import sarif_properties
 from gate.render._sarif_om import JsonValue, om, to_json
 from gate.untrusted import safe_url
 
-FINGERPRINT_KEY = "containerGateFinding/v2"
-"""The `partialFingerprints` key; a new version whenever what goes into the hash changes."""
+FINGERPRINT_KEY = "containerGateFinding/v1"
+"""The `partialFingerprints` key; a new version whenever the value of a finding that kept its
+identity would change. Taking version-like parts out of package paths left every other value as
+it was and gave the ones that changed (a jar, a gemspec, a wheel's dist-info) the value they keep
+from then on: the key stayed, so no alert of any other finding is seen anew."""
 
 SECURITY_SEVERITY: dict[Severity, str] = {
     Severity.CRITICAL: "9.5",

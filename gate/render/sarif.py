@@ -21,7 +21,7 @@ Mappings (this renderer's own: each output keeps its mapping tables beside it, C
   file name without extensions), or, for reports that name no image, the first report's file name
   without extensions; `<platform>` is `os-arch[-variant]` or `unknown`. Segments are lower case,
   `[a-z0-9._-]`, other characters replaced by `-`.
-- `partialFingerprints`: `containerGateFinding/v2` and `primaryLocationLineHash` both hold
+- `partialFingerprints`: `containerGateFinding/v1` and `primaryLocationLineHash` both hold
   `finding_fingerprint` (vulnerability id, package name, package path without its version-like
   parts or ecosystem; never the version, layer or time; copies at paths that differ only in
   versions by their exact path); see `_sarif_results.result` for why both.
