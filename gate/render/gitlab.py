@@ -68,6 +68,9 @@ SOLUTION_LIMIT = 7_000
 DEFAULT_BRANCH_IMAGE_LIMIT = 255
 """Schema 15.0.7: `location.default_branch_image` maxLength."""
 
+NO_VERSION_NAMED = "a fixed version (the scanner says a fix exists but names no version)"
+"""What a solution upgrades to when the scanner says a fix exists without naming its version."""
+
 UNKNOWN_OS = "Unknown"
 """`location.operating_system` is required; GitLab's own Trivy template writes this when unknown."""
 UNKNOWN_IMAGE = "unknown-image"
@@ -175,10 +178,13 @@ _markdown_cached = functools.lru_cache(maxsize=512)(_markdown_escaped)
 
 def _solution(finding: Finding, action: Action | None) -> str | None:
     """How to fix it, naming the action that does (gate/policy/plan.py): the upgrade that fixes
-    every finding of its package, or the rebuild on a refreshed base image."""
-    if not finding.fixed_versions:
+    every finding of its package, or the rebuild on a refreshed base image.
+
+    A fix that exists without a version named (Snyk's `isUpgradable`, `Finding.fixable`) has a
+    solution too: GitLab shows a vulnerability without one as having no fix."""
+    if not finding.fixable:
         return None
-    versions = " or ".join(finding.fixed_versions)
+    versions = " or ".join(finding.fixed_versions) or NO_VERSION_NAMED
     own = f"upgrade {finding.package.name} to {versions}"
     if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
         return _plain(own[:1].upper() + own[1:], SOLUTION_LIMIT)

@@ -297,6 +297,13 @@ def test_no_solution_without_a_fixed_version() -> None:
     assert "solution" not in vuln
 
 
+def test_solution_when_a_fix_exists_without_a_version() -> None:
+    # Snyk's `isUpgradable` without `fixedIn`: a fix exists, so GitLab must not show "no solution".
+    fixable = finding(pkg="expat", fixed=(), status=VendorStatus.FIXED)
+    (vuln,) = render(evaluation_of(fixable))["vulnerabilities"]
+    assert vuln["solution"] == f"Upgrade expat to {gitlab.NO_VERSION_NAMED}"
+
+
 def test_several_fixed_versions() -> None:
     (vuln,) = render(evaluation_of(finding(pkg="logback-core", fixed=("1.5.13", "1.3.15"))))[
         "vulnerabilities"
