@@ -33,7 +33,7 @@ from typing import Any
 
 from gate import __version__
 from gate.model import Finding, Layer, LayerOrigin, Severity
-from gate.policy.actions import Action, ActionKind
+from gate.policy.actions import Action, ActionKind, FindingKey
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render._exploit import kev_note
 from gate.render._gitlab_ids import cvss_vectors, identifiers
@@ -378,12 +378,15 @@ def _image_and_notes(
     return image, _plain(operating_system) or UNKNOWN_OS, default_branch, notes
 
 
-def _vulnerabilities(
-    evaluation: Evaluation, image: str, operating_system: str, default_branch: str | None
-) -> Iterator[dict[str, Any]]:
-    """One `vulnerabilities` entry per blocking or informational finding, in report order."""
+def vulnerability_ids(evaluation: Evaluation) -> dict[FindingKey, str]:
+    """The `id` of every finding the report lists (blocking and informational), by finding.
+
+    Made once for the vulnerabilities and the patches that fix them (`remediations`), so a patch
+    names the vulnerabilities its action clears even where another finding of the report shares
+    their vulnerability, package name and path (two ecosystems, two installed versions).
+    """
+    ids: dict[FindingKey, str] = {}
     seen: set[str] = set()
-    shared = _Shared(evaluation)
     for decision in evaluation.decisions:
         if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
             continue
@@ -394,14 +397,32 @@ def _vulnerabilities(
             # version tells them apart, for the later ones only, so the first keeps its id.
             vuln_id = vulnerability_uuid(f, f.package.version)
         seen.add(vuln_id)
+        ids[f.key] = vuln_id
+    return ids
+
+
+def _vulnerabilities(
+    evaluation: Evaluation,
+    ids: dict[FindingKey, str],
+    image: str,
+    operating_system: str,
+    default_branch: str | None,
+) -> Iterator[dict[str, Any]]:
+    """One `vulnerabilities` entry per blocking or informational finding, in report order."""
+    shared = _Shared(evaluation)
+    for decision in evaluation.decisions:
+        if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
+            continue
+        f = decision.finding
         location = _location(f, image, operating_system, default_branch)
-        yield _vulnerability(decision, vuln_id, evaluation, location, shared)
+        yield _vulnerability(decision, ids[f.key], evaluation, location, shared)
 
 
 def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Iterator[bytes]:
     """The container-scanning report as UTF-8 JSON text, a vulnerability at a time: the file is
     written as it is made, never held whole (gate/render/_json_text.py)."""
     image, operating_system, default_branch, notes = _image_and_notes(evaluation, options)
+    ids = vulnerability_ids(evaluation)
     skeleton = Skeleton()
     doc = {
         "version": SCHEMA_VERSION,
@@ -420,8 +441,8 @@ def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Itera
     }
     yield from skeleton.chunks(
         doc,
-        _vulnerabilities(evaluation, image, operating_system, default_branch),
-        remediations(evaluation, options.dockerfile, vulnerability_uuid),
+        _vulnerabilities(evaluation, ids, image, operating_system, default_branch),
+        remediations(evaluation, options.dockerfile, ids),
     )
 
 

@@ -641,6 +641,21 @@ def test_an_own_layer_upgrade_becomes_a_patch_that_git_applies(tmp_path: Path, n
     assert patched[6] == "USER app"
 
 
+def test_a_patch_names_its_own_vulnerability_where_another_shares_its_name() -> None:
+    # An npm package of the same name and vulnerability, listed first: its id is the plain one,
+    # and the Debian package's (told apart by its version) is the one the patch fixes.
+    own = Layer(index=2, created_by="RUN apt-get ...", origin=LayerOrigin.OWN, dockerfile_line=3)
+    evaluation = evaluation_of(
+        finding("CVE-2023-38545", pkg="libcurl4", version="7.0.0", type="npm", fixed=("8.0.0",)),
+        finding("CVE-2023-38545", pkg="libcurl4", version="7.88.1-10", fixed=("7.88.1-10+deb12u4",), layer=own),
+    )  # fmt: skip
+    doc = render(evaluation, replace(OPTIONS, dockerfile=DockerfileText("Dockerfile", APP_DOCKERFILE)))
+    ids = {v["details"]["package_type"]["value"]: v["id"] for v in doc["vulnerabilities"]}
+    assert len(set(ids.values())) == 2
+    (remediation,) = doc["remediations"]
+    assert remediation["fixes"] == [{"id": ids["debian"]}]
+
+
 def test_a_patch_to_a_dockerfile_that_ends_without_a_newline(tmp_path: Path) -> None:
     text = "FROM alpine:3.19\nRUN apk add libssl3\nCMD sh"
     own = Layer(index=1, created_by="RUN apk add libssl3", origin=LayerOrigin.OWN, dockerfile_line=2)
