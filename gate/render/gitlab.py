@@ -446,6 +446,24 @@ def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Itera
     )
 
 
+@dataclass(frozen=True)
+class GitLabChunks:
+    """The report's UTF-8 chunks, made as they are written, and what GitLab cannot track as asked."""
+
+    evaluation: Evaluation
+    options: GitLabReportOptions
+
+    def __iter__(self) -> Iterator[bytes]:
+        return gitlab_chunks(self.evaluation, self.options)
+
+    def notice(self) -> str | None:
+        """One line for the terminal when the report names no image or ignored the default branch
+        image: `scan.messages` says so too, but GitLab shows those messages in few places, and a
+        `CS_DEFAULT_BRANCH_IMAGE` that was set and not used must not go unnoticed in the job log."""
+        notes = _image_and_notes(self.evaluation, self.options)[3]
+        return "; ".join(note["value"] for note in notes) or None
+
+
 def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:
     """The container-scanning report as JSON text."""
     return b"".join(gitlab_chunks(evaluation, options)).decode("utf-8")

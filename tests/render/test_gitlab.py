@@ -285,6 +285,19 @@ def test_primary_url_is_the_link_of_a_primary_id_without_a_known_url_only() -> N
     assert "url" not in vuln["identifiers"][1]
 
 
+def test_chunks_are_the_report_with_a_notice_of_what_gitlab_cannot_track() -> None:
+    evaluation = evaluation_of(finding(), image=ImageInfo("registry.example.com/app:1"))
+    chunks = gitlab.GitLabChunks(evaluation, OPTIONS)
+    assert b"".join(chunks).decode() == render_gitlab(evaluation, OPTIONS)
+    assert chunks.notice() is None
+    unknown = gitlab.GitLabChunks(evaluation_of(finding()), replace(OPTIONS, default_branch_image="app"))
+    assert unknown.notice() == (
+        f"no image reference is known: location.image is {UNKNOWN_IMAGE!r}; pass --image-name so GitLab "
+        "can track these vulnerabilities; default branch image 'app' ignored: expected NAME:TAG of at "
+        "most 255 characters"
+    )
+
+
 @pytest.mark.parametrize("severity", list(Severity))
 def test_severity_vocabulary(severity: Severity) -> None:
     policy = Policy(source="p", fail_on=FailOn(severity=Severity.CRITICAL))
