@@ -131,9 +131,9 @@ def _markdown_error(message: str, exit_code: int, _options: Options) -> str:
 
 
 def _render_gitlab(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
-    from gate.render.gitlab import gitlab_chunks
+    from gate.render.gitlab import GitLabChunks
 
-    return gitlab_chunks(evaluation, _gitlab_options(options))
+    return GitLabChunks(evaluation, _gitlab_options(options))
 
 
 def _gitlab_error(message: str, exit_code: int, options: Options) -> str:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import base64
 import difflib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gate.errors import GateError
 from gate.image.dockerfile import Instruction, parse_dockerfile
 from gate.model import Finding, LayerOrigin
-from gate.policy.actions import Action, ActionKind
+from gate.policy.actions import Action, ActionKind, FindingKey
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.render.remediation import what_to_do
 from gate.untrusted import terminal_safe
@@ -51,10 +51,10 @@ class DockerfileText:
 
 
 def remediations(
-    evaluation: Evaluation, dockerfile: DockerfileText | None, vulnerability_id: Callable[..., str]
+    evaluation: Evaluation, dockerfile: DockerfileText | None, ids: Mapping[FindingKey, str]
 ) -> list[dict[str, object]]:
-    """One remediation per action that a Dockerfile patch applies; `vulnerability_id` is how the
-    report names a finding (`gitlab.vulnerability_uuid`)."""
+    """One remediation per action that a Dockerfile patch applies; `ids` is the report's `id` of
+    each finding it lists (`gitlab.vulnerability_ids`)."""
     if dockerfile is None or not _PLAIN_PATH.fullmatch(dockerfile.path):
         return []
     try:
@@ -71,14 +71,14 @@ def remediations(
         instruction = instructions.get(action.dockerfile_line or 0)
         if instruction is None:
             continue
-        ids = list(_ids(listed.get(action.id, []), vulnerability_id))
+        fixes = [ids[finding.key] for finding in listed.get(action.id, [])]
         patch = _patch(action, instruction, dockerfile)
-        if patch is None or not ids:
+        if patch is None or not fixes:
             continue
         summary = f"{what_to_do(action)}: add `{_run(action)}` after Dockerfile line {instruction.end_line}"
         out.append(
             {
-                "fixes": [{"id": vuln_id} for vuln_id in ids],
+                "fixes": [{"id": vuln_id} for vuln_id in fixes],
                 "summary": terminal_safe(summary, SUMMARY_LIMIT),
                 "diff": base64.b64encode(patch.encode("utf-8")).decode("ascii"),
             }
@@ -95,18 +95,6 @@ def _listed(evaluation: Evaluation) -> dict[str, list[Finding]]:
             if action_id is not None:
                 by_action.setdefault(action_id, []).append(decision.finding)
     return by_action
-
-
-def _ids(findings: list[Finding], vulnerability_id: Callable[..., str]) -> Iterator[str]:
-    """The report's ids of these findings, told apart as `render_gitlab` tells them apart: two
-    installed versions of one package share a name and are both in this one action."""
-    seen: set[str] = set()
-    for finding in findings:
-        vuln_id = vulnerability_id(finding)
-        if vuln_id in seen:
-            vuln_id = vulnerability_id(finding, finding.package.version)
-        seen.add(vuln_id)
-        yield vuln_id
 
 
 def _run(action: Action) -> str:

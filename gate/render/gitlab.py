@@ -33,7 +33,7 @@ from typing import Any
 
 from gate import __version__
 from gate.model import Finding, Layer, LayerOrigin, Severity
-from gate.policy.actions import Action, ActionKind
+from gate.policy.actions import Action, ActionKind, FindingKey
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render._exploit import kev_note
 from gate.render._gitlab_ids import cvss_vectors, identifiers
@@ -67,6 +67,9 @@ SOLUTION_LIMIT = 7_000
 """Schema 15.0.7: `vulnerabilities[].solution` maxLength."""
 DEFAULT_BRANCH_IMAGE_LIMIT = 255
 """Schema 15.0.7: `location.default_branch_image` maxLength."""
+
+NO_VERSION_NAMED = "a fixed version (the scanner says a fix exists but names no version)"
+"""What a solution upgrades to when the scanner says a fix exists without naming its version."""
 
 UNKNOWN_OS = "Unknown"
 """`location.operating_system` is required; GitLab's own Trivy template writes this when unknown."""
@@ -175,10 +178,13 @@ _markdown_cached = functools.lru_cache(maxsize=512)(_markdown_escaped)
 
 def _solution(finding: Finding, action: Action | None) -> str | None:
     """How to fix it, naming the action that does (gate/policy/plan.py): the upgrade that fixes
-    every finding of its package, or the rebuild on a refreshed base image."""
-    if not finding.fixed_versions:
+    every finding of its package, or the rebuild on a refreshed base image.
+
+    A fix that exists without a version named (Snyk's `isUpgradable`, `Finding.fixable`) has a
+    solution too: GitLab shows a vulnerability without one as having no fix."""
+    if not finding.fixable:
         return None
-    versions = " or ".join(finding.fixed_versions)
+    versions = " or ".join(finding.fixed_versions) or NO_VERSION_NAMED
     own = f"upgrade {finding.package.name} to {versions}"
     if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
         return _plain(own[:1].upper() + own[1:], SOLUTION_LIMIT)
@@ -372,12 +378,15 @@ def _image_and_notes(
     return image, _plain(operating_system) or UNKNOWN_OS, default_branch, notes
 
 
-def _vulnerabilities(
-    evaluation: Evaluation, image: str, operating_system: str, default_branch: str | None
-) -> Iterator[dict[str, Any]]:
-    """One `vulnerabilities` entry per blocking or informational finding, in report order."""
+def vulnerability_ids(evaluation: Evaluation) -> dict[FindingKey, str]:
+    """The `id` of every finding the report lists (blocking and informational), by finding.
+
+    Made once for the vulnerabilities and the patches that fix them (`remediations`), so a patch
+    names the vulnerabilities its action clears even where another finding of the report shares
+    their vulnerability, package name and path (two ecosystems, two installed versions).
+    """
+    ids: dict[FindingKey, str] = {}
     seen: set[str] = set()
-    shared = _Shared(evaluation)
     for decision in evaluation.decisions:
         if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
             continue
@@ -388,14 +397,32 @@ def _vulnerabilities(
             # version tells them apart, for the later ones only, so the first keeps its id.
             vuln_id = vulnerability_uuid(f, f.package.version)
         seen.add(vuln_id)
+        ids[f.key] = vuln_id
+    return ids
+
+
+def _vulnerabilities(
+    evaluation: Evaluation,
+    ids: dict[FindingKey, str],
+    image: str,
+    operating_system: str,
+    default_branch: str | None,
+) -> Iterator[dict[str, Any]]:
+    """One `vulnerabilities` entry per blocking or informational finding, in report order."""
+    shared = _Shared(evaluation)
+    for decision in evaluation.decisions:
+        if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
+            continue
+        f = decision.finding
         location = _location(f, image, operating_system, default_branch)
-        yield _vulnerability(decision, vuln_id, evaluation, location, shared)
+        yield _vulnerability(decision, ids[f.key], evaluation, location, shared)
 
 
 def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Iterator[bytes]:
     """The container-scanning report as UTF-8 JSON text, a vulnerability at a time: the file is
     written as it is made, never held whole (gate/render/_json_text.py)."""
     image, operating_system, default_branch, notes = _image_and_notes(evaluation, options)
+    ids = vulnerability_ids(evaluation)
     skeleton = Skeleton()
     doc = {
         "version": SCHEMA_VERSION,
@@ -414,9 +441,27 @@ def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Itera
     }
     yield from skeleton.chunks(
         doc,
-        _vulnerabilities(evaluation, image, operating_system, default_branch),
-        remediations(evaluation, options.dockerfile, vulnerability_uuid),
+        _vulnerabilities(evaluation, ids, image, operating_system, default_branch),
+        remediations(evaluation, options.dockerfile, ids),
     )
+
+
+@dataclass(frozen=True)
+class GitLabChunks:
+    """The report's UTF-8 chunks, made as they are written, and what GitLab cannot track as asked."""
+
+    evaluation: Evaluation
+    options: GitLabReportOptions
+
+    def __iter__(self) -> Iterator[bytes]:
+        return gitlab_chunks(self.evaluation, self.options)
+
+    def notice(self) -> str | None:
+        """One line for the terminal when the report names no image or ignored the default branch
+        image: `scan.messages` says so too, but GitLab shows those messages in few places, and a
+        `CS_DEFAULT_BRANCH_IMAGE` that was set and not used must not go unnoticed in the job log."""
+        notes = _image_and_notes(self.evaluation, self.options)[3]
+        return "; ".join(note["value"] for note in notes) or None
 
 
 def render_gitlab(evaluation: Evaluation, options: GitLabReportOptions) -> str:

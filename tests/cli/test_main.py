@@ -471,6 +471,27 @@ def test_a_sarif_output_cut_to_githubs_limits_is_a_warning(
     assert (code, err) == (ExitCode.FAIL, "")
 
 
+def test_a_default_branch_image_the_gitlab_report_ignores_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GitLab matches a default branch image only as NAME:TAG; one without a tag is left out of
+    # the report, and the job log says so, not only the report's scan.messages.
+    monkeypatch.setenv("CS_DEFAULT_BRANCH_IMAGE", "registry.gitlab.com/acme/web")
+    out = tmp_path / "gl.json"
+    code, _, err = run(["check", str(BUSTER), "--gitlab", str(out)], capsys)
+    assert code == ExitCode.FAIL
+    assert err == (
+        f"container-gate: warning: {out}: default branch image 'registry.gitlab.com/acme/web' "
+        "ignored: expected NAME:TAG of at most 255 characters\n"
+    )
+    assert all(
+        "default_branch_image" not in v["location"] for v in json.loads(out.read_text())["vulnerabilities"]
+    )
+    monkeypatch.setenv("CS_DEFAULT_BRANCH_IMAGE", "registry.gitlab.com/acme/web:main")
+    code, _, err = run(["check", str(BUSTER), "--gitlab", str(out)], capsys)
+    assert (code, err) == (ExitCode.FAIL, "")
+
+
 def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["check"])

@@ -285,6 +285,19 @@ def test_primary_url_is_the_link_of_a_primary_id_without_a_known_url_only() -> N
     assert "url" not in vuln["identifiers"][1]
 
 
+def test_chunks_are_the_report_with_a_notice_of_what_gitlab_cannot_track() -> None:
+    evaluation = evaluation_of(finding(), image=ImageInfo("registry.example.com/app:1"))
+    chunks = gitlab.GitLabChunks(evaluation, OPTIONS)
+    assert b"".join(chunks).decode() == render_gitlab(evaluation, OPTIONS)
+    assert chunks.notice() is None
+    unknown = gitlab.GitLabChunks(evaluation_of(finding()), replace(OPTIONS, default_branch_image="app"))
+    assert unknown.notice() == (
+        f"no image reference is known: location.image is {UNKNOWN_IMAGE!r}; pass --image-name so GitLab "
+        "can track these vulnerabilities; default branch image 'app' ignored: expected NAME:TAG of at "
+        "most 255 characters"
+    )
+
+
 @pytest.mark.parametrize("severity", list(Severity))
 def test_severity_vocabulary(severity: Severity) -> None:
     policy = Policy(source="p", fail_on=FailOn(severity=Severity.CRITICAL))
@@ -295,6 +308,13 @@ def test_severity_vocabulary(severity: Severity) -> None:
 def test_no_solution_without_a_fixed_version() -> None:
     (vuln,) = render(evaluation_of(finding(fixed=(), status=VendorStatus.AFFECTED)))["vulnerabilities"]
     assert "solution" not in vuln
+
+
+def test_solution_when_a_fix_exists_without_a_version() -> None:
+    # Snyk's `isUpgradable` without `fixedIn`: a fix exists, so GitLab must not show "no solution".
+    fixable = finding(pkg="expat", fixed=(), status=VendorStatus.FIXED)
+    (vuln,) = render(evaluation_of(fixable))["vulnerabilities"]
+    assert vuln["solution"] == f"Upgrade expat to {gitlab.NO_VERSION_NAMED}"
 
 
 def test_several_fixed_versions() -> None:
@@ -632,6 +652,21 @@ def test_an_own_layer_upgrade_becomes_a_patch_that_git_applies(tmp_path: Path, n
     )
     assert patched[4] == "    && rm -rf /var/lib/apt/lists/*"
     assert patched[6] == "USER app"
+
+
+def test_a_patch_names_its_own_vulnerability_where_another_shares_its_name() -> None:
+    # An npm package of the same name and vulnerability, listed first: its id is the plain one,
+    # and the Debian package's (told apart by its version) is the one the patch fixes.
+    own = Layer(index=2, created_by="RUN apt-get ...", origin=LayerOrigin.OWN, dockerfile_line=3)
+    evaluation = evaluation_of(
+        finding("CVE-2023-38545", pkg="libcurl4", version="7.0.0", type="npm", fixed=("8.0.0",)),
+        finding("CVE-2023-38545", pkg="libcurl4", version="7.88.1-10", fixed=("7.88.1-10+deb12u4",), layer=own),
+    )  # fmt: skip
+    doc = render(evaluation, replace(OPTIONS, dockerfile=DockerfileText("Dockerfile", APP_DOCKERFILE)))
+    ids = {v["details"]["package_type"]["value"]: v["id"] for v in doc["vulnerabilities"]}
+    assert len(set(ids.values())) == 2
+    (remediation,) = doc["remediations"]
+    assert remediation["fixes"] == [{"id": ids["debian"]}]
 
 
 def test_a_patch_to_a_dockerfile_that_ends_without_a_newline(tmp_path: Path) -> None:
