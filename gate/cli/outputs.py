@@ -375,10 +375,12 @@ def publish_context(
     in_repository = _in_repository(error_at[0]) if error_at is not None else None
     return PublishContext(
         env=dict(os.environ),
+        # The files written: one that could not be written (a directory, a failed render) is
+        # not named, as the action's `*-file` outputs promise ("empty when none was").
         outputs={
             kind.value: path
             for kind, path in options.outputs.files.items()
-            if (not error or RENDERERS[kind][1] is not None) and path != STDOUT
+            if (not error or RENDERERS[kind][1] is not None) and path != STDOUT and Path(path).is_file()
         },
         comment=options.publish.comment,
         dockerfile=_in_repository(options.dockerfile),

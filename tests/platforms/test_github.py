@@ -903,6 +903,8 @@ def test_an_output_file_the_run_could_not_write_is_the_error_in_the_outputs(
     outputs = read_outputs(step.outputs)
     assert (outputs["verdict"], outputs["exit-code"], outputs["error"]) == (["fail"], ["2"], [error])
     assert error.startswith("out: cannot write")
+    # The `*-file` outputs name only the files written: none for the JSON report.
+    assert ("json-file" in outputs, outputs["markdown-file"]) == (False, ["gate.md"])
 
 
 def test_an_annotation_of_a_fix_without_a_version_named_is_not_no_fix() -> None:
