@@ -363,15 +363,19 @@ def upgrade_target(ecosystem: str, findings: Iterable[tuple[str, tuple[str, ...]
     finding's next fix, and the findings are looked at again, until every one is fixed by it.
     Findings whose every listed fix is older than what is installed take no part.
     """
-    pending = [(installed, tuple(fixed)) for installed, fixed in findings]
-    lows = [low for installed, fixed in pending if (low := lowest_fix_above(ecosystem, installed, fixed))]
+    # Each finding with a fix newer than its installed version, and that fix.
+    lows = [
+        (fixed, low)
+        for installed, fixed in findings
+        if (low := lowest_fix_above(ecosystem, installed, fixed)) is not None
+    ]
     if not lows:
         return None
-    target = lows[0]
-    for low in lows[1:]:
+    target = lows[0][1]
+    for _fixed, low in lows[1:]:
         if compare(ecosystem, low, target) > 0:
             target = low
-    fixable = [fixed for installed, fixed in pending if lowest_fix_above(ecosystem, installed, fixed)]
+    fixable = [fixed for fixed, _low in lows]
     moved = True
     while moved:
         moved = False
