@@ -11,9 +11,10 @@ Product statuses map onto OpenVEX's: `known_not_affected` to not_affected; `fixe
 to fixed; `known_affected`, `first_affected` and `last_affected` to affected; `under_investigation`
 as is. `recommended` says nothing about impact and makes no statement. For each product, the
 justification is its `flags[].label`, the impact statement its `threats` of category `impact`, the
-action statement its `remediations`; a flag, threat or remediation that names no product is about
-all. A `known_not_affected` product without a flag or an impact threat is an error (CSAF 2.0,
-mandatory test 6.1.27.9, "Impact Statement").
+action statement its `remediations`. A threat that names no product is about all of them; a flag or
+a remediation that names none is an error (CSAF 2.0 mandatory tests 6.1.32 and 6.1.29: it applies
+to nothing, so it cannot give a product its reason). A `known_not_affected` product without a flag
+or an impact threat is an error (CSAF 2.0, mandatory test 6.1.27.9, "Impact Statement").
 
 One statement is made per vulnerability, product status and distinct (justification, impact,
 action), with the products that share them, numbered in document order. A product without a purl
@@ -128,10 +129,17 @@ class _ProductTree:
         ids = self.identifiers[pid]
         return [VexProduct(ids)] if ids else []
 
-    def expand(self, obj: JsonObject, at: At) -> list[str] | None:
-        """The product ids of `product_ids` and `group_ids`; None when it names neither (all)."""
-        if obj.get("product_ids") is None and obj.get("group_ids") is None:
-            return None
+    def expand(self, obj: JsonObject, at: At, *, test: str | None = None) -> list[str] | None:
+        """The product ids of `product_ids` and `group_ids`; None when it names neither (all).
+
+        With `test`, naming neither is an error: the CSAF mandatory test of that number requires
+        a product reference (a flag or a remediation that names none applies to nothing).
+        """
+        if not obj.get("product_ids") and not obj.get("group_ids"):
+            if test is not None:
+                raise at.error(f"names no product (CSAF requires product_ids or group_ids here, test {test})")
+            if obj.get("product_ids") is None and obj.get("group_ids") is None:
+                return None
         pids = strings(obj, "product_ids", at)
         for index, gid in enumerate(strings(obj, "group_ids", at)):
             if gid not in self.groups:
@@ -201,13 +209,15 @@ def _read_vulnerability(
         label = req_str(flag, "label", fat)
         if label not in Justification._value2member_map_:
             raise fat["label"].wrong(f"one of {_LABELS}", label)
-        justifications.add(label, tree.expand(flag, fat))
+        # CSAF 2.0 mandatory test 6.1.32 (Flag without Product Reference).
+        justifications.add(label, tree.expand(flag, fat, test="6.1.32"))
     for threat, tat in objects(vuln, "threats", at):
         if opt_str(threat, "category", tat) == "impact":
             impacts.add(req_str(threat, "details", tat), tree.expand(threat, tat))
     for remedy, rat in objects(vuln, "remediations", at):
         text = f"{req_str(remedy, 'category', rat)}: {req_str(remedy, 'details', rat)}"
-        actions.add(text, tree.expand(remedy, rat))
+        # CSAF 2.0 mandatory test 6.1.29 (Remediation without Product Reference).
+        actions.add(text, tree.expand(remedy, rat, test="6.1.29"))
     statuses = opt_object(vuln, "product_status", at) or {}
     groups: dict[str, str] = {}
     for key in statuses:

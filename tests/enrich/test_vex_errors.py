@@ -182,7 +182,8 @@ CASES: list[tuple[str, object, str]] = [
     (
         "an undefined product id",
         csaf(
-            product_status={"known_not_affected": ["BASH", "ZSH"]}, flags=[{"label": "component_not_present"}]
+            product_status={"known_not_affected": ["BASH", "ZSH"]},
+            flags=[{"label": "component_not_present", "product_ids": ["BASH", "ZSH"]}],
         ),
         "vulnerabilities[0].product_status.known_not_affected[1]: product id 'ZSH' is not defined in product_tree",
     ),
@@ -224,6 +225,23 @@ CASES: list[tuple[str, object, str]] = [
             product_status={"fixed": ["BASH"]}, flags=[{"label": "component_not_present", "group_ids": ["G"]}]
         ),
         "vulnerabilities[0].flags[0].group_ids[0]: group id 'G' is not defined in product_tree",
+    ),
+    (
+        # A flag that names no product applies to nothing (CSAF 2.0 test 6.1.32); read as about
+        # every product, it gave a known_not_affected product the reason CSAF requires of it.
+        "a flag that names no product",
+        csaf(product_status={"known_not_affected": ["BASH"]}, flags=[{"label": "component_not_present"}]),
+        "vulnerabilities[0].flags[0]: names no product (CSAF requires product_ids or group_ids here, test "
+        "6.1.32)",
+    ),
+    (
+        "a remediation that names no product",
+        csaf(
+            product_status={"known_affected": ["BASH"]},
+            remediations=[{"category": "no_fix_planned", "details": "end of life", "product_ids": []}],
+        ),
+        "vulnerabilities[0].remediations[0]: names no product (CSAF requires product_ids or group_ids here, "
+        "test 6.1.29)",
     ),
     (
         "a vulnerability without ids",
