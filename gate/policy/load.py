@@ -282,13 +282,21 @@ def _to_policy(doc: dict[str, JSONValue], source: str, lines: Mapping[KeyPath, i
     )
 
 
+def _whole(value: JSONValue, default: int) -> int:
+    """An integer key's value. JSON Schema counts 30.0 as the integer 30 (YAML reads it as a
+    float), so the schema accepts it and it must be read as written, not as the default."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    return default
+
+
 def _baseline(raw: dict[str, JSONValue]) -> BaselinePolicy:
     """The `baseline` mapping."""
     fail_on, max_age = raw.get("fail_on"), raw.get("max_age_days")
     default = BaselinePolicy()
     return BaselinePolicy(
         fail_on=frozenset(str(s) for s in fail_on) if isinstance(fail_on, list) else default.fail_on,
-        max_age_days=int(max_age) if isinstance(max_age, int) else default.max_age_days,
+        max_age_days=_whole(max_age, default.max_age_days),
     )
 
 
@@ -318,7 +326,7 @@ def _base_image(raw: dict[str, JSONValue]) -> BaseImagePolicy:
     default = BaseImagePolicy()
     return BaseImagePolicy(
         fail_on=_fail_on(_object(fail_on)) if fail_on is not None else None,
-        max_age_days=int(max_age) if isinstance(max_age, int) else default.max_age_days,
+        max_age_days=_whole(max_age, default.max_age_days),
         on_stale=OnStale(on_stale) if isinstance(on_stale, str) else default.on_stale,
     )
 
@@ -333,7 +341,7 @@ def _exploit_data(raw: dict[str, JSONValue], source: str) -> ExploitDataPolicy:
     return ExploitDataPolicy(
         kev=base / kev if isinstance(kev, str) else None,
         epss=base / epss if isinstance(epss, str) else None,
-        max_age_days=int(max_age) if isinstance(max_age, int) else default.max_age_days,
+        max_age_days=_whole(max_age, default.max_age_days),
         on_stale=OnStale(on_stale) if isinstance(on_stale, str) else default.on_stale,
     )
 

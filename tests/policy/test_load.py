@@ -625,6 +625,29 @@ def test_absent_keys_take_the_documented_defaults() -> None:
     assert policy.base_image == BaseImagePolicy(fail_on=None, max_age_days=0, on_stale=OnStale.WARN)
 
 
+def test_a_whole_number_written_with_a_decimal_point_is_read_as_written() -> None:
+    # JSON Schema counts 7.0 as an integer, so the schema and `policy validate` accept it; it was
+    # then read as the default (30 days, 7 days, no staleness check).
+    text = """\
+version: 1.0
+baseline: {max_age_days: 7.0}
+base_image: {max_age_days: 3.0}
+exploit_data: {max_age_days: 1.0}
+fail_on: {budgets: {HIGH: 2.0}}
+"""
+    policy = load_policy_text(text, "p.yaml")
+    assert (
+        policy.baseline.max_age_days,
+        policy.base_image.max_age_days,
+        policy.exploit_data.max_age_days,
+    ) == (
+        7,
+        3,
+        1,
+    )
+    assert policy.fail_on.budgets == ((Severity.HIGH, 2),)
+
+
 def test_an_empty_base_image_threshold_takes_the_defaults_not_the_top_level_one() -> None:
     policy = load_policy_text("version: 1\nfail_on: {severity: LOW}\nbase_image:\n  fail_on: {}\n", "p.yaml")
     assert policy.base_image.fail_on == FailOn()
