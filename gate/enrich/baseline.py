@@ -8,7 +8,8 @@ The identity of a finding across runs is what stays the same from one build to t
   matches the same CVE in the baseline, and aliases merge;
 - the package type and name (the binary package's name for OS packages, as the scanners give it),
   the type by its ecosystem where the gate knows it: Trivy's `alpine` and Grype's `apk` are one,
-  so a baseline made with one scanner serves a run of the other;
+  so a baseline made with one scanner serves a run of the other (Snyk's `linux`, a distribution
+  package of a distribution it does not name, is one with a package of any distribution);
 - the package path with its version-like parts taken out (`x-1.2.dist-info` and `x-1.3.dist-info`
   are one directory), for language packages installed at a path;
 - the platform, when both reports know it.
@@ -53,13 +54,26 @@ def normalized_path(path: str) -> str:
     return "/".join(_VERSION_LIKE.sub("*", segment) for segment in path.strip("/").split("/"))
 
 
+_OS_TYPES = frozenset(
+    e.value for e in (Ecosystem.DEB, Ecosystem.APK, Ecosystem.RPM, Ecosystem.ALPM, Ecosystem.EBUILD)
+)
+"""The package types (by ecosystem) of a distribution's own packages."""
+_ANY_OS = "linux"
+"""Snyk's type for a distribution package of a distribution it does not name (its container
+reports without a project `packageManager`): the same package as one of any type in `_OS_TYPES`."""
+
+
 def package_key(package_type: str, name: str, path: str) -> tuple[str, str, str]:
     """The package part of a finding's identity: type and name (case aside), normalized path.
 
     The type counts by its ecosystem when the gate knows it: each scanner names the same packages
-    differently (Trivy's `alpine` and `debian`, Grype's `apk` and `deb`, Snyk's `apk` and `deb`);
-    so does the name of a Java package (see below)."""
+    differently (Trivy's `alpine` and `debian`, Grype's `apk` and `deb`, Snyk's `apk` and `deb`,
+    or a Snyk vulnerability's `debian:10`); so does the name of a Java package (see below)."""
     kind = package_type.casefold()
+    if ":" in kind:
+        # Snyk's `<distribution>:<release>`: a distribution package, of that distribution's type.
+        found = PACKAGE_TYPES.get(kind.partition(":")[0])
+        kind = found.value if found is not None and found.value in _OS_TYPES else _ANY_OS
     ecosystem = PACKAGE_TYPES.get(kind)
     if ecosystem is Ecosystem.MAVEN:
         # Trivy (and Snyk) name a Java package `groupId:artifactId`, Grype by its artifactId (the
@@ -179,6 +193,7 @@ class Baseline:
         if platform and self.platform and platform != self.platform:
             return []
         key = package_key(finding.package.type, finding.package.name, finding.package.path)
+        keys = [key, *_os_alternatives(key)]
         names = sorted({_norm(i) for i in finding.ids})
         cves = [n for n in names if _is_cve(n)]
         lookups = (
@@ -187,8 +202,23 @@ class Baseline:
             else [(self._by_other, names), (self._by_alias, names)]
         )
         return [
-            group for index, candidates in lookups for name in candidates if (group := index.get((key, name)))
+            group
+            for index, candidates in lookups
+            for name in candidates
+            for one in keys
+            if (group := index.get((one, name)))
         ]
+
+
+def _os_alternatives(key: tuple[str, str, str]) -> list[tuple[str, str, str]]:
+    """The other package identities a distribution package may have had in a report of another
+    scanner: Snyk's `linux` is a package of any distribution type, and one of those is `linux`."""
+    kind, name, path = key
+    if kind == _ANY_OS:
+        return [(other, name, path) for other in sorted(_OS_TYPES)]
+    if kind in _OS_TYPES:
+        return [(_ANY_OS, name, path)]
+    return []
 
 
 def _is_cve(name: str) -> bool:

@@ -18,6 +18,7 @@ from gate.enrich.baseline import (
 )
 from gate.model import Finding, Package, Severity
 from gate.scanners.baseline_file import load_baseline
+from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file
 
 
@@ -184,12 +185,60 @@ def test_one_ecosystem_named_by_two_scanners_is_one_package_type(then: str, now:
 
 
 def test_a_type_the_gate_does_not_know_still_counts_as_it_is() -> None:
-    assert compare(baseline(before(type_="linux")), [finding(type_="linux")], None).states == (
+    assert compare(baseline(before(type_="nix")), [finding(type_="nix")], None).states == (
         BaselineState.UNCHANGED,
     )
-    assert compare(baseline(before(type_="linux")), [finding(type_="unknown")], None).states == (
+    assert compare(baseline(before(type_="nix")), [finding(type_="unknown")], None).states == (
         BaselineState.NEW,
     )
+
+
+@pytest.mark.parametrize("other", ["debian", "deb", "alpine", "apk", "redhat", "rpm", "debian:10"])
+def test_snyks_linux_is_a_distribution_package_of_any_type(other: str) -> None:
+    # Snyk's container reports without a project packageManager call every package `linux`.
+    assert compare(baseline(before(type_=other)), [finding(type_="linux")], None).states == (
+        BaselineState.UNCHANGED,
+    )
+    assert compare(baseline(before(type_="linux")), [finding(type_=other)], None).states == (
+        BaselineState.UNCHANGED,
+    )
+    assert compare(baseline(before(type_="linux")), [finding(type_="pip")], None).states == (
+        BaselineState.NEW,
+    )
+    assert compare(baseline(before(type_="linux", name="zlib1g")), [finding(type_=other)], None).states == (
+        BaselineState.NEW,
+    )
+
+
+def test_a_snyk_vulnerabilitys_distribution_and_release_is_that_distributions_type() -> None:
+    # A Snyk vulnerability's own packageManager names the release (`debian:10`, `alpine:3.12`).
+    assert compare(baseline(before(type_="debian:10")), [finding(type_="deb")], None).states == (
+        BaselineState.UNCHANGED,
+    )
+    assert compare(baseline(before(type_="alpine:3.12")), [finding(type_="deb")], None).states == (
+        BaselineState.NEW,
+    )
+
+
+def test_a_trivy_baseline_serves_a_snyk_run_of_the_same_image() -> None:
+    # The corpus Snyk report of an Alpine image names its packages `linux`; the baseline holds
+    # the same findings as Trivy names them (type `alpine`).
+    snyk = load_report(corpus_file("snyk", "test-acceptance-fail-on-docker-fixable__vulns.json"))
+    assert {f.package.type for f in snyk.findings} == {"linux"}
+    trivy = [
+        before(
+            f.vulnerability_id,
+            *f.aliases,
+            name=f.package.name,
+            type_="alpine",
+            severity=f.severity,
+            fixable=f.fixable,
+        )
+        for f in snyk.findings
+    ]
+    result = compare(baseline(*trivy), snyk.findings, None)
+    assert result.states == (BaselineState.UNCHANGED,) * len(snyk.findings)
+    assert result.fixed == ()
 
 
 PY311 = "usr/lib/python3.11/site-packages/werkzeug-0.11.dist-info/METADATA"
