@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from gate.cli.compare_options import CompareRequest, unused_platform
+from gate.cli.compare_options import CompareRequest, unused_platform, unused_scan_options
 from gate.cli.enrichment import read_vex_files
 from gate.cli.exploit import load_exploit_files, with_grype_data
 from gate.cli.options import PROG
@@ -50,7 +50,7 @@ def run_compare(
     has that report's own `knownExploited` and `epss`, used for each kind no file gives."""
     # Read before the scans: a VEX file that is no VEX document fails in a moment (exit 2).
     statements = read_vex_files(request.vex, policy)
-    show_notices(filter(None, [unused_platform(request)]))
+    show_notices(filter(None, [unused_platform(request), unused_scan_options(request)]))
     names = [item.name for item in request.items]
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
     progress = TerminalProgress(names, sys.stderr) if sys.stderr.isatty() else None

@@ -15,7 +15,14 @@ from gate.cli.scan_options import (
     output_path,
     scan_options,
 )
-from gate.scanners.options import DEFAULT_JOBS, BatchItem, ScannerChoice, ScanOptions
+from gate.scanners.options import (
+    DEFAULT_JOBS,
+    DEFAULT_MAX_DB_AGE,
+    DEFAULT_TIMEOUT,
+    BatchItem,
+    ScannerChoice,
+    ScanOptions,
+)
 
 MAX_JOBS = 64
 """The most scans `--jobs` runs at once."""
@@ -71,6 +78,39 @@ def unused_platform(request: CompareRequest) -> str | None:
         return None
     rows = ", ".join(reports[:3]) + (f" and {len(reports) - 3} more" if len(reports) > 3 else "")
     return f"--platform is for the images compare scans, not the reports it reads ({rows}): not used for them"
+
+
+def unused_scan_options(request: CompareRequest) -> str | None:
+    """A warning when scanner or DB options are given and every row is a report: no scanner runs,
+    so they are not used (an option left at its default cannot be told from one not given)."""
+    if any(item.image is not None for item in request.items):
+        return None
+    options = request.options
+    given = [
+        flag
+        for flag, set_ in (
+            ("--scanner", request.scanner is not ScannerChoice.TRIVY),
+            ("--cache-dir", options.cache_dir is not None),
+            ("--skip-db-update", options.skip_db_update),
+            ("--db-repository", bool(options.db_repositories)),
+            ("--trivy-server", options.trivy_server is not None),
+            ("--grype-db-url", options.grype_db_url is not None),
+            ("--scan-timeout", options.timeout != DEFAULT_TIMEOUT),
+            ("--max-db-age", options.max_db_age != DEFAULT_MAX_DB_AGE),
+            ("--max-db-age-strict", options.max_db_age_strict),
+            ("--trivy-bin", options.trivy_bin is not None),
+            ("--grype-bin", options.grype_bin is not None),
+            ("--jobs", request.jobs != DEFAULT_JOBS),
+        )
+        if set_
+    ]
+    if not given:
+        return None
+    verb = "is" if len(given) == 1 else "are"
+    return (
+        f"{', '.join(given)} {verb} for the images compare scans, and every row is a report it reads "
+        "(NAME=REPORT.json): not used"
+    )
 
 
 def repeated_row(args: argparse.Namespace) -> str | None:

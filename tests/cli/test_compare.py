@@ -203,6 +203,31 @@ def test_platform_beside_reports_is_a_warning_naming_them(
     assert err == (warning if platform else "")
 
 
+@pytest.mark.parametrize(
+    ("args", "flags"),
+    [
+        ([], None),
+        (["--scanner", "grype"], "--scanner is"),
+        (
+            ["--db-repository", "mirror.example/trivy-db", "--skip-db-update"],
+            "--skip-db-update, --db-repository are",
+        ),
+    ],
+)
+def test_scanner_options_beside_reports_only_are_a_warning(
+    args: list[str], flags: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every row is a report: no scanner runs, so its options change nothing.
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    assert main(["compare", f"a={report}", f"b={report}", *args]) == ExitCode.PASS
+    err = capsys.readouterr().err
+    warning = (
+        f"container-gate: warning: {flags} for the images compare scans, and every row is a report it "
+        "reads (NAME=REPORT.json): not used\n"
+    )
+    assert err == (warning if flags else "")
+
+
 def push_family(archives: FamilyArchives, registry: Registry) -> dict[str, int]:
     """The family pushed as `family/<name>:1` (OCI manifests, gzip layers); each manifest's layer sizes."""
     pusher = Pusher(registry.address)
