@@ -77,7 +77,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     known: the other outputs, the platform and the terminal still get it.
     """
     failures, notices = write_outputs(evaluation, options)
-    openvex_failure = write_openvex(evaluation, options)
+    openvex_failure = write_openvex(evaluation, options, notices)
     if openvex_failure is not None:
         failures.append(openvex_failure)
     platform_failure: GateError | None = None

@@ -79,12 +79,14 @@ def with_warning(report: ScanReport, warning: str | None) -> ScanReport:
     return replace(report, warnings=(*report.warnings, warning))
 
 
-def write_openvex(evaluation: Evaluation, options: Options) -> GateError | None:
-    """Write `--openvex PATH`; the failure to write it, if any (a usage error, exit 2)."""
+def write_openvex(evaluation: Evaluation, options: Options, notices: list[str]) -> GateError | None:
+    """Write `--openvex PATH`; the failure to write it, if any (a usage error, exit 2). What the
+    written file cannot do is added to `notices`, shown after the summary."""
     path = options.enrichment.openvex
     if path is None:
         return None
-    from gate.render.openvex import render_openvex_decisions  # only runs that ask for it
+    from gate.enrich.purls import oci_purl
+    from gate.render.openvex import image_products, render_openvex_decisions  # only runs that ask for it
 
     text = render_openvex_decisions(evaluation)
     if text is None:
@@ -103,4 +105,19 @@ def write_openvex(evaluation: Evaluation, options: Options) -> GateError | None:
         write_text(path, text)
     except GateError as exc:
         return exc
+    image = evaluation.report.image
+    if image is not None and oci_purl(image) is None:
+        # Trivy names the image it scans by its pkg:oci purl, which needs a registry digest, and
+        # Grype by its repository digests and tags: an image ID or an archive path is neither.
+        where = "standard output" if path == STDOUT else path
+        why = (
+            "the image has no registry digest (an archive, or an image not pushed)"
+            if image.digest is None
+            else "the image's reference names no registry repository"
+        )
+        notices.append(
+            f"{where}: {why}, so its statements name it by {', '.join(image_products(image))}: "
+            "container-gate --vex matches them, but Trivy and Grype --vex match an image by its "
+            "registry digest (Grype also by a tag), not by an image ID or an archive path"
+        )
     return None

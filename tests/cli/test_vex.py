@@ -386,6 +386,37 @@ def test_openvex_out_carries_a_consumed_vex_statement(
     assert [f["disposition"] for f in again["findings"] if f["package"] == "bash"] == ["allowlisted"]
 
 
+def test_openvex_out_says_when_trivy_and_grype_cannot_match_the_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Trivy names the image it scans by a pkg:oci purl with its registry digest, Grype by its
+    # repository digests and tags: a tarball's image ID and path match neither.
+    out = tmp_path / "decisions.openvex.json"
+    tarball = corpus_file("trivy", "alpine-39.json.golden")
+    code, _out, err = gate(
+        [str(tarball), "--policy", str(round_trip_policy(tmp_path)), "--openvex", str(out)], capsys
+    )
+    assert code == ExitCode.FAIL
+    image_id = json.loads(tarball.read_text())["Metadata"]["ImageID"]
+    assert (
+        f"container-gate: warning: {out}: the image has no registry digest (an archive, or an image not "
+        f"pushed), so its statements name it by {image_id}, testdata/fixtures/images/alpine-39.tar.gz: "
+        "container-gate --vex matches them, but Trivy and Grype --vex match an image by its registry "
+        "digest (Grype also by a tag), not by an image ID or an archive path\n"
+    ) in err
+    # A report with the image's repository digest names it as pkg:oci/...@sha256: nothing to say.
+    pulled = corpus_file("trivy", "test-data-with-trivy-yaml-cfg__report.json")
+    policy = tmp_path / "apk.yaml"
+    policy.write_text(
+        "version: 1\nallowlist:\n  - {vulnerability: CVE-2021-36159, reason: r}\n", encoding="utf-8"
+    )
+    code, _out, err = gate([str(pulled), "--policy", str(policy), "--openvex", str(out)], capsys)
+    assert (code, err) == (ExitCode.PASS, "")
+    assert json.loads(out.read_text())["statements"][0]["products"][0]["@id"].startswith(
+        "pkg:oci/alpine@sha256:"
+    )
+
+
 def test_openvex_out_without_any_decision_writes_nothing_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
