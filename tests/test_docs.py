@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.repo_paths import PROJECT_ROOT
@@ -64,3 +65,43 @@ def test_the_action_images_trivy_and_the_tests_trivy_are_named_in_the_docs() -> 
     action_doc = text(PROJECT_ROOT / "docs" / "github-action.md")
     if image != tests:
         assert f"Its Trivy is {image} while the test suite runs Trivy {tests}" in action_doc
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation but `-` and `_` dropped,
+    spaces made dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors of a Markdown file's headings (a repeated heading's get `-1`, `-2`, ...)."""
+    seen: dict[str, int] = {}
+    for heading in re.findall(r"^#+ (.*)$", re.sub(r"```.*?```", "", text(path), flags=re.DOTALL), re.M):
+        anchor = github_anchor(heading)
+        seen[anchor] = seen.get(anchor, -1) + 1
+        if seen[anchor]:
+            seen[f"{anchor}-{seen[anchor]}"] = 0
+    return set(seen)
+
+
+def relative_links(path: Path) -> list[str]:
+    """The links of a Markdown file outside its code blocks that are not to another site."""
+    prose = re.sub(r"```.*?```", "", text(path), flags=re.DOTALL)
+    return [link for link in re.findall(r"\]\(([^)\s]+)\)", prose) if not re.match(r"[a-z]+:", link)]
+
+
+@pytest.mark.parametrize("path", [*DOCS, PROJECT_ROOT / "CONTRIBUTING.md"], ids=lambda p: p.name)
+def test_every_relative_link_and_anchor_resolves(path: Path) -> None:
+    for link in relative_links(path):
+        target, _, anchor = link.partition("#")
+        resolved = (path.parent / target).resolve() if target else path
+        assert resolved.exists(), f"{path.name}: {link} names no file"
+        if anchor and resolved.suffix == ".md":
+            assert anchor in anchors(resolved), f"{path.name}: {link} names no heading of {resolved.name}"
+
+
+def test_the_anchor_rule_is_githubs() -> None:
+    assert github_anchor("An action (`actions`)") == "an-action-actions"
+    assert github_anchor("Exploitability: KEV, EPSS and architecture suspects") == (
+        "exploitability-kev-epss-and-architecture-suspects"
+    )
