@@ -3,12 +3,14 @@ can read, and the action image's Trivy version beside the one the tests run."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from gate.cli.parser import build_parser
 from tests.support.repo_paths import PROJECT_ROOT
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))]
@@ -105,3 +107,26 @@ def test_the_anchor_rule_is_githubs() -> None:
     assert github_anchor("Exploitability: KEV, EPSS and architecture suspects") == (
         "exploitability-kev-epss-and-architecture-suspects"
     )
+
+
+def option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every long option of a parser and of its subcommands' parsers."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= option_strings(sub)
+        else:
+            found |= {option for option in action.option_strings if option.startswith("--")}
+    return found
+
+
+def test_every_option_of_the_command_line_is_in_the_docs() -> None:
+    said = "\n".join(text(path) for path in DOCS if path.name != "performance.md")
+    missing = {
+        option
+        for option in option_strings(build_parser()) - {"--help"}
+        if not re.search(re.escape(option) + r"(?![\w-])", said)
+    }
+    assert missing <= {"--comment"}, missing  # --no-comment is the one to document
+    assert "--no-comment" in said
