@@ -4,12 +4,14 @@ can read, and the action image's Trivy version beside the one the tests run."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from gate.cli.main import main
 from gate.cli.parser import build_parser
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -130,3 +132,50 @@ def test_every_option_of_the_command_line_is_in_the_docs() -> None:
     }
     assert missing <= {"--comment"}, missing  # --no-comment is the one to document
     assert "--no-comment" in said
+
+
+def test_every_field_of_a_real_decision_report_is_in_the_report_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = PROJECT_ROOT / "tests" / "data" / "corpus"
+    monkeypatch.chdir(tmp_path)
+    common = ["--ci", "none", "-q", "--as-of", "2026-12-02"]
+    assert (
+        main(
+            [
+                "check",
+                str(corpus / "trivy/aquasecurity-trivy__alpine-39.json.golden"),
+                "--json",
+                "main.json",
+                *common,
+            ]
+        )
+        == 1
+    )
+    argv = [
+        "check", str(corpus / "trivy/aquasecurity-trivy__alpine-310.json.golden"), "--baseline", "main.json",
+        "--kev", str(corpus / "kev/cisagov-kev__known_exploited_vulnerabilities-2026.08.07.json"),
+        "--epss", str(corpus / "epss/first-epss__epss_scores-2026-09-29.excerpt.csv.gz"),
+        "--vex", str(corpus / "vex/aquasecurity-trivy__pkg-vex-testdata-openvex.json"),
+        "--policy", str(PROJECT_ROOT / "docs/examples/exploitability/known-exploited.yaml"), "--json", "pr.json",
+    ]  # fmt: skip
+    assert main([*argv, *common]) == 0
+    capsys.readouterr()
+    report = json.loads(Path("pr.json").read_text(encoding="utf-8"))
+    objects = {
+        "the report": [report],
+        "a finding": report["findings"],
+        "a rule": report["rules"],
+        "an action": report["actions"],
+        "the baseline": [report["baseline"]],
+        "the exploit data": [report["exploit_data"]],
+        "the policy": [report["policy"]],
+        "the image": [report["image"]],
+        "a layer": report["image"]["layers"],
+        "a scanner": report["scanners"],
+    }
+    documented = text(PROJECT_ROOT / "docs" / "report-format.md")
+    for what, instances in objects.items():
+        assert instances, what
+        for field in {key for instance in instances for key in instance}:
+            assert f"`{field}`" in documented or f'"{field}"' in documented, f"{what}: {field}"
