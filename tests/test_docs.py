@@ -179,3 +179,25 @@ def test_every_field_of_a_real_decision_report_is_in_the_report_format(
         assert instances, what
         for field in {key for instance in instances for key in instance}:
             assert f"`{field}`" in documented or f'"{field}"' in documented, f"{what}: {field}"
+
+
+def test_every_environment_variable_the_docs_name_is_one_that_is_read() -> None:
+    """A variable the docs tell users to set is read by the gate, its entry point, action.yml or
+    the GitLab templates (a name from elsewhere would be set in vain)."""
+    readers = [
+        *sorted((PROJECT_ROOT / "gate").rglob("*.py")),
+        *sorted((PROJECT_ROOT / "templates").iterdir()),
+    ]
+    read = "".join(
+        text(path) for path in [*readers, PROJECT_ROOT / "entrypoint.py", PROJECT_ROOT / "action.yml"]
+    )
+    # INPUT_CACHE_DIR: the entry point takes each input's underscore spelling too, built from its name.
+    not_variables = {"STAGES", "INPUT_CACHE_DIR"}
+    unread = [
+        f"{path.name}: {name}"
+        for path in DOCS
+        if path.name != "performance.md"
+        for name in re.findall(r"`\$?([A-Z][A-Z0-9]*_[A-Z0-9_]+)(?:=[^`]*)?`", text(path))
+        if name not in read and name not in not_variables
+    ]
+    assert unread == []
