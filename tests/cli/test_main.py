@@ -636,3 +636,21 @@ def options_without_a_stated_default() -> list[str]:
 
 def test_every_option_with_a_value_says_its_default_in_its_help() -> None:
     assert options_without_a_stated_default() == []
+
+
+def test_policy_errors_print_as_docs_policy_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = (PROJECT_ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
+    broken, shown = doc.split("```yaml\n# policy.yaml, with mistakes\n", 1)[1].split("```text\n", 1)
+    monkeypatch.chdir(tmp_path)
+    Path("policy.yaml").write_text(
+        "# policy.yaml, with mistakes\n" + broken.split("```", 1)[0], encoding="utf-8"
+    )
+    problems = shown.split("```", 1)[0].splitlines()
+    assert cli.main(["policy", "validate", "policy.yaml"]) == ExitCode.USAGE
+    assert capsys.readouterr().out.splitlines() == problems
+    code, _, err = run(["check", str(BUSTER), "--policy", "policy.yaml"], capsys)
+    assert code == ExitCode.USAGE
+    assert err.splitlines() == [f"container-gate: error: {problem}" for problem in problems]
+    assert "the other commands print each after `container-gate: error: ` and\nexit 2." in doc
