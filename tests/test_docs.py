@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -203,3 +206,19 @@ def test_every_environment_variable_the_docs_name_is_one_that_is_read() -> None:
         if name not in read and name not in not_variables
     ]
     assert unread == []
+
+
+def test_the_command_that_prints_the_installed_schemas_path_prints_it() -> None:
+    (line,) = [
+        line
+        for block in re.findall(
+            r"```sh\n(.*?)```", text(PROJECT_ROOT / "docs" / "policy.md"), flags=re.DOTALL
+        )
+        for line in block.splitlines()
+        if line.startswith("python -c ")
+    ]
+    argv = shlex.split(line)
+    run = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=True, timeout=60)
+    printed = Path(run.stdout.strip())
+    assert printed.name == "schema.json"
+    assert printed.read_bytes() == (PROJECT_ROOT / "policies" / "schema.json").read_bytes()
