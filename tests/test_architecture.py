@@ -9,6 +9,9 @@ before it, never a later one. docs/architecture.md shows the same order.
 from __future__ import annotations
 
 import ast
+import fnmatch
+import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +191,39 @@ def test_a_cycle_is_caught() -> None:
 def test_a_module_without_a_stage_is_refused() -> None:
     with pytest.raises(LookupError, match="belongs to no stage"):
         stage_of("elsewhere.module")
+
+
+def package_map() -> dict[str, str]:
+    """docs/architecture.md's package map: each package's lines, by its path (`gate`, `gate/image`)."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = doc.split("\n## The package map\n", 1)[1].split("```\n", 1)[1].split("```", 1)[0]
+    sections: dict[str, str] = {"gate": ""}
+    current = "gate"
+    for line in block.splitlines()[1:]:
+        top = line[:4] in ("├── ", "└── ")
+        if top:
+            name = line[4:].split()[0]
+            current = f"gate/{name.rstrip('/')}" if name.endswith("/") else "gate"
+        sections[current] = sections.get(current, "") + line + "\n"
+    return sections
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(str(p.relative_to(PACKAGE.parent)) for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"),
+)
+def test_every_module_is_in_the_package_map_under_its_package(path: str) -> None:
+    package, _, name = path.rpartition("/")
+    listed = re.findall(r"[\w*]+\.py", package_map().get(package, ""))
+    assert any(fnmatch.fnmatchcase(name, entry) for entry in listed), f"{path} is not in docs/architecture.md"
+
+
+def test_the_package_maps_tree_is_drawn_right() -> None:
+    # "└──" ends a directory's list: a sibling after it would draw as a child of another one.
+    for package, lines in package_map().items():
+        rows = lines.splitlines()
+        for row, after in itertools.pairwise(rows):
+            depth = row.find("└── ")
+            if depth >= 0:
+                assert after.find("├── ") != depth, (package, row, after)
+                assert after.find("└── ") != depth, (package, row, after)

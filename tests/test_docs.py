@@ -3,11 +3,19 @@ can read, and the action image's Trivy version beside the one the tests run."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
+from gate.cli.main import main
+from gate.cli.parser import build_parser
 from tests.support.repo_paths import PROJECT_ROOT
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))]
@@ -64,3 +72,153 @@ def test_the_action_images_trivy_and_the_tests_trivy_are_named_in_the_docs() -> 
     action_doc = text(PROJECT_ROOT / "docs" / "github-action.md")
     if image != tests:
         assert f"Its Trivy is {image} while the test suite runs Trivy {tests}" in action_doc
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation but `-` and `_` dropped,
+    spaces made dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors of a Markdown file's headings (a repeated heading's get `-1`, `-2`, ...)."""
+    seen: dict[str, int] = {}
+    for heading in re.findall(r"^#+ (.*)$", re.sub(r"```.*?```", "", text(path), flags=re.DOTALL), re.M):
+        anchor = github_anchor(heading)
+        seen[anchor] = seen.get(anchor, -1) + 1
+        if seen[anchor]:
+            seen[f"{anchor}-{seen[anchor]}"] = 0
+    return set(seen)
+
+
+def relative_links(path: Path) -> list[str]:
+    """The links of a Markdown file outside its code blocks that are not to another site."""
+    prose = re.sub(r"```.*?```", "", text(path), flags=re.DOTALL)
+    return [link for link in re.findall(r"\]\(([^)\s]+)\)", prose) if not re.match(r"[a-z]+:", link)]
+
+
+@pytest.mark.parametrize("path", [*DOCS, PROJECT_ROOT / "CONTRIBUTING.md"], ids=lambda p: p.name)
+def test_every_relative_link_and_anchor_resolves(path: Path) -> None:
+    for link in relative_links(path):
+        target, _, anchor = link.partition("#")
+        resolved = (path.parent / target).resolve() if target else path
+        assert resolved.exists(), f"{path.name}: {link} names no file"
+        if anchor and resolved.suffix == ".md":
+            assert anchor in anchors(resolved), f"{path.name}: {link} names no heading of {resolved.name}"
+
+
+def test_the_anchor_rule_is_githubs() -> None:
+    assert github_anchor("An action (`actions`)") == "an-action-actions"
+    assert github_anchor("Exploitability: KEV, EPSS and architecture suspects") == (
+        "exploitability-kev-epss-and-architecture-suspects"
+    )
+
+
+def option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every long option of a parser and of its subcommands' parsers."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= option_strings(sub)
+        else:
+            found |= {option for option in action.option_strings if option.startswith("--")}
+    return found
+
+
+def test_every_option_of_the_command_line_is_in_the_docs() -> None:
+    said = "\n".join(text(path) for path in DOCS if path.name != "performance.md")
+    missing = {
+        option
+        for option in option_strings(build_parser()) - {"--help"}
+        if not re.search(re.escape(option) + r"(?![\w-])", said)
+    }
+    assert missing <= {"--comment"}, missing  # --no-comment is the one to document
+    assert "--no-comment" in said
+    # Trivy has a --quiet too (docs/scanning.md's pinned flags): the gate's own is named with -q.
+    assert "`-q` (`--quiet`)" in said
+
+
+def test_every_field_of_a_real_decision_report_is_in_the_report_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = PROJECT_ROOT / "tests" / "data" / "corpus"
+    monkeypatch.chdir(tmp_path)
+    common = ["--ci", "none", "-q", "--as-of", "2026-12-02"]
+    assert (
+        main(
+            [
+                "check",
+                str(corpus / "trivy/aquasecurity-trivy__alpine-39.json.golden"),
+                "--json",
+                "main.json",
+                *common,
+            ]
+        )
+        == 1
+    )
+    argv = [
+        "check", str(corpus / "trivy/aquasecurity-trivy__alpine-310.json.golden"), "--baseline", "main.json",
+        "--kev", str(corpus / "kev/cisagov-kev__known_exploited_vulnerabilities-2026.08.07.json"),
+        "--epss", str(corpus / "epss/first-epss__epss_scores-2026-09-29.excerpt.csv.gz"),
+        "--vex", str(corpus / "vex/aquasecurity-trivy__pkg-vex-testdata-openvex.json"),
+        "--policy", str(PROJECT_ROOT / "docs/examples/exploitability/known-exploited.yaml"), "--json", "pr.json",
+    ]  # fmt: skip
+    assert main([*argv, *common]) == 0
+    capsys.readouterr()
+    report = json.loads(Path("pr.json").read_text(encoding="utf-8"))
+    objects = {
+        "the report": [report],
+        "a finding": report["findings"],
+        "a rule": report["rules"],
+        "an action": report["actions"],
+        "the baseline": [report["baseline"]],
+        "the exploit data": [report["exploit_data"]],
+        "the policy": [report["policy"]],
+        "the image": [report["image"]],
+        "a layer": report["image"]["layers"],
+        "a scanner": report["scanners"],
+    }
+    documented = text(PROJECT_ROOT / "docs" / "report-format.md")
+    for what, instances in objects.items():
+        assert instances, what
+        for field in {key for instance in instances for key in instance}:
+            assert f"`{field}`" in documented or f'"{field}"' in documented, f"{what}: {field}"
+
+
+def test_every_environment_variable_the_docs_name_is_one_that_is_read() -> None:
+    """A variable the docs tell users to set is read by the gate, its entry point, action.yml or
+    the GitLab templates (a name from elsewhere would be set in vain)."""
+    readers = [
+        *sorted((PROJECT_ROOT / "gate").rglob("*.py")),
+        *sorted((PROJECT_ROOT / "templates").iterdir()),
+    ]
+    read = "".join(
+        text(path) for path in [*readers, PROJECT_ROOT / "entrypoint.py", PROJECT_ROOT / "action.yml"]
+    )
+    # INPUT_CACHE_DIR: the entry point takes each input's underscore spelling too, built from its name.
+    not_variables = {"STAGES", "INPUT_CACHE_DIR"}
+    unread = [
+        f"{path.name}: {name}"
+        for path in DOCS
+        if path.name != "performance.md"
+        for name in re.findall(r"`\$?([A-Z][A-Z0-9]*_[A-Z0-9_]+)(?:=[^`]*)?`", text(path))
+        if name not in read and name not in not_variables
+    ]
+    assert unread == []
+
+
+def test_the_command_that_prints_the_installed_schemas_path_prints_it() -> None:
+    (line,) = [
+        line
+        for block in re.findall(
+            r"```sh\n(.*?)```", text(PROJECT_ROOT / "docs" / "policy.md"), flags=re.DOTALL
+        )
+        for line in block.splitlines()
+        if line.startswith("python -c ")
+    ]
+    argv = shlex.split(line)
+    run = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=True, timeout=60)
+    printed = Path(run.stdout.strip())
+    assert printed.name == "schema.json"
+    assert printed.read_bytes() == (PROJECT_ROOT / "policies" / "schema.json").read_bytes()

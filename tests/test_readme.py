@@ -1,7 +1,9 @@
-"""The README shows what the program really does: its --help text, its exit codes, its policy example."""
+"""The README shows what the program really does: its --help text, its exit codes, its policy example,
+and its examples (those of the other docs that run offline too)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gate.cli.main import main
 from gate.cli.parser import build_parser
 from gate.errors import ExitCode
 from gate.policy.load import load_policy_text
@@ -100,3 +103,92 @@ def test_every_documented_command_line_is_one_the_program_accepts(doc: str) -> N
         except SystemExit:
             pytest.fail(f"{doc}: the program refuses `{command}`")
         assert args.command == argv[0]
+
+
+REPORT = ROOT / "tests" / "data" / "corpus" / "trivy" / "aquasecurity-trivy__debian-buster.json.golden"
+"""The report that stands in for the user's `report.json`: one fixable CRITICAL finding, one LOW."""
+OFFLINE = ("check", "explain", "policy", "completion")
+"""The commands whose examples run here; `scan` and `compare` need a scanner, an engine or a registry."""
+
+
+def run_offline_examples(
+    doc: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> dict[str, tuple[int, str, str]]:
+    """Run a document's offline `container-gate` lines in a directory where the report and the
+    policy files they name exist (the README's policy standing in for the user's): each line
+    without `container-gate `, to its exit code, standard output and standard error."""
+    (policy,) = [textwrap.dedent(b) for b in fenced("yaml") if "version: 1" in b]
+    (tmp_path / ".github").mkdir()
+    for name in ("report.json", "trivy.json"):
+        (tmp_path / name).write_bytes(REPORT.read_bytes())
+    for name in (".container-gate.yaml", "container-gate.yaml", "policy.yaml", ".github/container-gate.yaml"):
+        (tmp_path / name).write_text(policy, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITLAB_CI", raising=False)
+    ran = {}
+    for command in documented_commands(ROOT / doc):
+        argv = shlex.split(command, comments=True)[1:]
+        if argv[0] in OFFLINE:
+            code = main(argv)
+            out, err = capsys.readouterr()
+            ran[shlex.join(argv)] = (code, out, err)
+    return ran
+
+
+def test_the_readmes_offline_examples_do_what_their_comments_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran = run_offline_examples("README.md", tmp_path, monkeypatch, capsys)
+    assert sorted(ran) == sorted(
+        [
+            "check report.json --policy .container-gate.yaml",
+            "check report.json --policy .container-gate.yaml --as-of 2027-02-01",
+            "explain CVE-2023-45853 --report report.json --policy .container-gate.yaml",
+            "check report.json --json -",
+            "completion bash",
+            "policy validate .container-gate.yaml",
+        ]
+    ), "a new offline example in the README: say here what it must do"
+    code, out, _ = ran["check report.json --policy .container-gate.yaml"]
+    assert code == ExitCode.FAIL
+    assert out.startswith("container-gate: FAIL: 1 blocking finding(s)")
+    assert "allowlist[0] CVE-2023-45853: matched no finding" in out
+    # "Will any exception expire before next week's release?"
+    code, out, _ = ran["check report.json --policy .container-gate.yaml --as-of 2027-02-01"]
+    assert code == ExitCode.FAIL
+    assert "allowlist[0] CVE-2023-45853: expired on 2027-01-31" in out
+    code, out, _ = ran["explain CVE-2023-45853 --report report.json --policy .container-gate.yaml"]
+    assert code == ExitCode.FAIL  # no finding has it here
+    assert "allowlist[0] (line 9): unused; reason: minizip is not shipped in this image" in out
+    # "The decision report on standard output, for a pipe (the summary goes to standard error then)."
+    code, out, err = ran["check report.json --json -"]
+    assert code == ExitCode.FAIL
+    assert json.loads(out)["schema"] == "container-gate/decision/v1"
+    assert err.startswith("container-gate: FAIL")
+    # "--report also takes a --json decision report of an earlier run"
+    Path("gate.json").write_text(out, encoding="utf-8")
+    assert main(["explain", "CVE-2019-18224", "--report", "gate.json"]) == ExitCode.PASS
+    assert "disposition: BLOCKING (rule fail_on.severity)" in capsys.readouterr().out
+    code, out, _ = ran["completion bash"]
+    assert code == ExitCode.PASS
+    assert out.rstrip().endswith(" -F _shtab_container_gate container-gate")
+    assert ran["policy validate .container-gate.yaml"][:2] == (
+        ExitCode.PASS,
+        ".container-gate.yaml: valid policy (version 1)\n",
+    )
+
+
+@pytest.mark.parametrize("doc", ["docs/policy.md", "docs/github-action.md", "docs/gitlab-ci.md"])
+def test_the_offline_examples_of_the_docs_run(
+    doc: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran = run_offline_examples(doc, tmp_path, monkeypatch, capsys)
+    assert ran
+    for command, (code, out, err) in ran.items():
+        if command.startswith("policy validate "):
+            assert code == ExitCode.PASS, f"{doc}: {command}\n{err}"
+            assert out.endswith(": valid policy (version 1)\n")
+        else:
+            assert code == ExitCode.FAIL, f"{doc}: {command}\n{err}"
+            assert out.startswith("container-gate: FAIL: 1 blocking finding(s)"), f"{doc}: {command}"

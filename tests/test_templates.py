@@ -480,3 +480,12 @@ def test_every_value_a_switch_takes_runs_the_gate(tmp_path: Path) -> None:
         tmp_path, {"CONTAINER_GATE_IMAGE": "reg.example/app:1", "CONTAINER_GATE_CHECK_BASE": "best-effort"}
     )
     assert "--check-base=best-effort" in argv
+
+
+def test_the_docs_say_which_line_of_the_script_logs_in() -> None:
+    for script in (plain_job()["script"], component()[2]["script"]):
+        (login,) = [i for i, line in enumerate(script) if "DOCKER_CONFIG/config.json" in line]
+        assert login == 1
+    assert "(the second line of the script, after the\ncheck of the switches)" in DOCS.read_text(
+        encoding="utf-8"
+    )

@@ -148,7 +148,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "already written, shown as NAME",
     )
     images = parser.add_argument_group("images")
-    add_platform_argument(images, " (not used for NAME=REPORT.json: a report is read as it was written)")
+    add_platform_argument(images, "; not used for NAME=REPORT.json: a report is read as it was written")
     images.add_argument(
         "--jobs",
         metavar="N",

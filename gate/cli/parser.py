@@ -219,7 +219,8 @@ def _add_data_command(
         metavar="HOURS",
         type=_hours,
         help="download only when DIR/exploit-data.json is missing or records a fetch at least this "
-        "many hours old (a CI cache restored from an earlier day is refreshed, today's is kept)",
+        "many hours old (a CI cache restored from an earlier day is refreshed, today's is kept; "
+        "default: always download)",
     )
     fetch.add_argument(
         "--timeout",
@@ -323,7 +324,8 @@ class _Version(argparse.Action):
             dest,
             nargs=0,
             help="show the version of the gate, its scanners and their DBs (looked for in "
-            "$CONTAINER_GATE_CACHE_DIR, the --cache-dir of scan, when set), and exit",
+            "$CONTAINER_GATE_CACHE_DIR when set, which should be scan's --cache-dir, else in each "
+            "scanner's own cache), and exit",
         )
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:

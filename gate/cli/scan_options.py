@@ -115,12 +115,13 @@ class GivenOnce(argparse.Action):
 
 
 def add_platform_argument(group: argparse._ArgumentGroup, more: str = "") -> None:
-    """`--platform OS/ARCH`; `more` ends its help text."""
+    """`--platform OS/ARCH`; `more` ends its help text, inside its parenthesis."""
     group.add_argument(
         "--platform",
         metavar="OS/ARCH",
         type=_platform,
-        help=f"the platform to scan in a multi-platform image{more}",
+        help="the platform to scan in a multi-platform image (default: the only one, else this "
+        f"machine's, as docker pull picks{more})",
     )
 
 
@@ -138,7 +139,8 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-image",
         metavar="REF",
         help="the image IMAGE is built FROM (same forms as IMAGE): "
-        "its layers are the base, the rest are your own",
+        "its layers are the base, the rest are your own (default: the image's "
+        "org.opencontainers.image.base.name label, else the FROM of --dockerfile)",
     )
     image.add_argument(
         "--dockerfile",
@@ -182,7 +184,8 @@ def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache-dir",
         metavar="DIR",
         type=Path,
-        help="the scanners' DB cache (Grype's in DIR/grype); cache it between CI jobs",
+        help="the scanners' DB cache (Grype's in DIR/grype); cache it between CI jobs (default: each "
+        "scanner's own, ~/.cache/trivy and ~/.cache/grype)",
     )
     scanners.add_argument(
         "--skip-db-update",
@@ -194,11 +197,17 @@ def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="REPO",
         action="append",
         default=[],
-        help="OCI repository Trivy downloads its DB from (repeatable, in order: mirrors)",
+        help="OCI repository Trivy downloads its DB from (repeatable, in order: mirrors; default: Trivy's own)",
     )
-    scanners.add_argument("--grype-db-url", metavar="URL", help="where Grype looks for DB updates (a mirror)")
     scanners.add_argument(
-        "--trivy-server", metavar="URL", help="scan as the client of a Trivy server, which owns the DB"
+        "--grype-db-url",
+        metavar="URL",
+        help="where Grype looks for DB updates (a mirror; default: Grype's own)",
+    )
+    scanners.add_argument(
+        "--trivy-server",
+        metavar="URL",
+        help="scan as the client of a Trivy server, which owns the DB (default: none, Trivy runs here)",
     )
     scanners.add_argument(
         "--scan-timeout",

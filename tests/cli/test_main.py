@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import functools
 import io
@@ -20,6 +21,7 @@ import pytest
 import gate
 from gate.cli import commands
 from gate.cli import main as cli
+from gate.cli.parser import build_parser
 from gate.errors import ExitCode, ScannerError
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import PROJECT_ROOT
@@ -605,3 +607,50 @@ def test_python_m_gate_is_the_console_script_and_the_version_agrees_everywhere()
     )
     assert done.returncode == ExitCode.PASS
     assert done.stdout.splitlines()[0] == f"container-gate {declared}"  # then the scanners it finds
+
+
+def options_without_a_stated_default() -> list[str]:
+    """The optional options with a value whose --help says neither the default nor what their
+    absence means (`default: ...` in the text or in its group's title)."""
+    # Their absence is plain from the text: no output file, today, no VEX, no Dockerfile.
+    plain = {"--json", "--markdown", "--gitlab", "--junit", "--sarif", "--openvex", "--as-of", "--vex"}
+    plain |= {"--dockerfile", "--baseline"}
+    found: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, subparser in action.choices.items():
+                    walk(subparser, f"{name} {sub}")
+                continue
+            if not action.option_strings or action.nargs == 0 or action.required:
+                continue
+            group = next(g for g in parser._action_groups if action in g._group_actions)
+            stated = "default" in (action.help or "") or "default" in (group.title or "")
+            if not stated and action.option_strings[-1] not in plain:
+                found.append(f"{name} {action.option_strings[-1]}")
+
+    walk(build_parser(), "container-gate")
+    return found
+
+
+def test_every_option_with_a_value_says_its_default_in_its_help() -> None:
+    assert options_without_a_stated_default() == []
+
+
+def test_policy_errors_print_as_docs_policy_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = (PROJECT_ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
+    broken, shown = doc.split("```yaml\n# policy.yaml, with mistakes\n", 1)[1].split("```text\n", 1)
+    monkeypatch.chdir(tmp_path)
+    Path("policy.yaml").write_text(
+        "# policy.yaml, with mistakes\n" + broken.split("```", 1)[0], encoding="utf-8"
+    )
+    problems = shown.split("```", 1)[0].splitlines()
+    assert cli.main(["policy", "validate", "policy.yaml"]) == ExitCode.USAGE
+    assert capsys.readouterr().out.splitlines() == problems
+    code, _, err = run(["check", str(BUSTER), "--policy", "policy.yaml"], capsys)
+    assert code == ExitCode.USAGE
+    assert err.splitlines() == [f"container-gate: error: {problem}" for problem in problems]
+    assert "the other commands print each after `container-gate: error: ` and\nexit 2." in doc

@@ -569,6 +569,41 @@ def test_documented_failure_examples_run(trivy_bin: Path, tmp_path: Path) -> Non
         )
 
 
+def test_documented_offline_examples_print_what_the_page_shows(trivy_bin: Path, tmp_path: Path) -> None:
+    """docs/scanning.md's examples before its failure messages that prepare the test bed themselves:
+    each runs as written and prints every line of the ```text block after it (`...`: anything)."""
+    text = (PROJECT_ROOT / "docs" / "scanning.md").read_text().split("\n## Failure messages\n", 1)[0]
+    blocks = re.findall(r"```(sh|text)\n(.*?)```", text, flags=re.DOTALL)
+    examples = [
+        (first[1], second[1].strip())
+        for first, second in itertools.pairwise(blocks)
+        if first[0] == "sh" and second[0] == "text" and first[1].startswith("python -m testbed prepare ")
+    ]
+    assert len(examples) == 2
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "TRIVY_BIN", "GRYPE_BIN")}
+    env["PATH"] = (
+        f"{Path(sys.executable).parent}{os.pathsep}{trivy_bin.parent}{os.pathsep}{env.get('PATH', '')}"
+    )
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    for commands, expected in examples:
+        done = subprocess.run(
+            ["bash", "-c", f"set -e\n{commands}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == ExitCode.FAIL, f"{commands}\n{done.stderr}"
+        printed = done.stdout.splitlines()
+        for line in expected.splitlines():
+            pattern = ".*".join(re.escape(piece) for piece in line.split("..."))
+            assert any(re.fullmatch(pattern, real) for real in printed), (
+                f"{commands}\nmissing: {line}\n{done.stdout}"
+            )
+
+
 # --- make demo ----------------------------------------------------------------------------------------------
 
 

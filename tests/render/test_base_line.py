@@ -18,6 +18,7 @@ from gate.render.markdown import render_markdown
 from gate.render.terminal import render_terminal
 from tests.support.factories import NOW, finding, report
 from tests.support.markdown_html import inert_problems, to_html
+from tests.support.repo_paths import PROJECT_ROOT
 
 BASE = Layer(diff_id="sha256:" + "1" * 64, index=0, origin=LayerOrigin.BASE)
 OWN = Layer(diff_id="sha256:" + "2" * 64, index=1, origin=LayerOrigin.OWN)
@@ -143,3 +144,23 @@ def test_an_upgrade_in_the_base_image_is_not_named_after_its_package() -> None:
     assert where_words(upgrade) == "base image"
     refresh = ev.plan.by_id["base-refresh"]
     assert where_words(refresh) == "base image reg.example/base:12"
+
+
+def shape(line: str) -> str:
+    """A summary line with its names, numbers, severity counts and dates made placeholders."""
+    line = re.sub(r"`[^`]*`", "`NAME`", line)
+    line = re.sub(
+        r"\d+ (CRITICAL|HIGH|MEDIUM|LOW|UNKNOWN)(, \d+ (CRITICAL|HIGH|MEDIUM|LOW|UNKNOWN))*",
+        "N BY SEVERITY",
+        line,
+    )
+    return re.sub(r"[0-9][0-9-]*", "N", line)
+
+
+def test_docs_base_image_shows_the_summary_lines_as_they_are() -> None:
+    doc = (PROJECT_ROOT / "docs" / "base-image.md").read_text(encoding="utf-8")
+    shown = re.findall(r"```text\n(.*?)```", doc, flags=re.DOTALL)[0].splitlines()
+    real = render_terminal(evaluated(stale_check())).splitlines()
+    assert shape(shown[0]) == shape(real[0])
+    assert shown[1].startswith("image:    ")
+    assert shape(shown[2]) == shape(real[2])
