@@ -51,6 +51,10 @@ def read_kev(path: Path, wanted: Set[str] | None = None) -> KevCatalog:
     version = req_str(doc, "catalogVersion", name, "")
     released = req_timestamp(doc, "dateReleased", name, "")
     items = as_list(doc["vulnerabilities"], name, "vulnerabilities")
+    if not items:
+        # CISA's catalog has never been empty: an empty list is a placeholder or a broken mirror, and
+        # read as data it would clear every finding of `known_exploited`.
+        raise fail(name, "vulnerabilities", "empty: a KEV catalog lists the known exploited vulnerabilities")
     count = doc.get("count")
     if count is not None and (isinstance(count, bool) or count != len(items)):
         # A mirror that cut the list short still decodes; the count CISA wrote does not lie.

@@ -29,6 +29,14 @@ KEV_PATH = "/feeds/known_exploited_vulnerabilities.json"
 EPSS_PATH = "/epss_scores-current.csv.gz"
 
 KEV_OK = Reply(200, KEV_BYTES, "application/json")
+EMPTY_KEV = json.dumps(
+    {
+        "catalogVersion": "2026.08.08",
+        "dateReleased": "2026-08-08T16:00:00Z",
+        "count": 0,
+        "vulnerabilities": [],
+    }
+).encode()
 EPSS_OK = Reply(200, EPSS_GZ, "application/gzip")
 
 
@@ -267,6 +275,11 @@ def test_a_url_that_is_not_http_is_a_usage_error(tmp_path: Path) -> None:
             "{kev}: the download is not valid: line 484 column 16: not valid JSON (Unterminated string",
         ),
         (
+            Reply(200, EMPTY_KEV, "application/json"),  # whole and valid JSON, but lists nothing
+            EPSS_OK,
+            "{kev}: the download is not valid: vulnerabilities: empty",
+        ),
+        (
             KEV_OK,
             Reply(200, EPSS_GZ[:-30], "application/gzip"),  # a gzip stream without its end
             "{epss}: the download is not valid: truncated or corrupt gzip data",
@@ -274,7 +287,7 @@ def test_a_url_that_is_not_http_is_a_usage_error(tmp_path: Path) -> None:
         (KEV_OK, Reply(500, b"", "text/plain"), "{epss}: HTTP 500 Internal Server Error (after 2 attempts)"),
         (KEV_OK, Reply(200, b"<html></html>", "text/html"), "{epss}: unexpected content type text/html"),
     ],
-    ids=["bad KEV", "bad EPSS", "EPSS 5xx", "EPSS as HTML"],
+    ids=["bad KEV", "empty KEV", "bad EPSS", "EPSS 5xx", "EPSS as HTML"],
 )
 def test_a_failed_fetch_leaves_the_earlier_files_and_record_untouched(
     server: DataServer, tmp_path: Path, kev: Reply, epss: Reply, problem: str

@@ -135,6 +135,11 @@ BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
         "kev.json: vulnerabilities: expected an array, got an object",
     ),
     (
+        "no vulnerabilities at all",
+        edit(lambda doc: doc.update(vulnerabilities=[], count=0)),
+        "kev.json: vulnerabilities: empty: a KEV catalog lists the known exploited vulnerabilities",
+    ),
+    (
         "a count that does not match",
         edit(lambda doc: doc.__setitem__("count", 1662)),
         "kev.json: count: says 1662 entries, but vulnerabilities has 3",
