@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 
 from gate.model import Finding
 from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.policy.exploit_rules import kev_text
 from gate.untrusted import advisory_url, safe_url, shorten
 
 NAME_LIMIT = 300
@@ -109,6 +110,7 @@ def _body(decision: Decision, msg: str) -> str:
     lines.append(f"vendor status: {f.status.value}")
     if f.cvss is not None:
         lines.append(f"CVSS: {f.cvss.score:g}" + (f" {f.cvss.vector}" if f.cvss.vector else ""))
+    lines += _exploit_lines(decision)
     if f.layer is not None and (f.layer.created_by or f.layer.origin):
         origin = f"{f.layer.origin.value} " if f.layer.origin else ""
         lines.append(f"layer: {origin}{f.layer.created_by or ''}".rstrip())
@@ -120,6 +122,24 @@ def _body(decision: Decision, msg: str) -> str:
         lines.append(f"more: {url}")
     lines.append(f"rule: {decision.rule}")
     return f"{msg}\n{body_lines(lines)}\n"
+
+
+def _exploit_lines(decision: Decision) -> list[str]:
+    """The finding's KEV listing and EPSS score, whatever decided it: `known exploited: in CISA KEV
+    since 2023-11-21 (federal due date 2023-12-12)`, `EPSS: 0.81422 (percentile 0.9963, 2026-09-29)`."""
+    lines: list[str] = []
+    if decision.kev is not None:
+        due = decision.kev.due_date
+        lines.append(
+            f"known exploited: {kev_text(decision.kev)}" + (f" (federal due date {due})" if due else "")
+        )
+    if decision.epss is not None:
+        day = decision.epss.date
+        lines.append(
+            f"EPSS: {decision.epss.score:g} (percentile {decision.epss.percentile:g}"
+            + (f", {day})" if day else ")")
+        )
+    return lines
 
 
 def body_lines(lines: list[str]) -> str:
