@@ -56,7 +56,9 @@ def read_kev(path: Path, wanted: Set[str] | None = None) -> KevCatalog:
         # read as data it would clear every finding of `known_exploited`.
         raise fail(name, "vulnerabilities", "empty: a KEV catalog lists the known exploited vulnerabilities")
     count = doc.get("count")
-    if count is not None and (isinstance(count, bool) or count != len(items)):
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        raise fail(name, "count", f"expected a whole number, got {got(count)}")
+    if count is not None and count != len(items):
         # A mirror that cut the list short still decodes; the count CISA wrote does not lie.
         raise fail(name, "count", f"says {got(count)} entries, but vulnerabilities has {len(items)}")
     entries: dict[str, KevEntry] = {}

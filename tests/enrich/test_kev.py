@@ -145,6 +145,11 @@ BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
         "kev.json: count: says 1662 entries, but vulnerabilities has 3",
     ),
     (
+        "a count written as a string",
+        edit(lambda doc: doc.__setitem__("count", "3")),
+        'kev.json: count: expected a whole number, got "3"',
+    ),
+    (
         "an entry that is not an object",
         edit(lambda doc: doc["vulnerabilities"].__setitem__(1, "CVE-2026-8037")),
         'kev.json: vulnerabilities[1]: expected an object, got "CVE-2026-8037"',
