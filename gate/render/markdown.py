@@ -27,6 +27,7 @@ from typing import Any
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import Mode
 from gate.render._delta import delta_line
+from gate.render._exploit import summary_count
 from gate.render._markdown_sections import Section, sections
 from gate.render._summary import agreement, base_image_line, why_it_fails
 from gate.render.remediation import lead
@@ -61,7 +62,7 @@ def _headline(evaluation: Evaluation) -> str:
     if evaluation.policy.mode is Mode.ADVISORY:
         return (
             f"### ⚠️ container-gate: advisory only, never fails: {counts.would_block} finding(s) "
-            "would block under an enforcing policy"
+            f"would block under an enforcing policy{summary_count(evaluation, enforced=True)}"
         )
     if evaluation.passed:
         return "### ✅ container-gate: pass, no blocking findings"

@@ -18,7 +18,7 @@ from gate.policy.actions import Action
 from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
 from gate.policy.model import Mode
 from gate.render._delta import delta_line, vex_line
-from gate.render._exploit import marks, terminal_suspects
+from gate.render._exploit import marks, summary_count, terminal_suspects
 from gate.render._summary import (
     agreement,
     base_image_line,
@@ -77,7 +77,7 @@ def _headline(evaluation: Evaluation, counts: Counts) -> str:
     if evaluation.policy.mode is Mode.ADVISORY:
         text = (
             f"ADVISORY MODE: this gate never fails. {counts.would_block} finding(s) would block "
-            "under an enforcing policy"
+            f"under an enforcing policy{summary_count(evaluation, enforced=True)}"
         )
     elif evaluation.passed:
         return "container-gate: PASS: no blocking findings."
