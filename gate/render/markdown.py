@@ -27,9 +27,9 @@ from typing import Any
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import Mode
 from gate.render._delta import delta_line
-from gate.render._markdown_sections import Section, sections
+from gate.render._markdown_sections import LEAD_ACTIONS, Section, sections
 from gate.render._summary import agreement, base_image_line, why_it_fails
-from gate.render.remediation import lead
+from gate.render.remediation import lead, plural
 from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -122,6 +122,22 @@ def _agreement_line(evaluation: Evaluation) -> str:
     return f"Scanners agree on {agreed} of {len(evaluation.decisions)} findings; {only}."
 
 
+def _more_actions_line(evaluation: Evaluation) -> str:
+    """Below a "What to do" table that does not hold every action that clears a blocking finding:
+    how many others there are and what they clear, so the table's "Clears" add up to the lead."""
+    rest = evaluation.plan.clearing[LEAD_ACTIONS:]
+    if not rest:
+        return ""
+    cleared = sum(action.would_block for action in rest)
+    if evaluation.counts[Disposition.BLOCKING]:
+        verb = "blocks" if cleared == 1 else "block"
+    else:
+        verb = "would block"
+    actions = "One more action, which clears" if len(rest) == 1 else f"{len(rest)} more actions, which clear"
+    place = "is" if len(rest) == 1 else "are"
+    return f'_{actions} {plural(cleared, "more finding")} that {verb}, {place} under "More actions" below._'
+
+
 def _notices(evaluation: Evaluation) -> list[str]:
     blocks = []
     warnings = evaluation.warnings
@@ -179,13 +195,14 @@ def render_markdown(
     delta = delta_line(evaluation, lambda source: md_code(source, 120, in_table=False))
     head = [first, delta, _context_line(evaluation), _base_line(evaluation), _lead_line(evaluation)]
     head.append(_agreement_line(evaluation))
+    more_actions = _more_actions_line(evaluation)
     notices = _notices(evaluation)
     tables = sections(evaluation, section_rows)
 
     def assemble(shown: Sequence[int]) -> str:
         rendered = [s.render(n) for s, n in zip(tables, shown, strict=True)]
         # The "What to do" table right after the sentence that introduces it, then the warnings.
-        body = [*head, rendered[0], *notices, *rendered[1:], _FOOTER]
+        body = [*head, rendered[0], more_actions, *notices, *rendered[1:], _FOOTER]
         return "\n\n".join(b for b in body if b) + "\n"
 
     # The skeleton shows no row, with each "left out" note at its longest (every row left out);

@@ -453,6 +453,19 @@ def test_fifty_thousand_findings_fit_and_blocking_rows_come_first() -> None:
     assert ids == sorted(ids)
 
 
+def test_actions_beyond_the_what_to_do_table_are_counted_below_it() -> None:
+    markdown = render_markdown(many(LEAD_ACTIONS + 3, 0))
+    after = markdown.split("| What to do |", 1)[1].split("\n\n", 2)[1]
+    # Each action clears one finding: the rows shown and the line below account for all of them.
+    assert HtmlFacts(to_html(markdown)).tables[0].body_rows == LEAD_ACTIONS
+    assert (
+        after == '_3 more actions, which clear 3 more findings that block, are under "More actions" below._'
+    )
+    one = render_markdown(many(LEAD_ACTIONS + 1, 0))
+    assert '_One more action, which clears 1 more finding that blocks, is under "More actions" below._' in one
+    assert "more action" not in render_markdown(many(LEAD_ACTIONS, 0)).split("<details>")[0]
+
+
 def test_less_important_sections_are_cut_first() -> None:
     evaluation = many(50, 49_950)
     markdown = render_markdown(evaluation, section_rows=50_000)
