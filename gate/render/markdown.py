@@ -103,7 +103,7 @@ def _lead_line(evaluation: Evaluation) -> str:
     """`**70 findings block; 4 actions clear them.** 186 findings: 70 blocking · ...`."""
     counts = evaluation.counts
     line = (
-        f"**{lead(evaluation).sentence()}** {len(evaluation.decisions)} findings: "
+        f"**{lead(evaluation).sentence()}** {plural(len(evaluation.decisions), 'finding')}: "
         f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted · "
         f"{counts[Disposition.IGNORED]} ignored · {counts[Disposition.INFORMATIONAL]} informational"
     )

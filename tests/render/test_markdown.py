@@ -328,6 +328,11 @@ def test_verdict_first_then_one_sentence_then_what_to_do() -> None:
     ]  # fmt: skip
 
 
+def test_one_finding_is_counted_in_the_singular() -> None:
+    markdown = render_markdown(evaluation_of(finding("CVE-2024-0001")))
+    assert "**1 finding blocks; 1 action clears it.** 1 finding: 1 blocking · 0 allowlisted" in markdown
+
+
 def test_findings_that_block_without_a_fix_have_their_own_section() -> None:
     unfixed = finding("CVE-2024-0009", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
     evaluation = evaluation_of(unfixed, finding("CVE-2024-0001"))
