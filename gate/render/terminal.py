@@ -90,6 +90,8 @@ def _headline(evaluation: Evaluation, counts: Counts) -> str:
         if facts.without_fix:
             them = f"{facts.blocking - facts.without_fix} of {them}, {facts.without_fix} without a fix yet"
         text += f"; {plural(facts.actions, 'action')} {does} {them}"
+    elif facts.blocking:
+        text += "; none has a fix yet"
     return f"container-gate: {text}."
 
 
@@ -247,6 +249,12 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
         title = "Findings that block" if would == "block" else "Findings that would block"
         out += ["", f"{title} ({len(blocking)}), with the action (#) that clears them:"]
         out += _findings(blocking, numbers, evaluation, ran, more)
+        if without_fix:
+            # What the summary's "without a fix" section advises, in one line of the table's width.
+            out.append(
+                f"  ACTION -: no fix yet for {len(without_fix)}; "
+                "allowlist them with a reason and an expiry, or remove the package"
+            )
 
     if evaluation.policy_failures:
         out += ["", "Policy failures:"]
