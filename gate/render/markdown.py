@@ -28,7 +28,7 @@ from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import Mode
 from gate.render._delta import delta_line
 from gate.render._markdown_sections import LEAD_ACTIONS, Section, sections
-from gate.render._summary import agreement, base_image_line, why_it_fails
+from gate.render._summary import agreement, base_image_line, count_detail, why_it_fails
 from gate.render.remediation import lead, plural
 from gate.untrusted import md_code, md_escape
 
@@ -104,8 +104,9 @@ def _lead_line(evaluation: Evaluation) -> str:
     counts = evaluation.counts
     line = (
         f"**{lead(evaluation).sentence()}** {plural(len(evaluation.decisions), 'finding')}: "
-        f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted · "
-        f"{counts[Disposition.IGNORED]} ignored · {counts[Disposition.INFORMATIONAL]} informational"
+        f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted"
+        f"{count_detail(evaluation, Disposition.ALLOWLISTED)} · {counts[Disposition.IGNORED]} ignored · "
+        f"{counts[Disposition.INFORMATIONAL]} informational{count_detail(evaluation, Disposition.INFORMATIONAL)}"
     )
     if evaluation.policy.mode is Mode.ADVISORY:
         line += f" · {counts.would_block} would block"

@@ -22,6 +22,7 @@ from gate.render._exploit import marks, terminal_suspects
 from gate.render._summary import (
     agreement,
     base_image_line,
+    count_detail,
     first_listed,
     found_by,
     short_reason,
@@ -225,8 +226,9 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
     out.append(f"policy:   {terminal_safe(evaluation.policy.source)}")
     out.append(
         f"findings: {len(evaluation.decisions)} total: {counts[Disposition.BLOCKING]} blocking, "
-        f"{counts[Disposition.ALLOWLISTED]} allowlisted, {counts[Disposition.IGNORED]} ignored, "
-        f"{counts[Disposition.INFORMATIONAL]} informational"
+        f"{counts[Disposition.ALLOWLISTED]} allowlisted{count_detail(evaluation, Disposition.ALLOWLISTED)}, "
+        f"{counts[Disposition.IGNORED]} ignored, {counts[Disposition.INFORMATIONAL]} informational"
+        f"{count_detail(evaluation, Disposition.INFORMATIONAL)}"
     )
     out.extend(_severity_line(evaluation))
     ran = list(dict.fromkeys(s.name for s in report.scanners))
