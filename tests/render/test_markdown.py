@@ -493,6 +493,16 @@ def test_section_rows_caps_collapsible_sections_and_says_so() -> None:
     assert found["Informational"] == (250, 100, 150)
 
 
+def test_the_rows_left_out_are_named_for_what_they_are() -> None:
+    evaluation = many(3, 250)
+    entries = tuple(AllowlistEntry(n, f"CVE-1999-{n:04d}", reason="unused") for n in range(120))
+    evaluation = evaluate(evaluation.report, Policy(source="p.yaml", allowlist=entries), NOW)
+    markdown = render_markdown(evaluation, section_rows=100, limit=200_000)
+    assert "_20 of 120 rows left out; the JSON report (`--json`) lists every allowlist entry._" in markdown
+    assert "_147 of 247 rows left out; the JSON report (`--json`) lists every action._" in markdown
+    assert "_150 of 250 rows left out; the JSON report (`--json`) lists every finding._" in markdown
+
+
 @pytest.mark.parametrize("limit", [MIN_LIMIT, 1_500, 2_500, 4_000, 9_999, 20_000, 40_000])
 def test_every_limit_gives_whole_rows_and_balanced_html(limit: int) -> None:
     evaluation = many(300, 300)
