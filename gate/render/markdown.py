@@ -140,18 +140,20 @@ def _more_actions_line(evaluation: Evaluation) -> str:
 
 
 def _notices(evaluation: Evaluation) -> list[str]:
+    """The policy failures (what fails the gate besides findings: something to do), then the
+    warnings (things to know)."""
     blocks = []
-    warnings = evaluation.warnings
-    for warning in warnings[:MAX_NOTICES]:
-        blocks.append(f"> [!WARNING]\n> {md_escape(warning, NOTICE_LIMIT)}")
-    if len(warnings) > MAX_NOTICES:
-        blocks.append(f"_{len(warnings) - MAX_NOTICES} more warning(s) left out._")
     failures = evaluation.policy_failures
     if failures:
         lines = [f"- ❌ {md_escape(failure, NOTICE_LIMIT)}" for failure in failures[:MAX_NOTICES]]
         if len(failures) > MAX_NOTICES:
             lines.append(f"- {len(failures) - MAX_NOTICES} more policy failure(s) left out")
         blocks.append("\n".join(lines))
+    warnings = evaluation.warnings
+    for warning in warnings[:MAX_NOTICES]:
+        blocks.append(f"> [!WARNING]\n> {md_escape(warning, NOTICE_LIMIT)}")
+    if len(warnings) > MAX_NOTICES:
+        blocks.append(f"_{len(warnings) - MAX_NOTICES} more warning(s) left out._")
     return blocks
 
 

@@ -425,6 +425,14 @@ def test_warnings_and_policy_failures_are_listed_and_capped() -> None:
     assert "5 more warning(s) left out" in html
 
 
+def test_policy_failures_come_before_the_warnings() -> None:
+    expired = AllowlistEntry(0, "CVE-2024-0001", reason="old", expires=dt.date(2020, 1, 1))
+    policy = Policy(source="p.yaml", allowlist=(expired,), fail_on_expired=True)
+    made = evaluation_of(finding("CVE-2024-0001", severity=Severity.LOW), warnings=("the DB is old",))
+    markdown = render_markdown(evaluate(made.report, policy, NOW))
+    assert markdown.index("- ❌ allowlist\\[0\\]") < markdown.index("> [!WARNING]")
+
+
 # --- size --------------------------------------------------------------------------------------
 
 
