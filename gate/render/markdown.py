@@ -102,8 +102,17 @@ def _context_line(evaluation: Evaluation) -> str:
 def _lead_line(evaluation: Evaluation) -> str:
     """`**70 findings block; 4 actions clear them.** 186 findings: 70 blocking · ...`."""
     counts = evaluation.counts
+    sentence = lead(evaluation).sentence()
+    failures = len(evaluation.policy_failures)
+    if not counts.would_block and failures and not evaluation.passed:
+        # "Nothing blocks." under a failing verdict would contradict it.
+        sentence = (
+            "No finding blocks; the policy failure below fails the gate."
+            if failures == 1
+            else f"No finding blocks; the {failures} policy failures below fail the gate."
+        )
     line = (
-        f"**{lead(evaluation).sentence()}** {plural(len(evaluation.decisions), 'finding')}: "
+        f"**{sentence}** {plural(len(evaluation.decisions), 'finding')}: "
         f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted"
         f"{count_detail(evaluation, Disposition.ALLOWLISTED)} · {counts[Disposition.IGNORED]} ignored · "
         f"{counts[Disposition.INFORMATIONAL]} informational{count_detail(evaluation, Disposition.INFORMATIONAL)}"

@@ -431,6 +431,8 @@ def test_policy_failures_come_before_the_warnings() -> None:
     made = evaluation_of(finding("CVE-2024-0001", severity=Severity.LOW), warnings=("the DB is old",))
     markdown = render_markdown(evaluate(made.report, policy, NOW))
     assert markdown.index("- ❌ allowlist\\[0\\]") < markdown.index("> [!WARNING]")
+    # No finding blocks, yet the gate fails: the sentence says why instead of "Nothing blocks."
+    assert "**No finding blocks; the policy failure below fails the gate.**" in markdown
 
 
 # --- size --------------------------------------------------------------------------------------
