@@ -241,10 +241,11 @@ class BaselineComparison:
         return sum(1 for s in self.states if s is state)
 
     def delta_line(self) -> str:
-        """`3 new · 1 worse · 12 fixed`, the words every output leads with (without the source)."""
+        """`3 new · 1 worse · 12 fixed · 40 unchanged`, the words every output leads with (without
+        the source): new, worse and unchanged add up to the findings of this run."""
         return (
             f"{self.count(BaselineState.NEW)} new · {self.count(BaselineState.WORSE)} worse · "
-            f"{len(self.fixed)} fixed"
+            f"{len(self.fixed)} fixed · {self.count(BaselineState.UNCHANGED)} unchanged"
         )
 
 

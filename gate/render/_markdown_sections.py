@@ -49,6 +49,8 @@ class Section(Generic[_T]):
     """Lower keeps its rows first when not everything fits."""
     intro: str = ""
     """A line before the table (Markdown, escaped)."""
+    listed: str = "every finding"
+    """What the JSON report lists of the rows, for the note on the rows left out."""
     made: list[list[str]] = field(default_factory=list)
     """The rows made so far."""
 
@@ -67,7 +69,7 @@ class Section(Generic[_T]):
             return ""
         return (
             f"_{self.total - shown} of {self.total} rows left out; "
-            "the JSON report (`--json`) lists every finding._"
+            f"the JSON report (`--json`) lists {self.listed}._"
         )
 
     def render(self, shown: int) -> str:
@@ -130,6 +132,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
             len(attention),
             collapsible=False,
             priority=1,
+            listed="every allowlist entry",
         ),
     ]
     out += [of_action(action) for action in lead]
@@ -145,6 +148,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
                 collapsible=True,
                 priority=3,
                 intro="For a Dockerfile that patches the base image itself, by source package:",
+                listed="every upgrade, under the action's steps",
             )
         )
     others = first_listed(d for action in more for d in by_action.get(action.id, []))
@@ -185,6 +189,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
             len(more),
             collapsible=True,
             priority=3,
+            listed="every action",
         )
     )
     out += _by_disposition(evaluation, section_rows, ran)

@@ -65,6 +65,23 @@ def why_it_fails(evaluation: Evaluation) -> str:
     return " and ".join(parts)
 
 
+_DECIDED_BY = {
+    Disposition.ALLOWLISTED: (RuleKind.VEX, "by VEX"),
+    Disposition.INFORMATIONAL: (RuleKind.BASELINE, "already in the baseline"),
+}
+"""The part of a disposition's count that an input besides the policy decided, and its words."""
+
+
+def count_detail(evaluation: Evaluation, disposition: Disposition) -> str:
+    """` (2 by VEX)` after the allowlisted count, ` (5 already in the baseline)` after the
+    informational one (findings that would block but were there before): empty when there are none."""
+    if disposition not in _DECIDED_BY or not evaluation.counts[disposition]:
+        return ""
+    kind, words = _DECIDED_BY[disposition]
+    count = sum(1 for d in evaluation.decisions if d.disposition is disposition and d.rule.kind is kind)
+    return f" ({count} {words})" if count else ""
+
+
 def found_by(finding: Finding, ran: Sequence[str]) -> tuple[list[str], bool]:
     """Which of the scanners that ran reported the finding, and whether that is fewer than all."""
     found = [name for name in ran if name in finding.scanners]

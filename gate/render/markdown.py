@@ -28,9 +28,9 @@ from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import Mode
 from gate.render._delta import delta_line
 from gate.render._exploit import summary_count
-from gate.render._markdown_sections import Section, sections
-from gate.render._summary import agreement, base_image_line, why_it_fails
-from gate.render.remediation import lead
+from gate.render._markdown_sections import LEAD_ACTIONS, Section, sections
+from gate.render._summary import agreement, base_image_line, count_detail, why_it_fails
+from gate.render.remediation import lead, plural
 from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -103,10 +103,20 @@ def _context_line(evaluation: Evaluation) -> str:
 def _lead_line(evaluation: Evaluation) -> str:
     """`**70 findings block; 4 actions clear them.** 186 findings: 70 blocking · ...`."""
     counts = evaluation.counts
+    sentence = lead(evaluation).sentence()
+    failures = len(evaluation.policy_failures)
+    if not counts.would_block and failures and not evaluation.passed:
+        # "Nothing blocks." under a failing verdict would contradict it.
+        sentence = (
+            "No finding blocks; the policy failure below fails the gate."
+            if failures == 1
+            else f"No finding blocks; the {failures} policy failures below fail the gate."
+        )
     line = (
-        f"**{lead(evaluation).sentence()}** {len(evaluation.decisions)} findings: "
-        f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted · "
-        f"{counts[Disposition.IGNORED]} ignored · {counts[Disposition.INFORMATIONAL]} informational"
+        f"**{sentence}** {plural(len(evaluation.decisions), 'finding')}: "
+        f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted"
+        f"{count_detail(evaluation, Disposition.ALLOWLISTED)} · {counts[Disposition.IGNORED]} ignored · "
+        f"{counts[Disposition.INFORMATIONAL]} informational{count_detail(evaluation, Disposition.INFORMATIONAL)}"
     )
     if evaluation.policy.mode is Mode.ADVISORY:
         line += f" · {counts.would_block} would block"
@@ -123,19 +133,37 @@ def _agreement_line(evaluation: Evaluation) -> str:
     return f"Scanners agree on {agreed} of {len(evaluation.decisions)} findings; {only}."
 
 
+def _more_actions_line(evaluation: Evaluation) -> str:
+    """Below a "What to do" table that does not hold every action that clears a blocking finding:
+    how many others there are and what they clear, so the table's "Clears" add up to the lead."""
+    rest = evaluation.plan.clearing[LEAD_ACTIONS:]
+    if not rest:
+        return ""
+    cleared = sum(action.would_block for action in rest)
+    if evaluation.counts[Disposition.BLOCKING]:
+        verb = "blocks" if cleared == 1 else "block"
+    else:
+        verb = "would block"
+    actions = "One more action, which clears" if len(rest) == 1 else f"{len(rest)} more actions, which clear"
+    place = "is" if len(rest) == 1 else "are"
+    return f'_{actions} {plural(cleared, "more finding")} that {verb}, {place} under "More actions" below._'
+
+
 def _notices(evaluation: Evaluation) -> list[str]:
+    """The policy failures (what fails the gate besides findings: something to do), then the
+    warnings (things to know)."""
     blocks = []
-    warnings = evaluation.warnings
-    for warning in warnings[:MAX_NOTICES]:
-        blocks.append(f"> [!WARNING]\n> {md_escape(warning, NOTICE_LIMIT)}")
-    if len(warnings) > MAX_NOTICES:
-        blocks.append(f"_{len(warnings) - MAX_NOTICES} more warning(s) left out._")
     failures = evaluation.policy_failures
     if failures:
         lines = [f"- ❌ {md_escape(failure, NOTICE_LIMIT)}" for failure in failures[:MAX_NOTICES]]
         if len(failures) > MAX_NOTICES:
             lines.append(f"- {len(failures) - MAX_NOTICES} more policy failure(s) left out")
         blocks.append("\n".join(lines))
+    warnings = evaluation.warnings
+    for warning in warnings[:MAX_NOTICES]:
+        blocks.append(f"> [!WARNING]\n> {md_escape(warning, NOTICE_LIMIT)}")
+    if len(warnings) > MAX_NOTICES:
+        blocks.append(f"_{len(warnings) - MAX_NOTICES} more warning(s) left out._")
     return blocks
 
 
@@ -180,13 +208,14 @@ def render_markdown(
     delta = delta_line(evaluation, lambda source: md_code(source, 120, in_table=False))
     head = [first, delta, _context_line(evaluation), _base_line(evaluation), _lead_line(evaluation)]
     head.append(_agreement_line(evaluation))
+    more_actions = _more_actions_line(evaluation)
     notices = _notices(evaluation)
     tables = sections(evaluation, section_rows)
 
     def assemble(shown: Sequence[int]) -> str:
         rendered = [s.render(n) for s, n in zip(tables, shown, strict=True)]
         # The "What to do" table right after the sentence that introduces it, then the warnings.
-        body = [*head, rendered[0], *notices, *rendered[1:], _FOOTER]
+        body = [*head, rendered[0], more_actions, *notices, *rendered[1:], _FOOTER]
         return "\n\n".join(b for b in body if b) + "\n"
 
     # The skeleton shows no row, with each "left out" note at its longest (every row left out);

@@ -22,6 +22,7 @@ from gate.render._exploit import marks, summary_count, terminal_suspects
 from gate.render._summary import (
     agreement,
     base_image_line,
+    count_detail,
     first_listed,
     found_by,
     short_reason,
@@ -90,6 +91,8 @@ def _headline(evaluation: Evaluation, counts: Counts) -> str:
         if facts.without_fix:
             them = f"{facts.blocking - facts.without_fix} of {them}, {facts.without_fix} without a fix yet"
         text += f"; {plural(facts.actions, 'action')} {does} {them}"
+    elif facts.blocking:
+        text += "; none has a fix yet"
     return f"container-gate: {text}."
 
 
@@ -223,8 +226,9 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
     out.append(f"policy:   {terminal_safe(evaluation.policy.source)}")
     out.append(
         f"findings: {len(evaluation.decisions)} total: {counts[Disposition.BLOCKING]} blocking, "
-        f"{counts[Disposition.ALLOWLISTED]} allowlisted, {counts[Disposition.IGNORED]} ignored, "
-        f"{counts[Disposition.INFORMATIONAL]} informational"
+        f"{counts[Disposition.ALLOWLISTED]} allowlisted{count_detail(evaluation, Disposition.ALLOWLISTED)}, "
+        f"{counts[Disposition.IGNORED]} ignored, {counts[Disposition.INFORMATIONAL]} informational"
+        f"{count_detail(evaluation, Disposition.INFORMATIONAL)}"
     )
     out.extend(_severity_line(evaluation))
     ran = list(dict.fromkeys(s.name for s in report.scanners))
@@ -247,6 +251,12 @@ def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str
         title = "Findings that block" if would == "block" else "Findings that would block"
         out += ["", f"{title} ({len(blocking)}), with the action (#) that clears them:"]
         out += _findings(blocking, numbers, evaluation, ran, more)
+        if without_fix:
+            # What the summary's "without a fix" section advises, in one line of the table's width.
+            out.append(
+                f"  ACTION -: no fix yet for {len(without_fix)}; "
+                "allowlist them with a reason and an expiry, or remove the package"
+            )
 
     if evaluation.policy_failures:
         out += ["", "Policy failures:"]

@@ -188,9 +188,14 @@ def test_only_the_new_fixable_high_blocks(tmp_path: Path, capsys: pytest.Capture
     assert all(f["reason"].startswith("already in the baseline of 2026-12-01 (") for f in old)
     lines = out.splitlines()
     assert lines[0] == "container-gate: FAIL: 1 blocking finding(s); 1 action clears it."
+    # The informational findings that would block but were there before are told apart.
+    assert (
+        "findings: 6 total: 1 blocking, 0 allowlisted, 0 ignored, 5 informational (5 already in the baseline)"
+        in lines
+    )
     assert (
         lines[1]
-        == f"baseline: 1 new · 0 worse · 0 fixed since `{tmp_path / 'b.json'}` (baseline of 2026-12-01)"
+        == f"baseline: 1 new · 0 worse · 0 fixed · 5 unchanged since `{tmp_path / 'b.json'}` (baseline of 2026-12-01)"
     )
     md = tmp_path / "summary.md"
     gate(
@@ -199,8 +204,9 @@ def test_only_the_new_fixable_high_blocks(tmp_path: Path, capsys: pytest.Capture
     )
     blocks = md.read_text(encoding="utf-8").split("\n\n")
     assert blocks[0] == "### ❌ container-gate: fail, 1 blocking finding(s)"
-    assert blocks[1].startswith("1 new · 0 worse · 0 fixed since `")
+    assert blocks[1].startswith("1 new · 0 worse · 0 fixed · 5 unchanged since `")
     assert "**1 finding blocks; 1 action clears it.**" in blocks[3]
+    assert blocks[3].endswith(" · 5 informational (5 already in the baseline)")
     # The actions count only what can block.
     assert [a["blocking"] for a in report["actions"] if a["would_block"]] == [1]
 

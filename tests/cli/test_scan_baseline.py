@@ -32,9 +32,10 @@ def test_the_same_image_against_its_own_report_is_all_unchanged_and_passes(
     counts = second.json["baseline"]["counts"]
     assert counts == {"new": 0, "unchanged": len(first.json["findings"]), "worse": 0, "fixed": 0}
     assert second.json["counts"]["blocking"] == 0
-    assert second.stdout.splitlines()[1].startswith("baseline: 0 new · 0 worse · 0 fixed since ")
+    delta = f"0 new · 0 worse · 0 fixed · {len(first.json['findings'])} unchanged since "
+    assert second.stdout.splitlines()[1].startswith(f"baseline: {delta}")
     summary = (second.out / "summary.md").read_text(encoding="utf-8")
-    assert summary.split("\n\n")[1].startswith("0 new · 0 worse · 0 fixed since ")
+    assert summary.split("\n\n")[1].startswith(delta)
 
 
 def test_allowlist_decisions_travel_as_openvex_and_decide_the_same(

@@ -626,3 +626,20 @@ def test_an_openvex_path_that_is_a_directory_is_exit_2_as_for_any_output(
     assert f"container-gate: error: {directory}: cannot write output file: Is a directory\n" in err
     assert "not written" not in err
     assert json.loads((tmp_path / "g.json").read_text())["verdict"] in ("pass", "fail")
+
+
+def test_the_summaries_count_the_findings_vex_allowlisted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    policy = round_trip_policy(tmp_path)
+    vex = tmp_path / "decisions.openvex.json"
+    _code, by_policy = decide(report, tmp_path, capsys, "--policy", str(policy), "--openvex", str(vex))
+    allowlisted = by_policy["counts"]["allowlisted"]
+    markdown = tmp_path / "summary.md"
+    _code, out, _err = gate([str(report), "--vex", str(vex), "--markdown", str(markdown)], capsys)
+    assert f", {allowlisted} allowlisted ({allowlisted} by VEX), " in out
+    assert f" · {allowlisted} allowlisted ({allowlisted} by VEX) · " in markdown.read_text(encoding="utf-8")
+    # Allowlisted by the policy's own entries: nothing to tell apart.
+    _code, out, _err = gate([str(report), "--policy", str(policy)], capsys)
+    assert f", {allowlisted} allowlisted, " in out

@@ -111,7 +111,7 @@ def test_states_and_fixed() -> None:
     )
     assert result.states == (BaselineState.UNCHANGED, BaselineState.WORSE, BaselineState.NEW)
     assert [f.vulnerability_id for f in result.fixed] == ["CVE-2024-0002"]
-    assert result.delta_line() == "1 new · 1 worse · 1 fixed"
+    assert result.delta_line() == "1 new · 1 worse · 1 fixed · 1 unchanged"
 
 
 def test_kev_flags_of_this_run_make_a_finding_worse() -> None:

@@ -328,6 +328,11 @@ def test_verdict_first_then_one_sentence_then_what_to_do() -> None:
     ]  # fmt: skip
 
 
+def test_one_finding_is_counted_in_the_singular() -> None:
+    markdown = render_markdown(evaluation_of(finding("CVE-2024-0001")))
+    assert "**1 finding blocks; 1 action clears it.** 1 finding: 1 blocking · 0 allowlisted" in markdown
+
+
 def test_findings_that_block_without_a_fix_have_their_own_section() -> None:
     unfixed = finding("CVE-2024-0009", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
     evaluation = evaluation_of(unfixed, finding("CVE-2024-0001"))
@@ -420,6 +425,16 @@ def test_warnings_and_policy_failures_are_listed_and_capped() -> None:
     assert "5 more warning(s) left out" in html
 
 
+def test_policy_failures_come_before_the_warnings() -> None:
+    expired = AllowlistEntry(0, "CVE-2024-0001", reason="old", expires=dt.date(2020, 1, 1))
+    policy = Policy(source="p.yaml", allowlist=(expired,), fail_on_expired=True)
+    made = evaluation_of(finding("CVE-2024-0001", severity=Severity.LOW), warnings=("the DB is old",))
+    markdown = render_markdown(evaluate(made.report, policy, NOW))
+    assert markdown.index("- ❌ allowlist\\[0\\]") < markdown.index("> [!WARNING]")
+    # No finding blocks, yet the gate fails: the sentence says why instead of "Nothing blocks."
+    assert "**No finding blocks; the policy failure below fails the gate.**" in markdown
+
+
 # --- size --------------------------------------------------------------------------------------
 
 
@@ -453,6 +468,19 @@ def test_fifty_thousand_findings_fit_and_blocking_rows_come_first() -> None:
     assert ids == sorted(ids)
 
 
+def test_actions_beyond_the_what_to_do_table_are_counted_below_it() -> None:
+    markdown = render_markdown(many(LEAD_ACTIONS + 3, 0))
+    after = markdown.split("| What to do |", 1)[1].split("\n\n", 2)[1]
+    # Each action clears one finding: the rows shown and the line below account for all of them.
+    assert HtmlFacts(to_html(markdown)).tables[0].body_rows == LEAD_ACTIONS
+    assert (
+        after == '_3 more actions, which clear 3 more findings that block, are under "More actions" below._'
+    )
+    one = render_markdown(many(LEAD_ACTIONS + 1, 0))
+    assert '_One more action, which clears 1 more finding that blocks, is under "More actions" below._' in one
+    assert "more action" not in render_markdown(many(LEAD_ACTIONS, 0)).split("<details>")[0]
+
+
 def test_less_important_sections_are_cut_first() -> None:
     evaluation = many(50, 49_950)
     markdown = render_markdown(evaluation, section_rows=50_000)
@@ -473,6 +501,16 @@ def test_section_rows_caps_collapsible_sections_and_says_so() -> None:
     found = sections(markdown)
     assert [found[f"Findings the upgrade of lib{n} clears"] for n in range(3)] == [(1, 1, 0)] * 3
     assert found["Informational"] == (250, 100, 150)
+
+
+def test_the_rows_left_out_are_named_for_what_they_are() -> None:
+    evaluation = many(3, 250)
+    entries = tuple(AllowlistEntry(n, f"CVE-1999-{n:04d}", reason="unused") for n in range(120))
+    evaluation = evaluate(evaluation.report, Policy(source="p.yaml", allowlist=entries), NOW)
+    markdown = render_markdown(evaluation, section_rows=100, limit=200_000)
+    assert "_20 of 120 rows left out; the JSON report (`--json`) lists every allowlist entry._" in markdown
+    assert "_147 of 247 rows left out; the JSON report (`--json`) lists every action._" in markdown
+    assert "_150 of 250 rows left out; the JSON report (`--json`) lists every finding._" in markdown
 
 
 @pytest.mark.parametrize("limit", [MIN_LIMIT, 1_500, 2_500, 4_000, 9_999, 20_000, 40_000])

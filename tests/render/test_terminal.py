@@ -127,6 +127,21 @@ def test_the_verdict_is_the_first_and_the_last_line_and_the_actions_fit_100_colu
     assert sorted(row.split()[0] for row in rows) == sorted(f"#{n}" for n in range(1, MAX_ACTIONS + 5))
 
 
+def test_findings_that_block_without_a_fix_say_so_and_what_to_do_about_them() -> None:
+    unfixed = finding("CVE-2024-0009", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
+    out = render_terminal(evaluation_of(unfixed)).splitlines()
+    assert out[0] == out[-1] == "container-gate: FAIL: 1 blocking finding(s); none has a fix yet."
+    advice = "  ACTION -: no fix yet for 1; allowlist them with a reason and an expiry, or remove the package"
+    assert advice in out
+    assert all(len(line) <= WIDTH for line in out if line.startswith("  "))
+    both = render_terminal(evaluation_of(unfixed, finding("CVE-2024-0001"))).splitlines()
+    assert (
+        both[0]
+        == "container-gate: FAIL: 2 blocking finding(s); 1 action clears 1 of them, 1 without a fix yet."
+    )
+    assert advice in both
+
+
 def test_counts_per_disposition_and_severity() -> None:
     policy = Policy(
         source="p.yaml",

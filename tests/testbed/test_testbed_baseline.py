@@ -64,7 +64,10 @@ def test_a_pull_request_adding_one_fixable_high_fails_on_exactly_that_one(
         "fixed": 0,
     }
     assert sum(1 for f in report["findings"] if f["rule"] == "baseline.fail_on") == 70
-    assert terminal.splitlines()[1].startswith("baseline: 1 new · 0 worse · 0 fixed since ")
+    unchanged = len(demo.report["findings"])
+    assert terminal.splitlines()[1].startswith(
+        f"baseline: 1 new · 0 worse · 0 fixed · {unchanged} unchanged since "
+    )
     # The actions count only what can block: one action, for the one new finding.
     assert [(a["id"], a["blocking"]) for a in report["actions"] if a["would_block"]] == [
         ("pypi:Werkzeug@requirements.txt", 1)
