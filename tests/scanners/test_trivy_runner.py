@@ -36,7 +36,7 @@ from tests.support.scan_support import (
     row_of,
     trivy_server,
 )
-from tests.support.standins import trivy_standin
+from tests.support.standins import CI_JOB_CREDENTIALS, trivy_standin
 
 
 @pytest.fixture(scope="module")
@@ -344,14 +344,22 @@ def test_a_relative_trivy_bin_is_the_file_it_names(
     assert_exact("base", map(row_of, report.findings))
 
 
-def test_the_gates_own_tokens_are_not_handed_to_trivy(
+def test_the_gates_own_tokens_and_the_jobs_are_not_handed_to_trivy(
     trivy_bin: Path, fresh_cache: Path, tmp_path: Path, engineless_archives: ArchiveImages
 ) -> None:
     registry_login = {"TRIVY_USERNAME": "ci", "TRIVY_PASSWORD": "pw"}  # kept: registries may need them
     standin = trivy_standin(
-        tmp_path, trivy_bin, "ok", expect_env=registry_login, expect_unset=PLATFORM_TOKENS
+        tmp_path,
+        trivy_bin,
+        "ok",
+        expect_env=registry_login,
+        expect_unset=(*PLATFORM_TOKENS, *CI_JOB_CREDENTIALS),
     )
-    env = {**os.environ, **registry_login, **dict.fromkeys(PLATFORM_TOKENS, "not-for-scanners")}
+    env = {
+        **os.environ,
+        **registry_login,
+        **dict.fromkeys((*PLATFORM_TOKENS, *CI_JOB_CREDENTIALS), "not-for-scanners"),
+    }
     report = run_trivy(
         archive_target(engineless_archives.base), options(fresh_cache, env=env, trivy_bin=str(standin.path))
     )
