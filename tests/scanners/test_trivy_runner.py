@@ -159,6 +159,16 @@ def test_unreachable_trivy_server(trivy_bin: Path, engineless_archives: ArchiveI
     assert "connection refused" in error.message
 
 
+def test_the_password_in_a_trivy_server_url_is_never_shown(
+    trivy_bin: Path, engineless_archives: ArchiveImages
+) -> None:
+    server = "http://ci:s3cret-pass-4954@127.0.0.1:9"  # nothing listens on port 9
+    opts = options(None, skip_db_update=False, trivy_server=server, trivy_bin=str(trivy_bin))
+    error = failure(opts, engineless_archives.base)
+    assert "Trivy could not use the Trivy server at http://***@127.0.0.1:9" in error.message
+    assert "s3cret" not in f"{error.diagnostics()} {error.hint} {error.detail}"
+
+
 # --- what is recorded --------------------------------------------------------------------------
 
 
