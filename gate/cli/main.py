@@ -256,6 +256,9 @@ def _run(options: Options) -> ExitCode:
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
+        # A step that runs after a cancelled job (`if: always()`) must not read an earlier run's
+        # verdict as this one's; the platform is not told, as a cancelled job is seen as such.
+        write_error_outputs(options, "interrupted before a verdict", ExitCode.INTERRUPTED)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # The reader of standard output stopped early (`| head`): what was left unwritten cannot

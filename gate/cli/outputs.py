@@ -11,10 +11,11 @@ import datetime as dt
 import errno
 import itertools
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
@@ -189,8 +190,9 @@ _WRITE_BUFFER = 1 << 20
 def write_text(path: str, text: str | Iterable[bytes]) -> None:
     """Write an output file, creating its directory; a failure is a usage error naming the path.
 
-    `text` is the whole text, or its UTF-8 chunks, written one at a time. A chunk that cannot be
-    made (an error raised while rendering) leaves no half-written file: the file is removed.
+    `text` is the whole text, or its UTF-8 chunks, written one at a time. The file appears whole
+    or not at all (a device or a named pipe is written in place). A chunk that cannot be made (an
+    error raised while rendering) leaves no half-written file: the file is removed.
     """
     chunks = iter((text.encode("utf-8"),) if isinstance(text, str) else text)
     # The first chunk before the file is opened: most rendering errors leave the file untouched.
@@ -204,19 +206,55 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        if _device_or_pipe(target):
+            with target.open("wb", buffering=_WRITE_BUFFER) as handle:
+                _write_chunks(handle, first, chunks, target)
+            return
+        # Written beside the file under another name, then renamed over it: a reader (a later
+        # step, an upload) sees the earlier file or the whole new one, never part of it, and a
+        # symbolic link at `path` (one a checked-out pull request may plant) is replaced, not
+        # followed to a file elsewhere.
+        part = target.with_name(f".{target.name}.{os.urandom(6).hex()}.part")
         # A megabyte of buffer: the chunks are small, and the default 8 KB buffer took half of
         # the writing's time in system calls (docs/performance.md).
-        with target.open("wb", buffering=_WRITE_BUFFER) as handle:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        with open(os.open(part, flags, 0o666), "wb", buffering=_WRITE_BUFFER) as handle:
             try:
-                handle.write(first)
-                for chunk in chunks:
-                    handle.write(chunk)
-            except GateError:
+                _write_chunks(handle, first, chunks, target)
+            except BaseException:
                 handle.close()
-                target.unlink(missing_ok=True)
+                part.unlink(missing_ok=True)
                 raise
+        try:
+            os.replace(part, target)
+        except OSError:
+            part.unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
+
+
+def _device_or_pipe(target: Path) -> bool:
+    """Whether `target` is (or links to) something other than a file or a directory, such as
+    /dev/null, /dev/stdout or a named pipe: written in place, as the user asked for a stream."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _write_chunks(handle: BinaryIO, first: bytes, chunks: Iterator[bytes], target: Path) -> None:
+    """The chunks into `handle`; a chunk that cannot be made (an error raised while rendering)
+    also removes the earlier file at `target`, so no stale output outlives this run."""
+    try:
+        handle.write(first)
+        for chunk in chunks:
+            handle.write(chunk)
+    except GateError:
+        handle.close()
+        target.unlink(missing_ok=True)
+        raise
 
 
 def write_outputs(evaluation: Evaluation, options: Options) -> tuple[list[GateError], list[str]]:

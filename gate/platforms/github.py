@@ -292,7 +292,11 @@ class GitHubPublisher:
         notes = (masked(f"pull request #{target.number}: {done}", token),)
         if url and context.env.get("GITHUB_OUTPUT"):
             try:
-                append_file(context.env["GITHUB_OUTPUT"], output_lines({"comment-url": url}), "step outputs")
+                append_file(
+                    context.env["GITHUB_OUTPUT"],
+                    output_lines({"comment-url": masked(url, token)}),
+                    "step outputs",
+                )
             except PlatformError as exc:
                 return Published(notes=notes, failure=exc)
         return Published(notes=notes)

@@ -34,6 +34,14 @@ PLATFORM_TOKENS = ("GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "
 """The tokens the gate publishes with (`gate.platforms.github_event.TOKEN_VARIABLES`,
 `gate.platforms.gitlab.TOKEN_VARIABLE`, not imported: the scanners stay below the platforms).
 Neither scanner reads them for an image scan, so no scanner is handed one."""
+JOB_TOKENS = (
+    "CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD", "CI_DEPENDENCY_PROXY_PASSWORD",  # GitLab: the job token
+    "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",  # GitHub: cache, artifacts, OIDC
+)  # fmt: skip
+"""The CI job's own credentials, which the runners hand every step: neither scanner reads them
+(a registry login reaches it through DOCKER_CONFIG or its own variables), so none is passed on."""
+WITHHELD = PLATFORM_TOKENS + JOB_TOKENS
+"""Variables no scanner process gets."""
 
 # `2026-11-27T08:54:12Z	FATAL	Fatal error	run error: ...` (Trivy's log format).
 _LOG_PREFIX = re.compile(
@@ -174,15 +182,13 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 def scanner_env(env: Mapping[str, str], prefix: str, kept: tuple[str, ...]) -> dict[str, str]:
     """`env` without the scanner's own settings (`TRIVY_*`, `GRYPE_*`), except those starting with
-    `kept`, and without the gate's `PLATFORM_TOKENS`.
+    `kept`, and without the tokens in `WITHHELD`.
 
     A `TRIVY_SEVERITY` or `GRYPE_ONLY_FIXED` set in a CI job would silently drop findings, like a
     config file would; credentials and connection settings (the `kept` prefixes) stay.
     """
     return {
-        k: v
-        for k, v in env.items()
-        if (not k.startswith(prefix) or k.startswith(kept)) and k not in PLATFORM_TOKENS
+        k: v for k, v in env.items() if (not k.startswith(prefix) or k.startswith(kept)) and k not in WITHHELD
     }
 
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from gate.enrich._url import shown_url
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import GateError, ScannerError
 from gate.image.resolve import ImageTarget
@@ -167,7 +168,7 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
         )
     if options.trivy_server and "twirp" in low:
         return ScannerError(
-            f"Trivy could not use the Trivy server at {options.trivy_server}: {summary}",
+            f"Trivy could not use the Trivy server at {shown_url(options.trivy_server)}: {summary}",
             hint="check --trivy-server and that `trivy server` runs there",
             detail=detail,
         )
@@ -241,7 +242,7 @@ class TrivyScanner:
             value = db.get("UpdatedAt") if db else None
             updated_at = value if isinstance(value, str) else None
         hint = (
-            f"update the DB of the Trivy server at {options.trivy_server}"
+            f"update the DB of the Trivy server at {shown_url(options.trivy_server)}"
             if options.trivy_server
             else f"refresh it: `trivy image --download-db-only --cache-dir {options.cache_dir or 'DIR'}`"
         )

@@ -466,7 +466,10 @@ def test_an_interrupted_scan_stops_the_scanner_and_its_children(
     code += "from gate.cli.main import run; run()"
     argv = [sys.executable, "-c", code, "scan", f"docker-archive:{engineless_archives.base}", "--ci", "none"]
     argv += ["--trivy-bin", str(standin.path), "--cache-dir", str(fresh_cache), "--skip-db-update"]
-    argv += ["--scan-timeout", "3600"]
+    argv += ["--scan-timeout", "3600", "--json", "gate.json", "--sarif", "gate.sarif"]
+    # An earlier run's verdict, which a step after a cancelled job must not take for this one's.
+    (tmp_path / "gate.json").write_text('{"verdict": "pass"}', encoding="utf-8")
+    (tmp_path / "gate.sarif").write_text("{}", encoding="utf-8")
     gate = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -486,6 +489,9 @@ def test_an_interrupted_scan_stops_the_scanner_and_its_children(
     assert gate.returncode == 130
     assert stderr.strip().splitlines()[-1] == "container-gate: interrupted"
     assert stopped(pids)
+    report = json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))
+    assert (report["verdict"], report["error"]["exit_code"]) == ("error", 130)
+    assert not (tmp_path / "gate.sarif").exists()
 
 
 # --- both scanners ------------------------------------------------------------------------------------------

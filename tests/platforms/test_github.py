@@ -35,6 +35,7 @@ from tests.support.corpus import corpus_file
 from tests.support.factories import evaluation_of, finding
 from tests.support.github_endpoints import Call, Reply
 from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
+from tests.support.github_json import Urls
 from tests.support.github_state import IssueComment
 from tests.support.markdown_html import inert_problems, to_html
 
@@ -793,6 +794,24 @@ def test_the_command_line_publishes_a_verdict(
     assert (name, props["file"]) == ("error", "Dockerfile")
     assert "container-gate: fail" in step.summary.read_text(encoding="utf-8")
     github_pull_request.github.assert_token_confined(github_pull_request.token)
+
+
+def test_the_comment_url_output_never_carries_the_token(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Belt and braces, as for every message: whatever GitHub answers, the token is masked.
+    github = github_pull_request.github
+    github.endpoints.urls = Urls(api=github.base_url, html=f"https://github.com/{github_pull_request.token}")
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path)
+    assert cli.main(["-v", "check", str(BUSTER), "--ci", "github"]) == ExitCode.FAIL
+    _out, err = capsys.readouterr()
+    [comment] = step.comments()
+    [url] = read_outputs(step.outputs)["comment-url"]
+    assert url == f"https://github.com/[MASKED]/octo-org/app/pull/1#issuecomment-{comment.id}"
+    assert github_pull_request.token not in err + step.outputs.read_text(encoding="utf-8")
 
 
 def test_the_token_never_leaves_the_authorization_header(

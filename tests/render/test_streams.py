@@ -8,7 +8,9 @@ be that text byte for byte: re-encoding what it decodes to gives it back unchang
 from __future__ import annotations
 
 import json
+import os
 import random
+import stat
 import threading
 import xml.etree.ElementTree as ET
 import zlib
@@ -227,3 +229,47 @@ def test_an_unwritable_stream_is_a_usage_error(tmp_path: Path) -> None:
     blocker.write_text("", encoding="utf-8")
     with pytest.raises(UsageError, match="cannot write output file"):
         write_text(str(blocker / "out.json"), iter([b"{}"]))
+
+
+def test_a_reader_never_sees_a_half_written_output(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    out.write_text("earlier", encoding="utf-8")
+    seen: list[str] = []
+
+    def chunks() -> Any:
+        yield b'{"verdict": '
+        seen.append(out.read_text(encoding="utf-8"))  # what a later step reads meanwhile
+        yield b'"pass"}'
+
+    write_text(str(out), chunks())
+    assert seen == ["earlier"]
+    assert out.read_text(encoding="utf-8") == '{"verdict": "pass"}'
+    assert [path.name for path in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_an_output_replaces_a_symbolic_link_instead_of_writing_where_it_points(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("not the gate's", encoding="utf-8")
+    out = tmp_path / "checkout" / "container-gate.sarif"
+    out.parent.mkdir()
+    out.symlink_to(elsewhere)  # planted in the checked-out repository
+    write_text(str(out), "{}")
+    assert elsewhere.read_text(encoding="utf-8") == "not the gate's"
+    assert not out.is_symlink()
+    assert out.read_text(encoding="utf-8") == "{}"
+
+
+def test_a_named_pipe_is_written_in_place(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    link = tmp_path / "link"
+    link.symlink_to(pipe)
+    received: list[bytes] = []
+    for path in (pipe, link):
+        reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+        reader.start()
+        write_text(str(path), "{}")
+        reader.join(timeout=10)
+    assert received == [b"{}", b"{}"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert link.is_symlink()

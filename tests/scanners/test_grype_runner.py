@@ -25,7 +25,14 @@ from gate.scanners.grype_runner import grype_command, grype_env, run_grype
 from gate.scanners.ingest import load_report
 from gate.scanners.options import ScanOptions
 from tests.support.scan_support import archive_target, engine_target, options, registry_target
-from tests.support.standins import CHAINGUARD_RUBY, STANDIN_GRYPE_VERSION, StandIn, grype_standin, stopped
+from tests.support.standins import (
+    CHAINGUARD_RUBY,
+    CI_JOB_CREDENTIALS,
+    STANDIN_GRYPE_VERSION,
+    StandIn,
+    grype_standin,
+    stopped,
+)
 
 REPORT_BUILT = "2023-05-17T01:32:43Z"
 """`descriptor.db.built` of the replayed report."""
@@ -135,11 +142,19 @@ def test_grype_settings_in_the_environment_are_removed(tmp_path: Path) -> None:
     assert report.findings == load_report(CHAINGUARD_RUBY).findings
 
 
-def test_the_gates_own_tokens_are_not_handed_to_grype(tmp_path: Path) -> None:
+def test_the_gates_own_tokens_and_the_jobs_are_not_handed_to_grype(tmp_path: Path) -> None:
     # The platforms' tokens write comments and notes; a scanner needs none of them.
     assert set(PLATFORM_TOKENS) == {*github_event.TOKEN_VARIABLES, gitlab.TOKEN_VARIABLE}
-    tool = standin(tmp_path, expect_env={"GRYPE_REGISTRY_TOKEN": "r"}, expect_unset=PLATFORM_TOKENS)
-    env = {**os.environ, "GRYPE_REGISTRY_TOKEN": "r", **dict.fromkeys(PLATFORM_TOKENS, "not-for-scanners")}
+    tool = standin(
+        tmp_path,
+        expect_env={"GRYPE_REGISTRY_TOKEN": "r"},
+        expect_unset=(*PLATFORM_TOKENS, *CI_JOB_CREDENTIALS),
+    )
+    env = {
+        **os.environ,
+        "GRYPE_REGISTRY_TOKEN": "r",
+        **dict.fromkeys((*PLATFORM_TOKENS, *CI_JOB_CREDENTIALS), "not-for-scanners"),
+    }
     report = run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool, env=env))
     assert report.findings == load_report(CHAINGUARD_RUBY).findings
     assert len(tool.calls()) == 3

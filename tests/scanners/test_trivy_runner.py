@@ -36,7 +36,7 @@ from tests.support.scan_support import (
     row_of,
     trivy_server,
 )
-from tests.support.standins import trivy_standin
+from tests.support.standins import CI_JOB_CREDENTIALS, trivy_standin
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +157,16 @@ def test_unreachable_trivy_server(trivy_bin: Path, engineless_archives: ArchiveI
     error = failure(opts, engineless_archives.base)
     assert "Trivy could not use the Trivy server at http://127.0.0.1:9" in error.message
     assert "connection refused" in error.message
+
+
+def test_the_password_in_a_trivy_server_url_is_never_shown(
+    trivy_bin: Path, engineless_archives: ArchiveImages
+) -> None:
+    server = "http://ci:s3cret-pass-4954@127.0.0.1:9"  # nothing listens on port 9
+    opts = options(None, skip_db_update=False, trivy_server=server, trivy_bin=str(trivy_bin))
+    error = failure(opts, engineless_archives.base)
+    assert "Trivy could not use the Trivy server at http://***@127.0.0.1:9" in error.message
+    assert "s3cret" not in f"{error.diagnostics()} {error.hint} {error.detail}"
 
 
 # --- what is recorded --------------------------------------------------------------------------
@@ -344,14 +354,22 @@ def test_a_relative_trivy_bin_is_the_file_it_names(
     assert_exact("base", map(row_of, report.findings))
 
 
-def test_the_gates_own_tokens_are_not_handed_to_trivy(
+def test_the_gates_own_tokens_and_the_jobs_are_not_handed_to_trivy(
     trivy_bin: Path, fresh_cache: Path, tmp_path: Path, engineless_archives: ArchiveImages
 ) -> None:
     registry_login = {"TRIVY_USERNAME": "ci", "TRIVY_PASSWORD": "pw"}  # kept: registries may need them
     standin = trivy_standin(
-        tmp_path, trivy_bin, "ok", expect_env=registry_login, expect_unset=PLATFORM_TOKENS
+        tmp_path,
+        trivy_bin,
+        "ok",
+        expect_env=registry_login,
+        expect_unset=(*PLATFORM_TOKENS, *CI_JOB_CREDENTIALS),
     )
-    env = {**os.environ, **registry_login, **dict.fromkeys(PLATFORM_TOKENS, "not-for-scanners")}
+    env = {
+        **os.environ,
+        **registry_login,
+        **dict.fromkeys((*PLATFORM_TOKENS, *CI_JOB_CREDENTIALS), "not-for-scanners"),
+    }
     report = run_trivy(
         archive_target(engineless_archives.base), options(fresh_cache, env=env, trivy_bin=str(standin.path))
     )

@@ -33,6 +33,14 @@ from tests.support.corpus import corpus_file
 # | `corpus/grype/anchore-grype__chainguard-ruby-test.json` | anchore/grype |
 #   `grype/presenter/explain/testdata/chainguard-ruby-test.json` | `4562c55cebba` | Apache-2.0 |
 CHAINGUARD_RUBY = corpus_file("grype", "chainguard-ruby-test.json")
+CI_JOB_CREDENTIALS = (
+    "CI_JOB_TOKEN",
+    "CI_REGISTRY_PASSWORD",
+    "CI_DEPENDENCY_PROXY_PASSWORD",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+)
+"""Credentials GitLab and GitHub hand every job, which a scanner stand-in expects never to see."""
 STANDIN_GRYPE_VERSION = "0.92.2"
 """The version the Grype stand-in claims by default (a supported one)."""
 
