@@ -57,6 +57,9 @@ def base_reference(info: ImageInfo) -> tuple[ImageRef, tuple[str, ...]]:
     if name and name.startswith(_NOT_REGISTRY):
         # An archive or engine image has no tag to follow; the label may still name its registry.
         name = labels.get(BASE_NAME_LABEL) or name
+    if not name and info.base_layer_count == 0:
+        # No name, yet nothing below the image's own layers: its Dockerfile builds FROM scratch.
+        raise BaseNotChecked(f"{info.reference} is built FROM scratch: it has no base image to check")
     if not name:
         raise BaseNotChecked(
             f"the base image of {info.reference} is not known",

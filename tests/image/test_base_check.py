@@ -29,6 +29,7 @@ from tests.support.registry_tools import (
     oci_image,
     read_docker_archive,
 )
+from tests.support.repo_paths import PROJECT_ROOT
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -120,6 +121,19 @@ def test_bases_that_cannot_be_checked(
     with pytest.raises(BaseNotChecked) as caught:
         base_reference(ImageInfo(reference="app", base_image=base, labels=labels))
     assert caught.value.message.startswith(reason)
+
+
+def test_an_image_whose_dockerfile_builds_from_scratch_has_no_base_to_check(
+    engineless_archives: ArchiveImages,
+) -> None:
+    # The test bed's base image is built FROM scratch: its Dockerfile says so, and names no base.
+    dockerfile = PROJECT_ROOT / "testbed" / "images" / "base" / "Dockerfile"
+    reference = f"docker-archive:{engineless_archives.base}"
+    info = resolve_image(reference, dockerfile=dockerfile, environ={}).info
+    assert (info.base_image, info.base_layer_count) == (None, 0)
+    with pytest.raises(BaseNotChecked) as caught:
+        base_reference(info)
+    assert caught.value.diagnostics() == f"{reference} is built FROM scratch: it has no base image to check"
 
 
 def state(created: str | None, layers: tuple[str, ...]) -> BaseImageState:
