@@ -1,7 +1,9 @@
-"""The base image check's line near the top of the terminal and Markdown summaries, and its JSON object."""
+"""The base image check's line near the top of the terminal and Markdown summaries, in the SARIF
+run's properties and the GitLab report's `scan.messages`, and its JSON object."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -13,8 +15,10 @@ from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import Policy
+from gate.render.gitlab import GitLabReportOptions, render_gitlab
 from gate.render.json import render_json
 from gate.render.markdown import render_markdown
+from gate.render.sarif import render_sarif
 from gate.render.terminal import render_terminal
 from tests.support.factories import NOW, finding, report
 from tests.support.markdown_html import inert_problems, to_html
@@ -85,6 +89,39 @@ def test_a_stale_base_is_one_line_with_what_a_rebuild_removes() -> None:
     }
     # The check changes no finding's disposition and no verdict by itself.
     assert ev.verdict == evaluate(report(*findings()), Policy(source="policy.yaml"), NOW).verdict
+
+
+def other_outputs(ev: Evaluation) -> tuple[object, list[tuple[str, str]]]:
+    """The SARIF run's `baseImageCheck` and the GitLab report's `scan.messages` as (level, text)."""
+    sarif = json.loads(render_sarif(ev))["runs"][0]["properties"].get("baseImageCheck")
+    when = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
+    gitlab = json.loads(render_gitlab(ev, GitLabReportOptions(start_time=when, end_time=when)))
+    return sarif, [(m["level"], m["value"]) for m in gitlab["scan"]["messages"]]
+
+
+@pytest.mark.parametrize("kind", ["stale", "current", "not checked"])
+def test_sarif_and_gitlab_say_what_the_summaries_say(kind: str) -> None:
+    checks = {
+        "stale": stale_check(),
+        "current": BaseCheck(True, name="reg.example/base:12", used=USED, current=USED),
+        "not checked": BaseCheck(
+            False, name="reg.example/base:12", reason="cannot reach registry reg.example"
+        ),
+    }
+    ev = evaluated(checks[kind])
+    line = render_terminal(ev).splitlines()[2]
+    assert line.startswith(("stale base `reg.example/base:12`", "base `reg.example/base:12`"))
+    sarif, messages = other_outputs(ev)
+    assert sarif == line
+    if kind == "not checked":
+        # The reason is a warning of the report, which every output lists already.
+        assert not any("reg.example/base:12" in text for _, text in messages)
+    else:
+        assert (("warn" if kind == "stale" else "info"), line) in messages
+    # Without the check, neither output has anything to say about it.
+    plain = evaluate(report(*findings()), Policy(source="policy.yaml"), NOW)
+    assert other_outputs(plain) == (None, other_outputs(plain)[1])
+    assert not any("base `" in text for _, text in other_outputs(plain)[1])
 
 
 def test_a_base_within_its_age_is_not_stale_and_the_same_layers_are_not_behind() -> None:
