@@ -150,7 +150,7 @@ def test_one_day_and_unknown_dates() -> None:
     line = render_terminal(evaluated(undated)).splitlines()[2]
     assert (
         line
-        == "base `b:1` is behind its tag (built 2024-01-10, tag now on an unknown date); rebuilding on it removes 0 findings"
+        == "stale base `b:1` is behind its tag (built 2024-01-10, tag now on an unknown date); rebuilding on it removes 0 findings"
     )
 
 
