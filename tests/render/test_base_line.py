@@ -167,6 +167,7 @@ def test_report_text_in_the_line_is_escaped(text: str) -> None:
 
 
 def test_an_upgrade_in_the_base_image_is_not_named_after_its_package() -> None:
+    from gate.render._markdown_actions import where_cell
     from gate.render.remediation import where_words
 
     kept = finding("CVE-2024-4", pkg="zlib1g", severity=Severity.HIGH, layer=BASE)
@@ -181,6 +182,9 @@ def test_an_upgrade_in_the_base_image_is_not_named_after_its_package() -> None:
     assert where_words(upgrade) == "base image"
     refresh = ev.plan.by_id["base-refresh"]
     assert where_words(refresh) == "base image reg.example/base:12"
+    # The same in the Markdown summary's "What to do" table.
+    assert where_cell(upgrade) == "base image"
+    assert where_cell(refresh) == "base image `reg.example/base:12`"
 
 
 def shape(line: str) -> str:
