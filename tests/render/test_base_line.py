@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from xml.etree import ElementTree
 
 import pytest
 
@@ -17,6 +18,7 @@ from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import Policy
 from gate.render.gitlab import GitLabReportOptions, render_gitlab
 from gate.render.json import render_json
+from gate.render.junit import render_junit
 from gate.render.markdown import render_markdown
 from gate.render.sarif import render_sarif
 from gate.render.terminal import render_terminal
@@ -91,6 +93,15 @@ def test_a_stale_base_is_one_line_with_what_a_rebuild_removes() -> None:
     assert ev.verdict == evaluate(report(*findings()), Policy(source="policy.yaml"), NOW).verdict
 
 
+def junit_property(ev: Evaluation) -> str | None:
+    """The JUnit suite's `base_image` property."""
+    suite = ElementTree.fromstring(render_junit(ev)).find("testsuite")  # noqa: S314 - our own output
+    assert suite is not None
+    found = [p.get("value") for p in suite.iter("property") if p.get("name") == "base_image"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
 def other_outputs(ev: Evaluation) -> tuple[object, list[tuple[str, str]]]:
     """The SARIF run's `baseImageCheck` and the GitLab report's `scan.messages` as (level, text)."""
     sarif = json.loads(render_sarif(ev))["runs"][0]["properties"].get("baseImageCheck")
@@ -100,7 +111,7 @@ def other_outputs(ev: Evaluation) -> tuple[object, list[tuple[str, str]]]:
 
 
 @pytest.mark.parametrize("kind", ["stale", "current", "not checked"])
-def test_sarif_and_gitlab_say_what_the_summaries_say(kind: str) -> None:
+def test_sarif_gitlab_and_junit_say_what_the_summaries_say(kind: str) -> None:
     checks = {
         "stale": stale_check(),
         "current": BaseCheck(True, name="reg.example/base:12", used=USED, current=USED),
@@ -112,7 +123,7 @@ def test_sarif_and_gitlab_say_what_the_summaries_say(kind: str) -> None:
     line = render_terminal(ev).splitlines()[2]
     assert line.startswith(("stale base `reg.example/base:12`", "base `reg.example/base:12`"))
     sarif, messages = other_outputs(ev)
-    assert sarif == line
+    assert sarif == junit_property(ev) == line
     if kind == "not checked":
         # The reason is a warning of the report, which every output lists already.
         assert not any("reg.example/base:12" in text for _, text in messages)
@@ -122,6 +133,7 @@ def test_sarif_and_gitlab_say_what_the_summaries_say(kind: str) -> None:
     plain = evaluate(report(*findings()), Policy(source="policy.yaml"), NOW)
     assert other_outputs(plain) == (None, other_outputs(plain)[1])
     assert not any("base `" in text for _, text in other_outputs(plain)[1])
+    assert junit_property(plain) is None
 
 
 def test_a_base_within_its_age_is_not_stale_and_the_same_layers_are_not_behind() -> None:
