@@ -154,6 +154,10 @@ def test_behind_days_are_whole_days_rounded_down() -> None:
     # Same layers: not behind, whatever the config's date says.
     assert LocatedBase("b:1", used, state("2025-01-01T00:00:00Z", ("sha256:a",))).behind_days == 0
     assert LocatedBase("b:1", used, state(None, ("sha256:b",))).behind_days is None
+    # Images built without a date (distroless) say the epoch: how far behind is unknown, not 0.
+    epoch = state("1970-01-01T00:00:00Z", ("sha256:a",))
+    assert LocatedBase("b:1", epoch, state("1970-01-01T00:00:00Z", ("sha256:b",))).behind_days is None
+    assert LocatedBase("b:1", epoch, state("1970-01-01T00:00:00Z", ("sha256:a",))).behind_days == 0
     assert BaseCheck(False, reason="x").behind_days is None
     assert parse_created("2024-01-10T00:00:00") == parse_created("2024-01-10T00:00:00Z")
     assert parse_created("yesterday") is None
