@@ -302,14 +302,18 @@ def _base(
             parse_reference(lookup)
         base = sources.locate(where + lookup, platform).config.diff_ids
     except GateError as exc:
-        sources.warnings.append(
-            f"the base image {lookup} named by the image's labels could not be read: {exc.diagnostics()}"
-        )
+        # With the base image check to come, the check finds the base over the registry, or its
+        # own warning says why it could not: this one would only contradict or repeat it.
+        if not may_have_moved:
+            sources.warnings.append(
+                f"the base image {lookup} named by the image's labels could not be read: {exc.diagnostics()}"
+            )
         return name, None
     if not is_prefix(base, diff_ids):
-        sources.warnings.append(
-            f"the base image {lookup} named by the image's labels is not the one the image was built on "
-            "(its layers are not the image's first layers; was it rebuilt since?)"
-        )
+        if not may_have_moved:
+            sources.warnings.append(
+                f"the base image {lookup} named by the image's labels is not the one the image was built on "
+                "(its layers are not the image's first layers; was it rebuilt since?)"
+            )
         return name, None
     return name, len(base)
