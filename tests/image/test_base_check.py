@@ -161,3 +161,20 @@ def test_behind_days_are_whole_days_rounded_down() -> None:
     assert BaseCheck(False, reason="x").behind_days is None
     assert parse_created("2024-01-10T00:00:00") == parse_created("2024-01-10T00:00:00Z")
     assert parse_created("yesterday") is None
+
+
+def test_a_from_whose_arg_has_no_value_is_named_when_the_base_is_checked(
+    engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text('ARG BASE\nFROM ${BASE}\nCMD ["/bin/sh"]\n')
+    reference = f"docker-archive:{engineless_archives.base}"
+    target = resolve_image(reference, dockerfile=dockerfile, environ={}, base_may_have_moved=True)
+    assert target.info.base_image is None
+    assert (
+        f"{dockerfile}:2: FROM names its image with an ARG that has no default value, so the Dockerfile "
+        "does not say which base image to check"
+    ) in target.warnings
+    # Without the check, nothing needs the base image's name.
+    plain = resolve_image(reference, dockerfile=dockerfile, environ={})
+    assert not any("ARG" in warning for warning in plain.warnings)
