@@ -227,7 +227,9 @@ def _arg_values(arguments: str) -> dict[str, str | None]:
 
 def parse_dockerfile(text: str, path: str, build_args: Mapping[str, str] | None = None) -> Dockerfile:
     """Parses a Dockerfile; a UsageError names the file and line of what it cannot read."""
-    lines = text.splitlines()
+    # A byte order mark (editors on Windows write one) is no part of the first instruction: the
+    # builders (BuildKit's parser, the legacy builder) drop it too.
+    lines = text.removeprefix("\ufeff").splitlines()
     escape, start = _directives(lines, path)
     variables: dict[str, str] = {}
     stages: list[Stage] = []
