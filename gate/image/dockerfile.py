@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from gate.errors import UsageError
 
@@ -118,6 +119,25 @@ class Dockerfile:
             scratch=scratch,
             steps=tuple(step for i in chain for step in self.stages[i].instructions),
         )
+
+
+MAX_DOCKERFILE_BYTES = 4 * 2**20
+"""The most a Dockerfile may hold (4 MiB): real ones are a few kilobytes, and a path such as
+`/dev/zero` must not take the run's memory."""
+
+
+def read_dockerfile(path: Path) -> str:
+    """The text of `--dockerfile PATH`; a UsageError (exit 2) names it and says why it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DOCKERFILE_BYTES + 1)
+        if len(data) > MAX_DOCKERFILE_BYTES:
+            raise UsageError(
+                f"--dockerfile {path}: larger than {MAX_DOCKERFILE_BYTES >> 20} MiB; not a Dockerfile"
+            )
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--dockerfile {path}: cannot read it ({exc})") from None
 
 
 def _error(path: str, line: int, problem: str) -> UsageError:

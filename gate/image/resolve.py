@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from gate.errors import GateError, ImageError, UsageError
 from gate.image.archive import read_docker_archive, read_oci_archive
-from gate.image.dockerfile import parse_dockerfile
+from gate.image.dockerfile import parse_dockerfile, read_dockerfile
 from gate.image.layers import (
     DockerfileMatch,
     attribute,
@@ -221,11 +221,7 @@ def _describe(
     base_name, base_count = _base(reference, image, sources, base_image, from_label, may_have_moved)
     match, from_line = DockerfileMatch(), None
     if dockerfile is not None:
-        try:
-            text = dockerfile.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--dockerfile {dockerfile}: cannot read it ({exc})") from None
-        build = parse_dockerfile(text, str(dockerfile), build_args).final_build()
+        build = parse_dockerfile(read_dockerfile(dockerfile), str(dockerfile), build_args).final_build()
         match, from_line = match_dockerfile(config, build, str(dockerfile)), build.from_line
         sources.warnings.extend(match.warnings)
         if may_have_moved and not base_name and build.base is None and not build.scratch:

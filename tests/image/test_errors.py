@@ -326,6 +326,15 @@ def test_an_unreadable_dockerfile_is_a_usage_error(
         base_from_label=False,
     )
     assert error.message == f"{tmp_path}/Dockerfile:1: RUN before the first FROM (only ARG may come first)"
+    # A file that never ends is refused after a bounded read, not read until memory runs out.
+    error = fails(
+        f"docker-archive:{engineless_archives.app}",
+        env,
+        UsageError,
+        dockerfile=Path("/dev/zero"),
+        base_from_label=False,
+    )
+    assert error.message == "--dockerfile /dev/zero: larger than 4 MiB; not a Dockerfile"
 
 
 def test_a_label_naming_an_unreachable_base_is_a_warning(
