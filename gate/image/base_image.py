@@ -74,6 +74,9 @@ class BaseCheck:
     rebuilding on it removes."""
     reason: str | None = None
     """Why the check could not run (registry unreachable, tag gone, ...)."""
+    no_base: bool = False
+    """True when it could not run because the image has no base image (FROM scratch): then no
+    base can be stale, and a policy that fails a stale base has nothing to fail."""
 
     @property
     def changed(self) -> bool:
