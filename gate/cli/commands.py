@@ -174,8 +174,9 @@ def cmd_scan(options: Options) -> ExitCode:
         report, base = check_base(report, request.scanner, request.options)
         required = request.check_base is BaseCheckMode.REQUIRED
         fails_stale = policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE
-        if not base.checked and required and fails_stale:
-            # The policy fails a stale base, and whether it is stale is unknown: no verdict.
+        if not base.checked and not base.no_base and required and fails_stale:
+            # The policy fails a stale base, and whether it is stale is unknown: no verdict. (An
+            # image built FROM scratch has no base to be stale: its check's warning is enough.)
             raise ImageError(
                 f"the base image check could not run, and the policy fails a stale base "
                 f"(base_image.on_stale: fail): {base.reason}",

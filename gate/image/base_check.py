@@ -39,6 +39,10 @@ class BaseNotChecked(ImageError):
     """The base image check could not run; `message` is the reason, in one line."""
 
 
+class NoBaseImage(BaseNotChecked):
+    """The image is built FROM scratch: there is no base image, so none can be stale."""
+
+
 def image_platform(info: ImageInfo) -> Platform | None:
     """The scanned image's platform (`arm/v7` architectures carry their variant)."""
     if not info.os or not info.architecture:
@@ -57,6 +61,9 @@ def base_reference(info: ImageInfo) -> tuple[ImageRef, tuple[str, ...]]:
     if name and name.startswith(_NOT_REGISTRY):
         # An archive or engine image has no tag to follow; the label may still name its registry.
         name = labels.get(BASE_NAME_LABEL) or name
+    if not name and info.base_layer_count == 0:
+        # No name, yet nothing below the image's own layers: its Dockerfile builds FROM scratch.
+        raise NoBaseImage(f"{info.reference} is built FROM scratch: it has no base image to check")
     if not name:
         raise BaseNotChecked(
             f"the base image of {info.reference} is not known",
@@ -65,7 +72,7 @@ def base_reference(info: ImageInfo) -> tuple[ImageRef, tuple[str, ...]]:
     if name.startswith(_NOT_REGISTRY):
         raise BaseNotChecked(f"the base image {name} is not in a registry, so it has no tag to check")
     if name == "scratch":
-        raise BaseNotChecked(f"{info.reference} is built FROM scratch: it has no base image to check")
+        raise NoBaseImage(f"{info.reference} is built FROM scratch: it has no base image to check")
     try:
         ref = parse_reference(name.removeprefix("docker://"))
     except GateError as exc:

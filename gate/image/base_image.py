@@ -45,11 +45,14 @@ class LocatedBase:
     @property
     def behind_days(self) -> int | None:
         """Whole days from the used base's `created` to the current one's, rounded down; 0 when
-        the tag has not changed (or went back in time), None when a `created` is missing."""
+        the tag has not changed (or went back in time), None when a `created` is missing or is
+        the Unix epoch."""
         if not self.changed:
             return 0
         used, current = parse_created(self.used.created), parse_created(self.current.created)
-        if used is None or current is None:
+        # Reproducible builds that record no date (distroless, ko, Bazel, Nix) write the epoch:
+        # two such images are not "0 days" apart, their distance is unknown.
+        if used is None or current is None or EPOCH in (used, current):
             return None
         return max(0, (current - used) // dt.timedelta(days=1))
 
@@ -71,6 +74,9 @@ class BaseCheck:
     rebuilding on it removes."""
     reason: str | None = None
     """Why the check could not run (registry unreachable, tag gone, ...)."""
+    no_base: bool = False
+    """True when it could not run because the image has no base image (FROM scratch): then no
+    base can be stale, and a policy that fails a stale base has nothing to fail."""
 
     @property
     def changed(self) -> bool:
@@ -85,6 +91,10 @@ class BaseCheck:
         if self.name is None or self.used is None or self.current is None:
             return None
         return LocatedBase(self.name, self.used, self.current).behind_days
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+"""The `created` of an image built without a date."""
 
 
 def parse_created(text: str | None) -> dt.datetime | None:

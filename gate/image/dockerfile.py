@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from gate.errors import UsageError
 
@@ -118,6 +119,25 @@ class Dockerfile:
             scratch=scratch,
             steps=tuple(step for i in chain for step in self.stages[i].instructions),
         )
+
+
+MAX_DOCKERFILE_BYTES = 4 * 2**20
+"""The most a Dockerfile may hold (4 MiB): real ones are a few kilobytes, and a path such as
+`/dev/zero` must not take the run's memory."""
+
+
+def read_dockerfile(path: Path) -> str:
+    """The text of `--dockerfile PATH`; a UsageError (exit 2) names it and says why it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DOCKERFILE_BYTES + 1)
+        if len(data) > MAX_DOCKERFILE_BYTES:
+            raise UsageError(
+                f"--dockerfile {path}: larger than {MAX_DOCKERFILE_BYTES >> 20} MiB; not a Dockerfile"
+            )
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--dockerfile {path}: cannot read it ({exc})") from None
 
 
 def _error(path: str, line: int, problem: str) -> UsageError:
@@ -227,7 +247,9 @@ def _arg_values(arguments: str) -> dict[str, str | None]:
 
 def parse_dockerfile(text: str, path: str, build_args: Mapping[str, str] | None = None) -> Dockerfile:
     """Parses a Dockerfile; a UsageError names the file and line of what it cannot read."""
-    lines = text.splitlines()
+    # A byte order mark (editors on Windows write one) is no part of the first instruction: the
+    # builders (BuildKit's parser, the legacy builder) drop it too.
+    lines = text.removeprefix("\ufeff").splitlines()
     escape, start = _directives(lines, path)
     variables: dict[str, str] = {}
     stages: list[Stage] = []

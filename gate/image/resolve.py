@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from gate.errors import GateError, ImageError, UsageError
 from gate.image.archive import read_docker_archive, read_oci_archive
-from gate.image.dockerfile import parse_dockerfile
+from gate.image.dockerfile import parse_dockerfile, read_dockerfile
 from gate.image.layers import (
     DockerfileMatch,
     attribute,
@@ -221,13 +221,15 @@ def _describe(
     base_name, base_count = _base(reference, image, sources, base_image, from_label, may_have_moved)
     match, from_line = DockerfileMatch(), None
     if dockerfile is not None:
-        try:
-            text = dockerfile.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--dockerfile {dockerfile}: cannot read it ({exc})") from None
-        build = parse_dockerfile(text, str(dockerfile), build_args).final_build()
+        build = parse_dockerfile(read_dockerfile(dockerfile), str(dockerfile), build_args).final_build()
         match, from_line = match_dockerfile(config, build, str(dockerfile)), build.from_line
         sources.warnings.extend(match.warnings)
+        if may_have_moved and not base_name and build.base is None and not build.scratch:
+            # The gate takes no --build-arg: the base image check is left without a base to check.
+            sources.warnings.append(
+                f"{dockerfile}:{build.from_line}: FROM names its image with an ARG that has no default "
+                "value, so the Dockerfile does not say which base image to check"
+            )
         base_name = base_name or build.base
         if base_count is None:
             base_count = match.base_layer_count
@@ -302,14 +304,18 @@ def _base(
             parse_reference(lookup)
         base = sources.locate(where + lookup, platform).config.diff_ids
     except GateError as exc:
-        sources.warnings.append(
-            f"the base image {lookup} named by the image's labels could not be read: {exc.diagnostics()}"
-        )
+        # With the base image check to come, the check finds the base over the registry, or its
+        # own warning says why it could not: this one would only contradict or repeat it.
+        if not may_have_moved:
+            sources.warnings.append(
+                f"the base image {lookup} named by the image's labels could not be read: {exc.diagnostics()}"
+            )
         return name, None
     if not is_prefix(base, diff_ids):
-        sources.warnings.append(
-            f"the base image {lookup} named by the image's labels is not the one the image was built on "
-            "(its layers are not the image's first layers; was it rebuilt since?)"
-        )
+        if not may_have_moved:
+            sources.warnings.append(
+                f"the base image {lookup} named by the image's labels is not the one the image was built on "
+                "(its layers are not the image's first layers; was it rebuilt since?)"
+            )
         return name, None
     return name, len(base)

@@ -4,7 +4,8 @@ rebuild on the base image's current tag removes, counted once with the decisions
 Pure: the check's result (`gate.image.base_check.BaseCheck`) arrives as data from the command
 line, and this reads nothing else. A base is stale when the tag points to other layers for the
 image's platform and is more than `max_age_days` whole days newer than the base the image was
-built on. A check that could not run is never stale and removes nothing: it changes no verdict.
+built on, or newer by a number of days nobody can tell (`behind_days` None). A check that could
+not run is never stale and removes nothing: it changes no verdict.
 """
 
 from __future__ import annotations
@@ -84,5 +85,7 @@ def judge_base(
         by_severity=MappingProxyType({s: tally[s] for s in reversed(Severity) if tally[s]}),
     )
     behind = check.behind_days if check.checked else None
-    stale = check.checked and check.changed and behind is not None and behind > max_age_days
+    # A tag that moved on by an unknown number of days (an undated config) may be any
+    # age: stale, so that `on_stale: fail` never passes a base it cannot date.
+    stale = check.checked and check.changed and (behind is None or behind > max_age_days)
     return BaseImageStatus(check=check, stale=stale, max_age_days=max_age_days, removes=removes)

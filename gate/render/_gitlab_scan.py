@@ -14,6 +14,7 @@ from typing import Any
 from gate.model import ScannerInfo
 from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
 from gate.policy.model import Mode
+from gate.render._summary import base_image_line
 from gate.untrusted import safe_url, terminal_safe
 
 # The underlying scanners, for `scan.scanner` (id, name, url, vendor).
@@ -105,7 +106,8 @@ def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
 
 
 def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[dict[str, str]]:
-    """`scan.messages`: the verdict, what was left out and why, policy failures, warnings, then `notes`."""
+    """`scan.messages`: the verdict, the base image check, what was left out and why, policy
+    failures, warnings, then `notes`."""
     counts = evaluation.counts
     verdict = (
         f"container-gate verdict: {evaluation.verdict} under policy {terminal_safe(evaluation.policy.source, 200)}; "
@@ -114,6 +116,12 @@ def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[d
     if evaluation.policy.mode is Mode.ADVISORY:
         verdict += f"; the policy is advisory: {counts.would_block} finding(s) would block"
     messages = [{"level": "info", "value": verdict}]
+    base = evaluation.base_image
+    if base is not None and base.check.checked:
+        # What `scan --check-base` found, as the summaries say it; a check that could not run is
+        # among the warnings below.
+        line = base_image_line(base, lambda name: f"`{terminal_safe(name, 200)}`", terminal_safe)
+        messages.append({"level": "warn" if base.stale else "info", "value": line})
     left_out = left_out_message(evaluation.decisions)
     if left_out:
         messages.append({"level": "info", "value": left_out})

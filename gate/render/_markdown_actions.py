@@ -63,7 +63,9 @@ def clears_cell(action: Action) -> str:
 def where_cell(action: Action) -> str:
     """The base image by name, or the own layer, a library's path, and the Dockerfile line."""
     if action.origin is LayerOrigin.BASE:
-        where = f"base image {md_code(action.package, CELL_LIMIT)}" if action.package else "base image"
+        # Only a base refresh is named after the base image; an upgrade's package is no image.
+        named = action.package and action.kind is ActionKind.BASE_REFRESH
+        where = f"base image {md_code(action.package, CELL_LIMIT)}" if named else "base image"
     elif action.origin is LayerOrigin.OWN:
         where = "own layer"
     else:

@@ -2,9 +2,10 @@
 
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
 `{"schema", "policy", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
-"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error"}]}`. `counts_by_severity`
-is flat and counts every finding whatever its disposition; `blocking` counts those the policy blocks.
-An image that could not be scanned is a row with its `error`, `verdict: "error"` and nulls.
+"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings"}]}`.
+`counts_by_severity` is flat and counts every finding whatever its disposition; `blocking` counts
+those the policy blocks. An image that could not be scanned is a row with its `error`,
+`verdict: "error"` and nulls.
 
 Rows are made once (`CompareRow.of`) from each image's evaluation, in the order the images were
 given; every piece of image or report text is escaped for the output it goes to.
@@ -77,6 +78,8 @@ class CompareRow:
     """`pass`, `fail`, or `error`."""
     error: str | None
     """Why the image could not be scanned or read."""
+    warnings: tuple[str, ...] = ()
+    """What its scan or report warned about (an old vulnerability DB, ...), as `scan` shows it."""
 
     @classmethod
     def of(cls, item: ComparedImage) -> CompareRow:
@@ -120,6 +123,7 @@ class CompareRow:
             own=own,
             verdict=ev.verdict,
             error=None,
+            warnings=ev.warnings,
         )
 
 
@@ -152,6 +156,7 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
                 "blocking": row.blocking,
                 "verdict": row.verdict,
                 "error": row.error,
+                "warnings": list(row.warnings) if row.error is None else None,
             }
             for row in rows_of(images)
         ],
@@ -196,6 +201,21 @@ def _error_line(row: CompareRow) -> str:
     """`image: why`; an error that already starts with the image's name is not prefixed again."""
     error = row.error or ""
     return error if error.startswith(row.reference) else f"{row.reference}: {error}"
+
+
+def _warnings(rows: Sequence[CompareRow]) -> list[tuple[tuple[str, ...] | None, str]]:
+    """Each distinct warning once, with the images it is about (None: every image compared)."""
+    about: dict[str, list[str]] = {}
+    for row in rows:
+        for warning in row.warnings:
+            images = about.setdefault(warning, [])
+            if row.reference not in images:
+                images.append(row.reference)
+    compared = [row.reference for row in rows if row.error is None]
+    return [
+        (None if len(compared) > 1 and images == compared else tuple(images), warning)
+        for warning, images in about.items()
+    ]
 
 
 def _shown_severities(rows: Sequence[CompareRow]) -> tuple[Severity, ...]:
@@ -251,6 +271,12 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
         out.append("")
         out.append("Not compared:")
         out += [f"  {terminal_safe(_error_line(row))}" for row in failed]
+    warnings = _warnings(rows)
+    if warnings:
+        out += ["", "Warnings:"]
+        for about, warning in warnings:
+            which = "every image" if about is None else ", ".join(terminal_safe(i, NAME_LIMIT) for i in about)
+            out.append(f"  {which}: {terminal_safe(warning)}")
     return "\n".join(out) + "\n"
 
 
@@ -295,4 +321,14 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
     if failed:
         out += ["", "Not compared:", ""]
         out += [f"- {md_escape(_error_line(row))}" for row in failed]
+    warnings = _warnings(rows)
+    if warnings:
+        out += ["", "Warnings:", ""]
+        for about, warning in warnings:
+            which = (
+                "every image"
+                if about is None
+                else ", ".join(md_code(i, NAME_LIMIT, in_table=False) for i in about)
+            )
+            out.append(f"- {which}: {md_escape(warning)}")
     return "\n".join(out) + "\n"

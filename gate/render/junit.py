@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from gate.model import Finding
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.exploit_rules import kev_text
+from gate.render._summary import base_image_line
 from gate.untrusted import advisory_url, safe_url, shorten
 
 NAME_LIMIT = 300
@@ -285,6 +286,10 @@ def _suite_chunks(evaluation: Evaluation, counts: dict[str, int]) -> Iterator[st
         ("mode", evaluation.policy.mode.value),
     ):
         ET.SubElement(props, "property", {"name": name, "value": _line(value, MESSAGE_LIMIT)})
+    if evaluation.base_image is not None:
+        # With `scan --check-base`: the same line as the terminal and Markdown summaries.
+        line = base_image_line(evaluation.base_image, lambda name: f"`{name}`", str)
+        ET.SubElement(props, "property", {"name": "base_image", "value": _line(line, MESSAGE_LIMIT)})
     for warning in evaluation.report.warnings:
         ET.SubElement(props, "property", {"name": "warning", "value": _line(warning, MESSAGE_LIMIT)})
     # What applying the policy needs said (a rule the data could not back, stale data) is a warning too.

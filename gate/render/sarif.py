@@ -54,6 +54,7 @@ from gate.render import _sarif_text as words
 from gate.render._json_text import Skeleton
 from gate.render._sarif_om import JsonValue, om, to_json
 from gate.render._sarif_results import FINGERPRINT_KEY, SECURITY_SEVERITY, finding_fingerprint, result_level
+from gate.render._summary import base_image_line
 
 __all__ = [
     "FINGERPRINT_KEY",
@@ -169,6 +170,12 @@ def _run_properties(evaluation: Evaluation) -> dict[str, object]:
         }
         if image
         else None,
+        # With `scan --check-base`: the same line as the terminal and Markdown summaries.
+        **(
+            {"baseImageCheck": base_image_line(evaluation.base_image, lambda name: f"`{name}`", str)}
+            if evaluation.base_image is not None
+            else {}
+        ),
     }
 
 

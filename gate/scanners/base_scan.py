@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from gate.errors import GateError
-from gate.image.base_check import BaseNotChecked, base_reference, locate_base
+from gate.image.base_check import BaseNotChecked, NoBaseImage, base_reference, locate_base
 from gate.image.base_image import BaseCheck
 from gate.image.layers import attribute, attribute_layers
 from gate.image.registry_auth import docker_config_file, find_credentials
@@ -59,7 +59,7 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
     try:
         name = str(base_reference(info)[0])
     except BaseNotChecked as exc:
-        return BaseCheck(False, reason=exc.diagnostics())
+        return BaseCheck(False, reason=exc.diagnostics(), no_base=isinstance(exc, NoBaseImage))
     config = docker_config_file(options.env)
     try:
         located = locate_base(

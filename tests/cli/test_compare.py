@@ -34,7 +34,7 @@ from tests.support.repo_paths import PROJECT_ROOT
 EXPECTED = load_family_expected()
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
-    "counts_by_severity", "fixable", "blocking", "verdict", "error",
+    "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings",
 ]  # fmt: skip
 
 

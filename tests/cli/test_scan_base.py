@@ -25,6 +25,7 @@ from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
 from tests.support.markdown_html import to_html
 from tests.support.registry_tools import free_port
+from tests.support.repo_paths import PROJECT_ROOT
 
 EXPECTED = load_refresh_expected()
 
@@ -297,3 +298,21 @@ def test_on_stale_fail_makes_an_unchecked_base_an_error_unless_best_effort(
     )
     assert best.json["warnings"] == [f"base image check: {reason}"]
     assert best.json["base_image"]["checked"] is False
+
+
+def test_an_image_built_from_scratch_has_no_stale_base_to_fail(
+    scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    # The test bed's base image is built FROM scratch, as its Dockerfile says.
+    dockerfile = PROJECT_ROOT / "testbed" / "images" / "base" / "Dockerfile"
+    image = f"docker-archive:{engineless_archives.base}"
+    policy = policy_file(tmp_path, "version: 1\nbase_image: {on_stale: fail}\n")
+    without = scan(image, "--dockerfile", str(dockerfile), "--policy", policy)
+    run = scan(image, "--dockerfile", str(dockerfile), "--policy", policy, "--check-base")
+    # Nothing to be stale, so nothing the policy cannot decide: the verdict is the findings'.
+    assert (
+        (run.code, run.json["verdict"]) == (without.code, without.json["verdict"]) == (ExitCode.FAIL, "fail")
+    )
+    reason = f"{image} is built FROM scratch: it has no base image to check"
+    assert (run.json["base_image"]["checked"], run.json["base_image"]["reason"]) == (False, reason)
+    assert run.json["warnings"] == [f"base image check: {reason}"]

@@ -29,6 +29,7 @@ from tests.support.registry_tools import (
     oci_image,
     read_docker_archive,
 )
+from tests.support.repo_paths import PROJECT_ROOT
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -122,6 +123,19 @@ def test_bases_that_cannot_be_checked(
     assert caught.value.message.startswith(reason)
 
 
+def test_an_image_whose_dockerfile_builds_from_scratch_has_no_base_to_check(
+    engineless_archives: ArchiveImages,
+) -> None:
+    # The test bed's base image is built FROM scratch: its Dockerfile says so, and names no base.
+    dockerfile = PROJECT_ROOT / "testbed" / "images" / "base" / "Dockerfile"
+    reference = f"docker-archive:{engineless_archives.base}"
+    info = resolve_image(reference, dockerfile=dockerfile, environ={}).info
+    assert (info.base_image, info.base_layer_count) == (None, 0)
+    with pytest.raises(BaseNotChecked) as caught:
+        base_reference(info)
+    assert caught.value.diagnostics() == f"{reference} is built FROM scratch: it has no base image to check"
+
+
 def state(created: str | None, layers: tuple[str, ...]) -> BaseImageState:
     return BaseImageState(f"r/b@{DIGEST}", DIGEST, created, layers)
 
@@ -140,6 +154,27 @@ def test_behind_days_are_whole_days_rounded_down() -> None:
     # Same layers: not behind, whatever the config's date says.
     assert LocatedBase("b:1", used, state("2025-01-01T00:00:00Z", ("sha256:a",))).behind_days == 0
     assert LocatedBase("b:1", used, state(None, ("sha256:b",))).behind_days is None
+    # Images built without a date (distroless) say the epoch: how far behind is unknown, not 0.
+    epoch = state("1970-01-01T00:00:00Z", ("sha256:a",))
+    assert LocatedBase("b:1", epoch, state("1970-01-01T00:00:00Z", ("sha256:b",))).behind_days is None
+    assert LocatedBase("b:1", epoch, state("1970-01-01T00:00:00Z", ("sha256:a",))).behind_days == 0
     assert BaseCheck(False, reason="x").behind_days is None
     assert parse_created("2024-01-10T00:00:00") == parse_created("2024-01-10T00:00:00Z")
     assert parse_created("yesterday") is None
+
+
+def test_a_from_whose_arg_has_no_value_is_named_when_the_base_is_checked(
+    engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text('ARG BASE\nFROM ${BASE}\nCMD ["/bin/sh"]\n')
+    reference = f"docker-archive:{engineless_archives.base}"
+    target = resolve_image(reference, dockerfile=dockerfile, environ={}, base_may_have_moved=True)
+    assert target.info.base_image is None
+    assert (
+        f"{dockerfile}:2: FROM names its image with an ARG that has no default value, so the Dockerfile "
+        "does not say which base image to check"
+    ) in target.warnings
+    # Without the check, nothing needs the base image's name.
+    plain = resolve_image(reference, dockerfile=dockerfile, environ={})
+    assert not any("ARG" in warning for warning in plain.warnings)

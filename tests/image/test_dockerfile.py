@@ -87,6 +87,20 @@ CASES: list[tuple[str, str, int, str | None, list[tuple[int, str]]]] = [
         [(3, "RUN")],
     ),
     (
+        "a byte order mark before FROM (Windows editors write one)",
+        "\ufeffFROM debian:12\nRUN x\n",
+        1,
+        "debian:12",
+        [(2, "RUN")],
+    ),
+    (
+        "a byte order mark before a parser directive",
+        "\ufeff# escape=`\nFROM x\nRUN a `\n  b\n",
+        2,
+        "x",
+        [(3, "RUN")],
+    ),
+    (
         "a continuation that ends the file",
         "FROM x\nRUN a\n\\\n",
         1,

@@ -326,6 +326,15 @@ def test_an_unreadable_dockerfile_is_a_usage_error(
         base_from_label=False,
     )
     assert error.message == f"{tmp_path}/Dockerfile:1: RUN before the first FROM (only ARG may come first)"
+    # A file that never ends is refused after a bounded read, not read until memory runs out.
+    error = fails(
+        f"docker-archive:{engineless_archives.app}",
+        env,
+        UsageError,
+        dockerfile=Path("/dev/zero"),
+        base_from_label=False,
+    )
+    assert error.message == "--dockerfile /dev/zero: larger than 4 MiB; not a Dockerfile"
 
 
 def test_a_label_naming_an_unreachable_base_is_a_warning(
@@ -345,6 +354,13 @@ def test_a_label_naming_an_unreachable_base_is_a_warning(
         f"the base image 127.0.0.1:9/base@sha256:{'1' * 64} named by the image's labels could not be read: image "
     )
     assert "cannot reach registry 127.0.0.1:9" in target.warnings[-1]
+    # With the base image check to come (`scan --check-base`), the check says why it cannot read
+    # the base, or finds it over the registry: no warning that would repeat or contradict it.
+    checked = resolve_image(
+        f"docker://{registry.address}/relabelled/app:1", environ=env, base_may_have_moved=True
+    )
+    assert (checked.info.base_image, checked.info.base_layer_count) == ("127.0.0.1:9/base:1", None)
+    assert not any("named by the image's labels" in warning for warning in checked.warnings)
 
 
 def test_an_archive_never_looks_up_the_base_its_label_names(

@@ -78,3 +78,22 @@ def test_a_base_that_could_not_be_checked_or_is_current_never_fails_by_itself() 
     low = finding("CVE-1", severity=Severity.LOW)
     policy = Policy(source="p.yaml", base_image=BaseImagePolicy(on_stale=OnStale.FAIL))
     assert evaluate(report(low), policy, NOW).base_image is None
+
+
+def test_a_tag_that_moved_on_by_an_unknown_number_of_days_is_stale() -> None:
+    # The current base's config has no `created`: how far behind it is cannot be told.
+    undated = BaseImageState(NEWER.reference, NEWER.digest, None, NEWER.diff_ids)
+    check = BaseCheck(True, name="ghcr.io/acme/base:12", used=USED, current=undated)
+    ev = evaluated(check, max_age_days=30, on_stale=OnStale.FAIL)
+    assert ev.base_image is not None
+    assert (ev.base_image.stale, ev.base_image.behind_days) == (True, None)
+    assert ev.policy_failures == (
+        "the base image ghcr.io/acme/base:12 is an unknown number of days behind its tag, more than "
+        "base_image.max_age_days (30), and base_image.on_stale is fail: rebuild the image on the current tag",
+    )
+    assert not ev.passed
+    # Under warn it is said, and the verdict is the findings'.
+    warned = evaluated(check, max_age_days=30, on_stale=OnStale.WARN)
+    assert warned.base_image is not None
+    assert warned.base_image.stale
+    assert warned.passed

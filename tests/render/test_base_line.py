@@ -1,9 +1,12 @@
-"""The base image check's line near the top of the terminal and Markdown summaries, and its JSON object."""
+"""The base image check's line near the top of the terminal and Markdown summaries, in the SARIF
+run's properties and the GitLab report's `scan.messages`, and its JSON object."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+from xml.etree import ElementTree
 
 import pytest
 
@@ -13,8 +16,11 @@ from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import Policy
+from gate.render.gitlab import GitLabReportOptions, render_gitlab
 from gate.render.json import render_json
+from gate.render.junit import render_junit
 from gate.render.markdown import render_markdown
+from gate.render.sarif import render_sarif
 from gate.render.terminal import render_terminal
 from tests.support.factories import NOW, finding, report
 from tests.support.markdown_html import inert_problems, to_html
@@ -87,6 +93,49 @@ def test_a_stale_base_is_one_line_with_what_a_rebuild_removes() -> None:
     assert ev.verdict == evaluate(report(*findings()), Policy(source="policy.yaml"), NOW).verdict
 
 
+def junit_property(ev: Evaluation) -> str | None:
+    """The JUnit suite's `base_image` property."""
+    suite = ElementTree.fromstring(render_junit(ev)).find("testsuite")  # noqa: S314 - our own output
+    assert suite is not None
+    found = [p.get("value") for p in suite.iter("property") if p.get("name") == "base_image"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def other_outputs(ev: Evaluation) -> tuple[object, list[tuple[str, str]]]:
+    """The SARIF run's `baseImageCheck` and the GitLab report's `scan.messages` as (level, text)."""
+    sarif = json.loads(render_sarif(ev))["runs"][0]["properties"].get("baseImageCheck")
+    when = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
+    gitlab = json.loads(render_gitlab(ev, GitLabReportOptions(start_time=when, end_time=when)))
+    return sarif, [(m["level"], m["value"]) for m in gitlab["scan"]["messages"]]
+
+
+@pytest.mark.parametrize("kind", ["stale", "current", "not checked"])
+def test_sarif_gitlab_and_junit_say_what_the_summaries_say(kind: str) -> None:
+    checks = {
+        "stale": stale_check(),
+        "current": BaseCheck(True, name="reg.example/base:12", used=USED, current=USED),
+        "not checked": BaseCheck(
+            False, name="reg.example/base:12", reason="cannot reach registry reg.example"
+        ),
+    }
+    ev = evaluated(checks[kind])
+    line = render_terminal(ev).splitlines()[2]
+    assert line.startswith(("stale base `reg.example/base:12`", "base `reg.example/base:12`"))
+    sarif, messages = other_outputs(ev)
+    assert sarif == junit_property(ev) == line
+    if kind == "not checked":
+        # The reason is a warning of the report, which every output lists already.
+        assert not any("reg.example/base:12" in text for _, text in messages)
+    else:
+        assert (("warn" if kind == "stale" else "info"), line) in messages
+    # Without the check, neither output has anything to say about it.
+    plain = evaluate(report(*findings()), Policy(source="policy.yaml"), NOW)
+    assert other_outputs(plain) == (None, other_outputs(plain)[1])
+    assert not any("base `" in text for _, text in other_outputs(plain)[1])
+    assert junit_property(plain) is None
+
+
 def test_a_base_within_its_age_is_not_stale_and_the_same_layers_are_not_behind() -> None:
     from gate.policy.base_status import judge_base
 
@@ -113,7 +162,7 @@ def test_one_day_and_unknown_dates() -> None:
     line = render_terminal(evaluated(undated)).splitlines()[2]
     assert (
         line
-        == "base `b:1` is behind its tag (built 2024-01-10, tag now on an unknown date); rebuilding on it removes 0 findings"
+        == "stale base `b:1` is behind its tag (built 2024-01-10, tag now on an unknown date); rebuilding on it removes 0 findings"
     )
 
 
@@ -130,6 +179,7 @@ def test_report_text_in_the_line_is_escaped(text: str) -> None:
 
 
 def test_an_upgrade_in_the_base_image_is_not_named_after_its_package() -> None:
+    from gate.render._markdown_actions import where_cell
     from gate.render.remediation import where_words
 
     kept = finding("CVE-2024-4", pkg="zlib1g", severity=Severity.HIGH, layer=BASE)
@@ -144,6 +194,9 @@ def test_an_upgrade_in_the_base_image_is_not_named_after_its_package() -> None:
     assert where_words(upgrade) == "base image"
     refresh = ev.plan.by_id["base-refresh"]
     assert where_words(refresh) == "base image reg.example/base:12"
+    # The same in the Markdown summary's "What to do" table.
+    assert where_cell(upgrade) == "base image"
+    assert where_cell(refresh) == "base image `reg.example/base:12`"
 
 
 def shape(line: str) -> str:

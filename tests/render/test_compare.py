@@ -28,7 +28,7 @@ from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
-    "counts_by_severity", "fixable", "blocking", "verdict", "error",
+    "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings",
 ]  # fmt: skip
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -74,7 +74,7 @@ def test_the_json_rows_are_the_schema_in_the_order_given() -> None:
             assert row["error"] == image.error
             assert {
                 k: v for k, v in row.items() if k not in ("reference", "verdict", "error")
-            } == dict.fromkeys(ROW_KEYS[1:-2])
+            } == dict.fromkeys(k for k in ROW_KEYS if k not in ("reference", "verdict", "error"))
             continue
         # Flat, every finding whatever its disposition, every severity named.
         assert list(row["counts_by_severity"]) == ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
@@ -154,3 +154,28 @@ def test_image_and_report_text_is_escaped(text: str) -> None:
     (table,) = HtmlFacts(html).tables
     assert table.body_rows == 2
     assert json.loads(render_compare_json(images, "p"))["images"][0]["reference"] == f"app{text}:1"
+
+
+def test_warnings_are_shown_once_with_the_images_they_are_about() -> None:
+    old_db = "Trivy's vulnerability DB is 35.9 days old"
+    hostile = "layer `x` | [a](http://e.vil) \x1b[2J"
+    images = [
+        ComparedImage("a:1", evaluation_of(finding("CVE-1"), warnings=(old_db,))),
+        ComparedImage("b:1", evaluation_of(finding("CVE-2"), warnings=(old_db, hostile))),
+        ComparedImage("c:1", error="registry has no c:1"),
+    ]
+    terminal = render_compare_terminal(images, "policy.yaml")
+    assert terminal.endswith(
+        f"Warnings:\n  every image: {old_db}\n  b:1: layer `x` | [a](http://e.vil) \\x1b[2J\n"
+    )
+    assert not UNSAFE.search(terminal)
+    markdown = render_compare_markdown(images, "policy.yaml")
+    assert (
+        "\n\nWarnings:\n\n- every image: Trivy\\'s vulnerability DB is 35\\.9 days old\n- `b:1`: " in markdown
+    )
+    html = to_html(markdown)
+    assert inert_problems(html, allowed_links=set()) == []
+    doc = json.loads(render_compare_json(images, "policy.yaml"))
+    assert [row["warnings"] for row in doc["images"]] == [[old_db], [old_db, hostile], None]
+    # One image alone: its name, not "every image".
+    assert render_compare_terminal(images[:1], "p").endswith(f"Warnings:\n  a:1: {old_db}\n")
