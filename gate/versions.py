@@ -362,7 +362,17 @@ def upgrade_target(ecosystem: str, findings: Iterable[tuple[str, tuple[str, ...]
     is not fixed by 1.3.0, which another finding asks for): the target then moves up to that
     finding's next fix, and the findings are looked at again, until every one is fixed by it.
     Findings whose every listed fix is older than what is installed take no part.
+
+    Targets are kept for the findings seen last: planning asks this of every package, most packages
+    of a large report have one or two findings, and the same versions and fixes come back again
+    and again (one library installed in several places, one vulnerability in many packages). The
+    comparisons were kept already; the walk over them cost several times more than the lookups.
     """
+    return _upgrade_target(ecosystem, tuple(findings))
+
+
+@functools.lru_cache(maxsize=16384)
+def _upgrade_target(ecosystem: str, findings: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
     # Each finding with a fix newer than its installed version, and that fix.
     lows = [
         (fixed, low)

@@ -218,6 +218,19 @@ def test_the_upgrade_target_is_on_a_fixed_branch_of_every_finding() -> None:
     assert upgrade_target("deb", [("1.0-2", ("1.0-1",))]) is None
 
 
+def test_the_upgrade_target_of_findings_seen_before_is_kept() -> None:
+    # Planning a large report asks for the targets of many packages with the same versions and
+    # fixes; the answer is kept, whether the findings come as a list, a tuple or a generator.
+    from gate.versions import _upgrade_target
+
+    findings = [("1.4.0", ("1.4.7, 1.5.2",)), ("1.4.1", ("1.5.0",))]
+    first = upgrade_target("npm", findings)
+    before = _upgrade_target.cache_info().hits
+    assert upgrade_target("npm", tuple(findings)) == first == "1.5.2"
+    assert upgrade_target("npm", (f for f in findings)) == first
+    assert _upgrade_target.cache_info().hits == before + 2
+
+
 def test_no_fix_above_the_installed_version() -> None:
     assert lowest_fix_above("deb", "2.0-1", ["1.0-1", "2.0-1"]) is None
     assert lowest_fix_above("npm", "1.0.0", []) is None

@@ -40,12 +40,39 @@ def path_glob(pattern: str) -> Glob:
     return glob
 
 
-@functools.lru_cache(maxsize=16384)
 def path_matches(pattern: str, path: str) -> bool:
     """Whether the path glob `pattern` matches the whole of `path` (a leading `/` aside).
 
-    Kept for the pairs seen last: the findings of one path are compared with the same entries
-    again and again, and RE2's Python wrapper costs more than the match (docs/performance.md)."""
+    A glob that is a plain path, or a plain directory and `**` (`srv/app/**`, as most allowlist
+    entries write them), is compared as text: RE2's Python wrapper costs several microseconds a
+    call, more than the match, and most findings of a large report have a path of their own. Only
+    ASCII paths are: RE2 reads text as UTF-8, which a path with a lone surrogate is not."""
+    plain = _plain_glob(pattern)
+    if plain is not None and path.isascii():
+        text, below = plain
+        return path.lstrip("/").startswith(text) if below else path.lstrip("/") == text
+    return _glob_matches(pattern, path)
+
+
+_GLOB_CHARACTERS = re.compile(r"[*?\[]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_glob(pattern: str) -> tuple[str, bool] | None:
+    """(text, False) for an ASCII glob without glob characters, which matches that path only;
+    (text, True) for such text followed by `**`, which matches every path that starts with it;
+    None for any other glob."""
+    pattern = pattern.lstrip("/")
+    if not pattern.isascii():
+        return None
+    text, below = (pattern[:-2], True) if pattern.endswith("**") else (pattern, False)
+    return None if _GLOB_CHARACTERS.search(text) else (text, below)
+
+
+@functools.lru_cache(maxsize=16384)
+def _glob_matches(pattern: str, path: str) -> bool:
+    # Kept for the pairs seen last: the findings of one path are compared with the same entries
+    # again and again, and RE2's Python wrapper costs more than the match (docs/performance.md).
     return path_glob(pattern).fullmatch(path.lstrip("/")) is not None
 
 

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.model import Finding
+from gate.policy import match
 from gate.policy.evaluation import Disposition
-from gate.policy.match import AllowlistIndex, image_glob, mismatch, path_glob
+from gate.policy.match import AllowlistIndex, image_glob, mismatch, path_glob, path_matches
 from gate.policy.model import Policy
 from tests.support.factories import entry, evaluation_of, finding
 
@@ -165,3 +166,32 @@ def test_mismatch_words_the_first_field_that_differs(
     wanted = entry(0, fields.pop("vulnerability", "CVE-2024-0001"), **fields)
     assert mismatch(wanted, found, image) == why
     assert (AllowlistIndex([wanted]).first_match(found, image) is None) is (why is not None)
+
+
+_PATH_TEXT = st.text(alphabet="ab/.-_ \n\\é", max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PATH_TEXT, st.sampled_from(["", "**", "/**", "*", "?", "[ab]", "**/a"]), _PATH_TEXT)
+def test_path_matches_as_the_glob_does(head: str, tail: str, path: str) -> None:
+    # Plain globs and plain directories with `**` are compared as text, the others run by RE2:
+    # both must say what the compiled glob says, leading `/`, newlines and non-ASCII text too.
+    pattern = head + tail
+    expected = path_glob(pattern).fullmatch(path.lstrip("/")) is not None
+    assert path_matches(pattern, path) is expected
+    assert path_matches(pattern, pattern.lstrip("/").replace("**", "x/y")) is (
+        path_glob(pattern).fullmatch(pattern.lstrip("/").replace("**", "x/y")) is not None
+    )
+
+
+def test_plain_path_globs_are_compared_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The allowlist's usual globs (`srv/app/**`, an exact path) never reach RE2's Python wrapper,
+    # which cost more than the rest of the matching of a report whose findings each have a path.
+    def no_glob(pattern: str) -> None:
+        raise AssertionError(f"{pattern!r} was compiled")
+
+    monkeypatch.setattr(match, "path_glob", no_glob)
+    assert match.path_matches("srv/app/**", "/srv/app/lib/x.jar")
+    assert not match.path_matches("/srv/app/**", "srv/ap/lib/x.jar")
+    assert match.path_matches("usr/lib/x.so", "/usr/lib/x.so")
+    assert not match.path_matches("usr/lib/x.so", "usr/lib/x.so.1")
