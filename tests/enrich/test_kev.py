@@ -191,6 +191,11 @@ BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
         'kev.json: the entry of "CVE-2026-8037" gives "dueDate" twice',
     ),
     (
+        "a lone surrogate escape in a string the gate keeps",
+        lambda: KEV_FILE.read_bytes().replace(b'"catalogVersion": "', b'"catalogVersion": "\\udfff', 1),
+        "kev.json: catalogVersion: holds a lone UTF-16 surrogate, which is not text",
+    ),
+    (
         "NaN, which JSON does not have",
         lambda: KEV_FILE.read_bytes().replace(b'"notes": ', b'"cvss": NaN, "notes": ', 1),
         "kev.json: not valid JSON (NaN is not a JSON number); expected the CISA KEV catalog",
