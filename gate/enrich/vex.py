@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,6 +97,8 @@ def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
         # syntax error further on), said the same way.
         raise _locate_repeat(_decode(text, source, _marking), source) from None
     at = At(source)
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(data, at)
     if not isinstance(data, dict):
         raise at.error(f"expected {EXPECTED}, got {describe(data)}")
     return tuple(_reader_for(data, at)(data, at))
@@ -114,6 +117,35 @@ def _decode(text: str, source: str, hook: Callable[[list[tuple[str, object]]], J
         ) from None
     except UnreadableJson as exc:
         raise ReportError(f"{source}: not valid JSON ({exc}); expected {EXPECTED}") from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""The escape of half a UTF-16 surrogate pair: only a text that has one can decode to a lone one."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(data: object, root: At) -> None:
+    """Refuses a key or string holding a lone surrogate (a `"\\udfff"` escape without its pair),
+    naming where: no output (a file, the terminal) can carry it, and an author or an alias is
+    shown in every output."""
+    stack: list[tuple[object, At]] = [(data, root)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise at.error(_LONE_SURROGATE)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    raise at[key].error(f"this key {_LONE_SURROGATE}")
+                stack.append((item, at[key]))
+        elif isinstance(value, list):
+            stack.extend((item, at[index]) for index, item in enumerate(value))
+
+
+_LONE_SURROGATE = (
+    "holds a lone UTF-16 surrogate, which is not text (expected a string that UTF-8 can carry: "
+    "a surrogate escape needs its pair)"
+)
 
 
 class _NotANumber(ValueError):

@@ -392,6 +392,39 @@ def test_a_repeated_key_is_refused_with_where_it_is() -> None:
     )
 
 
+LONE_SURROGATE = (
+    "holds a lone UTF-16 surrogate, which is not text (expected a string that UTF-8 can carry: "
+    "a surrogate escape needs its pair)"
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (openvex(good(), author="Platform \udfffteam"), f"author: {LONE_SURROGATE}"),
+        (
+            openvex(good(vulnerability={"name": "CVE-2024-0001", "aliases": ["GHSA-\ud800"]})),
+            f"statements[0].vulnerability.aliases[0]: {LONE_SURROGATE}",
+        ),
+        (openvex(good(), **{"x\udc00": 1}), f'["x\\udc00"]: this key {LONE_SURROGATE}'),
+        (
+            cyclonedx({"id": "CVE-2024-0001", "detail": "\udfff"}),
+            f"vulnerabilities[0].detail: {LONE_SURROGATE}",
+        ),
+    ],
+    ids=["author", "alias", "key", "cyclonedx"],
+)
+def test_a_lone_surrogate_escape_is_refused_with_where_it_is(document: object, message: str) -> None:
+    # JSON allows "\udfff"; decoded, it is half a surrogate pair, which no output can write.
+    with pytest.raises(ReportError) as caught:
+        parse_vex(json.dumps(document).encode(), "team.vex.json")
+    assert caught.value.diagnostics() == f"team.vex.json: {message}"
+
+
+def test_a_surrogate_pair_is_one_character_and_fine() -> None:
+    assert parse_vex(json.dumps(openvex(good(), author="Platform \U0001f600")).encode(), "team.vex.json")
+
+
 def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
     missing = tmp_path / "missing.json"
     with pytest.raises(ReportError) as caught:
