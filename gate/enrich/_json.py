@@ -72,15 +72,33 @@ def req_str(obj: JsonObject, key: str, path: str, where: str) -> str:
     if not isinstance(value, str):
         problem = "missing (expected a string)" if key not in obj else f"expected a string, got {got(value)}"
         raise fail(path, member(where, key), problem)
-    return value
+    return _text(value, path, member(where, key))
 
 
 def opt_str(obj: JsonObject, key: str, path: str, where: str) -> str | None:
     """Member `key`, a string, or None when absent or null."""
     value = obj.get(key)
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        return _text(value, path, member(where, key))
     raise fail(path, member(where, key), f"expected a string, got {got(value)}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half a UTF-16 surrogate pair: only a lone `\\uD8xx` escape decodes to one (a pair is one character)."""
+
+
+def _text(value: str, path: str, where: str) -> str:
+    """`value`, unless it holds a lone surrogate, which no output (a file, the terminal) can carry."""
+    if not value.isascii() and _SURROGATE.search(value):
+        raise fail(
+            path,
+            where,
+            "holds a lone UTF-16 surrogate, which is not text (expected a string that UTF-8 can carry: "
+            "a surrogate escape needs its pair)",
+        )
+    return value
 
 
 def opt_list(obj: JsonObject, key: str, path: str, where: str) -> list[object]:

@@ -98,9 +98,21 @@ def _unique_members(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return obj
 
 
+class _NotANumber(ValueError):
+    """`NaN`, `Infinity` or `-Infinity`: Python's decoder reads them, JSON (RFC 8259) has no such numbers."""
+
+
+def _no_constant(word: str) -> object:
+    raise _NotANumber(word)
+
+
 def _decode(raw: bytes, name: str) -> object:
     try:
-        return loads(raw, object_pairs_hook=_unique_members)
+        # Decoded here, strictly: given bytes, Python's decoder also reads UTF-16 and UTF-32, and
+        # UTF-8 that encodes a lone surrogate (b"\xed\xa0\x80").
+        return loads(raw.decode("utf-8-sig"), parse_constant=_no_constant, object_pairs_hook=_unique_members)
+    except _NotANumber as error:
+        raise data_error(name, f"not valid JSON ({error} is not a JSON number); {_EXPECTED}") from None
     except _RepeatedKey as error:
         raise data_error(name, str(error)) from None
     except json.JSONDecodeError as error:

@@ -125,7 +125,11 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
         pkg_type = project_manager or opt_str(vuln, "packageManager", where) or ""
         title = opt_str(vuln, "title", where)
         description = opt_str(vuln, "description", where)
-        url = _ADVISORY_URL + (own_id if _URL_SAFE_ID.fullmatch(own_id) else quote(own_id, safe=":"))
+        # An id with a lone surrogate is refused once the report is read (refuse_lone_surrogates,
+        # naming its key path): until then, quoting it must not fail on it.
+        url = _ADVISORY_URL + (
+            own_id if _URL_SAFE_ID.fullmatch(own_id) else quote(own_id, safe=":", errors="surrogatepass")
+        )
         for name in new_names:
             seen.add((own_id, name, version))
             out.append(

@@ -200,6 +200,26 @@ BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
         lambda: KEV_FILE.read_bytes().replace(b'"dueDate": ', b'"dueDate": "2099-01-01", "dueDate": ', 1),
         'kev.json: the entry of "CVE-2026-8037" gives "dueDate" twice',
     ),
+    (
+        "a lone surrogate escape in a string the gate keeps",
+        lambda: KEV_FILE.read_bytes().replace(b'"catalogVersion": "', b'"catalogVersion": "\\udfff', 1),
+        "kev.json: catalogVersion: holds a lone UTF-16 surrogate, which is not text",
+    ),
+    (
+        "NaN, which JSON does not have",
+        lambda: KEV_FILE.read_bytes().replace(b'"notes": ', b'"cvss": NaN, "notes": ', 1),
+        "kev.json: not valid JSON (NaN is not a JSON number); expected the CISA KEV catalog",
+    ),
+    (
+        "UTF-8 that encodes a lone surrogate",
+        lambda: KEV_FILE.read_bytes().replace(b"Progress", b"Progress\xed\xa0\x80", 1),
+        "kev.json: not a JSON document (not UTF-8 text); expected the CISA KEV catalog",
+    ),
+    (
+        "UTF-16",
+        lambda: KEV_FILE.read_text(encoding="utf-8").encode("utf-16"),
+        "kev.json: not a JSON document (not UTF-8 text); expected the CISA KEV catalog",
+    ),
 ]
 
 

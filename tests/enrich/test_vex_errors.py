@@ -366,12 +366,63 @@ def test_a_refused_document_says_where_and_what_was_expected(
             b'{"@context": ' + b"1" * 5000 + b"}",
             f"not valid JSON (a number too long to read: more than 4300 digits); {EXPECTED}",
         ),
+        # Python's decoder reads these; JSON has no such numbers, and no VEX tool writes them.
+        (b'{"@context": "x", "version": NaN}', f"not valid JSON (NaN is not a JSON number); {EXPECTED}"),
+        (b'{"version": -Infinity}', f"not valid JSON (-Infinity is not a JSON number); {EXPECTED}"),
+        # A repeated key is looked for where it is only after the whole text decoded.
+        (b'{"a": 1, "a": 2, "b": }', f"not valid JSON (line 1 column 23: Expecting value); {EXPECTED}"),
     ],
 )
 def test_a_file_that_is_not_json(raw: bytes, message: str) -> None:
     with pytest.raises(ReportError) as caught:
         parse_vex(raw, "team.vex.json")
     assert caught.value.diagnostics() == f"team.vex.json: {message}"
+
+
+def test_a_repeated_key_is_refused_with_where_it_is() -> None:
+    # Read as JSON usually is, the last "status" would win and allowlist the finding; a reader
+    # that keeps the first, or refuses, sees "affected".
+    text = json.dumps(openvex(good(status="affected", action_statement="upgrade")))
+    text = text.replace('"status": "affected"', '"status": "affected", "status": "not_affected"')
+    with pytest.raises(ReportError) as caught:
+        parse_vex(text.encode(), "team.vex.json")
+    assert caught.value.diagnostics() == (
+        'team.vex.json: statements[0]: duplicate key "status" (readers disagree on which one counts; '
+        "a VEX document must give each member once)"
+    )
+
+
+LONE_SURROGATE = (
+    "holds a lone UTF-16 surrogate, which is not text (expected a string that UTF-8 can carry: "
+    "a surrogate escape needs its pair)"
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (openvex(good(), author="Platform \udfffteam"), f"author: {LONE_SURROGATE}"),
+        (
+            openvex(good(vulnerability={"name": "CVE-2024-0001", "aliases": ["GHSA-\ud800"]})),
+            f"statements[0].vulnerability.aliases[0]: {LONE_SURROGATE}",
+        ),
+        (openvex(good(), **{"x\udc00": 1}), f'["x\\udc00"]: this key {LONE_SURROGATE}'),
+        (
+            cyclonedx({"id": "CVE-2024-0001", "detail": "\udfff"}),
+            f"vulnerabilities[0].detail: {LONE_SURROGATE}",
+        ),
+    ],
+    ids=["author", "alias", "key", "cyclonedx"],
+)
+def test_a_lone_surrogate_escape_is_refused_with_where_it_is(document: object, message: str) -> None:
+    # JSON allows "\udfff"; decoded, it is half a surrogate pair, which no output can write.
+    with pytest.raises(ReportError) as caught:
+        parse_vex(json.dumps(document).encode(), "team.vex.json")
+    assert caught.value.diagnostics() == f"team.vex.json: {message}"
+
+
+def test_a_surrogate_pair_is_one_character_and_fine() -> None:
+    assert parse_vex(json.dumps(openvex(good(), author="Platform \U0001f600")).encode(), "team.vex.json")
 
 
 def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:

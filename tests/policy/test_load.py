@@ -50,6 +50,12 @@ def entry(*lines: str) -> str:
     return "version: 1\nallowlist:\n  - " + "\n    ".join(lines) + "\n"
 
 
+LONE_SURROGATE = (
+    "holds a lone UTF-16 surrogate escape, which is not text (expected text that UTF-8 can carry: "
+    "a surrogate escape needs its pair)"
+)
+"""A `"\\ud800"` escape: valid YAML, but no output can carry it."""
+
 ALIAS_BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
@@ -469,6 +475,19 @@ MISTAKES = [
         "version: 1\nx: a\x00b\n",
         ["policy.yaml:2: invalid YAML: unacceptable character #x0000 (special characters are not allowed)"],
         id="nul-character",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2019-18224", 'version: "\\ud8002.0.5-1"', "reason: r"),
+        [f"policy.yaml:4: allowlist[0].version: {LONE_SURROGATE}"],
+        id="lone-surrogate-escape",
+    ),
+    pytest.param(
+        'version: 1\n"fail_on\\udc00": {}\n',
+        [
+            "policy.yaml:2: ['fail_on\ufffd']: unknown key (did you mean 'fail_on'?)",
+            f"policy.yaml:2: {LONE_SURROGATE}",
+        ],
+        id="lone-surrogate-escape-in-a-key",
     ),
 ]
 

@@ -141,3 +141,17 @@ def test_a_syntax_error_after_a_repeated_key_is_exit_2(
     code, err = check(tmp_path, edited('"Size": 5796352', '"Size": 1, "Size": 2, "Bad": [1 2]'), capsys)
     assert code == ExitCode.USAGE
     assert err.startswith("container-gate: error: not valid JSON (expecting ',' delimiter at line 1, column ")
+
+
+def test_a_lone_surrogate_in_a_snyk_id_is_exit_2_with_its_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The id goes into the advisory's URL, percent-encoded, before the report is checked for
+    # lone surrogates.
+    text = corpus_file("snyk", "fail-on-docker-fixable__vulns.json").read_text(encoding="utf-8")
+    text = text.replace('"id": "SNYK-LINUX-EXPAT-450908"', '"id": "\\udfffSNYK-LINUX-EXPAT-450908"')
+    code, err = check(tmp_path, text, capsys)
+    assert code == ExitCode.USAGE
+    assert err.startswith(
+        'container-gate: error: vulnerabilities[0].id: holds a lone UTF-16 surrogate ("\\udfff"), which is not text'
+    )
