@@ -29,6 +29,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
         "gate._collector",
         "gate._json_at",
         "gate._json_decode",
+        "gate._json_strict",
         "gate._input_file",
     ),
     ("gate.merge",),

@@ -15,6 +15,7 @@ import math
 import re
 from datetime import UTC, date, datetime
 
+from gate._json_strict import SURROGATE, surrogate_problem
 from gate.enrich._files import data_error, quoted
 from gate.errors import ReportError
 
@@ -85,19 +86,10 @@ def opt_str(obj: JsonObject, key: str, path: str, where: str) -> str | None:
     raise fail(path, member(where, key), f"expected a string, got {got(value)}")
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-"""Half a UTF-16 surrogate pair: only a lone `\\uD8xx` escape decodes to one (a pair is one character)."""
-
-
 def _text(value: str, path: str, where: str) -> str:
     """`value`, unless it holds a lone surrogate, which no output (a file, the terminal) can carry."""
-    if not value.isascii() and _SURROGATE.search(value):
-        raise fail(
-            path,
-            where,
-            "holds a lone UTF-16 surrogate, which is not text (expected a string that UTF-8 can carry: "
-            "a surrogate escape needs its pair)",
-        )
+    if not value.isascii() and (found := SURROGATE.search(value)):
+        raise fail(path, where, surrogate_problem(found.group()))
     return value
 
 

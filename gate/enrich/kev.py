@@ -18,6 +18,7 @@ from collections.abc import Set
 from pathlib import Path
 
 from gate._json_decode import UnreadableJson, loads
+from gate._json_strict import NotANumber, reject_constant
 from gate.enrich._files import data_error, quoted, read_bytes
 from gate.enrich._json import (
     JsonObject,
@@ -98,20 +99,14 @@ def _unique_members(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return obj
 
 
-class _NotANumber(ValueError):
-    """`NaN`, `Infinity` or `-Infinity`: Python's decoder reads them, JSON (RFC 8259) has no such numbers."""
-
-
-def _no_constant(word: str) -> object:
-    raise _NotANumber(word)
-
-
 def _decode(raw: bytes, name: str) -> object:
     try:
         # Decoded here, strictly: given bytes, Python's decoder also reads UTF-16 and UTF-32, and
         # UTF-8 that encodes a lone surrogate (b"\xed\xa0\x80").
-        return loads(raw.decode("utf-8-sig"), parse_constant=_no_constant, object_pairs_hook=_unique_members)
-    except _NotANumber as error:
+        return loads(
+            raw.decode("utf-8-sig"), parse_constant=reject_constant, object_pairs_hook=_unique_members
+        )
+    except NotANumber as error:
         raise data_error(name, f"not valid JSON ({error} is not a JSON number); {_EXPECTED}") from None
     except _RepeatedKey as error:
         raise data_error(name, str(error)) from None

@@ -33,6 +33,14 @@ from pathlib import Path
 
 from gate._input_file import read_input
 from gate._json_decode import UnreadableJson, loads
+from gate._json_strict import (
+    DuplicateKey,
+    NotANumber,
+    locate_duplicate,
+    locate_surrogate,
+    refusing_duplicates,
+    reject_constant,
+)
 from gate.enrich._csaf_in import read_csaf
 from gate.enrich._cyclonedx_in import read_cyclonedx
 from gate.enrich._openvex_in import CONTEXT, read_openvex
@@ -85,122 +93,42 @@ def load_vex(path: Path) -> tuple[VexStatement, ...]:
 
 
 def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
-    """The statements of a VEX document held in `raw`; `source` names it in errors and rules."""
+    """The statements of a VEX document held in `raw`; `source` names it in errors and rules.
+
+    Read as strictly as a report (`gate._json_strict`): a repeated key (`"status"` twice could
+    allowlist a finding here and not in a reader that keeps the first), NaN, and a lone surrogate
+    escape in any string (an author or an alias is shown in every output) are refused."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ReportError(f"{source}: not UTF-8 text (expected {EXPECTED})") from None
-    try:
-        data = _decode(text, source, _unique_members)
-    except _RepeatedKey:
-        # Decoded again to say where; that decoding meets what the first stopped before (a
-        # syntax error further on), said the same way.
-        raise _locate_repeat(_decode(text, source, _marking), source) from None
     at = At(source)
-    if _SURROGATE_ESCAPE.search(text):
-        _refuse_lone_surrogates(data, at)
-    if not isinstance(data, dict):
-        raise at.error(f"expected {EXPECTED}, got {describe(data)}")
-    return tuple(_reader_for(data, at)(data, at))
-
-
-def _decode(text: str, source: str, hook: Callable[[list[tuple[str, object]]], JsonObject]) -> object:
     try:
-        return loads(text, parse_constant=_no_constant, object_pairs_hook=hook)
+        try:
+            data = loads(text, parse_constant=reject_constant, object_pairs_hook=refusing_duplicates(None))
+        except DuplicateKey:
+            # Decoded again to say where; that decoding meets what the first stopped before (a
+            # syntax error further on), said the same way.
+            raise locate_duplicate(text, at, "a VEX document") from None
     except json.JSONDecodeError as exc:
         raise ReportError(
             f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); expected {EXPECTED}"
         ) from None
-    except _NotANumber as exc:
+    except NotANumber as exc:
         raise ReportError(
             f"{source}: not valid JSON ({exc} is not a JSON number); expected {EXPECTED}"
         ) from None
     except UnreadableJson as exc:
         raise ReportError(f"{source}: not valid JSON ({exc}); expected {EXPECTED}") from None
+    # Only a text with the escape of half a surrogate pair can decode to a lone one.
+    if _SURROGATE_ESCAPE.search(text) and (error := locate_surrogate(data, at)) is not None:
+        raise error
+    if not isinstance(data, dict):
+        raise at.error(f"expected {EXPECTED}, got {describe(data)}")
+    return tuple(_reader_for(data, at)(data, at))
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-"""The escape of half a UTF-16 surrogate pair: only a text that has one can decode to a lone one."""
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _refuse_lone_surrogates(data: object, root: At) -> None:
-    """Refuses a key or string holding a lone surrogate (a `"\\udfff"` escape without its pair),
-    naming where: no output (a file, the terminal) can carry it, and an author or an alias is
-    shown in every output."""
-    stack: list[tuple[object, At]] = [(data, root)]
-    while stack:
-        value, at = stack.pop()
-        if isinstance(value, str) and _SURROGATE.search(value):
-            raise at.error(_LONE_SURROGATE)
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if _SURROGATE.search(key):
-                    raise at[key].error(f"this key {_LONE_SURROGATE}")
-                stack.append((item, at[key]))
-        elif isinstance(value, list):
-            stack.extend((item, at[index]) for index, item in enumerate(value))
-
-
-_LONE_SURROGATE = (
-    "holds a lone UTF-16 surrogate, which is not text (expected a string that UTF-8 can carry: "
-    "a surrogate escape needs its pair)"
-)
-
-
-class _NotANumber(ValueError):
-    """`NaN`, `Infinity` or `-Infinity`: Python's decoder reads them, JSON (RFC 8259) has no such numbers."""
-
-
-def _no_constant(word: str) -> object:
-    raise _NotANumber(word)
-
-
-class _RepeatedKey(ValueError):
-    """An object gives one member twice: JSON keeps the last, silently, and another reader the first."""
-
-
-def _unique_members(pairs: list[tuple[str, object]]) -> JsonObject:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _RepeatedKey
-    return obj
-
-
-class _Repeats(dict[str, object]):
-    """An object that repeats `key` (built only to say where)."""
-
-    key = ""
-
-
-def _marking(pairs: list[tuple[str, object]]) -> JsonObject:
-    obj: JsonObject = {}
-    for key, value in pairs:
-        if key in obj and not isinstance(obj, _Repeats):
-            obj = _Repeats(obj)
-            obj.key = key
-        obj[key] = value
-    return obj
-
-
-def _locate_repeat(marked: object, source: str) -> ReportError:
-    """The error for the first object, in document order, that repeats a key (`marked` is the
-    document decoded with `_marking`): a statement's `"status": "affected"` followed by
-    `"status": "not_affected"` would allowlist the finding here and not in a reader that keeps
-    the first."""
-    stack: list[tuple[object, At]] = [(marked, At(source))]
-    while stack:
-        value, at = stack.pop()
-        if isinstance(value, _Repeats):
-            return at.error(
-                f"duplicate key {json.dumps(value.key)} (readers disagree on which one counts; "
-                "a VEX document must give each member once)"
-            )
-        if isinstance(value, dict):
-            stack.extend((item, at[key]) for key, item in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend((item, at[index]) for index, item in reversed(list(enumerate(value))))
-    return ReportError(f"{source}: a key is repeated in an object")  # never a document that passes
 
 
 def _reader_for(doc: JsonObject, at: At) -> Reader:

@@ -20,6 +20,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from gate._json_strict import SURROGATE, surrogate_problem
+
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 KeyPath: TypeAlias = tuple[str | int, ...]
 
@@ -33,12 +35,6 @@ MAX_DEPTH = 32
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_TAG + name for name in ("null", "bool", "int", "float", "str", "timestamp"))
 _MERGE_TAG = _TAG + "merge"
-_SURROGATE = re.compile("[\ud800-\udfff]")
-"""A lone UTF-16 surrogate, which only a `\\uD8xx` escape of a double-quoted string can write."""
-_LONE_SURROGATE = (
-    "holds a lone UTF-16 surrogate escape, which is not text (expected text that UTF-8 can carry: "
-    "a surrogate escape needs its pair)"
-)
 
 
 @dataclass(frozen=True)
@@ -300,10 +296,10 @@ class _Builder:
             return str(node.value)
         if isinstance(value, dt.date):
             return value.isoformat()
-        if isinstance(value, str) and _SURROGATE.search(value):
-            # A double-quoted `"\ud800"` escape: no output (a file, the terminal) can carry it.
-            self.problems.append(Problem(_line(node), path, _LONE_SURROGATE))
-            return _SURROGATE.sub("\ufffd", value)
+        if isinstance(value, str) and (found := SURROGATE.search(value)):
+            # Only a double-quoted `"\ud800"` escape writes one: no output (a file, the terminal) can carry it.
+            self.problems.append(Problem(_line(node), path, surrogate_problem(found.group())))
+            return SURROGATE.sub("\ufffd", value)
         assert value is None or isinstance(value, bool | int | float | str)  # noqa: S101 (resolver tags above)
         return value
 

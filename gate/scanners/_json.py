@@ -29,10 +29,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from gate._json_at import At
 from gate._json_decode import NumberTooLong, UnreadableJson, loads
+from gate._json_strict import DuplicateKey, NotANumber, locate_duplicate, refusing_duplicates, reject_constant
 from gate.errors import ReportError
 from gate.scanners import grype, snyk, trivy
-from gate.scanners._duplicates import DuplicateKey, locate_duplicate, refusing_duplicates
 from gate.scanners._values import locate_long_integer
 
 _CHUNK = 1 << 22
@@ -174,26 +175,17 @@ def _loads(text: str, name: str, prune: bool) -> object:
         # on (a syntax error, deep nesting): that failure is said the same way as the first.
         try:
             hook = _pruner(text) if prune else None
-            return loads(text, parse_constant=_reject_constant, object_pairs_hook=refusing_duplicates(hook))
+            return loads(text, parse_constant=reject_constant, object_pairs_hook=refusing_duplicates(hook))
         except DuplicateKey:
-            raise locate_duplicate(text, name) from None
+            raise locate_duplicate(text, At(name)) from None
         except NumberTooLong:
             raise locate_long_integer(text, name) from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{name}: not valid JSON ({_describe_json_error(exc, text)})") from None
-    except _ConstantError as exc:
+    except NotANumber as exc:
         raise ReportError(f"{name}: not valid JSON ({exc} is not a JSON number)") from None
     except UnreadableJson as exc:
         raise ReportError(f"{name}: not valid JSON ({exc})") from None
-
-
-class _ConstantError(ValueError):
-    pass
-
-
-def _reject_constant(word: str) -> object:
-    # Python's json accepts NaN and Infinity; JSON (RFC 8259) has no such numbers.
-    raise _ConstantError(word)
 
 
 def _describe_json_error(exc: json.JSONDecodeError, text: str) -> str:

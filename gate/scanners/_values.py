@@ -15,20 +15,15 @@ decoder failed on it.
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 from gate._json_decode import loads
+from gate._json_strict import SURROGATE, locate_surrogate, surrogate_problem
 from gate.errors import ReportError
 from gate.model import Finding, ScanReport
 from gate.scanners._fields import At
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-"""A decoded string holds a surrogate code point only when it came from a lone `\\uD8xx` escape
-(the decoder joins a proper pair into one character)."""
 
 _LONGEST = sys.int_info.default_max_str_digits
 """The most digits Python's decoder reads as an integer (4,300 unless the limit was changed)."""
@@ -68,39 +63,11 @@ def refuse_lone_surrogates(report: ScanReport, data: object, source: str) -> Sca
     """`report`, unless a string of it holds a lone surrogate: then the error naming its key path
     in the decoded document `data`."""
     for text in _report_text(report):
-        if not text.isascii() and _SURROGATE.search(text):
-            raise _locate_surrogate(data, source)
+        if not text.isascii() and SURROGATE.search(text):
+            # The string came from somewhere the document may not show as such (Grype's base64
+            # image config): the report is refused all the same.
+            raise locate_surrogate(data, At(source)) or ReportError(f"{source}: {surrogate_problem()}")
     return report
-
-
-def _locate_surrogate(data: object, source: str) -> ReportError:
-    stack: list[tuple[Any, At]] = [(data, At(source))]
-    while stack:
-        value, at = stack.pop()
-        if isinstance(value, str):
-            found = _SURROGATE.search(value)
-            if found:
-                return at.error(_surrogate_problem(found.group()))
-        elif isinstance(value, dict):
-            for key in value:
-                found = _SURROGATE.search(key)
-                if found:
-                    return at[key].error(_surrogate_problem(found.group(), in_key=True))
-            stack.extend((item, at[key]) for key, item in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend((item, at[index]) for index, item in reversed(list(enumerate(value))))
-    # The string came from somewhere the document does not show as such (Grype's base64 image
-    # config): the report is refused all the same.
-    return ReportError(f"{source}: {_surrogate_problem('')}")
-
-
-def _surrogate_problem(char: str, *, in_key: bool = False) -> str:
-    escape = f" ({json.dumps(char)})" if char else ""
-    where = "this key holds" if in_key else "holds"
-    return (
-        f"{where} a lone UTF-16 surrogate{escape}, which is not text (expected a string that "
-        "UTF-8 can carry: a surrogate escape needs its pair)"
-    )
 
 
 class _Digits(int):

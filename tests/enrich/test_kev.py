@@ -203,7 +203,7 @@ BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
     (
         "a lone surrogate escape in a string the gate keeps",
         lambda: KEV_FILE.read_bytes().replace(b'"catalogVersion": "', b'"catalogVersion": "\\udfff', 1),
-        "kev.json: catalogVersion: holds a lone UTF-16 surrogate, which is not text",
+        'kev.json: catalogVersion: holds a lone UTF-16 surrogate ("\\udfff"), which is not text',
     ),
     (
         "NaN, which JSON does not have",

@@ -392,24 +392,26 @@ def test_a_repeated_key_is_refused_with_where_it_is() -> None:
     )
 
 
-LONE_SURROGATE = (
-    "holds a lone UTF-16 surrogate, which is not text (expected a string that UTF-8 can carry: "
-    "a surrogate escape needs its pair)"
-)
+def lone_surrogate(code: str, *, key: bool = False) -> str:
+    return (
+        f'{"this key holds" if key else "holds"} a lone UTF-16 surrogate ("\\{code}"), which is not '
+        "text (expected a string that UTF-8 "
+        "can carry: a surrogate escape needs its pair)"
+    )
 
 
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        (openvex(good(), author="Platform \udfffteam"), f"author: {LONE_SURROGATE}"),
+        (openvex(good(), author="Platform \udfffteam"), f"author: {lone_surrogate('udfff')}"),
         (
             openvex(good(vulnerability={"name": "CVE-2024-0001", "aliases": ["GHSA-\ud800"]})),
-            f"statements[0].vulnerability.aliases[0]: {LONE_SURROGATE}",
+            f"statements[0].vulnerability.aliases[0]: {lone_surrogate('ud800')}",
         ),
-        (openvex(good(), **{"x\udc00": 1}), f'["x\\udc00"]: this key {LONE_SURROGATE}'),
+        (openvex(good(), **{"x\udc00": 1}), '["x\\udc00"]: ' + lone_surrogate("udc00", key=True)),
         (
             cyclonedx({"id": "CVE-2024-0001", "detail": "\udfff"}),
-            f"vulnerabilities[0].detail: {LONE_SURROGATE}",
+            f"vulnerabilities[0].detail: {lone_surrogate('udfff')}",
         ),
     ],
     ids=["author", "alias", "key", "cyclonedx"],

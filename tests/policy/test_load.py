@@ -50,11 +50,14 @@ def entry(*lines: str) -> str:
     return "version: 1\nallowlist:\n  - " + "\n    ".join(lines) + "\n"
 
 
-LONE_SURROGATE = (
-    "holds a lone UTF-16 surrogate escape, which is not text (expected text that UTF-8 can carry: "
-    "a surrogate escape needs its pair)"
-)
-"""A `"\\ud800"` escape: valid YAML, but no output can carry it."""
+def lone_surrogate(code: str, *, key: bool = False) -> str:
+    """The problem with a `"\\ud800"` escape: valid YAML, but no output can carry it."""
+    return (
+        f'{"this key holds" if key else "holds"} a lone UTF-16 surrogate ("\\{code}"), which is not '
+        "text (expected a string that UTF-8 "
+        "can carry: a surrogate escape needs its pair)"
+    )
+
 
 ALIAS_BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
@@ -478,14 +481,14 @@ MISTAKES = [
     ),
     pytest.param(
         entry("vulnerability: CVE-2019-18224", 'version: "\\ud8002.0.5-1"', "reason: r"),
-        [f"policy.yaml:4: allowlist[0].version: {LONE_SURROGATE}"],
+        [f"policy.yaml:4: allowlist[0].version: {lone_surrogate('ud800')}"],
         id="lone-surrogate-escape",
     ),
     pytest.param(
         'version: 1\n"fail_on\\udc00": {}\n',
         [
             "policy.yaml:2: ['fail_on\ufffd']: unknown key (did you mean 'fail_on'?)",
-            f"policy.yaml:2: {LONE_SURROGATE}",
+            f"policy.yaml:2: {lone_surrogate('udc00')}",
         ],
         id="lone-surrogate-escape-in-a-key",
     ),
