@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from gate._json_at import At
@@ -85,18 +85,12 @@ def _marking(pairs: list[tuple[str, Any]]) -> Any:
 def locate_duplicate(text: str, root: At, document: str = "a report") -> ReportError:
     """The error for the first object, in document order, that repeats a key in `text`; `root`
     is the location of the whole document (its file), `document` what it is, for the message."""
-    stack: list[tuple[Any, At]] = [(loads(text, object_pairs_hook=_marking), root)]
-    while stack:
-        value, at = stack.pop()
+    for value, at in walk(loads(text, object_pairs_hook=_marking), root):
         if isinstance(value, _Repeats):
             return at.error(
                 f"duplicate key {json.dumps(value.key)} (readers disagree on which one counts; "
                 f"{document} must give each member once)"
             )
-        if isinstance(value, dict):
-            stack.extend((item, at[key]) for key, item in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend((item, at[index]) for index, item in reversed(list(enumerate(value))))
     # Unreachable when the first decoding found a repeat; never let that document pass.
     return ReportError(f"{root.source}: a key is repeated in an object")
 
@@ -128,9 +122,7 @@ def surrogate_problem(char: str = "", *, in_key: bool = False) -> str:
 def locate_surrogate(data: object, root: At) -> ReportError | None:
     """The error for the first string or key, in document order, of the decoded `data` that holds
     a lone surrogate, at its key path below `root`; None when none does."""
-    stack: list[tuple[Any, At]] = [(data, root)]
-    while stack:
-        value, at = stack.pop()
+    for value, at in walk(data, root):
         if isinstance(value, str):
             found = SURROGATE.search(value)
             if found:
@@ -140,7 +132,17 @@ def locate_surrogate(data: object, root: At) -> ReportError | None:
                 found = SURROGATE.search(key)
                 if found:
                     return at[key].error(surrogate_problem(found.group(), in_key=True))
+    return None
+
+
+def walk(data: object, root: At) -> Iterator[tuple[object, At]]:
+    """Every value of the decoded `data`, in document order (an object before its members), with
+    its location below `root`."""
+    stack: list[tuple[Any, At]] = [(data, root)]
+    while stack:
+        value, at = stack.pop()
+        yield value, at
+        if isinstance(value, dict):
             stack.extend((item, at[key]) for key, item in reversed(value.items()))
         elif isinstance(value, list):
             stack.extend((item, at[index]) for index, item in reversed(list(enumerate(value))))
-    return None

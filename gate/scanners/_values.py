@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 from gate._json_decode import loads
-from gate._json_strict import SURROGATE, locate_surrogate, surrogate_problem
+from gate._json_strict import SURROGATE, locate_surrogate, surrogate_problem, walk
 from gate.errors import ReportError
 from gate.model import Finding, ScanReport
 from gate.scanners._fields import At
@@ -86,15 +85,9 @@ def locate_long_integer(text: str, name: str) -> ReportError:
         marker.digits = len(digits.lstrip("-"))
         return marker
 
-    stack: list[tuple[Any, At]] = [(loads(text, parse_int=parse_int), At(name))]
-    while stack:
-        value, at = stack.pop()
+    for value, at in walk(loads(text, parse_int=parse_int), At(name)):
         if isinstance(value, _Digits):
             return at.error(
                 f"expected a number, got an integer of {value.digits} digits (at most {_LONGEST} are read)"
             )
-        if isinstance(value, dict):
-            stack.extend((item, at[key]) for key, item in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend((item, at[index]) for index, item in reversed(list(enumerate(value))))
     return ReportError(f"{name}: not valid JSON (a number too long to read)")
