@@ -66,7 +66,10 @@ def repo_relative(path: str) -> str:
     try:
         return target.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        raise UsageError(f"{path}: not inside the repository {root}; give a path relative to it") from None
+        raise UsageError(
+            f"{path}: not inside the repository {root}, where the SARIF output's locations must "
+            "point (code scanning shows files of the repository); give a path relative to it"
+        ) from None
 
 
 def _folder_in(here: Path, root: Path) -> Path | None:

@@ -443,8 +443,9 @@ def test_an_output_that_cannot_be_made_leaves_no_earlier_file_behind(
     code, _, err = run([*argv, "--json", str(out_json)], capsys)
     assert code == ExitCode.USAGE
     assert err.endswith(
-        f"container-gate: error: {elsewhere}: not inside the repository {tmp_path}; "
-        "give a path relative to it\n"
+        f"container-gate: error: {elsewhere}: not inside the repository {tmp_path}, where the SARIF "
+        "output's locations must point (code scanning shows files of the repository); give a path "
+        "relative to it\n"
     )
     assert not out_sarif.exists()
     assert json.loads(out_json.read_text())["verdict"] == "fail"  # the other outputs are written
