@@ -193,6 +193,9 @@ class Counts:
     """For each disposition, findings per severity, every severity present, highest first."""
     would_block: int
     """Findings that block, or would but for advisory mode or a budget (`blocks_when_enforced`)."""
+    by_rule: Mapping[tuple[Disposition, RuleKind], int]
+    """Findings per disposition and kind of the rule that decided it (the allowlisted ones VEX
+    decided, the informational ones the baseline let through); absent pairs count 0."""
 
     @classmethod
     def of(cls, decisions: tuple[Decision, ...]) -> Counts:
@@ -206,6 +209,7 @@ class Counts:
             by_disposition={disposition: sum(row.values()) for disposition, row in by_severity.items()},
             by_severity=by_severity,
             would_block=sum(1 for d in decisions if d.blocks_when_enforced),
+            by_rule=Counter((d.disposition, d.rule.kind) for d in decisions),
         )
 
     def __getitem__(self, disposition: Disposition) -> int:

@@ -78,7 +78,7 @@ def count_detail(evaluation: Evaluation, disposition: Disposition) -> str:
     if disposition not in _DECIDED_BY or not evaluation.counts[disposition]:
         return ""
     kind, words = _DECIDED_BY[disposition]
-    count = sum(1 for d in evaluation.decisions if d.disposition is disposition and d.rule.kind is kind)
+    count = evaluation.counts.by_rule.get((disposition, kind), 0)
     return f" ({count} {words})" if count else ""
 
 
