@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.support.fixtures",
     "tests.support.github_fixtures",
     "tests.support.gitlab_fixtures",
+    "tests.support.offline_scan",
 ]
 
 

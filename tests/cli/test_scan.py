@@ -547,27 +547,27 @@ def doc_examples(path: Path) -> list[tuple[str, str]]:
     ]
 
 
-def test_documented_failure_examples_run(trivy_bin: Path, tmp_path: Path) -> None:
-    examples = doc_examples(PROJECT_ROOT / "docs" / "scanning.md")
-    assert len(examples) >= 8
+def run_doc_example(commands: str, trivy_bin: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A docs/scanning.md example run by bash as a user would, with the gate and the real Trivy on
+    PATH and no Docker engine or scanner binary named in the environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "TRIVY_BIN", "GRYPE_BIN")}
     env["PATH"] = (
         f"{Path(sys.executable).parent}{os.pathsep}{trivy_bin.parent}{os.pathsep}{env.get('PATH', '')}"
     )
     env["PYTHONPATH"] = str(PROJECT_ROOT)
+    return subprocess.run(
+        ["bash", "-c", commands], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_documented_failure_examples_run(trivy_bin: Path, tmp_path: Path) -> None:
+    examples = doc_examples(PROJECT_ROOT / "docs" / "scanning.md")
+    assert len(examples) >= 8
     today = dt.date.today().isoformat()
     assert prepare_testbed(["prepare", str(tmp_path / "out" / "testbed"), "--updated-at", today]) == 0
     assert prepare_testbed(["prepare", str(tmp_path / "out" / "old"), "--updated-at", "2020-01-01"]) == 0
     for commands, expected in examples:
-        done = subprocess.run(
-            ["bash", "-c", commands],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        done = run_doc_example(commands, trivy_bin, tmp_path)
         assert done.returncode == ExitCode.ERROR, f"{commands}\n{done.stderr}"
         pattern = ".*".join(re.escape(piece) for piece in expected.split("..."))
         assert re.fullmatch(pattern, done.stderr.strip()), (
@@ -586,21 +586,8 @@ def test_documented_offline_examples_print_what_the_page_shows(trivy_bin: Path, 
         if first[0] == "sh" and second[0] == "text" and first[1].startswith("python -m testbed prepare ")
     ]
     assert len(examples) == 2
-    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "TRIVY_BIN", "GRYPE_BIN")}
-    env["PATH"] = (
-        f"{Path(sys.executable).parent}{os.pathsep}{trivy_bin.parent}{os.pathsep}{env.get('PATH', '')}"
-    )
-    env["PYTHONPATH"] = str(PROJECT_ROOT)
     for commands, expected in examples:
-        done = subprocess.run(
-            ["bash", "-c", f"set -e\n{commands}"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        done = run_doc_example(f"set -e\n{commands}", trivy_bin, tmp_path)
         assert done.returncode == ExitCode.FAIL, f"{commands}\n{done.stderr}"
         printed = done.stdout.splitlines()
         for line in expected.splitlines():

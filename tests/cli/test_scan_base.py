@@ -11,13 +11,11 @@ import hashlib
 import io
 import json
 import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gate.cli.main import main
 from gate.errors import ExitCode
 from testbed.base_refresh import BaseRefreshScenario, RefreshCase
 from testbed.derive_refresh import load_refresh_expected
@@ -30,42 +28,9 @@ from tests.support.repo_paths import PROJECT_ROOT
 EXPECTED = load_refresh_expected()
 
 
-@dataclass(frozen=True)
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    json: dict[str, Any]
-    markdown: str
-
-
-@pytest.fixture
-def scan(
-    trivy_bin: Path,
-    trivy_db: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Any:
-    monkeypatch.setenv("HOME", str(tmp_path))  # no Docker config, no credentials
-    monkeypatch.delenv("DOCKER_HOST", raising=False)
-
-    def run(image: str, *args: str) -> Run:
-        out = tmp_path / "out"
-        argv = ["scan", image, "--ci", "none", "--trivy-bin", str(trivy_bin), "--cache-dir", str(trivy_db)]
-        argv += ["--skip-db-update", "--max-db-age", "100000d"]
-        argv += ["--json", str(out / "gate.json"), "--markdown", str(out / "gate.md")]
-        code = main([*argv, *args])
-        captured = capsys.readouterr()
-        doc = json.loads((out / "gate.json").read_text())
-        return Run(code, captured.out, captured.err, doc, (out / "gate.md").read_text())
-
-    return run
-
-
-def test_a_stale_base(scan: Any, base_refresh: BaseRefreshScenario) -> None:
+def test_a_stale_base(offline_scan: Any, base_refresh: BaseRefreshScenario) -> None:
     case = base_refresh.stale
-    run = scan(f"docker://{case.app}", "--check-base")
+    run = offline_scan(f"docker://{case.app}", "--check-base")
     assert run.code == ExitCode.FAIL, run.stderr
     base = run.json["base_image"]
     assert base == {
@@ -106,16 +71,16 @@ def test_a_stale_base(scan: Any, base_refresh: BaseRefreshScenario) -> None:
 
 
 def test_a_base_image_tag_that_moved_on_is_what_the_check_is_for(
-    scan: Any, base_refresh: BaseRefreshScenario
+    offline_scan: Any, base_refresh: BaseRefreshScenario
 ) -> None:
     case = base_refresh.stale
     given = ("--base-image", f"docker://{case.base}")
     # Without the check, the tag as it is now is not what the image was built FROM: a usage error.
-    without = scan(f"docker://{case.app}", *given)
+    without = offline_scan(f"docker://{case.app}", *given)
     assert without.code == ExitCode.USAGE
     assert "was not built FROM" in without.stderr
     # With it, the labels' digest names the base it was built on, and the check says how stale.
-    run = scan(f"docker://{case.app}", *given, "--check-base")
+    run = offline_scan(f"docker://{case.app}", *given, "--check-base")
     assert run.code == ExitCode.FAIL, run.stderr
     base = run.json["base_image"]
     assert (base["name"], base["digest"], base["behind_days"]) == (case.base, case.used_manifest, 47)
@@ -125,9 +90,9 @@ def test_a_base_image_tag_that_moved_on_is_what_the_check_is_for(
 
 
 @pytest.mark.parametrize("name", ["unchanged", "multi_platform"])
-def test_the_controls_are_current(scan: Any, base_refresh: BaseRefreshScenario, name: str) -> None:
+def test_the_controls_are_current(offline_scan: Any, base_refresh: BaseRefreshScenario, name: str) -> None:
     case: RefreshCase = getattr(base_refresh, name)
-    run = scan(f"docker://{case.app}", "--check-base")
+    run = offline_scan(f"docker://{case.app}", "--check-base")
     base = run.json["base_image"]
     # The platform manifest, never the index: for the multi-platform tag the index changed.
     assert (base["digest"], base["current_digest"]) == (case.used_manifest, case.used_manifest)
@@ -160,7 +125,7 @@ def relabelled(archive: Path, dest: Path, labels: dict[str, str]) -> Path:
 
 
 def test_registry_down_is_a_warning_and_changes_no_verdict(
-    scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
+    offline_scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
 ) -> None:
     port = free_port()
     base = f"127.0.0.1:{port}/container-gate-testbed/base:12"
@@ -173,8 +138,8 @@ def test_registry_down_is_a_warning_and_changes_no_verdict(
         "(check the name, the network, and that plain HTTP is only expected on localhost)"
     )
     for policy in ([], ["--advisory"]):
-        without = scan(f"docker-archive:{app}", *given, *policy)
-        run = scan(f"docker-archive:{app}", *given, *policy, "--check-base")
+        without = offline_scan(f"docker-archive:{app}", *given, *policy)
+        run = offline_scan(f"docker-archive:{app}", *given, *policy, "--check-base")
         # The same verdict as without the check: a failing gate still fails, a passing one passes.
         assert (run.code, run.json["verdict"]) == (without.code, without.json["verdict"])
         assert run.json["counts"] == without.json["counts"]
@@ -218,10 +183,12 @@ def test_check_base_is_a_flag_that_never_takes_the_image(capsys: pytest.CaptureF
 # --- with the remediation plan and the policy's base_image keys ----------------------------------
 
 
-def test_the_base_refresh_action_takes_the_exact_count(scan: Any, base_refresh: BaseRefreshScenario) -> None:
+def test_the_base_refresh_action_takes_the_exact_count(
+    offline_scan: Any, base_refresh: BaseRefreshScenario
+) -> None:
     case = base_refresh.stale
-    estimated = scan(f"docker://{case.app}")
-    checked = scan(f"docker://{case.app}", "--check-base")
+    estimated = offline_scan(f"docker://{case.app}")
+    checked = offline_scan(f"docker://{case.app}", "--check-base")
     before = next(a for a in estimated.json["actions"] if a["kind"] == "base_refresh")
     after = next(a for a in checked.json["actions"] if a["kind"] == "base_refresh")
     assert (before["estimated"], after["estimated"]) == (True, False)
@@ -242,7 +209,7 @@ def policy_file(tmp_path: Path, text: str) -> str:
 
 
 def test_on_stale_fail_fails_a_stale_base(
-    scan: Any, base_refresh: BaseRefreshScenario, tmp_path: Path
+    offline_scan: Any, base_refresh: BaseRefreshScenario, tmp_path: Path
 ) -> None:
     case = base_refresh.stale
     # Nothing but the base can fail this gate: only CRITICAL findings block, within a budget.
@@ -251,7 +218,7 @@ def test_on_stale_fail_fails_a_stale_base(
         "version: 1\nfail_on: {severity: CRITICAL, budgets: {CRITICAL: 1000}}\n"
         "base_image: {max_age_days: 30, on_stale: fail}\n",
     )
-    run = scan(f"docker://{case.app}", "--check-base", "--policy", policy)
+    run = offline_scan(f"docker://{case.app}", "--check-base", "--policy", policy)
     assert run.json["counts"]["blocking"] == 0, [
         f["vulnerability_id"] for f in run.json["findings"] if f["disposition"] == "blocking"
     ]
@@ -264,11 +231,11 @@ def test_on_stale_fail_fails_a_stale_base(
     relaxed = policy_file(
         tmp_path, (Path(policy).read_text()).replace("max_age_days: 30", "max_age_days: 60")
     )
-    assert scan(f"docker://{case.app}", "--check-base", "--policy", relaxed).code == ExitCode.PASS
+    assert offline_scan(f"docker://{case.app}", "--check-base", "--policy", relaxed).code == ExitCode.PASS
 
 
 def test_on_stale_fail_makes_an_unchecked_base_an_error_unless_best_effort(
-    scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
+    offline_scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
 ) -> None:
     port = free_port()
     base = f"127.0.0.1:{port}/container-gate-testbed/base:12"
@@ -281,7 +248,7 @@ def test_on_stale_fail_makes_an_unchecked_base_an_error_unless_best_effort(
         f"cannot reach registry 127.0.0.1:{port} (connection refused) "
         "(check the name, the network, and that plain HTTP is only expected on localhost)"
     )
-    run = scan(*given, "--policy", policy, "--check-base")
+    run = offline_scan(*given, "--policy", policy, "--check-base")
     assert run.code == ExitCode.ERROR
     assert run.stderr.strip().splitlines() == [
         "container-gate: error: the base image check could not run, and the policy fails a stale base "
@@ -289,8 +256,8 @@ def test_on_stale_fail_makes_an_unchecked_base_an_error_unless_best_effort(
     ]
     assert run.json["verdict"] == "error"
     # Best effort: a warning, and the verdict the findings give.
-    best = scan(*given, "--policy", policy, "--check-base=best-effort")
-    without = scan(*given, "--policy", policy)
+    best = offline_scan(*given, "--policy", policy, "--check-base=best-effort")
+    without = offline_scan(*given, "--policy", policy)
     assert (
         (best.code, best.json["verdict"])
         == (without.code, without.json["verdict"])
@@ -301,14 +268,14 @@ def test_on_stale_fail_makes_an_unchecked_base_an_error_unless_best_effort(
 
 
 def test_an_image_built_from_scratch_has_no_stale_base_to_fail(
-    scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
+    offline_scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
 ) -> None:
     # The test bed's base image is built FROM scratch, as its Dockerfile says.
     dockerfile = PROJECT_ROOT / "testbed" / "images" / "base" / "Dockerfile"
     image = f"docker-archive:{engineless_archives.base}"
     policy = policy_file(tmp_path, "version: 1\nbase_image: {on_stale: fail}\n")
-    without = scan(image, "--dockerfile", str(dockerfile), "--policy", policy)
-    run = scan(image, "--dockerfile", str(dockerfile), "--policy", policy, "--check-base")
+    without = offline_scan(image, "--dockerfile", str(dockerfile), "--policy", policy)
+    run = offline_scan(image, "--dockerfile", str(dockerfile), "--policy", policy, "--check-base")
     # Nothing to be stale, so nothing the policy cannot decide: the verdict is the findings'.
     assert (
         (run.code, run.json["verdict"]) == (without.code, without.json["verdict"]) == (ExitCode.FAIL, "fail")

@@ -10,16 +10,13 @@ FROM stages, an ARG in FROM and a digest-pinned FROM.
 
 from __future__ import annotations
 
-import json
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 
-from gate.cli.main import main
 from testbed.base_refresh import BaseRefreshScenario, RefreshCase, build_app_on
 from testbed.derive_refresh import load_refresh_expected
 from testbed.engine import Engine
@@ -27,48 +24,6 @@ from testbed.images import IMAGES_DIR, prepare_context
 
 EXPECTED = load_refresh_expected()
 CASES = ("stale", "unchanged", "multi_platform")
-
-
-@dataclass(frozen=True)
-class Gated:
-    code: int
-    stdout: str
-    stderr: str
-    report: dict[str, Any]
-
-    def keys(self) -> set[tuple[str, str]]:
-        return {(f["vulnerability_id"], f["package"]) for f in self.report["findings"]}
-
-    def claimed(self) -> set[tuple[str, str]]:
-        """(id, package) of the findings the base-refresh action lists; none without one."""
-        findings = self.report["findings"]
-        action = next((a for a in self.report["actions"] if a["kind"] == "base_refresh"), None)
-        if action is None:
-            return set()
-        assert action["estimated"] is False
-        return {(findings[i]["vulnerability_id"], findings[i]["package"]) for i in action["findings"]}
-
-
-@pytest.fixture
-def gate(
-    trivy_bin: Path,
-    trivy_db: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Any:
-    monkeypatch.setenv("HOME", str(tmp_path))  # no Docker config, no credentials
-    monkeypatch.delenv("DOCKER_HOST", raising=False)
-
-    def run(image: str, *args: str) -> Gated:
-        out = tmp_path / "gate.json"
-        argv = ["scan", image, "--ci", "none", "--trivy-bin", str(trivy_bin), "--cache-dir", str(trivy_db)]
-        argv += ["--skip-db-update", "--max-db-age", "100000d", "--json", str(out), *args]
-        code = main(argv)
-        captured = capsys.readouterr()
-        return Gated(code, captured.out, captured.err, json.loads(out.read_text()))
-
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -85,17 +40,17 @@ def rebuilt(base_refresh: BaseRefreshScenario, docker_engine: Engine) -> dict[st
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_rebuild_on_the_tag_now_removes_exactly_what_the_check_said(
-    case: str, gate: Any, base_refresh: BaseRefreshScenario, rebuilt: dict[str, str]
+    case: str, offline_scan: Any, base_refresh: BaseRefreshScenario, rebuilt: dict[str, str]
 ) -> None:
     scenario: RefreshCase = getattr(base_refresh, case)
-    checked = gate(f"docker://{scenario.app}", "--check-base")
+    checked = offline_scan(f"docker://{scenario.app}", "--check-base")
     claimed = checked.claimed()
-    removes = checked.report["base_image"]["rebuild_removes"]
+    removes = checked.json["base_image"]["rebuild_removes"]
     assert removes["findings"] == len(claimed) == len(EXPECTED[case].removed)
-    after = gate(f"docker://{rebuilt[case]}", "--check-base")
+    after = offline_scan(f"docker://{rebuilt[case]}", "--check-base")
     assert checked.keys() - after.keys() == claimed
     # The rebuilt image is on the tag as it is now: nothing left to remove.
-    base = after.report["base_image"]
+    base = after.json["base_image"]
     assert (base["checked"], base["stale"], base["behind_days"]) == (True, False, 0)
     assert base["digest"] == base["current_digest"] == scenario.current_manifest
     assert after.claimed() == set()
@@ -132,7 +87,7 @@ def build_unlabelled(client: docker.DockerClient, dockerfile: str, ref: str) -> 
 @pytest.mark.parametrize("case", ["stale", "unchanged"])
 def test_a_dockerfile_with_stages_and_a_pinned_from_names_the_base(
     case: str,
-    gate: Any,
+    offline_scan: Any,
     base_refresh: BaseRefreshScenario,
     docker_engine: Engine,
     tmp_path: Path,
@@ -145,22 +100,22 @@ def test_a_dockerfile_with_stages_and_a_pinned_from_names_the_base(
     ref = f"container-gate-testbed/pinned-{case}:1"
     build_unlabelled(docker_engine.client, dockerfile.read_text(), ref)
     monkeypatch.setenv("DOCKER_HOST", docker_engine.host)
-    run = gate(f"docker-daemon:{ref}", "--dockerfile", str(dockerfile), "--check-base")
-    base = run.report["base_image"]
-    assert run.report["image"]["labels"] == {}
+    run = offline_scan(f"docker-daemon:{ref}", "--dockerfile", str(dockerfile), "--check-base")
+    base = run.json["base_image"]
+    assert run.json["image"]["labels"] == {}
     assert (base["name"], base["digest"], base["checked"]) == (scenario.base, scenario.used_manifest, True)
     assert base["current_digest"] == scenario.current_manifest
     assert base["behind_days"] == EXPECTED[case].behind_days
     assert run.claimed() == set(EXPECTED[case].removed)
-    assert run.report["warnings"] == []
+    assert run.json["warnings"] == []
     if case == "stale":
         # The Dockerfile as it was before the pin: the tag alone cannot tell which base it was.
         unpinned = tmp_path / "Dockerfile.tag"
         unpinned.write_text(app_dockerfile(f"ARG BASE={scenario.base}"))
-        without = gate(f"docker-daemon:{ref}", "--dockerfile", str(unpinned))
-        run = gate(f"docker-daemon:{ref}", "--dockerfile", str(unpinned), "--check-base")
-        assert (run.code, run.report["counts"]) == (without.code, without.report["counts"])
-        base = run.report["base_image"]
+        without = offline_scan(f"docker-daemon:{ref}", "--dockerfile", str(unpinned))
+        run = offline_scan(f"docker-daemon:{ref}", "--dockerfile", str(unpinned), "--check-base")
+        assert (run.code, run.json["counts"]) == (without.code, without.json["counts"])
+        base = run.json["base_image"]
         assert (base["name"], base["checked"], base["rebuild_removes"]) == (scenario.base, False, None)
         assert base["reason"].startswith(
             f"cannot tell which {scenario.base} docker-daemon:{ref} was built on"
