@@ -216,7 +216,13 @@ def mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str 
         return None
     package, layer = finding.package, finding.layer
     if field == "package":
-        return f"package {entry.package!r} differs from {package.purl or package.name!r}"
+        assert entry.package is not None  # noqa: S101 - the field that differs is set
+        # A name is compared with the finding's name, a package URL with its package URL.
+        if not entry.package.startswith("pkg:"):
+            return f"package {entry.package!r} differs from {package.name!r}"
+        if package.purl is None:
+            return f"package {entry.package!r} is a package URL, and the finding ({package.name!r}) has none"
+        return f"package {entry.package!r} differs from {package.purl!r}"
     if field == "version":
         return f"version {entry.version!r} differs from the installed {package.version!r}"
     if field == "path":

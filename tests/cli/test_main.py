@@ -353,6 +353,31 @@ def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     assert "no finding in the report(s) has this id or alias" in out
 
 
+def test_explain_compares_an_entrys_package_name_with_the_findings_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype's real report: CVE-2023-28755 in ruby-3.0 and in the uri gem (pkg:gem/uri@0.10.1).
+    # An entry naming ruby-3.0 by name does not match uri because the names differ: the package
+    # URL has nothing to do with it, and naming it suggested writing one.
+    report = corpus_file("grype", "anchore-grype__chainguard-ruby-test.json")
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        allowlist:
+          - vulnerability: CVE-2023-28755
+            package: ruby-3.0
+            reason: "ruby's uri is not reachable"
+        """,
+    )
+    code, out, _ = run(
+        ["explain", "CVE-2023-28755", "--report", str(report), "--policy", str(policy)], capsys
+    )
+    assert code == ExitCode.PASS
+    assert "does not match uri: package 'ruby-3.0' differs from 'uri'\n" in out
+    assert "pkg:gem" not in out
+
+
 def test_explain_advisory_says_what_it_does_there(capsys: pytest.CaptureFixture[str]) -> None:
     # explain's exit code is whether a finding has the id, never the verdict: "exit 0" misled.
     code, out, _ = run(["explain", "CVE-2019-18224", "--report", str(BUSTER), "--advisory"], capsys)

@@ -135,7 +135,8 @@ def test_first_match_is_the_first_of_every_match(
             None,
             "vulnerability 'CVE-2024-9999' is not one of the finding's ids",
         ),
-        ({"package": "zlib"}, None, "package 'zlib' differs from 'pkg:deb/debian/openssl@3.0.2-1'"),
+        # A name is compared with the finding's name, not with its package URL.
+        ({"package": "zlib"}, None, "package 'zlib' differs from 'openssl'"),
         (
             {"package": "pkg:deb/debian/zlib1g"},
             None,
@@ -195,3 +196,11 @@ def test_plain_path_globs_are_compared_as_text(monkeypatch: pytest.MonkeyPatch) 
     assert not match.path_matches("/srv/app/**", "srv/ap/lib/x.jar")
     assert match.path_matches("usr/lib/x.so", "/usr/lib/x.so")
     assert not match.path_matches("usr/lib/x.so", "usr/lib/x.so.1")
+
+
+def test_a_package_url_entry_against_a_finding_without_one_says_so() -> None:
+    found = finding("CVE-2024-0001", pkg="openssl")
+    wanted = entry(0, "CVE-2024-0001", package="pkg:deb/debian/openssl")
+    assert mismatch(wanted, found, None) == (
+        "package 'pkg:deb/debian/openssl' is a package URL, and the finding ('openssl') has none"
+    )
