@@ -21,6 +21,7 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
     entries += [
         e for e in evaluation.entries if e.entry.vulnerability.casefold() in aliases and e not in entries
     ]
+    entries.sort(key=lambda e: e.entry.index)  # in policy order, whichever id each names
 
     name = terminal_safe(vulnerability)
     out: list[str] = []

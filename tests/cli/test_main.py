@@ -378,6 +378,33 @@ def test_explain_compares_an_entrys_package_name_with_the_findings_name(
     assert "pkg:gem" not in out
 
 
+def test_explain_lists_the_entries_naming_an_id_in_policy_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype's real report: the uri gem's finding is CVE-2023-28755 with the alias
+    # GHSA-hv5j-3h9f-99c2. An entry naming the alias comes first in the file, so it is listed first
+    # whichever of the two ids is asked for.
+    report = corpus_file("grype", "anchore-grype__chainguard-ruby-test.json")
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        allowlist:
+          - vulnerability: GHSA-hv5j-3h9f-99c2
+            package: uri
+            reason: "uri only parses trusted input"
+          - vulnerability: CVE-2023-28755
+            package: ruby-3.0
+            reason: "ruby's uri is not reachable"
+        """,
+    )
+    for asked in ("CVE-2023-28755", "GHSA-hv5j-3h9f-99c2"):
+        code, out, _ = run(["explain", asked, "--report", str(report), "--policy", str(policy)], capsys)
+        assert code == ExitCode.PASS
+        listed = [line.split(" ", 2)[1] for line in out.splitlines() if line.startswith("- allowlist[")]
+        assert listed == ["allowlist[0]", "allowlist[1]"], (asked, out)
+
+
 def test_explain_advisory_says_what_it_does_there(capsys: pytest.CaptureFixture[str]) -> None:
     # explain's exit code is whether a finding has the id, never the verdict: "exit 0" misled.
     code, out, _ = run(["explain", "CVE-2019-18224", "--report", str(BUSTER), "--advisory"], capsys)
