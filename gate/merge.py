@@ -211,8 +211,8 @@ def _source(report: ScanReport) -> str:
 def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
     """One report from several reports about the same image (several scanners, or several files).
 
-    Two findings merge when they are about the same package (name, version and path equal) and
-    share an id (the primary id or any alias: a GHSA in one scanner and the CVE in another meet
+    Two findings merge when they are about the same package (name, version and path equal; for a
+    Java library, see `_package_key`) and share an id (the primary id or any alias: a GHSA in one scanner and the CVE in another meet
     through the aliases). The merged finding takes the worst case of the reports' severities,
     fixes and statuses, whatever the order of the reports, and keeps the earlier report's other
     fields, filled from the later one where it lacks them (see `combine`); it carries the union of
@@ -238,10 +238,10 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
         pending: list[tuple[_PackageIndex, int, tuple[str, ...]]] = []
         source = report.sources[0] if len(report.sources) == 1 else None
         for finding in report.findings:
-            package = finding.package
-            index = indexes.get((package.name, package.version, package.path))
+            package_key = _package_key(finding.package)
+            index = indexes.get(package_key)
             if index is None:
-                index = indexes[(package.name, package.version, package.path)] = _PackageIndex()
+                index = indexes[package_key] = _PackageIndex()
             target = index.match(finding, merged, absorbed)
             if target is None:
                 target = len(merged)
@@ -265,6 +265,35 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
         warnings=tuple(dict.fromkeys(warning for report in reports for warning in report.warnings)),
         package_count=next((r.package_count for r in reports if r.package_count is not None), None),
     )
+
+
+# Java archives, by the suffixes Syft's Java cataloger reads (`pkg/cataloger/java`).
+_JAVA_ARCHIVES = (".jar", ".war", ".ear", ".par", ".sar", ".nar", ".jpi", ".hpi", ".kar", ".lpkg")
+
+
+def _package_key(package: Package) -> tuple[str, str, str]:
+    """What two reports must agree on to be about one package: its name, version and path.
+
+    Except for a Java library with a Maven package URL, which the scanners name and place
+    differently: Trivy names it `groupId:artifactId` at the innermost archive's path
+    (`app.war/WEB-INF/lib/spring-beans-5.3.15.jar`), Grype `artifactId` at the outermost archive's
+    (`app.war`). Both give the same package URL, and both paths start with the outermost archive.
+    """
+    purl = package.purl
+    if purl is None or not purl.startswith("pkg:maven/"):
+        return (package.name, package.version, package.path)
+    # The package URL without its version, qualifiers and subpath: `pkg:maven/group/artifact`.
+    identity = purl.partition("#")[0].partition("?")[0].rpartition("@")[0] or purl
+    return (identity, package.version, _outer_archive(package.path))
+
+
+def _outer_archive(path: str) -> str:
+    """The path up to the first Java archive in it (`app.war` of `app.war/WEB-INF/lib/a.jar`)."""
+    parts = path.split("/")
+    for count, part in enumerate(parts, 1):
+        if part.lower().endswith(_JAVA_ARCHIVES):
+            return "/".join(parts[:count])
+    return path
 
 
 class _PackageIndex:

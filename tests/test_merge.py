@@ -73,6 +73,43 @@ def test_trivy_ghsa_and_grype_cve_of_one_package_merge_into_one_cve_finding() ->
     assert merged.image == trivy.image
 
 
+def java_entry(path: str) -> dict[str, Any]:
+    """Trivy's real entry for a Java library, moved to the library of Grype's real ghsa-test.json:
+    Trivy names it `groupId:artifactId` at the innermost archive's path; Grype names it `httpclient`
+    at the outermost archive, `/TwilioNotifier.hpi`; both give the same package URL."""
+    entry = real_trivy_entry(
+        "spring4shell-jre11.json.golden", "CVE-2022-22965", "org.springframework:spring-beans"
+    )
+    entry.update(
+        VulnerabilityID="CVE-2014-3577",
+        PkgName="org.apache.httpcomponents:httpclient",
+        InstalledVersion="4.1.1",
+        FixedVersion="4.3.5",
+        PkgPath=path,
+        PkgIdentifier={"PURL": "pkg:maven/org.apache.httpcomponents/httpclient@4.1.1"},
+    )
+    return entry
+
+
+def test_trivy_and_grype_findings_of_one_java_library_merge() -> None:
+    trivy = trivy_report(
+        [java_entry("TwilioNotifier.hpi/WEB-INF/lib/sdk-3.0.jar")], "lang-pkgs", "jar", "Java"
+    )
+    grype = parse_grype(corpus_json("grype", "ghsa-test.json"), "grype.json")
+    merged = merge_reports([trivy, grype])
+    assert [(f.vulnerability_id, f.package.name, f.scanners) for f in merged.findings] == [
+        ("CVE-2014-3577", "org.apache.httpcomponents:httpclient", ("trivy", "grype"))
+    ]
+    assert merged.findings[0].aliases == ("GHSA-cfh5-3ghh-wfjx",)
+
+
+def test_one_java_library_in_two_archives_stays_two_findings() -> None:
+    trivy = trivy_report([java_entry("other.hpi/WEB-INF/lib/sdk-3.0.jar")], "lang-pkgs", "jar", "Java")
+    grype = parse_grype(corpus_json("grype", "ghsa-test.json"), "grype.json")
+    merged = merge_reports([trivy, grype])
+    assert [f.scanners for f in merged.findings] == [("trivy",), ("grype",)]
+
+
 def test_the_first_report_wins_and_later_ones_fill_what_it_lacks() -> None:
     # The same Red Hat package and CVE, as Trivy would report it (without SrcName or CVSS) and as Grype did.
     entry = real_trivy_entry("centos-7.json.golden", "CVE-2019-18276", "bash")
