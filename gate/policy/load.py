@@ -180,7 +180,8 @@ def _bad_value(prop: Mapping[str, Any], value: JSONValue, path: KeyPath) -> str:
         return f"only version 1 is supported (expected 1, got {got})"
     if "enum" in prop:
         choices = [str(choice) for choice in prop["enum"]]
-        return f"expected one of {', '.join(choices)}, got {got}{_did_you_mean(value, choices)}"
+        hint = _status_hint(value) if path[:1] == ("ignore_statuses",) else None
+        return f"expected one of {', '.join(choices)}, got {got}{hint or _did_you_mean(value, choices)}"
     expected = _expected(prop)
     if prop.get("type") == "string" and "format" not in prop and isinstance(value, int | float):
         # YAML reads unquoted 1.10 as the number 1.1 and 2023 as an integer.
@@ -218,6 +219,22 @@ def _unknown_key(key: str, known: list[str], path: KeyPath) -> str:
     if suggestion:
         return f"{what}{suggestion}"
     return f"{what} (expected one of {', '.join(known)})"
+
+
+_NO_FIX_HINT = "to keep findings without a fixed version from blocking, set fail_on.fixable_only: true"
+_STATUS_HINTS = {
+    "notfixed": f" (Grype's word for 'affected'; {_NO_FIX_HINT})",
+    "unfixed": f" ({_NO_FIX_HINT}; 'fixed' would ignore the findings that have one)",
+    "nofix": f" ({_NO_FIX_HINT}; 'fixed' would ignore the findings that have one)",
+}
+"""Words for "no fix" (Grype's `fix.state` `not-fixed`, Trivy's `--ignore-unfixed`) that spelling
+alone would take for `fixed`, the opposite of what they mean."""
+
+
+def _status_hint(value: JSONValue) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return _STATUS_HINTS.get("".join(ch for ch in value.casefold() if ch.isalnum()))
 
 
 def _did_you_mean(value: JSONValue, choices: Iterable[str]) -> str:

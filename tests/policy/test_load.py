@@ -252,6 +252,18 @@ MISTAKES = [
         id="bad-status",
     ),
     pytest.param(
+        # Spelling alone took these for `fixed`, which ignores every finding that has a fix.
+        "version: 1\nignore_statuses: [not-fixed, unfixed]\n",
+        [
+            f"policy.yaml:2: ignore_statuses[0]: expected one of {STATUSES}, got 'not-fixed' (Grype's word for "
+            "'affected'; to keep findings without a fixed version from blocking, set fail_on.fixable_only: true)",
+            f"policy.yaml:2: ignore_statuses[1]: expected one of {STATUSES}, got 'unfixed' (to keep findings "
+            "without a fixed version from blocking, set fail_on.fixable_only: true; 'fixed' would ignore the "
+            "findings that have one)",
+        ],
+        id="no-fix-status-is-not-fixed",
+    ),
+    pytest.param(
         "version: 1\nmode: audit\n",
         ["policy.yaml:2: mode: expected one of enforce, advisory, got 'audit'"],
         id="bad-mode",
