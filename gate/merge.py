@@ -212,12 +212,12 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
     """One report from several reports about the same image (several scanners, or several files).
 
     Two findings merge when they are about the same package (name, version and path equal; for a
-    Java library, see `_package_key`) and share an id (the primary id or any alias: a GHSA in one scanner and the CVE in another meet
-    through the aliases). The merged finding takes the worst case of the reports' severities,
-    fixes and statuses, whatever the order of the reports, and keeps the earlier report's other
-    fields, filled from the later one where it lacks them (see `combine`); it carries the union of
-    ids and of scanner names, and what each report said (`Finding.assessments`), so that
-    `explain` can show which scanner said what.
+    Java library, see `_package_key`) and share an id (the primary id or any alias: a GHSA in one
+    scanner and the CVE in another meet through the aliases). The merged finding takes the worst
+    case of the reports' severities, fixes and statuses, whatever the order of the reports, and
+    keeps the earlier report's other fields, filled from the later one where it lacks them (see
+    `combine`); it carries the union of ids and of scanner names, and what each report said
+    (`Finding.assessments`), so that `explain` can show which scanner said what.
 
     Findings one report keeps apart are never merged with each other: each finding absorbs at most
     one finding of each later report (see `_PackageIndex.match` for which). Scanner infos, sources
