@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render.junit import (
     MESSAGE_LIMIT,
+    NAME_LIMIT,
     _line,
     body_lines,
     render_junit,
@@ -282,6 +284,41 @@ def test_an_upgrade_that_still_fails_stays_the_same_test() -> None:
     after = render_junit(evaluation_of(finding("CVE-2024-0001", pkg="openssl", version="3.0.2-2")))
     names = [[case.get("name") for case in parse(text).iter("testcase")] for text in (before, after)]
     assert names[0] == names[1] == ["CVE-2024-0001 in openssl"]
+
+
+def gitlab_keys(text: str) -> list[tuple[str, str]]:
+    """What GitLab keeps one test case per in a job (lib/gitlab/ci/reports/test_case.rb): class name
+    and name; its suite is the job's, whatever `<testsuite>` holds the test case."""
+    return [(case.get("classname", ""), case.get("name", "")) for case in parse(text).iter("testcase")]
+
+
+def test_two_versions_at_one_place_are_two_test_cases() -> None:
+    # A lockfile with two copies of lodash: one name for both would leave GitLab showing one.
+    old = finding("CVE-2020-8203", pkg="lodash", version="4.17.1", type="npm", path="package-lock.json")
+    new = finding("CVE-2020-8203", pkg="lodash", version="4.17.2", type="npm", path="package-lock.json")
+    other = finding("CVE-2021-23337", pkg="lodash", version="4.17.1", type="npm", path="package-lock.json")
+    keys = gitlab_keys(render_junit(evaluation_of(old, new, other)))
+    assert len(set(keys)) == 3
+    assert [name for _, name in keys] == [
+        "CVE-2020-8203 in lodash 4.17.1 (package-lock.json)",
+        "CVE-2020-8203 in lodash 4.17.2 (package-lock.json)",
+        "CVE-2021-23337 in lodash (package-lock.json)",
+    ]
+
+
+def test_long_names_that_differ_only_where_they_are_cut_stay_apart() -> None:
+    deep = "lib/" * 100
+    one = finding("CVE-2022-22965", pkg="spring-beans", type="jar", path=f"{deep}one/spring-beans.jar")
+    two = finding("CVE-2022-22965", pkg="spring-beans", type="jar", path=f"{deep}two/spring-beans.jar")
+    text = render_junit(evaluation_of(one, two))
+    names = [name for _, name in gitlab_keys(text)]
+    assert len(set(names)) == 2
+    assert all(len(name) <= NAME_LIMIT for name in names)
+    # The start and the end of the name are kept: the id, and the jar and its folder.
+    assert all(name.startswith("CVE-2022-22965 in spring-beans (lib/") for name in names)
+    assert re.fullmatch(r".*….*/one/spring-beans\.jar\) \[[0-9a-f]{8}\]", names[0])
+    # The same finding gets the same name in every run.
+    assert names == [name for _, name in gitlab_keys(render_junit(evaluation_of(one, two)))]
 
 
 # Lines as bodies have them (printable ASCII, a few long ones) and as hostile reports make them:
