@@ -36,7 +36,7 @@ from gate.model import Finding, Layer, LayerOrigin, Severity
 from gate.policy.actions import Action, ActionKind, FindingKey
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render._exploit import kev_note
-from gate.render._gitlab_ids import cvss_vectors, identifiers
+from gate.render._gitlab_ids import cvss_vectors, identifiers, storable
 from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
 from gate.render._json_text import Skeleton
@@ -304,7 +304,10 @@ def _location(
     finding: Finding, image: str, operating_system: str, default_branch: str | None
 ) -> dict[str, Any]:
     location: dict[str, Any] = {
-        "dependency": {"package": {"name": finding.package.name}, "version": finding.package.version},
+        "dependency": {
+            "package": {"name": storable(finding.package.name)},
+            "version": storable(finding.package.version),
+        },
         "operating_system": operating_system,
         "image": image,
     }
@@ -353,7 +356,8 @@ def _image_and_notes(
     image = next(
         (ref for ref in (info.reference if info else None, options.image) if ref and ref.strip()), ""
     )
-    if not image:
+    image = storable(image)
+    if not image.strip():
         image = UNKNOWN_IMAGE
         notes.append(
             {

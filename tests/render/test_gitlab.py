@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -572,6 +572,35 @@ def test_hostile_report_still_validates() -> None:
         primary_url="https://example.org/\nx",
     )
     render(evaluation_of(f, image=ImageInfo(" \n", distro="\x1b")))
+
+
+def strings(value: object) -> Iterator[str]:
+    """Every string of a decoded JSON document, keys and values."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def test_no_nul_character_reaches_what_gitlab_stores() -> None:
+    # GitLab's database refuses U+0000 in a text or JSON column: one in an identifier or a location
+    # would keep the whole report from being ingested.
+    f = finding("CVE-2024-0001\x00", pkg="open\x00ssl", version="3.0\x00.2-1", aliases=("GHSA-\x00",))
+    image = ImageInfo("registry.example/app\x00:1", distro="debian\x00 12")
+    doc = render(evaluation_of(f, image=image, scanners=(ScannerInfo("trivy", "0.50\x00"),)))
+    assert not [text for text in strings(doc) if "\x00" in text]
+    (vuln,) = doc["vulnerabilities"]
+    assert [i["value"] for i in vuln["identifiers"]] == ["CVE-2024-0001", "GHSA-"]
+    assert vuln["location"]["dependency"] == {"package": {"name": "openssl"}, "version": "3.0.2-1"}
+    assert vuln["location"]["image"] == "registry.example/app:1"
+    assert doc["scan"]["scanner"]["version"] == "0.50"
+    # The id is what it always was: the scanner's id, package and path, NUL and all.
+    assert vuln["id"] == vulnerability_uuid(f)
 
 
 def test_error_report_is_a_failed_scan() -> None:
