@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
+from gate.model import Cvss, Finding, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render import gitlab
@@ -77,15 +77,20 @@ def test_corpus_report_validates_and_accounts_for_every_finding(path: Path) -> N
         len(vulns) == evaluation.counts[Disposition.BLOCKING] + evaluation.counts[Disposition.INFORMATIONAL]
     )
     assert len({v["id"] for v in vulns}) == len(vulns)
+    # What GitLab keeps one vulnerability per (the image is the report's): none is merged away.
+    tracked = {(v["identifiers"][0]["value"], v["location"]["dependency"]["package"]["name"]) for v in vulns}
+    assert len(tracked) == len(vulns)
     for decision, vuln in zip(reported, vulns, strict=True):
         f = decision.finding
         values = [i["value"] for i in vuln["identifiers"]]
         assert values[0] == f.vulnerability_id
         assert set(f.ids) <= set(values)
-        assert vuln["location"]["dependency"] == {
-            "package": {"name": f.package.name},
-            "version": f.package.version,
-        }
+        assert vuln["location"]["dependency"]["version"] == f.package.version
+        assert vuln["location"]["dependency"]["package"]["name"] in (
+            f.package.name,
+            f"{f.package.name} ({f.package.path})",
+            f"{f.package.name} {f.package.version} ({f.package.path})",
+        )
         assert vuln["severity"] == SEVERITIES[f.severity]
 
     left_out = evaluation.counts[Disposition.ALLOWLISTED] + evaluation.counts[Disposition.IGNORED]
@@ -361,6 +366,31 @@ def test_two_versions_at_one_path_get_distinct_ids_and_the_first_keeps_its_own()
     both = render(evaluation_of(finding(version="1.0"), finding(version="1.1")))["vulnerabilities"]
     assert both[0]["id"] == alone
     assert both[1]["id"] != alone
+
+
+def test_findings_gitlab_would_merge_get_their_path_or_version_in_the_package_name() -> None:
+    # GitLab keeps one vulnerability per identifier, image and package name.
+    def lodash(version: str, path: str) -> Finding:
+        return finding("CVE-2020-8203", pkg="lodash", version=version, type="npm", path=path)
+
+    app, tool = lodash("4.17.1", "app/package-lock.json"), lodash("4.17.1", "tool/package-lock.json")
+    app2, tool2 = lodash("4.17.2", "app/package-lock.json"), lodash("4.17.2", "tool/package-lock.json")
+    other = finding(
+        "CVE-2021-23337", pkg="lodash", version="4.17.1", type="npm", path="tool/package-lock.json"
+    )
+    vulns = render(evaluation_of(app, tool, app2, tool2, other))["vulnerabilities"]
+    assert [v["location"]["dependency"]["package"]["name"] for v in vulns] == [
+        "lodash",
+        "lodash (tool/package-lock.json)",
+        "lodash (app/package-lock.json)",
+        "lodash 4.17.2 (tool/package-lock.json)",
+        "lodash",
+    ]
+    versions = [v["location"]["dependency"]["version"] for v in vulns]
+    assert versions == ["4.17.1", "4.17.1", "4.17.2", "4.17.2", "4.17.1"]
+    # A finding alone keeps its name, as every finding did before.
+    (alone,) = render(evaluation_of(tool))["vulnerabilities"]
+    assert alone["location"]["dependency"]["package"]["name"] == "lodash"
 
 
 def test_untrusted_text_is_cut_and_made_inert() -> None:
