@@ -13,7 +13,8 @@ Readers this is written for:
   and most others show that) and as its text. It keeps one test case per class name and name in
   a job, whatever `<testsuite>` holds it (lib/gitlab/ci/reports/test_case.rb: the suite there is
   the job's), so no two findings of a report share both (`case_name`).
-- Jenkins' JUnit schema (xunit-plugin junit-10.xsd), which the tests validate against: it has no
+- Jenkins' JUnit schema (xunit-plugin junit-10.xsd), whose elements and attributes the tests check
+  every report against (`assert_jenkins_schema` in tests/render/test_junit.py): it has no
   `skipped` attribute on `<testsuites>`, so the totals there are tests, failures and errors.
 A suite without findings gets one passing test case: several CI systems treat a report with no
 test case as a broken report.

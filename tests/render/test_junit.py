@@ -70,6 +70,45 @@ def assert_gitlab_readable(root: ET.Element) -> None:
                 assert child.get("message")
 
 
+# Jenkins' JUnit schema (jenkinsci/xunit-plugin junit-10.xsd): the elements each element may hold,
+# and the attributes it may and must carry. `time` follows its SUREFIRE_TIME pattern.
+_JENKINS_CHILDREN = {
+    "testsuites": {"testsuite"},
+    "testsuite": {"testsuite", "properties", "testcase", "system-out", "system-err"},
+    "properties": {"property"},
+    "testcase": {"skipped", "error", "failure", "system-out", "system-err"},
+}
+_JENKINS_ATTRIBUTES = {
+    "testsuites": ({"name", "time", "tests", "failures", "errors"}, set()),
+    "testsuite": (
+        {"name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id",
+         "package", "file", "log", "url"},
+        {"name", "tests", "failures", "errors"},
+    ),
+    "properties": (set(), set()),
+    "property": ({"name", "value"}, {"name", "value"}),
+    "testcase": ({"name", "time", "classname", "group"}, {"name"}),
+    "failure": ({"type", "message"}, set()),
+    "error": ({"type", "message"}, set()),
+    "skipped": ({"type", "message"}, set()),
+    "system-out": (set(), set()),
+    "system-err": (set(), set()),
+}  # fmt: skip
+_SUREFIRE_TIME = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?")
+
+
+def assert_jenkins_schema(root: ET.Element) -> None:
+    """The document is one Jenkins' JUnit schema accepts."""
+    assert root.tag == "testsuites"
+    for element in root.iter():
+        allowed, required = _JENKINS_ATTRIBUTES[element.tag]
+        assert set(element.attrib) <= allowed, (element.tag, element.attrib)
+        assert required <= set(element.attrib), (element.tag, element.attrib)
+        assert {child.tag for child in element} <= _JENKINS_CHILDREN.get(element.tag, set()), element.tag
+        if element.tag in ("testsuites", "testsuite") and "time" in element.attrib:
+            assert _SUREFIRE_TIME.fullmatch(element.attrib["time"])
+
+
 # --- every corpus report -------------------------------------------------------------------------
 
 
@@ -79,6 +118,7 @@ def test_corpus_report(path: Path) -> None:
     root = parse(render_junit(evaluation))
     assert_counts_match_cases(root)
     assert_gitlab_readable(root)
+    assert_jenkins_schema(root)
     (suite,) = root.findall("testsuite")
     cases = suite.findall("testcase")
     expected = {
@@ -221,6 +261,7 @@ def test_one_suite_per_image() -> None:
     assert [s.get("name") for s in root.findall("testsuite")] == ["app:1", "worker:1"]
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "1", "0")
     assert_counts_match_cases(root)
+    assert_jenkins_schema(root)
 
 
 def test_hostile_text_survives_as_text() -> None:
@@ -234,6 +275,7 @@ def test_hostile_text_survives_as_text() -> None:
     )
     text = render_junit(evaluation_of(f, image=ImageInfo("img]]>\x00:1")))
     root = parse(text)
+    assert_jenkins_schema(root)
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "img]]>:1"
     (case,) = suite.findall("testcase")
@@ -270,6 +312,7 @@ def test_error_report() -> None:
     root = parse(render_junit_error("report.json: not valid JSON", 2))
     assert_counts_match_cases(root)
     assert_gitlab_readable(root)
+    assert_jenkins_schema(root)
     (case,) = root.iter("testcase")
     error = case.find("error")
     assert error is not None
