@@ -53,6 +53,13 @@ _CVSS_V3 = re.compile(rf"CVSS:3[.][01]/({_V3_PART}/)*{_V3_PART}")
 CVSS_VENDORS = {"nvd": "NVD", "ghsa": "GitHub", "redhat": "Red Hat"}
 
 
+def storable(text: str) -> str:
+    """`text` without U+0000, which GitLab's database cannot store in a text or JSON column: a
+    report that holds one anywhere it keeps (an identifier, a location) is not ingested at all.
+    Fields GitLab matches on are otherwise written as the scanner gave them."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
 def identifier_type(vuln_id: str) -> tuple[str, str | None]:
     """(GitLab identifier type, advisory URL or None) for one id."""
     match = _PREFIX.match(vuln_id)
@@ -81,7 +88,7 @@ def identifiers(finding: Finding) -> list[dict[str, Any]]:
             url = safe_url(finding.primary_url)
         # Schema 15.0.7: `name` must not be empty, and an id of whitespace only flattens to nothing.
         name = terminal_safe(vuln_id, 255) or terminal_safe(repr(vuln_id), 255)
-        entry: dict[str, Any] = {"type": kind, "name": name, "value": vuln_id}
+        entry: dict[str, Any] = {"type": kind, "name": name, "value": storable(vuln_id) or name}
         if url:
             entry["url"] = url
         out.append(entry)

@@ -14,6 +14,7 @@ from typing import Any
 from gate.model import ScannerInfo
 from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
 from gate.policy.model import Mode
+from gate.render._gitlab_ids import storable
 from gate.render._summary import base_image_line
 from gate.untrusted import safe_url, terminal_safe
 
@@ -27,7 +28,9 @@ SCANNERS = {
 
 def scanner_section(scanners: tuple[ScannerInfo, ...]) -> dict[str, Any]:
     """`scan.scanner`: the one scanner behind the report, or all of them when reports were merged."""
-    named = list(dict.fromkeys((s.name or "unknown", s.version or "unknown") for s in scanners))
+    named = list(
+        dict.fromkeys((s.name or "unknown", storable(s.version or "") or "unknown") for s in scanners)
+    )
     if not named:
         return {
             "id": "unknown",

@@ -128,14 +128,26 @@ def action_words(action: Action | None) -> str:
     return f"To fix: {what[:1].lower()}{what[1:]} (action {action.id})"
 
 
+def _first_shown(*texts: str | None) -> str:
+    """`plain` of the first text that is not empty once made plain (whitespace alone is)."""
+    for text in texts:
+        shown = plain(text) if text else ""
+        if shown:
+            return shown
+    return ""
+
+
 def short_description(finding: Finding) -> str:
-    """The rule's one-line summary: the title when the scanner gave one, else the id."""
-    return plain(finding.title or finding.vulnerability_id)
+    """The rule's one-line summary: the title when the scanner gave one, else the id; never empty
+    (GitHub refuses a rule without one): an id of whitespace alone is shown quoted."""
+    vid = finding.vulnerability_id
+    return _first_shown(finding.title, vid, repr(vid))
 
 
 def full_description(finding: Finding) -> str:
     """The rule's description, cut cleanly to GitHub's limit; never empty."""
-    return plain(finding.description or finding.title or finding.vulnerability_id)
+    vid = finding.vulnerability_id
+    return _first_shown(finding.description, finding.title, vid, repr(vid))
 
 
 def _alias_links(ids: Sequence[str]) -> list[str]:

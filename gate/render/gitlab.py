@@ -13,10 +13,13 @@ keeps each of them with its reason.
 
 Tracking: GitLab tracks a vulnerability across pipelines by its report type, its primary identifier
 (the first of `identifiers`) and a location fingerprint built from the image name (or
-`default_branch_image` on other branches) and the package name; the path inside the image is not
-part of it, so GitLab may merge two findings of one id that differ only in their path. Our own
-`id` is a UUID derived from the vulnerability id, package name and path, never the version, so an
-upgrade that does not fix the vulnerability keeps its id.
+`default_branch_image` on other branches) and the package name; the path inside the image and the
+version are not part of it, and GitLab keeps one vulnerability per such key. So a finding whose
+vulnerability and package name an earlier finding of the report already has is written with its
+path, or else its version, in `location.dependency.package.name` (`tracked_names`): the first keeps
+the plain name, and the others are not merged into it. Our own `id` is a UUID derived from the
+vulnerability id, package name and path, never the version, so an upgrade that does not fix the
+vulnerability keeps its id.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from gate.model import Finding, Layer, LayerOrigin, Severity
 from gate.policy.actions import Action, ActionKind, FindingKey
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render._exploit import kev_note
-from gate.render._gitlab_ids import cvss_vectors, identifiers
+from gate.render._gitlab_ids import cvss_vectors, identifiers, storable
 from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
 from gate.render._json_text import Skeleton
@@ -301,10 +304,13 @@ def _details(decision: Decision, shared: _Shared) -> dict[str, Any]:
 
 
 def _location(
-    finding: Finding, image: str, operating_system: str, default_branch: str | None
+    finding: Finding, image: str, operating_system: str, default_branch: str | None, name: str | None
 ) -> dict[str, Any]:
     location: dict[str, Any] = {
-        "dependency": {"package": {"name": finding.package.name}, "version": finding.package.version},
+        "dependency": {
+            "package": {"name": name or storable(finding.package.name)},
+            "version": storable(finding.package.version),
+        },
         "operating_system": operating_system,
         "image": image,
     }
@@ -353,7 +359,8 @@ def _image_and_notes(
     image = next(
         (ref for ref in (info.reference if info else None, options.image) if ref and ref.strip()), ""
     )
-    if not image:
+    image = storable(image)
+    if not image.strip():
         image = UNKNOWN_IMAGE
         notes.append(
             {
@@ -401,6 +408,29 @@ def vulnerability_ids(evaluation: Evaluation) -> dict[FindingKey, str]:
     return ids
 
 
+def tracked_names(evaluation: Evaluation) -> dict[FindingKey, str]:
+    """The package name of each listed finding that GitLab would otherwise merge into an earlier one
+    (same vulnerability, same package name: see the module docstring), by finding; the others,
+    nearly all, keep their own name and are not in it."""
+    taken: set[tuple[str, str]] = set()
+    names: dict[FindingKey, str] = {}
+    for decision in evaluation.decisions:
+        if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
+            continue
+        f = decision.finding
+        pkg = f.package
+        name = storable(pkg.name)
+        if (f.vulnerability_id, name) in taken:
+            where = f" ({storable(pkg.path)})" if pkg.path else ""
+            version = f" {storable(pkg.version)}" if pkg.version else ""
+            for candidate in (f"{name}{where}", f"{name}{version}{where}"):
+                if (f.vulnerability_id, candidate) not in taken:
+                    name = names[f.key] = candidate
+                    break
+        taken.add((f.vulnerability_id, name))
+    return names
+
+
 def _vulnerabilities(
     evaluation: Evaluation,
     ids: dict[FindingKey, str],
@@ -410,11 +440,12 @@ def _vulnerabilities(
 ) -> Iterator[dict[str, Any]]:
     """One `vulnerabilities` entry per blocking or informational finding, in report order."""
     shared = _Shared(evaluation)
+    names = tracked_names(evaluation)
     for decision in evaluation.decisions:
         if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
             continue
         f = decision.finding
-        location = _location(f, image, operating_system, default_branch)
+        location = _location(f, image, operating_system, default_branch, names.get(f.key))
         yield _vulnerability(decision, ids[f.key], evaluation, location, shared)
 
 

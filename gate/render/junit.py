@@ -10,8 +10,11 @@ Readers this is written for:
   testsuites/testsuite/testcase and shows the *text content* of `<failure>`, `<error>` or
   `<skipped>`: its XML-to-hash conversion drops the attributes of an element that has text. So
   every such element carries its message both as the `message` attribute (Jenkins, Azure DevOps
-  and most others show that) and as its text.
-- Jenkins' JUnit schema (xunit-plugin junit-10.xsd), which the tests validate against: it has no
+  and most others show that) and as its text. It keeps one test case per class name and name in
+  a job, whatever `<testsuite>` holds it (lib/gitlab/ci/reports/test_case.rb: the suite there is
+  the job's), so no two findings of a report share both (`case_name`).
+- Jenkins' JUnit schema (xunit-plugin junit-10.xsd), whose elements and attributes the tests check
+  every report against (`assert_jenkins_schema` in tests/render/test_junit.py): it has no
   `skipped` attribute on `<testsuites>`, so the totals there are tests, failures and errors.
 A suite without findings gets one passing test case: several CI systems treat a report with no
 test case as a broken report.
@@ -19,9 +22,11 @@ test case as a broken report.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from gate.model import Finding
@@ -70,13 +75,34 @@ def _line(text: str | None, limit: int | None = None) -> str:
     return shorten(flat, limit) if limit else flat
 
 
-def case_name(finding: Finding) -> str:
+def case_name(finding: Finding, with_version: bool = False) -> str:
     """`CVE-X in pkg (path)`: readable in a CI test table, and without the installed version, so
     that an upgrade that still fails is the same test failing again, not a new one (CI systems
-    track a test's history by its name). The version is in the message and the body."""
+    track a test's history by its name). The version is in the message and the body, and in the
+    name only `with_version`: when two installed versions at one place have the vulnerability, as
+    two test cases of one name would be one (GitLab keeps one test case per class name and name in
+    a job)."""
     pkg = finding.package
+    version = f" {pkg.version}" if with_version and pkg.version else ""
     where = f" ({pkg.path})" if pkg.path else ""
-    return _line(f"{finding.vulnerability_id} in {pkg.name}{where}", NAME_LIMIT)
+    return _name(f"{finding.vulnerability_id} in {pkg.name}{version}{where}")
+
+
+_DIGEST_LENGTH = 8
+"""Hex digits of the digest that ends a name too long to be shown whole."""
+
+
+def _name(text: str) -> str:
+    """`text` on one line as a test case name; a longer one keeps its start and its end (a path's
+    file name), and ends with a digest of the whole, so that two long names that differ only in the
+    part cut out stay two names, the same from one run to the next."""
+    flat = _line(text)
+    if len(flat) <= NAME_LIMIT:
+        return flat
+    digest = hashlib.sha256(flat.encode("utf-8")).hexdigest()[:_DIGEST_LENGTH]
+    keep = NAME_LIMIT - len(digest) - 4  # "…" and " [", "]"
+    head = keep // 2
+    return f"{flat[:head]}…{flat[len(flat) - (keep - head) :]} [{digest}]"
 
 
 def _fix(finding: Finding) -> str:
@@ -180,9 +206,18 @@ def _suite_name(evaluation: Evaluation) -> str:
     return "container-gate"
 
 
-def _testcase(decision: Decision) -> str:
+def _places_of_several_versions(decisions: Sequence[Decision]) -> set[tuple[str, str, str]]:
+    """(vulnerability, package, path) of the findings that differ from another only in the version."""
+    places = Counter(
+        (d.finding.vulnerability_id, d.finding.package.name, d.finding.package.path) for d in decisions
+    )
+    return {place for place, count in places.items() if count > 1}
+
+
+def _testcase(decision: Decision, several_versions: set[tuple[str, str, str]]) -> str:
     """The `<testcase>` of one finding, as `_xml` writes it at the test cases' level."""
     f = decision.finding
+    name = case_name(f, (f.vulnerability_id, f.package.name, f.package.path) in several_versions)
     msg = message(decision)
     if decision.disposition is Disposition.BLOCKING:
         result = _result_xml("failure", "blocking", msg, _body(decision, msg))
@@ -190,14 +225,14 @@ def _testcase(decision: Decision) -> str:
         result = _result_xml("skipped", decision.disposition.value, msg, _body(decision, msg))
     else:
         result = f"<system-out>{escape_text(_body(decision, msg))}</system-out>"
-    return _case_xml(_line(f.package.name, NAME_LIMIT), case_name(f), result)
+    return _case_xml(_line(f.package.name, NAME_LIMIT), name, result)
 
 
 def _policy_cases(evaluation: Evaluation) -> list[str]:
     """A failing `<testcase>` per policy failure that is not a finding."""
     cases = []
     for failure in evaluation.policy_failures:
-        name = _line(f"policy: {failure}", NAME_LIMIT)
+        name = _name(f"policy: {failure}")
         text = _line(failure, MESSAGE_LIMIT)
         cases.append(_case_xml("policy", name, _result_xml("failure", "policy", text, text + "\n")))
     return cases
@@ -297,7 +332,11 @@ def _suite_chunks(evaluation: Evaluation, counts: dict[str, int]) -> Iterator[st
         ET.SubElement(props, "property", {"name": "warning", "value": _line(warning, MESSAGE_LIMIT)})
     between = "\n" + "  " * _CASE_LEVEL
     parts = [_start_tag("testsuite", attributes), between, _xml(props, _CASE_LEVEL)]
-    cases: Iterator[str] = itertools.chain(map(_testcase, evaluation.decisions), _policy_cases(evaluation))
+    several_versions = _places_of_several_versions(evaluation.decisions)
+    cases: Iterator[str] = itertools.chain(
+        (_testcase(decision, several_versions) for decision in evaluation.decisions),
+        _policy_cases(evaluation),
+    )
     if not counts["tests"]:
         # Several CI systems take a report without a test case for a broken one.
         cases = iter(['<testcase classname="container-gate" name="no findings" />'])

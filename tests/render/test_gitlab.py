@@ -14,14 +14,14 @@ import json
 import re
 import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
+from gate.model import Cvss, Finding, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render import gitlab
@@ -77,15 +77,20 @@ def test_corpus_report_validates_and_accounts_for_every_finding(path: Path) -> N
         len(vulns) == evaluation.counts[Disposition.BLOCKING] + evaluation.counts[Disposition.INFORMATIONAL]
     )
     assert len({v["id"] for v in vulns}) == len(vulns)
+    # What GitLab keeps one vulnerability per (the image is the report's): none is merged away.
+    tracked = {(v["identifiers"][0]["value"], v["location"]["dependency"]["package"]["name"]) for v in vulns}
+    assert len(tracked) == len(vulns)
     for decision, vuln in zip(reported, vulns, strict=True):
         f = decision.finding
         values = [i["value"] for i in vuln["identifiers"]]
         assert values[0] == f.vulnerability_id
         assert set(f.ids) <= set(values)
-        assert vuln["location"]["dependency"] == {
-            "package": {"name": f.package.name},
-            "version": f.package.version,
-        }
+        assert vuln["location"]["dependency"]["version"] == f.package.version
+        assert vuln["location"]["dependency"]["package"]["name"] in (
+            f.package.name,
+            f"{f.package.name} ({f.package.path})",
+            f"{f.package.name} {f.package.version} ({f.package.path})",
+        )
         assert vuln["severity"] == SEVERITIES[f.severity]
 
     left_out = evaluation.counts[Disposition.ALLOWLISTED] + evaluation.counts[Disposition.IGNORED]
@@ -363,6 +368,31 @@ def test_two_versions_at_one_path_get_distinct_ids_and_the_first_keeps_its_own()
     assert both[1]["id"] != alone
 
 
+def test_findings_gitlab_would_merge_get_their_path_or_version_in_the_package_name() -> None:
+    # GitLab keeps one vulnerability per identifier, image and package name.
+    def lodash(version: str, path: str) -> Finding:
+        return finding("CVE-2020-8203", pkg="lodash", version=version, type="npm", path=path)
+
+    app, tool = lodash("4.17.1", "app/package-lock.json"), lodash("4.17.1", "tool/package-lock.json")
+    app2, tool2 = lodash("4.17.2", "app/package-lock.json"), lodash("4.17.2", "tool/package-lock.json")
+    other = finding(
+        "CVE-2021-23337", pkg="lodash", version="4.17.1", type="npm", path="tool/package-lock.json"
+    )
+    vulns = render(evaluation_of(app, tool, app2, tool2, other))["vulnerabilities"]
+    assert [v["location"]["dependency"]["package"]["name"] for v in vulns] == [
+        "lodash",
+        "lodash (tool/package-lock.json)",
+        "lodash (app/package-lock.json)",
+        "lodash 4.17.2 (tool/package-lock.json)",
+        "lodash",
+    ]
+    versions = [v["location"]["dependency"]["version"] for v in vulns]
+    assert versions == ["4.17.1", "4.17.1", "4.17.2", "4.17.2", "4.17.1"]
+    # A finding alone keeps its name, as every finding did before.
+    (alone,) = render(evaluation_of(tool))["vulnerabilities"]
+    assert alone["location"]["dependency"]["package"]["name"] == "lodash"
+
+
 def test_untrusted_text_is_cut_and_made_inert() -> None:
     hostile = "[click](https://evil.example) @maintainer ![x](https://evil.example/p.png) <script>#1 ~bug"
     f = finding(title="T" * 400 + "\x1b[31m", description=hostile + "\n\n" + "d" * 1_100_000)
@@ -572,6 +602,35 @@ def test_hostile_report_still_validates() -> None:
         primary_url="https://example.org/\nx",
     )
     render(evaluation_of(f, image=ImageInfo(" \n", distro="\x1b")))
+
+
+def strings(value: object) -> Iterator[str]:
+    """Every string of a decoded JSON document, keys and values."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def test_no_nul_character_reaches_what_gitlab_stores() -> None:
+    # GitLab's database refuses U+0000 in a text or JSON column: one in an identifier or a location
+    # would keep the whole report from being ingested.
+    f = finding("CVE-2024-0001\x00", pkg="open\x00ssl", version="3.0\x00.2-1", aliases=("GHSA-\x00",))
+    image = ImageInfo("registry.example/app\x00:1", distro="debian\x00 12")
+    doc = render(evaluation_of(f, image=image, scanners=(ScannerInfo("trivy", "0.50\x00"),)))
+    assert not [text for text in strings(doc) if "\x00" in text]
+    (vuln,) = doc["vulnerabilities"]
+    assert [i["value"] for i in vuln["identifiers"]] == ["CVE-2024-0001", "GHSA-"]
+    assert vuln["location"]["dependency"] == {"package": {"name": "openssl"}, "version": "3.0.2-1"}
+    assert vuln["location"]["image"] == "registry.example/app:1"
+    assert doc["scan"]["scanner"]["version"] == "0.50"
+    # The id is what it always was: the scanner's id, package and path, NUL and all.
+    assert vuln["id"] == vulnerability_uuid(f)
 
 
 def test_error_report_is_a_failed_scan() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render.junit import (
     MESSAGE_LIMIT,
+    NAME_LIMIT,
     _line,
     body_lines,
     render_junit,
@@ -68,6 +70,45 @@ def assert_gitlab_readable(root: ET.Element) -> None:
                 assert child.get("message")
 
 
+# Jenkins' JUnit schema (jenkinsci/xunit-plugin junit-10.xsd): the elements each element may hold,
+# and the attributes it may and must carry. `time` follows its SUREFIRE_TIME pattern.
+_JENKINS_CHILDREN = {
+    "testsuites": {"testsuite"},
+    "testsuite": {"testsuite", "properties", "testcase", "system-out", "system-err"},
+    "properties": {"property"},
+    "testcase": {"skipped", "error", "failure", "system-out", "system-err"},
+}
+_JENKINS_ATTRIBUTES = {
+    "testsuites": ({"name", "time", "tests", "failures", "errors"}, set()),
+    "testsuite": (
+        {"name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id",
+         "package", "file", "log", "url"},
+        {"name", "tests", "failures", "errors"},
+    ),
+    "properties": (set(), set()),
+    "property": ({"name", "value"}, {"name", "value"}),
+    "testcase": ({"name", "time", "classname", "group"}, {"name"}),
+    "failure": ({"type", "message"}, set()),
+    "error": ({"type", "message"}, set()),
+    "skipped": ({"type", "message"}, set()),
+    "system-out": (set(), set()),
+    "system-err": (set(), set()),
+}  # fmt: skip
+_SUREFIRE_TIME = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?")
+
+
+def assert_jenkins_schema(root: ET.Element) -> None:
+    """The document is one Jenkins' JUnit schema accepts."""
+    assert root.tag == "testsuites"
+    for element in root.iter():
+        allowed, required = _JENKINS_ATTRIBUTES[element.tag]
+        assert set(element.attrib) <= allowed, (element.tag, element.attrib)
+        assert required <= set(element.attrib), (element.tag, element.attrib)
+        assert {child.tag for child in element} <= _JENKINS_CHILDREN.get(element.tag, set()), element.tag
+        if element.tag in ("testsuites", "testsuite") and "time" in element.attrib:
+            assert _SUREFIRE_TIME.fullmatch(element.attrib["time"])
+
+
 # --- every corpus report -------------------------------------------------------------------------
 
 
@@ -77,6 +118,7 @@ def test_corpus_report(path: Path) -> None:
     root = parse(render_junit(evaluation))
     assert_counts_match_cases(root)
     assert_gitlab_readable(root)
+    assert_jenkins_schema(root)
     (suite,) = root.findall("testsuite")
     cases = suite.findall("testcase")
     expected = {
@@ -219,6 +261,7 @@ def test_one_suite_per_image() -> None:
     assert [s.get("name") for s in root.findall("testsuite")] == ["app:1", "worker:1"]
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "1", "0")
     assert_counts_match_cases(root)
+    assert_jenkins_schema(root)
 
 
 def test_hostile_text_survives_as_text() -> None:
@@ -232,6 +275,7 @@ def test_hostile_text_survives_as_text() -> None:
     )
     text = render_junit(evaluation_of(f, image=ImageInfo("img]]>\x00:1")))
     root = parse(text)
+    assert_jenkins_schema(root)
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "img]]>:1"
     (case,) = suite.findall("testcase")
@@ -268,6 +312,7 @@ def test_error_report() -> None:
     root = parse(render_junit_error("report.json: not valid JSON", 2))
     assert_counts_match_cases(root)
     assert_gitlab_readable(root)
+    assert_jenkins_schema(root)
     (case,) = root.iter("testcase")
     error = case.find("error")
     assert error is not None
@@ -282,6 +327,41 @@ def test_an_upgrade_that_still_fails_stays_the_same_test() -> None:
     after = render_junit(evaluation_of(finding("CVE-2024-0001", pkg="openssl", version="3.0.2-2")))
     names = [[case.get("name") for case in parse(text).iter("testcase")] for text in (before, after)]
     assert names[0] == names[1] == ["CVE-2024-0001 in openssl"]
+
+
+def gitlab_keys(text: str) -> list[tuple[str, str]]:
+    """What GitLab keeps one test case per in a job (lib/gitlab/ci/reports/test_case.rb): class name
+    and name; its suite is the job's, whatever `<testsuite>` holds the test case."""
+    return [(case.get("classname", ""), case.get("name", "")) for case in parse(text).iter("testcase")]
+
+
+def test_two_versions_at_one_place_are_two_test_cases() -> None:
+    # A lockfile with two copies of lodash: one name for both would leave GitLab showing one.
+    old = finding("CVE-2020-8203", pkg="lodash", version="4.17.1", type="npm", path="package-lock.json")
+    new = finding("CVE-2020-8203", pkg="lodash", version="4.17.2", type="npm", path="package-lock.json")
+    other = finding("CVE-2021-23337", pkg="lodash", version="4.17.1", type="npm", path="package-lock.json")
+    keys = gitlab_keys(render_junit(evaluation_of(old, new, other)))
+    assert len(set(keys)) == 3
+    assert [name for _, name in keys] == [
+        "CVE-2020-8203 in lodash 4.17.1 (package-lock.json)",
+        "CVE-2020-8203 in lodash 4.17.2 (package-lock.json)",
+        "CVE-2021-23337 in lodash (package-lock.json)",
+    ]
+
+
+def test_long_names_that_differ_only_where_they_are_cut_stay_apart() -> None:
+    deep = "lib/" * 100
+    one = finding("CVE-2022-22965", pkg="spring-beans", type="jar", path=f"{deep}one/spring-beans.jar")
+    two = finding("CVE-2022-22965", pkg="spring-beans", type="jar", path=f"{deep}two/spring-beans.jar")
+    text = render_junit(evaluation_of(one, two))
+    names = [name for _, name in gitlab_keys(text)]
+    assert len(set(names)) == 2
+    assert all(len(name) <= NAME_LIMIT for name in names)
+    # The start and the end of the name are kept: the id, and the jar and its folder.
+    assert all(name.startswith("CVE-2022-22965 in spring-beans (lib/") for name in names)
+    assert re.fullmatch(r".*….*/one/spring-beans\.jar\) \[[0-9a-f]{8}\]", names[0])
+    # The same finding gets the same name in every run.
+    assert names == [name for _, name in gitlab_keys(render_junit(evaluation_of(one, two)))]
 
 
 # Lines as bodies have them (printable ASCII, a few long ones) and as hostile reports make them:

@@ -723,6 +723,18 @@ def test_left_out_output_passes_the_multitool(tmp_path: Path) -> None:
     assert verdict.warnings == [], [str(f) for f in verdict.warnings]
 
 
+def test_a_rule_of_an_id_and_title_of_whitespace_still_has_its_descriptions(tmp_path: Path) -> None:
+    # GitHub refuses a rule without a short and a full description (the Multitool's GH2012).
+    blank = finding(" \n", title=" ", description="\t")
+    doc = render(evaluation_of(blank))
+    (rule,) = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["shortDescription"]["text"] == rule["fullDescription"]["text"] == "' \\n'"
+    path = tmp_path / "blank.sarif"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    verdict = run_multitool_validate(path)
+    assert verdict.errors == [], [str(f) for f in verdict.errors]
+
+
 # --- untrusted text ------------------------------------------------------------------------------
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
