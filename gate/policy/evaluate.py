@@ -287,7 +287,7 @@ def evaluate(
         if base_image.stale and policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE:
             failures.append(stale_failure(base_image))
 
-    warnings, data_failures = data_warnings(policy, exploit, now, report.scanners)
+    warnings, data_failures = data_warnings(policy, exploit, now)
     failures += data_failures
     if comparison is not None:
         warnings += baseline_warnings(comparison.baseline, report, policy, now)
