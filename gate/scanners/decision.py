@@ -200,6 +200,7 @@ def _exploit(doc: JsonObject, root: At) -> list[MatchExploitData]:
             epss_given=data.get("epss_scored") is not None,
             kev_date_released=_stamp(data, "kev_date_released", at),
             epss_score_date=_stamp(data, "epss_score_date", at),
+            source=root.source,
         )
     ]
     for item, where in objects(doc, "findings", root, null=False):
