@@ -177,6 +177,7 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
         location_uri=repo_relative(options.outputs.sarif_location),
         dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
         category=options.outputs.sarif_category,
+        json_hint=json_hint(),
     )
     return sarif_output(evaluation, sarif)
 

@@ -164,6 +164,8 @@ class JsonReportHint:
     """The report named in a sentence of Markdown (`the JSON report (`--json`)`)."""
     terminal: str
     """What the terminal says after "... and 12 more" (`--json PATH lists them all`)."""
+    plain: str = "the JSON report (--json)"
+    """The report named in plain text (a SARIF notification)."""
 
 
 COMMAND_LINE_JSON = JsonReportHint("the JSON report (`--json`)", "--json PATH lists them all")
@@ -171,5 +173,6 @@ COMMAND_LINE_JSON = JsonReportHint("the JSON report (`--json`)", "--json PATH li
 ACTION_JSON = JsonReportHint(
     "the JSON report (the action's `json` input)",
     "the action's json input writes a JSON report listing them all",
+    "the JSON report (the action's json input)",
 )
 """In the GitHub Action, whose `json` input writes the report (none by default)."""
