@@ -315,6 +315,10 @@ def main() -> int:
         os.environ.pop(key, None)
 
     from gate.cli.main import main as gate_main  # imported late: a bad input needs no gate at all
+    from gate.cli.outputs import RUN_BY_ACTION
+
+    # The summaries then point to the `json` input, not to `--json`.
+    os.environ[RUN_BY_ACTION] = "true"
 
     try:
         return gate_main(list(invocation.argv))

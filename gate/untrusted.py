@@ -14,13 +14,16 @@ import unicodedata
 
 _ZWSP = "\u200b"
 
-# C0/C1 controls (ESC starts terminal escape sequences), plus the bidirectional overrides
-# that can make text read differently from what it is (CVE-2021-42574, "Trojan Source").
-_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# For Markdown also the invisible characters: zero-width spaces and joiners, the bidi marks, the
-# word joiner and the byte-order mark. They could hide a break the escaping relies on (the
-# zero-width space below) or make two names look the same.
-_INVISIBLE_CHARS = re.compile(r"[\u061c\u200b-\u200f\u2060-\u2064\ufeff]")
+# C0/C1 controls (ESC starts terminal escape sequences), the bidirectional overrides and
+# isolates that can make text read differently from what it is (CVE-2021-42574, "Trojan
+# Source"), and the invisible characters: zero-width spaces and joiners, the bidi marks, the word
+# joiner and the byte-order mark. An invisible character makes two different names look the same
+# (`req\u200buests` and `requests`), so it is shown as its code, like a control, not dropped:
+# dropped, the two would still read the same. In Markdown it could also hide a break the escaping
+# relies on (the zero-width space below); shown as its code it is plain text.
+_UNSAFE_CHARS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]"
+)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -28,7 +31,8 @@ def _visible(match: re.Match[str]) -> str:
 
 
 def terminal_safe(text: str | None, limit: int | None = None) -> str:
-    """One line of text for a terminal: control characters shown as `\\xNN`, newlines as spaces."""
+    """One line of text for a terminal: control characters shown as `\\xNN`, bidi and invisible
+    characters as `\\uNNNN`, newlines as spaces."""
     if not text:
         return ""
     flat = " ".join(text.split()) if ("\n" in text or "\r" in text or "\t" in text) else text
@@ -137,7 +141,7 @@ def md_escape(text: str | None, limit: int | None = None) -> str:
     else:
         text = " ".join(unicodedata.normalize("NFC", text).split())
         if not (text.isascii() and text.isprintable()):
-            text = _INVISIBLE_CHARS.sub("", _UNSAFE_CHARS.sub("", text))
+            text = _UNSAFE_CHARS.sub(_visible, text)
     if limit:
         text = shorten(text, limit)
     return _escape_punctuation(_break_links(text))
@@ -153,7 +157,7 @@ def md_code(text: str | None, limit: int | None = None, *, in_table: bool = True
     mention, reference or link inside code, so nothing else needs breaking.
     """
     text = " ".join(unicodedata.normalize("NFC", text or "").split())
-    text = _INVISIBLE_CHARS.sub("", _UNSAFE_CHARS.sub("", text))
+    text = _UNSAFE_CHARS.sub(_visible, text)
     if not text:
         return ""
     if limit:

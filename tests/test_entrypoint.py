@@ -392,3 +392,20 @@ def test_an_output_input_naming_the_report_is_a_bad_input_and_the_report_stays(t
     assert done.stderr.startswith(f"container-gate: error: {message}")
     assert f"\n{message}" in step_outputs.read_text()
     assert report.read_bytes() == original  # the error outputs never replace an input
+
+
+def test_the_summaries_point_to_the_json_input_not_to_an_option_never_typed(tmp_path: Path) -> None:
+    # 80 findings block under this policy, more than the terminal lists; the action writes no JSON
+    # report by default, so its summaries name the input that writes one, not `--json`.
+    report = next(path for path in corpus_files("snyk") if path.name.endswith("no-fixable__vulns.json"))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_on: {severity: LOW}\n", encoding="utf-8")
+    done, _, summary = github_run(
+        tmp_path, INPUT_REPORT=str(report), INPUT_POLICY=str(policy), INPUT_SARIF="", INPUT_ADVISORY="true"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "more (the action's json input writes a JSON report listing them all)" in done.stdout
+    assert "--json" not in done.stdout
+    markdown = summary.read_text(encoding="utf-8")
+    assert "the JSON report (the action's `json` input) lists" in markdown
+    assert "--json" not in markdown

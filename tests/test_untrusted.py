@@ -21,11 +21,15 @@ from gate.untrusted import md_code, md_escape, terminal_safe
 from tests.render.test_markdown import HOSTILE
 
 # ---- The reference: gate/untrusted.py's escaping before it was made faster (main at ff4f5d5),
-# copied unchanged. Do not "fix" it: it is what the current code is compared to.
+# copied unchanged but for one deliberate change made since: invisible and bidi characters are
+# shown as their code everywhere (terminal and Markdown) instead of passing through the terminal
+# and being dropped from Markdown, where `req\u200buests` read as `requests`. Do not "fix" it
+# otherwise: it is what the current code is compared to.
 
 _REF_ZWSP = "\u200b"
-_REF_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_REF_INVISIBLE_CHARS = re.compile(r"[\u061c\u200b-\u200f\u2060-\u2064\ufeff]")
+_REF_UNSAFE_CHARS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]"
+)
 _REF_MD_PUNCT_CHARS = "\\`*_{}[]()#+-.!|~<>\"'=:&$%^;,/?@"
 _REF_LINKISH = re.compile(r"@|[#!~%$&](?=[\w\"])|(?i:gh-(?=\d)|www(?=\.))|:(?=//)")
 
@@ -63,7 +67,7 @@ def ref_md_escape(text: str | None, limit: int | None = None) -> str:
     text = unicodedata.normalize("NFC", text)
     text = " ".join(text.split())
     if not (text.isascii() and text.isprintable()):
-        text = _REF_INVISIBLE_CHARS.sub("", _REF_UNSAFE_CHARS.sub("", text))
+        text = _REF_UNSAFE_CHARS.sub(_ref_visible, text)
     if limit:
         text = _ref_shorten(text, limit)
     return _ref_escape_punctuation(_ref_break_links(text))
@@ -71,7 +75,7 @@ def ref_md_escape(text: str | None, limit: int | None = None) -> str:
 
 def ref_md_code(text: str | None, limit: int | None = None, *, in_table: bool = True) -> str:
     text = " ".join(unicodedata.normalize("NFC", text or "").split())
-    text = _REF_INVISIBLE_CHARS.sub("", _REF_UNSAFE_CHARS.sub("", text))
+    text = _REF_UNSAFE_CHARS.sub(_ref_visible, text)
     if not text:
         return ""
     if limit:

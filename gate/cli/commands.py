@@ -18,6 +18,7 @@ from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
     STDOUT,
+    json_hint,
     policy_file_clash,
     print_report_text,
     publish,
@@ -87,7 +88,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
         platform_failure = exc
     json_path = options.outputs.files.get(OutputFormat.JSON)
     summary = render_terminal(
-        evaluation, "the JSON report on standard output" if json_path == STDOUT else json_path
+        evaluation, "the JSON report on standard output" if json_path == STDOUT else json_path, json_hint()
     )
     # With an output on standard output (`--json -`, `--openvex -`), the summary goes to standard error.
     on_stdout = (*options.outputs.files.values(), options.enrichment.openvex)

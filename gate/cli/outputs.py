@@ -23,7 +23,18 @@ from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
+from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, JsonReportHint
 from gate.untrusted import terminal_safe
+
+RUN_BY_ACTION = "CONTAINER_GATE_ACTION"
+"""Set to `true` by the GitHub Action's entry point (entrypoint.py): the summaries then point to
+its `json` input rather than to `--json`, an option its users never type."""
+
+
+def json_hint() -> JsonReportHint:
+    """How the user of this run asks for the JSON report, for the summaries that point to it."""
+    return ACTION_JSON if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_JSON
+
 
 if TYPE_CHECKING:
     from gate.render._gitlab_remediations import DockerfileText
@@ -125,7 +136,7 @@ def _json_error(message: str, exit_code: int, _options: Options) -> str:
 def _render_markdown(evaluation: Evaluation, _options: Options) -> str:
     from gate.render.markdown import render_markdown
 
-    return render_markdown(evaluation)
+    return render_markdown(evaluation, json_hint=json_hint())
 
 
 def _markdown_error(message: str, exit_code: int, _options: Options) -> str:
@@ -166,6 +177,7 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
         location_uri=repo_relative(options.outputs.sarif_location),
         dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
         category=options.outputs.sarif_category,
+        json_hint=json_hint(),
     )
     return sarif_output(evaluation, sarif)
 
@@ -429,6 +441,7 @@ def publish_context(
         location=_in_repository(options.outputs.sarif_location),
         error_at=(in_repository, error_at[1]) if in_repository and error_at is not None else None,
         failure=failure,
+        json_hint=json_hint(),
     )
 
 

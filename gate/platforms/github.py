@@ -138,7 +138,10 @@ class GitHubPublisher:
         dockerfile = context.dockerfile
         files = Files(dockerfile, context.location or dockerfile)
         summary_problem = self._summary(
-            env, lambda limit: render_markdown(evaluation, limit=limit, section_rows=SUMMARY_SECTION_ROWS)
+            env,
+            lambda limit: render_markdown(
+                evaluation, limit=limit, section_rows=SUMMARY_SECTION_ROWS, json_hint=context.json_hint
+            ),
         )
         # The verdict stands, but the step fails: a later step (`continue-on-error`) must see why
         # beside it. An unwritable summary is the exit code the run ends with (3), else the
@@ -156,7 +159,9 @@ class GitHubPublisher:
             image.platform if image else None,
             commit_shas(env, event),
         )
-        body = render_markdown(evaluation, limit=COMMENT_LIMIT, marker=key.marker)
+        body = render_markdown(
+            evaluation, limit=COMMENT_LIMIT, marker=key.marker, json_hint=context.json_hint
+        )
         commented = self._comment(context, event, lambda c: _key(c) == key, lambda _c: body, body)
         return _published(problems, commented, annotations)
 

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from gate.errors import GateError, PlatformError
 from gate.policy.evaluation import Evaluation
+from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class PublishContext:
     failure: GateError | None = None
     """An error the run exits with although the verdict is known (an output file that could not
     be written): the platform shows it beside the verdict, so no one reads a plain pass."""
+    json_hint: JsonReportHint = COMMAND_LINE_JSON
+    """How the run's user asks for the JSON report, where the comment and summary point to it."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.plan import base_image_name
 from gate.render import _markdown_actions as acts
 from gate.render import _markdown_cells as cells
-from gate.render._summary import first_listed
+from gate.render._summary import COMMAND_LINE_JSON, first_listed
 from gate.render.remediation import clearing_decisions, needs_attention
 from gate.untrusted import md_code, md_escape
 
@@ -51,6 +51,8 @@ class Section(Generic[_T]):
     """A line before the table (Markdown, escaped)."""
     listed: str = "every finding"
     """What the JSON report lists of the rows, for the note on the rows left out."""
+    json_report: str = COMMAND_LINE_JSON.markdown
+    """The JSON report as the note names it (`JsonReportHint.markdown`)."""
     made: list[list[str]] = field(default_factory=list)
     """The rows made so far."""
 
@@ -68,8 +70,7 @@ class Section(Generic[_T]):
         if shown >= self.total:
             return ""
         return (
-            f"_{self.total - shown} of {self.total} rows left out; "
-            f"the JSON report (`--json`) lists {self.listed}._"
+            f"_{self.total - shown} of {self.total} rows left out; {self.json_report} lists {self.listed}._"
         )
 
     def render(self, shown: int) -> str:

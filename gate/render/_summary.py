@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from gate.image.base_image import parse_created
 from gate.model import Finding, VendorStatus
@@ -152,3 +153,26 @@ def base_image_line(status: BaseImageStatus, code: Callable[[str], str], text: C
 def _date(created: str | None) -> str:
     when = parse_created(created)
     return when.astimezone(dt.UTC).date().isoformat() if when else "on an unknown date"
+
+
+@dataclass(frozen=True)
+class JsonReportHint:
+    """Where a summary sends its reader for what it leaves out, the JSON decision report, in the
+    words of the way the gate runs: the action's input, not an option its user never typed."""
+
+    markdown: str
+    """The report named in a sentence of Markdown (`the JSON report (`--json`)`)."""
+    terminal: str
+    """What the terminal says after "... and 12 more" (`--json PATH lists them all`)."""
+    plain: str = "the JSON report (--json)"
+    """The report named in plain text (a SARIF notification)."""
+
+
+COMMAND_LINE_JSON = JsonReportHint("the JSON report (`--json`)", "--json PATH lists them all")
+"""On the command line (and in the GitLab templates, which run it)."""
+ACTION_JSON = JsonReportHint(
+    "the JSON report (the action's `json` input)",
+    "the action's json input writes a JSON report listing them all",
+    "the JSON report (the action's json input)",
+)
+"""In the GitHub Action, whose `json` input writes the report (none by default)."""

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,12 +225,30 @@ def _shown_severities(rows: Sequence[CompareRow]) -> tuple[Severity, ...]:
     return SEVERITIES if unknown else SEVERITIES[:-1]
 
 
+def shown_names(references: Iterable[str]) -> dict[str, str]:
+    """Each image reference as the tables show it, before escaping: at most `NAME_LIMIT`
+    characters, cut in the middle, so that the registry and repository at the start and the tag
+    or digest at the end both stay (two builds of one image differ at the end). A cut that would
+    make different references read the same is not made: those are shown whole."""
+    cut = {reference: _cut_middle(reference, NAME_LIMIT) for reference in dict.fromkeys(references)}
+    times = Counter(cut.values())
+    return {reference: shown if times[shown] == 1 else reference for reference, shown in cut.items()}
+
+
+def _cut_middle(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
+
+
 # --- terminal ------------------------------------------------------------------------------------
 
 
 def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str:
     """The comparison as a plain-text table, ending with a newline."""
     rows = rows_of(images)
+    names = shown_names(row.reference for row in rows)
     shown = _shown_severities(rows)
     by_severity = "/".join(s.name[0] for s in shown)
     header = ["IMAGE", "OS/ARCH", "SIZE", "CREATED", "PACKAGES", "FINDINGS", by_severity]
@@ -239,7 +258,7 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
         counts = row.counts_by_severity
         cells.append(
             [
-                terminal_safe(row.reference, NAME_LIMIT),
+                terminal_safe(names[row.reference]),
                 terminal_safe(_platform(row), 30),
                 size_text(row.size_bytes),
                 terminal_safe(created_text(row.created), 30),
@@ -275,7 +294,9 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
     if warnings:
         out += ["", "Warnings:"]
         for about, warning in warnings:
-            which = "every image" if about is None else ", ".join(terminal_safe(i, NAME_LIMIT) for i in about)
+            which = (
+                "every image" if about is None else ", ".join(terminal_safe(names.get(i, i)) for i in about)
+            )
             out.append(f"  {which}: {terminal_safe(warning)}")
     return "\n".join(out) + "\n"
 
@@ -286,6 +307,7 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
 def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str:
     """The comparison as a GitHub-flavoured Markdown table (a job summary, a comment, a doc)."""
     rows = rows_of(images)
+    names = shown_names(row.reference for row in rows)
     shown = _shown_severities(rows)
     columns = ["Image", "OS/arch", "Size", "Created", "Packages", "Findings"]
     columns += [s.name.capitalize() for s in shown]
@@ -303,7 +325,7 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
         out.append(
             table_row(
                 [
-                    md_code(row.reference, NAME_LIMIT),
+                    md_code(names[row.reference]),
                     md_escape(_platform(row)) if row.os or row.arch else "",
                     size_text(row.size_bytes),
                     md_escape(created_text(row.created), 30) if row.created else "",
@@ -328,7 +350,7 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
             which = (
                 "every image"
                 if about is None
-                else ", ".join(md_code(i, NAME_LIMIT, in_table=False) for i in about)
+                else ", ".join(md_code(names.get(i, i), in_table=False) for i in about)
             )
             out.append(f"- {which}: {md_escape(warning)}")
     return "\n".join(out) + "\n"

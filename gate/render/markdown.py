@@ -29,7 +29,14 @@ from gate.policy.model import Mode
 from gate.render._delta import delta_line
 from gate.render._exploit import summary_count
 from gate.render._markdown_sections import LEAD_ACTIONS, Section, sections
-from gate.render._summary import agreement, base_image_line, count_detail, why_it_fails
+from gate.render._summary import (
+    COMMAND_LINE_JSON,
+    JsonReportHint,
+    agreement,
+    base_image_line,
+    count_detail,
+    why_it_fails,
+)
 from gate.render.remediation import lead, plural
 from gate.untrusted import md_code, md_escape
 
@@ -54,7 +61,9 @@ MAX_SOURCES = 5
 _REFILLS = 4
 _REFILL_ROOM = 500
 _MARKER = re.compile(r"<!-- [A-Za-z0-9 =:/._-]{1,200} -->")
-_FOOTER = "<sub>container-gate · every finding has exactly one disposition; the JSON report (`--json`) lists them all.</sub>"
+_FOOTER = (
+    "<sub>container-gate · every finding has exactly one disposition; {json_report} lists them all.</sub>"
+)
 
 
 def _headline(evaluation: Evaluation) -> str:
@@ -196,11 +205,13 @@ def render_markdown(
     limit: int = GITHUB_COMMENT_LIMIT,
     marker: str | None = None,
     section_rows: int = DEFAULT_SECTION_ROWS,
+    json_hint: JsonReportHint = COMMAND_LINE_JSON,
 ) -> str:
     """The summary as Markdown of at most `limit` characters.
 
     `marker` is a hidden HTML comment (`<!-- ... -->`) placed first, by which a platform finds
     the comment it wrote before; it is made by the platform code from trusted values only.
+    `json_hint` names the JSON report where the summary points to it, as the run's user asks for it.
     """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit {limit} is below the minimum of {MIN_LIMIT} characters")
@@ -211,18 +222,22 @@ def render_markdown(
     more_actions = _more_actions_line(evaluation)
     notices = _notices(evaluation)
     tables = sections(evaluation, section_rows)
+    for table in tables:
+        table.json_report = json_hint.markdown
+    footer = _FOOTER.format(json_report=json_hint.markdown)
 
     def assemble(shown: Sequence[int]) -> str:
         rendered = [s.render(n) for s, n in zip(tables, shown, strict=True)]
         # The "What to do" table right after the sentence that introduces it, then the warnings.
-        body = [*head, rendered[0], more_actions, *notices, *rendered[1:], _FOOTER]
+        body = [*head, rendered[0], more_actions, *notices, *rendered[1:], footer]
         return "\n\n".join(b for b in body if b) + "\n"
 
     # The skeleton shows no row, with each "left out" note at its longest (every row left out);
     # rows are only made while they may fit (a report can have 50,000 findings).
     skeleton = assemble([0] * len(tables))
     if len(skeleton) > limit:
-        return _minimal(first, "\n\n".join(x for x in (delta, _lead_line(evaluation)) if x), limit)
+        lead_lines = "\n\n".join(x for x in (delta, _lead_line(evaluation)) if x)
+        return _minimal(first, lead_lines, limit, json_hint)
     everything = [len(s.items) for s in tables]
     # The notes of sections shown whole vanish: with their room, everything may still fit.
     slack = sum(len(s.note(0)) + 2 for s in tables if s.total and len(s.items) == s.total)
@@ -251,11 +266,11 @@ def render_markdown(
     return body
 
 
-def _minimal(first: str, lead_line: str, limit: int) -> str:
+def _minimal(first: str, lead_line: str, limit: int, json_hint: JsonReportHint) -> str:
     """The verdict and counts alone, when even the section titles do not fit."""
     body = (
         f"{first}\n\n{lead_line}\n\n"
-        f"_The details do not fit in {limit} characters; the JSON report (`--json`) lists every finding._\n"
+        f"_The details do not fit in {limit} characters; {json_hint.markdown} lists every finding._\n"
     )
     if len(body) > limit:  # only a marker of 200 characters and a limit near the minimum
         raise ValueError(f"limit {limit} is too small for the verdict")

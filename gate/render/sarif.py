@@ -54,7 +54,7 @@ from gate.render import _sarif_text as words
 from gate.render._json_text import Skeleton
 from gate.render._sarif_om import JsonValue, om, to_json
 from gate.render._sarif_results import FINGERPRINT_KEY, SECURITY_SEVERITY, finding_fingerprint, result_level
-from gate.render._summary import base_image_line
+from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint, base_image_line
 
 __all__ = [
     "FINGERPRINT_KEY",
@@ -116,6 +116,8 @@ class SarifOptions:
     """The version written as the driver's version (fixed by tests so golden files stay stable)."""
     information_uri: str | None = None
     """The project's home page, written as the driver's `informationUri` when given."""
+    json_hint: JsonReportHint = COMMAND_LINE_JSON
+    """How the run's user asks for the JSON report, which the note on left-out results names."""
 
     def __post_init__(self) -> None:
         for name in ("location_uri", "dockerfile_uri"):
@@ -138,7 +140,7 @@ def repo_uri(path: str, what: str = "location") -> str:
     return quote(clean, safe="/!$&'()*+,;=@")
 
 
-def _left_out_text(left_out: Sequence[build.Item], reasons: Sequence[str]) -> str:
+def _left_out_text(left_out: Sequence[build.Item], reasons: Sequence[str], json_report: str) -> str:
     # Counted by member, named after: up to 100,000 findings can be left out.
     by_disposition = Counter(i.decision.disposition for i in left_out)
     by_severity = Counter(i.decision.finding.severity for i in left_out)
@@ -147,7 +149,7 @@ def _left_out_text(left_out: Sequence[build.Item], reasons: Sequence[str]) -> st
     return (
         f"{len(left_out)} results left out to fit GitHub's limits: {'; '.join(reasons)}. "
         f"Left out: {dispositions} ({severities}), the least important first; blocking results "
-        "are the last to go. The JSON report (--json) lists every finding."
+        f"are the last to go. {json_report[:1].upper()}{json_report[1:]} lists every finding."
     )
 
 
@@ -379,7 +381,7 @@ def sarif_output(evaluation: Evaluation, options: SarifOptions | None = None) ->
     def attempt(chosen: Sequence[build.Item]) -> tuple[list[bytes], int]:
         chosen_ids = {i.fingerprint for i in chosen}
         left_out = [i for i in reversed(by_rank) if i.fingerprint not in chosen_ids]
-        note = _left_out_text(left_out, reasons) if left_out else None
+        note = _left_out_text(left_out, reasons, options.json_hint.plain) if left_out else None
         skeleton = Skeleton()
         log, streams = _log(evaluation, options, chosen, note, skeleton)
         gzipped = _Gzipped()

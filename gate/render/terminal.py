@@ -20,6 +20,8 @@ from gate.policy.model import Mode
 from gate.render._delta import delta_line, vex_line
 from gate.render._exploit import marks, summary_count, terminal_suspects
 from gate.render._summary import (
+    COMMAND_LINE_JSON,
+    JsonReportHint,
     agreement,
     base_image_line,
     count_detail,
@@ -193,12 +195,15 @@ def _findings(
     return out
 
 
-def render_terminal(evaluation: Evaluation, json_path: str | None = None) -> str:
+def render_terminal(
+    evaluation: Evaluation, json_path: str | None = None, json_hint: JsonReportHint = COMMAND_LINE_JSON
+) -> str:
     """The summary as plain text, ending with a newline. `json_path` is the JSON report written
-    beside it, if one was asked for: the lists cut short here point to it."""
+    beside it, if one was asked for: the lists cut short here point to it; else to `json_hint`,
+    how the run's user asks for one."""
     report = evaluation.report
     counts = evaluation.counts
-    more = f"all are in {terminal_safe(json_path)}" if json_path else "--json PATH lists them all"
+    more = f"all are in {terminal_safe(json_path)}" if json_path else json_hint.terminal
     headline = _headline(evaluation, counts)
     out = [headline]
     delta = delta_line(evaluation, lambda source: f"`{terminal_safe(source)}`")

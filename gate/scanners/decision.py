@@ -4,11 +4,18 @@
 the scanner again (and `check gate.json` gates its findings under another policy): the findings
 come back with everything the decision report keeps of them (ids, package, fix, severity, status,
 CVSS, layer, scanners, and what each merged report said). The dispositions are not read back:
-the policy given now decides them again, as it would for the scanner's own report.
+the policy given now decides them again, as it would for the scanner's own report. The KEV and
+EPSS data each finding carries (`kev`, `epss`) come back too, like a Grype report's own fields:
+a re-check decides on the data the first run had, unless a file of that kind is given now.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
+from gate.enrich._json import parse_date
+from gate.enrich.exploit import EpssScore, KevEntry
+from gate.enrich.grype_exploit import MatchExploitData
 from gate.model import (
     Assessment,
     Cvss,
@@ -28,6 +35,7 @@ from gate.scanners._fields import (
     as_object,
     cvss_score,
     objects,
+    opt_bool,
     opt_int,
     opt_object,
     opt_str,
@@ -46,14 +54,29 @@ _STATUSES = {status.value: status for status in VendorStatus}
 _ORIGINS = {origin.value: origin for origin in LayerOrigin}
 
 
-def parse_decision(data: object, source: str, *, lenient_severity: bool = False) -> ScanReport:
+def parse_decision(
+    data: object,
+    source: str,
+    *,
+    lenient_severity: bool = False,
+    exploit: list[MatchExploitData] | None = None,
+) -> ScanReport:
     """Reads a decoded decision report; `source` names the file. (`lenient_severity` is accepted
-    for the parsers' common signature: the gate writes only its own severity names.)"""
-    report = read_located(_read_report, data, source)
+    for the parsers' common signature: the gate writes only its own severity names.) `exploit`,
+    when given, receives the KEV and EPSS data of the report's findings, and what its
+    `exploit_data` says of the data (which kinds the run had, and how old they were)."""
+    sink = exploit
+
+    def read(doc: object, root: At) -> ScanReport:
+        if sink is not None:
+            del sink[:]  # the located second pass reads every finding again
+        return _read_report(doc, root, sink)
+
+    report = read_located(read, data, source)
     return refuse_lone_surrogates(report, data, source)
 
 
-def _read_report(data: object, root: At) -> ScanReport:
+def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None = None) -> ScanReport:
     doc = as_object(data, root)
     if doc.get("verdict") == "error":
         error = opt_object(doc, "error", root)
@@ -62,6 +85,8 @@ def _read_report(data: object, root: At) -> ScanReport:
             f"the gate could not decide in that run, there are no findings ({said or 'no message'})"
         )
     findings = [_finding(item, at) for item, at in objects(doc, "findings", root, null=False)]
+    if exploit is not None:
+        exploit += _exploit(doc, root)
     scanners = tuple(
         ScannerInfo(
             name=req_str(item, "name", at),
@@ -160,3 +185,80 @@ def _image(doc: JsonObject, root: At) -> ImageInfo | None:
         base_image=opt_str(image, "base_image", at),
         base_layer_count=opt_int(image, "base_layer_count", at),
     )
+
+
+def _exploit(doc: JsonObject, root: At) -> list[MatchExploitData]:
+    """The KEV and EPSS data of the report: one item for its `exploit_data`, one per finding that
+    carries some, each keyed by the finding's own id (the id it is looked up under first)."""
+    data = opt_object(doc, "exploit_data", root)
+    if data is None:
+        return []  # a run without the data: its findings carry none either
+    at = root["exploit_data"]
+    found = [
+        MatchExploitData(
+            kev_given=data.get("kev_listed") is not None,
+            epss_given=data.get("epss_scored") is not None,
+            kev_date_released=_stamp(data, "kev_date_released", at),
+            epss_score_date=_stamp(data, "epss_score_date", at),
+            source=root.source,
+        )
+    ]
+    for item, where in objects(doc, "findings", root, null=False):
+        cve = req_str(item, "vulnerability_id", where).upper()
+        kev = opt_object(item, "kev", where)
+        epss = opt_object(item, "epss", where)
+        if kev is None and epss is None:
+            continue
+        found.append(
+            MatchExploitData(
+                kev=(_kev_entry(cve, kev, where["kev"]),) if kev is not None else (),
+                epss=(_epss_score(cve, epss, where["epss"]),) if epss is not None else (),
+            )
+        )
+    return found
+
+
+def _kev_entry(cve: str, kev: JsonObject, at: At) -> KevEntry:
+    return KevEntry(
+        cve=cve,
+        date_added=_day(kev, "date_added", at),
+        due_date=_day(kev, "due_date", at),
+        known_ransomware=bool(opt_bool(kev, "ransomware", at)),
+    )
+
+
+def _epss_score(cve: str, epss: JsonObject, at: At) -> EpssScore:
+    return EpssScore(
+        cve=cve,
+        score=_probability(epss, "score", at),
+        percentile=_probability(epss, "percentile", at),
+        date=_day(epss, "date", at),
+    )
+
+
+def _probability(obj: JsonObject, key: str, at: At) -> float:
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise at[key].error(f"expected a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
+def _day(obj: JsonObject, key: str, at: At) -> date | None:
+    text = opt_str(obj, key, at)
+    if text is None:
+        return None
+    day = parse_date(text)
+    if day is None:
+        raise at[key].error(f"expected a date (YYYY-MM-DD), got {text!r}")
+    return day
+
+
+def _stamp(obj: JsonObject, key: str, at: At) -> datetime | None:
+    text = opt_str(obj, key, at)
+    if text is None:
+        return None
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        raise at[key].error(f"expected a date and time (ISO 8601), got {text!r}") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

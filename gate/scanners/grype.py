@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 
 from gate._json_decode import loads
 from gate.enrich.grype_exploit import NOTHING, MatchExploitData, read_grype_match
@@ -144,18 +145,43 @@ def _read_report(
     findings = [
         _finding(match, at, layers, severities) for match, at in objects(doc, "matches", root, null=False)
     ]
+    scanner = _scanner(doc, root, source)
     if exploit is not None:
+        found_any = False
         for match, at in objects(doc, "matches", root, null=False):
             found = _match_exploit(match, at)
             if found is not NOTHING:
                 exploit.append(found)
+                found_any = True
+        if found_any:
+            exploit.append(_data_dates(scanner, exploit, source))
     return ScanReport(
         findings=dedupe(findings),
-        scanners=(_scanner(doc, root, source),),
+        scanners=(scanner,),
         image=image,
         sources=(source,),
         warnings=_ignored_warning(doc, root) + severities.warnings(source),
     )
+
+
+def _data_dates(scanner: ScannerInfo, found: list[MatchExploitData], source: str) -> MatchExploitData:
+    """How old the report's KEV and EPSS data are, for `exploit_data.max_age_days`: the KEV entries
+    are as old as Grype's DB (it carries the catalog), the EPSS scores as their oldest `date` says,
+    else as old as the DB. Unknown (None) when the report says neither."""
+    built = _timestamp(scanner.db_updated_at)
+    days = [score.date for part in found for score in part.epss if score.date is not None]
+    scored = dt.datetime.combine(min(days), dt.time(), dt.UTC) if days else built
+    return MatchExploitData(kev_date_released=built, epss_score_date=scored, source=source)
+
+
+def _timestamp(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # the DB age check of `scan` says so; here the age is only unknown
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 def _match_exploit(match: JsonObject, at: At) -> MatchExploitData:

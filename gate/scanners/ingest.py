@@ -58,8 +58,9 @@ def load_report(
 
     `lenient_severity` (the policy's key) reads a severity word the scanner does not write as a
     missing severity instead of refusing the report. `exploit`, when given, receives the KEV and
-    EPSS data a Grype report carries (see `parse_grype`). A file of more than `max_bytes` is
-    refused before it is read (`--max-report-size`): reading takes up to 3 times its size in memory.
+    EPSS data a Grype report or a decision report carries (see `parse_grype`, `parse_decision`).
+    A file of more than `max_bytes` is refused before it is read (`--max-report-size`): reading
+    takes up to 3 times its size in memory.
     Messages name standard input (`-`) so; the report's `sources` keep its path, on which the
     SARIF category of a report without an image depends.
     """
@@ -133,6 +134,8 @@ def _load_report(
         raise
     if exploit is not None and detect_format(data, name) is parse_grype:
         return parse_grype(data, name, lenient_severity=lenient_severity, exploit=exploit)
+    if exploit is not None and detect_format(data, name) is parse_decision:
+        return parse_decision(data, name, exploit=exploit)
     return _parse(data, name, lenient_severity)
 
 

@@ -13,6 +13,7 @@ from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.policy.evaluation import Disposition
 from gate.policy.model import Policy
 from gate.render.compare import (
+    NAME_LIMIT,
     SCHEMA,
     ComparedImage,
     CompareRow,
@@ -20,6 +21,7 @@ from gate.render.compare import (
     render_compare_json,
     render_compare_markdown,
     render_compare_terminal,
+    shown_names,
     size_text,
 )
 from tests.support.corpus import corpus_evaluation, corpus_file
@@ -179,3 +181,32 @@ def test_warnings_are_shown_once_with_the_images_they_are_about() -> None:
     assert [row["warnings"] for row in doc["images"]] == [[old_db], [old_db, hostile], None]
     # One image alone: its name, not "every image".
     assert render_compare_terminal(images[:1], "p").endswith(f"Warnings:\n  a:1: {old_db}\n")
+
+
+def test_long_names_that_differ_at_the_end_stay_apart_in_both_tables() -> None:
+    # Two builds of one image: the first 60 characters are the same, the tag or digest is not.
+    repo = "registry.example.com/team/platform/services/payments-api"
+    names = [
+        f"{repo}:2026.12.06-build-0001",
+        f"{repo}:2026.12.06-build-0002",
+        f"{repo}@sha256:{'a' * 63}1",
+        f"{repo}@sha256:{'a' * 63}2",
+    ]
+    evaluation = evaluation_of(finding("CVE-2024-0001"))
+    images = [ComparedImage(name, evaluation) for name in names]
+    terminal = render_compare_terminal(images, "policy.yaml")
+    rows = [line.split("  ")[1] for line in terminal.splitlines() if repo[:20] in line]
+    assert len(rows) == 4
+    assert len(set(rows)) == 4, rows
+    assert all(len(row) <= NAME_LIMIT for row in rows)
+    assert rows[0] == "registry.example.com/team/pla…ents-api:2026.12.06-build-0001"
+    markdown = render_compare_markdown(images, "policy.yaml")
+    cells = [line.split(" | ")[0] for line in markdown.splitlines() if line.startswith("| `registry")]
+    assert len(set(cells)) == 4, cells
+
+
+def test_a_cut_that_would_make_two_names_alike_is_not_made() -> None:
+    # The same start and end, a different middle: cut, both would read the same.
+    one, two = (f"r.example/{'a' * 30}{middle}{'a' * 30}/app:1" for middle in "xy")
+    assert shown_names([one, two, "short:1"]) == {one: one, two: two, "short:1": "short:1"}
+    assert shown_names([one])[one] == f"r.example/{'a' * 19}…{'a' * 24}/app:1"

@@ -24,6 +24,7 @@ from gate.errors import GateError, UsageError
 from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.render._summary import ACTION_JSON
 from gate.render.sarif import (
     FINGERPRINT_KEY,
     SECURITY_SEVERITY,
@@ -793,3 +794,12 @@ def test_a_fix_without_a_version_named_is_not_called_no_fixed_version() -> None:
     text = result["message"]["text"]
     assert text.startswith("CVE-2014-7191 in qs 0.4.2 (a fix exists, no version named): HIGH, blocking")
     assert "no fixed version" not in text
+
+
+def test_the_note_on_left_out_results_names_the_json_report_as_the_run_asks_for_it() -> None:
+    limits = SarifLimits(max_results=3)
+    (note,) = notifications(render(mixed_evaluation(), replace(OPTIONS, limits=limits)))
+    assert note["message"]["text"].endswith(" The JSON report (--json) lists every finding.")
+    action = replace(OPTIONS, limits=limits, json_hint=ACTION_JSON)
+    (note,) = notifications(render(mixed_evaluation(), action))
+    assert note["message"]["text"].endswith(" The JSON report (the action's json input) lists every finding.")

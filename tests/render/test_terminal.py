@@ -209,3 +209,17 @@ def test_allowlist_entries_that_need_attention_are_capped_too() -> None:
     listed = lines[start + 1 : lines.index("", start)]
     assert len(listed) == MAX_ROWS + 1
     assert listed[-1] == "  ... and 5 more (all are in gate.json)"
+
+
+# The invisible characters and the bidi marks: zero-width spaces and joiners, LRM/RLM, ALM, the
+# word joiner and invisible operators, the byte-order mark.
+INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u061c\u2060\u2061\u2062\u2063\u2064\ufeff"
+
+
+@pytest.mark.parametrize("char", [*INVISIBLE, "\u202a", "\u202e", "\u2066", "\u2069"])
+def test_an_invisible_or_bidi_character_cannot_make_a_name_pass_for_another(char: str) -> None:
+    spoof = finding("CVE-2024-0002", pkg=f"req{char}uests", path=f"usr/lib/req{char}uests")
+    evaluation = evaluation_of(finding("CVE-2024-0001", pkg="requests"), spoof)
+    out = render_terminal(evaluation)
+    assert char not in out
+    assert f"req\\u{ord(char):04x}uests" in out
