@@ -53,3 +53,18 @@ def test_a_token_the_answer_echoes_is_masked_before_the_message_is_cut(
     assert detail.endswith("…")
     assert token[:kept] not in detail
     assert token[:4] not in detail
+
+
+def test_a_token_with_a_quote_echoed_inside_a_json_message_is_masked(server: DataServer) -> None:
+    # GitLab's `message` may be an object (`{"message": {"base": [...]}}`): it is shown as JSON,
+    # where a `"` or `\` of the token is escaped, so the token no longer reads as itself.
+    token = 'glpat-Xh4"Tn9\\Bv'  # noqa: S105 (only the local server sees it)
+    client = GitLabClient(server.url("/api/v4"), token, "42", "7")
+    body = {"message": {"base": [f"token {token} is not allowed here"]}}
+    server.serve("/api/v4/user", Reply(400, json.dumps(body).encode(), "application/json"))
+    with pytest.raises(ApiError) as refused:
+        client.current_user_id()
+    detail = refused.value.detail
+    assert "[MASKED]" in detail
+    assert "Xh4" not in detail
+    assert "Bv" not in detail
