@@ -756,6 +756,24 @@ def test_advisory_findings_are_warnings_without_a_file_when_none_is_known(
     assert read_outputs(step.outputs)["advisory"] == ["true"]
 
 
+def test_a_forks_comment_warning_keeps_its_place_among_the_ten_warnings_github_shows(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # Advisory findings of many actions fill the warning annotations; the warning that the comment
+    # could not be written comes after them, and GitHub shows only ten warnings of a step.
+    findings = []
+    for line in range(1, 16):
+        layer = Layer(index=line, created_by="RUN x", origin=LayerOrigin.OWN, dockerfile_line=line)
+        findings.append(replace(finding(f"CVE-2024-{line:04d}", pkg=f"lib{line:02d}"), layer=layer))
+    evaluation = evaluation_of(*findings, policy=Policy(source="p.yaml", mode=Mode.ADVISORY))
+    step = Step(github_pull_request, tmp_path, GITHUB_TOKEN=READ_ONLY_TOKEN)
+    [warning] = step.publish(evaluation, dockerfile="Dockerfile")
+    assert "403 Resource not accessible by integration" in warning
+    annotations = commands(step.stdout.getvalue())
+    assert [name for name, _props, _message in annotations] == ["warning"] * 9  # the comment's is the tenth
+    assert annotations[-1][1]["title"] == "container-gate: 7 more actions: 7 finding(s) would block (HIGH)"
+
+
 # --- through the command line ------------------------------------------------------------------
 
 
