@@ -697,6 +697,26 @@ def test_annotations_one_per_action_on_its_dockerfile_line_and_escaped(
     assert escape_data("100%\n") == "100%25%0A"
 
 
+def test_annotations_stay_within_the_title_and_message_github_keeps(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # A report's package names and versions can be as long as they like; an annotation's title is
+    # at most 255 characters and the runner keeps 4,096 of its message.
+    long = "x" * 20_000
+    evaluation = evaluation_of(
+        *(finding(f"CVE-2024-{n:04d}", pkg=f"{long}{n}", severity=Severity.CRITICAL) for n in range(3))
+    )
+    step = Step(github_pull_request, tmp_path)
+    step.publish(evaluation, comment=False)
+    found = commands(step.stdout.getvalue())
+    assert len(found) == 3
+    for _name, props, message in found:
+        assert len(props["title"]) <= 255
+        assert props["title"].startswith("container-gate: Upgrade xxx")
+        assert props["title"].endswith("…")
+        assert len(message) <= 4096
+
+
 def test_more_actions_than_github_shows_end_in_one_annotation(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
