@@ -269,7 +269,10 @@ class GitHubPublisher:
             nonlocal author
             if author is None:
                 author = ACTIONS_BOT if token.startswith("ghs_") else client.authenticated_login()
-            ours = [c for c in client.comments(target.number) if c.author == author and mine(c)]
+            # GitHub logins ignore case: `My-App[bot]` in the variable is the App `my-app[bot]`.
+            ours = [
+                c for c in client.comments(target.number) if c.author.lower() == author.lower() and mine(c)
+            ]
             if not ours:
                 if create is None:
                     return "no comment of this job to update", None

@@ -327,6 +327,21 @@ def test_the_author_can_be_named_for_an_apps_own_token(
     assert step.writes() == ["POST", "PATCH"]
 
 
+def test_the_author_named_in_another_case_still_finds_the_comment(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # GitHub logins ignore case; the App's page shows its name capitalized, the API the login.
+    token = "ghs_FakeAppToken00000000000000000000000004"  # noqa: S105 (only the fake accepts it)
+    github_pull_request.github.state.add_token(token, "gate-app[bot]")
+    step = Step(
+        github_pull_request, tmp_path, GITHUB_TOKEN=token, CONTAINER_GATE_COMMENT_AUTHOR="Gate-App[bot]"
+    )
+    assert step.publish(failing()) == []
+    assert step.publish(passing()) == []
+    assert len(step.comments()) == 1
+    assert step.writes() == ["POST", "PATCH"]
+
+
 def test_a_forks_read_only_token_warns_and_changes_nothing_else(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
