@@ -99,8 +99,9 @@ class ApiClient:
                 timeout=TIMEOUT,
                 allow_redirects=False,
             )
-        except requests.Timeout:
-            raise TransientError(f"no answer from {self.platform} within {TIMEOUT[1]:g} s") from None
+        except requests.Timeout as timeout:
+            spent = TIMEOUT[0] if isinstance(timeout, requests.ConnectTimeout) else TIMEOUT[1]
+            raise TransientError(f"no answer from {self.platform} within {spent:g} s", spent=spent) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
             raise TransientError(f"cannot connect to {self.platform} ({type(error).__name__})") from None
         except (requests.RequestException, ValueError) as error:

@@ -150,7 +150,6 @@ class GitHubPublisher:
         if failure is not None:
             outputs |= {"exit-code": str(int(failure.exit_code)), "error": failure.diagnostics()}
         problems = [p for p in (self._outputs(env, outputs), summary_problem) if p is not None]
-        annotations = verdict_annotations(evaluation, files)
 
         image = evaluation.report.image
         key = comment_key(
@@ -163,6 +162,9 @@ class GitHubPublisher:
             evaluation, limit=COMMENT_LIMIT, marker=key.marker, json_hint=context.json_hint
         )
         commented = self._comment(context, event, lambda c: _key(c) == key, lambda _c: body, body)
+        # The comment's warnings are annotations too (the command line prints them after these):
+        # room is kept for them within the ten warnings GitHub shows of a step.
+        annotations = verdict_annotations(evaluation, files, reserved_warnings=len(commented.warnings))
         return _published(problems, commented, annotations)
 
     def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
@@ -267,7 +269,10 @@ class GitHubPublisher:
             nonlocal author
             if author is None:
                 author = ACTIONS_BOT if token.startswith("ghs_") else client.authenticated_login()
-            ours = [c for c in client.comments(target.number) if c.author == author and mine(c)]
+            # GitHub logins ignore case: `My-App[bot]` in the variable is the App `my-app[bot]`.
+            ours = [
+                c for c in client.comments(target.number) if c.author.lower() == author.lower() and mine(c)
+            ]
             if not ours:
                 if create is None:
                     return "no comment of this job to update", None

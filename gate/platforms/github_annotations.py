@@ -115,8 +115,10 @@ def _level(
     return [_annotation(level, verb, action, group, files) for action, group in groups]
 
 
-def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
-    """The workflow commands for a verdict, errors first."""
+def verdict_annotations(evaluation: Evaluation, files: Files, *, reserved_warnings: int = 0) -> list[str]:
+    """The workflow commands for a verdict, errors first; `reserved_warnings` of the step's warning
+    annotations are left for the publisher's own (a comment it could not write), which GitHub
+    would otherwise not show past the tenth."""
     failures = [
         workflow_command("error", terminal_safe(failure, 500), title="container-gate: policy failure")
         for failure in evaluation.policy_failures[:MAX_PER_LEVEL]
@@ -127,12 +129,13 @@ def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
     if blocking and room > 0:
         errors += _level("error", "block", blocking, evaluation, files, room)
 
+    warning_room = max(MAX_PER_LEVEL - reserved_warnings, 0)
     warnings = [
         workflow_command("warning", terminal_safe(text, 500), title="container-gate: warning")
-        for text in evaluation.warnings[:3]
+        for text in evaluation.warnings[: min(3, warning_room)]
     ]
     for item in evaluation.entries:
-        if item.state is EntryState.EXPIRED and len(warnings) < MAX_PER_LEVEL // 2:
+        if item.state is EntryState.EXPIRED and len(warnings) < min(MAX_PER_LEVEL // 2, warning_room):
             e = item.entry
             policy_file = evaluation.policy.source if e.line else None
             warnings.append(
@@ -146,7 +149,7 @@ def verdict_annotations(evaluation: Evaluation, files: Files) -> list[str]:
                 )
             )
     tolerated = [d for d in evaluation.decisions if d.tolerated]
-    room = MAX_PER_LEVEL - len(warnings)
+    room = warning_room - len(warnings)
     if tolerated and room > 0:
         warnings += _level("warning", "would block", tolerated, evaluation, files, room)
     return errors + warnings

@@ -9,7 +9,11 @@ Sources: docs.github.com "Workflow commands for GitHub Actions" and the toolkit'
 - `$GITHUB_OUTPUT` takes `name<<DELIMITER`, the value, `DELIMITER`: the delimiter is random and
   checked against the value, so a value cannot close it and set another output;
 - `$GITHUB_STEP_SUMMARY` holds at most 1 MiB per step; above that GitHub drops the whole summary
-  of the step ("Job summary ... upload aborted"), so what the gate appends must fit what is left.
+  of the step ("Job summary ... upload aborted"), so what the gate appends must fit what is left;
+- an annotation's title is at most 255 characters (the check-run annotation object of GitHub's REST
+  API description), and the runner cuts its message at 4,096 (actions/runner, ExecutionContext
+  `_maxIssueMessageLength`): the gate cuts both itself, with an ellipsis, as report text (a package
+  name) can make them as long as it likes.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from gate.errors import PlatformError
-from gate.untrusted import terminal_safe
+from gate.untrusted import shorten, terminal_safe
 
 STEP_SUMMARY_LIMIT = 1024 * 1024
 """Bytes GitHub accepts in one step's summary file."""
 MIN_SUMMARY = 1024
 """The smallest room in which a summary is still worth appending (the renderer's MIN_LIMIT)."""
+ANNOTATION_TITLE_LIMIT = 255
+"""Characters of an annotation's title GitHub takes."""
+ANNOTATION_MESSAGE_LIMIT = 4096
+"""Characters of an annotation's message the runner keeps."""
 
 
 def escape_data(text: str) -> str:
@@ -41,14 +49,15 @@ def workflow_command(name: str, message: str, **properties: str | int | None) ->
     """`::name k=v,...::message`, one line whatever the text holds.
 
     Each line of `message` passes through `terminal_safe` first (no escape sequences or bidi
-    overrides in the log); the line breaks between them are encoded by `escape_data`.
+    overrides in the log); the line breaks between them are encoded by `escape_data`. A `title`
+    and the message are cut to what GitHub keeps of an annotation.
     """
     props = ",".join(
-        f"{key}={escape_property(terminal_safe(str(value)))}"
+        f"{key}={escape_property(terminal_safe(str(value), ANNOTATION_TITLE_LIMIT if key == 'title' else None))}"
         for key, value in properties.items()
         if value is not None and value != ""
     )
-    text = "\n".join(terminal_safe(line) for line in message.split("\n"))
+    text = shorten("\n".join(terminal_safe(line) for line in message.split("\n")), ANNOTATION_MESSAGE_LIMIT)
     return f"::{name}{' ' + props if props else ''}::{escape_data(text)}"
 
 

@@ -103,10 +103,25 @@ def token_of(env: Mapping[str, str]) -> str | None:
     return env.get(TOKEN_VARIABLE, "").strip() or None
 
 
+def _from_fork(env: Mapping[str, str]) -> bool:
+    """Whether the merge request comes from a fork: its source project is not its target."""
+    source = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "")
+    target = env.get("CI_MERGE_REQUEST_PROJECT_ID", "")
+    return bool(source and target and source != target)
+
+
 def _unusable_token(env: Mapping[str, str], token: str | None) -> str:
     """The warning for a token that is not set or that no HTTP header can carry."""
     if token is not None:
         return f"no merge-request note: {TOKEN_VARIABLE} holds characters an HTTP header cannot carry"
+    if _from_fork(env) and env.get("CI_PROJECT_ID") != env.get("CI_MERGE_REQUEST_PROJECT_ID"):
+        # GitLab runs a fork's merge-request pipeline in the fork, without the parent's variables.
+        return (
+            f"no merge-request note: {TOKEN_VARIABLE} is not set in this pipeline, which runs in the "
+            "fork the merge request comes from and does not get the target project's CI/CD "
+            "variables; a member of the target project can run the pipeline there (the merge "
+            "request's Pipelines tab, Run pipeline)"
+        )
     if env.get("CI_JOB_TOKEN"):
         return (
             f"no merge-request note: {TOKEN_VARIABLE} is not set, and CI_JOB_TOKEN cannot write notes "

@@ -51,6 +51,9 @@ def fetch_baseline(
     missing = [name for name in needed if not env.get(name)]
     if missing:
         return f"no baseline: {', '.join(missing)} not set (is this a GitLab CI job?)"
+    if not (env["CI_JOB_TOKEN"].isascii() and env["CI_JOB_TOKEN"].isprintable()):
+        # A header cannot carry it: the HTTP library would fail with an error that quotes it.
+        return "no baseline: CI_JOB_TOKEN holds characters an HTTP header cannot carry"
     url = artifact_url(env["CI_API_V4_URL"], env["CI_PROJECT_ID"], ref)
     where = f"{ARTIFACT} of job {job!r} on {ref}"
     try:

@@ -13,6 +13,7 @@ command line shows it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -102,5 +103,11 @@ def usable_token(token: str) -> bool:
 
 
 def masked(text: str, token: str | None) -> str:
-    """Belt and braces: no message ever carries the token, whatever the platform echoed."""
-    return text.replace(token, "[MASKED]") if token else text
+    """Belt and braces: no message ever carries the token, whatever the platform echoed, also as
+    JSON spells it inside a string (a `"` or `\\` of the token escaped), the form a message that
+    is itself JSON takes when it is shown."""
+    if not token:
+        return text
+    text = text.replace(token, "[MASKED]")
+    spelled = json.dumps(token)[1:-1]
+    return text.replace(spelled, "[MASKED]") if spelled != token else text

@@ -20,11 +20,15 @@ T = TypeVar("T")
 class TransientError(Exception):
     """A 5xx, a rate limit or no answer at all: worth another try later."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None, spent: float = 0.0) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         """Seconds the platform asked to wait (Retry-After or a rate-limit reset), when it said."""
+        self.spent = spent
+        """Seconds the attempt itself waited for an answer that never came (a timeout): they count
+        against the budget like the waits between attempts, so a platform that does not answer
+        cannot hold the job for every attempt's full timeout."""
 
 
 class GaveUp(Exception):
@@ -64,8 +68,9 @@ class RetryPolicy:
     max_delay: float = 30.0
     """No computed wait is longer than this."""
     budget: float = 60.0
-    """Total seconds of waiting: a comment is not worth holding a CI job longer. A wait the
-    platform asks for beyond what is left ends the retries at once, without sleeping."""
+    """Total seconds of waiting, between attempts and for answers that timed out: a comment is not
+    worth holding a CI job longer. A wait the platform asks for beyond what is left ends the
+    retries at once, without sleeping."""
 
 
 def delta_seconds(value: str | None) -> float | None:
@@ -89,6 +94,7 @@ def with_retries(operation: Callable[[], T], policy: RetryPolicy, sleep: Callabl
         try:
             return operation()
         except TransientError as error:
+            waited += error.spent
             delay = error.retry_after
             if delay is None:
                 delay = min(policy.max_delay, policy.first_delay * 2 ** (attempt - 1))

@@ -327,6 +327,21 @@ def test_the_author_can_be_named_for_an_apps_own_token(
     assert step.writes() == ["POST", "PATCH"]
 
 
+def test_the_author_named_in_another_case_still_finds_the_comment(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # GitHub logins ignore case; the App's page shows its name capitalized, the API the login.
+    token = "ghs_FakeAppToken00000000000000000000000004"  # noqa: S105 (only the fake accepts it)
+    github_pull_request.github.state.add_token(token, "gate-app[bot]")
+    step = Step(
+        github_pull_request, tmp_path, GITHUB_TOKEN=token, CONTAINER_GATE_COMMENT_AUTHOR="Gate-App[bot]"
+    )
+    assert step.publish(failing()) == []
+    assert step.publish(passing()) == []
+    assert len(step.comments()) == 1
+    assert step.writes() == ["POST", "PATCH"]
+
+
 def test_a_forks_read_only_token_warns_and_changes_nothing_else(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
@@ -697,6 +712,26 @@ def test_annotations_one_per_action_on_its_dockerfile_line_and_escaped(
     assert escape_data("100%\n") == "100%25%0A"
 
 
+def test_annotations_stay_within_the_title_and_message_github_keeps(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # A report's package names and versions can be as long as they like; an annotation's title is
+    # at most 255 characters and the runner keeps 4,096 of its message.
+    long = "x" * 20_000
+    evaluation = evaluation_of(
+        *(finding(f"CVE-2024-{n:04d}", pkg=f"{long}{n}", severity=Severity.CRITICAL) for n in range(3))
+    )
+    step = Step(github_pull_request, tmp_path)
+    step.publish(evaluation, comment=False)
+    found = commands(step.stdout.getvalue())
+    assert len(found) == 3
+    for _name, props, message in found:
+        assert len(props["title"]) <= 255
+        assert props["title"].startswith("container-gate: Upgrade xxx")
+        assert props["title"].endswith("…")
+        assert len(message) <= 4096
+
+
 def test_more_actions_than_github_shows_end_in_one_annotation(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
@@ -754,6 +789,24 @@ def test_advisory_findings_are_warnings_without_a_file_when_none_is_known(
         "container-gate: Upgrade openssl 3.0.2-1 -> 3.0.13-1: clears 1 finding(s) that would block (HIGH)"
     )
     assert read_outputs(step.outputs)["advisory"] == ["true"]
+
+
+def test_a_forks_comment_warning_keeps_its_place_among_the_ten_warnings_github_shows(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # Advisory findings of many actions fill the warning annotations; the warning that the comment
+    # could not be written comes after them, and GitHub shows only ten warnings of a step.
+    findings = []
+    for line in range(1, 16):
+        layer = Layer(index=line, created_by="RUN x", origin=LayerOrigin.OWN, dockerfile_line=line)
+        findings.append(replace(finding(f"CVE-2024-{line:04d}", pkg=f"lib{line:02d}"), layer=layer))
+    evaluation = evaluation_of(*findings, policy=Policy(source="p.yaml", mode=Mode.ADVISORY))
+    step = Step(github_pull_request, tmp_path, GITHUB_TOKEN=READ_ONLY_TOKEN)
+    [warning] = step.publish(evaluation, dockerfile="Dockerfile")
+    assert "403 Resource not accessible by integration" in warning
+    annotations = commands(step.stdout.getvalue())
+    assert [name for name, _props, _message in annotations] == ["warning"] * 9  # the comment's is the tenth
+    assert annotations[-1][1]["title"] == "container-gate: 7 more actions: 7 finding(s) would block (HIGH)"
 
 
 # --- through the command line ------------------------------------------------------------------

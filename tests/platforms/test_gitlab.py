@@ -183,6 +183,20 @@ def test_only_a_job_token_warns_and_writes_nothing(gitlab_mr_pipeline: MergeRequ
     assert notes(pipe) == []
 
 
+def test_a_fork_pipeline_without_the_token_says_where_to_run_it(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    # A fork's merge-request pipeline runs in the fork, which has no GITLAB_TOKEN of the target
+    # project: creating a token there is not the advice.
+    pipe = gitlab_mr_pipeline
+    env = {**pipe.env, "CI_PROJECT_ID": "99", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "99"}
+    [warning] = publisher().publish(failing(), PublishContext(env=env)).warnings
+    assert "runs in the fork" in warning
+    assert "Run pipeline" in warning
+    assert "create a project access token" not in warning
+    assert pipe.gitlab.requests == []
+
+
 def test_a_read_api_token_warns_naming_the_scope(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
     pipe.gitlab.add_token("glpat-read-only-abcdef", pipe.bot, scopes=("read_api",))

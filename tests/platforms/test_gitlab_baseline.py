@@ -81,6 +81,21 @@ def test_outside_gitlab_ci_it_says_what_is_missing(
     assert "CI_JOB_TOKEN" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "token", ["glcbt-caf\u00e9-\u20ac", "glcbt-line\nbreak"], ids=["non-latin-1", "line-break"]
+)
+def test_a_job_token_no_header_can_carry_is_a_warning_without_it(
+    token: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"CI_API_V4_URL": "http://127.0.0.1:9/api/v4", "CI_PROJECT_ID": "42", "CI_JOB_NAME": "gate"}
+    assert main(["main", str(tmp_path / "b.json")], {**env, "CI_JOB_TOKEN": token}) == 0
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "container-gate: warning: no baseline: CI_JOB_TOKEN holds characters an HTTP header cannot carry\n"
+    )
+
+
 JOB_TOKEN = "glcbt-redirect-test-0123456789"  # noqa: S105 (a test value, not a secret)
 ARTIFACT_PATH = "/api/v4/projects/42/jobs/artifacts/main/raw/container-gate.json?job=container-gate"
 

@@ -13,6 +13,7 @@ import pytest
 from gate.platforms._http import ApiError
 from gate.platforms.github_api import GitHubClient
 from gate.platforms.gitlab_api import GitLabClient
+from gate.platforms.retry import TransientError
 from tests.enrich.data_server import DataServer, Reply, running_server
 
 GITHUB_TOKEN = "ghs_" + "k3Yq8Zr2" * 4 + "Wp7a"  # shaped as the platforms' tokens are
@@ -53,3 +54,30 @@ def test_a_token_the_answer_echoes_is_masked_before_the_message_is_cut(
     assert detail.endswith("…")
     assert token[:kept] not in detail
     assert token[:4] not in detail
+
+
+def test_a_token_with_a_quote_echoed_inside_a_json_message_is_masked(server: DataServer) -> None:
+    # GitLab's `message` may be an object (`{"message": {"base": [...]}}`): it is shown as JSON,
+    # where a `"` or `\` of the token is escaped, so the token no longer reads as itself.
+    token = 'glpat-Xh4"Tn9\\Bv'  # noqa: S105 (only the local server sees it)
+    client = GitLabClient(server.url("/api/v4"), token, "42", "7")
+    body = {"message": {"base": [f"token {token} is not allowed here"]}}
+    server.serve("/api/v4/user", Reply(400, json.dumps(body).encode(), "application/json"))
+    with pytest.raises(ApiError) as refused:
+        client.current_user_id()
+    detail = refused.value.detail
+    assert "[MASKED]" in detail
+    assert "Xh4" not in detail
+    assert "Bv" not in detail
+
+
+def test_an_answer_that_never_comes_says_how_long_it_was_waited_for(
+    server: DataServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gate.platforms._http.TIMEOUT", (5.0, 0.2))
+    server.serve("/user", Reply(200, b"{}", "application/json", delay=1.0))
+    client = GitHubClient(server.base, GITHUB_TOKEN, "octo-org/app", clock=time.time)
+    with pytest.raises(TransientError) as unanswered:
+        client.authenticated_login()
+    assert unanswered.value.spent == 0.2
+    assert unanswered.value.reason == "no answer from GitHub within 0.2 s"

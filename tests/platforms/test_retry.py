@@ -52,3 +52,22 @@ def test_a_wait_beyond_the_budget_gives_up_without_sleeping() -> None:
         caught.value.summary()
         == "asked for a wait of 3600 s (429) after 1 attempt(s), more than the 60 s left to wait"
     )
+
+
+def test_time_spent_waiting_for_an_answer_counts_against_the_budget() -> None:
+    # A platform that never answers costs each attempt its whole timeout: five of them would hold
+    # the job for minutes past the budget.
+    sleeps: list[float] = []
+    attempts: list[int] = []
+
+    def operation() -> str:
+        attempts.append(1)
+        raise TransientError("no answer from GitHub within 30 s", spent=30.0)
+
+    with pytest.raises(GaveUp) as stopped:
+        with_retries(operation, RetryPolicy(budget=60.0), sleeps.append)
+    assert len(attempts) == 2
+    assert sleeps == [1.0]
+    assert stopped.value.summary() == (
+        "kept failing (no answer from GitHub within 30 s) after 2 attempt(s) and 61 s of waiting"
+    )
