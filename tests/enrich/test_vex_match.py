@@ -410,3 +410,27 @@ def test_statements_about_other_vulnerabilities_are_not_looked_at() -> None:
     index = VexIndex(statements, IMAGE)
     assert index.applicable(_finding("nss")) == []
     assert index.decide(_finding("nss")) is None
+
+
+def test_two_cves_are_not_one_vulnerability_through_the_advisory_that_fixes_both() -> None:
+    """Trivy gives CentOS's CVE-2019-1559 and CVE-2018-0734 in openssl-libs the vendor id of the
+    advisory that fixes both: a statement about one of them, naming the advisory as an alias (as
+    the gate's own `--openvex` does), is not about the other."""
+    centos = load_report(corpus_file("trivy", "centos-7.json.golden"))
+    shared = [
+        f for f in centos.findings if f.package.name == "openssl-libs" and "RHSA-2019:2304" in f.aliases
+    ]
+    assert sorted(f.vulnerability_id for f in shared) == ["CVE-2018-0734", "CVE-2019-1559"]
+    product = {"@id": "pkg:rpm/centos/openssl-libs"}
+    one = not_affected(product, vulnerability="CVE-2019-1559")
+    one["vulnerability"]["aliases"] = ["RHSA-2019:2304"]
+    advisory = not_affected(product, vulnerability="RHSA-2019:2304")
+    for statements, expected in (
+        (openvex(one), ["CVE-2019-1559"]),
+        # A statement about the advisory itself names no CVE: it is about every finding it fixes.
+        (openvex(advisory), ["CVE-2018-0734", "CVE-2019-1559"]),
+    ):
+        index = VexIndex(statements, centos.image)
+        by_function = sorted(f.vulnerability_id for f in shared if decide(statements, f, centos.image))
+        assert by_function == expected
+        assert sorted(f.vulnerability_id for f in shared if index.decide(f)) == expected
