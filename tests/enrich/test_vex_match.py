@@ -434,3 +434,66 @@ def test_two_cves_are_not_one_vulnerability_through_the_advisory_that_fixes_both
         by_function = sorted(f.vulnerability_id for f in shared if decide(statements, f, centos.image))
         assert by_function == expected
         assert sorted(f.vulnerability_id for f in shared if index.decide(f)) == expected
+
+
+def test_a_csaf_version_range_product_is_not_cleared_by_its_purl_without_a_version() -> None:
+    """`fixed` for the products `>=v0.3.7` of golang.org/x/text, whose purl names no version, is
+    not about the v0.3.6 Trivy found: ranges are not read, and the purl alone names every version."""
+    gomod = load_report(corpus_file("trivy", "gomod-vex.json.golden"))
+    (text,) = [f for f in gomod.findings if f.package.name == "golang.org/x/text"]
+    assert (text.vulnerability_id, text.package.version) == ("CVE-2021-38561", "v0.3.6")
+
+    def version_range(pid: str, vers: str, purl: str) -> dict[str, Any]:
+        return {
+            "category": "product_version_range",
+            "name": vers,
+            "product": {"name": vers, "product_id": pid, "product_identification_helper": {"purl": purl}},
+        }
+
+    def statuses(product_status: dict[str, list[str]]) -> tuple[VexStatement, ...]:
+        doc = {
+            "document": {
+                "category": "csaf_vex",
+                "csaf_version": "2.0",
+                "publisher": {"category": "vendor", "name": "Example", "namespace": "https://example.com"},
+                "title": "x/text",
+                "tracking": {"current_release_date": "2024-05-01T00:00:00Z", "id": "EX-1"},
+            },
+            "product_tree": {
+                "branches": [
+                    {
+                        "category": "product_name",
+                        "name": "x/text",
+                        "branches": [
+                            version_range("FIXED", "vers:golang/>=v0.3.7", "pkg:golang/golang.org/x/text"),
+                            version_range("OLD", "vers:golang/<v0.3.7", "pkg:golang/golang.org/x/text"),
+                            version_range(
+                                "PINNED", "vers:golang/v0.3.6", "pkg:golang/golang.org/x/text@v0.3.6"
+                            ),
+                        ],
+                    }
+                ]
+            },
+            "vulnerabilities": [
+                {
+                    "cve": "CVE-2021-38561",
+                    "product_status": product_status,
+                    "threats": [{"category": "impact", "details": "The parser is not used"}],
+                }
+            ],
+        }
+        return parse_vex(json.dumps(doc).encode(), "text.csaf.json")
+
+    # Whatever the order of the statuses, the range that leaves v0.3.6 out does not clear it.
+    for product_status in (
+        {"fixed": ["FIXED"]},
+        {"known_affected": ["OLD"], "fixed": ["FIXED"]},
+        {"fixed": ["FIXED"], "known_affected": ["OLD"]},
+    ):
+        decided = decide(statuses(product_status), text, gomod.image)
+        assert decided is None or not decided.status.clears, product_status
+    # The statements that clear nothing keep the range's product; a range's purl with a version is exact.
+    (affected,) = statuses({"known_affected": ["OLD"]})
+    assert applicable(affected, text, gomod.image)
+    (pinned,) = statuses({"known_not_affected": ["PINNED"]})
+    assert decide((pinned,), text, gomod.image) == pinned
