@@ -497,3 +497,22 @@ def test_a_csaf_version_range_product_is_not_cleared_by_its_purl_without_a_versi
     assert applicable(affected, text, gomod.image)
     (pinned,) = statuses({"known_not_affected": ["PINNED"]})
     assert decide((pinned,), text, gomod.image) == pinned
+
+
+def test_the_image_by_another_spelling_of_its_reference() -> None:
+    """A reference is compared as Docker reads it: the Docker Hub host and a tag beside the
+    digest (as `docker buildx` prints it) are spellings of the same image."""
+    everything = ["nspr", "nss", "nss-softokn", "nss-softokn-freebl", "nss-sysinit", "nss-util"]
+    for name in (
+        f"keycloak/keycloak:21.0.2@{DIGEST}",
+        f"index.docker.io/keycloak/keycloak:21.0.2@{DIGEST}",
+        "registry-1.docker.io/keycloak/keycloak:21.0.2",
+    ):
+        assert matched(openvex(not_affected({"@id": name}))) == everything, name
+    for name in (
+        f"keycloak/keycloak:21.0.2@sha256:{'0' * 64}",
+        "registry-1.docker.io/keycloak/keycloak:22.0.0",
+        "keycloak/keycloak",  # the tag `latest`
+        f"quay.io/keycloak/keycloak:21.0.2@{DIGEST}",
+    ):
+        assert matched(openvex(not_affected({"@id": name}))) == [], name
