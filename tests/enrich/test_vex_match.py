@@ -516,3 +516,33 @@ def test_the_image_by_another_spelling_of_its_reference() -> None:
         f"quay.io/keycloak/keycloak:21.0.2@{DIGEST}",
     ):
         assert matched(openvex(not_affected({"@id": name}))) == [], name
+
+
+def test_a_cyclonedx_ref_is_the_component_whose_bom_ref_it_is_even_when_it_looks_like_a_purl() -> None:
+    """Syft and Grype make a component's bom-ref of its purl and a `package-id` qualifier of their
+    own: the ref names the component, whose purl matches the finding."""
+    bom_ref = "pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64&package-id=8c2b4b6e0c2f1d3a"
+    doc = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "metadata": {"timestamp": "2024-05-01T00:00:00Z"},
+        "components": [
+            {
+                "type": "library",
+                "name": "nss",
+                "bom-ref": bom_ref,
+                "purl": "pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64",
+            }
+        ],
+        "vulnerabilities": [
+            {
+                "id": CVE,
+                "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+                "affects": [{"ref": bom_ref}],
+            }
+        ],
+    }
+    (statement,) = parse_vex(json.dumps(doc).encode(), "keycloak.cdx.json")
+    assert [p.identifiers for p in statement.products] == [("pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64",)]
+    assert matched((statement,)) == ["nss"]
