@@ -214,6 +214,13 @@ def names_image(identifier: str, image_ids: AbstractSet[str]) -> bool:
     if pattern is None:
         return _names_reference(identifier, image_ids)
     candidates = [candidate for candidate in image_ids if candidate.startswith("pkg:")]
+    if pattern.type == "oci" and (url := _qualifier(pattern, "repository_url")):
+        # The repository read as Docker reads it: `docker.io/alpine` is `docker.io/library/alpine`.
+        ref = _split_reference(url)
+        if ref is not None and ref.tag == "latest" and ":" not in url.rpartition("/")[2]:
+            qualifiers = dict(pattern.qualifiers) if isinstance(pattern.qualifiers, dict) else {}
+            qualifiers["repository_url"] = f"{ref.registry}/{ref.repository}"
+            identifier = pattern._replace(qualifiers=qualifiers).to_string()
     if pattern.type == "docker" and not _qualifier(pattern, "repository_url"):
         # The purl spec's docker type: "The default repository is https://hub.docker.com". Without
         # a repository_url the pattern names a Docker Hub image, never one of another registry

@@ -546,3 +546,31 @@ def test_a_cyclonedx_ref_is_the_component_whose_bom_ref_it_is_even_when_it_looks
     (statement,) = parse_vex(json.dumps(doc).encode(), "keycloak.cdx.json")
     assert [p.identifiers for p in statement.products] == [("pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64",)]
     assert matched((statement,)) == ["nss"]
+
+
+def test_an_oci_purls_repository_url_is_read_as_docker_reads_a_repository() -> None:
+    everything = ["nspr", "nss", "nss-softokn", "nss-softokn-freebl", "nss-sysinit", "nss-util"]
+    for url in ("registry-1.docker.io/keycloak/keycloak", "index.docker.io/keycloak/keycloak"):
+        name = f"pkg:oci/keycloak@{DIGEST}?repository_url={url}"
+        assert matched(openvex(not_affected({"@id": name}))) == everything, name
+    for url in ("quay.io/keycloak/keycloak", "docker.io/keycloak/other"):
+        name = f"pkg:oci/keycloak@{DIGEST}?repository_url={url}"
+        assert matched(openvex(not_affected({"@id": name}))) == [], name
+    # An official image without its `library/`, as `docker pull alpine` names it.
+    alpine = load_report(corpus_file("trivy", "trivy-action__test-data-with-trivy-yaml-cfg__report.json"))
+    assert alpine.image is not None
+    assert alpine.image.digest is not None
+    assert alpine.image.reference == "alpine:3.10"
+    finding = alpine.findings[0]
+    for url, applies in (
+        ("docker.io/alpine", True),
+        ("docker.io/library/alpine", True),
+        ("quay.io/alpine", False),
+    ):
+        (statement,) = openvex(
+            not_affected(
+                {"@id": f"pkg:oci/alpine@{alpine.image.digest}?repository_url={url}"},
+                vulnerability=finding.vulnerability_id,
+            )
+        )
+        assert applicable(statement, finding, alpine.image) is applies, url
