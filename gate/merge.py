@@ -284,10 +284,10 @@ def _package_key(package: Package) -> tuple[str, str, str]:
         return (package.name, package.version, package.path)
     # The package URL without its version, qualifiers and subpath: `pkg:maven/group/artifact`.
     identity = purl.partition("#")[0].partition("?")[0].rpartition("@")[0] or purl
-    return (identity, package.version, _outer_archive(package.path))
+    return (identity, package.version, outer_java_archive(package.path))
 
 
-def _outer_archive(path: str) -> str:
+def outer_java_archive(path: str) -> str:
     """The path up to the first Java archive in it (`app.war` of `app.war/WEB-INF/lib/a.jar`)."""
     parts = path.split("/")
     for count, part in enumerate(parts, 1):

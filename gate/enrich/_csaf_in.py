@@ -20,6 +20,11 @@ One statement is made per vulnerability, product status and distinct (justificat
 action), with the products that share them, numbered in document order. A product without a purl
 or CPE (nothing a finding could be matched on) and a relationship between relationships are left
 out of the statement's products.
+
+A product of a `product_version_range` branch (`vers:golang/>=v0.3.7`) is some versions of a
+package, and its purl usually names no version. Version ranges are not read: such a purl would
+match every version, so a `fixed` or `known_not_affected` statement would clear the versions the
+range leaves out. It is left out of those statements (the statements that clear nothing keep it).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from gate.enrich._vex_json import (
     req_str,
     strings,
 )
+from gate.enrich.purls import parse_purl
 from gate.enrich.vex_model import Justification, VexComponent, VexFormat, VexProduct, VexStatement, VexStatus
 
 _STATUS_BY_KEY = {
@@ -75,12 +81,16 @@ class _ProductTree:
         """Each relationship product: (the product's id, the id of the product inside it)."""
         self.groups: dict[str, list[str]] = {}
         """Each product group's product ids."""
+        self.ranges: set[str] = set()
+        """The product ids of the products of `product_version_range` branches."""
         tree = opt_object(doc, "product_tree", at)
         if tree is None:
             return
         where = at["product_tree"]
-        for product, pat in _branch_products(tree, where):
+        for product, pat, category in _branch_products(tree, where):
             self._define(product, pat)
+            if category == "product_version_range":
+                self.ranges.add(req_str(product, "product_id", pat))
         for product, pat in objects(tree, "full_product_names", where):
             self._define(product, pat)
         for rel, rat in objects(tree, "relationships", where):
@@ -108,11 +118,20 @@ class _ProductTree:
                 found.append(cpe)
         self.identifiers[pid] = tuple(dict.fromkeys(found))
 
-    def products(self, pid: str, at: At) -> list[VexProduct]:
-        """The products a product id stands for (none when it has no identifiers)."""
+    def _identifiers(self, pid: str, clears: bool) -> tuple[str, ...] | None:
+        """A product's identifiers; for a statement that `clears`, without the purls of a version
+        range's product that name no version (they would name every version)."""
+        ids = self.identifiers.get(pid)
+        if ids is None or not clears or pid not in self.ranges:
+            return ids
+        return tuple(i for i in ids if (purl := parse_purl(i)) is None or purl.version is not None)
+
+    def products(self, pid: str, at: At, clears: bool = False) -> list[VexProduct]:
+        """The products a product id stands for (none when it has no identifiers); `clears` for
+        a statement that clears findings (see `_identifiers`)."""
         if pid in self.relationships:
             outer, inner = self.relationships[pid]
-            outer_ids, inner_ids = self.identifiers.get(outer), self.identifiers.get(inner)
+            outer_ids, inner_ids = self._identifiers(outer, clears), self._identifiers(inner, clears)
             if outer_ids is None and outer not in self.relationships:
                 raise at.error(
                     f"relationship {pid!r} refers to product id {outer!r}, not defined in product_tree"
@@ -126,7 +145,7 @@ class _ProductTree:
             return [VexProduct(outer_ids, (VexComponent(inner_ids),))]
         if pid not in self.identifiers:
             raise at.error(f"product id {pid!r} is not defined in product_tree")
-        ids = self.identifiers[pid]
+        ids = self._identifiers(pid, clears)
         return [VexProduct(ids)] if ids else []
 
     def expand(self, obj: JsonObject, at: At, *, test: str | None = None) -> list[str] | None:
@@ -148,11 +167,12 @@ class _ProductTree:
         return pids
 
 
-def _branch_products(node: JsonObject, at: At) -> Iterator[tuple[JsonObject, At]]:
+def _branch_products(node: JsonObject, at: At) -> Iterator[tuple[JsonObject, At, str | None]]:
+    """Every product of the branches under `node`, with the category of its branch."""
     for branch, where in objects(node, "branches", at):
         product = opt_object(branch, "product", where)
         if product is not None:
-            yield product, where["product"]
+            yield product, where["product"], opt_str(branch, "category", where)
         yield from _branch_products(branch, where)
 
 
@@ -246,7 +266,9 @@ def _read_vulnerability(
                     f"product {pid!r} is known_not_affected without an impact statement (CSAF "
                     "requires a flag or a threat of category impact naming it)"
                 )
-            grouped.setdefault(reasons, []).extend(tree.products(pid, sat[index]))
+            grouped.setdefault(reasons, []).extend(
+                tree.products(pid, sat[index], clears=_STATUS_BY_KEY[key].clears)
+            )
         for (justification, impact, action), products in grouped.items():
             out.append(
                 VexStatement(

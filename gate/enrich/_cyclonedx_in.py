@@ -1,9 +1,10 @@
 """CycloneDX VEX (a BOM whose `vulnerabilities` carry an `analysis`) as statements.
 
 Each `vulnerabilities[]` entry is one statement about the packages its `affects[].ref` name. A ref
-must come down to a package URL: a purl itself; a BOM-Link (`urn:cdx:<serial>/<version>#<ref>`,
-as Trivy's VEX files use) whose reference is a purl or a `bom-ref` of this document; or a `bom-ref`
-of a component of this document that has a purl. Anything else cannot be matched to a finding
+must come down to a package URL: the purl of the component of this document whose `bom-ref` it is
+(or, in a BOM-Link `urn:cdx:<serial>/<version>#<ref>` as Trivy's VEX files use, whose `bom-ref`
+its reference is), else the ref itself, or the BOM-Link's reference, as a purl. A `bom-ref` that
+looks like a purl is still the component's: Syft and Grype write `pkg:...?package-id=<id>`. Anything else cannot be matched to a finding
 and is an error, rather than a statement that silently applies to nothing.
 
 `analysis.state` maps onto OpenVEX's statuses as Trivy maps it: `not_affected` and
@@ -142,11 +143,14 @@ def _resolve(ref: str, refs: dict[str, str], at: At) -> str:
         _, sep, target = target.partition("#")
         if not sep or not target:
             raise at.wrong("a BOM-Link with a #reference", ref)
+    # A component's bom-ref first: Syft and Grype write a component's bom-ref as its purl with a
+    # `package-id` qualifier of their own, which no finding's purl has.
+    for candidate in (target, unquote(target)):
+        if candidate in refs:
+            return refs[candidate]
     for candidate in (target, unquote(target)):
         if candidate.lower().startswith("pkg:"):
             return identifier(candidate, at, purl=True)
-        if candidate in refs:
-            return refs[candidate]
     raise at.wrong("a package URL, a BOM-Link to one, or the bom-ref of a component with a purl", ref)
 
 

@@ -11,7 +11,8 @@ The identity of a finding across runs is what stays the same from one build to t
   so a baseline made with one scanner serves a run of the other (Snyk's `linux`, a distribution
   package of a distribution it does not name, is one with a package of any distribution);
 - the package path with its version-like parts taken out (`x-1.2.dist-info` and `x-1.3.dist-info`
-  are one directory), for language packages installed at a path;
+  are one directory), for language packages installed at a path; a Java library's path is that of
+  its outermost archive, where both Trivy (which names the inner jar) and Grype place it;
 - the platform, when both reports know it.
 Each baseline finding is at most one finding of this run, the one at the same path first: of two
 copies of a package (python3.11's and python3.12's site-packages) each is its own finding, and a
@@ -28,6 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from gate.merge import outer_java_archive
 from gate.model import Finding, Severity
 from gate.versions import PACKAGE_TYPES, Ecosystem
 
@@ -77,8 +79,11 @@ def package_key(package_type: str, name: str, path: str) -> tuple[str, str, str]
     ecosystem = PACKAGE_TYPES.get(kind)
     if ecosystem is Ecosystem.MAVEN:
         # Trivy (and Snyk) name a Java package `groupId:artifactId`, Grype by its artifactId (the
-        # group is in its purl): the artifactId, with the path, is the package.
+        # group is in its purl): the artifactId, with the path, is the package. Trivy places a
+        # library inside an archive at the inner jar's path (`app.war/WEB-INF/lib/a-1.0.jar`),
+        # Grype at the outermost archive's (`app.war`): the outermost archive is its place.
         name = name.rpartition(":")[2]
+        path = outer_java_archive(path.strip("/"))
     return (ecosystem.value if ecosystem is not None else kind, name.casefold(), normalized_path(path))
 
 

@@ -206,19 +206,38 @@ def image_identifiers(image: ImageInfo) -> set[str]:
 
 def names_image(identifier: str, image_ids: AbstractSet[str]) -> bool:
     """True when a VEX product identifier names the image whose `image_identifiers` are given:
-    the same text, or a purl pattern that matches one of the image's purls."""
+    the same text, a purl pattern that matches one of the image's purls, or a registry reference
+    to it in another spelling (`_names_reference`)."""
     if identifier in image_ids:
         return True
     pattern = parse_purl(identifier)
     if pattern is None:
-        return False
+        return _names_reference(identifier, image_ids)
     candidates = [candidate for candidate in image_ids if candidate.startswith("pkg:")]
+    if pattern.type == "oci" and (url := _qualifier(pattern, "repository_url")):
+        # The repository read as Docker reads it: `docker.io/alpine` is `docker.io/library/alpine`.
+        ref = _split_reference(url)
+        if ref is not None and ref.tag == "latest" and ":" not in url.rpartition("/")[2]:
+            qualifiers = dict(pattern.qualifiers) if isinstance(pattern.qualifiers, dict) else {}
+            qualifiers["repository_url"] = f"{ref.registry}/{ref.repository}"
+            identifier = pattern._replace(qualifiers=qualifiers).to_string()
     if pattern.type == "docker" and not _qualifier(pattern, "repository_url"):
         # The purl spec's docker type: "The default repository is https://hub.docker.com". Without
         # a repository_url the pattern names a Docker Hub image, never one of another registry
         # (whose docker purls carry their registry as that qualifier, which matching would ignore).
         candidates = [c for c in candidates if not _qualifier(parse_purl(c), "repository_url")]
     return any(purl_matches(identifier, candidate) for candidate in candidates)
+
+
+def _names_reference(identifier: str, image_ids: AbstractSet[str]) -> bool:
+    """True when `identifier` is a registry reference to the image in another spelling of it
+    (`docker.io/alpine:3.9` for `alpine:3.9`, `ghcr.io/org/app:1.0@sha256:...`): normalised as
+    Docker does, its digest when it pins one, else its tag, is one of the image's."""
+    ref = _split_reference(identifier)
+    if ref is None:
+        return False
+    version = f"@{ref.digest}" if ref.digest else f":{ref.tag}"
+    return f"{ref.registry}/{ref.repository}{version}" in image_ids
 
 
 def _qualifier(purl: PackageURL | None, key: str) -> str | None:

@@ -7,7 +7,9 @@ the key path and what was expected. Everything else here is pure.
 
 A statement applies to a finding when
 - one of its vulnerability's names (the main one or an alias) equals one of the finding's ids
-  (case aside), and
+  (case aside), and, when both name CVEs, one of the CVEs is shared: two CVEs are never one
+  vulnerability through an advisory that fixes both (a statement about CVE-2019-1559 with the
+  alias RHSA-2019:2304 says nothing about CVE-2018-0734, which that advisory fixes too), and
 - one of its products matches: either the product names the image (in any form of
   `image_identifiers`) and either lists no subcomponents (the statement is about the whole
   image) or lists one whose purl matches the finding's package purl; or the product, without
@@ -152,6 +154,18 @@ def _norm(vulnerability_id: str) -> str:
     return vulnerability_id.strip().upper()
 
 
+def _same_vulnerability(statement: VexStatement, finding: Finding) -> bool:
+    """True when `statement` is about the vulnerability of `finding`: a name in common, and a CVE
+    in common when both name CVEs (see the module docstring)."""
+    said = {_norm(i) for i in statement.ids}
+    found = {_norm(i) for i in finding.ids}
+    if not said & found:
+        return False
+    said_cves = {i for i in said if i.startswith("CVE-")}
+    found_cves = {i for i in found if i.startswith("CVE-")}
+    return not (said_cves and found_cves) or bool(said_cves & found_cves)
+
+
 @functools.lru_cache(maxsize=64)
 def _image_ids(image: ImageInfo) -> frozenset[str]:
     return frozenset(image_identifiers(image))
@@ -178,7 +192,7 @@ def _names_image(product: VexProduct, image_ids: frozenset[str] | None) -> bool:
 def applicable(statement: VexStatement, finding: Finding, image: ImageInfo | None) -> bool:
     """True when `statement` is about `finding` in `image` (None: the image is not known, so only
     statements about the package itself can apply). The rule is in the module docstring."""
-    if not {_norm(i) for i in statement.ids} & {_norm(i) for i in finding.ids}:
+    if not _same_vulnerability(statement, finding):
         return False
     image_ids = _image_ids(image) if image is not None else None
     purl = finding.package.purl
@@ -227,7 +241,8 @@ class VexIndex:
         return [
             self.statements[p]
             for p in positions
-            if any(
+            if _same_vulnerability(self.statements[p], finding)
+            and any(
                 _product_applies(product, names, purl)
                 for product, names in zip(self.statements[p].products, self._image_products[p], strict=True)
             )

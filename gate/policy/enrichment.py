@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gate.enrich.baseline import Baseline, BaselineState
-from gate.enrich.vex_model import VexStatement
+from gate.enrich.vex_model import VexStatement, format_time
 from gate.model import ScanReport
 from gate.policy.evaluation import Decision, VexEntryReport
 from gate.policy.model import Policy
@@ -45,6 +45,25 @@ def vex_reports(
     """One report per statement: how many findings it spoke for."""
     matched = Counter((s.source, s.index) for s in spoke if s is not None)
     return tuple(VexEntryReport(s, matched[(s.source, s.index)]) for s in statements)
+
+
+def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list[str]:
+    """What the outputs must say about the statements that spoke: one dated after this run's time
+    (more than a day, as for a baseline) is the latest of every statement about its findings, so
+    it overrides whatever is said about them before that date (a mistyped year, or --as-of)."""
+    now_utc = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+    future = {
+        (s.source, s.index): s
+        for s in spoke
+        if s is not None and s.timestamp is not None and s.timestamp - now_utc > dt.timedelta(days=1)
+    }
+    return [
+        f"VEX statement {s.rule} ({s.location}) is dated {format_time(s.timestamp)}, after this run's "
+        f"time ({now_utc.date().isoformat()}): as the latest, it overrides every statement about its "
+        "findings made before then. Is its timestamp or --as-of wrong?"
+        for s in future.values()
+        if s.timestamp is not None
+    ]
 
 
 def _parse_time(text: str | None) -> dt.datetime | None:

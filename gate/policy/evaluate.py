@@ -48,7 +48,7 @@ from gate.enrich.exploit import EpssScore, KevEntry
 from gate.enrich.vex_model import VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
-from gate.policy.enrichment import baseline_warnings, vex_reports, with_enrichment
+from gate.policy.enrichment import baseline_warnings, vex_reports, vex_warnings, with_enrichment
 from gate.policy.evaluation import (
     Decision,
     Disposition,
@@ -291,6 +291,8 @@ def evaluate(
     failures += data_failures
     if comparison is not None:
         warnings += baseline_warnings(comparison.baseline, report, policy, now)
+    if spoke:
+        warnings += vex_warnings(spoke, now)
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "

@@ -643,3 +643,59 @@ def test_the_summaries_count_the_findings_vex_allowlisted(
     # Allowlisted by the policy's own entries: nothing to tell apart.
     _code, out, _err = gate([str(report), "--policy", str(policy)], capsys)
     assert f", {allowlisted} allowlisted, " in out
+
+
+def test_a_statement_dated_after_the_run_is_said_in_the_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped year makes a statement the latest of all: it overrides the correction below it,
+    and every output says so."""
+    statement = {
+        "vulnerability": {"name": "CVE-2021-38561"},
+        "products": [{"@id": "pkg:golang/golang.org/x/text"}],
+    }
+    doc: dict[str, Any] = {
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.com/vex/text",
+        "author": "Platform team",
+        "timestamp": "2026-11-01T00:00:00Z",
+        "version": 1,
+        "statements": [
+            {
+                **statement,
+                "status": "not_affected",
+                "justification": "vulnerable_code_not_in_execute_path",
+                "timestamp": "2062-11-01T00:00:00Z",
+            },
+            {
+                **statement,
+                "status": "affected",
+                "action_statement": "Upgrade",
+                "timestamp": "2026-11-20T00:00:00Z",
+            },
+        ],
+    }
+    vex = tmp_path / "text.openvex.json"
+    vex.write_text(json.dumps(doc), encoding="utf-8")
+    report = tmp_path / "gate.json"
+    code, out, _ = gate(
+        [str(corpus_file("trivy", "gomod-vex.json.golden")), "--vex", str(vex), "--json", str(report)], capsys
+    )
+    assert code == ExitCode.PASS
+    decided = json.loads(report.read_text(encoding="utf-8"))
+    (text,) = [f for f in decided["findings"] if f["vulnerability_id"] == "CVE-2021-38561"]
+    assert text["rule"] == f"vex:{vex}#0"
+    warning = (
+        f"VEX statement vex:{vex}#0 (statements[0]) is dated 2062-11-01T00:00:00Z, after this run's time "
+        "(2026-12-01): as the latest, it overrides every statement about its findings made before then. "
+        "Is its timestamp or --as-of wrong?"
+    )
+    assert warning in decided["warnings"]
+    assert "is dated 2062-11-01T00:00:00Z" in out
+    # Dated within the run's day (a clock a few hours ahead) is no warning.
+    doc["statements"][0]["timestamp"] = "2026-12-01T20:00:00Z"
+    vex.write_text(json.dumps(doc), encoding="utf-8")
+    gate(
+        [str(corpus_file("trivy", "gomod-vex.json.golden")), "--vex", str(vex), "--json", str(report)], capsys
+    )
+    assert not [w for w in json.loads(report.read_text(encoding="utf-8"))["warnings"] if "VEX statement" in w]

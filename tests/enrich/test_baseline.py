@@ -300,3 +300,41 @@ def test_a_java_package_is_its_artifact_id_whatever_the_scanner() -> None:
     assert compare(baseline(before(name="a:zlib")), [finding(name="zlib")], None).states == (
         BaselineState.NEW,
     )
+
+
+def test_a_java_library_is_placed_at_its_outermost_archive_whatever_the_scanner() -> None:
+    """Trivy places spring-beans at the jar inside the war, Grype at the war itself."""
+    trivy = load_report(corpus_file("trivy", "spring4shell-jre11.json.golden"))
+    (spring,) = trivy.findings
+    assert (
+        spring.package.path == "usr/local/tomcat/webapps/helloworld.war/WEB-INF/lib/spring-beans-5.3.15.jar"
+    )
+    old = baseline(
+        BaselineFinding(
+            spring.vulnerability_id,
+            spring.aliases,
+            spring.package.name,
+            spring.package.type,
+            spring.package.path,
+            spring.package.version,
+            spring.severity,
+            spring.fixable,
+        ),
+        platform=None,
+    )
+    grype = finding(
+        "GHSA-36p3-wjmg-h94x",
+        "CVE-2022-22965",
+        name="spring-beans",
+        type_="java-archive",
+        path="/usr/local/tomcat/webapps/helloworld.war",
+        severity=spring.severity,
+        fixed=("5.3.18",),
+    )
+    result = compare(old, [grype], None)
+    assert (result.states, result.fixed) == ((BaselineState.UNCHANGED,), ())
+    # Another war is another place.
+    elsewhere = finding(
+        "CVE-2022-22965", name="spring-beans", type_="java-archive", path="usr/local/tomcat/webapps/other.war"
+    )
+    assert compare(old, [elsewhere], None).states == (BaselineState.NEW,)

@@ -410,3 +410,167 @@ def test_statements_about_other_vulnerabilities_are_not_looked_at() -> None:
     index = VexIndex(statements, IMAGE)
     assert index.applicable(_finding("nss")) == []
     assert index.decide(_finding("nss")) is None
+
+
+def test_two_cves_are_not_one_vulnerability_through_the_advisory_that_fixes_both() -> None:
+    """Trivy gives CentOS's CVE-2019-1559 and CVE-2018-0734 in openssl-libs the vendor id of the
+    advisory that fixes both: a statement about one of them, naming the advisory as an alias (as
+    the gate's own `--openvex` does), is not about the other."""
+    centos = load_report(corpus_file("trivy", "centos-7.json.golden"))
+    shared = [
+        f for f in centos.findings if f.package.name == "openssl-libs" and "RHSA-2019:2304" in f.aliases
+    ]
+    assert sorted(f.vulnerability_id for f in shared) == ["CVE-2018-0734", "CVE-2019-1559"]
+    product = {"@id": "pkg:rpm/centos/openssl-libs"}
+    one = not_affected(product, vulnerability="CVE-2019-1559")
+    one["vulnerability"]["aliases"] = ["RHSA-2019:2304"]
+    advisory = not_affected(product, vulnerability="RHSA-2019:2304")
+    for statements, expected in (
+        (openvex(one), ["CVE-2019-1559"]),
+        # A statement about the advisory itself names no CVE: it is about every finding it fixes.
+        (openvex(advisory), ["CVE-2018-0734", "CVE-2019-1559"]),
+    ):
+        index = VexIndex(statements, centos.image)
+        by_function = sorted(f.vulnerability_id for f in shared if decide(statements, f, centos.image))
+        assert by_function == expected
+        assert sorted(f.vulnerability_id for f in shared if index.decide(f)) == expected
+
+
+def test_a_csaf_version_range_product_is_not_cleared_by_its_purl_without_a_version() -> None:
+    """`fixed` for the products `>=v0.3.7` of golang.org/x/text, whose purl names no version, is
+    not about the v0.3.6 Trivy found: ranges are not read, and the purl alone names every version."""
+    gomod = load_report(corpus_file("trivy", "gomod-vex.json.golden"))
+    (text,) = [f for f in gomod.findings if f.package.name == "golang.org/x/text"]
+    assert (text.vulnerability_id, text.package.version) == ("CVE-2021-38561", "v0.3.6")
+
+    def version_range(pid: str, vers: str, purl: str) -> dict[str, Any]:
+        return {
+            "category": "product_version_range",
+            "name": vers,
+            "product": {"name": vers, "product_id": pid, "product_identification_helper": {"purl": purl}},
+        }
+
+    def statuses(product_status: dict[str, list[str]]) -> tuple[VexStatement, ...]:
+        doc = {
+            "document": {
+                "category": "csaf_vex",
+                "csaf_version": "2.0",
+                "publisher": {"category": "vendor", "name": "Example", "namespace": "https://example.com"},
+                "title": "x/text",
+                "tracking": {"current_release_date": "2024-05-01T00:00:00Z", "id": "EX-1"},
+            },
+            "product_tree": {
+                "branches": [
+                    {
+                        "category": "product_name",
+                        "name": "x/text",
+                        "branches": [
+                            version_range("FIXED", "vers:golang/>=v0.3.7", "pkg:golang/golang.org/x/text"),
+                            version_range("OLD", "vers:golang/<v0.3.7", "pkg:golang/golang.org/x/text"),
+                            version_range(
+                                "PINNED", "vers:golang/v0.3.6", "pkg:golang/golang.org/x/text@v0.3.6"
+                            ),
+                        ],
+                    }
+                ]
+            },
+            "vulnerabilities": [
+                {
+                    "cve": "CVE-2021-38561",
+                    "product_status": product_status,
+                    "threats": [{"category": "impact", "details": "The parser is not used"}],
+                }
+            ],
+        }
+        return parse_vex(json.dumps(doc).encode(), "text.csaf.json")
+
+    # Whatever the order of the statuses, the range that leaves v0.3.6 out does not clear it.
+    for product_status in (
+        {"fixed": ["FIXED"]},
+        {"known_affected": ["OLD"], "fixed": ["FIXED"]},
+        {"fixed": ["FIXED"], "known_affected": ["OLD"]},
+    ):
+        decided = decide(statuses(product_status), text, gomod.image)
+        assert decided is None or not decided.status.clears, product_status
+    # The statements that clear nothing keep the range's product; a range's purl with a version is exact.
+    (affected,) = statuses({"known_affected": ["OLD"]})
+    assert applicable(affected, text, gomod.image)
+    (pinned,) = statuses({"known_not_affected": ["PINNED"]})
+    assert decide((pinned,), text, gomod.image) == pinned
+
+
+def test_the_image_by_another_spelling_of_its_reference() -> None:
+    """A reference is compared as Docker reads it: the Docker Hub host and a tag beside the
+    digest (as `docker buildx` prints it) are spellings of the same image."""
+    everything = ["nspr", "nss", "nss-softokn", "nss-softokn-freebl", "nss-sysinit", "nss-util"]
+    for name in (
+        f"keycloak/keycloak:21.0.2@{DIGEST}",
+        f"index.docker.io/keycloak/keycloak:21.0.2@{DIGEST}",
+        "registry-1.docker.io/keycloak/keycloak:21.0.2",
+    ):
+        assert matched(openvex(not_affected({"@id": name}))) == everything, name
+    for name in (
+        f"keycloak/keycloak:21.0.2@sha256:{'0' * 64}",
+        "registry-1.docker.io/keycloak/keycloak:22.0.0",
+        "keycloak/keycloak",  # the tag `latest`
+        f"quay.io/keycloak/keycloak:21.0.2@{DIGEST}",
+    ):
+        assert matched(openvex(not_affected({"@id": name}))) == [], name
+
+
+def test_a_cyclonedx_ref_is_the_component_whose_bom_ref_it_is_even_when_it_looks_like_a_purl() -> None:
+    """Syft and Grype make a component's bom-ref of its purl and a `package-id` qualifier of their
+    own: the ref names the component, whose purl matches the finding."""
+    bom_ref = "pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64&package-id=8c2b4b6e0c2f1d3a"
+    doc = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "metadata": {"timestamp": "2024-05-01T00:00:00Z"},
+        "components": [
+            {
+                "type": "library",
+                "name": "nss",
+                "bom-ref": bom_ref,
+                "purl": "pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64",
+            }
+        ],
+        "vulnerabilities": [
+            {
+                "id": CVE,
+                "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+                "affects": [{"ref": bom_ref}],
+            }
+        ],
+    }
+    (statement,) = parse_vex(json.dumps(doc).encode(), "keycloak.cdx.json")
+    assert [p.identifiers for p in statement.products] == [("pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64",)]
+    assert matched((statement,)) == ["nss"]
+
+
+def test_an_oci_purls_repository_url_is_read_as_docker_reads_a_repository() -> None:
+    everything = ["nspr", "nss", "nss-softokn", "nss-softokn-freebl", "nss-sysinit", "nss-util"]
+    for url in ("registry-1.docker.io/keycloak/keycloak", "index.docker.io/keycloak/keycloak"):
+        name = f"pkg:oci/keycloak@{DIGEST}?repository_url={url}"
+        assert matched(openvex(not_affected({"@id": name}))) == everything, name
+    for url in ("quay.io/keycloak/keycloak", "docker.io/keycloak/other"):
+        name = f"pkg:oci/keycloak@{DIGEST}?repository_url={url}"
+        assert matched(openvex(not_affected({"@id": name}))) == [], name
+    # An official image without its `library/`, as `docker pull alpine` names it.
+    alpine = load_report(corpus_file("trivy", "trivy-action__test-data-with-trivy-yaml-cfg__report.json"))
+    assert alpine.image is not None
+    assert alpine.image.digest is not None
+    assert alpine.image.reference == "alpine:3.10"
+    finding = alpine.findings[0]
+    for url, applies in (
+        ("docker.io/alpine", True),
+        ("docker.io/library/alpine", True),
+        ("quay.io/alpine", False),
+    ):
+        (statement,) = openvex(
+            not_affected(
+                {"@id": f"pkg:oci/alpine@{alpine.image.digest}?repository_url={url}"},
+                vulnerability=finding.vulnerability_id,
+            )
+        )
+        assert applicable(statement, finding, alpine.image) is applies, url
