@@ -4,8 +4,9 @@ Each `vulnerabilities[]` entry is one statement about the packages its `affects[
 must come down to a package URL: the purl of the component of this document whose `bom-ref` it is
 (or, in a BOM-Link `urn:cdx:<serial>/<version>#<ref>` as Trivy's VEX files use, whose `bom-ref`
 its reference is), else the ref itself, or the BOM-Link's reference, as a purl. A `bom-ref` that
-looks like a purl is still the component's: Syft and Grype write `pkg:...?package-id=<id>`. Anything else cannot be matched to a finding
-and is an error, rather than a statement that silently applies to nothing.
+looks like a purl is still the component's: Syft and Grype write `pkg:...?package-id=<id>`.
+Anything else cannot be matched to a finding and is an error, rather than a statement that
+silently applies to nothing.
 
 `analysis.state` maps onto OpenVEX's statuses as Trivy maps it: `not_affected` and
 `false_positive` to not_affected, `resolved` and `resolved_with_pedigree` to fixed,
