@@ -6,11 +6,11 @@ Environment read (all set by the runner, except the token and the author overrid
   `pull_request.number` (`pull_request`, `pull_request_target`, reviews) or `issue.number` when
   `issue.pull_request` is present (`issue_comment` on a pull request). In a `workflow_run` event
   (a workflow that posts what a `pull_request` run decided, from its artifact), the pull request
-  of `workflow_run.pull_requests`, else `CONTAINER_GATE_PULL_REQUEST` (GitHub names none for a
-  fork's pull request), and only when that pull request's head is `workflow_run.head_sha`: the
-  number comes from the pull request's own run, so it is checked against GitHub before any write.
-  Any other event: no comment. A payload that cannot be read is a warning: the comment is
-  missing, and the log says why.
+  of `workflow_run.pull_requests` at the run's commit, else `CONTAINER_GATE_PULL_REQUEST` (GitHub
+  names none for a fork's pull request), and only when that pull request's head is
+  `workflow_run.head_sha`: the number comes from the pull request's own run, so it is checked
+  against GitHub before any write. Any other event: no comment. A payload that cannot be read is
+  a warning: the comment is missing, and the log says why.
 - `GITHUB_REPOSITORY` (`owner/name`), `GITHUB_API_URL` (default https://api.github.com).
 - The token, first one set of: `INPUT_GITHUB-TOKEN` (a container action's `github-token` input,
   as the runner names it), `INPUT_GITHUB_TOKEN`, `GITHUB_TOKEN`. An action input is an explicit
@@ -51,7 +51,7 @@ from gate.platforms.github_event import (
     read_event,
     token_of,
     workflow_run_head,
-    workflow_run_pull_request,
+    workflow_run_pull_requests,
 )
 from gate.platforms.interface import PublishContext, Published, masked, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
@@ -128,11 +128,14 @@ def _workflow_run_target(env: Mapping[str, str], event: Mapping[str, Any]) -> tu
     head = workflow_run_head(event)
     if head is None:
         return Published(notes=("no pull-request comment: the workflow_run event names no head_sha",))
-    number = workflow_run_pull_request(event)
+    # GitHub's pull request at the run's commit, else the one the variable names, else GitHub's
+    # first (whose other head the check below then reports).
+    number, listed = workflow_run_pull_requests(event)
     if number is None:
         number, problem = pull_request_variable(env)
         if problem is not None:  # the command line stopped at it: this is an error's publication
             return Published(notes=(f"no pull-request comment: {problem}",))
+    number = number or listed
     if number is None:
         run = event["workflow_run"]
         if run.get("event") not in ("pull_request", "pull_request_target"):

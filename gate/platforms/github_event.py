@@ -100,21 +100,24 @@ def workflow_run_head(event: Mapping[str, Any]) -> str | None:
     return sha if isinstance(sha, str) and _SHA.match(sha) else None
 
 
-def workflow_run_pull_request(event: Mapping[str, Any]) -> int | None:
-    """The pull request GitHub names in `workflow_run.pull_requests`: the one whose head is the
-    run's commit, else the first. None when it names none (always, for a fork's pull request)."""
+def workflow_run_pull_requests(event: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The pull requests GitHub names in `workflow_run.pull_requests`: the first whose head is the
+    run's commit, and the first of all; None when it names none (always, for a fork's pull
+    request). The list is made by branch name, so it may name another repository's pull request
+    whose branch has the same name."""
     run = event.get("workflow_run")
     pulls = run.get("pull_requests") if isinstance(run, dict) else None
     if not isinstance(pulls, list):
-        return None
+        return None, None
     numbered = [
         p for p in pulls if isinstance(p, dict) and isinstance(p.get("number"), int) and p["number"] > 0
     ]
     head = workflow_run_head(event)
-    for pull in numbered:
-        if isinstance(pull.get("head"), dict) and pull["head"].get("sha") == head:
-            return int(pull["number"])
-    return int(numbered[0]["number"]) if numbered else None
+    matching = [p for p in numbered if isinstance(p.get("head"), dict) and p["head"].get("sha") == head]
+    return (
+        int(matching[0]["number"]) if matching else None,
+        int(numbered[0]["number"]) if numbered else None,
+    )
 
 
 def pull_request_variable(env: Mapping[str, str]) -> tuple[int | None, str | None]:

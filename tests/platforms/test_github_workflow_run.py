@@ -29,7 +29,7 @@ from tests.support.github_fixtures import (
     pull_request_event,
     workflow_run_event,
 )
-from tests.support.github_state import IssueComment
+from tests.support.github_state import IssueComment, PullRequest
 from tests.support.repo_paths import PROJECT_ROOT
 
 BUSTER = corpus_file("trivy", "debian-buster.json.golden")
@@ -99,13 +99,21 @@ def workflow_run(
     listed: bool,
     number: str | None = None,
     head_sha: str | None = None,
+    listed_instead: PullRequest | None = None,
 ) -> tuple[int, str, str]:
     """The `workflow_run` run that follows it: a write token, `container-gate check gate.json`.
     Returns the exit code, standard output and standard error."""
     work = tmp_path / "workflow_run"
     work.mkdir(parents=True, exist_ok=True)
     github = scenario.github
-    event = workflow_run_event(github, scenario.repository, scenario.pull, listed=listed, head_sha=head_sha)
+    event = workflow_run_event(
+        github,
+        scenario.repository,
+        scenario.pull,
+        listed=listed,
+        head_sha=head_sha,
+        listed_instead=listed_instead,
+    )
     (work / "event.json").write_text(json.dumps(event), encoding="utf-8")
     env = {
         **scenario.environment(work / "unused.json"),
@@ -253,6 +261,32 @@ def test_a_pull_request_github_names_is_checked_too(
     assert code == ExitCode.FAIL
     assert f"::warning::no comment on pull request #1 of octo-org/app: its head is commit {PUSHED_SHA}" in out
     assert writes(github_pull_request) == []
+
+
+def test_the_saved_number_wins_over_another_pull_request_github_lists_by_branch_name(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GitHub lists pull requests by branch name: a fork's branch named like one of the base
+    # repository's brings that pull request, at another commit, into the list.
+    scenario = github_pull_request
+    other = scenario.github.state.add_pull_request(scenario.repository, head_sha=PUSHED_SHA)
+    report, _key = pull_request_run(scenario, tmp_path, monkeypatch)
+    code, out, _err = workflow_run(
+        scenario, tmp_path, monkeypatch, capsys, report, listed=False, number="1", listed_instead=other
+    )
+    assert code == ExitCode.FAIL
+    assert "::warning::" not in out
+    assert len(comments(scenario)) == 1
+    assert comments(scenario, other.number) == []
+    # Without the number, GitHub's pull request is checked, and refused.
+    code, out, _err = workflow_run(
+        scenario, tmp_path, monkeypatch, capsys, report, listed=False, listed_instead=other
+    )
+    assert f"::warning::no comment on pull request #{other.number} of octo-org/app: its head is commit" in out
+    assert comments(scenario, other.number) == []
 
 
 def test_a_forks_workflow_run_without_a_number_says_how_to_give_one(

@@ -71,12 +71,19 @@ def pull_request_event(github: FakeGitHub, repo: Repository, pull: PullRequest) 
 
 
 def workflow_run_event(
-    github: FakeGitHub, repo: Repository, pull: PullRequest, *, listed: bool, head_sha: str | None = None
+    github: FakeGitHub,
+    repo: Repository,
+    pull: PullRequest,
+    *,
+    listed: bool,
+    head_sha: str | None = None,
+    listed_instead: PullRequest | None = None,
 ) -> dict[str, Any]:
     """The parts of a `workflow_run` webhook payload (action `completed`) the gate may read, for a
     `pull_request` run of `pull` at `head_sha` (default: its head). `listed`: GitHub names the pull
     request in `workflow_run.pull_requests`, as for a same-repository pull request; a fork's gets
-    an empty list. Each entry is checked against the description's `pull-request-minimal`."""
+    an empty list; `listed_instead` names another pull request there, at its own head (GitHub
+    matches by branch name). Each entry is checked against the description's `pull-request-minimal`."""
     urls = Urls(api=github.base_url, html="https://github.com")
     sha = head_sha or pull.head_sha
     run = WorkflowRun(
@@ -84,14 +91,15 @@ def workflow_run_event(
         "success", pull.created_at,
     )  # fmt: skip
     data = workflow_run_json(run, repo, urls, github.description.example("workflow-run"))
-    if listed:
+    if listed or listed_instead is not None:
+        named = listed_instead or pull
         repo_ref = {"id": repo.id, "url": f"{urls.api}/repos/{repo.full_name}", "name": repo.name}
         entry = {
-            "id": pull.number + repo.id,
-            "number": pull.number,
-            "url": f"{urls.api}/repos/{repo.full_name}/pulls/{pull.number}",
-            "head": {"ref": pull.head_ref, "sha": sha, "repo": repo_ref},
-            "base": {"ref": pull.base_ref, "sha": "f" * 40, "repo": repo_ref},
+            "id": named.number + repo.id,
+            "number": named.number,
+            "url": f"{urls.api}/repos/{repo.full_name}/pulls/{named.number}",
+            "head": {"ref": named.head_ref, "sha": sha if listed else named.head_sha, "repo": repo_ref},
+            "base": {"ref": named.base_ref, "sha": "f" * 40, "repo": repo_ref},
         }
         schema = {"$ref": "#/components/schemas/pull-request-minimal"}
         problems = github.description.check_schema("response", "pull-request-minimal", schema, entry, "entry")
