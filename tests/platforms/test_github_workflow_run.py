@@ -386,3 +386,26 @@ def test_the_actions_pull_request_input_gives_the_number(
     [comment] = comments(scenario)
     assert "container-gate: fail" in comment.body
     assert scenario.token not in done.stdout + done.stderr
+
+
+def test_a_report_the_workflow_run_cannot_read_replaces_the_verdict_of_its_comment(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The comment must not keep showing an earlier verdict: the error is checked like a verdict.
+    scenario = github_pull_request
+    report, _key = pull_request_run(scenario, tmp_path, monkeypatch)
+    workflow_run(scenario, tmp_path, monkeypatch, capsys, report, listed=False, number="1")
+    [created] = comments(scenario)
+    report.write_text("{", encoding="utf-8")
+    code, _out, err = workflow_run(scenario, tmp_path, monkeypatch, capsys, report, listed=False, number="1")
+    assert code == ExitCode.USAGE
+    [updated] = comments(scenario)
+    assert updated.id == created.id
+    assert "container-gate: fail" not in updated.body
+    assert "could not decide" in updated.body
+    assert "pull request #1: updated" in err
+    operations = [r.operation_id for r in scenario.github.requests]
+    assert operations.count("pulls/get") == 2
