@@ -62,6 +62,7 @@ INPUTS: tuple[Input, ...] = (
     Input("json", "--json"),
     Input("markdown", "--markdown"),
     Input("comment", "--comment", "negatable", default="true"),
+    Input("pull-request", None, "special"),
     Input("advisory", "--advisory", "bool", default="false"),
     Input("cache-dir", "--cache-dir", scan_only=True),
     Input("skip-db-update", "--skip-db-update", "bool", default="false", scan_only=True),
@@ -82,6 +83,10 @@ INPUTS: tuple[Input, ...] = (
 _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
 
+# The variable the `pull-request` input becomes (gate.platforms.github_event reads it).
+PULL_REQUEST_VARIABLE = "CONTAINER_GATE_PULL_REQUEST"
+_PULL_REQUEST = re.compile(r"[1-9][0-9]{0,9}\Z")
+
 # Files the gate writes that the runner's user (not root) must be able to replace afterwards.
 _OUTPUT_INPUTS = ("sarif", "json", "markdown", "openvex")
 
@@ -98,6 +103,8 @@ class Invocation:
     """The output files the run writes (sarif, json, markdown), as given."""
     trees: tuple[str, ...] = ()
     """Directories the run fills (the DB cache), as given."""
+    pull_request: str | None = None
+    """The `pull-request` input, for the CONTAINER_GATE_PULL_REQUEST variable."""
 
 
 def read_input(env: Mapping[str, str], name: str, default: str = "", *, strip: bool = True) -> str:
@@ -156,7 +163,13 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     argv += ["--", image] if image else ["--", *reports]
     token = read_input(env, "github-token") or None
     cache_dir = read_input(env, "cache-dir") if image else ""
-    return Invocation(tuple(argv), token, tuple(outputs), (cache_dir,) if cache_dir else ())
+    pull_request = read_input(env, "pull-request") or None
+    if pull_request is not None and not _PULL_REQUEST.match(pull_request):
+        raise InputError(
+            "input `pull-request` must be a pull request's number (a whole number from 1, or empty "
+            f"for none), got {pull_request[:40]!r}"
+        )
+    return Invocation(tuple(argv), token, tuple(outputs), (cache_dir,) if cache_dir else (), pull_request)
 
 
 def _flag_arguments(spec: Input, value: str, *, scanning: bool) -> list[str]:
@@ -310,6 +323,9 @@ def main() -> int:
         return ExitCode.USAGE
     if invocation.token:
         os.environ["GITHUB_TOKEN"] = invocation.token
+    if invocation.pull_request:
+        # Read by the gate in a `workflow_run` event only, and checked against GitHub there.
+        os.environ[PULL_REQUEST_VARIABLE] = invocation.pull_request
     # The gate reads GITHUB_TOKEN; the input's own copy need not reach the scanners it starts.
     for key in ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN"):
         os.environ.pop(key, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,8 +142,14 @@ def test_workflows_are_read_as_github_reads_yaml() -> None:
     assert not any(key is True for key in workflow)  # no `on:` read as a boolean key
 
 
+def scanning_examples() -> list[Path]:
+    """The example workflows that scan an image: all but the one that posts a fork's comment
+    (`workflow_run`), which gates the report another run kept."""
+    return [path for path in sorted(EXAMPLES.glob("*.yml")) if "workflow_run" not in load_yaml(path)["on"]]
+
+
 def test_the_examples_upload_sarif_even_when_the_gate_fails() -> None:
-    for path in [*sorted(EXAMPLES.glob("*.yml")), PROJECT_ROOT / ".github/workflows/action-image.yml"]:
+    for path in [*scanning_examples(), PROJECT_ROOT / ".github/workflows/action-image.yml"]:
         steps = next(iter(load_yaml(path)["jobs"].values()))["steps"]
         upload = next(
             s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif")
@@ -153,13 +160,55 @@ def test_the_examples_upload_sarif_even_when_the_gate_fails() -> None:
 
 def test_the_examples_keep_the_json_decision_report_as_an_artifact() -> None:
     # The comment and summary point readers to the JSON report: the workflow must keep it.
-    for path in sorted(EXAMPLES.glob("*.yml")):
+    for path in scanning_examples():
         steps = next(iter(load_yaml(path)["jobs"].values()))["steps"]
         gate = next(s for s in steps if s.get("id") == "gate")
         assert gate["with"].get("json"), path.name
         upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
         assert upload["if"] == "always() && steps.gate.outputs.json-file != ''", path.name
-        assert upload["with"]["path"] == "${{ steps.gate.outputs.json-file }}", path.name
+        # First, and alone but for the fork example's pull request number.
+        assert upload["with"]["path"].split("\n")[0] == "${{ steps.gate.outputs.json-file }}", path.name
+
+
+def test_the_fork_examples_post_the_comment_from_the_artifact_without_the_pull_requests_code() -> None:
+    build, post = load_yaml(EXAMPLES / "gate-fork.yml"), load_yaml(EXAMPLES / "gate-fork-comment.yml")
+    assert post["on"] == {"workflow_run": {"workflows": [build["name"]], "types": ["completed"]}}
+    (job,) = post["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "actions": "read", "pull-requests": "write"}
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+    # Nothing of the pull request is checked out or run: the checkout is the default branch's.
+    (checkout,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")]
+    assert set(checkout.get("with", {})) == {"persist-credentials"}
+    assert not any("docker" in s.get("run", "") or "ref" in s.get("with", {}) for s in job["steps"])
+    # The pull request's run keeps the report and the number under one name; this run takes them.
+    (build_job,) = build["jobs"].values()
+    gate = next(s for s in build_job["steps"] if s.get("id") == "gate")
+    assert gate["with"]["comment"] is False
+    assert gate["with"]["image"] == "app:${{ github.event.pull_request.head.sha || github.sha }}"
+    save = next(s for s in build_job["steps"] if s.get("name") == "Save the pull request's number")
+    assert save["run"] == 'echo "$NUMBER" > pull-request-number'
+    upload = next(
+        s for s in build_job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")
+    )
+    assert upload["with"]["path"].splitlines() == [
+        "${{ steps.gate.outputs.json-file }}",
+        "pull-request-number",
+    ]
+    download = next(
+        s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@")
+    )
+    assert re.fullmatch(r"actions/download-artifact@[0-9a-f]{40}", download["uses"])
+    assert download["with"]["name"] == upload["with"]["name"]
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    folder = download["with"]["path"]
+    number = next(s for s in job["steps"] if s.get("id") == "pull-request")
+    assert f"head -n 1 {folder}/pull-request-number" in number["run"]
+    post_gate = next(s for s in job["steps"] if s.get("id") == "gate")
+    assert post_gate["uses"] == gate["uses"]
+    assert post_gate["with"]["report"] == f"{folder}/{gate['with']['json']}"
+    assert post_gate["with"]["pull-request"] == "${{ steps.pull-request.outputs.number }}"
+    assert post_gate["with"]["policy"] == gate["with"]["policy"]
+    assert "image" not in post_gate["with"]
 
 
 # -- the action's image ------------------------------------------------------------------------------

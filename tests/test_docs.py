@@ -31,7 +31,8 @@ def text(path: Path) -> str:
 def test_every_actions_cache_is_the_examples_pinned_one_on_the_same_path_and_key() -> None:
     pins = {m for path in [*DOCS, *EXAMPLES] for m in re.findall(r"actions/cache@\S+(?: # \S+)?", text(path))}
     assert len(pins) == 1, pins
-    for path in EXAMPLES:
+    # A workflow_run workflow posts another run's report: it scans nothing and keeps no DB.
+    for path in [p for p in EXAMPLES if "workflow_run" not in text(p)]:
         steps = next(iter(yaml.safe_load(text(path))["jobs"].values()))["steps"]
         (cache,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
         assert cache["with"]["path"] == CACHE_DIR

@@ -89,7 +89,7 @@ def test_each_input_maps_to_its_option(variable: str, value: str, expected: list
 
 def test_every_input_of_the_table_is_covered_by_the_mapping_test() -> None:
     covered = {variable.removeprefix("INPUT_").lower().replace("_", "-") for variable, _, _ in MAPPING}
-    special = {"image", "report", "github-token", "sarif", "comment"}
+    special = {"image", "report", "github-token", "sarif", "comment", "pull-request"}
     assert {spec.name for spec in INPUTS} - covered - special == set()
 
 
@@ -169,6 +169,13 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
         ),
         ({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "best-effort"}, "input `check-base` applies only"),
         ({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "true"}, "input `check-base` applies only"),
+        (
+            {"INPUT_REPORT": "a.json", "INPUT_PULL-REQUEST": "#12"},
+            "input `pull-request` must be a pull request's number (a whole number from 1, or empty for "
+            "none), got '#12'",
+        ),
+        ({"INPUT_REPORT": "a.json", "INPUT_PULL-REQUEST": "0"}, "input `pull-request` must be"),
+        ({"INPUT_REPORT": "a.json", "INPUT_PULL_REQUEST": "12\n13"}, "input `pull-request` must be"),
     ],
 )
 def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
@@ -191,6 +198,13 @@ def test_an_error_updates_the_comment_when_the_run_would_have_written_it(comment
     # only where the same inputs, without the error, would have commented.
     commented = "--comment" in argv_for(INPUT_COMMENT=comment)
     assert ("--no-comment" not in entrypoint.error_argv({**SCAN, "INPUT_COMMENT": comment})) is commented
+
+
+def test_the_pull_request_input_reaches_the_gate_as_its_variable_only() -> None:
+    invocation = build_invocation({"INPUT_REPORT": "gate.json", "INPUT_PULL-REQUEST": " 12\n"})
+    assert invocation.pull_request == "12"
+    assert not any("12" in arg for arg in invocation.argv)
+    assert build_invocation({"INPUT_REPORT": "gate.json", "INPUT_PULL-REQUEST": ""}).pull_request is None
 
 
 def test_the_token_is_never_on_the_command_line() -> None:
@@ -235,6 +249,15 @@ def test_a_bad_boolean_exits_2_with_one_line_naming_the_input(tmp_path: Path) ->
     assert done.returncode == 2
     assert done.stderr == "container-gate: error: input `advisory` must be `true` or `false`, got 'maybe'\n"
     assert done.stdout == ""
+
+
+def test_a_bad_pull_request_number_exits_2_with_one_line_naming_the_input(tmp_path: Path) -> None:
+    done = run_entrypoint({"INPUT_REPORT": "gate.json", "INPUT_PULL-REQUEST": "pr-12"}, tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "container-gate: error: input `pull-request` must be a pull request's number (a whole number "
+        "from 1, or empty for none), got 'pr-12'\n"
+    )
 
 
 def test_a_missing_image_exits_2(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
     STDOUT,
+    check_publishing,
     json_hint,
     policy_file_clash,
     print_report_text,
@@ -106,6 +107,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
 
 def cmd_check(options: Options) -> ExitCode:
     """`container-gate check`."""
+    check_publishing(options)
     return finish(_evaluate_reports(options), options)
 
 
@@ -151,6 +153,7 @@ def cmd_scan(options: Options) -> ExitCode:
                 f"`container-gate check {given}`, scan an image archive as docker-archive:{given} or "
                 f"oci-archive:{given}"
             )
+    check_publishing(options)
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
     # So are the baseline and the VEX files: a VEX file that is no VEX document fails before the scan.

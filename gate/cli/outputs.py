@@ -475,6 +475,18 @@ def show_published(platform: str, published: Published, options: Options) -> Non
         print(f"{PROG}: warning: {terminal_safe(warning)}", file=sys.stderr)
 
 
+def check_publishing(options: Options) -> None:
+    """Stop, before anything is read or scanned, at a CI setting the publisher could not use: on
+    GitHub Actions, a CONTAINER_GATE_PULL_REQUEST that is no pull request's number (exit 2)."""
+    if select_publisher(options.publish.ci, os.environ).name != "github":
+        return
+    from gate.platforms.github_event import pull_request_variable
+
+    _number, problem = pull_request_variable(os.environ)
+    if problem is not None:
+        raise UsageError(problem)
+
+
 def publish(evaluation: Evaluation, options: Options, failure: GateError | None = None) -> None:
     """Publish to the CI platform, if any, with the error the run exits with although the verdict is
     known (`failure`); a broken CI environment is raised once the rest is shown."""

@@ -4,14 +4,20 @@ Environment read (all set by the runner, except the token and the author overrid
 - `GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`: the files the step appends to (skipped when unset).
 - `GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`: the event payload; the pull request is
   `pull_request.number` (`pull_request`, `pull_request_target`, reviews) or `issue.number` when
-  `issue.pull_request` is present (`issue_comment` on a pull request). Any other event: no comment.
-  A payload that cannot be read is a warning: the comment is missing, and the log says why.
+  `issue.pull_request` is present (`issue_comment` on a pull request). In a `workflow_run` event
+  (a workflow that posts what a `pull_request` run decided, from its artifact), the pull request
+  of `workflow_run.pull_requests` at the run's commit, else `CONTAINER_GATE_PULL_REQUEST` (GitHub
+  names none for a fork's pull request), and only when that pull request's head is
+  `workflow_run.head_sha`: the number comes from the pull request's own run, so it is checked
+  against GitHub before any write. Any other event: no comment. A payload that cannot be read is
+  a warning: the comment is missing, and the log says why.
 - `GITHUB_REPOSITORY` (`owner/name`), `GITHUB_API_URL` (default https://api.github.com).
 - The token, first one set of: `INPUT_GITHUB-TOKEN` (a container action's `github-token` input,
   as the runner names it), `INPUT_GITHUB_TOKEN`, `GITHUB_TOKEN`. An action input is an explicit
   choice, so it wins over a token the job happens to export.
 - `GITHUB_WORKFLOW`, `GITHUB_JOB`: with the image and platform, they key the comment.
-- `GITHUB_SHA` and the event's `pull_request.head.sha`: left out of the image's tag for the key.
+- `GITHUB_SHA` and the event's `pull_request.head.sha` (`workflow_run.head_sha`): left out of the
+  image's tag for the key.
 - `CONTAINER_GATE_COMMENT_AUTHOR`: the login the gate's comments are written by, when the token
   is a GitHub App's own (`my-app[bot]`) rather than the workflow's GITHUB_TOKEN.
 
@@ -36,12 +42,16 @@ from gate.platforms.github_annotations import Files, error_annotation, verdict_a
 from gate.platforms.github_api import GitHubClient, RemoteComment, default_clock
 from gate.platforms.github_commands import append_file, fit_bytes, output_lines, summary_room
 from gate.platforms.github_event import (
+    PULL_REQUEST_VARIABLE,
     comment_key,
     commit_shas,
     event_problem,
     pull_request_number,
+    pull_request_variable,
     read_event,
     token_of,
+    workflow_run_head,
+    workflow_run_pull_requests,
 )
 from gate.platforms.interface import PublishContext, Published, masked, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
@@ -80,12 +90,21 @@ class _Target:
     """`owner/name`."""
     number: int
     """The pull request's number."""
+    head: str | None = None
+    """In a `workflow_run` event, the commit the pull request's head must be (`workflow_run.head_sha`):
+    its number comes from that run's artifact or GitHub's list, and is checked before any write."""
 
 
 def _target(env: Mapping[str, str], event: Mapping[str, Any]) -> _Target | Published:
     """The pull request to comment on, or why there is none: a note for --verbose, or a warning
     when the event payload cannot be read, so a missing comment is never a mystery."""
     number = pull_request_number(event)
+    head: str | None = None
+    if number is None and isinstance(event.get("workflow_run"), dict):
+        found = _workflow_run_target(env, event)
+        if isinstance(found, Published):
+            return found
+        number, head = found
     problem = event_problem(env) if number is None else None
     if problem is not None:
         path = terminal_safe(env.get("GITHUB_EVENT_PATH", ""), 200)
@@ -101,7 +120,36 @@ def _target(env: Mapping[str, str], event: Mapping[str, Any]) -> _Target | Publi
     api_url = (env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
     if not api_url.startswith(("https://", "http://")):
         return Published(notes=("no pull-request comment: GITHUB_API_URL is not an http(s) URL",))
-    return _Target(api_url, repository, number)
+    return _Target(api_url, repository, number, head)
+
+
+def _workflow_run_target(env: Mapping[str, str], event: Mapping[str, Any]) -> tuple[int, str] | Published:
+    """The pull request a `workflow_run` run comments on, and the commit its head must be."""
+    head = workflow_run_head(event)
+    if head is None:
+        return Published(notes=("no pull-request comment: the workflow_run event names no head_sha",))
+    # GitHub's pull request at the run's commit, else the one the variable names, else GitHub's
+    # first (whose other head the check below then reports).
+    number, listed = workflow_run_pull_requests(event)
+    if number is None:
+        number, problem = pull_request_variable(env)
+        if problem is not None:  # the command line stopped at it: this is an error's publication
+            return Published(notes=(f"no pull-request comment: {problem}",))
+    number = number or listed
+    if number is None:
+        run = event["workflow_run"]
+        if run.get("event") not in ("pull_request", "pull_request_target"):
+            return Published(
+                notes=("no pull-request comment: the workflow_run event belongs to no pull request",)
+            )
+        return Published(
+            warnings=(
+                "no pull-request comment: the workflow_run event names no pull request (GitHub names "
+                f"none for a fork's); set {PULL_REQUEST_VARIABLE} (the action's `pull-request` input) to "
+                "the number the pull request's own run saved",
+            )
+        )
+    return number, head
 
 
 class GitHubPublisher:
@@ -265,8 +313,12 @@ class GitHubPublisher:
         client = GitHubClient(target.api_url, token, target.repository, clock=self._clock)
         author = context.env.get(AUTHOR_VARIABLE, "").strip() or None
 
-        def attempt() -> tuple[str, str | None]:
+        def attempt() -> tuple[str, str | None] | Published:
             nonlocal author
+            if target.head is not None:
+                refused = _other_head(client, target)
+                if refused is not None:
+                    return Published(warnings=(refused,))
             if author is None:
                 author = ACTIONS_BOT if token.startswith("ghs_") else client.authenticated_login()
             # GitHub logins ignore case: `My-App[bot]` in the variable is the App `my-app[bot]`.
@@ -324,6 +376,25 @@ def _published(problems: list[PlatformError], commented: Published, annotations:
         notes=commented.notes,
         log=tuple(annotations),
         failure=failures[0] if failures else None,
+    )
+
+
+def _other_head(client: GitHubClient, target: _Target) -> str | None:
+    """Why a `workflow_run` run must not comment on `target`, or None when the pull request's head
+    is the commit the run was for. Without this check, a fork's run could name any pull request."""
+    where = f"pull request #{target.number} of {target.repository}"
+    try:
+        head = client.pull_request_head(target.number)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        return f"no comment on {where}: there is no such pull request (404); the number is not that of the pull request the run was for"
+    if head == target.head:
+        return None
+    return (
+        f"no comment on {where}: its head is commit {terminal_safe(head, 40)}, not {target.head}, the "
+        "commit the run whose report this is was for: the number belongs to another pull request, or "
+        "the pull request has moved on since (its newer run comments then)"
     )
 
 

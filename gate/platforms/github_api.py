@@ -1,7 +1,8 @@
 """The few GitHub REST API calls the pull-request comment needs, with retries.
 
 List, create, update and delete issue comments (a pull request's conversation comments are
-issue comments), and `GET /user` for tokens that belong to a user. Every request sends what
+issue comments), `GET /user` for tokens that belong to a user, and a pull request's head commit
+(a `workflow_run` run checks the pull request it was given before it writes). Every request sends what
 docs.github.com "Getting started with the REST API" asks for: `Authorization: Bearer`,
 `Accept: application/vnd.github+json`, `X-GitHub-Api-Version: 2022-11-28` and a User-Agent
 (GitHub answers 403 without one). The session, the token's header and the error mapping are the
@@ -133,6 +134,15 @@ class GitHubClient(ApiClient):
         if not isinstance(login, str) or not login:
             raise ApiError(200, "GET /user answered without a login")
         return login
+
+    def pull_request_head(self, number: int) -> str:
+        """`GET /repos/{owner}/{repo}/pulls/{number}`: the commit at the pull request's head."""
+        payload = self.json(self.request("GET", self._repo_url(f"/pulls/{number}")))
+        head = payload.get("head") if isinstance(payload, dict) else None
+        sha = head.get("sha") if isinstance(head, dict) else None
+        if not isinstance(sha, str) or not sha:
+            raise ApiError(200, "the pull request in GitHub's answer has no head.sha")
+        return sha
 
     def comments(self, number: int) -> Iterator[RemoteComment]:
         """Every comment of the issue or pull request, oldest first, across all pages."""

@@ -3,6 +3,11 @@
 The key is made of hashes of trusted values only (the workflow, the job, the image reference the
 user gave or the report names, the platform), so nothing from a report reaches the marker as
 text, and a matrix of images keeps one comment each.
+
+A `workflow_run` run (one that posts what a fork's `pull_request` run decided, from its artifact)
+belongs to the pull request GitHub names in `workflow_run.pull_requests`, which it leaves empty
+for a fork's pull request; then to the number CONTAINER_GATE_PULL_REQUEST gives. Either is only
+trusted once the pull request's head is the commit the run was for (`workflow_run.head_sha`).
 """
 
 from __future__ import annotations
@@ -14,13 +19,18 @@ from typing import Any
 
 from gate._json_decode import loads
 from gate.platforms.marker import MarkerKey, MarkerKind
+from gate.untrusted import terminal_safe
 
 TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
 """Where the token is looked for, in this order: a container action's `github-token` input as the
 runner names it (`INPUT_` and the name upper-cased, hyphen kept), the same with an underscore,
 then the variable a workflow step exports. An action input is an explicit choice, so it wins."""
 
+PULL_REQUEST_VARIABLE = "CONTAINER_GATE_PULL_REQUEST"
+"""The pull request a `workflow_run` run comments on when GitHub names none (a fork's)."""
+
 _SHA = re.compile(r"[0-9a-f]{40}\Z")
+_NUMBER = re.compile(r"[1-9][0-9]{0,9}\Z")
 
 
 def comment_key(
@@ -71,11 +81,57 @@ def pull_request_number(event: Mapping[str, Any]) -> int | None:
 
 def commit_shas(env: Mapping[str, str], event: Mapping[str, Any]) -> tuple[str, ...]:
     """The commits whose SHA may be in an image tag: `GITHUB_SHA` (for a pull request, the merge
-    commit) and the pull request's head."""
+    commit) and the pull request's head, which a `workflow_run` run knows as
+    `workflow_run.head_sha`: so the image `app:<head SHA>` keys one comment across pushes there too."""
     pull = event.get("pull_request")
     head = pull.get("head") if isinstance(pull, dict) else None
-    found = [env.get("GITHUB_SHA", ""), head.get("sha", "") if isinstance(head, dict) else ""]
-    return tuple(s for s in found if isinstance(s, str) and _SHA.match(s))
+    found = [
+        env.get("GITHUB_SHA", ""),
+        head.get("sha", "") if isinstance(head, dict) else "",
+        workflow_run_head(event) or "",
+    ]
+    return tuple(dict.fromkeys(s for s in found if isinstance(s, str) and _SHA.match(s)))
+
+
+def workflow_run_head(event: Mapping[str, Any]) -> str | None:
+    """`workflow_run.head_sha` of a `workflow_run` event: the commit the run it follows was for."""
+    run = event.get("workflow_run")
+    sha = run.get("head_sha") if isinstance(run, dict) else None
+    return sha if isinstance(sha, str) and _SHA.match(sha) else None
+
+
+def workflow_run_pull_requests(event: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The pull requests GitHub names in `workflow_run.pull_requests`: the first whose head is the
+    run's commit, and the first of all; None when it names none (always, for a fork's pull
+    request). The list is made by branch name, so it may name another repository's pull request
+    whose branch has the same name."""
+    run = event.get("workflow_run")
+    pulls = run.get("pull_requests") if isinstance(run, dict) else None
+    if not isinstance(pulls, list):
+        return None, None
+    numbered = [
+        p for p in pulls if isinstance(p, dict) and isinstance(p.get("number"), int) and p["number"] > 0
+    ]
+    head = workflow_run_head(event)
+    matching = [p for p in numbered if isinstance(p.get("head"), dict) and p["head"].get("sha") == head]
+    return (
+        int(matching[0]["number"]) if matching else None,
+        int(numbered[0]["number"]) if numbered else None,
+    )
+
+
+def pull_request_variable(env: Mapping[str, str]) -> tuple[int | None, str | None]:
+    """CONTAINER_GATE_PULL_REQUEST: (the number, None), (None, None) when unset or empty, or
+    (None, why it is not a pull request's number)."""
+    value = env.get(PULL_REQUEST_VARIABLE, "").strip()
+    if not value:
+        return None, None
+    if not _NUMBER.match(value):
+        return None, (
+            f"{PULL_REQUEST_VARIABLE} must be a pull request's number (a whole number from 1, "
+            f"or empty for none), got {terminal_safe(value, 40)!r}"
+        )
+    return int(value), None
 
 
 def token_of(env: Mapping[str, str]) -> str | None:

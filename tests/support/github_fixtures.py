@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.github_json import Urls, pull_json
+from tests.support.github_json import Urls, pull_json, workflow_run_json
 from tests.support.github_server import FakeGitHub
-from tests.support.github_state import PullRequest, Repository
+from tests.support.github_state import PullRequest, Repository, WorkflowRun
 from tests.support.openapi import ApiDescription, load_api_description
 
 WRITE_TOKEN = "ghs_FakeWriteToken0000000000000000000001"  # noqa: S105 (only the fake accepts it)
@@ -68,6 +68,44 @@ def pull_request_event(github: FakeGitHub, repo: Repository, pull: PullRequest) 
         "pull_request": pull_request,
         "repository": pull_request["base"]["repo"],
     }
+
+
+def workflow_run_event(
+    github: FakeGitHub,
+    repo: Repository,
+    pull: PullRequest,
+    *,
+    listed: bool,
+    head_sha: str | None = None,
+    listed_instead: PullRequest | None = None,
+) -> dict[str, Any]:
+    """The parts of a `workflow_run` webhook payload (action `completed`) the gate may read, for a
+    `pull_request` run of `pull` at `head_sha` (default: its head). `listed`: GitHub names the pull
+    request in `workflow_run.pull_requests`, as for a same-repository pull request; a fork's gets
+    an empty list; `listed_instead` names another pull request there, at its own head (GitHub
+    matches by branch name). Each entry is checked against the description's `pull-request-minimal`."""
+    urls = Urls(api=github.base_url, html="https://github.com")
+    sha = head_sha or pull.head_sha
+    run = WorkflowRun(
+        1000 + pull.number, repo.id, 7, "container-image.yml", pull.head_ref, sha, "pull_request",
+        "success", pull.created_at,
+    )  # fmt: skip
+    data = workflow_run_json(run, repo, urls, github.description.example("workflow-run"))
+    if listed or listed_instead is not None:
+        named = listed_instead or pull
+        repo_ref = {"id": repo.id, "url": f"{urls.api}/repos/{repo.full_name}", "name": repo.name}
+        entry = {
+            "id": named.number + repo.id,
+            "number": named.number,
+            "url": f"{urls.api}/repos/{repo.full_name}/pulls/{named.number}",
+            "head": {"ref": named.head_ref, "sha": sha if listed else named.head_sha, "repo": repo_ref},
+            "base": {"ref": named.base_ref, "sha": "f" * 40, "repo": repo_ref},
+        }
+        schema = {"$ref": "#/components/schemas/pull-request-minimal"}
+        problems = github.description.check_schema("response", "pull-request-minimal", schema, entry, "entry")
+        assert problems == [], problems
+        data["pull_requests"] = [entry]
+    return {"action": "completed", "workflow_run": data, "repository": data["repository"]}
 
 
 @pytest.fixture(scope="session")

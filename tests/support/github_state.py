@@ -225,6 +225,12 @@ class GitHubState:
         """The pull request with this number, if any."""
         return self._pulls.get((repo.id, number))
 
+    def push(self, repo: Repository, number: int, head_sha: str) -> PullRequest:
+        """A push to the pull request's source branch: its head is now `head_sha`."""
+        pull = dataclasses.replace(self._pulls[(repo.id, number)], head_sha=head_sha)
+        self._pulls[(repo.id, number)] = pull
+        return pull
+
     def add_comment(self, repo: Repository, number: int, author: Account, body: str) -> IssueComment:
         """Post a comment (also used by tests to seed earlier comments of people or of the gate)."""
         now = self.clock()
