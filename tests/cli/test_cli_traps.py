@@ -312,6 +312,31 @@ def test_a_usage_error_leaves_no_passing_output_behind(
     assert "<failure" not in junit
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["check"], ["check", ""], ["scan"], ["scan", ""]],
+    ids=["no report", "empty report", "no image", "empty image"],
+)
+def test_a_missing_report_or_image_leaves_no_passing_output_behind(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `scan $IMAGE --json gate.json` with the variable unset: the report of an earlier run that
+    # passed must not be left for a later step to publish.
+    out_json, out_sarif = tmp_path / "gate.json", tmp_path / "gate.sarif"
+    flags = ["--ci", "none", "--json", str(out_json), "--sarif", str(out_sarif)]
+    assert cli.main(["check", str(PASSING), *flags]) == ExitCode.PASS
+    capsys.readouterr()
+    code: int | str | None
+    try:
+        code = cli.main([command[0], *flags, "--", *command[1:]])
+    except SystemExit as exited:
+        code = exited.code
+    assert code == ExitCode.USAGE
+    assert json.loads(out_json.read_text())["verdict"] == "error"
+    assert not out_sarif.exists()
+    assert capsys.readouterr().err.count("\n") == 1
+
+
 def test_a_usage_error_never_writes_over_an_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "report.json"
     report.write_bytes(PASSING.read_bytes())
