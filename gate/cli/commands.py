@@ -7,6 +7,7 @@ This is where the clock is read (`--as-of`, else now) and the policy and reports
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from collections.abc import Callable
@@ -160,11 +161,16 @@ def cmd_scan(options: Options) -> ExitCode:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes
     # and the registry client are a third of the start-up that `check` would otherwise pay.
+    from gate.cli.progress import scanning
     from gate.scanners.options import BaseCheckMode, unused_options
     from gate.scanners.run import scan
 
     grype: list[MatchExploitData] = []
-    report = scan(request, exploit=grype)
+    # A scan takes seconds to minutes (a first DB download, a pull): a person at a terminal sees
+    # that it runs; a CI log or a redirected stream, and --quiet, get nothing more.
+    watched = sys.stderr.isatty() and not options.outputs.quiet
+    with scanning(request.reference, sys.stderr) if watched else contextlib.nullcontext():
+        report = scan(request, exploit=grype)
     base = None
     if request.check_base is not BaseCheckMode.OFF:
         # Imported here: the registry client is for scans that ask for the check.

@@ -1,4 +1,5 @@
-"""Progress on the terminal while `compare` scans: which images are being scanned, and for how long.
+"""Progress on the terminal while `compare` or `scan` scans: which images are being scanned, and
+for how long.
 
 Only for a person watching: the caller shows it only when standard error is a terminal, so CI
 logs and redirected output stay quiet. A status line is redrawn in place every second (which
@@ -8,9 +9,10 @@ permanent line. Image names are report text: they go through `terminal_safe`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
 from gate.scanners.batch import Progress
@@ -72,6 +74,21 @@ class TerminalProgress:
     def _draw(self, now: float) -> None:
         # The status line is redrawn in place: it must stay one line, so long names are cut.
         running = ", ".join(f"{self.short[i]} ({now - t:.0f} s)" for i, t in sorted(self.started.items()))
-        status = f"[{self.ended}/{len(self.names)} done]" + (f" scanning {running}" if running else "")
+        if len(self.names) == 1:  # one image (`scan`): a count of one says nothing
+            status = f"scanning {running}" if running else ""
+        else:
+            status = f"[{self.ended}/{len(self.names)} done]" + (f" scanning {running}" if running else "")
         self.stream.write(f"{_CLEAR}{status}")
         self.stream.flush()
+
+
+@contextlib.contextmanager
+def scanning(name: str, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> Iterator[None]:
+    """The progress of one scan (`scan`): "scanning NAME (12 s)" redrawn while it runs, then a
+    line saying how long it took; a scan that fails leaves the line to the error. The caller
+    shows it only on a terminal, as for `compare`."""
+    progress = TerminalProgress([name], stream, clock)
+    with progress:
+        progress(0, Progress.STARTED)
+        yield
+        progress(0, Progress.DONE)
