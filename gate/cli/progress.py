@@ -10,13 +10,15 @@ permanent line. Image names are report text: they go through `terminal_safe`.
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
 from gate.scanners.batch import Progress
-from gate.untrusted import terminal_safe
+from gate.untrusted import shorten, terminal_safe
 
 _CLEAR = "\r\x1b[K"
 """Back to the start of the line and erase it (ANSI/VT100, understood by every terminal)."""
@@ -28,12 +30,17 @@ class TerminalProgress:
     """Shows a batch's progress on a terminal stream. Thread-safe: scans report from their threads."""
 
     def __init__(
-        self, names: Sequence[str], stream: TextIO, clock: Callable[[], float] = time.monotonic
+        self,
+        names: Sequence[str],
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        columns: Callable[[], int] | None = None,
     ) -> None:
         self.names = [terminal_safe(name) for name in names]
         self.short = [terminal_safe(name, 40) for name in names]
         self.stream = stream
         self.clock = clock
+        self.columns = columns or (lambda: _columns(stream))
         self.started: dict[int, float] = {}
         self.ended = 0
         self._lock = threading.Lock()
@@ -78,8 +85,20 @@ class TerminalProgress:
             status = f"scanning {running}" if running else ""
         else:
             status = f"[{self.ended}/{len(self.names)} done]" + (f" scanning {running}" if running else "")
-        self.stream.write(f"{_CLEAR}{status}")
+        # A line as wide as the terminal wraps, and the clear only erases its last row: every
+        # redraw would leave a row behind. Asked each time, as the window may be resized.
+        self.stream.write(f"{_CLEAR}{shorten(status, max(self.columns() - 1, 20))}")
         self.stream.flush()
+
+
+def _columns(stream: TextIO) -> int:
+    """The width of the terminal `stream` writes to (standard output may be redirected)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # no file descriptor, or not a terminal
+        columns = 0
+    # A terminal that does not know its size says 0 (a pseudo-terminal nobody sized).
+    return columns if columns > 0 else shutil.get_terminal_size().columns
 
 
 @contextlib.contextmanager
