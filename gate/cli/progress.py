@@ -35,12 +35,14 @@ class TerminalProgress:
         stream: TextIO,
         clock: Callable[[], float] = time.monotonic,
         columns: Callable[[], int] | None = None,
+        doing: str = "scanning",
     ) -> None:
         self.names = [terminal_safe(name) for name in names]
         self.short = [terminal_safe(name, 40) for name in names]
         self.stream = stream
         self.clock = clock
         self.columns = columns or (lambda: _columns(stream))
+        self.doing = doing
         self.started: dict[int, float] = {}
         self.ended = 0
         self._lock = threading.Lock()
@@ -82,9 +84,11 @@ class TerminalProgress:
         # The status line is redrawn in place: it must stay one line, so long names are cut.
         running = ", ".join(f"{self.short[i]} ({now - t:.0f} s)" for i, t in sorted(self.started.items()))
         if len(self.names) == 1:  # one image (`scan`): a count of one says nothing
-            status = f"scanning {running}" if running else ""
+            status = f"{self.doing} {running}" if running else ""
         else:
-            status = f"[{self.ended}/{len(self.names)} done]" + (f" scanning {running}" if running else "")
+            status = f"[{self.ended}/{len(self.names)} done]" + (
+                f" {self.doing} {running}" if running else ""
+            )
         # A line as wide as the terminal wraps, and the clear only erases its last row: every
         # redraw would leave a row behind. Asked each time, as the window may be resized.
         self.stream.write(f"{_CLEAR}{shorten(status, max(self.columns() - 1, 20))}")
@@ -102,12 +106,21 @@ def _columns(stream: TextIO) -> int:
 
 
 @contextlib.contextmanager
-def scanning(name: str, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> Iterator[None]:
-    """The progress of one scan (`scan`): "scanning NAME (12 s)" redrawn while it runs, then a
-    line saying how long it took; a scan that fails leaves the line to the error. The caller
-    shows it only on a terminal, as for `compare`."""
-    progress = TerminalProgress([name], stream, clock)
+def scanning(
+    name: str,
+    stream: TextIO,
+    clock: Callable[[], float] = time.monotonic,
+    *,
+    doing: str = "scanning",
+    said_when_done: bool = True,
+) -> Iterator[None]:
+    """The progress of one long step: "scanning NAME (12 s)" redrawn while it runs (`scan`, or
+    `check` reading a large report with `doing="reading"`), then, when `said_when_done`, a line
+    saying how long it took; a step that fails leaves the line to the error. The caller shows it
+    only on a terminal, as for `compare`."""
+    progress = TerminalProgress([name], stream, clock, doing=doing)
     with progress:
         progress(0, Progress.STARTED)
         yield
-        progress(0, Progress.DONE)
+        if said_when_done:
+            progress(0, Progress.DONE)

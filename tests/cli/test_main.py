@@ -736,3 +736,34 @@ def test_every_command_s_help_ends_with_examples_that_parse(capsys: pytest.Captu
             words = shlex.split(line.split("| ")[-1].removeprefix("source <(").removesuffix(")"))
             assert words[0] == "container-gate", line
             build_parser().parse_args(words[1:])
+
+
+class _Terminal(io.StringIO):
+    """Standard error as a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_reading_large_reports_is_shown_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    # A small report: nothing to watch.
+    assert run(["check", str(BUSTER)], capsys)[0] == ExitCode.FAIL
+    assert terminal.getvalue() == ""
+    # Reports this large take seconds to read (docs/performance.md): the terminal says so.
+    monkeypatch.setattr(commands, "LARGE_REPORTS", BUSTER.stat().st_size)
+    code, out, _ = run(["check", str(BUSTER), str(ALPINE)], capsys)
+    assert code == ExitCode.FAIL
+    shown = terminal.getvalue()
+    assert shown.startswith("\r\x1b[Kreading aquasecurity-trivy__debian-buster"), shown
+    assert shown.endswith("\r\x1b[K")  # cleared before the summary; no line is left
+    assert "\n" not in shown
+    assert "reading" not in out
+    # --quiet: the verdict line alone.
+    terminal.seek(0)
+    terminal.truncate()
+    run(["check", str(BUSTER), "-q"], capsys)
+    assert terminal.getvalue() == ""
