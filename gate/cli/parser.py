@@ -191,7 +191,12 @@ def _add_exploit_options(parser: argparse.ArgumentParser) -> None:
 def _add_data_command(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], verbose: list[argparse.ArgumentParser]
 ) -> None:
-    data = sub.add_parser("data", help="download the data the gate can use besides the scanners'")
+    data = sub.add_parser(
+        "data",
+        help="download the data the gate can use besides the scanners'",
+        description="Download the data the gate can use besides the scanners' (CISA's KEV catalog "
+        "and FIRST's EPSS scores, for --kev and --epss).",
+    )
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     fetch = data_sub.add_parser(
         "fetch",
@@ -526,7 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_outputs(compare)
     compare.set_defaults(run=Command.COMPARE)
 
-    policy = sub.add_parser("policy", help="work with policy files")
+    policy = sub.add_parser(
+        "policy",
+        help="work with policy files",
+        description="Work with policy files (the policy format: docs/policy.md, policies/schema.json).",
+    )
     policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     validate = policy_sub.add_parser(
         "validate",

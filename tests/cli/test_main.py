@@ -720,6 +720,22 @@ def _leaf_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
     return [prefix]
 
 
+def _command_parsers(
+    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    found = [(prefix, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _command_parsers(sub, (*prefix, name))
+    return found
+
+
+def test_every_command_s_help_says_what_it_does() -> None:
+    for command, parser in _command_parsers(build_parser()):
+        assert parser.description, command
+
+
 def test_every_command_s_help_ends_with_examples_that_parse(capsys: pytest.CaptureFixture[str]) -> None:
     from gate.cli.parser import EXAMPLES
 
