@@ -66,6 +66,16 @@ def test_an_output_on_standard_output_is_the_only_thing_there(
     assert err.startswith("container-gate: FAIL: 1 blocking finding(s); 1 action clears it.")
 
 
+@pytest.mark.parametrize("command", ["check", "compare"])
+def test_dev_stdout_is_standard_output(command: str) -> None:
+    # `--json /dev/stdout | jq`: the summary went into the same pipe, after the document.
+    report = str(BUSTER) if command == "check" else f"buster={BUSTER}"
+    done = python_m_gate(command, report, "--json", "/dev/stdout", env={"PYTHONPATH": str(PROJECT_ROOT)})
+    assert done.returncode == (ExitCode.FAIL if command == "check" else ExitCode.PASS), done.stderr
+    json.loads(done.stdout, parse_constant=_refuse)  # the document alone
+    assert done.stderr.startswith("container-gate")  # the summary or the table moved here
+
+
 def test_compare_takes_v_after_the_command_and_an_output_on_standard_output(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
