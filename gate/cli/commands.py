@@ -7,6 +7,7 @@ This is where the clock is read (`--as-of`, else now) and the policy and reports
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from collections.abc import Callable
@@ -118,15 +119,16 @@ def _evaluate_reports(options: Options) -> Evaluation:
         # Nothing is piped in: without a word, the run would seem to hang.
         print(f"{PROG}: reading the report from standard input (end with Ctrl-D)...", file=sys.stderr)
     grype: list[MatchExploitData] = []
-    reports = [
-        load_report(
-            path,
-            lenient_severity=policy.lenient_severity,
-            exploit=grype,
-            max_bytes=options.max_report_size,
-        )
-        for path in options.reports
-    ]
+    with _reading_progress(options):
+        reports = [
+            load_report(
+                path,
+                lenient_severity=policy.lenient_severity,
+                exploit=grype,
+                max_bytes=options.max_report_size,
+            )
+            for path in options.reports
+        ]
     report = with_warning(merge_reports(reports), another_image(reports))
     report = with_image_name(report, options, policy)
     baseline, baseline_warning = read_baseline(options)
@@ -135,6 +137,29 @@ def _evaluate_reports(options: Options) -> Evaluation:
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(baseline=baseline, vex=vex, exploit=exploit)
     return evaluate(report, policy, evaluation_time(options), inputs)
+
+
+LARGE_REPORTS = 10_000_000
+"""Bytes of reports from which reading them takes a second or more (docs/performance.md: about
+3 s for 35 MB): `check` says on a terminal that it is reading them."""
+
+
+def _reading_progress(options: Options) -> contextlib.AbstractContextManager[None]:
+    """ "reading report.json (4 s)" on standard error while large reports are read, when it is a
+    terminal and --quiet is not given; nothing otherwise."""
+    if options.outputs.quiet or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    files = [path for path in options.reports if path != STANDARD_INPUT]
+    try:
+        size = sum(path.stat().st_size for path in files)
+    except OSError:  # reading it says what is wrong
+        return contextlib.nullcontext()
+    if size < LARGE_REPORTS:
+        return contextlib.nullcontext()
+    from gate.cli.progress import scanning
+
+    names = ", ".join(path.name for path in files)
+    return scanning(names, sys.stderr, doing="reading", said_when_done=False)
 
 
 def cmd_scan(options: Options) -> ExitCode:
@@ -164,11 +189,16 @@ def cmd_scan(options: Options) -> ExitCode:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes
     # and the registry client are a third of the start-up that `check` would otherwise pay.
+    from gate.cli.progress import scanning
     from gate.scanners.options import BaseCheckMode, unused_options
     from gate.scanners.run import scan
 
     grype: list[MatchExploitData] = []
-    report = scan(request, exploit=grype)
+    # A scan takes seconds to minutes (a first DB download, a pull): a person at a terminal sees
+    # that it runs; a CI log or a redirected stream, and --quiet, get nothing more.
+    watched = sys.stderr.isatty() and not options.outputs.quiet
+    with scanning(request.reference, sys.stderr) if watched else contextlib.nullcontext():
+        report = scan(request, exploit=grype)
     base = None
     if request.check_base is not BaseCheckMode.OFF:
         # Imported here: the registry client is for scans that ask for the check.

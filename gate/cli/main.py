@@ -147,6 +147,9 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
     named.append(("--openvex", getattr(args, "openvex", None)))
     outputs = [] if len(_to_stdout(args)) > 1 or output_clash(args) else [(f, p) for f, p in named if p]
     positional = [str(report) for report in args.reports] if command == "check" else [args.image]
+    # A missing or empty REPORT or IMAGE (an unset variable in `scan $IMAGE`) may be the error
+    # itself: a stand-in takes its place, as only the outputs and the CI options are read here.
+    positional = [word for word in positional if word] or ["-" if command == "check" else ""]
     # An unknown --ci (the error itself, perhaps) is read as the default, auto.
     ci = getattr(args, "ci", None)
     ci = ci if ci in CI_CHOICES else "auto"
@@ -170,11 +173,16 @@ def _to_stdout(args: argparse.Namespace) -> list[str]:
 
 
 def _take_values_as_written(parser: argparse.ArgumentParser) -> None:
-    """No conversion, no choices and nothing required, in `parser` and its subcommands."""
+    """No conversion, no choices and nothing required, in `parser` and its subcommands: not even
+    the positional arguments."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 _take_values_as_written(sub)
+        elif not action.option_strings:
+            if action.dest in ("reports", "image"):  # read as text below; compare's REFs stay typed
+                action.type = None
+            action.nargs = {None: "?", "+": "*"}.get(action.nargs, action.nargs)  # type: ignore[arg-type]
         elif action.option_strings:
             action.type, action.choices, action.required = None, None, False
             if isinstance(action, GivenOnce):

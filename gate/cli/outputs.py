@@ -381,6 +381,10 @@ def remove_stale(path: str | None) -> bool:
     except FileNotFoundError:
         return False
     except OSError as exc:
+        if not os.path.lexists(path):
+            # A read-only file system refuses even to remove what is not there (EROFS before
+            # ENOENT): nothing stale, and the output's own error says why it was not written.
+            return False
         print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
         return False
     return True

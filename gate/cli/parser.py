@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from gate._input_file import STANDARD_INPUT
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
@@ -191,11 +191,17 @@ def _add_exploit_options(parser: argparse.ArgumentParser) -> None:
 def _add_data_command(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], verbose: list[argparse.ArgumentParser]
 ) -> None:
-    data = sub.add_parser("data", help="download the data the gate can use besides the scanners'")
+    data = sub.add_parser(
+        "data",
+        help="download the data the gate can use besides the scanners'",
+        description="Download the data the gate can use besides the scanners' (CISA's KEV catalog "
+        "and FIRST's EPSS scores, for --kev and --epss).",
+    )
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     fetch = data_sub.add_parser(
         "fetch",
         parents=verbose,
+        epilog=_examples("data fetch"),
         help="download CISA's KEV catalog and FIRST's EPSS scores into a directory",
         description="Download CISA's Known Exploited Vulnerabilities catalog and FIRST's EPSS scores, "
         "check them with the gate's own readers, and store them atomically in DIR as kev.json and "
@@ -357,9 +363,58 @@ class CommandLineError(SystemExit):
         self.message = message
 
 
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "check": (
+        "container-gate check report.json",
+        "container-gate check report.json --policy .container-gate.yaml --json gate.json --sarif gate.sarif",
+        "container-gate check trivy.json grype.json --as-of 2027-02-01",
+        "trivy image --format json alpine:3.19 | container-gate check -",
+    ),
+    "scan": (
+        "container-gate scan ghcr.io/acme/app:1.2 --dockerfile Dockerfile --json gate.json --sarif gate.sarif",
+        "container-gate scan docker-archive:app.tar --policy .container-gate.yaml",
+        "container-gate scan app:dev --scanner both --check-base",
+    ),
+    "compare": (
+        "container-gate compare python:3.12 python:3.12-slim python:3.12-alpine --markdown compare.md",
+        "container-gate compare before=report-1.json after=report-2.json",
+    ),
+    "explain": (
+        "container-gate explain CVE-2023-45853 --report report.json --policy .container-gate.yaml",
+        "container-gate explain CVE-2023-45853 --report gate.json",
+    ),
+    "policy validate": ("container-gate policy validate .container-gate.yaml",),
+    "data fetch": (
+        "container-gate data fetch --out exploit-data --if-older-than 20",
+        "container-gate check report.json --kev exploit-data/kev.json --epss exploit-data/epss.csv.gz",
+    ),
+    "completion": ("source <(container-gate completion bash)",),
+}
+"""The examples each command's --help ends with (tests/cli/test_main.py parses every one)."""
+
+_EXAMPLES_HEAD = "examples:"
+
+
+def _examples(command: str) -> str:
+    return "\n".join([_EXAMPLES_HEAD, *(f"  $ {line}" for line in EXAMPLES[command])])
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's, but the examples keep their lines (commands are not reflowed)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(_EXAMPLES_HEAD):
+            return "".join(indent + line + "\n" for line in text.splitlines()).rstrip("\n")
+        return super()._fill_text(text, width, indent)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse's parser (its subcommands' too), but a usage error is said in one line, the
     usage being in `--help`, and kept for the error outputs (gate/cli/main.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: error: {message} (see '{self.prog} --help')", file=sys.stderr)
@@ -396,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check",
         parents=verbose,
+        epilog=_examples("check"),
         help="gate existing scanner reports (Trivy, Grype or Snyk JSON): a local dry-run of a policy",
         description="Gate one image's existing scanner reports. Several reports (one image scanned by "
         "several tools) are merged: the same vulnerability in the same package is one finding.",
@@ -419,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan_cmd = sub.add_parser(
         "scan",
         parents=verbose,
+        epilog=_examples("scan"),
         help="scan an image with Trivy (or Grype, or both), then gate it",
         description="Scan one image with Trivy (default), Grype or both, attribute each finding to the "
         "layer that installed it, and gate the result. Any scanner or image problem is exit 3, never a pass.",
@@ -435,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser(
         "compare",
         parents=verbose,
+        epilog=_examples("compare"),
         help="scan several images (or read their reports) and compare them side by side under one policy",
         description="Scan several images with the same scanner, DB and policy, or read reports already "
         "written (NAME=REPORT.json), and print one row per image: platform, size, creation date, "
@@ -473,11 +531,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_outputs(compare)
     compare.set_defaults(run=Command.COMPARE)
 
-    policy = sub.add_parser("policy", help="work with policy files")
+    policy = sub.add_parser(
+        "policy",
+        help="work with policy files",
+        description="Work with policy files (the policy format: docs/policy.md, policies/schema.json).",
+    )
     policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     validate = policy_sub.add_parser(
         "validate",
         parents=verbose,
+        epilog=_examples("policy validate"),
         help="check policy files; print every problem with its line",
         description="Check policy files against the policy format (policies/schema.json) and print "
         "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
@@ -488,6 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser(
         "explain",
         parents=verbose,
+        epilog=_examples("explain"),
         help="show which findings have a vulnerability id, and which rule decided each, and why",
         description="Explain what the policy made of one vulnerability: every finding with that id "
         "(or alias), its disposition and reason, and every allowlist entry naming it with why it "
@@ -527,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     completion = sub.add_parser(
         "completion",
         parents=verbose,
+        epilog=_examples("completion"),
         help="print a shell completion script (bash or zsh)",
         description="Print the completion script of container-gate for a shell, made from this very "
         "command line (shtab). bash: `source <(container-gate completion bash)`; zsh: write it as "

@@ -1,4 +1,5 @@
-"""Progress on the terminal while `compare` scans: which images are being scanned, and for how long.
+"""Progress on the terminal while `compare` or `scan` scans: which images are being scanned, and
+for how long.
 
 Only for a person watching: the caller shows it only when standard error is a terminal, so CI
 logs and redirected output stay quiet. A status line is redrawn in place every second (which
@@ -8,13 +9,16 @@ permanent line. Image names are report text: they go through `terminal_safe`.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
 from gate.scanners.batch import Progress
-from gate.untrusted import terminal_safe
+from gate.untrusted import shorten, terminal_safe
 
 _CLEAR = "\r\x1b[K"
 """Back to the start of the line and erase it (ANSI/VT100, understood by every terminal)."""
@@ -26,12 +30,19 @@ class TerminalProgress:
     """Shows a batch's progress on a terminal stream. Thread-safe: scans report from their threads."""
 
     def __init__(
-        self, names: Sequence[str], stream: TextIO, clock: Callable[[], float] = time.monotonic
+        self,
+        names: Sequence[str],
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        columns: Callable[[], int] | None = None,
+        doing: str = "scanning",
     ) -> None:
         self.names = [terminal_safe(name) for name in names]
         self.short = [terminal_safe(name, 40) for name in names]
         self.stream = stream
         self.clock = clock
+        self.columns = columns or (lambda: _columns(stream))
+        self.doing = doing
         self.started: dict[int, float] = {}
         self.ended = 0
         self._lock = threading.Lock()
@@ -72,6 +83,44 @@ class TerminalProgress:
     def _draw(self, now: float) -> None:
         # The status line is redrawn in place: it must stay one line, so long names are cut.
         running = ", ".join(f"{self.short[i]} ({now - t:.0f} s)" for i, t in sorted(self.started.items()))
-        status = f"[{self.ended}/{len(self.names)} done]" + (f" scanning {running}" if running else "")
-        self.stream.write(f"{_CLEAR}{status}")
+        if len(self.names) == 1:  # one image (`scan`): a count of one says nothing
+            status = f"{self.doing} {running}" if running else ""
+        else:
+            status = f"[{self.ended}/{len(self.names)} done]" + (
+                f" {self.doing} {running}" if running else ""
+            )
+        # A line as wide as the terminal wraps, and the clear only erases its last row: every
+        # redraw would leave a row behind. Asked each time, as the window may be resized.
+        self.stream.write(f"{_CLEAR}{shorten(status, max(self.columns() - 1, 20))}")
         self.stream.flush()
+
+
+def _columns(stream: TextIO) -> int:
+    """The width of the terminal `stream` writes to (standard output may be redirected)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # no file descriptor, or not a terminal
+        columns = 0
+    # A terminal that does not know its size says 0 (a pseudo-terminal nobody sized).
+    return columns if columns > 0 else shutil.get_terminal_size().columns
+
+
+@contextlib.contextmanager
+def scanning(
+    name: str,
+    stream: TextIO,
+    clock: Callable[[], float] = time.monotonic,
+    *,
+    doing: str = "scanning",
+    said_when_done: bool = True,
+) -> Iterator[None]:
+    """The progress of one long step: "scanning NAME (12 s)" redrawn while it runs (`scan`, or
+    `check` reading a large report with `doing="reading"`), then, when `said_when_done`, a line
+    saying how long it took; a step that fails leaves the line to the error. The caller shows it
+    only on a terminal, as for `compare`."""
+    progress = TerminalProgress([name], stream, clock, doing=doing)
+    with progress:
+        progress(0, Progress.STARTED)
+        yield
+        if said_when_done:
+            progress(0, Progress.DONE)

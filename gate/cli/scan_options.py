@@ -82,6 +82,11 @@ def given_path(text: str) -> Path:
     return Path(text)
 
 
+_STANDARD_OUTPUT_FILES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+"""The names of standard output as a file: taken for `-`, so that the terminal summary goes to
+standard error rather than into the document (`--json /dev/stdout | jq`)."""
+
+
 def output_path(text: str) -> str:
     """A file the run writes (`-`: standard output); empty is a usage error, where it wrote nothing
     without a word."""
@@ -90,7 +95,7 @@ def output_path(text: str) -> str:
             "expected a file to write (or - for standard output), got nothing "
             "(is the CI variable that should hold it set?)"
         )
-    return text
+    return "-" if text in _STANDARD_OUTPUT_FILES else text
 
 
 class GivenOnce(argparse.Action):

@@ -18,6 +18,7 @@ labels, else by the Dockerfile, which also names the line of each own layer's in
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,12 +128,20 @@ class _Sources:
         if reference.startswith("docker://"):
             name = reference.removeprefix("docker://")
             return read_registry(parse_reference(name), name, wanted, self.credentials, self.timeout)
+        misspelt = _misspelt_source(reference)
         if reference.endswith((".tar", ".tar.gz", ".tgz")) or reference.startswith(("/", "./", "../")):
+            if misspelt:
+                raise UsageError(f"image {reference!r}: unknown image source", hint=misspelt)
             raise UsageError(
                 f"image {reference!r} looks like a file",
                 hint=f"a docker save tarball is docker-archive:{reference}, an OCI layout tarball oci-archive:{reference}",
             )
-        ref = parse_reference(reference)
+        try:
+            ref = parse_reference(reference)
+        except UsageError as exc:
+            if misspelt:
+                raise UsageError(exc.message, hint=misspelt) from None
+            raise
         tried: list[ImageError] = []
         try:
             client, host = self.engine()
@@ -149,6 +158,26 @@ class _Sources:
             # Only worth saying when the user pointed at an engine; CI jobs without one are common.
             self.warnings.append(f"{tried[0].message}; read {reference} from its registry instead")
         return found
+
+
+_SOURCES = ("docker-archive", "oci-archive", "docker-daemon", "docker")
+"""The image sources a reference can name before its first colon (`docker` as `docker://`)."""
+
+
+def _misspelt_source(reference: str) -> str | None:
+    """ "did you mean docker-archive:app.tar?" for a reference whose first word is close to an
+    image source's (`docker-archve:app.tar`, `docker-deamon:app:1`, `dockr://app:1`), else None.
+    Only asked for a reference that is not an image's name as it stands."""
+    head, colon, rest = reference.partition(":")
+    if not colon or not rest:
+        return None
+    close = difflib.get_close_matches(head.lower(), _SOURCES, n=1, cutoff=0.75)
+    if not close:
+        return None
+    source = close[0]
+    prefix = "docker://" if source == "docker" else f"{source}:"
+    target = rest.lstrip("/") if source == "docker" or rest.startswith("//") else rest
+    return f"did you mean {prefix}{target}?"
 
 
 def resolve_image(

@@ -66,6 +66,16 @@ def test_an_output_on_standard_output_is_the_only_thing_there(
     assert err.startswith("container-gate: FAIL: 1 blocking finding(s); 1 action clears it.")
 
 
+@pytest.mark.parametrize("command", ["check", "compare"])
+def test_dev_stdout_is_standard_output(command: str) -> None:
+    # `--json /dev/stdout | jq`: the summary went into the same pipe, after the document.
+    report = str(BUSTER) if command == "check" else f"buster={BUSTER}"
+    done = python_m_gate(command, report, "--json", "/dev/stdout", env={"PYTHONPATH": str(PROJECT_ROOT)})
+    assert done.returncode == (ExitCode.FAIL if command == "check" else ExitCode.PASS), done.stderr
+    json.loads(done.stdout, parse_constant=_refuse)  # the document alone
+    assert done.stderr.startswith("container-gate")  # the summary or the table moved here
+
+
 def test_compare_takes_v_after_the_command_and_an_output_on_standard_output(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -310,6 +320,31 @@ def test_a_usage_error_leaves_no_passing_output_behind(
     junit = outputs["junit"].read_text()
     assert 'errors="1"' in junit
     assert "<failure" not in junit
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["check"], ["check", ""], ["scan"], ["scan", ""]],
+    ids=["no report", "empty report", "no image", "empty image"],
+)
+def test_a_missing_report_or_image_leaves_no_passing_output_behind(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `scan $IMAGE --json gate.json` with the variable unset: the report of an earlier run that
+    # passed must not be left for a later step to publish.
+    out_json, out_sarif = tmp_path / "gate.json", tmp_path / "gate.sarif"
+    flags = ["--ci", "none", "--json", str(out_json), "--sarif", str(out_sarif)]
+    assert cli.main(["check", str(PASSING), *flags]) == ExitCode.PASS
+    capsys.readouterr()
+    code: int | str | None
+    try:
+        code = cli.main([command[0], *flags, "--", *command[1:]])
+    except SystemExit as exited:
+        code = exited.code
+    assert code == ExitCode.USAGE
+    assert json.loads(out_json.read_text())["verdict"] == "error"
+    assert not out_sarif.exists()
+    assert capsys.readouterr().err.count("\n") == 1
 
 
 def test_a_usage_error_never_writes_over_an_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ import functools
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -707,3 +708,78 @@ def test_policy_errors_print_as_docs_policy_says(
     assert code == ExitCode.USAGE
     assert err.splitlines() == [f"container-gate: error: {problem}" for problem in problems]
     assert "the other commands print each after `container-gate: error: ` and\nexit 2." in doc
+
+
+def _leaf_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command that runs something: `check`, `policy validate`, ..."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return [
+                leaf for name, sub in action.choices.items() for leaf in _leaf_commands(sub, (*prefix, name))
+            ]
+    return [prefix]
+
+
+def _command_parsers(
+    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    found = [(prefix, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _command_parsers(sub, (*prefix, name))
+    return found
+
+
+def test_every_command_s_help_says_what_it_does() -> None:
+    for command, parser in _command_parsers(build_parser()):
+        assert parser.description, command
+
+
+def test_every_command_s_help_ends_with_examples_that_parse(capsys: pytest.CaptureFixture[str]) -> None:
+    from gate.cli.parser import EXAMPLES
+
+    commands = _leaf_commands(build_parser())
+    assert sorted(" ".join(c) for c in commands) == sorted(EXAMPLES)
+    for command in commands:
+        with pytest.raises(SystemExit):
+            cli.main([*command, "--help"])
+        shown = capsys.readouterr().out
+        examples = shown.split("\nexamples:\n")[1].splitlines()
+        assert examples == [f"  $ {line}" for line in EXAMPLES[" ".join(command)]], shown
+        for line in EXAMPLES[" ".join(command)]:
+            # The gate's part of the line (after a pipe, inside `<(...)`) is a command line it takes.
+            words = shlex.split(line.split("| ")[-1].removeprefix("source <(").removesuffix(")"))
+            assert words[0] == "container-gate", line
+            build_parser().parse_args(words[1:])
+
+
+class _Terminal(io.StringIO):
+    """Standard error as a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_reading_large_reports_is_shown_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    # A small report: nothing to watch.
+    assert run(["check", str(BUSTER)], capsys)[0] == ExitCode.FAIL
+    assert terminal.getvalue() == ""
+    # Reports this large take seconds to read (docs/performance.md): the terminal says so.
+    monkeypatch.setattr(commands, "LARGE_REPORTS", BUSTER.stat().st_size)
+    code, out, _ = run(["check", str(BUSTER), str(ALPINE)], capsys)
+    assert code == ExitCode.FAIL
+    shown = terminal.getvalue()
+    assert shown.startswith("\r\x1b[Kreading aquasecurity-trivy__debian-buster"), shown
+    assert shown.endswith("\r\x1b[K")  # cleared before the summary; no line is left
+    assert "\n" not in shown
+    assert "reading" not in out
+    # --quiet: the verdict line alone.
+    terminal.seek(0)
+    terminal.truncate()
+    run(["check", str(BUSTER), "-q"], capsys)
+    assert terminal.getvalue() == ""

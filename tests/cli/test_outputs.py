@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
 import pytest
 
 from gate.cli import main as cli
-from gate.cli.outputs import repo_relative
+from gate.cli.outputs import remove_stale, repo_relative
 from gate.errors import ExitCode, UsageError
 from tests.support.corpus import corpus_file
 
@@ -72,3 +73,23 @@ def test_sarif_run_in_a_folder_points_at_that_folders_file(
     results = json.loads(out.read_text(encoding="utf-8"))["runs"][0]["results"]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert uris == {"services/api/Dockerfile"}
+
+
+def test_a_read_only_file_system_is_not_said_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # On a read-only file system, removing a file that is not there fails with EROFS, not ENOENT:
+    # "cannot remove stale output" came before the output's own "cannot write" error.
+    def read_only(self: Path, missing_ok: bool = False) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    assert remove_stale(str(tmp_path / "gate.json")) is False
+    assert capsys.readouterr().err == ""
+    # A file that is there and stays is still said.
+    stale = tmp_path / "gate.sarif"
+    stale.write_text("{}")
+    assert remove_stale(str(stale)) is False
+    assert capsys.readouterr().err == (
+        f"container-gate: error: {stale}: cannot remove stale output: Read-only file system\n"
+    )

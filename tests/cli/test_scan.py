@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import itertools
 import json
 import os
@@ -308,6 +309,40 @@ def test_advisory_mode_exits_0(scan: Any, fresh_cache: Path, engineless_archives
     run = scan(f"docker-archive:{engineless_archives.base}", "--advisory", cache=fresh_cache)
     assert run.code == ExitCode.PASS
     assert run.json["would_block"] > 0
+
+
+class Terminal(io.StringIO):
+    """Standard error as a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_only(
+    scan: Any, fresh_cache: Path, engineless_archives: ArchiveImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = f"docker-archive:{engineless_archives.app}"
+    assert "scanning" not in scan(image, cache=fresh_cache).stderr  # a CI log: nothing
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    run = scan(image, cache=fresh_cache)
+    assert run.code == ExitCode.FAIL
+    shown = terminal.getvalue()
+    assert re.match(r"\r\x1b\[Kscanning docker-archive:\S+ \(0 s\)", shown), shown  # a long name is cut
+    assert re.search(rf"\r\x1b\[Kscanned {re.escape(image)} \(\d+\.\d s\)\n", shown), shown
+    assert shown.endswith("\r\x1b[K")  # the status line is cleared before the summary
+    assert "scanning docker" not in run.stdout
+    assert "scanned docker" not in run.stdout
+    terminal.seek(0)
+    terminal.truncate()
+    scan(image, "--quiet", cache=fresh_cache)
+    assert "scann" not in terminal.getvalue()  # --quiet: the verdict line alone (on stdout)
+    terminal.seek(0)
+    terminal.truncate()
+    # A scan that fails leaves its line to the error message.
+    failed = scan("docker-archive:/nonexistent.tar", cache=fresh_cache)
+    assert failed.code == ExitCode.ERROR
+    assert "failed" not in terminal.getvalue()
 
 
 # --- the DB's age ----------------------------------------------------------------------------------------

@@ -299,6 +299,20 @@ def test_a_file_given_as_an_image_gets_a_hint(tmp_path: Path, env: dict[str, str
     )
 
 
+@pytest.mark.parametrize(
+    ("reference", "hint"),
+    [
+        ("docker-archve:app.tar", "did you mean docker-archive:app.tar?"),
+        ("oci-archiv:/tmp/app.tar", "did you mean oci-archive:/tmp/app.tar?"),
+        ("docker-deamon:app:1", "did you mean docker-daemon:app:1?"),
+        ("dockr://app:1", "did you mean docker://app:1?"),
+        ("docker:/app:1", "did you mean docker://app:1?"),
+    ],
+)
+def test_a_misspelt_image_source_is_named(reference: str, hint: str, env: dict[str, str]) -> None:
+    assert fails(reference, env, UsageError).hint == hint
+
+
 def test_a_malformed_platform_is_a_usage_error(
     engineless_archives: ArchiveImages, env: dict[str, str]
 ) -> None:
