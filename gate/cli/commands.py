@@ -25,6 +25,7 @@ from gate.cli.outputs import (
     print_report_text,
     publish,
     show_notices,
+    watched,
     write_outputs,
 )
 from gate.cli.policy_files import named_by
@@ -147,7 +148,7 @@ LARGE_REPORTS = 10_000_000
 def _reading_progress(options: Options) -> contextlib.AbstractContextManager[None]:
     """ "reading report.json (4 s)" on standard error while large reports are read, when it is a
     terminal and --quiet is not given; nothing otherwise."""
-    if options.outputs.quiet or not sys.stderr.isatty():
+    if not watched(quiet=options.outputs.quiet):
         return contextlib.nullcontext()
     files = [path for path in options.reports if path != STANDARD_INPUT]
     try:
@@ -196,8 +197,8 @@ def cmd_scan(options: Options) -> ExitCode:
     grype: list[MatchExploitData] = []
     # A scan takes seconds to minutes (a first DB download, a pull): a person at a terminal sees
     # that it runs; a CI log or a redirected stream, and --quiet, get nothing more.
-    watched = sys.stderr.isatty() and not options.outputs.quiet
-    with scanning(request.reference, sys.stderr) if watched else contextlib.nullcontext():
+    shown = watched(quiet=options.outputs.quiet)
+    with scanning(request.reference, sys.stderr) if shown else contextlib.nullcontext():
         report = scan(request, exploit=grype)
     base = None
     if request.check_base is not BaseCheckMode.OFF:

@@ -18,7 +18,7 @@ from gate.cli.compare_options import CompareRequest, unused_platform, unused_sca
 from gate.cli.enrichment import read_vex_files
 from gate.cli.exploit import load_exploit_files, with_grype_data
 from gate.cli.options import PROG
-from gate.cli.outputs import STDOUT, print_report_text, show_notices, write_text
+from gate.cli.outputs import STDOUT, print_report_text, show_notices, watched, write_text
 from gate.cli.progress import TerminalProgress
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError
@@ -53,7 +53,7 @@ def run_compare(
     show_notices(filter(None, [unused_platform(request), unused_scan_options(request)]))
     names = [item.name for item in request.items]
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
-    progress = TerminalProgress(names, sys.stderr) if sys.stderr.isatty() else None
+    progress = TerminalProgress(names, sys.stderr) if watched() else None
     with progress or contextlib.nullcontext():
         results = scan_batch(
             request.items,

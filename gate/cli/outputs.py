@@ -479,6 +479,13 @@ def show_published(platform: str, published: Published, options: Options) -> Non
         print(f"{PROG}: warning: {terminal_safe(warning)}", file=sys.stderr)
 
 
+def watched(*, quiet: bool = False) -> bool:
+    """Whether progress is shown on standard error: a person's terminal (not a CI log or a
+    redirected stream), one that understands the status line's redrawing (not `TERM=dumb`),
+    and no --quiet."""
+    return not quiet and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
 def check_publishing(options: Options) -> None:
     """Stop, before anything is read or scanned, at a CI setting the publisher could not use: on
     GitHub Actions, a CONTAINER_GATE_PULL_REQUEST that is no pull request's number (exit 2)."""

@@ -282,6 +282,7 @@ def test_progress_is_shown_on_a_terminal_only(
     refs = [f"docker-archive:{family_archives.paths[n]}" for n in ("alpine", "scratch")]
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line
     run = compare(*refs)
     assert run.code == ExitCode.PASS
     shown = terminal.getvalue()

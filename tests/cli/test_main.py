@@ -766,6 +766,7 @@ def test_reading_large_reports_is_shown_on_a_terminal(
 ) -> None:
     terminal = _Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line
     # A small report: nothing to watch.
     assert run(["check", str(BUSTER)], capsys)[0] == ExitCode.FAIL
     assert terminal.getvalue() == ""
@@ -782,4 +783,8 @@ def test_reading_large_reports_is_shown_on_a_terminal(
     terminal.seek(0)
     terminal.truncate()
     run(["check", str(BUSTER), "-q"], capsys)
+    assert terminal.getvalue() == ""
+    # A terminal that cannot redraw a line (TERM=dumb) would show the escape as text: nothing.
+    monkeypatch.setenv("TERM", "dumb")
+    run(["check", str(BUSTER)], capsys)
     assert terminal.getvalue() == ""

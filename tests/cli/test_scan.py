@@ -325,6 +325,7 @@ def test_progress_is_shown_on_a_terminal_only(
     assert "scanning" not in scan(image, cache=fresh_cache).stderr  # a CI log: nothing
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line
     run = scan(image, cache=fresh_cache)
     assert run.code == ExitCode.FAIL
     shown = terminal.getvalue()
