@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,44 @@ def test_unauthorized(auth: AuthRegistries, engineless_archives: ArchiveImages, 
     assert caught.value.diagnostics() == (
         f"unauthorized: registry {auth.bearer} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED) "
         f"(the repository does not exist or needs credentials: docker login {auth.bearer})"
+    )
+
+
+class _NoSuchManifest(BaseHTTPRequestHandler):
+    """A registry that has no manifest at all: it answers 404 MANIFEST_UNKNOWN, as every registry
+    does for a tag that was deleted and for one that never existed alike."""
+
+    def do_GET(self) -> None:
+        found = self.path.rstrip("/") == "/v2"
+        body = (
+            b"{}" if found else b'{"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}'
+        )
+        self.send_response(200 if found else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_tag_the_registry_does_not_have_is_not_found_not_gone(engineless_archives: ArchiveImages) -> None:
+    # A 404 says the registry has no such tag now; not that it ever had one (a typo in FROM).
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoSuchManifest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        registry = f"127.0.0.1:{server.server_address[1]}"
+        info = app_info(engineless_archives, f"{registry}/acme/bsae:12")
+        with pytest.raises(BaseNotChecked) as caught:
+            locate_base(info, lambda _registry: None, 30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert caught.value.diagnostics() == (
+        f"the tag {registry}/acme/bsae:12 was not found in the registry: registry {registry} has no "
+        "acme/bsae:12 (HTTP 404, MANIFEST_UNKNOWN) (check the name's spelling; a tag deleted or "
+        "renamed since the build is not found either)"
     )
 
 
