@@ -180,6 +180,8 @@ def cmd_scan(options: Options) -> ExitCode:
                 f"oci-archive:{given}"
             )
     check_publishing(options)
+    if options.scan.build_args and options.scan.dockerfile is None:
+        raise UsageError("--build-arg needs --dockerfile PATH: it fills the ARGs of that Dockerfile")
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
     # So are the baseline and the VEX files: a VEX file that is no VEX document fails before the scan.

@@ -40,6 +40,16 @@ def _max_age(text: str) -> dt.timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _build_arg(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not _ARG_NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, such as BASE=python:3.12-slim, got {text!r}")
+    return name, value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text.removesuffix("s"))
@@ -152,6 +162,15 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         type=given_path,
         help="the Dockerfile IMAGE was built from, to point findings at its lines",
+    )
+    image.add_argument(
+        "--build-arg",
+        metavar="NAME=VALUE",
+        type=_build_arg,
+        action="append",
+        default=[],
+        help="a build argument IMAGE was built with, as docker build --build-arg (repeatable): fills the "
+        "--dockerfile's ARGs, such as the one of FROM ${BASE} (default: the ARGs' own defaults)",
     )
     # Two spellings of one choice: argparse matches a whole `--check-base=best-effort` before it
     # splits at `=`, so `--check-base IMAGE` never takes IMAGE as the option's value.
@@ -273,5 +292,6 @@ def scan_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         platform=args.platform,
         base_image=args.base_image,
         dockerfile=args.dockerfile,
+        build_args=tuple(args.build_arg),
         check_base=args.check_base,
     )

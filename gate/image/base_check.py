@@ -148,8 +148,13 @@ def _read(
     except AuthRefused as exc:
         raise BaseNotChecked(f"unauthorized: {exc.message}", hint=exc.hint) from None
     except ImageNotFound as exc:
-        gone = f"the tag {ref} no longer exists" if ref.digest is None else f"{ref} no longer exists"
-        raise BaseNotChecked(f"{gone}: {exc.message}") from None
+        # A 404 says what the registry has now, not what it had: a tag deleted since the build
+        # and a misspelt one that never existed get the same answer.
+        missing = f"the tag {ref}" if ref.digest is None else str(ref)
+        raise BaseNotChecked(
+            f"{missing} was not found in the registry: {exc.message}",
+            hint="check the name's spelling; a tag deleted or renamed since the build is not found either",
+        ) from None
     except GateError as exc:
         raise BaseNotChecked(exc.message, hint=exc.hint) from None
     digest = image.manifest_digest or image.digest

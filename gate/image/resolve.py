@@ -254,10 +254,10 @@ def _describe(
         match, from_line = match_dockerfile(config, build, str(dockerfile)), build.from_line
         sources.warnings.extend(match.warnings)
         if may_have_moved and not base_name and build.base is None and not build.scratch:
-            # The gate takes no --build-arg: the base image check is left without a base to check.
             sources.warnings.append(
                 f"{dockerfile}:{build.from_line}: FROM names its image with an ARG that has no default "
-                "value, so the Dockerfile does not say which base image to check"
+                "value, so the Dockerfile does not say which base image to check (give the value the "
+                "build had: --build-arg NAME=VALUE)"
             )
         base_name = base_name or build.base
         if base_count is None:

@@ -331,10 +331,18 @@ class GitHubPublisher:
                 url = client.create_comment(target.number, create).html_url
                 return f"created {url}", url
             keep, duplicates, removed = kept_and_duplicates(ours, every)
-            urls = [client.update_comment(c.id, body(c)).html_url for c in keep]
+            urls, changed = [], False
+            for comment in keep:
+                text = body(comment)
+                if text == comment.body and comment.html_url:
+                    # An unchanged verdict leaves no "edited" mark and notifies nobody, as on GitLab.
+                    urls.append(comment.html_url)
+                else:
+                    urls.append(client.update_comment(comment.id, text).html_url)
+                    changed = True
             for duplicate in duplicates:
                 client.delete_comment(duplicate.id)
-            return f"updated {', '.join(urls)}{removed}", urls[0]
+            return f"{'updated' if changed else 'unchanged'} {', '.join(urls)}{removed}", urls[0]
 
         outcome = retried(
             client,

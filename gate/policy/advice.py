@@ -1,4 +1,5 @@
-"""What makes a valid policy unable to fail the gate on a fixable finding, said out loud.
+"""What makes a valid policy unable to fail the gate on a fixable finding, said out loud, and the
+allowlist entries that repeat an earlier one.
 
 Each of these is a legitimate choice, and each is also how a gate is switched off by accident: a
 policy copied from a trial, `ignore_statuses: [fixed]` meant as "ignore what is fixed upstream",
@@ -9,7 +10,7 @@ output of a run under it carry the warning, so nobody mistakes such a gate for o
 from __future__ import annotations
 
 from gate.model import Severity, VendorStatus
-from gate.policy.model import Mode, Policy
+from gate.policy.model import AllowlistEntry, Mode, Policy
 
 HUGE_BUDGET = 1000
 """A budget this large tolerates more findings of a severity than an image has: the severity
@@ -57,3 +58,35 @@ def policy_warnings(policy: Policy) -> tuple[str, ...]:
     ) and all(threshold.cvss_score is None for threshold in thresholds):
         out.append(f"{where}: fail_on: with these budgets no finding can fail the gate")
     return tuple(out)
+
+
+def repeated_entries(policy: Policy) -> tuple[str, ...]:
+    """One line per allowlist entry that repeats an earlier one: the same vulnerability (ignoring
+    case, as matching does), package, version, path, image, origin and expiry.
+
+    The earlier entry always matches first, so the later one never matches a finding and every run
+    reports it unused, which reads as if it were stale. Its reason may differ; it is never shown.
+    Still a valid policy: a copy-paste slip must not stop a gate that worked the day before."""
+    first: dict[tuple[object, ...], AllowlistEntry] = {}
+    out: list[str] = []
+    for entry in policy.allowlist:
+        key = (
+            entry.vulnerability.casefold(),
+            entry.package,
+            entry.version,
+            entry.path,
+            entry.image,
+            entry.origin,
+            entry.expires,
+        )
+        earlier = first.setdefault(key, entry)
+        if earlier is not entry:
+            out.append(
+                f"{policy.source}: {_named(entry)}: repeats {_named(earlier)}, which always matches first: "
+                "every run reports this one unused; remove one of them"
+            )
+    return tuple(out)
+
+
+def _named(entry: AllowlistEntry) -> str:
+    return f"{entry.name} (line {entry.line})" if entry.line else entry.name

@@ -138,7 +138,8 @@ class Policy:
     """`advisory` never fails the gate (an extension of version 1)."""
     warnings: tuple[str, ...] = ()
     """How this valid policy cannot block fixable findings (advisory mode, ignoring fixed findings,
-    budgets no image reaches): `policy validate` and every output of a run show them."""
+    budgets no image reaches), and allowlist entries that repeat an earlier one: `policy validate`
+    and every output of a run show them."""
     lenient_severity: bool = False
     """True: a severity word the scanner does not use reads as a missing severity instead of
     making the report unreadable."""

@@ -44,6 +44,9 @@ class ScanRequest:
     """`--base-image REF`: the image the scanned one is built FROM, to tell base layers from own ones."""
     dockerfile: Path | None = None
     """`--dockerfile PATH`: the Dockerfile it was built from, to map own layers to its lines."""
+    build_args: tuple[tuple[str, str], ...] = ()
+    """`--build-arg NAME=VALUE`: the values the build gave the Dockerfile's ARGs (`FROM ${BASE}`),
+    in the order given (a later value of a name wins, as with docker build)."""
     check_base: BaseCheckMode = BaseCheckMode.OFF
     """`--check-base`: also check the base image against what its tag points to now."""
 
@@ -72,6 +75,7 @@ def scan_target(
         platform=request.platform,
         base_image=request.base_image,
         dockerfile=request.dockerfile,
+        build_args=dict(request.build_args),
         base_may_have_moved=request.check_base is not BaseCheckMode.OFF,
         environ=request.options.env,
     )

@@ -488,6 +488,25 @@ def test_a_usage_error_points_to_the_help_of_the_command_that_was_run(
     assert capsys.readouterr().err == expected + "\n"
 
 
+def test_a_build_arg_is_name_equals_value_and_needs_the_dockerfile(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["scan", "app:1", "--dockerfile", "Dockerfile", "--build-arg", "BASE"])
+    assert exited.value.code == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        "container-gate scan: error: argument --build-arg: expected NAME=VALUE, such as "
+        "BASE=python:3.12-slim, got 'BASE' (see 'container-gate scan --help')\n"
+    )
+    # Without a Dockerfile, no ARG takes the value: refused before anything is scanned.
+    assert (
+        cli.main(["scan", "app:1", "--build-arg", "BASE=python:3.12-slim", "--ci", "none"]) == ExitCode.USAGE
+    )
+    assert capsys.readouterr().err == (
+        "container-gate: error: --build-arg needs --dockerfile PATH: it fills the ARGs of that Dockerfile\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("command", "flag", "first", "second"),
     [

@@ -46,6 +46,16 @@ def test_scan_options_carry_the_scan_request_with_the_environment_and_the_clock(
     assert got.outputs.files == {}
 
 
+def test_build_args_reach_the_scan_request_in_the_order_given() -> None:
+    got = options(
+        "scan", "app.tar", "--dockerfile", "Dockerfile", "--build-arg", "BASE=python:3.12-slim",
+        "--build-arg", "EMPTY=", "--build-arg", "BASE=python:3.13-slim",
+    )  # fmt: skip
+    assert got.scan is not None
+    assert got.scan.build_args == (("BASE", "python:3.12-slim"), ("EMPTY", ""), ("BASE", "python:3.13-slim"))
+    assert options("scan", "app.tar").scan.build_args == ()  # type: ignore[union-attr]
+
+
 def test_commands_without_outputs_publish_nowhere() -> None:
     validate = options("policy", "validate", "p.yaml")
     assert (validate.command, validate.policy_files) == (Command.POLICY_VALIDATE, (Path("p.yaml"),))

@@ -8,9 +8,12 @@ cannot run.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,10 @@ from gate.image.base_check import BaseNotChecked, base_reference, locate_base
 from gate.image.base_image import BaseCheck, BaseImageState, LocatedBase, parse_created
 from gate.image.registry_auth import docker_config_file, find_credentials
 from gate.image.resolve import resolve_image
-from gate.model import ImageInfo
+from gate.model import ImageInfo, ScanReport
+from gate.scanners import run
+from gate.scanners.options import BaseCheckMode, ScannerChoice, ScanOptions
+from gate.scanners.run import ScanRequest
 from testbed.images import ArchiveImages
 from tests.support.fixtures import unavailable
 from tests.support.registry_tools import (
@@ -81,6 +87,44 @@ def test_unauthorized(auth: AuthRegistries, engineless_archives: ArchiveImages, 
     assert caught.value.diagnostics() == (
         f"unauthorized: registry {auth.bearer} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED) "
         f"(the repository does not exist or needs credentials: docker login {auth.bearer})"
+    )
+
+
+class _NoSuchManifest(BaseHTTPRequestHandler):
+    """A registry that has no manifest at all: it answers 404 MANIFEST_UNKNOWN, as every registry
+    does for a tag that was deleted and for one that never existed alike."""
+
+    def do_GET(self) -> None:
+        found = self.path.rstrip("/") == "/v2"
+        body = (
+            b"{}" if found else b'{"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}'
+        )
+        self.send_response(200 if found else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_tag_the_registry_does_not_have_is_not_found_not_gone(engineless_archives: ArchiveImages) -> None:
+    # A 404 says the registry has no such tag now; not that it ever had one (a typo in FROM).
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoSuchManifest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        registry = f"127.0.0.1:{server.server_address[1]}"
+        info = app_info(engineless_archives, f"{registry}/acme/bsae:12")
+        with pytest.raises(BaseNotChecked) as caught:
+            locate_base(info, lambda _registry: None, 30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert caught.value.diagnostics() == (
+        f"the tag {registry}/acme/bsae:12 was not found in the registry: registry {registry} has no "
+        "acme/bsae:12 (HTTP 404, MANIFEST_UNKNOWN) (check the name's spelling; a tag deleted or "
+        "renamed since the build is not found either)"
     )
 
 
@@ -173,8 +217,29 @@ def test_a_from_whose_arg_has_no_value_is_named_when_the_base_is_checked(
     assert target.info.base_image is None
     assert (
         f"{dockerfile}:2: FROM names its image with an ARG that has no default value, so the Dockerfile "
-        "does not say which base image to check"
+        "does not say which base image to check (give the value the build had: --build-arg NAME=VALUE)"
     ) in target.warnings
     # Without the check, nothing needs the base image's name.
     plain = resolve_image(reference, dockerfile=dockerfile, environ={})
     assert not any("ARG" in warning for warning in plain.warnings)
+
+
+def test_build_args_of_the_scan_name_the_base_image_of_from_arg(
+    engineless_archives: ArchiveImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `scan --dockerfile D --build-arg BASE=...`: the values docker build was given fill the ARGs,
+    # a later value of a name winning, and the base image check has a base to check.
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text('ARG BASE\nARG TAG=1\nFROM ${BASE}:${TAG}\nCMD ["/bin/sh"]\n')
+    monkeypatch.setattr(run, "run_scanners", lambda target, *_args, **_kw: ScanReport((), image=target.info))
+    request = ScanRequest(
+        reference=f"docker-archive:{engineless_archives.base}",
+        scanner=ScannerChoice.TRIVY,
+        options=ScanOptions(env={}, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+        dockerfile=dockerfile,
+        build_args=(("BASE", "ghcr.io/acme/old"), ("BASE", "ghcr.io/acme/base"), ("TAG", "12")),
+        check_base=BaseCheckMode.REQUIRED,
+    )
+    target, _report = run.scan_target(request)
+    assert target.info.base_image == "ghcr.io/acme/base:12"
+    assert not any("ARG" in warning for warning in target.warnings)

@@ -200,6 +200,23 @@ def test_first_run_creates_the_comment_and_the_next_updates_it(
     )
 
 
+def test_an_unchanged_comment_is_not_written_again(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # A re-run with the same verdict leaves the comment as it is: no "edited" mark, no notification.
+    step = Step(github_pull_request, tmp_path)
+    assert step.publish(failing()) == []
+    [created] = step.comments()
+    assert step.publish(failing()) == []
+    [kept] = step.comments()
+    assert step.writes() == ["POST"]
+    assert (kept.id, kept.body, kept.updated_at) == (created.id, created.body, created.updated_at)
+    # The step output still names the comment, and the note says it was left as it was.
+    url = f"https://github.com/octo-org/app/pull/1#issuecomment-{created.id}"
+    assert read_outputs(step.outputs)["comment-url"] == [url] * 2
+    assert step.notes[-1] == f"pull request #1: unchanged {url}"
+
+
 def test_a_matrix_of_images_keeps_one_comment_each(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
@@ -423,7 +440,7 @@ def test_a_lost_answer_to_the_post_does_not_duplicate_the_comment(
     step = Step(github_pull_request, tmp_path)
     assert step.publish(failing()) == []
     assert len(step.comments()) == 1
-    assert step.writes() == ["POST", "PATCH"]
+    assert step.writes() == ["POST"]  # the retry found the comment written and left it as it is
 
 
 @pytest.mark.parametrize("status", [403, 429])

@@ -122,3 +122,53 @@ def test_findings_the_base_image_threshold_can_block_are_no_budget_dead_end() ->
         assert not any("no finding can fail" in w for w in load_policy_text(text, "p.yaml").warnings)
     alone = load_policy_text(f"version: 1\n{huge}", "p.yaml").warnings
     assert "p.yaml: fail_on: with these budgets no finding can fail the gate" in alone
+
+
+REPEATED = """\
+version: 1
+allowlist:
+  - vulnerability: CVE-2019-18224
+    package: libidn2
+    reason: "not reachable"
+  - vulnerability: CVE-2019-18276
+    reason: "another one"
+  - vulnerability: cve-2019-18224
+    package: libidn2
+    reason: "copied from another policy"
+"""
+
+
+def test_a_repeated_allowlist_entry_is_a_warning_naming_both_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Matching ignores the id's case, so the third entry never matches: every run says "unused".
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(REPEATED, encoding="utf-8")
+    said = (
+        f"{policy}: allowlist[2] (line 8): repeats allowlist[0] (line 3), which always matches first: "
+        "every run reports this one unused; remove one of them"
+    )
+    assert cli.main(["policy", "validate", str(policy)]) == ExitCode.PASS
+    assert capsys.readouterr().out.splitlines() == [f"{policy}: valid policy (version 1)", f"warning: {said}"]
+    out = tmp_path / "gate.json"
+    argv = ["check", str(RUNNING_EXAMPLE), "--policy", str(policy), "--ci", "none", "--json", str(out)]
+    assert cli.main(argv) == ExitCode.FAIL
+    assert said in json.loads(out.read_text())["warnings"]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "package: libidn2-0",  # another package
+        "package: libidn2\n    expires: 2030-01-31",  # applies for another time
+        "package: libidn2\n    path: usr/lib/**",  # narrower
+        "package: libidn2\n    origin: base",
+    ],
+)
+def test_entries_that_differ_in_what_they_match_are_no_repeat(second: str) -> None:
+    text = (
+        "version: 1\nallowlist:\n"
+        "  - vulnerability: CVE-2019-18224\n    package: libidn2\n    reason: r\n"
+        f"  - vulnerability: CVE-2019-18224\n    {second}\n    reason: r\n"
+    )
+    assert load_policy_text(text, "p.yaml").warnings == ()

@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import stat
+import subprocess
+import sys
 import threading
+import time
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
@@ -33,6 +37,7 @@ from gate.render.junit import escape_attribute, escape_text, junit_chunks, rende
 from gate.render.sarif import SarifOptions, _Gzipped, gzip_size, render_sarif, sarif_chunks
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding
+from tests.support.repo_paths import PROJECT_ROOT
 
 HOSTILE = 'x"\n  "verdict": "pass",\u2028\x00\t\r</testcase><![CDATA[&amp;\u00e9\u4e00\U0001f600 0.00001'
 GITLAB = GitLabReportOptions(start_time=NOW, end_time=NOW)
@@ -276,3 +281,65 @@ def test_a_named_pipe_is_written_in_place(tmp_path: Path) -> None:
     assert received == [b"{}", b"{}"]
     assert stat.S_ISFIFO(pipe.stat().st_mode)
     assert link.is_symlink()
+
+
+WRITING = """\
+import sys, time
+from gate.cli.outputs import write_text
+
+def chunks():
+    yield b'{"verdict": '
+    time.sleep(60)  # killed meanwhile
+    yield b'"pass"}'
+
+write_text(sys.argv[1], chunks())
+"""
+
+
+def writing(out: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """A run of the gate in the middle of writing `out`, and its temporary file."""
+    before = set(out.parent.glob(f".{out.name}.*.part"))
+    run = subprocess.Popen([sys.executable, "-c", WRITING, str(out)], cwd=PROJECT_ROOT)
+    deadline = time.monotonic() + 30
+    while not (started := set(out.parent.glob(f".{out.name}.*.part")) - before):
+        assert run.poll() is None, "the writer ended before it wrote"
+        assert time.monotonic() < deadline, "the writer never started"
+        time.sleep(0.05)
+    (part,) = started
+    return run, part
+
+
+def test_the_temporary_file_of_a_killed_run_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    # SIGKILL (a runner's timeout) leaves the temporary file; each run named its own, and they piled up.
+    out = tmp_path / "report.json"
+    for _killed in range(2):
+        run, part = writing(out)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+        assert part.exists()
+    assert len(list(tmp_path.glob(".report.json.*.part"))) == 1  # the second run removed the first's
+    write_text(str(out), '{"verdict": "fail"}')
+    assert [path.name for path in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_only_the_gates_abandoned_temporary_files_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    live, part = writing(out)  # another run, still writing
+    try:
+        theirs = [
+            tmp_path / ".report.json.0123456789AB.part",  # not the gate's naming
+            tmp_path / ".report.json.0123456789ab.part.bak",
+            tmp_path / ".other.json.0123456789ab.part",  # another output's
+        ]
+        for path in theirs:
+            path.write_text("someone else's", encoding="utf-8")
+        planted = tmp_path / ".report.json.aaaaaaaaaaaa.part"
+        planted.symlink_to(theirs[0])
+        write_text(str(out), "{}")
+        assert part.exists()
+        assert planted.is_symlink()
+        assert all(path.read_text(encoding="utf-8") == "someone else's" for path in theirs)
+        assert out.read_text(encoding="utf-8") == "{}"
+    finally:
+        live.send_signal(signal.SIGKILL)
+        live.wait(timeout=30)

@@ -162,8 +162,9 @@ def test_tag_gone(
     gone = f"{base_refresh.registry}/container-gate-testbed/base:11"
     _, check = failed(with_base(stale_report, gone), options(trivy_bin, trivy_db, tmp_path))
     assert check.reason == (
-        f"the tag {gone} no longer exists: registry {base_refresh.registry} has no "
-        "container-gate-testbed/base:11 (HTTP 404, MANIFEST_UNKNOWN)"
+        f"the tag {gone} was not found in the registry: registry {base_refresh.registry} has no "
+        "container-gate-testbed/base:11 (HTTP 404, MANIFEST_UNKNOWN) (check the name's spelling; a tag "
+        "deleted or renamed since the build is not found either)"
     )
 
 
