@@ -42,7 +42,8 @@ class Input:
     """The `container-gate` option it sets (None: handled by the entry point itself)."""
     kind: str = "value"
     """`value` (flag VALUE), `bool` (flag when true), `negatable` (--flag / --no-flag), `list`
-    (the flag once per item), `check-base` (true, false or best-effort), or `special`."""
+    (the flag once per item), `check-base` (true, false or best-effort), `build-args` (the flag
+    once per NAME=VALUE line), or `special`."""
     default: str = ""
     """Its default in action.yml; GitHub passes it when the workflow gives none."""
     scan_only: bool = False
@@ -55,6 +56,7 @@ INPUTS: tuple[Input, ...] = (
     Input("policy", "--policy"),
     Input("scanner", "--scanner", default="trivy", scan_only=True),
     Input("dockerfile", "--dockerfile", scan_only=True),
+    Input("build-args", "--build-arg", "build-args", scan_only=True),
     Input("base-image", "--base-image", scan_only=True),
     Input("platform", "--platform", scan_only=True),
     Input("check-base", "--check-base", "check-base", default="false", scan_only=True),
@@ -86,6 +88,10 @@ _FALSE = ("false", "False", "FALSE")
 # The variable the `pull-request` input becomes (gate.platforms.github_event reads it).
 PULL_REQUEST_VARIABLE = "CONTAINER_GATE_PULL_REQUEST"
 _PULL_REQUEST = re.compile(r"[1-9][0-9]{0,9}\Z")
+
+# A line of the `build-args` input: NAME=VALUE, as `docker build --build-arg` and the gate's own
+# --build-arg take it (gate.cli.scan_options).
+_BUILD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 
 # Files the gate writes that the runner's user (not root) must be able to replace afterwards.
 _OUTPUT_INPUTS = ("sarif", "json", "markdown", "openvex")
@@ -141,6 +147,26 @@ def split_list(value: str, *, commas: bool = False) -> list[str]:
     return (value.replace(",", " ") if commas else value).split()
 
 
+def split_build_args(name: str, value: str) -> list[str]:
+    """The NAME=VALUE lines of a `build-args` input, as docker/build-push-action reads its own:
+    one per line, each without its surrounding blanks, blank lines ignored. A line that is not
+    NAME=VALUE is an error that gives its number but never its text: a build argument can hold
+    a secret (a token for a private package index), and the error goes to the log, the step
+    outputs and the job summary."""
+    lines: list[str] = []
+    for number, line in enumerate(value.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if not _BUILD_ARG.match(line):
+            raise InputError(
+                f"input `{name}`: line {number} is not NAME=VALUE (NAME: letters, digits and _, not "
+                "starting with a digit; the line is not shown, as a build argument can hold a secret)"
+            )
+        lines.append(line)
+    return lines
+
+
 def build_invocation(env: Mapping[str, str]) -> Invocation:
     """The command line the inputs in `env` ask for; InputError when they do not add up."""
     image = read_input(env, "image")
@@ -154,10 +180,12 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     for spec in INPUTS:
         if spec.kind == "special":
             continue
-        value = read_input(env, spec.name, spec.default, strip=spec.kind != "list")
+        value = read_input(env, spec.name, spec.default, strip=spec.kind not in ("list", "build-args"))
         argv += _flag_arguments(spec, value, scanning=bool(image))
         if spec.name in _OUTPUT_INPUTS and value:
             outputs.append(value)
+    if image and any(arg.startswith("--build-arg=") for arg in argv) and not read_input(env, "dockerfile"):
+        raise InputError("input `build-args` needs input `dockerfile`: they fill the ARGs of that Dockerfile")
     argv += ["--ci", "github" if env.get("GITHUB_ACTIONS") == "true" else "none"]
     # After `--`, an image or report named like an option (`-x`) is still read as one.
     argv += ["--", image] if image else ["--", *reports]
@@ -182,6 +210,10 @@ def _flag_arguments(spec: Input, value: str, *, scanning: bool) -> list[str]:
             raise InputError(f"input `{spec.name}` must be `true`, `false` or `best-effort`, got {value!r}")
         return _scanning_only(
             spec, scanning, [spec.flag] if parse_bool(spec.name, value or spec.default) else []
+        )
+    if spec.kind == "build-args":
+        return _scanning_only(
+            spec, scanning, [f"{spec.flag}={line}" for line in split_build_args(spec.name, value)]
         )
     if spec.kind in ("bool", "negatable"):
         # An empty boolean (`advisory: ${{ inputs.unset }}` in a reusable workflow) is its default.

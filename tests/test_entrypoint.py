@@ -89,7 +89,8 @@ def test_each_input_maps_to_its_option(variable: str, value: str, expected: list
 
 def test_every_input_of_the_table_is_covered_by_the_mapping_test() -> None:
     covered = {variable.removeprefix("INPUT_").lower().replace("_", "-") for variable, _, _ in MAPPING}
-    special = {"image", "report", "github-token", "sarif", "comment", "pull-request"}
+    # build-args needs dockerfile: its own tests below.
+    special = {"image", "report", "github-token", "sarif", "comment", "pull-request", "build-args"}
     assert {spec.name for spec in INPUTS} - covered - special == set()
 
 
@@ -184,6 +185,73 @@ def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str,
     assert str(caught.value).startswith(message)
 
 
+SECRET = "npm_BuildArgSecret0000000000000000001"  # noqa: S105 (no service accepts it)
+
+
+def test_build_args_are_one_name_equals_value_per_line_in_order() -> None:
+    # As docker/build-push-action's `build-args`: each line trimmed, blank lines ignored; a value
+    # may hold spaces, `=` and quotes, and reaches the gate as written.
+    dockerfile = {"INPUT_DOCKERFILE": "Dockerfile"}
+    argv = argv_for(
+        **dockerfile,
+        **{"INPUT_BUILD-ARGS": "\n  BASE=python:3.12-slim \r\n\nEMPTY=\nNOTE=a b=c 'd'\nBASE=python:3.13\n"},
+    )
+    assert [arg for arg in argv if arg.startswith("--build-arg")] == [
+        "--build-arg=BASE=python:3.12-slim",
+        "--build-arg=EMPTY=",
+        "--build-arg=NOTE=a b=c 'd'",
+        "--build-arg=BASE=python:3.13",
+    ]
+    assert argv.index("--dockerfile=Dockerfile") < argv.index("--build-arg=BASE=python:3.12-slim")
+    args = build_parser().parse_args(argv)
+    assert args.build_arg == [
+        ("BASE", "python:3.12-slim"),
+        ("EMPTY", ""),
+        ("NOTE", "a b=c 'd'"),
+        ("BASE", "python:3.13"),
+    ]
+    # The underscore spelling, and an input of blanks only, which asks for nothing.
+    assert "--build-arg=TAG=12" in argv_for(**dockerfile, INPUT_BUILD_ARGS="TAG=12")
+    assert argv_for(**dockerfile, **{"INPUT_BUILD-ARGS": " \n\n"}) == argv_for(**dockerfile)
+    assert build_invocation({"INPUT_REPORT": "a.json", "INPUT_BUILD-ARGS": "\n"}).argv[0] == "check"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (
+            {**SCAN, "INPUT_DOCKERFILE": "Dockerfile", "INPUT_BUILD-ARGS": f"BASE=debian:12\n\n{SECRET}"},
+            "input `build-args`: line 3 is not NAME=VALUE (NAME: letters, digits and _, not starting with a "
+            "digit; the line is not shown, as a build argument can hold a secret)",
+        ),
+        (
+            {**SCAN, "INPUT_DOCKERFILE": "Dockerfile", "INPUT_BUILD-ARGS": f"NPM-TOKEN={SECRET}"},
+            "input `build-args`: line 1 is not NAME=VALUE",
+        ),
+        (
+            {**SCAN, "INPUT_DOCKERFILE": "Dockerfile", "INPUT_BUILD-ARGS": f"=={SECRET}"},
+            "input `build-args`: line 1 is not NAME=VALUE",
+        ),
+        (
+            {**SCAN, "INPUT_BUILD-ARGS": f"TOKEN={SECRET}"},
+            "input `build-args` needs input `dockerfile`: they fill the ARGs of that Dockerfile",
+        ),
+        (
+            {"INPUT_REPORT": "a.json", "INPUT_BUILD-ARGS": f"TOKEN={SECRET}"},
+            "input `build-args` applies only to scanning an image, not with `report`",
+        ),
+    ],
+    ids=["not-name-equals-value", "bad-name", "no-name", "no-dockerfile", "with-report"],
+)
+def test_a_bad_build_args_input_is_an_error_that_never_shows_a_value(
+    inputs: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        build_invocation(inputs)
+    assert str(caught.value).startswith(message)
+    assert SECRET not in str(caught.value)
+
+
 def test_an_empty_boolean_is_its_default() -> None:
     assert argv_for(INPUT_ADVISORY="", INPUT_COMMENT="", **{"INPUT_CHECK-BASE": ""}) == argv_for()
     # `check-base: false` with `report` is no error: false asks for nothing.
@@ -216,7 +284,7 @@ def test_the_token_is_never_on_the_command_line() -> None:
 @pytest.mark.parametrize(
     "inputs",
     [
-        {**SCAN, **{variable: value for variable, value, _ in MAPPING}},
+        {**SCAN, **{variable: value for variable, value, _ in MAPPING}, "INPUT_BUILD-ARGS": "BASE=debian:12"},
         {"INPUT_REPORT": "a.json\nb.json", "INPUT_POLICY": "p.yaml", "INPUT_ADVISORY": "true"},
         {"INPUT_REPORT": "a.json", "INPUT_KEV": "data/kev.json", "INPUT_EPSS": "data/epss.csv.gz"},
     ],
@@ -403,6 +471,33 @@ def test_a_value_the_gate_refuses_is_a_bad_input_reported_on_github(
     assert "container-gate: error, no verdict" in summary.read_text()
     decision = json.loads((tmp_path / "out" / "gate.json").read_text())
     assert (decision["verdict"], decision["error"]["exit_code"]) == ("error", 2)
+
+
+def test_a_bad_build_args_line_exits_2_and_its_value_is_in_no_log_output_or_summary(tmp_path: Path) -> None:
+    done, step_outputs, summary = github_run(
+        tmp_path,
+        **SCAN,
+        INPUT_DOCKERFILE="Dockerfile",
+        **{"INPUT_BUILD-ARGS": f"BASE=debian:12\nNPM_TOKEN {SECRET}\n"},
+        INPUT_JSON="out/gate.json",
+        INPUT_MARKDOWN="out/gate.md",
+    )
+    message = "input `build-args`: line 2 is not NAME=VALUE"
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"container-gate: error: {message}")
+    assert done.stdout.startswith(f"::error title=container-gate could not decide (exit code 2)::{message}")
+    assert f"\n{message}" in step_outputs.read_text()
+    written = [
+        done.stdout,
+        done.stderr,
+        step_outputs.read_text(),
+        summary.read_text(),
+        (tmp_path / "out" / "gate.json").read_text(),
+        (tmp_path / "out" / "gate.md").read_text(),
+    ]
+    assert not [text for text in written if SECRET in text]
+    assert json.loads(written[4])["verdict"] == "error"
 
 
 def test_an_output_input_naming_the_report_is_a_bad_input_and_the_report_stays(tmp_path: Path) -> None:

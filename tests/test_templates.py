@@ -34,6 +34,7 @@ EXPECTED_INPUTS = {
     "policy",
     "scanner",
     "dockerfile",
+    "build-args",
     "advisory",
     "check-base",
     "cache-dir",
@@ -351,6 +352,48 @@ def test_hostile_values_stay_single_arguments_and_never_run(tmp_path: Path) -> N
     assert args.trivy_server == hostile["trivy-server"]
     assert (args.scanner, args.advisory, args.skip_db_update) == ("grype", True, True)
     assert str(args.cache_dir) == "ci/db"
+
+
+def test_build_args_are_one_argument_per_line_never_run_and_never_left_on_disk(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    inputs, _name, job = component()
+    canary = tmp_path / "pwned"
+    secret = "npm_TemplateBuildArgSecret01"  # noqa: S105 (no service accepts it)
+    build_args = (
+        "\n  BASE=python:3.12-slim  \n\n"
+        f"NPM_TOKEN={secret}\n"
+        f"NOTE=$(touch {canary}) `touch {canary}` 'a b' \"c\" * ; touch {canary}\n"
+        "EMPTY=\n"
+    )
+    values = {key: spec.get("default") for key, spec in inputs.items()}
+    values |= {"image": "reg.example/app:1", "dockerfile": "Dockerfile", "build-args": build_args}
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    (tmp_path / "star-bait").touch()  # an unquoted `*` would turn into this name
+    argv = run_script(tmp_path, env)
+    assert not canary.exists()
+    assert [arg for arg in argv if arg.startswith("--build-arg")] == [
+        "--build-arg=BASE=python:3.12-slim",
+        f"--build-arg=NPM_TOKEN={secret}",
+        f"--build-arg=NOTE=$(touch {canary}) `touch {canary}` 'a b' \"c\" * ; touch {canary}",
+        "--build-arg=EMPTY=",
+    ]
+    args = build_parser().parse_args(argv)
+    assert str(args.dockerfile) == "Dockerfile"
+    assert [name for name, _value in args.build_arg] == ["BASE", "NPM_TOKEN", "NOTE", "EMPTY"]
+    assert not (tmp_path / ".container-gate-build-args").exists()  # read, then removed
+    captured = capfd.readouterr()
+    assert secret not in captured.out + captured.err
+    # None given: no option, and no file written.
+    values |= {"build-args": ""}
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    assert not [arg for arg in run_script(tmp_path, env) if arg.startswith("--build-arg")]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "argv.json",
+        "argv.json.docker",
+        "bin",
+        "star-bait",
+    ]
 
 
 def test_the_job_logs_in_with_a_private_docker_config_it_removes_and_never_touches_home(

@@ -46,7 +46,12 @@ _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _build_arg(text: str) -> tuple[str, str]:
     name, equals, value = text.partition("=")
     if not equals or not _ARG_NAME.fullmatch(name):
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, such as BASE=python:3.12-slim, got {text!r}")
+        # What was given is not quoted: a build argument can hold a secret (a package index's
+        # token), and this message also goes to the CI log, the error outputs and the summary.
+        raise argparse.ArgumentTypeError(
+            "expected NAME=VALUE, such as BASE=python:3.12-slim, NAME of letters, digits and _ "
+            "(what was given is not shown: a build argument can hold a secret)"
+        )
     return name, value
 
 

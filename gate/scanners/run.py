@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,9 +44,10 @@ class ScanRequest:
     """`--base-image REF`: the image the scanned one is built FROM, to tell base layers from own ones."""
     dockerfile: Path | None = None
     """`--dockerfile PATH`: the Dockerfile it was built from, to map own layers to its lines."""
-    build_args: tuple[tuple[str, str], ...] = ()
+    build_args: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     """`--build-arg NAME=VALUE`: the values the build gave the Dockerfile's ARGs (`FROM ${BASE}`),
-    in the order given (a later value of a name wins, as with docker build)."""
+    in the order given (a later value of a name wins, as with docker build). Left out of the repr:
+    a build argument can hold a secret."""
     check_base: BaseCheckMode = BaseCheckMode.OFF
     """`--check-base`: also check the base image against what its tag points to now."""
 

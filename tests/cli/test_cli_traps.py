@@ -496,7 +496,8 @@ def test_a_build_arg_is_name_equals_value_and_needs_the_dockerfile(
     assert exited.value.code == ExitCode.USAGE
     assert capsys.readouterr().err == (
         "container-gate scan: error: argument --build-arg: expected NAME=VALUE, such as "
-        "BASE=python:3.12-slim, got 'BASE' (see 'container-gate scan --help')\n"
+        "BASE=python:3.12-slim, NAME of letters, digits and _ (what was given is not shown: a build "
+        "argument can hold a secret) (see 'container-gate scan --help')\n"
     )
     # Without a Dockerfile, no ARG takes the value: refused before anything is scanned.
     assert (
@@ -505,6 +506,28 @@ def test_a_build_arg_is_name_equals_value_and_needs_the_dockerfile(
     assert capsys.readouterr().err == (
         "container-gate: error: --build-arg needs --dockerfile PATH: it fills the ARGs of that Dockerfile\n"
     )
+
+
+@pytest.mark.parametrize(
+    "given", ["NPM-TOKEN=npm_S3cretBuildArg", "npm_S3cretBuildArg", "1X=npm_S3cretBuildArg"]
+)
+def test_a_refused_build_arg_is_never_echoed_in_the_log_or_the_error_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], given: str
+) -> None:
+    # A build argument can be a secret (a package index's token): a malformed one is refused
+    # without being quoted, on standard error and in the error outputs the CI shows.
+    monkeypatch.chdir(tmp_path)
+    argv = ["scan", "app:1", "--dockerfile", "Dockerfile", "--json", "gate.json", "--markdown", "gate.md"]
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*argv, "--build-arg", given, "--ci", "none"])
+    assert exited.value.code == ExitCode.USAGE
+    captured = capsys.readouterr()
+    written = (tmp_path / "gate.json").read_text(encoding="utf-8") + (tmp_path / "gate.md").read_text(
+        encoding="utf-8"
+    )
+    assert "expected NAME=VALUE" in captured.err
+    assert "expected NAME=VALUE" in written
+    assert "S3cret" not in captured.out + captured.err + written
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,14 @@ def test_build_args_reach_the_scan_request_in_the_order_given() -> None:
     assert options("scan", "app.tar").scan.build_args == ()  # type: ignore[union-attr]
 
 
+def test_a_build_arg_is_left_out_of_the_repr_of_the_options() -> None:
+    # A build argument can hold a secret: the repr (a debugging print, a test's failure) leaves it out.
+    got = options("scan", "app.tar", "--dockerfile", "Dockerfile", "--build-arg", "NPM_TOKEN=npm_S3cretValue")
+    assert got.scan is not None
+    assert got.scan.build_args == (("NPM_TOKEN", "npm_S3cretValue"),)
+    assert "S3cret" not in repr(got)
+
+
 def test_commands_without_outputs_publish_nowhere() -> None:
     validate = options("policy", "validate", "p.yaml")
     assert (validate.command, validate.policy_files) == (Command.POLICY_VALIDATE, (Path("p.yaml"),))
