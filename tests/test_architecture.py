@@ -31,6 +31,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
         "gate._json_decode",
         "gate._json_strict",
         "gate._input_file",
+        "gate._part_files",
     ),
     ("gate.merge",),
     # Version ordering, and the readers of data that enriches a report (VEX, KEV, EPSS).

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import fcntl
 import itertools
 import os
-import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
+from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
@@ -231,8 +230,8 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
         # step, an upload) sees the earlier file or the whole new one, never part of it, and a
         # symbolic link at `path` (one a checked-out pull request may plant) is replaced, not
         # followed to a file elsewhere.
-        _remove_abandoned_parts(target)
-        part, descriptor = _open_part(target)
+        remove_abandoned_parts(target)
+        part, descriptor = open_part(target)
         # A megabyte of buffer: the chunks are small, and the default 8 KB buffer took half of
         # the writing's time in system calls (docs/performance.md).
         with open(descriptor, "wb", buffering=_WRITE_BUFFER) as out:
@@ -248,72 +247,6 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
                 raise
     except OSError as exc:
         raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
-
-
-_PART_SUFFIX = re.compile(r"\.[0-9a-f]{12}\.part")
-"""What follows `.NAME` in the name of an output's temporary file: 12 random hex digits, `.part`."""
-
-
-def _open_part(target: Path) -> tuple[Path, int]:
-    """A new temporary file beside `target`, `.NAME.<12 hex digits>.part`, and its descriptor,
-    locked for as long as this run writes it: the lock is how a later run tells the file of a
-    run that is still writing from one a killed run left behind (the kernel drops the lock of a
-    process that dies, however it dies)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    while True:
-        part = target.with_name(f".{target.name}.{os.urandom(6).hex()}.part")
-        handle = os.open(part, flags, 0o666)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        except OSError:
-            return part, handle  # a file system without locks: no run can lock it, nor remove it
-        if _same_file(handle, part):
-            return part, handle
-        # Another run took it for abandoned between its creation and the lock, and removed it.
-        os.close(handle)
-
-
-def _remove_abandoned_parts(target: Path) -> None:
-    """Remove the temporary files that runs killed while writing `target` left beside it (SIGKILL,
-    a runner's timeout, a power cut), each under a name of its own; without this they pile up.
-    Only regular files named as the gate names them, and only those no running process holds
-    locked: never a file the gate did not write, nor the one another run is writing. Best effort:
-    what cannot be removed stays, and the output is written all the same."""
-    prefix = f".{target.name}"
-    try:
-        with os.scandir(target.parent) as entries:
-            found = [
-                Path(entry.path)
-                for entry in entries
-                if entry.name.startswith(prefix) and _PART_SUFFIX.fullmatch(entry.name[len(prefix) :])
-            ]
-    except OSError:
-        return
-    for part in found:
-        try:
-            # Not followed: a symbolic link named like a temporary file is not the gate's.
-            handle = os.open(part, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            continue
-        try:
-            if not stat.S_ISREG(os.fstat(handle).st_mode):
-                continue
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # refused: its run is still writing
-            if _same_file(handle, part):
-                part.unlink()
-        except OSError:
-            continue
-        finally:
-            os.close(handle)
-
-
-def _same_file(handle: int, path: Path) -> bool:
-    """Whether `path` still names the file open as `handle`."""
-    try:
-        found, held = os.lstat(path), os.fstat(handle)
-    except OSError:
-        return False
-    return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
 
 
 def _device_or_pipe(target: Path) -> bool:

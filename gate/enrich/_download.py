@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import IncompleteRead
 
+from gate._part_files import open_part
 from gate.enrich._url import masked, shown_url, split_credentials
 from gate.errors import ExitCode, GateError
 
@@ -45,16 +45,19 @@ class DownloadError(GateError):
 
 @dataclass(frozen=True)
 class Downloaded:
-    """A downloaded file, still under its temporary name."""
+    """A downloaded file, still under its temporary name and locked (`gate._part_files`)."""
 
     path: Path
-    """The temporary file, in the directory it will be moved within."""
+    """The temporary file, `.NAME.<12 hex digits>.part` beside the file it will be renamed to."""
     final_url: str
     """The URL that answered, after redirects, as shown (`_url.shown_url`)."""
     sha256: str
     """Hex SHA-256 of the bytes as received."""
     size: int
     """Bytes received."""
+    handle: int
+    """The temporary file's descriptor, which holds its lock: the caller closes it once the file
+    is renamed or removed, so that no other run takes the file for a killed run's meanwhile."""
 
 
 class _Transient(Exception):
@@ -69,32 +72,32 @@ class _Transient(Exception):
 def download(
     session: requests.Session,
     url: str,
-    into: Path,
+    target: Path,
     *,
     content_types: frozenset[str],
     timeout: float,
     retries: int,
     sleep: Callable[[float], None],
 ) -> Downloaded:
-    """Downloads `url` into a new temporary file in directory `into`; raises `DownloadError`,
-    naming the URL as shown."""
-    target = _Target(url)
+    """Downloads `url` into a new temporary file beside `target`, locked until the caller closes
+    `Downloaded.handle`; raises `DownloadError`, naming the URL as shown."""
+    given = _Target(url)
     attempts = retries + 1
     for attempt in range(1, attempts + 1):
         try:
-            return _once(session, target, into, content_types, timeout)
+            return _once(session, given, target, content_types, timeout)
         except _Transient as failure:
             delay = failure.retry_after
             if delay is None:
                 delay = min(30.0, 2.0 ** (attempt - 1))
             elif delay > MAX_RETRY_AFTER:
                 raise DownloadError(
-                    f"{target.shown}: {failure.reason}; the server asks to retry after {delay:g} s, "
+                    f"{given.shown}: {failure.reason}; the server asks to retry after {delay:g} s, "
                     f"longer than the {MAX_RETRY_AFTER:g} s the fetch waits"
                 ) from None
             if attempt == attempts:
                 tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
-                raise DownloadError(f"{target.shown}: {failure.reason} (after {tries})") from None
+                raise DownloadError(f"{given.shown}: {failure.reason} (after {tries})") from None
             sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -123,13 +126,13 @@ class _Target:
 
 
 def _once(
-    session: requests.Session, target: _Target, into: Path, content_types: frozenset[str], timeout: float
+    session: requests.Session, given: _Target, target: Path, content_types: frozenset[str], timeout: float
 ) -> Downloaded:
-    url = target.shown
+    url = given.shown
     try:
         response = session.get(
-            target.request_url,
-            auth=target.auth,
+            given.request_url,
+            auth=given.auth,
             stream=True,
             timeout=timeout,
             headers={"User-Agent": "container-gate"},
@@ -139,13 +142,13 @@ def _once(
     except requests.TooManyRedirects:
         raise DownloadError(f"{url}: too many redirects") from None
     except requests.ConnectionError as error:
-        raise _Transient(f"cannot connect ({masked(_root_cause(error), target.given)})") from None
+        raise _Transient(f"cannot connect ({masked(_root_cause(error), given.given)})") from None
     except requests.RequestException as error:
         # A redirect to a URL that cannot be requested; requests' message quotes that URL whole.
         raise DownloadError(f"{url}: the request failed ({type(error).__name__})") from None
     with response:
         _check_answer(url, response, content_types)
-        return _save(url, response, into, timeout)
+        return _save(url, response, target, timeout)
 
 
 def _check_answer(url: str, response: requests.Response, content_types: frozenset[str]) -> None:
@@ -163,17 +166,17 @@ def _check_answer(url: str, response: requests.Response, content_types: frozense
         raise DownloadError(f"{url}: unexpected content type {content_type} (expected one of: {expected})")
 
 
-def _save(url: str, response: requests.Response, into: Path, timeout: float) -> Downloaded:
+def _save(url: str, response: requests.Response, target: Path, timeout: float) -> Downloaded:
     declared = response.headers.get("Content-Length")
     expected = int(declared) if declared and declared.isascii() and declared.isdigit() else None
     if expected is not None and expected > MAX_BYTES:
         raise DownloadError(f"{url}: {expected} bytes announced, more than the {MAX_BYTES} accepted")
     digest = hashlib.sha256()
     size = 0
-    handle = tempfile.NamedTemporaryFile(dir=into, prefix=".download-", suffix=".part", delete=False)  # noqa: SIM115 - kept on success
-    path = Path(handle.name)
+    path, descriptor = open_part(target)
     try:
-        with handle:
+        # The descriptor stays open, and the file locked, after the writing: see Downloaded.handle.
+        with open(descriptor, "wb", closefd=False) as handle:
             try:
                 for chunk in response.iter_content(_CHUNK):
                     size += len(chunk)
@@ -192,8 +195,11 @@ def _save(url: str, response: requests.Response, into: Path, timeout: float) -> 
             raise _Transient(f"truncated: received {size} of {expected} bytes")
     except BaseException:
         path.unlink(missing_ok=True)
+        os.close(descriptor)
         raise
-    return Downloaded(path=path, final_url=shown_url(response.url), sha256=digest.hexdigest(), size=size)
+    return Downloaded(
+        path=path, final_url=shown_url(response.url), sha256=digest.hexdigest(), size=size, handle=descriptor
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

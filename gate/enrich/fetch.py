@@ -4,7 +4,8 @@ The only part of the gate that downloads data. Both files are downloaded into te
 the output directory and read with the same strict readers a gate run uses; only when both are
 whole and valid do they replace the stored ones (`os.replace`, atomic within one directory), and
 then `exploit-data.json` records where they came from. A failed fetch leaves the earlier files and
-record exactly as they were, so a CI cache keeps its last good data.
+record exactly as they were, so a CI cache keeps its last good data. The temporary files are locked
+while the fetch runs (`gate._part_files`): those a killed fetch left are removed by the next one.
 
 Default sources are the publishers' own:
 - KEV: CISA's feed, https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from gate._part_files import open_part, remove_abandoned_parts
 from gate.enrich._download import Downloaded, DownloadError, download
 from gate.enrich._files import is_gzip
 from gate.enrich._url import shown_url, split_credentials
@@ -152,16 +153,18 @@ def fetch_exploit_data(
     for url in (kev_url, epss_url):
         _check_url(url)
     created = _make_directory(out_dir)
+    for name in _PART_NAMES:
+        remove_abandoned_parts(out_dir / name)
     own_session = session is None
     http = session or requests.Session()
-    pending: list[Path] = []
+    pending: list[Downloaded] = []
     done = False
     try:
-        get = _getter(http, out_dir, timeout, retries, sleep, pending)
+        get = _getter(http, timeout, retries, sleep, pending)
         kev_shown, epss_shown = shown_url(kev_url), shown_url(epss_url)
-        kev_file = get(kev_url, _KEV_TYPES)
+        kev_file = get(kev_url, out_dir / "kev.json", _KEV_TYPES)
         catalog = _checked(kev_shown, kev_file, lambda path: read_kev(path, frozenset()))
-        epss_file = get(epss_url, _EPSS_TYPES)
+        epss_file = get(epss_url, out_dir / "epss.csv", _EPSS_TYPES)
         scores = _checked(epss_shown, epss_file, lambda path: read_epss(path, frozenset()))
         kev = _store(kev_shown, kev_file, out_dir / ("kev.json.gz" if is_gzip(kev_file.path) else "kev.json"))
         epss = _store(
@@ -182,8 +185,10 @@ def fetch_exploit_data(
         done = True
         return replace(result, warnings=result.warnings + _remove_other_forms(out_dir, (kev.path, epss.path)))
     finally:
-        for path in pending:
-            path.unlink(missing_ok=True)
+        # A download not stored is removed; each one's lock is let go only then.
+        for downloaded in pending:
+            downloaded.path.unlink(missing_ok=True)
+            os.close(downloaded.handle)
         if own_session:
             http.close()
         if not done:
@@ -192,6 +197,10 @@ def fetch_exploit_data(
 
 _FORMS = (("kev.json", "kev.json.gz"), ("epss.csv", "epss.csv.gz"))
 """The names a file is stored under, plain or gzip: one of each pair is the current one."""
+
+_PART_NAMES = ("kev.json", "epss.csv", RECORD_NAME)
+"""The files whose temporary files (`gate._part_files`) a fetch writes in the output directory,
+each download under its plain name: the abandoned ones of killed fetches are removed."""
 
 
 def _remove_other_forms(out_dir: Path, stored: tuple[Path, ...]) -> tuple[str, ...]:
@@ -265,17 +274,16 @@ def _remove_empty(created: list[Path]) -> None:
 
 def _getter(
     http: requests.Session,
-    out_dir: Path,
     timeout: float,
     retries: int,
     sleep: Callable[[float], None],
-    pending: list[Path],
-) -> Callable[[str, frozenset[str]], Downloaded]:
-    def get(url: str, content_types: frozenset[str]) -> Downloaded:
+    pending: list[Downloaded],
+) -> Callable[[str, Path, frozenset[str]], Downloaded]:
+    def get(url: str, target: Path, content_types: frozenset[str]) -> Downloaded:
         downloaded = download(
-            http, url, out_dir, content_types=content_types, timeout=timeout, retries=retries, sleep=sleep
+            http, url, target, content_types=content_types, timeout=timeout, retries=retries, sleep=sleep
         )
-        pending.append(downloaded.path)
+        pending.append(downloaded)
         return downloaded
 
     return get
@@ -323,14 +331,16 @@ def _write_record(result: FetchResult) -> None:
         },
     }
     text = json.dumps(record, indent=2) + "\n"
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=result.record.parent, prefix=".record-", suffix=".part", delete=False
-    ) as handle:
-        try:
+    part, descriptor = open_part(result.record)
+    try:
+        with open(descriptor, "w", encoding="utf-8", closefd=False) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
-    os.replace(handle.name, result.record)
+        # Renamed while the lock is held: another fetch never takes it for a killed one's.
+        os.replace(part, result.record)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(descriptor)

@@ -7,6 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from gate.cli import main as cli
 from gate.enrich.fetch import RECORD_NAME
 from tests.enrich.data_server import DataServer, Reply, running_server, unused_url
 from tests.support.corpus import corpus_file
+from tests.support.repo_paths import PROJECT_ROOT
 
 KEV_BYTES = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
 EPSS_GZ = corpus_file("epss", "excerpt.csv.gz").read_bytes()
@@ -220,3 +225,72 @@ def test_an_out_that_is_a_file_is_a_usage_error_before_any_download(
     )
     assert server.asked(KEV_PATH) == 0
     assert file.read_text(encoding="utf-8") == "{}"
+
+
+# The KEV download of a run that is killed meanwhile: part of the catalog, then nothing more.
+KEV_STALLED = Reply(200, KEV_BYTES[:100_000], "application/json", length=len(KEV_BYTES), stall=True)
+
+
+def fetching(server: DataServer, out: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """`container-gate data fetch` in the middle of downloading the KEV catalog into `out`, and
+    its temporary file."""
+    before = set(out.glob(".*.part"))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "gate", *fetch(server, out)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not (started := set(out.glob(".*.part")) - before):
+        assert run.poll() is None, "the fetch ended before it downloaded"
+        assert time.monotonic() < deadline, "the fetch never started its download"
+        time.sleep(0.05)
+    (part,) = started
+    return run, part
+
+
+def test_the_temporary_files_of_a_killed_fetch_are_removed_by_the_next_one(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SIGKILL (a runner's timeout) left `.download-*.part` files behind, each under a name of its
+    # own; in a CI cache they piled up from one pipeline to the next.
+    out = tmp_path / "data"
+    out.mkdir()
+    server.serve(KEV_PATH, KEV_STALLED)
+    server.serve(EPSS_PATH, Reply(200, EPSS_GZ, "application/gzip"))
+    killed = []
+    for _killed in range(2):
+        run, part = fetching(server, out)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+        assert part.exists()
+        killed.append(part)
+    # The record's temporary file of a fetch killed while writing it: no process holds it.
+    record_part = out / ".exploit-data.json.0123456789ab.part"
+    record_part.write_text("{", encoding="utf-8")
+    live, writing = fetching(server, out)  # another fetch, still downloading
+    try:
+        theirs = [
+            out / ".kev.json.0123456789AB.part",  # not the gate's naming
+            out / ".kev.json.0123456789ab.part.bak",
+            out / ".other.json.0123456789ab.part",
+            out / "notes.txt",
+        ]
+        for path in theirs:
+            path.write_text("someone else's", encoding="utf-8")
+        planted = out / ".epss.csv.aaaaaaaaaaaa.part"
+        planted.symlink_to(theirs[0])
+        serve_good(server)
+        assert cli.main(fetch(server, out)) == 0
+        assert not [path for path in [*killed, record_part] if path.exists()]
+        assert writing.exists()  # the live fetch's own
+        assert planted.is_symlink()
+        assert all(path.read_text(encoding="utf-8") == "someone else's" for path in theirs)
+        assert (out / "kev.json").read_bytes() == KEV_BYTES
+        names = {path.name for path in out.iterdir()} - {path.name for path in [*theirs, planted, writing]}
+        assert names == {RECORD_NAME, "epss.csv.gz", "kev.json"}
+    finally:
+        live.send_signal(signal.SIGKILL)
+        live.wait(timeout=30)
+    capsys.readouterr()

@@ -2,7 +2,8 @@
 
 Each path has a queue of replies; a request takes the first, and the last one stays to answer every
 later request. A reply can announce a Content-Length larger than its body and then close the
-connection (a truncated download), redirect, or wait before answering (a timeout).
+connection (a truncated download), redirect, wait before answering (a timeout), or stall after part
+of its body until the server stops (a download in progress, for a run killed mid-write).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class Reply:
     """The Content-Length announced; the body's own length when None."""
     delay: float = 0.0
     """Seconds to wait before answering."""
+    stall: bool = False
+    """Send the body, then hold the connection open until the server stops (announce a longer
+    `length`: the client is left waiting for the rest)."""
 
 
 class DataServer:
@@ -44,6 +48,7 @@ class DataServer:
         self.headers: list[dict[str, str]] = []
         """Every header of each request, in order."""
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -68,6 +73,8 @@ class DataServer:
                 try:
                     self.wfile.write(reply.body)
                     self.wfile.flush()
+                    if reply.stall:
+                        server.stopping.wait(120)
                 except OSError:
                     pass  # the client gave up (a timeout test)
 
@@ -124,5 +131,6 @@ def running_server() -> Iterator[DataServer]:
     try:
         yield server
     finally:
+        server.stopping.set()
         server.httpd.shutdown()
         server.httpd.server_close()
