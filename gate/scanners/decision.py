@@ -6,7 +6,9 @@ come back with everything the decision report keeps of them (ids, package, fix, 
 CVSS, layer, scanners, and what each merged report said). The dispositions are not read back:
 the policy given now decides them again, as it would for the scanner's own report. The KEV and
 EPSS data each finding carries (`kev`, `epss`) come back too, like a Grype report's own fields:
-a re-check decides on the data the first run had, unless a file of that kind is given now.
+a re-check decides on the data the first run had, unless a file of that kind is given now. The
+age of that data is judged again as of the re-check, so the first run's warnings about its age
+are not read back.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from gate.enrich._json import parse_date
-from gate.enrich.exploit import EpssScore, KevEntry
+from gate.enrich.exploit import EpssScore, KevEntry, is_age_warning
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.model import (
     Assessment,
@@ -85,8 +87,12 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
             f"the gate could not decide in that run, there are no findings ({said or 'no message'})"
         )
     findings = [_finding(item, at) for item, at in objects(doc, "findings", root, null=False)]
+    warnings = str_list(doc, "warnings", root)
     if exploit is not None:
         exploit += _exploit(doc, root)
+        # The data come back and their age is judged again, as of this run: the first run's
+        # sentences about it (as of then, naming its files) would say it a second time.
+        warnings = [warning for warning in warnings if not is_age_warning(warning)]
     scanners = tuple(
         ScannerInfo(
             name=req_str(item, "name", at),
@@ -101,7 +107,7 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
         scanners=scanners,
         image=_image(doc, root),
         sources=(root.source,),
-        warnings=tuple(str_list(doc, "warnings", root)),
+        warnings=tuple(warnings),
     )
 
 
