@@ -8,7 +8,8 @@ the policy given now decides them again, as it would for the scanner's own repor
 EPSS data each finding carries (`kev`, `epss`) come back too, like a Grype report's own fields:
 a re-check decides on the data the first run had, unless a file of that kind is given now. The
 age of that data is judged again as of the re-check, so the first run's warnings about its age
-are not read back.
+are not read back, nor those about VEX statements dated after the first run (given again, they
+are judged as of the re-check).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime
 from gate.enrich._json import parse_date
 from gate.enrich.exploit import EpssScore, KevEntry, is_age_warning
 from gate.enrich.grype_exploit import MatchExploitData
+from gate.enrich.vex_model import is_future_statement_warning
 from gate.model import (
     Assessment,
     Cvss,
@@ -87,7 +89,8 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
             f"the gate could not decide in that run, there are no findings ({said or 'no message'})"
         )
     findings = [_finding(item, at) for item, at in objects(doc, "findings", root, null=False)]
-    warnings = str_list(doc, "warnings", root)
+    # A VEX statement decides again only when given again, and is judged as of this run.
+    warnings = [w for w in str_list(doc, "warnings", root) if not is_future_statement_warning(w)]
     if exploit is not None:
         exploit += _exploit(doc, root)
         # The data come back and their age is judged again, as of this run: the first run's
