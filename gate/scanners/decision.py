@@ -70,10 +70,12 @@ def parse_decision(
     when given, receives the KEV and EPSS data of the report's findings, and what its
     `exploit_data` says of the data (which kinds the run had, and how old they were)."""
     sink = exploit
+    # The list may hold the data of the reports read before this one: only this one's is redone.
+    start = len(sink) if sink is not None else 0
 
     def read(doc: object, root: At) -> ScanReport:
         if sink is not None:
-            del sink[:]  # the located second pass reads every finding again
+            del sink[start:]  # the located second pass reads every finding again
         return _read_report(doc, root, sink)
 
     report = read_located(read, data, source)

@@ -116,10 +116,12 @@ def parse_grype(
     nothing, so a report without these fields costs no memory.
     """
     sink = exploit
+    # The list may hold the data of the reports read before this one: only this one's is redone.
+    start = len(sink) if sink is not None else 0
 
     def read(doc: object, root: At) -> ScanReport:
         if sink is not None:
-            del sink[:]  # the located second pass reads every match again
+            del sink[start:]  # the located second pass reads every match again
         return _read_report(doc, root, lenient_severity, sink)
 
     report = read_located(read, data, source)
