@@ -149,14 +149,15 @@ def _read_report(
     ]
     scanner = _scanner(doc, root, source)
     if exploit is not None:
-        found_any = False
-        for match, at in objects(doc, "matches", root, null=False):
-            found = _match_exploit(match, at)
-            if found is not NOTHING:
-                exploit.append(found)
-                found_any = True
-        if found_any:
-            exploit.append(_data_dates(scanner, exploit, source))
+        # `exploit` may hold other reports' data: this report's dates are of its own data.
+        found = [
+            part
+            for match, at in objects(doc, "matches", root, null=False)
+            if (part := _match_exploit(match, at)) is not NOTHING
+        ]
+        if found:
+            exploit += found
+            exploit.append(_data_dates(scanner, found, source))
     return ScanReport(
         findings=dedupe(findings),
         scanners=(scanner,),
