@@ -7,7 +7,7 @@ CVSS, layer, scanners, and what each merged report said). The dispositions are n
 the policy given now decides them again, as it would for the scanner's own report. The KEV and
 EPSS data each finding carries (`kev`, `epss`) come back too, like a Grype report's own fields:
 a re-check decides on the data the first run had, unless a file of that kind is given now. The
-age of that data is judged again as of the re-check, so the first run's warnings about its age
+data is judged again as of the re-check, so the first run's warnings about its age or absence
 are not read back, nor those about VEX statements dated after the first run (given again, they
 are judged as of the re-check).
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from gate.enrich._json import parse_date
-from gate.enrich.exploit import EpssScore, KevEntry, is_age_warning
+from gate.enrich.exploit import EpssScore, KevEntry, is_data_warning
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.enrich.vex_model import is_future_statement_warning
 from gate.model import (
@@ -95,9 +95,10 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
     warnings = [w for w in str_list(doc, "warnings", root) if not is_future_statement_warning(w)]
     if exploit is not None:
         exploit += _exploit(doc, root)
-        # The data come back and their age is judged again, as of this run: the first run's
-        # sentences about it (as of then, naming its files) would say it a second time.
-        warnings = [warning for warning in warnings if not is_age_warning(warning)]
+        # The data come back and are judged again, as of this run and with the data given now:
+        # the first run's sentences about them (as of then, naming its files) would say it a
+        # second time, or say the run has no data when it has.
+        warnings = [warning for warning in warnings if not is_data_warning(warning)]
     scanners = tuple(
         ScannerInfo(
             name=req_str(item, "name", at),
