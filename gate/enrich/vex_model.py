@@ -9,8 +9,9 @@ only these.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 
 class VexFormat(enum.Enum):
@@ -174,3 +175,24 @@ def format_time(moment: datetime) -> str:
     if utc.microsecond:
         text += f".{utc.microsecond:06d}"
     return text + "Z"
+
+
+def future_statement_warning(statement: VexStatement, stamp: datetime, day: date) -> str:
+    """The warning about a statement dated `stamp`, after the run's `day`, that spoke."""
+    return (
+        f"VEX statement {statement.rule} ({statement.location}) is dated {format_time(stamp)}, after "
+        f"this run's time ({day.isoformat()}): as the latest, it overrides every statement about its "
+        "findings made before then. Is its timestamp or --as-of wrong?"
+    )
+
+
+_FUTURE_STATEMENT = re.compile(
+    r"VEX statement vex:.* is dated \S+, after this run's time \(\d{4}-\d\d-\d\d\): as the latest, ",
+    re.DOTALL,
+)
+
+
+def is_future_statement_warning(text: str) -> bool:
+    """True when `text` is a `future_statement_warning`: a decision report read back leaves the
+    first run's out (the statements decide again only if given again, as of this run)."""
+    return _FUTURE_STATEMENT.match(text) is not None

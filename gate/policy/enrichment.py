@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gate.enrich.baseline import Baseline, BaselineState
-from gate.enrich.vex_model import VexStatement, format_time
+from gate.enrich.vex_model import VexStatement, future_statement_warning
 from gate.model import ScanReport
 from gate.policy.evaluation import Decision, VexEntryReport
 from gate.policy.model import Policy
@@ -58,9 +58,7 @@ def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list
         if s is not None and s.timestamp is not None and s.timestamp - now_utc > dt.timedelta(days=1)
     }
     return [
-        f"VEX statement {s.rule} ({s.location}) is dated {format_time(s.timestamp)}, after this run's "
-        f"time ({now_utc.date().isoformat()}): as the latest, it overrides every statement about its "
-        "findings made before then. Is its timestamp or --as-of wrong?"
+        future_statement_warning(s, s.timestamp, now_utc.date())
         for s in future.values()
         if s.timestamp is not None
     ]

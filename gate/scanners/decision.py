@@ -6,7 +6,10 @@ come back with everything the decision report keeps of them (ids, package, fix, 
 CVSS, layer, scanners, and what each merged report said). The dispositions are not read back:
 the policy given now decides them again, as it would for the scanner's own report. The KEV and
 EPSS data each finding carries (`kev`, `epss`) come back too, like a Grype report's own fields:
-a re-check decides on the data the first run had, unless a file of that kind is given now.
+a re-check decides on the data the first run had, unless a file of that kind is given now. The
+data is judged again as of the re-check, so the first run's warnings about its age or absence
+are not read back, nor those about VEX statements dated after the first run (given again, they
+are judged as of the re-check).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from gate.enrich._json import parse_date
-from gate.enrich.exploit import EpssScore, KevEntry
+from gate.enrich.exploit import EpssScore, KevEntry, is_data_warning
 from gate.enrich.grype_exploit import MatchExploitData
+from gate.enrich.vex_model import is_future_statement_warning
 from gate.model import (
     Assessment,
     Cvss,
@@ -66,10 +70,12 @@ def parse_decision(
     when given, receives the KEV and EPSS data of the report's findings, and what its
     `exploit_data` says of the data (which kinds the run had, and how old they were)."""
     sink = exploit
+    # The list may hold the data of the reports read before this one: only this one's is redone.
+    start = len(sink) if sink is not None else 0
 
     def read(doc: object, root: At) -> ScanReport:
         if sink is not None:
-            del sink[:]  # the located second pass reads every finding again
+            del sink[start:]  # the located second pass reads every finding again
         return _read_report(doc, root, sink)
 
     report = read_located(read, data, source)
@@ -85,8 +91,14 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
             f"the gate could not decide in that run, there are no findings ({said or 'no message'})"
         )
     findings = [_finding(item, at) for item, at in objects(doc, "findings", root, null=False)]
+    # A VEX statement decides again only when given again, and is judged as of this run.
+    warnings = [w for w in str_list(doc, "warnings", root) if not is_future_statement_warning(w)]
     if exploit is not None:
         exploit += _exploit(doc, root)
+        # The data come back and are judged again, as of this run and with the data given now:
+        # the first run's sentences about them (as of then, naming its files) would say it a
+        # second time, or say the run has no data when it has.
+        warnings = [warning for warning in warnings if not is_data_warning(warning)]
     scanners = tuple(
         ScannerInfo(
             name=req_str(item, "name", at),
@@ -101,7 +113,7 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
         scanners=scanners,
         image=_image(doc, root),
         sources=(root.source,),
-        warnings=tuple(str_list(doc, "warnings", root)),
+        warnings=tuple(warnings),
     )
 
 

@@ -116,10 +116,12 @@ def parse_grype(
     nothing, so a report without these fields costs no memory.
     """
     sink = exploit
+    # The list may hold the data of the reports read before this one: only this one's is redone.
+    start = len(sink) if sink is not None else 0
 
     def read(doc: object, root: At) -> ScanReport:
         if sink is not None:
-            del sink[:]  # the located second pass reads every match again
+            del sink[start:]  # the located second pass reads every match again
         return _read_report(doc, root, lenient_severity, sink)
 
     report = read_located(read, data, source)
@@ -147,14 +149,15 @@ def _read_report(
     ]
     scanner = _scanner(doc, root, source)
     if exploit is not None:
-        found_any = False
-        for match, at in objects(doc, "matches", root, null=False):
-            found = _match_exploit(match, at)
-            if found is not NOTHING:
-                exploit.append(found)
-                found_any = True
-        if found_any:
-            exploit.append(_data_dates(scanner, exploit, source))
+        # `exploit` may hold other reports' data: this report's dates are of its own data.
+        found = [
+            part
+            for match, at in objects(doc, "matches", root, null=False)
+            if (part := _match_exploit(match, at)) is not NOTHING
+        ]
+        if found:
+            exploit += found
+            exploit.append(_data_dates(scanner, found, source))
     return ScanReport(
         findings=dedupe(findings),
         scanners=(scanner,),

@@ -699,3 +699,39 @@ def test_a_statement_dated_after_the_run_is_said_in_the_warnings(
         [str(corpus_file("trivy", "gomod-vex.json.golden")), "--vex", str(vex), "--json", str(report)], capsys
     )
     assert not [w for w in json.loads(report.read_text(encoding="utf-8"))["warnings"] if "VEX statement" in w]
+
+
+def test_a_statement_dated_after_the_run_is_said_once_when_the_report_is_read_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check gate.json --vex` says it as of this run, not a second time as of the first run."""
+    doc = {
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.com/vex/text",
+        "author": "Platform team",
+        "timestamp": "2026-11-01T00:00:00Z",
+        "version": 1,
+        "statements": [
+            {
+                "vulnerability": {"name": "CVE-2021-38561"},
+                "products": [{"@id": "pkg:golang/golang.org/x/text"}],
+                "status": "not_affected",
+                "justification": "vulnerable_code_not_in_execute_path",
+                "timestamp": "2062-11-01T00:00:00Z",
+            }
+        ],
+    }
+    vex = tmp_path / "text.openvex.json"
+    vex.write_text(json.dumps(doc), encoding="utf-8")
+    first, again = tmp_path / "gate.json", tmp_path / "again.json"
+    scanned = str(corpus_file("trivy", "gomod-vex.json.golden"))
+    for report, out, as_of in ((scanned, first, "2026-12-01"), (str(first), again, "2026-12-05")):
+        argv = ["check", report, "--vex", str(vex), "--json", str(out), "--as-of", as_of, "--ci", "none"]
+        assert cli.main(argv) == ExitCode.PASS
+    capsys.readouterr()
+    said = [w for w in json.loads(again.read_text(encoding="utf-8"))["warnings"] if "VEX statement" in w]
+    assert len(said) == 1, said
+    assert "after this run's time (2026-12-05)" in said[0]
+    # Read back without the VEX file, no statement decides anything: nothing is said of one.
+    assert cli.main(["check", str(first), "--json", str(again), "--as-of", "2026-12-05", "--ci", "none"]) == 0
+    assert not [w for w in json.loads(again.read_text(encoding="utf-8"))["warnings"] if "VEX statement" in w]
