@@ -297,7 +297,8 @@ def outer_java_archive(path: str) -> str:
 
 
 class _PackageIndex:
-    """The merged findings of one package (name, version, path), looked up by id (upper case)."""
+    """The merged findings of one package (`_package_key`: name, version and path, or a Java
+    library's package URL, version and outermost archive), looked up by id (upper case)."""
 
     def __init__(self) -> None:
         self.by_id: dict[str, list[int]] = {}

@@ -139,6 +139,16 @@ def parse_timestamp(text: str) -> datetime | None:
     return stamp.astimezone(UTC)
 
 
+def parse_moment(text: str) -> datetime | None:
+    """An ISO 8601 date and time as a report writes it, read as UTC when it names no zone (a DB's
+    build time, the dates a decision report gives its data); None when the text is not one."""
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
 def req_timestamp(obj: JsonObject, key: str, path: str, where: str) -> datetime:
     """Member `key`, an ISO 8601 date and time with a time zone."""
     value = req_str(obj, key, path, where)

@@ -14,9 +14,9 @@ are judged as of the re-check).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from gate.enrich._json import parse_date
+from gate.enrich._json import parse_date, parse_moment
 from gate.enrich.exploit import EpssScore, KevEntry, is_data_warning
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.enrich.vex_model import is_future_statement_warning
@@ -269,8 +269,7 @@ def _stamp(obj: JsonObject, key: str, at: At) -> datetime | None:
     text = opt_str(obj, key, at)
     if text is None:
         return None
-    try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError:
-        raise at[key].error(f"expected a date and time (ISO 8601), got {text!r}") from None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    stamp = parse_moment(text)
+    if stamp is None:
+        raise at[key].error(f"expected a date and time (ISO 8601), got {text!r}")
+    return stamp

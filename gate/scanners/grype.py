@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 
 from gate._json_decode import loads
+from gate.enrich._json import parse_moment
 from gate.enrich.grype_exploit import NOTHING, MatchExploitData, read_grype_match
 from gate.errors import ReportError
 from gate.merge import choose_ids, dedupe
@@ -171,20 +172,11 @@ def _data_dates(scanner: ScannerInfo, found: list[MatchExploitData], source: str
     """How old the report's KEV and EPSS data are, for `exploit_data.max_age_days`: the KEV entries
     are as old as Grype's DB (it carries the catalog), the EPSS scores as their oldest `date` says,
     else as old as the DB. Unknown (None) when the report says neither."""
-    built = _timestamp(scanner.db_updated_at)
+    # A build time that is not one: the DB age check of `scan` says so; here the age is unknown.
+    built = parse_moment(scanner.db_updated_at) if scanner.db_updated_at else None
     days = [score.date for part in found for score in part.epss if score.date is not None]
     scored = dt.datetime.combine(min(days), dt.time(), dt.UTC) if days else built
     return MatchExploitData(kev_date_released=built, epss_score_date=scored, source=source)
-
-
-def _timestamp(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None  # the DB age check of `scan` says so; here the age is only unknown
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 def _match_exploit(match: JsonObject, at: At) -> MatchExploitData:
