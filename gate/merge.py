@@ -83,7 +83,8 @@ def combine(first: Finding, later: Finding) -> Finding:
     report's first), and the least ignorable status (`IGNORABILITY`); a
     finding with a fixed version is `fixed`, so it never says "affected" next to a fixed version.
     The other fields are the first report's, and a field it leaves empty (no title, no
-    layer, no purl, ...) is filled from the later one. Ids and scanner names are the union, in
+    layer, no purl, ...) is filled from the later one; but a Java library's name and path are the
+    more precise of the two in either order (`_fill_package`). Ids and scanner names are the union, in
     order; the primary id follows `choose_ids` over the union (a CVE wins over a scanner's own id).
     """
     if _adds_nothing(first, later):
@@ -145,6 +146,12 @@ def _adds_nothing(first: Finding, later: Finding) -> bool:
 
 
 def _fill_package(first: Package, later: Package) -> Package:
+    if first.path != later.path or first.name != later.name:
+        # A Java library of two scanners (`_package_key`): in either order, the more precise
+        # place and name, the inner jar and `groupId:artifactId` (Trivy's), so that an allowlist
+        # entry's `path` or `package` matches whichever report is read first.
+        precise = max((first, later), key=lambda p: (len(p.path), ":" in p.name))
+        first = replace(first, name=precise.name, path=precise.path)
     if (
         (first.type or not later.type)
         and (first.purl or not later.purl)

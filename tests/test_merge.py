@@ -101,6 +101,14 @@ def test_trivy_and_grype_findings_of_one_java_library_merge() -> None:
         ("CVE-2014-3577", "org.apache.httpcomponents:httpclient", ("trivy", "grype"))
     ]
     assert merged.findings[0].aliases == ("GHSA-cfh5-3ghh-wfjx",)
+    # In either order, the merged finding is at the inner jar, as Trivy names it: an allowlist
+    # entry's `path` or `package` decides the same whichever report comes first.
+    for order in ([trivy, grype], [grype, trivy]):
+        (finding,) = merge_reports(order).findings
+        assert (finding.package.name, finding.package.path) == (
+            "org.apache.httpcomponents:httpclient",
+            "TwilioNotifier.hpi/WEB-INF/lib/sdk-3.0.jar",
+        )
 
 
 def test_one_java_library_in_two_archives_stays_two_findings() -> None:
