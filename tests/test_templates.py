@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from entrypoint import split_build_args
 from gate import __version__
 from gate.cli.parser import build_parser
 from scripts.pin_action_image import parse_release, pin_component, pin_plain_template
@@ -394,6 +395,21 @@ def test_build_args_are_one_argument_per_line_never_run_and_never_left_on_disk(
         "bin",
         "star-bait",
     ]
+
+
+def test_build_args_with_windows_line_endings_are_read_as_the_action_reads_them(tmp_path: Path) -> None:
+    # A variable typed into a web form (the project's CI/CD variables) may end its lines with CR LF.
+    inputs, _name, job = component()
+    build_args = "BASE=python:3.12-slim\r\n \r\nPIP_INDEX_URL=https://pypi.example/simple  \r\n"
+    values = {key: spec.get("default") for key, spec in inputs.items()}
+    values |= {"image": "reg.example/app:1", "dockerfile": "Dockerfile", "build-args": build_args}
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    given = [arg for arg in run_script(tmp_path, env) if arg.startswith("--build-arg")]
+    assert given == [
+        "--build-arg=BASE=python:3.12-slim",
+        "--build-arg=PIP_INDEX_URL=https://pypi.example/simple",
+    ]
+    assert given == [f"--build-arg={line}" for line in split_build_args("build-args", build_args)]
 
 
 def test_the_job_logs_in_with_a_private_docker_config_it_removes_and_never_touches_home(
