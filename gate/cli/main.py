@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args, unknown = parser.parse_known_args(argv)
         if unknown:
-            command_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+            shown = " ".join(_unknown_word(word) for word in unknown)
+            command_parser(parser, args).error(f"unrecognized arguments: {shown}")
     except CommandLineError as exc:
         _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
         raise
@@ -114,6 +115,14 @@ def usage_problem(argv: Sequence[str]) -> UsageProblem | None:
     except CommandLineError as exc:
         return UsageProblem(exc.message, outputs_usable=False)
     return None
+
+
+def _unknown_word(word: str) -> str:
+    """An unrecognized word as the usage error shows it: an option's value given with `=` is left
+    out, as it may be a secret (`--build-args=NPM_TOKEN=...`, a misspelt --build-arg), and the
+    error also goes to the CI log, the error outputs and the pull-request comment."""
+    option, equals, _value = word.partition("=")
+    return f"{option}=(value not shown)" if equals and option.startswith("-") else word
 
 
 def _error_outputs_despite(argv: list[str], message: str) -> None:

@@ -530,6 +530,29 @@ def test_a_refused_build_arg_is_never_echoed_in_the_log_or_the_error_outputs(
     assert "S3cret" not in captured.out + captured.err + written
 
 
+@pytest.mark.parametrize("option", ["--build-args", "--build_arg", "--buildarg"])
+def test_a_misspelt_build_arg_option_never_echoes_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    # `--build-args=NAME=VALUE` (the inputs of the action and the templates are `build-args`) is
+    # an option the gate does not know: it is named, its value (which can be a secret) is not.
+    monkeypatch.chdir(tmp_path)
+    argv = ["scan", "--dockerfile", "Dockerfile", "--json", "gate.json", "--markdown", "gate.md"]
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*argv, f"{option}=NPM_TOKEN=npm_S3cretBuildArg", "--ci", "none", "--", "app:1"])
+    assert exited.value.code == ExitCode.USAGE
+    captured = capsys.readouterr()
+    written = (tmp_path / "gate.json").read_text(encoding="utf-8") + (tmp_path / "gate.md").read_text(
+        encoding="utf-8"
+    )
+    assert captured.err == (
+        f"container-gate scan: error: unrecognized arguments: {option}=(value not shown) "
+        "(see 'container-gate scan --help')\n"
+    )
+    assert f"unrecognized arguments: {option}=(value not shown)" in written
+    assert "S3cret" not in captured.out + captured.err + written
+
+
 @pytest.mark.parametrize(
     ("command", "flag", "first", "second"),
     [
