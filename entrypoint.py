@@ -23,8 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# The exit codes are the gate's own; gate.errors needs only the standard library, so a bad input
-# still needs no more of the gate than that.
+# The exit codes and the reading of build arguments are the gate's own; gate.errors and
+# gate.build_args need only the standard library, so a bad input still needs no more of the gate
+# than that.
+from gate.build_args import split_build_args as split_build_arg_lines
 from gate.errors import ExitCode
 
 
@@ -89,10 +91,6 @@ _FALSE = ("false", "False", "FALSE")
 PULL_REQUEST_VARIABLE = "CONTAINER_GATE_PULL_REQUEST"
 _PULL_REQUEST = re.compile(r"[1-9][0-9]{0,9}\Z")
 
-# A line of the `build-args` input: NAME=VALUE, as `docker build --build-arg` and the gate's own
-# --build-arg take it (gate.cli.scan_options).
-_BUILD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-
 # Files the gate writes that the runner's user (not root) must be able to replace afterwards.
 _OUTPUT_INPUTS = ("sarif", "json", "markdown", "openvex")
 
@@ -148,23 +146,15 @@ def split_list(value: str, *, commas: bool = False) -> list[str]:
 
 
 def split_build_args(name: str, value: str) -> list[str]:
-    """The NAME=VALUE lines of a `build-args` input, as docker/build-push-action reads its own:
-    one per line, each without its surrounding blanks, blank lines ignored. A line that is not
-    NAME=VALUE is an error that gives its number but never its text: a build argument can hold
-    a secret (a token for a private package index), and the error goes to the log, the step
-    outputs and the job summary."""
-    lines: list[str] = []
-    for number, line in enumerate(value.splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        if not _BUILD_ARG.match(line):
-            raise InputError(
-                f"input `{name}`: line {number} is not NAME=VALUE (NAME: letters, digits and _, not "
-                "starting with a digit; the line is not shown, as a build argument can hold a secret)"
-            )
-        lines.append(line)
-    return lines
+    """The NAME=VALUE lines of a `build-args` input, as docker/build-push-action reads its own,
+    and as the gate reads its CONTAINER_GATE_BUILD_ARGS (gate.build_args): one per line, each
+    without its surrounding blanks, blank lines ignored. A line that is not NAME=VALUE is an
+    error that gives its number but never its text: a build argument can hold a secret, and the
+    error goes to the log, the step outputs and the job summary."""
+    try:
+        return split_build_arg_lines(f"input `{name}`", value)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def build_invocation(env: Mapping[str, str]) -> Invocation:

@@ -8,6 +8,7 @@ single arguments in the right options, and nothing they contain is executed.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -21,7 +22,10 @@ import yaml
 
 from entrypoint import split_build_args
 from gate import __version__
+from gate.build_args import VARIABLE as BUILD_ARGS_VARIABLE
+from gate.cli.options import options_from
 from gate.cli.parser import build_parser
+from gate.cli.scan_options import with_variable_build_args
 from scripts.pin_action_image import parse_release, pin_component, pin_plain_template
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -195,6 +199,8 @@ def test_reports_artifacts_and_cache(which: str) -> None:
 def test_both_templates_set_every_variable_the_script_reads() -> None:
     read = {v for line in docs_script() for v in re.findall(r"\$(CONTAINER_GATE_[A-Z_]+)", line)}
     assert read
+    assert BUILD_ARGS_VARIABLE not in read  # read by the gate itself, from the job's environment
+    read.add(BUILD_ARGS_VARIABLE)
     assert read == {k for k in component()[2]["variables"] if k.startswith("CONTAINER_GATE_")}
     assert read == {k for k in plain_job()["variables"] if k.startswith("CONTAINER_GATE_")}
 
@@ -279,6 +285,11 @@ def run_script(tmp_path: Path, env: dict[str, str], **kwargs: Any) -> Any:
         "           'file_mode': stat.S_IMODE(os.stat(f).st_mode) if os.path.exists(f) else None,\n"
         "           'config': open(f).read() if os.path.exists(f) else None},\n"
         "          open(os.environ['ARGV_OUT'] + '.docker', 'w'))\n"
+        # The gate's environment, and its whole command line as `ps` shows it.
+        "cmdline = '/proc/self/cmdline'\n"
+        "json.dump({'env': dict(os.environ),\n"
+        "           'cmdline': open(cmdline, 'rb').read().decode() if os.path.exists(cmdline) else None},\n"
+        "          open(os.environ['ARGV_OUT'] + '.env', 'w'))\n"
         f"sys.exit({exit_code})\n",
         encoding="utf-8",
     )
@@ -293,6 +304,8 @@ def run_script(tmp_path: Path, env: dict[str, str], **kwargs: Any) -> Any:
         timeout=30,
     )
     argv: list[str] = json.loads(out.read_text(encoding="utf-8"))
+    if kwargs.get("show_process"):
+        return argv, json.loads(Path(f"{out}.env").read_text(encoding="utf-8"))
     if show:
         return argv, json.loads(Path(f"{out}.docker").read_text(encoding="utf-8"))
     return argv
@@ -355,46 +368,57 @@ def test_hostile_values_stay_single_arguments_and_never_run(tmp_path: Path) -> N
     assert str(args.cache_dir) == "ci/db"
 
 
-def test_build_args_are_one_argument_per_line_never_run_and_never_left_on_disk(
+def build_args_the_gate_reads(argv: list[str], env: dict[str, str]) -> list[tuple[str, str]]:
+    """The build arguments `container-gate` run with `argv` and `env` scans with."""
+    options = options_from(build_parser().parse_args(argv), env, dt.datetime.now(dt.UTC))
+    assert options.scan is not None
+    return list(with_variable_build_args(options.scan).build_args)
+
+
+def test_build_args_reach_the_gate_in_its_environment_never_run_and_never_on_its_command_line(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     inputs, _name, job = component()
     canary = tmp_path / "pwned"
     secret = "npm_TemplateBuildArgSecret01"  # noqa: S105 (no service accepts it)
-    build_args = (
-        "\n  BASE=python:3.12-slim  \n\n"
-        f"NPM_TOKEN={secret}\n"
-        f"NOTE=$(touch {canary}) `touch {canary}` 'a b' \"c\" * ; touch {canary}\n"
-        "EMPTY=\n"
-    )
+    note = f"$(touch {canary}) `touch {canary}` 'a b' \"c\" * ; touch {canary}"
+    build_args = f"\n  BASE=python:3.12-slim  \n\nNPM_TOKEN={secret}\nNOTE={note}\nEMPTY=\n"
     values = {key: spec.get("default") for key, spec in inputs.items()}
     values |= {"image": "reg.example/app:1", "dockerfile": "Dockerfile", "build-args": build_args}
     env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
     (tmp_path / "star-bait").touch()  # an unquoted `*` would turn into this name
-    argv = run_script(tmp_path, env)
+    argv, process = run_script(tmp_path, env, show_process=True)
     assert not canary.exists()
-    assert [arg for arg in argv if arg.startswith("--build-arg")] == [
-        "--build-arg=BASE=python:3.12-slim",
-        f"--build-arg=NPM_TOKEN={secret}",
-        f"--build-arg=NOTE=$(touch {canary}) `touch {canary}` 'a b' \"c\" * ; touch {canary}",
-        "--build-arg=EMPTY=",
+    # The values are not on the gate's command line (`ps` shows it to anyone on the runner host):
+    # the gate reads the variable, passed through as the job has it, itself.
+    assert not [arg for arg in argv if arg.startswith("--build-arg")]
+    assert secret not in " ".join(argv)
+    if process["cmdline"] is not None:
+        assert secret not in process["cmdline"]
+    assert process["env"]["CONTAINER_GATE_BUILD_ARGS"] == build_args
+    assert build_args_the_gate_reads(argv, process["env"]) == [
+        ("BASE", "python:3.12-slim"),
+        ("NPM_TOKEN", secret),
+        ("NOTE", note),
+        ("EMPTY", ""),
     ]
-    args = build_parser().parse_args(argv)
-    assert str(args.dockerfile) == "Dockerfile"
-    assert [name for name, _value in args.build_arg] == ["BASE", "NPM_TOKEN", "NOTE", "EMPTY"]
-    assert not (tmp_path / ".container-gate-build-args").exists()  # read, then removed
+    assert str(build_parser().parse_args(argv).dockerfile) == "Dockerfile"
     captured = capfd.readouterr()
     assert secret not in captured.out + captured.err
-    # None given: no option, and no file written.
-    values |= {"build-args": ""}
-    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
-    assert not [arg for arg in run_script(tmp_path, env) if arg.startswith("--build-arg")]
+    # No file is written for them.
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "argv.json",
         "argv.json.docker",
+        "argv.json.env",
         "bin",
         "star-bait",
     ]
+    # None given: none read.
+    values |= {"build-args": ""}
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    argv, process = run_script(tmp_path, env, show_process=True)
+    assert not [arg for arg in argv if arg.startswith("--build-arg")]
+    assert build_args_the_gate_reads(argv, process["env"]) == []
 
 
 def test_build_args_with_windows_line_endings_are_read_as_the_action_reads_them(tmp_path: Path) -> None:
@@ -404,12 +428,10 @@ def test_build_args_with_windows_line_endings_are_read_as_the_action_reads_them(
     values = {key: spec.get("default") for key, spec in inputs.items()}
     values |= {"image": "reg.example/app:1", "dockerfile": "Dockerfile", "build-args": build_args}
     env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
-    given = [arg for arg in run_script(tmp_path, env) if arg.startswith("--build-arg")]
-    assert given == [
-        "--build-arg=BASE=python:3.12-slim",
-        "--build-arg=PIP_INDEX_URL=https://pypi.example/simple",
-    ]
-    assert given == [f"--build-arg={line}" for line in split_build_args("build-args", build_args)]
+    argv, process = run_script(tmp_path, env, show_process=True)
+    given = build_args_the_gate_reads(argv, process["env"])
+    assert given == [("BASE", "python:3.12-slim"), ("PIP_INDEX_URL", "https://pypi.example/simple")]
+    assert [f"{name}={value}" for name, value in given] == split_build_args("build-args", build_args)
 
 
 def test_the_job_logs_in_with_a_private_docker_config_it_removes_and_never_touches_home(

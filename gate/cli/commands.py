@@ -29,7 +29,7 @@ from gate.cli.outputs import (
     write_outputs,
 )
 from gate.cli.policy_files import named_by
-from gate.cli.scan_options import names_a_file
+from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.merge import another_image, merge_reports
@@ -180,8 +180,9 @@ def cmd_scan(options: Options) -> ExitCode:
                 f"oci-archive:{given}"
             )
     check_publishing(options)
-    if options.scan.build_args and options.scan.dockerfile is None:
-        raise UsageError("--build-arg needs --dockerfile PATH: it fills the ARGs of that Dockerfile")
+    # The build arguments of CONTAINER_GATE_BUILD_ARGS, checked before anything is read.
+    options = replace(options, scan=with_variable_build_args(options.scan))
+    assert options.scan is not None  # noqa: S101 - as above
     # The policy is read first: a broken one fails in a moment, not after a long scan.
     policy = read_policy(options)
     # So are the baseline and the VEX files: a VEX file that is no VEX document fails before the scan.

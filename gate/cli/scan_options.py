@@ -6,9 +6,13 @@ import argparse
 import datetime as dt
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gate.build_args import VARIABLE as BUILD_ARGS_VARIABLE
+from gate.build_args import parse_build_arg, split_build_args
+from gate.errors import UsageError
 from gate.scanners.options import (
     DEFAULT_MAX_DB_AGE,
     DEFAULT_TIMEOUT,
@@ -40,19 +44,16 @@ def _max_age(text: str) -> dt.timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def _build_arg(text: str) -> tuple[str, str]:
-    name, equals, value = text.partition("=")
-    if not equals or not _ARG_NAME.fullmatch(name):
+    parsed = parse_build_arg(text)
+    if parsed is None:
         # What was given is not quoted: a build argument can hold a secret (a package index's
         # token), and this message also goes to the CI log, the error outputs and the summary.
         raise argparse.ArgumentTypeError(
             "expected NAME=VALUE, such as BASE=python:3.12-slim, NAME of letters, digits and _ "
             "(what was given is not shown: a build argument can hold a secret)"
         )
-    return name, value
+    return parsed
 
 
 def _seconds(text: str) -> float:
@@ -175,7 +176,8 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="a build argument IMAGE was built with, as docker build --build-arg (repeatable): fills the "
-        "--dockerfile's ARGs, such as the one of FROM ${BASE} (default: the ARGs' own defaults)",
+        "--dockerfile's ARGs, such as the one of FROM ${BASE} (default: the ARGs' own defaults); "
+        f"${BUILD_ARGS_VARIABLE} gives more, one NAME=VALUE per line, before these",
     )
     # Two spellings of one choice: argparse matches a whole `--check-base=best-effort` before it
     # splits at `=`, so `--check-base IMAGE` never takes IMAGE as the option's value.
@@ -300,3 +302,30 @@ def scan_request(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         build_args=tuple(args.build_arg),
         check_base=args.check_base,
     )
+
+
+def with_variable_build_args(request: ScanRequest) -> ScanRequest:
+    """`request` with the build arguments of CONTAINER_GATE_BUILD_ARGS in its environment (one
+    NAME=VALUE per line, as the GitHub Action's `build-args`) before those of `--build-arg`, so
+    a `--build-arg` of the same name wins, as a later one does with docker build. The variable
+    keeps the values off the command line, where `ps` shows them. UsageError, naming the
+    variable and the line's number but never a value, for a line that is not NAME=VALUE, or
+    for build arguments without `--dockerfile`."""
+    lines = _variable_lines(request.options.env.get(BUILD_ARGS_VARIABLE, ""))
+    from_variable = tuple(parsed for line in lines if (parsed := parse_build_arg(line)) is not None)
+    if request.dockerfile is None:
+        if request.build_args:
+            raise UsageError("--build-arg needs --dockerfile PATH: it fills the ARGs of that Dockerfile")
+        if from_variable:
+            raise UsageError(
+                f"{BUILD_ARGS_VARIABLE} (build arguments) needs --dockerfile PATH: they fill the ARGs "
+                "of that Dockerfile"
+            )
+    return replace(request, build_args=(*from_variable, *request.build_args))
+
+
+def _variable_lines(text: str) -> list[str]:
+    try:
+        return split_build_args(BUILD_ARGS_VARIABLE, text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None

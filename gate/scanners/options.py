@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate.errors import ScannerError
@@ -38,8 +38,9 @@ class ScannerChoice(enum.Enum):
 class ScanOptions:
     """How to run the scanners: the `scan` command's scanner and DB options."""
 
-    env: Mapping[str, str]
-    """The environment the scanners run in (the gate's own, passed in by the CLI)."""
+    env: Mapping[str, str] = field(repr=False)
+    """The environment the scanners run in (the gate's own, passed in by the CLI). Left out of the
+    repr: it holds tokens, and the build arguments of CONTAINER_GATE_BUILD_ARGS."""
     now: dt.datetime
     """The time the DB age is measured against (timezone-aware)."""
     cache_dir: Path | None = None

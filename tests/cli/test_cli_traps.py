@@ -553,6 +553,95 @@ def test_a_misspelt_build_arg_option_never_echoes_its_value(
     assert "S3cret" not in captured.out + captured.err + written
 
 
+SECRET_BUILD_ARG = "npm_S3cretBuildArg"  # noqa: S105 (no service accepts it)
+
+
+def test_the_gate_reads_build_args_from_its_environment_before_the_build_arg_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CONTAINER_GATE_BUILD_ARGS, as the GitLab templates pass it: one NAME=VALUE per line (CR LF
+    # too), read as the action reads its `build-args`; a --build-arg of the same name wins.
+    scanned: list[Any] = []
+
+    def scan(request: Any, *_args: object, **_kwargs: object) -> Any:
+        scanned.append(request)
+        raise ScannerError("stopped after the request was taken")
+
+    monkeypatch.setattr(gate.scanners.run, "scan", scan)
+    monkeypatch.setenv(
+        "CONTAINER_GATE_BUILD_ARGS", f"  BASE=python:3.12-slim \r\n\r\nNPM_TOKEN={SECRET_BUILD_ARG}\r\n"
+    )
+    argv = ["-v", "scan", "app:1", "--dockerfile", "Dockerfile", "--build-arg", "BASE=python:3.13-slim"]
+    assert cli.main([*argv, "--ci", "none", "--json", str(tmp_path / "gate.json")]) == ExitCode.ERROR
+    [request] = scanned
+    assert request.build_args == (
+        ("BASE", "python:3.12-slim"),
+        ("NPM_TOKEN", SECRET_BUILD_ARG),
+        ("BASE", "python:3.13-slim"),
+    )
+    captured = capsys.readouterr()
+    written = (tmp_path / "gate.json").read_text(encoding="utf-8")
+    assert "S3cret" not in repr(request) + captured.out + captured.err + written
+
+
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [
+        (f"BASE=python:3.12-slim\n\n{SECRET_BUILD_ARG}\n", 3),
+        (f"NPM-TOKEN={SECRET_BUILD_ARG}", 1),
+        (f"1X={SECRET_BUILD_ARG}\r\n", 1),
+    ],
+)
+def test_a_bad_line_of_the_build_args_variable_is_a_usage_error_that_never_shows_it(
+    value: str,
+    line: int,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gate.scanners.run, "scan", lambda *_a, **_k: pytest.fail("scanned"))
+    monkeypatch.setenv("CONTAINER_GATE_BUILD_ARGS", value)
+    argv = ["scan", "app:1", "--dockerfile", "Dockerfile", "--ci", "none"]
+    # --verbose adds the traceback, never the line.
+    assert cli.main(["-v", *argv]) == ExitCode.USAGE
+    assert "S3cret" not in "".join(capsys.readouterr())
+    assert cli.main([*argv, "--json", str(tmp_path / "gate.json")]) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"container-gate: error: CONTAINER_GATE_BUILD_ARGS: line {line} is not NAME=VALUE (NAME: letters, "
+        "digits and _, not starting with a digit; the line is not shown, as a build argument can hold a "
+        "secret)\n"
+    )
+    written = (tmp_path / "gate.json").read_text(encoding="utf-8")
+    assert f"CONTAINER_GATE_BUILD_ARGS: line {line} is not NAME=VALUE" in written
+    assert "S3cret" not in captured.out + captured.err + written
+
+
+def test_the_build_args_variable_needs_the_dockerfile_unless_it_holds_none(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONTAINER_GATE_BUILD_ARGS", f"NPM_TOKEN={SECRET_BUILD_ARG}\n")
+    assert cli.main(["scan", "app:1", "--ci", "none"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err == (
+        "container-gate: error: CONTAINER_GATE_BUILD_ARGS (build arguments) needs --dockerfile PATH: "
+        "they fill the ARGs of that Dockerfile\n"
+    )
+    # Empty, or only blank lines (the GitLab templates' default is empty): nothing to fill.
+    scanned: list[Any] = []
+
+    def scan(request: Any, *_args: object, **_kwargs: object) -> Any:
+        scanned.append(request.build_args)
+        raise ScannerError("stopped after the request was taken")
+
+    monkeypatch.setattr(gate.scanners.run, "scan", scan)
+    for value in ("", " \r\n\n"):
+        monkeypatch.setenv("CONTAINER_GATE_BUILD_ARGS", value)
+        assert cli.main(["scan", "app:1", "--ci", "none"]) == ExitCode.ERROR
+    assert scanned == [(), ()]
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize(
     ("command", "flag", "first", "second"),
     [

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from gate.build_args import VARIABLE as BUILD_ARGS_VARIABLE
 from gate.cli.options import Command, Options, OutputFormat, options_from
 from gate.cli.parser import build_parser
+from gate.cli.scan_options import with_variable_build_args
 from gate.scanners.options import ScannerChoice
 
 NOW = dt.datetime(2026, 3, 14, 15, 9, 26, tzinfo=dt.UTC)
@@ -75,3 +77,22 @@ def test_commands_without_outputs_publish_nowhere() -> None:
     )
     for got in (validate, explain):
         assert (got.publish.ci, got.publish.comment, dict(got.outputs.files)) == ("none", False, {})
+
+
+def test_build_args_of_the_variable_come_first_and_are_left_out_of_the_repr_too() -> None:
+    # CONTAINER_GATE_BUILD_ARGS (the GitLab templates' build arguments, off the command line):
+    # its lines first, then --build-arg, so a --build-arg of the same name wins, as with docker build.
+    env = {
+        "PATH": "/usr/bin",
+        BUILD_ARGS_VARIABLE: " BASE=python:3.12-slim\r\n\r\nNPM_TOKEN=npm_S3cretValue\n",
+    }
+    argv = ["scan", "app.tar", "--dockerfile", "Dockerfile", "--build-arg", "BASE=python:3.13-slim"]
+    got = options_from(build_parser().parse_args(argv), env, NOW)
+    assert got.scan is not None
+    request = with_variable_build_args(got.scan)
+    assert request.build_args == (
+        ("BASE", "python:3.12-slim"),
+        ("NPM_TOKEN", "npm_S3cretValue"),
+        ("BASE", "python:3.13-slim"),
+    )
+    assert "S3cret" not in repr(got) + repr(request)
