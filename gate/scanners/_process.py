@@ -40,7 +40,10 @@ JOB_TOKENS = (
 )  # fmt: skip
 """The CI job's own credentials, which the runners hand every step: neither scanner reads them
 (a registry login reaches it through DOCKER_CONFIG or its own variables), so none is passed on."""
-WITHHELD = PLATFORM_TOKENS + JOB_TOKENS
+BUILD_ARGS = ("CONTAINER_GATE_BUILD_ARGS",)
+"""The build arguments the gate reads for the base image check (`gate.build_args.VARIABLE`): they
+can hold a secret (a package index's token), and no scanner reads them."""
+WITHHELD = PLATFORM_TOKENS + JOB_TOKENS + BUILD_ARGS
 """Variables no scanner process gets."""
 
 # `2026-11-27T08:54:12Z	FATAL	Fatal error	run error: ...` (Trivy's log format).

@@ -39,8 +39,10 @@ CI_JOB_CREDENTIALS = (
     "CI_DEPENDENCY_PROXY_PASSWORD",
     "ACTIONS_RUNTIME_TOKEN",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "CONTAINER_GATE_BUILD_ARGS",
 )
-"""Credentials GitLab and GitHub hand every job, which a scanner stand-in expects never to see."""
+"""Credentials GitLab and GitHub hand every job, and the build arguments the gate reads (a secret
+may be among them), which a scanner stand-in expects never to see."""
 STANDIN_GRYPE_VERSION = "0.92.2"
 """The version the Grype stand-in claims by default (a supported one)."""
 
