@@ -32,6 +32,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
         "gate._json_strict",
         "gate._input_file",
         "gate._part_files",
+        "gate.build_args",
     ),
     ("gate.merge",),
     # Version ordering, and the readers of data that enriches a report (VEX, KEV, EPSS).
