@@ -14,7 +14,9 @@ are judged as of the re-check).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 from gate.enrich._json import parse_date, parse_moment
 from gate.enrich.exploit import EpssScore, KevEntry, is_data_warning
@@ -255,21 +257,26 @@ def _probability(obj: JsonObject, key: str, at: At) -> float:
     return float(value)
 
 
+_T = TypeVar("_T")
+
+
 def _day(obj: JsonObject, key: str, at: At) -> date | None:
-    text = opt_str(obj, key, at)
-    if text is None:
-        return None
-    day = parse_date(text)
-    if day is None:
-        raise at[key].error(f"expected a date (YYYY-MM-DD), got {text!r}")
-    return day
+    return _optional(obj, key, at, parse_date, "a date (YYYY-MM-DD)")
 
 
 def _stamp(obj: JsonObject, key: str, at: At) -> datetime | None:
+    return _optional(obj, key, at, parse_moment, "a date and time (ISO 8601)")
+
+
+def _optional(
+    obj: JsonObject, key: str, at: At, parse: Callable[[str], _T | None], expected: str
+) -> _T | None:
+    """Member `key` read by `parse`; None when it is absent or null, an error naming the key path
+    when it is text that `parse` does not take."""
     text = opt_str(obj, key, at)
     if text is None:
         return None
-    stamp = parse_moment(text)
-    if stamp is None:
-        raise at[key].error(f"expected a date and time (ISO 8601), got {text!r}")
-    return stamp
+    value = parse(text)
+    if value is None:
+        raise at[key].error(f"expected {expected}, got {text!r}")
+    return value
