@@ -10,6 +10,10 @@ A statement applies to a finding when
   (case aside), and, when both name CVEs, one of the CVEs is shared: two CVEs are never one
   vulnerability through an advisory that fixes both (a statement about CVE-2019-1559 with the
   alias RHSA-2019:2304 says nothing about CVE-2018-0734, which that advisory fixes too), and
+- it names every CVE the finding stands for, or its main name is one of the finding's other ids
+  (the advisory itself): Grype names a GitHub advisory by its GHSA id with the CVEs it covers as
+  related vulnerabilities, and a statement about one of them says nothing about the others, so
+  it would otherwise clear a finding that still stands for a CVE nobody vouched for, and
 - one of its products matches: either the product names the image (in any form of
   `image_identifiers`) and either lists no subcomponents (the statement is about the whole
   image) or lists one whose purl matches the finding's package purl; or the product, without
@@ -155,15 +159,19 @@ def _norm(vulnerability_id: str) -> str:
 
 
 def _same_vulnerability(statement: VexStatement, finding: Finding) -> bool:
-    """True when `statement` is about the vulnerability of `finding`: a name in common, and a CVE
-    in common when both name CVEs (see the module docstring)."""
+    """True when `statement` is about the vulnerability of `finding`: a name in common, a CVE in
+    common when both name CVEs, and either every CVE of the finding named or the statement's main
+    name one of the finding's other ids (see the module docstring)."""
     said = {_norm(i) for i in statement.ids}
     found = {_norm(i) for i in finding.ids}
     if not said & found:
         return False
     said_cves = {i for i in said if i.startswith("CVE-")}
     found_cves = {i for i in found if i.startswith("CVE-")}
-    return not (said_cves and found_cves) or bool(said_cves & found_cves)
+    if said_cves and found_cves and not said_cves & found_cves:
+        return False
+    main = _norm(statement.vulnerability_id)
+    return found_cves <= said or (main in found and main not in found_cves)
 
 
 @functools.lru_cache(maxsize=64)

@@ -8,8 +8,9 @@ from typing import Any
 
 from gate.enrich.vex import VexIndex, VexStatement, VexStatus, applicable, decide, latest, parse_vex
 from gate.model import Finding, ImageInfo
+from gate.scanners.grype import parse_grype
 from gate.scanners.ingest import load_report
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_file, corpus_json
 
 KEYCLOAK = load_report(corpus_file("grype", "keycloak-test.json"))
 
@@ -574,3 +575,38 @@ def test_an_oci_purls_repository_url_is_read_as_docker_reads_a_repository() -> N
             )
         )
         assert applicable(statement, finding, alpine.image) is applies, url
+
+
+def test_a_grype_advisory_with_several_cves_is_cleared_only_for_all_of_them() -> None:
+    """Grype names a GitHub advisory by its GHSA id and lists the CVEs it stands for as related
+    vulnerabilities; the finding takes the first CVE as its primary id. A statement about one of
+    the CVEs says nothing about the others: the finding is cleared only by a statement that names
+    every CVE, or one about the advisory itself."""
+    doc = corpus_json("grype", "ghsa-test.json")
+    (ghsa,) = [m for m in doc["matches"] if m["vulnerability"]["id"] == "GHSA-cfh5-3ghh-wfjx"]
+    # The same advisory as GitHub gives it two CVEs (the second one is made up for the test).
+    ghsa["relatedVulnerabilities"].append({**ghsa["relatedVulnerabilities"][0], "id": "CVE-2014-9999"})
+    report = parse_grype(doc, "grype.json")
+    (httpclient,) = [f for f in report.findings if f.package.name == "httpclient"]
+    assert httpclient.ids == ("CVE-2014-3577", "GHSA-cfh5-3ghh-wfjx", "CVE-2014-9999")
+    product = {"@id": "pkg:maven/org.apache.httpcomponents/httpclient"}
+
+    def clears(name: str, *aliases: str) -> bool:
+        statement = not_affected(product, vulnerability=name)
+        if aliases:
+            statement["vulnerability"]["aliases"] = list(aliases)
+        statements = openvex(statement)
+        decided = decide(statements, httpclient, report.image)
+        assert VexIndex(statements, report.image).decide(httpclient) == decided
+        return decided is not None
+
+    assert not clears("CVE-2014-3577")
+    assert not clears("CVE-2014-9999")
+    assert not clears("CVE-2014-3577", "CVE-2015-0001")
+    assert clears("CVE-2014-9999", "CVE-2014-3577")
+    assert clears("cve-2014-3577", "GHSA-cfh5-3ghh-wfjx", "CVE-2014-9999")
+    # A statement about the advisory itself is about every CVE it stands for.
+    assert clears("GHSA-cfh5-3ghh-wfjx")
+    assert clears("ghsa-cfh5-3ghh-wfjx", "CVE-2014-3577")
+    # Its name only as an alias of one CVE does not make the statement about the advisory.
+    assert not clears("CVE-2014-3577", "GHSA-cfh5-3ghh-wfjx")
