@@ -4,8 +4,9 @@
 `evaluate`, which calls it once so that every `Evaluation` carries its `Plan`. How findings group
 (the types are in `gate.policy.actions`):
 
-1. A finding without a fix (not `Finding.fixable`) goes to the "no fix available yet" group, never
-   an action.
+1. A finding without a fix (not `Finding.fixable`), or whose every listed fixed version is the
+   installed one or older (upgrading to it clears nothing), goes to the "no fix available yet"
+   group, never an action.
 2. A finding in the base image's layers goes to the one base-refresh action: that is how a team
    fixes them, by rebuilding on a refreshed base image. Inside it, the same grouping as below
    makes its `steps`, for teams that patch in their own Dockerfile.
@@ -33,7 +34,15 @@ from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey,
 from gate.policy.base_status import rebuild_removes
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.exploit_rank import rank_known_exploited
-from gate.versions import Ecosystem, compare, ecosystem_of, upgrade_target
+from gate.versions import (
+    Ecosystem,
+    compare,
+    ecosystem_of,
+    fix_candidates,
+    lowest_fix_above,
+    sort_key,
+    upgrade_target,
+)
 
 _OS_ECOSYSTEMS = frozenset({Ecosystem.DEB, Ecosystem.RPM, Ecosystem.APK, Ecosystem.ALPM, Ecosystem.EBUILD})
 # Package types whose installer is certain: npm's `node_modules`, pip's `site-packages`.
@@ -49,6 +58,8 @@ _ARCHIVES = ("docker-archive:", "oci-archive:")
 # The OCI annotation gate/image/resolve.py also reads (not imported: the image stage loads the
 # Docker SDK, which `check` never needs).
 _BASE_NAME_LABEL = "org.opencontainers.image.base.name"
+# The tier of `gate.versions.sort_key` of a version its ecosystem parses.
+_PARSED = 2
 
 GroupKey = tuple[str, str, str, LayerOrigin | None]
 """(ecosystem, package, path, origin): the findings one upgrade clears."""
@@ -96,10 +107,10 @@ def plan_decisions(
         origin = finding.layer.origin if finding.layer is not None else None
         base_findings += origin is LayerOrigin.BASE
         refreshed = origin is LayerOrigin.BASE and (rebuild is None or finding.key in rebuild)
-        if not finding.fixable and not (refreshed and rebuild is not None):
+        key = _group_key(finding, origin)
+        if not (refreshed and rebuild is not None) and not _usable_fix(finding, key[0]):
             no_fix.append(decision)
             continue
-        key = _group_key(finding, origin)
         groups = in_base if refreshed else upgrades
         group = groups.get(key)
         if group is None:
@@ -132,6 +143,21 @@ def _group_key(finding: Finding, origin: LayerOrigin | None) -> GroupKey:
     if ecosystem in _OS_ECOSYSTEMS or (not package.path and package.source_name):
         return (name, package.source_name or package.name, "", origin)
     return (name, package.name, package.path, origin)
+
+
+def _usable_fix(finding: Finding, ecosystem: str) -> bool:
+    """Whether upgrading can clear `finding`: it is `Finding.fixable`, and its listed fixes are not
+    all known to be the installed version or older. A fix at or below what is installed (a fix of
+    an older branch, a scanner's data behind a backport) clears nothing. Known means that the
+    installed version and every fix parse in the ecosystem's ordering: a fix that names no version
+    (a vendor status `fixed` alone, an exclusive range) or one that does not parse may still be one."""
+    if not finding.fixable:
+        return False
+    installed = _installed(finding)
+    candidates = [c for entry in finding.fixed_versions for c in fix_candidates(entry)]
+    if not candidates or any(sort_key(ecosystem, v)[0] != _PARSED for v in (installed, *candidates)):
+        return True
+    return lowest_fix_above(ecosystem, installed, finding.fixed_versions) is not None
 
 
 def _installed(finding: Finding) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,8 +68,6 @@ def test_os_packages_of_one_source_are_one_action_whose_target_fixes_every_findi
         # PEP 440: a pre-release is older than its release, a post-release newer.
         ("2.2.5rc1", ("2.2.5", "2.2.5.post1"), "2.2.5"),
         ("2.2.5", ("2.2.5.post1", "2.3.0rc1"), "2.2.5.post1"),
-        # No listed fix is newer: the finding stays in its package's action, with no target.
-        ("3.0.0", ("2.2.5",), None),
     ],
 )
 def test_the_target_is_the_lowest_fix_above_the_installed_version(
@@ -172,6 +171,62 @@ def test_findings_without_a_fix_form_a_group_that_is_no_action() -> None:
     assert all(ev.plan.action_of(d.finding) is None for d in ev.decisions)
 
 
+@pytest.mark.parametrize(
+    ("installed", "fixed"),
+    [
+        # The fix is what is installed, or older: upgrading to it clears nothing.
+        ("3.0.0", ("3.0.0",)),
+        ("3.0.0", ("2.2.5",)),
+        # PEP 440 ordering, not the text's: 3.0.0 is 3.0, and 2.10.0 is newer than 2.9.0.
+        ("3.0.0", ("3.0",)),
+        ("2.10.0", ("2.9.0", "2.2.5")),
+    ],
+)
+def test_a_fix_no_newer_than_the_installed_version_is_no_fix(installed: str, fixed: tuple[str, ...]) -> None:
+    site = "usr/lib/python3/site-packages"
+    stale = finding(
+        "CVE-1",
+        pkg="Flask",
+        version=installed,
+        type="python-pkg",
+        path=f"{site}/Flask.dist-info/METADATA",
+        fixed=fixed,
+    )
+    newer = finding(
+        "CVE-2",
+        pkg="Flask",
+        version=installed,
+        type="python-pkg",
+        path=f"{site}/Flask.dist-info/METADATA",
+        fixed=("9.0.0",),
+    )
+    ev = evaluation_of(stale, newer)
+    (action,) = ev.plan.actions
+    assert (action.findings, action.target_version, action.blocking) == ((newer.key,), "9.0.0", 1)
+    assert ev.plan.action_of(stale) is None
+    assert (ev.plan.no_fix.findings, ev.plan.no_fix.blocking) == ((stale.key,), 1)
+    # Alone, it makes no action at all; so in the base image's layers, where a refresh is estimated.
+    for where in (None, layer(BASE, 1)):
+        alone = evaluation_of(replace(stale, layer=where), image=IMAGE)
+        assert alone.plan.actions == ()
+        assert alone.plan.no_fix.findings == (stale.key,)
+
+
+def test_a_fix_newer_than_an_os_packages_source_version_is_still_a_fix() -> None:
+    # Debian: 2.36-9+deb12u1 is newer than 2.36-9; 2.36-9 (the same) and 2.36-8 are not. A fix
+    # dpkg cannot read may be newer: it stays in the action, as a vendor status `fixed` alone does.
+    ev = evaluation_of(
+        glibc("CVE-1", "libc6", "2.36-9+deb12u1"),
+        glibc("CVE-2", "libc6", "2.36-9"),
+        glibc("CVE-3", "libc6", "2.36-8"),
+        glibc("CVE-4", "libc6", "the-next-version"),
+        replace(glibc("CVE-5", "libc6", "2.36-8"), fixed_versions=()),
+    )
+    (action,) = ev.plan.actions
+    assert [key[0] for key in action.findings] == ["CVE-1", "CVE-4", "CVE-5"]
+    assert [key[0] for key in ev.plan.no_fix.findings] == ["CVE-2", "CVE-3"]
+
+
 def test_actions_that_clear_blocking_findings_come_first_then_severity_then_size() -> None:
     ev = evaluation_of(
         finding("CVE-1", pkg="low", severity=Severity.LOW),
@@ -214,7 +269,7 @@ def test_every_disposition_belongs_to_its_packages_action() -> None:
 def test_ids_are_the_same_for_the_same_inputs_and_never_repeat() -> None:
     findings = (
         finding("CVE-1", pkg="libcurl4", source_name="curl", layer=layer(OWN, 7)),
-        finding("CVE-2", pkg="libcurl4", source_name="curl", version="7.0", layer=None),
+        finding("CVE-2", pkg="libcurl4", source_name="curl", version="7.0", fixed=("7.1",), layer=None),
     )
     first, again = evaluation_of(*findings, image=IMAGE), evaluation_of(*findings, image=IMAGE)
     assert first.plan == again.plan
@@ -286,12 +341,12 @@ def test_the_base_image_is_named_by_its_label_when_given_as_an_archive() -> None
 
 
 def assert_partition(planned: Plan, findings: list[Finding]) -> None:
-    """Each finding with a fix is in exactly one action, each without one in the no-fix group."""
+    """Each finding is in exactly one action or in the no-fix group, and each without a fix in the
+    no-fix group (so is one whose fixes are all no newer than the installed version)."""
     keys = [key for action in planned.actions for key in action.findings]
     assert len(keys) == len(set(keys))
-    fixable = [f.key for f in findings if f.fixable]
-    assert sorted(keys) == sorted(fixable)
-    assert sorted(planned.no_fix.findings) == sorted(f.key for f in findings if not f.fixable)
+    assert set(keys) <= {f.key for f in findings if f.fixable}
+    assert sorted(keys + list(planned.no_fix.findings)) == sorted(f.key for f in findings)
     assert len({a.id for a in planned.actions}) == len(planned.actions)
     for action in planned.actions:
         assert all(planned.action_ids[key] == action.id for key in action.findings)
