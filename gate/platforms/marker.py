@@ -3,8 +3,9 @@
 Both platforms mark their comment with a first line holding hashes of the job, the image and the
 platform. Hashes of trusted values only, so nothing from a report reaches the marker as text; and
 the image without what changes on every push, so one comment per image survives every push. The
-comment's author is checked too (by each publisher): a marker copied into someone else's comment
-is never edited.
+marker is looked for on every line, so a comment someone edited above it stays the run's. The
+comment's author is checked too (by each publisher): a marker copied into someone else's comment,
+on whatever line, is never edited.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+_PREFIX = "<!-- container-gate:"
 _MARKER = re.compile(
     r"<!-- container-gate:(?P<kind>[a-z-]+) v1 job=(?P<job>[0-9a-f]{16}) "
     r"image=(?P<image>[0-9a-f]{16}) platform=(?P<platform>[0-9a-f]{16}) -->\Z"
@@ -75,11 +77,18 @@ class MarkerKey:
 
     @classmethod
     def parse(cls, kind: MarkerKind, body: str) -> MarkerKey | None:
-        """The key on a body's first line, or None when it is not a marker of this kind."""
-        match = _MARKER.match(body.split("\n", 1)[0].rstrip("\r"))
-        if match is None or match["kind"] != kind.value:
+        """The key of the first line of `body` that is a marker of this kind, or None.
+
+        Any line, not only the first: a maintainer may write above the marker of the run's own
+        comment (a note on why it fails), and the run must still find it rather than post a
+        second one. Whose comment it is, each publisher checks by its author."""
+        if _PREFIX not in body:
             return None
-        return cls(kind, match["job"], match["image"], match["platform"])
+        for line in body.split("\n"):
+            match = _MARKER.match(line.rstrip("\r"))
+            if match is not None and match["kind"] == kind.value:
+                return cls(kind, match["job"], match["image"], match["platform"])
+        return None
 
 
 def kept_and_duplicates(ours: Sequence[T], every: bool) -> tuple[Sequence[T], Sequence[T], str]:

@@ -285,6 +285,39 @@ def test_a_copied_marker_in_someone_elses_comment_is_left_alone(
     assert step.writes() == ["POST", "POST"]
 
 
+def test_our_comment_edited_above_its_marker_is_still_ours(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    state = github_pull_request.github.state
+    state.update_comment(ours.id, "Waiting for the base image rebuild.\r\n\r\n" + ours.body)
+    assert step.publish(passing()) == []
+    [kept] = step.comments()
+    assert kept.id == ours.id
+    assert "pass" in kept.body
+    assert kept.body.startswith("<!-- container-gate:github-comment v1 ")
+    assert step.writes() == ["POST", "PATCH"]
+
+
+def test_a_marker_below_the_first_line_of_someone_elses_comment_is_left_alone(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    state = github_pull_request.github.state
+    quoted = "As the gate said:\n\n" + ours.body
+    copy = state.add_comment(github_pull_request.repository, 1, state.account("mallory"), quoted)
+    state.delete_comment(ours.id)
+    assert step.publish(passing()) == []
+    comments = {c.id: c for c in step.comments()}
+    assert comments[copy.id].body == quoted
+    assert len(comments) == 2
+    assert step.writes() == ["POST", "POST"]
+
+
 def test_duplicates_of_our_comment_are_removed(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:

@@ -159,6 +159,34 @@ def test_a_copied_marker_in_someone_elses_note_is_left_alone(
     assert second.body.startswith(marker)
 
 
+def test_our_note_edited_above_its_marker_is_still_ours(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    assert publisher().publish(failing(), context(pipe)).warnings == ()
+    [ours] = notes(pipe)
+    edited = pipe.gitlab.state.update_note(ours, "Known: waiting for the base image.\n\n" + ours.body)
+    assert publisher().publish(passing(), context(pipe)).warnings == ()
+    [kept] = notes(pipe)
+    assert kept.id == edited.id
+    assert "container-gate: pass" in kept.body
+    assert kept.body.startswith(note_key(pipe.env, APP.reference, APP.platform).marker)
+    assert writes(pipe) == ["POST", "PUT"]
+
+
+def test_a_marker_below_the_first_line_of_someone_elses_note_is_left_alone(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    pipe = gitlab_mr_pipeline
+    marker = note_key(pipe.env, APP.reference, APP.platform).marker
+    quoted = pipe.gitlab.seed_note(
+        pipe.merge_request, f"The gate said:\n{marker}\nfail", author=pipe.job_user
+    )
+    assert publisher().publish(failing(), context(pipe)).warnings == ()
+    first, second = notes(pipe)
+    assert (first.id, first.body) == (quoted.id, quoted.body)
+    assert second.author == pipe.bot
+    assert second.body.startswith(marker)
+
+
 def test_duplicates_of_our_note_are_removed(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
     marker = note_key(pipe.env, APP.reference, APP.platform).marker

@@ -35,11 +35,23 @@ def test_the_gitlab_marker_keys_the_job_name_and_drops_the_commit_from_the_tag()
     assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, key.marker) == key
 
 
-def test_a_marker_of_the_other_platform_or_not_first_is_not_ours() -> None:
+def test_a_marker_of_the_other_platform_or_not_a_whole_line_is_not_ours() -> None:
     key = note_key({"CI_JOB_NAME": "gate"}, None, None)
     assert MarkerKey.parse(MarkerKind.GITHUB_COMMENT, key.marker) is None
-    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, "hello\n" + key.marker) is None
     assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, key.marker.replace(key.job, "X" * 16)) is None
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, "hello " + key.marker) is None
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"`{key.marker}`") is None
+
+
+def test_a_marker_is_found_on_any_line_the_first_one_first() -> None:
+    """Someone who may edit the comment (its author's repository) wrote above the marker: the
+    comment stays the run's. Whose comment it is, the publishers check by its author."""
+    key = note_key({"CI_JOB_NAME": "gate"}, None, None)
+    other = note_key({"CI_JOB_NAME": "other"}, None, None)
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, "hello\n" + key.marker) == key
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"hello\r\n\r\n{key.marker}\r\nbody") == key
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"{key.marker}\n{other.marker}") == key
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"x\n{other.marker}\n{key.marker}") == other
 
 
 def test_the_stable_image_keeps_repository_and_tag_without_digest_or_commit() -> None:
