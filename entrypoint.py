@@ -23,11 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# The exit codes and the reading of build arguments are the gate's own; gate.errors and
-# gate.build_args need only the standard library, so a bad input still needs no more of the gate
-# than that.
+# The exit codes, the reading of build arguments and the pull request's number are the gate's own;
+# gate.errors, gate.build_args and gate.pull_request need only the standard library, so a bad input
+# still needs no more of the gate than that.
 from gate.build_args import split_build_args as split_build_arg_lines
 from gate.errors import ExitCode
+from gate.pull_request import VARIABLE as PULL_REQUEST_VARIABLE
+from gate.pull_request import not_a_number, parse_pull_request
 
 
 class InputError(Exception):
@@ -86,10 +88,6 @@ INPUTS: tuple[Input, ...] = (
 # The values @actions/core's getBooleanInput accepts (the YAML 1.2 core schema booleans).
 _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
-
-# The variable the `pull-request` input becomes (gate.platforms.github_event reads it).
-PULL_REQUEST_VARIABLE = "CONTAINER_GATE_PULL_REQUEST"
-_PULL_REQUEST = re.compile(r"[1-9][0-9]{0,9}\Z")
 
 # Files the gate writes that the runner's user (not root) must be able to replace afterwards.
 _OUTPUT_INPUTS = ("sarif", "json", "markdown", "openvex")
@@ -182,11 +180,8 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     token = read_input(env, "github-token") or None
     cache_dir = read_input(env, "cache-dir") if image else ""
     pull_request = read_input(env, "pull-request") or None
-    if pull_request is not None and not _PULL_REQUEST.match(pull_request):
-        raise InputError(
-            "input `pull-request` must be a pull request's number (a whole number from 1, or empty "
-            f"for none), got {pull_request[:40]!r}"
-        )
+    if pull_request is not None and parse_pull_request(pull_request) is None:
+        raise InputError(not_a_number("input `pull-request`", pull_request[:40]))
     return Invocation(tuple(argv), token, tuple(outputs), (cache_dir,) if cache_dir else (), pull_request)
 
 

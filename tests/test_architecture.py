@@ -33,6 +33,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
         "gate._input_file",
         "gate._part_files",
         "gate.build_args",
+        "gate.pull_request",
     ),
     ("gate.merge",),
     # Version ordering, and the readers of data that enriches a report (VEX, KEV, EPSS).

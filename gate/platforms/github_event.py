@@ -19,6 +19,7 @@ from typing import Any
 
 from gate._json_decode import loads
 from gate.platforms.marker import MarkerKey, MarkerKind
+from gate.pull_request import VARIABLE, not_a_number, parse_pull_request
 from gate.untrusted import terminal_safe
 
 TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
@@ -26,11 +27,10 @@ TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
 runner names it (`INPUT_` and the name upper-cased, hyphen kept), the same with an underscore,
 then the variable a workflow step exports. An action input is an explicit choice, so it wins."""
 
-PULL_REQUEST_VARIABLE = "CONTAINER_GATE_PULL_REQUEST"
+PULL_REQUEST_VARIABLE = VARIABLE
 """The pull request a `workflow_run` run comments on when GitHub names none (a fork's)."""
 
 _SHA = re.compile(r"[0-9a-f]{40}\Z")
-_NUMBER = re.compile(r"[1-9][0-9]{0,9}\Z")
 
 
 def comment_key(
@@ -126,12 +126,10 @@ def pull_request_variable(env: Mapping[str, str]) -> tuple[int | None, str | Non
     value = env.get(PULL_REQUEST_VARIABLE, "").strip()
     if not value:
         return None, None
-    if not _NUMBER.match(value):
-        return None, (
-            f"{PULL_REQUEST_VARIABLE} must be a pull request's number (a whole number from 1, "
-            f"or empty for none), got {terminal_safe(value, 40)!r}"
-        )
-    return int(value), None
+    number = parse_pull_request(value)
+    if number is None:
+        return None, not_a_number(PULL_REQUEST_VARIABLE, terminal_safe(value, 40))
+    return number, None
 
 
 def token_of(env: Mapping[str, str]) -> str | None:
