@@ -25,6 +25,7 @@ from gate.cli.outputs import (
     print_report_text,
     publish,
     show_notices,
+    summary_width,
     watched,
     write_outputs,
 )
@@ -90,12 +91,15 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     except GateError as exc:
         platform_failure = exc
     json_path = options.outputs.files.get(OutputFormat.JSON)
-    summary = render_terminal(
-        evaluation, "the JSON report on standard output" if json_path == STDOUT else json_path, json_hint()
-    )
     # With an output on standard output (`--json -`, `--openvex -`), the summary goes to standard error.
     on_stdout = (*options.outputs.files.values(), options.enrichment.openvex)
     stream = sys.stderr if STDOUT in on_stdout else None
+    summary = render_terminal(
+        evaluation,
+        "the JSON report on standard output" if json_path == STDOUT else json_path,
+        json_hint(),
+        summary_width(stream or sys.stdout),
+    )
     print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary, stream)
     show_notices(notices)
     for failure in [*failures, *([platform_failure] if platform_failure else [])]:

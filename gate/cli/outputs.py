@@ -25,6 +25,7 @@ from gate.platforms.select import select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
 from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, JsonReportHint
+from gate.render.terminal import WIDTH, fitted_width
 from gate.untrusted import terminal_safe
 
 RUN_BY_ACTION = "CONTAINER_GATE_ACTION"
@@ -388,6 +389,33 @@ def remove_stale(path: str | None) -> bool:
         print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
         return False
     return True
+
+
+def summary_width(stream: TextIO) -> int:
+    """The columns the terminal summary fits in when written to `stream`: a terminal's width
+    (within the renderer's bounds), else exactly `WIDTH`, so a CI log, a file or a pipe reads the
+    same wherever it was made.
+
+    Measured as `shutil.get_terminal_size` does (a positive `COLUMNS` first, else the terminal's
+    own size), but of `stream` itself: with an output on standard output the summary goes to
+    standard error, and `shutil` would ask standard output, a pipe then."""
+    try:
+        if not stream.isatty():
+            return WIDTH
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # a stream without a file, or a closed one
+        return WIDTH
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(descriptor).columns
+        except OSError:
+            return WIDTH
+    # A terminal that reports no size (0 columns, as a serial console may) is not measured.
+    return fitted_width(columns) if columns > 0 else WIDTH
 
 
 def print_report_text(text: str, stream: TextIO | None = None) -> None:

@@ -1,8 +1,8 @@
 """The terminal summary: what a person reads after a local dry-run or in a CI log.
 
 The verdict first, with how many actions clear what blocks; then the image, scanners, policy and
-counts; then the actions as a table that fits 100 columns (with the command of each where it is
-certain); then the findings that block, numbered by the action that clears them; then the
+counts; then the actions as a table that fits the width asked for (100 columns unless the command
+line measured a terminal; with the command of each where it is certain); then the findings that block, numbered by the action that clears them; then the
 allowlist entries that need attention; and the verdict again as the last line, so it is what a
 CI log shows when it is cut. Plain text only: CI logs do not all understand colour, and every
 piece of report text goes through `terminal_safe` so no escape sequence reaches the terminal.
@@ -41,7 +41,11 @@ from gate.render.remediation import (
 from gate.untrusted import terminal_safe
 
 WIDTH = 100
-"""Columns the tables fit in."""
+"""Columns the tables fit in when the summary does not go to a terminal (a CI log, a file, a pipe)."""
+MIN_WIDTH = 60
+"""The narrowest a terminal's width is taken as: below it the tables' columns have no room left."""
+MAX_WIDTH = 160
+"""The widest a terminal's width is taken as: beyond it rows are too long to read across."""
 MAX_ACTIONS = 10
 """Actions listed before the rest is counted."""
 MAX_ROWS = 20
@@ -59,15 +63,20 @@ def fix_text(finding: Finding) -> str:
     return f"{finding.package.version} (no fix)"
 
 
+def fitted_width(columns: int) -> int:
+    """The width the tables fit in on a terminal `columns` wide, within MIN_WIDTH..MAX_WIDTH."""
+    return min(max(columns, MIN_WIDTH), MAX_WIDTH)
+
+
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str], flexible: int) -> list[str]:
-    """Aligned columns within `WIDTH`: the `flexible` column gives up what the others need."""
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str], flexible: int, width: int) -> list[str]:
+    """Aligned columns within `width`: the `flexible` column gives up what the others need."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     others = sum(w for i, w in enumerate(widths) if i != flexible) + 2 * len(widths)
-    widths[flexible] = max(min(widths[flexible], WIDTH - others), len(header[flexible]))
+    widths[flexible] = max(min(widths[flexible], width - others), len(header[flexible]))
 
     def line(cells: Sequence[str]) -> str:
         padded = (_fit(c, w).ljust(w) for c, w in zip(cells, widths, strict=True))
@@ -125,7 +134,7 @@ def _where(action: Action) -> list[str]:
     return [origin, str(action.dockerfile_line) if action.dockerfile_line is not None else "-"]
 
 
-def _actions(actions: Sequence[Action], more: str) -> list[str]:
+def _actions(actions: Sequence[Action], more: str, width: int) -> list[str]:
     header = ["#", "CLEARS", "SEVERITY", "WHAT TO DO", "LAYER", "LINE"]
     rows = [
         [str(n), str(a.would_block), a.highest_severity.name, terminal_safe(what_to_do(a, "->")), *_where(a)]
@@ -137,14 +146,14 @@ def _actions(actions: Sequence[Action], more: str) -> list[str]:
             header.pop(column)
             for row in rows:
                 row.pop(column)
-    table = _table(rows, header, flexible=3)
+    table = _table(rows, header, flexible=3, width=width)
     out = table[:1]
     for action, line in zip(actions, table[1:], strict=False):
         out.append(line)
         if action.estimated:
-            out.append(_fit(f"       {estimate_words(action)}", WIDTH))
+            out.append(_fit(f"       {estimate_words(action)}", width))
         if action.command:
-            out.append(_fit(f"       $ {terminal_safe(action.command)}", WIDTH))
+            out.append(_fit(f"       $ {terminal_safe(action.command)}", width))
     if len(actions) > MAX_ACTIONS:
         rest = f"#{MAX_ACTIONS + 1}" + (f" to #{len(actions)}" if len(actions) > MAX_ACTIONS + 1 else "")
         out.append(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {rest} ({more})")
@@ -163,6 +172,7 @@ def _findings(
     evaluation: Evaluation,
     ran: Sequence[str],
     more: str,
+    width: int,
 ) -> list[str]:
     reasons = Counter(short_reason(d, evaluation.policy) for d in decisions)
     said = "; ".join(f"{terminal_safe(reason)} ({n})" for reason, n in reasons.most_common(MAX_REASONS))
@@ -189,18 +199,22 @@ def _findings(
             ]
         )
     out = [f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}: {said}"]
-    out += _table(rows, header, flexible=3)
+    out += _table(rows, header, flexible=3, width=width)
     if len(decisions) > MAX_ROWS:
         out.append(f"  ... and {len(decisions) - MAX_ROWS} more ({more})")
     return out
 
 
 def render_terminal(
-    evaluation: Evaluation, json_path: str | None = None, json_hint: JsonReportHint = COMMAND_LINE_JSON
+    evaluation: Evaluation,
+    json_path: str | None = None,
+    json_hint: JsonReportHint = COMMAND_LINE_JSON,
+    width: int = WIDTH,
 ) -> str:
     """The summary as plain text, ending with a newline. `json_path` is the JSON report written
     beside it, if one was asked for: the lists cut short here point to it; else to `json_hint`,
-    how the run's user asks for one."""
+    how the run's user asks for one. `width` is the columns the tables fit in: WIDTH, or on a
+    terminal its `fitted_width` (the command line measures it; a renderer reads no terminal)."""
     report = evaluation.report
     counts = evaluation.counts
     more = f"all are in {terminal_safe(json_path)}" if json_path else json_hint.terminal
@@ -248,14 +262,14 @@ def render_terminal(
     would = "would block" if not counts[Disposition.BLOCKING] else "block"
     if actions:
         out += ["", "What to do, most useful first:"]
-        out += _actions(actions, more)
+        out += _actions(actions, more, width)
     # Every action has its number, listed or not: a finding's row names the one that clears it.
     numbers = {a.id: n for n, a in enumerate(actions, start=1)}
     blocking = [d for ds in by_action.values() for d in ds] + without_fix
     if blocking:
         title = "Findings that block" if would == "block" else "Findings that would block"
         out += ["", f"{title} ({len(blocking)}), with the action (#) that clears them:"]
-        out += _findings(blocking, numbers, evaluation, ran, more)
+        out += _findings(blocking, numbers, evaluation, ran, more, width)
         if without_fix:
             # What the summary's "without a fix" section advises, in one line of the table's width.
             out.append(

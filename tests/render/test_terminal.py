@@ -12,7 +12,15 @@ import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.model import AllowlistEntry, Mode, Policy
-from gate.render.terminal import MAX_ACTIONS, MAX_ROWS, WIDTH, render_terminal
+from gate.render.terminal import (
+    MAX_ACTIONS,
+    MAX_ROWS,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    WIDTH,
+    fitted_width,
+    render_terminal,
+)
 from gate.untrusted import terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_file
 from tests.support.factories import evaluation_of, finding, layer
@@ -125,6 +133,43 @@ def test_the_verdict_is_the_first_and_the_last_line_and_the_actions_fit_100_colu
     start = next(n for n, line in enumerate(out) if line.startswith("Findings that block"))
     rows = out[start + 3 : out.index("", start)]
     assert sorted(row.split()[0] for row in rows) == sorted(f"#{n}" for n in range(1, MAX_ACTIONS + 5))
+
+
+@pytest.mark.parametrize("width", [MIN_WIDTH, 72, WIDTH, 130, MAX_WIDTH])
+def test_the_tables_fit_the_width_asked_for(width: int) -> None:
+    long_name = "lib" + "x" * 200
+    # Fixes listed for thirty releases: a versions column wider than any terminal.
+    fixes = [tuple(f"3.{n + 1}.{k}-1" for k in range(30)) for n in range(3)]
+    evaluation = evaluation_of(
+        *(finding(f"CVE-2024-{n:04d}", pkg=f"{long_name}{n}", fixed=fixes[n]) for n in range(3))
+    )
+    out = render_terminal(evaluation, width=width).splitlines()
+    actions = out[out.index("What to do, most useful first:") + 1 :]
+    actions = actions[: actions.index("")]
+    assert max(len(line) for line in actions) == width
+    start = next(n for n, line in enumerate(out) if line.startswith("Findings that block"))
+    rows = out[start + 2 : out.index("", start)]
+    # The findings' other columns keep what they need (an id, a package cut at 28): only the
+    # versions column gives way, down to its header.
+    assert max(len(line) for line in rows) == max(width, len(rows[0]))
+    assert out[0] == out[-1] == render_terminal(evaluation).splitlines()[0]
+
+
+def test_without_a_width_the_summary_is_100_columns_wide() -> None:
+    evaluation = evaluation_of(finding(pkg="org.springframework:spring-beans" + "-x" * 40))
+    assert render_terminal(evaluation) == render_terminal(evaluation, width=WIDTH)
+    assert WIDTH == 100
+    assert render_terminal(evaluation, width=60) != render_terminal(evaluation)
+    assert [fitted_width(c) for c in (1, 59, 60, 80, 100, 160, 161, 500)] == [
+        60,
+        60,
+        60,
+        80,
+        100,
+        160,
+        160,
+        160,
+    ]
 
 
 def test_findings_that_block_without_a_fix_say_so_and_what_to_do_about_them() -> None:

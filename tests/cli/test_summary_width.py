@@ -1,0 +1,119 @@
+"""The terminal summary's width: a terminal's own (within bounds), exactly 100 columns elsewhere."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import select
+import struct
+import sys
+import termios
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+
+from gate.cli import main as cli
+from gate.cli.outputs import summary_width
+from gate.render.terminal import WIDTH
+from tests.support.corpus import corpus_file
+
+# A real Trivy scan whose one action reads `Upgrade org.springframework:spring-beans 5.3.15 ->
+# 5.3.18`: a row of 80 columns.
+SPRING = corpus_file("trivy", "spring4shell-jre11.json.golden")
+ROW = "  1  1       CRITICAL  Upgrade org.springframework:spring-beans 5.3.15 -> 5.3.18"
+
+
+@pytest.fixture(autouse=True)
+def _no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
+@contextmanager
+def terminal(columns: int) -> Iterator[tuple[int, TextIO]]:
+    """A pseudo-terminal `columns` wide: its controlling side, and a text stream writing to it."""
+    controller, device = os.openpty()
+    fcntl.ioctl(device, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    stream = os.fdopen(device, "w", encoding="utf-8")
+    try:
+        yield controller, stream
+    finally:
+        stream.close()
+        os.close(controller)
+
+
+def shown(controller: int) -> list[str]:
+    """What the terminal received so far, as lines."""
+    data = b""
+    while select.select([controller], [], [], 0.5)[0]:
+        chunk = os.read(controller, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8").replace("\r\n", "\n").splitlines()
+
+
+@pytest.mark.parametrize(("columns", "width"), [(70, 70), (100, 100), (140, 140), (40, 60), (300, 160)])
+def test_a_terminal_is_measured_within_bounds(columns: int, width: int) -> None:
+    with terminal(columns) as (_controller, stream):
+        assert summary_width(stream) == width
+
+
+def test_columns_wins_over_the_terminals_size_as_shutil_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    with terminal(70) as (_controller, stream):
+        monkeypatch.setenv("COLUMNS", "120")
+        assert summary_width(stream) == 120
+        for ignored in ("", "0", "-3", "wide"):
+            monkeypatch.setenv("COLUMNS", ignored)
+            assert summary_width(stream) == 70
+
+
+def test_anything_but_a_terminal_is_exactly_100_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "70")
+    assert summary_width(io.StringIO()) == WIDTH == 100
+    with (tmp_path / "summary.txt").open("w", encoding="utf-8") as file:
+        assert summary_width(file) == WIDTH
+    read, write = os.pipe()
+    with os.fdopen(read, "rb"), os.fdopen(write, "w", encoding="utf-8") as pipe:
+        assert summary_width(pipe) == WIDTH
+    with terminal(0) as (_controller, stream):  # a terminal that reports no size
+        monkeypatch.delenv("COLUMNS")
+        assert summary_width(stream) == WIDTH
+
+
+def test_check_fits_its_summary_to_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["check", str(SPRING), "--ci", "none"]) == 1
+    piped = capsys.readouterr().out.splitlines()
+    assert ROW in piped  # not a terminal: 100 columns, room for all 80
+    for columns in (60, 72):
+        with terminal(columns) as (controller, stream):
+            monkeypatch.setattr(sys, "stdout", stream)
+            assert cli.main(["check", str(SPRING), "--ci", "none"]) == 1
+            stream.flush()
+            lines = shown(controller)
+        assert ROW[: columns - 1] + "…" in lines
+        table = lines[lines.index("What to do, most useful first:") + 1 :][:2]
+        assert all(len(line) <= columns for line in table)
+        # Only the tables change: the rest reads as it does anywhere else.
+        assert lines[0] == piped[0]
+        assert lines[-1] == piped[-1]
+
+
+def test_with_an_output_on_standard_output_the_summary_fits_standard_errors_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with terminal(64) as (controller, stream):
+        monkeypatch.setattr(sys, "stderr", stream)
+        assert cli.main(["check", str(SPRING), "--ci", "none", "--json", "-"]) == 1
+        stream.flush()
+        lines = shown(controller)
+    assert ROW[:63] + "…" in lines
+    assert capsys.readouterr().out.startswith("{")
