@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from gate.enrich._json import parse_date, parse_moment
-from gate.enrich.exploit import EpssScore, KevEntry, is_data_warning
+from gate.enrich.exploit import DataKind, EpssScore, KevEntry, is_data_warning
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.enrich.vex_model import is_future_statement_warning
 from gate.model import (
@@ -231,6 +231,7 @@ def _exploit(doc: JsonObject, root: At) -> list[MatchExploitData]:
             kev_date_released=_stamp(data, "kev_date_released", at),
             epss_score_date=_stamp(data, "epss_score_date", at),
             source=root.source,
+            from_files=_from_files(data, at),
         )
     ]
     for item, where in objects(doc, "findings", root, null=False):
@@ -246,6 +247,19 @@ def _exploit(doc: JsonObject, root: At) -> list[MatchExploitData]:
             )
         )
     return found
+
+
+def _from_files(data: JsonObject, at: At) -> tuple[DataKind, ...]:
+    """The kinds of data the report's run read from a KEV or EPSS file (`sources` with a `path`),
+    or took from a report read back whose run did (`from_file`)."""
+    kinds = {kind.value: kind for kind in DataKind}
+    found: list[DataKind] = []
+    for source, where in objects(data, "sources", at):
+        kind = kinds.get(opt_str(source, "kind", where) or "")
+        from_file = opt_str(source, "path", where) is not None or bool(opt_bool(source, "from_file", where))
+        if kind is not None and from_file and kind not in found:
+            found.append(kind)
+    return tuple(found)
 
 
 def _kev_entry(cve: str, kev: JsonObject, at: At) -> KevEntry:

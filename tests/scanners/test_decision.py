@@ -62,3 +62,26 @@ def test_malformed_report_warnings_are_refused_naming_the_key(value: object, exp
     assert said.startswith("gate.json: ")
     assert "report_warnings" in said
     assert expected in said
+
+
+@pytest.mark.parametrize(
+    ("sources", "from_files"),
+    [
+        (
+            [{"kind": "kev", "path": "kev.json"}, {"kind": "epss", "path": None, "from_report": True}],
+            ("kev",),
+        ),
+        ([{"kind": "kev", "path": None, "from_report": True, "from_file": True}], ("kev",)),
+        ([{"kind": "kev", "path": None, "from_report": True}], ()),
+        ([{"kind": "a kind of a later release", "path": "data.json"}], ()),
+    ],
+)
+def test_the_data_a_report_had_from_a_file_is_told_apart(
+    sources: list[dict[str, Any]], from_files: tuple[str, ...]
+) -> None:
+    exploit: list[MatchExploitData] = []
+    doc = report(exploit_data={"sources": sources, "kev_listed": 0, "epss_scored": 0}, report_warnings=[])
+    parse_decision(doc, "gate.json", exploit=exploit)
+    (header,) = exploit
+    assert tuple(kind.value for kind in header.from_files) == from_files
+    assert header.source == "gate.json"
