@@ -261,3 +261,7 @@ class ScanReport:
     package_count: int | None = None
     """How many packages the scanner found in the image, vulnerable or not, when its report lists
     them (Trivy's `Results[].Packages`); None when the report does not say."""
+    run_warnings: tuple[str, ...] = ()
+    """Those of `warnings` that the run added about its own inputs (the policy's, the baseline's,
+    scan options not used) rather than what the reports read or the scan said: the decision
+    report's `report_warnings` leaves them out, as a run that reads it back judges them again."""

@@ -66,8 +66,13 @@ def with_image_name(report: ScanReport, options: Options, policy: Policy) -> Sca
     """Apply `--image-name` to a report, and carry the policy's warnings (a policy that cannot
     block) into it: every output shows a report's warnings."""
     if policy.warnings:
-        # A decision report read back may already carry them (`explain --report gate.json`).
-        report = replace(report, warnings=tuple(dict.fromkeys((*policy.warnings, *report.warnings))))
+        # A decision report of an earlier release, read back, may already carry them (`explain
+        # --report gate.json`): they are the policy's, whoever said them first.
+        report = replace(
+            report,
+            warnings=tuple(dict.fromkeys((*policy.warnings, *report.warnings))),
+            run_warnings=(*policy.warnings, *report.run_warnings),
+        )
     name = options.policy.image_name
     if not name:
         return report
@@ -138,7 +143,7 @@ def _evaluate_reports(options: Options) -> Evaluation:
     report = with_image_name(report, options, policy)
     baseline, baseline_warning = read_baseline(options)
     vex = read_vex(options, policy)
-    report = with_warning(report, baseline_warning)
+    report = with_warning(report, baseline_warning, of_the_run=True)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(baseline=baseline, vex=vex, exploit=exploit)
     return evaluate(report, policy, evaluation_time(options), inputs)
@@ -224,9 +229,9 @@ def cmd_scan(options: Options) -> ExitCode:
                 f"(base_image.on_stale: fail): {base.reason}",
                 hint="fix the cause, or pass --check-base=best-effort to make it a warning",
             )
-    report = with_warning(with_image_name(report, options, policy), baseline_warning)
+    report = with_warning(with_image_name(report, options, policy), baseline_warning, of_the_run=True)
     for unused in unused_options(request.scanner, request.options):
-        report = with_warning(report, unused)
+        report = with_warning(report, unused, of_the_run=True)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(base_check=base, baseline=baseline, vex=vex, exploit=exploit)
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)

@@ -72,11 +72,14 @@ def read_vex_files(given: Sequence[Path], policy: Policy) -> tuple[VexStatement,
     return tuple(statements)
 
 
-def with_warning(report: ScanReport, warning: str | None) -> ScanReport:
-    """The report with one more warning, which every output shows."""
+def with_warning(report: ScanReport, warning: str | None, *, of_the_run: bool = False) -> ScanReport:
+    """The report with one more warning, which every output shows. `of_the_run`: the warning is
+    about the run's own inputs (a baseline, an option), not about what the reports said, so a
+    run that reads the decision report back does not take it for one of the reports' own."""
     if warning is None:
         return report
-    return replace(report, warnings=(*report.warnings, warning))
+    run_warnings = (*report.run_warnings, warning) if of_the_run else report.run_warnings
+    return replace(report, warnings=(*report.warnings, warning), run_warnings=run_warnings)
 
 
 def write_openvex(evaluation: Evaluation, options: Options, notices: list[str]) -> GateError | None:

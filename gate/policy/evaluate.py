@@ -308,7 +308,8 @@ def evaluate(
         entries=tuple(entries),
         policy_failures=tuple(failures),
         plan=plan_decisions(decisions, report.image, rebuild_removes(base_check)),
-        # A decision report read back (`explain --report gate.json`) already carries them.
+        # A decision report of an earlier release, read back (`explain --report gate.json`), may
+        # already carry them: it has no `report_warnings` to tell them apart.
         policy_warnings=tuple(w for w in warnings if w not in report.warnings),
         base_image=base_image,
         baseline=comparison,

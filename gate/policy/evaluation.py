@@ -268,6 +268,14 @@ class Evaluation:
         return self.report.warnings + self.policy_warnings
 
     @property
+    def report_warnings(self) -> tuple[str, ...]:
+        """Those of `warnings` that the reports read (or the scan) said: neither the policy's nor
+        those the run said about its own inputs, which a run reading the decision report back
+        judges again."""
+        run = set(self.report.run_warnings)
+        return tuple(warning for warning in self.report.warnings if warning not in run)
+
+    @property
     def passed(self) -> bool:
         """True when nothing blocks and no policy rule fails the gate."""
         return not self.policy_failures and not self.counts[Disposition.BLOCKING]

@@ -267,6 +267,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
         "would_block": evaluation.counts.would_block,
         "policy_failures": list(evaluation.policy_failures),
         "warnings": list(evaluation.warnings),
+        "report_warnings": list(evaluation.report_warnings),
         "findings": [],  # filled in by `_dump`, one line per finding
         "rules": [_rule(r) for r in evaluation.entries],
         **_remediation(evaluation),

@@ -6,10 +6,14 @@ come back with everything the decision report keeps of them (ids, package, fix, 
 CVSS, layer, scanners, and what each merged report said). The dispositions are not read back:
 the policy given now decides them again, as it would for the scanner's own report. The KEV and
 EPSS data each finding carries (`kev`, `epss`) come back too, like a Grype report's own fields:
-a re-check decides on the data the first run had, unless a file of that kind is given now. The
-data is judged again as of the re-check, so the first run's warnings about its age or absence
-are not read back, nor those about VEX statements dated after the first run (given again, they
-are judged as of the re-check).
+a re-check decides on the data the first run had, unless a file of that kind is given now.
+
+Of the report's warnings, only the reports' own (`report_warnings`: what the scanner reports
+read or the scan said) come back. The run's own warnings (its policy, baseline, VEX statements,
+the data's age or absence, options not used) are judged again by the re-check, with what it is
+given and as of its own time. A report of an earlier release has no `report_warnings`: of its
+`warnings`, those about the data's age or absence and about VEX statements dated after the first
+run are known by their sentences and left out.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from gate.enrich._json import parse_date, parse_moment
-from gate.enrich.exploit import EpssScore, KevEntry, is_data_warning
+from gate.enrich.exploit import DataKind, EpssScore, KevEntry, is_data_warning
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.enrich.vex_model import is_future_statement_warning
 from gate.model import (
@@ -93,14 +97,14 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
             f"the gate could not decide in that run, there are no findings ({said or 'no message'})"
         )
     findings = [_finding(item, at) for item, at in objects(doc, "findings", root, null=False)]
-    # A VEX statement decides again only when given again, and is judged as of this run.
-    warnings = [w for w in str_list(doc, "warnings", root) if not is_future_statement_warning(w)]
     if exploit is not None:
         exploit += _exploit(doc, root)
-        # The data come back and are judged again, as of this run and with the data given now:
-        # the first run's sentences about them (as of then, naming its files) would say it a
-        # second time, or say the run has no data when it has.
-        warnings = [warning for warning in warnings if not is_data_warning(warning)]
+    if "report_warnings" in doc:
+        # The reports' own warnings, kept apart from the run's (its policy, baseline, VEX and
+        # data), which this run judges again with what it is given now.
+        warnings = str_list(doc, "report_warnings", root)
+    else:
+        warnings = _older_report_warnings(doc, root, exploit is not None)
     scanners = tuple(
         ScannerInfo(
             name=req_str(item, "name", at),
@@ -117,6 +121,18 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
         sources=(root.source,),
         warnings=tuple(warnings),
     )
+
+
+def _older_report_warnings(doc: JsonObject, root: At, with_data: bool) -> list[str]:
+    """The `warnings` of a report written before `report_warnings` was, without the run's own
+    warnings that are known by their sentences. A VEX statement decides again only when given
+    again, and is judged as of this run. With `with_data`, the data come back and are judged
+    again, as of this run and with the data given now: the first run's sentences about them (as
+    of then, naming its files) would say it a second time, or say the run has no data when it has."""
+    warnings = [w for w in str_list(doc, "warnings", root) if not is_future_statement_warning(w)]
+    if with_data:
+        warnings = [warning for warning in warnings if not is_data_warning(warning)]
+    return warnings
 
 
 def _word(obj: JsonObject, key: str, at: At, words: dict[str, object]) -> object:
@@ -215,6 +231,7 @@ def _exploit(doc: JsonObject, root: At) -> list[MatchExploitData]:
             kev_date_released=_stamp(data, "kev_date_released", at),
             epss_score_date=_stamp(data, "epss_score_date", at),
             source=root.source,
+            from_files=_from_files(data, at),
         )
     ]
     for item, where in objects(doc, "findings", root, null=False):
@@ -230,6 +247,19 @@ def _exploit(doc: JsonObject, root: At) -> list[MatchExploitData]:
             )
         )
     return found
+
+
+def _from_files(data: JsonObject, at: At) -> tuple[DataKind, ...]:
+    """The kinds of data the report's run read from a KEV or EPSS file (`sources` with a `path`),
+    or took from a report read back whose run did (`from_file`)."""
+    kinds = {kind.value: kind for kind in DataKind}
+    found: list[DataKind] = []
+    for source, where in objects(data, "sources", at):
+        kind = kinds.get(opt_str(source, "kind", where) or "")
+        from_file = opt_str(source, "path", where) is not None or bool(opt_bool(source, "from_file", where))
+        if kind is not None and from_file and kind not in found:
+            found.append(kind)
+    return tuple(found)
 
 
 def _kev_entry(cve: str, kev: JsonObject, at: At) -> KevEntry:

@@ -176,7 +176,13 @@ def _data_dates(scanner: ScannerInfo, found: list[MatchExploitData], source: str
     built = parse_moment(scanner.db_updated_at) if scanner.db_updated_at else None
     days = [score.date for part in found for score in part.epss if score.date is not None]
     scored = dt.datetime.combine(min(days), dt.time(), dt.UTC) if days else built
-    return MatchExploitData(kev_date_released=built, epss_score_date=scored, source=source)
+    return MatchExploitData(
+        kev_given=any(part.kev for part in found),
+        epss_given=any(part.epss for part in found),
+        kev_date_released=built,
+        epss_score_date=scored,
+        source=source,
+    )
 
 
 def _match_exploit(match: JsonObject, at: At) -> MatchExploitData:

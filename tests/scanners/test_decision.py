@@ -1,0 +1,87 @@
+"""The decision report read back as a report (gate/scanners/decision.py): which of its warnings
+come back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gate.enrich.exploit import NO_KEV_DATA
+from gate.enrich.grype_exploit import MatchExploitData
+from gate.errors import ReportError
+from gate.scanners.decision import SCHEMA, parse_decision
+
+OWN = "trivy.json: 4 finding(s) have no severity at all (none given, no CVSS score, no vendor severity) and count as UNKNOWN"
+POLICY = "policy.yaml: mode: advisory: this policy never fails the gate, findings that would block are only reported (set mode: enforce to block them)"
+BASELINE = (
+    "the baseline base.json is 9 days old (baseline.max_age_days: 1): refresh it from the default branch"
+)
+
+
+def report(**members: Any) -> dict[str, Any]:
+    return {"schema": SCHEMA, "verdict": "pass", "findings": [], **members}
+
+
+def test_the_report_warnings_are_read_and_nothing_else() -> None:
+    doc = report(warnings=[POLICY, OWN, BASELINE, NO_KEV_DATA], report_warnings=[OWN])
+    nothing_yet: list[MatchExploitData] = []
+    for exploit in (None, nothing_yet):
+        read = parse_decision(doc, "gate.json", exploit=exploit)
+        assert read.warnings == (OWN,)
+        assert read.run_warnings == ()
+
+
+def test_an_empty_list_of_report_warnings_is_no_warning() -> None:
+    # Present, the member says the report keeps them apart: none of `warnings` is the reports'.
+    read = parse_decision(report(warnings=[POLICY, "an unknown sentence"], report_warnings=[]), "gate.json")
+    assert read.warnings == ()
+
+
+@pytest.mark.parametrize(("exploit", "kept"), [(None, (OWN, NO_KEV_DATA)), ([], (OWN,))])
+def test_without_report_warnings_the_known_sentences_are_left_out(
+    exploit: list[MatchExploitData] | None, kept: tuple[str, ...]
+) -> None:
+    # A report of an earlier release: the data's warnings go when the data comes back with it.
+    future = (
+        "VEX statement vex:app.json#0 (CVE-2023-1) is dated 2030-01-01, after this run's time (2026-01-01): "
+        "as the latest, it overrides what other statements say"
+    )
+    read = parse_decision(report(warnings=[OWN, NO_KEV_DATA, future]), "gate.json", exploit=exploit)
+    assert read.warnings == kept
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("one sentence", "expected an array"), ([1], "report_warnings[0]: expected a string")],
+)
+def test_malformed_report_warnings_are_refused_naming_the_key(value: object, expected: str) -> None:
+    with pytest.raises(ReportError) as caught:
+        parse_decision(report(warnings=[], report_warnings=value), "gate.json")
+    said = caught.value.diagnostics()
+    assert said.startswith("gate.json: ")
+    assert "report_warnings" in said
+    assert expected in said
+
+
+@pytest.mark.parametrize(
+    ("sources", "from_files"),
+    [
+        (
+            [{"kind": "kev", "path": "kev.json"}, {"kind": "epss", "path": None, "from_report": True}],
+            ("kev",),
+        ),
+        ([{"kind": "kev", "path": None, "from_report": True, "from_file": True}], ("kev",)),
+        ([{"kind": "kev", "path": None, "from_report": True}], ()),
+        ([{"kind": "a kind of a later release", "path": "data.json"}], ()),
+    ],
+)
+def test_the_data_a_report_had_from_a_file_is_told_apart(
+    sources: list[dict[str, Any]], from_files: tuple[str, ...]
+) -> None:
+    exploit: list[MatchExploitData] = []
+    doc = report(exploit_data={"sources": sources, "kev_listed": 0, "epss_scored": 0}, report_warnings=[])
+    parse_decision(doc, "gate.json", exploit=exploit)
+    (header,) = exploit
+    assert tuple(kind.value for kind in header.from_files) == from_files
+    assert header.source == "gate.json"
