@@ -101,7 +101,10 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
         exploit += _exploit(doc, root)
     if "report_warnings" in doc:
         # The reports' own warnings, kept apart from the run's (its policy, baseline, VEX and
-        # data), which this run judges again with what it is given now.
+        # data), which this run judges again with what it is given now. Present, it replaces
+        # `warnings`: null would drop them all unseen, so it is refused like any other non-array.
+        if doc["report_warnings"] is None:
+            raise root["report_warnings"].wrong("an array of strings", None)
         warnings = str_list(doc, "report_warnings", root)
     else:
         warnings = _older_report_warnings(doc, root, exploit is not None)

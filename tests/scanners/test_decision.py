@@ -53,7 +53,12 @@ def test_without_report_warnings_the_known_sentences_are_left_out(
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("one sentence", "expected an array"), ([1], "report_warnings[0]: expected a string")],
+    [
+        ("one sentence", "expected an array"),
+        ([1], "report_warnings[0]: expected a string"),
+        # Null is no list either: read as empty, it would drop every warning of `warnings`.
+        (None, "report_warnings: expected an array of strings, got null"),
+    ],
 )
 def test_malformed_report_warnings_are_refused_naming_the_key(value: object, expected: str) -> None:
     with pytest.raises(ReportError) as caught:
