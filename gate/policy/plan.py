@@ -60,6 +60,8 @@ _ARCHIVES = ("docker-archive:", "oci-archive:")
 _BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 # The tier of `gate.versions.sort_key` of a version its ecosystem parses.
 _PARSED = 2
+# An epoch (`1:`) before a version, as dpkg, rpm and pacman write one.
+_EPOCH = re.compile(r"\s*[0-9]+:")
 
 GroupKey = tuple[str, str, str, LayerOrigin | None]
 """(ecosystem, package, path, origin): the findings one upgrade clears."""
@@ -150,12 +152,18 @@ def _usable_fix(finding: Finding, ecosystem: str) -> bool:
     all known to be the installed version or older. A fix at or below what is installed (a fix of
     an older branch, a scanner's data behind a backport) clears nothing. Known means that the
     installed version and every fix parse in the ecosystem's ordering: a fix that names no version
-    (a vendor status `fixed` alone, an exclusive range) or one that does not parse may still be one."""
+    (a vendor status `fixed` alone, an exclusive range) or one that does not parse may still be one.
+    Nor is it known when only some of them carry an epoch: vulnerability feeds often leave out an
+    rpm's epoch, and Grype then compares without it (`1.1.1k-7.el8` fixes `1:1.1.1k-5.el8`),
+    where the ordering here reads the missing epoch as 0 and the fix as older."""
     if not finding.fixable:
         return False
     installed = _installed(finding)
     candidates = [c for entry in finding.fixed_versions for c in fix_candidates(entry)]
-    if not candidates or any(sort_key(ecosystem, v)[0] != _PARSED for v in (installed, *candidates)):
+    versions = (installed, *candidates)
+    if not candidates or any(sort_key(ecosystem, v)[0] != _PARSED for v in versions):
+        return True
+    if len({_EPOCH.match(v) is not None for v in versions}) > 1:
         return True
     return lowest_fix_above(ecosystem, installed, finding.fixed_versions) is not None
 

@@ -227,6 +227,28 @@ def test_a_fix_newer_than_an_os_packages_source_version_is_still_a_fix() -> None
     assert [key[0] for key in ev.plan.no_fix.findings] == ["CVE-2", "CVE-3"]
 
 
+@pytest.mark.parametrize("ecosystem", ["rpm", "deb"])
+def test_a_fix_whose_epoch_only_one_side_names_is_still_a_fix(ecosystem: str) -> None:
+    # Grype reports rpm fixes without the package's epoch (its feeds leave it out) and compares
+    # them without it: 1.1.1k-7.el8 fixes 1:1.1.1k-5.el8. Read with the epoch as 0 the fix looks
+    # older; whether it is, is not known, so the finding stays in its package's action.
+    def openssl(vid: str, installed: str, fixed: str) -> Finding:
+        return finding(
+            vid, pkg="openssl-libs", version=installed, type=ecosystem, source_name="openssl", fixed=(fixed,)
+        )
+
+    ev = evaluation_of(
+        openssl("CVE-1", "1:1.1.1k-5.el8", "1.1.1k-7.el8"),
+        openssl("CVE-2", "1.1.1k-5.el8", "1:1.1.1k-4.el8"),
+        # Both with an epoch, or neither: the ordering is known, and these fixes are not newer.
+        openssl("CVE-3", "1:1.1.1k-5.el8", "1:1.1.1k-5.el8"),
+        openssl("CVE-4", "1.1.1k-5.el8", "1.1.1k-4.el8"),
+    )
+    (action,) = ev.plan.actions
+    assert [key[0] for key in action.findings] == ["CVE-1", "CVE-2"]
+    assert [key[0] for key in ev.plan.no_fix.findings] == ["CVE-3", "CVE-4"]
+
+
 def test_actions_that_clear_blocking_findings_come_first_then_severity_then_size() -> None:
     ev = evaluation_of(
         finding("CVE-1", pkg="low", severity=Severity.LOW),
