@@ -40,6 +40,7 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
         if options.enrichment.baseline_required:
             raise UsageError("--baseline-required needs --baseline FILE")
         return None, None
+    from gate.enrich.baseline import BASELINE_NOT_USED
     from gate.scanners.baseline_file import load_baseline
 
     try:
@@ -49,7 +50,7 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
             raise ReportError(
                 f"{exc.diagnostics()} (--baseline-required: no verdict without the baseline)"
             ) from None
-        return None, f"baseline not used, the full policy applies: {exc.diagnostics()}"
+        return None, BASELINE_NOT_USED + exc.diagnostics()
 
 
 def read_vex(options: Options, policy: Policy) -> tuple[VexStatement, ...]:

@@ -316,3 +316,24 @@ def compare(
         states.append(BaselineState.WORSE if is_worse(before, finding, kev) else BaselineState.UNCHANGED)
     fixed = tuple(item for position, item in enumerate(baseline.findings) if position not in matched)
     return BaselineComparison(baseline, tuple(states), fixed)
+
+
+BASELINE_NOT_USED = "baseline not used, the full policy applies: "
+"""How the warning for a baseline that could not be read starts (the reason follows)."""
+
+_BASELINE_WARNING = re.compile(
+    r"the baseline .*(?: does not say when it was made \(no evaluated_at\)"
+    r"| says it was made on .*, after this run's time \(\d{4}-\d\d-\d\d\): is --as-of or a clock "
+    r"wrong\? Its age is not judged"
+    r"| is \d+ days old \(baseline\.max_age_days: \d+\): refresh it from the default branch"
+    r"| is of platform .*, this report of .*: no finding matches it, every finding is new)\Z",
+    re.DOTALL,
+)
+"""The sentences of `gate.policy.enrichment.baseline_warnings`."""
+
+
+def is_baseline_warning(text: str) -> bool:
+    """True when `text` is a warning a run says about its baseline (its age, its date, its
+    platform, or that it could not be read): a decision report of an earlier release, read back,
+    carries its run's among its `warnings`, and the run reading it back says its own."""
+    return text.startswith(BASELINE_NOT_USED) or _BASELINE_WARNING.match(text) is not None

@@ -183,3 +183,27 @@ def test_a_scan_option_not_used_is_not_said_again_on_read_back(
     ]
     check([str(first), "--json", str(again)], capsys)
     assert decision(again)["warnings"] == [own]
+
+
+def test_a_report_of_an_earlier_release_leaves_out_the_first_runs_baseline_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without `report_warnings`, the baseline's sentences are known too: read back ten days
+    # later, and again, only the new run's age is said, and the reports' own warning stays once.
+    rules = policy(tmp_path, "policy.yaml", "baseline: {max_age_days: 1}\n")
+    baseline, first = tmp_path / "baseline.json", tmp_path / "gate.json"
+    again, third = tmp_path / "again.json", tmp_path / "third.json"
+    check([str(SPRING), "--json", str(baseline), "--as-of", "2026-01-01"], capsys)
+    argv = ["--policy", str(rules), "--baseline", str(baseline)]
+    check([str(GOMOD), *argv, "--json", str(first), "--as-of", "2026-01-10"], capsys)
+    doc = decision(first)
+    assert any("is 9 days old" in w for w in doc["warnings"])
+    own = doc.pop("report_warnings")
+    first.write_text(json.dumps(doc), encoding="utf-8")
+    check([str(first), *argv, "--json", str(again), "--as-of", "2026-01-20"], capsys)
+    check([str(again), *argv, "--json", str(third), "--as-of", "2026-01-20"], capsys)
+    for path in (again, third):
+        assert [w for w in decision(path)["warnings"] if "days old" in w] == [
+            f"the baseline {baseline} is 19 days old (baseline.max_age_days: 1): refresh it from the default branch"
+        ], path
+        assert decision(path)["report_warnings"] == own, path

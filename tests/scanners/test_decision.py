@@ -3,13 +3,19 @@ come back."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from gate.enrich.baseline import BASELINE_NOT_USED, Baseline, is_baseline_warning
 from gate.enrich.exploit import NO_KEV_DATA
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
+from gate.model import ImageInfo, ScanReport
+from gate.policy.enrichment import baseline_warnings
+from gate.policy.model import Policy
 from gate.scanners.decision import SCHEMA, parse_decision
 
 OWN = "trivy.json: 4 finding(s) have no severity at all (none given, no CVSS score, no vendor severity) and count as UNKNOWN"
@@ -90,3 +96,23 @@ def test_the_data_a_report_had_from_a_file_is_told_apart(
     (header,) = exploit
     assert tuple(kind.value for kind in header.from_files) == from_files
     assert header.source == "gate.json"
+
+
+def test_the_baseline_warnings_are_known_by_their_sentences() -> None:
+    # Every sentence `baseline_warnings` writes, and the one for a baseline not read: a decision
+    # report of an earlier release, read back, leaves them out by these.
+    scanned = ScanReport(findings=(), image=ImageInfo("app:1", os="linux", architecture="amd64"))
+    policy = Policy(source="policy.yaml")
+    policy = replace(policy, baseline=replace(policy.baseline, max_age_days=1))
+    now = datetime(2026, 1, 20, tzinfo=UTC)
+    said: list[str] = []
+    for created in (None, "2026-02-01T00:00:00Z", "2026-01-01T00:00:00Z"):
+        said += baseline_warnings(Baseline("old base.json", created, "linux/arm64", ()), scanned, policy, now)
+    assert len(said) == 6, said
+    not_read = BASELINE_NOT_USED + "base.json: not JSON"
+    assert all(is_baseline_warning(w) for w in [*said, not_read]), said
+    for other in (OWN, POLICY, "the baseline's own note", ""):
+        assert not is_baseline_warning(other)
+    # A report of an earlier release: its `warnings` without `report_warnings`.
+    read = parse_decision(report(warnings=[OWN, *said, not_read]), "gate.json")
+    assert read.warnings == (OWN,)
