@@ -3,7 +3,8 @@
 Both platforms mark their comment with a first line holding hashes of the job, the image and the
 platform. Hashes of trusted values only, so nothing from a report reaches the marker as text; and
 the image without what changes on every push, so one comment per image survives every push. The
-marker is looked for on every line, so a comment someone edited above it stays the run's. The
+marker is looked for on every line, so a comment someone edited above it stays the run's, but
+not inside a fenced code block, where the platform shows it as text. The
 comment's author is checked too (by each publisher): a marker copied into someone else's comment,
 on whatever line, is never edited.
 """
@@ -20,6 +21,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _PREFIX = "<!-- container-gate:"
+# A fenced code block's opening or closing line (CommonMark: up to three spaces, then three or
+# more backticks or tildes): what it holds is shown as text, never a hidden marker.
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _MARKER = re.compile(
     r"<!-- container-gate:(?P<kind>[a-z-]+) v1 job=(?P<job>[0-9a-f]{16}) "
     r"image=(?P<image>[0-9a-f]{16}) platform=(?P<platform>[0-9a-f]{16}) -->\Z"
@@ -81,11 +85,24 @@ class MarkerKey:
 
         Any line, not only the first: a maintainer may write above the marker of the run's own
         comment (a note on why it fails), and the run must still find it rather than post a
-        second one. Whose comment it is, each publisher checks by its author."""
+        second one. Whose comment it is, each publisher checks by its author. A marker inside a
+        fenced code block is not one: the platform shows it as text (someone showing a marker, or
+        a comment pasted whole into another), and the gate writes its own outside any."""
         if _PREFIX not in body:
             return None
+        fence = ""
         for line in body.split("\n"):
-            match = _MARKER.match(line.rstrip("\r"))
+            line = line.rstrip("\r")
+            fenced = _FENCE.match(line)
+            if fence:
+                # Closed by a fence of the same character, at least as long, with nothing after it.
+                if fenced is not None and fenced[1].startswith(fence) and not line[fenced.end() :].strip():
+                    fence = ""
+                continue
+            if fenced is not None:
+                fence = fenced[1]
+                continue
+            match = _MARKER.match(line)
             if match is not None and match["kind"] == kind.value:
                 return cls(kind, match["job"], match["image"], match["platform"])
         return None

@@ -318,6 +318,24 @@ def test_a_marker_below_the_first_line_of_someone_elses_comment_is_left_alone(
     assert step.writes() == ["POST", "POST"]
 
 
+def test_our_comment_pasted_into_a_code_block_of_another_bot_comment_is_left_alone(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # Another workflow's comment, by the same github-actions[bot], shows the gate's comment in a
+    # code block: it is not the run's to edit, nor a duplicate to delete.
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    state = github_pull_request.github.state
+    pasted = "Comments on this pull request:\n\n```markdown\n" + ours.body + "\n```\n"
+    copy = state.add_comment(github_pull_request.repository, 1, ours.author, pasted)
+    assert step.publish(passing()) == []
+    comments = {c.id: c for c in step.comments()}
+    assert comments[copy.id].body == pasted
+    assert "pass" in comments[ours.id].body
+    assert step.writes() == ["POST", "PATCH"]
+
+
 def test_duplicates_of_our_comment_are_removed(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:

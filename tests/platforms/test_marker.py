@@ -54,6 +54,23 @@ def test_a_marker_is_found_on_any_line_the_first_one_first() -> None:
     assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"x\n{other.marker}\n{key.marker}") == other
 
 
+def test_a_marker_in_a_fenced_code_block_is_shown_text_not_a_marker() -> None:
+    # Someone showing a marker, or a comment pasted whole into a code block of another comment:
+    # the platform displays it, and the gate never writes its own inside one.
+    key = note_key({"CI_JOB_NAME": "gate"}, None, None)
+    other = note_key({"CI_JOB_NAME": "other"}, None, None)
+    for fenced in (
+        f"As the gate said:\n```\n{key.marker}\nblocked\n```",
+        f"~~~~ markdown\r\n{key.marker}\r\n~~~\r\n{key.marker}",  # a shorter fence does not close it
+        f"  ```\n{key.marker}",  # never closed: to the end of the comment
+    ):
+        assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, fenced) is None, fenced
+    # After the block, a marker is one again: the run's own comment, edited above its marker.
+    edited = f"Waiting for the rebuild, as before:\n```\n{other.marker}\n```\n\n{key.marker}\nbody"
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, edited) == key
+    assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"~~~\n```\n~~~ \n{key.marker}") == key
+
+
 def test_the_stable_image_keeps_repository_and_tag_without_digest_or_commit() -> None:
     assert stable_image("localhost:5000/app:1.2@sha256:" + "b" * 64, ()) == "localhost:5000/app:1.2"
     assert stable_image("app", (SHA,)) == "app:"
