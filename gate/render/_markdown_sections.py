@@ -18,7 +18,7 @@ from gate.policy.plan import base_image_name
 from gate.render import _markdown_actions as acts
 from gate.render import _markdown_cells as cells
 from gate.render._summary import COMMAND_LINE_JSON, first_listed
-from gate.render.remediation import clearing_decisions, needs_attention
+from gate.render.remediation import clearing_decisions, listing_a_stale_fix, needs_attention
 from gate.untrusted import md_code, md_escape
 
 LEAD_ACTIONS = 8
@@ -168,6 +168,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
         )
     )
     no_fix = first_listed(without_fix)
+    stale = listing_a_stale_fix(without_fix)
     out.append(
         Section(
             f"Findings that block without a fix ({len(no_fix)})",
@@ -178,7 +179,12 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
             collapsible=True,
             priority=2,
             intro="No published version fixes these yet: accept them in the allowlist, with a reason and an "
-            "expiry, or remove the package.",
+            "expiry, or remove the package."
+            + (
+                f" {stale[0].upper()}{stale[1:]}: the scanner's data may be behind a backport."
+                if stale
+                else ""
+            ),
         )
     )
     out.append(

@@ -9,7 +9,7 @@ for its format, as it does every other piece of report text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gate.model import LayerOrigin, Severity
@@ -148,6 +148,17 @@ def clearing_decisions(evaluation: Evaluation) -> tuple[dict[str, list[Decision]
         else:
             by_action.setdefault(action_id, []).append(decision)
     return by_action, without_fix
+
+
+def listing_a_stale_fix(without_fix: Sequence[Decision]) -> str:
+    """What to add where findings no published version fixes are advised about, when some of them
+    list a fix all the same: one no newer than the installed version (the plan's no-fix group
+    holds them, as upgrading to it clears nothing). Empty when none does."""
+    count = sum(1 for decision in without_fix if decision.finding.fixed_versions)
+    if not count:
+        return ""
+    they = "it lists" if len(without_fix) == 1 else f"{count} of them {'lists' if count == 1 else 'list'}"
+    return f"{they} a fix no newer than the installed version"
 
 
 def needs_attention(evaluation: Evaluation) -> list[tuple[EntryReport, str]]:

@@ -34,6 +34,7 @@ from gate.render.remediation import (
     clearing_decisions,
     estimate_words,
     lead,
+    listing_a_stale_fix,
     needs_attention,
     plural,
     what_to_do,
@@ -276,6 +277,10 @@ def render_terminal(
                 f"  ACTION -: no fix yet for {len(without_fix)}; "
                 "allowlist them with a reason and an expiry, or remove the package"
             )
+            stale = listing_a_stale_fix(without_fix)
+            if stale:
+                # The row shows a fix: say why it is none, on a line of its own within the width.
+                out.append(_fit(f"  ({stale})", width))
 
     if evaluation.policy_failures:
         out += ["", "Policy failures:"]

@@ -343,6 +343,17 @@ def test_findings_that_block_without_a_fix_have_their_own_section() -> None:
     assert "No published version fixes these yet" in html
 
 
+def test_a_finding_whose_listed_fix_is_not_newer_is_explained_in_the_no_fix_section() -> None:
+    stale = finding("CVE-2024-0009", pkg="zlib1g", fixed=("3.0.2-1", "2.9-1"))
+    unfixed = finding("CVE-2024-0010", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
+    html = to_html(render_markdown(evaluation_of(stale, unfixed)))
+    assert (
+        "1 of them lists a fix no newer than the installed version: the scanner's data may be behind a backport."
+    ) in html
+    # Without such a finding the section reads as before.
+    assert "no newer than" not in render_markdown(evaluation_of(unfixed))
+
+
 def test_allowlisted_rows_show_the_entry_its_reason_and_expiry() -> None:
     entry = AllowlistEntry(
         0, "CVE-2024-0001", reason="minizip is not shipped", expires=dt.date(2027, 1, 31), line=12

@@ -187,6 +187,26 @@ def test_findings_that_block_without_a_fix_say_so_and_what_to_do_about_them() ->
     assert advice in both
 
 
+def test_a_finding_whose_listed_fix_is_not_newer_says_so_where_no_fix_is_advised() -> None:
+    # The scanner lists a fix, but it is what is installed: no upgrade clears the finding, and
+    # "no fix yet" alone would contradict the row's `3.0.2-1 -> 3.0.2-1`.
+    stale = finding("CVE-2024-0009", pkg="zlib1g", fixed=("3.0.2-1",))
+    unfixed = finding("CVE-2024-0010", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
+    advice = (
+        "  ACTION -: no fix yet for {}; allowlist them with a reason and an expiry, or remove the package"
+    )
+    out = render_terminal(evaluation_of(stale)).splitlines()
+    said = out.index(advice.format(1))
+    assert out[said + 1] == "  (it lists a fix no newer than the installed version)"
+    out = render_terminal(evaluation_of(stale, unfixed)).splitlines()
+    said = out.index(advice.format(2))
+    assert out[said + 1] == "  (1 of them lists a fix no newer than the installed version)"
+    assert all(len(line) <= WIDTH for line in out if line.startswith("  "))
+    # Without such a finding, nothing more is said.
+    out = render_terminal(evaluation_of(unfixed)).splitlines()
+    assert out[out.index(advice.format(1)) + 1] == ""
+
+
 def test_counts_per_disposition_and_severity() -> None:
     policy = Policy(
         source="p.yaml",
