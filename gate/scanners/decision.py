@@ -265,7 +265,8 @@ def _from_files(data: JsonObject, at: At) -> tuple[DataKind, ...]:
     found: list[DataKind] = []
     for source, where in objects(data, "sources", at):
         kind = kinds.get(opt_str(source, "kind", where) or "")
-        from_file = opt_str(source, "path", where) is not None or bool(opt_bool(source, "from_file", where))
+        said = opt_bool(source, "from_file", where)  # checked even where a path says it already
+        from_file = opt_str(source, "path", where) is not None or bool(said)
         if kind is not None and from_file and kind not in found:
             found.append(kind)
     return tuple(found)

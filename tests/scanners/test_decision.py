@@ -76,6 +76,22 @@ def test_malformed_report_warnings_are_refused_naming_the_key(value: object, exp
 
 
 @pytest.mark.parametrize(
+    "source",
+    [
+        {"kind": "kev", "path": "kev.json", "from_file": "yes"},
+        {"kind": "kev", "path": None, "from_report": True, "from_file": "yes"},
+    ],
+)
+def test_a_from_file_that_is_not_a_boolean_is_refused(source: dict[str, Any]) -> None:
+    doc = report(exploit_data={"sources": [source], "kev_listed": 0}, report_warnings=[])
+    with pytest.raises(ReportError) as caught:
+        parse_decision(doc, "gate.json", exploit=[])
+    assert caught.value.diagnostics() == (
+        "gate.json: exploit_data.sources[0].from_file: expected a boolean, got a string"
+    )
+
+
+@pytest.mark.parametrize(
     ("sources", "from_files"),
     [
         (
