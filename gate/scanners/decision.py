@@ -12,8 +12,9 @@ Of the report's warnings, only the reports' own (`report_warnings`: what the sca
 read or the scan said) come back. The run's own warnings (its policy, baseline, VEX statements,
 the data's age or absence, options not used) are judged again by the re-check, with what it is
 given and as of its own time. A report of an earlier release has no `report_warnings`: of its
-`warnings`, those about the data's age or absence, about the baseline and about VEX statements
-dated after the first run are known by their sentences and left out.
+`warnings`, those about the data's age or absence, about the baseline, about VEX statements
+dated after the first run, and the policy's (which name its `policy.source`) are known by their
+sentences and left out.
 """
 
 from __future__ import annotations
@@ -131,13 +132,18 @@ def _older_report_warnings(doc: JsonObject, root: At, with_data: bool) -> list[s
     """The `warnings` of a report written before `report_warnings` was, without the run's own
     warnings that are known by their sentences. A VEX statement decides again only when given
     again, and is judged as of this run; so is a baseline, given again (said as of then, its age
-    would be said twice). With `with_data`, the data come back and are judged
+    would be said twice), and the policy given now. With `with_data`, the data come back and are judged
     again, as of this run and with the data given now: the first run's sentences about them (as
     of then, naming its files) would say it a second time, or say the run has no data when it has."""
+    policy = opt_object(doc, "policy", root)
+    # The policy's warnings name its file first: the policy given now says its own.
+    policy_source = opt_str(policy, "source", root["policy"]) if policy is not None else None
     warnings = [
         w
         for w in str_list(doc, "warnings", root)
-        if not is_future_statement_warning(w) and not is_baseline_warning(w)
+        if not is_future_statement_warning(w)
+        and not is_baseline_warning(w)
+        and not (policy_source and w.startswith(f"{policy_source}: "))
     ]
     if with_data:
         warnings = [warning for warning in warnings if not is_data_warning(warning)]

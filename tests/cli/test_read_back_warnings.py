@@ -207,3 +207,21 @@ def test_a_report_of_an_earlier_release_leaves_out_the_first_runs_baseline_warni
             f"the baseline {baseline} is 19 days old (baseline.max_age_days: 1): refresh it from the default branch"
         ], path
         assert decision(path)["report_warnings"] == own, path
+
+
+def test_a_report_of_an_earlier_release_leaves_out_its_policys_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Made under an advisory policy, read back under the default one, which fails: the first
+    # policy's "never fails the gate" is not said of this run.
+    advisory = policy(tmp_path, "advisory.yaml", "mode: advisory\n")
+    first, again = tmp_path / "gate.json", tmp_path / "again.json"
+    check([str(GOMOD), "--policy", str(advisory), "--json", str(first)], capsys)
+    doc = decision(first)
+    own = doc.pop("report_warnings")
+    assert doc["warnings"][0].startswith(f"{advisory}: mode: advisory: ")
+    assert doc["warnings"][1:] == own
+    first.write_text(json.dumps(doc), encoding="utf-8")
+    _, out = check([str(first), "--json", str(again)], capsys)
+    assert decision(again)["warnings"] == own
+    assert "advisory" not in out

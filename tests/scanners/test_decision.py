@@ -114,6 +114,17 @@ def test_the_data_a_report_had_from_a_file_is_told_apart(
     assert header.source == "gate.json"
 
 
+def test_without_report_warnings_the_policys_own_are_known_by_its_file() -> None:
+    # They name the file the report says its run's policy was: that policy's, not the reports'.
+    doc = report(warnings=[POLICY, OWN], policy={"source": "policy.yaml"})
+    assert parse_decision(doc, "gate.json").warnings == (OWN,)
+    doc = report(warnings=[POLICY, OWN], policy={"source": "other.yaml"})
+    assert parse_decision(doc, "gate.json").warnings == (POLICY, OWN)
+    with pytest.raises(ReportError) as caught:
+        parse_decision(report(warnings=[], policy="policy.yaml"), "gate.json")
+    assert caught.value.diagnostics() == "gate.json: policy: expected an object, got a string"
+
+
 def test_the_baseline_warnings_are_known_by_their_sentences() -> None:
     # Every sentence `baseline_warnings` writes, and the one for a baseline not read: a decision
     # report of an earlier release, read back, leaves them out by these.
