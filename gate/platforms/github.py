@@ -21,9 +21,9 @@ Environment read (all set by the runner, except the token and the author overrid
 - `CONTAINER_GATE_COMMENT_AUTHOR`: the login the gate's comments are written by, when the token
   is a GitHub App's own (`my-app[bot]`) rather than the workflow's GITHUB_TOKEN.
 
-The comment is found by a hidden marker (written on its first line, found on any line, so a
-comment edited above it stays the run's), made of hashes of the workflow, the job, the image and
-the platform (so a matrix of images keeps one comment each), and by its
+The comment is found by a hidden marker (written on its first line, found on any line outside a
+fenced code block, so a comment edited above it stays the run's), made of hashes of the workflow,
+the job, the image and the platform (so a matrix of images keeps one comment each), and by its
 author: `github-actions[bot]` for installation tokens (`ghs_`, which cannot call `GET /user`),
 else the token's user from `GET /user`. A marker copied into someone else's comment is never
 edited. A token that may not write (a fork's pull request) or a repository it cannot see is a

@@ -3,7 +3,7 @@
 In a merge-request pipeline (`CI_MERGE_REQUEST_IID` set) the publisher creates the note on the
 first run and edits it on every later one, so the merge request shows the current verdict, not a
 history of them. It finds its note by a hidden marker (written on the first line, found on any
-line, so a note edited above it stays the run's), made of hashes of the job name, the image and
+line outside a fenced code block, so a note edited above it stays the run's), made of hashes of the job name, the image and
 the platform, and by the author being the token's own user (`GET /user`): a marker copied into
 someone else's note is never edited.
 
