@@ -62,6 +62,9 @@ _BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 _PARSED = 2
 # An epoch (`1:`) before a version, as dpkg, rpm and pacman write one.
 _EPOCH = re.compile(r"\s*[0-9]+:")
+# An exclusive start of a fixed range (`> 2.6`): something after that version fixes, but which
+# is not known, so `gate.versions.fix_candidates` names no fix for it.
+_EXCLUSIVE_START = re.compile(r"(?<![<>=!])>(?!=)")
 
 GroupKey = tuple[str, str, str, LayerOrigin | None]
 """(ecosystem, package, path, origin): the findings one upgrade clears."""
@@ -152,7 +155,8 @@ def _usable_fix(finding: Finding, ecosystem: str) -> bool:
     all known to be the installed version or older. A fix at or below what is installed (a fix of
     an older branch, a scanner's data behind a backport) clears nothing. Known means that the
     installed version and every fix parse in the ecosystem's ordering: a fix that names no version
-    (a vendor status `fixed` alone, an exclusive range) or one that does not parse may still be one.
+    (a vendor status `fixed` alone, an exclusive range, even beside a fix listed for an older
+    branch) or one that does not parse may still be one.
     Nor is it known when only some of them carry an epoch: vulnerability feeds often leave out an
     rpm's epoch, and Grype then compares without it (`1.1.1k-7.el8` fixes `1:1.1.1k-5.el8`),
     where the ordering here reads the missing epoch as 0 and the fix as older."""
@@ -164,6 +168,8 @@ def _usable_fix(finding: Finding, ecosystem: str) -> bool:
     if not candidates or any(sort_key(ecosystem, v)[0] != _PARSED for v in versions):
         return True
     if len({_EPOCH.match(v) is not None for v in versions}) > 1:
+        return True
+    if any(_EXCLUSIVE_START.search(entry) for entry in finding.fixed_versions):
         return True
     return lowest_fix_above(ecosystem, installed, finding.fixed_versions) is not None
 

@@ -249,6 +249,24 @@ def test_a_fix_whose_epoch_only_one_side_names_is_still_a_fix(ecosystem: str) ->
     assert [key[0] for key in ev.plan.no_fix.findings] == ["CVE-3", "CVE-4"]
 
 
+def test_an_exclusive_fixed_range_beside_an_older_branchs_fix_is_still_a_fix() -> None:
+    # `1.2.3, > 2.6`: the 1.2 branch is fixed in 1.2.3, and something after 2.6 fixes the rest;
+    # which version is not known, but it may well be newer than the 2.5 installed.
+    def flask(vid: str, fixed: str) -> Finding:
+        return finding(
+            vid, pkg="Flask", version="2.5", type="python-pkg", path="app/Flask.dist-info", fixed=(fixed,)
+        )
+
+    ev = evaluation_of(
+        flask("CVE-1", "1.2.3, > 2.6"),
+        flask("CVE-2", ">= 1.2.3, < 2.0.0 || > 2.6"),
+        flask("CVE-3", ">= 1.2.3, < 2.0.0"),  # only an older branch's fix: no fix newer
+    )
+    (action,) = ev.plan.actions
+    assert [key[0] for key in action.findings] == ["CVE-1", "CVE-2"]
+    assert [key[0] for key in ev.plan.no_fix.findings] == ["CVE-3"]
+
+
 def test_actions_that_clear_blocking_findings_come_first_then_severity_then_size() -> None:
     ev = evaluation_of(
         finding("CVE-1", pkg="low", severity=Severity.LOW),
