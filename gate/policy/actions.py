@@ -95,7 +95,7 @@ class Action:
     None for a base refresh."""
     target_version: str | None
     """The version that fixes all of its findings (see `Step.target_version`); None for a base
-    refresh and when no listed fix is newer than the installed version."""
+    refresh and when no listed fix is known to be newer than the installed version."""
     dockerfile_line: int | None
     """The Dockerfile line that installed its packages (the `FROM` line for a base refresh), when the
     image's layers were mapped to a Dockerfile."""

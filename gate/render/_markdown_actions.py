@@ -31,7 +31,7 @@ COMMAND_LIMIT = 200
 def _versions(action: Action | Step, in_table: bool = True) -> str:
     installed = md_code(action.installed_version, CELL_LIMIT, in_table=in_table)
     if action.target_version is None:
-        return f"{installed} (no listed fix is newer)"
+        return f"{installed} (no listed fix is known to be newer)"
     return f"{installed} → {md_code(action.target_version, CELL_LIMIT, in_table=in_table)}"
 
 

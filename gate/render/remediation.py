@@ -37,7 +37,7 @@ def upgrade_words(action: Action, arrow: str = "→") -> str:
     if action.packages != (action.package,):
         names += f" ({', '.join(action.packages)})"
     if action.target_version is None:
-        return f"{names} {action.installed_version} (no listed fix is newer)"
+        return f"{names} {action.installed_version} (no listed fix is known to be newer)"
     return f"{names} {action.installed_version} {arrow} {action.target_version}"
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.render.markdown import render_markdown
+from gate.render.remediation import what_to_do
 from gate.render.terminal import (
     MAX_ACTIONS,
     MAX_ROWS,
@@ -205,6 +207,18 @@ def test_a_finding_whose_listed_fix_is_not_newer_says_so_where_no_fix_is_advised
     # Without such a finding, nothing more is said.
     out = render_terminal(evaluation_of(unfixed)).splitlines()
     assert out[out.index(advice.format(1)) + 1] == ""
+
+
+def test_an_upgrade_whose_fix_cannot_be_ordered_says_it_is_not_known_to_be_newer() -> None:
+    # Grype's rpm fix without the package's epoch: the fix may well be newer, the ordering cannot
+    # say, so the action has no target; "no listed fix is newer" would be untrue.
+    openssl = finding(pkg="openssl-libs", type="rpm", version="1:1.1.1k-5.el8", fixed=("1.1.1k-7.el8",))
+    (action,) = evaluation_of(openssl).plan.actions
+    assert action.target_version is None
+    assert (
+        what_to_do(action, "->") == "Upgrade openssl-libs 1:1.1.1k-5.el8 (no listed fix is known to be newer)"
+    )
+    assert "(no listed fix is known to be newer)" in render_markdown(evaluation_of(openssl))
 
 
 def test_counts_per_disposition_and_severity() -> None:
