@@ -2,8 +2,8 @@
 
 The verdict first, with how many actions clear what blocks; then the image, scanners, policy and
 counts; then the actions as a table that fits the width asked for (100 columns unless the command
-line measured a terminal; with the command of each where it is certain); then the findings that block, numbered by the action that clears them; then the
-allowlist entries that need attention; and the verdict again as the last line, so it is what a
+line measured a terminal; with the command of each where it is certain); then the findings that
+block, numbered by the action that clears them; then the allowlist entries that need attention; and the verdict again as the last line, so it is what a
 CI log shows when it is cut. Plain text only: CI logs do not all understand colour, and every
 piece of report text goes through `terminal_safe` so no escape sequence reaches the terminal.
 """
