@@ -109,8 +109,10 @@ class SeverityReader:
         """The severity word at `obj[key]`; None when the scanner gave none (absent, null, or its
         word for unknown)."""
         value = obj.get(key)
-        if value is None:
-            return None
+        return None if value is None else self.word(value, key, at)
+
+    def word(self, value: object, key: str, at: At) -> Severity | None:
+        """`given` of the value at `obj[key]`, not null."""
         if type(value) is not str:
             raise at[key].wrong(f"a {self.vocabulary.scanner} severity word", value)
         words = self.vocabulary.words

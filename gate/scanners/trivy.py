@@ -7,10 +7,15 @@ Field meanings follow Trivy's `pkg/types` (Report, Result, DetectedVulnerability
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import msgspec
+
 from gate.merge import choose_ids, dedupe
 from gate.model import (
     Finding,
     ImageInfo,
+    Layer,
     LayerInfo,
     Package,
     ScannerInfo,
@@ -46,6 +51,9 @@ from gate.scanners._findings import (
 )
 from gate.scanners._image import LayerTable, parse_image_config, repo_digest
 from gate.scanners._values import refuse_lone_surrogates
+from gate.scanners.trivy_typed import Vulnerability, entry_dict
+
+_UNSET = msgspec.UNSET
 
 SUPPORTED_SCHEMA_VERSIONS = (2,)
 """`SchemaVersion` values this parser reads (2: Trivy 0.20 and later)."""
@@ -186,7 +194,8 @@ def _read_result(
     result: JsonObject, at: At, layers: LayerTable, severities: SeverityReader, out: list[Finding]
 ) -> None:
     check_findings_key(result, "Vulnerabilities", at, _RESULT_MEMBERS)
-    if not opt_list(result, "Vulnerabilities", at):
+    vulns = opt_list(result, "Vulnerabilities", at)
+    if not vulns:
         if "Vulnerabilities" in result and result["Vulnerabilities"] is None:
             raise at["Vulnerabilities"].error(NULL_FINDINGS)
         return
@@ -196,8 +205,64 @@ def _read_result(
     # Language packages without their own path were read from this lockfile or manifest.
     target_path = "" if is_os else strip_root(str_or_empty(result, "Target", at))
     sources = _source_packages(result, at) if is_os else {}
-    packages: dict[tuple[str, str, str | None, str, str | None, str | None], Package] = {}
+    entries = _Entries(pkg_type, is_os, target_path, sources, layers, severities)
+    if type(vulns[0]) is Vulnerability:
+        # The typed decoder's structs (gate/scanners/trivy_typed.py: every entry is one). A
+        # report with a problem is read again with locations, from the dicts the structs make.
+        if at.blind:
+            entries.read_typed(vulns, at, out)  # type: ignore[arg-type]
+            return
+        result = {**result, "Vulnerabilities": [entry_dict(vuln) for vuln in vulns]}  # type: ignore[arg-type]
     for vuln, where in objects(result, "Vulnerabilities", at, null=False):
+        out.append(entries.read(vuln, where))
+
+
+_TEXT = frozenset({str, type(None), msgspec.UnsetType})
+"""The types of an optional string member read from a struct (`UNSET`: absent)."""
+
+
+class _Entries:
+    """The vulnerability entries of one result: what they share, and the reading of each."""
+
+    __slots__ = ("is_os", "layers", "packages", "pkg_type", "severities", "sources", "target_path")
+
+    def __init__(
+        self,
+        pkg_type: str,
+        is_os: bool,
+        target_path: str,
+        sources: dict[str, tuple[str | None, str | None]],
+        layers: LayerTable,
+        severities: SeverityReader,
+    ) -> None:
+        self.pkg_type = pkg_type
+        self.is_os = is_os
+        self.target_path = target_path
+        self.sources = sources
+        self.layers = layers
+        self.severities = severities
+        self.packages: dict[tuple[str, str, str | None, str, str | None, str | None], Package] = {}
+
+    def package(
+        self,
+        name: str,
+        version: str,
+        purl: str | None,
+        path: str,
+        src_name: str | None,
+        src_version: str | None,
+    ) -> Package:
+        pkg_key = (name, version, purl, path, src_name, src_version)
+        package = self.packages.get(pkg_key)
+        if package is None:
+            package = Package(name, version, self.pkg_type, purl, path, src_name, src_version)
+            self.packages[pkg_key] = package
+        return package
+
+    def read(self, vuln: JsonObject, where: At) -> Finding:
+        """One entry, decoded as a dict: the strict reader's and the typed one's where the entry
+        is not plain (`read_typed`)."""
+        severities = self.severities
         name = req_str(vuln, "PkgName", where)
         version = str_or_empty(vuln, "InstalledVersion", where)
         ident = opt_object(vuln, "PkgIdentifier", where)
@@ -207,73 +272,194 @@ def _read_result(
         pkg_path = vuln.get("PkgPath")
         pkg_path = (pkg_path or None) if type(pkg_path) is str else opt_str(vuln, "PkgPath", where)
         # OS packages always get "": that is how every parser writes them, so they merge.
-        path = "" if is_os else (strip_root(pkg_path) if pkg_path else target_path)
-        pkg_id = opt_str(vuln, "PkgID", where) if sources else None
+        path = "" if self.is_os else (strip_root(pkg_path) if pkg_path else self.target_path)
+        pkg_id = opt_str(vuln, "PkgID", where) if self.sources else None
         src_name = vuln.get("SrcName")
         src_name = (src_name or None) if type(src_name) is str else opt_str(vuln, "SrcName", where)
-        src_name, src_version = sources.get(pkg_id or "", (src_name, None))
-        pkg_key = (name, version, purl, path, src_name, src_version)
-        package = packages.get(pkg_key)
-        if package is None:
-            package = Package(name, version, pkg_type, purl, path, src_name, src_version)
-            packages[pkg_key] = package
+        src_name, src_version = self.sources.get(pkg_id or "", (src_name, None))
+        package = self.package(name, version, purl, path, src_name, src_version)
 
         own_id = req_str(vuln, "VulnerabilityID", where)
         vendor_ids = str_list(vuln, "VendorIDs", where)
-        primary, aliases = choose_ids([own_id, *vendor_ids]) if vendor_ids else (own_id, ())
         fixed_text = vuln.get("FixedVersion")
         if type(fixed_text) is not str:
             fixed_text = opt_str(vuln, "FixedVersion", where)
-        fixed = _fixed_versions(fixed_text)
         status_word = vuln.get("Status")
         status_word = (status_word or None) if type(status_word) is str else opt_str(vuln, "Status", where)
-        if status_word is None:
-            status = VendorStatus.FIXED if fixed else VendorStatus.AFFECTED
-        else:
-            # A status word newer than this parser is kept as unknown, not rejected: it still
-            # reaches the policy, which treats an unknown status as not ignorable.
-            status = _STATUSES.get(status_word, VendorStatus.UNKNOWN)
         severity_source = vuln.get("SeveritySource")
         if type(severity_source) is not str:
             severity_source = opt_str(vuln, "SeveritySource", where)
         layer = opt_object(vuln, "Layer", where)
-        scores = _cvss_scores(vuln, where)
+        scores = _cvss_scores(opt_object(vuln, "CVSS", where), where)
         severity = severities.given(vuln, "Severity", where)
         if severity is None:
             severity = severities.settle(
-                [*(cvss_severity(major, score) for major, _, score, _, _ in scores), *_vendor(vuln, where)]
+                [
+                    *(cvss_severity(major, score) for major, _, score, _, _ in scores),
+                    *_vendor(opt_object(vuln, "VendorSeverity", where), where),
+                ]
             )
-        preferred = (severity_source, "nvd", "ghsa") if severity_source else ("nvd", "ghsa")
         title = vuln.get("Title")
         title = (title or None) if type(title) is str else opt_str(vuln, "Title", where)
         description = vuln.get("Description")
         if type(description) is not str:
             description = opt_str(vuln, "Description", where)
-        description = description or None
         primary_url = vuln.get("PrimaryURL")
         primary_url = (
             (primary_url or None) if type(primary_url) is str else opt_str(vuln, "PrimaryURL", where)
         )
-        out.append(
-            Finding(
-                vulnerability_id=primary,
-                package=package,
-                severity=severity,
-                aliases=aliases,
-                fixed_versions=fixed,
-                status=status,
-                cvss=best_cvss(scores, preferred) if scores else None,
-                title=title,
-                description=description,
-                primary_url=primary_url,
-                layer=layers.get(
-                    opt_str(layer, "DiffID", where["Layer"]), opt_str(layer, "Digest", where["Layer"])
-                )
-                if layer
-                else None,
-                scanners=("trivy",),
+        return _finding(
+            package,
+            own_id,
+            vendor_ids,
+            fixed_text,
+            status_word,
+            severity,
+            scores,
+            severity_source,
+            title,
+            description or None,
+            primary_url,
+            self.layers.get(
+                opt_str(layer, "DiffID", where["Layer"]), opt_str(layer, "Digest", where["Layer"])
             )
+            if layer
+            else None,
         )
+
+    def read_typed(self, vulns: list[Vulnerability], at: At, out: list[Finding]) -> None:
+        """The entries as the typed decoder made them (gate/scanners/trivy_typed.py), read from
+        the structs: each member's checks as `read` makes them on the dict `entry_dict` makes
+        (an absent member, `UNSET`, is falsy like null). An entry with a value that is not plain
+        (a string where one is expected, and so on) is read by `read` from that dict, which
+        refuses it or reads it; `at` is blind: a problem reads the report again with locations."""
+        severities = self.severities
+        sources = self.sources
+        layers = self.layers
+        for vuln in vulns:
+            name = vuln.PkgName
+            own_id = vuln.VulnerabilityID
+            version = vuln.InstalledVersion
+            pkg_path = vuln.PkgPath
+            fixed_text = vuln.FixedVersion
+            status_word = vuln.Status
+            severity_source = vuln.SeveritySource
+            title = vuln.Title
+            description = vuln.Description
+            primary_url = vuln.PrimaryURL
+            pkg_id = vuln.PkgID if sources else None
+            ident = vuln.PkgIdentifier
+            layer = vuln.Layer
+            vendor_ids = vuln.VendorIDs
+            cvss = vuln.CVSS
+            vendor = vuln.VendorSeverity
+            purl = layer_id = digest = None
+            if type(ident) is dict and ident:
+                purl = ident.get("PURL")
+            if type(layer) is dict and layer:
+                layer_id, digest = layer.get("DiffID"), layer.get("Digest")
+            if not (
+                type(name) is str
+                and name
+                and type(own_id) is str
+                and own_id
+                and type(version) in _TEXT
+                and type(pkg_path) in _TEXT
+                and type(fixed_text) in _TEXT
+                and type(status_word) in _TEXT
+                and type(severity_source) in _TEXT
+                and type(title) in _TEXT
+                and type(description) in _TEXT
+                and type(primary_url) in _TEXT
+                and type(pkg_id) in _TEXT
+                and type(purl) in _TEXT
+                and type(layer_id) in _TEXT
+                and type(digest) in _TEXT
+                and (ident is None or ident is _UNSET or type(ident) is dict)
+                and (layer is None or layer is _UNSET or type(layer) is dict)
+                and (cvss is None or cvss is _UNSET or type(cvss) is dict)
+                and (vendor is None or vendor is _UNSET or type(vendor) is dict)
+                and (
+                    vendor_ids is None
+                    or vendor_ids is _UNSET
+                    or (type(vendor_ids) is list and all(type(i) is str for i in vendor_ids))
+                )
+            ):
+                out.append(self.read(entry_dict(vuln), at))
+                continue
+            path = "" if self.is_os else (strip_root(pkg_path) if pkg_path else self.target_path)
+            src_name, src_version = sources.get(pkg_id or "", (None, None))
+            package = self.package(name, version or "", purl or None, path, src_name, src_version)
+            scores = _cvss_scores(cvss or None, at)
+            severity_word = vuln.Severity
+            severity = (
+                None
+                if severity_word is None or severity_word is _UNSET
+                else severities.word(severity_word, "Severity", at)
+            )
+            if severity is None:
+                severity = severities.settle(
+                    [
+                        *(cvss_severity(major, score) for major, _, score, _, _ in scores),
+                        *_vendor(vendor or None, at),
+                    ]
+                )
+            out.append(
+                _finding(
+                    package,
+                    own_id,
+                    vendor_ids or (),
+                    fixed_text or None,
+                    status_word or None,
+                    severity,
+                    scores,
+                    severity_source or None,
+                    title or None,
+                    description or None,
+                    primary_url or None,
+                    layers.get(layer_id or None, digest or None) if layer else None,
+                )
+            )
+
+
+def _finding(
+    package: Package,
+    own_id: str,
+    vendor_ids: Sequence[str],
+    fixed_text: str | None,
+    status_word: str | None,
+    severity: Severity,
+    scores: list[CvssCandidate],
+    severity_source: str | None,
+    title: str | None,
+    description: str | None,
+    primary_url: str | None,
+    layer: Layer | None,
+) -> Finding:
+    """A finding of the members read from an entry."""
+    primary, aliases = choose_ids([own_id, *vendor_ids]) if vendor_ids else (own_id, ())
+    fixed = _fixed_versions(fixed_text)
+    if status_word is None:
+        status = VendorStatus.FIXED if fixed else VendorStatus.AFFECTED
+    else:
+        # A status word newer than this parser is kept as unknown, not rejected: it still
+        # reaches the policy, which treats an unknown status as not ignorable.
+        status = _STATUSES.get(status_word, VendorStatus.UNKNOWN)
+    preferred = (severity_source, "nvd", "ghsa") if severity_source else ("nvd", "ghsa")
+    return Finding(
+        vulnerability_id=primary,
+        package=package,
+        severity=severity,
+        aliases=aliases,
+        fixed_versions=fixed,
+        status=status,
+        cvss=best_cvss(scores, preferred) if scores else None,
+        title=title,
+        description=description,
+        primary_url=primary_url,
+        layer=layer,
+        scanners=("trivy",),
+    )
 
 
 def _source_packages(result: JsonObject, at: At) -> dict[str, tuple[str | None, str | None]]:
@@ -325,14 +511,14 @@ def _fixed_versions(text: str | None) -> tuple[str, ...]:
     return tuple(pieces)
 
 
-def _cvss_scores(vuln: JsonObject, at: At) -> list[CvssCandidate]:
-    """Every CVSS score of an entry, by source; the finding shows the one `best_cvss` picks.
+def _cvss_scores(by_source: JsonObject | None, at: At) -> list[CvssCandidate]:
+    """Every CVSS score of an entry (`by_source`, its `CVSS` member read as an object), by
+    source; the finding shows the one `best_cvss` picks.
 
     Order of preference: the newest CVSS version present (4.0, then 3.x, then 2.0); among the
     sources scoring that version, Trivy's `SeveritySource` (the vendor whose severity the finding
     shows), then `nvd`, then `ghsa`, then any other source in sorted order.
     """
-    by_source = opt_object(vuln, "CVSS", at)
     if not by_source:
         return []
     where = at["CVSS"]
@@ -358,9 +544,9 @@ def _cvss_scores(vuln: JsonObject, at: At) -> list[CvssCandidate]:
     return candidates
 
 
-def _vendor(vuln: JsonObject, at: At) -> list[Severity | None]:
-    """The entry's `VendorSeverity` values (trivy-db numbers 0-4 per source), as severities."""
-    by_source = opt_object(vuln, "VendorSeverity", at)
+def _vendor(by_source: JsonObject | None, at: At) -> list[Severity | None]:
+    """The entry's `VendorSeverity` values (trivy-db numbers 0-4 per source; `by_source`, the
+    member read as an object), as severities."""
     if not by_source:
         return []
     where = at["VendorSeverity"]

@@ -6,10 +6,13 @@ Why: the strict reader needs the whole text as one `str` (non-ASCII text escaped
 at one byte per character) and builds every member of every vulnerability entry as Python objects
 before dropping the unread ones. msgspec decodes the UTF-8 bytes as they are, straight into the
 members `parse_trivy` reads; the unread ones (reference lists, dates, data sources) are validated
-and counted, then dropped as each is decoded. What reaches `parse_trivy` is a dict of the members
-it reads, so every check on values (types, the severity vocabulary, CVSS 0..10, null lists of
-findings, fixed-in fields) is the same code, and any `ReportError` it raises sends the report to
-the strict reader, which words the error.
+and counted, then dropped as each is decoded. What reaches `parse_trivy` is the report as dicts
+of the members it reads, its vulnerability entries as the `Vulnerability` structs: `parse_trivy`
+reads an entry whose every member is plain (a string where it reads one, an object where it reads
+one) from the struct, and any other from the dict `entry_dict` makes of it, so every check on
+values (types, the severity vocabulary, CVSS 0..10, null lists of findings, fixed-in fields) is
+made as on the strict reader's dicts, and any `ReportError` it raises sends the report to the
+strict reader, which words the error.
 
 What the typed decode does not check by itself, and how it is proven here before a report passes:
 
@@ -220,23 +223,24 @@ class TypedReport:
         self._report = report
 
     def as_data(self) -> dict[str, Any]:
-        """The report as the dicts `parse_trivy` reads (unread members null); once only.
+        """The report as the dicts `parse_trivy` reads (unread members null), but for the
+        vulnerability entries, which stay the `Vulnerability` structs decoded; once only.
 
-        The vulnerability entries are made dicts here, sharing the values msgspec decoded, rather
-        than by `msgspec.to_builtins`, which copies every nested object and list again."""
+        `parse_trivy` reads the structs as they are (making a dict of each took a tenth of the
+        reading); an entry it does not find plain, it reads as the dict `entry_dict` makes."""
         report, self._report = self._report, _Report()
-        entries: list[list[dict[str, Any]] | None] = []
+        entries: list[list[Vulnerability] | None] = []
         for result in report.Results or ():
             vulns = result.Vulnerabilities
             if type(vulns) is list:
-                entries.append([_entry(vuln) for vuln in vulns])
+                entries.append(vulns)
                 result.Vulnerabilities = []
             else:
                 entries.append(None)
         data: dict[str, Any] = msgspec.to_builtins(report, enc_hook=_as_null)
-        for result_data, converted in zip(data.get("Results") or (), entries, strict=True):
-            if converted is not None:
-                result_data["Vulnerabilities"] = converted
+        for result_data, kept in zip(data.get("Results") or (), entries, strict=True):
+            if kept is not None:
+                result_data["Vulnerabilities"] = kept
         return data
 
 
@@ -248,7 +252,7 @@ if set(_DROPPED_FIELDS) != _DROPPED_MEMBERS:
     raise ImportError("the unread members of Vulnerability must be its last fields")
 
 
-def _entry(vuln: Vulnerability) -> dict[str, Any]:
+def entry_dict(vuln: Vulnerability) -> dict[str, Any]:
     """A vulnerability entry as `msgspec.to_builtins` makes it (members in the struct's order,
     absent ones left out, unread ones null), without copying the values."""
     values = msgspec.structs.astuple(vuln)

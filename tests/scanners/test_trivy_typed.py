@@ -22,7 +22,7 @@ from gate.scanners._json import decode_report
 from gate.scanners.ingest import load_report, parse_report_bytes
 from gate.scanners.trivy import parse_trivy
 from gate.scanners.trivy_blocks import decode_trivy_typed, read_trivy_typed
-from gate.scanners.trivy_typed import _CHECKED_SCALAR, _as_null
+from gate.scanners.trivy_typed import _CHECKED_SCALAR, Vulnerability, _as_null, entry_dict
 from tests.support.corpus import corpus_files
 
 TRIVY_REPORTS = [path for path in corpus_files("trivy") if b'"SchemaVersion"' in path.read_bytes()[:4096]]
@@ -249,12 +249,18 @@ def test_a_pipe_is_read_once_on_either_path(raw: bytes, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", TRIVY_REPORTS, ids=lambda path: path.name)
 def test_the_entries_are_the_dicts_msgspec_would_make(path: Path) -> None:
+    # The entries stay structs, which `parse_trivy` reads as they are; one that is not plain it
+    # reads as the dict `entry_dict` makes, and that is the dict the report would decode to.
     raw = path.read_bytes()
     typed, again = decode_trivy_typed(raw), decode_trivy_typed(raw)
     if typed is None or again is None:
         return
     expected = msgspec.to_builtins(again._report, enc_hook=_as_null)
     got = typed.as_data()
+    for result in got.get("Results") or ():
+        if result.get("Vulnerabilities"):
+            assert all(type(entry) is Vulnerability for entry in result["Vulnerabilities"])
+            result["Vulnerabilities"] = [entry_dict(entry) for entry in result["Vulnerabilities"]]
     assert got == expected
     # The same members in the same order, down to each entry.
     assert list(got) == list(expected)
@@ -285,3 +291,37 @@ def test_a_search_that_fails_sends_the_report_to_the_strict_reader(
     assert threading.active_count() == threads
     assert unhandled == []
     assert capsys.readouterr() == ("", "")
+
+
+# `parse_trivy` reads the typed decoder's structs as they are where an entry is plain, and from
+# the dict `entry_dict` makes where it is not: each member of an entry, with every kind of value,
+# reads as the strict reader reads it, or the report goes to the strict reader.
+_ODD_VALUES = ('""', "null", "0", "1.5", "true", "[]", '["a"]', "[1]", "{}", '{"PURL": "pkg:deb/debian/a@1"}',
+               '{"PURL": ""}', '{"DiffID": "sha256:1", "Digest": 2}', '{"nvd": {"V3Score": 7.5}}', '{"nvd": 3}', '"LOW"',
+               '"x, < 2"', '"/srv/app"')  # fmt: skip
+_STRUCT_MEMBERS = ("VulnerabilityID", "VendorIDs", "PkgID", "PkgName", "PkgPath", "PkgIdentifier",
+                   "InstalledVersion", "FixedVersion", "Status", "Layer", "SeveritySource", "PrimaryURL",
+                   "Title", "Description", "Severity", "VendorSeverity", "CVSS")  # fmt: skip
+_PACKAGES = ', "Packages": [{"ID": "openssl@1.0", "Name": "openssl", "SrcName": "ssl", "SrcVersion": "1.0"}]'
+
+
+@pytest.mark.parametrize("member", _STRUCT_MEMBERS)
+@pytest.mark.parametrize("without_severity", [False, True])
+@pytest.mark.parametrize("packages", [False, True])
+def test_every_member_of_a_struct_reads_as_the_strict_reader_reads_it(
+    member: str, without_severity: bool, packages: bool
+) -> None:
+    for value in _ODD_VALUES:
+        raw = _member(member, value, around=1)
+        if packages:
+            raw = raw.replace(b'"Vulnerabilities"', _PACKAGES[2:].encode() + b', "Vulnerabilities"', 1)
+        if without_severity and member != "Severity":
+            raw = raw.replace(b'"Severity": "HIGH"', b'"Severity": null')
+        try:
+            expected: ScanReport | None = strict(raw)
+        except ReportError:
+            expected = None
+        typed = read_trivy_typed(raw, "r.json")
+        assert typed is None or typed == expected, (member, value)
+        if expected is not None and member not in _CHECKED_SCALAR:
+            assert typed == expected, (member, value)  # read on the typed path
