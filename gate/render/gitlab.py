@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +42,7 @@ from gate.render._exploit import kev_note
 from gate.render._gitlab_ids import cvss_vectors, identifiers, storable
 from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
-from gate.render._json_text import Skeleton
+from gate.render._json_text import FloatsChecked, Skeleton, plain_float
 from gate.render.remediation import estimate_words, what_to_do
 from gate.untrusted import md_escape, safe_url, shorten, terminal_safe
 
@@ -470,11 +470,18 @@ def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Itera
         "vulnerabilities": skeleton.slot(),
         "remediations": skeleton.slot(),
     }
-    yield from skeleton.chunks(
-        doc,
-        _vulnerabilities(evaluation, ids, image, operating_system, default_branch),
-        remediations(evaluation, options.dockerfile, ids),
-    )
+    made = _vulnerabilities(evaluation, ids, image, operating_system, default_branch)
+    # A vulnerability's only float is its CVSS score (`_details`): when every listed finding's
+    # is one orjson writes as `json` does, their text is not searched for others.
+    checked = all(plain_float(f.cvss.score) for f in _listed_findings(evaluation) if f.cvss is not None)
+    vulnerabilities: Iterable[dict[str, Any]] | FloatsChecked = FloatsChecked(made) if checked else made
+    yield from skeleton.chunks(doc, vulnerabilities, remediations(evaluation, options.dockerfile, ids))
+
+
+def _listed_findings(evaluation: Evaluation) -> Iterator[Finding]:
+    for decision in evaluation.decisions:
+        if decision.disposition in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
+            yield decision.finding
 
 
 @dataclass(frozen=True)

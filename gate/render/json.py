@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from gate import __version__
-from gate.model import Finding, ImageInfo, Layer, Severity
+from gate.model import Cvss, Finding, ImageInfo, Layer, Severity, VendorStatus
 from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.base_status import BaseImageStatus
-from gate.policy.evaluation import Decision, EntryReport, Evaluation
+from gate.policy.evaluation import Decision, Disposition, EntryReport, Evaluation
 from gate.policy.model import FailOn, Policy
 from gate.render._exploit import exploit_data_json, finding_fields
 from gate.render._json_enrichment import baseline_summary, policy_extras, vex_rule
@@ -333,28 +333,126 @@ def _dump(
     # `actions` follows `findings` in the document.
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
-    findings = (_with_exploit(d, action_ids, with_data) for d in decisions)
-    if extras is not None:
-        findings = (row | extras(d) for row, d in zip(findings, decisions, strict=True))
+    rows = _FindingRows(action_ids)
+    findings = (rows.text(d, with_data, extras) for d in decisions)
     yield head.encode("utf-8")
     yield from _one_per_line("findings", findings)
     yield middle.encode("utf-8")
-    yield from _one_per_line("actions", actions)
+    yield from _one_per_line("actions", map(_ONE_LINE.encode, actions))
     yield tail.encode("utf-8")
+
+
+# A finding's row is written as text, as `_ONE_LINE.encode(_with_exploit(...) | extras(...))`
+# writes it: building a dict of two dozen members for each finding only to have the encoder walk
+# it, its keys escaped again each time, took more than half of the JSON report's time. Strings go
+# through the encoder's own escaping function, and the parts many findings share (lists of ids and
+# versions, the CVSS block, the layer, the rule) are written once per report.
+# tests/render/test_json.py compares the rows with the encoder's text on hostile values.
+_STRING: Callable[[str], str] = json.encoder.encode_basestring
+_SEVERITY_TEXT = {severity: _STRING(severity.name) for severity in Severity}
+
+
+def _optional(value: str | None) -> str:
+    return "null" if value is None else _STRING(value)
+
+
+class _FindingRows:
+    """The findings' rows of one report, with the text of the parts they share."""
+
+    def __init__(self, action_ids: Mapping[FindingKey, str]) -> None:
+        self.action_ids = action_ids
+        self.lists: dict[tuple[str, ...], str] = {}
+        self.cvss: dict[tuple[type, float, str | None, str | None], str] = {}
+        # Keyed by identity, the object kept with its text so its identity is not reused:
+        # hashing these frozen dataclasses and enums runs in Python, and a report holds few of them.
+        self.layers: dict[int, tuple[Layer, str]] = {}
+        self.rules: dict[int, tuple[object, str]] = {}
+        self.enums: dict[int, tuple[object, str]] = {}
+
+    def _list(self, items: tuple[str, ...]) -> str:
+        text = self.lists.get(items)
+        if text is None:
+            text = self.lists[items] = "[" + ", ".join(map(_STRING, items)) + "]" if items else "[]"
+        return text
+
+    def _enum(self, member: VendorStatus | Disposition) -> str:
+        cached = self.enums.get(id(member))
+        if cached is None:
+            cached = self.enums[id(member)] = (member, _STRING(member.value))
+        return cached[1]
+
+    def _rule(self, rule: object) -> str:
+        cached = self.rules.get(id(rule))
+        if cached is None or cached[0] is not rule:
+            cached = self.rules[id(rule)] = (rule, _STRING(str(rule)))
+        return cached[1]
+
+    def _layer(self, layer: Layer | None) -> str:
+        if layer is None:
+            return "null"
+        cached = self.layers.get(id(layer))
+        if cached is None or cached[0] is not layer:
+            cached = self.layers[id(layer)] = (layer, _ONE_LINE.encode(_layer(layer)))
+        return cached[1]
+
+    def _cvss(self, cvss: Cvss | None) -> str:
+        if cvss is None:
+            return "null"
+        # The score's type is in the key, as 7 and 7.0 are one key and two texts; so are 0.0 and
+        # -0.0, which are not kept.
+        key = (type(cvss.score), cvss.score, cvss.vector, cvss.source)
+        text = self.cvss.get(key)
+        if text is None:
+            text = _ONE_LINE.encode({"score": cvss.score, "vector": cvss.vector, "source": cvss.source})
+            if cvss.score:
+                self.cvss[key] = text
+        return text
+
+    def text(
+        self, decision: Decision, with_data: bool, extras: Callable[[Decision], dict[str, Any]] | None
+    ) -> str:
+        """`_ONE_LINE.encode(_with_exploit(decision, ...) | extras(decision))`."""
+        f: Finding = decision.finding
+        pkg = f.package
+        lists = self._list
+        assessments = (
+            _ONE_LINE.encode(_finding(decision, self.action_ids)["assessments"]) if f.assessments else "[]"
+        )
+        text = (
+            f'{{"vulnerability_id": {_STRING(f.vulnerability_id)}, "aliases": {lists(f.aliases)}, '
+            f'"package": {_STRING(pkg.name)}, "installed_version": {_STRING(pkg.version)}, '
+            f'"fixed_versions": {lists(f.fixed_versions)}, "severity": {_SEVERITY_TEXT[f.severity]}, '
+            f'"status": {self._enum(f.status)}, "disposition": {self._enum(decision.disposition)}, '
+            f'"reason": {_STRING(decision.reason)}, "rule": {self._rule(decision.rule)}, '
+            f'"would_block": {"true" if decision.would_block else "false"}, '
+            f'"package_type": {_STRING(pkg.type)}, "purl": {_optional(pkg.purl)}, '
+            f'"path": {_STRING(pkg.path)}, "source_package": {_optional(pkg.source_name)}, '
+            f'"cvss": {self._cvss(f.cvss)}, "title": {_optional(f.title)}, '
+            f'"primary_url": {_optional(f.primary_url)}, "layer": {self._layer(f.layer)}, '
+            f'"scanners": {lists(f.scanners)}, "action": {_optional(self.action_ids.get(f.key))}, '
+            f'"assessments": {assessments}}}'
+        )
+        extra = finding_fields(decision, with_data)
+        if extras is not None:
+            extra |= extras(decision)
+        if extra:
+            # The extra members follow the others, as `dict.update` and `|` put them.
+            text = f"{text[:-1]}, {_ONE_LINE.encode(extra)[1:]}"
+        return text
 
 
 _BATCH = 500
 """Items encoded into one chunk: few enough writes, each chunk small."""
 
 
-def _one_per_line(key: str, items: Iterable[dict[str, Any]]) -> Iterator[bytes]:
-    """`"key": [` and one item per line, or `"key": []` when there is none."""
+def _one_per_line(key: str, items: Iterable[str]) -> Iterator[bytes]:
+    """`"key": [` and one item (its JSON text) per line, or `"key": []` when there is none."""
     parts = [f'\n  "{key}": [\n    ']
     count = 0
     for item in items:
         if count:
             parts.append(",\n    ")
-        parts.append(_ONE_LINE.encode(item))
+        parts.append(item)
         count += 1
         if count % _BATCH == 0:
             yield "".join(parts).encode("utf-8")

@@ -29,8 +29,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from gate.model import Finding
-from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.model import Finding, Layer, Severity, VendorStatus
+from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleRef
 from gate.policy.exploit_rules import kev_text
 from gate.render._summary import base_image_line
 from gate.untrusted import advisory_url, safe_url, shorten
@@ -115,15 +115,90 @@ def _fix(finding: Finding) -> str:
 
 def message(decision: Decision) -> str:
     """The one-line message: `HIGH, blocking: <reason>; upgrade to 1.2.3`."""
+    return _message(decision, _Words())
+
+
+class _Words:
+    """The words many test cases share, made once per report: an enum's `name` and `value` and a
+    rule's text are each a call in Python, a few of them per test case.
+
+    Keyed by identity: enum members live as long as the process, and a rule is kept with its
+    text, so its identity is not taken by another object.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+        self.values: dict[int, str] = {}
+        self.rules: dict[int, tuple[RuleRef, str]] = {}
+        self.messages: dict[tuple[object, ...], tuple[str, str]] = {}
+        self.tails: dict[tuple[object, ...], tuple[Layer | None, RuleRef, str]] = {}
+
+    def name(self, member: Severity) -> str:
+        text = self.names.get(id(member))
+        if text is None:
+            text = self.names[id(member)] = member.name
+        return text
+
+    def value(self, member: Disposition | VendorStatus) -> str:
+        text = self.values.get(id(member))
+        if text is None:
+            text = self.values[id(member)] = member.value
+        return text
+
+    def message(self, decision: Decision) -> tuple[str, str]:
+        """`_message(decision)` and its text escaped as an attribute, made once for the findings
+        that share what it is made of (a report has a few hundred distinct messages)."""
+        f = decision.finding
+        key = (id(f.severity), id(decision.disposition), decision.reason, f.fixed_versions, id(f.status))
+        cached = self.messages.get(key)
+        if cached is None:
+            msg = _message(decision, self)
+            cached = self.messages[key] = (msg, escape_attribute(msg))
+        return cached
+
+    def facts(self, decision: Decision) -> str:
+        """`_facts(decision)`, made once for the findings that share what it is made of: a report's
+        findings of one vulnerability share their fixed versions, CVSS score, layer, title, link
+        and rule, most of them."""
+        f = decision.finding
+        if decision.kev is not None or decision.epss is not None:
+            return _facts(decision, self)
+        cvss = f.cvss
+        if cvss is not None and not cvss.score:
+            return _facts(decision, self)  # 0.0 and -0.0 are one key and two texts
+        key = (
+            f.fixed_versions,
+            id(f.status),
+            None if cvss is None else (cvss.score, cvss.vector),
+            id(f.layer),
+            f.title,
+            f.primary_url,
+            f.vulnerability_id,
+            id(decision.rule),
+        )
+        cached = self.tails.get(key)
+        # The layer and the rule are kept with the text, so their identities are not taken by others.
+        if cached is None or cached[0] is not f.layer or cached[1] is not decision.rule:
+            cached = self.tails[key] = (f.layer, decision.rule, _facts(decision, self))
+        return cached[2]
+
+    def rule(self, rule: RuleRef) -> str:
+        cached = self.rules.get(id(rule))
+        if cached is None or cached[0] is not rule:
+            cached = self.rules[id(rule)] = (rule, str(rule))
+        return cached[1]
+
+
+def _message(decision: Decision, words: _Words) -> str:
     f = decision.finding
     if decision.disposition is Disposition.BLOCKING:
-        text = f"{f.severity.name}, blocking: {decision.reason}; {_fix(f)}"
+        text = f"{words.name(f.severity)}, blocking: {decision.reason}; {_fix(f)}"
     else:
-        text = f"{f.severity.name}, {decision.disposition.value}: {decision.reason}"
+        text = f"{words.name(f.severity)}, {words.value(decision.disposition)}: {decision.reason}"
     return _line(text, MESSAGE_LIMIT)
 
 
-def _body(decision: Decision, msg: str) -> str:
+def _body(decision: Decision, msg: str, words: _Words) -> str:
     """The element text: the message (`message(decision)`) and the facts a reader needs to act on it."""
     f = decision.finding
     lines = [
@@ -133,8 +208,18 @@ def _body(decision: Decision, msg: str) -> str:
     ]
     if f.package.path:
         lines.append(f"path: {f.package.path}")
-    lines.append(f"fixed versions: {', '.join(f.fixed_versions) or 'none known'}")
-    lines.append(f"vendor status: {f.status.value}")
+    # `body_lines` makes each line one line on its own, so the lines after the package's can be
+    # made apart, and once for all the findings that share them (`_Words.facts`).
+    return f"{msg}\n{body_lines(lines)}\n{words.facts(decision)}\n"
+
+
+def _facts(decision: Decision, words: _Words) -> str:
+    """The body's lines after the package's: `body_lines` of them."""
+    f = decision.finding
+    lines = [
+        f"fixed versions: {', '.join(f.fixed_versions) or 'none known'}",
+        f"vendor status: {words.value(f.status)}",
+    ]
     if f.cvss is not None:
         lines.append(f"CVSS: {f.cvss.score:g}" + (f" {f.cvss.vector}" if f.cvss.vector else ""))
     lines += _exploit_lines(decision)
@@ -147,8 +232,8 @@ def _body(decision: Decision, msg: str) -> str:
     url = safe_url(f.primary_url) or advisory_url(f.vulnerability_id)
     if url:
         lines.append(f"more: {url}")
-    lines.append(f"rule: {decision.rule}")
-    return f"{msg}\n{body_lines(lines)}\n"
+    lines.append(f"rule: {words.rule(decision.rule)}")
+    return body_lines(lines)
 
 
 def _exploit_lines(decision: Decision) -> list[str]:
@@ -214,17 +299,22 @@ def _places_of_several_versions(decisions: Sequence[Decision]) -> set[tuple[str,
     return {place for place, count in places.items() if count > 1}
 
 
-def _testcase(decision: Decision, several_versions: set[tuple[str, str, str]]) -> str:
+def _testcase(decision: Decision, several_versions: set[tuple[str, str, str]], words: _Words) -> str:
     """The `<testcase>` of one finding, as `_xml` writes it at the test cases' level."""
     f = decision.finding
-    name = case_name(f, (f.vulnerability_id, f.package.name, f.package.path) in several_versions)
-    msg = message(decision)
+    # Most reports have no place with several versions: no key to make then.
+    with_version = (
+        bool(several_versions) and (f.vulnerability_id, f.package.name, f.package.path) in several_versions
+    )
+    name = case_name(f, with_version)
+    msg, attribute = words.message(decision)
     if decision.disposition is Disposition.BLOCKING:
-        result = _result_xml("failure", "blocking", msg, _body(decision, msg))
+        result = _result_text("failure", "blocking", attribute, _body(decision, msg, words))
     elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
-        result = _result_xml("skipped", decision.disposition.value, msg, _body(decision, msg))
+        kind = escape_attribute(words.value(decision.disposition))
+        result = _result_text("skipped", kind, attribute, _body(decision, msg, words))
     else:
-        result = f"<system-out>{escape_text(_body(decision, msg))}</system-out>"
+        result = f"<system-out>{escape_text(_body(decision, msg, words))}</system-out>"
     return _case_xml(_line(f.package.name, NAME_LIMIT), name, result)
 
 
@@ -265,7 +355,12 @@ def escape_text(text: str) -> str:
 
 def _result_xml(tag: str, kind: str, msg: str, body: str) -> str:
     # The message both as the attribute and as the text: see the module docstring (GitLab).
-    return f'<{tag} message="{escape_attribute(msg)}" type="{escape_attribute(kind)}">{escape_text(body)}</{tag}>'
+    return _result_text(tag, escape_attribute(kind), escape_attribute(msg), body)
+
+
+def _result_text(tag: str, kind_attribute: str, msg_attribute: str, body: str) -> str:
+    """`_result_xml` of a kind and a message escaped already."""
+    return f'<{tag} message="{msg_attribute}" type="{kind_attribute}">{escape_text(body)}</{tag}>'
 
 
 def _case_xml(classname: str, name: str, result: str) -> str:
@@ -333,8 +428,9 @@ def _suite_chunks(evaluation: Evaluation, counts: dict[str, int]) -> Iterator[st
     between = "\n" + "  " * _CASE_LEVEL
     parts = [_start_tag("testsuite", attributes), between, _xml(props, _CASE_LEVEL)]
     several_versions = _places_of_several_versions(evaluation.decisions)
+    words = _Words()
     cases: Iterator[str] = itertools.chain(
-        (_testcase(decision, several_versions) for decision in evaluation.decisions),
+        (_testcase(decision, several_versions, words) for decision in evaluation.decisions),
         _policy_cases(evaluation),
     )
     if not counts["tests"]:

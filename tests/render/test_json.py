@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gate.model import ImageInfo, LayerOrigin, Severity, VendorStatus
+from gate.model import Assessment, Cvss, Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, EntryState
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render import json as json_renderer
@@ -198,3 +201,80 @@ def test_error_document() -> None:
     assert doc["verdict"] == "error"
     assert doc["error"] == {"message": "report.json: not valid JSON", "exit_code": 2}
     assert "findings" not in doc
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["", 'é"\\\n\t\x00\u2028', "CVE-2024-1"]
+)
+_OPTIONAL_TEXT = st.none() | _TEXT
+# Few vectors and sources, so that findings of one report share them, and 7 and 7.0 meet.
+_CVSS_TEXT = st.sampled_from([None, "CVSS:3.1/AV:N", "nvd"])
+_SCORE = st.none() | st.sampled_from([7.5, 7.0, 0.0, -0.0, 10.0, 1e-05]) | st.integers(0, 10)
+
+
+@st.composite
+def _findings(draw: st.DrawFn) -> Finding:
+    shared_layer = layer(LayerOrigin.BASE, 3)
+    made = finding(
+        draw(st.sampled_from(["CVE-2024-0001", "CVE-2024-0002"])) + draw(_TEXT),
+        pkg=draw(_TEXT) or "p",
+        version=draw(_TEXT),
+        path=draw(_TEXT),
+        purl=draw(_OPTIONAL_TEXT),
+        type=draw(_TEXT),
+        source_name=draw(_OPTIONAL_TEXT),
+        severity=draw(st.sampled_from(Severity)),
+        fixed=tuple(draw(st.lists(_TEXT, max_size=3))),
+        status=draw(st.sampled_from(VendorStatus)),
+        aliases=tuple(draw(st.lists(_TEXT, max_size=2))),
+        title=draw(_OPTIONAL_TEXT),
+        primary_url=draw(_OPTIONAL_TEXT),
+        layer=draw(
+            st.sampled_from([None, shared_layer, Layer(created_by='RUN é"x', origin=LayerOrigin.OWN)])
+        ),
+        scanners=tuple(draw(st.lists(st.sampled_from(["trivy", "grype"]), max_size=2))),
+    )
+    score = draw(_SCORE)
+    cvss = None if score is None else Cvss(score, draw(_CVSS_TEXT), draw(_CVSS_TEXT))
+    said = tuple(
+        Assessment(
+            draw(_TEXT), draw(_OPTIONAL_TEXT), draw(st.sampled_from(Severity)), VendorStatus.FIXED, ("1",)
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
+    return replace(made, cvss=cvss, assessments=said)
+
+
+def _extras(_decision: object) -> dict[str, Any]:
+    return {"baseline": "new", "vex": {"status": "é"}}
+
+
+@settings(max_examples=300, deadline=None)
+@given(findings=st.lists(_findings(), min_size=1, max_size=6), with_data=st.booleans())
+def test_a_finding_row_is_what_the_encoder_writes_of_its_members(
+    findings: list[Finding], with_data: bool
+) -> None:
+    policy = Policy(
+        source="policy.yaml", allowlist=(AllowlistEntry(index=0, vulnerability="CVE-2024-0002", reason="r"),)
+    )
+    evaluation = evaluation_of(*findings, policy=policy)
+    action_ids = evaluation.plan.action_ids
+    rows = json_renderer._FindingRows(action_ids)
+    for decision in evaluation.decisions * 2:  # the second time from what was kept
+        members = json_renderer._with_exploit(decision, action_ids, with_data)
+        expected = json_renderer._ONE_LINE.encode(members)
+        assert rows.text(decision, with_data, None) == expected
+        assert rows.text(decision, with_data, _extras) == json_renderer._ONE_LINE.encode(
+            members | _extras(decision)
+        )
+
+
+def test_rows_that_share_a_cvss_block_keep_each_score_as_written() -> None:
+    scores: list[float] = [7.0, 7, 0.0, -0.0, 7.0, -0.0]
+    findings = [
+        replace(finding(f"CVE-2024-{n:04}"), cvss=Cvss(score, "CVSS:3.1/AV:N", "nvd"))
+        for n, score in enumerate(scores)
+    ]
+    doc = json.loads(render_json(evaluation_of(*findings)))
+    written = [row["cvss"]["score"] for row in doc["findings"]]
+    assert [(type(s), str(s)) for s in written] == [(type(s), str(s)) for s in scores]

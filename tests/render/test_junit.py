@@ -6,16 +6,19 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.model import ImageInfo, ScanReport, Severity, VendorStatus
+from gate.model import Cvss, Finding, ImageInfo, Layer, LayerOrigin, ScanReport, Severity, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Policy
+from gate.render import junit
 from gate.render.junit import (
     MESSAGE_LIMIT,
     NAME_LIMIT,
@@ -386,3 +389,68 @@ def test_a_fix_without_a_version_named_is_not_called_no_fixed_version() -> None:
     failure = parse(render_junit(evaluation_of(qs))).find(".//failure")
     assert failure is not None
     assert failure.get("message", "").endswith("; a fix exists, no version named")
+
+
+_LAYERS = (
+    None,
+    Layer(origin=LayerOrigin.BASE, created_by="FROM debian"),
+    Layer(origin=LayerOrigin.OWN, created_by="RUN  apt-get install <x>"),
+    Layer(origin=None, created_by=None),
+)
+# Each fact a test case's text is made of, and a few values of it.
+_FACTS: dict[str, st.SearchStrategy[Any]] = {
+    "vulnerability_id": st.sampled_from(["CVE-2024-0001", "GHSA-aaaa-bbbb-cccc", "OTHER-1"]),
+    "severity": st.sampled_from(Severity),
+    "fixed_versions": st.sampled_from([(), ("1.1",), ("1.1", "2.1")]),
+    "status": st.sampled_from(VendorStatus),
+    "title": st.sampled_from([None, "Overflow in parser", "Overflow  in  parser", "é <b>&"]),
+    "primary_url": st.sampled_from([None, "https://example.com/a", "javascript:alert(1)"]),
+    "layer": st.sampled_from(_LAYERS),
+    "cvss": st.sampled_from([None, 7, 7.0, 7.5, 0.0, -0.0]).flatmap(
+        lambda score: st.sampled_from([None, "CVSS:3.1/AV:N"]).map(
+            lambda vector: None if score is None else Cvss(score, vector)
+        )
+    ),
+}
+
+
+@st.composite
+def _similar_findings(draw: st.DrawFn) -> list[Finding]:
+    """Findings of other packages that differ from a first one in one fact each, so that they
+    share all the others with it."""
+    first = replace(finding(), **{name: draw(values) for name, values in _FACTS.items()})
+    found = [first]
+    for n in range(draw(st.integers(1, 8))):
+        name = draw(st.sampled_from(sorted(_FACTS)))
+        changed = replace(first, **{name: draw(_FACTS[name])})
+        found.append(replace(changed, package=replace(first.package, name=f"pkg{n}")))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(findings=_similar_findings(), allowlisted=st.booleans())
+def test_a_test_case_made_with_words_shared_across_the_report_is_the_one_made_alone(
+    findings: list[Finding], allowlisted: bool
+) -> None:
+    entries = (
+        (AllowlistEntry(index=0, vulnerability="CVE-2024-0001", reason="accepted", package="pkg0"),)
+        if allowlisted
+        else ()
+    )
+    evaluation = evaluation_of(*findings, policy=Policy(source="policy.yaml", allowlist=entries))
+    several = junit._places_of_several_versions(evaluation.decisions)
+    shared = junit._Words()
+    for decision in evaluation.decisions:
+        assert junit._testcase(decision, several, shared) == junit._testcase(
+            decision, several, junit._Words()
+        )
+
+
+def test_test_cases_that_share_their_facts_keep_each_cvss_score_as_written() -> None:
+    first = replace(finding("CVE-2024-0001", pkg="a"), cvss=Cvss(0.0, None))
+    second = replace(first, cvss=Cvss(-0.0, None), package=replace(first.package, name="b"))
+    cases = parse(render_junit(evaluation_of(first, second))).iter("testcase")
+    assert [line for case in cases for line in "".join(case.itertext()).splitlines() if "CVSS" in line] == [
+        "CVSS: 0",
+        "CVSS: -0",
+    ]

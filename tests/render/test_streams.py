@@ -18,19 +18,21 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.cli.outputs import write_text
 from gate.errors import GateError, UsageError
-from gate.model import Severity
+from gate.model import Cvss, Severity
 from gate.policy.evaluation import Evaluation
 from gate.render import _sarif_results as sarif_results
-from gate.render._json_text import Skeleton, indented
+from gate.render._json_text import Skeleton, indented, plain_float
 from gate.render.gitlab import GitLabReportOptions, gitlab_chunks, render_gitlab
 from gate.render.json import json_chunks, render_json
 from gate.render.junit import escape_attribute, escape_text, junit_chunks, render_junit
@@ -343,3 +345,24 @@ def test_only_the_gates_abandoned_temporary_files_are_removed(tmp_path: Path) ->
     finally:
         live.send_signal(signal.SIGKILL)
         live.wait(timeout=30)
+
+
+@pytest.mark.parametrize("scores", [(7.5, 9.8, 0.0), (7.5, 1e-05), (5e-08,), (0.0001, -0.0), (7, 1e16)])
+def test_a_gitlab_report_with_cvss_scores_of_any_size_is_what_json_dumps_writes(
+    scores: tuple[float, ...],
+) -> None:
+    findings = [
+        replace(finding(f"CVE-2024-{n:04d}", pkg=f"p{n}"), cvss=Cvss(score, "CVSS:3.1/AV:N"))
+        for n, score in enumerate(scores)
+    ]
+    gitlab = b"".join(gitlab_chunks(evaluation_of(*findings), GITLAB)).decode()
+    assert gitlab == as_json_dumps_writes_it(gitlab)
+    written = [v["details"]["cvss_score"]["value"] for v in json.loads(gitlab)["vulnerabilities"]]
+    assert [(type(s), repr(s)) for s in written] == [(type(s), repr(s)) for s in scores]
+
+
+@settings(max_examples=1000)
+@given(number=st.floats(allow_nan=False, allow_infinity=False) | st.floats(min_value=-20, max_value=20))
+def test_a_plain_float_is_written_by_orjson_as_json_writes_it(number: float) -> None:
+    if plain_float(number):
+        assert orjson.dumps([number]).decode() == json.dumps([number], separators=(",", ":"))
