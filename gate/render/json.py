@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from gate import __version__
-from gate.model import Cvss, Finding, ImageInfo, Layer, Severity, VendorStatus
+from gate.model import Cvss, Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, Disposition, EntryReport, Evaluation
@@ -136,60 +136,74 @@ def _add_policy_exploit(out: dict[str, Any], policy: Policy) -> None:
 def _remediation(evaluation: Evaluation) -> dict[str, Any]:
     """`actions` and `no_fix`: the plan, its findings named by their position in `findings`
     (each finding names its action back): a position is one number where a finding's identity
-    is four strings, and a report can have 100,000 findings."""
+    is four strings, and a report can have 100,000 findings. Each action is its row's text
+    (`_action_text`), written one per line by `_dump`."""
     plan = evaluation.plan
-    positions: dict[str | None, list[int]] = {}
-    by_key: dict[FindingKey, list[int]] = {}
-    for index, decision in enumerate(evaluation.decisions):
-        key = decision.finding.key
-        positions.setdefault(plan.action_ids.get(key), []).append(index)
-        if key in plan.action_ids:
-            by_key.setdefault(key, []).append(index)
-
-    def step(s: Step) -> dict[str, Any]:
-        return {
-            "package": s.package,
-            "packages": list(s.packages),
-            "ecosystem": s.ecosystem,
-            "installed_version": s.installed_version,
-            "target_version": s.target_version,
-            "findings": sorted(i for key in set(s.findings) for i in by_key[key]),
-            "blocking": s.blocking,
-            "command": s.command,
-        }
-
-    def action(a: Action) -> dict[str, Any]:
-        return {
-            "id": a.id,
-            "kind": a.kind.value,
-            "package": a.package,
-            "packages": list(a.packages),
-            "origin": a.origin.value if a.origin else None,
-            "ecosystem": a.ecosystem,
-            "path": a.path,
-            "installed_version": a.installed_version,
-            "target_version": a.target_version,
-            "dockerfile_line": a.dockerfile_line,
-            "blocking": a.blocking,
-            "would_block": a.would_block,
-            "counts_by_severity": _flat(a.counts_by_severity),
-            "blocking_by_severity": _flat(a.blocking_by_severity),
-            "command": a.command,
-            "findings": positions.get(a.id, []),
-            "steps": [step(s) for s in a.steps],
-            "estimated": a.estimated,
-            "base_findings": a.base_findings if a.kind is ActionKind.BASE_REFRESH else None,
-        }
-
+    positions, by_key = _positions(evaluation)
     no_fix = plan.no_fix
     return {
-        "actions": [action(a) for a in plan.actions],  # written one per line by `_dump`
+        "actions": [_action_text(a, positions, by_key) for a in plan.actions],
         "no_fix": {
             "blocking": no_fix.blocking,
             "would_block": no_fix.would_block,
             "counts_by_severity": _flat(no_fix.counts_by_severity),
             "findings": positions.get(None, []),
         },
+    }
+
+
+def _positions(evaluation: Evaluation) -> tuple[dict[str | None, list[int]], dict[FindingKey, list[int]]]:
+    """The positions of the findings per action id (None: no action), and per finding key of the
+    findings that have an action."""
+    action_ids = evaluation.plan.action_ids
+    positions: dict[str | None, list[int]] = {}
+    by_key: dict[FindingKey, list[int]] = {}
+    for index, decision in enumerate(evaluation.decisions):
+        key = decision.finding.key
+        action_id = action_ids.get(key)
+        positions.setdefault(action_id, []).append(index)
+        if action_id is not None:
+            by_key.setdefault(key, []).append(index)
+    return positions, by_key
+
+
+def _step(s: Step, by_key: Mapping[FindingKey, list[int]]) -> dict[str, Any]:
+    return {
+        "package": s.package,
+        "packages": list(s.packages),
+        "ecosystem": s.ecosystem,
+        "installed_version": s.installed_version,
+        "target_version": s.target_version,
+        "findings": sorted(i for key in set(s.findings) for i in by_key[key]),
+        "blocking": s.blocking,
+        "command": s.command,
+    }
+
+
+def _action(
+    a: Action, positions: Mapping[str | None, list[int]], by_key: Mapping[FindingKey, list[int]]
+) -> dict[str, Any]:
+    """An action's members, as its row in `actions` holds them (`_action_text`)."""
+    return {
+        "id": a.id,
+        "kind": a.kind.value,
+        "package": a.package,
+        "packages": list(a.packages),
+        "origin": a.origin.value if a.origin else None,
+        "ecosystem": a.ecosystem,
+        "path": a.path,
+        "installed_version": a.installed_version,
+        "target_version": a.target_version,
+        "dockerfile_line": a.dockerfile_line,
+        "blocking": a.blocking,
+        "would_block": a.would_block,
+        "counts_by_severity": _flat(a.counts_by_severity),
+        "blocking_by_severity": _flat(a.blocking_by_severity),
+        "command": a.command,
+        "findings": positions.get(a.id, []),
+        "steps": [_step(s, by_key) for s in a.steps],
+        "estimated": a.estimated,
+        "base_findings": a.base_findings if a.kind is ActionKind.BASE_REFRESH else None,
     }
 
 
@@ -313,8 +327,8 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
 
 # `json.dumps(..., indent=2)` goes through the pure-Python encoder (the C one cannot indent), which
 # took most of the gate's time on a report of 100k findings (bench/bench_check.py). Findings, and
-# actions (as many as findings, at worst), are written one per line by the C encoder instead; the
-# rest of the document stays indented.
+# actions (as many as findings, at worst), are written one per line instead, as the C encoder
+# writes them (`_FindingRows`, `_action_text`); the rest of the document stays indented.
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False)
 _FINDINGS_KEY = '\n  "findings": []'
 _ACTIONS_KEY = '\n  "actions": []'
@@ -324,7 +338,7 @@ def _dump(
     doc: dict[str, Any],
     decisions: tuple[Decision, ...],
     action_ids: Mapping[FindingKey, str],
-    actions: list[dict[str, Any]],
+    actions: list[str],
     extras: Callable[[Decision], dict[str, Any]] | None = None,
     with_data: bool = False,
 ) -> Iterator[bytes]:
@@ -338,7 +352,7 @@ def _dump(
     yield head.encode("utf-8")
     yield from _one_per_line("findings", findings)
     yield middle.encode("utf-8")
-    yield from _one_per_line("actions", map(_ONE_LINE.encode, actions))
+    yield from _one_per_line("actions", actions)
     yield tail.encode("utf-8")
 
 
@@ -439,6 +453,49 @@ class _FindingRows:
             # The extra members follow the others, as `dict.update` and `|` put them.
             text = f"{text[:-1]}, {_ONE_LINE.encode(extra)[1:]}"
         return text
+
+
+# An action's row is written as text too (`_ONE_LINE.encode(_action(...))`, as for the findings
+# above): a plan can hold as many actions as the report has findings (57,000 at 100k findings),
+# and building their dicts and having the encoder walk them took half of the JSON report's time
+# once the findings' rows were text. tests/render/test_json.py compares the two.
+_KIND_TEXT = {kind: _STRING(kind.value) for kind in ActionKind}
+_ORIGIN_TEXT: dict[LayerOrigin | None, str] = {None: "null"} | {o: _STRING(o.value) for o in LayerOrigin}
+_COUNT_KEY = {severity: _STRING(severity.name) + ": " for severity in Severity}
+
+
+def _strings(items: tuple[str, ...]) -> str:
+    return "[" + ", ".join(map(_STRING, items)) + "]" if items else "[]"
+
+
+def _counts(counts: Mapping[Severity, int]) -> str:
+    """`_ONE_LINE.encode(_flat(counts))`."""
+    if not counts:
+        return "{}"
+    return "{" + ", ".join([_COUNT_KEY[severity] + str(n) for severity, n in counts.items()]) + "}"
+
+
+def _action_text(
+    a: Action, positions: Mapping[str | None, list[int]], by_key: Mapping[FindingKey, list[int]]
+) -> str:
+    """`_ONE_LINE.encode(_action(a, positions, by_key))`."""
+    findings = positions.get(a.id)
+    steps = _ONE_LINE.encode([_step(s, by_key) for s in a.steps]) if a.steps else "[]"
+    base_findings = str(a.base_findings) if a.kind is ActionKind.BASE_REFRESH else "null"
+    line = "null" if a.dockerfile_line is None else str(a.dockerfile_line)
+    return (
+        f'{{"id": {_STRING(a.id)}, "kind": {_KIND_TEXT[a.kind]}, "package": {_STRING(a.package)}, '
+        f'"packages": {_strings(a.packages)}, "origin": {_ORIGIN_TEXT[a.origin]}, '
+        f'"ecosystem": {_optional(a.ecosystem)}, "path": {_STRING(a.path)}, '
+        f'"installed_version": {_optional(a.installed_version)}, '
+        f'"target_version": {_optional(a.target_version)}, "dockerfile_line": {line}, '
+        f'"blocking": {a.blocking}, "would_block": {a.would_block}, '
+        f'"counts_by_severity": {_counts(a.counts_by_severity)}, '
+        f'"blocking_by_severity": {_counts(a.blocking_by_severity)}, "command": {_optional(a.command)}, '
+        f'"findings": {"[" + ", ".join(map(str, findings)) + "]" if findings else "[]"}, '
+        f'"steps": {steps}, "estimated": {"true" if a.estimated else "false"}, '
+        f'"base_findings": {base_findings}}}'
+    )
 
 
 _BATCH = 500

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.model import Assessment, Cvss, Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
+from gate.policy.actions import Action, ActionKind, Step
 from gate.policy.evaluation import Disposition, EntryState
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render import json as json_renderer
@@ -278,3 +279,73 @@ def test_rows_that_share_a_cvss_block_keep_each_score_as_written() -> None:
     doc = json.loads(render_json(evaluation_of(*findings)))
     written = [row["cvss"]["score"] for row in doc["findings"]]
     assert [(type(s), str(s)) for s in written] == [(type(s), str(s)) for s in scores]
+
+
+_KEYS = [("CVE-2024-0001", "p", "1", ""), ("CVE-2024-0002", 'é"', "2", "a\\b")]
+_COUNTS = st.dictionaries(st.sampled_from(Severity), st.integers(0, 10**6), max_size=5)
+
+
+@st.composite
+def _actions(draw: st.DrawFn) -> Action:
+    kind = draw(st.sampled_from(ActionKind))
+    steps = tuple(
+        Step(
+            draw(_TEXT),
+            tuple(draw(st.lists(_TEXT, max_size=2))),
+            draw(_TEXT),
+            draw(_TEXT),
+            draw(_OPTIONAL_TEXT),
+            tuple(draw(st.lists(st.sampled_from(_KEYS), max_size=3))),
+            draw(st.integers(0, 5)),
+            draw(_OPTIONAL_TEXT),
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
+    return Action(
+        id=draw(st.sampled_from(["base-refresh", "deb:openssl"])) + draw(_TEXT),
+        kind=kind,
+        package=draw(_TEXT),
+        packages=tuple(draw(st.lists(_TEXT, max_size=3))),
+        origin=draw(st.none() | st.sampled_from(LayerOrigin)),
+        ecosystem=draw(_OPTIONAL_TEXT),
+        path=draw(_TEXT),
+        installed_version=draw(_OPTIONAL_TEXT),
+        target_version=draw(_OPTIONAL_TEXT),
+        dockerfile_line=draw(st.none() | st.integers(0, 10**6)),
+        findings=(),
+        blocking=draw(st.integers(0, 10**6)),
+        would_block=draw(st.integers(0, 10**6)),
+        counts_by_severity=draw(_COUNTS),
+        blocking_by_severity=draw(_COUNTS),
+        command=draw(_OPTIONAL_TEXT),
+        steps=steps,
+        estimated=draw(st.booleans()),
+        base_findings=draw(st.integers(0, 10**6)),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    action=_actions(),
+    positions=st.dictionaries(
+        st.none() | st.sampled_from(["base-refresh", "deb:openssl"]),
+        st.lists(st.integers(0, 10**6), max_size=4),
+    ),
+)
+def test_an_action_row_is_what_the_encoder_writes_of_its_members(
+    action: Action, positions: dict[str | None, list[int]]
+) -> None:
+    by_key = {_KEYS[0]: [3, 1], _KEYS[1]: [0]}
+    expected = json_renderer._ONE_LINE.encode(json_renderer._action(action, positions, by_key))
+    assert json_renderer._action_text(action, positions, by_key) == expected
+
+
+def test_the_actions_of_a_corpus_report_are_written_as_the_encoder_writes_them() -> None:
+    evaluation = corpus_evaluation(corpus_file("trivy", "debian-buster.json.golden"))
+    positions, by_key = json_renderer._positions(evaluation)
+    doc = json.loads(render_json(evaluation))
+    assert evaluation.plan.actions
+    assert doc["actions"] == [json_renderer._action(a, positions, by_key) for a in evaluation.plan.actions]
+    for action in evaluation.plan.actions:
+        expected = json_renderer._ONE_LINE.encode(json_renderer._action(action, positions, by_key))
+        assert json_renderer._action_text(action, positions, by_key) == expected
