@@ -10,7 +10,6 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from gate.enrich.baseline import normalized_path
 from gate.model import Cvss, Finding, Package, Severity
@@ -18,7 +17,7 @@ from gate.policy.actions import Action, Plan
 from gate.policy.evaluation import Decision, Disposition
 from gate.render import _sarif_text as words
 from gate.render._exploit import sarif_properties
-from gate.render._sarif_om import JsonValue, om, to_json
+from gate.render._sarif_om import JsonValue, to_json
 from gate.untrusted import safe_url
 
 FINGERPRINT_KEY = "containerGateFinding/v1"
@@ -196,12 +195,19 @@ def select(by_rank: Sequence[Item], count: int, max_rules: int) -> list[Item]:
 
 def _tags(decisions: Sequence[Decision], severity: Severity, limit: int) -> list[str]:
     tags = ["security", "vulnerability", severity.name.lower()]
-    # One rule's findings share a few package types.
+    # One rule's findings share a few package types, and a report's findings a few more.
     for package_type in dict.fromkeys(d.finding.package.type for d in decisions):
-        kind = words.segments(package_type.replace("/", "-"))
-        if kind:
-            tags.append(kind[0][:40])
+        tag = _type_tag(package_type)
+        if tag:
+            tags.append(tag)
     return list(dict.fromkeys(tags))[:limit]
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _type_tag(package_type: str) -> str:
+    """The tag of a package type (`debian`, `python-pkg`), or "" when nothing of it is left."""
+    kind = words.segments(package_type.replace("/", "-"))
+    return kind[0][:40] if kind else ""
 
 
 def _rule_name(findings: Sequence[Finding]) -> str:
@@ -214,8 +220,12 @@ def _rule_name(findings: Sequence[Finding]) -> str:
     return "PackageVulnerability"
 
 
-def rule(vuln_id: str, decisions: Sequence[Decision], max_tags: int) -> Any:
-    """The `reportingDescriptor` of one vulnerability, from the decisions of its results."""
+def rule(vuln_id: str, decisions: Sequence[Decision], max_tags: int) -> dict[str, JsonValue]:
+    """The `reportingDescriptor` of one vulnerability, from the decisions of its results.
+
+    JSON values as `to_json` writes sarif-om's `ReportingDescriptor` (its members in the class's
+    order, members without a value left out), made without the objects and their walk.
+    tests/render/test_sarif_om.py compares the two."""
     findings = [d.finding for d in decisions]
     # The first finding with a title speaks for the rule.
     first = next((f for f in findings if f.title), findings[0])
@@ -223,22 +233,23 @@ def rule(vuln_id: str, decisions: Sequence[Decision], max_tags: int) -> Any:
     severity = max(f.severity for f in findings)
     score = security_severity(findings, severity)
     ordered = sorted(decisions, key=lambda d: d.finding is not first)
-    properties: dict[str, object] = {"tags": _tags(decisions, severity, max_tags)}
+    properties: dict[str, JsonValue] = {"tags": _tags(decisions, severity, max_tags)}  # type: ignore[dict-item]
     if score is not None:
         properties["security-severity"] = score
-    return om.ReportingDescriptor(
-        id=vuln_id,
-        name=_rule_name(findings),
-        short_description=om.MultiformatMessageString(text=words.short_description(first)),
-        full_description=om.MultiformatMessageString(text=words.full_description(described)),
-        help=om.MultiformatMessageString(
-            text=words.help_text(vuln_id, ordered, severity, score),
-            markdown=words.help_markdown(vuln_id, ordered, severity, score),
-        ),
-        help_uri=safe_url(first.primary_url),
-        default_configuration=om.ReportingConfiguration(level=RULE_LEVEL[severity]),
-        properties=properties,
-    )
+    help_text, help_markdown, full = words.help_texts(vuln_id, ordered, severity, score, described)
+    out: dict[str, JsonValue] = {
+        "id": vuln_id,
+        "defaultConfiguration": {"level": RULE_LEVEL[severity]},
+        "fullDescription": {"text": full},
+        "help": {"text": help_text, "markdown": help_markdown},
+    }
+    help_uri = safe_url(first.primary_url)
+    if help_uri is not None:
+        out["helpUri"] = help_uri
+    out["name"] = _rule_name(findings)
+    out["properties"] = properties
+    out["shortDescription"] = {"text": words.short_description(first)}
+    return out
 
 
 def _present(members: Sequence[tuple[str, JsonValue]]) -> dict[str, JsonValue]:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from gate.model import Finding, ImageInfo, LayerOrigin, Severity
 from gate.policy.actions import Action
 from gate.policy.evaluation import Decision
-from gate.render._markdown_cells import table_header, table_row
+from gate.render._markdown_cells import table_header
 from gate.render._summary import no_fix_reason
 from gate.render.remediation import what_to_do
 from gate.untrusted import advisory_url, md_code, md_escape, safe_url, terminal_safe
@@ -32,7 +32,28 @@ HELP_PACKAGE_ROWS = 50
 
 # The help tables of a run's rules show the same package names, paths and versions again and
 # again (one package has many vulnerabilities); `md_code` is pure, so each text is escaped once.
-_cell_code = functools.lru_cache(maxsize=1 << 14)(md_code)
+_escaped_cell = functools.lru_cache(maxsize=1 << 14)(md_code)
+
+
+def _cell_code(text: str, limit: int) -> str:
+    """`md_code(text, limit)`. A cell of printable ASCII within the limit, without a backtick, a
+    run of spaces or a space at either end (most names, paths and versions) is what `md_code`
+    makes of it at once: one backtick either side, `|` escaped. Only the others go to the cache,
+    which the many names and paths of a large report (each package its own) overflowed, so that
+    most cells were escaped anew. tests/render/test_sarif_om.py compares the two."""
+    if (
+        text
+        and len(text) <= limit
+        and text.isascii()
+        and text.isprintable()
+        and "`" not in text
+        and "  " not in text
+        and text[0] != " "
+        and text[-1] != " "
+    ):
+        return "`" + text.replace("|", "\\|") + "`"
+    return _escaped_cell(text, limit)
+
 
 # SARIF §3.11.6: an embedded link is `[text](target)`; escaping the `]` before `(` (and doubling
 # backslashes already there) leaves no link for a viewer to make out of untrusted text.
@@ -53,11 +74,16 @@ def cut(text: str, limit: int) -> str:
 
 def plain(text: str | None, limit: int = GITHUB_TEXT_LIMIT) -> str:
     """Untrusted text as one line of SARIF plain text: no control characters, no embedded links."""
+    return cut(_flat(text), limit)
+
+
+def _flat(text: str | None) -> str:
+    """`plain` before the cut."""
     flat = terminal_safe(" ".join((text or "").split()))
     # `_LINK_CLOSE` needs a `](`; most text has none and skips the substitution.
     if "](" in flat:
         flat = _LINK_CLOSE.sub(lambda m: m.group(1) * 2 + "\\]", flat)
-    return cut(flat, limit)
+    return flat
 
 
 def fix_words(finding: Finding) -> str:
@@ -158,62 +184,69 @@ def _alias_links(ids: Sequence[str]) -> list[str]:
     return links
 
 
-def help_text(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
-    """`help.text`: what the vulnerability is, which packages have it, where to read more."""
+def help_texts(
+    vuln_id: str,
+    decisions: Sequence[Decision],
+    severity: Severity,
+    score: str | None,
+    described: Finding | None = None,
+) -> tuple[str, str, str]:
+    """`help.text` (what the vulnerability is, which packages have it, where to read more),
+    `help.markdown` (the same, every piece of report text escaped) and, with `described`, the
+    rule's `full_description` of it.
+
+    Made together: a package's row in both helps shares its words, and the description of the
+    finding that speaks for the rule (`decisions[0]`) is made plain once for the help's text and
+    for the full description when `described` is that finding. A rule has a row per finding, up
+    to `HELP_PACKAGE_ROWS`. tests/render/test_sarif.py compares this with each text made alone.
+    """
     first = decisions[0].finding
+    url = safe_url(first.primary_url)
+    description = _flat(first.description) if first.description else ""
+    full = ""
+    if described is not None:
+        if described is first and description:
+            full = cut(description, GITHUB_TEXT_LIMIT)
+        else:
+            full = full_description(described)
     lines = [plain(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
-    lines.append(f"Severity: {severity.name}" + (f", security severity {score}" if score else ""))
-    lines.append("")
+    title = f"[{md_escape(vuln_id, 100)}]({url})" if url else md_escape(vuln_id, 100)
+    parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
+    score_words = f", security severity {score}" if score else ""
+    lines += [f"Severity: {severity.name}{score_words}", ""]
+    parts += [f"Severity **{severity.name}**{score_words}", "", _HELP_TABLE_HEADER]
     for d in decisions[:HELP_PACKAGE_ROWS]:
         f = d.finding
-        where = f" at {f.package.path}" if f.package.path else ""
-        lines.append(
-            plain(f"- {f.package.name} {f.package.version}{where}: {fix_words(f)} ({d.disposition.value})")
+        package = f.package
+        fixed = fix_words(f)
+        disposition = d.disposition.value
+        where = f" at {package.path}" if package.path else ""
+        lines.append(plain(f"- {package.name} {package.version}{where}: {fixed} ({disposition})"))
+        # `table_row` of the five cells, an empty one written as a dash.
+        fixed_cell = _cell_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(fixed)
+        parts.append(
+            f"| {_cell_code(package.name, 100) or '-'} | {_cell_code(package.path, 150) or '-'} "
+            f"| {_cell_code(package.version, 100) or '-'} | {fixed_cell or '-'} | {disposition or '-'} |"
         )
     if len(decisions) > HELP_PACKAGE_ROWS:
         lines.append(f"- and {len(decisions) - HELP_PACKAGE_ROWS} more package(s)")
+        parts.append(f"\n_and {len(decisions) - HELP_PACKAGE_ROWS} more package(s)_")
     lines.append("")
     if first.description:
-        lines += [plain(first.description, 3000), ""]
-    url = safe_url(first.primary_url)
+        lines += [cut(description, 3000), ""]
+        parts += ["", md_escape(first.description, 3000)]
     if url:
         lines.append(f"More information: {url}")
     if first.aliases:
         lines.append(plain("Also known as: " + ", ".join(first.aliases)))
-    return "\n".join(lines).strip() + "\n"
-
-
-def help_markdown(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
-    """`help.markdown`: the same as `help_text`, every piece of report text escaped."""
-    first = decisions[0].finding
-    url = safe_url(first.primary_url)
-    title = f"[{md_escape(vuln_id, 100)}]({url})" if url else md_escape(vuln_id, 100)
-    parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
-    parts.append(f"Severity **{severity.name}**" + (f", security severity {score}" if score else ""))
-    parts += ["", table_header(["Package", "Path", "Installed", "Fixed in", "Disposition"])]
-    for d in decisions[:HELP_PACKAGE_ROWS]:
-        f = d.finding
-        fixed = _cell_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(fix_words(f))
-        parts.append(
-            table_row(
-                [
-                    _cell_code(f.package.name, 100),
-                    _cell_code(f.package.path, 150),
-                    _cell_code(f.package.version, 100),
-                    fixed,
-                    d.disposition.value,
-                ]
-            )
-        )
-    if len(decisions) > HELP_PACKAGE_ROWS:
-        parts.append(f"\n_and {len(decisions) - HELP_PACKAGE_ROWS} more package(s)_")
-    if first.description:
-        parts += ["", md_escape(first.description, 3000)]
     links = [f"[{md_escape(url)}]({url})"] if url else []
     links += _alias_links(first.aliases)
     if links:
         parts += ["", "**Links:** " + " · ".join(links)]
-    return "\n".join(parts).strip() + "\n"
+    return "\n".join(lines).strip() + "\n", "\n".join(parts).strip() + "\n", full
+
+
+_HELP_TABLE_HEADER = table_header(["Package", "Path", "Installed", "Fixed in", "Disposition"])
 
 
 # Transports whose reference names a file or directory, not a repository (gate/image/resolve.py forms).

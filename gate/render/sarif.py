@@ -196,8 +196,7 @@ def _log(
         by_rule.setdefault(item.rule_id, []).extend((item.decision, *item.others))
     index = {vuln_id: i for i, vuln_id in enumerate(by_rule)}
     rules = (
-        to_json(build.rule(vuln_id, decisions, options.limits.max_tags))
-        for vuln_id, decisions in by_rule.items()
+        build.rule(vuln_id, decisions, options.limits.max_tags) for vuln_id, decisions in by_rule.items()
     )
     uri = repo_uri(options.location_uri, "location_uri")
     dockerfile = repo_uri(options.dockerfile_uri, "dockerfile_uri") if options.dockerfile_uri else uri

@@ -5,18 +5,27 @@ from __future__ import annotations
 import enum
 import inspect
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import attr
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gate.policy.evaluation import Disposition
+from gate.model import Cvss, Finding, Severity, VendorStatus
+from gate.policy.evaluation import Decision, Disposition
 from gate.render import _sarif_results as build
 from gate.render import _sarif_text as words
 from gate.render._exploit import sarif_properties
+from gate.render._markdown_cells import table_header, table_row
 from gate.render._sarif_om import Suppression, om, to_json
+from gate.untrusted import md_code, md_escape, safe_url
 from tests.support.corpus import corpus_evaluation, corpus_reports
+from tests.support.factories import evaluation_of, finding
 from tests.support.sarif_tools import SARIF_SCHEMA
 
 
@@ -181,3 +190,169 @@ def test_results_are_written_as_sarif_oms_objects_would_be(path: Path) -> None:
             expected = to_json(_result_of_objects(item, index, *where))
             # Key order matters: the text is compared, not the values.
             assert json.dumps(build.result(item, index, *where)) == json.dumps(expected)
+
+
+# --- rules ----------------------------------------------------------------------------------------
+# `build.rule` writes a rule's JSON values and its texts in one pass; these make them as it did
+# before, one text at a time and as sarif-om objects for `to_json`.
+
+
+def _help_text(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
+    first = decisions[0].finding
+    lines = [words.plain(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
+    lines.append(f"Severity: {severity.name}" + (f", security severity {score}" if score else ""))
+    lines.append("")
+    for d in decisions[: words.HELP_PACKAGE_ROWS]:
+        f = d.finding
+        where = f" at {f.package.path}" if f.package.path else ""
+        lines.append(
+            words.plain(
+                f"- {f.package.name} {f.package.version}{where}: {words.fix_words(f)} ({d.disposition.value})"
+            )
+        )
+    if len(decisions) > words.HELP_PACKAGE_ROWS:
+        lines.append(f"- and {len(decisions) - words.HELP_PACKAGE_ROWS} more package(s)")
+    lines.append("")
+    if first.description:
+        lines += [words.plain(first.description, 3000), ""]
+    url = safe_url(first.primary_url)
+    if url:
+        lines.append(f"More information: {url}")
+    if first.aliases:
+        lines.append(words.plain("Also known as: " + ", ".join(first.aliases)))
+    return "\n".join(lines).strip() + "\n"
+
+
+def _help_markdown(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
+    first = decisions[0].finding
+    url = safe_url(first.primary_url)
+    title = f"[{md_escape(vuln_id, 100)}]({url})" if url else md_escape(vuln_id, 100)
+    parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
+    parts.append(f"Severity **{severity.name}**" + (f", security severity {score}" if score else ""))
+    parts += ["", table_header(["Package", "Path", "Installed", "Fixed in", "Disposition"])]
+    for d in decisions[: words.HELP_PACKAGE_ROWS]:
+        f = d.finding
+        fixed = (
+            md_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(words.fix_words(f))
+        )
+        cells = [md_code(f.package.name, 100), md_code(f.package.path, 150), md_code(f.package.version, 100)]
+        parts.append(table_row([*cells, fixed, d.disposition.value]))
+    if len(decisions) > words.HELP_PACKAGE_ROWS:
+        parts.append(f"\n_and {len(decisions) - words.HELP_PACKAGE_ROWS} more package(s)_")
+    if first.description:
+        parts += ["", md_escape(first.description, 3000)]
+    links = [f"[{md_escape(url)}]({url})"] if url else []
+    links += words._alias_links(first.aliases)
+    if links:
+        parts += ["", "**Links:** " + " · ".join(links)]
+    return "\n".join(parts).strip() + "\n"
+
+
+def _tags(decisions: Sequence[Decision], severity: Severity, limit: int) -> list[str]:
+    tags = ["security", "vulnerability", severity.name.lower()]
+    for package_type in dict.fromkeys(d.finding.package.type for d in decisions):
+        kind = words.segments(package_type.replace("/", "-"))
+        if kind:
+            tags.append(kind[0][:40])
+    return list(dict.fromkeys(tags))[:limit]
+
+
+def _rule_of_objects(vuln_id: str, decisions: Sequence[Decision], max_tags: int) -> Any:
+    findings = [d.finding for d in decisions]
+    first = next((f for f in findings if f.title), findings[0])
+    described = next((f for f in findings if f.description), first)
+    severity = max(f.severity for f in findings)
+    score = build.security_severity(findings, severity)
+    ordered = sorted(decisions, key=lambda d: d.finding is not first)
+    properties: dict[str, object] = {"tags": _tags(decisions, severity, max_tags), "security-severity": score}
+    return om.ReportingDescriptor(
+        id=vuln_id,
+        name=build._rule_name(findings),
+        short_description=om.MultiformatMessageString(text=words.short_description(first)),
+        full_description=om.MultiformatMessageString(text=words.full_description(described)),
+        help=om.MultiformatMessageString(
+            text=_help_text(vuln_id, ordered, severity, score),
+            markdown=_help_markdown(vuln_id, ordered, severity, score),
+        ),
+        help_uri=safe_url(first.primary_url),
+        default_configuration=om.ReportingConfiguration(level=build.RULE_LEVEL[severity]),
+        properties=properties,
+    )
+
+
+def _assert_rules_as_objects_would_be(decisions: Sequence[Decision], max_tags: int = 10) -> None:
+    by_rule: dict[str, list[Decision]] = {}
+    for item in build.items(decisions):
+        by_rule.setdefault(item.rule_id, []).extend((item.decision, *item.others))
+    for vuln_id, found in by_rule.items():
+        expected = to_json(_rule_of_objects(vuln_id, found, max_tags))
+        # Key order matters: the text is compared, not the values.
+        assert json.dumps(build.rule(vuln_id, found, max_tags)) == json.dumps(expected)
+
+
+@pytest.mark.parametrize("path", corpus_reports(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_rules_are_written_as_sarif_oms_objects_would_be(path: Path) -> None:
+    _assert_rules_as_objects_would_be(corpus_evaluation(path).decisions)
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=8) | st.sampled_from(
+    [
+        "",
+        " ",
+        "a  b",
+        "x](y)",
+        "\\](",
+        "`|`",
+        "@me #1",
+        "é\u202e\n\t\x00",
+        "Debian",
+        "debian",
+        "a/b",
+        "///",
+        "-",
+    ]
+)
+_OPTIONAL_TEXT = st.none() | _TEXT
+
+
+@st.composite
+def _rule_findings(draw: st.DrawFn) -> Finding:
+    made = finding(
+        draw(st.sampled_from(["CVE-2024-0001", "CVE-2024-0002", " "])),
+        pkg=draw(_TEXT) or "p",
+        version=draw(_TEXT),
+        path=draw(_TEXT),
+        type=draw(_TEXT),
+        severity=draw(st.sampled_from(Severity)),
+        fixed=tuple(draw(st.lists(_TEXT, max_size=2))),
+        status=draw(st.sampled_from(VendorStatus)),
+        aliases=tuple(
+            draw(st.lists(st.sampled_from(["GHSA-abcd-efgh-ijkl", "CVE-2023-0001", "x]("]), max_size=2))
+        ),
+        title=draw(_OPTIONAL_TEXT),
+        description=draw(st.none() | _TEXT | st.sampled_from(["d " * 600, "[a](b) " * 500])),
+        primary_url=draw(st.none() | st.sampled_from(["https://example.com/a", "javascript:x"])),
+    )
+    score = draw(st.none() | st.sampled_from([0.0, 7.5, 10.0, 11.0]))
+    return replace(made, cvss=None if score is None else Cvss(score))
+
+
+@settings(max_examples=300, deadline=None)
+@given(findings=st.lists(_rule_findings(), min_size=1, max_size=8), rows=st.sampled_from([2, 50]))
+def test_rules_of_hostile_findings_are_written_as_sarif_oms_objects_would_be(
+    findings: list[Finding], rows: int
+) -> None:
+    # Fewer rows than findings lists the rest as a count, in both helps.
+    with mock.patch.object(words, "HELP_PACKAGE_ROWS", rows):
+        _assert_rules_as_objects_would_be(evaluation_of(*findings).decisions, max_tags=4)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(st.characters(codec="utf-8"), max_size=12)
+    | st.text("ab |`\\ \u00e9", max_size=12)
+    | st.sampled_from(["", " ", "a|b", "`x`", "a  b", " a", "a ", "x" * 100, "x" * 101, "a\x7fb", "a\tb"]),
+    limit=st.sampled_from([1, 5, 100, 150]),
+)
+def test_a_help_table_cell_is_what_md_code_makes_of_it(text: str, limit: int) -> None:
+    assert words._cell_code(text, limit) == md_code(text, limit)
