@@ -317,6 +317,37 @@ def _lowest_fix_above(ecosystem: str, installed: str, fixed_versions: tuple[str,
     return best
 
 
+_PARSED = 2
+"""The tier of `sort_key` of a version its ecosystem parses."""
+# An epoch (`1:`) before a version, as dpkg, rpm and pacman write one.
+_EPOCH = re.compile(r"\s*[0-9]+:")
+# An exclusive start of a fixed range (`> 2.6`): something after that version fixes, but which
+# is not known, so `fix_candidates` names no fix for it.
+_EXCLUSIVE_START = re.compile(r"(?<![<>=!])>(?!=)")
+
+
+def no_newer_fix(ecosystem: str, installed: str, fixed_versions: tuple[str, ...]) -> bool:
+    """True when every fix the entries `fixed_versions` list is known to be `installed` or older,
+    so upgrading to one clears nothing.
+
+    Known means that `installed` and every fix parse in the ecosystem's ordering: entries that
+    name no version (none at all, an exclusive range, even beside a fix listed for an older
+    branch) or a version that does not parse may still hold a newer fix. Nor is it known when
+    only some of them carry an epoch: vulnerability feeds often leave out an rpm's epoch, and
+    Grype then compares without it (`1.1.1k-7.el8` fixes `1:1.1.1k-5.el8`), where this ordering
+    reads the missing epoch as 0 and the fix as older.
+    """
+    candidates = [c for entry in fixed_versions for c in fix_candidates(entry)]
+    versions = (installed, *candidates)
+    if not candidates or any(sort_key(ecosystem, v)[0] != _PARSED for v in versions):
+        return False
+    if len({_EPOCH.match(v) is not None for v in versions}) > 1:
+        return False
+    if any(_EXCLUSIVE_START.search(entry) for entry in fixed_versions):
+        return False
+    return lowest_fix_above(ecosystem, installed, fixed_versions) is None
+
+
 # The release numbers a version starts with (`v1.2.3-rc1` starts with 1, 2, 3).
 _RELEASE = re.compile(r"[vV]?(\d+(?:\.\d+)*)")
 

@@ -19,6 +19,7 @@ from gate.versions import (
     ecosystem_of,
     fix_candidates,
     lowest_fix_above,
+    no_newer_fix,
     sort_key,
     upgrade_target,
 )
@@ -297,3 +298,22 @@ def test_every_fixable_finding_of_the_corpus_has_a_fix_above_its_version() -> No
             for c in candidates
             if compare(ecosystem, c, package.version) == 1 and compare(ecosystem, c, fix) == -1
         ], (name, package, fixed, fix)
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "installed", "fixed", "expected"),
+    [
+        ("pypi", "1.2", ("1.2",), True),  # the fix is what is installed
+        ("pypi", "1.3", ("1.2", "1.1"), True),  # every fix is older
+        ("pypi", "1.2", ("1.3",), False),  # a newer fix
+        ("pypi", "1.2", (), False),  # no fix named: not known
+        ("pypi", "2.5", ("1.2.3, > 2.6",), False),  # an open range may hold a newer fix
+        ("rpm", "1:1.1.1k-5.el8", ("1.1.1k-7.el8",), False),  # an epoch on one side only
+        ("deb", "1:2.0-1", ("1:1.9-1",), True),  # epochs on both sides, older
+        ("npm", "1.0.0", ("the-next-version",), False),  # a fix that does not parse
+    ],
+)
+def test_no_newer_fix_only_when_every_fix_is_known_to_be_no_newer(
+    ecosystem: str, installed: str, fixed: tuple[str, ...], expected: bool
+) -> None:
+    assert no_newer_fix(ecosystem, installed, fixed) is expected

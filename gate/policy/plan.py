@@ -34,15 +34,7 @@ from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey,
 from gate.policy.base_status import rebuild_removes
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.exploit_rank import rank_known_exploited
-from gate.versions import (
-    Ecosystem,
-    compare,
-    ecosystem_of,
-    fix_candidates,
-    lowest_fix_above,
-    sort_key,
-    upgrade_target,
-)
+from gate.versions import Ecosystem, compare, ecosystem_of, no_newer_fix, upgrade_target
 
 _OS_ECOSYSTEMS = frozenset({Ecosystem.DEB, Ecosystem.RPM, Ecosystem.APK, Ecosystem.ALPM, Ecosystem.EBUILD})
 # Package types whose installer is certain: npm's `node_modules`, pip's `site-packages`.
@@ -58,13 +50,6 @@ _ARCHIVES = ("docker-archive:", "oci-archive:")
 # The OCI annotation gate/image/resolve.py also reads (not imported: the image stage loads the
 # Docker SDK, which `check` never needs).
 _BASE_NAME_LABEL = "org.opencontainers.image.base.name"
-# The tier of `gate.versions.sort_key` of a version its ecosystem parses.
-_PARSED = 2
-# An epoch (`1:`) before a version, as dpkg, rpm and pacman write one.
-_EPOCH = re.compile(r"\s*[0-9]+:")
-# An exclusive start of a fixed range (`> 2.6`): something after that version fixes, but which
-# is not known, so `gate.versions.fix_candidates` names no fix for it.
-_EXCLUSIVE_START = re.compile(r"(?<![<>=!])>(?!=)")
 
 GroupKey = tuple[str, str, str, LayerOrigin | None]
 """(ecosystem, package, path, origin): the findings one upgrade clears."""
@@ -152,26 +137,10 @@ def _group_key(finding: Finding, origin: LayerOrigin | None) -> GroupKey:
 
 def _usable_fix(finding: Finding, ecosystem: str) -> bool:
     """Whether upgrading can clear `finding`: it is `Finding.fixable`, and its listed fixes are not
-    all known to be the installed version or older. A fix at or below what is installed (a fix of
-    an older branch, a scanner's data behind a backport) clears nothing. Known means that the
-    installed version and every fix parse in the ecosystem's ordering: a fix that names no version
-    (a vendor status `fixed` alone, an exclusive range, even beside a fix listed for an older
-    branch) or one that does not parse may still be one.
-    Nor is it known when only some of them carry an epoch: vulnerability feeds often leave out an
-    rpm's epoch, and Grype then compares without it (`1.1.1k-7.el8` fixes `1:1.1.1k-5.el8`),
-    where the ordering here reads the missing epoch as 0 and the fix as older."""
-    if not finding.fixable:
-        return False
-    installed = _installed(finding)
-    candidates = [c for entry in finding.fixed_versions for c in fix_candidates(entry)]
-    versions = (installed, *candidates)
-    if not candidates or any(sort_key(ecosystem, v)[0] != _PARSED for v in versions):
-        return True
-    if len({_EPOCH.match(v) is not None for v in versions}) > 1:
-        return True
-    if any(_EXCLUSIVE_START.search(entry) for entry in finding.fixed_versions):
-        return True
-    return lowest_fix_above(ecosystem, installed, finding.fixed_versions) is not None
+    all known to be the installed version or older (`gate.versions.no_newer_fix`): a fix at or
+    below what is installed (a fix of an older branch, a scanner's data behind a backport) clears
+    nothing."""
+    return finding.fixable and not no_newer_fix(ecosystem, _installed(finding), finding.fixed_versions)
 
 
 def _installed(finding: Finding) -> str:
