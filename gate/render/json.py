@@ -36,52 +36,18 @@ def _layer(layer: Layer | None) -> dict[str, Any] | None:
     }
 
 
-def _finding(decision: Decision, action_ids: Mapping[FindingKey, str]) -> dict[str, Any]:
-    f: Finding = decision.finding
-    return {
-        "vulnerability_id": f.vulnerability_id,
-        "aliases": list(f.aliases),
-        "package": f.package.name,
-        "installed_version": f.package.version,
-        "fixed_versions": list(f.fixed_versions),
-        "severity": f.severity.name,
-        "status": f.status.value,
-        "disposition": decision.disposition.value,
-        "reason": decision.reason,
-        "rule": str(decision.rule),
-        "would_block": decision.would_block,
-        "package_type": f.package.type,
-        "purl": f.package.purl,
-        "path": f.package.path,
-        "source_package": f.package.source_name,
-        "cvss": {"score": f.cvss.score, "vector": f.cvss.vector, "source": f.cvss.source} if f.cvss else None,
-        "title": f.title,
-        "primary_url": f.primary_url,
-        "layer": _layer(f.layer),
-        "scanners": list(f.scanners),
-        "action": action_ids.get(f.key),
-        "assessments": [
-            {
-                "scanner": said.scanner,
-                "source": said.source,
-                "severity": said.severity.name,
-                "status": said.status.value,
-                "fixed_versions": list(said.fixed_versions),
-            }
-            for said in f.assessments
-        ],
-    }
-
-
-def _with_exploit(
-    decision: Decision, action_ids: Mapping[FindingKey, str], with_data: bool
-) -> dict[str, Any]:
-    """A finding's fields, with its exploitability fields when it has any to show."""
-    row = _finding(decision, action_ids)
-    extra = finding_fields(decision, with_data)
-    if extra:
-        row.update(extra)
-    return row
+def _assessments(f: Finding) -> list[dict[str, Any]]:
+    """What each merged report said of a finding (`assessments` in its row)."""
+    return [
+        {
+            "scanner": said.scanner,
+            "source": said.source,
+            "severity": said.severity.name,
+            "status": said.status.value,
+            "fixed_versions": list(said.fixed_versions),
+        }
+        for said in f.assessments
+    ]
 
 
 def _rule(item: EntryReport) -> dict[str, Any]:
@@ -177,33 +143,6 @@ def _step(s: Step, by_key: Mapping[FindingKey, list[int]]) -> dict[str, Any]:
         "findings": sorted(i for key in set(s.findings) for i in by_key[key]),
         "blocking": s.blocking,
         "command": s.command,
-    }
-
-
-def _action(
-    a: Action, positions: Mapping[str | None, list[int]], by_key: Mapping[FindingKey, list[int]]
-) -> dict[str, Any]:
-    """An action's members, as its row in `actions` holds them (`_action_text`)."""
-    return {
-        "id": a.id,
-        "kind": a.kind.value,
-        "package": a.package,
-        "packages": list(a.packages),
-        "origin": a.origin.value if a.origin else None,
-        "ecosystem": a.ecosystem,
-        "path": a.path,
-        "installed_version": a.installed_version,
-        "target_version": a.target_version,
-        "dockerfile_line": a.dockerfile_line,
-        "blocking": a.blocking,
-        "would_block": a.would_block,
-        "counts_by_severity": _flat(a.counts_by_severity),
-        "blocking_by_severity": _flat(a.blocking_by_severity),
-        "command": a.command,
-        "findings": positions.get(a.id, []),
-        "steps": [_step(s, by_key) for s in a.steps],
-        "estimated": a.estimated,
-        "base_findings": a.base_findings if a.kind is ActionKind.BASE_REFRESH else None,
     }
 
 
@@ -356,12 +295,14 @@ def _dump(
     yield tail.encode("utf-8")
 
 
-# A finding's row is written as text, as `_ONE_LINE.encode(_with_exploit(...) | extras(...))`
-# writes it: building a dict of two dozen members for each finding only to have the encoder walk
-# it, its keys escaped again each time, took more than half of the JSON report's time. Strings go
+# A finding's row is written as text, as `_ONE_LINE` would write the dict of its members (in
+# docs/report-format.md's order, then its exploitability and enrichment members): building a dict
+# of two dozen members for each finding only to have the encoder walk it, its keys escaped again
+# each time, took more than half of the JSON report's time. Strings go
 # through the encoder's own escaping function, and the parts many findings share (lists of ids and
 # versions, the CVSS block, the layer, the rule) are written once per report.
-# tests/render/test_json.py compares the rows with the encoder's text on hostile values.
+# tests/render/test_json.py keeps that dict as the reference, and compares the rows with the
+# encoder's text of it on hostile values.
 _STRING: Callable[[str], str] = json.encoder.encode_basestring
 _SEVERITY_TEXT = {severity: _STRING(severity.name) for severity in Severity}
 
@@ -386,7 +327,7 @@ class _FindingRows:
     def _list(self, items: tuple[str, ...]) -> str:
         text = self.lists.get(items)
         if text is None:
-            text = self.lists[items] = "[" + ", ".join(map(_STRING, items)) + "]" if items else "[]"
+            text = self.lists[items] = _strings(items)
         return text
 
     def _enum(self, member: VendorStatus | Disposition) -> str:
@@ -425,13 +366,12 @@ class _FindingRows:
     def text(
         self, decision: Decision, with_data: bool, extras: Callable[[Decision], dict[str, Any]] | None
     ) -> str:
-        """`_ONE_LINE.encode(_with_exploit(decision, ...) | extras(decision))`."""
+        """The finding's row: its members, then its exploitability fields (`finding_fields`), then
+        `extras(decision)`, as `_ONE_LINE` writes them."""
         f: Finding = decision.finding
         pkg = f.package
         lists = self._list
-        assessments = (
-            _ONE_LINE.encode(_finding(decision, self.action_ids)["assessments"]) if f.assessments else "[]"
-        )
+        assessments = _ONE_LINE.encode(_assessments(f)) if f.assessments else "[]"
         text = (
             f'{{"vulnerability_id": {_STRING(f.vulnerability_id)}, "aliases": {lists(f.aliases)}, '
             f'"package": {_STRING(pkg.name)}, "installed_version": {_STRING(pkg.version)}, '
@@ -455,10 +395,10 @@ class _FindingRows:
         return text
 
 
-# An action's row is written as text too (`_ONE_LINE.encode(_action(...))`, as for the findings
-# above): a plan can hold as many actions as the report has findings (57,000 at 100k findings),
+# An action's row is written as text too, as `_ONE_LINE` would write the dict of its members (as
+# for the findings above): a plan can hold as many actions as the report has findings (57,000 at 100k findings),
 # and building their dicts and having the encoder walk them took half of the JSON report's time
-# once the findings' rows were text. tests/render/test_json.py compares the two.
+# once the findings' rows were text. tests/render/test_json.py keeps that dict as the reference.
 _KIND_TEXT = {kind: _STRING(kind.value) for kind in ActionKind}
 _ORIGIN_TEXT: dict[LayerOrigin | None, str] = {None: "null"} | {o: _STRING(o.value) for o in LayerOrigin}
 _COUNT_KEY = {severity: _STRING(severity.name) + ": " for severity in Severity}
@@ -478,7 +418,7 @@ def _counts(counts: Mapping[Severity, int]) -> str:
 def _action_text(
     a: Action, positions: Mapping[str | None, list[int]], by_key: Mapping[FindingKey, list[int]]
 ) -> str:
-    """`_ONE_LINE.encode(_action(a, positions, by_key))`."""
+    """The action's row: its members in docs/report-format.md's order, as `_ONE_LINE` writes them."""
     findings = positions.get(a.id)
     steps = _ONE_LINE.encode([_step(s, by_key) for s in a.steps]) if a.steps else "[]"
     base_findings = str(a.base_findings) if a.kind is ActionKind.BASE_REFRESH else "null"
