@@ -394,9 +394,7 @@ def vulnerability_ids(evaluation: Evaluation) -> dict[FindingKey, str]:
     """
     ids: dict[FindingKey, str] = {}
     seen: set[str] = set()
-    for decision in evaluation.decisions:
-        if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
-            continue
+    for decision in _listed(evaluation):
         f = decision.finding
         vuln_id = vulnerability_uuid(f)
         if vuln_id in seen:
@@ -414,9 +412,7 @@ def tracked_names(evaluation: Evaluation) -> dict[FindingKey, str]:
     nearly all, keep their own name and are not in it."""
     taken: set[tuple[str, str]] = set()
     names: dict[FindingKey, str] = {}
-    for decision in evaluation.decisions:
-        if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
-            continue
+    for decision in _listed(evaluation):
         f = decision.finding
         pkg = f.package
         name = storable(pkg.name)
@@ -441,9 +437,7 @@ def _vulnerabilities(
     """One `vulnerabilities` entry per blocking or informational finding, in report order."""
     shared = _Shared(evaluation)
     names = tracked_names(evaluation)
-    for decision in evaluation.decisions:
-        if decision.disposition not in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
-            continue
+    for decision in _listed(evaluation):
         f = decision.finding
         location = _location(f, image, operating_system, default_branch, names.get(f.key))
         yield _vulnerability(decision, ids[f.key], evaluation, location, shared)
@@ -473,15 +467,18 @@ def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Itera
     made = _vulnerabilities(evaluation, ids, image, operating_system, default_branch)
     # A vulnerability's only float is its CVSS score (`_details`): when every listed finding's
     # is one orjson writes as `json` does, their text is not searched for others.
-    checked = all(plain_float(f.cvss.score) for f in _listed_findings(evaluation) if f.cvss is not None)
+    checked = all(
+        plain_float(d.finding.cvss.score) for d in _listed(evaluation) if d.finding.cvss is not None
+    )
     vulnerabilities: Iterable[dict[str, Any]] | FloatsChecked = FloatsChecked(made) if checked else made
     yield from skeleton.chunks(doc, vulnerabilities, remediations(evaluation, options.dockerfile, ids))
 
 
-def _listed_findings(evaluation: Evaluation) -> Iterator[Finding]:
+def _listed(evaluation: Evaluation) -> Iterator[Decision]:
+    """The decisions the report lists as vulnerabilities: blocking and informational ones."""
     for decision in evaluation.decisions:
         if decision.disposition in (Disposition.BLOCKING, Disposition.INFORMATIONAL):
-            yield decision.finding
+            yield decision
 
 
 @dataclass(frozen=True)
