@@ -156,6 +156,19 @@ def md_code(text: str | None, limit: int | None = None, *, in_table: bool = True
     this reason); elsewhere the backslash would show, so it is left out. GitHub makes no
     mention, reference or link inside code, so nothing else needs breaking.
     """
+    if (
+        text
+        and text.isascii()
+        and text.isprintable()
+        and "`" not in text
+        and "  " not in text
+        and text[0] != " "
+        and text[-1] != " "
+        and (not limit or len(text) <= limit)
+    ):
+        # Most names, paths and versions: printable ASCII, nothing to normalize, show or cut, and
+        # no backtick, so one backtick either side is the fence.
+        return "`" + (text.replace("|", "\\|") if in_table else text) + "`"
     text = " ".join(unicodedata.normalize("NFC", text or "").split())
     text = _UNSAFE_CHARS.sub(_visible, text)
     if not text:

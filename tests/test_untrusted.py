@@ -202,3 +202,11 @@ def test_random_hostile_strings_escape_as_before(seed: int) -> None:
 @given(st.lists(st.sampled_from(_PIECES)).map("".join) | st.text())
 def test_any_text_escapes_as_before(text: str) -> None:
     _assert_same(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "a|b", "`x`", "a  b", " a", "a ", "x" * 100, "x" * 101, "a\x7fb", "a\tb", "lib|c 1.0"]
+)
+def test_md_code_short_cut_for_plain_ascii_writes_what_the_full_escaping_writes(text: str) -> None:
+    # Printable ASCII without backticks or runs of spaces skips the full escaping.
+    _assert_same(text, (None, 1, 5, 100, 150))

@@ -30,31 +30,6 @@ MESSAGE_LIMIT = 1024
 HELP_PACKAGE_ROWS = 50
 """Packages listed in one rule's help before the rest is counted; the results list them all."""
 
-# The help tables of a run's rules show the same package names, paths and versions again and
-# again (one package has many vulnerabilities); `md_code` is pure, so each text is escaped once.
-_escaped_cell = functools.lru_cache(maxsize=1 << 14)(md_code)
-
-
-def _cell_code(text: str, limit: int) -> str:
-    """`md_code(text, limit)`. A cell of printable ASCII within the limit, without a backtick, a
-    run of spaces or a space at either end (most names, paths and versions) is what `md_code`
-    makes of it at once: one backtick either side, `|` escaped. Only the others go to the cache,
-    which the many names and paths of a large report (each package its own) overflowed, so that
-    most cells were escaped anew. tests/render/test_sarif_om.py compares the two."""
-    if (
-        text
-        and len(text) <= limit
-        and text.isascii()
-        and text.isprintable()
-        and "`" not in text
-        and "  " not in text
-        and text[0] != " "
-        and text[-1] != " "
-    ):
-        return "`" + text.replace("|", "\\|") + "`"
-    return _escaped_cell(text, limit)
-
-
 # SARIF §3.11.6: an embedded link is `[text](target)`; escaping the `]` before `(` (and doubling
 # backslashes already there) leaves no link for a viewer to make out of untrusted text.
 _LINK_CLOSE = re.compile(r"(\\*)\](?=\()")
@@ -223,10 +198,10 @@ def help_texts(
         where = f" at {package.path}" if package.path else ""
         lines.append(plain(f"- {package.name} {package.version}{where}: {fixed} ({disposition})"))
         # `table_row` of the five cells, an empty one written as a dash.
-        fixed_cell = _cell_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(fixed)
+        fixed_cell = md_code(", ".join(f.fixed_versions), 100) if f.fixed_versions else md_escape(fixed)
         parts.append(
-            f"| {_cell_code(package.name, 100) or '-'} | {_cell_code(package.path, 150) or '-'} "
-            f"| {_cell_code(package.version, 100) or '-'} | {fixed_cell or '-'} | {disposition or '-'} |"
+            f"| {md_code(package.name, 100) or '-'} | {md_code(package.path, 150) or '-'} "
+            f"| {md_code(package.version, 100) or '-'} | {fixed_cell or '-'} | {disposition or '-'} |"
         )
     if len(decisions) > HELP_PACKAGE_ROWS:
         lines.append(f"- and {len(decisions) - HELP_PACKAGE_ROWS} more package(s)")

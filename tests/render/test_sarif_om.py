@@ -345,14 +345,3 @@ def test_rules_of_hostile_findings_are_written_as_sarif_oms_objects_would_be(
     # Fewer rows than findings lists the rest as a count, in both helps.
     with mock.patch.object(words, "HELP_PACKAGE_ROWS", rows):
         _assert_rules_as_objects_would_be(evaluation_of(*findings).decisions, max_tags=4)
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    text=st.text(st.characters(codec="utf-8"), max_size=12)
-    | st.text("ab |`\\ \u00e9", max_size=12)
-    | st.sampled_from(["", " ", "a|b", "`x`", "a  b", " a", "a ", "x" * 100, "x" * 101, "a\x7fb", "a\tb"]),
-    limit=st.sampled_from([1, 5, 100, 150]),
-)
-def test_a_help_table_cell_is_what_md_code_makes_of_it(text: str, limit: int) -> None:
-    assert words._cell_code(text, limit) == md_code(text, limit)
