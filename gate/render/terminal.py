@@ -1,11 +1,15 @@
 """The terminal summary: what a person reads after a local dry-run or in a CI log.
 
 The verdict first, with how many actions clear what blocks; then the image, scanners, policy and
-counts; then the actions as a table that fits the width asked for (100 columns unless the command
-line measured a terminal; with the command of each where it is certain); then the findings that
-block, numbered by the action that clears them; then the allowlist entries that need attention; and the verdict again as the last line, so it is what a
-CI log shows when it is cut. Plain text only: CI logs do not all understand colour, and every
-piece of report text goes through `terminal_safe` so no escape sequence reaches the terminal.
+counts; then the actions as a table (with the command of each where it is certain); then the
+findings that block, numbered by the action that clears them; then the allowlist entries that
+need attention; and the verdict again as the last line, so it is what a CI log shows when it is
+cut. Everything below the head fits the width asked for (100 columns unless the command line
+measured a terminal), counted as a terminal counts columns: the tables' columns give way, lists
+and sentences go on to the next line. The head's lines stay whole at every width: the verdict
+is what a CI log is searched for, and a digest cut short is no digest. Plain text only: CI logs
+do not all understand colour, and every piece of report text goes through `terminal_safe` so no
+escape sequence reaches the terminal.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from gate.model import Finding
 from gate.policy.actions import Action
 from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
 from gate.policy.model import Mode
+from gate.render._columns import fit, table, wrap
 from gate.render._delta import delta_line, vex_line
 from gate.render._exploit import marks, summary_count, terminal_suspects
 from gate.render._summary import (
@@ -67,23 +72,6 @@ def fix_text(finding: Finding) -> str:
 def fitted_width(columns: int) -> int:
     """The width the tables fit in on a terminal `columns` wide, within MIN_WIDTH..MAX_WIDTH."""
     return min(max(columns, MIN_WIDTH), MAX_WIDTH)
-
-
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-
-
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str], flexible: int, width: int) -> list[str]:
-    """Aligned columns within `width`: the `flexible` column gives up what the others need."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    others = sum(w for i, w in enumerate(widths) if i != flexible) + 2 * len(widths)
-    widths[flexible] = max(min(widths[flexible], width - others), len(header[flexible]))
-
-    def line(cells: Sequence[str]) -> str:
-        padded = (_fit(c, w).ljust(w) for c, w in zip(cells, widths, strict=True))
-        return "  " + "  ".join(padded).rstrip()
-
-    return [line(header), *(line(r) for r in rows)]
 
 
 def _headline(evaluation: Evaluation, counts: Counts) -> str:
@@ -147,17 +135,17 @@ def _actions(actions: Sequence[Action], more: str, width: int) -> list[str]:
             header.pop(column)
             for row in rows:
                 row.pop(column)
-    table = _table(rows, header, flexible=3, width=width)
-    out = table[:1]
-    for action, line in zip(actions, table[1:], strict=False):
+    lines = table(rows, header, flexible=3, width=width)
+    out = lines[:1]
+    for action, line in zip(actions, lines[1:], strict=False):
         out.append(line)
         if action.estimated:
-            out.append(_fit(f"       {estimate_words(action)}", width))
+            out.append(fit(f"       {estimate_words(action)}", width))
         if action.command:
-            out.append(_fit(f"       $ {terminal_safe(action.command)}", width))
+            out.append(fit(f"       $ {terminal_safe(action.command)}", width))
     if len(actions) > MAX_ACTIONS:
         rest = f"#{MAX_ACTIONS + 1}" + (f" to #{len(actions)}" if len(actions) > MAX_ACTIONS + 1 else "")
-        out.append(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {rest} ({more})")
+        out += wrap(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {rest} ({more})", width)
     return out
 
 
@@ -199,11 +187,24 @@ def _findings(
                 *([" ".join(marks(d)) or "-"] if exploit_column else []),
             ]
         )
-    out = [f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}: {said}"]
-    out += _table(rows, header, flexible=3, width=width)
+    out = wrap(f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}: {said}", width)
+    out += table(
+        rows, header, flexible=3, width=width, give_way=_give_way(len(found_column), len(exploit_column))
+    )
     if len(decisions) > MAX_ROWS:
-        out.append(f"  ... and {len(decisions) - MAX_ROWS} more ({more})")
+        out += wrap(f"  ... and {len(decisions) - MAX_ROWS} more ({more})", width)
     return out
+
+
+def _give_way(found: int, exploit: int) -> list[dict[int, int] | int]:
+    """How the findings' columns give way on a narrow terminal: the package, the versions and the
+    exploit marks are cut first, then the scanners that found each are left out (the agreement
+    line counts them), then the others are cut again; the id, which names the finding, last.
+    At 60 columns, a CVE id, the severity and the action's number still show whole."""
+    package, versions, exploit_at = 2, 3, 5 + found
+    cut = {package: 16, versions: 12, exploit_at: 9} if exploit else {package: 16, versions: 12}
+    cut_more = {package: 8, versions: 7, exploit_at: 5} if exploit else {package: 8, versions: 7}
+    return [cut, *([5] if found else []), cut_more, {1: 13}]
 
 
 def render_terminal(
@@ -269,33 +270,37 @@ def render_terminal(
     blocking = [d for ds in by_action.values() for d in ds] + without_fix
     if blocking:
         title = "Findings that block" if would == "block" else "Findings that would block"
-        out += ["", f"{title} ({len(blocking)}), with the action (#) that clears them:"]
+        out += ["", *wrap(f"{title} ({len(blocking)}), with the action (#) that clears them:", width)]
         out += _findings(blocking, numbers, evaluation, ran, more, width)
         if without_fix:
-            # What the summary's "without a fix" section advises, in one line of the table's width.
-            out.append(
+            # What the summary's "without a fix" section advises, within the table's width.
+            out += wrap(
                 f"  ACTION -: no fix yet for {len(without_fix)}; "
-                "allowlist them with a reason and an expiry, or remove the package"
+                "allowlist them with a reason and an expiry, or remove the package",
+                width,
             )
             stale = listing_a_stale_fix(without_fix)
             if stale:
                 # The row shows a fix: say why it is none, on a line of its own within the width.
-                out.append(_fit(f"  ({stale})", width))
+                out += wrap(f"  ({stale})", width)
 
     if evaluation.policy_failures:
         out += ["", "Policy failures:"]
-        out += [f"  - {terminal_safe(text)}" for text in evaluation.policy_failures]
+        out += [
+            line for text in evaluation.policy_failures for line in wrap(f"  - {terminal_safe(text)}", width)
+        ]
 
     attention = needs_attention(evaluation)
     if attention:
-        out += ["", "Allowlist entries that need attention (renew, fix or remove them):"]
+        out += ["", *wrap("Allowlist entries that need attention (renew, fix or remove them):", width)]
         for item, state in attention[:MAX_ROWS]:
             e = item.entry
-            out.append(
-                f"  - {e.name} {terminal_safe(e.vulnerability)}: {state}: {terminal_safe(e.reason, 100)}"
+            out += wrap(
+                f"  - {e.name} {terminal_safe(e.vulnerability)}: {state}: {terminal_safe(e.reason, 100)}",
+                width,
             )
         if len(attention) > MAX_ROWS:
-            out.append(f"  ... and {len(attention) - MAX_ROWS} more ({more})")
+            out += wrap(f"  ... and {len(attention) - MAX_ROWS} more ({more})", width)
     if len(out) > 1:
         out += ["", headline]
     return "\n".join(out) + "\n"

@@ -102,6 +102,9 @@ def test_check_fits_its_summary_to_the_terminal(
         assert ROW[: columns - 1] + "…" in lines
         table = lines[lines.index("What to do, most useful first:") + 1 :][:2]
         assert all(len(line) <= columns for line in table)
+        # The findings that block too, and everything below the head.
+        assert "  ACTION  ID" in "\n".join(lines)
+        assert all(len(line) <= columns for line in lines[lines.index("") : -1])
         # Only the tables change: the rest reads as it does anywhere else.
         assert lines[0] == piped[0]
         assert lines[-1] == piped[-1]

@@ -1,0 +1,139 @@
+"""Text laid out in a terminal's columns: widths as a terminal shows them, cells and lines cut with an
+ellipsis, prose wrapped, tables whose columns give way in turn until the rows fit.
+
+A terminal shows an East Asian wide character (CJK, fullwidth forms, most emoji) in two columns and a
+combining mark in none, so the widths here are counted in columns, not in characters: a package name
+in Chinese counted by its characters fills twice the room it was given, and the terminal wraps the row.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+
+ELLIPSIS = "…"
+"""The mark of a cut: one column wide (East Asian "ambiguous", narrow outside CJK locales)."""
+
+
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """The columns a terminal gives `text` (one line, no control characters: `terminal_safe`'s)."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(char) for char in text)
+
+
+def fit(text: str, width: int) -> str:
+    """`text` cut to `width` columns, the cut marked with an ellipsis."""
+    if display_width(text) <= width:
+        return text
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        used += _char_width(char)
+        if used > width - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + ELLIPSIS if width > 0 else ""
+
+
+def pad(text: str, width: int) -> str:
+    """`text` followed by the spaces that make it `width` columns wide."""
+    return text + " " * (width - display_width(text))
+
+
+def _cut_at(word: str, room: int) -> int:
+    """How many of `word`'s characters fill `room` columns (at least one)."""
+    used = 0
+    for count, char in enumerate(word):
+        used += _char_width(char)
+        if used > room:
+            return max(count, 1)
+    return len(word)
+
+
+def wrap(text: str, width: int, hang: str = "  ") -> list[str]:
+    """One line of prose on lines of `width` columns, broken at spaces; the lines after the first keep
+    its indent plus `hang`. A word longer than a line (a path, a URL) is broken across lines: a
+    sentence loses no character, where a cell is cut."""
+    if display_width(text) <= width:
+        return [text]
+    indent = text[: len(text) - len(text.lstrip(" "))]
+    lines: list[str] = []
+    line = indent
+    for word in text.split():
+        fresh = not line.strip()
+        joined = line + word if fresh else f"{line} {word}"
+        if display_width(joined) <= width:
+            line = joined
+            continue
+        if not fresh:
+            lines.append(line)
+            line = indent + hang
+        while display_width(line + word) > width:
+            cut = _cut_at(word, width - display_width(line))
+            lines.append(line + word[:cut])
+            line, word = indent + hang, word[cut:]
+        line += word
+    return [*lines, line]
+
+
+def _shrink(widths: list[int], minimum: Mapping[int, int], excess: int) -> int:
+    """Take up to `excess` columns from the columns of `minimum`, the widest first, none below its
+    minimum; the columns still to take."""
+    while excess > 0:
+        room = [i for i, least in minimum.items() if widths[i] > least]
+        if not room:
+            break
+        widest = max(room, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+    return excess
+
+
+def table(
+    rows: Sequence[Sequence[str]],
+    header: Sequence[str],
+    flexible: int,
+    width: int,
+    give_way: Sequence[Mapping[int, int] | int] = (),
+) -> list[str]:
+    """Aligned columns within `width`. The `flexible` column gives up what the others need, down to
+    its header's width. While the rows are still too wide, the steps of `give_way` are taken in
+    turn: a mapping (column: its least width) makes its columns give up more, the widest first,
+    their cells cut with an ellipsis; a column number leaves that column out, and the columns
+    before it give up only what is still needed without it. A row still too wide (its columns can
+    give no more) is cut at `width`."""
+    left_out: set[int] = set()
+    while True:
+        columns = [i for i in range(len(header)) if i not in left_out]
+        widths = [max(display_width(header[i]), *(display_width(r[i]) for r in rows)) for i in columns]
+        flex = columns.index(flexible)
+        others = sum(w for i, w in enumerate(widths) if i != flex) + 2 * len(widths)
+        widths[flex] = max(min(widths[flex], width - others), display_width(header[flexible]))
+        excess = sum(widths) + 2 * len(widths) - width
+        for step in give_way:
+            if excess <= 0:
+                break
+            if isinstance(step, int):
+                if step not in left_out:
+                    left_out.add(step)
+                    break
+            else:
+                least = {columns.index(i): n for i, n in step.items() if i in columns}
+                excess = _shrink(widths, least, excess)
+        else:
+            break
+        if excess <= 0:
+            break
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (pad(fit(cells[i], w), w) for i, w in zip(columns, widths, strict=True))
+        return fit("  " + "  ".join(padded).rstrip(), width)
+
+    return [line(header), *(line(r) for r in rows)]

@@ -1,0 +1,134 @@
+"""The terminal summary at every width a terminal is taken as (60 to 160 columns): below its head, no
+line is wider than the width as a terminal counts columns, whatever the report's text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from gate.enrich.load import load_exploit_data
+from gate.model import ScannerInfo, Severity, VendorStatus
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Evaluation
+from gate.policy.inputs import EvaluationInputs
+from gate.policy.model import AllowlistEntry, ExploitDataPolicy, FailOn, Policy
+from gate.render._columns import display_width, fit, table, wrap
+from gate.render.terminal import MAX_WIDTH, MIN_WIDTH, WIDTH, render_terminal
+from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports
+from tests.support.factories import finding, report
+
+WIDTHS = range(MIN_WIDTH, MAX_WIDTH + 1)
+KEV = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json")
+EPSS = corpus_file("epss", "epss_scores-2026-09-29.excerpt.csv")
+NOW = dt.datetime(2026, 9, 30, 12, tzinfo=dt.UTC)
+
+CJK = "数据库驱动程序中文包名称非常长的名字"
+COMBINING = "e\u0301\u0302a\u0308o\u0303" * 6
+LONG = "org.springframework.boot:spring-boot-starter-" + "x" * 60
+
+
+def body(summary: str) -> list[str]:
+    """The summary below its head (verdict, image, scanners, counts), without the closing verdict."""
+    lines = summary.splitlines()
+    return lines[lines.index("") : -1]
+
+
+def head(summary: str) -> list[str]:
+    lines = summary.splitlines()
+    return [*lines[: lines.index("")], lines[-1]]
+
+
+@cache
+def hostile() -> Evaluation:
+    """Every table and list of the summary full: wide, combining and long names, ids and versions,
+    two scanners, KEV and EPSS marks, more actions than are listed, findings without a fix, and
+    allowlist entries that need attention, in CJK."""
+    findings = [
+        finding("CVE-2023-4911", pkg=CJK, version="版本" * 8, fixed=("修复" * 12,), severity=Severity.LOW),
+        finding("CVE-2023-0286", pkg=COMBINING, fixed=(COMBINING,), severity=Severity.LOW),
+        finding("GHSA-jfh8-c2jp-5v3q", pkg=LONG, type="maven", fixed=tuple(f"2.{n}.0" for n in range(30))),
+        finding("CVE-2024-0009", pkg=CJK + "z", fixed=(), status=VendorStatus.AFFECTED),
+        finding("CVE-2024-0010", pkg="zlib1g", version="1:1.2.13", fixed=("1:1.2.13",)),
+        *(
+            finding(f"CVE-2024-{n:05d}", pkg=f"{CJK[:n]}{LONG}{n}", severity=Severity.CRITICAL)
+            for n in range(12)
+        ),
+    ]
+    findings += [replace(f, scanners=("trivy", "grype")) for f in findings[:3]]
+    entries = (
+        AllowlistEntry(0, "CVE-1999-0001", reason=f"{CJK} " * 6, expires=dt.date(2020, 1, 1)),
+        AllowlistEntry(1, f"CVE-1999-0002{COMBINING}", reason=f"{COMBINING} {LONG}"),
+    )
+    policy = Policy(
+        source="policy.yaml",
+        fail_on=FailOn(severity=Severity.HIGH, known_exploited=True, epss=0.5),
+        exploit_data=ExploitDataPolicy(max_age_days=90),
+        allowlist=entries,
+        fail_on_expired=True,
+    )
+    made = report(*findings, scanners=(ScannerInfo("trivy", "0.50.1"), ScannerInfo("grype", "0.74.0")))
+    data = load_exploit_data(KEV, EPSS, made.findings)
+    return evaluate(made, policy, NOW, EvaluationInputs(exploit=data))
+
+
+def test_the_columns_are_counted_as_a_terminal_shows_them() -> None:
+    assert display_width("openssl") == 7
+    assert display_width("数据") == 4  # East Asian wide: two columns each
+    assert display_width("e\u0301") == 1  # a combining mark takes no column
+    assert display_width("…") == 1
+    assert fit("数据库", 4) == "数…"
+    assert fit("e\u0301e\u0301e\u0301", 2) == "e\u0301…"
+    assert wrap("  one two three", 9) == ["  one two", "    three"]
+    # A sentence loses no character: a word longer than a line (a path) goes on to the next.
+    assert wrap("  in /tmp/abcdefghij.json", 12) == ["  in", "    /tmp/abc", "    defghij.", "    json"]
+    assert wrap("数据库驱动", 7) == ["数据库", "  驱动"]
+
+
+def test_a_table_leaves_out_and_cuts_columns_in_the_order_given() -> None:
+    rows = [["1", "a" * 20, "b" * 20, "c" * 10]]
+    header = ["#", "AAA", "BBB", "CCC"]
+    assert table(rows, header, 1, 80) == table(rows, header, 1, 80, [{2: 3}, 3])
+    # 2 + (1 + 20 + 20 + 10) + 3 * 2 = 59 columns: at 40, AAA gives up to its header, BBB the rest.
+    assert table(rows, header, 1, 40, [{2: 3}]) == [
+        "  #  AAA  BBB" + " " * 15 + "  CCC",
+        "  1  aa…  " + "b" * 17 + "…  cccccccccc",
+    ]
+    # At 24, BBB cannot give enough: CCC is left out and BBB gives up only what is still needed.
+    assert table(rows, header, 1, 24, [{2: 3}, 3]) == ["  #  AAA  BBB", "  1  aa…  " + "b" * 13 + "…"]
+
+
+def test_the_hostile_summary_has_every_part_filled() -> None:
+    out = render_terminal(hostile())
+    for part in ("FOUND BY", "EXPLOIT", "KEV", "... and 4 more actions", "ACTION -: no fix yet"):
+        assert part in out, part
+    assert "Policy failures:" in out
+    assert "Allowlist entries that need attention" in out
+    assert "a fix no newer than the installed version" in out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_line_below_the_head_is_wider_than_the_terminal(width: int) -> None:
+    summary = render_terminal(hostile(), width=width)
+    too_wide = [line for line in body(summary) if display_width(line) > width]
+    assert not too_wide, too_wide
+    # The head reads the same at every width: the verdict whole, first and last.
+    assert head(summary) == head(render_terminal(hostile()))
+    # Every finding that blocks keeps its row, whatever was cut from it.
+    assert sum(line.startswith(("  #", "  -  ", "  more")) for line in body(summary)) >= 20
+
+
+@pytest.mark.parametrize("path", corpus_reports(), ids=lambda path: path.name)
+def test_no_corpus_summary_line_below_the_head_is_wider_than_the_terminal(path: Path) -> None:
+    evaluation = corpus_evaluation(path)
+    at_100 = render_terminal(evaluation)
+    assert render_terminal(evaluation, width=WIDTH) == at_100
+    for width in WIDTHS:
+        summary = render_terminal(evaluation, width=width)
+        if "" not in summary.splitlines():
+            continue  # the verdict alone: nothing blocks, nothing needs attention
+        assert [line for line in body(summary) if display_width(line) > width] == [], width
+        assert head(summary) == head(at_100)
