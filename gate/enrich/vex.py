@@ -26,6 +26,13 @@ allowlist a copy the statement was never about. Purl matching is `purl_matches`.
 Of the statements that apply to a finding, the latest speaks for it: the statement's timestamp,
 else its document's; a statement without either counts as oldest; among equal times, the one
 given later wins (OpenVEX: a newer statement overrides an older one).
+
+A finding that stands for several CVEs (Grype's GHSA finding) may also be spoken for CVE by CVE:
+each CVE by the latest of the statements, about it or about the whole finding, whose product
+matches as above, in one document or several. When those are several statements, they clear the
+finding together (`vex_model.joint`) only if every CVE has one and each says `not_affected` or
+`fixed`; a CVE without one leaves the finding without a statement, and one that says `affected`
+or `under_investigation` speaks for the finding, which stays open.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ from gate.enrich.vex_model import (
     VexProduct,
     VexStatement,
     VexStatus,
+    joint,
     openvex_justification,
 )
 from gate.errors import ReportError
@@ -158,20 +166,34 @@ def _norm(vulnerability_id: str) -> str:
     return vulnerability_id.strip().upper()
 
 
-def _same_vulnerability(statement: VexStatement, finding: Finding) -> bool:
-    """True when `statement` is about the vulnerability of `finding`: a name in common, a CVE in
-    common when both name CVEs, and either every CVE of the finding named or the statement's main
-    name one of the finding's other ids (see the module docstring)."""
+def _cves(finding: Finding) -> frozenset[str]:
+    """The CVEs `finding` stands for (upper case)."""
+    return frozenset(i for i in (_norm(i) for i in finding.ids) if i.startswith("CVE-"))
+
+
+def _named_cves(statement: VexStatement, finding: Finding) -> frozenset[str] | None:
+    """The CVEs of `finding` that `statement` speaks for: all of them when it is about the
+    finding's vulnerability (a name in common, a CVE in common when both name CVEs, and either
+    every CVE of the finding named or the statement's main name one of the finding's other ids:
+    see the module docstring); the ones it names when it names only some; None when it is about
+    none of them, or about another vulnerability."""
     said = {_norm(i) for i in statement.ids}
     found = {_norm(i) for i in finding.ids}
     if not said & found:
-        return False
+        return None
+    found_cves = _cves(finding)
     said_cves = {i for i in said if i.startswith("CVE-")}
-    found_cves = {i for i in found if i.startswith("CVE-")}
     if said_cves and found_cves and not said_cves & found_cves:
-        return False
+        return None
     main = _norm(statement.vulnerability_id)
-    return found_cves <= said or (main in found and main not in found_cves)
+    if found_cves <= said or (main in found and main not in found_cves):
+        return found_cves
+    return (found_cves & said_cves) or None
+
+
+def _same_vulnerability(statement: VexStatement, finding: Finding) -> bool:
+    """True when `statement` is about the vulnerability of `finding` as a whole (every CVE)."""
+    return _named_cves(statement, finding) == _cves(finding)
 
 
 @functools.lru_cache(maxsize=64)
@@ -218,11 +240,54 @@ def latest(statements: Iterable[VexStatement]) -> VexStatement | None:
     return max(ranked, key=_age)[1] if ranked else None
 
 
+Speaker = tuple[VexStatement, frozenset[str]]
+"""A statement whose product applies to a finding, and the finding's CVEs it speaks for."""
+
+
+def _speaks(speakers: Sequence[Speaker], finding: Finding) -> VexStatement | None:
+    """The statement that speaks for `finding` among `speakers` (in the order given), CVE by CVE.
+
+    Each CVE the finding stands for is decided as a finding is, by the latest statement that
+    speaks for it (one about the whole finding speaks for each). When one statement is the latest
+    for every CVE, it speaks. When several are, they clear the finding together only if each
+    clears (`joint`); if one of them does not (`affected`, `under_investigation`), the latest of
+    those speaks and the finding stays open; a CVE that no statement speaks for leaves the finding
+    without one: a statement about one CVE says nothing about the others."""
+    cves = _cves(finding)
+    if len(cves) < 2 or all(named == cves for _, named in speakers):
+        return latest(s for s, named in speakers if named == cves)
+    each = [latest(s for s, named in speakers if cve in named) for cve in sorted(cves)]
+    said = [s for s in each if s is not None]
+    if len(said) < len(each):
+        return None
+    order = {id(s): n for n, (s, _) in enumerate(speakers)}
+    distinct = sorted({id(s): s for s in said}.values(), key=lambda s: order[id(s)])
+    if len(distinct) == 1:
+        return distinct[0]
+    if all(s.status.clears for s in distinct):
+        return joint(distinct, finding.vulnerability_id, finding.aliases)
+    return latest(s for s in distinct if not s.status.clears)
+
+
+def _speakers(statements: Iterable[VexStatement], finding: Finding, image: ImageInfo | None) -> list[Speaker]:
+    image_ids = _image_ids(image) if image is not None else None
+    purl = finding.package.purl
+    out = []
+    for statement in statements:
+        named = _named_cves(statement, finding)
+        if named is not None and any(
+            _product_applies(p, _names_image(p, image_ids), purl) for p in statement.products
+        ):
+            out.append((statement, named))
+    return out
+
+
 def decide(
     statements: Iterable[VexStatement], finding: Finding, image: ImageInfo | None
 ) -> VexStatement | None:
-    """The statement that speaks for `finding`: the latest of those that apply, or None."""
-    return latest(s for s in statements if applicable(s, finding, image))
+    """The statement that speaks for `finding`: the latest of those that apply, or what the
+    statements about each of its CVEs say together (`_speaks`), or None."""
+    return _speaks(_speakers(statements, finding, image), finding)
 
 
 class VexIndex:
@@ -242,20 +307,27 @@ class VexIndex:
                 self._by_id.setdefault(name, []).append(position)
             self._image_products.append(tuple(_names_image(p, image_ids) for p in statement.products))
 
-    def applicable(self, finding: Finding) -> list[VexStatement]:
-        """The statements that apply to `finding`, in the order given."""
+    def _speakers(self, finding: Finding) -> list[Speaker]:
+        """The statements about some of `finding`'s vulnerability whose product applies, in the order
+        given, each with the finding's CVEs it speaks for."""
         positions = sorted({p for i in finding.ids for p in self._by_id.get(_norm(i), ())})
         purl = finding.package.purl
-        return [
-            self.statements[p]
-            for p in positions
-            if _same_vulnerability(self.statements[p], finding)
-            and any(
+        out = []
+        for p in positions:
+            statement = self.statements[p]
+            named = _named_cves(statement, finding)
+            if named is not None and any(
                 _product_applies(product, names, purl)
-                for product, names in zip(self.statements[p].products, self._image_products[p], strict=True)
-            )
-        ]
+                for product, names in zip(statement.products, self._image_products[p], strict=True)
+            ):
+                out.append((statement, named))
+        return out
+
+    def applicable(self, finding: Finding) -> list[VexStatement]:
+        """The statements that apply to `finding` as a whole, in the order given."""
+        cves = _cves(finding)
+        return [statement for statement, named in self._speakers(finding) if named == cves]
 
     def decide(self, finding: Finding) -> VexStatement | None:
-        """The statement that speaks for `finding`: the latest of those that apply, or None."""
-        return latest(self.applicable(finding))
+        """The statement that speaks for `finding`, as `decide` has it."""
+        return _speaks(self._speakers(finding), finding)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -142,6 +143,11 @@ class VexStatement:
     """Where in the file it comes from (`statements[3]`, `vulnerabilities[0].product_status.fixed`)."""
     format: VexFormat
     """The document format of `source`."""
+    parts: tuple[VexStatement, ...] = ()
+    """For what several statements say together (`joint`: each clears some of the CVEs an advisory
+    stands for, together all of them), those statements in the order given; empty for a statement
+    of a document. A joint statement's texts are its parts' (see `joint`), its `source` their
+    files, its `location` theirs, its `index` -1."""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -149,16 +155,31 @@ class VexStatement:
         return (self.vulnerability_id, *self.aliases)
 
     @property
+    def statements(self) -> tuple[VexStatement, ...]:
+        """The statements of the documents that say this: its parts, or itself."""
+        return self.parts or (self,)
+
+    @property
     def rule(self) -> str:
-        """The rule that names this statement in a disposition: `vex:<file>#<index>`."""
+        """The rule that names this statement in a disposition: `vex:<file>#<index>`; for a joint
+        statement, its parts' rules joined by ` + `."""
+        if self.parts:
+            return " + ".join(part.rule for part in self.parts)
         return f"vex:{self.source}#{self.index}"
 
     @property
     def reason(self) -> str:
         """The reason a finding gets from it: `VEX not_affected (<justification or impact
-        statement>) by <author>, <timestamp>`, each part only when the statement has it."""
+        statement>) by <author>, <timestamp>`, each part only when the statement has it. A joint
+        statement says `VEX not_affected for each of its 2 CVEs (<its parts' justifications or
+        impact statements, each once>) by <their authors>, <the latest timestamp>`."""
         text = f"VEX {self.status.value}"
         why = self.justification or self.impact_statement
+        if self.parts:
+            statuses = " or ".join(dict.fromkeys(part.status.value for part in self.parts))
+            cves = len({i.upper() for i in self.ids if i.upper().startswith("CVE-")})
+            text = f"VEX {statuses} for each of its {cves} CVEs"
+            why = _joined(part.justification or part.impact_statement for part in self.parts)
         if why:
             text += f" ({why})"
         if self.author:
@@ -166,6 +187,38 @@ class VexStatement:
         if self.timestamp:
             text += f"{',' if self.author else ''} {format_time(self.timestamp)}"
         return text
+
+
+def _joined(texts: Iterable[str | None], separator: str = "; ") -> str | None:
+    """The texts given, each once, in order, joined; None when there is none."""
+    return separator.join(dict.fromkeys(text for text in texts if text)) or None
+
+
+def joint(parts: Sequence[VexStatement], vulnerability_id: str, aliases: tuple[str, ...]) -> VexStatement:
+    """What `parts` say together about the finding named `vulnerability_id` (with `aliases`): each
+    clears some of the CVEs its advisory stands for, and together all of them. Its status is theirs
+    when they agree, else `not_affected` (none needs a remedy: some CVEs are fixed, the others do
+    not affect the product); its justification, impact and action statements, notes and authors
+    are theirs, each once, joined by `; `; its time the latest of theirs."""
+    statuses = {part.status for part in parts}
+    stamps = [part.timestamp for part in parts if part.timestamp is not None]
+    return VexStatement(
+        vulnerability_id=vulnerability_id,
+        aliases=aliases,
+        products=tuple(dict.fromkeys(product for part in parts for product in part.products)),
+        status=statuses.pop() if len(statuses) == 1 else VexStatus.NOT_AFFECTED,
+        justification=_joined(part.justification for part in parts),
+        impact_statement=_joined(part.impact_statement for part in parts),
+        action_statement=_joined(part.action_statement for part in parts),
+        status_notes=_joined(part.status_notes for part in parts),
+        author=_joined((part.author for part in parts), ", "),
+        timestamp=max(stamps) if stamps else None,
+        source=_joined((part.source for part in parts), ", ") or "",
+        index=-1,
+        location=_joined((f"{part.source}: {part.location}" for part in parts), "; ") or "",
+        format=parts[0].format,
+        parts=tuple(parts),
+    )
 
 
 def format_time(moment: datetime) -> str:

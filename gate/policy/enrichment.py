@@ -42,8 +42,9 @@ def with_enrichment(
 def vex_reports(
     statements: Sequence[VexStatement], spoke: Sequence[VexStatement | None]
 ) -> tuple[VexEntryReport, ...]:
-    """One report per statement: how many findings it spoke for."""
-    matched = Counter((s.source, s.index) for s in spoke if s is not None)
+    """One report per statement: how many findings it spoke for (alone, or with the statements about
+    the other CVEs of an advisory)."""
+    matched = Counter((part.source, part.index) for s in spoke if s is not None for part in s.statements)
     return tuple(VexEntryReport(s, matched[(s.source, s.index)]) for s in statements)
 
 
@@ -53,9 +54,11 @@ def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list
     it overrides whatever is said about them before that date (a mistyped year, or --as-of)."""
     now_utc = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
     future = {
-        (s.source, s.index): s
+        (part.source, part.index): part
         for s in spoke
-        if s is not None and s.timestamp is not None and s.timestamp - now_utc > dt.timedelta(days=1)
+        if s is not None
+        for part in s.statements
+        if part.timestamp is not None and part.timestamp - now_utc > dt.timedelta(days=1)
     }
     return [
         future_statement_warning(s, s.timestamp, now_utc.date())

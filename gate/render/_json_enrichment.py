@@ -23,6 +23,7 @@ def _vex(statement: VexStatement | None) -> dict[str, Any] | None:
         "action_statement": statement.action_statement,
         "author": statement.author,
         "timestamp": format_time(statement.timestamp) if statement.timestamp else None,
+        "statements": [part.rule for part in statement.statements],
     }
 
 

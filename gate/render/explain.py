@@ -91,7 +91,7 @@ def _inputs(decision: Decision) -> list[str]:
     vex = decision.vex
     if vex is not None:
         by = f" by {terminal_safe(vex.author, 100)}" if vex.author else ""
-        where = f"{vex.source}: {vex.location}"
+        where = "; ".join(f"{part.source}: {part.location}" for part in vex.statements)
         lines.append(f"  VEX:         {vex.status.value}{by} ({terminal_safe(where, 200)})")
     if decision.suspect is not None:
         lines.append(

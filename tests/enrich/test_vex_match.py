@@ -7,10 +7,18 @@ import json
 from typing import Any
 
 from gate.enrich.vex import VexIndex, VexStatement, VexStatus, applicable, decide, latest, parse_vex
-from gate.model import Finding, ImageInfo
+from gate.model import Finding, ImageInfo, ScanReport
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Disposition
+from gate.policy.inputs import EvaluationInputs
+from gate.policy.model import Policy
+from gate.render.explain import explain
+from gate.render.json import render_json
+from gate.render.openvex import render_openvex_decisions
 from gate.scanners.grype import parse_grype
 from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file, corpus_json
+from tests.support.factories import NOW
 
 KEYCLOAK = load_report(corpus_file("grype", "keycloak-test.json"))
 
@@ -577,19 +585,28 @@ def test_an_oci_purls_repository_url_is_read_as_docker_reads_a_repository() -> N
         assert applicable(statement, finding, alpine.image) is applies, url
 
 
-def test_a_grype_advisory_with_several_cves_is_cleared_only_for_all_of_them() -> None:
-    """Grype names a GitHub advisory by its GHSA id and lists the CVEs it stands for as related
-    vulnerabilities; the finding takes the first CVE as its primary id. A statement about one of
-    the CVEs says nothing about the others: the finding is cleared only by a statement that names
-    every CVE, or one about the advisory itself."""
+def _ghsa_report() -> tuple[ScanReport, Finding]:
+    """Grype's report of a GitHub advisory, GHSA-cfh5-3ghh-wfjx in httpclient, standing for two CVEs
+    (the second one is made up for the test), and its finding."""
     doc = corpus_json("grype", "ghsa-test.json")
     (ghsa,) = [m for m in doc["matches"] if m["vulnerability"]["id"] == "GHSA-cfh5-3ghh-wfjx"]
-    # The same advisory as GitHub gives it two CVEs (the second one is made up for the test).
     ghsa["relatedVulnerabilities"].append({**ghsa["relatedVulnerabilities"][0], "id": "CVE-2014-9999"})
     report = parse_grype(doc, "grype.json")
     (httpclient,) = [f for f in report.findings if f.package.name == "httpclient"]
     assert httpclient.ids == ("CVE-2014-3577", "GHSA-cfh5-3ghh-wfjx", "CVE-2014-9999")
-    product = {"@id": "pkg:maven/org.apache.httpcomponents/httpclient"}
+    return report, httpclient
+
+
+HTTPCLIENT = {"@id": "pkg:maven/org.apache.httpcomponents/httpclient"}
+
+
+def test_a_grype_advisory_with_several_cves_is_cleared_only_for_all_of_them() -> None:
+    """Grype names a GitHub advisory by its GHSA id and lists the CVEs it stands for as related
+    vulnerabilities; the finding takes the first CVE as its primary id. A statement about one of
+    the CVEs says nothing about the others: the finding is cleared only by a statement that names
+    every CVE, one about the advisory itself, or statements that clear each CVE (below)."""
+    report, httpclient = _ghsa_report()
+    product = HTTPCLIENT
 
     def clears(name: str, *aliases: str) -> bool:
         statement = not_affected(product, vulnerability=name)
@@ -610,3 +627,199 @@ def test_a_grype_advisory_with_several_cves_is_cleared_only_for_all_of_them() ->
     assert clears("ghsa-cfh5-3ghh-wfjx", "CVE-2014-3577")
     # Its name only as an alias of one CVE does not make the statement about the advisory.
     assert not clears("CVE-2014-3577", "GHSA-cfh5-3ghh-wfjx")
+
+
+def _statement(
+    vulnerability: str, status: str, product: dict[str, Any] = HTTPCLIENT, **extra: Any
+) -> dict[str, Any]:
+    said: dict[str, Any] = {"vulnerability": {"name": vulnerability}, "products": [product], "status": status}
+    if status == "not_affected" and "impact_statement" not in extra:
+        said["justification"] = "vulnerable_code_not_in_execute_path"
+    return {**said, **extra}
+
+
+def _decided(
+    statements: tuple[VexStatement, ...], report: ScanReport, finding: Finding
+) -> VexStatement | None:
+    """The statement that speaks for `finding`, the same through the index and the function."""
+    decided = decide(statements, finding, report.image)
+    assert VexIndex(statements, report.image).decide(finding) == decided
+    return decided
+
+
+def test_statements_that_together_clear_every_cve_of_an_advisory_clear_its_finding() -> None:
+    report, httpclient = _ghsa_report()
+    # Two statements of one document, one per CVE, with the same justification: said once.
+    one_document = openvex(
+        _statement("CVE-2014-3577", "not_affected"), _statement("CVE-2014-9999", "not_affected")
+    )
+    decided = _decided(one_document, report, httpclient)
+    assert decided is not None
+    assert decided.status is VexStatus.NOT_AFFECTED
+    assert decided.status.clears
+    assert decided.statements == one_document
+    assert decided.rule == "vex:app.openvex.json#0 + vex:app.openvex.json#1"
+    assert decided.reason == (
+        "VEX not_affected for each of its 2 CVEs (vulnerable_code_not_in_execute_path) "
+        "by Platform team, 2024-05-01T12:00:00Z"
+    )
+    # Two documents given together, by other authors, with other words, one `fixed`: each said once,
+    # at the latest of their times.
+    first = openvex(
+        _statement("CVE-2014-3577", "not_affected", justification="component_not_present"),
+        name="a.json",
+    )
+    second = parse_vex(
+        json.dumps(
+            {
+                "@context": "https://openvex.dev/ns/v0.2.0",
+                "@id": "https://example.com/vex/2",
+                "author": "Upstream",
+                "timestamp": "2024-06-01T00:00:00Z",
+                "version": 1,
+                "statements": [
+                    _statement("CVE-2014-9999", "fixed"),
+                    _statement(
+                        "CVE-2014-3577", "not_affected", impact_statement="The client never follows redirects"
+                    ),
+                ],
+            }
+        ).encode(),
+        "b.json",
+    )
+    decided = _decided(first + second, report, httpclient)
+    assert decided is not None
+    assert decided.status.clears
+    # For CVE-2014-3577, the later statement (b.json#1) speaks, as it would alone.
+    assert [s.rule for s in decided.statements] == ["vex:b.json#0", "vex:b.json#1"]
+    assert decided.reason == (
+        "VEX fixed or not_affected for each of its 2 CVEs (The client never follows redirects) "
+        "by Upstream, 2024-06-01T00:00:00Z"
+    )
+    decided = _decided(second[:1] + first, report, httpclient)
+    assert decided is not None
+    assert [s.rule for s in decided.statements] == ["vex:b.json#0", "vex:a.json#0"]
+    assert decided.status is VexStatus.NOT_AFFECTED  # some fixed, the others not affecting it
+    assert decided.justification == "component_not_present"
+    assert decided.author == "Upstream, Platform team"
+    assert decided.reason == (
+        "VEX fixed or not_affected for each of its 2 CVEs (component_not_present) "
+        "by Upstream, Platform team, 2024-06-01T00:00:00Z"
+    )
+    # The image as the product, with the package as its part, counts as for one statement.
+    image = {"@id": f"pkg:oci/test_images@{report.image.digest if report.image else ''}"}
+    part = {**image, "subcomponents": [HTTPCLIENT]}
+    assert _decided(
+        openvex(_statement("CVE-2014-3577", "fixed", image), _statement("CVE-2014-9999", "fixed", part)),
+        report,
+        httpclient,
+    )
+
+
+def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
+    report, httpclient = _ghsa_report()
+    cleared = _statement("CVE-2014-3577", "not_affected")
+    # No statement for the other CVE, or one about another product or another package's version.
+    assert _decided(openvex(cleared), report, httpclient) is None
+    for product in (
+        {"@id": "pkg:maven/org.apache.httpcomponents/httpcore"},
+        {"@id": "pkg:maven/org.apache.httpcomponents/httpclient@4.5.0"},
+    ):
+        assert (
+            _decided(
+                openvex(cleared, _statement("CVE-2014-9999", "not_affected", product)), report, httpclient
+            )
+            is None
+        )
+    # A statement of another status for the other CVE: it speaks, and clears nothing.
+    for status in ("affected", "under_investigation"):
+        other = _statement("CVE-2014-9999", status)
+        for statements in (openvex(cleared, other), openvex(other, cleared)):
+            decided = _decided(statements, report, httpclient)
+            assert decided is not None
+            assert (decided.vulnerability_id, decided.status.value, decided.parts) == (
+                "CVE-2014-9999",
+                status,
+                (),
+            )
+    # Per CVE, the latest statement speaks: a later `affected` reopens the CVE, a later
+    # `not_affected` clears it again.
+    then = openvex(
+        _statement("CVE-2014-9999", "not_affected"), timestamp="2024-05-01T00:00:00Z", name="then.json"
+    )
+    later = openvex(
+        _statement("CVE-2014-9999", "affected"), timestamp="2024-06-01T00:00:00Z", name="later.json"
+    )
+    decided = _decided(openvex(cleared) + later + then, report, httpclient)
+    assert decided is not None
+    assert decided.rule == "vex:later.json#0"
+    assert not decided.status.clears
+    earlier = openvex(
+        _statement("CVE-2014-9999", "affected"), timestamp="2024-04-01T00:00:00Z", name="earlier.json"
+    )
+    decided = _decided(openvex(cleared) + then + earlier, report, httpclient)
+    assert decided is not None
+    assert decided.status.clears
+    assert len(decided.parts) == 2
+    # A statement about the whole advisory speaks for each CVE, at its own time.
+    advisory = openvex(
+        _statement("GHSA-cfh5-3ghh-wfjx", "not_affected"), timestamp="2024-03-01T00:00:00Z", name="ghsa.json"
+    )
+    decided = _decided(advisory + later, report, httpclient)
+    assert decided is not None
+    assert decided.rule == "vex:later.json#0"
+    decided = _decided(advisory + earlier, report, httpclient)
+    assert decided is not None
+    assert decided.rule == "vex:earlier.json#0"
+    assert _decided(advisory, report, httpclient) == advisory[0]
+    investigating = openvex(
+        _statement("GHSA-cfh5-3ghh-wfjx", "under_investigation"),
+        timestamp="2024-07-01T00:00:00Z",
+        name="ghsa2.json",
+    )
+    decided = _decided(openvex(cleared) + then + investigating, report, httpclient)
+    assert decided == investigating[0]
+
+
+def test_a_finding_cleared_by_several_statements_names_each_in_every_output() -> None:
+    report, httpclient = _ghsa_report()
+    statements = openvex(
+        _statement("CVE-2014-3577", "not_affected"),
+        _statement("CVE-2014-9999", "not_affected", justification="component_not_present"),
+        _statement("CVE-2000-0001", "not_affected"),
+    )
+    evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
+    (decision,) = evaluation.decisions
+    assert decision.disposition is Disposition.ALLOWLISTED
+    assert str(decision.rule) == "vex:app.openvex.json#0 + vex:app.openvex.json#1"
+    assert decision.reason == (
+        "VEX not_affected for each of its 2 CVEs (vulnerable_code_not_in_execute_path; component_not_present) "
+        "by Platform team, 2024-05-01T12:00:00Z"
+    )
+    # Each statement is used, by the one finding they clear together.
+    assert [(e.statement.index, e.matched) for e in evaluation.vex_entries] == [(0, 1), (1, 1), (2, 0)]
+    (finding,) = json.loads(render_json(evaluation))["findings"]
+    assert finding["rule"] == str(decision.rule)
+    assert finding["vex"]["statements"] == ["vex:app.openvex.json#0", "vex:app.openvex.json#1"]
+    assert finding["vex"]["justification"] == "vulnerable_code_not_in_execute_path; component_not_present"
+    assert (
+        "app.openvex.json: statements[0]; app.openvex.json: statements[1]"
+        in explain(evaluation, httpclient.vulnerability_id)[0]
+    )
+    # Written out as OpenVEX, the decision has no single label: its reason says why.
+    written = render_openvex_decisions(evaluation)
+    assert written is not None
+    (out,) = json.loads(written)["statements"]
+    assert out["status"] == "not_affected"
+    assert "justification" not in out
+    assert out["impact_statement"] == decision.reason
+    # Read back, it clears the finding alone: it names the advisory's every CVE.
+    again = evaluate(
+        report,
+        Policy(source="policy.yaml"),
+        NOW,
+        EvaluationInputs(vex=parse_vex(written.encode(), "out.json")),
+    )
+    assert [(d.disposition, str(d.rule)) for d in again.decisions] == [
+        (Disposition.ALLOWLISTED, "vex:out.json#0")
+    ]
