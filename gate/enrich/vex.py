@@ -41,7 +41,6 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from gate._input_file import read_input
@@ -70,6 +69,7 @@ from gate.enrich.vex_model import (
     joint,
     openvex_justification,
 )
+from gate.enrich.vex_model import latest as latest_of
 from gate.errors import ReportError
 from gate.model import Finding, ImageInfo
 
@@ -229,15 +229,10 @@ def applicable(statement: VexStatement, finding: Finding, image: ImageInfo | Non
     return any(_product_applies(p, _names_image(p, image_ids), purl) for p in statement.products)
 
 
-def _age(pair: tuple[int, VexStatement]) -> tuple[datetime, int]:
-    position, statement = pair
-    return (statement.timestamp or datetime.min.replace(tzinfo=UTC), position)
-
-
 def latest(statements: Iterable[VexStatement]) -> VexStatement | None:
-    """The statement that overrides the others: the latest timestamp, the last given among equals."""
-    ranked = list(enumerate(statements))
-    return max(ranked, key=_age)[1] if ranked else None
+    """The statement that overrides the others (`vex_model.latest`), None when there is none."""
+    ranked = list(statements)
+    return latest_of(ranked) if ranked else None
 
 
 Speaker = tuple[VexStatement, frozenset[str]]

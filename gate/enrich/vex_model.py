@@ -162,9 +162,10 @@ class VexStatement:
     @property
     def rule(self) -> str:
         """The rule that names this statement in a disposition: `vex:<file>#<index>`; for a joint
-        statement, its parts' rules joined by ` + `."""
+        statement, the rule of its latest part (`latest`), as for one that speaks alone: the
+        decision report's `vex.statements` lists every part's."""
         if self.parts:
-            return " + ".join(part.rule for part in self.parts)
+            return latest(self.parts).rule
         return f"vex:{self.source}#{self.index}"
 
     @property
@@ -187,6 +188,17 @@ class VexStatement:
         if self.timestamp:
             text += f"{',' if self.author else ''} {format_time(self.timestamp)}"
         return text
+
+
+def _age(pair: tuple[int, VexStatement]) -> tuple[datetime, int]:
+    position, statement = pair
+    return (statement.timestamp or datetime.min.replace(tzinfo=UTC), position)
+
+
+def latest(statements: Sequence[VexStatement]) -> VexStatement:
+    """The statement that overrides the others (at least one): the latest timestamp, the last
+    given among equals."""
+    return max(enumerate(statements), key=_age)[1]
 
 
 def _joined(texts: Iterable[str | None], separator: str = "; ") -> str | None:

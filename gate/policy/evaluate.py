@@ -11,7 +11,7 @@ How one finding's disposition is decided, first match wins:
 2. the latest VEX statement that applies to it says `not_affected` or `fixed` -> allowlisted,
    rule `vex:<file>#<index>` (`affected` and `under_investigation` are only said in the reason);
    for a finding of an advisory that stands for several CVEs, the latest statement about each
-   CVE, and when those are several, each must clear it (their rules joined by ` + `);
+   CVE, and when those are several, each must clear it (the rule is the latest one's);
 3. its vendor status is in `ignore_statuses` -> ignored;
 4. it is an architecture suspect of a kind in `ignore_suspects` -> ignored (never a finding CISA's
    KEV catalog lists);
