@@ -35,6 +35,8 @@ NEVER = (
     "gate.scanners.baseline_file",
     "gate.enrich.vex",
     "gate.enrich.load",
+    # The terminal's column widths of text that is not ASCII (the summary of an ASCII report).
+    "wcwidth",
 )
 """Modules a `check` of one report with the default policy never imports."""
 

@@ -83,8 +83,9 @@ def test_the_columns_are_counted_as_a_terminal_shows_them() -> None:
     assert fit("数据库", 4) == "数…"
     assert fit("e\u0301e\u0301e\u0301", 2) == "e\u0301…"
     assert wrap("  one two three", 9) == ["  one two", "    three"]
-    # A sentence loses no character: a word longer than a line (a path) goes on to the next.
-    assert wrap("  in /tmp/abcdefghij.json", 12) == ["  in", "    /tmp/abc", "    defghij.", "    json"]
+    # A sentence loses no character: an ASCII word longer than a line (a path) is a line of its
+    # own, whole; CJK text, without spaces to break at, is broken by columns.
+    assert wrap("  in /tmp/abcdefghij.json ok", 12) == ["  in", "    /tmp/abcdefghij.json", "    ok"]
     assert wrap("数据库驱动", 7) == ["数据库", "  驱动"]
 
 
@@ -110,11 +111,31 @@ def test_the_hostile_summary_has_every_part_filled() -> None:
     assert "a fix no newer than the installed version" in out
 
 
+def too_wide(lines: list[str], width: int) -> list[str]:
+    """The lines wider than `width`, but for an ASCII word longer than a line alone on one (kept
+    whole, so that a path can be copied from the log)."""
+    return [
+        line
+        for line in lines
+        if display_width(line) > width and not (len(line.split()) == 1 and line.isascii())
+    ]
+
+
+def test_prose_wraps_at_spaces_and_keeps_a_long_path_whole() -> None:
+    path = "/builds/group/project/" + "x" * 80 + "/kev.json"
+    lines = wrap(f"  - the KEV data taken from {path} has no date", 60)
+    assert lines == ["  - the KEV data taken from", f"    {path}", "    has no date"]
+    assert too_wide(lines, 60) == []
+    cjk = wrap("  - " + "数据" * 40, 30)
+    assert "".join(line.strip() for line in cjk) == "-" + "数据" * 40
+    assert all(display_width(line) <= 30 for line in cjk)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_line_below_the_head_is_wider_than_the_terminal(width: int) -> None:
     summary = render_terminal(hostile(), width=width)
-    too_wide = [line for line in body(summary) if display_width(line) > width]
-    assert not too_wide, too_wide
+    wide = too_wide(body(summary), width)
+    assert not wide, wide
     # The head reads the same at every width: the verdict whole, first and last.
     assert head(summary) == head(render_terminal(hostile()))
     # Every finding that blocks keeps its row, whatever was cut from it.
@@ -130,5 +151,5 @@ def test_no_corpus_summary_line_below_the_head_is_wider_than_the_terminal(path: 
         summary = render_terminal(evaluation, width=width)
         if "" not in summary.splitlines():
             continue  # the verdict alone: nothing blocks, nothing needs attention
-        assert [line for line in body(summary) if display_width(line) > width] == [], width
+        assert too_wide(body(summary), width) == [], width
         assert head(summary) == head(at_100)
