@@ -176,6 +176,20 @@ class _Facts:
 
 def _facts(group: _Group) -> _Facts:
     eco = group.ecosystem
+    if len(group.decisions) == 1:
+        # Most packages have one finding: its facts are made without the passes over a list.
+        finding = group.decisions[0][1].finding
+        package = finding.package
+        installed = _installed(finding)
+        target = upgrade_target(eco, ((installed, finding.fixed_versions),))
+        names: tuple[str, ...] = (package.name,)
+        return _Facts(
+            packages=names,
+            installed=installed,
+            target=target,
+            findings=(finding.key,),
+            command=_command(eco, {package.type}, group.package, names, target, group.path),
+        )
     findings = [d.finding for _, d in group.decisions]
     installed = _oldest(eco, (_installed(f) for f in findings))
     target = upgrade_target(eco, ((_installed(f), f.fixed_versions) for f in findings))
@@ -206,7 +220,8 @@ def _step(group: _Group) -> Step:
 
 def _upgrade(group: _Group) -> Action:
     facts = _facts(group)
-    tally = _tally(d for _, d in group.decisions)
+    decisions = group.decisions
+    tally = _tally_one(decisions[0][1]) if len(decisions) == 1 else _tally(d for _, d in decisions)
     action_id = f"{group.ecosystem}:{group.package}" + (f"@{location(group.path)}" if group.path else "")
     return Action(
         id=action_id,
@@ -285,6 +300,21 @@ def _tally(decisions: Iterable[Decision]) -> _Tally:
     return _Tally(blocking, would_block, _by_severity(every), _by_severity(would), first_line)
 
 
+def _tally_one(decision: Decision) -> _Tally:
+    """`_tally` of one decision, without its loop and lists."""
+    finding = decision.finding
+    severity = _SEVERITIES[finding.severity]  # as `_by_severity` keys it
+    would = decision.blocks_when_enforced
+    layer = finding.layer
+    return _Tally(
+        1 if decision.disposition is Disposition.BLOCKING else 0,
+        1 if would else 0,
+        MappingProxyType({severity: 1}),
+        MappingProxyType({severity: 1} if would else {}),
+        layer.dockerfile_line if layer is not None else None,
+    )
+
+
 def base_image_name(image: ImageInfo | None) -> str | None:
     """The base image as a person names it: the image's base-name label when the base was given
     as an archive (a path on the machine that scanned, not a name), else the base image known."""
@@ -332,6 +362,7 @@ def _oldest(ecosystem: str, versions: Iterable[str]) -> str:
 
 
 _DOWN = tuple(reversed(Severity))
+_SEVERITIES = tuple(Severity)
 
 
 def _by_severity(counts: list[int]) -> Mapping[Severity, int]:
