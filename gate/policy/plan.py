@@ -52,6 +52,9 @@ _ARCHIVES = ("docker-archive:", "oci-archive:")
 # Docker SDK, which `check` never needs).
 _BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 
+_NAMES = {ecosystem: ecosystem.value for ecosystem in Ecosystem}
+"""Each ecosystem's name, without the enum's `value` property, per finding."""
+
 GroupKey = tuple[str, str, str, LayerOrigin | None]
 """(ecosystem, package, path, origin): the findings one upgrade clears."""
 
@@ -130,7 +133,7 @@ def plan_decisions(
 def _group_key(finding: Finding, origin: LayerOrigin | None) -> GroupKey:
     package = finding.package
     ecosystem = ecosystem_of(package)
-    name = ecosystem.value if ecosystem is not Ecosystem.GENERIC else (package.type or "generic")
+    name = _NAMES[ecosystem] if ecosystem is not Ecosystem.GENERIC else (package.type or "generic")
     if ecosystem in _OS_ECOSYSTEMS or (not package.path and package.source_name):
         return (name, package.source_name or package.name, "", origin)
     return (name, package.name, package.path, origin)
@@ -223,7 +226,8 @@ def _upgrade(group: _Group) -> Action:
     facts = _facts(group)
     decisions = group.decisions
     tally = _tally_one(decisions[0][1]) if len(decisions) == 1 else _tally(d for _, d in decisions)
-    action_id = f"{group.ecosystem}:{group.package}" + (f"@{location(group.path)}" if group.path else "")
+    where = location(group.path) if group.path else ""
+    action_id = f"{group.ecosystem}:{group.package}" + (f"@{where}" if group.path else "")
     return Action(
         id=action_id,
         kind=ActionKind.PACKAGE_UPGRADE,
@@ -231,7 +235,7 @@ def _upgrade(group: _Group) -> Action:
         packages=facts.packages,
         origin=group.origin,
         ecosystem=group.ecosystem,
-        path=location(group.path) if group.path else "",
+        path=where,
         installed_version=facts.installed,
         target_version=facts.target,
         dockerfile_line=tally.first_line,
@@ -383,6 +387,8 @@ def _step_order(step: Step) -> tuple[int, int, str]:
 def _unique_ids(actions: list[Action]) -> list[Action]:
     """Two groups can spell one id (a package of unknown origin and the same one in an own layer);
     the later in the order gets `~2`, `~3`: the same inputs still give the same ids."""
+    if len({action.id for action in actions}) == len(actions):
+        return actions
     seen: Counter[str] = Counter()
     out = []
     for action in actions:
