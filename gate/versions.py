@@ -336,7 +336,17 @@ def no_newer_fix(ecosystem: str, installed: str, fixed_versions: tuple[str, ...]
     only some of them carry an epoch: vulnerability feeds often leave out an rpm's epoch, and
     Grype then compares without it (`1.1.1k-7.el8` fixes `1:1.1.1k-5.el8`), where this ordering
     reads the missing epoch as 0 and the fix as older.
+
+    Answers are kept for the questions asked last: planning asks this of every fixable finding,
+    and the same installed versions and fixes come back across the findings of a report (a
+    package with several vulnerabilities fixed by one release, one vulnerability in many images'
+    packages); each answer took a regular expression per fix, parsed-version lookups and a set.
     """
+    return _no_newer_fix(ecosystem, installed, tuple(fixed_versions))
+
+
+@functools.lru_cache(maxsize=16384)
+def _no_newer_fix(ecosystem: str, installed: str, fixed_versions: tuple[str, ...]) -> bool:
     candidates = [c for entry in fixed_versions for c in fix_candidates(entry)]
     versions = (installed, *candidates)
     if not candidates or any(sort_key(ecosystem, v)[0] != _PARSED for v in versions):

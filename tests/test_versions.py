@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gate import versions as versions_module
 from gate.model import Package
 from gate.scanners.ingest import load_report
 from gate.versions import (
@@ -317,3 +318,37 @@ def test_no_newer_fix_only_when_every_fix_is_known_to_be_no_newer(
     ecosystem: str, installed: str, fixed: tuple[str, ...], expected: bool
 ) -> None:
     assert no_newer_fix(ecosystem, installed, fixed) is expected
+
+
+# Questions that differ in one part only, and whose answers differ: the ecosystem (`~` sorts
+# before the end for Debian; pip cannot parse it), the installed version, the fixes.
+Question = tuple[str, str, tuple[str, ...]]
+_KEPT_QUESTIONS: list[Question] = [
+    ("deb", "1.0", ("1.0~rc1",)),
+    ("pypi", "1.0", ("1.0~rc1",)),
+    ("pypi", "1.3", ("1.2",)),
+    ("pypi", "1.1", ("1.2",)),
+    ("pypi", "1.2", ("1.1",)),
+    ("pypi", "1.2", ("1.1", "1.3")),
+    ("rpm", "1:1.1.1k-5.el8", ("1.1.1k-7.el8",)),
+    ("rpm", "1:1.1.1k-5.el8", ("1:1.1.1k-4.el8",)),
+]
+
+
+def _fresh_no_newer_fix(ecosystem: str, installed: str, fixed: tuple[str, ...]) -> bool:
+    versions_module._no_newer_fix.cache_clear()
+    return no_newer_fix(ecosystem, installed, fixed)
+
+
+def test_no_newer_fix_questions_differ_in_their_answers() -> None:
+    answers = [_fresh_no_newer_fix(*question) for question in _KEPT_QUESTIONS]
+    assert answers == [True, False, True, False, True, False, False, True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_KEPT_QUESTIONS), min_size=1, max_size=20))
+def test_no_newer_fix_answers_each_question_as_asked_alone(questions: list[Question]) -> None:
+    # Answers are kept for later questions: asked in any order, each is what it is asked alone.
+    versions_module._no_newer_fix.cache_clear()
+    in_turn = [no_newer_fix(*question) for question in questions]
+    assert in_turn == [_fresh_no_newer_fix(*question) for question in questions]

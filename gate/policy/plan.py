@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import NamedTuple
 
 from gate.model import Finding, ImageInfo, LayerOrigin, Severity
 from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey, NoFix, Plan, Step
@@ -50,6 +51,9 @@ _ARCHIVES = ("docker-archive:", "oci-archive:")
 # The OCI annotation gate/image/resolve.py also reads (not imported: the image stage loads the
 # Docker SDK, which `check` never needs).
 _BASE_NAME_LABEL = "org.opencontainers.image.base.name"
+
+_NAMES = {ecosystem: ecosystem.value for ecosystem in Ecosystem}
+"""Each ecosystem's name, without the enum's `value` property, per finding."""
 
 GroupKey = tuple[str, str, str, LayerOrigin | None]
 """(ecosystem, package, path, origin): the findings one upgrade clears."""
@@ -129,7 +133,7 @@ def plan_decisions(
 def _group_key(finding: Finding, origin: LayerOrigin | None) -> GroupKey:
     package = finding.package
     ecosystem = ecosystem_of(package)
-    name = ecosystem.value if ecosystem is not Ecosystem.GENERIC else (package.type or "generic")
+    name = _NAMES[ecosystem] if ecosystem is not Ecosystem.GENERIC else (package.type or "generic")
     if ecosystem in _OS_ECOSYSTEMS or (not package.path and package.source_name):
         return (name, package.source_name or package.name, "", origin)
     return (name, package.name, package.path, origin)
@@ -163,9 +167,9 @@ def location(path: str) -> str:
     return path
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """What a step and an action share, worked out once per group."""
+class _Facts(NamedTuple):
+    """What a step and an action share, worked out once per group. (A named tuple, not a frozen
+    dataclass: made and read once per group, never kept, and made faster.)"""
 
     packages: tuple[str, ...]
     installed: str
@@ -176,6 +180,20 @@ class _Facts:
 
 def _facts(group: _Group) -> _Facts:
     eco = group.ecosystem
+    if len(group.decisions) == 1:
+        # Most packages have one finding: its facts are made without the passes over a list.
+        finding = group.decisions[0][1].finding
+        package = finding.package
+        installed = _installed(finding)
+        target = upgrade_target(eco, ((installed, finding.fixed_versions),))
+        names: tuple[str, ...] = (package.name,)
+        return _Facts(
+            packages=names,
+            installed=installed,
+            target=target,
+            findings=(finding.key,),
+            command=_command(eco, {package.type}, group.package, names, target, group.path),
+        )
     findings = [d.finding for _, d in group.decisions]
     installed = _oldest(eco, (_installed(f) for f in findings))
     target = upgrade_target(eco, ((_installed(f), f.fixed_versions) for f in findings))
@@ -206,8 +224,10 @@ def _step(group: _Group) -> Step:
 
 def _upgrade(group: _Group) -> Action:
     facts = _facts(group)
-    tally = _tally(d for _, d in group.decisions)
-    action_id = f"{group.ecosystem}:{group.package}" + (f"@{location(group.path)}" if group.path else "")
+    decisions = group.decisions
+    tally = _tally_one(decisions[0][1]) if len(decisions) == 1 else _tally(d for _, d in decisions)
+    where = location(group.path) if group.path else ""
+    action_id = f"{group.ecosystem}:{group.package}" + (f"@{where}" if group.path else "")
     return Action(
         id=action_id,
         kind=ActionKind.PACKAGE_UPGRADE,
@@ -215,7 +235,7 @@ def _upgrade(group: _Group) -> Action:
         packages=facts.packages,
         origin=group.origin,
         ecosystem=group.ecosystem,
-        path=location(group.path) if group.path else "",
+        path=where,
         installed_version=facts.installed,
         target_version=facts.target,
         dockerfile_line=tally.first_line,
@@ -256,9 +276,8 @@ def _base_refresh(
     )
 
 
-@dataclass(frozen=True)
-class _Tally:
-    """What a group's findings add up to, counted in one pass."""
+class _Tally(NamedTuple):
+    """What a group's findings add up to, counted in one pass. (A named tuple, as `_Facts`.)"""
 
     blocking: int
     would_block: int
@@ -283,6 +302,21 @@ def _tally(decisions: Iterable[Decision]) -> _Tally:
         if line is not None and (first_line is None or line < first_line):
             first_line = line
     return _Tally(blocking, would_block, _by_severity(every), _by_severity(would), first_line)
+
+
+def _tally_one(decision: Decision) -> _Tally:
+    """`_tally` of one decision, without its loop and lists."""
+    finding = decision.finding
+    severity = _SEVERITIES[finding.severity]  # as `_by_severity` keys it
+    would = decision.blocks_when_enforced
+    layer = finding.layer
+    return _Tally(
+        1 if decision.disposition is Disposition.BLOCKING else 0,
+        1 if would else 0,
+        MappingProxyType({severity: 1}),
+        MappingProxyType({severity: 1} if would else {}),
+        layer.dockerfile_line if layer is not None else None,
+    )
 
 
 def base_image_name(image: ImageInfo | None) -> str | None:
@@ -332,6 +366,7 @@ def _oldest(ecosystem: str, versions: Iterable[str]) -> str:
 
 
 _DOWN = tuple(reversed(Severity))
+_SEVERITIES = tuple(Severity)
 
 
 def _by_severity(counts: list[int]) -> Mapping[Severity, int]:
@@ -352,6 +387,8 @@ def _step_order(step: Step) -> tuple[int, int, str]:
 def _unique_ids(actions: list[Action]) -> list[Action]:
     """Two groups can spell one id (a package of unknown origin and the same one in an own layer);
     the later in the order gets `~2`, `~3`: the same inputs still give the same ids."""
+    if len({action.id for action in actions}) == len(actions):
+        return actions
     seen: Counter[str] = Counter()
     out = []
     for action in actions:

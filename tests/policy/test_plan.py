@@ -6,15 +6,32 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gate.image.base_image import BaseCheck, BaseImageState
 from gate.model import Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.policy.actions import ActionKind, Plan
 from gate.policy.evaluate import evaluate
-from gate.policy.evaluation import Disposition
+from gate.policy.evaluation import Decision, Disposition, RuleKind, RuleRef
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import FailOn, Mode, Policy
-from gate.policy.plan import base_image_name, location, plan
+from gate.policy.plan import (
+    _command,
+    _Facts,
+    _facts,
+    _Group,
+    _group_key,
+    _installed,
+    _oldest,
+    _Tally,
+    _tally,
+    _tally_one,
+    base_image_name,
+    location,
+    plan,
+)
+from gate.versions import upgrade_target
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding, layer, report
 
@@ -467,3 +484,77 @@ def test_a_current_base_has_no_refresh_and_an_unchecked_one_is_estimated() -> No
     unchecked = planned(checked((), ran=False))
     assert unchecked.by_id["base-refresh"].estimated
     assert len(unchecked.by_id["base-refresh"].findings) == 3  # every fixable base finding
+
+
+def _facts_of_any_group(group: _Group) -> _Facts:
+    """The facts of a group as made for any number of findings (passes over their list): what the
+    short cut for a group of one finding must make."""
+    eco = group.ecosystem
+    findings = [d.finding for _, d in group.decisions]
+    installed = _oldest(eco, (_installed(f) for f in findings))
+    target = upgrade_target(eco, ((_installed(f), f.fixed_versions) for f in findings))
+    packages = tuple(sorted({f.package.name for f in findings}))
+    types = {f.package.type for f in findings}
+    return _Facts(
+        packages=packages,
+        installed=installed,
+        target=target,
+        findings=tuple(f.key for f in findings),
+        command=_command(eco, types, group.package, packages, target, group.path),
+    )
+
+
+def assert_same_tally(one: _Tally, every: _Tally) -> None:
+    """Equal, and alike in the types an output writes (ints, not booleans; severities as keys)."""
+    assert one == every
+    assert (type(one.blocking), type(one.would_block)) == (int, int)
+    for got, expected in (
+        (one.by_severity, every.by_severity),
+        (one.would_by_severity, every.would_by_severity),
+    ):
+        assert [(type(k), k, type(v), v) for k, v in got.items()] == [
+            (type(k), k, type(v), v) for k, v in expected.items()
+        ]
+
+
+@pytest.mark.parametrize("path", corpus_reports(), ids=[p.name for p in corpus_reports()])
+def test_a_one_finding_group_has_the_facts_and_tally_of_any_group(path: Path) -> None:
+    for decision in corpus_evaluation(path).decisions:
+        found = decision.finding
+        group = _Group(
+            *_group_key(found, found.layer.origin if found.layer else None), decisions=[(0, decision)]
+        )
+        assert _facts(group) == _facts_of_any_group(group)
+        assert_same_tally(_tally_one(decision), _tally([decision]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(Disposition),
+    st.sampled_from(RuleKind),
+    st.booleans(),
+    st.sampled_from(Severity),
+    st.none() | st.sampled_from([BASE, OWN, None]).map(lambda origin: layer(origin, 7)),
+    st.sampled_from([(), ("3.0.13-1",), ("3.0.1-1",), ("> 3.1", "3.0.13-1")]),
+    st.sampled_from(["", "3.0.1-1"]),
+)
+def test_one_drawn_decision_has_the_facts_and_tally_of_any_group(
+    disposition: Disposition,
+    kind: RuleKind,
+    would_block: bool,
+    severity: Severity,
+    where: Layer | None,
+    fixed: tuple[str, ...],
+    source_version: str,
+) -> None:
+    found = finding(
+        severity=severity,
+        layer=where,
+        fixed=fixed,
+        source_name="openssl",
+        source_version=source_version or None,
+    )
+    decision = Decision(found, disposition, "why", RuleRef(kind), would_block)
+    group = _Group(*_group_key(found, where.origin if where else None), decisions=[(0, decision)])
+    assert _facts(group) == _facts_of_any_group(group)
+    assert_same_tally(_tally_one(decision), _tally([decision]))
