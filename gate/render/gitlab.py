@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate import __version__
-from gate.model import Finding, Layer, LayerOrigin, Severity
+from gate.model import Cvss, Finding, Layer, LayerOrigin, Severity, VendorStatus
 from gate.policy.actions import Action, ActionKind, FindingKey
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.render._exploit import kev_note
@@ -125,23 +125,27 @@ def gitlab_time(moment: dt.datetime) -> str:
 _ID_PREFIX = _ID_NAMESPACE.bytes
 
 
+_VARIANT = {digit: format((int(digit, 16) & 0x3) | 0x8, "x") for digit in "0123456789abcdef"}
+"""A hex digit with its two high bits made RFC 9562's variant, `10`."""
+
+
 def vulnerability_uuid(finding: Finding, *extra: str) -> str:
     """The stable `id`: from the vulnerability id, package name and path (not the version).
 
     `uuid.uuid5(_ID_NAMESPACE, name)` as its text, written out (RFC 9562 section 5.5: the SHA-1 of
     the namespace and the name, with the version and variant bits set): building the `UUID`
-    object took a fifth of the GitLab report's time at 100k findings.
+    object took a fifth of the GitLab report's time at 100k findings. The bits are set on the
+    digest's hex text: the version is the 13th digit, the variant the high bits of the 17th.
     """
     parts = (finding.vulnerability_id, finding.package.name, finding.package.path, *extra)
-    digest = bytearray(hashlib.sha1(_ID_PREFIX + "\x1f".join(parts).encode("utf-8")).digest()[:16])  # noqa: S324 - UUID version 5 is SHA-1
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    text = hashlib.sha1(_ID_PREFIX + "\x1f".join(parts).encode("utf-8")).hexdigest()  # noqa: S324 - UUID version 5 is SHA-1
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
 
 
 def _plain(text: str | None, limit: int | None = None) -> str:
     """One line of untrusted text without control characters, for fields GitLab shows as text."""
+    if text and text.isascii() and text.isprintable() and (limit is None or len(text) <= limit):
+        return text  # what `terminal_safe` makes of printable ASCII within the limit, at once
     return terminal_safe(text, limit)
 
 
@@ -185,8 +189,8 @@ def _solution(finding: Finding, action: Action | None) -> str | None:
 
     A fix that exists without a version named (Snyk's `isUpgradable`, `Finding.fixable`) has a
     solution too: GitLab shows a vulnerability without one as having no fix."""
-    if not finding.fixable:
-        return None
+    if not finding.fixed_versions and finding.status is not VendorStatus.FIXED:
+        return None  # not `finding.fixable`
     versions = " or ".join(finding.fixed_versions) or NO_VERSION_NAMED
     own = f"upgrade {finding.package.name} to {versions}"
     if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
@@ -216,9 +220,14 @@ class _Shared:
         image = evaluation.report.image
         self.base = image.base_image if image else None
         self.decisions: dict[tuple[str, int, int], tuple[object, dict[str, Any]]] = {}
-        self.layers: dict[Layer, dict[str, Any]] = {}
+        self.layers: dict[int, tuple[Layer, dict[str, Any]]] = {}
         self.identifiers: dict[tuple[tuple[str, ...], str | None], list[dict[str, Any]]] = {}
         self.vectors: dict[tuple[str | None, str | None], list[dict[str, str]]] = {}
+        self.fixes: dict[tuple[tuple[str, ...], int], dict[str, Any]] = {}
+        self.scores: dict[tuple[float, str | None], dict[str, Any]] = {}
+        self.scanners: dict[tuple[str, ...], dict[str, Any]] = {}
+        self.names: dict[tuple[str | None, str], str] = {}
+        self.links: dict[str, list[dict[str, str]]] = {}
 
     def policy_decision(self, decision: Decision) -> dict[str, Any]:
         # Keyed by identity: a rule is one object for all the findings it decided (hashing it
@@ -234,10 +243,40 @@ class _Shared:
         return item
 
     def layer_items(self, layer: Layer) -> dict[str, Any]:
-        items = self.layers.get(layer)
-        if items is None:
-            items = self.layers[layer] = _layer_items(layer, self.base)
-        return items
+        # Keyed by identity: the findings of one layer share its object (a dataclass's hash is
+        # a call in Python), and the layer is kept with its items, so its identity is not taken
+        # by another object. Equal layers of two objects make equal items twice.
+        cached = self.layers.get(id(layer))
+        if cached is None or cached[0] is not layer:
+            cached = self.layers[id(layer)] = (layer, _layer_items(layer, self.base))
+        return cached[1]
+
+    def name(self, finding: Finding) -> str:
+        key = (finding.title, finding.vulnerability_id)
+        name = self.names.get(key)
+        if name is None:
+            name = _plain(finding.title, NAME_LIMIT) or _plain(finding.vulnerability_id, NAME_LIMIT)
+            self.names[key] = name
+        return name
+
+    def links_of(self, url: str | None) -> list[dict[str, str]] | None:
+        if not url:
+            return None
+        links = self.links.get(url)
+        if links is None:
+            safe = safe_url(url)
+            links = self.links[url] = [{"url": safe}] if safe else []
+        return links
+
+    def cvss_score(self, cvss: Cvss) -> dict[str, Any]:
+        score = cvss.score
+        if not score or type(score) is not float:
+            return _cvss_score(cvss)  # 0.0 and -0.0, 1 and 1.0: one key, two texts
+        key = (score, cvss.source)
+        item = self.scores.get(key)
+        if item is None:
+            item = self.scores[key] = _cvss_score(cvss)
+        return item
 
     def identifiers_of(self, finding: Finding) -> list[dict[str, Any]]:
         key = (finding.ids, finding.primary_url)
@@ -283,24 +322,46 @@ def _layer_items(layer: Layer, base: str | None) -> dict[str, Any]:
 
 def _details(decision: Decision, shared: _Shared) -> dict[str, Any]:
     f = decision.finding
+    pkg = f.package
+    # The parts are made once per distinct value (`_Shared`): a report's findings of one
+    # vulnerability share their fixed versions and vendor status.
     items: dict[str, Any] = {"policy_decision": shared.policy_decision(decision)}
-    if f.fixed_versions:
-        items["fixed_versions"] = _text("Fixed versions", _plain(", ".join(f.fixed_versions)))
-    items["vendor_status"] = _text("Vendor status", f.status.value)
-    if f.package.path:
-        items["package_path"] = _text("Path in the image", _plain(f.package.path))
-    if f.package.type:
-        items["package_type"] = _text("Package type", _plain(f.package.type))
-    if f.package.purl:
-        items["purl"] = _text("Package URL", _plain(f.package.purl))
+    # A vendor status is an enum member, which lives as long as the process: its identity is
+    # its key (an enum's hash is a call in Python).
+    fix = shared.fixes.get((f.fixed_versions, id(f.status)))
+    if fix is None:
+        fix = shared.fixes[(f.fixed_versions, id(f.status))] = _fix_items(f)
+    items.update(fix)
+    # Most packages have findings of one vulnerability or a few: their items are made for each.
+    if pkg.path:
+        items["package_path"] = _text("Path in the image", _plain(pkg.path))
+    if pkg.type:
+        items["package_type"] = _text("Package type", _plain(pkg.type))
+    if pkg.purl:
+        items["purl"] = _text("Package URL", _plain(pkg.purl))
     if f.cvss is not None:
-        source = f" ({_plain(f.cvss.source)})" if f.cvss.source else ""
-        items["cvss_score"] = {"name": f"CVSS score{source}", "type": "value", "value": f.cvss.score}
+        items["cvss_score"] = shared.cvss_score(f.cvss)
     if f.layer is not None:
         items.update(shared.layer_items(f.layer))
     if f.scanners:
-        items["scanners"] = _text("Found by", _plain(", ".join(f.scanners)))
+        found_by = shared.scanners.get(f.scanners)
+        if found_by is None:
+            found_by = shared.scanners[f.scanners] = _text("Found by", _plain(", ".join(f.scanners)))
+        items["scanners"] = found_by
     return items
+
+
+def _fix_items(f: Finding) -> dict[str, Any]:
+    items: dict[str, Any] = {}
+    if f.fixed_versions:
+        items["fixed_versions"] = _text("Fixed versions", _plain(", ".join(f.fixed_versions)))
+    items["vendor_status"] = _text("Vendor status", f.status.value)
+    return items
+
+
+def _cvss_score(cvss: Cvss) -> dict[str, Any]:
+    source = f" ({_plain(cvss.source)})" if cvss.source else ""
+    return {"name": f"CVSS score{source}", "type": "value", "value": cvss.score}
 
 
 def _location(
@@ -320,32 +381,29 @@ def _location(
 
 
 def _vulnerability(
-    decision: Decision, vuln_id: str, evaluation: Evaluation, location: dict[str, Any], shared: _Shared
+    decision: Decision, vuln_id: str, action: Action | None, location: dict[str, Any], shared: _Shared
 ) -> dict[str, Any]:
     f = decision.finding
-    vuln: dict[str, Any] = {
-        "id": vuln_id,
-        "name": _plain(f.title, NAME_LIMIT) or _plain(f.vulnerability_id, NAME_LIMIT),
-        "severity": SEVERITIES[f.severity],
-    }
+    vuln: dict[str, Any] = {"id": vuln_id, "name": shared.name(f), "severity": SEVERITIES[f.severity]}
     if f.description:
         vuln["description"] = _markdown(f.description, DESCRIPTION_LIMIT)
-    note = kev_note(decision)
-    if note is not None:
+    if decision.kev is not None:
+        note = kev_note(decision)
         # The KEV note first: it is the one sentence that must survive the length limit. It is the
         # gate's own words and dates the catalog reader parsed: nothing in it to escape.
         rest = vuln.get("description")
         vuln["description"] = shorten(f"**{note}**" + (f"\n\n{rest}" if rest else ""), DESCRIPTION_LIMIT)
-    solution = _solution(f, evaluation.plan.action_of(f))
+    solution = _solution(f, action)
     if solution:
         vuln["solution"] = solution
     vuln["identifiers"] = shared.identifiers_of(f)
-    vectors = shared.cvss_vectors_of(f)
-    if vectors:
-        vuln["cvss_vectors"] = vectors
-    url = safe_url(f.primary_url)
-    if url:
-        vuln["links"] = [{"url": url}]
+    if f.cvss is not None:
+        vectors = shared.cvss_vectors_of(f)
+        if vectors:
+            vuln["cvss_vectors"] = vectors
+    links = shared.links_of(f.primary_url)
+    if links:
+        vuln["links"] = links
     vuln["location"] = location
     vuln["details"] = _details(decision, shared)
     return vuln
@@ -437,10 +495,16 @@ def _vulnerabilities(
     """One `vulnerabilities` entry per blocking or informational finding, in report order."""
     shared = _Shared(evaluation)
     names = tracked_names(evaluation)
+    # `evaluation.plan.action_of`, with the finding's key made once for the three lookups.
+    action_ids = evaluation.plan.action_ids
+    by_id = evaluation.plan.by_id
     for decision in _listed(evaluation):
         f = decision.finding
-        location = _location(f, image, operating_system, default_branch, names.get(f.key))
-        yield _vulnerability(decision, ids[f.key], evaluation, location, shared)
+        key = f.key
+        action_id = action_ids.get(key)
+        action = by_id.get(action_id) if action_id is not None else None
+        location = _location(f, image, operating_system, default_branch, names.get(key))
+        yield _vulnerability(decision, ids[key], action, location, shared)
 
 
 def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Iterator[bytes]:

@@ -132,6 +132,9 @@ class _Words:
         self.rules: dict[int, tuple[RuleRef, str]] = {}
         self.messages: dict[tuple[object, ...], tuple[str, str]] = {}
         self.tails: dict[tuple[object, ...], tuple[Layer | None, RuleRef, str]] = {}
+        self.id_lines: dict[tuple[str, tuple[str, ...]], str] = {}
+        self.classnames: dict[str, str] = {}
+        self.kinds: dict[int, str] = {}
 
     def name(self, member: Severity) -> str:
         text = self.names.get(id(member))
@@ -146,26 +149,51 @@ class _Words:
         return text
 
     def message(self, decision: Decision) -> tuple[str, str]:
-        """`_message(decision)` and its text escaped as an attribute, made once for the findings
-        that share what it is made of (a report has a few hundred distinct messages)."""
+        """`_message(decision)` escaped as an attribute and as element text, made once for the
+        findings that share what it is made of (a report has a few hundred distinct messages)."""
         f = decision.finding
         key = (id(f.severity), id(decision.disposition), decision.reason, f.fixed_versions, id(f.status))
         cached = self.messages.get(key)
         if cached is None:
             msg = _message(decision, self)
-            cached = self.messages[key] = (msg, escape_attribute(msg))
+            cached = self.messages[key] = (escape_attribute(msg), escape_text(msg))
         return cached
 
+    def id_line(self, finding: Finding) -> str:
+        """The body's `vulnerability:` line, escaped as element text: the findings of one
+        vulnerability share it."""
+        key = (finding.vulnerability_id, finding.aliases)
+        line = self.id_lines.get(key)
+        if line is None:
+            line = self.id_lines[key] = escape_text(
+                _line(f"vulnerability: {', '.join(finding.ids)}", MESSAGE_LIMIT)
+            )
+        return line
+
+    def classname(self, package_name: str) -> str:
+        """A test case's `classname` escaped as an attribute: the package's name."""
+        text = self.classnames.get(package_name)
+        if text is None:
+            text = self.classnames[package_name] = escape_attribute(_line(package_name, NAME_LIMIT))
+        return text
+
+    def kind(self, disposition: Disposition) -> str:
+        """The `type` of a skipped test case, escaped as an attribute."""
+        text = self.kinds.get(id(disposition))
+        if text is None:
+            text = self.kinds[id(disposition)] = escape_attribute(self.value(disposition))
+        return text
+
     def facts(self, decision: Decision) -> str:
-        """`_facts(decision)`, made once for the findings that share what it is made of: a report's
-        findings of one vulnerability share their fixed versions, CVSS score, layer, title, link
-        and rule, most of them."""
+        """`_facts(decision)` escaped as element text, made once for the findings that share what
+        it is made of: a report's findings of one vulnerability share their fixed versions, CVSS
+        score, layer, title, link and rule, most of them."""
         f = decision.finding
         if decision.kev is not None or decision.epss is not None:
-            return _facts(decision, self)
+            return escape_text(_facts(decision, self))
         cvss = f.cvss
         if cvss is not None and not cvss.score:
-            return _facts(decision, self)  # 0.0 and -0.0 are one key and two texts
+            return escape_text(_facts(decision, self))  # 0.0 and -0.0 are one key and two texts
         key = (
             f.fixed_versions,
             id(f.status),
@@ -179,7 +207,7 @@ class _Words:
         cached = self.tails.get(key)
         # The layer and the rule are kept with the text, so their identities are not taken by others.
         if cached is None or cached[0] is not f.layer or cached[1] is not decision.rule:
-            cached = self.tails[key] = (f.layer, decision.rule, _facts(decision, self))
+            cached = self.tails[key] = (f.layer, decision.rule, escape_text(_facts(decision, self)))
         return cached[2]
 
     def rule(self, rule: RuleRef) -> str:
@@ -199,18 +227,18 @@ def _message(decision: Decision, words: _Words) -> str:
 
 
 def _body(decision: Decision, msg: str, words: _Words) -> str:
-    """The element text: the message (`message(decision)`) and the facts a reader needs to act on it."""
+    """The element text, escaped: the message (`message(decision)`, escaped) and the facts a
+    reader needs to act on it.
+
+    `body_lines` makes each line one line on its own, and escaping replaces each character on its
+    own, so the lines are made and escaped apart: the lines many findings share (the message, the
+    ids, the facts after the package's lines) once for all of them (`_Words`).
+    """
     f = decision.finding
-    lines = [
-        "",
-        f"vulnerability: {', '.join(f.ids)}",
-        f"package: {f.package.name} {f.package.version}" + (f" ({f.package.type})" if f.package.type else ""),
-    ]
-    if f.package.path:
-        lines.append(f"path: {f.package.path}")
-    # `body_lines` makes each line one line on its own, so the lines after the package's can be
-    # made apart, and once for all the findings that share them (`_Words.facts`).
-    return f"{msg}\n{body_lines(lines)}\n{words.facts(decision)}\n"
+    pkg = f.package
+    line = f"package: {pkg.name} {pkg.version}" + (f" ({pkg.type})" if pkg.type else "")
+    lines = body_lines([line, f"path: {pkg.path}"]) if pkg.path else _line(line, MESSAGE_LIMIT)
+    return f"{msg}\n\n{words.id_line(f)}\n{escape_text(lines)}\n{words.facts(decision)}\n"
 
 
 def _facts(decision: Decision, words: _Words) -> str:
@@ -306,16 +334,18 @@ def _testcase(decision: Decision, several_versions: set[tuple[str, str, str]], w
     with_version = (
         bool(several_versions) and (f.vulnerability_id, f.package.name, f.package.path) in several_versions
     )
-    name = case_name(f, with_version)
-    msg, attribute = words.message(decision)
-    if decision.disposition is Disposition.BLOCKING:
-        result = _result_text("failure", "blocking", attribute, _body(decision, msg, words))
-    elif decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
-        kind = escape_attribute(words.value(decision.disposition))
-        result = _result_text("skipped", kind, attribute, _body(decision, msg, words))
+    name = escape_attribute(case_name(f, with_version))
+    attribute, text = words.message(decision)
+    disposition = decision.disposition
+    if disposition is Disposition.BLOCKING:
+        result = f'<failure message="{attribute}" type="blocking">{_body(decision, text, words)}</failure>'
+    elif disposition is Disposition.ALLOWLISTED or disposition is Disposition.IGNORED:
+        kind = words.kind(disposition)
+        result = f'<skipped message="{attribute}" type="{kind}">{_body(decision, text, words)}</skipped>'
     else:
-        result = f"<system-out>{escape_text(_body(decision, msg, words))}</system-out>"
-    return _case_xml(_line(f.package.name, NAME_LIMIT), name, result)
+        result = f"<system-out>{_body(decision, text, words)}</system-out>"
+    # `_case_xml`, with the class name (the package's name) escaped once per name.
+    return f'<testcase classname="{words.classname(f.package.name)}" name="{name}">{_CASE_INDENT}{result}{_CASE_END}'
 
 
 def _policy_cases(evaluation: Evaluation) -> list[str]:
@@ -389,6 +419,8 @@ def _counts(evaluation: Evaluation) -> dict[str, int]:
 # a test case at a time: the tree of 100k test cases took as much memory as the report itself.
 _CASE_LEVEL = 2
 """Nesting of a test case: testsuites > testsuite > testcase."""
+_CASE_INDENT = "\n" + "  " * (_CASE_LEVEL + 1)
+_CASE_END = f"\n{'  ' * _CASE_LEVEL}</testcase>"
 _BATCH = 500
 """Test cases written into one chunk."""
 

@@ -815,6 +815,11 @@ def test_parts_made_once_per_report_are_the_parts_made_for_each_finding(
             self.layers = _Forgetful()
             self.identifiers = _Forgetful()
             self.vectors = _Forgetful()
+            self.fixes = _Forgetful()
+            self.scores = _Forgetful()
+            self.scanners = _Forgetful()
+            self.names = _Forgetful()
+            self.links = _Forgetful()
 
     monkeypatch.setattr(gitlab, "_Shared", Unshared)
     assert render_gitlab(evaluation, options) == once
