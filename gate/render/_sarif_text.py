@@ -54,7 +54,14 @@ def plain(text: str | None, limit: int = GITHUB_TEXT_LIMIT) -> str:
 
 def _flat(text: str | None) -> str:
     """`plain` before the cut."""
-    flat = terminal_safe(" ".join((text or "").split()))
+    if not text:
+        return ""
+    # Printable ASCII (most text) without a run of spaces or a space at either end is one line
+    # with nothing to show as a code: left as it is, without the split, join and regex pass.
+    if text.isascii() and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        flat = text
+    else:
+        flat = terminal_safe(" ".join(text.split()))
     # `_LINK_CLOSE` needs a `](`; most text has none and skips the substitution.
     if "](" in flat:
         flat = _LINK_CLOSE.sub(lambda m: m.group(1) * 2 + "\\]", flat)

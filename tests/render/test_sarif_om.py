@@ -23,7 +23,7 @@ from gate.render import _sarif_text as words
 from gate.render._exploit import sarif_properties
 from gate.render._markdown_cells import table_header, table_row
 from gate.render._sarif_om import Suppression, om, to_json
-from gate.untrusted import md_code, md_escape, safe_url
+from gate.untrusted import md_code, md_escape, safe_url, terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
 from tests.support.sarif_tools import SARIF_SCHEMA
@@ -110,6 +110,29 @@ def test_a_field_without_a_schema_name_is_refused() -> None:
         to_json(Stray())
 
 
+def _plain_before(text: str | None, limit: int = words.GITHUB_TEXT_LIMIT) -> str:
+    """`words.plain` as it was before plain ASCII text skipped its split, join and regex pass."""
+    flat = terminal_safe(" ".join((text or "").split()))
+    if "](" in flat:
+        flat = words._LINK_CLOSE.sub(lambda m: m.group(1) * 2 + "\\]", flat)
+    return words.cut(flat, limit)
+
+
+# Any text; text of the characters `plain` changes or looks for; and printable ASCII alone, the
+# text its short cut takes (runs of spaces and spaces at either end are still flattened).
+_PLAIN_TEXT = (
+    st.text(st.characters(codec="utf-8"))
+    | st.text(st.sampled_from(" a.](\\\t\n\x1b\x7fé\u200b"))
+    | st.text(st.sampled_from(" a.]("))
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.none() | _PLAIN_TEXT, limit=st.sampled_from([words.GITHUB_TEXT_LIMIT, 5, 12]))
+def test_plain_is_what_it_was_before_its_short_cut(text: str | None, limit: int) -> None:
+    assert words.plain(text, limit) == _plain_before(text, limit)
+
+
 def _properties_as_a_bag(item: build.Item, image: str | None) -> dict[str, object]:
     """A result's properties as `build.result_properties` made them before it wrote JSON values:
     every member, None where there is no value, for `to_json` to leave out."""
@@ -159,7 +182,7 @@ def _result_of_objects(
     )
     suppressions = None
     if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
-        justification = words.plain(decision.reason)
+        justification = _plain_before(decision.reason)
         suppressions = [Suppression(kind="external", status="accepted", justification=justification)]
     properties = _properties_as_a_bag(item, image)
     fingerprints = {build.FINGERPRINT_KEY: item.fingerprint, "primaryLocationLineHash": item.fingerprint}
@@ -199,14 +222,14 @@ def test_results_are_written_as_sarif_oms_objects_would_be(path: Path) -> None:
 
 def _help_text(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
     first = decisions[0].finding
-    lines = [words.plain(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
+    lines = [_plain_before(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
     lines.append(f"Severity: {severity.name}" + (f", security severity {score}" if score else ""))
     lines.append("")
     for d in decisions[: words.HELP_PACKAGE_ROWS]:
         f = d.finding
         where = f" at {f.package.path}" if f.package.path else ""
         lines.append(
-            words.plain(
+            _plain_before(
                 f"- {f.package.name} {f.package.version}{where}: {words.fix_words(f)} ({d.disposition.value})"
             )
         )
@@ -214,12 +237,12 @@ def _help_text(vuln_id: str, decisions: Sequence[Decision], severity: Severity, 
         lines.append(f"- and {len(decisions) - words.HELP_PACKAGE_ROWS} more package(s)")
     lines.append("")
     if first.description:
-        lines += [words.plain(first.description, 3000), ""]
+        lines += [_plain_before(first.description, 3000), ""]
     url = safe_url(first.primary_url)
     if url:
         lines.append(f"More information: {url}")
     if first.aliases:
-        lines.append(words.plain("Also known as: " + ", ".join(first.aliases)))
+        lines.append(_plain_before("Also known as: " + ", ".join(first.aliases)))
     return "\n".join(lines).strip() + "\n"
 
 
