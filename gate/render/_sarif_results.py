@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gate.enrich.baseline import normalized_path
-from gate.model import Cvss, Finding, Package, Severity
+from gate.model import Cvss, Finding, Layer, Package, Severity
 from gate.policy.actions import Action, Plan
 from gate.policy.evaluation import Decision, Disposition
 from gate.render import _sarif_text as words
@@ -264,94 +264,168 @@ def _cvss(cvss: Cvss) -> dict[str, JsonValue]:
     return _present((("score", cvss.score), ("vector", cvss.vector), ("source", cvss.source)))
 
 
-def result_properties(item: Item, image: str | None) -> dict[str, JsonValue]:
-    """The `properties` of one item's result: the package, the decision and what decided it.
-
-    JSON values as `to_json` writes the bag (members without a value left out), made without the
-    walk: a run holds up to 25,000 results. tests/render/test_sarif_om.py compares the two.
-    """
-    decision = item.decision
-    f = decision.finding
-    package = f.package
-    properties: dict[str, JsonValue] = {"package": package.name}
-    if package.type:
-        properties["packageType"] = package.type
-    if package.path:
-        properties["packagePath"] = package.path
-    if package.purl is not None:
-        properties["purl"] = package.purl
-    properties["installedVersion"] = package.version
-    properties["fixedVersions"] = list(f.fixed_versions)
-    properties["severity"] = f.severity.name
-    properties["vendorStatus"] = f.status.value
-    properties["disposition"] = decision.disposition.value
-    properties["policyRule"] = str(decision.rule)
-    if f.cvss:
-        properties["cvss"] = _cvss(f.cvss)
-    if f.layer is not None:
-        properties["layer"] = _present(
-            (
-                ("index", f.layer.index),
-                ("diffId", f.layer.diff_id),
-                ("origin", f.layer.origin.value if f.layer.origin else None),
-                ("createdBy", f.layer.created_by),
-                ("dockerfileLine", f.layer.dockerfile_line),
-            )
+def _layer(layer: Layer) -> dict[str, JsonValue]:
+    return _present(
+        (
+            ("index", layer.index),
+            ("diffId", layer.diff_id),
+            ("origin", layer.origin.value if layer.origin else None),
+            ("createdBy", layer.created_by),
+            ("dockerfileLine", layer.dockerfile_line),
         )
-    if image is not None:
-        properties["image"] = image
-    properties["scanners"] = list(f.scanners)
-    if item.others:
-        properties["otherInstalledVersions"] = [o.finding.package.version for o in item.others]
-    if item.action is not None:
-        properties["action"] = item.action.id
-    # Only when there is something to say: a run without exploit data uploads what it did before.
-    for key, value in sarif_properties(decision).items():
-        if value is not None:
-            properties[key] = to_json(value)
-    return properties
+    )
+
+
+def _location(uri: str, line: int) -> JsonValue:
+    return {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}}
+
+
+class Results:
+    """The results of one run (`result`), with the parts many of them share made once: a report's
+    findings share a few layers, CVSS blocks, policy rules and reasons (the corpus report of 10k
+    findings: 23, 21, 294 and 298), and an action often clears several of them. The shared JSON
+    values are written, never changed."""
+
+    def __init__(self, uri: str, dockerfile_uri: str, image: str | None) -> None:
+        self.uri = uri
+        self.dockerfile_uri = dockerfile_uri
+        self.image = image
+        self.unplaced = _location(uri, 1)
+        # Keyed by identity, the object kept with what is made of it so its identity is not
+        # reused: hashing these frozen dataclasses runs in Python.
+        self.layers: dict[int, tuple[Layer, JsonValue, str, JsonValue]] = {}
+        self.rules: dict[int, tuple[object, str]] = {}
+        self.actions: dict[int, tuple[Action, str]] = {}
+        self.cvss: dict[tuple[type, float, str | None, str | None], JsonValue] = {}
+        self.suppressions: dict[str, JsonValue] = {}
+
+    def _layer(self, layer: Layer) -> tuple[Layer, JsonValue, str, JsonValue]:
+        """The layer's properties, its words in the message and its result's location."""
+        cached = self.layers.get(id(layer))
+        if cached is None or cached[0] is not layer:
+            line = layer.dockerfile_line
+            location = _location(self.dockerfile_uri, line) if line else self.unplaced
+            cached = self.layers[id(layer)] = (layer, _layer(layer), words.layer_words_of(layer), location)
+        return cached
+
+    def _rule(self, rule: object) -> str:
+        cached = self.rules.get(id(rule))
+        if cached is None or cached[0] is not rule:
+            cached = self.rules[id(rule)] = (rule, str(rule))
+        return cached[1]
+
+    def _action(self, action: Action | None) -> str:
+        if action is None:
+            return words.action_words(None)
+        cached = self.actions.get(id(action))
+        if cached is None or cached[0] is not action:
+            cached = self.actions[id(action)] = (action, words.action_words(action))
+        return cached[1]
+
+    def _cvss(self, cvss: Cvss) -> JsonValue:
+        # The score's type is in the key, as 7 and 7.0 are one key and two texts; so are 0.0 and
+        # -0.0, which are not kept.
+        key = (type(cvss.score), cvss.score, cvss.vector, cvss.source)
+        value = self.cvss.get(key)
+        if value is None:
+            value = _cvss(cvss)
+            if cvss.score:
+                self.cvss[key] = value
+        return value
+
+    def _suppressions(self, reason: str) -> JsonValue:
+        value = self.suppressions.get(reason)
+        if value is None:
+            # `Suppression`'s members in its order: kind, justification, status.
+            value = self.suppressions[reason] = [
+                {"kind": "external", "justification": words.plain(reason), "status": "accepted"}
+            ]
+        return value
+
+    def properties(self, item: Item, layer: JsonValue | None) -> dict[str, JsonValue]:
+        """The `properties` of one item's result: the package, the decision and what decided it
+        (`layer`: its finding's layer as `_layer` writes it).
+
+        JSON values as `to_json` writes the bag (members without a value left out), made without the
+        walk: a run holds up to 25,000 results. tests/render/test_sarif_om.py compares the two.
+        """
+        decision = item.decision
+        f = decision.finding
+        package = f.package
+        properties: dict[str, JsonValue] = {"package": package.name}
+        if package.type:
+            properties["packageType"] = package.type
+        if package.path:
+            properties["packagePath"] = package.path
+        if package.purl is not None:
+            properties["purl"] = package.purl
+        properties["installedVersion"] = package.version
+        properties["fixedVersions"] = list(f.fixed_versions)
+        properties["severity"] = _SEVERITY_NAME[f.severity]
+        # `_value_`, the member's value: `value` is a property that runs in Python.
+        properties["vendorStatus"] = f.status._value_
+        properties["disposition"] = decision.disposition._value_
+        properties["policyRule"] = self._rule(decision.rule)
+        if f.cvss:
+            properties["cvss"] = self._cvss(f.cvss)
+        if layer is not None:
+            properties["layer"] = layer
+        if self.image is not None:
+            properties["image"] = self.image
+        properties["scanners"] = list(f.scanners)
+        if item.others:
+            properties["otherInstalledVersions"] = [o.finding.package.version for o in item.others]
+        if item.action is not None:
+            properties["action"] = item.action.id
+        # Only when there is something to say: a run without exploit data uploads what it did before.
+        for key, value in sarif_properties(decision).items():
+            if value is not None:
+                properties[key] = to_json(value)
+        return properties
+
+    def result(self, item: Item, rule_index: int) -> JsonValue:
+        """`result` of the item, with the run's locations and image."""
+        decision = item.decision
+        f = decision.finding
+        if f.layer is not None:
+            _, layer, layer_words, location = self._layer(f.layer)
+        else:
+            layer, layer_words, location = None, "", self.unplaced
+        # GitHub matches alerts across uploads by `primaryLocationLineHash` alone. Left out, the
+        # upload action would hash the source line (the Dockerfile's FROM or RUN line): every
+        # package with the same CVE on one line would collapse into one alert, and editing the line
+        # would reopen it. So it carries our own fingerprint, which follows the finding, not the line.
+        fingerprints: dict[str, JsonValue] = {
+            FINGERPRINT_KEY: item.fingerprint,
+            "primaryLocationLineHash": item.fingerprint,
+        }
+        out: dict[str, JsonValue] = {
+            "message": {"text": words.message(decision, item.others, self._action(item.action), layer_words)},
+            "kind": "fail",
+            "level": result_level(decision),
+            "locations": [location],
+            "partialFingerprints": fingerprints,
+            "properties": self.properties(item, layer),
+            "ruleId": f.vulnerability_id,
+        }
+        if rule_index != -1:  # sarif-om's default, which `to_json` leaves out
+            out["ruleIndex"] = rule_index
+        if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
+            out["suppressions"] = self._suppressions(decision.reason)
+        return out
+
+
+_SEVERITY_NAME = {severity: severity.name for severity in Severity}
 
 
 def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None) -> JsonValue:
     """The `result` of one item as JSON values, placed on `dockerfile_uri` at the layer's
     Dockerfile line when that is known, else on `uri` at line 1 (both repository-relative URIs).
+    A run's results are made by one `Results`, which makes the parts they share once.
 
     Written as `to_json` writes sarif-om's `Result` (its members in the class's order, the
     defaults left out), without the objects: a run holds up to 25,000 results, and making and
     walking their objects took a fifth of the SARIF output's time. tests/render/test_sarif_om.py
     compares the two.
     """
-    decision = item.decision
-    f = decision.finding
-    line = f.layer.dockerfile_line if f.layer and f.layer.dockerfile_line else None
-    location: JsonValue = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": dockerfile_uri if line else uri},
-            "region": {"startLine": line or 1},
-        }
-    }
-    # GitHub matches alerts across uploads by `primaryLocationLineHash` alone. Left out, the upload
-    # action would hash the source line (the Dockerfile's FROM or RUN line): every package with the
-    # same CVE on one line would collapse into one alert, and editing the line would reopen it.
-    # So it carries our own fingerprint, which follows the finding, not the line.
-    fingerprints: dict[str, JsonValue] = {
-        FINGERPRINT_KEY: item.fingerprint,
-        "primaryLocationLineHash": item.fingerprint,
-    }
-    out: dict[str, JsonValue] = {
-        "message": {"text": words.result_message(decision, item.others, item.action)},
-        "kind": "fail",
-        "level": result_level(decision),
-        "locations": [location],
-        "partialFingerprints": fingerprints,
-        "properties": result_properties(item, image),
-        "ruleId": f.vulnerability_id,
-    }
-    if rule_index != -1:  # sarif-om's default, which `to_json` leaves out
-        out["ruleIndex"] = rule_index
-    if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
-        # `Suppression`'s members in its order: kind, justification, status.
-        out["suppressions"] = [
-            {"kind": "external", "justification": words.plain(decision.reason), "status": "accepted"}
-        ]
-    return out
+    return Results(uri, dockerfile_uri, image).result(item, rule_index)

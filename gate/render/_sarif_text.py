@@ -15,7 +15,7 @@ import functools
 import re
 from collections.abc import Sequence
 
-from gate.model import Finding, ImageInfo, LayerOrigin, Severity
+from gate.model import Finding, ImageInfo, Layer, LayerOrigin, Severity
 from gate.policy.actions import Action
 from gate.policy.evaluation import Decision
 from gate.render._markdown_cells import table_header
@@ -54,7 +54,14 @@ def plain(text: str | None, limit: int = GITHUB_TEXT_LIMIT) -> str:
 
 def _flat(text: str | None) -> str:
     """`plain` before the cut."""
-    flat = terminal_safe(" ".join((text or "").split()))
+    if not text:
+        return ""
+    # Printable ASCII (most text) without a run of spaces or a space at either end is one line
+    # with nothing to show as a code: left as it is, without the split, join and regex pass.
+    if text.isascii() and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        flat = text
+    else:
+        flat = terminal_safe(" ".join(text.split()))
     # `_LINK_CLOSE` needs a `](`; most text has none and skips the substitution.
     if "](" in flat:
         flat = _LINK_CLOSE.sub(lambda m: m.group(1) * 2 + "\\]", flat)
@@ -73,9 +80,11 @@ def fix_words(finding: Finding) -> str:
 
 def layer_words(finding: Finding) -> str:
     """Which layer installed the package, as far as it is known; empty when nothing is."""
-    layer = finding.layer
-    if layer is None:
-        return ""
+    return "" if finding.layer is None else layer_words_of(finding.layer)
+
+
+def layer_words_of(layer: Layer) -> str:
+    """`layer_words` of a finding installed by `layer`."""
     bits = []
     if layer.index is not None:
         bits.append(f"layer {layer.index}")
@@ -95,15 +104,24 @@ def result_message(decision: Decision, others: Sequence[Decision], action: Actio
 
     The first sentence is what GitHub shows as the alert's title, so it carries the verdict.
     """
+    return message(decision, others, action_words(action), layer_words(decision.finding))
+
+
+_SEVERITY_NAME = {severity: severity.name for severity in Severity}
+
+
+def message(decision: Decision, others: Sequence[Decision], to_fix: str, layer: str) -> str:
+    """`result_message`, given the words of its action (`action_words`) and of its finding's
+    layer (`layer_words`), which many results share."""
     f = decision.finding
+    package = f.package
     head = (
-        f"{f.vulnerability_id} in {f.package.name} {f.package.version} ({fix_words(f)}): "
-        f"{f.severity.name}, {decision.disposition.value}: {_reason_words(decision.reason)}"
+        f"{f.vulnerability_id} in {package.name} {package.version} ({fix_words(f)}): "
+        f"{_SEVERITY_NAME[f.severity]}, {decision.disposition._value_}: {_reason_words(decision.reason)}"
     )
-    tail = [action_words(action)]
-    if f.package.path:
-        tail.append(f"Found at {f.package.path}")
-    layer = layer_words(f)
+    tail = [to_fix]
+    if package.path:
+        tail.append(f"Found at {package.path}")
     if layer:
         tail.append(f"Installed by {layer}")
     for other in others:
@@ -111,7 +129,7 @@ def result_message(decision: Decision, others: Sequence[Decision], action: Actio
             f"Also installed here: {other.finding.package.version} "
             f"({fix_words(other.finding)}), {other.disposition.value}"
         )
-    text = ". ".join(s.rstrip(".") for s in [head, *tail]) + "."
+    text = ". ".join([s.rstrip(".") for s in [head, *tail]]) + "."
     return plain(text, MESSAGE_LIMIT)
 
 

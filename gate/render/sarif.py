@@ -202,7 +202,8 @@ def _log(
     dockerfile = repo_uri(options.dockerfile_uri, "dockerfile_uri") if options.dockerfile_uri else uri
     image = evaluation.report.image
     reference = image.reference if image else None
-    results = (build.result(item, index[item.rule_id], uri, dockerfile, reference) for item in kept)
+    make = build.Results(uri, dockerfile, reference).result
+    results = (make(item, index[item.rule_id]) for item in kept)
     streams: list[Iterable[JsonValue]] = []
     rules_slot: list[Any] = []
     results_slot: list[Any] = []

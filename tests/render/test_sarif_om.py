@@ -16,14 +16,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.model import Cvss, Finding, Severity, VendorStatus
-from gate.policy.evaluation import Decision, Disposition
+from gate.model import Cvss, Finding, Layer, LayerOrigin, Severity, VendorStatus
+from gate.policy.actions import Action
+from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.policy.model import AllowlistEntry, Policy
 from gate.render import _sarif_results as build
 from gate.render import _sarif_text as words
 from gate.render._exploit import sarif_properties
 from gate.render._markdown_cells import table_header, table_row
 from gate.render._sarif_om import Suppression, om, to_json
-from gate.untrusted import md_code, md_escape, safe_url
+from gate.untrusted import md_code, md_escape, safe_url, terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
 from tests.support.sarif_tools import SARIF_SCHEMA
@@ -110,6 +112,56 @@ def test_a_field_without_a_schema_name_is_refused() -> None:
         to_json(Stray())
 
 
+# --- results --------------------------------------------------------------------------------------
+# `build.Results` writes a run's results as JSON values, the words and values many results share
+# made once per run; these make each result alone, with the text functions as they were before.
+
+
+def _plain_before(text: str | None, limit: int = words.GITHUB_TEXT_LIMIT) -> str:
+    """`words.plain` as it was before plain ASCII text skipped its split, join and regex pass."""
+    flat = terminal_safe(" ".join((text or "").split()))
+    if "](" in flat:
+        flat = words._LINK_CLOSE.sub(lambda m: m.group(1) * 2 + "\\]", flat)
+    return words.cut(flat, limit)
+
+
+# Any text; text of the characters `plain` changes or looks for; and printable ASCII alone, the
+# text its short cut takes (runs of spaces and spaces at either end are still flattened).
+_PLAIN_TEXT = (
+    st.text(st.characters(codec="utf-8"))
+    | st.text(st.sampled_from(" a.](\\\t\n\x1b\x7fé\u200b"))
+    | st.text(st.sampled_from(" a.]("))
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.none() | _PLAIN_TEXT, limit=st.sampled_from([words.GITHUB_TEXT_LIMIT, 5, 12]))
+def test_plain_is_what_it_was_before_its_short_cut(text: str | None, limit: int) -> None:
+    assert words.plain(text, limit) == _plain_before(text, limit)
+
+
+def _result_message(decision: Decision, others: Sequence[Decision], action: Action | None) -> str:
+    """`words.result_message` as it was before the words results share were made once per run."""
+    f = decision.finding
+    head = (
+        f"{f.vulnerability_id} in {f.package.name} {f.package.version} ({words.fix_words(f)}): "
+        f"{f.severity.name}, {decision.disposition.value}: {words.cut(' '.join(decision.reason.split()), 300)}"
+    )
+    tail = [words.action_words(action)]
+    if f.package.path:
+        tail.append(f"Found at {f.package.path}")
+    layer = words.layer_words(f)
+    if layer:
+        tail.append(f"Installed by {layer}")
+    for other in others:
+        tail.append(
+            f"Also installed here: {other.finding.package.version} "
+            f"({words.fix_words(other.finding)}), {other.disposition.value}"
+        )
+    text = ". ".join(s.rstrip(".") for s in [head, *tail]) + "."
+    return _plain_before(text, words.MESSAGE_LIMIT)
+
+
 def _properties_as_a_bag(item: build.Item, image: str | None) -> dict[str, object]:
     """A result's properties as `build.result_properties` made them before it wrote JSON values:
     every member, None where there is no value, for `to_json` to leave out."""
@@ -159,7 +211,7 @@ def _result_of_objects(
     )
     suppressions = None
     if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
-        justification = words.plain(decision.reason)
+        justification = _plain_before(decision.reason)
         suppressions = [Suppression(kind="external", status="accepted", justification=justification)]
     properties = _properties_as_a_bag(item, image)
     fingerprints = {build.FINGERPRINT_KEY: item.fingerprint, "primaryLocationLineHash": item.fingerprint}
@@ -168,7 +220,7 @@ def _result_of_objects(
         rule_index=rule_index,
         kind="fail",
         level=build.result_level(decision),
-        message=om.Message(text=words.result_message(decision, item.others, item.action)),
+        message=om.Message(text=_result_message(decision, item.others, item.action)),
         locations=[location],
         partial_fingerprints=fingerprints,
         suppressions=suppressions,
@@ -176,20 +228,30 @@ def _result_of_objects(
     )
 
 
+def _assert_results_as_objects_would_be(evaluation: Evaluation) -> None:
+    items = build.items(evaluation.decisions, evaluation.plan)
+    for where in (
+        ("Dockerfile", "Dockerfile", None),
+        ("a/b", "docker/app.Dockerfile", "ghcr.io/acme/app:1"),
+    ):
+        # One `Results` for the run, as the SARIF output makes them, and `result` alone.
+        run = build.Results(*where)
+        for index, item in enumerate(items):
+            # Key order matters: the text is compared, not the values.
+            expected = json.dumps(to_json(_result_of_objects(item, index, *where)))
+            assert json.dumps(run.result(item, index)) == expected
+            assert json.dumps(build.result(item, index, *where)) == expected
+
+
 @pytest.mark.parametrize("path", corpus_reports(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_results_are_written_as_sarif_oms_objects_would_be(path: Path) -> None:
     evaluation = corpus_evaluation(path)
-    items = build.items(evaluation.decisions, evaluation.plan)
     # corpus_policy allowlists a finding of every report: the suppression is written too.
-    assert any(i.decision.disposition is Disposition.ALLOWLISTED for i in items) or not items
-    for index, item in enumerate(items):
-        for where in (
-            ("Dockerfile", "Dockerfile", None),
-            ("a/b", "docker/app.Dockerfile", "ghcr.io/acme/app:1"),
-        ):
-            expected = to_json(_result_of_objects(item, index, *where))
-            # Key order matters: the text is compared, not the values.
-            assert json.dumps(build.result(item, index, *where)) == json.dumps(expected)
+    assert (
+        any(d.disposition is Disposition.ALLOWLISTED for d in evaluation.decisions)
+        or not evaluation.decisions
+    )
+    _assert_results_as_objects_would_be(evaluation)
 
 
 # --- rules ----------------------------------------------------------------------------------------
@@ -199,14 +261,14 @@ def test_results_are_written_as_sarif_oms_objects_would_be(path: Path) -> None:
 
 def _help_text(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
     first = decisions[0].finding
-    lines = [words.plain(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
+    lines = [_plain_before(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
     lines.append(f"Severity: {severity.name}" + (f", security severity {score}" if score else ""))
     lines.append("")
     for d in decisions[: words.HELP_PACKAGE_ROWS]:
         f = d.finding
         where = f" at {f.package.path}" if f.package.path else ""
         lines.append(
-            words.plain(
+            _plain_before(
                 f"- {f.package.name} {f.package.version}{where}: {words.fix_words(f)} ({d.disposition.value})"
             )
         )
@@ -214,12 +276,12 @@ def _help_text(vuln_id: str, decisions: Sequence[Decision], severity: Severity, 
         lines.append(f"- and {len(decisions) - words.HELP_PACKAGE_ROWS} more package(s)")
     lines.append("")
     if first.description:
-        lines += [words.plain(first.description, 3000), ""]
+        lines += [_plain_before(first.description, 3000), ""]
     url = safe_url(first.primary_url)
     if url:
         lines.append(f"More information: {url}")
     if first.aliases:
-        lines.append(words.plain("Also known as: " + ", ".join(first.aliases)))
+        lines.append(_plain_before("Also known as: " + ", ".join(first.aliases)))
     return "\n".join(lines).strip() + "\n"
 
 
@@ -345,3 +407,58 @@ def test_rules_of_hostile_findings_are_written_as_sarif_oms_objects_would_be(
     # Fewer rows than findings lists the rest as a count, in both helps.
     with mock.patch.object(words, "HELP_PACKAGE_ROWS", rows):
         _assert_rules_as_objects_would_be(evaluation_of(*findings).decisions, max_tags=4)
+
+
+_SHARED_LAYERS = (
+    Layer(diff_id="sha256:0", index=0, origin=LayerOrigin.BASE, created_by="/bin/sh -c #(nop) ADD x](y) /"),
+    Layer(index=3, origin=LayerOrigin.OWN, created_by="RUN  pip install \x1b[31m.", dockerfile_line=7),
+    Layer(diff_id="sha256:2", dockerfile_line=1),
+    Layer(),
+)
+
+
+@st.composite
+def _result_findings(draw: st.DrawFn) -> Finding:
+    # Few ids, packages and paths, so that places hold several versions and copies differ in paths.
+    made = finding(
+        draw(st.sampled_from(["CVE-2024-0001", "CVE-2024-0002", "GHSA-x](y)"])),
+        pkg=draw(st.sampled_from(["openssl", "a  b", "é\u202e"]) | _TEXT) or "p",
+        version=draw(st.sampled_from(["1.0", "2.0 ", "x]("]) | _TEXT),
+        path=draw(st.sampled_from(["", "app/x-1.2.jar", "app/x-1.3.jar"]) | _TEXT),
+        type=draw(st.sampled_from(["debian", "jar"])),
+        severity=draw(st.sampled_from(Severity)),
+        fixed=tuple(draw(st.lists(_TEXT, max_size=2))),
+        status=draw(st.sampled_from(VendorStatus)),
+        scanners=tuple(draw(st.lists(st.sampled_from(["trivy", "grype"]), min_size=1, max_size=2))),
+    )
+    # Layers and CVSS blocks as a report shares them (one object for many findings) and as equal
+    # copies; scores that are one key and two texts (7 and 7.0, 0.0 and -0.0).
+    shared = draw(st.sampled_from(_SHARED_LAYERS))
+    layer = draw(
+        st.sampled_from([None, shared, replace(shared)]) | st.builds(Layer, created_by=_OPTIONAL_TEXT)
+    )
+    score = draw(st.sampled_from([None, 0.0, -0.0, 7, 7.0, 7.5, 10.0]))
+    vector = draw(st.sampled_from([None, "CVSS:3.1/AV:N"]))
+    return replace(
+        made, layer=layer, cvss=None if score is None else Cvss(score, vector, draw(_OPTIONAL_TEXT))
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    findings=st.lists(_result_findings(), min_size=1, max_size=10),
+    reasons=st.lists(_TEXT.filter(str.strip), min_size=2, max_size=2),
+)
+def test_results_of_hostile_findings_are_written_as_sarif_oms_objects_would_be(
+    findings: list[Finding], reasons: list[str]
+) -> None:
+    # Allowlisted and ignored findings carry a suppression with the policy's reason.
+    policy = Policy(
+        source="policy.yaml",
+        ignore_statuses=frozenset({VendorStatus.WILL_NOT_FIX}),
+        allowlist=(
+            AllowlistEntry(index=0, vulnerability="CVE-2024-0002", reason=reasons[0]),
+            AllowlistEntry(index=1, vulnerability="GHSA-x](y)", package="openssl", reason=reasons[1]),
+        ),
+    )
+    _assert_results_as_objects_would_be(evaluation_of(*findings, policy=policy))

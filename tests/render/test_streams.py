@@ -161,7 +161,7 @@ def test_a_sarif_that_fails_while_it_is_made_leaves_no_thread_behind(monkeypatch
     def broken(*_args: object) -> None:
         raise GateError("cannot make this result")
 
-    monkeypatch.setattr(sarif_results, "result", broken)
+    monkeypatch.setattr(sarif_results.Results, "result", broken)
     with pytest.raises(GateError, match="cannot make this result"):
         render_sarif(evaluation)
     assert not [t for t in threading.enumerate() if t.name == "sarif-gzip-size"]
