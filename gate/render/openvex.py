@@ -95,13 +95,17 @@ def out_statements(evaluation: Evaluation) -> Iterator[OutStatement]:
     products = image_products(evaluation.report.image)
     if not products:
         return
-    groups: dict[tuple[str, str], _Group] = {}
+    groups: dict[tuple[str, str, tuple[str, ...]], _Group] = {}
     for decision in evaluation.decisions:
         if decision.disposition is not Disposition.ALLOWLISTED or not decision.finding.package.purl:
             continue
-        key = (str(decision.rule), decision.finding.vulnerability_id)
+        # Statements that clear a finding together carry the rule of the latest of them, which
+        # other findings may share with other statements: they are told apart by all of theirs.
+        vex = decision.vex if decision.rule.kind is RuleKind.VEX else None
+        said = tuple(part.rule for part in vex.statements) if vex is not None else ()
+        key = (str(decision.rule), decision.finding.vulnerability_id, said)
         groups.setdefault(key, _Group()).decisions.append(decision)
-    for (_rule, vulnerability), group in groups.items():
+    for (_rule, vulnerability, _said), group in groups.items():
         first = group.decisions[0]
         if first.rule.kind is RuleKind.VEX and first.vex is not None:
             yield _vex_statement(first.vex, vulnerability, group.decisions, products)
