@@ -1,14 +1,14 @@
 """`--openvex PATH`: the decisions of a run as an OpenVEX 0.2.0 document, so a team's decisions
 travel with the image to Trivy `--vex`, Grype `--vex` and vexctl.
 
-One statement per allowlist entry and vulnerability, and per VEX statement that allowlisted
-findings. The product is the image as `pkg:oci/<name>@sha256:<digest>?repository_url=...` when its
-digest is known, else the identifiers the gate does know (the image ID, the digest, the reference
-as given), so that reading the file back against the same report still matches; the
-subcomponents are the purls of the findings the decision covered. A finding without a purl
-cannot be named inside the image and is left out (a statement about the whole image would cover
-more than the decision did). The text comes from `gate.enrich.openvex_out`, deterministic for the
-same evaluation and `--as-of`.
+One statement per allowlist entry and vulnerability, and per VEX statement (or set of statements
+that cleared them together) that allowlisted findings. The product is the image as
+`pkg:oci/<name>@sha256:<digest>?repository_url=...` when its digest is known, else the
+identifiers the gate does know (the image ID, the digest, the reference as given), so that
+reading the file back against the same report still matches; the subcomponents are the purls of
+the findings the decision covered. A finding without a purl cannot be named inside the image and
+is left out (a statement about the whole image would cover more than the decision did). The text
+comes from `gate.enrich.openvex_out`, deterministic for the same evaluation and `--as-of`.
 """
 
 from __future__ import annotations
