@@ -210,8 +210,8 @@ def joint(parts: Sequence[VexStatement], vulnerability_id: str, aliases: tuple[s
     """What `parts` say together about the finding named `vulnerability_id` (with `aliases`): each
     clears some of the CVEs its advisory stands for, and together all of them. Its status is theirs
     when they agree, else `not_affected` (none needs a remedy: some CVEs are fixed, the others do
-    not affect the product); its justification, impact and action statements, notes and authors
-    are theirs, each once, joined by `; `; its time the latest of theirs."""
+    not affect the product); its justification, impact and action statements and notes are
+    theirs, each once, joined by `; `, its authors by `, `; its time the latest of theirs."""
     statuses = {part.status for part in parts}
     stamps = [part.timestamp for part in parts if part.timestamp is not None]
     return VexStatement(

@@ -9,7 +9,7 @@ characters fills twice the room it was given, and the terminal wraps the row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 ELLIPSIS = "…"
 """The mark of a cut: one column wide (East Asian "ambiguous", narrow outside CJK locales)."""
@@ -19,6 +19,16 @@ def _char_width(char: str) -> int:
     import wcwidth  # imported for text that is not ASCII only: 15-30 ms of every run's start
 
     return max(wcwidth.wcwidth(char), 0)
+
+
+def _clusters(text: str) -> Iterator[tuple[str, int]]:
+    """`text`'s grapheme clusters (what a terminal shows as one character: a letter with its marks,
+    an emoji with its variation selector or joined to others, a flag) with the columns of each: one
+    by one, the characters of `❤️` or `👨‍👩‍👧` count otherwise than together."""
+    import wcwidth
+
+    for cluster in wcwidth.iter_graphemes(text):
+        yield cluster, display_width(cluster)
 
 
 def display_width(text: str) -> int:
@@ -39,11 +49,11 @@ def fit(text: str, width: int) -> str:
         return text[: width - 1] + ELLIPSIS if width > 0 else ""
     kept: list[str] = []
     used = 0
-    for char in text:
-        used += _char_width(char)
+    for cluster, columns in _clusters(text):
+        used += columns
         if used > width - 1:
             break
-        kept.append(char)
+        kept.append(cluster)
     return "".join(kept) + ELLIPSIS if width > 0 else ""
 
 
@@ -53,12 +63,13 @@ def pad(text: str, width: int) -> str:
 
 
 def _cut_at(word: str, room: int) -> int:
-    """How many of `word`'s characters fill `room` columns (at least one)."""
-    used = 0
-    for count, char in enumerate(word):
-        used += _char_width(char)
+    """How many of `word`'s characters fill `room` columns (at least one cluster, never part of one)."""
+    used = count = 0
+    for cluster, columns in _clusters(word):
+        used += columns
         if used > room:
-            return max(count, 1)
+            return count or len(cluster)
+        count += len(cluster)
     return len(word)
 
 

@@ -361,7 +361,7 @@ class Results:
             properties["purl"] = package.purl
         properties["installedVersion"] = package.version
         properties["fixedVersions"] = list(f.fixed_versions)
-        properties["severity"] = _SEVERITY_NAME[f.severity]
+        properties["severity"] = words.SEVERITY_NAME[f.severity]
         # `_value_`, the member's value: `value` is a property that runs in Python.
         properties["vendorStatus"] = f.status._value_
         properties["disposition"] = decision.disposition._value_
@@ -413,9 +413,6 @@ class Results:
         if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
             out["suppressions"] = self._suppressions(decision.reason)
         return out
-
-
-_SEVERITY_NAME = {severity: severity.name for severity in Severity}
 
 
 def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None) -> JsonValue:

@@ -107,7 +107,8 @@ def result_message(decision: Decision, others: Sequence[Decision], action: Actio
     return message(decision, others, action_words(action), layer_words(decision.finding))
 
 
-_SEVERITY_NAME = {severity: severity.name for severity in Severity}
+SEVERITY_NAME = {severity: severity.name for severity in Severity}
+"""Each severity's name, without the enum's `name` property (a call in Python) per result."""
 
 
 def message(decision: Decision, others: Sequence[Decision], to_fix: str, layer: str) -> str:
@@ -117,7 +118,7 @@ def message(decision: Decision, others: Sequence[Decision], to_fix: str, layer: 
     package = f.package
     head = (
         f"{f.vulnerability_id} in {package.name} {package.version} ({fix_words(f)}): "
-        f"{_SEVERITY_NAME[f.severity]}, {decision.disposition._value_}: {_reason_words(decision.reason)}"
+        f"{SEVERITY_NAME[f.severity]}, {decision.disposition._value_}: {_reason_words(decision.reason)}"
     )
     tail = [to_fix]
     if package.path:

@@ -1,14 +1,14 @@
 """`--openvex PATH`: the decisions of a run as an OpenVEX 0.2.0 document, so a team's decisions
 travel with the image to Trivy `--vex`, Grype `--vex` and vexctl.
 
-One statement per allowlist entry and vulnerability, and per VEX statement that allowlisted
-findings. The product is the image as `pkg:oci/<name>@sha256:<digest>?repository_url=...` when its
-digest is known, else the identifiers the gate does know (the image ID, the digest, the reference
-as given), so that reading the file back against the same report still matches; the
-subcomponents are the purls of the findings the decision covered. A finding without a purl
-cannot be named inside the image and is left out (a statement about the whole image would cover
-more than the decision did). The text comes from `gate.enrich.openvex_out`, deterministic for the
-same evaluation and `--as-of`.
+One statement per allowlist entry and vulnerability, and per VEX statement (or set of statements
+that cleared them together) that allowlisted findings. The product is the image as
+`pkg:oci/<name>@sha256:<digest>?repository_url=...` when its digest is known, else the
+identifiers the gate does know (the image ID, the digest, the reference as given), so that
+reading the file back against the same report still matches; the subcomponents are the purls of
+the findings the decision covered. A finding without a purl cannot be named inside the image and
+is left out (a statement about the whole image would cover more than the decision did). The text
+comes from `gate.enrich.openvex_out`, deterministic for the same evaluation and `--as-of`.
 """
 
 from __future__ import annotations
@@ -95,13 +95,17 @@ def out_statements(evaluation: Evaluation) -> Iterator[OutStatement]:
     products = image_products(evaluation.report.image)
     if not products:
         return
-    groups: dict[tuple[str, str], _Group] = {}
+    groups: dict[tuple[str, str, tuple[str, ...]], _Group] = {}
     for decision in evaluation.decisions:
         if decision.disposition is not Disposition.ALLOWLISTED or not decision.finding.package.purl:
             continue
-        key = (str(decision.rule), decision.finding.vulnerability_id)
+        # Statements that clear a finding together carry the rule of the latest of them, which
+        # other findings may share with other statements: they are told apart by all of theirs.
+        vex = decision.vex if decision.rule.kind is RuleKind.VEX else None
+        said = tuple(part.rule for part in vex.statements) if vex is not None else ()
+        key = (str(decision.rule), decision.finding.vulnerability_id, said)
         groups.setdefault(key, _Group()).decisions.append(decision)
-    for (_rule, vulnerability), group in groups.items():
+    for (_rule, vulnerability, _said), group in groups.items():
         first = group.decisions[0]
         if first.rule.kind is RuleKind.VEX and first.vex is not None:
             yield _vex_statement(first.vex, vulnerability, group.decisions, products)

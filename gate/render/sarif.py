@@ -24,7 +24,7 @@ Mappings (this renderer's own: each output keeps its mapping tables beside it, C
 - `partialFingerprints`: `containerGateFinding/v1` and `primaryLocationLineHash` both hold
   `finding_fingerprint` (vulnerability id, package name, package path without its version-like
   parts or ecosystem; never the version, layer or time; copies at paths that differ only in
-  versions by their exact path); see `_sarif_results.result` for why both.
+  versions by their exact path); see `_sarif_results.Results.result` for why both.
 - Location: the Dockerfile (`dockerfile_uri`, else `location_uri`) at the layer's Dockerfile line
   when known, else `location_uri` at line 1: every result lands on a file of the repository.
 

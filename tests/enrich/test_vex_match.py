@@ -19,6 +19,7 @@ from gate.scanners.grype import parse_grype
 from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file, corpus_json
 from tests.support.factories import NOW
+from tests.support.factories import finding as made_finding
 
 KEYCLOAK = load_report(corpus_file("grype", "keycloak-test.json"))
 
@@ -824,3 +825,43 @@ def test_a_finding_cleared_by_several_statements_names_each_in_every_output() ->
     assert [(d.disposition, str(d.rule)) for d in again.decisions] == [
         (Disposition.ALLOWLISTED, "vex:out.json#0")
     ]
+
+
+def test_findings_cleared_by_different_statements_together_are_written_apart() -> None:
+    """Two packages with one advisory, each cleared by its own statement about one CVE and a shared
+    one about the other (the latest, so the rule of both): written as OpenVEX, each package keeps
+    what its own statements say."""
+    ids = ("CVE-2024-0001", "CVE-2024-0002")
+    alpha, beta = (
+        made_finding("GHSA-aaaa-bbbb-cccc", pkg=name, type="npm", purl=f"pkg:npm/{name}@1.0.0", aliases=ids)
+        for name in ("alpha", "beta")
+    )
+    image = ImageInfo(reference="registry.example/app:1", digest="sha256:" + "a" * 64)
+    statements = openvex(
+        _statement(
+            "CVE-2024-0001", "not_affected", {"@id": "pkg:npm/alpha"}, justification="component_not_present"
+        ),
+        _statement("CVE-2024-0001", "fixed", {"@id": "pkg:npm/beta"}),
+        {
+            **_statement("CVE-2024-0002", "fixed"),
+            "products": [{"@id": "pkg:npm/alpha"}, {"@id": "pkg:npm/beta"}],
+        },
+    )
+    made = ScanReport(findings=(alpha, beta), scanners=(), image=image, sources=("report.json",))
+    evaluation = evaluate(made, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
+    assert [(d.disposition, str(d.rule)) for d in evaluation.decisions] == [
+        (Disposition.ALLOWLISTED, "vex:app.openvex.json#2")
+    ] * 2
+    written = render_openvex_decisions(evaluation)
+    assert written is not None
+    said = {
+        tuple(sub["@id"] for product in out["products"] for sub in product.get("subcomponents", ())): (
+            out["status"],
+            out.get("justification"),
+        )
+        for out in json.loads(written)["statements"]
+    }
+    assert said == {
+        ("pkg:npm/alpha@1.0.0",): ("not_affected", "component_not_present"),
+        ("pkg:npm/beta@1.0.0",): ("fixed", None),
+    }

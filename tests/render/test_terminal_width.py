@@ -89,6 +89,20 @@ def test_the_columns_are_counted_as_a_terminal_shows_them() -> None:
     assert wrap("数据库驱动", 7) == ["数据库", "  驱动"]
 
 
+def test_an_emoji_of_several_characters_is_cut_and_counted_whole() -> None:
+    # A heart with its variation selector is two columns, its characters alone one; a family
+    # joined by zero-width joiners is one emoji of two columns. Neither is cut inside.
+    heart, family = "\u2764\ufe0f", "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert fit(heart * 40, 10) == heart * 4 + "…"
+    assert fit(family * 10, 10) == family * 4 + "…"
+    assert display_width(fit(f"pkg-{heart * 40}", 30)) <= 30
+    lines = wrap("  - " + heart * 40, 30)
+    assert "".join(line.strip() for line in lines) == "-" + heart * 40
+    assert all(display_width(line) <= 30 for line in lines)
+    cells = table([["1", f"a{heart * 30}", "b"]], ["#", "AAA", "BBB"], 1, 30)
+    assert all(display_width(line) <= 30 for line in cells)
+
+
 def test_a_table_leaves_out_and_cuts_columns_in_the_order_given() -> None:
     rows = [["1", "a" * 20, "b" * 20, "c" * 10]]
     header = ["#", "AAA", "BBB", "CCC"]
