@@ -24,7 +24,6 @@ every finding.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -386,14 +385,19 @@ def _step_order(step: Step) -> tuple[int, int, str]:
 
 def _unique_ids(actions: list[Action]) -> list[Action]:
     """Two groups can spell one id (a package of unknown origin and the same one in an own layer);
-    the later in the order gets `~2`, `~3`: the same inputs still give the same ids."""
-    if len({action.id for action in actions}) == len(actions):
+    the later in the order gets `~2`, `~3`, skipping a suffixed id another group spells already (a
+    report's package names are its own): the same inputs still give the same ids."""
+    spelled = {action.id for action in actions}
+    if len(spelled) == len(actions):
         return actions
-    seen: Counter[str] = Counter()
+    given: set[str] = set()
     out = []
     for action in actions:
-        seen[action.id] += 1
-        if seen[action.id] > 1:
-            action = replace(action, id=f"{action.id}~{seen[action.id]}")
+        if action.id in given:
+            number = 2
+            while f"{action.id}~{number}" in given or f"{action.id}~{number}" in spelled:
+                number += 1
+            action = replace(action, id=f"{action.id}~{number}")
+        given.add(action.id)
         out.append(action)
     return out

@@ -333,6 +333,22 @@ def test_ids_are_the_same_for_the_same_inputs_and_never_repeat() -> None:
     assert sorted(a.id for a in first.plan.actions) == ["deb:curl", "deb:curl~2"]
 
 
+def test_an_id_made_unique_is_never_one_another_package_spells() -> None:
+    # A report's package names are its own: one may spell the id a repeated one would be given.
+    findings = (
+        finding("CVE-1", pkg="libcurl4", source_name="curl", layer=layer(OWN, 7)),
+        finding("CVE-2", pkg="libcurl4", source_name="curl", version="7.0", fixed=("7.1",), layer=None),
+        finding("CVE-3", pkg="curl~2", source_name="curl~2", layer=layer(OWN, 7)),
+    )
+    first, again = evaluation_of(*findings, image=IMAGE), evaluation_of(*findings, image=IMAGE)
+    assert first.plan == again.plan
+    ids = [a.id for a in first.plan.actions]
+    assert sorted(ids) == ["deb:curl", "deb:curl~2", "deb:curl~3"]
+    # Each finding still belongs to the action of its own package.
+    by_id = {a.id: a for a in first.plan.actions}
+    assert by_id["deb:curl~2"].packages == ("curl~2",)
+
+
 @pytest.mark.parametrize(
     ("types", "name", "target", "command"),
     [
