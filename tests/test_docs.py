@@ -140,6 +140,41 @@ def test_every_option_of_the_command_line_is_in_the_docs() -> None:
     assert "`-q` (`--quiet`)" in said
 
 
+def commands(parser: argparse.ArgumentParser, name: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Each command that runs (`check`, `policy validate`, ...), to its parser."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                found |= commands(sub, f"{name} {sub_name}".strip())
+    return found or {name: parser}
+
+
+def test_every_argument_in_the_help_says_what_it_is_for() -> None:
+    # A help that repeats the argument's name ("the shell") tells a new user nothing.
+    for name, parser in commands(build_parser()).items():
+        for action in parser._actions:
+            what = f"{name}: {action.option_strings or action.metavar or action.dest}"
+            assert len((action.help or "").split()) >= 5, what
+
+
+def test_every_command_says_its_exit_codes_in_its_help() -> None:
+    for name, parser in commands(build_parser()).items():
+        if name != "completion":
+            assert re.search(r"\b[Ee]xits? 0\b", parser.description or ""), name
+
+
+def test_every_argument_that_reads_reports_says_it_reads_a_decision_report_too() -> None:
+    parsers = commands(build_parser())
+    read = {
+        "check": [a for a in parsers["check"]._actions if a.metavar == "REPORT"],
+        "explain": [a for a in parsers["explain"]._actions if "--report" in a.option_strings],
+        "compare": [a for a in parsers["compare"]._actions if a.metavar == "REF"],
+    }
+    for name, (action,) in read.items():
+        assert "decision report (--json)" in (action.help or ""), name
+
+
 def test_every_field_of_a_real_decision_report_is_in_the_report_format(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -145,7 +145,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         type=compare_ref,
         help="an image, in any form scan takes (name:tag, docker://REF, docker-daemon:REF, "
         "docker-archive:PATH, oci-archive:PATH), or NAME=REPORT.json: a Trivy, Grype or Snyk report "
-        "already written, shown as NAME",
+        "already written, or the gate's own decision report (--json), shown as NAME",
     )
     images = parser.add_argument_group("images")
     add_platform_argument(images, "; not used for NAME=REPORT.json: a report is read as it was written")

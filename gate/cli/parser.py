@@ -454,14 +454,17 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples("check"),
         help="gate existing scanner reports (Trivy, Grype or Snyk JSON): a local dry-run of a policy",
         description="Gate one image's existing scanner reports. Several reports (one image scanned by "
-        "several tools) are merged: the same vulnerability in the same package is one finding.",
+        "several tools) are merged: the same vulnerability in the same package is one finding. Exit 0 "
+        "pass, 1 fail (a blocking finding or a failing policy rule), 2 for a usage error or a policy, "
+        "report or other input file that cannot be read, 3 for a CI platform error.",
     )
     check.add_argument(
         "reports",
         nargs="+",
         metavar="REPORT",
         type=_report_path,
-        help="Trivy, Grype or Snyk JSON report (- for standard input)",
+        help="a Trivy, Grype or Snyk JSON report, or the gate's own decision report (--json) of an "
+        "earlier run, judged again under this run's policy (- for standard input)",
     )
     _add_report_size_option(check)
     _add_policy_options(check)
@@ -478,7 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples("scan"),
         help="scan an image with Trivy (or Grype, or both), then gate it",
         description="Scan one image with Trivy (default), Grype or both, attribute each finding to the "
-        "layer that installed it, and gate the result. Any scanner or image problem is exit 3, never a pass.",
+        "layer that installed it, and gate the result. Exit 0 pass, 1 fail (a blocking finding or a "
+        "failing policy rule), 2 for a usage error or a policy or input file that cannot be read, 3 "
+        "for any scanner or image problem, never a pass.",
     )
     add_scan_arguments(scan_cmd)
     _add_policy_options(scan_cmd)
@@ -545,7 +550,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check policy files against the policy format (policies/schema.json) and print "
         "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
     )
-    validate.add_argument("files", nargs="+", metavar="FILE", type=given_path, help="a policy file (YAML)")
+    validate.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        type=given_path,
+        help="a policy file (YAML); give several to check them all in one run",
+    )
     validate.set_defaults(run=Command.POLICY_VALIDATE)
 
     exp = sub.add_parser(
@@ -597,6 +608,10 @@ def build_parser() -> argparse.ArgumentParser:
         "command line (shtab). bash: `source <(container-gate completion bash)`; zsh: write it as "
         "`_container-gate` in a directory of $fpath.",
     )
-    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell")
+    completion.add_argument(
+        "shell",
+        choices=("bash", "zsh"),
+        help="the shell the script is for: bash or zsh (no other is supported)",
+    )
     completion.set_defaults(run=Command.COMPLETION)
     return parser
