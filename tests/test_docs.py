@@ -140,6 +140,17 @@ def test_every_option_of_the_command_line_is_in_the_docs() -> None:
     assert "`-q` (`--quiet`)" in said
 
 
+def test_every_option_of_the_command_line_is_in_a_users_doc() -> None:
+    """The README and the user guides, not only architecture.md's contracts (a contributor's page)."""
+    said = "\n".join(text(path) for path in DOCS if path.name not in ("performance.md", "architecture.md"))
+    missing = {
+        option
+        for option in option_strings(build_parser()) - {"--help", "--comment"}
+        if not re.search(re.escape(option) + r"(?![\w-])", said)
+    }
+    assert missing == set(), missing
+
+
 def commands(parser: argparse.ArgumentParser, name: str = "") -> dict[str, argparse.ArgumentParser]:
     """Each command that runs (`check`, `policy validate`, ...), to its parser."""
     found: dict[str, argparse.ArgumentParser] = {}
