@@ -89,9 +89,20 @@ def documented_commands(path: Path) -> list[str]:
     return [line for line in lines if line.startswith("container-gate ") and "$" not in line]
 
 
-@pytest.mark.parametrize(
-    "doc", ["README.md", "docs/github-action.md", "docs/gitlab-ci.md", "docs/compare.md"]
-)
+COMMAND_DOCS = [
+    path.relative_to(ROOT).as_posix()
+    for path in [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+    if documented_commands(path) and path.name != "performance.md"
+]
+"""Every document with a `container-gate` command line to copy (the benchmarks' page aside)."""
+
+
+def test_the_command_lines_of_every_guide_are_checked() -> None:
+    for doc in ("README.md", "docs/scanning.md", "docs/exploitability.md", "docs/policy.md"):
+        assert doc in COMMAND_DOCS
+
+
+@pytest.mark.parametrize("doc", COMMAND_DOCS)
 def test_every_documented_command_line_is_one_the_program_accepts(doc: str) -> None:
     commands = documented_commands(ROOT / doc)
     assert commands
