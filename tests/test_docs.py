@@ -233,6 +233,44 @@ def test_every_field_of_a_real_decision_report_is_in_the_report_format(
             assert f"`{field}`" in documented or f'"{field}"' in documented, f"{what}: {field}"
 
 
+def report_format_row(section: str, field: str) -> str:
+    """The row of docs/report-format.md's table under `### section` that describes `field`."""
+    body = text(PROJECT_ROOT / "docs" / "report-format.md").split(f"\n### {section}\n", 1)[1]
+    (row,) = [
+        line
+        for line in body.split("\n#", 1)[0].splitlines()
+        if line.startswith("| ") and f"`{field}`" in line.split(" | ")[0]
+    ]
+    return row
+
+
+def test_every_field_of_a_findings_parts_is_in_their_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A field named anywhere on the page is not yet described: a finding's `layer` had a
+    `digest` that only the image's row named (and that one is another digest)."""
+    corpus = PROJECT_ROOT / "tests" / "data" / "corpus"
+    monkeypatch.chdir(tmp_path)
+    # A Trivy report with the KEV catalog (Spring4Shell is in it), and a Grype report that carries
+    # its own KEV and EPSS fields.
+    kev = str(corpus / "kev/cisagov-kev__known_exploited_vulnerabilities-2026.08.07.json")
+    findings: list[dict[str, dict[str, object] | None]] = []
+    for report in (
+        "trivy/aquasecurity-trivy__spring4shell-jre11.json.golden",
+        "grype/anchore-grype__TestJsonImgsPresenter.golden",
+    ):
+        argv = ["check", str(corpus / report), "--json", "gate.json", "--ci", "none", "-q"]
+        assert main([*argv, "--kev", kev] if report.startswith("trivy/") else argv) in (0, 1)
+        capsys.readouterr()
+        findings += json.loads(Path("gate.json").read_text(encoding="utf-8"))["findings"]
+    for field in ("layer", "cvss", "kev", "epss"):
+        row = report_format_row("A finding", field)
+        keys = {key for finding in findings for key in finding[field] or {}}
+        assert keys, field
+        for key in keys:
+            assert f"`{key}`" in row or f'"{key}"' in row, f"{field}: {key}"
+
+
 def test_every_environment_variable_the_docs_name_is_one_that_is_read() -> None:
     """A variable the docs tell users to set is read by the gate, its entry point, action.yml or
     the GitLab templates (a name from elsewhere would be set in vain)."""
