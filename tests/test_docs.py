@@ -16,6 +16,7 @@ import yaml
 
 from gate.cli.main import main
 from gate.cli.parser import build_parser
+from gate.enrich.fetch import _FORMS
 from tests.support.repo_paths import PROJECT_ROOT
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))]
@@ -173,6 +174,12 @@ def test_every_command_says_its_exit_codes_in_its_help() -> None:
     for name, parser in commands(build_parser()).items():
         if name != "completion":
             assert re.search(r"\b[Ee]xits? 0\b", parser.description or ""), name
+
+
+def test_data_fetchs_help_names_every_file_it_can_store() -> None:
+    description = commands(build_parser())["data fetch"].description or ""
+    for name in [*(name for forms in _FORMS for name in forms), "exploit-data.json"]:
+        assert re.search(rf"\b{re.escape(name)}(?!\.?\w)", description), name  # not epss.csv in epss.csv.gz
 
 
 def test_every_argument_that_reads_reports_says_it_reads_a_decision_report_too() -> None:

@@ -205,8 +205,8 @@ def _add_data_command(
         help="download CISA's KEV catalog and FIRST's EPSS scores into a directory",
         description="Download CISA's Known Exploited Vulnerabilities catalog and FIRST's EPSS scores, "
         "check them with the gate's own readers, and store them atomically in DIR as kev.json and "
-        "epss.csv.gz, with DIR/exploit-data.json recording their source, sha256, size, versions and "
-        "when they were fetched. The only command that downloads. A failed fetch leaves the files "
+        "epss.csv.gz (kev.json.gz or epss.csv when the source serves the other form), with "
+        "DIR/exploit-data.json recording their source, sha256, size, versions and when they were fetched. The only command that downloads. A failed fetch leaves the files "
         "already in DIR untouched. Exit 0 on success, 2 for a usage error, 3 when a download fails.",
     )
     fetch.add_argument(
