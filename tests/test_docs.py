@@ -182,6 +182,19 @@ def test_data_fetchs_help_names_every_file_it_can_store() -> None:
         assert re.search(rf"\b{re.escape(name)}(?!\.?\w)", description), name  # not epss.csv in epss.csv.gz
 
 
+def test_image_names_help_says_what_it_renames_and_its_default_for_each_command() -> None:
+    parsers = commands(build_parser())
+    helps = {
+        name: " ".join(a.help or "" for a in parsers[name]._actions if "--image-name" in a.option_strings)
+        for name in ("check", "explain", "scan")
+    }
+    for name, help_text in helps.items():
+        assert "every output" in help_text, name
+    # scan reads no report: without --image-name, the image is named as IMAGE was given.
+    assert "IMAGE as given" in helps["scan"]
+    assert "report" not in helps["scan"]
+
+
 def test_every_argument_that_reads_reports_says_it_reads_a_decision_report_too() -> None:
     parsers = commands(build_parser())
     read = {

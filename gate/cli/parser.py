@@ -137,8 +137,10 @@ def _add_ci_options(parser: argparse.ArgumentParser) -> None:
 def _add_policy_options(
     parser: argparse.ArgumentParser,
     advisory: str = "never fail: report what would block, exit 0 (overrides the policy's mode)",
+    image_name_default: str = "the reference the report itself names",
 ) -> None:
-    """`--policy`, `--advisory` (`advisory`: its help), `--as-of`, `--image-name`."""
+    """`--policy`, `--advisory` (`advisory`: its help), `--as-of`, `--image-name`
+    (`image_name_default`: what it is without)."""
     group = parser.add_argument_group("policy")
     group.add_argument(
         "--policy",
@@ -163,8 +165,8 @@ def _add_policy_options(
     group.add_argument(
         "--image-name",
         metavar="REF",
-        help="the image reference the reports describe, for allowlist `image:` globs "
-        "(default: the reference the report itself names)",
+        help="the image's reference for allowlist `image:` globs and in every output, such as the "
+        f"tag an archive was pushed under (default: {image_name_default})",
     )
 
 
@@ -486,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for any scanner or image problem, never a pass.",
     )
     add_scan_arguments(scan_cmd)
-    _add_policy_options(scan_cmd)
+    _add_policy_options(scan_cmd, image_name_default="IMAGE as given")
     _add_exploit_options(scan_cmd)
     _add_output_options(scan_cmd)
     _add_baseline_and_vex_options(scan_cmd)
