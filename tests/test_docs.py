@@ -204,6 +204,15 @@ def test_every_argument_that_reads_reports_says_it_reads_a_decision_report_too()
     }
     for name, (action,) in read.items():
         assert "decision report (--json)" in (action.help or ""), name
+    # The action's `report` input too: the fork workflow hands it a run's decision report.
+    described = yaml.safe_load(text(PROJECT_ROOT / "action.yml"))["inputs"]["report"]["description"]
+    (row,) = [
+        line
+        for line in text(PROJECT_ROOT / "docs" / "github-action.md").splitlines()
+        if line.startswith("| `report` |")
+    ]
+    for said in (described, row):
+        assert "decision report (the `json` output" in said
 
 
 def test_every_field_of_a_real_decision_report_is_in_the_report_format(
