@@ -174,6 +174,7 @@ def test_every_command_says_its_exit_codes_in_its_help() -> None:
     for name, parser in commands(build_parser()).items():
         if name != "completion":
             assert re.search(r"\b[Ee]xits? 0\b", parser.description or ""), name
+            assert re.search(r"\b2\b", parser.description or ""), f"{name}: exit 2 for a usage error"
 
 
 def test_data_fetchs_help_names_every_file_it_can_store() -> None:

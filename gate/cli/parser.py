@@ -504,8 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scan several images with the same scanner, DB and policy, or read reports already "
         "written (NAME=REPORT.json), and print one row per image: platform, size, creation date, "
         "packages, findings by severity, fixable and blocking findings, base and own layers, verdict. "
-        "Compare informs, it does not gate: it exits 0 whatever the verdicts, and 3 when an image "
-        "could not be scanned or read (its row says why).",
+        "Compare informs, it does not gate: it exits 0 whatever the verdicts, 3 when an image "
+        "could not be scanned or read (its row says why), and 2 for a usage error, an invalid policy "
+        "or an output file it cannot write.",
     )
     add_compare_arguments(compare)
     _add_report_size_option(compare, refused="its row is ERROR, exit 3")
