@@ -216,6 +216,17 @@ def test_every_argument_that_reads_reports_says_it_reads_a_decision_report_too()
         assert "decision report (the `json` output" in said
 
 
+def test_every_page_that_says_compares_exit_codes_says_all_three() -> None:
+    said = 0
+    for path in DOCS:
+        for paragraph in (" ".join(p.split()) for p in re.split(r"\n\s*\n", text(path))):
+            if "0 whatever the verdicts" in paragraph:
+                said += 1
+                assert "3 when" in paragraph, path.name
+                assert re.search(r"\b2 for a usage error\b", paragraph), path.name
+    assert said >= 3
+
+
 def test_every_field_of_a_real_decision_report_is_in_the_report_format(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
