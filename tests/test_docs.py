@@ -196,6 +196,15 @@ def test_image_names_help_says_what_it_renames_and_its_default_for_each_command(
     assert "report" not in helps["scan"]
 
 
+def test_platforms_help_shows_a_platform_with_its_variant_that_the_option_takes() -> None:
+    for name in ("scan", "compare"):
+        (action,) = [a for a in commands(build_parser())[name]._actions if "--platform" in a.option_strings]
+        variants = re.findall(r"\b[a-z0-9]+/[a-z0-9]+/[a-z0-9]+\b", action.help or "")
+        assert variants, name
+        for platform in variants:
+            assert build_parser().parse_args([name, "app:1", "--platform", platform]).platform == platform
+
+
 def test_every_argument_that_reads_reports_says_it_reads_a_decision_report_too() -> None:
     parsers = commands(build_parser())
     read = {

@@ -141,7 +141,8 @@ def add_platform_argument(group: argparse._ArgumentGroup, more: str = "") -> Non
         "--platform",
         metavar="OS/ARCH",
         type=_platform,
-        help="the platform to scan in a multi-platform image (default: the only one, else this "
+        help="the platform to scan in a multi-platform image, with its variant when it has one, such "
+        "as linux/arm64 or linux/arm/v7 (default: the only one, else this "
         f"machine's, as docker pull picks{more})",
     )
 
