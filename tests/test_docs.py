@@ -205,6 +205,34 @@ def test_platforms_help_shows_a_platform_with_its_variant_that_the_option_takes(
             assert build_parser().parse_args([name, "app:1", "--platform", platform]).platform == platform
 
 
+REQUIRED = {
+    "check": ["report.json"],
+    "scan": ["app:1"],
+    "compare": ["app:1"],
+    "explain": ["CVE-2023-45853", "--report", "report.json"],
+    "data fetch": ["--out", "exploit-data"],
+}
+"""What each command needs besides the option under test."""
+
+
+def test_every_example_value_in_the_help_is_one_the_option_takes() -> None:
+    # "such as mirror.gcr.io/aquasec/trivy-db:2", "such as 5d or 36h": a value to copy must work.
+    tried: set[str] = set()
+    for name, parser in commands(build_parser()).items():
+        for action in parser._actions:
+            if not action.option_strings or action.nargs == 0:
+                continue
+            for value in re.findall(r"such as ((?:\S+ or )?\S+)", action.help or ""):
+                for example in (v.rstrip(",;)") for v in value.split(" or ")):
+                    if re.search(r"[\d/:.]", example):
+                        tried.add(action.option_strings[0])
+                        build_parser().parse_args(
+                            [*name.split(), *REQUIRED[name], action.option_strings[0], example]
+                        )
+    # A repository or a server's URL is easier given by an example than described.
+    assert {"--platform", "--max-db-age", "--db-repository", "--trivy-server"} <= tried, tried
+
+
 def test_every_argument_that_reads_reports_says_it_reads_a_decision_report_too() -> None:
     parsers = commands(build_parser())
     read = {

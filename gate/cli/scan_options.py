@@ -229,7 +229,8 @@ def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="REPO",
         action="append",
         default=[],
-        help="OCI repository Trivy downloads its DB from (repeatable, in order: mirrors; default: Trivy's own)",
+        help="OCI repository Trivy downloads its DB from, such as mirror.gcr.io/aquasec/trivy-db:2 "
+        "(repeatable, tried in order: mirrors; default: Trivy's own)",
     )
     scanners.add_argument(
         "--grype-db-url",
@@ -239,7 +240,8 @@ def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
     scanners.add_argument(
         "--trivy-server",
         metavar="URL",
-        help="scan as the client of a Trivy server, which owns the DB (default: none, Trivy runs here)",
+        help="scan as the client of a Trivy server, which owns the DB, such as http://trivy:4954 "
+        "(default: none, Trivy runs here)",
     )
     scanners.add_argument(
         "--scan-timeout",
