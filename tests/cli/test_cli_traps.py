@@ -827,3 +827,27 @@ def test_an_output_that_is_a_file_the_policy_names_is_refused_and_nothing_is_wri
         f"({tmp_path / named}), which this run reads; an output never replaces an input\n"
     )
     assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("named", "key"),
+    [('vex: ["app\\0.openvex.json"]', "vex[0]"), ('exploit_data: {kev: "kev\\0.json"}', "exploit_data.kev")],
+    ids=["vex", "exploit_data"],
+)
+def test_a_policy_naming_a_file_with_a_nul_is_an_invalid_policy(
+    named: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # YAML's "\0" escape puts a NUL in a path; no system opens such a file, and it used to end
+    # the run as an internal error (exit 3) rather than an invalid policy (exit 2).
+    policy, out_json = tmp_path / "policy.yaml", tmp_path / "gate.json"
+    policy.write_text(f"version: 1\n{named}\n", encoding="utf-8")
+    flags = ["--ci", "none", "--policy", str(policy), "--json", str(out_json)]
+    assert cli.main(["check", str(PASSING), *flags]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"container-gate: error: {policy}:2: {key}: expected a file path without a NUL character, got "
+        + ("'app\\x00.openvex.json'\n" if key == "vex[0]" else "'kev\\x00.json'\n")
+    )
+    assert json.loads(out_json.read_text())["verdict"] == "error"
+    assert cli.main(["policy", "validate", str(policy)]) == ExitCode.USAGE
