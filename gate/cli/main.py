@@ -33,7 +33,7 @@ from gate.cli.outputs import (
     write_error_outputs,
 )
 from gate.cli.parser import CommandLineError, build_parser, command_parser
-from gate.cli.scan_options import GivenOnce
+from gate.cli.scan_options import GivenOnce, too_long
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.platforms.select import CI_CHOICES
 from gate.untrusted import terminal_safe
@@ -154,11 +154,16 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
         return
     named = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
     named.append(("--openvex", getattr(args, "openvex", None)))
+    # An output whose name is too long for the system (the error itself, perhaps) cannot be written.
+    named = [(flag, path) for flag, path in named if not (path and too_long(path))]
     outputs = [] if len(_to_stdout(args)) > 1 or output_clash(args) else [(f, p) for f, p in named if p]
     positional = [str(report) for report in args.reports] if command == "check" else [args.image]
-    # A missing or empty REPORT or IMAGE (an unset variable in `scan $IMAGE`) may be the error
-    # itself: a stand-in takes its place, as only the outputs and the CI options are read here.
-    positional = [word for word in positional if word] or ["-" if command == "check" else ""]
+    # A missing or empty REPORT or IMAGE (an unset variable in `scan $IMAGE`), or a REPORT whose
+    # name is too long, may be the error itself: a stand-in takes its place, as only the outputs
+    # and the CI options are read here.
+    positional = [word for word in positional if word and not (command == "check" and too_long(word))] or [
+        "-" if command == "check" else ""
+    ]
     # An unknown --ci (the error itself, perhaps) is read as the default, auto.
     ci = getattr(args, "ci", None)
     ci = ci if ci in CI_CHOICES else "auto"

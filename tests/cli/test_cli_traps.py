@@ -20,6 +20,7 @@ import pytest
 import gate.cli.compare
 import gate.scanners.run
 from gate.cli import main as cli
+from gate.cli.scan_options import names_a_file
 from gate.errors import ExitCode, ScannerError
 from gate.scanners.ingest import load_report
 from testbed.images import ArchiveImages
@@ -851,3 +852,49 @@ def test_a_policy_naming_a_file_with_a_nul_is_an_invalid_policy(
     )
     assert json.loads(out_json.read_text())["verdict"] == "error"
     assert cli.main(["policy", "validate", str(policy)]) == ExitCode.USAGE
+
+
+LONG_NAME = "a" * 300
+"""A file name longer than any system takes (255 bytes is the usual most)."""
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        ["check", LONG_NAME],
+        ["check", str(PASSING), "--policy", LONG_NAME],
+        ["check", str(PASSING), "--baseline", LONG_NAME],
+        ["check", str(PASSING), "--openvex", LONG_NAME],
+        ["check", str(PASSING), "--markdown", LONG_NAME],
+        ["explain", "CVE-2019-1549", "--report", LONG_NAME],
+        ["compare", f"a={LONG_NAME}"],
+        ["policy", "validate", LONG_NAME],
+        ["data", "fetch", "--out", LONG_NAME],
+    ],
+    ids=["report", "policy", "baseline", "openvex", "output", "explain", "compare", "validate", "data-fetch"],
+)
+def test_a_file_name_too_long_is_a_usage_error_and_the_other_outputs_are_written(
+    given: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The system refuses such a name (ENAMETOOLONG), and pathlib's is_file() and is_dir() raise
+    # it: it used to end the run as an internal error (exit 3), or with a traceback and exit 1.
+    monkeypatch.chdir(tmp_path)
+    out_json, out_sarif = tmp_path / "gate.json", tmp_path / "gate.sarif"
+    outputs = ["--json", str(out_json), "--sarif", str(out_sarif)] if given[0] == "check" else []
+    code: int | str | None
+    try:
+        code = cli.main([*given, *outputs])
+    except SystemExit as exited:
+        code = exited.code
+    assert code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{LONG_NAME}: file name too long" in err
+    assert "Traceback" not in err
+    if outputs:
+        assert json.loads(out_json.read_text())["verdict"] == "error"
+        assert not out_sarif.exists()
+
+
+def test_an_image_named_as_a_file_too_long_is_no_file() -> None:
+    assert not names_a_file(LONG_NAME + ".tar")
