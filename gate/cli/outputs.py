@@ -246,6 +246,11 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
                 out.close()
                 part.unlink(missing_ok=True)
                 raise
+    except (FileExistsError, NotADirectoryError) as exc:
+        # `--json report.json/gate.json`: the system says "File exists" or "Not a directory".
+        above = next((str(p) for p in reversed(target.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{above} is a file, not a directory" if above else exc.strerror or str(exc)
+        raise UsageError(f"{path}: cannot write output file: {why}") from exc
     except OSError as exc:
         raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
 
