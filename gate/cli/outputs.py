@@ -13,7 +13,7 @@ import itertools
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
@@ -325,7 +325,19 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
 
 class OutputIsInput(UsageError):
     """An output file that is one of the files the policy names: nothing may be written to it,
-    not even the error documents."""
+    not even the error documents. `inputs`: the real paths of the files the policy names."""
+
+    def __init__(self, message: str, inputs: Collection[str]) -> None:
+        super().__init__(message)
+        self.inputs = frozenset(inputs)
+
+
+def remove_stale_outputs(options: Options, kept: Collection[str]) -> None:
+    """Remove an earlier run's file at every output path of `options` but those whose real path
+    is in `kept` (the inputs): a run refused before it wrote anything leaves no pass behind."""
+    for _flag, path in _written(options):
+        if path and path != STDOUT and os.path.realpath(path) not in kept:
+            remove_stale(path)
 
 
 def policy_file_clash(options: Options, policy: Policy) -> None:
@@ -344,7 +356,8 @@ def policy_file_clash(options: Options, policy: Policy) -> None:
             key, source = read[os.path.realpath(path)]
             raise OutputIsInput(
                 f"{flag} {path}: the same file as the policy's {key} ({source}), which this run "
-                "reads; an output never replaces an input"
+                "reads; an output never replaces an input",
+                read,
             )
 
 

@@ -898,3 +898,33 @@ def test_a_file_name_too_long_is_a_usage_error_and_the_other_outputs_are_written
 
 def test_an_image_named_as_a_file_too_long_is_no_file() -> None:
     assert not names_a_file(LONG_NAME + ".tar")
+
+
+@pytest.mark.parametrize("clash", ["command-line", "policy"])
+def test_an_output_that_is_an_input_leaves_no_earlier_pass_at_the_other_outputs(
+    clash: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing is written on such a run, not even the error documents; the --json and --sarif an
+    # earlier run left passing were left standing too, for an `if: always()` upload to publish.
+    report, kev = tmp_path / "report.json", tmp_path / "kev.json"
+    report.write_bytes(PASSING.read_bytes())
+    kev.write_bytes(corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nexploit_data: {kev: kev.json}\n", encoding="utf-8")
+    out_json, out_sarif = tmp_path / "gate.json", tmp_path / "gate.sarif"
+    flags = ["--ci", "none", "--policy", str(policy), "--json", str(out_json), "--sarif", str(out_sarif)]
+    assert cli.main(["check", str(report), *flags]) == ExitCode.PASS
+    assert json.loads(out_json.read_text())["verdict"] == "pass"
+    inputs = {path: path.read_bytes() for path in (report, kev, policy)}
+    capsys.readouterr()
+    over = report if clash == "command-line" else kev
+    code: int | str | None
+    try:
+        code = cli.main(["check", str(report), *flags, "--markdown", str(over)])
+    except SystemExit as exited:
+        code = exited.code
+    assert code == ExitCode.USAGE
+    assert "an output never replaces an input" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in inputs} == inputs
+    assert not out_json.exists()
+    assert not out_sarif.exists()
