@@ -274,7 +274,8 @@ def _write_chunks(handle: BinaryIO, first: bytes, chunks: Iterator[bytes], targe
             handle.write(chunk)
     except GateError:
         handle.close()
-        target.unlink(missing_ok=True)
+        if not _device_or_pipe(target):  # never a device or a named pipe written in place
+            target.unlink(missing_ok=True)
         raise
 
 
@@ -381,6 +382,8 @@ def remove_earlier_output(path: str) -> bool:
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{path}: cannot write output file: {os.strerror(errno.EISDIR)}")
+    if _device_or_pipe(target):
+        return False  # /dev/null, a named pipe: no earlier output there, and never removed
     try:
         target.unlink()
     except FileNotFoundError:
@@ -394,6 +397,10 @@ def remove_stale(path: str | None) -> bool:
     """Remove an output file an earlier run may have left, when this run writes none there;
     whether there was one. A failure is told on standard error, never raised."""
     if not path or path == STDOUT:
+        return False
+    if _device_or_pipe(Path(path)):
+        # /dev/null, a named pipe: no earlier output there, and removing it (the gate often runs
+        # as root in CI) would break the system for every later step.
         return False
     try:
         Path(path).unlink()

@@ -928,3 +928,21 @@ def test_an_output_that_is_an_input_leaves_no_earlier_pass_at_the_other_outputs(
     assert {path: path.read_bytes() for path in inputs} == inputs
     assert not out_json.exists()
     assert not out_sarif.exists()
+
+
+def test_an_output_that_is_a_named_pipe_or_a_device_is_never_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # On an error the SARIF output is removed rather than left stale, and so is an OpenVEX output
+    # that has nothing to say: `--sarif /dev/null` removed /dev/null itself (the gate often runs
+    # as root in CI), and every later step that wrote there failed. A named pipe stands for both.
+    pipe, other = tmp_path / "sarif.pipe", tmp_path / "openvex.pipe"
+    os.mkfifo(pipe)
+    os.mkfifo(other)
+    broken = tmp_path / "report.json"
+    broken.write_text("{", encoding="utf-8")
+    assert cli.main(["check", str(broken), "--ci", "none", "--sarif", str(pipe)]) == ExitCode.USAGE
+    assert pipe.is_fifo()
+    assert cli.main(["check", str(PASSING), "--ci", "none", "--openvex", str(other)]) == ExitCode.PASS
+    assert other.is_fifo()
+    assert f"{other} not written: no allowlist entry" in capsys.readouterr().err
