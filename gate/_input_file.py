@@ -78,12 +78,24 @@ def capped(inner: BinaryIO, error: ReportError) -> io.BufferedReader:
     return io.BufferedReader(_Capped(inner, error), buffer_size=_CHUNK)
 
 
-def read_input(path: Path, kind: str, *, read_as: str | None = None, bounded: str | None = None) -> bytes:
+def read_input(
+    path: Path,
+    kind: str,
+    *,
+    read_as: str | None = None,
+    bounded: str | None = None,
+    at_most: int | None = None,
+) -> bytes:
     """The bytes of `path`, a `kind` file (`VEX`, `baseline`); `read_as` is how the failure to
     read it names it (`the baseline`; default: `the <kind> file`). With `bounded`, what the file
-    should be (`a VEX document`), a file larger than `MAX_DATA_BYTES` is refused as it is read."""
+    should be (`a VEX document`), a file larger than `MAX_DATA_BYTES` is refused as it is read.
+    With `at_most`, no more than `at_most + 1` bytes are read: one more than that says to the
+    caller that the file is larger."""
     name = str(path)
     try:
+        if bounded is None and at_most is not None:
+            with path.open("rb") as handle:
+                return handle.read(at_most + 1)
         if bounded is None:
             return path.read_bytes()
         with path.open("rb") as handle:

@@ -13,6 +13,7 @@ from gate.cli.scan_options import (
     add_platform_argument,
     add_scanner_arguments,
     output_path,
+    refuse_too_long,
     scan_options,
 )
 from gate.scanners.options import (
@@ -67,6 +68,7 @@ def compare_ref(text: str) -> BatchItem:
         raise argparse.ArgumentTypeError(
             f"expected NAME=REPORT.json (a name for the row, then a scanner's JSON report), got {text!r}"
         )
+    refuse_too_long(path)
     return BatchItem(name=name, report=Path(path))
 
 

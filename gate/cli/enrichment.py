@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.cli.options import PROG, Options
+from gate.cli.options import PROG, Command, Options
 from gate.cli.outputs import STDOUT, remove_earlier_output, write_text
 from gate.cli.policy_files import named_by
 from gate.enrich.vex_model import VexStatement
@@ -44,7 +44,9 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
     from gate.scanners.baseline_file import load_baseline
 
     try:
-        return load_baseline(path), None
+        # The bound of a report: `scan` has no --max-report-size, and keeps its default.
+        hint = None if options.command is Command.SCAN else "raise --max-report-size to read it"
+        return load_baseline(path, max_bytes=options.max_report_size, too_large_hint=hint), None
     except ReportError as exc:
         if options.enrichment.baseline_required:
             raise ReportError(

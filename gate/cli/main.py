@@ -30,10 +30,11 @@ from gate.cli.outputs import (
     print_report_text,
     publish_error,
     remove_stale,
+    remove_stale_outputs,
     write_error_outputs,
 )
 from gate.cli.parser import CommandLineError, build_parser, command_parser
-from gate.cli.scan_options import GivenOnce
+from gate.cli.scan_options import GivenOnce, too_long
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.platforms.select import CI_CHOICES
 from gate.untrusted import terminal_safe
@@ -61,7 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandLineError as exc:
         _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
         raise
-    _check_outputs(parser, args)
+    try:
+        _check_outputs(parser, args)
+    except CommandLineError:
+        _remove_stale_beside_a_clash(args)
+        raise
     options = options_from(args, os.environ, dt.datetime.now(dt.UTC))
     # A cancelled CI job sends SIGTERM: handled like Ctrl-C, so a running scanner's process
     # group is stopped and the gate exits 130 instead of vanishing and leaving it behind.
@@ -146,7 +151,10 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
     else:
         return
     command = getattr(args, "command", None)
-    if command == "compare" and not output_clash(args):
+    if output_clash(args):
+        _remove_stale_beside_a_clash(args)
+        return
+    if command == "compare":
         # No error form for compare's documents: an earlier table is removed, not left standing.
         for path in (getattr(args, "json", None), getattr(args, "markdown", None)):
             remove_stale(path)
@@ -154,11 +162,16 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
         return
     named = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
     named.append(("--openvex", getattr(args, "openvex", None)))
+    # An output whose name is too long for the system (the error itself, perhaps) cannot be written.
+    named = [(flag, path) for flag, path in named if not (path and too_long(path))]
     outputs = [] if len(_to_stdout(args)) > 1 or output_clash(args) else [(f, p) for f, p in named if p]
     positional = [str(report) for report in args.reports] if command == "check" else [args.image]
-    # A missing or empty REPORT or IMAGE (an unset variable in `scan $IMAGE`) may be the error
-    # itself: a stand-in takes its place, as only the outputs and the CI options are read here.
-    positional = [word for word in positional if word] or ["-" if command == "check" else ""]
+    # A missing or empty REPORT or IMAGE (an unset variable in `scan $IMAGE`), or a REPORT whose
+    # name is too long, may be the error itself: a stand-in takes its place, as only the outputs
+    # and the CI options are read here.
+    positional = [word for word in positional if word and not (command == "check" and too_long(word))] or [
+        "-" if command == "check" else ""
+    ]
     # An unknown --ci (the error itself, perhaps) is read as the default, auto.
     ci = getattr(args, "ci", None)
     ci = ci if ci in CI_CHOICES else "auto"
@@ -201,12 +214,59 @@ def _take_values_as_written(parser: argparse.ArgumentParser) -> None:
 _ARCHIVE_PREFIXES = ("docker-archive:", "oci-archive:")
 
 
+def _outputs_of(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """The output files `args` names, by flag (compare's --json and --markdown among them)."""
+    outputs = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
+    outputs.append(("--openvex", getattr(args, "openvex", None)))
+    return outputs
+
+
+def _remove_stale_beside_a_clash(args: argparse.Namespace) -> None:
+    """A run refused for `output_clash` writes nothing, not even the error documents (one would
+    replace an input, or the other output): an earlier run's file at every other output path is
+    removed, so that no pass of an earlier run stays for a later step to publish."""
+    if not output_clash(args):
+        return
+    kept = _untouchable(args)
+    for _flag, path in _outputs_of(args):
+        if path and path != STDOUT and _real(path) not in kept:
+            remove_stale(path)
+
+
+def _untouchable(args: argparse.Namespace) -> set[str]:
+    """The real paths a run refused for `output_clash` must leave alone: the files it reads and
+    the files two of its outputs name."""
+    inputs = {_real(path) for _flag, path in _inputs_of(args) if path}
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for _flag, path in _outputs_of(args):
+        if path and path != STDOUT:
+            real = _real(path)
+            (shared if real in seen else seen).add(real)
+    return inputs | shared
+
+
 def output_clash(args: argparse.Namespace) -> str | None:
     """Why the output files of `args` cannot be written, or None: an output that is also one of
     the files the run reads would be overwritten by the run (even by its error outputs), and two
     outputs to one file would leave only the last."""
-    outputs = [(f"--{kind.value}", getattr(args, kind.value, None)) for kind in OutputFormat]
-    outputs.append(("--openvex", getattr(args, "openvex", None)))
+    outputs = _outputs_of(args)
+    read = {_real(path): flag for flag, path in _inputs_of(args) if path}
+    written: dict[str, str] = {}
+    for flag, path in outputs:
+        if not path or path == STDOUT:
+            continue
+        real = _real(path)
+        if real in read:
+            return f"{flag} {path}: the same file as {read[real]}, which this run reads; an output never replaces an input"
+        if real in written:
+            return f"{flag} {path}: the same file as {written[real]}; give each output a file of its own"
+        written[real] = flag
+    return None
+
+
+def _inputs_of(args: argparse.Namespace) -> list[tuple[str, str | os.PathLike[str] | None]]:
+    """The files `args` names for the run to read, by flag."""
     image = getattr(args, "image", None)
     inputs: list[tuple[str, str | os.PathLike[str] | None]] = [
         ("REPORT", report) for report in getattr(args, "reports", None) or ()
@@ -220,18 +280,7 @@ def output_clash(args: argparse.Namespace) -> str | None:
         for i in images
         if isinstance(i, str) and i.startswith(_ARCHIVE_PREFIXES)
     ]
-    read = {_real(path): flag for flag, path in inputs if path}
-    written: dict[str, str] = {}
-    for flag, path in outputs:
-        if not path or path == STDOUT:
-            continue
-        real = _real(path)
-        if real in read:
-            return f"{flag} {path}: the same file as {read[real]}, which this run reads; an output never replaces an input"
-        if real in written:
-            return f"{flag} {path}: the same file as {written[real]}; give each output a file of its own"
-        written[real] = flag
-    return None
+    return inputs
 
 
 _INPUT_FLAGS = (
@@ -265,7 +314,9 @@ def _run(options: Options) -> ExitCode:
         else:
             print(f"{PROG}: error: {terminal_safe(message)}", file=sys.stderr)
         if isinstance(exc, OutputIsInput):
-            # Refused as a clash on the command line is: its error documents would replace an input.
+            # Refused as a clash on the command line is: its error documents would replace an
+            # input. An earlier run's file at every other output path is removed, as there.
+            remove_stale_outputs(options, exc.inputs)
             return exc.exit_code
         write_error_outputs(options, message, exc.exit_code)
         at = (exc.path, exc.line) if isinstance(exc, PolicyError) and exc.line is not None else None

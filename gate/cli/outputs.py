@@ -13,7 +13,7 @@ import itertools
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
@@ -246,6 +246,11 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
                 out.close()
                 part.unlink(missing_ok=True)
                 raise
+    except (FileExistsError, NotADirectoryError) as exc:
+        # `--json report.json/gate.json`: the system says "File exists" or "Not a directory".
+        above = next((str(p) for p in reversed(target.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{above} is a file, not a directory" if above else exc.strerror or str(exc)
+        raise UsageError(f"{path}: cannot write output file: {why}") from exc
     except OSError as exc:
         raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
 
@@ -269,7 +274,8 @@ def _write_chunks(handle: BinaryIO, first: bytes, chunks: Iterator[bytes], targe
             handle.write(chunk)
     except GateError:
         handle.close()
-        target.unlink(missing_ok=True)
+        if not _device_or_pipe(target):  # never a device or a named pipe written in place
+            target.unlink(missing_ok=True)
         raise
 
 
@@ -320,7 +326,19 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
 
 class OutputIsInput(UsageError):
     """An output file that is one of the files the policy names: nothing may be written to it,
-    not even the error documents."""
+    not even the error documents. `inputs`: the real paths of the files the policy names."""
+
+    def __init__(self, message: str, inputs: Collection[str]) -> None:
+        super().__init__(message)
+        self.inputs = frozenset(inputs)
+
+
+def remove_stale_outputs(options: Options, kept: Collection[str]) -> None:
+    """Remove an earlier run's file at every output path of `options` but those whose real path
+    is in `kept` (the inputs): a run refused before it wrote anything leaves no pass behind."""
+    for _flag, path in _written(options):
+        if path and path != STDOUT and os.path.realpath(path) not in kept:
+            remove_stale(path)
 
 
 def policy_file_clash(options: Options, policy: Policy) -> None:
@@ -339,7 +357,8 @@ def policy_file_clash(options: Options, policy: Policy) -> None:
             key, source = read[os.path.realpath(path)]
             raise OutputIsInput(
                 f"{flag} {path}: the same file as the policy's {key} ({source}), which this run "
-                "reads; an output never replaces an input"
+                "reads; an output never replaces an input",
+                read,
             )
 
 
@@ -363,6 +382,8 @@ def remove_earlier_output(path: str) -> bool:
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{path}: cannot write output file: {os.strerror(errno.EISDIR)}")
+    if _device_or_pipe(target):
+        return False  # /dev/null, a named pipe: no earlier output there, and never removed
     try:
         target.unlink()
     except FileNotFoundError:
@@ -376,6 +397,10 @@ def remove_stale(path: str | None) -> bool:
     """Remove an output file an earlier run may have left, when this run writes none there;
     whether there was one. A failure is told on standard error, never raised."""
     if not path or path == STDOUT:
+        return False
+    if _device_or_pipe(Path(path)):
+        # /dev/null, a named pipe: no earlier output there, and removing it (the gate often runs
+        # as root in CI) would break the system for every later step.
         return False
     try:
         Path(path).unlink()

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from gate._input_file import STANDARD_INPUT
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_size
-from gate.cli.scan_options import GivenOnce, add_scan_arguments, given_path, output_path
+from gate.cli.scan_options import GivenOnce, add_scan_arguments, given_path, output_path, refuse_too_long
 from gate.errors import ExitCode
 from gate.platforms.select import CI_CHOICES
 
@@ -270,6 +270,7 @@ def _directory(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             "expected a directory, got nothing (is the CI variable that should hold it set?)"
         )
+    refuse_too_long(text)
     return Path(text)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -84,8 +86,29 @@ def names_a_file(reference: str) -> bool:
     return (
         not reference.startswith(_TRANSPORTS)
         and reference.lower().endswith(_FILE_SUFFIXES)
-        and Path(reference).is_file()
+        and os.path.isfile(reference)  # False for a name too long, where Path.is_file raises
     )
+
+
+def too_long(text: str) -> bool:
+    """Whether the system refuses `text` as a path for its length (a name of more than 255 bytes
+    on most systems)."""
+    try:
+        os.stat(text)
+    except OSError as exc:
+        return exc.errno == errno.ENAMETOOLONG
+    except ValueError:  # a NUL character: never in a command line
+        return False
+    return False
+
+
+def refuse_too_long(text: str) -> None:
+    """A usage error for a path `too_long`, said once here: otherwise each place that looks at
+    the file raised it as an internal error."""
+    if too_long(text):
+        raise argparse.ArgumentTypeError(
+            f"{text}: file name too long (a name in a path is at most 255 bytes on most systems)"
+        )
 
 
 def given_path(text: str) -> Path:
@@ -95,6 +118,7 @@ def given_path(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             "expected a file, got nothing (is the CI variable that should hold it set?)"
         )
+    refuse_too_long(text)
     return Path(text)
 
 
@@ -111,6 +135,7 @@ def output_path(text: str) -> str:
             "expected a file to write (or - for standard output), got nothing "
             "(is the CI variable that should hold it set?)"
         )
+    refuse_too_long(text)
     return "-" if text in _STANDARD_OUTPUT_FILES else text
 
 

@@ -106,6 +106,17 @@ def load_vex(path: Path) -> tuple[VexStatement, ...]:
     return parse_vex(read_input(path, "VEX", bounded="a VEX document"), str(path))
 
 
+def _other_text(raw: bytes) -> str | None:
+    """What a VEX file that is not UTF-8 text is, when it is a kind that is easily made by mistake."""
+    if raw.startswith(b"\x1f\x8b"):
+        return (
+            "this file is gzip-compressed: decompress it first (gunzip); VEX documents are read as JSON text"
+        )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "this file is UTF-16 text, as Windows PowerShell's > writes it: convert it to UTF-8"
+    return None
+
+
 def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
     """The statements of a VEX document held in `raw`; `source` names it in errors and rules.
 
@@ -115,7 +126,7 @@ def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ReportError(f"{source}: not UTF-8 text (expected {EXPECTED})") from None
+        raise ReportError(f"{source}: not UTF-8 text (expected {EXPECTED})", hint=_other_text(raw)) from None
     at = At(source)
     try:
         try:

@@ -99,7 +99,7 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[
     # the schema: one problem per value, the one that says what to change.
     refused = {problem.path for problem in document.problems}
     judged = [problem for problem in _schema_problems(document) if problem.path not in refused]
-    problems = [*document.problems, *judged, *_glob_problems(document)]
+    problems = [*document.problems, *judged, *_glob_problems(document), *_file_path_problems(document)]
     if problems:
         # An alias repeats the problems of what it refers to; each is said once.
         unique = {(problem.line, problem.render(source)) for problem in problems}
@@ -172,6 +172,26 @@ def _glob_problems(document: Document) -> list[Problem]:
             found = f"expected a glob on the package path (usr/lib/**), got {describe(glob)} ({why})"
             problems.append(Problem(document.value_lines[path], path, found))
     return problems
+
+
+def _file_path_problems(document: Document) -> list[Problem]:
+    """What the schema does not say of the files a policy names (`vex:`, `exploit_data:`): a path
+    holding a NUL character, which no system can open."""
+    root = _object(document.value)
+    named: list[tuple[KeyPath, JSONValue]] = [
+        (("vex", index), value) for index, value in enumerate(_array(root.get("vex")))
+    ]
+    exploit_data = _object(root.get("exploit_data"))
+    named += [(("exploit_data", key), exploit_data[key]) for key in ("kev", "epss") if key in exploit_data]
+    return [
+        Problem(
+            document.value_lines[path],
+            path,
+            f"expected a file path without a NUL character, got {describe(value)}",
+        )
+        for path, value in named
+        if isinstance(value, str) and "\0" in value
+    ]
 
 
 def _bad_value(prop: Mapping[str, Any], value: JSONValue, path: KeyPath) -> str:

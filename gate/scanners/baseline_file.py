@@ -22,12 +22,26 @@ from gate.scanners._json import decode_report
 from gate.scanners.decision import SCHEMA, parse_decision
 
 
-def load_baseline(path: Path) -> Baseline:
-    """The baseline in the decision report at `path`."""
+def load_baseline(path: Path, *, max_bytes: int | None = None, too_large_hint: str | None = None) -> Baseline:
+    """The baseline in the decision report at `path`. A file of more than `max_bytes` is refused
+    (the bound of a report), before it is read when it has a size to check: a device or a pipe
+    that never ends would otherwise take all the memory of the run. `too_large_hint` says how to
+    raise the bound, where the command has a way."""
     name = str(path)
 
+    def too_large() -> ReportError:
+        return ReportError(
+            f"{name}: the baseline is larger than {max_bytes:,} bytes, the most a report may be; not read",
+            hint=too_large_hint,
+        )
+
     def read() -> bytes:
-        return read_input(path, "baseline", read_as="the baseline")
+        if max_bytes is not None and path.is_file() and path.stat().st_size > max_bytes:
+            raise too_large()
+        data = read_input(path, "baseline", read_as="the baseline", at_most=max_bytes)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise too_large()
+        return data
 
     # Not pruned: the findings' `kev` member is read here, and the report parsers never read it.
     data = decode_report(read, name, prune=False)

@@ -242,6 +242,12 @@ def _other_text(head: bytes) -> str | None:
     """What a file that is not JSON text is, when it is one the gate knows, else None."""
     if head.startswith(b"\x1f\x8b"):
         return "this file is gzip-compressed: decompress it first (gunzip); reports are read as JSON text"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Windows PowerShell's `>` writes UTF-16: `trivy image -f json app > report.json`.
+        return (
+            "this file is UTF-16 text, as Windows PowerShell's > writes it: have the scanner write "
+            "the file itself (trivy --output, grype --file, snyk --json-file-output) or convert it to UTF-8"
+        )
     if head.startswith((b"#model_version", b"cve,epss")):
         return _EXPLOIT_DATA.format(what="FIRST's EPSS scores", flag="--epss")
     return None

@@ -440,3 +440,29 @@ def test_known_exploited_since_the_baseline_is_worse_only_when_that_run_had_kev_
     listed = [f for f in now["findings"] if f["vulnerability_id"] == "CVE-2019-1549"]
     assert [f["baseline"] for f in listed] == [state, state]
     assert now["verdict"] == ("fail" if state == "worse" else "pass")
+
+
+def test_a_baseline_larger_than_a_report_may_be_is_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A baseline is a report: --max-report-size bounds it too. Unbounded, a baseline that never
+    # ends (/dev/zero, a pipe) took all the memory of the run and ended it as an internal error.
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    limit = report.stat().st_size
+    baseline = tmp_path / "baseline.json"
+    decision(report, baseline, capsys)
+    # Valid JSON, and larger than the report: white space after the document.
+    baseline.write_bytes(baseline.read_bytes() + b" " * limit)
+    code, out, _ = gate([str(report), "--baseline", str(baseline), "--max-report-size", str(limit)], capsys)
+    assert code == ExitCode.FAIL  # the full policy: libidn2-0's CRITICAL blocks
+    assert f"{baseline}: the baseline is larger than {limit:,} bytes, the most a report may be" in out
+    code, _, err = gate(
+        [str(report), "--baseline", "/dev/zero", "--baseline-required", "--max-report-size", str(limit)],
+        capsys,
+    )
+    assert code == ExitCode.USAGE
+    assert err == (
+        f"container-gate: error: /dev/zero: the baseline is larger than {limit:,} bytes, the most a report "
+        "may be; not read (raise --max-report-size to read it) (--baseline-required: no verdict without "
+        "the baseline)\n"
+    )

@@ -20,6 +20,7 @@ import pytest
 import gate.cli.compare
 import gate.scanners.run
 from gate.cli import main as cli
+from gate.cli.scan_options import names_a_file
 from gate.errors import ExitCode, ScannerError
 from gate.scanners.ingest import load_report
 from testbed.images import ArchiveImages
@@ -827,3 +828,121 @@ def test_an_output_that_is_a_file_the_policy_names_is_refused_and_nothing_is_wri
         f"({tmp_path / named}), which this run reads; an output never replaces an input\n"
     )
     assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("named", "key"),
+    [('vex: ["app\\0.openvex.json"]', "vex[0]"), ('exploit_data: {kev: "kev\\0.json"}', "exploit_data.kev")],
+    ids=["vex", "exploit_data"],
+)
+def test_a_policy_naming_a_file_with_a_nul_is_an_invalid_policy(
+    named: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # YAML's "\0" escape puts a NUL in a path; no system opens such a file, and it used to end
+    # the run as an internal error (exit 3) rather than an invalid policy (exit 2).
+    policy, out_json = tmp_path / "policy.yaml", tmp_path / "gate.json"
+    policy.write_text(f"version: 1\n{named}\n", encoding="utf-8")
+    flags = ["--ci", "none", "--policy", str(policy), "--json", str(out_json)]
+    assert cli.main(["check", str(PASSING), *flags]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"container-gate: error: {policy}:2: {key}: expected a file path without a NUL character, got "
+        + ("'app\\x00.openvex.json'\n" if key == "vex[0]" else "'kev\\x00.json'\n")
+    )
+    assert json.loads(out_json.read_text())["verdict"] == "error"
+    assert cli.main(["policy", "validate", str(policy)]) == ExitCode.USAGE
+
+
+LONG_NAME = "a" * 300
+"""A file name longer than any system takes (255 bytes is the usual most)."""
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        ["check", LONG_NAME],
+        ["check", str(PASSING), "--policy", LONG_NAME],
+        ["check", str(PASSING), "--baseline", LONG_NAME],
+        ["check", str(PASSING), "--openvex", LONG_NAME],
+        ["check", str(PASSING), "--markdown", LONG_NAME],
+        ["explain", "CVE-2019-1549", "--report", LONG_NAME],
+        ["compare", f"a={LONG_NAME}"],
+        ["policy", "validate", LONG_NAME],
+        ["data", "fetch", "--out", LONG_NAME],
+    ],
+    ids=["report", "policy", "baseline", "openvex", "output", "explain", "compare", "validate", "data-fetch"],
+)
+def test_a_file_name_too_long_is_a_usage_error_and_the_other_outputs_are_written(
+    given: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The system refuses such a name (ENAMETOOLONG), and pathlib's is_file() and is_dir() raise
+    # it: it used to end the run as an internal error (exit 3), or with a traceback and exit 1.
+    monkeypatch.chdir(tmp_path)
+    out_json, out_sarif = tmp_path / "gate.json", tmp_path / "gate.sarif"
+    outputs = ["--json", str(out_json), "--sarif", str(out_sarif)] if given[0] == "check" else []
+    code: int | str | None
+    try:
+        code = cli.main([*given, *outputs])
+    except SystemExit as exited:
+        code = exited.code
+    assert code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{LONG_NAME}: file name too long" in err
+    assert "Traceback" not in err
+    if outputs:
+        assert json.loads(out_json.read_text())["verdict"] == "error"
+        assert not out_sarif.exists()
+
+
+def test_an_image_named_as_a_file_too_long_is_no_file() -> None:
+    assert not names_a_file(LONG_NAME + ".tar")
+
+
+@pytest.mark.parametrize("clash", ["command-line", "policy"])
+def test_an_output_that_is_an_input_leaves_no_earlier_pass_at_the_other_outputs(
+    clash: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing is written on such a run, not even the error documents; the --json and --sarif an
+    # earlier run left passing were left standing too, for an `if: always()` upload to publish.
+    report, kev = tmp_path / "report.json", tmp_path / "kev.json"
+    report.write_bytes(PASSING.read_bytes())
+    kev.write_bytes(corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nexploit_data: {kev: kev.json}\n", encoding="utf-8")
+    out_json, out_sarif = tmp_path / "gate.json", tmp_path / "gate.sarif"
+    flags = ["--ci", "none", "--policy", str(policy), "--json", str(out_json), "--sarif", str(out_sarif)]
+    assert cli.main(["check", str(report), *flags]) == ExitCode.PASS
+    assert json.loads(out_json.read_text())["verdict"] == "pass"
+    inputs = {path: path.read_bytes() for path in (report, kev, policy)}
+    capsys.readouterr()
+    over = report if clash == "command-line" else kev
+    code: int | str | None
+    try:
+        code = cli.main(["check", str(report), *flags, "--markdown", str(over)])
+    except SystemExit as exited:
+        code = exited.code
+    assert code == ExitCode.USAGE
+    assert "an output never replaces an input" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in inputs} == inputs
+    assert not out_json.exists()
+    assert not out_sarif.exists()
+
+
+def test_an_output_that_is_a_named_pipe_or_a_device_is_never_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # On an error the SARIF output is removed rather than left stale, and so is an OpenVEX output
+    # that has nothing to say: `--sarif /dev/null` removed /dev/null itself (the gate often runs
+    # as root in CI), and every later step that wrote there failed. A named pipe stands for both.
+    pipe, other = tmp_path / "sarif.pipe", tmp_path / "openvex.pipe"
+    os.mkfifo(pipe)
+    os.mkfifo(other)
+    broken = tmp_path / "report.json"
+    broken.write_text("{", encoding="utf-8")
+    assert cli.main(["check", str(broken), "--ci", "none", "--sarif", str(pipe)]) == ExitCode.USAGE
+    assert pipe.is_fifo()
+    assert cli.main(["check", str(PASSING), "--ci", "none", "--openvex", str(other)]) == ExitCode.PASS
+    assert other.is_fifo()
+    assert f"{other} not written: no allowlist entry" in capsys.readouterr().err

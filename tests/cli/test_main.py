@@ -477,8 +477,12 @@ def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
         ["check", str(BUSTER), "--json", str(blocker / "d.json"), "--markdown", str(out_md)], capsys
     )
     assert code == ExitCode.USAGE
-    assert "cannot write output file" in err
+    # What is wrong, rather than the system's "File exists" for the directory it could not make.
+    assert f"{blocker / 'd.json'}: cannot write output file: {blocker} is a file, not a directory\n" in err
     assert out_md.read_text().count("container-gate: fail") == 1
+    code, _, err = run(["check", str(BUSTER), "--json", str(blocker / "sub" / "d.json")], capsys)
+    assert code == ExitCode.USAGE
+    assert f"cannot write output file: {blocker} is a file, not a directory\n" in err
 
 
 def test_an_output_that_cannot_be_made_leaves_no_earlier_file_behind(

@@ -3,6 +3,7 @@ expected (exit 2, like an unreadable report)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -359,7 +360,17 @@ def test_a_refused_document_says_where_and_what_was_expected(
     [
         (b"", f"not valid JSON (line 1 column 1: Expecting value); {EXPECTED}"),
         (b'{"@context": ', f"not valid JSON (line 1 column 14: Expecting value); {EXPECTED}"),
-        (b"\xff\xfe{}", f"not UTF-8 text ({EXPECTED})"),
+        (b"{\xff}", f"not UTF-8 text ({EXPECTED})"),
+        (
+            b"\xff\xfe{\x00}\x00",
+            f"not UTF-8 text ({EXPECTED}) (this file is UTF-16 text, as Windows PowerShell's > writes it: "
+            "convert it to UTF-8)",
+        ),
+        (
+            gzip.compress(b"{}"),
+            f"not UTF-8 text ({EXPECTED}) (this file is gzip-compressed: decompress it first (gunzip); "
+            "VEX documents are read as JSON text)",
+        ),
         # Valid JSON that Python's decoder cannot read: refused in words, never an internal error.
         (b"[" * 100_000 + b"]" * 100_000, f"not valid JSON (nested too deeply to read); {EXPECTED}"),
         (

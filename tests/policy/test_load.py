@@ -197,6 +197,11 @@ MISTAKES = [
         id="vex-not-a-list",
     ),
     pytest.param(
+        'version: 1\nvex: ["app\\0.openvex.json"]\n',
+        ["policy.yaml:2: vex[0]: expected a file path without a NUL character, got 'app\\x00.openvex.json'"],
+        id="vex-path-with-a-nul",
+    ),
+    pytest.param(
         "version: 1\nallowlist:\n  - vulnerability: CVE-2023-45853\n    reason: not shipped\n"
         "    justification: vulnerable_code_not_in_execution_path\n",
         [

@@ -193,8 +193,14 @@ def test_a_sarif_log_is_named_as_such() -> None:
             b'{"ok": false, "error": "Failed to get docker image: app:1", "path": "app:1"}',
             f"{UNKNOWN} (this is Snyk's error output: Failed to get docker image: app:1)",
         ),
+        (
+            corpus_file("trivy", "alpine-310.json.golden").read_text(encoding="utf-8").encode("utf-16"),
+            "not valid JSON (not UTF-8 text: byte 0 is invalid) (this file is UTF-16 text, as Windows "
+            "PowerShell's > writes it: have the scanner write the file itself (trivy --output, grype "
+            "--file, snyk --json-file-output) or convert it to UTF-8)",
+        ),
     ],
-    ids=["kev", "epss", "gzip", "data-fetch-record", "snyk-error"],
+    ids=["kev", "epss", "gzip", "data-fetch-record", "snyk-error", "utf-16"],
 )  # fmt: skip
 def test_a_file_of_another_kind_is_named_as_such(content: bytes, said: str, tmp_path: Path) -> None:
     path = write(tmp_path, content)
