@@ -98,22 +98,17 @@ def layer_words_of(layer: Layer) -> str:
     return words
 
 
-def result_message(decision: Decision, others: Sequence[Decision], action: Action | None = None) -> str:
-    """`CVE-X in openssl 3.0.2 (fixed in 3.0.13): HIGH, blocking: <reason>.`, the action that
-    clears it, and then the details.
-
-    The first sentence is what GitHub shows as the alert's title, so it carries the verdict.
-    """
-    return message(decision, others, action_words(action), layer_words(decision.finding))
-
-
 SEVERITY_NAME = {severity: severity.name for severity in Severity}
 """Each severity's name, without the enum's `name` property (a call in Python) per result."""
 
 
 def message(decision: Decision, others: Sequence[Decision], to_fix: str, layer: str) -> str:
-    """`result_message`, given the words of its action (`action_words`) and of its finding's
-    layer (`layer_words`), which many results share."""
+    """`CVE-X in openssl 3.0.2 (fixed in 3.0.13): HIGH, blocking: <reason>.`, the action that
+    clears it, and then the details; given the words of its action (`to_fix`: `action_words`) and
+    of its finding's layer (`layer`: `layer_words`), which many results share.
+
+    The first sentence is what GitHub shows as the alert's title, so it carries the verdict.
+    """
     f = decision.finding
     package = f.package
     head = (

@@ -141,7 +141,7 @@ def test_plain_is_what_it_was_before_its_short_cut(text: str | None, limit: int)
 
 
 def _result_message(decision: Decision, others: Sequence[Decision], action: Action | None) -> str:
-    """`words.result_message` as it was before the words results share were made once per run."""
+    """`words.message` as it was (`result_message`) before the words results share were made once per run."""
     f = decision.finding
     head = (
         f"{f.vulnerability_id} in {f.package.name} {f.package.version} ({words.fix_words(f)}): "
