@@ -196,7 +196,11 @@ def _solution(finding: Finding, action: Action | None) -> str | None:
     if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
         return _plain(own[:1].upper() + own[1:], SOLUTION_LIMIT)
     if action.kind is ActionKind.BASE_REFRESH:
-        text = f"{what_to_do(action)} ({estimate_words(action)}); to patch the image instead, {own}"
+        # With `--check-base` the action is what a rebuild removes, no estimate: nothing to add.
+        estimate = estimate_words(action)
+        text = (
+            f"{what_to_do(action)}{f' ({estimate})' if estimate else ''}; to patch the image instead, {own}"
+        )
     else:
         text = f"{what_to_do(action)}, which fixes every finding of the package"
     command = f": {action.command}" if action.command else ""

@@ -217,3 +217,16 @@ def test_docs_base_image_shows_the_summary_lines_as_they_are() -> None:
     assert shape(shown[0]) == shape(real[0])
     assert shown[1].startswith("image:    ")
     assert shape(shown[2]) == shape(real[2])
+
+
+def test_the_gitlab_solution_of_a_checked_rebuild_has_no_empty_estimate() -> None:
+    # With the check, the rebuild is what it removes, not an estimate: no "()" where one would be.
+    when = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
+    ev = evaluated(stale_check())
+    doc = json.loads(render_gitlab(ev, GitLabReportOptions(start_time=when, end_time=when)))
+    solutions = {v["identifiers"][0]["value"]: v.get("solution") for v in doc["vulnerabilities"]}
+    assert solutions["CVE-2024-1"] == (
+        "Rebuild on a refreshed base image; to patch the image instead, upgrade libc6 to 3.0.13-1"
+        " (action base-refresh)"
+    )
+    assert all("()" not in (text or "") for text in solutions.values())
