@@ -10,13 +10,14 @@ which are text as they are.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from gate.model import LayerOrigin
 from gate.policy.actions import Action, ActionKind, Step
 from gate.policy.evaluation import Decision, Evaluation
 from gate.render._markdown_cells import CELL_LIMIT, REASON_LIMIT
 from gate.render._summary import short_reason
-from gate.render.remediation import estimate_words, plural, severity_words
+from gate.render.remediation import cleared_by_severity, estimate_words, plural, severity_words
 from gate.untrusted import md_code, md_escape
 
 # A package name that is text as it is in raw HTML and to GitHub's and GitLab's linkers: letters,
@@ -52,11 +53,15 @@ def what_cell(action: Action, in_table: bool = True) -> str:
     return f"Upgrade {_names(action.package, action.packages, in_table)} {_versions(action, in_table)}"
 
 
-def clears_cell(action: Action) -> str:
+def clears_cell(action: Action, cleared: Sequence[Decision] | None = None) -> str:
     """`**62**: 11 CRITICAL, 51 HIGH`: the findings it clears that block (or would), by severity;
-    for an action that clears none of them, how many findings it clears."""
-    if action.would_block:
+    for an action that clears none of them, how many findings it clears. `cleared` is its list of
+    `clearing_decisions` when the summary counts only the findings that block (some do, and a
+    budget tolerates others: those are no longer "would block" here, see `counts_blocking_only`)."""
+    if cleared is None and action.would_block:
         return f"**{action.would_block}**: {severity_words(action.blocking_by_severity)}"
+    if cleared:
+        return f"**{len(cleared)}**: {severity_words(cleared_by_severity(action, cleared))}"
     return f"{plural(len(action.findings), 'other finding')}: {severity_words(action.counts_by_severity)}"
 
 
@@ -86,9 +91,9 @@ def command_cell(action: Action | Step) -> str:
     return md_code(action.command, COMMAND_LIMIT) if action.command else ""
 
 
-def action_cells(action: Action) -> list[str]:
-    """One row of the "What to do" table."""
-    return [what_cell(action), clears_cell(action), where_cell(action), command_cell(action)]
+def action_cells(action: Action, cleared: Sequence[Decision] | None = None) -> list[str]:
+    """One row of the "What to do" table (`cleared`: as for `clears_cell`)."""
+    return [what_cell(action), clears_cell(action, cleared), where_cell(action), command_cell(action)]
 
 
 ACTION_COLUMNS = ("What to do", "Clears", "Where", "Command")

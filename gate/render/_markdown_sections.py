@@ -18,7 +18,14 @@ from gate.policy.plan import base_image_name
 from gate.render import _markdown_actions as acts
 from gate.render import _markdown_cells as cells
 from gate.render._summary import COMMAND_LINE_JSON, first_listed
-from gate.render.remediation import clearing_decisions, listing_a_stale_fix, needs_attention
+from gate.render.remediation import (
+    clearing_actions,
+    clearing_decisions,
+    counted,
+    counts_blocking_only,
+    listing_a_stale_fix,
+    needs_attention,
+)
 from gate.untrusted import md_code, md_escape
 
 LEAD_ACTIONS = 8
@@ -97,10 +104,19 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
     """Every table of the summary, in display order."""
     ran = list(dict.fromkeys(s.name for s in evaluation.report.scanners))
     plan = evaluation.plan
-    clearing = list(plan.clearing)
+    clearing = list(clearing_actions(evaluation))
     lead, more = clearing[:LEAD_ACTIONS], clearing[LEAD_ACTIONS:]
-    more += [a for a in plan.actions if not a.would_block]
+    listed = {action.id for action in clearing}
+    more += [a for a in plan.actions if a.id not in listed]
     by_action, without_fix = clearing_decisions(evaluation)
+    blocking_only = counts_blocking_only(evaluation)
+
+    def action_cells(action: Action) -> list[str]:
+        # Only where a budget tolerates findings beside blocking ones does an action's count of
+        # what blocks differ from its own count of what would.
+        mixed = blocking_only and action.blocking != action.would_block
+        return acts.action_cells(action, by_action.get(action.id, []) if mixed else None)
+
     attention = needs_attention(evaluation)
     base_name = base_image_name(evaluation.report.image)
 
@@ -124,7 +140,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
         )
 
     out: list[Section[Any]] = [
-        Section("", acts.ACTION_COLUMNS, lead, acts.action_cells, len(lead), collapsible=False, priority=0),
+        Section("", acts.ACTION_COLUMNS, lead, action_cells, len(lead), collapsible=False, priority=0),
         Section(
             f"Allowlist entries that need attention ({len(attention)})",
             ["Entry", "Vulnerability", "Package", "State", "Reason"],
@@ -192,22 +208,25 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
             f"More actions ({len(more)})",
             acts.ACTION_COLUMNS,
             more[:section_rows],
-            acts.action_cells,
+            action_cells,
             len(more),
             collapsible=True,
             priority=3,
             listed="every action",
         )
     )
-    out += _by_disposition(evaluation, section_rows, ran)
+    out += _by_disposition(evaluation, section_rows, ran, blocking_only)
     return out
 
 
-def _by_disposition(evaluation: Evaluation, section_rows: int, ran: list[str]) -> list[Section[Decision]]:
-    """The findings that do not block, one section per disposition."""
+def _by_disposition(
+    evaluation: Evaluation, section_rows: int, ran: list[str], blocking_only: bool
+) -> list[Section[Decision]]:
+    """The findings that do not block (nor would, when nothing blocks: `counts_blocking_only`), one
+    section per disposition."""
     groups: dict[Disposition, list[Decision]] = {d: [] for d in Disposition}
     for decision in evaluation.decisions:
-        if not decision.blocks_when_enforced:
+        if not counted(decision, blocking_only):
             groups[decision.disposition].append(decision)
 
     def allowlisted(d: Decision) -> list[str]:

@@ -37,7 +37,7 @@ from gate.render._summary import (
     count_detail,
     why_it_fails,
 )
-from gate.render.remediation import lead, plural
+from gate.render.remediation import cleared, clearing_actions, counts_blocking_only, lead, plural
 from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -145,17 +145,15 @@ def _agreement_line(evaluation: Evaluation) -> str:
 def _more_actions_line(evaluation: Evaluation) -> str:
     """Below a "What to do" table that does not hold every action that clears a blocking finding:
     how many others there are and what they clear, so the table's "Clears" add up to the lead."""
-    rest = evaluation.plan.clearing[LEAD_ACTIONS:]
+    rest = clearing_actions(evaluation)[LEAD_ACTIONS:]
     if not rest:
         return ""
-    cleared = sum(action.would_block for action in rest)
-    if evaluation.counts[Disposition.BLOCKING]:
-        verb = "blocks" if cleared == 1 else "block"
-    else:
-        verb = "would block"
+    blocking_only = counts_blocking_only(evaluation)
+    count = sum(cleared(action, blocking_only) for action in rest)
+    verb = ("blocks" if count == 1 else "block") if blocking_only else "would block"
     actions = "One more action, which clears" if len(rest) == 1 else f"{len(rest)} more actions, which clear"
     place = "is" if len(rest) == 1 else "are"
-    return f'_{actions} {plural(cleared, "more finding")} that {verb}, {place} under "More actions" below._'
+    return f'_{actions} {plural(count, "more finding")} that {verb}, {place} under "More actions" below._'
 
 
 def _notices(evaluation: Evaluation) -> list[str]:

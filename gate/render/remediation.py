@@ -9,6 +9,7 @@ for its format, as it does every other piece of report text.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -134,13 +135,53 @@ def lead(evaluation: Evaluation) -> Lead:
     return Lead(would, len(plan.clearing), plan.no_fix.would_block, verb)
 
 
+def counts_blocking_only(evaluation: Evaluation) -> bool:
+    """Whether the summaries count the findings that block: yes as soon as one does. Only when none
+    does do they count those that would (advisory mode, budgets), so that a trial of a policy still
+    leads with its actions. Beside blocking findings, those a budget tolerates are informational, as
+    the counts say: the lead, the actions' counts and the lists of what they clear leave them out."""
+    return bool(evaluation.counts[Disposition.BLOCKING])
+
+
+def counted(decision: Decision, blocking_only: bool) -> bool:
+    """Whether the summaries count `decision` among what the actions clear (`counts_blocking_only`)."""
+    if blocking_only:
+        return decision.disposition is Disposition.BLOCKING
+    return decision.blocks_when_enforced
+
+
+def clearing_actions(evaluation: Evaluation) -> tuple[Action, ...]:
+    """The actions that clear at least one counted finding (`counts_blocking_only`), in the plan's order."""
+    plan = evaluation.plan
+    if counts_blocking_only(evaluation):
+        return tuple(action for action in plan.actions if action.blocking)
+    return plan.clearing
+
+
+def cleared(action: Action, blocking_only: bool) -> int:
+    """How many of the counted findings (`counts_blocking_only`) the action clears."""
+    return action.blocking if blocking_only else action.would_block
+
+
+def cleared_by_severity(action: Action, decisions: Sequence[Decision]) -> Mapping[Severity, int]:
+    """Per severity, most severe first, the counted findings the action clears: `decisions`, the
+    action's list from `clearing_decisions`."""
+    if len(decisions) == action.would_block:
+        return action.blocking_by_severity
+    # Some of its findings are tolerated by a budget beside findings that block: count the rest.
+    counts = Counter(decision.finding.severity for decision in decisions)
+    return {severity: counts[severity] for severity in sorted(counts, reverse=True)}
+
+
 def clearing_decisions(evaluation: Evaluation) -> tuple[dict[str, list[Decision]], list[Decision]]:
-    """The findings that block or would, by the id of the action that clears them, each list in
-    the report's order; and those of them no published version fixes."""
+    """The counted findings (`counts_blocking_only`: those that block, else those that would), by
+    the id of the action that clears them, each list in the report's order; and those of them no
+    published version fixes."""
     by_action: dict[str, list[Decision]] = {}
     without_fix: list[Decision] = []
+    blocking_only = counts_blocking_only(evaluation)
     for decision in evaluation.decisions:
-        if not decision.blocks_when_enforced:
+        if not counted(decision, blocking_only):
             continue
         action_id = evaluation.plan.action_ids.get(decision.finding.key)
         if action_id is None:

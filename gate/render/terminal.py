@@ -36,7 +36,11 @@ from gate.render._summary import (
     why_it_fails,
 )
 from gate.render.remediation import (
+    cleared,
+    cleared_by_severity,
+    clearing_actions,
     clearing_decisions,
+    counts_blocking_only,
     estimate_words,
     lead,
     listing_a_stale_fix,
@@ -123,10 +127,22 @@ def _where(action: Action) -> list[str]:
     return [origin, str(action.dockerfile_line) if action.dockerfile_line is not None else "-"]
 
 
-def _actions(actions: Sequence[Action], more: str, width: int) -> list[str]:
+def _actions(
+    actions: Sequence[Action],
+    by_action: dict[str, list[Decision]],
+    blocking_only: bool,
+    more: str,
+    width: int,
+) -> list[str]:
     header = ["#", "CLEARS", "SEVERITY", "WHAT TO DO", "LAYER", "LINE"]
     rows = [
-        [str(n), str(a.would_block), a.highest_severity.name, terminal_safe(what_to_do(a, "->")), *_where(a)]
+        [
+            str(n),
+            str(cleared(a, blocking_only)),
+            next(iter(cleared_by_severity(a, by_action.get(a.id, []))), a.highest_severity).name,
+            terminal_safe(what_to_do(a, "->")),
+            *_where(a),
+        ]
         for n, a in enumerate(actions[:MAX_ACTIONS], start=1)
     ]
     # Where nothing is known (no base image, no Dockerfile), the column says nothing: left out.
@@ -260,11 +276,11 @@ def render_terminal(
     out.extend(terminal_suspects(evaluation))
 
     by_action, without_fix = clearing_decisions(evaluation)
-    actions = evaluation.plan.clearing
+    actions = clearing_actions(evaluation)
     would = "would block" if not counts[Disposition.BLOCKING] else "block"
     if actions:
         out += ["", "What to do, most useful first:"]
-        out += _actions(actions, more, width)
+        out += _actions(actions, by_action, counts_blocking_only(evaluation), more, width)
     # Every action has its number, listed or not: a finding's row names the one that clears it.
     numbers = {a.id: n for n, a in enumerate(actions, start=1)}
     blocking = [d for ds in by_action.values() for d in ds] + without_fix

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
-from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render.markdown import render_markdown
 from gate.render.remediation import what_to_do
 from gate.render.terminal import (
@@ -305,3 +305,34 @@ def test_an_invisible_or_bidi_character_cannot_make_a_name_pass_for_another(char
     out = render_terminal(evaluation)
     assert char not in out
     assert f"req\\u{ord(char):04x}uests" in out
+
+
+def test_beside_blocking_findings_those_a_budget_tolerates_are_not_counted_as_blocking() -> None:
+    # One CRITICAL blocks; two HIGH are within the HIGH budget: informational, as the counts say.
+    # The lead, the actions, their "clears" and the list of what blocks say the same: 1, not 3.
+    ev = evaluation_of(
+        finding("CVE-2024-0001", severity=Severity.CRITICAL),
+        finding("CVE-2024-0002", pkg="curl", version="7.88.1-10", fixed=("7.88.1-10+deb12u5",)),
+        finding("CVE-2024-0003"),
+        policy=Policy(source="policy.yaml", fail_on=FailOn(budgets=((Severity.HIGH, 5),))),
+    )
+    text = render_terminal(ev)
+    assert text.splitlines()[0] == "container-gate: FAIL: 1 blocking finding(s); 1 action clears it."
+    actions = text.split("What to do, most useful first:\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[:3] for line in actions[1:] if not line.startswith("       ")] == [
+        ["1", "1", "CRITICAL"]
+    ]
+    assert "Findings that block (1), with the action (#) that clears them:" in text
+    assert "curl" not in text
+    assert "CVE-2024-0003" not in text
+
+    md = render_markdown(ev)
+    assert "**1 finding blocks; 1 action clears it.**" in md
+    assert "| Upgrade `openssl` `3.0.2-1` → `3.0.13-1` | **1**: 1 CRITICAL |" in md
+    assert "Findings the upgrade of openssl clears (1)" in md
+    # The upgrade of curl clears nothing that blocks: among the other actions, not the lead ones.
+    assert "<summary>More actions (1)</summary>" in md
+    assert "| Upgrade `curl` `7.88.1-10` → `7.88.1-10+deb12u5` | 1 other finding: 1 HIGH |" in md
+    # The findings the budget tolerates are listed once, with the informational ones.
+    assert "<summary>Informational (2)</summary>" in md
+    assert md.count("CVE\\-2024\\-0002") == md.count("CVE\\-2024\\-0003") == 1
