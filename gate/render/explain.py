@@ -6,6 +6,7 @@ from gate.model import Assessment
 from gate.policy.evaluation import Decision, EntryState, Evaluation
 from gate.policy.match import mismatch
 from gate.render._exploit import marks
+from gate.render.remediation import what_to_do
 from gate.render.terminal import fix_text
 from gate.untrusted import terminal_safe
 
@@ -60,6 +61,7 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
         # A VEX rule holds the file's name, which the policy gives: as untrusted as report text.
         out.append(f"  disposition: {d.disposition.value.upper()} (rule {terminal_safe(str(d.rule))})")
         out.append(f"  because:     {terminal_safe(d.reason)}")
+        out.append(f"  to fix it:   {_action(evaluation, d)}")
     if entries:
         out.append("")
         out.append("Allowlist entries naming it:")
@@ -78,6 +80,19 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
         out.append("Warnings:")
         out.extend(f"- {terminal_safe(w)}" for w in evaluation.warnings)
     return "\n".join(out) + "\n", bool(decisions)
+
+
+def _action(evaluation: Evaluation, decision: Decision) -> str:
+    """What clears the finding, in the words and with the command of the summaries' "What to do"
+    table; or why no action does."""
+    finding = decision.finding
+    action = evaluation.plan.action_of(finding)
+    if action is None:
+        if finding.fixed_versions:
+            return "no action: its listed fix is no newer than the installed version"
+        return "no action: no published version fixes it yet"
+    command = f" ($ {action.command})" if action.command else ""
+    return terminal_safe(f"{what_to_do(action, '->')}{command}")
 
 
 def _inputs(decision: Decision) -> list[str]:

@@ -354,6 +354,19 @@ def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     assert "no finding in the report(s) has this id or alias" in out
 
 
+def test_explain_says_what_fixes_each_finding(capsys: pytest.CaptureFixture[str]) -> None:
+    # The action of the summaries' "What to do" table, with its command; or that there is none.
+    code, out, _ = run(["explain", "CVE-2019-18224", "--report", str(BUSTER)], capsys)
+    assert code == ExitCode.PASS
+    assert (
+        "  to fix it:   Upgrade libidn2-0 2.0.5-1 -> 2.0.5-1+deb10u1"
+        " ($ apt-get install --only-upgrade libidn2-0)\n" in out
+    )
+    code, out, _ = run(["explain", "CVE-2019-18276", "--report", str(BUSTER)], capsys)
+    assert code == ExitCode.PASS
+    assert "  to fix it:   no action: no published version fixes it yet\n" in out
+
+
 def test_explain_compares_an_entrys_package_name_with_the_findings_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
