@@ -17,7 +17,13 @@ from gate.policy.actions import Action, ActionKind, Step
 from gate.policy.evaluation import Decision, Evaluation
 from gate.render._markdown_cells import CELL_LIMIT, REASON_LIMIT
 from gate.render._summary import short_reason
-from gate.render.remediation import cleared_by_severity, estimate_words, plural, severity_words
+from gate.render.remediation import (
+    cleared_by_severity,
+    estimate_words,
+    known_exploited,
+    plural,
+    severity_words,
+)
 from gate.untrusted import md_code, md_escape
 
 # A package name that is text as it is in raw HTML and to GitHub's and GitLab's linkers: letters,
@@ -53,15 +59,15 @@ def what_cell(action: Action, in_table: bool = True) -> str:
     return f"Upgrade {_names(action.package, action.packages, in_table)} {_versions(action, in_table)}"
 
 
-def clears_cell(action: Action, cleared: Sequence[Decision] | None = None) -> str:
-    """`**62**: 11 CRITICAL, 51 HIGH`: the findings it clears that block (or would), by severity;
-    for an action that clears none of them, how many findings it clears. `cleared` is its list of
-    `clearing_decisions` when the summary counts only the findings that block (some do, and a
-    budget tolerates others: those are no longer "would block" here, see `counts_blocking_only`)."""
-    if cleared is None and action.would_block:
-        return f"**{action.would_block}**: {severity_words(action.blocking_by_severity)}"
+def clears_cell(action: Action, cleared: Sequence[Decision]) -> str:
+    """`**62**: 11 CRITICAL, 51 HIGH (1 known-exploited)`: the findings it clears that block (or
+    would), by severity, and how many of them CISA lists as known exploited, which is why such an
+    action comes first; for an action that clears none of them, how many findings it clears.
+    `cleared` is its list of `clearing_decisions` (see `counts_blocking_only`)."""
     if cleared:
-        return f"**{len(cleared)}**: {severity_words(cleared_by_severity(action, cleared))}"
+        exploited = known_exploited(cleared)
+        kev = f" ({exploited} known-exploited)" if exploited else ""
+        return f"**{len(cleared)}**: {severity_words(cleared_by_severity(action, cleared))}{kev}"
     return f"{plural(len(action.findings), 'other finding')}: {severity_words(action.counts_by_severity)}"
 
 
@@ -91,7 +97,7 @@ def command_cell(action: Action | Step) -> str:
     return md_code(action.command, COMMAND_LIMIT) if action.command else ""
 
 
-def action_cells(action: Action, cleared: Sequence[Decision] | None = None) -> list[str]:
+def action_cells(action: Action, cleared: Sequence[Decision]) -> list[str]:
     """One row of the "What to do" table (`cleared`: as for `clears_cell`)."""
     return [what_cell(action), clears_cell(action, cleared), where_cell(action), command_cell(action)]
 

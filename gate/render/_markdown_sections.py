@@ -112,10 +112,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
     blocking_only = counts_blocking_only(evaluation)
 
     def action_cells(action: Action) -> list[str]:
-        # Only where a budget tolerates findings beside blocking ones does an action's count of
-        # what blocks differ from its own count of what would.
-        mixed = blocking_only and action.blocking != action.would_block
-        return acts.action_cells(action, by_action.get(action.id, []) if mixed else None)
+        return acts.action_cells(action, by_action.get(action.id, []))
 
     attention = needs_attention(evaluation)
     base_name = base_image_name(evaluation.report.image)

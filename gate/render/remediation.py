@@ -173,6 +173,11 @@ def cleared_by_severity(action: Action, decisions: Sequence[Decision]) -> Mappin
     return {severity: counts[severity] for severity in sorted(counts, reverse=True)}
 
 
+def known_exploited(decisions: Sequence[Decision]) -> int:
+    """How many of `decisions` CISA lists as known exploited."""
+    return sum(1 for decision in decisions if decision.kev is not None)
+
+
 def clearing_decisions(evaluation: Evaluation) -> tuple[dict[str, list[Decision]], list[Decision]]:
     """The counted findings (`counts_blocking_only`: those that block, else those that would), by
     the id of the action that clears them, each list in the report's order; and those of them no

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from gate.model import Finding
 from gate.policy.actions import Action
 from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
+from gate.policy.exploit_rules import KEV_NAME
 from gate.policy.model import Mode
 from gate.render._columns import fit, table, wrap
 from gate.render._delta import delta_line, vex_line
@@ -42,6 +43,7 @@ from gate.render.remediation import (
     clearing_decisions,
     counts_blocking_only,
     estimate_words,
+    known_exploited,
     lead,
     listing_a_stale_fix,
     needs_attention,
@@ -155,6 +157,11 @@ def _actions(
     out = lines[:1]
     for action, line in zip(actions, lines[1:], strict=False):
         out.append(line)
+        exploited = known_exploited(by_action.get(action.id, []))
+        if exploited:
+            # Why an action that clears fewer findings can come first.
+            kev = f"clears {plural(exploited, 'known-exploited finding')} (in {KEV_NAME})"
+            out.append(fit(f"       {kev}", width))
         if action.estimated:
             out.append(fit(f"       {estimate_words(action)}", width))
         if action.command:
