@@ -18,10 +18,12 @@ from gate.policy.evaluation import Decision, Evaluation
 from gate.render._markdown_cells import CELL_LIMIT, REASON_LIMIT
 from gate.render._summary import short_reason
 from gate.render.remediation import (
+    PINNED_WORDS,
     cleared_by_severity,
     estimate_words,
     known_exploited,
     plural,
+    refreshed_base,
     severity_words,
 )
 from gate.untrusted import md_code, md_escape
@@ -54,9 +56,14 @@ def what_cell(action: Action, in_table: bool = True) -> str:
     """`Rebuild on a refreshed base image (fixes are published for 163 of its 175 findings)`, or
     `Upgrade `curl` (`libcurl4`) `7.88.1-10` → `7.88.1-10+deb12u5``."""
     if action.kind is ActionKind.BASE_REFRESH:
-        estimate = estimate_words(action)
-        return "Rebuild on a refreshed base image" + (f" ({estimate})" if estimate else "")
+        notes = "; ".join(note for note in (_pinned(action), estimate_words(action)) if note)
+        return "Rebuild on a refreshed base image" + (f" ({notes})" if notes else "")
     return f"Upgrade {_names(action.package, action.packages, in_table)} {_versions(action, in_table)}"
+
+
+def _pinned(action: Action) -> str:
+    """`PINNED_WORDS` for a base image named with a digest, else empty (plain words: no escaping)."""
+    return PINNED_WORDS if refreshed_base(action)[1] else ""
 
 
 def clears_cell(action: Action, cleared: Sequence[Decision]) -> str:
@@ -131,9 +138,10 @@ def summary_words(action: Action, count: int) -> str:
 def action_intro(action: Action) -> str:
     """The first line inside an action's section: the action in full, with its command."""
     if action.kind is ActionKind.BASE_REFRESH:
-        name = f" {md_code(action.package, CELL_LIMIT, in_table=False)}" if action.package else ""
-        estimate = estimate_words(action)
-        what = f"Rebuild on a refreshed base image{name}" + (f"; {estimate}" if estimate else "")
+        base = refreshed_base(action)[0]
+        name = f" {md_code(base, CELL_LIMIT, in_table=False)}" if base else ""
+        notes = [note for note in (_pinned(action), estimate_words(action)) if note]
+        what = f"Rebuild on a refreshed base image{name}" + "".join(f"; {note}" for note in notes)
     else:
         what = what_cell(action, in_table=False)
     command = f": {md_code(action.command, COMMAND_LIMIT, in_table=False)}" if action.command else ""

@@ -42,10 +42,29 @@ def upgrade_words(action: Action, arrow: str = "→") -> str:
     return f"{names} {action.installed_version} {arrow} {action.target_version}"
 
 
-def what_to_do(action: Action, arrow: str = "→") -> str:
-    """`Rebuild on a refreshed base image debian:12`, `Upgrade lodash 4.17.11 → 4.17.21`."""
+PINNED_WORDS = "update a digest pinned in FROM to the tag's current one"
+"""What a rebuild on a base image named with a digest needs first: a plain rebuild of a `FROM
+NAME:TAG@DIGEST` keeps that digest's image, the very one the findings come from."""
+
+
+def refreshed_base(action: Action) -> tuple[str, bool]:
+    """For a base refresh, the base image as the refreshed one is named, without a digest the
+    reference pins (`debian:12` of `debian:12@sha256:...`: the digest names the image in use, not
+    a refreshed one), and whether it pinned one."""
+    name, at, digest = action.package.partition("@")
+    if at and name and ":" in digest:
+        return name, True
+    return action.package, False
+
+
+def what_to_do(action: Action, arrow: str = "→", *, pinned: bool = True) -> str:
+    """`Rebuild on a refreshed base image debian:12`, `Upgrade lodash 4.17.11 → 4.17.21`. A base
+    image named with a digest adds `PINNED_WORDS` in parentheses, unless `pinned` is False (the
+    caller says them apart)."""
     if action.kind is ActionKind.BASE_REFRESH:
-        return f"Rebuild on a refreshed base image {action.package}".rstrip()
+        name, digest = refreshed_base(action)
+        text = f"Rebuild on a refreshed base image {name}".rstrip()
+        return f"{text} ({PINNED_WORDS})" if digest and pinned else text
     return f"Upgrade {upgrade_words(action, arrow)}"
 
 

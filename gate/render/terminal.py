@@ -37,6 +37,7 @@ from gate.render._summary import (
     why_it_fails,
 )
 from gate.render.remediation import (
+    PINNED_WORDS,
     cleared,
     cleared_by_severity,
     clearing_actions,
@@ -48,6 +49,7 @@ from gate.render.remediation import (
     listing_a_stale_fix,
     needs_attention,
     plural,
+    refreshed_base,
     what_to_do,
 )
 from gate.untrusted import terminal_safe
@@ -142,7 +144,7 @@ def _actions(
             str(n),
             str(cleared(a, blocking_only)),
             next(iter(cleared_by_severity(a, by_action.get(a.id, []))), a.highest_severity).name,
-            terminal_safe(what_to_do(a, "->")),
+            terminal_safe(what_to_do(a, "->", pinned=False)),
             *_where(a),
         ]
         for n, a in enumerate(actions[:MAX_ACTIONS], start=1)
@@ -162,6 +164,8 @@ def _actions(
             # Why an action that clears fewer findings can come first.
             kev = f"clears {plural(exploited, 'known-exploited finding')} (in {KEV_NAME})"
             out.append(fit(f"       {kev}", width))
+        if refreshed_base(action)[1]:
+            out.append(fit(f"       {PINNED_WORDS}", width))
         if action.estimated:
             out.append(fit(f"       {estimate_words(action)}", width))
         if action.command:

@@ -230,3 +230,28 @@ def test_the_gitlab_solution_of_a_checked_rebuild_has_no_empty_estimate() -> Non
         " (action base-refresh)"
     )
     assert all("()" not in (text or "") for text in solutions.values())
+
+
+def test_a_base_image_pinned_by_digest_is_refreshed_by_its_tag() -> None:
+    # `FROM debian:12@sha256:...` rebuilt as it is keeps the image the findings come from: every
+    # output names the tag, and says the digest is to be moved first.
+    pinned = "debian:12@sha256:" + "a" * 64
+    ev = evaluate(report(*findings(), image=ImageInfo("app:1", base_image=pinned)), Policy(source="p"), NOW)
+    hint = "update a digest pinned in FROM to the tag's current one"
+    text = render_terminal(ev)
+    assert "Rebuild on a refreshed base image debian:12 " in text
+    assert f"\n       {hint}\n" in text
+    md = render_markdown(ev)
+    assert (
+        f"| Rebuild on a refreshed base image ({hint}; fixes are published for all 4 of its findings) |" in md
+    )
+    assert f"**Rebuild on a refreshed base image `debian:12`; {hint}; fixes are published" in md
+    when = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
+    doc = json.loads(render_gitlab(ev, GitLabReportOptions(start_time=when, end_time=when)))
+    solution = next(
+        v["solution"] for v in doc["vulnerabilities"] if v["identifiers"][0]["value"] == "CVE-2024-1"
+    )
+    assert solution.startswith(f"Rebuild on a refreshed base image debian:12 ({hint}) (fixes are published")
+    sarif = render_sarif(ev)
+    assert f"To fix: rebuild on a refreshed base image debian:12 ({hint}) (action base-refresh)" in sarif
+    assert "Rebuild on a refreshed base image debian:12@" not in text + md + json.dumps(doc) + sarif
