@@ -151,8 +151,9 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
     ]
     out += [of_action(action) for action in lead]
     base = next((a for a in plan.actions if a.kind is ActionKind.BASE_REFRESH), None)
+    steps: list[Section[Any]] = []
     if base is not None and base.steps:
-        out.append(
+        steps.append(
             Section(
                 f"Upgrades a refreshed base image brings ({len(base.steps)})",
                 acts.STEP_COLUMNS,
@@ -165,6 +166,11 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
                 listed="every upgrade, under the action's steps",
             )
         )
+    # The upgrades follow the refresh they detail: after its findings when it is a lead action,
+    # else after "More actions", which holds it (with a baseline, what the base image had before).
+    base_leads = base is not None and base in lead
+    if base_leads:
+        out += steps
     others = first_listed(d for action in more for d in by_action.get(action.id, []))
     out.append(
         Section(
@@ -212,6 +218,8 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
             listed="every action",
         )
     )
+    if not base_leads:
+        out += steps
     out += _by_disposition(evaluation, section_rows, ran, blocking_only)
     return out
 

@@ -633,3 +633,27 @@ def test_an_invisible_or_bidi_character_is_shown_not_dropped(char: str) -> None:
     assert f"req{char}" not in html
     assert f"req{char}" not in markdown
     assert html.count("requests") == markdown.count("requests")  # the real one only, wherever it is
+
+
+def test_the_upgrades_a_refreshed_base_brings_follow_the_refresh_they_detail() -> None:
+    # Only the own layer's finding blocks (as with a baseline, where the base image's findings were
+    # there before): the refresh is under "More actions", and its upgrades come after it.
+    base = Layer(diff_id="sha256:" + "1" * 64, index=0, origin=LayerOrigin.BASE)
+    own = Layer(diff_id="sha256:" + "2" * 64, index=1, origin=LayerOrigin.OWN)
+    ev = evaluation_of(
+        finding("CVE-2024-0001", pkg="libc6", severity=Severity.MEDIUM, layer=base),
+        finding("CVE-2024-0002", pkg="curl", layer=own),
+        image=ImageInfo("app:1", base_image="debian:12"),
+    )
+    md = render_markdown(ev)
+    more = md.index("<summary>More actions (1)</summary>")
+    assert md.index("<summary>Upgrades a refreshed base image brings (1)</summary>") > more
+    assert "Rebuild on a refreshed base image" in md[more:]
+    # A refresh that clears what blocks is a lead action: its upgrades follow its findings.
+    ev = evaluation_of(
+        finding("CVE-2024-0001", pkg="libc6", layer=base), image=ImageInfo("app:1", base_image="debian:12")
+    )
+    md = render_markdown(ev)
+    assert md.index("<summary>Findings a refreshed base image clears (1)</summary>") < md.index(
+        "<summary>Upgrades a refreshed base image brings (1)</summary>"
+    )
