@@ -54,6 +54,7 @@ from gate.scanners._fields import (
     read_located,
     req_str,
     str_list,
+    str_map,
     str_or_empty,
 )
 from gate.scanners._values import refuse_lone_surrogates
@@ -229,6 +230,8 @@ def _image(doc: JsonObject, root: At) -> ImageInfo | None:
         size=opt_int(image, "size", at),
         base_image=opt_str(image, "base_image", at),
         base_layer_count=opt_int(image, "base_layer_count", at),
+        # The base-name label names a base given as an archive (`gate.policy.plan.base_image_name`).
+        labels=tuple(sorted(str_map(image, "labels", at).items())),
     )
 
 

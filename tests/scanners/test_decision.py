@@ -143,3 +143,21 @@ def test_the_baseline_warnings_are_known_by_their_sentences() -> None:
     # A report of an earlier release: its `warnings` without `report_warnings`.
     read = parse_decision(report(warnings=[OWN, *said, not_read]), "gate.json")
     assert read.warnings == (OWN,)
+
+
+def test_the_image_labels_come_back_and_name_a_base_given_as_an_archive() -> None:
+    # A run whose base image was a `docker save` archive named it by the archive's base-name label;
+    # a report read back names it the same way, not by a path on the machine that scanned.
+    from gate.policy.plan import base_image_name
+
+    image = {
+        "reference": "docker-archive:out/app.tar",
+        "base_image": "docker-archive:out/base.tar",
+        "labels": {"org.opencontainers.image.base.name": "registry.example/base:1"},
+    }
+    read = parse_decision(report(image=image), "gate.json")
+    assert read.image is not None
+    assert read.image.labels == (("org.opencontainers.image.base.name", "registry.example/base:1"),)
+    assert base_image_name(read.image) == "registry.example/base:1"
+    with pytest.raises(ReportError, match="labels"):
+        parse_decision(report(image={**image, "labels": {"a": 1}}), "gate.json")
