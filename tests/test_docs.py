@@ -17,6 +17,7 @@ import yaml
 from gate.cli.main import main
 from gate.cli.parser import build_parser
 from gate.enrich.fetch import _FORMS
+from tests.support.doc_samples import KINDS, Sample, json_mismatches, lines_match, samples, shown_json
 from tests.support.repo_paths import PROJECT_ROOT
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))]
@@ -385,3 +386,93 @@ def test_the_command_that_prints_the_installed_schemas_path_prints_it() -> None:
     printed = Path(run.stdout.strip())
     assert printed.name == "schema.json"
     assert printed.read_bytes() == (PROJECT_ROOT / "policies" / "schema.json").read_bytes()
+
+
+# --- the samples of output the docs show (tests/support/doc_samples.py says how they are marked) -----------
+
+SAMPLES = [sample for path in [*DOCS, PROJECT_ROOT / "CONTRIBUTING.md"] for sample in samples(path)]
+RUNNABLE = [sample for sample in SAMPLES if sample.kind == "output of"]
+
+
+def test_every_sample_says_what_it_is() -> None:
+    unmarked = [sample.name for sample in SAMPLES if not sample.kind]
+    assert unmarked == [], f"a ```text, ```json or plain ``` block with none of the markers {KINDS}"
+    assert len(RUNNABLE) >= 6
+
+
+def test_every_sample_another_test_checks_is_read_by_that_test() -> None:
+    for sample in SAMPLES:
+        if sample.kind == "output checked by":
+            test = PROJECT_ROOT / sample.note.split()[0]
+            assert test.is_file(), f"{sample.name}: no test {test}"
+            assert sample.path.name in text(test), (
+                f"{sample.name}: {test.name} does not read {sample.path.name}"
+            )
+        elif sample.kind in ("output illustrative", "not output"):
+            assert sample.note.strip(), f"{sample.name}: say why"
+
+
+def run_sample(sample: Sample, directory: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run the sample's commands in `directory`: the last one's exit code and what it printed."""
+    for name in ("tests", "docs", "policies"):
+        (directory / name).symlink_to(PROJECT_ROOT / name)
+    if sample.says("write"):
+        assert sample.yaml_above is not None, f"{sample.name}: no ```yaml block above to write"
+        (directory / str(sample.says("write"))).write_text(sample.yaml_above, encoding="utf-8")
+    code, printed = 0, ""
+    assert sample.commands, f"{sample.name}: no `$ ` command"
+    for command in sample.commands:
+        if command.startswith("container-gate "):
+            code = main(shlex.split(command)[1:])
+            out, err = capsys.readouterr()
+            printed = out + err
+        else:
+            run = subprocess.run(
+                ["bash", "-c", command],
+                cwd=directory,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            code, printed = run.returncode, run.stdout + run.stderr
+    return code, printed
+
+
+@pytest.mark.parametrize("sample", RUNNABLE, ids=lambda sample: sample.name)
+def test_every_sample_of_a_command_is_its_real_output(
+    sample: Sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("COLUMNS", "GITHUB_ACTIONS", "GITLAB_CI"):
+        monkeypatch.delenv(name, raising=False)
+    code, printed = run_sample(sample, tmp_path, capsys)
+    if sample.says("exit") is not None:
+        assert code == int(str(sample.says("exit"))), f"{sample.name}: exit {code}\n{printed}"
+    if sample.language == "json":
+        file = sample.says("file")
+        assert file, f"{sample.name}: a JSON sample names its `file:`"
+        real = json.loads((tmp_path / file).read_text(encoding="utf-8"))
+        mismatches = json_mismatches(shown_json(sample), real)
+        assert mismatches == [], (
+            f"{sample.name} is not the real {file} at {mismatches}:\n{json.dumps(real, indent=2)}"
+        )
+    else:
+        real_lines = printed.splitlines()
+        assert lines_match(sample.body.splitlines(), real_lines), (
+            f"{sample.name} is not the real output:\n{printed}"
+        )
+
+
+def test_the_sample_comparison_allows_what_it_says_and_nothing_else() -> None:
+    real = ["verdict", "image: app (sha256:abc)", "a", "b", "verdict"]
+    assert lines_match(["verdict", "image: app (sha256:...)", "...", "verdict"], real)
+    assert lines_match(["...", "verdict"], real)
+    assert not lines_match(["verdict", "image: app (sha256:...)"], real)  # the rest is not elided
+    assert not lines_match(["verdict", "...", "c", "..."], real)
+    assert json_mismatches({"a": 1, "...": "..."}, {"a": 1, "b": 2}) == []
+    assert json_mismatches({"a": 1}, {"a": 1, "b": 2}) != []
+    assert json_mismatches({"a": [1, "..."]}, {"a": [1, 2]}) == []
+    assert json_mismatches({"a": [1]}, {"a": [1, 2]}) != []
+    assert json_mismatches({"a": "sha256:..."}, {"a": "sha256:0f"}) == []
+    assert json_mismatches({"a": 1}, {"a": True}) != []

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.cli.scan_options import (
+    STANDARD_INPUT_ONLY_FOR_REPORTS,
     GivenOnce,
     add_platform_argument,
     add_scanner_arguments,
@@ -67,6 +68,10 @@ def compare_ref(text: str) -> BatchItem:
     if not name.strip() or not path.strip():
         raise argparse.ArgumentTypeError(
             f"expected NAME=REPORT.json (a name for the row, then a scanner's JSON report), got {text!r}"
+        )
+    if path == "-":
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=REPORT.json with a file path, got {text!r}: {STANDARD_INPUT_ONLY_FOR_REPORTS}"
         )
     refuse_too_long(path)
     return BatchItem(name=name, report=Path(path))

@@ -111,13 +111,23 @@ def refuse_too_long(text: str) -> None:
         )
 
 
+STANDARD_INPUT_ONLY_FOR_REPORTS = (
+    "standard input (-) is read only for a report (check's REPORT, explain's --report); "
+    "give ./- for a file named -"
+)
+"""Why `-` is refused where a file path goes: it named a file `-`, which was then missing."""
+
+
 def given_path(text: str) -> Path:
     """A file the run reads; empty is a usage error (most often a CI variable that expanded to
-    nothing), where Path("") would be the working directory."""
+    nothing), where Path("") would be the working directory, and so is `-`, which people give
+    for standard input (`--policy -` was read as a missing file named `-`)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(
             "expected a file, got nothing (is the CI variable that should hold it set?)"
         )
+    if text == "-":
+        raise argparse.ArgumentTypeError(f"expected a file path, got -: {STANDARD_INPUT_ONLY_FOR_REPORTS}")
     refuse_too_long(text)
     return Path(text)
 

@@ -63,6 +63,7 @@ from gate.enrich.vex_model import (
     Justification,
     VexComponent,
     VexFormat,
+    VexGap,
     VexProduct,
     VexStatement,
     VexStatus,
@@ -78,6 +79,7 @@ __all__ = [
     "Justification",
     "VexComponent",
     "VexFormat",
+    "VexGap",
     "VexIndex",
     "VexProduct",
     "VexStatement",
@@ -250,8 +252,14 @@ Speaker = tuple[VexStatement, frozenset[str]]
 """A statement whose product applies to a finding, and the finding's CVEs it speaks for."""
 
 
-def _speaks(speakers: Sequence[Speaker], finding: Finding) -> VexStatement | None:
-    """The statement that speaks for `finding` among `speakers` (in the order given), CVE by CVE.
+Spoken = tuple[VexStatement | None, VexGap | None]
+"""The statement that speaks for a finding, and the statements that clear only some of its CVEs
+while the others stay open."""
+
+
+def _speaks(speakers: Sequence[Speaker], finding: Finding) -> Spoken:
+    """The statement that speaks for `finding` among `speakers` (in the order given), CVE by CVE,
+    and the gap left when some of its CVEs are cleared and others not.
 
     Each CVE the finding stands for is decided as a finding is, by the latest statement that
     speaks for it (one about the whole finding speaks for each). When one statement is the latest
@@ -261,18 +269,33 @@ def _speaks(speakers: Sequence[Speaker], finding: Finding) -> VexStatement | Non
     without one: a statement about one CVE says nothing about the others."""
     cves = _cves(finding)
     if len(cves) < 2 or all(named == cves for _, named in speakers):
-        return latest(s for s, named in speakers if named == cves)
-    each = [latest(s for s, named in speakers if cve in named) for cve in sorted(cves)]
+        return latest(s for s, named in speakers if named == cves), None
+    ordered = sorted(cves)
+    each = [latest(s for s, named in speakers if cve in named) for cve in ordered]
     said = [s for s in each if s is not None]
     if len(said) < len(each):
-        return None
+        return None, _gap(ordered, each, speakers)
     order = {id(s): n for n, (s, _) in enumerate(speakers)}
     distinct = sorted({id(s): s for s in said}.values(), key=lambda s: order[id(s)])
     if len(distinct) == 1:
-        return distinct[0]
+        return distinct[0], None
     if all(s.status.clears for s in distinct):
-        return joint(distinct, finding.vulnerability_id, finding.aliases)
-    return latest(s for s in distinct if not s.status.clears)
+        return joint(distinct, finding.vulnerability_id, finding.aliases), None
+    return latest(s for s in distinct if not s.status.clears), _gap(ordered, each, speakers)
+
+
+def _gap(cves: list[str], each: list[VexStatement | None], speakers: Sequence[Speaker]) -> VexGap | None:
+    """The gap of a finding whose CVEs (`cves`, sorted) have as latest statements `each`, some of
+    which clear and some not (or None): the clearing ones, in the order given, and what they leave."""
+    cleared = tuple(cve for cve, s in zip(cves, each, strict=True) if s is not None and s.status.clears)
+    if not cleared:
+        return None
+    clearing = {id(s) for s in each if s is not None and s.status.clears}
+    return VexGap(
+        clearing=tuple(s for s, _ in speakers if id(s) in clearing),
+        cleared=cleared,
+        not_cleared=tuple(cve for cve in cves if cve not in cleared),
+    )
 
 
 def _speakers(statements: Iterable[VexStatement], finding: Finding, image: ImageInfo | None) -> list[Speaker]:
@@ -293,7 +316,7 @@ def decide(
 ) -> VexStatement | None:
     """The statement that speaks for `finding`: the latest of those that apply, or what the
     statements about each of its CVEs say together (`_speaks`), or None."""
-    return _speaks(_speakers(statements, finding, image), finding)
+    return _speaks(_speakers(statements, finding, image), finding)[0]
 
 
 class VexIndex:
@@ -336,4 +359,9 @@ class VexIndex:
 
     def decide(self, finding: Finding) -> VexStatement | None:
         """The statement that speaks for `finding`, as `decide` has it."""
+        return _speaks(self._speakers(finding), finding)[0]
+
+    def decide_with_gap(self, finding: Finding) -> Spoken:
+        """The statement that speaks for `finding`, as `decide` has it, and the statements that
+        clear only some of its CVEs when the others stay open (`VexGap`), or None."""
         return _speaks(self._speakers(finding), finding)

@@ -190,6 +190,22 @@ class VexStatement:
         return text
 
 
+@dataclass(frozen=True)
+class VexGap:
+    """Why statements that clear some of the CVEs of a finding standing for several (Grype's GHSA
+    finding) do not clear the finding: no statement clears its other CVEs. The statements are
+    needed as they are; what is missing is a clearing statement about each CVE of `not_cleared`."""
+
+    clearing: tuple[VexStatement, ...]
+    """The statements that clear some of its CVEs, each the latest about one of them, in the order
+    given."""
+    cleared: tuple[str, ...]
+    """The CVEs they clear (upper case, sorted)."""
+    not_cleared: tuple[str, ...]
+    """Its CVEs that no statement clears (upper case, sorted): none is about them, or the latest
+    says `affected` or `under_investigation`."""
+
+
 def _age(pair: tuple[int, VexStatement]) -> tuple[datetime, int]:
     position, statement = pair
     return (statement.timestamp or datetime.min.replace(tzinfo=UTC), position)

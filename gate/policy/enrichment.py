@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gate.enrich.baseline import Baseline, BaselineState
-from gate.enrich.vex_model import VexStatement, future_statement_warning
+from gate.enrich.vex_model import VexGap, VexStatement, future_statement_warning
 from gate.model import ScanReport
 from gate.policy.evaluation import Decision, VexEntryReport
 from gate.policy.model import Policy
@@ -19,9 +19,11 @@ def with_enrichment(
     decisions: tuple[Decision, ...],
     states: Sequence[BaselineState],
     spoke: Sequence[VexStatement | None],
+    gaps: Sequence[VexGap | None] = (),
 ) -> tuple[Decision, ...]:
-    """The decisions with their baseline state and VEX statement; a statement that does not clear
-    the finding (`affected`, `under_investigation`) is said in the reason, and changes nothing."""
+    """The decisions with their baseline state, VEX statement and VEX gap; a statement that does
+    not clear the finding (`affected`, `under_investigation`) is said in the reason, and changes
+    nothing."""
     out: list[Decision] = []
     for position, decision in enumerate(decisions):
         statement = spoke[position] if spoke else None
@@ -34,18 +36,39 @@ def with_enrichment(
                 reason=reason,
                 baseline=states[position] if states else None,
                 vex=statement,
+                vex_gap=gaps[position] if gaps else None,
             )
         )
     return tuple(out)
 
 
 def vex_reports(
-    statements: Sequence[VexStatement], spoke: Sequence[VexStatement | None]
+    statements: Sequence[VexStatement],
+    spoke: Sequence[VexStatement | None],
+    gaps: Sequence[VexGap | None] = (),
 ) -> tuple[VexEntryReport, ...]:
     """One report per statement: how many findings it spoke for (alone, or with the statements about
-    the other CVEs of an advisory)."""
+    the other CVEs of an advisory), and how many it clears in part while they stay open, with the
+    CVEs no statement clears."""
     matched = Counter((part.source, part.index) for s in spoke if s is not None for part in s.statements)
-    return tuple(VexEntryReport(s, matched[(s.source, s.index)]) for s in statements)
+    left_open: Counter[tuple[str, int]] = Counter()
+    not_cleared: dict[tuple[str, int], set[str]] = {}
+    for gap in gaps:
+        if gap is None:
+            continue
+        for part in gap.clearing:
+            key = (part.source, part.index)
+            left_open[key] += 1
+            not_cleared.setdefault(key, set()).update(gap.not_cleared)
+    return tuple(
+        VexEntryReport(
+            s,
+            matched[(s.source, s.index)],
+            left_open[(s.source, s.index)],
+            tuple(sorted(not_cleared.get((s.source, s.index), ()))),
+        )
+        for s in statements
+    )
 
 
 def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list[str]:

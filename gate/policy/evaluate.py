@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from gate.enrich.baseline import BaselineComparison, BaselineState, compare
 from gate.enrich.exploit import EpssScore, KevEntry
-from gate.enrich.vex_model import VexStatement
+from gate.enrich.vex_model import VexGap, VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
 from gate.policy.enrichment import baseline_warnings, vex_reports, vex_warnings, with_enrichment
@@ -170,6 +170,7 @@ def evaluate(
 
         vex_index = VexIndex(inputs.vex, report.image)
     spoke: list[VexStatement | None] = []
+    gaps: list[VexGap | None] = []
     extras: list[_Extra] = []
     used: Counter[int] = Counter()
     hidden: Counter[int] = Counter()
@@ -179,9 +180,11 @@ def evaluate(
     by_entry: dict[int, tuple[str, RuleRef]] = {}
     unknown_origin = 0
     for position, finding in enumerate(report.findings):
-        statement = vex_index.decide(finding) if vex_index is not None else None
+        statement = None
         if vex_index is not None:
+            statement, gap = vex_index.decide_with_gap(finding)
             spoke.append(statement)
+            gaps.append(gap)
         for gone in expired_index.matching(finding, image):
             hidden[gone.index] += 1
         origin = _origin(finding)
@@ -262,7 +265,7 @@ def evaluate(
         _settle(item, policy, candidates, extra) for item, extra in zip(staged, extras, strict=True)
     )
     if states or spoke:
-        decisions = with_enrichment(decisions, states, spoke)
+        decisions = with_enrichment(decisions, states, spoke, gaps)
 
     entries: list[EntryReport] = []
     for entry in policy.allowlist:
@@ -315,7 +318,7 @@ def evaluate(
         policy_warnings=tuple(w for w in warnings if w not in report.warnings),
         base_image=base_image,
         baseline=comparison,
-        vex_entries=vex_reports(inputs.vex, spoke),
+        vex_entries=vex_reports(inputs.vex, spoke, gaps),
         exploit=exploit,
     )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from gate.enrich.baseline import BaselineComparison, BaselineState
 from gate.enrich.exploit import EpssScore, ExploitData, KevEntry
-from gate.enrich.vex_model import VexStatement
+from gate.enrich.vex_model import VexGap, VexStatement
 from gate.model import Finding, ScanReport, Severity
 from gate.policy.actions import Plan
 from gate.policy.base_status import BaseImageStatus
@@ -129,6 +129,10 @@ class Decision:
     vex: VexStatement | None = None
     """The VEX statement that speaks for the finding (the latest that applies), whatever its
     status; None when none does or no VEX was given."""
+    vex_gap: VexGap | None = None
+    """For a finding that stands for several CVEs (Grype's GHSA finding): the statements that clear
+    some of them while no statement clears the others, which keeps VEX from clearing it; None
+    otherwise."""
     kev: KevEntry | None = None
     """The finding's entry in CISA's KEV catalog, when the run had KEV data and it is listed."""
     epss: EpssScore | None = None
@@ -176,10 +180,16 @@ class VexEntryReport:
     """The statement as read."""
     matched: int
     """How many findings it spoke for (it was the latest statement that applied to them)."""
+    left_open: int = 0
+    """How many findings it clears some CVEs of, while no statement clears their other CVEs, so
+    that VEX leaves them open (`Decision.vex_gap`): it is needed, and statements are missing."""
+    not_cleared: tuple[str, ...] = ()
+    """The CVEs of those findings that no statement clears (sorted, each once)."""
 
     @property
     def state(self) -> EntryState:
-        """Used when it spoke for a finding, else unused."""
+        """Used when it spoke for a finding, else unused (`left_open` says when it is needed all
+        the same)."""
         return EntryState.USED if self.matched else EntryState.UNUSED
 
 

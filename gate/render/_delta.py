@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gate.policy.evaluation import Evaluation
+from gate.untrusted import terminal_safe
 
 
 def delta_line(evaluation: Evaluation, code: Callable[[str], str]) -> str:
@@ -17,15 +18,33 @@ def delta_line(evaluation: Evaluation, code: Callable[[str], str]) -> str:
     return f"{comparison.delta_line()} since {code(baseline.source)} (baseline of {baseline.created_date})"
 
 
+_SHOWN_CVES = 5
+"""The most CVEs a line names that no statement clears; the JSON report's rules name them all."""
+
+
 def vex_line(evaluation: Evaluation) -> list[str]:
     """`vex:      21 statements from 1 file: 1 used, 20 unused (the JSON report's rules list them)`,
-    or nothing when no VEX was given."""
+    or nothing when no VEX was given. A statement that clears some CVEs of an advisory whose other
+    CVEs no statement clears is not counted unused (it is needed): a second line says which CVEs
+    leave those findings open."""
     entries = evaluation.vex_entries
     if not entries:
         return []
     files = len({e.statement.source for e in entries})
     used = sum(1 for e in entries if e.matched)
-    return [
-        f"vex:      {len(entries)} statement(s) from {files} file(s): {used} used, "
-        f"{len(entries) - used} unused (the JSON report's rules list them)"
+    partial = sum(1 for e in entries if not e.matched and e.left_open)
+    some = f", {partial} clearing only part of an advisory" if partial else ""
+    lines = [
+        f"vex:      {len(entries)} statement(s) from {files} file(s): {used} used{some}, "
+        f"{len(entries) - used - partial} unused (the JSON report's rules list them)"
     ]
+    gaps = [d.vex_gap for d in evaluation.decisions if d.vex_gap is not None]
+    if gaps:
+        cves = sorted({cve for gap in gaps for cve in gap.not_cleared})
+        named = ", ".join(terminal_safe(cve) for cve in cves[:_SHOWN_CVES])
+        more = f" and {len(cves) - _SHOWN_CVES} more" if len(cves) > _SHOWN_CVES else ""
+        lines.append(
+            f"vex:      VEX leaves {len(gaps)} finding(s) open: no statement clears {named}{more} (the "
+            "statements about their other CVEs are needed all the same)"
+        )
+    return lines

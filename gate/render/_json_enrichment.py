@@ -65,6 +65,8 @@ def vex_rule(report: VexEntryReport) -> dict[str, Any]:
         "timestamp": format_time(s.timestamp) if s.timestamp else None,
         "state": report.state.value,
         "matched": report.matched,
+        "left_open": report.left_open,
+        "not_cleared": list(report.not_cleared),
     }
 
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gate.enrich.baseline import normalized_path
+from gate.enrich.baseline import BaselineState, normalized_path
 from gate.model import Cvss, Finding, Layer, Package, Severity
 from gate.policy.actions import Action, Plan
 from gate.policy.evaluation import Decision, Disposition
@@ -131,6 +131,25 @@ class Item:
     def rule_id(self) -> str:
         """The vulnerability id, which is the rule's id."""
         return self.decision.finding.vulnerability_id
+
+
+_BASELINE_STATE = {
+    BaselineState.NEW: "new",
+    BaselineState.WORSE: "updated",
+    BaselineState.UNCHANGED: "unchanged",
+}
+"""SARIF's `baselineState` of each state, newest first: `updated` is SARIF's word for a result
+in the baseline that changed in a way that matters (here: worse)."""
+
+
+def baseline_state(item: Item) -> str | None:
+    """The result's `baselineState` with `--baseline`, else None: `new` when any installed version
+    the result shows is new, else `updated` when any got worse, else `unchanged`."""
+    states = [d.baseline for d in (item.decision, *item.others) if d.baseline is not None]
+    if not states:
+        return None
+    order = list(_BASELINE_STATE)
+    return _BASELINE_STATE[min(states, key=order.index)]
 
 
 def _importance(decision: Decision) -> tuple[int, int]:
@@ -400,14 +419,16 @@ class Results:
             "primaryLocationLineHash": item.fingerprint,
         }
         out: dict[str, JsonValue] = {
-            "message": {"text": words.message(decision, item.others, self._action(item.action), layer_words)},
-            "kind": "fail",
-            "level": result_level(decision),
-            "locations": [location],
-            "partialFingerprints": fingerprints,
-            "properties": self.properties(item, layer),
-            "ruleId": f.vulnerability_id,
+            "message": {"text": words.message(decision, item.others, self._action(item.action), layer_words)}
         }
+        if decision.baseline is not None:
+            out["baselineState"] = baseline_state(item)
+        out["kind"] = "fail"
+        out["level"] = result_level(decision)
+        out["locations"] = [location]
+        out["partialFingerprints"] = fingerprints
+        out["properties"] = self.properties(item, layer)
+        out["ruleId"] = f.vulnerability_id
         if rule_index != -1:  # sarif-om's default, which `to_json` leaves out
             out["ruleIndex"] = rule_index
         if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):

@@ -108,6 +108,14 @@ def _inputs(decision: Decision) -> list[str]:
         by = f" by {terminal_safe(vex.author, 100)}" if vex.author else ""
         where = "; ".join(f"{part.source}: {part.location}" for part in vex.statements)
         lines.append(f"  VEX:         {vex.status.value}{by} ({terminal_safe(where, 200)})")
+    gap = decision.vex_gap
+    if gap is not None:
+        where = "; ".join(f"{part.source}: {part.location}" for part in gap.clearing)
+        lines.append(
+            f"  VEX:         {terminal_safe(', '.join(gap.cleared))} cleared ({terminal_safe(where, 200)}), "
+            f"but no statement clears {terminal_safe(', '.join(gap.not_cleared))}: VEX leaves the "
+            "finding open until one does (keep the statements it has)"
+        )
     if decision.suspect is not None:
         lines.append(
             f"  suspect:     {decision.suspect.kind.value}: {terminal_safe(decision.suspect.reason, 200)}"

@@ -226,12 +226,21 @@ def _findings(
 def _give_way(found: int, exploit: int) -> list[dict[int, int] | int]:
     """How the findings' columns give way on a narrow terminal: the package, the versions and the
     exploit marks are cut first, then the scanners that found each are left out (the agreement
-    line counts them), then the others are cut again; the id, which names the finding, last.
-    At 60 columns, a CVE id, the severity and the action's number still show whole."""
+    line counts them), then the others are cut again, then the exploit marks are left out (the
+    verdict counts the known-exploited findings, the reasons line says why they block), then the
+    package and the versions are cut to a few columns. The id is not cut here: it is what a reader
+    copies to look the finding up. At 60 columns, an id of up to 24 characters (its cell's most; a
+    GHSA id is 19), the severity and the action's number show whole."""
     package, versions, exploit_at = 2, 3, 5 + found
     cut = {package: 16, versions: 12, exploit_at: 9} if exploit else {package: 16, versions: 12}
     cut_more = {package: 8, versions: 7, exploit_at: 5} if exploit else {package: 8, versions: 7}
-    return [cut, *([5] if found else []), cut_more, {1: 13}]
+    return [
+        cut,
+        *([5] if found else []),
+        cut_more,
+        *([exploit_at] if exploit else []),
+        {package: 5, versions: 5},
+    ]
 
 
 def render_terminal(

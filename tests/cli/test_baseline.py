@@ -17,6 +17,7 @@ from gate.cli import main as cli
 from gate.errors import ExitCode
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import TEST_DATA
+from tests.support.sarif_tools import validate_sarif_schema
 
 PAIRS = yaml.safe_load((TEST_DATA / "baseline" / "pairs.yaml").read_text(encoding="utf-8"))
 AS_OF = ["--as-of", "2026-12-01"]
@@ -61,6 +62,33 @@ def test_corpus_pairs_give_the_expected_sets(
     assert report["baseline"]["counts"] == {state: len(items) for state, items in expected.items()}
     assert report["baseline"]["source"] == str(baseline)
     assert report["baseline"]["created"] == "2026-12-01T12:00:00+00:00"
+
+
+SARIF_STATE = {"new": "new", "unchanged": "unchanged", "worse": "updated"}
+"""The SARIF `baselineState` of each baseline state of the decision report."""
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[f"{p['baseline']}->{p['report']}" for p in PAIRS])
+def test_sarif_results_say_what_is_new_since_the_baseline(
+    pair: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    decision(corpus_file("trivy", pair["baseline"]), baseline, capsys)
+    sarif = tmp_path / "gate.sarif"
+    report = corpus_file("trivy", pair["report"])
+    gate([str(report), "--sarif", str(sarif), "--baseline", str(baseline)], capsys)
+    doc = json.loads(sarif.read_text(encoding="utf-8"))
+    assert validate_sarif_schema(doc) == []
+    found: dict[str, list[str]] = {"new": [], "unchanged": [], "updated": []}
+    for result in doc["runs"][0]["results"]:
+        found[result["baselineState"]].append(f"{result['ruleId']} {result['properties']['package']}")
+    expected = {SARIF_STATE[state]: sorted(pair[state]) for state in ("new", "unchanged", "worse")}
+    assert {state: sorted(names) for state, names in found.items()} == expected
+    # Without a baseline, no result claims a state.
+    gate([str(report), "--sarif", str(sarif)], capsys)
+    results = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert results
+    assert not any("baselineState" in result for result in results)
 
 
 def trivy_json(name: str) -> dict[str, Any]:

@@ -714,6 +714,38 @@ def test_an_empty_path_is_a_usage_error(
     assert f"error: argument {argument}: expected {expected}, got nothing (is the CI variable" in line
 
 
+@pytest.mark.parametrize(
+    ("argv", "argument"),
+    [
+        (["check", str(BUSTER), "--policy", "-"], "--policy"),
+        (["check", str(BUSTER), "--vex", "-"], "--vex"),
+        (["check", str(BUSTER), "--baseline", "-"], "--baseline"),
+        (["check", str(BUSTER), "--kev", "-"], "--kev"),
+        (["check", str(BUSTER), "--epss", "-"], "--epss"),
+        (["scan", "app:1", "--dockerfile", "-"], "--dockerfile"),
+        (["explain", "CVE-2019-18224", "--report", str(BUSTER), "--policy", "-"], "--policy"),
+        (["explain", "CVE-2019-18224", "--report", str(BUSTER), "--vex", "-"], "--vex"),
+        (["compare", f"b={BUSTER}", "--vex", "-"], "--vex"),
+        (["compare", f"b={BUSTER}", "a=-"], "REF"),
+        (["policy", "validate", "-"], "FILE"),
+    ],
+)  # fmt: skip
+def test_standard_input_where_a_file_path_goes_is_a_usage_error_that_says_so(
+    argv: list[str], argument: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `-` was taken as a file named `-`: "-: cannot read the policy file (No such file or
+    # directory)", "-: no such VEX file", and a missing baseline only a warning.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f"error: argument {argument}: expected " in line
+    assert (
+        "standard input (-) is read only for a report (check's REPORT, explain's --report); "
+        "give ./- for a file named -"
+    ) in line
+
+
 def test_a_report_given_where_an_image_goes_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,6 +21,7 @@ from testbed.base_refresh import BaseRefreshScenario, RefreshCase
 from testbed.derive_refresh import load_refresh_expected
 from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
+from tests.support.doc_samples import json_mismatches, lines_match, sample_after, shown_json
 from tests.support.markdown_html import to_html
 from tests.support.registry_tools import free_port
 from tests.support.repo_paths import PROJECT_ROOT
@@ -60,6 +61,16 @@ def test_a_stale_base(offline_scan: Any, base_refresh: BaseRefreshScenario) -> N
         "rebuilding on it removes 29 findings (13 blocking; 1 CRITICAL, 12 HIGH, 15 MEDIUM, 1 LOW)"
     )
     assert run.stdout.splitlines()[2] == line
+    # docs/base-image.md and docs/report-format.md show this run, the test bed's names given as a
+    # registry's.
+    names = {f"docker://{case.app}": "ghcr.io/acme/app:1.4", case.base: "ghcr.io/acme/base:12"}
+    printed = run.stdout
+    for name, shown_as in names.items():
+        printed = printed.replace(name, shown_as)
+    shown = sample_after(PROJECT_ROOT / "docs" / "base-image.md", "# Is the base image stale?")
+    assert lines_match(shown.body.splitlines(), printed.splitlines()), printed
+    shown = sample_after(PROJECT_ROOT / "docs" / "report-format.md", "### The base image check")
+    assert json_mismatches(shown_json(shown), {"base_image": {**base, "name": "ghcr.io/acme/base:12"}}) == []
     # Near the top of the Markdown summary (the comment and the GitLab note), rendered as GitHub does.
     paragraphs = run.markdown.split("\n\n")
     assert "47 days behind its tag" in paragraphs[2]
@@ -253,6 +264,12 @@ def test_on_stale_fail_makes_an_unchecked_base_an_error_unless_best_effort(
     assert run.stderr.strip().splitlines() == [
         "container-gate: error: the base image check could not run, and the policy fails a stale base "
         f"(base_image.on_stale: fail): {reason} (fix the cause, or pass --check-base=best-effort to make it a warning)"
+    ]
+    # docs/base-image.md shows it for a registry that timed out.
+    shown = sample_after(PROJECT_ROOT / "docs" / "base-image.md", "## When the check cannot run")
+    timed_out = f"cannot reach registry ghcr.io (timed out) {reason.split(') ', 1)[1]}"
+    assert shown.body.splitlines() == [
+        line.replace(reason, timed_out) for line in run.stderr.strip().splitlines()
     ]
     assert run.json["verdict"] == "error"
     # Best effort: a warning, and the verdict the findings give.

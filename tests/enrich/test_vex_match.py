@@ -15,6 +15,7 @@ from gate.policy.model import Policy
 from gate.render.explain import explain
 from gate.render.json import render_json
 from gate.render.openvex import render_openvex_decisions
+from gate.render.terminal import render_terminal
 from gate.scanners.grype import parse_grype
 from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file, corpus_json
@@ -781,6 +782,63 @@ def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
     )
     decided = _decided(openvex(cleared) + then + investigating, report, httpclient)
     assert decided == investigating[0]
+
+
+def test_a_statement_clearing_one_cve_of_an_advisory_left_open_is_needed_not_unused() -> None:
+    """The finding stays open (no statement clears its other CVE), and the statement about the CVE
+    it clears was reported as one that matched nothing, `unused`, which the report format says to
+    remove or fix: it is needed, and a statement about the other CVE is what is missing."""
+    report, httpclient = _ghsa_report()
+    statements = openvex(
+        _statement("CVE-2014-3577", "not_affected"), _statement("CVE-2000-0001", "not_affected")
+    )
+    evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
+    (decision,) = evaluation.decisions
+    assert decision.disposition is not Disposition.ALLOWLISTED
+    assert decision.vex is None
+    assert decision.vex_gap is not None
+    assert (decision.vex_gap.cleared, decision.vex_gap.not_cleared) == (
+        ("CVE-2014-3577",),
+        ("CVE-2014-9999",),
+    )
+    # The state stays in its three values; the rule row says what is missing.
+    needed, unrelated = json.loads(render_json(evaluation))["rules"]
+    assert (needed["state"], needed["matched"], needed["left_open"], needed["not_cleared"]) == (
+        "unused",
+        0,
+        1,
+        ["CVE-2014-9999"],
+    )
+    assert (unrelated["state"], unrelated["left_open"], unrelated["not_cleared"]) == ("unused", 0, [])
+    summary = render_terminal(evaluation)
+    assert (
+        "vex:      2 statement(s) from 1 file(s): 0 used, 1 clearing only part of an advisory, 1 unused"
+        in summary
+    )
+    assert (
+        "vex:      VEX leaves 1 finding(s) open: no statement clears CVE-2014-9999 (the statements "
+        "about their other CVEs are needed all the same)"
+    ) in summary
+    assert (
+        "  VEX:         CVE-2014-3577 cleared (app.openvex.json: statements[0]), but no statement clears "
+        "CVE-2014-9999: VEX leaves the finding open until one does (keep the statements it has)"
+    ) in explain(evaluation, httpclient.vulnerability_id)[0]
+    # A later `affected` about the other CVE speaks for the finding; the cleared CVE still needs its
+    # statement, and the other one a statement that clears it.
+    affected = openvex(_statement("CVE-2014-9999", "affected"), name="later.json")
+    evaluation = evaluate(
+        report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements[:1] + affected)
+    )
+    assert [(e.state.value, e.matched, e.left_open, e.not_cleared) for e in evaluation.vex_entries] == [
+        ("unused", 0, 1, ("CVE-2014-9999",)),
+        ("used", 1, 0, ()),
+    ]
+    # Together with a statement about the other CVE, both are used and nothing is left open.
+    both = statements[:1] + openvex(_statement("CVE-2014-9999", "fixed"), name="b.json")
+    evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=both))
+    assert [(e.matched, e.left_open) for e in evaluation.vex_entries] == [(1, 0), (1, 0)]
+    assert evaluation.decisions[0].vex_gap is None
+    assert "clearing only part" not in render_terminal(evaluation)
 
 
 def test_a_finding_cleared_by_several_statements_names_each_in_every_output() -> None:

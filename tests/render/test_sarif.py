@@ -20,6 +20,7 @@ from typing import Any
 import cmarkgfm  # type: ignore[import-untyped]  # cmark-gfm bindings ship no type information
 import pytest
 
+from gate.enrich.baseline import BaselineState
 from gate.errors import GateError, UsageError
 from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, Evaluation
@@ -176,12 +177,41 @@ def corpus_multitool(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Mult
     for report in corpus_reports():
         paths[report.name] = work / f"{report.name}.sarif"
         paths[report.name].write_text(render_sarif(corpus_evaluation(report), OPTIONS), encoding="utf-8")
+    for report in BASELINE_REPORTS:
+        paths[f"{report.name}+baseline"] = work / f"{report.name}+baseline.sarif"
+        paths[f"{report.name}+baseline"].write_text(
+            render_sarif(with_baseline(report), OPTIONS), encoding="utf-8"
+        )
     return dict(zip(paths, run_multitool_validate_many(list(paths.values())), strict=True))
+
+
+BASELINE_REPORTS = corpus_reports()[:6]
+
+
+def with_baseline(report: Path) -> Evaluation:
+    """The corpus report's evaluation with its decisions in turn new, unchanged and worse."""
+    evaluation = corpus_evaluation(report)
+    states = list(BaselineState)
+    decisions = tuple(replace(d, baseline=states[i % 3]) for i, d in enumerate(evaluation.decisions))
+    return replace(evaluation, decisions=decisions)
 
 
 @pytest.mark.parametrize("path", corpus_reports(), ids=lambda p: p.name)
 def test_corpus_report_passes_the_multitool(path: Path, corpus_multitool: dict[str, MultitoolReport]) -> None:
     verdict = corpus_multitool[path.name]
+    assert verdict.errors == [], [str(f) for f in verdict.errors]
+    assert verdict.warnings == [], [str(f) for f in verdict.warnings]
+
+
+@pytest.mark.parametrize("path", BASELINE_REPORTS, ids=lambda p: p.name)
+def test_baseline_states_pass_the_multitool(path: Path, corpus_multitool: dict[str, MultitoolReport]) -> None:
+    states = {
+        result.get("baselineState")
+        for result in results(json.loads(render_sarif(with_baseline(path), OPTIONS)))
+    }
+    assert states <= {"new", "unchanged", "updated"}
+    assert len(states) == min(3, len(corpus_evaluation(path).decisions))
+    verdict = corpus_multitool[f"{path.name}+baseline"]
     assert verdict.errors == [], [str(f) for f in verdict.errors]
     assert verdict.warnings == [], [str(f) for f in verdict.warnings]
 

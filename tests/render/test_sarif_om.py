@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gate.enrich.baseline import BaselineState
 from gate.model import Cvss, Finding, Layer, LayerOrigin, Severity, VendorStatus
 from gate.policy.actions import Action
 from gate.policy.evaluation import Decision, Disposition, Evaluation
@@ -197,6 +198,13 @@ def _properties_as_a_bag(item: build.Item, image: str | None) -> dict[str, objec
     return properties
 
 
+_SARIF_BASELINE = {
+    BaselineState.NEW: "new",
+    BaselineState.WORSE: "updated",
+    BaselineState.UNCHANGED: "unchanged",
+}
+
+
 def _result_of_objects(
     item: build.Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None
 ) -> Any:
@@ -215,7 +223,10 @@ def _result_of_objects(
         suppressions = [Suppression(kind="external", status="accepted", justification=justification)]
     properties = _properties_as_a_bag(item, image)
     fingerprints = {build.FINGERPRINT_KEY: item.fingerprint, "primaryLocationLineHash": item.fingerprint}
+    states = {"new": 0, "updated": 1, "unchanged": 2}
+    shown = [_SARIF_BASELINE[d.baseline] for d in (decision, *item.others) if d.baseline is not None]
     return om.Result(
+        baseline_state=min(shown, key=states.__getitem__) if shown else None,
         rule_id=f.vulnerability_id,
         rule_index=rule_index,
         kind="fail",
@@ -252,6 +263,37 @@ def test_results_are_written_as_sarif_oms_objects_would_be(path: Path) -> None:
         or not evaluation.decisions
     )
     _assert_results_as_objects_would_be(evaluation)
+
+
+@pytest.mark.parametrize("path", corpus_reports()[:12], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_results_with_a_baseline_are_written_as_sarif_oms_objects_would_be(path: Path) -> None:
+    evaluation = corpus_evaluation(path)
+    states = list(BaselineState)
+    # Each decision in turn new, unchanged and worse, as `--baseline` marks them.
+    decisions = tuple(replace(d, baseline=states[i % 3]) for i, d in enumerate(evaluation.decisions))
+    _assert_results_as_objects_would_be(replace(evaluation, decisions=decisions))
+
+
+def test_a_result_of_several_installed_versions_is_as_new_as_its_newest() -> None:
+    one = finding("CVE-2024-0001", pkg="openssl", version="1.1", type="rpm")
+    two = replace(one, package=replace(one.package, version="1.2"))
+    evaluation = evaluation_of(one, two)
+    for shown, other, expected in [
+        (BaselineState.UNCHANGED, BaselineState.NEW, "new"),
+        (BaselineState.WORSE, BaselineState.UNCHANGED, "updated"),
+        (BaselineState.UNCHANGED, BaselineState.UNCHANGED, "unchanged"),
+        (BaselineState.NEW, BaselineState.WORSE, "new"),
+    ]:
+        decisions = [
+            replace(evaluation.decisions[0], baseline=shown),
+            replace(evaluation.decisions[1], baseline=other),
+        ]
+        (item,) = build.items(decisions)
+        assert len(item.others) == 1
+        assert build.baseline_state(item) == expected
+        written = build.result(item, 0, "Dockerfile", "Dockerfile", None)
+        assert isinstance(written, dict)
+        assert written["baselineState"] == expected
 
 
 # --- rules ----------------------------------------------------------------------------------------

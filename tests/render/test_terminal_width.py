@@ -167,3 +167,43 @@ def test_no_corpus_summary_line_below_the_head_is_wider_than_the_terminal(path: 
             continue  # the verdict alone: nothing blocks, nothing needs attention
         assert too_wide(body(summary), width) == [], width
         assert head(summary) == head(at_100)
+
+
+@cache
+def long_ids() -> Evaluation:
+    """Findings that block with the longest ids of their kinds (a GHSA id is 19 characters, a CVE
+    id with a seven-digit number 16; 24, the most an id cell holds), long package names and
+    versions, two scanners, and KEV and EPSS marks: the exploit column is shown."""
+    ids = (
+        "GHSA-jfh8-c2jp-5v3q",
+        "CVE-2024-1234567",
+        "GHSA-xxxx-xxxx-xxxx",
+        "CVE-2023-4911",
+        "openSUSE-SU-2024:12345-1",
+    )
+    findings = [
+        finding(vid, pkg=f"{LONG}{n}", version="1.2.3-" + "9" * n, fixed=("2.0.0-" + "9" * n,))
+        for n, vid in enumerate(ids)
+    ]
+    # A long id marked too: known exploited (an alias in the KEV catalog) with an EPSS score.
+    findings.append(finding("GHSA-2222-3333-4444", pkg="glibc", aliases=("CVE-2023-4911",)))
+    policy = Policy(source="policy.yaml", fail_on=FailOn(severity=Severity.HIGH, known_exploited=True))
+    findings[0] = replace(findings[0], scanners=("trivy", "grype"))
+    made = report(*findings, scanners=(ScannerInfo("trivy", "0.50.1"), ScannerInfo("grype", "0.74.0")))
+    return evaluate(made, policy, NOW, EvaluationInputs(exploit=load_exploit_data(KEV, EPSS, made.findings)))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_id_is_never_cut_whatever_the_width(width: int) -> None:
+    # An id is what a reader copies to look the finding up: cut to 13 columns at 60 when the
+    # exploit column was shown, `GHSA-jfh8-c2…` named no advisory. Other columns give way instead.
+    evaluation = long_ids()
+    assert "EXPLOIT" in render_terminal(evaluation)
+    assert "FOUND BY" in render_terminal(evaluation)
+    summary = render_terminal(evaluation, width=width)
+    assert too_wide(body(summary), width) == []
+    lines = body(summary)
+    start = next(n for n, line in enumerate(lines) if line.startswith("  ACTION"))
+    rows = [line.split() for line in lines[start + 1 :] if line.startswith("  #")]
+    assert sorted(row[1] for row in rows) == sorted(d.finding.vulnerability_id for d in evaluation.decisions)
+    assert "2 known-exploited" in head(summary)[0]  # counted at every width, the marks or not
