@@ -44,7 +44,9 @@ def id_cell(finding: Finding) -> str:
     """The vulnerability id, linked to the report's page for it or to its public advisory."""
     text = md_escape(finding.vulnerability_id, CELL_LIMIT)
     url = safe_url(finding.primary_url) or advisory_url(finding.vulnerability_id)
-    return f"[{text}]({url})" if url else text
+    # A link destination reads entity references (CommonMark, "Links"): a report's URL holding
+    # `&amp;` would link to `&`. Written as an entity itself, every `&` stays what it was.
+    return f"[{text}]({url.replace('&', '&amp;')})" if url else text
 
 
 def package_cell(finding: Finding) -> str:

@@ -657,3 +657,12 @@ def test_the_upgrades_a_refreshed_base_brings_follow_the_refresh_they_detail() -
     assert md.index("<summary>Findings a refreshed base image clears (1)</summary>") < md.index(
         "<summary>Upgrades a refreshed base image brings (1)</summary>"
     )
+
+
+def test_a_link_is_the_reports_url_even_where_it_holds_an_entity() -> None:
+    # Markdown reads `&amp;` in a link's destination as `&`: the link would not be the report's URL.
+    url = "https://tracker.example/show?id=1&amp;b=2&c=3"
+    evaluation = evaluation_of(finding(primary_url=url))
+    html = to_html(render_markdown(evaluation))
+    assert inert_problems(html, allowed_links={url}) == []
+    assert 'href="https://tracker.example/show?id=1&amp;amp;b=2&amp;c=3"' in html
