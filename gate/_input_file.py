@@ -35,6 +35,14 @@ STANDARD_INPUT = Path("/dev/stdin")
 gate/scanners/ingest.py)."""
 
 
+STANDARD_INPUT_ONLY_FOR_REPORTS = (
+    "standard input (-) is read only for a report (check's REPORT, explain's --report); "
+    "give ./- for a file named -"
+)
+"""Why `-` is refused where a file path goes (an option, a file a policy names): it named a file
+`-`, which was then missing."""
+
+
 def shown_name(path: Path) -> str:
     """A file as messages name it: the path as given, or `standard input` for `-`."""
     return "standard input" if path == STANDARD_INPUT else str(path)

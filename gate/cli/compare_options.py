@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS
 from gate.cli.scan_options import (
-    STANDARD_INPUT_ONLY_FOR_REPORTS,
     GivenOnce,
     add_platform_argument,
     add_scanner_arguments,

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS
 from gate.build_args import VARIABLE as BUILD_ARGS_VARIABLE
 from gate.build_args import parse_build_arg, split_build_args
 from gate.errors import UsageError
@@ -109,13 +110,6 @@ def refuse_too_long(text: str) -> None:
         raise argparse.ArgumentTypeError(
             f"{text}: file name too long (a name in a path is at most 255 bytes on most systems)"
         )
-
-
-STANDARD_INPUT_ONLY_FOR_REPORTS = (
-    "standard input (-) is read only for a report (check's REPORT, explain's --report); "
-    "give ./- for a file named -"
-)
-"""Why `-` is refused where a file path goes: it named a file `-`, which was then missing."""
 
 
 def given_path(text: str) -> Path:

@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema
 
+from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS
 from gate.errors import PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
 from gate.policy.advice import policy_warnings, repeated_entries
@@ -176,22 +177,27 @@ def _glob_problems(document: Document) -> list[Problem]:
 
 def _file_path_problems(document: Document) -> list[Problem]:
     """What the schema does not say of the files a policy names (`vex:`, `exploit_data:`): a path
-    holding a NUL character, which no system can open."""
+    holding a NUL character, which no system can open, and `-`, which people write for standard
+    input (as on the command line, where it is refused too) and was read as a missing file `-`
+    beside the policy."""
     root = _object(document.value)
     named: list[tuple[KeyPath, JSONValue]] = [
         (("vex", index), value) for index, value in enumerate(_array(root.get("vex")))
     ]
     exploit_data = _object(root.get("exploit_data"))
     named += [(("exploit_data", key), exploit_data[key]) for key in ("kev", "epss") if key in exploit_data]
-    return [
-        Problem(
-            document.value_lines[path],
-            path,
-            f"expected a file path without a NUL character, got {describe(value)}",
-        )
-        for path, value in named
-        if isinstance(value, str) and "\0" in value
-    ]
+    problems = []
+    for path, value in named:
+        if not isinstance(value, str):
+            continue
+        if "\0" in value:
+            found = f"expected a file path without a NUL character, got {describe(value)}"
+        elif value == "-":
+            found = f"expected a file path, got {describe(value)}: {STANDARD_INPUT_ONLY_FOR_REPORTS}"
+        else:
+            continue
+        problems.append(Problem(document.value_lines[path], path, found))
+    return problems
 
 
 def _bad_value(prop: Mapping[str, Any], value: JSONValue, path: KeyPath) -> str:

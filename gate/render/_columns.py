@@ -122,18 +122,19 @@ def table(
     give_way: Sequence[Mapping[int, int] | int] = (),
 ) -> list[str]:
     """Aligned columns within `width`. The `flexible` column gives up what the others need, down to
-    its header's width. While the rows are still too wide, the steps of `give_way` are taken in
-    turn: a mapping (column: its least width) makes its columns give up more, the widest first,
-    their cells cut with an ellipsis; a column number leaves that column out, and the columns
-    before it give up only what is still needed without it. A row still too wide (its columns can
-    give no more) is cut at `width`."""
+    its header's width (unless `give_way` leaves it out). While the rows are still too wide, the
+    steps of `give_way` are taken in turn: a mapping (column: its least width) makes its columns
+    give up more, the widest first, their cells cut with an ellipsis; a column number leaves that
+    column out, and the columns before it give up only what is still needed without it. A row
+    still too wide (its columns can give no more) is cut at `width`."""
     left_out: set[int] = set()
     while True:
         columns = [i for i in range(len(header)) if i not in left_out]
         widths = [max(display_width(header[i]), *(display_width(r[i]) for r in rows)) for i in columns]
-        flex = columns.index(flexible)
-        others = sum(w for i, w in enumerate(widths) if i != flex) + 2 * len(widths)
-        widths[flex] = max(min(widths[flex], width - others), display_width(header[flexible]))
+        if flexible in columns:
+            flex = columns.index(flexible)
+            others = sum(w for i, w in enumerate(widths) if i != flex) + 2 * len(widths)
+            widths[flex] = max(min(widths[flex], width - others), display_width(header[flexible]))
         excess = sum(widths) + 2 * len(widths) - width
         for step in give_way:
             if excess <= 0:

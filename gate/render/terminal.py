@@ -66,6 +66,11 @@ MAX_ROWS = 20
 """Findings that block listed before the rest is counted."""
 MAX_REASONS = 3
 """Distinct reasons why findings block, said once above their table, before the rest is counted."""
+ID_LIMIT = 200
+"""Characters of a finding's id kept in its cell: far beyond any real id (the longest Snyk ids are
+under 40), so only a hostile report's id is cut, and further only where the terminal has no room."""
+LEAST_ID = 16
+"""Columns an id too long for the terminal is cut to, once every other column has given way."""
 
 
 def fix_text(finding: Finding) -> str:
@@ -206,7 +211,7 @@ def _findings(
         rows.append(
             [
                 f"#{numbers[action_id]}" if action_id in numbers else ("-" if action_id is None else "more"),
-                terminal_safe(f.vulnerability_id, 24),
+                terminal_safe(f.vulnerability_id, ID_LIMIT),
                 terminal_safe(f.package.name, 28),
                 terminal_safe(fix_text(f)),
                 f.severity.name,
@@ -228,10 +233,12 @@ def _give_way(found: int, exploit: int) -> list[dict[int, int] | int]:
     exploit marks are cut first, then the scanners that found each are left out (the agreement
     line counts them), then the others are cut again, then the exploit marks are left out (the
     verdict counts the known-exploited findings, the reasons line says why they block), then the
-    package and the versions are cut to a few columns. The id is not cut here: it is what a reader
-    copies to look the finding up. At 60 columns, an id of up to 24 characters (its cell's most; a
-    GHSA id is 19), the severity and the action's number show whole."""
-    package, versions, exploit_at = 2, 3, 5 + found
+    package and the versions are cut to a few columns, then the versions are left out (the
+    actions above name the version to upgrade to), then the severity (the reasons line says
+    which severities block). The id is cut only after all of that: it is what a reader copies to
+    look the finding up. At 60 columns, a Snyk id of 38 characters (the longest a real report
+    has shown), the package cut short and the action's number show whole."""
+    ident, package, versions, severity, exploit_at = 1, 2, 3, 4, 5 + found
     cut = {package: 16, versions: 12, exploit_at: 9} if exploit else {package: 16, versions: 12}
     cut_more = {package: 8, versions: 7, exploit_at: 5} if exploit else {package: 8, versions: 7}
     return [
@@ -240,6 +247,9 @@ def _give_way(found: int, exploit: int) -> list[dict[int, int] | int]:
         cut_more,
         *([exploit_at] if exploit else []),
         {package: 5, versions: 5},
+        versions,
+        severity,
+        {ident: LEAST_ID},
     ]
 
 

@@ -886,6 +886,49 @@ def test_a_policy_naming_a_file_with_a_nul_is_an_invalid_policy(
     assert cli.main(["policy", "validate", str(policy)]) == ExitCode.USAGE
 
 
+@pytest.mark.parametrize(
+    ("named", "key"),
+    [
+        ('vex: ["-"]', "vex[0]"),
+        ('exploit_data: {kev: "-"}', "exploit_data.kev"),
+        ("exploit_data: {epss: '-'}", "exploit_data.epss"),
+    ],
+    ids=["vex", "kev", "epss"],
+)
+def test_a_policy_naming_standard_input_as_a_file_is_an_invalid_policy_that_says_so(
+    named: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `-` was read as a file named `-` beside the policy ("policy.yaml: vex: ci/-: no such VEX
+    # file"), which did not say that standard input is not read there.
+    policy, out_json = tmp_path / "policy.yaml", tmp_path / "gate.json"
+    policy.write_text(f"version: 1\n{named}\n", encoding="utf-8")
+    flags = ["--ci", "none", "--policy", str(policy), "--json", str(out_json)]
+    assert cli.main(["check", str(PASSING), *flags]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"container-gate: error: {policy}:2: {key}: expected a file path, got '-': standard input (-) "
+        "is read only for a report (check's REPORT, explain's --report); give ./- for a file named -\n"
+    )
+    assert json.loads(out_json.read_text())["verdict"] == "error"
+    assert cli.main(["policy", "validate", str(policy)]) == ExitCode.USAGE
+
+
+def test_a_file_named_dash_is_read_beside_the_policy_when_written_dot_slash_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the refusal of `-` advises: `./-` is the file named `-`, found beside the policy.
+    (tmp_path / "-").write_bytes(
+        corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
+    )
+    policy, out_json = tmp_path / "policy.yaml", tmp_path / "gate.json"
+    policy.write_text("version: 1\nexploit_data: {kev: ./-, max_age_days: 100000}\n", encoding="utf-8")
+    monkeypatch.chdir(PROJECT_ROOT)
+    flags = ["--ci", "none", "--policy", str(policy), "--json", str(out_json)]
+    assert cli.main(["check", str(PASSING), *flags]) == ExitCode.PASS
+    (source,) = json.loads(out_json.read_text())["exploit_data"]["sources"]
+    assert source["kind"] == "kev"
+    assert source["path"] == str(tmp_path / "-")
+
+
 LONG_NAME = "a" * 300
 """A file name longer than any system takes (255 bytes is the usual most)."""
 

@@ -202,6 +202,14 @@ MISTAKES = [
         id="vex-path-with-a-nul",
     ),
     pytest.param(
+        'version: 1\nvex: [app.openvex.json, "-"]\n',
+        [
+            "policy.yaml:2: vex[1]: expected a file path, got '-': standard input (-) is read only for a "
+            "report (check's REPORT, explain's --report); give ./- for a file named -"
+        ],
+        id="vex-standard-input",
+    ),
+    pytest.param(
         "version: 1\nallowlist:\n  - vulnerability: CVE-2023-45853\n    reason: not shipped\n"
         "    justification: vulnerable_code_not_in_execution_path\n",
         [

@@ -27,6 +27,7 @@ from gate.model import (
     Severity,
     VendorStatus,
 )
+from gate.platforms.gitlab import note_body
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Mode, Policy
@@ -38,9 +39,9 @@ from gate.render.markdown import (
     render_markdown_error,
 )
 from gate.untrusted import advisory_url, md_code, md_escape, safe_url
-from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports
+from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports, longest_corpus_id
 from tests.support.factories import NOW, evaluation_of, finding
-from tests.support.markdown_html import HtmlFacts, constant_columns, inert_problems, to_html
+from tests.support.markdown_html import HtmlFacts, constant_columns, inert_problems, table_cells, to_html
 
 MARKER = "<!-- container-gate comment v1 job=0123456789abcdef image=fedcba9876543210 -->"
 
@@ -352,6 +353,29 @@ def test_a_finding_whose_listed_fix_is_not_newer_is_explained_in_the_no_fix_sect
     ) in html
     # Without such a finding the section reads as before.
     assert "no newer than" not in render_markdown(evaluation_of(unfixed))
+
+
+def test_the_longest_corpus_id_is_whole_in_every_table_and_a_hostile_one_is_cut() -> None:
+    # An id is what a reader copies to look the finding up: the PR comment and the GitLab note
+    # show the longest real one whole wherever it is (blocking, allowlisted, in an entry that
+    # needs attention); only an id no scanner makes is cut.
+    longest, absurd = longest_corpus_id(), "SNYK-" + "X" * 195
+    entries = (
+        AllowlistEntry(0, longest, reason="not reachable", package="openssl"),
+        AllowlistEntry(1, longest, reason="expired", expires=dt.date(2020, 1, 1)),
+    )
+    evaluation = evaluation_of(
+        finding(longest, pkg="zlib1g"),
+        finding(longest, pkg="openssl"),
+        finding(absurd, pkg="libc6"),
+        policy=Policy(source="policy.yaml", allowlist=entries),
+    )
+    for markdown in (render_markdown(evaluation), note_body(evaluation, MARKER)):
+        html = to_html(markdown)
+        cells = [cell for table in table_cells(html) for row in table for cell in row]
+        assert sum(longest in cell for cell in cells) == 3  # blocking, allowlisted, the expired entry
+        assert absurd not in html
+        assert "SNYK-" + "X" * 74 + "…" in html
 
 
 def test_allowlisted_rows_show_the_entry_its_reason_and_expiry() -> None:

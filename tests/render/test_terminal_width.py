@@ -18,7 +18,7 @@ from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import AllowlistEntry, ExploitDataPolicy, FailOn, Policy
 from gate.render._columns import display_width, fit, table, wrap
 from gate.render.terminal import MAX_WIDTH, MIN_WIDTH, WIDTH, render_terminal
-from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports
+from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports, longest_corpus_id
 from tests.support.factories import finding, report
 
 WIDTHS = range(MIN_WIDTH, MAX_WIDTH + 1)
@@ -114,6 +114,8 @@ def test_a_table_leaves_out_and_cuts_columns_in_the_order_given() -> None:
     ]
     # At 24, BBB cannot give enough: CCC is left out and BBB gives up only what is still needed.
     assert table(rows, header, 1, 24, [{2: 3}, 3]) == ["  #  AAA  BBB", "  1  aa…  " + "b" * 13 + "…"]
+    # The flexible column can be left out too: the others keep what they hold.
+    assert table(rows, header, 1, 26, [3, 1]) == ["  #  BBB", "  1  " + "b" * 20]
 
 
 def test_the_hostile_summary_has_every_part_filled() -> None:
@@ -161,18 +163,26 @@ def test_no_corpus_summary_line_below_the_head_is_wider_than_the_terminal(path: 
     evaluation = corpus_evaluation(path)
     at_100 = render_terminal(evaluation)
     assert render_terminal(evaluation, width=WIDTH) == at_100
+    ids = {d.finding.vulnerability_id for d in evaluation.decisions}
     for width in WIDTHS:
         summary = render_terminal(evaluation, width=width)
         if "" not in summary.splitlines():
             continue  # the verdict alone: nothing blocks, nothing needs attention
         assert too_wide(body(summary), width) == [], width
         assert head(summary) == head(at_100)
+        assert set(id_cells(summary)) <= ids, width  # every id whole
+
+
+def test_the_longest_corpus_id_is_a_long_snyk_id() -> None:
+    # What the tests below hold whole: longer than any id a cell used to hold (24 characters).
+    assert longest_corpus_id().startswith("SNYK-")
+    assert len(longest_corpus_id()) >= 38
 
 
 @cache
 def long_ids() -> Evaluation:
     """Findings that block with the longest ids of their kinds (a GHSA id is 19 characters, a CVE
-    id with a seven-digit number 16; 24, the most an id cell holds), long package names and
+    id with a seven-digit number 16, a Snyk id up to the corpus's longest), long package names and
     versions, two scanners, and KEV and EPSS marks: the exploit column is shown."""
     ids = (
         "GHSA-jfh8-c2jp-5v3q",
@@ -180,6 +190,8 @@ def long_ids() -> Evaluation:
         "GHSA-xxxx-xxxx-xxxx",
         "CVE-2023-4911",
         "openSUSE-SU-2024:12345-1",
+        "SNYK-DEBIAN12-OPENSSL-5788364",
+        longest_corpus_id(),
     )
     findings = [
         finding(vid, pkg=f"{LONG}{n}", version="1.2.3-" + "9" * n, fixed=("2.0.0-" + "9" * n,))
@@ -193,17 +205,36 @@ def long_ids() -> Evaluation:
     return evaluate(made, policy, NOW, EvaluationInputs(exploit=load_exploit_data(KEV, EPSS, made.findings)))
 
 
+def id_cells(summary: str) -> list[str]:
+    """The ids in the rows of the table of findings that block."""
+    lines = body(summary)
+    start = next((n for n, line in enumerate(lines) if line.startswith("  ACTION  ID")), len(lines))
+    return [line.split()[1] for line in lines[start + 1 :] if line.startswith(("  #", "  -  ", "  more"))]
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_id_is_never_cut_whatever_the_width(width: int) -> None:
     # An id is what a reader copies to look the finding up: cut to 13 columns at 60 when the
-    # exploit column was shown, `GHSA-jfh8-c2…` named no advisory. Other columns give way instead.
+    # exploit column was shown, `GHSA-jfh8-c2…` named no advisory; cut to 24 at every width,
+    # `SNYK-DEBIAN12-OPENSSL-57883…` named none either. Other columns give way instead.
     evaluation = long_ids()
-    assert "EXPLOIT" in render_terminal(evaluation)
-    assert "FOUND BY" in render_terminal(evaluation)
+    assert "EXPLOIT" in render_terminal(evaluation, width=MAX_WIDTH)
+    assert "FOUND BY" in render_terminal(evaluation, width=MAX_WIDTH)
     summary = render_terminal(evaluation, width=width)
     assert too_wide(body(summary), width) == []
-    lines = body(summary)
-    start = next(n for n, line in enumerate(lines) if line.startswith("  ACTION"))
-    rows = [line.split() for line in lines[start + 1 :] if line.startswith("  #")]
-    assert sorted(row[1] for row in rows) == sorted(d.finding.vulnerability_id for d in evaluation.decisions)
+    assert sorted(id_cells(summary)) == sorted(d.finding.vulnerability_id for d in evaluation.decisions)
     assert "2 known-exploited" in head(summary)[0]  # counted at every width, the marks or not
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_hostile_id_too_long_for_the_terminal_is_cut_within_the_width(width: int) -> None:
+    absurd = "SNYK-" + "X" * 195
+    made = report(finding(absurd, pkg="openssl"), finding("CVE-2024-0001", pkg="zlib"))
+    evaluation = evaluate(made, Policy(source="policy.yaml"), NOW)
+    summary = render_terminal(evaluation, width=width)
+    assert all(display_width(line) <= width for line in body(summary))
+    cells = id_cells(summary)
+    assert "CVE-2024-0001" in cells
+    cut = next(cell for cell in cells if cell.startswith("SNYK-"))
+    assert cut.endswith("…")
+    assert absurd.startswith(cut[:-1])

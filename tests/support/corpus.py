@@ -4,6 +4,7 @@ and every report of it evaluated the same way for the renderer tests."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,17 @@ def corpus_evaluation(path: Path) -> Evaluation:
     """One corpus report read with `load_report` and evaluated under `corpus_policy` at `NOW`."""
     report = load_report(path)
     return evaluate(report, corpus_policy(report), NOW)
+
+
+@cache
+def longest_corpus_id() -> str:
+    """The longest id, its own or an alias, of any finding of any corpus report. Snyk's run longest:
+    a Snyk finding with no CVE to report it under goes by its own id (`SNYK-...`), which every
+    renderer must show whole."""
+    ids = (
+        vid
+        for path in corpus_reports()
+        for f in load_report(path).findings
+        for vid in (f.vulnerability_id, *f.aliases)
+    )
+    return max(ids, key=len)
