@@ -199,7 +199,8 @@ def help_texts(
         else:
             full = full_description(described)
     lines = [plain(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
-    title = f"[{md_escape(vuln_id, 100)}]({url})" if url else md_escape(vuln_id, 100)
+    # `&` as an entity: a link's destination reads entity references (the Markdown summary's id_cell).
+    title = f"[{md_escape(vuln_id, 100)}]({url.replace('&', '&amp;')})" if url else md_escape(vuln_id, 100)
     parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
     score_words = f", security severity {score}" if score else ""
     lines += [f"Severity: {severity.name}{score_words}", ""]

@@ -785,6 +785,15 @@ def hostile_evaluation() -> Evaluation:
     return evaluation_of(f)
 
 
+def test_the_help_links_to_the_reports_url_even_where_it_holds_an_entity() -> None:
+    url = "https://tracker.example/show?id=1&amp;b=2&c=3"
+    doc = render(evaluation_of(finding(primary_url=url)))
+    rule = rules(doc)["CVE-2024-0001"]
+    html: str = cmarkgfm.github_flavored_markdown_to_html(rule["help"]["markdown"])
+    assert 'href="https://tracker.example/show?id=1&amp;amp;b=2&amp;c=3"' in html
+    assert rule["helpUri"] == url
+
+
 def test_hostile_text_is_inert_in_help_markdown() -> None:
     rule = rules(render(hostile_evaluation()))["CVE-2024-0001"]
     html: str = cmarkgfm.github_flavored_markdown_to_html(rule["help"]["markdown"])
