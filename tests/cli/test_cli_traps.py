@@ -862,52 +862,43 @@ def test_an_output_that_is_a_file_the_policy_names_is_refused_and_nothing_is_wri
     assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
 
 
-@pytest.mark.parametrize(
-    ("named", "key"),
-    [('vex: ["app\\0.openvex.json"]', "vex[0]"), ('exploit_data: {kev: "kev\\0.json"}', "exploit_data.kev")],
-    ids=["vex", "exploit_data"],
+STANDARD_INPUT_REFUSED = (
+    "expected a file path, got '-': standard input (-) is read only for a report (check's REPORT, "
+    "explain's --report); give ./- for a file named -"
 )
-def test_a_policy_naming_a_file_with_a_nul_is_an_invalid_policy(
-    named: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # YAML's "\0" escape puts a NUL in a path; no system opens such a file, and it used to end
-    # the run as an internal error (exit 3) rather than an invalid policy (exit 2).
-    policy, out_json = tmp_path / "policy.yaml", tmp_path / "gate.json"
-    policy.write_text(f"version: 1\n{named}\n", encoding="utf-8")
-    flags = ["--ci", "none", "--policy", str(policy), "--json", str(out_json)]
-    assert cli.main(["check", str(PASSING), *flags]) == ExitCode.USAGE
-    err = capsys.readouterr().err
-    assert (
-        err
-        == f"container-gate: error: {policy}:2: {key}: expected a file path without a NUL character, got "
-        + ("'app\\x00.openvex.json'\n" if key == "vex[0]" else "'kev\\x00.json'\n")
-    )
-    assert json.loads(out_json.read_text())["verdict"] == "error"
-    assert cli.main(["policy", "validate", str(policy)]) == ExitCode.USAGE
 
 
 @pytest.mark.parametrize(
-    ("named", "key"),
+    ("named", "key", "found"),
     [
-        ('vex: ["-"]', "vex[0]"),
-        ('exploit_data: {kev: "-"}', "exploit_data.kev"),
-        ("exploit_data: {epss: '-'}", "exploit_data.epss"),
+        # YAML's "\0" escape puts a NUL in a path; no system opens such a file, and it used to end
+        # the run as an internal error (exit 3) rather than an invalid policy (exit 2).
+        (
+            'vex: ["app\\0.openvex.json"]',
+            "vex[0]",
+            "expected a file path without a NUL character, got 'app\\x00.openvex.json'",
+        ),
+        (
+            'exploit_data: {kev: "kev\\0.json"}',
+            "exploit_data.kev",
+            "expected a file path without a NUL character, got 'kev\\x00.json'",
+        ),
+        # `-` was read as a file named `-` beside the policy ("policy.yaml: vex: ci/-: no such VEX
+        # file"), which did not say that standard input is not read there.
+        ('vex: ["-"]', "vex[0]", STANDARD_INPUT_REFUSED),
+        ('exploit_data: {kev: "-"}', "exploit_data.kev", STANDARD_INPUT_REFUSED),
+        ("exploit_data: {epss: '-'}", "exploit_data.epss", STANDARD_INPUT_REFUSED),
     ],
-    ids=["vex", "kev", "epss"],
+    ids=["vex-nul", "kev-nul", "vex-standard-input", "kev-standard-input", "epss-standard-input"],
 )
-def test_a_policy_naming_standard_input_as_a_file_is_an_invalid_policy_that_says_so(
-    named: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_a_policy_naming_a_file_no_run_can_read_is_an_invalid_policy_that_says_why(
+    named: str, key: str, found: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # `-` was read as a file named `-` beside the policy ("policy.yaml: vex: ci/-: no such VEX
-    # file"), which did not say that standard input is not read there.
     policy, out_json = tmp_path / "policy.yaml", tmp_path / "gate.json"
     policy.write_text(f"version: 1\n{named}\n", encoding="utf-8")
     flags = ["--ci", "none", "--policy", str(policy), "--json", str(out_json)]
     assert cli.main(["check", str(PASSING), *flags]) == ExitCode.USAGE
-    assert capsys.readouterr().err == (
-        f"container-gate: error: {policy}:2: {key}: expected a file path, got '-': standard input (-) "
-        "is read only for a report (check's REPORT, explain's --report); give ./- for a file named -\n"
-    )
+    assert capsys.readouterr().err == f"container-gate: error: {policy}:2: {key}: {found}\n"
     assert json.loads(out_json.read_text())["verdict"] == "error"
     assert cli.main(["policy", "validate", str(policy)]) == ExitCode.USAGE
 

@@ -10,10 +10,11 @@ Every ```text and ```json block of the docs, and every block that names no langu
     -->
 
 is the real output of those commands, which tests/test_docs.py runs from a directory that sees the
-repository's tests/, docs/ and policies/: each `$ container-gate ...` line in its own process, any
-other `$` line by bash. `write: NAME` first writes the page's closest ```yaml block above to NAME;
-`exit: N` is the last command's exit code; `file: NAME` says the block shows that file (JSON)
-rather than what the last command printed (standard output, then standard error).
+repository's tests/, docs/ and policies/: each `$ container-gate ...` line by the gate's `main` in
+the test's process, any other `$` line by bash. `write: NAME` first writes the page's closest
+```yaml block above to NAME; `exit: N` (always given) is the last command's exit code; `file: NAME`
+says the block shows that file (JSON) rather than what the last command printed (standard output,
+then standard error).
 
 A line `...` of a shown text stands for any lines, and `...` within a line for any text. In JSON,
 a `"...": ...` member stands for the members not shown, a last item `"..."` for the items not
