@@ -196,6 +196,13 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
+def link_target(url: str) -> str:
+    """A `safe_url` URL as the destination of a Markdown link: every `&` written `&amp;`, as a
+    link's destination reads entity references (CommonMark, "Links"): a URL holding `&amp;` would
+    otherwise link to `&`, another address than the report's."""
+    return url.replace("&", "&amp;")
+
+
 # Ids whose advisory page can be linked from the id alone (the id is checked before it is used).
 _ADVISORY_PAGES = (
     (re.compile(r"CVE-\d{4}-\d{4,}\Z"), "https://nvd.nist.gov/vuln/detail/{}"),

@@ -15,7 +15,7 @@ from gate.policy.evaluation import Decision, EntryReport, EntryState
 from gate.policy.model import AllowlistEntry
 from gate.render._exploit import markdown_mark
 from gate.render._summary import found_by, no_fix_reason
-from gate.untrusted import advisory_url, md_code, md_escape, safe_url
+from gate.untrusted import advisory_url, link_target, md_code, md_escape, safe_url
 
 CELL_LIMIT = 80
 """Characters of one piece of report text in a cell before it is cut (an id, a name, a version)."""
@@ -44,9 +44,7 @@ def id_cell(finding: Finding) -> str:
     """The vulnerability id, linked to the report's page for it or to its public advisory."""
     text = md_escape(finding.vulnerability_id, CELL_LIMIT)
     url = safe_url(finding.primary_url) or advisory_url(finding.vulnerability_id)
-    # A link destination reads entity references (CommonMark, "Links"): a report's URL holding
-    # `&amp;` would link to `&`. Written as an entity itself, every `&` stays what it was.
-    return f"[{text}]({url.replace('&', '&amp;')})" if url else text
+    return f"[{text}]({link_target(url)})" if url else text
 
 
 def package_cell(finding: Finding) -> str:

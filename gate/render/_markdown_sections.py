@@ -149,7 +149,6 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
             listed="every allowlist entry",
         ),
     ]
-    out += [of_action(action) for action in lead]
     base = next((a for a in plan.actions if a.kind is ActionKind.BASE_REFRESH), None)
     steps: list[Section[Any]] = []
     if base is not None and base.steps:
@@ -166,11 +165,14 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
                 listed="every upgrade, under the action's steps",
             )
         )
-    # The upgrades follow the refresh they detail: after its findings when it is a lead action,
-    # else after "More actions", which holds it (with a baseline, what the base image had before).
+    # The upgrades follow the refresh they detail: right after its findings when it is a lead
+    # action, before the next action's; else after "More actions", which holds it (with a baseline,
+    # what the base image had before).
     base_leads = base is not None and base in lead
-    if base_leads:
-        out += steps
+    for action in lead:
+        out.append(of_action(action))
+        if action is base:
+            out += steps
     others = first_listed(d for action in more for d in by_action.get(action.id, []))
     out.append(
         Section(

@@ -21,7 +21,7 @@ from gate.policy.evaluation import Decision
 from gate.render._markdown_cells import table_header
 from gate.render._summary import no_fix_reason
 from gate.render.remediation import what_to_do
-from gate.untrusted import advisory_url, md_code, md_escape, safe_url, terminal_safe
+from gate.untrusted import advisory_url, link_target, md_code, md_escape, safe_url, terminal_safe
 
 GITHUB_TEXT_LIMIT = 1024
 """GitHub's maximum for a rule's `shortDescription.text` and `fullDescription.text`."""
@@ -199,8 +199,7 @@ def help_texts(
         else:
             full = full_description(described)
     lines = [plain(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
-    # `&` as an entity: a link's destination reads entity references (the Markdown summary's id_cell).
-    title = f"[{md_escape(vuln_id, 100)}]({url.replace('&', '&amp;')})" if url else md_escape(vuln_id, 100)
+    title = f"[{md_escape(vuln_id, 100)}]({link_target(url)})" if url else md_escape(vuln_id, 100)
     parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
     score_words = f", security severity {score}" if score else ""
     lines += [f"Severity: {severity.name}{score_words}", ""]
@@ -229,7 +228,7 @@ def help_texts(
         lines.append(f"More information: {url}")
     if first.aliases:
         lines.append(plain("Also known as: " + ", ".join(first.aliases)))
-    links = [f"[{md_escape(url)}]({url})"] if url else []
+    links = [f"[{md_escape(url)}]({link_target(url)})"] if url else []
     links += _alias_links(first.aliases)
     if links:
         parts += ["", "**Links:** " + " · ".join(links)]

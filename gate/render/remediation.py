@@ -9,6 +9,7 @@ for its format, as it does every other piece of report text.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,12 +48,18 @@ PINNED_WORDS = "update a digest pinned in FROM to the tag's current one"
 NAME:TAG@DIGEST` keeps that digest's image, the very one the findings come from."""
 
 
+# A digest as the OCI image spec writes one (`sha256:...`): what follows the `@` of a reference
+# that pins one. An `@` elsewhere is part of a name (`oci-archive:/ci/app@2/base.tar:v1`, a path of
+# a CI runner's second workspace), not a pin.
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+\Z")
+
+
 def refreshed_base(action: Action) -> tuple[str, bool]:
     """For a base refresh, the base image as the refreshed one is named, without a digest the
     reference pins (`debian:12` of `debian:12@sha256:...`: the digest names the image in use, not
     a refreshed one), and whether it pinned one."""
     name, at, digest = action.package.partition("@")
-    if at and name and ":" in digest:
+    if at and name and _DIGEST.match(digest):
         return name, True
     return action.package, False
 

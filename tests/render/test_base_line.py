@@ -255,3 +255,12 @@ def test_a_base_image_pinned_by_digest_is_refreshed_by_its_tag() -> None:
     sarif = render_sarif(ev)
     assert f"To fix: rebuild on a refreshed base image debian:12 ({hint}) (action base-refresh)" in sarif
     assert "Rebuild on a refreshed base image debian:12@" not in text + md + json.dumps(doc) + sarif
+
+
+def test_an_at_sign_in_a_base_images_path_is_no_digest() -> None:
+    # A CI runner's second workspace (`app@2`): the `@` is part of the archive's path, nothing pins.
+    base = "oci-archive:/ci/workspace/app@2/base.tar:v1"
+    ev = evaluate(report(*findings(), image=ImageInfo("app:1", base_image=base)), Policy(source="p"), NOW)
+    text = render_terminal(ev) + render_markdown(ev) + render_sarif(ev)
+    assert "digest pinned" not in text
+    assert f"Rebuild on a refreshed base image `{base}`" in render_markdown(ev)

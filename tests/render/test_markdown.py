@@ -28,6 +28,7 @@ from gate.model import (
     VendorStatus,
 )
 from gate.platforms.gitlab import note_body
+from gate.policy.actions import ActionKind
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Mode, Policy
@@ -681,6 +682,19 @@ def test_the_upgrades_a_refreshed_base_brings_follow_the_refresh_they_detail() -
     assert md.index("<summary>Findings a refreshed base image clears (1)</summary>") < md.index(
         "<summary>Upgrades a refreshed base image brings (1)</summary>"
     )
+    # Beside other lead actions, right after its findings: before the next action's.
+    ev = evaluation_of(
+        finding("CVE-2024-0001", pkg="libc6", severity=Severity.CRITICAL, layer=base),
+        finding("CVE-2024-0002", pkg="curl", layer=own),
+        image=ImageInfo("app:1", base_image="debian:12"),
+    )
+    assert [a.kind for a in ev.plan.actions] == [ActionKind.BASE_REFRESH, ActionKind.PACKAGE_UPGRADE]
+    summaries = re.findall(r"<summary>(.*?) \(\d+\)</summary>", render_markdown(ev))
+    assert summaries[:3] == [
+        "Findings a refreshed base image clears",
+        "Upgrades a refreshed base image brings",
+        "Findings the upgrade of curl clears",
+    ]
 
 
 def test_a_link_is_the_reports_url_even_where_it_holds_an_entity() -> None:
