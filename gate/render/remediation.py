@@ -58,7 +58,7 @@ def refreshed_base(action: Action) -> tuple[str, bool]:
     """For a base refresh, the base image as the refreshed one is named, without a digest the
     reference pins (`debian:12` of `debian:12@sha256:...`: the digest names the image in use, not
     a refreshed one), and whether it pinned one."""
-    name, at, digest = action.package.partition("@")
+    name, at, digest = action.package.rpartition("@")  # a digest is last; a path may hold an `@`
     if at and name and _DIGEST.match(digest):
         return name, True
     return action.package, False
@@ -103,11 +103,6 @@ def where_words(action: Action, *, base_name: bool = True) -> str:
     if action.dockerfile_line is not None:
         where = f"{where} (Dockerfile line {action.dockerfile_line})".strip()
     return where
-
-
-def clears(action: Action) -> int:
-    """The findings it clears that block, or would block (advisory mode, budgets)."""
-    return action.would_block
 
 
 @dataclass(frozen=True)

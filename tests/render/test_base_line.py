@@ -264,3 +264,12 @@ def test_an_at_sign_in_a_base_images_path_is_no_digest() -> None:
     text = render_terminal(ev) + render_markdown(ev) + render_sarif(ev)
     assert "digest pinned" not in text
     assert f"Rebuild on a refreshed base image `{base}`" in render_markdown(ev)
+
+
+def test_a_digest_after_an_at_sign_in_a_path_still_pins_the_base() -> None:
+    # The digest is what follows the last `@`: the path's own `@` does not hide it.
+    base = "oci-archive:/ci/workspace/app@2/base.tar:v1@sha256:" + "a" * 64
+    ev = evaluate(report(*findings(), image=ImageInfo("app:1", base_image=base)), Policy(source="p"), NOW)
+    markdown = render_markdown(ev)
+    assert "digest pinned" in markdown
+    assert "Rebuild on a refreshed base image `oci-archive:/ci/workspace/app@2/base.tar:v1`" in markdown
