@@ -89,6 +89,26 @@ def _base_line(evaluation: Evaluation) -> str:
     return base_image_line(evaluation.base_image, lambda name: md_code(name, 200, in_table=False), md_escape)
 
 
+_SHOWN_CVES = 5
+"""The most CVEs the VEX line names that no statement clears; the JSON report's rules name them all."""
+
+
+def _vex_gap_line(evaluation: Evaluation) -> str:
+    """Where statements clear only some CVEs of a finding standing for several and no statement
+    clears the others: that VEX leaves those findings open, and which CVEs no statement clears."""
+    gaps = [d.vex_gap for d in evaluation.decisions if d.vex_gap is not None]
+    if not gaps:
+        return ""
+    cves = sorted({cve for gap in gaps for cve in gap.not_cleared})
+    named = ", ".join(md_code(cve, 80, in_table=False) for cve in cves[:_SHOWN_CVES])
+    more = f" and {len(cves) - _SHOWN_CVES} more" if len(cves) > _SHOWN_CVES else ""
+    whose = "its" if len(gaps) == 1 else "their"
+    return (
+        f"VEX leaves {plural(len(gaps), 'finding')} open: no statement clears {named}{more} "
+        f"(the statements about {whose} other CVEs are needed all the same)"
+    )
+
+
 def _context_line(evaluation: Evaluation) -> str:
     report = evaluation.report
     bits = []
@@ -215,7 +235,14 @@ def render_markdown(
         raise ValueError(f"limit {limit} is below the minimum of {MIN_LIMIT} characters")
     first = _marker_line(marker) + _headline(evaluation)
     delta = delta_line(evaluation, lambda source: md_code(source, 120, in_table=False))
-    head = [first, delta, _context_line(evaluation), _base_line(evaluation), _lead_line(evaluation)]
+    head = [
+        first,
+        delta,
+        _vex_gap_line(evaluation),
+        _context_line(evaluation),
+        _base_line(evaluation),
+        _lead_line(evaluation),
+    ]
     head.append(_agreement_line(evaluation))
     more_actions = _more_actions_line(evaluation)
     notices = _notices(evaluation)

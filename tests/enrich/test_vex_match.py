@@ -14,6 +14,7 @@ from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import Policy
 from gate.render.explain import explain
 from gate.render.json import render_json
+from gate.render.markdown import render_markdown
 from gate.render.openvex import render_openvex_decisions
 from gate.render.terminal import render_terminal
 from gate.scanners.grype import parse_grype
@@ -839,6 +840,34 @@ def test_a_statement_clearing_one_cve_of_an_advisory_left_open_is_needed_not_unu
     assert [(e.matched, e.left_open) for e in evaluation.vex_entries] == [(1, 0), (1, 0)]
     assert evaluation.decisions[0].vex_gap is None
     assert "clearing only part" not in render_terminal(evaluation)
+
+
+def test_the_markdown_summary_says_which_cves_no_statement_clears() -> None:
+    """The pull-request comment, the job summary and the merge-request note say, as the terminal
+    does, that VEX leaves the finding open and which of its CVEs no statement clears."""
+    report, _ = _ghsa_report()
+    statements = openvex(_statement("CVE-2014-3577", "not_affected"))
+    evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
+    assert (
+        "\n\nVEX leaves 1 finding open: no statement clears `CVE-2014-9999` (the statements about its "
+        "other CVEs are needed all the same)\n\n"
+    ) in render_markdown(evaluation)
+    # At most five are named, the rest counted.
+    doc = corpus_json("grype", "ghsa-test.json")
+    (ghsa,) = [m for m in doc["matches"] if m["vulnerability"]["id"] == "GHSA-cfh5-3ghh-wfjx"]
+    related = ghsa["relatedVulnerabilities"]
+    related.extend({**related[0], "id": f"CVE-2020-000{n}"} for n in range(1, 8))
+    evaluation = evaluate(
+        parse_grype(doc, "grype.json"), Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements)
+    )
+    assert (
+        "VEX leaves 1 finding open: no statement clears `CVE-2020-0001`, `CVE-2020-0002`, "
+        "`CVE-2020-0003`, `CVE-2020-0004`, `CVE-2020-0005` and 2 more (the statements"
+    ) in render_markdown(evaluation)
+    # Nothing is said when the statements clear every CVE.
+    both = statements + openvex(_statement("CVE-2014-9999", "fixed"), name="b.json")
+    evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=both))
+    assert "VEX leaves" not in render_markdown(evaluation)
 
 
 def test_a_finding_cleared_by_several_statements_names_each_in_every_output() -> None:
