@@ -18,10 +18,10 @@ from gate.policy.evaluation import Decision, Evaluation
 from gate.render._markdown_cells import CELL_LIMIT, REASON_LIMIT
 from gate.render._summary import short_reason
 from gate.render.remediation import (
-    PINNED_WORDS,
     cleared_by_severity,
     estimate_words,
     known_exploited,
+    pinned_words,
     plural,
     refreshed_base,
     severity_words,
@@ -62,8 +62,8 @@ def what_cell(action: Action, in_table: bool = True) -> str:
 
 
 def _pinned(action: Action) -> str:
-    """`PINNED_WORDS` for a base image named with a digest, else empty (plain words: no escaping)."""
-    return PINNED_WORDS if refreshed_base(action)[1] else ""
+    """`pinned_words` for a base image named with a digest, else empty (plain words: no escaping)."""
+    return pinned_words(action)
 
 
 def clears_cell(action: Action, cleared: Sequence[Decision]) -> str:

@@ -54,24 +54,50 @@ NAME:TAG@DIGEST` keeps that digest's image, the very one the findings come from.
 _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+\Z")
 
 
+LATEST_PINNED_WORDS = "update a digest pinned in FROM to the current one of tag latest (no tag means latest)"
+"""`PINNED_WORDS` for a registry image pinned by a digest alone (`debian@sha256:...`): there is no
+tag in FROM, and the one a refresh means is `latest`, as `docker pull debian` takes."""
+UNTAGGED_PINNED_WORDS = "update a digest pinned in FROM to the one the image has now"
+"""`PINNED_WORDS` for a base that is no registry name (an archive's path) pinned by a digest alone:
+it has no tag to name."""
+
+# A registry image's name without a tag (`debian`, `ghcr.io/org/base`, `localhost:5000/base`): the
+# distribution spec's repository name, after an optional registry host and port.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_TAGLESS = re.compile(rf"(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*\Z")
+
+
 def refreshed_base(action: Action) -> tuple[str, bool]:
     """For a base refresh, the base image as the refreshed one is named, without a digest the
     reference pins (`debian:12` of `debian:12@sha256:...`: the digest names the image in use, not
-    a refreshed one), and whether it pinned one."""
+    a refreshed one; `debian:latest` of `debian@sha256:...`, the tag a name without one means), and
+    whether it pinned one."""
     name, at, digest = action.package.rpartition("@")  # a digest is last; a path may hold an `@`
     if at and name and _DIGEST.match(digest):
-        return name, True
+        return (f"{name}:latest" if _TAGLESS.match(name) else name), True
     return action.package, False
+
+
+def pinned_words(action: Action) -> str:
+    """What a rebuild on the base image needs first when a digest pins it (`PINNED_WORDS`, or its
+    words for a base pinned without a tag), else empty. Plain words: nothing to escape."""
+    name = action.package.rpartition("@")[0]
+    if action.kind is not ActionKind.BASE_REFRESH or not refreshed_base(action)[1]:
+        return ""
+    if _TAGLESS.match(name):
+        return LATEST_PINNED_WORDS
+    # A name with a tag has a `:` after its last `/`; an archive's path without one has no tag.
+    return PINNED_WORDS if ":" in name.rpartition("/")[2] else UNTAGGED_PINNED_WORDS
 
 
 def what_to_do(action: Action, arrow: str = "→", *, pinned: bool = True) -> str:
     """`Rebuild on a refreshed base image debian:12`, `Upgrade lodash 4.17.11 → 4.17.21`. A base
-    image named with a digest adds `PINNED_WORDS` in parentheses, unless `pinned` is False (the
+    image named with a digest adds `pinned_words` in parentheses, unless `pinned` is False (the
     caller says them apart)."""
     if action.kind is ActionKind.BASE_REFRESH:
         name, digest = refreshed_base(action)
         text = f"Rebuild on a refreshed base image {name}".rstrip()
-        return f"{text} ({PINNED_WORDS})" if digest and pinned else text
+        return f"{text} ({pinned_words(action)})" if digest and pinned else text
     return f"Upgrade {upgrade_words(action, arrow)}"
 
 

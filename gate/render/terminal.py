@@ -37,7 +37,6 @@ from gate.render._summary import (
     why_it_fails,
 )
 from gate.render.remediation import (
-    PINNED_WORDS,
     cleared,
     cleared_by_severity,
     clearing_actions,
@@ -48,6 +47,7 @@ from gate.render.remediation import (
     lead,
     listing_a_stale_fix,
     needs_attention,
+    pinned_words,
     plural,
     refreshed_base,
     what_to_do,
@@ -170,7 +170,7 @@ def _actions(
             kev = f"clears {plural(exploited, 'known-exploited finding')} (in {KEV_NAME})"
             out.append(fit(f"       {kev}", width))
         if refreshed_base(action)[1]:
-            out.append(fit(f"       {PINNED_WORDS}", width))
+            out.append(fit(f"       {pinned_words(action)}", width))
         if action.estimated:
             out.append(fit(f"       {estimate_words(action)}", width))
         if action.command:

@@ -257,6 +257,46 @@ def test_a_base_image_pinned_by_digest_is_refreshed_by_its_tag() -> None:
     assert "Rebuild on a refreshed base image debian:12@" not in text + md + json.dumps(doc) + sarif
 
 
+def test_a_base_image_pinned_by_digest_without_a_tag_is_refreshed_by_latest() -> None:
+    # `FROM debian@sha256:...` has no tag: the refresh is one of `latest`, the tag `docker pull
+    # debian` takes, and no output speaks of a tag FROM does not have.
+    pinned = "debian@sha256:" + "a" * 64
+    ev = evaluate(report(*findings(), image=ImageInfo("app:1", base_image=pinned)), Policy(source="p"), NOW)
+    hint = "update a digest pinned in FROM to the current one of tag latest (no tag means latest)"
+    text = render_terminal(ev)
+    assert "Rebuild on a refreshed base image debian:latest " in text
+    assert f"\n       {hint}\n" in text
+    md = render_markdown(ev)
+    assert (
+        f"| Rebuild on a refreshed base image ({hint}; fixes are published for all 4 of its findings) |" in md
+    )
+    assert f"**Rebuild on a refreshed base image `debian:latest`; {hint}; fixes are published" in md
+    when = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
+    doc = json.loads(render_gitlab(ev, GitLabReportOptions(start_time=when, end_time=when)))
+    solution = next(
+        v["solution"] for v in doc["vulnerabilities"] if v["identifiers"][0]["value"] == "CVE-2024-1"
+    )
+    assert solution.startswith(
+        f"Rebuild on a refreshed base image debian:latest ({hint}) (fixes are published"
+    )
+    sarif = render_sarif(ev)
+    assert f"To fix: rebuild on a refreshed base image debian:latest ({hint}) (action base-refresh)" in sarif
+    assert "the tag's current one" not in text + md + json.dumps(doc) + sarif
+    # A registry's port is no tag; an archive's path without a tag has none to name.
+    for base, name, words in (
+        ("localhost:5000/team/debian", "localhost:5000/team/debian:latest", hint),
+        (
+            "oci-archive:/ci/base.tar",
+            "oci-archive:/ci/base.tar",
+            "update a digest pinned in FROM to the one the image has now",
+        ),
+    ):
+        image = ImageInfo("app:1", base_image=f"{base}@sha256:{'a' * 64}")
+        text = render_terminal(evaluate(report(*findings(), image=image), Policy(source="p"), NOW), width=200)
+        assert f"Rebuild on a refreshed base image {name} " in text
+        assert f"\n       {words}\n" in text
+
+
 def test_an_at_sign_in_a_base_images_path_is_no_digest() -> None:
     # A CI runner's second workspace (`app@2`): the `@` is part of the archive's path, nothing pins.
     base = "oci-archive:/ci/workspace/app@2/base.tar:v1"
