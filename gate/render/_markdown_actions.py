@@ -116,9 +116,11 @@ STEP_COLUMNS = ("Package", "Installed → target", "Clears", "Command")
 """The columns of the table of the upgrades a refreshed base image brings."""
 
 
-def step_cells(step: Step) -> list[str]:
-    """One upgrade a base refresh brings."""
-    blocking = f", **{step.blocking}** blocking" if step.blocking else ""
+def step_cells(step: Step, count: int, blocking_only: bool) -> list[str]:
+    """One upgrade a base refresh brings; `count`, of its findings, those the summaries count (see
+    `counts_blocking_only`): those that block, else those that would under an enforcing policy."""
+    verb = "blocking" if blocking_only else "would block"
+    blocking = f", **{count}** {verb}" if count else ""
     return [
         _names(step.package, step.packages),
         _versions(step),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from gate.policy.actions import Action, ActionKind
+from gate.policy.actions import Action, ActionKind, Step
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.plan import base_image_name
 from gate.render import _markdown_actions as acts
@@ -152,12 +152,19 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
     base = next((a for a in plan.actions if a.kind is ActionKind.BASE_REFRESH), None)
     steps: list[Section[Any]] = []
     if base is not None and base.steps:
+        # Each upgrade counts what the refresh's own row counts: in advisory mode, what would block.
+        by_key = {d.finding.key: d for d in evaluation.decisions}
+
+        def step_cells(step: Step) -> list[str]:
+            count = sum(1 for key in step.findings if key in by_key and counted(by_key[key], blocking_only))
+            return acts.step_cells(step, count, blocking_only)
+
         steps.append(
             Section(
                 f"Upgrades a refreshed base image brings ({len(base.steps)})",
                 acts.STEP_COLUMNS,
                 base.steps[:section_rows],
-                acts.step_cells,
+                step_cells,
                 len(base.steps),
                 collapsible=True,
                 priority=3,

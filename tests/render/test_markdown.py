@@ -697,6 +697,28 @@ def test_the_upgrades_a_refreshed_base_brings_follow_the_refresh_they_detail() -
     ]
 
 
+@pytest.mark.parametrize(
+    ("mode", "counted"), [(Mode.ADVISORY, "**1** would block"), (Mode.ENFORCE, "**1** blocking")]
+)
+def test_the_upgrades_a_refreshed_base_brings_count_what_its_row_counts(mode: Mode, counted: str) -> None:
+    # In advisory mode nothing blocks: the refresh's row counts what would block, and so does each
+    # of its upgrades, instead of saying nothing of it.
+    base = Layer(diff_id="sha256:" + "1" * 64, index=0, origin=LayerOrigin.BASE)
+    ev = evaluation_of(
+        finding("CVE-2024-0001", pkg="libc6", layer=base),
+        finding("CVE-2024-0002", pkg="libc6", severity=Severity.LOW, layer=base),
+        image=ImageInfo("app:1", base_image="debian:12"),
+        policy=Policy(source="p.yaml", mode=mode),
+    )
+    md = render_markdown(ev)
+    assert (
+        "| Rebuild on a refreshed base image (fixes are published for all 2 of its findings) | **1**: 1 HIGH |"
+        in md
+    )
+    steps = md[md.index("<summary>Upgrades a refreshed base image brings (1)</summary>") :]
+    assert f"| `libc6` | `3.0.2-1` → `3.0.13-1` | 2 findings, {counted} | " in steps
+
+
 def test_a_link_is_the_reports_url_even_where_it_holds_an_entity() -> None:
     # Markdown reads `&amp;` in a link's destination as `&`: the link would not be the report's URL.
     url = "https://tracker.example/show?id=1&amp;b=2&c=3"
