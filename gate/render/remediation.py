@@ -54,7 +54,7 @@ NAME:TAG@DIGEST` keeps that digest's image, the very one the findings come from.
 _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+\Z")
 
 
-LATEST_PINNED_WORDS = "update a digest pinned in FROM to the current one of tag latest (no tag means latest)"
+LATEST_PINNED_WORDS = "update a digest pinned in FROM to the current one of latest, the tag it means"
 """`PINNED_WORDS` for a registry image pinned by a digest alone (`debian@sha256:...`): there is no
 tag in FROM, and the one a refresh means is `latest`, as `docker pull debian` takes."""
 UNTAGGED_PINNED_WORDS = "update a digest pinned in FROM to the one the image has now"

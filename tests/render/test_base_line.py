@@ -262,7 +262,7 @@ def test_a_base_image_pinned_by_digest_without_a_tag_is_refreshed_by_latest() ->
     # debian` takes, and no output speaks of a tag FROM does not have.
     pinned = "debian@sha256:" + "a" * 64
     ev = evaluate(report(*findings(), image=ImageInfo("app:1", base_image=pinned)), Policy(source="p"), NOW)
-    hint = "update a digest pinned in FROM to the current one of tag latest (no tag means latest)"
+    hint = "update a digest pinned in FROM to the current one of latest, the tag it means"
     text = render_terminal(ev)
     assert "Rebuild on a refreshed base image debian:latest " in text
     assert f"\n       {hint}\n" in text
