@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gate.policy.evaluation import Evaluation
+from gate.render.remediation import plural
 from gate.untrusted import terminal_safe
 
 
@@ -38,13 +39,24 @@ def vex_line(evaluation: Evaluation) -> list[str]:
         f"vex:      {len(entries)} statement(s) from {files} file(s): {used} used{some}, "
         f"{len(entries) - used - partial} unused (the JSON report's rules list them)"
     ]
-    gaps = [d.vex_gap for d in evaluation.decisions if d.vex_gap is not None]
-    if gaps:
-        cves = sorted({cve for gap in gaps for cve in gap.not_cleared})
-        named = ", ".join(terminal_safe(cve) for cve in cves[:_SHOWN_CVES])
-        more = f" and {len(cves) - _SHOWN_CVES} more" if len(cves) > _SHOWN_CVES else ""
-        lines.append(
-            f"vex:      VEX leaves {len(gaps)} finding(s) open: no statement clears {named}{more} (the "
-            "statements about their other CVEs are needed all the same)"
-        )
+    gap = vex_gap_line(evaluation, terminal_safe)
+    if gap:
+        lines.append(f"vex:      {gap}")
     return lines
+
+
+def vex_gap_line(evaluation: Evaluation, code: Callable[[str], str]) -> str:
+    """`VEX leaves 1 finding open: no statement clears CVE-2014-9999 (the statements about its
+    other CVEs are needed all the same)`, or "" when statements that clear some CVEs of a finding
+    standing for several leave none open; `code` renders a CVE id (escaped for the output)."""
+    gaps = [d.vex_gap for d in evaluation.decisions if d.vex_gap is not None]
+    if not gaps:
+        return ""
+    cves = sorted({cve for gap in gaps for cve in gap.not_cleared})
+    named = ", ".join(code(cve) for cve in cves[:_SHOWN_CVES])
+    more = f" and {len(cves) - _SHOWN_CVES} more" if len(cves) > _SHOWN_CVES else ""
+    whose = "its" if len(gaps) == 1 else "their"
+    return (
+        f"VEX leaves {plural(len(gaps), 'finding')} open: no statement clears {named}{more} "
+        f"(the statements about {whose} other CVEs are needed all the same)"
+    )

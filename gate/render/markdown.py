@@ -26,7 +26,7 @@ from typing import Any
 
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import Mode
-from gate.render._delta import delta_line
+from gate.render._delta import delta_line, vex_gap_line
 from gate.render._exploit import summary_count
 from gate.render._markdown_sections import LEAD_ACTIONS, Section, sections
 from gate.render._summary import (
@@ -87,26 +87,6 @@ def _base_line(evaluation: Evaluation) -> str:
     if evaluation.base_image is None:
         return ""
     return base_image_line(evaluation.base_image, lambda name: md_code(name, 200, in_table=False), md_escape)
-
-
-_SHOWN_CVES = 5
-"""The most CVEs the VEX line names that no statement clears; the JSON report's rules name them all."""
-
-
-def _vex_gap_line(evaluation: Evaluation) -> str:
-    """Where statements clear only some CVEs of a finding standing for several and no statement
-    clears the others: that VEX leaves those findings open, and which CVEs no statement clears."""
-    gaps = [d.vex_gap for d in evaluation.decisions if d.vex_gap is not None]
-    if not gaps:
-        return ""
-    cves = sorted({cve for gap in gaps for cve in gap.not_cleared})
-    named = ", ".join(md_code(cve, 80, in_table=False) for cve in cves[:_SHOWN_CVES])
-    more = f" and {len(cves) - _SHOWN_CVES} more" if len(cves) > _SHOWN_CVES else ""
-    whose = "its" if len(gaps) == 1 else "their"
-    return (
-        f"VEX leaves {plural(len(gaps), 'finding')} open: no statement clears {named}{more} "
-        f"(the statements about {whose} other CVEs are needed all the same)"
-    )
 
 
 def _context_line(evaluation: Evaluation) -> str:
@@ -238,7 +218,7 @@ def render_markdown(
     head = [
         first,
         delta,
-        _vex_gap_line(evaluation),
+        vex_gap_line(evaluation, lambda cve: md_code(cve, 80, in_table=False)),
         _context_line(evaluation),
         _base_line(evaluation),
         _lead_line(evaluation),

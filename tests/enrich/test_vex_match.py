@@ -817,8 +817,8 @@ def test_a_statement_clearing_one_cve_of_an_advisory_left_open_is_needed_not_unu
         in summary
     )
     assert (
-        "vex:      VEX leaves 1 finding(s) open: no statement clears CVE-2014-9999 (the statements "
-        "about their other CVEs are needed all the same)"
+        "vex:      VEX leaves 1 finding open: no statement clears CVE-2014-9999 (the statements "
+        "about its other CVEs are needed all the same)"
     ) in summary
     assert (
         "  VEX:         CVE-2014-3577 cleared (app.openvex.json: statements[0]), but no statement clears "
