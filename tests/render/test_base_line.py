@@ -232,59 +232,49 @@ def test_the_gitlab_solution_of_a_checked_rebuild_has_no_empty_estimate() -> Non
     assert all("()" not in (text or "") for text in solutions.values())
 
 
-def test_a_base_image_pinned_by_digest_is_refreshed_by_its_tag() -> None:
-    # `FROM debian:12@sha256:...` rebuilt as it is keeps the image the findings come from: every
-    # output names the tag, and says the digest is to be moved first.
-    pinned = "debian:12@sha256:" + "a" * 64
-    ev = evaluate(report(*findings(), image=ImageInfo("app:1", base_image=pinned)), Policy(source="p"), NOW)
-    hint = "update a digest pinned in FROM to the tag's current one"
+PINNED = "update a digest pinned in FROM to the tag's current one"
+LATEST = "update a digest pinned in FROM to the current one of latest, the tag it means"
+
+
+@pytest.mark.parametrize(
+    ("pinned", "name", "hint", "never"),
+    [
+        # `FROM debian:12@sha256:...` rebuilt as it is keeps the image the findings come from: every
+        # output names the tag, and says the digest is to be moved first.
+        ("debian:12", "debian:12", PINNED, "Rebuild on a refreshed base image debian:12@"),
+        # `FROM debian@sha256:...` has no tag: the refresh is one of `latest`, the tag `docker pull
+        # debian` takes, and no output speaks of a tag FROM does not have.
+        ("debian", "debian:latest", LATEST, "the tag's current one"),
+    ],
+)
+def test_a_base_image_pinned_by_digest_is_refreshed_by_its_tag(
+    pinned: str, name: str, hint: str, never: str
+) -> None:
+    image = ImageInfo("app:1", base_image=f"{pinned}@sha256:{'a' * 64}")
+    ev = evaluate(report(*findings(), image=image), Policy(source="p"), NOW)
     text = render_terminal(ev)
-    assert "Rebuild on a refreshed base image debian:12 " in text
+    assert f"Rebuild on a refreshed base image {name} " in text
     assert f"\n       {hint}\n" in text
     md = render_markdown(ev)
     assert (
         f"| Rebuild on a refreshed base image ({hint}; fixes are published for all 4 of its findings) |" in md
     )
-    assert f"**Rebuild on a refreshed base image `debian:12`; {hint}; fixes are published" in md
+    assert f"**Rebuild on a refreshed base image `{name}`; {hint}; fixes are published" in md
     when = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
     doc = json.loads(render_gitlab(ev, GitLabReportOptions(start_time=when, end_time=when)))
     solution = next(
         v["solution"] for v in doc["vulnerabilities"] if v["identifiers"][0]["value"] == "CVE-2024-1"
     )
-    assert solution.startswith(f"Rebuild on a refreshed base image debian:12 ({hint}) (fixes are published")
+    assert solution.startswith(f"Rebuild on a refreshed base image {name} ({hint}) (fixes are published")
     sarif = render_sarif(ev)
-    assert f"To fix: rebuild on a refreshed base image debian:12 ({hint}) (action base-refresh)" in sarif
-    assert "Rebuild on a refreshed base image debian:12@" not in text + md + json.dumps(doc) + sarif
+    assert f"To fix: rebuild on a refreshed base image {name} ({hint}) (action base-refresh)" in sarif
+    assert never not in text + md + json.dumps(doc) + sarif
 
 
-def test_a_base_image_pinned_by_digest_without_a_tag_is_refreshed_by_latest() -> None:
-    # `FROM debian@sha256:...` has no tag: the refresh is one of `latest`, the tag `docker pull
-    # debian` takes, and no output speaks of a tag FROM does not have.
-    pinned = "debian@sha256:" + "a" * 64
-    ev = evaluate(report(*findings(), image=ImageInfo("app:1", base_image=pinned)), Policy(source="p"), NOW)
-    hint = "update a digest pinned in FROM to the current one of latest, the tag it means"
-    text = render_terminal(ev)
-    assert "Rebuild on a refreshed base image debian:latest " in text
-    assert f"\n       {hint}\n" in text
-    md = render_markdown(ev)
-    assert (
-        f"| Rebuild on a refreshed base image ({hint}; fixes are published for all 4 of its findings) |" in md
-    )
-    assert f"**Rebuild on a refreshed base image `debian:latest`; {hint}; fixes are published" in md
-    when = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
-    doc = json.loads(render_gitlab(ev, GitLabReportOptions(start_time=when, end_time=when)))
-    solution = next(
-        v["solution"] for v in doc["vulnerabilities"] if v["identifiers"][0]["value"] == "CVE-2024-1"
-    )
-    assert solution.startswith(
-        f"Rebuild on a refreshed base image debian:latest ({hint}) (fixes are published"
-    )
-    sarif = render_sarif(ev)
-    assert f"To fix: rebuild on a refreshed base image debian:latest ({hint}) (action base-refresh)" in sarif
-    assert "the tag's current one" not in text + md + json.dumps(doc) + sarif
+def test_a_base_image_pinned_by_digest_without_a_tag_names_what_it_can() -> None:
     # A registry's port is no tag; an archive's path without a tag has none to name.
     for base, name, words in (
-        ("localhost:5000/team/debian", "localhost:5000/team/debian:latest", hint),
+        ("localhost:5000/team/debian", "localhost:5000/team/debian:latest", LATEST),
         (
             "oci-archive:/ci/base.tar",
             "oci-archive:/ci/base.tar",
