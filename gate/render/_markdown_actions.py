@@ -56,14 +56,9 @@ def what_cell(action: Action, in_table: bool = True) -> str:
     """`Rebuild on a refreshed base image (fixes are published for 163 of its 175 findings)`, or
     `Upgrade `curl` (`libcurl4`) `7.88.1-10` → `7.88.1-10+deb12u5``."""
     if action.kind is ActionKind.BASE_REFRESH:
-        notes = "; ".join(note for note in (_pinned(action), estimate_words(action)) if note)
+        notes = "; ".join(note for note in (pinned_words(action), estimate_words(action)) if note)
         return "Rebuild on a refreshed base image" + (f" ({notes})" if notes else "")
     return f"Upgrade {_names(action.package, action.packages, in_table)} {_versions(action, in_table)}"
-
-
-def _pinned(action: Action) -> str:
-    """`pinned_words` for a base image named with a digest, else empty (plain words: no escaping)."""
-    return pinned_words(action)
 
 
 def clears_cell(action: Action, cleared: Sequence[Decision]) -> str:
@@ -142,7 +137,7 @@ def action_intro(action: Action) -> str:
     if action.kind is ActionKind.BASE_REFRESH:
         base = refreshed_base(action)[0]
         name = f" {md_code(base, CELL_LIMIT, in_table=False)}" if base else ""
-        notes = [note for note in (_pinned(action), estimate_words(action)) if note]
+        notes = [note for note in (pinned_words(action), estimate_words(action)) if note]
         what = f"Rebuild on a refreshed base image{name}" + "".join(f"; {note}" for note in notes)
     else:
         what = what_cell(action, in_table=False)
