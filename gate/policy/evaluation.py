@@ -157,6 +157,15 @@ class Decision:
         return self.disposition is Disposition.BLOCKING or self.tolerated
 
 
+def counted(decision: Decision, blocking_only: bool) -> bool:
+    """Whether what the actions clear counts `decision`: with `blocking_only` (some finding of the
+    run blocks), only when it blocks; else when it would under an enforcing policy (advisory
+    mode, budgets). The summaries count so, and the known-exploited ranking of the plan ranks so."""
+    if blocking_only:
+        return decision.disposition is Disposition.BLOCKING
+    return decision.blocks_when_enforced
+
+
 @dataclass(frozen=True)
 class EntryReport:
     """One allowlist entry and what it did."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from gate.policy.actions import Action, ActionKind, Step
-from gate.policy.evaluation import Decision, Disposition, Evaluation
+from gate.policy.evaluation import Decision, Disposition, Evaluation, counted
 from gate.policy.plan import base_image_name
 from gate.render import _markdown_actions as acts
 from gate.render import _markdown_cells as cells
@@ -21,7 +21,6 @@ from gate.render._summary import COMMAND_LINE_JSON, first_listed
 from gate.render.remediation import (
     clearing_actions,
     clearing_decisions,
-    counted,
     counts_blocking_only,
     listing_a_stale_fix,
     needs_attention,

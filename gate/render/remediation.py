@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from gate.model import LayerOrigin, Severity
 from gate.policy.actions import Action, ActionKind
-from gate.policy.evaluation import Decision, Disposition, EntryReport, EntryState, Evaluation
+from gate.policy.evaluation import Decision, Disposition, EntryReport, EntryState, Evaluation, counted
 from gate.policy.model import Mode
 
 EXPIRING_DAYS = 14
@@ -188,13 +188,6 @@ def counts_blocking_only(evaluation: Evaluation) -> bool:
     leads with its actions. Beside blocking findings, those a budget tolerates are informational, as
     the counts say: the lead, the actions' counts and the lists of what they clear leave them out."""
     return bool(evaluation.counts[Disposition.BLOCKING])
-
-
-def counted(decision: Decision, blocking_only: bool) -> bool:
-    """Whether the summaries count `decision` among what the actions clear (`counts_blocking_only`)."""
-    if blocking_only:
-        return decision.disposition is Disposition.BLOCKING
-    return decision.blocks_when_enforced
 
 
 def clearing_actions(evaluation: Evaluation) -> tuple[Action, ...]:
