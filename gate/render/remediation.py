@@ -67,27 +67,31 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _TAGLESS = re.compile(rf"(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*\Z")
 
 
+def _refreshed(action: Action) -> tuple[str, str]:
+    """The base image as the refreshed one is named, and what a rebuild needs first when a digest
+    pins it (`PINNED_WORDS`, or its words for a base pinned without a tag), else ""."""
+    name, at, digest = action.package.rpartition("@")  # a digest is last; a path may hold an `@`
+    if not (at and name and _DIGEST.match(digest)):
+        return action.package, ""
+    if _TAGLESS.match(name):
+        return f"{name}:latest", LATEST_PINNED_WORDS
+    # A name with a tag has a `:` after its last `/`; an archive's path without one has no tag.
+    return name, PINNED_WORDS if ":" in name.rpartition("/")[2] else UNTAGGED_PINNED_WORDS
+
+
 def refreshed_base(action: Action) -> tuple[str, bool]:
     """For a base refresh, the base image as the refreshed one is named, without a digest the
     reference pins (`debian:12` of `debian:12@sha256:...`: the digest names the image in use, not
     a refreshed one; `debian:latest` of `debian@sha256:...`, the tag a name without one means), and
     whether it pinned one."""
-    name, at, digest = action.package.rpartition("@")  # a digest is last; a path may hold an `@`
-    if at and name and _DIGEST.match(digest):
-        return (f"{name}:latest" if _TAGLESS.match(name) else name), True
-    return action.package, False
+    name, words = _refreshed(action)
+    return name, bool(words)
 
 
 def pinned_words(action: Action) -> str:
     """What a rebuild on the base image needs first when a digest pins it (`PINNED_WORDS`, or its
     words for a base pinned without a tag), else empty. Plain words: nothing to escape."""
-    name = action.package.rpartition("@")[0]
-    if action.kind is not ActionKind.BASE_REFRESH or not refreshed_base(action)[1]:
-        return ""
-    if _TAGLESS.match(name):
-        return LATEST_PINNED_WORDS
-    # A name with a tag has a `:` after its last `/`; an archive's path without one has no tag.
-    return PINNED_WORDS if ":" in name.rpartition("/")[2] else UNTAGGED_PINNED_WORDS
+    return _refreshed(action)[1] if action.kind is ActionKind.BASE_REFRESH else ""
 
 
 def what_to_do(action: Action, arrow: str = "→", *, pinned: bool = True) -> str:
@@ -95,9 +99,9 @@ def what_to_do(action: Action, arrow: str = "→", *, pinned: bool = True) -> st
     image named with a digest adds `pinned_words` in parentheses, unless `pinned` is False (the
     caller says them apart)."""
     if action.kind is ActionKind.BASE_REFRESH:
-        name, digest = refreshed_base(action)
+        name, words = _refreshed(action)
         text = f"Rebuild on a refreshed base image {name}".rstrip()
-        return f"{text} ({pinned_words(action)})" if digest and pinned else text
+        return f"{text} ({words})" if words and pinned else text
     return f"Upgrade {upgrade_words(action, arrow)}"
 
 
