@@ -135,7 +135,7 @@ def summary_words(action: Action, count: int) -> str:
 def action_intro(action: Action) -> str:
     """The first line inside an action's section: the action in full, with its command."""
     if action.kind is ActionKind.BASE_REFRESH:
-        base = refreshed_base(action)[0]
+        base = refreshed_base(action)
         name = f" {md_code(base, CELL_LIMIT, in_table=False)}" if base else ""
         notes = [note for note in (pinned_words(action), estimate_words(action)) if note]
         what = f"Rebuild on a refreshed base image{name}" + "".join(f"; {note}" for note in notes)

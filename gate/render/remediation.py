@@ -79,13 +79,11 @@ def _refreshed(action: Action) -> tuple[str, str]:
     return name, PINNED_WORDS if ":" in name.rpartition("/")[2] else UNTAGGED_PINNED_WORDS
 
 
-def refreshed_base(action: Action) -> tuple[str, bool]:
+def refreshed_base(action: Action) -> str:
     """For a base refresh, the base image as the refreshed one is named, without a digest the
     reference pins (`debian:12` of `debian:12@sha256:...`: the digest names the image in use, not
-    a refreshed one; `debian:latest` of `debian@sha256:...`, the tag a name without one means), and
-    whether it pinned one."""
-    name, words = _refreshed(action)
-    return name, bool(words)
+    a refreshed one; `debian:latest` of `debian@sha256:...`, the tag a name without one means)."""
+    return _refreshed(action)[0]
 
 
 def pinned_words(action: Action) -> str:

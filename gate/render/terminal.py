@@ -49,7 +49,6 @@ from gate.render.remediation import (
     needs_attention,
     pinned_words,
     plural,
-    refreshed_base,
     what_to_do,
 )
 from gate.untrusted import terminal_safe
@@ -169,8 +168,9 @@ def _actions(
             # Why an action that clears fewer findings can come first.
             kev = f"clears {plural(exploited, 'known-exploited finding')} (in {KEV_NAME})"
             out.append(fit(f"       {kev}", width))
-        if refreshed_base(action)[1]:
-            out.append(fit(f"       {pinned_words(action)}", width))
+        pinned = pinned_words(action)
+        if pinned:
+            out.append(fit(f"       {pinned}", width))
         if action.estimated:
             out.append(fit(f"       {estimate_words(action)}", width))
         if action.command:
