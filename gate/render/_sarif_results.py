@@ -142,14 +142,14 @@ _BASELINE_STATE = {
 in the baseline that changed in a way that matters (here: worse)."""
 
 
+_NEWEST_FIRST = {state: rank for rank, state in enumerate(_BASELINE_STATE)}
+
+
 def baseline_state(item: Item) -> str | None:
     """The result's `baselineState` with `--baseline`, else None: `new` when any installed version
     the result shows is new, else `updated` when any got worse, else `unchanged`."""
     states = [d.baseline for d in (item.decision, *item.others) if d.baseline is not None]
-    if not states:
-        return None
-    order = list(_BASELINE_STATE)
-    return _BASELINE_STATE[min(states, key=order.index)]
+    return _BASELINE_STATE[min(states, key=_NEWEST_FIRST.__getitem__)] if states else None
 
 
 def _importance(decision: Decision) -> tuple[int, int]:
