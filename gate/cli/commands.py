@@ -33,6 +33,7 @@ from gate.cli.policy_files import named_by
 from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
+from gate.image.base_image import BaseCheck
 from gate.merge import another_image, merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.policy.evaluate import evaluate
@@ -129,6 +130,9 @@ def _evaluate_reports(options: Options) -> Evaluation:
         # Nothing is piped in: without a word, the run would seem to hang.
         print(f"{PROG}: reading the report from standard input (end with Ctrl-D)...", file=sys.stderr)
     grype: list[MatchExploitData] = []
+    # A decision report read back keeps its run's base image check: judged again under this
+    # policy, it plans and says what that run did (the first one, of several such reports).
+    base: list[BaseCheck] = []
     with _reading_progress(options):
         reports = [
             load_report(
@@ -136,6 +140,7 @@ def _evaluate_reports(options: Options) -> Evaluation:
                 lenient_severity=policy.lenient_severity,
                 exploit=grype,
                 max_bytes=options.max_report_size,
+                base=base,
             )
             for path in options.reports
         ]
@@ -145,7 +150,9 @@ def _evaluate_reports(options: Options) -> Evaluation:
     vex = read_vex(options, policy)
     report = with_warning(report, baseline_warning, of_the_run=True)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
-    inputs = EvaluationInputs(baseline=baseline, vex=vex, exploit=exploit)
+    inputs = EvaluationInputs(
+        base_check=base[0] if base else None, baseline=baseline, vex=vex, exploit=exploit
+    )
     return evaluate(report, policy, evaluation_time(options), inputs)
 
 

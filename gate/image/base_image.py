@@ -47,14 +47,19 @@ class LocatedBase:
         """Whole days from the used base's `created` to the current one's, rounded down; 0 when
         the tag has not changed (or went back in time), None when a `created` is missing or is
         the Unix epoch."""
-        if not self.changed:
-            return 0
-        used, current = parse_created(self.used.created), parse_created(self.current.created)
-        # Reproducible builds that record no date (distroless, ko, Bazel, Nix) write the epoch:
-        # two such images are not "0 days" apart, their distance is unknown.
-        if used is None or current is None or EPOCH in (used, current):
-            return None
-        return max(0, (current - used) // dt.timedelta(days=1))
+        return days_behind(self.changed, self.used.created, self.current.created)
+
+
+def days_behind(changed: bool, used_created: str | None, current_created: str | None) -> int | None:
+    """See `LocatedBase.behind_days`: `changed` says whether the tag points to other layers."""
+    if not changed:
+        return 0
+    used, current = parse_created(used_created), parse_created(current_created)
+    # Reproducible builds that record no date (distroless, ko, Bazel, Nix) write the epoch:
+    # two such images are not "0 days" apart, their distance is unknown.
+    if used is None or current is None or EPOCH in (used, current):
+        return None
+    return max(0, (current - used) // dt.timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -77,20 +82,25 @@ class BaseCheck:
     no_base: bool = False
     """True when it could not run because the image has no base image (FROM scratch): then no
     base can be stale, and a policy that fails a stale base has nothing to fail."""
+    tag_moved: bool | None = None
+    """Whether the tag points to other layers, when that is known without the layers: a decision
+    report read back keeps what its check found, not the base images' `diff_ids`."""
 
     @property
     def changed(self) -> bool:
         """True when the tag now points to other layers than the image was built on."""
-        return (
-            self.used is not None and self.current is not None and self.current.diff_ids != self.used.diff_ids
-        )
+        if self.used is None or self.current is None:
+            return False
+        if self.tag_moved is not None:
+            return self.tag_moved
+        return self.current.diff_ids != self.used.diff_ids
 
     @property
     def behind_days(self) -> int | None:
         """See `LocatedBase.behind_days`; None when either image is unknown."""
         if self.name is None or self.used is None or self.current is None:
             return None
-        return LocatedBase(self.name, self.used, self.current).behind_days
+        return days_behind(self.changed, self.used.created, self.current.created)
 
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

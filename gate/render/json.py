@@ -7,7 +7,7 @@ or removed; consumers must ignore fields they do not know.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from gate import __version__
@@ -176,9 +176,11 @@ def _image(image: ImageInfo | None) -> dict[str, Any] | None:
     }
 
 
-def _base_image(status: BaseImageStatus) -> dict[str, Any]:
-    """The base image check (`scan --check-base`): the base used, its tag now, what a rebuild removes."""
+def _base_image(status: BaseImageStatus, decisions: Sequence[Decision]) -> dict[str, Any]:
+    """The base image check (`scan --check-base`): the base used, its tag now, what a rebuild
+    removes, and which findings those are (so that a report read back plans as this run did)."""
     check, removes = status.check, status.removes
+    removed = {finding.key for finding in check.removed}
     return {
         "name": check.name,
         "digest": check.used.digest if check.used else None,
@@ -198,6 +200,10 @@ def _base_image(status: BaseImageStatus) -> dict[str, Any]:
         else None,
         "checked": check.checked,
         "reason": check.reason,
+        "tag_moved": check.changed if check.checked else None,
+        "removed_findings": [i for i, d in enumerate(decisions) if d.finding.key in removed]
+        if check.checked
+        else None,
     }
 
 
@@ -236,7 +242,11 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
             "base_image": {"fail_on": _fail_on(policy.base_image.fail_on)},
         },
         "image": _image(report.image),
-        **({"base_image": _base_image(evaluation.base_image)} if evaluation.base_image else {}),
+        **(
+            {"base_image": _base_image(evaluation.base_image, evaluation.decisions)}
+            if evaluation.base_image
+            else {}
+        ),
         "scanners": [
             {"name": s.name, "version": s.version, "db_updated_at": s.db_updated_at, "source": s.source}
             for s in report.scanners

@@ -28,6 +28,7 @@ from gate.enrich.baseline import is_baseline_warning
 from gate.enrich.exploit import DataKind, EpssScore, KevEntry, is_data_warning
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.enrich.vex_model import is_future_statement_warning
+from gate.image.base_image import BaseCheck, BaseImageState
 from gate.model import (
     Assessment,
     Cvss,
@@ -49,6 +50,7 @@ from gate.scanners._fields import (
     objects,
     opt_bool,
     opt_int,
+    opt_list,
     opt_object,
     opt_str,
     read_located,
@@ -73,25 +75,35 @@ def parse_decision(
     *,
     lenient_severity: bool = False,
     exploit: list[MatchExploitData] | None = None,
+    base: list[BaseCheck] | None = None,
 ) -> ScanReport:
     """Reads a decoded decision report; `source` names the file. (`lenient_severity` is accepted
     for the parsers' common signature: the gate writes only its own severity names.) `exploit`,
     when given, receives the KEV and EPSS data of the report's findings, and what its
-    `exploit_data` says of the data (which kinds the run had, and how old they were)."""
+    `exploit_data` says of the data (which kinds the run had, and how old they were). `base`, when
+    given, receives the base image check of the run (`scan --check-base`), when it had one."""
     sink = exploit
     # The list may hold the data of the reports read before this one: only this one's is redone.
     start = len(sink) if sink is not None else 0
+    base_start = len(base) if base is not None else 0
 
     def read(doc: object, root: At) -> ScanReport:
         if sink is not None:
             del sink[start:]  # the located second pass reads every finding again
-        return _read_report(doc, root, sink)
+        if base is not None:
+            del base[base_start:]
+        return _read_report(doc, root, sink, base)
 
     report = read_located(read, data, source)
     return refuse_lone_surrogates(report, data, source)
 
 
-def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None = None) -> ScanReport:
+def _read_report(
+    data: object,
+    root: At,
+    exploit: list[MatchExploitData] | None = None,
+    base: list[BaseCheck] | None = None,
+) -> ScanReport:
     doc = as_object(data, root)
     if doc.get("verdict") == "error":
         error = opt_object(doc, "error", root)
@@ -102,6 +114,9 @@ def _read_report(data: object, root: At, exploit: list[MatchExploitData] | None 
     findings = [_finding(item, at) for item, at in objects(doc, "findings", root, null=False)]
     if exploit is not None:
         exploit += _exploit(doc, root)
+    check = _base_check(doc, root, findings)
+    if base is not None and check is not None:
+        base.append(check)
     if "report_warnings" in doc:
         # The reports' own warnings, kept apart from the run's (its policy, baseline, VEX and
         # data), which this run judges again with what it is given now. Present, it replaces
@@ -232,6 +247,45 @@ def _image(doc: JsonObject, root: At) -> ImageInfo | None:
         base_layer_count=opt_int(image, "base_layer_count", at),
         # The base-name label names a base given as an archive (`gate.policy.plan.base_image_name`).
         labels=tuple(sorted(str_map(image, "labels", at).items())),
+    )
+
+
+def _base_check(doc: JsonObject, root: At, findings: list[Finding]) -> BaseCheck | None:
+    """The run's base image check (`base_image`), as the check handed it to that run's evaluation:
+    the policy given now judges it again (stale past its `max_age_days`, what a rebuild removes
+    that blocks), and the remediation plan takes its findings as that run's did. None without
+    one, and for a report of an earlier release, which does not say which findings a rebuild
+    removes (`removed_findings`) nor whether the tag moved (`tag_moved`)."""
+    data = opt_object(doc, "base_image", root)
+    if data is None:
+        return None
+    at = root["base_image"]
+    checked = opt_bool(data, "checked", at)
+    if checked is None:
+        raise at["checked"].wrong("a boolean", data.get("checked"))
+    name = opt_str(data, "name", at)
+    reason = opt_str(data, "reason", at)
+    digest, current_digest = opt_str(data, "digest", at), opt_str(data, "current_digest", at)
+    used = BaseImageState(name or "", digest, opt_str(data, "created", at), ()) if digest else None
+    current = (
+        BaseImageState(name or "", current_digest, opt_str(data, "current_created", at), ())
+        if current_digest
+        else None
+    )
+    if not checked:
+        return BaseCheck(False, name=name, used=used, current=current, reason=reason)
+    if "removed_findings" not in data or "tag_moved" not in data:
+        return None
+    moved = opt_bool(data, "tag_moved", at)
+    removed: list[Finding] = []
+    for index, position in enumerate(opt_list(data, "removed_findings", at)):
+        if type(position) is not int or not 0 <= position < len(findings):
+            raise at["removed_findings"][index].wrong(
+                f"the position of one of the report's {len(findings)} findings (from 0)", position
+            )
+        removed.append(findings[position])
+    return BaseCheck(
+        True, name=name, used=used, current=current, removed=tuple(removed), reason=reason, tag_moved=moved
     )
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 from gate._input_file import STANDARD_INPUT, shown_name
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
+from gate.image.base_image import BaseCheck
 from gate.model import ScanReport
 from gate.scanners._json import decode_report
 from gate.scanners.decision import SCHEMA as DECISION_SCHEMA
@@ -53,19 +54,26 @@ def load_report(
     lenient_severity: bool = False,
     exploit: list[MatchExploitData] | None = None,
     max_bytes: int | None = None,
+    base: list[BaseCheck] | None = None,
 ) -> ScanReport:
     """Reads a Trivy, Grype or Snyk container JSON report, whichever `path` holds.
 
     `lenient_severity` (the policy's key) reads a severity word the scanner does not write as a
     missing severity instead of refusing the report. `exploit`, when given, receives the KEV and
-    EPSS data a Grype report or a decision report carries (see `parse_grype`, `parse_decision`).
+    EPSS data a Grype report or a decision report carries (see `parse_grype`, `parse_decision`);
+    `base`, the base image check a decision report keeps.
     A file of more than `max_bytes` is refused before it is read (`--max-report-size`): reading
     takes up to 3 times its size in memory.
     Messages name standard input (`-`) so; the report's `sources` keep its path, on which the
     SARIF category of a report without an image depends.
     """
     report = _load_report(
-        path, shown_name(path), lenient_severity=lenient_severity, exploit=exploit, max_bytes=max_bytes
+        path,
+        shown_name(path),
+        lenient_severity=lenient_severity,
+        exploit=exploit,
+        max_bytes=max_bytes,
+        base=base,
     )
     return replace(report, sources=(str(path),)) if path == STANDARD_INPUT else report
 
@@ -77,6 +85,7 @@ def _load_report(
     lenient_severity: bool,
     exploit: list[MatchExploitData] | None,
     max_bytes: int | None,
+    base: list[BaseCheck] | None = None,
 ) -> ScanReport:
     if max_bytes is not None:
         _check_size(path, name, max_bytes)
@@ -134,8 +143,8 @@ def _load_report(
         raise
     if exploit is not None and detect_format(data, name) is parse_grype:
         return parse_grype(data, name, lenient_severity=lenient_severity, exploit=exploit)
-    if exploit is not None and detect_format(data, name) is parse_decision:
-        return parse_decision(data, name, exploit=exploit)
+    if (exploit is not None or base is not None) and detect_format(data, name) is parse_decision:
+        return parse_decision(data, name, exploit=exploit, base=base)
     return _parse(data, name, lenient_severity)
 
 

@@ -34,6 +34,12 @@ def test_a_stale_base(offline_scan: Any, base_refresh: BaseRefreshScenario) -> N
     run = offline_scan(f"docker://{case.app}", "--check-base")
     assert run.code == ExitCode.FAIL, run.stderr
     base = run.json["base_image"]
+    # Which findings a rebuild removes, by position: those of the base-refresh action.
+    removed = base.pop("removed_findings")
+    assert sorted(run.json["findings"][i]["vulnerability_id"] for i in removed) == sorted(
+        vid for vid, _ in EXPECTED["stale"].removed
+    )
+    assert removed == next(a for a in run.json["actions"] if a["kind"] == "base_refresh")["findings"]
     assert base == {
         "name": case.base,
         "digest": case.used_manifest,
@@ -52,6 +58,7 @@ def test_a_stale_base(offline_scan: Any, base_refresh: BaseRefreshScenario) -> N
         },
         "checked": True,
         "reason": None,
+        "tag_moved": True,
     }
     assert base["rebuild_removes"]["by_severity"] == {
         k: v for k, v in EXPECTED["stale"].removed_by_severity.items() if v
@@ -70,7 +77,8 @@ def test_a_stale_base(offline_scan: Any, base_refresh: BaseRefreshScenario) -> N
     shown = sample_after(PROJECT_ROOT / "docs" / "base-image.md", "# Is the base image stale?")
     assert lines_match(shown.body.splitlines(), printed.splitlines()), printed
     shown = sample_after(PROJECT_ROOT / "docs" / "report-format.md", "### The base image check")
-    assert json_mismatches(shown_json(shown), {"base_image": {**base, "name": "ghcr.io/acme/base:12"}}) == []
+    shown_base = {**base, "name": "ghcr.io/acme/base:12", "removed_findings": removed}
+    assert json_mismatches(shown_json(shown), {"base_image": shown_base}) == []
     # Near the top of the Markdown summary (the comment and the GitLab note), rendered as GitHub does.
     paragraphs = run.markdown.split("\n\n")
     assert "47 days behind its tag" in paragraphs[2]
@@ -166,6 +174,8 @@ def test_registry_down_is_a_warning_and_changes_no_verdict(
             "rebuild_removes": None,
             "checked": False,
             "reason": reason,
+            "tag_moved": None,
+            "removed_findings": None,
         }
         assert run.json["warnings"] == [f"base image check: {reason}"]
         assert run.stdout.splitlines()[2] == f"base `{base}` not checked: {reason}"

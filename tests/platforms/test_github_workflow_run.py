@@ -22,6 +22,9 @@ from gate.cli import main as cli
 from gate.errors import ExitCode
 from gate.platforms.github_event import comment_key, commit_shas
 from gate.platforms.marker import MarkerKey, MarkerKind
+from gate.render.json import render_json
+from gate.render.markdown import render_markdown
+from tests.support.base_checks import CHECKS, checked_run
 from tests.support.corpus import corpus_file
 from tests.support.github_fixtures import (
     READ_ONLY_TOKEN,
@@ -208,6 +211,27 @@ def test_a_forks_workflow_run_comments_on_the_saved_number_and_updates_it_after_
     assert (key.image, key.platform) == (pull_request_key.image, pull_request_key.platform)
     assert "pull request #1: updated" in err
     assert writes(scenario) == ["POST", "PATCH"]
+
+
+def test_the_comment_from_a_report_of_a_base_image_check_says_what_the_pull_requests_run_said(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The pull request's run checked its base image (`check-base: true`): its report keeps which
+    # findings a rebuild removes, and the comment lists the actions that run listed, not the estimate.
+    checked = checked_run(CHECKS["stale"])
+    report = tmp_path / "gate.json"
+    report.write_text(render_json(checked), encoding="utf-8")
+    code, _out, _err = workflow_run(github_pull_request, tmp_path, monkeypatch, capsys, report, listed=True)
+    assert code == ExitCode.FAIL
+    [comment] = comments(github_pull_request)
+    said = render_markdown(checked).split("\n\n")
+    assert said[2].startswith("stale base `reg.example/base:12` is 47 days behind its tag")
+    assert said[3].startswith("**4 findings block; 3 actions clear them.**")
+    for paragraph in said[2:5]:
+        assert paragraph in comment.body
 
 
 def test_a_number_whose_pull_request_is_at_another_commit_is_refused(

@@ -1,0 +1,95 @@
+"""`check gate.json` and `explain --report gate.json` on the decision report of a run with the base
+image check (`scan --check-base`): the report read back says what that run said, its base image
+line and the actions the check made (the fork comment is this `check`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gate.cli import main as cli
+from gate.errors import ExitCode
+from gate.render.json import render_json
+from gate.render.markdown import render_markdown
+from gate.render.terminal import render_terminal
+from tests.support.base_checks import AS_OF, CHECKS, NAME, checked_run
+
+
+@pytest.mark.parametrize("kind", list(CHECKS))
+def test_a_report_read_back_says_what_its_run_said(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = checked_run(CHECKS[kind])
+    gate_json, again_json, markdown = tmp_path / "gate.json", tmp_path / "again.json", tmp_path / "gate.md"
+    gate_json.write_text(render_json(original), encoding="utf-8")
+    argv = ["check", str(gate_json), "--ci", "none", "--as-of", AS_OF]
+    code = cli.main([*argv, "--markdown", str(markdown), "--json", str(again_json)])
+    out, _ = capsys.readouterr()
+    assert code == ExitCode.FAIL
+    assert out == render_terminal(original, str(again_json))
+    assert markdown.read_text(encoding="utf-8") == render_markdown(original)
+    first, again = json.loads(gate_json.read_text()), json.loads(again_json.read_text())
+    assert again["base_image"] == first["base_image"]
+    assert again["actions"] == first["actions"]
+    assert again["no_fix"] == first["no_fix"]
+    assert [f["action"] for f in again["findings"]] == [f["action"] for f in first["findings"]]
+
+
+def test_the_report_says_which_findings_a_rebuild_removes() -> None:
+    doc = json.loads(render_json(checked_run(CHECKS["stale"])))
+    assert (doc["base_image"]["tag_moved"], doc["base_image"]["removed_findings"]) == (True, [0, 1, 2])
+    doc = json.loads(render_json(checked_run(CHECKS["current"])))
+    assert (doc["base_image"]["tag_moved"], doc["base_image"]["removed_findings"]) == (False, [])
+    doc = json.loads(render_json(checked_run(CHECKS["not checked"])))
+    assert (doc["base_image"]["tag_moved"], doc["base_image"]["removed_findings"]) == (None, None)
+
+
+def test_explain_names_the_action_the_check_made(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gate_json = tmp_path / "gate.json"
+    gate_json.write_text(render_json(checked_run(CHECKS["stale"])), encoding="utf-8")
+    argv = ["--report", str(gate_json), "--as-of", AS_OF]
+    cli.main(["explain", "CVE-2024-4", *argv])
+    still_there, _ = capsys.readouterr()
+    assert "to fix it:   Upgrade zlib1g 3.0.2-1 -> 1:1.2.13-2" in still_there
+    cli.main(["explain", "CVE-2024-3", *argv])
+    removed, _ = capsys.readouterr()
+    assert f"to fix it:   Rebuild on a refreshed base image {NAME}" in removed
+
+
+def test_a_report_of_an_earlier_release_without_the_findings_is_read_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It does not say which findings a rebuild removes: the plan is the estimate, and no line is
+    # said that the report cannot back.
+    doc = json.loads(render_json(checked_run(CHECKS["stale"])))
+    for member in ("tag_moved", "removed_findings"):
+        del doc["base_image"][member]
+    gate_json = tmp_path / "gate.json"
+    gate_json.write_text(json.dumps(doc), encoding="utf-8")
+    cli.main(["check", str(gate_json), "--ci", "none", "--as-of", AS_OF])
+    out, _ = capsys.readouterr()
+    assert "base `" not in out
+    assert f"Rebuild on a refreshed base image {NAME}" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (7, "base_image.removed_findings[0]: expected the position of one of the report's 5 findings"),
+        ("0", "base_image.removed_findings[0]: expected the position of one of the report's 5 findings"),
+    ],
+)
+def test_a_removed_finding_that_is_no_position_is_refused_naming_the_key(
+    value: object, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = json.loads(render_json(checked_run(CHECKS["stale"])))
+    doc["base_image"]["removed_findings"] = [value]
+    gate_json = tmp_path / "gate.json"
+    gate_json.write_text(json.dumps(doc), encoding="utf-8")
+    code = cli.main(["check", str(gate_json), "--ci", "none"])
+    _, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert f"{gate_json}: {expected}" in err
+    assert "Traceback" not in err
