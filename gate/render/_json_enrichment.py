@@ -41,6 +41,15 @@ def finding_extras(evaluation: Evaluation) -> Callable[[Decision], dict[str, Any
             out["baseline"] = decision.baseline.value if decision.baseline else None
         if vex:
             out["vex"] = _vex(decision.vex)
+            gap = decision.vex_gap
+            if gap is not None:
+                # Only on a finding VEX leaves open, which no VEX rule decided: the rule rows
+                # say it of each statement, the finding says it of itself.
+                out["vex_gap"] = {
+                    "cleared": list(gap.cleared),
+                    "not_cleared": list(gap.not_cleared),
+                    "statements": [statement.rule for statement in gap.clearing],
+                }
         return out
 
     return extras

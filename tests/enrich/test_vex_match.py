@@ -785,6 +785,34 @@ def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
     assert decided == investigating[0]
 
 
+def test_a_finding_vex_leaves_open_says_so_in_the_json_report() -> None:
+    """Not only its statements' rule rows (`left_open`, `not_cleared`): the finding itself, which
+    a reader of `findings` alone would otherwise take for one no statement is about."""
+    report, _httpclient = _ghsa_report()
+    statements = openvex(_statement("CVE-2014-3577", "not_affected"))
+    evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
+    (row,) = json.loads(render_json(evaluation))["findings"]
+    assert row["vex"] is None
+    assert row["vex_gap"] == {
+        "cleared": ["CVE-2014-3577"],
+        "not_cleared": ["CVE-2014-9999"],
+        "statements": ["vex:app.openvex.json#0"],
+    }
+    # A later `affected` about the other CVE speaks for the finding: still open, and said so.
+    affected = openvex(_statement("CVE-2014-9999", "affected"), name="later.json")
+    evaluation = evaluate(
+        report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements + affected)
+    )
+    (row,) = json.loads(render_json(evaluation))["findings"]
+    assert (row["vex"]["status"], row["vex_gap"]["not_cleared"]) == ("affected", ["CVE-2014-9999"])
+    # Cleared together, nothing is open: no member.
+    both = statements + openvex(_statement("CVE-2014-9999", "fixed"), name="b.json")
+    evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=both))
+    (row,) = json.loads(render_json(evaluation))["findings"]
+    assert row["disposition"] == "allowlisted"
+    assert "vex_gap" not in row
+
+
 def test_a_statement_clearing_one_cve_of_an_advisory_left_open_is_needed_not_unused() -> None:
     """The finding stays open (no statement clears its other CVE), and the statement about the CVE
     it clears was reported as one that matched nothing, `unused`, which the report format says to
