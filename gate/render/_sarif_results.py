@@ -431,8 +431,12 @@ class Results:
         out["ruleId"] = f.vulnerability_id
         if rule_index != -1:  # sarif-om's default, which `to_json` leaves out
             out["ruleIndex"] = rule_index
+        # SARIF 2.1.0 §3.27.23: an empty array says the result is not suppressed, an absent one
+        # that nobody knows. The gate decided it for every finding, so every result says it.
         if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
             out["suppressions"] = self._suppressions(decision.reason)
+        else:
+            out["suppressions"] = []
         return out
 
 

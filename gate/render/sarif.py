@@ -2,7 +2,8 @@
 
 One run per file, for one image and platform. One rule per vulnerability id; one result per
 vulnerability, package and path, every disposition included: allowlisted and ignored findings
-carry a `suppressions` entry with the policy's reason, so nothing is dropped silently.
+carry a `suppressions` entry with the policy's reason, so nothing is dropped silently; the others
+an empty `suppressions` (SARIF's "not suppressed", where a missing one means "not known").
 
 Mappings (this renderer's own: each output keeps its mapping tables beside it, CONTRIBUTING.md):
 

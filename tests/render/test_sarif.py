@@ -166,7 +166,8 @@ def test_corpus_report_meets_the_schema_and_githubs_rules(path: Path) -> None:
                 {"kind": "external", "status": "accepted", "justification": decision.reason}
             ]
         else:
-            assert "suppressions" not in result
+            # SARIF 2.1.0 §3.27.23: empty, not absent, is "not suppressed".
+            assert result["suppressions"] == []
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +221,7 @@ def test_corpus_shows_suppressions_of_both_kinds() -> None:
     kinds: set[str] = set()
     for path in corpus_reports():
         for result in results(render(corpus_evaluation(path))):
-            if "suppressions" in result:
+            if result["suppressions"]:
                 kinds.add(result["properties"]["disposition"])
     assert kinds == {"allowlisted", "ignored"}
 
@@ -435,7 +436,7 @@ def test_suppressions_carry_the_reason_and_blocking_results_have_none() -> None:
         }
     ]
     assert "no fixed version, vendor status will_not_fix" in ignored["message"]["text"]
-    assert "suppressions" not in blocking
+    assert blocking["suppressions"] == []  # decided: not suppressed (absent would be "unknown")
     assert blocking["level"] == "error"
 
 

@@ -217,7 +217,7 @@ def _result_of_objects(
             region=om.Region(start_line=line or 1),
         )
     )
-    suppressions = None
+    suppressions: list[Suppression] = []
     if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
         justification = _plain_before(decision.reason)
         suppressions = [Suppression(kind="external", status="accepted", justification=justification)]
