@@ -920,6 +920,30 @@ def test_a_file_named_dash_is_read_beside_the_policy_when_written_dot_slash_dash
     assert source["path"] == str(tmp_path / "-")
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["check", "./-", "--ci", "none"], "./-: no such report file"),
+        (["check", str(PASSING), "--ci", "none", "--policy", "./-"], "./-: cannot read the policy file"),
+        (["check", str(PASSING), "--ci", "none", "--vex", "./-"], "./-: no such VEX file"),
+        (["explain", "CVE-2019-1549", "--report", "./-"], "./-: no such report file"),
+    ],
+    ids=["report", "policy", "vex", "explain"],
+)
+def test_a_file_named_dash_is_named_as_given_in_messages(
+    argv: list[str],
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `Path("./-")` is `-`: the message named the file `-`, which reads as standard input.
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"container-gate: error: {said}"), line
+
+
 LONG_NAME = "a" * 300
 """A file name longer than any system takes (255 bytes is the usual most)."""
 
