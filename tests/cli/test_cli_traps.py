@@ -651,8 +651,18 @@ def test_the_build_args_variable_needs_the_dockerfile_unless_it_holds_none(
         (["check", str(BUSTER), "--ci", "none"], "--baseline", "{dir}/main.json", "{dir}/other.json"),
         (["explain", "CVE-2019-18224", "--report", str(BUSTER)], "--policy", "a.yaml", "b.yaml"),
         (["compare", f"buster={BUSTER}"], "--markdown", "{dir}/a.md", "{dir}/b.md"),
+        (["check", str(BUSTER), "--ci", "none"], "--kev", "kev.json", "kev.json.gz"),
+        (["check", str(BUSTER), "--ci", "none"], "--epss", "epss.csv", "epss.csv.gz"),
+        (["compare", f"buster={BUSTER}"], "--kev", "kev.json", "kev.json.gz"),
+        (["scan", "docker-archive:missing.tar", "--ci", "none"], "--dockerfile", "Dockerfile", "b/Dockerfile"),
+        (["scan", "docker-archive:missing.tar", "--ci", "none"], "--cache-dir", "{dir}/a", "{dir}/b"),
+        (["data", "fetch", "--kev-url", "http://127.0.0.1:9/kev.json", "--epss-url", "http://127.0.0.1:9/epss.csv",
+          "--retries", "0"], "--out", "{dir}/a", "{dir}/b"),
     ],
-    ids=["policy", "output", "baseline", "explain-policy", "compare-output"],
+    ids=[
+        "policy", "output", "baseline", "explain-policy", "compare-output", "kev", "epss", "compare-kev",
+        "dockerfile", "cache-dir", "data-fetch-out",
+    ],
 )  # fmt: skip
 def test_an_option_of_one_value_given_twice_is_a_usage_error(
     command: list[str],
@@ -670,7 +680,7 @@ def test_an_option_of_one_value_given_twice_is_a_usage_error(
     with pytest.raises(SystemExit) as exited:
         cli.main([*command, flag, first, flag, second])
     assert exited.value.code == ExitCode.USAGE
-    prog = " ".join(["container-gate", command[0]])
+    prog = " ".join(["container-gate", *command[: 2 if command[0] == "data" else 1]])
     assert capsys.readouterr().err == (
         f"{prog}: error: {flag} given twice ({first}, then {second}): give it once (see '{prog} --help')\n"
     )
