@@ -347,10 +347,13 @@ def _command(
         return f"npm install {package}@{target}"
     if not all(_NAME.match(name) for name in (package, *packages)):
         return None
+    # A command to paste into a Dockerfile's RUN: an image's package lists are stale or absent (a
+    # Debian image ships none, an Alpine image no index), so each one reads fresh ones first, as
+    # the GitLab report's Dockerfile patch does (gate/render/_gitlab_remediations.py).
     if ecosystem == Ecosystem.DEB:
-        return "apt-get install --only-upgrade " + " ".join(packages)
+        return "apt-get update && apt-get install -y --only-upgrade " + " ".join(packages)
     if ecosystem == Ecosystem.APK:
-        return "apk upgrade " + " ".join(packages)
+        return "apk upgrade --no-cache " + " ".join(packages)
     if ecosystem == Ecosystem.PYPI and types <= _PIP_TYPES:
         return f"pip install {package}=={target}"
     return None

@@ -768,7 +768,7 @@ def test_annotations_one_per_action_on_its_dockerfile_line_and_escaped(
         "container-gate: Upgrade openssl 3.0.2-1 -> 3.0.13-1: clears 3 finding(s) that block (CRITICAL)"
     )
     lines = found[0][2].split("\n")
-    assert lines[0] == "$ apt-get install --only-upgrade openssl"
+    assert lines[0] == "$ apt-get update && apt-get install -y --only-upgrade openssl"
     assert lines[1] == "CVE-2024-0001 (CRITICAL) in openssl 3.0.2-1, fixed in 3.0.13-1"
     assert found[1][1]["title"].startswith(
         "container-gate: Upgrade evil ::add-mask::secret ::stop-commands::resume"
