@@ -146,6 +146,13 @@ def _usable_fix(finding: Finding, ecosystem: str) -> bool:
     return finding.fixable and not no_newer_fix(ecosystem, _installed(finding), finding.fixed_versions)
 
 
+def has_usable_fix(finding: Finding) -> bool:
+    """Whether upgrading can clear `finding` (`_usable_fix` in its ecosystem): what
+    `fail_on.fixable_only` asks, so that the policy calls fixable exactly the findings the plan
+    and `explain` give an upgrade, never one whose listed fix is no newer than what is installed."""
+    return _usable_fix(finding, _group_key(finding, None)[0])
+
+
 def _installed(finding: Finding) -> str:
     """The version fixed versions compare against: an OS package's source version when known."""
     return finding.package.source_version or finding.package.version
