@@ -44,8 +44,16 @@ STANDARD_INPUT_ONLY_FOR_REPORTS = (
 
 
 def shown_name(path: Path) -> str:
-    """A file as messages name it: the path as given, or `standard input` for `-`."""
-    return "standard input" if path == STANDARD_INPUT else str(path)
+    """A file as messages name it: the path as given, or `standard input` for `-`. A file named
+    `-` in the working directory is given as `./-`, which `Path` shortens to `-`: a message naming
+    `-` would read as standard input, so it says `./-` again."""
+    if path == STANDARD_INPUT:
+        return "standard input"
+    return "./-" if path == _DASH else str(path)
+
+
+_DASH = Path("-")
+"""`./-` once `Path` has read it."""
 
 
 def size_words(limit: int) -> str:
@@ -99,7 +107,7 @@ def read_input(
     should be (`a VEX document`), a file larger than `MAX_DATA_BYTES` is refused as it is read.
     With `at_most`, no more than `at_most + 1` bytes are read: one more than that says to the
     caller that the file is larger."""
-    name = str(path)
+    name = shown_name(path)
     try:
         if bounded is None and at_most is not None:
             with path.open("rb") as handle:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -507,6 +508,25 @@ def test_fetch_exploit_data_fetches_into_the_cache_and_gates_with_what_is_there(
     env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
     argv = run_script(tmp_path, env)
     assert [arg for arg in argv if arg.startswith(("--kev", "--epss"))] == ["--kev=data/kev.json"]
+
+
+def test_with_both_forms_of_a_data_file_in_the_cache_the_newest_is_passed_once(tmp_path: Path) -> None:
+    # A fetch that could not remove the other form leaves both: `--kev` twice is a usage error.
+    inputs, _name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()}
+    values |= {"image": "reg.example/app:1", "fetch-exploit-data": True, "cache-dir": "ci/db"}
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    data = tmp_path / "ci" / "db" / "exploit-data"
+    data.mkdir(parents=True)
+    for name, age in (("kev.json.gz", 100), ("kev.json", 0), ("epss.csv", 100), ("epss.csv.gz", 0)):
+        (data / name).write_bytes(b"")
+        os.utime(data / name, (1_700_000_000 - age, 1_700_000_000 - age))
+    argv = run_script(tmp_path, env)
+    assert [arg for arg in argv if arg.startswith(("--kev", "--epss"))] == [
+        "--kev=ci/db/exploit-data/kev.json",
+        "--epss=ci/db/exploit-data/epss.csv.gz",
+    ]
+    build_parser().parse_args(argv)
 
 
 def test_the_fetch_runs_data_fetch_into_the_cache(tmp_path: Path) -> None:

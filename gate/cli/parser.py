@@ -179,6 +179,7 @@ def _add_exploit_options(parser: argparse.ArgumentParser) -> None:
         "--kev",
         metavar="FILE",
         type=given_path,
+        action=GivenOnce,
         help="CISA's Known Exploited Vulnerabilities catalog (JSON, or .gz), for fail_on.known_exploited "
         "and the KEV mark of findings",
     )
@@ -186,6 +187,7 @@ def _add_exploit_options(parser: argparse.ArgumentParser) -> None:
         "--epss",
         metavar="FILE",
         type=given_path,
+        action=GivenOnce,
         help="FIRST's daily EPSS scores (CSV, or .csv.gz), for fail_on.epss and the EPSS score of findings",
     )
 
@@ -212,7 +214,12 @@ def _add_data_command(
         "already in DIR untouched. Exit 0 on success, 2 for a usage error, 3 when a download fails.",
     )
     fetch.add_argument(
-        "--out", metavar="DIR", type=_directory, required=True, help="the directory to store the files in"
+        "--out",
+        metavar="DIR",
+        type=_directory,
+        action=GivenOnce,
+        required=True,
+        help="the directory to store the files in",
     )
     fetch.add_argument(
         "--kev-url", metavar="URL", help="where to download the KEV catalog (default: CISA's feed)"

@@ -197,6 +197,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         "--dockerfile",
         metavar="PATH",
         type=given_path,
+        action=GivenOnce,
         help="the Dockerfile IMAGE was built from, to point findings at its lines",
     )
     image.add_argument(
@@ -245,6 +246,7 @@ def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache-dir",
         metavar="DIR",
         type=Path,
+        action=GivenOnce,
         help="the scanners' DB cache (Grype's in DIR/grype); cache it between CI jobs (default: each "
         "scanner's own, ~/.cache/trivy and ~/.cache/grype)",
     )

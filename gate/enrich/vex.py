@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from gate._input_file import read_input
+from gate._input_file import read_input, shown_name
 from gate._json_decode import UnreadableJson, loads
 from gate._json_strict import (
     DuplicateKey,
@@ -105,7 +105,7 @@ Reader = Callable[[JsonObject, At], list[VexStatement]]
 
 def load_vex(path: Path) -> tuple[VexStatement, ...]:
     """The statements of the VEX file at `path`, in document order."""
-    return parse_vex(read_input(path, "VEX", bounded="a VEX document"), str(path))
+    return parse_vex(read_input(path, "VEX", bounded="a VEX document"), shown_name(path))
 
 
 def _other_text(raw: bytes) -> str | None:

@@ -26,7 +26,8 @@ fenced code block, so a comment edited above it stays the run's), made of hashes
 the job, the image and the platform (so a matrix of images keeps one comment each), and by its
 author: `github-actions[bot]` for installation tokens (`ghs_`, which cannot call `GET /user`),
 else the token's user from `GET /user`. A marker copied into someone else's comment is never
-edited. A token that may not write (a fork's pull request) or a repository it cannot see is a
+edited. Of several comments bearing the run's marker, `marker.kept_and_duplicates` says which one
+is edited and which are deleted. A token that may not write (a fork's pull request) or a repository it cannot see is a
 warning that says what to do; the verdict, the files, the summary and the outputs stay as they are.
 """
 
@@ -210,7 +211,14 @@ class GitHubPublisher:
         body = render_markdown(
             evaluation, limit=COMMENT_LIMIT, marker=key.marker, json_hint=context.json_hint
         )
-        commented = self._comment(context, event, lambda c: _key(c) == key, lambda _c: body, body)
+        commented = self._comment(
+            context,
+            event,
+            lambda c: key in _keys(c),
+            lambda _c: body,
+            body,
+            shared=lambda c: any(found != key for found in _keys(c)),
+        )
         # The comment's warnings are annotations too (the command line prints them after these):
         # room is kept for them within the ten warnings GitHub shows of a step.
         annotations = verdict_annotations(evaluation, files, reserved_warnings=len(commented.warnings))
@@ -241,13 +249,14 @@ class GitHubPublisher:
         annotations = [error_annotation(message, exit_code, context.error_at)]
         wanted = comment_key(env, context.image, None, commit_shas(env, event))
 
+        def ours(comment: RemoteComment) -> list[MarkerKey]:
+            return [k for k in _keys(comment) if wanted.same_job(k, image_known=context.image is not None)]
+
         def mine(comment: RemoteComment) -> bool:
-            return wanted.same_job(_key(comment), image_known=context.image is not None)
+            return bool(ours(comment))
 
         def body(comment: RemoteComment) -> str:
-            found = _key(comment)
-            marker = found.marker if found else None
-            return render_markdown_error(message, exit_code, marker=marker)
+            return render_markdown_error(message, exit_code, marker=ours(comment)[0].marker)
 
         commented = self._comment(context, event, mine, body, None, every=True)
         return _published(problems, commented, annotations)
@@ -287,9 +296,11 @@ class GitHubPublisher:
         create: str | None,
         *,
         every: bool = False,
+        shared: Callable[[RemoteComment], bool] = lambda _comment: False,
     ) -> Published:
-        """List the comments, then update the oldest of ours (or all, with `every`), create one when
-        there is none and `create` is given, and delete duplicates of an updated comment."""
+        """List the comments, then update the one of ours `kept_and_duplicates` keeps (or all, with
+        `every`), create one when there is none and `create` is given, and delete duplicates of an
+        updated comment."""
         if not context.comment:
             return Published(notes=("no pull-request comment: --no-comment",))
         target = _target(context.env, event)
@@ -331,7 +342,7 @@ class GitHubPublisher:
                     return "no comment of this job to update", None
                 url = client.create_comment(target.number, create).html_url
                 return f"created {url}", url
-            keep, duplicates, removed = kept_and_duplicates(ours, every)
+            keep, duplicates, removed = kept_and_duplicates(ours, every, shared)
             urls, changed = [], False
             for comment in keep:
                 text = body(comment)
@@ -373,8 +384,8 @@ class GitHubPublisher:
         return Published(notes=notes)
 
 
-def _key(comment: RemoteComment) -> MarkerKey | None:
-    return MarkerKey.parse(MarkerKind.GITHUB_COMMENT, comment.body)
+def _keys(comment: RemoteComment) -> tuple[MarkerKey, ...]:
+    return MarkerKey.parse_all(MarkerKind.GITHUB_COMMENT, comment.body)
 
 
 def _published(problems: list[PlatformError], commented: Published, annotations: list[str]) -> Published:

@@ -63,8 +63,8 @@ def note_key(env: Mapping[str, str], image: str | None, platform: str | None) ->
     )
 
 
-def _key(note: RemoteNote) -> MarkerKey | None:
-    return MarkerKey.parse(MarkerKind.GITLAB_NOTE, note.body)
+def _keys(note: RemoteNote) -> tuple[MarkerKey, ...]:
+    return MarkerKey.parse_all(MarkerKind.GITLAB_NOTE, note.body)
 
 
 @dataclass(frozen=True)
@@ -178,9 +178,12 @@ class GitLabPublisher:
         body = functools.cache(lambda: note_body(evaluation, key.marker))
 
         def mine(note: RemoteNote) -> bool:
-            return _key(note) == key
+            return key in _keys(note)
 
-        return self._write(context, mine, lambda _note: body(), create=body)
+        def shared(note: RemoteNote) -> bool:
+            return any(found != key for found in _keys(note))
+
+        return self._write(context, mine, lambda _note: body(), create=body, shared=shared)
 
     def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
         """Turn this job's note(s) into "could not decide"; create none.
@@ -192,11 +195,15 @@ class GitLabPublisher:
         wanted = note_key(context.env, context.image, None)
         error = gitlab_body(render_markdown_error(message, exit_code))
 
+        def ours(note: RemoteNote) -> list[MarkerKey]:
+            return [k for k in _keys(note) if wanted.same_job(k, image_known=context.image is not None)]
+
         def mine(note: RemoteNote) -> bool:
-            return wanted.same_job(_key(note), image_known=context.image is not None)
+            return bool(ours(note))
 
         def body(note: RemoteNote) -> str:
-            return note.body.split("\n", 1)[0].rstrip("\r") + "\n" + error
+            # The note keeps its own marker (with the platform only it knows), not a line above it.
+            return ours(note)[0].marker + "\n" + error
 
         return self._write(context, mine, body, create=None, every=True)
 
@@ -208,9 +215,11 @@ class GitLabPublisher:
         *,
         create: Callable[[], str] | None,
         every: bool = False,
+        shared: Callable[[RemoteNote], bool] = lambda _note: False,
     ) -> Published:
-        """List the notes, then update the oldest match (or all, with `every`), create one when
-        none matches and `create` is given, and delete duplicates of an updated note."""
+        """List the notes, then update the one `kept_and_duplicates` keeps (or all, with `every`),
+        create one when none matches and `create` is given, and delete duplicates of an updated
+        note."""
         if not context.comment:
             return Published(notes=("no merge-request note: --no-comment",))
         target = _target(context.env)
@@ -228,7 +237,7 @@ class GitLabPublisher:
                 if create is None:
                     return "no note of this job to update"
                 return f"created note {client.create_note(create())}"
-            keep, duplicates, removed = kept_and_duplicates(ours, every)
+            keep, duplicates, removed = kept_and_duplicates(ours, every, shared)
             for note in keep:
                 text = body(note)
                 if text != note.body:  # an unchanged verdict leaves no "edited" mark

@@ -6,7 +6,8 @@ the image without what changes on every push, so one comment per image survives 
 marker is looked for on every line, so a comment someone edited above it stays the run's, but
 not inside a fenced code block, where the platform shows it as text. The
 comment's author is checked too (by each publisher): a marker copied into someone else's comment,
-on whatever line, is never edited.
+on whatever line, is never edited. A comment of the run's author is the run's when any of its
+markers is the run's (`kept_and_duplicates` chooses among several).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -81,15 +82,25 @@ class MarkerKey:
 
     @classmethod
     def parse(cls, kind: MarkerKind, body: str) -> MarkerKey | None:
-        """The key of the first line of `body` that is a marker of this kind, or None.
+        """The key of the first line of `body` that is a marker of this kind, or None (see
+        `parse_all`)."""
+        found = cls.parse_all(kind, body)
+        return found[0] if found else None
+
+    @classmethod
+    def parse_all(cls, kind: MarkerKind, body: str) -> tuple[MarkerKey, ...]:
+        """The keys of every line of `body` that is a marker of this kind, in order.
 
         Any line, not only the first: a maintainer may write above the marker of the run's own
         comment (a note on why it fails), and the run must still find it rather than post a
-        second one. Whose comment it is, each publisher checks by its author. A marker inside a
-        fenced code block is not one: the platform shows it as text (someone showing a marker, or
-        a comment pasted whole into another), and the gate writes its own outside any."""
+        second one; a comment edited by hand may hold a marker twice, or another run's too (two
+        comments merged into one). Whose comment it is, each publisher checks by its author. A
+        marker inside a fenced code block is not one: the platform shows it as text (someone
+        showing a marker, or a comment pasted whole into another), and the gate writes its own
+        outside any."""
         if _PREFIX not in body:
-            return None
+            return ()
+        found: list[MarkerKey] = []
         fence = ""
         for line in body.split("\n"):
             line = line.rstrip("\r")
@@ -104,15 +115,25 @@ class MarkerKey:
                 continue
             match = _MARKER.match(line)
             if match is not None and match["kind"] == kind.value:
-                return cls(kind, match["job"], match["image"], match["platform"])
-        return None
+                found.append(cls(kind, match["job"], match["image"], match["platform"]))
+        return tuple(found)
 
 
-def kept_and_duplicates(ours: Sequence[T], every: bool) -> tuple[Sequence[T], Sequence[T], str]:
-    """Of the comments a run owns, oldest first: the ones to update (the oldest, or all with
-    `every`), the duplicates to delete, and how to say that some were removed ("" when none)."""
-    keep = ours if every else ours[:1]
-    duplicates = ours[len(keep) :]
+def kept_and_duplicates(
+    ours: Sequence[T], every: bool, shared: Callable[[T], bool] = lambda _comment: False
+) -> tuple[Sequence[T], Sequence[T], str]:
+    """Of the comments a run owns (that bear its marker), oldest first: the ones to update, the
+    duplicates to delete, and how to say that some were removed ("" when none).
+
+    With `every`, all of them are updated. Else one: the oldest that bears no other run's marker
+    (not `shared`), whose address earlier runs gave, and the other such comments are duplicates;
+    a comment edited by hand to hold another run's marker too is left to that run and never
+    deleted, unless the run has no other comment: then that one is updated, and becomes the run's
+    alone. So a run never creates a comment while one of its own bears its marker."""
+    if every:
+        return ours, (), ""
+    alone = [comment for comment in ours if not shared(comment)]
+    keep, duplicates = (alone[:1], alone[1:]) if alone else (ours[:1], [])
     return keep, duplicates, f", removed {len(duplicates)} duplicate(s)" if duplicates else ""
 
 

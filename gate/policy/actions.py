@@ -64,8 +64,8 @@ class Step:
     blocking: int
     """How many of its findings block."""
     command: str | None
-    """A command that performs the upgrade, only where it is certain (`apt-get install --only-upgrade
-    libc6 libc-bin`); None otherwise."""
+    """A command that performs the upgrade, only where it is certain, to paste into a Dockerfile's
+    RUN (`apt-get update && apt-get install -y --only-upgrade libc6 libc-bin`); None otherwise."""
 
 
 @dataclass(frozen=True)

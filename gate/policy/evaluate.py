@@ -20,8 +20,8 @@ How one finding's disposition is decided, first match wins:
    with a baseline, a finding whose state there is not in `baseline.fail_on` is informational
    ("already in the baseline of ...") instead;
 6. it would block (severity at or above `fail_on.severity`, CVSS at or above
-   `fail_on.cvss_score`, or EPSS at or above `fail_on.epss`) but has no fixed version while
-   `fail_on.fixable_only` -> ignored;
+   `fail_on.cvss_score`, or EPSS at or above `fail_on.epss`) but has no fixed version newer than
+   the installed one (`gate.policy.plan.has_usable_fix`) while `fail_on.fixable_only` -> ignored;
 7. it would block, but a baseline was given and its state there (`new`, `unchanged`, `worse`)
    is not in `baseline.fail_on` -> informational, "already in the baseline of <date>";
 8. it would block -> blocking, unless the policy is advisory, or its severity has a budget that
@@ -71,7 +71,7 @@ from gate.policy.exploit_rules import (
 from gate.policy.inputs import NO_INPUTS, EvaluationInputs
 from gate.policy.match import AllowlistIndex
 from gate.policy.model import AllowlistEntry, FailOn, Mode, OnStale, Policy
-from gate.policy.plan import plan_decisions
+from gate.policy.plan import has_usable_fix, plan_decisions
 
 _IGNORE_STATUSES = RuleRef(RuleKind.IGNORE_STATUSES)
 _IGNORE_SUSPECTS = RuleRef(RuleKind.IGNORE_SUSPECTS)
@@ -242,9 +242,16 @@ def evaluate(
                     would_block,
                 )
             )
-        elif threshold is not None and judged_by.fail_on.fixable_only and not finding.fixable:
+        elif threshold is not None and judged_by.fail_on.fixable_only and not has_usable_fix(finding):
             rule = judged_by.rule(RuleKind.FIXABLE_ONLY)
-            reason = f"{threshold[0]}, but no fixed version exists and {rule} is set"
+            # A listed fix no newer than the installed version (an older branch's, a feed behind
+            # a backport) clears nothing: not a fix, as the plan and `explain` say.
+            none = (
+                "its listed fix is no newer than the installed version"
+                if finding.fixable
+                else "no fixed version exists"
+            )
+            reason = f"{threshold[0]}, but {none} and {rule} is set"
             staged.append((finding, Disposition.IGNORED, reason, rule, would_block))
         elif threshold is not None and _in_baseline(states, position, policy):
             assert comparison is not None  # noqa: S101 - states come from it

@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 
-from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS
+from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS, shown_name
 from gate.errors import PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
 from gate.policy.advice import policy_warnings, repeated_entries
@@ -55,7 +55,7 @@ def load_policy(path: Path) -> Policy:
     """Reads and checks a policy file; raises `PolicyError` carrying every problem."""
     policy, problems = _check_file(path)
     if policy is None:
-        raise PolicyError(str(path), [said for _line, said in problems], line=problems[0][0])
+        raise PolicyError(shown_name(path), [said for _line, said in problems], line=problems[0][0])
     if policy.vex:
         # Like every path in a policy, a VEX file is found beside the policy, wherever the run is.
         policy = replace(policy, vex=tuple(path.parent / vex for vex in policy.vex))
@@ -83,8 +83,8 @@ def _check_file(path: Path) -> tuple[Policy | None, list[tuple[int | None, str]]
             # its size (a pipe or a device has none).
             data = handle.read(MAX_BYTES + 1)
     except OSError as err:
-        return None, [(None, f"{path}: cannot read the policy file ({err.strerror or err})")]
-    return _check(decode(data), str(path))
+        return None, [(None, f"{shown_name(path)}: cannot read the policy file ({err.strerror or err})")]
+    return _check(decode(data), shown_name(path))
 
 
 def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[int | None, str]]]:

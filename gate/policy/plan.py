@@ -146,6 +146,13 @@ def _usable_fix(finding: Finding, ecosystem: str) -> bool:
     return finding.fixable and not no_newer_fix(ecosystem, _installed(finding), finding.fixed_versions)
 
 
+def has_usable_fix(finding: Finding) -> bool:
+    """Whether upgrading can clear `finding` (`_usable_fix` in its ecosystem): what
+    `fail_on.fixable_only` asks, so that the policy calls fixable exactly the findings the plan
+    and `explain` give an upgrade, never one whose listed fix is no newer than what is installed."""
+    return _usable_fix(finding, _group_key(finding, None)[0])
+
+
 def _installed(finding: Finding) -> str:
     """The version fixed versions compare against: an OS package's source version when known."""
     return finding.package.source_version or finding.package.version
@@ -347,10 +354,13 @@ def _command(
         return f"npm install {package}@{target}"
     if not all(_NAME.match(name) for name in (package, *packages)):
         return None
+    # A command to paste into a Dockerfile's RUN: an image's package lists are stale or absent (a
+    # Debian image ships none, an Alpine image no index), so each one reads fresh ones first, as
+    # the GitLab report's Dockerfile patch does (gate/render/_gitlab_remediations.py).
     if ecosystem == Ecosystem.DEB:
-        return "apt-get install --only-upgrade " + " ".join(packages)
+        return "apt-get update && apt-get install -y --only-upgrade " + " ".join(packages)
     if ecosystem == Ecosystem.APK:
-        return "apk upgrade " + " ".join(packages)
+        return "apk upgrade --no-cache " + " ".join(packages)
     if ecosystem == Ecosystem.PYPI and types <= _PIP_TYPES:
         return f"pip install {package}=={target}"
     return None

@@ -30,9 +30,11 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from gate.model import Finding, Layer, Severity, VendorStatus
+from gate.policy.actions import Action, ActionKind, Plan
 from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleRef
 from gate.policy.exploit_rules import kev_text
 from gate.render._summary import base_image_line
+from gate.render.remediation import what_to_do
 from gate.untrusted import advisory_url, safe_url, shorten
 
 NAME_LIMIT = 300
@@ -113,9 +115,23 @@ def _fix(finding: Finding) -> str:
     return f"no fixed version (vendor status {finding.status.value})"
 
 
-def message(decision: Decision) -> str:
-    """The one-line message: `HIGH, blocking: <reason>; upgrade to 1.2.3`."""
-    return _message(decision, _Words())
+def _remedy(finding: Finding, action: Action | None) -> str:
+    """What clears a blocking finding: the action that does, in the words of the other outputs'
+    "What to do" (the terminal's and Markdown's actions, GitLab's solution) with its id, `what to
+    do: Upgrade libidn2-0 2.0.5-1 → 2.0.5-1+deb10u1 (action deb:libidn2-0)`; without one, the
+    finding's own fix (`_fix`)."""
+    if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
+        return _fix(finding)
+    text = f"what to do: {what_to_do(action)} (action {action.id})"
+    if action.kind is ActionKind.BASE_REFRESH and finding.fixable:
+        return f"{text}; to patch the image instead, {_fix(finding)}"
+    return text
+
+
+def message(decision: Decision, plan: Plan | None = None) -> str:
+    """The one-line message: `HIGH, blocking: <reason>; upgrade to 1.2.3`, or for a blocking
+    finding that an action of `plan` clears, that action (`_remedy`)."""
+    return _message(decision, _Words(plan))
 
 
 class _Words:
@@ -126,7 +142,8 @@ class _Words:
     text, so its identity is not taken by another object.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, plan: Plan | None = None) -> None:
+        self.plan = plan
         self.names: dict[int, str] = {}
         self.values: dict[int, str] = {}
         self.rules: dict[int, tuple[RuleRef, str]] = {}
@@ -152,12 +169,26 @@ class _Words:
         """`_message(decision)` escaped as an attribute and as element text, made once for the
         findings that share what it is made of (a report has a few hundred distinct messages)."""
         f = decision.finding
-        key = (id(f.severity), id(decision.disposition), decision.reason, f.fixed_versions, id(f.status))
+        action = self.action(decision)
+        key = (
+            id(f.severity),
+            id(decision.disposition),
+            decision.reason,
+            f.fixed_versions,
+            id(f.status),
+            None if action is None else action.id,
+        )
         cached = self.messages.get(key)
         if cached is None:
             msg = _message(decision, self)
             cached = self.messages[key] = (escape_attribute(msg), escape_text(msg))
         return cached
+
+    def action(self, decision: Decision) -> Action | None:
+        """The action that clears a blocking finding (None for the others: only a failure says it)."""
+        if self.plan is None or decision.disposition is not Disposition.BLOCKING:
+            return None
+        return self.plan.action_of(decision.finding)
 
     def id_line(self, finding: Finding) -> str:
         """The body's `vulnerability:` line, escaped as element text: the findings of one
@@ -220,7 +251,7 @@ class _Words:
 def _message(decision: Decision, words: _Words) -> str:
     f = decision.finding
     if decision.disposition is Disposition.BLOCKING:
-        text = f"{words.name(f.severity)}, blocking: {decision.reason}; {_fix(f)}"
+        text = f"{words.name(f.severity)}, blocking: {decision.reason}; {_remedy(f, words.action(decision))}"
     else:
         text = f"{words.name(f.severity)}, {words.value(decision.disposition)}: {decision.reason}"
     return _line(text, MESSAGE_LIMIT)
@@ -460,7 +491,7 @@ def _suite_chunks(evaluation: Evaluation, counts: dict[str, int]) -> Iterator[st
     between = "\n" + "  " * _CASE_LEVEL
     parts = [_start_tag("testsuite", attributes), between, _xml(props, _CASE_LEVEL)]
     several_versions = _places_of_several_versions(evaluation.decisions)
-    words = _Words()
+    words = _Words(evaluation.plan)
     cases: Iterator[str] = itertools.chain(
         (_testcase(decision, several_versions, words) for decision in evaluation.decisions),
         _policy_cases(evaluation),

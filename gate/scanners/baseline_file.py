@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import TypeGuard
 
-from gate._input_file import read_input
+from gate._input_file import read_input, shown_name
 from gate._json_at import describe
 from gate.enrich.baseline import Baseline, BaselineFinding
 from gate.errors import ReportError
@@ -27,7 +27,7 @@ def load_baseline(path: Path, *, max_bytes: int | None = None, too_large_hint: s
     (the bound of a report), before it is read when it has a size to check: a device or a pipe
     that never ends would otherwise take all the memory of the run. `too_large_hint` says how to
     raise the bound, where the command has a way."""
-    name = str(path)
+    name = shown_name(path)
 
     def too_large() -> ReportError:
         return ReportError(

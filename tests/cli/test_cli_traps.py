@@ -651,8 +651,18 @@ def test_the_build_args_variable_needs_the_dockerfile_unless_it_holds_none(
         (["check", str(BUSTER), "--ci", "none"], "--baseline", "{dir}/main.json", "{dir}/other.json"),
         (["explain", "CVE-2019-18224", "--report", str(BUSTER)], "--policy", "a.yaml", "b.yaml"),
         (["compare", f"buster={BUSTER}"], "--markdown", "{dir}/a.md", "{dir}/b.md"),
+        (["check", str(BUSTER), "--ci", "none"], "--kev", "kev.json", "kev.json.gz"),
+        (["check", str(BUSTER), "--ci", "none"], "--epss", "epss.csv", "epss.csv.gz"),
+        (["compare", f"buster={BUSTER}"], "--kev", "kev.json", "kev.json.gz"),
+        (["scan", "docker-archive:missing.tar", "--ci", "none"], "--dockerfile", "Dockerfile", "b/Dockerfile"),
+        (["scan", "docker-archive:missing.tar", "--ci", "none"], "--cache-dir", "{dir}/a", "{dir}/b"),
+        (["data", "fetch", "--kev-url", "http://127.0.0.1:9/kev.json", "--epss-url", "http://127.0.0.1:9/epss.csv",
+          "--retries", "0"], "--out", "{dir}/a", "{dir}/b"),
     ],
-    ids=["policy", "output", "baseline", "explain-policy", "compare-output"],
+    ids=[
+        "policy", "output", "baseline", "explain-policy", "compare-output", "kev", "epss", "compare-kev",
+        "dockerfile", "cache-dir", "data-fetch-out",
+    ],
 )  # fmt: skip
 def test_an_option_of_one_value_given_twice_is_a_usage_error(
     command: list[str],
@@ -670,7 +680,7 @@ def test_an_option_of_one_value_given_twice_is_a_usage_error(
     with pytest.raises(SystemExit) as exited:
         cli.main([*command, flag, first, flag, second])
     assert exited.value.code == ExitCode.USAGE
-    prog = " ".join(["container-gate", command[0]])
+    prog = " ".join(["container-gate", *command[: 2 if command[0] == "data" else 1]])
     assert capsys.readouterr().err == (
         f"{prog}: error: {flag} given twice ({first}, then {second}): give it once (see '{prog} --help')\n"
     )
@@ -918,6 +928,30 @@ def test_a_file_named_dash_is_read_beside_the_policy_when_written_dot_slash_dash
     (source,) = json.loads(out_json.read_text())["exploit_data"]["sources"]
     assert source["kind"] == "kev"
     assert source["path"] == str(tmp_path / "-")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["check", "./-", "--ci", "none"], "./-: no such report file"),
+        (["check", str(PASSING), "--ci", "none", "--policy", "./-"], "./-: cannot read the policy file"),
+        (["check", str(PASSING), "--ci", "none", "--vex", "./-"], "./-: no such VEX file"),
+        (["explain", "CVE-2019-1549", "--report", "./-"], "./-: no such report file"),
+    ],
+    ids=["report", "policy", "vex", "explain"],
+)
+def test_a_file_named_dash_is_named_as_given_in_messages(
+    argv: list[str],
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `Path("./-")` is `-`: the message named the file `-`, which reads as standard input.
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"container-gate: error: {said}"), line
 
 
 LONG_NAME = "a" * 300

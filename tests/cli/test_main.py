@@ -55,7 +55,7 @@ def test_check_fails_on_a_fixable_critical_with_the_default_policy(
     lines = out.splitlines()
     assert lines[0] == lines[-1] == "container-gate: FAIL: 1 blocking finding(s); 1 action clears it."
     assert "Upgrade libidn2-0 2.0.5-1 -> 2.0.5-1+deb10u1" in out
-    assert "       $ apt-get install --only-upgrade libidn2-0" in out
+    assert "       $ apt-get update && apt-get install -y --only-upgrade libidn2-0" in out
     assert "  #1      CVE-2019-18224  libidn2-0  2.0.5-1 -> 2.0.5-1+deb10u1  CRITICAL" in out
     assert err == ""
     doc = json.loads(out_json.read_text())
@@ -360,7 +360,7 @@ def test_explain_says_what_fixes_each_finding(capsys: pytest.CaptureFixture[str]
     assert code == ExitCode.PASS
     assert (
         "  to fix it:   Upgrade libidn2-0 2.0.5-1 -> 2.0.5-1+deb10u1"
-        " ($ apt-get install --only-upgrade libidn2-0)\n" in out
+        " ($ apt-get update && apt-get install -y --only-upgrade libidn2-0)\n" in out
     )
     code, out, _ = run(["explain", "CVE-2019-18276", "--report", str(BUSTER)], capsys)
     assert code == ExitCode.PASS

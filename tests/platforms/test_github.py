@@ -350,6 +350,65 @@ def test_duplicates_of_our_comment_are_removed(
     assert "pass" in kept.body
 
 
+def test_our_comment_holding_its_marker_twice_is_updated_in_place(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    state = github_pull_request.github.state
+    state.update_comment(ours.id, ours.body + "\n\nAs it said before:\n\n" + ours.body)
+    assert step.publish(passing()) == []
+    [kept] = step.comments()
+    assert kept.id == ours.id
+    assert "pass" in kept.body
+    assert kept.body.count("<!-- container-gate:github-comment v1 ") == 1
+    assert step.writes() == ["POST", "PATCH"]
+
+
+def _another_images_marker(body: str) -> str:
+    key = comment_key_of(body)
+    assert key is not None
+    return MarkerKey(MarkerKind.GITHUB_COMMENT, key.job, "a" * 16, key.platform).marker
+
+
+def test_our_comment_merged_by_hand_below_another_runs_marker_is_updated_not_duplicated(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # Another image's comment pasted above ours: its marker came first, so the run found no
+    # comment of its own and created a second one.
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    state = github_pull_request.github.state
+    state.update_comment(ours.id, _another_images_marker(ours.body) + "\nMerged by hand.\n\n" + ours.body)
+    assert step.publish(passing()) == []
+    [kept] = step.comments()
+    assert kept.id == ours.id
+    assert "pass" in kept.body
+    assert MarkerKey.parse_all(MarkerKind.GITHUB_COMMENT, kept.body) == (comment_key_of(ours.body),)
+    assert step.writes() == ["POST", "PATCH"]
+
+
+def test_a_comment_bearing_another_runs_marker_too_is_left_to_it_beside_our_own(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # Of two comments bearing the run's marker, the one that bears another run's marker too is
+    # neither updated nor deleted as a duplicate: the run's own comment is.
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    state = github_pull_request.github.state
+    merged = _another_images_marker(ours.body) + "\nMerged by hand.\n\n" + ours.body
+    state.update_comment(ours.id, merged)
+    own = state.add_comment(github_pull_request.repository, 1, ours.author, ours.body)
+    assert step.publish(passing()) == []
+    comments = {c.id: c for c in step.comments()}
+    assert comments[ours.id].body == merged
+    assert "pass" in comments[own.id].body
+    assert step.writes() == ["POST", "PATCH"]
+
+
 def test_a_user_token_finds_its_comments_by_its_own_login(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
@@ -768,7 +827,7 @@ def test_annotations_one_per_action_on_its_dockerfile_line_and_escaped(
         "container-gate: Upgrade openssl 3.0.2-1 -> 3.0.13-1: clears 3 finding(s) that block (CRITICAL)"
     )
     lines = found[0][2].split("\n")
-    assert lines[0] == "$ apt-get install --only-upgrade openssl"
+    assert lines[0] == "$ apt-get update && apt-get install -y --only-upgrade openssl"
     assert lines[1] == "CVE-2024-0001 (CRITICAL) in openssl 3.0.2-1, fixed in 3.0.13-1"
     assert found[1][1]["title"].startswith(
         "container-gate: Upgrade evil ::add-mask::secret ::stop-commands::resume"

@@ -187,6 +187,21 @@ def test_a_marker_below_the_first_line_of_someone_elses_note_is_left_alone(
     assert second.body.startswith(marker)
 
 
+def test_our_note_merged_by_hand_below_another_jobs_marker_is_updated_not_duplicated(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    pipe = gitlab_mr_pipeline
+    marker = note_key(pipe.env, APP.reference, APP.platform).marker
+    other = note_key({**pipe.env, "CI_JOB_NAME": "another job"}, APP.reference, APP.platform).marker
+    merged = pipe.gitlab.seed_note(pipe.merge_request, f"{other}\nmerged\n\n{marker}\nold", author=pipe.bot)
+    assert publisher().publish(failing(), context(pipe)).warnings == ()
+    [kept] = notes(pipe)
+    assert kept.id == merged.id
+    assert kept.body.startswith(marker)
+    assert "container-gate: fail" in kept.body
+    assert writes(pipe) == ["PUT"]
+
+
 def test_duplicates_of_our_note_are_removed(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
     marker = note_key(pipe.env, APP.reference, APP.platform).marker

@@ -6,7 +6,7 @@ import hashlib
 
 from gate.platforms.github_event import comment_key
 from gate.platforms.gitlab import note_key
-from gate.platforms.marker import MarkerKey, MarkerKind, stable_image
+from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates, stable_image
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -52,6 +52,28 @@ def test_a_marker_is_found_on_any_line_the_first_one_first() -> None:
     assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"hello\r\n\r\n{key.marker}\r\nbody") == key
     assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"{key.marker}\n{other.marker}") == key
     assert MarkerKey.parse(MarkerKind.GITLAB_NOTE, f"x\n{other.marker}\n{key.marker}") == other
+
+
+def test_every_marker_of_a_comment_is_found_in_order_outside_code_blocks() -> None:
+    key = note_key({"CI_JOB_NAME": "gate"}, None, None)
+    other = note_key({"CI_JOB_NAME": "other"}, None, None)
+    body = f"x\n{other.marker}\n```\n{other.marker}\n```\n{key.marker}\r\n{key.marker}"
+    assert MarkerKey.parse_all(MarkerKind.GITLAB_NOTE, body) == (other, key, key)
+    assert MarkerKey.parse_all(MarkerKind.GITHUB_COMMENT, body) == ()
+    assert MarkerKey.parse_all(MarkerKind.GITLAB_NOTE, "no marker") == ()
+
+
+def test_of_the_comments_bearing_the_runs_marker_the_oldest_of_its_own_alone_is_kept() -> None:
+    shared = {"merged"}
+    assert kept_and_duplicates(["a", "b"], False) == (["a"], ["b"], ", removed 1 duplicate(s)")
+    assert kept_and_duplicates(["merged", "a", "b"], False, shared.__contains__) == (
+        ["a"],
+        ["b"],
+        ", removed 1 duplicate(s)",
+    )
+    # Only a comment that bears another run's marker too: updated, never deleted.
+    assert kept_and_duplicates(["merged"], False, shared.__contains__) == (["merged"], [], "")
+    assert kept_and_duplicates(["merged", "a"], True, shared.__contains__) == (["merged", "a"], (), "")
 
 
 def test_a_marker_in_a_fenced_code_block_is_shown_text_not_a_marker() -> None:

@@ -73,6 +73,28 @@ def test_fixable_only_ignores_unfixed_findings_that_would_block() -> None:
     ]
 
 
+def test_fixable_only_takes_a_listed_fix_no_newer_than_the_installed_version_for_none() -> None:
+    # `explain` and the actions say such a finding has no fix; the policy called it fixable.
+    stale = finding(version="1.2-3", fixed=("1.2-1",))
+    same = finding("CVE-2024-0002", version="1.2-3", fixed=("1.2-3",))
+    newer = finding("CVE-2024-0003", version="1.2-3", fixed=("1.2-1", "1.2-4"))
+    unparsed = finding("CVE-2024-0004", version="1.2-3", fixed=("< 1.2-9",), type="unknown-kind")
+    report = ScanReport(findings=(stale, same, newer, unparsed))
+    ev = evaluate(report, Policy(source="p.yaml", fail_on=FailOn(fixable_only=True)), NOW)
+    assert [(d.disposition, str(d.rule)) for d in ev.decisions] == [
+        (Disposition.IGNORED, "fail_on.fixable_only"),
+        (Disposition.IGNORED, "fail_on.fixable_only"),
+        (Disposition.BLOCKING, "fail_on.severity"),
+        (Disposition.BLOCKING, "fail_on.severity"),  # not known to be older: it may fix
+    ]
+    assert ev.decisions[0].reason == (
+        "HIGH is at or above the blocking severity HIGH, but its listed fix is no newer than the installed "
+        "version and fail_on.fixable_only is set"
+    )
+    # The findings the policy calls fixable are the ones an action clears.
+    assert {key for action in ev.plan.actions for key in action.findings} == {newer.key, unparsed.key}
+
+
 def test_ignore_statuses() -> None:
     wnf = finding(fixed=(), status=VendorStatus.WILL_NOT_FIX)
     affected = finding("CVE-2024-0002", fixed=(), status=VendorStatus.AFFECTED)
@@ -390,7 +412,7 @@ BASE_CRITICAL = BaseImagePolicy(fail_on=FailOn(severity=Severity.CRITICAL, fixab
 
 
 def origins(
-    *where: LayerOrigin | None, severity: Severity = Severity.HIGH, fixed: tuple[str, ...] = ("2",)
+    *where: LayerOrigin | None, severity: Severity = Severity.HIGH, fixed: tuple[str, ...] = ("3.0.13-1",)
 ) -> list[Finding]:
     return [
         finding(

@@ -69,7 +69,7 @@ def test_os_packages_of_one_source_are_one_action_whose_target_fixes_every_findi
     assert action.kind is ActionKind.PACKAGE_UPGRADE
     assert (action.package, action.packages) == ("glibc", ("libc-bin", "libc6"))
     assert (action.installed_version, action.target_version) == ("2.36-9", "2.36-9+deb12u10")
-    assert action.command == "apt-get install --only-upgrade libc-bin libc6"
+    assert action.command == "apt-get update && apt-get install -y --only-upgrade libc-bin libc6"
     assert (action.blocking, len(action.findings)) == (3, 4)
     assert dict(action.counts_by_severity) == {Severity.HIGH: 3, Severity.MEDIUM: 1}
     assert dict(action.blocking_by_severity) == {Severity.HIGH: 3}
@@ -162,7 +162,7 @@ def test_base_image_findings_are_one_refresh_with_steps_per_source_package() -> 
     assert (len(refresh.findings), refresh.base_findings, refresh.blocking) == (3, 4, 3)
     assert [s.package for s in refresh.steps] == ["glibc", "openssl"]
     assert refresh.steps[0].target_version == "2.36-9+deb12u3"
-    assert refresh.steps[0].command == "apt-get install --only-upgrade libc-bin libc6"
+    assert refresh.steps[0].command == "apt-get update && apt-get install -y --only-upgrade libc-bin libc6"
     assert refresh.packages == ("libc-bin", "libc6", "libssl3")
     assert (curl.id, curl.origin, curl.dockerfile_line) == ("deb:curl", OWN, 7)
     assert ev.plan.no_fix.findings == (("CVE-3", "zlib1g", "3.0.2-1", ""),)
@@ -352,7 +352,7 @@ def test_an_id_made_unique_is_never_one_another_package_spells() -> None:
 @pytest.mark.parametrize(
     ("types", "name", "target", "command"),
     [
-        (("alpine",), "libssl3", "3.1.4-r1", "apk upgrade libssl3"),
+        (("alpine",), "libssl3", "3.1.4-r1", "apk upgrade --no-cache libssl3"),
         (("redhat",), "openssl-libs", "1:3.0.7-25.el9", None),  # yum, dnf or microdnf: not certain
         (("yarn",), "lodash", "4.17.21", None),
         (("node-pkg",), "lodash; rm -rf /", "4.17.21", None),  # not one word: no command

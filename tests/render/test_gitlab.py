@@ -195,7 +195,7 @@ def test_vulnerability_fields() -> None:
     assert vuln["severity"] == "High"
     assert vuln["solution"] == (
         "Upgrade openssl 3.0.2-1 → 3.0.13-1, which fixes every finding of the package: "
-        "apt-get install --only-upgrade openssl (action deb:openssl)"
+        "apt-get update && apt-get install -y --only-upgrade openssl (action deb:openssl)"
     )
     assert vuln["description"] == "First paragraph\\.\n\nSecond paragraph\\."
     assert vuln["links"] == [{"url": "https://avd.aquasec.com/nvd/cve-2024-0001"}]

@@ -122,7 +122,7 @@ def test_the_actions_of_an_image_with_a_base() -> None:
         "steps": [
             {"package": "glibc", "packages": ["libc-bin", "libc6"], "ecosystem": "deb",
              "installed_version": "2.36-9", "target_version": "2.36-9+deb12u4", "findings": [0, 1],
-             "blocking": 2, "command": "apt-get install --only-upgrade libc-bin libc6"},
+             "blocking": 2, "command": "apt-get update && apt-get install -y --only-upgrade libc-bin libc6"},
         ],
         "estimated": True, "base_findings": 3,
     }  # fmt: skip

@@ -191,8 +191,10 @@ def test_cases_and_messages() -> None:
 
     failure = cases["CVE-2024-0001 in openssl"].find("failure")
     assert failure is not None
+    # The action that clears it, in the words of the terminal, Markdown and GitLab outputs.
     assert failure.get("message") == (
-        "HIGH, blocking: HIGH is at or above the blocking severity HIGH; upgrade to 3.0.13-1"
+        "HIGH, blocking: HIGH is at or above the blocking severity HIGH; "
+        "what to do: Upgrade openssl 3.0.2-1 → 3.0.13-1 (action deb:openssl)"
     )
     assert failure.get("type") == "blocking"
     assert (failure.text or "").startswith(failure.get("message", "") + "\n")
@@ -454,3 +456,29 @@ def test_test_cases_that_share_their_facts_keep_each_cvss_score_as_written() -> 
         "CVSS: 0",
         "CVSS: -0",
     ]
+
+
+def test_a_failure_names_the_action_that_clears_it_escaped() -> None:
+    own = Layer(index=2, created_by="RUN apt-get ...", origin=LayerOrigin.OWN, dockerfile_line=3)
+    base = Layer(index=0, created_by="ADD rootfs", origin=LayerOrigin.BASE, dockerfile_line=1)
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", pkg='lib<x>&"y"', version="1.0", fixed=("1.1",), layer=own),
+        finding("CVE-2023-4911", pkg="libc6", version="2.36-9", fixed=("2.36-9+deb12u3",), layer=base),
+        image=ImageInfo("app:1", base_image="debian:12"),
+    )
+    text = render_junit(evaluation)
+    assert (
+        'what to do: Upgrade lib&lt;x&gt;&amp;&quot;y&quot; 1.0 → 1.1 (action deb:lib&lt;x&gt;&amp;&quot;y&quot;)"'
+        in text
+    )
+    cases = {c.get("classname"): c for c in parse(text).iter("testcase")}
+    failures = {name: case.find("failure") for name, case in cases.items()}
+    assert all(failure is not None for failure in failures.values())
+    messages = {name: failure.get("message", "") for name, failure in failures.items() if failure is not None}
+    assert messages['lib<x>&"y"'].endswith(
+        '; what to do: Upgrade lib<x>&"y" 1.0 → 1.1 (action deb:lib<x>&"y")'
+    )
+    assert "; what to do: Rebuild on a refreshed base image debian:12 (action " in messages["libc6"]
+    assert messages["libc6"].endswith("; to patch the image instead, upgrade to 2.36-9+deb12u3")
+    # GitLab shows the element's text, which begins with the message.
+    assert all((f.text or "").startswith(messages[n] + "\n") for n, f in failures.items() if f is not None)

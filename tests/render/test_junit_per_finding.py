@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.model import Cvss, Finding, Layer, LayerOrigin, Severity, VendorStatus
+from gate.policy.actions import Plan
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render import junit
@@ -30,11 +31,11 @@ from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
 
 
-def _plain_testcase(decision: Decision, several_versions: set[tuple[str, str, str]]) -> str:
+def _plain_testcase(decision: Decision, several_versions: set[tuple[str, str, str]], plan: Plan) -> str:
     f = decision.finding
     with_version = (f.vulnerability_id, f.package.name, f.package.path) in several_versions
     name = case_name(f, with_version)
-    words = junit._Words()
+    words = junit._Words(plan)
     msg = _message(decision, words)
     lines = [
         "",
@@ -60,9 +61,9 @@ def _plain_testcase(decision: Decision, several_versions: set[tuple[str, str, st
 
 def assert_each_test_case_as_made_alone(evaluation: Evaluation) -> None:
     several = junit._places_of_several_versions(evaluation.decisions)
-    words = junit._Words()
+    words = junit._Words(evaluation.plan)
     made = [junit._testcase(decision, several, words) for decision in evaluation.decisions]
-    assert made == [_plain_testcase(decision, several) for decision in evaluation.decisions]
+    assert made == [_plain_testcase(decision, several, evaluation.plan) for decision in evaluation.decisions]
 
 
 @pytest.mark.parametrize("path", corpus_reports(), ids=lambda p: p.name)

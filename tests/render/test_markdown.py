@@ -308,7 +308,7 @@ def test_verdict_first_then_one_sentence_then_what_to_do() -> None:
             "Upgrade <code>libcurl4</code> <code>3.0.2-1</code> → <code>7.88.1-10+deb12u5</code>",
             "<strong>2</strong>: 2 HIGH",
             "own layer, Dockerfile line 7",
-            "<code>apt-get install --only-upgrade libcurl4</code>",
+            "<code>apt-get update &amp;&amp; apt-get install -y --only-upgrade libcurl4</code>",
         ],
         [
             "Rebuild on a refreshed base image (a fix is published for its one finding)",

@@ -128,7 +128,7 @@ def test_the_verdict_is_the_first_and_the_last_line_and_the_actions_fit_100_colu
     table = table[: table.index("")]
     assert table[0].split() == ["#", "CLEARS", "SEVERITY", "WHAT", "TO", "DO", "LAYER", "LINE"]
     assert all(len(line) <= WIDTH for line in table)
-    assert "       $ apt-get install --only-upgrade openssl" in table
+    assert "       $ apt-get update && apt-get install -y --only-upgrade openssl" in table
     assert (
         table[-1]
         == f"  ... and 4 more actions, #{MAX_ACTIONS + 1} to #{MAX_ACTIONS + 4} (--json PATH lists them all)"

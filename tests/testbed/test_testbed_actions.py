@@ -149,7 +149,7 @@ def test_libc6_and_libc_bin_are_one_upgrade_to_the_highest_fix_of_their_findings
     fixes = [lowest_fix_above("deb", f["installed_version"], f["fixed_versions"]) or "" for f in findings]
     highest = sorted(fixes, key=functools.cmp_to_key(lambda a, b: compare("deb", a, b)))[-1]
     assert glibc["target_version"] == highest == "2.36-9+deb12u4"
-    assert glibc["command"] == "apt-get install --only-upgrade libc-bin libc6"
+    assert glibc["command"] == "apt-get update && apt-get install -y --only-upgrade libc-bin libc6"
 
 
 def test_the_first_screen_shows_the_verdict_and_every_action(demo: Gated) -> None:
