@@ -1,5 +1,5 @@
 """What makes a valid policy unable to fail the gate on a fixable finding, said out loud, and the
-allowlist entries that repeat an earlier one.
+allowlist entries that repeat an earlier one or cannot match any finding.
 
 Each of these is a legitimate choice, and each is also how a gate is switched off by accident: a
 policy copied from a trial, `ignore_statuses: [fixed]` meant as "ignore what is fixed upstream",
@@ -8,6 +8,8 @@ output of a run under it carry the warning, so nobody mistakes such a gate for o
 """
 
 from __future__ import annotations
+
+import re
 
 from gate.model import Severity, VendorStatus
 from gate.policy.model import AllowlistEntry, Mode, Policy
@@ -84,6 +86,34 @@ def repeated_entries(policy: Policy) -> tuple[str, ...]:
             out.append(
                 f"{policy.source}: {_named(entry)}: repeats {_named(earlier)}, which always matches first: "
                 "every run reports this one unused; remove one of them"
+            )
+    return tuple(out)
+
+
+_VERSION_IN_NAME = re.compile(r"(?P<name>@?[^\s@=]+?)(?:@|\s*==?\s*|\s+)(?P<version>v?[0-9][^\s@=]*)")
+"""A package name followed by a version, as package managers' command lines write one
+(`e2fsprogs@1.43.4-2`, `requests==2.31.0`, `libc6=2.36-9`) or a listing shows one
+(`zlib1g 1:1.2.13`). No scanner reports a name with `@` after its first character, `=` or a
+blank: such a `package` is compared with names it can never equal."""
+
+
+def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
+    """One line per allowlist entry that no finding can match, saying what to write instead.
+
+    Still a valid policy: the entry only fails to hide what it meant to, so the findings it was
+    written for keep blocking and the gate stays closed; every run would report it unused without
+    saying why."""
+    out: list[str] = []
+    for entry in policy.allowlist:
+        package = entry.package
+        found = _VERSION_IN_NAME.fullmatch(package) if package and not package.startswith("pkg:") else None
+        if found is not None:
+            fix = f"package: {found['name']!r}"
+            if entry.version is None:
+                fix += f" and version: {found['version']!r}"
+            out.append(
+                f"{policy.source}: {_named(entry)}: package {package!r} holds a version, but a package "
+                f"is compared by its name alone, so this entry never matches: write {fix}"
             )
     return tuple(out)
 

@@ -22,7 +22,7 @@ import jsonschema
 from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS, shown_name
 from gate.errors import PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
-from gate.policy.advice import policy_warnings, repeated_entries
+from gate.policy.advice import policy_warnings, repeated_entries, unmatchable_entries
 from gate.policy.match import path_glob_problem
 from gate.policy.model import (
     AllowlistEntry,
@@ -106,7 +106,9 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[
         unique = {(problem.line, problem.render(source)) for problem in problems}
         return None, [(line, rendered) for line, rendered in sorted(unique)]
     policy = _to_policy(document.value, source, document.value_lines)
-    return replace(policy, warnings=policy_warnings(policy) + repeated_entries(policy)), []
+    return replace(
+        policy, warnings=policy_warnings(policy) + repeated_entries(policy) + unmatchable_entries(policy)
+    ), []
 
 
 @functools.cache

@@ -172,3 +172,62 @@ def test_entries_that_differ_in_what_they_match_are_no_repeat(second: str) -> No
         f"  - vulnerability: CVE-2019-18224\n    {second}\n    reason: r\n"
     )
     assert load_policy_text(text, "p.yaml").warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("package", "fix"),
+    [
+        ("libidn2-0@2.0.5-1", "package: 'libidn2-0' and version: '2.0.5-1'"),
+        ("libidn2-0=2.0.5-1", "package: 'libidn2-0' and version: '2.0.5-1'"),
+        ("libidn2-0 2.0.5-1", "package: 'libidn2-0' and version: '2.0.5-1'"),
+        ("requests==2.31.0", "package: 'requests' and version: '2.31.0'"),
+        ("@babel/core@7.1.0", "package: '@babel/core' and version: '7.1.0'"),
+        ("golang.org/x/net@v0.17.0", "package: 'golang.org/x/net' and version: 'v0.17.0'"),
+    ],
+)
+def test_a_package_with_a_version_in_its_name_is_a_warning_saying_what_to_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], package: str, fix: str
+) -> None:
+    # A package is compared by its name: the entry never matches, and the finding it was written
+    # for keeps blocking with nothing but "matched no finding" to say why.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: {json.dumps(package)}\n"
+        "    reason: not reachable\n",
+        encoding="utf-8",
+    )
+    said = (
+        f"{policy}: allowlist[0] (line 3): package {package!r} holds a version, but a package is compared "
+        f"by its name alone, so this entry never matches: write {fix}"
+    )
+    assert cli.main(["policy", "validate", str(policy)]) == ExitCode.PASS
+    assert capsys.readouterr().out.splitlines() == [f"{policy}: valid policy (version 1)", f"warning: {said}"]
+    out = tmp_path / "gate.json"
+    argv = ["check", str(corpus_file("trivy", "debian-buster.json.golden")), "--policy", str(policy)]
+    assert cli.main([*argv, "--ci", "none", "--json", str(out)]) == ExitCode.FAIL
+    assert said in json.loads(out.read_text())["warnings"]
+
+
+def test_a_package_with_a_version_already_set_is_told_only_the_name() -> None:
+    text = (
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: libidn2-0@2.0.5-1\n"
+        '    version: "2.0.5-1"\n    reason: r\n'
+    )
+    [warning] = load_policy_text(text, "p.yaml").warnings
+    assert warning.endswith("so this entry never matches: write package: 'libidn2-0'")
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "libidn2-0",
+        "@babel/core",  # an npm scope
+        "org.springframework:spring-beans",  # Maven's group:artifact
+        "pkg:deb/debian/libidn2-0@2.0.5-1",  # a package URL carries its version
+        "python3.11",
+        "libstdc++6",
+    ],
+)
+def test_a_package_name_without_a_version_is_no_warning(package: str) -> None:
+    text = f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: {json.dumps(package)}\n    reason: r\n"
+    assert load_policy_text(text, "p.yaml").warnings == ()
