@@ -10,6 +10,7 @@ output of a run under it carry the warning, so nobody mistakes such a gate for o
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from gate.model import Severity, VendorStatus
 from gate.policy.model import AllowlistEntry, Mode, Policy
@@ -105,6 +106,9 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
     saying why."""
     out: list[str] = []
     for entry in policy.allowlist:
+        why = _not_an_id(entry.vulnerability)
+        if why is not None:
+            out.append(f"{policy.source}: {_named(entry)}: vulnerability {entry.vulnerability!r} {why}")
         package = entry.package
         found = _VERSION_IN_NAME.fullmatch(package) if package and not package.startswith("pkg:") else None
         if found is not None:
@@ -116,6 +120,30 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
                 f"is compared by its name alone, so this entry never matches: write {fix}"
             )
     return tuple(out)
+
+
+_CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}", re.IGNORECASE)
+"""A CVE id as every scanner writes one; matching ignores only its case."""
+
+
+def _not_an_id(vulnerability: str) -> str | None:
+    """Why `vulnerability` cannot equal an id a scanner reports, or None.
+
+    Ids copied from a web page or a document bring what cannot be seen or told apart: a zero-width
+    space, a soft hyphen, an en dash for a hyphen. Such an id is valid YAML text without a blank,
+    yet equals no finding's id."""
+    invisible = sorted({ch for ch in vulnerability if unicodedata.category(ch) == "Cf"})
+    mended = "".join(
+        "-" if unicodedata.category(ch) == "Pd" else ch for ch in vulnerability if ch not in invisible
+    )
+    if invisible:
+        said = ", ".join(f"U+{ord(ch):04X}" for ch in invisible)
+        why = f"holds an invisible character ({said}), so this entry never matches"
+    elif vulnerability[:3].casefold() == "cve" and _CVE.fullmatch(vulnerability) is None:
+        why = "is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry never matches"
+    else:
+        return None
+    return f"{why}: write {mended.upper()!r}" if _CVE.fullmatch(mended) else why
 
 
 def _named(entry: AllowlistEntry) -> str:

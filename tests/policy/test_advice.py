@@ -231,3 +231,63 @@ def test_a_package_with_a_version_already_set_is_told_only_the_name() -> None:
 def test_a_package_name_without_a_version_is_no_warning(package: str) -> None:
     text = f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: {json.dumps(package)}\n    reason: r\n"
     assert load_policy_text(text, "p.yaml").warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("vulnerability", "said"),
+    [
+        (
+            "CVE\u20132019\u201318224",  # en dashes, as a word processor writes them
+            "'CVE\u20132019\u201318224' is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry "
+            "never matches: write 'CVE-2019-18224'",
+        ),
+        (
+            "CVE-2019-18224\u200b",  # a zero-width space copied from a web page
+            "'CVE-2019-18224\\u200b' holds an invisible character (U+200B), so this entry never matches: "
+            "write 'CVE-2019-18224'",
+        ),
+        (
+            "GHSA-9wx4-h78v\u00advm56",  # a soft hyphen
+            "'GHSA-9wx4-h78v\\xadvm56' holds an invisible character (U+00AD), so this entry never matches",
+        ),
+        (
+            "CVE-2019-18224,",
+            "'CVE-2019-18224,' is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry never "
+            "matches",
+        ),
+    ],
+)
+def test_a_vulnerability_id_no_scanner_writes_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], vulnerability: str, said: str
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"version: 1\nallowlist:\n  - vulnerability: {json.dumps(vulnerability)}\n    reason: not reachable\n",
+        encoding="utf-8",
+    )
+    warning = f"{policy}: allowlist[0] (line 3): vulnerability {said}"
+    assert cli.main(["policy", "validate", str(policy)]) == ExitCode.PASS
+    assert capsys.readouterr().out.splitlines() == [
+        f"{policy}: valid policy (version 1)",
+        f"warning: {warning}",
+    ]
+    out = tmp_path / "gate.json"
+    argv = ["check", str(corpus_file("trivy", "debian-buster.json.golden")), "--policy", str(policy)]
+    assert cli.main([*argv, "--ci", "none", "--json", str(out)]) == ExitCode.FAIL
+    assert warning in json.loads(out.read_text())["warnings"]
+
+
+@pytest.mark.parametrize(
+    "vulnerability",
+    [
+        "CVE-2019-18224",
+        "cve-2019-18224",
+        "CVE-2021-1234567",
+        "GHSA-9wx4-h78v-vm56",
+        "DSA-4535-1",
+        "RHSA-2019:2304",
+    ],
+)
+def test_an_id_as_scanners_write_it_is_no_warning(vulnerability: str) -> None:
+    text = f"version: 1\nallowlist:\n  - vulnerability: {json.dumps(vulnerability)}\n    reason: r\n"
+    assert load_policy_text(text, "p.yaml").warnings == ()
