@@ -232,8 +232,17 @@ def _expected(prop: Mapping[str, Any]) -> str:
     return {"boolean": "true or false", "array": "a list", "object": "a mapping"}.get(str(kind), str(kind))
 
 
+_ANCHOR_HOLDER_HINT = (
+    " (a policy has no key for anchors alone, like GitLab CI's hidden '.' keys or Compose's 'x-' keys:"
+    " put the anchor on the first value that uses it, such as the first allowlist entry)"
+)
+
+
 def _unknown_key(key: str, known: list[str], path: KeyPath) -> str:
     what = "unknown severity" if path[-1:] == ("budgets",) else "unknown key"
+    if not path and key.startswith((".", "x-", "X-")):
+        # Where people keep the values their anchors share in GitLab CI and Compose files.
+        return f"{what}{_ANCHOR_HOLDER_HINT}"
     homes = _key_homes().get(key, [])
     # Of the places a key lives (`severity`: `fail_on` and `base_image.fail_on`), the one inside
     # the mapping it was written in is meant, if there is one.

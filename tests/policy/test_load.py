@@ -59,6 +59,12 @@ def lone_surrogate(code: str, *, key: bool = False) -> str:
     )
 
 
+ANCHOR_HOLDER = (
+    " (a policy has no key for anchors alone, like GitLab CI's hidden '.' keys or Compose's 'x-' keys: "
+    "put the anchor on the first value that uses it, such as the first allowlist entry)"
+)
+"""Where other YAML files keep the values their anchors share; the docs' YAML notes show the way here."""
+
 ALIAS_BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
@@ -172,6 +178,16 @@ MISTAKES = [
         "version: 1\nfixable_only: true\n",
         ["policy.yaml:2: fixable_only: unknown key (it belongs under 'fail_on')"],
         id="key-at-the-wrong-level",
+    ),
+    pytest.param(
+        "version: 1\nx-defaults: &d\n  reason: shared\nallowlist:\n  - <<: *d\n    vulnerability: CVE-1\n",
+        [f"policy.yaml:2: x-defaults: unknown key{ANCHOR_HOLDER}"],
+        id="a-key-to-hold-anchors-as-compose-has",
+    ),
+    pytest.param(
+        "version: 1\n.defaults: &d\n  reason: shared\nallowlist:\n  - <<: *d\n    vulnerability: CVE-1\n",
+        [f"policy.yaml:2: ['.defaults']: unknown key{ANCHOR_HOLDER}"],
+        id="a-hidden-key-to-hold-anchors-as-gitlab-ci-has",
     ),
     pytest.param(
         "version: 1\ncolour: red\n",
