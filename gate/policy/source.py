@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeAlias
@@ -139,9 +140,34 @@ def _document(text: str, compose: Callable[[str], Node | None]) -> Document | Pr
         if root is None:
             return Problem(1, (), "the file is empty (expected a policy starting with 'version: 1')")
         _check_expansion(root)
-        return _Builder().build(root)
+        document = _Builder().build(root)
     except _Refused as refused:
         return refused.problem
+    return _foreign_indentation(document) or document
+
+
+def _foreign_indentation(document: Document) -> Problem | None:
+    """A key that starts with a space YAML does not indent with, such as the no-break spaces a
+    policy copied from a web page or a chat brings. YAML reads it as part of a key at the level
+    above (`fail_on:` then `\u00a0 severity: HIGH` is an empty `fail_on` and a key
+    `\u00a0 severity`), and the problems that follow (an empty value, an unknown key with a
+    suggestion for another key) point away from the one to fix. No key of a policy starts so."""
+    for path, line in sorted(document.key_lines.items(), key=lambda item: item[1]):
+        key = path[-1]
+        said = _foreign_space(key) if isinstance(key, str) else None
+        if said is not None:
+            return Problem(line, (), said)
+    return None
+
+
+def _foreign_space(text: str) -> str | None:
+    """What to say of `text` (a key, or a line less its indentation) when it starts with a space
+    YAML does not indent with; None when it does not."""
+    first = text[:1]
+    if not first or first == " " or unicodedata.category(first) != "Zs":
+        return None
+    space = f"{unicodedata.name(first, 'space').lower()} (U+{ord(first):04X})"
+    return f"invalid YAML: {space} before this key, which YAML does not take for indentation (indent with spaces only)"
 
 
 _FAST_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
@@ -183,6 +209,11 @@ def _compose(text: str) -> Node | None:
         what = ", ".join(part for part in (err.context, err.problem) if part)
         if err.problem and "'\\t'" in err.problem:
             what = "found a tab character (YAML indents with spaces only)"
+        lines = text.split("\n")
+        foreign = _foreign_space(lines[line - 1].lstrip(" ")) if line <= len(lines) else None
+        if foreign is not None:
+            # A space YAML does not indent with broke the structure that this line was in.
+            raise _Refused(Problem(line, (), foreign)) from err
         raise _Refused(Problem(line, (), f"invalid YAML: {what}{column}")) from err
     except yaml.reader.ReaderError as err:
         line = text.count("\n", 0, err.position) + 1

@@ -65,6 +65,8 @@ ANCHOR_HOLDER = (
 )
 """Where other YAML files keep the values their anchors share; the docs' YAML notes show the way here."""
 
+NOT_INDENTATION = "before this key, which YAML does not take for indentation (indent with spaces only)"
+
 ALIAS_BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
@@ -188,6 +190,16 @@ MISTAKES = [
         "version: 1\n.defaults: &d\n  reason: shared\nallowlist:\n  - <<: *d\n    vulnerability: CVE-1\n",
         [f"policy.yaml:2: ['.defaults']: unknown key{ANCHOR_HOLDER}"],
         id="a-hidden-key-to-hold-anchors-as-gitlab-ci-has",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n\u00a0 severity: HIGH\n",  # copied from a web page
+        [f"policy.yaml:3: invalid YAML: no-break space (U+00A0) {NOT_INDENTATION}"],
+        id="a-no-break-space-for-indentation",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-1", "reason: r") + "  \u3000 expires: 2027-01-31\n",
+        [f"policy.yaml:5: invalid YAML: ideographic space (U+3000) {NOT_INDENTATION}"],
+        id="an-ideographic-space-for-indentation",
     ),
     pytest.param(
         "version: 1\ncolour: red\n",
