@@ -207,9 +207,18 @@ def _compose(text: str) -> Node | None:
         # The context says what was being read ("expected a single document in the stream"),
         # the problem what was found instead; either may be missing.
         what = ", ".join(part for part in (err.context, err.problem) if part)
-        if err.problem and "'\\t'" in err.problem:
-            what = "found a tab character (YAML indents with spaces only)"
         lines = text.split("\n")
+        if err.problem and "'\\t'" in err.problem:
+            # PyYAML takes a tab neither for indentation nor between a key, its value and a comment.
+            here = lines[line - 1] if mark and line <= len(lines) else ""
+            at = mark.column if mark else 0
+            if not here[:at].strip(" "):
+                where = "YAML indents with spaces only"
+            elif not here[at:].strip():
+                where = "at the end of the line: remove it"
+            else:
+                where = "separate values with spaces"
+            what = f"found a tab character ({where})"
         foreign = _foreign_space(lines[line - 1].lstrip(" ")) if line <= len(lines) else None
         if foreign is not None:
             # A space YAML does not indent with broke the structure that this line was in.

@@ -451,6 +451,23 @@ MISTAKES = [
         id="tab-indentation",
     ),
     pytest.param(
+        "version: 1\t# the policy of the web image\n",
+        ["policy.yaml:1: invalid YAML: found a tab character (separate values with spaces) (column 11)"],
+        id="tab-before-a-comment",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-2023-45853", "reason:\tnot shipped"),
+        ["policy.yaml:4: invalid YAML: found a tab character (separate values with spaces) (column 12)"],
+        id="tab-after-a-key",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  severity: HIGH\t\n",
+        [
+            "policy.yaml:3: invalid YAML: found a tab character (at the end of the line: remove it) (column 17)"
+        ],
+        id="tab-at-the-end-of-a-line",
+    ),
+    pytest.param(
         "version: 1\n---\nversion: 1\n",
         [
             "policy.yaml:2: invalid YAML: expected a single document in the stream, "
