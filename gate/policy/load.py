@@ -96,6 +96,10 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[
             document.value_lines[()], (), f"expected a mapping of policy keys, got {describe(document.value)}"
         )
         return None, [(found.line, found.render(source))]
+    other = _other_document(document.value)
+    if other is not None:
+        found = Problem(document.value_lines[()], (), other)
+        return None, [(found.line, found.render(source))]
     # A value the reader already refused (a YAML tag, a duplicate key) is not judged again by
     # the schema: one problem per value, the one that says what to change.
     refused = {problem.path for problem in document.problems}
@@ -109,6 +113,39 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[
     return replace(
         policy, warnings=policy_warnings(policy) + repeated_entries(policy) + unmatchable_entries(policy)
     ), []
+
+
+# Documents given as the policy by mistake (`check policy.yaml --policy report.json`), told apart
+# by a member their format requires; JSON is YAML, so they parse, and each of their keys would be
+# an unknown key of its own.
+_AS_REPORT = "check takes it as REPORT, and the policy with --policy"
+_AS_VEX = "give it with --vex, or list it under the policy's vex:"
+_OTHER_DOCUMENTS = (
+    ("SchemaVersion", "a Trivy report", _AS_REPORT),
+    ("matches", "a Grype report", _AS_REPORT),
+    ("catalogVersion", "CISA's KEV catalog", "give it with --kev, or as the policy's exploit_data.kev"),
+    ("scan", "a GitLab security report", "the gate writes it with --gitlab; it reads scanners' reports"),
+    ("bomFormat", "a CycloneDX document", _AS_VEX),
+    ("document", "a CSAF document", _AS_VEX),
+    ("vulnerabilities", "a vulnerability report", _AS_REPORT),
+    ("runs", "a SARIF log", "the gate writes it with --sarif; it reads scanners' JSON reports"),
+    ("statements", "an OpenVEX document", _AS_VEX),
+)
+
+
+def _other_document(value: dict[str, JSONValue]) -> str | None:
+    """What a document with no policy key but `version` (which SARIF, OpenVEX and GitLab's reports
+    have too) is, when it is a report or another file the gate knows."""
+    if str(value.get("schema", "")).startswith("container-gate/decision/"):
+        # Its `policy` and `exploit_data` members are policy keys: the schema tells it apart.
+        what, hint = "a container-gate decision report", "give it as REPORT, or with --baseline"
+        return f"this is {what}, not a policy, which starts with 'version: 1' ({hint})"
+    if any(key in value for key in schema()["properties"] if key != "version"):
+        return None
+    for key, what, hint in _OTHER_DOCUMENTS:
+        if key in value:
+            return f"this is {what}, not a policy, which starts with 'version: 1' ({hint})"
+    return None
 
 
 @functools.cache

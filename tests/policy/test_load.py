@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
+from gate.cli.main import main as cli_main
 from gate.errors import ExitCode, PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
 from gate.policy.load import (
@@ -25,6 +26,7 @@ from gate.policy.load import (
 from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES
 from tests.policy.test_exploit_policy import MISTAKES as EXPLOIT_MISTAKES
+from tests.support.corpus import corpus_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
@@ -952,3 +954,81 @@ def test_yaml_1_1_booleans_are_booleans_as_the_docs_say() -> None:
     assert (
         "YAML 1.1 also reads `yes`/`no`/`on`/`off` as booleans" in (ROOT / "docs" / "policy.md").read_text()
     )
+
+
+AS_REPORT = "check takes it as REPORT, and the policy with --policy"
+AS_VEX = "give it with --vex, or list it under the policy's vex:"
+OTHER_DOCUMENTS = [
+    pytest.param(("trivy", "debian-stretch.json.golden"), "a Trivy report", AS_REPORT, id="trivy"),
+    pytest.param(("grype", "anchore-grype__ghsa-test.json"), "a Grype report", AS_REPORT, id="grype"),
+    pytest.param(
+        ("snyk", "snyk-cli__test-acceptance-fail-on-docker-fixable__vulns.json"),
+        "a vulnerability report",
+        AS_REPORT,
+        id="snyk",
+    ),
+    pytest.param(
+        ("vex", "aquasecurity-trivy__pkg-vex-testdata-openvex.json"),
+        "an OpenVEX document",
+        AS_VEX,
+        id="openvex",
+    ),
+    pytest.param(
+        ("vex", "aquasecurity-trivy__pkg-vex-testdata-cyclonedx.json"),
+        "a CycloneDX document",
+        AS_VEX,
+        id="cdx",
+    ),
+    pytest.param(
+        ("vex", "aquasecurity-trivy__pkg-vex-testdata-csaf.json"), "a CSAF document", AS_VEX, id="csaf"
+    ),
+    pytest.param(
+        ("sarif-in", "aquasecurity-trivy__alpine-310.sarif.golden"),
+        "a SARIF log",
+        "the gate writes it with --sarif; it reads scanners' JSON reports",
+        id="sarif",
+    ),
+    pytest.param(
+        (
+            "gitlab",
+            "DefectDojo-django-DefectDojo__gitlab_container_scan__gl-container-scanning-report-5-vuln_v15.json",
+        ),
+        "a GitLab security report",
+        "the gate writes it with --gitlab; it reads scanners' reports",
+        id="gitlab",
+    ),
+]
+
+
+@pytest.mark.parametrize(("where", "what", "hint"), OTHER_DOCUMENTS)
+def test_a_report_given_as_the_policy_is_one_line_saying_what_it_is(
+    where: tuple[str, str], what: str, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `check policy.yaml --policy report.json`, arguments swapped: JSON is YAML, and each of the
+    # report's keys was an unknown key of its own, with suggestions ('SchemaVersion': did you mean
+    # 'version'?) that pointed away from the mistake.
+    report = corpus_file(*where)
+    said = f"{report}:1: this is {what}, not a policy, which starts with 'version: 1' ({hint})"
+    assert validate_policy_file(report) == [said]
+    # The policy where the report goes: the policy is read first, and it is the report.
+    assert (
+        cli_main(["check", str(default_policy_path()), "--policy", str(report), "--ci", "none"])
+        == ExitCode.USAGE
+    )
+    assert capsys.readouterr().err.splitlines() == [f"container-gate: error: {said}"]
+
+
+def test_a_decision_report_given_as_the_policy_says_so(tmp_path: Path) -> None:
+    decision = tmp_path / "gate.json"
+    report = corpus_file("trivy", "debian-stretch.json.golden")
+    assert cli_main(["check", str(report), "--json", str(decision), "--ci", "none", "-q"]) == ExitCode.PASS
+    assert validate_policy_file(decision) == [
+        f"{decision}:1: this is a container-gate decision report, not a policy, which starts with 'version: 1' "
+        "(give it as REPORT, or with --baseline)"
+    ]
+
+
+def test_a_policy_with_a_key_a_report_has_is_still_judged_as_a_policy() -> None:
+    assert problems_in("version: 1\nallowlist: []\nmatches: []\n") == [
+        f"policy.yaml:3: matches: unknown key (expected one of {TOP_KEYS})"
+    ]
