@@ -7,6 +7,7 @@ file. Several reports about one image are combined by `gate.merge.merge_reports`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -259,7 +260,16 @@ def _other_text(head: bytes) -> str | None:
         )
     if head.startswith((b"#model_version", b"cve,epss")):
         return _EXPLOIT_DATA.format(what="FIRST's EPSS scores", flag="--epss")
+    if _POLICY_LINE.search(head.removeprefix(b"\xef\xbb\xbf")):
+        # `check policy.yaml --policy report.json`, or the policy given without --policy.
+        return (
+            "this is a container-gate policy: give it with --policy, and the scanner's JSON report as REPORT"
+        )
     return None
+
+
+_POLICY_LINE = re.compile(rb"^version:[ \t]*1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
+"""The line every policy has, at the top level: no report of JSON text holds it."""
 
 
 def _other_format(data: object) -> str | None:

@@ -199,8 +199,13 @@ def test_a_sarif_log_is_named_as_such() -> None:
             "PowerShell's > writes it: have the scanner write the file itself (trivy --output, grype "
             "--file, snyk --json-file-output) or convert it to UTF-8)",
         ),
+        (
+            b"\xef\xbb\xbf# yaml-language-server: $schema=./schema.json\r\nversion: 1\r\nfail_on:\r\n  severity: HIGH\r\n",
+            "not valid JSON (expecting value at line 1, column 1) (this is a container-gate policy: give it "
+            "with --policy, and the scanner's JSON report as REPORT)",
+        ),
     ],
-    ids=["kev", "epss", "gzip", "data-fetch-record", "snyk-error", "utf-16"],
+    ids=["kev", "epss", "gzip", "data-fetch-record", "snyk-error", "utf-16", "policy"],
 )  # fmt: skip
 def test_a_file_of_another_kind_is_named_as_such(content: bytes, said: str, tmp_path: Path) -> None:
     path = write(tmp_path, content)
