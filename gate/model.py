@@ -161,6 +161,14 @@ class Finding:
     assessments: tuple[Assessment, ...] = ()
     """What each report said, when several reports of this finding were merged; empty for a
     finding only one report gave."""
+    arch_suspect: str | None = None
+    """Why an earlier run of the gate found it limited to another CPU architecture than the
+    image's (a decision report's `suspect_reason`, read back without the description it was
+    found in); None when that run found no such thing or did not look."""
+    arch_checked: bool = False
+    """True when `arch_suspect` is what an earlier run found, suspect or not (a decision report
+    whose run looked for suspects): the title the report keeps is not looked in again, since
+    without the description it may say what that run's test did not find."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
