@@ -37,6 +37,7 @@ from gate.model import (
     Finding,
     ImageInfo,
     Layer,
+    LayerInfo,
     LayerOrigin,
     Package,
     ScannerInfo,
@@ -271,8 +272,28 @@ def _image(doc: JsonObject, root: At) -> ImageInfo | None:
         size=opt_int(image, "size", at),
         base_image=opt_str(image, "base_image", at),
         base_layer_count=opt_int(image, "base_layer_count", at),
+        layers=tuple(
+            _image_layer(layer, where, index)
+            for index, (layer, where) in enumerate(objects(image, "layers", at))
+        ),
         # The base-name label names a base given as an archive (`gate.policy.plan.base_image_name`).
         labels=tuple(sorted(str_map(image, "labels", at).items())),
+    )
+
+
+def _image_layer(layer: JsonObject, at: At, position: int) -> LayerInfo:
+    """One of the image's layers (`image.layers`), written in order with its `index`."""
+    index = opt_int(layer, "index", at)
+    if index is not None and index != position:
+        raise at["index"].error(f"expected its position in the list ({position}), got {index}")
+    origin = opt_str(layer, "origin", at)
+    if origin is not None and origin not in _ORIGINS:
+        raise at["origin"].error(f"expected base or own, got {origin!r}")
+    return LayerInfo(
+        diff_id=str_or_empty(layer, "diff_id", at),
+        created_by=opt_str(layer, "created_by", at),
+        origin=_ORIGINS[origin] if origin else None,
+        dockerfile_line=opt_int(layer, "dockerfile_line", at),
     )
 
 
