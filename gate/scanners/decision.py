@@ -146,7 +146,15 @@ def _read_report(
         image=_image(doc, root),
         sources=(root.source,),
         warnings=tuple(warnings),
+        named_after=_named_after(doc, root),
     )
+
+
+def _named_after(doc: JsonObject, root: At) -> str | None:
+    """The report file the run was named after (its SARIF category, when no image is named): the
+    one its own report read back was named after (`named_after`), else the first it read."""
+    sources = str_list(doc, "sources", root)
+    return opt_str(doc, "named_after", root) or (sources[0] if sources else None)
 
 
 def _older_report_warnings(doc: JsonObject, root: At, with_data: bool) -> list[str]:

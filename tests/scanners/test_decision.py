@@ -204,3 +204,37 @@ def test_malformed_image_layers_are_refused_naming_the_key(layers: object, expec
     read = parse_decision(report(image={**image, "layers": [LAYER]}), "gate.json")
     assert read.image is not None
     assert read.image.layers == (LayerInfo("sha256:1", "ADD x /", LayerOrigin.BASE, 1),)
+
+
+def test_the_sarif_of_a_report_read_back_keeps_its_category(tmp_path: Path) -> None:
+    # A report that names no image is filed under its file name; read back (twice, as a report
+    # written from a read-back can be), its SARIF stays in that category unless one is given.
+    from gate.cli import main as cli
+
+    dirs = tmp_path / "app-scan.json"
+    dirs.write_bytes(corpus_file("grype", "anchore-grype__TestJsonDirsPresenter.golden").read_bytes())
+
+    def check(report: Path, name: str, *more: str) -> tuple[str, dict[str, Any]]:
+        argv = ["check", str(report), "--ci", "none", "--quiet", "--json", str(tmp_path / f"{name}.json")]
+        cli.main([*argv, "--sarif", str(tmp_path / f"{name}.sarif"), *more])
+        sarif = json.loads((tmp_path / f"{name}.sarif").read_text(encoding="utf-8"))
+        return sarif["runs"][0]["automationDetails"]["id"], json.loads(
+            (tmp_path / f"{name}.json").read_text()
+        )
+
+    category, first = check(dirs, "gate")
+    assert category == "container-gate/app-scan/unknown/"
+    assert "named_after" not in first  # a run of the scanner's report writes what it always did
+    category, again = check(tmp_path / "gate.json", "again")
+    assert category == "container-gate/app-scan/unknown/"
+    assert again["named_after"] == str(dirs)
+    assert check(tmp_path / "again.json", "third")[0] == "container-gate/app-scan/unknown/"
+    assert check(tmp_path / "again.json", "mine", "--sarif-category", "mine")[0] == "mine/"
+    # An image names the category: the member is not needed.
+    spring = corpus_file("trivy", "spring4shell-jre11.json.golden")
+    check(spring, "image")
+    assert "named_after" not in check(tmp_path / "image.json", "image-again")[1]
+    with pytest.raises(ReportError, match=r"^gate.json: named_after: expected a string"):
+        parse_decision(report(named_after=1), "gate.json")
+    with pytest.raises(ReportError, match=r"^gate.json: sources\[0\]: expected a string"):
+        parse_decision(report(sources=[1]), "gate.json")
