@@ -271,6 +271,7 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
         sources=tuple(dict.fromkeys(src for report in reports for src in report.sources)),
         warnings=tuple(dict.fromkeys(warning for report in reports for warning in report.warnings)),
         package_count=next((r.package_count for r in reports if r.package_count is not None), None),
+        named_after=reports[0].named_after,  # the first of `sources` is the first report's
     )
 
 

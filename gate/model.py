@@ -161,6 +161,14 @@ class Finding:
     assessments: tuple[Assessment, ...] = ()
     """What each report said, when several reports of this finding were merged; empty for a
     finding only one report gave."""
+    arch_suspect: str | None = None
+    """Why an earlier run of the gate found it limited to another CPU architecture than the
+    image's (a decision report's `suspect_reason`, read back without the description it was
+    found in); None when that run found no such thing or did not look."""
+    arch_checked: bool = False
+    """True when `arch_suspect` is what an earlier run found, suspect or not (a decision report
+    whose run looked for suspects): the title the report keeps is not looked in again, since
+    without the description it may say what that run's test did not find."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -261,6 +269,10 @@ class ScanReport:
     package_count: int | None = None
     """How many packages the scanner found in the image, vulnerable or not, when its report lists
     them (Trivy's `Results[].Packages`); None when the report does not say."""
+    named_after: str | None = None
+    """The report file a run without an image is named after where it needs a name (the SARIF
+    category), when not the first of `sources`: a decision report read back gives the one its
+    run was named after, so that the alerts of its SARIF stay in the category they were in."""
     run_warnings: tuple[str, ...] = ()
     """Those of `warnings` that the run added about its own inputs (the policy's, the baseline's,
     scan options not used) rather than what the reports read or the scan said: the decision

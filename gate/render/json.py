@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from gate import __version__
-from gate.model import Cvss, Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
+from gate.model import Cvss, Finding, ImageInfo, Layer, LayerOrigin, ScanReport, Severity, VendorStatus
 from gate.policy.actions import Action, ActionKind, FindingKey, Step
 from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Decision, Disposition, EntryReport, Evaluation
@@ -207,6 +207,15 @@ def _base_image(status: BaseImageStatus, decisions: Sequence[Decision]) -> dict[
     }
 
 
+def _named_after(report: ScanReport) -> dict[str, str]:
+    """`named_after`, only for a run without an image named after another file than the first of
+    its `sources` (a decision report read back): a report of any other run is as it was."""
+    first = report.sources[0] if report.sources else None
+    if report.image is not None or report.named_after is None or report.named_after == first:
+        return {}
+    return {"named_after": report.named_after}
+
+
 def render_json(evaluation: Evaluation) -> str:
     """The decision report as indented JSON text (`json_chunks`)."""
     return b"".join(json_chunks(evaluation)).decode("utf-8")
@@ -252,6 +261,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
             for s in report.scanners
         ],
         "sources": list(report.sources),
+        **_named_after(report),
         "evaluated_at": evaluation.now.isoformat(),
         "tool": {"name": "container-gate", "version": __version__},
     }

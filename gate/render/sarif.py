@@ -20,7 +20,8 @@ Mappings (this renderer's own: each output keeps its mapping tables beside it, C
   added), else `container-gate/<image>/<platform>/`: `<image>` is the repository without tag or
   digest (`ghcr.io/acme/app`; Docker Hub's `docker.io/` and `library/` dropped; an image archive's
   file name without extensions), or, for reports that name no image, the first report's file name
-  without extensions; `<platform>` is `os-arch[-variant]` or `unknown`. Segments are lower case,
+  without extensions (for a decision report read back, that of the report its run was named
+  after: `ScanReport.named_after`); `<platform>` is `os-arch[-variant]` or `unknown`. Segments are lower case,
   `[a-z0-9._-]`, other characters replaced by `-`.
 - `partialFingerprints`: `containerGateFinding/v1` and `primaryLocationLineHash` both hold
   `finding_fingerprint` (vulnerability id, package name, package path without its version-like
@@ -229,7 +230,9 @@ def _log(
     notifications = None
     if note is not None:
         notifications = [om.Notification(message=om.Message(text=note), level="warning")]
-    category = options.category or words.default_category(image, evaluation.report.sources)
+    report = evaluation.report
+    named = (report.named_after,) if report.named_after else report.sources
+    category = options.category or words.default_category(image, named)
     run = om.Run(
         tool=om.Tool(driver=driver, extensions=extensions or None),
         automation_details=om.RunAutomationDetails(id=category.rstrip("/") + "/"),

@@ -6,7 +6,9 @@ come back with everything the decision report keeps of them (ids, package, fix, 
 CVSS, layer, scanners, and what each merged report said). The dispositions are not read back:
 the policy given now decides them again, as it would for the scanner's own report. The KEV and
 EPSS data each finding carries (`kev`, `epss`) come back too, like a Grype report's own fields:
-a re-check decides on the data the first run had, unless a file of that kind is given now.
+a re-check decides on the data the first run had, unless a file of that kind is given now. So
+do the architecture suspects the run found (`suspect`), when it looked for them: the report
+keeps no description to look in again.
 
 Of the report's warnings, only the reports' own (`report_warnings`: what the scanner reports
 read or the scan said) come back. The run's own warnings (its policy, baseline, VEX statements,
@@ -35,6 +37,7 @@ from gate.model import (
     Finding,
     ImageInfo,
     Layer,
+    LayerInfo,
     LayerOrigin,
     Package,
     ScannerInfo,
@@ -67,6 +70,7 @@ SCHEMA = "container-gate/decision/v1"
 _SEVERITIES = {severity.name: severity for severity in Severity}
 _STATUSES = {status.value: status for status in VendorStatus}
 _ORIGINS = {origin.value: origin for origin in LayerOrigin}
+_SUSPECT_KINDS = ("arch",)  # `gate.policy.model.SuspectKind`, which this stage does not import
 
 
 def parse_decision(
@@ -111,7 +115,8 @@ def _read_report(
         raise root["verdict"].error(
             f"the gate could not decide in that run, there are no findings ({said or 'no message'})"
         )
-    findings = [_finding(item, at) for item, at in objects(doc, "findings", root, null=False)]
+    looked = _looked_for_suspects(doc, root)
+    findings = [_finding(item, at, looked) for item, at in objects(doc, "findings", root, null=False)]
     if exploit is not None:
         exploit += _exploit(doc, root)
     check = _base_check(doc, root, findings)
@@ -141,7 +146,15 @@ def _read_report(
         image=_image(doc, root),
         sources=(root.source,),
         warnings=tuple(warnings),
+        named_after=_named_after(doc, root),
     )
+
+
+def _named_after(doc: JsonObject, root: At) -> str | None:
+    """The report file the run was named after (its SARIF category, when no image is named): the
+    one its own report read back was named after (`named_after`), else the first it read."""
+    sources = str_list(doc, "sources", root)
+    return opt_str(doc, "named_after", root) or (sources[0] if sources else None)
 
 
 def _older_report_warnings(doc: JsonObject, root: At, with_data: bool) -> list[str]:
@@ -173,7 +186,27 @@ def _word(obj: JsonObject, key: str, at: At, words: dict[str, object]) -> object
     return words[value]
 
 
-def _finding(item: JsonObject, at: At) -> Finding:
+def _looked_for_suspects(doc: JsonObject, root: At) -> bool:
+    """Whether the report's run looked for architecture suspects (`gate.policy.exploit_rules`):
+    its policy had `ignore_suspects`, or it had exploit data. Its findings then say what it found
+    (`suspect`, `suspect_reason`), which a re-check takes as it is: the report keeps no
+    description to look in again."""
+    policy = opt_object(doc, "policy", root)
+    ignoring = str_list(policy, "ignore_suspects", root["policy"]) if policy is not None else []
+    return bool(ignoring) or opt_object(doc, "exploit_data", root) is not None
+
+
+def _suspect(item: JsonObject, at: At) -> str | None:
+    """The reason of an architecture suspect (`suspect: arch`), or None for a finding without one."""
+    kind = opt_str(item, "suspect", at)
+    if kind is None:
+        return None
+    if kind not in _SUSPECT_KINDS:
+        raise at["suspect"].error(f"expected one of {', '.join(_SUSPECT_KINDS)}, got {kind!r}")
+    return req_str(item, "suspect_reason", at)
+
+
+def _finding(item: JsonObject, at: At, looked: bool = False) -> Finding:
     cvss = opt_object(item, "cvss", at)
     score = cvss_score(cvss, "score", at["cvss"]) if cvss else None
     return Finding(
@@ -207,6 +240,8 @@ def _finding(item: JsonObject, at: At) -> Finding:
             )
             for said, where in objects(item, "assessments", at)
         ),
+        arch_suspect=_suspect(item, at),
+        arch_checked=looked,
     )
 
 
@@ -245,8 +280,28 @@ def _image(doc: JsonObject, root: At) -> ImageInfo | None:
         size=opt_int(image, "size", at),
         base_image=opt_str(image, "base_image", at),
         base_layer_count=opt_int(image, "base_layer_count", at),
+        layers=tuple(
+            _image_layer(layer, where, index)
+            for index, (layer, where) in enumerate(objects(image, "layers", at))
+        ),
         # The base-name label names a base given as an archive (`gate.policy.plan.base_image_name`).
         labels=tuple(sorted(str_map(image, "labels", at).items())),
+    )
+
+
+def _image_layer(layer: JsonObject, at: At, position: int) -> LayerInfo:
+    """One of the image's layers (`image.layers`), written in order with its `index`."""
+    index = opt_int(layer, "index", at)
+    if index is not None and index != position:
+        raise at["index"].error(f"expected its position in the list ({position}), got {index}")
+    origin = opt_str(layer, "origin", at)
+    if origin is not None and origin not in _ORIGINS:
+        raise at["origin"].error(f"expected base or own, got {origin!r}")
+    return LayerInfo(
+        diff_id=str_or_empty(layer, "diff_id", at),
+        created_by=opt_str(layer, "created_by", at),
+        origin=_ORIGINS[origin] if origin else None,
+        dockerfile_line=opt_int(layer, "dockerfile_line", at),
     )
 
 

@@ -3,8 +3,10 @@ come back."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +15,11 @@ from gate.enrich.baseline import BASELINE_NOT_USED, Baseline, is_baseline_warnin
 from gate.enrich.exploit import NO_KEV_DATA
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
-from gate.model import ImageInfo, ScanReport
+from gate.model import ImageInfo, LayerInfo, LayerOrigin, ScanReport
 from gate.policy.enrichment import baseline_warnings
 from gate.policy.model import Policy
 from gate.scanners.decision import SCHEMA, parse_decision
+from tests.support.corpus import corpus_file
 
 OWN = "trivy.json: 4 finding(s) have no severity at all (none given, no CVSS score, no vendor severity) and count as UNKNOWN"
 POLICY = "policy.yaml: mode: advisory: this policy never fails the gate, findings that would block are only reported (set mode: enforce to block them)"
@@ -161,3 +164,77 @@ def test_the_image_labels_come_back_and_name_a_base_given_as_an_archive() -> Non
     assert base_image_name(read.image) == "registry.example/base:1"
     with pytest.raises(ReportError, match="labels"):
         parse_decision(report(image={**image, "labels": {"a": 1}}), "gate.json")
+
+
+def test_the_image_layers_come_back_and_a_report_written_again_keeps_them(tmp_path: Path) -> None:
+    from gate.cli import main as cli
+
+    spring = corpus_file("trivy", "spring4shell-jre11.json.golden")
+    first, again = tmp_path / "gate.json", tmp_path / "again.json"
+    assert cli.main(["check", str(spring), "--ci", "none", "--json", str(first), "--quiet"]) == 1
+    assert cli.main(["check", str(first), "--ci", "none", "--json", str(again), "--quiet"]) == 1
+    layers = json.loads(first.read_text(encoding="utf-8"))["image"]["layers"]
+    assert len(layers) == 9
+    assert json.loads(again.read_text(encoding="utf-8"))["image"]["layers"] == layers
+    read = parse_decision(json.loads(first.read_text(encoding="utf-8")), "gate.json")
+    assert read.image is not None
+    assert read.image.layers[8] == LayerInfo(diff_id=layers[8]["diff_id"], created_by=layers[8]["created_by"])
+
+
+LAYER = {"index": 0, "diff_id": "sha256:1", "created_by": "ADD x /", "origin": "base", "dockerfile_line": 1}
+
+
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [
+        ("all", "image.layers: expected an array"),
+        ([{**LAYER, "origin": "mine"}], "image.layers[0].origin: expected base or own, got 'mine'"),
+        ([{**LAYER, "diff_id": 7}], "image.layers[0].diff_id: expected a string"),
+        ([{**LAYER, "dockerfile_line": "1"}], "image.layers[0].dockerfile_line: expected an integer"),
+        ([LAYER, LAYER], "image.layers[1].index: expected its position in the list (1), got 0"),
+    ],
+)
+def test_malformed_image_layers_are_refused_naming_the_key(layers: object, expected: str) -> None:
+    image = {"reference": "registry.example/app:1", "layers": layers}
+    with pytest.raises(ReportError) as caught:
+        parse_decision(report(image=image), "gate.json")
+    said = caught.value.diagnostics()
+    assert said.startswith(f"gate.json: {expected}")
+    assert "\n" not in said
+    read = parse_decision(report(image={**image, "layers": [LAYER]}), "gate.json")
+    assert read.image is not None
+    assert read.image.layers == (LayerInfo("sha256:1", "ADD x /", LayerOrigin.BASE, 1),)
+
+
+def test_the_sarif_of_a_report_read_back_keeps_its_category(tmp_path: Path) -> None:
+    # A report that names no image is filed under its file name; read back (twice, as a report
+    # written from a read-back can be), its SARIF stays in that category unless one is given.
+    from gate.cli import main as cli
+
+    dirs = tmp_path / "app-scan.json"
+    dirs.write_bytes(corpus_file("grype", "anchore-grype__TestJsonDirsPresenter.golden").read_bytes())
+
+    def check(report: Path, name: str, *more: str) -> tuple[str, dict[str, Any]]:
+        argv = ["check", str(report), "--ci", "none", "--quiet", "--json", str(tmp_path / f"{name}.json")]
+        cli.main([*argv, "--sarif", str(tmp_path / f"{name}.sarif"), *more])
+        sarif = json.loads((tmp_path / f"{name}.sarif").read_text(encoding="utf-8"))
+        return sarif["runs"][0]["automationDetails"]["id"], json.loads(
+            (tmp_path / f"{name}.json").read_text()
+        )
+
+    category, first = check(dirs, "gate")
+    assert category == "container-gate/app-scan/unknown/"
+    assert "named_after" not in first  # a run of the scanner's report writes what it always did
+    category, again = check(tmp_path / "gate.json", "again")
+    assert category == "container-gate/app-scan/unknown/"
+    assert again["named_after"] == str(dirs)
+    assert check(tmp_path / "again.json", "third")[0] == "container-gate/app-scan/unknown/"
+    assert check(tmp_path / "again.json", "mine", "--sarif-category", "mine")[0] == "mine/"
+    # An image names the category: the member is not needed.
+    spring = corpus_file("trivy", "spring4shell-jre11.json.golden")
+    check(spring, "image")
+    assert "named_after" not in check(tmp_path / "image.json", "image-again")[1]
+    with pytest.raises(ReportError, match=r"^gate.json: named_after: expected a string"):
+        parse_decision(report(named_after=1), "gate.json")
+    with pytest.raises(ReportError, match=r"^gate.json: sources\[0\]: expected a string"):
+        parse_decision(report(sources=[1]), "gate.json")
