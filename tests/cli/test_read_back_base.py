@@ -93,3 +93,29 @@ def test_a_removed_finding_that_is_no_position_is_refused_naming_the_key(
     assert code == ExitCode.USAGE
     assert f"{gate_json}: {expected}" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        ("tag_moved", "base_image.tag_moved: expected a boolean (the check ran: checked is true), got null"),
+        (
+            "removed_findings",
+            "base_image.removed_findings: expected an array (the check ran: checked is true), got null",
+        ),
+    ],
+)
+def test_a_check_that_ran_without_its_findings_or_tag_is_refused(
+    member: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Read as "the tag has not moved" or "a rebuild removes nothing", a stale base that failed
+    # the run that checked it would pass when read back.
+    doc = json.loads(render_json(checked_run(CHECKS["stale"])))
+    doc["base_image"][member] = None
+    gate_json = tmp_path / "gate.json"
+    gate_json.write_text(json.dumps(doc), encoding="utf-8")
+    code = cli.main(["check", str(gate_json), "--ci", "none", "--as-of", AS_OF])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert f"{gate_json}: {expected}" in err
+    assert "PASS" not in out
