@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from gate._input_file import capped, too_large
+from gate._input_file import capped, shown_name, too_large
 from gate.enrich.exploit import DataKind, DataSource
 from gate.errors import ReportError
 
@@ -29,7 +29,8 @@ GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 def data_error(path: Path | str, problem: str, where: str | None = None) -> ReportError:
     """A one-line error about a data file: `FILE: WHERE: PROBLEM` (WHERE a line or key path)."""
-    return ReportError(f"{path}: {where}: {problem}" if where else f"{path}: {problem}")
+    name = shown_name(path) if isinstance(path, Path) else path
+    return ReportError(f"{name}: {where}: {problem}" if where else f"{name}: {problem}")
 
 
 def quoted(text: str, limit: int = 60) -> str:
@@ -59,7 +60,8 @@ def _cannot_read(path: Path, kind: DataKind | None, error: OSError) -> ReportErr
 def too_large_error(path: Path | str, kind: DataKind, *, decompressed: bool = False) -> ReportError:
     """The error for a data file holding more than `MAX_DATA_BYTES`, as stored or, when
     `decompressed`, after gunzip."""
-    return too_large(str(path), _WHAT[kind], decompressed=decompressed)
+    name = shown_name(path) if isinstance(path, Path) else path
+    return too_large(name, _WHAT[kind], decompressed=decompressed)
 
 
 def read_bytes(path: Path, kind: DataKind) -> tuple[bytes, DataSource]:

@@ -32,6 +32,7 @@ from collections.abc import Iterator, Set
 from datetime import datetime
 from pathlib import Path
 
+from gate._input_file import shown_name
 from gate.enrich._files import GZIP_ERRORS, data_error, open_stream, quoted, source_of
 from gate.enrich._json import CVE_ID, parse_timestamp
 from gate.enrich.exploit import DataKind, EpssFile, EpssScore
@@ -56,7 +57,7 @@ def read_epss(path: Path, wanted: Set[str] | None = None) -> EpssFile:
     every score when `wanted` is None. Raises `ReportError` (exit 2) naming the file and the line of
     the first problem."""
     source = source_of(path, DataKind.EPSS)
-    name = str(path)
+    name = shown_name(path)
     try:
         with open_stream(path, DataKind.EPSS) as binary:
             # Universal newlines: a mirror that rewrote the line ends reads the same.

@@ -17,6 +17,7 @@ import json
 from collections.abc import Set
 from pathlib import Path
 
+from gate._input_file import shown_name
 from gate._json_decode import UnreadableJson, loads
 from gate._json_strict import NotANumber, reject_constant
 from gate.enrich._files import data_error, quoted, read_bytes
@@ -45,7 +46,7 @@ def read_kev(path: Path, wanted: Set[str] | None = None) -> KevCatalog:
     or every entry when `wanted` is None. Raises `ReportError` (exit 2) naming the file and the line
     or key path of the first problem."""
     raw, source = read_bytes(path, DataKind.KEV)
-    name = str(path)
+    name = shown_name(path)
     doc = _decode(raw, name)
     if not isinstance(doc, dict) or "vulnerabilities" not in doc:
         raise data_error(name, f"{_EXPECTED}, got {got(doc)}")

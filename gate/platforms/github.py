@@ -258,7 +258,10 @@ class GitHubPublisher:
         def body(comment: RemoteComment) -> str:
             return render_markdown_error(message, exit_code, marker=ours(comment)[0].marker)
 
-        commented = self._comment(context, event, mine, body, None, every=True)
+        def shared(comment: RemoteComment) -> bool:
+            return len(ours(comment)) < len(_keys(comment))
+
+        commented = self._comment(context, event, mine, body, None, every=True, shared=shared)
         return _published(problems, commented, annotations)
 
     # -- the step's files and log ------------------------------------------------------------------

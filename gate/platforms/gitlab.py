@@ -205,7 +205,10 @@ class GitLabPublisher:
             # The note keeps its own marker (with the platform only it knows), not a line above it.
             return ours(note)[0].marker + "\n" + error
 
-        return self._write(context, mine, body, create=None, every=True)
+        def shared(note: RemoteNote) -> bool:
+            return len(ours(note)) < len(_keys(note))
+
+        return self._write(context, mine, body, create=None, every=True, shared=shared)
 
     def _write(
         self,

@@ -126,13 +126,13 @@ def kept_and_duplicates(
     duplicates to delete, and how to say that some were removed ("" when none).
 
     With `every`, all of them are updated. Else one: the oldest that bears no other run's marker
-    (not `shared`), whose address earlier runs gave, and the other such comments are duplicates;
-    a comment edited by hand to hold another run's marker too is left to that run and never
-    deleted, unless the run has no other comment: then that one is updated, and becomes the run's
+    (not `shared`), whose address earlier runs gave, and the other such comments are duplicates.
+    Either way, a comment edited by hand to hold another run's marker too is left to that run and
+    never deleted, unless the run has no other comment: then it is updated, and becomes the run's
     alone. So a run never creates a comment while one of its own bears its marker."""
-    if every:
-        return ours, (), ""
     alone = [comment for comment in ours if not shared(comment)]
+    if every:
+        return alone or ours, (), ""
     keep, duplicates = (alone[:1], alone[1:]) if alone else (ours[:1], [])
     return keep, duplicates, f", removed {len(duplicates)} duplicate(s)" if duplicates else ""
 

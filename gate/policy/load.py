@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from importlib import resources
@@ -96,7 +97,9 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[
             document.value_lines[()], (), f"expected a mapping of policy keys, got {describe(document.value)}"
         )
         return None, [(found.line, found.render(source))]
-    other = _other_document(document.value)
+    # Only a JSON text is another tool's document: a YAML policy with a key one of them has
+    # (`version: 1` and `vulnerabilities:`, written for `allowlist:`) is a policy with an unknown key.
+    other = _other_document(document.value) if isinstance(text, str) and _JSON_OBJECT.match(text) else None
     if other is not None:
         found = Problem(document.value_lines[()], (), other)
         return None, [(found.line, found.render(source))]
@@ -114,6 +117,9 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[
         policy, warnings=policy_warnings(policy) + repeated_entries(policy) + unmatchable_entries(policy)
     ), []
 
+
+_JSON_OBJECT = re.compile(r"\A\ufeff?\s*\{")
+"""The start of a JSON object, as every report, VEX document and SARIF log is written."""
 
 # Documents given as the policy by mistake (`check policy.yaml --policy report.json`), told apart
 # by a member their format requires; JSON is YAML, so they parse, and each of their keys would be

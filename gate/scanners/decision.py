@@ -327,11 +327,17 @@ def _base_check(doc: JsonObject, root: At, findings: list[Finding]) -> BaseCheck
         if current_digest
         else None
     )
-    if not checked:
-        return BaseCheck(False, name=name, used=used, current=current, reason=reason)
     if "removed_findings" not in data or "tag_moved" not in data:
         return None
+    if not checked:
+        return BaseCheck(False, name=name, used=used, current=current, reason=reason)
+    # A check that ran says both: a null would read as "the tag has not moved" and "a rebuild
+    # removes nothing", a pass the run that checked did not give.
     moved = opt_bool(data, "tag_moved", at)
+    if moved is None:
+        raise at["tag_moved"].wrong("a boolean (the check ran: checked is true)", None)
+    if data["removed_findings"] is None:
+        raise at["removed_findings"].wrong("an array (the check ran: checked is true)", None)
     removed: list[Finding] = []
     for index, position in enumerate(opt_list(data, "removed_findings", at)):
         if type(position) is not int or not 0 <= position < len(findings):

@@ -937,8 +937,10 @@ def test_a_file_named_dash_is_read_beside_the_policy_when_written_dot_slash_dash
         (["check", str(PASSING), "--ci", "none", "--policy", "./-"], "./-: cannot read the policy file"),
         (["check", str(PASSING), "--ci", "none", "--vex", "./-"], "./-: no such VEX file"),
         (["explain", "CVE-2019-1549", "--report", "./-"], "./-: no such report file"),
+        (["check", str(PASSING), "--ci", "none", "--kev", "./-"], "./-: cannot read the KEV catalog"),
+        (["check", str(PASSING), "--ci", "none", "--epss", "./-"], "./-: cannot read the EPSS scores"),
     ],
-    ids=["report", "policy", "vex", "explain"],
+    ids=["report", "policy", "vex", "explain", "kev", "epss"],
 )
 def test_a_file_named_dash_is_named_as_given_in_messages(
     argv: list[str],

@@ -58,12 +58,13 @@ def test_explain_names_the_action_the_check_made(tmp_path: Path, capsys: pytest.
     assert f"to fix it:   Rebuild on a refreshed base image {NAME}" in removed
 
 
+@pytest.mark.parametrize("kind", ["stale", "not checked"])
 def test_a_report_of_an_earlier_release_without_the_findings_is_read_as_before(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # It does not say which findings a rebuild removes: the plan is the estimate, and no line is
-    # said that the report cannot back.
-    doc = json.loads(render_json(checked_run(CHECKS["stale"])))
+    # said that the report cannot back, whatever its check found.
+    doc = json.loads(render_json(checked_run(CHECKS[kind])))
     for member in ("tag_moved", "removed_findings"):
         del doc["base_image"][member]
     gate_json = tmp_path / "gate.json"
@@ -93,3 +94,29 @@ def test_a_removed_finding_that_is_no_position_is_refused_naming_the_key(
     assert code == ExitCode.USAGE
     assert f"{gate_json}: {expected}" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        ("tag_moved", "base_image.tag_moved: expected a boolean (the check ran: checked is true), got null"),
+        (
+            "removed_findings",
+            "base_image.removed_findings: expected an array (the check ran: checked is true), got null",
+        ),
+    ],
+)
+def test_a_check_that_ran_without_its_findings_or_tag_is_refused(
+    member: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Read as "the tag has not moved" or "a rebuild removes nothing", a stale base that failed
+    # the run that checked it would pass when read back.
+    doc = json.loads(render_json(checked_run(CHECKS["stale"])))
+    doc["base_image"][member] = None
+    gate_json = tmp_path / "gate.json"
+    gate_json.write_text(json.dumps(doc), encoding="utf-8")
+    code = cli.main(["check", str(gate_json), "--ci", "none", "--as-of", AS_OF])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert f"{gate_json}: {expected}" in err
+    assert "PASS" not in out

@@ -409,6 +409,27 @@ def test_a_comment_bearing_another_runs_marker_too_is_left_to_it_beside_our_own(
     assert step.writes() == ["POST", "PATCH"]
 
 
+def test_an_error_leaves_a_comment_bearing_another_jobs_marker_too_to_it(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # As a verdict does: the error goes to the run's own comment, and the merged one keeps the
+    # other job's marker and text.
+    step = Step(github_pull_request, tmp_path)
+    step.publish(failing())
+    [ours] = step.comments()
+    key = comment_key_of(ours.body)
+    assert key is not None
+    other = MarkerKey(MarkerKind.GITHUB_COMMENT, "b" * 16, key.image, key.platform).marker
+    state = github_pull_request.github.state
+    merged = other + "\nMerged by hand.\n\n" + ours.body
+    state.update_comment(ours.id, merged)
+    own = state.add_comment(github_pull_request.repository, 1, ours.author, ours.body)
+    assert step.record(step.publisher().publish_error("boom", 3, step.context())) == []
+    comments = {c.id: c for c in step.comments()}
+    assert comments[ours.id].body == merged
+    assert "error, no verdict" in comments[own.id].body
+
+
 def test_a_user_token_finds_its_comments_by_its_own_login(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:

@@ -376,6 +376,39 @@ def test_an_error_creates_no_note_and_spares_other_jobs(gitlab_mr_pipeline: Merg
     assert "container-gate: pass" in other.body
 
 
+def test_an_error_leaves_a_note_merged_with_another_jobs_to_that_job(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    # The note of this job is its own; the one edited by hand to hold the other job's marker as
+    # well is the other job's, which an error must not take over (nor drop its marker from).
+    pipe = gitlab_mr_pipeline
+    marker = note_key(pipe.env, APP.reference, APP.platform).marker
+    other = note_key({**pipe.env, "CI_JOB_NAME": "another job"}, APP.reference, APP.platform).marker
+    merged = pipe.gitlab.seed_note(pipe.merge_request, f"{other}\nmerged\n\n{marker}\nold", author=pipe.bot)
+    own = pipe.gitlab.seed_note(pipe.merge_request, f"{marker}\nours", author=pipe.bot)
+    ctx = PublishContext(env=context(pipe).env, image=APP.reference)
+    assert publisher().publish_error("image not found", 3, ctx).warnings == ()
+    after_merged, after_own = notes(pipe)
+    assert (after_merged.id, after_merged.body) == (merged.id, merged.body)
+    assert after_own.id == own.id
+    assert "could not decide" in after_own.body
+
+
+def test_an_error_edits_a_merged_note_when_the_job_has_no_other(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    # The merged note is then the job's to edit: its old verdict never stays.
+    pipe = gitlab_mr_pipeline
+    marker = note_key(pipe.env, APP.reference, APP.platform).marker
+    other = note_key({**pipe.env, "CI_JOB_NAME": "another job"}, APP.reference, APP.platform).marker
+    pipe.gitlab.seed_note(pipe.merge_request, f"{other}\nmerged\n\n{marker}\npass", author=pipe.bot)
+    ctx = PublishContext(env=context(pipe).env, image=APP.reference)
+    assert publisher().publish_error("image not found", 3, ctx).warnings == ()
+    [after] = notes(pipe)
+    assert after.body.startswith(marker)
+    assert "could not decide" in after.body
+
+
 def test_an_error_with_an_image_changes_only_that_images_note(
     gitlab_mr_pipeline: MergeRequestPipeline,
 ) -> None:

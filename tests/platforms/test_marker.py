@@ -73,7 +73,9 @@ def test_of_the_comments_bearing_the_runs_marker_the_oldest_of_its_own_alone_is_
     )
     # Only a comment that bears another run's marker too: updated, never deleted.
     assert kept_and_duplicates(["merged"], False, shared.__contains__) == (["merged"], [], "")
-    assert kept_and_duplicates(["merged", "a"], True, shared.__contains__) == (["merged", "a"], (), "")
+    # Every one (an error said in each): still not one left to another run, unless it is the only one.
+    assert kept_and_duplicates(["merged", "a", "b"], True, shared.__contains__) == (["a", "b"], (), "")
+    assert kept_and_duplicates(["merged"], True, shared.__contains__) == (["merged"], (), "")
 
 
 def test_a_marker_in_a_fenced_code_block_is_shown_text_not_a_marker() -> None:

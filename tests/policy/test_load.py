@@ -1032,3 +1032,11 @@ def test_a_policy_with_a_key_a_report_has_is_still_judged_as_a_policy() -> None:
     assert problems_in("version: 1\nallowlist: []\nmatches: []\n") == [
         f"policy.yaml:3: matches: unknown key (expected one of {TOP_KEYS})"
     ]
+
+
+@pytest.mark.parametrize("key", ["vulnerabilities", "matches", "statements", "scan", "runs", "document"])
+def test_a_yaml_policy_with_only_a_key_a_report_has_is_a_policy_with_an_unknown_key(key: str) -> None:
+    # Written for `allowlist:` in a policy of its own, not a report given as the policy.
+    assert problems_in(f"version: 1\n{key}:\n  - CVE-2019-5094\n") == [
+        f"policy.yaml:2: {key}: unknown key (expected one of {TOP_KEYS})"
+    ]
