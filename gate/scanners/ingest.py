@@ -258,6 +258,8 @@ def _other_text(head: bytes) -> str | None:
             "this file is UTF-16 text, as Windows PowerShell's > writes it: have the scanner write "
             "the file itself (trivy --output, grype --file, snyk --json-file-output) or convert it to UTF-8"
         )
+    if _looks_like_a_grype_table(head):
+        return "this is Grype's table output; write the report with `grype IMAGE -o json --file report.json`"
     if head.startswith((b"#model_version", b"cve,epss")):
         return _EXPLOIT_DATA.format(what="FIRST's EPSS scores", flag="--epss")
     if _POLICY_LINE.search(head.removeprefix(b"\xef\xbb\xbf")):
@@ -266,6 +268,16 @@ def _other_text(head: bytes) -> str | None:
             "this is a container-gate policy: give it with --policy, and the scanner's JSON report as REPORT"
         )
     return None
+
+
+def _looks_like_a_grype_table(head_bytes: bytes) -> bool:
+    """Grype's default `-o table` output: a header row of its column names (`FIXED-IN` in older
+    versions, `FIXED IN` in newer ones), or the one line it prints when nothing matched."""
+    text = head_bytes.decode("utf-8", "replace").strip()
+    if text == "No vulnerabilities found":
+        return True
+    first = text.split("\n", 1)[0].split()
+    return first[:2] == ["NAME", "INSTALLED"] and {"VULNERABILITY", "SEVERITY"} <= set(first)
 
 
 _POLICY_LINE = re.compile(rb"^version:[ \t]*1[ \t]*(?:#.*)?\r?$", re.MULTILINE)

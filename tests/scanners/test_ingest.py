@@ -210,3 +210,26 @@ def test_a_sarif_log_is_named_as_such() -> None:
 def test_a_file_of_another_kind_is_named_as_such(content: bytes, said: str, tmp_path: Path) -> None:
     path = write(tmp_path, content)
     assert read_error(path) == f"{path}: {said}"
+
+
+GRYPE_TABLE_HINT = (
+    "not valid JSON (expecting value at line 1, column 1) (this is Grype's table output; write the "
+    "report with `grype IMAGE -o json --file report.json`)"
+)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        # Grype's `-o table` (its default), as its presenter's snapshots show it, old and new.
+        "NAME       INSTALLED  FIXED-IN          TYPE  VULNERABILITY  SEVERITY \n"
+        "package-1  1.0.1                        deb   CVE-1999-0001  Low       \n",
+        "NAME       INSTALLED  FIXED IN  TYPE  VULNERABILITY   SEVERITY  EPSS        RISK\n"
+        "libssl3    3.0.8-r0   3.0.8-r1  apk   CVE-2023-0464   High      0.2% (44th)  0.1\n",
+        "No vulnerabilities found\n",
+    ],
+    ids=["fixed-in", "fixed-in-epss-risk", "nothing-found"],
+)
+def test_grypes_table_output_is_named_as_such(table: str, tmp_path: Path) -> None:
+    path = write(tmp_path, table, "grype.txt")
+    assert read_error(path) == f"{path}: {GRYPE_TABLE_HINT}"
