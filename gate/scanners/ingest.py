@@ -238,6 +238,7 @@ def detect_format(data: object, name: str) -> Parser:
 _OTHER_FORMATS = (
     ("runs", "this is a SARIF log"),
     ("bomFormat", "this is a CycloneDX document"),
+    ("spdxVersion", "this is an SPDX document"),
     ("statements", "this is an OpenVEX document"),
     ("scan", "this is a GitLab security report"),
     ("document", "this is a CSAF document"),

@@ -233,3 +233,31 @@ GRYPE_TABLE_HINT = (
 def test_grypes_table_output_is_named_as_such(table: str, tmp_path: Path) -> None:
     path = write(tmp_path, table, "grype.txt")
     assert read_error(path) == f"{path}: {GRYPE_TABLE_HINT}"
+
+
+@pytest.mark.parametrize(
+    ("sbom", "what"),
+    [
+        (
+            {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []},
+            "a CycloneDX document",
+        ),
+        (
+            {
+                "spdxVersion": "SPDX-2.3",
+                "dataLicense": "CC0-1.0",
+                "SPDXID": "SPDXRef-DOCUMENT",
+                "packages": [],
+            },
+            "an SPDX document",
+        ),
+    ],
+    ids=["cyclonedx", "spdx"],
+)
+def test_an_sbom_is_named_as_such(sbom: dict[str, object], what: str, tmp_path: Path) -> None:
+    """`syft app:1 -o spdx-json`, `trivy image --format cyclonedx`: a list of packages, no verdict."""
+    path = write(tmp_path, json.dumps(sbom), "sbom.json")
+    assert read_error(path) == (
+        f"{path}: {UNKNOWN} (this is {what}; give the scanner's JSON output: trivy --format json, "
+        "grype -o json, snyk --json)"
+    )
