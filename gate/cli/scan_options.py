@@ -286,7 +286,7 @@ def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="AGE",
         type=_max_age,
         default=DEFAULT_MAX_DB_AGE,
-        help="warn when a DB is older than this, such as 5d or 36h (default: 5d)",
+        help="warn when a DB is older than this, in days (d) or hours (h), such as 5d or 36h (default: 5d)",
     )
     scanners.add_argument(
         "--max-db-age-strict", action="store_true", help="an older DB is an error (exit 3), not a warning"
