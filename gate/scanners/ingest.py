@@ -8,6 +8,7 @@ file. Several reports about one image are combined by `gate.merge.merge_reports`
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -252,6 +253,13 @@ _EXPLOIT_DATA = "this is {what}: give it with {flag}, and the scanner's JSON rep
 def _other_text(head: bytes) -> str | None:
     """What a file that is not JSON text is, when it is one the gate knows, else None."""
     if head.startswith(b"\x1f\x8b"):
+        # `data fetch` stores the EPSS scores (and may store the KEV catalog) gzip-compressed, as
+        # --epss and --kev read them: gunzip would be the wrong advice for those.
+        inner = _gunzipped_head(head)
+        if inner.startswith((b"#model_version", b"cve,epss")):
+            return _EXPLOIT_DATA.format(what="FIRST's EPSS scores", flag="--epss")
+        if b'"catalogVersion"' in inner:
+            return _EXPLOIT_DATA.format(what="CISA's KEV catalog", flag="--kev")
         return "this file is gzip-compressed: decompress it first (gunzip); reports are read as JSON text"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Windows PowerShell's `>` writes UTF-16: `trivy image -f json app > report.json`.
@@ -279,6 +287,15 @@ def _looks_like_a_grype_table(head_bytes: bytes) -> bool:
         return True
     first = text.split("\n", 1)[0].split()
     return first[:2] == ["NAME", "INSTALLED"] and {"VULNERABILITY", "SEVERITY"} <= set(first)
+
+
+def _gunzipped_head(head: bytes) -> bytes:
+    """What the first bytes of a gzip stream decompress to, as far as they go (nothing when they
+    are not one)."""
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 8192)
+    except zlib.error:
+        return b""
 
 
 _POLICY_LINE = re.compile(rb"^version:[ \t]*1[ \t]*(?:#.*)?\r?$", re.MULTILINE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -180,7 +181,18 @@ def test_a_sarif_log_is_named_as_such() -> None:
             "with --epss, and the scanner's JSON report as REPORT)",
         ),
         (
+            # As `data fetch` stores them, and --epss reads them: not to be gunzipped.
             corpus_file("epss", "epss_scores-2026-09-29.excerpt.csv.gz").read_bytes(),
+            "not valid JSON (not UTF-8 text: byte 1 is invalid) (this is FIRST's EPSS scores: give it "
+            "with --epss, and the scanner's JSON report as REPORT)",
+        ),
+        (
+            gzip.compress(corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()),
+            "not valid JSON (not UTF-8 text: byte 1 is invalid) (this is CISA's KEV catalog: give it "
+            "with --kev, and the scanner's JSON report as REPORT)",
+        ),
+        (
+            gzip.compress(corpus_file("trivy", "alpine-310.json.golden").read_bytes()),
             "not valid JSON (not UTF-8 text: byte 1 is invalid) (this file is gzip-compressed: "
             "decompress it first (gunzip); reports are read as JSON text)",
         ),
@@ -205,7 +217,7 @@ def test_a_sarif_log_is_named_as_such() -> None:
             "with --policy, and the scanner's JSON report as REPORT)",
         ),
     ],
-    ids=["kev", "epss", "gzip", "data-fetch-record", "snyk-error", "utf-16", "policy"],
+    ids=["kev", "epss", "epss-gzip", "kev-gzip", "gzip", "data-fetch-record", "snyk-error", "utf-16", "policy"],
 )  # fmt: skip
 def test_a_file_of_another_kind_is_named_as_such(content: bytes, said: str, tmp_path: Path) -> None:
     path = write(tmp_path, content)
