@@ -74,8 +74,9 @@ def _seconds(text: str) -> float:
 _TRANSPORTS = ("docker-archive:", "oci-archive:", "docker-daemon:", "docker://")
 
 
-# What a report, an archive or another file the gate reads is named, and an image is not.
-_FILE_SUFFIXES = (".json", ".sarif", ".xml", ".csv", ".gz", ".tgz", ".tar", ".yaml", ".yml")
+# What a report, an archive or another file the gate reads is named, and an image is not; `.txt`
+# is a scanner's table output saved (`trivy image app:1 > report.txt`).
+_FILE_SUFFIXES = (".json", ".sarif", ".xml", ".csv", ".gz", ".tgz", ".tar", ".yaml", ".yml", ".txt")
 
 
 def names_a_file(reference: str) -> bool:

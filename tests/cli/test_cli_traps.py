@@ -783,6 +783,26 @@ def test_a_report_given_where_an_image_goes_is_a_usage_error(
     )
 
 
+def test_a_scanners_table_output_saved_as_text_is_a_file_here_not_an_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `trivy image app:1 > report.txt`, then `compare report.txt ...`: pulled as
+    # docker.io/library/report.txt after a minute of network, then "image not found".
+    def no_scan(*_args: object, **_kwargs: object) -> Any:
+        raise AssertionError("nothing may be scanned")
+
+    monkeypatch.setattr(gate.scanners.run, "scan", no_scan)
+    monkeypatch.setattr(gate.cli.compare, "scan_batch", no_scan)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report.txt").write_text("Report Summary\n\n\u250c\u2500\u2510\n", encoding="utf-8")
+    assert cli.main(["compare", "report.txt", f"alpine={BUSTER}"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith(
+        "container-gate: error: REF report.txt: a file here, not an image reference: "
+    )
+    assert cli.main(["scan", "report.txt", "--ci", "none"]) == ExitCode.USAGE
+    assert "IMAGE report.txt: a file here, not an image reference: " in capsys.readouterr().err
+
+
 def test_an_image_named_as_a_file_here_is_still_scanned(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
