@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gate.cli.compare_options import MAX_JOBS
 from gate.cli.main import main
 from gate.cli.parser import build_parser
 from gate.enrich.fetch import _FORMS
@@ -232,6 +233,16 @@ def test_every_example_value_in_the_help_is_one_the_option_takes() -> None:
                         )
     # A repository or a server's URL is easier given by an example than described.
     assert {"--platform", "--max-db-age", "--db-repository", "--trivy-server"} <= tried, tried
+
+
+def test_a_number_or_a_duration_says_in_its_help_which_values_it_takes() -> None:
+    # `--jobs 100` and `--max-db-age 90m` are refused: the help says so before the error does.
+    parsers = commands(build_parser())
+    jobs = " ".join(parsers["compare"].format_help().split())
+    assert f"--jobs N images scanned at once (1 to {MAX_JOBS})," in jobs
+    for name in ("scan", "compare"):
+        ages = " ".join(parsers[name].format_help().split())
+        assert "--max-db-age AGE warn when a DB is older than this, in days (d) or hours (h)," in ages
 
 
 def test_every_argument_that_reads_reports_says_it_reads_a_decision_report_too() -> None:

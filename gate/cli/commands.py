@@ -308,6 +308,12 @@ def _named_file_problems(policy: Policy | None) -> list[str]:
 def cmd_explain(options: Options) -> ExitCode:
     """`container-gate explain`."""
     assert options.vulnerability is not None  # noqa: S101 - options_from takes it for `explain`
+    if names_a_file(options.vulnerability):
+        # `explain report.json --report CVE-...`: the arguments swapped, or the id left out.
+        raise UsageError(
+            f"VULN_ID {options.vulnerability}: a file here, not a vulnerability id: give the id first "
+            f"and the report with --report (container-gate explain CVE-... --report {options.vulnerability})"
+        )
     evaluation = _evaluate_reports(options)
     from gate.render.explain import explain  # see cmd_scan
 

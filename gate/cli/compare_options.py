@@ -161,7 +161,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         type=_jobs,
         default=DEFAULT_JOBS,
-        help=f"images scanned at once, sharing one DB cache (default: {DEFAULT_JOBS})",
+        help=f"images scanned at once (1 to {MAX_JOBS}), sharing one DB cache (default: {DEFAULT_JOBS})",
     )
     add_scanner_arguments(parser)
 

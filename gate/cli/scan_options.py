@@ -74,8 +74,9 @@ def _seconds(text: str) -> float:
 _TRANSPORTS = ("docker-archive:", "oci-archive:", "docker-daemon:", "docker://")
 
 
-# What a report, an archive or another file the gate reads is named, and an image is not.
-_FILE_SUFFIXES = (".json", ".sarif", ".xml", ".csv", ".gz", ".tgz", ".tar", ".yaml", ".yml")
+# What a report, an archive or another file the gate reads is named, and an image is not; `.txt`
+# is a scanner's table output saved (`trivy image app:1 > report.txt`).
+_FILE_SUFFIXES = (".json", ".sarif", ".xml", ".csv", ".gz", ".tgz", ".tar", ".yaml", ".yml", ".txt")
 
 
 def names_a_file(reference: str) -> bool:
@@ -286,7 +287,7 @@ def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="AGE",
         type=_max_age,
         default=DEFAULT_MAX_DB_AGE,
-        help="warn when a DB is older than this, such as 5d or 36h (default: 5d)",
+        help="warn when a DB is older than this, in days (d) or hours (h), such as 5d or 36h (default: 5d)",
     )
     scanners.add_argument(
         "--max-db-age-strict", action="store_true", help="an older DB is an error (exit 3), not a warning"

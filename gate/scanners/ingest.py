@@ -8,6 +8,7 @@ file. Several reports about one image are combined by `gate.merge.merge_reports`
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -238,6 +239,7 @@ def detect_format(data: object, name: str) -> Parser:
 _OTHER_FORMATS = (
     ("runs", "this is a SARIF log"),
     ("bomFormat", "this is a CycloneDX document"),
+    ("spdxVersion", "this is an SPDX document"),
     ("statements", "this is an OpenVEX document"),
     ("scan", "this is a GitLab security report"),
     ("document", "this is a CSAF document"),
@@ -251,6 +253,13 @@ _EXPLOIT_DATA = "this is {what}: give it with {flag}, and the scanner's JSON rep
 def _other_text(head: bytes) -> str | None:
     """What a file that is not JSON text is, when it is one the gate knows, else None."""
     if head.startswith(b"\x1f\x8b"):
+        # `data fetch` stores the EPSS scores (and may store the KEV catalog) gzip-compressed, as
+        # --epss and --kev read them: gunzip would be the wrong advice for those.
+        inner = _gunzipped_head(head)
+        if inner.startswith((b"#model_version", b"cve,epss")):
+            return _EXPLOIT_DATA.format(what="FIRST's EPSS scores", flag="--epss")
+        if b'"catalogVersion"' in inner:
+            return _EXPLOIT_DATA.format(what="CISA's KEV catalog", flag="--kev")
         return "this file is gzip-compressed: decompress it first (gunzip); reports are read as JSON text"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Windows PowerShell's `>` writes UTF-16: `trivy image -f json app > report.json`.
@@ -258,6 +267,11 @@ def _other_text(head: bytes) -> str | None:
             "this file is UTF-16 text, as Windows PowerShell's > writes it: have the scanner write "
             "the file itself (trivy --output, grype --file, snyk --json-file-output) or convert it to UTF-8"
         )
+    own = _own_text_output(head)
+    if own is not None:
+        return _OWN_OUTPUT.format(what=own)
+    if _looks_like_a_grype_table(head):
+        return "this is Grype's table output; write the report with `grype IMAGE -o json --file report.json`"
     if head.startswith((b"#model_version", b"cve,epss")):
         return _EXPLOIT_DATA.format(what="FIRST's EPSS scores", flag="--epss")
     if _POLICY_LINE.search(head.removeprefix(b"\xef\xbb\xbf")):
@@ -266,6 +280,67 @@ def _other_text(head: bytes) -> str | None:
             "this is a container-gate policy: give it with --policy, and the scanner's JSON report as REPORT"
         )
     return None
+
+
+# The gate's own outputs given back to it: only the --json decision report is read again.
+_OWN_OUTPUT = (
+    "this is container-gate's {what}: give the decision report a run writes with --json, or the "
+    "scanner's JSON report"
+)
+_COMPARE_SCHEMA = "container-gate/compare/v1"
+"""gate/render/compare.py's document (not imported: rendering comes after reading)."""
+
+
+def _own_text_output(head: bytes) -> str | None:
+    """Which of the gate's own text outputs `head` starts, if one: the JUnit XML (its root is named
+    after the gate) or the Markdown summary (a heading naming it)."""
+    if b'<testsuites name="container-gate"' in head:
+        return "JUnit output"
+    first = head.decode("utf-8", "replace").lstrip().split("\n", 1)[0]
+    if first.startswith("### ") and "container-gate" in first:
+        return "Markdown summary"
+    return None
+
+
+def _own_json_output(data: dict[str, object]) -> str | None:
+    """Which of the gate's own JSON outputs `data` is, if one: compare's table, or the SARIF log
+    or the GitLab report a run wrote (their tool or analyzer is the gate)."""
+    if data.get("schema") == _COMPARE_SCHEMA:
+        return "compare table (compare --json)"
+    runs = data.get("runs")
+    if isinstance(runs, list) and runs and _member(runs[0], "tool", "driver", "name") == "container-gate":
+        return "SARIF output"
+    if _member(data, "scan", "analyzer", "id") == "container-gate":
+        return "GitLab report"
+    return None
+
+
+def _member(data: object, *keys: str) -> object:
+    """`data[k1][k2]...`, or None where a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _looks_like_a_grype_table(head_bytes: bytes) -> bool:
+    """Grype's default `-o table` output: a header row of its column names (`FIXED-IN` in older
+    versions, `FIXED IN` in newer ones), or the one line it prints when nothing matched."""
+    text = head_bytes.decode("utf-8", "replace").strip()
+    if text == "No vulnerabilities found":
+        return True
+    first = text.split("\n", 1)[0].split()
+    return first[:2] == ["NAME", "INSTALLED"] and {"VULNERABILITY", "SEVERITY"} <= set(first)
+
+
+def _gunzipped_head(head: bytes) -> bytes:
+    """What the first bytes of a gzip stream decompress to, as far as they go (nothing when they
+    are not one)."""
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 8192)
+    except zlib.error:
+        return b""
 
 
 _POLICY_LINE = re.compile(rb"^version:[ \t]*1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
@@ -281,6 +356,9 @@ def _other_format(data: object) -> str | None:
                 "this is the record `data fetch` writes: give the kev.json beside it with --kev and "
                 "the epss.csv.gz with --epss"
             )
+        own = _own_json_output(data)
+        if own is not None:
+            return _OWN_OUTPUT.format(what=own)
         if data.get("ok") is False and isinstance(data.get("error"), str):
             # `snyk container test --json` when it could not test: the reason is Snyk's.
             return f"this is Snyk's error output: {data['error'][:300]}"

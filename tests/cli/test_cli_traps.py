@@ -783,6 +783,26 @@ def test_a_report_given_where_an_image_goes_is_a_usage_error(
     )
 
 
+def test_a_scanners_table_output_saved_as_text_is_a_file_here_not_an_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `trivy image app:1 > report.txt`, then `compare report.txt ...`: pulled as
+    # docker.io/library/report.txt after a minute of network, then "image not found".
+    def no_scan(*_args: object, **_kwargs: object) -> Any:
+        raise AssertionError("nothing may be scanned")
+
+    monkeypatch.setattr(gate.scanners.run, "scan", no_scan)
+    monkeypatch.setattr(gate.cli.compare, "scan_batch", no_scan)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report.txt").write_text("Report Summary\n\n\u250c\u2500\u2510\n", encoding="utf-8")
+    assert cli.main(["compare", "report.txt", f"alpine={BUSTER}"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith(
+        "container-gate: error: REF report.txt: a file here, not an image reference: "
+    )
+    assert cli.main(["scan", "report.txt", "--ci", "none"]) == ExitCode.USAGE
+    assert "IMAGE report.txt: a file here, not an image reference: " in capsys.readouterr().err
+
+
 def test_an_image_named_as_a_file_here_is_still_scanned(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1048,3 +1068,36 @@ def test_an_output_that_is_a_named_pipe_or_a_device_is_never_removed(
     assert cli.main(["check", str(PASSING), "--ci", "none", "--openvex", str(other)]) == ExitCode.PASS
     assert other.is_fifo()
     assert f"{other} not written: no allowlist entry" in capsys.readouterr().err
+
+
+def test_the_gates_own_outputs_given_back_as_the_report_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check gate.sarif`: only the --json decision report is read again; each other output the
+    gate writes is named as the gate's own, not as a scanner's SARIF log or GitLab report."""
+    outputs = {
+        "--sarif": ("gate.sarif", "SARIF output"),
+        "--markdown": ("gate.md", "Markdown summary"),
+        "--junit": ("gate.xml", "JUnit output"),
+        "--gitlab": ("gl-container-scanning-report.json", "GitLab report"),
+    }
+    argv = ["check", str(BUSTER), "--ci", "none"]
+    for flag, (name, _what) in outputs.items():
+        argv += [flag, str(tmp_path / name)]
+    assert cli.main(argv) == ExitCode.FAIL
+    compared = {
+        "--json": ("compare.json", "compare table (compare --json)"),
+        "--markdown": ("compare.md", "Markdown summary"),
+    }
+    argv = ["compare", f"buster={BUSTER}"]
+    for flag, (name, _what) in compared.items():
+        argv += [flag, str(tmp_path / name)]
+    assert cli.main(argv) == ExitCode.PASS
+    capsys.readouterr()
+    for name, what in [*outputs.values(), *compared.values()]:
+        assert cli.main(["check", str(tmp_path / name), "--ci", "none"]) == ExitCode.USAGE
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.endswith(
+            f"(this is container-gate's {what}: give the decision report a run writes with --json, "
+            "or the scanner's JSON report)"
+        ), line

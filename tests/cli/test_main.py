@@ -446,6 +446,22 @@ def test_explain_of_an_empty_id_is_a_usage_error(empty: str, capsys: pytest.Capt
     )
 
 
+@pytest.mark.parametrize("given", [["CVE-2019-18224"], ["report.json"]], ids=["swapped", "same-file"])
+def test_explain_of_a_report_file_as_the_id_says_where_each_goes(
+    given: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`explain report.json --report CVE-...`: not "CVE-...: no such report file", nor (with the
+    report given twice) "no finding has this id", exit 1."""
+    monkeypatch.chdir(tmp_path)
+    Path("report.json").write_bytes(BUSTER.read_bytes())
+    assert cli.main(["explain", "report.json", "--report", *given]) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        "container-gate: error: VULN_ID report.json: a file here, not a vulnerability id: give the id "
+        "first and the report with --report (container-gate explain CVE-... --report report.json)"
+    )
+
+
 def test_explain_cannot_carry_escape_sequences(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(BUSTER.read_text())
     for vuln in doc["Results"][0]["Vulnerabilities"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -180,7 +181,18 @@ def test_a_sarif_log_is_named_as_such() -> None:
             "with --epss, and the scanner's JSON report as REPORT)",
         ),
         (
+            # As `data fetch` stores them, and --epss reads them: not to be gunzipped.
             corpus_file("epss", "epss_scores-2026-09-29.excerpt.csv.gz").read_bytes(),
+            "not valid JSON (not UTF-8 text: byte 1 is invalid) (this is FIRST's EPSS scores: give it "
+            "with --epss, and the scanner's JSON report as REPORT)",
+        ),
+        (
+            gzip.compress(corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()),
+            "not valid JSON (not UTF-8 text: byte 1 is invalid) (this is CISA's KEV catalog: give it "
+            "with --kev, and the scanner's JSON report as REPORT)",
+        ),
+        (
+            gzip.compress(corpus_file("trivy", "alpine-310.json.golden").read_bytes()),
             "not valid JSON (not UTF-8 text: byte 1 is invalid) (this file is gzip-compressed: "
             "decompress it first (gunzip); reports are read as JSON text)",
         ),
@@ -205,8 +217,59 @@ def test_a_sarif_log_is_named_as_such() -> None:
             "with --policy, and the scanner's JSON report as REPORT)",
         ),
     ],
-    ids=["kev", "epss", "gzip", "data-fetch-record", "snyk-error", "utf-16", "policy"],
+    ids=["kev", "epss", "epss-gzip", "kev-gzip", "gzip", "data-fetch-record", "snyk-error", "utf-16", "policy"],
 )  # fmt: skip
 def test_a_file_of_another_kind_is_named_as_such(content: bytes, said: str, tmp_path: Path) -> None:
     path = write(tmp_path, content)
     assert read_error(path) == f"{path}: {said}"
+
+
+GRYPE_TABLE_HINT = (
+    "not valid JSON (expecting value at line 1, column 1) (this is Grype's table output; write the "
+    "report with `grype IMAGE -o json --file report.json`)"
+)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        # Grype's `-o table` (its default), as its presenter's snapshots show it, old and new.
+        "NAME       INSTALLED  FIXED-IN          TYPE  VULNERABILITY  SEVERITY \n"
+        "package-1  1.0.1                        deb   CVE-1999-0001  Low       \n",
+        "NAME       INSTALLED  FIXED IN  TYPE  VULNERABILITY   SEVERITY  EPSS        RISK\n"
+        "libssl3    3.0.8-r0   3.0.8-r1  apk   CVE-2023-0464   High      0.2% (44th)  0.1\n",
+        "No vulnerabilities found\n",
+    ],
+    ids=["fixed-in", "fixed-in-epss-risk", "nothing-found"],
+)
+def test_grypes_table_output_is_named_as_such(table: str, tmp_path: Path) -> None:
+    path = write(tmp_path, table, "grype.txt")
+    assert read_error(path) == f"{path}: {GRYPE_TABLE_HINT}"
+
+
+@pytest.mark.parametrize(
+    ("sbom", "what"),
+    [
+        (
+            {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []},
+            "a CycloneDX document",
+        ),
+        (
+            {
+                "spdxVersion": "SPDX-2.3",
+                "dataLicense": "CC0-1.0",
+                "SPDXID": "SPDXRef-DOCUMENT",
+                "packages": [],
+            },
+            "an SPDX document",
+        ),
+    ],
+    ids=["cyclonedx", "spdx"],
+)
+def test_an_sbom_is_named_as_such(sbom: dict[str, object], what: str, tmp_path: Path) -> None:
+    """`syft app:1 -o spdx-json`, `trivy image --format cyclonedx`: a list of packages, no verdict."""
+    path = write(tmp_path, json.dumps(sbom), "sbom.json")
+    assert read_error(path) == (
+        f"{path}: {UNKNOWN} (this is {what}; give the scanner's JSON output: trivy --format json, "
+        "grype -o json, snyk --json)"
+    )
