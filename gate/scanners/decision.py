@@ -250,17 +250,22 @@ def _layer(item: JsonObject, at: At) -> Layer | None:
     if layer is None:
         return None
     where = at["layer"]
-    origin = opt_str(layer, "origin", where)
-    if origin is not None and origin not in _ORIGINS:
-        raise where["origin"].error(f"expected base or own, got {origin!r}")
     return Layer(
         diff_id=opt_str(layer, "diff_id", where),
         digest=opt_str(layer, "digest", where),
         index=opt_int(layer, "index", where),
         created_by=opt_str(layer, "created_by", where),
-        origin=_ORIGINS[origin] if origin else None,
+        origin=_origin(layer, where),
         dockerfile_line=opt_int(layer, "dockerfile_line", where),
     )
+
+
+def _origin(layer: JsonObject, at: At) -> LayerOrigin | None:
+    """A layer's `origin` (a finding's or one of the image's layers), when it says one."""
+    origin = opt_str(layer, "origin", at)
+    if origin is not None and origin not in _ORIGINS:
+        raise at["origin"].error(f"expected base or own, got {origin!r}")
+    return _ORIGINS[origin] if origin else None
 
 
 def _image(doc: JsonObject, root: At) -> ImageInfo | None:
@@ -294,13 +299,10 @@ def _image_layer(layer: JsonObject, at: At, position: int) -> LayerInfo:
     index = opt_int(layer, "index", at)
     if index is not None and index != position:
         raise at["index"].error(f"expected its position in the list ({position}), got {index}")
-    origin = opt_str(layer, "origin", at)
-    if origin is not None and origin not in _ORIGINS:
-        raise at["origin"].error(f"expected base or own, got {origin!r}")
     return LayerInfo(
         diff_id=str_or_empty(layer, "diff_id", at),
         created_by=opt_str(layer, "created_by", at),
-        origin=_ORIGINS[origin] if origin else None,
+        origin=_origin(layer, at),
         dockerfile_line=opt_int(layer, "dockerfile_line", at),
     )
 
