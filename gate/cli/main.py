@@ -367,7 +367,8 @@ def report_error(argv: Sequence[str], message: str, exit_code: ExitCode) -> None
 
 
 def run() -> None:
-    """Console-script entry point (`container-gate`, `python -m gate`)."""
+    """The command line as a program: `container-gate` and `python -m gate` run it through
+    gate/__main__.py, which catches a Ctrl-C while this module imports."""
     # A CI log with LANG=C must not turn a package title with non-ASCII text into a crash.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):

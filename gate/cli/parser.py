@@ -622,6 +622,9 @@ def build_parser() -> argparse.ArgumentParser:
     completion.add_argument(
         "shell",
         choices=("bash", "zsh"),
+        # Named in the usage line as in the errors, which say the choices: `argument SHELL: invalid
+        # choice: 'fish' (choose from 'bash', 'zsh')`, not `argument shell` beside `{bash,zsh}`.
+        metavar="SHELL",
         help="the shell the script is for: bash or zsh (no other is supported)",
     )
     completion.set_defaults(run=Command.COMPLETION)

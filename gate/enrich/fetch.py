@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from gate._input_file import shown_name
 from gate._part_files import open_part, remove_abandoned_parts
 from gate.enrich._download import Downloaded, DownloadError, download
 from gate.enrich._files import is_gzip
@@ -254,10 +255,12 @@ def _make_directory(out_dir: Path) -> list[Path]:
             _remove_empty(created)
             if isinstance(error, FileExistsError):
                 # A file where the directory goes is the command line's mistake, not a download's.
-                where = "" if path == out_dir else f" ({path} is one)"
-                raise UsageError(f"{out_dir}: --out needs a directory, not a file{where}") from None
+                where = "" if path == out_dir else f" ({shown_name(path)} is one)"
+                raise UsageError(
+                    f"{shown_name(out_dir)}: --out needs a directory, not a file{where}"
+                ) from None
             raise DownloadError(
-                f"{out_dir}: cannot create the directory ({error.strerror or error})"
+                f"{shown_name(out_dir)}: cannot create the directory ({error.strerror or error})"
             ) from None
         created.append(path)
     return created

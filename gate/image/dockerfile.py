@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate._input_file import shown_name
 from gate.errors import UsageError
 
 KEYWORDS = frozenset(
@@ -128,16 +129,17 @@ MAX_DOCKERFILE_BYTES = 4 * 2**20
 
 def read_dockerfile(path: Path) -> str:
     """The text of `--dockerfile PATH`; a UsageError (exit 2) names it and says why it cannot be read."""
+    name = shown_name(path)
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_DOCKERFILE_BYTES + 1)
         if len(data) > MAX_DOCKERFILE_BYTES:
             raise UsageError(
-                f"--dockerfile {path}: larger than {MAX_DOCKERFILE_BYTES >> 20} MiB; not a Dockerfile"
+                f"--dockerfile {name}: larger than {MAX_DOCKERFILE_BYTES >> 20} MiB; not a Dockerfile"
             )
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--dockerfile {path}: cannot read it ({exc})") from None
+        raise UsageError(f"--dockerfile {name}: cannot read it ({exc})") from None
 
 
 def _error(path: str, line: int, problem: str) -> UsageError:

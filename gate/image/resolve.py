@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gate._input_file import shown_name
 from gate.errors import GateError, ImageError, UsageError
 from gate.image.archive import read_docker_archive, read_oci_archive
 from gate.image.dockerfile import parse_dockerfile, read_dockerfile
@@ -250,12 +251,13 @@ def _describe(
     base_name, base_count = _base(reference, image, sources, base_image, from_label, may_have_moved)
     match, from_line = DockerfileMatch(), None
     if dockerfile is not None:
-        build = parse_dockerfile(read_dockerfile(dockerfile), str(dockerfile), build_args).final_build()
-        match, from_line = match_dockerfile(config, build, str(dockerfile)), build.from_line
+        name = shown_name(dockerfile)
+        build = parse_dockerfile(read_dockerfile(dockerfile), name, build_args).final_build()
+        match, from_line = match_dockerfile(config, build, name), build.from_line
         sources.warnings.extend(match.warnings)
         if may_have_moved and not base_name and build.base is None and not build.scratch:
             sources.warnings.append(
-                f"{dockerfile}:{build.from_line}: FROM names its image with an ARG that has no default "
+                f"{name}:{build.from_line}: FROM names its image with an ARG that has no default "
                 "value, so the Dockerfile does not say which base image to check (give the value the "
                 "build had: --build-arg NAME=VALUE)"
             )
@@ -267,7 +269,7 @@ def _describe(
             base_count,
         ):
             sources.warnings.append(
-                f"{dockerfile}: its instructions do not line up with the base image's {base_count} layers: "
+                f"{name}: its instructions do not line up with the base image's {base_count} layers: "
                 "no layer is mapped to a Dockerfile line"
             )
             match, from_line = DockerfileMatch(), None

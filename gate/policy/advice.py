@@ -110,7 +110,8 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
         if why is not None:
             out.append(f"{policy.source}: {_named(entry)}: vulnerability {entry.vulnerability!r} {why}")
         package = entry.package
-        found = _VERSION_IN_NAME.fullmatch(package) if package and not package.startswith("pkg:") else None
+        name = package.strip() if package and not package.startswith("pkg:") else None
+        found = _VERSION_IN_NAME.fullmatch(name) if name else None
         if found is not None:
             fix = f"package: {found['name']!r}"
             if entry.version is None:
@@ -119,7 +120,21 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
                 f"{policy.source}: {_named(entry)}: package {package!r} holds a version, but a package "
                 f"is compared by its name alone, so this entry never matches: write {fix}"
             )
+        elif package and name and name != package:
+            # Quoted, a name keeps the blanks around it (`"e2fsprogs "`), which no scanner's name
+            # has; a package URL is parsed, which drops them.
+            out.append(_blank_around(policy, entry, "package", package, name))
+        version = entry.version
+        if version and version.strip() and version.strip() != version:
+            out.append(_blank_around(policy, entry, "version", version, version.strip()))
     return tuple(out)
+
+
+def _blank_around(policy: Policy, entry: AllowlistEntry, key: str, value: str, fix: str) -> str:
+    return (
+        f"{policy.source}: {_named(entry)}: {key} {value!r} starts or ends with a blank, but a {key} is "
+        f"compared exactly, so this entry never matches: write {key}: {fix!r}"
+    )
 
 
 _CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}", re.IGNORECASE)

@@ -36,7 +36,17 @@ from gate.policy.model import (
     Policy,
     SuspectKind,
 )
-from gate.policy.source import MAX_BYTES, Document, JSONValue, KeyPath, Problem, decode, describe, parse
+from gate.policy.source import (
+    MAX_BYTES,
+    Document,
+    JSONValue,
+    KeyPath,
+    Problem,
+    decode,
+    describe,
+    parse,
+    space_after_key,
+)
 
 DEFAULT_SOURCE = "policies/default.yaml (shipped default)"
 """How a policy loaded without `--policy` names itself in messages and reports."""
@@ -94,7 +104,10 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[
         return None, [(document.line, document.render(source))]
     if not isinstance(document.value, dict):
         found = Problem(
-            document.value_lines[()], (), f"expected a mapping of policy keys, got {describe(document.value)}"
+            document.value_lines[()],
+            (),
+            space_after_key(document.value)
+            or f"expected a mapping of policy keys, got {describe(document.value)}",
         )
         return None, [(found.line, found.render(source))]
     # Only a JSON text is another tool's document: a YAML policy with a key one of them has
@@ -199,6 +212,10 @@ def _schema_problems(document: Document) -> list[Problem]:
         elif error.validator in _VALUE_KEYWORDS:
             if path not in seen_values:
                 seen_values.add(path)
+                joined = space_after_key(error.instance)
+                if joined is not None:  # the key and value YAML read as one text: the YAML to fix
+                    problems.append(Problem(document.value_lines[path], (), joined))
+                    continue
                 problems.append(
                     Problem(document.value_lines[path], path, _bad_value(error.schema, error.instance, path))
                 )

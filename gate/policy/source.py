@@ -170,6 +170,35 @@ def _foreign_space(text: str) -> str | None:
     return f"invalid YAML: {space} before this key, which YAML does not take for indentation (indent with spaces only)"
 
 
+def space_after_key(value: JSONValue) -> str | None:
+    """What to say of a text read as one value, `severity:\u00a0HIGH`, whose key is followed by a
+    space YAML does not take between a key and its value (a no-break space pasted from a web
+    page): YAML reads the whole line as text, where the policy has a mapping. None for any other
+    value. Only a value the policy refuses anyway is looked at, so no text a policy may hold
+    (an allowlist entry's reason) is refused for it."""
+    if not isinstance(value, str):
+        return None
+    key, colon, rest = value.partition(":")
+    first = rest[:1]
+    if not colon or not key or key != key.strip() or len(key.split()) != 1 or not first:
+        return None
+    if first == " " or unicodedata.category(first) != "Zs":
+        return None
+    space = f"{unicodedata.name(first, 'space').lower()} (U+{ord(first):04X})"
+    return (
+        f"invalid YAML: {space} after {describe(key + ':')}, which YAML does not take between a key and "
+        "its value (separate them with a space)"
+    )
+
+
+def _line_space_after_key(line: str) -> str | None:
+    """`space_after_key` of a line of the text, less its indentation and list dashes."""
+    text = line.lstrip(" ")
+    while text.startswith("- "):
+        text = text[2:].lstrip(" ")
+    return space_after_key(text.rstrip("\n"))
+
+
 _FAST_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 """libyaml's composer, when PyYAML was built with it: a policy of 500 allowlist entries composes
 about ten times faster than in PyYAML's pure-Python scanner and parser."""
@@ -212,7 +241,9 @@ def _compose(text: str) -> Node | None:
             # PyYAML takes a tab neither for indentation nor between a key, its value and a comment.
             here = lines[line - 1] if mark and line <= len(lines) else ""
             at = mark.column if mark else 0
-            if not here[:at].strip(" "):
+            if not here.strip():
+                where = "on a blank line: remove it"
+            elif not here[:at].strip(" "):
                 where = "YAML indents with spaces only"
             elif not here[at:].strip():
                 where = "at the end of the line: remove it"
@@ -223,6 +254,13 @@ def _compose(text: str) -> Node | None:
         if foreign is not None:
             # A space YAML does not indent with broke the structure that this line was in.
             raise _Refused(Problem(line, (), foreign)) from err
+        # A key and its value not separated by a space (`version:\u00a01`) make one text, which
+        # breaks the structure on the line after it, or on its own line when the value is nested.
+        before = [n for n in range(max(line - 1, 1), line + 1) if n <= len(lines) and lines[n - 1].strip()]
+        for number in reversed(before):
+            joined = _line_space_after_key(lines[number - 1])
+            if joined is not None:
+                raise _Refused(Problem(number, (), joined)) from err
         raise _Refused(Problem(line, (), f"invalid YAML: {what}{column}")) from err
     except yaml.reader.ReaderError as err:
         line = text.count("\n", 0, err.position) + 1

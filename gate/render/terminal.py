@@ -273,7 +273,10 @@ def render_terminal(
         out.append(f"baseline: {delta}")
     if report.image is not None:
         img = report.image
-        extra = ", ".join(x for x in (img.platform, img.distro, img.digest or img.image_id) if x)
+        digest = img.digest or img.image_id
+        if img.digest and img.reference.endswith("@" + img.digest):
+            digest = None  # the reference names it already
+        extra = ", ".join(x for x in (img.platform, img.distro, digest) if x)
         out.append(
             f"image:    {terminal_safe(img.reference)}" + (f" ({terminal_safe(extra)})" if extra else "")
         )

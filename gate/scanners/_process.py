@@ -98,7 +98,9 @@ def find_binary(
     beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return beside
-    raise ScannerError(f"{name} is not installed: no `{name}` on PATH", hint=how)
+    raise ScannerError(
+        f"{name} is not installed: no `{name}` on PATH or beside this Python ({beside.parent})", hint=how
+    )
 
 
 def run(

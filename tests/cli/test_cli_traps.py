@@ -267,6 +267,22 @@ def test_shell_completion(shell: str, tmp_path: Path, capsys: pytest.CaptureFixt
         assert checked.returncode == 0, checked.stderr
 
 
+def test_a_shell_without_completion_is_one_line_naming_it_and_the_choices(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["completion", "fish"])
+    assert exited.value.code == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        "container-gate completion: error: argument SHELL: invalid choice: 'fish' (choose from 'bash', 'zsh') "
+        "(see 'container-gate completion --help')\n"
+    )
+    with pytest.raises(SystemExit):
+        cli.main(["completion", "--help"])
+    usage = capsys.readouterr().out
+    assert usage.startswith("usage: container-gate completion [-h] [-v] SHELL\n"), usage
+
+
 def test_compare_refuses_an_output_that_is_one_of_its_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -227,6 +227,24 @@ def test_an_out_that_is_a_file_is_a_usage_error_before_any_download(
     assert file.read_text(encoding="utf-8") == "{}"
 
 
+def test_an_out_named_dash_is_named_as_given(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `./-`, which `Path` reads as `-`: a message naming `-` would read as standard input.
+    serve_good(server)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_text("{}", encoding="utf-8")
+    argv = fetch(server, tmp_path)
+    argv[argv.index(str(tmp_path))] = "./-"
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == "container-gate: error: ./-: --out needs a directory, not a file\n"
+    argv[argv.index("./-")] = "./-/data"
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == (
+        "container-gate: error: -/data: --out needs a directory, not a file (./- is one)\n"
+    )
+
+
 # The KEV download of a run that is killed meanwhile: part of the catalog, then nothing more.
 KEV_STALLED = Reply(200, KEV_BYTES[:100_000], "application/json", length=len(KEV_BYTES), stall=True)
 

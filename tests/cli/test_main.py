@@ -688,12 +688,69 @@ def test_python_m_gate_is_the_console_script_and_the_version_agrees_everywhere()
     declared = pyproject["project"]["version"]
     assert gate.__version__ == metadata.version("container-gate") == declared
     (script,) = metadata.entry_points(group="console_scripts", name="container-gate")
-    assert script.value == "gate.cli.main:run"
+    # The installed one is the declared one (after a change, `make dev` installs it again).
+    assert script.value == pyproject["project"]["scripts"]["container-gate"] == "gate.__main__:run"
     done = subprocess.run(
         [sys.executable, "-m", "gate", "--version"], capture_output=True, text=True, check=False, timeout=60
     )
     assert done.returncode == ExitCode.PASS
     assert done.stdout.splitlines()[0] == f"container-gate {declared}"  # then the scanners it finds
+
+
+# Run as the console script does: the entry point pyproject.toml declares, called in a fresh
+# interpreter that sends itself SIGINT as a Ctrl-C in the first half second of a run does: while
+# the command line is being imported (when a module it imports is looked for, or while one makes a
+# class, which Python 3.11 reports as a RuntimeError caused by the interrupt), or while it reads
+# its arguments (when it makes the typed options).
+_INTERRUPTED = """
+import importlib, os, signal, sys, time
+
+def interrupt():
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)  # where the handler raises KeyboardInterrupt, at once
+
+class InterruptingDescriptor:
+    def __set_name__(self, owner, name):
+        interrupt()
+
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "gate.cli.commands" and WHEN == "class":
+            class Made:  # as while a dataclass's fields are set up
+                field = InterruptingDescriptor()
+        elif name == "gate.cli.commands":
+            interrupt()
+        return None
+
+module, _, function = sys.argv[1].partition(":")
+WHEN = sys.argv[2]
+if WHEN in ("import", "class"):
+    sys.meta_path.insert(0, Interrupt())
+else:
+    import gate.cli.main
+    gate.cli.main.options_from = lambda *_: interrupt()
+del sys.argv[1:3]
+getattr(importlib.import_module(module), function)()
+"""
+
+
+@pytest.mark.parametrize("when", ["import", "class", "arguments"])
+def test_a_ctrl_c_before_a_command_runs_is_one_line_and_exit_130(when: str) -> None:
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    entry = pyproject["project"]["scripts"]["container-gate"]
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED, entry, when, "check", str(BUSTER), "--ci", "none"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=PROJECT_ROOT,
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (
+        ExitCode.INTERRUPTED,
+        "container-gate: interrupted\n",
+        "",
+    )
 
 
 def options_without_a_stated_default() -> list[str]:

@@ -351,6 +351,19 @@ def test_an_unreadable_dockerfile_is_a_usage_error(
     assert error.message == "--dockerfile /dev/zero: larger than 4 MiB; not a Dockerfile"
 
 
+def test_a_dockerfile_named_dash_is_named_as_given(
+    engineless_archives: ArchiveImages, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `./-` (`-` alone is refused as standard input): a message naming `-` reads as standard input.
+    monkeypatch.chdir(tmp_path)
+    given = {"dockerfile": Path("./-"), "base_from_label": False}
+    error = fails(f"docker-archive:{engineless_archives.app}", env, UsageError, **given)
+    assert error.message.startswith("--dockerfile ./-: cannot read it (")
+    (tmp_path / "-").write_text("RUN echo no from\n")
+    error = fails(f"docker-archive:{engineless_archives.app}", env, UsageError, **given)
+    assert error.message == "./-:1: RUN before the first FROM (only ARG may come first)"
+
+
 def test_a_label_naming_an_unreachable_base_is_a_warning(
     env: dict[str, str], app: tuple[bytes, list[bytes]], registry: Registry
 ) -> None:

@@ -218,6 +218,46 @@ def test_a_package_with_a_version_already_set_is_told_only_the_name() -> None:
 
 
 @pytest.mark.parametrize(
+    ("key", "value", "fix"),
+    [
+        ("package", "e2fsprogs ", "e2fsprogs"),
+        ("package", "libidn2-0\u00a0", "libidn2-0"),  # a no-break space, copied from a web page
+        ("package", "libidn2-0\t", "libidn2-0"),  # (a blank before a name is refused as no name)
+        ("version", "2.0.5-1 ", "2.0.5-1"),
+        ("version", " 2.0.5-1", "2.0.5-1"),
+    ],
+)
+def test_a_package_or_version_with_a_blank_around_it_is_a_warning_saying_what_to_write(
+    key: str, value: str, fix: str
+) -> None:
+    # Quoted, YAML keeps the blanks; a package's name or version is compared exactly, so the entry
+    # never matches and the finding it was written for keeps blocking.
+    text = (
+        f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    {key}: {json.dumps(value)}\n"
+        "    reason: r\n"
+    )
+    assert load_policy_text(text, "p.yaml").warnings == (
+        f"p.yaml: allowlist[0] (line 3): {key} {value!r} starts or ends with a blank, but a {key} is "
+        f"compared exactly, so this entry never matches: write {key}: {fix!r}",
+    )
+
+
+def test_a_package_url_with_a_blank_after_it_is_no_warning() -> None:
+    # A package URL is parsed before it is compared, which drops the blank: it matches.
+    text = (
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n"
+        '    package: "pkg:deb/debian/libidn2-0 "\n    reason: r\n'
+    )
+    assert load_policy_text(text, "p.yaml").warnings == ()
+
+
+def test_a_package_with_a_version_and_a_blank_is_told_the_name_alone() -> None:
+    text = 'version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: "libidn2-0@2.0.5-1 "\n    reason: r\n'
+    [warning] = load_policy_text(text, "p.yaml").warnings
+    assert warning.endswith("so this entry never matches: write package: 'libidn2-0' and version: '2.0.5-1'")
+
+
+@pytest.mark.parametrize(
     "package",
     [
         "libidn2-0",

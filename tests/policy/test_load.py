@@ -69,6 +69,8 @@ ANCHOR_HOLDER = (
 
 NOT_INDENTATION = "before this key, which YAML does not take for indentation (indent with spaces only)"
 
+NOT_BETWEEN = "which YAML does not take between a key and its value (separate them with a space)"
+
 ALIAS_BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
@@ -202,6 +204,31 @@ MISTAKES = [
         entry("vulnerability: CVE-1", "reason: r") + "  \u3000 expires: 2027-01-31\n",
         [f"policy.yaml:5: invalid YAML: ideographic space (U+3000) {NOT_INDENTATION}"],
         id="an-ideographic-space-for-indentation",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  severity:\u00a0HIGH\n",  # the key and its value copied from a web page
+        [f"policy.yaml:3: invalid YAML: no-break space (U+00A0) after 'severity:', {NOT_BETWEEN}"],
+        id="a-no-break-space-between-a-key-and-its-value",
+    ),
+    pytest.param(
+        entry("vulnerability:\u00a0CVE-2023-45853", "reason: r"),
+        [f"policy.yaml:3: invalid YAML: no-break space (U+00A0) after 'vulnerability:', {NOT_BETWEEN}"],
+        id="a-no-break-space-between-a-key-and-its-value-in-an-entry",
+    ),
+    pytest.param(
+        "version:\u00a01\nfail_on:\n  severity: HIGH\n",  # a text, then a mapping: not YAML
+        [f"policy.yaml:1: invalid YAML: no-break space (U+00A0) after 'version:', {NOT_BETWEEN}"],
+        id="a-no-break-space-between-a-top-key-and-its-value",
+    ),
+    pytest.param(
+        "version:\u00a01\n",
+        [f"policy.yaml:1: invalid YAML: no-break space (U+00A0) after 'version:', {NOT_BETWEEN}"],
+        id="a-no-break-space-between-the-only-key-and-its-value",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\u00a0\n  severity: HIGH\n",
+        [f"policy.yaml:2: invalid YAML: no-break space (U+00A0) after 'fail_on:', {NOT_BETWEEN}"],
+        id="a-no-break-space-after-a-key-of-a-mapping",
     ),
     pytest.param(
         "version: 1\ncolour: red\n",
@@ -453,6 +480,16 @@ MISTAKES = [
         id="tab-indentation",
     ),
     pytest.param(
+        "version: 1\nfail_on:\n  severity: HIGH\n\t\nmode: enforce\n",
+        ["policy.yaml:4: invalid YAML: found a tab character (on a blank line: remove it) (column 1)"],
+        id="tab-on-a-blank-line",
+    ),
+    pytest.param(
+        "version: 1\nfail_on:\n  severity: HIGH\n  \t\nmode: enforce\n",
+        ["policy.yaml:4: invalid YAML: found a tab character (on a blank line: remove it) (column 3)"],
+        id="tab-after-spaces-on-a-blank-line",
+    ),
+    pytest.param(
         "version: 1\t# the policy of the web image\n",
         ["policy.yaml:1: invalid YAML: found a tab character (separate values with spaces) (column 11)"],
         id="tab-before-a-comment",
@@ -570,6 +607,13 @@ MISTAKES = [
 @pytest.mark.parametrize(("text", "expected"), MISTAKES)
 def test_each_kind_of_mistake_has_its_message(text: str, expected: list[str]) -> None:
     assert problems_in(text) == expected
+
+
+def test_a_no_break_space_after_a_colon_in_a_text_the_policy_takes_is_kept() -> None:
+    # Only a value the policy refuses is read as a key and a value joined: a reason may say so.
+    text = entry("vulnerability: CVE-2023-45853", "reason: see:\u00a0the notes")
+    (kept,) = load_policy_text(text, "policy.yaml").allowlist
+    assert kept.reason == "see:\u00a0the notes"
 
 
 def test_every_problem_is_reported_sorted_by_line() -> None:

@@ -257,6 +257,16 @@ def test_suite_name_falls_back_to_the_report_files() -> None:
     ]
 
 
+def test_a_decision_report_read_back_names_the_suite_as_its_run_did() -> None:
+    report = ScanReport(findings=(), sources=("gate.json",), named_after="app-scan.json")
+    (suite,) = parse(render_junit(evaluate(report, Policy(source="p"), NOW))).findall("testsuite")
+    assert suite.get("name") == "app-scan.json"
+    # An image still names it.
+    imaged = replace(report, image=ImageInfo("app:1"))
+    (suite,) = parse(render_junit(evaluate(imaged, Policy(source="p"), NOW))).findall("testsuite")
+    assert suite.get("name") == "app:1"
+
+
 def test_one_suite_per_image() -> None:
     evaluations: list[Evaluation] = [
         evaluation_of(finding(), image=ImageInfo("app:1")),

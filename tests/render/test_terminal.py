@@ -245,6 +245,26 @@ def test_counts_per_disposition_and_severity() -> None:
     assert "  informational LOW 2" in lines
 
 
+def test_the_image_line_names_a_digest_once() -> None:
+    digest = "sha256:" + "1" * 64
+    lines = render_terminal(
+        corpus_evaluation(corpus_file("grype", "anchore-grype__keycloak-test.json"))
+    ).splitlines()
+    (shown,) = [line for line in lines if line.startswith("image:    ")]
+    assert shown.count("sha256:") == 1, shown
+
+    def image_line(reference: str) -> str:
+        image = ImageInfo(reference, os="linux", architecture="amd64", digest=digest)
+        out = render_terminal(evaluation_of(finding(), image=image)).splitlines()
+        return next(line for line in out if line.startswith("image:    "))
+
+    assert image_line(f"app@{digest}") == f"image:    app@{digest} (linux/amd64)"
+    # A tag, or another digest (the index's where the image is one platform's), keeps it beside.
+    assert image_line("app:1") == f"image:    app:1 (linux/amd64, {digest})"
+    other = "sha256:" + "2" * 64
+    assert image_line(f"app@{other}") == f"image:    app@{other} (linux/amd64, {digest})"
+
+
 def test_scanner_agreement_and_found_by() -> None:
     both = replace(finding("CVE-2024-0001"), scanners=("trivy", "grype"))
     grype_only = replace(finding("CVE-2024-0002"), scanners=("grype",))

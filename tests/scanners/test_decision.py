@@ -4,6 +4,7 @@ come back."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -216,12 +217,26 @@ def test_the_sarif_of_a_report_read_back_keeps_its_category(tmp_path: Path) -> N
 
     def check(report: Path, name: str, *more: str) -> tuple[str, dict[str, Any]]:
         argv = ["check", str(report), "--ci", "none", "--quiet", "--json", str(tmp_path / f"{name}.json")]
-        cli.main([*argv, "--sarif", str(tmp_path / f"{name}.sarif"), *more])
+        cli.main(
+            [
+                *argv,
+                "--sarif",
+                str(tmp_path / f"{name}.sarif"),
+                "--junit",
+                str(tmp_path / f"{name}.xml"),
+                *more,
+            ]
+        )
         sarif = json.loads((tmp_path / f"{name}.sarif").read_text(encoding="utf-8"))
+        # The JUnit suite is named as the SARIF category is: after the run's report or image.
+        suite = ET.parse(tmp_path / f"{name}.xml").getroot().find("testsuite")  # noqa: S314 - our own output
+        assert suite is not None
+        suites[name] = suite.get("name", "")
         return sarif["runs"][0]["automationDetails"]["id"], json.loads(
             (tmp_path / f"{name}.json").read_text()
         )
 
+    suites: dict[str, str] = {}
     category, first = check(dirs, "gate")
     assert category == "container-gate/app-scan/unknown/"
     assert "named_after" not in first  # a run of the scanner's report writes what it always did
@@ -230,6 +245,7 @@ def test_the_sarif_of_a_report_read_back_keeps_its_category(tmp_path: Path) -> N
     assert again["named_after"] == str(dirs)
     assert check(tmp_path / "again.json", "third")[0] == "container-gate/app-scan/unknown/"
     assert check(tmp_path / "again.json", "mine", "--sarif-category", "mine")[0] == "mine/"
+    assert suites == dict.fromkeys(("gate", "again", "third", "mine"), str(dirs))
     # An image names the category: the member is not needed.
     spring = corpus_file("trivy", "spring4shell-jre11.json.golden")
     check(spring, "image")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,23 @@ def test_matches_suppressed_by_grype_configuration_are_a_warning(tmp_path: Path)
 def test_binary_missing(tmp_path: Path) -> None:
     error = failure(tmp_path, StandIn(tmp_path / "grype", tmp_path / "log"))
     assert error.message == f"grype not found at {tmp_path / 'grype'} (given by --grype-bin)"
+    assert error.hint is not None
+    assert "install Grype 0.87.0 or later" in error.hint
+
+
+def test_binary_not_installed_says_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without --grype-bin or GRYPE_BIN: the scanners' PATH, then the directory of the Python the
+    # gate runs from (where `pip install` puts a scanner in a virtualenv that is not activated).
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "venv" / "bin" / "python"))
+    error = failure(
+        tmp_path, StandIn(tmp_path / "grype", tmp_path / "log"), grype_bin=None, env={"PATH": str(tmp_path)}
+    )
+    assert (
+        error.message
+        == f"grype is not installed: no `grype` on PATH or beside this Python ({tmp_path}/venv/bin)"
+    )
     assert error.hint is not None
     assert "install Grype 0.87.0 or later" in error.hint
 
