@@ -976,6 +976,26 @@ def test_a_file_named_dash_is_named_as_given_in_messages(
     assert line.startswith(f"container-gate: error: {said}"), line
 
 
+def test_a_kev_catalog_or_epss_scores_named_dash_are_named_dot_slash_dash_in_a_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Their age warnings, the failure of undated scores and the report's `exploit_data` said `-`,
+    # which reads as standard input, where the command line said `./-`.
+    monkeypatch.chdir(tmp_path)
+    kev = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json")
+    Path("-").write_bytes(kev.read_bytes())
+    Path("policy.yaml").write_text("version: 1\nexploit_data: {on_stale: fail}\n", encoding="utf-8")
+    flags = ["--ci", "none", "--policy", "policy.yaml", "--json", "gate.json"]
+    assert cli.main(["check", str(PASSING), *flags, "--kev", "./-"]) == ExitCode.FAIL
+    out = capsys.readouterr().out
+    assert "the KEV catalog ./- is " in out, out
+    (source,) = json.loads(Path("gate.json").read_text(encoding="utf-8"))["exploit_data"]["sources"]
+    assert source["path"] == "./-"
+    Path("-").write_text("cve,epss,percentile\nCVE-2019-1549,0.5,0.9\n", encoding="utf-8")
+    assert cli.main(["check", str(PASSING), *flags, "--epss", "./-"]) == ExitCode.FAIL
+    assert "the EPSS scores ./- do not say when they were computed" in capsys.readouterr().out
+
+
 LONG_NAME = "a" * 300
 """A file name longer than any system takes (255 bytes is the usual most)."""
 
