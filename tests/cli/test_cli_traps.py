@@ -1121,3 +1121,22 @@ def test_the_gates_own_outputs_given_back_as_the_report_are_named(
             f"(this is container-gate's {what}: give the decision report a run writes with --json, "
             "or the scanner's JSON report)"
         ), line
+
+
+@pytest.mark.parametrize(
+    ("flag", "said"),
+    [
+        ("--kev", "./-: expected the CISA KEV catalog"),
+        ("--epss", "./-: line 1: expected the column line 'cve,epss,percentile'"),
+    ],
+    ids=["kev", "epss"],
+)
+def test_a_kev_catalog_or_epss_scores_named_dash_and_malformed_are_named_dot_slash_dash(
+    flag: str, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The file is there and read: its own reader names it in the error about its content.
+    monkeypatch.chdir(tmp_path)
+    Path("-").write_text("{}\n", encoding="utf-8")
+    assert cli.main(["check", str(PASSING), "--ci", "none", flag, "./-"]) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"container-gate: error: {said}"), line
