@@ -284,7 +284,7 @@ def _other_text(head: bytes) -> str | None:
 
 # The gate's own outputs given back to it: only the --json decision report is read again.
 _OWN_OUTPUT = (
-    "this is container-gate's {what}: give the decision report a run writes with --json, or the "
+    "this is container-gate's {what}: give the decision report check or scan writes with --json, or the "
     "scanner's JSON report"
 )
 _COMPARE_SCHEMA = "container-gate/compare/v1"
@@ -298,6 +298,9 @@ def _own_text_output(head: bytes) -> str | None:
     if b'<testsuites name="container-gate"' in head:
         return "JUnit output"
     first = _MARKER_LINE.sub("", head.decode("utf-8", "replace").lstrip(), count=1).split("\n", 1)[0]
+    if first.startswith("### container-gate compare"):
+        # gate/render/compare.py's heading: compare writes no decision report to give instead.
+        return "compare table (compare --markdown)"
     if first.startswith("### ") and "container-gate" in first:
         return "Markdown summary"
     return None

@@ -1107,7 +1107,7 @@ def test_the_gates_own_outputs_given_back_as_the_report_are_named(
     assert cli.main(argv) == ExitCode.FAIL
     compared = {
         "--json": ("compare.json", "compare table (compare --json)"),
-        "--markdown": ("compare.md", "Markdown summary"),
+        "--markdown": ("compare.md", "compare table (compare --markdown)"),
     }
     argv = ["compare", f"buster={BUSTER}"]
     for flag, (name, _what) in compared.items():
@@ -1118,7 +1118,7 @@ def test_the_gates_own_outputs_given_back_as_the_report_are_named(
         assert cli.main(["check", str(tmp_path / name), "--ci", "none"]) == ExitCode.USAGE
         (line,) = capsys.readouterr().err.splitlines()
         assert line.endswith(
-            f"(this is container-gate's {what}: give the decision report a run writes with --json, "
+            f"(this is container-gate's {what}: give the decision report check or scan writes with --json, "
             "or the scanner's JSON report)"
         ), line
 

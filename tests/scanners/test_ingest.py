@@ -286,5 +286,5 @@ def test_the_gates_pull_request_comment_saved_is_named_as_its_markdown(name: str
     path = write(tmp_path, body, "comment.md")
     assert read_error(path) == (
         f"{path}: not valid JSON (expecting value at line 1, column 1) (this is container-gate's Markdown "
-        "summary: give the decision report a run writes with --json, or the scanner's JSON report)"
+        "summary: give the decision report check or scan writes with --json, or the scanner's JSON report)"
     )
