@@ -756,17 +756,23 @@ def test_standard_input_where_a_file_path_goes_is_a_usage_error_that_says_so(
     ) in line
 
 
-def test_a_report_given_where_an_image_goes_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Taken as an image name, `buster.json` was looked for in the engine, then pulled from
-    # docker.io/library/buster.json: a minute of network and an "image not found".
+def nothing_scanned_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs in `tmp_path` where a scan or a pull fails the test: an image name is refused first."""
+
     def no_scan(*_args: object, **_kwargs: object) -> Any:
         raise AssertionError("nothing may be scanned")
 
     monkeypatch.setattr(gate.scanners.run, "scan", no_scan)
     monkeypatch.setattr(gate.cli.compare, "scan_batch", no_scan)
     monkeypatch.chdir(tmp_path)
+
+
+def test_a_report_given_where_an_image_goes_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Taken as an image name, `buster.json` was looked for in the engine, then pulled from
+    # docker.io/library/buster.json: a minute of network and an "image not found".
+    nothing_scanned_here(tmp_path, monkeypatch)
     (tmp_path / "buster.json").write_bytes(BUSTER.read_bytes())
     out = tmp_path / "out.json"
     assert cli.main(["scan", "buster.json", "--ci", "none", "--json", str(out)]) == ExitCode.USAGE
@@ -788,12 +794,7 @@ def test_a_scanners_table_output_saved_as_text_is_a_file_here_not_an_image(
 ) -> None:
     # `trivy image app:1 > report.txt`, then `compare report.txt ...`: pulled as
     # docker.io/library/report.txt after a minute of network, then "image not found".
-    def no_scan(*_args: object, **_kwargs: object) -> Any:
-        raise AssertionError("nothing may be scanned")
-
-    monkeypatch.setattr(gate.scanners.run, "scan", no_scan)
-    monkeypatch.setattr(gate.cli.compare, "scan_batch", no_scan)
-    monkeypatch.chdir(tmp_path)
+    nothing_scanned_here(tmp_path, monkeypatch)
     (tmp_path / "report.txt").write_text("Report Summary\n\n\u250c\u2500\u2510\n", encoding="utf-8")
     assert cli.main(["compare", "report.txt", f"alpine={BUSTER}"]) == ExitCode.USAGE
     assert capsys.readouterr().err.startswith(
