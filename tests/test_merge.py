@@ -302,3 +302,12 @@ def test_explain_says_which_scanner_said_what(tmp_path: Path, capsys: pytest.Cap
         f"    - trivy ({milder}): LOW, status will_not_fix, no fixed version\n"
         f"    - trivy ({real}): CRITICAL, status fixed, fixed in 1.1.20-r5\n"
     ) in out
+
+
+def test_a_merged_report_is_named_after_what_its_first_report_is() -> None:
+    # A decision report read back first names the SARIF category after the file its run read, as
+    # it does alone; a scanner's report first names it after itself, whatever comes later.
+    read_back = ScanReport(findings=(), sources=("gate.json",), named_after="app-scan.json")
+    other = ScanReport(findings=(), sources=("grype.json",))
+    assert merge_reports([read_back, other]).named_after == "app-scan.json"
+    assert merge_reports([other, read_back]).named_after is None

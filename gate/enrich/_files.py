@@ -72,7 +72,7 @@ def read_bytes(path: Path, kind: DataKind) -> tuple[bytes, DataSource]:
             raw = capped(handle, too_large_error(path, kind)).read()
         except OSError as exc:
             raise _cannot_read(path, kind, exc) from None
-    source = DataSource(kind, str(path), hashlib.sha256(raw).hexdigest(), len(raw))
+    source = DataSource(kind, shown_name(path), hashlib.sha256(raw).hexdigest(), len(raw))
     if not raw.startswith(GZIP_MAGIC):
         return raw, source
     try:
@@ -106,7 +106,7 @@ def source_of(path: Path, kind: DataKind) -> DataSource:
         except OSError as exc:
             raise _cannot_read(path, kind, exc) from None
         size = handle.tell()
-    return DataSource(kind, str(path), digest.hexdigest(), size)
+    return DataSource(kind, shown_name(path), digest.hexdigest(), size)
 
 
 def _open(path: Path, kind: DataKind | None = None) -> BinaryIO:

@@ -329,8 +329,13 @@ def _base_check(doc: JsonObject, root: At, findings: list[Finding]) -> BaseCheck
         if current_digest
         else None
     )
-    if "removed_findings" not in data or "tag_moved" not in data:
-        return None
+    if "removed_findings" not in data and "tag_moved" not in data:
+        return None  # an earlier release's report
+    for member, other in (("tag_moved", "removed_findings"), ("removed_findings", "tag_moved")):
+        if member not in data:
+            # Without it the base check would be left out, as an earlier release's: a stale base
+            # that failed the run that checked it would pass when read back.
+            raise at[member].error(f"missing (a report with {other} has it too)")
     if not checked:
         return BaseCheck(False, name=name, used=used, current=current, reason=reason)
     # A check that ran says both: a null would read as "the tag has not moved" and "a rebuild

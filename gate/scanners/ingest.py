@@ -284,7 +284,7 @@ def _other_text(head: bytes) -> str | None:
 
 # The gate's own outputs given back to it: only the --json decision report is read again.
 _OWN_OUTPUT = (
-    "this is container-gate's {what}: give the decision report a run writes with --json, or the "
+    "this is container-gate's {what}: give the decision report check or scan writes with --json, or the "
     "scanner's JSON report"
 )
 _COMPARE_SCHEMA = "container-gate/compare/v1"
@@ -293,13 +293,21 @@ _COMPARE_SCHEMA = "container-gate/compare/v1"
 
 def _own_text_output(head: bytes) -> str | None:
     """Which of the gate's own text outputs `head` starts, if one: the JUnit XML (its root is named
-    after the gate) or the Markdown summary (a heading naming it)."""
+    after the gate) or the Markdown summary (a heading naming it, after the hidden marker line a
+    pull-request comment or merge-request note starts with)."""
     if b'<testsuites name="container-gate"' in head:
         return "JUnit output"
-    first = head.decode("utf-8", "replace").lstrip().split("\n", 1)[0]
+    first = _MARKER_LINE.sub("", head.decode("utf-8", "replace").lstrip(), count=1).split("\n", 1)[0]
+    if first.startswith("### container-gate compare"):
+        # gate/render/compare.py's heading: compare writes no decision report to give instead.
+        return "compare table (compare --markdown)"
     if first.startswith("### ") and "container-gate" in first:
         return "Markdown summary"
     return None
+
+
+_MARKER_LINE = re.compile(r"\A<!-- container-gate[^\n]*-->\r?\n")
+"""The marker a comment or note of the gate starts with (`gate.platforms.marker`)."""
 
 
 def _own_json_output(data: dict[str, object]) -> str | None:

@@ -772,17 +772,23 @@ def test_standard_input_where_a_file_path_goes_is_a_usage_error_that_says_so(
     ) in line
 
 
-def test_a_report_given_where_an_image_goes_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Taken as an image name, `buster.json` was looked for in the engine, then pulled from
-    # docker.io/library/buster.json: a minute of network and an "image not found".
+def nothing_scanned_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs in `tmp_path` where a scan or a pull fails the test: an image name is refused first."""
+
     def no_scan(*_args: object, **_kwargs: object) -> Any:
         raise AssertionError("nothing may be scanned")
 
     monkeypatch.setattr(gate.scanners.run, "scan", no_scan)
     monkeypatch.setattr(gate.cli.compare, "scan_batch", no_scan)
     monkeypatch.chdir(tmp_path)
+
+
+def test_a_report_given_where_an_image_goes_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Taken as an image name, `buster.json` was looked for in the engine, then pulled from
+    # docker.io/library/buster.json: a minute of network and an "image not found".
+    nothing_scanned_here(tmp_path, monkeypatch)
     (tmp_path / "buster.json").write_bytes(BUSTER.read_bytes())
     out = tmp_path / "out.json"
     assert cli.main(["scan", "buster.json", "--ci", "none", "--json", str(out)]) == ExitCode.USAGE
@@ -804,12 +810,7 @@ def test_a_scanners_table_output_saved_as_text_is_a_file_here_not_an_image(
 ) -> None:
     # `trivy image app:1 > report.txt`, then `compare report.txt ...`: pulled as
     # docker.io/library/report.txt after a minute of network, then "image not found".
-    def no_scan(*_args: object, **_kwargs: object) -> Any:
-        raise AssertionError("nothing may be scanned")
-
-    monkeypatch.setattr(gate.scanners.run, "scan", no_scan)
-    monkeypatch.setattr(gate.cli.compare, "scan_batch", no_scan)
-    monkeypatch.chdir(tmp_path)
+    nothing_scanned_here(tmp_path, monkeypatch)
     (tmp_path / "report.txt").write_text("Report Summary\n\n\u250c\u2500\u2510\n", encoding="utf-8")
     assert cli.main(["compare", "report.txt", f"alpine={BUSTER}"]) == ExitCode.USAGE
     assert capsys.readouterr().err.startswith(
@@ -992,6 +993,26 @@ def test_a_file_named_dash_is_named_as_given_in_messages(
     assert line.startswith(f"container-gate: error: {said}"), line
 
 
+def test_a_kev_catalog_or_epss_scores_named_dash_are_named_dot_slash_dash_in_a_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Their age warnings, the failure of undated scores and the report's `exploit_data` said `-`,
+    # which reads as standard input, where the command line said `./-`.
+    monkeypatch.chdir(tmp_path)
+    kev = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json")
+    Path("-").write_bytes(kev.read_bytes())
+    Path("policy.yaml").write_text("version: 1\nexploit_data: {on_stale: fail}\n", encoding="utf-8")
+    flags = ["--ci", "none", "--policy", "policy.yaml", "--json", "gate.json"]
+    assert cli.main(["check", str(PASSING), *flags, "--kev", "./-"]) == ExitCode.FAIL
+    out = capsys.readouterr().out
+    assert "the KEV catalog ./- is " in out, out
+    (source,) = json.loads(Path("gate.json").read_text(encoding="utf-8"))["exploit_data"]["sources"]
+    assert source["path"] == "./-"
+    Path("-").write_text("cve,epss,percentile\nCVE-2019-1549,0.5,0.9\n", encoding="utf-8")
+    assert cli.main(["check", str(PASSING), *flags, "--epss", "./-"]) == ExitCode.FAIL
+    assert "the EPSS scores ./- do not say when they were computed" in capsys.readouterr().out
+
+
 LONG_NAME = "a" * 300
 """A file name longer than any system takes (255 bytes is the usual most)."""
 
@@ -1103,7 +1124,7 @@ def test_the_gates_own_outputs_given_back_as_the_report_are_named(
     assert cli.main(argv) == ExitCode.FAIL
     compared = {
         "--json": ("compare.json", "compare table (compare --json)"),
-        "--markdown": ("compare.md", "Markdown summary"),
+        "--markdown": ("compare.md", "compare table (compare --markdown)"),
     }
     argv = ["compare", f"buster={BUSTER}"]
     for flag, (name, _what) in compared.items():
@@ -1114,6 +1135,25 @@ def test_the_gates_own_outputs_given_back_as_the_report_are_named(
         assert cli.main(["check", str(tmp_path / name), "--ci", "none"]) == ExitCode.USAGE
         (line,) = capsys.readouterr().err.splitlines()
         assert line.endswith(
-            f"(this is container-gate's {what}: give the decision report a run writes with --json, "
+            f"(this is container-gate's {what}: give the decision report check or scan writes with --json, "
             "or the scanner's JSON report)"
         ), line
+
+
+@pytest.mark.parametrize(
+    ("flag", "said"),
+    [
+        ("--kev", "./-: expected the CISA KEV catalog"),
+        ("--epss", "./-: line 1: expected the column line 'cve,epss,percentile'"),
+    ],
+    ids=["kev", "epss"],
+)
+def test_a_kev_catalog_or_epss_scores_named_dash_and_malformed_are_named_dot_slash_dash(
+    flag: str, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The file is there and read: its own reader names it in the error about its content.
+    monkeypatch.chdir(tmp_path)
+    Path("-").write_text("{}\n", encoding="utf-8")
+    assert cli.main(["check", str(PASSING), "--ci", "none", flag, "./-"]) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"container-gate: error: {said}"), line

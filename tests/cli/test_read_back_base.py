@@ -120,3 +120,26 @@ def test_a_check_that_ran_without_its_findings_or_tag_is_refused(
     assert code == ExitCode.USAGE
     assert f"{gate_json}: {expected}" in err
     assert "PASS" not in out
+
+
+@pytest.mark.parametrize("kind", ["stale", "not checked"])
+@pytest.mark.parametrize(
+    ("member", "other"), [("tag_moved", "removed_findings"), ("removed_findings", "tag_moved")]
+)
+def test_a_base_image_with_one_of_the_members_of_its_check_is_refused(
+    kind: str, member: str, other: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Only a report of an earlier release has neither: one with the other is not one, and leaving
+    # its base check out would drop what the run that checked said.
+    doc = json.loads(render_json(checked_run(CHECKS[kind])))
+    del doc["base_image"][member]
+    gate_json = tmp_path / "gate.json"
+    gate_json.write_text(json.dumps(doc), encoding="utf-8")
+    code = cli.main(["check", str(gate_json), "--ci", "none", "--as-of", AS_OF])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert (
+        err
+        == f"container-gate: error: {gate_json}: base_image.{member}: missing (a report with {other} has it too)\n"
+    )
+    assert "PASS" not in out

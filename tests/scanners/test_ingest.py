@@ -11,6 +11,7 @@ import pytest
 from gate.errors import ExitCode, ReportError
 from gate.scanners.ingest import load_report, parse_report_bytes
 from tests.support.corpus import REPORT_KINDS, corpus_file, corpus_files, corpus_json
+from tests.support.repo_paths import PROJECT_ROOT
 
 REPORTS = [(kind, path) for kind in REPORT_KINDS for path in corpus_files(kind)]
 OTHER_DOCUMENTS = [path for kind in ("gitlab", "vex", "sarif-in") for path in corpus_files(kind)]
@@ -272,4 +273,18 @@ def test_an_sbom_is_named_as_such(sbom: dict[str, object], what: str, tmp_path: 
     assert read_error(path) == (
         f"{path}: {UNKNOWN} (this is {what}; give the scanner's JSON output: trivy --format json, "
         "grype -o json, snyk --json)"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["markdown-trivy-debian-buster.md", "markdown-grype-keycloak-test.md"], ids=["fail", "pass"]
+)
+def test_the_gates_pull_request_comment_saved_is_named_as_its_markdown(name: str, tmp_path: Path) -> None:
+    # The comment's body starts with its hidden marker line, then the summary's heading.
+    body = (PROJECT_ROOT / "tests" / "render" / "golden" / name).read_text(encoding="utf-8")
+    assert body.startswith("<!-- container-gate comment v1 ")
+    path = write(tmp_path, body, "comment.md")
+    assert read_error(path) == (
+        f"{path}: not valid JSON (expecting value at line 1, column 1) (this is container-gate's Markdown "
+        "summary: give the decision report check or scan writes with --json, or the scanner's JSON report)"
     )
