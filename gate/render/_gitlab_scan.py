@@ -14,6 +14,7 @@ from typing import Any
 from gate.model import ScannerInfo
 from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
 from gate.policy.model import Mode
+from gate.render._delta import delta_line
 from gate.render._gitlab_ids import storable
 from gate.render._summary import base_image_line
 from gate.untrusted import safe_url, terminal_safe
@@ -109,8 +110,9 @@ def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
 
 
 def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[dict[str, str]]:
-    """`scan.messages`: the verdict, the base image check, what was left out and why, policy
-    failures, warnings, then `notes`."""
+    """`scan.messages`: the verdict, what the change introduced beside the baseline (with
+    `--baseline`), the base image check, what was left out and why, policy failures, warnings,
+    then `notes`."""
     counts = evaluation.counts
     verdict = (
         f"container-gate verdict: {evaluation.verdict} under policy {terminal_safe(evaluation.policy.source, 200)}; "
@@ -119,6 +121,10 @@ def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[d
     if evaluation.policy.mode is Mode.ADVISORY:
         verdict += f"; the policy is advisory: {counts.would_block} finding(s) would block"
     messages = [{"level": "info", "value": verdict}]
+    delta = delta_line(evaluation, lambda source: f"`{terminal_safe(source, 200)}`")
+    if delta:
+        # The same line as the terminal and Markdown summaries: the new and worse findings first.
+        messages.append({"level": "info", "value": f"baseline: {delta}"})
     base = evaluation.base_image
     if base is not None and base.check.checked:
         # What `scan --check-base` found, as the summaries say it; a check that could not run is

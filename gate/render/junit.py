@@ -33,6 +33,7 @@ from gate.model import Finding, Layer, Severity, VendorStatus
 from gate.policy.actions import Action, ActionKind, Plan
 from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleRef
 from gate.policy.exploit_rules import kev_text
+from gate.render._delta import delta_line
 from gate.render._summary import base_image_line
 from gate.render.remediation import what_to_do
 from gate.untrusted import advisory_url, safe_url, shorten
@@ -483,6 +484,10 @@ def _suite_chunks(evaluation: Evaluation, counts: dict[str, int]) -> Iterator[st
         ("mode", evaluation.policy.mode.value),
     ):
         ET.SubElement(props, "property", {"name": name, "value": _line(value, MESSAGE_LIMIT)})
+    delta = delta_line(evaluation, lambda source: f"`{source}`")
+    if delta:
+        # With `--baseline`: the same line as the terminal and Markdown summaries, new and worse first.
+        ET.SubElement(props, "property", {"name": "baseline", "value": _line(delta, MESSAGE_LIMIT)})
     if evaluation.base_image is not None:
         # With `scan --check-base`: the same line as the terminal and Markdown summaries.
         line = base_image_line(evaluation.base_image, lambda name: f"`{name}`", str)

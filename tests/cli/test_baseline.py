@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -498,3 +499,42 @@ def test_a_baseline_larger_than_a_report_may_be_is_not_read(
         "may be; not read (raise --max-report-size to read it) (--baseline-required: no verdict without "
         "the baseline)\n"
     )
+
+
+def test_every_output_leads_with_the_same_delta(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The GitLab report and the JUnit report are what a merge request shows: without the delta
+    # there, their counts (1 blocking, 1 informational) could not be told from a run without a
+    # baseline, nor reconciled with the terminal's and the Markdown summary's.
+    baseline = tmp_path / "b.json"
+    decision(corpus_file("trivy", "debian-stretch.json.golden"), baseline, capsys)
+    outputs = {
+        "--gitlab": tmp_path / "gl.json",
+        "--junit": tmp_path / "junit.xml",
+        "--markdown": tmp_path / "s.md",
+        "--json": tmp_path / "g.json",
+    }
+    pr = str(corpus_file("trivy", "debian-buster.json.golden"))
+    given = [arg for option, path in outputs.items() for arg in (option, str(path))]
+    code, out, _err = gate([pr, "--baseline", str(baseline), *given], capsys)
+    assert code == ExitCode.FAIL
+    delta = f"1 new · 0 worse · 4 fixed · 1 unchanged since `{baseline}` (baseline of 2026-12-01)"
+    assert out.splitlines()[1] == f"baseline: {delta}"
+    assert outputs["--markdown"].read_text(encoding="utf-8").split("\n\n")[1].replace("\\", "") == delta
+    report = json.loads(outputs["--json"].read_text(encoding="utf-8"))
+    assert report["baseline"]["counts"] == {"new": 1, "unchanged": 1, "worse": 0, "fixed": 4}
+    messages = json.loads(outputs["--gitlab"].read_text(encoding="utf-8"))["scan"]["messages"]
+    assert messages[0]["value"].startswith("container-gate verdict: fail under policy")
+    assert messages[1] == {"level": "info", "value": f"baseline: {delta}"}
+    suite = ET.parse(outputs["--junit"]).getroot().find("testsuite")  # noqa: S314 (our own output)
+    assert suite is not None
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["baseline"] == delta
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    # Without a baseline, neither says one.
+    code, out, _err = gate([pr, *given], capsys)
+    assert not out.splitlines()[1].startswith("baseline:")
+    messages = json.loads(outputs["--gitlab"].read_text(encoding="utf-8"))["scan"]["messages"]
+    assert not any(m["value"].startswith("baseline:") for m in messages)
+    suite = ET.parse(outputs["--junit"]).getroot().find("testsuite")  # noqa: S314 (our own output)
+    assert suite is not None
+    assert "baseline" not in {p.get("name") for p in suite.iter("property")}
