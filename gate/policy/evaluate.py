@@ -231,7 +231,7 @@ def evaluate(
             staged.append((finding, Disposition.IGNORED, reason, _IGNORE_SUSPECTS, would_block))
         elif exploited is not None and _in_baseline(states, position, policy):
             assert comparison is not None  # noqa: S101 - states come from it
-            staged.append(_already_known(finding, comparison, exploited, would_block))
+            staged.append(_already_known(finding, comparison, states[position], exploited, would_block))
         elif exploited is not None:
             staged.append(
                 (
@@ -255,7 +255,7 @@ def evaluate(
             staged.append((finding, Disposition.IGNORED, reason, rule, would_block))
         elif threshold is not None and _in_baseline(states, position, policy):
             assert comparison is not None  # noqa: S101 - states come from it
-            staged.append(_already_known(finding, comparison, threshold[0], would_block))
+            staged.append(_already_known(finding, comparison, states[position], threshold[0], would_block))
         elif threshold is not None:
             candidates[finding.severity] += 1
             staged.append((finding, Disposition.BLOCKING, threshold[0], threshold[1], would_block))
@@ -347,10 +347,16 @@ def _in_baseline(states: Sequence[BaselineState], position: int, policy: Policy)
 
 
 def _already_known(
-    finding: Finding, comparison: BaselineComparison, why: str, would_block: bool
+    finding: Finding, comparison: BaselineComparison, state: BaselineState, why: str, would_block: bool
 ) -> tuple[Finding, Disposition, str, RuleRef, bool]:
-    """The staged decision of a finding that would block but was already in the baseline."""
-    reason = f"already in the baseline of {comparison.baseline.created_date} ({why})"
+    """The staged decision of a finding that would block but whose baseline state may not: one
+    already in the baseline, or one the image adds when `baseline.fail_on` leaves out `new`
+    (which is not "already in the baseline")."""
+    date = comparison.baseline.created_date
+    if state is BaselineState.NEW:
+        reason = f"new since the baseline of {date}, but baseline.fail_on does not list new ({why})"
+    else:
+        reason = f"already in the baseline of {date} ({why})"
     return (finding, Disposition.INFORMATIONAL, reason, RuleRef(RuleKind.BASELINE), would_block)
 
 

@@ -13,6 +13,7 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from gate.enrich.baseline import BaselineState
 from gate.image.base_image import parse_created
 from gate.model import Finding, VendorStatus
 from gate.policy.base_status import BaseImageStatus
@@ -80,6 +81,14 @@ def count_detail(evaluation: Evaluation, disposition: Disposition) -> str:
         return ""
     kind, words = _DECIDED_BY[disposition]
     count = evaluation.counts.by_rule.get((disposition, kind), 0)
+    if kind is RuleKind.BASELINE:
+        # A finding the image adds is informational by `baseline.fail_on` too when the policy
+        # leaves out `new`: it is not "already in the baseline".
+        count -= sum(
+            1
+            for d in evaluation.decisions
+            if d.disposition is disposition and d.rule.kind is kind and d.baseline is BaselineState.NEW
+        )
     return f" ({count} {words})" if count else ""
 
 

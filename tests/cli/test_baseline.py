@@ -538,3 +538,47 @@ def test_every_output_leads_with_the_same_delta(tmp_path: Path, capsys: pytest.C
     suite = ET.parse(outputs["--junit"]).getroot().find("testsuite")  # noqa: S314 (our own output)
     assert suite is not None
     assert "baseline" not in {p.get("name") for p in suite.iter("property")}
+
+
+def test_a_new_finding_the_policy_lets_through_is_not_called_already_in_the_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Under `baseline.fail_on: [worse]` the libidn2-0 CRITICAL the pull request adds does not
+    # block (the policy warns so), but it is new: it was reported "already in the baseline", and
+    # counted among the findings that were.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nfail_on:\n  severity: LOW\nbaseline:\n  fail_on: [worse]\n", encoding="utf-8"
+    )
+    baseline = tmp_path / "b.json"
+    decision(corpus_file("trivy", "debian-stretch.json.golden"), baseline, capsys, "--policy", str(policy))
+    both = trivy_json("debian-stretch.json.golden")
+    buster = trivy_json("debian-buster.json.golden")
+    both["Results"][0]["Vulnerabilities"] += [
+        v for v in buster["Results"][0]["Vulnerabilities"] if v["PkgName"] == "libidn2-0"
+    ]
+    pr = write(tmp_path / "pr.json", both)
+    md = tmp_path / "s.md"
+    code, out, _err = gate(
+        [
+            *(str(pr), "--policy", str(policy), "--baseline", str(baseline)),
+            *("--json", str(tmp_path / "g.json"), "--markdown", str(md)),
+        ],
+        capsys,
+    )
+    assert code == ExitCode.PASS
+    report = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))
+    (new,) = [f for f in report["findings"] if f["baseline"] == "new"]
+    assert (new["disposition"], new["rule"]) == ("informational", "baseline.fail_on")
+    assert new["reason"] == (
+        "new since the baseline of 2026-12-01, but baseline.fail_on does not list new "
+        "(CRITICAL is at or above the blocking severity LOW)"
+    )
+    old = [f for f in report["findings"] if f["baseline"] == "unchanged"]
+    assert len(old) == 5
+    assert all(f["reason"].startswith("already in the baseline of 2026-12-01 (") for f in old)
+    assert (
+        "findings: 6 total: 0 blocking, 0 allowlisted, 0 ignored, 6 informational (5 already in the baseline)"
+        in out.splitlines()
+    )
+    assert " · 6 informational (5 already in the baseline)" in md.read_text(encoding="utf-8")
