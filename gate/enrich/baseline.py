@@ -240,6 +240,8 @@ class BaselineComparison:
     """One state per finding of this run, in its order."""
     fixed: tuple[BaselineFinding, ...]
     """The baseline's findings that no finding of this run is, in the baseline's order."""
+    matched: tuple[BaselineFinding | None, ...] = ()
+    """For each finding of this run, the baseline finding it is (None for a new one)."""
 
     def count(self, state: BaselineState) -> int:
         """How many findings of this run are in `state`."""
@@ -315,7 +317,25 @@ def compare(
         before = baseline.findings[choice]
         states.append(BaselineState.WORSE if is_worse(before, finding, kev) else BaselineState.UNCHANGED)
     fixed = tuple(item for position, item in enumerate(baseline.findings) if position not in matched)
-    return BaselineComparison(baseline, tuple(states), fixed)
+    matches = tuple(None if choice is None else baseline.findings[choice] for choice in chosen)
+    return BaselineComparison(baseline, tuple(states), fixed, matches)
+
+
+WORSE_SINCE = "; worse than in the baseline of "
+"""How the part of a blocking reason that says the finding got worse since the baseline starts."""
+
+
+def worse_since(before: BaselineFinding, finding: Finding, known_exploited: bool | None = None) -> str:
+    """What made `finding` worse than `before` (`is_worse`), as a reason says it: `LOW then`,
+    `no fix then`, `not known-exploited then`."""
+    changes = []
+    if finding.severity > before.severity:
+        changes.append(f"{before.severity.name} then")
+    if finding.fixable and not before.fixable:
+        changes.append("no fix then")
+    if known_exploited and before.known_exploited is False:
+        changes.append("not known-exploited then")
+    return ", ".join(changes)
 
 
 BASELINE_NOT_USED = "baseline not used, the full policy applies: "

@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gate.enrich.baseline import BaselineComparison, BaselineState, compare
+from gate.enrich.baseline import WORSE_SINCE, BaselineComparison, BaselineState, compare, worse_since
 from gate.enrich.exploit import EpssScore, KevEntry
 from gate.enrich.vex_model import VexGap, VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
@@ -237,7 +237,7 @@ def evaluate(
                 (
                     finding,
                     Disposition.BLOCKING,
-                    exploited,
+                    _with_worse(exploited, comparison, position, finding, extra[0] is not None),
                     judged_by.rule(RuleKind.KNOWN_EXPLOITED),
                     would_block,
                 )
@@ -258,7 +258,8 @@ def evaluate(
             staged.append(_already_known(finding, comparison, states[position], threshold[0], would_block))
         elif threshold is not None:
             candidates[finding.severity] += 1
-            staged.append((finding, Disposition.BLOCKING, threshold[0], threshold[1], would_block))
+            reason = _with_worse(threshold[0], comparison, position, finding, extra[0] is not None)
+            staged.append((finding, Disposition.BLOCKING, reason, threshold[1], would_block))
         else:
             reason = (
                 f"{finding.severity.name} is below {judged_by.whose}blocking severity "
@@ -344,6 +345,19 @@ def _compare(report: ScanReport, inputs: EvaluationInputs) -> BaselineComparison
 def _in_baseline(states: Sequence[BaselineState], position: int, policy: Policy) -> bool:
     """True when a baseline was given and the finding's state there may not block."""
     return bool(states) and states[position].value not in policy.baseline.fail_on
+
+
+def _with_worse(
+    reason: str, comparison: BaselineComparison | None, position: int, finding: Finding, listed: bool
+) -> str:
+    """`reason`, and for a finding worse than in the baseline what made it worse: a pull request
+    that changed nothing of it is blocked by it, and must see why."""
+    if comparison is None or comparison.states[position] is not BaselineState.WORSE:
+        return reason
+    before = comparison.matched[position]
+    why = worse_since(before, finding, listed) if before is not None else ""
+    since = f" ({why})" if why else ""
+    return f"{reason}{WORSE_SINCE}{comparison.baseline.created_date}{since}"
 
 
 def _already_known(

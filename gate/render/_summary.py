@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from gate.enrich.baseline import BaselineState
+from gate.enrich.baseline import WORSE_SINCE, BaselineState
 from gate.image.base_image import parse_created
 from gate.model import Finding, VendorStatus
 from gate.policy.base_status import BaseImageStatus
@@ -118,15 +118,17 @@ def short_reason(decision: Decision, policy: Policy) -> str:
     the threshold alone (`at or above the blocking severity HIGH`: the finding's severity is
     shown beside it), any other reason in full. Plain text, from the policy and the reason."""
     rule = decision.rule
+    # What made it worse than in the baseline is kept: the pull request did not add it.
+    _, worse, since = decision.reason.partition(WORSE_SINCE)
     exploit_reason = short_exploit_reason(decision, policy)
     if exploit_reason is not None:
-        return exploit_reason
+        return f"{exploit_reason}{worse}{since}"
     if rule.kind is RuleKind.SEVERITY and not decision.tolerated:
         origin = decision.finding.layer.origin if decision.finding.layer is not None else None
         threshold = policy.fail_on_for(origin).severity.name
         whose = "the base image's" if rule.base_image else "the"
         side = "at or above" if decision.disposition is Disposition.BLOCKING else "below"
-        return f"{side} {whose} blocking severity {threshold}"
+        return f"{side} {whose} blocking severity {threshold}{worse}{since}"
     return decision.reason
 
 

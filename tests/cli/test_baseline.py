@@ -582,3 +582,45 @@ def test_a_new_finding_the_policy_lets_through_is_not_called_already_in_the_base
         in out.splitlines()
     )
     assert " · 6 informational (5 already in the baseline)" in md.read_text(encoding="utf-8")
+
+
+def test_a_worse_finding_says_what_made_it_worse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The pull request did not add it: without saying what changed since the baseline (a severity
+    # raised, a fix released), "0 new · 1 worse" and a finding that blocks were left unexplained.
+    baseline = tmp_path / "b.json"
+    decision(corpus_file("trivy", "spring4shell-jre8.json.golden"), baseline, capsys)
+    md = tmp_path / "s.md"
+    pr = str(corpus_file("trivy", "spring4shell-jre11.json.golden"))
+    code, out, _err = gate(
+        [pr, "--baseline", str(baseline), "--json", str(tmp_path / "g.json"), "--markdown", str(md)], capsys
+    )
+    assert code == ExitCode.FAIL
+    (finding,) = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))["findings"]
+    assert (finding["baseline"], finding["disposition"]) == ("worse", "blocking")
+    worse = "worse than in the baseline of 2026-12-01 (LOW then)"
+    assert finding["reason"] == f"CRITICAL is at or above the blocking severity HIGH; {worse}"
+    assert f"why they block: at or above the blocking severity HIGH; {worse}" in " ".join(out.split())
+    assert (
+        "at or above the blocking severity HIGH; worse than in the baseline of 2026-12-01 (LOW then) |"
+        in (md.read_text(encoding="utf-8").replace("\\", ""))
+    )
+    # A fix released since: the same severity, fixable now.
+    buster = trivy_json("debian-buster.json.golden")
+    then = json.loads(json.dumps(buster))
+    for vuln in then["Results"][0]["Vulnerabilities"]:
+        vuln.pop("FixedVersion", None)
+        vuln["Status"] = "affected"
+    decision(write(tmp_path / "then.json", then), baseline, capsys)
+    report = decision(
+        write(tmp_path / "now.json", buster), tmp_path / "g.json", capsys, "--baseline", str(baseline)
+    )
+    blocking = [f for f in report["findings"] if f["disposition"] == "blocking"]
+    assert [(f["package"], f["baseline"]) for f in blocking] == [("libidn2-0", "worse")]
+    assert blocking[0]["reason"].endswith("; worse than in the baseline of 2026-12-01 (no fix then)")
+    # A new finding says nothing of the baseline.
+    decision(corpus_file("trivy", "debian-stretch.json.golden"), baseline, capsys)
+    report = decision(
+        write(tmp_path / "now.json", buster), tmp_path / "g.json", capsys, "--baseline", str(baseline)
+    )
+    (new,) = [f for f in report["findings"] if f["disposition"] == "blocking"]
+    assert (new["baseline"], new["reason"]) == ("new", "CRITICAL is at or above the blocking severity HIGH")
