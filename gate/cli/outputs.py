@@ -221,6 +221,8 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
         sys.stdout.flush()
         return
     target = Path(path)
+    if not target.name:  # `.` or `/`: a directory, and no name to write a file beside it under
+        raise UsageError(f"{path}: cannot write output file: Is a directory")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if _device_or_pipe(target):
