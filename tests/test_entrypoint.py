@@ -17,7 +17,7 @@ import pytest
 import entrypoint
 from entrypoint import INPUTS, InputError, build_invocation
 from gate.cli.parser import build_parser
-from tests.support.corpus import corpus_files
+from tests.support.corpus import corpus_file, corpus_files
 from tests.support.repo_paths import PROJECT_ROOT
 
 TOKEN = "ghs_EntrypointTestToken000000000000000001"  # noqa: S105 (no service accepts it)
@@ -527,3 +527,13 @@ def test_the_summaries_point_to_the_json_input_not_to_an_option_never_typed(tmp_
     markdown = summary.read_text(encoding="utf-8")
     assert "the JSON report (the action's `json` input) lists" in markdown
     assert "--json" not in markdown
+
+
+def test_the_log_names_the_comment_input_that_turned_the_comment_off(tmp_path: Path) -> None:
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    done, _, _ = github_run(tmp_path, INPUT_REPORT=str(report), INPUT_SARIF="", INPUT_COMMENT="false")
+    assert done.returncode in (0, 1), done.stderr
+    assert (
+        done.stderr
+        == "container-gate: github: no pull-request comment: turned off by the action's `comment: false`\n"
+    )

@@ -221,6 +221,8 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
         sys.stdout.flush()
         return
     target = Path(path)
+    if not target.name:  # `.` or `/`: a directory, and no name to write a file beside it under
+        raise UsageError(f"{path}: cannot write output file: Is a directory")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if _device_or_pipe(target):
@@ -508,17 +510,21 @@ def show_notices(notices: Iterable[str]) -> None:
         print(f"{PROG}: warning: {terminal_safe(notice)}", file=sys.stderr)
 
 
-def show_published(platform: str, published: Published, options: Options) -> None:
+def show_published(platform: str, published: Published, options: Options, *, log_notes: bool = False) -> None:
     """What a publisher did: its workflow commands on standard output (where the runner reads
-    them), what it did for --verbose, and its warnings: on GitHub Actions as `::warning::`
-    annotations, elsewhere on standard error."""
+    them), what it did for --verbose (and, with `log_notes`, in a GitHub Actions log), and its
+    warnings: on GitHub Actions as `::warning::` annotations, elsewhere on standard error."""
     if published.log:
         sys.stdout.write("".join(f"{line}\n" for line in published.log))
         sys.stdout.flush()
-    if options.verbose:
+    on_github = platform == "github" and os.environ.get("GITHUB_ACTIONS") == "true"
+    # In a workflow's log the notes of a verdict say where the comment went, or why there is none
+    # (a push, a schedule, a merge queue): the step has no --verbose to ask for them. An error
+    # stays the one line that says what is wrong.
+    if options.verbose or (on_github and log_notes):
         for note in published.notes:
             print(f"{PROG}: {platform}: {terminal_safe(note)}", file=sys.stderr)
-    if platform == "github" and os.environ.get("GITHUB_ACTIONS") == "true":
+    if on_github:
         from gate.platforms.github_commands import workflow_command
 
         # A warning on stderr is one log line among hundreds; as a workflow command it is an
@@ -556,7 +562,9 @@ def publish(evaluation: Evaluation, options: Options, failure: GateError | None 
     known (`failure`); a broken CI environment is raised once the rest is shown."""
     publisher = select_publisher(options.publish.ci, os.environ)
     published = publisher.publish(evaluation, publish_context(options, failure=failure))
-    show_published(publisher.name, published, options)
+    show_published(
+        publisher.name, published, options, log_notes=failure is None and published.failure is None
+    )
     if published.failure is not None:
         raise published.failure
 

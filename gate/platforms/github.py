@@ -305,7 +305,10 @@ class GitHubPublisher:
         `every`), create one when there is none and `create` is given, and delete duplicates of an
         updated comment."""
         if not context.comment:
-            return Published(notes=("no pull-request comment: --no-comment",))
+            # The action's log shows this note: name the input its users set, not the option.
+            by_action = context.env.get("CONTAINER_GATE_ACTION") == "true"
+            how = "the action's `comment: false`" if by_action else "--no-comment"
+            return Published(notes=(f"no pull-request comment: turned off by {how}",))
         target = _target(context.env, event)
         if isinstance(target, Published):
             return target

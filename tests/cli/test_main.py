@@ -514,6 +514,29 @@ def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
     assert f"cannot write output file: {blocker} is a file, not a directory\n" in err
 
 
+@pytest.mark.parametrize("option", ["--json", "--sarif"])
+@pytest.mark.parametrize("directory", [".", "/"])
+def test_an_output_named_as_a_directory_without_a_name_is_exit_2_in_one_line(
+    option: str,
+    directory: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `json: .` in the action: the directory itself, whose path has no last name to write beside.
+    monkeypatch.chdir(tmp_path)
+    out_md = tmp_path / "d.md"
+    code, _, err = run(["check", str(BUSTER), option, directory, "--markdown", str(out_md)], capsys)
+    assert code == ExitCode.USAGE
+    assert err == f"container-gate: error: {directory}: cannot write output file: Is a directory\n"
+    assert out_md.read_text().count("container-gate: fail") == 1
+    # The error outputs of a run that could not decide meet the same path.
+    code, _, err = run(["check", str(tmp_path / "missing.json"), option, directory], capsys)
+    assert code == ExitCode.USAGE
+    assert "Traceback" not in err
+    assert "internal error" not in err
+
+
 def test_an_output_that_cannot_be_made_leaves_no_earlier_file_behind(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -972,6 +972,33 @@ def cli_environment(
     return step
 
 
+@pytest.mark.parametrize(
+    ("event_name", "payload"),
+    [
+        ("push", {"ref": "refs/heads/main"}),
+        ("schedule", {"schedule": "23 4 * * *"}),
+        ("merge_group", {"action": "checks_requested", "merge_group": {"head_sha": "1" * 40}}),
+    ],
+)
+def test_the_log_says_why_an_event_without_a_pull_request_has_no_comment(
+    event_name: str,
+    payload: dict[str, Any],
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The action has no --verbose: without this line, a missing comment is a mystery in the log.
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path, GITHUB_EVENT_NAME=event_name)
+    Path(step.env["GITHUB_EVENT_PATH"]).write_text(json.dumps(payload), encoding="utf-8")
+    assert cli.main(["check", str(BUSTER), "--ci", "github"]) == ExitCode.FAIL
+    _out, err = capsys.readouterr()
+    assert err == (
+        f"container-gate: github: no pull-request comment: the {event_name} event belongs to no pull request\n"
+    )
+    assert github_pull_request.github.requests == []
+
+
 def test_the_command_line_publishes_a_verdict(
     github_pull_request: PullRequestScenario,
     tmp_path: Path,
@@ -982,8 +1009,10 @@ def test_the_command_line_publishes_a_verdict(
     argv = ["check", str(BUSTER), "--ci", "github", "--json", "decision.json", "--sarif", "gate.sarif"]
     assert cli.main(argv) == ExitCode.FAIL
     out, err = capsys.readouterr()
-    assert err == ""
     [comment] = step.comments()
+    # The job's log says where the comment is (a plain line, not an annotation).
+    url = f"https://github.com/octo-org/app/pull/1#issuecomment-{comment.id}"
+    assert err == f"container-gate: github: pull request #1: created {url}\n"
     assert "CVE\\-2019\\-18224" in comment.body
     outputs = read_outputs(step.outputs)
     assert outputs["verdict"] == ["fail"]
