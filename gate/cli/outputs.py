@@ -520,8 +520,8 @@ def show_published(platform: str, published: Published, options: Options, *, log
     on_github = platform == "github" and os.environ.get("GITHUB_ACTIONS") == "true"
     # In a workflow's log the notes of a verdict say where the comment went, or why there is none
     # (a push, a schedule, a merge queue): the step has no --verbose to ask for them. An error
-    # stays the one line that says what is wrong.
-    if options.verbose or (on_github and log_notes):
+    # stays the one line that says what is wrong, and --quiet keeps the verdict line alone.
+    if options.verbose or (on_github and log_notes and not options.outputs.quiet):
         for note in published.notes:
             print(f"{PROG}: {platform}: {terminal_safe(note)}", file=sys.stderr)
     if on_github:

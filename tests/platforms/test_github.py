@@ -999,6 +999,20 @@ def test_the_log_says_why_an_event_without_a_pull_request_has_no_comment(
     assert github_pull_request.github.requests == []
 
 
+def test_quiet_keeps_the_log_to_the_verdict_line(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `--quiet` prints only the verdict line: not where the comment went either.
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path)
+    assert cli.main(["check", str(BUSTER), "--ci", "github", "--quiet"]) == ExitCode.FAIL
+    _out, err = capsys.readouterr()
+    assert len(step.comments()) == 1
+    assert err == ""
+
+
 def test_the_command_line_publishes_a_verdict(
     github_pull_request: PullRequestScenario,
     tmp_path: Path,
