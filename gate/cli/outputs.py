@@ -221,7 +221,9 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
         sys.stdout.flush()
         return
     target = Path(path)
-    if not target.name:  # `.` or `/`: a directory, and no name to write a file beside it under
+    if target.name in ("", ".."):
+        # `.`, `/`, `..`, `out/..`: a directory, and no name to write a file beside it under (a
+        # rename over `..` fails as "Device or resource busy", after making `out`).
         raise UsageError(f"{path}: cannot write output file: Is a directory")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -515,7 +515,7 @@ def test_an_unwritable_output_is_exit_2_and_other_outputs_are_still_written(
 
 
 @pytest.mark.parametrize("option", ["--json", "--sarif"])
-@pytest.mark.parametrize("directory", [".", "/"])
+@pytest.mark.parametrize("directory", [".", "/", "..", "sub/.."])
 def test_an_output_named_as_a_directory_without_a_name_is_exit_2_in_one_line(
     option: str,
     directory: str,
@@ -530,6 +530,7 @@ def test_an_output_named_as_a_directory_without_a_name_is_exit_2_in_one_line(
     assert code == ExitCode.USAGE
     assert err == f"container-gate: error: {directory}: cannot write output file: Is a directory\n"
     assert out_md.read_text().count("container-gate: fail") == 1
+    assert not (tmp_path / "sub").exists()  # nothing made for a path that names no file
     # The error outputs of a run that could not decide meet the same path.
     code, _, err = run(["check", str(tmp_path / "missing.json"), option, directory], capsys)
     assert code == ExitCode.USAGE
