@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -118,18 +119,27 @@ def short_reason(decision: Decision, policy: Policy) -> str:
     the threshold alone (`at or above the blocking severity HIGH`: the finding's severity is
     shown beside it), any other reason in full. Plain text, from the policy and the reason."""
     rule = decision.rule
-    # What made it worse than in the baseline is kept: the pull request did not add it.
-    _, worse, since = decision.reason.partition(WORSE_SINCE)
+    # What made it worse than in the baseline is kept: the pull request did not add it. Only that
+    # part: in advisory mode the reason goes on (`...(LOW then)); the policy is advisory`).
+    found = _WORSE.search(decision.reason) if WORSE_SINCE in decision.reason else None
+    worse = found.group() if found else ""
     exploit_reason = short_exploit_reason(decision, policy)
     if exploit_reason is not None:
-        return f"{exploit_reason}{worse}{since}"
+        return f"{exploit_reason}{worse}"
     if rule.kind is RuleKind.SEVERITY and not decision.tolerated:
         origin = decision.finding.layer.origin if decision.finding.layer is not None else None
         threshold = policy.fail_on_for(origin).severity.name
         whose = "the base image's" if rule.base_image else "the"
         side = "at or above" if decision.disposition is Disposition.BLOCKING else "below"
-        return f"{side} {whose} blocking severity {threshold}{worse}{since}"
+        return f"{side} {whose} blocking severity {threshold}{worse}"
     return decision.reason
+
+
+_WORSE = re.compile(
+    re.escape(WORSE_SINCE) + r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|an unknown date)(?: \([^()]*\))?"
+)
+"""The part of a reason that says what made a finding worse than in the baseline: its date, and
+what changed in parentheses (gate/policy/evaluate.py's `_with_worse`)."""
 
 
 def base_image_line(status: BaseImageStatus, code: Callable[[str], str], text: Callable[[str], str]) -> str:
