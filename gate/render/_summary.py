@@ -82,9 +82,10 @@ def count_detail(evaluation: Evaluation, disposition: Disposition) -> str:
         return ""
     kind, words = _DECIDED_BY[disposition]
     count = evaluation.counts.by_rule.get((disposition, kind), 0)
-    if kind is RuleKind.BASELINE:
+    if kind is RuleKind.BASELINE and count:
         # A finding the image adds is informational by `baseline.fail_on` too when the policy
-        # leaves out `new`: it is not "already in the baseline".
+        # leaves out `new`: it is not "already in the baseline". (Only asked of a run with some:
+        # without a baseline, no pass over every finding.)
         count -= sum(
             1
             for d in evaluation.decisions
