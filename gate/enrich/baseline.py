@@ -321,10 +321,6 @@ def compare(
     return BaselineComparison(baseline, tuple(states), fixed, matches)
 
 
-WORSE_SINCE = "; worse than in the baseline of "
-"""How the part of a blocking reason that says the finding got worse since the baseline starts."""
-
-
 def worse_since(before: BaselineFinding, finding: Finding, known_exploited: bool | None = None) -> str:
     """What made `finding` worse than `before` (`is_worse`), as a reason says it: `LOW then`,
     `no fix then`, `not known-exploited then`."""

@@ -20,8 +20,10 @@ def with_enrichment(
     states: Sequence[BaselineState],
     spoke: Sequence[VexStatement | None],
     gaps: Sequence[VexGap | None] = (),
+    worse: Sequence[str] = (),
 ) -> tuple[Decision, ...]:
-    """The decisions with their baseline state, VEX statement and VEX gap; a statement that does
+    """The decisions with their baseline state (and what made one worse), VEX statement and VEX
+    gap; a statement that does
     not clear the finding (`affected`, `under_investigation`) is said in the reason, and changes
     nothing."""
     out: list[Decision] = []
@@ -35,6 +37,7 @@ def with_enrichment(
                 decision,
                 reason=reason,
                 baseline=states[position] if states else None,
+                worse=worse[position] if worse else "",
                 vex=statement,
                 vex_gap=gaps[position] if gaps else None,
             )

@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gate.enrich.baseline import WORSE_SINCE, BaselineComparison, BaselineState, compare, worse_since
+from gate.enrich.baseline import BaselineComparison, BaselineState, compare, worse_since
 from gate.enrich.exploit import EpssScore, KevEntry
 from gate.enrich.vex_model import VexGap, VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
@@ -164,6 +164,7 @@ def evaluate(
     staged: list[tuple[Finding, Disposition, str, RuleRef, bool]] = []
     comparison = _compare(report, inputs)
     states = comparison.states if comparison is not None else ()
+    worse = [""] * len(report.findings)  # `_worse` of each finding, kept on its decision
     vex_index = None
     if inputs.vex:
         from gate.enrich.vex import VexIndex  # with the VEX readers: only for runs that give VEX
@@ -233,11 +234,12 @@ def evaluate(
             assert comparison is not None  # noqa: S101 - states come from it
             staged.append(_already_known(finding, comparison, states[position], exploited, would_block))
         elif exploited is not None:
+            worse[position] = _worse(comparison, position, finding, extra[0] is not None)
             staged.append(
                 (
                     finding,
                     Disposition.BLOCKING,
-                    _with_worse(exploited, comparison, position, finding, extra[0] is not None),
+                    exploited + worse[position],
                     judged_by.rule(RuleKind.KNOWN_EXPLOITED),
                     would_block,
                 )
@@ -258,8 +260,10 @@ def evaluate(
             staged.append(_already_known(finding, comparison, states[position], threshold[0], would_block))
         elif threshold is not None:
             candidates[finding.severity] += 1
-            reason = _with_worse(threshold[0], comparison, position, finding, extra[0] is not None)
-            staged.append((finding, Disposition.BLOCKING, reason, threshold[1], would_block))
+            worse[position] = _worse(comparison, position, finding, extra[0] is not None)
+            staged.append(
+                (finding, Disposition.BLOCKING, threshold[0] + worse[position], threshold[1], would_block)
+            )
         else:
             reason = (
                 f"{finding.severity.name} is below {judged_by.whose}blocking severity "
@@ -273,7 +277,7 @@ def evaluate(
         _settle(item, policy, candidates, extra) for item, extra in zip(staged, extras, strict=True)
     )
     if states or spoke:
-        decisions = with_enrichment(decisions, states, spoke, gaps)
+        decisions = with_enrichment(decisions, states, spoke, gaps, worse)
 
     entries: list[EntryReport] = []
     for entry in policy.allowlist:
@@ -347,17 +351,15 @@ def _in_baseline(states: Sequence[BaselineState], position: int, policy: Policy)
     return bool(states) and states[position].value not in policy.baseline.fail_on
 
 
-def _with_worse(
-    reason: str, comparison: BaselineComparison | None, position: int, finding: Finding, listed: bool
-) -> str:
-    """`reason`, and for a finding worse than in the baseline what made it worse: a pull request
-    that changed nothing of it is blocked by it, and must see why."""
+def _worse(comparison: BaselineComparison | None, position: int, finding: Finding, listed: bool) -> str:
+    """What a blocking reason adds for a finding worse than in the baseline, what made it worse (a
+    pull request that changed nothing of it is blocked by it, and must see why); "" otherwise."""
     if comparison is None or comparison.states[position] is not BaselineState.WORSE:
-        return reason
+        return ""
     before = comparison.matched[position]
     why = worse_since(before, finding, listed) if before is not None else ""
     since = f" ({why})" if why else ""
-    return f"{reason}{WORSE_SINCE}{comparison.baseline.created_date}{since}"
+    return f"; worse than in the baseline of {comparison.baseline.created_date}{since}"
 
 
 def _already_known(

@@ -126,6 +126,10 @@ class Decision:
     ignored, advisory, budget)."""
     baseline: BaselineState | None = None
     """What the finding is beside the baseline (`--baseline`); None without one."""
+    worse: str = ""
+    """For a blocking finding worse than in the baseline, the end of `reason` that says since when
+    and what changed (`; worse than in the baseline of 2026-12-01 (LOW then)`), which the short
+    reasons of the tables keep; empty otherwise."""
     vex: VexStatement | None = None
     """The VEX statement that speaks for the finding (the latest that applies), whatever its
     status; None when none does or no VEX was given."""

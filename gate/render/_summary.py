@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from gate.enrich.baseline import WORSE_SINCE, BaselineState
+from gate.enrich.baseline import BaselineState
 from gate.image.base_image import parse_created
 from gate.model import Finding, VendorStatus
 from gate.policy.base_status import BaseImageStatus
@@ -120,10 +119,8 @@ def short_reason(decision: Decision, policy: Policy) -> str:
     the threshold alone (`at or above the blocking severity HIGH`: the finding's severity is
     shown beside it), any other reason in full. Plain text, from the policy and the reason."""
     rule = decision.rule
-    # What made it worse than in the baseline is kept: the pull request did not add it. Only that
-    # part: in advisory mode the reason goes on (`...(LOW then)); the policy is advisory`).
-    found = _WORSE.search(decision.reason) if WORSE_SINCE in decision.reason else None
-    worse = found.group() if found else ""
+    # What made it worse than in the baseline is kept: the pull request did not add it.
+    worse = decision.worse
     exploit_reason = short_exploit_reason(decision, policy)
     if exploit_reason is not None:
         return f"{exploit_reason}{worse}"
@@ -134,13 +131,6 @@ def short_reason(decision: Decision, policy: Policy) -> str:
         side = "at or above" if decision.disposition is Disposition.BLOCKING else "below"
         return f"{side} {whose} blocking severity {threshold}{worse}"
     return decision.reason
-
-
-_WORSE = re.compile(
-    re.escape(WORSE_SINCE) + r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|an unknown date)(?: \([^()]*\))?"
-)
-"""The part of a reason that says what made a finding worse than in the baseline: its date, and
-what changed in parentheses (gate/policy/evaluate.py's `_with_worse`)."""
 
 
 def base_image_line(status: BaseImageStatus, code: Callable[[str], str], text: Callable[[str], str]) -> str:
