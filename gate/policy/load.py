@@ -136,20 +136,36 @@ _JSON_OBJECT = re.compile(r"\A\ufeff?\s*\{")
 
 # Documents given as the policy by mistake (`check policy.yaml --policy report.json`), told apart
 # by a member their format requires; JSON is YAML, so they parse, and each of their keys would be
-# an unknown key of its own.
+# an unknown key of its own. The reports the gate reads are named here; the other documents, by
+# the report reader's table (`gate.scanners.ingest.OTHER_DOCUMENTS`), with what to do instead.
 _AS_REPORT = "check takes it as REPORT, and the policy with --policy"
 _AS_VEX = "give it with --vex, or list it under the policy's vex:"
-_OTHER_DOCUMENTS = (
+_REPORTS = (
     ("SchemaVersion", "a Trivy report", _AS_REPORT),
     ("matches", "a Grype report", _AS_REPORT),
     ("catalogVersion", "CISA's KEV catalog", "give it with --kev, or as the policy's exploit_data.kev"),
-    ("scan", "a GitLab security report", "the gate writes it with --gitlab; it reads scanners' reports"),
-    ("bomFormat", "a CycloneDX document", _AS_VEX),
-    ("document", "a CSAF document", _AS_VEX),
-    ("vulnerabilities", "a vulnerability report", _AS_REPORT),
-    ("runs", "a SARIF log", "the gate writes it with --sarif; it reads scanners' JSON reports"),
-    ("statements", "an OpenVEX document", _AS_VEX),
 )
+_INSTEAD = {
+    "runs": "the gate writes it with --sarif; it reads scanners' JSON reports",
+    "bomFormat": _AS_VEX,
+    "spdxVersion": "scan it with a scanner, such as trivy sbom, and give its JSON report as REPORT",
+    "statements": _AS_VEX,
+    "scan": "the gate writes it with --gitlab; it reads scanners' reports",
+    "document": _AS_VEX,
+}
+"""What to do with each document of the report reader's table instead."""
+# Last: GitLab's reports, CycloneDX, CSAF and KEV documents have `vulnerabilities` too.
+_ANY_REPORT = ("vulnerabilities", "a vulnerability report", _AS_REPORT)
+
+
+@functools.cache
+def _other_documents() -> tuple[tuple[str, str, str], ...]:
+    """(member, what the document is, what to do instead), in the order they are told apart."""
+    # Imported here: only a policy written as a JSON object needs the report reader's table.
+    from gate.scanners.ingest import OTHER_DOCUMENTS
+
+    named = tuple((member, what, _INSTEAD[member]) for member, what in OTHER_DOCUMENTS)
+    return (*_REPORTS, *named, _ANY_REPORT)
 
 
 def _other_document(value: dict[str, JSONValue]) -> str | None:
@@ -161,7 +177,7 @@ def _other_document(value: dict[str, JSONValue]) -> str | None:
         return f"this is {what}, not a policy, which starts with 'version: 1' ({hint})"
     if any(key in value for key in schema()["properties"] if key != "version"):
         return None
-    for key, what, hint in _OTHER_DOCUMENTS:
+    for key, what, hint in _other_documents():
         if key in value:
             return f"this is {what}, not a policy, which starts with 'version: 1' ({hint})"
     return None

@@ -235,15 +235,16 @@ def detect_format(data: object, name: str) -> Parser:
     raise ReportError(f"{name}: {UNKNOWN_SHAPE}", hint=_other_format(data))
 
 
-# Documents people pass by mistake, told apart by a member their format requires.
-_OTHER_FORMATS = (
-    ("runs", "this is a SARIF log"),
-    ("bomFormat", "this is a CycloneDX document"),
-    ("spdxVersion", "this is an SPDX document"),
-    ("statements", "this is an OpenVEX document"),
-    ("scan", "this is a GitLab security report"),
-    ("document", "this is a CSAF document"),
+OTHER_DOCUMENTS: tuple[tuple[str, str], ...] = (
+    ("runs", "a SARIF log"),
+    ("bomFormat", "a CycloneDX document"),
+    ("spdxVersion", "an SPDX document"),
+    ("statements", "an OpenVEX document"),
+    ("scan", "a GitLab security report"),
+    ("document", "a CSAF document"),
 )
+"""Documents people pass by mistake, as a report or as the policy (`gate/policy/load.py` names
+them from here), told apart by a member their format requires: (member, what the document is)."""
 
 
 # The data files the gate reads besides reports, given as a report by mistake.
@@ -370,9 +371,10 @@ def _other_format(data: object) -> str | None:
         if data.get("ok") is False and isinstance(data.get("error"), str):
             # `snyk container test --json` when it could not test: the reason is Snyk's.
             return f"this is Snyk's error output: {data['error'][:300]}"
-        for member, what in _OTHER_FORMATS:
+        for member, what in OTHER_DOCUMENTS:
             if member in data:
                 return (
-                    f"{what}; give the scanner's JSON output: trivy --format json, grype -o json, snyk --json"
+                    f"this is {what}; give the scanner's JSON output: trivy --format json, grype -o json, "
+                    "snyk --json"
                 )
     return None

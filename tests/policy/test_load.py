@@ -25,6 +25,7 @@ from gate.policy.load import (
 )
 from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES
+from gate.scanners.ingest import OTHER_DOCUMENTS as OTHER_REPORT_DOCUMENTS
 from tests.policy.test_exploit_policy import MISTAKES as EXPLOIT_MISTAKES
 from tests.support.corpus import corpus_file
 
@@ -1060,6 +1061,17 @@ def test_a_report_given_as_the_policy_is_one_line_saying_what_it_is(
         == ExitCode.USAGE
     )
     assert capsys.readouterr().err.splitlines() == [f"container-gate: error: {said}"]
+
+
+@pytest.mark.parametrize(("member", "what"), OTHER_REPORT_DOCUMENTS)
+def test_every_document_the_report_reader_names_is_named_as_the_policy_too(member: str, what: str) -> None:
+    # One table names them for both readers: a document `check` tells apart when it is given as
+    # a report (an SPDX SBOM too) is told apart when it is given as the policy.
+    said = problems_in(json.dumps({member: []}) + "\n")
+    assert len(said) == 1
+    assert said[0].startswith(
+        f"policy.yaml:1: this is {what}, not a policy, which starts with 'version: 1' ("
+    )
 
 
 def test_a_decision_report_given_as_the_policy_says_so(tmp_path: Path) -> None:
