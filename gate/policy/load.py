@@ -177,10 +177,21 @@ def _other_document(value: dict[str, JSONValue]) -> str | None:
         return f"this is {what}, not a policy, which starts with 'version: 1' ({hint})"
     if any(key in value for key in schema()["properties"] if key != "version"):
         return None
+    version = value.get("version")
+    starts_as_a_policy = version == 1 and not isinstance(version, bool)
     for key, what, hint in _other_documents():
         if key in value:
+            if starts_as_a_policy and value.keys().isdisjoint(_ALSO_VERSION_1.get(key, ())):
+                # `version: 1` and a stray key (`ignore:`, `matches:`): a policy, whose error
+                # about that key says what to change.
+                return None
             return f"this is {what}, not a policy, which starts with 'version: 1' ({hint})"
     return None
+
+
+_ALSO_VERSION_1 = {"statements": ("@context",), "bomFormat": ("specVersion",)}
+"""The documents that have `version: 1` of their own (an OpenVEX document, a CycloneDX BOM), with
+another member their format requires, which tells them from a policy; no other has `version: 1`."""
 
 
 @functools.cache

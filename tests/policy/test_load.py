@@ -1090,6 +1090,45 @@ def test_a_policy_with_a_key_a_report_has_is_still_judged_as_a_policy() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "SchemaVersion",
+        "matches",
+        "catalogVersion",
+        "vulnerabilities",
+        "statements",
+        "scan",
+        "runs",
+        "document",
+    ],
+)
+def test_a_json_policy_with_version_1_and_a_key_a_report_has_is_a_policy_with_an_unknown_key(
+    key: str,
+) -> None:
+    # `version: 1` is the line a policy starts with, and none of these documents has it: the
+    # policy's own error about the stray key says what to change, not "this is a Grype report".
+    said = problems_in(json.dumps({"version": 1, "ignore": ["will_not_fix"], key: []}) + "\n")
+    assert f"policy.yaml:1: ignore: unknown key (expected one of {TOP_KEYS})" in said
+    assert [problem for problem in said if problem.startswith(f"policy.yaml:1: {key}: unknown key (")]
+    assert len(said) == 2
+
+
+@pytest.mark.parametrize(
+    ("document", "what"),
+    [
+        ({"@context": "https://openvex.dev/ns/v0.2.0", "statements": []}, "an OpenVEX document"),
+        ({"bomFormat": "CycloneDX", "specVersion": "1.5"}, "a CycloneDX document"),
+    ],
+)
+def test_a_document_with_a_version_1_of_its_own_is_still_named(
+    document: dict[str, object], what: str
+) -> None:
+    said = problems_in(json.dumps({"version": 1, **document}) + "\n")
+    assert len(said) == 1
+    assert said[0].startswith(f"policy.yaml:1: this is {what}, not a policy")
+
+
 @pytest.mark.parametrize("key", ["vulnerabilities", "matches", "statements", "scan", "runs", "document"])
 def test_a_yaml_policy_with_only_a_key_a_report_has_is_a_policy_with_an_unknown_key(key: str) -> None:
     # Written for `allowlist:` in a policy of its own, not a report given as the policy.
