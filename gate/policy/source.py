@@ -192,10 +192,13 @@ def space_after_key(value: JSONValue) -> str | None:
 
 
 def _line_space_after_key(line: str) -> str | None:
-    """`space_after_key` of a line of the text, less its indentation and list dashes."""
+    """`space_after_key` of a line of the text, less its indentation and list dashes; None for a
+    comment, where any space is harmless (`# severity:\u00a0HIGH`, a line commented out)."""
     text = line.lstrip(" ")
     while text.startswith("- "):
         text = text[2:].lstrip(" ")
+    if text.startswith("#"):
+        return None
     return space_after_key(text.rstrip("\n"))
 
 

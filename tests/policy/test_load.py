@@ -232,6 +232,23 @@ MISTAKES = [
         id="a-no-break-space-after-a-key-of-a-mapping",
     ),
     pytest.param(
+        # A line commented out keeps its no-break space harmlessly: the YAML error is the line after.
+        "version: 1\nfail_on:\n  severity: HIGH\n#fixable_only:\u00a0true\n bad: x\n",
+        [
+            "policy.yaml:5: invalid YAML: while parsing a block mapping, expected <block end>, but found "
+            "'<block mapping start>' (column 2)"
+        ],
+        id="a-no-break-space-in-a-comment-before-a-yaml-error",
+    ),
+    pytest.param(
+        entry("vulnerability: CVE-1", "#note:\u00a0why") + "   reason: r\n",
+        [
+            "policy.yaml:5: invalid YAML: while parsing a block collection, expected <block end>, but found "
+            "'<block mapping start>' (column 4)"
+        ],
+        id="a-no-break-space-in-a-comment-of-an-entry",
+    ),
+    pytest.param(
         "version: 1\ncolour: red\n",
         [f"policy.yaml:2: colour: unknown key (expected one of {TOP_KEYS})"],
         id="unknown-key-without-suggestion",
