@@ -225,6 +225,9 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
         # `.`, `/`, `..`, `out/..`: a directory, and no name to write a file beside it under (a
         # rename over `..` fails as "Device or resource busy", after making `out`).
         raise UsageError(f"{path}: cannot write output file: Is a directory")
+    if read_only(target):
+        # The rename below would replace it whatever its mode, as writing it in place would not.
+        raise UsageError(f"{path}: cannot write output file: {READ_ONLY}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if _device_or_pipe(target):
@@ -257,6 +260,22 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
         raise UsageError(f"{path}: cannot write output file: {why}") from exc
     except OSError as exc:
         raise UsageError(f"{path}: cannot write output file: {exc.strerror or exc}") from exc
+
+
+READ_ONLY = "the file is read-only (make it writable, or remove it)"
+
+
+def read_only(target: Path) -> bool:
+    """Whether `target` is a regular file made read-only: one this process may not write, or one
+    no one may (`chmod a-w`), which root, whom modes do not stop, leaves alone too. The gate
+    neither replaces nor removes it: its user kept it from being changed."""
+    try:
+        found = os.lstat(target)
+    except OSError:
+        return False
+    if not stat.S_ISREG(found.st_mode):
+        return False  # a symbolic link is replaced, not followed
+    return not found.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK)
 
 
 def _device_or_pipe(target: Path) -> bool:
@@ -297,7 +316,7 @@ def write_outputs(evaluation: Evaluation, options: Options) -> tuple[list[GateEr
             write_text(path, text)
         except GateError as exc:
             failures.append(exc)
-            if not Path(path).is_dir():
+            if not Path(path).is_dir() and not read_only(Path(path)):
                 remove_stale(path)
             continue
         notice = text.notice() if isinstance(text, _Noticed) else None
@@ -388,6 +407,8 @@ def remove_earlier_output(path: str) -> bool:
         raise UsageError(f"{path}: cannot write output file: {os.strerror(errno.EISDIR)}")
     if _device_or_pipe(target):
         return False  # /dev/null, a named pipe: no earlier output there, and never removed
+    if read_only(target):
+        raise UsageError(f"{path}: cannot remove the earlier output file: {READ_ONLY}")
     try:
         target.unlink()
     except FileNotFoundError:
@@ -405,6 +426,9 @@ def remove_stale(path: str | None) -> bool:
     if _device_or_pipe(Path(path)):
         # /dev/null, a named pipe: no earlier output there, and removing it (the gate often runs
         # as root in CI) would break the system for every later step.
+        return False
+    if read_only(Path(path)):
+        print(f"{PROG}: error: {path}: cannot remove stale output: {READ_ONLY}", file=sys.stderr)
         return False
     try:
         Path(path).unlink()

@@ -93,3 +93,39 @@ def test_a_read_only_file_system_is_not_said_twice(
     assert capsys.readouterr().err == (
         f"container-gate: error: {stale}: cannot remove stale output: Read-only file system\n"
     )
+
+
+def test_a_read_only_output_file_is_refused_and_the_other_outputs_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `chmod 444 gate.sarif`: the rename that writes an output whole replaced it whatever its mode
+    # (and, as root, so would writing it in place). It is kept; the run says so and fails.
+    kept = tmp_path / "gate.sarif"
+    kept.write_text("kept\n")
+    kept.chmod(0o444)
+    json_out, markdown = tmp_path / "gate.json", tmp_path / "gate.md"
+    argv = ["check", str(BUSTER), "--ci", "none", "-q", "--sarif", str(kept), "--json", str(json_out)]
+    assert cli.main([*argv, "--markdown", str(markdown)]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"container-gate: error: {kept}: cannot write output file: the file is read-only "
+        "(make it writable, or remove it)\n"
+    )
+    assert kept.read_text() == "kept\n"
+    assert json.loads(json_out.read_text())["verdict"] == "fail"
+    assert markdown.read_text().strip()
+
+
+def test_a_read_only_output_file_is_not_removed_after_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = tmp_path / "gate.sarif"
+    kept.write_text("kept\n")
+    kept.chmod(0o444)
+    missing = tmp_path / "missing.json"
+    assert cli.main(["check", str(missing), "--ci", "none", "--sarif", str(kept)]) == ExitCode.USAGE
+    assert capsys.readouterr().err.splitlines() == [
+        f"container-gate: error: {missing}: no such report file",
+        f"container-gate: error: {kept}: cannot remove stale output: the file is read-only "
+        "(make it writable, or remove it)",
+    ]
+    assert kept.read_text() == "kept\n"
