@@ -23,7 +23,9 @@ How one finding's disposition is decided, first match wins:
    `fail_on.cvss_score`, or EPSS at or above `fail_on.epss`) but has no fixed version newer than
    the installed one (`gate.policy.plan.has_usable_fix`) while `fail_on.fixable_only` -> ignored;
 7. it would block, but a baseline was given and its state there (`new`, `unchanged`, `worse`)
-   is not in `baseline.fail_on` -> informational, "already in the baseline of <date>";
+   is not in `baseline.fail_on` -> informational, "already in the baseline of <date>" (or
+   "new since ..." / "worse than in the baseline of ...", and that `baseline.fail_on` does not
+   list that state);
 8. it would block -> blocking, unless the policy is advisory, or its severity has a budget that
    the whole report stays within -> informational, with the reason;
 9. anything else -> informational (below the threshold).
@@ -232,7 +234,9 @@ def evaluate(
             staged.append((finding, Disposition.IGNORED, reason, _IGNORE_SUSPECTS, would_block))
         elif exploited is not None and _in_baseline(states, position, policy):
             assert comparison is not None  # noqa: S101 - states come from it
-            staged.append(_already_known(finding, comparison, states[position], exploited, would_block))
+            staged.append(
+                _already_known(finding, comparison, position, extra[0] is not None, exploited, would_block)
+            )
         elif exploited is not None:
             worse[position] = _worse(comparison, position, finding, extra[0] is not None)
             staged.append(
@@ -257,7 +261,9 @@ def evaluate(
             staged.append((finding, Disposition.IGNORED, reason, rule, would_block))
         elif threshold is not None and _in_baseline(states, position, policy):
             assert comparison is not None  # noqa: S101 - states come from it
-            staged.append(_already_known(finding, comparison, states[position], threshold[0], would_block))
+            staged.append(
+                _already_known(finding, comparison, position, extra[0] is not None, threshold[0], would_block)
+            )
         elif threshold is not None:
             candidates[finding.severity] += 1
             worse[position] = _worse(comparison, position, finding, extra[0] is not None)
@@ -356,21 +362,35 @@ def _worse(comparison: BaselineComparison | None, position: int, finding: Findin
     pull request that changed nothing of it is blocked by it, and must see why); "" otherwise."""
     if comparison is None or comparison.states[position] is not BaselineState.WORSE:
         return ""
+    return f"; {_worse_since(comparison, position, finding, listed)}"
+
+
+def _worse_since(comparison: BaselineComparison, position: int, finding: Finding, listed: bool) -> str:
+    """`worse than in the baseline of 2026-12-01 (LOW then)`: since when, and what made it worse."""
     before = comparison.matched[position]
     why = worse_since(before, finding, listed) if before is not None else ""
     since = f" ({why})" if why else ""
-    return f"; worse than in the baseline of {comparison.baseline.created_date}{since}"
+    return f"worse than in the baseline of {comparison.baseline.created_date}{since}"
 
 
 def _already_known(
-    finding: Finding, comparison: BaselineComparison, state: BaselineState, why: str, would_block: bool
+    finding: Finding,
+    comparison: BaselineComparison,
+    position: int,
+    listed: bool,
+    why: str,
+    would_block: bool,
 ) -> tuple[Finding, Disposition, str, RuleRef, bool]:
     """The staged decision of a finding that would block but whose baseline state may not: one
-    already in the baseline, or one the image adds when `baseline.fail_on` leaves out `new`
-    (which is not "already in the baseline")."""
+    already in the baseline, or one the image adds or made worse when `baseline.fail_on` leaves
+    out `new` or `worse` (neither is plainly "already in the baseline")."""
     date = comparison.baseline.created_date
+    state = comparison.states[position]
     if state is BaselineState.NEW:
         reason = f"new since the baseline of {date}, but baseline.fail_on does not list new ({why})"
+    elif state is BaselineState.WORSE:
+        since = _worse_since(comparison, position, finding, listed)
+        reason = f"{since}, but baseline.fail_on does not list worse ({why})"
     else:
         reason = f"already in the baseline of {date} ({why})"
     return (finding, Disposition.INFORMATIONAL, reason, RuleRef(RuleKind.BASELINE), would_block)

@@ -78,7 +78,8 @@ class BaselinePolicy:
 
     fail_on: frozenset[str] = frozenset({"new", "worse"})
     """The baseline states (`BASELINE_STATES`) whose findings may block; a finding in another
-    state is informational, with the reason "already in the baseline of <date>"."""
+    state is informational, with the reason "already in the baseline of <date>" (a new or worse
+    one says so, and that this list leaves its state out)."""
     max_age_days: int = 30
     """A baseline made more than this many whole days before the run is a warning."""
 

@@ -290,6 +290,11 @@ def test_policy_baseline_fail_on_new_only_lets_worse_pass(
         str(policy),
     )
     assert [(f["baseline"], f["disposition"]) for f in report["findings"]] == [("worse", "informational")]
+    # Let through, but not "already in the baseline" alone: it got worse, and the policy says so.
+    assert report["findings"][0]["reason"] == (
+        "worse than in the baseline of 2026-12-01 (LOW then), but baseline.fail_on does not list worse "
+        "(CRITICAL is at or above the blocking severity HIGH)"
+    )
     assert report["verdict"] == "pass"
     assert report["policy"]["baseline"] == {"fail_on": ["new"], "max_age_days": 30}
 
