@@ -88,8 +88,9 @@ class OutputOptions:
 
     files: Mapping[OutputFormat, str] = field(default_factory=dict)
     """The requested output files, in `OutputFormat` order."""
-    sarif_location: str = "Dockerfile"
-    """`--sarif-location PATH`: the file SARIF results point at without a Dockerfile line."""
+    sarif_location: str | None = None
+    """`--sarif-location PATH`: the file SARIF results point at without a Dockerfile line (without
+    it, `Dockerfile`); None when not given, so that annotations name no file the run was not told of."""
     sarif_category: str | None = None
     """`--sarif-category ID`."""
     default_branch_image: str | None = None

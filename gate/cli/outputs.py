@@ -176,7 +176,8 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
 
     dockerfile = options.dockerfile
     sarif = SarifOptions(
-        location_uri=repo_relative(options.outputs.sarif_location),
+        # Code scanning needs a file for every result: `Dockerfile` unless told another.
+        location_uri=repo_relative(options.outputs.sarif_location or "Dockerfile"),
         dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
         category=options.outputs.sarif_category,
         json_hint=json_hint(),

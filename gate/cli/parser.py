@@ -61,7 +61,6 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--sarif-location",
         metavar="PATH",
-        default="Dockerfile",
         help="the repository file SARIF results point at when no --dockerfile line is known "
         "(default: Dockerfile)",
     )

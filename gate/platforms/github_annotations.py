@@ -4,8 +4,9 @@ GitHub shows at most 10 error and 10 warning annotations of a step (and 50 of a 
 makes one per action (`Evaluation.plan`), on the Dockerfile line that installed its packages,
 naming the action and how many findings it clears and listing them; the findings that block
 without a fix get one of their own. What does not fit goes into the last one. An action without a
-Dockerfile line is annotated on the file SARIF results point at (`--sarif-location`, or the
-Dockerfile) without a line, or on no file. Blocking findings are errors; findings that would block
+Dockerfile line is annotated without a line on the file `--sarif-location` names, else on the
+`--dockerfile`, else on no file: never on a file the run was not told of (SARIF's own default,
+`Dockerfile`, may not exist). Blocking findings are errors; findings that would block
 but do not (advisory policy, a budget) are warnings, as are the scanners' warnings and expired
 allowlist entries.
 """
@@ -35,7 +36,7 @@ class Files:
     dockerfile: str | None
     """The Dockerfile (`--dockerfile`), repository-relative, for findings with a line."""
     fallback: str | None
-    """The file for findings without a line (`--sarif-location`, else the Dockerfile)."""
+    """The file for findings without a line (`--sarif-location`, else the `--dockerfile`), if any."""
 
 
 def finding_line(finding: Finding) -> str:

@@ -41,7 +41,7 @@ class PublishContext:
     marker; the only image known when the gate could not decide."""
     location: str | None = None
     """The file findings without a Dockerfile line point at (`--sarif-location`), relative to the
-    repository root; None when it is outside the repository."""
+    repository root; None when it was not given or is outside the repository."""
     error_at: tuple[str, int] | None = None
     """Where the error the gate could not decide for is, when it is in a file of the repository
     (a policy file's first problem): the repository-relative path and the line."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from gate.cli import main as cli
-from gate.cli.outputs import remove_stale, repo_relative
+from gate.cli.options import options_from
+from gate.cli.outputs import publish_context, remove_stale, repo_relative
+from gate.cli.parser import build_parser
 from gate.errors import ExitCode, UsageError
 from tests.support.corpus import corpus_file
 
@@ -129,3 +132,46 @@ def test_a_read_only_output_file_is_not_removed_after_an_error(
         "(make it writable, or remove it)",
     ]
     assert kept.read_text() == "kept\n"
+
+
+def annotations_of(stdout: str) -> list[str]:
+    """The `::error` and `::warning` workflow commands of a run, their properties alone."""
+    return [
+        line.split("::", 2)[1] for line in stdout.splitlines() if line.startswith(("::error", "::warning"))
+    ]
+
+
+def test_annotations_name_no_file_the_run_was_not_told_of(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No --dockerfile and no --sarif-location: the annotations pointed at `Dockerfile`, a file the
+    # run never read, which this repository does not have (SARIF still needs a location: it keeps it).
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    sarif = repo / "gate.sarif"
+    assert cli.main(["check", str(BUSTER), "--ci", "github", "--sarif", str(sarif)]) == ExitCode.FAIL
+    found = annotations_of(capsys.readouterr().out)
+    assert found
+    assert not [props for props in found if "file=" in props]
+    results = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {
+        "Dockerfile"
+    }
+    # The file --sarif-location names is named (as `scan`'s --dockerfile is).
+    assert (
+        cli.main(["check", str(BUSTER), "--ci", "github", "--sarif-location", "deploy/Dockerfile"])
+        == ExitCode.FAIL
+    )
+    found = annotations_of(capsys.readouterr().out)
+    assert found
+    assert all(props.startswith("error file=deploy/Dockerfile,") for props in found), found
+
+
+def test_a_scan_without_sarif_location_annotates_on_its_dockerfile(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not on `Dockerfile`, SARIF's default, when the run read services/api/Dockerfile.
+    monkeypatch.chdir(repo)
+    argv = ["scan", "docker-archive:app.tar", "--dockerfile", "services/api/Dockerfile"]
+    context = publish_context(options_from(build_parser().parse_args(argv), {}, dt.datetime.now(dt.UTC)))
+    assert (context.dockerfile, context.location) == ("services/api/Dockerfile", None)
