@@ -153,6 +153,9 @@ def _flat(counts: Mapping[Severity, int]) -> dict[str, int]:
 def _image(image: ImageInfo | None) -> dict[str, Any] | None:
     if image is None:
         return None
+    # `created` only when the scanner's report gave it: added to the report later, so a reader
+    # already meets reports without it.
+    created = {"created": image.created} if image.created is not None else {}
     return {
         "reference": image.reference,
         "digest": image.digest,
@@ -160,6 +163,7 @@ def _image(image: ImageInfo | None) -> dict[str, Any] | None:
         "platform": image.platform,
         "distro": image.distro,
         "size": image.size,
+        **created,
         "base_image": image.base_image,
         "base_layer_count": image.base_layer_count,
         "layers": [

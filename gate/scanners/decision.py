@@ -283,6 +283,7 @@ def _image(doc: JsonObject, root: At) -> ImageInfo | None:
         architecture=arch or None,
         distro=opt_str(image, "distro", at),
         size=opt_int(image, "size", at),
+        created=opt_str(image, "created", at),
         base_image=opt_str(image, "base_image", at),
         base_layer_count=opt_int(image, "base_layer_count", at),
         layers=tuple(

@@ -203,6 +203,26 @@ def test_platform_beside_reports_is_a_warning_naming_them(
     assert err == (warning if platform else "")
 
 
+def test_a_decision_report_keeps_the_images_creation_time_for_its_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The decision report kept no `image.created`: its row said CREATED `-`, the report's a date.
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    decision = tmp_path / "gate.json"
+    assert main(["check", str(report), "--ci", "none", "-q", "--json", str(decision)]) == ExitCode.PASS
+    created = "2019-08-20T20:19:55.211423266Z"  # the report's Metadata.ImageConfig.created
+    assert json.loads(decision.read_text())["image"]["created"] == created
+    out = tmp_path / "compare.json"
+    assert main(["compare", f"report={report}", f"decision={decision}", "--json", str(out)]) == ExitCode.PASS
+    rows = json.loads(out.read_text())["images"]
+    assert [row["created"] for row in rows] == [created, created]
+    table = capsys.readouterr().out.splitlines()
+    assert [line.split()[3] for line in table if line.lstrip().startswith(("report ", "decision "))] == [
+        "2019-08-20",
+        "2019-08-20",
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "flags"),
     [
