@@ -103,6 +103,26 @@ def test_if_older_than_keeps_a_recent_fetch_and_refreshes_an_old_one(
     assert server.asked(KEV_PATH) == 3
 
 
+def test_if_older_than_refreshes_a_fetch_recorded_after_the_clock(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A cache saved by a runner whose clock ran ahead: "fetched -79471.0 hours ago: kept", and
+    # the data was never fetched again, however old it grew.
+    serve_good(server)
+    out = tmp_path / "data"
+    assert cli.main(fetch(server, out)) == 0
+    record_path = out / RECORD_NAME
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    record["fetched_at"] = ahead.isoformat().replace("+00:00", "Z")
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
+    assert "kept" not in capsys.readouterr().out
+    assert server.asked(KEV_PATH) == 2
+    assert json.loads(record_path.read_text(encoding="utf-8"))["fetched_at"] != record["fetched_at"]
+
+
 @pytest.mark.parametrize(
     ("kev_reply", "said"),
     [
