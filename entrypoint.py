@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,7 @@ INPUTS: tuple[Input, ...] = (
     Input("openvex", "--openvex"),
     Input("kev", "--kev"),
     Input("epss", "--epss"),
+    Input("exploit-data", None, "special"),
     Input("github-token", None, "special"),
 )
 """Every input of action.yml, in its order (a test holds the two together)."""
@@ -107,6 +109,12 @@ class Invocation:
     """Directories the run fills (the DB cache), as given."""
     pull_request: str | None = None
     """The `pull-request` input, for the CONTAINER_GATE_PULL_REQUEST variable."""
+    exploit_data: str | None = None
+    """The `exploit-data` input: the directory `data fetch` refreshes before the gate runs."""
+    kev_given: bool = False
+    """Whether the `kev` input names a file (then the one in `exploit_data` is not used)."""
+    epss_given: bool = False
+    """Whether the `epss` input names a file."""
 
 
 def read_input(env: Mapping[str, str], name: str, default: str = "", *, strip: bool = True) -> str:
@@ -182,7 +190,67 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     pull_request = read_input(env, "pull-request") or None
     if pull_request is not None and parse_pull_request(pull_request) is None:
         raise InputError(not_a_number("input `pull-request`", pull_request[:40]))
-    return Invocation(tuple(argv), token, tuple(outputs), (cache_dir,) if cache_dir else (), pull_request)
+    exploit_data = read_input(env, "exploit-data") or None
+    trees = tuple(tree for tree in (cache_dir, exploit_data) if tree)
+    return Invocation(
+        tuple(argv),
+        token,
+        tuple(outputs),
+        trees,
+        pull_request,
+        exploit_data,
+        kev_given=bool(read_input(env, "kev")),
+        epss_given=bool(read_input(env, "epss")),
+    )
+
+
+EXPLOIT_DATA_MAX_HOURS = 20
+"""`data fetch --if-older-than` for the `exploit-data` input: a job run many times a day downloads
+once, and a daily job always does."""
+
+# The names `data fetch` stores its files under when its record says nothing readable: the gate
+# then stops on the missing file (exit 2) rather than pass without the data the policy asks for.
+_STORED_NAMES = {"kev": ("kev.json", "kev.json.gz"), "epss": ("epss.csv.gz", "epss.csv")}
+
+
+def stored_exploit_files(directory: str) -> dict[str, str]:
+    """The KEV and EPSS files `data fetch` last stored in `directory`, by its record
+    (`exploit-data.json`), as paths: the record names the form it stored (`epss.csv` from a
+    mirror of the plain CSV). Without a readable record, the default names."""
+    try:
+        record = json.loads((Path(directory) / "exploit-data.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    files: dict[str, str] = {}
+    for kind, names in _STORED_NAMES.items():
+        entry = record.get(kind) if isinstance(record, dict) else None
+        name = entry.get("file") if isinstance(entry, dict) else None
+        files[kind] = os.path.join(directory, name if name in names else names[0])
+    return files
+
+
+def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int]) -> list[str]:
+    """The gate's argv once `fetch` (the gate's `main`) has run `data fetch` into the `exploit-data`
+    directory: `--kev` and `--epss` name the files stored there, unless the `kev` and `epss` inputs
+    name others. A failed fetch is a warning: the files an earlier fetch stored (a restored cache)
+    are used, and the policy's `exploit_data.max_age_days` judges their age."""
+    argv = list(invocation.argv)
+    directory = invocation.exploit_data
+    if directory is None:
+        return argv
+    # `--out=DIR`: a directory named like an option (`-x`) is still read as one.
+    code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
+    if code != ExitCode.PASS:
+        print(
+            f"container-gate: warning: input `exploit-data`: the KEV and EPSS data could not be "
+            f"refreshed (exit {code}); the files already in {directory} are used, if there are any",
+            file=sys.stderr,
+        )
+    files = stored_exploit_files(directory)
+    given = {"kev": invocation.kev_given, "epss": invocation.epss_given}
+    added = [f"--{kind}={path}" for kind, path in files.items() if not given[kind]]
+    end = argv.index("--")
+    return [*argv[:end], *added, *argv[end:]]
 
 
 def _flag_arguments(spec: Input, value: str, *, scanning: bool) -> list[str]:
@@ -354,7 +422,7 @@ def main() -> int:
     os.environ[RUN_BY_ACTION] = "true"
 
     try:
-        return gate_main(list(invocation.argv))
+        return gate_main(with_exploit_data(invocation, gate_main))
     finally:
         give_back_to_workspace_owner(invocation.outputs, invocation.trees, os.environ)
 

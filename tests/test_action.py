@@ -170,6 +170,33 @@ def test_the_examples_keep_the_json_decision_report_as_an_artifact() -> None:
         assert upload["with"]["path"].split("\n")[0] == "${{ steps.gate.outputs.json-file }}", path.name
 
 
+def test_the_examples_give_the_action_only_inputs_it_has() -> None:
+    inputs = set(action()["inputs"])
+    for path in sorted(EXAMPLES.glob("*.yml")):
+        for job in load_yaml(path)["jobs"].values():
+            for step in job["steps"]:
+                if str(step.get("uses", "")).startswith("your-org/container-gate@"):
+                    assert set(step.get("with", {})) <= inputs, path.name
+
+
+def test_the_examples_run_no_image_by_a_tag_and_no_download_of_their_own() -> None:
+    # The exploitability example ran `data fetch` in ghcr.io/...:0.1.0, a tag that can be pushed
+    # again, beside an action pinned by commit (whose release runs its image by digest), and gave
+    # the gate kev.json and epss.csv.gz whatever the fetch had stored. The action's `exploit-data`
+    # input now fetches with the action's own image and gates with the files that fetch stored.
+    for path in sorted(EXAMPLES.glob("*.yml")):
+        for job in load_yaml(path)["jobs"].values():
+            for step in job["steps"]:
+                run = str(step.get("run", ""))
+                assert "docker run" not in run, (path.name, step.get("name"))
+                assert "data fetch" not in run, (path.name, step.get("name"))
+    steps = next(iter(load_yaml(EXAMPLES / "gate-exploit.yml")["jobs"].values()))["steps"]
+    gate = next(step for step in steps if step.get("id") == "gate")
+    assert gate["with"]["exploit-data"].startswith(gate["with"]["cache-dir"] + "/")  # one cache keeps both
+    assert "kev" not in gate["with"]
+    assert "epss" not in gate["with"]
+
+
 def test_the_fork_examples_post_the_comment_from_the_artifact_without_the_pull_requests_code() -> None:
     build, post = load_yaml(EXAMPLES / "gate-fork.yml"), load_yaml(EXAMPLES / "gate-fork-comment.yml")
     assert post["on"] == {"workflow_run": {"workflows": [build["name"]], "types": ["completed"]}}

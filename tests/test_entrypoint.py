@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,16 @@ def test_each_input_maps_to_its_option(variable: str, value: str, expected: list
 def test_every_input_of_the_table_is_covered_by_the_mapping_test() -> None:
     covered = {variable.removeprefix("INPUT_").lower().replace("_", "-") for variable, _, _ in MAPPING}
     # build-args needs dockerfile: its own tests below.
-    special = {"image", "report", "github-token", "sarif", "comment", "pull-request", "build-args"}
+    special = {
+        "image",
+        "report",
+        "github-token",
+        "sarif",
+        "comment",
+        "pull-request",
+        "build-args",
+        "exploit-data",
+    }
     assert {spec.name for spec in INPUTS} - covered - special == set()
 
 
@@ -537,3 +547,115 @@ def test_the_log_names_the_comment_input_that_turned_the_comment_off(tmp_path: P
         done.stderr
         == "container-gate: github: no pull-request comment: turned off by the action's `comment: false`\n"
     )
+
+
+# -- exploit-data: `data fetch` before the gate ----------------------------------------------------
+
+
+def test_exploit_data_is_a_directory_the_run_fills_and_adds_no_option_by_itself() -> None:
+    invocation = build_invocation({**SCAN, "INPUT_EXPLOIT-DATA": ".cache/exploit-data"})
+    assert invocation.exploit_data == ".cache/exploit-data"
+    assert invocation.trees == (".cache/exploit-data",)  # handed back to the runner's user
+    assert list(invocation.argv) == argv_for()
+
+
+def stored_by(record: Mapping[str, object] | None) -> Callable[[list[str]], int]:
+    """A stand-in for the gate's `main` whose `data fetch` writes `record` (none when None) and
+    succeeds, or fails with exit 3 when `record` is None."""
+
+    def fetch(argv: list[str]) -> int:
+        assert argv[:2] == ["data", "fetch"]
+        assert argv[2].startswith("--out=")
+        assert argv[3:] == ["--if-older-than=20"]
+        if record is None:
+            return 3
+        out = Path(argv[2].removeprefix("--out="))
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "exploit-data.json").write_text(json.dumps(record), encoding="utf-8")
+        return 0
+
+    return fetch
+
+
+def test_the_files_the_fetch_stored_are_gated_with_in_the_form_it_stored(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    invocation = build_invocation({**SCAN, "INPUT_EXPLOIT-DATA": data})
+    record = {"kev": {"file": "kev.json.gz"}, "epss": {"file": "epss.csv"}}
+    argv = entrypoint.with_exploit_data(invocation, stored_by(record))
+    added = [f"--kev={data}/kev.json.gz", f"--epss={data}/epss.csv"]
+    assert argv == [*BASELINE, "--ci", "none", *added, "--", "registry.example/app:1"]
+    # A file the inputs name wins.
+    given = build_invocation({**SCAN, "INPUT_EXPLOIT-DATA": data, "INPUT_KEV": "mine.json"})
+    argv = entrypoint.with_exploit_data(given, stored_by(record))
+    assert [arg for arg in argv if arg.startswith(("--kev", "--epss"))] == [
+        "--kev=mine.json",
+        f"--epss={data}/epss.csv",
+    ]
+
+
+@pytest.mark.parametrize(
+    "record",
+    [None, {"kev": {"file": "../../etc/passwd"}, "epss": "epss.csv"}],
+    ids=["failed fetch, no record", "a record naming other files"],
+)
+def test_without_stored_files_the_gate_stops_rather_than_pass_without_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], record: Mapping[str, object] | None
+) -> None:
+    from gate.cli.main import main as gate_main
+
+    data = str(tmp_path / "data")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_on: {severity: CRITICAL, known_exploited: true}\n", encoding="utf-8")
+    report = corpus_file("trivy", "spring4shell-jre11.json.golden")
+    inputs = {"INPUT_REPORT": str(report), "INPUT_POLICY": str(policy), "INPUT_SARIF": ""}
+    invocation = build_invocation({**inputs, "INPUT_EXPLOIT-DATA": data})
+    argv = entrypoint.with_exploit_data(invocation, stored_by(record))
+    assert f"--kev={data}/kev.json" in argv
+    assert f"--epss={data}/epss.csv.gz" in argv
+    if record is None:
+        assert capsys.readouterr().err == (
+            "container-gate: warning: input `exploit-data`: the KEV and EPSS data could not be "
+            f"refreshed (exit 3); the files already in {data} are used, if there are any\n"
+        )
+    assert gate_main(argv) == 2
+    assert f"{data}/kev.json: cannot read the KEV catalog" in capsys.readouterr().err
+
+
+def test_the_action_gates_with_the_data_a_fetch_stored_and_refreshes_it_at_most_daily(
+    tmp_path: Path,
+) -> None:
+    # Stored by `data fetch` from a local server, as a restored cache holds it: less than 20 hours
+    # old, so the action's own fetch keeps it and downloads nothing.
+    from gate.cli.main import main as gate_main
+    from tests.enrich.data_server import Reply, running_server
+
+    data = tmp_path / "cache" / "exploit-data"
+    for server in running_server():
+        kev = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
+        server.serve("/kev.json", Reply(200, kev, "application/json"))
+        server.serve("/epss.csv", Reply(200, corpus_file("epss", "excerpt.csv").read_bytes(), "text/csv"))
+        fetch = ["data", "fetch", "--out", str(data), "--retries", "0"]
+        assert (
+            gate_main([*fetch, "--kev-url", server.url("/kev.json"), "--epss-url", server.url("/epss.csv")])
+            == 0
+        )
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_on: {severity: CRITICAL, known_exploited: true}\n", encoding="utf-8")
+    done = run_entrypoint(
+        {
+            "INPUT_REPORT": str(corpus_file("trivy", "spring4shell-jre11.json.golden")),
+            "INPUT_POLICY": str(policy),
+            "INPUT_EXPLOIT-DATA": "cache/exploit-data",
+            "INPUT_JSON": "gate.json",
+            "INPUT_SARIF": "",
+        },
+        tmp_path,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "(--if-older-than 20): kept" in done.stdout
+    assert "1 blocking finding(s), 1 known-exploited" in done.stdout
+    sources = json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))["exploit_data"]["sources"]
+    assert [source["path"] for source in sources] == [
+        "cache/exploit-data/kev.json",
+        "cache/exploit-data/epss.csv",
+    ]

@@ -28,6 +28,7 @@ from gate.cli.options import options_from
 from gate.cli.parser import build_parser
 from gate.cli.scan_options import with_variable_build_args
 from scripts.pin_action_image import parse_release, pin_component, pin_plain_template
+from tests.support.corpus import corpus_file
 from tests.support.repo_paths import PROJECT_ROOT
 
 COMPONENT = PROJECT_ROOT / "templates" / "container-gate.yml"
@@ -508,6 +509,35 @@ def test_fetch_exploit_data_fetches_into_the_cache_and_gates_with_what_is_there(
     env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
     argv = run_script(tmp_path, env)
     assert [arg for arg in argv if arg.startswith(("--kev", "--epss"))] == ["--kev=data/kev.json"]
+
+
+def test_fetch_exploit_data_with_nothing_in_the_cache_stops_the_gate_rather_than_pass(tmp_path: Path) -> None:
+    # A first fetch that failed (CISA unreachable) left no file: the gate ran without --kev, and a
+    # policy with `known_exploited: true` only warned that the rule could not be applied.
+    inputs, _name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()}
+    values |= {"image": "reg.example/app:1", "fetch-exploit-data": True, "cache-dir": "ci/db"}
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    argv = run_script(tmp_path, env)
+    assert [arg for arg in argv if arg.startswith(("--kev", "--epss"))] == [
+        "--kev=ci/db/exploit-data/kev.json",
+        "--epss=ci/db/exploit-data/epss.csv.gz",
+    ]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfail_on: {severity: CRITICAL, known_exploited: true}\n", encoding="utf-8")
+    report = corpus_file("trivy", "spring4shell-jre11.json.golden")
+    files = [arg for arg in argv if arg.startswith(("--kev", "--epss"))]
+    gate = ["check", str(report), "--policy", str(policy), "--ci", "none", *files]
+    done = subprocess.run(
+        [sys.executable, "-m", "gate", *gate],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "ci/db/exploit-data/kev.json: cannot read the KEV catalog" in done.stderr
 
 
 def test_with_both_forms_of_a_data_file_in_the_cache_the_newest_is_passed_once(tmp_path: Path) -> None:

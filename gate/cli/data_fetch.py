@@ -38,7 +38,9 @@ def cmd_data_fetch(options: Options) -> ExitCode:
     now = options.started_at
     if request.if_older_than is not None:
         last = last_fetch(request.out)
-        if last is not None and now - last < dt.timedelta(hours=request.if_older_than):
+        # A fetch recorded after the clock (a cache saved by a runner whose clock ran ahead) has
+        # no age to go by: kept, it would never be fetched again.
+        if last is not None and dt.timedelta(0) <= now - last < dt.timedelta(hours=request.if_older_than):
             age = (now - last).total_seconds() / 3600
             print(
                 f"{terminal_safe(str(request.out / RECORD_NAME))}: fetched {age:.1f} hours ago "

@@ -147,8 +147,8 @@ def fetch_exploit_data(
     when the fetch fails), then writes `out_dir/exploit-data.json`. `timeout` bounds each connection
     and each wait for data, `retries` is the number of further attempts per file after a transient
     failure, `now` (timezone-aware) is recorded as the fetch time. Raises `DownloadError` (exit 3)
-    naming the URL and what went wrong, `UsageError` (exit 2) for a URL that is not http(s). URLs
-    are named and recorded as `shown_url` shows them."""
+    naming the URL and what went wrong (or `out_dir`, when it cannot be written in), `UsageError`
+    (exit 2) for a URL that is not http(s). URLs are named and recorded as `shown_url` shows them."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     for url in (kev_url, epss_url):
@@ -185,6 +185,14 @@ def fetch_exploit_data(
         _write_record(result)
         done = True
         return replace(result, warnings=result.warnings + _remove_other_forms(out_dir, (kev.path, epss.path)))
+    except OSError as error:
+        if isinstance(error, requests.RequestException):
+            raise
+        # A directory the fetch cannot write in (a read-only cache, a full disk): the download is
+        # not at fault, and a traceback's temporary file name says nothing to the user.
+        raise DownloadError(
+            f"{shown_name(out_dir)}: cannot write the downloaded data ({error.strerror or error})"
+        ) from None
     finally:
         # A download not stored is removed; each one's lock is let go only then.
         for downloaded in pending:

@@ -198,7 +198,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
     stale = listing_a_stale_fix(without_fix)
     out.append(
         Section(
-            f"Findings that block without a fix ({len(no_fix)})",
+            f"Findings that {'block' if blocking_only else 'would block'} without a fix ({len(no_fix)})",
             [*FINDING_COLUMNS, "Where"],
             no_fix,
             lambda d: [*cells.common_cells(d, ran), cells.layer_cell(d.finding, base_name)],

@@ -5,6 +5,7 @@ is an exit 3 that leaves the stored data as it was. Then `check` reads what it s
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import signal
@@ -100,6 +101,26 @@ def test_if_older_than_keeps_a_recent_fetch_and_refreshes_an_old_one(
     os.remove(out / "kev.json")
     assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
     assert server.asked(KEV_PATH) == 3
+
+
+def test_if_older_than_refreshes_a_fetch_recorded_after_the_clock(
+    server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A cache saved by a runner whose clock ran ahead: "fetched -79471.0 hours ago: kept", and
+    # the data was never fetched again, however old it grew.
+    serve_good(server)
+    out = tmp_path / "data"
+    assert cli.main(fetch(server, out)) == 0
+    record_path = out / RECORD_NAME
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    record["fetched_at"] = ahead.isoformat().replace("+00:00", "Z")
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
+    assert "kept" not in capsys.readouterr().out
+    assert server.asked(KEV_PATH) == 2
+    assert json.loads(record_path.read_text(encoding="utf-8"))["fetched_at"] != record["fetched_at"]
 
 
 @pytest.mark.parametrize(
@@ -243,6 +264,43 @@ def test_an_out_named_dash_is_named_as_given(
     assert capsys.readouterr().err == (
         "container-gate: error: -/data: --out needs a directory, not a file (./- is one)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("module", "error"),
+    [
+        ("gate.enrich._download", OSError(errno.EROFS, "Read-only file system")),
+        ("gate.enrich.fetch", OSError(errno.ENOSPC, "No space left on device")),
+    ],
+    ids=["read-only at the first download", "full at the record"],
+)
+def test_an_out_that_cannot_be_written_is_one_line_naming_it(
+    server: DataServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    module: str,
+    error: OSError,
+) -> None:
+    # A cache restored read-only (or a full disk) was "internal error: OSError: [Errno 30]
+    # Read-only file system: '.../.kev.json.<random>.part'": a hidden file name and a hint at a bug.
+    serve_good(server)
+    out = tmp_path / "data"
+    assert cli.main(fetch(server, out)) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    capsys.readouterr()
+
+    def cannot_write(target: Path) -> tuple[Path, int]:
+        error.filename = str(target.with_name(f".{target.name}.0123456789ab.part"))
+        raise error
+
+    monkeypatch.setattr(f"{module}.open_part", cannot_write)
+    assert cli.main(fetch(server, out)) == 3
+    # The test server's thread may log the connection the gate closed early; the gate says one line.
+    err = capsys.readouterr().err
+    (line,) = [text for text in err.splitlines() if text.startswith("container-gate")]
+    assert line == f"container-gate: error: {out}: cannot write the downloaded data ({error.strerror})"
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
 
 
 # The KEV download of a run that is killed meanwhile: part of the catalog, then nothing more.

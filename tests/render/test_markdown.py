@@ -345,6 +345,17 @@ def test_findings_that_block_without_a_fix_have_their_own_section() -> None:
     assert "No published version fixes these yet" in html
 
 
+def test_in_advisory_mode_the_findings_without_a_fix_would_block() -> None:
+    # "Findings that block without a fix" under a lead that says nothing blocks: advisory mode
+    # lists those that would, and names them so.
+    unfixed = finding("CVE-2024-0009", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
+    policy = Policy(source="policy.yaml", mode=Mode.ADVISORY)
+    markdown = render_markdown(evaluation_of(unfixed, finding("CVE-2024-0001"), policy=policy))
+    assert "**2 findings would block under an enforcing policy;" in markdown
+    assert sections(markdown)["Findings that would block without a fix"] == (1, 1, 0)
+    assert "Findings that block without a fix" not in markdown
+
+
 def test_a_finding_whose_listed_fix_is_not_newer_is_explained_in_the_no_fix_section() -> None:
     stale = finding("CVE-2024-0009", pkg="zlib1g", fixed=("3.0.2-1", "2.9-1"))
     unfixed = finding("CVE-2024-0010", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
