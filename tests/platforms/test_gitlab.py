@@ -518,3 +518,43 @@ def test_a_command_line_the_gate_refuses_turns_the_note_into_no_verdict(
             cli.main(["check", str(report), *quiet, "--as-of", "tomorrow"])
         [note] = notes(pipe)
         assert "container-gate: pass" in note.body
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"CI_MERGE_REQUEST_IID": ""},
+            "CI_PIPELINE_SOURCE is merge_request_event but CI_MERGE_REQUEST_IID is not set",
+        ),
+        ({"CI_MERGE_REQUEST_IID": "7a"}, "CI_MERGE_REQUEST_IID is not a number (got '7a')"),
+        (
+            {"CI_MERGE_REQUEST_PROJECT_ID": "acme/wéb"},
+            "CI_MERGE_REQUEST_PROJECT_ID is not a number (got 'acme/wéb')",
+        ),
+        (
+            {"CI_MERGE_REQUEST_PROJECT_ID": "", "CI_PROJECT_ID": "acme/web"},
+            "CI_PROJECT_ID is not a number (got 'acme/web')",
+        ),
+        ({"CI_API_V4_URL": "gitlab.example.com/api/v4"}, "CI_API_V4_URL is not an http(s) URL"),
+        (
+            {"CI_API_V4_URL": "", "CI_SERVER_URL": "ftp://gitlab.example.com"},
+            "CI_SERVER_URL is not an http(s) URL",
+        ),
+        ({"CI_API_V4_URL": "", "CI_SERVER_URL": ""}, "CI_SERVER_URL is not set"),
+    ],
+)
+def test_a_merge_request_pipeline_whose_variables_lead_nowhere_warns(
+    gitlab_mr_pipeline: MergeRequestPipeline, changes: dict[str, str], expected: str
+) -> None:
+    # A merge request that gets no note must say why in the job log, not only with --verbose.
+    pipe = gitlab_mr_pipeline
+    env = {**pipe.env, "GITLAB_TOKEN": pipe.token, **changes}
+    for published in (
+        publisher().publish(failing(), PublishContext(env=env)),
+        publisher().publish_error("boom", 3, PublishContext(env=env)),
+    ):
+        [warning] = published.warnings
+        assert warning.startswith(f"no merge-request note: {expected}")
+        assert pipe.token not in warning
+    assert pipe.gitlab.requests == []
