@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gate.platforms._http import ApiError, retried
-from gate.platforms.gitlab_api import GitLabClient, RemoteNote
+from gate.platforms.gitlab_api import GitLabClient, NotTheApi, RemoteNote
 from gate.platforms.interface import PublishContext, Published, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
 from gate.platforms.retry import RetryPolicy, default_sleep
@@ -309,6 +309,12 @@ def _refusal(error: ApiError, target: _Target) -> str:
             f"merge-request note not written: GitLab refused it (403 {error.detail}); the token's user "
             f"needs at least the Reporter role in the project, and the discussion of {where} must "
             "not be locked"
+        )
+    if isinstance(error, NotTheApi):
+        return (
+            "merge-request note not written: the API URL answered 404 to GET /user, which GitLab's "
+            "REST API answers for every token: CI_API_V4_URL (else CI_SERVER_URL) must lead to it "
+            "(https://HOST/api/v4)"
         )
     if error.status == 404:
         return (

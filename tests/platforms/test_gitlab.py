@@ -558,3 +558,26 @@ def test_a_merge_request_pipeline_whose_variables_lead_nowhere_warns(
         assert warning.startswith(f"no merge-request note: {expected}")
         assert pipe.token not in warning
     assert pipe.gitlab.requests == []
+
+
+def test_an_api_url_that_is_not_gitlabs_api_says_so(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    # The instance's address without /api/v4: GET /user is a 404 there, and the note must not
+    # blame the merge request or the token's role.
+    pipe = gitlab_mr_pipeline
+    [warning] = publisher().publish(failing(), context(pipe, CI_API_V4_URL=pipe.gitlab.base_url)).warnings
+    assert "answered 404 to GET /user" in warning
+    assert "CI_API_V4_URL" in warning
+    assert "Reporter" not in warning
+    assert "merge request !7" not in warning
+    assert notes(pipe) == []
+    # The fake records the request to an endpoint GitLab does not have.
+    assert [v.path for v in pipe.gitlab.violations] == ["/user"]
+    pipe.gitlab.clear_violations()
+
+
+def test_a_merge_request_that_does_not_exist_is_named(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    [warning] = publisher().publish(failing(), context(pipe, CI_MERGE_REQUEST_IID="999")).warnings
+    assert "merge request !999 of project 42 is not visible" in warning
+    assert "(404)" in warning
+    assert pipe.token not in warning
