@@ -412,9 +412,10 @@ def test_untrusted_text_is_cut_and_made_inert() -> None:
 def test_an_id_of_whitespace_or_controls_still_gets_a_name() -> None:
     # Schema 15.0.7: an identifier's `name` is non-empty; GitLab rejects the whole report otherwise.
     (vuln,) = render(evaluation_of(finding(aliases=("\t", "\x1b\n"))))["vulnerabilities"]
+    # Shown as text, and escaped as Markdown: they are no advisory's id.
     assert [(i["name"], i["value"]) for i in vuln["identifiers"][1:]] == [
-        ("'\\t'", "\t"),
-        ("\\x1b", "\x1b\n"),
+        (r"\'\\t\'", "\t"),
+        (r"\\x1b", "\x1b\n"),
     ]
 
 
@@ -852,3 +853,27 @@ def test_the_solution_is_inert_in_the_issue_gitlab_creates_from_it(
         text = "\n".join(HtmlFacts(html).free_text)
         assert GITLAB_REFERENCE.search(text) is None, text
         assert pkg.split("<")[0] in vuln["solution"]  # named as it is, in a code span
+
+
+@pytest.mark.parametrize(
+    "vuln_id",
+    ["CVE-2024-1](https://evil.example) @root <b>x</b>", "@npm/evil", "x" * 300 + " #1", " \t "],
+)
+def test_an_identifier_is_inert_in_the_issue_gitlab_creates_from_it(vuln_id: str) -> None:
+    # The issue's "Identifiers" list is `* [name](url)` per identifier, in Markdown.
+    found = finding(vuln_id, primary_url="https://avd.aquasec.com/nvd/cve-2024-1")
+    doc = render(evaluation_of(found))
+    assert validate_container_scanning_report(doc) == []
+    (vuln,) = doc["vulnerabilities"]
+    (identifier,) = vuln["identifiers"]
+    assert identifier["value"] == vuln_id  # GitLab tells identifiers apart by the id itself
+    assert 0 < len(identifier["name"]) <= 255
+    html = to_html(f"* [{identifier['name']}]({identifier['url']})\n")
+    assert inert_problems(html, allowed_links={identifier["url"]}) == [], identifier["name"]
+    assert GITLAB_REFERENCE.search("\n".join(HtmlFacts(html).free_text)) is None
+
+
+def test_an_advisory_id_is_named_as_it_is() -> None:
+    for vuln_id in ("CVE-2024-0001", "GHSA-abcd-efgh-ijkl", "RHSA-2024:0001", "pyup.io-38834"):
+        (vuln,) = render(evaluation_of(finding(vuln_id)))["vulnerabilities"]
+        assert vuln["identifiers"][0]["name"] == vuln_id
