@@ -581,3 +581,21 @@ def test_a_merge_request_that_does_not_exist_is_named(gitlab_mr_pipeline: MergeR
     assert "merge request !999 of project 42 is not visible" in warning
     assert "(404)" in warning
     assert pipe.token not in warning
+
+
+@pytest.mark.parametrize("image", ["", "  "])
+def test_an_empty_image_turns_the_note_into_no_verdict(
+    gitlab_mr_pipeline: MergeRequestPipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, image: str
+) -> None:
+    # `scan "$CONTAINER_GATE_IMAGE"` with the variable unset: exit 2, and the note of the image the
+    # job gated before must not keep showing that run's pass.
+    pipe = gitlab_mr_pipeline
+    for name, value in {**pipe.env, "GITLAB_TOKEN": pipe.token}.items():
+        monkeypatch.setenv(name, value)
+    publisher().publish(passing(), context(pipe))
+    [before] = notes(pipe)
+    assert cli.main(["scan", f"--json={tmp_path / 'container-gate.json'}", "--", image]) == ExitCode.USAGE
+    [after] = notes(pipe)
+    assert after.id == before.id
+    assert "could not decide (exit code 2)" in after.body
+    assert "container-gate: pass" not in after.body
