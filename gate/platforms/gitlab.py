@@ -150,12 +150,23 @@ def _unusable_token(env: Mapping[str, str], token: str | None) -> str:
             "variables; a member of the target project can run the pipeline there (the merge "
             "request's Pipelines tab, Run pipeline)"
         )
+    # A variable marked protected reaches only pipelines of protected branches and tags, which a
+    # merge request's source branch seldom is (`CI_COMMIT_REF_PROTECTED` is "false" then): the
+    # likeliest reason a token that was set is not seen.
+    protected = (
+        f"; if {TOKEN_VARIABLE} is set in Settings > CI/CD > Variables, clear its Protect variable "
+        "flag: GitLab gives protected variables only to pipelines of protected branches and tags, "
+        "and this pipeline's branch is not one"
+        if env.get("CI_COMMIT_REF_PROTECTED") == "false"
+        else ""
+    )
+    advice = f"{protected}; else {TOKEN_ADVICE}" if protected else f"; {TOKEN_ADVICE}"
     if env.get("CI_JOB_TOKEN"):
         return (
             f"no merge-request note: {TOKEN_VARIABLE} is not set, and CI_JOB_TOKEN cannot write notes "
-            f"(GitLab lets job tokens only read them); {TOKEN_ADVICE}"
+            f"(GitLab lets job tokens only read them){advice}"
         )
-    return f"no merge-request note: {TOKEN_VARIABLE} is not set; {TOKEN_ADVICE}"
+    return f"no merge-request note: {TOKEN_VARIABLE} is not set{advice}"
 
 
 def gitlab_body(markdown: str) -> str:

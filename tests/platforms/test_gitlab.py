@@ -599,3 +599,24 @@ def test_an_empty_image_turns_the_note_into_no_verdict(
     assert after.id == before.id
     assert "could not decide (exit code 2)" in after.body
     assert "container-gate: pass" not in after.body
+
+
+def test_no_token_on_an_unprotected_branch_names_the_protect_flag(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    # A GITLAB_TOKEN marked protected is not given to a merge request's unprotected source branch:
+    # the warning says so, not only "create a token", which the team already did.
+    pipe = gitlab_mr_pipeline
+    env = {**pipe.env, "CI_COMMIT_REF_PROTECTED": "false"}
+    [warning] = publisher().publish(failing(), PublishContext(env=env)).warnings
+    assert "GITLAB_TOKEN is not set" in warning
+    assert "clear its Protect variable flag" in warning
+    assert "else create a project access token" in warning
+    # Without CI_JOB_TOKEN, and on a protected branch, where the flag is not the reason.
+    bare = {k: v for k, v in env.items() if k != "CI_JOB_TOKEN"}
+    [warning] = publisher().publish(failing(), PublishContext(env=bare)).warnings
+    assert "clear its Protect variable flag" in warning
+    protected = {**env, "CI_COMMIT_REF_PROTECTED": "true"}
+    [warning] = publisher().publish(failing(), PublishContext(env=protected)).warnings
+    assert "Protect variable" not in warning
+    assert pipe.gitlab.requests == []
