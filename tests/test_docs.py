@@ -18,6 +18,8 @@ from gate.cli.compare_options import MAX_JOBS
 from gate.cli.main import main
 from gate.cli.parser import build_parser
 from gate.enrich.fetch import _FORMS
+from gate.platforms._http import TIMEOUT
+from gate.platforms.gitlab import GITLAB_RETRY
 from tests.support.doc_samples import KINDS, Sample, json_mismatches, lines_match, samples, shown_json
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -488,3 +490,10 @@ def test_the_sample_comparison_allows_what_it_says_and_nothing_else() -> None:
     assert json_mismatches({"a": [1]}, {"a": [1, 2]}) != []
     assert json_mismatches({"a": "sha256:..."}, {"a": "sha256:0f"}) == []
     assert json_mismatches({"a": 1}, {"a": True}) != []
+
+
+def test_the_gitlab_docs_say_how_long_the_note_is_retried() -> None:
+    said = " ".join(text(PROJECT_ROOT / "docs" / "gitlab-ci.md").split())
+    assert f"exponential backoff from {GITLAB_RETRY.first_delay:g} s" in said
+    assert f"at most {GITLAB_RETRY.attempts} attempts in all and {GITLAB_RETRY.budget:g} s of waiting" in said
+    assert f"counts the {TIMEOUT[1]:g} s it waited" in said

@@ -195,8 +195,13 @@ class Options:
 
     @property
     def image(self) -> str | None:
-        """The image reference the user gave: `--image-name`, else `scan IMAGE`."""
-        return self.policy.image_name or (self.scan.reference if self.scan else None)
+        """The image reference the user gave: `--image-name`, else `scan IMAGE`; None when neither
+        names one. An empty one (`scan "$IMAGE"` with the variable unset) names no image: the
+        comment or note of every image of the job must then say the gate could not decide."""
+        for given in (self.policy.image_name, self.scan.reference if self.scan else None):
+            if given and given.strip():
+                return given
+        return None
 
 
 def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> Options:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gate.platforms._http import ApiError, retried
-from gate.platforms.gitlab_api import GitLabClient, RemoteNote
+from gate.platforms.gitlab_api import GitLabClient, NotTheApi, RemoteNote
 from gate.platforms.interface import PublishContext, Published, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
 from gate.platforms.retry import RetryPolicy, default_sleep
@@ -45,6 +45,8 @@ TOKEN_ADVICE = (
 )
 
 _NUMBER = re.compile(r"[1-9][0-9]{0,18}\Z")
+MERGE_REQUEST_EVENT = "merge_request_event"
+"""`CI_PIPELINE_SOURCE` of a merge-request pipeline, the only one with `CI_MERGE_REQUEST_IID`."""
 _QUICK_ACTION = re.compile(r"^/", re.MULTILINE)
 
 
@@ -79,24 +81,49 @@ class _Target:
     """`CI_MERGE_REQUEST_IID`."""
 
 
-def _target(env: Mapping[str, str]) -> _Target | str:
-    """The merge request, or why there is none to write to."""
+def _target(env: Mapping[str, str]) -> _Target | Published:
+    """The merge request, or why there is none to write to: a note for --verbose when the
+    pipeline belongs to no merge request, a warning when it does but GitLab's variables cannot
+    lead to it, so a merge request never silently goes without its note."""
     iid = env.get("CI_MERGE_REQUEST_IID", "")
-    if not iid:
-        source = terminal_safe(env.get("CI_PIPELINE_SOURCE") or "unknown", 40)
-        return (
-            f"no merge-request note: this is not a merge-request pipeline (CI_PIPELINE_SOURCE={source}); "
-            "GitLab sets CI_MERGE_REQUEST_IID only in pipelines of `merge_request_event`"
+    source = env.get("CI_PIPELINE_SOURCE", "")
+    if not iid and source != MERGE_REQUEST_EVENT:
+        shown = terminal_safe(source or "unknown", 40)
+        return Published(
+            notes=(
+                f"no merge-request note: this is not a merge-request pipeline (CI_PIPELINE_SOURCE={shown}); "
+                f"GitLab sets CI_MERGE_REQUEST_IID only in pipelines of `{MERGE_REQUEST_EVENT}`",
+            )
         )
-    project = env.get("CI_MERGE_REQUEST_PROJECT_ID") or env.get("CI_PROJECT_ID", "")
+    if not iid:
+        problem = (
+            f"CI_PIPELINE_SOURCE is {MERGE_REQUEST_EVENT} but CI_MERGE_REQUEST_IID is not set "
+            "(does the job's `variables:` override it?)"
+        )
+        return Published(warnings=(f"no merge-request note: {problem}",))
+    project_variable = (
+        "CI_MERGE_REQUEST_PROJECT_ID" if env.get("CI_MERGE_REQUEST_PROJECT_ID") else "CI_PROJECT_ID"
+    )
+    project = env.get(project_variable, "")
+    api_variable = "CI_API_V4_URL" if env.get("CI_API_V4_URL") else "CI_SERVER_URL"
     api_url = env.get("CI_API_V4_URL") or (
         env["CI_SERVER_URL"].rstrip("/") + "/api/v4" if env.get("CI_SERVER_URL") else ""
     )
-    if not (_NUMBER.match(iid) and _NUMBER.match(project)):
-        return "no merge-request note: CI_MERGE_REQUEST_IID and CI_PROJECT_ID must be numbers"
+    for name, value in (("CI_MERGE_REQUEST_IID", iid), (project_variable, project)):
+        if not _NUMBER.match(value):
+            return Published(
+                warnings=(f"no merge-request note: {name} is not a number (got {_shown(value)})",)
+            )
     if not api_url.startswith(("https://", "http://")):
-        return "no merge-request note: CI_API_V4_URL is not set to an http(s) URL"
+        # The value is not shown: a URL can carry credentials.
+        problem = "is not an http(s) URL" if env.get(api_variable) else "is not set"
+        return Published(warnings=(f"no merge-request note: {api_variable} {problem}",))
     return _Target(api_url, project, iid)
+
+
+def _shown(value: str) -> str:
+    """A variable's value in a warning: quoted, one line, cut short."""
+    return repr(terminal_safe(value, 80))
 
 
 def token_of(env: Mapping[str, str]) -> str | None:
@@ -123,12 +150,23 @@ def _unusable_token(env: Mapping[str, str], token: str | None) -> str:
             "variables; a member of the target project can run the pipeline there (the merge "
             "request's Pipelines tab, Run pipeline)"
         )
+    # A variable marked protected reaches only pipelines of protected branches and tags, which a
+    # merge request's source branch seldom is (`CI_COMMIT_REF_PROTECTED` is "false" then): the
+    # likeliest reason a token that was set is not seen.
+    protected = (
+        f"; if {TOKEN_VARIABLE} is set in Settings > CI/CD > Variables, clear its Protect variable "
+        "flag: GitLab gives protected variables only to pipelines of protected branches and tags, "
+        "and this pipeline's branch is not one"
+        if env.get("CI_COMMIT_REF_PROTECTED") == "false"
+        else ""
+    )
+    advice = f"{protected}; else {TOKEN_ADVICE}" if protected else f"; {TOKEN_ADVICE}"
     if env.get("CI_JOB_TOKEN"):
         return (
             f"no merge-request note: {TOKEN_VARIABLE} is not set, and CI_JOB_TOKEN cannot write notes "
-            f"(GitLab lets job tokens only read them); {TOKEN_ADVICE}"
+            f"(GitLab lets job tokens only read them){advice}"
         )
-    return f"no merge-request note: {TOKEN_VARIABLE} is not set; {TOKEN_ADVICE}"
+    return f"no merge-request note: {TOKEN_VARIABLE} is not set{advice}"
 
 
 def gitlab_body(markdown: str) -> str:
@@ -226,8 +264,8 @@ class GitLabPublisher:
         if not context.comment:
             return Published(notes=("no merge-request note: --no-comment",))
         target = _target(context.env)
-        if isinstance(target, str):
-            return Published(notes=(target,))
+        if isinstance(target, Published):
+            return target
         token = token_of(context.env)
         if token is None or not usable_token(token):
             return Published(warnings=(_unusable_token(context.env, token),))
@@ -282,6 +320,12 @@ def _refusal(error: ApiError, target: _Target) -> str:
             f"merge-request note not written: GitLab refused it (403 {error.detail}); the token's user "
             f"needs at least the Reporter role in the project, and the discussion of {where} must "
             "not be locked"
+        )
+    if isinstance(error, NotTheApi):
+        return (
+            "merge-request note not written: the API URL answered 404 to GET /user, which GitLab's "
+            "REST API answers for every token: CI_API_V4_URL (else CI_SERVER_URL) must lead to it "
+            "(https://HOST/api/v4)"
         )
     if error.status == 404:
         return (

@@ -70,6 +70,11 @@ def _note(item: object) -> RemoteNote:
     return RemoteNote(ident, body, author_id, system is True)
 
 
+class NotTheApi(ApiError):
+    """`GET /user` answered 404: every GitLab answers it for any token, so the base URL does not
+    lead to GitLab's REST API v4 (a web address, or one without `/api/v4`)."""
+
+
 class GitLabClient(ApiClient):
     """One merge request's notes, as one token's user."""
 
@@ -99,7 +104,13 @@ class GitLabClient(ApiClient):
     def current_user_id(self) -> int:
         """`GET /user`: who the token is, asked once."""
         if self._user_id is None:
-            payload = self.json(self._path("GET", "/user"))
+            try:
+                response = self._path("GET", "/user")
+            except ApiError as error:
+                if error.status == 404:
+                    raise NotTheApi(error.status, error.detail) from None
+                raise
+            payload = self.json(response)
             ident = payload.get("id") if isinstance(payload, dict) else None
             if not isinstance(ident, int):
                 raise ApiError(200, "GET /user answered without a user id")

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from gate.model import Finding
-from gate.untrusted import safe_url, terminal_safe
+from gate.untrusted import md_escape, safe_url, terminal_safe
 
 # Id prefix -> (identifier type, URL of the advisory). The types are those GitLab's analyzers
 # define (analyzers/report `identifier.go`: cve, ghsa, rhsa, elsa, usn, osvdb) and, for the
@@ -38,8 +38,8 @@ OTHER_TYPE = "other"
 """The type of an id with no letter prefix (the schema requires a non-empty type)."""
 
 _PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9]*)-")
-# Only ids of these characters are put into a URL: anything else (from an untrusted report) could
-# change what the URL points to.
+# Only ids of these characters are put into a URL, or named as they are: anything else (from an
+# untrusted report) could change what the URL points to, or what GitLab's Markdown makes of it.
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 
 # Schema 15.0.7 `cvss_vectors[].vector`: CVSS v2 (no prefix) or CVSS:3.0/3.1; anything else
@@ -87,7 +87,14 @@ def identifiers(finding: Finding) -> list[dict[str, Any]]:
             # The scanner's own link is about the primary id; no alias borrows it.
             url = safe_url(finding.primary_url)
         # Schema 15.0.7: `name` must not be empty, and an id of whitespace only flattens to nothing.
-        name = terminal_safe(vuln_id, 255) or terminal_safe(repr(vuln_id), 255)
+        # GitLab pastes `[name](url)` into the Markdown of an issue created from the
+        # vulnerability (ee/app/views/vulnerabilities/issue_description.md.erb): an id of other
+        # characters than an advisory id's is escaped (at most 3 characters for each of 80), so
+        # it cannot close the link, mention anyone or add HTML there.
+        if _URL_SAFE_ID.match(vuln_id):
+            name = terminal_safe(vuln_id, 255)
+        else:
+            name = md_escape(vuln_id, 80) or md_escape(repr(vuln_id), 80)
         entry: dict[str, Any] = {"type": kind, "name": name, "value": storable(vuln_id) or name}
         if url:
             entry["url"] = url

@@ -43,8 +43,9 @@ from gate.render._gitlab_ids import cvss_vectors, identifiers, storable
 from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
 from gate.render._json_text import FloatsChecked, Skeleton, plain_float
-from gate.render.remediation import estimate_words, what_to_do
-from gate.untrusted import md_escape, safe_url, shorten, terminal_safe
+from gate.render._markdown_actions import what_cell
+from gate.render.remediation import estimate_words, pinned_words, refreshed_base
+from gate.untrusted import md_code, md_escape, safe_url, shorten, terminal_safe
 
 SCHEMA_VERSION = "15.0.7"
 """The security report schema version the report declares and validates against."""
@@ -183,28 +184,47 @@ def _markdown_escaped(text: str, limit: int) -> str:
 _markdown_cached = functools.lru_cache(maxsize=512)(_markdown_escaped)
 
 
+SOLUTION_PART_LIMIT = 500
+"""Characters of one piece of report text (a name, a version, a command) in a solution."""
+
+
+def _code(text: str) -> str:
+    """Report text in a solution: a code span, inert as GitLab Flavored Markdown."""
+    return md_code(text, SOLUTION_PART_LIMIT, in_table=False)
+
+
+def _rebuild_words(action: Action) -> str:
+    """`Rebuild on a refreshed base image `debian:12``, with what a digest pin needs first."""
+    name, words = refreshed_base(action), pinned_words(action)
+    text = f"Rebuild on a refreshed base image {_code(name)}" if name else "Rebuild on a refreshed base image"
+    return f"{text} ({words})" if words else text
+
+
 def _solution(finding: Finding, action: Action | None) -> str | None:
     """How to fix it, naming the action that does (gate/policy/plan.py): the upgrade that fixes
     every finding of its package, or the rebuild on a refreshed base image.
+
+    GitLab pastes the solution into the description of an issue created from the vulnerability
+    (ee/app/views/vulnerabilities/issue_description.md.erb), as Markdown: every name, version and
+    command from the report is a code span there, so an npm scope (`@babel/core`) mentions no
+    one and no name turns into a link or HTML.
 
     A fix that exists without a version named (Snyk's `isUpgradable`, `Finding.fixable`) has a
     solution too: GitLab shows a vulnerability without one as having no fix."""
     if not finding.fixed_versions and finding.status is not VendorStatus.FIXED:
         return None  # not `finding.fixable`
-    versions = " or ".join(finding.fixed_versions) or NO_VERSION_NAMED
-    own = f"upgrade {finding.package.name} to {versions}"
+    versions = " or ".join(_code(v) for v in finding.fixed_versions) or NO_VERSION_NAMED
+    own = f"upgrade {_code(finding.package.name)} to {versions}"
     if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
-        return _plain(own[:1].upper() + own[1:], SOLUTION_LIMIT)
+        return shorten(own[:1].upper() + own[1:], SOLUTION_LIMIT)
     if action.kind is ActionKind.BASE_REFRESH:
         # With `--check-base` the action is what a rebuild removes, no estimate: nothing to add.
         estimate = estimate_words(action)
-        text = (
-            f"{what_to_do(action)}{f' ({estimate})' if estimate else ''}; to patch the image instead, {own}"
-        )
+        text = f"{_rebuild_words(action)}{f' ({estimate})' if estimate else ''}; to patch the image instead, {own}"
     else:
-        text = f"{what_to_do(action)}, which fixes every finding of the package"
-    command = f": {action.command}" if action.command else ""
-    return _plain(f"{text}{command} (action {action.id})", SOLUTION_LIMIT)
+        text = f"{what_cell(action, in_table=False)}, which fixes every finding of the package"
+    command = f": {_code(action.command)}" if action.command else ""
+    return shorten(f"{text}{command} (action {_code(action.id)})", SOLUTION_LIMIT)
 
 
 def _text(name: str, value: str) -> dict[str, Any]:

@@ -518,3 +518,105 @@ def test_a_command_line_the_gate_refuses_turns_the_note_into_no_verdict(
             cli.main(["check", str(report), *quiet, "--as-of", "tomorrow"])
         [note] = notes(pipe)
         assert "container-gate: pass" in note.body
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"CI_MERGE_REQUEST_IID": ""},
+            "CI_PIPELINE_SOURCE is merge_request_event but CI_MERGE_REQUEST_IID is not set",
+        ),
+        ({"CI_MERGE_REQUEST_IID": "7a"}, "CI_MERGE_REQUEST_IID is not a number (got '7a')"),
+        (
+            {"CI_MERGE_REQUEST_PROJECT_ID": "acme/wéb"},
+            "CI_MERGE_REQUEST_PROJECT_ID is not a number (got 'acme/wéb')",
+        ),
+        (
+            {"CI_MERGE_REQUEST_PROJECT_ID": "", "CI_PROJECT_ID": "acme/web"},
+            "CI_PROJECT_ID is not a number (got 'acme/web')",
+        ),
+        ({"CI_API_V4_URL": "gitlab.example.com/api/v4"}, "CI_API_V4_URL is not an http(s) URL"),
+        (
+            {"CI_API_V4_URL": "", "CI_SERVER_URL": "ftp://gitlab.example.com"},
+            "CI_SERVER_URL is not an http(s) URL",
+        ),
+        ({"CI_API_V4_URL": "", "CI_SERVER_URL": ""}, "CI_SERVER_URL is not set"),
+    ],
+)
+def test_a_merge_request_pipeline_whose_variables_lead_nowhere_warns(
+    gitlab_mr_pipeline: MergeRequestPipeline, changes: dict[str, str], expected: str
+) -> None:
+    # A merge request that gets no note must say why in the job log, not only with --verbose.
+    pipe = gitlab_mr_pipeline
+    env = {**pipe.env, "GITLAB_TOKEN": pipe.token, **changes}
+    for published in (
+        publisher().publish(failing(), PublishContext(env=env)),
+        publisher().publish_error("boom", 3, PublishContext(env=env)),
+    ):
+        [warning] = published.warnings
+        assert warning.startswith(f"no merge-request note: {expected}")
+        assert pipe.token not in warning
+    assert pipe.gitlab.requests == []
+
+
+def test_an_api_url_that_is_not_gitlabs_api_says_so(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    # The instance's address without /api/v4: GET /user is a 404 there, and the note must not
+    # blame the merge request or the token's role.
+    pipe = gitlab_mr_pipeline
+    [warning] = publisher().publish(failing(), context(pipe, CI_API_V4_URL=pipe.gitlab.base_url)).warnings
+    assert "answered 404 to GET /user" in warning
+    assert "CI_API_V4_URL" in warning
+    assert "Reporter" not in warning
+    assert "merge request !7" not in warning
+    assert notes(pipe) == []
+    # The fake records the request to an endpoint GitLab does not have.
+    assert [v.path for v in pipe.gitlab.violations] == ["/user"]
+    pipe.gitlab.clear_violations()
+
+
+def test_a_merge_request_that_does_not_exist_is_named(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
+    pipe = gitlab_mr_pipeline
+    [warning] = publisher().publish(failing(), context(pipe, CI_MERGE_REQUEST_IID="999")).warnings
+    assert "merge request !999 of project 42 is not visible" in warning
+    assert "(404)" in warning
+    assert pipe.token not in warning
+
+
+@pytest.mark.parametrize("image", ["", "  "])
+def test_an_empty_image_turns_the_note_into_no_verdict(
+    gitlab_mr_pipeline: MergeRequestPipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, image: str
+) -> None:
+    # `scan "$CONTAINER_GATE_IMAGE"` with the variable unset: exit 2, and the note of the image the
+    # job gated before must not keep showing that run's pass.
+    pipe = gitlab_mr_pipeline
+    for name, value in {**pipe.env, "GITLAB_TOKEN": pipe.token}.items():
+        monkeypatch.setenv(name, value)
+    publisher().publish(passing(), context(pipe))
+    [before] = notes(pipe)
+    assert cli.main(["scan", f"--json={tmp_path / 'container-gate.json'}", "--", image]) == ExitCode.USAGE
+    [after] = notes(pipe)
+    assert after.id == before.id
+    assert "could not decide (exit code 2)" in after.body
+    assert "container-gate: pass" not in after.body
+
+
+def test_no_token_on_an_unprotected_branch_names_the_protect_flag(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    # A GITLAB_TOKEN marked protected is not given to a merge request's unprotected source branch:
+    # the warning says so, not only "create a token", which the team already did.
+    pipe = gitlab_mr_pipeline
+    env = {**pipe.env, "CI_COMMIT_REF_PROTECTED": "false"}
+    [warning] = publisher().publish(failing(), PublishContext(env=env)).warnings
+    assert "GITLAB_TOKEN is not set" in warning
+    assert "clear its Protect variable flag" in warning
+    assert "else create a project access token" in warning
+    # Without CI_JOB_TOKEN, and on a protected branch, where the flag is not the reason.
+    bare = {k: v for k, v in env.items() if k != "CI_JOB_TOKEN"}
+    [warning] = publisher().publish(failing(), PublishContext(env=bare)).warnings
+    assert "clear its Protect variable flag" in warning
+    protected = {**env, "CI_COMMIT_REF_PROTECTED": "true"}
+    [warning] = publisher().publish(failing(), PublishContext(env=protected)).warnings
+    assert "Protect variable" not in warning
+    assert pipe.gitlab.requests == []

@@ -226,8 +226,8 @@ def test_the_gitlab_solution_of_a_checked_rebuild_has_no_empty_estimate() -> Non
     doc = json.loads(render_gitlab(ev, GitLabReportOptions(start_time=when, end_time=when)))
     solutions = {v["identifiers"][0]["value"]: v.get("solution") for v in doc["vulnerabilities"]}
     assert solutions["CVE-2024-1"] == (
-        "Rebuild on a refreshed base image; to patch the image instead, upgrade libc6 to 3.0.13-1"
-        " (action base-refresh)"
+        "Rebuild on a refreshed base image; to patch the image instead, upgrade `libc6` to `3.0.13-1`"
+        " (action `base-refresh`)"
     )
     assert all("()" not in (text or "") for text in solutions.values())
 
@@ -265,7 +265,7 @@ def test_a_base_image_pinned_by_digest_is_refreshed_by_its_tag(
     solution = next(
         v["solution"] for v in doc["vulnerabilities"] if v["identifiers"][0]["value"] == "CVE-2024-1"
     )
-    assert solution.startswith(f"Rebuild on a refreshed base image {name} ({hint}) (fixes are published")
+    assert solution.startswith(f"Rebuild on a refreshed base image `{name}` ({hint}) (fixes are published")
     sarif = render_sarif(ev)
     assert f"To fix: rebuild on a refreshed base image {name} ({hint}) (action base-refresh)" in sarif
     assert never not in text + md + json.dumps(doc) + sarif

@@ -41,6 +41,7 @@ from tests.support import factories
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
 from tests.support.gitlab_schema import SCHEMA_PATH, validate_container_scanning_report
+from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 
 START = dt.datetime(2026, 3, 14, 15, 9, 0, tzinfo=dt.UTC)
 END = dt.datetime(2026, 3, 14, 15, 9, 26, tzinfo=dt.UTC)
@@ -194,8 +195,8 @@ def test_vulnerability_fields() -> None:
     assert vuln["name"] == "openssl: a flaw"
     assert vuln["severity"] == "High"
     assert vuln["solution"] == (
-        "Upgrade openssl 3.0.2-1 → 3.0.13-1, which fixes every finding of the package: "
-        "apt-get update && apt-get install -y --only-upgrade openssl (action deb:openssl)"
+        "Upgrade `openssl` `3.0.2-1` → `3.0.13-1`, which fixes every finding of the package: "
+        "`apt-get update && apt-get install -y --only-upgrade openssl` (action `deb:openssl`)"
     )
     assert vuln["description"] == "First paragraph\\.\n\nSecond paragraph\\."
     assert vuln["links"] == [{"url": "https://avd.aquasec.com/nvd/cve-2024-0001"}]
@@ -319,14 +320,14 @@ def test_solution_when_a_fix_exists_without_a_version() -> None:
     # Snyk's `isUpgradable` without `fixedIn`: a fix exists, so GitLab must not show "no solution".
     fixable = finding(pkg="expat", fixed=(), status=VendorStatus.FIXED)
     (vuln,) = render(evaluation_of(fixable))["vulnerabilities"]
-    assert vuln["solution"] == f"Upgrade expat to {gitlab.NO_VERSION_NAMED}"
+    assert vuln["solution"] == f"Upgrade `expat` to {gitlab.NO_VERSION_NAMED}"
 
 
 def test_several_fixed_versions() -> None:
     (vuln,) = render(evaluation_of(finding(pkg="logback-core", fixed=("1.5.13", "1.3.15"))))[
         "vulnerabilities"
     ]
-    assert vuln["solution"] == "Upgrade logback-core to 1.5.13 or 1.3.15"
+    assert vuln["solution"] == "Upgrade `logback-core` to `1.5.13` or `1.3.15`"
 
 
 def test_id_is_stable_across_versions_and_differs_by_package_and_path() -> None:
@@ -411,9 +412,10 @@ def test_untrusted_text_is_cut_and_made_inert() -> None:
 def test_an_id_of_whitespace_or_controls_still_gets_a_name() -> None:
     # Schema 15.0.7: an identifier's `name` is non-empty; GitLab rejects the whole report otherwise.
     (vuln,) = render(evaluation_of(finding(aliases=("\t", "\x1b\n"))))["vulnerabilities"]
+    # Shown as text, and escaped as Markdown: they are no advisory's id.
     assert [(i["name"], i["value"]) for i in vuln["identifiers"][1:]] == [
-        ("'\\t'", "\t"),
-        ("\\x1b", "\x1b\n"),
+        (r"\'\\t\'", "\t"),
+        (r"\\x1b", "\x1b\n"),
     ]
 
 
@@ -760,7 +762,7 @@ def test_no_patch_where_it_is_not_certain(dockerfile: DockerfileText | None, lin
     solutions = {
         v["location"]["dependency"]["package"]["name"]: v["solution"] for v in doc["vulnerabilities"]
     }
-    assert solutions["libc6"].startswith("Rebuild on a refreshed base image debian:12")
+    assert solutions["libc6"].startswith("Rebuild on a refreshed base image `debian:12`")
 
 
 class _Forgetful(dict[Any, Any]):
@@ -823,3 +825,55 @@ def test_parts_made_once_per_report_are_the_parts_made_for_each_finding(
 
     monkeypatch.setattr(gitlab, "_Shared", Unshared)
     assert render_gitlab(evaluation, options) == once
+
+
+# GitLab links these after rendering Markdown, outside code: merge requests, labels,
+# milestones, snippets and epics, besides GitHub's mentions and issue references.
+GITLAB_REFERENCE = re.compile(r"(?<![\w\\])[!~%$&][\w\"]")
+
+
+@pytest.mark.parametrize(
+    ("pkg", "version", "fixed", "pkg_type"),
+    [
+        ("@babel/traverse", "7.22.0", "7.23.2", "npm"),  # a real npm scope: `@babel` is a group name
+        ("evil<img src=x onerror=alert(1)>", "1.0", "2.0", "debian"),
+        ("[click](https://evil.example/x) #1 !2 ~bug %v1 $3 &4", "1.0", "2.0 @root", "debian"),
+    ],
+)
+def test_the_solution_is_inert_in_the_issue_gitlab_creates_from_it(
+    pkg: str, version: str, fixed: str, pkg_type: str
+) -> None:
+    # GitLab pastes `solution` into the Markdown description of an issue created from the
+    # vulnerability: no name from the report may mention, reference, link or add HTML there.
+    for status in (VendorStatus.FIXED, VendorStatus.AFFECTED):
+        found = finding(pkg=pkg, version=version, fixed=(fixed,), type=pkg_type, status=status)
+        (vuln,) = render(evaluation_of(found))["vulnerabilities"]
+        html = to_html(f"### Solution:\n\n{vuln['solution']}\n")
+        assert inert_problems(html, allowed_links=set()) == [], vuln["solution"]
+        text = "\n".join(HtmlFacts(html).free_text)
+        assert GITLAB_REFERENCE.search(text) is None, text
+        assert pkg.split("<")[0] in vuln["solution"]  # named as it is, in a code span
+
+
+@pytest.mark.parametrize(
+    "vuln_id",
+    ["CVE-2024-1](https://evil.example) @root <b>x</b>", "@npm/evil", "x" * 300 + " #1", " \t "],
+)
+def test_an_identifier_is_inert_in_the_issue_gitlab_creates_from_it(vuln_id: str) -> None:
+    # The issue's "Identifiers" list is `* [name](url)` per identifier, in Markdown.
+    found = finding(vuln_id, primary_url="https://avd.aquasec.com/nvd/cve-2024-1")
+    doc = render(evaluation_of(found))
+    assert validate_container_scanning_report(doc) == []
+    (vuln,) = doc["vulnerabilities"]
+    (identifier,) = vuln["identifiers"]
+    assert identifier["value"] == vuln_id  # GitLab tells identifiers apart by the id itself
+    assert 0 < len(identifier["name"]) <= 255
+    html = to_html(f"* [{identifier['name']}]({identifier['url']})\n")
+    assert inert_problems(html, allowed_links={identifier["url"]}) == [], identifier["name"]
+    assert GITLAB_REFERENCE.search("\n".join(HtmlFacts(html).free_text)) is None
+
+
+def test_an_advisory_id_is_named_as_it_is() -> None:
+    for vuln_id in ("CVE-2024-0001", "GHSA-abcd-efgh-ijkl", "RHSA-2024:0001", "pyup.io-38834"):
+        (vuln,) = render(evaluation_of(finding(vuln_id)))["vulnerabilities"]
+        assert vuln["identifiers"][0]["name"] == vuln_id

@@ -19,8 +19,9 @@ from gate.policy.evaluation import Decision, Evaluation
 from gate.render import gitlab
 from gate.render._exploit import kev_note
 from gate.render._gitlab_ids import cvss_vectors, identifiers
-from gate.render.remediation import estimate_words, what_to_do
-from gate.untrusted import safe_url, shorten, terminal_safe
+from gate.render._markdown_actions import what_cell
+from gate.render.remediation import estimate_words, pinned_words, refreshed_base
+from gate.untrusted import md_code, safe_url, shorten, terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding
 
@@ -79,21 +80,24 @@ def _plain_details(decision: Decision, base: str | None) -> dict[str, Any]:
 
 
 def _plain_solution(finding: Finding, action: Action | None) -> str | None:
+    def code(text: str) -> str:
+        return md_code(text, gitlab.SOLUTION_PART_LIMIT, in_table=False)
+
     if not finding.fixable:
         return None
-    versions = " or ".join(finding.fixed_versions) or gitlab.NO_VERSION_NAMED
-    own = f"upgrade {finding.package.name} to {versions}"
+    versions = " or ".join(code(v) for v in finding.fixed_versions) or gitlab.NO_VERSION_NAMED
+    own = f"upgrade {code(finding.package.name)} to {versions}"
     if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
-        return terminal_safe(own[:1].upper() + own[1:], gitlab.SOLUTION_LIMIT)
+        return shorten(own[:1].upper() + own[1:], gitlab.SOLUTION_LIMIT)
     if action.kind is ActionKind.BASE_REFRESH:
-        estimate = estimate_words(action)
-        text = (
-            f"{what_to_do(action)}{f' ({estimate})' if estimate else ''}; to patch the image instead, {own}"
-        )
+        name, words, estimate = refreshed_base(action), pinned_words(action), estimate_words(action)
+        rebuild = "Rebuild on a refreshed base image" + (f" {code(name)}" if name else "")
+        rebuild += f" ({words})" if words else ""
+        text = f"{rebuild}{f' ({estimate})' if estimate else ''}; to patch the image instead, {own}"
     else:
-        text = f"{what_to_do(action)}, which fixes every finding of the package"
-    command = f": {action.command}" if action.command else ""
-    return terminal_safe(f"{text}{command} (action {action.id})", gitlab.SOLUTION_LIMIT)
+        text = f"{what_cell(action, in_table=False)}, which fixes every finding of the package"
+    command = f": {code(action.command)}" if action.command else ""
+    return shorten(f"{text}{command} (action {code(action.id)})", gitlab.SOLUTION_LIMIT)
 
 
 def _plain_vulnerability(
