@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,7 @@ from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
 from gate.render._json_text import FloatsChecked, Skeleton, plain_float
 from gate.render._markdown_actions import what_cell
-from gate.render.remediation import estimate_words, pinned_words, refreshed_base
+from gate.render.remediation import estimate_words, pinned_words, refreshed_base, what_to_do
 from gate.untrusted import md_code, md_escape, safe_url, shorten, terminal_safe
 
 SCHEMA_VERSION = "15.0.7"
@@ -193,10 +193,10 @@ def _code(text: str) -> str:
     return md_code(text, SOLUTION_PART_LIMIT, in_table=False)
 
 
-def _rebuild_words(action: Action) -> str:
+def _rebuild_words(action: Action, code: Callable[[str], str]) -> str:
     """`Rebuild on a refreshed base image `debian:12``, with what a digest pin needs first."""
     name, words = refreshed_base(action), pinned_words(action)
-    text = f"Rebuild on a refreshed base image {_code(name)}" if name else "Rebuild on a refreshed base image"
+    text = f"Rebuild on a refreshed base image {code(name)}" if name else "Rebuild on a refreshed base image"
     return f"{text} ({words})" if words else text
 
 
@@ -207,24 +207,40 @@ def _solution(finding: Finding, action: Action | None) -> str | None:
     GitLab pastes the solution into the description of an issue created from the vulnerability
     (ee/app/views/vulnerabilities/issue_description.md.erb), as Markdown: every name, version and
     command from the report is a code span there, so an npm scope (`@babel/core`) mentions no
-    one and no name turns into a link or HTML.
+    one and no name turns into a link or HTML. A solution longer than the schema allows (many
+    long fixed versions) is not cut inside a code span, which would leave its fence open and what
+    follows it Markdown again: its plain words are escaped as a whole and cut instead.
 
     A fix that exists without a version named (Snyk's `isUpgradable`, `Finding.fixable`) has a
     solution too: GitLab shows a vulnerability without one as having no fix."""
     if not finding.fixed_versions and finding.status is not VendorStatus.FIXED:
         return None  # not `finding.fixable`
-    versions = " or ".join(_code(v) for v in finding.fixed_versions) or NO_VERSION_NAMED
-    own = f"upgrade {_code(finding.package.name)} to {versions}"
+    text = _solution_text(finding, action, _code, functools.partial(what_cell, in_table=False))
+    if len(text) <= SOLUTION_LIMIT:
+        return text
+    plain = _solution_text(finding, action, str, what_to_do)
+    escaped = md_escape(plain, SOLUTION_LIMIT)
+    # The limit cuts the text before it is escaped, and escaping makes a character at most three.
+    return escaped if len(escaped) <= SOLUTION_LIMIT else md_escape(plain, SOLUTION_LIMIT // 3)
+
+
+def _solution_text(
+    finding: Finding, action: Action | None, code: Callable[[str], str], what: Callable[[Action], str]
+) -> str:
+    """The solution's words, with `code` applied to each name, version and command from the
+    report and `what` saying the upgrade an action is."""
+    versions = " or ".join(code(v) for v in finding.fixed_versions) or NO_VERSION_NAMED
+    own = f"upgrade {code(finding.package.name)} to {versions}"
     if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
-        return shorten(own[:1].upper() + own[1:], SOLUTION_LIMIT)
+        return own[:1].upper() + own[1:]
     if action.kind is ActionKind.BASE_REFRESH:
         # With `--check-base` the action is what a rebuild removes, no estimate: nothing to add.
         estimate = estimate_words(action)
-        text = f"{_rebuild_words(action)}{f' ({estimate})' if estimate else ''}; to patch the image instead, {own}"
+        text = f"{_rebuild_words(action, code)}{f' ({estimate})' if estimate else ''}; to patch the image instead, {own}"
     else:
-        text = f"{what_cell(action, in_table=False)}, which fixes every finding of the package"
-    command = f": {_code(action.command)}" if action.command else ""
-    return shorten(f"{text}{command} (action {_code(action.id)})", SOLUTION_LIMIT)
+        text = f"{what(action)}, which fixes every finding of the package"
+    command = f": {code(action.command)}" if action.command else ""
+    return f"{text}{command} (action {code(action.id)})"
 
 
 def _text(name: str, value: str) -> dict[str, Any]:

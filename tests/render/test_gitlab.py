@@ -877,3 +877,21 @@ def test_an_advisory_id_is_named_as_it_is() -> None:
     for vuln_id in ("CVE-2024-0001", "GHSA-abcd-efgh-ijkl", "RHSA-2024:0001", "pyup.io-38834"):
         (vuln,) = render(evaluation_of(finding(vuln_id)))["vulnerabilities"]
         assert vuln["identifiers"][0]["name"] == vuln_id
+
+
+def test_a_solution_too_long_for_the_schema_is_not_cut_inside_a_code_span() -> None:
+    # Many long fixed versions: the solution exceeds the schema's maxLength. A cut inside a code
+    # span would leave its fence open, and the rest (`@root`, `#1`, a link) would be Markdown.
+    fixed = tuple(f"{n}.0-[x](https://evil.example) @root #1 {'y' * 400}" for n in range(20))
+    base = Layer(index=0, created_by="ADD rootfs", origin=LayerOrigin.BASE, dockerfile_line=1)
+    found = finding(pkg="@babel/traverse", version="0.1", fixed=fixed, type="npm", layer=base)
+    doc = render(evaluation_of(found, image=ImageInfo("app:1", base_image="debian:12")))
+    assert validate_container_scanning_report(doc) == []
+    (vuln,) = doc["vulnerabilities"]
+    assert len(vuln["solution"]) <= gitlab.SOLUTION_LIMIT
+    html = to_html(f"### Solution:\n\n{vuln['solution']}\n")
+    assert inert_problems(html, allowed_links=set()) == [], vuln["solution"]
+    text = "\n".join(HtmlFacts(html).free_text)
+    assert GITLAB_REFERENCE.search(text) is None, text
+    assert re.search(r"(?<![\w\\\u200b])@root", text) is None, text
+    assert "traverse" in vuln["solution"]
