@@ -20,6 +20,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
+from gate.untrusted import md_escape
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import TEST_DATA
 
@@ -227,6 +228,35 @@ def test_affected_and_under_investigation_change_nothing_but_are_shown(
     assert shown["reason"].endswith(f"(vex:{vex}#0)")
     assert shown["vex"]["status"] == status
     assert vex_rules(with_vex) == [(0, "used", 1)]
+
+
+@pytest.mark.parametrize(("name", "status"), SHOWN, ids=[s[0] for s in SHOWN])
+def test_affected_and_under_investigation_are_said_in_the_summaries_with_their_statement(
+    name: str, status: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The terminal's reasons line and the Markdown's Why column word a severity threshold alone:
+    # what the statement says, and which statement says it, must not be lost with the rest.
+    vex = corpus_file("vex", name)
+    markdown, decisions = tmp_path / "summary.md", tmp_path / "gate.json"
+    argv = [
+        str(libvncserver(tmp_path)),
+        "--vex",
+        str(vex),
+        "--markdown",
+        str(markdown),
+        "--json",
+        str(decisions),
+    ]
+    code, out, _err = gate(argv, capsys)
+    assert code == ExitCode.FAIL
+    (shown,) = [f for f in json.loads(decisions.read_text(encoding="utf-8"))["findings"] if f["vex"]]
+    said = f"VEX {status} by The OpenVEX Project <openvex@openssf.org>, {shown['vex']['timestamp']} (vex:{vex}#0)"
+    assert shown["reason"].endswith(f"; {said}")
+    assert said in " ".join(out.split())
+    (row,) = [
+        line for line in markdown.read_text(encoding="utf-8").splitlines() if "CVE\\-2024\\-0000" in line
+    ]
+    assert md_escape(said) in row
 
 
 UNUSED = [
