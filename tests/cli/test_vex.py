@@ -20,7 +20,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
-from gate.untrusted import md_escape
+from gate.untrusted import md_code, md_escape
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import TEST_DATA
 
@@ -673,6 +673,27 @@ def test_the_summaries_count_the_findings_vex_allowlisted(
     # Allowlisted by the policy's own entries: nothing to tell apart.
     _code, out, _err = gate([str(report), "--policy", str(policy)], capsys)
     assert f", {allowlisted} allowlisted, " in out
+
+
+def test_the_markdown_names_the_statement_that_allowlisted_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As an allowlist entry is named in its row (`allowlist[0]` (line 4)), so is the VEX document.
+    vex = corpus_file("vex", "aquasecurity-trivy__pkg-vex-testdata-openvex-oci.json")
+    markdown = tmp_path / "summary.md"
+    _code, _out, _err = gate(
+        [str(debian_bash(tmp_path)), "--vex", str(vex), "--markdown", str(markdown)], capsys
+    )
+    (row,) = [
+        line for line in markdown.read_text(encoding="utf-8").splitlines() if "CVE\\-2022\\-3715" in line
+    ]
+    assert row.endswith(
+        f"| {md_code(f'vex:{vex}#0')}: "
+        + md_escape(
+            "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, 2023-01-17T01:07:16.853479Z"
+        )
+        + " |"
+    )
 
 
 def test_a_statement_dated_after_the_run_is_said_in_the_warnings(
