@@ -267,6 +267,38 @@ CASES: list[tuple[str, object, str]] = [
         {"document": {"category": "csaf_vex"}},
         "vulnerabilities: missing (a CSAF VEX document has vulnerabilities)",
     ),
+    (
+        "no product tree",
+        {
+            key: value
+            for key, value in csaf(product_status={"fixed": ["BASH"]}).items()
+            if key != "product_tree"
+        },
+        "product_tree: missing (a CSAF VEX document defines its products in product_tree, CSAF 2.0 test "
+        "6.1.27.4)",
+    ),
+    (
+        "no product tree and no product status",
+        {"document": {"category": "csaf_vex"}, "vulnerabilities": [{"cve": "CVE-2024-0001"}]},
+        "product_tree: missing (a CSAF VEX document defines its products in product_tree, CSAF 2.0 test "
+        "6.1.27.4)",
+    ),
+    *(
+        (
+            f"a vulnerability with {name}",
+            csaf(**vulnerability),
+            "vulnerabilities[0].product_status: names no product under a status (a CSAF VEX vulnerability "
+            "lists products under fixed, known_affected, known_not_affected or under_investigation, CSAF "
+            "2.0 test 6.1.27.7)",
+        )
+        for name, vulnerability in (
+            ("no product status", {}),
+            ("a misspelt product status", {"product_statuses": {"known_not_affected": ["BASH"]}}),
+            ("an empty product status", {"product_status": {}}),
+            ("only an empty status", {"product_status": {"known_not_affected": []}}),
+            ("only recommended products", {"product_status": {"recommended": ["BASH"]}}),
+        )
+    ),
     # CycloneDX.
     (
         "a CycloneDX SBOM",
