@@ -14,7 +14,9 @@ silently applies to nothing.
 the exact versions of `affects[].versions` narrow it; a version range there is not read and is an
 error (name the version in the purl instead). A version whose `status` is `affected` or `unknown`
 is not one a `not_affected` or `fixed` analysis clears (`resolved` with `<2.6.0` affected and
-`2.6.0` unaffected clears 2.6.0 alone), and is left out of such a statement.
+`2.6.0` unaffected clears 2.6.0 alone), and is left out of such a statement. So is a ref whose
+purl names its version when its `versions` call that version, or a range (which may hold it),
+`affected` or `unknown`: the analysis is not about that version.
 """
 
 from __future__ import annotations
@@ -158,8 +160,10 @@ def _resolve(ref: str, refs: dict[str, str], at: At) -> str:
 def _products(affect: JsonObject, at: At, refs: dict[str, str], clears: bool) -> list[VexProduct]:
     purl = _resolve(req_str(affect, "ref", at), refs, at["ref"])
     parsed = parse_purl(purl)
-    if parsed is None or parsed.version is not None or affect.get("versions") is None:
+    if parsed is None or affect.get("versions") is None:
         return [VexProduct((purl,))]
+    if parsed.version is not None:
+        return _pinned(purl, parsed.version, affect, at, clears)
     narrowed: list[VexProduct] = []
     listed = False
     for entry, vat in objects(affect, "versions", at):
@@ -182,3 +186,18 @@ def _products(affect: JsonObject, at: At, refs: dict[str, str], clears: bool) ->
         narrowed.append(VexProduct((exact.to_string(),)))
     # No versions at all: the whole package; versions all left out: none of it.
     return narrowed if listed else [VexProduct((purl,))]
+
+
+def _pinned(purl: str, version: str, affect: JsonObject, at: At, clears: bool) -> list[VexProduct]:
+    """The product of a ref whose purl names its version: the purl, unless the statement clears
+    and its `versions` call that version (or a range, which is not read and may hold it)
+    `affected` or `unknown`: the BOM says the version is (or may be) vulnerable."""
+    doubt = False
+    for entry, vat in objects(affect, "versions", at):
+        status = opt_str(entry, "status", vat)
+        if status is not None and status not in _VERSION_STATUSES:
+            raise vat["status"].wrong(f"one of {', '.join(_VERSION_STATUSES)}", status)
+        listed = opt_str(entry, "version", vat)
+        if status in ("affected", "unknown") and (listed is None or listed.strip() == version):
+            doubt = True
+    return [] if clears and doubt else [VexProduct((purl,))]

@@ -411,6 +411,30 @@ def test_a_cyclonedx_version_the_bom_calls_affected_is_not_cleared() -> None:
     assert cleared("exploitable", installed) == ["nss-util"]
 
 
+def test_a_cyclonedx_ref_with_a_version_the_bom_calls_affected_is_not_cleared() -> None:
+    """A ref whose purl names the installed version, listed in its own `versions` as `affected` or
+    `unknown` (or under a range, which is not read): the analysis does not clear it."""
+
+    def cleared(state: str, *versions: dict[str, str]) -> list[str]:
+        vulnerability = {
+            "id": CVE,
+            "analysis": {"state": state, "justification": "code_not_reachable"},
+            "affects": [{"ref": "pkg:rpm/rhel/nss-util@3.79.0-17.el9_1", "versions": list(versions)}],
+        }
+        doc = {"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": [vulnerability]}
+        return matched(parse_vex(json.dumps(doc).encode(), "nss.cdx.json"))
+
+    installed = {"version": "3.79.0-17.el9_1", "status": "affected"}
+    assert cleared("not_affected", installed) == []
+    assert cleared("resolved", {**installed, "status": "unknown"}) == []
+    assert cleared("not_affected", {"range": "vers:rpm/<3.79.0-18.el9_1", "status": "affected"}) == []
+    # Its version unaffected, another affected, or no status: the purl's version is what it is about.
+    assert cleared("not_affected", {**installed, "status": "unaffected"}) == ["nss-util"]
+    assert cleared("not_affected", {"version": "3.79.0-16.el9_1", "status": "affected"}) == ["nss-util"]
+    assert cleared("not_affected", {"version": "3.79.0-17.el9_1"}) == ["nss-util"]
+    assert cleared("exploitable", installed) == ["nss-util"]
+
+
 def _finding(name: str) -> Finding:
     return next(f for f in KEYCLOAK.findings if f.package.name == name)
 
