@@ -295,6 +295,46 @@ def test_the_policys_vex_paths_are_relative_to_the_policy(
     assert [f["rule"] for f in report["findings"] if f["disposition"] == "allowlisted"] == [f"vex:{vex}#0"]
 
 
+def test_statements_of_the_same_time_are_decided_by_the_order_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As docs/baseline-and-vex.md says: `--vex` files in order, then the policy's `vex:`; the last speaks.
+    def document(name: str, status: str) -> Path:
+        said = {"justification": "component_not_present"} if status == "not_affected" else {}
+        statement = {
+            "vulnerability": {"name": "CVE-2021-44228"},
+            "products": [{"@id": SPRING_BOOT}],
+            "status": status,
+        }
+        doc = {
+            "@context": "https://openvex.dev/ns/v0.2.0",
+            "@id": f"https://example.com/vex/{name}",
+            "author": name,
+            "timestamp": "2026-11-01T00:00:00Z",
+            "version": 1,
+            "statements": [{**statement, **said}],
+        }
+        path = tmp_path / f"{name}.openvex.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return path
+
+    vendor, team = document("vendor", "not_affected"), document("team", "under_investigation")
+    report = spring(tmp_path)
+
+    def speaker(*argv: str) -> str:
+        _code, decided = decide(report, tmp_path, capsys, *argv)
+        (finding,) = [
+            f for f in decided["findings"] if f["package"] == "org.springframework.boot:spring-boot"
+        ]
+        return str(finding["vex"]["rule"])
+
+    assert speaker("--vex", str(vendor), "--vex", str(team)) == f"vex:{team}#0"
+    assert speaker("--vex", str(team), "--vex", str(vendor)) == f"vex:{vendor}#0"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"version: 1\nvex: [{team.name}]\n", encoding="utf-8")
+    assert speaker("--policy", str(policy), "--vex", str(vendor)) == f"vex:{team}#0"
+
+
 @pytest.mark.parametrize(
     ("content", "why"),
     [
