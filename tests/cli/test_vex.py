@@ -736,6 +736,24 @@ def test_the_markdown_names_the_statement_that_allowlisted_a_finding(
     )
 
 
+def test_the_sarif_suppression_names_the_statement_that_allowlisted_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vex = corpus_file("vex", "aquasecurity-trivy__pkg-vex-testdata-openvex-oci.json")
+    sarif = tmp_path / "gate.sarif"
+    _code, _out, _err = gate([str(debian_bash(tmp_path)), "--vex", str(vex), "--sarif", str(sarif)], capsys)
+    results = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
+    (cleared,) = [r for r in results if r["ruleId"] == "CVE-2022-3715"]
+    assert cleared["suppressions"] == [
+        {
+            "kind": "external",
+            "justification": "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, "
+            f"2023-01-17T01:07:16.853479Z (vex:{vex}#0)",
+            "status": "accepted",
+        }
+    ]
+
+
 def test_a_statement_dated_after_the_run_is_said_in_the_warnings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
