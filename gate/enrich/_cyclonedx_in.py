@@ -10,9 +10,10 @@ silently applies to nothing.
 
 `analysis.state` maps onto OpenVEX's statuses as Trivy maps it: `not_affected` and
 `false_positive` to not_affected, `resolved` and `resolved_with_pedigree` to fixed,
-`exploitable` to affected, `in_triage` to under_investigation. When a ref's purl has no version,
-the exact versions of `affects[].versions` narrow it; a version range there is not read and is an
-error (name the version in the purl instead). A version whose `status` is `affected` or `unknown`
+`exploitable` to affected, `in_triage` to under_investigation. A statement's time is its
+analysis's (`lastUpdated`, else `firstIssued`), else the BOM's `metadata.timestamp`. When a ref's
+purl has no version, the exact versions of `affects[].versions` narrow it; a version range there is
+not read and is an error (name the version in the purl instead). A version whose `status` is `affected` or `unknown`
 is not one a `not_affected` or `fixed` analysis clears (`resolved` with `<2.6.0` affected and
 `2.6.0` unaffected clears 2.6.0 alone), and is left out of such a statement. So is a ref whose
 purl names its version when its `versions` call that version, or a range (which may hold it),
@@ -92,10 +93,11 @@ def read_cyclonedx(doc: JsonObject, at: At) -> list[VexStatement]:
                 or None,
                 status_notes=None,
                 author=author,
+                # The analysis's own time, else the BOM's. A vulnerability's `published` and
+                # `updated` date its record in a vulnerability database, not the analysis: an NVD
+                # date years old would let an older statement override this one.
                 timestamp=opt_time(analysis, "lastUpdated", aat)
                 or opt_time(analysis, "firstIssued", aat)
-                or opt_time(vuln, "updated", vat)
-                or opt_time(vuln, "published", vat)
                 or doc_time,
                 source=at.source,
                 index=index,
