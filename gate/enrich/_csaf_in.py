@@ -14,7 +14,9 @@ justification is its `flags[].label`, the impact statement its `threats` of cate
 action statement its `remediations`. A threat that names no product is about all of them; a flag or
 a remediation that names none is an error (CSAF 2.0 mandatory tests 6.1.32 and 6.1.29: it applies
 to nothing, so it cannot give a product its reason). A `known_not_affected` product without a flag
-or an impact threat is an error (CSAF 2.0, mandatory test 6.1.27.9, "Impact Statement").
+or an impact threat is an error (CSAF 2.0, mandatory test 6.1.27.9, "Impact Statement"), and so is
+a document without a `product_tree` (6.1.27.4) or a vulnerability that lists no product under a
+status (6.1.27.7: `recommended` alone says nothing about impact).
 
 One statement is made per vulnerability, product status and distinct (justification, impact,
 action), with the products that share them, numbered in document order. A product without a purl
@@ -206,6 +208,11 @@ def read_csaf(doc: JsonObject, at: At) -> list[VexStatement]:
     tree = _ProductTree(doc, at)
     if "vulnerabilities" not in doc:
         raise at["vulnerabilities"].error("missing (a CSAF VEX document has vulnerabilities)")
+    if doc.get("product_tree") is None:
+        # CSAF 2.0 mandatory test 6.1.27.4 (Product Tree): without it no product id means anything.
+        raise at["product_tree"].error(
+            "missing (a CSAF VEX document defines its products in product_tree, CSAF 2.0 test 6.1.27.4)"
+        )
     out: list[VexStatement] = []
     for vuln, vat in objects(doc, "vulnerabilities", at):
         _read_vulnerability(vuln, vat, tree, author, doc_time, out)
@@ -288,3 +295,10 @@ def _read_vulnerability(
                     format=VexFormat.CSAF,
                 )
             )
+    if not any(statuses.get(key) for key in _STATUS_BY_KEY):
+        # CSAF 2.0 mandatory test 6.1.27.7 (VEX Product Status): a vulnerability of a VEX document
+        # gives products a status. One that gives none (a misspelt product_status) says nothing.
+        raise at["product_status"].error(
+            "names no product under a status (a CSAF VEX vulnerability lists products under fixed, "
+            "known_affected, known_not_affected or under_investigation, CSAF 2.0 test 6.1.27.7)"
+        )

@@ -10,11 +10,14 @@ silently applies to nothing.
 
 `analysis.state` maps onto OpenVEX's statuses as Trivy maps it: `not_affected` and
 `false_positive` to not_affected, `resolved` and `resolved_with_pedigree` to fixed,
-`exploitable` to affected, `in_triage` to under_investigation. When a ref's purl has no version,
-the exact versions of `affects[].versions` narrow it; a version range there is not read and is an
-error (name the version in the purl instead). A version whose `status` is `affected` or `unknown`
+`exploitable` to affected, `in_triage` to under_investigation. A statement's time is its
+analysis's (`lastUpdated`, else `firstIssued`), else the BOM's `metadata.timestamp`. When a ref's
+purl has no version, the exact versions of `affects[].versions` narrow it; a version range there is
+not read and is an error (name the version in the purl instead). A version whose `status` is `affected` or `unknown`
 is not one a `not_affected` or `fixed` analysis clears (`resolved` with `<2.6.0` affected and
-`2.6.0` unaffected clears 2.6.0 alone), and is left out of such a statement.
+`2.6.0` unaffected clears 2.6.0 alone), and is left out of such a statement. So is a ref whose
+purl names its version when its `versions` call that version, or a range (which may hold it),
+`affected` or `unknown`: the analysis is not about that version.
 """
 
 from __future__ import annotations
@@ -90,10 +93,11 @@ def read_cyclonedx(doc: JsonObject, at: At) -> list[VexStatement]:
                 or None,
                 status_notes=None,
                 author=author,
+                # The analysis's own time, else the BOM's. A vulnerability's `published` and
+                # `updated` date its record in a vulnerability database, not the analysis: an NVD
+                # date years old would let an older statement override this one.
                 timestamp=opt_time(analysis, "lastUpdated", aat)
                 or opt_time(analysis, "firstIssued", aat)
-                or opt_time(vuln, "updated", vat)
-                or opt_time(vuln, "published", vat)
                 or doc_time,
                 source=at.source,
                 index=index,
@@ -158,8 +162,10 @@ def _resolve(ref: str, refs: dict[str, str], at: At) -> str:
 def _products(affect: JsonObject, at: At, refs: dict[str, str], clears: bool) -> list[VexProduct]:
     purl = _resolve(req_str(affect, "ref", at), refs, at["ref"])
     parsed = parse_purl(purl)
-    if parsed is None or parsed.version is not None or affect.get("versions") is None:
+    if parsed is None or affect.get("versions") is None:
         return [VexProduct((purl,))]
+    if parsed.version is not None:
+        return _pinned(purl, parsed.version, affect, at, clears)
     narrowed: list[VexProduct] = []
     listed = False
     for entry, vat in objects(affect, "versions", at):
@@ -182,3 +188,18 @@ def _products(affect: JsonObject, at: At, refs: dict[str, str], clears: bool) ->
         narrowed.append(VexProduct((exact.to_string(),)))
     # No versions at all: the whole package; versions all left out: none of it.
     return narrowed if listed else [VexProduct((purl,))]
+
+
+def _pinned(purl: str, version: str, affect: JsonObject, at: At, clears: bool) -> list[VexProduct]:
+    """The product of a ref whose purl names its version: the purl, unless the statement clears
+    and its `versions` call that version (or a range, which is not read and may hold it)
+    `affected` or `unknown`: the BOM says the version is (or may be) vulnerable."""
+    doubt = False
+    for entry, vat in objects(affect, "versions", at):
+        status = opt_str(entry, "status", vat)
+        if status is not None and status not in _VERSION_STATUSES:
+            raise vat["status"].wrong(f"one of {', '.join(_VERSION_STATUSES)}", status)
+        listed = opt_str(entry, "version", vat)
+        if status in ("affected", "unknown") and (listed is None or listed.strip() == version):
+            doubt = True
+    return [] if clears and doubt else [VexProduct((purl,))]

@@ -171,8 +171,32 @@ def _reader_for(doc: JsonObject, at: At) -> Reader:
     if doc.get("bomFormat") == "CycloneDX":
         return read_cyclonedx
     if "@context" in doc:
-        raise at["@context"].wrong(f"an OpenVEX context ({CONTEXT}/v0.2.0)", context)
-    raise at.error(f"not a VEX document: expected {EXPECTED}")
+        raise _named(at["@context"].wrong(f"an OpenVEX context ({CONTEXT}/v0.2.0)", context), doc)
+    raise _named(at.error(f"not a VEX document: expected {EXPECTED}"), doc)
+
+
+# Documents given as VEX by mistake, told apart by a member their format requires.
+_OTHER_DOCUMENTS = (
+    ("runs", "this is a SARIF log"),
+    ("spdxVersion", "this is an SPDX document"),
+    ("SchemaVersion", "this is a Trivy report"),
+    ("matches", "this is a Grype report"),
+    ("scan", "this is a GitLab security report"),
+)
+
+
+def _named(error: ReportError, doc: JsonObject) -> ReportError:
+    """`error` with what the document is instead, when it is one people give as VEX by mistake: a
+    scanner's output, an SBOM, the gate's own decision report."""
+    what = next((what for member, what in _OTHER_DOCUMENTS if member in doc), None)
+    context = doc.get("@context")
+    if isinstance(context, str) and "spdx.org" in context:
+        what = "this is an SPDX document, which is not read as VEX"
+    elif doc.get("schema") == "container-gate/decision/v1":
+        what = "this is the gate's decision report (--json): --openvex writes its decisions as OpenVEX"
+    if what is not None and error.hint is None:
+        error.hint = what
+    return error
 
 
 def _norm(vulnerability_id: str) -> str:

@@ -249,6 +249,15 @@ def joint(parts: Sequence[VexStatement], vulnerability_id: str, aliases: tuple[s
     )
 
 
+def open_note(statement: VexStatement | None) -> str:
+    """What a finding's reason adds for the statement that speaks for it when that statement does
+    not clear it (`affected`, `under_investigation`): `; VEX affected by <author>, <timestamp>
+    (vex:<file>#<index>)`; empty for none, or for one that clears it (its reason is the reason)."""
+    if statement is None or statement.status.clears:
+        return ""
+    return f"; {statement.reason} ({statement.rule})"
+
+
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC (`2024-07-09T07:38:00Z`, with microseconds only when there are some)."""
     utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gate.enrich.baseline import Baseline, BaselineState
-from gate.enrich.vex_model import VexGap, VexStatement, future_statement_warning
+from gate.enrich.vex_model import VexGap, VexStatement, future_statement_warning, open_note
 from gate.model import ScanReport
 from gate.policy.evaluation import Decision, VexEntryReport
 from gate.policy.model import Policy
@@ -29,13 +29,10 @@ def with_enrichment(
     out: list[Decision] = []
     for position, decision in enumerate(decisions):
         statement = spoke[position] if spoke else None
-        reason = decision.reason
-        if statement is not None and not statement.status.clears:
-            reason = f"{reason}; {statement.reason} ({statement.rule})"
         out.append(
             replace(
                 decision,
-                reason=reason,
+                reason=decision.reason + open_note(statement),
                 baseline=states[position] if states else None,
                 worse=worse[position] if worse else "",
                 vex=statement,

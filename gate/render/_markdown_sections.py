@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from gate.policy.actions import Action, ActionKind, Step
-from gate.policy.evaluation import Decision, Disposition, Evaluation, counted
+from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind, counted
 from gate.policy.plan import base_image_name
 from gate.render import _markdown_actions as acts
 from gate.render import _markdown_cells as cells
@@ -245,7 +245,12 @@ def _by_disposition(
     def allowlisted(d: Decision) -> list[str]:
         entry = evaluation.allowlist_entry(d)
         if entry is None:
-            return [*cells.common_cells(d, ran), md_escape(d.reason, cells.REASON_LIMIT)]
+            # A VEX statement is named as an entry is, by its rule (each of them, when statements
+            # about an advisory's CVEs clear it together): which document let the finding through.
+            said = d.vex.statements if d.vex is not None and d.rule.kind is RuleKind.VEX else ()
+            named = "".join(f"{md_code(s.rule, cells.REASON_LIMIT)}, " for s in said)
+            named = f"{named[:-2]}: " if named else ""
+            return [*cells.common_cells(d, ran), named + md_escape(d.reason, cells.REASON_LIMIT)]
         expiry = cells.expiry_cell(entry)
         return [
             *cells.common_cells(d, ran),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from gate.enrich.baseline import BaselineState, normalized_path
 from gate.model import Cvss, Finding, Layer, Package, Severity
 from gate.policy.actions import Action, Plan
-from gate.policy.evaluation import Decision, Disposition
+from gate.policy.evaluation import Decision, Disposition, RuleKind
 from gate.render import _sarif_text as words
 from gate.render._exploit import sarif_properties
 from gate.render._sarif_om import JsonValue, to_json
@@ -434,10 +434,19 @@ class Results:
         # SARIF 2.1.0 §3.27.23: an empty array says the result is not suppressed, an absent one
         # that nobody knows. The gate decided it for every finding, so every result says it.
         if decision.disposition in (Disposition.ALLOWLISTED, Disposition.IGNORED):
-            out["suppressions"] = self._suppressions(decision.reason)
+            out["suppressions"] = self._suppressions(_justification(decision))
         else:
             out["suppressions"] = []
         return out
+
+
+def _justification(decision: Decision) -> str:
+    """Why a suppressed result is suppressed: its reason, and for a finding VEX let through the
+    statement that did it (`vex:<file>#<index>`, each when several cleared it together), as an
+    allowlist entry's reason names the entry."""
+    if decision.rule.kind is not RuleKind.VEX or decision.vex is None:
+        return decision.reason
+    return f"{decision.reason} ({', '.join(s.rule for s in decision.vex.statements)})"
 
 
 def result(item: Item, rule_index: int, uri: str, dockerfile_uri: str, image: str | None) -> JsonValue:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from gate.enrich.baseline import BaselineState
+from gate.enrich.vex_model import open_note
 from gate.image.base_image import parse_created
 from gate.model import Finding, VendorStatus
 from gate.policy.base_status import BaseImageStatus
@@ -119,8 +120,10 @@ def short_reason(decision: Decision, policy: Policy) -> str:
     the threshold alone (`at or above the blocking severity HIGH`: the finding's severity is
     shown beside it), any other reason in full. Plain text, from the policy and the reason."""
     rule = decision.rule
-    # What made it worse than in the baseline is kept: the pull request did not add it.
-    worse = decision.worse
+    # What made it worse than in the baseline is kept: the pull request did not add it. So is
+    # what a VEX statement that does not clear it says (`affected`, `under_investigation`), and
+    # which statement says it: the reader must not take the finding for one nobody looked at.
+    worse = decision.worse + open_note(decision.vex)
     exploit_reason = short_exploit_reason(decision, policy)
     if exploit_reason is not None:
         return f"{exploit_reason}{worse}"

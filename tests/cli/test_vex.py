@@ -20,6 +20,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
+from gate.untrusted import md_code, md_escape
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import TEST_DATA
 
@@ -229,6 +230,35 @@ def test_affected_and_under_investigation_change_nothing_but_are_shown(
     assert vex_rules(with_vex) == [(0, "used", 1)]
 
 
+@pytest.mark.parametrize(("name", "status"), SHOWN, ids=[s[0] for s in SHOWN])
+def test_affected_and_under_investigation_are_said_in_the_summaries_with_their_statement(
+    name: str, status: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The terminal's reasons line and the Markdown's Why column word a severity threshold alone:
+    # what the statement says, and which statement says it, must not be lost with the rest.
+    vex = corpus_file("vex", name)
+    markdown, decisions = tmp_path / "summary.md", tmp_path / "gate.json"
+    argv = [
+        str(libvncserver(tmp_path)),
+        "--vex",
+        str(vex),
+        "--markdown",
+        str(markdown),
+        "--json",
+        str(decisions),
+    ]
+    code, out, _err = gate(argv, capsys)
+    assert code == ExitCode.FAIL
+    (shown,) = [f for f in json.loads(decisions.read_text(encoding="utf-8"))["findings"] if f["vex"]]
+    said = f"VEX {status} by The OpenVEX Project <openvex@openssf.org>, {shown['vex']['timestamp']} (vex:{vex}#0)"
+    assert shown["reason"].endswith(f"; {said}")
+    assert said in " ".join(out.split())
+    (row,) = [
+        line for line in markdown.read_text(encoding="utf-8").splitlines() if "CVE\\-2024\\-0000" in line
+    ]
+    assert md_escape(said) in row
+
+
 UNUSED = [
     # Products that are neither the image nor the package (a module with its dependency inside).
     ("aquasecurity-trivy__.vex-trivy.openvex.json", "gomod-vex.json.golden"),
@@ -263,6 +293,46 @@ def test_the_policys_vex_paths_are_relative_to_the_policy(
     _code, report = decide(spring(tmp_path), tmp_path, capsys, "--policy", str(policy_dir / "policy.yaml"))
     assert report["policy"]["vex"] == [str(vex)]
     assert [f["rule"] for f in report["findings"] if f["disposition"] == "allowlisted"] == [f"vex:{vex}#0"]
+
+
+def test_statements_of_the_same_time_are_decided_by_the_order_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As docs/baseline-and-vex.md says: `--vex` files in order, then the policy's `vex:`; the last speaks.
+    def document(name: str, status: str) -> Path:
+        said = {"justification": "component_not_present"} if status == "not_affected" else {}
+        statement = {
+            "vulnerability": {"name": "CVE-2021-44228"},
+            "products": [{"@id": SPRING_BOOT}],
+            "status": status,
+        }
+        doc = {
+            "@context": "https://openvex.dev/ns/v0.2.0",
+            "@id": f"https://example.com/vex/{name}",
+            "author": name,
+            "timestamp": "2026-11-01T00:00:00Z",
+            "version": 1,
+            "statements": [{**statement, **said}],
+        }
+        path = tmp_path / f"{name}.openvex.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return path
+
+    vendor, team = document("vendor", "not_affected"), document("team", "under_investigation")
+    report = spring(tmp_path)
+
+    def speaker(*argv: str) -> str:
+        _code, decided = decide(report, tmp_path, capsys, *argv)
+        (finding,) = [
+            f for f in decided["findings"] if f["package"] == "org.springframework.boot:spring-boot"
+        ]
+        return str(finding["vex"]["rule"])
+
+    assert speaker("--vex", str(vendor), "--vex", str(team)) == f"vex:{team}#0"
+    assert speaker("--vex", str(team), "--vex", str(vendor)) == f"vex:{vendor}#0"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"version: 1\nvex: [{team.name}]\n", encoding="utf-8")
+    assert speaker("--policy", str(policy), "--vex", str(vendor)) == f"vex:{team}#0"
 
 
 @pytest.mark.parametrize(
@@ -643,6 +713,45 @@ def test_the_summaries_count_the_findings_vex_allowlisted(
     # Allowlisted by the policy's own entries: nothing to tell apart.
     _code, out, _err = gate([str(report), "--policy", str(policy)], capsys)
     assert f", {allowlisted} allowlisted, " in out
+
+
+def test_the_markdown_names_the_statement_that_allowlisted_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As an allowlist entry is named in its row (`allowlist[0]` (line 4)), so is the VEX document.
+    vex = corpus_file("vex", "aquasecurity-trivy__pkg-vex-testdata-openvex-oci.json")
+    markdown = tmp_path / "summary.md"
+    _code, _out, _err = gate(
+        [str(debian_bash(tmp_path)), "--vex", str(vex), "--markdown", str(markdown)], capsys
+    )
+    (row,) = [
+        line for line in markdown.read_text(encoding="utf-8").splitlines() if "CVE\\-2022\\-3715" in line
+    ]
+    assert row.endswith(
+        f"| {md_code(f'vex:{vex}#0')}: "
+        + md_escape(
+            "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, 2023-01-17T01:07:16.853479Z"
+        )
+        + " |"
+    )
+
+
+def test_the_sarif_suppression_names_the_statement_that_allowlisted_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vex = corpus_file("vex", "aquasecurity-trivy__pkg-vex-testdata-openvex-oci.json")
+    sarif = tmp_path / "gate.sarif"
+    _code, _out, _err = gate([str(debian_bash(tmp_path)), "--vex", str(vex), "--sarif", str(sarif)], capsys)
+    results = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
+    (cleared,) = [r for r in results if r["ruleId"] == "CVE-2022-3715"]
+    assert cleared["suppressions"] == [
+        {
+            "kind": "external",
+            "justification": "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, "
+            f"2023-01-17T01:07:16.853479Z (vex:{vex}#0)",
+            "status": "accepted",
+        }
+    ]
 
 
 def test_a_statement_dated_after_the_run_is_said_in_the_warnings(

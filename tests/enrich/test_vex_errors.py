@@ -73,7 +73,43 @@ CASES: list[tuple[str, object, str]] = [
     # What the file is.
     ("not a VEX document", {}, f"top level: not a VEX document: {EXPECTED}"),
     ("a JSON array", [], f"top level: {EXPECTED}, got an array"),
-    ("a Trivy report", {"SchemaVersion": 2, "Results": []}, f"top level: not a VEX document: {EXPECTED}"),
+    (
+        "a Trivy report",
+        {"SchemaVersion": 2, "Results": []},
+        f"top level: not a VEX document: {EXPECTED} (this is a Trivy report)",
+    ),
+    (
+        "a Grype report",
+        {"matches": [], "source": {}},
+        f"top level: not a VEX document: {EXPECTED} (this is a Grype report)",
+    ),
+    (
+        "a SARIF log",
+        {"version": "2.1.0", "runs": []},
+        f"top level: not a VEX document: {EXPECTED} (this is a SARIF log)",
+    ),
+    (
+        "an SPDX 2 SBOM",
+        {"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": []},
+        f"top level: not a VEX document: {EXPECTED} (this is an SPDX document)",
+    ),
+    (
+        "an SPDX 3 document",
+        {"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []},
+        "@context: expected an OpenVEX context (https://openvex.dev/ns/v0.2.0), got the string "
+        '"https://spdx.org/rdf/3.0.1/spdx-context.jsonld" (this is an SPDX document, which is not read as VEX)',
+    ),
+    (
+        "a GitLab security report",
+        {"version": "15.0.7", "scan": {}, "vulnerabilities": []},
+        f"top level: not a VEX document: {EXPECTED} (this is a GitLab security report)",
+    ),
+    (
+        "the gate's decision report",
+        {"schema": "container-gate/decision/v1", "verdict": "pass", "findings": []},
+        f"top level: not a VEX document: {EXPECTED} (this is the gate's decision report (--json): --openvex "
+        "writes its decisions as OpenVEX)",
+    ),
     (
         "a CSAF advisory",
         {"document": {"category": "csaf_security_advisory"}},
@@ -266,6 +302,38 @@ CASES: list[tuple[str, object, str]] = [
         "no vulnerabilities",
         {"document": {"category": "csaf_vex"}},
         "vulnerabilities: missing (a CSAF VEX document has vulnerabilities)",
+    ),
+    (
+        "no product tree",
+        {
+            key: value
+            for key, value in csaf(product_status={"fixed": ["BASH"]}).items()
+            if key != "product_tree"
+        },
+        "product_tree: missing (a CSAF VEX document defines its products in product_tree, CSAF 2.0 test "
+        "6.1.27.4)",
+    ),
+    (
+        "no product tree and no product status",
+        {"document": {"category": "csaf_vex"}, "vulnerabilities": [{"cve": "CVE-2024-0001"}]},
+        "product_tree: missing (a CSAF VEX document defines its products in product_tree, CSAF 2.0 test "
+        "6.1.27.4)",
+    ),
+    *(
+        (
+            f"a vulnerability with {name}",
+            csaf(**vulnerability),
+            "vulnerabilities[0].product_status: names no product under a status (a CSAF VEX vulnerability "
+            "lists products under fixed, known_affected, known_not_affected or under_investigation, CSAF "
+            "2.0 test 6.1.27.7)",
+        )
+        for name, vulnerability in (
+            ("no product status", {}),
+            ("a misspelt product status", {"product_statuses": {"known_not_affected": ["BASH"]}}),
+            ("an empty product status", {"product_status": {}}),
+            ("only an empty status", {"product_status": {"known_not_affected": []}}),
+            ("only recommended products", {"product_status": {"recommended": ["BASH"]}}),
+        )
     ),
     # CycloneDX.
     (

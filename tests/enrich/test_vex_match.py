@@ -4,6 +4,7 @@ documents that name their images and packages in each way the formats allow."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from gate.enrich.vex import VexIndex, VexStatement, VexStatus, applicable, decide, latest, parse_vex
@@ -408,6 +409,69 @@ def test_a_cyclonedx_version_the_bom_calls_affected_is_not_cleared() -> None:
     assert cleared("resolved", {**installed, "status": "unaffected"}) == ["nss-util"]
     assert cleared("resolved", {"version": "3.79.0-17.el9_1"}) == ["nss-util"]
     # A statement that clears nothing keeps every version: its reason is shown on the finding.
+    assert cleared("exploitable", installed) == ["nss-util"]
+
+
+def test_a_cyclonedx_statement_is_dated_by_its_analysis_or_its_bom_not_by_the_vulnerability_record() -> None:
+    """`published` and `updated` date a vulnerability's record in a database (NVD's dates), not the
+    analysis: a BOM of 2026 with NVD's 2020 dates must override an OpenVEX statement of 2024."""
+    nss = next(f for f in KEYCLOAK.findings if f.package.name == "nss")
+    affected = openvex(
+        {
+            "vulnerability": {"name": CVE},
+            "products": [{"@id": "pkg:rpm/rhel/nss"}],
+            "status": "affected",
+            "action_statement": "upgrade",
+        },
+        timestamp="2024-05-01T12:00:00Z",
+    )
+
+    def bom(analysis: dict[str, str]) -> tuple[VexStatement, ...]:
+        vulnerability = {
+            "id": CVE,
+            "published": "2020-03-23T00:00:00Z",
+            "updated": "2026-11-30T00:00:00Z" if "firstIssued" in analysis else "2020-04-01T00:00:00Z",
+            "analysis": {"state": "not_affected", "justification": "code_not_reachable", **analysis},
+            "affects": [{"ref": "pkg:rpm/rhel/nss"}],
+        }
+        doc = {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "metadata": {"timestamp": "2026-11-01T00:00:00Z"},
+            "vulnerabilities": [vulnerability],
+        }
+        return parse_vex(json.dumps(doc).encode(), "team.cdx.json")
+
+    (cleared,) = bom({})
+    assert cleared.timestamp == datetime(2026, 11, 1, tzinfo=UTC)
+    assert decide((*affected, cleared), nss, IMAGE) == cleared
+    # The analysis's own time first; a record updated later does not make it newer.
+    (issued,) = bom({"firstIssued": "2023-01-01T00:00:00Z"})
+    assert issued.timestamp == datetime(2023, 1, 1, tzinfo=UTC)
+    assert decide((issued, *affected), nss, IMAGE) == affected[0]
+
+
+def test_a_cyclonedx_ref_with_a_version_the_bom_calls_affected_is_not_cleared() -> None:
+    """A ref whose purl names the installed version, listed in its own `versions` as `affected` or
+    `unknown` (or under a range, which is not read): the analysis does not clear it."""
+
+    def cleared(state: str, *versions: dict[str, str]) -> list[str]:
+        vulnerability = {
+            "id": CVE,
+            "analysis": {"state": state, "justification": "code_not_reachable"},
+            "affects": [{"ref": "pkg:rpm/rhel/nss-util@3.79.0-17.el9_1", "versions": list(versions)}],
+        }
+        doc = {"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": [vulnerability]}
+        return matched(parse_vex(json.dumps(doc).encode(), "nss.cdx.json"))
+
+    installed = {"version": "3.79.0-17.el9_1", "status": "affected"}
+    assert cleared("not_affected", installed) == []
+    assert cleared("resolved", {**installed, "status": "unknown"}) == []
+    assert cleared("not_affected", {"range": "vers:rpm/<3.79.0-18.el9_1", "status": "affected"}) == []
+    # Its version unaffected, another affected, or no status: the purl's version is what it is about.
+    assert cleared("not_affected", {**installed, "status": "unaffected"}) == ["nss-util"]
+    assert cleared("not_affected", {"version": "3.79.0-16.el9_1", "status": "affected"}) == ["nss-util"]
+    assert cleared("not_affected", {"version": "3.79.0-17.el9_1"}) == ["nss-util"]
     assert cleared("exploitable", installed) == ["nss-util"]
 
 
