@@ -191,3 +191,25 @@ def test_the_policy_of_the_damaged_reports_fails_the_stale_base_they_come_from(
     out, _ = capsys.readouterr()
     assert code == ExitCode.FAIL
     assert "FAIL: 1 policy failure(s)." in out
+
+
+def test_compare_judges_the_base_check_a_decision_report_keeps_as_check_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same report under the same policy: the stale base that fails `check` fails the row too.
+    gate_json, policy, table = tmp_path / "gate.json", tmp_path / "policy.yaml", tmp_path / "compare.json"
+    gate_json.write_text(render_json(checked_run(CHECKS["stale"])), encoding="utf-8")
+    policy.write_text(STALE_FAILS, encoding="utf-8")
+    argv = ["compare", f"run={gate_json}", "--policy", str(policy), "--as-of", AS_OF, "--json", str(table)]
+    assert cli.main(argv) == ExitCode.PASS  # compare informs: its exit is not the verdict
+    capsys.readouterr()
+    (row,) = json.loads(table.read_text(encoding="utf-8"))["images"]
+    assert (row["verdict"], row["blocking"]) == ("fail", 0)
+    argv = ["check", str(gate_json), "--policy", str(policy), "--ci", "none", "--as-of", AS_OF]
+    assert cli.main(argv) == ExitCode.FAIL
+    # A run without the check, read back, passes in both.
+    unchecked = json.loads(gate_json.read_text(encoding="utf-8"))
+    del unchecked["base_image"]
+    gate_json.write_text(json.dumps(unchecked), encoding="utf-8")
+    assert cli.main(["compare", f"run={gate_json}", "--policy", str(policy), "--as-of", AS_OF]) == 0
+    assert "PASS" in capsys.readouterr().out
