@@ -137,6 +137,10 @@ def _blank_around(policy: Policy, entry: AllowlistEntry, key: str, value: str, f
     )
 
 
+_MINUS = "\u2212"
+"""The minus sign, which typeset text puts for a hyphen as it puts dashes; Unicode does not
+class it as a dash (`Pd`), so it is named here."""
+
 _CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}", re.IGNORECASE)
 """A CVE id as every scanner writes one; matching ignores only its case."""
 
@@ -145,11 +149,13 @@ def _not_an_id(vulnerability: str) -> str | None:
     """Why `vulnerability` cannot equal an id a scanner reports, or None.
 
     Ids copied from a web page or a document bring what cannot be seen or told apart: a zero-width
-    space, a soft hyphen, an en dash for a hyphen. Such an id is valid YAML text without a blank,
-    yet equals no finding's id."""
+    space, a soft hyphen, an en dash or a minus sign for a hyphen. Such an id is valid YAML text
+    without a blank, yet equals no finding's id."""
     invisible = sorted({ch for ch in vulnerability if unicodedata.category(ch) == "Cf"})
     mended = "".join(
-        "-" if unicodedata.category(ch) == "Pd" else ch for ch in vulnerability if ch not in invisible
+        "-" if unicodedata.category(ch) == "Pd" or ch == _MINUS else ch
+        for ch in vulnerability
+        if ch not in invisible
     )
     if invisible:
         said = ", ".join(f"U+{ord(ch):04X}" for ch in invisible)

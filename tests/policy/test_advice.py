@@ -282,6 +282,11 @@ def test_a_package_name_without_a_version_is_no_warning(package: str) -> None:
             "never matches: write 'CVE-2019-18224'",
         ),
         (
+            "CVE\u22122019\u221218224",  # minus signs, as typeset text and some fonts' pages have them
+            "'CVE\u22122019\u221218224' is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry "
+            "never matches: write 'CVE-2019-18224'",
+        ),
+        (
             "CVE-2019-18224\u200b",  # a zero-width space copied from a web page
             "'CVE-2019-18224\\u200b' holds an invisible character (U+200B), so this entry never matches: "
             "write 'CVE-2019-18224'",
