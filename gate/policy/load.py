@@ -139,11 +139,13 @@ _JSON_OBJECT = re.compile(r"\A\ufeff?\s*\{")
 # an unknown key of its own.
 _AS_REPORT = "check takes it as REPORT, and the policy with --policy"
 _AS_VEX = "give it with --vex, or list it under the policy's vex:"
+_AS_SBOM = "the gate reads no SBOM: give a scanner's JSON report of the image as REPORT"
 _OTHER_DOCUMENTS = (
     ("SchemaVersion", "a Trivy report", _AS_REPORT),
     ("matches", "a Grype report", _AS_REPORT),
     ("catalogVersion", "CISA's KEV catalog", "give it with --kev, or as the policy's exploit_data.kev"),
     ("scan", "a GitLab security report", "the gate writes it with --gitlab; it reads scanners' reports"),
+    ("spdxVersion", "an SPDX document", _AS_SBOM),
     ("bomFormat", "a CycloneDX document", _AS_VEX),
     ("document", "a CSAF document", _AS_VEX),
     ("vulnerabilities", "a vulnerability report", _AS_REPORT),
@@ -163,6 +165,9 @@ def _other_document(value: dict[str, JSONValue]) -> str | None:
         return None
     for key, what, hint in _OTHER_DOCUMENTS:
         if key in value:
+            if key == "bomFormat" and "vulnerabilities" not in value:
+                # A CycloneDX document is VEX by its vulnerabilities; without them, an SBOM.
+                what, hint = "a CycloneDX SBOM", _AS_SBOM
             return f"this is {what}, not a policy, which starts with 'version: 1' ({hint})"
     return None
 

@@ -1072,6 +1072,30 @@ def test_a_decision_report_given_as_the_policy_says_so(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("sbom", "what"),
+    [
+        (
+            {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []},
+            "a CycloneDX SBOM",
+        ),
+        ({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": []}, "an SPDX document"),
+    ],
+    ids=["cyclonedx", "spdx"],
+)
+def test_an_sbom_given_as_the_policy_is_not_sent_to_vex(
+    sbom: dict[str, object], what: str, tmp_path: Path
+) -> None:
+    # A CycloneDX document without vulnerabilities is an SBOM, which --vex refuses in turn; an SPDX
+    # one was an unknown key per member, and no 'version'.
+    path = tmp_path / "sbom.json"
+    path.write_text(json.dumps(sbom), encoding="utf-8")
+    assert validate_policy_file(path) == [
+        f"{path}:1: this is {what}, not a policy, which starts with 'version: 1' (the gate reads no SBOM: "
+        "give a scanner's JSON report of the image as REPORT)"
+    ]
+
+
 def test_a_policy_with_a_key_a_report_has_is_still_judged_as_a_policy() -> None:
     assert problems_in("version: 1\nallowlist: []\nmatches: []\n") == [
         f"policy.yaml:3: matches: unknown key (expected one of {TOP_KEYS})"
