@@ -72,7 +72,12 @@ def run_compare(
         ComparedImage(
             reference=result.item.name,
             evaluation=(
-                evaluate(result.report, policy, now, with_grype(inputs, result.exploit))
+                evaluate(
+                    result.report,
+                    policy,
+                    now,
+                    replace(with_grype(inputs, result.exploit), base_check=result.base_check),
+                )
                 if result.report is not None
                 else None
             ),

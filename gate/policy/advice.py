@@ -112,7 +112,9 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
         package = entry.package
         name = package.strip() if package and not package.startswith("pkg:") else None
         found = _VERSION_IN_NAME.fullmatch(name) if name else None
-        if found is not None:
+        if package and name and _invisible(package):
+            out.append(_with_invisible(policy, entry, "package", package))
+        elif found is not None:
             fix = f"package: {found['name']!r}"
             if entry.version is None:
                 fix += f" and version: {found['version']!r}"
@@ -125,9 +127,31 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
             # has; a package URL is parsed, which drops them.
             out.append(_blank_around(policy, entry, "package", package, name))
         version = entry.version
-        if version and version.strip() and version.strip() != version:
+        if version and _invisible(version):
+            out.append(_with_invisible(policy, entry, "version", version))
+        elif version and version.strip() and version.strip() != version:
             out.append(_blank_around(policy, entry, "version", version, version.strip()))
     return tuple(out)
+
+
+def _invisible(text: str) -> list[str]:
+    """The invisible characters of `text` (a zero-width space, a soft hyphen, a byte order mark:
+    Unicode's format characters, `Cf`), each once, in code point order."""
+    if text.isascii():
+        return []
+    return sorted({ch for ch in text if unicodedata.category(ch) == "Cf"})
+
+
+def _with_invisible(policy: Policy, entry: AllowlistEntry, key: str, value: str) -> str:
+    """The warning for a package or version holding an invisible character, which no scanner's
+    name or version has (copied from a web page): compared exactly, it never matches."""
+    invisible = _invisible(value)
+    said = ", ".join(f"U+{ord(ch):04X}" for ch in invisible)
+    fix = "".join(ch for ch in value if ch not in invisible).strip()
+    return (
+        f"{policy.source}: {_named(entry)}: {key} {value!r} holds an invisible character ({said}), but a "
+        f"{key} is compared exactly, so this entry never matches: write {key}: {fix!r}"
+    )
 
 
 def _blank_around(policy: Policy, entry: AllowlistEntry, key: str, value: str, fix: str) -> str:
@@ -137,6 +161,10 @@ def _blank_around(policy: Policy, entry: AllowlistEntry, key: str, value: str, f
     )
 
 
+_MINUS = "\u2212"
+"""The minus sign, which typeset text puts for a hyphen as it puts dashes; Unicode does not
+class it as a dash (`Pd`), so it is named here."""
+
 _CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}", re.IGNORECASE)
 """A CVE id as every scanner writes one; matching ignores only its case."""
 
@@ -145,11 +173,13 @@ def _not_an_id(vulnerability: str) -> str | None:
     """Why `vulnerability` cannot equal an id a scanner reports, or None.
 
     Ids copied from a web page or a document bring what cannot be seen or told apart: a zero-width
-    space, a soft hyphen, an en dash for a hyphen. Such an id is valid YAML text without a blank,
-    yet equals no finding's id."""
-    invisible = sorted({ch for ch in vulnerability if unicodedata.category(ch) == "Cf"})
+    space, a soft hyphen, an en dash or a minus sign for a hyphen. Such an id is valid YAML text
+    without a blank, yet equals no finding's id."""
+    invisible = _invisible(vulnerability)
     mended = "".join(
-        "-" if unicodedata.category(ch) == "Pd" else ch for ch in vulnerability if ch not in invisible
+        "-" if unicodedata.category(ch) == "Pd" or ch == _MINUS else ch
+        for ch in vulnerability
+        if ch not in invisible
     )
     if invisible:
         said = ", ".join(f"U+{ord(ch):04X}" for ch in invisible)

@@ -140,6 +140,9 @@ _JSON_OBJECT = re.compile(r"\A\ufeff?\s*\{")
 # the report reader's table (`gate.scanners.ingest.OTHER_DOCUMENTS`), with what to do instead.
 _AS_REPORT = "check takes it as REPORT, and the policy with --policy"
 _AS_VEX = "give it with --vex, or list it under the policy's vex:"
+_AS_SBOM = (
+    "the gate reads no SBOM: scan it with a scanner, such as trivy sbom, and give its JSON report as REPORT"
+)
 _REPORTS = (
     ("SchemaVersion", "a Trivy report", _AS_REPORT),
     ("matches", "a Grype report", _AS_REPORT),
@@ -148,7 +151,7 @@ _REPORTS = (
 _INSTEAD = {
     "runs": "the gate writes it with --sarif; it reads scanners' JSON reports",
     "bomFormat": _AS_VEX,
-    "spdxVersion": "scan it with a scanner, such as trivy sbom, and give its JSON report as REPORT",
+    "spdxVersion": _AS_SBOM,
     "statements": _AS_VEX,
     "scan": "the gate writes it with --gitlab; it reads scanners' reports",
     "document": _AS_VEX,
@@ -185,6 +188,9 @@ def _other_document(value: dict[str, JSONValue]) -> str | None:
                 # `version: 1` and a stray key (`ignore:`, `matches:`): a policy, whose error
                 # about that key says what to change.
                 return None
+            if key == "bomFormat" and "vulnerabilities" not in value:
+                # A CycloneDX document is VEX by its vulnerabilities; without them, an SBOM.
+                what, hint = "a CycloneDX SBOM", _AS_SBOM
             return f"this is {what}, not a policy, which starts with 'version: 1' ({hint})"
     return None
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import GateError
+from gate.image.base_image import BaseCheck
 from gate.image.source import SourceKind
 from gate.model import ScanReport
 from gate.scanners._process import stopped_when_interrupted
@@ -46,6 +47,9 @@ class BatchResult:
     exploit: tuple[MatchExploitData, ...] = ()
     """The KEV and EPSS data its Grype report carries (`knownExploited`, `epss`), match by match;
     empty for another scanner's report or a Grype report without them."""
+    base_check: BaseCheck | None = None
+    """The base image check a decision report read back keeps (`scan --check-base`), which the
+    policy judges again as `check` does; None for any other item."""
 
 
 class Progress(enum.Enum):
@@ -120,6 +124,7 @@ def _one(
     max_report_size: int | None,
 ) -> BatchResult:
     exploit: list[MatchExploitData] = []
+    base: list[BaseCheck] = []
     try:
         if item.report is not None:
             report = load_report(
@@ -127,8 +132,10 @@ def _one(
                 lenient_severity=options.lenient_severity,
                 exploit=exploit,
                 max_bytes=max_report_size,
+                base=base,
             )
-            return BatchResult(item, report=report, exploit=tuple(exploit))
+            check = base[0] if base else None
+            return BatchResult(item, report=report, exploit=tuple(exploit), base_check=check)
         assert item.image is not None  # noqa: S101 - an item is an image or a report
         request = ScanRequest(item.image, scanner, options, platform=platform)
         target, report = scan_target(request, exploit=exploit)

@@ -339,6 +339,11 @@ def _base_check(doc: JsonObject, root: At, findings: list[Finding]) -> BaseCheck
             raise at[member].error(f"missing (a report with {other} has it too)")
     if not checked:
         return BaseCheck(False, name=name, used=used, current=current, reason=reason)
+    for member in ("name", "digest", "current_digest"):
+        # A check that ran names the base and both its images: without one, the tag would read
+        # as not moved, and a stale base that failed the run that checked it would pass.
+        if not isinstance(data.get(member), str) or not data[member]:
+            raise at[member].wrong("a non-empty string (the check ran: checked is true)", data.get(member))
     # A check that ran says both: a null would read as "the tag has not moved" and "a rebuild
     # removes nothing", a pass the run that checked did not give.
     moved = opt_bool(data, "tag_moved", at)

@@ -143,3 +143,73 @@ def test_a_base_image_with_one_of_the_members_of_its_check_is_refused(
         == f"container-gate: error: {gate_json}: base_image.{member}: missing (a report with {other} has it too)\n"
     )
     assert "PASS" not in out
+
+
+STALE_FAILS = """\
+version: 1
+fail_on: {severity: CRITICAL}
+allowlist:
+  - {vulnerability: CVE-2024-1, reason: the shell is not shipped}
+base_image: {on_stale: fail}
+"""
+
+
+@pytest.mark.parametrize("member", ["name", "digest", "current_digest"])
+@pytest.mark.parametrize("damage", ["null", "absent"])
+def test_a_check_that_ran_without_its_base_images_is_refused(
+    member: str, damage: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without either image, the tag would read as not moved: the stale base that failed the run
+    # under this policy would be called current, and pass.
+    doc = json.loads(render_json(checked_run(CHECKS["stale"])))
+    if damage == "null":
+        doc["base_image"][member] = None
+    else:
+        del doc["base_image"][member]
+    gate_json, policy = tmp_path / "gate.json", tmp_path / "policy.yaml"
+    gate_json.write_text(json.dumps(doc), encoding="utf-8")
+    policy.write_text(STALE_FAILS, encoding="utf-8")
+    argv = ["check", str(gate_json), "--policy", str(policy), "--ci", "none", "--as-of", AS_OF]
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert err == (
+        f"container-gate: error: {gate_json}: base_image.{member}: "
+        "expected a non-empty string (the check ran: checked is true), got null\n"
+    )
+    assert "PASS" not in out
+
+
+def test_the_policy_of_the_damaged_reports_fails_the_stale_base_they_come_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The undamaged report under that policy: its stale base is the one failure.
+    gate_json, policy = tmp_path / "gate.json", tmp_path / "policy.yaml"
+    gate_json.write_text(render_json(checked_run(CHECKS["stale"])), encoding="utf-8")
+    policy.write_text(STALE_FAILS, encoding="utf-8")
+    code = cli.main(["check", str(gate_json), "--policy", str(policy), "--ci", "none", "--as-of", AS_OF])
+    out, _ = capsys.readouterr()
+    assert code == ExitCode.FAIL
+    assert "FAIL: 1 policy failure(s)." in out
+
+
+def test_compare_judges_the_base_check_a_decision_report_keeps_as_check_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same report under the same policy: the stale base that fails `check` fails the row too.
+    gate_json, policy, table = tmp_path / "gate.json", tmp_path / "policy.yaml", tmp_path / "compare.json"
+    gate_json.write_text(render_json(checked_run(CHECKS["stale"])), encoding="utf-8")
+    policy.write_text(STALE_FAILS, encoding="utf-8")
+    argv = ["compare", f"run={gate_json}", "--policy", str(policy), "--as-of", AS_OF, "--json", str(table)]
+    assert cli.main(argv) == ExitCode.PASS  # compare informs: its exit is not the verdict
+    capsys.readouterr()
+    (row,) = json.loads(table.read_text(encoding="utf-8"))["images"]
+    assert (row["verdict"], row["blocking"]) == ("fail", 0)
+    argv = ["check", str(gate_json), "--policy", str(policy), "--ci", "none", "--as-of", AS_OF]
+    assert cli.main(argv) == ExitCode.FAIL
+    # A run without the check, read back, passes in both.
+    unchecked = json.loads(gate_json.read_text(encoding="utf-8"))
+    del unchecked["base_image"]
+    gate_json.write_text(json.dumps(unchecked), encoding="utf-8")
+    assert cli.main(["compare", f"run={gate_json}", "--policy", str(policy), "--as-of", AS_OF]) == 0
+    assert "PASS" in capsys.readouterr().out

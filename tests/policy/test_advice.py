@@ -242,6 +242,29 @@ def test_a_package_or_version_with_a_blank_around_it_is_a_warning_saying_what_to
     )
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "said", "fix"),
+    [
+        ("package", "zlib1g\u200b", "U+200B", "zlib1g"),  # a zero-width space copied from a web page
+        ("package", "lib\u00adidn2-0", "U+00AD", "libidn2-0"),  # a soft hyphen
+        ("version", "\ufeff2.0.5-1", "U+FEFF", "2.0.5-1"),  # a byte order mark from a pasted file
+        ("version", "2.0.5-1\u200b ", "U+200B", "2.0.5-1"),  # and a blank: one warning, both gone
+    ],
+)
+def test_a_package_or_version_with_an_invisible_character_is_a_warning_saying_what_to_write(
+    key: str, value: str, said: str, fix: str
+) -> None:
+    # As for the vulnerability id: a name or version compared exactly, which no scanner writes so.
+    text = (
+        f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    {key}: {json.dumps(value)}\n"
+        "    reason: r\n"
+    )
+    assert load_policy_text(text, "p.yaml").warnings == (
+        f"p.yaml: allowlist[0] (line 3): {key} {value!r} holds an invisible character ({said}), but a "
+        f"{key} is compared exactly, so this entry never matches: write {key}: {fix!r}",
+    )
+
+
 def test_a_package_url_with_a_blank_after_it_is_no_warning() -> None:
     # A package URL is parsed before it is compared, which drops the blank: it matches.
     text = (
@@ -279,6 +302,11 @@ def test_a_package_name_without_a_version_is_no_warning(package: str) -> None:
         (
             "CVE\u20132019\u201318224",  # en dashes, as a word processor writes them
             "'CVE\u20132019\u201318224' is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry "
+            "never matches: write 'CVE-2019-18224'",
+        ),
+        (
+            "CVE\u22122019\u221218224",  # minus signs, as typeset text and some fonts' pages have them
+            "'CVE\u22122019\u221218224' is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry "
             "never matches: write 'CVE-2019-18224'",
         ),
         (

@@ -1084,7 +1084,9 @@ def test_a_report_given_as_the_policy_is_one_line_saying_what_it_is(
 def test_every_document_the_report_reader_names_is_named_as_the_policy_too(member: str, what: str) -> None:
     # One table names them for both readers: a document `check` tells apart when it is given as
     # a report (an SPDX SBOM too) is told apart when it is given as the policy.
-    said = problems_in(json.dumps({member: []}) + "\n")
+    # A CycloneDX document is named as VEX by its vulnerabilities, else as an SBOM.
+    document = {member: [], "vulnerabilities": []} if member == "bomFormat" else {member: []}
+    said = problems_in(json.dumps(document) + "\n")
     assert len(said) == 1
     assert said[0].startswith(
         f"policy.yaml:1: this is {what}, not a policy, which starts with 'version: 1' ("
@@ -1098,6 +1100,30 @@ def test_a_decision_report_given_as_the_policy_says_so(tmp_path: Path) -> None:
     assert validate_policy_file(decision) == [
         f"{decision}:1: this is a container-gate decision report, not a policy, which starts with 'version: 1' "
         "(give it as REPORT, or with --baseline)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sbom", "what"),
+    [
+        (
+            {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []},
+            "a CycloneDX SBOM",
+        ),
+        ({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": []}, "an SPDX document"),
+    ],
+    ids=["cyclonedx", "spdx"],
+)
+def test_an_sbom_given_as_the_policy_is_not_sent_to_vex(
+    sbom: dict[str, object], what: str, tmp_path: Path
+) -> None:
+    # A CycloneDX document without vulnerabilities is an SBOM, which --vex refuses in turn; an SPDX
+    # one was an unknown key per member, and no 'version'.
+    path = tmp_path / "sbom.json"
+    path.write_text(json.dumps(sbom), encoding="utf-8")
+    assert validate_policy_file(path) == [
+        f"{path}:1: this is {what}, not a policy, which starts with 'version: 1' (the gate reads no SBOM: "
+        "scan it with a scanner, such as trivy sbom, and give its JSON report as REPORT)"
     ]
 
 
@@ -1135,7 +1161,7 @@ def test_a_json_policy_with_version_1_and_a_key_a_report_has_is_a_policy_with_an
     ("document", "what"),
     [
         ({"@context": "https://openvex.dev/ns/v0.2.0", "statements": []}, "an OpenVEX document"),
-        ({"bomFormat": "CycloneDX", "specVersion": "1.5"}, "a CycloneDX document"),
+        ({"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": []}, "a CycloneDX document"),
     ],
 )
 def test_a_document_with_a_version_1_of_its_own_is_still_named(
