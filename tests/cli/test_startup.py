@@ -1,6 +1,6 @@
 """`check` imports what its run uses and nothing else: the modules of other commands, of outputs
 it was not asked for and of inputs it was not given are each a few milliseconds of every run's
-start-up (docs/performance.md). Checked in a fresh interpreter, after a whole run."""
+start-up, and the library that orders versions a tenth of a second (docs/performance.md). Checked in a fresh interpreter, after a whole run."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ from tests.support.corpus import corpus_file
 from tests.support.repo_paths import PROJECT_ROOT
 
 REPORT = corpus_file("trivy", "aquasecurity-trivy__alpine-310.json.golden")
+NO_FIX = corpus_file("trivy", "aquasecurity-trivy__ubi-7.json.golden")
+"""A report whose one finding has no fixed version: there is no version to order."""
+
+VERSIONS = "univers.versions"
+"""The version library, imported when a first version is ordered."""
 
 NEVER = (
     # The other commands: image resolution, scanners and registries, the completion writer.
@@ -52,14 +57,24 @@ OUTPUTS = {
 
 def imported_by_check(args: Sequence[str]) -> set[str]:
     """The modules in `sys.modules` after `container-gate check ARGS` in a fresh interpreter."""
+    return imported_by(["check", *args])
+
+
+def imported_by(args: Sequence[str]) -> set[str]:
+    """The modules in `sys.modules` after `container-gate ARGS` in a fresh interpreter (its output
+    left out; `--help` ends with SystemExit, exit code 0)."""
     code = (
-        "import json, sys\n"
+        "import contextlib, io, json, sys\n"
         "from gate.cli.main import main\n"
-        "code = main(sys.argv[1:])\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        code = main(sys.argv[1:])\n"
+        "    except SystemExit as stop:\n"
+        "        code = stop.code or 0\n"
         "print(json.dumps({'code': int(code), 'modules': sorted(sys.modules)}))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, "check", *args],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         check=False,
@@ -78,3 +93,17 @@ def test_check_imports_neither_other_commands_nor_other_outputs(flag: str, tmp_p
     assert module in modules
     unasked = {other for other, _ in OUTPUTS.values() if other != module}
     assert modules.isdisjoint({*NEVER, *unasked}), sorted(modules & {*NEVER, *unasked})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["check", "--help"], ["scan", "--help"], ["explain", "--help"], ["completion", "bash"]],
+    ids=" ".join,
+)
+def test_help_and_completion_do_not_import_versions(args: list[str]) -> None:
+    assert VERSIONS not in imported_by(args)
+
+
+def test_versions_are_imported_when_a_fix_is_ordered_only() -> None:
+    assert VERSIONS in imported_by_check([str(REPORT), "--ci", "none", "--quiet"])
+    assert VERSIONS not in imported_by_check([str(NO_FIX), "--ci", "none", "--quiet"])
