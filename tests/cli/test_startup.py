@@ -1,6 +1,7 @@
 """`check` imports what its run uses and nothing else: the modules of other commands, of outputs
 it was not asked for and of inputs it was not given are each a few milliseconds of every run's
-start-up, and the library that orders versions a tenth of a second (docs/performance.md). Checked in a fresh interpreter, after a whole run."""
+start-up, and the libraries that order versions and check a policy against its schema a tenth of
+a second each (docs/performance.md). Checked in a fresh interpreter, after a whole run."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from tests.support.repo_paths import PROJECT_ROOT
 REPORT = corpus_file("trivy", "aquasecurity-trivy__alpine-310.json.golden")
 NO_FIX = corpus_file("trivy", "aquasecurity-trivy__ubi-7.json.golden")
 """A report whose one finding has no fixed version: there is no version to order."""
+POLICY = PROJECT_ROOT / "policies" / "strict.yaml"
 
 VERSIONS = "univers.versions"
 """The version library, imported when a first version is ordered."""
+SCHEMA = "jsonschema"
+"""The JSON Schema validator, imported when a policy given with --policy is checked."""
 
 NEVER = (
     # The other commands: image resolution, scanners and registries, the completion writer.
@@ -42,6 +46,8 @@ NEVER = (
     "gate.enrich.load",
     # The terminal's column widths of text that is not ASCII (the summary of an ASCII report).
     "wcwidth",
+    # The policy schema's validator, with the shipped default policy (checked by the tests).
+    SCHEMA,
 )
 """Modules a `check` of one report with the default policy never imports."""
 
@@ -100,10 +106,16 @@ def test_check_imports_neither_other_commands_nor_other_outputs(flag: str, tmp_p
     [["--help"], ["check", "--help"], ["scan", "--help"], ["explain", "--help"], ["completion", "bash"]],
     ids=" ".join,
 )
-def test_help_and_completion_do_not_import_versions(args: list[str]) -> None:
-    assert VERSIONS not in imported_by(args)
+def test_help_and_completion_import_neither_versions_nor_schema(args: list[str]) -> None:
+    modules = imported_by(args)
+    assert modules.isdisjoint({VERSIONS, SCHEMA}), sorted(modules & {VERSIONS, SCHEMA})
 
 
 def test_versions_are_imported_when_a_fix_is_ordered_only() -> None:
     assert VERSIONS in imported_by_check([str(REPORT), "--ci", "none", "--quiet"])
     assert VERSIONS not in imported_by_check([str(NO_FIX), "--ci", "none", "--quiet"])
+
+
+def test_the_schema_is_imported_to_check_a_given_policy_only() -> None:
+    assert SCHEMA not in imported_by_check([str(REPORT), "--ci", "none", "--quiet"])
+    assert SCHEMA in imported_by_check([str(REPORT), "--ci", "none", "--quiet", "--policy", str(POLICY)])
