@@ -30,11 +30,12 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
-
-from univers import versions as uv
+from typing import TYPE_CHECKING, Any
 
 from gate.model import Package
+
+if TYPE_CHECKING:
+    from univers import versions as uv
 
 
 class Ecosystem(enum.StrEnum):
@@ -76,29 +77,6 @@ class Ecosystem(enum.StrEnum):
     GENERIC = "generic"
     """No known scheme: rpm's ordering of any text (see the module docstring)."""
 
-
-_VERSION_CLASSES: Mapping[Ecosystem, type[uv.Version]] = MappingProxyType(
-    {
-        Ecosystem.DEB: uv.DebianVersion,
-        Ecosystem.RPM: uv.RpmVersion,
-        Ecosystem.APK: uv.AlpineLinuxVersion,
-        Ecosystem.PYPI: uv.PypiVersion,
-        Ecosystem.NPM: uv.SemverVersion,
-        Ecosystem.CARGO: uv.SemverVersion,
-        Ecosystem.GEM: uv.RubygemsVersion,
-        Ecosystem.MAVEN: uv.MavenVersion,
-        Ecosystem.GOLANG: uv.GolangVersion,
-        Ecosystem.NUGET: uv.NugetVersion,
-        Ecosystem.COMPOSER: uv.ComposerVersion,
-        Ecosystem.HEX: uv.SemverVersion,
-        Ecosystem.CONAN: uv.ConanVersion,
-        Ecosystem.ALPM: uv.ArchLinuxVersion,
-        Ecosystem.EBUILD: uv.GentooVersion,
-        Ecosystem.SEMVER: uv.SemverVersion,
-        # rpmvercmp accepts any non-empty text, so the fallback never fails to order.
-        Ecosystem.GENERIC: uv.RpmVersion,
-    }
-)
 
 _E = Ecosystem
 PACKAGE_TYPES: Mapping[str, Ecosystem] = MappingProxyType(
@@ -180,9 +158,39 @@ VersionKey = tuple[int, Any]
 1: a version the ecosystem cannot parse, 2: a version it parses), then the text or parsed version.
 Keys of the same ecosystem compare as their versions do."""
 
-_CLASS_BY_NAME: Mapping[str, type[uv.Version]] = MappingProxyType(
-    {ecosystem.value: cls for ecosystem, cls in _VERSION_CLASSES.items()}
-)
+
+@functools.cache
+def _version_classes() -> Mapping[str, type[uv.Version]]:
+    """The univers class that parses each ecosystem's versions, by the ecosystem's name.
+
+    univers is imported here, when a first version is parsed, not with this module: importing it
+    (with the libraries it imports, for every scheme at once) took about a tenth of a second, which
+    every run paid, the ones that never order a version too (`--help`, `explain`, a report with no
+    fixed versions).
+    """
+    from univers import versions as uv
+
+    classes: dict[Ecosystem, type[uv.Version]] = {
+        Ecosystem.DEB: uv.DebianVersion,
+        Ecosystem.RPM: uv.RpmVersion,
+        Ecosystem.APK: uv.AlpineLinuxVersion,
+        Ecosystem.PYPI: uv.PypiVersion,
+        Ecosystem.NPM: uv.SemverVersion,
+        Ecosystem.CARGO: uv.SemverVersion,
+        Ecosystem.GEM: uv.RubygemsVersion,
+        Ecosystem.MAVEN: uv.MavenVersion,
+        Ecosystem.GOLANG: uv.GolangVersion,
+        Ecosystem.NUGET: uv.NugetVersion,
+        Ecosystem.COMPOSER: uv.ComposerVersion,
+        Ecosystem.HEX: uv.SemverVersion,
+        Ecosystem.CONAN: uv.ConanVersion,
+        Ecosystem.ALPM: uv.ArchLinuxVersion,
+        Ecosystem.EBUILD: uv.GentooVersion,
+        Ecosystem.SEMVER: uv.SemverVersion,
+        # rpmvercmp accepts any non-empty text, so the fallback never fails to order.
+        Ecosystem.GENERIC: uv.RpmVersion,
+    }
+    return MappingProxyType({ecosystem.value: cls for ecosystem, cls in classes.items()})
 
 
 class _Parsed:
@@ -243,8 +251,11 @@ def sort_key(ecosystem: str, version: str) -> VersionKey:
         # Composer reads stability flags in any case (`RC1` is `rc1`, as PHP's version_compare
         # does); univers compares them as semver identifiers, where `RC1` sorts before `beta1`.
         text = text.lower()
+    # Outside the `try`: univers missing or broken is an error of the installation, never a
+    # version that does not parse.
+    classes = _version_classes()
     try:
-        parsed = _CLASS_BY_NAME.get(ecosystem, uv.RpmVersion)(text)
+        parsed = classes.get(ecosystem, classes[Ecosystem.GENERIC])(text)
     # univers raises its own InvalidVersion for most bad input, but some schemes' parsers let a
     # ValueError, TypeError or IndexError through on odd text; none of them may stop a gate.
     except Exception:

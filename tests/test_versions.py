@@ -3,6 +3,7 @@ of the report corpus."""
 
 from __future__ import annotations
 
+import sys
 from itertools import pairwise
 from pathlib import Path
 
@@ -352,3 +353,31 @@ def test_no_newer_fix_answers_each_question_as_asked_alone(questions: list[Quest
     versions_module._no_newer_fix.cache_clear()
     in_turn = [no_newer_fix(*question) for question in questions]
     assert in_turn == [_fresh_no_newer_fix(*question) for question in questions]
+
+
+def _clear_caches() -> None:
+    for cached in (
+        versions_module.sort_key,
+        versions_module.compare,
+        versions_module._version_classes,
+        versions_module._lowest_fix_above,
+        versions_module._no_newer_fix,
+        versions_module._upgrade_target,
+    ):
+        cached.cache_clear()
+
+
+def test_a_version_library_that_cannot_be_imported_is_an_error_not_an_unparsable_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # univers is imported on the first version ordered: an installation without it must fail
+    # there, not order every version as one that does not parse.
+    _clear_caches()
+    try:
+        monkeypatch.setitem(sys.modules, "univers", None)
+        with pytest.raises(ImportError):
+            compare("deb", "1.0-1", "1.0-2")
+    finally:
+        monkeypatch.undo()
+        _clear_caches()
+    assert compare("deb", "1.0-1", "1.0-2") == -1

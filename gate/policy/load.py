@@ -16,9 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS, shown_name
 from gate.errors import PolicyError
@@ -48,6 +46,9 @@ from gate.policy.source import (
     space_after_key,
 )
 
+if TYPE_CHECKING:
+    import jsonschema
+
 DEFAULT_SOURCE = "policies/default.yaml (shipped default)"
 """How a policy loaded without `--policy` names itself in messages and reports."""
 
@@ -58,8 +59,18 @@ def default_policy_path() -> Path:
 
 
 def load_default_policy() -> Policy:
-    """The shipped default policy, named as such in every output."""
-    return load_policy_text(default_policy_path().read_text(encoding="utf-8"), DEFAULT_SOURCE)
+    """The shipped default policy, named as such in every output.
+
+    It is not checked against the schema: it ships with the package, and a test checks it there
+    (tests/policy/test_load.py), so the schema's validator is not imported for a run without
+    `--policy`. Everything else a policy goes through (its YAML, its globs and paths) applies.
+    """
+    policy, problems = _check(
+        default_policy_path().read_text(encoding="utf-8"), DEFAULT_SOURCE, against_schema=False
+    )
+    if policy is None:
+        raise PolicyError(DEFAULT_SOURCE, [said for _line, said in problems])
+    return policy
 
 
 def load_policy(path: Path) -> Policy:
@@ -98,7 +109,11 @@ def _check_file(path: Path) -> tuple[Policy | None, list[tuple[int | None, str]]
     return _check(decode(data), shown_name(path))
 
 
-def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[int | None, str]]]:
+def _check(
+    text: str | Problem, source: str, *, against_schema: bool = True
+) -> tuple[Policy | None, list[tuple[int | None, str]]]:
+    """The policy, or its problems; `against_schema=False` leaves out the check against the schema (for the
+    shipped default, checked by the tests)."""
     document = parse(text) if isinstance(text, str) else text
     if isinstance(document, Problem):
         return None, [(document.line, document.render(source))]
@@ -119,7 +134,11 @@ def _check(text: str | Problem, source: str) -> tuple[Policy | None, list[tuple[
     # A value the reader already refused (a YAML tag, a duplicate key) is not judged again by
     # the schema: one problem per value, the one that says what to change.
     refused = {problem.path for problem in document.problems}
-    judged = [problem for problem in _schema_problems(document) if problem.path not in refused]
+    judged = (
+        [problem for problem in _schema_problems(document) if problem.path not in refused]
+        if against_schema
+        else []
+    )
     problems = [*document.problems, *judged, *_glob_problems(document), *_file_path_problems(document)]
     if problems:
         # An alias repeats the problems of what it refers to; each is said once.
@@ -210,6 +229,11 @@ def schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported when a policy is checked, not with this module: jsonschema (with referencing and
+    # its format checkers) took about a tenth of a second to import, which every run paid, the
+    # ones that read no policy too (`--help`, `explain`, `completion`).
+    import jsonschema
+
     return jsonschema.Draft202012Validator(
         schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )

@@ -875,6 +875,14 @@ def test_default_policy_blocks_fixable_high_and_critical() -> None:
     assert policy.ignore_statuses == frozenset({VendorStatus.NOT_AFFECTED})
 
 
+def test_the_default_policy_is_the_same_without_the_schema_check() -> None:
+    # A run without --policy does not check the shipped default against the schema: it is the
+    # policy checked with it, and it has no problem (test_shipped_policy_loads...).
+    text = default_policy_path().read_text(encoding="utf-8")
+    assert validate_policy_file(default_policy_path()) == []
+    assert load_default_policy() == load_policy_text(text, "policies/default.yaml (shipped default)")
+
+
 def test_strict_policy_blocks_medium_fixed_or_not_and_cvss_7() -> None:
     policy = load_policy(ROOT / "policies" / "strict.yaml")
     assert policy.fail_on == FailOn(severity=Severity.MEDIUM, fixable_only=False, cvss_score=7.0)
