@@ -204,6 +204,10 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     )
 
 
+class FetchInterrupted(Exception):
+    """`data fetch` was interrupted (Ctrl-C, a cancelled job's SIGTERM): the gate must not run."""
+
+
 EXPLOIT_DATA_MAX_HOURS = 20
 """`data fetch --if-older-than` for the `exploit-data` input: a job run many times a day downloads
 once, and a daily job always does."""
@@ -233,13 +237,16 @@ def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int])
     """The gate's argv once `fetch` (the gate's `main`) has run `data fetch` into the `exploit-data`
     directory: `--kev` and `--epss` name the files stored there, unless the `kev` and `epss` inputs
     name others. A failed fetch is a warning: the files an earlier fetch stored (a restored cache)
-    are used, and the policy's `exploit_data.max_age_days` judges their age."""
+    are used, and the policy's `exploit_data.max_age_days` judges their age. FetchInterrupted when
+    the fetch was interrupted: a cancelled job goes no further."""
     argv = list(invocation.argv)
     directory = invocation.exploit_data
     if directory is None:
         return argv
     # `--out=DIR`: a directory named like an option (`-x`) is still read as one.
     code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
+    if code == ExitCode.INTERRUPTED:
+        raise FetchInterrupted
     if code != ExitCode.PASS:
         print(
             f"container-gate: warning: input `exploit-data`: the KEV and EPSS data could not be "
@@ -422,7 +429,15 @@ def main() -> int:
     os.environ[RUN_BY_ACTION] = "true"
 
     try:
-        return gate_main(with_exploit_data(invocation, gate_main))
+        try:
+            argv = with_exploit_data(invocation, gate_main)
+        except FetchInterrupted:
+            from gate.cli.main import report_interrupted
+
+            # No earlier run's verdict stays in the outputs for a later step to read as this one's.
+            report_interrupted(invocation.argv)
+            return ExitCode.INTERRUPTED
+        return gate_main(argv)
     finally:
         give_back_to_workspace_owner(invocation.outputs, invocation.trees, os.environ)
 

@@ -659,3 +659,37 @@ def test_the_action_gates_with_the_data_a_fetch_stored_and_refreshes_it_at_most_
         "cache/exploit-data/kev.json",
         "cache/exploit-data/epss.csv",
     ]
+
+
+def test_a_fetch_interrupted_stops_the_action_before_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A cancelled job (SIGTERM, read as Ctrl-C) while `data fetch` runs: the gate does not go on
+    # to scan and decide, and the outputs say no verdict, not an earlier run's.
+    import gate.cli.data_fetch
+    from gate.cli.outputs import RUN_BY_ACTION
+
+    def interrupted(*_args: object, **_kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gate.cli.data_fetch, "fetch_exploit_data", interrupted)
+    monkeypatch.chdir(tmp_path)
+    for key in [key for key in os.environ if key.startswith(("INPUT_", "GITHUB_", "GITLAB_", "CI"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv(RUN_BY_ACTION, "")  # restored after the test, as main sets it
+    inputs = {
+        "INPUT_REPORT": str(corpus_file("trivy", "spring4shell-jre11.json.golden")),
+        "INPUT_EXPLOIT-DATA": "data",
+        "INPUT_JSON": "gate.json",
+        "INPUT_SARIF": "",
+    }
+    for key, value in inputs.items():
+        monkeypatch.setenv(key, value)
+    (tmp_path / "gate.json").write_text('{"verdict": "pass"}', encoding="utf-8")
+    assert entrypoint.main() == 130
+    captured = capsys.readouterr()
+    assert captured.err == "container-gate: interrupted\n"
+    assert "blocking" not in captured.out  # the gate did not run
+    report = json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "error"
+    assert report["error"]["message"] == "interrupted before a verdict"

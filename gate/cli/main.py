@@ -326,7 +326,7 @@ def _run(options: Options) -> ExitCode:
         print(f"{PROG}: interrupted", file=sys.stderr)
         # A step that runs after a cancelled job (`if: always()`) must not read an earlier run's
         # verdict as this one's; the platform is not told, as a cancelled job is seen as such.
-        write_error_outputs(options, "interrupted before a verdict", ExitCode.INTERRUPTED)
+        write_error_outputs(options, INTERRUPTED, ExitCode.INTERRUPTED)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # The reader of standard output stopped early (`| head`): what was left unwritten cannot
@@ -364,6 +364,18 @@ def report_error(argv: Sequence[str], message: str, exit_code: ExitCode) -> None
     options = options_from(build_parser().parse_args(argv), os.environ, dt.datetime.now(dt.UTC))
     write_error_outputs(options, message, exit_code)
     publish_error(options, message, exit_code)
+
+
+INTERRUPTED = "interrupted before a verdict"
+"""The error the outputs of an interrupted run (Ctrl-C, a cancelled job's SIGTERM) say."""
+
+
+def report_interrupted(argv: Sequence[str]) -> None:
+    """Write the error outputs `argv` names for a run interrupted before its command ran (the
+    GitHub Action's entry point, cancelled while `data fetch` ran before the gate), as an
+    interrupted command writes them; the platform is not told, as a cancelled job is seen as such."""
+    options = options_from(build_parser().parse_args(argv), os.environ, dt.datetime.now(dt.UTC))
+    write_error_outputs(options, INTERRUPTED, ExitCode.INTERRUPTED)
 
 
 def run() -> None:

@@ -499,6 +499,25 @@ def test_openvex_out_without_any_decision_writes_nothing_and_says_so(
     assert f"{out} not written" in err
 
 
+def test_a_read_only_openvex_file_is_kept_when_the_run_writes_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `chmod 444`: its user kept it from being changed, so it is neither replaced nor removed
+    # (the gate often runs as root, whom the mode does not stop); the run says so and fails.
+    out = tmp_path / "decisions.openvex.json"
+    out.write_text('{"statements": ["kept"]}', encoding="utf-8")
+    out.chmod(0o444)
+    code, _out, err = gate(
+        [str(corpus_file("trivy", "alpine-310.json.golden")), "--openvex", str(out)], capsys
+    )
+    assert code == ExitCode.USAGE
+    assert out.read_text(encoding="utf-8") == '{"statements": ["kept"]}'
+    assert err == (
+        f"container-gate: error: {out}: cannot remove the earlier output file: the file is read-only "
+        "(make it writable, or remove it)\n"
+    )
+
+
 def test_a_stale_openvex_file_is_removed_when_the_run_writes_none(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

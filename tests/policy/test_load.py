@@ -1093,7 +1093,9 @@ def test_every_document_the_report_reader_names_is_named_as_the_policy_too(membe
     # One table names them for both readers: a document `check` tells apart when it is given as
     # a report (an SPDX SBOM too) is told apart when it is given as the policy.
     # A CycloneDX document is named as VEX by its vulnerabilities, else as an SBOM.
-    document = {member: [], "vulnerabilities": []} if member == "bomFormat" else {member: []}
+    document: dict[str, list[object]] = (
+        {member: [], "vulnerabilities": []} if member == "bomFormat" else {member: []}
+    )
     said = problems_in(json.dumps(document) + "\n")
     assert len(said) == 1
     assert said[0].startswith(
