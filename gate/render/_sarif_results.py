@@ -17,7 +17,7 @@ from gate.policy.actions import Action, Plan
 from gate.policy.evaluation import Decision, Disposition, RuleKind
 from gate.render import _sarif_text as words
 from gate.render._exploit import sarif_properties
-from gate.render._sarif_json import JsonValue, to_json
+from gate.render._sarif_om import JsonValue, to_json
 from gate.untrusted import safe_url
 
 FINGERPRINT_KEY = "containerGateFinding/v1"

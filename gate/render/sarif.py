@@ -54,7 +54,7 @@ from gate.policy.evaluation import Decision, Evaluation
 from gate.render import _sarif_results as build
 from gate.render import _sarif_text as words
 from gate.render._json_text import Skeleton
-from gate.render._sarif_json import JsonValue, to_json
+from gate.render._sarif_om import JsonValue, om, to_json
 from gate.render._sarif_results import FINGERPRINT_KEY, SECURITY_SEVERITY, finding_fingerprint, result_level
 from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint, base_image_line
 
@@ -189,7 +189,7 @@ def _log(
     kept: Sequence[build.Item],
     note: str | None,
     skeleton: Skeleton | None = None,
-) -> tuple[dict[str, JsonValue], list[Iterable[JsonValue]]]:
+) -> tuple[Any, list[Iterable[JsonValue]]]:
     """The log, and the streams of its rules and results. With `skeleton`, the log holds its
     placeholders where the streams go (non-empty ones only: an empty list is written as before);
     without, the lists are in the log and no stream is returned."""
@@ -214,43 +214,41 @@ def _log(
     else:
         rules_slot, results_slot = skeleton.slot(), skeleton.slot()
         streams = [rules, results]
-    # The log's objects as JSON values, their members in the order sarif-om's classes have them,
-    # None left out (`to_json`, in `_encode`, leaves out None in dicts): tests/render/test_sarif.py
-    # compares them with the objects this was made of.
     version = options.tool_version
-    driver: dict[str, Any] = {
-        "name": TOOL_NAME,
-        "informationUri": options.information_uri,
-        "rules": rules_slot,
-        "semanticVersion": version if _SEMVER.match(version) else None,
-        "version": version,
-    }
+    driver = om.ToolComponent(
+        name=TOOL_NAME,
+        version=version,
+        semantic_version=version if _SEMVER.match(version) else None,
+        information_uri=options.information_uri,
+        rules=rules_slot,
+    )
     scanners = dict.fromkeys((s.name, s.version) for s in evaluation.report.scanners)
-    extensions: list[JsonValue] = [
-        {"name": name, "informationUri": _SCANNER_PAGES.get(name), "version": v}
+    extensions = [
+        om.ToolComponent(name=name, version=v, information_uri=_SCANNER_PAGES.get(name))
         for name, v in list(scanners)[:MAX_EXTENSIONS]
     ]
-    invocation: dict[str, JsonValue] = {"executionSuccessful": True}
+    notifications = None
     if note is not None:
-        invocation["toolExecutionNotifications"] = [{"message": {"text": note}, "level": "warning"}]
+        notifications = [om.Notification(message=om.Message(text=note), level="warning")]
     report = evaluation.report
     named = (report.named_after,) if report.named_after else report.sources
     category = options.category or words.default_category(image, named)
-    run: dict[str, Any] = {
-        "tool": {"driver": driver, "extensions": extensions or None},
-        "automationDetails": {"id": category.rstrip("/") + "/"},
-        "invocations": [invocation],
-        "properties": _run_properties(evaluation),
-        "results": results_slot,
-    }
-    return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}, streams
+    run = om.Run(
+        tool=om.Tool(driver=driver, extensions=extensions or None),
+        automation_details=om.RunAutomationDetails(id=category.rstrip("/") + "/"),
+        invocations=[om.Invocation(execution_successful=True, tool_execution_notifications=notifications)],
+        results=results_slot,
+        properties=_run_properties(evaluation),
+    )
+    return om.SarifLog(schema_uri=SCHEMA_URI, version=SARIF_VERSION, runs=[run]), streams
 
 
-def _encode(
-    log: dict[str, JsonValue], skeleton: Skeleton, streams: Sequence[Iterable[JsonValue]]
-) -> Iterator[bytes]:
-    # `$schema` and `version` first (as `_log` has them), where readers and people look for them.
-    return skeleton.chunks(to_json(log), *streams)
+def _encode(log: Any, skeleton: Skeleton, streams: Sequence[Iterable[JsonValue]]) -> Iterator[bytes]:
+    doc = to_json(log)
+    assert isinstance(doc, dict)  # noqa: S101 - a SarifLog is an object
+    # `$schema` and `version` first, where readers and people look for them.
+    ordered = {"$schema": doc.pop("$schema"), "version": doc.pop("version"), **doc}
+    return skeleton.chunks(ordered, *streams)
 
 
 def gzip_size(text: str) -> int:

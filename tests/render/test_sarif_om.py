@@ -17,16 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.enrich.baseline import BaselineState
-from gate.model import Cvss, Finding, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
+from gate.model import Cvss, Finding, Layer, LayerOrigin, Severity, VendorStatus
 from gate.policy.actions import Action
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render import _sarif_results as build
 from gate.render import _sarif_text as words
-from gate.render import sarif
 from gate.render._exploit import sarif_properties
 from gate.render._markdown_cells import table_header, table_row
-from gate.render._sarif_om import JsonValue, Suppression, om, to_json
+from gate.render._sarif_om import Suppression, om, to_json
 from gate.untrusted import md_code, md_escape, safe_url, terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
@@ -505,112 +504,3 @@ def test_results_of_hostile_findings_are_written_as_sarif_oms_objects_would_be(
         ),
     )
     _assert_results_as_objects_would_be(evaluation_of(*findings, policy=policy))
-
-
-# The SARIF output writes the log around the rules and results as JSON values; these make it as it
-# was made before, of sarif-om's objects, and compare the texts.
-def _log_of_objects(
-    evaluation: Evaluation, options: sarif.SarifOptions, kept: Sequence[build.Item], note: str | None
-) -> JsonValue:
-    """The log as sarif-om objects, the way `sarif._log` made it, as `to_json` writes it."""
-    by_rule: dict[str, list[Decision]] = {}
-    for item in kept:
-        by_rule.setdefault(item.rule_id, []).extend((item.decision, *item.others))
-    index = {vuln_id: i for i, vuln_id in enumerate(by_rule)}
-    rules = [build.rule(vuln_id, found, options.limits.max_tags) for vuln_id, found in by_rule.items()]
-    uri = sarif.repo_uri(options.location_uri, "location_uri")
-    dockerfile = sarif.repo_uri(options.dockerfile_uri, "dockerfile_uri") if options.dockerfile_uri else uri
-    image = evaluation.report.image
-    make = build.Results(uri, dockerfile, image.reference if image else None).result
-    results = [make(item, index[item.rule_id]) for item in kept]
-    version = options.tool_version
-    driver = om.ToolComponent(
-        name=sarif.TOOL_NAME,
-        version=version,
-        semantic_version=version if sarif._SEMVER.match(version) else None,
-        information_uri=options.information_uri,
-        rules=rules,
-    )
-    scanners = dict.fromkeys((s.name, s.version) for s in evaluation.report.scanners)
-    extensions = [
-        om.ToolComponent(name=name, version=v, information_uri=sarif._SCANNER_PAGES.get(name))
-        for name, v in list(scanners)[: sarif.MAX_EXTENSIONS]
-    ]
-    notifications = None
-    if note is not None:
-        notifications = [om.Notification(message=om.Message(text=note), level="warning")]
-    report = evaluation.report
-    named = (report.named_after,) if report.named_after else report.sources
-    category = options.category or words.default_category(image, named)
-    run = om.Run(
-        tool=om.Tool(driver=driver, extensions=extensions or None),
-        automation_details=om.RunAutomationDetails(id=category.rstrip("/") + "/"),
-        invocations=[om.Invocation(execution_successful=True, tool_execution_notifications=notifications)],
-        results=results,
-        properties=sarif._run_properties(evaluation),
-    )
-    doc = to_json(om.SarifLog(schema_uri=sarif.SCHEMA_URI, version=sarif.SARIF_VERSION, runs=[run]))
-    assert isinstance(doc, dict)
-    return {"$schema": doc.pop("$schema"), "version": doc.pop("version"), **doc}
-
-
-def _assert_log_as_objects_would_be(
-    evaluation: Evaluation, options: sarif.SarifOptions, note: str | None, kept: int | None = None
-) -> None:
-    items = build.items(evaluation.decisions, evaluation.plan)[:kept]
-    log, streams = sarif._log(evaluation, options, items, note)
-    assert streams == []
-    assert json.dumps(to_json(log)) == json.dumps(_log_of_objects(evaluation, options, items, note))
-
-
-_OPTIONS = (
-    sarif.SarifOptions(tool_version="1.2.3"),
-    sarif.SarifOptions(
-        location_uri="a/b",
-        dockerfile_uri="docker/app.Dockerfile",
-        category="mine/",
-        tool_version="dev",
-        information_uri="https://example.com/gate",
-    ),
-)
-
-
-@pytest.mark.parametrize("path", corpus_reports(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_the_log_is_written_as_sarif_oms_objects_would_be(path: Path) -> None:
-    evaluation = corpus_evaluation(path)
-    for options in _OPTIONS:
-        _assert_log_as_objects_would_be(evaluation, options, None)
-        _assert_log_as_objects_would_be(evaluation, options, "3 results left out.", kept=1)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    scanners=st.lists(
-        st.builds(ScannerInfo, st.sampled_from(["trivy", "grype", "snyk"]) | _TEXT, _OPTIONAL_TEXT)
-    ),
-    version=st.sampled_from(["1.2.3", "0.1.0-rc.1+b.2", "1.2", ""]) | _TEXT,
-    information_uri=_OPTIONAL_TEXT,
-    category=_OPTIONAL_TEXT,
-    note=_OPTIONAL_TEXT,
-    image=st.none() | st.builds(ImageInfo, _TEXT, digest=_OPTIONAL_TEXT, distro=_OPTIONAL_TEXT),
-    warnings=st.lists(_TEXT, max_size=2),
-)
-def test_logs_of_hostile_runs_are_written_as_sarif_oms_objects_would_be(
-    scanners: list[ScannerInfo],
-    version: str,
-    information_uri: str | None,
-    category: str | None,
-    note: str | None,
-    image: ImageInfo | None,
-    warnings: list[str],
-) -> None:
-    evaluation = evaluation_of(
-        finding(),
-        finding("CVE-2024-0002", severity=Severity.LOW),
-        image=image,
-        scanners=tuple(scanners),
-        warnings=tuple(warnings),
-    )
-    options = sarif.SarifOptions(tool_version=version, information_uri=information_uri, category=category)
-    _assert_log_as_objects_would_be(evaluation, options, note)
-    _assert_log_as_objects_would_be(evaluation, options, note, kept=0)
