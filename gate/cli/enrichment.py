@@ -9,6 +9,7 @@ dispositions, and a gate that cannot read them cannot decide.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -61,17 +62,34 @@ def read_vex(options: Options, policy: Policy) -> tuple[VexStatement, ...]:
 
 
 def read_vex_files(given: Sequence[Path], policy: Policy) -> tuple[VexStatement, ...]:
-    """Every statement of the `given` VEX files (in order), then of the policy's `vex:`."""
+    """Every statement of the `given` VEX files (in order), then of the policy's `vex:`.
+
+    A file named more than once (the same file once its path is resolved: `--vex a.json` twice,
+    or on the command line and in the policy) is read once, where it is first named: its
+    statements counted twice would be listed twice in `rules` and counted twice as used. Naming
+    the policy's file on the command line too is a common set-up, so it is no warning."""
     if not (given or policy.vex):
         return ()
     from gate.enrich.vex import load_vex
 
+    seen: set[str] = set()
+
+    def first_time(path: Path) -> bool:
+        # realpath, not Path.resolve: a symlink loop is left for the reading to report.
+        key = os.path.realpath(path)
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
     statements: list[VexStatement] = []
     for path in given:
-        statements += load_vex(path)
+        if first_time(path):
+            statements += load_vex(path)
     with named_by(policy, "vex"):
         for path in policy.vex:
-            statements += load_vex(path)
+            if first_time(path):
+                statements += load_vex(path)
     return tuple(statements)
 
 

@@ -295,6 +295,27 @@ def test_the_policys_vex_paths_are_relative_to_the_policy(
     assert [f["rule"] for f in report["findings"] if f["disposition"] == "allowlisted"] == [f"vex:{vex}#0"]
 
 
+def test_a_vex_file_named_twice_is_read_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy_dir = tmp_path / "policy"
+    policy_dir.mkdir()
+    vex = policy_dir / "app.openvex.json"
+    vex.write_bytes(corpus_file("vex", "trivy__pkg-vex-testdata-openvex.json").read_bytes())
+    policy = policy_dir / "policy.yaml"
+    policy.write_text("version: 1\nvex: [app.openvex.json]\n", encoding="utf-8")
+    again = str(policy_dir / ".." / "policy" / "app.openvex.json")  # another spelling of the same file
+    report = spring(tmp_path)
+    _code, once = decide(report, tmp_path, capsys, "--vex", str(vex))
+    for twice in (["--vex", str(vex), "--vex", again], ["--vex", str(vex), "--policy", str(policy)]):
+        _code, out, _err = gate([str(report), "--json", str(tmp_path / "gate.json"), *twice], capsys)
+        decided = json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))
+        # Where it is first named (the command line) names its statements.
+        assert [r for r in decided["rules"] if r.get("source") == "vex"] == [
+            r for r in once["rules"] if r.get("source") == "vex"
+        ]
+        assert decided["counts"] == once["counts"]
+        assert "vex:      1 statement(s) from 1 file(s): 1 used, 0 unused" in out
+
+
 def test_statements_of_the_same_time_are_decided_by_the_order_given(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
