@@ -79,11 +79,14 @@ def _count(n: int, word: str) -> str:
 
 def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
     """The `scan.messages` text that accounts for the allowlisted and ignored findings, or None."""
-    # A rule is shown as every message's text is: a VEX rule holds the file's name, which the
-    # policy gives (`vex:<file>#<index>`), and a file name can hold any character but `/`.
-    allowlisted = Counter(
-        terminal_safe(str(d.rule)) for d in decisions if d.disposition is Disposition.ALLOWLISTED
-    )
+    # A rule is shown as every message's text is: a VEX rule holds the file's name, which
+    # `--vex` or the policy gives (`vex:<file>#<index>`), and a file name can hold any character
+    # but `/`. VEX statements are counted apart: they are not the policy's allowlist.
+    allowlisted: Counter[str] = Counter()
+    by_vex: Counter[str] = Counter()
+    for d in decisions:
+        if d.disposition is Disposition.ALLOWLISTED:
+            (by_vex if d.rule.kind is RuleKind.VEX else allowlisted)[terminal_safe(str(d.rule))] += 1
     ignored: Counter[str] = Counter()
     for d in decisions:
         if d.disposition is Disposition.IGNORED:
@@ -93,13 +96,14 @@ def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
                 ignored["no fixed version under fail_on.fixable_only"] += 1
             else:
                 ignored[terminal_safe(str(d.rule))] += 1
-    total = sum(allowlisted.values()) + sum(ignored.values())
+    total = sum(allowlisted.values()) + sum(by_vex.values()) + sum(ignored.values())
     if not total:
         return None
     parts = []
-    if allowlisted:
-        detail = ", ".join(f"{rule}: {n}" for rule, n in sorted(allowlisted.items()))
-        parts.append(f"{sum(allowlisted.values())} allowlisted by the policy ({detail})")
+    for rules, by in ((allowlisted, "the policy"), (by_vex, "VEX statements")):
+        if rules:
+            detail = ", ".join(f"{rule}: {n}" for rule, n in sorted(rules.items()))
+            parts.append(f"{sum(rules.values())} allowlisted by {by} ({detail})")
     if ignored:
         detail = ", ".join(f"{why}: {n}" for why, n in sorted(ignored.items()))
         parts.append(f"{sum(ignored.values())} ignored ({detail})")

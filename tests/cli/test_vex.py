@@ -648,7 +648,7 @@ def test_a_vex_file_name_with_control_characters_is_shown_safely(
     code, _out, _err = gate([str(report), "--policy", str(policy), "--gitlab", str(gitlab)], capsys)
     assert code == ExitCode.PASS
     messages = [m["value"] for m in json.loads(gitlab.read_text(encoding="utf-8"))["scan"]["messages"]]
-    (left_out,) = [m for m in messages if "allowlisted by the policy" in m]
+    (left_out,) = [m for m in messages if "allowlisted by VEX statements" in m]
     assert "(vex:" in left_out
     assert not re.search(r"[\x00-\x1f]", left_out)
 
@@ -753,6 +753,28 @@ def test_the_summaries_count_the_findings_vex_allowlisted(
     # Allowlisted by the policy's own entries: nothing to tell apart.
     _code, out, _err = gate([str(report), "--policy", str(policy)], capsys)
     assert f", {allowlisted} allowlisted, " in out
+
+
+def test_the_gitlab_report_counts_vex_statements_apart_from_the_policys_allowlist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    vex = tmp_path / "decisions.openvex.json"
+    decide(report, tmp_path, capsys, "--policy", str(round_trip_policy(tmp_path)), "--openvex", str(vex))
+    policy = tmp_path / "one-entry.yaml"
+    policy.write_text(
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2019-1549\n    reason: no fork()\n", encoding="utf-8"
+    )
+    gitlab = tmp_path / "gl.json"
+    gate([str(report), "--policy", str(policy), "--vex", str(vex), "--gitlab", str(gitlab)], capsys)
+    messages = [m["value"] for m in json.loads(gitlab.read_text(encoding="utf-8"))["scan"]["messages"]]
+    (left_out,) = [m for m in messages if " left out: " in m]
+    # The statements that cleared CVE-2019-14697 are VEX's, not the policy's allowlist.
+    assert left_out == (
+        "3 findings left out: 2 allowlisted by the policy (allowlist[0]: 2), "
+        f"1 allowlisted by VEX statements (vex:{vex}#0: 1); "
+        "the JSON report (--json) lists each with its reason"
+    )
 
 
 def test_the_markdown_names_the_statement_that_allowlisted_a_finding(
