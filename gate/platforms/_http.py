@@ -101,9 +101,17 @@ class ApiClient:
             )
         except requests.Timeout as timeout:
             spent = TIMEOUT[0] if isinstance(timeout, requests.ConnectTimeout) else TIMEOUT[1]
-            raise TransientError(f"no answer from {self.platform} within {spent:g} s", spent=spent) from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            raise TransientError(
+                f"no answer from {self.platform} within {spent:g} s",
+                spent=spent,
+                unreached=isinstance(timeout, requests.ConnectTimeout),
+            ) from None
+        except requests.exceptions.ChunkedEncodingError as error:
             raise TransientError(f"cannot connect to {self.platform} ({type(error).__name__})") from None
+        except requests.ConnectionError as error:
+            raise TransientError(
+                f"cannot connect to {self.platform} ({type(error).__name__})", unreached=True
+            ) from None
         except (requests.RequestException, ValueError) as error:
             # The exception's text can hold header values (requests' InvalidHeader, http.client's
             # "Invalid header value" ValueError), the token among them.
@@ -143,16 +151,16 @@ def retried(
     token: str,
     *,
     refused: Callable[[ApiError], str],
-    gave_up: Callable[[str], str],
+    gave_up: Callable[[GaveUp], str],
 ) -> T | Published:
     """`attempt` run with retries, then `client` closed. A refusal (`refused(error)`: what the
-    token lacks) or retries that gave up (`gave_up(summary)`) is a `Published` warning with the
+    token lacks) or retries that gave up (`gave_up(stopped)`) is a `Published` warning with the
     token masked, never an error: a comment that cannot be written leaves the verdict as it is."""
     try:
         return with_retries(attempt, retry, sleep)
     except ApiError as error:
         return Published(warnings=(masked(refused(error), token),))
     except GaveUp as stopped:
-        return Published(warnings=(masked(gave_up(stopped.summary()), token),))
+        return Published(warnings=(masked(gave_up(stopped), token),))
     finally:
         client.close()

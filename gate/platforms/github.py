@@ -369,8 +369,8 @@ class GitHubPublisher:
             self._sleep,
             token,
             refused=lambda error: _refusal(error, target),
-            gave_up=lambda summary: (
-                f"pull-request comment not written: GitHub {summary}; the verdict, "
+            gave_up=lambda stopped: (
+                f"pull-request comment not written: GitHub {stopped.summary()}; the verdict, "
                 "the job summary and the outputs are unaffected"
             ),
         )

@@ -12,9 +12,10 @@ The image part leaves out the digest and the commit SHA inside the tag, so gatin
 
 Writing notes needs a token with the `api` scope in `GITLAB_TOKEN`: the job's own
 `CI_JOB_TOKEN` may only read merge-request notes (doc/ci/jobs/ci_job_token.md, "Job token
-access"). Without one, or when GitLab refuses, the publisher says what to fix and the verdict,
-the exit code and the output files stay as they are. The token goes only into the
-`PRIVATE-TOKEN` header and never into a message.
+access"; lib/api/notes.rb allows job tokens on the two GET routes only), so `GITLAB_TOKEN:
+$CI_JOB_TOKEN` is refused, and the warning says why. Without a token, or when GitLab refuses,
+the publisher says what to fix and the verdict, the exit code and the output files stay as
+they are. The token goes only into the `PRIVATE-TOKEN` header and never into a message.
 
 GitLab has no job summary like GitHub's; the container-scanning report and the JUnit report are
 artifacts the job declares (templates/container-gate.yml), not something published here.
@@ -31,13 +32,19 @@ from gate.platforms._http import ApiError, retried
 from gate.platforms.gitlab_api import GitLabClient, NotTheApi, RemoteNote
 from gate.platforms.interface import PublishContext, Published, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
-from gate.platforms.retry import RetryPolicy, default_sleep
+from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep
 from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
 from gate.untrusted import terminal_safe
 
 TOKEN_VARIABLE = "GITLAB_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """The CI/CD variable holding the access token that writes the note."""
+JOB_TOKEN_PREFIX = "glcbt-"  # noqa: S105 (a token prefix, not a secret)
+"""What GitLab's CI/CD job tokens hold at their start (after the instance's own prefix, if it
+sets one: doc/security/tokens, "Token prefixes")."""
+_JOB_CREDENTIAL_LIMIT = (
+    "a CI/CD job token cannot write merge-request notes (GitLab lets job tokens only read them)"
+)
 TOKEN_ADVICE = (
     "create a project access token with the `api` scope and at least the Reporter role "
     "(Settings > Access tokens; on GitLab.com Free, a personal access token of a bot user who is a "
@@ -74,7 +81,9 @@ class _Target:
     """The merge request a pipeline belongs to, from GitLab's predefined variables."""
 
     api_url: str
-    """`CI_API_V4_URL`."""
+    """`CI_API_V4_URL`, else `CI_SERVER_URL` with `/api/v4`."""
+    api_variable: str
+    """The variable `api_url` came from, named where the URL cannot be (it can hold credentials)."""
     project_id: str
     """`CI_MERGE_REQUEST_PROJECT_ID` (the merge request's project, also for forks), else `CI_PROJECT_ID`."""
     iid: str
@@ -118,7 +127,7 @@ def _target(env: Mapping[str, str]) -> _Target | Published:
         # The value is not shown: a URL can carry credentials.
         problem = "is not an http(s) URL" if env.get(api_variable) else "is not set"
         return Published(warnings=(f"no merge-request note: {api_variable} {problem}",))
-    return _Target(api_url, project, iid)
+    return _Target(api_url, api_variable, project, iid)
 
 
 def _shown(value: str) -> str:
@@ -269,11 +278,15 @@ class GitLabPublisher:
         token = token_of(context.env)
         if token is None or not usable_token(token):
             return Published(warnings=(_unusable_token(context.env, token),))
-        client = GitLabClient(target.api_url, token, target.project_id, target.iid)
+        client = GitLabClient(
+            target.api_url, token, target.project_id, target.iid, url_variable=target.api_variable
+        )
+        found: list[bool] = []  # whether the run found a note of its own to update
 
         def attempt() -> str:
             me = client.current_user_id()
             ours = [n for n in client.notes() if not n.system and n.author_id == me and mine(n)]
+            found[:] = [bool(ours)]
             if not ours:
                 if create is None:
                     return "no note of this job to update"
@@ -293,17 +306,44 @@ class GitLabPublisher:
             self._retry,
             self._sleep,
             token,
-            refused=lambda error: _refusal(error, target),
-            gave_up=lambda summary: f"merge-request note not updated: GitLab {summary}",
+            refused=lambda error: _refusal(error, target, is_job_token(context.env, token)),
+            gave_up=lambda stopped: _gave_up(stopped, target, updating=any(found)),
         )
         if isinstance(done, Published):
             return done
         return Published(notes=(f"merge request !{target.iid}: {done}",))
 
 
-def _refusal(error: ApiError, target: _Target) -> str:
+def is_job_token(env: Mapping[str, str], token: str) -> bool:
+    """Whether the token is a CI/CD job token (`GITLAB_TOKEN: $CI_JOB_TOKEN`, or one by its prefix)."""
+    return (
+        token == env.get("CI_JOB_TOKEN", "").strip()
+        or token.startswith(JOB_TOKEN_PREFIX)
+        or f"-{JOB_TOKEN_PREFIX}" in token
+    )
+
+
+def _gave_up(stopped: GaveUp, target: _Target, *, updating: bool) -> str:
+    """Retries that gave up, in words: "not updated" only when the run found its note (which
+    keeps an earlier verdict), and, when GitLab could not be reached, the variable to check."""
+    done = "not updated (it shows an earlier run's verdict)" if updating else "not written"
+    unreached = (
+        f"; check that {target.api_variable} leads to GitLab's API and that the runner can reach it"
+        if stopped.last.unreached
+        else ""
+    )
+    return f"merge-request note {done}: GitLab {stopped.summary()}{unreached}"
+
+
+def _refusal(error: ApiError, target: _Target, job_token: bool = False) -> str:
     """A 4xx as advice: which scope or role is missing, or what else to check."""
     where = f"merge request !{target.iid} of project {target.project_id}"
+    if job_token and error.status in (401, 403, 404):
+        return (
+            f"merge-request note not written: GitLab refused {TOKEN_VARIABLE} ({error.status}), which "
+            f"holds a CI/CD job token: {_JOB_CREDENTIAL_LIMIT}; a project or personal access token with "
+            f"the `api` scope is needed instead: {TOKEN_ADVICE}"
+        )
     if error.status == 401:
         return (
             f"merge-request note not written: GitLab rejected {TOKEN_VARIABLE} (401): it is wrong, "

@@ -81,8 +81,18 @@ class GitLabClient(ApiClient):
     platform = "GitLab"
     url_variable = "CI_API_V4_URL"
 
-    def __init__(self, api_url: str, token: str, project_id: str, merge_request_iid: str) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        project_id: str,
+        merge_request_iid: str,
+        *,
+        url_variable: str = "CI_API_V4_URL",
+    ) -> None:
         super().__init__(api_url, token, ("PRIVATE-TOKEN", token), {})
+        self.url_variable = url_variable
+        """The variable the API URL came from: CI_API_V4_URL, else CI_SERVER_URL."""
         self._notes_path = f"/projects/{project_id}/merge_requests/{merge_request_iid}/notes"
         self._user_id: int | None = None
 

@@ -20,9 +20,19 @@ T = TypeVar("T")
 class TransientError(Exception):
     """A 5xx, a rate limit or no answer at all: worth another try later."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, spent: float = 0.0) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        spent: float = 0.0,
+        unreached: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.unreached = unreached
+        """The platform could not be reached at all (no connection, or none within the connect
+        timeout): the API URL the environment gives may be wrong, not only the platform down."""
         self.retry_after = retry_after
         """Seconds the platform asked to wait (Retry-After or a rate-limit reset), when it said."""
         self.spent = spent

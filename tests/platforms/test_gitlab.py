@@ -310,7 +310,7 @@ def test_a_retry_after_beyond_the_budget_gives_up_at_once(gitlab_mr_pipeline: Me
     assert sleeps == []
     assert "GitLab asked for a wait of 3600 s (429" in warning
     assert "after 1 attempt(s), more than the 90 s left to wait" in warning
-    assert "not updated" in warning
+    assert warning.startswith("merge-request note not written: ")  # there was no note to update
     assert notes(pipe) == []
 
 
@@ -637,3 +637,54 @@ def test_no_token_on_an_unprotected_branch_names_the_protect_flag(
     [warning] = publisher().publish(failing(), PublishContext(env=protected)).warnings
     assert "Protect variable" not in warning
     assert pipe.gitlab.requests == []
+
+
+def test_a_job_token_as_the_access_token_says_it_cannot_write_notes(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    # `GITLAB_TOKEN: $CI_JOB_TOKEN` in the job's variables.
+    pipe = gitlab_mr_pipeline
+    [warning] = publisher().publish(failing(), context(pipe, using=pipe.job_token)).warnings
+    assert warning.startswith("merge-request note not written: GitLab refused GITLAB_TOKEN (401), which ")
+    assert "a CI/CD job token cannot write merge-request notes" in warning
+    assert "a project or personal access token with the `api` scope is needed instead" in warning
+    assert "expired or revoked" not in warning
+    assert pipe.job_token not in warning
+    assert notes(pipe) == []
+
+
+def test_retries_that_give_up_on_an_existing_note_say_it_was_not_updated(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    pipe = gitlab_mr_pipeline
+    publisher().publish(failing(), context(pipe))
+    pipe.gitlab.fail_next(10, status=503, method="PUT")
+    policy = RetryPolicy(attempts=2, first_delay=1.0)
+    [warning] = publisher_with(policy).publish(passing(), context(pipe)).warnings
+    assert warning.startswith("merge-request note not updated (it shows an earlier run's verdict): ")
+    assert "check that" not in warning  # GitLab answered: its URL is right
+
+
+@pytest.mark.parametrize("variable", ["CI_API_V4_URL", "CI_SERVER_URL"])
+def test_gitlab_out_of_reach_names_the_url_variable_never_the_url(
+    gitlab_mr_pipeline: MergeRequestPipeline, variable: str
+) -> None:
+    pipe = gitlab_mr_pipeline
+    # Port 1 of the loopback address: nothing listens there, so the connection is refused.
+    url = "http://ci-user:s3cret-in-url@127.0.0.1:1" + ("/api/v4" if variable == "CI_API_V4_URL" else "")
+    env = {k: v for k, v in pipe.env.items() if k not in ("CI_API_V4_URL", "CI_SERVER_URL")}
+    policy = RetryPolicy(attempts=2, first_delay=1.0)
+    published = publisher_with(policy).publish(
+        failing(), PublishContext(env={**env, variable: url, "GITLAB_TOKEN": pipe.token})
+    )
+    [warning] = published.warnings
+    assert warning.startswith("merge-request note not written: GitLab kept failing (cannot connect to GitLab")
+    assert warning.endswith(f"; check that {variable} leads to GitLab's API and that the runner can reach it")
+    assert "s3cret" not in warning
+    assert "127.0.0.1" not in warning
+    assert pipe.token not in warning
+
+
+def publisher_with(retry: RetryPolicy) -> GitLabPublisher:
+    waits: list[float] = []
+    return GitLabPublisher(sleep=waits.append, retry=retry)
