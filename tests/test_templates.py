@@ -620,3 +620,48 @@ def test_the_docs_say_which_line_of_the_script_logs_in() -> None:
     assert "(the second line of the script, after the\ncheck of the switches)" in DOCS.read_text(
         encoding="utf-8"
     )
+
+
+# GitLab's `workflow: rules` as the example uses them: the first rule whose `if:` holds decides
+# (its `when:`, else "always"); none holding, no pipeline. An unset or empty variable is false.
+_CONDITION = re.compile(r'\$(\w+)(?: == "([^"]*)")?\Z')
+
+
+def _holds(condition: str, env: dict[str, str]) -> bool:
+    terms = [_CONDITION.match(term.strip()) for term in condition.split("&&")]
+    assert all(terms), f"an `if:` the test cannot read: {condition}"
+    return all(
+        (env.get(m.group(1), "") == m.group(2)) if m.group(2) is not None else bool(env.get(m.group(1)))
+        for m in terms
+        if m is not None
+    )
+
+
+def _pipeline_runs(rules: list[dict[str, str]], env: dict[str, str]) -> bool:
+    for rule in rules:
+        if _holds(rule["if"], env):
+            return rule.get("when", "always") != "never"
+    return False
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "env", "runs"),
+    [
+        ("merge request", {"CI_PIPELINE_SOURCE": "merge_request_event"}, True),
+        ("branch, no merge request", {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}, True),
+        (
+            "branch with an open merge request",
+            {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "fix", "CI_OPEN_MERGE_REQUESTS": "acme/web!7"},
+            False,
+        ),
+        ("release tag", {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": "v1.2.0"}, True),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_the_complete_examples_workflow_runs_merge_requests_branches_and_tags(
+    pipeline: str, env: dict[str, str], runs: bool
+) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    example = text.split("## A complete `.gitlab-ci.yml`", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    rules = yaml.safe_load(example)["workflow"]["rules"]
+    assert _pipeline_runs(rules, env) is runs, pipeline
