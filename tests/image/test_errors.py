@@ -231,6 +231,24 @@ def test_inconsistent_archives(tmp_path: Path, env: dict[str, str], app: tuple[b
     )
 
 
+def test_a_layer_that_does_not_match_its_diff_id_is_refused(
+    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+) -> None:
+    # A copy that zeroed a layer: the scanner reads it as an empty tar, and its findings vanish.
+    config, layers = app
+    zeroed = docker_archive(tmp_path / "zeroed.tar", config, [bytes(len(layers[0])), *layers[1:]])
+    error = fails(f"docker-archive:{zeroed}", env, base_from_label=False)
+    diff_id = json.loads(config)["rootfs"]["diff_ids"][0]
+    assert error.message == (
+        f"docker-archive:{zeroed}: layer '0/layer.tar' does not match its diff_id in the config "
+        f"({diff_id[:19]}...): the archive is damaged"
+    )
+    assert error.hint == "save or copy the image again"
+    # A layer stored compressed is checked uncompressed, as its diff_id is.
+    packed = docker_archive(tmp_path / "packed.tar", config, [gzip.compress(layers[0]), *layers[1:]])
+    assert resolve_image(f"docker-archive:{packed}", environ=env, base_from_label=False).info.layers
+
+
 def test_a_compressed_docker_archive_is_read_as_a_stream(
     tmp_path: Path, env: dict[str, str], engineless_archives: ArchiveImages
 ) -> None:
