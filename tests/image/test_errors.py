@@ -331,6 +331,30 @@ def test_a_misspelt_image_source_is_named(reference: str, hint: str, env: dict[s
     assert fails(reference, env, UsageError).hint == hint
 
 
+def test_skopeos_oci_transport_names_a_path_not_an_image(
+    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `oci:DIR` (skopeo, buildah) parses as the image `oci` at tag DIR: it was looked up in the
+    # engine and on Docker Hub, and "not found" said nothing of the directory.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "layout").mkdir()
+    (tmp_path / "layout" / "index.json").write_text("{}")
+    (tmp_path / "app").write_bytes(b"")
+    error = fails("oci:layout", env, UsageError)
+    assert (
+        error.message
+        == "image 'oci:layout': an OCI image layout directory, which the gate reads as a tarball"
+    )
+    assert error.hint == "tar -cf image.tar -C layout . and scan oci-archive:image.tar"
+    error = fails("oci:app", env, UsageError)
+    assert (error.message, error.hint) == (
+        "image 'oci:app': unknown image source",
+        "did you mean oci-archive:app?",
+    )
+    # Without such a path, `oci:TAG` is the image `oci`, as before.
+    assert "oci:nothing here" in fails("oci:nothing here", env, UsageError).message
+
+
 def test_a_malformed_platform_is_a_usage_error(
     engineless_archives: ArchiveImages, env: dict[str, str]
 ) -> None:
