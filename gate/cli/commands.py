@@ -225,7 +225,15 @@ def cmd_scan(options: Options) -> ExitCode:
         from gate.scanners.base_scan import check_base
 
         # The current base is scanned with the same options, the policy's lenient_severity included.
-        report, base = check_base(report, request.scanner, request.options)
+        # Its registry reads and that scan (a pull of the current base) take as long as the first.
+        named = report.image.base_image if report.image is not None else None
+        what = f"the base image {named}" if named else "the base image"
+        with (
+            scanning(what, sys.stderr, doing="checking", said_when_done=False)
+            if shown
+            else contextlib.nullcontext()
+        ):
+            report, base = check_base(report, request.scanner, request.options)
         required = request.check_base is BaseCheckMode.REQUIRED
         fails_stale = policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE
         if not base.checked and not base.no_base and required and fails_stale:

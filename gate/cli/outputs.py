@@ -7,6 +7,7 @@ files are written here, the only place besides the report and policy readers tha
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import itertools
@@ -251,8 +252,9 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
                 # the file of a killed run.
                 os.replace(part, target)
             except BaseException:
-                out.close()
                 part.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    out.close()  # it flushes what is left: on a full disk that fails again
                 raise
     except (FileExistsError, NotADirectoryError) as exc:
         # `--json report.json/gate.json`: the system says "File exists" or "Not a directory".

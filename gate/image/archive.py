@@ -10,7 +10,9 @@ climb with `..` can never be referenced. `PATH:NAME` picks one image of an archi
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import lzma
 import posixpath
 import tarfile
@@ -211,9 +213,61 @@ def read_docker_archive(rest: str, wanted: Platform | None) -> SourceImage:
         raise ImageError(
             f"{label}: manifest.json lists {len(layer_refs)} layers, the config {len(config.diff_ids)}"
         )
-    size = sum(members.member(str(ref), "layer").size for ref in layer_refs)
+    layers = [
+        (str(ref), members.member(str(ref), "layer"), diff_id)
+        for ref, diff_id in zip(layer_refs, config.diff_ids, strict=True)
+    ]
+    size = sum(info.size for _, info, _ in layers)
     check_platform(config, wanted, label)
+    _check_layers(path, label, layers)
     return SourceImage(SourceKind.DOCKER_ARCHIVE, str(path), config, image_id, size=size, archive_path=path)
+
+
+_GZIP = b"\x1f\x8b"
+_OTHER_COMPRESSIONS = (b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ")
+"""zstd, bzip2, xz: layers the scanner decompresses; the gate does not check them."""
+
+
+def _diff_id(stream: io.BufferedReader) -> str | None:
+    """sha256 of the layer's uncompressed tar (its diff_id); None for a compression not read here."""
+    head = stream.peek(6)[:6]
+    if head.startswith(_OTHER_COMPRESSIONS):
+        return None
+    unpacked: gzip.GzipFile | io.BufferedReader = (
+        gzip.GzipFile(fileobj=stream) if head.startswith(_GZIP) else stream
+    )
+    digest = hashlib.sha256()
+    while chunk := unpacked.read(1 << 20):
+        digest.update(chunk)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _check_layers(path: Path, label: str, layers: list[tuple[str, tarfile.TarInfo, str]]) -> None:
+    """Each layer against the diff_id the config gives it, in one more pass over the archive.
+
+    The scanner does not check them: a layer zeroed by a broken copy reads as an empty tar, and
+    its packages, and their findings, would be missing from a verdict that then passes."""
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    for ref, info, diff_id in layers:
+        wanted.setdefault(info.name, []).append((ref, diff_id))
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for info in tar:
+                if info.name not in wanted or not info.isfile():
+                    continue
+                stream = tar.extractfile(info)
+                digest = _diff_id(stream) if isinstance(stream, io.BufferedReader) else None
+                for ref, diff_id in wanted.pop(info.name):
+                    if digest is not None and digest != diff_id:
+                        raise ImageError(
+                            f"{label}: layer {ref!r} does not match its diff_id in the config "
+                            f"({diff_id[:19]}...): the archive is damaged",
+                            hint="save or copy the image again",
+                        )
+                if not wanted:
+                    return
+    except (EOFError, OSError, tarfile.TarError, zlib.error, lzma.LZMAError) as exc:
+        raise ImageError(f"{label}: cannot read the archive ({exc})") from None
 
 
 def _tags(value: object) -> list[str]:

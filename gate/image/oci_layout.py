@@ -62,12 +62,12 @@ def oci_layout(archive: Path, manifest_digest: str, label: str) -> Iterator[Path
         sources[name] = desc
     directory = Path(tempfile.mkdtemp(prefix="container-gate-oci-"))  # mode 0700: this user's only
     try:
-        needed = sum(desc.size for desc in wanted.values())
+        needed = sum(desc.size for desc in wanted.values()) + _SPARE
         free = shutil.disk_usage(directory).free
-        if free < needed + _SPARE:
-            raise ImageError(
+        if free < needed:
+            raise ImageError(  # needed rounded up, free down: the two never read as enough
                 f"{label}: not enough space in {directory.parent} to unpack the image for Trivy "
-                f"({needed >> 20} MiB needed, {free >> 20} MiB free)",
+                f"({-(-needed >> 20)} MiB needed with {_SPARE >> 20} MiB to spare, {free >> 20} MiB free)",
                 hint="free some space, or point TMPDIR at a larger disk",
             )
         _copy_blobs(archive, sources, directory, label)

@@ -115,8 +115,16 @@ class RegistryClient:
                     f"registry {registry} refused anonymous access to {self.ref.repository} (HTTP 401{code})",
                     hint=f"the repository does not exist or needs credentials: docker login {registry}",
                 )
+            user = self._creds.username
+            if self._authorization is not None and self._authorization.startswith("Bearer "):
+                # Its token service took the credentials, and gave a token without this repository:
+                # what a registry answers for a repository that does not exist or that user may not pull.
+                return AuthRefused(
+                    f"registry {registry} refused user {user!r} access to {self.ref.repository} (HTTP 401{code})",
+                    hint=f"the repository does not exist, or user {user!r} may not pull it",
+                )
             return AuthRefused(
-                f"registry {registry} refused the credentials of user {self._creds.username!r} (HTTP 401{code})",
+                f"registry {registry} refused the credentials of user {user!r} (HTTP 401{code})",
                 hint=f"docker login {registry} again",
             )
         if status == 403:

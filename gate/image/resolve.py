@@ -129,6 +129,7 @@ class _Sources:
         if reference.startswith("docker://"):
             name = reference.removeprefix("docker://")
             return read_registry(parse_reference(name), name, wanted, self.credentials, self.timeout)
+        _refuse_oci_transport(reference)
         misspelt = _misspelt_source(reference)
         if reference.endswith((".tar", ".tar.gz", ".tgz")) or reference.startswith(("/", "./", "../")):
             if misspelt:
@@ -163,6 +164,24 @@ class _Sources:
 
 _SOURCES = ("docker-archive", "oci-archive", "docker-daemon", "docker")
 """The image sources a reference can name before its first colon (`docker` as `docker://`)."""
+
+
+def _refuse_oci_transport(reference: str) -> None:
+    """`oci:PATH`, skopeo's and buildah's name for an OCI layout on disk, names a file or directory
+    here: said so, rather than looked up as the image `oci` at tag PATH in an engine and Docker Hub."""
+    head, colon, rest = reference.partition(":")
+    if head != "oci" or not colon or not rest:
+        return
+    path = Path(rest)
+    if path.is_dir():
+        raise UsageError(
+            f"image {reference!r}: an OCI image layout directory, which the gate reads as a tarball",
+            hint=f"tar -cf image.tar -C {rest} . and scan oci-archive:image.tar",
+        )
+    if path.is_file():
+        raise UsageError(
+            f"image {reference!r}: unknown image source", hint=f"did you mean oci-archive:{rest}?"
+        )
 
 
 def _misspelt_source(reference: str) -> str | None:

@@ -231,6 +231,24 @@ def test_inconsistent_archives(tmp_path: Path, env: dict[str, str], app: tuple[b
     )
 
 
+def test_a_layer_that_does_not_match_its_diff_id_is_refused(
+    tmp_path: Path, env: dict[str, str], app: tuple[bytes, list[bytes]]
+) -> None:
+    # A copy that zeroed a layer: the scanner reads it as an empty tar, and its findings vanish.
+    config, layers = app
+    zeroed = docker_archive(tmp_path / "zeroed.tar", config, [bytes(len(layers[0])), *layers[1:]])
+    error = fails(f"docker-archive:{zeroed}", env, base_from_label=False)
+    diff_id = json.loads(config)["rootfs"]["diff_ids"][0]
+    assert error.message == (
+        f"docker-archive:{zeroed}: layer '0/layer.tar' does not match its diff_id in the config "
+        f"({diff_id[:19]}...): the archive is damaged"
+    )
+    assert error.hint == "save or copy the image again"
+    # A layer stored compressed is checked uncompressed, as its diff_id is.
+    packed = docker_archive(tmp_path / "packed.tar", config, [gzip.compress(layers[0]), *layers[1:]])
+    assert resolve_image(f"docker-archive:{packed}", environ=env, base_from_label=False).info.layers
+
+
 def test_a_compressed_docker_archive_is_read_as_a_stream(
     tmp_path: Path, env: dict[str, str], engineless_archives: ArchiveImages
 ) -> None:
@@ -311,6 +329,30 @@ def test_a_file_given_as_an_image_gets_a_hint(tmp_path: Path, env: dict[str, str
 )
 def test_a_misspelt_image_source_is_named(reference: str, hint: str, env: dict[str, str]) -> None:
     assert fails(reference, env, UsageError).hint == hint
+
+
+def test_skopeos_oci_transport_names_a_path_not_an_image(
+    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `oci:DIR` (skopeo, buildah) parses as the image `oci` at tag DIR: it was looked up in the
+    # engine and on Docker Hub, and "not found" said nothing of the directory.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "layout").mkdir()
+    (tmp_path / "layout" / "index.json").write_text("{}")
+    (tmp_path / "app").write_bytes(b"")
+    error = fails("oci:layout", env, UsageError)
+    assert (
+        error.message
+        == "image 'oci:layout': an OCI image layout directory, which the gate reads as a tarball"
+    )
+    assert error.hint == "tar -cf image.tar -C layout . and scan oci-archive:image.tar"
+    error = fails("oci:app", env, UsageError)
+    assert (error.message, error.hint) == (
+        "image 'oci:app': unknown image source",
+        "did you mean oci-archive:app?",
+    )
+    # Without such a path, `oci:TAG` is the image `oci`, as before.
+    assert "oci:nothing here" in fails("oci:nothing here", env, UsageError).message
 
 
 def test_a_malformed_platform_is_a_usage_error(

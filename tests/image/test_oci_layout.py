@@ -11,6 +11,7 @@ import json
 import stat
 import tarfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -107,3 +108,21 @@ def test_a_declared_size_that_the_member_does_not_have_is_refused(
         oci_layout(path, sha256(body), "oci-archive:x"),
     ):
         pass
+
+
+def test_too_little_space_says_how_much_is_needed_with_the_spare(
+    engineless_archives: ArchiveImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = oci_image(*read_docker_archive(engineless_archives.app))
+    path = write_oci_archive(
+        tmp_path / "app.tar", index_of([(app.manifest, OCI_MANIFEST, None)]), app.blobs()
+    )
+    free = 50 << 20  # more than the image, less than the image and the spare
+    monkeypatch.setattr("gate.image.oci_layout.shutil.disk_usage", lambda _: SimpleNamespace(free=free))
+    with pytest.raises(ImageError) as caught, oci_layout(path, app.digest, "oci-archive:app.tar"):
+        pass
+    message = caught.value.message
+    assert message.startswith("oci-archive:app.tar: not enough space in ")
+    assert message.endswith(
+        " to unpack the image for Trivy (65 MiB needed with 64 MiB to spare, 50 MiB free)"
+    )

@@ -314,6 +314,21 @@ def test_wrong_credentials_are_refused_without_being_shown(
     assert wrong not in repr(Credentials(auth.username, wrong))
 
 
+def test_a_repository_the_user_may_not_pull_is_not_blamed_on_the_credentials(
+    auth: AuthRegistries, tmp_path: Path
+) -> None:
+    # The token service takes the credentials and grants nothing for this repository (as for a
+    # misspelt or someone else's private repository): logging in again would not help.
+    env = docker_config(tmp_path, basic_auths(auth.bearer, auth.username, auth.password))
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{auth.bearer}/other/base:1", environ=env)
+    assert caught.value.message == (
+        f"registry {auth.bearer} refused user 'gate-user' access to other/base (HTTP 401, UNAUTHORIZED)"
+    )
+    assert caught.value.hint == "the repository does not exist, or user 'gate-user' may not pull it"
+    assert auth.password not in caught.value.diagnostics()
+
+
 def test_docker_config_and_credential_helpers(auth: AuthRegistries, tmp_path: Path) -> None:
     helper_dir = tmp_path / "bin"
     helper_dir.mkdir()

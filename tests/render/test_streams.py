@@ -7,6 +7,8 @@ be that text byte for byte: re-encoding what it decodes to gives it back unchang
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import random
@@ -232,6 +234,36 @@ def test_a_stream_that_fails_at_once_leaves_the_file_untouched(tmp_path: Path) -
     with pytest.raises(GateError):
         write_text(str(out), chunks())
     assert out.read_text(encoding="utf-8") == "earlier"
+
+
+def test_a_full_disk_leaves_no_temporary_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "report.json"
+
+    class FullDisk(io.RawIOBase):
+        """A file on a full disk: every write fails, so does each flush of what is buffered."""
+
+        def __init__(self, descriptor: int) -> None:
+            self.descriptor = descriptor
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, _data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            if not self.closed:
+                os.close(self.descriptor)
+            super().close()
+
+    monkeypatch.setattr(
+        "gate.cli.outputs.open",
+        lambda descriptor, _mode, buffering: io.BufferedWriter(FullDisk(descriptor), buffering),
+        raising=False,
+    )
+    with pytest.raises(UsageError, match="cannot write output file: No space left on device"):
+        write_text(str(out), iter([b"{", b"}"]))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_unwritable_stream_is_a_usage_error(tmp_path: Path) -> None:
