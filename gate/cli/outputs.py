@@ -269,16 +269,18 @@ READ_ONLY = "the file is read-only (make it writable, or remove it)"
 
 
 def read_only(target: Path) -> bool:
-    """Whether `target` is a regular file made read-only: one this process may not write, or one
-    no one may (`chmod a-w`), which root, whom modes do not stop, leaves alone too. The gate
-    neither replaces nor removes it: its user kept it from being changed."""
+    """Whether `target` is a regular file made read-only (`chmod a-w`: no write permission for
+    anyone), which root, whom modes do not stop, leaves alone too. The gate neither replaces nor
+    removes it: its user kept it from being changed. A file that only this process may not write
+    (another user's, left by an earlier job run as root) is replaced as any output is, when its
+    directory allows it, and a read-only file system is said as such by the write."""
     try:
         found = os.lstat(target)
     except OSError:
         return False
     if not stat.S_ISREG(found.st_mode):
         return False  # a symbolic link is replaced, not followed
-    return not found.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK)
+    return not found.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _device_or_pipe(target: Path) -> bool:

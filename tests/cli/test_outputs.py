@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,26 @@ def test_a_read_only_output_file_is_not_removed_after_an_error(
         "(make it writable, or remove it)",
     ]
     assert kept.read_text() == "kept\n"
+
+
+def test_an_output_file_another_user_owns_is_replaced_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file with write permission, but not for this process (another user's, left by an earlier
+    # job run as root): not one its user made read-only. The rename in a writable directory
+    # replaces it, as it always did; only `chmod a-w` keeps a file.
+    earlier = tmp_path / "gate.sarif"
+    earlier.write_text("earlier\n")
+    earlier.chmod(0o644)
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode, **kw: False if Path(path) == earlier else real_access(path, mode, **kw),
+    )
+    argv = ["check", str(BUSTER), "--ci", "none", "-q", "--sarif", str(earlier)]
+    assert cli.main(argv) == ExitCode.FAIL
+    assert json.loads(earlier.read_text())["version"] == "2.1.0"
 
 
 def annotations_of(stdout: str) -> list[str]:
