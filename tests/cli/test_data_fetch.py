@@ -55,6 +55,15 @@ def serve_good(server: DataServer) -> None:
     server.serve(EPSS_PATH, Reply(200, EPSS_GZ, "application/gzip"))
 
 
+def record_fetched(out: Path, since_now: dt.timedelta) -> str:
+    """Rewrite the fetch record of `out` as made `since_now` from now; the time written."""
+    record_path = out / RECORD_NAME
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["fetched_at"] = (dt.datetime.now(dt.UTC) + since_now).isoformat().replace("+00:00", "Z")
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    return str(record["fetched_at"])
+
+
 def test_fetch_stores_both_files_and_the_record_then_check_reads_them(
     server: DataServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -90,11 +99,7 @@ def test_if_older_than_keeps_a_recent_fetch_and_refreshes_an_old_one(
     assert "hours ago (--if-older-than 20): kept" in capsys.readouterr().out
     assert server.asked(KEV_PATH) == 1
     # A record of yesterday's fetch (a CI cache restored from the day before) is refreshed.
-    record_path = out / RECORD_NAME
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(hours=26)
-    record["fetched_at"] = yesterday.isoformat().replace("+00:00", "Z")
-    record_path.write_text(json.dumps(record), encoding="utf-8")
+    record_fetched(out, dt.timedelta(hours=-26))
     assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
     assert server.asked(KEV_PATH) == 2
     # A record whose files are gone vouches for nothing.
@@ -111,16 +116,12 @@ def test_if_older_than_refreshes_a_fetch_recorded_after_the_clock(
     serve_good(server)
     out = tmp_path / "data"
     assert cli.main(fetch(server, out)) == 0
-    record_path = out / RECORD_NAME
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-    record["fetched_at"] = ahead.isoformat().replace("+00:00", "Z")
-    record_path.write_text(json.dumps(record), encoding="utf-8")
+    ahead = record_fetched(out, dt.timedelta(hours=1))
     capsys.readouterr()
     assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
     assert "kept" not in capsys.readouterr().out
     assert server.asked(KEV_PATH) == 2
-    assert json.loads(record_path.read_text(encoding="utf-8"))["fetched_at"] != record["fetched_at"]
+    assert json.loads((out / RECORD_NAME).read_text(encoding="utf-8"))["fetched_at"] != ahead
 
 
 @pytest.mark.parametrize(

@@ -376,16 +376,23 @@ def test_an_error_creates_no_note_and_spares_other_jobs(gitlab_mr_pipeline: Merg
     assert "container-gate: pass" in other.body
 
 
+def seed_merged_and_own_notes(pipe: MergeRequestPipeline) -> tuple[Note, Note]:
+    """An older note edited by hand to hold another job's marker above this job's, and this
+    job's own note after it: (merged, own)."""
+    marker = note_key(pipe.env, APP.reference, APP.platform).marker
+    other = note_key({**pipe.env, "CI_JOB_NAME": "another job"}, APP.reference, APP.platform).marker
+    merged = pipe.gitlab.seed_note(pipe.merge_request, f"{other}\nmerged\n\n{marker}\nold", author=pipe.bot)
+    own = pipe.gitlab.seed_note(pipe.merge_request, f"{marker}\nours", author=pipe.bot)
+    return merged, own
+
+
 def test_a_verdict_leaves_a_note_merged_with_another_jobs_to_that_job(
     gitlab_mr_pipeline: MergeRequestPipeline,
 ) -> None:
     # The job's own note is the one it updates; the older note edited by hand to hold the other
     # job's marker as well is neither taken over nor deleted as a duplicate.
     pipe = gitlab_mr_pipeline
-    marker = note_key(pipe.env, APP.reference, APP.platform).marker
-    other = note_key({**pipe.env, "CI_JOB_NAME": "another job"}, APP.reference, APP.platform).marker
-    merged = pipe.gitlab.seed_note(pipe.merge_request, f"{other}\nmerged\n\n{marker}\nold", author=pipe.bot)
-    own = pipe.gitlab.seed_note(pipe.merge_request, f"{marker}\nours", author=pipe.bot)
+    merged, own = seed_merged_and_own_notes(pipe)
     assert publisher().publish(passing(APP), context(pipe)).warnings == ()
     after_merged, after_own = notes(pipe)
     assert (after_merged.id, after_merged.body) == (merged.id, merged.body)
@@ -399,10 +406,7 @@ def test_an_error_leaves_a_note_merged_with_another_jobs_to_that_job(
     # The note of this job is its own; the one edited by hand to hold the other job's marker as
     # well is the other job's, which an error must not take over (nor drop its marker from).
     pipe = gitlab_mr_pipeline
-    marker = note_key(pipe.env, APP.reference, APP.platform).marker
-    other = note_key({**pipe.env, "CI_JOB_NAME": "another job"}, APP.reference, APP.platform).marker
-    merged = pipe.gitlab.seed_note(pipe.merge_request, f"{other}\nmerged\n\n{marker}\nold", author=pipe.bot)
-    own = pipe.gitlab.seed_note(pipe.merge_request, f"{marker}\nours", author=pipe.bot)
+    merged, own = seed_merged_and_own_notes(pipe)
     ctx = PublishContext(env=context(pipe).env, image=APP.reference)
     assert publisher().publish_error("image not found", 3, ctx).warnings == ()
     after_merged, after_own = notes(pipe)
