@@ -2,9 +2,10 @@
 
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
 `{"schema", "policy", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
-"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings"}]}`.
-`counts_by_severity` is flat and counts every finding whatever its disposition; `blocking` counts
-those the policy blocks. An image that could not be scanned is a row with its `error`,
+"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
+"known_exploited"}]}`. `counts_by_severity` is flat and counts every finding whatever its
+disposition; `blocking` counts those the policy blocks; `actions` the actions that clear them, as
+`check` counts them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data). An image that could not be scanned is a row with its `error`,
 `verdict: "error"` and nulls.
 
 Rows are made once (`CompareRow.of`) from each image's evaluation, in the order the images were
@@ -24,6 +25,7 @@ from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.render._markdown_cells import table_header, table_row
+from gate.render.remediation import clearing_actions, known_exploited
 from gate.untrusted import md_code, md_escape, terminal_safe
 
 SCHEMA = "container-gate/compare/v1"
@@ -81,6 +83,11 @@ class CompareRow:
     """Why the image could not be scanned or read."""
     warnings: tuple[str, ...] = ()
     """What its scan or report warned about (an old vulnerability DB, ...), as `scan` shows it."""
+    actions: int | None = None
+    """The actions that clear what blocks (else what would: advisory mode, budgets), as `check`'s
+    verdict line counts them."""
+    known_exploited: int | None = None
+    """Findings CISA's KEV catalog lists; None when the run had no KEV data."""
 
     @classmethod
     def of(cls, item: ComparedImage) -> CompareRow:
@@ -125,6 +132,12 @@ class CompareRow:
             verdict=ev.verdict,
             error=None,
             warnings=ev.warnings,
+            actions=len(clearing_actions(ev)),
+            known_exploited=(
+                known_exploited(ev.decisions)
+                if ev.exploit is not None and ev.exploit.kev is not None
+                else None
+            ),
         )
 
 
@@ -158,6 +171,8 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
                 "verdict": row.verdict,
                 "error": row.error,
                 "warnings": list(row.warnings) if row.error is None else None,
+                "actions": row.actions,
+                "known_exploited": row.known_exploited,
             }
             for row in rows_of(images)
         ],
@@ -251,24 +266,28 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
     names = shown_names(row.reference for row in rows)
     shown = _shown_severities(rows)
     by_severity = "/".join(s.name[0] for s in shown)
-    header = ["IMAGE", "OS/ARCH", "SIZE", "CREATED", "PACKAGES", "FINDINGS", by_severity]
-    header += ["FIXABLE", "BLOCKING", "BASE/OWN", "VERDICT"]
+    # What a choice rests on first (the verdict, what blocks, the actions that clear it, what is
+    # known exploited), then the counts behind it, then what the image is.
+    header = ["IMAGE", "VERDICT", "BLOCKING", "ACTIONS", "KEV", "FINDINGS", by_severity, "FIXABLE"]
+    header += ["BASE/OWN", "PACKAGES", "OS/ARCH", "SIZE", "CREATED"]
     cells = []
     for row in rows:
         counts = row.counts_by_severity
         cells.append(
             [
                 terminal_safe(names[row.reference]),
-                terminal_safe(_platform(row), 30),
-                size_text(row.size_bytes),
-                terminal_safe(created_text(row.created), 30),
-                _number(row.packages),
+                row.verdict.upper(),
+                _number(row.blocking),
+                _number(row.actions),
+                _number(row.known_exploited),
                 _number(row.findings),
                 "/".join(str(counts[s]) for s in shown) if counts is not None else "-",
                 _number(row.fixable),
-                _number(row.blocking),
                 _split(row),
-                row.verdict.upper(),
+                _number(row.packages),
+                terminal_safe(_platform(row), 30),
+                size_text(row.size_bytes),
+                terminal_safe(created_text(row.created), 30),
             ]
         )
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
@@ -282,8 +301,12 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
     ]
     out += [line(header), *(line(c) for c in cells)]
     out.append(
-        f"{by_severity}: findings by severity, whatever the policy made of them; BLOCKING: what the "
-        "policy blocks; SIZE: compressed, from the image's manifest"
+        "BLOCKING: what the policy blocks; ACTIONS: the upgrades and rebuilds that clear it; "
+        "KEV: findings CISA lists as known exploited (- without KEV data)"
+    )
+    out.append(
+        f"{by_severity}: findings by severity, whatever the policy made of them; "
+        "SIZE: compressed, from the image's manifest"
     )
     failed = [row for row in rows if row.error is not None]
     if failed:
@@ -309,14 +332,16 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
     rows = rows_of(images)
     names = shown_names(row.reference for row in rows)
     shown = _shown_severities(rows)
-    columns = ["Image", "OS/arch", "Size", "Created", "Packages", "Findings"]
+    columns = ["Image", "Verdict", "Blocking", "Actions", "Known exploited", "Findings"]
     columns += [s.name.capitalize() for s in shown]
-    columns += ["Fixable", "Blocking", "Base / own", "Verdict"]
+    columns += ["Fixable", "Base / own", "Packages", "OS/arch", "Size", "Created"]
     out = [
         "### container-gate compare",
         "",
         f"{len(rows)} image(s), policy {md_code(policy, in_table=False)}. Findings by severity count "
-        "every finding, whatever the policy made of it; _Blocking_ is what the policy blocks.",
+        "every finding, whatever the policy made of it; _Blocking_ is what the policy blocks, _Actions_ "
+        "the upgrades and rebuilds that clear it, _Known exploited_ the findings in CISA's KEV catalog "
+        "(- without KEV data).",
         "",
         table_header(columns),
     ]
@@ -326,16 +351,18 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
             table_row(
                 [
                     md_code(names[row.reference]),
-                    md_escape(_platform(row)) if row.os or row.arch else "",
-                    size_text(row.size_bytes),
-                    md_escape(created_text(row.created), 30) if row.created else "",
-                    _number(row.packages),
+                    f"**{row.verdict}**",
+                    _number(row.blocking),
+                    _number(row.actions),
+                    _number(row.known_exploited),
                     _number(row.findings),
                     *(_number(counts[s] if counts is not None else None) for s in shown),
                     _number(row.fixable),
-                    _number(row.blocking),
                     _split(row),
-                    f"**{row.verdict}**",
+                    _number(row.packages),
+                    md_escape(_platform(row)) if row.os or row.arch else "",
+                    size_text(row.size_bytes),
+                    md_escape(created_text(row.created), 30) if row.created else "",
                 ]
             )
         )

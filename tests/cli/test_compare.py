@@ -34,7 +34,8 @@ from tests.support.repo_paths import PROJECT_ROOT
 EXPECTED = load_family_expected()
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
-    "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings",
+    "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
+    "known_exploited",
 ]  # fmt: skip
 
 
@@ -217,7 +218,7 @@ def test_a_decision_report_keeps_the_images_creation_time_for_its_row(
     rows = json.loads(out.read_text())["images"]
     assert [row["created"] for row in rows] == [created, created]
     table = capsys.readouterr().out.splitlines()
-    assert [line.split()[3] for line in table if line.lstrip().startswith(("report ", "decision "))] == [
+    assert [line.split()[-1] for line in table if line.lstrip().startswith(("report ", "decision "))] == [
         "2019-08-20",
         "2019-08-20",
     ]
