@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from gate._input_file import STANDARD_INPUT
 from gate.cli.compare_options import CompareRequest, unused_platform, unused_scan_options
 from gate.cli.enrichment import read_vex_files
 from gate.cli.exploit import load_exploit_files, with_grype_data
@@ -52,6 +53,9 @@ def run_compare(
     statements = read_vex_files(request.vex, policy)
     show_notices(filter(None, [unused_platform(request), unused_scan_options(request)]))
     names = [item.name for item in request.items]
+    if any(item.report == STANDARD_INPUT for item in request.items) and sys.stdin.isatty():
+        # Nothing is piped in: without a word, the run would seem to hang (as for `check -`).
+        print(f"{PROG}: reading the report from standard input (end with Ctrl-D)...", file=sys.stderr)
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
     progress = TerminalProgress(names, sys.stderr) if watched() else None
     with progress or contextlib.nullcontext():

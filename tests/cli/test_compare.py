@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from testbed.derive_family import FAMILY, SEVERITIES, load_family_expected
 from testbed.engine import Engine, Registry
 from testbed.family import BuiltFamily, FamilyArchives
 from testbed.trivy import scan_image
+from tests.cli.test_main import standard_input
 from tests.support.corpus import corpus_file
 from tests.support.registry_tools import Pusher, oci_image, read_docker_archive
 from tests.support.repo_paths import PROJECT_ROOT
@@ -482,3 +484,30 @@ def test_an_error_leaves_no_earlier_table_behind(
     assert "error: " in capsys.readouterr().err
     assert not out_json.exists()
     assert not out_md.exists()
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_report_on_standard_input_is_a_row(
+    terminal: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # NAME=- reads the report from standard input, as `check -` does; it was refused.
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    monkeypatch.setattr(sys, "stdin", Terminal() if terminal else io.StringIO())
+    out = tmp_path / "compare.json"
+    with standard_input(report):
+        assert main(["compare", "piped=-", f"file={report}", "--json", str(out)]) == ExitCode.PASS
+    piped, from_file = json.loads(out.read_text())["images"]
+    assert (piped["reference"], from_file["reference"]) == ("piped", "file")
+    assert {k: v for k, v in piped.items() if k != "reference"} == {
+        k: v for k, v in from_file.items() if k != "reference"
+    }
+    prompt = "container-gate: reading the report from standard input (end with Ctrl-D)...\n"
+    assert capsys.readouterr().err == (prompt if terminal else "")
+
+
+def test_standard_input_is_read_by_one_row_at_most(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", "a=-", "b=-"])
+    assert exited.value.code == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "error: standard input holds one report, and rows 'a' and 'b' both read it" in line
