@@ -157,8 +157,8 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         type=compare_ref,
         help="an image, in any form scan takes (name:tag, docker://REF, docker-daemon:REF, "
         "docker-archive:PATH, oci-archive:PATH), or NAME=REPORT.json: a Trivy, Grype or Snyk report "
-        "already written, or the gate's own decision report (--json), shown as NAME; NAME=- reads "
-        "it from standard input",
+        "already written, or the gate's own decision report (--json), shown as NAME (NAME ends at "
+        "the first =); NAME=- reads it from standard input",
     )
     images = parser.add_argument_group("images")
     add_platform_argument(images, "; not used for NAME=REPORT.json: a report is read as it was written")
