@@ -3,7 +3,7 @@
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
 `{"schema", "policy", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
 "findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-"known_exploited"}]}`. `counts_by_severity` is flat and counts every finding whatever its
+"known_exploited", "policy_failures"}]}`. `counts_by_severity` is flat and counts every finding whatever its
 disposition; `blocking` counts those the policy blocks; `actions` the actions that clear them, as
 `check` counts them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data). An image that could not be scanned is a row with its `error`,
 `verdict: "error"` and nulls.
@@ -88,6 +88,9 @@ class CompareRow:
     verdict line counts them."""
     known_exploited: int | None = None
     """Findings CISA's KEV catalog lists; None when the run had no KEV data."""
+    policy_failures: tuple[str, ...] = ()
+    """Why the policy fails the image besides its blocking findings (an expired allowlist entry
+    with `fail_on_expired`, a stale base image with `on_stale: fail`), as `check` says it."""
 
     @classmethod
     def of(cls, item: ComparedImage) -> CompareRow:
@@ -133,6 +136,7 @@ class CompareRow:
             error=None,
             warnings=ev.warnings,
             actions=len(clearing_actions(ev)),
+            policy_failures=ev.policy_failures,
             known_exploited=(
                 known_exploited(ev.decisions)
                 if ev.exploit is not None and ev.exploit.kev is not None
@@ -173,6 +177,7 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
                 "warnings": list(row.warnings) if row.error is None else None,
                 "actions": row.actions,
                 "known_exploited": row.known_exploited,
+                "policy_failures": list(row.policy_failures) if row.error is None else None,
             }
             for row in rows_of(images)
         ],
@@ -219,11 +224,12 @@ def _error_line(row: CompareRow) -> str:
     return error if error.startswith(row.reference) else f"{row.reference}: {error}"
 
 
-def _warnings(rows: Sequence[CompareRow]) -> list[tuple[tuple[str, ...] | None, str]]:
-    """Each distinct warning once, with the images it is about (None: every image compared)."""
+def _warnings(rows: Sequence[CompareRow], failures: bool = False) -> list[tuple[tuple[str, ...] | None, str]]:
+    """Each distinct warning (with `failures`, policy failure) once, with the images it is about
+    (None: every image compared)."""
     about: dict[str, list[str]] = {}
     for row in rows:
-        for warning in row.warnings:
+        for warning in row.policy_failures if failures else row.warnings:
             images = about.setdefault(warning, [])
             if row.reference not in images:
                 images.append(row.reference)
@@ -313,14 +319,17 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
         out.append("")
         out.append("Not compared:")
         out += [f"  {terminal_safe(_error_line(row))}" for row in failed]
-    warnings = _warnings(rows)
-    if warnings:
-        out += ["", "Warnings:"]
-        for about, warning in warnings:
-            which = (
-                "every image" if about is None else ", ".join(terminal_safe(names.get(i, i)) for i in about)
-            )
-            out.append(f"  {which}: {terminal_safe(warning)}")
+    for title, failures in (("Failed by the policy, besides blocking findings:", True), ("Warnings:", False)):
+        listed = _warnings(rows, failures)
+        if listed:
+            out += ["", title]
+            for about, warning in listed:
+                which = (
+                    "every image"
+                    if about is None
+                    else ", ".join(terminal_safe(names.get(i, i)) for i in about)
+                )
+                out.append(f"  {which}: {terminal_safe(warning)}")
     return "\n".join(out) + "\n"
 
 
@@ -370,14 +379,15 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
     if failed:
         out += ["", "Not compared:", ""]
         out += [f"- {md_escape(_error_line(row))}" for row in failed]
-    warnings = _warnings(rows)
-    if warnings:
-        out += ["", "Warnings:", ""]
-        for about, warning in warnings:
-            which = (
-                "every image"
-                if about is None
-                else ", ".join(md_code(names.get(i, i), in_table=False) for i in about)
-            )
-            out.append(f"- {which}: {md_escape(warning)}")
+    for title, failures in (("Failed by the policy, besides blocking findings:", True), ("Warnings:", False)):
+        listed = _warnings(rows, failures)
+        if listed:
+            out += ["", title, ""]
+            for about, warning in listed:
+                which = (
+                    "every image"
+                    if about is None
+                    else ", ".join(md_code(names.get(i, i), in_table=False) for i in about)
+                )
+                out.append(f"- {which}: {md_escape(warning)}")
     return "\n".join(out) + "\n"

@@ -66,6 +66,7 @@ def checked(report: Path, args: list[str], out: Path) -> dict[str, Any]:
         "known_exploited": sum(1 for f in doc["findings"] if f["kev"]) if kev else None,
         "findings": len(doc["findings"]),
         "counts_by_severity": by_severity,
+        "policy_failures": doc["policy_failures"],
     }
 
 
@@ -91,3 +92,33 @@ def test_the_table_leads_with_what_a_choice_rests_on(capsys: pytest.CaptureFixtu
     header, row = capsys.readouterr().out.splitlines()[1:3]
     assert header.split()[:5] == ["IMAGE", "VERDICT", "BLOCKING", "ACTIONS", "KEV"]
     assert row.split()[:5] == ["jre8", "FAIL", "1", "1", "1"]
+
+
+EXPIRED = """\
+version: 1
+fail_on: {severity: HIGH}
+allowlist:
+  - vulnerability: CVE-2019-1549
+    reason: not shipped
+    expires: 2020-01-01
+fail_on_expired: true
+"""
+
+
+def test_a_row_the_policy_fails_without_blocking_findings_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An expired allowlist entry with fail_on_expired fails every image: the rows said FAIL with
+    # nothing blocking, and nothing said why.
+    policy, table = tmp_path / "policy.yaml", tmp_path / "compare.json"
+    policy.write_text(EXPIRED, encoding="utf-8")
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    args = ["--policy", str(policy)]
+    assert main(["compare", f"alpine={report}", *args, "--json", str(table)]) == ExitCode.PASS
+    out = capsys.readouterr().out
+    (row,) = json.loads(table.read_text(encoding="utf-8"))["images"]
+    want = checked(report, args, tmp_path / "check.json")
+    assert (row["verdict"], row["blocking"]) == ("fail", 0)
+    assert row["policy_failures"] == want["policy_failures"]
+    (failure,) = want["policy_failures"]
+    assert out.endswith(f"\nFailed by the policy, besides blocking findings:\n  alpine: {failure}\n")
