@@ -24,6 +24,7 @@ from typing import Any
 from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, Evaluation
+from gate.render._columns import display_width, pad
 from gate.render._markdown_cells import table_header, table_row
 from gate.render.remediation import clearing_actions, known_exploited
 from gate.untrusted import md_code, md_escape, terminal_safe
@@ -296,10 +297,11 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
                 terminal_safe(created_text(row.created), 30),
             ]
         )
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    # In the columns a terminal gives the text: a CJK character or an emoji takes two.
+    widths = [max(len(h), *(display_width(c[i]) for c in cells)) for i, h in enumerate(header)]
 
     def line(values: Sequence[str]) -> str:
-        return "  " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+        return "  " + "  ".join(pad(v, w) for v, w in zip(values, widths, strict=True)).rstrip()
 
     count = len(rows)
     out = [

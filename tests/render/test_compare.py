@@ -12,6 +12,7 @@ import pytest
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.policy.evaluation import Disposition
 from gate.policy.model import Policy
+from gate.render._columns import display_width
 from gate.render.compare import (
     NAME_LIMIT,
     SCHEMA,
@@ -211,3 +212,17 @@ def test_a_cut_that_would_make_two_names_alike_is_not_made() -> None:
     one, two = (f"r.example/{'a' * 30}{middle}{'a' * 30}/app:1" for middle in "xy")
     assert shown_names([one, two, "short:1"]) == {one: one, two: two, "short:1": "short:1"}
     assert shown_names([one])[one] == f"r.example/{'a' * 19}…{'a' * 24}/app:1"
+
+
+def test_columns_line_up_whatever_the_names_are_written_in() -> None:
+    # A CJK character or an emoji takes two columns of a terminal: padded by its characters, the
+    # name pushed the rest of its row out of line.
+    evaluation = evaluation_of(finding("CVE-2024-0001"))
+    names = ["app:1", "应用镜像:1", "app-🐳:1", "café:1"]
+    terminal = render_compare_terminal([ComparedImage(name, evaluation) for name in names], "policy.yaml")
+    lines = terminal.splitlines()[1 : 2 + len(names)]
+    starts = {
+        display_width(line[: line.index(word)])
+        for line, word in zip(lines, ["VERDICT", *["FAIL"] * 4], strict=True)
+    }
+    assert len(starts) == 1, lines
