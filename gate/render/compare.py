@@ -24,7 +24,7 @@ from typing import Any
 from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, Evaluation
-from gate.render._columns import display_width, pad
+from gate.render._columns import display_width, pad, wrap
 from gate.render._markdown_cells import table_header, table_row
 from gate.render.remediation import clearing_actions, known_exploited
 from gate.untrusted import md_code, md_escape, terminal_safe
@@ -34,6 +34,9 @@ SEVERITIES = tuple(reversed(Severity))
 """CRITICAL first, UNKNOWN last: the order of `counts_by_severity`."""
 NAME_LIMIT = 60
 """Characters of an image reference in a table cell."""
+KEPT_COLUMNS = 5
+"""The terminal table's columns that never give way to a narrow terminal: the image, its verdict,
+what blocks, the actions that clear it, what is known exploited."""
 
 
 @dataclass(frozen=True)
@@ -267,8 +270,12 @@ def _cut_middle(text: str, limit: int) -> str:
 # --- terminal ------------------------------------------------------------------------------------
 
 
-def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str:
-    """The comparison as a plain-text table, ending with a newline."""
+def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width: int | None = None) -> str:
+    """The comparison as a plain-text table, ending with a newline.
+
+    `width` is a terminal's columns (None: not a terminal, every column whatever its width). On a
+    terminal narrower than the table, the last columns give way, never the first `KEPT_COLUMNS`,
+    and a line names those left out; the lines of prose are wrapped."""
     rows = rows_of(images)
     names = shown_names(row.reference for row in rows)
     shown = _shown_severities(rows)
@@ -300,6 +307,14 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
     # In the columns a terminal gives the text: a CJK character or an emoji takes two.
     widths = [max(len(h), *(display_width(c[i]) for c in cells)) for i, h in enumerate(header)]
 
+    kept = len(header)
+    if width is not None:
+        # Each column is two spaces and its width; a row folded by the terminal reads as two.
+        while kept > KEPT_COLUMNS and sum(w + 2 for w in widths[:kept]) > width:
+            kept -= 1
+    left_out = header[kept:]
+    header, widths, cells = header[:kept], widths[:kept], [c[:kept] for c in cells]
+
     def line(values: Sequence[str]) -> str:
         return "  " + "  ".join(pad(v, w) for v, w in zip(values, widths, strict=True)).rstrip()
 
@@ -316,6 +331,11 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
         f"{by_severity}: findings by severity, whatever the policy made of them; "
         "SIZE: compressed, from the image's manifest"
     )
+    if left_out:
+        out.append(
+            f"Left out for the terminal's width: {', '.join(left_out)} (a wider terminal, a pipe, "
+            "--markdown or --json has every column)"
+        )
     failed = [row for row in rows if row.error is not None]
     if failed:
         out.append("")
@@ -332,6 +352,14 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
                     else ", ".join(terminal_safe(names.get(i, i)) for i in about)
                 )
                 out.append(f"  {which}: {terminal_safe(warning)}")
+    if width is not None:
+        # The table's rows stay whole (cut, they would no longer line up); the prose is wrapped.
+        table = range(1, 2 + len(cells))
+        out = [
+            wrapped
+            for n, text in enumerate(out)
+            for wrapped in ([text] if n in table else wrap(text, width, "    "))
+        ]
     return "\n".join(out) + "\n"
 
 

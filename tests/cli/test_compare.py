@@ -511,3 +511,26 @@ def test_standard_input_is_read_by_one_row_at_most(capsys: pytest.CaptureFixture
     assert exited.value.code == ExitCode.USAGE
     (line,) = capsys.readouterr().err.splitlines()
     assert "error: standard input holds one report, and rows 'a' and 'b' both read it" in line
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_the_table_fits_a_terminal_and_is_whole_elsewhere(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A terminal's width (here the default 100 columns of one that reports no size); a pipe, a
+    # file or a CI log gets every column whatever its width.
+    stdout = Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    reports = [corpus_file("trivy", name) for name in ("alpine-310.json.golden", "debian-buster.json.golden")]
+    refs = [f"a-rather-long-name-for-a-candidate-base-image-{n}={path}" for n, path in enumerate(reports)]
+    assert main(["compare", *refs]) == ExitCode.PASS
+    out = stdout.getvalue()
+    widest = max(len(line) for line in out.splitlines())
+    if terminal:
+        assert widest <= 100, out
+        assert "Left out for the terminal's width: " in out
+    else:
+        assert widest > 100
+        assert "Left out" not in out
+        assert out.splitlines()[1].split()[-1] == "CREATED"

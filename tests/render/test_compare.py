@@ -226,3 +226,31 @@ def test_columns_line_up_whatever_the_names_are_written_in() -> None:
         for line, word in zip(lines, ["VERDICT", *["FAIL"] * 4], strict=True)
     }
     assert len(starts) == 1, lines
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120])
+def test_on_a_narrow_terminal_the_last_columns_give_way(width: int) -> None:
+    # The table was as wide as its cells on any terminal: on 80 columns each row folded in two.
+    images = corpus_images()
+    wide = render_compare_terminal(images, "policies/a-policy-with-a-long-name.yaml")
+    narrow = render_compare_terminal(images, "policies/a-policy-with-a-long-name.yaml", width)
+    assert all(display_width(line) <= width for line in narrow.splitlines()), narrow
+    lines = narrow.splitlines()
+    at = next(n for n, line in enumerate(lines) if line.startswith("  IMAGE "))
+    header = lines[at].split()
+    assert header[:5] == ["IMAGE", "VERDICT", "BLOCKING", "ACTIONS", "KEV"]
+    left_out = wide.splitlines()[1].split()[len(header) :]
+    assert left_out
+    said = " ".join(narrow.split())
+    assert f"Left out for the terminal's width: {', '.join(left_out)} (" in said
+    # What the rows say is kept whole: the table's first columns, and every error and warning.
+    for full, cut in zip(wide.splitlines()[2:6], lines[at + 1 : at + 5], strict=True):
+        assert full.startswith(cut)
+    assert "registry ghcr.io has no acme/gone:1 (HTTP 404)" in said
+
+
+def test_a_terminal_wide_enough_or_none_gets_every_column() -> None:
+    images = corpus_images()
+    whole = render_compare_terminal(images, "p")
+    assert render_compare_terminal(images, "p", 200) == whole
+    assert "Left out" not in whole
