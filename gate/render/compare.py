@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ SEVERITIES = tuple(reversed(Severity))
 """CRITICAL first, UNKNOWN last: the order of `counts_by_severity`."""
 NAME_LIMIT = 60
 """Characters of an image reference in a table cell."""
+_SURROGATES = re.compile("[\ud800-\udfff]")
 KEPT_COLUMNS = 5
 """The terminal table's columns that never give way to a narrow terminal: the image, its verdict,
 what blocks, the actions that clear it, what is known exploited."""
@@ -186,7 +188,10 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
             for row in rows_of(images)
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    # A name or path of the command line that is not UTF-8 holds lone surrogates, which no UTF-8
+    # file can: they are written as JSON escapes, as `ensure_ascii` would write them.
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 # --- cells shared by the terminal and Markdown ---------------------------------------------------

@@ -534,3 +534,22 @@ def test_the_table_fits_a_terminal_and_is_whole_elsewhere(
         assert widest > 100
         assert "Left out" not in out
         assert out.splitlines()[1].split()[-1] == "CREATED"
+
+
+def test_a_name_or_path_that_is_not_utf8_is_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A byte of the command line that is not UTF-8 (a name in Latin-1) reaches Python as a lone
+    # surrogate: writing --json or --markdown stopped with an internal error.
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    table, markdown = tmp_path / "compare.json", tmp_path / "compare.md"
+    refs = ["caf\udce9=" + str(report), f"gone={tmp_path}/caf\udce9.json"]
+    code = main(["compare", *refs, "--json", str(table), "--markdown", str(markdown)])
+    assert code == ExitCode.ERROR  # the missing report's row
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    assert [row["reference"] for row in rows] == ["caf\udce9", "gone"]
+    assert rows[0]["verdict"] == "pass"
+    assert "\\udce9" in markdown.read_text(encoding="utf-8")
+    out = capsys.readouterr().out
+    assert "caf\\udce9  " in out
+    assert f"gone: {tmp_path}/caf\\udce9.json: no such report file" in out
