@@ -12,6 +12,9 @@ import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode
+from gate.render.json import render_json
+from tests.cli.test_read_back_base import STALE_FAILS
+from tests.support.base_checks import AS_OF, CHECKS, checked_run
 from tests.support.corpus import corpus_file, corpus_files
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -122,3 +125,30 @@ def test_a_row_the_policy_fails_without_blocking_findings_says_why(
     assert row["policy_failures"] == want["policy_failures"]
     (failure,) = want["policy_failures"]
     assert out.endswith(f"\nFailed by the policy, besides blocking findings:\n  alpine: {failure}\n")
+
+
+@pytest.mark.parametrize("kind", list(CHECKS))
+@pytest.mark.parametrize("policy_text", [None, STALE_FAILS], ids=["default", "stale-fails"])
+def test_a_decision_report_with_its_base_check_is_the_row_check_makes_of_it(
+    kind: str, policy_text: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The run of `scan --check-base` read back: its base image check plans the actions and may
+    # fail the policy, in the row as in check.
+    gate_json, table = tmp_path / "gate.json", tmp_path / "compare.json"
+    gate_json.write_text(render_json(checked_run(CHECKS[kind])), encoding="utf-8")
+    unchecked = json.loads(gate_json.read_text(encoding="utf-8"))
+    del unchecked["base_image"]
+    plain = tmp_path / "unchecked.json"
+    plain.write_text(json.dumps(unchecked), encoding="utf-8")
+    args = ["--as-of", AS_OF]
+    if policy_text is not None:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(policy_text, encoding="utf-8")
+        args += ["--policy", str(policy)]
+    argv = ["compare", f"checked={gate_json}", f"unchecked={plain}", *args, "--json", str(table)]
+    assert main(argv) == ExitCode.PASS
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    for report, row in zip((gate_json, plain), rows, strict=True):
+        want = checked(report, args, tmp_path / "check.json")
+        assert {key: row[key] for key in want} == want, row["reference"]
+    capsys.readouterr()
