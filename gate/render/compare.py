@@ -3,7 +3,7 @@
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
 `{"schema", "policy", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
 "findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-"known_exploited", "policy_failures"}]}`. `counts_by_severity` is flat and counts every finding whatever its
+"known_exploited", "policy_failures", "would_block"}]}`. `counts_by_severity` is flat and counts every finding whatever its
 disposition; `blocking` counts those the policy blocks; `actions` the actions that clear them, as
 `check` counts them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data). An image that could not be scanned is a row with its `error`,
 `verdict: "error"` and nulls.
@@ -94,6 +94,8 @@ class CompareRow:
     verdict line counts them."""
     known_exploited: int | None = None
     """Findings CISA's KEV catalog lists; None when the run had no KEV data."""
+    would_block: int | None = None
+    """Findings that block, or would but for advisory mode or a budget, as `check` counts them."""
     policy_failures: tuple[str, ...] = ()
     """Why the policy fails the image besides its blocking findings (an expired allowlist entry
     with `fail_on_expired`, a stale base image with `on_stale: fail`), as `check` says it."""
@@ -142,6 +144,7 @@ class CompareRow:
             error=None,
             warnings=ev.warnings,
             actions=len(clearing_actions(ev)),
+            would_block=ev.counts.would_block,
             policy_failures=ev.policy_failures,
             known_exploited=(
                 known_exploited(ev.decisions)
@@ -184,6 +187,7 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
                 "actions": row.actions,
                 "known_exploited": row.known_exploited,
                 "policy_failures": list(row.policy_failures) if row.error is None else None,
+                "would_block": row.would_block,
             }
             for row in rows_of(images)
         ],
@@ -217,6 +221,14 @@ def created_text(created: str | None) -> str:
 
 def _number(value: int | None) -> str:
     return "-" if value is None else str(value)
+
+
+def _blocking(row: CompareRow) -> str:
+    """What blocks, and how many more would under an enforcing policy without budgets (advisory
+    mode, a budget): `0 (+2 would)`, so that a trial of a policy still tells the images apart."""
+    if row.blocking is None or row.would_block is None or row.would_block <= row.blocking:
+        return _number(row.blocking)
+    return f"{row.blocking} (+{row.would_block - row.blocking} would)"
 
 
 def _platform(row: CompareRow) -> str:
@@ -296,7 +308,7 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
             [
                 terminal_safe(names[row.reference]),
                 row.verdict.upper(),
-                _number(row.blocking),
+                _blocking(row),
                 _number(row.actions),
                 _number(row.known_exploited),
                 _number(row.findings),
@@ -329,13 +341,14 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
     ]
     out += [line(header), *(line(c) for c in cells)]
     out.append(
-        "BLOCKING: what the policy blocks; ACTIONS: the upgrades and rebuilds that clear it; "
-        "KEV: findings CISA lists as known exploited (- without KEV data)"
+        "BLOCKING: what the policy blocks (+N would: more without advisory mode or budgets); "
+        "ACTIONS: the upgrades and rebuilds that clear it"
     )
     out.append(
-        f"{by_severity}: findings by severity, whatever the policy made of them; "
+        "KEV: findings CISA lists as known exploited (- without KEV data); "
         "SIZE: compressed, from the image's manifest"
     )
+    out.append(f"{by_severity}: findings by severity, whatever the policy made of them")
     if left_out:
         out.append(
             f"Left out for the terminal's width: {', '.join(left_out)} (a wider terminal, a pipe, "
@@ -396,7 +409,7 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
                 [
                     md_code(names[row.reference]),
                     f"**{row.verdict}**",
-                    _number(row.blocking),
+                    md_escape(_blocking(row)),
                     _number(row.actions),
                     _number(row.known_exploited),
                     _number(row.findings),

@@ -70,6 +70,7 @@ def checked(report: Path, args: list[str], out: Path) -> dict[str, Any]:
         "findings": len(doc["findings"]),
         "counts_by_severity": by_severity,
         "policy_failures": doc["policy_failures"],
+        "would_block": doc["would_block"],
     }
 
 
@@ -152,3 +153,13 @@ def test_a_decision_report_with_its_base_check_is_the_row_check_makes_of_it(
         want = checked(report, args, tmp_path / "check.json")
         assert {key: row[key] for key in want} == want, row["reference"]
     capsys.readouterr()
+
+
+def test_under_an_advisory_policy_the_row_says_what_would_block(capsys: pytest.CaptureFixture[str]) -> None:
+    # Advisory mode never blocks: every row said BLOCKING 0, and a trial of the policy could not
+    # tell the images apart.
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    policy = str(PROJECT_ROOT / "policies/advisory.yaml")
+    assert main(["compare", f"alpine={report}", "--policy", policy]) == ExitCode.PASS
+    row = capsys.readouterr().out.splitlines()[2]
+    assert row.split()[:6] == ["alpine", "PASS", "0", "(+2", "would)", "2"]
