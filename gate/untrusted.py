@@ -20,9 +20,11 @@ _ZWSP = "\u200b"
 # joiner and the byte-order mark. An invisible character makes two different names look the same
 # (`req\u200buests` and `requests`), so it is shown as its code, like a control, not dropped:
 # dropped, the two would still read the same. In Markdown it could also hide a break the escaping
-# relies on (the zero-width space below); shown as its code it is plain text.
+# relies on (the zero-width space below); shown as its code it is plain text. A lone surrogate
+# is how Python holds a byte of the command line that is not UTF-8 (a name in Latin-1): no
+# terminal or file can take it, and the output would fail to be written.
 _UNSAFE_CHARS = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff\ud800-\udfff]"
 )
 
 

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from gate._input_file import STANDARD_INPUT
 from gate.cli.compare_options import CompareRequest, unused_platform, unused_scan_options
 from gate.cli.enrichment import read_vex_files
 from gate.cli.exploit import load_exploit_files, with_grype_data
 from gate.cli.options import PROG
-from gate.cli.outputs import STDOUT, print_report_text, show_notices, watched, write_text
+from gate.cli.outputs import STDOUT, print_report_text, show_notices, summary_width, watched, write_text
 from gate.cli.progress import TerminalProgress
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError
@@ -52,6 +53,9 @@ def run_compare(
     statements = read_vex_files(request.vex, policy)
     show_notices(filter(None, [unused_platform(request), unused_scan_options(request)]))
     names = [item.name for item in request.items]
+    if any(item.report == STANDARD_INPUT for item in request.items) and sys.stdin.isatty():
+        # Nothing is piped in: without a word, the run would seem to hang (as for `check -`).
+        print(f"{PROG}: reading the report from standard input (end with Ctrl-D)...", file=sys.stderr)
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
     progress = TerminalProgress(names, sys.stderr) if watched() else None
     with progress or contextlib.nullcontext():
@@ -96,7 +100,10 @@ def run_compare(
             failures.append(exc)
     # With an output on standard output (`--json -`), the table goes to standard error.
     stream = sys.stderr if STDOUT in (request.json, request.markdown) else None
-    print_report_text(render_compare_terminal(images, policy.source), stream)
+    # On a terminal the table fits its width; a CI log, a file or a pipe gets every column.
+    shown_on = stream or sys.stdout
+    width = summary_width(shown_on) if shown_on.isatty() else None
+    print_report_text(render_compare_terminal(images, policy.source, width), stream)
     for failure in failures:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
     if failures:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS
+from gate._input_file import STANDARD_INPUT
 from gate.cli.scan_options import (
     GivenOnce,
     add_platform_argument,
@@ -70,9 +70,7 @@ def compare_ref(text: str) -> BatchItem:
             f"expected NAME=REPORT.json (a name for the row, then a scanner's JSON report), got {text!r}"
         )
     if path == "-":
-        raise argparse.ArgumentTypeError(
-            f"expected NAME=REPORT.json with a file path, got {text!r}: {STANDARD_INPUT_ONLY_FOR_REPORTS}"
-        )
+        return BatchItem(name=name, report=STANDARD_INPUT)  # as `check -` reads it
     refuse_too_long(path)
     return BatchItem(name=name, report=Path(path))
 
@@ -121,8 +119,15 @@ def unused_scan_options(request: CompareRequest) -> str | None:
 
 
 def repeated_row(args: argparse.Namespace) -> str | None:
-    """Why `compare`'s rows could not be told apart, or None: two of them with one name."""
+    """Why `compare`'s rows could not be told apart or read, or None: two of them with one name,
+    or two reading standard input (a pipe is read once)."""
     seen: set[str] = set()
+    piped = [item.name for item in getattr(args, "refs", None) or () if item.report == STANDARD_INPUT]
+    if len(piped) > 1:
+        return (
+            f"standard input holds one report, and rows {piped[0]!r} and {piped[1]!r} both read it "
+            "(NAME=-): give the others their files"
+        )
     for item in getattr(args, "refs", None) or ():
         if item.name in seen:
             return (
@@ -152,7 +157,8 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         type=compare_ref,
         help="an image, in any form scan takes (name:tag, docker://REF, docker-daemon:REF, "
         "docker-archive:PATH, oci-archive:PATH), or NAME=REPORT.json: a Trivy, Grype or Snyk report "
-        "already written, or the gate's own decision report (--json), shown as NAME",
+        "already written, or the gate's own decision report (--json), shown as NAME (NAME ends at "
+        "the first =); NAME=- reads it from standard input",
     )
     images = parser.add_argument_group("images")
     add_platform_argument(images, "; not used for NAME=REPORT.json: a report is read as it was written")

@@ -509,8 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples("compare"),
         help="scan several images (or read their reports) and compare them side by side under one policy",
         description="Scan several images with the same scanner, DB and policy, or read reports already "
-        "written (NAME=REPORT.json), and print one row per image: platform, size, creation date, "
-        "packages, findings by severity, fixable and blocking findings, base and own layers, verdict. "
+        "written (NAME=REPORT.json), and print one row per image: verdict, blocking findings, the "
+        "actions that clear them, known-exploited findings (with KEV data), then findings by "
+        "severity, fixable, base and own layers, packages, platform, size, creation date. "
         "Compare informs, it does not gate: it exits 0 whatever the verdicts, 3 when an image "
         "could not be scanned or read (its row says why), and 2 for a usage error, an invalid policy "
         "or an output file it cannot write.",

@@ -2,9 +2,10 @@
 
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
 `{"schema", "policy", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
-"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings"}]}`.
-`counts_by_severity` is flat and counts every finding whatever its disposition; `blocking` counts
-those the policy blocks. An image that could not be scanned is a row with its `error`,
+"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
+"known_exploited", "policy_failures", "would_block"}]}`. `counts_by_severity` is flat and counts every finding whatever its
+disposition; `blocking` counts those the policy blocks; `actions` the actions that clear them, as
+`check` counts them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data). An image that could not be scanned is a row with its `error`,
 `verdict: "error"` and nulls.
 
 Rows are made once (`CompareRow.of`) from each image's evaluation, in the order the images were
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +25,9 @@ from typing import Any
 from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, Evaluation
+from gate.render._columns import display_width, pad, wrap
 from gate.render._markdown_cells import table_header, table_row
+from gate.render.remediation import clearing_actions, known_exploited
 from gate.untrusted import md_code, md_escape, terminal_safe
 
 SCHEMA = "container-gate/compare/v1"
@@ -31,6 +35,10 @@ SEVERITIES = tuple(reversed(Severity))
 """CRITICAL first, UNKNOWN last: the order of `counts_by_severity`."""
 NAME_LIMIT = 60
 """Characters of an image reference in a table cell."""
+_SURROGATES = re.compile("[\ud800-\udfff]")
+KEPT_COLUMNS = 5
+"""The terminal table's columns that never give way to a narrow terminal: the image, its verdict,
+what blocks, the actions that clear it, what is known exploited."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,16 @@ class CompareRow:
     """Why the image could not be scanned or read."""
     warnings: tuple[str, ...] = ()
     """What its scan or report warned about (an old vulnerability DB, ...), as `scan` shows it."""
+    actions: int | None = None
+    """The actions that clear what blocks (else what would: advisory mode, budgets), as `check`'s
+    verdict line counts them."""
+    known_exploited: int | None = None
+    """Findings CISA's KEV catalog lists; None when the run had no KEV data."""
+    would_block: int | None = None
+    """Findings that block, or would but for advisory mode or a budget, as `check` counts them."""
+    policy_failures: tuple[str, ...] = ()
+    """Why the policy fails the image besides its blocking findings (an expired allowlist entry
+    with `fail_on_expired`, a stale base image with `on_stale: fail`), as `check` says it."""
 
     @classmethod
     def of(cls, item: ComparedImage) -> CompareRow:
@@ -125,6 +143,14 @@ class CompareRow:
             verdict=ev.verdict,
             error=None,
             warnings=ev.warnings,
+            actions=len(clearing_actions(ev)),
+            would_block=ev.counts.would_block,
+            policy_failures=ev.policy_failures,
+            known_exploited=(
+                known_exploited(ev.decisions)
+                if ev.exploit is not None and ev.exploit.kev is not None
+                else None
+            ),
         )
 
 
@@ -158,11 +184,18 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
                 "verdict": row.verdict,
                 "error": row.error,
                 "warnings": list(row.warnings) if row.error is None else None,
+                "actions": row.actions,
+                "known_exploited": row.known_exploited,
+                "policy_failures": list(row.policy_failures) if row.error is None else None,
+                "would_block": row.would_block,
             }
             for row in rows_of(images)
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    # A name or path of the command line that is not UTF-8 holds lone surrogates, which no UTF-8
+    # file can: they are written as JSON escapes, as `ensure_ascii` would write them.
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 # --- cells shared by the terminal and Markdown ---------------------------------------------------
@@ -190,6 +223,14 @@ def _number(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
+def _blocking(row: CompareRow) -> str:
+    """What blocks, and how many more would under an enforcing policy without budgets (advisory
+    mode, a budget): `0 (+2 would)`, so that a trial of a policy still tells the images apart."""
+    if row.blocking is None or row.would_block is None or row.would_block <= row.blocking:
+        return _number(row.blocking)
+    return f"{row.blocking} (+{row.would_block - row.blocking} would)"
+
+
 def _platform(row: CompareRow) -> str:
     return "/".join(part for part in (row.os, row.arch) if part) or "-"
 
@@ -204,11 +245,12 @@ def _error_line(row: CompareRow) -> str:
     return error if error.startswith(row.reference) else f"{row.reference}: {error}"
 
 
-def _warnings(rows: Sequence[CompareRow]) -> list[tuple[tuple[str, ...] | None, str]]:
-    """Each distinct warning once, with the images it is about (None: every image compared)."""
+def _warnings(rows: Sequence[CompareRow], failures: bool = False) -> list[tuple[tuple[str, ...] | None, str]]:
+    """Each distinct warning (with `failures`, policy failure) once, with the images it is about
+    (None: every image compared)."""
     about: dict[str, list[str]] = {}
     for row in rows:
-        for warning in row.warnings:
+        for warning in row.policy_failures if failures else row.warnings:
             images = about.setdefault(warning, [])
             if row.reference not in images:
                 images.append(row.reference)
@@ -245,36 +287,53 @@ def _cut_middle(text: str, limit: int) -> str:
 # --- terminal ------------------------------------------------------------------------------------
 
 
-def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str:
-    """The comparison as a plain-text table, ending with a newline."""
+def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width: int | None = None) -> str:
+    """The comparison as a plain-text table, ending with a newline.
+
+    `width` is a terminal's columns (None: not a terminal, every column whatever its width). On a
+    terminal narrower than the table, the last columns give way, never the first `KEPT_COLUMNS`,
+    and a line names those left out; the lines of prose are wrapped."""
     rows = rows_of(images)
     names = shown_names(row.reference for row in rows)
     shown = _shown_severities(rows)
     by_severity = "/".join(s.name[0] for s in shown)
-    header = ["IMAGE", "OS/ARCH", "SIZE", "CREATED", "PACKAGES", "FINDINGS", by_severity]
-    header += ["FIXABLE", "BLOCKING", "BASE/OWN", "VERDICT"]
+    # What a choice rests on first (the verdict, what blocks, the actions that clear it, what is
+    # known exploited), then the counts behind it, then what the image is.
+    header = ["IMAGE", "VERDICT", "BLOCKING", "ACTIONS", "KEV", "FINDINGS", by_severity, "FIXABLE"]
+    header += ["BASE/OWN", "PACKAGES", "OS/ARCH", "SIZE", "CREATED"]
     cells = []
     for row in rows:
         counts = row.counts_by_severity
         cells.append(
             [
                 terminal_safe(names[row.reference]),
-                terminal_safe(_platform(row), 30),
-                size_text(row.size_bytes),
-                terminal_safe(created_text(row.created), 30),
-                _number(row.packages),
+                row.verdict.upper(),
+                _blocking(row),
+                _number(row.actions),
+                _number(row.known_exploited),
                 _number(row.findings),
                 "/".join(str(counts[s]) for s in shown) if counts is not None else "-",
                 _number(row.fixable),
-                _number(row.blocking),
                 _split(row),
-                row.verdict.upper(),
+                _number(row.packages),
+                terminal_safe(_platform(row), 30),
+                size_text(row.size_bytes),
+                terminal_safe(created_text(row.created), 30),
             ]
         )
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    # In the columns a terminal gives the text: a CJK character or an emoji takes two.
+    widths = [max(len(h), *(display_width(c[i]) for c in cells)) for i, h in enumerate(header)]
+
+    kept = len(header)
+    if width is not None:
+        # Each column is two spaces and its width; a row folded by the terminal reads as two.
+        while kept > KEPT_COLUMNS and sum(w + 2 for w in widths[:kept]) > width:
+            kept -= 1
+    left_out = header[kept:]
+    header, widths, cells = header[:kept], widths[:kept], [c[:kept] for c in cells]
 
     def line(values: Sequence[str]) -> str:
-        return "  " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+        return "  " + "  ".join(pad(v, w) for v, w in zip(values, widths, strict=True)).rstrip()
 
     count = len(rows)
     out = [
@@ -282,22 +341,43 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str) -> str
     ]
     out += [line(header), *(line(c) for c in cells)]
     out.append(
-        f"{by_severity}: findings by severity, whatever the policy made of them; BLOCKING: what the "
-        "policy blocks; SIZE: compressed, from the image's manifest"
+        "BLOCKING: what the policy blocks (+N would: more without advisory mode or budgets); "
+        "ACTIONS: the upgrades and rebuilds that clear it"
     )
+    out.append(
+        "KEV: findings CISA lists as known exploited (- without KEV data); "
+        "SIZE: compressed, from the image's manifest"
+    )
+    out.append(f"{by_severity}: findings by severity, whatever the policy made of them")
+    if left_out:
+        out.append(
+            f"Left out for the terminal's width: {', '.join(left_out)} (a wider terminal, a pipe, "
+            "--markdown or --json has every column)"
+        )
     failed = [row for row in rows if row.error is not None]
     if failed:
         out.append("")
         out.append("Not compared:")
         out += [f"  {terminal_safe(_error_line(row))}" for row in failed]
-    warnings = _warnings(rows)
-    if warnings:
-        out += ["", "Warnings:"]
-        for about, warning in warnings:
-            which = (
-                "every image" if about is None else ", ".join(terminal_safe(names.get(i, i)) for i in about)
-            )
-            out.append(f"  {which}: {terminal_safe(warning)}")
+    for title, failures in (("Failed by the policy, besides blocking findings:", True), ("Warnings:", False)):
+        listed = _warnings(rows, failures)
+        if listed:
+            out += ["", title]
+            for about, warning in listed:
+                which = (
+                    "every image"
+                    if about is None
+                    else ", ".join(terminal_safe(names.get(i, i)) for i in about)
+                )
+                out.append(f"  {which}: {terminal_safe(warning)}")
+    if width is not None:
+        # The table's rows stay whole (cut, they would no longer line up); the prose is wrapped.
+        table = range(1, 2 + len(cells))
+        out = [
+            wrapped
+            for n, text in enumerate(out)
+            for wrapped in ([text] if n in table else wrap(text, width, "    "))
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -309,14 +389,16 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
     rows = rows_of(images)
     names = shown_names(row.reference for row in rows)
     shown = _shown_severities(rows)
-    columns = ["Image", "OS/arch", "Size", "Created", "Packages", "Findings"]
+    columns = ["Image", "Verdict", "Blocking", "Actions", "Known exploited", "Findings"]
     columns += [s.name.capitalize() for s in shown]
-    columns += ["Fixable", "Blocking", "Base / own", "Verdict"]
+    columns += ["Fixable", "Base / own", "Packages", "OS/arch", "Size", "Created"]
     out = [
         "### container-gate compare",
         "",
         f"{len(rows)} image(s), policy {md_code(policy, in_table=False)}. Findings by severity count "
-        "every finding, whatever the policy made of it; _Blocking_ is what the policy blocks.",
+        "every finding, whatever the policy made of it; _Blocking_ is what the policy blocks, _Actions_ "
+        "the upgrades and rebuilds that clear it, _Known exploited_ the findings in CISA's KEV catalog "
+        "(- without KEV data).",
         "",
         table_header(columns),
     ]
@@ -326,16 +408,18 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
             table_row(
                 [
                     md_code(names[row.reference]),
-                    md_escape(_platform(row)) if row.os or row.arch else "",
-                    size_text(row.size_bytes),
-                    md_escape(created_text(row.created), 30) if row.created else "",
-                    _number(row.packages),
+                    f"**{row.verdict}**",
+                    md_escape(_blocking(row)),
+                    _number(row.actions),
+                    _number(row.known_exploited),
                     _number(row.findings),
                     *(_number(counts[s] if counts is not None else None) for s in shown),
                     _number(row.fixable),
-                    _number(row.blocking),
                     _split(row),
-                    f"**{row.verdict}**",
+                    _number(row.packages),
+                    md_escape(_platform(row)) if row.os or row.arch else "",
+                    size_text(row.size_bytes),
+                    md_escape(created_text(row.created), 30) if row.created else "",
                 ]
             )
         )
@@ -343,14 +427,15 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
     if failed:
         out += ["", "Not compared:", ""]
         out += [f"- {md_escape(_error_line(row))}" for row in failed]
-    warnings = _warnings(rows)
-    if warnings:
-        out += ["", "Warnings:", ""]
-        for about, warning in warnings:
-            which = (
-                "every image"
-                if about is None
-                else ", ".join(md_code(names.get(i, i), in_table=False) for i in about)
-            )
-            out.append(f"- {which}: {md_escape(warning)}")
+    for title, failures in (("Failed by the policy, besides blocking findings:", True), ("Warnings:", False)):
+        listed = _warnings(rows, failures)
+        if listed:
+            out += ["", title, ""]
+            for about, warning in listed:
+                which = (
+                    "every image"
+                    if about is None
+                    else ", ".join(md_code(names.get(i, i), in_table=False) for i in about)
+                )
+                out.append(f"- {which}: {md_escape(warning)}")
     return "\n".join(out) + "\n"

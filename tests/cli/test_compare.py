@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from testbed.derive_family import FAMILY, SEVERITIES, load_family_expected
 from testbed.engine import Engine, Registry
 from testbed.family import BuiltFamily, FamilyArchives
 from testbed.trivy import scan_image
+from tests.cli.test_main import standard_input
 from tests.support.corpus import corpus_file
 from tests.support.registry_tools import Pusher, oci_image, read_docker_archive
 from tests.support.repo_paths import PROJECT_ROOT
@@ -34,7 +36,8 @@ from tests.support.repo_paths import PROJECT_ROOT
 EXPECTED = load_family_expected()
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
-    "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings",
+    "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
+    "known_exploited", "policy_failures", "would_block",
 ]  # fmt: skip
 
 
@@ -217,7 +220,7 @@ def test_a_decision_report_keeps_the_images_creation_time_for_its_row(
     rows = json.loads(out.read_text())["images"]
     assert [row["created"] for row in rows] == [created, created]
     table = capsys.readouterr().out.splitlines()
-    assert [line.split()[3] for line in table if line.lstrip().startswith(("report ", "decision "))] == [
+    assert [line.split()[-1] for line in table if line.lstrip().startswith(("report ", "decision "))] == [
         "2019-08-20",
         "2019-08-20",
     ]
@@ -481,3 +484,72 @@ def test_an_error_leaves_no_earlier_table_behind(
     assert "error: " in capsys.readouterr().err
     assert not out_json.exists()
     assert not out_md.exists()
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_report_on_standard_input_is_a_row(
+    terminal: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # NAME=- reads the report from standard input, as `check -` does; it was refused.
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    monkeypatch.setattr(sys, "stdin", Terminal() if terminal else io.StringIO())
+    out = tmp_path / "compare.json"
+    with standard_input(report):
+        assert main(["compare", "piped=-", f"file={report}", "--json", str(out)]) == ExitCode.PASS
+    piped, from_file = json.loads(out.read_text())["images"]
+    assert (piped["reference"], from_file["reference"]) == ("piped", "file")
+    assert {k: v for k, v in piped.items() if k != "reference"} == {
+        k: v for k, v in from_file.items() if k != "reference"
+    }
+    prompt = "container-gate: reading the report from standard input (end with Ctrl-D)...\n"
+    assert capsys.readouterr().err == (prompt if terminal else "")
+
+
+def test_standard_input_is_read_by_one_row_at_most(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", "a=-", "b=-"])
+    assert exited.value.code == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "error: standard input holds one report, and rows 'a' and 'b' both read it" in line
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_the_table_fits_a_terminal_and_is_whole_elsewhere(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A terminal's width (here the default 100 columns of one that reports no size); a pipe, a
+    # file or a CI log gets every column whatever its width.
+    stdout = Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    reports = [corpus_file("trivy", name) for name in ("alpine-310.json.golden", "debian-buster.json.golden")]
+    refs = [f"a-rather-long-name-for-a-candidate-base-image-{n}={path}" for n, path in enumerate(reports)]
+    assert main(["compare", *refs]) == ExitCode.PASS
+    out = stdout.getvalue()
+    widest = max(len(line) for line in out.splitlines())
+    if terminal:
+        assert widest <= 100, out
+        assert "Left out for the terminal's width: " in out
+    else:
+        assert widest > 100
+        assert "Left out" not in out
+        assert out.splitlines()[1].split()[-1] == "CREATED"
+
+
+def test_a_name_or_path_that_is_not_utf8_is_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A byte of the command line that is not UTF-8 (a name in Latin-1) reaches Python as a lone
+    # surrogate: writing --json or --markdown stopped with an internal error.
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    table, markdown = tmp_path / "compare.json", tmp_path / "compare.md"
+    refs = ["caf\udce9=" + str(report), f"gone={tmp_path}/caf\udce9.json"]
+    code = main(["compare", *refs, "--json", str(table), "--markdown", str(markdown)])
+    assert code == ExitCode.ERROR  # the missing report's row
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    assert [row["reference"] for row in rows] == ["caf\udce9", "gone"]
+    assert rows[0]["verdict"] == "pass"
+    assert "\\udce9" in markdown.read_text(encoding="utf-8")
+    out = capsys.readouterr().out
+    assert "caf\\udce9  " in out
+    assert f"gone: {tmp_path}/caf\\udce9.json: no such report file" in out

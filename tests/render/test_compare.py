@@ -12,6 +12,7 @@ import pytest
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.policy.evaluation import Disposition
 from gate.policy.model import Policy
+from gate.render._columns import display_width
 from gate.render.compare import (
     NAME_LIMIT,
     SCHEMA,
@@ -30,7 +31,8 @@ from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
-    "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings",
+    "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
+    "known_exploited", "policy_failures", "would_block",
 ]  # fmt: skip
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -210,3 +212,45 @@ def test_a_cut_that_would_make_two_names_alike_is_not_made() -> None:
     one, two = (f"r.example/{'a' * 30}{middle}{'a' * 30}/app:1" for middle in "xy")
     assert shown_names([one, two, "short:1"]) == {one: one, two: two, "short:1": "short:1"}
     assert shown_names([one])[one] == f"r.example/{'a' * 19}…{'a' * 24}/app:1"
+
+
+def test_columns_line_up_whatever_the_names_are_written_in() -> None:
+    # A CJK character or an emoji takes two columns of a terminal: padded by its characters, the
+    # name pushed the rest of its row out of line.
+    evaluation = evaluation_of(finding("CVE-2024-0001"))
+    names = ["app:1", "应用镜像:1", "app-🐳:1", "café:1"]
+    terminal = render_compare_terminal([ComparedImage(name, evaluation) for name in names], "policy.yaml")
+    lines = terminal.splitlines()[1 : 2 + len(names)]
+    starts = {
+        display_width(line[: line.index(word)])
+        for line, word in zip(lines, ["VERDICT", *["FAIL"] * 4], strict=True)
+    }
+    assert len(starts) == 1, lines
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120])
+def test_on_a_narrow_terminal_the_last_columns_give_way(width: int) -> None:
+    # The table was as wide as its cells on any terminal: on 80 columns each row folded in two.
+    images = corpus_images()
+    wide = render_compare_terminal(images, "policies/a-policy-with-a-long-name.yaml")
+    narrow = render_compare_terminal(images, "policies/a-policy-with-a-long-name.yaml", width)
+    assert all(display_width(line) <= width for line in narrow.splitlines()), narrow
+    lines = narrow.splitlines()
+    at = next(n for n, line in enumerate(lines) if line.startswith("  IMAGE "))
+    header = lines[at].split()
+    assert header[:5] == ["IMAGE", "VERDICT", "BLOCKING", "ACTIONS", "KEV"]
+    left_out = wide.splitlines()[1].split()[len(header) :]
+    assert left_out
+    said = " ".join(narrow.split())
+    assert f"Left out for the terminal's width: {', '.join(left_out)} (" in said
+    # What the rows say is kept whole: the table's first columns, and every error and warning.
+    for full, cut in zip(wide.splitlines()[2:6], lines[at + 1 : at + 5], strict=True):
+        assert full.startswith(cut)
+    assert "registry ghcr.io has no acme/gone:1 (HTTP 404)" in said
+
+
+def test_a_terminal_wide_enough_or_none_gets_every_column() -> None:
+    images = corpus_images()
+    whole = render_compare_terminal(images, "p")
+    assert render_compare_terminal(images, "p", 200) == whole
+    assert "Left out" not in whole

@@ -1,0 +1,165 @@
+"""`compare` on reports already written says of each what `check` says of it alone, under the same
+policy and the same KEV and EPSS data: the verdict, what blocks, the actions that clear it and the
+known-exploited findings, and the counts behind them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.cli.main import main
+from gate.errors import ExitCode
+from gate.render.json import render_json
+from tests.cli.test_read_back_base import STALE_FAILS
+from tests.support.base_checks import AS_OF, CHECKS, checked_run
+from tests.support.corpus import corpus_file, corpus_files
+from tests.support.repo_paths import PROJECT_ROOT
+
+REPORTS = [
+    corpus_file("trivy", "alpine-39.json.golden"),
+    corpus_file("trivy", "debian-buster.json.golden"),
+    corpus_file("trivy", "spring4shell-jre8.json.golden"),
+    corpus_file("trivy", "photon-30.json.golden"),
+    corpus_file("trivy", "pip.json.golden"),
+    corpus_file("grype", "chainguard-ruby-test.json"),
+    corpus_file("grype", "TestJsonImgsPresenter-v0.7.0.golden"),
+    corpus_file("snyk", "container-app-vulns__results.json"),
+]
+EXPLOIT = [
+    "--kev",
+    str(corpus_files("kev")[0]),
+    "--epss",
+    str(corpus_file("epss", ".csv.gz")),
+    "--as-of",
+    "2026-09-30",
+]
+RUNS = {
+    "default": [],
+    "strict": ["--policy", str(PROJECT_ROOT / "policies/strict.yaml")],
+    "advisory": ["--policy", str(PROJECT_ROOT / "policies/advisory.yaml")],
+    "known-exploited": [
+        "--policy",
+        str(PROJECT_ROOT / "docs/examples/exploitability/known-exploited.yaml"),
+        *EXPLOIT,
+    ],
+    "default-with-data": EXPLOIT,
+}
+
+
+def checked(report: Path, args: list[str], out: Path) -> dict[str, Any]:
+    """What `check` says of one report alone: the numbers a compare row shows."""
+    code = main(["check", str(report), "--ci", "none", "-q", "--json", str(out), *args])
+    assert code in (ExitCode.PASS, ExitCode.FAIL)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    by_severity: dict[str, int] = {}
+    for counts in doc["counts_by_severity"].values():
+        for severity, n in counts.items():
+            by_severity[severity] = by_severity.get(severity, 0) + n
+    blocking = doc["counts"]["blocking"]
+    # The actions check's verdict line counts: those that clear what blocks, else what would.
+    cleared = "blocking" if blocking else "would_block"
+    kev = doc["exploit_data"].get("kev_catalog_version") if doc.get("exploit_data") else None
+    return {
+        "verdict": doc["verdict"],
+        "blocking": blocking,
+        "actions": sum(1 for action in doc["actions"] if action[cleared]),
+        "known_exploited": sum(1 for f in doc["findings"] if f["kev"]) if kev else None,
+        "findings": len(doc["findings"]),
+        "counts_by_severity": by_severity,
+        "policy_failures": doc["policy_failures"],
+        "would_block": doc["would_block"],
+    }
+
+
+@pytest.mark.parametrize("run", list(RUNS))
+def test_each_row_says_what_check_says_of_its_report_alone(
+    run: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = RUNS[run]
+    table = tmp_path / "compare.json"
+    refs = [f"{report.name}={report}" for report in REPORTS]
+    assert main(["compare", *refs, *args, "--json", str(table)]) == ExitCode.PASS
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    for report, row in zip(REPORTS, rows, strict=True):
+        want = checked(report, args, tmp_path / "check.json")
+        assert {key: row[key] for key in want} == want, report.name
+    capsys.readouterr()
+
+
+def test_the_table_leads_with_what_a_choice_rests_on(capsys: pytest.CaptureFixture[str]) -> None:
+    report = corpus_file("trivy", "spring4shell-jre8.json.golden")
+    policy = str(PROJECT_ROOT / "docs/examples/exploitability/known-exploited.yaml")
+    assert main(["compare", f"jre8={report}", "--policy", policy, *EXPLOIT]) == ExitCode.PASS
+    header, row = capsys.readouterr().out.splitlines()[1:3]
+    assert header.split()[:5] == ["IMAGE", "VERDICT", "BLOCKING", "ACTIONS", "KEV"]
+    assert row.split()[:5] == ["jre8", "FAIL", "1", "1", "1"]
+
+
+EXPIRED = """\
+version: 1
+fail_on: {severity: HIGH}
+allowlist:
+  - vulnerability: CVE-2019-1549
+    reason: not shipped
+    expires: 2020-01-01
+fail_on_expired: true
+"""
+
+
+def test_a_row_the_policy_fails_without_blocking_findings_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An expired allowlist entry with fail_on_expired fails every image: the rows said FAIL with
+    # nothing blocking, and nothing said why.
+    policy, table = tmp_path / "policy.yaml", tmp_path / "compare.json"
+    policy.write_text(EXPIRED, encoding="utf-8")
+    report = corpus_file("trivy", "alpine-310.json.golden")
+    args = ["--policy", str(policy)]
+    assert main(["compare", f"alpine={report}", *args, "--json", str(table)]) == ExitCode.PASS
+    out = capsys.readouterr().out
+    (row,) = json.loads(table.read_text(encoding="utf-8"))["images"]
+    want = checked(report, args, tmp_path / "check.json")
+    assert (row["verdict"], row["blocking"]) == ("fail", 0)
+    assert row["policy_failures"] == want["policy_failures"]
+    (failure,) = want["policy_failures"]
+    assert out.endswith(f"\nFailed by the policy, besides blocking findings:\n  alpine: {failure}\n")
+
+
+@pytest.mark.parametrize("kind", list(CHECKS))
+@pytest.mark.parametrize("policy_text", [None, STALE_FAILS], ids=["default", "stale-fails"])
+def test_a_decision_report_with_its_base_check_is_the_row_check_makes_of_it(
+    kind: str, policy_text: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The run of `scan --check-base` read back: its base image check plans the actions and may
+    # fail the policy, in the row as in check.
+    gate_json, table = tmp_path / "gate.json", tmp_path / "compare.json"
+    gate_json.write_text(render_json(checked_run(CHECKS[kind])), encoding="utf-8")
+    unchecked = json.loads(gate_json.read_text(encoding="utf-8"))
+    del unchecked["base_image"]
+    plain = tmp_path / "unchecked.json"
+    plain.write_text(json.dumps(unchecked), encoding="utf-8")
+    args = ["--as-of", AS_OF]
+    if policy_text is not None:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(policy_text, encoding="utf-8")
+        args += ["--policy", str(policy)]
+    argv = ["compare", f"checked={gate_json}", f"unchecked={plain}", *args, "--json", str(table)]
+    assert main(argv) == ExitCode.PASS
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    for report, row in zip((gate_json, plain), rows, strict=True):
+        want = checked(report, args, tmp_path / "check.json")
+        assert {key: row[key] for key in want} == want, row["reference"]
+    capsys.readouterr()
+
+
+def test_under_an_advisory_policy_the_row_says_what_would_block(capsys: pytest.CaptureFixture[str]) -> None:
+    # Advisory mode never blocks: every row said BLOCKING 0, and a trial of the policy could not
+    # tell the images apart.
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    policy = str(PROJECT_ROOT / "policies/advisory.yaml")
+    assert main(["compare", f"alpine={report}", "--policy", policy]) == ExitCode.PASS
+    row = capsys.readouterr().out.splitlines()[2]
+    assert row.split()[:6] == ["alpine", "PASS", "0", "(+2", "would)", "2"]
