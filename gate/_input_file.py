@@ -36,7 +36,7 @@ gate/scanners/ingest.py)."""
 
 
 STANDARD_INPUT_ONLY_FOR_REPORTS = (
-    "standard input (-) is read only for a report (check's REPORT, explain's --report); "
+    "standard input (-) is read only for a report (check's REPORT, explain's --report, compare's NAME=-); "
     "give ./- for a file named -"
 )
 """Why `-` is refused where a file path goes (an option, a file a policy names): it named a file

@@ -280,7 +280,7 @@ MISTAKES = [
         'version: 1\nvex: [app.openvex.json, "-"]\n',
         [
             "policy.yaml:2: vex[1]: expected a file path, got '-': standard input (-) is read only for a "
-            "report (check's REPORT, explain's --report); give ./- for a file named -"
+            "report (check's REPORT, explain's --report, compare's NAME=-); give ./- for a file named -"
         ],
         id="vex-standard-input",
     ),
