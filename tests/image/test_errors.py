@@ -351,6 +351,12 @@ def test_skopeos_oci_transport_names_a_path_not_an_image(
         "image 'oci:app': unknown image source",
         "did you mean oci-archive:app?",
     )
+    # `oci:DIR:NAME`, skopeo's form for one image of a layout, names the directory too; a path
+    # the shell would split is quoted in the command to copy.
+    (tmp_path / "my layout").mkdir()
+    error = fails("oci:my layout:v1", env, UsageError)
+    assert error.message.startswith("image 'oci:my layout:v1': an OCI image layout directory")
+    assert error.hint == "tar -cf image.tar -C 'my layout' . and scan oci-archive:image.tar:v1"
     # Without such a path, `oci:TAG` is the image `oci`, as before.
     assert "oci:nothing here" in fails("oci:nothing here", env, UsageError).message
 
