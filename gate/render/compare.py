@@ -343,11 +343,11 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
         "BLOCKING: what the policy blocks (+N would: more without advisory mode or budgets); "
         "ACTIONS: the upgrades and rebuilds that clear it"
     )
-    out.append(
-        "KEV: findings CISA lists as known exploited (- without KEV data); "
-        "SIZE: compressed, from the image's manifest"
-    )
-    out.append(f"{by_severity}: findings by severity, whatever the policy made of them")
+    # A column left out for the terminal's width is not explained either.
+    size = "; SIZE: compressed, from the image's manifest" if "SIZE" in header else ""
+    out.append(f"KEV: findings CISA lists as known exploited (- without KEV data){size}")
+    if by_severity in header:
+        out.append(f"{by_severity}: findings by severity, whatever the policy made of them")
     if left_out:
         out.append(
             f"Left out for the terminal's width: {', '.join(left_out)} (a wider terminal, a pipe, "
