@@ -53,8 +53,10 @@ def run_compare(
     statements = read_vex_files(request.vex, policy)
     show_notices(filter(None, [unused_platform(request), unused_scan_options(request)]))
     names = [item.name for item in request.items]
-    if any(item.report == STANDARD_INPUT for item in request.items) and sys.stdin.isatty():
-        # Nothing is piped in: without a word, the run would seem to hang (as for `check -`).
+    piped = any(item.report == STANDARD_INPUT for item in request.items)
+    if piped and sys.stdin is not None and sys.stdin.isatty():
+        # Nothing is piped in: without a word, the run would seem to hang (as for `check -`). A
+        # closed standard input (`<&-`) is no stream at all: reading it says so.
         print(f"{PROG}: reading the report from standard input (end with Ctrl-D)...", file=sys.stderr)
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
     progress = TerminalProgress(names, sys.stderr) if watched() else None
