@@ -247,6 +247,15 @@ def test_a_layer_that_does_not_match_its_diff_id_is_refused(
     # A layer stored compressed is checked uncompressed, as its diff_id is.
     packed = docker_archive(tmp_path / "packed.tar", config, [gzip.compress(layers[0]), *layers[1:]])
     assert resolve_image(f"docker-archive:{packed}", environ=env, base_from_label=False).info.layers
+    # A compressed layer cut short by the copy is named too, not "cannot read the archive".
+    packed_layer = gzip.compress(layers[0])
+    cut = docker_archive(tmp_path / "cut.tar", config, [packed_layer[: len(packed_layer) // 2], *layers[1:]])
+    error = fails(f"docker-archive:{cut}", env, base_from_label=False)
+    assert error.message.startswith(f"docker-archive:{cut}: layer '0/layer.tar' cannot be decompressed ("), (
+        error.message
+    )
+    assert error.message.endswith("): the archive is damaged")
+    assert error.hint == "save or copy the image again"
 
 
 def test_a_compressed_docker_archive_is_read_as_a_stream(
