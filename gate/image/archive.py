@@ -15,6 +15,7 @@ import hashlib
 import io
 import lzma
 import posixpath
+import shlex
 import tarfile
 import zlib
 from dataclasses import dataclass, field
@@ -113,7 +114,8 @@ def _scan(path: Path, label: str) -> _Members:
         raise ImageError(f"{label}: no such file")
     if path.is_dir():
         raise ImageError(
-            f"{label}: is a directory, expected a tar archive", hint=f"tar -cf image.tar -C {path} ."
+            f"{label}: is a directory, expected a tar archive",
+            hint=f"tar -cf image.tar -C {shlex.quote(str(path))} .",
         )
     members = _Members(label)
     total = 0

@@ -103,6 +103,11 @@ def test_archive_missing_not_a_tarball_or_a_directory(tmp_path: Path, env: dict[
     assert fails(f"docker-archive:{damaged}", env).message.startswith(f"docker-archive:{damaged}: ")
     error = fails(f"docker-archive:{tmp_path}", env)
     assert error.message == f"docker-archive:{tmp_path}: is a directory, expected a tar archive"
+    assert error.hint == f"tar -cf image.tar -C {tmp_path} ."
+    # The command to copy is quoted for the shell: a directory name with a space stays one word.
+    spaced = tmp_path / "my image"
+    spaced.mkdir()
+    assert fails(f"docker-archive:{spaced}", env).hint == f"tar -cf image.tar -C '{spaced}' ."
 
 
 def test_damaged_compressed_data_is_an_image_error(
