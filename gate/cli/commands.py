@@ -126,8 +126,9 @@ def cmd_check(options: Options) -> ExitCode:
 def _evaluate_reports(options: Options) -> Evaluation:
     """The reports of `check` and `explain`, read and judged with every input the run names."""
     policy = read_policy(options)
-    if STANDARD_INPUT in options.reports and sys.stdin.isatty():
-        # Nothing is piped in: without a word, the run would seem to hang.
+    if STANDARD_INPUT in options.reports and sys.stdin is not None and sys.stdin.isatty():
+        # Nothing is piped in: without a word, the run would seem to hang. A closed standard
+        # input (`<&-`) is no stream at all: reading it says so.
         print(f"{PROG}: reading the report from standard input (end with Ctrl-D)...", file=sys.stderr)
     grype: list[MatchExploitData] = []
     # A decision report read back keeps its run's base image check: judged again under this

@@ -19,7 +19,15 @@ from gate.cli.compare_options import CompareRequest, unused_platform, unused_sca
 from gate.cli.enrichment import read_vex_files
 from gate.cli.exploit import load_exploit_files, with_grype_data
 from gate.cli.options import PROG
-from gate.cli.outputs import STDOUT, print_report_text, show_notices, summary_width, watched, write_text
+from gate.cli.outputs import (
+    STDOUT,
+    print_report_text,
+    show_notices,
+    summary_width,
+    terminal_columns,
+    watched,
+    write_text,
+)
 from gate.cli.progress import TerminalProgress
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError
@@ -32,6 +40,7 @@ from gate.render.compare import (
     render_compare_markdown,
     render_compare_terminal,
 )
+from gate.render.terminal import MIN_WIDTH
 from gate.scanners.batch import scan_batch
 from gate.untrusted import terminal_safe
 
@@ -53,8 +62,10 @@ def run_compare(
     statements = read_vex_files(request.vex, policy)
     show_notices(filter(None, [unused_platform(request), unused_scan_options(request)]))
     names = [item.name for item in request.items]
-    if any(item.report == STANDARD_INPUT for item in request.items) and sys.stdin.isatty():
-        # Nothing is piped in: without a word, the run would seem to hang (as for `check -`).
+    piped = any(item.report == STANDARD_INPUT for item in request.items)
+    if piped and sys.stdin is not None and sys.stdin.isatty():
+        # Nothing is piped in: without a word, the run would seem to hang (as for `check -`). A
+        # closed standard input (`<&-`) is no stream at all: reading it says so.
         print(f"{PROG}: reading the report from standard input (end with Ctrl-D)...", file=sys.stderr)
     # Progress is for a person at a terminal; a CI log or a redirected stream gets only the table.
     progress = TerminalProgress(names, sys.stderr) if watched() else None
@@ -100,9 +111,14 @@ def run_compare(
             failures.append(exc)
     # With an output on standard output (`--json -`), the table goes to standard error.
     stream = sys.stderr if STDOUT in (request.json, request.markdown) else None
-    # On a terminal the table fits its width; a CI log, a file or a pipe gets every column.
+    # On a terminal the table fits its width; a CI log, a file or a pipe gets every column. The
+    # whole width: the summary's upper bound (`summary_width`) is for prose, and a table cut to
+    # it would leave out columns a wider terminal has room for.
     shown_on = stream or sys.stdout
-    width = summary_width(shown_on) if shown_on.isatty() else None
+    width = None
+    if shown_on.isatty():
+        columns = terminal_columns(shown_on)
+        width = max(columns, MIN_WIDTH) if columns is not None else summary_width(shown_on)
     print_report_text(render_compare_terminal(images, policy.source, width), stream)
     for failure in failures:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)

@@ -452,17 +452,24 @@ def remove_stale(path: str | None) -> bool:
 def summary_width(stream: TextIO) -> int:
     """The columns the terminal summary fits in when written to `stream`: a terminal's width
     (within the renderer's bounds), else exactly `WIDTH`, so a CI log, a file or a pipe reads the
-    same wherever it was made.
+    same wherever it was made."""
+    columns = terminal_columns(stream)
+    return fitted_width(columns) if columns is not None else WIDTH
+
+
+def terminal_columns(stream: TextIO) -> int | None:
+    """The width of the terminal `stream` writes to, or None: not a terminal, or one that reports
+    no size (0 columns, as a serial console may).
 
     Measured as `shutil.get_terminal_size` does (a positive `COLUMNS` first, else the terminal's
     own size), but of `stream` itself: with an output on standard output the summary goes to
     standard error, and `shutil` would ask standard output, a pipe then."""
     try:
         if not stream.isatty():
-            return WIDTH
+            return None
         descriptor = stream.fileno()
     except (AttributeError, OSError, ValueError):  # a stream without a file, or a closed one
-        return WIDTH
+        return None
     try:
         columns = int(os.environ.get("COLUMNS", ""))
     except ValueError:
@@ -471,9 +478,8 @@ def summary_width(stream: TextIO) -> int:
         try:
             columns = os.get_terminal_size(descriptor).columns
         except OSError:
-            return WIDTH
-    # A terminal that reports no size (0 columns, as a serial console may) is not measured.
-    return fitted_width(columns) if columns > 0 else WIDTH
+            return None
+    return columns if columns > 0 else None
 
 
 def print_report_text(text: str, stream: TextIO | None = None) -> None:

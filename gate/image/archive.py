@@ -15,6 +15,7 @@ import hashlib
 import io
 import lzma
 import posixpath
+import shlex
 import tarfile
 import zlib
 from dataclasses import dataclass, field
@@ -113,7 +114,8 @@ def _scan(path: Path, label: str) -> _Members:
         raise ImageError(f"{label}: no such file")
     if path.is_dir():
         raise ImageError(
-            f"{label}: is a directory, expected a tar archive", hint=f"tar -cf image.tar -C {path} ."
+            f"{label}: is a directory, expected a tar archive",
+            hint=f"tar -cf image.tar -C {shlex.quote(str(path))} .",
         )
     members = _Members(label)
     total = 0
@@ -256,8 +258,16 @@ def _check_layers(path: Path, label: str, layers: list[tuple[str, tarfile.TarInf
                 if info.name not in wanted or not info.isfile():
                     continue
                 stream = tar.extractfile(info)
-                digest = _diff_id(stream) if isinstance(stream, io.BufferedReader) else None
-                for ref, diff_id in wanted.pop(info.name):
+                refs = wanted.pop(info.name)
+                try:
+                    digest = _diff_id(stream) if isinstance(stream, io.BufferedReader) else None
+                except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+                    # A gzip layer cut short or overwritten: its data, not the archive's tar, is bad.
+                    raise ImageError(
+                        f"{label}: layer {refs[0][0]!r} cannot be decompressed ({exc}): the archive is damaged",
+                        hint="save or copy the image again",
+                    ) from None
+                for ref, diff_id in refs:
                     if digest is not None and digest != diff_id:
                         raise ImageError(
                             f"{label}: layer {ref!r} does not match its diff_id in the config "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,11 +173,17 @@ def _refuse_oci_transport(reference: str) -> None:
     head, colon, rest = reference.partition(":")
     if head != "oci" or not colon or not rest:
         return
+    # `oci:DIR:NAME` picks the image a layout names NAME, as `oci-archive:PATH:NAME` does here.
+    directory, _, name = rest.rpartition(":")
+    if not Path(rest).exists() and directory and name and Path(directory).is_dir():
+        rest, tail = directory, f":{name}"
+    else:
+        tail = ""
     path = Path(rest)
     if path.is_dir():
         raise UsageError(
             f"image {reference!r}: an OCI image layout directory, which the gate reads as a tarball",
-            hint=f"tar -cf image.tar -C {rest} . and scan oci-archive:image.tar",
+            hint=f"tar -cf image.tar -C {shlex.quote(rest)} . and scan oci-archive:image.tar{tail}",
         )
     if path.is_file():
         raise UsageError(

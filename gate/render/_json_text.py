@@ -36,6 +36,14 @@ _SMALL_FLOAT = b"0.0000"
 # slower encoder).
 _SHORT_EXPONENT = re.compile(rb"e-[0-9](?:[,\n\]}]|\Z)")
 _DIGITS = frozenset(b"0123456789")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def surrogates_escaped(text: str) -> str:
+    """`text` (JSON) with each lone surrogate written as its JSON escape, as `ensure_ascii` writes
+    it: a name or path of the command line that is not UTF-8 (a file name in Latin-1) holds one,
+    and no UTF-8 file can."""
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _short_exponent(out: bytes) -> bool:

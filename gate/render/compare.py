@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.render._columns import display_width, pad, wrap
+from gate.render._json_text import surrogates_escaped
 from gate.render._markdown_cells import table_header, table_row
 from gate.render.remediation import clearing_actions, known_exploited
 from gate.untrusted import md_code, md_escape, terminal_safe
@@ -35,7 +35,6 @@ SEVERITIES = tuple(reversed(Severity))
 """CRITICAL first, UNKNOWN last: the order of `counts_by_severity`."""
 NAME_LIMIT = 60
 """Characters of an image reference in a table cell."""
-_SURROGATES = re.compile("[\ud800-\udfff]")
 KEPT_COLUMNS = 5
 """The terminal table's columns that never give way to a narrow terminal: the image, its verdict,
 what blocks, the actions that clear it, what is known exploited."""
@@ -195,7 +194,7 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     # A name or path of the command line that is not UTF-8 holds lone surrogates, which no UTF-8
     # file can: they are written as JSON escapes, as `ensure_ascii` would write them.
-    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return surrogates_escaped(text) + "\n"
 
 
 # --- cells shared by the terminal and Markdown ---------------------------------------------------
@@ -344,11 +343,11 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
         "BLOCKING: what the policy blocks (+N would: more without advisory mode or budgets); "
         "ACTIONS: the upgrades and rebuilds that clear it"
     )
-    out.append(
-        "KEV: findings CISA lists as known exploited (- without KEV data); "
-        "SIZE: compressed, from the image's manifest"
-    )
-    out.append(f"{by_severity}: findings by severity, whatever the policy made of them")
+    # A column left out for the terminal's width is not explained either.
+    size = "; SIZE: compressed, from the image's manifest" if "SIZE" in header else ""
+    out.append(f"KEV: findings CISA lists as known exploited (- without KEV data){size}")
+    if by_severity in header:
+        out.append(f"{by_severity}: findings by severity, whatever the policy made of them")
     if left_out:
         out.append(
             f"Left out for the terminal's width: {', '.join(left_out)} (a wider terminal, a pipe, "

@@ -19,6 +19,7 @@ from gate.policy.model import FailOn, Policy
 from gate.render._exploit import exploit_data_json, finding_fields
 from gate.render._json_enrichment import baseline_summary, policy_extras, vex_rule
 from gate.render._json_enrichment import finding_extras as _extras
+from gate.render._json_text import surrogates_escaped
 
 SCHEMA = "container-gate/decision/v1"
 
@@ -305,7 +306,8 @@ def _dump(
     extras: Callable[[Decision], dict[str, Any]] | None = None,
     with_data: bool = False,
 ) -> Iterator[bytes]:
-    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # The report's path (`sources`) comes from the command line, where it need not be UTF-8.
+    text = surrogates_escaped(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
     # Only the top-level keys sit at this indentation, and JSON strings hold no raw newline;
     # `actions` follows `findings` in the document.
     head, rest = text.split(_FINDINGS_KEY, 1)

@@ -29,6 +29,7 @@ from testbed.engine import Engine, Registry
 from testbed.family import BuiltFamily, FamilyArchives
 from testbed.trivy import scan_image
 from tests.cli.test_main import standard_input
+from tests.cli.test_summary_width import shown, terminal
 from tests.support.corpus import corpus_file
 from tests.support.registry_tools import Pusher, oci_image, read_docker_archive
 from tests.support.repo_paths import PROJECT_ROOT
@@ -534,6 +535,24 @@ def test_the_table_fits_a_terminal_and_is_whole_elsewhere(
         assert widest > 100
         assert "Left out" not in out
         assert out.splitlines()[1].split()[-1] == "CREATED"
+
+
+def test_a_terminal_wider_than_the_summarys_bound_gets_every_column_that_fits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The table was fitted to the summary's bound (160 columns): on a terminal 200 wide, a table
+    # of 161 columns lost CREATED, "for the terminal's width".
+    monkeypatch.delenv("COLUMNS", raising=False)
+    reports = [corpus_file("trivy", name) for name in ("alpine-310.json.golden", "debian-buster.json.golden")]
+    refs = [f"a-rather-long-name-for-a-candidate-base-image-{n}={path}" for n, path in enumerate(reports)]
+    with terminal(200) as (controller, stream):
+        monkeypatch.setattr(sys, "stdout", stream)
+        assert main(["compare", *refs]) == ExitCode.PASS
+        stream.flush()
+        lines = shown(controller)
+    assert max(len(line) for line in lines) > 160
+    assert not [line for line in lines if "Left out" in line]
+    assert lines[1].split()[-1] == "CREATED"
 
 
 def test_a_name_or_path_that_is_not_utf8_is_shown_escaped(

@@ -223,6 +223,26 @@ def test_a_report_read_from_a_terminal_says_it_waits_for_it(
     assert err == (prompt if terminal else "")
 
 
+def test_a_closed_standard_input_is_named_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `check - <&-` (no standard input at all: Python's sys.stdin is None) stopped with an
+    # internal error on `sys.stdin.isatty()`, and `compare NAME=- <&-` too.
+    monkeypatch.setattr(sys, "stdin", None)
+    saved = os.dup(0)
+    try:
+        os.close(0)
+        code, _, err = run(["check", "-"], capsys)
+        compare_code, compare_out, compare_err = run(["compare", "piped=-", f"file={BUSTER}"], capsys)
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+    assert (code, compare_code) == (ExitCode.USAGE, ExitCode.ERROR)
+    assert err == "container-gate: error: standard input: no such report file\n"
+    assert "internal error" not in compare_err
+    assert "\n  piped: standard input: no such report file\n" in compare_out
+
+
 def test_an_unreadable_report_on_standard_input_is_named_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -196,3 +196,15 @@ def test_a_scan_without_sarif_location_annotates_on_its_dockerfile(
     argv = ["scan", "docker-archive:app.tar", "--dockerfile", "services/api/Dockerfile"]
     context = publish_context(options_from(build_parser().parse_args(argv), {}, dt.datetime.now(dt.UTC)))
     assert (context.dockerfile, context.location) == ("services/api/Dockerfile", None)
+
+
+def test_a_report_path_that_is_not_utf8_is_written_escaped_in_the_json_report(tmp_path: Path) -> None:
+    # A byte of the command line that is not UTF-8 (a file name in Latin-1) reaches Python as a
+    # lone surrogate: `check --json` stopped with an internal error (exit 3) writing `sources`.
+    report = tmp_path / "caf\udce9.json"
+    report.write_bytes(BUSTER.read_bytes())
+    out = tmp_path / "gate.json"
+    argv = ["check", str(report), "--ci", "none", "-q", "--json", str(out)]
+    assert cli.main(argv) == ExitCode.FAIL
+    assert "caf\\udce9.json" in out.read_text(encoding="utf-8")
+    assert json.loads(out.read_text(encoding="utf-8"))["sources"] == [str(report)]

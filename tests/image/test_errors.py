@@ -103,6 +103,11 @@ def test_archive_missing_not_a_tarball_or_a_directory(tmp_path: Path, env: dict[
     assert fails(f"docker-archive:{damaged}", env).message.startswith(f"docker-archive:{damaged}: ")
     error = fails(f"docker-archive:{tmp_path}", env)
     assert error.message == f"docker-archive:{tmp_path}: is a directory, expected a tar archive"
+    assert error.hint == f"tar -cf image.tar -C {tmp_path} ."
+    # The command to copy is quoted for the shell: a directory name with a space stays one word.
+    spaced = tmp_path / "my image"
+    spaced.mkdir()
+    assert fails(f"docker-archive:{spaced}", env).hint == f"tar -cf image.tar -C '{spaced}' ."
 
 
 def test_damaged_compressed_data_is_an_image_error(
@@ -247,6 +252,15 @@ def test_a_layer_that_does_not_match_its_diff_id_is_refused(
     # A layer stored compressed is checked uncompressed, as its diff_id is.
     packed = docker_archive(tmp_path / "packed.tar", config, [gzip.compress(layers[0]), *layers[1:]])
     assert resolve_image(f"docker-archive:{packed}", environ=env, base_from_label=False).info.layers
+    # A compressed layer cut short by the copy is named too, not "cannot read the archive".
+    packed_layer = gzip.compress(layers[0])
+    cut = docker_archive(tmp_path / "cut.tar", config, [packed_layer[: len(packed_layer) // 2], *layers[1:]])
+    error = fails(f"docker-archive:{cut}", env, base_from_label=False)
+    assert error.message.startswith(f"docker-archive:{cut}: layer '0/layer.tar' cannot be decompressed ("), (
+        error.message
+    )
+    assert error.message.endswith("): the archive is damaged")
+    assert error.hint == "save or copy the image again"
 
 
 def test_a_compressed_docker_archive_is_read_as_a_stream(
@@ -351,6 +365,12 @@ def test_skopeos_oci_transport_names_a_path_not_an_image(
         "image 'oci:app': unknown image source",
         "did you mean oci-archive:app?",
     )
+    # `oci:DIR:NAME`, skopeo's form for one image of a layout, names the directory too; a path
+    # the shell would split is quoted in the command to copy.
+    (tmp_path / "my layout").mkdir()
+    error = fails("oci:my layout:v1", env, UsageError)
+    assert error.message.startswith("image 'oci:my layout:v1': an OCI image layout directory")
+    assert error.hint == "tar -cf image.tar -C 'my layout' . and scan oci-archive:image.tar:v1"
     # Without such a path, `oci:TAG` is the image `oci`, as before.
     assert "oci:nothing here" in fails("oci:nothing here", env, UsageError).message
 

@@ -247,6 +247,9 @@ def test_on_a_narrow_terminal_the_last_columns_give_way(width: int) -> None:
     for full, cut in zip(wide.splitlines()[2:6], lines[at + 1 : at + 5], strict=True):
         assert full.startswith(cut)
     assert "registry ghcr.io has no acme/gone:1 (HTTP 404)" in said
+    # The legend explains the columns shown, not those left out.
+    for column in left_out:
+        assert f"{column}:" not in said
 
 
 def test_a_terminal_wide_enough_or_none_gets_every_column() -> None:
