@@ -243,6 +243,14 @@ def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int])
     directory = invocation.exploit_data
     if directory is None:
         return argv
+    if invocation.kev_given and invocation.epss_given:
+        # Both files are named: nothing the fetch stores would be read, and a download that fails
+        # would only add a warning about data the run does not use.
+        print(
+            "container-gate: input `exploit-data`: not fetched, the `kev` and `epss` inputs name the files",
+            file=sys.stderr,
+        )
+        return argv
     # `--out=DIR`: a directory named like an option (`-x`) is still read as one.
     code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
     if code == ExitCode.INTERRUPTED:

@@ -593,6 +593,21 @@ def test_the_files_the_fetch_stored_are_gated_with_in_the_form_it_stored(tmp_pat
     ]
 
 
+def test_with_both_kev_and_epss_inputs_nothing_is_fetched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing the fetch would store is read: no download, and no warning when it would fail.
+    def no_fetch(argv: list[str]) -> int:
+        raise AssertionError(f"fetched: {argv}")
+
+    env = {**SCAN, "INPUT_EXPLOIT-DATA": str(tmp_path / "data"), "INPUT_KEV": "k.json", "INPUT_EPSS": "e.csv"}
+    invocation = build_invocation(env)
+    assert entrypoint.with_exploit_data(invocation, no_fetch) == list(invocation.argv)
+    assert capsys.readouterr().err == (
+        "container-gate: input `exploit-data`: not fetched, the `kev` and `epss` inputs name the files\n"
+    )
+
+
 @pytest.mark.parametrize(
     "record",
     [None, {"kev": {"file": "../../etc/passwd"}, "epss": "epss.csv"}],
