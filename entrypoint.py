@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import re
 import sys
@@ -212,25 +211,13 @@ EXPLOIT_DATA_MAX_HOURS = 20
 """`data fetch --if-older-than` for the `exploit-data` input: a job run many times a day downloads
 once, and a daily job always does."""
 
-# The names `data fetch` stores its files under when its record says nothing readable: the gate
-# then stops on the missing file (exit 2) rather than pass without the data the policy asks for.
-_STORED_NAMES = {"kev": ("kev.json", "kev.json.gz"), "epss": ("epss.csv.gz", "epss.csv")}
-
 
 def stored_exploit_files(directory: str) -> dict[str, str]:
-    """The KEV and EPSS files `data fetch` last stored in `directory`, by its record
-    (`exploit-data.json`), as paths: the record names the form it stored (`epss.csv` from a
-    mirror of the plain CSV). Without a readable record, the default names."""
-    try:
-        record = json.loads((Path(directory) / "exploit-data.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        record = {}
-    files: dict[str, str] = {}
-    for kind, names in _STORED_NAMES.items():
-        entry = record.get(kind) if isinstance(record, dict) else None
-        name = entry.get("file") if isinstance(entry, dict) else None
-        files[kind] = os.path.join(directory, name if name in names else names[0])
-    return files
+    """The KEV and EPSS files `data fetch` last stored in `directory`, as paths, by its record
+    (`gate.enrich.fetch.stored_names`)."""
+    from gate.enrich.fetch import stored_names
+
+    return {kind: os.path.join(directory, name) for kind, name in stored_names(Path(directory)).items()}
 
 
 def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int]) -> list[str]:

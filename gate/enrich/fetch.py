@@ -49,6 +49,7 @@ __all__ = [
     "FetchResult",
     "FetchedFile",
     "fetch_exploit_data",
+    "stored_names",
 ]
 
 KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
@@ -206,6 +207,27 @@ def fetch_exploit_data(
 
 _FORMS = (("kev.json", "kev.json.gz"), ("epss.csv", "epss.csv.gz"))
 """The names a file is stored under, plain or gzip: one of each pair is the current one."""
+
+_DEFAULT_NAMES = {"kev": "kev.json", "epss": "epss.csv.gz"}
+"""What a fetch from CISA and FIRST stores: the names a directory's files go by when its record
+names none of `_FORMS` (then a gate given them stops on the missing file rather than pass)."""
+
+
+def stored_names(out_dir: Path) -> dict[str, str]:
+    """The file names, by kind (`kev`, `epss`), the last fetch into `out_dir` stored its data
+    under, as its record (`RECORD_NAME`) says: the form it stored (`epss.csv` from a mirror of the
+    plain CSV). A record that cannot be read, or names another file, gives `_DEFAULT_NAMES`."""
+    try:
+        record = json.loads((out_dir / RECORD_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    names: dict[str, str] = {}
+    for (kind, default), forms in zip(_DEFAULT_NAMES.items(), _FORMS, strict=True):
+        entry = record.get(kind) if isinstance(record, dict) else None
+        name = entry.get("file") if isinstance(entry, dict) else None
+        names[kind] = name if name in forms else default
+    return names
+
 
 _PART_NAMES = ("kev.json", "epss.csv", RECORD_NAME)
 """The files whose temporary files (`gate._part_files`) a fetch writes in the output directory,
