@@ -215,13 +215,17 @@ def _solution(finding: Finding, action: Action | None) -> str | None:
     solution too: GitLab shows a vulnerability without one as having no fix."""
     if not finding.fixed_versions and finding.status is not VendorStatus.FIXED:
         return None  # not `finding.fixable`
-    text = _solution_text(finding, action, _code, functools.partial(what_cell, in_table=False))
+    text = _solution_text(finding, action, _code, _what_cell)
     if len(text) <= SOLUTION_LIMIT:
         return text
     plain = _solution_text(finding, action, str, what_to_do)
     escaped = md_escape(plain, SOLUTION_LIMIT)
     # The limit cuts the text before it is escaped, and escaping makes a character at most three.
     return escaped if len(escaped) <= SOLUTION_LIMIT else md_escape(plain, SOLUTION_LIMIT // 3)
+
+
+_what_cell = functools.partial(what_cell, in_table=False)
+"""`what_cell` outside a table, made once: `_solution` runs per finding."""
 
 
 def _solution_text(
