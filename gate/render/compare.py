@@ -92,7 +92,8 @@ class CompareRow:
     """The actions that clear what blocks (else what would: advisory mode, budgets), as `check`'s
     verdict line counts them."""
     known_exploited: int | None = None
-    """Findings CISA's KEV catalog lists; None when the run had no KEV data."""
+    """Findings CISA's KEV catalog lists, blocking or not (as the decision report's `kev` marks
+    them; check's verdict line counts only the blocking ones); None when the run had no KEV data."""
     would_block: int | None = None
     """Findings that block, or would but for advisory mode or a budget, as `check` counts them."""
     policy_failures: tuple[str, ...] = ()
@@ -345,7 +346,9 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
     )
     # A column left out for the terminal's width is not explained either.
     size = "; SIZE: compressed, from the image's manifest" if "SIZE" in header else ""
-    out.append(f"KEV: findings CISA lists as known exploited (- without KEV data){size}")
+    # Every KEV-listed finding, blocking or not: what an image carries, whatever the policy;
+    # check's verdict line counts only the blocking ones ("1 blocking finding(s), 1 known-exploited").
+    out.append(f"KEV: findings CISA lists as known exploited, blocking or not (- without KEV data){size}")
     if by_severity in header:
         out.append(f"{by_severity}: findings by severity, whatever the policy made of them")
     if left_out:
@@ -396,8 +399,8 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
         "",
         f"{len(rows)} image(s), policy {md_code(policy, in_table=False)}. Findings by severity count "
         "every finding, whatever the policy made of it; _Blocking_ is what the policy blocks, _Actions_ "
-        "the upgrades and rebuilds that clear it, _Known exploited_ the findings in CISA's KEV catalog "
-        "(- without KEV data).",
+        "the upgrades and rebuilds that clear it, _Known exploited_ the findings in CISA's KEV catalog, "
+        "blocking or not (- without KEV data).",
         "",
         table_header(columns),
     ]
