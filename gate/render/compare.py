@@ -24,6 +24,7 @@ from typing import Any
 from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, Evaluation
+from gate.policy.model import Mode
 from gate.render._columns import display_width, pad, wrap
 from gate.render._json_text import surrogates_escaped
 from gate.render._markdown_cells import table_header, table_row
@@ -284,6 +285,23 @@ def _cut_middle(text: str, limit: int) -> str:
     return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
 
 
+ADVISORY_NOTE = (
+    "ADVISORY MODE: this policy never fails an image; (+N would) is what an enforcing policy would block."
+)
+"""The line under the table when the policy is advisory, as check's verdict line says it: every row
+then reads PASS with 0 blocking, which alone would look like images with nothing to fix."""
+ADVISORY_NOTE_MARKDOWN = (
+    "**ADVISORY MODE: this policy never fails an image**; _Blocking_'s (+N would) is what an "
+    "enforcing policy would block."
+)
+"""The same, above the Markdown table."""
+
+
+def advisory(images: Sequence[ComparedImage]) -> bool:
+    """Whether the policy applied is advisory (`mode: advisory`): the same policy for every image."""
+    return any(i.evaluation is not None and i.evaluation.policy.mode is Mode.ADVISORY for i in images)
+
+
 # --- terminal ------------------------------------------------------------------------------------
 
 
@@ -340,6 +358,8 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
         f"container-gate compare: {count} image{'s' if count != 1 else ''}, policy {terminal_safe(policy)}"
     ]
     out += [line(header), *(line(c) for c in cells)]
+    if advisory(images):
+        out.append(ADVISORY_NOTE)
     out.append(
         "BLOCKING: what the policy blocks (+N would: more without advisory mode or budgets); "
         "ACTIONS: the upgrades and rebuilds that clear it"
@@ -402,6 +422,7 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
         "the upgrades and rebuilds that clear it, _Known exploited_ the findings in CISA's KEV catalog, "
         "blocking or not (- without KEV data).",
         "",
+        *([ADVISORY_NOTE_MARKDOWN, ""] if advisory(images) else []),
         table_header(columns),
     ]
     for row in rows:

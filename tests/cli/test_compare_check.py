@@ -187,3 +187,20 @@ def test_under_an_advisory_policy_the_row_says_what_would_block(capsys: pytest.C
     assert main(["compare", f"alpine={report}", "--policy", policy]) == ExitCode.PASS
     row = capsys.readouterr().out.splitlines()[2]
     assert row.split()[:6] == ["alpine", "PASS", "0", "(+2", "would)", "2"]
+
+
+def test_under_an_advisory_policy_the_terminal_and_markdown_say_it_is_advisory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check leads with "ADVISORY MODE: this gate never fails"; compare's rows alone read PASS with
+    # nothing blocking, as for images with nothing to fix. An enforcing policy has no such line.
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    markdown = tmp_path / "compare.md"
+    for policy, said in (("advisory", True), ("default", False)):
+        args = ["--policy", str(PROJECT_ROOT / f"policies/{policy}.yaml"), "--markdown", str(markdown)]
+        assert main(["compare", f"alpine={report}", *args]) == ExitCode.PASS
+        lines = capsys.readouterr().out.splitlines()
+        note = "ADVISORY MODE: this policy never fails an image; (+N would) is what an enforcing policy would block."
+        assert (lines[3] == note) is said, lines[3]
+        text = markdown.read_text(encoding="utf-8")
+        assert ("**ADVISORY MODE: this policy never fails an image**" in text) is said
