@@ -194,6 +194,10 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     if pull_request is not None and parse_pull_request(pull_request) is None:
         raise InputError(not_a_number("input `pull-request`", pull_request[:40]))
     exploit_data = read_input(env, "exploit-data") or None
+    if exploit_data is not None:
+        blocker = not_a_directory(exploit_data)
+        if blocker is not None:
+            raise InputError(f"input `exploit-data` must name a directory: {blocker!r} is not one")
     trees = tuple(tree for tree in (cache_dir, exploit_data) if tree)
     return Invocation(
         tuple(argv),
@@ -206,6 +210,15 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         epss_given=bool(read_input(env, "epss")),
         on_github=env.get("GITHUB_ACTIONS") == "true",
     )
+
+
+def not_a_directory(path: str) -> str | None:
+    """The file that stands where `path` or one of its parents must be a directory, or None. Found
+    here, it is a bad input: `data fetch` would stop at it, and the gate then at the missing data."""
+    for given in (path, *(str(parent) for parent in Path(path).parents)):
+        if os.path.lexists(given):
+            return given if not os.path.isdir(given) else None
+    return None
 
 
 class FetchInterrupted(Exception):

@@ -680,6 +680,22 @@ def test_on_github_a_failed_fetch_is_an_annotation_naming_the_cached_copy_it_use
     assert TOKEN not in err
 
 
+@pytest.mark.parametrize("given", ["data.json", "data.json/exploit-data"])
+def test_an_exploit_data_input_that_is_no_directory_exits_2_with_one_line_naming_it(
+    tmp_path: Path, given: str
+) -> None:
+    # `data fetch` stopped at it with an error about its `--out` option, the gate went on without
+    # the data and stopped at that: three lines, none naming the input.
+    (tmp_path / "data.json").write_text("{}", encoding="utf-8")
+    report = str(corpus_file("trivy", "alpine-39.json.golden"))
+    done = run_entrypoint({"INPUT_REPORT": report, "INPUT_SARIF": "", "INPUT_EXPLOIT-DATA": given}, tmp_path)
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == "container-gate: error: input `exploit-data` must name a directory: 'data.json' is not one\n"
+    )
+
+
 def test_the_action_gates_with_the_data_a_fetch_stored_and_refreshes_it_at_most_daily(
     tmp_path: Path,
 ) -> None:
