@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 # The exit codes, the reading of build arguments and the pull request's number are the gate's own;
 # gate.errors, gate.build_args and gate.pull_request need only the standard library, so a bad input
@@ -114,6 +115,9 @@ class Invocation:
     """Whether the `kev` input names a file (then the one in `exploit_data` is not used)."""
     epss_given: bool = False
     """Whether the `epss` input names a file."""
+    on_github: bool = False
+    """Whether the run is a GitHub Actions step (`GITHUB_ACTIONS=true`): its warnings are then
+    workflow commands, shown among the run's annotations."""
 
 
 def read_input(env: Mapping[str, str], name: str, default: str = "", *, strip: bool = True) -> str:
@@ -190,6 +194,10 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     if pull_request is not None and parse_pull_request(pull_request) is None:
         raise InputError(not_a_number("input `pull-request`", pull_request[:40]))
     exploit_data = read_input(env, "exploit-data") or None
+    if exploit_data is not None:
+        blocker = not_a_directory(exploit_data)
+        if blocker is not None:
+            raise InputError(f"input `exploit-data` must name a directory: {blocker!r} is not one")
     trees = tuple(tree for tree in (cache_dir, exploit_data) if tree)
     return Invocation(
         tuple(argv),
@@ -200,7 +208,17 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         exploit_data,
         kev_given=bool(read_input(env, "kev")),
         epss_given=bool(read_input(env, "epss")),
+        on_github=env.get("GITHUB_ACTIONS") == "true",
     )
+
+
+def not_a_directory(path: str) -> str | None:
+    """The file that stands where `path` or one of its parents must be a directory, or None. Found
+    here, it is a bad input: `data fetch` would stop at it, and the gate then at the missing data."""
+    for given in (path, *(str(parent) for parent in Path(path).parents)):
+        if os.path.lexists(given):
+            return given if not os.path.isdir(given) else None
+    return None
 
 
 class FetchInterrupted(Exception):
@@ -238,21 +256,72 @@ def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int])
             file=sys.stderr,
         )
         return argv
-    # `--out=DIR`: a directory named like an option (`-x`) is still read as one.
-    code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
+    # `--out=DIR`: a directory named like an option (`-x`) is still read as one. What the fetch
+    # says on standard error still reaches the log; its error line is kept for the warning.
+    said = _Echo(sys.stderr)
+    with contextlib.redirect_stderr(said):
+        code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
     if code == ExitCode.INTERRUPTED:
         raise FetchInterrupted
     if code != ExitCode.PASS:
-        print(
-            f"container-gate: warning: input `exploit-data`: the KEV and EPSS data could not be "
-            f"refreshed (exit {code}); the files already in {directory} are used, if there are any",
-            file=sys.stderr,
-        )
+        warn(fetch_failed(directory, code, said.getvalue(), invocation.token), on_github=invocation.on_github)
     files = stored_exploit_files(directory)
     given = {"kev": invocation.kev_given, "epss": invocation.epss_given}
     added = [f"--{kind}={path}" for kind, path in files.items() if not given[kind]]
     end = argv.index("--")
     return [*argv[:end], *added, *argv[end:]]
+
+
+class _Echo(io.StringIO):
+    """A stream that passes what is written on to `through` and keeps a copy."""
+
+    def __init__(self, through: TextIO) -> None:
+        super().__init__()
+        self._through = through
+
+    def write(self, text: str) -> int:
+        self._through.write(text)
+        return super().write(text)
+
+
+_ERROR_LINE = "container-gate: error: "
+
+
+def fetch_failed(directory: str, code: int, said: str, token: str | None) -> str:
+    """The warning of a failed `data fetch` for the `exploit-data` input: why it failed (the
+    fetch's own error line, whose URLs it already shows without credentials; never the token),
+    and which copy the gate uses instead: the one an earlier fetch stored, by the date it was
+    fetched, or none."""
+    from gate.cli.data_fetch import last_fetch
+    from gate.platforms.interface import masked
+
+    errors = [line.removeprefix(_ERROR_LINE) for line in said.splitlines() if line.startswith(_ERROR_LINE)]
+    why = f": {errors[-1]}" if errors else ""
+    fetched = last_fetch(Path(directory))
+    if fetched is not None:
+        used = f"the cached copy fetched on {fetched.date().isoformat()} (UTC) in {directory} is used"
+    elif all(os.path.isfile(path) for path in stored_exploit_files(directory).values()):
+        used = f"the files already in {directory} are used (no record says when they were fetched)"
+    else:
+        used = f"{directory} holds no earlier copy to use"
+    return masked(
+        f"input `exploit-data`: the KEV and EPSS data could not be refreshed (exit {code}){why}; {used}",
+        token,
+    )
+
+
+def warn(message: str, *, on_github: bool) -> None:
+    """A warning of the entry point: on GitHub Actions a `::warning::` workflow command, so that it
+    is among the run's annotations (escaped: it cannot end early or start another command), else
+    a line on standard error."""
+    if on_github:
+        from gate.platforms.github_commands import workflow_command
+
+        print(workflow_command("warning", message, title="container-gate: warning"), flush=True)
+        return
+    from gate.untrusted import terminal_safe
+
+    print(f"container-gate: warning: {terminal_safe(message)}", file=sys.stderr)
 
 
 def _flag_arguments(spec: Input, value: str, *, scanning: bool) -> list[str]:

@@ -630,10 +630,70 @@ def test_without_stored_files_the_gate_stops_rather_than_pass_without_the_data(
     if record is None:
         assert capsys.readouterr().err == (
             "container-gate: warning: input `exploit-data`: the KEV and EPSS data could not be "
-            f"refreshed (exit 3); the files already in {data} are used, if there are any\n"
+            f"refreshed (exit 3); {data} holds no earlier copy to use\n"
         )
     assert gate_main(argv) == 2
     assert f"{data}/kev.json: cannot read the KEV catalog" in capsys.readouterr().err
+
+
+def test_on_github_a_failed_fetch_is_an_annotation_naming_the_cached_copy_it_uses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A line on standard error is one among hundreds in the log: on GitHub the warning is a
+    # workflow command, so it is among the run's annotations. Its text is escaped (a directory
+    # name with a line break cannot start a command of its own) and never holds the token.
+    data = tmp_path / "cache %\n::error::x"
+    data.mkdir()
+    for name in ("kev.json", "epss.csv.gz"):
+        (data / name).write_bytes(b"stored by an earlier fetch")
+    record = {
+        "fetched_at": "2026-08-07T05:00:00Z",
+        "kev": {"file": "kev.json"},
+        "epss": {"file": "epss.csv.gz"},
+    }
+    (data / "exploit-data.json").write_text(json.dumps(record), encoding="utf-8")
+    reason = f"https://www.cisa.gov/kev.json: no answer (token {TOKEN} refused)"
+
+    def failed(_argv: list[str]) -> int:
+        print(f"container-gate: error: {reason}", file=sys.stderr)
+        return 3
+
+    env = {**SCAN, "GITHUB_ACTIONS": "true", "INPUT_EXPLOIT-DATA": str(data), "INPUT_GITHUB-TOKEN": TOKEN}
+    argv = entrypoint.with_exploit_data(build_invocation(env), failed)
+    assert f"--kev={data}/kev.json" in argv
+    captured = capsys.readouterr()
+    assert captured.err == f"container-gate: error: {reason}\n"  # the fetch's own line stays in the log
+    [line] = captured.out.splitlines()
+    shown = reason.replace(TOKEN, "[MASKED]")
+    assert line == (
+        "::warning title=container-gate%3A warning::input `exploit-data`: the KEV and EPSS data could "
+        f"not be refreshed (exit 3): {shown}; the cached copy fetched on 2026-08-07 (UTC) in "
+        f"{str(data).replace('%', '%25').replace(chr(10), '%0A')} is used"
+    )
+    # Outside GitHub, the same words on standard error.
+    entrypoint.with_exploit_data(build_invocation({**env, "GITHUB_ACTIONS": ""}), failed)
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("container-gate: warning: input `exploit-data`: the KEV and EPSS data could not")
+    assert err.endswith(
+        f"the cached copy fetched on 2026-08-07 (UTC) in {str(data).replace(chr(10), ' ')} is used"
+    )
+    assert TOKEN not in err
+
+
+@pytest.mark.parametrize("given", ["data.json", "data.json/exploit-data"])
+def test_an_exploit_data_input_that_is_no_directory_exits_2_with_one_line_naming_it(
+    tmp_path: Path, given: str
+) -> None:
+    # `data fetch` stopped at it with an error about its `--out` option, the gate went on without
+    # the data and stopped at that: three lines, none naming the input.
+    (tmp_path / "data.json").write_text("{}", encoding="utf-8")
+    report = str(corpus_file("trivy", "alpine-39.json.golden"))
+    done = run_entrypoint({"INPUT_REPORT": report, "INPUT_SARIF": "", "INPUT_EXPLOIT-DATA": given}, tmp_path)
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == "container-gate: error: input `exploit-data` must name a directory: 'data.json' is not one\n"
+    )
 
 
 def test_the_action_gates_with_the_data_a_fetch_stored_and_refreshes_it_at_most_daily(

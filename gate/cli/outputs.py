@@ -534,6 +534,7 @@ def publish_context(
         comment=options.publish.comment,
         dockerfile=_in_repository(options.dockerfile),
         image=options.image,
+        platform=options.scan.platform if options.scan else None,
         location=_in_repository(options.outputs.sarif_location),
         error_at=(in_repository, error_at[1]) if in_repository and error_at is not None else None,
         failure=failure,

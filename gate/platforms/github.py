@@ -34,7 +34,7 @@ warning that says what to do; the verdict, the files, the summary and the output
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,9 +227,12 @@ class GitHubPublisher:
     def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
         """Say the gate could not decide: summary, outputs, an annotation, and this job's comments.
 
-        Without a report the platform is unknown, and the image is known only when the command
-        line named one: every comment of this job (and image) is changed, so none keeps showing
-        a verdict the failed run did not confirm. No comment is created for an error.
+        Without a report, the image is known only when the command line named one, and the
+        platform only when it asked for one (`--platform`): the comment of this job (and image and
+        platform) is changed, so it does not keep showing a verdict the failed run did not
+        confirm. When the job's comments are for several images or platforms the run cannot tell
+        apart (a matrix), none is changed, with a warning: the error would replace the other
+        legs' verdicts. No comment is created for an error.
         """
         env, event = context.env, read_event(context.env)
         outputs = {
@@ -247,10 +250,16 @@ class GitHubPublisher:
             if p is not None
         ]
         annotations = [error_annotation(message, exit_code, context.error_at)]
-        wanted = comment_key(env, context.image, None, commit_shas(env, event))
+        platform = os_arch(context.platform)
+        wanted = comment_key(env, context.image, platform, commit_shas(env, event))
+        image_known, platform_known = context.image is not None, platform is not None
 
         def ours(comment: RemoteComment) -> list[MarkerKey]:
-            return [k for k in _keys(comment) if wanted.same_job(k, image_known=context.image is not None)]
+            return [
+                k
+                for k in _keys(comment)
+                if wanted.same_job(k, image_known=image_known, platform_known=platform_known)
+            ]
 
         def mine(comment: RemoteComment) -> bool:
             return bool(ours(comment))
@@ -261,7 +270,26 @@ class GitHubPublisher:
         def shared(comment: RemoteComment) -> bool:
             return len(ours(comment)) < len(_keys(comment))
 
-        commented = self._comment(context, event, mine, body, None, every=True, shared=shared)
+        def ambiguous(found: Sequence[RemoteComment]) -> str | None:
+            # Comments of several images or platforms of the job (a matrix) that this run cannot
+            # tell apart: the error in each would overwrite the other legs' verdicts.
+            keys = {key for comment in found for key in ours(comment)}
+            if len(keys) < 2:
+                return None
+            unknown = " and ".join(
+                what for what, known in (("image", image_known), ("platform", platform_known)) if not known
+            )
+            return (
+                f"pull-request comment not changed: {len(keys)} comments of this job are each for "
+                f"another image or platform, and this run, which could not decide, does not know its "
+                f"{unknown}, so it cannot tell which is its own (name the image and, for a "
+                "multi-platform image, the platform to scan); the job summary, the error annotation "
+                "and the step's failure say it could not decide"
+            )
+
+        commented = self._comment(
+            context, event, mine, body, None, every=True, shared=shared, ambiguous=ambiguous
+        )
         return _published(problems, commented, annotations)
 
     # -- the step's files and log ------------------------------------------------------------------
@@ -300,10 +328,12 @@ class GitHubPublisher:
         *,
         every: bool = False,
         shared: Callable[[RemoteComment], bool] = lambda _comment: False,
+        ambiguous: Callable[[Sequence[RemoteComment]], str | None] = lambda _ours: None,
     ) -> Published:
         """List the comments, then update the one of ours `kept_and_duplicates` keeps (or all, with
         `every`), create one when there is none and `create` is given, and delete duplicates of an
-        updated comment."""
+        updated comment. When `ambiguous` says why the comments found cannot all be ours, none is
+        changed and that is the warning."""
         if not context.comment:
             # The action's log shows this note: name the input its users set, not the option.
             by_action = context.env.get("CONTAINER_GATE_ACTION") == "true"
@@ -343,6 +373,9 @@ class GitHubPublisher:
             ours = [
                 c for c in client.comments(target.number) if c.author.lower() == author.lower() and mine(c)
             ]
+            why = ambiguous(ours)
+            if why is not None:
+                return Published(warnings=(why,))
             if not ours:
                 if create is None:
                     return "no comment of this job to update", None
@@ -388,6 +421,14 @@ class GitHubPublisher:
             except PlatformError as exc:
                 return Published(notes=notes, failure=exc)
         return Published(notes=notes)
+
+
+def os_arch(platform: str | None) -> str | None:
+    """`--platform OS/ARCH[/VARIANT]` as a report's image names its platform in the comment's key
+    (`ImageInfo.platform`: the OS and the architecture, without the variant)."""
+    if not platform:
+        return None
+    return "/".join(platform.split("/")[:2])
 
 
 def _keys(comment: RemoteComment) -> tuple[MarkerKey, ...]:

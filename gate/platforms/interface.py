@@ -39,6 +39,9 @@ class PublishContext:
     image: str | None = None
     """The image reference the user gave (`--image-name`, else `scan IMAGE`), for the comment
     marker; the only image known when the gate could not decide."""
+    platform: str | None = None
+    """The platform the user asked to scan (`--platform`, OS/ARCH[/VARIANT]), for the comment
+    marker when the gate could not decide: without a report, the only platform known."""
     location: str | None = None
     """The file findings without a Dockerfile line point at (`--sarif-location`), relative to the
     repository root; None when it was not given or is outside the repository."""

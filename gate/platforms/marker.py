@@ -72,13 +72,20 @@ class MarkerKey:
             f"platform={self.platform} -->"
         )
 
-    def same_job(self, found: MarkerKey | None, *, image_known: bool) -> bool:
-        """Whether `found` marks a comment of this run's job, and of its image when `image_known`.
+    def same_job(self, found: MarkerKey | None, *, image_known: bool, platform_known: bool = False) -> bool:
+        """Whether `found` marks a comment of this run's job, and of its image when `image_known`,
+        and of its platform when `platform_known`.
 
-        For a run that could not decide: without a report the platform is unknown, and the image
-        is known only when the command line named one, so every such comment is this run's.
+        For a run that could not decide: without a report, the image is known only when the
+        command line named one, and the platform only when it asked for one (`--platform`), so
+        every comment of the job that differs in nothing else may be this run's.
         """
-        return found is not None and found.job == self.job and (not image_known or found.image == self.image)
+        return (
+            found is not None
+            and found.job == self.job
+            and (not image_known or found.image == self.image)
+            and (not platform_known or found.platform == self.platform)
+        )
 
     @classmethod
     def parse(cls, kind: MarkerKind, body: str) -> MarkerKey | None:

@@ -24,6 +24,7 @@ from typing import Any
 from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, Evaluation
+from gate.policy.model import Mode
 from gate.render._columns import display_width, pad, wrap
 from gate.render._json_text import surrogates_escaped
 from gate.render._markdown_cells import table_header, table_row
@@ -92,7 +93,8 @@ class CompareRow:
     """The actions that clear what blocks (else what would: advisory mode, budgets), as `check`'s
     verdict line counts them."""
     known_exploited: int | None = None
-    """Findings CISA's KEV catalog lists; None when the run had no KEV data."""
+    """Findings CISA's KEV catalog lists, blocking or not (as the decision report's `kev` marks
+    them; check's verdict line counts only the blocking ones); None when the run had no KEV data."""
     would_block: int | None = None
     """Findings that block, or would but for advisory mode or a budget, as `check` counts them."""
     policy_failures: tuple[str, ...] = ()
@@ -283,6 +285,23 @@ def _cut_middle(text: str, limit: int) -> str:
     return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
 
 
+ADVISORY_NOTE = (
+    "ADVISORY MODE: this policy never fails an image; (+N would) is what an enforcing policy would block."
+)
+"""The line under the table when the policy is advisory, as check's verdict line says it: every row
+then reads PASS with 0 blocking, which alone would look like images with nothing to fix."""
+ADVISORY_NOTE_MARKDOWN = (
+    "**ADVISORY MODE: this policy never fails an image**; _Blocking_'s (+N would) is what an "
+    "enforcing policy would block."
+)
+"""The same, above the Markdown table."""
+
+
+def advisory(images: Sequence[ComparedImage]) -> bool:
+    """Whether the policy applied is advisory (`mode: advisory`): the same policy for every image."""
+    return any(i.evaluation is not None and i.evaluation.policy.mode is Mode.ADVISORY for i in images)
+
+
 # --- terminal ------------------------------------------------------------------------------------
 
 
@@ -339,13 +358,17 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
         f"container-gate compare: {count} image{'s' if count != 1 else ''}, policy {terminal_safe(policy)}"
     ]
     out += [line(header), *(line(c) for c in cells)]
+    if advisory(images):
+        out.append(ADVISORY_NOTE)
     out.append(
         "BLOCKING: what the policy blocks (+N would: more without advisory mode or budgets); "
         "ACTIONS: the upgrades and rebuilds that clear it"
     )
     # A column left out for the terminal's width is not explained either.
     size = "; SIZE: compressed, from the image's manifest" if "SIZE" in header else ""
-    out.append(f"KEV: findings CISA lists as known exploited (- without KEV data){size}")
+    # Every KEV-listed finding, blocking or not: what an image carries, whatever the policy;
+    # check's verdict line counts only the blocking ones ("1 blocking finding(s), 1 known-exploited").
+    out.append(f"KEV: findings CISA lists as known exploited, blocking or not (- without KEV data){size}")
     if by_severity in header:
         out.append(f"{by_severity}: findings by severity, whatever the policy made of them")
     if left_out:
@@ -396,9 +419,10 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
         "",
         f"{len(rows)} image(s), policy {md_code(policy, in_table=False)}. Findings by severity count "
         "every finding, whatever the policy made of it; _Blocking_ is what the policy blocks, _Actions_ "
-        "the upgrades and rebuilds that clear it, _Known exploited_ the findings in CISA's KEV catalog "
-        "(- without KEV data).",
+        "the upgrades and rebuilds that clear it, _Known exploited_ the findings in CISA's KEV catalog, "
+        "blocking or not (- without KEV data).",
         "",
+        *([ADVISORY_NOTE_MARKDOWN, ""] if advisory(images) else []),
         table_header(columns),
     ]
     for row in rows:

@@ -98,6 +98,30 @@ def test_the_table_leads_with_what_a_choice_rests_on(capsys: pytest.CaptureFixtu
     assert row.split()[:5] == ["jre8", "FAIL", "1", "1", "1"]
 
 
+def test_the_kev_column_counts_what_check_marks_kev_blocking_or_not_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # jre8's one KEV-listed finding is LOW, so it does not block under the default policy:
+    # check's verdict line names no known-exploited finding, its report marks one with `kev`.
+    # The column counts it, and its legend says it counts blocking or not.
+    report = corpus_file("trivy", "spring4shell-jre8.json.golden")
+    assert main(["check", str(report), "--ci", "none", *EXPLOIT]) == ExitCode.PASS
+    verdict = capsys.readouterr().out.splitlines()[0]
+    assert verdict == "container-gate: PASS: no blocking findings."
+    want = checked(report, EXPLOIT, tmp_path / "check.json")
+    assert (want["blocking"], want["known_exploited"]) == (0, 1)
+    capsys.readouterr()
+    markdown = tmp_path / "compare.md"
+    assert main(["compare", f"jre8={report}", *EXPLOIT, "--markdown", str(markdown)]) == ExitCode.PASS
+    lines = capsys.readouterr().out.splitlines()
+    header, row = lines[1].split(), lines[2].split()
+    assert row[header.index("KEV")] == "1"
+    assert "KEV: findings CISA lists as known exploited, blocking or not (- without KEV data)" in lines[4]
+    assert "_Known exploited_ the findings in CISA's KEV catalog, blocking or not" in markdown.read_text(
+        encoding="utf-8"
+    )
+
+
 EXPIRED = """\
 version: 1
 fail_on: {severity: HIGH}
@@ -163,3 +187,20 @@ def test_under_an_advisory_policy_the_row_says_what_would_block(capsys: pytest.C
     assert main(["compare", f"alpine={report}", "--policy", policy]) == ExitCode.PASS
     row = capsys.readouterr().out.splitlines()[2]
     assert row.split()[:6] == ["alpine", "PASS", "0", "(+2", "would)", "2"]
+
+
+def test_under_an_advisory_policy_the_terminal_and_markdown_say_it_is_advisory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check leads with "ADVISORY MODE: this gate never fails"; compare's rows alone read PASS with
+    # nothing blocking, as for images with nothing to fix. An enforcing policy has no such line.
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    markdown = tmp_path / "compare.md"
+    for policy, said in (("advisory", True), ("default", False)):
+        args = ["--policy", str(PROJECT_ROOT / f"policies/{policy}.yaml"), "--markdown", str(markdown)]
+        assert main(["compare", f"alpine={report}", *args]) == ExitCode.PASS
+        lines = capsys.readouterr().out.splitlines()
+        note = "ADVISORY MODE: this policy never fails an image; (+N would) is what an enforcing policy would block."
+        assert (lines[3] == note) is said, lines[3]
+        text = markdown.read_text(encoding="utf-8")
+        assert ("**ADVISORY MODE: this policy never fails an image**" in text) is said

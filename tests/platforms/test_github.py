@@ -717,6 +717,78 @@ def test_an_error_turns_this_jobs_comment_into_no_verdict(
     assert "fail" in {c.id: c for c in step.comments()}[before.id].body
 
 
+def test_an_error_in_a_matrix_edits_only_its_own_image_and_platforms_comment(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # The documented matrix: one job, the worker image on two platforms and another image. A scan
+    # of one leg that could not decide names its image and its `platform`: only that comment says
+    # so, and the other legs' verdicts stay.
+    step = Step(github_pull_request, tmp_path)
+    arm = replace(WORKER, architecture="arm64")
+    for evaluation in (failing(APP), passing(WORKER), passing(arm)):
+        assert step.publish(evaluation) == []
+    before = {c.id: c.body for c in step.comments()}
+    message = "trivy failed: *boom* <b>"
+    context = step.context(image=WORKER.reference, platform="linux/arm64/v8")
+    assert step.record(step.publisher().publish_error(message, 3, context)) == []
+    after = {c.id: c.body for c in step.comments()}
+    changed = [i for i in after if after[i] != before[i]]
+    assert len(changed) == 1
+    [edited] = changed
+    assert comment_key_of(after[edited]) == comment_key_of(before[edited])
+    assert "linux\\/arm64" in before[edited]
+    assert "could not decide (exit code 3): trivy failed\\: \\*boom\\* \\<b\\>" in after[edited]
+
+
+def test_a_scan_that_could_not_decide_edits_the_comment_of_the_platform_it_asked_for(
+    github_pull_request: PullRequestScenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The command line hands its --platform to the publisher (an archive that is missing: exit 3).
+    step = cli_environment(monkeypatch, github_pull_request, tmp_path)
+    arm = replace(WORKER, architecture="arm64")
+    for evaluation in (passing(WORKER), passing(arm)):
+        assert step.publish(evaluation) == []
+    before = {c.id: c.body for c in step.comments()}
+    argv = [
+        "scan",
+        "docker-archive:missing.tar",
+        "--image-name",
+        WORKER.reference,
+        "--platform",
+        "linux/arm64",
+    ]
+    assert cli.main([*argv, "--ci", "github"]) == ExitCode.ERROR
+    capsys.readouterr()
+    after = {c.id: c.body for c in step.comments()}
+    assert ["linux\\/arm64" in before[i] for i in after if after[i] != before[i]] == [True]
+
+
+@pytest.mark.parametrize(
+    "known",
+    [{}, {"image": WORKER.reference}],
+    ids=["no image", "no platform"],
+)
+def test_an_error_that_cannot_tell_its_comment_among_the_jobs_edits_none(
+    github_pull_request: PullRequestScenario, tmp_path: Path, known: dict[str, str]
+) -> None:
+    # Without its report, a run that names no image (a `report` input), or no platform when the
+    # job gates its image on several, cannot tell which of the job's comments is its own: it edits
+    # none rather than put its error in another image's or platform's comment, and says so.
+    step = Step(github_pull_request, tmp_path)
+    arm = replace(WORKER, architecture="arm64")
+    for evaluation in (passing(WORKER), passing(arm)):
+        assert step.publish(evaluation) == []
+    before = [(c.id, c.body) for c in step.comments()]
+    writes = step.writes()
+    [warning] = step.record(step.publisher().publish_error("boom", 2, step.context(**known)))
+    assert warning.startswith("pull-request comment not changed: 2 comments of this job")
+    assert [(c.id, c.body) for c in step.comments()] == before
+    assert step.writes() == writes
+
+
 def test_after_an_error_the_outputs_name_the_files_that_say_so(
     github_pull_request: PullRequestScenario,
     tmp_path: Path,
