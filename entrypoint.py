@@ -65,6 +65,7 @@ INPUTS: tuple[Input, ...] = (
     Input("platform", "--platform", scan_only=True),
     Input("check-base", "--check-base", "check-base", default="false", scan_only=True),
     Input("sarif", "--sarif", default="container-gate.sarif"),
+    Input("sarif-category", "--sarif-category"),
     Input("json", "--json"),
     Input("markdown", "--markdown"),
     Input("comment", "--comment", "negatable", default="true"),
