@@ -66,6 +66,8 @@ INPUTS: tuple[Input, ...] = (
     Input("platform", "--platform", scan_only=True),
     Input("check-base", "--check-base", "check-base", default="false", scan_only=True),
     Input("sarif", "--sarif", default="container-gate.sarif"),
+    Input("sarif-category", "--sarif-category"),
+    Input("sarif-location", "--sarif-location"),
     Input("json", "--json"),
     Input("markdown", "--markdown"),
     Input("comment", "--comment", "negatable", default="true"),

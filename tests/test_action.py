@@ -158,6 +158,20 @@ def test_the_examples_upload_sarif_even_when_the_gate_fails() -> None:
         assert upload["with"]["sarif_file"] == "${{ steps.gate.outputs.sarif-file }}", path.name
 
 
+def test_the_examples_give_upload_sarif_the_permissions_it_needs_in_a_private_repository() -> None:
+    # upload-sarif reads the workflow run: without `actions: read` (GitHub's own example sets it
+    # "for workflows in private repositories") the upload fails there with
+    # "Resource not accessible by integration", exactly when a team adopts the gate.
+    for path in scanning_examples():
+        for job in load_yaml(path)["jobs"].values():
+            if any(
+                str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@") for s in job["steps"]
+            ):
+                permissions = job["permissions"]
+                assert permissions.get("security-events") == "write", path.name
+                assert permissions.get("actions") in ("read", "write"), path.name
+
+
 def test_the_examples_keep_the_json_decision_report_as_an_artifact() -> None:
     # The comment and summary point readers to the JSON report: the workflow must keep it.
     for path in scanning_examples():

@@ -114,8 +114,10 @@ def test_the_examples_placeholder_is_allowed_only_in_the_examples(tmp_path: Path
     assert check([example]) == []
     copied = tmp_path / "gate-image.yml"
     shutil.copyfile(example, copied)
+    lines = example.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "uses: your-org/container-gate@v1" in text)
     assert [problem.split(": ", 1)[1] for problem in check([copied])] == [
-        "line 47: uses: your-org/container-gate@v1: not pinned to a full 40-character commit SHA"
+        f"line {line}: uses: your-org/container-gate@v1: not pinned to a full 40-character commit SHA"
     ]
 
 

@@ -43,6 +43,8 @@ MAPPING = [
     ("INPUT_CHECK-BASE", "true", ["--check-base"]),
     ("INPUT_CHECK_BASE", "best-effort", ["--check-base=best-effort"]),
     ("INPUT_SARIF", "out/gate.sarif", ["--sarif=out/gate.sarif"]),
+    ("INPUT_SARIF-CATEGORY", "container-gate/app-api/", ["--sarif-category=container-gate/app-api/"]),
+    ("INPUT_SARIF-LOCATION", "services/api/Dockerfile", ["--sarif-location=services/api/Dockerfile"]),
     ("INPUT_JSON", "out/gate.json", ["--json=out/gate.json"]),
     ("INPUT_MARKDOWN", "out/gate.md", ["--markdown=out/gate.md"]),
     ("INPUT_COMMENT", "false", ["--no-comment"]),

@@ -29,7 +29,7 @@ from scripts.pin_action_image import (
     pin_plain_template,
     pin_release,
 )
-from scripts.release_notes import ReleaseError, release_notes, section
+from scripts.release_notes import GITHUB_RELEASE_LIMIT, NOTES_LIMIT, ReleaseError, fit, release_notes, section
 from tests.support.repo_paths import PROJECT_ROOT
 from tests.test_action import RELEASED_IMAGE
 
@@ -137,6 +137,72 @@ def test_the_command_prints_the_notes_or_one_line_and_exit_1(tmp_path: Path) -> 
         done.stderr
         == f"release-notes: {changelog}: no section for 1.1.0 (expected a heading `## [1.1.0] - DATE`)\n"
     )
+
+
+def long_section(entries: int) -> str:
+    """A section of `entries` entries of two lines each, under two subheadings."""
+    half = entries // 2
+    item = "- Entry {n}: " + "x" * 60 + "\n  and its second line.\n"
+    added = "".join(item.format(n=n) for n in range(half))
+    fixed = "".join(item.format(n=n) for n in range(half, entries))
+    return f"### Added\n{added}\n### Fixed\n{fixed}"
+
+
+def test_notes_that_fit_a_github_release_are_kept_whole() -> None:
+    notes = long_section(10)
+    assert fit(notes, "1.2.0", Path("CHANGELOG.md")) == (notes, None)
+
+
+def test_notes_longer_than_a_github_release_takes_end_before_an_entry_and_point_to_the_changelog() -> None:
+    # GitHub refuses a release whose text has more than 125,000 characters (HTTP 422), at the
+    # last job of a release, once the image and the package are published.
+    notes = long_section(2000)
+    assert len(notes) > GITHUB_RELEASE_LIMIT
+    cut, warning = fit(notes, "1.2.0", Path("CHANGELOG.md"))
+    assert len(cut) <= NOTES_LIMIT
+    assert cut.endswith("\n\nThe list goes on in CHANGELOG.md, in the section for 1.2.0.\n")
+    kept = cut.removesuffix("\n\nThe list goes on in CHANGELOG.md, in the section for 1.2.0.\n") + "\n"
+    assert notes.startswith(kept)
+    assert notes[len(kept) :].startswith("- Entry ")  # never inside an entry
+    shown = kept.count("\n- ")
+    assert warning == (
+        f"CHANGELOG.md: the section for 1.2.0 has {len(notes)} characters, more than a GitHub release "
+        f"shows: the release's text keeps its first {shown} of 2000 entries and points to CHANGELOG.md "
+        "for the rest"
+    )
+
+
+def test_a_cut_leaves_no_empty_subheading() -> None:
+    notes = "### Added\n- " + "a" * 50 + "\n\n### Fixed\n- " + "b" * 50 + "\n"
+    cut, _ = fit(notes, "1.2.0", Path("C.md"), limit=len(notes) - 10)
+    assert cut == "### Added\n- " + "a" * 50 + "\n\nThe list goes on in C.md, in the section for 1.2.0.\n"
+
+
+def test_the_command_cuts_notes_too_long_for_a_github_release_and_warns(tmp_path: Path) -> None:
+    body = long_section(2000)
+    changelog, pyproject = write_project(
+        tmp_path, "1.2.0", f"# Changelog\n\n## [1.2.0] - 2027-01-31\n\n{body}"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "scripts" / "release_notes.py"),
+            "v1.2.0",
+            "--changelog",
+            str(changelog),
+            "--pyproject",
+            str(pyproject),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert len(done.stdout) <= NOTES_LIMIT
+    assert done.stdout.endswith("The list goes on in CHANGELOG.md, in the section for 1.2.0.\n")
+    assert done.stderr.startswith(f"release-notes: warning: {changelog}: the section for 1.2.0 has ")
+    assert done.stderr.count("\n") == 1
 
 
 def test_the_project_declares_one_version_everywhere() -> None:

@@ -175,11 +175,14 @@ def _junit_error(message: str, exit_code: int, _options: Options) -> str:
 def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
     from gate.render.sarif import SarifOptions, sarif_output
 
-    dockerfile = options.dockerfile
+    dockerfile = repo_relative(str(options.dockerfile)) if options.dockerfile else None
+    # Code scanning needs a file for every result: the one named, else the Dockerfile the run read
+    # (a result without its line goes on line 1 of it), else `Dockerfile`.
+    named = options.outputs.sarif_location
+    location = repo_relative(named) if named else dockerfile or repo_relative("Dockerfile")
     sarif = SarifOptions(
-        # Code scanning needs a file for every result: `Dockerfile` unless told another.
-        location_uri=repo_relative(options.outputs.sarif_location or "Dockerfile"),
-        dockerfile_uri=repo_relative(str(dockerfile)) if dockerfile else None,
+        location_uri=location,
+        dockerfile_uri=dockerfile,
         category=options.outputs.sarif_category,
         json_hint=json_hint(),
     )

@@ -62,7 +62,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "--sarif-location",
         metavar="PATH",
         help="the repository file SARIF results point at when no --dockerfile line is known "
-        "(default: Dockerfile)",
+        "(default: the --dockerfile, else Dockerfile)",
     )
     group.add_argument(
         "--sarif-category",

@@ -91,8 +91,10 @@ _URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 class SarifLimits:
     """GitHub's limits for one SARIF upload (sarif-limits.md); smaller values for tests."""
 
-    max_results: int = 25_000
-    """Results per run: GitHub rejects a file with more."""
+    max_results: int = 5_000
+    """Results per run. GitHub rejects a file with more than 25,000, and of those it takes only
+    the first 5,000 "prioritized by severity": a blocking HIGH could then give way to an
+    allowlisted CRITICAL. Keeping 5,000 here lets the gate's own order choose (blocking last)."""
     max_rules: int = 25_000
     """Rules per run: GitHub rejects a file with more."""
     max_gzip_bytes: int = 10_000_000
@@ -368,7 +370,7 @@ def sarif_output(evaluation: Evaluation, options: SarifOptions | None = None) ->
     carries a warning notification saying how many results were left out, and why.
 
     The chunks are kept until the compressed size is known to fit: the file is rewritten with
-    fewer results when it does not. GitHub's limits bound them (25,000 results, 10 MB
+    fewer results when it does not. GitHub's limits bound them (5,000 results, 10 MB
     compressed), where the other outputs grow with the report and are written as they are made.
     """
     options = options or SarifOptions()

@@ -12,9 +12,12 @@ import pytest
 
 from gate.cli import main as cli
 from gate.cli.options import options_from
-from gate.cli.outputs import publish_context, remove_stale, repo_relative
+from gate.cli.outputs import _render_sarif, publish_context, remove_stale, repo_relative
 from gate.cli.parser import build_parser
 from gate.errors import ExitCode, UsageError
+from gate.policy.evaluate import evaluate
+from gate.policy.load import default_policy_path, load_policy
+from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file
 
 # A real Trivy scan of debian:buster (two findings, no Dockerfile line: both on --sarif-location).
@@ -196,6 +199,29 @@ def test_a_scan_without_sarif_location_annotates_on_its_dockerfile(
     argv = ["scan", "docker-archive:app.tar", "--dockerfile", "services/api/Dockerfile"]
     context = publish_context(options_from(build_parser().parse_args(argv), {}, dt.datetime.now(dt.UTC)))
     assert (context.dockerfile, context.location) == ("services/api/Dockerfile", None)
+
+
+def test_a_scan_places_sarif_results_without_a_line_on_its_dockerfile(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `dockerfile: services/api/Dockerfile` (one image of a matrix): the results whose layer has no
+    # Dockerfile line (BUSTER's, all of them) went on `Dockerfile`, a file this repository does not
+    # have, while the annotations went on services/api/Dockerfile.
+    monkeypatch.chdir(repo)
+    now = dt.datetime.now(dt.UTC)
+    evaluation = evaluate(load_report(BUSTER), load_policy(default_policy_path()), now)
+
+    def uris(*options: str) -> set[str]:
+        argv = ["scan", "docker-archive:app.tar", "--sarif", "gate.sarif", *options]
+        sarif = b"".join(_render_sarif(evaluation, options_from(build_parser().parse_args(argv), {}, now)))
+        results = json.loads(sarif)["runs"][0]["results"]
+        assert results
+        return {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+
+    assert uris("--dockerfile", "services/api/Dockerfile") == {"services/api/Dockerfile"}
+    # --sarif-location still decides; without either, `Dockerfile` as before.
+    assert uris("--dockerfile", "services/api/Dockerfile", "--sarif-location", "deploy/x") == {"deploy/x"}
+    assert uris() == {"Dockerfile"}
 
 
 def test_a_report_path_that_is_not_utf8_is_written_escaped_in_the_json_report(tmp_path: Path) -> None:

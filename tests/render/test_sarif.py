@@ -702,6 +702,31 @@ def test_result_and_rule_limits_leave_out_the_least_important(limits: SarifLimit
     assert doc["runs"][0]["invocations"][0]["executionSuccessful"] is True
 
 
+def test_a_run_keeps_no_more_results_than_github_takes_and_blocking_ones_last_to_go() -> None:
+    # GitHub rejects more than 25,000 results per run and takes only the top 5,000 of those,
+    # "prioritized by severity": past 5,000, CRITICAL findings the policy ignores (no fix yet)
+    # would push a blocking HIGH out of code scanning. The gate keeps 5,000 itself, in its order.
+    policy = Policy(source="p", fail_on=FailOn(fixable_only=True))
+    findings = [
+        finding(
+            f"CVE-2023-{i:05d}",
+            pkg=f"lib{i}",
+            severity=Severity.CRITICAL,
+            cvss=9.8,
+            fixed=(),
+            status=VendorStatus.AFFECTED,
+        )
+        for i in range(5000)
+    ]
+    blocking = finding("CVE-2024-0001", pkg="app", severity=Severity.HIGH, cvss=7.5)
+    output = sarif_output(evaluation_of(*findings, blocking, policy=policy), OPTIONS)
+    doc = json.loads(b"".join(output))
+    assert len(results(doc)) == 5000
+    assert "CVE-2024-0001" in kept_ids(doc)
+    assert (output.left_out, output.results) == (1, 5001)
+    assert "at most 5000 results per run" in (output.notice() or "")
+
+
 def test_the_output_tells_how_many_results_it_left_out_and_why() -> None:
     evaluation = mixed_evaluation()
     assert sarif_output(evaluation, OPTIONS).notice() is None
