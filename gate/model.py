@@ -243,6 +243,10 @@ class ImageInfo:
     """How many of the bottom layers belong to the base image, when known."""
     created: str | None = None
     """When the image was built: its config's `created` (RFC 3339, as written), when known."""
+    base_sought: bool = False
+    """True when the gate read the image itself (`scan`) and looked for its base image (in
+    `--base-image`, `--dockerfile` and the image's base-name label): a base image it did not find
+    is one those options would give. A scanner's report, read by `check`, is not looked into."""
 
     @property
     def platform(self) -> str | None:
