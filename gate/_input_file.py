@@ -35,6 +35,16 @@ STANDARD_INPUT = Path("/dev/stdin")
 gate/scanners/ingest.py)."""
 
 
+_STANDARD_INPUT_NAMES = frozenset(Path(name) for name in ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"))
+"""The paths Linux and macOS give standard input by, besides `-`."""
+
+
+def reads_standard_input(path: Path) -> bool:
+    """Whether reading `path` reads standard input: `-` or one of the paths it goes by. A pipe
+    holds one file and is read once; a second reader of it finds it empty."""
+    return path in _STANDARD_INPUT_NAMES
+
+
 STANDARD_INPUT_ONLY_FOR_REPORTS = (
     "standard input (-) is read only for a report (check's REPORT, explain's --report, compare's NAME=-); "
     "give ./- for a file named -"

@@ -271,8 +271,17 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
         sources=tuple(dict.fromkeys(src for report in reports for src in report.sources)),
         warnings=tuple(dict.fromkeys(warning for report in reports for warning in report.warnings)),
         package_count=next((r.package_count for r in reports if r.package_count is not None), None),
-        named_after=reports[0].named_after,  # the first of `sources` is the first report's
+        named_after=_named_after(reports),
     )
+
+
+def _named_after(reports: Sequence[ScanReport]) -> tuple[str, ...]:
+    """What merged reports are named after: each report's name (what a decision report read back
+    was named after, else its own files), in order, when one of them is named after other files
+    than its own; else nothing, and the merged `sources` name it."""
+    if not any(report.named_after for report in reports):
+        return ()
+    return tuple(dict.fromkeys(name for report in reports for name in report.named_after or report.sources))
 
 
 # Java archives, by the suffixes Syft's Java cataloger reads (`pkg/cataloger/java`).

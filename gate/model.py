@@ -243,6 +243,10 @@ class ImageInfo:
     """How many of the bottom layers belong to the base image, when known."""
     created: str | None = None
     """When the image was built: its config's `created` (RFC 3339, as written), when known."""
+    base_sought: bool = False
+    """True when the gate read the image itself (`scan`) and looked for its base image (in
+    `--base-image`, `--dockerfile` and the image's base-name label): a base image it did not find
+    is one those options would give. A scanner's report, read by `check`, is not looked into."""
 
     @property
     def platform(self) -> str | None:
@@ -269,10 +273,11 @@ class ScanReport:
     package_count: int | None = None
     """How many packages the scanner found in the image, vulnerable or not, when its report lists
     them (Trivy's `Results[].Packages`); None when the report does not say."""
-    named_after: str | None = None
-    """The report file a run without an image is named after where it needs a name (the SARIF
-    category), when not the first of `sources`: a decision report read back gives the one its
-    run was named after, so that the alerts of its SARIF stay in the category they were in."""
+    named_after: tuple[str, ...] = ()
+    """The report files a run without an image is named after where it needs a name (the SARIF
+    category after the first, the JUnit suite after all), when not its `sources`: a decision
+    report read back gives the files its run was named after, every one, so that the alerts of
+    its SARIF stay in the category they were in and its tests in their suite."""
     run_warnings: tuple[str, ...] = ()
     """Those of `warnings` that the run added about its own inputs (the policy's, the baseline's,
     scan options not used) rather than what the reports read or the scan said: the decision

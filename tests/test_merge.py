@@ -307,7 +307,10 @@ def test_explain_says_which_scanner_said_what(tmp_path: Path, capsys: pytest.Cap
 def test_a_merged_report_is_named_after_what_its_first_report_is() -> None:
     # A decision report read back first names the SARIF category after the file its run read, as
     # it does alone; a scanner's report first names it after itself, whatever comes later.
-    read_back = ScanReport(findings=(), sources=("gate.json",), named_after="app-scan.json")
+    read_back = ScanReport(findings=(), sources=("gate.json",), named_after=("app-scan.json",))
     other = ScanReport(findings=(), sources=("grype.json",))
-    assert merge_reports([read_back, other]).named_after == "app-scan.json"
-    assert merge_reports([other, read_back]).named_after is None
+    assert merge_reports([read_back, other]).named_after == ("app-scan.json", "grype.json")
+    # The first names the SARIF category; the JUnit suite is named after every one, as each
+    # report's own run was.
+    assert merge_reports([other, read_back]).named_after == ("grype.json", "app-scan.json")
+    assert merge_reports([other, other]).named_after == ()

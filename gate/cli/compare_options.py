@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate._input_file import STANDARD_INPUT
+from gate._input_file import STANDARD_INPUT, reads_standard_input
 from gate.cli.scan_options import (
     GivenOnce,
     add_platform_argument,
@@ -122,7 +122,11 @@ def repeated_row(args: argparse.Namespace) -> str | None:
     """Why `compare`'s rows could not be told apart or read, or None: two of them with one name,
     or two reading standard input (a pipe is read once)."""
     seen: set[str] = set()
-    piped = [item.name for item in getattr(args, "refs", None) or () if item.report == STANDARD_INPUT]
+    piped = [
+        item.name
+        for item in getattr(args, "refs", None) or ()
+        if item.report is not None and reads_standard_input(item.report)
+    ]
     if len(piped) > 1:
         return (
             f"standard input holds one report, and rows {piped[0]!r} and {piped[1]!r} both read it "

@@ -19,8 +19,10 @@ import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from gate._collector import collector_paused
+from gate._input_file import STANDARD_INPUT, reads_standard_input
 from gate.cli.commands import COMMANDS
 from gate.cli.compare_options import repeated_row
 from gate.cli.options import PROG, Options, OutputFormat, options_from
@@ -87,7 +89,7 @@ def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         command_parser(parser, args).error(
             f"only one output can go to standard output ('-'), got {' and '.join(to_stdout)}"
         )
-    clash = output_clash(args) or repeated_row(args)
+    clash = output_clash(args) or repeated_row(args) or standard_input_twice(args)
     if clash:
         command_parser(parser, args).error(clash)
 
@@ -263,6 +265,24 @@ def output_clash(args: argparse.Namespace) -> str | None:
             return f"{flag} {path}: the same file as {written[real]}; give each output a file of its own"
         written[real] = flag
     return None
+
+
+def standard_input_twice(args: argparse.Namespace) -> str | None:
+    """Why the files `args` reads cannot all be read, or None: two of them reading standard input
+    (`-`, `/dev/stdin`, `/dev/fd/0`), which holds one file: the second would find it empty, or a
+    baseline read after the report is no baseline (a warning, and the gate went on without one)."""
+    piped = [
+        (flag, "-" if Path(path) == STANDARD_INPUT and flag in {"REPORT", "REF"} else str(path))
+        for flag, path in _inputs_of(args)
+        if path and reads_standard_input(Path(path))
+    ]
+    if len(piped) < 2:
+        return None
+    (first, first_path), (second, second_path) = piped[:2]
+    return (
+        f"standard input holds one file, and {first} {first_path} and {second} {second_path} both read "
+        "it: give the others their files"
+    )
 
 
 def _inputs_of(args: argparse.Namespace) -> list[tuple[str, str | os.PathLike[str] | None]]:

@@ -8,7 +8,8 @@ The format, as FIRST publishes it:
     ...
 
 Quirks kept by the real files: numbers may be written in scientific notation (`6e-05`), and the
-rows are not in CVE order. A mirror may drop the comment line; the scores are then read, the
+rows are not in CVE order. Every row ends with a line end: a last row without one is refused, as
+the file was cut short there (a number cut short is still a number). A mirror may drop the comment line; the scores are then read, the
 score date is unknown, and the result carries a warning saying so (returned, never printed).
 
 The file has about 300k rows (11 MB uncompressed); the gate reads it one line at a time and keeps
@@ -155,6 +156,7 @@ def _rows(
     scores: dict[str, EpssScore] = {}
     rows = 0
     match = _ROW.fullmatch
+    number, line = 0, "\n"
     for number, line in lines:
         found = match(line)
         if found is None:
@@ -172,6 +174,15 @@ def _rows(
             if cve in scores:
                 raise data_error(name, f"{cve} is listed twice", f"line {number}")
             scores[cve] = EpssScore(cve, score, percentile, day)
+    if not line.endswith("\n"):
+        # FIRST ends every row with a line end: a last row without one is where a copy or a
+        # download stopped, and a number cut there still reads as one (0.93 as 0.9, or as 0.).
+        raise data_error(
+            name,
+            f"the file ends inside a row, {quoted(line)}, without a line end: it may be cut short "
+            "(every row of FIRST's file ends with one); fetch it again",
+            f"line {number}",
+        )
     return scores, rows
 
 

@@ -314,6 +314,7 @@ def _describe(
         base_image=base_name,
         base_layer_count=base_count,
         created=config.created,
+        base_sought=True,
     )
 
 

@@ -9,6 +9,7 @@ output of a run under it carry the warning, so nobody mistakes such a gate for o
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -110,18 +111,23 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
         if why is not None:
             out.append(f"{policy.source}: {_named(entry)}: vulnerability {entry.vulnerability!r} {why}")
         package = entry.package
-        name = package.strip() if package and not package.startswith("pkg:") else None
+        # What is left once the invisible characters and the blanks around are gone is what the
+        # advice is about: a name and a version joined by a no-break space and a zero-width space
+        # are a name and a version still.
+        name = _visible(package).strip() if package and not package.startswith("pkg:") else None
         found = _VERSION_IN_NAME.fullmatch(name) if name else None
-        if package and name and _invisible(package):
-            out.append(_with_invisible(policy, entry, "package", package))
-        elif found is not None:
-            fix = f"package: {found['name']!r}"
+        if found is not None:
+            fix = f"package: {_yaml_text(found['name'])}"
             if entry.version is None:
-                fix += f" and version: {found['version']!r}"
+                fix += f" and version: {_yaml_text(found['version'])}"
             out.append(
                 f"{policy.source}: {_named(entry)}: package {package!r} holds a version, but a package "
                 f"is compared by its name alone, so this entry never matches: write {fix}"
             )
+        elif package and name and _blanks(name):
+            out.append(_blank_inside(policy, entry, package, name))
+        elif package and name and _invisible(package):
+            out.append(_with_invisible(policy, entry, "package", package))
         elif package and name and name != package:
             # Quoted, a name keeps the blanks around it (`"e2fsprogs "`), which no scanner's name
             # has; a package URL is parsed, which drops them.
@@ -142,6 +148,36 @@ def _invisible(text: str) -> list[str]:
     return sorted({ch for ch in text if unicodedata.category(ch) == "Cf"})
 
 
+def _visible(text: str) -> str:
+    """`text` without its invisible characters."""
+    invisible = _invisible(text)
+    return "".join(ch for ch in text if ch not in invisible) if invisible else text
+
+
+def _blanks(text: str) -> list[str]:
+    """The blanks of `text` (a space, a no-break space, any of Unicode's spaces), each once."""
+    return sorted({ch for ch in text if ch.isspace()})
+
+
+def _yaml_text(text: str) -> str:
+    """`text` as the policy's YAML reads it back: quoted as Python shows it when that shows every
+    character as it is, else double-quoted with escapes (YAML reads `\\u00a0` only between double
+    quotes; between single quotes a backslash is itself)."""
+    shown = repr(text)
+    return shown if "\\" not in shown else json.dumps(text)
+
+
+def _blank_inside(policy: Policy, entry: AllowlistEntry, package: str, name: str) -> str:
+    """The warning for a package name with a blank inside it, often a no-break space copied from a
+    web page, which no scanner's name has: which name was meant cannot be told, so none is offered."""
+    said = ", ".join(f"U+{ord(ch):04X}" for ch in _blanks(name))
+    return (
+        f"{policy.source}: {_named(entry)}: package {package!r} holds a blank inside ({said}), but no "
+        "package name has one and a package is compared exactly, so this entry never matches: "
+        "write the name as the scanner reports it"
+    )
+
+
 def _with_invisible(policy: Policy, entry: AllowlistEntry, key: str, value: str) -> str:
     """The warning for a package or version holding an invisible character, which no scanner's
     name or version has (copied from a web page): compared exactly, it never matches."""
@@ -150,14 +186,14 @@ def _with_invisible(policy: Policy, entry: AllowlistEntry, key: str, value: str)
     fix = "".join(ch for ch in value if ch not in invisible).strip()
     return (
         f"{policy.source}: {_named(entry)}: {key} {value!r} holds an invisible character ({said}), but a "
-        f"{key} is compared exactly, so this entry never matches: write {key}: {fix!r}"
+        f"{key} is compared exactly, so this entry never matches: write {key}: {_yaml_text(fix)}"
     )
 
 
 def _blank_around(policy: Policy, entry: AllowlistEntry, key: str, value: str, fix: str) -> str:
     return (
         f"{policy.source}: {_named(entry)}: {key} {value!r} starts or ends with a blank, but a {key} is "
-        f"compared exactly, so this entry never matches: write {key}: {fix!r}"
+        f"compared exactly, so this entry never matches: write {key}: {_yaml_text(fix)}"
     )
 
 

@@ -212,13 +212,14 @@ def _base_image(status: BaseImageStatus, decisions: Sequence[Decision]) -> dict[
     }
 
 
-def _named_after(report: ScanReport) -> dict[str, str]:
-    """`named_after`, only for a run without an image named after another file than the first of
-    its `sources` (a decision report read back): a report of any other run is as it was."""
-    first = report.sources[0] if report.sources else None
-    if report.image is not None or report.named_after is None or report.named_after == first:
+def _named_after(report: ScanReport) -> dict[str, str | list[str]]:
+    """`named_after`, only for a run without an image named after other files than its `sources`
+    (a decision report read back): a report of any other run is as it was. `named_after` is the
+    first of them, as it always was; `named_after_all` (added) every one, when there are several."""
+    named = report.named_after
+    if report.image is not None or not named or named == report.sources:
         return {}
-    return {"named_after": report.named_after}
+    return {"named_after": named[0], **({"named_after_all": list(named)} if len(named) > 1 else {})}
 
 
 def render_json(evaluation: Evaluation) -> str:

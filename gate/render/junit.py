@@ -349,7 +349,7 @@ def _suite_name(evaluation: Evaluation) -> str:
     # A decision report read back names the suite as its run did, not after itself: a test's
     # history is kept under its suite's name where a CI system files tests by suite.
     if report.named_after:
-        return _line(report.named_after, NAME_LIMIT) or "container-gate"
+        return _line(", ".join(report.named_after), NAME_LIMIT) or "container-gate"
     if report.sources:
         return _line(", ".join(report.sources), NAME_LIMIT) or "container-gate"
     return "container-gate"

@@ -37,7 +37,14 @@ from gate.render._summary import (
     count_detail,
     why_it_fails,
 )
-from gate.render.remediation import cleared, clearing_actions, counts_blocking_only, lead, plural
+from gate.render.remediation import (
+    base_unknown,
+    cleared,
+    clearing_actions,
+    counts_blocking_only,
+    lead,
+    plural,
+)
 from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -144,7 +151,20 @@ def _agreement_line(evaluation: Evaluation) -> str:
 
 def _more_actions_line(evaluation: Evaluation) -> str:
     """Below a "What to do" table that does not hold every action that clears a blocking finding:
-    how many others there are and what they clear, so the table's "Clears" add up to the lead."""
+    how many others there are and what they clear, so the table's "Clears" add up to the lead;
+    then, for a scan that found no base image, that giving one groups its packages."""
+    more = _more_actions(evaluation)
+    if not base_unknown(evaluation):
+        return more
+    hint = (
+        f"_The base image is not known, so each package is an action of its own: give "
+        f"{md_code('--base-image REF')} (or {md_code('--dockerfile PATH')}) and the base image's packages "
+        "are one action, a rebuild on a refreshed base image._"
+    )
+    return f"{more}\n\n{hint}" if more else hint
+
+
+def _more_actions(evaluation: Evaluation) -> str:
     rest = clearing_actions(evaluation)[LEAD_ACTIONS:]
     if not rest:
         return ""

@@ -200,6 +200,24 @@ def clearing_actions(evaluation: Evaluation) -> tuple[Action, ...]:
     return plan.clearing
 
 
+BASE_UNKNOWN_WORDS = (
+    "the base image is not known, so each package is an action of its own: give --base-image REF "
+    "(or --dockerfile PATH) and the base image's packages are one action, a rebuild on a refreshed base image"
+)
+"""Below the actions of a scan that found no base image (`base_unknown`), in the terminal; the
+Markdown summary says it with code spans. Plain words: nothing to escape."""
+
+
+def base_unknown(evaluation: Evaluation) -> bool:
+    """Whether the listed actions are upgrades of several packages of an image scanned without
+    knowing its base image: given one, those of the base image's layers would be one refresh."""
+    image = evaluation.report.image
+    if image is None or not image.base_sought or image.base_layer_count is not None:
+        return False
+    upgrades = [a for a in clearing_actions(evaluation) if a.kind is ActionKind.PACKAGE_UPGRADE]
+    return len(upgrades) > 1
+
+
 def cleared(action: Action, blocking_only: bool) -> int:
     """How many of the counted findings (`counts_blocking_only`) the action clears."""
     return action.blocking if blocking_only else action.would_block

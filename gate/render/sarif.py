@@ -233,7 +233,7 @@ def _log(
     if note is not None:
         notifications = [om.Notification(message=om.Message(text=note), level="warning")]
     report = evaluation.report
-    named = (report.named_after,) if report.named_after else report.sources
+    named = report.named_after or report.sources
     category = options.category or words.default_category(image, named)
     run = om.Run(
         tool=om.Tool(driver=driver, extensions=extensions or None),

@@ -37,6 +37,8 @@ from gate.render._summary import (
     why_it_fails,
 )
 from gate.render.remediation import (
+    BASE_UNKNOWN_WORDS,
+    base_unknown,
     cleared,
     cleared_by_severity,
     clearing_actions,
@@ -314,6 +316,8 @@ def render_terminal(
     if actions:
         out += ["", "What to do, most useful first:"]
         out += _actions(actions, by_action, counts_blocking_only(evaluation), more, width)
+        if base_unknown(evaluation):
+            out += wrap(f"  ({BASE_UNKNOWN_WORDS})", width)
     # Every action has its number, listed or not: a finding's row names the one that clears it.
     numbers = {a.id: n for n, a in enumerate(actions, start=1)}
     blocking = [d for ds in by_action.values() for d in ds] + without_fix

@@ -150,11 +150,15 @@ def _read_report(
     )
 
 
-def _named_after(doc: JsonObject, root: At) -> str | None:
-    """The report file the run was named after (its SARIF category, when no image is named): the
-    one its own report read back was named after (`named_after`), else the first it read."""
-    sources = str_list(doc, "sources", root)
-    return opt_str(doc, "named_after", root) or (sources[0] if sources else None)
+def _named_after(doc: JsonObject, root: At) -> tuple[str, ...]:
+    """The report files the run was named after (its SARIF category and JUnit suite, when no image
+    is named): the ones its own report read back was named after (`named_after_all`; a report of
+    an earlier release kept only the first, `named_after`), else the ones it read."""
+    every = str_list(doc, "named_after_all", root)
+    first = opt_str(doc, "named_after", root)
+    if every:
+        return tuple(every)
+    return (first,) if first else tuple(str_list(doc, "sources", root))
 
 
 def _older_report_warnings(doc: JsonObject, root: At, with_data: bool) -> list[str]:

@@ -771,6 +771,45 @@ def test_standard_input_where_a_file_path_goes_is_a_usage_error_that_says_so(
     ) in line
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["check", "-", "-"], "REPORT - and REPORT -"),
+        (["check", "-", "/dev/fd/0"], "REPORT - and REPORT /dev/fd/0"),
+        (["check", "-", "--baseline", "/dev/stdin"], "REPORT - and --baseline /dev/stdin"),
+        (["check", "/dev/stdin", "--baseline", "/proc/self/fd/0"], "REPORT - and --baseline /proc/self/fd/0"),
+        (["check", str(BUSTER), "--baseline", "/dev/stdin", "--vex", "/dev/fd/0"], "--baseline /dev/stdin and --vex /dev/fd/0"),
+        (["check", str(BUSTER), "--policy", "/dev/stdin", "--epss", "/dev/fd/0"], "--policy /dev/stdin and --epss /dev/fd/0"),
+        (["check", "-", "--kev", "/dev/stdin"], "REPORT - and --kev /dev/stdin"),
+        (["explain", "CVE-2019-18224", "--report", "-", "--baseline", "/dev/stdin"], "REPORT - and --baseline /dev/stdin"),
+        (["compare", "piped=-", "--epss", "/proc/self/fd/0"], "--epss /proc/self/fd/0 and REF -"),
+    ],
+)  # fmt: skip
+def test_standard_input_read_by_two_inputs_is_a_usage_error_naming_both(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `-` and the paths standard input goes by are one pipe, read once: the second reader found
+    # it empty ("empty file"), and a baseline read so was only a warning, the gate going on without it.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert (
+        f"error: standard input holds one file, and {said} both read it: give the others their files" in line
+    )
+
+
+@pytest.mark.parametrize("other", ["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"])
+def test_standard_input_is_read_by_one_compare_row_whatever_its_name(
+    other: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["compare", f"a={other}", "b=-"])
+    assert exited.value.code == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "error: standard input holds one report, and rows 'a' and 'b' both read it" in line
+
+
 def nothing_scanned_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs in `tmp_path` where a scan or a pull fails the test: an image name is refused first."""
 

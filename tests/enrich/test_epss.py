@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -62,10 +63,40 @@ def test_a_file_without_its_comment_line_reads_with_an_unknown_date_and_a_warnin
     )
 
 
-def test_windows_line_ends_and_no_final_newline_read_the_same(tmp_path: Path) -> None:
+def test_windows_line_ends_read_the_same(tmp_path: Path) -> None:
     path = tmp_path / "crlf.csv"
-    path.write_bytes("\r\n".join([COMMENT, COLUMNS, *ROWS]).encode())
+    path.write_bytes(("\r\n".join([COMMENT, COLUMNS, *ROWS]) + "\r\n").encode())
     assert read_epss(path).scores == read_epss(EXCERPT).scores
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        "CVE-2023-20914,0.0006,6e-05",  # the whole row, only its line end gone
+        "CVE-2023-20914,0.0006,6",  # 6e-05 cut to 6: out of range, said as the row's problem
+        "CVE-2023-20914,0.0,0.",  # 0.0006 cut to 0.0, the percentile to "0."
+    ],
+)
+@pytest.mark.parametrize("packed", [False, True], ids=["csv", "csv.gz"])
+def test_a_file_cut_short_in_its_last_row_is_an_exit_2_error_naming_the_file_and_line(
+    tmp_path: Path, cut: str, packed: bool
+) -> None:
+    # A copy or a download that stopped inside a row: the numbers left may still be numbers, and
+    # a score cut from 0.93 to 0.9 (or to 0.) decides `fail_on.epss` on a value FIRST never gave.
+    text = ("\n".join([COMMENT, COLUMNS, *ROWS[:-1], cut])).encode()
+    path = tmp_path / ("epss.csv.gz" if packed else "epss.csv")
+    path.write_bytes(gzip.compress(text) if packed else text)
+    with pytest.raises(ReportError) as caught:
+        read_epss(path)
+    assert caught.value.exit_code == ExitCode.USAGE
+    where = f"{path}: line {len(ROWS) + 2}: "
+    if cut.endswith(",6"):
+        assert caught.value.diagnostics() == f'{where}percentile: expected a number from 0 to 1, got "6"'
+        return
+    assert caught.value.diagnostics() == (
+        f"{where}the file ends inside a row, {json.dumps(cut)}, without a line end: it may be cut short "
+        "(every row of FIRST's file ends with one); fetch it again"
+    )
 
 
 BAD_ROWS = [

@@ -413,3 +413,16 @@ def test_archive_members_are_never_extracted(
     assert list(tmp_path.iterdir()) == []
     with tarfile.open(built_images.app_archive) as tar:
         assert any(name.endswith("layer.tar") for name in tar.getnames())
+
+
+def test_an_image_read_by_the_gate_says_its_base_image_was_looked_for(
+    engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    # Not found (the base image has no base-name label, no --base-image was given): the outputs
+    # then say that --base-image would make its packages one refresh action.
+    target = resolve_image(f"docker-archive:{engineless_archives.base}", environ={"HOME": str(tmp_path)})
+    assert (target.info.base_sought, target.info.base_image, target.info.base_layer_count) == (
+        True,
+        None,
+        None,
+    )

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
@@ -359,3 +360,56 @@ def test_a_vulnerability_id_no_scanner_writes_is_a_warning(
 def test_an_id_as_scanners_write_it_is_no_warning(vulnerability: str) -> None:
     text = f"version: 1\nallowlist:\n  - vulnerability: {json.dumps(vulnerability)}\n    reason: r\n"
     assert load_policy_text(text, "p.yaml").warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("package", "fix"),
+    [
+        # A zero-width space and a no-break space between a name and its version: both go, and
+        # what is left is a name and a version.
+        ("libidn2-0\u200b\u00a02.0.5-1", "package: 'libidn2-0' and version: '2.0.5-1'"),
+        ("libidn2-0\u00a02.0.5-1", "package: 'libidn2-0' and version: '2.0.5-1'"),
+        ("libidn2-0\u202f2.0.5-1", "package: 'libidn2-0' and version: '2.0.5-1'"),  # a narrow one
+    ],
+)
+def test_a_package_with_odd_spaces_and_a_version_is_told_the_name_and_the_version(
+    package: str, fix: str
+) -> None:
+    text = f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: {json.dumps(package)}\n    reason: r\n"
+    assert load_policy_text(text, "p.yaml").warnings == (
+        f"p.yaml: allowlist[0] (line 3): package {package!r} holds a version, but a package is compared "
+        f"by its name alone, so this entry never matches: write {fix}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("package", "said"),
+    [
+        ("lib\u00a0idn2-0", "U+00A0"),  # a no-break space copied from a web page
+        ("lib\u00a0idn2-0\u200b", "U+00A0"),  # and an invisible character: the name still has a blank
+        ("lib\u3000idn2-0", "U+3000"),  # an ideographic space
+        ("openssl libs", "U+0020"),
+    ],
+)
+def test_a_package_with_a_blank_inside_is_a_warning_that_offers_no_name_with_the_blank(
+    package: str, said: str
+) -> None:
+    # No scanner's name has a blank; the name meant cannot be told, and the one with the blank
+    # kept (shown as 'lib\xa0idn2-0', which YAML reads as a backslash between single quotes) is
+    # never the name to write.
+    text = f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: {json.dumps(package)}\n    reason: r\n"
+    assert load_policy_text(text, "p.yaml").warnings == (
+        f"p.yaml: allowlist[0] (line 3): package {package!r} holds a blank inside ({said}), but no package "
+        "name has one and a package is compared exactly, so this entry never matches: write the name as "
+        "the scanner reports it",
+    )
+
+
+def test_a_version_to_write_with_an_odd_space_is_written_as_yaml_reads_it() -> None:
+    # Between single quotes YAML reads '\xa0' as four characters; between double quotes, as the
+    # no-break space itself.
+    text = 'version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    version: "2.0\\u00a05\\u200b"\n    reason: r\n'
+    [warning] = load_policy_text(text, "p.yaml").warnings
+    fix = '"2.0\\u00a05"'
+    assert warning.endswith(f"write version: {fix}")
+    assert yaml.safe_load(f"version: {fix}") == {"version": "2.0\u00a05"}

@@ -258,7 +258,7 @@ def test_suite_name_falls_back_to_the_report_files() -> None:
 
 
 def test_a_decision_report_read_back_names_the_suite_as_its_run_did() -> None:
-    report = ScanReport(findings=(), sources=("gate.json",), named_after="app-scan.json")
+    report = ScanReport(findings=(), sources=("gate.json",), named_after=("app-scan.json",))
     (suite,) = parse(render_junit(evaluate(report, Policy(source="p"), NOW))).findall("testsuite")
     assert suite.get("name") == "app-scan.json"
     # An image still names it.

@@ -737,3 +737,22 @@ def test_a_link_is_the_reports_url_even_where_it_holds_an_entity() -> None:
     html = to_html(render_markdown(evaluation))
     assert inert_problems(html, allowed_links={url}) == []
     assert 'href="https://tracker.example/show?id=1&amp;amp;b=2&amp;c=3"' in html
+
+
+def test_a_scan_without_a_base_image_says_below_the_actions_that_one_would_group_them() -> None:
+    image = ImageInfo("docker-archive:app.tar", base_sought=True)
+    findings = [finding("CVE-2024-0001", pkg="openssl"), finding("CVE-2024-0002", pkg="zlib1g")]
+    out = render_markdown(evaluation_of(*findings, image=image))
+    said = (
+        "_The base image is not known, so each package is an action of its own: give `--base-image REF` "
+        "(or `--dockerfile PATH`) and the base image's packages are one action, a rebuild on a refreshed "
+        "base image._"
+    )
+    assert out.count("base image is not known") == 1
+    _table, after = out.split("| What to do |", 1)[1].split("\n\n", 1)
+    assert after.startswith(said)
+    known = replace(image, base_image="debian:12", base_layer_count=1)
+    assert "base image is not known" not in render_markdown(evaluation_of(*findings, image=known))
+    assert "base image is not known" not in render_markdown(
+        evaluation_of(*findings, image=replace(image, base_sought=False))
+    )

@@ -356,3 +356,29 @@ def test_beside_blocking_findings_those_a_budget_tolerates_are_not_counted_as_bl
     # The findings the budget tolerates are listed once, with the informational ones.
     assert "<summary>Informational (2)</summary>" in md
     assert md.count("CVE\\-2024\\-0002") == md.count("CVE\\-2024\\-0003") == 1
+
+
+def test_a_scan_without_a_base_image_says_once_below_the_actions_that_one_would_group_them() -> None:
+    # A scan of a docker-archive whose base image is unknown lists each package as its own action;
+    # given --base-image, those of the base image's layers are one refresh.
+    image = ImageInfo("docker-archive:app.tar", base_sought=True)
+    findings = [finding("CVE-2024-0001", pkg="openssl"), finding("CVE-2024-0002", pkg="zlib1g")]
+    out = render_terminal(evaluation_of(*findings, image=image), width=200)
+    said = (
+        "  (the base image is not known, so each package is an action of its own: give --base-image REF "
+        "(or --dockerfile PATH) and the base image's packages are one action, a rebuild on a refreshed "
+        "base image)"
+    )
+    lines = out.splitlines()
+    assert lines.count(said) == 1
+    assert (
+        lines[lines.index(said) - 1].strip() == "$ apt-get update && apt-get install -y --only-upgrade zlib1g"
+    )
+    # Not when the base image is known, nor for one action, nor for a report `check` read.
+    known = replace(image, base_image="debian:12", base_layer_count=1)
+    assert "base image is not known" not in render_terminal(evaluation_of(*findings, image=known), width=200)
+    assert "base image is not known" not in render_terminal(
+        evaluation_of(findings[0], image=image), width=200
+    )
+    report = replace(image, base_sought=False)
+    assert "base image is not known" not in render_terminal(evaluation_of(*findings, image=report), width=200)

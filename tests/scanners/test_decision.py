@@ -254,3 +254,43 @@ def test_the_sarif_of_a_report_read_back_keeps_its_category(tmp_path: Path) -> N
         parse_decision(report(named_after=1), "gate.json")
     with pytest.raises(ReportError, match=r"^gate.json: sources\[0\]: expected a string"):
         parse_decision(report(sources=[1]), "gate.json")
+
+
+def test_a_report_read_back_keeps_every_file_its_run_was_named_after(tmp_path: Path) -> None:
+    # A run of two reports names its JUnit suite after both; read back, the suite was named after
+    # the first alone, and so was every later run's, and two decision reports merged kept the
+    # first one's names only.
+    from gate.cli import main as cli
+
+    scans = [tmp_path / "app-scan.json", tmp_path / "worker-scan.json"]
+    scans[0].write_bytes(corpus_file("grype", "anchore-grype__TestJsonDirsPresenter.golden").read_bytes())
+    scans[1].write_bytes(corpus_file("grype", "anchore-grype__TestEmptyJsonPresenter.golden").read_bytes())
+    other = tmp_path / "other-scan.json"
+    other.write_bytes(scans[1].read_bytes())
+
+    def check(name: str, *reports: Path) -> tuple[str, str, dict[str, Any]]:
+        out = {kind: tmp_path / f"{name}.{kind}" for kind in ("json", "sarif", "xml")}
+        argv = ["check", *map(str, reports), "--ci", "none", "--quiet", "--json", str(out["json"])]
+        cli.main([*argv, "--sarif", str(out["sarif"]), "--junit", str(out["xml"])])
+        suite = ET.parse(out["xml"]).getroot().find("testsuite")  # noqa: S314 - our own output
+        assert suite is not None
+        category = json.loads(out["sarif"].read_text())["runs"][0]["automationDetails"]["id"]
+        return suite.get("name", ""), category, json.loads(out["json"].read_text())
+
+    both = f"{scans[0]}, {scans[1]}"
+    assert check("first", *scans)[:2] == (both, "container-gate/app-scan/unknown/")
+    suite, category, again = check("again", tmp_path / "first.json")
+    assert (suite, category) == (both, "container-gate/app-scan/unknown/")
+    # `named_after` keeps its meaning (the first, which names the SARIF category); the added
+    # `named_after_all` has every one.
+    assert (again["named_after"], again["named_after_all"]) == (str(scans[0]), [str(s) for s in scans])
+    assert check("third", tmp_path / "again.json")[:2] == (both, "container-gate/app-scan/unknown/")
+    check("other", other)
+    suite, category, merged = check("merged", tmp_path / "again.json", tmp_path / "other.json")
+    assert (suite, category) == (f"{both}, {other}", "container-gate/app-scan/unknown/")
+    assert merged["named_after_all"] == [*map(str, scans), str(other)]
+    # A report of an earlier release kept the first name alone: that one is read.
+    older = parse_decision(report(sources=["gate.json"], named_after="app-scan.json"), "again.json")
+    assert older.named_after == ("app-scan.json",)
+    with pytest.raises(ReportError, match=r"^gate.json: named_after_all\[0\]: expected a string"):
+        parse_decision(report(named_after_all=[1]), "gate.json")
