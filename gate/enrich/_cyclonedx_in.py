@@ -11,13 +11,16 @@ silently applies to nothing.
 `analysis.state` maps onto OpenVEX's statuses as Trivy maps it: `not_affected` and
 `false_positive` to not_affected, `resolved` and `resolved_with_pedigree` to fixed,
 `exploitable` to affected, `in_triage` to under_investigation. A statement's time is its
-analysis's (`lastUpdated`, else `firstIssued`), else the BOM's `metadata.timestamp`. When a ref's
-purl has no version, the exact versions of `affects[].versions` narrow it; a version range there is
-not read and is an error (name the version in the purl instead). A version whose `status` is `affected` or `unknown`
-is not one a `not_affected` or `fixed` analysis clears (`resolved` with `<2.6.0` affected and
-`2.6.0` unaffected clears 2.6.0 alone), and is left out of such a statement. So is a ref whose
-purl names its version when its `versions` call that version, or a range (which may hold it),
-`affected` or `unknown`: the analysis is not about that version.
+analysis's (`lastUpdated`, else `firstIssued`), else the BOM's `metadata.timestamp`.
+
+A version of `affects[].versions` without a `status` is `affected`: the CycloneDX specification
+(1.4 to 1.6) makes that the default. When a ref's purl has no version, the exact versions of
+`affects[].versions` narrow it; a version range there is not read, and is an error unless it is
+one a clearing analysis leaves out (name the version in the purl instead). A version whose
+`status` is `affected` or `unknown` is not one a `not_affected` or `fixed` analysis clears
+(`resolved` with `<2.6.0` affected and `2.6.0` unaffected clears 2.6.0 alone), and is left out of
+such a statement. So is a ref whose purl names its version when its `versions` call that version,
+or a range (which may hold it), `affected` or `unknown`: the analysis is not about that version.
 """
 
 from __future__ import annotations
@@ -159,6 +162,17 @@ def _resolve(ref: str, refs: dict[str, str], at: At) -> str:
     raise at.wrong("a package URL, a BOM-Link to one, or the bom-ref of a component with a purl", ref)
 
 
+def _version_status(entry: JsonObject, at: At) -> str:
+    """The `status` of an `affects[].versions[]` entry: `affected` when it has none, as the
+    CycloneDX specification (1.4 to 1.6) makes it the default."""
+    status = opt_str(entry, "status", at)
+    if status is None:
+        return "affected"
+    if status not in _VERSION_STATUSES:
+        raise at["status"].wrong(f"one of {', '.join(_VERSION_STATUSES)}", status)
+    return status
+
+
 def _products(affect: JsonObject, at: At, refs: dict[str, str], clears: bool) -> list[VexProduct]:
     purl = _resolve(req_str(affect, "ref", at), refs, at["ref"])
     parsed = parse_purl(purl)
@@ -170,9 +184,7 @@ def _products(affect: JsonObject, at: At, refs: dict[str, str], clears: bool) ->
     listed = False
     for entry, vat in objects(affect, "versions", at):
         listed = True
-        status = opt_str(entry, "status", vat)
-        if status is not None and status not in _VERSION_STATUSES:
-            raise vat["status"].wrong(f"one of {', '.join(_VERSION_STATUSES)}", status)
+        status = _version_status(entry, vat)
         if clears and status in ("affected", "unknown"):
             # The BOM says this version is (or may be) vulnerable: the analysis that clears the
             # others does not clear it, and a `fixed` must not allowlist the version not fixed.
@@ -196,9 +208,7 @@ def _pinned(purl: str, version: str, affect: JsonObject, at: At, clears: bool) -
     `affected` or `unknown`: the BOM says the version is (or may be) vulnerable."""
     doubt = False
     for entry, vat in objects(affect, "versions", at):
-        status = opt_str(entry, "status", vat)
-        if status is not None and status not in _VERSION_STATUSES:
-            raise vat["status"].wrong(f"one of {', '.join(_VERSION_STATUSES)}", status)
+        status = _version_status(entry, vat)
         listed = opt_str(entry, "version", vat)
         if status in ("affected", "unknown") and (listed is None or listed.strip() == version):
             doubt = True

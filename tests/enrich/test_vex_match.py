@@ -360,7 +360,10 @@ def test_cyclonedx_refs_to_components_and_bom_links_on_a_real_report() -> None:
                     {"ref": "urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#pkg:rpm/rhel/nspr"},
                     {
                         "ref": "pkg:rpm/rhel/nss-util",
-                        "versions": [{"version": "3.79.0-16.el9_1"}, {"version": "3.79.0-17.el9_1"}],
+                        "versions": [
+                            {"version": "3.79.0-16.el9_1", "status": "unaffected"},
+                            {"version": "3.79.0-17.el9_1", "status": "unaffected"},
+                        ],
                     },
                 ],
             },
@@ -407,7 +410,10 @@ def test_a_cyclonedx_version_the_bom_calls_affected_is_not_cleared() -> None:
     # The affected range a BOM gives beside its fixed version is not needed to read it.
     assert cleared("resolved", {"range": "vers:rpm/<3.79.0-18.el9_1", "status": "affected"}, fix) == []
     assert cleared("resolved", {**installed, "status": "unaffected"}) == ["nss-util"]
-    assert cleared("resolved", {"version": "3.79.0-17.el9_1"}) == ["nss-util"]
+    # A version without a status is affected, the CycloneDX specification's default; a range too.
+    assert cleared("resolved", {"version": "3.79.0-17.el9_1"}) == []
+    assert cleared("not_affected", {"version": "3.79.0-17.el9_1"}, fix) == []
+    assert cleared("not_affected", {"range": "vers:rpm/<3.79.0-18.el9_1"}, fix) == []
     # A statement that clears nothing keeps every version: its reason is shown on the finding.
     assert cleared("exploitable", installed) == ["nss-util"]
 
@@ -468,10 +474,13 @@ def test_a_cyclonedx_ref_with_a_version_the_bom_calls_affected_is_not_cleared() 
     assert cleared("not_affected", installed) == []
     assert cleared("resolved", {**installed, "status": "unknown"}) == []
     assert cleared("not_affected", {"range": "vers:rpm/<3.79.0-18.el9_1", "status": "affected"}) == []
-    # Its version unaffected, another affected, or no status: the purl's version is what it is about.
+    # Its version unaffected, or another affected: the purl's version is what it is about.
     assert cleared("not_affected", {**installed, "status": "unaffected"}) == ["nss-util"]
     assert cleared("not_affected", {"version": "3.79.0-16.el9_1", "status": "affected"}) == ["nss-util"]
-    assert cleared("not_affected", {"version": "3.79.0-17.el9_1"}) == ["nss-util"]
+    # Its version, or a range, without a status: affected, the CycloneDX specification's default.
+    assert cleared("not_affected", {"version": "3.79.0-17.el9_1"}) == []
+    assert cleared("resolved", {"range": "vers:rpm/<3.79.0-18.el9_1"}) == []
+    assert cleared("not_affected", {"version": "3.79.0-16.el9_1"}) == ["nss-util"]
     assert cleared("exploitable", installed) == ["nss-util"]
 
 
