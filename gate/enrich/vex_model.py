@@ -206,14 +206,16 @@ class VexGap:
     says `affected` or `under_investigation`."""
 
 
-def _age(pair: tuple[int, VexStatement]) -> tuple[datetime, int]:
+def _age(pair: tuple[int, VexStatement]) -> tuple[datetime, bool, int]:
     position, statement = pair
-    return (statement.timestamp or datetime.min.replace(tzinfo=UTC), position)
+    return (statement.timestamp or datetime.min.replace(tzinfo=UTC), not statement.status.clears, position)
 
 
 def latest(statements: Sequence[VexStatement]) -> VexStatement:
-    """The statement that overrides the others (at least one): the latest timestamp, the last
-    given among equals."""
+    """The statement that overrides the others (at least one): the latest timestamp (an undated
+    one is older than any dated one). Among statements of that same time (or all undated) nothing
+    says which is the correction, so one that does not clear (`affected`, `under_investigation`)
+    wins over one that does: the last given of those that do not clear, else the last given."""
     return max(enumerate(statements), key=_age)[1]
 
 

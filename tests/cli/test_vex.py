@@ -316,11 +316,12 @@ def test_a_vex_file_named_twice_is_read_once(tmp_path: Path, capsys: pytest.Capt
         assert "vex:      1 statement(s) from 1 file(s): 1 used, 0 unused" in out
 
 
-def test_statements_of_the_same_time_are_decided_by_the_order_given(
+def test_statements_of_the_same_time_that_disagree_do_not_clear_the_finding(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # As docs/baseline-and-vex.md says: `--vex` files in order, then the policy's `vex:`; the last speaks.
-    def document(name: str, status: str) -> Path:
+    # As docs/baseline-and-vex.md says: of the same time, the one that does not clear speaks, in
+    # whatever order the files are given; a later one overrides an earlier one.
+    def document(name: str, status: str, timestamp: str = "2026-11-01T00:00:00Z") -> Path:
         said = {"justification": "component_not_present"} if status == "not_affected" else {}
         statement = {
             "vulnerability": {"name": "CVE-2021-44228"},
@@ -331,7 +332,7 @@ def test_statements_of_the_same_time_are_decided_by_the_order_given(
             "@context": "https://openvex.dev/ns/v0.2.0",
             "@id": f"https://example.com/vex/{name}",
             "author": name,
-            "timestamp": "2026-11-01T00:00:00Z",
+            "timestamp": timestamp,
             "version": 1,
             "statements": [{**statement, **said}],
         }
@@ -342,18 +343,29 @@ def test_statements_of_the_same_time_are_decided_by_the_order_given(
     vendor, team = document("vendor", "not_affected"), document("team", "under_investigation")
     report = spring(tmp_path)
 
-    def speaker(*argv: str) -> str:
+    def speaker(*argv: str) -> tuple[str, str]:
         _code, decided = decide(report, tmp_path, capsys, *argv)
         (finding,) = [
             f for f in decided["findings"] if f["package"] == "org.springframework.boot:spring-boot"
         ]
-        return str(finding["vex"]["rule"])
+        return str(finding["vex"]["rule"]), str(finding["disposition"])
 
-    assert speaker("--vex", str(vendor), "--vex", str(team)) == f"vex:{team}#0"
-    assert speaker("--vex", str(team), "--vex", str(vendor)) == f"vex:{vendor}#0"
+    for argv in (["--vex", str(vendor), "--vex", str(team)], ["--vex", str(team), "--vex", str(vendor)]):
+        rule, disposition = speaker(*argv)
+        assert rule == f"vex:{team}#0"
+        assert disposition != "allowlisted"
     policy = tmp_path / "policy.yaml"
     policy.write_text(f"version: 1\nvex: [{team.name}]\n", encoding="utf-8")
-    assert speaker("--policy", str(policy), "--vex", str(vendor)) == f"vex:{team}#0"
+    assert speaker("--vex", str(vendor), "--policy", str(policy))[0] == f"vex:{team}#0"
+    # Two that clear, or two that do not: the last given.
+    other = document("other", "fixed")
+    assert speaker("--vex", str(vendor), "--vex", str(other)) == (f"vex:{other}#0", "allowlisted")
+    assert speaker("--vex", str(other), "--vex", str(vendor)) == (f"vex:{vendor}#0", "allowlisted")
+    affected = document("affected", "affected")
+    assert speaker("--vex", str(team), "--vex", str(affected))[0] == f"vex:{affected}#0"
+    # A later statement still overrides an earlier one, whichever it says.
+    later = document("later", "not_affected", "2026-11-02T00:00:00Z")
+    assert speaker("--vex", str(later), "--vex", str(team)) == (f"vex:{later}#0", "allowlisted")
 
 
 @pytest.mark.parametrize(

@@ -226,6 +226,40 @@ def test_the_latest_statement_speaks_for_a_finding() -> None:
     assert latest(()) is None
 
 
+def test_statements_of_the_same_time_that_disagree_leave_the_finding_open() -> None:
+    """Nothing says which of two statements of one time (or two undated ones) is the correction:
+    the one that does not clear speaks, in one document or two, in whatever order."""
+    nss = next(f for f in KEYCLOAK.findings if f.package.name == "nss")
+    cleared = not_affected({"@id": "pkg:rpm/rhel/nss"})
+    open_ = {"vulnerability": {"name": CVE}, "products": [{"@id": IMAGE_PURL}], "status": "affected"}
+    for statements in (openvex(cleared, open_), openvex(open_, cleared)):
+        decided = decide(statements, nss, IMAGE)
+        assert decided is not None
+        assert decided.status is VexStatus.AFFECTED
+        assert VexIndex(statements, IMAGE).decide(nss) == decided
+    undated = [
+        parse_vex(
+            json.dumps(
+                {
+                    "@context": "https://openvex.dev/ns/v0.2.0",
+                    "@id": "https://example.com/vex/undated",
+                    "author": "Platform team",
+                    "version": 1,
+                    "statements": [said],
+                }
+            ).encode(),
+            name,
+        )
+        for said, name in ((cleared, "a.json"), ({**open_, "status": "under_investigation"}, "b.json"))
+    ]
+    for statements in (undated[0] + undated[1], undated[1] + undated[0]):
+        decided = decide(statements, nss, IMAGE)
+        assert decided is not None
+        assert decided.source == "b.json"
+    # A dated statement is later than an undated one, whatever it says.
+    assert decide(undated[1] + openvex(cleared), nss, IMAGE) == openvex(cleared)[0]
+
+
 def test_csaf_relationships_and_product_statuses_on_a_real_report() -> None:
     doc = {
         "document": {
