@@ -90,6 +90,26 @@ def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list
     ]
 
 
+def snyk_vex_warnings(report: ScanReport) -> list[str]:
+    """What the outputs must say, when VEX statements are given, of Snyk findings that none can
+    match by package: Snyk gives no package URL, and the gate makes one only for some package
+    managers (`gate.scanners.snyk`). Only a statement about the whole image can apply to them, and
+    none at all when the report names no image."""
+    without = [f for f in report.findings if "snyk" in f.scanners and f.package.purl is None]
+    if not without:
+        return []
+    managers = ", ".join(sorted({f.package.type or "none given" for f in without}))
+    what = (
+        "only a VEX statement about the whole image can apply to them"
+        if report.image is not None
+        else "no VEX statement can apply to them (the report names no image either)"
+    )
+    return [
+        f"{len(without)} Snyk finding(s) have no package URL (Snyk gives none, and their package "
+        f"manager makes none: {managers}): {what}"
+    ]
+
+
 def _parse_time(text: str | None) -> dt.datetime | None:
     if not text:
         return None

@@ -918,3 +918,48 @@ def test_a_statement_dated_after_the_run_is_said_once_when_the_report_is_read_ba
     # Read back without the VEX file, no statement decides anything: nothing is said of one.
     assert cli.main(["check", str(first), "--json", str(again), "--as-of", "2026-12-05", "--ci", "none"]) == 0
     assert not [w for w in json.loads(again.read_text(encoding="utf-8"))["warnings"] if "VEX statement" in w]
+
+
+def test_a_snyk_report_is_matched_by_its_packages_and_warns_of_those_without_a_purl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    statement = {
+        "vulnerability": {"name": "CVE-2022-37434"},
+        "products": [{"@id": "pkg:deb/debian/zlib1g"}],
+        "status": "not_affected",
+        "justification": "vulnerable_code_not_in_execute_path",
+    }
+    vex = tmp_path / "team.openvex.json"
+    vex.write_text(
+        json.dumps(
+            {
+                "@context": "https://openvex.dev/ns/v0.2.0",
+                "@id": "https://example.com/vex/team",
+                "author": "team",
+                "timestamp": "2026-11-01T00:00:00Z",
+                "version": 1,
+                "statements": [statement],
+            }
+        ),
+        encoding="utf-8",
+    )
+    report = corpus_file("snyk", "test-report-container-with-app-vulns.json")
+    _code, decided = decide(report, tmp_path, capsys, "--vex", str(vex))
+    by_package = {f["package"]: (f["disposition"], f["rule"]) for f in decided["findings"]}
+    assert by_package["zlib1g"] == ("allowlisted", f"vex:{vex}#0")
+    # The Go finding has no package URL: said once, with what can still apply.
+    (warning,) = [w for w in decided["warnings"] if "Snyk" in w]
+    assert warning == (
+        "1 Snyk finding(s) have no package URL (Snyk gives none, and their package manager makes "
+        "none: gomodules): only a VEX statement about the whole image can apply to them"
+    )
+    # A report of older CLIs names neither a distribution nor the image.
+    old = corpus_file("snyk", "fail-on-docker-fixable__vulns.json")
+    _code, decided = decide(old, tmp_path, capsys, "--vex", str(vex))
+    assert [w for w in decided["warnings"] if "Snyk" in w] == [
+        "3 Snyk finding(s) have no package URL (Snyk gives none, and their package manager makes "
+        "none: linux): no VEX statement can apply to them (the report names no image either)"
+    ]
+    # Without VEX, nothing to say.
+    _code, decided = decide(old, tmp_path, capsys)
+    assert not [w for w in decided["warnings"] if "Snyk" in w]

@@ -175,19 +175,23 @@ def test_the_vulnerability_by_any_of_its_names() -> None:
 
 
 def test_a_finding_without_a_purl_is_matched_only_through_the_whole_image() -> None:
-    """Snyk reports no purls: only a statement about the whole image can name its findings."""
+    """A Snyk Go finding has no purl (Snyk names the Go package, not its module): only a statement
+    about the whole image can name it."""
     snyk = load_report(corpus_file("snyk", "snyk-to-html__test-report-container-with-app-vulns.json"))
-    zlib = next(f for f in snyk.findings if f.package.name == "zlib1g")
-    assert zlib.package.purl is None
+    ssh = next(f for f in snyk.findings if f.package.name == "golang.org/x/crypto/ssh")
+    assert ssh.package.purl is None
     whole, part = openvex(
-        not_affected({"@id": "pkg:oci/vulnerable?tag=latest"}, vulnerability="CVE-2022-37434"),
+        not_affected({"@id": "pkg:oci/vulnerable?tag=latest"}, vulnerability="CVE-2020-9283"),
         not_affected(
-            {"@id": "pkg:oci/vulnerable?tag=latest", "subcomponents": [{"@id": "pkg:deb/debian/zlib1g"}]},
-            vulnerability="CVE-2022-37434",
+            {
+                "@id": "pkg:oci/vulnerable?tag=latest",
+                "subcomponents": [{"@id": "pkg:golang/golang.org/x/crypto"}],
+            },
+            vulnerability="CVE-2020-9283",
         ),
     )
-    assert applicable(whole, zlib, snyk.image)
-    assert not applicable(part, zlib, snyk.image)
+    assert applicable(whole, ssh, snyk.image)
+    assert not applicable(part, ssh, snyk.image)
 
 
 def test_the_latest_statement_speaks_for_a_finding() -> None:
@@ -1087,3 +1091,35 @@ def test_findings_cleared_by_different_statements_together_are_written_apart() -
         ("pkg:npm/alpha@1.0.0",): ("not_affected", "component_not_present"),
         ("pkg:npm/beta@1.0.0",): ("fixed", None),
     }
+
+
+def test_snyk_findings_are_matched_by_the_purls_of_their_packages() -> None:
+    """Snyk gives no package URL: its package manager, name and version make the one Trivy and
+    Grype give the same package, so statements naming it (alone, or inside the image) apply."""
+    report = load_report(corpus_file("snyk", "resultJsonDataNonGrouped.json"))
+    busybox = next(f for f in report.findings if f.package.name == "busybox")
+    connect = next(f for f in report.findings if f.vulnerability_id == "CVE-2013-7370")
+    assert (busybox.package.purl, connect.package.purl) == (
+        "pkg:apk/alpine/busybox@1.31.1-r21",
+        "pkg:npm/connect@1.9.2",
+    )
+    image = {"@id": "pkg:oci/cli-grouping?tag=latest"}
+    statements = openvex(
+        not_affected({"@id": "pkg:apk/alpine/busybox"}, vulnerability="CVE-2021-28831"),
+        not_affected(
+            {**image, "subcomponents": [{"@id": "pkg:npm/connect@1.9.2"}]}, vulnerability="CVE-2013-7370"
+        ),
+    )
+    index = VexIndex(statements, report.image)
+    assert [index.decide(f) for f in (busybox, connect)] == list(statements)
+    assert [decide(statements, f, report.image) for f in (busybox, connect)] == list(statements)
+    # Another package of the same source is not busybox.
+    ssl_client = next(f for f in report.findings if f.package.name == "ssl_client")
+    assert index.decide(ssl_client) is None
+    # A Debian package, its version with an epoch and a `+`.
+    debian = load_report(corpus_file("snyk", "test-report-container-with-app-vulns.json"))
+    zlib = next(f for f in debian.findings if f.package.name == "zlib1g")
+    (statement,) = openvex(
+        not_affected({"@id": "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1+deb10u1"}, vulnerability="CVE-2022-37434")
+    )
+    assert decide((statement,), zlib, debian.image) == statement
