@@ -1,12 +1,17 @@
 """CycloneDX VEX (a BOM whose `vulnerabilities` carry an `analysis`) as statements.
 
 Each `vulnerabilities[]` entry is one statement about the packages its `affects[].ref` name. A ref
-must come down to a package URL: the purl of the component of this document whose `bom-ref` it is
-(or, in a BOM-Link `urn:cdx:<serial>/<version>#<ref>` as Trivy's VEX files use, whose `bom-ref`
-its reference is), else the ref itself, or the BOM-Link's reference, as a purl. A `bom-ref` that
-looks like a purl is still the component's: Syft and Grype write `pkg:...?package-id=<id>`.
-Anything else cannot be matched to a finding and is an error, rather than a statement that
-silently applies to nothing.
+must come down to a package URL: the purl of the component of this document whose `bom-ref` it is,
+else the ref itself as a purl. A `bom-ref` that looks like a purl is still the component's: Syft
+and Grype write `pkg:...?package-id=<id>`. Anything else cannot be matched to a finding and is an
+error, rather than a statement that silently applies to nothing.
+
+A BOM-Link `urn:cdx:<serial>/<version>#<ref>` names a component of the BOM of that serial number
+and version. When that is this document (its `serialNumber` `urn:uuid:<serial>` and its `version`,
+1 when it has none), its reference is read as a ref above. Into another BOM (a separate VEX
+document about an SBOM, as Trivy's VEX files are) it is not followed: the statement is about that
+BOM's product, which a findings report cannot be told to be, so it clears nothing there; the
+statement keeps it in `unfollowed`, which the run warns of, naming the file.
 
 `analysis.state` maps onto OpenVEX's statuses as Trivy maps it: `not_affected` and
 `false_positive` to not_affected, `resolved` and `resolved_with_pedigree` to fixed,
@@ -62,6 +67,7 @@ def read_cyclonedx(doc: JsonObject, at: At) -> list[VexStatement]:
     doc_time = opt_time(metadata, "timestamp", at["metadata"]) if metadata else None
     author = _author(metadata, at["metadata"]) if metadata else None
     refs = _bom_refs(doc, at)
+    own = _own_bom_link(doc, at)
     if doc.get("vulnerabilities") is None:
         raise at["vulnerabilities"].error("missing (a CycloneDX VEX document lists vulnerabilities)")
     out: list[VexStatement] = []
@@ -80,8 +86,14 @@ def read_cyclonedx(doc: JsonObject, at: At) -> list[VexStatement]:
             raise aat["justification"].wrong(f"one of {_JUSTIFICATION_WORDS}", justification)
         responses = ", ".join(strings(analysis, "response", aat))
         products: list[VexProduct] = []
+        unfollowed: list[str] = []
         for affect, fat in objects(vuln, "affects", vat):
-            products.extend(_products(affect, fat, refs, _STATES[state].clears))
+            ref = req_str(affect, "ref", fat)
+            purl = _resolve(ref, refs, own, fat["ref"])
+            if purl is None:
+                unfollowed.append(ref)
+                continue
+            products.extend(_products(purl, affect, fat, _STATES[state].clears))
         out.append(
             VexStatement(
                 vulnerability_id=vid,
@@ -106,9 +118,22 @@ def read_cyclonedx(doc: JsonObject, at: At) -> list[VexStatement]:
                 index=index,
                 location=vat.path(),
                 format=VexFormat.CYCLONEDX,
+                unfollowed=tuple(dict.fromkeys(unfollowed)),
             )
         )
     return out
+
+
+def _own_bom_link(doc: JsonObject, at: At) -> str | None:
+    """How a BOM-Link names this document (`urn:cdx:<serial>/<version>`, the serial in lower
+    case), or None when it has no `urn:uuid:` serial number or no integer version."""
+    serial = opt_str(doc, "serialNumber", at)
+    if serial is None or not serial.lower().startswith("urn:uuid:"):
+        return None
+    version = doc.get("version", 1)
+    if type(version) is not int:
+        return None
+    return f"urn:cdx:{serial[len('urn:uuid:') :].lower()}/{version}"
 
 
 def _author(metadata: JsonObject, at: At) -> str | None:
@@ -145,12 +170,15 @@ def _bom_refs(doc: JsonObject, at: At) -> dict[str, str]:
     return found
 
 
-def _resolve(ref: str, refs: dict[str, str], at: At) -> str:
+def _resolve(ref: str, refs: dict[str, str], own: str | None, at: At) -> str | None:
+    """The purl `ref` names; None for a BOM-Link into another BOM, which is not followed."""
     target = ref.strip()
     if target.startswith("urn:cdx:"):
-        _, sep, target = target.partition("#")
+        bom, sep, target = target.partition("#")
         if not sep or not target:
             raise at.wrong("a BOM-Link with a #reference", ref)
+        if own is None or bom.lower() != own:
+            return None
     # A component's bom-ref first: Syft and Grype write a component's bom-ref as its purl with a
     # `package-id` qualifier of their own, which no finding's purl has.
     for candidate in (target, unquote(target)):
@@ -173,8 +201,7 @@ def _version_status(entry: JsonObject, at: At) -> str:
     return status
 
 
-def _products(affect: JsonObject, at: At, refs: dict[str, str], clears: bool) -> list[VexProduct]:
-    purl = _resolve(req_str(affect, "ref", at), refs, at["ref"])
+def _products(purl: str, affect: JsonObject, at: At, clears: bool) -> list[VexProduct]:
     parsed = parse_purl(purl)
     if parsed is None or affect.get("versions") is None:
         return [VexProduct((purl,))]

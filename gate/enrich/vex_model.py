@@ -143,6 +143,9 @@ class VexStatement:
     """Where in the file it comes from (`statements[3]`, `vulnerabilities[0].product_status.fixed`)."""
     format: VexFormat
     """The document format of `source`."""
+    unfollowed: tuple[str, ...] = ()
+    """The CycloneDX `affects[].ref` BOM-Links into another BOM that the statement does not apply
+    to (`gate.enrich._cyclonedx_in`), each once; empty for every other statement."""
     parts: tuple[VexStatement, ...] = ()
     """For what several statements say together (`joint`: each clears some of the CVEs an advisory
     stands for, together all of them), those statements in the order given; empty for a statement

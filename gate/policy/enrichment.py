@@ -90,6 +90,20 @@ def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list
     ]
 
 
+def unfollowed_warnings(statements: Sequence[VexStatement]) -> list[str]:
+    """One warning per VEX file whose CycloneDX statements name components by BOM-Links into
+    another BOM, which are not followed (`gate.enrich._cyclonedx_in`)."""
+    by_file: dict[str, dict[str, None]] = {}
+    for statement in statements:
+        for ref in statement.unfollowed:
+            by_file.setdefault(statement.source, {})[ref.partition("#")[0]] = None
+    return [
+        f"{source}: CycloneDX affects[].ref BOM-Links into another BOM ({', '.join(boms)}) are not "
+        "followed: a statement says nothing about them, and clears no finding through them"
+        for source, boms in by_file.items()
+    ]
+
+
 def snyk_vex_warnings(report: ScanReport) -> list[str]:
     """What the outputs must say, when VEX statements are given, of Snyk findings that none can
     match by package: Snyk gives no package URL, and the gate makes one only for some package

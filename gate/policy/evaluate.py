@@ -55,6 +55,7 @@ from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
 from gate.policy.enrichment import (
     baseline_warnings,
     snyk_vex_warnings,
+    unfollowed_warnings,
     vex_reports,
     vex_warnings,
     with_enrichment,
@@ -323,6 +324,7 @@ def evaluate(
     if spoke:
         warnings += vex_warnings(spoke, now)
         warnings += snyk_vex_warnings(report)
+    warnings += unfollowed_warnings(inputs.vex)
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "

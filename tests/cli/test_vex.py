@@ -148,13 +148,6 @@ ALLOWLISTED = [
         "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, 2023-01-17T01:07:16.853479Z",
     ),
     (
-        "aquasecurity-trivy__pkg-vex-testdata-cyclonedx.json",
-        spring,
-        "org.springframework.boot:spring-boot",
-        0,
-        "VEX not_affected (code_not_reachable)",
-    ),
-    (
         "aquasecurity-trivy__pkg-vex-testdata-csaf.json",
         go_transitive,
         "github.com/aquasecurity/go-transitive",
@@ -963,3 +956,32 @@ def test_a_snyk_report_is_matched_by_its_packages_and_warns_of_those_without_a_p
     # Without VEX, nothing to say.
     _code, decided = decide(old, tmp_path, capsys)
     assert not [w for w in decided["warnings"] if "Snyk" in w]
+
+
+def test_a_cyclonedx_bom_link_into_another_bom_is_not_followed_and_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Trivy's VEX file names spring-boot by a BOM-Link into the SBOM it is about.
+    vex = corpus_file("vex", "aquasecurity-trivy__pkg-vex-testdata-cyclonedx.json")
+    report = spring(tmp_path)
+    _code, decided = decide(report, tmp_path, capsys, "--vex", str(vex))
+    (boot,) = [f for f in decided["findings"] if f["package"] == "org.springframework.boot:spring-boot"]
+    assert boot["disposition"] != "allowlisted"
+    assert [w for w in decided["warnings"] if "BOM-Link" in w] == [
+        f"{vex}: CycloneDX affects[].ref BOM-Links into another BOM "
+        "(urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1) are not followed: a statement says nothing "
+        "about them, and clears no finding through them"
+    ]
+    # The same document with that serial number: its BOM-Links are into itself, and followed.
+    doc = json.loads(vex.read_text(encoding="utf-8"))
+    doc["serialNumber"] = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79"
+    own = tmp_path / "own.cdx.json"
+    own.write_text(json.dumps(doc), encoding="utf-8")
+    _code, decided = decide(report, tmp_path, capsys, "--vex", str(own))
+    (boot,) = [f for f in decided["findings"] if f["package"] == "org.springframework.boot:spring-boot"]
+    assert (boot["disposition"], boot["rule"], boot["reason"]) == (
+        "allowlisted",
+        f"vex:{own}#0",
+        "VEX not_affected (code_not_reachable)",
+    )
+    assert not [w for w in decided["warnings"] if "BOM-Link" in w]

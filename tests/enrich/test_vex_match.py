@@ -429,6 +429,40 @@ def test_cyclonedx_refs_to_components_and_bom_links_on_a_real_report() -> None:
     assert matched((triage,)) == ["nss-sysinit"]
 
 
+def test_a_cyclonedx_bom_link_is_followed_only_into_its_own_document() -> None:
+    """A BOM-Link into another BOM names a component of that BOM's product, which a findings
+    report cannot be told to be: the statement says nothing through it."""
+    serial = "3e671687-395b-41f5-a30f-a58921a69b79"
+
+    def bom(ref: str, own: str | None = serial, version: int = 1) -> tuple[VexStatement, ...]:
+        nss = {"type": "library", "name": "nss", "bom-ref": "nss-ref", "purl": "pkg:rpm/rhel/nss"}
+        vulnerability = {"id": CVE, "analysis": {"state": "not_affected"}, "affects": [{"ref": ref}]}
+        doc: dict[str, Any] = {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "version": version,
+            "components": [nss],
+            "vulnerabilities": [vulnerability],
+        }
+        if own is not None:
+            doc["serialNumber"] = f"urn:uuid:{own}"
+        return parse_vex(json.dumps(doc).encode(), "team.cdx.json")
+
+    # Into itself: a component's bom-ref, or a purl; the serial number in any case.
+    assert matched(bom(f"urn:cdx:{serial}/1#nss-ref")) == ["nss"]
+    assert matched(bom(f"urn:cdx:{serial.upper()}/1#pkg:rpm/rhel/nspr")) == ["nspr"]
+    # Into another BOM, another version of this one, or from a document without a serial number.
+    for statements in (
+        bom(f"urn:cdx:{'0' * 8}-0000-0000-0000-{'0' * 12}/1#nss-ref"),
+        bom(f"urn:cdx:{serial}/1#nss-ref", version=2),
+        bom(f"urn:cdx:{serial}/1#pkg:rpm/rhel/nspr", own=None),
+    ):
+        (statement,) = statements
+        assert statement.products == ()
+        assert len(statement.unfollowed) == 1
+        assert matched(statements) == []
+
+
 def test_a_cyclonedx_version_the_bom_calls_affected_is_not_cleared() -> None:
     """`resolved` with the installed 3.79.0-17 affected and -18 unaffected: fixed in -18 alone."""
 
