@@ -1157,3 +1157,24 @@ def test_snyk_findings_are_matched_by_the_purls_of_their_packages() -> None:
         not_affected({"@id": "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1+deb10u1"}, vulnerability="CVE-2022-37434")
     )
     assert decide((statement,), zlib, debian.image) == statement
+
+
+def test_a_grype_multi_arch_image_is_named_by_its_repository_digest() -> None:
+    """Grype's `source.target` of a registry image: `repoDigests` holds the digest its tag resolves
+    to (the index of a multi-arch image), `manifestDigest` the platform manifest's and `imageID`
+    the config's. Documents name the image by the first, as Grype matches it."""
+    report = load_report(corpus_file("grype", "chainguard-ruby-test.json"))
+    assert report.image is not None
+    index = "sha256:3c9afb4f188827ea1062ec3b8acea32893236a0d7df31e0498df93486cff0978"
+    assert (report.image.digest, report.image.image_id) == (
+        index,
+        "sha256:2f88265cfbc43ca35cd327347a9f59375b9f29ef998b8a54a882e31111266640",
+    )
+    ruby = report.findings[0]
+    for product in (
+        f"pkg:oci/ruby@sha256%3A{index[7:]}?repository_url=cgr.dev%2Fchainguard%2Fruby",
+        f"cgr.dev/chainguard/ruby@{index}",
+        index,
+    ):
+        (statement,) = openvex(not_affected({"@id": product}, vulnerability=ruby.vulnerability_id))
+        assert applicable(statement, ruby, report.image), product
