@@ -73,7 +73,8 @@ class Package:
     type: str = ""
     """The ecosystem or package type: `debian`, `alpine`, `pip`, `npm`, `jar`, `gemspec`, ..."""
     purl: str | None = None
-    """The package URL (https://github.com/package-url/purl-spec) when the scanner gave one."""
+    """The package URL (https://github.com/package-url/purl-spec) when the scanner gave one; for a
+    Snyk package, which has none, the one its package manager, name and version make, if any."""
     path: str = ""
     """Where in the image the package was found, without a leading slash; empty for OS packages."""
     source_name: str | None = None

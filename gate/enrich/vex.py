@@ -23,9 +23,12 @@ subcomponent, as in Trivy's own VEX file) does not apply: a findings report does
 packages sit inside which, and applying it to every copy of the dependency in the image could
 allowlist a copy the statement was never about. Purl matching is `purl_matches`.
 
-Of the statements that apply to a finding, the latest speaks for it: the statement's timestamp,
-else its document's; a statement without either counts as oldest; among equal times, the one
-given later wins (OpenVEX: a newer statement overrides an older one).
+Of the statements that apply to a finding, the latest speaks for it (OpenVEX: a newer statement
+overrides an older one): the statement's timestamp, else its document's; a statement without
+either counts as oldest. Among statements of equal times (or all undated), which nothing tells
+apart, one that does not clear the finding (`affected`, `under_investigation`) speaks over one that
+does: a gate that cannot tell which is the correction does not let the finding through. Among
+those alike, the one given later.
 
 A finding that stands for several CVEs (Grype's GHSA finding) may also be spoken for CVE by CVE:
 each CVE by the latest of the statements, about it or about the whole finding, whose product

@@ -143,6 +143,9 @@ class VexStatement:
     """Where in the file it comes from (`statements[3]`, `vulnerabilities[0].product_status.fixed`)."""
     format: VexFormat
     """The document format of `source`."""
+    unfollowed: tuple[str, ...] = ()
+    """The CycloneDX `affects[].ref` BOM-Links into another BOM that the statement does not apply
+    to (`gate.enrich._cyclonedx_in`), each once; empty for every other statement."""
     parts: tuple[VexStatement, ...] = ()
     """For what several statements say together (`joint`: each clears some of the CVEs an advisory
     stands for, together all of them), those statements in the order given; empty for a statement
@@ -206,14 +209,16 @@ class VexGap:
     says `affected` or `under_investigation`."""
 
 
-def _age(pair: tuple[int, VexStatement]) -> tuple[datetime, int]:
+def _age(pair: tuple[int, VexStatement]) -> tuple[datetime, bool, int]:
     position, statement = pair
-    return (statement.timestamp or datetime.min.replace(tzinfo=UTC), position)
+    return (statement.timestamp or datetime.min.replace(tzinfo=UTC), not statement.status.clears, position)
 
 
 def latest(statements: Sequence[VexStatement]) -> VexStatement:
-    """The statement that overrides the others (at least one): the latest timestamp, the last
-    given among equals."""
+    """The statement that overrides the others (at least one): the latest timestamp (an undated
+    one is older than any dated one). Among statements of that same time (or all undated) nothing
+    says which is the correction, so one that does not clear (`affected`, `under_investigation`)
+    wins over one that does: the last given of those that do not clear, else the last given."""
     return max(enumerate(statements), key=_age)[1]
 
 

@@ -90,6 +90,40 @@ def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list
     ]
 
 
+def unfollowed_warnings(statements: Sequence[VexStatement]) -> list[str]:
+    """One warning per VEX file whose CycloneDX statements name components by BOM-Links into
+    another BOM, which are not followed (`gate.enrich._cyclonedx_in`)."""
+    by_file: dict[str, dict[str, None]] = {}
+    for statement in statements:
+        for ref in statement.unfollowed:
+            by_file.setdefault(statement.source, {})[ref.partition("#")[0]] = None
+    return [
+        f"{source}: CycloneDX affects[].ref BOM-Links into another BOM ({', '.join(boms)}) are not "
+        "followed: a statement says nothing about them, and clears no finding through them"
+        for source, boms in by_file.items()
+    ]
+
+
+def snyk_vex_warnings(report: ScanReport) -> list[str]:
+    """What the outputs must say, when VEX statements are given, of Snyk findings that none can
+    match by package: Snyk gives no package URL, and the gate makes one only for some package
+    managers (`gate.scanners.snyk`). Only a statement about the whole image can apply to them, and
+    none at all when the report names no image."""
+    without = [f for f in report.findings if "snyk" in f.scanners and f.package.purl is None]
+    if not without:
+        return []
+    managers = ", ".join(sorted({f.package.type or "none given" for f in without}))
+    what = (
+        "only a VEX statement about the whole image can apply to them"
+        if report.image is not None
+        else "no VEX statement can apply to them (the report names no image either)"
+    )
+    return [
+        f"{len(without)} Snyk finding(s) have no package URL (Snyk gives none, and their package "
+        f"manager makes none: {managers}): {what}"
+    ]
+
+
 def _parse_time(text: str | None) -> dt.datetime | None:
     if not text:
         return None

@@ -52,7 +52,14 @@ from gate.enrich.exploit import EpssScore, KevEntry
 from gate.enrich.vex_model import VexGap, VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
-from gate.policy.enrichment import baseline_warnings, vex_reports, vex_warnings, with_enrichment
+from gate.policy.enrichment import (
+    baseline_warnings,
+    snyk_vex_warnings,
+    unfollowed_warnings,
+    vex_reports,
+    vex_warnings,
+    with_enrichment,
+)
 from gate.policy.evaluation import (
     Decision,
     Disposition,
@@ -316,6 +323,8 @@ def evaluate(
         warnings += baseline_warnings(comparison.baseline, report, policy, now)
     if spoke:
         warnings += vex_warnings(spoke, now)
+        warnings += snyk_vex_warnings(report)
+    warnings += unfollowed_warnings(inputs.vex)
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "

@@ -7,12 +7,23 @@ CLIs, one object whose `applications` member holds the application projects.
 Snyk lists a vulnerability once per dependency path (`from`); those repeats are one finding. With
 `--group-issues` one entry covers several paths and names: `name` and `from` become arrays, and each
 distinct name is a finding of its own, as it would be without grouping.
+
+Snyk gives no package URL; a package gets the one its name, version and package manager make, in
+the form Trivy and Grype write for the same package, so that VEX statements and allowlist entries
+naming packages by purl apply to it (`_purl`): `alpine:3.12` is `pkg:apk/alpine/<binary>`,
+`debian:10` and `ubuntu:20.04` are `pkg:deb/debian/...` and `pkg:deb/ubuntu/...`, npm, PyPI,
+Maven (`groupId:artifactId`), RubyGems, NuGet, Composer and Cargo packages are theirs. Other
+package managers get none: `linux` (older CLIs) names no distribution, an RPM distribution's purl
+differs between scanners (its namespace, the epoch), and a Go entry names a Go package, not the
+module a purl names.
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import quote
+
+from packageurl import PackageURL
 
 from gate.merge import choose_ids, dedupe
 from gate.model import Cvss, Finding, ImageInfo, Package, ScannerInfo, ScanReport, Severity, VendorStatus
@@ -122,7 +133,8 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
         vector = opt_str(vuln, "CVSSv3", where)
         cvss = Cvss(score, vector, "snyk") if score is not None else None
         severity = _severity(vuln, where, severities, cvss)
-        pkg_type = project_manager or opt_str(vuln, "packageManager", where) or ""
+        entry_manager = opt_str(vuln, "packageManager", where)
+        pkg_type = project_manager or entry_manager or ""
         title = opt_str(vuln, "title", where)
         description = opt_str(vuln, "description", where)
         # An id with a lone surrogate is refused once the report is read (refuse_lone_surrogates,
@@ -135,7 +147,9 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
             out.append(
                 Finding(
                     vulnerability_id=primary,
-                    package=_package(name, version, pkg_type, path, source_name, is_app),
+                    package=_package(
+                        name, version, pkg_type, path, source_name, is_app, entry_manager or project_manager
+                    ),
                     severity=severity,
                     aliases=aliases,
                     fixed_versions=fixed,
@@ -206,14 +220,67 @@ def _cvss_major(vector: str | None) -> int:
     return 0
 
 
-def _package(name: str, version: str, pkg_type: str, path: str, source_name: str, is_app: bool) -> Package:
+def _package(
+    name: str, version: str, pkg_type: str, path: str, source_name: str, is_app: bool, manager: str | None
+) -> Package:
     if is_app:
-        return Package(name=name, version=version, type=pkg_type, path=path)
+        purl = _purl(manager, name, version, app=True)
+        return Package(name=name, version=version, type=pkg_type, purl=purl, path=path)
     # OS packages are named `source/binary` (`glibc/libc6`), with the source in `packageName`:
     # the binary name is the installed package, as other scanners name it.
     prefix = source_name + "/"
     binary = name[len(prefix) :] if name.startswith(prefix) else name
-    return Package(name=binary, version=version, type=pkg_type, path="", source_name=source_name)
+    purl = _purl(manager, binary, version, app=False)
+    return Package(name=binary, version=version, type=pkg_type, purl=purl, path="", source_name=source_name)
+
+
+# The distributions whose packages' purls Trivy and Grype write alike: purl type and namespace.
+_OS_PURLS = {"alpine": ("apk", "alpine"), "debian": ("deb", "debian"), "ubuntu": ("deb", "ubuntu")}
+# Application package managers (Snyk's names) and their purl types.
+_APP_PURLS = {
+    "npm": "npm",
+    "yarn": "npm",
+    "pip": "pypi",
+    "poetry": "pypi",
+    "pipenv": "pypi",
+    "maven": "maven",
+    "gradle": "maven",
+    "sbt": "maven",
+    "rubygems": "gem",
+    "nuget": "nuget",
+    "composer": "composer",
+    "cargo": "cargo",
+}
+
+
+def _purl(manager: str | None, name: str, version: str, *, app: bool) -> str | None:
+    """The package URL of a Snyk package, from its package manager (`alpine:3.12`, `npm`, ...),
+    name and version; None when they do not make one (see the module docstring)."""
+    if not manager or not name or not version:
+        return None
+    namespace: str | None = None
+    if app:
+        kind = _APP_PURLS.get(manager)
+        if kind is None:
+            return None
+        if kind == "maven":
+            namespace, colon, name = name.partition(":")
+            if not colon or not namespace or not name or ":" in name:
+                return None
+        elif "/" in name:
+            # An npm scope (`@babel/core`), a Composer vendor (`monolog/monolog`).
+            if kind not in ("npm", "composer"):
+                return None
+            namespace, _, name = name.rpartition("/")
+    else:
+        found = _OS_PURLS.get(manager.partition(":")[0])
+        if found is None or "/" in name:
+            return None
+        kind, namespace = found
+    try:
+        return PackageURL(kind, namespace, name, version).to_string()
+    except ValueError:
+        return None
 
 
 def _ids(own_id: str, vuln: JsonObject, at: At) -> list[str]:

@@ -148,13 +148,6 @@ ALLOWLISTED = [
         "VEX not_affected (vulnerable_code_not_in_execute_path) by Aqua Security, 2023-01-17T01:07:16.853479Z",
     ),
     (
-        "aquasecurity-trivy__pkg-vex-testdata-cyclonedx.json",
-        spring,
-        "org.springframework.boot:spring-boot",
-        0,
-        "VEX not_affected (code_not_reachable)",
-    ),
-    (
         "aquasecurity-trivy__pkg-vex-testdata-csaf.json",
         go_transitive,
         "github.com/aquasecurity/go-transitive",
@@ -316,11 +309,12 @@ def test_a_vex_file_named_twice_is_read_once(tmp_path: Path, capsys: pytest.Capt
         assert "vex:      1 statement(s) from 1 file(s): 1 used, 0 unused" in out
 
 
-def test_statements_of_the_same_time_are_decided_by_the_order_given(
+def test_statements_of_the_same_time_that_disagree_do_not_clear_the_finding(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # As docs/baseline-and-vex.md says: `--vex` files in order, then the policy's `vex:`; the last speaks.
-    def document(name: str, status: str) -> Path:
+    # As docs/baseline-and-vex.md says: of the same time, the one that does not clear speaks, in
+    # whatever order the files are given; a later one overrides an earlier one.
+    def document(name: str, status: str, timestamp: str = "2026-11-01T00:00:00Z") -> Path:
         said = {"justification": "component_not_present"} if status == "not_affected" else {}
         statement = {
             "vulnerability": {"name": "CVE-2021-44228"},
@@ -331,7 +325,7 @@ def test_statements_of_the_same_time_are_decided_by_the_order_given(
             "@context": "https://openvex.dev/ns/v0.2.0",
             "@id": f"https://example.com/vex/{name}",
             "author": name,
-            "timestamp": "2026-11-01T00:00:00Z",
+            "timestamp": timestamp,
             "version": 1,
             "statements": [{**statement, **said}],
         }
@@ -342,18 +336,29 @@ def test_statements_of_the_same_time_are_decided_by_the_order_given(
     vendor, team = document("vendor", "not_affected"), document("team", "under_investigation")
     report = spring(tmp_path)
 
-    def speaker(*argv: str) -> str:
+    def speaker(*argv: str) -> tuple[str, str]:
         _code, decided = decide(report, tmp_path, capsys, *argv)
         (finding,) = [
             f for f in decided["findings"] if f["package"] == "org.springframework.boot:spring-boot"
         ]
-        return str(finding["vex"]["rule"])
+        return str(finding["vex"]["rule"]), str(finding["disposition"])
 
-    assert speaker("--vex", str(vendor), "--vex", str(team)) == f"vex:{team}#0"
-    assert speaker("--vex", str(team), "--vex", str(vendor)) == f"vex:{vendor}#0"
+    for argv in (["--vex", str(vendor), "--vex", str(team)], ["--vex", str(team), "--vex", str(vendor)]):
+        rule, disposition = speaker(*argv)
+        assert rule == f"vex:{team}#0"
+        assert disposition != "allowlisted"
     policy = tmp_path / "policy.yaml"
     policy.write_text(f"version: 1\nvex: [{team.name}]\n", encoding="utf-8")
-    assert speaker("--policy", str(policy), "--vex", str(vendor)) == f"vex:{team}#0"
+    assert speaker("--vex", str(vendor), "--policy", str(policy))[0] == f"vex:{team}#0"
+    # Two that clear, or two that do not: the last given.
+    other = document("other", "fixed")
+    assert speaker("--vex", str(vendor), "--vex", str(other)) == (f"vex:{other}#0", "allowlisted")
+    assert speaker("--vex", str(other), "--vex", str(vendor)) == (f"vex:{vendor}#0", "allowlisted")
+    affected = document("affected", "affected")
+    assert speaker("--vex", str(team), "--vex", str(affected))[0] == f"vex:{affected}#0"
+    # A later statement still overrides an earlier one, whichever it says.
+    later = document("later", "not_affected", "2026-11-02T00:00:00Z")
+    assert speaker("--vex", str(later), "--vex", str(team)) == (f"vex:{later}#0", "allowlisted")
 
 
 @pytest.mark.parametrize(
@@ -906,3 +911,77 @@ def test_a_statement_dated_after_the_run_is_said_once_when_the_report_is_read_ba
     # Read back without the VEX file, no statement decides anything: nothing is said of one.
     assert cli.main(["check", str(first), "--json", str(again), "--as-of", "2026-12-05", "--ci", "none"]) == 0
     assert not [w for w in json.loads(again.read_text(encoding="utf-8"))["warnings"] if "VEX statement" in w]
+
+
+def test_a_snyk_report_is_matched_by_its_packages_and_warns_of_those_without_a_purl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    statement = {
+        "vulnerability": {"name": "CVE-2022-37434"},
+        "products": [{"@id": "pkg:deb/debian/zlib1g"}],
+        "status": "not_affected",
+        "justification": "vulnerable_code_not_in_execute_path",
+    }
+    vex = tmp_path / "team.openvex.json"
+    vex.write_text(
+        json.dumps(
+            {
+                "@context": "https://openvex.dev/ns/v0.2.0",
+                "@id": "https://example.com/vex/team",
+                "author": "team",
+                "timestamp": "2026-11-01T00:00:00Z",
+                "version": 1,
+                "statements": [statement],
+            }
+        ),
+        encoding="utf-8",
+    )
+    report = corpus_file("snyk", "test-report-container-with-app-vulns.json")
+    _code, decided = decide(report, tmp_path, capsys, "--vex", str(vex))
+    by_package = {f["package"]: (f["disposition"], f["rule"]) for f in decided["findings"]}
+    assert by_package["zlib1g"] == ("allowlisted", f"vex:{vex}#0")
+    # The Go finding has no package URL: said once, with what can still apply.
+    (warning,) = [w for w in decided["warnings"] if "Snyk" in w]
+    assert warning == (
+        "1 Snyk finding(s) have no package URL (Snyk gives none, and their package manager makes "
+        "none: gomodules): only a VEX statement about the whole image can apply to them"
+    )
+    # A report of older CLIs names neither a distribution nor the image.
+    old = corpus_file("snyk", "fail-on-docker-fixable__vulns.json")
+    _code, decided = decide(old, tmp_path, capsys, "--vex", str(vex))
+    assert [w for w in decided["warnings"] if "Snyk" in w] == [
+        "3 Snyk finding(s) have no package URL (Snyk gives none, and their package manager makes "
+        "none: linux): no VEX statement can apply to them (the report names no image either)"
+    ]
+    # Without VEX, nothing to say.
+    _code, decided = decide(old, tmp_path, capsys)
+    assert not [w for w in decided["warnings"] if "Snyk" in w]
+
+
+def test_a_cyclonedx_bom_link_into_another_bom_is_not_followed_and_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Trivy's VEX file names spring-boot by a BOM-Link into the SBOM it is about.
+    vex = corpus_file("vex", "aquasecurity-trivy__pkg-vex-testdata-cyclonedx.json")
+    report = spring(tmp_path)
+    _code, decided = decide(report, tmp_path, capsys, "--vex", str(vex))
+    (boot,) = [f for f in decided["findings"] if f["package"] == "org.springframework.boot:spring-boot"]
+    assert boot["disposition"] != "allowlisted"
+    assert [w for w in decided["warnings"] if "BOM-Link" in w] == [
+        f"{vex}: CycloneDX affects[].ref BOM-Links into another BOM "
+        "(urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1) are not followed: a statement says nothing "
+        "about them, and clears no finding through them"
+    ]
+    # The same document with that serial number: its BOM-Links are into itself, and followed.
+    doc = json.loads(vex.read_text(encoding="utf-8"))
+    doc["serialNumber"] = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79"
+    own = tmp_path / "own.cdx.json"
+    own.write_text(json.dumps(doc), encoding="utf-8")
+    _code, decided = decide(report, tmp_path, capsys, "--vex", str(own))
+    (boot,) = [f for f in decided["findings"] if f["package"] == "org.springframework.boot:spring-boot"]
+    assert (boot["disposition"], boot["rule"], boot["reason"]) == (
+        "allowlisted",
+        f"vex:{own}#0",
+        "VEX not_affected (code_not_reachable)",
+    )
+    assert not [w for w in decided["warnings"] if "BOM-Link" in w]

@@ -50,6 +50,7 @@ def statement(
     timestamp: datetime | None = None,
     location: str = "",
     fmt: VexFormat = VexFormat.OPENVEX,
+    unfollowed: tuple[str, ...] = (),
 ) -> VexStatement:
     """A statement as read from a corpus file; `source` and `index` are set by `of_file`."""
     return VexStatement(
@@ -67,6 +68,7 @@ def statement(
         index=-1,
         location=location,
         format=fmt,
+        unfollowed=unfollowed,
     )
 
 
@@ -74,6 +76,7 @@ GRYPE_IMAGE = "pkg:oci/alpine@sha256%3A" + "f" * 64
 GRYPE_PACKAGE = "pkg:apk/alpine/libvncserver@0.9.9?arch=x86_64&distro=alpine-3.12.0"
 GRYPE_AUTHOR = "The OpenVEX Project <openvex@openssf.org>"
 SPRING_BOOT = "pkg:maven/org.springframework.boot/spring-boot@2.6.0"
+TRIVY_SBOM = "3e671687-395b-41f5-a30f-a58921a69b79"
 TRIVY_BINARY = "pkg:golang/github.com/aquasecurity/trivy"
 GOVULNCHECK = "Govulncheck determined that the vulnerable code isn't called"
 TRIVY_TIME = when("2024-07-09T11:38:00.115697+04:00")
@@ -209,22 +212,27 @@ EXPECTED: dict[str, list[VexStatement]] = {
         )
     ],
     "aquasecurity-trivy__pkg-vex-testdata-cyclonedx.json": [
+        # Both name their packages by BOM-Links into the SBOM this document is about, not into
+        # itself: not followed, so the statements name no product.
         statement(
             "CVE-2021-44228",
-            (product(SPRING_BOOT),),  # the purl of a BOM-Link
+            (),
             NOT_AFFECTED,
             justification="code_not_reachable",
             location="vulnerabilities[0]",
             fmt=VexFormat.CYCLONEDX,
+            unfollowed=(f"urn:cdx:{TRIVY_SBOM}/1#{SPRING_BOOT}",),
         ),
         statement(
             "CVE-2022-27943",
-            # `not_affected`, but its `affects[].versions` list the ref's own version as `affected`:
-            # the BOM says that version is vulnerable, so the statement clears no product.
             (),
             NOT_AFFECTED,
             location="vulnerabilities[1]",
             fmt=VexFormat.CYCLONEDX,
+            unfollowed=(
+                f"urn:cdx:{TRIVY_SBOM}/1#pkg:deb/ubuntu/libstdc%2B%2B6@12.3.0-1ubuntu1~22.04"
+                "?arch=amd64&distro=ubuntu-22.04",
+            ),
         ),
     ],
     "aquasecurity-trivy__pkg-vex-testdata-openvex-multiple.json": [

@@ -403,7 +403,12 @@ CASES: list[tuple[str, object, str]] = [
             {
                 "id": "CVE-2024-0001",
                 "analysis": {"state": "not_affected"},
-                "affects": [{"ref": "pkg:deb/debian/bash", "versions": [{"range": "vers:deb/<5.2"}]}],
+                "affects": [
+                    {
+                        "ref": "pkg:deb/debian/bash",
+                        "versions": [{"range": "vers:deb/<5.2", "status": "unaffected"}],
+                    }
+                ],
             }
         ),
         "vulnerabilities[0].affects[0].versions[0]: names no exact version (version ranges are not read: give the "

@@ -175,19 +175,23 @@ def test_the_vulnerability_by_any_of_its_names() -> None:
 
 
 def test_a_finding_without_a_purl_is_matched_only_through_the_whole_image() -> None:
-    """Snyk reports no purls: only a statement about the whole image can name its findings."""
+    """A Snyk Go finding has no purl (Snyk names the Go package, not its module): only a statement
+    about the whole image can name it."""
     snyk = load_report(corpus_file("snyk", "snyk-to-html__test-report-container-with-app-vulns.json"))
-    zlib = next(f for f in snyk.findings if f.package.name == "zlib1g")
-    assert zlib.package.purl is None
+    ssh = next(f for f in snyk.findings if f.package.name == "golang.org/x/crypto/ssh")
+    assert ssh.package.purl is None
     whole, part = openvex(
-        not_affected({"@id": "pkg:oci/vulnerable?tag=latest"}, vulnerability="CVE-2022-37434"),
+        not_affected({"@id": "pkg:oci/vulnerable?tag=latest"}, vulnerability="CVE-2020-9283"),
         not_affected(
-            {"@id": "pkg:oci/vulnerable?tag=latest", "subcomponents": [{"@id": "pkg:deb/debian/zlib1g"}]},
-            vulnerability="CVE-2022-37434",
+            {
+                "@id": "pkg:oci/vulnerable?tag=latest",
+                "subcomponents": [{"@id": "pkg:golang/golang.org/x/crypto"}],
+            },
+            vulnerability="CVE-2020-9283",
         ),
     )
-    assert applicable(whole, zlib, snyk.image)
-    assert not applicable(part, zlib, snyk.image)
+    assert applicable(whole, ssh, snyk.image)
+    assert not applicable(part, ssh, snyk.image)
 
 
 def test_the_latest_statement_speaks_for_a_finding() -> None:
@@ -224,6 +228,40 @@ def test_the_latest_statement_speaks_for_a_finding() -> None:
     assert latest(older + twin) == twin[0]
     assert latest(twin + older) == older[0]
     assert latest(()) is None
+
+
+def test_statements_of_the_same_time_that_disagree_leave_the_finding_open() -> None:
+    """Nothing says which of two statements of one time (or two undated ones) is the correction:
+    the one that does not clear speaks, in one document or two, in whatever order."""
+    nss = next(f for f in KEYCLOAK.findings if f.package.name == "nss")
+    cleared = not_affected({"@id": "pkg:rpm/rhel/nss"})
+    open_ = {"vulnerability": {"name": CVE}, "products": [{"@id": IMAGE_PURL}], "status": "affected"}
+    for statements in (openvex(cleared, open_), openvex(open_, cleared)):
+        decided = decide(statements, nss, IMAGE)
+        assert decided is not None
+        assert decided.status is VexStatus.AFFECTED
+        assert VexIndex(statements, IMAGE).decide(nss) == decided
+    undated = [
+        parse_vex(
+            json.dumps(
+                {
+                    "@context": "https://openvex.dev/ns/v0.2.0",
+                    "@id": "https://example.com/vex/undated",
+                    "author": "Platform team",
+                    "version": 1,
+                    "statements": [said],
+                }
+            ).encode(),
+            name,
+        )
+        for said, name in ((cleared, "a.json"), ({**open_, "status": "under_investigation"}, "b.json"))
+    ]
+    for statements in (undated[0] + undated[1], undated[1] + undated[0]):
+        decided = decide(statements, nss, IMAGE)
+        assert decided is not None
+        assert decided.source == "b.json"
+    # A dated statement is later than an undated one, whatever it says.
+    assert decide(undated[1] + openvex(cleared), nss, IMAGE) == openvex(cleared)[0]
 
 
 def test_csaf_relationships_and_product_statuses_on_a_real_report() -> None:
@@ -360,7 +398,10 @@ def test_cyclonedx_refs_to_components_and_bom_links_on_a_real_report() -> None:
                     {"ref": "urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#pkg:rpm/rhel/nspr"},
                     {
                         "ref": "pkg:rpm/rhel/nss-util",
-                        "versions": [{"version": "3.79.0-16.el9_1"}, {"version": "3.79.0-17.el9_1"}],
+                        "versions": [
+                            {"version": "3.79.0-16.el9_1", "status": "unaffected"},
+                            {"version": "3.79.0-17.el9_1", "status": "unaffected"},
+                        ],
                     },
                 ],
             },
@@ -388,6 +429,40 @@ def test_cyclonedx_refs_to_components_and_bom_links_on_a_real_report() -> None:
     assert matched((triage,)) == ["nss-sysinit"]
 
 
+def test_a_cyclonedx_bom_link_is_followed_only_into_its_own_document() -> None:
+    """A BOM-Link into another BOM names a component of that BOM's product, which a findings
+    report cannot be told to be: the statement says nothing through it."""
+    serial = "3e671687-395b-41f5-a30f-a58921a69b79"
+
+    def bom(ref: str, own: str | None = serial, version: int = 1) -> tuple[VexStatement, ...]:
+        nss = {"type": "library", "name": "nss", "bom-ref": "nss-ref", "purl": "pkg:rpm/rhel/nss"}
+        vulnerability = {"id": CVE, "analysis": {"state": "not_affected"}, "affects": [{"ref": ref}]}
+        doc: dict[str, Any] = {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "version": version,
+            "components": [nss],
+            "vulnerabilities": [vulnerability],
+        }
+        if own is not None:
+            doc["serialNumber"] = f"urn:uuid:{own}"
+        return parse_vex(json.dumps(doc).encode(), "team.cdx.json")
+
+    # Into itself: a component's bom-ref, or a purl; the serial number in any case.
+    assert matched(bom(f"urn:cdx:{serial}/1#nss-ref")) == ["nss"]
+    assert matched(bom(f"urn:cdx:{serial.upper()}/1#pkg:rpm/rhel/nspr")) == ["nspr"]
+    # Into another BOM, another version of this one, or from a document without a serial number.
+    for statements in (
+        bom(f"urn:cdx:{'0' * 8}-0000-0000-0000-{'0' * 12}/1#nss-ref"),
+        bom(f"urn:cdx:{serial}/1#nss-ref", version=2),
+        bom(f"urn:cdx:{serial}/1#pkg:rpm/rhel/nspr", own=None),
+    ):
+        (statement,) = statements
+        assert statement.products == ()
+        assert len(statement.unfollowed) == 1
+        assert matched(statements) == []
+
+
 def test_a_cyclonedx_version_the_bom_calls_affected_is_not_cleared() -> None:
     """`resolved` with the installed 3.79.0-17 affected and -18 unaffected: fixed in -18 alone."""
 
@@ -407,7 +482,10 @@ def test_a_cyclonedx_version_the_bom_calls_affected_is_not_cleared() -> None:
     # The affected range a BOM gives beside its fixed version is not needed to read it.
     assert cleared("resolved", {"range": "vers:rpm/<3.79.0-18.el9_1", "status": "affected"}, fix) == []
     assert cleared("resolved", {**installed, "status": "unaffected"}) == ["nss-util"]
-    assert cleared("resolved", {"version": "3.79.0-17.el9_1"}) == ["nss-util"]
+    # A version without a status is affected, the CycloneDX specification's default; a range too.
+    assert cleared("resolved", {"version": "3.79.0-17.el9_1"}) == []
+    assert cleared("not_affected", {"version": "3.79.0-17.el9_1"}, fix) == []
+    assert cleared("not_affected", {"range": "vers:rpm/<3.79.0-18.el9_1"}, fix) == []
     # A statement that clears nothing keeps every version: its reason is shown on the finding.
     assert cleared("exploitable", installed) == ["nss-util"]
 
@@ -468,10 +546,13 @@ def test_a_cyclonedx_ref_with_a_version_the_bom_calls_affected_is_not_cleared() 
     assert cleared("not_affected", installed) == []
     assert cleared("resolved", {**installed, "status": "unknown"}) == []
     assert cleared("not_affected", {"range": "vers:rpm/<3.79.0-18.el9_1", "status": "affected"}) == []
-    # Its version unaffected, another affected, or no status: the purl's version is what it is about.
+    # Its version unaffected, or another affected: the purl's version is what it is about.
     assert cleared("not_affected", {**installed, "status": "unaffected"}) == ["nss-util"]
     assert cleared("not_affected", {"version": "3.79.0-16.el9_1", "status": "affected"}) == ["nss-util"]
-    assert cleared("not_affected", {"version": "3.79.0-17.el9_1"}) == ["nss-util"]
+    # Its version, or a range, without a status: affected, the CycloneDX specification's default.
+    assert cleared("not_affected", {"version": "3.79.0-17.el9_1"}) == []
+    assert cleared("resolved", {"range": "vers:rpm/<3.79.0-18.el9_1"}) == []
+    assert cleared("not_affected", {"version": "3.79.0-16.el9_1"}) == ["nss-util"]
     assert cleared("exploitable", installed) == ["nss-util"]
 
 
@@ -1044,3 +1125,56 @@ def test_findings_cleared_by_different_statements_together_are_written_apart() -
         ("pkg:npm/alpha@1.0.0",): ("not_affected", "component_not_present"),
         ("pkg:npm/beta@1.0.0",): ("fixed", None),
     }
+
+
+def test_snyk_findings_are_matched_by_the_purls_of_their_packages() -> None:
+    """Snyk gives no package URL: its package manager, name and version make the one Trivy and
+    Grype give the same package, so statements naming it (alone, or inside the image) apply."""
+    report = load_report(corpus_file("snyk", "resultJsonDataNonGrouped.json"))
+    busybox = next(f for f in report.findings if f.package.name == "busybox")
+    connect = next(f for f in report.findings if f.vulnerability_id == "CVE-2013-7370")
+    assert (busybox.package.purl, connect.package.purl) == (
+        "pkg:apk/alpine/busybox@1.31.1-r21",
+        "pkg:npm/connect@1.9.2",
+    )
+    image = {"@id": "pkg:oci/cli-grouping?tag=latest"}
+    statements = openvex(
+        not_affected({"@id": "pkg:apk/alpine/busybox"}, vulnerability="CVE-2021-28831"),
+        not_affected(
+            {**image, "subcomponents": [{"@id": "pkg:npm/connect@1.9.2"}]}, vulnerability="CVE-2013-7370"
+        ),
+    )
+    index = VexIndex(statements, report.image)
+    assert [index.decide(f) for f in (busybox, connect)] == list(statements)
+    assert [decide(statements, f, report.image) for f in (busybox, connect)] == list(statements)
+    # Another package of the same source is not busybox.
+    ssl_client = next(f for f in report.findings if f.package.name == "ssl_client")
+    assert index.decide(ssl_client) is None
+    # A Debian package, its version with an epoch and a `+`.
+    debian = load_report(corpus_file("snyk", "test-report-container-with-app-vulns.json"))
+    zlib = next(f for f in debian.findings if f.package.name == "zlib1g")
+    (statement,) = openvex(
+        not_affected({"@id": "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1+deb10u1"}, vulnerability="CVE-2022-37434")
+    )
+    assert decide((statement,), zlib, debian.image) == statement
+
+
+def test_a_grype_multi_arch_image_is_named_by_its_repository_digest() -> None:
+    """Grype's `source.target` of a registry image: `repoDigests` holds the digest its tag resolves
+    to (the index of a multi-arch image), `manifestDigest` the platform manifest's and `imageID`
+    the config's. Documents name the image by the first, as Grype matches it."""
+    report = load_report(corpus_file("grype", "chainguard-ruby-test.json"))
+    assert report.image is not None
+    index = "sha256:3c9afb4f188827ea1062ec3b8acea32893236a0d7df31e0498df93486cff0978"
+    assert (report.image.digest, report.image.image_id) == (
+        index,
+        "sha256:2f88265cfbc43ca35cd327347a9f59375b9f29ef998b8a54a882e31111266640",
+    )
+    ruby = report.findings[0]
+    for product in (
+        f"pkg:oci/ruby@sha256%3A{index[7:]}?repository_url=cgr.dev%2Fchainguard%2Fruby",
+        f"cgr.dev/chainguard/ruby@{index}",
+        index,
+    ):
+        (statement,) = openvex(not_affected({"@id": product}, vulnerability=ruby.vulnerability_id))
+        assert applicable(statement, ruby, report.image), product

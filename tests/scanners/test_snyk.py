@@ -186,3 +186,21 @@ def test_an_empty_project_array_is_an_error() -> None:
         caught.value.diagnostics()
         == "snyk.json: top level: expected at least one Snyk project, got an empty array"
     )
+
+
+def test_a_package_gets_the_purl_its_manager_name_and_version_make() -> None:
+    from gate.scanners.snyk import _purl
+
+    assert _purl("alpine:3.12", "busybox", "1.31.1-r21", app=False) == "pkg:apk/alpine/busybox@1.31.1-r21"
+    assert _purl("ubuntu:20.04", "libc6", "2.31-0ubuntu9", app=False) == "pkg:deb/ubuntu/libc6@2.31-0ubuntu9"
+    assert _purl("maven", "org.apache.logging.log4j:log4j-core", "2.14.1", app=True) == (
+        "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+    )
+    assert _purl("npm", "@babel/core", "7.0.0", app=True) == "pkg:npm/%40babel/core@7.0.0"
+    assert _purl("pip", "PyYAML", "5.3", app=True) == "pkg:pypi/pyyaml@5.3"
+    # No distribution, an RPM one, a Go package, a Maven name without its group, no version: none.
+    assert _purl("linux", "expat", "2.2.5-r0", app=False) is None
+    assert _purl("rhel:8", "openssl-libs", "1:1.1.1k-5.el8_5", app=False) is None
+    assert _purl("golang", "golang.org/x/crypto/ssh", "#c2843e01d9a2", app=True) is None
+    assert _purl("maven", "log4j-core", "2.14.1", app=True) is None
+    assert _purl("npm", "connect", "", app=True) is None
