@@ -492,8 +492,13 @@ def test_openvex_and_another_output_cannot_share_standard_output(
             "container-gate check: error: only one output can go to standard output ('-'), "
             "got --json and --sarif (see 'container-gate check --help')",
         ),
+        (
+            ["check", str(BUSTER), "--evil\x1b[2J\u202e"],
+            "container-gate check: error: unrecognized arguments: --evil\\x1b[2J\\u202e "
+            "(see 'container-gate check --help')",
+        ),
     ],
-    ids=["unknown-option", "unknown-option-of-a-subcommand", "two-outputs-on-stdout"],
+    ids=["unknown-option", "unknown-option-of-a-subcommand", "two-outputs-on-stdout", "escape-sequences"],
 )
 def test_a_usage_error_points_to_the_help_of_the_command_that_was_run(
     argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
