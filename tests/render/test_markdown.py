@@ -657,14 +657,22 @@ def test_a_fix_without_a_version_named_is_not_called_no_fix() -> None:
 
 
 @pytest.mark.parametrize(
-    "char", ["\u200b", "\u200d", "\u200e", "\u200f", "\u061c", "\u2060", "\ufeff", "\u202e", "\u2067"]
+    "char",
+    [
+        *("\u200b", "\u200d", "\u200e", "\u200f", "\u061c", "\u2060", "\ufeff", "\u202e", "\u2067"),
+        *("\u00ad", "\u180e", "\u206b", "\ufff9", "\U0001d173", "\U000e0041", "\U000e0100"),
+    ],
 )
 def test_an_invisible_or_bidi_character_is_shown_not_dropped(char: str) -> None:
     # Dropped, `req<ZWSP>uests` would read as `requests` in the comment, beside the real one.
     spoof = finding("CVE-2024-0002", pkg=f"req{char}uests", title=f"a{char}b")
     markdown = render_markdown(evaluation_of(finding("CVE-2024-0001", pkg="requests"), spoof), marker=MARKER)
     html = to_html(markdown)
-    shown = f"req\\u{ord(char):04x}uests"
+    code = ord(char)
+    shown = "req" + (
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    )
+    shown += "uests"
     assert shown in html
     assert f"req{char}" not in html
     assert f"req{char}" not in markdown
