@@ -39,6 +39,12 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+def invisible_shown(text: str) -> str:
+    """`text` with its controls, bidi and invisible characters shown as codes, nothing else
+    changed: for a renderer that removes what its format cannot carry first (JUnit's XML)."""
+    return _UNSAFE_CHARS.sub(_visible, text)
+
+
 def terminal_safe(text: str | None, limit: int | None = None) -> str:
     """One line of text for a terminal: control characters shown as `\\xNN`, bidi and invisible
     characters as `\\uNNNN`, newlines as spaces."""
