@@ -211,6 +211,25 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
+# GitHub adds a cross-reference to an issue, pull request or discussion that a comment links to,
+# as it does for `#123` ("Autolinked references and URLs": an issue or pull request URL is a
+# reference), and GitLab adds a "mentioned in" note to an issue or merge request linked by URL. A
+# report's URL is its own to choose: linked from every pull request's comment, an upstream
+# project's issue would collect a reference from each of them.
+_REFERENCING_URL = re.compile(
+    r"https?://(?:www\.)?github\.com/[^/?#]+/[^/?#]+/(?:issues|pull|discussions)/\d"
+    r"|https?://[^/?#]+/(?:[^?#]*/)?-/(?:issues|merge_requests|epics|work_items)/\d",
+    re.IGNORECASE,
+)
+
+
+def comment_link_url(url: str | None) -> str | None:
+    """`safe_url` for a link in a pull-request comment or merge-request note: None as well for a
+    URL of an issue, pull request, merge request or discussion, which linking would reference."""
+    safe = safe_url(url)
+    return None if safe is None or _REFERENCING_URL.match(safe) else safe
+
+
 def link_target(url: str) -> str:
     """A `safe_url` URL as the destination of a Markdown link: every `&` written `&amp;`, as a
     link's destination reads entity references (CommonMark, "Links"): a URL holding `&amp;` would
