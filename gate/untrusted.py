@@ -17,19 +17,32 @@ _ZWSP = "\u200b"
 # C0/C1 controls (ESC starts terminal escape sequences), the bidirectional overrides and
 # isolates that can make text read differently from what it is (CVE-2021-42574, "Trojan
 # Source"), and the invisible characters: zero-width spaces and joiners, the bidi marks, the word
-# joiner and the byte-order mark. An invisible character makes two different names look the same
+# joiner and the byte-order mark, and the other default-ignorable format characters (Unicode's
+# Default_Ignorable_Code_Point): the soft hyphen, the Mongolian vowel separator, U+2065-U+206F, the
+# interlinear annotation marks, the shorthand and musical format controls, and U+E0000-U+E0FFF,
+# whose tag characters spell ASCII no one sees. An invisible character makes two different names look the same
 # (`req\u200buests` and `requests`), so it is shown as its code, like a control, not dropped:
 # dropped, the two would still read the same. In Markdown it could also hide a break the escaping
 # relies on (the zero-width space below); shown as its code it is plain text. A lone surrogate
 # is how Python holds a byte of the command line that is not UTF-8 (a name in Latin-1): no
 # terminal or file can take it, and the output would fail to be written.
 _UNSAFE_CHARS = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff\ud800-\udfff]"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff\ud800-\udfff"
+    r"\u00ad\u180e\u2065\u206a-\u206f\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 
 
 def _visible(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}" if ord(match.group()) < 0x100 else f"\\u{ord(match.group()):04x}"
+    code = ord(match.group())
+    # `\\U` and eight digits beyond the Basic Multilingual Plane, as Python writes them: `\\u` and
+    # four would read as another character followed by digits.
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def invisible_shown(text: str) -> str:
+    """`text` with its controls, bidi and invisible characters shown as codes, nothing else
+    changed: for a renderer that removes what its format cannot carry first (JUnit's XML)."""
+    return _UNSAFE_CHARS.sub(_visible, text)
 
 
 def terminal_safe(text: str | None, limit: int | None = None) -> str:
@@ -196,6 +209,25 @@ def safe_url(url: str | None) -> str | None:
     if not url or not _SAFE_URL.match(url):
         return None
     return url
+
+
+# GitHub adds a cross-reference to an issue, pull request or discussion that a comment links to,
+# as it does for `#123` ("Autolinked references and URLs": an issue or pull request URL is a
+# reference), and GitLab adds a "mentioned in" note to an issue or merge request linked by URL. A
+# report's URL is its own to choose: linked from every pull request's comment, an upstream
+# project's issue would collect a reference from each of them.
+_REFERENCING_URL = re.compile(
+    r"https?://(?:www\.)?github\.com/[^/?#]+/[^/?#]+/(?:issues|pull|discussions)/\d"
+    r"|https?://[^/?#]+/(?:[^?#]*/)?-/(?:issues|merge_requests|epics|work_items)/\d",
+    re.IGNORECASE,
+)
+
+
+def comment_link_url(url: str | None) -> str | None:
+    """`safe_url` for a link in a pull-request comment or merge-request note: None as well for a
+    URL of an issue, pull request, merge request or discussion, which linking would reference."""
+    safe = safe_url(url)
+    return None if safe is None or _REFERENCING_URL.match(safe) else safe
 
 
 def link_target(url: str) -> str:

@@ -21,21 +21,25 @@ from gate.untrusted import md_code, md_escape, terminal_safe
 from tests.render.test_markdown import HOSTILE
 
 # ---- The reference: gate/untrusted.py's escaping before it was made faster (main at ff4f5d5),
-# copied unchanged but for one deliberate change made since: invisible and bidi characters are
+# copied unchanged but for two deliberate changes made since: invisible and bidi characters are
 # shown as their code everywhere (terminal and Markdown) instead of passing through the terminal
-# and being dropped from Markdown, where `req\u200buests` read as `requests`. Do not "fix" it
-# otherwise: it is what the current code is compared to.
+# and being dropped from Markdown, where `req\u200buests` read as `requests`; and the other
+# default-ignorable format characters (the soft hyphen, the tag characters) are shown so too,
+# those beyond U+FFFF as `\UXXXXXXXX`. Do not "fix" it otherwise: it is what the current code is
+# compared to.
 
 _REF_ZWSP = "\u200b"
 _REF_UNSAFE_CHARS = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff"
+    r"\u00ad\u180e\u2065\u206a-\u206f\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 _REF_MD_PUNCT_CHARS = "\\`*_{}[]()#+-.!|~<>\"'=:&$%^;,/?@"
 _REF_LINKISH = re.compile(r"@|[#!~%$&](?=[\w\"])|(?i:gh-(?=\d)|www(?=\.))|:(?=//)")
 
 
 def _ref_visible(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}" if ord(match.group()) < 0x100 else f"\\u{ord(match.group()):04x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _ref_shorten(text: str, limit: int) -> str:
@@ -106,6 +110,7 @@ _PIECES = (
     # Bidirectional overrides and marks, zero-width and invisible characters.
     *"\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\u200e\u200f",
     *"\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff",
+    *"\u00ad\u180e\u206a\u206f\ufff9\U0001bca0\U0001d173\U000e0001\U000e007f\U000e0100",
     # What NFC changes: combining marks that compose, singletons that decompose, Hangul jamo.
     "e\u0301", "A\u030a", "\u0301", "\u0327", "\u212b", "\u2126", "\u212a", "\u0344", "\u1100\u1161",
     "\u0340", "\u0958", "\ufb1d",

@@ -343,9 +343,12 @@ def write_error_outputs(options: Options, message: str, exit_code: int) -> None:
         try:
             write_text(path, error(message, exit_code, options))
         except GateError as exc:
-            print(f"{PROG}: error: {exc.diagnostics()}", file=sys.stderr)
+            print(f"{PROG}: error: {terminal_safe(exc.diagnostics())}", file=sys.stderr)
         except OSError as exc:
-            print(f"{PROG}: error: {path}: cannot write the error output: {exc.strerror}", file=sys.stderr)
+            print(
+                f"{PROG}: error: {terminal_safe(path)}: cannot write the error output: {exc.strerror}",
+                file=sys.stderr,
+            )
     # An earlier run's decisions must not outlive this one: trivy --vex or grype --vex reading
     # them would still treat findings as not affected that this policy no longer allowlists.
     remove_stale(options.enrichment.openvex)
@@ -436,7 +439,9 @@ def remove_stale(path: str | None) -> bool:
         # as root in CI) would break the system for every later step.
         return False
     if read_only(Path(path)):
-        print(f"{PROG}: error: {path}: cannot remove stale output: {READ_ONLY}", file=sys.stderr)
+        print(
+            f"{PROG}: error: {terminal_safe(path)}: cannot remove stale output: {READ_ONLY}", file=sys.stderr
+        )
         return False
     try:
         Path(path).unlink()
@@ -447,7 +452,10 @@ def remove_stale(path: str | None) -> bool:
             # A read-only file system refuses even to remove what is not there (EROFS before
             # ENOENT): nothing stale, and the output's own error says why it was not written.
             return False
-        print(f"{PROG}: error: {path}: cannot remove stale output: {exc.strerror}", file=sys.stderr)
+        print(
+            f"{PROG}: error: {terminal_safe(path)}: cannot remove stale output: {exc.strerror}",
+            file=sys.stderr,
+        )
         return False
     return True
 

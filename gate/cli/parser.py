@@ -19,6 +19,7 @@ from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_
 from gate.cli.scan_options import GivenOnce, add_scan_arguments, given_path, output_path, refuse_too_long
 from gate.errors import ExitCode
 from gate.platforms.select import CI_CHOICES
+from gate.untrusted import terminal_safe
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -426,7 +427,8 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        # argparse quotes most values it refuses (repr), but not the words it did not recognize.
+        print(f"{self.prog}: error: {terminal_safe(message)} (see '{self.prog} --help')", file=sys.stderr)
         raise CommandLineError(message)
 
 

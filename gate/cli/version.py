@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from gate import __version__
 from gate.cli.options import PROG
 from gate.errors import GateError
+from gate.untrusted import terminal_safe
 
 if TYPE_CHECKING:
     from gate.scanners.interface import Scanner
@@ -39,10 +40,12 @@ def version_text(env: Mapping[str, str]) -> str:
     )
     lines = [f"{PROG} {__version__}"]
     for name, scanner in (("trivy", TRIVY), ("grype", GRYPE)):
+        # What a scanner answers, and the DB metadata of a cache a CI job restored, is shown one
+        # line each: a newline or an escape sequence in it must not start a workflow command.
         try:
-            lines.append(f"{name}: {_describe(scanner, options, where)}")
+            lines.append(f"{name}: {terminal_safe(_describe(scanner, options, where))}")
         except GateError as exc:  # not installed, too old, not answering: said, not raised
-            lines.append(f"{name}: {exc.message}")
+            lines.append(f"{name}: {terminal_safe(exc.message)}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """The cells and rows of the Markdown summary's tables, one function per kind of cell.
 
 Every piece of report or policy text goes through `md_escape` or `md_code` (gate/untrusted.py);
-links point only at `safe_url` URLs or at advisory pages built from a checked id. A row is one
+links point only at `comment_link_url` URLs or at advisory pages built from a checked id. A row is one
 line (`| a | b |`) with exactly as many cells as its table's header, whatever the input.
 """
 
@@ -15,7 +15,7 @@ from gate.policy.evaluation import Decision, EntryReport, EntryState
 from gate.policy.model import AllowlistEntry
 from gate.render._exploit import markdown_mark
 from gate.render._summary import found_by, no_fix_reason
-from gate.untrusted import advisory_url, link_target, md_code, md_escape, safe_url
+from gate.untrusted import advisory_url, comment_link_url, link_target, md_code, md_escape
 
 CELL_LIMIT = 80
 """Characters of one piece of report text in a cell before it is cut (an id, a name, a version)."""
@@ -43,7 +43,7 @@ def table_row(cells: Sequence[str]) -> str:
 def id_cell(finding: Finding) -> str:
     """The vulnerability id, linked to the report's page for it or to its public advisory."""
     text = md_escape(finding.vulnerability_id, CELL_LIMIT)
-    url = safe_url(finding.primary_url) or advisory_url(finding.vulnerability_id)
+    url = comment_link_url(finding.primary_url) or advisory_url(finding.vulnerability_id)
     return f"[{text}]({link_target(url)})" if url else text
 
 

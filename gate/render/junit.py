@@ -36,7 +36,7 @@ from gate.policy.exploit_rules import kev_text
 from gate.render._delta import delta_line
 from gate.render._summary import base_image_line
 from gate.render.remediation import what_to_do
-from gate.untrusted import advisory_url, safe_url, shorten
+from gate.untrusted import advisory_url, invisible_shown, safe_url, shorten
 
 NAME_LIMIT = 300
 """Longest test case name; longer package paths are cut (CI tables show names on one line)."""
@@ -45,7 +45,9 @@ MESSAGE_LIMIT = 2_000
 
 # XML 1.0 (section 2.2, Char) forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF; C1
 # controls are allowed but discouraged, and the bidirectional overrides can make a name read
-# differently from what it is. All of them are removed from report text.
+# differently from what it is. All of them are removed from report text. An invisible character
+# (a zero-width space, a soft hyphen) is shown as its code instead, as in every other output:
+# removed or kept, `req\u200buests` would read as `requests`.
 _NOT_XML_SAFE = re.compile(
     "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
 )
@@ -56,7 +58,7 @@ def xml_text(text: str | None, limit: int | None = None) -> str:
     if not text:
         return ""
     # Printable ASCII (most text) has nothing to remove: no regex pass for it.
-    clean = text if text.isascii() and text.isprintable() else _NOT_XML_SAFE.sub("", text)
+    clean = text if text.isascii() and text.isprintable() else invisible_shown(_NOT_XML_SAFE.sub("", text))
     return shorten(clean, limit) if limit else clean
 
 

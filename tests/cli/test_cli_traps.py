@@ -195,6 +195,31 @@ def test_version_names_the_scanners_and_the_db_build_time(trivy_bin: Path, trivy
     assert "no vulnerability DB in" in empty.stdout.splitlines()[1]
 
 
+def test_version_shows_a_db_build_time_without_escape_sequences_or_workflow_commands(tmp_path: Path) -> None:
+    # The DB metadata comes from a cache a CI job restores: what it says is shown, not obeyed.
+    said = "2026-01-01\\u001b[2J\\u001b]0;pwned\\u0007\\u202e\\n::add-mask::verdict"
+    trivy, grype = tmp_path / "trivy", tmp_path / "grype"
+    trivy.write_text(
+        f'#!/bin/sh\nprintf \'%s\\n\' \'{{"Version":"0.63.0","VulnerabilityDB":{{"UpdatedAt":"{said}"}}}}\'\n'
+    )
+    grype.write_text(
+        '#!/bin/sh\ncase "$1" in\n'
+        '  version) printf \'%s\\n\' \'{"application":"grype","version":"0.90.0"}\';;\n'
+        f'  db) printf \'%s\\n\' \'{{"schemaVersion":"v6","built":"{said}","valid":true}}\';;\n'
+        "esac\n"
+    )
+    for binary in (trivy, grype):
+        binary.chmod(0o755)
+    env = {"TRIVY_BIN": str(trivy), "GRYPE_BIN": str(grype), "PATH": "/usr/bin:/bin"}
+    done = python_m_gate("--version", env=env)
+    assert done.returncode == ExitCode.PASS
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3
+    shown = "DB built 2026-01-01\\x1b[2J\\x1b]0;pwned\\x07\\u202e ::add-mask::verdict"
+    assert lines[1] == f"trivy: 0.63.0 ({trivy}); {shown}"
+    assert lines[2] == f"grype: 0.90.0 ({grype}); {shown}"
+
+
 @pytest.mark.parametrize("args", [["scan", ""], ["scan", "  "], ["scan", "app:1", "--base-image", ""]])
 def test_an_empty_image_is_a_clear_one_line_error(
     args: list[str], capsys: pytest.CaptureFixture[str]
@@ -492,8 +517,13 @@ def test_openvex_and_another_output_cannot_share_standard_output(
             "container-gate check: error: only one output can go to standard output ('-'), "
             "got --json and --sarif (see 'container-gate check --help')",
         ),
+        (
+            ["check", str(BUSTER), "--evil\x1b[2J\u202e"],
+            "container-gate check: error: unrecognized arguments: --evil\\x1b[2J\\u202e "
+            "(see 'container-gate check --help')",
+        ),
     ],
-    ids=["unknown-option", "unknown-option-of-a-subcommand", "two-outputs-on-stdout"],
+    ids=["unknown-option", "unknown-option-of-a-subcommand", "two-outputs-on-stdout", "escape-sequences"],
 )
 def test_a_usage_error_points_to_the_help_of_the_command_that_was_run(
     argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]

@@ -681,6 +681,20 @@ def test_terminal_output_cannot_carry_escape_sequences(
     assert "\x07" not in out
 
 
+def test_an_error_output_that_cannot_be_written_is_named_without_escape_sequences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The run could not decide (no such report), and the error output's path cannot be written:
+    # the line naming it must not carry the path's escape sequences to the terminal.
+    blocker = tmp_path / "evil\x1b[2J\u202e"
+    blocker.write_text("")
+    code, _, err = run(["check", str(tmp_path / "missing.json"), "--json", str(blocker / "d.json")], capsys)
+    assert code == ExitCode.USAGE
+    assert "\x1b" not in err
+    assert "\u202e" not in err
+    assert "evil\\x1b[2J\\u202e/d.json: cannot write output file" in err
+
+
 def test_on_github_actions_report_text_cannot_issue_workflow_commands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -93,12 +93,12 @@ def test_a_read_only_file_system_is_not_said_twice(
     monkeypatch.setattr(Path, "unlink", read_only)
     assert remove_stale(str(tmp_path / "gate.json")) is False
     assert capsys.readouterr().err == ""
-    # A file that is there and stays is still said.
-    stale = tmp_path / "gate.sarif"
+    # A file that is there and stays is still said, its name without escape sequences.
+    stale = tmp_path / "gate\x1b[2J.sarif"
     stale.write_text("{}")
     assert remove_stale(str(stale)) is False
     assert capsys.readouterr().err == (
-        f"container-gate: error: {stale}: cannot remove stale output: Read-only file system\n"
+        f"container-gate: error: {tmp_path}/gate\\x1b[2J.sarif: cannot remove stale output: Read-only file system\n"
     )
 
 

@@ -283,7 +283,7 @@ def test_hostile_text_survives_as_text() -> None:
     name = "pkg<&>\"'x]]>"
     f = finding(
         "CVE-2024-0001",
-        pkg=name + "\x00\x1b[31m\x0b\ufffe\ud800\u202e",
+        pkg=name + "\x00\x1b[31m\x0b\ufffe\ud800\u202e\u200b\u00ad\U000e0041",
         version="1.0]]>",
         path="app/<lib>/\x07a.jar",
         title="<![CDATA[ x ]]>\x01",
@@ -294,12 +294,14 @@ def test_hostile_text_survives_as_text() -> None:
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "img]]>:1"
     (case,) = suite.findall("testcase")
-    assert case.get("classname") == name + "[31m"
-    assert case.get("name") == f"CVE-2024-0001 in {name}[31m (app/<lib>/a.jar)"
+    # Invisible characters are shown as their code, not hidden: the name cannot pass for another.
+    shown = name + "[31m\\u200b\\xad\\U000e0041"
+    assert case.get("classname") == shown
+    assert case.get("name") == f"CVE-2024-0001 in {shown} (app/<lib>/a.jar)"
     failure = case.find("failure")
     assert failure is not None
     assert "title: <![CDATA[ x ]]>\n" in (failure.text or "")
-    for bad in ("\x00", "\x1b", "\x0b", "\x07", "\x01", "\ufffe", "\u202e"):
+    for bad in ("\x00", "\x1b", "\x0b", "\x07", "\x01", "\ufffe", "\u202e", "\u200b", "\u00ad"):
         assert bad not in text
     text.encode("utf-8")  # no lone surrogate left
 

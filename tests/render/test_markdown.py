@@ -39,7 +39,7 @@ from gate.render.markdown import (
     render_markdown,
     render_markdown_error,
 )
-from gate.untrusted import advisory_url, md_code, md_escape, safe_url
+from gate.untrusted import advisory_url, comment_link_url, md_code, md_escape
 from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports, longest_corpus_id
 from tests.support.factories import NOW, evaluation_of, finding
 from tests.support.markdown_html import HtmlFacts, constant_columns, inert_problems, table_cells, to_html
@@ -79,7 +79,7 @@ def links_for(evaluation: Evaluation) -> set[str]:
     """The links the renderer may make: the report's safe URLs and advisory pages of real ids."""
     links = set()
     for d in evaluation.decisions:
-        url = safe_url(d.finding.primary_url) or advisory_url(d.finding.vulnerability_id)
+        url = comment_link_url(d.finding.primary_url) or advisory_url(d.finding.vulnerability_id)
         if url:
             links.add(url)
     return links
@@ -242,15 +242,24 @@ def test_only_http_urls_become_links() -> None:
         ("https://evil.example/x)![i](https://evil.example/i.png", False),
         ("https://evil.example/ onmouseover=alert(1)", False),
         ("data:text/html,<script>alert(1)</script>", False),
+        # Linked from a comment, an issue, pull request or merge request would be cross-referenced.
+        ("https://github.com/octo-org/app/issues/7", False),
+        ("https://GitHub.com/octo-org/app/pull/8/files", False),
+        ("https://www.github.com/octo-org/app/discussions/9", False),
+        ("https://gitlab.example.com/group/app/-/merge_requests/3", False),
+        ("https://gitlab.example.com/groups/group/-/epics/4", False),
+        ("https://github.com/advisories/GHSA-xxxx-xxxx-xxxx", True),
+        ("https://github.com/octo-org/app/security/advisories/GHSA-xxxx-xxxx-xxxx", True),
     ]:
         f = finding("X-1", primary_url=url)
         evaluation = evaluation_of(f)
         facts = check_inert(render_markdown(evaluation), evaluation)
         assert facts.links == ([url] if linked else [])
-    evaluation = evaluation_of(finding("CVE-2024-12345", primary_url="javascript:alert(1)"))
-    assert check_inert(render_markdown(evaluation), evaluation).links == [
-        "https://nvd.nist.gov/vuln/detail/CVE-2024-12345"
-    ]
+    for url in ("javascript:alert(1)", "https://github.com/octo-org/app/issues/7"):
+        evaluation = evaluation_of(finding("CVE-2024-12345", primary_url=url))
+        assert check_inert(render_markdown(evaluation), evaluation).links == [
+            "https://nvd.nist.gov/vuln/detail/CVE-2024-12345"
+        ]
 
 
 def test_marker_must_be_a_plain_comment() -> None:
@@ -657,14 +666,22 @@ def test_a_fix_without_a_version_named_is_not_called_no_fix() -> None:
 
 
 @pytest.mark.parametrize(
-    "char", ["\u200b", "\u200d", "\u200e", "\u200f", "\u061c", "\u2060", "\ufeff", "\u202e", "\u2067"]
+    "char",
+    [
+        *("\u200b", "\u200d", "\u200e", "\u200f", "\u061c", "\u2060", "\ufeff", "\u202e", "\u2067"),
+        *("\u00ad", "\u180e", "\u206b", "\ufff9", "\U0001d173", "\U000e0041", "\U000e0100"),
+    ],
 )
 def test_an_invisible_or_bidi_character_is_shown_not_dropped(char: str) -> None:
     # Dropped, `req<ZWSP>uests` would read as `requests` in the comment, beside the real one.
     spoof = finding("CVE-2024-0002", pkg=f"req{char}uests", title=f"a{char}b")
     markdown = render_markdown(evaluation_of(finding("CVE-2024-0001", pkg="requests"), spoof), marker=MARKER)
     html = to_html(markdown)
-    shown = f"req\\u{ord(char):04x}uests"
+    code = ord(char)
+    shown = "req" + (
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    )
+    shown += "uests"
     assert shown in html
     assert f"req{char}" not in html
     assert f"req{char}" not in markdown

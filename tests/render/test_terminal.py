@@ -27,8 +27,9 @@ from gate.untrusted import terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_file
 from tests.support.factories import evaluation_of, finding, layer
 
-# What a terminal acts on: C0 and C1 controls (ESC, CSI, OSC's BEL) and the bidirectional overrides.
-UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# What a terminal acts on: C0 and C1 controls (ESC, CSI, OSC's BEL) and the bidirectional overrides,
+# and what no one sees (the soft hyphen, the tag characters).
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u00ad\U000e0000-\U000e0fff]")
 
 
 def test_golden(golden: Callable[[str, str], None]) -> None:
@@ -44,6 +45,7 @@ def test_golden(golden: Callable[[str, str], None]) -> None:
         "abc\u202edcba\u2066x\u2069",
         "a\nb\r\nc\td",
         "\x00\x08\x7f",
+        "lib\u00adidn2 \U000e0041\U000e0042",
     ],
 )
 def test_report_and_policy_text_cannot_reach_the_terminal_raw(text: str) -> None:
@@ -80,6 +82,7 @@ def test_report_and_policy_text_cannot_reach_the_terminal_raw(text: str) -> None
 
 def test_terminal_safe_shows_controls_and_flattens_lines() -> None:
     assert terminal_safe("a\x1b[31mb\u202e") == "a\\x1b[31mb\\u202e"
+    assert terminal_safe("lib\u00adidn2\U000e0041") == "lib\\xadidn2\\U000e0041"
     assert terminal_safe("one\ntwo\r\n\tthree") == "one two three"
     assert terminal_safe("x" * 10, 5) == "xxxx…"
     assert terminal_safe(None) == ""
