@@ -22,7 +22,7 @@ from gate.policy.actions import Action
 from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
 from gate.policy.exploit_rules import KEV_NAME
 from gate.policy.model import Mode
-from gate.render._columns import fit, table, wrap
+from gate.render._columns import display_width, fit, table, wrap
 from gate.render._delta import delta_line, vex_line
 from gate.render._exploit import marks, summary_count, terminal_suspects
 from gate.render._summary import (
@@ -174,11 +174,25 @@ def _actions(
         if action.estimated:
             out.append(fit(f"       {estimate_words(action)}", width))
         if action.command:
-            out.append(fit(f"       $ {terminal_safe(action.command)}", width))
+            out += command_lines(terminal_safe(action.command), width)
     if len(actions) > MAX_ACTIONS:
         rest = f"#{MAX_ACTIONS + 1}" + (f" to #{len(actions)}" if len(actions) > MAX_ACTIONS + 1 else "")
         out += wrap(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {rest} ({more})", width)
     return out
+
+
+def command_lines(command: str, width: int) -> list[str]:
+    """`$ command` within `width`, broken at spaces with the shell's line continuation: a command is
+    what a reader pastes into a shell or a Dockerfile's RUN, and one cut with an ellipsis
+    (`--only-upgrad…`) would not run. Only a package name longer than a line (a hostile report's:
+    real ones are far shorter) leaves the command on one line, cut."""
+    line = f"       $ {command}"
+    if display_width(line) <= width:
+        return [line]
+    lines = wrap(line, width - 2, hang="    ")
+    if any(display_width(part) > width - 2 for part in lines):
+        return [fit(line, width)]
+    return [f"{part} \\" for part in lines[:-1]] + lines[-1:]
 
 
 def _found_by(finding: Finding, ran: Sequence[str]) -> str:

@@ -241,3 +241,34 @@ def test_a_hostile_id_too_long_for_the_terminal_is_cut_within_the_width(width: i
     cut = next(cell for cell in cells if cell.startswith("SNYK-"))
     assert cut.endswith("…")
     assert absurd.startswith(cut[:-1])
+
+
+def commands(summary: str) -> list[str]:
+    """The actions' commands as a shell reads them: a line ending in ` \\` goes on on the next."""
+    found: list[str] = []
+    going_on = False
+    for line in body(summary):
+        text = line.strip()
+        if going_on:
+            found[-1] += " " + text.removesuffix(" \\")
+        elif text.startswith("$ "):
+            found.append(text[2:].removesuffix(" \\"))
+        going_on = text.endswith(" \\")
+    return found
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_actions_command_is_never_cut_whatever_the_width(width: int) -> None:
+    # A command is what a reader pastes into a shell or a Dockerfile's RUN: cut with an ellipsis
+    # (`apt-get install -y --only-upgrad…` at 60 columns, the package list of a glibc upgrade at
+    # 100) it would not run. It goes on to the next lines with the shell's line continuation.
+    glibc = ("libc6", "libc-bin", "libc-dev-bin", "libc6-dev", "locales", "libc-l10n")
+    made = report(
+        *(finding("CVE-2023-4911", pkg=name, source_name="glibc", version="2.36-9") for name in glibc),
+        finding("CVE-2019-18224", pkg="libidn2-0", version="2.0.5-1", fixed=("2.0.5-1+deb10u1",)),
+    )
+    evaluation = evaluate(made, Policy(source="policy.yaml"), NOW)
+    summary = render_terminal(evaluation, width=width)
+    assert too_wide(body(summary), width) == []
+    apt = "apt-get update && apt-get install -y --only-upgrade"
+    assert sorted(commands(summary)) == [f"{apt} {' '.join(sorted(glibc))}", f"{apt} libidn2-0"]
