@@ -159,10 +159,11 @@ def _actions(
             header.pop(column)
             for row in rows:
                 row.pop(column)
-    lines = table(rows, header, flexible=3, width=width)
+    lines, more_lines = _what_to_do_wrapped(rows, header, width)
     out = lines[:1]
-    for action, line in zip(actions, lines[1:], strict=False):
+    for action, line, going_on in zip(actions, lines[1:], more_lines, strict=False):
         out.append(line)
+        out += going_on
         exploited = known_exploited(by_action.get(action.id, []))
         if exploited:
             # Why an action that clears fewer findings can come first.
@@ -179,6 +180,28 @@ def _actions(
         rest = f"#{MAX_ACTIONS + 1}" + (f" to #{len(actions)}" if len(actions) > MAX_ACTIONS + 1 else "")
         out += wrap(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {rest} ({more})", width)
     return out
+
+
+def _what_to_do_wrapped(
+    rows: list[list[str]], header: list[str], width: int
+) -> tuple[list[str], list[list[str]]]:
+    """The actions' table, and for each row the lines its WHAT TO DO goes on to below it. The
+    column gives way to the others on a narrow terminal; cut there, `Rebuild on a refreshed …`
+    and `Upgrade lodash 4.17.11 …` lost what to rebuild on and what to upgrade to, which is what
+    the reader came for. The cell goes on to the next lines, at its column, instead."""
+    what = header.index("WHAT TO DO")
+    lines = table(rows, header, flexible=what, width=width)
+    start = lines[0].index("WHAT TO DO")
+    after = lines[0][start:].split("  ", 1)
+    room = lines[0].index(after[1].lstrip()) - start - 2 if len(after) > 1 else width - start
+    going_on: list[list[str]] = []
+    for row in rows:
+        parts = wrap(row[what], room, hang="") if display_width(row[what]) > room else [row[what]]
+        row[what] = parts[0]
+        going_on.append([fit(" " * start + part, width) for part in parts[1:]])
+    if any(going_on):
+        lines = table(rows, header, flexible=what, width=width)
+    return lines, going_on
 
 
 def command_lines(command: str, width: int) -> list[str]:
