@@ -233,9 +233,9 @@ def _findings(
     width: int,
 ) -> list[str]:
     reasons = Counter(short_reason(d, evaluation.policy) for d in decisions)
-    said = "; ".join(f"{terminal_safe(reason)} ({n})" for reason, n in reasons.most_common(MAX_REASONS))
+    said = [f"{terminal_safe(reason)} ({n})" for reason, n in reasons.most_common(MAX_REASONS)]
     if len(reasons) > MAX_REASONS:
-        said += f"; {len(reasons) - MAX_REASONS} other reasons"
+        said.append(f"{len(reasons) - MAX_REASONS} other reasons")
     found_column = ["FOUND BY"] if len(ran) > 1 else []
     listed = first_listed(decisions, MAX_ROWS)
     # Only when the run has something to show in it: a run without exploit data reads as before.
@@ -256,7 +256,13 @@ def _findings(
                 *([" ".join(marks(d)) or "-"] if exploit_column else []),
             ]
         )
-    out = wrap(f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}: {said}", width)
+    why = f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}:"
+    if len(said) == 1:
+        out = wrap(f"{why} {said[0]}", width)
+    else:
+        # One a line: a reason can hold a `;` of its own (`...; 7 HIGH findings exceed the budget
+        # of 3`, `...; worse than in the baseline`), and joined by `;` three read as four.
+        out = [why, *(line for reason in said for line in wrap(f"    - {reason}", width))]
     out += table(
         rows, header, flexible=3, width=width, give_way=_give_way(len(found_column), len(exploit_column))
     )

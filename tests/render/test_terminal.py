@@ -356,3 +356,28 @@ def test_beside_blocking_findings_those_a_budget_tolerates_are_not_counted_as_bl
     # The findings the budget tolerates are listed once, with the informational ones.
     assert "<summary>Informational (2)</summary>" in md
     assert md.count("CVE\\-2024\\-0002") == md.count("CVE\\-2024\\-0003") == 1
+
+
+def test_several_reasons_why_findings_block_are_one_a_line() -> None:
+    # A budget's reason holds a `;` of its own: joined by `;`, "at or above the blocking severity
+    # HIGH (1); HIGH is at or above the blocking severity HIGH; 2 HIGH findings exceed the budget
+    # of 1 (2)" read as three reasons, the middle one without a count.
+    policy = Policy(
+        source="policy.yaml", fail_on=FailOn(severity=Severity.HIGH, budgets=((Severity.HIGH, 1),))
+    )
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", pkg="openssl"),
+        finding("CVE-2024-0002", pkg="zlib1g"),
+        finding("CVE-2024-0003", pkg="curl", severity=Severity.CRITICAL),
+        policy=policy,
+    )
+    out = render_terminal(evaluation).splitlines()
+    start = out.index("  why they block:")
+    assert out[start + 1 : start + 3] == [
+        "    - HIGH is at or above the blocking severity HIGH; 2 HIGH findings exceed the budget of 1 (2)",
+        "    - at or above the blocking severity HIGH (1)",
+    ]
+    assert out[start + 3].startswith("  ACTION  ID")
+    # One reason stays on the line it explains.
+    alone = render_terminal(evaluation_of(finding("CVE-2024-0001", pkg="openssl"))).splitlines()
+    assert "  why they block: at or above the blocking severity HIGH (1)" in alone
