@@ -393,6 +393,16 @@ def render_terminal(
             )
         if len(attention) > MAX_ROWS:
             out += wrap(f"  ... and {len(attention) - MAX_ROWS} more ({more})", width)
+    if counts[Disposition.IGNORED]:
+        # The counts say how many; a HIGH or CRITICAL finding that does not block is the one the
+        # reader asks about ("30 HIGH, and it passes?"): the reasons say why, as the Markdown
+        # summary's "Ignored" section does.
+        reasons = Counter(d.reason for d in evaluation.decisions if d.disposition is Disposition.IGNORED)
+        out += ["", *wrap(f"Ignored ({counts[Disposition.IGNORED]}), by reason ({more}):", width)]
+        for reason, n in reasons.most_common(MAX_REASONS):
+            out += wrap(f"  - {terminal_safe(reason)} ({n})", width)
+        if len(reasons) > MAX_REASONS:
+            out += wrap(f"  ... and {len(reasons) - MAX_REASONS} other reasons", width)
     if len(out) > 1:
         out += ["", headline]
     return "\n".join(out) + "\n"
