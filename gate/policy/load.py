@@ -214,6 +214,7 @@ _INSTEAD = {
     "runs": "the gate writes it with --sarif; it reads scanners' JSON reports",
     "bomFormat": _AS_VEX,
     "spdxVersion": _AS_SBOM,
+    "artifactRelationships": _AS_SBOM,
     "statements": _AS_VEX,
     "scan": "the gate writes it with --gitlab; it reads scanners' reports",
     "document": _AS_VEX,

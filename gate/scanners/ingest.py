@@ -239,6 +239,8 @@ OTHER_DOCUMENTS: tuple[tuple[str, str], ...] = (
     ("runs", "a SARIF log"),
     ("bomFormat", "a CycloneDX document"),
     ("spdxVersion", "an SPDX document"),
+    # `syft IMAGE -o json`, Syft's own SBOM format (and Grype's sibling: `grype sbom:FILE` reads it).
+    ("artifactRelationships", "a Syft SBOM"),
     ("statements", "an OpenVEX document"),
     ("scan", "a GitLab security report"),
     ("document", "a CSAF document"),

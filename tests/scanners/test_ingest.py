@@ -264,8 +264,20 @@ def test_grypes_table_output_is_named_as_such(table: str, tmp_path: Path) -> Non
             },
             "an SPDX document",
         ),
+        (
+            # `syft app:1 -o json`: Syft's own format, its required members.
+            {
+                "artifacts": [],
+                "artifactRelationships": [],
+                "source": {"type": "image"},
+                "distro": {"name": "debian"},
+                "descriptor": {"name": "syft", "version": "1.18.1"},
+                "schema": {"version": "16.0.20"},
+            },
+            "a Syft SBOM",
+        ),
     ],
-    ids=["cyclonedx", "spdx"],
+    ids=["cyclonedx", "spdx", "syft"],
 )
 def test_an_sbom_is_named_as_such(sbom: dict[str, object], what: str, tmp_path: Path) -> None:
     """`syft app:1 -o spdx-json`, `trivy image --format cyclonedx`: a list of packages, no verdict."""
