@@ -159,8 +159,6 @@ def _check(
     ), []
 
 
-_TRIVYIGNORE_LINE = re.compile(r"[^\s:#-][^\s:]*(?:[ \t]+[^\s:]+:\S*)*")
-"""A line of Trivy's `.trivyignore`: an id, then options (`CVE-2019-0004 exp:2020-01-01`)."""
 _TRIVY_IGNORE_KEYS = frozenset({"vulnerabilities", "misconfigurations", "secrets", "licenses"})
 """The top-level keys of Trivy's `.trivyignore.yaml`."""
 _IGNORE_FILE = (
@@ -170,15 +168,10 @@ _IGNORE_FILE = (
 
 
 def _is_trivyignore(text: str) -> bool:
-    """Whether `text`, which is no YAML mapping, is Trivy's `.trivyignore`: ids one a line, with
-    comments and blank lines; one id at least has a digit, so that a word alone is not taken for one."""
-    lines = [line.strip() for line in text.removeprefix("\ufeff").splitlines()]
-    ids = [line for line in lines if line and not line.startswith("#")]
-    return (
-        bool(ids)
-        and all(_TRIVYIGNORE_LINE.fullmatch(line) for line in ids)
-        and any(char.isdigit() for line in ids for char in line.split()[0])
-    )
+    # Imported here, as the report reader's table: only a policy that is no mapping needs it.
+    from gate.scanners.ingest import is_trivyignore
+
+    return is_trivyignore(text)
 
 
 def _ignore_file(value: dict[str, JSONValue]) -> str | None:

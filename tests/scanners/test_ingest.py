@@ -300,3 +300,21 @@ def test_the_gates_pull_request_comment_saved_is_named_as_its_markdown(name: str
         f"{path}: not valid JSON (expecting value at line 1, column 1) (this is container-gate's Markdown "
         "summary: give the decision report check or scan writes with --json, or the scanner's JSON report)"
     )
+
+
+@pytest.mark.parametrize("path", corpus_files("ignore-files"), ids=lambda path: path.name)
+def test_a_scanners_ignore_file_given_as_a_report_is_named(path: Path) -> None:
+    # `check .trivyignore`: someone moving exceptions to the gate. It was "not valid JSON" alone.
+    said = read_error(path)
+    assert said.startswith(f"{path}: not valid JSON (expecting value at line 1, column 1)")
+    if path.name.endswith("trivy.yaml"):
+        assert "(this is" not in said  # Trivy's configuration: no ignore rules of its own
+        return
+    what = (
+        "a Grype configuration (.grype.yaml)" if "grype" in path.name else "a Trivy ignore file (.trivyignore"
+    )
+    assert f"(this is {what}" in said
+    assert said.endswith(
+        "the gate reads no scanner's ignore rules; write each as an allowlist entry of the policy (--policy),"
+        " with a reason and an expiry date, and give the scanner's JSON report as REPORT)"
+    )
