@@ -12,6 +12,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from gate._input_file import STANDARD_INPUT
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
@@ -50,11 +51,31 @@ def read_policy(options: Options) -> Policy:
     """The policy the command line asks for, with --advisory applied; an output that is one of
     the files it names is refused before anything is written."""
     path = options.policy.path
-    policy = load_policy(path) if path is not None else load_default_policy()
+    policy = load_policy(path) if path is not None else _default_beside(load_default_policy())
     policy_file_clash(options, policy)
     if options.policy.advisory and policy.mode is not Mode.ADVISORY:
         policy = replace(policy, mode=Mode.ADVISORY)
     return policy
+
+
+POLICY_NAMES = (".container-gate.yaml", ".container-gate.yml", "container-gate.yaml")
+"""The names the docs give a policy file: a run without --policy reads none of them. Not
+`container-gate.yml`: the GitLab CI template's name, a file a repository may hold for that."""
+
+
+def _default_beside(policy: Policy) -> Policy:
+    """The shipped default, warning of a policy file in the working directory: the gate looks
+    for none (the same verdict wherever it runs), and one written and left there would otherwise
+    be taken for the policy that decided, its exceptions silently unused."""
+    here = [name for name in POLICY_NAMES if Path(name).is_file()]
+    if not here:
+        return policy
+    said = " and ".join(here)
+    warning = (
+        f"{said} {'is' if len(here) == 1 else 'are'} in the working directory but not read: without"
+        f" --policy the shipped default applies (give it with --policy {here[0]})"
+    )
+    return replace(policy, warnings=(*policy.warnings, warning))
 
 
 def evaluation_time(options: Options) -> dt.datetime:

@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, unknown = parser.parse_known_args(argv)
         if unknown:
             shown = " ".join(_unknown_word(word) for word in unknown)
-            command_parser(parser, args).error(f"unrecognized arguments: {shown}")
+            command = command_parser(parser, args)
+            command.error(f"unrecognized arguments: {shown}{_did_you_mean(unknown, command)}")
     except CommandLineError as exc:
         _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
         raise
@@ -130,6 +131,21 @@ def _unknown_word(word: str) -> str:
     error also goes to the CI log, the error outputs and the pull-request comment."""
     option, equals, _value = word.partition("=")
     return f"{option}=(value not shown)" if equals and option.startswith("-") else word
+
+
+def _did_you_mean(unknown: Sequence[str], command: argparse.ArgumentParser) -> str:
+    """` (did you mean --policy?)` after a misspelt option (`--polcy`, `--as_of`), the closest of the
+    command's own options; empty when none is close (an option of another command or tool)."""
+    import difflib  # only for a command line with a word it does not know
+
+    options = [name for action in command._actions for name in action.option_strings if name.startswith("--")]
+    meant = [
+        close[0]
+        for word in unknown
+        if word.startswith("--")
+        and (close := difflib.get_close_matches(word.partition("=")[0], options, n=1, cutoff=0.75))
+    ]
+    return f" (did you mean {' and '.join(dict.fromkeys(meant))}?)" if meant else ""
 
 
 def _error_outputs_despite(argv: list[str], message: str) -> None:

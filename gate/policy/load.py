@@ -115,6 +115,13 @@ def _check(
     """The policy, or its problems; `against_schema=False` leaves out the check against the schema (for the
     shipped default, checked by the tests)."""
     document = parse(text) if isinstance(text, str) else text
+    if (
+        isinstance(text, str)
+        and (isinstance(document, Problem) or not isinstance(document.value, dict))
+        and _is_trivyignore(text)
+    ):
+        # No YAML mapping: read as YAML, it was "invalid YAML" or "expected a mapping".
+        return None, [(1, f"{source}:1: {_IGNORE_FILE.format(what='a Trivy ignore file (.trivyignore)')}")]
     if isinstance(document, Problem):
         return None, [(document.line, document.render(source))]
     if not isinstance(document.value, dict):
@@ -128,6 +135,8 @@ def _check(
     # Only a JSON text is another tool's document: a YAML policy with a key one of them has
     # (`version: 1` and `vulnerabilities:`, written for `allowlist:`) is a policy with an unknown key.
     other = _other_document(document.value) if isinstance(text, str) and _JSON_OBJECT.match(text) else None
+    if other is None and "version" not in document.value:
+        other = _ignore_file(document.value)
     if other is not None:
         found = Problem(document.value_lines[()], (), other)
         return None, [(found.line, found.render(source))]
@@ -148,6 +157,33 @@ def _check(
     return replace(
         policy, warnings=policy_warnings(policy) + repeated_entries(policy) + unmatchable_entries(policy)
     ), []
+
+
+_TRIVY_IGNORE_KEYS = frozenset({"vulnerabilities", "misconfigurations", "secrets", "licenses"})
+"""The top-level keys of Trivy's `.trivyignore.yaml`."""
+_IGNORE_FILE = (
+    "this is {what}, not a policy, which starts with 'version: 1' (the gate reads no scanner's"
+    " ignore rules: write each as an allowlist entry, with a reason and an expiry date)"
+)
+
+
+def _is_trivyignore(text: str) -> bool:
+    # Imported here, as the report reader's table: only a policy that is no mapping needs it.
+    from gate.scanners.ingest import is_trivyignore
+
+    return is_trivyignore(text)
+
+
+def _ignore_file(value: dict[str, JSONValue]) -> str | None:
+    """What a mapping without `version` is when it is another tool's ignore file, given as the
+    policy by someone moving exceptions to the gate: each of its keys would be an unknown key."""
+    if any(key in value for key in schema()["properties"]):
+        return None
+    if value and value.keys() <= _TRIVY_IGNORE_KEYS:
+        return _IGNORE_FILE.format(what="a Trivy ignore file (.trivyignore.yaml)")
+    if isinstance(value.get("ignore"), list):
+        return _IGNORE_FILE.format(what="a Grype configuration (.grype.yaml)")
+    return None
 
 
 _JSON_OBJECT = re.compile(r"\A\ufeff?\s*\{")
@@ -171,6 +207,7 @@ _INSTEAD = {
     "runs": "the gate writes it with --sarif; it reads scanners' JSON reports",
     "bomFormat": _AS_VEX,
     "spdxVersion": _AS_SBOM,
+    "artifactRelationships": _AS_SBOM,
     "statements": _AS_VEX,
     "scan": "the gate writes it with --gitlab; it reads scanners' reports",
     "document": _AS_VEX,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gate.model import Assessment
 from gate.policy.evaluation import Decision, EntryState, Evaluation
 from gate.policy.match import mismatch
+from gate.policy.model import Mode
 from gate.render._exploit import marks
 from gate.render.remediation import what_to_do
 from gate.render.terminal import fix_text
@@ -71,6 +72,12 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
         out.append(f"- {e.name}{where}: {item.state.value}; reason: {terminal_safe(e.reason, 200)}")
         if item.state is EntryState.EXPIRED and e.expires:
             out.append(f"  expired on {e.expires.isoformat()}: it no longer applies")
+            if evaluation.policy.fail_on_expired and evaluation.policy.mode is Mode.ENFORCE:
+                # What fails the run when every finding it names is informational: `check` lists
+                # it under "Policy failures", and explain is where its reader asks why.
+                out.append(
+                    "  fail_on_expired is set: it fails the gate; renew it with a new date or remove it"
+                )
         for d in decisions:
             why = mismatch(e, d.finding, image)
             if why:

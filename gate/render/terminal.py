@@ -22,7 +22,7 @@ from gate.policy.actions import Action
 from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
 from gate.policy.exploit_rules import KEV_NAME
 from gate.policy.model import Mode
-from gate.render._columns import fit, table, wrap
+from gate.render._columns import display_width, fit, table, wrap
 from gate.render._delta import delta_line, vex_line
 from gate.render._exploit import marks, summary_count, terminal_suspects
 from gate.render._summary import (
@@ -161,10 +161,11 @@ def _actions(
             header.pop(column)
             for row in rows:
                 row.pop(column)
-    lines = table(rows, header, flexible=3, width=width)
+    lines, more_lines = _what_to_do_wrapped(rows, header, width)
     out = lines[:1]
-    for action, line in zip(actions, lines[1:], strict=False):
+    for action, line, going_on in zip(actions, lines[1:], more_lines, strict=False):
         out.append(line)
+        out += going_on
         exploited = known_exploited(by_action.get(action.id, []))
         if exploited:
             # Why an action that clears fewer findings can come first.
@@ -176,11 +177,47 @@ def _actions(
         if action.estimated:
             out.append(fit(f"       {estimate_words(action)}", width))
         if action.command:
-            out.append(fit(f"       $ {terminal_safe(action.command)}", width))
+            out += command_lines(terminal_safe(action.command), width)
     if len(actions) > MAX_ACTIONS:
         rest = f"#{MAX_ACTIONS + 1}" + (f" to #{len(actions)}" if len(actions) > MAX_ACTIONS + 1 else "")
         out += wrap(f"  ... and {len(actions) - MAX_ACTIONS} more actions, {rest} ({more})", width)
     return out
+
+
+def _what_to_do_wrapped(
+    rows: list[list[str]], header: list[str], width: int
+) -> tuple[list[str], list[list[str]]]:
+    """The actions' table, and for each row the lines its WHAT TO DO goes on to below it. The
+    column gives way to the others on a narrow terminal; cut there, `Rebuild on a refreshed …`
+    and `Upgrade lodash 4.17.11 …` lost what to rebuild on and what to upgrade to, which is what
+    the reader came for. The cell goes on to the next lines, at its column, instead."""
+    what = header.index("WHAT TO DO")
+    lines = table(rows, header, flexible=what, width=width)
+    start = lines[0].index("WHAT TO DO")
+    after = lines[0][start:].split("  ", 1)
+    room = lines[0].index(after[1].lstrip()) - start - 2 if len(after) > 1 else width - start
+    going_on: list[list[str]] = []
+    for row in rows:
+        parts = wrap(row[what], room, hang="") if display_width(row[what]) > room else [row[what]]
+        row[what] = parts[0]
+        going_on.append([fit(" " * start + part, width) for part in parts[1:]])
+    if any(going_on):
+        lines = table(rows, header, flexible=what, width=width)
+    return lines, going_on
+
+
+def command_lines(command: str, width: int) -> list[str]:
+    """`$ command` within `width`, broken at spaces with the shell's line continuation: a command is
+    what a reader pastes into a shell or a Dockerfile's RUN, and one cut with an ellipsis
+    (`--only-upgrad…`) would not run. Only a package name longer than a line (a hostile report's:
+    real ones are far shorter) leaves the command on one line, cut."""
+    line = f"       $ {command}"
+    if display_width(line) <= width:
+        return [line]
+    lines = wrap(line, width - 2, hang="    ")
+    if any(display_width(part) > width - 2 for part in lines):
+        return [fit(line, width)]
+    return [f"{part} \\" for part in lines[:-1]] + lines[-1:]
 
 
 def _found_by(finding: Finding, ran: Sequence[str]) -> str:
@@ -198,9 +235,9 @@ def _findings(
     width: int,
 ) -> list[str]:
     reasons = Counter(short_reason(d, evaluation.policy) for d in decisions)
-    said = "; ".join(f"{terminal_safe(reason)} ({n})" for reason, n in reasons.most_common(MAX_REASONS))
+    said = [f"{terminal_safe(reason)} ({n})" for reason, n in reasons.most_common(MAX_REASONS)]
     if len(reasons) > MAX_REASONS:
-        said += f"; {len(reasons) - MAX_REASONS} other reasons"
+        said.append(f"{len(reasons) - MAX_REASONS} other reasons")
     found_column = ["FOUND BY"] if len(ran) > 1 else []
     listed = first_listed(decisions, MAX_ROWS)
     # Only when the run has something to show in it: a run without exploit data reads as before.
@@ -221,7 +258,13 @@ def _findings(
                 *([" ".join(marks(d)) or "-"] if exploit_column else []),
             ]
         )
-    out = wrap(f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}: {said}", width)
+    why = f"  why they {'block' if evaluation.counts[Disposition.BLOCKING] else 'would'}:"
+    if len(said) == 1:
+        out = wrap(f"{why} {said[0]}", width)
+    else:
+        # One a line: a reason can hold a `;` of its own (`...; 7 HIGH findings exceed the budget
+        # of 3`, `...; worse than in the baseline`), and joined by `;` three read as four.
+        out = [why, *(line for reason in said for line in wrap(f"    - {reason}", width))]
     out += table(
         rows, header, flexible=3, width=width, give_way=_give_way(len(found_column), len(exploit_column))
     )
@@ -354,6 +397,16 @@ def render_terminal(
             )
         if len(attention) > MAX_ROWS:
             out += wrap(f"  ... and {len(attention) - MAX_ROWS} more ({more})", width)
+    if counts[Disposition.IGNORED]:
+        # The counts say how many; a HIGH or CRITICAL finding that does not block is the one the
+        # reader asks about ("30 HIGH, and it passes?"): the reasons say why, as the Markdown
+        # summary's "Ignored" section does.
+        reasons = Counter(d.reason for d in evaluation.decisions if d.disposition is Disposition.IGNORED)
+        out += ["", *wrap(f"Ignored ({counts[Disposition.IGNORED]}), by reason ({more}):", width)]
+        for reason, n in reasons.most_common(MAX_REASONS):
+            out += wrap(f"  - {terminal_safe(reason)} ({n})", width)
+        if len(reasons) > MAX_REASONS:
+            out += wrap(f"  ... and {len(reasons) - MAX_REASONS} other reasons", width)
     if len(out) > 1:
         out += ["", headline]
     return "\n".join(out) + "\n"

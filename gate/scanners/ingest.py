@@ -239,6 +239,8 @@ OTHER_DOCUMENTS: tuple[tuple[str, str], ...] = (
     ("runs", "a SARIF log"),
     ("bomFormat", "a CycloneDX document"),
     ("spdxVersion", "an SPDX document"),
+    # `syft IMAGE -o json`, Syft's own SBOM format (and Grype's sibling: `grype sbom:FILE` reads it).
+    ("artifactRelationships", "a Syft SBOM"),
     ("statements", "an OpenVEX document"),
     ("scan", "a GitLab security report"),
     ("document", "a CSAF document"),
@@ -249,6 +251,33 @@ them from here), told apart by a member their format requires: (member, what the
 
 # The data files the gate reads besides reports, given as a report by mistake.
 _EXPLOIT_DATA = "this is {what}: give it with {flag}, and the scanner's JSON report as REPORT"
+
+
+_TRIVYIGNORE_LINE = re.compile(r"[^\s:#-][^\s:]*(?:[ \t]+[^\s:]+:\S*)*")
+"""A line of Trivy's `.trivyignore`: an id, then options (`CVE-2019-0004 exp:2020-01-01`)."""
+
+
+def is_trivyignore(text: str) -> bool:
+    """Whether `text` is Trivy's `.trivyignore`: ids one a line, with comments and blank lines; one
+    id at least has a digit, so that a word alone is not taken for one. Given as a report or as the
+    policy by someone moving exceptions to the gate (gate/policy/load.py asks it too)."""
+    lines = [line.strip() for line in text.removeprefix("\ufeff").splitlines()]
+    ids = [line for line in lines if line and not line.startswith("#")]
+    return (
+        bool(ids)
+        and all(_TRIVYIGNORE_LINE.fullmatch(line) for line in ids)
+        and any(char.isdigit() for line in ids for char in line.split()[0])
+    )
+
+
+_IGNORE_FILE_KEY = re.compile(
+    rb"^(vulnerabilities|misconfigurations|secrets|licenses|ignore):[ \t]*\r?$", re.MULTILINE
+)
+"""A top-level key of Trivy's `.trivyignore.yaml` (or Grype's `ignore:` of `.grype.yaml`)."""
+_IGNORE_RULES = (
+    "this is {what}: the gate reads no scanner's ignore rules; write each as an allowlist entry of the"
+    " policy (--policy), with a reason and an expiry date, and give the scanner's JSON report as REPORT"
+)
 
 
 def _other_text(head: bytes) -> str | None:
@@ -275,6 +304,18 @@ def _other_text(head: bytes) -> str | None:
         return "this is Grype's table output; write the report with `grype IMAGE -o json --file report.json`"
     if head.startswith((b"#model_version", b"cve,epss")):
         return _EXPLOIT_DATA.format(what="FIRST's EPSS scores", flag="--epss")
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    if not _POLICY_LINE.search(text):
+        found = _IGNORE_FILE_KEY.search(text)
+        if found is not None:
+            grype = found.group(1) == b"ignore"
+            return _IGNORE_RULES.format(
+                what="a Grype configuration (.grype.yaml)"
+                if grype
+                else "a Trivy ignore file (.trivyignore.yaml)"
+            )
+        if is_trivyignore(text.decode("utf-8", "replace")):
+            return _IGNORE_RULES.format(what="a Trivy ignore file (.trivyignore)")
     if _POLICY_LINE.search(head.removeprefix(b"\xef\xbb\xbf")):
         # `check policy.yaml --policy report.json`, or the policy given without --policy.
         return (

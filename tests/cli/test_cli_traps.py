@@ -535,6 +535,36 @@ def test_a_usage_error_points_to_the_help_of_the_command_that_was_run(
     assert capsys.readouterr().err == expected + "\n"
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["check", "r.json", "--polcy", "p.yaml"], "--polcy p.yaml (did you mean --policy?)"),
+        (["check", "r.json", "--policies", "p.yaml"], "--policies p.yaml (did you mean --policy?)"),
+        (
+            ["check", "r.json", "--as_of=2027-01-01", "--jsn", "g.json"],
+            "--as_of=(value not shown) --jsn g.json (did you mean --as-of and --json?)",
+        ),
+        (["scan", "app:1", "--timeout", "5"], "--timeout 5 (did you mean --scan-timeout?)"),
+        (["scan", "app:1", "--skip-update"], "--skip-update (did you mean --skip-db-update?)"),
+        # An option of another command or tool: no guess.
+        (["check", "r.json", "--scanner", "trivy"], "--scanner trivy"),
+        (["check", "r.json", "--severity", "HIGH"], "--severity HIGH"),
+    ],
+)
+def test_a_misspelt_option_is_named_with_the_one_meant(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The policy's keys said "did you mean 'severity'?"; the command line's options said only
+    # "unrecognized arguments: --polcy p.yaml", and the reader searched the --help for the typo.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    command = f"container-gate {argv[0]}"
+    assert capsys.readouterr().err == (
+        f"{command}: error: unrecognized arguments: {said} (see '{command} --help')\n"
+    )
+
+
 def test_a_build_arg_is_name_equals_value_and_needs_the_dockerfile(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -594,7 +624,7 @@ def test_a_misspelt_build_arg_option_never_echoes_its_value(
     )
     assert captured.err == (
         f"container-gate scan: error: unrecognized arguments: {option}=(value not shown) "
-        "(see 'container-gate scan --help')\n"
+        "(did you mean --build-arg?) (see 'container-gate scan --help')\n"
     )
     assert f"unrecognized arguments: {option}=(value not shown)" in written
     assert "S3cret" not in captured.out + captured.err + written

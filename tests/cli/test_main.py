@@ -936,3 +936,41 @@ def test_reading_large_reports_is_shown_on_a_terminal(
     monkeypatch.setenv("TERM", "dumb")
     run(["check", str(BUSTER)], capsys)
     assert terminal.getvalue() == ""
+
+
+@pytest.mark.parametrize("name", [".container-gate.yaml", ".container-gate.yml", "container-gate.yaml"])
+def test_a_policy_file_left_in_the_working_directory_is_said_to_be_unread(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The gate looks for no policy file, so that a run decides the same wherever it is: a
+    # `.container-gate.yaml` written beside the report and forgotten on the command line was not
+    # read, and the run said only "policy: policies/default.yaml (shipped default)".
+    monkeypatch.chdir(tmp_path)
+    Path(name).write_text(
+        "version: 1\nallowlist:\n  - {vulnerability: CVE-2019-18224, reason: not reachable}\n",
+        encoding="utf-8",
+    )
+    said = (
+        f"{name} is in the working directory but not read: without --policy the shipped default"
+        f" applies (give it with --policy {name})"
+    )
+    assert cli.main(["check", str(BUSTER), "--ci", "none", "--json", "g.json"]) == ExitCode.FAIL
+    assert f"warning:  {said}" in capsys.readouterr().out.splitlines()
+    assert said in json.loads(Path("g.json").read_text(encoding="utf-8"))["warnings"]
+    assert cli.main(["explain", "CVE-2019-18224", "--report", str(BUSTER)]) == ExitCode.PASS
+    assert f"- {said}" in capsys.readouterr().out.splitlines()
+    # Given with --policy, or not there: nothing to say.
+    assert cli.main(["check", str(BUSTER), "--ci", "none", "--policy", name]) == ExitCode.PASS
+    assert "not read" not in capsys.readouterr().out
+    Path(name).unlink()
+    assert cli.main(["check", str(BUSTER), "--ci", "none"]) == ExitCode.FAIL
+    assert "warning" not in capsys.readouterr().out
+
+
+def test_the_gitlab_templates_file_name_is_not_taken_for_a_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("container-gate.yml").write_text("include: []\n", encoding="utf-8")
+    assert cli.main(["check", str(BUSTER), "--ci", "none"]) == ExitCode.FAIL
+    assert "warning" not in capsys.readouterr().out

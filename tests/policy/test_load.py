@@ -27,7 +27,7 @@ from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnS
 from gate.policy.source import MAX_BYTES
 from gate.scanners.ingest import OTHER_DOCUMENTS as OTHER_REPORT_DOCUMENTS
 from tests.policy.test_exploit_policy import MISTAKES as EXPLOIT_MISTAKES
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_file, corpus_files
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
@@ -77,7 +77,26 @@ ALIAS_BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
+IGNORE_FILE = (
+    "not a policy, which starts with 'version: 1' (the gate reads no scanner's ignore rules: write each as"
+    " an allowlist entry, with a reason and an expiry date)"
+)
 MISTAKES = [
+    pytest.param(
+        "# accepted\nCVE-2019-0001\nCVE-2019-0004 exp:2020-01-01\n",
+        [f"policy.yaml:1: this is a Trivy ignore file (.trivyignore), {IGNORE_FILE}"],
+        id="trivyignore",
+    ),
+    pytest.param(
+        "vulnerabilities:\n  - id: CVE-2019-0001\n    expired_at: 2023-01-01\n",
+        [f"policy.yaml:1: this is a Trivy ignore file (.trivyignore.yaml), {IGNORE_FILE}"],
+        id="trivyignore-yaml",
+    ),
+    pytest.param(
+        "ignore:\n  - vulnerability: CVE-2019-0001\n",
+        [f"policy.yaml:1: this is a Grype configuration (.grype.yaml), {IGNORE_FILE}"],
+        id="grype-yaml",
+    ),
     pytest.param(
         "version: 1\nallowlists: []\n",
         ["policy.yaml:2: allowlists: unknown key (did you mean 'allowlist'?)"],
@@ -1086,6 +1105,37 @@ def test_a_report_given_as_the_policy_is_one_line_saying_what_it_is(
         == ExitCode.USAGE
     )
     assert capsys.readouterr().err.splitlines() == [f"container-gate: error: {said}"]
+
+
+@pytest.mark.parametrize("path", corpus_files("ignore-files"), ids=lambda path: path.name)
+def test_a_scanners_ignore_file_given_as_the_policy_is_one_line_saying_what_it_is(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Someone moving exceptions to the gate gives the scanner's file as the policy: a .trivyignore
+    # was "invalid YAML: expected '<document start>'" (or "expected a mapping of policy keys, got
+    # 'CVE-2020-25576 CVE-2019-15551'"), a .trivyignore.yaml or .grype.yaml an unknown key for each
+    # of its keys and a missing version, none saying what the file was.
+    said = validate_policy_file(path)
+    if path.name.endswith("trivy.yaml"):
+        assert len(said) > 1  # Trivy's configuration: its keys are told apart one by one
+        return
+    what = (
+        "a Grype configuration (.grype.yaml)" if "grype" in path.name else "a Trivy ignore file (.trivyignore"
+    )
+    assert len(said) == 1
+    assert said[0].startswith(f"{path}:1: this is {what}")
+    assert said[0].endswith(IGNORE_FILE)
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    assert cli_main(["check", str(report), "--policy", str(path), "--ci", "none"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.splitlines() == [f"container-gate: error: {said[0]}"]
+
+
+def test_a_word_alone_or_a_policy_with_a_scanners_key_is_not_taken_for_an_ignore_file() -> None:
+    assert problems_in("version\n") == ["policy.yaml:1: expected a mapping of policy keys, got 'version'"]
+    assert problems_in("version: 1\nignore: []\n") == [
+        "policy.yaml:2: ignore: unknown key (expected one of version, mode, fail_on, ignore_statuses, allowlist,"
+        " fail_on_expired, lenient_severity, base_image, baseline, vex, exploit_data, ignore_suspects)"
+    ]
 
 
 @pytest.mark.parametrize(("member", "what"), OTHER_REPORT_DOCUMENTS)

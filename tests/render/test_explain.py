@@ -1,8 +1,14 @@
-"""`explain`'s "to fix it" line: the action of the summaries' "What to do" table, or why none."""
+"""`explain`'s "to fix it" line: the action of the summaries' "What to do" table, or why none; and
+what it says of the allowlist entries naming the id."""
 
 from __future__ import annotations
 
-from gate.model import ImageInfo, LayerOrigin
+import datetime as dt
+
+import pytest
+
+from gate.model import ImageInfo, LayerOrigin, Severity
+from gate.policy.model import AllowlistEntry, Mode, Policy
 from gate.render.explain import explain
 from tests.support.factories import evaluation_of, finding, layer
 
@@ -35,3 +41,23 @@ def test_the_action_is_made_safe_for_a_terminal() -> None:
     line = fix_line(explain(ev, "CVE-2024-0001")[0])
     assert "\x1b" not in line
     assert line.startswith("  to fix it:   Upgrade ssl")
+
+
+@pytest.mark.parametrize(
+    ("fail_on_expired", "mode", "fails"),
+    [(True, Mode.ENFORCE, True), (False, Mode.ENFORCE, False), (True, Mode.ADVISORY, False)],
+)
+def test_an_expired_entry_that_fails_the_gate_says_so(fail_on_expired: bool, mode: Mode, fails: bool) -> None:
+    # Its findings are informational, the verdict is fail: `check` lists the entry under "Policy
+    # failures", and explain, where its reader asks why, said only "it no longer applies".
+    entry = AllowlistEntry(0, "CVE-2024-0001", reason="r", expires=dt.date(2020, 1, 1), line=4)
+    policy = Policy(source="policy.yaml", allowlist=(entry,), fail_on_expired=fail_on_expired, mode=mode)
+    ev = evaluation_of(finding(severity=Severity.LOW), policy=policy)
+    assert bool(ev.policy_failures) is fails
+    lines = explain(ev, "CVE-2024-0001")[0].splitlines()
+    start = lines.index("- allowlist[0] (line 4): expired; reason: r")
+    said = "  fail_on_expired is set: it fails the gate; renew it with a new date or remove it"
+    assert lines[start + 1 : start + 3] == [
+        "  expired on 2020-01-01: it no longer applies",
+        *([said] if fails else []),
+    ]

@@ -385,3 +385,45 @@ def test_a_scan_without_a_base_image_says_once_below_the_actions_that_one_would_
     )
     report = replace(image, base_sought=False)
     assert "base image is not known" not in render_terminal(evaluation_of(*findings, image=report), width=200)
+
+
+def test_several_reasons_why_findings_block_are_one_a_line() -> None:
+    # A budget's reason holds a `;` of its own: joined by `;`, "at or above the blocking severity
+    # HIGH (1); HIGH is at or above the blocking severity HIGH; 2 HIGH findings exceed the budget
+    # of 1 (2)" read as three reasons, the middle one without a count.
+    policy = Policy(
+        source="policy.yaml", fail_on=FailOn(severity=Severity.HIGH, budgets=((Severity.HIGH, 1),))
+    )
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", pkg="openssl"),
+        finding("CVE-2024-0002", pkg="zlib1g"),
+        finding("CVE-2024-0003", pkg="curl", severity=Severity.CRITICAL),
+        policy=policy,
+    )
+    out = render_terminal(evaluation).splitlines()
+    start = out.index("  why they block:")
+    assert out[start + 1 : start + 3] == [
+        "    - HIGH is at or above the blocking severity HIGH; 2 HIGH findings exceed the budget of 1 (2)",
+        "    - at or above the blocking severity HIGH (1)",
+    ]
+    assert out[start + 3].startswith("  ACTION  ID")
+    # One reason stays on the line it explains.
+    alone = render_terminal(evaluation_of(finding("CVE-2024-0001", pkg="openssl"))).splitlines()
+    assert "  why they block: at or above the blocking severity HIGH (1)" in alone
+
+
+def test_ignored_findings_are_counted_by_reason() -> None:
+    # "ignored HIGH 30" and a pass: the summary said how many, not why, and a reader of a Debian
+    # image's scan asks exactly that. The reasons are counted, as the Markdown summary lists them.
+    policy = Policy(source="policy.yaml", fail_on=FailOn(severity=Severity.HIGH, fixable_only=True))
+    unfixed = [finding(f"CVE-2024-{n:04d}", fixed=(), status=VendorStatus.AFFECTED) for n in range(3)]
+    evaluation = evaluation_of(*unfixed, finding("CVE-2024-0009", severity=Severity.LOW), policy=policy)
+    out = render_terminal(evaluation, "gate.json").splitlines()
+    assert out[0] == out[-1] == "container-gate: PASS: no blocking findings."
+    start = out.index("Ignored (3), by reason (all are in gate.json):")
+    assert out[start + 1 : start + 3] == [
+        "  - HIGH is at or above the blocking severity HIGH, but no fixed version exists and",
+        "    fail_on.fixable_only is set (3)",
+    ]
+    # Nothing ignored: no such section.
+    assert "Ignored (" not in render_terminal(evaluation_of(finding(severity=Severity.LOW)))

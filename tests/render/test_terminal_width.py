@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 
 from gate.enrich.load import load_exploit_data
-from gate.model import ScannerInfo, Severity, VendorStatus
+from gate.model import Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import AllowlistEntry, ExploitDataPolicy, FailOn, Policy
 from gate.render._columns import display_width, fit, table, wrap
+from gate.render.remediation import what_to_do
 from gate.render.terminal import MAX_WIDTH, MIN_WIDTH, WIDTH, render_terminal
 from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports, longest_corpus_id
-from tests.support.factories import finding, report
+from tests.support.factories import finding, layer, report
 
 WIDTHS = range(MIN_WIDTH, MAX_WIDTH + 1)
 KEV = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json")
@@ -241,3 +242,72 @@ def test_a_hostile_id_too_long_for_the_terminal_is_cut_within_the_width(width: i
     cut = next(cell for cell in cells if cell.startswith("SNYK-"))
     assert cut.endswith("…")
     assert absurd.startswith(cut[:-1])
+
+
+def commands(summary: str) -> list[str]:
+    """The actions' commands as a shell reads them: a line ending in ` \\` goes on on the next."""
+    found: list[str] = []
+    going_on = False
+    for line in body(summary):
+        text = line.strip()
+        if going_on:
+            found[-1] += " " + text.removesuffix(" \\")
+        elif text.startswith("$ "):
+            found.append(text[2:].removesuffix(" \\"))
+        going_on = text.endswith(" \\")
+    return found
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_actions_command_is_never_cut_whatever_the_width(width: int) -> None:
+    # A command is what a reader pastes into a shell or a Dockerfile's RUN: cut with an ellipsis
+    # (`apt-get install -y --only-upgrad…` at 60 columns, the package list of a glibc upgrade at
+    # 100) it would not run. It goes on to the next lines with the shell's line continuation.
+    glibc = ("libc6", "libc-bin", "libc-dev-bin", "libc6-dev", "locales", "libc-l10n")
+    made = report(
+        *(finding("CVE-2023-4911", pkg=name, source_name="glibc", version="2.36-9") for name in glibc),
+        finding("CVE-2019-18224", pkg="libidn2-0", version="2.0.5-1", fixed=("2.0.5-1+deb10u1",)),
+    )
+    evaluation = evaluate(made, Policy(source="policy.yaml"), NOW)
+    summary = render_terminal(evaluation, width=width)
+    assert too_wide(body(summary), width) == []
+    apt = "apt-get update && apt-get install -y --only-upgrade"
+    assert sorted(commands(summary)) == [f"{apt} {' '.join(sorted(glibc))}", f"{apt} libidn2-0"]
+
+
+def what_cells(summary: str) -> list[str]:
+    """The WHAT TO DO cells of the actions' table, with the lines each goes on to below its row."""
+    lines = body(summary)
+    top = lines.index("What to do, most useful first:") + 1
+    start = lines[top].index("WHAT TO DO")
+    cells: list[str] = []
+    for line in lines[top + 1 : lines.index("", top)]:
+        if line[2:3].isdigit():
+            cells.append(line[start:].split("  ")[0])
+        elif not line[:start].strip():
+            cells[-1] += " " + line.strip()
+    return cells
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("where", [None, layer(LayerOrigin.OWN, 7)], ids=["no-layer", "layer"])
+def test_what_to_do_is_never_cut_whatever_the_width(width: int, where: Layer | None) -> None:
+    # What to rebuild on and what to upgrade to is what the reader came for: cut at 60 columns,
+    # `Upgrade lodash 4.17.11 …` said neither, nor did the glibc upgrade at 100. The cell goes
+    # on to the next lines, at its column.
+    glibc = ("libc6", "libc-bin", "libc-dev-bin", "libc6-dev", "locales", "libc-l10n")
+    made = report(
+        *(
+            finding("CVE-2023-4911", pkg=name, source_name="glibc", version="2.36-9", layer=where)
+            for name in glibc
+        ),
+        finding(
+            "CVE-2019-18224", pkg="libidn2-0", version="2.0.5-1", fixed=("2.0.5-1+deb10u1",), layer=where
+        ),
+    )
+    evaluation = evaluate(made, Policy(source="policy.yaml"), NOW)
+    summary = render_terminal(evaluation, width=width)
+    assert too_wide(body(summary), width) == []
+    wanted = sorted(what_to_do(action, "->", pinned=False) for action in evaluation.plan.actions)
+    assert sorted(what_cells(summary)) == wanted
+    assert ("LAYER" in summary) == (where is not None)

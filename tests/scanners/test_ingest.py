@@ -264,8 +264,20 @@ def test_grypes_table_output_is_named_as_such(table: str, tmp_path: Path) -> Non
             },
             "an SPDX document",
         ),
+        (
+            # `syft app:1 -o json`: Syft's own format, its required members.
+            {
+                "artifacts": [],
+                "artifactRelationships": [],
+                "source": {"type": "image"},
+                "distro": {"name": "debian"},
+                "descriptor": {"name": "syft", "version": "1.18.1"},
+                "schema": {"version": "16.0.20"},
+            },
+            "a Syft SBOM",
+        ),
     ],
-    ids=["cyclonedx", "spdx"],
+    ids=["cyclonedx", "spdx", "syft"],
 )
 def test_an_sbom_is_named_as_such(sbom: dict[str, object], what: str, tmp_path: Path) -> None:
     """`syft app:1 -o spdx-json`, `trivy image --format cyclonedx`: a list of packages, no verdict."""
@@ -287,4 +299,22 @@ def test_the_gates_pull_request_comment_saved_is_named_as_its_markdown(name: str
     assert read_error(path) == (
         f"{path}: not valid JSON (expecting value at line 1, column 1) (this is container-gate's Markdown "
         "summary: give the decision report check or scan writes with --json, or the scanner's JSON report)"
+    )
+
+
+@pytest.mark.parametrize("path", corpus_files("ignore-files"), ids=lambda path: path.name)
+def test_a_scanners_ignore_file_given_as_a_report_is_named(path: Path) -> None:
+    # `check .trivyignore`: someone moving exceptions to the gate. It was "not valid JSON" alone.
+    said = read_error(path)
+    assert said.startswith(f"{path}: not valid JSON (expecting value at line 1, column 1)")
+    if path.name.endswith("trivy.yaml"):
+        assert "(this is" not in said  # Trivy's configuration: no ignore rules of its own
+        return
+    what = (
+        "a Grype configuration (.grype.yaml)" if "grype" in path.name else "a Trivy ignore file (.trivyignore"
+    )
+    assert f"(this is {what}" in said
+    assert said.endswith(
+        "the gate reads no scanner's ignore rules; write each as an allowlist entry of the policy (--policy),"
+        " with a reason and an expiry date, and give the scanner's JSON report as REPORT)"
     )
