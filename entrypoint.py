@@ -259,10 +259,16 @@ def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int])
         )
         return argv
     # `--out=DIR`: a directory named like an option (`-x`) is still read as one. What the fetch
-    # says on standard error still reaches the log; its error line is kept for the warning.
-    said = _Echo(sys.stderr)
-    with contextlib.redirect_stderr(said):
-        code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
+    # says reaches the log, line by line; on GitHub no line of it (the directory's name, a
+    # downloaded file's version) can be a workflow command. Its error line is kept for the warning.
+    shown = log_safe if invocation.on_github else None
+    said, told = _Echo(sys.stderr, shown), _Echo(sys.stdout, shown)
+    with contextlib.redirect_stderr(said), contextlib.redirect_stdout(told):
+        try:
+            code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
+        finally:
+            said.end()
+            told.end()
     if code == ExitCode.INTERRUPTED:
         raise FetchInterrupted
     if code != ExitCode.PASS:
@@ -275,15 +281,36 @@ def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int])
 
 
 class _Echo(io.StringIO):
-    """A stream that passes what is written on to `through` and keeps a copy."""
+    """A stream that keeps a copy of what is written and passes it on to `through` line by line,
+    each line as `shown` makes it (`end` passes on what is left of a last line)."""
 
-    def __init__(self, through: TextIO) -> None:
+    def __init__(self, through: TextIO, shown: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self._through = through
+        self._shown = shown
+        self._line = ""
 
     def write(self, text: str) -> int:
-        self._through.write(text)
+        *whole, self._line = (self._line + text).split("\n")
+        for line in whole:
+            self._pass_on(line + "\n")
         return super().write(text)
+
+    def end(self) -> None:
+        if self._line:
+            self._pass_on(self._line)
+            self._line = ""
+        self._through.flush()
+
+    def _pass_on(self, text: str) -> None:
+        self._through.write(self._shown(text) if self._shown else text)
+
+
+def log_safe(text: str) -> str:
+    """Text for a GitHub Actions log that no workflow command can start from (`workflow_inert`)."""
+    from gate.platforms.github_commands import workflow_inert
+
+    return workflow_inert(text)
 
 
 _ERROR_LINE = "container-gate: error: "
@@ -462,10 +489,12 @@ def main() -> int:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    # A bad input's value is in its error line: on GitHub, it cannot make the line a command.
+    shown = log_safe if os.environ.get("GITHUB_ACTIONS") == "true" else str
     try:
         invocation = build_invocation(os.environ)
     except InputError as exc:
-        print(f"container-gate: error: {exc}", file=sys.stderr)
+        print(shown(f"container-gate: error: {exc}"), file=sys.stderr)
         report_input_error(str(exc), os.environ)
         return ExitCode.USAGE  # a bad input is a usage error
     from gate.cli.main import usage_problem  # imported late: a bad input needs no gate at all
@@ -476,7 +505,7 @@ def main() -> int:
     problem = usage_problem(invocation.argv)
     if problem is not None:
         message = said_of_inputs(problem.message)
-        print(f"container-gate: error: {terminal_safe(message)}", file=sys.stderr)
+        print(shown(f"container-gate: error: {terminal_safe(message)}"), file=sys.stderr)
         report_input_error(message, os.environ, files=problem.outputs_usable)
         return ExitCode.USAGE
     if invocation.token:

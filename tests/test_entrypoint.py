@@ -6,8 +6,10 @@ The mapping is checked input by input, then against the real argument parser, th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -680,6 +682,83 @@ def test_on_github_a_failed_fetch_is_an_annotation_naming_the_cached_copy_it_use
         f"the cached copy fetched on 2026-08-07 (UTC) in {str(data).replace(chr(10), ' ')} is used"
     )
     assert TOKEN not in err
+
+
+def runner_commands(log: str) -> list[str]:
+    """The lines of `log` the runner reads as workflow commands (actions/runner ActionCommand.cs):
+    `::name ...::` once leading blanks are skipped, or `##[name ...]` anywhere in the line; the
+    runner ends a line at `\\r` too."""
+    lines = re.split(r"\r\n|\r|\n", log)
+    return [line for line in lines if re.match(r"\s*::[^:]*::", line) or re.search(r"##\[[^\]]*\]", line)]
+
+
+def test_on_github_the_kept_line_of_a_directory_named_like_a_command_is_no_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `data fetch` starts its "kept" line with the directory the workflow names: a relative one
+    # starting with `::` was a workflow command in the log.
+    from gate.cli.main import main as gate_main
+
+    monkeypatch.chdir(tmp_path)
+    data = Path("::warning title=x::data")
+    data.mkdir()
+    for name in ("kev.json", "epss.csv"):
+        (data / name).write_bytes(b"stored by an earlier fetch")
+    fetched = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    record = {"fetched_at": fetched, "kev": {"file": "kev.json"}, "epss": {"file": "epss.csv"}}
+    (data / "exploit-data.json").write_text(json.dumps(record), encoding="utf-8")
+    env = {**SCAN, "GITHUB_ACTIONS": "true", "INPUT_EXPLOIT-DATA": str(data)}
+    argv = entrypoint.with_exploit_data(build_invocation(env), gate_main)
+    assert f"--kev={data}/kev.json" in argv
+    captured = capsys.readouterr()
+    assert "kept" in captured.out
+    assert "warning title=x::data" in captured.out  # the name is still shown
+    assert runner_commands(captured.out + captured.err) == []
+
+
+def test_on_github_no_line_the_fetch_says_can_be_a_workflow_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Its lines hold the directory's name and what the downloaded files say of themselves.
+    said = [
+        "KEV catalog ##[add-mask]2026.08.07 (released 2026-08-07): data/kev.json",
+        "  ::error::a line of its own\r ::stop-commands::token",
+    ]
+
+    def fetch(_argv: list[str]) -> int:
+        print(said[0])
+        sys.stdout.write(said[1][:9])  # written in parts, as a stream may be
+        sys.stdout.write(said[1][9:] + "\n")
+        print(f"container-gate: error: {said[0]}", file=sys.stderr)
+        sys.stderr.write("##[warning]no line break at the end")
+        return 3
+
+    env = {**SCAN, "INPUT_EXPLOIT-DATA": str(tmp_path / "data")}
+    entrypoint.with_exploit_data(build_invocation({**env, "GITHUB_ACTIONS": "true"}), fetch)
+    captured = capsys.readouterr()
+    # The one command: the entry point's warning that the fetch failed.
+    assert [line.split("::")[1] for line in runner_commands(captured.out + captured.err)] == [
+        "warning title=container-gate%3A warning"
+    ]
+    assert captured.out.count("\n") == 3  # the two lines and the warning, none lost or joined
+    assert "(released 2026-08-07): data/kev.json" in captured.out
+    # Outside GitHub the text is as the fetch wrote it.
+    entrypoint.with_exploit_data(build_invocation(env), fetch)
+    captured = capsys.readouterr()
+    assert captured.out == "".join(line + "\n" for line in said)
+    assert captured.err.startswith(f"container-gate: error: {said[0]}\n##[warning]no line break at the end")
+
+
+def test_on_github_a_bad_input_s_error_line_is_no_workflow_command(tmp_path: Path) -> None:
+    done, _, _ = github_run(tmp_path, **SCAN, INPUT_ADVISORY="##[stop-commands]token")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("container-gate: error: input `advisory` must be `true` or `false`, got '#")
+    assert runner_commands(done.stderr) == []
+    # The error annotation is the one command, and the value in it cannot end it early.
+    assert [line.split("::")[1] for line in runner_commands(done.stdout)] == [
+        "error title=container-gate could not decide (exit code 2)"
+    ]
 
 
 @pytest.mark.parametrize("given", ["data.json", "data.json/exploit-data"])
