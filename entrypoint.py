@@ -95,6 +95,16 @@ _FALSE = ("false", "False", "FALSE")
 
 # Files the gate writes that the runner's user (not root) must be able to replace afterwards.
 _OUTPUT_INPUTS = ("sarif", "json", "markdown", "openvex")
+_WRITTEN = {
+    "sarif": "SARIF",
+    "json": "JSON report",
+    "markdown": "Markdown summary",
+    "openvex": "OpenVEX document",
+}
+
+# `-`, standard input or output on the command line: a container action reads nothing from its
+# standard input, and its standard output is the log, where no later step can read a file.
+_DASH = "-"
 
 
 @dataclass(frozen=True)
@@ -176,12 +186,19 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         raise InputError("inputs `image` and `report` exclude each other: scan an image, or gate reports")
     if not image and not reports:
         raise InputError("input `image` is required (or `report`, to gate existing report files)")
+    if _DASH in reports:
+        raise InputError(
+            "input `report` must name files: `-` (standard input) has nothing to read in an action; "
+            "give ./- for a file named -"
+        )
     argv: list[str] = ["scan" if image else "check"]
     outputs: list[str] = []
     for spec in INPUTS:
         if spec.kind == "special":
             continue
         value = read_input(env, spec.name, spec.default, strip=spec.kind not in ("list", "build-args"))
+        if spec.name in _OUTPUT_INPUTS and value == _DASH:
+            raise InputError(_dash_output(spec.name))
         argv += _flag_arguments(spec, value, scanning=bool(image))
         if spec.name in _OUTPUT_INPUTS and value:
             outputs.append(value)
@@ -211,6 +228,13 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         kev_given=bool(read_input(env, "kev")),
         epss_given=bool(read_input(env, "epss")),
         on_github=env.get("GITHUB_ACTIONS") == "true",
+    )
+
+
+def _dash_output(name: str) -> str:
+    return (
+        f"input `{name}` must name a file: `-` (standard output) would put the {_WRITTEN[name]} in the "
+        f"log, not in a file a later step can read; give ./- for a file named -, or leave it empty for none"
     )
 
 
@@ -459,7 +483,7 @@ def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
     for spec in INPUTS:
         if files and spec.name in _OUTPUT_INPUTS and spec.flag:
             value = read_input(env, spec.name, spec.default)
-            if value:
+            if value and value != _DASH:  # an error report in the log is no file either
                 argv.append(f"{spec.flag}={value}")
     # Empty is the default, as for the run itself; `false`, or the bad input itself, is none.
     if (read_input(env, "comment") or "true") not in _TRUE:

@@ -191,6 +191,12 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
         ),
         ({"INPUT_REPORT": "a.json", "INPUT_PULL-REQUEST": "0"}, "input `pull-request` must be"),
         ({"INPUT_REPORT": "a.json", "INPUT_PULL_REQUEST": "12\n13"}, "input `pull-request` must be"),
+        ({**SCAN, "INPUT_JSON": "-"}, "input `json` must name a file: `-` (standard output) would put"),
+        ({**SCAN, "INPUT_SARIF": "-"}, "input `sarif` must name a file: `-`"),
+        ({**SCAN, "INPUT_MARKDOWN": " - "}, "input `markdown` must name a file: `-`"),
+        ({"INPUT_REPORT": "a.json", "INPUT_OPENVEX": "-"}, "input `openvex` must name a file: `-`"),
+        ({"INPUT_REPORT": "-"}, "input `report` must name files: `-` (standard input)"),
+        ({"INPUT_REPORT": "a.json\n-\n"}, "input `report` must name files: `-`"),
     ],
 )
 def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
@@ -512,6 +518,25 @@ def test_a_bad_build_args_line_exits_2_and_its_value_is_in_no_log_output_or_summ
     ]
     assert not [text for text in written if SECRET in text]
     assert json.loads(written[4])["verdict"] == "error"
+
+
+def test_an_output_input_of_dash_is_a_bad_input_that_puts_no_report_in_the_log(tmp_path: Path) -> None:
+    # `-` is standard output on the command line: in an action, the log, where no later step can
+    # read the file its `json-file` output would name.
+    report = str(corpus_file("trivy", "alpine-39.json.golden"))
+    done, step_outputs, _summary = github_run(
+        tmp_path, INPUT_REPORT=report, INPUT_JSON="-", INPUT_MARKDOWN="out/gate.md", INPUT_SARIF=""
+    )
+    message = "input `json` must name a file: `-` (standard output) would put the JSON report in the log"
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"container-gate: error: {message}")
+    assert "schema" not in done.stdout  # no report, not even the error's, in the log
+    written = step_outputs.read_text()
+    assert f"\n{message}" in written
+    assert "json-file" not in written
+    assert "markdown-file" in written
+    assert "error, no verdict" in (tmp_path / "out" / "gate.md").read_text()
 
 
 def test_an_output_input_naming_the_report_is_a_bad_input_and_the_report_stays(tmp_path: Path) -> None:
