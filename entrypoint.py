@@ -438,10 +438,11 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
         except FileNotFoundError:
             pass
         except OSError as exc:
-            print(
-                f"container-gate: warning: cannot hand {path} to the runner's user: {exc.strerror}",
-                file=sys.stderr,
-            )
+            from gate.untrusted import terminal_safe
+
+            # The path is the workflow's, whole lines and all: one line, and on GitHub no command.
+            said = f"container-gate: warning: cannot hand {terminal_safe(str(path))} to the runner's user: {exc.strerror}"
+            print(log_safe(said) if env.get("GITHUB_ACTIONS") == "true" else said, file=sys.stderr)
 
     for given in (*files, *trees):
         path = Path(os.path.abspath(given))  # relative to the working directory, as the gate wrote it

@@ -416,6 +416,32 @@ def test_files_written_as_root_go_back_to_the_workspace_owner(
     assert owner(outside) == (0, 0)
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
+)
+def test_a_file_that_cannot_go_back_is_one_warning_line_and_no_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The path is the one the workflow gave an output input: a line break in it started a line
+    # of its own, which GitHub read as a workflow command.
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    name = "gate\n::warning::x ##[add-mask]y.sarif"
+    (workspace / name).write_text("{}")
+    monkeypatch.chdir(workspace)
+
+    def refused(*_args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "lchown", refused)
+    env = {"GITHUB_WORKSPACE": str(workspace), "GITHUB_ACTIONS": "true"}
+    entrypoint.give_back_to_workspace_owner([name], [], env)
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("container-gate: warning: cannot hand ")
+    assert line.endswith(" to the runner's user: Operation not permitted")
+    assert runner_commands(line) == []
+
+
 def test_a_bad_input_on_github_still_writes_the_error_outputs_summary_and_annotation(tmp_path: Path) -> None:
     # The documented `error` output, the job summary and an annotation, as for any other error.
     step_outputs, summary = tmp_path / "github_output", tmp_path / "step_summary.md"
