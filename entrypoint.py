@@ -105,6 +105,8 @@ _WRITTEN = {
 # `-`, standard input or output on the command line: a container action reads nothing from its
 # standard input, and its standard output is the log, where no later step can read a file.
 _DASH = "-"
+# The inputs naming files the gate reads (the gate refuses `-` in them too, in its own words).
+_READ_INPUTS = ("policy", "dockerfile", "baseline", "vex", "kev", "epss")
 
 
 @dataclass(frozen=True)
@@ -187,10 +189,7 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     if not image and not reports:
         raise InputError("input `image` is required (or `report`, to gate existing report files)")
     if _DASH in reports:
-        raise InputError(
-            "input `report` must name files: `-` (standard input) has nothing to read in an action; "
-            "give ./- for a file named -"
-        )
+        raise InputError(_dash_input("report"))
     argv: list[str] = ["scan" if image else "check"]
     outputs: list[str] = []
     for spec in INPUTS:
@@ -199,6 +198,10 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         value = read_input(env, spec.name, spec.default, strip=spec.kind not in ("list", "build-args"))
         if spec.name in _OUTPUT_INPUTS and value == _DASH:
             raise InputError(_dash_output(spec.name))
+        if spec.name in _READ_INPUTS and _DASH in (
+            split_list(value, commas=True) if spec.kind == "list" else [value]
+        ):
+            raise InputError(_dash_input(spec.name))
         argv += _flag_arguments(spec, value, scanning=bool(image))
         if spec.name in _OUTPUT_INPUTS and value:
             outputs.append(value)
@@ -228,6 +231,13 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         kev_given=bool(read_input(env, "kev")),
         epss_given=bool(read_input(env, "epss")),
         on_github=env.get("GITHUB_ACTIONS") == "true",
+    )
+
+
+def _dash_input(name: str) -> str:
+    return (
+        f"input `{name}` must name {'files' if name == 'report' else 'a file'}: `-` (standard input) "
+        "has nothing to read in an action; give ./- for a file named -"
     )
 
 

@@ -197,6 +197,12 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
         ({"INPUT_REPORT": "a.json", "INPUT_OPENVEX": "-"}, "input `openvex` must name a file: `-`"),
         ({"INPUT_REPORT": "-"}, "input `report` must name files: `-` (standard input)"),
         ({"INPUT_REPORT": "a.json\n-\n"}, "input `report` must name files: `-`"),
+        ({**SCAN, "INPUT_POLICY": "-"}, "input `policy` must name a file: `-` (standard input) has nothing"),
+        ({**SCAN, "INPUT_DOCKERFILE": "-"}, "input `dockerfile` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_BASELINE": "-"}, "input `baseline` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_VEX": "a.json, -"}, "input `vex` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_KEV": "-"}, "input `kev` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_EPSS": "-"}, "input `epss` must name a file: `-` (standard input)"),
     ],
 )
 def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
