@@ -95,6 +95,18 @@ _FALSE = ("false", "False", "FALSE")
 
 # Files the gate writes that the runner's user (not root) must be able to replace afterwards.
 _OUTPUT_INPUTS = ("sarif", "json", "markdown", "openvex")
+_WRITTEN = {
+    "sarif": "SARIF",
+    "json": "JSON report",
+    "markdown": "Markdown summary",
+    "openvex": "OpenVEX document",
+}
+
+# `-`, standard input or output on the command line: a container action reads nothing from its
+# standard input, and its standard output is the log, where no later step can read a file.
+_DASH = "-"
+# The inputs naming files the gate reads (the gate refuses `-` in them too, in its own words).
+_READ_INPUTS = ("policy", "dockerfile", "baseline", "vex", "kev", "epss")
 
 
 @dataclass(frozen=True)
@@ -176,12 +188,20 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         raise InputError("inputs `image` and `report` exclude each other: scan an image, or gate reports")
     if not image and not reports:
         raise InputError("input `image` is required (or `report`, to gate existing report files)")
+    if _DASH in reports:
+        raise InputError(_dash_input("report"))
     argv: list[str] = ["scan" if image else "check"]
     outputs: list[str] = []
     for spec in INPUTS:
         if spec.kind == "special":
             continue
         value = read_input(env, spec.name, spec.default, strip=spec.kind not in ("list", "build-args"))
+        if spec.name in _OUTPUT_INPUTS and value == _DASH:
+            raise InputError(_dash_output(spec.name))
+        if spec.name in _READ_INPUTS and _DASH in (
+            split_list(value, commas=True) if spec.kind == "list" else [value]
+        ):
+            raise InputError(_dash_input(spec.name))
         argv += _flag_arguments(spec, value, scanning=bool(image))
         if spec.name in _OUTPUT_INPUTS and value:
             outputs.append(value)
@@ -211,6 +231,20 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         kev_given=bool(read_input(env, "kev")),
         epss_given=bool(read_input(env, "epss")),
         on_github=env.get("GITHUB_ACTIONS") == "true",
+    )
+
+
+def _dash_input(name: str) -> str:
+    return (
+        f"input `{name}` must name {'files' if name == 'report' else 'a file'}: `-` (standard input) "
+        "has nothing to read in an action; give ./- for a file named -"
+    )
+
+
+def _dash_output(name: str) -> str:
+    return (
+        f"input `{name}` must name a file: `-` (standard output) would put the {_WRITTEN[name]} in the "
+        f"log, not in a file a later step can read; give ./- for a file named -, or leave it empty for none"
     )
 
 
@@ -259,10 +293,16 @@ def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int])
         )
         return argv
     # `--out=DIR`: a directory named like an option (`-x`) is still read as one. What the fetch
-    # says on standard error still reaches the log; its error line is kept for the warning.
-    said = _Echo(sys.stderr)
-    with contextlib.redirect_stderr(said):
-        code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
+    # says reaches the log, line by line; on GitHub no line of it (the directory's name, a
+    # downloaded file's version) can be a workflow command. Its error line is kept for the warning.
+    shown = log_safe if invocation.on_github else None
+    said, told = _Echo(sys.stderr, shown), _Echo(sys.stdout, shown)
+    with contextlib.redirect_stderr(said), contextlib.redirect_stdout(told):
+        try:
+            code = fetch(["data", "fetch", f"--out={directory}", f"--if-older-than={EXPLOIT_DATA_MAX_HOURS}"])
+        finally:
+            said.end()
+            told.end()
     if code == ExitCode.INTERRUPTED:
         raise FetchInterrupted
     if code != ExitCode.PASS:
@@ -275,15 +315,36 @@ def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int])
 
 
 class _Echo(io.StringIO):
-    """A stream that passes what is written on to `through` and keeps a copy."""
+    """A stream that keeps a copy of what is written and passes it on to `through` line by line,
+    each line as `shown` makes it (`end` passes on what is left of a last line)."""
 
-    def __init__(self, through: TextIO) -> None:
+    def __init__(self, through: TextIO, shown: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self._through = through
+        self._shown = shown
+        self._line = ""
 
     def write(self, text: str) -> int:
-        self._through.write(text)
+        *whole, self._line = (self._line + text).split("\n")
+        for line in whole:
+            self._pass_on(line + "\n")
         return super().write(text)
+
+    def end(self) -> None:
+        if self._line:
+            self._pass_on(self._line)
+            self._line = ""
+        self._through.flush()
+
+    def _pass_on(self, text: str) -> None:
+        self._through.write(self._shown(text) if self._shown else text)
+
+
+def log_safe(text: str) -> str:
+    """Text for a GitHub Actions log that no workflow command can start from (`workflow_inert`)."""
+    from gate.platforms.github_commands import workflow_inert
+
+    return workflow_inert(text)
 
 
 _ERROR_LINE = "container-gate: error: "
@@ -387,10 +448,11 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
         except FileNotFoundError:
             pass
         except OSError as exc:
-            print(
-                f"container-gate: warning: cannot hand {path} to the runner's user: {exc.strerror}",
-                file=sys.stderr,
-            )
+            from gate.untrusted import terminal_safe
+
+            # The path is the workflow's, whole lines and all: one line, and on GitHub no command.
+            said = f"container-gate: warning: cannot hand {terminal_safe(str(path))} to the runner's user: {exc.strerror}"
+            print(log_safe(said) if env.get("GITHUB_ACTIONS") == "true" else said, file=sys.stderr)
 
     for given in (*files, *trees):
         path = Path(os.path.abspath(given))  # relative to the working directory, as the gate wrote it
@@ -432,7 +494,7 @@ def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
     for spec in INPUTS:
         if files and spec.name in _OUTPUT_INPUTS and spec.flag:
             value = read_input(env, spec.name, spec.default)
-            if value:
+            if value and value != _DASH:  # an error report in the log is no file either
                 argv.append(f"{spec.flag}={value}")
     # Empty is the default, as for the run itself; `false`, or the bad input itself, is none.
     if (read_input(env, "comment") or "true") not in _TRUE:
@@ -462,10 +524,12 @@ def main() -> int:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    # A bad input's value is in its error line: on GitHub, it cannot make the line a command.
+    shown = log_safe if os.environ.get("GITHUB_ACTIONS") == "true" else str
     try:
         invocation = build_invocation(os.environ)
     except InputError as exc:
-        print(f"container-gate: error: {exc}", file=sys.stderr)
+        print(shown(f"container-gate: error: {exc}"), file=sys.stderr)
         report_input_error(str(exc), os.environ)
         return ExitCode.USAGE  # a bad input is a usage error
     from gate.cli.main import usage_problem  # imported late: a bad input needs no gate at all
@@ -476,7 +540,7 @@ def main() -> int:
     problem = usage_problem(invocation.argv)
     if problem is not None:
         message = said_of_inputs(problem.message)
-        print(f"container-gate: error: {terminal_safe(message)}", file=sys.stderr)
+        print(shown(f"container-gate: error: {terminal_safe(message)}"), file=sys.stderr)
         report_input_error(message, os.environ, files=problem.outputs_usable)
         return ExitCode.USAGE
     if invocation.token:

@@ -6,8 +6,10 @@ The mapping is checked input by input, then against the real argument parser, th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -189,6 +191,18 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
         ),
         ({"INPUT_REPORT": "a.json", "INPUT_PULL-REQUEST": "0"}, "input `pull-request` must be"),
         ({"INPUT_REPORT": "a.json", "INPUT_PULL_REQUEST": "12\n13"}, "input `pull-request` must be"),
+        ({**SCAN, "INPUT_JSON": "-"}, "input `json` must name a file: `-` (standard output) would put"),
+        ({**SCAN, "INPUT_SARIF": "-"}, "input `sarif` must name a file: `-`"),
+        ({**SCAN, "INPUT_MARKDOWN": " - "}, "input `markdown` must name a file: `-`"),
+        ({"INPUT_REPORT": "a.json", "INPUT_OPENVEX": "-"}, "input `openvex` must name a file: `-`"),
+        ({"INPUT_REPORT": "-"}, "input `report` must name files: `-` (standard input)"),
+        ({"INPUT_REPORT": "a.json\n-\n"}, "input `report` must name files: `-`"),
+        ({**SCAN, "INPUT_POLICY": "-"}, "input `policy` must name a file: `-` (standard input) has nothing"),
+        ({**SCAN, "INPUT_DOCKERFILE": "-"}, "input `dockerfile` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_BASELINE": "-"}, "input `baseline` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_VEX": "a.json, -"}, "input `vex` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_KEV": "-"}, "input `kev` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_EPSS": "-"}, "input `epss` must name a file: `-` (standard input)"),
     ],
 )
 def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
@@ -408,6 +422,32 @@ def test_files_written_as_root_go_back_to_the_workspace_owner(
     assert owner(outside) == (0, 0)
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
+)
+def test_a_file_that_cannot_go_back_is_one_warning_line_and_no_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The path is the one the workflow gave an output input: a line break in it started a line
+    # of its own, which GitHub read as a workflow command.
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    name = "gate\n::warning::x ##[add-mask]y.sarif"
+    (workspace / name).write_text("{}")
+    monkeypatch.chdir(workspace)
+
+    def refused(*_args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "lchown", refused)
+    env = {"GITHUB_WORKSPACE": str(workspace), "GITHUB_ACTIONS": "true"}
+    entrypoint.give_back_to_workspace_owner([name], [], env)
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("container-gate: warning: cannot hand ")
+    assert line.endswith(" to the runner's user: Operation not permitted")
+    assert runner_commands(line) == []
+
+
 def test_a_bad_input_on_github_still_writes_the_error_outputs_summary_and_annotation(tmp_path: Path) -> None:
     # The documented `error` output, the job summary and an annotation, as for any other error.
     step_outputs, summary = tmp_path / "github_output", tmp_path / "step_summary.md"
@@ -510,6 +550,25 @@ def test_a_bad_build_args_line_exits_2_and_its_value_is_in_no_log_output_or_summ
     ]
     assert not [text for text in written if SECRET in text]
     assert json.loads(written[4])["verdict"] == "error"
+
+
+def test_an_output_input_of_dash_is_a_bad_input_that_puts_no_report_in_the_log(tmp_path: Path) -> None:
+    # `-` is standard output on the command line: in an action, the log, where no later step can
+    # read the file its `json-file` output would name.
+    report = str(corpus_file("trivy", "alpine-39.json.golden"))
+    done, step_outputs, _summary = github_run(
+        tmp_path, INPUT_REPORT=report, INPUT_JSON="-", INPUT_MARKDOWN="out/gate.md", INPUT_SARIF=""
+    )
+    message = "input `json` must name a file: `-` (standard output) would put the JSON report in the log"
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"container-gate: error: {message}")
+    assert "schema" not in done.stdout  # no report, not even the error's, in the log
+    written = step_outputs.read_text()
+    assert f"\n{message}" in written
+    assert "json-file" not in written
+    assert "markdown-file" in written
+    assert "error, no verdict" in (tmp_path / "out" / "gate.md").read_text()
 
 
 def test_an_output_input_naming_the_report_is_a_bad_input_and_the_report_stays(tmp_path: Path) -> None:
@@ -682,6 +741,83 @@ def test_on_github_a_failed_fetch_is_an_annotation_naming_the_cached_copy_it_use
     assert TOKEN not in err
 
 
+def runner_commands(log: str) -> list[str]:
+    """The lines of `log` the runner reads as workflow commands (actions/runner ActionCommand.cs):
+    `::name ...::` once leading blanks are skipped, or `##[name ...]` anywhere in the line; the
+    runner ends a line at `\\r` too."""
+    lines = re.split(r"\r\n|\r|\n", log)
+    return [line for line in lines if re.match(r"\s*::[^:]*::", line) or re.search(r"##\[[^\]]*\]", line)]
+
+
+def test_on_github_the_kept_line_of_a_directory_named_like_a_command_is_no_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `data fetch` starts its "kept" line with the directory the workflow names: a relative one
+    # starting with `::` was a workflow command in the log.
+    from gate.cli.main import main as gate_main
+
+    monkeypatch.chdir(tmp_path)
+    data = Path("::warning title=x::data")
+    data.mkdir()
+    for name in ("kev.json", "epss.csv"):
+        (data / name).write_bytes(b"stored by an earlier fetch")
+    fetched = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    record = {"fetched_at": fetched, "kev": {"file": "kev.json"}, "epss": {"file": "epss.csv"}}
+    (data / "exploit-data.json").write_text(json.dumps(record), encoding="utf-8")
+    env = {**SCAN, "GITHUB_ACTIONS": "true", "INPUT_EXPLOIT-DATA": str(data)}
+    argv = entrypoint.with_exploit_data(build_invocation(env), gate_main)
+    assert f"--kev={data}/kev.json" in argv
+    captured = capsys.readouterr()
+    assert "kept" in captured.out
+    assert "warning title=x::data" in captured.out  # the name is still shown
+    assert runner_commands(captured.out + captured.err) == []
+
+
+def test_on_github_no_line_the_fetch_says_can_be_a_workflow_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Its lines hold the directory's name and what the downloaded files say of themselves.
+    said = [
+        "KEV catalog ##[add-mask]2026.08.07 (released 2026-08-07): data/kev.json",
+        "  ::error::a line of its own\r ::stop-commands::token",
+    ]
+
+    def fetch(_argv: list[str]) -> int:
+        print(said[0])
+        sys.stdout.write(said[1][:9])  # written in parts, as a stream may be
+        sys.stdout.write(said[1][9:] + "\n")
+        print(f"container-gate: error: {said[0]}", file=sys.stderr)
+        sys.stderr.write("##[warning]no line break at the end")
+        return 3
+
+    env = {**SCAN, "INPUT_EXPLOIT-DATA": str(tmp_path / "data")}
+    entrypoint.with_exploit_data(build_invocation({**env, "GITHUB_ACTIONS": "true"}), fetch)
+    captured = capsys.readouterr()
+    # The one command: the entry point's warning that the fetch failed.
+    assert [line.split("::")[1] for line in runner_commands(captured.out + captured.err)] == [
+        "warning title=container-gate%3A warning"
+    ]
+    assert captured.out.count("\n") == 3  # the two lines and the warning, none lost or joined
+    assert "(released 2026-08-07): data/kev.json" in captured.out
+    # Outside GitHub the text is as the fetch wrote it.
+    entrypoint.with_exploit_data(build_invocation(env), fetch)
+    captured = capsys.readouterr()
+    assert captured.out == "".join(line + "\n" for line in said)
+    assert captured.err.startswith(f"container-gate: error: {said[0]}\n##[warning]no line break at the end")
+
+
+def test_on_github_a_bad_input_s_error_line_is_no_workflow_command(tmp_path: Path) -> None:
+    done, _, _ = github_run(tmp_path, **SCAN, INPUT_ADVISORY="##[stop-commands]token")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("container-gate: error: input `advisory` must be `true` or `false`, got '#")
+    assert runner_commands(done.stderr) == []
+    # The error annotation is the one command, and the value in it cannot end it early.
+    assert [line.split("::")[1] for line in runner_commands(done.stdout)] == [
+        "error title=container-gate could not decide (exit code 2)"
+    ]
+
+
 @pytest.mark.parametrize("given", ["data.json", "data.json/exploit-data"])
 def test_an_exploit_data_input_that_is_no_directory_exits_2_with_one_line_naming_it(
     tmp_path: Path, given: str
@@ -729,7 +865,14 @@ def test_the_action_gates_with_the_data_a_fetch_stored_and_refreshes_it_at_most_
         tmp_path,
     )
     assert done.returncode == 1, done.stderr
-    assert "(--if-older-than 20): kept" in done.stdout
+    # In the action's words: its user never typed `--if-older-than`.
+    assert re.search(
+        r"^input `exploit-data`: the KEV and EPSS data in cache/exploit-data were fetched \d+\.\d hours ago: "
+        r"kept \(the action downloads them again once 20 hours old\)$",
+        done.stdout,
+        re.MULTILINE,
+    )
+    assert "--if-older-than" not in done.stdout + done.stderr
     assert "1 blocking finding(s), 1 known-exploited" in done.stdout
     sources = json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))["exploit_data"]["sources"]
     assert [source["path"] for source in sources] == [

@@ -18,6 +18,7 @@ Sources: docs.github.com "Workflow commands for GitHub Actions" and the toolkit'
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -43,6 +44,33 @@ def escape_data(text: str) -> str:
 def escape_property(text: str) -> str:
     """A workflow command's property value (toolkit `escapeProperty`)."""
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+"""Where the runner ends a line of a step's output (.NET's `ReadLine`)."""
+
+
+def workflow_inert(text: str) -> str:
+    """Log text that the runner cannot read as a workflow command, for text that is not one of
+    the gate's own commands (a path, a downloaded file's version) on GitHub Actions.
+
+    The runner reads a line as a command when it starts with `::` once leading blanks are
+    skipped, or when it holds `##[` anywhere (the older form); actions/runner ActionCommand.cs.
+    In each line, the `:` or `#` that would make one is shown as its code (`\\x3a`, `\\x23`), as
+    `terminal_safe` shows a control character.
+    """
+    parts = _LINE_BREAK.split(text)
+    parts[::2] = [_inert_line(line) for line in parts[::2]]
+    return "".join(parts)
+
+
+def _inert_line(line: str) -> str:
+    if "##[" in line:
+        line = line.replace("##[", "#\\x23[")
+    blanks = len(line) - len(line.lstrip())
+    if line.startswith("::", blanks):
+        line = f"{line[:blanks]}\\x3a{line[blanks + 1 :]}"
+    return line
 
 
 def workflow_command(name: str, message: str, **properties: str | int | None) -> str:

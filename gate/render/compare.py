@@ -1,7 +1,7 @@
 """`compare`: the same policy over several images, one row each, as a terminal table, Markdown or JSON.
 
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
-`{"schema", "policy", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
+`{"schema", "policy", "advisory", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
 "findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
 "known_exploited", "policy_failures", "would_block"}]}`. `counts_by_severity` is flat and counts every finding whatever its
 disposition; `blocking` counts those the policy blocks; `actions` the actions that clear them, as
@@ -168,6 +168,8 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "policy": policy,
+        # The table's ADVISORY MODE line: every row's verdict is `pass` whatever would block.
+        "advisory": advisory(images),
         "images": [
             {
                 "reference": row.reference,

@@ -189,18 +189,21 @@ def test_under_an_advisory_policy_the_row_says_what_would_block(capsys: pytest.C
     assert row.split()[:6] == ["alpine", "PASS", "0", "(+2", "would)", "2"]
 
 
-def test_under_an_advisory_policy_the_terminal_and_markdown_say_it_is_advisory(
+def test_under_an_advisory_policy_the_terminal_markdown_and_json_say_it_is_advisory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # check leads with "ADVISORY MODE: this gate never fails"; compare's rows alone read PASS with
-    # nothing blocking, as for images with nothing to fix. An enforcing policy has no such line.
+    # nothing blocking, as for images with nothing to fix. An enforcing policy has no such line;
+    # the JSON document says it in its `advisory` field.
     report = corpus_file("trivy", "alpine-39.json.golden")
-    markdown = tmp_path / "compare.md"
+    markdown, document = tmp_path / "compare.md", tmp_path / "compare.json"
     for policy, said in (("advisory", True), ("default", False)):
         args = ["--policy", str(PROJECT_ROOT / f"policies/{policy}.yaml"), "--markdown", str(markdown)]
+        args += ["--json", str(document)]
         assert main(["compare", f"alpine={report}", *args]) == ExitCode.PASS
         lines = capsys.readouterr().out.splitlines()
         note = "ADVISORY MODE: this policy never fails an image; (+N would) is what an enforcing policy would block."
         assert (lines[3] == note) is said, lines[3]
         text = markdown.read_text(encoding="utf-8")
         assert ("**ADVISORY MODE: this policy never fails an image**" in text) is said
+        assert json.loads(document.read_text(encoding="utf-8"))["advisory"] is said

@@ -22,7 +22,7 @@ from gate.errors import ExitCode, PlatformError
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.platforms.github import GitHubPublisher
 from gate.platforms.github_annotations import finding_line
-from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data
+from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data, workflow_inert
 from gate.platforms.github_event import token_of
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.marker import MarkerKey, MarkerKind, stable_image
@@ -930,6 +930,21 @@ def test_annotations_one_per_action_on_its_dockerfile_line_and_escaped(
     )
     assert "file=docker/app%2Cv1%3ADockerfile,line=4" in printed
     assert escape_data("100%\n") == "100%25%0A"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("::warning::x", "\\x3a:warning::x"),
+        (" \t::add-mask::x", " \t\\x3a:add-mask::x"),
+        ("path ##[add-mask]x and ###[y]", "path #\\x23[add-mask]x and ##\\x23[y]"),
+        ("one\r::error::two\n ::debug::three", "one\r\\x3a:error::two\n \\x3a:debug::three"),
+        ("a::b ## [c] :: d", "a::b ## [c] :: d"),
+    ],
+)
+def test_workflow_inert_text_starts_no_command_on_any_line(text: str, shown: str) -> None:
+    # The runner reads `::` at a line's start (after blanks) and `##[` anywhere as a command.
+    assert workflow_inert(text) == shown
 
 
 def test_annotations_stay_within_the_title_and_message_github_keeps(

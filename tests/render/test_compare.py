@@ -67,8 +67,8 @@ def test_golden(
 def test_the_json_rows_are_the_schema_in_the_order_given() -> None:
     images = corpus_images()
     doc = json.loads(render_compare_json(images, "policy.yaml"))
-    assert list(doc) == ["schema", "policy", "images"]
-    assert (doc["schema"], doc["policy"]) == (SCHEMA, "policy.yaml")
+    assert list(doc) == ["schema", "policy", "advisory", "images"]
+    assert (doc["schema"], doc["policy"], doc["advisory"]) == (SCHEMA, "policy.yaml", False)
     assert [row["reference"] for row in doc["images"]] == [image.reference for image in images]
     for row, image in zip(doc["images"], images, strict=True):
         assert list(row) == ROW_KEYS
