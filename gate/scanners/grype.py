@@ -164,7 +164,7 @@ def _read_report(
         scanners=(scanner,),
         image=image,
         sources=(source,),
-        warnings=_ignored_warning(doc, root) + severities.warnings(source),
+        warnings=_ignored_warning(doc, root) + _alert_warnings(doc, root) + severities.warnings(source),
     )
 
 
@@ -205,6 +205,44 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
         f"{root.source}: Grype's own configuration (a .grype.yaml ignore list) suppressed {ignored} "
         "match(es); they are not in this verdict: state exceptions in the gate's policy allowlist instead",
     )
+
+
+def _alert_warnings(doc: JsonObject, root: At) -> tuple[str, ...]:
+    """A warning per kind of Grype alert (`alertsByPackage`, Grype 0.106 and later): a package from
+    an end-of-life distribution (`distro-eol`) has vulnerability data that may be incomplete or
+    outdated, so findings may be missing from the report, and Grype says so only on its terminal."""
+    packages: dict[str, int] = {}
+    distros: dict[str, dict[str, None]] = {}
+    for entry, where in objects(doc, "alertsByPackage", root, null=False):
+        kinds: dict[str, None] = {}
+        for alert, alert_at in objects(entry, "alerts", where, null=False):
+            kind = req_str(alert, "type", alert_at)
+            kinds[kind] = None
+            metadata = alert.get("metadata")
+            name = metadata.get("name") if isinstance(metadata, dict) else None
+            version = metadata.get("version") if isinstance(metadata, dict) else None
+            if isinstance(name, str) and name:
+                label = f"{name} {version}" if isinstance(version, str) and version else name
+                distros.setdefault(kind, {})[label] = None
+        for kind in kinds:
+            packages[kind] = packages.get(kind, 0) + 1
+    warnings = []
+    for kind, count in packages.items():
+        named = ", ".join(distros.get(kind, ()))
+        if kind == "distro-eol":
+            warnings.append(
+                f"{root.source}: Grype says {count} package(s) come from an end-of-life distribution"
+                + (f" ({named})" if named else "")
+                + ": its vulnerability data for them may be incomplete or outdated, so findings may be "
+                "missing from this verdict; move the image to a supported release"
+            )
+        else:
+            warnings.append(
+                f"{root.source}: Grype raised a {kind!r} alert about {count} package(s)"
+                + (f" ({named})" if named else "")
+                + "; findings about them may be missing from this verdict"
+            )
+    return tuple(warnings)
 
 
 def _finding(match: JsonObject, at: At, layers: LayerTable, severities: SeverityReader) -> Finding:

@@ -259,6 +259,60 @@ def test_matches_grype_itself_ignored_are_counted_and_warned_in_check(
     assert json.loads(out_json.read_text())["warnings"] == [warning]
 
 
+def eol_alerts(doc: dict[str, Any], count: int) -> None:
+    """`alertsByPackage` as Grype 0.106 and later write it (grype/presenter/models/alert.go and
+    document.go at the commit the corpus comes from): per package, its `distro-eol` alert."""
+    doc["alertsByPackage"] = [
+        {
+            "package": {key: match["artifact"][key] for key in ("id", "name", "version", "type", "purl")},
+            "alerts": [
+                {
+                    "type": "distro-eol",
+                    "message": "Package is from end-of-life distro: redhat 9.1",
+                    "metadata": {"name": "redhat", "version": "9.1"},
+                }
+            ],
+        }
+        for match in doc["matches"][:count]
+    ]
+
+
+def test_packages_of_an_end_of_life_distribution_are_warned_in_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype says it only on its terminal: in the report, the findings it may have missed are absent.
+    doc = corpus_json("grype", "keycloak-test.json")
+    eol_alerts(doc, 3)
+    report = tmp_path / "grype.json"
+    report.write_text(json.dumps(doc))
+    out_json = tmp_path / "gate.json"
+    code = cli.main(["check", str(report), "--json", str(out_json), "--ci", "none"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    warning = (
+        f"{report}: Grype says 3 package(s) come from an end-of-life distribution (redhat 9.1): its "
+        "vulnerability data for them may be incomplete or outdated, so findings may be missing from "
+        "this verdict; move the image to a supported release"
+    )
+    assert f"warning:  {warning}" in out.splitlines()
+    assert json.loads(out_json.read_text())["warnings"] == [warning]
+
+
+def test_alerts_of_another_kind_or_shape() -> None:
+    doc = corpus_json("grype", "keycloak-test.json")
+    eol_alerts(doc, 2)
+    doc["alertsByPackage"][1]["alerts"] = [{"type": "distro-disabled", "message": "m"}]
+    assert parse("", doc).warnings[1] == (
+        "grype.json: Grype raised a 'distro-disabled' alert about 1 package(s); findings about them "
+        "may be missing from this verdict"
+    )
+    doc["alertsByPackage"][0]["alerts"] = "distro-eol"
+    with pytest.raises(
+        ReportError, match=r"grype.json: alertsByPackage\[0\]\.alerts: expected an array, got a string"
+    ):
+        parse("", doc)
+
+
 def test_ignored_matches_of_the_wrong_shape_are_refused() -> None:
     doc = corpus_json("grype", "keycloak-test.json")
     doc["ignoredMatches"] = ["CVE-2020-12413"]
