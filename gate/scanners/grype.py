@@ -16,7 +16,7 @@ from gate._json_decode import loads
 from gate.enrich._json import parse_moment
 from gate.enrich.grype_exploit import NOTHING, MatchExploitData, read_grype_match
 from gate.errors import ReportError
-from gate.merge import choose_ids, dedupe
+from gate.merge import choose_ids, combine, dedupe
 from gate.model import (
     Finding,
     ImageInfo,
@@ -160,12 +160,42 @@ def _read_report(
             exploit += found
             exploit.append(_data_dates(scanner, found, source))
     return ScanReport(
-        findings=dedupe(findings),
+        findings=_fold_named_cves(dedupe(findings)),
         scanners=(scanner,),
         image=image,
         sources=(source,),
         warnings=_ignored_warning(doc, root) + _alert_warnings(doc, root) + severities.warnings(source),
     )
+
+
+def _fold_named_cves(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Grype's match of a CVE folded into its match of an advisory that names that CVE, in the same
+    package: one vulnerability that two matchers found (the GitHub advisory, whose related records
+    are its CVEs, and the CVE itself by NVD's CPE). `dedupe` joins them when the CVE is the
+    advisory's primary id; an advisory naming several CVEs has the first as its primary id, and a
+    match of another of them is the same vulnerability all the same, as `merge_reports` finds when
+    the two come in two reports."""
+    named: dict[tuple[str, str, str, str], int] = {}
+    for position, finding in enumerate(findings):
+        package = finding.package
+        for alias in finding.aliases:
+            named.setdefault((alias.upper(), package.name, package.version, package.path), position)
+    if not named:
+        return findings
+    out: list[Finding | None] = list(findings)
+    for position, finding in enumerate(findings):
+        if finding.aliases:
+            continue
+        package = finding.package
+        target = named.get((finding.vulnerability_id.upper(), package.name, package.version, package.path))
+        if target is None or target == position:
+            continue
+        kept = out[target]
+        if kept is None:  # never: a finding with aliases is not folded
+            continue
+        out[target] = combine(kept, finding)
+        out[position] = None
+    return tuple(finding for finding in out if finding is not None)
 
 
 def _data_dates(scanner: ScannerInfo, found: list[MatchExploitData], source: str) -> MatchExploitData:

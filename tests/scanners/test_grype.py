@@ -11,6 +11,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ReportError
+from gate.merge import merge_reports
 from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
 from gate.scanners.grype import parse_grype
 from tests.support.corpus import corpus_files, corpus_json
@@ -63,6 +64,28 @@ def test_every_corpus_report_gives_one_finding_per_distinct_match(path: Path) ->
         assert ghsa in merged.aliases
     assert all(f.scanners == ("grype",) for f in report.findings)
     assert report.scanners[0].name == "grype"
+
+
+@pytest.mark.parametrize("cve_first", [False, True])
+def test_an_advisory_naming_several_cves_and_a_match_of_one_of_them_are_one_finding(cve_first: bool) -> None:
+    # The real report, its GitHub advisory edited to name a second CVE first (advisories that
+    # fix several CVEs do): the advisory's primary id is then that CVE, and Grype's own match of
+    # CVE-2014-3577 in the same package is still the same vulnerability, as when the two matches
+    # come in two reports.
+    doc = corpus_json("grype", "ghsa-test.json")
+    advisory, cve = doc["matches"]
+    advisory["relatedVulnerabilities"].insert(
+        0, {**advisory["relatedVulnerabilities"][0], "id": "CVE-1999-0003"}
+    )
+    if cve_first:
+        doc["matches"] = [cve, advisory]
+    report = parse("", doc)
+    assert [(f.vulnerability_id, f.aliases, f.fixed_versions) for f in report.findings] == [
+        ("CVE-1999-0003", ("GHSA-cfh5-3ghh-wfjx", "CVE-2014-3577"), ("4.3.5",))
+    ]
+    assert report.findings[0].status is VendorStatus.FIXED
+    apart = [parse("", {**doc, "matches": [match]}) for match in doc["matches"]]
+    assert len(merge_reports(apart).findings) == 1
 
 
 def test_os_package_match_keeps_status_source_package_cvss_and_layer() -> None:
