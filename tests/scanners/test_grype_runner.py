@@ -251,6 +251,11 @@ def test_db_that_cannot_be_loaded_or_downloaded(tmp_path: Path) -> None:
             "Grype exited 0 but its output is not a usable report: Grype's report on ",
         ),
         ("crash", ScannerError, "Grype failed (killed by SIGSEGV): no error output"),
+        (
+            "logged-error",
+            ScannerError,
+            "Grype failed (exit 1): could not determine source: an image reference is not a file",
+        ),
     ],
 )
 def test_broken_runs(mode: str, kind: type[GateError], expected: str, tmp_path: Path) -> None:
