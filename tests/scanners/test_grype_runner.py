@@ -270,6 +270,20 @@ def test_broken_runs(mode: str, kind: type[GateError], expected: str, tmp_path: 
         assert "1 error occurred:" in error.detail
 
 
+def test_fail_on_severity_of_a_grype_configuration_file_is_named(tmp_path: Path) -> None:
+    # Grype reads a configuration file in the user's home directory; its `fail-on-severity` makes
+    # a scan that found something exit 2. The run is an error, and the error says where it comes from.
+    error = failure(tmp_path, standin(tmp_path, mode="fail-on"))
+    assert isinstance(error, ScannerError)
+    assert (
+        error.message
+        == "Grype failed (exit 2): discovered vulnerabilities at or above the severity threshold"
+    )
+    assert error.hint is not None
+    assert "fail-on-severity setting in your Grype configuration file" in error.hint
+    assert "the gate's policy decides what blocks" in error.hint
+
+
 def test_hang_is_stopped_at_the_scan_timeout_with_its_children(tmp_path: Path) -> None:
     tool = standin(tmp_path, mode="hang")
     error = failure(tmp_path, tool, timeout=1.0)
