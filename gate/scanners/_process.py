@@ -46,9 +46,10 @@ can hold a secret (a package index's token), and no scanner reads them."""
 WITHHELD = PLATFORM_TOKENS + JOB_TOKENS + BUILD_ARGS
 """Variables no scanner process gets."""
 
-# `2026-11-27T08:54:12Z	FATAL	Fatal error	run error: ...` (Trivy's log format).
+# A scanner's own error line: Trivy's is timestamped (`2026-11-27T08:54:12Z	FATAL	Fatal error	run
+# error: ...`), Grype's carries the seconds since it started (`[0003] ERROR ...`).
 _LOG_PREFIX = re.compile(
-    r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?\s+(?:FATAL|ERROR)\s+(?:Fatal error\s+)?"
+    r"^(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?|\[\d{4,}\])\s+(?:FATAL|ERROR)\s+(?:Fatal error\s+)?"
 )
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 # Leading Go error wrappers that say where an error passed, not what it is

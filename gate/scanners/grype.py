@@ -16,7 +16,7 @@ from gate._json_decode import loads
 from gate.enrich._json import parse_moment
 from gate.enrich.grype_exploit import NOTHING, MatchExploitData, read_grype_match
 from gate.errors import ReportError
-from gate.merge import choose_ids, dedupe
+from gate.merge import choose_ids, combine, dedupe
 from gate.model import (
     Finding,
     ImageInfo,
@@ -160,12 +160,42 @@ def _read_report(
             exploit += found
             exploit.append(_data_dates(scanner, found, source))
     return ScanReport(
-        findings=dedupe(findings),
+        findings=_fold_named_cves(dedupe(findings)),
         scanners=(scanner,),
         image=image,
         sources=(source,),
-        warnings=_ignored_warning(doc, root) + severities.warnings(source),
+        warnings=_ignored_warning(doc, root) + _alert_warnings(doc, root) + severities.warnings(source),
     )
+
+
+def _fold_named_cves(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Grype's match of a CVE folded into its match of an advisory that names that CVE, in the same
+    package: one vulnerability that two matchers found (the GitHub advisory, whose related records
+    are its CVEs, and the CVE itself by NVD's CPE). `dedupe` joins them when the CVE is the
+    advisory's primary id; an advisory naming several CVEs has the first as its primary id, and a
+    match of another of them is the same vulnerability all the same, as `merge_reports` finds when
+    the two come in two reports."""
+    named: dict[tuple[str, str, str, str], int] = {}
+    for position, finding in enumerate(findings):
+        package = finding.package
+        for alias in finding.aliases:
+            named.setdefault((alias.upper(), package.name, package.version, package.path), position)
+    if not named:
+        return findings
+    out: list[Finding | None] = list(findings)
+    for position, finding in enumerate(findings):
+        if finding.aliases:
+            continue
+        package = finding.package
+        target = named.get((finding.vulnerability_id.upper(), package.name, package.version, package.path))
+        if target is None or target == position:
+            continue
+        kept = out[target]
+        if kept is None:  # never: a finding with aliases is not folded
+            continue
+        out[target] = combine(kept, finding)
+        out[position] = None
+    return tuple(finding for finding in out if finding is not None)
 
 
 def _data_dates(scanner: ScannerInfo, found: list[MatchExploitData], source: str) -> MatchExploitData:
@@ -205,6 +235,44 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
         f"{root.source}: Grype's own configuration (a .grype.yaml ignore list) suppressed {ignored} "
         "match(es); they are not in this verdict: state exceptions in the gate's policy allowlist instead",
     )
+
+
+def _alert_warnings(doc: JsonObject, root: At) -> tuple[str, ...]:
+    """A warning per kind of Grype alert (`alertsByPackage`, Grype 0.106 and later): a package from
+    an end-of-life distribution (`distro-eol`) has vulnerability data that may be incomplete or
+    outdated, so findings may be missing from the report, and Grype says so only on its terminal."""
+    packages: dict[str, int] = {}
+    distros: dict[str, dict[str, None]] = {}
+    for entry, where in objects(doc, "alertsByPackage", root, null=False):
+        kinds: dict[str, None] = {}
+        for alert, alert_at in objects(entry, "alerts", where, null=False):
+            kind = req_str(alert, "type", alert_at)
+            kinds[kind] = None
+            metadata = alert.get("metadata")
+            name = metadata.get("name") if isinstance(metadata, dict) else None
+            version = metadata.get("version") if isinstance(metadata, dict) else None
+            if isinstance(name, str) and name:
+                label = f"{name} {version}" if isinstance(version, str) and version else name
+                distros.setdefault(kind, {})[label] = None
+        for kind in kinds:
+            packages[kind] = packages.get(kind, 0) + 1
+    warnings = []
+    for kind, count in packages.items():
+        named = ", ".join(distros.get(kind, ()))
+        if kind == "distro-eol":
+            warnings.append(
+                f"{root.source}: Grype says {count} package(s) come from an end-of-life distribution"
+                + (f" ({named})" if named else "")
+                + ": its vulnerability data for them may be incomplete or outdated, so findings may be "
+                "missing from this verdict; move the image to a supported release"
+            )
+        else:
+            warnings.append(
+                f"{root.source}: Grype raised a {kind!r} alert about {count} package(s)"
+                + (f" ({named})" if named else "")
+                + "; findings about them may be missing from this verdict"
+            )
+    return tuple(warnings)
 
 
 def _finding(match: JsonObject, at: At, layers: LayerTable, severities: SeverityReader) -> Finding:

@@ -21,6 +21,7 @@ from gate.scanners._process import (
     Completed,
     engine_image_or_scanner_failure,
     error_summary,
+    exit_text,
     find_binary,
     query_json,
     scanner_env,
@@ -133,6 +134,16 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
             f"Grype could not load or download its vulnerability DB: {summary}",
             hint="mirror it and pass --grype-db-url URL, or pre-fetch it (`grype db update`) into "
             "--cache-dir DIR/grype and pass --skip-db-update",
+            detail=detail,
+        )
+    if "at or above the severity threshold" in low:
+        # Grype's `fail-on-severity` (exit 2) can only come from a configuration file of the
+        # user's: the gate passes no --fail-on and no GRYPE_FAIL_ON_SEVERITY.
+        return ScannerError(
+            f"Grype failed ({exit_text(done.returncode)}): {summary}",
+            hint="a fail-on-severity setting in your Grype configuration file (~/.grype.yaml or "
+            "~/.config/grype/config.yaml) makes Grype fail on its own findings: remove it, the gate's "
+            "policy decides what blocks",
             detail=detail,
         )
     return engine_image_or_scanner_failure(

@@ -90,7 +90,38 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
         scanners=(ScannerInfo(name="snyk", source=source),),
         image=_image(projects),
         sources=(source,),
-        warnings=severities.warnings(source),
+        warnings=_filtered_warning(projects, source) + severities.warnings(source),
+    )
+
+
+def _filtered_warning(projects: list[tuple[JsonObject, At]], source: str) -> tuple[str, ...]:
+    """A warning when Snyk's own policy (a `.snyk` file) took vulnerabilities out of the report:
+    Snyk moves each of them from `vulnerabilities` to `filtered.ignore` (or `filtered.patch`), so
+    they never reach the gate's policy. Counted as findings are: one per vulnerability, package and
+    version, whatever the number of dependency paths."""
+    counts: dict[str, set[tuple[str, str, str]]] = {"ignore": set(), "patch": set()}
+    for project, at in projects:
+        filtered = opt_object(project, "filtered", at)
+        if not filtered:
+            continue
+        for kind, seen in counts.items():
+            for vuln, where in objects(filtered, kind, at["filtered"], null=False):
+                seen.add(
+                    (
+                        req_str(vuln, "id", where),
+                        str_or_empty(vuln, "packageName", where),
+                        str_or_empty(vuln, "version", where),
+                    )
+                )
+    ignored, patched = len(counts["ignore"]), len(counts["patch"])
+    if not ignored and not patched:
+        return ()
+    parts = [f"ignored {ignored}"] if ignored else []
+    if patched:
+        parts.append(f"patched {patched}")
+    return (
+        f"{source}: Snyk's own policy (a .snyk file) {' and '.join(parts)} vulnerability(ies); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead",
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ReportError
+from gate.merge import merge_reports
 from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
 from gate.scanners.grype import parse_grype
 from tests.support.corpus import corpus_files, corpus_json
@@ -63,6 +64,28 @@ def test_every_corpus_report_gives_one_finding_per_distinct_match(path: Path) ->
         assert ghsa in merged.aliases
     assert all(f.scanners == ("grype",) for f in report.findings)
     assert report.scanners[0].name == "grype"
+
+
+@pytest.mark.parametrize("cve_first", [False, True])
+def test_an_advisory_naming_several_cves_and_a_match_of_one_of_them_are_one_finding(cve_first: bool) -> None:
+    # The real report, its GitHub advisory edited to name a second CVE first (advisories that
+    # fix several CVEs do): the advisory's primary id is then that CVE, and Grype's own match of
+    # CVE-2014-3577 in the same package is still the same vulnerability, as when the two matches
+    # come in two reports.
+    doc = corpus_json("grype", "ghsa-test.json")
+    advisory, cve = doc["matches"]
+    advisory["relatedVulnerabilities"].insert(
+        0, {**advisory["relatedVulnerabilities"][0], "id": "CVE-1999-0003"}
+    )
+    if cve_first:
+        doc["matches"] = [cve, advisory]
+    report = parse("", doc)
+    assert [(f.vulnerability_id, f.aliases, f.fixed_versions) for f in report.findings] == [
+        ("CVE-1999-0003", ("GHSA-cfh5-3ghh-wfjx", "CVE-2014-3577"), ("4.3.5",))
+    ]
+    assert report.findings[0].status is VendorStatus.FIXED
+    apart = [parse("", {**doc, "matches": [match]}) for match in doc["matches"]]
+    assert len(merge_reports(apart).findings) == 1
 
 
 def test_os_package_match_keeps_status_source_package_cvss_and_layer() -> None:
@@ -257,6 +280,60 @@ def test_matches_grype_itself_ignored_are_counted_and_warned_in_check(
     )
     assert f"warning:  {warning}" in out.splitlines()
     assert json.loads(out_json.read_text())["warnings"] == [warning]
+
+
+def eol_alerts(doc: dict[str, Any], count: int) -> None:
+    """`alertsByPackage` as Grype 0.106 and later write it (grype/presenter/models/alert.go and
+    document.go at the commit the corpus comes from): per package, its `distro-eol` alert."""
+    doc["alertsByPackage"] = [
+        {
+            "package": {key: match["artifact"][key] for key in ("id", "name", "version", "type", "purl")},
+            "alerts": [
+                {
+                    "type": "distro-eol",
+                    "message": "Package is from end-of-life distro: redhat 9.1",
+                    "metadata": {"name": "redhat", "version": "9.1"},
+                }
+            ],
+        }
+        for match in doc["matches"][:count]
+    ]
+
+
+def test_packages_of_an_end_of_life_distribution_are_warned_in_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype says it only on its terminal: in the report, the findings it may have missed are absent.
+    doc = corpus_json("grype", "keycloak-test.json")
+    eol_alerts(doc, 3)
+    report = tmp_path / "grype.json"
+    report.write_text(json.dumps(doc))
+    out_json = tmp_path / "gate.json"
+    code = cli.main(["check", str(report), "--json", str(out_json), "--ci", "none"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    warning = (
+        f"{report}: Grype says 3 package(s) come from an end-of-life distribution (redhat 9.1): its "
+        "vulnerability data for them may be incomplete or outdated, so findings may be missing from "
+        "this verdict; move the image to a supported release"
+    )
+    assert f"warning:  {warning}" in out.splitlines()
+    assert json.loads(out_json.read_text())["warnings"] == [warning]
+
+
+def test_alerts_of_another_kind_or_shape() -> None:
+    doc = corpus_json("grype", "keycloak-test.json")
+    eol_alerts(doc, 2)
+    doc["alertsByPackage"][1]["alerts"] = [{"type": "distro-disabled", "message": "m"}]
+    assert parse("", doc).warnings[1] == (
+        "grype.json: Grype raised a 'distro-disabled' alert about 1 package(s); findings about them "
+        "may be missing from this verdict"
+    )
+    doc["alertsByPackage"][0]["alerts"] = "distro-eol"
+    with pytest.raises(
+        ReportError, match=r"grype.json: alertsByPackage\[0\]\.alerts: expected an array, got a string"
+    ):
+        parse("", doc)
 
 
 def test_ignored_matches_of_the_wrong_shape_are_refused() -> None:

@@ -251,6 +251,11 @@ def test_db_that_cannot_be_loaded_or_downloaded(tmp_path: Path) -> None:
             "Grype exited 0 but its output is not a usable report: Grype's report on ",
         ),
         ("crash", ScannerError, "Grype failed (killed by SIGSEGV): no error output"),
+        (
+            "logged-error",
+            ScannerError,
+            "Grype failed (exit 1): could not determine source: an image reference is not a file",
+        ),
     ],
 )
 def test_broken_runs(mode: str, kind: type[GateError], expected: str, tmp_path: Path) -> None:
@@ -263,6 +268,20 @@ def test_broken_runs(mode: str, kind: type[GateError], expected: str, tmp_path: 
         assert error.message.endswith("failed to catalog: could not fetch image 'x': unable to load image")
         assert error.detail is not None
         assert "1 error occurred:" in error.detail
+
+
+def test_fail_on_severity_of_a_grype_configuration_file_is_named(tmp_path: Path) -> None:
+    # Grype reads a configuration file in the user's home directory; its `fail-on-severity` makes
+    # a scan that found something exit 2. The run is an error, and the error says where it comes from.
+    error = failure(tmp_path, standin(tmp_path, mode="fail-on"))
+    assert isinstance(error, ScannerError)
+    assert (
+        error.message
+        == "Grype failed (exit 2): discovered vulnerabilities at or above the severity threshold"
+    )
+    assert error.hint is not None
+    assert "fail-on-severity setting in your Grype configuration file" in error.hint
+    assert "the gate's policy decides what blocks" in error.hint
 
 
 def test_hang_is_stopped_at_the_scan_timeout_with_its_children(tmp_path: Path) -> None:

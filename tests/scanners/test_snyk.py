@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gate.cli import main as cli
 from gate.errors import ReportError
 from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
 from gate.scanners.snyk import parse_snyk
@@ -122,6 +123,43 @@ def test_grouped_and_ungrouped_output_give_the_same_findings() -> None:
     assert {f.key for f in grouped.findings} == {f.key for f in ungrouped.findings}
     busybox = {f.package.name for f in grouped.findings if f.vulnerability_id == "CVE-2021-28831"}
     assert busybox == {"busybox", "ssl_client"}
+
+
+def test_vulnerabilities_snyk_itself_ignored_are_counted_and_warned_in_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real report with its expat entries (two vulnerabilities, each through three dependency
+    # paths) moved to `filtered.ignore`, which is how Snyk writes what a .snyk file ignores
+    # (snyk/policy lib/filter): they are no longer in `vulnerabilities`.
+    doc = corpus_json("snyk", "fail-on-docker-fixable__vulns.json")
+    doc["filtered"]["ignore"] = [v for v in doc["vulnerabilities"] if v["packageName"] == "expat"]
+    doc["vulnerabilities"] = [v for v in doc["vulnerabilities"] if v["packageName"] != "expat"]
+    report = tmp_path / "snyk.json"
+    report.write_text(json.dumps(doc))
+    out_json = tmp_path / "gate.json"
+    code = cli.main(["check", str(report), "--json", str(out_json), "--ci", "none"])
+    out, _ = capsys.readouterr()
+    assert code == 1  # musl still blocks
+    warning = (
+        f"{report}: Snyk's own policy (a .snyk file) ignored 2 vulnerability(ies); they are not in "
+        "this verdict: state exceptions in the gate's policy allowlist instead"
+    )
+    assert f"warning:  {warning}" in out.splitlines()
+    assert json.loads(out_json.read_text())["warnings"] == [warning]
+
+
+def test_patched_vulnerabilities_are_warned_and_a_wrong_shape_refused() -> None:
+    doc = corpus_json("snyk", "fail-on-docker-fixable__vulns.json")
+    doc["filtered"]["patch"] = doc["vulnerabilities"][:1]
+    assert parse("", doc).warnings == (
+        "snyk.json: Snyk's own policy (a .snyk file) patched 1 vulnerability(ies); they are not in "
+        "this verdict: state exceptions in the gate's policy allowlist instead",
+    )
+    doc["filtered"]["ignore"] = ["SNYK-LINUX-EXPAT-450908"]
+    with pytest.raises(
+        ReportError, match=r"snyk.json: filtered\.ignore\[0\]: expected an object, got a string"
+    ):
+        parse("", doc)
 
 
 def test_image_info_and_critical_severity() -> None:

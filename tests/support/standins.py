@@ -9,7 +9,9 @@ call in a log, and then does what its mode says:
 - Grype `ok`: replays a REAL Grype output (a file of tests/data/corpus/grype) for a scan, and answers
   `version -o json` and `db status -o json` in Grype's formats (v6 `db status`: schemaVersion,
   from, built, path, valid; checked against Grype's source and published outputs).
-- `exit1`, `garbage`, `truncated`, `hang`, `missing-db`, `crash`, `old-version`: each failure.
+- `exit1`, `garbage`, `truncated`, `hang`, `missing-db`, `crash`, `old-version`, `logged-error`,
+  `fail-on`: each failure (`logged-error`: Grype's error as a log line, `[0001] ERROR ...`;
+  `fail-on`: the report, then Grype's exit 2 for a `fail-on-severity` of its configuration).
   `hang` starts a child process first and records both process ids (`StandIn.pids`), so a test
   can check that stopping the scanner stopped its children too.
 - The Trivy stand-in wraps the REAL Trivy: it passes `version` through (or prints an old version),
@@ -120,6 +122,17 @@ elif mode == "hang":
     hang()
 elif mode == "crash":
     os.kill(os.getpid(), signal.SIGSEGV)
+elif mode == "logged-error":
+    # Grype's own log lines (0.7x and later): the seconds since it started, the level, the text.
+    sys.stderr.write("[0000]  WARN unable to determine the OS distribution of some packages\\n")
+    sys.stderr.write("[0001] ERROR could not determine source: an image reference is not a file\\n")
+    sys.exit(1)
+elif mode == "fail-on":
+    # A `fail-on-severity` of the user's Grype configuration file: the full report, then Grype
+    # 0.91.1's (and later) error line and exit code for findings at or above it.
+    sys.stdout.buffer.write(report)
+    sys.stderr.write("[0000] ERROR discovered vulnerabilities at or above the severity threshold\\n")
+    sys.exit(2)
 """
 
 _TRIVY_BODY = """
