@@ -20,14 +20,15 @@ _ZWSP = "\u200b"
 # joiner and the byte-order mark, and the other default-ignorable format characters (Unicode's
 # Default_Ignorable_Code_Point): the soft hyphen, the Mongolian vowel separator, U+2065-U+206F, the
 # interlinear annotation marks, the shorthand and musical format controls, and U+E0000-U+E0FFF,
-# whose tag characters spell ASCII no one sees. An invisible character makes two different names look the same
+# whose tag characters spell ASCII no one sees. The line and paragraph separators (U+2028,
+# U+2029) too: some log viewers and editors start a new line at them, as at a newline. An invisible character makes two different names look the same
 # (`req\u200buests` and `requests`), so it is shown as its code, like a control, not dropped:
 # dropped, the two would still read the same. In Markdown it could also hide a break the escaping
 # relies on (the zero-width space below); shown as its code it is plain text. A lone surrogate
 # is how Python holds a byte of the command line that is not UTF-8 (a name in Latin-1): no
 # terminal or file can take it, and the output would fail to be written.
 _UNSAFE_CHARS = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff\ud800-\udfff"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\ud800-\udfff"
     r"\u00ad\u180e\u2065\u206a-\u206f\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 

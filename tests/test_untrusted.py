@@ -25,12 +25,13 @@ from tests.render.test_markdown import HOSTILE
 # shown as their code everywhere (terminal and Markdown) instead of passing through the terminal
 # and being dropped from Markdown, where `req\u200buests` read as `requests`; and the other
 # default-ignorable format characters (the soft hyphen, the tag characters) are shown so too,
-# those beyond U+FFFF as `\UXXXXXXXX`. Do not "fix" it otherwise: it is what the current code is
+# those beyond U+FFFF as `\UXXXXXXXX`; and the line and paragraph separators (U+2028, U+2029),
+# which some log viewers break a line at, are shown as their code where they were kept. Do not "fix" it otherwise: it is what the current code is
 # compared to.
 
 _REF_ZWSP = "\u200b"
 _REF_UNSAFE_CHARS = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff"
     r"\u00ad\u180e\u2065\u206a-\u206f\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 _REF_MD_PUNCT_CHARS = "\\`*_{}[]()#+-.!|~<>\"'=:&$%^;,/?@"
@@ -215,3 +216,13 @@ def test_any_text_escapes_as_before(text: str) -> None:
 def test_md_code_short_cut_for_plain_ascii_writes_what_the_full_escaping_writes(text: str) -> None:
     # Printable ASCII without backticks or runs of spaces skips the full escaping.
     _assert_same(text, (None, 1, 5, 100, 150))
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
+def test_line_and_paragraph_separators_start_no_line_of_their_own(separator: str) -> None:
+    # Some log viewers and editors break a line at them: `::warning::x` would start one.
+    text = f"pkg{separator}::warning::x"
+    assert terminal_safe(text) == f"pkg\\u{ord(separator):04x}::warning::x"
+    assert terminal_safe(f"{text}\n") == "pkg ::warning::x"  # as every other blank in a text of lines
+    assert separator not in md_escape(text)
+    assert separator not in md_code(text)

@@ -17,9 +17,10 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO, cast
 
 from gate._collector import collector_paused
 from gate._input_file import STANDARD_INPUT, reads_standard_input
@@ -55,6 +56,31 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return _main(argv)
+    with _inert_log():
+        return _main(argv)
+
+
+@contextlib.contextmanager
+def _inert_log() -> Iterator[None]:
+    """On GitHub Actions, standard output and error through `InertLog`: a report's text or a path
+    in an error, a warning or a usage error cannot start a workflow command (`##[add-mask]`,
+    `::set-output`); the gate's own commands go past it (`write_own`)."""
+    from gate.platforms.github_commands import InertLog
+
+    saved = sys.stdout, sys.stderr
+    if not isinstance(sys.stdout, InertLog):
+        sys.stdout = cast(TextIO, InertLog(sys.stdout))
+    if not isinstance(sys.stderr, InertLog):
+        sys.stderr = cast(TextIO, InertLog(sys.stderr))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args, unknown = parser.parse_known_args(argv)

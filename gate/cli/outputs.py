@@ -220,9 +220,12 @@ def write_text(path: str, text: str | Iterable[bytes]) -> None:
     # The first chunk before the file is opened: most rendering errors leave the file untouched.
     first = next(chunks, b"")
     if path == STDOUT:
+        from gate.platforms.github_commands import write_own
+
         for chunk in itertools.chain((first,), chunks):
             # Each chunk is whole characters; a stand-in stdout (tests) may have no byte buffer.
-            sys.stdout.write(chunk.decode("utf-8"))
+            # The document's bytes are its format's (`--json - | jq`): written as they are.
+            write_own(sys.stdout, chunk.decode("utf-8"))
         sys.stdout.flush()
         return
     target = Path(path)
@@ -505,8 +508,10 @@ def print_report_text(text: str, stream: TextIO | None = None) -> None:
     if os.environ.get("GITHUB_ACTIONS") == "true":
         import secrets  # only here: hmac and hashlib are a few ms of every start-up
 
+        from gate.platforms.github_commands import write_own
+
         token = secrets.token_hex(16)
-        out.write(f"::stop-commands::{token}\n{text}::{token}::\n")
+        write_own(out, f"::stop-commands::{token}\n{text}::{token}::\n")
     else:
         out.write(text)
     out.flush()
@@ -564,7 +569,9 @@ def show_published(platform: str, published: Published, options: Options, *, log
     them), what it did for --verbose (and, with `log_notes`, in a GitHub Actions log), and its
     warnings: on GitHub Actions as `::warning::` annotations, elsewhere on standard error."""
     if published.log:
-        sys.stdout.write("".join(f"{line}\n" for line in published.log))
+        from gate.platforms.github_commands import write_own
+
+        write_own(sys.stdout, "".join(f"{line}\n" for line in published.log))
         sys.stdout.flush()
     on_github = platform == "github" and os.environ.get("GITHUB_ACTIONS") == "true"
     # In a workflow's log the notes of a verdict say where the comment went, or why there is none
@@ -574,12 +581,13 @@ def show_published(platform: str, published: Published, options: Options, *, log
         for note in published.notes:
             print(f"{PROG}: {platform}: {terminal_safe(note)}", file=sys.stderr)
     if on_github:
-        from gate.platforms.github_commands import workflow_command
+        from gate.platforms.github_commands import workflow_command, write_own
 
         # A warning on stderr is one log line among hundreds; as a workflow command it is an
         # annotation on the run's summary page, where a missing comment is noticed.
-        sys.stdout.write(
-            "".join(f"{workflow_command('warning', warning)}\n" for warning in published.warnings)
+        write_own(
+            sys.stdout,
+            "".join(f"{workflow_command('warning', warning)}\n" for warning in published.warnings),
         )
         sys.stdout.flush()
         return

@@ -19,9 +19,11 @@ Sources: docs.github.com "Workflow commands for GitHub Actions" and the toolkit'
 from __future__ import annotations
 
 import re
+import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TextIO
 
 from gate.errors import PlatformError
 from gate.untrusted import shorten, terminal_safe
@@ -71,6 +73,87 @@ def _inert_line(line: str) -> str:
     if line.startswith("::", blanks):
         line = f"{line[:blanks]}\\x3a{line[blanks + 1 :]}"
     return line
+
+
+_BLANK, _COLON, _OTHER = 0, 1, 2
+"""What the line written so far is, for `InertLog`: blanks only, blanks and one `:`, anything else."""
+
+
+class InertLog:
+    """Standard output or error on GitHub Actions, where no line the gate writes can start a
+    workflow command but the gate's own (`write_own`): what is written passes through
+    `workflow_inert`, line by line, with the line it continues in mind (`print` writes a line in
+    pieces), so that `:` then `:warning::` or `#` then `#[` cannot make one either. Nothing is
+    held back: each write and flush reaches the stream as before.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._start = _BLANK
+        self._tail = ""
+        """The last two characters of the line written so far."""
+        self._lock = threading.Lock()  # progress lines come from the scanning threads
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self.stream.write(self._inert(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def write_own(self, text: str) -> None:
+        """The gate's own workflow commands, a stop-commands block or a document: as written."""
+        with self._lock:
+            self.stream.write(text)
+            self._follow(_LINE_BREAK.split(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+    def _inert(self, text: str) -> str:
+        parts = _LINE_BREAK.split(text)
+        first = parts[0]
+        if self._start == _BLANK:
+            first = _inert_line(first)
+        else:
+            if self._start == _COLON and first.startswith(":"):
+                first = f"\\x3a{first[1:]}"
+            if "##[" in first:
+                first = first.replace("##[", "#\\x23[")
+            if self._tail.endswith("##") and first.startswith("["):
+                first = f"\\x5b{first[1:]}"
+            elif self._tail.endswith("#") and first.startswith("#["):
+                first = f"\\x23{first[1:]}"
+        parts[0] = first
+        parts[2::2] = [_inert_line(line) for line in parts[2::2]]
+        self._follow(parts)
+        return "".join(parts)
+
+    def _follow(self, parts: list[str]) -> None:
+        """Keep what matters of the line the written `parts` (lines and breaks) leave open."""
+        last = parts[-1]
+        if len(parts) > 1:
+            self._start, self._tail = _BLANK, ""
+        if self._start == _BLANK:
+            rest = last.lstrip()
+            self._start = _BLANK if not rest else _COLON if rest == ":" else _OTHER
+        elif last:
+            self._start = _OTHER
+        self._tail = (self._tail + last)[-2:]
+
+
+def write_own(stream: TextIO, text: str) -> None:
+    """Write the gate's own workflow commands (or a stop-commands block, or a document) to
+    `stream` as they are, past an `InertLog`."""
+    if isinstance(stream, InertLog):
+        stream.write_own(text)
+    else:
+        stream.write(text)
 
 
 def workflow_command(name: str, message: str, **properties: str | int | None) -> str:

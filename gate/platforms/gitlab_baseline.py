@@ -22,6 +22,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
+from gate.untrusted import terminal_safe
+
 ARTIFACT = "container-gate.json"
 """The decision report's name in the job's artifacts (the template writes it)."""
 
@@ -95,10 +97,15 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     ref, out = args[0], Path(args[1])
     out.unlink(missing_ok=True)  # never a stale baseline from an earlier job on a shell runner
     warning = fetch_baseline(os.environ if env is None else env, ref, out)
+    # The ref and the path are the job's variables, shown as every message shows text it did not
+    # write: no escape sequence, bidi override or line break reaches the job's log.
     if warning is not None:
-        print(f"container-gate: warning: {warning}", file=sys.stderr)
+        print(f"container-gate: warning: {terminal_safe(warning)}", file=sys.stderr)
     else:
-        print(f"container-gate: baseline: {ARTIFACT} of {ref} fetched to {out}", file=sys.stderr)
+        print(
+            f"container-gate: baseline: {ARTIFACT} of {terminal_safe(ref)} fetched to {terminal_safe(str(out))}",
+            file=sys.stderr,
+        )
     return 0
 
 

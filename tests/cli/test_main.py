@@ -716,6 +716,58 @@ def test_on_github_actions_report_text_cannot_issue_workflow_commands(
     assert all(0 < i < len(lines) - 1 for i in hostile_rows)
 
 
+def _runner_commands(log: str) -> list[str]:
+    """The lines of a GitHub Actions log the runner would read as workflow commands (a line that
+    starts with `::` after its blanks, or holds `##[`), but for the text inside a stop-commands
+    block and its two ends, and the gate's own annotations (`::error title=container-gate...`)."""
+    commands_read, stopped = [], None
+    for line in log.splitlines():
+        if stopped is not None:
+            if line == f"::{stopped}::":
+                stopped = None
+            continue
+        if line.startswith("::stop-commands::"):
+            stopped = line.removeprefix("::stop-commands::")
+            continue
+        if line.startswith(("::error title=container-gate", "::warning title=container-gate")):
+            continue
+        if line.lstrip().startswith("::") or "##[" in line:
+            commands_read.append(line)
+    return commands_read
+
+
+HOSTILE_TEXT = "::warning::x ##[add-mask]y"
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        # A report's value quoted in an error line.
+        ["check", "{report}"],
+        # A path named in an error line.
+        ["check", "{tmp}/##[add-mask]x/missing.json"],
+        # argparse's usage error quotes the value it refuses.
+        ["check", "{report}", "--fail-on", HOSTILE_TEXT],
+        ["check", "--ci", HOSTILE_TEXT, "{report}"],
+    ],
+)
+def test_on_github_actions_no_line_the_gate_writes_is_a_workflow_command(
+    words: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = json.loads(BUSTER.read_text())
+    doc["Results"][0]["Vulnerabilities"][0]["Severity"] = HOSTILE_TEXT
+    report = tmp_path / "hostile.json"
+    report.write_text(json.dumps(doc))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    argv = [word.format(report=report, tmp=tmp_path) for word in words]
+    with contextlib.suppress(SystemExit):
+        cli.main([*argv, "--ci", "none"] if "--ci" not in argv else argv)
+    out, err = capsys.readouterr()
+    assert "add-mask]" in err
+    assert _runner_commands(out) == []
+    assert _runner_commands(err) == []
+
+
 def test_verbose_details_cannot_carry_escape_sequences_or_workflow_commands(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import pytest
 
@@ -22,7 +22,13 @@ from gate.errors import ExitCode, PlatformError
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.platforms.github import GitHubPublisher
 from gate.platforms.github_annotations import finding_line
-from gate.platforms.github_commands import STEP_SUMMARY_LIMIT, escape_data, workflow_inert
+from gate.platforms.github_commands import (
+    STEP_SUMMARY_LIMIT,
+    InertLog,
+    escape_data,
+    workflow_inert,
+    write_own,
+)
 from gate.platforms.github_event import token_of
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.marker import MarkerKey, MarkerKind, stable_image
@@ -945,6 +951,52 @@ def test_annotations_one_per_action_on_its_dockerfile_line_and_escaped(
 def test_workflow_inert_text_starts_no_command_on_any_line(text: str, shown: str) -> None:
     # The runner reads `::` at a line's start (after blanks) and `##[` anywhere as a command.
     assert workflow_inert(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("pieces", "shown"),
+    [
+        # `print` writes a line in pieces: the line so far decides, not the piece.
+        ([":", ":warning::x\n"], ":\\x3awarning::x\n"),
+        (["  ", "::add-mask::x\n"], "  \\x3a:add-mask::x\n"),
+        (["  :", "", ":x\n"], "  :\\x3ax\n"),
+        (["a #", "#[add-mask]x\n"], "a #\\x23[add-mask]x\n"),
+        (["a ##", "[add-mask]x\n"], "a ##\\x5badd-mask]x\n"),
+        (["a #", "#", "[x\n"], "a ##\\x5bx\n"),
+        (["a ", "::x\n::y\r\n ##[z"], "a ::x\n\\x3a:y\r\n #\\x23[z"),
+        (["a", "\n", "::x\n"], "a\n\\x3a:x\n"),
+        (["container-gate: error: a:b\n", "# c: d\n"], "container-gate: error: a:b\n# c: d\n"),
+    ],
+)
+def test_inert_log_starts_no_command_whatever_pieces_a_line_is_written_in(
+    pieces: list[str], shown: str
+) -> None:
+    stream = io.StringIO()
+    log = InertLog(stream)
+    for piece in pieces:
+        assert log.write(piece) == len(piece)
+    assert stream.getvalue() == shown
+
+
+def test_inert_log_passes_the_gates_own_commands_and_flushes_each_write() -> None:
+    class Stream(io.StringIO):
+        flushes = 0
+
+        def flush(self) -> None:
+            self.flushes += 1
+            super().flush()
+
+    stream = Stream()
+    log = InertLog(stream)
+    log.write("\rscanning ##[x")
+    log.flush()
+    assert (stream.getvalue(), stream.flushes) == ("\rscanning #\\x23[x", 1)
+    write_own(cast(TextIO, log), "\n::stop-commands::t\n::set-output name=a::b\n::t::\n")
+    log.writelines(["::warning::x\n"])
+    assert stream.getvalue().endswith(
+        "\n::stop-commands::t\n::set-output name=a::b\n::t::\n\\x3a:warning::x\n"
+    )
+    assert cast(io.StringIO, log).getvalue() == stream.getvalue()  # the rest is the stream's
 
 
 def test_annotations_stay_within_the_title_and_message_github_keeps(

@@ -74,6 +74,38 @@ def test_a_404_is_a_warning_and_leaves_no_file(
     assert request.status == 404
 
 
+HOSTILE_REF = "main\x1b]0;x\x07\u202e\u2028::warning::x"
+"""A ref as a variable can hold it: an escape sequence, a bidi override, a line separator."""
+HOSTILE_SHOWN = "main\\x1b]0;x\\x07\\u202e\\u2028::warning::x"
+
+
+def test_a_ref_is_shown_escaped_in_the_warning(
+    gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([HOSTILE_REF, str(tmp_path / "b.json")], gitlab_mr_pipeline.env) == 0
+    err = capsys.readouterr().err
+    assert f"on {HOSTILE_SHOWN} (404: the last pipeline of {HOSTILE_SHOWN} skipped" in err
+    assert len(err.splitlines()) == 1
+    assert not any(char in err for char in "\x1b\x07\u202e\u2028")
+
+
+def test_a_ref_is_shown_escaped_in_the_line_that_says_it_was_fetched(
+    gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gitlab, env = gitlab_mr_pipeline.gitlab, gitlab_mr_pipeline.env
+    gitlab.add_artifact(
+        gitlab_mr_pipeline.project, HOSTILE_REF, "container-gate", "container-gate.json", REPORT
+    )
+    out = tmp_path / "b\u202e.json"
+    assert main([HOSTILE_REF, str(out)], env) == 0
+    assert out.read_bytes() == REPORT
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"container-gate: baseline: container-gate.json of {HOSTILE_SHOWN} fetched to {tmp_path}/b\\u202e.json\n"
+    )
+
+
 def test_outside_gitlab_ci_it_says_what_is_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

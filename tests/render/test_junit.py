@@ -283,7 +283,7 @@ def test_hostile_text_survives_as_text() -> None:
     name = "pkg<&>\"'x]]>"
     f = finding(
         "CVE-2024-0001",
-        pkg=name + "\x00\x1b[31m\x0b\ufffe\ud800\u202e\u200b\u00ad\U000e0041",
+        pkg=name + "\x00\x1b[31m\x0b\ufffe\ud800\u202e\u200b\u00ad\U000e0041\u2028\u2029",
         version="1.0]]>",
         path="app/<lib>/\x07a.jar",
         title="<![CDATA[ x ]]>\x01",
@@ -295,13 +295,25 @@ def test_hostile_text_survives_as_text() -> None:
     assert suite.get("name") == "img]]>:1"
     (case,) = suite.findall("testcase")
     # Invisible characters are shown as their code, not hidden: the name cannot pass for another.
-    shown = name + "[31m\\u200b\\xad\\U000e0041"
+    shown = name + "[31m\\u200b\\xad\\U000e0041\\u2028\\u2029"
     assert case.get("classname") == shown
     assert case.get("name") == f"CVE-2024-0001 in {shown} (app/<lib>/a.jar)"
     failure = case.find("failure")
     assert failure is not None
     assert "title: <![CDATA[ x ]]>\n" in (failure.text or "")
-    for bad in ("\x00", "\x1b", "\x0b", "\x07", "\x01", "\ufffe", "\u202e", "\u200b", "\u00ad"):
+    for bad in (
+        "\x00",
+        "\x1b",
+        "\x0b",
+        "\x07",
+        "\x01",
+        "\ufffe",
+        "\u202e",
+        "\u200b",
+        "\u00ad",
+        "\u2028",
+        "\u2029",
+    ):
         assert bad not in text
     text.encode("utf-8")  # no lone surrogate left
 
