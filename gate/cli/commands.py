@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,6 +20,7 @@ from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_ope
 from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
+    RUN_BY_ACTION,
     STDOUT,
     check_publishing,
     json_hint,
@@ -71,11 +73,26 @@ def _default_beside(policy: Policy) -> Policy:
     if not here:
         return policy
     said = " and ".join(here)
-    warning = (
-        f"{said} {'is' if len(here) == 1 else 'are'} in the working directory but not read: without"
-        f" --policy the shipped default applies (give it with --policy {here[0]})"
-    )
+    warning = f"{said} {'is' if len(here) == 1 else 'are'} in the working directory but not read: {_how_to_give(here[0])}"
     return replace(policy, warnings=(*policy.warnings, warning))
+
+
+GITLAB_POLICY = "CONTAINER_GATE_POLICY"
+"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
+and empty when no policy is given."""
+
+
+def _how_to_give(name: str) -> str:
+    """How the user of this run gives the policy file `name`: the GitHub Action's and the GitLab
+    CI templates' users write an input or a variable, never --policy."""
+    if os.environ.get(RUN_BY_ACTION) == "true":
+        return f"without the action's `policy` input the shipped default applies (set it to {name})"
+    if GITLAB_POLICY in os.environ:
+        return (
+            f"without the `policy` input (the {GITLAB_POLICY} variable) the shipped default applies"
+            f" (set it to {name})"
+        )
+    return f"without --policy the shipped default applies (give it with --policy {name})"
 
 
 def evaluation_time(options: Options) -> dt.datetime:

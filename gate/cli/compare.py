@@ -106,7 +106,7 @@ def run_compare(
         if path is None:
             continue
         try:
-            write_text(path, render(images, policy.source))
+            write_text(path, render(images, policy.source, policy.mode))
         except GateError as exc:
             failures.append(exc)
     # With an output on standard output (`--json -`), the table goes to standard error.
@@ -119,7 +119,7 @@ def run_compare(
     if shown_on.isatty():
         columns = terminal_columns(shown_on)
         width = max(columns, MIN_WIDTH) if columns is not None else summary_width(shown_on)
-    print_report_text(render_compare_terminal(images, policy.source, width), stream)
+    print_report_text(render_compare_terminal(images, policy.source, width, policy.mode), stream)
     for failure in failures:
         print(f"{PROG}: error: {terminal_safe(failure.diagnostics())}", file=sys.stderr)
     if failures:

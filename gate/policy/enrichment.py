@@ -98,10 +98,25 @@ def unfollowed_warnings(statements: Sequence[VexStatement]) -> list[str]:
         for ref in statement.unfollowed:
             by_file.setdefault(statement.source, {})[ref.partition("#")[0]] = None
     return [
-        f"{source}: CycloneDX affects[].ref BOM-Links into another BOM ({', '.join(boms)}) are not "
+        f"{source}: CycloneDX affects[].ref BOM-Links into another BOM ({_some(list(boms))}) are not "
         "followed: a statement says nothing about them, and clears no finding through them"
         for source, boms in by_file.items()
     ]
+
+
+_SHOWN_BOMS = 3
+"""How many BOMs a BOM-Link warning names: a document may link into thousands (its own text)."""
+_BOM_LIMIT = 100
+"""The most characters of one BOM's name shown."""
+
+
+def _some(boms: list[str]) -> str:
+    """The first BOMs named, each cut short, and how many more."""
+    shown = ", ".join(
+        bom if len(bom) <= _BOM_LIMIT else bom[:_BOM_LIMIT] + "..." for bom in boms[:_SHOWN_BOMS]
+    )
+    rest = len(boms) - _SHOWN_BOMS
+    return f"{shown} and {rest} more" if rest > 0 else shown
 
 
 def snyk_vex_warnings(report: ScanReport) -> list[str]:

@@ -172,8 +172,9 @@ def _date(created: str | None) -> str:
 
 @dataclass(frozen=True)
 class JsonReportHint:
-    """Where a summary sends its reader for what it leaves out, the JSON decision report, in the
-    words of the way the gate runs: the action's input, not an option its user never typed."""
+    """Where a summary sends its reader for what it leaves out, the JSON decision report, and how
+    it tells a scan's base image, in the words of the way the gate runs: the action's input, not
+    an option its user never typed."""
 
     markdown: str
     """The report named in a sentence of Markdown (`the JSON report (`--json`)`)."""
@@ -181,6 +182,10 @@ class JsonReportHint:
     """What the terminal says after "... and 12 more" (`--json PATH lists them all`)."""
     plain: str = "the JSON report (--json)"
     """The report named in plain text (a SARIF notification)."""
+    base_image: str = "give `--base-image REF` (or `--dockerfile PATH`)"
+    """How a scan is given its base image, in Markdown (a scan that found none)."""
+    base_image_plain: str = "give --base-image REF (or --dockerfile PATH)"
+    """The same in plain text (the terminal)."""
 
 
 COMMAND_LINE_JSON = JsonReportHint("the JSON report (`--json`)", "--json PATH lists them all")
@@ -189,5 +194,7 @@ ACTION_JSON = JsonReportHint(
     "the JSON report (the action's `json` input)",
     "the action's json input writes a JSON report listing them all",
     "the JSON report (the action's json input)",
+    "set the action's `base-image` input (or its `dockerfile` input)",
+    "set the action's base-image input (or its dockerfile input)",
 )
 """In the GitHub Action, whose `json` input writes the report (none by default)."""

@@ -163,13 +163,13 @@ def rows_of(images: Sequence[ComparedImage]) -> list[CompareRow]:
 # --- JSON ---------------------------------------------------------------------------------------
 
 
-def render_compare_json(images: Sequence[ComparedImage], policy: str) -> str:
+def render_compare_json(images: Sequence[ComparedImage], policy: str, mode: Mode | None = None) -> str:
     """The `container-gate/compare/v1` document; `policy` names the policy file applied."""
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "policy": policy,
         # The table's ADVISORY MODE line: every row's verdict is `pass` whatever would block.
-        "advisory": advisory(images),
+        "advisory": advisory(images, mode),
         "images": [
             {
                 "reference": row.reference,
@@ -299,15 +299,21 @@ ADVISORY_NOTE_MARKDOWN = (
 """The same, above the Markdown table."""
 
 
-def advisory(images: Sequence[ComparedImage]) -> bool:
-    """Whether the policy applied is advisory (`mode: advisory`): the same policy for every image."""
+def advisory(images: Sequence[ComparedImage], mode: Mode | None = None) -> bool:
+    """Whether the policy applied is advisory (`mode: advisory`, or `--advisory`): `mode`, the
+    policy's, when given (a run whose every image failed to scan has no evaluation to say it), else
+    as the images' evaluations say it (the same policy for every image)."""
+    if mode is not None:
+        return mode is Mode.ADVISORY
     return any(i.evaluation is not None and i.evaluation.policy.mode is Mode.ADVISORY for i in images)
 
 
 # --- terminal ------------------------------------------------------------------------------------
 
 
-def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width: int | None = None) -> str:
+def render_compare_terminal(
+    images: Sequence[ComparedImage], policy: str, width: int | None = None, mode: Mode | None = None
+) -> str:
     """The comparison as a plain-text table, ending with a newline.
 
     `width` is a terminal's columns (None: not a terminal, every column whatever its width). On a
@@ -360,7 +366,7 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
         f"container-gate compare: {count} image{'s' if count != 1 else ''}, policy {terminal_safe(policy)}"
     ]
     out += [line(header), *(line(c) for c in cells)]
-    if advisory(images):
+    if advisory(images, mode):
         out.append(ADVISORY_NOTE)
     out.append(
         "BLOCKING: what the policy blocks (+N would: more without advisory mode or budgets); "
@@ -408,7 +414,7 @@ def render_compare_terminal(images: Sequence[ComparedImage], policy: str, width:
 # --- Markdown ------------------------------------------------------------------------------------
 
 
-def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str:
+def render_compare_markdown(images: Sequence[ComparedImage], policy: str, mode: Mode | None = None) -> str:
     """The comparison as a GitHub-flavoured Markdown table (a job summary, a comment, a doc)."""
     rows = rows_of(images)
     names = shown_names(row.reference for row in rows)
@@ -424,7 +430,7 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str) -> str
         "the upgrades and rebuilds that clear it, _Known exploited_ the findings in CISA's KEV catalog, "
         "blocking or not (- without KEV data).",
         "",
-        *([ADVISORY_NOTE_MARKDOWN, ""] if advisory(images) else []),
+        *([ADVISORY_NOTE_MARKDOWN, ""] if advisory(images, mode) else []),
         table_header(columns),
     ]
     for row in rows:

@@ -39,6 +39,7 @@ from gate.render._summary import (
 )
 from gate.render.remediation import (
     base_unknown,
+    base_unknown_words,
     cleared,
     clearing_actions,
     counts_blocking_only,
@@ -149,18 +150,15 @@ def _agreement_line(evaluation: Evaluation) -> str:
     return f"Scanners agree on {agreed} of {len(evaluation.decisions)} findings; {only}."
 
 
-def _more_actions_line(evaluation: Evaluation) -> str:
+def _more_actions_line(evaluation: Evaluation, json_hint: JsonReportHint) -> str:
     """Below a "What to do" table that does not hold every action that clears a blocking finding:
     how many others there are and what they clear, so the table's "Clears" add up to the lead;
     then, for a scan that found no base image, that giving one groups its packages."""
     more = _more_actions(evaluation)
     if not base_unknown(evaluation):
         return more
-    hint = (
-        f"_The base image is not known, so each package is an action of its own: give "
-        f"{md_code('--base-image REF')} (or {md_code('--dockerfile PATH')}) and the base image's packages "
-        "are one action, a rebuild on a refreshed base image._"
-    )
+    words = base_unknown_words(json_hint.base_image)
+    hint = f"_{words[0].upper()}{words[1:]}._"
     return f"{more}\n\n{hint}" if more else hint
 
 
@@ -244,7 +242,7 @@ def render_markdown(
         _lead_line(evaluation),
     ]
     head.append(_agreement_line(evaluation))
-    more_actions = _more_actions_line(evaluation)
+    more_actions = _more_actions_line(evaluation, json_hint)
     notices = _notices(evaluation)
     tables = sections(evaluation, section_rows)
     for table in tables:

@@ -200,12 +200,13 @@ def clearing_actions(evaluation: Evaluation) -> tuple[Action, ...]:
     return plan.clearing
 
 
-BASE_UNKNOWN_WORDS = (
-    "the base image is not known, so each package is an action of its own: give --base-image REF "
-    "(or --dockerfile PATH) and the base image's packages are one action, a rebuild on a refreshed base image"
-)
-"""Below the actions of a scan that found no base image (`base_unknown`), in the terminal; the
-Markdown summary says it with code spans. Plain words: nothing to escape."""
+def base_unknown_words(give: str) -> str:
+    """Below the actions of a scan that found no base image (`base_unknown`): `give` says how the
+    run's user gives one (`JsonReportHint.base_image`, `.base_image_plain`)."""
+    return (
+        f"the base image is not known, so each package is an action of its own: {give} and the base "
+        "image's packages are one action, a rebuild on a refreshed base image"
+    )
 
 
 def base_unknown(evaluation: Evaluation) -> bool:

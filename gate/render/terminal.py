@@ -37,8 +37,8 @@ from gate.render._summary import (
     why_it_fails,
 )
 from gate.render.remediation import (
-    BASE_UNKNOWN_WORDS,
     base_unknown,
+    base_unknown_words,
     cleared,
     cleared_by_severity,
     clearing_actions,
@@ -360,7 +360,7 @@ def render_terminal(
         out += ["", "What to do, most useful first:"]
         out += _actions(actions, by_action, counts_blocking_only(evaluation), more, width)
         if base_unknown(evaluation):
-            out += wrap(f"  ({BASE_UNKNOWN_WORDS})", width)
+            out += wrap(f"  ({base_unknown_words(json_hint.base_image_plain)})", width)
     # Every action has its number, listed or not: a finding's row names the one that clears it.
     numbers = {a.id: n for n, a in enumerate(actions, start=1)}
     blocking = [d for ds in by_action.values() for d in ds] + without_fix

@@ -207,3 +207,19 @@ def test_under_an_advisory_policy_the_terminal_markdown_and_json_say_it_is_advis
         text = markdown.read_text(encoding="utf-8")
         assert ("**ADVISORY MODE: this policy never fails an image**" in text) is said
         assert json.loads(document.read_text(encoding="utf-8"))["advisory"] is said
+
+
+def test_an_advisory_policy_is_said_when_no_image_could_be_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every row an error: no evaluation said the policy was advisory, and the JSON document said
+    # `"advisory": false` under an advisory policy.
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}", encoding="utf-8")
+    markdown, document = tmp_path / "compare.md", tmp_path / "compare.json"
+    args = [f"broken={broken}", "--policy", str(PROJECT_ROOT / "policies/advisory.yaml")]
+    args += ["--json", str(document), "--markdown", str(markdown)]
+    assert main(["compare", *args]) == ExitCode.ERROR
+    assert "ADVISORY MODE: this policy never fails an image" in capsys.readouterr().out
+    assert "**ADVISORY MODE: this policy never fails an image**" in markdown.read_text(encoding="utf-8")
+    assert json.loads(document.read_text(encoding="utf-8"))["advisory"] is True

@@ -1026,3 +1026,38 @@ def test_the_gitlab_templates_file_name_is_not_taken_for_a_policy(
     Path("container-gate.yml").write_text("include: []\n", encoding="utf-8")
     assert cli.main(["check", str(BUSTER), "--ci", "none"]) == ExitCode.FAIL
     assert "warning" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("variable", "how"),
+    [
+        (
+            "CONTAINER_GATE_ACTION",
+            "without the action's `policy` input the shipped default applies (set it to",
+        ),
+        (
+            "CONTAINER_GATE_POLICY",
+            "without the `policy` input (the CONTAINER_GATE_POLICY variable) the shipped default",
+        ),
+    ],
+)
+def test_a_policy_file_left_unread_in_the_action_or_gitlab_names_the_policy_input(
+    variable: str,
+    how: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The GitHub Action (its entry point sets CONTAINER_GATE_ACTION) and the GitLab CI templates
+    # (which set CONTAINER_GATE_POLICY, empty when no policy is given) take the policy as an input:
+    # their users have no --policy to give it with.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, "true" if variable == "CONTAINER_GATE_ACTION" else "")
+    Path(".container-gate.yaml").write_text("version: 1\n", encoding="utf-8")
+    assert cli.main(["check", str(BUSTER), "--ci", "none", "--json", "g.json"]) == ExitCode.FAIL
+    capsys.readouterr()
+    [warning] = [
+        w for w in json.loads(Path("g.json").read_text(encoding="utf-8"))["warnings"] if "not read" in w
+    ]
+    assert how in warning
+    assert "--policy" not in warning

@@ -985,3 +985,27 @@ def test_a_cyclonedx_bom_link_into_another_bom_is_not_followed_and_said_once(
         "VEX not_affected (code_not_reachable)",
     )
     assert not [w for w in decided["warnings"] if "BOM-Link" in w]
+
+
+def test_bom_links_into_many_other_boms_are_said_in_one_short_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The BOMs named are the document's own text: one linking into 500 others, each with a long
+    # serial, made a warning of 500 names in every output, the pull-request comment among them.
+    serial = "x" * 300
+    vulnerabilities = [
+        {
+            "id": "CVE-2022-22965",
+            "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+            "affects": [{"ref": f"urn:cdx:{n:03d}{serial}/1#pkg:maven/org.example/lib@1.0"}],
+        }
+        for n in range(500)
+    ]
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "vulnerabilities": vulnerabilities}
+    vex = tmp_path / "many.cdx.json"
+    vex.write_text(json.dumps(doc), encoding="utf-8")
+    _code, decided = decide(spring(tmp_path), tmp_path, capsys, "--vex", str(vex))
+    (warning,) = [w for w in decided["warnings"] if "BOM-Link" in w]
+    assert f"(urn:cdx:000{'x' * 89}..., urn:cdx:001" in warning
+    assert "and 497 more) are not followed" in warning
+    assert len(warning) < 600

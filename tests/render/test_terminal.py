@@ -12,6 +12,7 @@ import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
+from gate.render._summary import ACTION_JSON
 from gate.render.markdown import render_markdown
 from gate.render.remediation import what_to_do
 from gate.render.terminal import (
@@ -385,6 +386,21 @@ def test_a_scan_without_a_base_image_says_once_below_the_actions_that_one_would_
     )
     report = replace(image, base_sought=False)
     assert "base image is not known" not in render_terminal(evaluation_of(*findings, image=report), width=200)
+
+
+def test_in_the_action_the_base_image_hint_names_its_inputs() -> None:
+    # The action's users set its `base-image` or `dockerfile` input: they type no --base-image.
+    image = ImageInfo("app:1", base_sought=True)
+    findings = [finding("CVE-2024-0001", pkg="openssl"), finding("CVE-2024-0002", pkg="zlib1g")]
+    evaluation = evaluation_of(*findings, image=image)
+    terminal = render_terminal(evaluation, json_hint=ACTION_JSON, width=200)
+    assert "set the action's base-image input (or its dockerfile input) and the base image's" in terminal
+    markdown = render_markdown(evaluation, json_hint=ACTION_JSON)
+    assert (
+        "_The base image is not known, so each package is an action of its own: set the action's " in markdown
+    )
+    assert "`base-image` input (or its `dockerfile` input) and the base image's packages" in markdown
+    assert "--base-image" not in terminal + markdown
 
 
 def test_several_reasons_why_findings_block_are_one_a_line() -> None:
