@@ -264,7 +264,7 @@ _JSON_OBJECT = re.compile(r"\A\ufeff?\s*\{")
 # Documents given as the policy by mistake (`check policy.yaml --policy report.json`), told apart
 # by a member their format requires; JSON is YAML, so they parse, and each of their keys would be
 # an unknown key of its own. The reports the gate reads are named here; the other documents, by
-# the report reader's table (`gate.scanners.ingest.OTHER_DOCUMENTS`), with what to do instead.
+# the table the report and VEX readers share (`gate._other_documents`), with what to do instead.
 _AS_REPORT = "check takes it as REPORT, and the policy with --policy"
 _AS_VEX = "give it with --vex, or list it under the policy's vex:"
 _AS_SBOM = (
@@ -284,7 +284,7 @@ _INSTEAD = {
     "scan": "the gate writes it with --gitlab; it reads scanners' reports",
     "document": _AS_VEX,
 }
-"""What to do with each document of the report reader's table instead."""
+"""What to do with each document of the shared table instead."""
 # Last: GitLab's reports, CycloneDX, CSAF and KEV documents have `vulnerabilities` too.
 _ANY_REPORT = ("vulnerabilities", "a vulnerability report", _AS_REPORT)
 
@@ -292,8 +292,8 @@ _ANY_REPORT = ("vulnerabilities", "a vulnerability report", _AS_REPORT)
 @functools.cache
 def _other_documents() -> tuple[tuple[str, str, str], ...]:
     """(member, what the document is, what to do instead), in the order they are told apart."""
-    # Imported here: only a policy written as a JSON object needs the report reader's table.
-    from gate.scanners.ingest import OTHER_DOCUMENTS
+    # Imported here: only a policy written as a JSON object needs the table.
+    from gate._other_documents import OTHER_DOCUMENTS
 
     named = tuple((member, what, _INSTEAD[member]) for member, what in OTHER_DOCUMENTS)
     return (*_REPORTS, *named, _ANY_REPORT)

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
+from gate._other_documents import OTHER_DOCUMENTS as OTHER_REPORT_DOCUMENTS
 from gate.cli.main import main as cli_main
 from gate.errors import ExitCode, PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
@@ -25,7 +26,6 @@ from gate.policy.load import (
 )
 from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES
-from gate.scanners.ingest import OTHER_DOCUMENTS as OTHER_REPORT_DOCUMENTS
 from tests.policy.test_exploit_policy import MISTAKES as EXPLOIT_MISTAKES
 from tests.support.corpus import corpus_file, corpus_files
 
