@@ -31,6 +31,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
         "gate._json_decode",
         "gate._json_strict",
         "gate._input_file",
+        "gate._other_documents",
         "gate._part_files",
         "gate.build_args",
         "gate.pull_request",

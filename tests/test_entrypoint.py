@@ -913,3 +913,28 @@ def test_a_fetch_interrupted_stops_the_action_before_the_gate(
     report = json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))
     assert report["verdict"] == "error"
     assert report["error"]["message"] == "interrupted before a verdict"
+
+
+HANDED_BACK = {
+    "sarif": "SARIF",
+    "json": "JSON",
+    "markdown": "Markdown",
+    "openvex": "OpenVEX",
+    "cache-dir": "the DB cache",
+    "exploit-data": "`exploit-data`",
+}
+"""What docs/github-action.md calls each input whose file or directory goes back to the runner's user."""
+
+
+def test_the_guide_names_every_file_handed_back_to_the_runner_s_user() -> None:
+    # "It runs as root" listed SARIF, JSON, Markdown and the DB cache; the OpenVEX file and the
+    # exploit-data directory were handed back too.
+    env = {**SCAN, **{f"INPUT_{name.upper()}": f"out/{name}.x" for name in HANDED_BACK}}
+    invocation = build_invocation(env)
+    handed = {
+        path.removeprefix("out/").removesuffix(".x") for path in (*invocation.outputs, *invocation.trees)
+    }
+    assert handed == set(HANDED_BACK)
+    guide = " ".join((PROJECT_ROOT / "docs" / "github-action.md").read_text(encoding="utf-8").split())
+    said = guide.split("the entry point hands the files it wrote in the workspace (")[1].split(")")[0]
+    assert [name for name in HANDED_BACK.values() if name not in said] == [], said

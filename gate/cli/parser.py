@@ -197,14 +197,16 @@ def _add_data_command(
 ) -> None:
     data = sub.add_parser(
         "data",
+        epilog=_examples("data"),
         help="download the data the gate can use besides the scanners'",
         description="Download the data the gate can use besides the scanners' (CISA's KEV catalog "
-        "and FIRST's EPSS scores, for --kev and --epss).",
+        "and FIRST's EPSS scores, for --kev and --epss). Exit codes are the action's: 0 on "
+        "success, 2 for a usage error (no action, or an unknown one), 3 when a download fails.",
     )
-    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    data_sub = data.add_subparsers(title="actions", dest="data_command", metavar="ACTION", required=True)
     fetch = data_sub.add_parser(
         "fetch",
-        parents=verbose,
+        parents=[_verbose_after_the_command(_VERBOSE_TRACEBACK)],
         epilog=_examples("data fetch"),
         help="download CISA's KEV catalog and FIRST's EPSS scores into a directory",
         description="Download CISA's Known Exploited Vulnerabilities catalog and FIRST's EPSS scores, "
@@ -351,7 +353,12 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _verbose_after_the_command() -> argparse.ArgumentParser:
+_VERBOSE = "show tracebacks and scanner output on errors"
+_VERBOSE_TRACEBACK = "show the traceback of an error"
+"""`--verbose` of a command that runs no scanner: a traceback is all it adds."""
+
+
+def _verbose_after_the_command(help_text: str = _VERBOSE) -> argparse.ArgumentParser:
     """`-v` also after the command (`container-gate check -v ...`), where people put it."""
     parent = argparse.ArgumentParser(add_help=False)
     # The default is SUPPRESS: not given after the command, the value before it stands.
@@ -360,7 +367,7 @@ def _verbose_after_the_command() -> argparse.ArgumentParser:
         "--verbose",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="show tracebacks and scanner output on errors",
+        help=help_text,
     )
     return parent
 
@@ -393,14 +400,17 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "container-gate explain CVE-2023-45853 --report report.json --policy .container-gate.yaml",
         "container-gate explain CVE-2023-45853 --report gate.json",
     ),
+    "policy": ("container-gate policy validate .container-gate.yaml",),
     "policy validate": ("container-gate policy validate .container-gate.yaml",),
+    "data": ("container-gate data fetch --out exploit-data --if-older-than 20",),
     "data fetch": (
         "container-gate data fetch --out exploit-data --if-older-than 20",
         "container-gate check report.json --kev exploit-data/kev.json --epss exploit-data/epss.csv.gz",
     ),
     "completion": ("source <(container-gate completion bash)",),
 }
-"""The examples each command's --help ends with (tests/cli/test_main.py parses every one)."""
+"""The examples each command's --help ends with, a group's (`policy`, `data`) too
+(tests/cli/test_main.py parses every one)."""
 
 _EXAMPLES_HEAD = "examples:"
 
@@ -453,9 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
         "2 usage error, invalid policy or unreadable report, 3 scanner, image or platform error.",
     )
     parser.add_argument("--version", action=_Version)
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="show tracebacks and scanner output on errors"
-    )
+    parser.add_argument("-v", "--verbose", action="store_true", help=_VERBOSE)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     verbose = [_verbose_after_the_command()]
 
@@ -551,13 +559,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     policy = sub.add_parser(
         "policy",
+        epilog=_examples("policy"),
         help="work with policy files",
-        description="Work with policy files (the policy format: docs/policy.md, policies/schema.json).",
+        description="Work with policy files (the policy format: docs/policy.md, policies/schema.json). "
+        "Exit codes are the action's: 0 when every file is valid, 2 when one is not or cannot be "
+        "read, or for a usage error (no action, or an unknown one).",
     )
-    policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    policy_sub = policy.add_subparsers(
+        title="actions", dest="policy_command", metavar="ACTION", required=True
+    )
     validate = policy_sub.add_parser(
         "validate",
-        parents=verbose,
+        parents=[_verbose_after_the_command(_VERBOSE_TRACEBACK)],
         epilog=_examples("policy validate"),
         help="check policy files; print every problem with its line",
         description="Check policy files against the policy format (policies/schema.json) and print "
@@ -619,7 +632,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print a shell completion script (bash or zsh)",
         description="Print the completion script of container-gate for a shell, made from this very "
         "command line (shtab). bash: `source <(container-gate completion bash)`; zsh: write it as "
-        "`_container-gate` in a directory of $fpath.",
+        "`_container-gate` in a directory of $fpath. Exit 0, or 2 for a usage error (a shell other "
+        "than bash or zsh).",
     )
     completion.add_argument(
         "shell",

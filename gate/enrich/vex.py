@@ -56,6 +56,7 @@ from gate._json_strict import (
     refusing_duplicates,
     reject_constant,
 )
+from gate._other_documents import OTHER_DOCUMENTS
 from gate.enrich._csaf_in import read_csaf
 from gate.enrich._cyclonedx_in import read_cyclonedx
 from gate.enrich._openvex_in import CONTEXT, read_openvex
@@ -178,20 +179,23 @@ def _reader_for(doc: JsonObject, at: At) -> Reader:
     raise _named(at.error(f"not a VEX document: expected {EXPECTED}"), doc)
 
 
-# Documents given as VEX by mistake, told apart by a member their format requires.
+_VEX_FORMATS = frozenset({"statements", "bomFormat", "document"})
+"""The members of the shared table that a VEX format read here has: a document with one of them
+that is refused is a VEX document gone wrong (its error says what), not another kind of file."""
 _OTHER_DOCUMENTS = (
-    ("runs", "this is a SARIF log"),
-    ("spdxVersion", "this is an SPDX document"),
-    ("SchemaVersion", "this is a Trivy report"),
-    ("matches", "this is a Grype report"),
-    ("scan", "this is a GitLab security report"),
+    ("SchemaVersion", "a Trivy report"),
+    ("matches", "a Grype report"),
+    ("catalogVersion", "CISA's KEV catalog"),
+    *((member, what) for member, what in OTHER_DOCUMENTS if member not in _VEX_FORMATS),
 )
+"""Documents given as VEX by mistake, told apart by a member their format requires: the reports
+the gate reads, then the table the report and policy readers share (gate/_other_documents.py)."""
 
 
 def _named(error: ReportError, doc: JsonObject) -> ReportError:
     """`error` with what the document is instead, when it is one people give as VEX by mistake: a
     scanner's output, an SBOM, the gate's own decision report."""
-    what = next((what for member, what in _OTHER_DOCUMENTS if member in doc), None)
+    what = next((f"this is {what}" for member, what in _OTHER_DOCUMENTS if member in doc), None)
     context = doc.get("@context")
     if isinstance(context, str) and "spdx.org" in context:
         what = "this is an SPDX document, which is not read as VEX"

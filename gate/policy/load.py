@@ -174,16 +174,88 @@ def _is_trivyignore(text: str) -> bool:
     return is_trivyignore(text)
 
 
+# The top-level keys of Trivy's configuration file (trivy.yaml: its flags, grouped in sections
+# such as `scan:` and `vulnerability:`, and a few flags of earlier releases) and of Grype's
+# (.grype.yaml), from their documentation of the file.
+_TRIVY_SECTIONS = frozenset(
+    {
+        "cache", "db", "image", "kubernetes", "license", "misconfiguration", "module", "pkg",
+        "registry", "rego", "report", "repository", "sbom", "scan", "secret", "server", "vulnerability",
+    }
+)  # fmt: skip
+_TRIVY_CONFIG_KEYS = _TRIVY_SECTIONS | {
+    "cache-dir", "config", "debug", "dependency-tree", "exit-code", "exit-on-eol", "format",
+    "ignore-policy", "ignore-unfixed", "ignorefile", "insecure", "list-all-pkgs", "no-progress",
+    "output", "output-plugin-arg", "quiet", "scanners", "security-checks", "severity", "skip-db-update",
+    "skip-dirs", "skip-files", "template", "timeout", "vuln-type",
+}  # fmt: skip
+_GRYPE_CONFIG_KEYS = frozenset(
+    {
+        "add-cpes-if-none", "by-cve", "check-for-app-update", "db", "default-image-pull-source",
+        "dev", "distro", "exclude", "external-sources", "fail-on-severity", "file", "ignore",
+        "ignore-wontfix", "log", "match", "match-upstream-kernel-headers", "name", "only-fixed",
+        "only-notfixed", "output", "platform", "pretty", "profiles", "quiet", "registry", "search",
+        "show-suppressed", "sort-by", "vex-add", "vex-documents",
+    }
+)  # fmt: skip
+_SCANNER_CONFIG = (
+    "this is {what}, not a policy, which starts with 'version: 1' (it says how {scanner} scans: give"
+    " it to {command}; what blocks the gate is the policy's fail_on, docs/policy.md)"
+)
+
+
+@functools.cache
+def _policy_words() -> frozenset[str]:
+    """Every key the policy format has, at any depth (`severity` of fail_on, `vulnerability` of an
+    allowlist entry): a mapping of those alone is a policy that lost its `version`, not a scanner's."""
+    words: set[str] = set()
+    pending: list[Any] = [schema()]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("properties"), dict):
+                words.update(node["properties"])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return frozenset(words)
+
+
+def _scanner_config(value: dict[str, JSONValue]) -> str | None:
+    """What a mapping is when it is Trivy's or Grype's configuration file: all its keys are the
+    scanner's, and one at least is no policy word or holds one of Trivy's sections (a real
+    trivy.yaml has only `severity:` and `vulnerability: {type: os}`)."""
+    keys = value.keys()
+    own = keys - _policy_words() or {k for k in keys & _TRIVY_SECTIONS if isinstance(value[k], dict)}
+    if not keys or not own:
+        return None
+    trivy, grype = keys <= _TRIVY_CONFIG_KEYS, keys <= _GRYPE_CONFIG_KEYS
+    if trivy and grype:
+        what, scanner, command = (
+            "a Trivy or Grype configuration",
+            "a scanner",
+            "trivy --config or grype --config",
+        )
+    elif trivy:
+        what, scanner, command = "a Trivy configuration (trivy.yaml)", "Trivy", "trivy --config"
+    elif grype:
+        what, scanner, command = "a Grype configuration (.grype.yaml)", "Grype", "grype --config"
+    else:
+        return None
+    return _SCANNER_CONFIG.format(what=what, scanner=scanner, command=command)
+
+
 def _ignore_file(value: dict[str, JSONValue]) -> str | None:
-    """What a mapping without `version` is when it is another tool's ignore file, given as the
-    policy by someone moving exceptions to the gate: each of its keys would be an unknown key."""
+    """What a mapping without `version` is when it is another tool's ignore file or configuration,
+    given as the policy by someone moving exceptions or settings to the gate: each of its keys
+    would be an unknown key."""
     if any(key in value for key in schema()["properties"]):
         return None
     if value and value.keys() <= _TRIVY_IGNORE_KEYS:
         return _IGNORE_FILE.format(what="a Trivy ignore file (.trivyignore.yaml)")
     if isinstance(value.get("ignore"), list):
         return _IGNORE_FILE.format(what="a Grype configuration (.grype.yaml)")
-    return None
+    return _scanner_config(value)
 
 
 _JSON_OBJECT = re.compile(r"\A\ufeff?\s*\{")
@@ -192,7 +264,7 @@ _JSON_OBJECT = re.compile(r"\A\ufeff?\s*\{")
 # Documents given as the policy by mistake (`check policy.yaml --policy report.json`), told apart
 # by a member their format requires; JSON is YAML, so they parse, and each of their keys would be
 # an unknown key of its own. The reports the gate reads are named here; the other documents, by
-# the report reader's table (`gate.scanners.ingest.OTHER_DOCUMENTS`), with what to do instead.
+# the table the report and VEX readers share (`gate._other_documents`), with what to do instead.
 _AS_REPORT = "check takes it as REPORT, and the policy with --policy"
 _AS_VEX = "give it with --vex, or list it under the policy's vex:"
 _AS_SBOM = (
@@ -212,7 +284,7 @@ _INSTEAD = {
     "scan": "the gate writes it with --gitlab; it reads scanners' reports",
     "document": _AS_VEX,
 }
-"""What to do with each document of the report reader's table instead."""
+"""What to do with each document of the shared table instead."""
 # Last: GitLab's reports, CycloneDX, CSAF and KEV documents have `vulnerabilities` too.
 _ANY_REPORT = ("vulnerabilities", "a vulnerability report", _AS_REPORT)
 
@@ -220,8 +292,8 @@ _ANY_REPORT = ("vulnerabilities", "a vulnerability report", _AS_REPORT)
 @functools.cache
 def _other_documents() -> tuple[tuple[str, str, str], ...]:
     """(member, what the document is, what to do instead), in the order they are told apart."""
-    # Imported here: only a policy written as a JSON object needs the report reader's table.
-    from gate.scanners.ingest import OTHER_DOCUMENTS
+    # Imported here: only a policy written as a JSON object needs the table.
+    from gate._other_documents import OTHER_DOCUMENTS
 
     named = tuple((member, what, _INSTEAD[member]) for member, what in OTHER_DOCUMENTS)
     return (*_REPORTS, *named, _ANY_REPORT)

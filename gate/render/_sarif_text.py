@@ -91,8 +91,10 @@ def layer_words_of(layer: Layer) -> str:
     if layer.origin is not None:
         bits.append("base image" if layer.origin is LayerOrigin.BASE else "own layer")
     words = ", ".join(bits)
-    if layer.created_by:
-        words = f"{words}: {layer.created_by}" if words else layer.created_by
+    # The history's text can end in blanks, which would stand before the sentence's full stop.
+    step = (layer.created_by or "").strip()
+    if step:
+        words = f"{words}: {step}" if words else step
     if layer.dockerfile_line:
         words = f"{words} (Dockerfile line {layer.dockerfile_line})".strip()
     return words

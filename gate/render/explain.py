@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gate.model import Assessment
+from gate.model import Assessment, Layer
 from gate.policy.evaluation import Decision, EntryState, Evaluation
 from gate.policy.match import mismatch
 from gate.policy.model import Mode
@@ -53,11 +53,7 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
             out.append("  merged from: the worst case of what each report said:")
             out.extend(f"    - {_said(said)}" for said in f.assessments)
         if f.layer is not None and (f.layer.created_by or f.layer.origin):
-            origin = f"{f.layer.origin.value} layer" if f.layer.origin else "layer"
-            out.append(
-                f"  added by:    {origin} {f.layer.index if f.layer.index is not None else ''}: "
-                f"{terminal_safe(f.layer.created_by, 100)}"
-            )
+            out.append(f"  added by:    {_layer_words(f.layer)}")
         out.extend(_inputs(d))
         # A VEX rule holds the file's name, which the policy gives: as untrusted as report text.
         out.append(f"  disposition: {d.disposition.value.upper()} (rule {terminal_safe(str(d.rule))})")
@@ -128,6 +124,15 @@ def _inputs(decision: Decision) -> list[str]:
             f"  suspect:     {decision.suspect.kind.value}: {terminal_safe(decision.suspect.reason, 200)}"
         )
     return lines
+
+
+def _layer_words(layer: Layer) -> str:
+    """`own layer 3: RUN apk add zlib`: what is known of the layer, without an empty part. The
+    history's text often ends in blanks (a `# buildkit` cut off, an instruction's own spaces)."""
+    origin = f"{layer.origin.value} layer" if layer.origin else "layer"
+    where = origin if layer.index is None else f"{origin} {layer.index}"
+    step = terminal_safe((layer.created_by or "").strip(), 100)
+    return f"{where}: {step}" if step else where
 
 
 def _said(said: Assessment) -> str:

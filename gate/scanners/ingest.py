@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gate._input_file import STANDARD_INPUT, shown_name
+from gate._other_documents import OTHER_DOCUMENTS
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
 from gate.image.base_image import BaseCheck
@@ -233,20 +234,6 @@ def detect_format(data: object, name: str) -> Parser:
                 "is not supported (supported: SchemaVersion 2)"
             )
     raise ReportError(f"{name}: {UNKNOWN_SHAPE}", hint=_other_format(data))
-
-
-OTHER_DOCUMENTS: tuple[tuple[str, str], ...] = (
-    ("runs", "a SARIF log"),
-    ("bomFormat", "a CycloneDX document"),
-    ("spdxVersion", "an SPDX document"),
-    # `syft IMAGE -o json`, Syft's own SBOM format (and Grype's sibling: `grype sbom:FILE` reads it).
-    ("artifactRelationships", "a Syft SBOM"),
-    ("statements", "an OpenVEX document"),
-    ("scan", "a GitLab security report"),
-    ("document", "a CSAF document"),
-)
-"""Documents people pass by mistake, as a report or as the policy (`gate/policy/load.py` names
-them from here), told apart by a member their format requires: (member, what the document is)."""
 
 
 # The data files the gate reads besides reports, given as a report by mistake.

@@ -8,6 +8,7 @@ import functools
 import io
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -936,10 +937,29 @@ def test_every_command_s_help_says_what_it_does() -> None:
         assert parser.description, command
 
 
+def test_every_command_s_help_says_its_exit_codes() -> None:
+    # A group (`policy`, `data`) too: its help is where one looks before choosing the action.
+    for command, parser in _command_parsers(build_parser()):
+        text = " ".join(f"{parser.description} {parser.epilog}".split())
+        assert re.search(r"(?i)\bexit(s| codes)?\b.*\b0\b.*\b2\b", text), command
+
+
+def test_verbose_says_what_it_shows_for_a_command_that_runs_no_scanner(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in (["policy", "validate"], ["data", "fetch"]):
+        with pytest.raises(SystemExit):
+            cli.main([*command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())
+        assert "-v, --verbose show the traceback of an error" in shown, command
+        assert "scanner" not in shown.split("--verbose")[1].split("--")[0], command
+
+
 def test_every_command_s_help_ends_with_examples_that_parse(capsys: pytest.CaptureFixture[str]) -> None:
     from gate.cli.parser import EXAMPLES
 
-    commands = _leaf_commands(build_parser())
+    # Every command and every group of them (`policy`, `data`): a group's help is read first.
+    commands = [c for c, _parser in _command_parsers(build_parser()) if c]
     assert sorted(" ".join(c) for c in commands) == sorted(EXAMPLES)
     for command in commands:
         with pytest.raises(SystemExit):

@@ -12,6 +12,7 @@ import pytest
 
 from gate.enrich.vex import load_vex, parse_vex
 from gate.errors import ExitCode, ReportError
+from tests.support.corpus import corpus_file
 
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
 
@@ -98,6 +99,23 @@ CASES: list[tuple[str, object, str]] = [
         {"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []},
         "@context: expected an OpenVEX context (https://openvex.dev/ns/v0.2.0), got the string "
         '"https://spdx.org/rdf/3.0.1/spdx-context.jsonld" (this is an SPDX document, which is not read as VEX)',
+    ),
+    (
+        # `syft app:1 -o json`: Syft's own format, its required members.
+        "a Syft SBOM",
+        {
+            "artifacts": [],
+            "artifactRelationships": [],
+            "source": {"type": "image"},
+            "descriptor": {"name": "syft", "version": "1.18.1"},
+            "schema": {"version": "16.0.20"},
+        },
+        f"top level: not a VEX document: {EXPECTED} (this is a Syft SBOM)",
+    ),
+    (
+        "CISA's KEV catalog",
+        {"title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "2024.05.01"},
+        f"top level: not a VEX document: {EXPECTED} (this is CISA's KEV catalog)",
     ),
     (
         "a GitLab security report",
@@ -599,3 +617,31 @@ def test_a_product_in_two_statuses_of_one_group_is_no_contradiction() -> None:
     document = csaf(product_status={"first_fixed": ["BASH"], "fixed": ["BASH"]})
     statuses = [s.status.value for s in parse_vex(json.dumps(document).encode(), "team.vex.json")]
     assert statuses == ["fixed", "fixed"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix", "what"),
+    [
+        ("trivy", "alpine-310.json.golden", "a Trivy report"),
+        ("sarif-in", "alpine-310.sarif.golden", "a SARIF log"),
+        ("grype", "__TestJsonImgsPresenter.golden", "a Grype report"),
+    ],
+)
+def test_a_real_report_or_log_given_as_vex_is_named(kind: str, suffix: str, what: str) -> None:
+    path = corpus_file(kind, suffix)
+    with pytest.raises(ReportError) as caught:
+        load_vex(path)
+    assert caught.value.diagnostics() == f"{path}: top level: not a VEX document: {EXPECTED} (this is {what})"
+
+
+def test_the_documents_named_are_the_shared_table_s_but_the_vex_formats() -> None:
+    # One table for the report, policy and VEX readers: a document named by one is named by all
+    # (the VEX reader reads OpenVEX, CSAF and CycloneDX itself, and says what is wrong with them).
+    from gate._other_documents import OTHER_DOCUMENTS
+
+    for member, what in OTHER_DOCUMENTS:
+        if member in ("statements", "bomFormat", "document"):
+            continue
+        with pytest.raises(ReportError) as caught:
+            parse_vex(json.dumps({member: []}).encode(), "team.vex.json")
+        assert caught.value.hint == f"this is {what}", member

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
+from gate._other_documents import OTHER_DOCUMENTS as OTHER_REPORT_DOCUMENTS
 from gate.cli.main import main as cli_main
 from gate.errors import ExitCode, PolicyError
 from gate.model import LayerOrigin, Severity, VendorStatus
@@ -25,7 +26,6 @@ from gate.policy.load import (
 )
 from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES
-from gate.scanners.ingest import OTHER_DOCUMENTS as OTHER_REPORT_DOCUMENTS
 from tests.policy.test_exploit_policy import MISTAKES as EXPLOIT_MISTAKES
 from tests.support.corpus import corpus_file, corpus_files
 
@@ -81,6 +81,10 @@ IGNORE_FILE = (
     "not a policy, which starts with 'version: 1' (the gate reads no scanner's ignore rules: write each as"
     " an allowlist entry, with a reason and an expiry date)"
 )
+SCANNER_CONFIG = (
+    "not a policy, which starts with 'version: 1' (it says how {scanner} scans: give it to {command} --config;"
+    " what blocks the gate is the policy's fail_on, docs/policy.md)"
+)
 MISTAKES = [
     pytest.param(
         "# accepted\nCVE-2019-0001\nCVE-2019-0004 exp:2020-01-01\n",
@@ -96,6 +100,40 @@ MISTAKES = [
         "ignore:\n  - vulnerability: CVE-2019-0001\n",
         [f"policy.yaml:1: this is a Grype configuration (.grype.yaml), {IGNORE_FILE}"],
         id="grype-yaml",
+    ),
+    pytest.param(
+        "format: json\nseverity:\n  - HIGH\nscan:\n  skip-dirs: [/usr/share]\nvulnerability:\n"
+        "  ignore-unfixed: true\n",
+        [
+            "policy.yaml:1: this is a Trivy configuration (trivy.yaml), "
+            + SCANNER_CONFIG.format(scanner="Trivy", command="trivy")
+        ],
+        id="trivy-config",
+    ),
+    pytest.param(
+        "output: json\nfail-on-severity: high\nonly-fixed: true\ndb:\n  auto-update: false\n",
+        [
+            "policy.yaml:1: this is a Grype configuration (.grype.yaml), "
+            + SCANNER_CONFIG.format(scanner="Grype", command="grype")
+        ],
+        id="grype-config",
+    ),
+    pytest.param(
+        "output: json\ndb:\n  auto-update: false\n",
+        [
+            "policy.yaml:1: this is a Trivy or Grype configuration, "
+            + SCANNER_CONFIG.format(scanner="a scanner", command="trivy --config or grype")
+        ],
+        id="trivy-or-grype-config",
+    ),
+    pytest.param(
+        # A policy that lost its version, with policy words only: told key by key, not a scanner's.
+        "severity: HIGH\n",
+        [
+            "policy.yaml:1: missing required key 'version' (only version 1 is supported: write 'version: 1')",
+            "policy.yaml:1: severity: unknown key (it belongs under 'fail_on')",
+        ],
+        id="policy-without-version-is-no-scanner-config",
     ),
     pytest.param(
         "version: 1\nallowlists: []\n",
@@ -1117,14 +1155,20 @@ def test_a_scanners_ignore_file_given_as_the_policy_is_one_line_saying_what_it_i
     # of its keys and a missing version, none saying what the file was.
     said = validate_policy_file(path)
     if path.name.endswith("trivy.yaml"):
-        assert len(said) > 1  # Trivy's configuration: its keys are told apart one by one
-        return
-    what = (
-        "a Grype configuration (.grype.yaml)" if "grype" in path.name else "a Trivy ignore file (.trivyignore"
-    )
+        what, end = (
+            "a Trivy configuration (trivy.yaml)",
+            SCANNER_CONFIG.format(scanner="Trivy", command="trivy"),
+        )
+    else:
+        what = (
+            "a Grype configuration (.grype.yaml)"
+            if "grype" in path.name
+            else "a Trivy ignore file (.trivyignore"
+        )
+        end = IGNORE_FILE
     assert len(said) == 1
     assert said[0].startswith(f"{path}:1: this is {what}")
-    assert said[0].endswith(IGNORE_FILE)
+    assert said[0].endswith(end)
     report = corpus_file("trivy", "debian-buster.json.golden")
     assert cli_main(["check", str(report), "--policy", str(path), "--ci", "none"]) == ExitCode.USAGE
     assert capsys.readouterr().err.splitlines() == [f"container-gate: error: {said[0]}"]

@@ -4,6 +4,7 @@ what it says of the allowlist entries naming the id."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -61,3 +62,20 @@ def test_an_expired_entry_that_fails_the_gate_says_so(fail_on_expired: bool, mod
         "  expired on 2020-01-01: it no longer applies",
         *([said] if fails else []),
     ]
+
+
+@pytest.mark.parametrize(
+    ("created_by", "index", "said"),
+    [
+        ("RUN apk add zlib  ", 3, "own layer 3: RUN apk add zlib"),
+        ("\tRUN apk add zlib \n", 3, "own layer 3: RUN apk add zlib"),
+        (None, 3, "own layer 3"),
+        ("   ", 3, "own layer 3"),
+    ],
+)
+def test_the_added_by_line_has_no_trailing_blank(created_by: str | None, index: int, said: str) -> None:
+    # The image history's text often ends in blanks; with none recorded the line ended in ": ".
+    shown = replace(layer(LayerOrigin.OWN, index=index), created_by=created_by)
+    text = explain(evaluation_of(finding(layer=shown)), "CVE-2024-0001")[0]
+    (line,) = [line for line in text.splitlines() if line.startswith("  added by:")]
+    assert line == f"  added by:    {said}"

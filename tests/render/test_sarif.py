@@ -341,6 +341,16 @@ def test_rule_keeps_at_most_ten_tags() -> None:
 # --- results -------------------------------------------------------------------------------------
 
 
+def test_the_layer_s_history_text_ends_without_blanks_in_the_message() -> None:
+    # Before the full stop: "Installed by layer 3, own layer: RUN apk add zlib ." read oddly.
+    layer = Layer(
+        diff_id="sha256:" + "a" * 64, index=3, created_by="RUN apk add zlib  ", origin=LayerOrigin.OWN
+    )
+    f = replace(finding(pkg="zlib", version="1.2", fixed=("1.3",)), layer=layer)
+    (result,) = results(render(evaluation_of(f)))
+    assert result["message"]["text"].endswith("Installed by layer 3, own layer: RUN apk add zlib.")
+
+
 def test_message_first_sentence_carries_the_verdict() -> None:
     layer = Layer(
         diff_id="sha256:" + "a" * 64,
