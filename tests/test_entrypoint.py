@@ -818,6 +818,19 @@ def test_on_github_a_bad_input_s_error_line_is_no_workflow_command(tmp_path: Pat
     ]
 
 
+def test_on_github_the_error_outputs_of_a_bad_input_write_no_workflow_command(tmp_path: Path) -> None:
+    # The error outputs of a bad input are written before the gate runs: an output that cannot be
+    # written names its path in a line of its own, and that path is an input's value too.
+    (tmp_path / "##[add-mask]x").mkdir()
+    done, _, _ = github_run(tmp_path, **SCAN, INPUT_ADVISORY="yes", INPUT_JSON="##[add-mask]x")
+    assert done.returncode == 2
+    assert "x: cannot write output file: Is a directory" in done.stderr
+    assert runner_commands(done.stderr) == []
+    assert [line.split("::")[1] for line in runner_commands(done.stdout)] == [
+        "error title=container-gate could not decide (exit code 2)"
+    ]
+
+
 @pytest.mark.parametrize("given", ["data.json", "data.json/exploit-data"])
 def test_an_exploit_data_input_that_is_no_directory_exits_2_with_one_line_naming_it(
     tmp_path: Path, given: str

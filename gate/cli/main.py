@@ -56,10 +56,15 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    if os.environ.get("GITHUB_ACTIONS") != "true":
+    with _inert_on_github():
         return _main(argv)
-    with _inert_log():
-        return _main(argv)
+
+
+def _inert_on_github() -> contextlib.AbstractContextManager[None]:
+    """`_inert_log` on GitHub Actions: around a command, and around the error outputs the action's
+    entry point writes for a bad input (`report_error`, `report_interrupted`), whose lines can name
+    an input's value too (an output path that cannot be written)."""
+    return _inert_log() if os.environ.get("GITHUB_ACTIONS") == "true" else contextlib.nullcontext()
 
 
 @contextlib.contextmanager
@@ -423,9 +428,10 @@ def report_error(argv: Sequence[str], message: str, exit_code: ExitCode) -> None
     """Write the error outputs `argv` names and tell the CI platform, for an error found before
     a command could run (the GitHub Action's entry point: an input it cannot use). `argv` is a
     command line of the gate that names the output files and the CI options."""
-    options = options_from(build_parser().parse_args(argv), os.environ, dt.datetime.now(dt.UTC))
-    write_error_outputs(options, message, exit_code)
-    publish_error(options, message, exit_code)
+    with _inert_on_github():
+        options = options_from(build_parser().parse_args(argv), os.environ, dt.datetime.now(dt.UTC))
+        write_error_outputs(options, message, exit_code)
+        publish_error(options, message, exit_code)
 
 
 INTERRUPTED = "interrupted before a verdict"
@@ -436,8 +442,9 @@ def report_interrupted(argv: Sequence[str]) -> None:
     """Write the error outputs `argv` names for a run interrupted before its command ran (the
     GitHub Action's entry point, cancelled while `data fetch` ran before the gate), as an
     interrupted command writes them; the platform is not told, as a cancelled job is seen as such."""
-    options = options_from(build_parser().parse_args(argv), os.environ, dt.datetime.now(dt.UTC))
-    write_error_outputs(options, INTERRUPTED, ExitCode.INTERRUPTED)
+    with _inert_on_github():
+        options = options_from(build_parser().parse_args(argv), os.environ, dt.datetime.now(dt.UTC))
+        write_error_outputs(options, INTERRUPTED, ExitCode.INTERRUPTED)
 
 
 def run() -> None:

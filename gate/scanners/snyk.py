@@ -97,22 +97,20 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
 def _filtered_warning(projects: list[tuple[JsonObject, At]], source: str) -> tuple[str, ...]:
     """A warning when Snyk's own policy (a `.snyk` file) took vulnerabilities out of the report:
     Snyk moves each of them from `vulnerabilities` to `filtered.ignore` (or `filtered.patch`), so
-    they never reach the gate's policy. Counted as findings are: one per vulnerability, package and
-    version, whatever the number of dependency paths."""
-    counts: dict[str, set[tuple[str, str, str]]] = {"ignore": set(), "patch": set()}
+    they never reach the gate's policy. Counted as findings are: one per vulnerability, installed
+    package (each binary package of a source package: `name`) and version, and application,
+    whatever the number of dependency paths."""
+    counts: dict[str, set[tuple[str, str, str, str]]] = {"ignore": set(), "patch": set()}
     for project, at in projects:
         filtered = opt_object(project, "filtered", at)
         if not filtered:
             continue
+        path = _project_path(project, at)
         for kind, seen in counts.items():
             for vuln, where in objects(filtered, kind, at["filtered"], null=False):
-                seen.add(
-                    (
-                        req_str(vuln, "id", where),
-                        str_or_empty(vuln, "packageName", where),
-                        str_or_empty(vuln, "version", where),
-                    )
-                )
+                own_id = req_str(vuln, "id", where)
+                version = str_or_empty(vuln, "version", where)
+                seen.update((own_id, name, version, path) for name in _filtered_names(vuln, where))
     ignored, patched = len(counts["ignore"]), len(counts["patch"])
     if not ignored and not patched:
         return ()
@@ -136,16 +134,31 @@ def _is_application(project: JsonObject, at: At) -> bool:
     return bool(opt_str(project, "displayTargetFile", at) or opt_str(project, "targetFile", at))
 
 
+def _filtered_names(vuln: JsonObject, at: At) -> list[str]:
+    """The installed packages a filtered vulnerability is in, as its findings would name them (`name`,
+    one or a list); its `packageName` when `name` is not there: a count needs no more."""
+    name = vuln.get("name")
+    if isinstance(name, list) and name and all(isinstance(item, str) and item for item in name):
+        return [str(item) for item in name]
+    if isinstance(name, str) and name:
+        return [name]
+    return [str_or_empty(vuln, "packageName", at)]
+
+
+def _project_path(project: JsonObject, at: At) -> str:
+    """Where an application project's packages are (its manifest or lockfile); "" for the image's
+    own packages."""
+    if not _is_application(project, at):
+        return ""
+    return strip_root(opt_str(project, "displayTargetFile", at) or opt_str(project, "targetFile", at) or "")
+
+
 def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: list[Finding]) -> None:
     if "vulnerabilities" not in project:
         raise at["vulnerabilities"].error("missing (every Snyk project has it)")
     check_findings_key(project, "vulnerabilities", at, frozenset())
     is_app = _is_application(project, at)
-    path = ""
-    if is_app:
-        path = strip_root(
-            opt_str(project, "displayTargetFile", at) or opt_str(project, "targetFile", at) or ""
-        )
+    path = _project_path(project, at)
     project_manager = opt_str(project, "packageManager", at)
     seen: set[tuple[str, str, str]] = set()
     for vuln, where in objects(project, "vulnerabilities", at, null=False):

@@ -148,6 +148,27 @@ def test_vulnerabilities_snyk_itself_ignored_are_counted_and_warned_in_check(
     assert json.loads(out_json.read_text())["warnings"] == [warning]
 
 
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        "fail-on-docker-no-fixable__vulns.json",  # one source package, several binary packages
+        "container-app-vulns__results.json",  # the image and its applications, grouped by project
+        "container-app-vulns__resultJsonDataGrouped.json",  # `name` a list of binary packages
+    ],
+)
+def test_vulnerabilities_snyk_itself_ignored_are_counted_as_their_findings_would_be(suffix: str) -> None:
+    # Every vulnerability of a real report moved to `filtered.ignore`: the warning counts as many
+    # as the findings the gate reads from the report as it was, one per binary package (`apt`
+    # and `libapt-pkg5.0` of the source package `apt`) and per application.
+    doc = corpus_json("snyk", suffix)
+    findings = len(parse("", corpus_json("snyk", suffix)).findings)
+    for project in doc if isinstance(doc, list) else [doc, *doc.get("applications", [])]:
+        project["filtered"] = {"ignore": project["vulnerabilities"], "patch": []}
+        project["vulnerabilities"] = []
+    (warning,) = parse("", doc).warnings
+    assert f"ignored {findings} vulnerability(ies)" in warning
+
+
 def test_patched_vulnerabilities_are_warned_and_a_wrong_shape_refused() -> None:
     doc = corpus_json("snyk", "fail-on-docker-fixable__vulns.json")
     doc["filtered"]["patch"] = doc["vulnerabilities"][:1]
