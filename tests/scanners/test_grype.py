@@ -268,18 +268,26 @@ def test_matches_grype_itself_ignored_are_counted_and_warned_in_check(
         {**doc["matches"].pop(), "appliedIgnoreRules": [{"vulnerability": "CVE-2020-12413"}]}
         for _ in range(2)
     ]
+    report, out, warnings = checked(doc, tmp_path, capsys)
+    warning = (
+        f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 2 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead"
+    )
+    assert f"warning:  {warning}" in out.splitlines()
+    assert warnings == [warning]
+
+
+def checked(
+    doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[Path, str, list[str]]:
+    """`check` of the Grype report `doc` passing: its file, the terminal and the JSON report's warnings."""
     report = tmp_path / "grype.json"
     report.write_text(json.dumps(doc))
     out_json = tmp_path / "gate.json"
     code = cli.main(["check", str(report), "--json", str(out_json), "--ci", "none"])
     out, _ = capsys.readouterr()
     assert code == 0
-    warning = (
-        f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 2 match(es); they "
-        "are not in this verdict: state exceptions in the gate's policy allowlist instead"
-    )
-    assert f"warning:  {warning}" in out.splitlines()
-    assert json.loads(out_json.read_text())["warnings"] == [warning]
+    return report, out, json.loads(out_json.read_text())["warnings"]
 
 
 def eol_alerts(doc: dict[str, Any], count: int) -> None:
@@ -306,19 +314,14 @@ def test_packages_of_an_end_of_life_distribution_are_warned_in_check(
     # Grype says it only on its terminal: in the report, the findings it may have missed are absent.
     doc = corpus_json("grype", "keycloak-test.json")
     eol_alerts(doc, 3)
-    report = tmp_path / "grype.json"
-    report.write_text(json.dumps(doc))
-    out_json = tmp_path / "gate.json"
-    code = cli.main(["check", str(report), "--json", str(out_json), "--ci", "none"])
-    out, _ = capsys.readouterr()
-    assert code == 0
+    report, out, warnings = checked(doc, tmp_path, capsys)
     warning = (
         f"{report}: Grype says 3 package(s) come from an end-of-life distribution (redhat 9.1): its "
         "vulnerability data for them may be incomplete or outdated, so findings may be missing from "
         "this verdict; move the image to a supported release"
     )
     assert f"warning:  {warning}" in out.splitlines()
-    assert json.loads(out_json.read_text())["warnings"] == [warning]
+    assert warnings == [warning]
 
 
 def test_alerts_of_another_kind_or_shape() -> None:
