@@ -511,7 +511,10 @@ def print_report_text(text: str, stream: TextIO | None = None) -> None:
         from gate.platforms.github_commands import write_own
 
         token = secrets.token_hex(16)
-        write_own(out, f"::stop-commands::{token}\n{text}::{token}::\n")
+        # The runner resumes commands only on a line that is exactly `::TOKEN::`: without a line
+        # end before it, every later line of the step (the gate's annotations too) is ignored.
+        end = "" if not text or text.endswith("\n") else "\n"
+        write_own(out, f"::stop-commands::{token}\n{text}{end}::{token}::\n")
     else:
         out.write(text)
     out.flush()
