@@ -22,7 +22,7 @@ from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
-from gate.platforms.select import select_publisher
+from gate.platforms.select import run_server, select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
 from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, JsonReportHint
@@ -139,7 +139,7 @@ def _json_error(message: str, exit_code: int, _options: Options) -> str:
 def _render_markdown(evaluation: Evaluation, _options: Options) -> str:
     from gate.render.markdown import render_markdown
 
-    return render_markdown(evaluation, json_hint=json_hint())
+    return render_markdown(evaluation, json_hint=json_hint(), own_server=run_server(os.environ))
 
 
 def _markdown_error(message: str, exit_code: int, _options: Options) -> str:

@@ -190,7 +190,11 @@ class GitHubPublisher:
         summary_problem = self._summary(
             env,
             lambda limit: render_markdown(
-                evaluation, limit=limit, section_rows=SUMMARY_SECTION_ROWS, json_hint=context.json_hint
+                evaluation,
+                limit=limit,
+                section_rows=SUMMARY_SECTION_ROWS,
+                json_hint=context.json_hint,
+                own_server=env.get("GITHUB_SERVER_URL"),
             ),
         )
         # The verdict stands, but the step fails: a later step (`continue-on-error`) must see why
@@ -209,7 +213,11 @@ class GitHubPublisher:
             commit_shas(env, event),
         )
         body = render_markdown(
-            evaluation, limit=COMMENT_LIMIT, marker=key.marker, json_hint=context.json_hint
+            evaluation,
+            limit=COMMENT_LIMIT,
+            marker=key.marker,
+            json_hint=context.json_hint,
+            own_server=env.get("GITHUB_SERVER_URL"),
         )
         commented = self._comment(
             context,

@@ -206,6 +206,23 @@ def test_first_run_creates_the_comment_and_the_next_updates_it(
     )
 
 
+def test_a_link_to_an_issue_on_the_enterprise_server_is_left_out_of_comment_and_summary(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # On GitHub Enterprise Server a report's link to one of its issues is a reference, as one to
+    # github.com is: each pull request's comment would have cross-referenced that issue.
+    issue = "https://ghe.example.com/octo-org/lib/issues/7"
+    step = Step(github_pull_request, tmp_path, GITHUB_SERVER_URL="https://ghe.example.com")
+    evaluation = evaluation_of(
+        finding("CVE-2024-1111", severity=Severity.CRITICAL, primary_url=issue), image=APP
+    )
+    assert step.publish(evaluation) == []
+    [comment] = step.comments()
+    assert issue not in comment.body
+    assert "(https://nvd.nist.gov/vuln/detail/CVE-2024-1111)" in comment.body  # the advisory instead
+    assert issue not in step.summary.read_text(encoding="utf-8")
+
+
 def test_an_unchanged_comment_is_not_written_again(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
