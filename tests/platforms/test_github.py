@@ -763,6 +763,35 @@ def test_an_error_in_a_matrix_edits_only_its_own_image_and_platforms_comment(
     assert "could not decide (exit code 3): trivy failed\\: \\*boom\\* \\<b\\>" in after[edited]
 
 
+@pytest.mark.parametrize(
+    ("asked", "architecture"),
+    [
+        ("linux/x86_64", "amd64"),
+        ("linux/aarch64", "arm64"),
+        ("linux/arm64", "arm64/v8"),  # an image config that names arm64's default variant
+        ("linux/aarch64", "arm64/v8"),
+        ("linux/arm64/v8", "arm64"),
+        ("linux/armhf", "arm/v7"),
+    ],
+)
+def test_an_error_finds_its_platforms_comment_whichever_way_the_platform_is_spelled(
+    github_pull_request: PullRequestScenario, tmp_path: Path, asked: str, architecture: str
+) -> None:
+    # `--platform linux/x86_64` scans the linux/amd64 image, as `uname -m` spells it: the run that
+    # could not decide matched the comments' platform as text, found none, and left the verdict.
+    step = Step(github_pull_request, tmp_path)
+    other = "386" if architecture.startswith(("amd64", "arm64")) else "amd64"
+    for arch in (architecture, other):
+        assert step.publish(passing(replace(WORKER, architecture=arch))) == []
+    before = {c.id: c.body for c in step.comments()}
+    context = step.context(image=WORKER.reference, platform=asked)
+    assert step.record(step.publisher().publish_error("trivy failed", 3, context)) == []
+    after = {c.id: c.body for c in step.comments()}
+    [edited] = [i for i in after if after[i] != before[i]]
+    assert f"linux\\/{architecture.split('/')[0]}" in before[edited]
+    assert "could not decide (exit code 3)" in after[edited]
+
+
 def test_a_scan_that_could_not_decide_edits_the_comment_of_the_platform_it_asked_for(
     github_pull_request: PullRequestScenario,
     tmp_path: Path,
