@@ -24,6 +24,7 @@ from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import run_server, select_publisher
 from gate.policy.evaluation import Evaluation
+from gate.policy.inputs import ACTION_DATA, COMMAND_LINE_DATA, ExploitDataHint
 from gate.policy.model import Policy
 from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, JsonReportHint
 from gate.render.terminal import WIDTH, fitted_width
@@ -37,6 +38,11 @@ its `json` input rather than to `--json`, an option its users never type."""
 def json_hint() -> JsonReportHint:
     """How the user of this run asks for the JSON report, for the summaries that point to it."""
     return ACTION_JSON if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_JSON
+
+
+def exploit_data_hint() -> ExploitDataHint:
+    """How the user of this run gives KEV and EPSS files, for the warnings that ask for them."""
+    return ACTION_DATA if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_DATA
 
 
 if TYPE_CHECKING:
