@@ -1,9 +1,12 @@
 """The documents people give by mistake where the gate reads a report, a policy or VEX (a SARIF
 log, an SBOM, another tool's report), told apart by a member their format requires: one table,
 read by the report reader (gate/scanners/ingest.py), the policy reader (gate/policy/load.py) and
-the VEX reader (gate/enrich/vex.py), each with what to do instead in its own words."""
+the VEX reader (gate/enrich/vex.py), each with what to do instead in its own words; and the keys
+of Trivy's and Grype's configuration files, which the policy and report readers name."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 OTHER_DOCUMENTS: tuple[tuple[str, str], ...] = (
     ("runs", "a SARIF log"),
@@ -16,3 +19,45 @@ OTHER_DOCUMENTS: tuple[tuple[str, str], ...] = (
     ("document", "a CSAF document"),
 )
 """(member, what the document is), in the order they are told apart."""
+
+# The top-level keys of Trivy's configuration file (trivy.yaml: its flags, grouped in sections
+# such as `scan:` and `vulnerability:`, and a few flags of earlier releases) and of Grype's
+# (.grype.yaml), from their documentation of the file. Given as the policy or as a report by
+# someone moving a scanner's settings to the gate.
+TRIVY_SECTIONS = frozenset(
+    {
+        "cache", "db", "image", "kubernetes", "license", "misconfiguration", "module", "pkg",
+        "registry", "rego", "report", "repository", "sbom", "scan", "secret", "server", "vulnerability",
+    }
+)  # fmt: skip
+TRIVY_CONFIG_KEYS = TRIVY_SECTIONS | {
+    "cache-dir", "config", "debug", "dependency-tree", "exit-code", "exit-on-eol", "format",
+    "ignore-policy", "ignore-unfixed", "ignorefile", "insecure", "list-all-pkgs", "no-progress",
+    "output", "output-plugin-arg", "quiet", "scanners", "security-checks", "severity", "skip-db-update",
+    "skip-dirs", "skip-files", "template", "timeout", "vuln-type",
+}  # fmt: skip
+GRYPE_CONFIG_KEYS = frozenset(
+    {
+        "add-cpes-if-none", "by-cve", "check-for-app-update", "db", "default-image-pull-source",
+        "dev", "distro", "exclude", "external-sources", "fail-on-severity", "file", "ignore",
+        "ignore-wontfix", "log", "match", "match-upstream-kernel-headers", "name", "only-fixed",
+        "only-notfixed", "output", "platform", "pretty", "profiles", "quiet", "registry", "search",
+        "show-suppressed", "sort-by", "vex-add", "vex-documents",
+    }
+)  # fmt: skip
+
+
+def scanner_configuration(keys: Iterable[str]) -> tuple[str, str, str] | None:
+    """(what the document is, the scanner, the option that reads it) when `keys`, the top-level
+    keys of a YAML mapping, are all of them Trivy's or Grype's configuration keys; else None."""
+    found = set(keys)
+    if not found:
+        return None
+    trivy, grype = found <= TRIVY_CONFIG_KEYS, found <= GRYPE_CONFIG_KEYS
+    if trivy and grype:
+        return "a Trivy or Grype configuration", "a scanner", "trivy --config or grype --config"
+    if trivy:
+        return "a Trivy configuration (trivy.yaml)", "Trivy", "trivy --config"
+    if grype:
+        return "a Grype configuration (.grype.yaml)", "Grype", "grype --config"
+    return None

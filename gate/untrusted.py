@@ -224,11 +224,26 @@ _REFERENCING_URL = re.compile(
 )
 
 
-def comment_link_url(url: str | None) -> str | None:
+# On the run's own server (GitHub Enterprise Server, a self-managed GitLab), the same pages under
+# that server's address: `owner/name/issues/1`, `group/sub/project/-/merge_requests/1`, and
+# GitLab's older `group/project/issues/1`.
+_OWN_SERVER_REFERENCE = re.compile(
+    r"/[^?#]+/(?:-/)?(?:issues|pull|discussions|merge_requests|epics|work_items)/\d", re.IGNORECASE
+)
+
+
+def comment_link_url(url: str | None, own_server: str | None = None) -> str | None:
     """`safe_url` for a link in a pull-request comment or merge-request note: None as well for a
-    URL of an issue, pull request, merge request or discussion, which linking would reference."""
+    URL of an issue, pull request, merge request or discussion, which linking would reference.
+
+    `own_server` is the address of the server the run belongs to (`GITHUB_SERVER_URL`,
+    `CI_SERVER_URL`): its issue and pull-request pages are references too."""
     safe = safe_url(url)
-    return None if safe is None or _REFERENCING_URL.match(safe) else safe
+    if safe is None or _REFERENCING_URL.match(safe):
+        return None
+    server = (own_server or "").rstrip("/")
+    on_server = bool(server) and safe.lower().startswith(server.lower() + "/")
+    return None if on_server and _OWN_SERVER_REFERENCE.match(safe[len(server) :]) else safe
 
 
 def link_target(url: str) -> str:

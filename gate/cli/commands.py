@@ -23,6 +23,7 @@ from gate.cli.outputs import (
     RUN_BY_ACTION,
     STDOUT,
     check_publishing,
+    exploit_data_hint,
     json_hint,
     policy_file_clash,
     print_report_text,
@@ -190,7 +191,11 @@ def _evaluate_reports(options: Options) -> Evaluation:
     report = with_warning(report, baseline_warning, of_the_run=True)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(
-        base_check=base[0] if base else None, baseline=baseline, vex=vex, exploit=exploit
+        base_check=base[0] if base else None,
+        baseline=baseline,
+        vex=vex,
+        exploit=exploit,
+        data_hint=exploit_data_hint(),
     )
     return evaluate(report, policy, evaluation_time(options), inputs)
 
@@ -287,7 +292,9 @@ def cmd_scan(options: Options) -> ExitCode:
     for unused in unused_options(request.scanner, request.options):
         report = with_warning(report, unused, of_the_run=True)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
-    inputs = EvaluationInputs(base_check=base, baseline=baseline, vex=vex, exploit=exploit)
+    inputs = EvaluationInputs(
+        base_check=base, baseline=baseline, vex=vex, exploit=exploit, data_hint=exploit_data_hint()
+    )
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
 
 

@@ -22,8 +22,9 @@ from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
-from gate.platforms.select import select_publisher
+from gate.platforms.select import run_server, select_publisher
 from gate.policy.evaluation import Evaluation
+from gate.policy.inputs import ACTION_DATA, COMMAND_LINE_DATA, ExploitDataHint
 from gate.policy.model import Policy
 from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, JsonReportHint
 from gate.render.terminal import WIDTH, fitted_width
@@ -37,6 +38,11 @@ its `json` input rather than to `--json`, an option its users never type."""
 def json_hint() -> JsonReportHint:
     """How the user of this run asks for the JSON report, for the summaries that point to it."""
     return ACTION_JSON if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_JSON
+
+
+def exploit_data_hint() -> ExploitDataHint:
+    """How the user of this run gives KEV and EPSS files, for the warnings that ask for them."""
+    return ACTION_DATA if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_DATA
 
 
 if TYPE_CHECKING:
@@ -139,7 +145,7 @@ def _json_error(message: str, exit_code: int, _options: Options) -> str:
 def _render_markdown(evaluation: Evaluation, _options: Options) -> str:
     from gate.render.markdown import render_markdown
 
-    return render_markdown(evaluation, json_hint=json_hint())
+    return render_markdown(evaluation, json_hint=json_hint(), own_server=run_server(os.environ))
 
 
 def _markdown_error(message: str, exit_code: int, _options: Options) -> str:
@@ -511,7 +517,10 @@ def print_report_text(text: str, stream: TextIO | None = None) -> None:
         from gate.platforms.github_commands import write_own
 
         token = secrets.token_hex(16)
-        write_own(out, f"::stop-commands::{token}\n{text}::{token}::\n")
+        # The runner resumes commands only on a line that is exactly `::TOKEN::`: without a line
+        # end before it, every later line of the step (the gate's annotations too) is ignored.
+        end = "" if not text or text.endswith("\n") else "\n"
+        write_own(out, f"::stop-commands::{token}\n{text}{end}::{token}::\n")
     else:
         out.write(text)
     out.flush()

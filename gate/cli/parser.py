@@ -356,6 +356,8 @@ class _Version(argparse.Action):
 _VERBOSE = "show tracebacks and scanner output on errors"
 _VERBOSE_TRACEBACK = "show the traceback of an error"
 """`--verbose` of a command that runs no scanner: a traceback is all it adds."""
+_VERBOSE_PUBLISHED = "show the traceback of an error, and what the CI platform was told (or why not)"
+"""`--verbose` of `check`, which runs no scanner but publishes its verdict."""
 
 
 def _verbose_after_the_command(help_text: str = _VERBOSE) -> argparse.ArgumentParser:
@@ -469,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser(
         "check",
-        parents=verbose,
+        parents=[_verbose_after_the_command(_VERBOSE_PUBLISHED)],
         epilog=_examples("check"),
         help="gate existing scanner reports (Trivy, Grype or Snyk JSON): a local dry-run of a policy",
         description="Gate one image's existing scanner reports. Several reports (one image scanned by "
@@ -587,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser(
         "explain",
-        parents=verbose,
+        parents=[_verbose_after_the_command(_VERBOSE_TRACEBACK)],
         epilog=_examples("explain"),
         help="show which findings have a vulnerability id, and which rule decided each, and why",
         description="Explain what the policy made of one vulnerability: every finding with that id "
@@ -627,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     completion = sub.add_parser(
         "completion",
-        parents=verbose,
+        parents=[_verbose_after_the_command(_VERBOSE_TRACEBACK)],
         epilog=_examples("completion"),
         help="print a shell completion script (bash or zsh)",
         description="Print the completion script of container-gate for a shell, made from this very "

@@ -180,7 +180,8 @@ def _rows(
         raise data_error(
             name,
             f"the file ends inside a row, {quoted(line)}, without a line end: it may be cut short "
-            "(every row of FIRST's file ends with one); fetch it again",
+            "(every row of FIRST's file ends with one); fetch it again, or, for a file written by hand "
+            "that is whole, end its last line",
             f"line {number}",
         )
     return scores, rows

@@ -38,7 +38,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gate.errors import PlatformError
+from gate.errors import PlatformError, UsageError
+from gate.image.manifest import Platform
 from gate.platforms._http import ApiError, retried
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
 from gate.platforms.github_api import GitHubClient, RemoteComment, default_clock
@@ -190,7 +191,11 @@ class GitHubPublisher:
         summary_problem = self._summary(
             env,
             lambda limit: render_markdown(
-                evaluation, limit=limit, section_rows=SUMMARY_SECTION_ROWS, json_hint=context.json_hint
+                evaluation,
+                limit=limit,
+                section_rows=SUMMARY_SECTION_ROWS,
+                json_hint=context.json_hint,
+                own_server=env.get("GITHUB_SERVER_URL"),
             ),
         )
         # The verdict stands, but the step fails: a later step (`continue-on-error`) must see why
@@ -209,7 +214,11 @@ class GitHubPublisher:
             commit_shas(env, event),
         )
         body = render_markdown(
-            evaluation, limit=COMMENT_LIMIT, marker=key.marker, json_hint=context.json_hint
+            evaluation,
+            limit=COMMENT_LIMIT,
+            marker=key.marker,
+            json_hint=context.json_hint,
+            own_server=env.get("GITHUB_SERVER_URL"),
         )
         commented = self._comment(
             context,
@@ -250,15 +259,16 @@ class GitHubPublisher:
             if p is not None
         ]
         annotations = [error_annotation(message, exit_code, context.error_at)]
-        platform = os_arch(context.platform)
-        wanted = comment_key(env, context.image, platform, commit_shas(env, event))
-        image_known, platform_known = context.image is not None, platform is not None
+        spellings = platform_spellings(context.platform)
+        shas = commit_shas(env, event)
+        wanted = [comment_key(env, context.image, p, shas) for p in spellings or (None,)]
+        image_known, platform_known = context.image is not None, bool(spellings)
 
         def ours(comment: RemoteComment) -> list[MarkerKey]:
             return [
                 k
                 for k in _keys(comment)
-                if wanted.same_job(k, image_known=image_known, platform_known=platform_known)
+                if any(w.same_job(k, image_known=image_known, platform_known=platform_known) for w in wanted)
             ]
 
         def mine(comment: RemoteComment) -> bool:
@@ -423,12 +433,24 @@ class GitHubPublisher:
         return Published(notes=notes)
 
 
-def os_arch(platform: str | None) -> str | None:
-    """`--platform OS/ARCH[/VARIANT]` as a report's image names its platform in the comment's key
-    (`ImageInfo.platform`: the OS and the architecture, without the variant)."""
+# The variant an architecture has when its image names none (`Platform.normalized` drops it).
+_DEFAULT_VARIANTS = {"arm64": "v8", "amd64": "v1"}
+
+
+def platform_spellings(platform: str | None) -> tuple[str, ...]:
+    """`--platform OS/ARCH[/VARIANT]` as a report's image may name its platform in the comment's
+    key (`ImageInfo.platform`: the OS and the architecture as its config writes them, with the
+    variant when it names one): normalised as the scan reads a platform (`linux/x86_64` is
+    `linux/amd64`, `linux/aarch64` is `linux/arm64`), with and without its variant."""
     if not platform:
-        return None
-    return "/".join(platform.split("/")[:2])
+        return ()
+    try:
+        wanted = Platform.parse(platform).normalized()
+    except UsageError:  # not OS/ARCH[/VARIANT]: as given
+        return (platform,)
+    os_arch = f"{wanted.os}/{wanted.architecture}"
+    variant = wanted.variant or _DEFAULT_VARIANTS.get(wanted.architecture)
+    return (os_arch, f"{os_arch}/{variant}") if variant else (os_arch,)
 
 
 def _keys(comment: RemoteComment) -> tuple[MarkerKey, ...]:

@@ -189,12 +189,15 @@ def gitlab_body(markdown: str) -> str:
     return _QUICK_ACTION.sub(r"\\/", markdown)
 
 
-def note_body(evaluation: Evaluation, marker: str) -> str:
-    """The same Markdown as the GitHub comment, with the marker first, within GitLab's limit."""
-    body = gitlab_body(render_markdown(evaluation, limit=GITLAB_NOTE_LIMIT, marker=marker))
+def note_body(evaluation: Evaluation, marker: str, own_server: str | None = None) -> str:
+    """The same Markdown as the GitHub comment, with the marker first, within GitLab's limit;
+    `own_server` is `CI_SERVER_URL`, whose issue and merge-request links are left out."""
+    body = gitlab_body(
+        render_markdown(evaluation, limit=GITLAB_NOTE_LIMIT, marker=marker, own_server=own_server)
+    )
     if len(body) > GITLAB_NOTE_LIMIT:  # escaping added characters; give them back
         limit = GITLAB_NOTE_LIMIT - (len(body) - GITLAB_NOTE_LIMIT)
-        body = gitlab_body(render_markdown(evaluation, limit=limit, marker=marker))
+        body = gitlab_body(render_markdown(evaluation, limit=limit, marker=marker, own_server=own_server))
     return body
 
 
@@ -222,7 +225,7 @@ class GitLabPublisher:
             image.platform if image else None,
         )
         # Rendered only once a note is to be written: a branch pipeline never pays for it.
-        body = functools.cache(lambda: note_body(evaluation, key.marker))
+        body = functools.cache(lambda: note_body(evaluation, key.marker, context.env.get("CI_SERVER_URL")))
 
         def mine(note: RemoteNote) -> bool:
             return key in _keys(note)

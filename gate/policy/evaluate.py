@@ -317,7 +317,7 @@ def evaluate(
         if base_image.stale and policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE:
             failures.append(stale_failure(base_image))
 
-    warnings, data_failures = data_warnings(policy, exploit, now)
+    warnings, data_failures = data_warnings(policy, exploit, now, inputs.data_hint)
     failures += data_failures
     if comparison is not None:
         warnings += baseline_warnings(comparison.baseline, report, policy, now)

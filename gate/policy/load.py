@@ -174,30 +174,6 @@ def _is_trivyignore(text: str) -> bool:
     return is_trivyignore(text)
 
 
-# The top-level keys of Trivy's configuration file (trivy.yaml: its flags, grouped in sections
-# such as `scan:` and `vulnerability:`, and a few flags of earlier releases) and of Grype's
-# (.grype.yaml), from their documentation of the file.
-_TRIVY_SECTIONS = frozenset(
-    {
-        "cache", "db", "image", "kubernetes", "license", "misconfiguration", "module", "pkg",
-        "registry", "rego", "report", "repository", "sbom", "scan", "secret", "server", "vulnerability",
-    }
-)  # fmt: skip
-_TRIVY_CONFIG_KEYS = _TRIVY_SECTIONS | {
-    "cache-dir", "config", "debug", "dependency-tree", "exit-code", "exit-on-eol", "format",
-    "ignore-policy", "ignore-unfixed", "ignorefile", "insecure", "list-all-pkgs", "no-progress",
-    "output", "output-plugin-arg", "quiet", "scanners", "security-checks", "severity", "skip-db-update",
-    "skip-dirs", "skip-files", "template", "timeout", "vuln-type",
-}  # fmt: skip
-_GRYPE_CONFIG_KEYS = frozenset(
-    {
-        "add-cpes-if-none", "by-cve", "check-for-app-update", "db", "default-image-pull-source",
-        "dev", "distro", "exclude", "external-sources", "fail-on-severity", "file", "ignore",
-        "ignore-wontfix", "log", "match", "match-upstream-kernel-headers", "name", "only-fixed",
-        "only-notfixed", "output", "platform", "pretty", "profiles", "quiet", "registry", "search",
-        "show-suppressed", "sort-by", "vex-add", "vex-documents",
-    }
-)  # fmt: skip
 _SCANNER_CONFIG = (
     "this is {what}, not a policy, which starts with 'version: 1' (it says how {scanner} scans: give"
     " it to {command}; what blocks the gate is the policy's fail_on, docs/policy.md)"
@@ -225,23 +201,15 @@ def _scanner_config(value: dict[str, JSONValue]) -> str | None:
     """What a mapping is when it is Trivy's or Grype's configuration file: all its keys are the
     scanner's, and one at least is no policy word or holds one of Trivy's sections (a real
     trivy.yaml has only `severity:` and `vulnerability: {type: os}`)."""
+    # Imported here, as the table of other documents: only a policy without `version` needs it.
+    from gate._other_documents import TRIVY_SECTIONS, scanner_configuration
+
     keys = value.keys()
-    own = keys - _policy_words() or {k for k in keys & _TRIVY_SECTIONS if isinstance(value[k], dict)}
-    if not keys or not own:
+    own = keys - _policy_words() or {k for k in keys & TRIVY_SECTIONS if isinstance(value[k], dict)}
+    found = scanner_configuration(keys) if keys and own else None
+    if found is None:
         return None
-    trivy, grype = keys <= _TRIVY_CONFIG_KEYS, keys <= _GRYPE_CONFIG_KEYS
-    if trivy and grype:
-        what, scanner, command = (
-            "a Trivy or Grype configuration",
-            "a scanner",
-            "trivy --config or grype --config",
-        )
-    elif trivy:
-        what, scanner, command = "a Trivy configuration (trivy.yaml)", "Trivy", "trivy --config"
-    elif grype:
-        what, scanner, command = "a Grype configuration (.grype.yaml)", "Grype", "grype --config"
-    else:
-        return None
+    what, scanner, command = found
     return _SCANNER_CONFIG.format(what=what, scanner=scanner, command=command)
 
 

@@ -40,10 +40,11 @@ def table_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cell or "-" for cell in cells) + " |"
 
 
-def id_cell(finding: Finding) -> str:
-    """The vulnerability id, linked to the report's page for it or to its public advisory."""
+def id_cell(finding: Finding, own_server: str | None = None) -> str:
+    """The vulnerability id, linked to the report's page for it or to its public advisory
+    (`own_server` as `comment_link_url` takes it)."""
     text = md_escape(finding.vulnerability_id, CELL_LIMIT)
-    url = comment_link_url(finding.primary_url) or advisory_url(finding.vulnerability_id)
+    url = comment_link_url(finding.primary_url, own_server) or advisory_url(finding.vulnerability_id)
     return f"[{text}]({link_target(url)})" if url else text
 
 
@@ -106,11 +107,11 @@ def scanners_mark(finding: Finding, ran: Sequence[str]) -> str:
     return f" <sub>{md_escape(', '.join(found))} only</sub>" if only and len(ran) > 1 else ""
 
 
-def common_cells(decision: Decision, ran: Sequence[str] = ()) -> list[str]:
+def common_cells(decision: Decision, ran: Sequence[str] = (), own_server: str | None = None) -> list[str]:
     """Vulnerability, package, versions and severity: the first cells of every findings table."""
     f = decision.finding
     return [
-        id_cell(f) + scanners_mark(f, ran) + markdown_mark(decision),
+        id_cell(f, own_server) + scanners_mark(f, ran) + markdown_mark(decision),
         package_cell(f),
         fix_cell(f),
         f.severity.name,

@@ -99,8 +99,8 @@ class Section(Generic[_T]):
 FINDING_COLUMNS = ("Vulnerability", "Package", "Installed → fixed", "Severity")
 
 
-def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
-    """Every table of the summary, in display order."""
+def sections(evaluation: Evaluation, section_rows: int, own_server: str | None = None) -> list[Section[Any]]:
+    """Every table of the summary, in display order; `own_server` as `comment_link_url` takes it."""
     ran = list(dict.fromkeys(s.name for s in evaluation.report.scanners))
     plan = evaluation.plan
     clearing = list(clearing_actions(evaluation))
@@ -120,7 +120,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
         return acts.why_cell(d, evaluation)
 
     def finding_cells(d: Decision) -> list[str]:
-        return [*cells.common_cells(d, ran), why(d)]
+        return [*cells.common_cells(d, ran, own_server), why(d)]
 
     def of_action(action: Action) -> Section[Decision]:
         decisions = first_listed(by_action.get(action.id, []))
@@ -187,7 +187,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
             others,
             lambda d: [
                 md_code(plan.action_ids[d.finding.key], cells.CELL_LIMIT),
-                *cells.common_cells(d, ran),
+                *cells.common_cells(d, ran, own_server),
             ],
             len(others),
             collapsible=True,
@@ -201,7 +201,7 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
             f"Findings that {'block' if blocking_only else 'would block'} without a fix ({len(no_fix)})",
             [*FINDING_COLUMNS, "Where"],
             no_fix,
-            lambda d: [*cells.common_cells(d, ran), cells.layer_cell(d.finding, base_name)],
+            lambda d: [*cells.common_cells(d, ran, own_server), cells.layer_cell(d.finding, base_name)],
             len(no_fix),
             collapsible=True,
             priority=2,
@@ -228,12 +228,12 @@ def sections(evaluation: Evaluation, section_rows: int) -> list[Section[Any]]:
     )
     if not base_leads:
         out += steps
-    out += _by_disposition(evaluation, section_rows, ran, blocking_only)
+    out += _by_disposition(evaluation, section_rows, ran, blocking_only, own_server)
     return out
 
 
 def _by_disposition(
-    evaluation: Evaluation, section_rows: int, ran: list[str], blocking_only: bool
+    evaluation: Evaluation, section_rows: int, ran: list[str], blocking_only: bool, own_server: str | None
 ) -> list[Section[Decision]]:
     """The findings that do not block (nor would, when nothing blocks: `counts_blocking_only`), one
     section per disposition."""
@@ -250,15 +250,15 @@ def _by_disposition(
             said = d.vex.statements if d.vex is not None and d.rule.kind is RuleKind.VEX else ()
             named = "".join(f"{md_code(s.rule, cells.REASON_LIMIT)}, " for s in said)
             named = f"{named[:-2]}: " if named else ""
-            return [*cells.common_cells(d, ran), named + md_escape(d.reason, cells.REASON_LIMIT)]
+            return [*cells.common_cells(d, ran, own_server), named + md_escape(d.reason, cells.REASON_LIMIT)]
         expiry = cells.expiry_cell(entry)
         return [
-            *cells.common_cells(d, ran),
+            *cells.common_cells(d, ran, own_server),
             f"{cells.entry_cell(entry)}, {expiry}: {md_escape(entry.reason, cells.REASON_LIMIT)}",
         ]
 
     def other(d: Decision) -> list[str]:
-        return [*cells.common_cells(d, ran), acts.why_cell(d, evaluation)]
+        return [*cells.common_cells(d, ran, own_server), acts.why_cell(d, evaluation)]
 
     made = []
     for priority, (kind, title, last, make) in enumerate(

@@ -222,12 +222,15 @@ def render_markdown(
     marker: str | None = None,
     section_rows: int = DEFAULT_SECTION_ROWS,
     json_hint: JsonReportHint = COMMAND_LINE_JSON,
+    own_server: str | None = None,
 ) -> str:
     """The summary as Markdown of at most `limit` characters.
 
     `marker` is a hidden HTML comment (`<!-- ... -->`) placed first, by which a platform finds
     the comment it wrote before; it is made by the platform code from trusted values only.
     `json_hint` names the JSON report where the summary points to it, as the run's user asks for it.
+    `own_server` is the address of the CI server the run belongs to (`run_server`): a report's
+    link to an issue or pull request there is left out as one to github.com is (`comment_link_url`).
     """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit {limit} is below the minimum of {MIN_LIMIT} characters")
@@ -244,7 +247,7 @@ def render_markdown(
     head.append(_agreement_line(evaluation))
     more_actions = _more_actions_line(evaluation, json_hint)
     notices = _notices(evaluation)
-    tables = sections(evaluation, section_rows)
+    tables = sections(evaluation, section_rows, own_server)
     for table in tables:
         table.json_report = json_hint.markdown
     footer = _FOOTER.format(json_report=json_hint.markdown)

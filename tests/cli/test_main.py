@@ -955,6 +955,24 @@ def test_verbose_says_what_it_shows_for_a_command_that_runs_no_scanner(
         assert "scanner" not in shown.split("--verbose")[1].split("--")[0], command
 
 
+def test_verbose_of_check_explain_and_completion_says_what_it_shows_there(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Only `scan` and `compare` run a scanner: the others said "scanner output" too.
+    for command, shows in (
+        (["check"], "show the traceback of an error, and what the CI platform was told (or why not)"),
+        (["explain"], "show the traceback of an error"),
+        (["completion"], "show the traceback of an error"),
+        (["scan"], "show tracebacks and scanner output on errors"),
+        (["compare"], "show tracebacks and scanner output on errors"),
+    ):
+        with pytest.raises(SystemExit):
+            cli.main([*command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())
+        assert f"-v, --verbose {shows}" in shown, command
+        assert ("scanner output" in shown) == (command[0] in ("scan", "compare")), command
+
+
 def test_every_command_s_help_ends_with_examples_that_parse(capsys: pytest.CaptureFixture[str]) -> None:
     from gate.cli.parser import EXAMPLES
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import io
 import json
 import os
 from pathlib import Path
@@ -12,9 +13,10 @@ import pytest
 
 from gate.cli import main as cli
 from gate.cli.options import options_from
-from gate.cli.outputs import _render_sarif, publish_context, remove_stale, repo_relative
+from gate.cli.outputs import _render_sarif, print_report_text, publish_context, remove_stale, repo_relative
 from gate.cli.parser import build_parser
 from gate.errors import ExitCode, UsageError
+from gate.platforms.github_commands import workflow_command
 from gate.policy.evaluate import evaluate
 from gate.policy.load import default_policy_path, load_policy
 from gate.scanners.ingest import load_report
@@ -234,3 +236,27 @@ def test_a_report_path_that_is_not_utf8_is_written_escaped_in_the_json_report(tm
     assert cli.main(argv) == ExitCode.FAIL
     assert "caf\\udce9.json" in out.read_text(encoding="utf-8")
     assert json.loads(out.read_text(encoding="utf-8"))["sources"] == [str(report)]
+
+
+def test_on_github_actions_commands_resume_after_report_text_without_a_final_line_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `::TOKEN::` written right after text that did not end its last line was not a line of its
+    # own: the runner kept commands stopped, and ignored every later annotation of the step.
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    out = io.StringIO()
+    print_report_text("CVE-2026-0001 HIGH openssl", out)
+    out.write(workflow_command("error", "the gate failed", title="container-gate") + "\n")
+    lines = out.getvalue().splitlines()
+    token = lines[0].removeprefix("::stop-commands::")
+    assert token != lines[0]
+    assert lines[1] == "CVE-2026-0001 HIGH openssl"
+    assert lines[2] == f"::{token}::"
+    assert lines[3].startswith("::error title=container-gate::")
+    # Text that ends its line, or no text at all, gets no blank line.
+    for text in ("a row\n", ""):
+        out = io.StringIO()
+        print_report_text(text, out)
+        lines = out.getvalue().splitlines()
+        token = lines[0].removeprefix("::stop-commands::")
+        assert lines[1:] == [*text.splitlines(), f"::{token}::"]

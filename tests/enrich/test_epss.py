@@ -95,7 +95,8 @@ def test_a_file_cut_short_in_its_last_row_is_an_exit_2_error_naming_the_file_and
         return
     assert caught.value.diagnostics() == (
         f"{where}the file ends inside a row, {json.dumps(cut)}, without a line end: it may be cut short "
-        "(every row of FIRST's file ends with one); fetch it again"
+        "(every row of FIRST's file ends with one); fetch it again, or, for a file written by hand that "
+        "is whole, end its last line"
     )
 
 

@@ -206,6 +206,23 @@ def test_first_run_creates_the_comment_and_the_next_updates_it(
     )
 
 
+def test_a_link_to_an_issue_on_the_enterprise_server_is_left_out_of_comment_and_summary(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # On GitHub Enterprise Server a report's link to one of its issues is a reference, as one to
+    # github.com is: each pull request's comment would have cross-referenced that issue.
+    issue = "https://ghe.example.com/octo-org/lib/issues/7"
+    step = Step(github_pull_request, tmp_path, GITHUB_SERVER_URL="https://ghe.example.com")
+    evaluation = evaluation_of(
+        finding("CVE-2024-1111", severity=Severity.CRITICAL, primary_url=issue), image=APP
+    )
+    assert step.publish(evaluation) == []
+    [comment] = step.comments()
+    assert issue not in comment.body
+    assert "(https://nvd.nist.gov/vuln/detail/CVE-2024-1111)" in comment.body  # the advisory instead
+    assert issue not in step.summary.read_text(encoding="utf-8")
+
+
 def test_an_unchanged_comment_is_not_written_again(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
@@ -744,6 +761,35 @@ def test_an_error_in_a_matrix_edits_only_its_own_image_and_platforms_comment(
     assert comment_key_of(after[edited]) == comment_key_of(before[edited])
     assert "linux\\/arm64" in before[edited]
     assert "could not decide (exit code 3): trivy failed\\: \\*boom\\* \\<b\\>" in after[edited]
+
+
+@pytest.mark.parametrize(
+    ("asked", "architecture"),
+    [
+        ("linux/x86_64", "amd64"),
+        ("linux/aarch64", "arm64"),
+        ("linux/arm64", "arm64/v8"),  # an image config that names arm64's default variant
+        ("linux/aarch64", "arm64/v8"),
+        ("linux/arm64/v8", "arm64"),
+        ("linux/armhf", "arm/v7"),
+    ],
+)
+def test_an_error_finds_its_platforms_comment_whichever_way_the_platform_is_spelled(
+    github_pull_request: PullRequestScenario, tmp_path: Path, asked: str, architecture: str
+) -> None:
+    # `--platform linux/x86_64` scans the linux/amd64 image, as `uname -m` spells it: the run that
+    # could not decide matched the comments' platform as text, found none, and left the verdict.
+    step = Step(github_pull_request, tmp_path)
+    other = "386" if architecture.startswith(("amd64", "arm64")) else "amd64"
+    for arch in (architecture, other):
+        assert step.publish(passing(replace(WORKER, architecture=arch))) == []
+    before = {c.id: c.body for c in step.comments()}
+    context = step.context(image=WORKER.reference, platform=asked)
+    assert step.record(step.publisher().publish_error("trivy failed", 3, context)) == []
+    after = {c.id: c.body for c in step.comments()}
+    [edited] = [i for i in after if after[i] != before[i]]
+    assert f"linux\\/{architecture.split('/')[0]}" in before[edited]
+    assert "could not decide (exit code 3)" in after[edited]
 
 
 def test_a_scan_that_could_not_decide_edits_the_comment_of_the_platform_it_asked_for(

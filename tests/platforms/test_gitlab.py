@@ -87,6 +87,22 @@ def test_first_run_creates_the_note_and_the_next_updates_it(gitlab_mr_pipeline: 
     assert all("sort=asc" in t and "per_page=100" in t and "order_by=created_at" in t for t in listing)
 
 
+def test_a_link_to_an_issue_on_the_runs_own_server_is_left_out_of_the_note(
+    gitlab_mr_pipeline: MergeRequestPipeline,
+) -> None:
+    # On a self-managed GitLab, a report's link to one of its issues (here in the form without
+    # `/-/`) would add a "mentioned in" note to that issue from every merge request.
+    pipe = gitlab_mr_pipeline
+    issue = f"{pipe.env['CI_SERVER_URL']}/acme/lib/issues/7"
+    evaluation = evaluation_of(
+        finding("CVE-2024-1111", severity=Severity.CRITICAL, primary_url=issue), image=APP
+    )
+    assert publisher().publish(evaluation, context(pipe)).warnings == ()
+    [created] = notes(pipe)
+    assert issue not in created.body
+    assert "(https://nvd.nist.gov/vuln/detail/CVE-2024-1111)" in created.body
+
+
 def test_two_images_in_one_merge_request_get_two_notes(gitlab_mr_pipeline: MergeRequestPipeline) -> None:
     pipe = gitlab_mr_pipeline
     for _run in range(2):

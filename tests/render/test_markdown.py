@@ -8,6 +8,7 @@ mentions, not only at the Markdown text.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gate.cli import main as cli
 from gate.model import (
     Finding,
     ImageInfo,
@@ -260,6 +262,42 @@ def test_only_http_urls_become_links() -> None:
         assert check_inert(render_markdown(evaluation), evaluation).links == [
             "https://nvd.nist.gov/vuln/detail/CVE-2024-12345"
         ]
+
+
+def test_issue_and_pull_request_links_on_the_runs_own_server_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On GitHub Enterprise Server or a self-managed GitLab, a report's link to an issue or pull
+    # request of that server is a reference as one to github.com is: it stayed a link.
+    ghe, gitlab = "https://ghe.example.com", "https://code.example.org/gitlab"
+    for url, server in [
+        (f"{ghe}/octo-org/app/issues/7", ghe),
+        (f"{ghe}/octo-org/app/pull/8/files", ghe + "/"),
+        (f"{ghe}/octo-org/app/discussions/9", ghe),
+        (f"{gitlab}/group/sub/app/issues/4", gitlab),  # GitLab's older form, without `/-/`
+        (f"{gitlab}/group/app/merge_requests/5", gitlab),
+    ]:
+        evaluation = evaluation_of(finding("X-1", primary_url=url))
+        assert check_inert(render_markdown(evaluation), evaluation).links == [url]
+        assert check_inert(render_markdown(evaluation, own_server=server), evaluation).links == []
+        assert "<a " not in to_html(note_body(evaluation, MARKER, server))
+    # Elsewhere on that server (an advisory page), or an issue on another server, stays linked.
+    for url in (
+        f"{ghe}/octo-org/app/security/advisories/GHSA-xxxx-xxxx-xxxx",
+        "https://ghe2.example.com/o/a/issues/1",
+    ):
+        evaluation = evaluation_of(finding("X-1", primary_url=url))
+        assert check_inert(render_markdown(evaluation, own_server=ghe), evaluation).links == [url]
+    # `--markdown` in a GitHub Actions run knows the server from GITHUB_SERVER_URL.
+    doc = json.loads(corpus_file("trivy", "debian-buster.json.golden").read_text(encoding="utf-8"))
+    for vuln in doc["Results"][0]["Vulnerabilities"]:
+        vuln["PrimaryURL"] = f"{ghe}/octo-org/app/issues/7"
+    report, summary = tmp_path / "report.json", tmp_path / "summary.md"
+    report.write_text(json.dumps(doc), encoding="utf-8")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_SERVER_URL", ghe)
+    cli.main(["check", str(report), "--ci", "none", "-q", "--markdown", str(summary)])
+    assert "/issues/7" not in summary.read_text(encoding="utf-8")
 
 
 def test_marker_must_be_a_plain_comment() -> None:

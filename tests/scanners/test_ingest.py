@@ -302,13 +302,49 @@ def test_the_gates_pull_request_comment_saved_is_named_as_its_markdown(name: str
     )
 
 
+TRIVY_CONFIG = (
+    "this is a Trivy configuration (trivy.yaml), not a report: it says how Trivy scans, for trivy --config;"
+    " give the scanner's JSON report as REPORT"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("# trivy.yaml\nseverity:\n  - HIGH\nvulnerability:\n  type: os\n", TRIVY_CONFIG),
+        (
+            "output: json\nfail-on-severity: high\nonly-fixed: true\n",
+            "this is a Grype configuration (.grype.yaml), not a report: it says how Grype scans, for grype"
+            " --config; give the scanner's JSON report as REPORT",
+        ),
+        (
+            "quiet: true\n",
+            "this is a Trivy or Grype configuration, not a report: it says how a scanner scans, for trivy"
+            " --config or grype --config; give the scanner's JSON report as REPORT",
+        ),
+        ("severity: HIGH\nsome text that is no key\n", None),
+        ("fail_on:\n  severity: HIGH\n", None),
+    ],
+    ids=["trivy", "grype", "either", "not-yaml", "policy-words"],
+)
+def test_a_scanners_configuration_given_as_a_report_is_named(
+    text: str, what: str | None, tmp_path: Path
+) -> None:
+    # `check trivy.yaml`: it said "not valid JSON" alone, as the policy reader no longer does.
+    path = write(tmp_path, text, "config.yaml")
+    said = read_error(path)
+    assert said.startswith(f"{path}: not valid JSON (expecting value at line 1, column 1)")
+    assert said.endswith(f"({what})") if what else "(this is" not in said
+
+
 @pytest.mark.parametrize("path", corpus_files("ignore-files"), ids=lambda path: path.name)
 def test_a_scanners_ignore_file_given_as_a_report_is_named(path: Path) -> None:
     # `check .trivyignore`: someone moving exceptions to the gate. It was "not valid JSON" alone.
     said = read_error(path)
     assert said.startswith(f"{path}: not valid JSON (expecting value at line 1, column 1)")
     if path.name.endswith("trivy.yaml"):
-        assert "(this is" not in said  # Trivy's configuration: no ignore rules of its own
+        # Trivy's configuration: no ignore rules of its own, but named all the same.
+        assert said.endswith(f"({TRIVY_CONFIG})")
         return
     what = (
         "a Grype configuration (.grype.yaml)" if "grype" in path.name else "a Trivy ignore file (.trivyignore"
