@@ -433,15 +433,18 @@ class GitHubPublisher:
         return Published(notes=notes)
 
 
-# The variant an architecture has when its image names none (`Platform.normalized` drops it).
-_DEFAULT_VARIANTS = {"arm64": "v8", "amd64": "v1"}
+# The variant an architecture has when its image names none (`Platform.normalized` drops arm64's
+# and amd64's, and makes arm's explicit).
+_DEFAULT_VARIANTS = {"arm64": "v8", "amd64": "v1", "arm": "v7"}
 
 
 def platform_spellings(platform: str | None) -> tuple[str, ...]:
     """`--platform OS/ARCH[/VARIANT]` as a report's image may name its platform in the comment's
     key (`ImageInfo.platform`: the OS and the architecture as its config writes them, with the
     variant when it names one): normalised as the scan reads a platform (`linux/x86_64` is
-    `linux/amd64`, `linux/aarch64` is `linux/arm64`), with and without its variant."""
+    `linux/amd64`, `linux/aarch64` is `linux/arm64`), with and without its variant when it is the
+    architecture's default (an image that names no variant is of that one: `linux/arm` is not
+    `linux/arm/v6`)."""
     if not platform:
         return ()
     try:
@@ -449,8 +452,13 @@ def platform_spellings(platform: str | None) -> tuple[str, ...]:
     except UsageError:  # not OS/ARCH[/VARIANT]: as given
         return (platform,)
     os_arch = f"{wanted.os}/{wanted.architecture}"
-    variant = wanted.variant or _DEFAULT_VARIANTS.get(wanted.architecture)
-    return (os_arch, f"{os_arch}/{variant}") if variant else (os_arch,)
+    default = _DEFAULT_VARIANTS.get(wanted.architecture)
+    variant = wanted.variant or default
+    if not variant:
+        return (os_arch,)
+    if variant != default:
+        return (f"{os_arch}/{variant}",)
+    return (os_arch, f"{os_arch}/{variant}")
 
 
 def _keys(comment: RemoteComment) -> tuple[MarkerKey, ...]:

@@ -11,33 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gate.enrich.baseline import Baseline
-from gate.enrich.exploit import ExploitData
+from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, ExploitData, ExploitDataHint
 from gate.enrich.vex_model import VexStatement
 from gate.image.base_image import BaseCheck
 
-
-@dataclass(frozen=True, slots=True)
-class ExploitDataHint:
-    """How a run's user gives the KEV and EPSS files, in the words of the way the gate runs: the
-    action's inputs, not options its user never typed."""
-
-    kev: str
-    """The KEV catalog's option or input."""
-    epss: str
-    """The EPSS scores' option or input."""
-    give: str
-    """The sentence asking for them: `{files}` the options or inputs, `{s}` a plural's ending,
-    `{them}` `it` or `them`."""
-
-
-COMMAND_LINE_DATA = ExploitDataHint(
-    "--kev FILE", "--epss FILE", "give {files} (container-gate data fetch downloads {them})"
-)
-"""On the command line (and in the GitLab templates, which run it)."""
-ACTION_DATA = ExploitDataHint(
-    "`kev`", "`epss`", "set the action's {files} input{s} (its `exploit-data` input downloads {them})"
-)
-"""In the GitHub Action."""
+__all__ = ["ACTION_DATA", "COMMAND_LINE_DATA", "NO_INPUTS", "EvaluationInputs", "ExploitDataHint"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -792,6 +792,33 @@ def test_an_error_finds_its_platforms_comment_whichever_way_the_platform_is_spel
     assert "could not decide (exit code 3)" in after[edited]
 
 
+@pytest.mark.parametrize(
+    ("asked", "own", "other"),
+    [
+        ("linux/arm/v6", "arm/v6", "arm"),  # an image config without a variant is arm/v7
+        ("linux/amd64/v3", "amd64/v3", "amd64"),
+        ("linux/arm64/v9", "arm64/v9", "arm64"),
+    ],
+)
+def test_an_error_for_a_variant_leaves_the_comment_of_the_default_variant(
+    github_pull_request: PullRequestScenario, tmp_path: Path, asked: str, own: str, other: str
+) -> None:
+    # `--platform linux/arm/v6` in a matrix beside `linux/arm`: the comment of the image whose
+    # config names no variant (arm/v7) was taken for the v6 leg's too, and the error, finding two,
+    # changed neither.
+    step = Step(github_pull_request, tmp_path)
+    for arch in (own, other):
+        assert step.publish(passing(replace(WORKER, architecture=arch))) == []
+    before = {c.id: c.body for c in step.comments()}
+    context = step.context(image=WORKER.reference, platform=asked)
+    assert step.record(step.publisher().publish_error("trivy failed", 3, context)) == []
+    after = {c.id: c.body for c in step.comments()}
+    [edited] = [i for i in after if after[i] != before[i]]
+    shown = "linux/" + own
+    assert shown.replace("/", "\\/") in before[edited]
+    assert "could not decide (exit code 3)" in after[edited]
+
+
 def test_a_scan_that_could_not_decide_edits_the_comment_of_the_platform_it_asked_for(
     github_pull_request: PullRequestScenario,
     tmp_path: Path,
