@@ -289,12 +289,18 @@ class GitHubPublisher:
             unknown = " and ".join(
                 what for what, known in (("image", image_known), ("platform", platform_known)) if not known
             )
+            # Both known, several still match: the job wrote its platform both with and without
+            # its default variant (`linux/arm64`, `linux/arm64/v8`).
+            why = (
+                f"does not know its {unknown}, so it cannot tell which is its own (name the image and, "
+                "for a multi-platform image, the platform to scan)"
+                if unknown
+                else "matches each of them by its image and platform, so it cannot tell which is its own"
+            )
             return (
                 f"pull-request comment not changed: {len(keys)} comments of this job are each for "
-                f"another image or platform, and this run, which could not decide, does not know its "
-                f"{unknown}, so it cannot tell which is its own (name the image and, for a "
-                "multi-platform image, the platform to scan); the job summary, the error annotation "
-                "and the step's failure say it could not decide"
+                f"another image or platform, and this run, which could not decide, {why}; the job "
+                "summary, the error annotation and the step's failure say it could not decide"
             )
 
         commented = self._comment(

@@ -819,6 +819,22 @@ def test_an_error_for_a_variant_leaves_the_comment_of_the_default_variant(
     assert "could not decide (exit code 3)" in after[edited]
 
 
+def test_an_error_matching_two_comments_of_its_own_image_and_platform_says_why_it_edits_none(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # The job keyed its platform both with and without the default variant: image and platform
+    # known, two comments still match. The warning said "does not know its , so".
+    step = Step(github_pull_request, tmp_path)
+    for arch in ("arm64", "arm64/v8"):
+        assert step.publish(passing(replace(WORKER, architecture=arch))) == []
+    before = [(c.id, c.body) for c in step.comments()]
+    context = step.context(image=WORKER.reference, platform="linux/arm64")
+    [warning] = step.record(step.publisher().publish_error("boom", 3, context))
+    assert "does not know its" not in warning
+    assert "matches each of them by its image and platform, so it cannot tell which is its own" in warning
+    assert [(c.id, c.body) for c in step.comments()] == before
+
+
 def test_a_scan_that_could_not_decide_edits_the_comment_of_the_platform_it_asked_for(
     github_pull_request: PullRequestScenario,
     tmp_path: Path,
