@@ -2,10 +2,12 @@
 log, an SBOM, another tool's report), told apart by a member their format requires: one table,
 read by the report reader (gate/scanners/ingest.py), the policy reader (gate/policy/load.py) and
 the VEX reader (gate/enrich/vex.py), each with what to do instead in its own words; and the keys
-of Trivy's and Grype's configuration files, which the policy and report readers name."""
+of Trivy's and Grype's configuration files and the lines of Trivy's `.trivyignore`, which the
+policy and report readers name."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 OTHER_DOCUMENTS: tuple[tuple[str, str], ...] = (
@@ -61,3 +63,20 @@ def scanner_configuration(keys: Iterable[str]) -> tuple[str, str, str] | None:
     if grype:
         return "a Grype configuration (.grype.yaml)", "Grype", "grype --config"
     return None
+
+
+_TRIVYIGNORE_LINE = re.compile(r"[^\s:#-][^\s:]*(?:[ \t]+[^\s:]+:\S*)*")
+"""A line of Trivy's `.trivyignore`: an id, then options (`CVE-2019-0004 exp:2020-01-01`)."""
+
+
+def is_trivyignore(text: str) -> bool:
+    """Whether `text` is Trivy's `.trivyignore`: ids one a line, with comments and blank lines; one
+    id at least has a digit, so that a word alone is not taken for one. Given as a report or as the
+    policy by someone moving exceptions to the gate: the report and policy readers ask it."""
+    lines = [line.strip() for line in text.removeprefix("\ufeff").splitlines()]
+    ids = [line for line in lines if line and not line.startswith("#")]
+    return (
+        bool(ids)
+        and all(_TRIVYIGNORE_LINE.fullmatch(line) for line in ids)
+        and any(char.isdigit() for line in ids for char in line.split()[0])
+    )

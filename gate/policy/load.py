@@ -168,8 +168,8 @@ _IGNORE_FILE = (
 
 
 def _is_trivyignore(text: str) -> bool:
-    # Imported here, as the report reader's table: only a policy that is no mapping needs it.
-    from gate.scanners.ingest import is_trivyignore
+    # Imported here, as the table of other documents: only a policy that is no mapping needs it.
+    from gate._other_documents import is_trivyignore
 
     return is_trivyignore(text)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gate._input_file import STANDARD_INPUT, shown_name
-from gate._other_documents import OTHER_DOCUMENTS, scanner_configuration
+from gate._other_documents import OTHER_DOCUMENTS, is_trivyignore, scanner_configuration
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
 from gate.image.base_image import BaseCheck
@@ -238,23 +238,6 @@ def detect_format(data: object, name: str) -> Parser:
 
 # The data files the gate reads besides reports, given as a report by mistake.
 _EXPLOIT_DATA = "this is {what}: give it with {flag}, and the scanner's JSON report as REPORT"
-
-
-_TRIVYIGNORE_LINE = re.compile(r"[^\s:#-][^\s:]*(?:[ \t]+[^\s:]+:\S*)*")
-"""A line of Trivy's `.trivyignore`: an id, then options (`CVE-2019-0004 exp:2020-01-01`)."""
-
-
-def is_trivyignore(text: str) -> bool:
-    """Whether `text` is Trivy's `.trivyignore`: ids one a line, with comments and blank lines; one
-    id at least has a digit, so that a word alone is not taken for one. Given as a report or as the
-    policy by someone moving exceptions to the gate (gate/policy/load.py asks it too)."""
-    lines = [line.strip() for line in text.removeprefix("\ufeff").splitlines()]
-    ids = [line for line in lines if line and not line.startswith("#")]
-    return (
-        bool(ids)
-        and all(_TRIVYIGNORE_LINE.fullmatch(line) for line in ids)
-        and any(char.isdigit() for line in ids for char in line.split()[0])
-    )
 
 
 _IGNORE_FILE_KEY = re.compile(
