@@ -107,7 +107,9 @@ class InertLog:
         """The gate's own workflow commands, a stop-commands block or a document: as written."""
         with self._lock:
             self.stream.write(text)
-            self._follow(_LINE_BREAK.split(text))
+            # Only the line left open matters: a document (`--json -`) is not split into lines.
+            end = max(text.rfind("\n"), text.rfind("\r"))
+            self._follow(text[end + 1 :], broke=end >= 0)
 
     def flush(self) -> None:
         self.stream.flush()
@@ -131,13 +133,13 @@ class InertLog:
                 first = f"\\x23{first[1:]}"
         parts[0] = first
         parts[2::2] = [_inert_line(line) for line in parts[2::2]]
-        self._follow(parts)
+        self._follow(parts[-1], broke=len(parts) > 1)
         return "".join(parts)
 
-    def _follow(self, parts: list[str]) -> None:
-        """Keep what matters of the line the written `parts` (lines and breaks) leave open."""
-        last = parts[-1]
-        if len(parts) > 1:
+    def _follow(self, last: str, *, broke: bool) -> None:
+        """Keep what matters of the line a write leaves open: `last`, its text after its last line
+        break, if it `broke` a line, else all of it."""
+        if broke:
             self._start, self._tail = _BLANK, ""
         if self._start == _BLANK:
             rest = last.lstrip()

@@ -1088,6 +1088,30 @@ def test_inert_log_passes_the_gates_own_commands_and_flushes_each_write() -> Non
     assert cast(io.StringIO, log).getvalue() == stream.getvalue()  # the rest is the stream's
 
 
+@pytest.mark.parametrize(
+    ("before", "own", "then", "shown"),
+    [
+        ("", '{"a": 1}\n  :', ":warning::x\n", "\\x3awarning::x\n"),  # `  :` + `:warning::` is one
+        ("", "doc\r##", "[add-mask]x", "\\x5badd-mask]x"),  # `##` + `[` would be one
+        ("", '{"a": 1}\r\n', "::warning::y", "\\x3a:warning::y"),  # a new line: a command at its start
+        ("", "::t::", "::x", "::x"),  # mid-line: no command
+        ("x", "  ", "::x", "::x"),  # the line the own text goes on with was already under way
+    ],
+    ids=["colon-left-open", "hashes-left-open", "line-ended", "mid-line", "line-under-way"],
+)
+def test_inert_log_continues_the_line_the_gates_own_text_left_open(
+    before: str, own: str, then: str, shown: str
+) -> None:
+    # The gate's own text (a document, a stop-commands block) is written as it is, and what is
+    # written after it is read as the rest of the line it left open.
+    stream = io.StringIO()
+    log = InertLog(stream)
+    log.write(before)
+    write_own(cast(TextIO, log), own)
+    log.write(then)
+    assert stream.getvalue() == before + own + shown
+
+
 def test_annotations_stay_within_the_title_and_message_github_keeps(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:
