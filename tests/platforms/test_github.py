@@ -763,6 +763,25 @@ def test_an_error_in_a_matrix_edits_only_its_own_image_and_platforms_comment(
     assert "could not decide (exit code 3): trivy failed\\: \\*boom\\* \\<b\\>" in after[edited]
 
 
+def worker_comments(step: Step, *architectures: str) -> dict[int, str]:
+    """The job's comments (id: body) once the worker image passed on each of `architectures`, as
+    the legs of a platform matrix publish them."""
+    for arch in architectures:
+        assert step.publish(passing(replace(WORKER, architecture=arch))) == []
+    return {c.id: c.body for c in step.comments()}
+
+
+def edited_by_error(step: Step, platform: str) -> tuple[str, str]:
+    """The one comment a run for the worker image on `platform` that could not decide changed:
+    its body before and after."""
+    before = {c.id: c.body for c in step.comments()}
+    context = step.context(image=WORKER.reference, platform=platform)
+    assert step.record(step.publisher().publish_error("trivy failed", 3, context)) == []
+    after = {c.id: c.body for c in step.comments()}
+    [edited] = [i for i in after if after[i] != before[i]]
+    return before[edited], after[edited]
+
+
 @pytest.mark.parametrize(
     ("asked", "architecture"),
     [
@@ -781,15 +800,10 @@ def test_an_error_finds_its_platforms_comment_whichever_way_the_platform_is_spel
     # could not decide matched the comments' platform as text, found none, and left the verdict.
     step = Step(github_pull_request, tmp_path)
     other = "386" if architecture.startswith(("amd64", "arm64")) else "amd64"
-    for arch in (architecture, other):
-        assert step.publish(passing(replace(WORKER, architecture=arch))) == []
-    before = {c.id: c.body for c in step.comments()}
-    context = step.context(image=WORKER.reference, platform=asked)
-    assert step.record(step.publisher().publish_error("trivy failed", 3, context)) == []
-    after = {c.id: c.body for c in step.comments()}
-    [edited] = [i for i in after if after[i] != before[i]]
-    assert f"linux\\/{architecture.split('/')[0]}" in before[edited]
-    assert "could not decide (exit code 3)" in after[edited]
+    worker_comments(step, architecture, other)
+    before, after = edited_by_error(step, asked)
+    assert f"linux\\/{architecture.split('/')[0]}" in before
+    assert "could not decide (exit code 3)" in after
 
 
 @pytest.mark.parametrize(
@@ -807,16 +821,10 @@ def test_an_error_for_a_variant_leaves_the_comment_of_the_default_variant(
     # config names no variant (arm/v7) was taken for the v6 leg's too, and the error, finding two,
     # changed neither.
     step = Step(github_pull_request, tmp_path)
-    for arch in (own, other):
-        assert step.publish(passing(replace(WORKER, architecture=arch))) == []
-    before = {c.id: c.body for c in step.comments()}
-    context = step.context(image=WORKER.reference, platform=asked)
-    assert step.record(step.publisher().publish_error("trivy failed", 3, context)) == []
-    after = {c.id: c.body for c in step.comments()}
-    [edited] = [i for i in after if after[i] != before[i]]
-    shown = "linux/" + own
-    assert shown.replace("/", "\\/") in before[edited]
-    assert "could not decide (exit code 3)" in after[edited]
+    worker_comments(step, own, other)
+    before, after = edited_by_error(step, asked)
+    assert ("linux/" + own).replace("/", "\\/") in before
+    assert "could not decide (exit code 3)" in after
 
 
 def test_an_error_matching_two_comments_of_its_own_image_and_platform_says_why_it_edits_none(
@@ -825,14 +833,12 @@ def test_an_error_matching_two_comments_of_its_own_image_and_platform_says_why_i
     # The job keyed its platform both with and without the default variant: image and platform
     # known, two comments still match. The warning said "does not know its , so".
     step = Step(github_pull_request, tmp_path)
-    for arch in ("arm64", "arm64/v8"):
-        assert step.publish(passing(replace(WORKER, architecture=arch))) == []
-    before = [(c.id, c.body) for c in step.comments()]
+    before = worker_comments(step, "arm64", "arm64/v8")
     context = step.context(image=WORKER.reference, platform="linux/arm64")
     [warning] = step.record(step.publisher().publish_error("boom", 3, context))
     assert "does not know its" not in warning
     assert "matches each of them by its image and platform, so it cannot tell which is its own" in warning
-    assert [(c.id, c.body) for c in step.comments()] == before
+    assert {c.id: c.body for c in step.comments()} == before
 
 
 def test_a_scan_that_could_not_decide_edits_the_comment_of_the_platform_it_asked_for(
@@ -843,10 +849,7 @@ def test_a_scan_that_could_not_decide_edits_the_comment_of_the_platform_it_asked
 ) -> None:
     # The command line hands its --platform to the publisher (an archive that is missing: exit 3).
     step = cli_environment(monkeypatch, github_pull_request, tmp_path)
-    arm = replace(WORKER, architecture="arm64")
-    for evaluation in (passing(WORKER), passing(arm)):
-        assert step.publish(evaluation) == []
-    before = {c.id: c.body for c in step.comments()}
+    before = worker_comments(step, "amd64", "arm64")
     argv = [
         "scan",
         "docker-archive:missing.tar",
@@ -873,14 +876,11 @@ def test_an_error_that_cannot_tell_its_comment_among_the_jobs_edits_none(
     # job gates its image on several, cannot tell which of the job's comments is its own: it edits
     # none rather than put its error in another image's or platform's comment, and says so.
     step = Step(github_pull_request, tmp_path)
-    arm = replace(WORKER, architecture="arm64")
-    for evaluation in (passing(WORKER), passing(arm)):
-        assert step.publish(evaluation) == []
-    before = [(c.id, c.body) for c in step.comments()]
+    before = worker_comments(step, "amd64", "arm64")
     writes = step.writes()
     [warning] = step.record(step.publisher().publish_error("boom", 2, step.context(**known)))
     assert warning.startswith("pull-request comment not changed: 2 comments of this job")
-    assert [(c.id, c.body) for c in step.comments()] == before
+    assert {c.id: c.body for c in step.comments()} == before
     assert step.writes() == writes
 
 
