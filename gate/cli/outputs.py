@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
+from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, ExploitDataHint
 from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import run_server, select_publisher
 from gate.policy.evaluation import Evaluation
-from gate.policy.inputs import ACTION_DATA, COMMAND_LINE_DATA, ExploitDataHint
 from gate.policy.model import Policy
 from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, JsonReportHint
 from gate.render.terminal import WIDTH, fitted_width

@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gate.enrich.baseline import Baseline
-from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, ExploitData, ExploitDataHint
+from gate.enrich.exploit import COMMAND_LINE_DATA, ExploitData, ExploitDataHint
 from gate.enrich.vex_model import VexStatement
 from gate.image.base_image import BaseCheck
-
-__all__ = ["ACTION_DATA", "COMMAND_LINE_DATA", "NO_INPUTS", "EvaluationInputs", "ExploitDataHint"]
 
 
 @dataclass(frozen=True, slots=True)
