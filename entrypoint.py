@@ -433,12 +433,14 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
     GitHub runs a container action as root (its docs: a USER instruction would lose access to the
     workspace), while later steps run as the runner's user, which could neither overwrite a
     root-owned SARIF file nor clean a root-owned directory. Only root-owned paths inside the
-    workspace change, and symbolic links are never followed (`lchown`).
+    workspace change, and symbolic links are never followed (`lchown`): a path is judged by where
+    its directories really are, so a directory of the checkout that links elsewhere (`out ->
+    /etc`) never hands over what lies beyond it.
     """
     workspace = env.get("GITHUB_WORKSPACE")
     if not workspace or not hasattr(os, "geteuid") or os.geteuid() != 0:
         return
-    root = Path(os.path.abspath(workspace))
+    root = Path(os.path.realpath(workspace))
     owner = root.stat()
 
     def give(path: Path) -> None:
@@ -455,7 +457,7 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
             print(log_safe(said) if env.get("GITHUB_ACTIONS") == "true" else said, file=sys.stderr)
 
     for given in (*files, *trees):
-        path = Path(os.path.abspath(given))  # relative to the working directory, as the gate wrote it
+        path = _where(given)
         if not path.is_relative_to(root) or path == root:
             continue
         if given in trees and path.is_dir() and not path.is_symlink():
@@ -465,6 +467,17 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
         while path != root:
             give(path)
             path = path.parent
+
+
+def _where(given: str) -> Path:
+    """Where `given` (relative to the working directory, as the gate wrote it) really is: its
+    directories with their symbolic links and `..` resolved as the system resolved them when the
+    gate wrote there, its last part kept as it is (a link there is handed over itself, never what
+    it points to)."""
+    head, name = os.path.split(given)
+    if name in ("", ".", ".."):
+        return Path(os.path.realpath(given))
+    return Path(os.path.realpath(head or os.curdir), name)
 
 
 # An option of the gate's command line as its usage errors name it (`argument --scanner: ...`,

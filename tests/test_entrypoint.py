@@ -425,6 +425,39 @@ def test_files_written_as_root_go_back_to_the_workspace_owner(
 @pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
 )
+def test_nothing_beyond_a_directory_of_the_workspace_that_links_elsewhere_is_handed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checked-out directory may be a symbolic link out of the workspace: an output or a cache
+    # named through it was written there, and stays root's.
+    runner = (1001, 1001)
+    workspace = tmp_path / "workspace"
+    (workspace / "own").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    (outside / "cache" / "db").mkdir(parents=True)
+    (outside / "cache" / "db" / "trivy.db").write_bytes(b"")
+    (outside / "gate.sarif").write_text("{}")
+    (workspace / "own" / "gate.json").write_text("{}")
+    (workspace / "out").symlink_to(outside)
+    (workspace / "inside").symlink_to(workspace / "own")
+    os.chown(workspace, *runner)
+    monkeypatch.chdir(workspace)
+
+    entrypoint.give_back_to_workspace_owner(
+        ["out/gate.sarif", "out/../outside/gate.sarif", "inside/gate.json"],
+        ["out/cache"],
+        {"GITHUB_WORKSPACE": str(workspace)},
+    )
+
+    for path in (outside, *outside.rglob("*")):
+        assert (path.lstat().st_uid, path.lstat().st_gid) == (0, 0), path
+    # A link that stays inside the workspace still leads to what the gate wrote there.
+    assert (workspace / "own" / "gate.json").lstat().st_uid == runner[0]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
+)
 def test_a_file_that_cannot_go_back_is_one_warning_line_and_no_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
