@@ -561,9 +561,11 @@ def main() -> int:
     if invocation.pull_request:
         # Read by the gate in a `workflow_run` event only, and checked against GitHub there.
         os.environ[PULL_REQUEST_VARIABLE] = invocation.pull_request
-    # The gate reads GITHUB_TOKEN; the input's own copy need not reach the scanners it starts.
-    for key in ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN"):
-        os.environ.pop(key, None)
+    # The inputs are read: the gate takes them from its command line and GITHUB_TOKEN, and the
+    # scanners it starts get the environment it runs in. None of them reads an input, and some
+    # inputs hold secrets: the token, and a build argument (a package index's token).
+    for key in [key for key in os.environ if key.startswith("INPUT_")]:
+        del os.environ[key]
 
     from gate.cli.main import main as gate_main  # imported late: a bad input needs no gate at all
     from gate.cli.outputs import RUN_BY_ACTION

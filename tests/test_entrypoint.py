@@ -20,8 +20,10 @@ import pytest
 import entrypoint
 from entrypoint import INPUTS, InputError, build_invocation
 from gate.cli.parser import build_parser
+from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file, corpus_files
 from tests.support.repo_paths import PROJECT_ROOT
+from tests.support.standins import grype_standin
 
 TOKEN = "ghs_EntrypointTestToken000000000000000001"  # noqa: S105 (no service accepts it)
 
@@ -376,6 +378,33 @@ def test_reports_are_gated_locally_and_the_token_is_never_printed(tmp_path: Path
     assert (tmp_path / "out" / "decision.json").is_file()
     assert not (tmp_path / "container-gate.sarif").exists()
     assert TOKEN not in done.stdout + done.stderr
+
+
+def test_no_input_reaches_a_scanner_the_token_and_a_secret_build_argument_included(
+    tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    # The gate takes the inputs from its command line; a scanner gets the environment it runs in.
+    secret = "npm_S3cretBuildArg"  # noqa: S105 (no service accepts it)
+    source = f"docker-archive:{engineless_archives.app}"
+    inputs = {
+        "INPUT_BUILD-ARGS": f"BASE=debian:12\nNPM_TOKEN={secret}\n",
+        "INPUT_GITHUB-TOKEN": TOKEN,
+        "INPUT_IMAGE": source,
+        "INPUT_SCANNER": "grype",
+        "INPUT_DOCKERFILE": "Dockerfile",
+        "INPUT_MAX-DB-AGE": "36500d",
+        "INPUT_SARIF": "",
+        "INPUT_JSON": "gate.json",
+    }
+    grype = grype_standin(tmp_path / "bin", expect_source=source, expect_unset=tuple(inputs))
+    (tmp_path / "Dockerfile").write_text("ARG BASE\nFROM ${BASE}\n", encoding="utf-8")
+
+    done = run_entrypoint({**inputs, "GRYPE_BIN": str(grype.path), "HOME": str(tmp_path)}, tmp_path)
+
+    assert done.returncode == 1, done.stderr  # the stand-in's findings block; it refused nothing
+    assert json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))["verdict"] == "fail"
+    assert [call["argv"][0] for call in grype.calls()] == ["version", "db", source]
+    assert secret not in done.stdout + done.stderr
 
 
 def test_inputs_match_action_yml_in_order_and_defaults() -> None:
