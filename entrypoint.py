@@ -504,11 +504,8 @@ def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
     name (each read alone, so one bad input does not hide the others; none without `files`) and
     the CI options."""
     argv = ["check", "--ci", "auto"]
-    for spec in INPUTS:
-        if files and spec.name in _OUTPUT_INPUTS and spec.flag:
-            value = read_input(env, spec.name, spec.default)
-            if value and value != _DASH:  # an error report in the log is no file either
-                argv.append(f"{spec.flag}={value}")
+    if files:
+        argv += [f"{flag}={value}" for flag, value in _error_outputs(env)]
     # Empty is the default, as for the run itself; `false`, or the bad input itself, is none.
     if (read_input(env, "comment") or "true") not in _TRUE:
         argv.append("--no-comment")
@@ -516,6 +513,17 @@ def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
     if image:
         argv.append(f"--image-name={image}")
     return [*argv, "--", "(action inputs)"]
+
+
+def _error_outputs(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The output files the inputs name, each read alone, with their options."""
+    found = []
+    for spec in INPUTS:
+        if spec.name in _OUTPUT_INPUTS and spec.flag:
+            value = read_input(env, spec.name, spec.default)
+            if value and value != _DASH:  # an error report in the log is no file either
+                found.append((spec.flag, value))
+    return found
 
 
 def report_input_error(message: str, env: Mapping[str, str], *, files: bool = True) -> None:
@@ -528,8 +536,13 @@ def report_input_error(message: str, env: Mapping[str, str], *, files: bool = Tr
     if token:
         os.environ["GITHUB_TOKEN"] = token
     # An output input argparse cannot take exits inside it: the error line above still stands.
-    with contextlib.suppress(SystemExit):
-        report_error(error_argv(env, files=files), message, ExitCode.USAGE)
+    try:
+        with contextlib.suppress(SystemExit):
+            report_error(error_argv(env, files=files), message, ExitCode.USAGE)
+    finally:
+        # Written as root, as a run's outputs are, and handed back the same way.
+        written = [value for _flag, value in _error_outputs(env)] if files else []
+        give_back_to_workspace_owner(written, (), env)
 
 
 def main() -> int:

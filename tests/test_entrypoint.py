@@ -454,6 +454,33 @@ def test_files_written_as_root_go_back_to_the_workspace_owner(
 @pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
 )
+@pytest.mark.parametrize(
+    "bad",
+    [{"INPUT_ADVISORY": "maybe"}, {"INPUT_SCANNER": "Trivy"}],
+    ids=["read-by-the-entry-point", "read-by-the-gate"],
+)
+def test_the_error_outputs_of_a_bad_input_go_back_to_the_workspace_owner(
+    tmp_path: Path, bad: dict[str, str]
+) -> None:
+    # A later step, as the runner's user, must be able to replace them and clean their folders.
+    runner = (1001, 1001)
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    os.chown(workspace, *runner)
+    inputs = {**SCAN, **bad, "INPUT_JSON": "out/gate.json", "INPUT_MARKDOWN": "reports/gate.md"}
+
+    done = run_entrypoint({**inputs, "GITHUB_WORKSPACE": str(workspace)}, workspace)
+
+    assert done.returncode == 2, done.stderr
+    assert json.loads((workspace / "out" / "gate.json").read_text(encoding="utf-8"))["verdict"] == "error"
+    for given in ("out", "out/gate.json", "reports", "reports/gate.md"):
+        info = (workspace / given).lstat()
+        assert (info.st_uid, info.st_gid) == runner, given
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
+)
 def test_nothing_beyond_a_directory_of_the_workspace_that_links_elsewhere_is_handed_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
