@@ -433,12 +433,14 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
     GitHub runs a container action as root (its docs: a USER instruction would lose access to the
     workspace), while later steps run as the runner's user, which could neither overwrite a
     root-owned SARIF file nor clean a root-owned directory. Only root-owned paths inside the
-    workspace change, and symbolic links are never followed (`lchown`).
+    workspace change, and symbolic links are never followed (`lchown`): a path is judged by where
+    its directories really are, so a directory of the checkout that links elsewhere (`out ->
+    /etc`) never hands over what lies beyond it.
     """
     workspace = env.get("GITHUB_WORKSPACE")
     if not workspace or not hasattr(os, "geteuid") or os.geteuid() != 0:
         return
-    root = Path(os.path.abspath(workspace))
+    root = Path(os.path.realpath(workspace))
     owner = root.stat()
 
     def give(path: Path) -> None:
@@ -455,7 +457,7 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
             print(log_safe(said) if env.get("GITHUB_ACTIONS") == "true" else said, file=sys.stderr)
 
     for given in (*files, *trees):
-        path = Path(os.path.abspath(given))  # relative to the working directory, as the gate wrote it
+        path = _where(given)
         if not path.is_relative_to(root) or path == root:
             continue
         if given in trees and path.is_dir() and not path.is_symlink():
@@ -465,6 +467,17 @@ def give_back_to_workspace_owner(files: Sequence[str], trees: Sequence[str], env
         while path != root:
             give(path)
             path = path.parent
+
+
+def _where(given: str) -> Path:
+    """Where `given` (relative to the working directory, as the gate wrote it) really is: its
+    directories with their symbolic links and `..` resolved as the system resolved them when the
+    gate wrote there, its last part kept as it is (a link there is handed over itself, never what
+    it points to)."""
+    head, name = os.path.split(given)
+    if name in ("", ".", ".."):
+        return Path(os.path.realpath(given))
+    return Path(os.path.realpath(head or os.curdir), name)
 
 
 # An option of the gate's command line as its usage errors name it (`argument --scanner: ...`,
@@ -491,11 +504,8 @@ def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
     name (each read alone, so one bad input does not hide the others; none without `files`) and
     the CI options."""
     argv = ["check", "--ci", "auto"]
-    for spec in INPUTS:
-        if files and spec.name in _OUTPUT_INPUTS and spec.flag:
-            value = read_input(env, spec.name, spec.default)
-            if value and value != _DASH:  # an error report in the log is no file either
-                argv.append(f"{spec.flag}={value}")
+    if files:
+        argv += [f"{flag}={value}" for flag, value in _error_outputs(env)]
     # Empty is the default, as for the run itself; `false`, or the bad input itself, is none.
     if (read_input(env, "comment") or "true") not in _TRUE:
         argv.append("--no-comment")
@@ -503,6 +513,17 @@ def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
     if image:
         argv.append(f"--image-name={image}")
     return [*argv, "--", "(action inputs)"]
+
+
+def _error_outputs(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The output files the inputs name, each read alone, with their options."""
+    found = []
+    for spec in INPUTS:
+        if spec.name in _OUTPUT_INPUTS and spec.flag:
+            value = read_input(env, spec.name, spec.default)
+            if value and value != _DASH:  # an error report in the log is no file either
+                found.append((spec.flag, value))
+    return found
 
 
 def report_input_error(message: str, env: Mapping[str, str], *, files: bool = True) -> None:
@@ -515,8 +536,13 @@ def report_input_error(message: str, env: Mapping[str, str], *, files: bool = Tr
     if token:
         os.environ["GITHUB_TOKEN"] = token
     # An output input argparse cannot take exits inside it: the error line above still stands.
-    with contextlib.suppress(SystemExit):
-        report_error(error_argv(env, files=files), message, ExitCode.USAGE)
+    try:
+        with contextlib.suppress(SystemExit):
+            report_error(error_argv(env, files=files), message, ExitCode.USAGE)
+    finally:
+        # Written as root, as a run's outputs are, and handed back the same way.
+        written = [value for _flag, value in _error_outputs(env)] if files else []
+        give_back_to_workspace_owner(written, (), env)
 
 
 def main() -> int:
@@ -548,9 +574,11 @@ def main() -> int:
     if invocation.pull_request:
         # Read by the gate in a `workflow_run` event only, and checked against GitHub there.
         os.environ[PULL_REQUEST_VARIABLE] = invocation.pull_request
-    # The gate reads GITHUB_TOKEN; the input's own copy need not reach the scanners it starts.
-    for key in ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN"):
-        os.environ.pop(key, None)
+    # The inputs are read: the gate takes them from its command line and GITHUB_TOKEN, and the
+    # scanners it starts get the environment it runs in. None of them reads an input, and some
+    # inputs hold secrets: the token, and a build argument (a package index's token).
+    for key in [key for key in os.environ if key.startswith("INPUT_")]:
+        del os.environ[key]
 
     from gate.cli.main import main as gate_main  # imported late: a bad input needs no gate at all
     from gate.cli.outputs import RUN_BY_ACTION

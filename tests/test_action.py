@@ -184,6 +184,20 @@ def test_the_examples_keep_the_json_decision_report_as_an_artifact() -> None:
         assert upload["with"]["path"].split("\n")[0] == "${{ steps.gate.outputs.json-file }}", path.name
 
 
+def test_no_run_script_of_the_examples_or_the_workflows_holds_an_expression() -> None:
+    # An expression in `run:` is pasted into the script before the shell reads it: the gate's
+    # `error` output can quote a report's text (`got "$(...)"`), and a fork's report reaches
+    # gate-fork-comment.yml. Every value goes to a script through `env:` instead.
+    workflows = [
+        *sorted(EXAMPLES.glob("*.yml")),
+        *sorted((PROJECT_ROOT / ".github" / "workflows").glob("*.yml")),
+    ]
+    for path in workflows:
+        for name, job in load_yaml(path)["jobs"].items():
+            for step in job.get("steps", []):
+                assert "${{" not in str(step.get("run", "")), f"{path.name}: {name}: {step.get('name')}"
+
+
 def test_the_examples_give_the_action_only_inputs_it_has() -> None:
     inputs = set(action()["inputs"])
     for path in sorted(EXAMPLES.glob("*.yml")):

@@ -20,8 +20,10 @@ import pytest
 import entrypoint
 from entrypoint import INPUTS, InputError, build_invocation
 from gate.cli.parser import build_parser
+from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file, corpus_files
 from tests.support.repo_paths import PROJECT_ROOT
+from tests.support.standins import grype_standin
 
 TOKEN = "ghs_EntrypointTestToken000000000000000001"  # noqa: S105 (no service accepts it)
 
@@ -378,6 +380,33 @@ def test_reports_are_gated_locally_and_the_token_is_never_printed(tmp_path: Path
     assert TOKEN not in done.stdout + done.stderr
 
 
+def test_no_input_reaches_a_scanner_the_token_and_a_secret_build_argument_included(
+    tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    # The gate takes the inputs from its command line; a scanner gets the environment it runs in.
+    secret = "npm_S3cretBuildArg"  # noqa: S105 (no service accepts it)
+    source = f"docker-archive:{engineless_archives.app}"
+    inputs = {
+        "INPUT_BUILD-ARGS": f"BASE=debian:12\nNPM_TOKEN={secret}\n",
+        "INPUT_GITHUB-TOKEN": TOKEN,
+        "INPUT_IMAGE": source,
+        "INPUT_SCANNER": "grype",
+        "INPUT_DOCKERFILE": "Dockerfile",
+        "INPUT_MAX-DB-AGE": "36500d",
+        "INPUT_SARIF": "",
+        "INPUT_JSON": "gate.json",
+    }
+    grype = grype_standin(tmp_path / "bin", expect_source=source, expect_unset=tuple(inputs))
+    (tmp_path / "Dockerfile").write_text("ARG BASE\nFROM ${BASE}\n", encoding="utf-8")
+
+    done = run_entrypoint({**inputs, "GRYPE_BIN": str(grype.path), "HOME": str(tmp_path)}, tmp_path)
+
+    assert done.returncode == 1, done.stderr  # the stand-in's findings block; it refused nothing
+    assert json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))["verdict"] == "fail"
+    assert [call["argv"][0] for call in grype.calls()] == ["version", "db", source]
+    assert secret not in done.stdout + done.stderr
+
+
 def test_inputs_match_action_yml_in_order_and_defaults() -> None:
     from scripts.check_ci_files import load_yaml
 
@@ -420,6 +449,66 @@ def test_files_written_as_root_go_back_to_the_workspace_owner(
         assert owner(workspace / given) == runner, given
     assert owner(workspace / "kept.txt") == (0, 0)
     assert owner(outside) == (0, 0)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
+)
+@pytest.mark.parametrize(
+    "bad",
+    [{"INPUT_ADVISORY": "maybe"}, {"INPUT_SCANNER": "Trivy"}],
+    ids=["read-by-the-entry-point", "read-by-the-gate"],
+)
+def test_the_error_outputs_of_a_bad_input_go_back_to_the_workspace_owner(
+    tmp_path: Path, bad: dict[str, str]
+) -> None:
+    # A later step, as the runner's user, must be able to replace them and clean their folders.
+    runner = (1001, 1001)
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    os.chown(workspace, *runner)
+    inputs = {**SCAN, **bad, "INPUT_JSON": "out/gate.json", "INPUT_MARKDOWN": "reports/gate.md"}
+
+    done = run_entrypoint({**inputs, "GITHUB_WORKSPACE": str(workspace)}, workspace)
+
+    assert done.returncode == 2, done.stderr
+    assert json.loads((workspace / "out" / "gate.json").read_text(encoding="utf-8"))["verdict"] == "error"
+    for given in ("out", "out/gate.json", "reports", "reports/gate.md"):
+        info = (workspace / given).lstat()
+        assert (info.st_uid, info.st_gid) == runner, given
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as GitHub runs the action"
+)
+def test_nothing_beyond_a_directory_of_the_workspace_that_links_elsewhere_is_handed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checked-out directory may be a symbolic link out of the workspace: an output or a cache
+    # named through it was written there, and stays root's.
+    runner = (1001, 1001)
+    workspace = tmp_path / "workspace"
+    (workspace / "own").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    (outside / "cache" / "db").mkdir(parents=True)
+    (outside / "cache" / "db" / "trivy.db").write_bytes(b"")
+    (outside / "gate.sarif").write_text("{}")
+    (workspace / "own" / "gate.json").write_text("{}")
+    (workspace / "out").symlink_to(outside)
+    (workspace / "inside").symlink_to(workspace / "own")
+    os.chown(workspace, *runner)
+    monkeypatch.chdir(workspace)
+
+    entrypoint.give_back_to_workspace_owner(
+        ["out/gate.sarif", "out/../outside/gate.sarif", "inside/gate.json"],
+        ["out/cache"],
+        {"GITHUB_WORKSPACE": str(workspace)},
+    )
+
+    for path in (outside, *outside.rglob("*")):
+        assert (path.lstat().st_uid, path.lstat().st_gid) == (0, 0), path
+    # A link that stays inside the workspace still leads to what the gate wrote there.
+    assert (workspace / "own" / "gate.json").lstat().st_uid == runner[0]
 
 
 @pytest.mark.skipif(
