@@ -66,6 +66,8 @@ _FIX_STATES = {
     "unknown": VendorStatus.UNKNOWN,
     "": VendorStatus.UNKNOWN,
 }
+_NO_FIX = frozenset({VendorStatus.AFFECTED, VendorStatus.WILL_NOT_FIX})
+"""The states in which Grype says the package has no fix, whatever versions the match lists."""
 
 # CVSS `source` values Grype copies from NVD records, in the names the rest of the gate uses.
 _CVSS_SOURCES = {
@@ -366,6 +368,11 @@ def _fix(vuln: JsonObject, at: At) -> tuple[tuple[str, ...], VendorStatus]:
     old = opt_str(vuln, "fixedInVersion", at)
     if old and old not in fixed:
         fixed.append(old)
+    if status in _NO_FIX:
+        # `fix.state` is Grype's word on whether this package has a fix (its --only-fixed keeps
+        # the `fixed` state only): versions listed beside `not-fixed` or `wont-fix` are no
+        # upgrade the gate may propose.
+        return (), status
     if fixed and status is VendorStatus.UNKNOWN:
         status = VendorStatus.FIXED
     return tuple(fixed), status

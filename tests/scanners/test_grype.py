@@ -158,6 +158,20 @@ def test_fix_state_maps_to_vendor_status(state: str, status: VendorStatus) -> No
     assert only(parse("", doc), "CVE-2020-12413", "nspr").status is status
 
 
+@pytest.mark.parametrize(
+    ("state", "status"), [("not-fixed", VendorStatus.AFFECTED), ("wont-fix", VendorStatus.WILL_NOT_FIX)]
+)
+def test_versions_listed_beside_a_state_without_a_fix_are_no_fix(state: str, status: VendorStatus) -> None:
+    # Grype's fix state says whether the package has a fix; versions listed beside "not-fixed"
+    # must not become an upgrade the gate proposes.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["matches"][0]["vulnerability"]["fix"] = {"versions": ["4.35.0"], "state": state}
+    finding = only(parse("", doc), "CVE-2020-12413", "nspr")
+    assert finding.status is status
+    assert finding.fixed_versions == ()
+    assert not finding.fixable
+
+
 def test_negligible_severity_is_low() -> None:
     doc = corpus_json("grype", "TestJsonImgsPresenter.golden")
     doc["matches"][1]["vulnerability"]["severity"] = "Negligible"
