@@ -66,6 +66,10 @@ _FIX_STATES = {
     "unknown": VendorStatus.UNKNOWN,
     "": VendorStatus.UNKNOWN,
 }
+# Grype's (Syft's) source schemes that name an image in a store or a registry; the archive
+# schemes stay, as the gate writes them too (`docker-archive:app.tar`).
+_IMAGE_SCHEMES = frozenset({"containerd", "docker", "podman", "registry"})
+
 _NO_FIX = frozenset({VendorStatus.AFFECTED, VendorStatus.WILL_NOT_FIX})
 """The states in which Grype says the package has no fix, whatever versions the match lists."""
 
@@ -460,6 +464,11 @@ def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:
     reference = opt_str(target, "userInput", at)
     if reference is None:
         return None, LayerTable()
+    scheme, colon, rest = reference.partition(":")
+    if colon and scheme in _IMAGE_SCHEMES and rest:
+        # `grype docker:app:1`: Grype reads the scheme off and scans `app:1`, and writes what it
+        # was given. The policy's `image` globs and VEX products name the image, not the scheme.
+        reference = rest
     config = _decoded_config(target, at)
     created_by = {info.diff_id: info.created_by for info in config.layers} if config else {}
     # Syft's image layer `digest` is the layer's diff id (stereoscope LayerMetadata.Digest).

@@ -13,8 +13,12 @@ from gate.cli import main as cli
 from gate.errors import ReportError
 from gate.merge import merge_reports
 from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Disposition
+from gate.policy.model import AllowlistEntry, Policy
 from gate.scanners.grype import parse_grype
 from tests.support.corpus import corpus_files, corpus_json
+from tests.support.factories import NOW
 
 GRYPE_FILES = corpus_files("grype")
 
@@ -176,6 +180,31 @@ def test_negligible_severity_is_low() -> None:
     doc = corpus_json("grype", "TestJsonImgsPresenter.golden")
     doc["matches"][1]["vulnerability"]["severity"] = "Negligible"
     assert only(parse("", doc), "CVE-1999-0002", "package-2").severity is Severity.LOW
+
+
+@pytest.mark.parametrize("scheme", ["docker:", "registry:", "podman:", "containerd:"])
+def test_a_source_scheme_of_the_grype_command_is_not_part_of_the_image_reference(scheme: str) -> None:
+    # `grype docker:REF` scans REF and writes `docker:REF` as its userInput: an `image` glob of the
+    # policy names REF, and must allowlist the finding.
+    doc = corpus_json("grype", "chainguard-ruby-test.json")
+    doc["source"]["target"]["userInput"] = f"{scheme}cgr.dev/chainguard/ruby:latest-3.0"
+    report = parse("", doc)
+    assert report.image is not None
+    assert report.image.reference == "cgr.dev/chainguard/ruby:latest-3.0"
+    allow = AllowlistEntry(
+        index=0, vulnerability="CVE-2023-28755", reason="not reachable", image="cgr.dev/chainguard/*"
+    )
+    evaluation = evaluate(report, Policy(source="policy.yaml", allowlist=(allow,)), NOW)
+    dispositions = {d.finding.package.name: d.disposition for d in evaluation.decisions}
+    assert dispositions["uri"] is Disposition.ALLOWLISTED
+
+
+def test_an_archive_scheme_stays_in_the_image_reference_as_the_gate_writes_it() -> None:
+    doc = corpus_json("grype", "chainguard-ruby-test.json")
+    doc["source"]["target"]["userInput"] = "docker-archive:/tmp/ruby.tar"
+    report = parse("", doc)
+    assert report.image is not None
+    assert report.image.reference == "docker-archive:/tmp/ruby.tar"
 
 
 def test_image_info_comes_from_the_source_and_its_image_config() -> None:
