@@ -233,14 +233,45 @@ def _match_exploit(match: JsonObject, at: At) -> MatchExploitData:
 
 
 def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
-    """A warning when Grype's own configuration suppressed matches: they never reach the policy."""
+    """A warning when Grype's own configuration suppressed matches: they never reach the policy;
+    and one when its `exclude` kept packages from being scanned at all."""
+    settings = _settings(doc)
+    warnings = []
+    excluded = settings.get("exclude")
+    if isinstance(excluded, list) and excluded:
+        paths = ", ".join(str(path)[:_PATH_LIMIT] for path in excluded[:_SHOWN_PATHS])
+        more = f" and {len(excluded) - _SHOWN_PATHS} more" if len(excluded) > _SHOWN_PATHS else ""
+        warnings.append(
+            f"{root.source}: Grype ran with `exclude` in its configuration ({paths}{more}): the packages "
+            "at those paths were not scanned, and the report says nothing of their findings; run "
+            "Grype without it, and state exceptions in the gate's policy allowlist instead"
+        )
     ignored = sum(1 for _ in objects(doc, "ignoredMatches", root, null=False))
-    if not ignored:
-        return ()
-    return (
-        f"{root.source}: Grype's own configuration (a .grype.yaml ignore list) suppressed {ignored} "
-        "match(es); they are not in this verdict: state exceptions in the gate's policy allowlist instead",
-    )
+    if ignored:
+        # `only-fixed` and `only-notfixed` are ignore rules on the fix state in Grype: what they
+        # suppressed is in `ignoredMatches` with the ignore list's.
+        named = [f"{key}: true" for key in ("only-fixed", "only-notfixed") if settings.get(key) is True]
+        which = ", ".join(named) if named else "a .grype.yaml ignore list"
+        warnings.append(
+            f"{root.source}: Grype's own configuration ({which}) suppressed {ignored} match(es); they are "
+            "not in this verdict: state exceptions in the gate's policy allowlist instead"
+        )
+    return tuple(warnings)
+
+
+_SHOWN_PATHS = 3
+"""How many `exclude` paths the warning names."""
+_PATH_LIMIT = 100
+"""The most characters of one `exclude` path shown."""
+
+
+def _settings(doc: JsonObject) -> JsonObject:
+    """The configuration Grype ran with (`descriptor.configuration`), or nothing. Read only for
+    warnings, whose settings have changed shape across Grype releases: a value of another shape
+    is passed over rather than refusing the report."""
+    descriptor = doc.get("descriptor")
+    settings = descriptor.get("configuration") if isinstance(descriptor, dict) else None
+    return settings if isinstance(settings, dict) else {}
 
 
 def _alert_warnings(doc: JsonObject, root: At) -> tuple[str, ...]:

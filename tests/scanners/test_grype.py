@@ -320,6 +320,38 @@ def test_matches_grype_itself_ignored_are_counted_and_warned_in_check(
     assert warnings == [warning]
 
 
+def test_matches_that_only_fixed_suppressed_name_the_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype's only-fixed is a set of ignore rules on the fix state: the matches it suppressed are
+    # in `ignoredMatches`, and the configuration it ran with says it was set.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"]["only-fixed"] = True
+    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [{"fix-state": "wont-fix"}]}]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's own configuration (only-fixed: true) suppressed 1 match(es); they are not "
+        "in this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
+def test_packages_grype_excluded_are_a_warning_in_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype's `exclude` drops the packages at those paths before matching: nothing in the report
+    # counts them, and only the configuration it ran with says so.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"]["exclude"] = ["/usr/lib/**", "**/*.jar", "/opt/a", "/opt/b"]
+    report, out, warnings = checked(doc, tmp_path, capsys)
+    warning = (
+        f"{report}: Grype ran with `exclude` in its configuration (/usr/lib/**, **/*.jar, /opt/a and 1 "
+        "more): the packages at those paths were not scanned, and the report says nothing of their "
+        "findings; run Grype without it, and state exceptions in the gate's policy allowlist instead"
+    )
+    assert f"warning:  {warning}" in out.splitlines()
+    assert warnings == [warning]
+
+
 def checked(
     doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[Path, str, list[str]]:
