@@ -515,6 +515,9 @@ def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:
         reference=reference,
         digest=repo_digest(str_list(target, "repoDigests", at)),
         image_id=opt_str(target, "imageID", at),
+        # Syft's image metadata: the digest of the manifest of the image it read (of the one
+        # platform, where the repository digest is an index's).
+        manifest_digest=opt_str(target, "manifestDigest", at),
         os=opt_str(target, "os", at) or (config.os if config else None),
         architecture=arch or (config.architecture if config else None),
         distro=_distro(doc, root),
