@@ -2,8 +2,8 @@
 log, an SBOM, another tool's report), told apart by a member their format requires: one table,
 read by the report reader (gate/scanners/ingest.py), the policy reader (gate/policy/load.py) and
 the VEX reader (gate/enrich/vex.py), each with what to do instead in its own words; and the keys
-of Trivy's and Grype's configuration files and the lines of Trivy's `.trivyignore`, which the
-policy and report readers name."""
+of Trivy's and Grype's configuration files and of Trivy's ignore files, which the policy, report
+and VEX readers name."""
 
 from __future__ import annotations
 
@@ -47,6 +47,27 @@ GRYPE_CONFIG_KEYS = frozenset(
         "show-suppressed", "sort-by", "vex-add", "vex-documents",
     }
 )  # fmt: skip
+
+
+TRIVYIGNORE_YAML_KEYS = frozenset({"licenses", "misconfigurations", "secrets", "vulnerabilities"})
+"""The top-level keys of Trivy's `.trivyignore.yaml`, its ignore rules by kind of finding."""
+
+_YAML_KEY = re.compile(r"([A-Za-z][\w-]*)[ \t]*:(?:[ \t]|\Z)")
+"""A YAML mapping's key at the start of a line (`severity:`, `scan: {...}`)."""
+
+
+def yaml_top_level_keys(text: str) -> list[str]:
+    """The keys of a YAML mapping at the top of `text`, or none when a line at the top level is
+    something else (a document that is no YAML mapping has none)."""
+    keys = []
+    for line in text.splitlines():
+        if not line.strip() or line[0] in " \t#-":  # blank, nested, a comment, a list item or `---`
+            continue
+        key = _YAML_KEY.match(line.rstrip())
+        if key is None:
+            return []
+        keys.append(key.group(1))
+    return keys
 
 
 def scanner_configuration(keys: Iterable[str]) -> tuple[str, str, str] | None:

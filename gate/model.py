@@ -223,9 +223,13 @@ class ImageInfo:
     reference: str
     """The reference the user gave (`ghcr.io/acme/app:1.2`, `docker-archive:app.tar`)."""
     digest: str | None = None
-    """The repository digest (`sha256:...`), when the image was pushed or pulled."""
+    """The repository digest (`sha256:...`), when the image was pushed or pulled: for a
+    multi-platform image, its index's."""
     image_id: str | None = None
     """The config digest (`sha256:...`)."""
+    manifest_digest: str | None = None
+    """The digest of the image's own manifest (`sha256:...`), when known: for a multi-platform
+    image, the manifest of the one platform scanned, which `digest` (the index) lists."""
     os: str | None = None
     """Operating system of the image (`linux`)."""
     architecture: str | None = None

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gate._input_file import STANDARD_INPUT
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
@@ -48,6 +49,9 @@ from gate.policy.model import Mode, OnStale, Policy
 from gate.render.terminal import render_terminal
 from gate.scanners.ingest import load_report
 from gate.untrusted import terminal_safe
+
+if TYPE_CHECKING:
+    from gate.enrich.vex_model import VexStatement
 
 
 def read_policy(options: Options) -> Policy:
@@ -304,14 +308,16 @@ def cmd_policy_validate(options: Options) -> ExitCode:
     for path in options.policy_files:
         problems = validate_policy_file(path)
         policy = None if problems else load_policy(path)
-        problems = problems or _named_file_problems(policy)
+        named_problems, named_warnings = _named_files(policy)
+        problems = problems or named_problems
         for problem in problems:
             print(terminal_safe(problem))
         if problems or policy is None:
             bad += 1
             continue
         print(f"{terminal_safe(str(path))}: valid policy (version 1)")
-        for warning in (*policy.warnings, *_expired_entries(policy, evaluation_time(options).date())):
+        expired = _expired_entries(policy, evaluation_time(options).date())
+        for warning in (*policy.warnings, *named_warnings, *expired):
             print(f"warning: {terminal_safe(warning)}")
     return ExitCode.USAGE if bad else ExitCode.PASS
 
@@ -332,19 +338,22 @@ def _expired_entries(policy: Policy, today: dt.date) -> list[str]:
     ]
 
 
-def _named_file_problems(policy: Policy | None) -> list[str]:
-    """What makes the files a valid policy names (`vex:`, `exploit_data:`) unusable: every run
-    with the policy would stop on them."""
+def _named_files(policy: Policy | None) -> tuple[list[str], list[str]]:
+    """What makes the files a valid policy names (`vex:`, `exploit_data:`) unusable, as every run
+    with the policy would stop on them; and the warnings every run would give about them (a
+    CycloneDX VEX document's BOM-Links into another BOM, which are not followed)."""
     if policy is None:
-        return []
+        return [], []
     from gate.enrich.load import load_exploit_data  # only policies that name files read them
     from gate.enrich.vex import load_vex
+    from gate.policy.enrichment import unfollowed_warnings
 
     problems: list[str] = []
+    statements: list[VexStatement] = []
     for vex in policy.vex:
         try:
             with named_by(policy, "vex"):
-                load_vex(vex)
+                statements += load_vex(vex)
         except GateError as exc:
             problems.append(exc.diagnostics())
     data = policy.exploit_data
@@ -356,7 +365,7 @@ def _named_file_problems(policy: Policy | None) -> list[str]:
                 load_exploit_data(kev, epss, ())
         except GateError as exc:
             problems.append(exc.diagnostics())
-    return problems
+    return problems, unfollowed_warnings(statements)
 
 
 def cmd_explain(options: Options) -> ExitCode:

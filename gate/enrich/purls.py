@@ -157,8 +157,9 @@ def _split_reference(reference: str) -> _Reference | None:
 def image_identifiers(image: ImageInfo) -> set[str]:
     """Every form in which a VEX document may name this image.
 
-    The reference as given; the repository digest and the image ID (`sha256:...`); and, when the
-    reference names a registry repository: `pkg:oci/<name>@sha256:<digest>?repository_url=<registry/
+    The reference as given; the repository digest, the manifest digest of the platform scanned
+    (when known and not the same) and the image ID (`sha256:...`); and, when the reference names a
+    registry repository, for each of those two digests where a digest goes: `pkg:oci/<name>@sha256:<digest>?repository_url=<registry/
     repository>` (with `tag` and `arch` qualifiers when known, so patterns that give them match),
     the tag form `pkg:oci/<name>?repository_url=...&tag=<tag>`, Docker's `pkg:docker/<namespace>/
     <name>@<tag or digest>`, and the normalised references `<registry>/<repository>:<tag>` and
@@ -166,11 +167,13 @@ def image_identifiers(image: ImageInfo) -> set[str]:
     `index.docker.io/library/x` (Trivy writes the second), and by their short names.
     """
     found = {image.reference}
-    found.update(d for d in (image.digest, image.image_id) if d)
+    found.update(d for d in (image.digest, image.image_id, image.manifest_digest) if d)
     ref = _split_reference(image.reference)
     if ref is None:
         return found
-    digest = image.digest or ref.digest
+    # The index digest names every platform's image; a platform's manifest digest names the one
+    # scanned (the purl spec's oci version: "the digest of the artifact"). Both are this image's.
+    digests = tuple(dict.fromkeys(d for d in (image.digest or ref.digest, image.manifest_digest) if d))
     arch = image.architecture.partition("/")[0] if image.architecture else None
     hub = ref.registry == _DOCKER_HUB
     registries = (_DOCKER_HUB, "index.docker.io") if hub else (ref.registry,)
@@ -186,19 +189,19 @@ def image_identifiers(image: ImageInfo) -> set[str]:
             qualifiers["tag"] = ref.tag
             found.add(PackageURL("oci", None, name, None, qualifiers).to_string())
             found.add(f"{repository_url}:{ref.tag}")
-        if digest:
+        for digest in digests:
             found.add(PackageURL("oci", None, name, digest, qualifiers).to_string())
             found.add(f"{repository_url}@{digest}")
 
     namespace, _, _ = ref.repository.rpartition("/")
     namespaces = {namespace, ""} if hub and namespace == "library" else {namespace}
     docker_qualifiers = None if hub else {"repository_url": ref.registry}
-    for version in (ref.tag, digest):
+    for version in (ref.tag, *digests):
         if version:
             for space in namespaces:
                 found.add(PackageURL("docker", space or None, name, version, docker_qualifiers).to_string())
     if short:
-        for version, sep in ((ref.tag, ":"), (digest, "@")):
+        for version, sep in ((ref.tag, ":"), *((digest, "@") for digest in digests)):
             if version:
                 found.update({f"{short}{sep}{version}", f"{ref.repository}{sep}{version}"})
     return found

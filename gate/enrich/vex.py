@@ -56,7 +56,13 @@ from gate._json_strict import (
     refusing_duplicates,
     reject_constant,
 )
-from gate._other_documents import OTHER_DOCUMENTS
+from gate._other_documents import (
+    OTHER_DOCUMENTS,
+    TRIVYIGNORE_YAML_KEYS,
+    is_trivyignore,
+    scanner_configuration,
+    yaml_top_level_keys,
+)
 from gate.enrich._csaf_in import read_csaf
 from gate.enrich._cyclonedx_in import read_cyclonedx
 from gate.enrich._openvex_in import CONTEXT, read_openvex
@@ -123,6 +129,34 @@ def _other_text(raw: bytes) -> str | None:
     return None
 
 
+_IGNORE_RULES = (
+    "this is {what}: the gate reads no scanner's ignore rules; write each as an allowlist entry of "
+    "the policy, with a reason and an expiry date (a VEX file is an OpenVEX, CSAF or CycloneDX document)"
+)
+_SCANNER_CONFIG = (
+    "this is {what}, not VEX: it says how {scanner} scans, for {command}; a VEX file is an OpenVEX, "
+    "CSAF or CycloneDX document"
+)
+
+
+def _scanner_file(text: str) -> str | None:
+    """What a VEX file that is not JSON is, when it is one of the scanners' own files that the
+    shared table names (`gate._other_documents`): a configuration (trivy.yaml, .grype.yaml) or
+    ignore rules (.trivyignore, .trivyignore.yaml, a .grype.yaml `ignore:` list)."""
+    keys = yaml_top_level_keys(text.removeprefix("\ufeff"))
+    config = scanner_configuration(keys)
+    if config is not None and "ignore" in keys and config[1] == "Grype":
+        return _IGNORE_RULES.format(what=config[0])
+    if config is not None:
+        what, scanner, command = config
+        return _SCANNER_CONFIG.format(what=what, scanner=scanner, command=command)
+    if keys and set(keys) <= TRIVYIGNORE_YAML_KEYS:
+        return _IGNORE_RULES.format(what="a Trivy ignore file (.trivyignore.yaml)")
+    if is_trivyignore(text):
+        return _IGNORE_RULES.format(what="a Trivy ignore file (.trivyignore)")
+    return None
+
+
 def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
     """The statements of a VEX document held in `raw`; `source` names it in errors and rules.
 
@@ -143,7 +177,8 @@ def parse_vex(raw: bytes, source: str) -> tuple[VexStatement, ...]:
             raise locate_duplicate(text, at, "a VEX document") from None
     except json.JSONDecodeError as exc:
         raise ReportError(
-            f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); expected {EXPECTED}"
+            f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); expected {EXPECTED}",
+            hint=_scanner_file(text),
         ) from None
     except NotANumber as exc:
         raise ReportError(

@@ -304,6 +304,7 @@ def _describe(
         reference=reference,
         digest=image.digest,
         image_id=image.image_id,
+        manifest_digest=image.manifest_digest,
         os=platform.os if platform else None,
         architecture="/".join(p for p in (platform.architecture, platform.variant) if p)
         if platform

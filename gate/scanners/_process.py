@@ -112,9 +112,13 @@ def run(
     what: str,
     timeout_hint: str,
     grace: float = 0.0,
+    files: Mapping[str, str] | None = None,
 ) -> Completed:
     """Runs `argv` in an empty temporary directory, killing it (and its children) after `timeout` s,
     or at once when the wait is interrupted (Ctrl-C).
+
+    `files` (name -> text) are written into that directory first: a configuration of the gate's
+    own that the command line names.
 
     `grace` extends the deadline for a scanner that enforces `timeout` itself and reports it
     better than a kill can; the message still names `timeout`, the limit the user set.
@@ -123,6 +127,8 @@ def run(
     (`trivy.yaml`, `.trivyignore`, `.grype.yaml`) from wherever the gate was started.
     """
     with tempfile.TemporaryDirectory(prefix="container-gate-") as cwd:
+        for name, text in (files or {}).items():
+            (Path(cwd) / name).write_text(text, encoding="utf-8")
         try:
             proc = subprocess.Popen(  # noqa: S603 - argv is built by the runners, never a shell string
                 list(argv),
@@ -270,12 +276,16 @@ def engine_image_or_scanner_failure(
 
 
 def query_json(
-    argv: Sequence[str], env: Mapping[str, str], what: str, timeout_hint: str
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    what: str,
+    timeout_hint: str,
+    files: Mapping[str, str] | None = None,
 ) -> tuple[Completed, object]:
     """A short query a scanner answers in JSON (its version, its DB's state), within
     `QUERY_TIMEOUT`: what the run did, and the decoded JSON, or None when it printed none. The
     caller judges the exit code: a query's answer is only advice, the scan decides."""
-    done = run(argv, timeout=QUERY_TIMEOUT, env=env, what=what, timeout_hint=timeout_hint)
+    done = run(argv, timeout=QUERY_TIMEOUT, env=env, what=what, timeout_hint=timeout_hint, files=files)
     try:
         return done, decode_json(done.stdout, f"`{what}`")
     except ReportError:

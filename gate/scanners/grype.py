@@ -66,6 +66,12 @@ _FIX_STATES = {
     "unknown": VendorStatus.UNKNOWN,
     "": VendorStatus.UNKNOWN,
 }
+# Grype's (Syft's) source schemes that name an image in a store or a registry; the archive
+# schemes stay, as the gate writes them too (`docker-archive:app.tar`).
+_IMAGE_SCHEMES = frozenset({"containerd", "docker", "podman", "registry"})
+
+_NO_FIX = frozenset({VendorStatus.AFFECTED, VendorStatus.WILL_NOT_FIX})
+"""The states in which Grype says the package has no fix, whatever versions the match lists."""
 
 # CVSS `source` values Grype copies from NVD records, in the names the rest of the gate uses.
 _CVSS_SOURCES = {
@@ -227,14 +233,45 @@ def _match_exploit(match: JsonObject, at: At) -> MatchExploitData:
 
 
 def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
-    """A warning when Grype's own configuration suppressed matches: they never reach the policy."""
+    """A warning when Grype's own configuration suppressed matches: they never reach the policy;
+    and one when its `exclude` kept packages from being scanned at all."""
+    settings = _settings(doc)
+    warnings = []
+    excluded = settings.get("exclude")
+    if isinstance(excluded, list) and excluded:
+        paths = ", ".join(str(path)[:_PATH_LIMIT] for path in excluded[:_SHOWN_PATHS])
+        more = f" and {len(excluded) - _SHOWN_PATHS} more" if len(excluded) > _SHOWN_PATHS else ""
+        warnings.append(
+            f"{root.source}: Grype ran with `exclude` in its configuration ({paths}{more}): the packages "
+            "at those paths were not scanned, and the report says nothing of their findings; run "
+            "Grype without it, and state exceptions in the gate's policy allowlist instead"
+        )
     ignored = sum(1 for _ in objects(doc, "ignoredMatches", root, null=False))
-    if not ignored:
-        return ()
-    return (
-        f"{root.source}: Grype's own configuration (a .grype.yaml ignore list) suppressed {ignored} "
-        "match(es); they are not in this verdict: state exceptions in the gate's policy allowlist instead",
-    )
+    if ignored:
+        # `only-fixed` and `only-notfixed` are ignore rules on the fix state in Grype: what they
+        # suppressed is in `ignoredMatches` with the ignore list's.
+        named = [f"{key}: true" for key in ("only-fixed", "only-notfixed") if settings.get(key) is True]
+        which = ", ".join(named) if named else "a .grype.yaml ignore list"
+        warnings.append(
+            f"{root.source}: Grype's own configuration ({which}) suppressed {ignored} match(es); they are "
+            "not in this verdict: state exceptions in the gate's policy allowlist instead"
+        )
+    return tuple(warnings)
+
+
+_SHOWN_PATHS = 3
+"""How many `exclude` paths the warning names."""
+_PATH_LIMIT = 100
+"""The most characters of one `exclude` path shown."""
+
+
+def _settings(doc: JsonObject) -> JsonObject:
+    """The configuration Grype ran with (`descriptor.configuration`), or nothing. Read only for
+    warnings, whose settings have changed shape across Grype releases: a value of another shape
+    is passed over rather than refusing the report."""
+    descriptor = doc.get("descriptor")
+    settings = descriptor.get("configuration") if isinstance(descriptor, dict) else None
+    return settings if isinstance(settings, dict) else {}
 
 
 def _alert_warnings(doc: JsonObject, root: At) -> tuple[str, ...]:
@@ -366,6 +403,11 @@ def _fix(vuln: JsonObject, at: At) -> tuple[tuple[str, ...], VendorStatus]:
     old = opt_str(vuln, "fixedInVersion", at)
     if old and old not in fixed:
         fixed.append(old)
+    if status in _NO_FIX:
+        # `fix.state` is Grype's word on whether this package has a fix (its --only-fixed keeps
+        # the `fixed` state only): versions listed beside `not-fixed` or `wont-fix` are no
+        # upgrade the gate may propose.
+        return (), status
     if fixed and status is VendorStatus.UNKNOWN:
         status = VendorStatus.FIXED
     return tuple(fixed), status
@@ -453,6 +495,11 @@ def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:
     reference = opt_str(target, "userInput", at)
     if reference is None:
         return None, LayerTable()
+    scheme, colon, rest = reference.partition(":")
+    if colon and scheme in _IMAGE_SCHEMES and rest:
+        # `grype docker:app:1`: Grype reads the scheme off and scans `app:1`, and writes what it
+        # was given. The policy's `image` globs and VEX products name the image, not the scheme.
+        reference = rest
     config = _decoded_config(target, at)
     created_by = {info.diff_id: info.created_by for info in config.layers} if config else {}
     # Syft's image layer `digest` is the layer's diff id (stereoscope LayerMetadata.Digest).
@@ -468,6 +515,9 @@ def _image(doc: JsonObject, root: At) -> tuple[ImageInfo | None, LayerTable]:
         reference=reference,
         digest=repo_digest(str_list(target, "repoDigests", at)),
         image_id=opt_str(target, "imageID", at),
+        # Syft's image metadata: the digest of the manifest of the image it read (of the one
+        # platform, where the repository digest is an index's).
+        manifest_digest=opt_str(target, "manifestDigest", at),
         os=opt_str(target, "os", at) or (config.os if config else None),
         architecture=arch or (config.architecture if config else None),
         distro=_distro(doc, root),

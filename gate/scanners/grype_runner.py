@@ -1,7 +1,8 @@
 """Running Grype on an image (`--scanner grype` or `both`).
 
 `grype_command` and `grype_env` are the one place that builds Grype's command line and
-environment: Grype takes its DB settings from `GRYPE_*` variables. `GRYPE` is the `Scanner`
+environment: Grype takes its DB settings from `GRYPE_*` variables, and its configuration from the
+gate's own file (`CONFIG_TEXT`), never from the user's. `GRYPE` is the `Scanner`
 (gate/scanners/interface.py) that `run_scanner` runs: it checks the binary's version (`grype version -o json`) and its DB (`grype db status -o json`), runs the scan
 with a timeout and parses the report with `gate.scanners.grype`. Any non-zero exit is an error.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from gate.enrich.grype_exploit import MatchExploitData
@@ -47,6 +49,21 @@ _SOURCE_SCHEMES = {
 }
 
 
+CONFIG_NAME = "container-gate-grype.yaml"
+"""The configuration file the gate gives Grype (`--config`), written into its empty working directory."""
+CONFIG_TEXT = """\
+# container-gate's configuration of Grype. Given with --config, it is the only one Grype reads:
+# not the user's ~/.grype.yaml, $XDG_CONFIG_HOME/grype/config.yaml or ./.grype.yaml, whose
+# settings would drop findings from the report the gate judges. The gate's policy decides.
+exclude: []
+only-fixed: false
+only-notfixed: false
+fail-on-severity: ""
+"""
+"""Grype's defaults, stated for the settings that drop findings or fail a scan on its own."""
+CONFIG_FILES = MappingProxyType({CONFIG_NAME: CONFIG_TEXT})
+
+
 def grype_cache_dir(options: ScanOptions) -> Path | None:
     """Where Grype keeps its DB: `<--cache-dir>/grype`, beside Trivy's files, never mixed with them."""
     return (options.cache_dir / "grype").resolve() if options.cache_dir else None
@@ -63,7 +80,9 @@ def grype_source(target: ImageTarget) -> str:
 
 def grype_command(binary: Path, target: ImageTarget) -> list[str]:
     """The full `grype` command line for `target` (its DB settings are in `grype_env`)."""
-    argv = [str(binary), grype_source(target), "-o", "json"]
+    # An explicit --config replaces every configuration file Grype would look for (anchore/fangs
+    # `findConfigurationFiles`: the search runs only when no file is given).
+    argv = [str(binary), grype_source(target), "-o", "json", "--config", CONFIG_NAME]
     if target.platform:
         argv += ["--platform", target.platform]
     return argv
@@ -91,7 +110,10 @@ def grype_env(target: ImageTarget | None, options: ScanOptions) -> dict[str, str
 
 
 def _json_of(binary: Path, args: list[str], options: ScanOptions, what: str) -> tuple[Completed, Any]:
-    return query_json([str(binary), *args], grype_env(None, options), what, f"check that {binary} is Grype")
+    # The queries read the same configuration as the scan: a DB cache directory set in the
+    # user's file would otherwise be the one `db status` looks at.
+    argv = [str(binary), *args, "--config", CONFIG_NAME]
+    return query_json(argv, grype_env(None, options), what, f"check that {binary} is Grype", CONFIG_FILES)
 
 
 def grype_version(binary: Path, options: ScanOptions) -> str:
@@ -137,13 +159,14 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
             detail=detail,
         )
     if "at or above the severity threshold" in low:
-        # Grype's `fail-on-severity` (exit 2) can only come from a configuration file of the
-        # user's: the gate passes no --fail-on and no GRYPE_FAIL_ON_SEVERITY.
+        # Grype's `fail-on-severity` (exit 2): the gate passes no --fail-on, no
+        # GRYPE_FAIL_ON_SEVERITY, and a configuration that sets none, so the binary run is not
+        # Grype as the gate runs it (a wrapper adding --fail-on, or a Grype that read another file).
         return ScannerError(
             f"Grype failed ({exit_text(done.returncode)}): {summary}",
-            hint="a fail-on-severity setting in your Grype configuration file (~/.grype.yaml or "
-            "~/.config/grype/config.yaml) makes Grype fail on its own findings: remove it, the gate's "
-            "policy decides what blocks",
+            hint="a fail-on-severity setting makes Grype fail on its own findings, and the gate sets "
+            "none: check that --grype-bin or GRYPE_BIN is Grype itself, not a wrapper adding "
+            "--fail-on; the gate's policy decides what blocks",
             detail=detail,
         )
     return engine_image_or_scanner_failure(
@@ -162,6 +185,7 @@ class GrypeScanner:
     # `grype db status` runs before the scan: the scan may update the DB it would be reading.
     check_beside_scan = False
     grace = 0.0
+    files: Mapping[str, str] = CONFIG_FILES
 
     def binary(self, options: ScanOptions) -> Path:
         return find_binary(

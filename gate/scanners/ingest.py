@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gate._input_file import STANDARD_INPUT, shown_name
-from gate._other_documents import OTHER_DOCUMENTS, is_trivyignore, scanner_configuration
+from gate._other_documents import OTHER_DOCUMENTS, is_trivyignore, scanner_configuration, yaml_top_level_keys
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
 from gate.image.base_image import BaseCheck
@@ -254,22 +254,6 @@ _SCANNER_CONFIG = (
     "this is {what}, not a report: it says how {scanner} scans, for {command}; give the scanner's"
     " JSON report as REPORT"
 )
-_YAML_KEY = re.compile(r"([A-Za-z][\w-]*)[ \t]*:(?:[ \t]|\Z)")
-"""A YAML mapping's key at the start of a line (`severity:`, `scan: {...}`)."""
-
-
-def _yaml_top_level_keys(text: str) -> list[str]:
-    """The keys of a YAML mapping at the top of `text`, or none when a line at the top level is
-    something else (a document that is no YAML mapping has none)."""
-    keys = []
-    for line in text.splitlines():
-        if not line.strip() or line[0] in " \t#-":  # blank, nested, a comment, a list item or `---`
-            continue
-        key = _YAML_KEY.match(line.rstrip())
-        if key is None:
-            return []
-        keys.append(key.group(1))
-    return keys
 
 
 def _other_text(head: bytes) -> str | None:
@@ -308,7 +292,7 @@ def _other_text(head: bytes) -> str | None:
             )
         if is_trivyignore(text.decode("utf-8", "replace")):
             return _IGNORE_RULES.format(what="a Trivy ignore file (.trivyignore)")
-        config = scanner_configuration(_yaml_top_level_keys(text.decode("utf-8", "replace")))
+        config = scanner_configuration(yaml_top_level_keys(text.decode("utf-8", "replace")))
         if config is not None:
             what, scanner, command = config
             return _SCANNER_CONFIG.format(what=what, scanner=scanner, command=command)

@@ -44,6 +44,9 @@ class Scanner(Protocol):
     grace: float
     """Seconds past `--scan-timeout` before the run is killed, for a scanner that enforces the
     timeout itself and says so better than a kill can."""
+    files: Mapping[str, str]
+    """Files (name -> text) written into the scan's empty working directory: a configuration of
+    the gate's own that its command line names, in place of the user's."""
 
     def binary(self, options: ScanOptions) -> Path:
         """The binary to run (a flag, a variable, PATH, or beside Python), or a ScannerError."""
@@ -107,6 +110,7 @@ def run_scanner(
             what=scanner.name,
             timeout_hint="raise --scan-timeout",
             grace=scanner.grace,
+            files=scanner.files,
         )
 
     if scanner.check_beside_scan:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from gate.enrich._url import shown_url
@@ -198,6 +199,8 @@ class TrivyScanner:
     check_beside_scan = True
     # Trivy stops itself at --timeout; the kill is only for a Trivy that hangs anyway.
     grace = 5.0
+    # Trivy reads a configuration file only from its working directory (trivy.yaml), kept empty.
+    files: Mapping[str, str] = MappingProxyType({})
 
     def binary(self, options: ScanOptions) -> Path:
         return find_binary(

@@ -348,6 +348,26 @@ def test_policy_validate_reads_the_files_the_policy_names(
     assert (code, out) == (ExitCode.PASS, f"{policy}: valid policy (version 1)\n")
 
 
+def test_policy_validate_warns_of_bom_links_its_vex_file_makes_into_another_bom(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `check` with this policy warns that the statements naming components by BOM-Links into
+    # another BOM are not followed; validate, which reads the file, says it too.
+    vex = tmp_path / "trivy.cdx.json"
+    vex.write_bytes(corpus_file("vex", "aquasecurity-trivy__pkg-vex-testdata-cyclonedx.json").read_bytes())
+    policy = write_policy(tmp_path, "version: 1\nvex: [trivy.cdx.json]\n")
+    code, out, _ = run(["policy", "validate", str(policy)], capsys)
+    assert (code, out.splitlines()) == (
+        ExitCode.PASS,
+        [
+            f"{policy}: valid policy (version 1)",
+            f"warning: {vex}: CycloneDX affects[].ref BOM-Links into another BOM "
+            "(urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1) are not followed: a statement says "
+            "nothing about them, and clears no finding through them",
+        ],
+    )
+
+
 def test_explain_names_the_rule_and_why_an_entry_did_not_apply(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

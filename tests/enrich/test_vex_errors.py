@@ -12,7 +12,7 @@ import pytest
 
 from gate.enrich.vex import load_vex, parse_vex
 from gate.errors import ExitCode, ReportError
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_file, corpus_files
 
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
 
@@ -632,6 +632,37 @@ def test_a_real_report_or_log_given_as_vex_is_named(kind: str, suffix: str, what
     with pytest.raises(ReportError) as caught:
         load_vex(path)
     assert caught.value.diagnostics() == f"{path}: top level: not a VEX document: {EXPECTED} (this is {what})"
+
+
+@pytest.mark.parametrize("path", corpus_files("ignore-files"), ids=lambda path: path.name)
+def test_a_scanners_configuration_or_ignore_file_given_as_vex_is_named(path: Path) -> None:
+    # `--vex trivy.yaml`: someone moving a scanner's settings or exceptions to the gate. It was
+    # "not valid JSON" alone.
+    with pytest.raises(ReportError) as caught:
+        load_vex(path)
+    assert caught.value.message.startswith(f"{path}: not valid JSON (line 1 column 1: Expecting value)")
+    hint = caught.value.hint
+    assert hint is not None
+    if path.name.endswith("trivy.yaml"):
+        assert hint == (
+            "this is a Trivy configuration (trivy.yaml), not VEX: it says how Trivy scans, for trivy "
+            "--config; a VEX file is an OpenVEX, CSAF or CycloneDX document"
+        )
+        return
+    what = (
+        "a Grype configuration (.grype.yaml)" if "grype" in path.name else "a Trivy ignore file (.trivyignore"
+    )
+    assert hint.startswith(f"this is {what}"), hint
+    assert hint.endswith(
+        "the gate reads no scanner's ignore rules; write each as an allowlist entry of the policy, with "
+        "a reason and an expiry date (a VEX file is an OpenVEX, CSAF or CycloneDX document)"
+    )
+
+
+def test_a_text_that_is_no_scanner_file_is_not_named() -> None:
+    with pytest.raises(ReportError) as caught:
+        parse_vex(b"severity: HIGH\nsome text that is no key\n", "team.vex.json")
+    assert caught.value.hint is None
 
 
 def test_the_documents_named_are_the_shared_table_s_but_the_vex_formats() -> None:

@@ -1178,3 +1178,44 @@ def test_a_grype_multi_arch_image_is_named_by_its_repository_digest() -> None:
     ):
         (statement,) = openvex(not_affected({"@id": product}, vulnerability=ruby.vulnerability_id))
         assert applicable(statement, ruby, report.image), product
+
+
+def test_a_multi_arch_image_is_named_by_its_platform_manifest_digest_too() -> None:
+    """An OCI purl's version is the digest of the artifact (the purl spec's `oci` type): the
+    platform's image manifest is an artifact of its own, the one scanned, so a statement naming it
+    is about this image, as one naming the index that lists it is. Another platform's is not."""
+    report = load_report(corpus_file("grype", "chainguard-ruby-test.json"))
+    assert report.image is not None
+    manifest = "sha256:86abe662dfa3746038eea6b0db91092b0767d78b8b8938a343d614cd1579adc2"
+    assert report.image.manifest_digest == manifest
+    ruby = report.findings[0]
+    other = "sha256:" + "0" * 64
+    for digest, applies in ((manifest, True), (other, False)):
+        for product in (
+            f"pkg:oci/ruby@sha256%3A{digest[7:]}?repository_url=cgr.dev%2Fchainguard%2Fruby",
+            f"pkg:oci/ruby@sha256%3A{digest[7:]}?arch=arm64&repository_url=cgr.dev%2Fchainguard%2Fruby",
+            f"cgr.dev/chainguard/ruby@{digest}",
+            digest,
+        ):
+            (statement,) = openvex(not_affected({"@id": product}, vulnerability=ruby.vulnerability_id))
+            assert applicable(statement, ruby, report.image) is applies, product
+    # The statement of a CycloneDX VEX document naming the image by that purl applies alike.
+    cdx = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "metadata": {"component": {"type": "container", "name": "ruby", "bom-ref": "image"}},
+        "vulnerabilities": [
+            {
+                "id": ruby.vulnerability_id,
+                "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+                "affects": [
+                    {
+                        "ref": f"pkg:oci/ruby@sha256%3A{manifest[7:]}?repository_url=cgr.dev%2Fchainguard%2Fruby"
+                    }
+                ],
+            }
+        ],
+    }
+    (statement,) = parse_vex(json.dumps(cdx).encode(), "app.cdx.json")
+    assert applicable(statement, ruby, report.image)

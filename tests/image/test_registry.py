@@ -90,7 +90,7 @@ def test_the_platform_selects_an_image_of_a_registry_index(
     assert (arm.info.platform, arm.info.architecture) == ("linux/arm64/v8", "arm64/v8")
     assert arm.info.image_id == sha256(multi_platform.arm64.config)
     assert arm.info.digest == multi_platform.index_digest
-    assert arm.manifest_digest == multi_platform.arm64.digest
+    assert arm.manifest_digest == arm.info.manifest_digest == multi_platform.arm64.digest
     assert arm.info.size == sum(len(layer) for layer in multi_platform.arm64.layers)
     amd = resolve_image(
         f"docker://{multi_platform.reference}", platform="linux/amd64", environ=home, base_from_label=False

@@ -13,8 +13,12 @@ from gate.cli import main as cli
 from gate.errors import ReportError
 from gate.merge import merge_reports
 from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
+from gate.policy.evaluate import evaluate
+from gate.policy.evaluation import Disposition
+from gate.policy.model import AllowlistEntry, Policy
 from gate.scanners.grype import parse_grype
 from tests.support.corpus import corpus_files, corpus_json
+from tests.support.factories import NOW
 
 GRYPE_FILES = corpus_files("grype")
 
@@ -158,10 +162,49 @@ def test_fix_state_maps_to_vendor_status(state: str, status: VendorStatus) -> No
     assert only(parse("", doc), "CVE-2020-12413", "nspr").status is status
 
 
+@pytest.mark.parametrize(
+    ("state", "status"), [("not-fixed", VendorStatus.AFFECTED), ("wont-fix", VendorStatus.WILL_NOT_FIX)]
+)
+def test_versions_listed_beside_a_state_without_a_fix_are_no_fix(state: str, status: VendorStatus) -> None:
+    # Grype's fix state says whether the package has a fix; versions listed beside "not-fixed"
+    # must not become an upgrade the gate proposes.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["matches"][0]["vulnerability"]["fix"] = {"versions": ["4.35.0"], "state": state}
+    finding = only(parse("", doc), "CVE-2020-12413", "nspr")
+    assert finding.status is status
+    assert finding.fixed_versions == ()
+    assert not finding.fixable
+
+
 def test_negligible_severity_is_low() -> None:
     doc = corpus_json("grype", "TestJsonImgsPresenter.golden")
     doc["matches"][1]["vulnerability"]["severity"] = "Negligible"
     assert only(parse("", doc), "CVE-1999-0002", "package-2").severity is Severity.LOW
+
+
+@pytest.mark.parametrize("scheme", ["docker:", "registry:", "podman:", "containerd:"])
+def test_a_source_scheme_of_the_grype_command_is_not_part_of_the_image_reference(scheme: str) -> None:
+    # `grype docker:REF` scans REF and writes `docker:REF` as its userInput: an `image` glob of the
+    # policy names REF, and must allowlist the finding.
+    doc = corpus_json("grype", "chainguard-ruby-test.json")
+    doc["source"]["target"]["userInput"] = f"{scheme}cgr.dev/chainguard/ruby:latest-3.0"
+    report = parse("", doc)
+    assert report.image is not None
+    assert report.image.reference == "cgr.dev/chainguard/ruby:latest-3.0"
+    allow = AllowlistEntry(
+        index=0, vulnerability="CVE-2023-28755", reason="not reachable", image="cgr.dev/chainguard/*"
+    )
+    evaluation = evaluate(report, Policy(source="policy.yaml", allowlist=(allow,)), NOW)
+    dispositions = {d.finding.package.name: d.disposition for d in evaluation.decisions}
+    assert dispositions["uri"] is Disposition.ALLOWLISTED
+
+
+def test_an_archive_scheme_stays_in_the_image_reference_as_the_gate_writes_it() -> None:
+    doc = corpus_json("grype", "chainguard-ruby-test.json")
+    doc["source"]["target"]["userInput"] = "docker-archive:/tmp/ruby.tar"
+    report = parse("", doc)
+    assert report.image is not None
+    assert report.image.reference == "docker-archive:/tmp/ruby.tar"
 
 
 def test_image_info_comes_from_the_source_and_its_image_config() -> None:
@@ -272,6 +315,38 @@ def test_matches_grype_itself_ignored_are_counted_and_warned_in_check(
     warning = (
         f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 2 match(es); they "
         "are not in this verdict: state exceptions in the gate's policy allowlist instead"
+    )
+    assert f"warning:  {warning}" in out.splitlines()
+    assert warnings == [warning]
+
+
+def test_matches_that_only_fixed_suppressed_name_the_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype's only-fixed is a set of ignore rules on the fix state: the matches it suppressed are
+    # in `ignoredMatches`, and the configuration it ran with says it was set.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"]["only-fixed"] = True
+    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [{"fix-state": "wont-fix"}]}]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's own configuration (only-fixed: true) suppressed 1 match(es); they are not "
+        "in this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
+def test_packages_grype_excluded_are_a_warning_in_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype's `exclude` drops the packages at those paths before matching: nothing in the report
+    # counts them, and only the configuration it ran with says so.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"]["exclude"] = ["/usr/lib/**", "**/*.jar", "/opt/a", "/opt/b"]
+    report, out, warnings = checked(doc, tmp_path, capsys)
+    warning = (
+        f"{report}: Grype ran with `exclude` in its configuration (/usr/lib/**, **/*.jar, /opt/a and 1 "
+        "more): the packages at those paths were not scanned, and the report says nothing of their "
+        "findings; run Grype without it, and state exceptions in the gate's policy allowlist instead"
     )
     assert f"warning:  {warning}" in out.splitlines()
     assert warnings == [warning]

@@ -70,7 +70,7 @@ def failure(tmp_path: Path, tool: StandIn, **changes: object) -> GateError:
 def test_source_argument_per_kind() -> None:
     grype = Path("/bin/grype")
     assert grype_command(grype, archive_target(Path("/i/app.tar"))) == [
-        "/bin/grype", "docker-archive:/i/app.tar", "-o", "json",
+        "/bin/grype", "docker-archive:/i/app.tar", "-o", "json", "--config", "container-gate-grype.yaml",
     ]  # fmt: skip
     oci = archive_target(Path("/i/app.oci"), SourceKind.OCI_ARCHIVE)
     assert grype_command(grype, oci)[1] == "oci-archive:/i/app.oci"
@@ -119,12 +119,30 @@ def test_scan_replays_the_real_report(tmp_path: Path) -> None:
     assert report.sources == (f"docker-archive:{archive(tmp_path)}",)
     assert report.warnings == ()
     calls = tool.calls()
+    given = ["--config", "container-gate-grype.yaml"]
     assert [call["argv"] for call in calls] == [
-        ["version", "-o", "json"],
-        ["db", "status", "-o", "json"],
-        [f"docker-archive:{archive(tmp_path)}", "-o", "json"],
+        ["version", "-o", "json", *given],
+        ["db", "status", "-o", "json", *given],
+        [f"docker-archive:{archive(tmp_path)}", "-o", "json", *given],
     ]
     assert all(call["cwd"] != os.getcwd() for call in calls), "Grype must not read a .grype.yaml from here"
+
+
+@pytest.mark.parametrize("where", [".grype.yaml", ".config/grype/config.yaml", "xdg/grype/config.yaml"])
+def test_grype_settings_of_the_users_configuration_file_drop_no_finding(tmp_path: Path, where: str) -> None:
+    # Grype reads ~/.grype.yaml or $XDG_CONFIG_HOME/grype/config.yaml when no --config is given;
+    # `exclude` and `only-fixed` there would drop findings from the report the gate judges.
+    home = tmp_path / "home"
+    settings = home / where
+    settings.parent.mkdir(parents=True)
+    settings.write_text("exclude: ['**/*.gemspec']\nonly-fixed: true\nfail-on-severity: low\n")
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "xdg")}
+    if not where.startswith("xdg/"):
+        del env["XDG_CONFIG_HOME"]
+    tool = standin(tmp_path)
+    report = run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool, env=env))
+    assert report.findings == load_report(CHAINGUARD_RUBY).findings
+    assert report.warnings == ()
 
 
 def test_grype_settings_in_the_environment_are_removed(tmp_path: Path) -> None:
@@ -270,9 +288,9 @@ def test_broken_runs(mode: str, kind: type[GateError], expected: str, tmp_path: 
         assert "1 error occurred:" in error.detail
 
 
-def test_fail_on_severity_of_a_grype_configuration_file_is_named(tmp_path: Path) -> None:
-    # Grype reads a configuration file in the user's home directory; its `fail-on-severity` makes
-    # a scan that found something exit 2. The run is an error, and the error says where it comes from.
+def test_fail_on_severity_is_an_error_that_says_the_gate_sets_none(tmp_path: Path) -> None:
+    # A `fail-on-severity` makes a scan that found something exit 2. The gate gives Grype its own
+    # configuration, which sets none: the run is an error, and the error says where else it can come from.
     error = failure(tmp_path, standin(tmp_path, mode="fail-on"))
     assert isinstance(error, ScannerError)
     assert (
@@ -280,7 +298,7 @@ def test_fail_on_severity_of_a_grype_configuration_file_is_named(tmp_path: Path)
         == "Grype failed (exit 2): discovered vulnerabilities at or above the severity threshold"
     )
     assert error.hint is not None
-    assert "fail-on-severity setting in your Grype configuration file" in error.hint
+    assert "the gate sets none: check that --grype-bin or GRYPE_BIN is Grype itself" in error.hint
     assert "the gate's policy decides what blocks" in error.hint
 
 

@@ -6,6 +6,9 @@ garbage or crash. A stand-in is a small Python script written into a temporary d
 it receives against what the test expects (exit 97 and a message when they differ), records each
 call in a log, and then does what its mode says:
 
+- Grype reads its configuration file as Grype does (the `--config` files, else the first it finds
+  in the working directory, the home directory and $XDG_CONFIG_HOME), and applies the settings
+  that drop findings (`exclude`, `only-fixed`, `only-notfixed`) to the report it replays.
 - Grype `ok`: replays a REAL Grype output (a file of tests/data/corpus/grype) for a scan, and answers
   `version -o json` and `db status -o json` in Grype's formats (v6 `db status`: schemaVersion,
   from, built, path, valid; checked against Grype's source and published outputs).
@@ -88,6 +91,21 @@ def hang():
 
 _GRYPE_BODY = """
 check_env()
+# Grype's configuration file as anchore/fangs finds it: the files given with --config, else the
+# first of ./.grype.yaml, ./.grype/config.yaml, ~/.grype.yaml, $XDG_CONFIG_HOME/grype/config.yaml.
+given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("--config", "-c")]
+args = [arg for i, arg in enumerate(args) if arg not in ("--config", "-c") and (i == 0 or args[i - 1] not in ("--config", "-c"))]
+for name in given:
+    if not os.path.isfile(name):
+        refuse(f"--config {name}: file does not exist")
+home = os.environ.get("HOME", "")
+xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+searched = [".grype.yaml", ".grype/config.yaml", os.path.join(home, ".grype.yaml"), os.path.join(xdg, "grype", "config.yaml")]
+found = given or [name for name in searched if os.path.isfile(name)][:1]
+settings = {}
+for name in found:
+    import yaml
+    settings.update(yaml.safe_load(open(name)) or {})
 if args == ["version", "-o", "json"]:
     print(json.dumps({"application": "grype", "version": config["version"], "supportedDbSchema": 6}))
     sys.exit(0)
@@ -106,6 +124,24 @@ if args[0] != config["expect_source"]:
 if args[3:] != config.get("expect_extra", []):
     refuse(f"expected extra arguments {config.get('expect_extra', [])}, got {args[3:]}")
 report = open(config["report"], "rb").read()
+if any(settings.get(key) for key in ("exclude", "only-fixed", "only-notfixed")):
+    # What Grype does with them: `exclude` drops the packages at those paths before matching;
+    # `only-fixed` and `only-notfixed` are ignore rules on the fix state (ignoredMatches).
+    import fnmatch
+    doc = json.loads(report)
+    doc["descriptor"].setdefault("configuration", {}).update(
+        {key: settings[key] for key in ("exclude", "only-fixed", "only-notfixed") if key in settings}
+    )
+    def excluded(match):
+        paths = [loc.get("path", "") for loc in match["artifact"].get("locations", [])]
+        return any(fnmatch.fnmatch(path, glob) for path in paths for glob in settings.get("exclude") or [])
+    def ignored(match):
+        fixed = match["vulnerability"].get("fix", {}).get("state") == "fixed"
+        return (settings.get("only-fixed") and not fixed) or (settings.get("only-notfixed") and fixed)
+    kept = [match for match in doc["matches"] if not excluded(match)]
+    doc["ignoredMatches"] = [{**match, "appliedIgnoreRules": [{"fix-state": "not-fixed"}]} for match in kept if ignored(match)]
+    doc["matches"] = [match for match in kept if not ignored(match)]
+    report = json.dumps(doc).encode()
 if mode == "ok":
     sys.stdout.buffer.write(report)
 elif mode == "exit1":
