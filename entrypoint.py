@@ -501,18 +501,26 @@ def said_of_inputs(message: str) -> str:
 
 def error_argv(env: Mapping[str, str], *, files: bool = True) -> list[str]:
     """A gate command line naming only what reporting an error needs: the output files the inputs
-    name (each read alone, so one bad input does not hide the others; none without `files`) and
-    the CI options."""
-    argv = ["check", "--ci", "auto"]
+    name (each read alone, so one bad input does not hide the others; none without `files`), the
+    CI options, and the image and platform whose comment the error goes in."""
+    argv = ["--ci", "auto"]
     if files:
         argv += [f"{flag}={value}" for flag, value in _error_outputs(env)]
     # Empty is the default, as for the run itself; `false`, or the bad input itself, is none.
     if (read_input(env, "comment") or "true") not in _TRUE:
         argv.append("--no-comment")
     image = read_input(env, "image")
-    if image:
-        argv.append(f"--image-name={image}")
-    return [*argv, "--", "(action inputs)"]
+    if not image:
+        return ["check", *argv, "--", "(action inputs)"]
+    # The `platform` input picks the comment among those of the image's other platforms (a
+    # matrix), as it does for an error of the gate itself; only a scan takes it, and one the
+    # gate refuses (perhaps the bad input) names none.
+    from gate.cli.scan_options import is_platform
+
+    platform = read_input(env, "platform")
+    if is_platform(platform):
+        argv.append(f"--platform={platform}")
+    return ["scan", *argv, f"--image-name={image}", "--", image]
 
 
 def _error_outputs(env: Mapping[str, str]) -> list[tuple[str, str]]:

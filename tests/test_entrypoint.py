@@ -19,6 +19,8 @@ import pytest
 
 import entrypoint
 from entrypoint import INPUTS, InputError, build_invocation
+from gate.cli.options import options_from
+from gate.cli.outputs import publish_context
 from gate.cli.parser import build_parser
 from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file, corpus_files
@@ -294,6 +296,33 @@ def test_an_error_updates_the_comment_when_the_run_would_have_written_it(comment
     # only where the same inputs, without the error, would have commented.
     commented = "--comment" in argv_for(INPUT_COMMENT=comment)
     assert ("--no-comment" not in entrypoint.error_argv({**SCAN, "INPUT_COMMENT": comment})) is commented
+
+
+@pytest.mark.parametrize(
+    ("inputs", "image", "platform"),
+    [
+        (
+            {**SCAN, "INPUT_PLATFORM": "linux/arm64", "INPUT_ADVISORY": "yes"},
+            SCAN["INPUT_IMAGE"],
+            "linux/arm64",
+        ),
+        ({**SCAN, "INPUT_PLATFORM": "arm64"}, SCAN["INPUT_IMAGE"], None),
+        ({**SCAN, "INPUT_ADVISORY": "yes"}, SCAN["INPUT_IMAGE"], None),
+        ({"INPUT_REPORT": "a.json", "INPUT_ADVISORY": "yes"}, None, None),
+    ],
+    ids=["platform", "bad-platform", "no-platform", "report"],
+)
+def test_a_bad_input_edits_the_comment_of_the_image_and_platform_the_run_was_for(
+    inputs: dict[str, str], image: str | None, platform: str | None
+) -> None:
+    # In a matrix of one image's platforms, a bad input's error must find its own leg's comment
+    # by the `platform` input, as an error of the gate does later: without it, the job's comments
+    # of that image could not be told apart, none was changed, and the warning said the run did
+    # not know its platform. A `platform` that is itself the bad input names none.
+    argv = entrypoint.error_argv(inputs)
+    options = options_from(build_parser().parse_args(argv), {}, dt.datetime.now(dt.UTC))
+    context = publish_context(options, error=True)
+    assert (context.image, context.platform) == (image, platform)
 
 
 def test_the_pull_request_input_reaches_the_gate_as_its_variable_only() -> None:

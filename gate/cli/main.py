@@ -37,7 +37,7 @@ from gate.cli.outputs import (
     write_error_outputs,
 )
 from gate.cli.parser import CommandLineError, build_parser, command_parser
-from gate.cli.scan_options import GivenOnce, too_long
+from gate.cli.scan_options import GivenOnce, is_platform, too_long
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.platforms.select import CI_CHOICES
 from gate.untrusted import terminal_safe
@@ -227,6 +227,11 @@ def _error_outputs_despite(argv: list[str], message: str) -> None:
     publishing = ["--ci", ci, *([] if getattr(args, "comment", True) is not False else ["--no-comment"])]
     if getattr(args, "image_name", None):
         publishing.append(f"--image-name={args.image_name}")
+    # The platform a scan was for picks its comment or note among the job's other platforms',
+    # as it does when a scan could not decide later; one that is itself wrong names none.
+    platform = getattr(args, "platform", None) if command == "scan" else None
+    if isinstance(platform, str) and is_platform(platform):
+        publishing.append(f"--platform={platform}")
     plain = [command, *publishing, *(word for output in outputs for word in output), "--", *positional]
     try:
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):

@@ -32,8 +32,13 @@ if TYPE_CHECKING:
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
 
+def is_platform(text: str) -> bool:
+    """Whether `--platform` takes `text` (OS/ARCH[/VARIANT])."""
+    return _PLATFORM.fullmatch(text) is not None
+
+
 def _platform(text: str) -> str:
-    if not _PLATFORM.fullmatch(text):
+    if not is_platform(text):
         raise argparse.ArgumentTypeError(
             f"expected OS/ARCH such as linux/amd64 or linux/arm64/v8, got {text!r}"
         )

@@ -38,8 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gate.errors import PlatformError, UsageError
-from gate.image.manifest import Platform
+from gate.errors import PlatformError
 from gate.platforms._http import ApiError, retried
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
 from gate.platforms.github_api import GitHubClient, RemoteComment, default_clock
@@ -57,7 +56,7 @@ from gate.platforms.github_event import (
     workflow_run_pull_requests,
 )
 from gate.platforms.interface import PublishContext, Published, masked, usable_token
-from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
+from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates, platform_spellings
 from gate.platforms.retry import RetryPolicy, default_sleep
 from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.model import Mode
@@ -437,34 +436,6 @@ class GitHubPublisher:
             except PlatformError as exc:
                 return Published(notes=notes, failure=exc)
         return Published(notes=notes)
-
-
-# The variant an architecture has when its image names none (`Platform.normalized` drops arm64's
-# and amd64's, and makes arm's explicit).
-_DEFAULT_VARIANTS = {"arm64": "v8", "amd64": "v1", "arm": "v7"}
-
-
-def platform_spellings(platform: str | None) -> tuple[str, ...]:
-    """`--platform OS/ARCH[/VARIANT]` as a report's image may name its platform in the comment's
-    key (`ImageInfo.platform`: the OS and the architecture as its config writes them, with the
-    variant when it names one): normalised as the scan reads a platform (`linux/x86_64` is
-    `linux/amd64`, `linux/aarch64` is `linux/arm64`), with and without its variant when it is the
-    architecture's default (an image that names no variant is of that one: `linux/arm` is not
-    `linux/arm/v6`)."""
-    if not platform:
-        return ()
-    try:
-        wanted = Platform.parse(platform).normalized()
-    except UsageError:  # not OS/ARCH[/VARIANT]: as given
-        return (platform,)
-    os_arch = f"{wanted.os}/{wanted.architecture}"
-    default = _DEFAULT_VARIANTS.get(wanted.architecture)
-    variant = wanted.variant or default
-    if not variant:
-        return (os_arch,)
-    if variant != default:
-        return (f"{os_arch}/{variant}",)
-    return (os_arch, f"{os_arch}/{variant}")
 
 
 def _keys(comment: RemoteComment) -> tuple[MarkerKey, ...]:

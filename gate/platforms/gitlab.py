@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from gate.platforms._http import ApiError, retried
 from gate.platforms.gitlab_api import GitLabClient, NotTheApi, RemoteNote
 from gate.platforms.interface import PublishContext, Published, usable_token
-from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates
+from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates, platform_spellings
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep
 from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
@@ -238,15 +238,23 @@ class GitLabPublisher:
     def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
         """Turn this job's note(s) into "could not decide"; create none.
 
-        The platform is not known without a report, and the image only when the command line
-        named one (`scan IMAGE`); every note of this job (and image) is then changed, so none
-        keeps showing a verdict the failed run did not confirm.
+        Without a report, the image is known only when the command line named one (`scan
+        IMAGE`), and the platform only when it asked for one (`--platform`, however it spells
+        it, as GitHub's comment finds it: `platform_spellings`); every note of this job (and
+        image and platform) is then changed, so none keeps showing a verdict the failed run did
+        not confirm, and a job that scans each platform in turn keeps the others' verdicts.
         """
-        wanted = note_key(context.env, context.image, None)
+        spellings = platform_spellings(context.platform)
+        wanted = [note_key(context.env, context.image, p) for p in spellings or (None,)]
+        image_known, platform_known = context.image is not None, bool(spellings)
         error = gitlab_body(render_markdown_error(message, exit_code))
 
         def ours(note: RemoteNote) -> list[MarkerKey]:
-            return [k for k in _keys(note) if wanted.same_job(k, image_known=context.image is not None)]
+            return [
+                k
+                for k in _keys(note)
+                if any(w.same_job(k, image_known=image_known, platform_known=platform_known) for w in wanted)
+            ]
 
         def mine(note: RemoteNote) -> bool:
             return bool(ours(note))

@@ -19,6 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from gate.errors import UsageError
+from gate.image.manifest import Platform
+
 T = TypeVar("T")
 
 _PREFIX = "<!-- container-gate:"
@@ -161,3 +164,31 @@ def stable_image(reference: str, shas: tuple[str, ...]) -> str:
                 tag = tag.replace(sha[:length], "")
                 break
     return f"{repository}:{tag}"
+
+
+# The variant an architecture has when its image names none (`Platform.normalized` drops arm64's
+# and amd64's, and makes arm's explicit).
+_DEFAULT_VARIANTS = {"arm64": "v8", "amd64": "v1", "arm": "v7"}
+
+
+def platform_spellings(platform: str | None) -> tuple[str, ...]:
+    """`--platform OS/ARCH[/VARIANT]` as a report's image may name its platform in the comment's
+    key (`ImageInfo.platform`: the OS and the architecture as its config writes them, with the
+    variant when it names one): normalised as the scan reads a platform (`linux/x86_64` is
+    `linux/amd64`, `linux/aarch64` is `linux/arm64`), with and without its variant when it is the
+    architecture's default (an image that names no variant is of that one: `linux/arm` is not
+    `linux/arm/v6`)."""
+    if not platform:
+        return ()
+    try:
+        wanted = Platform.parse(platform).normalized()
+    except UsageError:  # not OS/ARCH[/VARIANT]: as given
+        return (platform,)
+    os_arch = f"{wanted.os}/{wanted.architecture}"
+    default = _DEFAULT_VARIANTS.get(wanted.architecture)
+    variant = wanted.variant or default
+    if not variant:
+        return (os_arch,)
+    if variant != default:
+        return (f"{os_arch}/{variant}",)
+    return (os_arch, f"{os_arch}/{variant}")

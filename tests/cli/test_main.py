@@ -23,6 +23,8 @@ import pytest
 import gate
 from gate.cli import commands
 from gate.cli import main as cli
+from gate.cli.options import Options
+from gate.cli.outputs import publish_context
 from gate.cli.parser import build_parser
 from gate.errors import ExitCode, ScannerError
 from tests.support.corpus import corpus_file
@@ -686,6 +688,31 @@ def test_usage_problem_is_what_main_would_stop_at_without_a_word(
         with pytest.raises(SystemExit):
             cli.main(argv)
         assert capsys.readouterr().err.startswith(f"container-gate {argv[0]}: error: {expected.message}")
+
+
+@pytest.mark.parametrize(
+    ("platform", "told"),
+    [("linux/arm64", "linux/arm64"), ("linux", None)],
+    ids=["given", "itself-wrong"],
+)
+def test_a_usage_error_of_scan_tells_the_platform_the_platform_it_was_for(
+    platform: str, told: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A scan stopped by a wrong value (`--scanner Trivy`) edits the comment of its image and of
+    # the --platform it names, as a scan that could not decide later does: without the platform, a
+    # job's comments of one image on two platforms could not be told apart and neither changed.
+    # A --platform that is itself wrong is left out, the error outputs still written.
+    contexts = []
+
+    def publish_error(options: Options, message: str, exit_code: int) -> None:
+        contexts.append(publish_context(options, error=True))
+
+    monkeypatch.setattr(cli, "publish_error", publish_error)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["scan", "app:1", "--platform", platform, "--scanner", "Trivy", "--ci", "none"])
+    assert exc.value.code == ExitCode.USAGE
+    [context] = contexts
+    assert (context.image, context.platform) == ("app:1", told)
 
 
 def test_terminal_output_cannot_carry_escape_sequences(

@@ -446,6 +446,24 @@ def test_an_error_edits_a_merged_note_when_the_job_has_no_other(
     assert "could not decide" in after.body
 
 
+@pytest.mark.parametrize("platform", ["linux/arm64", "linux/aarch64", "linux/arm64/v8"])
+def test_an_error_with_a_platform_changes_only_that_platforms_note(
+    gitlab_mr_pipeline: MergeRequestPipeline, platform: str
+) -> None:
+    # One job scanning each platform of a multi-arch image in turn (`--platform`): the run that
+    # could not decide for one platform must not replace the other's verdict, however its
+    # --platform spells the platform.
+    pipe = gitlab_mr_pipeline
+    arm = ImageInfo(reference=APP.reference, os="linux", architecture="arm64")
+    publisher().publish(passing(APP), context(pipe))
+    publisher().publish(passing(arm), context(pipe))
+    ctx = PublishContext(env=context(pipe).env, image=APP.reference, platform=platform)
+    assert publisher().publish_error("image not found", 3, ctx).warnings == ()
+    amd64, arm64 = notes(pipe)
+    assert "container-gate: pass" in amd64.body
+    assert "could not decide" in arm64.body
+
+
 def test_an_error_with_an_image_changes_only_that_images_note(
     gitlab_mr_pipeline: MergeRequestPipeline,
 ) -> None:
