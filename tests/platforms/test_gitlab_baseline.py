@@ -267,9 +267,36 @@ def test_on_the_baseline_branch_itself_the_job_records_advisory_and_fetches_noth
     gitlab = gitlab_mr_pipeline.gitlab
     gitlab.add_artifact(gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT)
     before = len(gitlab.requests)
-    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, CI_COMMIT_REF_NAME="main")
+    # A branch pipeline of main: GitLab sets CI_COMMIT_BRANCH there, and no merge-request variable.
+    branch = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF_NAME": "main"}
+    branch |= {"CI_MERGE_REQUEST_IID": "", "CI_MERGE_REQUEST_PROJECT_ID": ""}
+    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, **branch)
     assert "--advisory" in argv
     assert argv.index("--advisory") < argv.index("--")
     assert not any(arg.startswith("--baseline") for arg in argv)
     assert not (tmp_path / "container-gate-baseline.json").exists()
     assert len(gitlab.requests) == before
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        # A fork's `main` proposed to the project's `main`: the merge-request pipeline's ref name
+        # is the source branch's, but it is no pipeline of the project's main.
+        {"CI_COMMIT_REF_NAME": "main", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "main"},
+        # A release tag named like the branch.
+        {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_REF_NAME": "main", "CI_COMMIT_TAG": "main"},
+    ],
+    ids=["merge request from a branch named main", "tag"],
+)
+def test_a_pipeline_that_is_not_the_baseline_branchs_own_is_gated_against_the_baseline(
+    pipeline: dict[str, str], gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
+) -> None:
+    # CI_COMMIT_REF_NAME is the source branch in a merge-request pipeline: compared with it, a
+    # merge request from a branch named like `baseline-ref` was gated advisory and never failed.
+    gitlab = gitlab_mr_pipeline.gitlab
+    gitlab.add_artifact(gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT)
+    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, **pipeline)
+    assert "--advisory" not in argv
+    assert "--baseline=container-gate-baseline.json" in argv
+    assert (tmp_path / "container-gate-baseline.json").read_bytes() == REPORT
