@@ -194,8 +194,36 @@ def test_reports_artifacts_and_cache(which: str) -> None:
         assert cache["paths"] == ["$[[ inputs.cache-dir ]]"]
         assert job["variables"]["CONTAINER_GATE_CACHE_DIR"] == "$[[ inputs.cache-dir ]]"
     else:
-        assert cache["paths"] == [job["variables"]["CONTAINER_GATE_CACHE_DIR"]]
+        assert cache["paths"] == ["$CONTAINER_GATE_CACHE_DIR"]
     assert job["image"]["entrypoint"] == [""]
+
+
+def runner_expanded(value: str, variables: dict[str, str]) -> str:
+    """What GitLab Runner makes of `$NAME` in `cache:key` and `cache:paths` (it expands both,
+    doc/ci/variables/where_variables_can_be_used.md)."""
+    return re.sub(r"\$([A-Z_][A-Z0-9_]*)", lambda match: variables.get(match[1], ""), value)
+
+
+@pytest.mark.parametrize("which", ["component", "plain"])
+def test_the_cache_saves_the_directory_the_scan_uses_one_cache_per_scanner(which: str) -> None:
+    # The plain template saved `.cache/container-gate` whatever CONTAINER_GATE_CACHE_DIR said: a
+    # job that set it downloaded the DB on every pipeline, and one with skip-db-update lost its DB.
+    setting = {"scanner": "grype", "cache-dir": "ci/scanner-db"}
+    if which == "component":
+        inputs, _name, job = component()
+        values = {key: spec.get("default") for key, spec in inputs.items()} | setting
+        job = interpolate(job, values | {"image": "reg.example/app:1"})
+        variables = job["variables"]
+    else:
+        job = plain_job()
+        variables = job["variables"] | {
+            "CONTAINER_GATE_SCANNER": setting["scanner"],
+            "CONTAINER_GATE_CACHE_DIR": setting["cache-dir"],
+        }
+    cache = job["cache"]
+    assert [runner_expanded(path, variables) for path in cache["paths"]] == ["ci/scanner-db"]
+    assert runner_expanded(cache["key"], variables) == "container-gate-db-grype"
+    assert '--cache-dir="$CONTAINER_GATE_CACHE_DIR"' in job["script"][2]
 
 
 def test_both_templates_set_every_variable_the_script_reads() -> None:
