@@ -253,6 +253,36 @@ def test_the_default_gate_image_is_the_one_the_release_publishes() -> None:
     assert 'docker buildx imagetools create --tag "$image:$VERSION"' in release
 
 
+def docs_input_rows() -> list[tuple[str, str, str]]:
+    """The rows of the docs' table of component inputs: (input, default, what it does)."""
+    text = DOCS.read_text(encoding="utf-8").split("## Component inputs", 1)[1]
+    rows = re.findall(r"^\| `([a-z-]+)` \| (.*?) \| (.*) \|$", text.split("\n\n| Input |", 1)[-1], re.M)
+    return [(name, default, does) for name, default, does in rows]
+
+
+def as_yaml(value: object) -> str:
+    """How a value is written in `inputs:` so that YAML reads it back as that value."""
+    written = yaml.safe_dump(value, default_flow_style=True).removesuffix("\n...\n").strip()
+    return '""' if written == "''" else written.replace("'", '"')
+
+
+def test_the_docs_list_every_input_with_its_default_as_yaml_reads_it() -> None:
+    # A string input whose options look like booleans must be written quoted: GitLab refuses
+    # `check-base: true` ("`check-base` input: provided value is not a string"), and the table
+    # showed it unquoted.
+    inputs, _name, _job = component()
+    rows = docs_input_rows()
+    assert [name for name, _default, _does in rows] == list(inputs)
+    for name, default, does in rows:
+        spec = inputs[name]
+        shown = re.match(r"`([^`]*)`", default)
+        if shown is not None and "default" in spec:
+            assert shown[1] == as_yaml(spec["default"]), name
+        for option in spec.get("options", []):
+            if spec.get("type", "string") == "string" and not isinstance(yaml.safe_load(str(option)), str):
+                assert f"`{as_yaml(option)}`" in default + does, (name, option)
+
+
 def test_the_docs_name_the_default_gate_image() -> None:
     inputs, _name, _job = component()
     match = PUBLISHED_IMAGE.fullmatch(inputs["gate-image"]["default"])
