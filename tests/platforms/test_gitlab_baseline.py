@@ -17,7 +17,9 @@ import pytest
 
 from gate.platforms.gitlab_baseline import MAX_REDIRECTS, artifact_url, main
 from tests.enrich.data_server import DataServer, Reply, running_server
-from tests.support.gitlab_fixtures import MergeRequestPipeline
+from tests.support.gitlab_fixtures import MergeRequestPipeline, merge_request_pipeline
+from tests.support.gitlab_server import GitLabFake
+from tests.support.tls import PrivateCa
 from tests.test_templates import component
 
 pytest_plugins = ["tests.support.gitlab_fixtures"]
@@ -72,6 +74,23 @@ def test_a_404_is_a_warning_and_leaves_no_file(
     assert "skipped the job" in err
     (request,) = gitlab_mr_pipeline.gitlab.requests
     assert request.status == 404
+
+
+def test_a_gitlab_with_its_own_ca_is_trusted_through_the_runners_ca_file(
+    private_ca: PrivateCa, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with GitLabFake(tls=private_ca.server_context) as gitlab:
+        pipeline = merge_request_pipeline(gitlab)
+        gitlab.add_artifact(pipeline.project, "main", "container-gate", "container-gate.json", REPORT)
+        out = tmp_path / "baseline.json"
+        assert main(["main", str(out)], pipeline.env) == 0
+        assert not out.exists()
+        assert "(SSLError; is GitLab's certificate from a CA the job trusts?" in capsys.readouterr().err
+
+        env = {**pipeline.env, "CI_SERVER_TLS_CA_FILE": str(private_ca.ca_file)}
+        assert main(["main", str(out)], env) == 0
+        assert out.read_bytes() == REPORT
+        gitlab.assert_no_violations()
 
 
 HOSTILE_REF = "main\x1b]0;x\x07\u202e\u2028::warning::x"
