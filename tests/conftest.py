@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.support.github_fixtures",
     "tests.support.gitlab_fixtures",
     "tests.support.offline_scan",
+    "tests.support.tls",
 ]
 
 

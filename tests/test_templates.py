@@ -194,8 +194,36 @@ def test_reports_artifacts_and_cache(which: str) -> None:
         assert cache["paths"] == ["$[[ inputs.cache-dir ]]"]
         assert job["variables"]["CONTAINER_GATE_CACHE_DIR"] == "$[[ inputs.cache-dir ]]"
     else:
-        assert cache["paths"] == [job["variables"]["CONTAINER_GATE_CACHE_DIR"]]
+        assert cache["paths"] == ["$CONTAINER_GATE_CACHE_DIR"]
     assert job["image"]["entrypoint"] == [""]
+
+
+def runner_expanded(value: str, variables: dict[str, str]) -> str:
+    """What GitLab Runner makes of `$NAME` in `cache:key` and `cache:paths` (it expands both,
+    doc/ci/variables/where_variables_can_be_used.md)."""
+    return re.sub(r"\$([A-Z_][A-Z0-9_]*)", lambda match: variables.get(match[1], ""), value)
+
+
+@pytest.mark.parametrize("which", ["component", "plain"])
+def test_the_cache_saves_the_directory_the_scan_uses_one_cache_per_scanner(which: str) -> None:
+    # The plain template saved `.cache/container-gate` whatever CONTAINER_GATE_CACHE_DIR said: a
+    # job that set it downloaded the DB on every pipeline, and one with skip-db-update lost its DB.
+    setting = {"scanner": "grype", "cache-dir": "ci/scanner-db"}
+    if which == "component":
+        inputs, _name, job = component()
+        values = {key: spec.get("default") for key, spec in inputs.items()} | setting
+        job = interpolate(job, values | {"image": "reg.example/app:1"})
+        variables = job["variables"]
+    else:
+        job = plain_job()
+        variables = job["variables"] | {
+            "CONTAINER_GATE_SCANNER": setting["scanner"],
+            "CONTAINER_GATE_CACHE_DIR": setting["cache-dir"],
+        }
+    cache = job["cache"]
+    assert [runner_expanded(path, variables) for path in cache["paths"]] == ["ci/scanner-db"]
+    assert runner_expanded(cache["key"], variables) == "container-gate-db-grype"
+    assert '--cache-dir="$CONTAINER_GATE_CACHE_DIR"' in job["script"][2]
 
 
 def test_both_templates_set_every_variable_the_script_reads() -> None:
@@ -223,6 +251,36 @@ def test_the_default_gate_image_is_the_one_the_release_publishes() -> None:
     assert 'image="ghcr.io/${OWNER,,}/$IMAGE_NAME"' in release
     assert "IMAGE_NAME: container-gate\n" in release
     assert 'docker buildx imagetools create --tag "$image:$VERSION"' in release
+
+
+def docs_input_rows() -> list[tuple[str, str, str]]:
+    """The rows of the docs' table of component inputs: (input, default, what it does)."""
+    text = DOCS.read_text(encoding="utf-8").split("## Component inputs", 1)[1]
+    rows = re.findall(r"^\| `([a-z-]+)` \| (.*?) \| (.*) \|$", text.split("\n\n| Input |", 1)[-1], re.M)
+    return [(name, default, does) for name, default, does in rows]
+
+
+def as_yaml(value: object) -> str:
+    """How a value is written in `inputs:` so that YAML reads it back as that value."""
+    written = yaml.safe_dump(value, default_flow_style=True).removesuffix("\n...\n").strip()
+    return '""' if written == "''" else written.replace("'", '"')
+
+
+def test_the_docs_list_every_input_with_its_default_as_yaml_reads_it() -> None:
+    # A string input whose options look like booleans must be written quoted: GitLab refuses
+    # `check-base: true` ("`check-base` input: provided value is not a string"), and the table
+    # showed it unquoted.
+    inputs, _name, _job = component()
+    rows = docs_input_rows()
+    assert [name for name, _default, _does in rows] == list(inputs)
+    for name, default, does in rows:
+        spec = inputs[name]
+        shown = re.match(r"`([^`]*)`", default)
+        if shown is not None and "default" in spec:
+            assert shown[1] == as_yaml(spec["default"]), name
+        for option in spec.get("options", []):
+            if spec.get("type", "string") == "string" and not isinstance(yaml.safe_load(str(option)), str):
+                assert f"`{as_yaml(option)}`" in default + does, (name, option)
 
 
 def test_the_docs_name_the_default_gate_image() -> None:

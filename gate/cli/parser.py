@@ -16,7 +16,13 @@ from typing import Any, NoReturn
 from gate._input_file import STANDARD_INPUT
 from gate.cli.compare_options import add_compare_arguments, add_compare_outputs
 from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, parse_byte_size
-from gate.cli.scan_options import GivenOnce, add_scan_arguments, given_path, output_path, refuse_too_long
+from gate.cli.scan_options import (
+    GivenOnce,
+    add_scan_arguments,
+    given_directory,
+    given_path,
+    output_path,
+)
 from gate.errors import ExitCode
 from gate.platforms.select import CI_CHOICES
 from gate.untrusted import terminal_safe
@@ -218,7 +224,7 @@ def _add_data_command(
     fetch.add_argument(
         "--out",
         metavar="DIR",
-        type=_directory,
+        type=given_directory,
         action=GivenOnce,
         required=True,
         help="the directory to store the files in",
@@ -271,16 +277,6 @@ def _retries(text: str) -> int:
     if not text.isdigit() or int(text) > 10:
         raise argparse.ArgumentTypeError(f"expected a number of retries from 0 to 10, got {text!r}")
     return int(text)
-
-
-def _directory(text: str) -> Path:
-    # Empty is most often a CI variable that expanded to nothing: Path("") is the working directory.
-    if not text.strip():
-        raise argparse.ArgumentTypeError(
-            "expected a directory, got nothing (is the CI variable that should hold it set?)"
-        )
-    refuse_too_long(text)
-    return Path(text)
 
 
 def _hours(text: str) -> float:

@@ -132,6 +132,18 @@ def given_path(text: str) -> Path:
     return Path(text)
 
 
+def given_directory(text: str) -> Path:
+    """A directory the run reads and writes; empty is a usage error (most often a CI variable that
+    expanded to nothing), where Path("") would be the working directory: a scanner's DB cache
+    there fills the checkout with its files."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a directory, got nothing (is the CI variable that should hold it set?)"
+        )
+    refuse_too_long(text)
+    return Path(text)
+
+
 _STANDARD_OUTPUT_FILES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
 """The names of standard output as a file: taken for `-`, so that the terminal summary goes to
 standard error rather than into the document (`--json /dev/stdout | jq`)."""
@@ -251,7 +263,7 @@ def add_scanner_arguments(parser: argparse.ArgumentParser) -> None:
     scanners.add_argument(
         "--cache-dir",
         metavar="DIR",
-        type=Path,
+        type=given_directory,
         action=GivenOnce,
         help="the scanners' DB cache (Grype's in DIR/grype); cache it between CI jobs (default: each "
         "scanner's own, ~/.cache/trivy and ~/.cache/grype)",

@@ -16,10 +16,12 @@ that is not JSON), which it does not.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from gate import __version__
 from gate.platforms.interface import Published, masked
@@ -57,6 +59,33 @@ class _TokenHeader(requests.auth.AuthBase):
         return request
 
 
+class _ContextAdapter(HTTPAdapter):
+    """An HTTPS adapter whose connections verify with a given SSL context."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+
+def trust_also(session: requests.Session, ca_file: str | None) -> None:
+    """Make `session` trust the certificates of `ca_file` besides the usual ones (requests'
+    bundle, and REQUESTS_CA_BUNDLE when set), as git and the runner's own uploads do with the CA
+    file a GitLab runner gives its jobs. Nothing changes when there is none, or when it cannot be
+    read: the connection then fails as before, and says so."""
+    if not ca_file:
+        return
+    try:
+        context = ssl.create_default_context(cafile=requests.utils.DEFAULT_CA_BUNDLE_PATH)
+        context.load_verify_locations(cafile=ca_file)
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        return
+    session.mount("https://", _ContextAdapter(context))
+
+
 class ApiClient:
     """One platform's REST API as one token: the requests, the error mapping, the session."""
 
@@ -64,6 +93,8 @@ class ApiClient:
     """How messages name it: `GitHub`, `GitLab`."""
     url_variable = "its API URL"
     """The variable that sets the API's base URL, named when it answers with a redirect."""
+    tls_hint = ""
+    """What to check when the platform's TLS certificate is not trusted, after a `; `."""
 
     def __init__(
         self, api_url: str, token: str, token_header: tuple[str, str], headers: Mapping[str, str]
@@ -108,6 +139,12 @@ class ApiClient:
             ) from None
         except requests.exceptions.ChunkedEncodingError as error:
             raise TransientError(f"cannot connect to {self.platform} ({type(error).__name__})") from None
+        except requests.exceptions.SSLError as error:
+            # Retried too: an interrupted handshake is an SSLError as well as an untrusted certificate.
+            hint = f"; {self.tls_hint}" if self.tls_hint else ""
+            raise TransientError(
+                f"cannot connect to {self.platform} ({type(error).__name__}{hint})", unreached=True
+            ) from None
         except requests.ConnectionError as error:
             raise TransientError(
                 f"cannot connect to {self.platform} ({type(error).__name__})", unreached=True

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gate.platforms._http import ApiError, retried
-from gate.platforms.gitlab_api import GitLabClient, NotTheApi, RemoteNote
+from gate.platforms.gitlab_api import TLS_CA_VARIABLE, GitLabClient, NotTheApi, RemoteNote
 from gate.platforms.interface import PublishContext, Published, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates, platform_spellings
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep
@@ -290,7 +290,12 @@ class GitLabPublisher:
         if token is None or not usable_token(token):
             return Published(warnings=(_unusable_token(context.env, token),))
         client = GitLabClient(
-            target.api_url, token, target.project_id, target.iid, url_variable=target.api_variable
+            target.api_url,
+            token,
+            target.project_id,
+            target.iid,
+            url_variable=target.api_variable,
+            ca_file=context.env.get(TLS_CA_VARIABLE),
         )
         found: list[bool] = []  # whether the run found a note of its own to update
 

@@ -20,8 +20,18 @@ from typing import Any
 
 import requests
 
-from gate.platforms._http import ApiClient, ApiError
+from gate.platforms._http import ApiClient, ApiError, trust_also
 from gate.platforms.retry import TransientError, delta_seconds
+
+TLS_CA_VARIABLE = "CI_SERVER_TLS_CA_FILE"
+"""The file of CA certificates a GitLab runner gives its jobs to verify the GitLab server with
+(doc/ci/variables/predefined_variables.md: "when set in runner settings", tls-ca-file); git and
+the runner's artifact uploads trust it, and so do the API calls here."""
+TLS_HINT = (
+    "is GitLab's certificate from a CA the job trusts? A runner whose tls-ca-file is set gives "
+    f"the job that CA in {TLS_CA_VARIABLE}"
+)
+"""What to check when GitLab's certificate is not trusted."""
 
 PER_PAGE = 100
 """doc/api/rest/index.md, "Offset-based pagination": `per_page` is at most 100."""
@@ -80,6 +90,7 @@ class GitLabClient(ApiClient):
 
     platform = "GitLab"
     url_variable = "CI_API_V4_URL"
+    tls_hint = TLS_HINT
 
     def __init__(
         self,
@@ -89,10 +100,12 @@ class GitLabClient(ApiClient):
         merge_request_iid: str,
         *,
         url_variable: str = "CI_API_V4_URL",
+        ca_file: str | None = None,
     ) -> None:
         super().__init__(api_url, token, ("PRIVATE-TOKEN", token), {})
         self.url_variable = url_variable
         """The variable the API URL came from: CI_API_V4_URL, else CI_SERVER_URL."""
+        trust_also(self._session, ca_file)
         self._notes_path = f"/projects/{project_id}/merge_requests/{merge_request_iid}/notes"
         self._user_id: int | None = None
 

@@ -22,6 +22,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
+from gate.platforms._http import trust_also
+from gate.platforms.gitlab_api import TLS_CA_VARIABLE, TLS_HINT
 from gate.untrusted import terminal_safe
 
 ARTIFACT = "container-gate.json"
@@ -48,6 +50,7 @@ def fetch_baseline(
     """Download the decision report of this job on `ref` to `out`; the warning to print when it
     could not be, else None."""
     http = session or requests.Session()
+    trust_also(http, env.get(TLS_CA_VARIABLE))
     job = env.get("CI_JOB_NAME", "")
     needed = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_JOB_TOKEN", "CI_JOB_NAME")
     missing = [name for name in needed if not env.get(name)]
@@ -61,7 +64,8 @@ def fetch_baseline(
     try:
         response = _get(http, url, {"job": job}, env["CI_JOB_TOKEN"])
     except requests.RequestException as exc:
-        return f"no baseline: cannot reach GitLab for the {where} ({type(exc).__name__})"
+        hint = f"; {TLS_HINT}" if isinstance(exc, requests.exceptions.SSLError) else ""
+        return f"no baseline: cannot reach GitLab for the {where} ({type(exc).__name__}{hint})"
     if response.status_code == 404:
         return (
             f"no baseline: GitLab has no {where} (404: the last pipeline of {ref} skipped the job, "

@@ -786,6 +786,9 @@ def test_an_option_given_twice_with_one_value_is_taken(capsys: pytest.CaptureFix
         (["check", str(BUSTER), "--sarif="], "--sarif", "a file to write (or - for standard output)"),
         (["check", str(BUSTER), "--openvex", ""], "--openvex", "a file to write (or - for standard output)"),
         (["compare", f"b={BUSTER}", "--markdown", ""], "--markdown", "a file to write (or - for standard output)"),
+        # The DB cache went to the working directory: the checkout itself, in a CI job.
+        (["scan", "docker-archive:app.tar", "--cache-dir", ""], "--cache-dir", "a directory"),
+        (["compare", f"b={BUSTER}", "--cache-dir="], "--cache-dir", "a directory"),
     ],
 )  # fmt: skip
 def test_an_empty_path_is_a_usage_error(

@@ -22,8 +22,9 @@ from gate.policy.evaluation import Evaluation
 from gate.render.markdown import GITLAB_NOTE_LIMIT
 from tests.support.corpus import corpus_file
 from tests.support.factories import evaluation_of, finding
-from tests.support.gitlab_fixtures import MergeRequestPipeline
-from tests.support.gitlab_server import Note
+from tests.support.gitlab_fixtures import MergeRequestPipeline, merge_request_pipeline
+from tests.support.gitlab_server import GitLabFake, Note
+from tests.support.tls import PrivateCa
 
 APP = ImageInfo(reference="registry.example.com/acme/web/app:1", os="linux", architecture="amd64")
 WORKER = ImageInfo(reference="registry.example.com/acme/web/worker:1", os="linux", architecture="amd64")
@@ -726,3 +727,28 @@ def test_gitlab_out_of_reach_names_the_url_variable_never_the_url(
 def publisher_with(retry: RetryPolicy) -> GitLabPublisher:
     waits: list[float] = []
     return GitLabPublisher(sleep=waits.append, retry=retry)
+
+
+def test_a_gitlab_with_its_own_ca_is_trusted_through_the_runners_ca_file(private_ca: PrivateCa) -> None:
+    # A self-managed GitLab whose certificate no public CA signed: the runner gives its jobs that
+    # CA in CI_SERVER_TLS_CA_FILE (git and its artifact uploads trust it), and the note did not.
+    with GitLabFake(tls=private_ca.server_context) as fake:
+        pipe = merge_request_pipeline(fake)
+        assert pipe.env["CI_API_V4_URL"].startswith("https://127.0.0.1:")
+        sleeps: list[float] = []
+        without = GitLabPublisher(sleep=sleeps.append, retry=RetryPolicy(attempts=2, first_delay=1.0))
+        [warning] = without.publish(failing(), context(pipe)).warnings
+        assert (
+            "cannot connect to GitLab (SSLError; is GitLab's certificate from a CA the job trusts?" in warning
+        )
+        assert "CI_SERVER_TLS_CA_FILE" in warning
+        assert notes(pipe) == []
+
+        trusted = context(pipe, CI_SERVER_TLS_CA_FILE=str(private_ca.ca_file))
+        assert publisher().publish(failing(), trusted).warnings == ()
+        [created] = notes(pipe)
+        assert "container-gate: fail" in created.body
+        assert publisher().publish(passing(), trusted).warnings == ()
+        [updated] = notes(pipe)
+        assert (updated.id, "container-gate: pass" in updated.body) == (created.id, True)
+        fake.assert_no_violations()

@@ -17,7 +17,9 @@ import pytest
 
 from gate.platforms.gitlab_baseline import MAX_REDIRECTS, artifact_url, main
 from tests.enrich.data_server import DataServer, Reply, running_server
-from tests.support.gitlab_fixtures import MergeRequestPipeline
+from tests.support.gitlab_fixtures import MergeRequestPipeline, merge_request_pipeline
+from tests.support.gitlab_server import GitLabFake
+from tests.support.tls import PrivateCa
 from tests.test_templates import component
 
 pytest_plugins = ["tests.support.gitlab_fixtures"]
@@ -72,6 +74,23 @@ def test_a_404_is_a_warning_and_leaves_no_file(
     assert "skipped the job" in err
     (request,) = gitlab_mr_pipeline.gitlab.requests
     assert request.status == 404
+
+
+def test_a_gitlab_with_its_own_ca_is_trusted_through_the_runners_ca_file(
+    private_ca: PrivateCa, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with GitLabFake(tls=private_ca.server_context) as gitlab:
+        pipeline = merge_request_pipeline(gitlab)
+        gitlab.add_artifact(pipeline.project, "main", "container-gate", "container-gate.json", REPORT)
+        out = tmp_path / "baseline.json"
+        assert main(["main", str(out)], pipeline.env) == 0
+        assert not out.exists()
+        assert "(SSLError; is GitLab's certificate from a CA the job trusts?" in capsys.readouterr().err
+
+        env = {**pipeline.env, "CI_SERVER_TLS_CA_FILE": str(private_ca.ca_file)}
+        assert main(["main", str(out)], env) == 0
+        assert out.read_bytes() == REPORT
+        gitlab.assert_no_violations()
 
 
 HOSTILE_REF = "main\x1b]0;x\x07\u202e\u2028::warning::x"
@@ -267,9 +286,36 @@ def test_on_the_baseline_branch_itself_the_job_records_advisory_and_fetches_noth
     gitlab = gitlab_mr_pipeline.gitlab
     gitlab.add_artifact(gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT)
     before = len(gitlab.requests)
-    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, CI_COMMIT_REF_NAME="main")
+    # A branch pipeline of main: GitLab sets CI_COMMIT_BRANCH there, and no merge-request variable.
+    branch = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF_NAME": "main"}
+    branch |= {"CI_MERGE_REQUEST_IID": "", "CI_MERGE_REQUEST_PROJECT_ID": ""}
+    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, **branch)
     assert "--advisory" in argv
     assert argv.index("--advisory") < argv.index("--")
     assert not any(arg.startswith("--baseline") for arg in argv)
     assert not (tmp_path / "container-gate-baseline.json").exists()
     assert len(gitlab.requests) == before
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        # A fork's `main` proposed to the project's `main`: the merge-request pipeline's ref name
+        # is the source branch's, but it is no pipeline of the project's main.
+        {"CI_COMMIT_REF_NAME": "main", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "main"},
+        # A release tag named like the branch.
+        {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_REF_NAME": "main", "CI_COMMIT_TAG": "main"},
+    ],
+    ids=["merge request from a branch named main", "tag"],
+)
+def test_a_pipeline_that_is_not_the_baseline_branchs_own_is_gated_against_the_baseline(
+    pipeline: dict[str, str], gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
+) -> None:
+    # CI_COMMIT_REF_NAME is the source branch in a merge-request pipeline: compared with it, a
+    # merge request from a branch named like `baseline-ref` was gated advisory and never failed.
+    gitlab = gitlab_mr_pipeline.gitlab
+    gitlab.add_artifact(gitlab_mr_pipeline.project, "main", "container-gate", "container-gate.json", REPORT)
+    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, **pipeline)
+    assert "--advisory" not in argv
+    assert "--baseline=container-gate-baseline.json" in argv
+    assert (tmp_path / "container-gate-baseline.json").read_bytes() == REPORT

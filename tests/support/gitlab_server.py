@@ -1,6 +1,6 @@
 """A local, stateful fake of the GitLab REST API v4 merge-request notes endpoints, for tests.
 
-It listens on 127.0.0.1 (a free port), keeps projects, merge requests and notes, answers like GitLab
+It listens on 127.0.0.1 (a free port; HTTPS with a certificate of its own CA when given `tls`), keeps projects, merge requests and notes, answers like GitLab
 and records every request. Requests that break the documented contract (undocumented endpoint or
 method, unknown or deprecated parameter, missing or oversized `body`, a credential in the URL, a
 quick-action line in a note) are answered as GitLab would and also recorded as violations;
@@ -65,6 +65,7 @@ Where the doc and the code disagree (update's `body` is optional in the code), t
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -116,8 +117,11 @@ class GitLabFake:
         clock: Clock | None = None,
         job_token_reads_notes: bool = True,
         legacy_validation_errors: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.state = GitLabState(clock or TickingClock())
+        self._tls = tls
+        """A server-side context to answer HTTPS with (an instance with its own CA), else HTTP."""
         self._job_token_reads_notes = job_token_reads_notes
         self._legacy_validation_errors = legacy_validation_errors
         self._lock = threading.Lock()
@@ -131,6 +135,10 @@ class GitLabFake:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         server = _Server(self)
+        if self._tls is not None:
+            # The handshake happens on accept; one that fails (an untrusted certificate) only
+            # drops that connection.
+            server.socket = self._tls.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._api = Api(
             self.state, ApiOptions(self.base_url, self._job_token_reads_notes, self._legacy_validation_errors)
@@ -160,11 +168,11 @@ class GitLabFake:
 
     @property
     def base_url(self) -> str:
-        """`CI_SERVER_URL`: http://127.0.0.1:<port>."""
+        """`CI_SERVER_URL`: http://127.0.0.1:<port> (https:// with `tls`)."""
         if self._server is None:
             raise RuntimeError("the GitLab fake is not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self._tls is not None else 'http'}://{host!s}:{port}"
 
     @property
     def api_url(self) -> str:

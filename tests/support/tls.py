@@ -1,0 +1,80 @@
+"""A private CA and a certificate for 127.0.0.1 signed by it, made with `openssl` for one session:
+a GitLab instance whose certificate no public CA signed, as self-managed instances often have.
+
+`private_ca` gives the CA's certificate (what a GitLab runner hands its jobs in
+CI_SERVER_TLS_CA_FILE) and a server-side SSL context for the fakes. Nothing is kept in the
+repository: the keys live in the session's temporary directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.fixtures import unavailable
+
+_CA_CONFIG = """[req]
+distinguished_name = dn
+x509_extensions = ca
+prompt = no
+[dn]
+CN = container-gate test CA
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+# Python 3.13's default context checks X.509 strictly (VERIFY_X509_STRICT): the key identifiers
+# and key usages are needed, not only the subject alternative name.
+_SERVER_CONFIG = """[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = 127.0.0.1
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+
+
+@dataclass(frozen=True)
+class PrivateCa:
+    ca_file: Path
+    """The CA's certificate (PEM)."""
+    server_context: ssl.SSLContext
+    """A server-side context presenting a certificate for 127.0.0.1 signed by the CA."""
+
+
+def _openssl(openssl: str, *args: str, cwd: Path) -> None:
+    subprocess.run([openssl, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def private_ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        unavailable("no openssl on PATH, to make a private CA")
+    where = tmp_path_factory.mktemp("private-ca")
+    (where / "ca.cnf").write_text(_CA_CONFIG, encoding="utf-8")
+    (where / "server.cnf").write_text(_SERVER_CONFIG, encoding="utf-8")
+    key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+    _openssl(openssl, "req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+             "-config", "ca.cnf", cwd=where)  # fmt: skip
+    _openssl(openssl, "req", *key, "-keyout", "server.key", "-out", "server.csr", "-config", "server.cnf",
+             cwd=where)  # fmt: skip
+    _openssl(openssl, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.cnf",
+             "-extensions", "server", cwd=where)  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(where / "server.pem", where / "server.key")
+    return PrivateCa(where / "ca.pem", context)
