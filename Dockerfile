@@ -1,7 +1,9 @@
 # The image of the container-gate GitHub Action (action.yml: `runs.image: Dockerfile`), also usable
 # anywhere Docker runs: see docs/github-action.md ("Run the same check locally").
 #
-# Every image is pinned by digest, so a rebuild gets the same bits; the tags are for readers.
+# Every image is pinned by digest, and every Python package by version and hash
+# (requirements/action.txt, refreshed as CONTRIBUTING.md says), so a rebuild gets the same bits;
+# the tags are for readers.
 # Where each digest was seen (multi-platform index digests, each in several public repositories'
 # Dockerfiles and scripts, several maintained by Renovate or Dependabot):
 # - python:3.12-slim-bookworm@sha256:34386ef0... - Python 3.12.15 on Debian 12; also pinned as
@@ -17,15 +19,24 @@ FROM python:3.12-slim-bookworm@sha256:34386ef0cb081344d7ec1c103ba398e6e9f64e9ab3
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+# The dependencies first, each at the version and with the hashes of the lock (--require-hashes:
+# pip refuses any other file, --no-deps: and any package the lock does not name), in a layer of
+# their own that a change of the gate's code reuses.
+COPY requirements/action.txt requirements/action.txt
+RUN python -m venv /opt/container-gate \
+    && /opt/container-gate/bin/python -m pip install --no-cache-dir --require-hashes --no-deps \
+       -r requirements/action.txt
 # The licence and the README go into the wheel's metadata (pyproject.toml names the README).
 COPY pyproject.toml LICENSE README.md ./
 COPY gate/ gate/
 COPY policies/ policies/
-# A wheel of the project, installed with its dependencies into a venv that the final stage copies
-# whole; pip itself is removed from it: the gate never installs anything at run time.
-RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
-    && python -m venv /opt/container-gate \
-    && /opt/container-gate/bin/python -m pip install --no-cache-dir /wheels/container_gate-*.whl \
+# A wheel of the project, built with the lock's setuptools (no build isolation, which would
+# download the newest one) and installed without dependencies into the venv that the final stage
+# copies whole; `pip check` fails the build when the lock lacks one. pip itself is removed: the
+# gate never installs anything at run time.
+RUN /opt/container-gate/bin/python -m pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels . \
+    && /opt/container-gate/bin/python -m pip install --no-cache-dir --no-deps /wheels/container_gate-*.whl \
+    && /opt/container-gate/bin/python -m pip check \
     && /opt/container-gate/bin/python -m pip uninstall --yes pip
 
 FROM python:3.12-slim-bookworm@sha256:34386ef0cb081344d7ec1c103ba398e6e9f64e9ab3a1509accc92a4e24a07258

@@ -6,7 +6,8 @@ passes nothing through `args`, so no input is ever interpolated into a command o
 module reads those variables, checks them, and runs `gate.cli.main.main` with the argv they mean.
 
 The token goes to the gate through the `GITHUB_TOKEN` variable only: never on the command line
-(visible in `ps` and in --verbose traces), never printed.
+(visible in `ps` and in --verbose traces), never printed. The registry password goes only into a
+Docker config of this run alone (`DOCKER_CONFIG`), removed when the run ends.
 
 Outside GitHub (`GITHUB_ACTIONS` unset), the same variables work for a local dry-run of the action
 (`docker run -e INPUT_IMAGE=... IMAGE`); nothing is published then (`--ci none`).
@@ -14,11 +15,15 @@ Outside GitHub (`GITHUB_ACTIONS` unset), the same variables work for a local dry
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
+import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +90,9 @@ INPUTS: tuple[Input, ...] = (
     Input("kev", "--kev"),
     Input("epss", "--epss"),
     Input("exploit-data", None, "special"),
+    Input("registry", None, "special"),
+    Input("registry-username", None, "special"),
+    Input("registry-password", None, "special"),
     Input("github-token", None, "special"),
 )
 """Every input of action.yml, in its order (a test holds the two together)."""
@@ -132,6 +140,23 @@ class Invocation:
     on_github: bool = False
     """Whether the run is a GitHub Actions step (`GITHUB_ACTIONS=true`): its warnings are then
     workflow commands, shown among the run's annotations."""
+    login: RegistryLogin | None = None
+    """The `registry`, `registry-username` and `registry-password` inputs, when a password is given."""
+
+
+@dataclass(frozen=True, repr=False)
+class RegistryLogin:
+    """A registry login the inputs give, for the Docker config of this run."""
+
+    registry: str
+    """The registry, as the `registry` input names it (`ghcr.io`, `registry.example.com:5000`)."""
+    username: str
+    """The user name."""
+    password: str
+    """The password or access token. Never printed, never on a command line or in a variable."""
+
+    def __repr__(self) -> str:
+        return f"RegistryLogin(registry={self.registry!r}, username={self.username!r}, password=<hidden>)"
 
 
 def read_input(env: Mapping[str, str], name: str, default: str = "", *, strip: bool = True) -> str:
@@ -221,6 +246,7 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         if blocker is not None:
             raise InputError(f"input `exploit-data` must name a directory: {blocker!r} is not one")
     trees = tuple(tree for tree in (cache_dir, exploit_data) if tree)
+    login = registry_login(env)
     return Invocation(
         tuple(argv),
         token,
@@ -231,7 +257,89 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         kev_given=bool(read_input(env, "kev")),
         epss_given=bool(read_input(env, "epss")),
         on_github=env.get("GITHUB_ACTIONS") == "true",
+        login=login,
     )
+
+
+# A registry as `docker login` takes it: a host name or address, a port; no scheme, no path.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_REGISTRY = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?")
+# The key Docker uses for Docker Hub in config.json (gate.image.registry_auth.HUB_SERVER).
+_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
+_HUB_SERVER = "https://index.docker.io/v1/"
+
+
+def registry_login(env: Mapping[str, str]) -> RegistryLogin | None:
+    """The registry login of the `registry`, `registry-username` and `registry-password` inputs;
+    None when no password is given (a pull request from a fork gets no secrets: the registry is
+    then read anonymously, which `warn_without_password` says). InputError when they do not add up."""
+    registry = read_input(env, "registry")
+    username = read_input(env, "registry-username")
+    password = read_input(env, "registry-password")
+    if (username or password) and not registry:
+        given = "registry-username" if username else "registry-password"
+        raise InputError(
+            f"input `{given}` needs input `registry`: the registry the login is for, such as ghcr.io"
+        )
+    if registry and not _REGISTRY.fullmatch(registry):
+        raise InputError(
+            f"input `registry` must be a registry host, such as ghcr.io or registry.example.com:5000 "
+            f"(no scheme, no repository), got {registry[:80]!r}"
+        )
+    if password and not username:
+        raise InputError("input `registry-password` needs input `registry-username`")
+    if not password:
+        return None
+    return RegistryLogin(registry, username, password)
+
+
+def warn_without_password(env: Mapping[str, str], *, on_github: bool) -> None:
+    """A warning when `registry` names a registry but no password is given: the run goes on, and
+    reads that registry anonymously."""
+    registry = read_input(env, "registry")
+    if registry and not read_input(env, "registry-password"):
+        warn(
+            f"input `registry-password` is empty: {registry} is read without credentials "
+            "(a workflow run for a pull request from a fork gets no secrets)",
+            on_github=on_github,
+        )
+
+
+def mask(secret: str) -> None:
+    """`::add-mask::`: the runner shows `***` wherever the value would appear in the log, even when
+    the workflow passed it as something other than a secret."""
+    from gate.platforms.github_commands import escape_data
+
+    print(f"::add-mask::{escape_data(secret)}", flush=True)
+
+
+def write_docker_config(login: RegistryLogin, env: Mapping[str, str]) -> Path:
+    """A Docker config holding only `login`, in a new directory of mode 0700 (the file 0600) that
+    the caller removes when the run ends; the gate and the scanners find it through DOCKER_CONFIG.
+
+    Never `$HOME/.docker`: a container action's HOME is a directory of the runner's temporary
+    directory that GitHub mounts into every later container action of the job. Never the
+    workspace either, which later steps read and upload. The container's own temporary directory
+    is neither, and goes away with the container.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="container-gate-docker-", dir=_private_temp(env)))
+    host = login.registry.lower()
+    key = _HUB_SERVER if host in _HUB else login.registry
+    auth = base64.b64encode(f"{login.username}:{login.password}".encode()).decode("ascii")
+    text = json.dumps({"auths": {key: {"auth": auth}}})
+    descriptor = os.open(directory / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    return directory
+
+
+def _private_temp(env: Mapping[str, str]) -> str:
+    """The temporary directory, unless TMPDIR puts it where others read (the workspace, HOME)."""
+    chosen = os.path.realpath(tempfile.gettempdir())
+    for shared in (env.get("GITHUB_WORKSPACE"), env.get("HOME")):
+        if shared and Path(chosen).is_relative_to(os.path.realpath(shared)):
+            return "/tmp"  # noqa: S108 - the container's own, never mounted
+    return chosen
 
 
 def _dash_input(name: str) -> str:
@@ -579,6 +687,9 @@ def main() -> int:
         return ExitCode.USAGE
     if invocation.token:
         os.environ["GITHUB_TOKEN"] = invocation.token
+    if invocation.login is not None and invocation.on_github:
+        mask(invocation.login.password)
+    warn_without_password(os.environ, on_github=invocation.on_github)
     if invocation.pull_request:
         # Read by the gate in a `workflow_run` event only, and checked against GitHub there.
         os.environ[PULL_REQUEST_VARIABLE] = invocation.pull_request
@@ -594,6 +705,11 @@ def main() -> int:
     # The summaries then point to the `json` input, not to `--json`.
     os.environ[RUN_BY_ACTION] = "true"
 
+    docker_config = None
+    if invocation.login is not None:
+        # The gate and the scanners read the registry with it; the password is in no variable.
+        docker_config = write_docker_config(invocation.login, os.environ)
+        os.environ["DOCKER_CONFIG"] = str(docker_config)
     try:
         try:
             argv = with_exploit_data(invocation, gate_main)
@@ -605,6 +721,8 @@ def main() -> int:
             return ExitCode.INTERRUPTED
         return gate_main(argv)
     finally:
+        if docker_config is not None:
+            shutil.rmtree(docker_config, ignore_errors=True)
         give_back_to_workspace_owner(invocation.outputs, invocation.trees, os.environ)
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import copy
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from entrypoint import INPUTS
 from scripts.check_ci_files import (
@@ -317,3 +320,65 @@ def test_the_build_context_holds_everything_the_dockerfile_copies() -> None:
     assert copied
     assert set(copied) <= allowed
     assert all((PROJECT_ROOT / source).exists() for source in copied)
+
+
+# -- the lock of the action image's Python packages ---------------------------------------------------
+
+LOCK = PROJECT_ROOT / "requirements" / "action.txt"
+
+
+def locked_versions() -> dict[str, str]:
+    """The version of each package of requirements/action.txt, by its normalised name; each line
+    pins one version with `==` and gives its hashes, as `pip install --require-hashes` needs."""
+    text = LOCK.read_text(encoding="utf-8").replace("\\\n", " ")
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        name, pinned, version = words[0].partition("==")
+        assert pinned, f"requirements/action.txt: {words[0]} is not pinned with =="
+        assert any(word.startswith("--hash=sha256:") for word in words[1:]), f"{name} has no hash"
+        found[canonicalize_name(name)] = version
+    return found
+
+
+def test_every_runtime_dependency_is_in_the_action_images_lock_within_its_range() -> None:
+    locked = locked_versions()
+    dependencies = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    assert dependencies
+    for dependency in dependencies:
+        requirement = Requirement(dependency)
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{requirement.name} is not in requirements/action.txt"
+        assert requirement.specifier.contains(locked[name], prereleases=True), (
+            f"requirements/action.txt pins {requirement.name} {locked[name]}, outside {requirement.specifier}"
+        )
+    # Built without build isolation: the lock's setuptools is the build backend.
+    backend = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]
+    for dependency in backend["requires"]:
+        requirement = Requirement(dependency)
+        assert requirement.specifier.contains(locked[canonicalize_name(requirement.name)])
+    # Locked for the Python of the image.
+    header = LOCK.read_text(encoding="utf-8").splitlines()[1]
+    found = re.search(r"--python-version (\S+)", header)
+    assert found is not None
+    assert all(
+        arguments.startswith(f"python:{found.group(1)}-")
+        for instruction, arguments in dockerfile_instructions()
+        if instruction == "FROM"
+    )
+
+
+def test_the_action_image_installs_only_the_locked_packages() -> None:
+    runs = [arguments for instruction, arguments in dockerfile_instructions() if instruction == "RUN"]
+    installs = [part for run in runs for part in run.split("&&") if "pip install" in part]
+    assert any(
+        "--require-hashes --no-deps" in part and part.split()[-1] == "requirements/action.txt"
+        for part in installs
+    )
+    assert all("--no-deps" in part for part in installs), installs
+    wheel = next(part for run in runs for part in run.split("&&") if "pip wheel" in part)
+    assert "--no-build-isolation" in wheel

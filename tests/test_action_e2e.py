@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,16 @@ import pytest
 
 from scripts.check_ci_files import load_yaml
 from testbed.images import IMAGES_DIR, ArchiveImages
+from tests.cli.test_scan_base import relabelled
+from tests.support.fixtures import unavailable
 from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
+from tests.support.registry_tools import (
+    AuthRegistries,
+    Pusher,
+    auth_registries,
+    oci_image,
+    read_docker_archive,
+)
 from tests.support.repo_paths import PROJECT_ROOT
 
 ACTION = load_yaml(PROJECT_ROOT / "action.yml")
@@ -245,3 +255,86 @@ def test_a_bad_input_fails_the_step_before_anything_runs_and_says_so_where_error
     outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
     assert (outputs["verdict"], outputs["error"]) == ("error", message)
     assert "could not decide" in Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+
+
+# --- a private base image, with the action's registry login ----------------------------------
+
+
+@pytest.fixture
+def private_base(
+    engineless_archives: ArchiveImages, tmp_path: Path
+) -> Iterator[tuple[AuthRegistries, Path, str]]:
+    """The test bed's base pushed as `private/base:12` to a registry with a token service, and an
+    app archive whose label names it there."""
+    try:
+        with auth_registries() as registries:
+            config, layers = read_docker_archive(engineless_archives.base)
+            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
+            base = f"{registries.bearer}/private/base:12"
+            label = {"org.opencontainers.image.base.name": base}
+            yield registries, relabelled(engineless_archives.app, tmp_path / "app.tar", label), base
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"registries with authentication: {exc}")
+
+
+def test_a_private_base_image_is_checked_with_the_registry_login_inputs(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    private_base: tuple[AuthRegistries, Path, str],
+    tmp_path: Path,
+) -> None:
+    # A `docker/login-action` step writes the runner's ~/.docker/config.json, which the action's
+    # container never sees: the login reaches the gate through the action's own inputs.
+    registries, app, base = private_base
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nbase_image: {on_stale: fail}\n", encoding="utf-8")  # unchecked: an error
+    inputs = {
+        **scan_inputs,
+        "image": f"docker-archive:{app}",
+        "dockerfile": "",
+        "base-image": f"docker-archive:{engineless_archives.base}",
+        "check-base": "true",
+        "policy": str(policy),
+        "comment": "false",
+    }
+    temp = tmp_path / "container-tmp"  # the container's own temporary directory
+    temp.mkdir()
+
+    def run(name: str, **login: str) -> tuple[subprocess.CompletedProcess[str], Path, dict[str, str]]:
+        (tmp_path / name).mkdir()
+        env, workspace = runner_environment(
+            github_pull_request, tmp_path / name, github_pull_request.token, **inputs, **login
+        )
+        env = with_trivy(env, trivy_bin) | {"TMPDIR": str(temp)}
+        return run_action(env, workspace), workspace, env
+
+    login = {"registry": registries.bearer, "registry-username": registries.username}
+    done, workspace, env = run("with-login", **login, **{"registry-password": registries.password})
+    assert done.returncode == 1, done.stderr  # checked: the findings decide, and some block
+    decision = json.loads((workspace / "container-gate.json").read_text(encoding="utf-8"))
+    assert decision["base_image"]["name"] == base
+    assert decision["base_image"]["checked"] is True, decision["base_image"]
+    # The password is masked first, and appears nowhere else: not in the log, the outputs, the
+    # summary, the workspace or a Docker config left behind.
+    assert done.stdout.splitlines()[0] == f"::add-mask::{registries.password}"
+    assert done.stdout.count(registries.password) == 1
+    assert registries.password not in done.stderr
+    written = [Path(env["GITHUB_OUTPUT"]), Path(env["GITHUB_STEP_SUMMARY"]), *workspace.rglob("*")]
+    for path in written:
+        if path.is_file():
+            assert registries.password not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert list(temp.iterdir()) == []  # the Docker config is removed
+    assert not (Path(env["HOME"]) / ".docker").exists()
+
+    # Without the password (a fork's pull request gets no secrets): read anonymously, refused,
+    # and the policy's on_stale: fail makes the unchecked base the step's error.
+    done, workspace, env = run("without-password", **login)
+    assert done.returncode == 3, done.stderr  # a registry error
+    refused = f"unauthorized: registry {registries.bearer} refused anonymous access to private/base"
+    assert refused in done.stderr
+    assert (
+        f"input `registry-password` is empty: {registries.bearer} is read without credentials" in done.stdout
+    )
+    assert refused in read_outputs(Path(env["GITHUB_OUTPUT"]))["error"]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from entrypoint import build_invocation
 from scripts.check_ci_files import Yaml12Loader, check, default_files, load_yaml, unpinned_uses
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -239,6 +240,12 @@ def test_the_image_is_gated_by_the_action_itself_before_it_is_pushed() -> None:
     assert gate_inputs["image"] == built.group(1)
     assert gate_inputs["policy"] == "policies/default.yaml"
     assert "advisory" not in gate_inputs
+    # The job's token may write packages; the gate comments on nothing, so it is given none (the
+    # default `github-token` is the job's token), and an empty input is no token for the action.
+    assert gate_inputs["comment"] == "false"
+    assert gate_inputs["github-token"] == ""
+    given = {f"INPUT_{name.upper()}": str(value) for name, value in gate_inputs.items()}
+    assert build_invocation(given).token is None
     assert f"docker tag {built.group(1)} " in job["steps"][push]["run"]
     platforms = [entry["platform"] for entry in job["strategy"]["matrix"]["include"]]
     assert platforms == ["linux/amd64", "linux/arm64"]

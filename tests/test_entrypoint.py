@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -108,6 +109,10 @@ def test_every_input_of_the_table_is_covered_by_the_mapping_test() -> None:
         "pull-request",
         "build-args",
         "exploit-data",
+        # A Docker config of the run's own: the registry login tests below.
+        "registry",
+        "registry-username",
+        "registry-password",
     }
     assert {spec.name for spec in INPUTS} - covered - special == set()
 
@@ -207,6 +212,21 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
         ({**SCAN, "INPUT_VEX": "a.json, -"}, "input `vex` must name a file: `-` (standard input)"),
         ({**SCAN, "INPUT_KEV": "-"}, "input `kev` must name a file: `-` (standard input)"),
         ({**SCAN, "INPUT_EPSS": "-"}, "input `epss` must name a file: `-` (standard input)"),
+        (
+            {**SCAN, "INPUT_REGISTRY-USERNAME": "octocat", "INPUT_REGISTRY-PASSWORD": "s3cret"},
+            "input `registry-username` needs input `registry`: the registry the login is for, such as ghcr.io",
+        ),
+        ({**SCAN, "INPUT_REGISTRY_PASSWORD": "s3cret"}, "input `registry-password` needs input `registry`"),
+        (
+            {**SCAN, "INPUT_REGISTRY": "https://ghcr.io", "INPUT_REGISTRY-USERNAME": "octocat"},
+            "input `registry` must be a registry host, such as ghcr.io or registry.example.com:5000 "
+            "(no scheme, no repository), got 'https://ghcr.io'",
+        ),
+        ({**SCAN, "INPUT_REGISTRY": "ghcr.io/acme"}, "input `registry` must be a registry host"),
+        (
+            {**SCAN, "INPUT_REGISTRY": "ghcr.io", "INPUT_REGISTRY-PASSWORD": "s3cret"},
+            "input `registry-password` needs input `registry-username`",
+        ),
     ],
 )
 def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
@@ -1069,3 +1089,62 @@ def test_the_guide_names_every_file_handed_back_to_the_runner_s_user() -> None:
     guide = " ".join((PROJECT_ROOT / "docs" / "github-action.md").read_text(encoding="utf-8").split())
     said = guide.split("the entry point hands the files it wrote in the workspace (")[1].split(")")[0]
     assert [name for name in HANDED_BACK.values() if name not in said] == [], said
+
+
+PASSWORD = "registry-Password-000000000000000001"  # noqa: S105 (no registry accepts it)
+
+
+def test_the_registry_login_is_read_from_its_inputs_and_never_shown() -> None:
+    login = {"INPUT_REGISTRY": "127.0.0.1:5000", "INPUT_REGISTRY-USERNAME": "octocat"}
+    invocation = build_invocation({**SCAN, **login, "INPUT_REGISTRY-PASSWORD": f" {PASSWORD}\n"})
+    assert invocation.login == entrypoint.RegistryLogin("127.0.0.1:5000", "octocat", PASSWORD)
+    assert PASSWORD not in repr(invocation)
+    assert not any(PASSWORD in arg for arg in invocation.argv)
+    # No password (a fork's pull request gets no secrets): no login, and the run goes on.
+    assert build_invocation({**SCAN, **login, "INPUT_REGISTRY-PASSWORD": ""}).login is None
+    assert build_invocation(SCAN).login is None
+
+
+@pytest.mark.parametrize(
+    ("registry", "key"),
+    [
+        ("ghcr.io", "ghcr.io"),
+        ("127.0.0.1:5000", "127.0.0.1:5000"),
+        ("docker.io", "https://index.docker.io/v1/"),
+    ],
+)
+def test_the_registry_login_goes_into_a_private_docker_config_the_gate_reads(
+    registry: str, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gate.image.reference import parse_reference
+    from gate.image.registry_auth import docker_config_file, find_credentials
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    directory = entrypoint.write_docker_config(entrypoint.RegistryLogin(registry, "octocat", PASSWORD), {})
+    assert directory.parent == tmp_path
+    assert directory.stat().st_mode & 0o777 == 0o700
+    config = directory / "config.json"
+    assert config.stat().st_mode & 0o777 == 0o600
+    assert list(json.loads(config.read_text(encoding="utf-8"))["auths"]) == [key]
+    env = {"DOCKER_CONFIG": str(directory)}
+    found = find_credentials(
+        parse_reference(f"{registry}/acme/base:12").registry, docker_config_file(env), env
+    )
+    assert found is not None
+    assert (found.username, found.secret) == ("octocat", PASSWORD)
+
+
+def test_the_docker_config_is_never_written_in_the_workspace_or_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A workflow's `env: TMPDIR: ...` could point into the workspace, which later steps read and
+    # upload, or into HOME, which GitHub mounts into every later container action of the job.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    for shared in ("GITHUB_WORKSPACE", "HOME"):
+        assert entrypoint._private_temp({shared: str(tmp_path)}) == "/tmp"
+    assert entrypoint._private_temp({"GITHUB_WORKSPACE": str(tmp_path / "workspace")}) == str(
+        tmp_path / "tmp"
+    )

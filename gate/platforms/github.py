@@ -42,7 +42,13 @@ from gate.errors import PlatformError
 from gate.platforms._http import ApiError, retried
 from gate.platforms.github_annotations import Files, error_annotation, verdict_annotations
 from gate.platforms.github_api import GitHubClient, RemoteComment, default_clock
-from gate.platforms.github_commands import append_file, fit_bytes, output_lines, summary_room
+from gate.platforms.github_commands import (
+    STEP_SUMMARY_LIMIT,
+    append_file,
+    fit_bytes,
+    output_lines,
+    summary_room,
+)
 from gate.platforms.github_event import (
     PULL_REQUEST_VARIABLE,
     comment_key,
@@ -187,7 +193,7 @@ class GitHubPublisher:
         }
         dockerfile = context.dockerfile
         files = Files(dockerfile, context.location or dockerfile)
-        summary_problem = self._summary(
+        summary_problem, summary_full = self._summary(
             env,
             lambda limit: render_markdown(
                 evaluation,
@@ -229,8 +235,11 @@ class GitHubPublisher:
         )
         # The comment's warnings are annotations too (the command line prints them after these):
         # room is kept for them within the ten warnings GitHub shows of a step.
-        annotations = verdict_annotations(evaluation, files, reserved_warnings=len(commented.warnings))
-        return _published(problems, commented, annotations)
+        left_out = (summary_full,) if summary_full else ()
+        annotations = verdict_annotations(
+            evaluation, files, reserved_warnings=len(commented.warnings) + len(left_out)
+        )
+        return _published(problems, commented, annotations, left_out)
 
     def publish_error(self, message: str, exit_code: int, context: PublishContext) -> Published:
         """Say the gate could not decide: summary, outputs, an annotation, and this job's comments.
@@ -249,14 +258,11 @@ class GitHubPublisher:
             "error": message,
             **{f"{name}-file": path for name, path in context.outputs.items()},
         }
-        problems = [
-            p
-            for p in (
-                self._outputs(env, outputs),
-                self._summary(env, lambda limit: render_markdown_error(message, exit_code, limit=limit)),
-            )
-            if p is not None
-        ]
+        summary_problem, summary_full = self._summary(
+            env, lambda limit: render_markdown_error(message, exit_code, limit=limit)
+        )
+        problems = [p for p in (self._outputs(env, outputs), summary_problem) if p is not None]
+        left_out = (summary_full,) if summary_full else ()
         annotations = [error_annotation(message, exit_code, context.error_at)]
         spellings = platform_spellings(context.platform)
         shas = commit_shas(env, event)
@@ -305,7 +311,7 @@ class GitHubPublisher:
         commented = self._comment(
             context, event, mine, body, None, every=True, shared=shared, ambiguous=ambiguous
         )
-        return _published(problems, commented, annotations)
+        return _published(problems, commented, annotations, left_out)
 
     # -- the step's files and log ------------------------------------------------------------------
 
@@ -318,18 +324,22 @@ class GitHubPublisher:
                 return exc
         return None
 
-    def _summary(self, env: Mapping[str, str], summary: Callable[[int], str]) -> PlatformError | None:
-        """Append the job summary; a failure is returned so that it does not stop the rest."""
+    def _summary(
+        self, env: Mapping[str, str], summary: Callable[[int], str]
+    ) -> tuple[PlatformError | None, str | None]:
+        """Append the job summary. Returns a failure, so that it does not stop the rest, and the
+        warning that the summary was left out because the step's summary file is full."""
         path = env.get("GITHUB_STEP_SUMMARY")
         if path:
             try:
                 room = summary_room(path) - 2  # the blank line that separates it from what is there
                 text = fit_bytes(summary, room)
-                if text is not None:
-                    append_file(path, "\n" + text + "\n", "job summary")
+                if text is None:
+                    return None, summary_left_out(STEP_SUMMARY_LIMIT - room - 2)
+                append_file(path, "\n" + text + "\n", "job summary")
             except PlatformError as exc:
-                return exc
-        return None
+                return exc, None
+        return None, None
 
     # -- the comment -------------------------------------------------------------------------------
 
@@ -442,11 +452,27 @@ def _keys(comment: RemoteComment) -> tuple[MarkerKey, ...]:
     return MarkerKey.parse_all(MarkerKind.GITHUB_COMMENT, comment.body)
 
 
-def _published(problems: list[PlatformError], commented: Published, annotations: list[str]) -> Published:
-    """The comment's outcome with the annotations, and the first failure of the step's files."""
+def summary_left_out(used: int) -> str:
+    """The warning that the job summary was left out: the step's summary file holds `used` bytes,
+    and what the gate would add does not fit in what is left of GitHub's limit."""
+    return (
+        f"job summary left out: this step's summary already holds {used:,} bytes of the "
+        f"{STEP_SUMMARY_LIMIT:,} GitHub takes (1 MiB; above it GitHub drops the step's whole summary); "
+        "the exit code, the step outputs and the annotations still tell the outcome"
+    )
+
+
+def _published(
+    problems: list[PlatformError],
+    commented: Published,
+    annotations: list[str],
+    warnings: tuple[str, ...] = (),
+) -> Published:
+    """The comment's outcome with the annotations and the publisher's own `warnings`, and the
+    first failure of the step's files."""
     failures = [*problems, *([commented.failure] if commented.failure else [])]
     return Published(
-        warnings=commented.warnings,
+        warnings=(*warnings, *commented.warnings),
         notes=commented.notes,
         log=tuple(annotations),
         failure=failures[0] if failures else None,

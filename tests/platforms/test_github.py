@@ -969,8 +969,22 @@ def test_the_summary_is_appended_and_fits_one_mebibyte(
     # A full summary file gets nothing more: an overflow would lose the whole step's summary.
     full = "y" * (STEP_SUMMARY_LIMIT - 500)
     step.summary.write_text(full, encoding="utf-8")
-    step.publish(failing())
+    published = step.publisher().publish(failing(), step.context())
     assert step.summary.read_text(encoding="utf-8") == full
+    # Said once, as a warning; the verdict and the outputs are those of the findings.
+    left_out = (
+        f"job summary left out: this step's summary already holds {STEP_SUMMARY_LIMIT - 500:,} bytes "
+        "of the 1,048,576 GitHub takes (1 MiB; above it GitHub drops the step's whole summary); "
+        "the exit code, the step outputs and the annotations still tell the outcome"
+    )
+    assert published.warnings == (left_out,)
+    assert published.failure is None
+    assert read_outputs(step.outputs)["verdict"][-1] == "fail"
+    # The same for an error, whose summary is short.
+    errored = step.publisher().publish_error("scanner crashed", 3, step.context())
+    assert step.summary.read_text(encoding="utf-8") == full
+    assert errored.warnings == (left_out,)
+    assert read_outputs(step.outputs)["verdict"][-1] == "error"
 
 
 def test_an_unwritable_summary_is_a_platform_error_after_the_rest(
