@@ -191,6 +191,7 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
         dockerfile_uri=dockerfile,
         category=options.outputs.sarif_category,
         json_hint=json_hint(),
+        own_server=run_server(os.environ),
     )
     return sarif_output(evaluation, sarif)
 
