@@ -34,7 +34,7 @@ from gate.cli.outputs import (
     watched,
     write_outputs,
 )
-from gate.cli.policy_files import named_by
+from gate.cli.policy_files import named_by, standard_input_clash
 from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
@@ -60,6 +60,7 @@ def read_policy(options: Options) -> Policy:
     path = options.policy.path
     policy = load_policy(path) if path is not None else _default_beside(load_default_policy())
     policy_file_clash(options, policy)
+    standard_input_clash(options, policy)
     if options.policy.advisory and policy.mode is not Mode.ADVISORY:
         policy = replace(policy, mode=Mode.ADVISORY)
     return policy
