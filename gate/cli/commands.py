@@ -21,6 +21,7 @@ from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_ope
 from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
+    GITLAB_POLICY,
     RUN_BY_ACTION,
     STDOUT,
     check_publishing,
@@ -81,11 +82,6 @@ def _default_beside(policy: Policy) -> Policy:
     said = " and ".join(here)
     warning = f"{said} {'is' if len(here) == 1 else 'are'} in the working directory but not read: {_how_to_give(here[0])}"
     return replace(policy, warnings=(*policy.warnings, warning))
-
-
-GITLAB_POLICY = "CONTAINER_GATE_POLICY"
-"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
-and empty when no policy is given."""
 
 
 def _how_to_give(name: str) -> str:

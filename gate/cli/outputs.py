@@ -26,7 +26,7 @@ from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import run_server, select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
-from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, JsonReportHint
+from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
 from gate.render.terminal import WIDTH, fitted_width
 from gate.untrusted import terminal_safe
 
@@ -35,9 +35,22 @@ RUN_BY_ACTION = "CONTAINER_GATE_ACTION"
 its `json` input rather than to `--json`, an option its users never type."""
 
 
+GITLAB_POLICY = "CONTAINER_GATE_POLICY"
+"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
+and empty when no policy is given: a run that has it is one of theirs."""
+
+
+def run_by_gitlab_template() -> bool:
+    """Whether this run is the job of the GitLab CI component or template, whose users set its
+    inputs or variables, never options."""
+    return GITLAB_POLICY in os.environ and os.environ.get(RUN_BY_ACTION) != "true"
+
+
 def json_hint() -> JsonReportHint:
     """How the user of this run asks for the JSON report, for the summaries that point to it."""
-    return ACTION_JSON if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_JSON
+    if os.environ.get(RUN_BY_ACTION) == "true":
+        return ACTION_JSON
+    return GITLAB_TEMPLATE_JSON if run_by_gitlab_template() else COMMAND_LINE_JSON
 
 
 def exploit_data_hint() -> ExploitDataHint:
