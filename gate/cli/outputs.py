@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
-from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, ExploitDataHint
+from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, GITLAB_DATA, ExploitDataHint
 from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import run_server, select_publisher
@@ -55,7 +55,9 @@ def json_hint() -> JsonReportHint:
 
 def exploit_data_hint() -> ExploitDataHint:
     """How the user of this run gives KEV and EPSS files, for the warnings that ask for them."""
-    return ACTION_DATA if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_DATA
+    if os.environ.get(RUN_BY_ACTION) == "true":
+        return ACTION_DATA
+    return GITLAB_DATA if run_by_gitlab_template() else COMMAND_LINE_DATA
 
 
 if TYPE_CHECKING:
