@@ -652,3 +652,15 @@ def test_a_worse_finding_says_what_made_it_worse(tmp_path: Path, capsys: pytest.
     )
     (new,) = [f for f in report["findings"] if f["disposition"] == "blocking"]
     assert (new["baseline"], new["reason"]) == ("new", "CRITICAL is at or above the blocking severity HIGH")
+
+
+def test_in_the_action_a_baseline_that_is_no_decision_report_names_the_json_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "expected the --json output of an earlier run": the action's users set its `json` input.
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    _code, out, _err = gate([str(report), "--baseline", str(report)], capsys)
+    assert "baseline not used, the full policy applies: " in out
+    assert "expected the JSON report of an earlier run (the action's `json` input)" in " ".join(out.split())
+    assert "--json" not in out
