@@ -18,9 +18,11 @@ _ZWSP = "\u200b"
 # isolates that can make text read differently from what it is (CVE-2021-42574, "Trojan
 # Source"), and the invisible characters: zero-width spaces and joiners, the bidi marks, the word
 # joiner and the byte-order mark, and the other default-ignorable format characters (Unicode's
-# Default_Ignorable_Code_Point): the soft hyphen, the Mongolian vowel separator, U+2065-U+206F, the
-# interlinear annotation marks, the shorthand and musical format controls, and U+E0000-U+E0FFF,
-# whose tag characters spell ASCII no one sees. The line and paragraph separators (U+2028,
+# Default_Ignorable_Code_Point): the soft hyphen, the combining grapheme joiner, the Hangul fillers,
+# the Khmer inherent vowels, the Mongolian variation selectors and vowel separator, U+2065-U+206F,
+# the variation selectors (U+FE00-U+FE0F, U+E0100-U+E01EF: after a letter they change nothing a
+# reader sees), U+FFF0-U+FFF8, the interlinear annotation marks, the shorthand and musical format
+# controls, and U+E0000-U+E0FFF, whose tag characters spell ASCII no one sees. The line and paragraph separators (U+2028,
 # U+2029) too: some log viewers and editors start a new line at them, as at a newline. An invisible character makes two different names look the same
 # (`req\u200buests` and `requests`), so it is shown as its code, like a control, not dropped:
 # dropped, the two would still read the same. In Markdown it could also hide a break the escaping
@@ -29,7 +31,8 @@ _ZWSP = "\u200b"
 # terminal or file can take it, and the output would fail to be written.
 _UNSAFE_CHARS = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\ud800-\udfff"
-    r"\u00ad\u180e\u2065\u206a-\u206f\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+    r"\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u206a-\u206f\u3164\ufe00-\ufe0f\uffa0"
+    r"\ufff0-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 
 

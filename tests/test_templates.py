@@ -41,6 +41,7 @@ EXPECTED_INPUTS = {
     "policy",
     "scanner",
     "dockerfile",
+    "base-image",
     "build-args",
     "advisory",
     "check-base",
@@ -405,6 +406,7 @@ def test_hostile_values_stay_single_arguments_and_never_run(tmp_path: Path) -> N
         "image": f'--policy=/etc/passwd"; touch {canary}; echo "',
         "policy": f"$(touch {canary}) policy.yaml",
         "dockerfile": f"`touch {canary}`/Dockerfile",
+        "base-image": f"debian:12; touch {canary}",
         "db-repository": f"mirror.example/db; touch {canary}",
         "trivy-server": f"http://x' && touch {canary} && '",
         "scanner": "grype",
@@ -422,6 +424,7 @@ def test_hostile_values_stay_single_arguments_and_never_run(tmp_path: Path) -> N
     assert args.image == hostile["image"]
     assert str(args.policy) == hostile["policy"]
     assert str(args.dockerfile) == hostile["dockerfile"]
+    assert args.base_image == hostile["base-image"]
     assert args.db_repository == [hostile["db-repository"]]
     assert args.trivy_server == hostile["trivy-server"]
     assert (args.scanner, args.advisory, args.skip_db_update) == ("grype", True, True)

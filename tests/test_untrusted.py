@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.untrusted import md_code, md_escape, terminal_safe
+from gate.untrusted import invisible_shown, md_code, md_escape, terminal_safe
 from tests.render.test_markdown import HOSTILE
 
 # ---- The reference: gate/untrusted.py's escaping before it was made faster (main at ff4f5d5),
@@ -26,13 +26,16 @@ from tests.render.test_markdown import HOSTILE
 # and being dropped from Markdown, where `req\u200buests` read as `requests`; and the other
 # default-ignorable format characters (the soft hyphen, the tag characters) are shown so too,
 # those beyond U+FFFF as `\UXXXXXXXX`; and the line and paragraph separators (U+2028, U+2029),
-# which some log viewers break a line at, are shown as their code where they were kept. Do not "fix" it otherwise: it is what the current code is
-# compared to.
+# which some log viewers break a line at, are shown as their code where they were kept; and the
+# default-ignorable characters left out at first (the combining grapheme joiner, the Hangul
+# fillers, the variation selectors, ...) are shown as their code too. Do not "fix" it otherwise:
+# it is what the current code is compared to.
 
 _REF_ZWSP = "\u200b"
 _REF_UNSAFE_CHARS = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff"
-    r"\u00ad\u180e\u2065\u206a-\u206f\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+    r"\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u206a-\u206f\u3164\ufe00-\ufe0f\uffa0"
+    r"\ufff0-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 _REF_MD_PUNCT_CHARS = "\\`*_{}[]()#+-.!|~<>\"'=:&$%^;,/?@"
 _REF_LINKISH = re.compile(r"@|[#!~%$&](?=[\w\"])|(?i:gh-(?=\d)|www(?=\.))|:(?=//)")
@@ -112,6 +115,7 @@ _PIECES = (
     *"\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\u200e\u200f",
     *"\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff",
     *"\u00ad\u180e\u206a\u206f\ufff9\U0001bca0\U0001d173\U000e0001\U000e007f\U000e0100",
+    *"\u034f\u115f\u1160\u3164\uffa0\ufe00\ufe0f\U000e01ef\u17b4\u180b\u180f\ufff0",
     # What NFC changes: combining marks that compose, singletons that decompose, Hangul jamo.
     "e\u0301", "A\u030a", "\u0301", "\u0327", "\u212b", "\u2126", "\u212a", "\u0344", "\u1100\u1161",
     "\u0340", "\u0958", "\ufb1d",
@@ -226,3 +230,34 @@ def test_line_and_paragraph_separators_start_no_line_of_their_own(separator: str
     assert terminal_safe(f"{text}\n") == "pkg ::warning::x"  # as every other blank in a text of lines
     assert separator not in md_escape(text)
     assert separator not in md_code(text)
+
+
+# Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt) beyond the bidi controls,
+# zero-width characters and tag characters that other tests name.
+_DEFAULT_IGNORABLE = (
+    "\u034f",  # combining grapheme joiner
+    "\u115f",  # Hangul choseong filler
+    "\u1160",  # Hangul jungseong filler
+    "\u3164",  # Hangul filler
+    "\uffa0",  # halfwidth Hangul filler
+    "\u17b4",  # Khmer vowel inherent aq
+    "\u180b",  # Mongolian free variation selector one
+    "\u180f",  # Mongolian free variation selector four
+    "\ufe00",  # variation selector-1
+    "\ufe0f",  # variation selector-16
+    "\U000e0100",  # variation selector-17
+    "\U000e01ef",  # variation selector-256
+)
+
+
+@pytest.mark.parametrize("char", _DEFAULT_IGNORABLE)
+def test_every_default_ignorable_character_is_shown_as_its_code(char: str) -> None:
+    # `req\u3164uests` read as `req uests`, `req\u034fuests` as `requests`, in every output.
+    code = ord(char)
+    shown = f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    name = f"req{char}uests"
+    assert terminal_safe(name) == f"req{shown}uests"
+    assert invisible_shown(name) == f"req{shown}uests"
+    assert md_code(name) == f"`req{shown}uests`"
+    assert char not in md_escape(name)
+    assert md_escape(name).replace("\\\\", "\\") == f"req{shown}uests"

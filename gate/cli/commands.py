@@ -21,6 +21,7 @@ from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_ope
 from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
+    GITLAB_POLICY,
     RUN_BY_ACTION,
     STDOUT,
     check_publishing,
@@ -34,7 +35,7 @@ from gate.cli.outputs import (
     watched,
     write_outputs,
 )
-from gate.cli.policy_files import named_by
+from gate.cli.policy_files import named_by, standard_input_clash
 from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
@@ -60,6 +61,7 @@ def read_policy(options: Options) -> Policy:
     path = options.policy.path
     policy = load_policy(path) if path is not None else _default_beside(load_default_policy())
     policy_file_clash(options, policy)
+    standard_input_clash(options, policy)
     if options.policy.advisory and policy.mode is not Mode.ADVISORY:
         policy = replace(policy, mode=Mode.ADVISORY)
     return policy
@@ -80,11 +82,6 @@ def _default_beside(policy: Policy) -> Policy:
     said = " and ".join(here)
     warning = f"{said} {'is' if len(here) == 1 else 'are'} in the working directory but not read: {_how_to_give(here[0])}"
     return replace(policy, warnings=(*policy.warnings, warning))
-
-
-GITLAB_POLICY = "CONTAINER_GATE_POLICY"
-"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
-and empty when no policy is given."""
 
 
 def _how_to_give(name: str) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from gate.cli.options import PROG, Command, Options
 from gate.cli.outputs import STDOUT, remove_earlier_output, write_text
 from gate.cli.policy_files import named_by
+from gate.cli.wording import in_run_words
 from gate.enrich.vex_model import VexStatement
 from gate.errors import GateError, ReportError, UsageError
 from gate.model import ScanReport
@@ -53,7 +54,8 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
             raise ReportError(
                 f"{exc.diagnostics()} (--baseline-required: no verdict without the baseline)"
             ) from None
-        return None, BASELINE_NOT_USED + exc.diagnostics()
+        # A warning, not an error: put into the run's words here, as main() does for errors.
+        return None, BASELINE_NOT_USED + in_run_words(exc.diagnostics())
 
 
 def read_vex(options: Options, policy: Policy) -> tuple[VexStatement, ...]:

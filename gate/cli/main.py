@@ -38,6 +38,7 @@ from gate.cli.outputs import (
 )
 from gate.cli.parser import CommandLineError, build_parser, command_parser
 from gate.cli.scan_options import GivenOnce, is_platform, too_long
+from gate.cli.wording import in_run_words
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.platforms.select import CI_CHOICES
 from gate.untrusted import terminal_safe
@@ -379,10 +380,11 @@ def _run(options: Options) -> ExitCode:
     except GateError as exc:
         if options.verbose:
             _print_verbose_details(exc.detail)
-        message = exc.diagnostics()
+        # The readers' hints speak of options; the Action's and GitLab's users set inputs.
+        message = in_run_words(exc.diagnostics())
         if isinstance(exc, PolicyError):
             for problem in exc.problems:
-                print(f"{PROG}: error: {terminal_safe(problem)}", file=sys.stderr)
+                print(f"{PROG}: error: {terminal_safe(in_run_words(problem))}", file=sys.stderr)
         else:
             print(f"{PROG}: error: {terminal_safe(message)}", file=sys.stderr)
         if isinstance(exc, OutputIsInput):

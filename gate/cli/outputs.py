@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
-from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, ExploitDataHint
+from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, GITLAB_DATA, ExploitDataHint
 from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import run_server, select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
-from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, JsonReportHint
+from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
 from gate.render.terminal import WIDTH, fitted_width
 from gate.untrusted import terminal_safe
 
@@ -35,14 +35,29 @@ RUN_BY_ACTION = "CONTAINER_GATE_ACTION"
 its `json` input rather than to `--json`, an option its users never type."""
 
 
+GITLAB_POLICY = "CONTAINER_GATE_POLICY"
+"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
+and empty when no policy is given: a run that has it is one of theirs."""
+
+
+def run_by_gitlab_template() -> bool:
+    """Whether this run is the job of the GitLab CI component or template, whose users set its
+    inputs or variables, never options."""
+    return GITLAB_POLICY in os.environ and os.environ.get(RUN_BY_ACTION) != "true"
+
+
 def json_hint() -> JsonReportHint:
     """How the user of this run asks for the JSON report, for the summaries that point to it."""
-    return ACTION_JSON if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_JSON
+    if os.environ.get(RUN_BY_ACTION) == "true":
+        return ACTION_JSON
+    return GITLAB_TEMPLATE_JSON if run_by_gitlab_template() else COMMAND_LINE_JSON
 
 
 def exploit_data_hint() -> ExploitDataHint:
     """How the user of this run gives KEV and EPSS files, for the warnings that ask for them."""
-    return ACTION_DATA if os.environ.get(RUN_BY_ACTION) == "true" else COMMAND_LINE_DATA
+    if os.environ.get(RUN_BY_ACTION) == "true":
+        return ACTION_DATA
+    return GITLAB_DATA if run_by_gitlab_template() else COMMAND_LINE_DATA
 
 
 if TYPE_CHECKING:
@@ -191,6 +206,7 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
         dockerfile_uri=dockerfile,
         category=options.outputs.sarif_category,
         json_hint=json_hint(),
+        own_server=run_server(os.environ),
     )
     return sarif_output(evaluation, sarif)
 

@@ -349,14 +349,22 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-_VERBOSE = "show tracebacks and scanner output on errors"
+_VERBOSE = (
+    "show the traceback of an error, a failed scanner's error output (scan, compare), and what "
+    "the CI platform was told or why not (check, scan)"
+)
+"""The top-level `--verbose`, before any command: what it shows depends on the command."""
+_VERBOSE_SCANNER = "show tracebacks and scanner output on errors"
+"""`--verbose` of `compare`, which runs scanners and publishes nothing."""
+_VERBOSE_SCAN = "show tracebacks and scanner output on errors, and what the CI platform was told (or why not)"
+"""`--verbose` of `scan`, which runs scanners and publishes its verdict."""
 _VERBOSE_TRACEBACK = "show the traceback of an error"
 """`--verbose` of a command that runs no scanner: a traceback is all it adds."""
 _VERBOSE_PUBLISHED = "show the traceback of an error, and what the CI platform was told (or why not)"
 """`--verbose` of `check`, which runs no scanner but publishes its verdict."""
 
 
-def _verbose_after_the_command(help_text: str = _VERBOSE) -> argparse.ArgumentParser:
+def _verbose_after_the_command(help_text: str) -> argparse.ArgumentParser:
     """`-v` also after the command (`container-gate check -v ...`), where people put it."""
     parent = argparse.ArgumentParser(add_help=False)
     # The default is SUPPRESS: not given after the command, the value before it stands.
@@ -463,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version)
     parser.add_argument("-v", "--verbose", action="store_true", help=_VERBOSE)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    verbose = [_verbose_after_the_command()]
+    verbose = [_verbose_after_the_command(_VERBOSE_SCANNER)]
 
     check = sub.add_parser(
         "check",
@@ -494,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan_cmd = sub.add_parser(
         "scan",
-        parents=verbose,
+        parents=[_verbose_after_the_command(_VERBOSE_SCAN)],
         epilog=_examples("scan"),
         help="scan an image with Trivy (or Grype, or both), then gate it",
         description="Scan one image with Trivy (default), Grype or both, attribute each finding to the "

@@ -272,12 +272,15 @@ def format_time(moment: datetime) -> str:
     return text + "Z"
 
 
-def future_statement_warning(statement: VexStatement, stamp: datetime, day: date) -> str:
-    """The warning about a statement dated `stamp`, after the run's `day`, that spoke."""
+def future_statement_warning(
+    statement: VexStatement, stamp: datetime, day: date, time_set_by: str = "--as-of"
+) -> str:
+    """The warning about a statement dated `stamp`, after the run's `day`, that spoke; `time_set_by`
+    is what sets the run's time, in its user's words (the runner's clock in the action)."""
     return (
         f"VEX statement {statement.rule} ({statement.location}) is dated {format_time(stamp)}, after "
         f"this run's time ({day.isoformat()}): as the latest, it overrides every statement about its "
-        "findings made before then. Is its timestamp or --as-of wrong?"
+        f"findings made before then. Is its timestamp or {time_set_by} wrong?"
     )
 
 

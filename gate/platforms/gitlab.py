@@ -34,6 +34,7 @@ from gate.platforms.interface import PublishContext, Published, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates, platform_spellings
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep
 from gate.policy.evaluation import Evaluation
+from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
 from gate.untrusted import terminal_safe
 
@@ -189,15 +190,26 @@ def gitlab_body(markdown: str) -> str:
     return _QUICK_ACTION.sub(r"\\/", markdown)
 
 
-def note_body(evaluation: Evaluation, marker: str, own_server: str | None = None) -> str:
+def note_body(
+    evaluation: Evaluation,
+    marker: str,
+    own_server: str | None = None,
+    json_hint: JsonReportHint = COMMAND_LINE_JSON,
+) -> str:
     """The same Markdown as the GitHub comment, with the marker first, within GitLab's limit;
-    `own_server` is `CI_SERVER_URL`, whose issue and merge-request links are left out."""
-    body = gitlab_body(
-        render_markdown(evaluation, limit=GITLAB_NOTE_LIMIT, marker=marker, own_server=own_server)
-    )
+    `own_server` is `CI_SERVER_URL`, whose issue and merge-request links are left out, and
+    `json_hint` says how the job's user gets the JSON report and gives a base image."""
+
+    def render(limit: int) -> str:
+        return gitlab_body(
+            render_markdown(
+                evaluation, limit=limit, marker=marker, own_server=own_server, json_hint=json_hint
+            )
+        )
+
+    body = render(GITLAB_NOTE_LIMIT)
     if len(body) > GITLAB_NOTE_LIMIT:  # escaping added characters; give them back
-        limit = GITLAB_NOTE_LIMIT - (len(body) - GITLAB_NOTE_LIMIT)
-        body = gitlab_body(render_markdown(evaluation, limit=limit, marker=marker, own_server=own_server))
+        body = render(GITLAB_NOTE_LIMIT - (len(body) - GITLAB_NOTE_LIMIT))
     return body
 
 
@@ -225,7 +237,9 @@ class GitLabPublisher:
             image.platform if image else None,
         )
         # Rendered only once a note is to be written: a branch pipeline never pays for it.
-        body = functools.cache(lambda: note_body(evaluation, key.marker, context.env.get("CI_SERVER_URL")))
+        body = functools.cache(
+            lambda: note_body(evaluation, key.marker, context.env.get("CI_SERVER_URL"), context.json_hint)
+        )
 
         def mine(note: RemoteNote) -> bool:
             return key in _keys(note)

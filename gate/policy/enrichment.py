@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gate.enrich.baseline import Baseline, BaselineState
+from gate.enrich.exploit import COMMAND_LINE_DATA, ExploitDataHint
 from gate.enrich.vex_model import VexGap, VexStatement, future_statement_warning, open_note
 from gate.model import ScanReport
 from gate.policy.evaluation import Decision, VexEntryReport
@@ -71,10 +72,13 @@ def vex_reports(
     )
 
 
-def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list[str]:
+def vex_warnings(
+    spoke: Sequence[VexStatement | None], now: dt.datetime, hint: ExploitDataHint = COMMAND_LINE_DATA
+) -> list[str]:
     """What the outputs must say about the statements that spoke: one dated after this run's time
     (more than a day, as for a baseline) is the latest of every statement about its findings, so
-    it overrides whatever is said about them before that date (a mistyped year, or --as-of)."""
+    it overrides whatever is said about them before that date (a mistyped year, or --as-of).
+    `hint` says what sets the run's time, in its user's words."""
     now_utc = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
     future = {
         (part.source, part.index): part
@@ -84,7 +88,7 @@ def vex_warnings(spoke: Sequence[VexStatement | None], now: dt.datetime) -> list
         if part.timestamp is not None and part.timestamp - now_utc > dt.timedelta(days=1)
     }
     return [
-        future_statement_warning(s, s.timestamp, now_utc.date())
+        future_statement_warning(s, s.timestamp, now_utc.date(), hint.time_set_by)
         for s in future.values()
         if s.timestamp is not None
     ]
@@ -149,8 +153,15 @@ def _parse_time(text: str | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def baseline_warnings(baseline: Baseline, report: ScanReport, policy: Policy, now: dt.datetime) -> list[str]:
-    """What the outputs must say about the baseline: too old, or of another platform."""
+def baseline_warnings(
+    baseline: Baseline,
+    report: ScanReport,
+    policy: Policy,
+    now: dt.datetime,
+    hint: ExploitDataHint = COMMAND_LINE_DATA,
+) -> list[str]:
+    """What the outputs must say about the baseline: too old, or of another platform; `hint` says
+    what may have set the run's time wrong, in its user's words."""
     warnings: list[str] = []
     created = _parse_time(baseline.created)
     now_utc = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
@@ -159,7 +170,7 @@ def baseline_warnings(baseline: Baseline, report: ScanReport, policy: Policy, no
     elif created - now_utc > dt.timedelta(days=1):
         warnings.append(
             f"the baseline {baseline.source} says it was made on {baseline.created_date}, after this "
-            f"run's time ({now_utc.date().isoformat()}): is --as-of or a clock wrong? Its age is not judged"
+            f"run's time ({now_utc.date().isoformat()}): is {hint.time_wrong} wrong? Its age is not judged"
         )
     else:
         age = (now_utc - created).days

@@ -320,9 +320,9 @@ def evaluate(
     warnings, data_failures = data_warnings(policy, exploit, now, inputs.data_hint)
     failures += data_failures
     if comparison is not None:
-        warnings += baseline_warnings(comparison.baseline, report, policy, now)
+        warnings += baseline_warnings(comparison.baseline, report, policy, now, inputs.data_hint)
     if spoke:
-        warnings += vex_warnings(spoke, now)
+        warnings += vex_warnings(spoke, now, inputs.data_hint)
         warnings += snyk_vex_warnings(report)
     warnings += unfollowed_warnings(inputs.vex)
     if policy.base_image.fail_on is not None and unknown_origin:

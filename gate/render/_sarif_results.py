@@ -239,8 +239,11 @@ def _rule_name(findings: Sequence[Finding]) -> str:
     return "PackageVulnerability"
 
 
-def rule(vuln_id: str, decisions: Sequence[Decision], max_tags: int) -> dict[str, JsonValue]:
-    """The `reportingDescriptor` of one vulnerability, from the decisions of its results.
+def rule(
+    vuln_id: str, decisions: Sequence[Decision], max_tags: int, own_server: str | None = None
+) -> dict[str, JsonValue]:
+    """The `reportingDescriptor` of one vulnerability, from the decisions of its results
+    (`own_server` as `help_texts` takes it).
 
     JSON values as `to_json` writes sarif-om's `ReportingDescriptor` (its members in the class's
     order, members without a value left out), made without the objects and their walk.
@@ -255,7 +258,9 @@ def rule(vuln_id: str, decisions: Sequence[Decision], max_tags: int) -> dict[str
     properties: dict[str, JsonValue] = {"tags": _tags(decisions, severity, max_tags)}  # type: ignore[dict-item]
     if score is not None:
         properties["security-severity"] = score
-    help_text, help_markdown, full = words.help_texts(vuln_id, ordered, severity, score, described)
+    help_text, help_markdown, full = words.help_texts(
+        vuln_id, ordered, severity, score, described, own_server
+    )
     out: dict[str, JsonValue] = {
         "id": vuln_id,
         "defaultConfiguration": {"level": RULE_LEVEL[severity]},

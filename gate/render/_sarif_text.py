@@ -21,7 +21,15 @@ from gate.policy.evaluation import Decision
 from gate.render._markdown_cells import table_header
 from gate.render._summary import no_fix_reason
 from gate.render.remediation import what_to_do
-from gate.untrusted import advisory_url, link_target, md_code, md_escape, safe_url, terminal_safe
+from gate.untrusted import (
+    advisory_url,
+    comment_link_url,
+    link_target,
+    md_code,
+    md_escape,
+    safe_url,
+    terminal_safe,
+)
 
 GITHUB_TEXT_LIMIT = 1024
 """GitHub's maximum for a rule's `shortDescription.text` and `fullDescription.text`."""
@@ -181,10 +189,14 @@ def help_texts(
     severity: Severity,
     score: str | None,
     described: Finding | None = None,
+    own_server: str | None = None,
 ) -> tuple[str, str, str]:
     """`help.text` (what the vulnerability is, which packages have it, where to read more),
     `help.markdown` (the same, every piece of report text escaped) and, with `described`, the
     rule's `full_description` of it.
+
+    `help.markdown` links the report's URL only where a comment would (`comment_link_url`, with
+    `own_server` as it takes it): an issue or pull-request URL is named, not linked.
 
     Made together: a package's row in both helps shares its words, and the description of the
     finding that speaks for the rule (`decisions[0]`) is made plain once for the help's text and
@@ -193,6 +205,7 @@ def help_texts(
     """
     first = decisions[0].finding
     url = safe_url(first.primary_url)
+    link = comment_link_url(url, own_server)
     description = _flat(first.description) if first.description else ""
     full = ""
     if described is not None:
@@ -201,7 +214,7 @@ def help_texts(
         else:
             full = full_description(described)
     lines = [plain(f"{vuln_id}: {first.title}" if first.title else vuln_id)]
-    title = f"[{md_escape(vuln_id, 100)}]({link_target(url)})" if url else md_escape(vuln_id, 100)
+    title = f"[{md_escape(vuln_id, 100)}]({link_target(link)})" if link else md_escape(vuln_id, 100)
     parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
     score_words = f", security severity {score}" if score else ""
     lines += [f"Severity: {severity.name}{score_words}", ""]
@@ -230,7 +243,8 @@ def help_texts(
         lines.append(f"More information: {url}")
     if first.aliases:
         lines.append(plain("Also known as: " + ", ".join(first.aliases)))
-    links = [f"[{md_escape(url)}]({link_target(url)})"] if url else []
+    # A URL left unlinked is still named: `md_escape` breaks its `://`, so no viewer links it.
+    links = [f"[{md_escape(link)}]({link_target(link)})" if link else md_escape(url)] if url else []
     links += _alias_links(first.aliases)
     if links:
         parts += ["", "**Links:** " + " · ".join(links)]

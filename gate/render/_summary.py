@@ -189,7 +189,16 @@ class JsonReportHint:
 
 
 COMMAND_LINE_JSON = JsonReportHint("the JSON report (`--json`)", "--json PATH lists them all")
-"""On the command line (and in the GitLab templates, which run it)."""
+"""On the command line."""
+GITLAB_TEMPLATE_JSON = JsonReportHint(
+    "the JSON report (the job's `container-gate.json` artifact)",
+    "the job's container-gate.json artifact lists them all",
+    "the JSON report (the job's container-gate.json artifact)",
+    "set the `base-image` input (the `CONTAINER_GATE_BASE_IMAGE` variable) or the `dockerfile` input",
+    "set the base-image input (the CONTAINER_GATE_BASE_IMAGE variable) or the dockerfile input",
+)
+"""In the GitLab CI component and template (templates/), which always write the report as the
+job's `container-gate.json` artifact and take the base image as an input or a variable."""
 ACTION_JSON = JsonReportHint(
     "the JSON report (the action's `json` input)",
     "the action's json input writes a JSON report listing them all",

@@ -122,6 +122,9 @@ class SarifOptions:
     """The project's home page, written as the driver's `informationUri` when given."""
     json_hint: JsonReportHint = COMMAND_LINE_JSON
     """How the run's user asks for the JSON report, which the note on left-out results names."""
+    own_server: str | None = None
+    """The address of the CI server the run belongs to (`run_server`): its issue and pull-request
+    pages are not linked from a rule's help, as in the comments."""
 
     def __post_init__(self) -> None:
         for name in ("location_uri", "dockerfile_uri"):
@@ -200,7 +203,8 @@ def _log(
         by_rule.setdefault(item.rule_id, []).extend((item.decision, *item.others))
     index = {vuln_id: i for i, vuln_id in enumerate(by_rule)}
     rules = (
-        build.rule(vuln_id, decisions, options.limits.max_tags) for vuln_id, decisions in by_rule.items()
+        build.rule(vuln_id, decisions, options.limits.max_tags, options.own_server)
+        for vuln_id, decisions in by_rule.items()
     )
     uri = repo_uri(options.location_uri, "location_uri")
     dockerfile = repo_uri(options.dockerfile_uri, "dockerfile_uri") if options.dockerfile_uri else uri

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from gate.cli import main as cli
+from gate.enrich.baseline import is_baseline_warning
 from gate.errors import ExitCode
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import TEST_DATA
@@ -389,6 +390,28 @@ def test_a_baseline_made_after_the_run_is_a_warning(
         f"the baseline {baseline} says it was made on 2099-01-01, after this run's time (2026-12-01): "
         "is --as-of or a clock wrong? Its age is not judged"
     ) in out
+
+
+def test_in_the_action_a_baseline_made_after_the_run_is_said_to_show_the_runners_clock_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The action has no `as-of` input: its time is the runner's clock.
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    baseline = tmp_path / "b.json"
+    doc = decision(report, baseline, capsys)
+    baseline.write_text(json.dumps(doc | {"evaluated_at": "2099-01-01T00:00:00+00:00"}), encoding="utf-8")
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    gate([str(report), "--baseline", str(baseline), "--json", str(tmp_path / "again.json")], capsys)
+    warnings = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["warnings"]
+    (said,) = [w for w in warnings if "after this run's time" in w]
+    assert said.endswith("is the runner's clock wrong? Its age is not judged")
+    assert is_baseline_warning(said)  # a report read back drops it, in either wording
+
+
+def test_a_baseline_made_now_is_no_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    baseline = tmp_path / "b.json"
+    doc = decision(report, baseline, capsys)
     baseline.write_text(json.dumps(doc), encoding="utf-8")
     _code, out, _err = gate([str(report), "--baseline", str(baseline)], capsys)
     assert "after this run's time" not in out
@@ -629,3 +652,15 @@ def test_a_worse_finding_says_what_made_it_worse(tmp_path: Path, capsys: pytest.
     )
     (new,) = [f for f in report["findings"] if f["disposition"] == "blocking"]
     assert (new["baseline"], new["reason"]) == ("new", "CRITICAL is at or above the blocking severity HIGH")
+
+
+def test_in_the_action_a_baseline_that_is_no_decision_report_names_the_json_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "expected the --json output of an earlier run": the action's users set its `json` input.
+    report = corpus_file("trivy", "alpine-39.json.golden")
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    _code, out, _err = gate([str(report), "--baseline", str(report)], capsys)
+    assert "baseline not used, the full policy applies: " in out
+    assert "expected the JSON report of an earlier run (the action's `json` input)" in " ".join(out.split())
+    assert "--json" not in out

@@ -862,6 +862,53 @@ def test_standard_input_read_by_two_inputs_is_a_usage_error_naming_both(
     )
 
 
+@pytest.mark.parametrize(
+    ("policy", "argv", "said"),
+    [
+        ("vex: [/dev/stdin]", ["check", "-"], "REPORT - and the policy's vex[0] /dev/stdin"),
+        ("exploit_data: {kev: /dev/fd/0}", ["check", "-"], "REPORT - and the policy's exploit_data.kev /dev/fd/0"),
+        ("exploit_data: {epss: /proc/self/fd/0}", ["check", "/dev/stdin"], "REPORT - and the policy's exploit_data.epss /proc/self/fd/0"),
+        ("vex: [/dev/stdin]", ["explain", "CVE-2019-18224", "--report", "-"], "REPORT - and the policy's vex[0] /dev/stdin"),
+        ("vex: [/dev/stdin]", ["compare", "piped=-"], "REF - and the policy's vex[0] /dev/stdin"),
+        ("vex: [/dev/stdin]", ["check", str(BUSTER), "--baseline", "/dev/fd/0"], "--baseline /dev/fd/0 and the policy's vex[0] /dev/stdin"),
+        ("vex: [/dev/stdin]\nexploit_data: {kev: /dev/fd/0}", ["check", str(BUSTER)], "the policy's vex[0] /dev/stdin and the policy's exploit_data.kev /dev/fd/0"),
+    ],
+)  # fmt: skip
+def test_standard_input_named_by_the_policy_and_read_by_another_input_is_a_usage_error_naming_both(
+    policy: str, argv: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The policy's files are read after the report: the report took the pipe, and the VEX or KEV
+    # file read from it was empty.
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(f"version: 1\n{policy}\n", encoding="utf-8")
+    ci = ["--ci", "none"] if argv[0] == "check" else []
+    assert cli.main([*argv, "--policy", str(policy_file), *ci]) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert (
+        f"error: standard input holds one file, and {said} both read it ({policy_file}): give the "
+        "others their files"
+    ) in line
+
+
+def test_the_policys_file_that_an_option_replaces_reads_no_standard_input(tmp_path: Path) -> None:
+    # --kev takes the place of the policy's exploit_data.kev, which is then not read: the report
+    # alone reads standard input.
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text("version: 1\nexploit_data: {kev: /dev/stdin}\n", encoding="utf-8")
+    kev = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json")
+    argv = ["check", "-", "--policy", str(policy_file), "--kev", str(kev), "--ci", "none", "-q"]
+    done = subprocess.run(
+        [sys.executable, "-m", "gate", *argv],
+        input=BUSTER.read_text(encoding="utf-8"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == ExitCode.FAIL, done.stderr
+
+
 @pytest.mark.parametrize("other", ["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"])
 def test_standard_input_is_read_by_one_compare_row_whatever_its_name(
     other: str, capsys: pytest.CaptureFixture[str]

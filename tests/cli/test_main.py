@@ -1010,7 +1010,10 @@ def test_verbose_of_check_explain_and_completion_says_what_it_shows_there(
         (["check"], "show the traceback of an error, and what the CI platform was told (or why not)"),
         (["explain"], "show the traceback of an error"),
         (["completion"], "show the traceback of an error"),
-        (["scan"], "show tracebacks and scanner output on errors"),
+        (
+            ["scan"],
+            "show tracebacks and scanner output on errors, and what the CI platform was told (or why not)",
+        ),
         (["compare"], "show tracebacks and scanner output on errors"),
     ):
         with pytest.raises(SystemExit):
@@ -1018,6 +1021,20 @@ def test_verbose_of_check_explain_and_completion_says_what_it_shows_there(
         shown = " ".join(capsys.readouterr().out.split())
         assert f"-v, --verbose {shows}" in shown, command
         assert ("scanner output" in shown) == (command[0] in ("scan", "compare")), command
+
+
+def test_verbose_before_the_command_says_what_it_shows_for_each(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # It said "scanner output" alone, where it shows a traceback for every command and what the
+    # CI platform was told for check and scan.
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert (
+        "-v, --verbose show the traceback of an error, a failed scanner's error output (scan, "
+        "compare), and what the CI platform was told or why not (check, scan)"
+    ) in shown
 
 
 def test_every_command_s_help_ends_with_examples_that_parse(capsys: pytest.CaptureFixture[str]) -> None:

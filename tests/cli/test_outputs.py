@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 
 from gate.cli import main as cli
+from gate.cli import outputs
 from gate.cli.options import options_from
 from gate.cli.outputs import _render_sarif, print_report_text, publish_context, remove_stale, repo_relative
 from gate.cli.parser import build_parser
+from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, GITLAB_DATA
 from gate.errors import ExitCode, UsageError
 from gate.platforms.github_commands import workflow_command
 from gate.policy.evaluate import evaluate
 from gate.policy.load import default_policy_path, load_policy
+from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
 from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file
 
@@ -260,3 +263,25 @@ def test_on_github_actions_commands_resume_after_report_text_without_a_final_lin
         lines = out.getvalue().splitlines()
         token = lines[0].removeprefix("::stop-commands::")
         assert lines[1:] == [*text.splitlines(), f"::{token}::"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({}, COMMAND_LINE_JSON),
+        ({"CONTAINER_GATE_POLICY": ""}, GITLAB_TEMPLATE_JSON),
+        ({"CONTAINER_GATE_ACTION": "true"}, ACTION_JSON),
+    ],
+)
+def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
+    variables: dict[str, str], expected: JsonReportHint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The GitLab templates set CONTAINER_GATE_POLICY (empty without a policy); their users set
+    # inputs or variables, and the job always writes container-gate.json.
+    for name in ("CONTAINER_GATE_POLICY", "CONTAINER_GATE_ACTION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert outputs.json_hint() is expected
+    data = {COMMAND_LINE_JSON: COMMAND_LINE_DATA, GITLAB_TEMPLATE_JSON: GITLAB_DATA, ACTION_JSON: ACTION_DATA}
+    assert outputs.exploit_data_hint() is data[expected]

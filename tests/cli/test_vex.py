@@ -868,6 +868,15 @@ def test_a_statement_dated_after_the_run_is_said_in_the_warnings(
     )
     assert warning in decided["warnings"]
     assert "is dated 2062-11-01T00:00:00Z" in out
+    # The action has no `as-of` input: its time is the runner's clock.
+    with pytest.MonkeyPatch.context() as action:
+        action.setenv("CONTAINER_GATE_ACTION", "true")
+        gate(
+            [str(corpus_file("trivy", "gomod-vex.json.golden")), "--vex", str(vex), "--json", str(report)],
+            capsys,
+        )
+    in_the_action = json.loads(report.read_text(encoding="utf-8"))["warnings"]
+    assert warning.replace("--as-of", "the runner's clock") in in_the_action
     # Dated within the run's day (a clock a few hours ahead) is no warning.
     doc["statements"][0]["timestamp"] = "2026-12-01T20:00:00Z"
     vex.write_text(json.dumps(doc), encoding="utf-8")

@@ -708,6 +708,7 @@ def test_a_fix_without_a_version_named_is_not_called_no_fix() -> None:
     [
         *("\u200b", "\u200d", "\u200e", "\u200f", "\u061c", "\u2060", "\ufeff", "\u202e", "\u2067"),
         *("\u00ad", "\u180e", "\u206b", "\ufff9", "\U0001d173", "\U000e0041", "\U000e0100"),
+        *("\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\ufe00", "\ufe0f", "\U000e01ef"),
     ],
 )
 def test_an_invisible_or_bidi_character_is_shown_not_dropped(char: str) -> None:

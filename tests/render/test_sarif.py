@@ -20,6 +20,7 @@ from typing import Any
 import cmarkgfm  # type: ignore[import-untyped]  # cmark-gfm bindings ship no type information
 import pytest
 
+from gate.cli import main as cli
 from gate.enrich.baseline import BaselineState
 from gate.errors import GateError, UsageError
 from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
@@ -37,7 +38,7 @@ from gate.render.sarif import (
     repo_uri,
     sarif_output,
 )
-from tests.support.corpus import corpus_evaluation, corpus_reports
+from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding, package
 from tests.support.sarif_tools import (
     MultitoolReport,
@@ -832,6 +833,55 @@ def test_the_help_links_to_the_reports_url_even_where_it_holds_an_entity() -> No
         == ["https://tracker.example/show?id=1&amp;amp;b=2&amp;c=3"] * 2
     )
     assert rule["helpUri"] == url
+
+
+@pytest.mark.parametrize(
+    ("url", "own_server"),
+    [
+        ("https://github.com/octo-org/app/issues/7", None),
+        ("https://github.com/octo-org/app/pull/8/files", None),
+        ("https://gitlab.example.com/group/app/-/merge_requests/3", None),
+        ("https://git.example.com/octo-org/app/issues/9", "https://git.example.com"),
+    ],
+)
+def test_the_help_names_an_issue_or_pull_request_url_without_linking_it(
+    url: str, own_server: str | None
+) -> None:
+    # As the comments (comment_link_url): a link there is a reference the issue collects.
+    doc = render(evaluation_of(finding(primary_url=url)), replace(OPTIONS, own_server=own_server))
+    rule = rules(doc)["CVE-2024-0001"]
+    html: str = cmarkgfm.github_flavored_markdown_to_html(rule["help"]["markdown"])
+    assert "href" not in html
+    assert "<strong>CVE-2024-0001</strong>" in html
+    assert url.rsplit("/", 1)[1] in html.rsplit("Links:", 1)[1]  # named under "Links"
+    assert f"More information: {url}" in rule["help"]["text"]
+
+
+def test_the_help_links_a_url_of_another_server_s_issue_path() -> None:
+    # Only the run's own server's pages are references; another server's are plain pages.
+    url = "https://git.example.com/octo-org/app/issues/9"
+    doc = render(evaluation_of(finding(primary_url=url)), replace(OPTIONS, own_server="https://ghe.example"))
+    html: str = cmarkgfm.github_flavored_markdown_to_html(rules(doc)["CVE-2024-0001"]["help"]["markdown"])
+    assert re.findall(r'href="([^"]*)"', html) == [url, url]
+
+
+def test_sarif_in_a_github_actions_run_knows_its_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--sarif` in a GitHub Enterprise Server run: its own issue pages are references there too.
+    ghe = "https://ghe.example.com"
+    doc = json.loads(corpus_file("trivy", "debian-buster.json.golden").read_text(encoding="utf-8"))
+    for vuln in doc["Results"][0]["Vulnerabilities"]:
+        vuln["PrimaryURL"] = f"{ghe}/octo-org/app/issues/7"
+    report, sarif = tmp_path / "report.json", tmp_path / "out.sarif"
+    report.write_text(json.dumps(doc), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_SERVER_URL", ghe)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    cli.main(["check", str(report), "--ci", "none", "-q", "--sarif", str(sarif)])
+    for rule in rules(json.loads(sarif.read_text(encoding="utf-8"))).values():
+        assert "/issues/7)" not in rule["help"]["markdown"]
 
 
 def test_hostile_text_is_inert_in_help_markdown() -> None:

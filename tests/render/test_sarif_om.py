@@ -26,7 +26,7 @@ from gate.render import _sarif_text as words
 from gate.render._exploit import sarif_properties
 from gate.render._markdown_cells import table_header, table_row
 from gate.render._sarif_om import Suppression, om, to_json
-from gate.untrusted import md_code, md_escape, safe_url, terminal_safe
+from gate.untrusted import comment_link_url, md_code, md_escape, safe_url, terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
 from tests.support.sarif_tools import SARIF_SCHEMA
@@ -330,7 +330,8 @@ def _help_text(vuln_id: str, decisions: Sequence[Decision], severity: Severity, 
 def _help_markdown(vuln_id: str, decisions: Sequence[Decision], severity: Severity, score: str | None) -> str:
     first = decisions[0].finding
     url = safe_url(first.primary_url)
-    title = f"[{md_escape(vuln_id, 100)}]({url})" if url else md_escape(vuln_id, 100)
+    link = comment_link_url(url)
+    title = f"[{md_escape(vuln_id, 100)}]({link})" if link else md_escape(vuln_id, 100)
     parts = [f"**{title}**: {md_escape(first.title, 300)}" if first.title else f"**{title}**", ""]
     parts.append(f"Severity **{severity.name}**" + (f", security severity {score}" if score else ""))
     parts += ["", table_header(["Package", "Path", "Installed", "Fixed in", "Disposition"])]
@@ -345,7 +346,7 @@ def _help_markdown(vuln_id: str, decisions: Sequence[Decision], severity: Severi
         parts.append(f"\n_and {len(decisions) - words.HELP_PACKAGE_ROWS} more package(s)_")
     if first.description:
         parts += ["", md_escape(first.description, 3000)]
-    links = [f"[{md_escape(url)}]({url})"] if url else []
+    links = [f"[{md_escape(url)}]({url})" if link else md_escape(url)] if url else []
     links += words._alias_links(first.aliases)
     if links:
         parts += ["", "**Links:** " + " · ".join(links)]
@@ -435,7 +436,10 @@ def _rule_findings(draw: st.DrawFn) -> Finding:
         ),
         title=draw(_OPTIONAL_TEXT),
         description=draw(st.none() | _TEXT | st.sampled_from(["d " * 600, "[a](b) " * 500])),
-        primary_url=draw(st.none() | st.sampled_from(["https://example.com/a", "javascript:x"])),
+        primary_url=draw(
+            st.none()
+            | st.sampled_from(["https://example.com/a", "javascript:x", "https://github.com/o/r/issues/1"])
+        ),
     )
     score = draw(st.none() | st.sampled_from([0.0, 7.5, 10.0, 11.0]))
     return replace(made, cvss=None if score is None else Cvss(score))

@@ -11,8 +11,9 @@ from dataclasses import replace
 import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
+from gate.platforms.gitlab import note_body
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
-from gate.render._summary import ACTION_JSON
+from gate.render._summary import ACTION_JSON, GITLAB_TEMPLATE_JSON
 from gate.render.markdown import render_markdown
 from gate.render.remediation import what_to_do
 from gate.render.terminal import (
@@ -401,6 +402,24 @@ def test_in_the_action_the_base_image_hint_names_its_inputs() -> None:
     )
     assert "`base-image` input (or its `dockerfile` input) and the base image's packages" in markdown
     assert "--base-image" not in terminal + markdown
+
+
+def test_in_the_gitlab_templates_the_base_image_hint_names_their_input_and_variable() -> None:
+    # The templates' users set `base-image` (CONTAINER_GATE_BASE_IMAGE) or `dockerfile`: the job
+    # runs the command line, but they type no --base-image.
+    image = ImageInfo("app:1", base_sought=True)
+    findings = [finding("CVE-2024-0001", pkg="openssl"), finding("CVE-2024-0002", pkg="zlib1g")]
+    evaluation = evaluation_of(*findings, image=image)
+    terminal = render_terminal(evaluation, json_hint=GITLAB_TEMPLATE_JSON, width=200)
+    assert (
+        "set the base-image input (the CONTAINER_GATE_BASE_IMAGE variable) or the dockerfile input and the "
+        "base image's packages"
+    ) in terminal
+    note = note_body(evaluation, "<!-- container-gate -->", json_hint=GITLAB_TEMPLATE_JSON)
+    assert "set the `base-image` input (the `CONTAINER_GATE_BASE_IMAGE` variable) or the `dockerfile`" in note
+    assert "the job's `container-gate.json` artifact" in note
+    assert "--base-image" not in terminal + note
+    assert "--json" not in note
 
 
 def test_several_reasons_why_findings_block_are_one_a_line() -> None:

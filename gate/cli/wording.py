@@ -1,0 +1,105 @@
+"""The hints of the report and policy readers in the words of the way the gate runs.
+
+The readers (gate/scanners/ingest.py, gate/policy/load.py, the VEX and baseline readers) say what
+to do in the command line's words: "give it with --kev, and the scanner's JSON report as REPORT".
+In the GitHub Action its user sets inputs and types no option; in the GitLab CI component and
+template, inputs or `CONTAINER_GATE_*` variables, and the job gates an image, never a report.
+The readers stay pure and speak the one language; an error of a run is put into its user's words
+here, once, where the command line reports it (gate/cli/main.py), as the summaries' and the
+exploit data's hints are chosen (`json_hint`, `exploit_data_hint`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+
+from gate.cli.outputs import RUN_BY_ACTION, run_by_gitlab_template
+
+_Rewrite = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
+
+_ACTION_INPUTS = frozenset(
+    {"policy", "baseline", "vex", "kev", "epss", "json", "sarif", "markdown", "openvex"}
+)
+"""The action's inputs that set the option of the same name (action.yml, entrypoint.py)."""
+
+
+def _action_input(found: re.Match[str]) -> str:
+    name = found.group("option")
+    said = f"the action's `{name}` input" if name in _ACTION_INPUTS else f"--{name}"
+    return f"{found.group('before')}{said}{found.group('after')}"
+
+
+_ACTION: Sequence[_Rewrite] = (
+    # The action reads no standard input: a policy's `-` is refused in these words.
+    (
+        re.compile(r"standard input \(-\) is read only for a report \([^)]*\)"),
+        "the action reads no standard input",
+    ),
+    (re.compile(r"check takes it as REPORT, and the policy with --policy"), "the action's `report` input takes it, and its `policy` input the policy"),
+    (re.compile(r"give it as REPORT, or with --baseline"), "give it as the action's `report` or `baseline` input"),
+    (re.compile(r"raise --max-report-size to read it"), "the action reads no larger report: the command line's --max-report-size raises the limit"),
+    (re.compile(r"expected the --json output of an earlier run"), "expected the JSON report of an earlier run (the action's `json` input)"),
+    (re.compile(r"--openvex writes"), "the action's `openvex` input writes"),
+    (re.compile(r"the gate writes it with --gitlab"), "the gate writes it for GitLab"),
+    (re.compile(r"\bas REPORT\b"), "as the action's `report` input"),
+    # The image readers' and the base check's hints.
+    (re.compile(r"give --base-image (NAME:TAG(?:@DIGEST)?)"), r"set the action's `base-image` input to \1"),
+    (re.compile(r"raise --scan-timeout\b"), "raise the action's `scan-timeout` input"),
+    (re.compile(r"pass --check-base=best-effort"), "set the action's `check-base` input to best-effort"),
+    # `give it with --kev`, `writes with --json`, `(--policy)`, `(--json)`.
+    (
+        re.compile(r"(?P<before>\bwith |\()--(?P<option>[a-z][a-z-]*)(?P<after>\)?)(?![\w-])"),
+        _action_input,
+    ),
+)  # fmt: skip
+"""The command line's words of the readers' hints, and the action's."""
+
+_GITLAB: Sequence[_Rewrite] = (
+    (
+        re.compile(r"standard input \(-\) is read only for a report \([^)]*\)"),
+        "the job reads no standard input",
+    ),
+    (
+        re.compile(r"check takes it as REPORT, and the policy with --policy"),
+        "the job scans the image itself, and the `policy` input (the CONTAINER_GATE_POLICY variable) takes a policy",
+    ),
+    (
+        re.compile(r"give it as REPORT, or with --baseline"),
+        "the `baseline-ref` input (CONTAINER_GATE_BASELINE_REF) fetches it as the baseline",
+    ),
+    (
+        re.compile(r"give it with --kev, or as the policy's exploit_data\.kev"),
+        "set the `kev` input (the CONTAINER_GATE_KEV variable) to it, or the policy's exploit_data.kev",
+    ),
+    (re.compile(r"give it with --vex, or list it under the policy's vex:"), "list it under the policy's vex:"),
+    (re.compile(r"and give its JSON report as REPORT"), "and gate its JSON report with container-gate check"),
+    (re.compile(r"the gate writes it with --sarif"), "the gate writes it for GitHub code scanning"),
+    (re.compile(r"the gate writes it with --gitlab"), "the job writes it as its container-scanning report"),
+    (
+        re.compile(r"give --base-image (NAME:TAG(?:@DIGEST)?)"),
+        r"set the `base-image` input (the CONTAINER_GATE_BASE_IMAGE variable) to \1",
+    ),
+    (
+        re.compile(r"pass --check-base=best-effort"),
+        "set the `check-base` input (the CONTAINER_GATE_CHECK_BASE variable) to best-effort",
+    ),
+)  # fmt: skip
+"""The command line's words of the policy loader's and the image readers' hints, and the GitLab
+templates': the job reads a policy, a baseline and KEV and EPSS files, and the image it scans,
+never a report."""
+
+
+def in_run_words(text: str) -> str:
+    """`text`, an error of the report or policy readers, in the words of the way the gate runs:
+    unchanged on the command line."""
+    if os.environ.get(RUN_BY_ACTION) == "true":
+        rewrites = _ACTION
+    elif run_by_gitlab_template():
+        rewrites = _GITLAB
+    else:
+        return text
+    for pattern, words in rewrites:
+        text = pattern.sub(words, text)
+    return text
