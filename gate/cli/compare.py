@@ -31,6 +31,7 @@ from gate.cli.outputs import (
 from gate.cli.progress import TerminalProgress
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError
+from gate.policy.advice import with_policy_warnings
 from gate.policy.evaluate import evaluate
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import Policy
@@ -88,7 +89,8 @@ def run_compare(
             reference=result.item.name,
             evaluation=(
                 evaluate(
-                    result.report,
+                    # The policy's own warnings, as check says them of each image's report.
+                    with_policy_warnings(result.report, policy),
                     policy,
                     now,
                     replace(with_grype(inputs, result.exploit), base_check=result.base_check),

@@ -3,10 +3,12 @@
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
 `{"schema", "policy", "advisory", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
 "findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-"known_exploited", "policy_failures", "would_block"}]}`. `counts_by_severity` is flat and counts every finding whatever its
+"known_exploited", "policy_failures", "would_block", "allowlist_attention"}]}`. `counts_by_severity` is flat and counts every finding whatever its
 disposition; `blocking` counts those the policy blocks; `actions` the actions that clear them, as
-`check` counts them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data). An image that could not be scanned is a row with its `error`,
-`verdict: "error"` and nulls.
+`check` counts them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data);
+`allowlist_attention` the allowlist entries that need attention for that image (expired, expiring
+soon, matching nothing), as `check` lists them. An image that could not be scanned is a row with its
+`error`, `verdict: "error"` and nulls.
 
 Rows are made once (`CompareRow.of`) from each image's evaluation, in the order the images were
 given; every piece of image or report text is escaped for the output it goes to.
@@ -17,19 +19,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
-from gate.policy.evaluation import Disposition, Evaluation
+from gate.policy.evaluation import Disposition, EntryReport, Evaluation
 from gate.policy.model import Mode
 from gate.render._columns import display_width, pad, wrap
 from gate.render._json_text import surrogates_escaped
 from gate.render._markdown_cells import table_header, table_row
-from gate.render.remediation import clearing_actions, known_exploited
-from gate.untrusted import md_code, md_escape, terminal_safe
+from gate.render.json import entry_json
+from gate.render.remediation import clearing_actions, known_exploited, needs_attention
+from gate.untrusted import md_code, md_escape, shorten, terminal_safe
 
 SCHEMA = "container-gate/compare/v1"
 SEVERITIES = tuple(reversed(Severity))
@@ -39,6 +42,11 @@ NAME_LIMIT = 60
 KEPT_COLUMNS = 5
 """The terminal table's columns that never give way to a narrow terminal: the image, its verdict,
 what blocks, the actions that clear it, what is known exploited."""
+REASON_LIMIT = 100
+"""Characters of an allowlist entry's reason in the list of entries that need attention, as in
+`check`'s summary."""
+ATTENTION_TITLE = "Allowlist entries that need attention (renew, fix or remove them):"
+"""The title of that list, `check`'s own."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,9 @@ class CompareRow:
     policy_failures: tuple[str, ...] = ()
     """Why the policy fails the image besides its blocking findings (an expired allowlist entry
     with `fail_on_expired`, a stale base image with `on_stale: fail`), as `check` says it."""
+    attention: tuple[tuple[EntryReport, str], ...] = ()
+    """The allowlist entries that need attention for this image (expired, expiring soon, matching
+    nothing), each with what is the matter, as `check` lists them."""
 
     @classmethod
     def of(cls, item: ComparedImage) -> CompareRow:
@@ -147,6 +158,7 @@ class CompareRow:
             actions=len(clearing_actions(ev)),
             would_block=ev.counts.would_block,
             policy_failures=ev.policy_failures,
+            attention=tuple(needs_attention(ev)),
             known_exploited=(
                 known_exploited(ev.decisions)
                 if ev.exploit is not None and ev.exploit.kev is not None
@@ -191,6 +203,11 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str, mode: Mode
                 "known_exploited": row.known_exploited,
                 "policy_failures": list(row.policy_failures) if row.error is None else None,
                 "would_block": row.would_block,
+                "allowlist_attention": [
+                    {**entry_json(item), "attention": state} for item, state in row.attention
+                ]
+                if row.error is None
+                else None,
             }
             for row in rows_of(images)
         ],
@@ -248,15 +265,49 @@ def _error_line(row: CompareRow) -> str:
     return error if error.startswith(row.reference) else f"{row.reference}: {error}"
 
 
-def _warnings(rows: Sequence[CompareRow], failures: bool = False) -> list[tuple[tuple[str, ...] | None, str]]:
-    """Each distinct warning (with `failures`, policy failure) once, with the images it is about
-    (None: every image compared)."""
+def attention_text(item: EntryReport, state: str) -> str:
+    """An allowlist entry that needs attention, as `check`'s summary lists it (not yet escaped):
+    `allowlist[0] CVE-2019-14697: expired on 2020-01-01, would match 2 findings: not shipped`."""
+    entry = item.entry
+    return f"{entry.name} {entry.vulnerability}: {state}: {shorten(entry.reason, REASON_LIMIT)}"
+
+
+Said = Callable[[Sequence[CompareRow]], list[tuple[str, str]]]
+"""What a list under the table says: (image reference, text) pairs, in the order listed."""
+
+
+def _each(texts: Callable[[CompareRow], Sequence[str]]) -> Said:
+    return lambda rows: [(row.reference, text) for row in rows for text in texts(row)]
+
+
+def _attention(rows: Sequence[CompareRow]) -> list[tuple[str, str]]:
+    """The allowlist entries that need attention, in the policy's order, as each image needs it:
+    one entry's lines stay together, whatever each image makes of it."""
+    said = [
+        (item.entry.index, n, row.reference, attention_text(item, state))
+        for n, row in enumerate(rows)
+        for item, state in row.attention
+    ]
+    return [(reference, text) for _, _, reference, text in sorted(said, key=lambda x: (x[0], x[1]))]
+
+
+_WARNINGS = _each(lambda row: row.warnings)
+LISTS: tuple[tuple[str, Said], ...] = (
+    ("Failed by the policy, besides blocking findings:", _each(lambda row: row.policy_failures)),
+    (ATTENTION_TITLE, _attention),
+    ("Warnings:", _WARNINGS),
+)
+"""The lists under the table, in this order: each title, and what it says of the rows."""
+
+
+def _warnings(rows: Sequence[CompareRow], said: Said = _WARNINGS) -> list[tuple[tuple[str, ...] | None, str]]:
+    """Each distinct text `said` of the rows (a warning, a policy failure, an allowlist entry that
+    needs attention) once, with the images it is about (None: every image compared)."""
     about: dict[str, list[str]] = {}
-    for row in rows:
-        for warning in row.policy_failures if failures else row.warnings:
-            images = about.setdefault(warning, [])
-            if row.reference not in images:
-                images.append(row.reference)
+    for reference, warning in said(rows):
+        images = about.setdefault(warning, [])
+        if reference not in images:
+            images.append(reference)
     compared = [row.reference for row in rows if row.error is None]
     return [
         (None if len(compared) > 1 and images == compared else tuple(images), warning)
@@ -389,8 +440,8 @@ def render_compare_terminal(
         out.append("")
         out.append("Not compared:")
         out += [f"  {terminal_safe(_error_line(row))}" for row in failed]
-    for title, failures in (("Failed by the policy, besides blocking findings:", True), ("Warnings:", False)):
-        listed = _warnings(rows, failures)
+    for title, said in LISTS:
+        listed = _warnings(rows, said)
         if listed:
             out += ["", title]
             for about, warning in listed:
@@ -458,8 +509,8 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str, mode: 
     if failed:
         out += ["", "Not compared:", ""]
         out += [f"- {md_escape(_error_line(row))}" for row in failed]
-    for title, failures in (("Failed by the policy, besides blocking findings:", True), ("Warnings:", False)):
-        listed = _warnings(rows, failures)
+    for title, said in LISTS:
+        listed = _warnings(rows, said)
         if listed:
             out += ["", title, ""]
             for about, warning in listed:

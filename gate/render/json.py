@@ -51,7 +51,8 @@ def _assessments(f: Finding) -> list[dict[str, Any]]:
     ]
 
 
-def _rule(item: EntryReport) -> dict[str, Any]:
+def entry_json(item: EntryReport) -> dict[str, Any]:
+    """An allowlist entry and what it did, as the decision report's `rules` list it."""
     e = item.entry
     return {
         "index": e.index,
@@ -243,7 +244,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
         "warnings": list(evaluation.warnings),
         "report_warnings": list(evaluation.report_warnings),
         "findings": [],  # filled in by `_dump`, one line per finding
-        "rules": [_rule(r) for r in evaluation.entries],
+        "rules": [entry_json(r) for r in evaluation.entries],
         **_remediation(evaluation),
         "policy": {
             "source": policy.source,

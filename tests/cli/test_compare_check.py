@@ -149,7 +149,12 @@ def test_a_row_the_policy_fails_without_blocking_findings_says_why(
     assert (row["verdict"], row["blocking"]) == ("fail", 0)
     assert row["policy_failures"] == want["policy_failures"]
     (failure,) = want["policy_failures"]
-    assert out.endswith(f"\nFailed by the policy, besides blocking findings:\n  alpine: {failure}\n")
+    assert f"\nFailed by the policy, besides blocking findings:\n  alpine: {failure}\n\n" in out
+    # The entry itself is then listed as check lists it.
+    assert out.endswith(
+        "\nAllowlist entries that need attention (renew, fix or remove them):\n"
+        "  alpine: allowlist[0] CVE-2019-1549: expired on 2020-01-01, would match 2 findings: not shipped\n"
+    )
 
 
 @pytest.mark.parametrize("kind", list(CHECKS))
@@ -223,3 +228,73 @@ def test_an_advisory_policy_is_said_when_no_image_could_be_compared(
     assert "ADVISORY MODE: this policy never fails an image" in capsys.readouterr().out
     assert "**ADVISORY MODE: this policy never fails an image**" in markdown.read_text(encoding="utf-8")
     assert json.loads(document.read_text(encoding="utf-8"))["advisory"] is True
+
+
+NEEDS_ATTENTION = """\
+version: 1
+fail_on: {severity: HIGH}
+allowlist:
+  - vulnerability: CVE-2019-14697
+    reason: musl is not used
+    expires: 2020-01-01
+  - vulnerability: CVE-2099-0001
+    reason: nothing has it
+  - vulnerability: CVE-2019-1549
+    reason: for now
+    expires: 2026-12-20
+  - vulnerability: cve-2019-1549
+    reason: again
+    expires: 2026-12-20
+"""
+
+
+def test_the_policys_warnings_and_the_entries_that_need_attention_are_said_as_check_says_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check warned of an entry repeating another and listed the expired, unused and expiring
+    # entries; compare said none of it, and a policy trial across images hid its stale entries.
+    policy, table, markdown = tmp_path / "policy.yaml", tmp_path / "compare.json", tmp_path / "compare.md"
+    policy.write_text(NEEDS_ATTENTION, encoding="utf-8")
+    reports = [corpus_file("trivy", "alpine-39.json.golden"), corpus_file("trivy", "alpine-310.json.golden")]
+    args = ["--policy", str(policy), "--as-of", "2026-12-07"]
+    refs = ["a39=" + str(reports[0]), "a310=" + str(reports[1])]
+    assert main(["compare", *refs, *args, "--json", str(table), "--markdown", str(markdown)]) == ExitCode.PASS
+    out = capsys.readouterr().out
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    said_by_check = []
+    for report, row in zip(reports, rows, strict=True):
+        assert main(["check", str(report), "--ci", "none", *args]) in (ExitCode.PASS, ExitCode.FAIL)
+        summary = capsys.readouterr().out
+        checked_doc = tmp_path / "check.json"
+        main(["check", str(report), "--ci", "none", "-q", "--json", str(checked_doc), *args])
+        capsys.readouterr()
+        doc = json.loads(checked_doc.read_text(encoding="utf-8"))
+        assert row["warnings"] == doc["warnings"]
+        # check's summary lists these entries, one line each; the row has each with its state.
+        listed = summary.split("need attention (renew, fix or remove them):\n", 1)[1].split("\n\n", 1)[0]
+        lines = [line.removeprefix("  - ") for line in listed.splitlines()]
+        attention = row["allowlist_attention"]
+        assert [
+            f"allowlist[{e['index']}] {e['vulnerability']}: {e['attention']}: {e['reason']}"
+            for e in attention
+        ] == lines
+        rules = {rule["index"]: rule for rule in doc["rules"]}
+        assert all({k: v for k, v in e.items() if k != "attention"} == rules[e["index"]] for e in attention)
+        said_by_check.append(lines)
+    assert [e["state"] for e in rows[0]["allowlist_attention"]] == ["expired", "unused", "used", "unused"]
+    assert rows[0]["allowlist_attention"][0]["would_match"] == 2
+    repeated = next(w for w in rows[0]["warnings"] if "repeats allowlist[2]" in w)
+    assert f"\nWarnings:\n  every image: {repeated}\n" in out
+    assert (
+        "\nAllowlist entries that need attention (renew, fix or remove them):\n"
+        f"  a39: {said_by_check[0][0]}\n"
+        f"  a310: {said_by_check[1][0]}\n"
+        f"  every image: {said_by_check[0][1]}\n"
+    ) in out
+    text = markdown.read_text(encoding="utf-8")
+    assert (
+        "\nAllowlist entries that need attention (renew, fix or remove them):\n\n- `a39`: allowlist\\[0\\]"
+        in text
+    )
+    assert "\nWarnings:\n\n- every image: " in text
+    assert "repeats allowlist\\[2\\]" in text

@@ -11,7 +11,7 @@ import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.policy.evaluation import Disposition
-from gate.policy.model import Policy
+from gate.policy.model import AllowlistEntry, Policy
 from gate.render._columns import display_width
 from gate.render.compare import (
     NAME_LIMIT,
@@ -32,7 +32,7 @@ from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
     "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-    "known_exploited", "policy_failures", "would_block",
+    "known_exploited", "policy_failures", "would_block", "allowlist_attention",
 ]  # fmt: skip
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -143,7 +143,11 @@ def test_sizes_and_dates() -> None:
 def test_image_and_report_text_is_escaped(text: str) -> None:
     ev = evaluation_of(
         finding("CVE-1"),
-        policy=Policy(source=f"policy{text}.yaml"),
+        # An allowlist entry that matches nothing: listed as needing attention, its text escaped.
+        policy=Policy(
+            source=f"policy{text}.yaml",
+            allowlist=(AllowlistEntry(index=0, vulnerability=f"CVE-9{text}", reason=f"why{text}"),),
+        ),
         image=ImageInfo(f"app{text}:1", os=f"linux{text}", architecture=text),
     )
     ev = replace(
@@ -152,6 +156,7 @@ def test_image_and_report_text_is_escaped(text: str) -> None:
     images = [ComparedImage(f"app{text}:1", ev), ComparedImage(f"gone{text}", error=f"no such {text}")]
     terminal = render_compare_terminal(images, f"policy{text}.yaml")
     assert not UNSAFE.search(terminal), repr(terminal)
+    assert ": matched no finding: why" in terminal
     markdown = render_compare_markdown(images, f"policy{text}.yaml")
     html = to_html(markdown)
     assert inert_problems(html, allowed_links=set()) == []
