@@ -576,7 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples("policy validate"),
         help="check policy files; print every problem with its line",
         description="Check policy files against the policy format (policies/schema.json) and print "
-        "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
+        "every problem of every file with its line, and a warning for each allowlist entry that "
+        "has expired. Exit 0 when all are valid (warnings or not), 2 otherwise.",
     )
     validate.add_argument(
         "files",
@@ -584,6 +585,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         type=given_path,
         help="a policy file (YAML); give several to check them all in one run",
+    )
+    # check, scan, explain and compare judge expiry as of --as-of: a policy checked for a release
+    # day is checked by the same clock.
+    validate.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=_parse_date,
+        help="warn of the allowlist entries expired by this date (YYYY-MM-DD) instead of today, "
+        "to see what will expire before it does",
     )
     validate.set_defaults(run=Command.POLICY_VALIDATE)
 
