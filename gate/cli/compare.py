@@ -1,8 +1,9 @@
 """`container-gate compare`: several images under one policy, one row each.
 
 Compare informs, it does not gate: the exit code is 0 whatever the verdicts, and 3 when any image
-could not be scanned or read (its row says why; the others are still compared). An output file
-that cannot be written is exit 2, as for the other commands.
+could not be scanned or read (its row says why; the others are still compared). A VEX, KEV or
+EPSS file that cannot be read, and an output file that cannot be written, are exit 2, as for the
+other commands.
 """
 
 from __future__ import annotations

@@ -525,8 +525,8 @@ def build_parser() -> argparse.ArgumentParser:
         "actions that clear them, known-exploited findings (with KEV data), then findings by "
         "severity, fixable, base and own layers, packages, platform, size, creation date. "
         "Compare informs, it does not gate: it exits 0 whatever the verdicts, 3 when an image "
-        "could not be scanned or read (its row says why), and 2 for a usage error, an invalid policy "
-        "or an output file it cannot write.",
+        "could not be scanned or read (its row says why), and 2 for a usage error, an invalid policy, "
+        "a VEX, KEV or EPSS file that cannot be read, or an output file it cannot write.",
     )
     add_compare_arguments(compare)
     _add_report_size_option(compare, refused="its row is ERROR, exit 3")
