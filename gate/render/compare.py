@@ -1,13 +1,15 @@
 """`compare`: the same policy over several images, one row each, as a terminal table, Markdown or JSON.
 
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
-`{"schema", "policy", "advisory", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
-"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-"known_exploited", "policy_failures", "would_block", "allowlist_attention"}]}`. `counts_by_severity` is flat and counts every finding whatever its
-disposition; `blocking` counts those the policy blocks; `actions` the actions that clear them, as
-`check` counts them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data);
+`{"schema", "policy", "advisory", "images": [{"reference", "os", "arch", "size_bytes", "created",
+"packages", "findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings",
+"actions", "known_exploited", "policy_failures", "would_block", "allowlist_attention",
+"base_image"}]}`. `counts_by_severity` is flat and counts every finding whatever its disposition;
+`blocking` counts those the policy blocks; `actions` the actions that clear them, as `check` counts
+them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data);
 `allowlist_attention` the allowlist entries that need attention for that image (expired, expiring
-soon, matching nothing), as `check` lists them. An image that could not be scanned is a row with its
+soon, matching nothing), as `check` lists them; `base_image` the base image check of a decision
+report read back (null without one). An image that could not be scanned is a row with its
 `error`, `verdict: "error"` and nulls.
 
 Rows are made once (`CompareRow.of`) from each image's evaluation, in the order the images were
@@ -30,7 +32,8 @@ from gate.policy.model import Mode
 from gate.render._columns import display_width, pad, wrap
 from gate.render._json_text import surrogates_escaped
 from gate.render._markdown_cells import table_header, table_row
-from gate.render.json import entry_json
+from gate.render._summary import base_image_line
+from gate.render.json import base_image_json, entry_json
 from gate.render.remediation import clearing_actions, known_exploited, needs_attention
 from gate.untrusted import md_code, md_escape, shorten, terminal_safe
 
@@ -111,6 +114,12 @@ class CompareRow:
     attention: tuple[tuple[EntryReport, str], ...] = ()
     """The allowlist entries that need attention for this image (expired, expiring soon, matching
     nothing), each with what is the matter, as `check` lists them."""
+    base_image: str | None = None
+    """What the base image check of a decision report read back found (stale, current, not
+    checked), in the words of `check`'s line about it (not yet escaped); None without one."""
+    base_image_json: Mapping[str, Any] | None = None
+    """That check, as the decision report's `base_image` has it (without `removed_findings`,
+    which point into a list of findings compare does not give)."""
 
     @classmethod
     def of(cls, item: ComparedImage) -> CompareRow:
@@ -159,6 +168,20 @@ class CompareRow:
             would_block=ev.counts.would_block,
             policy_failures=ev.policy_failures,
             attention=tuple(needs_attention(ev)),
+            base_image=(
+                base_image_line(ev.base_image, lambda name: f"`{name}`", lambda text: text)
+                if ev.base_image is not None
+                else None
+            ),
+            base_image_json=(
+                {
+                    key: value
+                    for key, value in base_image_json(ev.base_image, ev.decisions).items()
+                    if key != "removed_findings"
+                }
+                if ev.base_image is not None
+                else None
+            ),
             known_exploited=(
                 known_exploited(ev.decisions)
                 if ev.exploit is not None and ev.exploit.kev is not None
@@ -208,6 +231,7 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str, mode: Mode
                 ]
                 if row.error is None
                 else None,
+                "base_image": dict(row.base_image_json) if row.base_image_json is not None else None,
             }
             for row in rows_of(images)
         ],
@@ -293,6 +317,7 @@ def _attention(rows: Sequence[CompareRow]) -> list[tuple[str, str]]:
 
 _WARNINGS = _each(lambda row: row.warnings)
 LISTS: tuple[tuple[str, Said], ...] = (
+    ("Base images:", _each(lambda row: [row.base_image] if row.base_image else [])),
     ("Failed by the policy, besides blocking findings:", _each(lambda row: row.policy_failures)),
     (ATTENTION_TITLE, _attention),
     ("Warnings:", _WARNINGS),

@@ -182,7 +182,7 @@ def _image(image: ImageInfo | None) -> dict[str, Any] | None:
     }
 
 
-def _base_image(status: BaseImageStatus, decisions: Sequence[Decision]) -> dict[str, Any]:
+def base_image_json(status: BaseImageStatus, decisions: Sequence[Decision]) -> dict[str, Any]:
     """The base image check (`scan --check-base`): the base used, its tag now, what a rebuild
     removes, and which findings those are (so that a report read back plans as this run did)."""
     check, removes = status.check, status.removes
@@ -259,7 +259,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
         },
         "image": _image(report.image),
         **(
-            {"base_image": _base_image(evaluation.base_image, evaluation.decisions)}
+            {"base_image": base_image_json(evaluation.base_image, evaluation.decisions)}
             if evaluation.base_image
             else {}
         ),

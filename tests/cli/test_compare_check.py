@@ -298,3 +298,33 @@ def test_the_policys_warnings_and_the_entries_that_need_attention_are_said_as_ch
     )
     assert "\nWarnings:\n\n- every image: " in text
     assert "repeats allowlist\\[2\\]" in text
+
+
+def test_a_decision_report_s_base_image_check_is_said_as_check_says_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check leads with the base image check a decision report carries ("stale base ... is 47 days
+    # behind its tag; rebuilding on it removes 3 findings"); compare said nothing of it, and a
+    # stale base under on_stale: warn went unsaid.
+    reports, refs = [], []
+    for kind, check in CHECKS.items():
+        path = tmp_path / f"{kind.replace(' ', '-').replace(',', '')}.json"
+        path.write_text(render_json(checked_run(check)), encoding="utf-8")
+        reports.append(path)
+        refs.append(f"{path.stem}={path}")
+    table = tmp_path / "compare.json"
+    assert main(["compare", *refs, "--as-of", AS_OF, "--json", str(table)]) == ExitCode.PASS
+    out = capsys.readouterr().out
+    listed = out.split("\nBase images:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    for report, row, shown in zip(reports, rows, listed, strict=True):
+        assert main(["check", str(report), "--ci", "none", "--as-of", AS_OF]) == ExitCode.FAIL
+        line = capsys.readouterr().out.splitlines()[2]
+        assert shown == f"  {report.stem}: {line}"
+        checked_doc = tmp_path / "check.json"
+        main(["check", str(report), "--ci", "none", "-q", "--as-of", AS_OF, "--json", str(checked_doc)])
+        capsys.readouterr()
+        base = json.loads(checked_doc.read_text(encoding="utf-8"))["base_image"]
+        del base["removed_findings"]
+        assert row["base_image"] == base
+    assert listed[0].startswith("  stale: stale base `reg.example/base:12` is 47 days behind its tag")

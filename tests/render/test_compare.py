@@ -32,7 +32,7 @@ from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
     "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-    "known_exploited", "policy_failures", "would_block", "allowlist_attention",
+    "known_exploited", "policy_failures", "would_block", "allowlist_attention", "base_image",
 ]  # fmt: skip
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
