@@ -4,12 +4,12 @@ The JSON document is a contract, schema `container-gate/compare/v1` (docs/compar
 `{"schema", "policy", "advisory", "images": [{"reference", "os", "arch", "size_bytes", "created",
 "packages", "findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings",
 "actions", "known_exploited", "policy_failures", "would_block", "allowlist_attention",
-"base_image"}]}`. `counts_by_severity` is flat and counts every finding whatever its disposition;
+"base_image", "vex"}]}`. `counts_by_severity` is flat and counts every finding whatever its disposition;
 `blocking` counts those the policy blocks; `actions` the actions that clear them, as `check` counts
 them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data);
 `allowlist_attention` the allowlist entries that need attention for that image (expired, expiring
 soon, matching nothing), as `check` lists them; `base_image` the base image check of a decision
-report read back (null without one). An image that could not be scanned is a row with its
+report read back (null without one); `vex` the VEX statements counted (null without VEX). An image that could not be scanned is a row with its
 `error`, `verdict: "error"` and nulls.
 
 Rows are made once (`CompareRow.of`) from each image's evaluation, in the order the images were
@@ -30,6 +30,7 @@ from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, EntryReport, Evaluation
 from gate.policy.model import Mode
 from gate.render._columns import display_width, pad, wrap
+from gate.render._delta import vex_counts, vex_gap_line
 from gate.render._json_text import surrogates_escaped
 from gate.render._markdown_cells import table_header, table_row
 from gate.render._summary import base_image_line
@@ -120,6 +121,11 @@ class CompareRow:
     base_image_json: Mapping[str, Any] | None = None
     """That check, as the decision report's `base_image` has it (without `removed_findings`,
     which point into a list of findings compare does not give)."""
+    vex: tuple[str, ...] = ()
+    """What became of the VEX statements in this image, as `check` says it (not yet escaped): how
+    many were used and unused, and the CVEs that keep findings open; empty without VEX."""
+    vex_json: Mapping[str, int] | None = None
+    """The statements counted: `statements`, `used`, `partial`, `unused`; None without VEX."""
 
     @classmethod
     def of(cls, item: ComparedImage) -> CompareRow:
@@ -144,6 +150,7 @@ class CompareRow:
             )
         image = ev.report.image
         by_severity = {s: sum(ev.counts.by_severity[d][s] for d in Disposition) for s in SEVERITIES}
+        counts = vex_counts(ev)
         base = own = None
         if image is not None and image.base_layer_count is not None:
             origins = [d.finding.layer.origin for d in ev.decisions if d.finding.layer is not None]
@@ -168,6 +175,17 @@ class CompareRow:
             would_block=ev.counts.would_block,
             policy_failures=ev.policy_failures,
             attention=tuple(needs_attention(ev)),
+            vex=tuple(text for text in (counts.words() if counts else "", vex_gap_line(ev, str)) if text),
+            vex_json=(
+                {
+                    "statements": counts.statements,
+                    "used": counts.used,
+                    "partial": counts.partial,
+                    "unused": counts.unused,
+                }
+                if counts is not None
+                else None
+            ),
             base_image=(
                 base_image_line(ev.base_image, lambda name: f"`{name}`", lambda text: text)
                 if ev.base_image is not None
@@ -232,6 +250,7 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str, mode: Mode
                 if row.error is None
                 else None,
                 "base_image": dict(row.base_image_json) if row.base_image_json is not None else None,
+                "vex": dict(row.vex_json) if row.vex_json is not None else None,
             }
             for row in rows_of(images)
         ],
@@ -320,6 +339,7 @@ LISTS: tuple[tuple[str, Said], ...] = (
     ("Base images:", _each(lambda row: [row.base_image] if row.base_image else [])),
     ("Failed by the policy, besides blocking findings:", _each(lambda row: row.policy_failures)),
     (ATTENTION_TITLE, _attention),
+    ("VEX statements:", _each(lambda row: row.vex)),
     ("Warnings:", _WARNINGS),
 )
 """The lists under the table, in this order: each title, and what it says of the rows."""

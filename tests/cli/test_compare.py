@@ -38,7 +38,7 @@ EXPECTED = load_family_expected()
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
     "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-    "known_exploited", "policy_failures", "would_block", "allowlist_attention", "base_image",
+    "known_exploited", "policy_failures", "would_block", "allowlist_attention", "base_image", "vex",
 ]  # fmt: skip
 
 

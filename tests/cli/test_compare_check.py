@@ -328,3 +328,38 @@ def test_a_decision_report_s_base_image_check_is_said_as_check_says_it(
         del base["removed_findings"]
         assert row["base_image"] == base
     assert listed[0].startswith("  stale: stale base `reg.example/base:12` is 47 days behind its tag")
+
+
+def test_what_became_of_the_vex_statements_is_said_as_check_says_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check says how many VEX statements were used and how many matched nothing; compare applied
+    # the same statements to every image and said nothing of them.
+    from tests.cli.test_vex import debian_bash
+
+    vex = corpus_file("vex", "trivy__pkg-vex-testdata-openvex-oci.json")
+    reports = [debian_bash(tmp_path), corpus_file("trivy", "alpine-39.json.golden")]
+    table = tmp_path / "compare.json"
+    refs = [f"bash={reports[0]}", f"alpine={reports[1]}"]
+    assert main(["compare", *refs, "--vex", str(vex), "--json", str(table)]) == ExitCode.PASS
+    out = capsys.readouterr().out
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    listed = out.split("\nVEX statements:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    said = []
+    for report in reports:
+        main(["check", str(report), "--ci", "none", "--vex", str(vex)])
+        (line,) = (line for line in capsys.readouterr().out.splitlines() if line.startswith("vex: "))
+        said.append(line.removeprefix("vex:").strip().removesuffix(" (the JSON report's rules list them)"))
+    assert said == [
+        "1 statement(s) from 1 file(s): 1 used, 0 unused",
+        "1 statement(s) from 1 file(s): 0 used, 1 unused",
+    ]
+    assert listed == [f"  bash: {said[0]}", f"  alpine: {said[1]}"]
+    assert [row["vex"] for row in rows] == [
+        {"statements": 1, "used": 1, "partial": 0, "unused": 0},
+        {"statements": 1, "used": 0, "partial": 0, "unused": 1},
+    ]
+    # Without VEX, no list and null.
+    assert main(["compare", *refs, "--json", str(table)]) == ExitCode.PASS
+    assert "VEX statements:" not in capsys.readouterr().out
+    assert [row["vex"] for row in json.loads(table.read_text(encoding="utf-8"))["images"]] == [None, None]

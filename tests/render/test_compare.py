@@ -32,7 +32,7 @@ from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
     "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-    "known_exploited", "policy_failures", "would_block", "allowlist_attention", "base_image",
+    "known_exploited", "policy_failures", "would_block", "allowlist_attention", "base_image", "vex",
 ]  # fmt: skip
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -262,3 +262,27 @@ def test_a_terminal_wide_enough_or_none_gets_every_column() -> None:
     whole = render_compare_terminal(images, "p")
     assert render_compare_terminal(images, "p", 200) == whole
     assert "Left out" not in whole
+
+
+def test_a_finding_vex_leaves_open_is_said_under_the_table_as_check_says_it() -> None:
+    # A statement clears one CVE of a Grype advisory, none clears its other: the finding stays
+    # open, and check says which CVE keeps it so; compare's list of VEX statements says it too.
+    from gate.policy.evaluate import evaluate
+    from gate.policy.inputs import EvaluationInputs
+    from gate.render._delta import vex_gap_line
+    from tests.enrich.test_vex_match import _ghsa_report, _statement, openvex
+    from tests.support.factories import NOW
+
+    report, _ = _ghsa_report()
+    statements = openvex(_statement("CVE-2014-3577", "not_affected"))
+    ev = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
+    gap = vex_gap_line(ev, str)
+    assert gap.startswith("VEX leaves 1 finding open: no statement clears CVE-2014-9999")
+    terminal = render_compare_terminal([ComparedImage("app:1", ev)], "policy.yaml")
+    assert terminal.endswith(
+        "VEX statements:\n"
+        "  app:1: 1 statement(s) from 1 file(s): 0 used, 1 clearing only part of an advisory, 0 unused\n"
+        f"  app:1: {gap}\n"
+    )
+    (row,) = json.loads(render_compare_json([ComparedImage("app:1", ev)], "policy.yaml"))["images"]
+    assert row["vex"] == {"statements": 1, "used": 0, "partial": 1, "unused": 0}
