@@ -51,6 +51,15 @@ REASON_LIMIT = 100
 `check`'s summary."""
 ATTENTION_TITLE = "Allowlist entries that need attention (renew, fix or remove them):"
 """The title of that list, `check`'s own."""
+MAX_LISTED = 20
+"""Lines of each list under the table (warnings, allowlist entries that need attention, ...)
+before the rest is counted, as `check`'s summary lists at most 20 entries: a policy of a few
+hundred entries, stale in every image, would otherwise bury the table."""
+
+
+def more_words(left_out: int) -> str:
+    """The line that counts what a list under the table leaves out."""
+    return f"... and {left_out} more (--json lists every image's)"
 
 
 @dataclass(frozen=True)
@@ -489,13 +498,15 @@ def render_compare_terminal(
         listed = _warnings(rows, said)
         if listed:
             out += ["", title]
-            for about, warning in listed:
+            for about, warning in listed[:MAX_LISTED]:
                 which = (
                     "every image"
                     if about is None
                     else ", ".join(terminal_safe(names.get(i, i)) for i in about)
                 )
                 out.append(f"  {which}: {terminal_safe(warning)}")
+            if len(listed) > MAX_LISTED:
+                out.append(f"  {more_words(len(listed) - MAX_LISTED)}")
     if width is not None:
         # The table's rows stay whole (cut, they would no longer line up); the prose is wrapped.
         table = range(1, 2 + len(cells))
@@ -558,11 +569,13 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str, mode: 
         listed = _warnings(rows, said)
         if listed:
             out += ["", title, ""]
-            for about, warning in listed:
+            for about, warning in listed[:MAX_LISTED]:
                 which = (
                     "every image"
                     if about is None
                     else ", ".join(md_code(names.get(i, i), in_table=False) for i in about)
                 )
                 out.append(f"- {which}: {md_escape(warning)}")
+            if len(listed) > MAX_LISTED:
+                out.append(f"- {more_words(len(listed) - MAX_LISTED)}")
     return "\n".join(out) + "\n"

@@ -286,3 +286,23 @@ def test_a_finding_vex_leaves_open_is_said_under_the_table_as_check_says_it() ->
     )
     (row,) = json.loads(render_compare_json([ComparedImage("app:1", ev)], "policy.yaml"))["images"]
     assert row["vex"] == {"statements": 1, "used": 0, "partial": 1, "unused": 0}
+
+
+def test_a_long_list_under_the_table_is_cut_and_counted_as_check_cuts_it() -> None:
+    # A policy of many entries that match nothing in any image: every one was listed, and the
+    # table scrolled out of sight; check lists 20 and counts the rest.
+    entries = tuple(
+        AllowlistEntry(index=n, vulnerability=f"CVE-2020-{n:04d}", reason="stale") for n in range(25)
+    )
+    policy = Policy(source="policy.yaml", allowlist=entries)
+    images = [ComparedImage(name, evaluation_of(finding("CVE-1"), policy=policy)) for name in ("a:1", "b:1")]
+    terminal = render_compare_terminal(images, "policy.yaml")
+    listed = terminal.split("need attention (renew, fix or remove them):\n", 1)[1].splitlines()
+    assert listed[0] == "  every image: allowlist[0] CVE-2020-0000: matched no finding: stale"
+    assert listed[19] == "  every image: allowlist[19] CVE-2020-0019: matched no finding: stale"
+    assert listed[20:] == ["  ... and 5 more (--json lists every image's)"]
+    markdown = render_compare_markdown(images, "policy.yaml")
+    assert markdown.count("\n- every image: allowlist") == 20
+    assert markdown.endswith("\n- ... and 5 more (--json lists every image's)\n")
+    doc = json.loads(render_compare_json(images, "policy.yaml"))
+    assert [len(row["allowlist_attention"]) for row in doc["images"]] == [25, 25]
