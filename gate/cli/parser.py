@@ -524,6 +524,8 @@ def build_parser() -> argparse.ArgumentParser:
         "written (NAME=REPORT.json), and print one row per image: verdict, blocking findings, the "
         "actions that clear them, known-exploited findings (with KEV data), then findings by "
         "severity, fixable, base and own layers, packages, platform, size, creation date. "
+        "Rows are counted, not matched finding by finding: what is new, worse or fixed in a later "
+        "report of one image is what `check LATER.json --baseline EARLIER-DECISION.json` says. "
         "Compare informs, it does not gate: it exits 0 whatever the verdicts, 3 when an image "
         "could not be scanned or read (its row says why), and 2 for a usage error, an invalid policy, "
         "a VEX, KEV or EPSS file that cannot be read, or an output file it cannot write.",

@@ -458,6 +458,17 @@ def test_a_report_over_max_report_size_is_a_row_with_its_error_and_is_not_read(c
 BUSTER = corpus_file("trivy", "debian-buster.json.golden")
 
 
+def test_the_help_says_where_the_findings_new_since_an_earlier_report_are(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Its example compares before=report-1.json and after=report-2.json, and the rows only count:
+    # nothing said which findings the later one added, fixed or made worse, nor where to look.
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "check LATER.json --baseline EARLIER-DECISION.json" in shown
+
+
 def test_the_help_says_an_unreadable_data_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     # A VEX, KEV or EPSS file that cannot be read stops compare with exit 2 (below); its help
     # named only a usage error, an invalid policy and an output file.
