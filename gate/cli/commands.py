@@ -42,6 +42,7 @@ from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.image.base_image import BaseCheck
 from gate.merge import another_image, merge_reports
 from gate.model import ImageInfo, ScanReport
+from gate.policy.advice import with_policy_warnings
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.inputs import EvaluationInputs
@@ -104,16 +105,9 @@ def evaluation_time(options: Options) -> dt.datetime:
 
 
 def with_image_name(report: ScanReport, options: Options, policy: Policy) -> ScanReport:
-    """Apply `--image-name` to a report, and carry the policy's warnings (a policy that cannot
-    block) into it: every output shows a report's warnings."""
-    if policy.warnings:
-        # A decision report of an earlier release, read back, may already carry them (`explain
-        # --report gate.json`): they are the policy's, whoever said them first.
-        report = replace(
-            report,
-            warnings=tuple(dict.fromkeys((*policy.warnings, *report.warnings))),
-            run_warnings=(*policy.warnings, *report.run_warnings),
-        )
+    """Apply `--image-name` to a report, and carry the policy's warnings into it
+    (`with_policy_warnings`)."""
+    report = with_policy_warnings(report, policy)
     name = options.policy.image_name
     if not name:
         return report

@@ -1,8 +1,9 @@
 """`container-gate compare`: several images under one policy, one row each.
 
 Compare informs, it does not gate: the exit code is 0 whatever the verdicts, and 3 when any image
-could not be scanned or read (its row says why; the others are still compared). An output file
-that cannot be written is exit 2, as for the other commands.
+could not be scanned or read (its row says why; the others are still compared). A VEX, KEV or
+EPSS file that cannot be read, and an output file that cannot be written, are exit 2, as for the
+other commands.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from gate.cli.outputs import (
 from gate.cli.progress import TerminalProgress
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError
+from gate.policy.advice import with_policy_warnings
 from gate.policy.evaluate import evaluate
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import Policy
@@ -88,7 +90,8 @@ def run_compare(
             reference=result.item.name,
             evaluation=(
                 evaluate(
-                    result.report,
+                    # The policy's own warnings, as check says them of each image's report.
+                    with_policy_warnings(result.report, policy),
                     policy,
                     now,
                     replace(with_grype(inputs, result.exploit), base_check=result.base_check),

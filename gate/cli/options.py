@@ -70,7 +70,8 @@ class OutputFormat(enum.Enum):
 
 @dataclass(frozen=True)
 class PolicyOptions:
-    """Which policy applies, and how (`check`, `scan`, `explain`)."""
+    """Which policy applies, and how (`check`, `scan`, `explain`; `compare` and `policy validate`
+    take some of it)."""
 
     path: Path | None = None
     """`--policy FILE`; None: the shipped default policy."""
@@ -211,7 +212,9 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
     policy = PolicyOptions()
     if command is Command.COMPARE:
         policy = PolicyOptions(args.policy, as_of=args.as_of)
-    elif command not in (Command.POLICY_VALIDATE, Command.COMPLETION, Command.DATA_FETCH):
+    elif command is Command.POLICY_VALIDATE:
+        policy = PolicyOptions(as_of=args.as_of)
+    elif command not in (Command.COMPLETION, Command.DATA_FETCH):
         policy = PolicyOptions(args.policy, args.advisory, args.as_of, args.image_name)
     outputs = OutputOptions()
     publish = PublishOptions()

@@ -528,9 +528,11 @@ def build_parser() -> argparse.ArgumentParser:
         "written (NAME=REPORT.json), and print one row per image: verdict, blocking findings, the "
         "actions that clear them, known-exploited findings (with KEV data), then findings by "
         "severity, fixable, base and own layers, packages, platform, size, creation date. "
+        "Rows are counted, not matched finding by finding: what is new, worse or fixed in a later "
+        "report of one image is what `check LATER.json --baseline EARLIER-DECISION.json` says. "
         "Compare informs, it does not gate: it exits 0 whatever the verdicts, 3 when an image "
-        "could not be scanned or read (its row says why), and 2 for a usage error, an invalid policy "
-        "or an output file it cannot write.",
+        "could not be scanned or read (its row says why), and 2 for a usage error, an invalid policy, "
+        "a VEX, KEV or EPSS file that cannot be read, or an output file it cannot write.",
     )
     add_compare_arguments(compare)
     _add_report_size_option(compare, refused="its row is ERROR, exit 3")
@@ -580,7 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples("policy validate"),
         help="check policy files; print every problem with its line",
         description="Check policy files against the policy format (policies/schema.json) and print "
-        "every problem of every file with its line. Exit 0 when all are valid, 2 otherwise.",
+        "every problem of every file with its line, and a warning for each allowlist entry that "
+        "has expired. Exit 0 when all are valid (warnings or not), 2 otherwise.",
     )
     validate.add_argument(
         "files",
@@ -588,6 +591,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         type=given_path,
         help="a policy file (YAML); give several to check them all in one run",
+    )
+    # check, scan, explain and compare judge expiry as of --as-of: a policy checked for a release
+    # day is checked by the same clock.
+    validate.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=_parse_date,
+        help="warn of the allowlist entries expired by this date (YYYY-MM-DD) instead of today, "
+        "to see what will expire before it does",
     )
     validate.set_defaults(run=Command.POLICY_VALIDATE)
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import replace
 
-from gate.model import Severity, VendorStatus
+from gate.model import ScanReport, Severity, VendorStatus
 from gate.policy.model import AllowlistEntry, Mode, Policy
 
 HUGE_BUDGET = 1000
@@ -229,3 +230,18 @@ def _not_an_id(vulnerability: str) -> str | None:
 
 def _named(entry: AllowlistEntry) -> str:
     return f"{entry.name} (line {entry.line})" if entry.line else entry.name
+
+
+def with_policy_warnings(report: ScanReport, policy: Policy) -> ScanReport:
+    """The report, carrying the policy's warnings (a policy that cannot block, an entry that
+    repeats another, a policy file in the working directory left unread): every output shows a
+    report's warnings, `compare`'s rows too."""
+    if not policy.warnings:
+        return report
+    # A decision report of an earlier release, read back, may already carry them (`explain
+    # --report gate.json`): they are the policy's, whoever said them first.
+    return replace(
+        report,
+        warnings=tuple(dict.fromkeys((*policy.warnings, *report.warnings))),
+        run_warnings=(*policy.warnings, *report.run_warnings),
+    )

@@ -4,6 +4,7 @@ since <source>`, the baseline's file shown as each output shows untrusted text."
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from gate.policy.evaluation import Evaluation
 from gate.render.remediation import plural
@@ -23,22 +24,57 @@ _SHOWN_CVES = 5
 """The most CVEs a line names that no statement clears; the JSON report's rules name them all."""
 
 
+@dataclass(frozen=True)
+class VexCounts:
+    """What became of the VEX statements of a run, counted once."""
+
+    statements: int
+    """Statements given."""
+    files: int
+    """Files they came from."""
+    used: int
+    """Statements that spoke for a finding."""
+    partial: int
+    """Unused statements that clear some CVEs of a finding whose other CVEs no statement clears:
+    needed all the same."""
+
+    @property
+    def unused(self) -> int:
+        """Statements that spoke for no finding and are not needed for part of one."""
+        return self.statements - self.used - self.partial
+
+    def words(self) -> str:
+        """`21 statement(s) from 1 file(s): 1 used, 20 unused`."""
+        some = f", {self.partial} clearing only part of an advisory" if self.partial else ""
+        return (
+            f"{self.statements} statement(s) from {self.files} file(s): {self.used} used{some}, "
+            f"{self.unused} unused"
+        )
+
+
+def vex_counts(evaluation: Evaluation) -> VexCounts | None:
+    """The run's VEX statements counted, or None when no VEX was given."""
+    entries = evaluation.vex_entries
+    if not entries:
+        return None
+    used = sum(1 for e in entries if e.matched)
+    return VexCounts(
+        statements=len(entries),
+        files=len({e.statement.source for e in entries}),
+        used=used,
+        partial=sum(1 for e in entries if not e.matched and e.left_open),
+    )
+
+
 def vex_line(evaluation: Evaluation) -> list[str]:
     """`vex:      21 statements from 1 file: 1 used, 20 unused (the JSON report's rules list them)`,
     or nothing when no VEX was given. A statement that clears some CVEs of an advisory whose other
     CVEs no statement clears is not counted unused (it is needed): a second line says which CVEs
     leave those findings open."""
-    entries = evaluation.vex_entries
-    if not entries:
+    counts = vex_counts(evaluation)
+    if counts is None:
         return []
-    files = len({e.statement.source for e in entries})
-    used = sum(1 for e in entries if e.matched)
-    partial = sum(1 for e in entries if not e.matched and e.left_open)
-    some = f", {partial} clearing only part of an advisory" if partial else ""
-    lines = [
-        f"vex:      {len(entries)} statement(s) from {files} file(s): {used} used{some}, "
-        f"{len(entries) - used - partial} unused (the JSON report's rules list them)"
-    ]
+    lines = [f"vex:      {counts.words()} (the JSON report's rules list them)"]
     gap = vex_gap_line(evaluation, terminal_safe)
     if gap:
         lines.append(f"vex:      {gap}")

@@ -42,10 +42,12 @@ def no_fix_reason(finding: Finding) -> str | None:
     return finding.status.value
 
 
-def listing_order(decision: Decision) -> tuple[int, str, str]:
-    """Sort key of a findings list: the most severe first, then by vulnerability id and package."""
+def listing_order(decision: Decision) -> tuple[bool, int, str, str]:
+    """Sort key of a findings list: those CISA lists as known exploited first (a list cut short
+    must not leave out the finding the verdict line and the first action name), then the most
+    severe, then by vulnerability id and package."""
     f = decision.finding
-    return (-f.severity, f.vulnerability_id, f.package.name)
+    return (decision.kev is None, -f.severity, f.vulnerability_id, f.package.name)
 
 
 def first_listed(decisions: Iterable[Decision], count: int | None = None) -> list[Decision]:

@@ -1,12 +1,16 @@
 """`compare`: the same policy over several images, one row each, as a terminal table, Markdown or JSON.
 
 The JSON document is a contract, schema `container-gate/compare/v1` (docs/compare.md):
-`{"schema", "policy", "advisory", "images": [{"reference", "os", "arch", "size_bytes", "created", "packages",
-"findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-"known_exploited", "policy_failures", "would_block"}]}`. `counts_by_severity` is flat and counts every finding whatever its
-disposition; `blocking` counts those the policy blocks; `actions` the actions that clear them, as
-`check` counts them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data). An image that could not be scanned is a row with its `error`,
-`verdict: "error"` and nulls.
+`{"schema", "policy", "advisory", "images": [{"reference", "os", "arch", "size_bytes", "created",
+"packages", "findings", "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings",
+"actions", "known_exploited", "policy_failures", "would_block", "allowlist_attention",
+"base_image", "vex"}]}`. `counts_by_severity` is flat and counts every finding whatever its disposition;
+`blocking` counts those the policy blocks; `actions` the actions that clear them, as `check` counts
+them; `known_exploited` the findings CISA's KEV catalog lists (null without KEV data);
+`allowlist_attention` the allowlist entries that need attention for that image (expired, expiring
+soon, matching nothing), as `check` lists them; `base_image` the base image check of a decision
+report read back (null without one); `vex` the VEX statements counted (null without VEX). An image that could not be scanned is a row with its
+`error`, `verdict: "error"` and nulls.
 
 Rows are made once (`CompareRow.of`) from each image's evaluation, in the order the images were
 given; every piece of image or report text is escaped for the output it goes to.
@@ -17,19 +21,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
-from gate.policy.evaluation import Disposition, Evaluation
+from gate.policy.evaluation import Disposition, EntryReport, Evaluation
 from gate.policy.model import Mode
 from gate.render._columns import display_width, pad, wrap
+from gate.render._delta import vex_counts, vex_gap_line
 from gate.render._json_text import surrogates_escaped
 from gate.render._markdown_cells import table_header, table_row
-from gate.render.remediation import clearing_actions, known_exploited
-from gate.untrusted import md_code, md_escape, terminal_safe
+from gate.render._summary import base_image_line
+from gate.render.json import base_image_json, entry_json
+from gate.render.remediation import clearing_actions, known_exploited, needs_attention
+from gate.untrusted import md_code, md_escape, shorten, terminal_safe
 
 SCHEMA = "container-gate/compare/v1"
 SEVERITIES = tuple(reversed(Severity))
@@ -39,6 +46,20 @@ NAME_LIMIT = 60
 KEPT_COLUMNS = 5
 """The terminal table's columns that never give way to a narrow terminal: the image, its verdict,
 what blocks, the actions that clear it, what is known exploited."""
+REASON_LIMIT = 100
+"""Characters of an allowlist entry's reason in the list of entries that need attention, as in
+`check`'s summary."""
+ATTENTION_TITLE = "Allowlist entries that need attention (renew, fix or remove them):"
+"""The title of that list, `check`'s own."""
+MAX_LISTED = 20
+"""Lines of each list under the table (warnings, allowlist entries that need attention, ...)
+before the rest is counted, as `check`'s summary lists at most 20 entries: a policy of a few
+hundred entries, stale in every image, would otherwise bury the table."""
+
+
+def more_words(left_out: int) -> str:
+    """The line that counts what a list under the table leaves out."""
+    return f"... and {left_out} more (--json lists every image's)"
 
 
 @dataclass(frozen=True)
@@ -100,6 +121,20 @@ class CompareRow:
     policy_failures: tuple[str, ...] = ()
     """Why the policy fails the image besides its blocking findings (an expired allowlist entry
     with `fail_on_expired`, a stale base image with `on_stale: fail`), as `check` says it."""
+    attention: tuple[tuple[EntryReport, str], ...] = ()
+    """The allowlist entries that need attention for this image (expired, expiring soon, matching
+    nothing), each with what is the matter, as `check` lists them."""
+    base_image: str | None = None
+    """What the base image check of a decision report read back found (stale, current, not
+    checked), in the words of `check`'s line about it (not yet escaped); None without one."""
+    base_image_json: Mapping[str, Any] | None = None
+    """That check, as the decision report's `base_image` has it (without `removed_findings`,
+    which point into a list of findings compare does not give)."""
+    vex: tuple[str, ...] = ()
+    """What became of the VEX statements in this image, as `check` says it (not yet escaped): how
+    many were used and unused, and the CVEs that keep findings open; empty without VEX."""
+    vex_json: Mapping[str, int] | None = None
+    """The statements counted: `statements`, `used`, `partial`, `unused`; None without VEX."""
 
     @classmethod
     def of(cls, item: ComparedImage) -> CompareRow:
@@ -124,6 +159,7 @@ class CompareRow:
             )
         image = ev.report.image
         by_severity = {s: sum(ev.counts.by_severity[d][s] for d in Disposition) for s in SEVERITIES}
+        counts = vex_counts(ev)
         base = own = None
         if image is not None and image.base_layer_count is not None:
             origins = [d.finding.layer.origin for d in ev.decisions if d.finding.layer is not None]
@@ -147,6 +183,32 @@ class CompareRow:
             actions=len(clearing_actions(ev)),
             would_block=ev.counts.would_block,
             policy_failures=ev.policy_failures,
+            attention=tuple(needs_attention(ev)),
+            vex=tuple(text for text in (counts.words() if counts else "", vex_gap_line(ev, str)) if text),
+            vex_json=(
+                {
+                    "statements": counts.statements,
+                    "used": counts.used,
+                    "partial": counts.partial,
+                    "unused": counts.unused,
+                }
+                if counts is not None
+                else None
+            ),
+            base_image=(
+                base_image_line(ev.base_image, lambda name: f"`{name}`", lambda text: text)
+                if ev.base_image is not None
+                else None
+            ),
+            base_image_json=(
+                {
+                    key: value
+                    for key, value in base_image_json(ev.base_image, ev.decisions).items()
+                    if key != "removed_findings"
+                }
+                if ev.base_image is not None
+                else None
+            ),
             known_exploited=(
                 known_exploited(ev.decisions)
                 if ev.exploit is not None and ev.exploit.kev is not None
@@ -191,6 +253,13 @@ def render_compare_json(images: Sequence[ComparedImage], policy: str, mode: Mode
                 "known_exploited": row.known_exploited,
                 "policy_failures": list(row.policy_failures) if row.error is None else None,
                 "would_block": row.would_block,
+                "allowlist_attention": [
+                    {**entry_json(item), "attention": state} for item, state in row.attention
+                ]
+                if row.error is None
+                else None,
+                "base_image": dict(row.base_image_json) if row.base_image_json is not None else None,
+                "vex": dict(row.vex_json) if row.vex_json is not None else None,
             }
             for row in rows_of(images)
         ],
@@ -248,15 +317,51 @@ def _error_line(row: CompareRow) -> str:
     return error if error.startswith(row.reference) else f"{row.reference}: {error}"
 
 
-def _warnings(rows: Sequence[CompareRow], failures: bool = False) -> list[tuple[tuple[str, ...] | None, str]]:
-    """Each distinct warning (with `failures`, policy failure) once, with the images it is about
-    (None: every image compared)."""
+def attention_text(item: EntryReport, state: str) -> str:
+    """An allowlist entry that needs attention, as `check`'s summary lists it (not yet escaped):
+    `allowlist[0] CVE-2019-14697: expired on 2020-01-01, would match 2 findings: not shipped`."""
+    entry = item.entry
+    return f"{entry.name} {entry.vulnerability}: {state}: {shorten(entry.reason, REASON_LIMIT)}"
+
+
+Said = Callable[[Sequence[CompareRow]], list[tuple[str, str]]]
+"""What a list under the table says: (image reference, text) pairs, in the order listed."""
+
+
+def _each(texts: Callable[[CompareRow], Sequence[str]]) -> Said:
+    return lambda rows: [(row.reference, text) for row in rows for text in texts(row)]
+
+
+def _attention(rows: Sequence[CompareRow]) -> list[tuple[str, str]]:
+    """The allowlist entries that need attention, in the policy's order, as each image needs it:
+    one entry's lines stay together, whatever each image makes of it."""
+    said = [
+        (item.entry.index, n, row.reference, attention_text(item, state))
+        for n, row in enumerate(rows)
+        for item, state in row.attention
+    ]
+    return [(reference, text) for _, _, reference, text in sorted(said, key=lambda x: (x[0], x[1]))]
+
+
+_WARNINGS = _each(lambda row: row.warnings)
+LISTS: tuple[tuple[str, Said], ...] = (
+    ("Base images:", _each(lambda row: [row.base_image] if row.base_image else [])),
+    ("Failed by the policy, besides blocking findings:", _each(lambda row: row.policy_failures)),
+    (ATTENTION_TITLE, _attention),
+    ("VEX statements:", _each(lambda row: row.vex)),
+    ("Warnings:", _WARNINGS),
+)
+"""The lists under the table, in this order: each title, and what it says of the rows."""
+
+
+def _warnings(rows: Sequence[CompareRow], said: Said = _WARNINGS) -> list[tuple[tuple[str, ...] | None, str]]:
+    """Each distinct text `said` of the rows (a warning, a policy failure, an allowlist entry that
+    needs attention) once, with the images it is about (None: every image compared)."""
     about: dict[str, list[str]] = {}
-    for row in rows:
-        for warning in row.policy_failures if failures else row.warnings:
-            images = about.setdefault(warning, [])
-            if row.reference not in images:
-                images.append(row.reference)
+    for reference, warning in said(rows):
+        images = about.setdefault(warning, [])
+        if reference not in images:
+            images.append(reference)
     compared = [row.reference for row in rows if row.error is None]
     return [
         (None if len(compared) > 1 and images == compared else tuple(images), warning)
@@ -389,17 +494,19 @@ def render_compare_terminal(
         out.append("")
         out.append("Not compared:")
         out += [f"  {terminal_safe(_error_line(row))}" for row in failed]
-    for title, failures in (("Failed by the policy, besides blocking findings:", True), ("Warnings:", False)):
-        listed = _warnings(rows, failures)
+    for title, said in LISTS:
+        listed = _warnings(rows, said)
         if listed:
             out += ["", title]
-            for about, warning in listed:
+            for about, warning in listed[:MAX_LISTED]:
                 which = (
                     "every image"
                     if about is None
                     else ", ".join(terminal_safe(names.get(i, i)) for i in about)
                 )
                 out.append(f"  {which}: {terminal_safe(warning)}")
+            if len(listed) > MAX_LISTED:
+                out.append(f"  {more_words(len(listed) - MAX_LISTED)}")
     if width is not None:
         # The table's rows stay whole (cut, they would no longer line up); the prose is wrapped.
         table = range(1, 2 + len(cells))
@@ -458,15 +565,17 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str, mode: 
     if failed:
         out += ["", "Not compared:", ""]
         out += [f"- {md_escape(_error_line(row))}" for row in failed]
-    for title, failures in (("Failed by the policy, besides blocking findings:", True), ("Warnings:", False)):
-        listed = _warnings(rows, failures)
+    for title, said in LISTS:
+        listed = _warnings(rows, said)
         if listed:
             out += ["", title, ""]
-            for about, warning in listed:
+            for about, warning in listed[:MAX_LISTED]:
                 which = (
                     "every image"
                     if about is None
                     else ", ".join(md_code(names.get(i, i), in_table=False) for i in about)
                 )
                 out.append(f"- {which}: {md_escape(warning)}")
+            if len(listed) > MAX_LISTED:
+                out.append(f"- {more_words(len(listed) - MAX_LISTED)}")
     return "\n".join(out) + "\n"

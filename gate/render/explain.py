@@ -78,6 +78,13 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
             why = mismatch(e, d.finding, image)
             if why:
                 out.append(f"  does not match {terminal_safe(d.finding.package.name)}: {terminal_safe(why)}")
+    if evaluation.policy_failures:
+        # What fails the run besides its findings (stale exploit data under on_stale: fail, an
+        # expired entry under fail_on_expired, a stale base): under `warn` the same words are a
+        # warning, shown below; under `fail` they were said nowhere, the decisions relying on them.
+        out.append("")
+        out.append("Policy failures (the gate fails for these, whatever the findings):")
+        out.extend(f"- {terminal_safe(failure)}" for failure in evaluation.policy_failures)
     if evaluation.warnings:
         out.append("")
         out.append("Warnings:")

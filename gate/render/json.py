@@ -51,7 +51,8 @@ def _assessments(f: Finding) -> list[dict[str, Any]]:
     ]
 
 
-def _rule(item: EntryReport) -> dict[str, Any]:
+def entry_json(item: EntryReport) -> dict[str, Any]:
+    """An allowlist entry and what it did, as the decision report's `rules` list it."""
     e = item.entry
     return {
         "index": e.index,
@@ -181,7 +182,7 @@ def _image(image: ImageInfo | None) -> dict[str, Any] | None:
     }
 
 
-def _base_image(status: BaseImageStatus, decisions: Sequence[Decision]) -> dict[str, Any]:
+def base_image_json(status: BaseImageStatus, decisions: Sequence[Decision]) -> dict[str, Any]:
     """The base image check (`scan --check-base`): the base used, its tag now, what a rebuild
     removes, and which findings those are (so that a report read back plans as this run did)."""
     check, removes = status.check, status.removes
@@ -243,7 +244,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
         "warnings": list(evaluation.warnings),
         "report_warnings": list(evaluation.report_warnings),
         "findings": [],  # filled in by `_dump`, one line per finding
-        "rules": [_rule(r) for r in evaluation.entries],
+        "rules": [entry_json(r) for r in evaluation.entries],
         **_remediation(evaluation),
         "policy": {
             "source": policy.source,
@@ -258,7 +259,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
         },
         "image": _image(report.image),
         **(
-            {"base_image": _base_image(evaluation.base_image, evaluation.decisions)}
+            {"base_image": base_image_json(evaluation.base_image, evaluation.decisions)}
             if evaluation.base_image
             else {}
         ),

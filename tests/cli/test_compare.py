@@ -38,7 +38,7 @@ EXPECTED = load_family_expected()
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
     "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-    "known_exploited", "policy_failures", "would_block",
+    "known_exploited", "policy_failures", "would_block", "allowlist_attention", "base_image", "vex",
 ]  # fmt: skip
 
 
@@ -458,14 +458,36 @@ def test_a_report_over_max_report_size_is_a_row_with_its_error_and_is_not_read(c
 BUSTER = corpus_file("trivy", "debian-buster.json.golden")
 
 
+def test_the_help_says_where_the_findings_new_since_an_earlier_report_are(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Its example compares before=report-1.json and after=report-2.json, and the rows only count:
+    # nothing said which findings the later one added, fixed or made worse, nor where to look.
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "check LATER.json --baseline EARLIER-DECISION.json" in shown
+
+
+def test_the_help_says_an_unreadable_data_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # A VEX, KEV or EPSS file that cannot be read stops compare with exit 2 (below); its help
+    # named only a usage error, an invalid policy and an output file.
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "2 for a usage error, an invalid policy, a VEX, KEV or EPSS file that cannot be read" in shown
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ["--policy", "{dir}/policy.yaml"],
         ["--kev", "{dir}/empty"],
+        ["--epss", "{dir}/empty"],
+        ["--vex", "{dir}/empty"],
         ["--as-of", "2026-13-01"],
     ],
-    ids=["broken-policy", "broken-kev", "usage-error"],
+    ids=["broken-policy", "broken-kev", "broken-epss", "broken-vex", "usage-error"],
 )
 def test_an_error_leaves_no_earlier_table_behind(
     args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]

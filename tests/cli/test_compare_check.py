@@ -149,7 +149,12 @@ def test_a_row_the_policy_fails_without_blocking_findings_says_why(
     assert (row["verdict"], row["blocking"]) == ("fail", 0)
     assert row["policy_failures"] == want["policy_failures"]
     (failure,) = want["policy_failures"]
-    assert out.endswith(f"\nFailed by the policy, besides blocking findings:\n  alpine: {failure}\n")
+    assert f"\nFailed by the policy, besides blocking findings:\n  alpine: {failure}\n\n" in out
+    # The entry itself is then listed as check lists it.
+    assert out.endswith(
+        "\nAllowlist entries that need attention (renew, fix or remove them):\n"
+        "  alpine: allowlist[0] CVE-2019-1549: expired on 2020-01-01, would match 2 findings: not shipped\n"
+    )
 
 
 @pytest.mark.parametrize("kind", list(CHECKS))
@@ -223,3 +228,138 @@ def test_an_advisory_policy_is_said_when_no_image_could_be_compared(
     assert "ADVISORY MODE: this policy never fails an image" in capsys.readouterr().out
     assert "**ADVISORY MODE: this policy never fails an image**" in markdown.read_text(encoding="utf-8")
     assert json.loads(document.read_text(encoding="utf-8"))["advisory"] is True
+
+
+NEEDS_ATTENTION = """\
+version: 1
+fail_on: {severity: HIGH}
+allowlist:
+  - vulnerability: CVE-2019-14697
+    reason: musl is not used
+    expires: 2020-01-01
+  - vulnerability: CVE-2099-0001
+    reason: nothing has it
+  - vulnerability: CVE-2019-1549
+    reason: for now
+    expires: 2026-12-20
+  - vulnerability: cve-2019-1549
+    reason: again
+    expires: 2026-12-20
+"""
+
+
+def test_the_policys_warnings_and_the_entries_that_need_attention_are_said_as_check_says_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check warned of an entry repeating another and listed the expired, unused and expiring
+    # entries; compare said none of it, and a policy trial across images hid its stale entries.
+    policy, table, markdown = tmp_path / "policy.yaml", tmp_path / "compare.json", tmp_path / "compare.md"
+    policy.write_text(NEEDS_ATTENTION, encoding="utf-8")
+    reports = [corpus_file("trivy", "alpine-39.json.golden"), corpus_file("trivy", "alpine-310.json.golden")]
+    args = ["--policy", str(policy), "--as-of", "2026-12-07"]
+    refs = ["a39=" + str(reports[0]), "a310=" + str(reports[1])]
+    assert main(["compare", *refs, *args, "--json", str(table), "--markdown", str(markdown)]) == ExitCode.PASS
+    out = capsys.readouterr().out
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    said_by_check = []
+    for report, row in zip(reports, rows, strict=True):
+        assert main(["check", str(report), "--ci", "none", *args]) in (ExitCode.PASS, ExitCode.FAIL)
+        summary = capsys.readouterr().out
+        checked_doc = tmp_path / "check.json"
+        main(["check", str(report), "--ci", "none", "-q", "--json", str(checked_doc), *args])
+        capsys.readouterr()
+        doc = json.loads(checked_doc.read_text(encoding="utf-8"))
+        assert row["warnings"] == doc["warnings"]
+        # check's summary lists these entries, one line each; the row has each with its state.
+        listed = summary.split("need attention (renew, fix or remove them):\n", 1)[1].split("\n\n", 1)[0]
+        lines = [line.removeprefix("  - ") for line in listed.splitlines()]
+        attention = row["allowlist_attention"]
+        assert [
+            f"allowlist[{e['index']}] {e['vulnerability']}: {e['attention']}: {e['reason']}"
+            for e in attention
+        ] == lines
+        rules = {rule["index"]: rule for rule in doc["rules"]}
+        assert all({k: v for k, v in e.items() if k != "attention"} == rules[e["index"]] for e in attention)
+        said_by_check.append(lines)
+    assert [e["state"] for e in rows[0]["allowlist_attention"]] == ["expired", "unused", "used", "unused"]
+    assert rows[0]["allowlist_attention"][0]["would_match"] == 2
+    repeated = next(w for w in rows[0]["warnings"] if "repeats allowlist[2]" in w)
+    assert f"\nWarnings:\n  every image: {repeated}\n" in out
+    assert (
+        "\nAllowlist entries that need attention (renew, fix or remove them):\n"
+        f"  a39: {said_by_check[0][0]}\n"
+        f"  a310: {said_by_check[1][0]}\n"
+        f"  every image: {said_by_check[0][1]}\n"
+    ) in out
+    text = markdown.read_text(encoding="utf-8")
+    assert (
+        "\nAllowlist entries that need attention (renew, fix or remove them):\n\n- `a39`: allowlist\\[0\\]"
+        in text
+    )
+    assert "\nWarnings:\n\n- every image: " in text
+    assert "repeats allowlist\\[2\\]" in text
+
+
+def test_a_decision_report_s_base_image_check_is_said_as_check_says_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check leads with the base image check a decision report carries ("stale base ... is 47 days
+    # behind its tag; rebuilding on it removes 3 findings"); compare said nothing of it, and a
+    # stale base under on_stale: warn went unsaid.
+    reports, refs = [], []
+    for kind, check in CHECKS.items():
+        path = tmp_path / f"{kind.replace(' ', '-').replace(',', '')}.json"
+        path.write_text(render_json(checked_run(check)), encoding="utf-8")
+        reports.append(path)
+        refs.append(f"{path.stem}={path}")
+    table = tmp_path / "compare.json"
+    assert main(["compare", *refs, "--as-of", AS_OF, "--json", str(table)]) == ExitCode.PASS
+    out = capsys.readouterr().out
+    listed = out.split("\nBase images:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    for report, row, shown in zip(reports, rows, listed, strict=True):
+        assert main(["check", str(report), "--ci", "none", "--as-of", AS_OF]) == ExitCode.FAIL
+        line = capsys.readouterr().out.splitlines()[2]
+        assert shown == f"  {report.stem}: {line}"
+        checked_doc = tmp_path / "check.json"
+        main(["check", str(report), "--ci", "none", "-q", "--as-of", AS_OF, "--json", str(checked_doc)])
+        capsys.readouterr()
+        base = json.loads(checked_doc.read_text(encoding="utf-8"))["base_image"]
+        del base["removed_findings"]
+        assert row["base_image"] == base
+    assert listed[0].startswith("  stale: stale base `reg.example/base:12` is 47 days behind its tag")
+
+
+def test_what_became_of_the_vex_statements_is_said_as_check_says_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check says how many VEX statements were used and how many matched nothing; compare applied
+    # the same statements to every image and said nothing of them.
+    from tests.cli.test_vex import debian_bash
+
+    vex = corpus_file("vex", "trivy__pkg-vex-testdata-openvex-oci.json")
+    reports = [debian_bash(tmp_path), corpus_file("trivy", "alpine-39.json.golden")]
+    table = tmp_path / "compare.json"
+    refs = [f"bash={reports[0]}", f"alpine={reports[1]}"]
+    assert main(["compare", *refs, "--vex", str(vex), "--json", str(table)]) == ExitCode.PASS
+    out = capsys.readouterr().out
+    rows = json.loads(table.read_text(encoding="utf-8"))["images"]
+    listed = out.split("\nVEX statements:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    said = []
+    for report in reports:
+        main(["check", str(report), "--ci", "none", "--vex", str(vex)])
+        (line,) = (line for line in capsys.readouterr().out.splitlines() if line.startswith("vex: "))
+        said.append(line.removeprefix("vex:").strip().removesuffix(" (the JSON report's rules list them)"))
+    assert said == [
+        "1 statement(s) from 1 file(s): 1 used, 0 unused",
+        "1 statement(s) from 1 file(s): 0 used, 1 unused",
+    ]
+    assert listed == [f"  bash: {said[0]}", f"  alpine: {said[1]}"]
+    assert [row["vex"] for row in rows] == [
+        {"statements": 1, "used": 1, "partial": 0, "unused": 0},
+        {"statements": 1, "used": 0, "partial": 0, "unused": 1},
+    ]
+    # Without VEX, no list and null.
+    assert main(["compare", *refs, "--json", str(table)]) == ExitCode.PASS
+    assert "VEX statements:" not in capsys.readouterr().out
+    assert [row["vex"] for row in json.loads(table.read_text(encoding="utf-8"))["images"]] == [None, None]

@@ -325,6 +325,29 @@ def test_policy_validate_warns_of_expired_entries(
     )
 
 
+def test_policy_validate_judges_expiry_as_of_the_date_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check, scan, explain and compare take --as-of to see what expires before a release;
+    # policy validate refused it (exit 2), so the policy could only be checked as of today.
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        allowlist:
+          - vulnerability: CVE-2019-18224
+            reason: "accepted until the upgrade"
+            expires: 2999-01-31
+        """,
+    )
+    code, out, _ = run(["policy", "validate", str(policy)], capsys)
+    assert (code, out) == (ExitCode.PASS, f"{policy}: valid policy (version 1)\n")
+    for as_of, expired in (("2999-01-31", False), ("2999-02-01", True)):
+        code, out, _ = run(["policy", "validate", str(policy), "--as-of", as_of], capsys)
+        said = f"warning: {policy}: allowlist[0] (line 3): expired on 2999-01-31: it no longer allowlists anything"
+        assert (code, said in out) == (ExitCode.PASS, expired)
+
+
 def test_policy_validate_reads_the_files_the_policy_names(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

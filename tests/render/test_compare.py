@@ -11,7 +11,7 @@ import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, Severity
 from gate.policy.evaluation import Disposition
-from gate.policy.model import Policy
+from gate.policy.model import AllowlistEntry, Policy
 from gate.render._columns import display_width
 from gate.render.compare import (
     NAME_LIMIT,
@@ -32,7 +32,7 @@ from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 ROW_KEYS = [
     "reference", "os", "arch", "size_bytes", "created", "packages", "findings",
     "counts_by_severity", "fixable", "blocking", "verdict", "error", "warnings", "actions",
-    "known_exploited", "policy_failures", "would_block",
+    "known_exploited", "policy_failures", "would_block", "allowlist_attention", "base_image", "vex",
 ]  # fmt: skip
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -143,7 +143,11 @@ def test_sizes_and_dates() -> None:
 def test_image_and_report_text_is_escaped(text: str) -> None:
     ev = evaluation_of(
         finding("CVE-1"),
-        policy=Policy(source=f"policy{text}.yaml"),
+        # An allowlist entry that matches nothing: listed as needing attention, its text escaped.
+        policy=Policy(
+            source=f"policy{text}.yaml",
+            allowlist=(AllowlistEntry(index=0, vulnerability=f"CVE-9{text}", reason=f"why{text}"),),
+        ),
         image=ImageInfo(f"app{text}:1", os=f"linux{text}", architecture=text),
     )
     ev = replace(
@@ -152,6 +156,7 @@ def test_image_and_report_text_is_escaped(text: str) -> None:
     images = [ComparedImage(f"app{text}:1", ev), ComparedImage(f"gone{text}", error=f"no such {text}")]
     terminal = render_compare_terminal(images, f"policy{text}.yaml")
     assert not UNSAFE.search(terminal), repr(terminal)
+    assert ": matched no finding: why" in terminal
     markdown = render_compare_markdown(images, f"policy{text}.yaml")
     html = to_html(markdown)
     assert inert_problems(html, allowed_links=set()) == []
@@ -257,3 +262,47 @@ def test_a_terminal_wide_enough_or_none_gets_every_column() -> None:
     whole = render_compare_terminal(images, "p")
     assert render_compare_terminal(images, "p", 200) == whole
     assert "Left out" not in whole
+
+
+def test_a_finding_vex_leaves_open_is_said_under_the_table_as_check_says_it() -> None:
+    # A statement clears one CVE of a Grype advisory, none clears its other: the finding stays
+    # open, and check says which CVE keeps it so; compare's list of VEX statements says it too.
+    from gate.policy.evaluate import evaluate
+    from gate.policy.inputs import EvaluationInputs
+    from gate.render._delta import vex_gap_line
+    from tests.enrich.test_vex_match import _ghsa_report, _statement, openvex
+    from tests.support.factories import NOW
+
+    report, _ = _ghsa_report()
+    statements = openvex(_statement("CVE-2014-3577", "not_affected"))
+    ev = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
+    gap = vex_gap_line(ev, str)
+    assert gap.startswith("VEX leaves 1 finding open: no statement clears CVE-2014-9999")
+    terminal = render_compare_terminal([ComparedImage("app:1", ev)], "policy.yaml")
+    assert terminal.endswith(
+        "VEX statements:\n"
+        "  app:1: 1 statement(s) from 1 file(s): 0 used, 1 clearing only part of an advisory, 0 unused\n"
+        f"  app:1: {gap}\n"
+    )
+    (row,) = json.loads(render_compare_json([ComparedImage("app:1", ev)], "policy.yaml"))["images"]
+    assert row["vex"] == {"statements": 1, "used": 0, "partial": 1, "unused": 0}
+
+
+def test_a_long_list_under_the_table_is_cut_and_counted_as_check_cuts_it() -> None:
+    # A policy of many entries that match nothing in any image: every one was listed, and the
+    # table scrolled out of sight; check lists 20 and counts the rest.
+    entries = tuple(
+        AllowlistEntry(index=n, vulnerability=f"CVE-2020-{n:04d}", reason="stale") for n in range(25)
+    )
+    policy = Policy(source="policy.yaml", allowlist=entries)
+    images = [ComparedImage(name, evaluation_of(finding("CVE-1"), policy=policy)) for name in ("a:1", "b:1")]
+    terminal = render_compare_terminal(images, "policy.yaml")
+    listed = terminal.split("need attention (renew, fix or remove them):\n", 1)[1].splitlines()
+    assert listed[0] == "  every image: allowlist[0] CVE-2020-0000: matched no finding: stale"
+    assert listed[19] == "  every image: allowlist[19] CVE-2020-0019: matched no finding: stale"
+    assert listed[20:] == ["  ... and 5 more (--json lists every image's)"]
+    markdown = render_compare_markdown(images, "policy.yaml")
+    assert markdown.count("\n- every image: allowlist") == 20
+    assert markdown.endswith("\n- ... and 5 more (--json lists every image's)\n")
+    doc = json.loads(render_compare_json(images, "policy.yaml"))
+    assert [len(row["allowlist_attention"]) for row in doc["images"]] == [25, 25]

@@ -8,10 +8,14 @@ from dataclasses import replace
 
 import pytest
 
+from gate.enrich.load import load_exploit_data
 from gate.model import ImageInfo, LayerOrigin, Severity
-from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.policy.evaluate import evaluate
+from gate.policy.inputs import EvaluationInputs
+from gate.policy.model import AllowlistEntry, ExploitDataPolicy, FailOn, Mode, OnStale, Policy
 from gate.render.explain import explain
-from tests.support.factories import evaluation_of, finding, layer
+from tests.support.corpus import corpus_file
+from tests.support.factories import evaluation_of, finding, layer, report
 
 
 def fix_line(text: str) -> str:
@@ -79,3 +83,29 @@ def test_the_added_by_line_has_no_trailing_blank(created_by: str | None, index: 
     text = explain(evaluation_of(finding(layer=shown)), "CVE-2024-0001")[0]
     (line,) = [line for line in text.splitlines() if line.startswith("  added by:")]
     assert line == f"  added by:    {said}"
+
+
+@pytest.mark.parametrize("on_stale", [OnStale.WARN, OnStale.FAIL])
+def test_stale_exploit_data_is_said_whether_it_warns_or_fails(on_stale: OnStale) -> None:
+    # Under on_stale: warn the data's age was among the warnings; under fail it is a policy
+    # failure instead, and explain, which listed no policy failure, said nothing of it: a finding
+    # judged by a catalog too old to trust read as judged by a current one.
+    kev = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json")
+    listed = finding("CVE-2022-22965", severity=Severity.CRITICAL)
+    policy = Policy(
+        source="policy.yaml",
+        fail_on=FailOn(known_exploited=True),
+        exploit_data=ExploitDataPolicy(max_age_days=7, on_stale=on_stale),
+    )
+    made = report(listed, image=ImageInfo("app:1"))
+    now = dt.datetime(2026, 9, 1, 12, tzinfo=dt.UTC)
+    ev = evaluate(made, policy, now, EvaluationInputs(exploit=load_exploit_data(kev, None, made.findings)))
+    (said,) = ev.policy_failures if on_stale is OnStale.FAIL else ev.warnings
+    assert "is 25 days old (released 2026-08-07, as of 2026-09-01; max_age_days: 7)" in said
+    lines = explain(ev, "CVE-2022-22965")[0].splitlines()
+    title = "Policy failures (the gate fails for these, whatever the findings):"
+    if on_stale is OnStale.FAIL:
+        assert lines[lines.index(title) + 1] == f"- {said}"
+    else:
+        assert title not in lines
+        assert lines[lines.index("Warnings:") + 1] == f"- {said}"
