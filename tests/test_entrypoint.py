@@ -859,6 +859,59 @@ def test_on_github_a_failed_fetch_is_an_annotation_naming_the_cached_copy_it_use
     assert TOKEN not in err
 
 
+@pytest.mark.parametrize(
+    ("stored", "inputs", "used"),
+    [
+        ((), {}, "{data} holds no earlier copy to use"),
+        (
+            ("kev.json",),
+            {},
+            "the copy of the KEV catalog already in {data} is used; it holds no earlier copy of the EPSS scores",
+        ),
+        (
+            ("epss.csv.gz",),
+            {},
+            "the copy of the EPSS scores already in {data} is used; it holds no earlier copy of the KEV catalog",
+        ),
+        (
+            ("epss.csv.gz",),
+            {"INPUT_KEV": "mine.json"},
+            "the copy of the EPSS scores already in {data} is used (no record says when it was fetched)",
+        ),
+        (
+            ("epss.csv.gz",),
+            {"INPUT_EPSS": "mine.csv"},
+            "{data} holds no earlier copy of the KEV catalog to use",
+        ),
+        (
+            ("kev.json", "epss.csv.gz"),
+            {},
+            "the files already in {data} are used (no record says when they were fetched)",
+        ),
+    ],
+    ids=["none", "kev only", "epss only", "epss with kev given", "epss stored and given", "both"],
+)
+def test_a_failed_fetch_says_which_stored_copy_the_gate_uses(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    stored: tuple[str, ...],
+    inputs: dict[str, str],
+    used: str,
+) -> None:
+    # The warning named no copy whenever either file was missing, though the other was used;
+    # a file the `kev` or `epss` input names is no copy of the directory's.
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in stored:
+        (data / name).write_bytes(b"stored by an earlier fetch")
+    invocation = build_invocation({**SCAN, "INPUT_EXPLOIT-DATA": str(data), **inputs})
+    entrypoint.with_exploit_data(invocation, stored_by(None))
+    assert capsys.readouterr().err == (
+        "container-gate: warning: input `exploit-data`: the KEV and EPSS data could not be "
+        f"refreshed (exit 3); {used.format(data=data)}\n"
+    )
+
+
 def runner_commands(log: str) -> list[str]:
     """The lines of `log` the runner reads as workflow commands (actions/runner ActionCommand.cs):
     `::name ...::` once leading blanks are skipped, or `##[name ...]` anywhere in the line; the
