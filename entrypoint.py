@@ -216,6 +216,11 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     if pull_request is not None and parse_pull_request(pull_request) is None:
         raise InputError(not_a_number("input `pull-request`", pull_request[:40]))
     exploit_data = read_input(env, "exploit-data") or None
+    if exploit_data == _DASH:
+        raise InputError(
+            "input `exploit-data` must name a directory: `-` (standard input or output) names none "
+            "in an action; give ./- for a directory named -"
+        )
     if exploit_data is not None:
         blocker = not_a_directory(exploit_data)
         if blocker is not None:

@@ -207,6 +207,7 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
         ({**SCAN, "INPUT_VEX": "a.json, -"}, "input `vex` must name a file: `-` (standard input)"),
         ({**SCAN, "INPUT_KEV": "-"}, "input `kev` must name a file: `-` (standard input)"),
         ({**SCAN, "INPUT_EPSS": "-"}, "input `epss` must name a file: `-` (standard input)"),
+        ({**SCAN, "INPUT_EXPLOIT-DATA": "-"}, "input `exploit-data` must name a directory: `-` (standard"),
     ],
 )
 def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
@@ -687,6 +688,20 @@ def test_an_output_input_of_dash_is_a_bad_input_that_puts_no_report_in_the_log(t
     assert "json-file" not in written
     assert "markdown-file" in written
     assert "error, no verdict" in (tmp_path / "out" / "gate.md").read_text()
+
+
+def test_an_exploit_data_input_of_dash_is_a_bad_input_that_makes_no_directory(tmp_path: Path) -> None:
+    # `data fetch --out=-` made a directory named `-` in the workspace and gated with its files.
+    report = str(corpus_file("trivy", "alpine-39.json.golden"))
+    done, step_outputs, _summary = github_run(
+        tmp_path, INPUT_REPORT=report, INPUT_SARIF="", **{"INPUT_EXPLOIT-DATA": "-"}
+    )
+    message = "input `exploit-data` must name a directory: `-` (standard input or output) names none"
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"container-gate: error: {message}")
+    assert f"\n{message}" in step_outputs.read_text()
+    assert not (tmp_path / "-").exists()
 
 
 def test_an_output_input_naming_the_report_is_a_bad_input_and_the_report_stays(tmp_path: Path) -> None:
