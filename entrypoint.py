@@ -241,6 +241,11 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     if pull_request is not None and parse_pull_request(pull_request) is None:
         raise InputError(not_a_number("input `pull-request`", pull_request[:40]))
     exploit_data = read_input(env, "exploit-data") or None
+    if exploit_data == _DASH:
+        raise InputError(
+            "input `exploit-data` must name a directory: `-` (standard input or output) names none "
+            "in an action; give ./- for a directory named -"
+        )
     if exploit_data is not None:
         blocker = not_a_directory(exploit_data)
         if blocker is not None:
@@ -413,10 +418,12 @@ def with_exploit_data(invocation: Invocation, fetch: Callable[[list[str]], int])
             told.end()
     if code == ExitCode.INTERRUPTED:
         raise FetchInterrupted
-    if code != ExitCode.PASS:
-        warn(fetch_failed(directory, code, said.getvalue(), invocation.token), on_github=invocation.on_github)
-    files = stored_exploit_files(directory)
     given = {"kev": invocation.kev_given, "epss": invocation.epss_given}
+    if code != ExitCode.PASS:
+        needed = tuple(kind for kind, named in given.items() if not named)
+        message = fetch_failed(directory, code, said.getvalue(), invocation.token, needed=needed)
+        warn(message, on_github=invocation.on_github)
+    files = stored_exploit_files(directory)
     added = [f"--{kind}={path}" for kind, path in files.items() if not given[kind]]
     end = argv.index("--")
     return [*argv[:end], *added, *argv[end:]]
@@ -458,23 +465,40 @@ def log_safe(text: str) -> str:
 _ERROR_LINE = "container-gate: error: "
 
 
-def fetch_failed(directory: str, code: int, said: str, token: str | None) -> str:
+_EXPLOIT_DATA_NAMES = {"kev": "KEV catalog", "epss": "EPSS scores"}
+"""The data of each kind `data fetch` stores, in the words of the `exploit-data` warning."""
+
+
+def fetch_failed(directory: str, code: int, said: str, token: str | None, *, needed: tuple[str, ...]) -> str:
     """The warning of a failed `data fetch` for the `exploit-data` input: why it failed (the
     fetch's own error line, whose URLs it already shows without credentials; never the token),
-    and which copy the gate uses instead: the one an earlier fetch stored, by the date it was
+    and which copy the gate uses instead of each kind it reads from `directory` (`needed`: those
+    the `kev` and `epss` inputs do not name): the one an earlier fetch stored, by the date it was
     fetched, or none."""
     from gate.cli.data_fetch import last_fetch
     from gate.platforms.interface import masked
 
     errors = [line.removeprefix(_ERROR_LINE) for line in said.splitlines() if line.startswith(_ERROR_LINE)]
     why = f": {errors[-1]}" if errors else ""
+    stored = stored_exploit_files(directory)
+    kept = [kind for kind in needed if os.path.isfile(stored[kind])]
+    lost = [kind for kind in needed if kind not in kept]
+    # The copy is named by its data when the gate reads one kind of it from the directory.
+    copy = f"copy of the {_EXPLOIT_DATA_NAMES[needed[0]]}" if len(needed) == 1 else "copy"
     fetched = last_fetch(Path(directory))
-    if fetched is not None:
-        used = f"the cached copy fetched on {fetched.date().isoformat()} (UTC) in {directory} is used"
-    elif all(os.path.isfile(path) for path in stored_exploit_files(directory).values()):
-        used = f"the files already in {directory} are used (no record says when they were fetched)"
+    if not kept:
+        used = f"{directory} holds no earlier {copy} to use"
+    elif lost:
+        used = (
+            f"the copy of the {_EXPLOIT_DATA_NAMES[kept[0]]} already in {directory} is used; "
+            f"it holds no earlier copy of the {_EXPLOIT_DATA_NAMES[lost[0]]}"
+        )
+    elif fetched is not None:
+        used = f"the cached {copy} fetched on {fetched.date().isoformat()} (UTC) in {directory} is used"
+    elif len(needed) == 1:
+        used = f"the {copy} already in {directory} is used (no record says when it was fetched)"
     else:
-        used = f"{directory} holds no earlier copy to use"
+        used = f"the files already in {directory} are used (no record says when they were fetched)"
     return masked(
         f"input `exploit-data`: the KEV and EPSS data could not be refreshed (exit {code}){why}; {used}",
         token,

@@ -227,6 +227,7 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
             {**SCAN, "INPUT_REGISTRY": "ghcr.io", "INPUT_REGISTRY-PASSWORD": "s3cret"},
             "input `registry-password` needs input `registry-username`",
         ),
+        ({**SCAN, "INPUT_EXPLOIT-DATA": "-"}, "input `exploit-data` must name a directory: `-` (standard"),
     ],
 )
 def test_inputs_that_do_not_add_up_are_errors_naming_the_input(inputs: dict[str, str], message: str) -> None:
@@ -709,6 +710,20 @@ def test_an_output_input_of_dash_is_a_bad_input_that_puts_no_report_in_the_log(t
     assert "error, no verdict" in (tmp_path / "out" / "gate.md").read_text()
 
 
+def test_an_exploit_data_input_of_dash_is_a_bad_input_that_makes_no_directory(tmp_path: Path) -> None:
+    # `data fetch --out=-` made a directory named `-` in the workspace and gated with its files.
+    report = str(corpus_file("trivy", "alpine-39.json.golden"))
+    done, step_outputs, _summary = github_run(
+        tmp_path, INPUT_REPORT=report, INPUT_SARIF="", **{"INPUT_EXPLOIT-DATA": "-"}
+    )
+    message = "input `exploit-data` must name a directory: `-` (standard input or output) names none"
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"container-gate: error: {message}")
+    assert f"\n{message}" in step_outputs.read_text()
+    assert not (tmp_path / "-").exists()
+
+
 def test_an_output_input_naming_the_report_is_a_bad_input_and_the_report_stays(tmp_path: Path) -> None:
     report = tmp_path / "trivy.json"
     original = next(path for path in corpus_files("trivy") if path.suffix == ".json").read_bytes()
@@ -877,6 +892,59 @@ def test_on_github_a_failed_fetch_is_an_annotation_naming_the_cached_copy_it_use
         f"the cached copy fetched on 2026-08-07 (UTC) in {str(data).replace(chr(10), ' ')} is used"
     )
     assert TOKEN not in err
+
+
+@pytest.mark.parametrize(
+    ("stored", "inputs", "used"),
+    [
+        ((), {}, "{data} holds no earlier copy to use"),
+        (
+            ("kev.json",),
+            {},
+            "the copy of the KEV catalog already in {data} is used; it holds no earlier copy of the EPSS scores",
+        ),
+        (
+            ("epss.csv.gz",),
+            {},
+            "the copy of the EPSS scores already in {data} is used; it holds no earlier copy of the KEV catalog",
+        ),
+        (
+            ("epss.csv.gz",),
+            {"INPUT_KEV": "mine.json"},
+            "the copy of the EPSS scores already in {data} is used (no record says when it was fetched)",
+        ),
+        (
+            ("epss.csv.gz",),
+            {"INPUT_EPSS": "mine.csv"},
+            "{data} holds no earlier copy of the KEV catalog to use",
+        ),
+        (
+            ("kev.json", "epss.csv.gz"),
+            {},
+            "the files already in {data} are used (no record says when they were fetched)",
+        ),
+    ],
+    ids=["none", "kev only", "epss only", "epss with kev given", "epss stored and given", "both"],
+)
+def test_a_failed_fetch_says_which_stored_copy_the_gate_uses(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    stored: tuple[str, ...],
+    inputs: dict[str, str],
+    used: str,
+) -> None:
+    # The warning named no copy whenever either file was missing, though the other was used;
+    # a file the `kev` or `epss` input names is no copy of the directory's.
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in stored:
+        (data / name).write_bytes(b"stored by an earlier fetch")
+    invocation = build_invocation({**SCAN, "INPUT_EXPLOIT-DATA": str(data), **inputs})
+    entrypoint.with_exploit_data(invocation, stored_by(None))
+    assert capsys.readouterr().err == (
+        "container-gate: warning: input `exploit-data`: the KEV and EPSS data could not be "
+        f"refreshed (exit 3); {used.format(data=data)}\n"
+    )
 
 
 def runner_commands(log: str) -> list[str]:

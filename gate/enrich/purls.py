@@ -4,6 +4,13 @@ Parsing and normalisation (percent-encoding, npm scopes written `%40scope` or `@
 case, qualifier order) are `packageurl-python`'s; the matching rule is the one OpenVEX tools apply:
 a purl without a version matches every version, qualifiers it gives must be present and equal,
 and extra qualifiers are ignored.
+
+A Debian or RPM package's epoch is written two ways: Trivy writes it as an `epoch` qualifier
+(`pkg:deb/debian/zlib1g@1.2.11.dfsg-1?epoch=1`), as the purl spec's rpm type does, while Grype
+(Syft) writes a Debian package's epoch in its version (`@1:1.2.11.dfsg-1`), and so does a Snyk
+finding's purl (gate/scanners/snyk.py). Both purls are read in the first form before they are
+compared (`_epoch_as_qualifier`), so a statement or an allowlist entry written either way names
+the same package from any of the three.
 """
 
 from __future__ import annotations
@@ -46,13 +53,40 @@ def parsed_purls_match(want: PackageURL, have: PackageURL) -> bool:
     """`purl_matches` of two parsed purls: `want` the pattern, `have` the finding's."""
     if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
         return False
-    if want.version is not None and want.version != have.version:
-        return False
     if want.subpath and want.subpath != have.subpath:
         return False
-    given = have.qualifiers if isinstance(have.qualifiers, dict) else {}
-    wanted = want.qualifiers if isinstance(want.qualifiers, dict) else {}
+    want_version, wanted = _epoch_as_qualifier(want)
+    have_version, given = _epoch_as_qualifier(have)
+    if want_version is not None and want_version != have_version:
+        return False
+    if want.type in _EPOCH_TYPES and "epoch" in wanted:
+        # dpkg and rpm read a version without an epoch as epoch 0, and Trivy and Grype leave a
+        # zero epoch out: a pattern's `epoch=0` (or `0:`) names the finding that has none.
+        given = {"epoch": "0", **given}
     return all(given.get(key) == value for key, value in wanted.items())
+
+
+# The purl types whose versions may start with an epoch (`1:`), as dpkg and rpm write one.
+_EPOCH_TYPES = frozenset({"deb", "rpm"})
+_EPOCH_PREFIX = re.compile(r"([0-9]+):(.+)")
+
+
+def _epoch_as_qualifier(purl: PackageURL) -> tuple[str | None, dict[str, str]]:
+    """The purl's version and qualifiers, with an epoch written before a Debian or RPM version
+    (`1:1.2.11.dfsg-1`) moved to the `epoch` qualifier, as Trivy writes it: `1.2.11.dfsg-1` and
+    `{"epoch": "1"}`. A version whose epoch contradicts the purl's `epoch` qualifier is left
+    as it is, and then equals no version written the other way."""
+    qualifiers = dict(purl.qualifiers) if isinstance(purl.qualifiers, dict) else {}
+    version = purl.version
+    if purl.type not in _EPOCH_TYPES or version is None:
+        return version, qualifiers
+    found = _EPOCH_PREFIX.fullmatch(version)
+    if found is None:
+        return version, qualifiers
+    epoch, rest = found.groups()
+    if qualifiers.setdefault("epoch", epoch) != epoch:
+        return version, qualifiers
+    return rest, qualifiers
 
 
 # Parsing a purl takes packageurl-python about 30 us, and most of the purls an allowlist entry's

@@ -297,8 +297,7 @@ class GitHubPublisher:
             # Both known, several still match: the job wrote its platform both with and without
             # its default variant (`linux/arm64`, `linux/arm64/v8`).
             why = (
-                f"does not know its {unknown}, so it cannot tell which is its own (name the image and, "
-                "for a multi-platform image, the platform to scan)"
+                f"does not know its {unknown}, so it cannot tell which is its own ({_unknown_advice(env, image_known)})"
                 if unknown
                 else "matches each of them by its image and platform, so it cannot tell which is its own"
             )
@@ -361,8 +360,7 @@ class GitHubPublisher:
         changed and that is the warning."""
         if not context.comment:
             # The action's log shows this note: name the input its users set, not the option.
-            by_action = context.env.get("CONTAINER_GATE_ACTION") == "true"
-            how = "the action's `comment: false`" if by_action else "--no-comment"
+            how = "the action's `comment: false`" if _by_action(context.env) else "--no-comment"
             return Published(notes=(f"no pull-request comment: turned off by {how}",))
         target = _target(context.env, event)
         if isinstance(target, Published):
@@ -516,3 +514,28 @@ def _refusal(error: ApiError, target: _Target) -> str:
     if error.status == 0:
         return f"no comment on {where}: {error.detail}"
     return f"no comment on {where}: GitHub answered {error.status}: {error.detail}"
+
+
+def _by_action(env: Mapping[str, str]) -> bool:
+    """True when the GitHub Action runs the gate (its entry point sets `CONTAINER_GATE_ACTION`):
+    advice then names the action's inputs, not the command line's options."""
+    return env.get("CONTAINER_GATE_ACTION") == "true"
+
+
+def _unknown_advice(env: Mapping[str, str], image_known: bool) -> str:
+    """What keeps the comments of a job's images or platforms apart when a run that could not
+    decide knows neither its image nor (for an image of several) its platform.
+
+    The action has no input that names the image of a `report`, nor takes `platform` with one (a
+    run that could not read the report knows neither): comments are kept apart by gating each
+    image's reports in a job of its own, as a job's comments are its own. An action scanning an
+    `image` knows it, and takes the platform from its `platform` input; the command line names
+    both (`--image-name`, `--platform`)."""
+    if not _by_action(env):
+        return "name the image and, for a multi-platform image, the platform to scan"
+    if not image_known:
+        return (
+            "the action knows the image of a `report` only from the report itself: gate the "
+            "reports of each image and platform in a job of its own to keep their comments apart"
+        )
+    return "set the action's `platform` input to the platform a multi-platform image is scanned for"

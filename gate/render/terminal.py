@@ -6,8 +6,9 @@ findings that block, numbered by the action that clears them; then the allowlist
 need attention; and the verdict again as the last line, so it is what a CI log shows when it is
 cut. Everything below the head fits the width asked for (100 columns unless the command line
 measured a terminal), counted as a terminal counts columns: the tables' columns give way, lists
-and sentences go on to the next line. The head's lines stay whole at every width: the verdict
-is what a CI log is searched for, and a digest cut short is no digest. Plain text only: CI logs
+and sentences go on to the next line. The head's lines are never cut: the verdict is what a CI
+log is searched for, and a digest cut short is no digest. The image's line goes on to the next
+lines at spaces, under the reference, the reference and digest each whole. Plain text only: CI logs
 do not all understand colour, and every piece of report text goes through `terminal_safe` so no
 escape sequence reaches the terminal.
 """
@@ -322,9 +323,11 @@ def render_terminal(
         if img.digest and img.reference.endswith("@" + img.digest):
             digest = None  # the reference names it already
         extra = ", ".join(x for x in (img.platform, img.distro, digest) if x)
-        out.append(
-            f"image:    {terminal_safe(img.reference)}" + (f" ({terminal_safe(extra)})" if extra else "")
-        )
+        label = "image:    "
+        said = terminal_safe(img.reference) + (f" ({terminal_safe(extra)})" if extra else "")
+        # Under the reference: a digest or a reference longer than the width is a line of its own.
+        parts = wrap(said, width - len(label), hang="")
+        out += [label + parts[0], *(" " * len(label) + part for part in parts[1:])]
     elif report.sources:
         out.append("reports:  " + ", ".join(terminal_safe(s) for s in report.sources))
     if evaluation.base_image is not None:

@@ -8,13 +8,16 @@ Snyk lists a vulnerability once per dependency path (`from`); those repeats are 
 `--group-issues` one entry covers several paths and names: `name` and `from` become arrays, and each
 distinct name is a finding of its own, as it would be without grouping.
 
-Snyk gives no package URL; a package gets the one its name, version and package manager make, in
-the form Trivy and Grype write for the same package, so that VEX statements and allowlist entries
-naming packages by purl apply to it (`_purl`): `alpine:3.12` is `pkg:apk/alpine/<binary>`,
-`debian:10` and `ubuntu:20.04` are `pkg:deb/debian/...` and `pkg:deb/ubuntu/...`, npm, PyPI,
-Maven (`groupId:artifactId`), RubyGems, NuGet, Composer and Cargo packages are theirs. Other
-package managers get none: `linux` (older CLIs) names no distribution, an RPM distribution's purl
-differs between scanners (its namespace, the epoch), and a Go entry names a Go package, not the
+Snyk gives no package URL; a package gets the one its name, version and package manager make, with
+the type, namespace and name Trivy and Grype write for the same package, so that VEX statements and
+allowlist entries naming packages by purl apply to it (`_purl`): `alpine:3.12` is
+`pkg:apk/alpine/<binary>`, `debian:10` and `ubuntu:20.04` are `pkg:deb/debian/...` and
+`pkg:deb/ubuntu/...`, npm, PyPI, Maven (`groupId:artifactId`), RubyGems, NuGet, Composer and Cargo
+packages are theirs. The version is Snyk's, so a Debian epoch is in it (`@1:1.2.11.dfsg-1`), as
+Grype writes it; Trivy writes an `epoch` qualifier instead, and matching reads the two alike
+(gate/enrich/purls.py). Snyk gives no architecture or distribution release, so the purl has no
+qualifiers. Other package managers get none: `linux` (older CLIs) names no distribution, an RPM
+distribution's purl namespace differs between scanners, and a Go entry names a Go package, not the
 module a purl names.
 """
 

@@ -42,6 +42,24 @@ ALPINE_DIGEST = "sha256:451eee8bedcb2f029756dc3e9d73bab0e7943c1ac55cff3a4861c52a
         # A subpath in the pattern must be equal.
         ("pkg:golang/google.golang.org/genproto#googleapis/api", "pkg:golang/google.golang.org/genproto@v1#googleapis/api", True),
         ("pkg:golang/google.golang.org/genproto#googleapis/rpc", "pkg:golang/google.golang.org/genproto@v1#googleapis/api", False),
+        # An epoch in the version (Grype, Snyk) or as a qualifier (Trivy), on either side.
+        ("pkg:deb/debian/zlib1g@1.2.11.dfsg-1?epoch=1", "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", True),
+        ("pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", "pkg:deb/debian/zlib1g@1.2.11.dfsg-1?arch=amd64&epoch=1", True),
+        ("pkg:deb/debian/zlib1g@1%3A1.2.11.dfsg-1", "pkg:deb/debian/zlib1g@1.2.11.dfsg-1?epoch=1", True),
+        ("pkg:deb/debian/zlib1g?epoch=1", "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", True),
+        ("pkg:rpm/centos/openssl-libs@1:1.0.2k-16.el7", "pkg:rpm/centos/openssl-libs@1.0.2k-16.el7?epoch=1", True),
+        ("pkg:deb/debian/zlib1g@2:1.2.11.dfsg-1", "pkg:deb/debian/zlib1g@1.2.11.dfsg-1?epoch=1", False),
+        ("pkg:deb/debian/zlib1g@1.2.11.dfsg-1?epoch=2", "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", False),
+        ("pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", "pkg:deb/debian/zlib1g@1.2.11.dfsg-1", False),
+        ("pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-2", False),
+        # A version without an epoch leaves it open, as a qualifier not given does; 0 is none.
+        ("pkg:deb/debian/zlib1g@1.2.11.dfsg-1", "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", True),
+        ("pkg:rpm/rhel/nss@0:3.79.0-17.el9_1", "pkg:rpm/rhel/nss@3.79.0-17.el9_1?arch=x86_64", True),
+        ("pkg:deb/debian/zlib1g@1.2.11.dfsg-1?epoch=0", "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", False),
+        # An epoch the version and the qualifier disagree on names neither.
+        ("pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1", "pkg:deb/debian/zlib1g@2:1.2.11.dfsg-1?epoch=1", False),
+        # Other types keep a colon in their versions.
+        ("pkg:npm/lib@1.0?epoch=1", "pkg:npm/lib@1:1.0", False),
         # Not purls.
         ("debian:bookworm", "pkg:deb/debian/bash@1", False),
         ("pkg:deb/debian/bash", "bash", False),

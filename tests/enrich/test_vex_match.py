@@ -1159,6 +1159,58 @@ def test_snyk_findings_are_matched_by_the_purls_of_their_packages() -> None:
     assert decide((statement,), zlib, debian.image) == statement
 
 
+def _epoch_findings() -> dict[str, Finding]:
+    """A package with an epoch as each scanner names it: Trivy's openssl-libs (an `epoch=1`
+    qualifier), Snyk's zlib1g (the epoch in the version) and Grype's, whose purl is Syft's (the
+    epoch in the version; no Grype report of the corpus has a package with an epoch, so the
+    keycloak report's first match is made zlib1g's as Grype reports a Debian package)."""
+    trivy = load_report(corpus_file("trivy", "centos-7.json.golden"))
+    snyk = load_report(corpus_file("snyk", "snyk-to-html__test-report-container-with-app-vulns.json"))
+    doc = corpus_json("grype", "keycloak-test.json")
+    artifact = doc["matches"][0]["artifact"]
+    artifact.update(
+        name="zlib1g",
+        version="1:1.2.11.dfsg-1+deb10u1",
+        type="deb",
+        purl="pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1+deb10u1?arch=amd64&upstream=zlib&distro=debian-10",
+    )
+    grype = parse_grype(doc, "grype.json")
+    return {
+        "trivy": next(f for f in trivy.findings if f.package.name == "openssl-libs"),
+        "snyk": next(f for f in snyk.findings if f.package.name == "zlib1g"),
+        "grype": next(f for f in grype.findings if f.package.name == "zlib1g"),
+    }
+
+
+def test_an_epoch_in_the_version_or_as_a_qualifier_names_the_same_package() -> None:
+    """Trivy writes an epoch as a purl qualifier, Grype and Snyk in the version: a statement
+    written either way applies to the package from any of them."""
+    findings = _epoch_findings()
+    assert "epoch=1" in (findings["trivy"].package.purl or "")
+    assert "@1:" in (findings["snyk"].package.purl or "")
+    assert "@1:" in (findings["grype"].package.purl or "")
+    forms = {
+        "trivy": (
+            "pkg:rpm/centos/openssl-libs@1.0.2k-16.el7?epoch=1",
+            "pkg:rpm/centos/openssl-libs@1:1.0.2k-16.el7",
+        ),
+        "snyk": (
+            "pkg:deb/debian/zlib1g@1.2.11.dfsg-1%2Bdeb10u1?epoch=1",
+            "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1+deb10u1",
+        ),
+    }
+    forms["grype"] = forms["snyk"]
+    for scanner, finding in findings.items():
+        vulnerability = finding.vulnerability_id
+        for product in forms[scanner]:
+            (statement,) = openvex(not_affected({"@id": product}, vulnerability=vulnerability))
+            assert applicable(statement, finding, None), (scanner, product)
+        # Another epoch is another version.
+        other = forms[scanner][1].replace("@1:", "@2:")
+        (statement,) = openvex(not_affected({"@id": other}, vulnerability=vulnerability))
+        assert not applicable(statement, finding, None), (scanner, other)
+
+
 def test_a_grype_multi_arch_image_is_named_by_its_repository_digest() -> None:
     """Grype's `source.target` of a registry image: `repoDigests` holds the digest its tag resolves
     to (the index of a multi-arch image), `manifestDigest` the platform manifest's and `imageID`

@@ -884,6 +884,31 @@ def test_an_error_that_cannot_tell_its_comment_among_the_jobs_edits_none(
     assert step.writes() == writes
 
 
+@pytest.mark.parametrize(
+    ("known", "advice"),
+    [
+        ({}, "gate the reports of each image and platform in a job of its own"),
+        ({"image": WORKER.reference}, "set the action's `platform` input"),
+    ],
+    ids=["a report", "an image"],
+)
+def test_the_action_that_cannot_tell_its_comment_gives_advice_its_user_can_follow(
+    github_pull_request: PullRequestScenario, tmp_path: Path, known: dict[str, str], advice: str
+) -> None:
+    # The action has no input naming the image of a `report`, nor takes `platform` with one: the
+    # warning told its user to name the image.
+    step = Step(github_pull_request, tmp_path, CONTAINER_GATE_ACTION="true")
+    worker_comments(step, "amd64", "arm64")
+    [warning] = step.record(step.publisher().publish_error("boom", 2, step.context(**known)))
+    assert advice in warning
+    assert "name the image" not in warning
+    # The command line's user names both.
+    other = Step(github_pull_request, tmp_path / "cli", GITHUB_JOB="cli")
+    worker_comments(other, "amd64", "arm64")
+    [warning] = other.record(other.publisher().publish_error("boom", 2, other.context(**known)))
+    assert "name the image and, for a multi-platform image, the platform to scan" in warning
+
+
 def test_after_an_error_the_outputs_name_the_files_that_say_so(
     github_pull_request: PullRequestScenario,
     tmp_path: Path,

@@ -17,6 +17,8 @@ from gate.policy import match
 from gate.policy.evaluation import Disposition
 from gate.policy.match import AllowlistIndex, image_glob, mismatch, path_glob, path_matches
 from gate.policy.model import Policy
+from gate.scanners.ingest import load_report
+from tests.support.corpus import corpus_file
 from tests.support.factories import entry, evaluation_of, finding
 
 KB64 = 64 * 1024
@@ -70,6 +72,35 @@ def test_an_npm_scope_matches_however_the_purl_writes_it() -> None:
     for package in ("pkg:npm/@babel/core", "pkg:npm/@babel/traverse@7.22.0", "pkg:npm/traverse"):
         ev = evaluation_of(scoped, policy=Policy(source="p", allowlist=(entry(package=package),)))
         assert ev.decisions[0].disposition is not Disposition.ALLOWLISTED, package
+
+
+def test_an_epoch_matches_however_the_purl_writes_it() -> None:
+    """Trivy writes a Debian or RPM epoch as a qualifier (the corpus's centos-7 openssl-libs), Snyk
+    and Grype in the version (the corpus's Snyk zlib1g): an entry written either way matches."""
+    trivy = load_report(corpus_file("trivy", "centos-7.json.golden"))
+    snyk = load_report(corpus_file("snyk", "snyk-to-html__test-report-container-with-app-vulns.json"))
+    cases = (
+        (
+            next(f for f in trivy.findings if f.package.name == "openssl-libs"),
+            (
+                "pkg:rpm/centos/openssl-libs@1:1.0.2k-16.el7",
+                "pkg:rpm/centos/openssl-libs@1.0.2k-16.el7?epoch=1",
+            ),
+        ),
+        (
+            next(f for f in snyk.findings if f.package.name == "zlib1g"),
+            (
+                "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1+deb10u1",
+                "pkg:deb/debian/zlib1g@1.2.11.dfsg-1+deb10u1?epoch=1",
+            ),
+        ),
+    )
+    for found, packages in cases:
+        for package in (*packages, packages[0].replace("@1:", "@2:")):
+            wanted = entry(0, found.vulnerability_id, package=package)
+            ev = evaluation_of(found, policy=Policy(source="p", allowlist=(wanted,)))
+            allowlisted = ev.decisions[0].disposition is Disposition.ALLOWLISTED
+            assert allowlisted is ("@2:" not in package), package
 
 
 _IDS = st.sampled_from(["CVE-2024-0001", "cve-2024-0001", "GHSA-aaaa-bbbb-cccc", "CVE-2024-0002", "DSA-1"])

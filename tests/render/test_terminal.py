@@ -250,18 +250,24 @@ def test_counts_per_disposition_and_severity() -> None:
     assert "  informational LOW 2" in lines
 
 
+def image_text(lines: list[str]) -> str:
+    """The image's line, joined with the lines it goes on to under the reference."""
+    start = next(i for i, line in enumerate(lines) if line.startswith("image:    "))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" " * 10))
+    return " ".join(line.strip() if i else line for i, line in enumerate(lines[start:end]))
+
+
 def test_the_image_line_names_a_digest_once() -> None:
     digest = "sha256:" + "1" * 64
     lines = render_terminal(
         corpus_evaluation(corpus_file("grype", "anchore-grype__keycloak-test.json"))
     ).splitlines()
-    (shown,) = [line for line in lines if line.startswith("image:    ")]
+    shown = image_text(lines)
     assert shown.count("sha256:") == 1, shown
 
     def image_line(reference: str) -> str:
         image = ImageInfo(reference, os="linux", architecture="amd64", digest=digest)
-        out = render_terminal(evaluation_of(finding(), image=image)).splitlines()
-        return next(line for line in out if line.startswith("image:    "))
+        return image_text(render_terminal(evaluation_of(finding(), image=image)).splitlines())
 
     assert image_line(f"app@{digest}") == f"image:    app@{digest} (linux/amd64)"
     # A tag, or another digest (the index's where the image is one platform's), keeps it beside.

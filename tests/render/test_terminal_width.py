@@ -38,9 +38,30 @@ def body(summary: str) -> list[str]:
     return lines[lines.index("") : -1]
 
 
+IMAGE_LABEL = "image:    "
+
+
 def head(summary: str) -> list[str]:
+    """The head's lines and the closing verdict, the image's line joined with the lines it goes on
+    to (which lines those are depends on the width)."""
     lines = summary.splitlines()
-    return [*lines[: lines.index("")], lines[-1]]
+    joined: list[str] = []
+    for line in lines[: lines.index("")]:
+        if joined and joined[-1].startswith(IMAGE_LABEL) and line.startswith(" " * len(IMAGE_LABEL)):
+            joined[-1] += " " + line.strip()
+        else:
+            joined.append(line)
+    return [*joined, lines[-1]]
+
+
+def image_lines(summary: str) -> list[str]:
+    """The image's line and the lines it goes on to."""
+    lines = summary.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(IMAGE_LABEL))
+    end = start + 1
+    while lines[end].startswith(" " * len(IMAGE_LABEL)):
+        end += 1
+    return lines[start:end]
 
 
 @cache
@@ -175,6 +196,33 @@ def test_no_corpus_summary_line_below_the_head_is_wider_than_the_terminal(path: 
         assert too_wide(body(summary), width) == [], width
         assert head(summary) == head(at_100)
         assert id_cells(summary) == listed, width
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_image_line_goes_on_under_the_reference_within_the_width(width: int) -> None:
+    # A long reference with its platform, distribution and digest ran past the width, where the
+    # commands and what-to-do lines below it wrap: the corpus's debian-buster archive made a
+    # line of 160 columns. The reference and the digest stay whole, each on one line.
+    evaluation = corpus_evaluation(corpus_file("trivy", "debian-buster.json.golden"))
+    image = evaluation.report.image
+    assert image is not None
+    digest = image.image_id  # an archive's: no repository digest
+    assert digest is not None
+    lines = image_lines(render_terminal(evaluation, width=width))
+    assert lines[0] == IMAGE_LABEL + image.reference or display_width(lines[0]) <= width
+    assert too_wide(lines[1:], width) == []
+    assert image.reference in lines[0]
+    assert any(digest in line for line in lines)
+    said = " ".join(line.strip() for line in lines)
+    assert said == f"{IMAGE_LABEL}{image.reference} (linux/amd64, debian 10.1, {digest})"
+    # A reference longer than the line is a line of its own, whole.
+    long_reference = "registry.example.com/" + "team/" * 30 + "app:1.0"
+    longer = replace(
+        evaluation, report=replace(evaluation.report, image=replace(image, reference=long_reference))
+    )
+    lines = image_lines(render_terminal(longer, width=width))
+    assert lines[0] == IMAGE_LABEL + long_reference
+    assert too_wide(lines[1:], width) == []
 
 
 def test_the_longest_corpus_id_is_a_long_snyk_id() -> None:
