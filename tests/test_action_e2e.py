@@ -23,7 +23,6 @@ import pytest
 
 from scripts.check_ci_files import load_yaml
 from testbed.images import IMAGES_DIR, ArchiveImages
-from tests.cli.test_scan_base import relabelled
 from tests.support.fixtures import unavailable
 from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
 from tests.support.registry_tools import (
@@ -32,6 +31,7 @@ from tests.support.registry_tools import (
     auth_registries,
     oci_image,
     read_docker_archive,
+    relabelled,
 )
 from tests.support.repo_paths import PROJECT_ROOT
 

@@ -7,10 +7,6 @@ that cannot run is a warning and `checked: false`, and never changes the verdict
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +19,7 @@ from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
 from tests.support.doc_samples import json_mismatches, lines_match, sample_after, shown_json
 from tests.support.markdown_html import to_html
-from tests.support.registry_tools import free_port
+from tests.support.registry_tools import free_port, relabelled
 from tests.support.repo_paths import PROJECT_ROOT
 
 EXPECTED = load_refresh_expected()
@@ -121,26 +117,6 @@ def test_the_controls_are_current(offline_scan: Any, base_refresh: BaseRefreshSc
         f"base `{case.base}` is current: its tag still points to the image this one was built on (built 2024-01-10)"
     )
     assert run.json["warnings"] == []
-
-
-def relabelled(archive: Path, dest: Path, labels: dict[str, str]) -> Path:
-    """A copy of a docker-archive whose config has these labels (a new config, a new image id)."""
-    with tarfile.open(archive) as tar:
-        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
-    manifest = json.loads(members.pop("manifest.json"))
-    config = json.loads(members.pop(manifest[0]["Config"]))
-    config["config"]["Labels"] = {**(config["config"].get("Labels") or {}), **labels}
-    body = json.dumps(config).encode()
-    manifest[0]["Config"] = f"{hashlib.sha256(body).hexdigest()}.json"
-    members[manifest[0]["Config"]] = body
-    members["manifest.json"] = json.dumps(manifest).encode()
-    members.pop("repositories", None)
-    with tarfile.open(dest, "w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return dest
 
 
 def test_registry_down_is_a_warning_and_changes_no_verdict(
