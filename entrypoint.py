@@ -246,6 +246,12 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         if blocker is not None:
             raise InputError(f"input `exploit-data` must name a directory: {blocker!r} is not one")
     trees = tuple(tree for tree in (cache_dir, exploit_data) if tree)
+    if not image:
+        # Gating reports reads no registry: a login given with them would be taken for nothing,
+        # as `platform` or `dockerfile` would.
+        given = next((name for name in _REGISTRY_INPUTS if read_input(env, name)), None)
+        if given is not None:
+            raise InputError(f"input `{given}` applies only to scanning an image, not with `report`")
     login = registry_login(env)
     return Invocation(
         tuple(argv),
@@ -261,6 +267,7 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     )
 
 
+_REGISTRY_INPUTS = ("registry", "registry-username", "registry-password")
 # A registry as `docker login` takes it: a host name or address, a port; no scheme, no path.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _REGISTRY = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?")

@@ -194,6 +194,22 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
         ({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "best-effort"}, "input `check-base` applies only"),
         ({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "true"}, "input `check-base` applies only"),
         (
+            {"INPUT_REPORT": "a.json", "INPUT_REGISTRY": "ghcr.io", "INPUT_REGISTRY-USERNAME": "octocat"},
+            "input `registry` applies only to scanning an image, not with `report`",
+        ),
+        (
+            {
+                "INPUT_REPORT": "a.json",
+                "INPUT_REGISTRY-USERNAME": "octocat",
+                "INPUT_REGISTRY-PASSWORD": "s3cret",
+            },
+            "input `registry-username` applies only to scanning an image, not with `report`",
+        ),
+        (
+            {"INPUT_REPORT": "a.json", "INPUT_REGISTRY_PASSWORD": "s3cret"},
+            "input `registry-password` applies only",
+        ),
+        (
             {"INPUT_REPORT": "a.json", "INPUT_PULL-REQUEST": "#12"},
             "input `pull-request` must be a pull request's number (a whole number from 1, or empty for "
             "none), got '#12'",
