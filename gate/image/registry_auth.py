@@ -58,7 +58,9 @@ def docker_config_file(environ: Mapping[str, str]) -> Path | None:
     return None
 
 
-def _server_key(key: str) -> str:
+def registry_of_key(key: str) -> str:
+    """The registry a key of config.json's `auths` or `credHelpers` names, as a reference names it
+    (`https://index.docker.io/v1/` -> `docker.io`, `https://GHCR.io` -> `ghcr.io`); empty for none."""
     try:
         host = urlsplit(key if "://" in key else f"//{key}").netloc.lower()
     except ValueError:  # `http://[::1` and the like: an entry for no registry, as Docker treats it
@@ -82,7 +84,7 @@ def find_credentials(
     server = HUB_SERVER if registry == DOCKER_HUB else registry
     helpers = doc.get("credHelpers")
     helpers = helpers if isinstance(helpers, dict) else {}
-    helper = next((v for k, v in helpers.items() if _server_key(k) == registry), None) or doc.get(
+    helper = next((v for k, v in helpers.items() if registry_of_key(k) == registry), None) or doc.get(
         "credsStore"
     )
     if isinstance(helper, str) and helper:
@@ -92,7 +94,7 @@ def find_credentials(
     auths = doc.get("auths")
     auths = auths if isinstance(auths, dict) else {}
     for key, entry in auths.items():
-        if _server_key(key) == registry and isinstance(entry, dict):
+        if registry_of_key(key) == registry and isinstance(entry, dict):
             return _from_entry(entry, key, config_file)
     return None
 
