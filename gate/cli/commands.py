@@ -21,11 +21,13 @@ from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_ope
 from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
+    GITLAB_POLICY,
     RUN_BY_ACTION,
     STDOUT,
     check_publishing,
     exploit_data_hint,
     json_hint,
+    login_hint,
     policy_file_clash,
     print_report_text,
     publish,
@@ -80,11 +82,6 @@ def _default_beside(policy: Policy) -> Policy:
     said = " and ".join(here)
     warning = f"{said} {'is' if len(here) == 1 else 'are'} in the working directory but not read: {_how_to_give(here[0])}"
     return replace(policy, warnings=(*policy.warnings, warning))
-
-
-GITLAB_POLICY = "CONTAINER_GATE_POLICY"
-"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
-and empty when no policy is given."""
 
 
 def _how_to_give(name: str) -> str:
@@ -253,6 +250,8 @@ def cmd_scan(options: Options) -> ExitCode:
     baseline, baseline_warning = read_baseline(options)
     vex = read_vex(options, policy)
     request = options.scan
+    # A registry that refuses the image or its base is answered in the words of this run's user.
+    request = replace(request, options=replace(request.options, login=login_hint()))
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes

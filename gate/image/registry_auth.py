@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from gate._json_decode import loads
 from gate.errors import ImageError
+from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.image.reference import DOCKER_HUB, is_loopback
 
 if TYPE_CHECKING:
@@ -173,8 +174,10 @@ def fetch_token(
     creds: Credentials | None,
     registry: str,
     timeout: float,
+    login: LoginHint = COMMAND_LINE_LOGIN,
 ) -> str:
-    """A Bearer token from the realm a 401 named, with the credentials when there are some."""
+    """A Bearer token from the realm a 401 named, with the credentials when there are some;
+    `login` words what to do when the token service refuses them (or their absence)."""
     import requests  # only registry sources need HTTP; archives must not pay for importing it
 
     realm = params.get("realm", "")
@@ -199,7 +202,8 @@ def fetch_token(
         ) from None
     if resp.status_code in (401, 403):
         raise AuthRefused(
-            f"registry {registry}: its token service refused {_whose(creds)} (HTTP {resp.status_code})"
+            f"registry {registry}: its token service refused {_whose(creds)} (HTTP {resp.status_code})",
+            hint=login.when_needed(registry) if creds is None else login.when_refused(registry),
         )
     if resp.status_code != 200:
         raise ImageError(f"registry {registry}: its token service answered HTTP {resp.status_code}")
