@@ -7,7 +7,8 @@ module reads those variables, checks them, and runs `gate.cli.main.main` with th
 
 The token goes to the gate through the `GITHUB_TOKEN` variable only: never on the command line
 (visible in `ps` and in --verbose traces), never printed. The registry password goes only into a
-Docker config of this run alone (`DOCKER_CONFIG`), removed when the run ends.
+Docker config of this run alone (`DOCKER_CONFIG`), removed when the run ends, beside the logins of
+the Docker config the workflow gave, which is only read.
 
 Outside GitHub (`GITHUB_ACTIONS` unset), the same variables work for a local dry-run of the action
 (`docker run -e INPUT_IMAGE=... IMAGE`); nothing is published then (`--ci none`).
@@ -251,6 +252,12 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
         if blocker is not None:
             raise InputError(f"input `exploit-data` must name a directory: {blocker!r} is not one")
     trees = tuple(tree for tree in (cache_dir, exploit_data) if tree)
+    if not image:
+        # Gating reports reads no registry: a login given with them would be taken for nothing,
+        # as `platform` or `dockerfile` would.
+        given = next((name for name in _REGISTRY_INPUTS if read_input(env, name)), None)
+        if given is not None:
+            raise InputError(f"input `{given}` applies only to scanning an image, not with `report`")
     login = registry_login(env)
     return Invocation(
         tuple(argv),
@@ -266,6 +273,7 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     )
 
 
+_REGISTRY_INPUTS = ("registry", "registry-username", "registry-password")
 # A registry as `docker login` takes it: a host name or address, a port; no scheme, no path.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _REGISTRY = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?")
@@ -318,24 +326,94 @@ def mask(secret: str) -> None:
     print(f"::add-mask::{escape_data(secret)}", flush=True)
 
 
-def write_docker_config(login: RegistryLogin, env: Mapping[str, str]) -> Path:
-    """A Docker config holding only `login`, in a new directory of mode 0700 (the file 0600) that
-    the caller removes when the run ends; the gate and the scanners find it through DOCKER_CONFIG.
+def write_docker_config(
+    login: RegistryLogin, env: Mapping[str, str], kept: Mapping[str, object] | None = None
+) -> Path:
+    """A Docker config holding `login` and the `kept` logins (`existing_logins`) of other
+    registries, in a new directory of mode 0700 (the file 0600) that the caller removes when the
+    run ends; the gate and the scanners find it through DOCKER_CONFIG. `login` wins for its
+    registry, however a kept key spells it (`https://ghcr.io`, `GHCR.io`).
 
     Never `$HOME/.docker`: a container action's HOME is a directory of the runner's temporary
     directory that GitHub mounts into every later container action of the job. Never the
     workspace either, which later steps read and upload. The container's own temporary directory
-    is neither, and goes away with the container.
+    is neither, and goes away with the container. Never the config the workflow named either: it
+    is only read.
     """
+    from gate.image.registry_auth import registry_of_key
+
     directory = Path(tempfile.mkdtemp(prefix="container-gate-docker-", dir=_private_temp(env)))
     host = login.registry.lower()
     key = _HUB_SERVER if host in _HUB else login.registry
     auth = base64.b64encode(f"{login.username}:{login.password}".encode()).decode("ascii")
-    text = json.dumps({"auths": {key: {"auth": auth}}})
+    auths = {
+        other: entry
+        for other, entry in (kept or {}).items()
+        if registry_of_key(other) != registry_of_key(key)
+    }
+    auths[key] = {"auth": auth}
+    text = json.dumps({"auths": auths})
     descriptor = os.open(directory / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(text)
     return directory
+
+
+def existing_logins(env: Mapping[str, str]) -> tuple[dict[str, object], list[str]]:
+    """The `auths` of the Docker config the run reads without the registry inputs
+    (`$DOCKER_CONFIG/config.json`, as a workflow's `env:` may set it, else the one in HOME), to
+    keep beside the inputs' login, and a warning for each part of it that is not kept. The file
+    is only read.
+
+    Only `auths` is kept. A credential helper (`credsStore`, `credHelpers`) is a program of the
+    machine that configured it (docker-credential-desktop, -ecr-login, -gcloud): the action's
+    image has none, and a helper that is named but missing fails every registry read it covers,
+    in the gate and in the scanners alike (`credsStore`: every registry, the inputs' too).
+    """
+    from gate._json_decode import loads
+    from gate.image.registry_auth import docker_config_file
+
+    config = docker_config_file(env)
+    if config is None:
+        return {}, []
+    if not config.is_file():
+        named = env.get("DOCKER_CONFIG")
+        if not named:
+            return {}, []
+        return {}, [
+            f"DOCKER_CONFIG names {named}, where the action's container has no config.json: only the "
+            "login of the `registry` inputs is used (the container sees the workspace as /github/workspace)"
+        ]
+    try:
+        doc = loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        # The message of a JSON error gives a position, never the text around it.
+        return {}, [
+            f"{config}: cannot read the Docker config ({exc}): only the login of the `registry` inputs is used"
+        ]
+    if not isinstance(doc, dict):
+        return {}, [
+            f"{config}: the Docker config is not a JSON object: only the login of the `registry` inputs is used"
+        ]
+    auths = doc.get("auths")
+    kept: dict[str, object] = {}
+    if isinstance(auths, dict):
+        kept = {str(key): entry for key, entry in auths.items() if isinstance(entry, dict)}
+    helpers = doc.get("credHelpers")
+    names = {
+        name
+        for name in (helpers.values() if isinstance(helpers, dict) else ())
+        if isinstance(name, str) and name
+    }
+    if isinstance(doc.get("credsStore"), str) and doc["credsStore"]:
+        names.add(doc["credsStore"])
+    if not names:
+        return kept, []
+    return kept, [
+        f"{config}: its credential helpers ({', '.join(sorted(names))}) cannot run in the action's "
+        "container: the logins of its `auths` are used beside the `registry` inputs' login, those "
+        "of its helpers are not"
+    ]
 
 
 def _private_temp(env: Mapping[str, str]) -> str:
@@ -732,7 +810,11 @@ def main() -> int:
     docker_config = None
     if invocation.login is not None:
         # The gate and the scanners read the registry with it; the password is in no variable.
-        docker_config = write_docker_config(invocation.login, os.environ)
+        # The logins of the config they would read without it stay beside it.
+        kept, notes = existing_logins(os.environ)
+        for note in notes:
+            warn(note, on_github=invocation.on_github)
+        docker_config = write_docker_config(invocation.login, os.environ, kept)
         os.environ["DOCKER_CONFIG"] = str(docker_config)
     try:
         try:

@@ -23,7 +23,6 @@ import pytest
 
 from scripts.check_ci_files import load_yaml
 from testbed.images import IMAGES_DIR, ArchiveImages
-from tests.cli.test_scan_base import relabelled
 from tests.support.fixtures import unavailable
 from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
 from tests.support.registry_tools import (
@@ -32,6 +31,7 @@ from tests.support.registry_tools import (
     auth_registries,
     oci_image,
     read_docker_archive,
+    relabelled,
 )
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -334,6 +334,13 @@ def test_a_private_base_image_is_checked_with_the_registry_login_inputs(
     assert done.returncode == 3, done.stderr  # a registry error
     refused = f"unauthorized: registry {registries.bearer} refused anonymous access to private/base"
     assert refused in done.stderr
+    # What to do is said in the action's words: its inputs, never `docker login`.
+    hint = (
+        f"(the repository does not exist or needs credentials: set the action's `registry` input to "
+        f"{registries.bearer}, with `registry-username` and `registry-password`)"
+    )
+    assert f"{refused} (HTTP 401, UNAUTHORIZED) {hint}" in done.stderr
+    assert "docker login" not in done.stderr
     assert (
         f"input `registry-password` is empty: {registries.bearer} is read without credentials" in done.stdout
     )

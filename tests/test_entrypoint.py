@@ -194,6 +194,22 @@ def test_a_list_of_blanks_and_line_breaks_is_empty() -> None:
         ({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "best-effort"}, "input `check-base` applies only"),
         ({"INPUT_REPORT": "a.json", "INPUT_CHECK-BASE": "true"}, "input `check-base` applies only"),
         (
+            {"INPUT_REPORT": "a.json", "INPUT_REGISTRY": "ghcr.io", "INPUT_REGISTRY-USERNAME": "octocat"},
+            "input `registry` applies only to scanning an image, not with `report`",
+        ),
+        (
+            {
+                "INPUT_REPORT": "a.json",
+                "INPUT_REGISTRY-USERNAME": "octocat",
+                "INPUT_REGISTRY-PASSWORD": "s3cret",
+            },
+            "input `registry-username` applies only to scanning an image, not with `report`",
+        ),
+        (
+            {"INPUT_REPORT": "a.json", "INPUT_REGISTRY_PASSWORD": "s3cret"},
+            "input `registry-password` applies only",
+        ),
+        (
             {"INPUT_REPORT": "a.json", "INPUT_PULL-REQUEST": "#12"},
             "input `pull-request` must be a pull request's number (a whole number from 1, or empty for "
             "none), got '#12'",
@@ -1216,3 +1232,107 @@ def test_the_docker_config_is_never_written_in_the_workspace_or_home(
     assert entrypoint._private_temp({"GITHUB_WORKSPACE": str(tmp_path / "workspace")}) == str(
         tmp_path / "tmp"
     )
+
+
+def _auth(user: str, password: str) -> dict[str, str]:
+    import base64
+
+    return {"auth": base64.b64encode(f"{user}:{password}".encode()).decode("ascii")}
+
+
+def test_the_registry_login_keeps_the_logins_of_the_docker_config_the_workflow_gave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A workflow's `env: DOCKER_CONFIG: ...` names a config with other registries' logins: the
+    # inputs' login joins them (and wins for its own registry), and the workflow's file is only read.
+    from gate.cli.outputs import RUN_BY_ACTION
+    from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
+
+    given = tmp_path / "workflow-docker"
+    given.mkdir()
+    other = _auth("robot", "other-registry-token")
+    (given / "config.json").write_text(
+        json.dumps(
+            {
+                "auths": {"https://GHCR.io": _auth("old", "stale"), "registry.example.com": other},
+                "credsStore": "desktop",
+                "credHelpers": {"123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    before = (given / "config.json").read_bytes()
+    seen: dict[str, object] = {}
+    found: dict[str, Credentials | None] = {}
+
+    def gate_run(argv: list[str]) -> int:
+        config = Path(os.environ["DOCKER_CONFIG"])
+        seen["auths"] = json.loads((config / "config.json").read_text(encoding="utf-8"))
+        env = dict(os.environ)
+        for registry in ("ghcr.io", "registry.example.com"):
+            found[registry] = find_credentials(registry, docker_config_file(env), env)
+        return 0
+
+    import gate.cli.main
+
+    monkeypatch.setattr(gate.cli.main, "main", gate_run)
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    monkeypatch.chdir(tmp_path)
+    for key in [key for key in os.environ if key.startswith(("INPUT_", "GITHUB_", "GITLAB_", "CI"))]:
+        monkeypatch.delenv(key)
+    (tmp_path / "tmp").mkdir()
+    inputs = {
+        "TMPDIR": str(tmp_path / "tmp"),
+        RUN_BY_ACTION: "",  # restored after the test, as main sets it
+        "DOCKER_CONFIG": str(given),
+        "INPUT_IMAGE": "docker-archive:app.tar",
+        "INPUT_REGISTRY": "ghcr.io",
+        "INPUT_REGISTRY-USERNAME": "octocat",
+        "INPUT_REGISTRY-PASSWORD": PASSWORD,
+    }
+    for key, value in inputs.items():
+        monkeypatch.setenv(key, value)
+    assert entrypoint.main() == 0
+    assert seen["auths"] == {"auths": {"registry.example.com": other, "ghcr.io": _auth("octocat", PASSWORD)}}
+    logins = {registry: (login.username, login.secret) for registry, login in found.items() if login}
+    assert logins == {
+        "ghcr.io": ("octocat", PASSWORD),
+        "registry.example.com": ("robot", "other-registry-token"),
+    }
+    assert (given / "config.json").read_bytes() == before
+    assert os.environ["DOCKER_CONFIG"] != str(given)  # the run's own, removed
+    assert list((tmp_path / "tmp").iterdir()) == []
+    err = capsys.readouterr().err
+    assert (
+        f"container-gate: warning: {given / 'config.json'}: its credential helpers (desktop, ecr-login) "
+        "cannot run in the action's container: the logins of its `auths` are used beside the "
+        "`registry` inputs' login, those of its helpers are not\n"
+    ) in err
+    assert PASSWORD not in err
+
+
+def test_the_docker_config_in_home_is_kept_and_one_that_cannot_be_read_is_said(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".docker").mkdir(parents=True)
+    (home / ".docker" / "config.json").write_text(
+        json.dumps({"auths": {"quay.io": _auth("robot", "quay-token"), "odd": "not an object"}}),
+        encoding="utf-8",
+    )
+    assert entrypoint.existing_logins({"HOME": str(home)}) == ({"quay.io": _auth("robot", "quay-token")}, [])
+    assert entrypoint.existing_logins({"HOME": str(tmp_path)}) == ({}, [])
+    missing = tmp_path / "absent"
+    assert entrypoint.existing_logins({"DOCKER_CONFIG": str(missing), "HOME": str(home)}) == (
+        {},
+        [
+            f"DOCKER_CONFIG names {missing}, where the action's container has no config.json: only "
+            "the login of the `registry` inputs is used (the container sees the workspace as /github/workspace)"
+        ],
+    )
+    (home / ".docker" / "config.json").write_text(
+        '{"auths": {"quay.io": {"auth": "c2VjcmV0"}', encoding="utf-8"
+    )
+    kept, [said] = entrypoint.existing_logins({"HOME": str(home)})
+    assert kept == {}
+    assert said.startswith(f"{home / '.docker' / 'config.json'}: cannot read the Docker config (")
+    assert said.endswith("): only the login of the `registry` inputs is used")
+    assert "c2VjcmV0" not in said

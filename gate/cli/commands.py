@@ -27,6 +27,7 @@ from gate.cli.outputs import (
     check_publishing,
     exploit_data_hint,
     json_hint,
+    login_hint,
     policy_file_clash,
     print_report_text,
     publish,
@@ -244,6 +245,8 @@ def cmd_scan(options: Options) -> ExitCode:
     baseline, baseline_warning = read_baseline(options)
     vex = read_vex(options, policy)
     request = options.scan
+    # A registry that refuses the image or its base is answered in the words of this run's user.
+    request = replace(request, options=replace(request.options, login=login_hint()))
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes

@@ -22,6 +22,7 @@ from gate.cli.exploit import load_exploit_files, with_grype_data
 from gate.cli.options import PROG
 from gate.cli.outputs import (
     STDOUT,
+    login_hint,
     print_report_text,
     show_notices,
     summary_width,
@@ -75,7 +76,7 @@ def run_compare(
         results = scan_batch(
             request.items,
             request.scanner,
-            request.options,
+            replace(request.options, login=login_hint()),
             platform=request.platform,
             jobs=request.jobs,
             progress=progress,

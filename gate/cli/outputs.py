@@ -22,6 +22,7 @@ from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
 from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, GITLAB_DATA, ExploitDataHint
 from gate.errors import GateError, UsageError
+from gate.image.login_hint import ACTION_LOGIN, COMMAND_LINE_LOGIN, GITLAB_LOGIN, LoginHint
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import run_server, select_publisher
 from gate.policy.evaluation import Evaluation
@@ -58,6 +59,21 @@ def exploit_data_hint() -> ExploitDataHint:
     if os.environ.get(RUN_BY_ACTION) == "true":
         return ACTION_DATA
     return GITLAB_DATA if run_by_gitlab_template() else COMMAND_LINE_DATA
+
+
+GITLAB_POLICY = "CONTAINER_GATE_POLICY"
+"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
+and empty when no policy is given: a run that has it is the templates' job."""
+
+
+def login_hint() -> LoginHint:
+    """How the user of this run gives a registry's credentials, for the errors of a registry that
+    refuses a read: the action's `registry` inputs, the GitLab job's Docker config, or `docker login`."""
+    if os.environ.get(RUN_BY_ACTION) == "true":
+        return ACTION_LOGIN
+    if GITLAB_POLICY in os.environ:
+        return GITLAB_LOGIN
+    return COMMAND_LINE_LOGIN
 
 
 if TYPE_CHECKING:

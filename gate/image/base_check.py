@@ -24,6 +24,7 @@ from __future__ import annotations
 from gate.errors import GateError, ImageError
 from gate.image.base_image import BaseImageState, LocatedBase
 from gate.image.layers import is_prefix
+from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.image.manifest import Platform
 from gate.image.reference import ImageRef, parse_reference
 from gate.image.registry import CredentialLookup, read_registry
@@ -99,23 +100,26 @@ def _same_repository(name: str | None, ref: ImageRef) -> bool:
     return (other.registry, other.repository) == (ref.registry, ref.repository)
 
 
-def locate_base(info: ImageInfo, credentials: CredentialLookup, timeout: float) -> LocatedBase:
+def locate_base(
+    info: ImageInfo, credentials: CredentialLookup, timeout: float, login: LoginHint = COMMAND_LINE_LOGIN
+) -> LocatedBase:
     """The base image `info` was built on and what its tag points to now (registry reads only).
 
-    Raises `BaseNotChecked` with the reason when either cannot be told.
+    Raises `BaseNotChecked` with the reason when either cannot be told (`login` words what to do
+    about a registry that refuses the read).
     """
     tag, pinned = base_reference(info)
     layers = tuple(layer.diff_id for layer in info.layers)
     if not layers:
         raise BaseNotChecked(f"the layers of {info.reference} are not known, so its base cannot be told")
     wanted = image_platform(info)
-    current = _read(tag, wanted, credentials, timeout)
+    current = _read(tag, wanted, credentials, timeout, login)
     used: BaseImageState | None = None
     misses: list[str] = []
     for digest in pinned:
         try:
             candidate = _read(
-                ImageRef(tag.registry, tag.repository, None, digest), wanted, credentials, timeout
+                ImageRef(tag.registry, tag.repository, None, digest), wanted, credentials, timeout, login
             )
         except BaseNotChecked as exc:
             misses.append(exc.message)
@@ -137,12 +141,12 @@ def locate_base(info: ImageInfo, credentials: CredentialLookup, timeout: float) 
 
 
 def _read(
-    ref: ImageRef, wanted: Platform | None, credentials: CredentialLookup, timeout: float
+    ref: ImageRef, wanted: Platform | None, credentials: CredentialLookup, timeout: float, login: LoginHint
 ) -> BaseImageState:
     """One platform's manifest digest and config; registry failures become `BaseNotChecked`."""
     what = str(ref)
     try:
-        image = read_registry(ref, what, wanted, credentials, timeout)
+        image = read_registry(ref, what, wanted, credentials, timeout, login)
     except SourceUnreachable as exc:
         raise BaseNotChecked(exc.message, hint=exc.hint) from None
     except AuthRefused as exc:

@@ -16,6 +16,7 @@ import requests
 
 from gate.errors import ImageError
 from gate.image.config import check_platform, parse_config
+from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.image.manifest import (
     ACCEPT,
     MANIFEST_TYPES,
@@ -41,8 +42,15 @@ CredentialLookup = Callable[[str], Credentials | None]
 class RegistryClient:
     """One repository of one registry, with the authorization it negotiated."""
 
-    def __init__(self, ref: ImageRef, credentials: CredentialLookup, timeout: float) -> None:
+    def __init__(
+        self,
+        ref: ImageRef,
+        credentials: CredentialLookup,
+        timeout: float,
+        login: LoginHint = COMMAND_LINE_LOGIN,
+    ) -> None:
         self.ref = ref
+        self.login = login
         self.scheme = "http" if ref.loopback else "https"
         self.base = f"{self.scheme}://{ref.api_host}/v2/{ref.repository}"
         self.timeout = timeout
@@ -93,7 +101,9 @@ class RegistryClient:
         for scheme, params in challenges:
             if scheme == "bearer":
                 scope = f"repository:{self.ref.repository}:pull"
-                token = fetch_token(self.session, params, scope, self._creds, self.ref.registry, self.timeout)
+                token = fetch_token(
+                    self.session, params, scope, self._creds, self.ref.registry, self.timeout, self.login
+                )
                 self._authorization = f"Bearer {token}"
                 return
         if any(scheme == "basic" for scheme, _ in challenges) and self._creds is not None:
@@ -113,7 +123,7 @@ class RegistryClient:
             if self._creds is None:
                 return AuthRefused(
                     f"registry {registry} refused anonymous access to {self.ref.repository} (HTTP 401{code})",
-                    hint=f"the repository does not exist or needs credentials: docker login {registry}",
+                    hint=f"the repository does not exist or needs credentials: {self.login.when_needed(registry)}",
                 )
             user = self._creds.username
             if self._authorization is not None and self._authorization.startswith("Bearer "):
@@ -125,7 +135,7 @@ class RegistryClient:
                 )
             return AuthRefused(
                 f"registry {registry} refused the credentials of user {user!r} (HTTP 401{code})",
-                hint=f"docker login {registry} again",
+                hint=self.login.when_refused(registry),
             )
         if status == 403:
             return AuthRefused(f"registry {registry} denied access to {self.ref.repository} (HTTP 403{code})")
@@ -152,10 +162,16 @@ def _checked(body: bytes, expected: str | None, what: str, registry: str) -> str
 
 
 def read_registry(
-    ref: ImageRef, name: str, wanted: Platform | None, credentials: CredentialLookup, timeout: float
+    ref: ImageRef,
+    name: str,
+    wanted: Platform | None,
+    credentials: CredentialLookup,
+    timeout: float,
+    login: LoginHint = COMMAND_LINE_LOGIN,
 ) -> SourceImage:
-    """Reads the manifest (choosing a platform from an index) and the config of `ref`."""
-    client = RegistryClient(ref, credentials, timeout)
+    """Reads the manifest (choosing a platform from an index) and the config of `ref`; `login`
+    words what to do when the registry refuses the read."""
+    client = RegistryClient(ref, credentials, timeout, login)
     try:
         what = (
             f"{ref.repository}:{ref.tag or 'latest'}"

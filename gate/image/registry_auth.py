@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from gate._json_decode import loads
 from gate.errors import ImageError
+from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.image.reference import DOCKER_HUB, is_loopback
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ def docker_config_file(environ: Mapping[str, str]) -> Path | None:
     return None
 
 
-def _server_key(key: str) -> str:
+def registry_of_key(key: str) -> str:
+    """The registry a key of config.json's `auths` or `credHelpers` names, as a reference names it
+    (`https://index.docker.io/v1/` -> `docker.io`, `https://GHCR.io` -> `ghcr.io`); empty for none."""
     try:
         host = urlsplit(key if "://" in key else f"//{key}").netloc.lower()
     except ValueError:  # `http://[::1` and the like: an entry for no registry, as Docker treats it
@@ -82,7 +85,7 @@ def find_credentials(
     server = HUB_SERVER if registry == DOCKER_HUB else registry
     helpers = doc.get("credHelpers")
     helpers = helpers if isinstance(helpers, dict) else {}
-    helper = next((v for k, v in helpers.items() if _server_key(k) == registry), None) or doc.get(
+    helper = next((v for k, v in helpers.items() if registry_of_key(k) == registry), None) or doc.get(
         "credsStore"
     )
     if isinstance(helper, str) and helper:
@@ -92,7 +95,7 @@ def find_credentials(
     auths = doc.get("auths")
     auths = auths if isinstance(auths, dict) else {}
     for key, entry in auths.items():
-        if _server_key(key) == registry and isinstance(entry, dict):
+        if registry_of_key(key) == registry and isinstance(entry, dict):
             return _from_entry(entry, key, config_file)
     return None
 
@@ -171,8 +174,10 @@ def fetch_token(
     creds: Credentials | None,
     registry: str,
     timeout: float,
+    login: LoginHint = COMMAND_LINE_LOGIN,
 ) -> str:
-    """A Bearer token from the realm a 401 named, with the credentials when there are some."""
+    """A Bearer token from the realm a 401 named, with the credentials when there are some;
+    `login` words what to do when the token service refuses them (or their absence)."""
     import requests  # only registry sources need HTTP; archives must not pay for importing it
 
     realm = params.get("realm", "")
@@ -197,7 +202,8 @@ def fetch_token(
         ) from None
     if resp.status_code in (401, 403):
         raise AuthRefused(
-            f"registry {registry}: its token service refused {_whose(creds)} (HTTP {resp.status_code})"
+            f"registry {registry}: its token service refused {_whose(creds)} (HTTP {resp.status_code})",
+            hint=login.when_needed(registry) if creds is None else login.when_refused(registry),
         )
     if resp.status_code != 200:
         raise ImageError(f"registry {registry}: its token service answered HTTP {resp.status_code}")

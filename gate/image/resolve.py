@@ -37,6 +37,7 @@ from gate.image.layers import (
     is_prefix,
     match_dockerfile,
 )
+from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.image.manifest import Platform
 from gate.image.reference import parse_reference
 from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
@@ -86,9 +87,15 @@ class _Sources:
     """Finds images for one resolution; the engine is connected at most once."""
 
     def __init__(
-        self, docker_host: str | None, environ: Mapping[str, str], config: Path | None, timeout: float
+        self,
+        docker_host: str | None,
+        environ: Mapping[str, str],
+        config: Path | None,
+        timeout: float,
+        login: LoginHint = COMMAND_LINE_LOGIN,
     ):
         self.docker_host = docker_host
+        self.login = login
         self.environ = environ
         self.config = config
         self.timeout = timeout
@@ -129,7 +136,9 @@ class _Sources:
             return read_engine(client, host, reference.removeprefix("docker-daemon:"), wanted)
         if reference.startswith("docker://"):
             name = reference.removeprefix("docker://")
-            return read_registry(parse_reference(name), name, wanted, self.credentials, self.timeout)
+            return read_registry(
+                parse_reference(name), name, wanted, self.credentials, self.timeout, self.login
+            )
         _refuse_oci_transport(reference)
         misspelt = _misspelt_source(reference)
         if reference.endswith((".tar", ".tar.gz", ".tgz")) or reference.startswith(("/", "./", "../")):
@@ -152,7 +161,7 @@ class _Sources:
         except (SourceUnreachable, ImageNotFound) as exc:
             tried.append(exc)
         try:
-            found = read_registry(ref, reference, wanted, self.credentials, self.timeout)
+            found = read_registry(ref, reference, wanted, self.credentials, self.timeout, self.login)
         except ImageError as exc:
             hints = "; ".join(e.hint for e in (*tried, exc) if e.hint)
             reasons = "; ".join(e.message for e in (*tried, exc))
@@ -220,6 +229,7 @@ def resolve_image(
     environ: Mapping[str, str] | None = None,
     docker_config: Path | None = None,
     timeout: float = 60.0,
+    login: LoginHint = COMMAND_LINE_LOGIN,
 ) -> ImageTarget:
     """Find the image and read what it is. Raises `ImageError` (exit 3) when it cannot, and
     `UsageError` (exit 2) for a malformed reference or platform, an unreadable Dockerfile, or a
@@ -229,11 +239,12 @@ def resolve_image(
     the base image the labels name; `base_may_have_moved=True` (the base image check will tell
     which base the image was built on) makes a `base_image` whose layers are not the image's first
     ones unknown rather than an error; `environ` (default `os.environ`) gives `DOCKER_HOST`,
-    `DOCKER_CONFIG` and `HOME`; `docker_config` overrides where the registry credentials are read.
+    `DOCKER_CONFIG` and `HOME`; `docker_config` overrides where the registry credentials are read;
+    `login` words what to do when a registry refuses the read.
     """
     env = os.environ if environ is None else environ
     wanted = Platform.parse(platform) if platform else None
-    sources = _Sources(docker_host, env, docker_config or docker_config_file(env), timeout)
+    sources = _Sources(docker_host, env, docker_config or docker_config_file(env), timeout, login)
     try:
         image = sources.locate(reference, wanted)
         info = _describe(

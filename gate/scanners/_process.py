@@ -19,10 +19,15 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gate.errors import GateError, ImageError, ReportError, ScannerError
+from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.model import ScanReport
 from gate.scanners._json import decode_json
+
+if TYPE_CHECKING:
+    from gate.image.resolve import ImageTarget
 
 DETAIL_LINES = 40
 """Lines of a scanner's standard error kept for `--verbose`."""
@@ -246,12 +251,26 @@ def verbose_hint(scanner: str) -> str:
     return f"run with --verbose to see {scanner}'s error output"
 
 
+# What a registry's refusal looks like in a scanner's error output: the error code of the
+# distribution spec (`UNAUTHORIZED: authentication required`, `DENIED: requested access to the
+# resource is denied`) or the HTTP status text (`401 Unauthorized`, `403 Forbidden`).
+_REFUSED = ("unauthorized", "authentication required", "access to the resource is denied", "forbidden")
+
+
 def engine_image_or_scanner_failure(
-    scanner: str, done: Completed, reference: str, engine: tuple[str, ...], image: tuple[str, ...]
+    scanner: str,
+    done: Completed,
+    reference: str,
+    engine: tuple[str, ...],
+    image: tuple[str, ...],
+    *,
+    registry: str | None = None,
+    login: LoginHint = COMMAND_LINE_LOGIN,
 ) -> GateError:
     """The error for a scan that exited non-zero for no cause of the scanner's own (its DB, its
     server): the Docker engine unreachable or the image unreadable when its error output says so
-    (`engine`, `image`: lower-case phrases the scanner prints), else the scanner's failure."""
+    (`engine`, `image`: lower-case phrases the scanner prints), else the scanner's failure. An
+    image read from `registry` that the registry refused gets `login`'s hint."""
     summary = error_summary(done.stderr)
     detail = stderr_tail(done.stderr)
     # Matched against everything it printed: the summary drops the wrappers that name the stage.
@@ -263,16 +282,31 @@ def engine_image_or_scanner_failure(
             detail=detail,
         )
     if any(phrase in low for phrase in image):
+        hint = "check the reference (and that it was built, saved or pushed) and the registry's credentials"
+        if registry is not None and any(phrase in low for phrase in _REFUSED):
+            # What the gate says of a registry that refuses its own read (gate.image.registry).
+            hint = f"the repository does not exist or needs credentials: {login.when_needed(registry)}"
         return ImageError(
-            f"{scanner} could not find or read the image {reference}: {summary}",
-            hint="check the reference (and that it was built, saved or pushed) and the registry's credentials",
-            detail=detail,
+            f"{scanner} could not find or read the image {reference}: {summary}", hint=hint, detail=detail
         )
     return ScannerError(
         f"{scanner} failed ({exit_text(done.returncode)}): {summary}",
         hint=verbose_hint(scanner),
         detail=detail,
     )
+
+
+def registry_of(target: ImageTarget) -> str | None:
+    """The registry a scanner reads `target` from (`ghcr.io`), or None when it reads no registry."""
+    from gate.image.reference import parse_reference
+    from gate.image.source import SourceKind
+
+    if target.kind is not SourceKind.REGISTRY:
+        return None
+    try:
+        return parse_reference(target.name).registry
+    except GateError:  # the gate read the image by this name already: not met
+        return None
 
 
 def query_json(

@@ -63,7 +63,10 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
     config = docker_config_file(options.env)
     try:
         located = locate_base(
-            info, lambda registry: find_credentials(registry, config, options.env), REGISTRY_TIMEOUT
+            info,
+            lambda registry: find_credentials(registry, config, options.env),
+            REGISTRY_TIMEOUT,
+            options.login,
         )
     except BaseNotChecked as exc:
         return BaseCheck(False, name=name, reason=exc.diagnostics())
@@ -72,7 +75,10 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
         return check
     try:
         target = resolve_image(
-            f"docker://{located.current.reference}", environ=options.env, timeout=REGISTRY_TIMEOUT
+            f"docker://{located.current.reference}",
+            environ=options.env,
+            timeout=REGISTRY_TIMEOUT,
+            login=options.login,
         )
         # The image's own scan already fetched or refreshed the DB: the base is judged by the same one.
         current = run_scanners(target, scanner, replace(options, skip_db_update=True))

@@ -26,6 +26,7 @@ from gate.scanners._process import (
     exit_text,
     find_binary,
     query_json,
+    registry_of,
     scanner_env,
     stderr_tail,
     supported_version,
@@ -175,6 +176,8 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
         target.reference,
         engine=("cannot connect to the docker daemon", "docker daemon"),
         image=("could not fetch image", "unable to load image", "no such"),
+        registry=registry_of(target),
+        login=options.login,
     )
 
 

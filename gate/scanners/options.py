@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate.errors import ScannerError
+from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 
 DEFAULT_TIMEOUT = 600.0
 """Seconds a scan may take by default (`--scan-timeout`)."""
@@ -66,6 +67,10 @@ class ScanOptions:
     lenient_severity: bool = False
     """The policy's `lenient_severity`: a severity word the scanner does not write reads as a
     missing severity instead of failing the scan."""
+    login: LoginHint = COMMAND_LINE_LOGIN
+    """How the user of this run gives a registry's credentials, for the errors of a registry that
+    refuses the image or the base image (the command line chooses it: `docker login`, the
+    action's inputs, the GitLab job's Docker config)."""
 
 
 def unused_options(choice: ScannerChoice, options: ScanOptions) -> tuple[str, ...]:

@@ -79,6 +79,7 @@ def scan_target(
         build_args=dict(request.build_args),
         base_may_have_moved=request.check_base is not BaseCheckMode.OFF,
         environ=request.options.env,
+        login=request.options.login,
     )
     report = run_scanners(target, request.scanner, request.options, exploit=exploit)
     report = replace(report, warnings=target.warnings + report.warnings)

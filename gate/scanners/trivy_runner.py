@@ -28,6 +28,7 @@ from gate.scanners._process import (
     error_summary,
     find_binary,
     query_json,
+    registry_of,
     scanner_env,
     stderr_tail,
     supported_version,
@@ -179,6 +180,8 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
         target.reference,
         engine=("failed to connect to the docker api",),
         image=("unable to find the specified image", "unable to initialize archive image"),
+        registry=registry_of(target),
+        login=options.login,
     )
 
 

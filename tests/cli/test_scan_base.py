@@ -7,10 +7,6 @@ that cannot run is a warning and `checked: false`, and never changes the verdict
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +18,16 @@ from testbed.derive_refresh import load_refresh_expected
 from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
 from tests.support.doc_samples import json_mismatches, lines_match, sample_after, shown_json
+from tests.support.fixtures import unavailable
 from tests.support.markdown_html import to_html
-from tests.support.registry_tools import free_port
+from tests.support.registry_tools import (
+    Pusher,
+    auth_registries,
+    free_port,
+    oci_image,
+    read_docker_archive,
+    relabelled,
+)
 from tests.support.repo_paths import PROJECT_ROOT
 
 EXPECTED = load_refresh_expected()
@@ -129,26 +133,6 @@ def test_the_controls_are_current(offline_scan: Any, base_refresh: BaseRefreshSc
     assert run.json["warnings"] == []
 
 
-def relabelled(archive: Path, dest: Path, labels: dict[str, str]) -> Path:
-    """A copy of a docker-archive whose config has these labels (a new config, a new image id)."""
-    with tarfile.open(archive) as tar:
-        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
-    manifest = json.loads(members.pop("manifest.json"))
-    config = json.loads(members.pop(manifest[0]["Config"]))
-    config["config"]["Labels"] = {**(config["config"].get("Labels") or {}), **labels}
-    body = json.dumps(config).encode()
-    manifest[0]["Config"] = f"{hashlib.sha256(body).hexdigest()}.json"
-    members[manifest[0]["Config"]] = body
-    members["manifest.json"] = json.dumps(manifest).encode()
-    members.pop("repositories", None)
-    with tarfile.open(dest, "w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return dest
-
-
 def test_registry_down_is_a_warning_and_changes_no_verdict(
     offline_scan: Any, engineless_archives: ArchiveImages, tmp_path: Path
 ) -> None:
@@ -187,6 +171,55 @@ def test_registry_down_is_a_warning_and_changes_no_verdict(
         assert base_line(run.stdout) == f"base `{base}` not checked: {reason}"
         assert f"warning:  base image check: {reason}" in run.stdout
     assert (without.code, run.code) == (ExitCode.PASS, ExitCode.PASS)  # the advisory run
+
+
+@pytest.mark.parametrize(
+    ("variables", "needed"),
+    [
+        ({}, "docker login {registry}"),
+        (
+            {"CONTAINER_GATE_ACTION": "true"},
+            "set the action's `registry` input to {registry}, with `registry-username` and `registry-password`",
+        ),
+        (
+            {"CONTAINER_GATE_POLICY": ""},
+            "the job logs in to its project's registry only: for {registry}, point DOCKER_CONFIG at a "
+            "Docker config with a login for it (docs/gitlab-ci.md, Registry credentials)",
+        ),
+    ],
+)
+def test_a_registry_that_refuses_the_image_or_its_base_is_answered_in_the_runs_words(
+    offline_scan: Any,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    needed: str,
+) -> None:
+    # The action's users cannot run `docker login` where the gate runs: they set its inputs; the
+    # GitLab job's users give a Docker config. The image and the base image check say so alike.
+    for name in ("CONTAINER_GATE_ACTION", "CONTAINER_GATE_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    try:
+        with auth_registries() as registries:
+            config, layers = read_docker_archive(engineless_archives.base)
+            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
+            registry = registries.basic
+            hint = f"the repository does not exist or needs credentials: {needed.format(registry=registry)}"
+            refused = f"registry {registry} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED)"
+            run = offline_scan(f"docker://{registry}/private/base:12")
+            assert run.code == ExitCode.ERROR
+            assert f"{refused} ({hint})" in run.json["error"]["message"]
+            base = f"{registry}/private/base:12"
+            label = {"org.opencontainers.image.base.name": base}
+            app = relabelled(engineless_archives.app, tmp_path / "app.tar", label)
+            given = ["--base-image", f"docker-archive:{engineless_archives.base}"]
+            run = offline_scan(f"docker-archive:{app}", *given, "--check-base=best-effort")
+            assert run.json["base_image"]["reason"] == f"unauthorized: {refused} ({hint})"
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"registries with authentication: {exc}")
 
 
 def test_check_base_is_a_flag_that_never_takes_the_image(capsys: pytest.CaptureFixture[str]) -> None:

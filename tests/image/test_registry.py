@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gate.errors import ImageError
+from gate.image.login_hint import ACTION_LOGIN, GITLAB_LOGIN, LoginHint
 from gate.image.manifest import Platform, host_platform
 from gate.image.registry_auth import Credentials
 from gate.image.resolve import resolve_image
@@ -282,6 +283,40 @@ def test_a_private_image_needs_credentials(auth: AuthRegistries, tmp_path: Path)
         )
 
 
+@pytest.mark.parametrize(
+    ("login", "needed"),
+    [
+        (
+            ACTION_LOGIN,
+            "set the action's `registry` input to {registry}, with `registry-username` and "
+            "`registry-password`",
+        ),
+        (
+            GITLAB_LOGIN,
+            "the job logs in to its project's registry only: for {registry}, point DOCKER_CONFIG at a "
+            "Docker config with a login for it (docs/gitlab-ci.md, Registry credentials)",
+        ),
+    ],
+)
+def test_a_refused_read_says_how_the_run_gives_credentials(
+    auth: AuthRegistries, tmp_path: Path, login: LoginHint, needed: str
+) -> None:
+    # The action's users set its inputs and the GitLab job's a Docker config: neither runs
+    # `docker login` where the gate runs.
+    env = docker_config(tmp_path, {})
+    for registry in (auth.bearer, auth.basic):
+        with pytest.raises(ImageError) as caught:
+            resolve_image(f"docker://{registry}/private/base:1", environ=env, login=login)
+        assert caught.value.hint == (
+            f"the repository does not exist or needs credentials: {needed.format(registry=registry)}"
+        )
+    wrong = docker_config(tmp_path, basic_auths(auth.basic, auth.username, "not-" + auth.password))
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{auth.basic}/private/base:1", environ=wrong, login=login)
+    assert caught.value.hint == login.when_refused(auth.basic)
+    assert "docker login" not in caught.value.diagnostics()
+
+
 @pytest.mark.parametrize("flow", ["bearer", "basic"])
 def test_credentials_from_the_docker_config_are_used(auth: AuthRegistries, tmp_path: Path, flow: str) -> None:
     registry = auth.bearer if flow == "bearer" else auth.basic
@@ -309,6 +344,7 @@ def test_wrong_credentials_are_refused_without_being_shown(
         else f"registry {registry} refused the credentials of user 'gate-user' (HTTP 401, UNAUTHORIZED)"
     )
     assert caught.value.message == expected
+    assert caught.value.hint == f"docker login {registry} again"
     assert wrong not in text
     assert auth.password not in text
     assert wrong not in repr(Credentials(auth.username, wrong))

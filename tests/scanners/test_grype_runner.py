@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from gate.errors import ExitCode, GateError, ImageError, ScannerError
+from gate.image.login_hint import COMMAND_LINE_LOGIN, GITLAB_LOGIN
 from gate.image.source import SourceKind
 from gate.platforms import github_event, gitlab
 from gate.scanners._process import PLATFORM_TOKENS
@@ -286,6 +287,34 @@ def test_broken_runs(mode: str, kind: type[GateError], expected: str, tmp_path: 
         assert error.message.endswith("failed to catalog: could not fetch image 'x': unable to load image")
         assert error.detail is not None
         assert "1 error occurred:" in error.detail
+
+
+def test_an_image_the_registry_refuses_says_how_the_run_gives_credentials(tmp_path: Path) -> None:
+    # Grype's own refusal (`UNAUTHORIZED: authentication required`): the hint is the one the gate
+    # gives for its own reads, in the words of the run (here the GitLab job's Docker config).
+    reference = "127.0.0.1:5000/private/app:1"
+    tool = grype_standin(tmp_path / "bin", expect_source=f"registry:{reference}", mode="unauthorized")
+    for login, said in (
+        (COMMAND_LINE_LOGIN, "docker login 127.0.0.1:5000"),
+        (
+            GITLAB_LOGIN,
+            "the job logs in to its project's registry only: for 127.0.0.1:5000, point DOCKER_CONFIG at "
+            "a Docker config with a login for it (docs/gitlab-ci.md, Registry credentials)",
+        ),
+    ):
+        with pytest.raises(ImageError) as caught:
+            run_grype(registry_target(reference), grype_options(tmp_path, tool, login=login))
+        assert caught.value.message.startswith(f"Grype could not find or read the image {reference}: ")
+        assert caught.value.hint == f"the repository does not exist or needs credentials: {said}"
+    # An archive is read from no registry: the hint stays the general one.
+    with pytest.raises(ImageError) as caught:
+        run_grype(
+            archive_target(archive(tmp_path)),
+            grype_options(tmp_path, standin(tmp_path, mode="unauthorized"), login=GITLAB_LOGIN),
+        )
+    assert caught.value.hint == (
+        "check the reference (and that it was built, saved or pushed) and the registry's credentials"
+    )
 
 
 def test_fail_on_severity_is_an_error_that_says_the_gate_sets_none(tmp_path: Path) -> None:

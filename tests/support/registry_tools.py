@@ -76,6 +76,26 @@ def read_docker_archive(path: Path) -> tuple[bytes, list[bytes]]:
         return read(entry["Config"]), [read(name) for name in entry["Layers"]]
 
 
+def relabelled(archive: Path, dest: Path, labels: dict[str, str]) -> Path:
+    """A copy of a docker-archive whose config has these labels (a new config, a new image id)."""
+    with tarfile.open(archive) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    manifest = json.loads(members.pop("manifest.json"))
+    config = json.loads(members.pop(manifest[0]["Config"]))
+    config["config"]["Labels"] = {**(config["config"].get("Labels") or {}), **labels}
+    body = json.dumps(config).encode()
+    manifest[0]["Config"] = f"{hashlib.sha256(body).hexdigest()}.json"
+    members[manifest[0]["Config"]] = body
+    members["manifest.json"] = json.dumps(manifest).encode()
+    members.pop("repositories", None)
+    with tarfile.open(dest, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return dest
+
+
 def oci_image(config: bytes, layers: list[bytes], **changes: object) -> ImageBlobs:
     """An OCI image from a config (with `changes` to its top-level keys, such as architecture) and
     layer tars; without changes the config keeps its bytes, and so its digest (the image id)."""

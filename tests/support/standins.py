@@ -13,8 +13,9 @@ call in a log, and then does what its mode says:
   `version -o json` and `db status -o json` in Grype's formats (v6 `db status`: schemaVersion,
   from, built, path, valid; checked against Grype's source and published outputs).
 - `exit1`, `garbage`, `truncated`, `hang`, `missing-db`, `crash`, `old-version`, `logged-error`,
-  `fail-on`: each failure (`logged-error`: Grype's error as a log line, `[0001] ERROR ...`;
-  `fail-on`: the report, then Grype's exit 2 for a `fail-on-severity` of its configuration).
+  `fail-on`, `unauthorized`: each failure (`logged-error`: Grype's error as a log line, `[0001]
+  ERROR ...`; `fail-on`: the report, then Grype's exit 2 for a `fail-on-severity` of its
+  configuration; `unauthorized`: a registry's refusal of the image, as go-containerregistry words it).
   `hang` starts a child process first and records both process ids (`StandIn.pids`), so a test
   can check that stopping the scanner stopped its children too.
 - The Trivy stand-in wraps the REAL Trivy: it passes `version` through (or prints an old version),
@@ -146,6 +147,12 @@ if mode == "ok":
     sys.stdout.buffer.write(report)
 elif mode == "exit1":
     sys.stderr.write("1 error occurred:\\n\\t* failed to catalog: could not fetch image 'x': unable to load image\\n")
+    sys.exit(1)
+elif mode == "unauthorized":
+    sys.stderr.write("1 error occurred:\\n\\t* failed to catalog: could not fetch image " + repr(args[0]) + ": unable to use "
+                     "OciRegistry source: failed to get image descriptor from registry: GET "
+                     "http://127.0.0.1:5000/v2/private/app/manifests/1: UNAUTHORIZED: authentication required; "
+                     "[map[Action:pull Class: Name:private/app Type:repository]]\\n")
     sys.exit(1)
 elif mode == "missing-db":
     sys.stderr.write("failed to load vulnerability db: vulnerability database is invalid (run db update to correct)\\n")
