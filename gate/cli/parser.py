@@ -136,7 +136,8 @@ def _add_ci_options(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="create or update the pull-request comment / merge-request note (default: on, "
-        "when the run belongs to one and a token can write it)",
+        "when the run belongs to one and a token can write it: GITHUB_TOKEN on GitHub, GITLAB_TOKEN "
+        "with the api scope on GitLab, where CI_JOB_TOKEN cannot write notes)",
     )
 
 
