@@ -69,6 +69,7 @@ EXPECTED_INPUTS = {
     "kev",
     "epss",
     "fetch-exploit-data",
+    "verbose",
     "stage",
     "job-name",
     "gate-image",
@@ -453,6 +454,36 @@ def build_args_the_gate_reads(argv: list[str], env: dict[str, str]) -> list[tupl
     return list(with_variable_build_args(options.scan).build_args)
 
 
+def test_verbose_makes_the_gate_say_why_a_branch_pipeline_has_no_note(tmp_path: Path) -> None:
+    # The docs said "`--verbose` says why" to users of the templates, which passed no --verbose.
+    inputs, _name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()} | {"image": "reg.example/app:1"}
+    assert inputs["verbose"] == {**inputs["verbose"], "type": "boolean", "default": False}
+    for verbose in (False, True):
+        env = {
+            k: v
+            for k, v in interpolate(job["variables"], values | {"verbose": verbose}).items()
+            if k.startswith("CONTAINER_GATE_")
+        }
+        argv = run_script(tmp_path, env)
+        assert build_parser().parse_args(argv).verbose is verbose
+    # What the gate run with those arguments says in a branch pipeline.
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    branch = {"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gate", "check", str(report), "--ci", "gitlab", "--verbose"],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT_ROOT), **branch},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert (
+        "container-gate: gitlab: no merge-request note: this is not a merge-request pipeline" in done.stderr
+    )
+
+
 def test_build_args_reach_the_gate_in_its_environment_never_run_and_never_on_its_command_line(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -800,6 +831,7 @@ def test_the_fetch_runs_data_fetch_into_the_cache(tmp_path: Path) -> None:
         ("CONTAINER_GATE_FETCH_EXPLOIT_DATA", "1"),
         ("CONTAINER_GATE_CHECK_BASE", "yes"),
         ("CONTAINER_GATE_CHECK_BASE", "x=true"),
+        ("CONTAINER_GATE_VERBOSE", "on"),
     ],
 )
 def test_a_switch_of_the_plain_template_is_true_or_false_or_the_job_stops(
@@ -819,7 +851,7 @@ def test_a_switch_of_the_plain_template_is_true_or_false_or_the_job_stops(
 
 
 def test_every_value_a_switch_takes_runs_the_gate(tmp_path: Path) -> None:
-    switches = ("ADVISORY", "SKIP_DB_UPDATE", "FETCH_EXPLOIT_DATA", "CHECK_BASE")
+    switches = ("ADVISORY", "SKIP_DB_UPDATE", "FETCH_EXPLOIT_DATA", "CHECK_BASE", "VERBOSE")
     for value in ("true", "false", ""):
         env = {
             "CONTAINER_GATE_IMAGE": "reg.example/app:1",
@@ -827,6 +859,7 @@ def test_every_value_a_switch_takes_runs_the_gate(tmp_path: Path) -> None:
         }
         argv = run_script(tmp_path, env)
         assert ("--advisory" in argv, "--check-base" in argv) == (value == "true", value == "true")
+        assert ("--verbose" in argv) == (value == "true")
     argv = run_script(
         tmp_path, {"CONTAINER_GATE_IMAGE": "reg.example/app:1", "CONTAINER_GATE_CHECK_BASE": "best-effort"}
     )
