@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gate.cli.parser import build_parser
 from gate.platforms.gitlab_baseline import MAX_REDIRECTS, artifact_url, main
 from tests.enrich.data_server import DataServer, Reply, running_server
 from tests.support.gitlab_fixtures import MergeRequestPipeline, merge_request_pipeline
@@ -268,6 +269,9 @@ def test_the_job_script_gives_the_gate_the_fetched_baseline(
     done, argv = run_job_script(gitlab_mr_pipeline, tmp_path)
     assert "--baseline=container-gate-baseline.json" in argv
     assert argv.index("--baseline=container-gate-baseline.json") < argv.index("--")
+    # The outputs name the branch the report is of, not the job's copy of it.
+    assert argv.index("--baseline-branch=main") < argv.index("--")
+    assert build_parser().parse_args(argv).baseline_branch == "main"
     assert "--advisory" not in argv
     fetched = tmp_path / "container-gate-baseline.json"
     assert fetched.exists() is present
