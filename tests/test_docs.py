@@ -19,7 +19,9 @@ from gate.cli.main import main
 from gate.cli.parser import build_parser
 from gate.enrich.fetch import _FORMS
 from gate.platforms._http import TIMEOUT
+from gate.platforms.github_event import TOKEN_VARIABLES
 from gate.platforms.gitlab import GITLAB_RETRY
+from gate.platforms.gitlab import TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE
 from tests.support.doc_samples import KINDS, Sample, json_mismatches, lines_match, samples, shown_json
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -198,6 +200,17 @@ def test_image_names_help_says_what_it_renames_and_its_default_for_each_command(
     # scan reads no report: without --image-name, the image is named as IMAGE was given.
     assert "IMAGE as given" in helps["scan"]
     assert "report" not in helps["scan"]
+
+
+def test_comments_help_names_the_token_each_platform_needs() -> None:
+    # The note of a GitLab job without GITLAB_TOKEN is only a warning in the log: the help is
+    # where a user first looks for what turns it on.
+    for name in ("check", "scan"):
+        (action,) = [a for a in commands(build_parser())[name]._actions if "--comment" in a.option_strings]
+        help_text = action.help or ""
+        for token in ("GITHUB_TOKEN", GITLAB_TOKEN_VARIABLE, "CI_JOB_TOKEN"):
+            assert token in help_text, (name, token)
+        assert "GITHUB_TOKEN" in TOKEN_VARIABLES
 
 
 def test_platforms_help_shows_a_platform_with_its_variant_that_the_option_takes() -> None:

@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,21 @@ from gate.build_args import VARIABLE as BUILD_ARGS_VARIABLE
 from gate.cli.options import options_from
 from gate.cli.parser import build_parser
 from gate.cli.scan_options import with_variable_build_args
+from gate.image.base_check import locate_base
+from gate.image.reference import parse_reference
+from gate.image.registry_auth import docker_config_file, find_credentials
+from gate.image.resolve import resolve_image
 from scripts.pin_action_image import parse_release, pin_component, pin_plain_template
+from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file
+from tests.support.fixtures import unavailable
+from tests.support.registry_tools import (
+    AuthRegistries,
+    Pusher,
+    auth_registries,
+    oci_image,
+    read_docker_archive,
+)
 from tests.support.repo_paths import PROJECT_ROOT
 
 COMPONENT = PROJECT_ROOT / "templates" / "container-gate.yml"
@@ -54,6 +69,7 @@ EXPECTED_INPUTS = {
     "kev",
     "epss",
     "fetch-exploit-data",
+    "verbose",
     "stage",
     "job-name",
     "gate-image",
@@ -438,6 +454,36 @@ def build_args_the_gate_reads(argv: list[str], env: dict[str, str]) -> list[tupl
     return list(with_variable_build_args(options.scan).build_args)
 
 
+def test_verbose_makes_the_gate_say_why_a_branch_pipeline_has_no_note(tmp_path: Path) -> None:
+    # The docs said "`--verbose` says why" to users of the templates, which passed no --verbose.
+    inputs, _name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()} | {"image": "reg.example/app:1"}
+    assert inputs["verbose"] == {**inputs["verbose"], "type": "boolean", "default": False}
+    for verbose in (False, True):
+        env = {
+            k: v
+            for k, v in interpolate(job["variables"], values | {"verbose": verbose}).items()
+            if k.startswith("CONTAINER_GATE_")
+        }
+        argv = run_script(tmp_path, env)
+        assert build_parser().parse_args(argv).verbose is verbose
+    # What the gate run with those arguments says in a branch pipeline.
+    report = corpus_file("trivy", "debian-buster.json.golden")
+    branch = {"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gate", "check", str(report), "--ci", "gitlab", "--verbose"],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT_ROOT), **branch},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert (
+        "container-gate: gitlab: no merge-request note: this is not a merge-request pipeline" in done.stderr
+    )
+
+
 def test_build_args_reach_the_gate_in_its_environment_never_run_and_never_on_its_command_line(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -528,6 +574,150 @@ def test_the_job_logs_in_with_a_private_docker_config_it_removes_and_never_touch
     with pytest.raises(subprocess.CalledProcessError):
         run_script(tmp_path, env, show_docker_config=True, exit_code=1)
     assert not (project / ".container-gate-docker").exists()
+
+
+# What GitLab gives a job for its group's Dependency Proxy (doc/user/packages/dependency_proxy):
+# the server includes the port, as the image prefix does, so the two name one registry.
+PROXY = {
+    "CI_DEPENDENCY_PROXY_SERVER": "gitlab.example.com:443",
+    "CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX": "gitlab.example.com:443/acme/dependency_proxy/containers",
+    "CI_DEPENDENCY_PROXY_USER": "gitlab-ci-token",
+    "CI_DEPENDENCY_PROXY_PASSWORD": "glcbt-64_proxy0123",
+}
+
+
+def test_the_job_logs_in_to_the_groups_dependency_proxy_too(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # A base image pulled through the Dependency Proxy ($CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/
+    # debian:12) is read by the base image check with the job's Docker config, which held only
+    # the project registry's login: the check was refused.
+    registry = {
+        "CI_PROJECT_DIR": str(tmp_path),
+        "CI_REGISTRY": "registry.example.com",
+        "CI_REGISTRY_USER": "gitlab-ci-token",
+        "CI_REGISTRY_PASSWORD": "glcbt-64_abcdef",
+    }
+    env = {"CONTAINER_GATE_IMAGE": "registry.example.com/acme/web:1", "CONTAINER_GATE_CHECK_BASE": "true"}
+    argv, seen = run_script(tmp_path, {**env, **registry, **PROXY}, show_docker_config=True)
+    config = json.loads(seen["config"])
+    assert config == {
+        "auths": {
+            "registry.example.com": {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"},
+            "gitlab.example.com:443": {"username": "gitlab-ci-token", "password": "glcbt-64_proxy0123"},
+        }
+    }
+    # The gate finds the proxy's login for a base image named with the prefix.
+    written = tmp_path / "written-config.json"
+    written.write_text(seen["config"], encoding="utf-8")
+    base = parse_reference(PROXY["CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX"] + "/debian:12")
+    found = find_credentials(base.registry, written, {})
+    assert found is not None
+    assert (found.username, found.secret) == ("gitlab-ci-token", "glcbt-64_proxy0123")
+    # Never printed, never on the gate's command line.
+    captured = capfd.readouterr()
+    for secret in ("glcbt-64_proxy0123", "glcbt-64_abcdef"):
+        assert secret not in captured.out + captured.err
+        assert not any(secret in arg for arg in argv)
+    assert not (tmp_path / ".container-gate-docker").exists()
+
+    # The proxy without a project registry (the container registry turned off), and a proxy
+    # served by the registry's own host and port: one login each, in a config that is JSON.
+    _, seen = run_script(tmp_path, {**env, **PROXY, "CI_PROJECT_DIR": str(tmp_path)}, show_docker_config=True)
+    assert list(json.loads(seen["config"])["auths"]) == ["gitlab.example.com:443"]
+    same = {**registry, **PROXY, "CI_REGISTRY": "gitlab.example.com:443"}
+    _, seen = run_script(tmp_path, {**env, **same}, show_docker_config=True)
+    assert json.loads(seen["config"])["auths"] == {
+        "gitlab.example.com:443": {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"}
+    }
+    # Without either, no config is written.
+    _, seen = run_script(tmp_path, {**env, "CI_PROJECT_DIR": str(tmp_path)}, show_docker_config=True)
+    assert seen["dir"] == ""
+
+
+def docs_example(marker: str) -> str:
+    """The ```yaml block after `<!-- container-gate example: MARKER`."""
+    after = DOCS.read_text(encoding="utf-8").split(f"<!-- container-gate example: {marker}", 1)[1]
+    match = re.search(r"```yaml\n(.*?)```", after, re.DOTALL)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_docs_example_of_a_base_behind_the_dependency_proxy_checks_it_with_the_proxys_login(
+    tmp_path: Path,
+) -> None:
+    [include] = yaml.safe_load(docs_example("the Dependency Proxy"))["include"]
+    inputs, _name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()} | include["inputs"]
+    pipeline = {
+        "CI_PROJECT_DIR": str(tmp_path),
+        "CI_REGISTRY": "registry.example.com",
+        "CI_REGISTRY_IMAGE": "registry.example.com/acme/web",
+        "CI_COMMIT_SHA": "0123abcd" * 5,
+        "CI_REGISTRY_USER": "gitlab-ci-token",
+        "CI_REGISTRY_PASSWORD": "glcbt-64_abcdef",
+        **PROXY,
+    }
+    # The runner expands the variables the job's `variables:` name.
+    env = {
+        key: runner_expanded(value, pipeline)
+        for key, value in interpolate(job["variables"], values).items()
+        if key.startswith("CONTAINER_GATE_")
+    }
+    argv, process = run_script(tmp_path, {**pipeline, **env}, show_process=True)
+    assert "--check-base" in argv
+    [(name, base)] = build_args_the_gate_reads(argv, process["env"])
+    assert (name, base) == ("BASE", "gitlab.example.com:443/acme/dependency_proxy/containers/debian:12")
+    _, seen = run_script(tmp_path, {**pipeline, **env}, show_docker_config=True)
+    written = tmp_path / "written-config.json"
+    written.write_text(seen["config"], encoding="utf-8")
+    found = find_credentials(parse_reference(base).registry, written, {})
+    assert found is not None
+    assert found.secret == PROXY["CI_DEPENDENCY_PROXY_PASSWORD"]
+
+
+@pytest.fixture(scope="module")
+def proxied_base(engineless_archives: ArchiveImages) -> Iterator[AuthRegistries]:
+    """The test bed's base image as `private/base:12` in a registry behind token authentication,
+    standing for the Dependency Proxy."""
+    try:
+        with auth_registries() as registries:
+            config, layers = read_docker_archive(engineless_archives.base)
+            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
+            yield registries
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"registries with authentication: {exc}")
+
+
+def test_the_base_image_check_reads_a_base_behind_the_dependency_proxy_with_the_jobs_config(
+    proxied_base: AuthRegistries, engineless_archives: ArchiveImages, tmp_path: Path
+) -> None:
+    proxy = {
+        "CI_DEPENDENCY_PROXY_SERVER": proxied_base.bearer,
+        "CI_DEPENDENCY_PROXY_USER": proxied_base.username,
+        "CI_DEPENDENCY_PROXY_PASSWORD": proxied_base.password,
+    }
+    env = {
+        "CONTAINER_GATE_IMAGE": "registry.example.com/acme/web:1",
+        "CI_PROJECT_DIR": str(tmp_path),
+        "CI_REGISTRY": "registry.example.com",
+        "CI_REGISTRY_USER": "gitlab-ci-token",
+        "CI_REGISTRY_PASSWORD": "glcbt-64_abcdef",
+        **proxy,
+    }
+    _, seen = run_script(tmp_path, env, show_docker_config=True)
+    # The config as the gate had it while it ran (the job removes it when the script ends).
+    docker_config = tmp_path / "as-the-gate-had-it"
+    docker_config.mkdir()
+    (docker_config / "config.json").write_text(seen["config"], encoding="utf-8")
+    environ = {"DOCKER_CONFIG": str(docker_config)}
+    info = resolve_image(f"docker-archive:{engineless_archives.app}", environ={}).info
+    info = replace(info, base_image=f"{proxied_base.bearer}/private/base:12")
+    located = locate_base(
+        info, lambda registry: find_credentials(registry, docker_config_file(environ), environ), 30
+    )
+    assert located.name == f"{proxied_base.bearer}/private/base:12"
+    assert located.used == located.current
 
 
 def test_a_docker_config_the_job_names_is_left_alone(tmp_path: Path) -> None:
@@ -641,6 +831,7 @@ def test_the_fetch_runs_data_fetch_into_the_cache(tmp_path: Path) -> None:
         ("CONTAINER_GATE_FETCH_EXPLOIT_DATA", "1"),
         ("CONTAINER_GATE_CHECK_BASE", "yes"),
         ("CONTAINER_GATE_CHECK_BASE", "x=true"),
+        ("CONTAINER_GATE_VERBOSE", "on"),
     ],
 )
 def test_a_switch_of_the_plain_template_is_true_or_false_or_the_job_stops(
@@ -660,7 +851,7 @@ def test_a_switch_of_the_plain_template_is_true_or_false_or_the_job_stops(
 
 
 def test_every_value_a_switch_takes_runs_the_gate(tmp_path: Path) -> None:
-    switches = ("ADVISORY", "SKIP_DB_UPDATE", "FETCH_EXPLOIT_DATA", "CHECK_BASE")
+    switches = ("ADVISORY", "SKIP_DB_UPDATE", "FETCH_EXPLOIT_DATA", "CHECK_BASE", "VERBOSE")
     for value in ("true", "false", ""):
         env = {
             "CONTAINER_GATE_IMAGE": "reg.example/app:1",
@@ -668,6 +859,7 @@ def test_every_value_a_switch_takes_runs_the_gate(tmp_path: Path) -> None:
         }
         argv = run_script(tmp_path, env)
         assert ("--advisory" in argv, "--check-base" in argv) == (value == "true", value == "true")
+        assert ("--verbose" in argv) == (value == "true")
     argv = run_script(
         tmp_path, {"CONTAINER_GATE_IMAGE": "reg.example/app:1", "CONTAINER_GATE_CHECK_BASE": "best-effort"}
     )

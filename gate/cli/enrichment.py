@@ -48,7 +48,8 @@ def read_baseline(options: Options) -> tuple[Baseline | None, str | None]:
     try:
         # The bound of a report: `scan` has no --max-report-size, and keeps its default.
         hint = None if options.command is Command.SCAN else "raise --max-report-size to read it"
-        return load_baseline(path, max_bytes=options.max_report_size, too_large_hint=hint), None
+        baseline = load_baseline(path, max_bytes=options.max_report_size, too_large_hint=hint)
+        return replace(baseline, branch=options.enrichment.baseline_branch), None
     except ReportError as exc:
         if options.enrichment.baseline_required:
             raise ReportError(

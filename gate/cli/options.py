@@ -122,6 +122,8 @@ class EnrichmentOptions:
     """`--vex FILE`, each time given."""
     openvex: str | None = None
     """`--openvex PATH`: where to write the decisions as OpenVEX."""
+    baseline_branch: str | None = None
+    """`--baseline-branch BRANCH`: the branch whose last pipeline made the baseline."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,7 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
             args.baseline_required,
             tuple(args.vex),
             args.openvex if command is not Command.EXPLAIN else None,
+            args.baseline_branch,
         )
         if command in (Command.CHECK, Command.SCAN, Command.EXPLAIN)
         else EnrichmentOptions(),

@@ -96,6 +96,13 @@ def _add_baseline_and_vex_options(parser: argparse.ArgumentParser, *, openvex: b
         "unreadable baseline is a warning and the full policy applies",
     )
     group.add_argument(
+        "--baseline-branch",
+        metavar="BRANCH",
+        help="the branch whose last successful pipeline wrote the --baseline report (the GitLab "
+        "templates' baseline-ref fetch gives it): the outputs say the baseline is that branch's, "
+        "not the name of the job's copy (default: the outputs name the file)",
+    )
+    group.add_argument(
         "--baseline-required",
         action="store_true",
         help="a missing, unreadable or foreign --baseline is an error (exit 2), not a warning",
@@ -136,7 +143,8 @@ def _add_ci_options(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="create or update the pull-request comment / merge-request note (default: on, "
-        "when the run belongs to one and a token can write it)",
+        "when the run belongs to one and a token can write it: GITHUB_TOKEN on GitHub, GITLAB_TOKEN "
+        "with the api scope on GitLab, where CI_JOB_TOKEN cannot write notes)",
     )
 
 

@@ -149,6 +149,10 @@ class Baseline:
     """The platform of its image, if it says."""
     findings: tuple[BaselineFinding, ...]
     """Its findings, in its order."""
+    branch: str | None = None
+    """The branch whose last successful pipeline made it, when the job fetched it from there
+    (`--baseline-branch`, the GitLab templates' `baseline-ref`): the outputs name that, since
+    `source` is then only the job's own copy. None when the user gave the file."""
     _by_cve: dict[tuple[tuple[str, str, str], str], list[int]] = field(init=False, repr=False, compare=False)
     """(package identity, CVE) -> positions in `findings`."""
     _by_other: dict[tuple[tuple[str, str, str], str], list[int]] = field(

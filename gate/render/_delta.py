@@ -1,5 +1,6 @@
 """The delta every summary leads with when the run had a baseline: `3 new · 1 worse · 12 fixed
-since <source>`, the baseline's file shown as each output shows untrusted text."""
+since <source>`, the baseline's file (or the branch whose last pipeline made it) shown as each
+output shows untrusted text."""
 
 from __future__ import annotations
 
@@ -12,12 +13,19 @@ from gate.untrusted import terminal_safe
 
 
 def delta_line(evaluation: Evaluation, code: Callable[[str], str]) -> str:
-    """The delta, or "" without a baseline; `code` renders the source (escaped for the output)."""
+    """The delta, or "" without a baseline; `code` renders the source or the branch (escaped for
+    the output)."""
     comparison = evaluation.baseline
     if comparison is None:
         return ""
     baseline = comparison.baseline
-    return f"{comparison.delta_line()} since {code(baseline.source)} (baseline of {baseline.created_date})"
+    # A fetched baseline's file is the job's local copy: what it is, is the branch's last report.
+    since = (
+        f"the last successful pipeline of {code(baseline.branch)}"
+        if baseline.branch is not None
+        else code(baseline.source)
+    )
+    return f"{comparison.delta_line()} since {since} (baseline of {baseline.created_date})"
 
 
 _SHOWN_CVES = 5

@@ -94,8 +94,11 @@ def _fixed(item: BaselineFinding) -> dict[str, Any]:
 def baseline_summary(comparison: BaselineComparison) -> dict[str, Any]:
     """The top-level `baseline`: where it came from, the counts, and what is fixed since."""
     baseline = comparison.baseline
+    # `branch` only when the baseline was fetched from one: reports without it keep their shape.
+    branch = {} if baseline.branch is None else {"branch": baseline.branch}
     return {
         "source": baseline.source,
+        **branch,
         "created": baseline.created,
         "counts": {
             "new": comparison.count(BaselineState.NEW),

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from gate.cli.parser import build_parser
 from gate.platforms.gitlab_baseline import MAX_REDIRECTS, artifact_url, main
 from tests.enrich.data_server import DataServer, Reply, running_server
 from tests.support.gitlab_fixtures import MergeRequestPipeline, merge_request_pipeline
 from tests.support.gitlab_server import GitLabFake
 from tests.support.tls import PrivateCa
-from tests.test_templates import component
+from tests.test_templates import component, docs_example, interpolate, runner_expanded
 
 pytest_plugins = ["tests.support.gitlab_fixtures"]
 
@@ -268,6 +272,9 @@ def test_the_job_script_gives_the_gate_the_fetched_baseline(
     done, argv = run_job_script(gitlab_mr_pipeline, tmp_path)
     assert "--baseline=container-gate-baseline.json" in argv
     assert argv.index("--baseline=container-gate-baseline.json") < argv.index("--")
+    # The outputs name the branch the report is of, not the job's copy of it.
+    assert argv.index("--baseline-branch=main") < argv.index("--")
+    assert build_parser().parse_args(argv).baseline_branch == "main"
     assert "--advisory" not in argv
     fetched = tmp_path / "container-gate-baseline.json"
     assert fetched.exists() is present
@@ -319,3 +326,88 @@ def test_a_pipeline_that_is_not_the_baseline_branchs_own_is_gated_against_the_ba
     assert "--advisory" not in argv
     assert "--baseline=container-gate-baseline.json" in argv
     assert (tmp_path / "container-gate-baseline.json").read_bytes() == REPORT
+
+
+def _rule(rules: list[dict[str, Any]], env: dict[str, str]) -> dict[str, Any] | None:
+    """The first of a job's `rules:` that holds, as GitLab picks it: `$VAR` is a set, non-empty
+    variable, `$VAR == "value"` compares, `&&` joins; a rule without `if:` always holds."""
+    for rule in rules:
+        terms = [term.strip() for term in rule.get("if", "").split("&&") if term.strip()]
+        holds = True
+        for term in terms:
+            match = re.fullmatch(r'\$(\w+)(?: == "([^"]*)")?', term)
+            assert match is not None, f"an `if:` the test cannot read: {term}"
+            value = env.get(match[1], "")
+            holds = holds and (value == match[2] if match[2] is not None else bool(value))
+        if holds:
+            return rule
+    return None
+
+
+PROTECTED_PUSH = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_REF_PROTECTED": "true"}
+PROTECTED_PUSH |= {"CI_MERGE_REQUEST_IID": "", "CI_MERGE_REQUEST_PROJECT_ID": ""}
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "advisory", "baseline"),
+    [
+        (PROTECTED_PUSH | {"CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF_NAME": "main"}, True, None),
+        (
+            PROTECTED_PUSH | {"CI_COMMIT_BRANCH": "release/2.x", "CI_COMMIT_REF_NAME": "release/2.x"},
+            True,
+            None,
+        ),
+        ({"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}, False, "main"),
+        ({"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "release/2.x"}, False, "release/2.x"),
+        (
+            PROTECTED_PUSH
+            | {"CI_COMMIT_BRANCH": "fix", "CI_COMMIT_REF_NAME": "fix", "CI_COMMIT_REF_PROTECTED": "false"},
+            False,
+            None,
+        ),
+    ],
+    ids=[
+        "push to main",
+        "push to release/2.x",
+        "merge request into main",
+        "merge request into release/2.x",
+        "push to fix",
+    ],
+)
+def test_the_docs_pattern_gives_each_target_branch_its_baseline(
+    pipeline: dict[str, str],
+    advisory: bool,
+    baseline: str | None,
+    gitlab_mr_pipeline: MergeRequestPipeline,
+    tmp_path: Path,
+) -> None:
+    # `baseline-ref: $CI_MERGE_REQUEST_TARGET_BRANCH_NAME` alone is empty in the target branches'
+    # own pipelines: they were never advisory runs, and no merge request found a baseline.
+    gitlab = gitlab_mr_pipeline.gitlab
+    reports = {
+        ref: REPORT.replace(b'"pass"', f'"pass", "ref": "{ref}"'.encode()) for ref in ("main", "release/2.x")
+    }
+    for ref, report in reports.items():
+        gitlab.add_artifact(gitlab_mr_pipeline.project, ref, "container-gate", "container-gate.json", report)
+    example = yaml.safe_load(docs_example("several target branches"))
+    [include] = example["include"]
+    inputs, name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()} | include["inputs"]
+    assert interpolate(name, values) in example, "the rules are given to the component's job"
+    rule = _rule(example[interpolate(name, values)]["rules"], {**gitlab_mr_pipeline.env, **pipeline})
+    assert rule is not None
+    assert rule.get("when", "on_success") != "never"
+    # The job's variables, then the rule's, which override them; the runner expands both.
+    variables = interpolate(job["variables"], values) | rule.get("variables", {})
+    env = {**gitlab_mr_pipeline.env, **pipeline}
+    ref = runner_expanded(variables["CONTAINER_GATE_BASELINE_REF"], env)
+    before = len(gitlab.requests)
+    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, **pipeline, CONTAINER_GATE_BASELINE_REF=ref)
+    assert ("--advisory" in argv) is advisory
+    fetched = tmp_path / "container-gate-baseline.json"
+    if baseline is None:
+        assert not any(arg.startswith("--baseline") for arg in argv)
+        assert len(gitlab.requests) == before
+    else:
+        assert f"--baseline-branch={baseline}" in argv
+        assert fetched.read_bytes() == reports[baseline]

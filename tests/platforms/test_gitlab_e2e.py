@@ -176,3 +176,42 @@ def test_scan_of_the_test_bed_image_with_the_real_trivy_offline(
     assert key is not None
     assert key.image == note_key(pipe.env, image, None).image
     assert same_markdown(note.body, key, (tmp_path / OUTPUTS["--markdown"]).read_text(encoding="utf-8"))
+
+
+def test_the_note_names_the_branch_a_fetched_baseline_is_of(
+    runner_env: MergeRequestPipeline,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The note said "since `container-gate-baseline.json`", the job's copy of what the baseline
+    # is: the report of the baseline-ref branch's last pipeline.
+    pipe = runner_env
+    main_branch = tmp_path / "main"
+    main_branch.mkdir()
+    assert (
+        cli.main(["check", str(BUSTER), "--json", str(main_branch / "container-gate.json"), "--ci", "none"])
+        == 1
+    )
+    # The job's copy, where the template's fetch writes it: the job's directory.
+    monkeypatch.chdir(tmp_path)
+    fetched = Path("container-gate-baseline.json")
+    fetched.write_bytes((main_branch / "container-gate.json").read_bytes())
+    argv = ["check", str(BUSTER), *output_flags(tmp_path), "--baseline", str(fetched)]
+    # Nothing new since: the baseline's findings do not block (baseline.fail_on: new, worse).
+    assert cli.main([*argv, "--baseline-branch", "release/2.x"]) == ExitCode.PASS
+    capsys.readouterr()
+    [note] = pipe.gitlab.notes(pipe.merge_request)
+    assert "since the last successful pipeline of `release/2.x` (baseline of " in note.body
+    assert "container-gate-baseline.json" not in note.body
+    decision = json.loads((tmp_path / OUTPUTS["--json"]).read_text(encoding="utf-8"))
+    assert (decision["baseline"]["source"], decision["baseline"]["branch"]) == (
+        str(fetched),
+        "release/2.x",
+    )
+    # A file the user gave is named as given.
+    assert cli.main(argv) == ExitCode.PASS
+    capsys.readouterr()
+    [note] = pipe.gitlab.notes(pipe.merge_request)
+    assert "since `container-gate-baseline.json` (baseline of " in note.body
+    assert "branch" not in json.loads((tmp_path / OUTPUTS["--json"]).read_text(encoding="utf-8"))["baseline"]
