@@ -369,7 +369,9 @@ def test_verdict_first_then_one_sentence_then_what_to_do() -> None:
     ]
     assert "COPY dir:" not in markdown
     # The findings of each action come next, collapsed; a reason shared by all is said once.
-    curl = markdown.index("<details><summary>Findings the upgrade of <code>libcurl4</code> clears (2)</summary>")
+    curl = markdown.index(
+        "<details><summary>Findings the upgrade of <code>libcurl4</code> clears (2)</summary>"
+    )
     assert curl < markdown.index("<details><summary>Findings a refreshed base image clears (1)</summary>")
     assert (
         "In every row: package `libcurl4`; severity HIGH; at or above the blocking severity HIGH." in markdown
@@ -610,6 +612,27 @@ def test_the_rows_left_out_are_named_for_what_they_are() -> None:
     assert "_150 of 250 rows left out; the JSON report (`--json`) lists every finding._" in markdown
 
 
+def test_a_limit_too_small_for_every_section_keeps_the_actions_and_counts_the_sections_left_out() -> None:
+    # A job summary with little room left: the rows of "What to do" come before the titles of the
+    # sections below it, which go whole, least important first, and are counted.
+    evaluation = many(300, 300)
+    everything = sections(render_markdown(evaluation))
+    markdown = render_markdown(evaluation, limit=3_000)
+    assert len(markdown) <= 3_000
+    assert check_inert(markdown, evaluation).tables[0].body_rows == LEAD_ACTIONS
+    found = sections(markdown)
+    left_out = re.search(r"_(\d+) more sections did not fit in 3,000 characters; the JSON report", markdown)
+    assert left_out is not None
+    assert len(found) + int(left_out[1]) == len(everything)
+    assert all(shown + cut == total for total, shown, cut in found.values())
+    # The actions beyond the table are said to be where they still are.
+    assert "More actions" not in found
+    assert (
+        "_292 more actions, which clear 292 more findings that block, are in the JSON report (`--json`)._"
+        in (markdown)
+    )
+
+
 @pytest.mark.parametrize("limit", [MIN_LIMIT, 1_500, 2_500, 4_000, 9_999, 20_000, 40_000])
 def test_every_limit_gives_whole_rows_and_balanced_html(limit: int) -> None:
     evaluation = many(300, 300)
@@ -767,7 +790,6 @@ def test_the_upgrades_a_refreshed_base_brings_follow_the_refresh_they_detail() -
     ]
 
 
-
 def test_each_upgrade_s_findings_are_titled_with_the_package_it_upgrades() -> None:
     # Debian names hold dots (`python3.11`, `libglib2.0-0`): two such upgrades must not both be
     # "the upgrade of this package". The name is code in raw HTML: escaped, and never a mention.
@@ -784,6 +806,7 @@ def test_each_upgrade_s_findings_are_titled_with_the_package_it_upgrades() -> No
         "<code>libglib2.0-0</code>",
         "<code>python3.11</code>",
     ]
+
 
 @pytest.mark.parametrize(
     ("mode", "counted"), [(Mode.ADVISORY, "**1** would block"), (Mode.ENFORCE, "**1** blocking")]
