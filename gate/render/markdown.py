@@ -131,15 +131,18 @@ def _lead_line(evaluation: Evaluation) -> str:
             if failures == 1
             else f"No finding blocks; the {failures} policy failures below fail the gate."
         )
-    line = (
+    informational = count_detail(evaluation, Disposition.INFORMATIONAL)
+    if evaluation.policy.mode is Mode.ADVISORY:
+        # Nothing blocks in advisory mode: what would block is informational, and is said as part
+        # of that count, so that the four counts still add up to the total.
+        would = f"{counts.would_block} would block"
+        informational = f" ({would}; {informational[2:-1]})" if informational else f" ({would})"
+    return (
         f"**{sentence}** {plural(len(evaluation.decisions), 'finding')}: "
         f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted"
         f"{count_detail(evaluation, Disposition.ALLOWLISTED)} · {counts[Disposition.IGNORED]} ignored · "
-        f"{counts[Disposition.INFORMATIONAL]} informational{count_detail(evaluation, Disposition.INFORMATIONAL)}"
+        f"{counts[Disposition.INFORMATIONAL]} informational{informational}"
     )
-    if evaluation.policy.mode is Mode.ADVISORY:
-        line += f" · {counts.would_block} would block"
-    return line
 
 
 def _agreement_line(evaluation: Evaluation) -> str:
