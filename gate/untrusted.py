@@ -9,6 +9,7 @@ images, mentions or table breaks that a hostile package name could smuggle in.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -200,6 +201,20 @@ def md_code(text: str | None, limit: int | None = None, *, in_table: bool = True
         text = text.replace("|", "\\|")
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def html_code(text: str | None, limit: int | None = None) -> str:
+    """Untrusted text as `<code>` inside the renderer's own raw HTML (a `<summary>`), where Markdown
+    escapes do not apply and a blank line would end the HTML block: one line, controls and
+    invisible characters shown as codes, `<`, `>`, `&` and quotes as entities. GitHub and GitLab
+    make no mention, reference or link inside `code`, so a name such as `python3.11` stays text."""
+    text = " ".join(unicodedata.normalize("NFC", text or "").split())
+    text = _UNSAFE_CHARS.sub(_visible, text)
+    if not text:
+        return ""
+    if limit:
+        text = shorten(text, limit)
+    return f"<code>{html.escape(text, quote=True)}</code>"
 
 
 # No brackets or parentheses (they could close the Markdown link, and cmark-gfm would

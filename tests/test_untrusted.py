@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.untrusted import invisible_shown, md_code, md_escape, terminal_safe
+from gate.untrusted import html_code, invisible_shown, md_code, md_escape, terminal_safe
 from tests.render.test_markdown import HOSTILE
 
 # ---- The reference: gate/untrusted.py's escaping before it was made faster (main at ff4f5d5),
@@ -261,3 +261,14 @@ def test_every_default_ignorable_character_is_shown_as_its_code(char: str) -> No
     assert md_code(name) == f"`req{shown}uests`"
     assert char not in md_escape(name)
     assert md_escape(name).replace("\\\\", "\\") == f"req{shown}uests"
+
+
+def test_html_code_is_one_line_of_text_inside_raw_html() -> None:
+    # A blank line would end the `<summary>`'s HTML block; `<`, `&` and quotes would be markup.
+    assert (
+        html_code('a\n\n<img src="x">&amp;\u202e')
+        == "<code>a &lt;img src=&quot;x&quot;&gt;&amp;amp;\\u202e</code>"
+    )
+    assert html_code("python3.11") == "<code>python3.11</code>"
+    assert html_code("x" * 100, 80) == f"<code>{'x' * 79}…</code>"
+    assert html_code(" \n ") == ""

@@ -2,14 +2,12 @@
 
 Every piece of report text (package names, versions, the base image's name, paths, commands made
 of them) goes through `md_code` or `md_escape` (gate/untrusted.py). Summaries of `<details>`
-sections are raw HTML, where Markdown escapes do not apply: they hold only the renderer's own
-words, and a package name only when it is made of letters, digits, `+` and `-` (`_INERT_NAME`),
-which are text as they are.
+sections are raw HTML, where Markdown escapes do not apply: they hold the renderer's own words,
+and a package name only through `html_code`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from gate.model import LayerOrigin
@@ -26,12 +24,7 @@ from gate.render.remediation import (
     refreshed_base,
     severity_words,
 )
-from gate.untrusted import md_code, md_escape
-
-# A package name that is text as it is in raw HTML and to GitHub's and GitLab's linkers: letters,
-# digits, `+`, `-` (no `<`, `&`, quotes, no `@`, `#` or other reference sigils, no `.` or `:` of
-# an autolink), and not a `GH-123` reference.
-_INERT_NAME = re.compile(r"(?i)(?!.*\bgh-\d)[a-z0-9][a-z0-9+-]{0,79}")
+from gate.untrusted import html_code, md_code, md_escape
 
 COMMAND_LIMIT = 200
 """Characters of a command in a cell before it is cut."""
@@ -128,8 +121,9 @@ def summary_words(action: Action, count: int) -> str:
     """The `<summary>` of an action's findings (raw HTML: see the module docstring)."""
     if action.kind is ActionKind.BASE_REFRESH:
         return f"Findings a refreshed base image clears ({count})"
-    name = action.package if _INERT_NAME.fullmatch(action.package) else "this package"
-    return f"Findings the upgrade of {name} clears ({count})"
+    # Named, as in the tables: two upgrades of Debian packages such as `libglib2.0-0` and
+    # `python3.11` must not both read "this package".
+    return f"Findings the upgrade of {html_code(action.package, CELL_LIMIT)} clears ({count})"
 
 
 def action_intro(action: Action) -> str:

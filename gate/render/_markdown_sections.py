@@ -31,6 +31,9 @@ LEAD_ACTIONS = 8
 """Actions in the "What to do" table; more go to a collapsible section (the first screen of a
 comment holds the verdict, one sentence and about this many rows)."""
 
+MORE_ACTIONS = "More actions"
+"""The title of the section of the actions the "What to do" table does not hold."""
+
 _T = TypeVar("_T")
 
 
@@ -216,7 +219,7 @@ def sections(evaluation: Evaluation, section_rows: int, own_server: str | None =
     )
     out.append(
         Section(
-            f"More actions ({len(more)})",
+            f"{MORE_ACTIONS} ({len(more)})",
             acts.ACTION_COLUMNS,
             more[:section_rows],
             action_cells,

@@ -11,7 +11,9 @@ The body must fit the platform's limit (GitHub: 65,536 characters per comment), 
 in order of importance (the actions, the entries that need attention, the findings that block,
 the other actions, allowlisted, ignored, informational) while they fit, and every section says
 how many of its rows were left out. Only whole rows and whole sections are ever left out, so no
-cut leaves an open `<details>` or half a table.
+cut leaves an open `<details>` or half a table. Where even the sections' titles do not all fit (a
+job summary with little room left), whole sections go, least important first, and one line says
+how many: the actions lead as long as any of them fits.
 
 All report and policy text goes through `md_escape`/`md_code` (gate/untrusted.py); the only
 raw HTML is the renderer's own (`<details>`, `<summary>`, `<sub>`, the marker comment).
@@ -28,7 +30,7 @@ from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import Mode
 from gate.render._delta import delta_line, vex_gap_line
 from gate.render._exploit import summary_count
-from gate.render._markdown_sections import LEAD_ACTIONS, Section, sections
+from gate.render._markdown_sections import LEAD_ACTIONS, MORE_ACTIONS, Section, sections
 from gate.render._summary import (
     COMMAND_LINE_JSON,
     JsonReportHint,
@@ -129,15 +131,18 @@ def _lead_line(evaluation: Evaluation) -> str:
             if failures == 1
             else f"No finding blocks; the {failures} policy failures below fail the gate."
         )
-    line = (
+    informational = count_detail(evaluation, Disposition.INFORMATIONAL)
+    if evaluation.policy.mode is Mode.ADVISORY:
+        # Nothing blocks in advisory mode: what would block is informational, and is said as part
+        # of that count, so that the four counts still add up to the total.
+        would = f"{counts.would_block} would block"
+        informational = f" ({would}; {informational[2:-1]})" if informational else f" ({would})"
+    return (
         f"**{sentence}** {plural(len(evaluation.decisions), 'finding')}: "
         f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted"
         f"{count_detail(evaluation, Disposition.ALLOWLISTED)} · {counts[Disposition.IGNORED]} ignored · "
-        f"{counts[Disposition.INFORMATIONAL]} informational{count_detail(evaluation, Disposition.INFORMATIONAL)}"
+        f"{counts[Disposition.INFORMATIONAL]} informational{informational}"
     )
-    if evaluation.policy.mode is Mode.ADVISORY:
-        line += f" · {counts.would_block} would block"
-    return line
 
 
 def _agreement_line(evaluation: Evaluation) -> str:
@@ -150,11 +155,14 @@ def _agreement_line(evaluation: Evaluation) -> str:
     return f"Scanners agree on {agreed} of {len(evaluation.decisions)} findings; {only}."
 
 
-def _more_actions_line(evaluation: Evaluation, json_hint: JsonReportHint) -> str:
+def _more_actions_line(evaluation: Evaluation, json_hint: JsonReportHint, listed_below: bool = True) -> str:
     """Below a "What to do" table that does not hold every action that clears a blocking finding:
-    how many others there are and what they clear, so the table's "Clears" add up to the lead;
-    then, for a scan that found no base image, that giving one groups its packages."""
-    more = _more_actions(evaluation)
+    how many others there are, what they clear and where they are listed (`listed_below`: in the
+    "More actions" section, else only in the JSON report), so the table's "Clears" add up to the
+    lead; then, for a scan that found no base image, that giving one groups its packages."""
+    more = _more_actions(
+        evaluation, 'under "More actions" below' if listed_below else f"in {json_hint.markdown}"
+    )
     if not base_unknown(evaluation):
         return more
     words = base_unknown_words(json_hint.base_image)
@@ -162,7 +170,7 @@ def _more_actions_line(evaluation: Evaluation, json_hint: JsonReportHint) -> str
     return f"{more}\n\n{hint}" if more else hint
 
 
-def _more_actions(evaluation: Evaluation) -> str:
+def _more_actions(evaluation: Evaluation, where: str) -> str:
     rest = clearing_actions(evaluation)[LEAD_ACTIONS:]
     if not rest:
         return ""
@@ -171,7 +179,7 @@ def _more_actions(evaluation: Evaluation) -> str:
     verb = ("blocks" if count == 1 else "block") if blocking_only else "would block"
     actions = "One more action, which clears" if len(rest) == 1 else f"{len(rest)} more actions, which clear"
     place = "is" if len(rest) == 1 else "are"
-    return f'_{actions} {plural(count, "more finding")} that {verb}, {place} under "More actions" below._'
+    return f"_{actions} {plural(count, 'more finding')} that {verb}, {place} {where}._"
 
 
 def _notices(evaluation: Evaluation) -> list[str]:
@@ -252,15 +260,35 @@ def render_markdown(
         table.json_report = json_hint.markdown
     footer = _FOOTER.format(json_report=json_hint.markdown)
 
+    cut = ""
+
     def assemble(shown: Sequence[int]) -> str:
         rendered = [s.render(n) for s, n in zip(tables, shown, strict=True)]
         # The "What to do" table right after the sentence that introduces it, then the warnings.
-        body = [*head, rendered[0], more_actions, *notices, *rendered[1:], footer]
+        body = [*head, rendered[0], more_actions, *notices, *rendered[1:], cut, footer]
         return "\n\n".join(b for b in body if b) + "\n"
 
     # The skeleton shows no row, with each "left out" note at its longest (every row left out);
     # rows are only made while they may fit (a report can have 50,000 findings).
     skeleton = assemble([0] * len(tables))
+    # The rows of the "What to do" table come before any other section's title: whole sections
+    # go, least important first, until those rows fit beside what is left. The table itself (the
+    # only section of priority 0) stays.
+    actions = sum(tables[0].cost(row) for row in range(len(tables[0].items)))
+    dropped = 0
+    while len(skeleton) + actions > limit and len(tables) > 1:
+        gone = _by_priority(tables)[-1]
+        dropped += bool(tables[gone].total)  # a section without rows shows nothing anyway
+        tables = [table for index, table in enumerate(tables) if index != gone]
+        cut = (
+            f"_{plural(dropped, 'more section')} did not fit in {limit:,} characters; "
+            f"{json_hint.markdown} lists every finding and action._"
+            if dropped
+            else ""
+        )
+        listed_below = any(table.title.startswith(MORE_ACTIONS) for table in tables)
+        more_actions = _more_actions_line(evaluation, json_hint, listed_below)
+        skeleton = assemble([0] * len(tables))
     if len(skeleton) > limit:
         lead_lines = "\n\n".join(x for x in (delta, _lead_line(evaluation)) if x)
         return _minimal(first, lead_lines, limit, json_hint)

@@ -1012,6 +1012,24 @@ def test_the_summary_is_appended_and_fits_one_mebibyte(
     assert read_outputs(step.outputs)["verdict"][-1] == "error"
 
 
+def test_a_summary_with_little_room_left_still_leads_with_the_actions(
+    github_pull_request: PullRequestScenario, tmp_path: Path
+) -> None:
+    # Earlier steps left 3,000 bytes: too few for every section's title, enough for "What to do".
+    step = Step(github_pull_request, tmp_path)
+    earlier = "x" * (STEP_SUMMARY_LIMIT - 3_000)
+    step.summary.write_text(earlier, encoding="utf-8")
+    findings = [finding(f"CVE-2024-{n:05d}", pkg=f"lib{n}") for n in range(300)]
+    assert step.publish(evaluation_of(*findings, image=APP)) == []
+    added = step.summary.read_text(encoding="utf-8")[len(earlier) :]
+    assert len(step.summary.read_bytes()) <= STEP_SUMMARY_LIMIT
+    html = to_html(added)
+    assert inert_problems(html, allowed_links=set(re.findall(r'href="([^"]+)"', html))) == []
+    [table, *_] = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
+    assert table.count("<tr>") == LEAD_ACTIONS
+    assert re.search(r"_\d+ more sections did not fit in [\d,]+ characters;", added)
+
+
 def test_an_unwritable_summary_is_a_platform_error_after_the_rest(
     github_pull_request: PullRequestScenario, tmp_path: Path
 ) -> None:

@@ -34,6 +34,7 @@ from gate.policy.actions import ActionKind
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, Mode, Policy
+from gate.render._markdown_cells import CELL_LIMIT
 from gate.render._markdown_sections import LEAD_ACTIONS
 from gate.render.markdown import (
     GITHUB_COMMENT_LIMIT,
@@ -41,7 +42,7 @@ from gate.render.markdown import (
     render_markdown,
     render_markdown_error,
 )
-from gate.untrusted import advisory_url, comment_link_url, md_code, md_escape
+from gate.untrusted import advisory_url, comment_link_url, html_code, md_code, md_escape
 from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports, longest_corpus_id
 from tests.support.factories import NOW, evaluation_of, finding
 from tests.support.markdown_html import HtmlFacts, constant_columns, inert_problems, table_cells, to_html
@@ -73,7 +74,9 @@ HOSTILE = (
 """Text an attacker can put into a package name, path, title, version, layer step or policy."""
 
 # Section titles and the "left out" note, read back from the Markdown.
-SECTION = re.compile(r"^(?:#### |<details><summary>)(?P<title>[^<(\n]+?) \((?P<total>\d+)\)", re.M)
+SECTION = re.compile(
+    r"^(?:#### |<details><summary>)(?P<title>(?:[^<(\n]|<code>[^<\n]*</code>)+?) \((?P<total>\d+)\)", re.M
+)
 LEFT_OUT = re.compile(r"_(\d+) of (\d+) rows left out")
 
 
@@ -171,7 +174,7 @@ def test_hostile_text_in_every_field_stays_text(text: str) -> None:
     assert all(len(set(t.rows)) == 1 and t.rows[0] <= 5 for t in facts.tables)
     assert sections(markdown) == {
         "Allowlist entries that need attention": (2, 2, 0),
-        "Findings the upgrade of this package clears": (1, 1, 0),
+        f"Findings the upgrade of {html_code(f'p-{text}', CELL_LIMIT)} clears": (1, 1, 0),
         "Allowlisted": (1, 1, 0),
         "Ignored": (1, 1, 0),
         "Informational": (1, 1, 0),
@@ -366,12 +369,14 @@ def test_verdict_first_then_one_sentence_then_what_to_do() -> None:
     ]
     assert "COPY dir:" not in markdown
     # The findings of each action come next, collapsed; a reason shared by all is said once.
-    curl = markdown.index("<details><summary>Findings the upgrade of libcurl4 clears (2)</summary>")
+    curl = markdown.index(
+        "<details><summary>Findings the upgrade of <code>libcurl4</code> clears (2)</summary>"
+    )
     assert curl < markdown.index("<details><summary>Findings a refreshed base image clears (1)</summary>")
     assert (
         "In every row: package `libcurl4`; severity HIGH; at or above the blocking severity HIGH." in markdown
     )
-    assert cells_of(html, "Findings the upgrade of libcurl4 clears (2)") == [
+    assert cells_of(html, "Findings the upgrade of <code>libcurl4</code> clears (2)") == [
         ['<a href="https://nvd.nist.gov/vuln/detail/CVE-2024-0002">CVE-2024-0002</a>', "<code>3.0.2-1</code> → <code>7.88.1-10+deb12u5</code>"],
         ['<a href="https://nvd.nist.gov/vuln/detail/CVE-2024-0003">CVE-2024-0003</a>', "<code>3.0.2-1</code> → <code>7.88.1-10+deb12u4</code>"],
     ]  # fmt: skip
@@ -491,7 +496,8 @@ def test_advisory_mode_says_what_would_block() -> None:
     evaluation = evaluation_of(finding(), policy=Policy(source="p.yaml", mode=Mode.ADVISORY))
     markdown = render_markdown(evaluation)
     assert markdown.startswith("### ⚠️ container-gate: advisory only, never fails: 1 finding(s) would block")
-    assert "· 1 would block" in markdown
+    # What would block is informational: said as part of that count, so the counts add up.
+    assert "1 finding: 0 blocking · 0 allowlisted · 0 ignored · 1 informational (1 would block)" in markdown
 
 
 def test_report_files_beyond_five_are_counted() -> None:
@@ -593,7 +599,7 @@ def test_section_rows_caps_collapsible_sections_and_says_so() -> None:
     evaluation = many(3, 250)
     markdown = render_markdown(evaluation, section_rows=100)
     found = sections(markdown)
-    assert [found[f"Findings the upgrade of lib{n} clears"] for n in range(3)] == [(1, 1, 0)] * 3
+    assert [found[f"Findings the upgrade of <code>lib{n}</code> clears"] for n in range(3)] == [(1, 1, 0)] * 3
     assert found["Informational"] == (250, 100, 150)
 
 
@@ -605,6 +611,27 @@ def test_the_rows_left_out_are_named_for_what_they_are() -> None:
     assert "_20 of 120 rows left out; the JSON report (`--json`) lists every allowlist entry._" in markdown
     assert "_147 of 247 rows left out; the JSON report (`--json`) lists every action._" in markdown
     assert "_150 of 250 rows left out; the JSON report (`--json`) lists every finding._" in markdown
+
+
+def test_a_limit_too_small_for_every_section_keeps_the_actions_and_counts_the_sections_left_out() -> None:
+    # A job summary with little room left: the rows of "What to do" come before the titles of the
+    # sections below it, which go whole, least important first, and are counted.
+    evaluation = many(300, 300)
+    everything = sections(render_markdown(evaluation))
+    markdown = render_markdown(evaluation, limit=3_000)
+    assert len(markdown) <= 3_000
+    assert check_inert(markdown, evaluation).tables[0].body_rows == LEAD_ACTIONS
+    found = sections(markdown)
+    left_out = re.search(r"_(\d+) more sections did not fit in 3,000 characters; the JSON report", markdown)
+    assert left_out is not None
+    assert len(found) + int(left_out[1]) == len(everything)
+    assert all(shown + cut == total for total, shown, cut in found.values())
+    # The actions beyond the table are said to be where they still are.
+    assert "More actions" not in found
+    assert (
+        "_292 more actions, which clear 292 more findings that block, are in the JSON report (`--json`)._"
+        in (markdown)
+    )
 
 
 @pytest.mark.parametrize("limit", [MIN_LIMIT, 1_500, 2_500, 4_000, 9_999, 20_000, 40_000])
@@ -760,7 +787,25 @@ def test_the_upgrades_a_refreshed_base_brings_follow_the_refresh_they_detail() -
     assert summaries[:3] == [
         "Findings a refreshed base image clears",
         "Upgrades a refreshed base image brings",
-        "Findings the upgrade of curl clears",
+        "Findings the upgrade of <code>curl</code> clears",
+    ]
+
+
+def test_each_upgrade_s_findings_are_titled_with_the_package_it_upgrades() -> None:
+    # Debian names hold dots (`python3.11`, `libglib2.0-0`): two such upgrades must not both be
+    # "the upgrade of this package". The name is code in raw HTML: escaped, and never a mention.
+    ev = evaluation_of(
+        finding("CVE-2024-0001", pkg="python3.11", version="3.11.2-6", fixed=("3.11.2-6+deb12u3",)),
+        finding("CVE-2024-0002", pkg="libglib2.0-0", version="2.74.6-2", fixed=("2.74.6-2+deb12u5",)),
+        finding("CVE-2024-0003", pkg="@octocat<b>&#1", version="1", fixed=("2",)),
+    )
+    markdown = render_markdown(ev)
+    check_inert(markdown, ev)
+    summaries = re.findall(r"<summary>Findings the upgrade of (.*?) clears \(1\)</summary>", markdown)
+    assert sorted(summaries) == [
+        "<code>@octocat&lt;b&gt;&amp;#1</code>",
+        "<code>libglib2.0-0</code>",
+        "<code>python3.11</code>",
     ]
 
 

@@ -360,7 +360,7 @@ def test_beside_blocking_findings_those_a_budget_tolerates_are_not_counted_as_bl
     md = render_markdown(ev)
     assert "**1 finding blocks; 1 action clears it.**" in md
     assert "| Upgrade `openssl` `3.0.2-1` → `3.0.13-1` | **1**: 1 CRITICAL |" in md
-    assert "Findings the upgrade of openssl clears (1)" in md
+    assert "Findings the upgrade of <code>openssl</code> clears (1)" in md
     # The upgrade of curl clears nothing that blocks: among the other actions, not the lead ones.
     assert "<summary>More actions (1)</summary>" in md
     assert "| Upgrade `curl` `7.88.1-10` → `7.88.1-10+deb12u5` | 1 other finding: 1 HIGH |" in md
