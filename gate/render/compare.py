@@ -29,6 +29,7 @@ from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, EntryReport, Evaluation
 from gate.policy.model import Mode
+from gate.policy.plan import has_usable_fix
 from gate.render._columns import display_width, pad, wrap
 from gate.render._delta import vex_counts, vex_gap_line
 from gate.render._json_text import surrogates_escaped
@@ -97,7 +98,8 @@ class CompareRow:
     counts_by_severity: Mapping[Severity, int] | None
     """Every finding per severity, CRITICAL first."""
     fixable: int | None
-    """Findings with a fixed version."""
+    """Findings with a fix newer than the installed version (`has_usable_fix`: the fix the actions
+    upgrade to and `fail_on.fixable_only` asks for; a listed fix no newer is none)."""
     blocking: int | None
     """Findings the policy blocks."""
     base: int | None
@@ -173,7 +175,7 @@ class CompareRow:
             packages=ev.report.package_count,
             findings=len(ev.decisions),
             counts_by_severity=by_severity,
-            fixable=sum(1 for d in ev.decisions if d.finding.fixable),
+            fixable=sum(1 for d in ev.decisions if has_usable_fix(d.finding)),
             blocking=ev.counts[Disposition.BLOCKING],
             base=base,
             own=own,
