@@ -407,9 +407,10 @@ ADVISORY_NOTE_MARKDOWN = (
 
 
 def advisory(images: Sequence[ComparedImage], mode: Mode | None = None) -> bool:
-    """Whether the policy applied is advisory (`mode: advisory`, or `--advisory`): `mode`, the
-    policy's, when given (a run whose every image failed to scan has no evaluation to say it), else
-    as the images' evaluations say it (the same policy for every image)."""
+    """Whether the policy applied is advisory (`mode: advisory`; compare takes no `--advisory`: it
+    never fails, so the option would only hide what blocks): `mode`, the policy's, when given (a
+    run whose every image failed to scan has no evaluation to say it), else as the images'
+    evaluations say it (the same policy for every image)."""
     if mode is not None:
         return mode is Mode.ADVISORY
     return any(i.evaluation is not None and i.evaluation.policy.mode is Mode.ADVISORY for i in images)
