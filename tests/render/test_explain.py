@@ -109,3 +109,19 @@ def test_stale_exploit_data_is_said_whether_it_warns_or_fails(on_stale: OnStale)
     else:
         assert title not in lines
         assert lines[lines.index("Warnings:") + 1] == f"- {said}"
+
+
+def test_an_entry_that_does_not_match_names_every_field_that_differs() -> None:
+    # Only the first was named: a reader who corrected the package ran explain again to learn that
+    # the version differs too.
+    entry = AllowlistEntry(
+        0, "CVE-2024-0001", reason="r", package="zlib", version="9.9", path="usr/**", line=4
+    )
+    policy = Policy(source="policy.yaml", allowlist=(entry,))
+    ev = evaluation_of(finding(pkg="openssl", version="3.0.2-1", path="usr/lib/x"), policy=policy)
+    said = " ".join(explain(ev, "CVE-2024-0001")[0].split())  # whatever the width it is wrapped to
+    # The path matches: not named.
+    assert said.endswith(
+        "- allowlist[0] (line 4): unused; reason: r does not match openssl: package 'zlib' differs "
+        "from 'openssl'; version '9.9' differs from the installed '3.0.2-1'"
+    )
