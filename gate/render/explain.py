@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from gate.model import Assessment, Layer
 from gate.policy.evaluation import Decision, EntryState, Evaluation
 from gate.policy.match import mismatch
 from gate.policy.model import Mode
 from gate.render._exploit import marks
-from gate.render.remediation import what_to_do
+from gate.render.remediation import days_words, expiring_in, what_to_do
 from gate.render.terminal import fix_text
 from gate.untrusted import terminal_safe
 
@@ -74,6 +76,15 @@ def explain(evaluation: Evaluation, vulnerability: str) -> tuple[str, bool]:
                 out.append(
                     "  fail_on_expired is set: it fails the gate; renew it with a new date or remove it"
                 )
+        days = expiring_in(evaluation, item)
+        if days is not None and e.expires:
+            # What `check` lists as needing attention ("expires in 3 days"): the finding it
+            # allowlists is judged without it from the day after.
+            after = (e.expires + dt.timedelta(days=1)).isoformat()
+            out.append(
+                f"  expiring soon: {e.expires.isoformat()} is its last day ({days_words(days)}); from "
+                f"{after} it no longer applies: renew it with a new date, or fix what it allowlists"
+            )
         for d in decisions:
             why = mismatch(e, d.finding, image)
             if why:

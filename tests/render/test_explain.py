@@ -125,3 +125,31 @@ def test_an_entry_that_does_not_match_names_every_field_that_differs() -> None:
         "- allowlist[0] (line 4): unused; reason: r does not match openssl: package 'zlib' differs "
         "from 'openssl'; version '9.9' differs from the installed '3.0.2-1'"
     )
+
+
+@pytest.mark.parametrize(
+    ("expires", "said"),
+    [
+        (dt.date(2026, 9, 30), "2026-09-30 is its last day (today); from 2026-10-01"),
+        (dt.date(2026, 10, 1), "2026-10-01 is its last day (in 1 day); from 2026-10-02"),
+        (dt.date(2026, 10, 13), "2026-10-13 is its last day (in 13 days); from 2026-10-14"),
+        (dt.date(2026, 10, 14), None),
+        (None, None),
+    ],
+)
+def test_an_entry_used_for_the_finding_that_expires_soon_says_so(
+    expires: dt.date | None, said: str | None
+) -> None:
+    # `check` lists it as needing attention ("expires in 3 days"); explain, where its reader looks
+    # at the entry that allowlists the finding, said only that it was used.
+    entry = AllowlistEntry(0, "CVE-2024-0001", reason="r", expires=expires, line=4)
+    policy = Policy(source="policy.yaml", allowlist=(entry,))
+    ev = evaluation_of(finding(), policy=policy, now=dt.datetime(2026, 9, 30, 23, tzinfo=dt.UTC))
+    text = " ".join(explain(ev, "CVE-2024-0001")[0].split())  # whatever the width it is wrapped to
+    if said is None:
+        assert "expiring soon" not in text
+    else:
+        assert (
+            "- allowlist[0] (line 4): used; reason: r expiring soon: "
+            f"{said} it no longer applies: renew it with a new date, or fix what it allowlists"
+        ) in text
