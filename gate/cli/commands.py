@@ -374,7 +374,8 @@ def cmd_explain(options: Options) -> ExitCode:
     evaluation = _evaluate_reports(options)
     from gate.render.explain import explain  # see cmd_scan
 
-    text, found = explain(evaluation, options.vulnerability)
+    # Fitted to the terminal as check's summary is; a pipe, a file or a CI log gets its fixed width.
+    text, found = explain(evaluation, options.vulnerability, summary_width(sys.stdout))
     print_report_text(text)
     return ExitCode.PASS if found else ExitCode.FAIL
 

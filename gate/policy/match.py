@@ -12,7 +12,8 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from typing import Literal, Protocol
+from dataclasses import replace
+from typing import Any, Literal, Protocol
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
@@ -207,13 +208,25 @@ class AllowlistIndex:
 
 
 def mismatch(entry: AllowlistEntry, finding: Finding, image: str | None) -> str | None:
-    """Why the entry does not match the finding (the first field that differs), or None if it does."""
+    """Why the entry does not match the finding, or None if it does: the id when it names none of
+    the finding's; else every field that differs, in the order they are compared, joined by `; `.
+    One field named at a time, a reader who fixed it ran explain again to learn of the next."""
     wanted = entry.vulnerability.casefold()
     if not any(i.casefold() == wanted for i in finding.ids):
         return f"vulnerability {entry.vulnerability!r} is not one of the finding's ids"
-    field = _mismatched_field(entry, finding, image)
-    if field is None:
-        return None
+    fields = []
+    # Each field found differing is taken off a copy of the entry and the rest asked again: the
+    # matching's own comparison, which stops at the first field for the sake of large reports.
+    rest = entry
+    while (field := _mismatched_field(rest, finding, image)) is not None:
+        fields.append(field)
+        unset: dict[str, Any] = {field: None}
+        rest = replace(rest, **unset)
+    return "; ".join(_words(field, entry, finding, image) for field in fields) or None
+
+
+def _words(field: _Field, entry: AllowlistEntry, finding: Finding, image: str | None) -> str:
+    """How the entry's `field` differs from the finding, in the user's words."""
     package, layer = finding.package, finding.layer
     if field == "package":
         assert entry.package is not None  # noqa: S101 - the field that differs is set

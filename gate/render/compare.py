@@ -29,6 +29,7 @@ from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
 from gate.policy.evaluation import Disposition, EntryReport, Evaluation
 from gate.policy.model import Mode
+from gate.policy.plan import has_usable_fix
 from gate.render._columns import display_width, pad, wrap
 from gate.render._delta import vex_counts, vex_gap_line
 from gate.render._json_text import surrogates_escaped
@@ -97,7 +98,8 @@ class CompareRow:
     counts_by_severity: Mapping[Severity, int] | None
     """Every finding per severity, CRITICAL first."""
     fixable: int | None
-    """Findings with a fixed version."""
+    """Findings with a fix newer than the installed version (`has_usable_fix`: the fix the actions
+    upgrade to and `fail_on.fixable_only` asks for; a listed fix no newer is none)."""
     blocking: int | None
     """Findings the policy blocks."""
     base: int | None
@@ -173,7 +175,7 @@ class CompareRow:
             packages=ev.report.package_count,
             findings=len(ev.decisions),
             counts_by_severity=by_severity,
-            fixable=sum(1 for d in ev.decisions if d.finding.fixable),
+            fixable=sum(1 for d in ev.decisions if has_usable_fix(d.finding)),
             blocking=ev.counts[Disposition.BLOCKING],
             base=base,
             own=own,
@@ -405,9 +407,10 @@ ADVISORY_NOTE_MARKDOWN = (
 
 
 def advisory(images: Sequence[ComparedImage], mode: Mode | None = None) -> bool:
-    """Whether the policy applied is advisory (`mode: advisory`, or `--advisory`): `mode`, the
-    policy's, when given (a run whose every image failed to scan has no evaluation to say it), else
-    as the images' evaluations say it (the same policy for every image)."""
+    """Whether the policy applied is advisory (`mode: advisory`; compare takes no `--advisory`: it
+    never fails, so the option would only hide what blocks): `mode`, the policy's, when given (a
+    run whose every image failed to scan has no evaluation to say it), else as the images'
+    evaluations say it (the same policy for every image)."""
     if mode is not None:
         return mode is Mode.ADVISORY
     return any(i.evaluation is not None and i.evaluation.policy.mode is Mode.ADVISORY for i in images)

@@ -268,10 +268,20 @@ def listing_a_stale_fix(without_fix: Sequence[Decision]) -> str:
     return f"{they} a fix no newer than the installed version"
 
 
+def expiring_in(evaluation: Evaluation, item: EntryReport) -> int | None:
+    """The days until a used allowlist entry's last day, when that is within `EXPIRING_DAYS` of
+    the evaluation (0: today); None for an entry without a date, further off, expired or unused."""
+    expires = item.entry.expires
+    if item.state is not EntryState.USED or expires is None:
+        return None
+    today = evaluation.now.astimezone(dt.UTC).date() if evaluation.now.tzinfo else evaluation.now.date()
+    days = (expires - today).days
+    return days if days < EXPIRING_DAYS else None
+
+
 def needs_attention(evaluation: Evaluation) -> list[tuple[EntryReport, str]]:
     """Allowlist entries to look at, with what is the matter: expired, expiring within
     `EXPIRING_DAYS` days of the evaluation, or matching nothing. In the policy's order."""
-    today = evaluation.now.astimezone(dt.UTC).date() if evaluation.now.tzinfo else evaluation.now.date()
     found = []
     for item in evaluation.entries:
         expires = item.entry.expires
@@ -282,10 +292,17 @@ def needs_attention(evaluation: Evaluation) -> list[tuple[EntryReport, str]]:
             found.append((item, state))
         elif item.state is EntryState.UNUSED:
             found.append((item, "matched no finding"))
-        elif expires is not None and (expires - today).days < EXPIRING_DAYS:
-            days = (expires - today).days
-            when = "today" if days == 0 else f"in {plural(days, 'day')}"
+        elif (days := expiring_in(evaluation, item)) is not None:
+            assert expires is not None  # noqa: S101 - expiring_in says so
             found.append(
-                (item, f"expires {when} ({expires.isoformat()}), matches {plural(item.matched, 'finding')}")
+                (
+                    item,
+                    f"expires {days_words(days)} ({expires.isoformat()}), matches {plural(item.matched, 'finding')}",
+                )
             )
     return found
+
+
+def days_words(days: int) -> str:
+    """`today`, `in 1 day`, `in 3 days`."""
+    return "today" if days == 0 else f"in {plural(days, 'day')}"

@@ -207,12 +207,12 @@ def _what_to_do_wrapped(
     return lines, going_on
 
 
-def command_lines(command: str, width: int) -> list[str]:
-    """`$ command` within `width`, broken at spaces with the shell's line continuation: a command is
-    what a reader pastes into a shell or a Dockerfile's RUN, and one cut with an ellipsis
-    (`--only-upgrad…`) would not run. Only a package name longer than a line (a hostile report's:
-    real ones are far shorter) leaves the command on one line, cut."""
-    line = f"       $ {command}"
+def command_lines(command: str, width: int, indent: str = "       ") -> list[str]:
+    """`$ command` after `indent`, within `width`, broken at spaces with the shell's line
+    continuation: a command is what a reader pastes into a shell or a Dockerfile's RUN, and one cut
+    with an ellipsis (`--only-upgrad…`) would not run. Only a package name longer than a line (a
+    hostile report's: real ones are far shorter) leaves the command on one line, cut."""
+    line = f"{indent}$ {command}"
     if display_width(line) <= width:
         return [line]
     lines = wrap(line, width - 2, hang="    ")

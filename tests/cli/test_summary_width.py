@@ -133,3 +133,22 @@ def test_with_an_output_on_standard_output_the_summary_fits_standard_errors_term
         lines = shown(controller)
     assert what_to_do(lines) == ROW[WHAT:]
     assert capsys.readouterr().out.startswith("{")
+
+
+def test_explain_fits_the_terminal_as_check_does(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Its lines ran as long as their text: a Snyk finding's aliases to 475 columns.
+    snyk = corpus_file("snyk", "docker-fixable__vulns.json")
+    argv = ["explain", "CVE-2018-20843", "--report", str(snyk)]
+    assert cli.main(argv) == 0
+    piped = capsys.readouterr().out.splitlines()
+    assert 72 < max(len(line) for line in piped) <= WIDTH  # not a terminal: 100 columns
+    for columns in (60, 72):
+        with terminal(columns) as (controller, stream):
+            monkeypatch.setattr(sys, "stdout", stream)
+            assert cli.main(argv) == 0
+            stream.flush()
+            lines = shown(controller)
+        assert all(len(line) <= columns for line in lines)
+        assert " ".join(" ".join(lines).split()) == " ".join(" ".join(piped).split())

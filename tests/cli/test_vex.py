@@ -586,8 +586,9 @@ def test_explain_reads_the_vex_check_reads_and_agrees_with_it(
         )
         out, _err = capsys.readouterr()
         assert code == ExitCode.PASS
-        assert f"  disposition: ALLOWLISTED (rule {allowlisted['rule']})\n" in out
-        assert f"  VEX:         not_affected by {allowlisted['vex']['author']}" in out
+        words = " ".join(out.split())  # whatever lines explain wrapped them on
+        assert f"disposition: ALLOWLISTED (rule {allowlisted['rule']}) because:" in words
+        assert f"VEX: not_affected by {allowlisted['vex']['author']}" in words
 
 
 def vex_policy(tmp_path: Path, vex: Path) -> Path:
@@ -645,7 +646,7 @@ def test_a_vex_file_name_with_control_characters_is_shown_safely(
     code = cli.main(["explain", "CVE-2021-44228", "--report", str(report), "--policy", str(policy), *AS_OF])
     out, _err = capsys.readouterr()
     assert code == ExitCode.PASS
-    assert "  disposition: ALLOWLISTED (rule vex:" in out
+    assert "disposition: ALLOWLISTED (rule vex:" in " ".join(out.split())
     assert "\x1b" not in out
     assert "\n::error::" not in out
     assert "\\x1b]8;;https:evil\\x07click" in out

@@ -183,9 +183,22 @@ def test_first_match_is_the_first_of_every_match(
             "image 'ghcr.io/acme/*' does not match 'docker.io/other:1'",
         ),
         ({"image": "ghcr.io/acme/*"}, "ghcr.io/acme/app:1", None),
+        # Every field that differs, in the order they are compared; one that matches is not named.
+        (
+            {"package": "zlib", "version": "3.0.1", "path": "/usr/**", "image": "ghcr.io/acme/*"},
+            "docker.io/other:1",
+            "package 'zlib' differs from 'openssl'; version '3.0.1' differs from the installed "
+            "'3.0.2-1'; image 'ghcr.io/acme/*' does not match 'docker.io/other:1'",
+        ),
+        # An entry for another vulnerability: its other fields are beside the point.
+        (
+            {"vulnerability": "CVE-2024-9999", "package": "zlib"},
+            None,
+            "vulnerability 'CVE-2024-9999' is not one of the finding's ids",
+        ),
     ],
 )
-def test_mismatch_words_the_first_field_that_differs(
+def test_mismatch_words_every_field_that_differs(
     fields: dict[str, str], image: str | None, why: str | None
 ) -> None:
     found = finding(

@@ -9,9 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from gate.model import ImageInfo, Layer, LayerOrigin, Severity
+from gate.model import ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
 from gate.policy.evaluation import Disposition
 from gate.policy.model import AllowlistEntry, Policy
+from gate.policy.plan import has_usable_fix
 from gate.render._columns import display_width
 from gate.render.compare import (
     NAME_LIMIT,
@@ -88,7 +89,7 @@ def test_the_json_rows_are_the_schema_in_the_order_given() -> None:
                 1 for d in ev.decisions if d.finding.severity is severity
             )
         assert row["blocking"] == ev.counts[Disposition.BLOCKING]
-        assert row["fixable"] == sum(1 for d in ev.decisions if d.finding.fixed_versions)
+        assert row["fixable"] == sum(1 for d in ev.decisions if has_usable_fix(d.finding))
         assert row["verdict"] == ev.verdict
         assert row["error"] is None
         assert row["size_bytes"] == image.size_bytes
@@ -99,6 +100,24 @@ def test_the_json_rows_are_the_schema_in_the_order_given() -> None:
     # A report written without --list-all-pkgs does not say how many packages the image has.
     assert doc["images"][0]["packages"] is None
     assert doc["images"][2]["packages"] == 7
+
+
+def test_a_listed_fix_no_newer_than_the_installed_version_is_not_fixable() -> None:
+    # openssl 3.0.13-1 lists 3.0.2-1, an older branch's fix: no action upgrades to it and
+    # `fail_on.fixable_only` ignores the finding, yet FIXABLE counted it (Debian orders the
+    # versions, not their text: 3.0.9-1 is older than 3.0.13-1, 3.0.13-2 newer).
+    ev = evaluation_of(
+        finding("CVE-2024-0001", version="3.0.13-1", fixed=("3.0.2-1",)),
+        finding("CVE-2024-0002", version="3.0.13-1", fixed=("3.0.9-1", "3.0.13-1")),
+        finding("CVE-2024-0003", version="3.0.13-1", fixed=("3.0.13-2",)),
+        finding("CVE-2024-0004", version="3.0.13-1", fixed=(), status=VendorStatus.AFFECTED),
+    )
+    assert [has_usable_fix(d.finding) for d in ev.decisions] == [False, False, True, False]
+    images = [ComparedImage("app:1", ev)]
+    assert CompareRow.of(images[0]).fixable == 1
+    assert json.loads(render_compare_json(images, "p.yaml"))["images"][0]["fixable"] == 1
+    header, row = render_compare_terminal(images, "p.yaml").splitlines()[1:3]
+    assert row.split()[header.split().index("FIXABLE")] == "1"
 
 
 def test_base_and_own_are_split_only_when_the_base_is_known() -> None:

@@ -1,9 +1,10 @@
-"""`explain`'s "to fix it" line: the action of the summaries' "What to do" table, or why none; and
-what it says of the allowlist entries naming the id."""
+"""`explain`'s "to fix it" line: the action of the summaries' "What to do" table, or why none;
+what it says of the allowlist entries naming the id; and its lines within the terminal's width."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -13,13 +14,20 @@ from gate.model import ImageInfo, LayerOrigin, Severity
 from gate.policy.evaluate import evaluate
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.model import AllowlistEntry, ExploitDataPolicy, FailOn, Mode, OnStale, Policy
+from gate.render._columns import display_width
 from gate.render.explain import explain
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_evaluation, corpus_file
 from tests.support.factories import evaluation_of, finding, layer, report
 
 
 def fix_line(text: str) -> str:
-    return next(line for line in text.splitlines() if line.startswith("  to fix it:"))
+    """The `to fix it:` line, with the lines its words go on to (not its command's)."""
+    lines = text.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("  to fix it:"))
+    going_on = itertools.takewhile(
+        lambda line: line.startswith(" " * 15) and not line.lstrip().startswith("$ "), lines[start + 1 :]
+    )
+    return " ".join([lines[start], *(line.strip() for line in going_on)])
 
 
 def test_a_listed_fix_no_newer_than_the_installed_version_is_no_action() -> None:
@@ -104,8 +112,110 @@ def test_stale_exploit_data_is_said_whether_it_warns_or_fails(on_stale: OnStale)
     assert "is 25 days old (released 2026-08-07, as of 2026-09-01; max_age_days: 7)" in said
     lines = explain(ev, "CVE-2022-22965")[0].splitlines()
     title = "Policy failures (the gate fails for these, whatever the findings):"
+    text = " ".join(lines)  # the words, whatever lines they were wrapped on
     if on_stale is OnStale.FAIL:
-        assert lines[lines.index(title) + 1] == f"- {said}"
+        assert f"{title} - {' '.join(said.split())}" in " ".join(text.split())
     else:
         assert title not in lines
-        assert lines[lines.index("Warnings:") + 1] == f"- {said}"
+        assert f"Warnings: - {' '.join(said.split())}" in " ".join(text.split())
+
+
+def test_an_entry_that_does_not_match_names_every_field_that_differs() -> None:
+    # Only the first was named: a reader who corrected the package ran explain again to learn that
+    # the version differs too.
+    entry = AllowlistEntry(
+        0, "CVE-2024-0001", reason="r", package="zlib", version="9.9", path="usr/**", line=4
+    )
+    policy = Policy(source="policy.yaml", allowlist=(entry,))
+    ev = evaluation_of(finding(pkg="openssl", version="3.0.2-1", path="usr/lib/x"), policy=policy)
+    said = " ".join(explain(ev, "CVE-2024-0001")[0].split())  # whatever the width it is wrapped to
+    # The path matches: not named.
+    assert said.endswith(
+        "- allowlist[0] (line 4): unused; reason: r does not match openssl: package 'zlib' differs "
+        "from 'openssl'; version '9.9' differs from the installed '3.0.2-1'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("expires", "said"),
+    [
+        (dt.date(2026, 9, 30), "2026-09-30 is its last day (today); from 2026-10-01"),
+        (dt.date(2026, 10, 1), "2026-10-01 is its last day (in 1 day); from 2026-10-02"),
+        (dt.date(2026, 10, 13), "2026-10-13 is its last day (in 13 days); from 2026-10-14"),
+        (dt.date(2026, 10, 14), None),
+        (None, None),
+    ],
+)
+def test_an_entry_used_for_the_finding_that_expires_soon_says_so(
+    expires: dt.date | None, said: str | None
+) -> None:
+    # `check` lists it as needing attention ("expires in 3 days"); explain, where its reader looks
+    # at the entry that allowlists the finding, said only that it was used.
+    entry = AllowlistEntry(0, "CVE-2024-0001", reason="r", expires=expires, line=4)
+    policy = Policy(source="policy.yaml", allowlist=(entry,))
+    ev = evaluation_of(finding(), policy=policy, now=dt.datetime(2026, 9, 30, 23, tzinfo=dt.UTC))
+    text = " ".join(explain(ev, "CVE-2024-0001")[0].split())  # whatever the width it is wrapped to
+    if said is None:
+        assert "expiring soon" not in text
+    else:
+        assert (
+            "- allowlist[0] (line 4): used; reason: r expiring soon: "
+            f"{said} it no longer applies: renew it with a new date, or fix what it allowlists"
+        ) in text
+
+
+CJK = "数据库驱动程序中文包名称非常长的名字"
+
+
+def hostile_explained(width: int) -> list[str]:
+    """Every explanation of a Snyk report whose aliases ran to 475 columns on one line, and of
+    findings with long and wide names, versions, paths, reasons and warnings, at `width`."""
+    snyk = corpus_evaluation(corpus_file("snyk", "docker-fixable__vulns.json"))
+    texts = [explain(snyk, d.finding.vulnerability_id, width)[0] for d in snyk.decisions]
+    long_pkg = "org.springframework.boot:spring-boot-starter-" + "x" * 40
+    made = evaluation_of(
+        finding("CVE-2024-0001", pkg=CJK * 3, version="版本" * 30, fixed=("修复" * 30,), path="/a b/" * 40),
+        finding("CVE-2024-0001", pkg=long_pkg, type="maven", fixed=tuple(f"2.{n}.0" for n in range(40))),
+        finding("CVE-2024-0001", pkg="libssl-very-long-name-" * 3, version="1", fixed=("2",)),
+        policy=Policy(
+            source="policy.yaml",
+            allowlist=(
+                AllowlistEntry(0, "CVE-2024-0001", reason=f"{CJK} words " * 30, package="zlib", version="9"),
+            ),
+        ),
+        warnings=("a warning of many words " * 30,),
+    )
+    texts.append(explain(made, "CVE-2024-0001", width)[0])
+    return [line for text in texts for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 160])
+def test_every_line_fits_the_width_as_the_summarys_do(width: int) -> None:
+    # A Snyk finding's aliases went on one line of 475 columns, a VEX gap or a reason as long as
+    # it was. Only a word longer than a line (an id, a path, a version, whole so it can be copied)
+    # is wider, alone on its line.
+    for line in hostile_explained(width):
+        if display_width(line) > width:
+            words = line.split()
+            assert len(words) == 1 or (len(words) == 2 and words[0].endswith(":")), line
+            assert words[-1].isascii(), line
+
+
+def test_a_command_is_never_wrapped_as_prose() -> None:
+    # It goes on lines of its own, broken at spaces with the shell's continuation as the
+    # summary's "What to do" does, so that it can be pasted whole; in the words of the line
+    # above, or cut, it would not run.
+    ev = evaluation_of(finding(pkg="libgnutls-openssl27-long-name", version="1", fixed=("2",)))
+    action = ev.plan.action_of(ev.decisions[0].finding)
+    assert action is not None
+    assert action.command
+    for width in (100, 60):
+        lines = explain(ev, "CVE-2024-0001", width)[0].splitlines()
+        start = next(n for n, line in enumerate(lines) if line.lstrip().startswith("$ "))
+        command = list(itertools.takewhile(lambda line: line.startswith(" " * 15), lines[start:]))
+        assert all(display_width(line) <= width for line in command)
+        assert all(line.endswith(" \\") for line in command[:-1])
+        pasted = " ".join(line.removesuffix(" \\").strip() for line in command)
+        assert pasted == f"$ {action.command}"
+        assert lines[start - 1].startswith("  to fix it:   Upgrade ")
+    assert len(command) > 1  # at 60 columns it goes on to a second line
