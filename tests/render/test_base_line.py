@@ -216,7 +216,13 @@ def test_docs_base_image_shows_the_summary_lines_as_they_are() -> None:
     real = render_terminal(evaluated(stale_check())).splitlines()
     assert shape(shown[0]) == shape(real[0])
     assert shown[1].startswith("image:    ")
-    assert shape(shown[2]) == shape(real[2])
+    # The image line may go on under the reference (the doc's is longer than the test's): the
+    # stale-base line is the first after it that does not continue it.
+    assert shape(_stale_line(shown)) == shape(_stale_line(real))
+
+
+def _stale_line(lines: list[str]) -> str:
+    return next(line for line in lines[2:] if not line.startswith(" "))
 
 
 def test_the_gitlab_solution_of_a_checked_rebuild_has_no_empty_estimate() -> None:
