@@ -25,12 +25,12 @@ from gate.cli.outputs import (
     RUN_BY_ACTION,
     STDOUT,
     check_publishing,
-    exploit_data_hint,
     json_hint,
     login_hint,
     policy_file_clash,
     print_report_text,
     publish,
+    run_wording,
     show_notices,
     summary_width,
     watched,
@@ -191,7 +191,7 @@ def _evaluate_reports(options: Options) -> Evaluation:
         baseline=baseline,
         vex=vex,
         exploit=exploit,
-        data_hint=exploit_data_hint(),
+        wording=run_wording(),
     )
     return evaluate(report, policy, evaluation_time(options), inputs)
 
@@ -291,7 +291,7 @@ def cmd_scan(options: Options) -> ExitCode:
         report = with_warning(report, unused, of_the_run=True)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(
-        base_check=base, baseline=baseline, vex=vex, exploit=exploit, data_hint=exploit_data_hint()
+        base_check=base, baseline=baseline, vex=vex, exploit=exploit, wording=run_wording()
     )
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
 

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
-from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, GITLAB_DATA, ExploitDataHint
 from gate.errors import GateError, UsageError
 from gate.image.login_hint import ACTION_LOGIN, COMMAND_LINE_LOGIN, GITLAB_LOGIN, LoginHint
 from gate.platforms.interface import PublishContext, Published
@@ -29,6 +28,7 @@ from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
 from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
 from gate.render.terminal import WIDTH, fitted_width
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 from gate.untrusted import terminal_safe
 
 RUN_BY_ACTION = "CONTAINER_GATE_ACTION"
@@ -54,11 +54,11 @@ def json_hint() -> JsonReportHint:
     return GITLAB_TEMPLATE_JSON if run_by_gitlab_template() else COMMAND_LINE_JSON
 
 
-def exploit_data_hint() -> ExploitDataHint:
-    """How the user of this run gives KEV and EPSS files, for the warnings that ask for them."""
+def run_wording() -> RunWording:
+    """How the user of this run gives what the warnings ask for (KEV and EPSS files, its time)."""
     if os.environ.get(RUN_BY_ACTION) == "true":
-        return ACTION_DATA
-    return GITLAB_DATA if run_by_gitlab_template() else COMMAND_LINE_DATA
+        return ACTION_WORDS
+    return GITLAB_WORDS if run_by_gitlab_template() else COMMAND_LINE_WORDS
 
 
 GITLAB_POLICY = "CONTAINER_GATE_POLICY"

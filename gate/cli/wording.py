@@ -5,8 +5,8 @@ to do in the command line's words: "give it with --kev, and the scanner's JSON r
 In the GitHub Action its user sets inputs and types no option; in the GitLab CI component and
 template, inputs or `CONTAINER_GATE_*` variables, and the job gates an image, never a report.
 The readers stay pure and speak the one language; an error of a run is put into its user's words
-here, once, where the command line reports it (gate/cli/main.py), as the summaries' and the
-exploit data's hints are chosen (`json_hint`, `exploit_data_hint`).
+here, once, where the command line reports it (gate/cli/main.py), as the summaries' hint and
+the warnings' wording are chosen (`json_hint`, `run_wording`).
 """
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ from gate.cli import outputs
 from gate.cli.options import options_from
 from gate.cli.outputs import _render_sarif, print_report_text, publish_context, remove_stale, repo_relative
 from gate.cli.parser import build_parser
-from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, GITLAB_DATA
 from gate.errors import ExitCode, UsageError
 from gate.platforms.github_commands import workflow_command
 from gate.policy.evaluate import evaluate
 from gate.policy.load import default_policy_path, load_policy
 from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS
 from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file
 
@@ -283,5 +283,9 @@ def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     assert outputs.json_hint() is expected
-    data = {COMMAND_LINE_JSON: COMMAND_LINE_DATA, GITLAB_TEMPLATE_JSON: GITLAB_DATA, ACTION_JSON: ACTION_DATA}
-    assert outputs.exploit_data_hint() is data[expected]
+    data = {
+        COMMAND_LINE_JSON: COMMAND_LINE_WORDS,
+        GITLAB_TEMPLATE_JSON: GITLAB_WORDS,
+        ACTION_JSON: ACTION_WORDS,
+    }
+    assert outputs.run_wording() is data[expected]
