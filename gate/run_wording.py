@@ -37,6 +37,42 @@ class RunWording:
     """What sets the run's time, which a date after it may show wrong (a VEX statement's)."""
     time_wrong: str = "--as-of or a clock"
     """What may be wrong when a file says it was made after the run's time (a baseline)."""
+    named: str = "--{option}"
+    """How an option the user sets is named: `{input}` its input's name, `{variable}` the GitLab
+    templates' variable for it."""
+    named_set: str = "--{option} {value}"
+    """The same, set to `{value}`."""
+    inputs: tuple[tuple[str, str], ...] | None = None
+    """Each option its user can set, and the input that sets it; None: every option, by itself."""
+    no_input: str = ""
+    """Who has no input for an option that none sets (`the action`)."""
+    scanning: str = "`scan`"
+    """What scans an image, learning its base image as it goes."""
+
+    def option(self, name: str, value: str | None = None) -> str:
+        """How this run's user sets the option `name` (`db-repository`), to `value` if given:
+        `--db-repository`, the action's `db-repository` input. An option no input sets is named
+        as the command line's, with who has none (an action's run never sets it)."""
+        inputs = None if self.inputs is None else dict(self.inputs)
+        if inputs is not None and name not in inputs:
+            said = f"--{name}" if value is None else f"--{name} {value}"
+            return f"the command line's {said} ({self.no_input} has no input for it)"
+        given = name if inputs is None else inputs[name]
+        variable = "CONTAINER_GATE_" + given.upper().replace("-", "_")
+        words = self.named if value is None else self.named_set
+        return words.format(option=name, input=given, variable=variable, value=value)
+
+    def base_image_sources(self) -> str:
+        """Where a scan learns the image's base image, in the words of this run."""
+        return (
+            f"{self.scanning} learns it from {self.option('base-image')}, the image's base-name "
+            f"label or {self.option('dockerfile')}"
+        )
+
+
+def _same_names(*options: str) -> tuple[tuple[str, str], ...]:
+    """Options each set by an input of the same name."""
+    return tuple((option, option) for option in options)
 
 
 COMMAND_LINE_WORDS = RunWording(
@@ -61,6 +97,28 @@ GITLAB_WORDS = RunWording(
     "check the runner's clock and the data's date",
     "the runner's clock",
     "the runner's clock",
+    named="the `{input}` input ({variable})",
+    named_set="the `{input}` input ({variable}: {value})",
+    inputs=(
+        *_same_names(
+            "policy",
+            "scanner",
+            "dockerfile",
+            "base-image",
+            "advisory",
+            "check-base",
+            "cache-dir",
+            "skip-db-update",
+            "db-repository",
+            "trivy-server",
+            "max-db-age",
+            "kev",
+            "epss",
+        ),
+        ("build-arg", "build-args"),
+    ),
+    no_input="the job",
+    scanning="the job",
 )
 """In the GitLab CI component and template, whose inputs and variables give the files (each
 input's name, then the plain template's variable): the job runs the command line, but its user
@@ -76,5 +134,38 @@ ACTION_WORDS = RunWording(
     "check the runner's clock and the data's date",
     "the runner's clock",
     "the runner's clock",
+    named="the action's `{input}` input",
+    named_set="the action's `{input}` input ({value})",
+    inputs=(
+        *_same_names(
+            "policy",
+            "scanner",
+            "dockerfile",
+            "base-image",
+            "platform",
+            "check-base",
+            "sarif",
+            "sarif-category",
+            "sarif-location",
+            "json",
+            "markdown",
+            "comment",
+            "advisory",
+            "cache-dir",
+            "skip-db-update",
+            "db-repository",
+            "trivy-server",
+            "max-db-age",
+            "scan-timeout",
+            "baseline",
+            "vex",
+            "openvex",
+            "kev",
+            "epss",
+        ),
+        ("build-arg", "build-args"),
+    ),
+    no_input="the action",
+    scanning="a scan of the action's `image` input",
 )
 """In the GitHub Action."""

@@ -328,8 +328,7 @@ def evaluate(
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "
-            "base_image.fail_on: the base image is not known (`scan` learns it from --base-image, "
-            "the image's base-name label or --dockerfile)"
+            f"base_image.fail_on: the base image is not known ({inputs.wording.base_image_sources()})"
         )
 
     return Evaluation(
