@@ -2,7 +2,7 @@
 
 On the command line a warning names an option (`--kev FILE`); in the GitHub Action its user sets
 inputs, and in the GitLab CI component and template inputs or `CONTAINER_GATE_*` variables, and
-types no option. The command line chooses one `RunWording` for a run (gate/cli/outputs.py
+types no option. The command line chooses one `RunWording` for a run (gate/cli/run_by.py
 `run_wording`) and hands it to the stages that word such warnings; they read no environment.
 """
 
@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class RunWording:
-    """How a run's user gives what the warnings ask for (the KEV and EPSS files, the run's time),
-    in the words of the way the gate runs: the action's inputs, not options its user never typed."""
+    """How a run's user gives what the warnings ask for (the KEV and EPSS files, the run's time, an
+    option), in the words of the way the gate runs: the action's inputs, not options its user never
+    typed."""
 
     kev: str
     """The KEV catalog's option or input."""

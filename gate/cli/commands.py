@@ -21,22 +21,18 @@ from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_ope
 from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
-    GITLAB_POLICY,
-    RUN_BY_ACTION,
     STDOUT,
     check_publishing,
-    json_hint,
-    login_hint,
     policy_file_clash,
     print_report_text,
     publish,
-    run_wording,
     show_notices,
     summary_width,
     watched,
     write_outputs,
 )
 from gate.cli.policy_files import named_by, standard_input_clash
+from gate.cli.run_by import GITLAB_POLICY, RUN_BY_ACTION, json_hint, login_hint, run_wording
 from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError

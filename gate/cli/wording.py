@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 
-from gate.cli.outputs import RUN_BY_ACTION, run_by_gitlab_template
+from gate.cli.run_by import RUN_BY_ACTION, run_by_gitlab_template
 
 _Rewrite = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 

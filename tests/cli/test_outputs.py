@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli import main as cli
-from gate.cli import outputs
+from gate.cli import run_by
 from gate.cli.options import options_from
 from gate.cli.outputs import _render_sarif, print_report_text, publish_context, remove_stale, repo_relative
 from gate.cli.parser import build_parser
@@ -282,10 +282,10 @@ def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    assert outputs.json_hint() is expected
+    assert run_by.json_hint() is expected
     data = {
         COMMAND_LINE_JSON: COMMAND_LINE_WORDS,
         GITLAB_TEMPLATE_JSON: GITLAB_WORDS,
         ACTION_JSON: ACTION_WORDS,
     }
-    assert outputs.run_wording() is data[expected]
+    assert run_by.run_wording() is data[expected]
