@@ -97,6 +97,7 @@ def _gitlab_options(options: Options) -> GitLabReportOptions:
         default_branch_image=options.outputs.default_branch_image
         or os.environ.get("CS_DEFAULT_BRANCH_IMAGE"),
         dockerfile=_dockerfile_text(options),
+        json_hint=json_hint(),
     )
 
 

@@ -289,3 +289,26 @@ def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
         ACTION_JSON: ACTION_WORDS,
     }
     assert run_by.run_wording() is data[expected]
+
+
+def test_in_the_gitlab_templates_the_container_scanning_report_points_to_the_jobs_artifact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The templates write the JSON report as container-gate.json whatever their user sets: the
+    # report's message on the findings left out names it, not --json.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nallowlist:\n  - {vulnerability: CVE-2019-14697, reason: not shipped}\n", encoding="utf-8"
+    )
+    monkeypatch.delenv("CONTAINER_GATE_ACTION", raising=False)
+    monkeypatch.setenv("CONTAINER_GATE_POLICY", str(policy))
+    out = tmp_path / "gl-container-scanning-report.json"
+    report = corpus_file("trivy", "alpine-39-high-critical.json.golden")
+    cli.main(["check", str(report), "--policy", str(policy), "--gitlab", str(out), "--ci", "none"])
+    capsys.readouterr()
+    (left_out,) = [
+        m["value"] for m in json.loads(out.read_text())["scan"]["messages"] if "left out" in m["value"]
+    ]
+    assert left_out.endswith(
+        "the JSON report (the job's container-gate.json artifact) lists each with its reason"
+    )
