@@ -43,6 +43,8 @@ class RunWording:
     templates' variable for it."""
     named_set: str = "--{option} {value}"
     """The same, set to `{value}`."""
+    set_to: str = "give --{option} {value}"
+    """The request to set it to `{value}`."""
     inputs: tuple[tuple[str, str], ...] | None = None
     """Each option its user can set, and the input that sets it; None: every option, by itself."""
     no_input: str = ""
@@ -54,13 +56,20 @@ class RunWording:
         """How this run's user sets the option `name` (`db-repository`), to `value` if given:
         `--db-repository`, the action's `db-repository` input. An option no input sets is named
         as the command line's, with who has none (an action's run never sets it)."""
+        return self._said(self.named if value is None else self.named_set, name, value)
+
+    def setting(self, name: str, value: str) -> str:
+        """The request to set the option `name` to `value`: `give --base-image NAME:TAG`, `set
+        the action's `base-image` input to NAME:TAG`."""
+        return self._said(self.set_to, name, value)
+
+    def _said(self, words: str, name: str, value: str | None) -> str:
         inputs = None if self.inputs is None else dict(self.inputs)
         if inputs is not None and name not in inputs:
             said = f"--{name}" if value is None else f"--{name} {value}"
             return f"the command line's {said} ({self.no_input} has no input for it)"
         given = name if inputs is None else inputs[name]
         variable = "CONTAINER_GATE_" + given.upper().replace("-", "_")
-        words = self.named if value is None else self.named_set
         return words.format(option=name, input=given, variable=variable, value=value)
 
     def base_image_sources(self) -> str:
@@ -100,6 +109,7 @@ GITLAB_WORDS = RunWording(
     "the runner's clock",
     named="the `{input}` input ({variable})",
     named_set="the `{input}` input ({variable}: {value})",
+    set_to="set the `{input}` input (the {variable} variable) to {value}",
     inputs=(
         *_same_names(
             "policy",
@@ -137,6 +147,7 @@ ACTION_WORDS = RunWording(
     "the runner's clock",
     named="the action's `{input}` input",
     named_set="the action's `{input}` input ({value})",
+    set_to="set the action's `{input}` input to {value}",
     inputs=(
         *_same_names(
             "policy",

@@ -44,8 +44,8 @@ _ACTION: Sequence[_Rewrite] = (
     (re.compile(r"--openvex writes"), "the action's `openvex` input writes"),
     (re.compile(r"the gate writes it with --gitlab"), "the gate writes it for GitLab"),
     (re.compile(r"\bas REPORT\b"), "as the action's `report` input"),
-    # The image readers' and the base check's hints.
-    (re.compile(r"give --base-image (NAME:TAG(?:@DIGEST)?)"), r"set the action's `base-image` input to \1"),
+    # A scan's and the base check's hints. (The check's own hints, naming the base image, are
+    # worded by the check itself: the scan options carry the run's RunWording.)
     (re.compile(r"raise --scan-timeout\b"), "raise the action's `scan-timeout` input"),
     (re.compile(r"pass --check-base=best-effort"), "set the action's `check-base` input to best-effort"),
     # `give it with --kev`, `writes with --json`, `(--policy)`, `(--json)`.
@@ -77,10 +77,6 @@ _GITLAB: Sequence[_Rewrite] = (
     (re.compile(r"and give its JSON report as REPORT"), "and gate its JSON report with container-gate check"),
     (re.compile(r"the gate writes it with --sarif"), "the gate writes it for GitHub code scanning"),
     (re.compile(r"the gate writes it with --gitlab"), "the job writes it as its container-scanning report"),
-    (
-        re.compile(r"give --base-image (NAME:TAG(?:@DIGEST)?)"),
-        r"set the `base-image` input (the CONTAINER_GATE_BASE_IMAGE variable) to \1",
-    ),
     (
         re.compile(r"pass --check-base=best-effort"),
         "set the `check-base` input (the CONTAINER_GATE_CHECK_BASE variable) to best-effort",

@@ -124,18 +124,15 @@ def test_an_option_in_a_reports_own_text_is_left_as_it_is(
 @pytest.mark.parametrize(
     ("variable", "hint", "said"),
     [
-        ("CONTAINER_GATE_ACTION", "give --base-image NAME:TAG, or label", "set the action's `base-image` input to NAME:TAG, or label"),
-        ("CONTAINER_GATE_ACTION", "or give --base-image NAME:TAG@DIGEST", "or set the action's `base-image` input to NAME:TAG@DIGEST"),
         ("CONTAINER_GATE_ACTION", "raise --scan-timeout", "raise the action's `scan-timeout` input"),
         ("CONTAINER_GATE_ACTION", "pass --check-base=best-effort to", "set the action's `check-base` input to best-effort to"),
-        ("CONTAINER_GATE_POLICY", "give --base-image NAME:TAG, or label", "set the `base-image` input (the CONTAINER_GATE_BASE_IMAGE variable) to NAME:TAG, or label"),
         ("CONTAINER_GATE_POLICY", "pass --check-base=best-effort to", "set the `check-base` input (the CONTAINER_GATE_CHECK_BASE variable) to best-effort to"),
     ],
 )  # fmt: skip
 def test_the_base_image_and_scan_hints_name_the_inputs(
     variable: str, hint: str, said: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The base check's "give --base-image NAME:TAG", a scan's "raise --scan-timeout".
+    # A scan's "raise --scan-timeout", the base check's "pass --check-base=best-effort".
     from gate.cli.wording import in_run_words
 
     monkeypatch.delenv("CONTAINER_GATE_ACTION", raising=False)
