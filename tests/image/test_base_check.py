@@ -254,6 +254,37 @@ def test_a_from_whose_arg_has_no_value_is_named_when_the_base_is_checked(
     assert not any("ARG" in warning for warning in plain.warnings)
 
 
+@pytest.mark.parametrize(
+    ("wording", "said"),
+    [
+        (ACTION_WORDS, "the action's `build-args` input (NAME=VALUE)"),
+        (GITLAB_WORDS, "the `build-args` input (CONTAINER_GATE_BUILD_ARGS: NAME=VALUE)"),
+    ],
+    ids=["action", "gitlab"],
+)
+def test_in_the_action_and_gitlab_a_from_arg_without_value_names_the_build_args_input(
+    wording: RunWording,
+    said: str,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A scan hands the run's words, which its options carry, to the image's reader.
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text('ARG BASE\nFROM ${BASE}\nCMD ["/bin/sh"]\n')
+    monkeypatch.setattr(run, "run_scanners", lambda target, *_args, **_kw: ScanReport((), image=target.info))
+    request = ScanRequest(
+        reference=f"docker-archive:{engineless_archives.base}",
+        scanner=ScannerChoice.TRIVY,
+        options=ScanOptions(env={}, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), wording=wording),
+        dockerfile=dockerfile,
+        check_base=BaseCheckMode.REQUIRED,
+    )
+    target, _report = run.scan_target(request)
+    (warning,) = [warning for warning in target.warnings if "ARG" in warning]
+    assert warning.endswith(f"(give the value the build had: {said})")
+
+
 def test_build_args_of_the_scan_name_the_base_image_of_from_arg(
     engineless_archives: ArchiveImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
