@@ -16,18 +16,18 @@ import re
 from collections.abc import Callable, Sequence
 
 from gate.cli.run_by import RUN_BY_ACTION, run_by_gitlab_template
+from gate.run_wording import ACTION_WORDS
 
 _Rewrite = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 
-_ACTION_INPUTS = frozenset(
-    {"policy", "baseline", "vex", "kev", "epss", "json", "sarif", "markdown", "openvex"}
-)
-"""The action's inputs that set the option of the same name (action.yml, entrypoint.py)."""
+_ACTION_INPUTS = frozenset(dict(ACTION_WORDS.inputs or ()))
+"""The options an input of the action sets (action.yml, entrypoint.py; tests/test_run_wording.py
+checks the list against them)."""
 
 
 def _action_input(found: re.Match[str]) -> str:
     name = found.group("option")
-    said = f"the action's `{name}` input" if name in _ACTION_INPUTS else f"--{name}"
+    said = ACTION_WORDS.option(name) if name in _ACTION_INPUTS else f"--{name}"
     return f"{found.group('before')}{said}{found.group('after')}"
 
 

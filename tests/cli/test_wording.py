@@ -121,6 +121,15 @@ def test_an_option_in_a_reports_own_text_is_left_as_it_is(
     assert in_run_words("(--policy)") == "(the action's `policy` input)"
 
 
+def test_in_the_action_every_input_that_sets_an_option_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An image of several images for the platform asks for one: the action has a platform input.
+    from gate.cli.wording import in_run_words
+
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    assert in_run_words("choose one with --platform") == "choose one with the action's `platform` input"
+    assert in_run_words("give it with --build-arg") == "give it with the action's `build-args` input"
+
+
 @pytest.mark.parametrize(
     ("variable", "hint", "said"),
     [
