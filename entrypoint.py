@@ -802,7 +802,7 @@ def main() -> int:
         del os.environ[key]
 
     from gate.cli.main import main as gate_main  # imported late: a bad input needs no gate at all
-    from gate.cli.outputs import RUN_BY_ACTION
+    from gate.cli.run_by import RUN_BY_ACTION
 
     # The summaries then point to the `json` input, not to `--json`.
     os.environ[RUN_BY_ACTION] = "true"

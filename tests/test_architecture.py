@@ -35,6 +35,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
         "gate._part_files",
         "gate.build_args",
         "gate.pull_request",
+        "gate.run_wording",
     ),
     ("gate.merge",),
     # Version ordering, and the readers of data that enriches a report (VEX, KEV, EPSS).

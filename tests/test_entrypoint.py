@@ -1122,7 +1122,7 @@ def test_a_fetch_interrupted_stops_the_action_before_the_gate(
     # A cancelled job (SIGTERM, read as Ctrl-C) while `data fetch` runs: the gate does not go on
     # to scan and decide, and the outputs say no verdict, not an earlier run's.
     import gate.cli.data_fetch
-    from gate.cli.outputs import RUN_BY_ACTION
+    from gate.cli.run_by import RUN_BY_ACTION
 
     def interrupted(*_args: object, **_kwargs: object) -> object:
         raise KeyboardInterrupt
@@ -1245,7 +1245,7 @@ def test_the_registry_login_keeps_the_logins_of_the_docker_config_the_workflow_g
 ) -> None:
     # A workflow's `env: DOCKER_CONFIG: ...` names a config with other registries' logins: the
     # inputs' login joins them (and wins for its own registry), and the workflow's file is only read.
-    from gate.cli.outputs import RUN_BY_ACTION
+    from gate.cli.run_by import RUN_BY_ACTION
     from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
 
     given = tmp_path / "workflow-docker"

@@ -21,13 +21,8 @@ from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_ope
 from gate.cli.exploit import read_exploit_data
 from gate.cli.options import PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
-    GITLAB_POLICY,
-    RUN_BY_ACTION,
     STDOUT,
     check_publishing,
-    exploit_data_hint,
-    json_hint,
-    login_hint,
     policy_file_clash,
     print_report_text,
     publish,
@@ -37,6 +32,7 @@ from gate.cli.outputs import (
     write_outputs,
 )
 from gate.cli.policy_files import named_by, standard_input_clash
+from gate.cli.run_by import GITLAB_POLICY, RUN_BY_ACTION, json_hint, login_hint, run_wording
 from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
@@ -191,7 +187,7 @@ def _evaluate_reports(options: Options) -> Evaluation:
         baseline=baseline,
         vex=vex,
         exploit=exploit,
-        data_hint=exploit_data_hint(),
+        wording=run_wording(),
     )
     return evaluate(report, policy, evaluation_time(options), inputs)
 
@@ -291,7 +287,7 @@ def cmd_scan(options: Options) -> ExitCode:
         report = with_warning(report, unused, of_the_run=True)
     exploit = read_exploit_data(options.exploit.kev, options.exploit.epss, policy, report.findings, grype)
     inputs = EvaluationInputs(
-        base_check=base, baseline=baseline, vex=vex, exploit=exploit, data_hint=exploit_data_hint()
+        base_check=base, baseline=baseline, vex=vex, exploit=exploit, wording=run_wording()
     )
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
 

@@ -22,7 +22,6 @@ from gate.cli.exploit import load_exploit_files, with_grype_data
 from gate.cli.options import PROG
 from gate.cli.outputs import (
     STDOUT,
-    login_hint,
     print_report_text,
     show_notices,
     summary_width,
@@ -31,6 +30,7 @@ from gate.cli.outputs import (
     write_text,
 )
 from gate.cli.progress import TerminalProgress
+from gate.cli.run_by import login_hint
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError
 from gate.policy.advice import with_policy_warnings

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gate._json_decode import loads
 from gate.cli.options import Options
-from gate.cli.outputs import RUN_BY_ACTION
+from gate.cli.run_by import RUN_BY_ACTION
 from gate.enrich.fetch import EPSS_URL, KEV_URL, RECORD_NAME, fetch_exploit_data
 from gate.errors import ExitCode
 from gate.untrusted import terminal_safe

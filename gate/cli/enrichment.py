@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from gate.cli.options import PROG, Command, Options
 from gate.cli.outputs import STDOUT, remove_earlier_output, write_text
 from gate.cli.policy_files import named_by
+from gate.cli.run_by import run_wording
 from gate.cli.wording import in_run_words
 from gate.enrich.vex_model import VexStatement
 from gate.errors import GateError, ReportError, UsageError
@@ -144,7 +145,8 @@ def write_openvex(evaluation: Evaluation, options: Options, notices: list[str]) 
         )
         notices.append(
             f"{where}: {why}, so its statements name it by {', '.join(image_products(image))}: "
-            "container-gate --vex matches them, but Trivy and Grype --vex match an image by its "
-            "registry digest (Grype also by a tag), not by an image ID or an archive path"
+            f"container-gate matches them when given them back with {run_wording().option('vex')}, but "
+            "Trivy and Grype --vex match an image by its registry digest (Grype also by a tag), not "
+            "by an image ID or an archive path"
         )
     return None

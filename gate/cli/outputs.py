@@ -20,61 +20,14 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
-from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, GITLAB_DATA, ExploitDataHint
+from gate.cli.run_by import json_hint
 from gate.errors import GateError, UsageError
-from gate.image.login_hint import ACTION_LOGIN, COMMAND_LINE_LOGIN, GITLAB_LOGIN, LoginHint
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import run_server, select_publisher
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import Policy
-from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
 from gate.render.terminal import WIDTH, fitted_width
 from gate.untrusted import terminal_safe
-
-RUN_BY_ACTION = "CONTAINER_GATE_ACTION"
-"""Set to `true` by the GitHub Action's entry point (entrypoint.py): the summaries then point to
-its `json` input rather than to `--json`, an option its users never type."""
-
-
-GITLAB_POLICY = "CONTAINER_GATE_POLICY"
-"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
-and empty when no policy is given: a run that has it is one of theirs."""
-
-
-def run_by_gitlab_template() -> bool:
-    """Whether this run is the job of the GitLab CI component or template, whose users set its
-    inputs or variables, never options."""
-    return GITLAB_POLICY in os.environ and os.environ.get(RUN_BY_ACTION) != "true"
-
-
-def json_hint() -> JsonReportHint:
-    """How the user of this run asks for the JSON report, for the summaries that point to it."""
-    if os.environ.get(RUN_BY_ACTION) == "true":
-        return ACTION_JSON
-    return GITLAB_TEMPLATE_JSON if run_by_gitlab_template() else COMMAND_LINE_JSON
-
-
-def exploit_data_hint() -> ExploitDataHint:
-    """How the user of this run gives KEV and EPSS files, for the warnings that ask for them."""
-    if os.environ.get(RUN_BY_ACTION) == "true":
-        return ACTION_DATA
-    return GITLAB_DATA if run_by_gitlab_template() else COMMAND_LINE_DATA
-
-
-GITLAB_POLICY = "CONTAINER_GATE_POLICY"
-"""The variable the GitLab CI component and template turn into --policy (templates/), set by both
-and empty when no policy is given: a run that has it is the templates' job."""
-
-
-def login_hint() -> LoginHint:
-    """How the user of this run gives a registry's credentials, for the errors of a registry that
-    refuses a read: the action's `registry` inputs, the GitLab job's Docker config, or `docker login`."""
-    if os.environ.get(RUN_BY_ACTION) == "true":
-        return ACTION_LOGIN
-    if GITLAB_POLICY in os.environ:
-        return GITLAB_LOGIN
-    return COMMAND_LINE_LOGIN
-
 
 if TYPE_CHECKING:
     from gate.render._gitlab_remediations import DockerfileText
@@ -144,6 +97,7 @@ def _gitlab_options(options: Options) -> GitLabReportOptions:
         default_branch_image=options.outputs.default_branch_image
         or os.environ.get("CS_DEFAULT_BRANCH_IMAGE"),
         dockerfile=_dockerfile_text(options),
+        json_hint=json_hint(),
     )
 
 

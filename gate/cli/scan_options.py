@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from gate._input_file import STANDARD_INPUT_ONLY_FOR_REPORTS
 from gate.build_args import VARIABLE as BUILD_ARGS_VARIABLE
 from gate.build_args import parse_build_arg, split_build_args
+from gate.cli.run_by import run_wording
 from gate.errors import UsageError
 from gate.scanners.options import (
     DEFAULT_MAX_DB_AGE,
@@ -336,6 +337,7 @@ def scan_options(args: argparse.Namespace, env: Mapping[str, str], now: dt.datet
         max_db_age_strict=args.max_db_age_strict,
         trivy_bin=args.trivy_bin,
         grype_bin=args.grype_bin,
+        wording=run_wording(),
     )
 
 

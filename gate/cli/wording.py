@@ -5,8 +5,8 @@ to do in the command line's words: "give it with --kev, and the scanner's JSON r
 In the GitHub Action its user sets inputs and types no option; in the GitLab CI component and
 template, inputs or `CONTAINER_GATE_*` variables, and the job gates an image, never a report.
 The readers stay pure and speak the one language; an error of a run is put into its user's words
-here, once, where the command line reports it (gate/cli/main.py), as the summaries' and the
-exploit data's hints are chosen (`json_hint`, `exploit_data_hint`).
+here, once, where the command line reports it (gate/cli/main.py), as the summaries' hint and
+the warnings' wording are chosen (`json_hint`, `run_wording`).
 """
 
 from __future__ import annotations
@@ -15,19 +15,19 @@ import os
 import re
 from collections.abc import Callable, Sequence
 
-from gate.cli.outputs import RUN_BY_ACTION, run_by_gitlab_template
+from gate.cli.run_by import RUN_BY_ACTION, run_by_gitlab_template
+from gate.run_wording import ACTION_WORDS
 
 _Rewrite = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 
-_ACTION_INPUTS = frozenset(
-    {"policy", "baseline", "vex", "kev", "epss", "json", "sarif", "markdown", "openvex"}
-)
-"""The action's inputs that set the option of the same name (action.yml, entrypoint.py)."""
+_ACTION_INPUTS = frozenset(dict(ACTION_WORDS.inputs or ()))
+"""The options an input of the action sets (action.yml, entrypoint.py; tests/test_run_wording.py
+checks the list against them)."""
 
 
 def _action_input(found: re.Match[str]) -> str:
     name = found.group("option")
-    said = f"the action's `{name}` input" if name in _ACTION_INPUTS else f"--{name}"
+    said = ACTION_WORDS.option(name) if name in _ACTION_INPUTS else f"--{name}"
     return f"{found.group('before')}{said}{found.group('after')}"
 
 
@@ -44,8 +44,8 @@ _ACTION: Sequence[_Rewrite] = (
     (re.compile(r"--openvex writes"), "the action's `openvex` input writes"),
     (re.compile(r"the gate writes it with --gitlab"), "the gate writes it for GitLab"),
     (re.compile(r"\bas REPORT\b"), "as the action's `report` input"),
-    # The image readers' and the base check's hints.
-    (re.compile(r"give --base-image (NAME:TAG(?:@DIGEST)?)"), r"set the action's `base-image` input to \1"),
+    # A scan's and the base check's hints. (The check's own hints, naming the base image, are
+    # worded by the check itself: the scan options carry the run's RunWording.)
     (re.compile(r"raise --scan-timeout\b"), "raise the action's `scan-timeout` input"),
     (re.compile(r"pass --check-base=best-effort"), "set the action's `check-base` input to best-effort"),
     # `give it with --kev`, `writes with --json`, `(--policy)`, `(--json)`.
@@ -77,10 +77,6 @@ _GITLAB: Sequence[_Rewrite] = (
     (re.compile(r"and give its JSON report as REPORT"), "and gate its JSON report with container-gate check"),
     (re.compile(r"the gate writes it with --sarif"), "the gate writes it for GitHub code scanning"),
     (re.compile(r"the gate writes it with --gitlab"), "the job writes it as its container-scanning report"),
-    (
-        re.compile(r"give --base-image (NAME:TAG(?:@DIGEST)?)"),
-        r"set the `base-image` input (the CONTAINER_GATE_BASE_IMAGE variable) to \1",
-    ),
     (
         re.compile(r"pass --check-base=best-effort"),
         "set the `check-base` input (the CONTAINER_GATE_CHECK_BASE variable) to best-effort",

@@ -32,6 +32,7 @@ from gate.image.registry_auth import AuthRefused
 from gate.image.resolve import BASE_DIGEST_LABEL, BASE_NAME_LABEL
 from gate.image.source import ImageNotFound, SourceUnreachable
 from gate.model import ImageInfo
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 _NOT_REGISTRY = ("docker-archive:", "oci-archive:", "docker-daemon:")
 
@@ -52,10 +53,13 @@ def image_platform(info: ImageInfo) -> Platform | None:
     return Platform(info.os, arch, variant or None)
 
 
-def base_reference(info: ImageInfo) -> tuple[ImageRef, tuple[str, ...]]:
+def base_reference(
+    info: ImageInfo, wording: RunWording = COMMAND_LINE_WORDS
+) -> tuple[ImageRef, tuple[str, ...]]:
     """The base image's tag, and the digests that may name the base the image was built on.
 
-    Raises `BaseNotChecked` when no base is known or it has no registry tag to check.
+    Raises `BaseNotChecked` when no base is known or it has no registry tag to check; its hint
+    names the base image's option as `wording` does.
     """
     labels = dict(info.labels)
     name = info.base_image
@@ -68,7 +72,7 @@ def base_reference(info: ImageInfo) -> tuple[ImageRef, tuple[str, ...]]:
     if not name:
         raise BaseNotChecked(
             f"the base image of {info.reference} is not known",
-            hint=f"give --base-image NAME:TAG, or label the image {BASE_NAME_LABEL}",
+            hint=f"{wording.setting('base-image', 'NAME:TAG')}, or label the image {BASE_NAME_LABEL}",
         )
     if name.startswith(_NOT_REGISTRY):
         raise BaseNotChecked(f"the base image {name} is not in a registry, so it has no tag to check")
@@ -101,14 +105,18 @@ def _same_repository(name: str | None, ref: ImageRef) -> bool:
 
 
 def locate_base(
-    info: ImageInfo, credentials: CredentialLookup, timeout: float, login: LoginHint = COMMAND_LINE_LOGIN
+    info: ImageInfo,
+    credentials: CredentialLookup,
+    timeout: float,
+    login: LoginHint = COMMAND_LINE_LOGIN,
+    wording: RunWording = COMMAND_LINE_WORDS,
 ) -> LocatedBase:
     """The base image `info` was built on and what its tag points to now (registry reads only).
 
     Raises `BaseNotChecked` with the reason when either cannot be told (`login` words what to do
-    about a registry that refuses the read).
+    about a registry that refuses the read, `wording` how the run's user names the base image).
     """
-    tag, pinned = base_reference(info)
+    tag, pinned = base_reference(info, wording)
     layers = tuple(layer.diff_id for layer in info.layers)
     if not layers:
         raise BaseNotChecked(f"the layers of {info.reference} are not known, so its base cannot be told")
@@ -135,7 +143,8 @@ def locate_base(
         raise BaseNotChecked(
             f"cannot tell which {tag} {info.reference} was built on: its layers do not start with "
             f"those of the tag now, and no digest names the one it was{why}",
-            hint=f"label the image {BASE_DIGEST_LABEL} at build time, or give --base-image NAME:TAG@DIGEST",
+            hint=f"label the image {BASE_DIGEST_LABEL} at build time, or "
+            f"{wording.setting('base-image', 'NAME:TAG@DIGEST')}",
         )
     return LocatedBase(str(tag), used, current)
 

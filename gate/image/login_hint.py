@@ -5,7 +5,7 @@ line, whose login the gate and the scanners read from the Docker config. The Git
 users cannot run `docker login` where the gate runs (its container never sees the runner's
 config): they set the action's `registry` inputs. The GitLab job writes its own Docker config for
 the project's registry: another registry needs a config of the user's, named by DOCKER_CONFIG.
-The command line chooses the wording (`gate.cli.outputs.login_hint`); this module only words it.
+The command line chooses the wording (`gate.cli.run_by.login_hint`); this module only words it.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from gate.image.reference import parse_reference
 from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 if TYPE_CHECKING:
     import docker
@@ -230,6 +231,7 @@ def resolve_image(
     docker_config: Path | None = None,
     timeout: float = 60.0,
     login: LoginHint = COMMAND_LINE_LOGIN,
+    wording: RunWording = COMMAND_LINE_WORDS,
 ) -> ImageTarget:
     """Find the image and read what it is. Raises `ImageError` (exit 3) when it cannot, and
     `UsageError` (exit 2) for a malformed reference or platform, an unreadable Dockerfile, or a
@@ -240,7 +242,8 @@ def resolve_image(
     which base the image was built on) makes a `base_image` whose layers are not the image's first
     ones unknown rather than an error; `environ` (default `os.environ`) gives `DOCKER_HOST`,
     `DOCKER_CONFIG` and `HOME`; `docker_config` overrides where the registry credentials are read;
-    `login` words what to do when a registry refuses the read.
+    `login` words what to do when a registry refuses the read, and `wording` names the options in
+    warnings as the run's user sets them.
     """
     env = os.environ if environ is None else environ
     wanted = Platform.parse(platform) if platform else None
@@ -256,6 +259,7 @@ def resolve_image(
             build_args,
             from_label=base_from_label,
             may_have_moved=base_may_have_moved,
+            wording=wording,
         )
     finally:
         sources.close()
@@ -283,6 +287,7 @@ def _describe(
     *,
     from_label: bool,
     may_have_moved: bool,
+    wording: RunWording = COMMAND_LINE_WORDS,
 ) -> ImageInfo:
     config = image.config
     base_name, base_count = _base(reference, image, sources, base_image, from_label, may_have_moved)
@@ -296,7 +301,7 @@ def _describe(
             sources.warnings.append(
                 f"{name}:{build.from_line}: FROM names its image with an ARG that has no default "
                 "value, so the Dockerfile does not say which base image to check (give the value the "
-                "build had: --build-arg NAME=VALUE)"
+                f"build had: {wording.option('build-arg', 'NAME=VALUE')})"
             )
         base_name = base_name or build.base
         if base_count is None:

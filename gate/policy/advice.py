@@ -43,8 +43,10 @@ def policy_warnings(policy: Policy) -> tuple[str, ...]:
         )
     if "new" not in policy.baseline.fail_on:
         out.append(
-            f"{where}: baseline.fail_on does not list new: with --baseline, a finding the image adds "
-            "never fails the gate"
+            # Said without an option: the same policy is validated, and run by the command line,
+            # the action (its `baseline` input) and the GitLab templates (`baseline-ref`).
+            f"{where}: baseline.fail_on does not list new: when a run has a baseline, a finding the "
+            "image adds never fails the gate"
         )
     # Budgets count every finding, base or own: a severity blocks when either threshold reaches it
     # (`base_image.fail_on` may be lower than `fail_on` for the base image's layers).

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gate.enrich.baseline import Baseline, BaselineState
-from gate.enrich.exploit import COMMAND_LINE_DATA, ExploitDataHint
 from gate.enrich.vex_model import VexGap, VexStatement, future_statement_warning, open_note
 from gate.model import ScanReport
 from gate.policy.evaluation import Decision, VexEntryReport
 from gate.policy.model import Policy
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 
 def with_enrichment(
@@ -73,7 +73,7 @@ def vex_reports(
 
 
 def vex_warnings(
-    spoke: Sequence[VexStatement | None], now: dt.datetime, hint: ExploitDataHint = COMMAND_LINE_DATA
+    spoke: Sequence[VexStatement | None], now: dt.datetime, hint: RunWording = COMMAND_LINE_WORDS
 ) -> list[str]:
     """What the outputs must say about the statements that spoke: one dated after this run's time
     (more than a day, as for a baseline) is the latest of every statement about its findings, so
@@ -158,7 +158,7 @@ def baseline_warnings(
     report: ScanReport,
     policy: Policy,
     now: dt.datetime,
-    hint: ExploitDataHint = COMMAND_LINE_DATA,
+    hint: RunWording = COMMAND_LINE_WORDS,
 ) -> list[str]:
     """What the outputs must say about the baseline: too old, or of another platform; `hint` says
     what may have set the run's time wrong, in its user's words."""

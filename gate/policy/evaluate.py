@@ -317,19 +317,18 @@ def evaluate(
         if base_image.stale and policy.base_image.on_stale is OnStale.FAIL and policy.mode is Mode.ENFORCE:
             failures.append(stale_failure(base_image))
 
-    warnings, data_failures = data_warnings(policy, exploit, now, inputs.data_hint)
+    warnings, data_failures = data_warnings(policy, exploit, now, inputs.wording)
     failures += data_failures
     if comparison is not None:
-        warnings += baseline_warnings(comparison.baseline, report, policy, now, inputs.data_hint)
+        warnings += baseline_warnings(comparison.baseline, report, policy, now, inputs.wording)
     if spoke:
-        warnings += vex_warnings(spoke, now, inputs.data_hint)
+        warnings += vex_warnings(spoke, now, inputs.wording)
         warnings += snyk_vex_warnings(report)
     warnings += unfollowed_warnings(inputs.vex)
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "
-            "base_image.fail_on: the base image is not known (`scan` learns it from --base-image, "
-            "the image's base-name label or --dockerfile)"
+            f"base_image.fail_on: the base image is not known ({inputs.wording.base_image_sources()})"
         )
 
     return Evaluation(

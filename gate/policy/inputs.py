@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gate.enrich.baseline import Baseline
-from gate.enrich.exploit import COMMAND_LINE_DATA, ExploitData, ExploitDataHint
+from gate.enrich.exploit import ExploitData
 from gate.enrich.vex_model import VexStatement
 from gate.image.base_image import BaseCheck
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +30,9 @@ class EvaluationInputs:
     exploit: ExploitData | None = None
     """The KEV catalog and EPSS scores (`--kev`, `--epss`, the policy's `exploit_data`, or a Grype
     report's own fields), joined to findings by their ids; None: the run had none."""
-    data_hint: ExploitDataHint = COMMAND_LINE_DATA
-    """How this run's user gives KEV and EPSS files, for the warnings that ask for them."""
+    wording: RunWording = COMMAND_LINE_WORDS
+    """How this run's user gives what the warnings ask for (KEV and EPSS files, the run's time):
+    the command line's options, the action's inputs or the GitLab templates'."""
 
 
 NO_INPUTS = EvaluationInputs()

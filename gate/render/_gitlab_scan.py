@@ -16,7 +16,7 @@ from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
 from gate.policy.model import Mode
 from gate.render._delta import delta_line
 from gate.render._gitlab_ids import storable
-from gate.render._summary import base_image_line
+from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint, base_image_line
 from gate.untrusted import safe_url, terminal_safe
 
 # The underlying scanners, for `scan.scanner` (id, name, url, vendor).
@@ -77,8 +77,11 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
-    """The `scan.messages` text that accounts for the allowlisted and ignored findings, or None."""
+def left_out_message(
+    decisions: tuple[Decision, ...], json_hint: JsonReportHint = COMMAND_LINE_JSON
+) -> str | None:
+    """The `scan.messages` text that accounts for the allowlisted and ignored findings, or None;
+    it sends the reader to the JSON report as `json_hint` names it."""
     # A rule is shown as every message's text is: a VEX rule holds the file's name, which
     # `--vex` or the policy gives (`vex:<file>#<index>`), and a file name can hold any character
     # but `/`. VEX statements are counted apart: they are not the policy's allowlist.
@@ -109,11 +112,13 @@ def left_out_message(decisions: tuple[Decision, ...]) -> str | None:
         parts.append(f"{sum(ignored.values())} ignored ({detail})")
     return (
         f"{_count(total, 'finding')} left out: {', '.join(parts)}; "
-        "the JSON report (--json) lists each with its reason"
+        f"{json_hint.plain} lists each with its reason"
     )
 
 
-def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[dict[str, str]]:
+def scan_messages(
+    evaluation: Evaluation, notes: list[dict[str, str]], json_hint: JsonReportHint = COMMAND_LINE_JSON
+) -> list[dict[str, str]]:
     """`scan.messages`: the verdict, what the change introduced beside the baseline (with
     `--baseline`), the base image check, what was left out and why, policy failures, warnings,
     then `notes`."""
@@ -135,7 +140,7 @@ def scan_messages(evaluation: Evaluation, notes: list[dict[str, str]]) -> list[d
         # among the warnings below.
         line = base_image_line(base, lambda name: f"`{terminal_safe(name, 200)}`", terminal_safe)
         messages.append({"level": "warn" if base.stale else "info", "value": line})
-    left_out = left_out_message(evaluation.decisions)
+    left_out = left_out_message(evaluation.decisions, json_hint)
     if left_out:
         messages.append({"level": "info", "value": left_out})
     messages += [

@@ -44,6 +44,7 @@ from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
 from gate.render._json_text import FloatsChecked, Skeleton, plain_float
 from gate.render._markdown_actions import what_cell
+from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint
 from gate.render.remediation import estimate_words, pinned_words, refreshed_base, what_to_do
 from gate.untrusted import md_code, md_escape, safe_url, shorten, terminal_safe
 
@@ -108,6 +109,9 @@ class GitLabReportOptions:
     """`scan.analyzer.url`, an http(s) link to the gate's documentation, when there is one."""
     dockerfile: DockerfileText | None = None
     """The Dockerfile the image was built from, for `remediations` that patch it."""
+    json_hint: JsonReportHint = COMMAND_LINE_JSON
+    """The JSON report as the run's user asks for it, where the messages send the reader to it:
+    `--json`, or the GitLab templates' `container-gate.json` artifact."""
 
     def __post_init__(self) -> None:
         for name in ("start_time", "end_time"):
@@ -567,7 +571,7 @@ def gitlab_chunks(evaluation: Evaluation, options: GitLabReportOptions) -> Itera
             "start_time": gitlab_time(options.start_time),
             "end_time": gitlab_time(options.end_time),
             "status": "success",
-            "messages": scan_messages(evaluation, notes),
+            "messages": scan_messages(evaluation, notes, options.json_hint),
         },
         "vulnerabilities": skeleton.slot(),
         "remediations": skeleton.slot(),

@@ -57,7 +57,7 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
     if info is None:
         return BaseCheck(False, reason="the report does not describe an image")
     try:
-        name = str(base_reference(info)[0])
+        name = str(base_reference(info, options.wording)[0])
     except BaseNotChecked as exc:
         return BaseCheck(False, reason=exc.diagnostics(), no_base=isinstance(exc, NoBaseImage))
     config = docker_config_file(options.env)
@@ -67,6 +67,7 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
             lambda registry: find_credentials(registry, config, options.env),
             REGISTRY_TIMEOUT,
             options.login,
+            options.wording,
         )
     except BaseNotChecked as exc:
         return BaseCheck(False, name=name, reason=exc.diagnostics())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gate.errors import ScannerError
 from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 DEFAULT_TIMEOUT = 600.0
 """Seconds a scan may take by default (`--scan-timeout`)."""
@@ -71,6 +72,9 @@ class ScanOptions:
     """How the user of this run gives a registry's credentials, for the errors of a registry that
     refuses the image or the base image (the command line chooses it: `docker login`, the
     action's inputs, the GitLab job's Docker config)."""
+    wording: RunWording = COMMAND_LINE_WORDS
+    """How the run's user sets these options, for the warnings that name them: the command line's
+    options, the action's inputs or the GitLab templates'."""
 
 
 def unused_options(choice: ScannerChoice, options: ScanOptions) -> tuple[str, ...]:
@@ -79,14 +83,16 @@ def unused_options(choice: ScannerChoice, options: ScanOptions) -> tuple[str, ..
     unused: list[tuple[str, str]] = []
     if choice is ScannerChoice.GRYPE:
         if options.db_repositories:
-            unused.append(("--db-repository", "Trivy"))
+            unused.append(("db-repository", "Trivy"))
         if options.trivy_server:
-            unused.append(("--trivy-server", "Trivy"))
+            unused.append(("trivy-server", "Trivy"))
     if choice is ScannerChoice.TRIVY and options.grype_db_url:
-        unused.append(("--grype-db-url", "Grype"))
+        unused.append(("grype-db-url", "Grype"))
+    words = options.wording
     return tuple(
-        f"{flag} is for {scanner}, which --scanner {choice.value} does not run: not used"
-        for flag, scanner in unused
+        f"{words.option(option)} is for {scanner}, which {words.option('scanner', choice.value)} "
+        "does not run: not used"
+        for option, scanner in unused
     )
 
 
@@ -130,7 +136,7 @@ def db_age_warnings(
         return ()
     message = (
         f"{scanner}'s vulnerability DB is {_age_text(age)} old (built {updated_at}), "
-        f"older than --max-db-age {_age_text(options.max_db_age)}"
+        f"older than {options.wording.option('max-db-age', _age_text(options.max_db_age))}"
     )
     if options.max_db_age_strict:
         raise ScannerError(message, hint=update_hint)

@@ -80,6 +80,7 @@ def scan_target(
         base_may_have_moved=request.check_base is not BaseCheckMode.OFF,
         environ=request.options.env,
         login=request.options.login,
+        wording=request.options.wording,
     )
     report = run_scanners(target, request.scanner, request.options, exploit=exploit)
     report = replace(report, warnings=target.warnings + report.warnings)

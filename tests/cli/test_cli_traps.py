@@ -1016,6 +1016,38 @@ def test_a_db_option_of_a_scanner_that_does_not_run_is_a_warning(
 
 
 @pytest.mark.parametrize(
+    ("variables", "said"),
+    [
+        ({"CONTAINER_GATE_ACTION": "true"}, "the action's `db-repository` input is for Trivy"),
+        (
+            {"CONTAINER_GATE_POLICY": ""},
+            "the `db-repository` input (CONTAINER_GATE_DB_REPOSITORY) is for Trivy",
+        ),
+    ],
+    ids=["action", "gitlab"],
+)
+def test_in_the_action_and_gitlab_an_unused_db_option_is_named_by_its_input(
+    variables: dict[str, str],
+    said: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gate.scanners.run, "scan", lambda *_a, **_k: load_report(BUSTER))
+    for name in ("CONTAINER_GATE_ACTION", "CONTAINER_GATE_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "out.json"
+    argv = ["scan", "docker-archive:app.tar", "--ci", "none", "--scanner", "grype"]
+    assert cli.main([*argv, "--db-repository", "ghcr.io/acme/trivy-db", "--json", str(out)]) == ExitCode.FAIL
+    (warning,) = json.loads(out.read_text())["warnings"]
+    assert warning.startswith(said)
+    assert "--" not in warning
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
     ("command", "flag", "named", "key"),
     [
         (["check", str(BUSTER), "--ci", "none"], "--json", "app.openvex.json", "vex[0]"),

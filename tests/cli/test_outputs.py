@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from gate.cli import main as cli
-from gate.cli import outputs
+from gate.cli import run_by
 from gate.cli.options import options_from
 from gate.cli.outputs import _render_sarif, print_report_text, publish_context, remove_stale, repo_relative
 from gate.cli.parser import build_parser
-from gate.enrich.exploit import ACTION_DATA, COMMAND_LINE_DATA, GITLAB_DATA
 from gate.errors import ExitCode, UsageError
 from gate.platforms.github_commands import workflow_command
 from gate.policy.evaluate import evaluate
 from gate.policy.load import default_policy_path, load_policy
 from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS
 from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file
 
@@ -282,6 +282,33 @@ def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    assert outputs.json_hint() is expected
-    data = {COMMAND_LINE_JSON: COMMAND_LINE_DATA, GITLAB_TEMPLATE_JSON: GITLAB_DATA, ACTION_JSON: ACTION_DATA}
-    assert outputs.exploit_data_hint() is data[expected]
+    assert run_by.json_hint() is expected
+    data = {
+        COMMAND_LINE_JSON: COMMAND_LINE_WORDS,
+        GITLAB_TEMPLATE_JSON: GITLAB_WORDS,
+        ACTION_JSON: ACTION_WORDS,
+    }
+    assert run_by.run_wording() is data[expected]
+
+
+def test_in_the_gitlab_templates_the_container_scanning_report_points_to_the_jobs_artifact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The templates write the JSON report as container-gate.json whatever their user sets: the
+    # report's message on the findings left out names it, not --json.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nallowlist:\n  - {vulnerability: CVE-2019-14697, reason: not shipped}\n", encoding="utf-8"
+    )
+    monkeypatch.delenv("CONTAINER_GATE_ACTION", raising=False)
+    monkeypatch.setenv("CONTAINER_GATE_POLICY", str(policy))
+    out = tmp_path / "gl-container-scanning-report.json"
+    report = corpus_file("trivy", "alpine-39-high-critical.json.golden")
+    cli.main(["check", str(report), "--policy", str(policy), "--gitlab", str(out), "--ci", "none"])
+    capsys.readouterr()
+    (left_out,) = [
+        m["value"] for m in json.loads(out.read_text())["scan"]["messages"] if "left out" in m["value"]
+    ]
+    assert left_out.endswith(
+        "the JSON report (the job's container-gate.json artifact) lists each with its reason"
+    )

@@ -483,7 +483,7 @@ def test_openvex_out_carries_a_consumed_vex_statement(
 
 
 def test_openvex_out_says_when_trivy_and_grype_cannot_match_the_image(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Trivy names the image it scans by a pkg:oci purl with its registry digest, Grype by its
     # repository digests and tags: a tarball's image ID and path match neither.
@@ -497,8 +497,8 @@ def test_openvex_out_says_when_trivy_and_grype_cannot_match_the_image(
     assert (
         f"container-gate: warning: {out}: the image has no registry digest (an archive, or an image not "
         f"pushed), so its statements name it by {image_id}, testdata/fixtures/images/alpine-39.tar.gz: "
-        "container-gate --vex matches them, but Trivy and Grype --vex match an image by its registry "
-        "digest (Grype also by a tag), not by an image ID or an archive path\n"
+        "container-gate matches them when given them back with --vex, but Trivy and Grype --vex match an "
+        "image by its registry digest (Grype also by a tag), not by an image ID or an archive path\n"
     ) in err
     # A report with the image's repository digest names it as pkg:oci/...@sha256: nothing to say.
     pulled = corpus_file("trivy", "test-data-with-trivy-yaml-cfg__report.json")
@@ -511,6 +511,12 @@ def test_openvex_out_says_when_trivy_and_grype_cannot_match_the_image(
     assert json.loads(out.read_text())["statements"][0]["products"][0]["@id"].startswith(
         "pkg:oci/alpine@sha256:"
     )
+    # The action's users give them back by its `vex` input.
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    code, _out, err = gate(
+        [str(tarball), "--policy", str(round_trip_policy(tmp_path)), "--openvex", str(out)], capsys
+    )
+    assert "container-gate matches them when given them back with the action's `vex` input, but" in err
 
 
 def test_openvex_out_without_any_decision_writes_nothing_and_says_so(

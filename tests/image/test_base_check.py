@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from gate.image import base_check
 from gate.image.base_check import BaseNotChecked, base_reference, locate_base
 from gate.image.base_image import BaseCheck, BaseImageState, LocatedBase, parse_created
 from gate.image.registry_auth import docker_config_file, find_credentials
 from gate.image.resolve import resolve_image
-from gate.model import ImageInfo, ScanReport
+from gate.model import ImageInfo, LayerInfo, ScanReport
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 from gate.scanners import run
 from gate.scanners.options import BaseCheckMode, ScannerChoice, ScanOptions
 from gate.scanners.run import ScanRequest
@@ -167,6 +169,34 @@ def test_bases_that_cannot_be_checked(
     assert caught.value.message.startswith(reason)
 
 
+@pytest.mark.parametrize(
+    ("wording", "said"),
+    [
+        (COMMAND_LINE_WORDS, "give --base-image NAME:TAG"),
+        (ACTION_WORDS, "set the action's `base-image` input to NAME:TAG"),
+        (GITLAB_WORDS, "set the `base-image` input (the CONTAINER_GATE_BASE_IMAGE variable) to NAME:TAG"),
+    ],
+    ids=["command-line", "action", "gitlab"],
+)
+def test_the_base_checks_hints_name_the_base_image_as_the_runs_user_gives_it(
+    wording: RunWording, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(BaseNotChecked) as caught:
+        base_reference(ImageInfo(reference="app"), wording)
+    assert caught.value.hint == f"{said}, or label the image org.opencontainers.image.base.name"
+    # A tag that moved on, and no digest naming the base the image was built on.
+    moved = BaseImageState(f"ghcr.io/acme/base@{DIGEST}", DIGEST, None, ("sha256:" + "cd" * 32,))
+    monkeypatch.setattr(base_check, "_read", lambda *_args: moved)
+    info = ImageInfo(
+        reference="app", base_image="ghcr.io/acme/base:12", layers=(LayerInfo("sha256:" + "ef" * 32),)
+    )
+    with pytest.raises(BaseNotChecked) as caught:
+        locate_base(info, lambda _registry: None, 30, wording=wording)
+    assert caught.value.hint == (
+        f"label the image org.opencontainers.image.base.digest at build time, or {said}@DIGEST"
+    )
+
+
 def test_an_image_whose_dockerfile_builds_from_scratch_has_no_base_to_check(
     engineless_archives: ArchiveImages,
 ) -> None:
@@ -222,6 +252,37 @@ def test_a_from_whose_arg_has_no_value_is_named_when_the_base_is_checked(
     # Without the check, nothing needs the base image's name.
     plain = resolve_image(reference, dockerfile=dockerfile, environ={})
     assert not any("ARG" in warning for warning in plain.warnings)
+
+
+@pytest.mark.parametrize(
+    ("wording", "said"),
+    [
+        (ACTION_WORDS, "the action's `build-args` input (NAME=VALUE)"),
+        (GITLAB_WORDS, "the `build-args` input (CONTAINER_GATE_BUILD_ARGS: NAME=VALUE)"),
+    ],
+    ids=["action", "gitlab"],
+)
+def test_in_the_action_and_gitlab_a_from_arg_without_value_names_the_build_args_input(
+    wording: RunWording,
+    said: str,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A scan hands the run's words, which its options carry, to the image's reader.
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text('ARG BASE\nFROM ${BASE}\nCMD ["/bin/sh"]\n')
+    monkeypatch.setattr(run, "run_scanners", lambda target, *_args, **_kw: ScanReport((), image=target.info))
+    request = ScanRequest(
+        reference=f"docker-archive:{engineless_archives.base}",
+        scanner=ScannerChoice.TRIVY,
+        options=ScanOptions(env={}, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), wording=wording),
+        dockerfile=dockerfile,
+        check_base=BaseCheckMode.REQUIRED,
+    )
+    target, _report = run.scan_target(request)
+    (warning,) = [warning for warning in target.warnings if "ARG" in warning]
+    assert warning.endswith(f"(give the value the build had: {said})")
 
 
 def test_build_args_of_the_scan_name_the_base_image_of_from_arg(

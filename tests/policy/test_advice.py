@@ -56,7 +56,8 @@ CASES = [
     ),
     pytest.param(
         "baseline:\n  fail_on: [worse]\n",
-        "baseline.fail_on does not list new: with --baseline, a finding the image adds never fails the gate",
+        "baseline.fail_on does not list new: when a run has a baseline, a finding the image adds never "
+        "fails the gate",
         ExitCode.FAIL,  # without a baseline the full policy applies
         id="baseline-without-new",
     ),
@@ -73,6 +74,15 @@ def test_policy_validate_warns_and_still_says_valid(
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{policy}: valid policy (version 1)"
     assert f"warning: {policy}: {warning}" in out[1:]
+
+
+@pytest.mark.parametrize(("keys", "warning", "code"), CASES)
+def test_the_warning_names_no_option(keys: str, warning: str, code: ExitCode) -> None:
+    """A policy's warning reads the same in `policy validate` and in the runs of the action and
+    the GitLab templates, whose users type no option."""
+    said = load_policy_text("version: 1\n" + keys, "p.yaml").warnings
+    assert f"p.yaml: {warning}" in said
+    assert not [line for line in said if "--" in line]
 
 
 @pytest.mark.parametrize(("keys", "warning", "code"), CASES)

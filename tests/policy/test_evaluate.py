@@ -11,8 +11,10 @@ import pytest
 from gate.model import Finding, ImageInfo, LayerOrigin, ScanReport, Severity, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Counts, Disposition, EntryState, RuleKind, RuleRef
+from gate.policy.inputs import EvaluationInputs
 from gate.policy.match import mismatch, path_glob
 from gate.policy.model import BaseImagePolicy, FailOn, Mode, Policy
+from gate.run_wording import ACTION_WORDS, GITLAB_WORDS
 from tests.support.factories import entry, finding, layer
 
 NOW = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)
@@ -479,6 +481,24 @@ def test_findings_of_unknown_origin_follow_fail_on_and_the_outputs_are_told_once
     assert ev.warnings == ("old DB", warning)
     # Without a threshold of its own for the base image, nothing needs saying.
     assert evaluate(report, Policy(source="p"), NOW).policy_warnings == ()
+
+
+def test_in_the_action_and_gitlab_the_unknown_base_names_their_inputs() -> None:
+    report = ScanReport(findings=tuple(origins(None)))
+    policy = Policy(source="p", base_image=BASE_CRITICAL)
+    (said,) = evaluate(report, policy, NOW).policy_warnings
+    assert said.endswith("(`scan` learns it from --base-image, the image's base-name label or --dockerfile)")
+    (action,) = evaluate(report, policy, NOW, EvaluationInputs(wording=ACTION_WORDS)).policy_warnings
+    assert action.endswith(
+        "(a scan of the action's `image` input learns it from the action's `base-image` input, the "
+        "image's base-name label or the action's `dockerfile` input)"
+    )
+    (gitlab,) = evaluate(report, policy, NOW, EvaluationInputs(wording=GITLAB_WORDS)).policy_warnings
+    assert gitlab.endswith(
+        "(the job learns it from the `base-image` input (CONTAINER_GATE_BASE_IMAGE), the image's "
+        "base-name label or the `dockerfile` input (CONTAINER_GATE_DOCKERFILE))"
+    )
+    assert "--" not in action + gitlab
 
 
 def test_budgets_count_base_and_own_findings_together() -> None:

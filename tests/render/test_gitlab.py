@@ -27,6 +27,7 @@ from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render import gitlab
 from gate.render._gitlab_ids import identifier_type
 from gate.render._gitlab_remediations import DockerfileText
+from gate.render._summary import GITLAB_TEMPLATE_JSON
 from gate.render.gitlab import (
     SCHEMA_VERSION,
     SEVERITIES,
@@ -534,6 +535,17 @@ def test_left_out_findings_are_counted_with_their_reasons() -> None:
         "(no fixed version under fail_on.fixable_only: 1, vendor status end_of_life: 1, "
         "vendor status will_not_fix: 1); the JSON report (--json) lists each with its reason"
     ) in messages(doc, "info")
+
+
+def test_in_the_gitlab_templates_the_left_out_findings_point_to_the_jobs_artifact() -> None:
+    policy = Policy(source="policy.yaml", allowlist=(AllowlistEntry(0, "CVE-2024-0001", "not shipped"),))
+    evaluation = evaluation_of(finding("CVE-2024-0001"), finding("CVE-2024-0002"), policy=policy)
+    options = GitLabReportOptions(START, END, json_hint=GITLAB_TEMPLATE_JSON)
+    (left_out,) = [m for m in messages(render(evaluation, options), "info") if "left out" in m]
+    assert left_out == (
+        "1 finding left out: 1 allowlisted by the policy (allowlist[0]: 1); the JSON report (the job's "
+        "container-gate.json artifact) lists each with its reason"
+    )
 
 
 def test_verdict_policy_failures_and_warnings_are_messages() -> None:

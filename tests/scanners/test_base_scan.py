@@ -18,6 +18,7 @@ import pytest
 from gate.image.base_image import BaseCheck
 from gate.image.resolve import BASE_DIGEST_LABEL
 from gate.model import ImageInfo, LayerOrigin, ScanReport
+from gate.run_wording import ACTION_WORDS
 from gate.scanners.base_scan import check_base, removed_findings
 from gate.scanners.options import ScannerChoice, ScanOptions
 from gate.scanners.run import ScanRequest, scan
@@ -271,3 +272,15 @@ def test_an_archive_whose_labels_name_its_base_gets_its_base_layers_from_the_che
     origins = Counter(f.layer.origin for f in checked.findings if f.layer)
     assert origins[LayerOrigin.BASE] == len(EXPECTED["stale"].removed) + EXPECTED["stale"].kept
     assert origins[LayerOrigin.OWN] > 0
+
+
+def test_in_the_action_a_base_that_cannot_be_checked_names_its_input() -> None:
+    # The scan options carry the run's words to the check's warning: the action's users set inputs.
+    report = ScanReport(findings=(), image=ImageInfo(reference="app"))
+    options = ScanOptions(env={}, now=dt.datetime(2026, 12, 7, tzinfo=dt.UTC), wording=ACTION_WORDS)
+    checked, check = check_base(report, ScannerChoice.TRIVY, options)
+    assert not check.checked
+    assert checked.warnings == (
+        "base image check: the base image of app is not known (set the action's `base-image` input "
+        "to NAME:TAG, or label the image org.opencontainers.image.base.name)",
+    )
