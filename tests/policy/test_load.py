@@ -26,8 +26,8 @@ from gate.policy.load import (
 )
 from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES
-from tests.policy.test_exploit_policy import MISTAKES as EXPLOIT_MISTAKES
 from tests.support.corpus import corpus_file, corpus_files
+from tests.support.exploit_mistakes import EXPLOIT_MISTAKES
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
