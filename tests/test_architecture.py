@@ -13,11 +13,10 @@ import fnmatch
 import itertools
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "gate"
+from tests.support.gate_modules import MODULES, PACKAGE
 
 STAGES: tuple[tuple[str, ...], ...] = (
     # The model everything shares, the error tree, and the rules for untrusted text.
@@ -48,15 +47,6 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("gate.cli", "gate.__main__"),
 )
 """The pipeline, first stage first: a module belongs to the stage naming it or a package above it."""
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
-"""Every module of the package, by dotted name."""
 
 
 def stage_of(module: str) -> int:
