@@ -13,6 +13,7 @@ import pytest
 from gate.enrich.vex import load_vex, parse_vex
 from gate.errors import ExitCode, ReportError
 from tests.support.corpus import corpus_file, corpus_files
+from tests.support.messages import lone_surrogate
 
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
 
@@ -491,14 +492,6 @@ def test_a_repeated_key_is_refused_with_where_it_is() -> None:
     assert caught.value.diagnostics() == (
         'team.vex.json: statements[0]: duplicate key "status" (readers disagree on which one counts; '
         "a VEX document must give each member once)"
-    )
-
-
-def lone_surrogate(code: str, *, key: bool = False) -> str:
-    return (
-        f'{"this key holds" if key else "holds"} a lone UTF-16 surrogate ("\\{code}"), which is not '
-        "text (expected a string that UTF-8 "
-        "can carry: a surrogate escape needs its pair)"
     )
 
 

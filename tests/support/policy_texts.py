@@ -1,9 +1,23 @@
-"""The table of mistakes in the policy's exploitability keys (`fail_on.known_exploited`,
-`fail_on.epss`, `exploit_data`, `ignore_suspects`), each with the one message it gets: each is
-checked in tests/policy/test_exploit_policy.py, and docs/policy.md must quote only real messages
+"""Policy texts for the tests of policy loading: the problems a text gets, and the table of
+mistakes in the exploitability keys (`fail_on.known_exploited`, `fail_on.epss`, `exploit_data`,
+`ignore_suspects`), each with the one message it gets: each is checked in
+tests/policy/test_exploit_policy.py, and docs/policy.md must quote only real messages
 (tests/policy/test_load.py)."""
 
 from __future__ import annotations
+
+from gate.errors import PolicyError
+from gate.policy.load import load_policy_text
+
+
+def validate_text(text: str) -> list[str]:
+    """The problems in `text`, empty when it loads."""
+    try:
+        load_policy_text(text, "policy.yaml")
+    except PolicyError as err:
+        return err.problems
+    return []
+
 
 EXPLOIT_MISTAKES = [
     (
