@@ -1,6 +1,7 @@
 """The corpus of real scanner reports in the repository (tests/data/corpus), located from the repo root,
-every report of it evaluated the same way for the renderer tests, and a report with one finding
-moved onto another vulnerability and package (`retarget`)."""
+every report of it evaluated the same way for the renderer tests, the one finding of a report with
+an id in a package (`only`), and a report with one finding moved onto another vulnerability and
+package (`retarget`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gate.model import ScanReport, VendorStatus
+from gate.model import Finding, ScanReport, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import AllowlistEntry, Policy
@@ -94,6 +95,13 @@ def longest_corpus_id() -> str:
         for vid in (f.vulnerability_id, *f.aliases)
     )
     return max(ids, key=len)
+
+
+def only(report: ScanReport, vuln_id: str, package: str) -> Finding:
+    """The one finding of `report` with this id in this package."""
+    found = [f for f in report.findings if f.vulnerability_id == vuln_id and f.package.name == package]
+    assert len(found) == 1, found
+    return found[0]
 
 
 def retarget(
