@@ -15,17 +15,27 @@ HTTPCLIENT = {"@id": "pkg:maven/org.apache.httpcomponents/httpclient"}
 """The product of `ghsa_report`'s finding, as a statement names it."""
 
 
+OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
+
+
+def openvex_document(*statements: Any, **document: Any) -> dict[str, Any]:
+    """An OpenVEX document of these statements, its members changed or added by `document`."""
+    return {
+        "@context": OPENVEX_CONTEXT,
+        "@id": "https://example.com/vex/1",
+        "author": "Platform team",
+        "timestamp": "2024-05-01T12:00:00Z",
+        "version": 1,
+        "statements": list(statements),
+        **document,
+    }
+
+
 def openvex(
     *statements: dict[str, Any], timestamp: str = "2024-05-01T12:00:00Z", name: str = "app.openvex.json"
 ) -> tuple[VexStatement, ...]:
-    doc = {
-        "@context": "https://openvex.dev/ns/v0.2.0",
-        "@id": "https://example.com/vex/1",
-        "author": "Platform team",
-        "timestamp": timestamp,
-        "version": 1,
-        "statements": list(statements),
-    }
+    """The statements of `openvex_document`, read as the gate reads a file named `name`."""
+    doc = openvex_document(*statements, timestamp=timestamp)
     return parse_vex(json.dumps(doc).encode(), name)
 
 
