@@ -31,6 +31,7 @@ from tests.support.scan_support import (
     archive_target,
     assert_exact,
     engine_target,
+    fresh_cache,
     fresh_db,
     offline_trivy,
     options,
@@ -40,10 +41,7 @@ from tests.support.scan_support import (
 )
 from tests.support.standins import CI_JOB_CREDENTIALS, trivy_standin
 
-
-@pytest.fixture(scope="module")
-def fresh_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fresh_db(tmp_path_factory.mktemp("fresh-trivy-cache"))
+__all__ = ["fresh_cache"]  # the fixture, for this module
 
 
 @pytest.fixture(scope="module")

@@ -194,7 +194,7 @@ class Run:
 @pytest.fixture(scope="module")
 def fresh_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Trivy cache whose DB was built an hour ago, one per test module."""
-    return fresh_db(tmp_path_factory.mktemp("cli-trivy-cache"))
+    return fresh_db(tmp_path_factory.mktemp("fresh-trivy-cache"))
 
 
 @pytest.fixture
