@@ -36,7 +36,6 @@ from gate.image.resolve import resolve_image
 from scripts.pin_action_image import parse_release, pin_component, pin_plain_template
 from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file
-from tests.support.fixtures import unavailable
 from tests.support.gitlab_templates import (
     COMPONENT,
     DOCS,
@@ -48,10 +47,7 @@ from tests.support.gitlab_templates import (
 )
 from tests.support.registry_tools import (
     AuthRegistries,
-    Pusher,
-    auth_registries,
-    oci_image,
-    read_docker_archive,
+    base_behind_auth,
 )
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -644,13 +640,8 @@ def test_the_docs_example_of_a_base_behind_the_dependency_proxy_checks_it_with_t
 def proxied_base(engineless_archives: ArchiveImages) -> Iterator[AuthRegistries]:
     """The test bed's base image as `private/base:12` in a registry behind token authentication,
     standing for the Dependency Proxy."""
-    try:
-        with auth_registries() as registries:
-            config, layers = read_docker_archive(engineless_archives.base)
-            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
-            yield registries
-    except (RuntimeError, FileNotFoundError) as exc:
-        unavailable(f"registries with authentication: {exc}")
+    with base_behind_auth(engineless_archives.base) as registries:
+        yield registries
 
 
 def test_the_base_image_check_reads_a_base_behind_the_dependency_proxy_with_the_jobs_config(
