@@ -26,13 +26,13 @@ from scripts.check_ci_files import (
     load_yaml,
     schema_problems,
 )
+from tests.support.release_image import RELEASED_IMAGE
 from tests.support.repo_paths import PROJECT_ROOT
 
 ACTION = PROJECT_ROOT / "action.yml"
 DOC = PROJECT_ROOT / "docs" / "github-action.md"
 EXAMPLES = PROJECT_ROOT / "docs" / "examples" / "github"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-RELEASED_IMAGE = re.compile(r"docker://ghcr\.io/[a-z0-9-]+/container-gate@sha256:[0-9a-f]{64}")
 
 
 def action() -> dict[str, Any]:

@@ -23,14 +23,10 @@ import pytest
 
 from scripts.check_ci_files import load_yaml
 from testbed.images import IMAGES_DIR, ArchiveImages
-from tests.support.fixtures import unavailable
 from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
 from tests.support.registry_tools import (
     AuthRegistries,
-    Pusher,
-    auth_registries,
-    oci_image,
-    read_docker_archive,
+    base_behind_auth,
     relabelled,
 )
 from tests.support.repo_paths import PROJECT_ROOT
@@ -266,15 +262,10 @@ def private_base(
 ) -> Iterator[tuple[AuthRegistries, Path, str]]:
     """The test bed's base pushed as `private/base:12` to a registry with a token service, and an
     app archive whose label names it there."""
-    try:
-        with auth_registries() as registries:
-            config, layers = read_docker_archive(engineless_archives.base)
-            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
-            base = f"{registries.bearer}/private/base:12"
-            label = {"org.opencontainers.image.base.name": base}
-            yield registries, relabelled(engineless_archives.app, tmp_path / "app.tar", label), base
-    except (RuntimeError, FileNotFoundError) as exc:
-        unavailable(f"registries with authentication: {exc}")
+    with base_behind_auth(engineless_archives.base) as registries:
+        base = f"{registries.bearer}/private/base:12"
+        label = {"org.opencontainers.image.base.name": base}
+        yield registries, relabelled(engineless_archives.app, tmp_path / "app.tar", label), base
 
 
 def test_a_private_base_image_is_checked_with_the_registry_login_inputs(

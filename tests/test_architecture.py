@@ -4,6 +4,9 @@ Every module of the `gate` package is parsed with `ast` (nothing is imported), a
 it is read: at the top, inside functions (imported late for speed) and under `TYPE_CHECKING`. Each
 module belongs to one stage of the pipeline; a module may import its own stage and the stages
 before it, never a later one. docs/architecture.md shows the same order.
+
+The tests keep one rule of their own: a test module takes shared helpers from tests/support only,
+never from another test module.
 """
 
 from __future__ import annotations
@@ -13,11 +16,10 @@ import fnmatch
 import itertools
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "gate"
+from tests.support.gate_modules import MODULES, PACKAGE
 
 STAGES: tuple[tuple[str, ...], ...] = (
     # The model everything shares, the error tree, and the rules for untrusted text.
@@ -49,15 +51,6 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("gate.cli", "gate.__main__"),
 )
 """The pipeline, first stage first: a module belongs to the stage naming it or a package above it."""
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
-"""Every module of the package, by dotted name."""
 
 
 def stage_of(module: str) -> int:
@@ -197,6 +190,61 @@ def test_a_cycle_is_caught() -> None:
 def test_a_module_without_a_stage_is_refused() -> None:
     with pytest.raises(LookupError, match="belongs to no stage"):
         stage_of("elsewhere.module")
+
+
+TESTS = PACKAGE.parent / "tests"
+
+
+def misplaced_imports(source: str) -> list[str]:
+    """The imports of a test module that take something from tests/ but outside tests/support, or
+    from a test module anywhere (`test_*`), with their line."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            targets = ["." * node.level + (node.module or "")]
+        elif isinstance(node, ast.ImportFrom) and node.module in ("tests", "tests.support"):
+            targets = [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            targets = [node.module or ""]
+        else:
+            continue
+        for target in targets:
+            parts = target.split(".")
+            inside_tests = parts[0] in ("tests", "")
+            if inside_tests and (
+                parts[:2] != ["tests", "support"] or any(p.startswith("test_") for p in parts)
+            ):
+                found.append((node.lineno, target))
+    return [f"{line}: {target}" for line, target in sorted(found)]
+
+
+def test_test_modules_share_helpers_only_through_tests_support() -> None:
+    # A test module another one imports is a library whose changes break tests elsewhere, and
+    # whose module code runs wherever it is imported: shared helpers live in tests/support.
+    found = {
+        str(path.relative_to(TESTS.parent)): misplaced_imports(path.read_text(encoding="utf-8"))
+        for path in sorted(TESTS.rglob("*.py"))
+    }
+    assert {path: imports for path, imports in found.items() if imports} == {}
+
+
+def test_a_helper_taken_from_a_test_module_is_caught() -> None:
+    source = (
+        "from tests.support.corpus import corpus_file\n"
+        "from tests.cli.test_scan import scan\n"
+        "from tests.support import factories, test_sarif_tools\n"
+        "def f() -> None:\n"
+        "    from tests.enrich.data_server import Reply\n"
+        "    from .test_main import run\n"
+    )
+    assert misplaced_imports(source) == [
+        "2: tests.cli.test_scan",
+        "3: tests.support.test_sarif_tools",
+        "5: tests.enrich.data_server",
+        "6: .test_main",
+    ]
 
 
 def package_map() -> dict[str, str]:

@@ -1075,7 +1075,7 @@ def test_the_action_gates_with_the_data_a_fetch_stored_and_refreshes_it_at_most_
     # Stored by `data fetch` from a local server, as a restored cache holds it: less than 20 hours
     # old, so the action's own fetch keeps it and downloads nothing.
     from gate.cli.main import main as gate_main
-    from tests.enrich.data_server import Reply, running_server
+    from tests.support.data_server import Reply, running_server
 
     data = tmp_path / "cache" / "exploit-data"
     for server in running_server():

@@ -11,7 +11,7 @@ import pytest
 import entrypoint
 from gate.platforms import github_event
 from gate.pull_request import VARIABLE, not_a_number, parse_pull_request
-from tests.test_architecture import MODULES
+from tests.support.gate_modules import MODULES
 
 NOT_NUMBERS = ["0", "012", "-1", "+1", "1.0", "1e3", "#12", "pr-12", "12\n13", "١٢", "12345678901"]
 """Values without surrounding blanks (both read a value without them) that name no pull request."""

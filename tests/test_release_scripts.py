@@ -30,8 +30,8 @@ from scripts.pin_action_image import (
     pin_release,
 )
 from scripts.release_notes import GITHUB_RELEASE_LIMIT, NOTES_LIMIT, ReleaseError, fit, release_notes, section
+from tests.support.release_image import RELEASED_IMAGE
 from tests.support.repo_paths import PROJECT_ROOT
-from tests.test_action import RELEASED_IMAGE
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 RELEASE = parse_release("ghcr.io/acme/container-gate", __version__, DIGEST)

@@ -36,21 +36,23 @@ from gate.image.resolve import resolve_image
 from scripts.pin_action_image import parse_release, pin_component, pin_plain_template
 from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file
-from tests.support.fixtures import unavailable
+from tests.support.gitlab_templates import (
+    COMPONENT,
+    DOCS,
+    INPUT,
+    component,
+    docs_example,
+    interpolate,
+    runner_expanded,
+)
 from tests.support.registry_tools import (
     AuthRegistries,
-    Pusher,
-    auth_registries,
-    oci_image,
-    read_docker_archive,
+    base_behind_auth,
 )
 from tests.support.repo_paths import PROJECT_ROOT
 
-COMPONENT = PROJECT_ROOT / "templates" / "container-gate.yml"
 PLAIN = PROJECT_ROOT / "templates" / "container-gate.gitlab-ci.yml"
-DOCS = PROJECT_ROOT / "docs" / "gitlab-ci.md"
 DOCS_SCRIPT_MARKER = "<!-- container-gate job script:"
-INPUT = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
 EXPECTED_INPUTS = {
     "image",
     "policy",
@@ -76,17 +78,6 @@ EXPECTED_INPUTS = {
 }
 
 
-def component() -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """(spec inputs, the job's name as written, the job)."""
-    documents = list(yaml.safe_load_all(COMPONENT.read_text(encoding="utf-8")))
-    assert len(documents) == 2, "a component is a `spec:` header document, `---`, then the configuration"
-    header, config = documents
-    assert list(header) == ["spec"]
-    assert list(header["spec"]) == ["inputs"]
-    [(name, job)] = config.items()
-    return header["spec"]["inputs"], name, job
-
-
 def plain_job() -> dict[str, Any]:
     config = yaml.safe_load(PLAIN.read_text(encoding="utf-8"))
     assert list(config) == [".container-gate"], "one hidden job, to extend"
@@ -110,23 +101,6 @@ def strings(node: object) -> list[str]:
     if isinstance(node, list):
         return [s for item in node for s in strings(item)]
     return [node] if isinstance(node, str) else []
-
-
-def interpolate(node: Any, values: dict[str, Any]) -> Any:
-    """GitLab's input interpolation on a parsed document: keys and string values."""
-
-    def text(value: str) -> str:
-        def one(match: re.Match[str]) -> str:
-            found = values[match.group(1)]
-            return str(found).lower() if isinstance(found, bool) else str(found)
-
-        return INPUT.sub(one, value)
-
-    if isinstance(node, dict):
-        return {interpolate(k, values): interpolate(v, values) for k, v in node.items()}
-    if isinstance(node, list):
-        return [interpolate(item, values) for item in node]
-    return text(node) if isinstance(node, str) else node
 
 
 def test_the_component_declares_the_expected_inputs_with_descriptions() -> None:
@@ -213,12 +187,6 @@ def test_reports_artifacts_and_cache(which: str) -> None:
     else:
         assert cache["paths"] == ["$CONTAINER_GATE_CACHE_DIR"]
     assert job["image"]["entrypoint"] == [""]
-
-
-def runner_expanded(value: str, variables: dict[str, str]) -> str:
-    """What GitLab Runner makes of `$NAME` in `cache:key` and `cache:paths` (it expands both,
-    doc/ci/variables/where_variables_can_be_used.md)."""
-    return re.sub(r"\$([A-Z_][A-Z0-9_]*)", lambda match: variables.get(match[1], ""), value)
 
 
 @pytest.mark.parametrize("which", ["component", "plain"])
@@ -635,14 +603,6 @@ def test_the_job_logs_in_to_the_groups_dependency_proxy_too(
     assert seen["dir"] == ""
 
 
-def docs_example(marker: str) -> str:
-    """The ```yaml block after `<!-- container-gate example: MARKER`."""
-    after = DOCS.read_text(encoding="utf-8").split(f"<!-- container-gate example: {marker}", 1)[1]
-    match = re.search(r"```yaml\n(.*?)```", after, re.DOTALL)
-    assert match is not None
-    return match.group(1)
-
-
 def test_the_docs_example_of_a_base_behind_the_dependency_proxy_checks_it_with_the_proxys_login(
     tmp_path: Path,
 ) -> None:
@@ -680,13 +640,8 @@ def test_the_docs_example_of_a_base_behind_the_dependency_proxy_checks_it_with_t
 def proxied_base(engineless_archives: ArchiveImages) -> Iterator[AuthRegistries]:
     """The test bed's base image as `private/base:12` in a registry behind token authentication,
     standing for the Dependency Proxy."""
-    try:
-        with auth_registries() as registries:
-            config, layers = read_docker_archive(engineless_archives.base)
-            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
-            yield registries
-    except (RuntimeError, FileNotFoundError) as exc:
-        unavailable(f"registries with authentication: {exc}")
+    with base_behind_auth(engineless_archives.base) as registries:
+        yield registries
 
 
 def test_the_base_image_check_reads_a_base_behind_the_dependency_proxy_with_the_jobs_config(

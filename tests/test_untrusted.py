@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.untrusted import html_code, invisible_shown, md_code, md_escape, terminal_safe
-from tests.render.test_markdown import HOSTILE
+from tests.support.hostile_text import HOSTILE
 
 # ---- The reference: gate/untrusted.py's escaping before it was made faster (main at ff4f5d5),
 # copied unchanged but for two deliberate changes made since: invisible and bidi characters are

@@ -28,11 +28,10 @@ from testbed.derive_family import FAMILY, SEVERITIES, load_family_expected
 from testbed.engine import Engine, Registry
 from testbed.family import BuiltFamily, FamilyArchives
 from testbed.trivy import scan_image
-from tests.cli.test_main import standard_input
-from tests.cli.test_summary_width import shown, terminal
 from tests.support.corpus import corpus_file
 from tests.support.registry_tools import Pusher, oci_image, read_docker_archive
 from tests.support.repo_paths import PROJECT_ROOT
+from tests.support.tty import shown, standard_input, terminal
 
 EXPECTED = load_family_expected()
 ROW_KEYS = [

@@ -13,9 +13,8 @@ import pytest
 from gate.cli.main import main
 from gate.errors import ExitCode
 from gate.render.json import render_json
-from tests.cli.test_read_back_base import STALE_FAILS
-from tests.support.base_checks import AS_OF, CHECKS, checked_run
-from tests.support.corpus import corpus_file, corpus_files
+from tests.support.base_checks import AS_OF, CHECKS, STALE_FAILS, checked_run
+from tests.support.corpus import corpus_file, corpus_files, debian_bash
 from tests.support.repo_paths import PROJECT_ROOT
 
 REPORTS = [
@@ -335,8 +334,6 @@ def test_what_became_of_the_vex_statements_is_said_as_check_says_it(
 ) -> None:
     # check says how many VEX statements were used and how many matched nothing; compare applied
     # the same statements to every image and said nothing of them.
-    from tests.cli.test_vex import debian_bash
-
     vex = corpus_file("vex", "trivy__pkg-vex-testdata-openvex-oci.json")
     reports = [debian_bash(tmp_path), corpus_file("trivy", "alpine-39.json.golden")]
     table = tmp_path / "compare.json"

@@ -19,8 +19,8 @@ import pytest
 
 from gate.cli import main as cli
 from gate.enrich.fetch import RECORD_NAME
-from tests.enrich.data_server import DataServer, Reply, running_server, unused_url
 from tests.support.corpus import corpus_file
+from tests.support.data_server import DataServer, Reply, running_server, unused_url
 from tests.support.repo_paths import PROJECT_ROOT
 
 KEV_BYTES = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()

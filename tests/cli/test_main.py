@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import tomllib
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from gate.cli.parser import build_parser
 from gate.errors import ExitCode, ScannerError
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import PROJECT_ROOT
+from tests.support.tty import standard_input
 
 # A real Trivy scan of debian:buster: CVE-2019-18224 (CRITICAL, fixed) in libidn2-0 and
 # CVE-2019-18276 (LOW, affected) in bash.
@@ -199,19 +199,6 @@ class Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
-
-
-@contextlib.contextmanager
-def standard_input(path: Path) -> Iterator[None]:
-    """The process's standard input (file descriptor 0, what `/dev/stdin` opens) reads `path`."""
-    saved = os.dup(0)
-    try:
-        with path.open("rb") as handle:
-            os.dup2(handle.fileno(), 0)
-        yield
-    finally:
-        os.dup2(saved, 0)
-        os.close(saved)
 
 
 @pytest.mark.parametrize("terminal", [True, False])

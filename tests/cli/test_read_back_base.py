@@ -14,7 +14,7 @@ from gate.errors import ExitCode
 from gate.render.json import render_json
 from gate.render.markdown import render_markdown
 from gate.render.terminal import render_terminal
-from tests.support.base_checks import AS_OF, CHECKS, NAME, checked_run
+from tests.support.base_checks import AS_OF, CHECKS, NAME, STALE_FAILS, checked_run
 
 
 @pytest.mark.parametrize("kind", list(CHECKS))
@@ -143,15 +143,6 @@ def test_a_base_image_with_one_of_the_members_of_its_check_is_refused(
         == f"container-gate: error: {gate_json}: base_image.{member}: missing (a report with {other} has it too)\n"
     )
     assert "PASS" not in out
-
-
-STALE_FAILS = """\
-version: 1
-fail_on: {severity: CRITICAL}
-allowlist:
-  - {vulnerability: CVE-2024-1, reason: the shell is not shipped}
-base_image: {on_stale: fail}
-"""
 
 
 @pytest.mark.parametrize("member", ["name", "digest", "current_digest"])

@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,54 +48,10 @@ from tests.support.registry_tools import (
 )
 from tests.support.repo_paths import PROJECT_ROOT
 from tests.support.ruby_image import RubyImage, build_ruby_image
-from tests.support.scan_support import NO_NETWORK, Row, assert_exact, fresh_db
+from tests.support.scan_support import NO_NETWORK, Row, Run, assert_exact, fresh_cache, fresh_db, scan
 from tests.support.standins import grype_standin, stopped, trivy_standin
 
-
-@dataclass(frozen=True)
-class Run:
-    """One `container-gate scan` run."""
-
-    code: int
-    stdout: str
-    stderr: str
-    json: dict[str, Any]
-    out: Path
-
-
-@pytest.fixture(scope="module")
-def fresh_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fresh_db(tmp_path_factory.mktemp("cli-trivy-cache"))
-
-
-@pytest.fixture
-def scan(
-    trivy_bin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Any:
-    monkeypatch.delenv("DOCKER_HOST", raising=False)
-    monkeypatch.delenv("TRIVY_BIN", raising=False)
-
-    def run(image: str, *args: str, cache: Path | None = None, verbose: bool = False) -> Run:
-        out = tmp_path / "out"
-        argv = [
-            "scan",
-            image,
-            "--ci",
-            "none",
-            "--json",
-            str(out / "gate.json"),
-            "--trivy-bin",
-            str(trivy_bin),
-        ]
-        argv += ["--markdown", str(out / "summary.md")]
-        if cache is not None:
-            argv += ["--cache-dir", str(cache), "--skip-db-update"]
-        code = main([*(["--verbose"] if verbose else []), *argv, *args])
-        captured = capsys.readouterr()
-        doc = json.loads((out / "gate.json").read_text())
-        return Run(code, captured.out, captured.err, doc, out)
-
-    return run
+__all__ = ["fresh_cache", "scan"]  # the fixtures, for this module
 
 
 def rows(doc: dict[str, Any]) -> list[Row]:

@@ -18,14 +18,10 @@ from testbed.derive_refresh import load_refresh_expected
 from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
 from tests.support.doc_samples import json_mismatches, lines_match, sample_after, shown_json
-from tests.support.fixtures import unavailable
 from tests.support.markdown_html import to_html
 from tests.support.registry_tools import (
-    Pusher,
-    auth_registries,
+    base_behind_auth,
     free_port,
-    oci_image,
-    read_docker_archive,
     relabelled,
 )
 from tests.support.repo_paths import PROJECT_ROOT
@@ -202,24 +198,19 @@ def test_a_registry_that_refuses_the_image_or_its_base_is_answered_in_the_runs_w
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    try:
-        with auth_registries() as registries:
-            config, layers = read_docker_archive(engineless_archives.base)
-            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
-            registry = registries.basic
-            hint = f"the repository does not exist or needs credentials: {needed.format(registry=registry)}"
-            refused = f"registry {registry} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED)"
-            run = offline_scan(f"docker://{registry}/private/base:12")
-            assert run.code == ExitCode.ERROR
-            assert f"{refused} ({hint})" in run.json["error"]["message"]
-            base = f"{registry}/private/base:12"
-            label = {"org.opencontainers.image.base.name": base}
-            app = relabelled(engineless_archives.app, tmp_path / "app.tar", label)
-            given = ["--base-image", f"docker-archive:{engineless_archives.base}"]
-            run = offline_scan(f"docker-archive:{app}", *given, "--check-base=best-effort")
-            assert run.json["base_image"]["reason"] == f"unauthorized: {refused} ({hint})"
-    except (RuntimeError, FileNotFoundError) as exc:
-        unavailable(f"registries with authentication: {exc}")
+    with base_behind_auth(engineless_archives.base) as registries:
+        registry = registries.basic
+        hint = f"the repository does not exist or needs credentials: {needed.format(registry=registry)}"
+        refused = f"registry {registry} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED)"
+        run = offline_scan(f"docker://{registry}/private/base:12")
+        assert run.code == ExitCode.ERROR
+        assert f"{refused} ({hint})" in run.json["error"]["message"]
+        base = f"{registry}/private/base:12"
+        label = {"org.opencontainers.image.base.name": base}
+        app = relabelled(engineless_archives.app, tmp_path / "app.tar", label)
+        given = ["--base-image", f"docker-archive:{engineless_archives.base}"]
+        run = offline_scan(f"docker-archive:{app}", *given, "--check-base=best-effort")
+        assert run.json["base_image"]["reason"] == f"unauthorized: {refused} ({hint})"
 
 
 def test_check_base_is_a_flag_that_never_takes_the_image(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ import yaml
 
 from gate.errors import ExitCode
 from testbed.images import ArchiveImages
-from tests.cli.test_scan import fresh_cache, scan
+from tests.support.scan_support import fresh_cache, scan
 
 __all__ = ["fresh_cache", "scan"]  # the fixtures, for this module
 

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import io
 import os
-import select
-import struct
 import sys
-import termios
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
 import pytest
 
@@ -20,6 +13,7 @@ from gate.cli import main as cli
 from gate.cli.outputs import summary_width
 from gate.render.terminal import WIDTH
 from tests.support.corpus import corpus_file
+from tests.support.tty import shown, terminal
 
 # A real Trivy scan whose one action reads `Upgrade org.springframework:spring-beans 5.3.15 ->
 # 5.3.18`: a row of 80 columns.
@@ -43,30 +37,6 @@ def what_to_do(lines: list[str]) -> str:
 def _no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-
-
-@contextmanager
-def terminal(columns: int) -> Iterator[tuple[int, TextIO]]:
-    """A pseudo-terminal `columns` wide: its controlling side, and a text stream writing to it."""
-    controller, device = os.openpty()
-    fcntl.ioctl(device, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    stream = os.fdopen(device, "w", encoding="utf-8")
-    try:
-        yield controller, stream
-    finally:
-        stream.close()
-        os.close(controller)
-
-
-def shown(controller: int) -> list[str]:
-    """What the terminal received so far, as lines."""
-    data = b""
-    while select.select([controller], [], [], 0.5)[0]:
-        chunk = os.read(controller, 65536)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode("utf-8").replace("\r\n", "\n").splitlines()
 
 
 @pytest.mark.parametrize(("columns", "width"), [(70, 70), (100, 100), (140, 140), (40, 60), (300, 160)])

@@ -21,7 +21,7 @@ import pytest
 from gate.cli import main as cli
 from gate.errors import ExitCode
 from gate.untrusted import md_code, md_escape
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_file, debian_bash, retarget
 from tests.support.repo_paths import TEST_DATA
 
 AS_OF = ["--as-of", "2026-12-01"]
@@ -32,35 +32,6 @@ def gate(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     code = cli.main(["check", *argv, "--ci", "none", *AS_OF])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def retarget(
-    tmp_path: Path,
-    name: str,
-    package: str,
-    *,
-    vulnerability: str,
-    new_name: str,
-    version: str,
-    purl: str,
-    artifact: str | None = None,
-) -> Path:
-    """The corpus Trivy report `name` with its finding in `package` moved onto another
-    vulnerability and package (and the image renamed to `artifact`)."""
-    doc: dict[str, Any] = json.loads(corpus_file("trivy", name).read_text(encoding="utf-8"))
-    moved = 0
-    for result in doc["Results"]:
-        for vuln in result.get("Vulnerabilities") or []:
-            if vuln["PkgName"] == package and not moved:
-                vuln.update(VulnerabilityID=vulnerability, PkgName=new_name, InstalledVersion=version)
-                vuln["PkgIdentifier"] = {"PURL": purl}
-                moved += 1
-    assert moved == 1
-    if artifact is not None:
-        doc["ArtifactName"] = artifact
-    path = tmp_path / f"report-{vulnerability}.json"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
 
 
 def decide(
@@ -114,19 +85,6 @@ def libvncserver(tmp_path: Path) -> Path:
         version="0.9.9",
         purl="pkg:apk/alpine/libvncserver@0.9.9?arch=x86_64&distro=alpine-3.12.0",
         artifact="alpine@sha256:" + "f" * 64,
-    )
-
-
-def debian_bash(tmp_path: Path) -> Path:
-    return retarget(
-        tmp_path,
-        "debian-buster.json.golden",
-        "bash",
-        vulnerability="CVE-2022-3715",
-        new_name="bash",
-        version="5.0-4",
-        purl="pkg:deb/debian/bash@5.0-4?arch=amd64&distro=debian-10.1",
-        artifact="debian:buster",
     )
 
 

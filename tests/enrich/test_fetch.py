@@ -18,8 +18,8 @@ from gate.enrich.epss import read_epss
 from gate.enrich.fetch import RECORD_NAME, DownloadError, FetchResult, fetch_exploit_data
 from gate.enrich.kev import read_kev
 from gate.errors import ExitCode, UsageError
-from tests.enrich.data_server import DataServer, Reply, running_server, unused_url
 from tests.support.corpus import corpus_file
+from tests.support.data_server import DataServer, Reply, running_server, unused_url
 
 KEV_BYTES = corpus_file("kev", "known_exploited_vulnerabilities-2026.08.07.json").read_bytes()
 EPSS_GZ = corpus_file("epss", "excerpt.csv.gz").read_bytes()

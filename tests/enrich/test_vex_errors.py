@@ -13,20 +13,8 @@ import pytest
 from gate.enrich.vex import load_vex, parse_vex
 from gate.errors import ExitCode, ReportError
 from tests.support.corpus import corpus_file, corpus_files
-
-OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
-
-
-def openvex(*statements: Any, **document: Any) -> dict[str, Any]:
-    return {
-        "@context": OPENVEX_CONTEXT,
-        "@id": "https://example.com/vex/1",
-        "author": "Platform team",
-        "timestamp": "2024-05-01T12:00:00Z",
-        "version": 1,
-        "statements": list(statements),
-        **document,
-    }
+from tests.support.messages import lone_surrogate
+from tests.support.vex_documents import OPENVEX_CONTEXT, openvex_document
 
 
 def good(**changes: Any) -> dict[str, Any]:
@@ -140,7 +128,7 @@ CASES: list[tuple[str, object, str]] = [
     ),
     (
         "a newer OpenVEX",
-        openvex(good(), **{"@context": "https://openvex.dev/ns/v0.3.0"}),
+        openvex_document(good(), **{"@context": "https://openvex.dev/ns/v0.3.0"}),
         "@context: OpenVEX 0.3.0 is not supported (supported: 0.2.0, and 0.0.x of older files)",
     ),
     # OpenVEX statements.
@@ -149,79 +137,87 @@ CASES: list[tuple[str, object, str]] = [
         {"@context": OPENVEX_CONTEXT, "author": "x"},
         "statements: missing (an OpenVEX document has a list of statements)",
     ),
-    ("statements not a list", openvex(statements={}), "statements: expected an array, got an object"),
-    ("statements null", openvex(statements=None), "statements: expected an array, got null"),
+    (
+        "statements not a list",
+        openvex_document(statements={}),
+        "statements: expected an array, got an object",
+    ),
+    ("statements null", openvex_document(statements=None), "statements: expected an array, got null"),
     (
         "statements empty",
-        openvex(statements=[]),
+        openvex_document(statements=[]),
         "statements: empty (an OpenVEX document has at least one statement)",
     ),
     (
         "statement not an object",
-        openvex("CVE-1"),
+        openvex_document("CVE-1"),
         'statements[0]: expected an object, got the string "CVE-1"',
     ),
-    ("no status", openvex(good(status=None)), "statements[0].status: missing (expected a non-empty string)"),
+    (
+        "no status",
+        openvex_document(good(status=None)),
+        "statements[0].status: missing (expected a non-empty string)",
+    ),
     (
         "an unknown status",
-        openvex(good(status="maybe")),
+        openvex_document(good(status="maybe")),
         'statements[0].status: expected one of not_affected, affected, fixed, under_investigation, got the string "maybe"',
     ),
     (
         "an unknown justification",
-        openvex(good(justification="trust_me")),
+        openvex_document(good(justification="trust_me")),
         "statements[0].justification: expected one of component_not_present, vulnerable_code_not_present, "
         "vulnerable_code_not_in_execute_path, vulnerable_code_cannot_be_controlled_by_adversary, "
         'inline_mitigations_already_exist, got the string "trust_me"',
     ),
     (
         "no vulnerability",
-        openvex(good(vulnerability=None)),
+        openvex_document(good(vulnerability=None)),
         "statements[0].vulnerability: missing (expected an object with a name)",
     ),
     (
         "a nameless vulnerability",
-        openvex(good(vulnerability={"description": "bad"})),
+        openvex_document(good(vulnerability={"description": "bad"})),
         "statements[0].vulnerability: names no vulnerability (expected a name or an @id)",
     ),
     (
         "a vulnerability of the wrong type",
-        openvex(good(vulnerability=7)),
+        openvex_document(good(vulnerability=7)),
         "statements[0].vulnerability: expected an object with a name (or, in OpenVEX 0.0.x, a string), got a number",
     ),
     (
         "a bad purl",
-        openvex(good(products=[{"@id": "pkg:deb"}])),
+        openvex_document(good(products=[{"@id": "pkg:deb"}])),
         'statements[0].products[0].@id: expected a valid package URL (pkg:type/namespace/name@version), got the string "pkg:deb"',
     ),
     (
         "a bad purl in identifiers",
-        openvex(good(products=[{"identifiers": {"purl": "bash"}}])),
+        openvex_document(good(products=[{"identifiers": {"purl": "bash"}}])),
         'statements[0].products[0].identifiers.purl: expected a valid package URL (pkg:type/namespace/name@version), got the string "bash"',
     ),
     (
         "a bad subcomponent purl",
-        openvex(good(products=[{"@id": "pkg:oci/app", "subcomponents": [{"@id": "pkg:/x"}]}])),
+        openvex_document(good(products=[{"@id": "pkg:oci/app", "subcomponents": [{"@id": "pkg:/x"}]}])),
         'statements[0].products[0].subcomponents[0].@id: expected a valid package URL (pkg:type/namespace/name@version), got the string "pkg:/x"',
     ),
     (
         "a product naming nothing",
-        openvex(good(products=[{"hashes": {"sha-256": "00"}}])),
+        openvex_document(good(products=[{"hashes": {"sha-256": "00"}}])),
         "statements[0].products[0]: names nothing (expected an @id or identifiers)",
     ),
     (
         "a product of the wrong type",
-        openvex(good(products=[3])),
+        openvex_document(good(products=[3])),
         "statements[0].products[0]: expected an object or a string, got a number",
     ),
     (
         "a bad timestamp",
-        openvex(good(timestamp="yesterday")),
+        openvex_document(good(timestamp="yesterday")),
         'statements[0].timestamp: expected an RFC 3339 date-time such as 2024-05-01T12:00:00Z, got the string "yesterday"',
     ),
     (
         "a not_affected statement that gives no reason",
-        openvex(good(), good(justification=None, status_notes="trust us")),
+        openvex_document(good(), good(justification=None, status_notes="trust us")),
         "statements[1]: not_affected without a justification or an impact_statement (OpenVEX requires one of them)",
     ),
     # CSAF.
@@ -484,7 +480,7 @@ def test_a_file_that_is_not_json(raw: bytes, message: str) -> None:
 def test_a_repeated_key_is_refused_with_where_it_is() -> None:
     # Read as JSON usually is, the last "status" would win and allowlist the finding; a reader
     # that keeps the first, or refuses, sees "affected".
-    text = json.dumps(openvex(good(status="affected", action_statement="upgrade")))
+    text = json.dumps(openvex_document(good(status="affected", action_statement="upgrade")))
     text = text.replace('"status": "affected"', '"status": "affected", "status": "not_affected"')
     with pytest.raises(ReportError) as caught:
         parse_vex(text.encode(), "team.vex.json")
@@ -494,23 +490,15 @@ def test_a_repeated_key_is_refused_with_where_it_is() -> None:
     )
 
 
-def lone_surrogate(code: str, *, key: bool = False) -> str:
-    return (
-        f'{"this key holds" if key else "holds"} a lone UTF-16 surrogate ("\\{code}"), which is not '
-        "text (expected a string that UTF-8 "
-        "can carry: a surrogate escape needs its pair)"
-    )
-
-
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        (openvex(good(), author="Platform \udfffteam"), f"author: {lone_surrogate('udfff')}"),
+        (openvex_document(good(), author="Platform \udfffteam"), f"author: {lone_surrogate('udfff')}"),
         (
-            openvex(good(vulnerability={"name": "CVE-2024-0001", "aliases": ["GHSA-\ud800"]})),
+            openvex_document(good(vulnerability={"name": "CVE-2024-0001", "aliases": ["GHSA-\ud800"]})),
             f"statements[0].vulnerability.aliases[0]: {lone_surrogate('ud800')}",
         ),
-        (openvex(good(), **{"x\udc00": 1}), '["x\\udc00"]: ' + lone_surrogate("udc00", key=True)),
+        (openvex_document(good(), **{"x\udc00": 1}), '["x\\udc00"]: ' + lone_surrogate("udc00", key=True)),
         (
             cyclonedx({"id": "CVE-2024-0001", "detail": "\udfff"}),
             f"vulnerabilities[0].detail: {lone_surrogate('udfff')}",
@@ -526,7 +514,9 @@ def test_a_lone_surrogate_escape_is_refused_with_where_it_is(document: object, m
 
 
 def test_a_surrogate_pair_is_one_character_and_fine() -> None:
-    assert parse_vex(json.dumps(openvex(good(), author="Platform \U0001f600")).encode(), "team.vex.json")
+    assert parse_vex(
+        json.dumps(openvex_document(good(), author="Platform \U0001f600")).encode(), "team.vex.json"
+    )
 
 
 def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
@@ -543,7 +533,7 @@ def test_a_file_larger_than_the_bound_is_refused_as_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "team.vex.json"
-    path.write_text(json.dumps(openvex(good())))
+    path.write_text(json.dumps(openvex_document(good())))
     monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", path.stat().st_size)
     assert len(load_vex(path)) == 1  # exactly the bound still reads
     monkeypatch.setattr("gate._input_file.MAX_DATA_BYTES", path.stat().st_size - 1)
@@ -563,7 +553,8 @@ def test_an_endless_file_is_refused_at_the_bound() -> None:
 
 def test_a_not_affected_reason_may_be_an_impact_statement_alone() -> None:
     (openvex_statement,) = parse_vex(
-        json.dumps(openvex(good(justification=None, impact_statement="bash is never run"))).encode(), "a.json"
+        json.dumps(openvex_document(good(justification=None, impact_statement="bash is never run"))).encode(),
+        "a.json",
     )
     assert openvex_statement.impact_statement == "bash is never run"
     document = csaf(

@@ -23,6 +23,7 @@ from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file, corpus_json
 from tests.support.factories import NOW
 from tests.support.factories import finding as made_finding
+from tests.support.vex_documents import HTTPCLIENT, ghsa_report, openvex, statement
 
 KEYCLOAK = load_report(corpus_file("grype", "keycloak-test.json"))
 
@@ -37,20 +38,6 @@ IMAGE = _keycloak_image()
 DIGEST = "sha256:347a0d748d05a050dc64b92de2246d2240db6eb38afbc17c3c08d0acb0db1b50"
 IMAGE_PURL = f"pkg:oci/keycloak@sha256%3A{DIGEST[7:]}?repository_url=docker.io%2Fkeycloak%2Fkeycloak"
 CVE = "CVE-2020-12413"  # in nspr, nss and four more packages of the nss source package
-
-
-def openvex(
-    *statements: dict[str, Any], timestamp: str = "2024-05-01T12:00:00Z", name: str = "app.openvex.json"
-) -> tuple[VexStatement, ...]:
-    doc = {
-        "@context": "https://openvex.dev/ns/v0.2.0",
-        "@id": "https://example.com/vex/1",
-        "author": "Platform team",
-        "timestamp": timestamp,
-        "version": 1,
-        "statements": list(statements),
-    }
-    return parse_vex(json.dumps(doc).encode(), name)
 
 
 def not_affected(*products: dict[str, Any], vulnerability: str = CVE, **extra: Any) -> dict[str, Any]:
@@ -733,27 +720,12 @@ def test_an_oci_purls_repository_url_is_read_as_docker_reads_a_repository() -> N
         assert applicable(statement, finding, alpine.image) is applies, url
 
 
-def _ghsa_report() -> tuple[ScanReport, Finding]:
-    """Grype's report of a GitHub advisory, GHSA-cfh5-3ghh-wfjx in httpclient, standing for two CVEs
-    (the second one is made up for the test), and its finding."""
-    doc = corpus_json("grype", "ghsa-test.json")
-    (ghsa,) = [m for m in doc["matches"] if m["vulnerability"]["id"] == "GHSA-cfh5-3ghh-wfjx"]
-    ghsa["relatedVulnerabilities"].append({**ghsa["relatedVulnerabilities"][0], "id": "CVE-2014-9999"})
-    report = parse_grype(doc, "grype.json")
-    (httpclient,) = [f for f in report.findings if f.package.name == "httpclient"]
-    assert httpclient.ids == ("CVE-2014-3577", "GHSA-cfh5-3ghh-wfjx", "CVE-2014-9999")
-    return report, httpclient
-
-
-HTTPCLIENT = {"@id": "pkg:maven/org.apache.httpcomponents/httpclient"}
-
-
 def test_a_grype_advisory_with_several_cves_is_cleared_only_for_all_of_them() -> None:
     """Grype names a GitHub advisory by its GHSA id and lists the CVEs it stands for as related
     vulnerabilities; the finding takes the first CVE as its primary id. A statement about one of
     the CVEs says nothing about the others: the finding is cleared only by a statement that names
     every CVE, one about the advisory itself, or statements that clear each CVE (below)."""
-    report, httpclient = _ghsa_report()
+    report, httpclient = ghsa_report()
     product = HTTPCLIENT
 
     def clears(name: str, *aliases: str) -> bool:
@@ -777,15 +749,6 @@ def test_a_grype_advisory_with_several_cves_is_cleared_only_for_all_of_them() ->
     assert not clears("CVE-2014-3577", "GHSA-cfh5-3ghh-wfjx")
 
 
-def _statement(
-    vulnerability: str, status: str, product: dict[str, Any] = HTTPCLIENT, **extra: Any
-) -> dict[str, Any]:
-    said: dict[str, Any] = {"vulnerability": {"name": vulnerability}, "products": [product], "status": status}
-    if status == "not_affected" and "impact_statement" not in extra:
-        said["justification"] = "vulnerable_code_not_in_execute_path"
-    return {**said, **extra}
-
-
 def _decided(
     statements: tuple[VexStatement, ...], report: ScanReport, finding: Finding
 ) -> VexStatement | None:
@@ -796,10 +759,10 @@ def _decided(
 
 
 def test_statements_that_together_clear_every_cve_of_an_advisory_clear_its_finding() -> None:
-    report, httpclient = _ghsa_report()
+    report, httpclient = ghsa_report()
     # Two statements of one document, one per CVE, with the same justification: said once.
     one_document = openvex(
-        _statement("CVE-2014-3577", "not_affected"), _statement("CVE-2014-9999", "not_affected")
+        statement("CVE-2014-3577", "not_affected"), statement("CVE-2014-9999", "not_affected")
     )
     decided = _decided(one_document, report, httpclient)
     assert decided is not None
@@ -814,7 +777,7 @@ def test_statements_that_together_clear_every_cve_of_an_advisory_clear_its_findi
     # Two documents given together, by other authors, with other words, one `fixed`: each said once,
     # at the latest of their times.
     first = openvex(
-        _statement("CVE-2014-3577", "not_affected", justification="component_not_present"),
+        statement("CVE-2014-3577", "not_affected", justification="component_not_present"),
         name="a.json",
     )
     second = parse_vex(
@@ -826,8 +789,8 @@ def test_statements_that_together_clear_every_cve_of_an_advisory_clear_its_findi
                 "timestamp": "2024-06-01T00:00:00Z",
                 "version": 1,
                 "statements": [
-                    _statement("CVE-2014-9999", "fixed"),
-                    _statement(
+                    statement("CVE-2014-9999", "fixed"),
+                    statement(
                         "CVE-2014-3577", "not_affected", impact_statement="The client never follows redirects"
                     ),
                 ],
@@ -859,15 +822,15 @@ def test_statements_that_together_clear_every_cve_of_an_advisory_clear_its_findi
     image = {"@id": f"pkg:oci/test_images@{report.image.digest if report.image else ''}"}
     part = {**image, "subcomponents": [HTTPCLIENT]}
     assert _decided(
-        openvex(_statement("CVE-2014-3577", "fixed", image), _statement("CVE-2014-9999", "fixed", part)),
+        openvex(statement("CVE-2014-3577", "fixed", image), statement("CVE-2014-9999", "fixed", part)),
         report,
         httpclient,
     )
 
 
 def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
-    report, httpclient = _ghsa_report()
-    cleared = _statement("CVE-2014-3577", "not_affected")
+    report, httpclient = ghsa_report()
+    cleared = statement("CVE-2014-3577", "not_affected")
     # No statement for the other CVE, or one about another product or another package's version.
     assert _decided(openvex(cleared), report, httpclient) is None
     for product in (
@@ -876,13 +839,13 @@ def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
     ):
         assert (
             _decided(
-                openvex(cleared, _statement("CVE-2014-9999", "not_affected", product)), report, httpclient
+                openvex(cleared, statement("CVE-2014-9999", "not_affected", product)), report, httpclient
             )
             is None
         )
     # A statement of another status for the other CVE: it speaks, and clears nothing.
     for status in ("affected", "under_investigation"):
-        other = _statement("CVE-2014-9999", status)
+        other = statement("CVE-2014-9999", status)
         for statements in (openvex(cleared, other), openvex(other, cleared)):
             decided = _decided(statements, report, httpclient)
             assert decided is not None
@@ -894,17 +857,17 @@ def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
     # Per CVE, the latest statement speaks: a later `affected` reopens the CVE, a later
     # `not_affected` clears it again.
     then = openvex(
-        _statement("CVE-2014-9999", "not_affected"), timestamp="2024-05-01T00:00:00Z", name="then.json"
+        statement("CVE-2014-9999", "not_affected"), timestamp="2024-05-01T00:00:00Z", name="then.json"
     )
     later = openvex(
-        _statement("CVE-2014-9999", "affected"), timestamp="2024-06-01T00:00:00Z", name="later.json"
+        statement("CVE-2014-9999", "affected"), timestamp="2024-06-01T00:00:00Z", name="later.json"
     )
     decided = _decided(openvex(cleared) + later + then, report, httpclient)
     assert decided is not None
     assert decided.rule == "vex:later.json#0"
     assert not decided.status.clears
     earlier = openvex(
-        _statement("CVE-2014-9999", "affected"), timestamp="2024-04-01T00:00:00Z", name="earlier.json"
+        statement("CVE-2014-9999", "affected"), timestamp="2024-04-01T00:00:00Z", name="earlier.json"
     )
     decided = _decided(openvex(cleared) + then + earlier, report, httpclient)
     assert decided is not None
@@ -912,7 +875,7 @@ def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
     assert len(decided.parts) == 2
     # A statement about the whole advisory speaks for each CVE, at its own time.
     advisory = openvex(
-        _statement("GHSA-cfh5-3ghh-wfjx", "not_affected"), timestamp="2024-03-01T00:00:00Z", name="ghsa.json"
+        statement("GHSA-cfh5-3ghh-wfjx", "not_affected"), timestamp="2024-03-01T00:00:00Z", name="ghsa.json"
     )
     decided = _decided(advisory + later, report, httpclient)
     assert decided is not None
@@ -922,7 +885,7 @@ def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
     assert decided.rule == "vex:earlier.json#0"
     assert _decided(advisory, report, httpclient) == advisory[0]
     investigating = openvex(
-        _statement("GHSA-cfh5-3ghh-wfjx", "under_investigation"),
+        statement("GHSA-cfh5-3ghh-wfjx", "under_investigation"),
         timestamp="2024-07-01T00:00:00Z",
         name="ghsa2.json",
     )
@@ -933,8 +896,8 @@ def test_a_cve_of_the_advisory_left_open_keeps_its_finding_open() -> None:
 def test_a_finding_vex_leaves_open_says_so_in_the_json_report() -> None:
     """Not only its statements' rule rows (`left_open`, `not_cleared`): the finding itself, which
     a reader of `findings` alone would otherwise take for one no statement is about."""
-    report, _httpclient = _ghsa_report()
-    statements = openvex(_statement("CVE-2014-3577", "not_affected"))
+    report, _httpclient = ghsa_report()
+    statements = openvex(statement("CVE-2014-3577", "not_affected"))
     evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
     (row,) = json.loads(render_json(evaluation))["findings"]
     assert row["vex"] is None
@@ -944,14 +907,14 @@ def test_a_finding_vex_leaves_open_says_so_in_the_json_report() -> None:
         "statements": ["vex:app.openvex.json#0"],
     }
     # A later `affected` about the other CVE speaks for the finding: still open, and said so.
-    affected = openvex(_statement("CVE-2014-9999", "affected"), name="later.json")
+    affected = openvex(statement("CVE-2014-9999", "affected"), name="later.json")
     evaluation = evaluate(
         report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements + affected)
     )
     (row,) = json.loads(render_json(evaluation))["findings"]
     assert (row["vex"]["status"], row["vex_gap"]["not_cleared"]) == ("affected", ["CVE-2014-9999"])
     # Cleared together, nothing is open: no member.
-    both = statements + openvex(_statement("CVE-2014-9999", "fixed"), name="b.json")
+    both = statements + openvex(statement("CVE-2014-9999", "fixed"), name="b.json")
     evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=both))
     (row,) = json.loads(render_json(evaluation))["findings"]
     assert row["disposition"] == "allowlisted"
@@ -962,9 +925,9 @@ def test_a_statement_clearing_one_cve_of_an_advisory_left_open_is_needed_not_unu
     """The finding stays open (no statement clears its other CVE), and the statement about the CVE
     it clears was reported as one that matched nothing, `unused`, which the report format says to
     remove or fix: it is needed, and a statement about the other CVE is what is missing."""
-    report, httpclient = _ghsa_report()
+    report, httpclient = ghsa_report()
     statements = openvex(
-        _statement("CVE-2014-3577", "not_affected"), _statement("CVE-2000-0001", "not_affected")
+        statement("CVE-2014-3577", "not_affected"), statement("CVE-2000-0001", "not_affected")
     )
     evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
     (decision,) = evaluation.decisions
@@ -999,7 +962,7 @@ def test_a_statement_clearing_one_cve_of_an_advisory_left_open_is_needed_not_unu
     ) in " ".join(explain(evaluation, httpclient.vulnerability_id)[0].split())
     # A later `affected` about the other CVE speaks for the finding; the cleared CVE still needs its
     # statement, and the other one a statement that clears it.
-    affected = openvex(_statement("CVE-2014-9999", "affected"), name="later.json")
+    affected = openvex(statement("CVE-2014-9999", "affected"), name="later.json")
     evaluation = evaluate(
         report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements[:1] + affected)
     )
@@ -1008,7 +971,7 @@ def test_a_statement_clearing_one_cve_of_an_advisory_left_open_is_needed_not_unu
         ("used", 1, 0, ()),
     ]
     # Together with a statement about the other CVE, both are used and nothing is left open.
-    both = statements[:1] + openvex(_statement("CVE-2014-9999", "fixed"), name="b.json")
+    both = statements[:1] + openvex(statement("CVE-2014-9999", "fixed"), name="b.json")
     evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=both))
     assert [(e.matched, e.left_open) for e in evaluation.vex_entries] == [(1, 0), (1, 0)]
     assert evaluation.decisions[0].vex_gap is None
@@ -1018,8 +981,8 @@ def test_a_statement_clearing_one_cve_of_an_advisory_left_open_is_needed_not_unu
 def test_the_markdown_summary_says_which_cves_no_statement_clears() -> None:
     """The pull-request comment, the job summary and the merge-request note say, as the terminal
     does, that VEX leaves the finding open and which of its CVEs no statement clears."""
-    report, _ = _ghsa_report()
-    statements = openvex(_statement("CVE-2014-3577", "not_affected"))
+    report, _ = ghsa_report()
+    statements = openvex(statement("CVE-2014-3577", "not_affected"))
     evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
     assert (
         "\n\nVEX leaves 1 finding open: no statement clears `CVE-2014-9999` (the statements about its "
@@ -1038,17 +1001,17 @@ def test_the_markdown_summary_says_which_cves_no_statement_clears() -> None:
         "`CVE-2020-0003`, `CVE-2020-0004`, `CVE-2020-0005` and 2 more (the statements"
     ) in render_markdown(evaluation)
     # Nothing is said when the statements clear every CVE.
-    both = statements + openvex(_statement("CVE-2014-9999", "fixed"), name="b.json")
+    both = statements + openvex(statement("CVE-2014-9999", "fixed"), name="b.json")
     evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=both))
     assert "VEX leaves" not in render_markdown(evaluation)
 
 
 def test_a_finding_cleared_by_several_statements_names_each_in_every_output() -> None:
-    report, httpclient = _ghsa_report()
+    report, httpclient = ghsa_report()
     statements = openvex(
-        _statement("CVE-2014-3577", "not_affected"),
-        _statement("CVE-2014-9999", "not_affected", justification="component_not_present"),
-        _statement("CVE-2000-0001", "not_affected"),
+        statement("CVE-2014-3577", "not_affected"),
+        statement("CVE-2014-9999", "not_affected", justification="component_not_present"),
+        statement("CVE-2000-0001", "not_affected"),
     )
     evaluation = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
     (decision,) = evaluation.decisions
@@ -1097,12 +1060,12 @@ def test_findings_cleared_by_different_statements_together_are_written_apart() -
     )
     image = ImageInfo(reference="registry.example/app:1", digest="sha256:" + "a" * 64)
     statements = openvex(
-        _statement(
+        statement(
             "CVE-2024-0001", "not_affected", {"@id": "pkg:npm/alpha"}, justification="component_not_present"
         ),
-        _statement("CVE-2024-0001", "fixed", {"@id": "pkg:npm/beta"}),
+        statement("CVE-2024-0001", "fixed", {"@id": "pkg:npm/beta"}),
         {
-            **_statement("CVE-2024-0002", "fixed"),
+            **statement("CVE-2024-0002", "fixed"),
             "products": [{"@id": "pkg:npm/alpha"}, {"@id": "pkg:npm/beta"}],
         },
     )

@@ -29,13 +29,9 @@ from gate.scanners import run
 from gate.scanners.options import BaseCheckMode, ScannerChoice, ScanOptions
 from gate.scanners.run import ScanRequest
 from testbed.images import ArchiveImages
-from tests.support.fixtures import unavailable
 from tests.support.registry_tools import (
     AuthRegistries,
-    Pusher,
-    auth_registries,
-    oci_image,
-    read_docker_archive,
+    base_behind_auth,
 )
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -45,13 +41,8 @@ DIGEST = "sha256:" + "ab" * 32
 @pytest.fixture(scope="module")
 def auth(engineless_archives: ArchiveImages) -> Iterator[AuthRegistries]:
     """The test bed's base image pushed as `private/base:12` behind Basic and Bearer authentication."""
-    try:
-        with auth_registries() as registries:
-            config, layers = read_docker_archive(engineless_archives.base)
-            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
-            yield registries
-    except (RuntimeError, FileNotFoundError) as exc:
-        unavailable(f"registries with authentication: {exc}")
+    with base_behind_auth(engineless_archives.base) as registries:
+        yield registries
 
 
 def app_info(engineless: ArchiveImages, base: str | None) -> ImageInfo:

@@ -19,14 +19,14 @@ from gate.image.resolve import resolve_image
 from gate.image.source import SourceKind
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
-from tests.support.fixtures import TestbedImages, unavailable
+from tests.support.fixtures import TestbedImages
 from tests.support.registry_tools import (
     OCI_INDEX,
     OCI_MANIFEST,
     AuthRegistries,
     ImageBlobs,
     Pusher,
-    auth_registries,
+    base_behind_auth,
     index_of,
     oci_image,
     read_docker_archive,
@@ -239,16 +239,8 @@ def test_an_oci_archive_names_its_images(
 
 @pytest.fixture(scope="module")
 def auth(engineless_archives: ArchiveImages) -> Iterator[AuthRegistries]:
-    try:
-        with auth_registries() as registries:
-            config, layers = read_docker_archive(engineless_archives.base)
-            image = oci_image(config, layers)
-            pusher = Pusher(registries.open)
-            for repo in ("public/base", "private/base"):
-                pusher.image(repo, "1", image)
-            yield registries
-    except (RuntimeError, FileNotFoundError) as exc:
-        unavailable(f"registries with authentication: {exc}")
+    with base_behind_auth(engineless_archives.base, ("public/base:1", "private/base:1")) as registries:
+        yield registries
 
 
 def docker_config(tmp_path: Path, doc: dict[str, object]) -> dict[str, str]:

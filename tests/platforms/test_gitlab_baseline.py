@@ -20,11 +20,11 @@ import yaml
 
 from gate.cli.parser import build_parser
 from gate.platforms.gitlab_baseline import MAX_REDIRECTS, artifact_url, main
-from tests.enrich.data_server import DataServer, Reply, running_server
+from tests.support.data_server import DataServer, Reply, running_server
 from tests.support.gitlab_fixtures import MergeRequestPipeline, merge_request_pipeline
 from tests.support.gitlab_server import GitLabFake
+from tests.support.gitlab_templates import component, docs_example, interpolate, runner_expanded
 from tests.support.tls import PrivateCa
-from tests.test_templates import component, docs_example, interpolate, runner_expanded
 
 pytest_plugins = ["tests.support.gitlab_fixtures"]
 

@@ -14,7 +14,7 @@ from gate.platforms._http import ApiError
 from gate.platforms.github_api import GitHubClient
 from gate.platforms.gitlab_api import GitLabClient
 from gate.platforms.retry import TransientError
-from tests.enrich.data_server import DataServer, Reply, running_server
+from tests.support.data_server import DataServer, Reply, running_server
 
 GITHUB_TOKEN = "ghs_" + "k3Yq8Zr2" * 4 + "Wp7a"  # shaped as the platforms' tokens are
 GITLAB_TOKEN = "glpat-" + "Xh4Tn9Bv" * 2 + "Qe5w"

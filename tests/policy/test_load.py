@@ -26,8 +26,9 @@ from gate.policy.load import (
 )
 from gate.policy.model import AllowlistEntry, BaseImagePolicy, FailOn, Mode, OnStale, Policy
 from gate.policy.source import MAX_BYTES
-from tests.policy.test_exploit_policy import MISTAKES as EXPLOIT_MISTAKES
 from tests.support.corpus import corpus_file, corpus_files
+from tests.support.messages import lone_surrogate
+from tests.support.policy_texts import EXPLOIT_MISTAKES, validate_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVERITIES = "UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL"
@@ -51,15 +52,6 @@ def problems_in(text: str) -> list[str]:
 def entry(*lines: str) -> str:
     """A policy with one allowlist entry made of `lines` (the entry starts on line 3)."""
     return "version: 1\nallowlist:\n  - " + "\n    ".join(lines) + "\n"
-
-
-def lone_surrogate(code: str, *, key: bool = False) -> str:
-    """The problem with a `"\\ud800"` escape: valid YAML, but no output can carry it."""
-    return (
-        f'{"this key holds" if key else "holds"} a lone UTF-16 surrogate ("\\{code}"), which is not '
-        "text (expected a string that UTF-8 "
-        "can carry: a surrogate escape needs its pair)"
-    )
 
 
 ANCHOR_HOLDER = (
@@ -1062,15 +1054,6 @@ def test_schema_and_loader_agree(instance: dict[str, Any], valid: bool) -> None:
     validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
     assert validator.is_valid(instance) is valid
     assert (validate_text(yaml.safe_dump(instance)) == []) is valid
-
-
-def validate_text(text: str) -> list[str]:
-    """The problems in `text`, empty when it loads."""
-    try:
-        load_policy_text(text, "policy.yaml")
-    except PolicyError as err:
-        return err.problems
-    return []
 
 
 def test_yaml_1_1_booleans_are_booleans_as_the_docs_say() -> None:

@@ -11,20 +11,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.errors import PolicyError
 from gate.model import Severity, VendorStatus
 from gate.policy.load import load_policy_text, schema
 from gate.policy.model import Mode
-
-
-def validate_text(text: str) -> list[str]:
-    """The problems in `text`, empty when it loads."""
-    try:
-        load_policy_text(text, "policy.yaml")
-    except PolicyError as err:
-        return err.problems
-    return []
-
+from tests.support.policy_texts import validate_text
 
 _SCALARS = (
     st.none()

@@ -289,11 +289,11 @@ def test_a_finding_vex_leaves_open_is_said_under_the_table_as_check_says_it() ->
     from gate.policy.evaluate import evaluate
     from gate.policy.inputs import EvaluationInputs
     from gate.render._delta import vex_gap_line
-    from tests.enrich.test_vex_match import _ghsa_report, _statement, openvex
     from tests.support.factories import NOW
+    from tests.support.vex_documents import ghsa_report, openvex, statement
 
-    report, _ = _ghsa_report()
-    statements = openvex(_statement("CVE-2014-3577", "not_affected"))
+    report, _ = ghsa_report()
+    statements = openvex(statement("CVE-2014-3577", "not_affected"))
     ev = evaluate(report, Policy(source="policy.yaml"), NOW, EvaluationInputs(vex=statements))
     gap = vex_gap_line(ev, str)
     assert gap.startswith("VEX leaves 1 finding open: no statement clears CVE-2014-9999")

@@ -45,33 +45,10 @@ from gate.render.markdown import (
 from gate.untrusted import advisory_url, comment_link_url, html_code, md_code, md_escape
 from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports, longest_corpus_id
 from tests.support.factories import NOW, evaluation_of, finding
+from tests.support.hostile_text import HOSTILE
 from tests.support.markdown_html import HtmlFacts, constant_columns, inert_problems, table_cells, to_html
 
 MARKER = "<!-- container-gate comment v1 job=0123456789abcdef image=fedcba9876543210 -->"
-
-HOSTILE = (
-    "<img src=x onerror=alert(1)>",
-    "<script>alert(1)</script>",
-    "[click](https://evil.example)",
-    "![x](https://evil.example/x.png)",
-    "@octocat",
-    "@org/team",
-    "| broken | table |",
-    "line one\nline two\n\n# heading\n- item",
-    "``` `` ` backticks ````",
-    "<!-- --> closing the marker -->",
-    "</details></summary></table>",
-    "javascript:alert(1)",
-    "abc\u202edcba\u2066x\u2069",
-    "www.evil.example and https://evil.example/x and mail@evil.example",
-    "see #1 and octo-org/app#2 and GH-3",
-    "&lt;b&gt; &#60;b&#62; *emph* _emph_ ~~del~~ \\\\ \\",
-    "<https://evil.example>",
-    "[ref]: https://evil.example",
-    "\x1b[31mred\x00",
-    "x" * 5000,
-)
-"""Text an attacker can put into a package name, path, title, version, layer step or policy."""
 
 # Section titles and the "left out" note, read back from the Markdown.
 SECTION = re.compile(

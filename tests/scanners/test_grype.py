@@ -12,12 +12,12 @@ import pytest
 from gate.cli import main as cli
 from gate.errors import ReportError
 from gate.merge import merge_reports
-from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
+from gate.model import Cvss, ScanReport, Severity, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Disposition
 from gate.policy.model import AllowlistEntry, Policy
 from gate.scanners.grype import parse_grype
-from tests.support.corpus import corpus_files, corpus_json
+from tests.support.corpus import corpus_files, corpus_json, only
 from tests.support.factories import NOW
 
 GRYPE_FILES = corpus_files("grype")
@@ -35,12 +35,6 @@ SAME_VULNERABILITY_TWICE = {
 
 def parse(suffix: str, doc: Any | None = None) -> ScanReport:
     return parse_grype(doc if doc is not None else corpus_json("grype", suffix), "grype.json")
-
-
-def only(report: ScanReport, vuln_id: str, package: str) -> Finding:
-    found = [f for f in report.findings if f.vulnerability_id == vuln_id and f.package.name == package]
-    assert len(found) == 1, found
-    return found[0]
 
 
 def file_entries(doc: Any) -> set[tuple[str, str, str, str]]:

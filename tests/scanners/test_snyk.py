@@ -10,21 +10,15 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ReportError
-from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
+from gate.model import Cvss, ScanReport, Severity, VendorStatus
 from gate.scanners.snyk import parse_snyk
-from tests.support.corpus import corpus_files, corpus_json
+from tests.support.corpus import corpus_files, corpus_json, only
 
 SNYK_FILES = corpus_files("snyk")
 
 
 def parse(suffix: str, doc: Any | None = None) -> ScanReport:
     return parse_snyk(doc if doc is not None else corpus_json("snyk", suffix), "snyk.json")
-
-
-def only(report: ScanReport, vuln_id: str, package: str) -> Finding:
-    found = [f for f in report.findings if f.vulnerability_id == vuln_id and f.package.name == package]
-    assert len(found) == 1, found
-    return found[0]
 
 
 def projects(doc: Any) -> list[Any]:

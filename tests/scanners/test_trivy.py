@@ -9,21 +9,15 @@ from typing import Any
 import pytest
 
 from gate.errors import ReportError
-from gate.model import Cvss, Finding, ScanReport, Severity, VendorStatus
+from gate.model import Cvss, ScanReport, Severity, VendorStatus
 from gate.scanners.trivy import parse_trivy
-from tests.support.corpus import corpus_files, corpus_json
+from tests.support.corpus import corpus_files, corpus_json, only
 
 TRIVY_FILES = corpus_files("trivy")
 
 
 def parse(suffix: str, doc: Any | None = None) -> ScanReport:
     return parse_trivy(doc if doc is not None else corpus_json("trivy", suffix), "report.json")
-
-
-def only(report: ScanReport, vuln_id: str, package: str) -> Finding:
-    found = [f for f in report.findings if f.vulnerability_id == vuln_id and f.package.name == package]
-    assert len(found) == 1, found
-    return found[0]
 
 
 def file_entries(doc: Any) -> set[tuple[str, str, str, str]]:

@@ -19,7 +19,7 @@ from gate.scanners import trivy_blocks
 from gate.scanners.ingest import load_report, parse_report_bytes
 from gate.scanners.trivy import parse_trivy
 from gate.scanners.trivy_blocks import decode_trivy_blocks, decode_trivy_typed, read_trivy_typed
-from tests.scanners.test_trivy_typed import HOSTILE_AMID, TRIVY_REPORTS, strict
+from tests.support.trivy_reports import HOSTILE_AMID, TRIVY_REPORTS, strict
 
 SIZES = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597, 4096, 1 << 20]
 

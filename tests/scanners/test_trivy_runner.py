@@ -24,13 +24,14 @@ from gate.scanners.options import ScanOptions
 from gate.scanners.trivy_runner import FIXED_FLAGS, run_trivy, trivy_command
 from testbed.engine import Engine
 from testbed.images import ArchiveImages
-from tests.support.fixtures import TestbedImages, unavailable
-from tests.support.registry_tools import Pusher, auth_registries, oci_image, read_docker_archive
+from tests.support.fixtures import TestbedImages
+from tests.support.registry_tools import base_behind_auth
 from tests.support.scan_support import (
     NO_NETWORK,
     archive_target,
     assert_exact,
     engine_target,
+    fresh_cache,
     fresh_db,
     offline_trivy,
     options,
@@ -40,10 +41,7 @@ from tests.support.scan_support import (
 )
 from tests.support.standins import CI_JOB_CREDENTIALS, trivy_standin
 
-
-@pytest.fixture(scope="module")
-def fresh_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fresh_db(tmp_path_factory.mktemp("fresh-trivy-cache"))
+__all__ = ["fresh_cache"]  # the fixture, for this module
 
 
 @pytest.fixture(scope="module")
@@ -320,27 +318,22 @@ def test_an_image_the_registry_refuses_says_how_the_run_gives_credentials(
 ) -> None:
     # Trivy's own refusal (`UNAUTHORIZED: authentication required`): the hint is the one the
     # gate gives for its own reads, in the words of the run (here the action's inputs).
-    try:
-        with auth_registries() as registries:
-            config, layers = read_docker_archive(engineless_archives.base)
-            Pusher(registries.open).image("private/base", "12", oci_image(config, layers))
-            registry = registries.basic
-            target = registry_target(f"{registry}/private/base:12")
-            env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}  # no Docker config
-            action = (
-                f"set the action's `registry` input to {registry}, with `registry-username` and "
-                "`registry-password`"
+    with base_behind_auth(engineless_archives.base) as registries:
+        registry = registries.basic
+        target = registry_target(f"{registry}/private/base:12")
+        env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}  # no Docker config
+        action = (
+            f"set the action's `registry` input to {registry}, with `registry-username` and "
+            "`registry-password`"
+        )
+        for login, said in ((COMMAND_LINE_LOGIN, f"docker login {registry}"), (ACTION_LOGIN, action)):
+            with pytest.raises(ImageError) as caught:
+                run_trivy(target, options(fresh_cache, trivy_bin=str(trivy_bin), env=env, login=login))
+            assert caught.value.message.startswith(
+                f"Trivy could not find or read the image {registry}/private/base:12: "
             )
-            for login, said in ((COMMAND_LINE_LOGIN, f"docker login {registry}"), (ACTION_LOGIN, action)):
-                with pytest.raises(ImageError) as caught:
-                    run_trivy(target, options(fresh_cache, trivy_bin=str(trivy_bin), env=env, login=login))
-                assert caught.value.message.startswith(
-                    f"Trivy could not find or read the image {registry}/private/base:12: "
-                )
-                assert "UNAUTHORIZED" in caught.value.message
-                assert caught.value.hint == f"the repository does not exist or needs credentials: {said}"
-    except (RuntimeError, FileNotFoundError) as exc:
-        unavailable(f"registries with authentication: {exc}")
+            assert "UNAUTHORIZED" in caught.value.message
+            assert caught.value.hint == f"the repository does not exist or needs credentials: {said}"
 
 
 def test_engine_unreachable(trivy_bin: Path, fresh_cache: Path) -> None:

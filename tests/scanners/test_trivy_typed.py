@@ -9,7 +9,6 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -18,19 +17,10 @@ import pytest
 from gate.errors import ReportError
 from gate.model import ScanReport
 from gate.scanners import trivy_blocks
-from gate.scanners._json import decode_report
 from gate.scanners.ingest import load_report, parse_report_bytes
-from gate.scanners.trivy import parse_trivy
 from gate.scanners.trivy_blocks import decode_trivy_typed, read_trivy_typed
 from gate.scanners.trivy_typed import _CHECKED_SCALAR, Vulnerability, _as_null, entry_dict
-from tests.support.corpus import corpus_files
-
-TRIVY_REPORTS = [path for path in corpus_files("trivy") if b'"SchemaVersion"' in path.read_bytes()[:4096]]
-
-
-def strict(raw: bytes, name: str = "r.json", lenient: bool = False) -> ScanReport:
-    """The strict reader alone: decode_report, then parse_trivy."""
-    return parse_trivy(decode_report(lambda: raw, name), name, lenient_severity=lenient)
+from tests.support.trivy_reports import TRIVY_REPORTS, hostile_reports, member_report, strict, trivy_report
 
 
 def strict_error(raw: bytes, name: str = "r.json") -> str:
@@ -58,127 +48,13 @@ def test_the_corpus_has_trivy_reports() -> None:
     assert len(TRIVY_REPORTS) >= 30
 
 
-def _report(
-    vuln_members: str = "", result_members: str = "", top_members: str = "", around: int = 0
-) -> bytes:
-    """A report of one entry with these members added, `around` plain entries before and after it."""
-    vuln = (
-        '{"VulnerabilityID": "CVE-2024-1", "PkgName": "openssl", "InstalledVersion": "1.0", '
-        '"Severity": "HIGH", "References": ["https://example.com/a"]' + vuln_members + "}"
-    )
-    plain = [
-        f'{{"VulnerabilityID": "CVE-2023-{number}", "PkgName": "zlib", "InstalledVersion": "2.0", "Severity": "LOW"}}'
-        for number in range(2 * around)
-    ]
-    entries = ", ".join([*plain[:around], vuln, *plain[around:]])
-    result = '{"Target": "img", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": [' + entries + "]"
-    result += result_members + "}"
-    return (
-        '{"SchemaVersion": 2, "ArtifactName": "img", "Results": [' + result + "]" + top_members + "}"
-    ).encode()
-
-
 def test_a_plain_report_takes_the_typed_path() -> None:
-    raw = _report()
+    raw = trivy_report()
     assert decode_trivy_typed(raw) is not None
     assert read_trivy_typed(raw, "r.json") == strict(raw)
 
 
-# The members whose values the count does not walk, as `parse_trivy` refuses anything but a
-# string (or null) there: an object in one, with or without a repeated key, and nesting.
-_GIVEN = {
-    "VulnerabilityID": '"CVE-2024-1"',
-    "PkgName": '"openssl"',
-    "InstalledVersion": '"1.0"',
-    "Severity": '"HIGH"',
-}
-
-
-def _member(member: str, value: str, around: int) -> bytes:
-    if member in _GIVEN:
-        given = f'"{member}": {_GIVEN[member]}'
-        return _report(around=around).replace(given.encode(), f'"{member}": {value}'.encode())
-    return _report(vuln_members=f', "{member}": {value}', around=around)
-
-
-def hostile_reports(around: int) -> dict[str, bytes]:
-    """Every hostile input, the hostile entry between `around` plain ones on either side."""
-    report = partial(_report, around=around)
-    hostile = {
-        "repeated read member": report(vuln_members=', "Severity": "LOW"'),
-        "repeated unread member": report(vuln_members=', "References": []'),
-        "repeated key in an unread object": report(vuln_members=', "DataSource": {"ID": "a", "ID": "b"}'),
-        "repeated key in CVSS": report(vuln_members=', "CVSS": {"nvd": {"V3Score": 9.8, "V3Score": 1.0}}'),
-        "repeated result member": report(result_members=', "Target": "other"'),
-        "repeated top-level member": report(top_members=', "SchemaVersion": 2'),
-        "lone surrogate in a title": report(vuln_members=', "Title": "a \\ud800 b"'),
-        "lone surrogate in an unread list": report(vuln_members=', "CweIDs": ["\\udc00"]'),
-        # parse_trivy leaves the search for lone surrogates to msgspec on this path: every kind refused.
-        "lone surrogate in a key": report(vuln_members=', "Custom": {"a\\ud800": 1}'),
-        "lone low surrogate in a description": report(vuln_members=', "Description": "\\udfff"'),
-        "surrogate pair reversed": report(vuln_members=', "Description": "\\ude00\\ud83d"'),
-        "surrogate encoded in UTF-8": report(vuln_members=', "Title": "aXb"').replace(
-            b"aXb", b"a\xed\xa0\x80b"
-        ),
-        "lone surrogate in a package name": report().replace(b'"PkgName": "', b'"PkgName": "\\ud800'),
-        "long integer in an unread list": report(vuln_members=', "CweIDs": [' + "7" * 4301 + "]"),
-        "long integer in a read member": report(
-            vuln_members=', "VendorSeverity": {"nvd": ' + "3" * 4301 + "}"
-        ),
-        "null findings": report(result_members=', "Packages": null').replace(
-            b'"Vulnerabilities": [', b'"Vulnerabilities": null, "X": ['
-        ),
-        "misspelled findings": report(result_members=', "Vulnerabilites": []'),
-        "foreign findings": report(top_members=', "matches": []'),
-        "severity outside the vocabulary": report(vuln_members=', "Severity": "CRIT"').replace(
-            b'"Severity": "HIGH", ', b""
-        ),
-        "CVSS outside 0..10": report(vuln_members=', "CVSS": {"nvd": {"V3Score": 11}}'),
-        "infinite CVSS": report(vuln_members=', "CVSS": {"nvd": {"V3Score": 1e999}}'),
-        "NaN": report(vuln_members=', "CweIDs": [NaN]'),
-        "wrong type": report(vuln_members=', "FixedVersion": 1'),
-        "findings not a list": report().replace(b'"Vulnerabilities": [', b'"Vulnerabilities": {"a": ['),
-        "control character in a string": report(vuln_members=', "Title": "a\tb"'),
-        "not UTF-8": report(vuln_members=', "Title": "aXb"').replace(b"aXb", b"a\xffb"),
-        "byte order mark": b"\xef\xbb\xbf" + report(),
-        "deep nesting": report(vuln_members=', "Custom": ' + "[" * 3000 + "]" * 3000),
-        "space before a colon": report(vuln_members=', "Title" : "t"'),
-        # A key with whitespace before its colon is not counted in the text, so a repeated key could
-        # hide behind it (the counts agree): only the search for such keys sends these back.
-        "repeated key, the first with a space before its colon": report(
-            vuln_members=', "Title" : "a", "Title": "b"'
-        ),
-        "repeated key, the second with a newline before its colon": report(
-            vuln_members=', "Title": "a", "Title"\n: "b"'
-        ),
-        "repeated key, the first with a tab before its colon": report(
-            vuln_members=', "Title"\t: "a", "Title": "b"'
-        ),
-        "a member Trivy does not write": report(vuln_members=', "Extra": {"a": 1}'),
-        "schema version 1": report().replace(b'"SchemaVersion": 2', b'"SchemaVersion": 1'),
-        "repeated key in an object in an unread list": report(vuln_members=', "CweIDs": [{"a": 1, "a": 2}]'),
-        "deep nesting in an unread list": report(
-            vuln_members=', "CweIDs": ["CWE-1", ' + "[" * 3000 + "]" * 3000 + "]"
-        ),
-    }
-    hostile.update(
-        {
-            f"{kind} in {member}": _member(member, value, around)
-            for member in sorted(_CHECKED_SCALAR)
-            for kind, value in (
-                ("repeated key", '{"a": 1, "a": 2}'),
-                ("an object", '{"a": 1}'),
-                ("deep nesting", "[" * 3000 + "]" * 3000),
-                ("shallow nesting", "[[]]"),
-            )
-        }
-    )
-    return hostile
-
-
 HOSTILE = hostile_reports(0)
-HOSTILE_AMID = hostile_reports(3)
-"""The same, each hostile entry between plain ones: in a run of entries, or decoded alone."""
 
 
 @pytest.mark.parametrize("raw", list(HOSTILE.values()), ids=list(HOSTILE))
@@ -204,14 +80,14 @@ def test_hostile_input_falls_back_to_the_strict_reader(raw: bytes, tmp_path: Pat
 
 def test_a_quoted_colon_in_a_description_only_costs_the_fallback() -> None:
     # `\":` inside a string counts as a key in the text: the counts differ, the strict reader reads.
-    raw = _report(vuln_members=', "Description": "he said \\"no\\": fine"')
+    raw = trivy_report(vuln_members=', "Description": "he said \\"no\\": fine"')
     assert read_trivy_typed(raw, "r.json") is None
     assert parse_report_bytes(raw, "r.json") == strict(raw)
 
 
 def test_non_ascii_text_reads_the_same_without_escaping() -> None:
     title = "caf\u00e9 \u4e2d\u6587 \U0001f512"
-    raw = _report(vuln_members=", " + json.dumps("Title") + ": " + json.dumps(title, ensure_ascii=False))
+    raw = trivy_report(vuln_members=", " + json.dumps("Title") + ": " + json.dumps(title, ensure_ascii=False))
     report = read_trivy_typed(raw, "r.json")
     assert report is not None
     assert report == strict(raw)
@@ -227,7 +103,7 @@ def test_a_repeat_is_refused_with_its_path_through_load_report(tmp_path: Path) -
 
 # Not a report the JSON decoding refuses: its error opens the path again to look for Trivy's table
 # output, which a pipe without a writer never answers (as before the typed decoder).
-@pytest.mark.parametrize("raw", [_report(), HOSTILE["wrong type"], HOSTILE["CVSS outside 0..10"]])
+@pytest.mark.parametrize("raw", [trivy_report(), HOSTILE["wrong type"], HOSTILE["CVSS outside 0..10"]])
 def test_a_pipe_is_read_once_on_either_path(raw: bytes, tmp_path: Path) -> None:
     # The strict reader cannot read a pipe again: the bytes read for the typed decode are kept.
     pipe = tmp_path / "pipe.json"
@@ -281,7 +157,7 @@ def test_a_search_that_fails_sends_the_report_to_the_strict_reader(
         def search(self, text: bytes) -> None:
             raise MemoryError
 
-    raw = _report()
+    raw = trivy_report()
     threads = threading.active_count()
     unhandled: list[object] = []
     monkeypatch.setattr(threading, "excepthook", unhandled.append)
@@ -312,7 +188,7 @@ def test_every_member_of_a_struct_reads_as_the_strict_reader_reads_it(
     member: str, without_severity: bool, packages: bool
 ) -> None:
     for value in _ODD_VALUES:
-        raw = _member(member, value, around=1)
+        raw = member_report(member, value, around=1)
         if packages:
             raw = raw.replace(b'"Vulnerabilities"', _PACKAGES[2:].encode() + b', "Vulnerabilities"', 1)
         if without_severity and member != "Severity":

@@ -60,6 +60,16 @@ CHECKS = {
 }
 
 
+STALE_FAILS = """\
+version: 1
+fail_on: {severity: CRITICAL}
+allowlist:
+  - {vulnerability: CVE-2024-1, reason: the shell is not shipped}
+base_image: {on_stale: fail}
+"""
+"""A policy that fails a stale base image, and allows CVE-2024-1 of the findings above."""
+
+
 def checked_run(check: BaseCheck) -> Evaluation:
     """The run of `scan --check-base`, whose decision report is read back."""
     image = ImageInfo(reference="reg.example/app:1.4", base_image=NAME, base_layer_count=1)

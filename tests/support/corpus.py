@@ -1,5 +1,7 @@
 """The corpus of real scanner reports in the repository (tests/data/corpus), located from the repo root,
-and every report of it evaluated the same way for the renderer tests."""
+every report of it evaluated the same way for the renderer tests, the one finding of a report with
+an id in a package (`only`), and a report with one finding moved onto another vulnerability and
+package (`retarget`)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gate.model import ScanReport, VendorStatus
+from gate.model import Finding, ScanReport, VendorStatus
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.model import AllowlistEntry, Policy
@@ -93,3 +95,53 @@ def longest_corpus_id() -> str:
         for vid in (f.vulnerability_id, *f.aliases)
     )
     return max(ids, key=len)
+
+
+def only(report: ScanReport, vuln_id: str, package: str) -> Finding:
+    """The one finding of `report` with this id in this package."""
+    found = [f for f in report.findings if f.vulnerability_id == vuln_id and f.package.name == package]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def retarget(
+    tmp_path: Path,
+    name: str,
+    package: str,
+    *,
+    vulnerability: str,
+    new_name: str,
+    version: str,
+    purl: str,
+    artifact: str | None = None,
+) -> Path:
+    """The corpus Trivy report `name` with its finding in `package` moved onto another
+    vulnerability and package (and the image renamed to `artifact`)."""
+    doc: dict[str, Any] = json.loads(corpus_file("trivy", name).read_text(encoding="utf-8"))
+    moved = 0
+    for result in doc["Results"]:
+        for vuln in result.get("Vulnerabilities") or []:
+            if vuln["PkgName"] == package and not moved:
+                vuln.update(VulnerabilityID=vulnerability, PkgName=new_name, InstalledVersion=version)
+                vuln["PkgIdentifier"] = {"PURL": purl}
+                moved += 1
+    assert moved == 1
+    if artifact is not None:
+        doc["ArtifactName"] = artifact
+    path = tmp_path / f"report-{vulnerability}.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def debian_bash(tmp_path: Path) -> Path:
+    """debian-buster's bash finding moved onto CVE-2022-3715 in bash 5.0-4, the image `debian:buster`."""
+    return retarget(
+        tmp_path,
+        "debian-buster.json.golden",
+        "bash",
+        vulnerability="CVE-2022-3715",
+        new_name="bash",
+        version="5.0-4",
+        purl="pkg:deb/debian/bash@5.0-4?arch=amd64&distro=debian-10.1",
+        artifact="debian:buster",
+    )

@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from testbed.images import ArchiveImages
+from tests.support.fixtures import unavailable
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -424,3 +425,24 @@ def auth_registries() -> Iterator[AuthRegistries]:
             yield AuthRegistries(open_reg, basic, bearer, tokens, username, password)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def base_behind_auth(
+    base_archive: Path, tags: tuple[str, ...] = ("private/base:12",)
+) -> Iterator[AuthRegistries]:
+    """`auth_registries` holding the test bed's base image (its `docker save` archive) as each of
+    `tags`. Registries that cannot start skip the test (fail it under CI, like every part of the
+    test bed); what fails inside the `with` block fails the test."""
+    with contextlib.ExitStack() as stack:
+        try:
+            registries = stack.enter_context(auth_registries())
+            config, layers = read_docker_archive(base_archive)
+            image = oci_image(config, layers)
+            pusher = Pusher(registries.open)
+            for tag in tags:
+                repository, _, version = tag.rpartition(":")
+                pusher.image(repository, version, image)
+        except (RuntimeError, FileNotFoundError) as exc:
+            unavailable(f"registries with authentication: {exc}")
+        yield registries

@@ -1,10 +1,12 @@
-"""Shared by the runner and `scan` tests: image targets, a fresh DB, a no-network wrapper, and the
-exact expected findings of the test bed (testbed/expected.yaml)."""
+"""Shared by the runner and `scan` tests: image targets, a fresh DB, a no-network wrapper, the
+exact expected findings of the test bed (testbed/expected.yaml), and `container-gate scan` run
+with the real Trivy (the `scan` and `fresh_cache` fixtures)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import shutil
 import socket
@@ -17,6 +19,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from gate.cli.main import main
 from gate.image.resolve import ImageTarget
 from gate.image.source import SourceKind
 from gate.model import Finding, ImageInfo
@@ -173,3 +178,52 @@ def trivy_server(trivy: Path, cache: Path, timeout: float = 30.0) -> Iterator[st
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `container-gate scan` run."""
+
+    code: int
+    stdout: str
+    stderr: str
+    json: dict[str, Any]
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def fresh_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Trivy cache whose DB was built an hour ago, one per test module."""
+    return fresh_db(tmp_path_factory.mktemp("fresh-trivy-cache"))
+
+
+@pytest.fixture
+def scan(
+    trivy_bin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """`run(image, *args)`: `container-gate scan` of `image` with the real Trivy, its JSON report and
+    Markdown summary written to `tmp_path/out`; with `cache`, that cache and no DB update."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("TRIVY_BIN", raising=False)
+
+    def run(image: str, *args: str, cache: Path | None = None, verbose: bool = False) -> Run:
+        out = tmp_path / "out"
+        argv = [
+            "scan",
+            image,
+            "--ci",
+            "none",
+            "--json",
+            str(out / "gate.json"),
+            "--trivy-bin",
+            str(trivy_bin),
+        ]
+        argv += ["--markdown", str(out / "summary.md")]
+        if cache is not None:
+            argv += ["--cache-dir", str(cache), "--skip-db-update"]
+        code = main([*(["--verbose"] if verbose else []), *argv, *args])
+        captured = capsys.readouterr()
+        doc = json.loads((out / "gate.json").read_text())
+        return Run(code, captured.out, captured.err, doc, out)
+
+    return run

@@ -16,12 +16,9 @@ their findings, and the first screen of the comment shows the verdict and every 
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,34 +32,15 @@ from testbed.advisories import load_fixture
 from testbed.derive_refresh import removed_by_variant
 from testbed.engine import Engine
 from testbed.variants import build_app_variant
-from tests.support.fixtures import TestbedImages
+from tests.support.demo_app import DOCKERFILE, Gated, demo
 from tests.support.markdown_html import HtmlFacts, constant_columns, to_html
-from tests.support.repo_paths import PROJECT_ROOT
+
+__all__ = ["demo"]  # the fixture, gated once for this module
 
 FIXTURE = load_fixture()
-DOCKERFILE = PROJECT_ROOT / "testbed" / "images" / "app" / "Dockerfile"
 
 Upgrades = dict[str, dict[str, str]]
 """`build_app_variant` keywords: base_upgrades, own_upgrades, python, npm."""
-
-
-@dataclass(frozen=True)
-class Gated:
-    """One `container-gate scan` of an app image."""
-
-    code: int
-    report: dict[str, Any]
-    summary: str
-    terminal: str
-
-    def keys(self) -> set[tuple[str, str]]:
-        """(vulnerability, package) of every finding."""
-        return {(f["vulnerability_id"], f["package"]) for f in self.report["findings"]}
-
-    def listed(self, action: Mapping[str, Any]) -> set[tuple[str, str]]:
-        """(vulnerability, package) of the findings an action lists."""
-        findings = self.report["findings"]
-        return {(findings[i]["vulnerability_id"], findings[i]["package"]) for i in action["findings"]}
 
 
 def gate(
@@ -75,28 +53,6 @@ def gate(
     terminal = capsys.readouterr().out
     report = json.loads((out / "gate.json").read_text())
     return Gated(code, report, (out / "summary.md").read_text(), terminal)
-
-
-@pytest.fixture(scope="module")
-def demo(
-    trivy_bin: Path,
-    trivy_db: Path,
-    docker_engine: Engine,
-    built_images: TestbedImages,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Gated:
-    """The demo app gated once, by engine reference, its base image known."""
-    out = tmp_path_factory.mktemp("demo-gated")
-    argv = ["scan", built_images.engine.app, "--base-image", built_images.engine.base]
-    argv += ["--dockerfile", str(DOCKERFILE), "--ci", "none", "--trivy-bin", str(trivy_bin)]
-    argv += ["--cache-dir", str(trivy_db), "--skip-db-update"]
-    argv += ["--json", str(out / "gate.json"), "--markdown", str(out / "summary.md")]
-    printed = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
-        patch.setenv("DOCKER_HOST", docker_engine.host)
-        code = main(argv)
-    report = json.loads((out / "gate.json").read_text())
-    return Gated(code, report, (out / "summary.md").read_text(), printed.getvalue())
 
 
 def upgrades_of(action: Mapping[str, Any]) -> Upgrades:

@@ -3,9 +3,9 @@ baseline, a pull request that adds one fixable HIGH finding to an image that alr
 blocking ones fails on exactly that one; without the baseline file, the warning and the full
 verdict.
 
-The demo app is gated once with the real Trivy, offline (tests/testbed/test_testbed_actions.py's
-`demo` fixture); its decision report is the baseline. The pull request's report is that decision
-report with one more finding: Werkzeug's CVE-2019-14806 (HIGH, fixed in 0.15.3) as Trivy reports
+The demo app is gated once with the real Trivy, offline (the `demo` fixture of
+tests/support/demo_app.py); its decision report is the baseline. The pull request's report is
+that decision report with one more finding: Werkzeug's CVE-2019-14806 (HIGH, fixed in 0.15.3) as Trivy reports
 it in tests/data/corpus/trivy (pip.json.golden), in the form the gate's decision report keeps it.
 """
 
@@ -20,7 +20,7 @@ import pytest
 from gate.cli.main import main
 from gate.errors import ExitCode
 from tests.support.corpus import corpus_file
-from tests.testbed.test_testbed_actions import Gated, demo
+from tests.support.demo_app import Gated, demo
 
 __all__ = ["demo"]  # the fixture, gated once for this module
 
