@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
 from gate.model import ScanReport, Severity, VendorStatus
@@ -245,3 +247,39 @@ def with_policy_warnings(report: ScanReport, policy: Policy) -> ScanReport:
         warnings=tuple(dict.fromkeys((*policy.warnings, *report.warnings))),
         run_warnings=(*policy.warnings, *report.run_warnings),
     )
+
+
+def alias_breadth_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str]]) -> tuple[str, ...]:
+    """One line per allowlist entry that cleared, through an alias, findings standing for more CVEs
+    than the one it names.
+
+    `cleared` holds, per entry index, the CVEs (upper case) of the findings it allowlisted whose
+    main id is not the entry's: an advisory shared by several CVEs (`RHSA-2019:2304` of
+    CVE-2019-1559 and CVE-2018-0734), a GHSA id a Snyk report gives two vulnerabilities, or a CVE
+    of Grype's GHSA finding that stands for others too. An entry matches any of a finding's ids,
+    so it clears each of them; the VEX statements of a run are held to one CVE each
+    (gate/enrich/vex.py), an entry is not, and the run says so rather than leave it unseen."""
+    out: list[str] = []
+    for entry in policy.allowlist:
+        cves = cleared.get(entry.index)
+        if not cves:
+            continue
+        named = entry.vulnerability.upper()
+        stands_for = sorted(cves | {named}) if _CVE.fullmatch(named) else sorted(cves)
+        if len(stands_for) < 2:
+            continue
+        if named in stands_for:
+            others = ", ".join(cve for cve in stands_for if cve != named)
+            what = (
+                f"names {entry.vulnerability}, and a finding it clears through that alias stands for "
+                f"{others} too, which the entry then clears as well: say in its reason that they are "
+                "accepted, or narrow it (package, version) to the findings meant"
+            )
+        else:
+            what = (
+                f"names {entry.vulnerability}, an alias of findings of {len(stands_for)} CVEs "
+                f"({', '.join(stands_for)}), and clears them all: to accept one, name its CVE in an "
+                "entry of its own"
+            )
+        out.append(f"{policy.source}: {_named(entry)}: {what}")
+    return tuple(out)
