@@ -119,7 +119,14 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
         # are a name and a version still.
         name = _visible(package).strip() if package and not package.startswith("pkg:") else None
         found = _VERSION_IN_NAME.fullmatch(name) if name else None
-        if found is not None:
+        if package and ("*" in package or (name is not None and "?" in name)):
+            # `?` starts a package URL's qualifiers; `*` is in no name or URL a scanner writes.
+            out.append(
+                f"{policy.source}: {_named(entry)}: package {package!r} is compared exactly, not as a "
+                "pattern (path and image are globs, package is not), so this entry never matches: "
+                "write one entry per package"
+            )
+        elif found is not None:
             fix = f"package: {_yaml_text(found['name'])}"
             if entry.version is None:
                 fix += f" and version: {_yaml_text(found['version'])}"
@@ -223,8 +230,24 @@ def _not_an_id(vulnerability: str) -> str | None:
     if invisible:
         said = ", ".join(f"U+{ord(ch):04X}" for ch in invisible)
         why = f"holds an invisible character ({said}), so this entry never matches"
+    elif "*" in vulnerability or "?" in vulnerability:
+        return (
+            "is compared as an id, not as a pattern ('*' and '?' match only themselves), so this entry "
+            "never matches: write one entry per id"
+        )
     elif vulnerability[:3].casefold() == "cve" and _CVE.fullmatch(vulnerability) is None:
         why = "is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry never matches"
+    elif not vulnerability.casefold().isascii():
+        # Ids are ASCII; a letter of another script that looks like a Latin one (a Cyrillic ES, U+0421,
+        # for the C of CVE; a Greek omicron for an O) is told apart from it by no one reading the policy.
+        said = ", ".join(
+            f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
+            for ch in sorted({ch for ch in vulnerability if not ch.casefold().isascii()})
+        )
+        return (
+            f"holds a character no scanner writes in an id ({said}), so this entry never matches: "
+            "type the id in ASCII"
+        )
     else:
         return None
     return f"{why}: write {mended.upper()!r}" if _CVE.fullmatch(mended) else why

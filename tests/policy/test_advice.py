@@ -324,6 +324,21 @@ def test_a_package_name_without_a_version_is_no_warning(package: str) -> None:
             "'CVE-2019-18224,' is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry never "
             "matches",
         ),
+        (
+            "\u0421VE-2019-18224",  # a Cyrillic capital ES, which looks like a Latin C
+            "'\u0421VE-2019-18224' holds a character no scanner writes in an id (U+0421 CYRILLIC CAPITAL "
+            "LETTER ES), so this entry never matches: type the id in ASCII",
+        ),
+        (
+            "GHSA-gqgv-6jq5-jjj9\u0430",  # a Cyrillic small A
+            "'GHSA-gqgv-6jq5-jjj9\u0430' holds a character no scanner writes in an id (U+0430 CYRILLIC "
+            "SMALL LETTER A), so this entry never matches: type the id in ASCII",
+        ),
+        (
+            "CVE-2019-*",  # a pattern, as path and image take
+            "'CVE-2019-*' is compared as an id, not as a pattern ('*' and '?' match only themselves), so "
+            "this entry never matches: write one entry per id",
+        ),
     ],
 )
 def test_a_vulnerability_id_no_scanner_writes_is_a_warning(
@@ -477,3 +492,20 @@ def test_a_cve_entry_clearing_a_finding_of_several_cves_is_said() -> None:
         "version: 1\nallowlist:\n  - vulnerability: GHSA-aaaa-bbbb-cccc\n    reason: r\n", "p.yaml"
     )
     assert evaluate(ScanReport(findings=(ghsa,)), by_ghsa, NOW).warnings == ()
+
+
+@pytest.mark.parametrize("package", ["lib*", "libidn?-0", "pkg:deb/debian/*", "pkg:deb/debian/libidn2-0@*"])
+def test_a_package_written_as_a_pattern_is_a_warning(package: str) -> None:
+    text = f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: {json.dumps(package)}\n    reason: r\n"
+    assert load_policy_text(text, "p.yaml").warnings == (
+        f"p.yaml: allowlist[0] (line 3): package {package!r} is compared exactly, not as a pattern (path "
+        "and image are globs, package is not), so this entry never matches: write one entry per package",
+    )
+
+
+def test_a_package_url_with_qualifiers_is_no_pattern() -> None:
+    text = (
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n"
+        "    package: pkg:deb/debian/libidn2-0?arch=amd64\n    reason: r\n"
+    )
+    assert load_policy_text(text, "p.yaml").warnings == ()
