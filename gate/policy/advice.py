@@ -306,3 +306,25 @@ def alias_breadth_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str
             )
         out.append(f"{policy.source}: {_named(entry)}: {what}")
     return tuple(out)
+
+
+def pathless_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str]]) -> tuple[str, ...]:
+    """One line per allowlist entry with a `path` that cleared findings of packages that have no
+    path (OS packages), which its glob matched as an empty path (`*`, `**`, `**/*`).
+
+    `cleared` holds, per entry index, the names of those packages. An entry with `image` matches no
+    finding when the image is unknown, and one with `origin` none whose origin is unknown; a glob
+    that matches the empty text matches every package without a path, which the entry's author,
+    writing a path, rarely means."""
+    out: list[str] = []
+    for entry in policy.allowlist:
+        names = sorted(cleared.get(entry.index, ()))
+        if not names:
+            continue
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        out.append(
+            f"{policy.source}: {_named(entry)}: path {entry.path!r} matches the empty path of packages "
+            f"that have none (OS packages: {shown}), so the entry clears their findings too: leave "
+            "path out to mean them, or write a glob that needs a path (usr/lib/**, **/*.jar)"
+        )
+    return tuple(out)

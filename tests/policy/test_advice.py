@@ -509,3 +509,33 @@ def test_a_package_url_with_qualifiers_is_no_pattern() -> None:
         "    package: pkg:deb/debian/libidn2-0?arch=amd64\n    reason: r\n"
     )
     assert load_policy_text(text, "p.yaml").warnings == ()
+
+
+@pytest.mark.parametrize("glob", ["**", "*", "**/*"])
+def test_a_path_glob_that_matches_a_package_without_a_path_is_said(glob: str) -> None:
+    # libidn2-0 in Trivy's debian-buster report is an OS package: it has no path.
+    buster = corpus_file("trivy", "debian-buster.json.golden")
+    text = f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    path: {json.dumps(glob)}\n    reason: r\n"
+    from gate.policy.evaluate import evaluate
+    from gate.scanners.ingest import load_report
+    from tests.support.factories import NOW
+
+    evaluation = evaluate(load_report(buster), load_policy_text(text, "p.yaml"), NOW)
+    assert [w for w in evaluation.warnings if "path" in w] == [
+        f"p.yaml: allowlist[0] (line 3): path {glob!r} matches the empty path of packages that have none "
+        "(OS packages: libidn2-0), so the entry clears their findings too: leave path out to mean them, "
+        "or write a glob that needs a path (usr/lib/**, **/*.jar)"
+    ]
+
+
+def test_a_path_glob_matching_packages_found_at_a_path_is_no_warning() -> None:
+    # The Java archive of Trivy's spring4shell report is found at a path under usr/local/tomcat.
+    report = corpus_file("trivy", "spring4shell-jre11.json.golden")
+    text = "version: 1\nallowlist:\n  - vulnerability: CVE-2022-22965\n    path: '**'\n    reason: r\n"
+    from gate.policy.evaluate import evaluate
+    from gate.scanners.ingest import load_report
+    from tests.support.factories import NOW
+
+    evaluation = evaluate(load_report(report), load_policy_text(text, "p.yaml"), NOW)
+    assert [d.disposition.value for d in evaluation.decisions] == ["allowlisted"]
+    assert evaluation.warnings == ()
