@@ -276,8 +276,9 @@ def alias_breadth_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str
     """One line per allowlist entry that cleared, through an alias, findings standing for more CVEs
     than the one it names.
 
-    `cleared` holds, per entry index, the CVEs (upper case) of the findings it allowlisted whose
-    main id is not the entry's: an advisory shared by several CVEs (`RHSA-2019:2304` of
+    `cleared` holds, per entry index, the CVEs (upper case) of the findings of several ids it
+    allowlisted, when it names a CVE or an id other than the finding's main one: an advisory shared
+    by several CVEs (`RHSA-2019:2304` of
     CVE-2019-1559 and CVE-2018-0734), a GHSA id a Snyk report gives two vulnerabilities, or a CVE
     of Grype's GHSA finding that stands for others too. An entry matches any of a finding's ids,
     so it clears each of them; the VEX statements of a run are held to one CVE each
@@ -294,8 +295,8 @@ def alias_breadth_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str
         if named in stands_for:
             others = ", ".join(cve for cve in stands_for if cve != named)
             what = (
-                f"names {entry.vulnerability}, and a finding it clears through that alias stands for "
-                f"{others} too, which the entry then clears as well: say in its reason that they are "
+                f"names {entry.vulnerability}, and a finding it clears stands for {others} too, which "
+                "the entry then clears as well: say in its reason that they are "
                 "accepted, or narrow it (package, version) to the findings meant"
             )
         else:

@@ -222,8 +222,11 @@ def evaluate(
         entry = active.first_match(finding, image)
         if entry is not None:
             used[entry.index] += 1
-            if finding.aliases and finding.vulnerability_id.casefold() != entry.vulnerability.casefold():
-                # Matched through an alias: the CVEs it clears may be more than the one it names.
+            if finding.aliases and (
+                entry.vulnerability[:4].upper() == "CVE-"
+                or finding.vulnerability_id.casefold() != entry.vulnerability.casefold()
+            ):
+                # A CVE, or an alias of the finding: the CVEs it clears may be more than the one it names.
                 through_alias.setdefault(entry.index, set()).update(
                     i.upper() for i in finding.ids if i.upper().startswith("CVE-")
                 )

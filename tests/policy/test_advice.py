@@ -482,11 +482,15 @@ def test_a_cve_entry_clearing_a_finding_of_several_cves_is_said() -> None:
         "version: 1\nallowlist:\n  - vulnerability: cve-2024-0001\n    reason: r\n", "p.yaml"
     )
     evaluation = evaluate(ScanReport(findings=(ghsa,)), policy, NOW)
-    assert [w for w in evaluation.warnings if "alias" in w] == [
-        "p.yaml: allowlist[0] (line 3): names cve-2024-0001, and a finding it clears through that alias "
-        "stands for CVE-2024-0002 too, which the entry then clears as well: say in its reason that they "
-        "are accepted, or narrow it (package, version) to the findings meant"
-    ]
+    assert evaluation.warnings == (
+        "p.yaml: allowlist[0] (line 3): names cve-2024-0001, and a finding it clears stands for "
+        "CVE-2024-0002 too, which the entry then clears as well: say in its reason that they are "
+        "accepted, or narrow it (package, version) to the findings meant",
+    )
+    # A Snyk issue of two CVEs has the first as its main id and the other as an alias: an entry
+    # naming the main one clears the other all the same.
+    snyk = finding("CVE-2024-0001", aliases=("SNYK-DEBIAN12-X-1", "CVE-2024-0002"))
+    assert evaluate(ScanReport(findings=(snyk,)), policy, NOW).warnings == evaluation.warnings
     # The GHSA id itself names the finding as the report does: nothing to say.
     by_ghsa = load_policy_text(
         "version: 1\nallowlist:\n  - vulnerability: GHSA-aaaa-bbbb-cccc\n    reason: r\n", "p.yaml"
