@@ -62,7 +62,28 @@ def read_policy(options: Options) -> Policy:
     standard_input_clash(options, policy)
     if options.policy.advisory and policy.mode is not Mode.ADVISORY:
         policy = replace(policy, mode=Mode.ADVISORY)
-    return policy
+    return _revived_by_as_of(policy, options)
+
+
+def _revived_by_as_of(policy: Policy, options: Options) -> Policy:
+    """The policy, warning of each allowlist entry that has expired by the day of the run but not
+    by an earlier `--as-of`: it still applies in this run, and without a word the outputs would
+    show its findings allowlisted as if the entry were current. `--as-of` is for looking ahead."""
+    as_of = options.policy.as_of
+    if as_of is None:
+        return policy
+    today = options.started_at.astimezone(dt.UTC).date()
+    day = as_of.astimezone(dt.UTC).date()
+    revived = [e for e in policy.allowlist if e.expires is not None and day <= e.expires < today]
+    if not revived:
+        return policy
+    warnings = tuple(
+        f"{policy.source}: {entry.name}{f' (line {entry.line})' if entry.line else ''} expired on "
+        f"{entry.expires}, yet applies in this run: --as-of {day} is before today ({today}, UTC); "
+        "without --as-of it allowlists nothing"
+        for entry in revived
+    )
+    return replace(policy, warnings=(*policy.warnings, *warnings))
 
 
 POLICY_NAMES = (".container-gate.yaml", ".container-gate.yml", "container-gate.yaml")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
 from gate.model import ScanReport, Severity, VendorStatus
@@ -119,7 +121,14 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
         # are a name and a version still.
         name = _visible(package).strip() if package and not package.startswith("pkg:") else None
         found = _VERSION_IN_NAME.fullmatch(name) if name else None
-        if found is not None:
+        if package and ("*" in package or (name is not None and "?" in name)):
+            # `?` starts a package URL's qualifiers; `*` is in no name or URL a scanner writes.
+            out.append(
+                f"{policy.source}: {_named(entry)}: package {package!r} is compared exactly, not as a "
+                "pattern (path and image are globs, package is not), so this entry never matches: "
+                "write one entry per package"
+            )
+        elif found is not None:
             fix = f"package: {_yaml_text(found['name'])}"
             if entry.version is None:
                 fix += f" and version: {_yaml_text(found['version'])}"
@@ -223,8 +232,24 @@ def _not_an_id(vulnerability: str) -> str | None:
     if invisible:
         said = ", ".join(f"U+{ord(ch):04X}" for ch in invisible)
         why = f"holds an invisible character ({said}), so this entry never matches"
+    elif "*" in vulnerability or "?" in vulnerability:
+        return (
+            "is compared as an id, not as a pattern ('*' and '?' match only themselves), so this entry "
+            "never matches: write one entry per id"
+        )
     elif vulnerability[:3].casefold() == "cve" and _CVE.fullmatch(vulnerability) is None:
         why = "is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry never matches"
+    elif not vulnerability.casefold().isascii():
+        # Ids are ASCII; a letter of another script that looks like a Latin one (a Cyrillic ES, U+0421,
+        # for the C of CVE; a Greek omicron for an O) is told apart from it by no one reading the policy.
+        said = ", ".join(
+            f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
+            for ch in sorted({ch for ch in vulnerability if not ch.casefold().isascii()})
+        )
+        return (
+            f"holds a character no scanner writes in an id ({said}), so this entry never matches: "
+            "type the id in ASCII"
+        )
     else:
         return None
     return f"{why}: write {mended.upper()!r}" if _CVE.fullmatch(mended) else why
@@ -247,3 +272,62 @@ def with_policy_warnings(report: ScanReport, policy: Policy) -> ScanReport:
         warnings=tuple(dict.fromkeys((*policy.warnings, *report.warnings))),
         run_warnings=(*policy.warnings, *report.run_warnings),
     )
+
+
+def alias_breadth_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str]]) -> tuple[str, ...]:
+    """One line per allowlist entry that cleared, through an alias, findings standing for more CVEs
+    than the one it names.
+
+    `cleared` holds, per entry index, the CVEs (upper case) of the findings of several ids it
+    allowlisted, when it names a CVE or an id other than the finding's main one: an advisory shared
+    by several CVEs (`RHSA-2019:2304` of
+    CVE-2019-1559 and CVE-2018-0734), a GHSA id a Snyk report gives two vulnerabilities, or a CVE
+    of Grype's GHSA finding that stands for others too. An entry matches any of a finding's ids,
+    so it clears each of them; the VEX statements of a run are held to one CVE each
+    (gate/enrich/vex.py), an entry is not, and the run says so rather than leave it unseen."""
+    out: list[str] = []
+    for entry in policy.allowlist:
+        cves = cleared.get(entry.index)
+        if not cves:
+            continue
+        named = entry.vulnerability.upper()
+        stands_for = sorted(cves | {named}) if _CVE.fullmatch(named) else sorted(cves)
+        if len(stands_for) < 2:
+            continue
+        if named in stands_for:
+            others = ", ".join(cve for cve in stands_for if cve != named)
+            what = (
+                f"names {entry.vulnerability}, and a finding it clears stands for {others} too, which "
+                "the entry then clears as well: say in its reason that they are "
+                "accepted, or narrow it (package, version) to the findings meant"
+            )
+        else:
+            what = (
+                f"names {entry.vulnerability}, an alias of findings of {len(stands_for)} CVEs "
+                f"({', '.join(stands_for)}), and clears them all: to accept one, name its CVE in an "
+                "entry of its own"
+            )
+        out.append(f"{policy.source}: {_named(entry)}: {what}")
+    return tuple(out)
+
+
+def pathless_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str]]) -> tuple[str, ...]:
+    """One line per allowlist entry with a `path` that cleared findings of packages that have no
+    path (OS packages), which its glob matched as an empty path (`*`, `**`, `**/*`).
+
+    `cleared` holds, per entry index, the names of those packages. An entry with `image` matches no
+    finding when the image is unknown, and one with `origin` none whose origin is unknown; a glob
+    that matches the empty text matches every package without a path, which the entry's author,
+    writing a path, rarely means."""
+    out: list[str] = []
+    for entry in policy.allowlist:
+        names = sorted(cleared.get(entry.index, ()))
+        if not names:
+            continue
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        out.append(
+            f"{policy.source}: {_named(entry)}: path {entry.path!r} matches the empty path of packages "
+            f"that have none (OS packages: {shown}), so the entry clears their findings too: leave "
+            "path out to mean them, or write a glob that needs a path (usr/lib/**, **/*.jar)"
+        )
+    return tuple(out)

@@ -51,6 +51,7 @@ from gate.enrich.baseline import BaselineComparison, BaselineState, compare, wor
 from gate.enrich.exploit import EpssScore, KevEntry
 from gate.enrich.vex_model import VexGap, VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
+from gate.policy.advice import alias_breadth_warnings, pathless_warnings
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
 from gate.policy.enrichment import (
     baseline_warnings,
@@ -183,6 +184,8 @@ def evaluate(
     gaps: list[VexGap | None] = []
     extras: list[_Extra] = []
     used: Counter[int] = Counter()
+    through_alias: dict[int, set[str]] = {}
+    pathless: dict[int, set[str]] = {}
     hidden: Counter[int] = Counter()
     candidates: Counter[Severity] = Counter()
     thresholds = _thresholds(policy)
@@ -219,6 +222,17 @@ def evaluate(
         entry = active.first_match(finding, image)
         if entry is not None:
             used[entry.index] += 1
+            if finding.aliases and (
+                entry.vulnerability[:4].upper() == "CVE-"
+                or finding.vulnerability_id.casefold() != entry.vulnerability.casefold()
+            ):
+                # A CVE, or an alias of the finding: the CVEs it clears may be more than the one it names.
+                through_alias.setdefault(entry.index, set()).update(
+                    i.upper() for i in finding.ids if i.upper().startswith("CVE-")
+                )
+            if entry.path is not None and not finding.package.path:
+                # A glob that matches the empty text (`*`, `**`) matched a package without a path.
+                pathless.setdefault(entry.index, set()).add(finding.package.name)
             allowed = by_entry.get(entry.index)
             if allowed is None:
                 reason = f"allowlisted by {entry.name}{_expiry_text(entry)}: {entry.reason}"
@@ -325,6 +339,8 @@ def evaluate(
         warnings += vex_warnings(spoke, now, inputs.wording)
         warnings += snyk_vex_warnings(report)
     warnings += unfollowed_warnings(inputs.vex)
+    warnings += alias_breadth_warnings(policy, through_alias)
+    warnings += pathless_warnings(policy, pathless)
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "

@@ -25,7 +25,7 @@ from gate.policy.exploit_rules import KEV_NAME
 from gate.policy.model import Mode
 from gate.render._columns import display_width, fit, table, wrap
 from gate.render._delta import delta_line, vex_line
-from gate.render._exploit import marks, summary_count, terminal_suspects
+from gate.render._exploit import marks, summary_count, terminal_cleared_kev, terminal_suspects
 from gate.render._summary import (
     COMMAND_LINE_JSON,
     JsonReportHint,
@@ -355,6 +355,7 @@ def render_terminal(
         out.append(f"warning:  {terminal_safe(warning)}")
     out.extend(vex_line(evaluation))
     out.extend(terminal_suspects(evaluation))
+    out.extend(terminal_cleared_kev(evaluation))
 
     by_action, without_fix = clearing_decisions(evaluation)
     actions = clearing_actions(evaluation)

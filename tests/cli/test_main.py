@@ -117,6 +117,41 @@ def test_as_of_shows_an_exception_expiring(tmp_path: Path, capsys: pytest.Captur
     assert "allowlist[0] (CVE-2019-18224) expired on 2030-01-31 and fail_on_expired is set" in out
 
 
+def test_as_of_before_today_says_which_expired_entries_it_brings_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = write_policy(
+        tmp_path,
+        """\
+        version: 1
+        allowlist:
+          - vulnerability: CVE-2019-18224
+            reason: "waiting for the base image"
+            expires: 2020-01-31
+          - vulnerability: CVE-2019-18276
+            reason: "bash is not on the path"
+            expires: 2099-12-31
+        """,
+    )
+    out_json = tmp_path / "gate.json"
+    argv = ["check", str(BUSTER), "--policy", str(policy), "--json", str(out_json)]
+    # Expired today, the entry no longer hides the CRITICAL finding...
+    assert run(argv, capsys)[0] == ExitCode.FAIL
+    # ...and a date before its expiry brings it back: the run passes, and every output says why.
+    code, out, _ = run([*argv, "--as-of", "2020-01-01"], capsys)
+    assert code == ExitCode.PASS
+    said = (
+        f"{policy}: allowlist[0] (line 3) expired on 2020-01-31, yet applies in this run: --as-of "
+        "2020-01-01 is before today"
+    )
+    assert said in out
+    assert any(said in warning for warning in json.loads(out_json.read_text())["warnings"])
+    # Only entries expired between the two dates are named; a date after today names none.
+    assert "allowlist[1]" not in out
+    code, out, _ = run([*argv, "--as-of", "2099-12-31"], capsys)
+    assert "yet applies in this run" not in out
+
+
 def test_advisory_never_fails_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["check", str(BUSTER), "--advisory"], capsys)
     assert code == ExitCode.PASS

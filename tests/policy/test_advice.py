@@ -334,6 +334,21 @@ def test_a_package_name_without_a_version_is_no_warning(package: str) -> None:
             "'CVE-2019-18224,' is not a CVE id (CVE-YYYY-NNNN, with ASCII hyphens), so this entry never "
             "matches",
         ),
+        (
+            "\u0421VE-2019-18224",  # a Cyrillic capital ES, which looks like a Latin C
+            "'\u0421VE-2019-18224' holds a character no scanner writes in an id (U+0421 CYRILLIC CAPITAL "
+            "LETTER ES), so this entry never matches: type the id in ASCII",
+        ),
+        (
+            "GHSA-gqgv-6jq5-jjj9\u0430",  # a Cyrillic small A
+            "'GHSA-gqgv-6jq5-jjj9\u0430' holds a character no scanner writes in an id (U+0430 CYRILLIC "
+            "SMALL LETTER A), so this entry never matches: type the id in ASCII",
+        ),
+        (
+            "CVE-2019-*",  # a pattern, as path and image take
+            "'CVE-2019-*' is compared as an id, not as a pattern ('*' and '?' match only themselves), so "
+            "this entry never matches: write one entry per id",
+        ),
     ],
 )
 def test_a_vulnerability_id_no_scanner_writes_is_a_warning(
@@ -423,3 +438,118 @@ def test_a_version_to_write_with_an_odd_space_is_written_as_yaml_reads_it() -> N
     fix = '"2.0\\u00a05"'
     assert warning.endswith(f"write version: {fix}")
     assert yaml.safe_load(f"version: {fix}") == {"version": "2.0\u00a05"}
+
+
+def _alias_warnings(report_path: Path, policy_text: str) -> list[str]:
+    from gate.policy.evaluate import evaluate
+    from gate.scanners.ingest import load_report
+    from tests.support.factories import NOW
+
+    policy = load_policy_text(policy_text, "p.yaml")
+    evaluation = evaluate(load_report(report_path), policy, NOW)
+    return [w for w in evaluation.warnings if "alias" in w]
+
+
+def test_an_entry_naming_an_alias_shared_by_two_cves_is_said_to_clear_both() -> None:
+    # Snyk's report gives GHSA-gqgv-6jq5-jjj9 as an id of CVE-2014-7191 and of CVE-2017-1000048,
+    # both in qs 0.4.2: an entry written for one clears the other too.
+    snyk = corpus_file("snyk", "container-app-vulns__results.json")
+    entry = "version: 1\nallowlist:\n  - vulnerability: GHSA-gqgv-6jq5-jjj9\n    package: qs\n    reason: r\n"
+    assert _alias_warnings(snyk, entry) == [
+        "p.yaml: allowlist[0] (line 3): names GHSA-gqgv-6jq5-jjj9, an alias of findings of 2 CVEs "
+        "(CVE-2014-7191, CVE-2017-1000048), and clears them all: to accept one, name its CVE in an "
+        "entry of its own"
+    ]
+    # Named by one of its CVEs, each entry clears its own finding only: nothing to say.
+    by_cve = "".join(
+        f"  - vulnerability: {cve}\n    reason: r\n" for cve in ("CVE-2014-7191", "CVE-2017-1000048")
+    )
+    assert _alias_warnings(snyk, f"version: 1\nallowlist:\n{by_cve}") == []
+
+
+def test_an_advisory_of_several_cves_is_said_but_one_of_a_single_cve_is_not() -> None:
+    # RHSA-2019:2304 fixes CVE-2019-1559 and CVE-2018-0734 in Trivy's CentOS 7 report.
+    centos = corpus_file("trivy", "centos-7.json.golden")
+    rhsa = "version: 1\nallowlist:\n  - vulnerability: RHSA-2019:2304\n    reason: r\n"
+    assert [w.split(": ", 2)[2] for w in _alias_warnings(centos, rhsa)] == [
+        "names RHSA-2019:2304, an alias of findings of 2 CVEs (CVE-2018-0734, CVE-2019-1559), and "
+        "clears them all: to accept one, name its CVE in an entry of its own"
+    ]
+    # DSA-4613-1 is the advisory of one CVE in Trivy's Debian report.
+    buster = corpus_file("trivy", "debian-buster.json.golden")
+    dsa = "version: 1\nallowlist:\n  - vulnerability: DSA-4613-1\n    reason: r\n"
+    assert _alias_warnings(buster, dsa) == []
+
+
+def test_a_cve_entry_clearing_a_finding_of_several_cves_is_said() -> None:
+    from gate.model import ScanReport
+    from gate.policy.evaluate import evaluate
+    from tests.support.factories import NOW, finding
+
+    # Grype names a GitHub advisory by its GHSA id, with every CVE it covers as an alias.
+    ghsa = finding("GHSA-aaaa-bbbb-cccc", aliases=("CVE-2024-0001", "CVE-2024-0002"))
+    policy = load_policy_text(
+        "version: 1\nallowlist:\n  - vulnerability: cve-2024-0001\n    reason: r\n", "p.yaml"
+    )
+    evaluation = evaluate(ScanReport(findings=(ghsa,)), policy, NOW)
+    assert evaluation.warnings == (
+        "p.yaml: allowlist[0] (line 3): names cve-2024-0001, and a finding it clears stands for "
+        "CVE-2024-0002 too, which the entry then clears as well: say in its reason that they are "
+        "accepted, or narrow it (package, version) to the findings meant",
+    )
+    # A Snyk issue of two CVEs has the first as its main id and the other as an alias: an entry
+    # naming the main one clears the other all the same.
+    snyk = finding("CVE-2024-0001", aliases=("SNYK-DEBIAN12-X-1", "CVE-2024-0002"))
+    assert evaluate(ScanReport(findings=(snyk,)), policy, NOW).warnings == evaluation.warnings
+    # The GHSA id itself names the finding as the report does: nothing to say.
+    by_ghsa = load_policy_text(
+        "version: 1\nallowlist:\n  - vulnerability: GHSA-aaaa-bbbb-cccc\n    reason: r\n", "p.yaml"
+    )
+    assert evaluate(ScanReport(findings=(ghsa,)), by_ghsa, NOW).warnings == ()
+
+
+@pytest.mark.parametrize("package", ["lib*", "libidn?-0", "pkg:deb/debian/*", "pkg:deb/debian/libidn2-0@*"])
+def test_a_package_written_as_a_pattern_is_a_warning(package: str) -> None:
+    text = f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    package: {json.dumps(package)}\n    reason: r\n"
+    assert load_policy_text(text, "p.yaml").warnings == (
+        f"p.yaml: allowlist[0] (line 3): package {package!r} is compared exactly, not as a pattern (path "
+        "and image are globs, package is not), so this entry never matches: write one entry per package",
+    )
+
+
+def test_a_package_url_with_qualifiers_is_no_pattern() -> None:
+    text = (
+        "version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n"
+        "    package: pkg:deb/debian/libidn2-0?arch=amd64\n    reason: r\n"
+    )
+    assert load_policy_text(text, "p.yaml").warnings == ()
+
+
+@pytest.mark.parametrize("glob", ["**", "*", "**/*"])
+def test_a_path_glob_that_matches_a_package_without_a_path_is_said(glob: str) -> None:
+    # libidn2-0 in Trivy's debian-buster report is an OS package: it has no path.
+    buster = corpus_file("trivy", "debian-buster.json.golden")
+    text = f"version: 1\nallowlist:\n  - vulnerability: CVE-2019-18224\n    path: {json.dumps(glob)}\n    reason: r\n"
+    from gate.policy.evaluate import evaluate
+    from gate.scanners.ingest import load_report
+    from tests.support.factories import NOW
+
+    evaluation = evaluate(load_report(buster), load_policy_text(text, "p.yaml"), NOW)
+    assert [w for w in evaluation.warnings if "path" in w] == [
+        f"p.yaml: allowlist[0] (line 3): path {glob!r} matches the empty path of packages that have none "
+        "(OS packages: libidn2-0), so the entry clears their findings too: leave path out to mean them, "
+        "or write a glob that needs a path (usr/lib/**, **/*.jar)"
+    ]
+
+
+def test_a_path_glob_matching_packages_found_at_a_path_is_no_warning() -> None:
+    # The Java archive of Trivy's spring4shell report is found at a path under usr/local/tomcat.
+    report = corpus_file("trivy", "spring4shell-jre11.json.golden")
+    text = "version: 1\nallowlist:\n  - vulnerability: CVE-2022-22965\n    path: '**'\n    reason: r\n"
+    from gate.policy.evaluate import evaluate
+    from gate.scanners.ingest import load_report
+    from tests.support.factories import NOW
+
+    evaluation = evaluate(load_report(report), load_policy_text(text, "p.yaml"), NOW)
+    assert [d.disposition.value for d in evaluation.decisions] == ["allowlisted"]
+    assert evaluation.warnings == ()
