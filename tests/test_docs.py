@@ -168,6 +168,21 @@ def commands(parser: argparse.ArgumentParser, name: str = "") -> dict[str, argpa
     return found or {name: parser}
 
 
+def test_every_option_and_command_is_in_the_architectures_command_line_contract() -> None:
+    """docs/architecture.md's "Command line" is the contract other tools rely on: an option added
+    to the parser (--baseline-branch, policy validate --as-of) is added there too."""
+    page = text(PROJECT_ROOT / "docs" / "architecture.md")
+    contract = page.split("\n### Command line\n", 1)[1].split("\n### ", 1)[0]
+    missing = {
+        option
+        for option in option_strings(build_parser()) - {"--help"}
+        if not re.search(re.escape(option) + r"(?![\w-])", contract)
+    }
+    assert missing == set(), missing
+    for name in commands(build_parser()):
+        assert f"`container-gate {name}" in contract, name
+
+
 def test_every_argument_in_the_help_says_what_it_is_for() -> None:
     # A help that repeats the argument's name ("the shell") tells a new user nothing.
     for name, parser in commands(build_parser()).items():
