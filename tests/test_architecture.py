@@ -281,3 +281,25 @@ def test_the_package_maps_tree_is_drawn_right() -> None:
             if depth >= 0:
                 assert after.find("├── ") != depth, (package, row, after)
                 assert after.find("└── ") != depth, (package, row, after)
+
+
+@pytest.mark.parametrize("package", sorted(package_map()))
+def test_every_module_the_package_map_lists_exists(package: str) -> None:
+    """A module renamed or removed leaves no line behind in docs/architecture.md."""
+    present = [path.name for path in (PACKAGE.parent / package).glob("*.py")]
+    listed = re.findall(r"[\w*]+\.py", package_map()[package])
+    assert [entry for entry in listed if not fnmatch.filter(present, entry)] == [], package
+
+
+def test_the_documented_import_order_is_the_tests() -> None:
+    """docs/architecture.md's one line of stages names the modules of the core and then each
+    later stage by the first name STAGES gives it, in STAGES' order."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc.split("\n### The import order\n", 1)[1]
+    line = section.split("```\n", 1)[1].split("```", 1)[0].strip()
+    core, _, later = line.partition(") -> ")
+    assert core.startswith("core (")
+    assert [name.strip() for name in core.removeprefix("core (").split(",")] == [
+        name.removeprefix("gate.") for name in STAGES[0][1:]
+    ]
+    assert later.split(" -> ") == [stage[0].removeprefix("gate.") for stage in STAGES[1:]]

@@ -22,6 +22,8 @@ from gate.platforms._http import TIMEOUT
 from gate.platforms.github_event import TOKEN_VARIABLES
 from gate.platforms.gitlab import GITLAB_RETRY
 from gate.platforms.gitlab import TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE
+from gate.render.json import render_json
+from tests.support.base_checks import AS_OF, CHECKS, checked_run
 from tests.support.doc_samples import KINDS, Sample, json_mismatches, lines_match, samples, shown_json
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -166,6 +168,21 @@ def commands(parser: argparse.ArgumentParser, name: str = "") -> dict[str, argpa
             for sub_name, sub in action.choices.items():
                 found |= commands(sub, f"{name} {sub_name}".strip())
     return found or {name: parser}
+
+
+def test_every_option_and_command_is_in_the_architectures_command_line_contract() -> None:
+    """docs/architecture.md's "Command line" is the contract other tools rely on: an option added
+    to the parser (--baseline-branch, policy validate --as-of) is added there too."""
+    page = text(PROJECT_ROOT / "docs" / "architecture.md")
+    contract = page.split("\n### Command line\n", 1)[1].split("\n### ", 1)[0]
+    missing = {
+        option
+        for option in option_strings(build_parser()) - {"--help"}
+        if not re.search(re.escape(option) + r"(?![\w-])", contract)
+    }
+    assert missing == set(), missing
+    for name in commands(build_parser()):
+        assert f"`container-gate {name}" in contract, name
 
 
 def test_every_argument_in_the_help_says_what_it_is_for() -> None:
@@ -315,6 +332,7 @@ def test_every_field_of_a_real_decision_report_is_in_the_report_format(
         "--epss", str(corpus / "epss/first-epss__epss_scores-2026-09-29.excerpt.csv.gz"),
         "--vex", str(corpus / "vex/aquasecurity-trivy__pkg-vex-testdata-openvex.json"),
         "--policy", str(PROJECT_ROOT / "docs/examples/exploitability/known-exploited.yaml"), "--json", "pr.json",
+        "--baseline-branch", "main",
     ]  # fmt: skip
     assert main([*argv, *common]) == 0
     capsys.readouterr()
@@ -325,13 +343,24 @@ def test_every_field_of_a_real_decision_report_is_in_the_report_format(
         "a rule": report["rules"],
         "an action": report["actions"],
         "the baseline": [report["baseline"]],
+        "the baseline's counts": [report["baseline"]["counts"]],
+        "a finding the baseline had": report["baseline"]["fixed"],
         "the exploit data": [report["exploit_data"]],
+        "a file of the exploit data": report["exploit_data"]["sources"],
+        "no_fix": [report["no_fix"]],
         "the policy": [report["policy"]],
+        "the policy's fail_on": [report["policy"]["fail_on"]],
         "the image": [report["image"]],
         "a layer": report["image"]["layers"],
         "a scanner": report["scanners"],
     }
     documented = text(PROJECT_ROOT / "docs" / "report-format.md")
+    # docs/architecture.md's shape of the report names every top-level member too.
+    shape = text(PROJECT_ROOT / "docs" / "architecture.md").split(
+        "<!-- not output: the report's shape -->", 1
+    )[1]
+    shape = shape.split("```", 2)[1]
+    assert [field for field in report if f'"{field}"' not in shape] == []
     for what, instances in objects.items():
         assert instances, what
         for field in {key for instance in instances for key in instance}:
@@ -374,6 +403,84 @@ def test_every_field_of_a_findings_parts_is_in_their_row(
         assert keys, field
         for key in keys:
             assert f"`{key}`" in row or f'"{key}"' in row, f"{field}: {key}"
+
+
+def section_of(path: Path, heading: str) -> str:
+    """The text of a page under `heading` (`### A finding`), up to the next heading."""
+    return text(path).split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+
+
+def test_every_field_of_a_base_image_check_and_its_base_refresh_is_in_the_report_format() -> None:
+    """A report of `scan --check-base` (its base image check, the base refresh's steps), which the
+    test of a real report above cannot make without a registry."""
+    report = json.loads(render_json(checked_run(CHECKS["stale"])))
+    shape = text(PROJECT_ROOT / "docs" / "architecture.md").split(
+        "<!-- not output: the report's shape -->", 1
+    )[1]
+    assert '"base_image": {' in shape.split("```", 2)[1]
+    check = report["base_image"]
+    documented = section_of(
+        PROJECT_ROOT / "docs" / "report-format.md", "### The base image check (`base_image`)"
+    )
+    for field in [*check, *check["rebuild_removes"]]:
+        assert f"`{field}`" in documented or f'"{field}"' in documented, field
+    (refresh,) = [action for action in report["actions"] if action["kind"] == "base_refresh"]
+    assert refresh["steps"]
+    actions = section_of(PROJECT_ROOT / "docs" / "report-format.md", "### An action (`actions`)")
+    for field in set(refresh) | {key for step in refresh["steps"] for key in step}:
+        assert f"`{field}`" in actions, field
+
+
+def test_every_member_of_compares_json_is_in_the_compare_guide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """compare --json's rows (with VEX, an allowlist entry that needs attention, and a decision
+    report of `scan --check-base` read back) against docs/compare.md's shape of the document."""
+    corpus = PROJECT_ROOT / "tests" / "data" / "corpus"
+    monkeypatch.chdir(tmp_path)
+    Path("gate.json").write_text(render_json(checked_run(CHECKS["stale"])), encoding="utf-8")
+    Path("policy.yaml").write_text(
+        "version: 1\nallowlist:\n  - vulnerability: CVE-1999-0001\n    reason: matches nothing\n",
+        encoding="utf-8",
+    )
+    argv = [
+        "compare", "checked=gate.json", f"buster={corpus / 'trivy/aquasecurity-trivy__debian-buster.json.golden'}",
+        "--vex", str(corpus / "vex/aquasecurity-trivy__pkg-vex-testdata-openvex.json"),
+        "--policy", "policy.yaml", "--as-of", AS_OF, "--json", "compare.json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    capsys.readouterr()
+    document = json.loads(Path("compare.json").read_text(encoding="utf-8"))
+    shape = text(PROJECT_ROOT / "docs" / "compare.md").split('{"schema": "container-gate/compare/v1"', 1)[1]
+    shape = shape.split("```", 1)[0]
+    rows = document["images"]
+    members = {
+        "the document": [document],
+        "a row": rows,
+        "a row's vex": [row["vex"] for row in rows],
+    }
+    for what, instances in members.items():
+        assert instances, what
+        assert all(instances), what
+        for field in {key for instance in instances for key in instance} - {"schema"}:
+            assert f'"{field}"' in shape, f"{what}: {field}"
+    # An entry that needs attention is the decision report's rule, with `attention`.
+    entries = [entry for row in rows for entry in row["allowlist_attention"]]
+    assert entries
+    rules = section_of(PROJECT_ROOT / "docs" / "report-format.md", "### An allowlist entry (`rules`)")
+    for field in {key for entry in entries for key in entry} - {"attention"}:
+        assert f"`{field}`" in rules, field
+    assert '"attention"' in shape
+    # The base image row is the decision report's, without the findings it removes.
+    (checked,) = [row["base_image"] for row in rows if row["base_image"] is not None]
+    documented = section_of(
+        PROJECT_ROOT / "docs" / "report-format.md", "### The base image check (`base_image`)"
+    )
+    assert set(checked) == set(json.loads(Path("gate.json").read_text(encoding="utf-8"))["base_image"]) - {
+        "removed_findings"
+    }
+    for field in checked:
+        assert f"`{field}`" in documented, field
 
 
 def test_every_environment_variable_the_docs_name_is_one_that_is_read() -> None:

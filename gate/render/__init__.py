@@ -1,3 +1,4 @@
 """One module per output, each returning text: `terminal`, `markdown`, `json`, `sarif`, `gitlab`,
-`junit`, and `explain`. Modules starting with `_` are one renderer's helpers (`_sarif_*`,
-`_gitlab_*`, `_markdown_cells`) or facts several share (`_summary`)."""
+`junit`, `explain`, `compare` (the compare table, Markdown and JSON) and `openvex`. Modules
+starting with `_` are one renderer's helpers (`_sarif_*`, `_gitlab_*`, `_markdown_*`) or what
+several share (`_summary`, `_delta`, `_exploit`, `_columns`, `_json_text`, `_json_enrichment`)."""
