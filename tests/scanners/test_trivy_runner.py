@@ -66,6 +66,7 @@ def test_command_line_for_an_archive_is_pinned_and_offline(tmp_path: Path) -> No
     assert argv == [
         "/bin/trivy", "image", *FIXED_FLAGS, "--timeout", "90000ms",
         "--cache-dir", str((tmp_path / "cache").resolve()),
+        "--cache-backend", "memory",
         "--db-repository", "mirror.example/trivy-db:2",
         "--skip-db-update", "--skip-java-db-update", "--offline-scan",
         "--input", str(Path("rel/app.tar").resolve()),
@@ -83,6 +84,8 @@ def test_command_line_per_source_kind() -> None:
     assert engine[-5:] == ["--image-src", "docker", "--docker-host", "unix:///run/d.sock", "app:1"]
     assert "--skip-db-update" not in engine
     assert "--cache-dir" not in engine
+    # A Trivy server's cache holds the layers; the client has none to choose.
+    assert "--cache-backend" not in engine
     assert engine[engine.index("--server") + 1] == "http://trivy:4954"
     registry = trivy_command(Path("t"), registry_target("127.0.0.1:5000/app:1"), opts)
     assert registry[-3:] == ["--image-src", "remote", "127.0.0.1:5000/app:1"]
@@ -150,6 +153,20 @@ def test_trivy_server_client_mode(
         report = run_trivy(archive_target(engineless_archives.app), opts)
     assert_exact("app", map(row_of, report.findings))
     assert report.scanners[0].db_updated_at == metadata["UpdatedAt"]
+
+
+def test_the_cache_dir_keeps_the_db_and_no_layers(
+    trivy: Path, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    # A CI cache saves the whole cache dir each job: it must hold the DB, which the next pipeline
+    # reuses, and not an analysis of every layer of every image ever scanned.
+    cache = fresh_db(tmp_path / "cache")
+    db = {path: path.stat().st_mtime_ns for path in (cache / "db").iterdir()}
+    for image in (engineless_archives.base, engineless_archives.app):
+        run_trivy(archive_target(image), options(cache, trivy_bin=str(trivy)))
+    kept = sorted(str(path.relative_to(cache)) for path in cache.rglob("*") if path.is_file())
+    assert kept == ["db/metadata.json", "db/trivy.db"]
+    assert {path: path.stat().st_mtime_ns for path in (cache / "db").iterdir()} == db
 
 
 def test_unreachable_trivy_server(trivy_bin: Path, engineless_archives: ArchiveImages) -> None:
