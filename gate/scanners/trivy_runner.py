@@ -78,6 +78,11 @@ def trivy_command(binary: Path, target: ImageTarget, options: ScanOptions) -> li
     argv = [str(binary), "image", *FIXED_FLAGS, "--timeout", timeout]
     argv += _cache_args(options)
     argv += _scan_cache_args(options)
+    if options.registry_ca_file and not options.env.get("TRIVY_CACERT"):
+        # Added to the system's roots, not in their place (Trivy 0.76, measured: a registry signed
+        # by another CA the system trusts is still read), unlike Go's SSL_CERT_FILE, which
+        # replaces the system's bundle. A TRIVY_CACERT of the user's own is left to rule.
+        argv += ["--cacert", options.registry_ca_file]
     if options.trivy_server:
         argv += ["--server", options.trivy_server]
     for repository in options.db_repositories:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,14 @@ from gate.scanners.options import ScanOptions
 from gate.scanners.trivy_runner import FIXED_FLAGS, run_trivy, trivy_command
 from testbed.engine import Engine
 from testbed.images import ArchiveImages
-from tests.support.fixtures import TestbedImages
-from tests.support.registry_tools import base_behind_auth
+from tests.support.fixtures import TestbedImages, unavailable
+from tests.support.registry_tools import (
+    Pusher,
+    base_behind_auth,
+    oci_image,
+    read_docker_archive,
+    serve_registry,
+)
 from tests.support.scan_support import (
     NO_NETWORK,
     archive_target,
@@ -40,6 +47,7 @@ from tests.support.scan_support import (
     trivy_server,
 )
 from tests.support.standins import CI_JOB_CREDENTIALS, trivy_standin
+from tests.support.tls import PrivateCa
 
 __all__ = ["fresh_cache"]  # the fixture, for this module
 
@@ -141,6 +149,41 @@ def test_registry_reference(trivy_bin: Path, fresh_cache: Path, built_images: Te
     assert_exact("app", map(row_of, report.findings))
     assert report.image is not None
     assert report.image.digest is not None
+
+
+def test_a_registry_signed_by_the_gitlab_instances_ca_is_read(
+    trivy_bin: Path,
+    fresh_cache: Path,
+    engineless_archives: ArchiveImages,
+    private_ca: PrivateCa,
+    tmp_path: Path,
+) -> None:
+    # A self-managed GitLab's registry has a certificate of its own CA (CI_SERVER_TLS_CA_FILE).
+    # Trivy tries HTTPS first even on 127.0.0.1, so a registry there over TLS stands for it.
+    storage = tmp_path / "storage"
+    try:
+        with (
+            serve_registry(tmp_path, storage) as plain,
+            serve_registry(tmp_path, storage, tls=private_ca.server_files) as secure,
+        ):
+            Pusher(plain).image("group/app", "1", oci_image(*read_docker_archive(engineless_archives.app)))
+            target = registry_target(f"{secure}/group/app:1")
+            env = {k: v for k, v in os.environ.items() if k != "TRIVY_CACERT"}
+            untrusted = options(fresh_cache, trivy_bin=str(trivy_bin), env=env)
+            with pytest.raises(GateError) as caught:
+                run_trivy(target, untrusted)
+            assert "certificate signed by unknown authority" in caught.value.diagnostics()
+            trusted = replace(untrusted, registry_ca_file=str(private_ca.ca_file))
+            assert_exact("app", map(row_of, run_trivy(target, trusted).findings))
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"a registry over HTTPS: {exc}")
+
+
+def test_a_trivy_cacert_of_the_users_own_is_kept() -> None:
+    opts = options(None, registry_ca_file="/builds/ci.crt", env={"TRIVY_CACERT": "/etc/corporate.pem"})
+    assert "--cacert" not in trivy_command(Path("t"), registry_target("registry.example/app:1"), opts)
+    mine = trivy_command(Path("t"), registry_target("registry.example/app:1"), replace(opts, env={}))
+    assert mine[mine.index("--cacert") + 1] == "/builds/ci.crt"
 
 
 def test_trivy_server_client_mode(
