@@ -238,15 +238,15 @@ def build_invocation(env: Mapping[str, str]) -> Invocation:
     argv += ["--", image] if image else ["--", *reports]
     token = read_input(env, "github-token") or None
     cache_dir = read_input(env, "cache-dir") if image else ""
+    if cache_dir == _DASH:
+        # The scanners would keep their DB in a directory named `-` of the workspace.
+        raise InputError(_dash_directory("cache-dir"))
     pull_request = read_input(env, "pull-request") or None
     if pull_request is not None and parse_pull_request(pull_request) is None:
         raise InputError(not_a_number("input `pull-request`", pull_request[:40]))
     exploit_data = read_input(env, "exploit-data") or None
     if exploit_data == _DASH:
-        raise InputError(
-            "input `exploit-data` must name a directory: `-` (standard input or output) names none "
-            "in an action; give ./- for a directory named -"
-        )
+        raise InputError(_dash_directory("exploit-data"))
     if exploit_data is not None:
         blocker = not_a_directory(exploit_data)
         if blocker is not None:
@@ -429,6 +429,13 @@ def _dash_input(name: str) -> str:
     return (
         f"input `{name}` must name {'files' if name == 'report' else 'a file'}: `-` (standard input) "
         "has nothing to read in an action; give ./- for a file named -"
+    )
+
+
+def _dash_directory(name: str) -> str:
+    return (
+        f"input `{name}` must name a directory: `-` (standard input or output) names none in an "
+        "action; give ./- for a directory named -"
     )
 
 

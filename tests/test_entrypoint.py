@@ -740,6 +740,19 @@ def test_an_exploit_data_input_of_dash_is_a_bad_input_that_makes_no_directory(tm
     assert not (tmp_path / "-").exists()
 
 
+def test_a_cache_dir_input_of_dash_is_a_bad_input_that_makes_no_directory(tmp_path: Path) -> None:
+    # `--cache-dir=-` is the directory `-` of the workspace, where the scanners kept their DB.
+    done, step_outputs, _summary = github_run(
+        tmp_path, INPUT_IMAGE="docker-archive:app.tar", INPUT_SARIF="", **{"INPUT_CACHE-DIR": "-"}
+    )
+    message = "input `cache-dir` must name a directory: `-` (standard input or output) names none"
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"container-gate: error: {message}")
+    assert f"\n{message}" in step_outputs.read_text()
+    assert not (tmp_path / "-").exists()
+
+
 def test_an_output_input_naming_the_report_is_a_bad_input_and_the_report_stays(tmp_path: Path) -> None:
     report = tmp_path / "trivy.json"
     original = next(path for path in corpus_files("trivy") if path.suffix == ".json").read_bytes()

@@ -33,6 +33,7 @@ from gate.image.base_check import locate_base
 from gate.image.reference import parse_reference
 from gate.image.registry_auth import docker_config_file, find_credentials
 from gate.image.resolve import resolve_image
+from gate.scanners.options import BaseCheckMode
 from scripts.pin_action_image import parse_release, pin_component, pin_plain_template
 from testbed.images import ArchiveImages
 from tests.support.corpus import corpus_file
@@ -624,10 +625,11 @@ def test_the_docs_example_of_a_base_behind_the_dependency_proxy_checks_it_with_t
         for key, value in interpolate(job["variables"], values).items()
         if key.startswith("CONTAINER_GATE_")
     }
-    argv, process = run_script(tmp_path, {**pipeline, **env}, show_process=True)
-    assert "--check-base" in argv
-    [(name, base)] = build_args_the_gate_reads(argv, process["env"])
-    assert (name, base) == ("BASE", "gitlab.example.com:443/acme/dependency_proxy/containers/debian:12")
+    argv = run_script(tmp_path, {**pipeline, **env})
+    args = build_parser().parse_args(argv)
+    assert args.check_base is BaseCheckMode.REQUIRED
+    base = args.base_image
+    assert base == "gitlab.example.com:443/acme/dependency_proxy/containers/debian:12"
     _, seen = run_script(tmp_path, {**pipeline, **env}, show_docker_config=True)
     written = tmp_path / "written-config.json"
     written.write_text(seen["config"], encoding="utf-8")

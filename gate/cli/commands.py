@@ -32,7 +32,14 @@ from gate.cli.outputs import (
     write_outputs,
 )
 from gate.cli.policy_files import named_by, standard_input_clash
-from gate.cli.run_by import GITLAB_POLICY, RUN_BY_ACTION, json_hint, login_hint, run_wording
+from gate.cli.run_by import (
+    GITLAB_POLICY,
+    RUN_BY_ACTION,
+    json_hint,
+    login_hint,
+    registry_ca_file,
+    run_wording,
+)
 from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
@@ -263,7 +270,10 @@ def cmd_scan(options: Options) -> ExitCode:
     vex = read_vex(options, policy)
     request = options.scan
     # A registry that refuses the image or its base is answered in the words of this run's user.
-    request = replace(request, options=replace(request.options, login=login_hint()))
+    # A GitLab instance's own CA signs its registry's certificate as it does its API's.
+    request = replace(
+        request, options=replace(request.options, login=login_hint(), registry_ca_file=registry_ca_file())
+    )
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes

@@ -47,3 +47,15 @@ def login_hint() -> LoginHint:
     if os.environ.get(RUN_BY_ACTION) == "true":
         return ACTION_LOGIN
     return GITLAB_LOGIN if run_by_gitlab_template() else COMMAND_LINE_LOGIN
+
+
+def registry_ca_file() -> str | None:
+    """The CA file a GitLab job's registry reads trust besides the usual ones: the runner's
+    CI_SERVER_TLS_CA_FILE, the CA of a GitLab instance whose certificate no public CA signed,
+    which signs its registry's and Dependency Proxy's too. None outside GitLab CI."""
+    if os.environ.get("GITLAB_CI") != "true":
+        return None
+    # Imported here: the GitLab client imports requests, which `check` never needs.
+    from gate.platforms.gitlab_api import TLS_CA_VARIABLE
+
+    return os.environ.get(TLS_CA_VARIABLE) or None

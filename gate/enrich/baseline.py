@@ -345,7 +345,8 @@ _BASELINE_WARNING = re.compile(
     r"the baseline .*(?: does not say when it was made \(no evaluated_at\)"
     r"| says it was made on .*, after this run's time \(\d{4}-\d\d-\d\d\): is (?:--as-of or a clock|the "
     r"runner's clock) wrong\? Its age is not judged"
-    r"| is \d+ days old \(baseline\.max_age_days: \d+\): refresh it from the default branch"
+    r"| is \d+ days old \(baseline\.max_age_days: \d+\): (?:refresh it from the default branch|run a "
+    r"pipeline of .* to refresh it)"
     r"| is of platform .*, this report of .*: no finding matches it, every finding is new)\Z",
     re.DOTALL,
 )

@@ -110,24 +110,31 @@ def locate_base(
     timeout: float,
     login: LoginHint = COMMAND_LINE_LOGIN,
     wording: RunWording = COMMAND_LINE_WORDS,
+    ca_file: str | None = None,
 ) -> LocatedBase:
     """The base image `info` was built on and what its tag points to now (registry reads only).
 
     Raises `BaseNotChecked` with the reason when either cannot be told (`login` words what to do
-    about a registry that refuses the read, `wording` how the run's user names the base image).
+    about a registry that refuses the read, `wording` how the run's user names the base image;
+    `ca_file` is a CA trusted besides the usual ones).
     """
     tag, pinned = base_reference(info, wording)
     layers = tuple(layer.diff_id for layer in info.layers)
     if not layers:
         raise BaseNotChecked(f"the layers of {info.reference} are not known, so its base cannot be told")
     wanted = image_platform(info)
-    current = _read(tag, wanted, credentials, timeout, login)
+    current = _read(tag, wanted, credentials, timeout, login, ca_file)
     used: BaseImageState | None = None
     misses: list[str] = []
     for digest in pinned:
         try:
             candidate = _read(
-                ImageRef(tag.registry, tag.repository, None, digest), wanted, credentials, timeout, login
+                ImageRef(tag.registry, tag.repository, None, digest),
+                wanted,
+                credentials,
+                timeout,
+                login,
+                ca_file,
             )
         except BaseNotChecked as exc:
             misses.append(exc.message)
@@ -150,12 +157,17 @@ def locate_base(
 
 
 def _read(
-    ref: ImageRef, wanted: Platform | None, credentials: CredentialLookup, timeout: float, login: LoginHint
+    ref: ImageRef,
+    wanted: Platform | None,
+    credentials: CredentialLookup,
+    timeout: float,
+    login: LoginHint,
+    ca_file: str | None,
 ) -> BaseImageState:
     """One platform's manifest digest and config; registry failures become `BaseNotChecked`."""
     what = str(ref)
     try:
-        image = read_registry(ref, what, wanted, credentials, timeout, login)
+        image = read_registry(ref, what, wanted, credentials, timeout, login, ca_file)
     except SourceUnreachable as exc:
         raise BaseNotChecked(exc.message, hint=exc.hint) from None
     except AuthRefused as exc:

@@ -30,6 +30,7 @@ from gate.image.manifest import (
 from gate.image.reference import ImageRef
 from gate.image.registry_auth import AuthRefused, Credentials, fetch_token, parse_challenges, short_reason
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
+from gate.image.tls import trust_also
 
 MAX_MANIFEST = 4 << 20
 """distribution refuses manifests above 4 MiB; so do we."""
@@ -48,6 +49,7 @@ class RegistryClient:
         credentials: CredentialLookup,
         timeout: float,
         login: LoginHint = COMMAND_LINE_LOGIN,
+        ca_file: str | None = None,
     ) -> None:
         self.ref = ref
         self.login = login
@@ -56,6 +58,8 @@ class RegistryClient:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "container-gate"
+        # Also for the token service, which a GitLab registry has on the GitLab instance itself.
+        trust_also(self.session, ca_file)
         self._credentials = credentials
         self._creds: Credentials | None = None
         self._authorization: str | None = None
@@ -70,6 +74,12 @@ class RegistryClient:
             headers["Authorization"] = self._authorization
         try:
             return self.session.get(f"{self.base}/{path}", headers=headers, timeout=self.timeout, stream=True)
+        except requests.exceptions.SSLError:
+            raise SourceUnreachable(
+                f"cannot reach registry {self.ref.registry} (TLS error: its certificate is not trusted)",
+                hint="is it signed by a CA this machine trusts? A GitLab job trusts its runner's "
+                "tls-ca-file too (CI_SERVER_TLS_CA_FILE)",
+            ) from None
         except requests.RequestException as exc:
             raise SourceUnreachable(
                 f"cannot reach registry {self.ref.registry} ({short_reason(exc)})",
@@ -168,10 +178,12 @@ def read_registry(
     credentials: CredentialLookup,
     timeout: float,
     login: LoginHint = COMMAND_LINE_LOGIN,
+    ca_file: str | None = None,
 ) -> SourceImage:
     """Reads the manifest (choosing a platform from an index) and the config of `ref`; `login`
-    words what to do when the registry refuses the read."""
-    client = RegistryClient(ref, credentials, timeout, login)
+    words what to do when the registry refuses the read; `ca_file` is a CA trusted besides the
+    usual ones."""
+    client = RegistryClient(ref, credentials, timeout, login, ca_file)
     try:
         what = (
             f"{ref.repository}:{ref.tag or 'latest'}"

@@ -94,9 +94,11 @@ class _Sources:
         config: Path | None,
         timeout: float,
         login: LoginHint = COMMAND_LINE_LOGIN,
+        ca_file: str | None = None,
     ):
         self.docker_host = docker_host
         self.login = login
+        self.ca_file = ca_file
         self.environ = environ
         self.config = config
         self.timeout = timeout
@@ -138,7 +140,7 @@ class _Sources:
         if reference.startswith("docker://"):
             name = reference.removeprefix("docker://")
             return read_registry(
-                parse_reference(name), name, wanted, self.credentials, self.timeout, self.login
+                parse_reference(name), name, wanted, self.credentials, self.timeout, self.login, self.ca_file
             )
         _refuse_oci_transport(reference)
         misspelt = _misspelt_source(reference)
@@ -162,7 +164,9 @@ class _Sources:
         except (SourceUnreachable, ImageNotFound) as exc:
             tried.append(exc)
         try:
-            found = read_registry(ref, reference, wanted, self.credentials, self.timeout, self.login)
+            found = read_registry(
+                ref, reference, wanted, self.credentials, self.timeout, self.login, self.ca_file
+            )
         except ImageError as exc:
             hints = "; ".join(e.hint for e in (*tried, exc) if e.hint)
             reasons = "; ".join(e.message for e in (*tried, exc))
@@ -232,6 +236,7 @@ def resolve_image(
     timeout: float = 60.0,
     login: LoginHint = COMMAND_LINE_LOGIN,
     wording: RunWording = COMMAND_LINE_WORDS,
+    ca_file: str | None = None,
 ) -> ImageTarget:
     """Find the image and read what it is. Raises `ImageError` (exit 3) when it cannot, and
     `UsageError` (exit 2) for a malformed reference or platform, an unreadable Dockerfile, or a
@@ -243,11 +248,12 @@ def resolve_image(
     ones unknown rather than an error; `environ` (default `os.environ`) gives `DOCKER_HOST`,
     `DOCKER_CONFIG` and `HOME`; `docker_config` overrides where the registry credentials are read;
     `login` words what to do when a registry refuses the read, and `wording` names the options in
-    warnings as the run's user sets them.
+    warnings as the run's user sets them; `ca_file` is a CA the registries' certificates may be
+    signed by, besides the usual ones.
     """
     env = os.environ if environ is None else environ
     wanted = Platform.parse(platform) if platform else None
-    sources = _Sources(docker_host, env, docker_config or docker_config_file(env), timeout, login)
+    sources = _Sources(docker_host, env, docker_config or docker_config_file(env), timeout, login, ca_file)
     try:
         image = sources.locate(reference, wanted)
         info = _describe(

@@ -20,7 +20,8 @@ from typing import Any
 
 import requests
 
-from gate.platforms._http import ApiClient, ApiError, trust_also
+from gate.image.tls import trust_also
+from gate.platforms._http import ApiClient, ApiError
 from gate.platforms.retry import TransientError, delta_seconds
 
 TLS_CA_VARIABLE = "CI_SERVER_TLS_CA_FILE"

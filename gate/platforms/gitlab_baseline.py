@@ -22,7 +22,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from gate.platforms._http import trust_also
+from gate.image.tls import trust_also
 from gate.platforms.gitlab_api import TLS_CA_VARIABLE, TLS_HINT
 from gate.untrusted import terminal_safe
 

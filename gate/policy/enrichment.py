@@ -163,26 +163,38 @@ def baseline_warnings(
     """What the outputs must say about the baseline: too old, or of another platform; `hint` says
     what may have set the run's time wrong, in its user's words."""
     warnings: list[str] = []
+    # A fetched baseline's file is the job's local copy: what it is, is the branch's last report
+    # (as the delta line says).
+    name = (
+        f"of the last successful pipeline of {baseline.branch}"
+        if baseline.branch is not None
+        else baseline.source
+    )
+    refresh = (
+        f"run a pipeline of {baseline.branch} to refresh it"
+        if baseline.branch is not None
+        else "refresh it from the default branch"
+    )
     created = _parse_time(baseline.created)
     now_utc = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
     if created is None:
-        warnings.append(f"the baseline {baseline.source} does not say when it was made (no evaluated_at)")
+        warnings.append(f"the baseline {name} does not say when it was made (no evaluated_at)")
     elif created - now_utc > dt.timedelta(days=1):
         warnings.append(
-            f"the baseline {baseline.source} says it was made on {baseline.created_date}, after this "
+            f"the baseline {name} says it was made on {baseline.created_date}, after this "
             f"run's time ({now_utc.date().isoformat()}): is {hint.time_wrong} wrong? Its age is not judged"
         )
     else:
         age = (now_utc - created).days
         if age > policy.baseline.max_age_days:
             warnings.append(
-                f"the baseline {baseline.source} is {age} days old (baseline.max_age_days: "
-                f"{policy.baseline.max_age_days}): refresh it from the default branch"
+                f"the baseline {name} is {age} days old (baseline.max_age_days: "
+                f"{policy.baseline.max_age_days}): {refresh}"
             )
     platform = report.image.platform if report.image else None
     if platform and baseline.platform and platform != baseline.platform:
         warnings.append(
-            f"the baseline {baseline.source} is of platform {baseline.platform}, this report of "
+            f"the baseline {name} is of platform {baseline.platform}, this report of "
             f"{platform}: no finding matches it, every finding is new"
         )
     return warnings

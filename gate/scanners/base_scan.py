@@ -68,6 +68,7 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
             REGISTRY_TIMEOUT,
             options.login,
             options.wording,
+            options.registry_ca_file,
         )
     except BaseNotChecked as exc:
         return BaseCheck(False, name=name, reason=exc.diagnostics())
@@ -80,6 +81,7 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
             environ=options.env,
             timeout=REGISTRY_TIMEOUT,
             login=options.login,
+            ca_file=options.registry_ca_file,
         )
         # The image's own scan already fetched or refreshed the DB: the base is judged by the same one.
         current = run_scanners(target, scanner, replace(options, skip_db_update=True))

@@ -75,6 +75,10 @@ class ScanOptions:
     wording: RunWording = COMMAND_LINE_WORDS
     """How the run's user sets these options, for the warnings that name them: the command line's
     options, the action's inputs or the GitLab templates'."""
+    registry_ca_file: str | None = None
+    """A file of CA certificates the registry reads trust besides the usual ones, the gate's own
+    and Trivy's (`--cacert`): the command line gives a GitLab job's CI_SERVER_TLS_CA_FILE, the CA
+    of its GitLab instance, which signs its registry's and Dependency Proxy's certificates too."""
 
 
 def unused_options(choice: ScannerChoice, options: ScanOptions) -> tuple[str, ...]:

@@ -81,6 +81,7 @@ def scan_target(
         environ=request.options.env,
         login=request.options.login,
         wording=request.options.wording,
+        ca_file=request.options.registry_ca_file,
     )
     report = run_scanners(target, request.scanner, request.options, exploit=exploit)
     report = replace(report, warnings=target.warnings + report.warnings)

@@ -77,6 +77,12 @@ def trivy_command(binary: Path, target: ImageTarget, options: ScanOptions) -> li
     timeout = f"{max(1, round(options.timeout * 1000))}ms"
     argv = [str(binary), "image", *FIXED_FLAGS, "--timeout", timeout]
     argv += _cache_args(options)
+    argv += _scan_cache_args(options)
+    if options.registry_ca_file and not options.env.get("TRIVY_CACERT"):
+        # Added to the system's roots, not in their place (Trivy 0.76, measured: a registry signed
+        # by another CA the system trusts is still read), unlike Go's SSL_CERT_FILE, which
+        # replaces the system's bundle. A TRIVY_CACERT of the user's own is left to rule.
+        argv += ["--cacert", options.registry_ca_file]
     if options.trivy_server:
         argv += ["--server", options.trivy_server]
     for repository in options.db_repositories:
@@ -107,6 +113,14 @@ def trivy_command(binary: Path, target: ImageTarget, options: ScanOptions) -> li
 
 def _cache_args(options: ScanOptions) -> list[str]:
     return ["--cache-dir", str(options.cache_dir.resolve())] if options.cache_dir else []
+
+
+def _scan_cache_args(options: ScanOptions) -> list[str]:
+    # The cache dir is where the DB is kept between runs (a CI cache saves it whole). Trivy's
+    # default scan cache, `fanal/fanal.db` beside the DB, gains every new layer's analysis and is
+    # never pruned, so a CI cache would grow with each pipeline; kept in memory, it lasts the scan.
+    # A Trivy server keeps the layers in its own cache, which the client does not choose.
+    return [] if options.trivy_server else ["--cache-backend", "memory"]
 
 
 def _cache_text(options: ScanOptions) -> str:

@@ -443,6 +443,33 @@ def test_an_old_baseline_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixt
     )
 
 
+def test_the_warnings_of_a_fetched_baseline_name_its_branch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The GitLab job's baseline is its local copy of the report of the baseline-ref branch's last
+    # pipeline: the warnings said "the baseline container-gate-baseline.json", a file the user
+    # never made, and to refresh it "from the default branch".
+    baseline = tmp_path / "container-gate-baseline.json"
+    decision(corpus_file("trivy", "alpine-39.json.golden"), baseline, capsys)
+    doc = json.loads(baseline.read_text(encoding="utf-8"))
+    doc["image"] = {**(doc.get("image") or {}), "platform": "linux/arm64"}
+    baseline.write_text(json.dumps(doc), encoding="utf-8")
+    argv = ["check", str(corpus_file("trivy", "alpine-310.json.golden")), "--ci", "none"]
+    argv += ["--baseline", str(baseline), "--baseline-branch", "release/2.x", "--as-of", "2027-01-15"]
+    argv += ["--json", str(tmp_path / "g.json")]
+    cli.main(argv)
+    capsys.readouterr()
+    warnings = json.loads((tmp_path / "g.json").read_text())["warnings"]
+    said = [w for w in warnings if w.startswith("the baseline ")]
+    assert said == [
+        "the baseline of the last successful pipeline of release/2.x is 45 days old "
+        "(baseline.max_age_days: 30): run a pipeline of release/2.x to refresh it",
+        "the baseline of the last successful pipeline of release/2.x is of platform linux/arm64, "
+        "this report of linux/amd64: no finding matches it, every finding is new",
+    ]
+    assert all(is_baseline_warning(w) for w in said)
+
+
 def test_without_baseline_the_report_has_no_baseline_members(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,6 +7,7 @@ that cannot run is a warning and `checked: false`, and never changes the verdict
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,19 @@ from testbed.derive_refresh import load_refresh_expected
 from testbed.expected import BASE_LAYERS
 from testbed.images import ArchiveImages
 from tests.support.doc_samples import json_mismatches, lines_match, sample_after, shown_json
+from tests.support.fixtures import unavailable
 from tests.support.markdown_html import to_html
 from tests.support.registry_tools import (
+    Pusher,
     base_behind_auth,
     free_port,
+    oci_image,
+    read_docker_archive,
     relabelled,
+    serve_registry,
 )
 from tests.support.repo_paths import PROJECT_ROOT
+from tests.support.tls import REGISTRY_NAME, PrivateCa
 
 EXPECTED = load_refresh_expected()
 
@@ -211,6 +218,60 @@ def test_a_registry_that_refuses_the_image_or_its_base_is_answered_in_the_runs_w
         given = ["--base-image", f"docker-archive:{engineless_archives.base}"]
         run = offline_scan(f"docker-archive:{app}", *given, "--check-base=best-effort")
         assert run.json["base_image"]["reason"] == f"unauthorized: {refused} ({hint})"
+
+
+def test_in_gitlab_the_base_check_trusts_the_ca_of_the_instance(
+    offline_scan: Any,
+    engineless_archives: ArchiveImages,
+    private_ca: PrivateCa,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A self-managed GitLab's registry (or Dependency Proxy) has a certificate its own CA signed,
+    # which the runner gives the job in CI_SERVER_TLS_CA_FILE: the gate's reads of the base image
+    # failed on it (a TLS error), as its API calls did before they trusted it.
+    lookup = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return lookup("127.0.0.1" if host == REGISTRY_NAME else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setenv("NO_PROXY", "*")
+    for name in ("CONTAINER_GATE_ACTION", "CONTAINER_GATE_POLICY", "GITLAB_CI", "CI_SERVER_TLS_CA_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    storage = tmp_path / "storage"
+    try:
+        with (
+            serve_registry(tmp_path, storage) as plain,
+            serve_registry(tmp_path, storage, tls=private_ca.server_files) as secure,
+        ):
+            config, layers = read_docker_archive(engineless_archives.base)
+            Pusher(plain).image("group/base", "12", oci_image(config, layers))
+            base = f"{REGISTRY_NAME}:{secure.rpartition(':')[2]}/group/base:12"
+            app = relabelled(
+                engineless_archives.app, tmp_path / "app.tar", {"org.opencontainers.image.base.name": base}
+            )
+            argv = [f"docker-archive:{app}", "--base-image", f"docker-archive:{engineless_archives.base}"]
+            argv.append("--check-base=best-effort")
+
+            def checked() -> dict[str, Any]:
+                run = offline_scan(*argv)
+                result: dict[str, Any] = run.json["base_image"]
+                return result
+
+            monkeypatch.setenv("GITLAB_CI", "true")
+            monkeypatch.setenv("CI_SERVER_TLS_CA_FILE", str(private_ca.ca_file))
+            trusted = checked()
+            assert (trusted["checked"], trusted["reason"]) == (True, None)
+            assert (trusted["name"], trusted["stale"]) == (base, False)
+            # Only a GitLab job's variable, and only its CA: the usual roots stay trusted.
+            monkeypatch.delenv("GITLAB_CI")
+            refused = (
+                f"cannot reach registry {base.partition('/')[0]} (TLS error: its certificate is not trusted)"
+            )
+            assert checked()["reason"].startswith(refused)
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"a registry over HTTPS: {exc}")
 
 
 def test_check_base_is_a_flag_that_never_takes_the_image(capsys: pytest.CaptureFixture[str]) -> None:

@@ -138,8 +138,10 @@ def test_the_baseline_warnings_are_known_by_their_sentences() -> None:
     now = datetime(2026, 1, 20, tzinfo=UTC)
     said: list[str] = []
     for created in (None, "2026-02-01T00:00:00Z", "2026-01-01T00:00:00Z"):
-        said += baseline_warnings(Baseline("old base.json", created, "linux/arm64", ()), scanned, policy, now)
-    assert len(said) == 6, said
+        for branch in (None, "release/2.x"):
+            baseline = Baseline("old base.json", created, "linux/arm64", (), branch=branch)
+            said += baseline_warnings(baseline, scanned, policy, now)
+    assert len(said) == 12, said
     not_read = BASELINE_NOT_USED + "base.json: not JSON"
     assert all(is_baseline_warning(w) for w in [*said, not_read]), said
     for other in (OWN, POLICY, "the baseline's own note", ""):

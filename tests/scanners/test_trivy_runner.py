@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,14 @@ from gate.scanners.options import ScanOptions
 from gate.scanners.trivy_runner import FIXED_FLAGS, run_trivy, trivy_command
 from testbed.engine import Engine
 from testbed.images import ArchiveImages
-from tests.support.fixtures import TestbedImages
-from tests.support.registry_tools import base_behind_auth
+from tests.support.fixtures import TestbedImages, unavailable
+from tests.support.registry_tools import (
+    Pusher,
+    base_behind_auth,
+    oci_image,
+    read_docker_archive,
+    serve_registry,
+)
 from tests.support.scan_support import (
     NO_NETWORK,
     archive_target,
@@ -40,6 +47,7 @@ from tests.support.scan_support import (
     trivy_server,
 )
 from tests.support.standins import CI_JOB_CREDENTIALS, trivy_standin
+from tests.support.tls import PrivateCa
 
 __all__ = ["fresh_cache"]  # the fixture, for this module
 
@@ -66,6 +74,7 @@ def test_command_line_for_an_archive_is_pinned_and_offline(tmp_path: Path) -> No
     assert argv == [
         "/bin/trivy", "image", *FIXED_FLAGS, "--timeout", "90000ms",
         "--cache-dir", str((tmp_path / "cache").resolve()),
+        "--cache-backend", "memory",
         "--db-repository", "mirror.example/trivy-db:2",
         "--skip-db-update", "--skip-java-db-update", "--offline-scan",
         "--input", str(Path("rel/app.tar").resolve()),
@@ -83,6 +92,8 @@ def test_command_line_per_source_kind() -> None:
     assert engine[-5:] == ["--image-src", "docker", "--docker-host", "unix:///run/d.sock", "app:1"]
     assert "--skip-db-update" not in engine
     assert "--cache-dir" not in engine
+    # A Trivy server's cache holds the layers; the client has none to choose.
+    assert "--cache-backend" not in engine
     assert engine[engine.index("--server") + 1] == "http://trivy:4954"
     registry = trivy_command(Path("t"), registry_target("127.0.0.1:5000/app:1"), opts)
     assert registry[-3:] == ["--image-src", "remote", "127.0.0.1:5000/app:1"]
@@ -140,6 +151,41 @@ def test_registry_reference(trivy_bin: Path, fresh_cache: Path, built_images: Te
     assert report.image.digest is not None
 
 
+def test_a_registry_signed_by_the_gitlab_instances_ca_is_read(
+    trivy_bin: Path,
+    fresh_cache: Path,
+    engineless_archives: ArchiveImages,
+    private_ca: PrivateCa,
+    tmp_path: Path,
+) -> None:
+    # A self-managed GitLab's registry has a certificate of its own CA (CI_SERVER_TLS_CA_FILE).
+    # Trivy tries HTTPS first even on 127.0.0.1, so a registry there over TLS stands for it.
+    storage = tmp_path / "storage"
+    try:
+        with (
+            serve_registry(tmp_path, storage) as plain,
+            serve_registry(tmp_path, storage, tls=private_ca.server_files) as secure,
+        ):
+            Pusher(plain).image("group/app", "1", oci_image(*read_docker_archive(engineless_archives.app)))
+            target = registry_target(f"{secure}/group/app:1")
+            env = {k: v for k, v in os.environ.items() if k != "TRIVY_CACERT"}
+            untrusted = options(fresh_cache, trivy_bin=str(trivy_bin), env=env)
+            with pytest.raises(GateError) as caught:
+                run_trivy(target, untrusted)
+            assert "certificate signed by unknown authority" in caught.value.diagnostics()
+            trusted = replace(untrusted, registry_ca_file=str(private_ca.ca_file))
+            assert_exact("app", map(row_of, run_trivy(target, trusted).findings))
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"a registry over HTTPS: {exc}")
+
+
+def test_a_trivy_cacert_of_the_users_own_is_kept() -> None:
+    opts = options(None, registry_ca_file="/builds/ci.crt", env={"TRIVY_CACERT": "/etc/corporate.pem"})
+    assert "--cacert" not in trivy_command(Path("t"), registry_target("registry.example/app:1"), opts)
+    mine = trivy_command(Path("t"), registry_target("registry.example/app:1"), replace(opts, env={}))
+    assert mine[mine.index("--cacert") + 1] == "/builds/ci.crt"
+
+
 def test_trivy_server_client_mode(
     trivy_bin: Path, fresh_cache: Path, engineless_archives: ArchiveImages
 ) -> None:
@@ -150,6 +196,20 @@ def test_trivy_server_client_mode(
         report = run_trivy(archive_target(engineless_archives.app), opts)
     assert_exact("app", map(row_of, report.findings))
     assert report.scanners[0].db_updated_at == metadata["UpdatedAt"]
+
+
+def test_the_cache_dir_keeps_the_db_and_no_layers(
+    trivy: Path, tmp_path: Path, engineless_archives: ArchiveImages
+) -> None:
+    # A CI cache saves the whole cache dir each job: it must hold the DB, which the next pipeline
+    # reuses, and not an analysis of every layer of every image ever scanned.
+    cache = fresh_db(tmp_path / "cache")
+    db = {path: path.stat().st_mtime_ns for path in (cache / "db").iterdir()}
+    for image in (engineless_archives.base, engineless_archives.app):
+        run_trivy(archive_target(image), options(cache, trivy_bin=str(trivy)))
+    kept = sorted(str(path.relative_to(cache)) for path in cache.rglob("*") if path.is_file())
+    assert kept == ["db/metadata.json", "db/trivy.db"]
+    assert {path: path.stat().st_mtime_ns for path in (cache / "db").iterdir()} == db
 
 
 def test_unreachable_trivy_server(trivy_bin: Path, engineless_archives: ArchiveImages) -> None:

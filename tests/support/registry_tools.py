@@ -215,17 +215,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_registry(root: Path, storage: Path, auth: str = "") -> Iterator[str]:
-    """docker-registry on 127.0.0.1:<free port> with `auth` (a YAML `auth:` block) and shared storage."""
+def serve_registry(
+    root: Path, storage: Path, auth: str = "", tls: tuple[Path, Path] | None = None
+) -> Iterator[str]:
+    """docker-registry on 127.0.0.1:<free port> with `auth` (a YAML `auth:` block) and shared
+    storage; over HTTPS with `tls`, a certificate and its key."""
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RuntimeError("docker-registry is not installed")
     port = free_port()
+    tls_config = f", tls: {{certificate: '{tls[0]}', key: '{tls[1]}'}}" if tls else ""
     config = root / f"registry-{port}.yml"
     config.write_text(
         "version: 0.1\nlog: {level: error}\n"
         f"storage: {{filesystem: {{rootdirectory: {storage}}}}}\n"
-        f"http: {{addr: '127.0.0.1:{port}', secret: {secrets.token_hex(8)}}}\n" + auth
+        f"http: {{addr: '127.0.0.1:{port}', secret: {secrets.token_hex(8)}{tls_config}}}\n" + auth
     )
     log = (root / f"registry-{port}.log").open("wb")
     proc = subprocess.Popen(

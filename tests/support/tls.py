@@ -18,6 +18,10 @@ import pytest
 
 from tests.support.fixtures import unavailable
 
+REGISTRY_NAME = "registry.gitlab.test"
+"""A name the certificate is also for, that is not this machine's (a registry named 127.0.0.1 is
+read over plain HTTP): a test maps it to 127.0.0.1 for the process's own lookups."""
+
 _CA_CONFIG = """[req]
 distinguished_name = dn
 x509_extensions = ca
@@ -32,7 +36,7 @@ authorityKeyIdentifier = keyid:always
 """
 # Python 3.13's default context checks X.509 strictly (VERIFY_X509_STRICT): the key identifiers
 # and key usages are needed, not only the subject alternative name.
-_SERVER_CONFIG = """[req]
+_SERVER_CONFIG = f"""[req]
 distinguished_name = dn
 prompt = no
 [dn]
@@ -41,7 +45,7 @@ CN = 127.0.0.1
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectAltName = IP:127.0.0.1, DNS:localhost, DNS:{REGISTRY_NAME}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 """
@@ -53,6 +57,8 @@ class PrivateCa:
     """The CA's certificate (PEM)."""
     server_context: ssl.SSLContext
     """A server-side context presenting a certificate for 127.0.0.1 signed by the CA."""
+    server_files: tuple[Path, Path]
+    """That certificate (PEM) and its key, for a server that reads them from files."""
 
 
 def _openssl(openssl: str, *args: str, cwd: Path) -> None:
@@ -77,4 +83,4 @@ def private_ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
              "-extensions", "server", cwd=where)  # fmt: skip
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(where / "server.pem", where / "server.key")
-    return PrivateCa(where / "ca.pem", context)
+    return PrivateCa(where / "ca.pem", context, (where / "server.pem", where / "server.key"))
