@@ -41,6 +41,7 @@ from gate.cli.run_by import (
     run_wording,
 )
 from gate.cli.scan_options import names_a_file, with_variable_build_args
+from gate.cli.wording import report_warnings_in_run_words
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.image.base_image import BaseCheck
@@ -205,6 +206,7 @@ def _evaluate_reports(options: Options) -> Evaluation:
             for path in options.reports
         ]
     report = with_warning(merge_reports(reports), another_image(reports))
+    report = replace(report, warnings=report_warnings_in_run_words(report.warnings))
     report = with_image_name(report, options, policy)
     baseline, baseline_warning = read_baseline(options)
     vex = read_vex(options, policy)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from gate.cli.run_by import RUN_BY_ACTION, run_by_gitlab_template
 from gate.run_wording import ACTION_WORDS
+from gate.scanners.trivy import LIST_ALL_PKGS
 
 _Rewrite = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 
@@ -99,3 +100,24 @@ def in_run_words(text: str) -> str:
     for pattern, words in rewrites:
         text = pattern.sub(words, text)
     return text
+
+
+_ACTION_LIST_ALL_PKGS = (
+    "run Trivy with --list-all-pkgs (aquasecurity/trivy-action: `list-all-pkgs: true`), "
+    "or let the action scan the image (its `image` input)"
+)
+"""The end of the warning of a Trivy report without its package list, in the action's words:
+its user runs Trivy in a step of their own, or gives the image to the action, whose scan lists
+the packages. The GitLab job scans the image itself and never reads such a report."""
+
+
+def report_warnings_in_run_words(warnings: Sequence[str]) -> tuple[str, ...]:
+    """The report readers' warnings in the words of the way the gate runs: unchanged on the
+    command line. Only the known ending of a warning is rewritten, never the report's own text
+    that a warning quotes."""
+    if os.environ.get(RUN_BY_ACTION) != "true":
+        return tuple(warnings)
+    return tuple(
+        warning[: -len(LIST_ALL_PKGS)] + _ACTION_LIST_ALL_PKGS if warning.endswith(LIST_ALL_PKGS) else warning
+        for warning in warnings
+    )

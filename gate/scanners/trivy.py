@@ -116,12 +116,13 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
     findings: list[Finding] = []
     packages: int | None = None
     others = _Unjudged()
+    unsourced: set[str] = set()
     for result, at in objects(doc, "Results", root, null=False):
         # `Packages` is there when the report lists every package (`--list-all-pkgs`); a report
         # without it says nothing about how many packages the image has.
         if result.get("Packages") is not None:
             packages = (packages or 0) + len(opt_list(result, "Packages", at))
-        _read_result(result, at, layers, severities, findings)
+        _read_result(result, at, layers, severities, findings, unsourced)
         others.count(result)
     # Trivy leaves `Results` out when it found no OS or language packages at all (a scratch image,
     # or one whose package database it could not read): nothing was checked, and that is said.
@@ -132,7 +133,34 @@ def _read_report(data: object, root: At, lenient_severity: bool) -> ScanReport:
         image=image,
         sources=(source,),
         package_count=packages,
-        warnings=empty + others.warnings(source) + severities.warnings(source),
+        warnings=empty
+        + _no_package_list(source, unsourced)
+        + others.warnings(source)
+        + severities.warnings(source),
+    )
+
+
+LIST_ALL_PKGS = "run Trivy with --list-all-pkgs"
+"""How the warning of a report without its package list ends on the command line: the command
+line puts it in the words of the way the gate runs (gate/cli/wording.py)."""
+
+
+def _no_package_list(source: str, unsourced: set[str]) -> tuple[str, ...]:
+    """The warning of a report whose vulnerable OS packages' source packages are unknown.
+
+    A vulnerability names its binary package only; the source package it was built from is in the
+    result's `Packages`, which Trivy before 0.67 writes only with `--list-all-pkgs` (0.67 made it the
+    default: aquasecurity/trivy#9510) and none with `--list-all-pkgs=false`. Without it, the binary
+    packages of one source (libc6, libc-bin: glibc) are upgrades of their own. A vulnerability
+    says nothing of its source, so that one source per package cannot be told from a lost list:
+    two vulnerable OS packages or more are said, one is not (it is its own upgrade either way).
+    """
+    if len(unsourced) < 2:
+        return ()
+    return (
+        f"{source}: without its package list, the report's {len(unsourced)} vulnerable OS packages "
+        "cannot be grouped by the source package they are built from (as libc6 and libc-bin are "
+        f"from glibc), so each is an upgrade of its own: {LIST_ALL_PKGS}",
     )
 
 
@@ -191,8 +219,15 @@ def _check_schema_version(doc: JsonObject, root: At) -> None:
 
 
 def _read_result(
-    result: JsonObject, at: At, layers: LayerTable, severities: SeverityReader, out: list[Finding]
+    result: JsonObject,
+    at: At,
+    layers: LayerTable,
+    severities: SeverityReader,
+    out: list[Finding],
+    unsourced: set[str],
 ) -> None:
+    """Reads the result's findings into `out`; the names of its vulnerable OS packages into
+    `unsourced` when the result does not list its packages (`_no_package_list`)."""
     check_findings_key(result, "Vulnerabilities", at, _RESULT_MEMBERS)
     vulns = opt_list(result, "Vulnerabilities", at)
     if not vulns:
@@ -206,6 +241,15 @@ def _read_result(
     target_path = "" if is_os else strip_root(str_or_empty(result, "Target", at))
     sources = _source_packages(result, at) if is_os else {}
     entries = _Entries(pkg_type, is_os, target_path, sources, layers, severities)
+    first = len(out)
+    _read_entries(result, vulns, at, entries, out)
+    if is_os and not result.get("Packages"):
+        unsourced.update(finding.package.name for finding in out[first:])
+
+
+def _read_entries(
+    result: JsonObject, vulns: list[object], at: At, entries: _Entries, out: list[Finding]
+) -> None:
     if type(vulns[0]) is Vulnerability:
         # The typed decoder's structs (gate/scanners/trivy_typed.py: every entry is one). A
         # report with a problem is read again with locations, from the dicts the structs make.

@@ -150,10 +150,10 @@ def test_a_row_the_policy_fails_without_blocking_findings_says_why(
     (failure,) = want["policy_failures"]
     assert f"\nFailed by the policy, besides blocking findings:\n  alpine: {failure}\n\n" in out
     # The entry itself is then listed as check lists it.
-    assert out.endswith(
+    assert (
         "\nAllowlist entries that need attention (renew, fix or remove them):\n"
         "  alpine: allowlist[0] CVE-2019-1549: expired on 2020-01-01, would match 2 findings: not shipped\n"
-    )
+    ) in out
 
 
 @pytest.mark.parametrize("kind", list(CHECKS))

@@ -191,7 +191,9 @@ def test_annotations_name_no_file_the_run_was_not_told_of(
         cli.main(["check", str(BUSTER), "--ci", "github", "--sarif-location", "deploy/Dockerfile"])
         == ExitCode.FAIL
     )
-    found = annotations_of(capsys.readouterr().out)
+    # The findings' annotations; a warning of the report's (a Trivy golden has no package list)
+    # is about no line of any file.
+    found = [props for props in annotations_of(capsys.readouterr().out) if not props.startswith("warning")]
     assert found
     assert all(props.startswith("error file=deploy/Dockerfile,") for props in found), found
 

@@ -148,3 +148,31 @@ def test_the_base_image_and_scan_hints_name_the_inputs(
     monkeypatch.delenv("CONTAINER_GATE_POLICY", raising=False)
     monkeypatch.setenv(variable, "true")
     assert in_run_words(f"the base image is unknown ({hint})") == f"the base image is unknown ({said})"
+
+
+@pytest.mark.parametrize(
+    ("variable", "ending"),
+    [
+        (None, ": run Trivy with --list-all-pkgs"),
+        ("CONTAINER_GATE_ACTION", ": run Trivy with --list-all-pkgs (aquasecurity/trivy-action: `list-all-pkgs: true`), or let the action scan the image (its `image` input)"),
+    ],
+)  # fmt: skip
+def test_a_trivy_report_without_its_package_list_is_answered_in_the_words_of_the_run(
+    variable: str | None,
+    ending: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The action's user runs Trivy in a step of their own, or gives the action the image to scan.
+    monkeypatch.delenv("CONTAINER_GATE_ACTION", raising=False)
+    monkeypatch.delenv("CONTAINER_GATE_POLICY", raising=False)
+    if variable:
+        monkeypatch.setenv(variable, "true")
+    out = tmp_path / "gate.json"
+    report = corpus_file("trivy", "debian-stretch.json.golden")
+    assert cli.main(["check", str(report), "--ci", "none", "--json", str(out)]) == ExitCode.PASS
+    (warning,) = [w for w in json.loads(out.read_text())["warnings"] if "without its package list" in w]
+    assert warning.startswith(f"{report}: ")
+    assert warning.endswith(ending)
+    assert warning in " ".join(capsys.readouterr().out.split())

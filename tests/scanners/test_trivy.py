@@ -10,8 +10,9 @@ import pytest
 
 from gate.errors import ReportError
 from gate.model import Cvss, ScanReport, Severity, VendorStatus
-from gate.scanners.trivy import parse_trivy
-from tests.support.corpus import corpus_files, corpus_json, only
+from gate.scanners.ingest import load_report
+from gate.scanners.trivy import LIST_ALL_PKGS, parse_trivy
+from tests.support.corpus import corpus_file, corpus_files, corpus_json, only
 
 TRIVY_FILES = corpus_files("trivy")
 
@@ -238,6 +239,51 @@ def test_the_package_count_is_the_listed_packages_and_unknown_without_a_list() -
     assert len({f.package.name for f in listed.findings}) < 7
     # Written without it: the report does not say how many packages the image has.
     assert parse("alpine-310.json.golden").package_count is None
+
+
+def package_list_warnings(report: ScanReport) -> list[str]:
+    return [warning for warning in report.warnings if "without its package list" in warning]
+
+
+def test_a_report_without_its_package_list_says_once_that_os_packages_are_not_grouped() -> None:
+    # Trivy's own golden, written without --list-all-pkgs: e2fsprogs, e2fslibs, libcomerr2 and
+    # libss2 are all built from e2fsprogs, which nothing in the report says.
+    doc = corpus_json("trivy", "debian-stretch.json.golden")
+    assert "Packages" not in doc["Results"][0]
+    assert package_list_warnings(parse("", doc)) == [
+        "report.json: without its package list, the report's 5 vulnerable OS packages cannot be "
+        "grouped by the source package they are built from (as libc6 and libc-bin are from glibc), "
+        f"so each is an upgrade of its own: {LIST_ALL_PKGS}"
+    ]
+    # Two OS results are one warning, counting their packages once.
+    doc["Results"].append(doc["Results"][0])
+    (twice,) = package_list_warnings(parse("", doc))
+    assert "the report's 5 vulnerable OS packages" in twice
+    # The typed reader of a file says the same as the strict one.
+    (read,) = package_list_warnings(load_report(corpus_file("trivy", "debian-stretch.json.golden")))
+    assert read.endswith(f"5 vulnerable OS packages {twice.split('5 vulnerable OS packages ', 1)[1]}")
+
+
+def test_a_report_with_its_package_list_says_nothing_of_it() -> None:
+    doc = with_packages(
+        corpus_json("trivy", "debian-buster.json.golden"), {"ID": "bash@5.0-4", "SrcName": "bash"}
+    )
+    assert package_list_warnings(parse("", doc)) == []
+    assert package_list_warnings(parse("pip.json.golden")) == []  # language packages, listed
+
+
+def test_one_vulnerable_os_package_or_none_needs_no_package_list() -> None:
+    # One package is its own upgrade whatever its source; language packages have no source.
+    doc = corpus_json("trivy", "debian-buster.json.golden")
+    assert package_list_warnings(parse("", doc))  # bash and libidn2-0
+    result = doc["Results"][0]
+    result["Vulnerabilities"] = [v for v in result["Vulnerabilities"] if v["PkgName"] == "bash"]
+    assert package_list_warnings(parse("", doc)) == []
+    # Trivy's gomod golden: two vulnerable Go modules, no package list.
+    languages = corpus_json("trivy", "gomod-vex.json.golden")
+    assert all("Packages" not in lang for lang in languages["Results"])
+    assert len({f.package.name for f in parse("", languages).findings}) >= 2
+    assert package_list_warnings(parse("", languages)) == []
 
 
 def test_the_image_creation_time_is_read_as_written() -> None:

@@ -6,6 +6,7 @@ package (`retarget`)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from gate.policy.evaluation import Evaluation
 from gate.policy.model import AllowlistEntry, Policy
 from gate.scanners.ingest import load_report
 from tests.support.factories import NOW
-from tests.support.repo_paths import TEST_DATA
+from tests.support.repo_paths import PROJECT_ROOT, TEST_DATA
 
 REPORT_KINDS = ("trivy", "grype", "snyk")
 """Corpus directories holding scanner reports the gate reads."""
@@ -77,9 +78,19 @@ def corpus_policy(report: ScanReport) -> Policy:
     )
 
 
-def corpus_evaluation(path: Path) -> Evaluation:
-    """One corpus report read with `load_report` and evaluated under `corpus_policy` at `NOW`."""
+def corpus_report(path: Path) -> ScanReport:
+    """A corpus report read with `load_report`, its warnings naming it by its path in the
+    repository (`tests/data/corpus/...`), as they do in every clone: golden files keep them."""
     report = load_report(path)
+    if not path.is_absolute() or not path.is_relative_to(PROJECT_ROOT):
+        return report
+    shown = path.relative_to(PROJECT_ROOT).as_posix()
+    return replace(report, warnings=tuple(warning.replace(str(path), shown) for warning in report.warnings))
+
+
+def corpus_evaluation(path: Path) -> Evaluation:
+    """One corpus report read with `corpus_report` and evaluated under `corpus_policy` at `NOW`."""
+    report = corpus_report(path)
     return evaluate(report, corpus_policy(report), NOW)
 
 
