@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import requests
 
@@ -30,7 +31,7 @@ from gate.image.manifest import (
 from gate.image.reference import ImageRef
 from gate.image.registry_auth import AuthRefused, Credentials, fetch_token, parse_challenges, short_reason
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
-from gate.image.tls import trust_also
+from gate.image.tls import tls_failure, trust_also
 
 MAX_MANIFEST = 4 << 20
 """distribution refuses manifests above 4 MiB; so do we."""
@@ -74,15 +75,14 @@ class RegistryClient:
             headers["Authorization"] = self._authorization
         try:
             return self.session.get(f"{self.base}/{path}", headers=headers, timeout=self.timeout, stream=True)
-        except requests.exceptions.SSLError:
+        except requests.exceptions.SSLError as exc:
+            failure = tls_failure(exc, urlsplit(self.base).hostname or self.ref.registry)
             raise SourceUnreachable(
-                f"cannot reach registry {self.ref.registry} (TLS error: its certificate is not trusted)",
-                hint="is it signed by a CA this machine trusts? A GitLab job trusts its runner's "
-                "tls-ca-file too (CI_SERVER_TLS_CA_FILE)",
+                f"cannot reach registry {self.ref.registry} (TLS error: {failure.what})", hint=failure.hint
             ) from None
         except requests.RequestException as exc:
             raise SourceUnreachable(
-                f"cannot reach registry {self.ref.registry} ({short_reason(exc)})",
+                f"cannot reach registry {self.ref.registry} ({short_reason(exc, self.ref.registry)})",
                 hint="check the name, the network, and that plain HTTP is only expected on localhost",
             ) from None
 

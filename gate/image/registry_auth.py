@@ -198,7 +198,8 @@ def fetch_token(
             resp = session.get(realm, params=query, auth=auth, timeout=timeout)
     except requests.RequestException as exc:
         raise ImageError(
-            f"registry {registry}: cannot reach its token service {parts.netloc} ({short_reason(exc)})"
+            f"registry {registry}: cannot reach its token service {parts.netloc} "
+            f"({short_reason(exc, parts.hostname or parts.netloc)})"
         ) from None
     if resp.status_code in (401, 403):
         raise AuthRefused(
@@ -221,14 +222,17 @@ def _whose(creds: Credentials | None) -> str:
     return f"the credentials of user {creds.username!r}" if creds else "anonymous access"
 
 
-def short_reason(exc: requests.RequestException) -> str:
-    """`connection refused`, `timed out`, ...: the cause without urllib3's long wrapper text."""
+def short_reason(exc: requests.RequestException, host: str) -> str:
+    """`connection refused`, `timed out`, `TLS error: ...`: the cause without urllib3's long wrapper
+    text; `host` is the name the connection was for."""
     import requests
+
+    from gate.image.tls import tls_failure
 
     if isinstance(exc, requests.Timeout):
         return "timed out"
     if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS error"
+        return f"TLS error: {tls_failure(exc, host).what}"
     text = str(exc)
     errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if errno:

@@ -1,10 +1,12 @@
 """Trusting one more CA file besides the usual ones, for every HTTPS connection of a requests
 session: the GitLab API and the registries a GitLab job reads, whose certificates a GitLab
-instance's own CA may sign (CI_SERVER_TLS_CA_FILE, which the command line picks)."""
+instance's own CA may sign (CI_SERVER_TLS_CA_FILE, which the command line picks); and what failed
+when a TLS connection did, in words."""
 
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -36,3 +38,86 @@ def trust_also(session: requests.Session, ca_file: str | None) -> None:
     except (OSError, ValueError):  # ssl.SSLError is an OSError
         return
     session.mount("https://", _ContextAdapter(context))
+
+
+@dataclass(frozen=True)
+class TlsFailure:
+    """Why a TLS connection failed, in words, and what to check."""
+
+    what: str
+    """`its certificate is not trusted`, `it did not answer in TLS`, ...: after `TLS error: `."""
+    hint: str
+    """What to check, for the error's hint."""
+
+
+UNTRUSTED_HINT = (
+    "is it signed by a CA this machine trusts? A GitLab job trusts its runner's tls-ca-file too "
+    "(CI_SERVER_TLS_CA_FILE)"
+)
+_SERVES_TLS_HINT = (
+    "check that the host and port serve HTTPS (only registries on this machine are read over HTTP)"
+)
+# OpenSSL's X509_V_ERR_* codes (include/openssl/x509_vfy.h), as SSLCertVerificationError.verify_code.
+_NOT_YET_VALID, _EXPIRED = 9, 10
+_UNTRUSTED = frozenset({2, 18, 19, 20, 21})
+"""No issuer certificate, self-signed (alone or in the chain), no local issuer, cannot verify the leaf."""
+_NAME_MISMATCH = frozenset({62, 64})
+"""The certificate is for other host names, or other IP addresses."""
+# ssl.SSLError.reason when the other side did not speak TLS at all (a plain HTTP server answers the
+# ClientHello with text, which OpenSSL reads as a record of an unknown version).
+_NOT_TLS = frozenset(
+    {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE"}
+)
+_NO_COMMON_VERSION = frozenset(
+    {"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "VERSION_TOO_LOW"}
+)
+
+
+def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
+    """The `ssl` exception under requests' and urllib3's wrappers (args, `reason`, causes)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return current
+        inner = [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
+        todo.extend(item for item in inner if isinstance(item, BaseException))
+    return None
+
+
+def tls_failure(exc: BaseException, host: str) -> TlsFailure:
+    """What failed in the TLS connection to `host`: its certificate (untrusted, for other names,
+    expired) or the handshake itself (no TLS spoken, the connection closed, no common version)."""
+    error = _ssl_error(exc)
+    if isinstance(error, ssl.SSLCertVerificationError):
+        code = error.verify_code
+        if code in _UNTRUSTED:
+            return TlsFailure("its certificate is not trusted", UNTRUSTED_HINT)
+        if code in _NAME_MISMATCH:
+            return TlsFailure(
+                f"its certificate is not for {host}",
+                "check the name: the certificate is for other host names",
+            )
+        if code in (_EXPIRED, _NOT_YET_VALID):
+            when = "has expired" if code == _EXPIRED else "is not valid yet"
+            return TlsFailure(
+                f"its certificate {when}", "check this machine's clock, or ask for a renewed one"
+            )
+        # OpenSSL's own fixed text for the code (X509_verify_cert_error_string).
+        return TlsFailure(f"its certificate was refused: {error.verify_message}", UNTRUSTED_HINT)
+    if isinstance(error, ssl.SSLEOFError):
+        return TlsFailure("it closed the connection during the TLS handshake", _SERVES_TLS_HINT)
+    if error is not None and error.reason in _NOT_TLS:
+        return TlsFailure("it did not answer in TLS", _SERVES_TLS_HINT)
+    if error is not None and error.reason in _NO_COMMON_VERSION:
+        return TlsFailure(
+            "no TLS version both sides support", "it may only speak a TLS version older than 1.2"
+        )
+    if error is not None and error.reason:
+        reason = error.reason.lower().replace("_", " ")
+        return TlsFailure(f"the TLS handshake failed ({reason})", _SERVES_TLS_HINT)
+    return TlsFailure("the TLS handshake failed", _SERVES_TLS_HINT)

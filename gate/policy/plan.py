@@ -383,10 +383,19 @@ def _by_severity(counts: list[int]) -> Mapping[Severity, int]:
     return MappingProxyType({severity: counts[severity] for severity in _DOWN if counts[severity]})
 
 
-def _order(action: Action) -> tuple[int, int, int, int, str]:
-    """Most useful first: blocking findings cleared, then those that would block, the highest
-    severity, the number of findings, and the id so that equal actions keep one order."""
-    return (-action.blocking, -action.would_block, -action.highest_severity, -len(action.findings), action.id)
+_HIGHEST_FIRST = tuple(sorted(Severity, reverse=True))
+
+
+def _order(action: Action) -> tuple[int, int, tuple[int, ...], int, str]:
+    """Most useful first: blocking findings cleared, then those that would block, then the counts
+    per severity of those (of all its findings when none would block) compared from CRITICAL down,
+    the number of findings, and the id so that equal actions keep one order.
+
+    Compared severity by severity, an upgrade clearing 2 CRITICAL and 2 HIGH comes before one
+    clearing 1 CRITICAL and 3 HIGH; the highest severity alone left them to the count and the id."""
+    counts = action.blocking_by_severity or action.counts_by_severity
+    by_severity = tuple(-counts.get(severity, 0) for severity in _HIGHEST_FIRST)
+    return (-action.blocking, -action.would_block, by_severity, -len(action.findings), action.id)
 
 
 def _step_order(step: Step) -> tuple[int, int, str]:

@@ -162,6 +162,7 @@ def _image(image: ImageInfo | None) -> dict[str, Any] | None:
         "reference": image.reference,
         "digest": image.digest,
         "image_id": image.image_id,
+        "manifest_digest": image.manifest_digest,
         "platform": image.platform,
         "distro": image.distro,
         "size": image.size,

@@ -283,6 +283,8 @@ def _image(doc: JsonObject, root: At) -> ImageInfo | None:
         reference=req_str(image, "reference", at),
         digest=opt_str(image, "digest", at),
         image_id=opt_str(image, "image_id", at),
+        # Absent from reports written before it was added: None, as when it was unknown.
+        manifest_digest=opt_str(image, "manifest_digest", at),
         os=os_name or None,
         architecture=arch or None,
         distro=opt_str(image, "distro", at),

@@ -20,6 +20,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
+from gate.scanners.ingest import load_report
 from gate.untrusted import md_code, md_escape
 from tests.support.corpus import corpus_file, debian_bash, retarget
 from tests.support.repo_paths import TEST_DATA
@@ -990,3 +991,45 @@ def test_bom_links_into_many_other_boms_are_said_in_one_short_warning(
     assert f"(urn:cdx:000{'x' * 89}..., urn:cdx:001" in warning
     assert "and 497 more) are not followed" in warning
     assert len(warning) < 600
+
+
+def test_a_statement_naming_the_platforms_manifest_digest_applies_on_the_report_read_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A multi-platform image named by its platform's manifest digest: the decision report keeps
+    that digest, so `check gate.json --vex` and `explain --report gate.json` still apply the
+    statement (they read the image from the report, which did not say it)."""
+    grype = corpus_file("grype", "chainguard-ruby-test.json")
+    manifest = "sha256:86abe662dfa3746038eea6b0db91092b0767d78b8b8938a343d614cd1579adc2"
+    vulnerability = load_report(grype).findings[0].vulnerability_id
+    image = f"pkg:oci/ruby@sha256%3A{manifest[7:]}?repository_url=cgr.dev%2Fchainguard%2Fruby"
+    doc = {
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.com/vex/ruby",
+        "author": "Platform team",
+        "timestamp": "2026-11-01T00:00:00Z",
+        "version": 1,
+        "statements": [
+            {
+                "vulnerability": {"name": vulnerability},
+                "products": [{"@id": image}],
+                "status": "not_affected",
+                "justification": "vulnerable_code_not_in_execute_path",
+            }
+        ],
+    }
+    vex = tmp_path / "ruby.openvex.json"
+    vex.write_text(json.dumps(doc), encoding="utf-8")
+    first, again = tmp_path / "gate.json", tmp_path / "again.json"
+    for report, written in ((grype, first), (first, again)):
+        gate([str(report), "--vex", str(vex), "--json", str(written)], capsys)
+        decided = json.loads(written.read_text(encoding="utf-8"))
+        assert decided["image"]["manifest_digest"] == manifest, written.name
+        named = [f for f in decided["findings"] if f["vulnerability_id"] == vulnerability]
+        assert named, written.name
+        rules = {(f["disposition"], f["rule"]) for f in named}
+        assert rules == {("allowlisted", f"vex:{vex}#0")}, written.name
+    code = cli.main(["explain", vulnerability, "--report", str(first), "--vex", str(vex), *AS_OF])
+    shown, _err = capsys.readouterr()
+    assert code == ExitCode.PASS
+    assert "disposition: ALLOWLISTED" in " ".join(shown.split())

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from gate.enrich.vex import load_vex, parse_vex
 from gate.errors import ExitCode, ReportError
 from tests.support.corpus import corpus_file, corpus_files
 from tests.support.messages import lone_surrogate
+from tests.support.repo_paths import PROJECT_ROOT
 from tests.support.vex_documents import OPENVEX_CONTEXT, openvex_document
 
 
@@ -470,11 +474,45 @@ def test_a_refused_document_says_where_and_what_was_expected(
         # A repeated key is looked for where it is only after the whole text decoded.
         (b'{"a": 1, "a": 2, "b": }', f"not valid JSON (line 1 column 23: Expecting value); {EXPECTED}"),
     ],
+    # Named, not shown: gzip bytes carry the time they were made, so an id made of them changed on
+    # every run and neither a rerun nor pytest-xdist's workers could select the case.
+    ids=[
+        "empty",
+        "cut-short",
+        "not-utf8",
+        "utf16",
+        "gzip",
+        "nested-too-deeply",
+        "number-too-long",
+        "nan",
+        "infinity",
+        "repeated-key-then-error",
+    ],
 )
 def test_a_file_that_is_not_json(raw: bytes, message: str) -> None:
     with pytest.raises(ReportError) as caught:
         parse_vex(raw, "team.vex.json")
     assert caught.value.diagnostics() == f"team.vex.json: {message}"
+
+
+def test_its_cases_have_ids_a_rerun_can_select() -> None:
+    # Collected twice, more than a second apart: gzip writes the time into its header, so an id
+    # made of the compressed bytes differed between the two.
+    def collected() -> list[str]:
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only",
+             f"{Path(__file__).relative_to(PROJECT_ROOT)}::test_a_file_that_is_not_json"],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout + run.stderr
+        return [line for line in run.stdout.splitlines() if "::" in line]
+
+    first = collected()
+    time.sleep(1.1)
+    second = collected()
+    assert len(first) == 10
+    assert first == second
+    assert all(line.isascii() and "\\x" not in line for line in first), first
 
 
 def test_a_repeated_key_is_refused_with_where_it_is() -> None:

@@ -4,10 +4,14 @@ OCI archives with two platforms, and the Basic and Bearer (token) authentication
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
-from collections.abc import Iterator
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +37,7 @@ from tests.support.registry_tools import (
     sha256,
     write_oci_archive,
 )
+from tests.support.tls import REGISTRY_NAME, PrivateCa
 
 ATTESTATION = {"vnd.docker.reference.type": "attestation-manifest"}
 UNKNOWN = {"os": "unknown", "architecture": "unknown"}
@@ -431,3 +436,96 @@ def test_an_unreachable_registry(home: dict[str, str]) -> None:
     )
     assert both.value.hint is not None
     assert "DOCKER_HOST" in both.value.hint
+
+
+def _serve_once_each(answer: Callable[[socket.socket], None]) -> tuple[int, Callable[[], None]]:
+    """A loopback TCP server that hands each connection to `answer`; gives its port and a stop."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)  # a blocked accept() is not woken by close(): it looks at `stopping`
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(10)
+            with contextlib.suppress(OSError), conn:
+                answer(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopping.set()
+        thread.join(timeout=10)
+        listener.close()
+
+    return listener.getsockname()[1], stop
+
+
+def test_a_tls_failure_says_what_failed(
+    private_ca: PrivateCa, home: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every TLS failure was said to be an untrusted certificate, and the hint sent the user to
+    # their CA file when the certificate was for another name, or the port spoke plain HTTP.
+    lookup = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return lookup("127.0.0.1" if str(host).endswith(".gitlab.test") else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setenv("NO_PROXY", "*")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+
+    def tls(conn: socket.socket) -> None:
+        with private_ca.server_context.wrap_socket(conn, server_side=True) as secure:
+            secure.recv(4096)
+
+    def plain_http(conn: socket.socket) -> None:
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+
+    def hang_up(conn: socket.socket) -> None:
+        conn.recv(4096)
+
+    def refused(name: str, answer: Callable[[socket.socket], None]) -> ImageError:
+        port, stop = _serve_once_each(answer)
+        try:
+            with pytest.raises(ImageError) as caught:
+                resolve_image(f"docker://{name}:{port}/app:1", environ=home)
+        finally:
+            stop()
+        assert caught.value.message.startswith(f"cannot reach registry {name}:{port} (TLS error: ")
+        return caught.value
+
+    untrusted = refused(REGISTRY_NAME, tls)
+    assert "(TLS error: its certificate is not trusted)" in untrusted.message
+    assert "CI_SERVER_TLS_CA_FILE" in (untrusted.hint or "")
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_file))
+    assert "(TLS error:" not in _message_or_empty(REGISTRY_NAME, tls, home)
+    other = refused("other.gitlab.test", tls)
+    assert "(TLS error: its certificate is not for other.gitlab.test)" in other.message
+    assert "CA" not in (other.hint or "")
+
+    not_tls = refused(REGISTRY_NAME, plain_http)
+    assert "(TLS error: it did not answer in TLS)" in not_tls.message
+    assert "serve HTTPS" in (not_tls.hint or "")
+    closed = refused(REGISTRY_NAME, hang_up)
+    assert "(TLS error: it closed the connection during the TLS handshake)" in closed.message
+
+
+def _message_or_empty(name: str, answer: Callable[[socket.socket], None], home: dict[str, str]) -> str:
+    """The error a read of `name` ends with (a trusted TLS server that answers nothing fails later)."""
+    port, stop = _serve_once_each(answer)
+    try:
+        resolve_image(f"docker://{name}:{port}/app:1", environ=home)
+    except ImageError as error:
+        return error.message
+    finally:
+        stop()
+    return ""

@@ -304,6 +304,27 @@ def test_actions_that_clear_blocking_findings_come_first_then_severity_then_size
     assert [a.id for a in ev.plan.clearing] == order[:4]
 
 
+def test_actions_clearing_as_many_findings_compare_their_severities_from_critical_down() -> None:
+    # The highest severity alone tied an upgrade of 1 CRITICAL + 3 HIGH with one of 2 CRITICAL +
+    # 2 HIGH, and the id ("deb:a" before "deb:b") put the one with fewer criticals first.
+    critical, high = Severity.CRITICAL, Severity.HIGH
+    findings = [
+        *(finding(f"CVE-A{n}", pkg="a", severity=critical if n < 1 else high) for n in range(4)),
+        *(finding(f"CVE-B{n}", pkg="b", severity=critical if n < 2 else high) for n in range(4)),
+        # The same blocking findings per severity: the number of findings still decides, then the id.
+        finding("CVE-C1", pkg="c", severity=high),
+        finding("CVE-D1", pkg="d", severity=high),
+        finding("CVE-D2", pkg="d", severity=Severity.LOW),
+    ]
+    ev = evaluation_of(*findings)
+    assert [(a.id, a.blocking, len(a.findings)) for a in ev.plan.actions] == [
+        ("deb:b", 4, 4),
+        ("deb:a", 4, 4),
+        ("deb:d", 1, 2),
+        ("deb:c", 1, 1),
+    ]
+
+
 def test_advisory_mode_orders_by_what_would_block() -> None:
     policy = Policy(source="p.yaml", mode=Mode.ADVISORY)
     ev = evaluation_of(

@@ -35,6 +35,7 @@ import requests
 
 from testbed.images import ArchiveImages
 from tests.support.fixtures import unavailable
+from tests.support.processes import stop
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -253,12 +254,7 @@ def serve_registry(
             time.sleep(0.05)
         yield f"127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         log.close()
 
 

@@ -29,6 +29,7 @@ from gate.scanners.options import ScanOptions
 from testbed.expected import ExpectedFinding, load_expected
 from testbed.trivy import network_namespace_works
 from testbed.trivydb import build_trivy_db
+from tests.support.processes import stop
 
 EXPECTED = load_expected()
 NO_NETWORK = network_namespace_works()
@@ -172,12 +173,7 @@ def trivy_server(trivy: Path, cache: Path, timeout: float = 30.0) -> Iterator[st
             time.sleep(0.05)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @dataclass(frozen=True)
