@@ -177,7 +177,7 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
         engine=("cannot connect to the docker daemon", "docker daemon"),
         image=("could not fetch image", "unable to load image", "no such"),
         registry=registry_of(target),
-        login=options.login,
+        login=options.wording.login,
     )
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate.errors import ScannerError
-from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 DEFAULT_TIMEOUT = 600.0
@@ -68,13 +67,11 @@ class ScanOptions:
     lenient_severity: bool = False
     """The policy's `lenient_severity`: a severity word the scanner does not write reads as a
     missing severity instead of failing the scan."""
-    login: LoginHint = COMMAND_LINE_LOGIN
-    """How the user of this run gives a registry's credentials, for the errors of a registry that
-    refuses the image or the base image (the command line chooses it: `docker login`, the
-    action's inputs, the GitLab job's Docker config)."""
     wording: RunWording = COMMAND_LINE_WORDS
-    """How the run's user sets these options, for the warnings that name them: the command line's
-    options, the action's inputs or the GitLab templates'."""
+    """How the run's user sets these options, for the warnings and errors that name them (the
+    command line's options, the action's inputs or the GitLab templates'), and gives a registry's
+    credentials, for the errors of a registry that refuses the image or the base image
+    (`docker login`, the action's inputs, the GitLab job's Docker config)."""
     registry_ca_file: str | None = None
     """A file of CA certificates the registry reads trust besides the usual ones, the gate's own
     and Trivy's (`--cacert`): the command line gives a GitLab job's CI_SERVER_TLS_CA_FILE, the CA

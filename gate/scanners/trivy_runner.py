@@ -195,7 +195,7 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
         engine=("failed to connect to the docker api",),
         image=("unable to find the specified image", "unable to initialize archive image"),
         registry=registry_of(target),
-        login=options.login,
+        login=options.wording.login,
     )
 
 
