@@ -128,6 +128,14 @@ class RunWording:
         the action's `base-image` input to NAME:TAG`."""
         return self._said(self.set_to, name, value)
 
+    def passing(self, name: str, value: str | None = None) -> str:
+        """The request to pass the option `name`, with `value` if it takes one: `pass
+        --skip-db-update`, `set the action's `skip-db-update` input to true`. An option no input
+        sets is passed on the command line, with who has none."""
+        if self.inputs is None or name not in dict(self.inputs):
+            return "pass " + self.option(name, value)
+        return self.setting(name, "true" if value is None else value)
+
     def _said(self, words: str, name: str, value: str | None) -> str:
         inputs = None if self.inputs is None else dict(self.inputs)
         if inputs is not None and name not in inputs:

@@ -51,9 +51,6 @@ _ACTION: Sequence[_Rewrite] = (
     (re.compile(r"--openvex writes"), "the action's `openvex` input writes"),
     (re.compile(r"the gate writes it with --gitlab"), "the gate writes it for GitLab"),
     (re.compile(r"\bas REPORT\b"), "as the action's `report` input"),
-    # A scan's hint. (The base check's hints are worded by the check itself, and by the command
-    # that fails it: the scan options carry the run's RunWording.)
-    (re.compile(r"raise --scan-timeout\b"), "raise the action's `scan-timeout` input"),
     # `give it with --kev`, `writes with --json`, `(--policy)`, `(--json)`.
     (
         re.compile(r"(?P<before>\bwith |\()--(?P<option>[a-z][a-z-]*)(?P<after>\)?)(?![\w-])"),

@@ -37,7 +37,7 @@ from gate.image.layers import (
     is_prefix,
     match_dockerfile,
 )
-from gate.image.manifest import Platform
+from gate.image.manifest import Platform, PlatformNotChosen
 from gate.image.reference import parse_reference
 from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
@@ -267,6 +267,8 @@ def resolve_image(
             may_have_moved=base_may_have_moved,
             wording=wording,
         )
+    except PlatformNotChosen as exc:
+        raise exc.worded(wording) from None
     finally:
         sources.close()
     return ImageTarget(
@@ -300,7 +302,7 @@ def _describe(
     match, from_line = DockerfileMatch(), None
     if dockerfile is not None:
         name = shown_name(dockerfile)
-        build = parse_dockerfile(read_dockerfile(dockerfile), name, build_args).final_build()
+        build = parse_dockerfile(read_dockerfile(dockerfile, wording), name, build_args).final_build()
         match, from_line = match_dockerfile(config, build, name), build.from_line
         sources.warnings.extend(match.warnings)
         if may_have_moved and not base_name and build.base is None and not build.scratch:

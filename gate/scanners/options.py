@@ -124,7 +124,9 @@ def db_age_warnings(
     if updated_at is None:
         message = f"{scanner} did not say when its vulnerability DB was built, so its age is unknown"
         if options.max_db_age_strict:
-            raise ScannerError(message, hint="--max-db-age-strict needs a known DB age")
+            raise ScannerError(
+                message, hint=f"{options.wording.option('max-db-age-strict')} needs a known DB age"
+            )
         return (message,)
     try:
         built = dt.datetime.fromisoformat(updated_at.replace("Z", "+00:00"))
@@ -170,3 +172,9 @@ class BatchItem:
     """The image to scan, in any form `scan` reads."""
     report: Path | None = None
     """A report a scanner already wrote about it (Trivy, Grype or Snyk JSON)."""
+
+
+def offline_cache(wording: RunWording) -> str:
+    """The request to scan with the DB fetched beforehand into the cache directory DIR, without
+    downloading, in the words of the run: its inputs, or `--cache-dir DIR --skip-db-update`."""
+    return f"{wording.setting('cache-dir', 'DIR')} and {wording.passing('skip-db-update')}"

@@ -132,24 +132,6 @@ def test_in_the_action_every_input_that_sets_an_option_is_named(monkeypatch: pyt
 
 
 @pytest.mark.parametrize(
-    ("variable", "hint", "said"),
-    [
-        ("CONTAINER_GATE_ACTION", "raise --scan-timeout", "raise the action's `scan-timeout` input"),
-    ],
-)  # fmt: skip
-def test_the_base_image_and_scan_hints_name_the_inputs(
-    variable: str, hint: str, said: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A scan's "raise --scan-timeout".
-    from gate.cli.wording import in_run_words
-
-    monkeypatch.delenv("CONTAINER_GATE_ACTION", raising=False)
-    monkeypatch.delenv("CONTAINER_GATE_POLICY", raising=False)
-    monkeypatch.setenv(variable, "true")
-    assert in_run_words(f"the base image is unknown ({hint})") == f"the base image is unknown ({said})"
-
-
-@pytest.mark.parametrize(
     ("variable", "ending"),
     [
         (None, ": run Trivy with --list-all-pkgs"),

@@ -20,7 +20,7 @@ from gate.image.manifest import Platform, host_platform
 from gate.image.registry_auth import Credentials
 from gate.image.resolve import resolve_image
 from gate.image.source import SourceKind
-from gate.run_wording import ACTION_WORDS, GITLAB_WORDS, RunWording
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
 from tests.support.fixtures import TestbedImages
@@ -154,6 +154,30 @@ def test_an_index_without_the_hosts_platform_needs_one_chosen(
         resolve_image(f"docker://{registry.address}/foreign/app:1", environ=home)
     assert "has several platforms (linux/riscv64, linux/s390x)" in caught.value.message
     assert caught.value.hint == "choose one with --platform"
+    # The action's users set its input.
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{registry.address}/foreign/app:1", environ=home, wording=ACTION_WORDS)
+    assert caught.value.hint == "choose one with the action's `platform` input"
+    # Two variants of the platform asked for: its variant is named by the platform input too.
+    variants = index_of(
+        [
+            (s390x.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "s390x", "variant": "v1"}),
+            (riscv.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "s390x", "variant": "v2"}),
+        ]
+    )
+    pusher.manifest("foreign/app", "2", variants, OCI_INDEX)
+    for wording, said in (
+        (COMMAND_LINE_WORDS, "--platform"),
+        (ACTION_WORDS, "the action's `platform` input"),
+    ):
+        with pytest.raises(ImageError) as caught:
+            resolve_image(
+                f"docker://{registry.address}/foreign/app:2",
+                platform="linux/s390x",
+                environ=home,
+                wording=wording,
+            )
+        assert caught.value.hint == f"name the variant in {said}"
     chosen = resolve_image(
         f"docker://{registry.address}/foreign/app:1", platform="linux/riscv64", environ=home
     )

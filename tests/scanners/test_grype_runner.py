@@ -21,7 +21,7 @@ import pytest
 from gate.errors import ExitCode, GateError, ImageError, ScannerError
 from gate.image.source import SourceKind
 from gate.platforms import github_event, gitlab
-from gate.run_wording import COMMAND_LINE_WORDS, GITLAB_WORDS
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS
 from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.grype_runner import grype_command, grype_env, run_grype
 from gate.scanners.ingest import load_report
@@ -339,3 +339,8 @@ def test_hang_is_stopped_at_the_scan_timeout_with_its_children(tmp_path: Path) -
     pids = tool.pids()
     assert len(pids) == 2, "the stand-in and the child it started"
     assert stopped(pids), "the scanner's process group is killed, not only the scanner"
+    # The action's users set its input.
+    assert (
+        failure(tmp_path, tool, timeout=0.5, wording=ACTION_WORDS).hint
+        == "raise the action's `scan-timeout` input"
+    )
