@@ -1,9 +1,11 @@
-"""The words of the way the gate runs, for the warnings that ask the user to give something.
+"""The words of the way the gate runs, for the messages that ask the user to give something.
 
 On the command line a warning names an option (`--kev FILE`); in the GitHub Action its user sets
 inputs, and in the GitLab CI component and template inputs or `CONTAINER_GATE_*` variables, and
 types no option. The command line chooses one `RunWording` for a run (gate/cli/run_by.py
-`run_wording`) and hands it to the stages that word such warnings; they read no environment.
+`run_wording`) and hands it, or the part they word with (`json_report`, `login`), to the stages
+that word such messages: the scanners, the image readers, the policy, the renderers and the
+publishers. They read no environment. A new hint is a field here, with its three values.
 """
 
 from __future__ import annotations
@@ -11,11 +13,61 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+@dataclass(frozen=True)
+class JsonReportHint:
+    """Where a summary sends its reader for what it leaves out, the JSON decision report, and how
+    it tells a scan's base image, in the words of the way the gate runs: the action's input, not
+    an option its user never typed."""
+
+    markdown: str
+    """The report named in a sentence of Markdown (`the JSON report (`--json`)`)."""
+    terminal: str
+    """What the terminal says after "... and 12 more" (`--json PATH lists them all`)."""
+    plain: str = "the JSON report (--json)"
+    """The report named in plain text (a SARIF notification)."""
+    base_image: str = "give `--base-image REF` (or `--dockerfile PATH`)"
+    """How a scan is given its base image, in Markdown (a scan that found none)."""
+    base_image_plain: str = "give --base-image REF (or --dockerfile PATH)"
+    """The same in plain text (the terminal)."""
+
+
+@dataclass(frozen=True)
+class LoginHint:
+    """What to do about a registry that wants credentials, or refused the ones it was given.
+
+    A registry that refuses a read is answered with what to do: `docker login HOST` on the command
+    line, whose login the gate and the scanners read from the Docker config. The GitHub Action's
+    users cannot run `docker login` where the gate runs (its container never sees the runner's
+    config): they set the action's `registry` inputs. The GitLab job writes its own Docker config
+    for the project's registry: another registry needs a config of the user's, named by
+    DOCKER_CONFIG."""
+
+    needed: str
+    """For a registry that refused anonymous access (`{registry}`: its name)."""
+    refused: str
+    """For a registry that refused the credentials it was given (`{registry}`: its name)."""
+
+    def when_needed(self, registry: str) -> str:
+        """The hint for a registry that refused anonymous access."""
+        return self.needed.replace("{registry}", registry)
+
+    def when_refused(self, registry: str) -> str:
+        """The hint for a registry that refused the credentials it was given."""
+        return self.refused.replace("{registry}", registry)
+
+
+_COMMAND_LINE_JSON = JsonReportHint("the JSON report (`--json`)", "--json PATH lists them all")
+_COMMAND_LINE_LOGIN = LoginHint("docker login {registry}", "docker login {registry} again")
+"""On the command line: the gate and the scanners read the login `docker login` stores."""
+_NAME_THEM = "name the image and, for a multi-platform image, the platform to scan"
+"""On the command line, which names both (`--image-name`, `--platform`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunWording:
-    """How a run's user gives what the warnings ask for (the KEV and EPSS files, the run's time, an
-    option), in the words of the way the gate runs: the action's inputs, not options its user never
-    typed."""
+    """How a run's user gives what the messages ask for (an option, the KEV and EPSS files, the
+    run's time, the JSON report, a registry's login), in the words of the way the gate runs: the
+    action's inputs, not options its user never typed."""
 
     kev: str
     """The KEV catalog's option or input."""
@@ -51,6 +103,19 @@ class RunWording:
     """Who has no input for an option that none sets (`the action`)."""
     scanning: str = "`scan`"
     """What scans an image, learning its base image as it goes."""
+    json_report: JsonReportHint = _COMMAND_LINE_JSON
+    """How the run's user asks for the JSON report, where the summaries, the comment, the SARIF
+    and GitLab reports point to it, and gives a scan its base image."""
+    login: LoginHint = _COMMAND_LINE_LOGIN
+    """How the run's user gives a registry's credentials, for the errors of a registry that refuses
+    a read: `docker login`, the action's `registry` inputs, the GitLab job's Docker config."""
+    comment_off: str = "--no-comment"
+    """What turned the pull-request comment off, for the publisher's note."""
+    keep_apart: str = _NAME_THEM
+    """What keeps the comments of a job's platforms apart, when a run that could not decide knows
+    its image but not, for an image of several, its platform."""
+    keep_apart_report: str = _NAME_THEM
+    """The same, when it knows neither (a report's run that could not read the report)."""
 
     def option(self, name: str, value: str | None = None) -> str:
         """How this run's user sets the option `name` (`db-repository`), to `value` if given:
@@ -62,6 +127,14 @@ class RunWording:
         """The request to set the option `name` to `value`: `give --base-image NAME:TAG`, `set
         the action's `base-image` input to NAME:TAG`."""
         return self._said(self.set_to, name, value)
+
+    def passing(self, name: str, value: str | None = None) -> str:
+        """The request to pass the option `name`, with `value` if it takes one: `pass
+        --skip-db-update`, `set the action's `skip-db-update` input to true`. An option no input
+        sets is passed on the command line, with who has none."""
+        if self.inputs is None or name not in dict(self.inputs):
+            return "pass " + self.option(name, value)
+        return self.setting(name, "true" if value is None else value)
 
     def _said(self, words: str, name: str, value: str | None) -> str:
         inputs = None if self.inputs is None else dict(self.inputs)
@@ -130,10 +203,25 @@ GITLAB_WORDS = RunWording(
     ),
     no_input="the job",
     scanning="the job",
+    json_report=JsonReportHint(
+        "the JSON report (the job's `container-gate.json` artifact)",
+        "the job's container-gate.json artifact lists them all",
+        "the JSON report (the job's container-gate.json artifact)",
+        "set the `base-image` input (the `CONTAINER_GATE_BASE_IMAGE` variable) or the `dockerfile` input",
+        "set the base-image input (the CONTAINER_GATE_BASE_IMAGE variable) or the dockerfile input",
+    ),
+    # The job writes a Docker config for `CI_REGISTRY` unless DOCKER_CONFIG names one
+    # (docs/gitlab-ci.md).
+    login=LoginHint(
+        "the job logs in to its project's registry only: for {registry}, point DOCKER_CONFIG at a "
+        "Docker config with a login for it (docs/gitlab-ci.md, Registry credentials)",
+        "check the login for {registry} in the Docker config DOCKER_CONFIG names: the job writes one "
+        "for its project's registry from its own credentials (docs/gitlab-ci.md, Registry credentials)",
+    ),
 )
 """In the GitLab CI component and template, whose inputs and variables give the files (each
 input's name, then the plain template's variable): the job runs the command line, but its user
-types no option."""
+types no option. The job always writes the JSON report as its `container-gate.json` artifact."""
 ACTION_WORDS = RunWording(
     "`kev`",
     "`epss`",
@@ -179,5 +267,27 @@ ACTION_WORDS = RunWording(
     ),
     no_input="the action",
     scanning="a scan of the action's `image` input",
+    json_report=JsonReportHint(
+        "the JSON report (the action's `json` input)",
+        "the action's json input writes a JSON report listing them all",
+        "the JSON report (the action's json input)",
+        "set the action's `base-image` input (or its `dockerfile` input)",
+        "set the action's base-image input (or its dockerfile input)",
+    ),
+    login=LoginHint(
+        "set the action's `registry` input to {registry}, with `registry-username` and `registry-password`",
+        "check the action's `registry-username` and `registry-password` inputs for {registry}",
+    ),
+    comment_off="the action's `comment: false`",
+    # The action has no input that names the image of a `report`, nor takes `platform` with one
+    # (a run that could not read the report knows neither): comments are kept apart by gating
+    # each image's reports in a job of its own, as a job's comments are its own. An action
+    # scanning an `image` knows it, and takes the platform from its `platform` input.
+    keep_apart="set the action's `platform` input to the platform a multi-platform image is scanned for",
+    keep_apart_report=(
+        "the action knows the image of a `report` only from the report itself: gate the "
+        "reports of each image and platform in a job of its own to keep their comments apart"
+    ),
 )
-"""In the GitHub Action."""
+"""In the GitHub Action, whose `json` input writes the report (none by default) and whose
+`registry` inputs give a registry's login (docs/github-action.md)."""

@@ -32,14 +32,7 @@ from gate.cli.outputs import (
     write_outputs,
 )
 from gate.cli.policy_files import named_by, standard_input_clash
-from gate.cli.run_by import (
-    GITLAB_POLICY,
-    RUN_BY_ACTION,
-    json_hint,
-    login_hint,
-    registry_ca_file,
-    run_wording,
-)
+from gate.cli.run_by import GITLAB_POLICY, RUN_BY_ACTION, registry_ca_file, run_wording
 from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.cli.wording import report_warnings_in_run_words
 from gate.enrich.grype_exploit import MatchExploitData
@@ -54,6 +47,7 @@ from gate.policy.inputs import EvaluationInputs
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, OnStale, Policy
 from gate.render.terminal import render_terminal
+from gate.run_wording import RunWording
 from gate.scanners.ingest import load_report
 from gate.untrusted import terminal_safe
 
@@ -163,7 +157,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     summary = render_terminal(
         evaluation,
         "the JSON report on standard output" if json_path == STDOUT else json_path,
-        json_hint(),
+        run_wording().json_report,
         summary_width(stream or sys.stdout),
     )
     print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary, stream)
@@ -271,11 +265,8 @@ def cmd_scan(options: Options) -> ExitCode:
     baseline, baseline_warning = read_baseline(options)
     vex = read_vex(options, policy)
     request = options.scan
-    # A registry that refuses the image or its base is answered in the words of this run's user.
     # A GitLab instance's own CA signs its registry's certificate as it does its API's.
-    request = replace(
-        request, options=replace(request.options, login=login_hint(), registry_ca_file=registry_ca_file())
-    )
+    request = replace(request, options=replace(request.options, registry_ca_file=registry_ca_file()))
     if policy.lenient_severity:
         request = replace(request, options=replace(request.options, lenient_severity=True))
     # Imported here, as for `compare` and `data fetch`: image resolution, the scanners' processes
@@ -313,7 +304,7 @@ def cmd_scan(options: Options) -> ExitCode:
             raise ImageError(
                 f"the base image check could not run, and the policy fails a stale base "
                 f"(base_image.on_stale: fail): {base.reason}",
-                hint="fix the cause, or pass --check-base=best-effort to make it a warning",
+                hint=f"fix the cause, or {best_effort(request.options.wording)} to make it a warning",
             )
     report = with_warning(with_image_name(report, options, policy), baseline_warning, of_the_run=True)
     for unused in unused_options(request.scanner, request.options):
@@ -323,6 +314,14 @@ def cmd_scan(options: Options) -> ExitCode:
         base_check=base, baseline=baseline, vex=vex, exploit=exploit, wording=run_wording()
     )
     return finish(evaluate(report, policy, evaluation_time(options), inputs), options)
+
+
+def best_effort(wording: RunWording) -> str:
+    """The request to make a base image check that cannot run a warning, as the run's user
+    sets `--check-base`."""
+    if wording.inputs is None:
+        return "pass --check-base=best-effort"
+    return wording.setting("check-base", "best-effort")
 
 
 def cmd_policy_validate(options: Options) -> ExitCode:

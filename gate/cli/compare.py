@@ -30,7 +30,7 @@ from gate.cli.outputs import (
     write_text,
 )
 from gate.cli.progress import TerminalProgress
-from gate.cli.run_by import login_hint, registry_ca_file
+from gate.cli.run_by import registry_ca_file
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ExitCode, GateError
 from gate.policy.advice import with_policy_warnings
@@ -76,7 +76,7 @@ def run_compare(
         results = scan_batch(
             request.items,
             request.scanner,
-            replace(request.options, login=login_hint(), registry_ca_file=registry_ca_file()),
+            replace(request.options, registry_ca_file=registry_ca_file()),
             platform=request.platform,
             jobs=request.jobs,
             progress=progress,

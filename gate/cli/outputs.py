@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from gate._part_files import open_part, remove_abandoned_parts
 from gate.cli.options import PROG, Options, OutputFormat
-from gate.cli.run_by import json_hint
+from gate.cli.run_by import run_wording
 from gate.errors import GateError, UsageError
 from gate.platforms.interface import PublishContext, Published
 from gate.platforms.select import run_server, select_publisher
@@ -97,7 +97,7 @@ def _gitlab_options(options: Options) -> GitLabReportOptions:
         default_branch_image=options.outputs.default_branch_image
         or os.environ.get("CS_DEFAULT_BRANCH_IMAGE"),
         dockerfile=_dockerfile_text(options),
-        json_hint=json_hint(),
+        json_hint=run_wording().json_report,
     )
 
 
@@ -130,7 +130,7 @@ def _json_error(message: str, exit_code: int, _options: Options) -> str:
 def _render_markdown(evaluation: Evaluation, _options: Options) -> str:
     from gate.render.markdown import render_markdown
 
-    return render_markdown(evaluation, json_hint=json_hint(), own_server=run_server(os.environ))
+    return render_markdown(evaluation, json_hint=run_wording().json_report, own_server=run_server(os.environ))
 
 
 def _markdown_error(message: str, exit_code: int, _options: Options) -> str:
@@ -175,7 +175,7 @@ def _render_sarif(evaluation: Evaluation, options: Options) -> Iterable[bytes]:
         location_uri=location,
         dockerfile_uri=dockerfile,
         category=options.outputs.sarif_category,
-        json_hint=json_hint(),
+        json_hint=run_wording().json_report,
         own_server=run_server(os.environ),
     )
     return sarif_output(evaluation, sarif)
@@ -549,7 +549,7 @@ def publish_context(
         location=_in_repository(options.outputs.sarif_location),
         error_at=(in_repository, error_at[1]) if in_repository and error_at is not None else None,
         failure=failure,
-        json_hint=json_hint(),
+        wording=run_wording(),
     )
 
 

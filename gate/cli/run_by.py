@@ -1,14 +1,13 @@
 """How this run's user tells the gate what to do: options, the GitHub Action's inputs, or the GitLab
-CI component's and template's inputs and variables, and the words the outputs and warnings use
-for each. Chosen here, once, from the environment; the stages get the chosen words as data.
+CI component's and template's inputs and variables, and the words the outputs, warnings and
+errors use for each (a `RunWording`). Chosen here, once, from the environment; the stages get the
+chosen words as data.
 """
 
 from __future__ import annotations
 
 import os
 
-from gate.image.login_hint import ACTION_LOGIN, COMMAND_LINE_LOGIN, GITLAB_LOGIN, LoginHint
-from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
 from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 
 RUN_BY_ACTION = "CONTAINER_GATE_ACTION"
@@ -27,26 +26,12 @@ def run_by_gitlab_template() -> bool:
     return GITLAB_POLICY in os.environ and os.environ.get(RUN_BY_ACTION) != "true"
 
 
-def json_hint() -> JsonReportHint:
-    """How the user of this run asks for the JSON report, for the summaries that point to it."""
-    if os.environ.get(RUN_BY_ACTION) == "true":
-        return ACTION_JSON
-    return GITLAB_TEMPLATE_JSON if run_by_gitlab_template() else COMMAND_LINE_JSON
-
-
 def run_wording() -> RunWording:
-    """How the user of this run gives what the warnings ask for (KEV and EPSS files, its time)."""
+    """How the user of this run gives what the messages ask for (an option, KEV and EPSS files,
+    its time, the JSON report, a registry's credentials)."""
     if os.environ.get(RUN_BY_ACTION) == "true":
         return ACTION_WORDS
     return GITLAB_WORDS if run_by_gitlab_template() else COMMAND_LINE_WORDS
-
-
-def login_hint() -> LoginHint:
-    """How the user of this run gives a registry's credentials, for the errors of a registry that
-    refuses a read: the action's `registry` inputs, the GitLab job's Docker config, or `docker login`."""
-    if os.environ.get(RUN_BY_ACTION) == "true":
-        return ACTION_LOGIN
-    return GITLAB_LOGIN if run_by_gitlab_template() else COMMAND_LINE_LOGIN
 
 
 def registry_ca_file() -> str | None:

@@ -1,22 +1,28 @@
 """The hints of the report and policy readers in the words of the way the gate runs.
 
-The readers (gate/scanners/ingest.py, gate/policy/load.py, the VEX and baseline readers) say what
-to do in the command line's words: "give it with --kev, and the scanner's JSON report as REPORT".
-In the GitHub Action its user sets inputs and types no option; in the GitLab CI component and
-template, inputs or `CONTAINER_GATE_*` variables, and the job gates an image, never a report.
-The readers stay pure and speak the one language; an error of a run is put into its user's words
-here, once, where the command line reports it (gate/cli/main.py), as the summaries' hint and
-the warnings' wording are chosen (`json_hint`, `run_wording`).
+The readers (gate/scanners/ingest.py, gate/policy/load.py, the VEX, baseline, KEV and EPSS
+readers) say what to do in the command line's words: "give it with --kev, and the scanner's JSON
+report as REPORT". In the GitHub Action its user sets inputs and types no option; in the GitLab
+CI component and template, inputs or `CONTAINER_GATE_*` variables, and the job gates an image,
+never a report.
+
+Every other message is worded where it is made, with the run's `RunWording` (gate/run_wording.py,
+chosen by gate/cli/run_by.py): the scanners, the image readers, the policy, the renderers and the
+publishers take it as data. The readers do not: they are called by every command (`check`,
+`scan`, `compare`, `explain`, `policy validate`) and by each other, many levels below the command
+that knows the run, and most of their hints name a REPORT, which only `check` takes, so a
+wording passed down would serve a few phrases through every reader's signature. They speak the
+command line's words, and an error of theirs is put into its user's words here, once, where the
+command line reports it (gate/cli/main.py, the baseline's warning in gate/cli/enrichment.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 
-from gate.cli.run_by import RUN_BY_ACTION, run_by_gitlab_template
-from gate.run_wording import ACTION_WORDS
+from gate.cli.run_by import run_wording
+from gate.run_wording import ACTION_WORDS, GITLAB_WORDS, RunWording
 from gate.scanners.trivy import LIST_ALL_PKGS
 
 _Rewrite = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
@@ -45,10 +51,6 @@ _ACTION: Sequence[_Rewrite] = (
     (re.compile(r"--openvex writes"), "the action's `openvex` input writes"),
     (re.compile(r"the gate writes it with --gitlab"), "the gate writes it for GitLab"),
     (re.compile(r"\bas REPORT\b"), "as the action's `report` input"),
-    # A scan's and the base check's hints. (The check's own hints, naming the base image, are
-    # worded by the check itself: the scan options carry the run's RunWording.)
-    (re.compile(r"raise --scan-timeout\b"), "raise the action's `scan-timeout` input"),
-    (re.compile(r"pass --check-base=best-effort"), "set the action's `check-base` input to best-effort"),
     # `give it with --kev`, `writes with --json`, `(--policy)`, `(--json)`.
     (
         re.compile(r"(?P<before>\bwith |\()--(?P<option>[a-z][a-z-]*)(?P<after>\)?)(?![\w-])"),
@@ -78,26 +80,19 @@ _GITLAB: Sequence[_Rewrite] = (
     (re.compile(r"and give its JSON report as REPORT"), "and gate its JSON report with container-gate check"),
     (re.compile(r"the gate writes it with --sarif"), "the gate writes it for GitHub code scanning"),
     (re.compile(r"the gate writes it with --gitlab"), "the job writes it as its container-scanning report"),
-    (
-        re.compile(r"pass --check-base=best-effort"),
-        "set the `check-base` input (the CONTAINER_GATE_CHECK_BASE variable) to best-effort",
-    ),
 )  # fmt: skip
-"""The command line's words of the policy loader's and the image readers' hints, and the GitLab
+"""The command line's words of the policy loader's and the readers' hints, and the GitLab
 templates': the job reads a policy, a baseline and KEV and EPSS files, and the image it scans,
 never a report."""
+
+_REWRITES: dict[RunWording, Sequence[_Rewrite]] = {ACTION_WORDS: _ACTION, GITLAB_WORDS: _GITLAB}
+"""The rewrites of each way the gate runs; the command line's words are the readers' own."""
 
 
 def in_run_words(text: str) -> str:
     """`text`, an error of the report or policy readers, in the words of the way the gate runs:
     unchanged on the command line."""
-    if os.environ.get(RUN_BY_ACTION) == "true":
-        rewrites = _ACTION
-    elif run_by_gitlab_template():
-        rewrites = _GITLAB
-    else:
-        return text
-    for pattern, words in rewrites:
+    for pattern, words in _REWRITES.get(run_wording(), ()):
         text = pattern.sub(words, text)
     return text
 
@@ -115,7 +110,7 @@ def report_warnings_in_run_words(warnings: Sequence[str]) -> tuple[str, ...]:
     """The report readers' warnings in the words of the way the gate runs: unchanged on the
     command line. Only the known ending of a warning is rewritten, never the report's own text
     that a warning quotes."""
-    if os.environ.get(RUN_BY_ACTION) != "true":
+    if run_wording() is not ACTION_WORDS:
         return tuple(warnings)
     return tuple(
         warning[: -len(LIST_ALL_PKGS)] + _ACTION_LIST_ALL_PKGS if warning.endswith(LIST_ALL_PKGS) else warning

@@ -24,7 +24,6 @@ from __future__ import annotations
 from gate.errors import GateError, ImageError
 from gate.image.base_image import BaseImageState, LocatedBase
 from gate.image.layers import is_prefix
-from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.image.manifest import Platform
 from gate.image.reference import ImageRef, parse_reference
 from gate.image.registry import CredentialLookup, read_registry
@@ -32,7 +31,7 @@ from gate.image.registry_auth import AuthRefused
 from gate.image.resolve import BASE_DIGEST_LABEL, BASE_NAME_LABEL
 from gate.image.source import ImageNotFound, SourceUnreachable
 from gate.model import ImageInfo
-from gate.run_wording import COMMAND_LINE_WORDS, RunWording
+from gate.run_wording import COMMAND_LINE_WORDS, LoginHint, RunWording
 
 _NOT_REGISTRY = ("docker-archive:", "oci-archive:", "docker-daemon:")
 
@@ -108,17 +107,17 @@ def locate_base(
     info: ImageInfo,
     credentials: CredentialLookup,
     timeout: float,
-    login: LoginHint = COMMAND_LINE_LOGIN,
     wording: RunWording = COMMAND_LINE_WORDS,
     ca_file: str | None = None,
 ) -> LocatedBase:
     """The base image `info` was built on and what its tag points to now (registry reads only).
 
-    Raises `BaseNotChecked` with the reason when either cannot be told (`login` words what to do
-    about a registry that refuses the read, `wording` how the run's user names the base image;
-    `ca_file` is a CA trusted besides the usual ones).
+    Raises `BaseNotChecked` with the reason when either cannot be told (`wording` words what to do
+    about a registry that refuses the read, and how the run's user names the base image; `ca_file`
+    is a CA trusted besides the usual ones).
     """
     tag, pinned = base_reference(info, wording)
+    login = wording.login
     layers = tuple(layer.diff_id for layer in info.layers)
     if not layers:
         raise BaseNotChecked(f"the layers of {info.reference} are not known, so its base cannot be told")

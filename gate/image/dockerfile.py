@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gate._input_file import shown_name
 from gate.errors import UsageError
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 KEYWORDS = frozenset(
     [
@@ -127,19 +128,18 @@ MAX_DOCKERFILE_BYTES = 4 * 2**20
 `/dev/zero` must not take the run's memory."""
 
 
-def read_dockerfile(path: Path) -> str:
-    """The text of `--dockerfile PATH`; a UsageError (exit 2) names it and says why it cannot be read."""
-    name = shown_name(path)
+def read_dockerfile(path: Path, wording: RunWording = COMMAND_LINE_WORDS) -> str:
+    """The text of `--dockerfile PATH`; a UsageError (exit 2) names it, as the run's user gives it
+    (`wording`), and says why it cannot be read."""
+    name = wording.option("dockerfile", shown_name(path))
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_DOCKERFILE_BYTES + 1)
         if len(data) > MAX_DOCKERFILE_BYTES:
-            raise UsageError(
-                f"--dockerfile {name}: larger than {MAX_DOCKERFILE_BYTES >> 20} MiB; not a Dockerfile"
-            )
+            raise UsageError(f"{name}: larger than {MAX_DOCKERFILE_BYTES >> 20} MiB; not a Dockerfile")
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--dockerfile {name}: cannot read it ({exc})") from None
+        raise UsageError(f"{name}: cannot read it ({exc})") from None
 
 
 def _error(path: str, line: int, problem: str) -> UsageError:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from gate._json_decode import loads
 from gate.errors import ImageError, UsageError
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -132,6 +133,21 @@ class Index:
     """The entries, in the index's order."""
 
 
+class PlatformNotChosen(ImageError):
+    """An image of several platforms, or variants of one, none of which the run chose: the hint
+    names the platform's option, which the reader words as the command line's and the image's
+    resolution as the run's user sets it (`worded`)."""
+
+    def __init__(self, message: str, asks: str, wording: RunWording = COMMAND_LINE_WORDS) -> None:
+        super().__init__(message, hint=asks.format(platform=wording.option("platform")))
+        self.asks = asks
+        """The hint, `{platform}` where the option goes."""
+
+    def worded(self, wording: RunWording) -> PlatformNotChosen:
+        """The same error, naming the platform as `wording` does."""
+        return PlatformNotChosen(self.message, self.asks, wording)
+
+
 def _fail(where: str, problem: str) -> ImageError:
     return ImageError(f"{where}: {problem}")
 
@@ -208,17 +224,17 @@ def choose_platform(
         found = _matching(entries, wanted)
         if len(found) == 1:
             return found[0]
-        raise ImageError(
+        raise PlatformNotChosen(
             f"{what} has several platforms ({available}) and none is this machine's ({wanted})",
-            hint="choose one with --platform",
+            "choose one with {platform}",
         )
     found = _matching(entries, wanted)
     if len(found) == 1:
         return found[0]
     if not found:
         raise ImageError(f"{what} has no {wanted} image (available: {available})")
-    raise ImageError(
-        f"{what} has several {wanted} images ({available})", hint="name the variant in --platform"
+    raise PlatformNotChosen(
+        f"{what} has several {wanted} images ({available})", "name the variant in {platform}"
     )
 
 

@@ -17,7 +17,6 @@ import requests
 
 from gate.errors import ImageError
 from gate.image.config import check_platform, parse_config
-from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.image.manifest import (
     ACCEPT,
     MANIFEST_TYPES,
@@ -32,6 +31,7 @@ from gate.image.reference import ImageRef
 from gate.image.registry_auth import AuthRefused, Credentials, fetch_token, parse_challenges, short_reason
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.image.tls import tls_failure, trust_also
+from gate.run_wording import COMMAND_LINE_WORDS, LoginHint
 
 MAX_MANIFEST = 4 << 20
 """distribution refuses manifests above 4 MiB; so do we."""
@@ -49,7 +49,7 @@ class RegistryClient:
         ref: ImageRef,
         credentials: CredentialLookup,
         timeout: float,
-        login: LoginHint = COMMAND_LINE_LOGIN,
+        login: LoginHint = COMMAND_LINE_WORDS.login,
         ca_file: str | None = None,
     ) -> None:
         self.ref = ref
@@ -177,7 +177,7 @@ def read_registry(
     wanted: Platform | None,
     credentials: CredentialLookup,
     timeout: float,
-    login: LoginHint = COMMAND_LINE_LOGIN,
+    login: LoginHint = COMMAND_LINE_WORDS.login,
     ca_file: str | None = None,
 ) -> SourceImage:
     """Reads the manifest (choosing a platform from an index) and the config of `ref`; `login`

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 from gate._json_decode import loads
 from gate.errors import ImageError
-from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.image.reference import DOCKER_HUB, is_loopback
+from gate.run_wording import COMMAND_LINE_WORDS, LoginHint
 
 if TYPE_CHECKING:
     import requests
@@ -174,7 +174,7 @@ def fetch_token(
     creds: Credentials | None,
     registry: str,
     timeout: float,
-    login: LoginHint = COMMAND_LINE_LOGIN,
+    login: LoginHint = COMMAND_LINE_WORDS.login,
 ) -> str:
     """A Bearer token from the realm a 401 named, with the credentials when there are some;
     `login` words what to do when the token service refuses them (or their absence)."""

@@ -37,13 +37,12 @@ from gate.image.layers import (
     is_prefix,
     match_dockerfile,
 )
-from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
-from gate.image.manifest import Platform
+from gate.image.manifest import Platform, PlatformNotChosen
 from gate.image.reference import parse_reference
 from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
-from gate.run_wording import COMMAND_LINE_WORDS, RunWording
+from gate.run_wording import COMMAND_LINE_WORDS, LoginHint, RunWording
 
 if TYPE_CHECKING:
     import docker
@@ -93,7 +92,7 @@ class _Sources:
         environ: Mapping[str, str],
         config: Path | None,
         timeout: float,
-        login: LoginHint = COMMAND_LINE_LOGIN,
+        login: LoginHint = COMMAND_LINE_WORDS.login,
         ca_file: str | None = None,
     ):
         self.docker_host = docker_host
@@ -234,7 +233,6 @@ def resolve_image(
     environ: Mapping[str, str] | None = None,
     docker_config: Path | None = None,
     timeout: float = 60.0,
-    login: LoginHint = COMMAND_LINE_LOGIN,
     wording: RunWording = COMMAND_LINE_WORDS,
     ca_file: str | None = None,
 ) -> ImageTarget:
@@ -247,13 +245,15 @@ def resolve_image(
     which base the image was built on) makes a `base_image` whose layers are not the image's first
     ones unknown rather than an error; `environ` (default `os.environ`) gives `DOCKER_HOST`,
     `DOCKER_CONFIG` and `HOME`; `docker_config` overrides where the registry credentials are read;
-    `login` words what to do when a registry refuses the read, and `wording` names the options in
-    warnings as the run's user sets them; `ca_file` is a CA the registries' certificates may be
-    signed by, besides the usual ones.
+    `wording` words what to do when a registry refuses the read (`RunWording.login`), and names
+    the options in warnings as the run's user sets them; `ca_file` is a CA the registries'
+    certificates may be signed by, besides the usual ones.
     """
     env = os.environ if environ is None else environ
     wanted = Platform.parse(platform) if platform else None
-    sources = _Sources(docker_host, env, docker_config or docker_config_file(env), timeout, login, ca_file)
+    sources = _Sources(
+        docker_host, env, docker_config or docker_config_file(env), timeout, wording.login, ca_file
+    )
     try:
         image = sources.locate(reference, wanted)
         info = _describe(
@@ -267,6 +267,8 @@ def resolve_image(
             may_have_moved=base_may_have_moved,
             wording=wording,
         )
+    except PlatformNotChosen as exc:
+        raise exc.worded(wording) from None
     finally:
         sources.close()
     return ImageTarget(
@@ -300,7 +302,7 @@ def _describe(
     match, from_line = DockerfileMatch(), None
     if dockerfile is not None:
         name = shown_name(dockerfile)
-        build = parse_dockerfile(read_dockerfile(dockerfile), name, build_args).final_build()
+        build = parse_dockerfile(read_dockerfile(dockerfile, wording), name, build_args).final_build()
         match, from_line = match_dockerfile(config, build, name), build.from_line
         sources.warnings.extend(match.warnings)
         if may_have_moved and not base_name and build.base is None and not build.scratch:

@@ -67,6 +67,7 @@ from gate.platforms.retry import RetryPolicy, default_sleep
 from gate.policy.evaluation import EntryState, Evaluation
 from gate.policy.model import Mode
 from gate.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_error
+from gate.run_wording import RunWording
 from gate.untrusted import terminal_safe
 
 ACTIONS_BOT = "github-actions[bot]"
@@ -199,7 +200,7 @@ class GitHubPublisher:
                 evaluation,
                 limit=limit,
                 section_rows=SUMMARY_SECTION_ROWS,
-                json_hint=context.json_hint,
+                json_hint=context.wording.json_report,
                 own_server=env.get("GITHUB_SERVER_URL"),
             ),
         )
@@ -222,7 +223,7 @@ class GitHubPublisher:
             evaluation,
             limit=COMMENT_LIMIT,
             marker=key.marker,
-            json_hint=context.json_hint,
+            json_hint=context.wording.json_report,
             own_server=env.get("GITHUB_SERVER_URL"),
         )
         commented = self._comment(
@@ -297,7 +298,7 @@ class GitHubPublisher:
             # Both known, several still match: the job wrote its platform both with and without
             # its default variant (`linux/arm64`, `linux/arm64/v8`).
             why = (
-                f"does not know its {unknown}, so it cannot tell which is its own ({_unknown_advice(env, image_known)})"
+                f"does not know its {unknown}, so it cannot tell which is its own ({_unknown_advice(context.wording, image_known)})"
                 if unknown
                 else "matches each of them by its image and platform, so it cannot tell which is its own"
             )
@@ -360,8 +361,7 @@ class GitHubPublisher:
         changed and that is the warning."""
         if not context.comment:
             # The action's log shows this note: name the input its users set, not the option.
-            how = "the action's `comment: false`" if _by_action(context.env) else "--no-comment"
-            return Published(notes=(f"no pull-request comment: turned off by {how}",))
+            return Published(notes=(f"no pull-request comment: turned off by {context.wording.comment_off}",))
         target = _target(context.env, event)
         if isinstance(target, Published):
             return target
@@ -516,26 +516,9 @@ def _refusal(error: ApiError, target: _Target) -> str:
     return f"no comment on {where}: GitHub answered {error.status}: {error.detail}"
 
 
-def _by_action(env: Mapping[str, str]) -> bool:
-    """True when the GitHub Action runs the gate (its entry point sets `CONTAINER_GATE_ACTION`):
-    advice then names the action's inputs, not the command line's options."""
-    return env.get("CONTAINER_GATE_ACTION") == "true"
-
-
-def _unknown_advice(env: Mapping[str, str], image_known: bool) -> str:
+def _unknown_advice(wording: RunWording, image_known: bool) -> str:
     """What keeps the comments of a job's images or platforms apart when a run that could not
-    decide knows neither its image nor (for an image of several) its platform.
-
-    The action has no input that names the image of a `report`, nor takes `platform` with one (a
-    run that could not read the report knows neither): comments are kept apart by gating each
-    image's reports in a job of its own, as a job's comments are its own. An action scanning an
-    `image` knows it, and takes the platform from its `platform` input; the command line names
-    both (`--image-name`, `--platform`)."""
-    if not _by_action(env):
-        return "name the image and, for a multi-platform image, the platform to scan"
-    if not image_known:
-        return (
-            "the action knows the image of a `report` only from the report itself: gate the "
-            "reports of each image and platform in a job of its own to keep their comments apart"
-        )
-    return "set the action's `platform` input to the platform a multi-platform image is scanned for"
+    decide knows neither its image nor (for an image of several) its platform, in the words of
+    the way the gate runs: the command line names both (`--image-name`, `--platform`); the
+    action knows the image of a `report` only from the report itself."""
+    return wording.keep_apart if image_known else wording.keep_apart_report

@@ -34,8 +34,8 @@ from gate.platforms.interface import PublishContext, Published, usable_token
 from gate.platforms.marker import MarkerKey, MarkerKind, kept_and_duplicates, platform_spellings
 from gate.platforms.retry import GaveUp, RetryPolicy, default_sleep
 from gate.policy.evaluation import Evaluation
-from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint
 from gate.render.markdown import GITLAB_NOTE_LIMIT, render_markdown, render_markdown_error
+from gate.run_wording import COMMAND_LINE_WORDS, JsonReportHint
 from gate.untrusted import terminal_safe
 
 TOKEN_VARIABLE = "GITLAB_TOKEN"  # noqa: S105 (a variable name, not a secret)
@@ -194,7 +194,7 @@ def note_body(
     evaluation: Evaluation,
     marker: str,
     own_server: str | None = None,
-    json_hint: JsonReportHint = COMMAND_LINE_JSON,
+    json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report,
 ) -> str:
     """The same Markdown as the GitHub comment, with the marker first, within GitLab's limit;
     `own_server` is `CI_SERVER_URL`, whose issue and merge-request links are left out, and
@@ -238,7 +238,9 @@ class GitLabPublisher:
         )
         # Rendered only once a note is to be written: a branch pipeline never pays for it.
         body = functools.cache(
-            lambda: note_body(evaluation, key.marker, context.env.get("CI_SERVER_URL"), context.json_hint)
+            lambda: note_body(
+                evaluation, key.marker, context.env.get("CI_SERVER_URL"), context.wording.json_report
+            )
         )
 
         def mine(note: RemoteNote) -> bool:

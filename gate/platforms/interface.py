@@ -20,7 +20,7 @@ from typing import Protocol
 
 from gate.errors import GateError, PlatformError
 from gate.policy.evaluation import Evaluation
-from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,10 @@ class PublishContext:
     failure: GateError | None = None
     """An error the run exits with although the verdict is known (an output file that could not
     be written): the platform shows it beside the verdict, so no one reads a plain pass."""
-    json_hint: JsonReportHint = COMMAND_LINE_JSON
-    """How the run's user asks for the JSON report, where the comment and summary point to it."""
+    wording: RunWording = COMMAND_LINE_WORDS
+    """The words of the way the gate runs, chosen by the command line: how the run's user asks for
+    the JSON report, where the comment and summary point to it, and sets what the publisher's
+    notes and advice name (the action's inputs, not options its users never type)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind
 from gate.policy.model import Mode
 from gate.render._delta import delta_line
 from gate.render._gitlab_ids import storable
-from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint, base_image_line
+from gate.render._summary import base_image_line
+from gate.run_wording import COMMAND_LINE_WORDS, JsonReportHint
 from gate.untrusted import safe_url, terminal_safe
 
 # The underlying scanners, for `scan.scanner` (id, name, url, vendor).
@@ -78,7 +79,7 @@ def _count(n: int, word: str) -> str:
 
 
 def left_out_message(
-    decisions: tuple[Decision, ...], json_hint: JsonReportHint = COMMAND_LINE_JSON
+    decisions: tuple[Decision, ...], json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report
 ) -> str | None:
     """The `scan.messages` text that accounts for the allowlisted and ignored findings, or None;
     it sends the reader to the JSON report as `json_hint` names it."""
@@ -117,7 +118,9 @@ def left_out_message(
 
 
 def scan_messages(
-    evaluation: Evaluation, notes: list[dict[str, str]], json_hint: JsonReportHint = COMMAND_LINE_JSON
+    evaluation: Evaluation,
+    notes: list[dict[str, str]],
+    json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report,
 ) -> list[dict[str, str]]:
     """`scan.messages`: the verdict, what the change introduced beside the baseline (with
     `--baseline`), the base image check, what was left out and why, policy failures, warnings,

@@ -17,7 +17,7 @@ from gate.policy.evaluation import Decision, Disposition, Evaluation, RuleKind, 
 from gate.policy.plan import base_image_name
 from gate.render import _markdown_actions as acts
 from gate.render import _markdown_cells as cells
-from gate.render._summary import COMMAND_LINE_JSON, first_listed
+from gate.render._summary import first_listed
 from gate.render.remediation import (
     clearing_actions,
     clearing_decisions,
@@ -25,6 +25,7 @@ from gate.render.remediation import (
     listing_a_stale_fix,
     needs_attention,
 )
+from gate.run_wording import COMMAND_LINE_WORDS
 from gate.untrusted import md_code, md_escape
 
 LEAD_ACTIONS = 8
@@ -60,7 +61,7 @@ class Section(Generic[_T]):
     """A line before the table (Markdown, escaped)."""
     listed: str = "every finding"
     """What the JSON report lists of the rows, for the note on the rows left out."""
-    json_report: str = COMMAND_LINE_JSON.markdown
+    json_report: str = COMMAND_LINE_WORDS.json_report.markdown
     """The JSON report as the note names it (`JsonReportHint.markdown`)."""
     made: list[list[str]] = field(default_factory=list)
     """The rows made so far."""

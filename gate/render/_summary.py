@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 from gate.enrich.baseline import BaselineState
 from gate.enrich.vex_model import open_note
@@ -170,42 +169,3 @@ def base_image_line(status: BaseImageStatus, code: Callable[[str], str], text: C
 def _date(created: str | None) -> str:
     when = parse_created(created)
     return when.astimezone(dt.UTC).date().isoformat() if when else "on an unknown date"
-
-
-@dataclass(frozen=True)
-class JsonReportHint:
-    """Where a summary sends its reader for what it leaves out, the JSON decision report, and how
-    it tells a scan's base image, in the words of the way the gate runs: the action's input, not
-    an option its user never typed."""
-
-    markdown: str
-    """The report named in a sentence of Markdown (`the JSON report (`--json`)`)."""
-    terminal: str
-    """What the terminal says after "... and 12 more" (`--json PATH lists them all`)."""
-    plain: str = "the JSON report (--json)"
-    """The report named in plain text (a SARIF notification)."""
-    base_image: str = "give `--base-image REF` (or `--dockerfile PATH`)"
-    """How a scan is given its base image, in Markdown (a scan that found none)."""
-    base_image_plain: str = "give --base-image REF (or --dockerfile PATH)"
-    """The same in plain text (the terminal)."""
-
-
-COMMAND_LINE_JSON = JsonReportHint("the JSON report (`--json`)", "--json PATH lists them all")
-"""On the command line."""
-GITLAB_TEMPLATE_JSON = JsonReportHint(
-    "the JSON report (the job's `container-gate.json` artifact)",
-    "the job's container-gate.json artifact lists them all",
-    "the JSON report (the job's container-gate.json artifact)",
-    "set the `base-image` input (the `CONTAINER_GATE_BASE_IMAGE` variable) or the `dockerfile` input",
-    "set the base-image input (the CONTAINER_GATE_BASE_IMAGE variable) or the dockerfile input",
-)
-"""In the GitLab CI component and template (templates/), which always write the report as the
-job's `container-gate.json` artifact and take the base image as an input or a variable."""
-ACTION_JSON = JsonReportHint(
-    "the JSON report (the action's `json` input)",
-    "the action's json input writes a JSON report listing them all",
-    "the JSON report (the action's json input)",
-    "set the action's `base-image` input (or its `dockerfile` input)",
-    "set the action's base-image input (or its dockerfile input)",
-)
-"""In the GitHub Action, whose `json` input writes the report (none by default)."""

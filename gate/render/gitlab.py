@@ -44,8 +44,8 @@ from gate.render._gitlab_remediations import DockerfileText, remediations
 from gate.render._gitlab_scan import analyzer_section, scan_messages, scanner_section
 from gate.render._json_text import FloatsChecked, Skeleton, plain_float
 from gate.render._markdown_actions import what_cell
-from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint
 from gate.render.remediation import estimate_words, pinned_words, refreshed_base, what_to_do
+from gate.run_wording import COMMAND_LINE_WORDS, JsonReportHint
 from gate.untrusted import md_code, md_escape, safe_url, shorten, terminal_safe
 
 SCHEMA_VERSION = "15.0.7"
@@ -109,7 +109,7 @@ class GitLabReportOptions:
     """`scan.analyzer.url`, an http(s) link to the gate's documentation, when there is one."""
     dockerfile: DockerfileText | None = None
     """The Dockerfile the image was built from, for `remediations` that patch it."""
-    json_hint: JsonReportHint = COMMAND_LINE_JSON
+    json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report
     """The JSON report as the run's user asks for it, where the messages send the reader to it:
     `--json`, or the GitLab templates' `container-gate.json` artifact."""
 

@@ -32,8 +32,6 @@ from gate.render._delta import delta_line, vex_gap_line
 from gate.render._exploit import summary_count
 from gate.render._markdown_sections import LEAD_ACTIONS, MORE_ACTIONS, Section, sections
 from gate.render._summary import (
-    COMMAND_LINE_JSON,
-    JsonReportHint,
     agreement,
     base_image_line,
     count_detail,
@@ -48,6 +46,7 @@ from gate.render.remediation import (
     lead,
     plural,
 )
+from gate.run_wording import COMMAND_LINE_WORDS, JsonReportHint
 from gate.untrusted import md_code, md_escape
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -229,7 +228,7 @@ def render_markdown(
     limit: int = GITHUB_COMMENT_LIMIT,
     marker: str | None = None,
     section_rows: int = DEFAULT_SECTION_ROWS,
-    json_hint: JsonReportHint = COMMAND_LINE_JSON,
+    json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report,
     own_server: str | None = None,
 ) -> str:
     """The summary as Markdown of at most `limit` characters.

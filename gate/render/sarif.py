@@ -56,7 +56,8 @@ from gate.render import _sarif_text as words
 from gate.render._json_text import Skeleton
 from gate.render._sarif_om import JsonValue, om, to_json
 from gate.render._sarif_results import FINGERPRINT_KEY, SECURITY_SEVERITY, finding_fingerprint, result_level
-from gate.render._summary import COMMAND_LINE_JSON, JsonReportHint, base_image_line
+from gate.render._summary import base_image_line
+from gate.run_wording import COMMAND_LINE_WORDS, JsonReportHint
 
 __all__ = [
     "FINGERPRINT_KEY",
@@ -120,7 +121,7 @@ class SarifOptions:
     """The version written as the driver's version (fixed by tests so golden files stay stable)."""
     information_uri: str | None = None
     """The project's home page, written as the driver's `informationUri` when given."""
-    json_hint: JsonReportHint = COMMAND_LINE_JSON
+    json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report
     """How the run's user asks for the JSON report, which the note on left-out results names."""
     own_server: str | None = None
     """The address of the CI server the run belongs to (`run_server`): its issue and pull-request

@@ -27,8 +27,6 @@ from gate.render._columns import display_width, fit, table, wrap
 from gate.render._delta import delta_line, vex_line
 from gate.render._exploit import marks, summary_count, terminal_cleared_kev, terminal_suspects
 from gate.render._summary import (
-    COMMAND_LINE_JSON,
-    JsonReportHint,
     agreement,
     base_image_line,
     count_detail,
@@ -54,6 +52,7 @@ from gate.render.remediation import (
     plural,
     what_to_do,
 )
+from gate.run_wording import COMMAND_LINE_WORDS, JsonReportHint
 from gate.untrusted import terminal_safe
 
 WIDTH = 100
@@ -302,7 +301,7 @@ def _give_way(found: int, exploit: int) -> list[dict[int, int] | int]:
 def render_terminal(
     evaluation: Evaluation,
     json_path: str | None = None,
-    json_hint: JsonReportHint = COMMAND_LINE_JSON,
+    json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report,
     width: int = WIDTH,
 ) -> str:
     """The summary as plain text, ending with a newline. `json_path` is the JSON report written

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.errors import GateError, ImageError, ReportError, ScannerError
-from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.model import ScanReport
+from gate.run_wording import COMMAND_LINE_WORDS, LoginHint
 from gate.scanners._json import decode_json
 
 if TYPE_CHECKING:
@@ -265,7 +265,7 @@ def engine_image_or_scanner_failure(
     image: tuple[str, ...],
     *,
     registry: str | None = None,
-    login: LoginHint = COMMAND_LINE_LOGIN,
+    login: LoginHint = COMMAND_LINE_WORDS.login,
 ) -> GateError:
     """The error for a scan that exited non-zero for no cause of the scanner's own (its DB, its
     server): the Docker engine unreachable or the image unreadable when its error output says so

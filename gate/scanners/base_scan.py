@@ -66,7 +66,6 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
             info,
             lambda registry: find_credentials(registry, config, options.env),
             REGISTRY_TIMEOUT,
-            options.login,
             options.wording,
             options.registry_ca_file,
         )
@@ -80,7 +79,7 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
             f"docker://{located.current.reference}",
             environ=options.env,
             timeout=REGISTRY_TIMEOUT,
-            login=options.login,
+            wording=options.wording,
             ca_file=options.registry_ca_file,
         )
         # The image's own scan already fetched or refreshed the DB: the base is judged by the same one.

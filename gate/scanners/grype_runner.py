@@ -33,7 +33,7 @@ from gate.scanners._process import (
 )
 from gate.scanners.grype import parse_grype
 from gate.scanners.interface import Readiness, run_scanner
-from gate.scanners.options import ScanOptions, db_age_warnings
+from gate.scanners.options import ScanOptions, db_age_warnings, offline_cache
 
 MIN_VERSION = (0, 87, 0)
 """Grype 0.87 reads DB schema v6 and reports `grype db status -o json` with `built` and `valid`."""
@@ -137,11 +137,12 @@ def grype_db_status(binary: Path, options: ScanOptions) -> Mapping[str, Any] | N
 def _missing_db(options: ScanOptions) -> ScannerError:
     cache = grype_cache_dir(options)
     where = f"GRYPE_DB_CACHE_DIR={cache} " if cache else ""
+    skip = options.wording.option("skip-db-update")
     return ScannerError(
         f"Grype has no usable vulnerability DB in {cache or 'its default cache (~/.cache/grype/db)'}, "
-        "and --skip-db-update forbids downloading it",
+        f"and {skip} forbids downloading it",
         hint=f"pre-fetch it where the DB server is reachable: `{where}grype db update`, and bring that "
-        "directory here; or run without --skip-db-update",
+        f"directory here; or run without {skip}",
     )
 
 
@@ -153,10 +154,15 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
     if "vulnerability db" in low or "db update" in low or "listing" in low:
         if options.skip_db_update:
             return _missing_db(options)
+        words = options.wording
         return ScannerError(
             f"Grype could not load or download its vulnerability DB: {summary}",
-            hint="mirror it and pass --grype-db-url URL, or pre-fetch it (`grype db update`) into "
-            "--cache-dir DIR/grype and pass --skip-db-update",
+            hint=f"mirror it and {words.passing('grype-db-url', 'URL')}, or pre-fetch it (`grype db update`) "
+            + (
+                "into --cache-dir DIR/grype and pass --skip-db-update"
+                if words.inputs is None
+                else f"into the grype directory of the cache, {offline_cache(words)}"
+            ),
             detail=detail,
         )
     if "at or above the severity threshold" in low:
@@ -177,7 +183,7 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
         engine=("cannot connect to the docker daemon", "docker daemon"),
         image=("could not fetch image", "unable to load image", "no such"),
         registry=registry_of(target),
-        login=options.login,
+        login=options.wording.login,
     )
 
 

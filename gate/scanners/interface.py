@@ -108,7 +108,7 @@ def run_scanner(
             timeout=options.timeout,
             env=env,
             what=scanner.name,
-            timeout_hint="raise --scan-timeout",
+            timeout_hint=f"raise {options.wording.option('scan-timeout')}",
             grace=scanner.grace,
             files=scanner.files,
         )

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate.errors import ScannerError
-from gate.image.login_hint import COMMAND_LINE_LOGIN, LoginHint
 from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 
 DEFAULT_TIMEOUT = 600.0
@@ -68,13 +67,11 @@ class ScanOptions:
     lenient_severity: bool = False
     """The policy's `lenient_severity`: a severity word the scanner does not write reads as a
     missing severity instead of failing the scan."""
-    login: LoginHint = COMMAND_LINE_LOGIN
-    """How the user of this run gives a registry's credentials, for the errors of a registry that
-    refuses the image or the base image (the command line chooses it: `docker login`, the
-    action's inputs, the GitLab job's Docker config)."""
     wording: RunWording = COMMAND_LINE_WORDS
-    """How the run's user sets these options, for the warnings that name them: the command line's
-    options, the action's inputs or the GitLab templates'."""
+    """How the run's user sets these options, for the warnings and errors that name them (the
+    command line's options, the action's inputs or the GitLab templates'), and gives a registry's
+    credentials, for the errors of a registry that refuses the image or the base image
+    (`docker login`, the action's inputs, the GitLab job's Docker config)."""
     registry_ca_file: str | None = None
     """A file of CA certificates the registry reads trust besides the usual ones, the gate's own
     and Trivy's (`--cacert`): the command line gives a GitLab job's CI_SERVER_TLS_CA_FILE, the CA
@@ -127,7 +124,9 @@ def db_age_warnings(
     if updated_at is None:
         message = f"{scanner} did not say when its vulnerability DB was built, so its age is unknown"
         if options.max_db_age_strict:
-            raise ScannerError(message, hint="--max-db-age-strict needs a known DB age")
+            raise ScannerError(
+                message, hint=f"{options.wording.option('max-db-age-strict')} needs a known DB age"
+            )
         return (message,)
     try:
         built = dt.datetime.fromisoformat(updated_at.replace("Z", "+00:00"))
@@ -173,3 +172,9 @@ class BatchItem:
     """The image to scan, in any form `scan` reads."""
     report: Path | None = None
     """A report a scanner already wrote about it (Trivy, Grype or Snyk JSON)."""
+
+
+def offline_cache(wording: RunWording) -> str:
+    """The request to scan with the DB fetched beforehand into the cache directory DIR, without
+    downloading, in the words of the run: its inputs, or `--cache-dir DIR --skip-db-update`."""
+    return f"{wording.setting('cache-dir', 'DIR')} and {wording.passing('skip-db-update')}"

@@ -79,7 +79,6 @@ def scan_target(
         build_args=dict(request.build_args),
         base_may_have_moved=request.check_base is not BaseCheckMode.OFF,
         environ=request.options.env,
-        login=request.options.login,
         wording=request.options.wording,
         ca_file=request.options.registry_ca_file,
     )

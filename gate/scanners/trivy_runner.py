@@ -34,7 +34,7 @@ from gate.scanners._process import (
     supported_version,
 )
 from gate.scanners.interface import Readiness, run_scanner
-from gate.scanners.options import ScanOptions, db_age_warnings
+from gate.scanners.options import ScanOptions, db_age_warnings, offline_cache
 from gate.scanners.trivy import parse_trivy
 
 MIN_VERSION = (0, 63, 0)
@@ -151,10 +151,11 @@ def trivy_version(binary: Path, options: ScanOptions) -> tuple[str, Mapping[str,
 def _missing_db(options: ScanOptions) -> ScannerError:
     cache = _cache_text(options)
     where = f"--cache-dir {options.cache_dir}" if options.cache_dir else "--cache-dir DIR"
+    skip = options.wording.option("skip-db-update")
     return ScannerError(
-        f"Trivy has no vulnerability DB in {cache}, and --skip-db-update forbids downloading it",
+        f"Trivy has no vulnerability DB in {cache}, and {skip} forbids downloading it",
         hint=f"pre-fetch it where a DB registry is reachable: `trivy image --download-db-only {where}`, "
-        "and bring that directory here; or run without --skip-db-update",
+        f"and bring that directory here; or run without {skip}",
     )
 
 
@@ -164,6 +165,7 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
     detail = stderr_tail(done.stderr)
     # Matched against everything it printed: the summary drops the wrappers that name the stage.
     low = done.stderr.lower()
+    words = options.wording
     if "--skip-db-update cannot be specified on the first run" in low:
         return _missing_db(options)
     if "failed to download vulnerability db" in low:
@@ -172,20 +174,21 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
         cause = summary.rpartition("failed to download vulnerability DB: ")[2] or summary
         return ScannerError(
             f"Trivy could not download its vulnerability DB from {repos}: {cause}",
-            hint="mirror it and pass --db-repository REGISTRY/trivy-db:2, or pre-fetch it "
-            "(`trivy image --download-db-only --cache-dir DIR`) and pass --cache-dir DIR --skip-db-update",
+            hint=f"mirror it and {words.passing('db-repository', 'REGISTRY/trivy-db:2')}, or pre-fetch it "
+            "(`trivy image --download-db-only --cache-dir DIR`) and "
+            + ("pass --cache-dir DIR --skip-db-update" if words.inputs is None else offline_cache(words)),
             detail=detail,
         )
     if "context deadline exceeded" in low:
         return ScannerError(
-            f"Trivy did not finish within --scan-timeout {options.timeout:g} s: {summary}",
-            hint="raise --scan-timeout; a first scan downloads the DB and image layers",
+            f"Trivy did not finish within {words.option('scan-timeout', f'{options.timeout:g} s')}: {summary}",
+            hint=f"raise {words.option('scan-timeout')}; a first scan downloads the DB and image layers",
             detail=detail,
         )
     if options.trivy_server and "twirp" in low:
         return ScannerError(
             f"Trivy could not use the Trivy server at {shown_url(options.trivy_server)}: {summary}",
-            hint="check --trivy-server and that `trivy server` runs there",
+            hint=f"check {words.option('trivy-server')} and that `trivy server` runs there",
             detail=detail,
         )
     return engine_image_or_scanner_failure(
@@ -195,7 +198,7 @@ def _failure(done: Completed, target: ImageTarget, options: ScanOptions) -> Gate
         engine=("failed to connect to the docker api",),
         image=("unable to find the specified image", "unable to initialize archive image"),
         registry=registry_of(target),
-        login=options.login,
+        login=options.wording.login,
     )
 
 

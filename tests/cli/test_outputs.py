@@ -20,8 +20,7 @@ from gate.errors import ExitCode, UsageError
 from gate.platforms.github_commands import workflow_command
 from gate.policy.evaluate import evaluate
 from gate.policy.load import default_policy_path, load_policy
-from gate.render._summary import ACTION_JSON, COMMAND_LINE_JSON, GITLAB_TEMPLATE_JSON, JsonReportHint
-from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, JsonReportHint
 from gate.scanners.ingest import load_report
 from tests.support.corpus import corpus_file
 
@@ -270,9 +269,9 @@ def test_on_github_actions_commands_resume_after_report_text_without_a_final_lin
 @pytest.mark.parametrize(
     ("variables", "expected"),
     [
-        ({}, COMMAND_LINE_JSON),
-        ({"CONTAINER_GATE_POLICY": ""}, GITLAB_TEMPLATE_JSON),
-        ({"CONTAINER_GATE_ACTION": "true"}, ACTION_JSON),
+        ({}, COMMAND_LINE_WORDS.json_report),
+        ({"CONTAINER_GATE_POLICY": ""}, GITLAB_WORDS.json_report),
+        ({"CONTAINER_GATE_ACTION": "true"}, ACTION_WORDS.json_report),
     ],
 )
 def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
@@ -284,11 +283,11 @@ def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    assert run_by.json_hint() is expected
+    assert run_by.run_wording().json_report is expected
     data = {
-        COMMAND_LINE_JSON: COMMAND_LINE_WORDS,
-        GITLAB_TEMPLATE_JSON: GITLAB_WORDS,
-        ACTION_JSON: ACTION_WORDS,
+        COMMAND_LINE_WORDS.json_report: COMMAND_LINE_WORDS,
+        GITLAB_WORDS.json_report: GITLAB_WORDS,
+        ACTION_WORDS.json_report: ACTION_WORDS,
     }
     assert run_by.run_wording() is data[expected]
 

@@ -10,6 +10,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 from tests.support.corpus import corpus_file
 
 BUSTER = corpus_file("trivy", "debian-buster.json.golden")
@@ -131,26 +132,6 @@ def test_in_the_action_every_input_that_sets_an_option_is_named(monkeypatch: pyt
 
 
 @pytest.mark.parametrize(
-    ("variable", "hint", "said"),
-    [
-        ("CONTAINER_GATE_ACTION", "raise --scan-timeout", "raise the action's `scan-timeout` input"),
-        ("CONTAINER_GATE_ACTION", "pass --check-base=best-effort to", "set the action's `check-base` input to best-effort to"),
-        ("CONTAINER_GATE_POLICY", "pass --check-base=best-effort to", "set the `check-base` input (the CONTAINER_GATE_CHECK_BASE variable) to best-effort to"),
-    ],
-)  # fmt: skip
-def test_the_base_image_and_scan_hints_name_the_inputs(
-    variable: str, hint: str, said: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A scan's "raise --scan-timeout", the base check's "pass --check-base=best-effort".
-    from gate.cli.wording import in_run_words
-
-    monkeypatch.delenv("CONTAINER_GATE_ACTION", raising=False)
-    monkeypatch.delenv("CONTAINER_GATE_POLICY", raising=False)
-    monkeypatch.setenv(variable, "true")
-    assert in_run_words(f"the base image is unknown ({hint})") == f"the base image is unknown ({said})"
-
-
-@pytest.mark.parametrize(
     ("variable", "ending"),
     [
         (None, ": run Trivy with --list-all-pkgs"),
@@ -176,3 +157,21 @@ def test_a_trivy_report_without_its_package_list_is_answered_in_the_words_of_the
     assert warning.startswith(f"{report}: ")
     assert warning.endswith(ending)
     assert warning in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    ("wording", "said"),
+    [
+        (COMMAND_LINE_WORDS, "pass --check-base=best-effort"),
+        (ACTION_WORDS, "set the action's `check-base` input to best-effort"),
+        (GITLAB_WORDS, "set the `check-base` input (the CONTAINER_GATE_CHECK_BASE variable) to best-effort"),
+    ],
+)
+def test_the_base_checks_error_names_check_base_as_the_runs_user_sets_it(
+    wording: RunWording, said: str
+) -> None:
+    # The error of a base image check that could not run when the policy fails a stale base: the
+    # scan words it with the run's RunWording, as the check words its own hints.
+    from gate.cli.commands import best_effort
+
+    assert best_effort(wording) == said

@@ -13,6 +13,7 @@ import pytest
 
 from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.image.resolve import resolve_image
+from gate.run_wording import ACTION_WORDS
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
 from tests.support.fixtures import TestbedImages
@@ -393,6 +394,18 @@ def test_an_unreadable_dockerfile_is_a_usage_error(
         base_from_label=False,
     )
     assert error.message.startswith(f"--dockerfile {tmp_path}/Dockerfile: cannot read it (")
+    # The action's users set its input.
+    action = fails(
+        f"docker-archive:{engineless_archives.app}",
+        env,
+        UsageError,
+        dockerfile=tmp_path / "Dockerfile",
+        base_from_label=False,
+        wording=ACTION_WORDS,
+    )
+    assert action.message.startswith(
+        f"the action's `dockerfile` input ({tmp_path}/Dockerfile): cannot read it ("
+    )
     (tmp_path / "Dockerfile").write_text("RUN echo no from\n")
     error = fails(
         f"docker-archive:{engineless_archives.app}",

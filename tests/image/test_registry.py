@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from gate.errors import ImageError
-from gate.image.login_hint import ACTION_LOGIN, GITLAB_LOGIN, LoginHint
 from gate.image.manifest import Platform, host_platform
 from gate.image.registry_auth import Credentials
 from gate.image.resolve import resolve_image
 from gate.image.source import SourceKind
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
 from tests.support.fixtures import TestbedImages
@@ -154,6 +154,30 @@ def test_an_index_without_the_hosts_platform_needs_one_chosen(
         resolve_image(f"docker://{registry.address}/foreign/app:1", environ=home)
     assert "has several platforms (linux/riscv64, linux/s390x)" in caught.value.message
     assert caught.value.hint == "choose one with --platform"
+    # The action's users set its input.
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"docker://{registry.address}/foreign/app:1", environ=home, wording=ACTION_WORDS)
+    assert caught.value.hint == "choose one with the action's `platform` input"
+    # Two variants of the platform asked for: its variant is named by the platform input too.
+    variants = index_of(
+        [
+            (s390x.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "s390x", "variant": "v1"}),
+            (riscv.manifest, OCI_MANIFEST, {"os": "linux", "architecture": "s390x", "variant": "v2"}),
+        ]
+    )
+    pusher.manifest("foreign/app", "2", variants, OCI_INDEX)
+    for wording, said in (
+        (COMMAND_LINE_WORDS, "--platform"),
+        (ACTION_WORDS, "the action's `platform` input"),
+    ):
+        with pytest.raises(ImageError) as caught:
+            resolve_image(
+                f"docker://{registry.address}/foreign/app:2",
+                platform="linux/s390x",
+                environ=home,
+                wording=wording,
+            )
+        assert caught.value.hint == f"name the variant in {said}"
     chosen = resolve_image(
         f"docker://{registry.address}/foreign/app:1", platform="linux/riscv64", environ=home
     )
@@ -281,36 +305,36 @@ def test_a_private_image_needs_credentials(auth: AuthRegistries, tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("login", "needed"),
+    ("wording", "needed"),
     [
         (
-            ACTION_LOGIN,
+            ACTION_WORDS,
             "set the action's `registry` input to {registry}, with `registry-username` and "
             "`registry-password`",
         ),
         (
-            GITLAB_LOGIN,
+            GITLAB_WORDS,
             "the job logs in to its project's registry only: for {registry}, point DOCKER_CONFIG at a "
             "Docker config with a login for it (docs/gitlab-ci.md, Registry credentials)",
         ),
     ],
 )
 def test_a_refused_read_says_how_the_run_gives_credentials(
-    auth: AuthRegistries, tmp_path: Path, login: LoginHint, needed: str
+    auth: AuthRegistries, tmp_path: Path, wording: RunWording, needed: str
 ) -> None:
     # The action's users set its inputs and the GitLab job's a Docker config: neither runs
     # `docker login` where the gate runs.
     env = docker_config(tmp_path, {})
     for registry in (auth.bearer, auth.basic):
         with pytest.raises(ImageError) as caught:
-            resolve_image(f"docker://{registry}/private/base:1", environ=env, login=login)
+            resolve_image(f"docker://{registry}/private/base:1", environ=env, wording=wording)
         assert caught.value.hint == (
             f"the repository does not exist or needs credentials: {needed.format(registry=registry)}"
         )
     wrong = docker_config(tmp_path, basic_auths(auth.basic, auth.username, "not-" + auth.password))
     with pytest.raises(ImageError) as caught:
-        resolve_image(f"docker://{auth.basic}/private/base:1", environ=wrong, login=login)
-    assert caught.value.hint == login.when_refused(auth.basic)
+        resolve_image(f"docker://{auth.basic}/private/base:1", environ=wrong, wording=wording)
+    assert caught.value.hint == wording.login.when_refused(auth.basic)
     assert "docker login" not in caught.value.diagnostics()
 
 

@@ -37,6 +37,7 @@ from gate.policy.evaluation import Evaluation
 from gate.policy.model import Mode, Policy
 from gate.render._markdown_sections import LEAD_ACTIONS
 from gate.render.markdown import GITHUB_COMMENT_LIMIT
+from gate.run_wording import ACTION_WORDS
 from tests.support.corpus import corpus_file
 from tests.support.factories import evaluation_of, finding
 from tests.support.github_endpoints import Call, Reply
@@ -897,9 +898,11 @@ def test_the_action_that_cannot_tell_its_comment_gives_advice_its_user_can_follo
 ) -> None:
     # The action has no input naming the image of a `report`, nor takes `platform` with one: the
     # warning told its user to name the image.
-    step = Step(github_pull_request, tmp_path, CONTAINER_GATE_ACTION="true")
+    step = Step(github_pull_request, tmp_path)
     worker_comments(step, "amd64", "arm64")
-    [warning] = step.record(step.publisher().publish_error("boom", 2, step.context(**known)))
+    [warning] = step.record(
+        step.publisher().publish_error("boom", 2, step.context(**known, wording=ACTION_WORDS))
+    )
     assert advice in warning
     assert "name the image" not in warning
     # The command line's user names both.

@@ -27,7 +27,6 @@ from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render import gitlab
 from gate.render._gitlab_ids import identifier_type
 from gate.render._gitlab_remediations import DockerfileText
-from gate.render._summary import GITLAB_TEMPLATE_JSON
 from gate.render.gitlab import (
     SCHEMA_VERSION,
     SEVERITIES,
@@ -38,6 +37,7 @@ from gate.render.gitlab import (
     render_gitlab_error,
     vulnerability_uuid,
 )
+from gate.run_wording import GITLAB_WORDS
 from tests.support import factories
 from tests.support.corpus import corpus_evaluation, corpus_reports
 from tests.support.factories import evaluation_of, finding
@@ -540,7 +540,7 @@ def test_left_out_findings_are_counted_with_their_reasons() -> None:
 def test_in_the_gitlab_templates_the_left_out_findings_point_to_the_jobs_artifact() -> None:
     policy = Policy(source="policy.yaml", allowlist=(AllowlistEntry(0, "CVE-2024-0001", "not shipped"),))
     evaluation = evaluation_of(finding("CVE-2024-0001"), finding("CVE-2024-0002"), policy=policy)
-    options = GitLabReportOptions(START, END, json_hint=GITLAB_TEMPLATE_JSON)
+    options = GitLabReportOptions(START, END, json_hint=GITLAB_WORDS.json_report)
     (left_out,) = [m for m in messages(render(evaluation, options), "info") if "left out" in m]
     assert left_out == (
         "1 finding left out: 1 allowlisted by the policy (allowlist[0]: 1); the JSON report (the job's "

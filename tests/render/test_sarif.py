@@ -26,7 +26,6 @@ from gate.errors import GateError, UsageError
 from gate.model import Cvss, ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.policy.evaluation import Disposition, Evaluation
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
-from gate.render._summary import ACTION_JSON
 from gate.render.sarif import (
     FINGERPRINT_KEY,
     SECURITY_SEVERITY,
@@ -38,6 +37,7 @@ from gate.render.sarif import (
     repo_uri,
     sarif_output,
 )
+from gate.run_wording import ACTION_WORDS
 from tests.support.corpus import corpus_evaluation, corpus_file, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding, package
 from tests.support.sarif_tools import (
@@ -929,6 +929,6 @@ def test_the_note_on_left_out_results_names_the_json_report_as_the_run_asks_for_
     limits = SarifLimits(max_results=3)
     (note,) = notifications(render(mixed_evaluation(), replace(OPTIONS, limits=limits)))
     assert note["message"]["text"].endswith(" The JSON report (--json) lists every finding.")
-    action = replace(OPTIONS, limits=limits, json_hint=ACTION_JSON)
+    action = replace(OPTIONS, limits=limits, json_hint=ACTION_WORDS.json_report)
     (note,) = notifications(render(mixed_evaluation(), action))
     assert note["message"]["text"].endswith(" The JSON report (the action's json input) lists every finding.")

@@ -13,7 +13,6 @@ import pytest
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.platforms.gitlab import note_body
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
-from gate.render._summary import ACTION_JSON, GITLAB_TEMPLATE_JSON
 from gate.render.markdown import render_markdown
 from gate.render.remediation import what_to_do
 from gate.render.terminal import (
@@ -25,6 +24,7 @@ from gate.render.terminal import (
     fitted_width,
     render_terminal,
 )
+from gate.run_wording import ACTION_WORDS, GITLAB_WORDS
 from gate.untrusted import terminal_safe
 from tests.support.corpus import corpus_evaluation, corpus_file
 from tests.support.factories import evaluation_of, finding, layer
@@ -400,9 +400,9 @@ def test_in_the_action_the_base_image_hint_names_its_inputs() -> None:
     image = ImageInfo("app:1", base_sought=True)
     findings = [finding("CVE-2024-0001", pkg="openssl"), finding("CVE-2024-0002", pkg="zlib1g")]
     evaluation = evaluation_of(*findings, image=image)
-    terminal = render_terminal(evaluation, json_hint=ACTION_JSON, width=200)
+    terminal = render_terminal(evaluation, json_hint=ACTION_WORDS.json_report, width=200)
     assert "set the action's base-image input (or its dockerfile input) and the base image's" in terminal
-    markdown = render_markdown(evaluation, json_hint=ACTION_JSON)
+    markdown = render_markdown(evaluation, json_hint=ACTION_WORDS.json_report)
     assert (
         "_The base image is not known, so each package is an action of its own: set the action's " in markdown
     )
@@ -416,12 +416,12 @@ def test_in_the_gitlab_templates_the_base_image_hint_names_their_input_and_varia
     image = ImageInfo("app:1", base_sought=True)
     findings = [finding("CVE-2024-0001", pkg="openssl"), finding("CVE-2024-0002", pkg="zlib1g")]
     evaluation = evaluation_of(*findings, image=image)
-    terminal = render_terminal(evaluation, json_hint=GITLAB_TEMPLATE_JSON, width=200)
+    terminal = render_terminal(evaluation, json_hint=GITLAB_WORDS.json_report, width=200)
     assert (
         "set the base-image input (the CONTAINER_GATE_BASE_IMAGE variable) or the dockerfile input and the "
         "base image's packages"
     ) in terminal
-    note = note_body(evaluation, "<!-- container-gate -->", json_hint=GITLAB_TEMPLATE_JSON)
+    note = note_body(evaluation, "<!-- container-gate -->", json_hint=GITLAB_WORDS.json_report)
     assert "set the `base-image` input (the `CONTAINER_GATE_BASE_IMAGE` variable) or the `dockerfile`" in note
     assert "the job's `container-gate.json` artifact" in note
     assert "--base-image" not in terminal + note

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from gate.errors import ExitCode, GateError, ImageError, ScannerError
-from gate.image.login_hint import COMMAND_LINE_LOGIN, GITLAB_LOGIN
 from gate.image.source import SourceKind
 from gate.platforms import github_event, gitlab
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS
 from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.grype_runner import grype_command, grype_env, run_grype
 from gate.scanners.ingest import load_report
@@ -294,23 +294,23 @@ def test_an_image_the_registry_refuses_says_how_the_run_gives_credentials(tmp_pa
     # gives for its own reads, in the words of the run (here the GitLab job's Docker config).
     reference = "127.0.0.1:5000/private/app:1"
     tool = grype_standin(tmp_path / "bin", expect_source=f"registry:{reference}", mode="unauthorized")
-    for login, said in (
-        (COMMAND_LINE_LOGIN, "docker login 127.0.0.1:5000"),
+    for wording, said in (
+        (COMMAND_LINE_WORDS, "docker login 127.0.0.1:5000"),
         (
-            GITLAB_LOGIN,
+            GITLAB_WORDS,
             "the job logs in to its project's registry only: for 127.0.0.1:5000, point DOCKER_CONFIG at "
             "a Docker config with a login for it (docs/gitlab-ci.md, Registry credentials)",
         ),
     ):
         with pytest.raises(ImageError) as caught:
-            run_grype(registry_target(reference), grype_options(tmp_path, tool, login=login))
+            run_grype(registry_target(reference), grype_options(tmp_path, tool, wording=wording))
         assert caught.value.message.startswith(f"Grype could not find or read the image {reference}: ")
         assert caught.value.hint == f"the repository does not exist or needs credentials: {said}"
     # An archive is read from no registry: the hint stays the general one.
     with pytest.raises(ImageError) as caught:
         run_grype(
             archive_target(archive(tmp_path)),
-            grype_options(tmp_path, standin(tmp_path, mode="unauthorized"), login=GITLAB_LOGIN),
+            grype_options(tmp_path, standin(tmp_path, mode="unauthorized"), wording=GITLAB_WORDS),
         )
     assert caught.value.hint == (
         "check the reference (and that it was built, saved or pushed) and the registry's credentials"
@@ -339,3 +339,8 @@ def test_hang_is_stopped_at_the_scan_timeout_with_its_children(tmp_path: Path) -
     pids = tool.pids()
     assert len(pids) == 2, "the stand-in and the child it started"
     assert stopped(pids), "the scanner's process group is killed, not only the scanner"
+    # The action's users set its input.
+    assert (
+        failure(tmp_path, tool, timeout=0.5, wording=ACTION_WORDS).hint
+        == "raise the action's `scan-timeout` input"
+    )

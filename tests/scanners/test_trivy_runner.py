@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from gate.errors import ExitCode, GateError, ImageError, ScannerError
-from gate.image.login_hint import ACTION_LOGIN, COMMAND_LINE_LOGIN
 from gate.image.source import SourceKind
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS
 from gate.scanners._process import PLATFORM_TOKENS
 from gate.scanners.options import ScanOptions
 from gate.scanners.trivy_runner import FIXED_FLAGS, run_trivy, trivy_command
@@ -386,9 +386,9 @@ def test_an_image_the_registry_refuses_says_how_the_run_gives_credentials(
             f"set the action's `registry` input to {registry}, with `registry-username` and "
             "`registry-password`"
         )
-        for login, said in ((COMMAND_LINE_LOGIN, f"docker login {registry}"), (ACTION_LOGIN, action)):
+        for wording, said in ((COMMAND_LINE_WORDS, f"docker login {registry}"), (ACTION_WORDS, action)):
             with pytest.raises(ImageError) as caught:
-                run_trivy(target, options(fresh_cache, trivy_bin=str(trivy_bin), env=env, login=login))
+                run_trivy(target, options(fresh_cache, trivy_bin=str(trivy_bin), env=env, wording=wording))
             assert caught.value.message.startswith(
                 f"Trivy could not find or read the image {registry}/private/base:12: "
             )
