@@ -189,12 +189,9 @@ def md_code(text: str | None, limit: int | None = None, *, in_table: bool = True
         # Most names, paths and versions: printable ASCII, nothing to normalize, show or cut, and
         # no backtick, so one backtick either side is the fence.
         return "`" + (text.replace("|", "\\|") if in_table else text) + "`"
-    text = " ".join(unicodedata.normalize("NFC", text or "").split())
-    text = _UNSAFE_CHARS.sub(_visible, text)
+    text = _one_line(text, limit)
     if not text:
         return ""
-    if limit:
-        text = shorten(text, limit)
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     if in_table:
@@ -208,13 +205,18 @@ def html_code(text: str | None, limit: int | None = None) -> str:
     escapes do not apply and a blank line would end the HTML block: one line, controls and
     invisible characters shown as codes, `<`, `>`, `&` and quotes as entities. GitHub and GitLab
     make no mention, reference or link inside `code`, so a name such as `python3.11` stays text."""
-    text = " ".join(unicodedata.normalize("NFC", text or "").split())
-    text = _UNSAFE_CHARS.sub(_visible, text)
+    text = _one_line(text, limit)
     if not text:
         return ""
-    if limit:
-        text = shorten(text, limit)
     return f"<code>{html.escape(text, quote=True)}</code>"
+
+
+def _one_line(text: str | None, limit: int | None) -> str:
+    """Untrusted text on one line for a code span: NFC, its runs of white space one space, its
+    controls and invisible characters shown as codes, cut to `limit` characters when given."""
+    text = " ".join(unicodedata.normalize("NFC", text or "").split())
+    text = _UNSAFE_CHARS.sub(_visible, text)
+    return shorten(text, limit) if limit and text else text
 
 
 # No brackets or parentheses (they could close the Markdown link, and cmark-gfm would
