@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from gate.model import Assessment, Cvss, Finding, Layer, Package, ScanReport, VendorStatus
+from gate.model import Assessment, Cvss, Finding, ImageInfo, Layer, Package, ScanReport, VendorStatus
 
 IGNORABILITY: dict[VendorStatus, int] = {
     status: rank
@@ -228,7 +228,8 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
 
     Findings one report keeps apart are never merged with each other: each finding absorbs at most
     one finding of each later report (see `_PackageIndex.match` for which). Scanner infos, sources
-    and warnings are the union, in order; the image is the first report's that has one.
+    and warnings are the union, in order; the image is the first report's that has one, with the
+    manifest digest of a later report of the same image when it has none (see `_image`).
     """
     if not reports:
         raise ValueError("merge_reports needs at least one report")
@@ -267,12 +268,28 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
     return ScanReport(
         findings=tuple(merged),
         scanners=tuple(dict.fromkeys(info for report in reports for info in report.scanners)),
-        image=next((report.image for report in reports if report.image is not None), None),
+        image=_image(reports),
         sources=tuple(dict.fromkeys(src for report in reports for src in report.sources)),
         warnings=tuple(dict.fromkeys(warning for report in reports for warning in report.warnings)),
         package_count=next((r.package_count for r in reports if r.package_count is not None), None),
         named_after=_named_after(reports),
     )
+
+
+def _image(reports: Sequence[ScanReport]) -> ImageInfo | None:
+    """The first report's image, with the manifest digest of a later report of the same image
+    when it lacks one (Trivy writes none, Grype does): a VEX statement naming the image by that
+    digest then applies whatever the order of the reports. The same image: the same config
+    digest, which is one platform's; a repository digest may be a multi-platform index's."""
+    images = [report.image for report in reports if report.image is not None]
+    if not images:
+        return None
+    first = images[0]
+    if first.manifest_digest is None and first.image_id:
+        for later in images[1:]:
+            if later.image_id == first.image_id and later.manifest_digest:
+                return replace(first, manifest_digest=later.manifest_digest)
+    return first
 
 
 def _named_after(reports: Sequence[ScanReport]) -> tuple[str, ...]:

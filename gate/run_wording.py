@@ -109,6 +109,9 @@ class RunWording:
     login: LoginHint = _COMMAND_LINE_LOGIN
     """How the run's user gives a registry's credentials, for the errors of a registry that refuses
     a read: `docker login`, the action's `registry` inputs, the GitLab job's Docker config."""
+    fetched_for: str | None = None
+    """The input a `data fetch --if-older-than` runs for (`exploit-data`), in whose words a fetch
+    that downloads nothing is said; None: in the command line's (`--if-older-than`)."""
     comment_off: str = "--no-comment"
     """What turned the pull-request comment off, for the publisher's note."""
     keep_apart: str = _NAME_THEM
@@ -278,6 +281,7 @@ ACTION_WORDS = RunWording(
         "set the action's `registry` input to {registry}, with `registry-username` and `registry-password`",
         "check the action's `registry-username` and `registry-password` inputs for {registry}",
     ),
+    fetched_for="exploit-data",
     comment_off="the action's `comment: false`",
     # The action has no input that names the image of a `report`, nor takes `platform` with one
     # (a run that could not read the report knows neither): comments are kept apart by gating

@@ -191,6 +191,27 @@ def test_the_warnings_of_every_report_are_kept_once() -> None:
     assert merge_reports([trivy, grype]).warnings == ("old DB", "a", "b")
 
 
+def test_the_manifest_digest_of_a_later_report_of_the_same_image_is_kept() -> None:
+    # Trivy writes no manifest digest, Grype does: merged Trivy first, the image was Trivy's
+    # alone, and a VEX statement naming the image by that digest applied only with Grype first.
+    grype = load_report(corpus_file("grype", "chainguard-ruby-test.json"))
+    trivy = load_report(corpus_file("trivy", "debian-buster.json.golden"))
+    assert grype.image is not None
+    assert trivy.image is not None
+    assert grype.image.manifest_digest is not None
+    assert trivy.image.manifest_digest is None
+    image = replace(trivy.image, image_id=grype.image.image_id)
+    same = replace(trivy, image=image)
+    merged = merge_reports([same, grype]).image
+    assert merged == replace(image, manifest_digest=grype.image.manifest_digest)
+    assert merge_reports([grype, same]).image == grype.image
+    # Another config digest is another image, or another platform's: its manifest is not ours.
+    assert merge_reports([trivy, grype]).image == trivy.image
+    # So may be a report of the same repository digest (a multi-platform index's) without one.
+    index = replace(trivy.image, image_id=None, digest=grype.image.digest)
+    assert merge_reports([replace(trivy, image=index), grype]).image == index
+
+
 def test_reports_of_another_image_are_told() -> None:
     buster = load_report(corpus_file("trivy", "debian-buster.json.golden"))
     alpine = load_report(corpus_file("trivy", "alpine-310.json.golden"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,7 +31,7 @@ from gate.cli.outputs import (
     write_outputs,
 )
 from gate.cli.policy_files import named_by, standard_input_clash
-from gate.cli.run_by import GITLAB_POLICY, RUN_BY_ACTION, registry_ca_file, run_wording
+from gate.cli.run_by import registry_ca_file, run_wording
 from gate.cli.scan_options import names_a_file, with_variable_build_args
 from gate.cli.wording import report_warnings_in_run_words
 from gate.enrich.grype_exploit import MatchExploitData
@@ -59,7 +58,7 @@ def read_policy(options: Options) -> Policy:
     """The policy the command line asks for, with --advisory applied; an output that is one of
     the files it names is refused before anything is written."""
     path = options.policy.path
-    policy = load_policy(path) if path is not None else _default_beside(load_default_policy())
+    policy = load_policy(path) if path is not None else _default_beside(load_default_policy(), run_wording())
     policy_file_clash(options, policy)
     standard_input_clash(options, policy)
     if options.policy.advisory and policy.mode is not Mode.ADVISORY:
@@ -93,7 +92,7 @@ POLICY_NAMES = (".container-gate.yaml", ".container-gate.yml", "container-gate.y
 `container-gate.yml`: the GitLab CI template's name, a file a repository may hold for that."""
 
 
-def _default_beside(policy: Policy) -> Policy:
+def _default_beside(policy: Policy, wording: RunWording) -> Policy:
     """The shipped default, warning of a policy file in the working directory: the gate looks
     for none (the same verdict wherever it runs), and one written and left there would otherwise
     be taken for the policy that decided, its exceptions silently unused."""
@@ -101,21 +100,16 @@ def _default_beside(policy: Policy) -> Policy:
     if not here:
         return policy
     said = " and ".join(here)
-    warning = f"{said} {'is' if len(here) == 1 else 'are'} in the working directory but not read: {_how_to_give(here[0])}"
+    warning = f"{said} {'is' if len(here) == 1 else 'are'} in the working directory but not read: {_how_to_give(here[0], wording)}"
     return replace(policy, warnings=(*policy.warnings, warning))
 
 
-def _how_to_give(name: str) -> str:
+def _how_to_give(name: str, wording: RunWording) -> str:
     """How the user of this run gives the policy file `name`: the GitHub Action's and the GitLab
-    CI templates' users write an input or a variable, never --policy."""
-    if os.environ.get(RUN_BY_ACTION) == "true":
-        return f"without the action's `policy` input the shipped default applies (set it to {name})"
-    if GITLAB_POLICY in os.environ:
-        return (
-            f"without the `policy` input (the {GITLAB_POLICY} variable) the shipped default applies"
-            f" (set it to {name})"
-        )
-    return f"without --policy the shipped default applies (give it with --policy {name})"
+    CI templates' users set an input or a variable, never --policy."""
+    if wording.inputs is None:
+        return f"without --policy the shipped default applies (give it with --policy {name})"
+    return f"without {wording.option('policy')} the shipped default applies (set it to {name})"
 
 
 def evaluation_time(options: Options) -> dt.datetime:

@@ -8,14 +8,14 @@ printed. A failed download is exit 3 and leaves DIR as it was.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from gate._json_decode import loads
 from gate.cli.options import Options
-from gate.cli.run_by import RUN_BY_ACTION
+from gate.cli.run_by import run_wording
 from gate.enrich.fetch import EPSS_URL, KEV_URL, RECORD_NAME, fetch_exploit_data
 from gate.errors import ExitCode
+from gate.run_wording import RunWording
 from gate.untrusted import terminal_safe
 
 
@@ -44,7 +44,7 @@ def cmd_data_fetch(options: Options) -> ExitCode:
         # no age to go by: kept, it would never be fetched again.
         if last is not None and dt.timedelta(0) <= now - last < dt.timedelta(hours=request.if_older_than):
             age = (now - last).total_seconds() / 3600
-            print(_kept(request.out, age, request.if_older_than))
+            print(_kept(request.out, age, request.if_older_than, run_wording()))
             return ExitCode.PASS
     result = fetch_exploit_data(
         request.out,
@@ -70,12 +70,12 @@ def cmd_data_fetch(options: Options) -> ExitCode:
     return ExitCode.PASS
 
 
-def _kept(out: Path, age: float, if_older_than: float) -> str:
+def _kept(out: Path, age: float, if_older_than: float, wording: RunWording) -> str:
     """The line of a fetch that downloads nothing: in the action's words when the action runs it
     for its `exploit-data` input, whose user never typed `--if-older-than`."""
-    if os.environ.get(RUN_BY_ACTION) == "true":
+    if wording.fetched_for is not None:
         return (
-            f"input `exploit-data`: the KEV and EPSS data in {terminal_safe(str(out))} were fetched "
-            f"{age:.1f} hours ago: kept (the action downloads them again once {if_older_than:g} hours old)"
+            f"input `{wording.fetched_for}`: the KEV and EPSS data in {terminal_safe(str(out))} were fetched "
+            f"{age:.1f} hours ago: kept ({wording.no_input} downloads them again once {if_older_than:g} hours old)"
         )
     return f"{terminal_safe(str(out / RECORD_NAME))}: fetched {age:.1f} hours ago (--if-older-than {if_older_than:g}): kept"

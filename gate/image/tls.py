@@ -54,7 +54,7 @@ UNTRUSTED_HINT = (
     "is it signed by a CA this machine trusts? A GitLab job trusts its runner's tls-ca-file too "
     "(CI_SERVER_TLS_CA_FILE)"
 )
-_SERVES_TLS_HINT = (
+SERVES_TLS_HINT = (
     "check that the host and port serve HTTPS (only registries on this machine are read over HTTP)"
 )
 # OpenSSL's X509_V_ERR_* codes (include/openssl/x509_vfy.h), as SSLCertVerificationError.verify_code.
@@ -110,14 +110,14 @@ def tls_failure(exc: BaseException, host: str) -> TlsFailure:
         # OpenSSL's own fixed text for the code (X509_verify_cert_error_string).
         return TlsFailure(f"its certificate was refused: {error.verify_message}", UNTRUSTED_HINT)
     if isinstance(error, ssl.SSLEOFError):
-        return TlsFailure("it closed the connection during the TLS handshake", _SERVES_TLS_HINT)
+        return TlsFailure("it closed the connection during the TLS handshake", SERVES_TLS_HINT)
     if error is not None and error.reason in _NOT_TLS:
-        return TlsFailure("it did not answer in TLS", _SERVES_TLS_HINT)
+        return TlsFailure("it did not answer in TLS", SERVES_TLS_HINT)
     if error is not None and error.reason in _NO_COMMON_VERSION:
         return TlsFailure(
             "no TLS version both sides support", "it may only speak a TLS version older than 1.2"
         )
     if error is not None and error.reason:
         reason = error.reason.lower().replace("_", " ")
-        return TlsFailure(f"the TLS handshake failed ({reason})", _SERVES_TLS_HINT)
-    return TlsFailure("the TLS handshake failed", _SERVES_TLS_HINT)
+        return TlsFailure(f"the TLS handshake failed ({reason})", SERVES_TLS_HINT)
+    return TlsFailure("the TLS handshake failed", SERVES_TLS_HINT)

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
 from gate import __version__
+from gate.image.tls import SERVES_TLS_HINT, UNTRUSTED_HINT, tls_failure
 from gate.platforms.interface import Published, masked
 from gate.platforms.retry import GaveUp, RetryPolicy, TransientError, delta_seconds, with_retries
 from gate.untrusted import terminal_safe
@@ -57,6 +59,20 @@ class _TokenHeader(requests.auth.AuthBase):
         return request
 
 
+def tls_error(error: BaseException, url: str, *, platform: str, url_variable: str, hint: str) -> str:
+    """`TLS error: ` and what failed in the TLS connection to `platform` at `url` (gate/image/tls.py
+    `tls_failure`), then what to check: `hint` for a certificate not trusted, the address in
+    `url_variable` for a port that spoke no TLS."""
+    failure = tls_failure(error, urlsplit(url).hostname or platform)
+    # In the platform's own words where the check speaks of a registry's.
+    checks = {
+        UNTRUSTED_HINT: hint,
+        SERVES_TLS_HINT: f"check that {url_variable} is {platform}'s HTTPS address",
+    }
+    check = checks.get(failure.hint, failure.hint)
+    return terminal_safe(f"TLS error: {failure.what}" + (f"; {check}" if check else ""))
+
+
 class ApiClient:
     """One platform's REST API as one token: the requests, the error mapping, the session."""
 
@@ -64,8 +80,9 @@ class ApiClient:
     """How messages name it: `GitHub`, `GitLab`."""
     url_variable = "its API URL"
     """The variable that sets the API's base URL, named when it answers with a redirect."""
-    tls_hint = ""
-    """What to check when the platform's TLS certificate is not trusted, after a `; `."""
+    tls_hint = "is it signed by a CA this machine trusts?"
+    """What to check when the platform's TLS certificate is not trusted, after a `; `; what failed
+    otherwise says its own (gate/image/tls.py `tls_failure`)."""
 
     def __init__(
         self, api_url: str, token: str, token_header: tuple[str, str], headers: Mapping[str, str]
@@ -112,10 +129,10 @@ class ApiClient:
             raise TransientError(f"cannot connect to {self.platform} ({type(error).__name__})") from None
         except requests.exceptions.SSLError as error:
             # Retried too: an interrupted handshake is an SSLError as well as an untrusted certificate.
-            hint = f"; {self.tls_hint}" if self.tls_hint else ""
-            raise TransientError(
-                f"cannot connect to {self.platform} ({type(error).__name__}{hint})", unreached=True
-            ) from None
+            said = tls_error(
+                error, url, platform=self.platform, url_variable=self.url_variable, hint=self.tls_hint
+            )
+            raise TransientError(f"cannot connect to {self.platform} ({said})", unreached=True) from None
         except requests.ConnectionError as error:
             raise TransientError(
                 f"cannot connect to {self.platform} ({type(error).__name__})", unreached=True

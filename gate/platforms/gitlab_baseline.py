@@ -23,6 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from gate.image.tls import trust_also
+from gate.platforms._http import tls_error
 from gate.platforms.gitlab_api import TLS_CA_VARIABLE, TLS_HINT
 from gate.untrusted import terminal_safe
 
@@ -64,8 +65,17 @@ def fetch_baseline(
     try:
         response = _get(http, url, {"job": job}, env["CI_JOB_TOKEN"])
     except requests.RequestException as exc:
-        hint = f"; {TLS_HINT}" if isinstance(exc, requests.exceptions.SSLError) else ""
-        return f"no baseline: cannot reach GitLab for the {where} ({type(exc).__name__}{hint})"
+        if isinstance(exc, requests.exceptions.SSLError):
+            said = tls_error(
+                exc,
+                getattr(exc.request, "url", None) or url,
+                platform="GitLab",
+                url_variable="CI_API_V4_URL",
+                hint=TLS_HINT,
+            )
+        else:
+            said = type(exc).__name__
+        return f"no baseline: cannot reach GitLab for the {where} ({said})"
     if response.status_code == 404:
         return (
             f"no baseline: GitLab has no {where} (404: the last pipeline of {ref} skipped the job, "

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from gate.cli import main as cli
+from gate.cli.data_fetch import _kept
 from gate.enrich.fetch import RECORD_NAME
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS
 from tests.support.corpus import corpus_file
 from tests.support.data_server import DataServer, Reply, running_server, unused_url
 from tests.support.repo_paths import PROJECT_ROOT
@@ -106,6 +108,20 @@ def test_if_older_than_keeps_a_recent_fetch_and_refreshes_an_old_one(
     os.remove(out / "kev.json")
     assert cli.main(fetch(server, out, "--if-older-than", "20")) == 0
     assert server.asked(KEV_PATH) == 3
+
+
+def test_a_kept_fetch_is_said_in_the_words_the_run_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The run's words are chosen once (run_by.run_wording); the line reads no environment itself.
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    out = Path("cache/exploit-data")
+    assert _kept(out, 2.04, 20, ACTION_WORDS) == (
+        "input `exploit-data`: the KEV and EPSS data in cache/exploit-data were fetched 2.0 hours ago: "
+        "kept (the action downloads them again once 20 hours old)"
+    )
+    said = f"{out / RECORD_NAME}: fetched 2.0 hours ago (--if-older-than 20): kept"
+    # The GitLab job's own script line shows the --if-older-than it runs with.
+    assert _kept(out, 2.04, 20, COMMAND_LINE_WORDS) == said
+    assert _kept(out, 2.04, 20, GITLAB_WORDS) == said
 
 
 def test_if_older_than_refreshes_a_fetch_recorded_after_the_clock(

@@ -26,6 +26,7 @@ from gate.cli.options import Options
 from gate.cli.outputs import publish_context
 from gate.cli.parser import build_parser
 from gate.errors import ExitCode, ScannerError
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS
 from tests.support.corpus import corpus_file
 from tests.support.repo_paths import PROJECT_ROOT
 from tests.support.tty import standard_input
@@ -1168,6 +1169,22 @@ def test_a_policy_file_left_in_the_working_directory_is_said_to_be_unread(
     assert "in the working directory" not in capsys.readouterr().out
 
 
+def test_an_unread_policy_file_is_said_in_the_words_the_run_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The run's words are chosen once (run_by.run_wording): an Action run whose job also sets
+    # CONTAINER_GATE_POLICY is the Action's, and the warning reads no environment of its own.
+    monkeypatch.setenv("CONTAINER_GATE_POLICY", "")
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    assert commands._how_to_give("p.yaml", ACTION_WORDS) == (
+        "without the action's `policy` input the shipped default applies (set it to p.yaml)"
+    )
+    assert commands._how_to_give("p.yaml", COMMAND_LINE_WORDS) == (
+        "without --policy the shipped default applies (give it with --policy p.yaml)"
+    )
+    assert commands._how_to_give("p.yaml", GITLAB_WORDS) == (
+        "without the `policy` input (CONTAINER_GATE_POLICY) the shipped default applies (set it to p.yaml)"
+    )
+
+
 def test_the_gitlab_templates_file_name_is_not_taken_for_a_policy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1186,7 +1203,7 @@ def test_the_gitlab_templates_file_name_is_not_taken_for_a_policy(
         ),
         (
             "CONTAINER_GATE_POLICY",
-            "without the `policy` input (the CONTAINER_GATE_POLICY variable) the shipped default",
+            "without the `policy` input (CONTAINER_GATE_POLICY) the shipped default applies (set it to",
         ),
     ],
 )

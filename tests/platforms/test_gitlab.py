@@ -739,7 +739,8 @@ def test_a_gitlab_with_its_own_ca_is_trusted_through_the_runners_ca_file(private
         without = GitLabPublisher(sleep=sleeps.append, retry=RetryPolicy(attempts=2, first_delay=1.0))
         [warning] = without.publish(failing(), context(pipe)).warnings
         assert (
-            "cannot connect to GitLab (SSLError; is GitLab's certificate from a CA the job trusts?" in warning
+            "cannot connect to GitLab (TLS error: its certificate is not trusted; is GitLab's certificate from a CA the job trusts?"
+            in warning
         )
         assert "CI_SERVER_TLS_CA_FILE" in warning
         assert notes(pipe) == []

@@ -89,7 +89,10 @@ def test_a_gitlab_with_its_own_ca_is_trusted_through_the_runners_ca_file(
         out = tmp_path / "baseline.json"
         assert main(["main", str(out)], pipeline.env) == 0
         assert not out.exists()
-        assert "(SSLError; is GitLab's certificate from a CA the job trusts?" in capsys.readouterr().err
+        assert (
+            "(TLS error: its certificate is not trusted; is GitLab's certificate from a CA the job trusts?"
+            in capsys.readouterr().err
+        )
 
         env = {**pipeline.env, "CI_SERVER_TLS_CA_FILE": str(private_ca.ca_file)}
         assert main(["main", str(out)], env) == 0

@@ -81,3 +81,28 @@ def test_an_answer_that_never_comes_says_how_long_it_was_waited_for(
         client.authenticated_login()
     assert unanswered.value.spent == 0.2
     assert unanswered.value.reason == "no answer from GitHub within 0.2 s"
+
+
+@pytest.mark.parametrize("platform", ["GitHub", "GitLab"])
+def test_a_tls_failure_says_what_failed(server: DataServer, platform: str) -> None:
+    # An API URL of https:// to a port that speaks plain HTTP was "cannot connect to GitHub
+    # (SSLError)": the exception's class, the words of an untrusted certificate too.
+    base = server.base.replace("http://", "https://", 1)
+    call: Callable[[], object]
+    if platform == "GitHub":
+        call, variable = (
+            GitHubClient(base, GITHUB_TOKEN, "octo-org/app", clock=time.time).authenticated_login,
+            "GITHUB_API_URL",
+        )
+    else:
+        call, variable = (
+            GitLabClient(base + "/api/v4", GITLAB_TOKEN, "42", "7").current_user_id,
+            "CI_API_V4_URL",
+        )
+    with pytest.raises(TransientError) as failed:
+        call()
+    assert failed.value.reason == (
+        f"cannot connect to {platform} (TLS error: it did not answer in TLS; check that {variable} is "
+        f"{platform}'s HTTPS address)"
+    )
+    assert failed.value.unreached
