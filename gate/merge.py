@@ -17,7 +17,8 @@ about one image, where each finding also keeps what every report said (`Finding.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
+from typing import Any
 
 from gate.model import Assessment, Cvss, Finding, ImageInfo, Layer, Package, ScanReport, VendorStatus
 
@@ -228,8 +229,8 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
 
     Findings one report keeps apart are never merged with each other: each finding absorbs at most
     one finding of each later report (see `_PackageIndex.match` for which). Scanner infos, sources
-    and warnings are the union, in order; the image is the first report's that has one, with the
-    manifest digest of a later report of the same image when it has none (see `_image`).
+    and warnings are the union, in order; the image is the first report's that has one, with what
+    it lacks (manifest digest, platform, ...) from a later report of the same image (see `_image`).
     """
     if not reports:
         raise ValueError("merge_reports needs at least one report")
@@ -277,19 +278,39 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
 
 
 def _image(reports: Sequence[ScanReport]) -> ImageInfo | None:
-    """The first report's image, with the manifest digest of a later report of the same image
-    when it lacks one (Trivy writes none, Grype does): a VEX statement naming the image by that
-    digest then applies whatever the order of the reports. The same image: the same config
-    digest, which is one platform's; a repository digest may be a multi-platform index's."""
+    """The first report's image, each field it lacks (`_FILLED`) filled from the first later
+    report of the same image that has it: Trivy writes no manifest digest, Grype does, so a VEX
+    statement naming the image by that digest applies whatever the order of the reports; a
+    repository digest, platform, distribution or build date only one scanner gives is kept as
+    well. A value the first report has is never replaced. The same image: the same config digest,
+    which is one platform's; a repository digest may be a multi-platform index's."""
     images = [report.image for report in reports if report.image is not None]
     if not images:
         return None
     first = images[0]
-    if first.manifest_digest is None and first.image_id:
-        for later in images[1:]:
-            if later.image_id == first.image_id and later.manifest_digest:
-                return replace(first, manifest_digest=later.manifest_digest)
-    return first
+    if not first.image_id:
+        return first
+    same = [later for later in images[1:] if later.image_id == first.image_id]
+    filled: dict[str, Any] = {}  # values of the fields named, each of its own type
+    for name in _FILLED:
+        if _unknown(getattr(first, name)):
+            known = [getattr(later, name) for later in same if not _unknown(getattr(later, name))]
+            if known:
+                filled[name] = known[0]
+    return replace(first, **filled) if filled else first
+
+
+def _unknown(value: object) -> bool:
+    """True for a field a report leaves empty (a size or a layer count of 0 is known)."""
+    return value is None or value == "" or value == ()
+
+
+_FILLED = tuple(
+    field.name for field in fields(ImageInfo) if field.name not in ("reference", "image_id", "base_sought")
+)
+"""The fields of a merged report's image a later report of the same image fills: all but the
+reference the user gave, the config digest that makes it the same image, and `base_sought` (whether
+the gate itself looked for a base image, not a fact about the image)."""
 
 
 def _named_after(reports: Sequence[ScanReport]) -> tuple[str, ...]:

@@ -203,13 +203,55 @@ def test_the_manifest_digest_of_a_later_report_of_the_same_image_is_kept() -> No
     image = replace(trivy.image, image_id=grype.image.image_id)
     same = replace(trivy, image=image)
     merged = merge_reports([same, grype]).image
-    assert merged == replace(image, manifest_digest=grype.image.manifest_digest)
+    assert merged == replace(image, manifest_digest=grype.image.manifest_digest, digest=grype.image.digest)
     assert merge_reports([grype, same]).image == grype.image
     # Another config digest is another image, or another platform's: its manifest is not ours.
     assert merge_reports([trivy, grype]).image == trivy.image
     # So may be a report of the same repository digest (a multi-platform index's) without one.
     index = replace(trivy.image, image_id=None, digest=grype.image.digest)
     assert merge_reports([replace(trivy, image=index), grype]).image == index
+
+
+def test_what_the_first_report_lacks_of_the_image_a_later_one_of_it_gives() -> None:
+    # Each field one scanner leaves empty (repository digest, platform, distribution, build date,
+    # size, layers) comes from a later report of the same config digest; a value the first report
+    # has stays, whatever the later one says.
+    grype = load_report(corpus_file("grype", "chainguard-ruby-test.json"))
+    assert grype.image is not None
+    bare = replace(
+        grype.image,
+        reference="app.tar",
+        digest=None,
+        manifest_digest=None,
+        os=None,
+        architecture=None,
+        distro=None,
+        size=None,
+        layers=(),
+        created=None,
+    )
+    first = replace(grype, image=bare)
+    assert merge_reports([first, grype]).image == replace(grype.image, reference="app.tar")
+    # Known in the first report: kept, not the later report's.
+    own = replace(
+        bare, os="windows", architecture="amd64", distro="alpine 3.19", created="2024-01-01T00:00:00Z"
+    )
+    merged = merge_reports([replace(grype, image=own), grype]).image
+    assert merged is not None
+    assert (merged.os, merged.architecture, merged.distro, merged.created) == (
+        "windows",
+        "amd64",
+        "alpine 3.19",
+        "2024-01-01T00:00:00Z",
+    )
+    assert (merged.digest, merged.size, merged.layers) == (
+        grype.image.digest,
+        grype.image.size,
+        grype.image.layers,
+    )
+    # Another config digest is another image, or another platform's: nothing of it is taken.
+    other = replace(bare, image_id="sha256:" + "0" * 64)
+    assert merge_reports([replace(grype, image=other), grype]).image == other
 
 
 def test_reports_of_another_image_are_told() -> None:

@@ -100,6 +100,9 @@ def action_cells(action: Action, cleared: Sequence[Decision]) -> list[str]:
 ACTION_COLUMNS = ("What to do", "Clears", "Where", "Command")
 """The columns of the "What to do" table."""
 
+OPTIONAL_ACTION_COLUMNS = ("Where",)
+"""The columns of the "What to do" table left out when no action shown has a place."""
+
 STEP_COLUMNS = ("Package", "Installed → target", "Clears", "Command")
 """The columns of the table of the upgrades a refreshed base image brings."""
 

@@ -63,6 +63,9 @@ class Section(Generic[_T]):
     """What the JSON report lists of the rows, for the note on the rows left out."""
     json_report: str = COMMAND_LINE_WORDS.json_report.markdown
     """The JSON report as the note names it (`JsonReportHint.markdown`)."""
+    optional: tuple[str, ...] = ()
+    """Columns left out when no row shown has a value in them (an action with no place has no
+    "Where"), even in a table of one row, which `constant_columns` keeps whole."""
     made: list[list[str]] = field(default_factory=list)
     """The rows made so far."""
 
@@ -88,8 +91,14 @@ class Section(Generic[_T]):
             return ""
         parts = [self.intro]
         if shown:
+            made = [self.cells(i) for i in range(shown)]
+            keep = [
+                i
+                for i, name in enumerate(self.columns)
+                if name not in self.optional or any(row[i] for row in made)
+            ]
             columns, rows, shared = cells.constant_columns(
-                self.columns, [self.cells(i) for i in range(shown)]
+                [self.columns[i] for i in keep], [[row[i] for i in keep] for row in made]
             )
             parts.append(shared)
             parts.append("\n".join([cells.table_header(columns), *(cells.table_row(r) for r in rows)]))
@@ -140,7 +149,16 @@ def sections(evaluation: Evaluation, section_rows: int, own_server: str | None =
         )
 
     out: list[Section[Any]] = [
-        Section("", acts.ACTION_COLUMNS, lead, action_cells, len(lead), collapsible=False, priority=0),
+        Section(
+            "",
+            acts.ACTION_COLUMNS,
+            lead,
+            action_cells,
+            len(lead),
+            collapsible=False,
+            priority=0,
+            optional=acts.OPTIONAL_ACTION_COLUMNS,
+        ),
         Section(
             f"Allowlist entries that need attention ({len(attention)})",
             ["Entry", "Vulnerability", "Package", "State", "Reason"],
@@ -228,6 +246,7 @@ def sections(evaluation: Evaluation, section_rows: int, own_server: str | None =
             collapsible=True,
             priority=3,
             listed="every action",
+            optional=acts.OPTIONAL_ACTION_COLUMNS,
         )
     )
     if not base_leads:

@@ -141,7 +141,7 @@ def test_a_report_of_an_earlier_release_still_leaves_out_the_first_runs_data_war
     check([str(first), "--policy", str(rules), "--json", str(again), "--as-of", "2026-10-30"], capsys)
     warnings = decision(again)["warnings"]
     assert [w for w in warnings if "days old" in w] == [
-        w for w in warnings if w.startswith(f"the KEV catalog in {first} is 84 days old")
+        w for w in warnings if w.startswith(f"the KEV catalog in {first.name} is 84 days old")
     ]
     assert len([w for w in warnings if "days old" in w]) == 1
     assert decision(again)["report_warnings"] == own

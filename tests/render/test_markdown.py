@@ -364,6 +364,19 @@ def test_one_finding_is_counted_in_the_singular() -> None:
     assert "**1 finding blocks; 1 action clears it.** 1 finding: 1 blocking · 0 allowlisted" in markdown
 
 
+def test_the_what_to_do_table_has_a_where_column_only_when_an_action_has_a_place() -> None:
+    # One action, no layer and no path: a Where column of one "-" says nothing.
+    markdown = render_markdown(evaluation_of(finding("CVE-2024-0001")))
+    assert "| What to do | Clears | Command |" in markdown.splitlines()
+    assert "| - |" not in markdown
+    own = Layer(
+        index=5, created_by="RUN apt-get install -y openssl", origin=LayerOrigin.OWN, dockerfile_line=7
+    )
+    markdown = render_markdown(evaluation_of(replace(finding("CVE-2024-0001"), layer=own)))
+    assert "| What to do | Clears | Where | Command |" in markdown.splitlines()
+    assert cells_of(to_html(markdown), "<th>What to do</th>")[0][2] == "own layer, Dockerfile line 7"
+
+
 def test_findings_that_block_without_a_fix_have_their_own_section() -> None:
     unfixed = finding("CVE-2024-0009", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
     evaluation = evaluation_of(unfixed, finding("CVE-2024-0001"))
