@@ -35,6 +35,11 @@ def test_the_gitlab_templates_name_the_input_and_its_variable() -> None:
     assert GITLAB_WORDS.option("db-repository") == "the `db-repository` input (CONTAINER_GATE_DB_REPOSITORY)"
     assert GITLAB_WORDS.option("scanner", "grype") == "the `scanner` input (CONTAINER_GATE_SCANNER: grype)"
     assert GITLAB_WORDS.option("baseline") == "the command line's --baseline (the job has no input for it)"
+    # The job's inputs for a multi-platform image and a slow scan (they had none).
+    assert GITLAB_WORDS.option("platform") == "the `platform` input (CONTAINER_GATE_PLATFORM)"
+    assert GITLAB_WORDS.option("scan-timeout", "600 s") == (
+        "the `scan-timeout` input (CONTAINER_GATE_SCAN_TIMEOUT: 600 s)"
+    )
 
 
 def test_the_actions_wording_knows_every_input_that_sets_an_option() -> None:

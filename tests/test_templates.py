@@ -60,6 +60,7 @@ EXPECTED_INPUTS = {
     "scanner",
     "dockerfile",
     "base-image",
+    "platform",
     "build-args",
     "advisory",
     "check-base",
@@ -68,6 +69,7 @@ EXPECTED_INPUTS = {
     "db-repository",
     "trivy-server",
     "max-db-age",
+    "scan-timeout",
     "baseline-ref",
     "kev",
     "epss",
@@ -414,6 +416,74 @@ def test_hostile_values_stay_single_arguments_and_never_run(tmp_path: Path) -> N
     assert args.trivy_server == hostile["trivy-server"]
     assert (args.scanner, args.advisory, args.skip_db_update) == ("grype", True, True)
     assert str(args.cache_dir) == "ci/db"
+
+
+def test_platform_and_scan_timeout_reach_the_gate_only_when_set(tmp_path: Path) -> None:
+    # The templates had no input for either: a multi-platform image could be scanned only for the
+    # runner's platform, and a slow scan only within 600 seconds.
+    inputs, _name, job = component()
+    assert inputs["platform"]["default"] == inputs["scan-timeout"]["default"] == ""
+    values = {key: spec.get("default") for key, spec in inputs.items()} | {"image": "reg.example/app:1"}
+    set_both = values | {"platform": "linux/arm/v7", "scan-timeout": "1200"}
+    for which in ("component", "plain"):
+        if which == "component":
+            env = {
+                k: v
+                for k, v in interpolate(job["variables"], set_both).items()
+                if k.startswith("CONTAINER_GATE_")
+            }
+        else:
+            # The plain template's variables as a job that extends it sets them (its script is
+            # the component's, line for line).
+            env = {k: v for k, v in plain_job()["variables"].items() if k.startswith("CONTAINER_GATE_")}
+            env |= {"CONTAINER_GATE_IMAGE": "reg.example/app:1"}
+            env |= {"CONTAINER_GATE_PLATFORM": "linux/arm/v7", "CONTAINER_GATE_SCAN_TIMEOUT": "1200"}
+        argv = run_script(tmp_path, env)
+        assert argv.index("--platform=linux/arm/v7") < argv.index("--"), which
+        assert argv.index("--scan-timeout=1200") < argv.index("--"), which
+        args = build_parser().parse_args(argv)
+        assert (args.platform, args.scan_timeout) == ("linux/arm/v7", 1200.0)
+    # Empty: neither is passed, and the command line's defaults apply.
+    env = {k: v for k, v in interpolate(job["variables"], values).items() if k.startswith("CONTAINER_GATE_")}
+    assert (env["CONTAINER_GATE_PLATFORM"], env["CONTAINER_GATE_SCAN_TIMEOUT"]) == ("", "")
+    argv = run_script(tmp_path, env)
+    assert not [arg for arg in argv if arg.startswith(("--platform", "--scan-timeout"))]
+    assert (
+        plain_job()["variables"]["CONTAINER_GATE_PLATFORM"],
+        plain_job()["variables"]["CONTAINER_GATE_SCAN_TIMEOUT"],
+    ) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("platform", "linux/amd64; touch {canary}"),
+        ("platform", "$(touch {canary})"),
+        ("scan-timeout", "`touch {canary}`"),
+        ("scan-timeout", "600 --policy=/etc/passwd"),
+    ],
+)
+def test_a_hostile_platform_or_scan_timeout_stays_one_argument_that_the_gate_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, value: str
+) -> None:
+    inputs, _name, job = component()
+    canary = tmp_path / "pwned"
+    hostile = value.format(canary=canary)
+    values = {key: spec.get("default") for key, spec in inputs.items()} | {"image": "reg.example/app:1"}
+    env = {
+        k: v
+        for k, v in interpolate(job["variables"], values | {name: hostile}).items()
+        if k.startswith("CONTAINER_GATE_")
+    }
+    argv = run_script(tmp_path, env)
+    assert not canary.exists()
+    assert f"--{name}={hostile}" in argv
+    assert argv[-2:] == ["--", "reg.example/app:1"]
+    # The gate's command line refuses it (exit 2), as it refuses `--max-db-age` of the plain template.
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(argv)
+    assert refused.value.code == 2
+    assert f"--{name}: expected " in capsys.readouterr().err
 
 
 def build_args_the_gate_reads(argv: list[str], env: dict[str, str]) -> list[tuple[str, str]]:

@@ -9,21 +9,29 @@ bed's app image with the test bed's DB (tests/support/fixtures.py).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gate.cli import main as cli
+from gate.cli.parser import build_parser
 from gate.errors import ExitCode
-from gate.platforms.gitlab import note_key
+from gate.model import ImageInfo, Severity
+from gate.platforms.gitlab import GitLabPublisher, note_key
+from gate.platforms.interface import PublishContext
 from gate.platforms.marker import MarkerKey, MarkerKind
 from testbed.expected import load_expected
 from testbed.images import ArchiveImages
+from tests.support import factories
 from tests.support.corpus import corpus_file
 from tests.support.gitlab_fixtures import MergeRequestPipeline
 from tests.support.gitlab_schema import validate_container_scanning_report
+from tests.support.gitlab_templates import component, docs_example, interpolate, runner_expanded
 
 BUSTER = corpus_file("trivy", "debian-buster.json.golden")
 """debian:buster scanned by Trivy: CVE-2019-18224 (CRITICAL, fixed) blocks, CVE-2019-18276 (LOW) does not."""
@@ -215,3 +223,77 @@ def test_the_note_names_the_branch_a_fetched_baseline_is_of(
     [note] = pipe.gitlab.notes(pipe.merge_request)
     assert "since `container-gate-baseline.json` (baseline of " in note.body
     assert "branch" not in json.loads((tmp_path / OUTPUTS["--json"]).read_text(encoding="utf-8"))["baseline"]
+
+
+def _job_script_argv(env: dict[str, str], tmp_path: Path) -> list[str]:
+    """The arguments the component's job script gives `container-gate` with the job's `env`
+    (a stand-in gate records them)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    stand_in = bin_dir / "container-gate"
+    stand_in.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\njson.dump(sys.argv[1:], open(os.environ['ARGV_OUT'], 'w'))\n",
+        encoding="utf-8",
+    )
+    stand_in.chmod(0o755)
+    out = tmp_path / "argv.json"
+    script = "\n".join(component()[2]["script"])
+    run = {**env, "PATH": f"{bin_dir}:/usr/bin:/bin", "ARGV_OUT": str(out)}
+    subprocess.run(["sh", "-e", "-c", script], cwd=tmp_path, env=run, check=True, timeout=30)
+    argv: list[str] = json.loads(out.read_text(encoding="utf-8"))
+    return argv
+
+
+def test_the_docs_job_per_platform_keeps_a_note_per_platform(
+    runner_env: MergeRequestPipeline,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The templates had no `platform` input: a multi-platform image was gated for the runner's
+    # platform only, and a job per platform could not say which one it scanned.
+    pipe = runner_env
+    example = yaml.safe_load(docs_example("one job per platform"))
+    [include] = example["include"]
+    inputs, name, job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()} | include["inputs"]
+    [matrix] = example[interpolate(name, values)]["parallel"]["matrix"]
+    platforms = matrix["PLATFORM"]
+    assert platforms == ["linux/amd64", "linux/arm64"]
+    # A registry nothing answers at: the scan cannot decide, at once.
+    pipeline = {**pipe.env, "CI_REGISTRY_IMAGE": "127.0.0.1:9/acme/web", "CI_COMMIT_SHA": "0123abcd" * 5}
+    image = f"{pipeline['CI_REGISTRY_IMAGE']}:{pipeline['CI_COMMIT_SHA']}"
+    # Each matrix job: GitLab names it after its values, and the runner expands the job's variables.
+    jobs = {}
+    for platform in platforms:
+        variables = {"PLATFORM": platform, "CI_JOB_NAME": f"{interpolate(name, values)}: [{platform}]"}
+        env = {
+            key: runner_expanded(value, {**pipeline, **variables})
+            for key, value in interpolate(job["variables"], values).items()
+            if key.startswith("CONTAINER_GATE_")
+        }
+        argv = _job_script_argv({**pipeline, **variables, **env}, tmp_path)
+        assert f"--platform={platform}" in argv
+        assert build_parser().parse_args(argv).platform == platform
+        jobs[platform] = (variables, argv)
+    # Each platform's earlier verdict, a pass.
+    for platform, (variables, _argv) in jobs.items():
+        os_name, architecture = platform.split("/")
+        info = ImageInfo(reference=image, os=os_name, architecture=architecture)
+        context = PublishContext(env={**pipe.env, **variables, "GITLAB_TOKEN": pipe.token})
+        evaluation = factories.evaluation_of(
+            factories.finding("CVE-2024-2222", severity=Severity.LOW), image=info
+        )
+        assert GitLabPublisher(sleep=lambda _s: None).publish(evaluation, context).warnings == ()
+    # The arm64 job cannot decide: only its platform's note says so.
+    variables, argv = jobs["linux/arm64"]
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == ExitCode.ERROR
+    assert "cannot reach registry 127.0.0.1:9" in capsys.readouterr().err
+    amd64, arm64 = pipe.gitlab.notes(pipe.merge_request)
+    assert "container-gate: pass" in amd64.body
+    assert "could not decide" in arm64.body
+    marked = MarkerKey.parse(MarkerKind.GITLAB_NOTE, arm64.body)
+    assert marked == note_key({**pipe.env, **variables}, image, "linux/arm64")
