@@ -79,6 +79,12 @@ _DECIDED_BY = {
 def count_detail(evaluation: Evaluation, disposition: Disposition) -> str:
     """` (2 by VEX)` after the allowlisted count, ` (5 already in the baseline)` after the
     informational one (findings that would block but were there before): empty when there are none."""
+    words = count_words(evaluation, disposition)
+    return f" ({words})" if words else ""
+
+
+def count_words(evaluation: Evaluation, disposition: Disposition) -> str:
+    """What `count_detail` puts in brackets (`5 already in the baseline`), or empty."""
     if disposition not in _DECIDED_BY or not evaluation.counts[disposition]:
         return ""
     kind, words = _DECIDED_BY[disposition]
@@ -92,7 +98,7 @@ def count_detail(evaluation: Evaluation, disposition: Disposition) -> str:
             for d in evaluation.decisions
             if d.disposition is disposition and d.rule.kind is kind and d.baseline is BaselineState.NEW
         )
-    return f" ({count} {words})" if count else ""
+    return f"{count} {words}" if count else ""
 
 
 def found_by(finding: Finding, ran: Sequence[str]) -> tuple[list[str], bool]:

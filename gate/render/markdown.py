@@ -35,6 +35,7 @@ from gate.render._summary import (
     agreement,
     base_image_line,
     count_detail,
+    count_words,
     why_it_fails,
 )
 from gate.render.remediation import (
@@ -134,8 +135,8 @@ def _lead_line(evaluation: Evaluation) -> str:
     if evaluation.policy.mode is Mode.ADVISORY:
         # Nothing blocks in advisory mode: what would block is informational, and is said as part
         # of that count, so that the four counts still add up to the total.
-        would = f"{counts.would_block} would block"
-        informational = f" ({would}; {informational[2:-1]})" if informational else f" ({would})"
+        detail = count_words(evaluation, Disposition.INFORMATIONAL)
+        informational = f" ({counts.would_block} would block{f'; {detail}' if detail else ''})"
     return (
         f"**{sentence}** {plural(len(evaluation.decisions), 'finding')}: "
         f"{counts[Disposition.BLOCKING]} blocking · {counts[Disposition.ALLOWLISTED]} allowlisted"

@@ -241,6 +241,23 @@ def test_only_the_new_fixable_high_blocks(tmp_path: Path, capsys: pytest.Capture
     assert blocks[1].startswith("1 new · 0 worse · 0 fixed · 5 unchanged since `")
     assert "**1 finding blocks; 1 action clears it.**" in blocks[3]
     assert blocks[3].endswith(" · 5 informational (5 already in the baseline)")
+    # Advisory, nothing blocks: what would block joins the informational count, with the
+    # baseline's share beside it, so the counts still add up.
+    gate(
+        [
+            str(pr),
+            "--policy",
+            str(policy),
+            "--baseline",
+            str(tmp_path / "b.json"),
+            "--advisory",
+            "--markdown",
+            str(md),
+        ],
+        capsys,
+    )
+    counts_line = md.read_text(encoding="utf-8").split("\n\n")[3]
+    assert counts_line.endswith(" · 6 informational (1 would block; 5 already in the baseline)"), counts_line
     # The actions count only what can block.
     assert [a["blocking"] for a in report["actions"] if a["would_block"]] == [1]
 
