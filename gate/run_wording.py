@@ -161,6 +161,23 @@ def _same_names(*options: str) -> tuple[tuple[str, str], ...]:
     return tuple((option, option) for option in options)
 
 
+_SCAN_INPUTS = (
+    *_same_names(
+        "policy", "scanner", "dockerfile", "base-image", "platform", "advisory", "check-base",
+        "cache-dir", "skip-db-update", "db-repository", "trivy-server", "max-db-age",
+        "scan-timeout", "kev", "epss",
+    ),
+    ("build-arg", "build-args"),
+)  # fmt: skip
+"""The options of a scan that the action and the GitLab templates both set by an input (the
+action has more: `_ACTION_OUTPUT_INPUTS`)."""
+_ACTION_OUTPUT_INPUTS = _same_names(
+    "sarif", "sarif-category", "sarif-location", "json", "markdown", "comment", "baseline", "vex",
+    "openvex",
+)  # fmt: skip
+"""The action's inputs for its outputs, the comment, the baseline and the VEX files."""
+
+
 COMMAND_LINE_WORDS = RunWording(
     "--kev FILE",
     "--epss FILE",
@@ -186,26 +203,7 @@ GITLAB_WORDS = RunWording(
     named="the `{input}` input ({variable})",
     named_set="the `{input}` input ({variable}: {value})",
     set_to="set the `{input}` input (the {variable} variable) to {value}",
-    inputs=(
-        *_same_names(
-            "policy",
-            "scanner",
-            "dockerfile",
-            "base-image",
-            "platform",
-            "advisory",
-            "check-base",
-            "cache-dir",
-            "skip-db-update",
-            "db-repository",
-            "trivy-server",
-            "max-db-age",
-            "scan-timeout",
-            "kev",
-            "epss",
-        ),
-        ("build-arg", "build-args"),
-    ),
+    inputs=_SCAN_INPUTS,
     no_input="the job",
     scanning="the job",
     json_report=JsonReportHint(
@@ -241,35 +239,7 @@ ACTION_WORDS = RunWording(
     named="the action's `{input}` input",
     named_set="the action's `{input}` input ({value})",
     set_to="set the action's `{input}` input to {value}",
-    inputs=(
-        *_same_names(
-            "policy",
-            "scanner",
-            "dockerfile",
-            "base-image",
-            "platform",
-            "check-base",
-            "sarif",
-            "sarif-category",
-            "sarif-location",
-            "json",
-            "markdown",
-            "comment",
-            "advisory",
-            "cache-dir",
-            "skip-db-update",
-            "db-repository",
-            "trivy-server",
-            "max-db-age",
-            "scan-timeout",
-            "baseline",
-            "vex",
-            "openvex",
-            "kev",
-            "epss",
-        ),
-        ("build-arg", "build-args"),
-    ),
+    inputs=(*_SCAN_INPUTS, *_ACTION_OUTPUT_INPUTS),
     no_input="the action",
     scanning="a scan of the action's `image` input",
     json_report=JsonReportHint(
