@@ -69,6 +69,36 @@ def test_a_branch_with_a_slash_is_one_encoded_segment(
     assert (tmp_path / "b.json").read_bytes() == REPORT
 
 
+@pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64"])
+def test_a_matrix_job_fetches_the_report_of_its_own_platforms_job(
+    platform: str, gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
+) -> None:
+    # A `parallel: matrix:` job is named after its values (`container-gate: [linux/amd64]`), in
+    # CI_JOB_NAME and in the baseline branch's pipeline alike: the artifacts API's `job` is that
+    # whole name, a query parameter whose blank, colon, brackets and slash are encoded.
+    gitlab = gitlab_mr_pipeline.gitlab
+    reports = {
+        each: REPORT.replace(b'"pass"', f'"pass", "platform": "{each}"'.encode())
+        for each in ("linux/amd64", "linux/arm64")
+    }
+    for each, report in reports.items():
+        gitlab.add_artifact(
+            gitlab_mr_pipeline.project, "main", f"container-gate: [{each}]", "container-gate.json", report
+        )
+    matrix_job = {"CI_JOB_NAME": f"container-gate: [{platform}]", "CONTAINER_GATE_PLATFORM": platform}
+    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, **matrix_job)
+    assert f"--platform={platform}" in argv
+    assert "--baseline=container-gate-baseline.json" in argv
+    assert (tmp_path / "container-gate-baseline.json").read_bytes() == reports[platform]
+    (request,) = gitlab.requests
+    encoded = platform.replace("/", "%2F")
+    assert request.target == (
+        "/api/v4/projects/42/jobs/artifacts/main/raw/container-gate.json"
+        f"?job=container-gate%3A+%5B{encoded}%5D"
+    )
+    assert request.status == 200
+
+
 def test_a_404_is_a_warning_and_leaves_no_file(
     gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
