@@ -41,9 +41,11 @@ from tests.support.gitlab_templates import (
     COMPONENT,
     DOCS,
     INPUT,
+    PIPELINES_OF_A_CHANGE,
     component,
     docs_example,
     interpolate,
+    job_runs,
     runner_expanded,
 )
 from tests.support.registry_tools import (
@@ -945,3 +947,36 @@ def test_the_complete_examples_workflow_runs_merge_requests_branches_and_tags(
     example = text.split("## A complete `.gitlab-ci.yml`", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     rules = yaml.safe_load(example)["workflow"]["rules"]
     assert _pipeline_runs(rules, env) is runs, pipeline
+
+
+def test_the_templates_leave_the_pipelines_to_the_project() -> None:
+    # No `workflow:` (each template is its job alone) and no job `rules:`: a rule for merge-request
+    # pipelines would make GitLab create one holding the gate alone, without the project's build,
+    # in a project that runs none; the project's own `workflow:` or rules decide.
+    for job in (component()[2], plain_job()):
+        assert not {"rules", "only", "except", "when"} & set(job)
+    text = DOCS.read_text(encoding="utf-8")
+    assert "The templates set no `workflow:` and give the job no `rules:`" in text
+
+
+def _example_rules() -> list[dict[str, Any]]:
+    example = yaml.safe_load(docs_example("merge-request pipelines by job rules"))
+    inputs, name, _job = component()
+    job_name = interpolate(name, {"job-name": inputs["job-name"]["default"]})
+    rules: list[dict[str, Any]] = example[job_name]["rules"]
+    return rules
+
+
+@pytest.mark.parametrize("change", list(PIPELINES_OF_A_CHANGE))
+def test_the_docs_job_rules_gate_each_change_once(change: str) -> None:
+    rules = _example_rules()
+    runs = [job_runs(rules, pipeline) for pipeline in PIPELINES_OF_A_CHANGE[change]]
+    assert runs.count(True) == 1, change
+    # A merge request's change is gated in the merge request's pipeline, where its note is.
+    assert runs[-1], change
+
+
+def test_the_docs_job_rules_are_the_complete_examples_workflow() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    example = text.split("## A complete `.gitlab-ci.yml`", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert _example_rules() == yaml.safe_load(example)["workflow"]["rules"]

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -23,7 +21,15 @@ from gate.platforms.gitlab_baseline import MAX_REDIRECTS, artifact_url, main
 from tests.support.data_server import DataServer, Reply, running_server
 from tests.support.gitlab_fixtures import MergeRequestPipeline, merge_request_pipeline
 from tests.support.gitlab_server import GitLabFake
-from tests.support.gitlab_templates import component, docs_example, interpolate, runner_expanded
+from tests.support.gitlab_templates import (
+    PIPELINES_OF_A_CHANGE,
+    component,
+    docs_example,
+    interpolate,
+    job_rule,
+    job_runs,
+    runner_expanded,
+)
 from tests.support.tls import PrivateCa
 
 pytest_plugins = ["tests.support.gitlab_fixtures"]
@@ -61,6 +67,36 @@ def test_a_branch_with_a_slash_is_one_encoded_segment(
     )
     assert main(["release/1.x", str(tmp_path / "b.json")], env) == 0
     assert (tmp_path / "b.json").read_bytes() == REPORT
+
+
+@pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64"])
+def test_a_matrix_job_fetches_the_report_of_its_own_platforms_job(
+    platform: str, gitlab_mr_pipeline: MergeRequestPipeline, tmp_path: Path
+) -> None:
+    # A `parallel: matrix:` job is named after its values (`container-gate: [linux/amd64]`), in
+    # CI_JOB_NAME and in the baseline branch's pipeline alike: the artifacts API's `job` is that
+    # whole name, a query parameter whose blank, colon, brackets and slash are encoded.
+    gitlab = gitlab_mr_pipeline.gitlab
+    reports = {
+        each: REPORT.replace(b'"pass"', f'"pass", "platform": "{each}"'.encode())
+        for each in ("linux/amd64", "linux/arm64")
+    }
+    for each, report in reports.items():
+        gitlab.add_artifact(
+            gitlab_mr_pipeline.project, "main", f"container-gate: [{each}]", "container-gate.json", report
+        )
+    matrix_job = {"CI_JOB_NAME": f"container-gate: [{platform}]", "CONTAINER_GATE_PLATFORM": platform}
+    _done, argv = run_job_script(gitlab_mr_pipeline, tmp_path, **matrix_job)
+    assert f"--platform={platform}" in argv
+    assert "--baseline=container-gate-baseline.json" in argv
+    assert (tmp_path / "container-gate-baseline.json").read_bytes() == reports[platform]
+    (request,) = gitlab.requests
+    encoded = platform.replace("/", "%2F")
+    assert request.target == (
+        "/api/v4/projects/42/jobs/artifacts/main/raw/container-gate.json"
+        f"?job=container-gate%3A+%5B{encoded}%5D"
+    )
+    assert request.status == 200
 
 
 def test_a_404_is_a_warning_and_leaves_no_file(
@@ -331,22 +367,6 @@ def test_a_pipeline_that_is_not_the_baseline_branchs_own_is_gated_against_the_ba
     assert (tmp_path / "container-gate-baseline.json").read_bytes() == REPORT
 
 
-def _rule(rules: list[dict[str, Any]], env: dict[str, str]) -> dict[str, Any] | None:
-    """The first of a job's `rules:` that holds, as GitLab picks it: `$VAR` is a set, non-empty
-    variable, `$VAR == "value"` compares, `&&` joins; a rule without `if:` always holds."""
-    for rule in rules:
-        terms = [term.strip() for term in rule.get("if", "").split("&&") if term.strip()]
-        holds = True
-        for term in terms:
-            match = re.fullmatch(r'\$(\w+)(?: == "([^"]*)")?', term)
-            assert match is not None, f"an `if:` the test cannot read: {term}"
-            value = env.get(match[1], "")
-            holds = holds and (value == match[2] if match[2] is not None else bool(value))
-        if holds:
-            return rule
-    return None
-
-
 PROTECTED_PUSH = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_REF_PROTECTED": "true"}
 PROTECTED_PUSH |= {"CI_MERGE_REQUEST_IID": "", "CI_MERGE_REQUEST_PROJECT_ID": ""}
 
@@ -397,7 +417,7 @@ def test_the_docs_pattern_gives_each_target_branch_its_baseline(
     inputs, name, job = component()
     values = {key: spec.get("default") for key, spec in inputs.items()} | include["inputs"]
     assert interpolate(name, values) in example, "the rules are given to the component's job"
-    rule = _rule(example[interpolate(name, values)]["rules"], {**gitlab_mr_pipeline.env, **pipeline})
+    rule = job_rule(example[interpolate(name, values)]["rules"], {**gitlab_mr_pipeline.env, **pipeline})
     assert rule is not None
     assert rule.get("when", "on_success") != "never"
     # The job's variables, then the rule's, which override them; the runner expands both.
@@ -414,3 +434,20 @@ def test_the_docs_pattern_gives_each_target_branch_its_baseline(
     else:
         assert f"--baseline-branch={baseline}" in argv
         assert fetched.read_bytes() == reports[baseline]
+
+
+@pytest.mark.parametrize("change", list(PIPELINES_OF_A_CHANGE))
+def test_the_docs_pattern_gates_each_change_once(change: str) -> None:
+    # Its last rule was `- when: on_success`, which holds in every pipeline: a push to a branch
+    # with an open merge request was gated in the branch pipeline and in the merge request's,
+    # and without `workflow:rules` the job made that merge-request pipeline on its own.
+    example = yaml.safe_load(docs_example("several target branches"))
+    [include] = example["include"]
+    inputs, name, _job = component()
+    values = {key: spec.get("default") for key, spec in inputs.items()} | include["inputs"]
+    rules = example[interpolate(name, values)]["rules"]
+    pipelines = PIPELINES_OF_A_CHANGE[change]
+    runs = [job_runs(rules, pipeline) for pipeline in pipelines]
+    assert runs.count(True) == 1, change
+    # A merge request's change is gated in the merge request's pipeline, where its note is.
+    assert runs[-1]

@@ -263,7 +263,7 @@ def test_the_docs_job_per_platform_keeps_a_note_per_platform(
     # A registry nothing answers at: the scan cannot decide, at once.
     pipeline = {**pipe.env, "CI_REGISTRY_IMAGE": "127.0.0.1:9/acme/web", "CI_COMMIT_SHA": "0123abcd" * 5}
     image = f"{pipeline['CI_REGISTRY_IMAGE']}:{pipeline['CI_COMMIT_SHA']}"
-    # Each matrix job: GitLab names it after its values, and the runner expands the job's variables.
+    # Each matrix job: GitLab names it after its values, and expands the job's variables with them.
     jobs = {}
     for platform in platforms:
         variables = {"PLATFORM": platform, "CI_JOB_NAME": f"{interpolate(name, values)}: [{platform}]"}

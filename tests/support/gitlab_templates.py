@@ -57,3 +57,58 @@ def docs_example(marker: str) -> str:
     match = re.search(r"```yaml\n(.*?)```", after, re.DOTALL)
     assert match is not None
     return match.group(1)
+
+
+def job_rule(rules: list[dict[str, Any]], env: dict[str, str]) -> dict[str, Any] | None:
+    """The first of a job's `rules:` that holds, as GitLab picks it: `$VAR` is a set, non-empty
+    variable, `$VAR == "value"` compares, `&&` joins; a rule without `if:` always holds."""
+    for rule in rules:
+        terms = [term.strip() for term in rule.get("if", "").split("&&") if term.strip()]
+        holds = True
+        for term in terms:
+            match = re.fullmatch(r'\$(\w+)(?: == "([^"]*)")?', term)
+            assert match is not None, f"an `if:` the test cannot read: {term}"
+            value = env.get(match[1], "")
+            holds = holds and (value == match[2] if match[2] is not None else bool(value))
+        if holds:
+            return rule
+    return None
+
+
+def job_runs(rules: list[dict[str, Any]], env: dict[str, str]) -> bool:
+    """Whether a job with these `rules:` is in a pipeline with these variables."""
+    rule = job_rule(rules, env)
+    return rule is not None and rule.get("when", "on_success") != "never"
+
+
+_BRANCH_PUSH = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "fix", "CI_COMMIT_REF_NAME": "fix"}
+PIPELINES_OF_A_CHANGE: dict[str, list[dict[str, str]]] = {
+    # GitLab makes a branch pipeline for every push (CI_OPEN_MERGE_REQUESTS set while the branch
+    # has an open merge request) and, for a branch with one, a merge-request pipeline too, which
+    # has no CI_COMMIT_BRANCH (doc/ci/variables/predefined_variables.md); each pipeline is kept
+    # when a job's rules take it.
+    "push to a branch without a merge request": [_BRANCH_PUSH],
+    "push to a branch with an open merge request": [
+        _BRANCH_PUSH | {"CI_OPEN_MERGE_REQUESTS": "acme/web!7"},
+        {
+            "CI_PIPELINE_SOURCE": "merge_request_event",
+            "CI_COMMIT_REF_NAME": "fix",
+            "CI_MERGE_REQUEST_IID": "7",
+            "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "fix",
+            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+            "CI_OPEN_MERGE_REQUESTS": "acme/web!7",
+        },
+    ],
+    "push to the protected main": [
+        {
+            "CI_PIPELINE_SOURCE": "push",
+            "CI_COMMIT_BRANCH": "main",
+            "CI_COMMIT_REF_NAME": "main",
+            "CI_COMMIT_REF_PROTECTED": "true",
+        }
+    ],
+    "release tag": [
+        {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": "v1.2.0", "CI_COMMIT_REF_NAME": "v1.2.0"}
+    ],
+}
+"""The pipelines GitLab can make for one change, by the kind of change."""
