@@ -336,3 +336,48 @@ def test_a_private_base_image_is_checked_with_the_registry_login_inputs(
         f"input `registry-password` is empty: {registries.bearer} is read without credentials" in done.stdout
     )
     assert refused in read_outputs(Path(env["GITHUB_OUTPUT"]))["error"]
+
+
+def test_a_docker_config_naming_a_credential_helper_the_image_lacks_does_not_stop_a_public_read(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+) -> None:
+    # A workflow's `env: DOCKER_CONFIG` names a config written on a developer's machine or by
+    # `gcloud auth configure-docker`: its helpers are programs the action's image does not have.
+    # Read as it was, its `credsStore` failed the check of a public base image on a registry
+    # that hands out anonymous tokens (as Docker Hub does), with no `registry` input given.
+    docker = tmp_path / "docker-config"
+    docker.mkdir()
+    (docker / "config.json").write_text(json.dumps({"auths": {}, "credsStore": "desktop"}), encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nbase_image: {on_stale: fail}\n", encoding="utf-8")  # unchecked: an error
+    with base_behind_auth(engineless_archives.base, tags=("public/base:12",)) as registries:
+        base = f"{registries.bearer}/public/base:12"
+        label = {"org.opencontainers.image.base.name": base}
+        app = relabelled(engineless_archives.app, tmp_path / "app.tar", label)
+        inputs = {
+            **scan_inputs,
+            "image": f"docker-archive:{app}",
+            "dockerfile": "",
+            "base-image": f"docker-archive:{engineless_archives.base}",
+            "check-base": "true",
+            "policy": str(policy),
+            "comment": "false",
+        }
+        env, workspace = runner_environment(
+            github_pull_request, tmp_path, github_pull_request.token, **inputs
+        )
+        env = with_trivy(env, trivy_bin) | {"DOCKER_CONFIG": str(docker)}
+
+        done = run_action(env, workspace)
+
+    assert done.returncode == 1, done.stderr  # checked: the findings decide, and some block
+    decision = json.loads((workspace / "container-gate.json").read_text(encoding="utf-8"))
+    assert decision["base_image"]["checked"] is True, decision["base_image"]
+    # Said once, as an annotation: what was left out and what to do about a registry it covered.
+    [warning] = [line for line in done.stdout.splitlines() if "credential helpers" in line]
+    assert warning.startswith("::warning title=container-gate%3A warning::")
+    assert "(desktop for every registry) cannot run in the action's container" in warning
