@@ -381,3 +381,77 @@ def test_a_docker_config_naming_a_credential_helper_the_image_lacks_does_not_sto
     [warning] = [line for line in done.stdout.splitlines() if "credential helpers" in line]
     assert warning.startswith("::warning title=container-gate%3A warning::")
     assert "(desktop for every registry) cannot run in the action's container" in warning
+
+
+def test_an_image_the_registry_refuses_or_lacks_is_one_line_exit_3_and_never_shows_the_password(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+) -> None:
+    # The image is read from a registry with the login inputs. A wrong password (a rotated
+    # token) or an unknown tag is the step's error: one line in the log, the step outputs, the
+    # job summary, and the pull request's comment turned into "could not decide"; the password,
+    # right or wrong, is masked first and written nowhere.
+    scenario = github_pull_request
+    with base_behind_auth(engineless_archives.base) as registries:
+        image = f"{registries.basic}/private/base:12"
+        login = {"registry": registries.basic, "registry-username": registries.username}
+
+        def run(
+            name: str, password: str, **more: str
+        ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+            (tmp_path / name).mkdir()
+            inputs = {**scan_inputs, "image": image, "dockerfile": "", **login, **more}
+            env, workspace = runner_environment(
+                scenario, tmp_path / name, scenario.token, **inputs, **{"registry-password": password}
+            )
+            env = with_trivy(env, trivy_bin)
+            done = run_action(env, workspace)
+            assert done.stdout.splitlines()[0] == f"::add-mask::{password}"
+            assert done.stdout.count(password) == 1
+            assert password not in done.stderr
+            written = [Path(env["GITHUB_OUTPUT"]), Path(env["GITHUB_STEP_SUMMARY"]), *workspace.rglob("*")]
+            for path in [path for path in written if path.is_file()]:
+                assert password not in path.read_text(encoding="utf-8", errors="replace"), path
+            for comment in scenario.github.state.comments_on(scenario.repository, scenario.pull.number):
+                assert password not in comment.body
+            return done, env
+
+        done, _env = run("right", registries.password)
+        assert done.returncode == 1, done.stderr  # read and scanned: the findings decide
+        [comment] = scenario.github.state.comments_on(scenario.repository, scenario.pull.number)
+
+        for name, password, more, said in [
+            (
+                "refused",
+                f"rotated-{registries.password}",
+                {},
+                f"registry {registries.basic} refused the credentials of user '{registries.username}' "
+                "(HTTP 401, UNAUTHORIZED)",
+            ),
+            (
+                "unknown",
+                registries.password,
+                {"image": f"{registries.basic}/private/nothere:1"},
+                f"registry {registries.basic} has no private/nothere:1 (HTTP 404, MANIFEST_UNKNOWN)",
+            ),
+        ]:
+            done, env = run(name, password, **more)
+            assert done.returncode == 3, done.stderr  # an image error, as documented
+            [line] = done.stderr.splitlines()
+            message = line.removeprefix("container-gate: error: ")
+            assert said in message, name
+            outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
+            assert (outputs["verdict"], outputs["exit-code"], outputs["error"]) == ("error", "3", message)
+            assert f"::error title=container-gate could not decide (exit code 3)::{message}" in done.stdout
+            summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+            assert "could not decide (exit code 3)" in summary
+            assert said in unescaped(summary), name
+        # The comment of the image that was refused says so; the unknown tag had none to change.
+        [refused] = scenario.github.state.comments_on(scenario.repository, scenario.pull.number)
+        assert refused.id == comment.id
+        assert "could not decide (exit code 3)" in refused.body
+        assert "refused the credentials of user" in unescaped(refused.body)
+        assert "the action's `registry-username` and `registry-password` inputs" in unescaped(refused.body)
