@@ -9,14 +9,11 @@ from __future__ import annotations
 import argparse
 import copy
 import re
-import textwrap
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -24,13 +21,13 @@ from entrypoint import INPUTS, InputError, build_invocation
 from scripts.check_ci_files import (
     ACTION_SCHEMA,
     WORKFLOW_SCHEMA,
-    Yaml12Loader,
     check,
     default_files,
     load_schema,
     load_yaml,
     schema_problems,
 )
+from tests.support.action_docs import action_steps, load_yaml_text
 from tests.support.release_image import RELEASED_IMAGE
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -253,18 +250,6 @@ def test_no_run_script_of_the_examples_or_the_workflows_holds_an_expression() ->
                 assert "${{" not in str(step.get("run", "")), f"{path.name}: {name}: {step.get('name')}"
 
 
-def action_steps(document: object) -> Iterator[dict[str, Any]]:
-    """Every step of `document` (a workflow, or a part of one a doc shows) that runs the action."""
-    if isinstance(document, dict):
-        if str(document.get("uses", "")).startswith("your-org/container-gate@"):
-            yield document
-        for value in document.values():
-            yield from action_steps(value)
-    elif isinstance(document, list):
-        for value in document:
-            yield from action_steps(value)
-
-
 def documented_action_steps() -> list[tuple[str, dict[str, Any]]]:
     """The action's steps in the example workflows and in every YAML block of the docs (a whole
     workflow or the steps of one), each with where it is."""
@@ -278,11 +263,6 @@ def documented_action_steps() -> list[tuple[str, dict[str, Any]]]:
         for number, block in enumerate(blocks, 1):
             found += [(f"{path.name} block {number}", step) for step in action_steps(load_yaml_text(block))]
     return found
-
-
-def load_yaml_text(text: str) -> Any:
-    """A YAML block of a doc, as GitHub reads a workflow (YAML 1.2 booleans, like `load_yaml`)."""
-    return yaml.load(textwrap.dedent(text), Loader=Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 def test_the_docs_show_the_action_with_inputs_it_has() -> None:

@@ -9,6 +9,7 @@ is real: the real Trivy, offline, on the test bed's app image with the test bed'
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -23,10 +24,14 @@ import pytest
 
 from scripts.check_ci_files import load_yaml
 from testbed.images import IMAGES_DIR, ArchiveImages
+from tests.support.action_docs import load_yaml_text
 from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
 from tests.support.registry_tools import (
     AuthRegistries,
+    Pusher,
     base_behind_auth,
+    oci_image,
+    read_docker_archive,
     relabelled,
 )
 from tests.support.repo_paths import PROJECT_ROOT
@@ -455,3 +460,64 @@ def test_an_image_the_registry_refuses_or_lacks_is_one_line_exit_3_and_never_sho
         assert "could not decide (exit code 3)" in refused.body
         assert "refused the credentials of user" in unescaped(refused.body)
         assert "the action's `registry-username` and `registry-password` inputs" in unescaped(refused.body)
+
+
+def test_two_registries_one_by_the_inputs_one_by_a_docker_config_in_the_workspace_as_documented(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+) -> None:
+    # docs/github-action.md ("Two registries"): the image's registry through the inputs, the
+    # private base's through a `docker login` into a config in the workspace that the gate
+    # step's env: DOCKER_CONFIG names (written here as `docker login` writes it).
+    guide = (PROJECT_ROOT / "docs" / "github-action.md").read_text(encoding="utf-8")
+    section = guide.split("**Two registries.**", 1)[1].split("\n### ", 1)[0]
+    steps = load_yaml_text(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    [gate] = [step for step in steps if step.get("id") == "gate"]
+    assert set(gate["with"]) == {"image", "check-base", "registry", "registry-username", "registry-password"}
+    named = gate["env"]["DOCKER_CONFIG"]
+    assert named.startswith("/github/workspace/")
+    [login] = [step for step in steps if "docker login" in step.get("run", "")]
+    assert f"DOCKER_CONFIG={named.removeprefix('/github/workspace/')} " in login["run"]
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nbase_image: {on_stale: fail}\n", encoding="utf-8")  # unchecked: an error
+    with base_behind_auth(engineless_archives.base) as registries:
+        base = f"{registries.bearer}/private/base:12"
+        app = relabelled(
+            engineless_archives.app, tmp_path / "app.tar", {"org.opencontainers.image.base.name": base}
+        )
+        Pusher(registries.open).image("private/app", "1", oci_image(*read_docker_archive(app)))
+        inputs = {
+            **scan_inputs,
+            "image": f"{registries.basic}/private/app:1",
+            "check-base": "true",
+            "registry": registries.basic,
+            "registry-username": registries.username,
+            "registry-password": registries.password,
+            "dockerfile": "",
+            "base-image": f"docker-archive:{engineless_archives.base}",
+            "policy": str(policy),
+            "comment": "false",
+        }
+        env, workspace = runner_environment(
+            github_pull_request, tmp_path, github_pull_request.token, **inputs
+        )
+        config = workspace / named.removeprefix("/github/workspace/")
+        config.mkdir()
+        auth = base64.b64encode(f"{registries.username}:{registries.password}".encode()).decode("ascii")
+        (config / "config.json").write_text(json.dumps({"auths": {registries.bearer: {"auth": auth}}}))
+        before = (config / "config.json").read_bytes()
+        env = with_trivy(env, trivy_bin) | {"DOCKER_CONFIG": str(config)}
+
+        done = run_action(env, workspace)
+
+    assert done.returncode == 1, done.stderr  # read, scanned and checked: the findings decide
+    decision = json.loads((workspace / "container-gate.json").read_text(encoding="utf-8"))
+    assert decision["image"]["reference"] == f"{registries.basic}/private/app:1"
+    assert decision["base_image"]["name"] == base
+    assert decision["base_image"]["checked"] is True, decision["base_image"]
+    assert (config / "config.json").read_bytes() == before  # only read
+    assert "credential helpers" not in done.stdout + done.stderr
