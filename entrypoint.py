@@ -332,7 +332,7 @@ def write_docker_config(
     """A Docker config holding `login` (when there is one) and the `kept` logins
     (`existing_logins`) of other registries, in a new directory of mode 0700 (the file 0600) that
     the caller removes when the run ends; the gate and the scanners find it through DOCKER_CONFIG.
-    `login` wins for its registry, however a kept key spells it (`https://ghcr.io`, `GHCR.io`).
+    `login` wins for its registry, however it or a kept key spells it (`https://ghcr.io`, `GHCR.io`).
 
     Never `$HOME/.docker`: a container action's HOME is a directory of the runner's temporary
     directory that GitHub mounts into every later container action of the job. Never the
@@ -346,7 +346,9 @@ def write_docker_config(
     auths = dict(kept or {})
     if login is not None:
         host = login.registry.lower()
-        key = _HUB_SERVER if host in _HUB else login.registry
+        # In lower case, as image references name registries: the scanners look their key up
+        # as the reference spells it (`ghcr.io`), letter for letter, where the gate ignores case.
+        key = _HUB_SERVER if host in _HUB else host
         auth = base64.b64encode(f"{login.username}:{login.password}".encode()).decode("ascii")
         auths = {
             other: entry for other, entry in auths.items() if registry_of_key(other) != registry_of_key(key)

@@ -521,3 +521,35 @@ def test_two_registries_one_by_the_inputs_one_by_a_docker_config_in_the_workspac
     assert decision["base_image"]["checked"] is True, decision["base_image"]
     assert (config / "config.json").read_bytes() == before  # only read
     assert "credential helpers" not in done.stdout + done.stderr
+
+
+def test_a_registry_input_in_capitals_logs_the_scanner_in_too(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+) -> None:
+    # Host names know no case, and the gate read the image with `registry: LOCALHOST:PORT`; Trivy
+    # looked its login up as the image reference spells the registry, found none, and was refused.
+    with base_behind_auth(engineless_archives.base) as registries:
+        port = registries.basic.rpartition(":")[2]
+        inputs = {
+            **scan_inputs,
+            "image": f"localhost:{port}/private/base:12",
+            "dockerfile": "",
+            "comment": "false",
+            "registry": f"LOCALHOST:{port}",
+            "registry-username": registries.username,
+            "registry-password": registries.password,
+        }
+        env, workspace = runner_environment(
+            github_pull_request, tmp_path, github_pull_request.token, **inputs
+        )
+
+        done = run_action(with_trivy(env, trivy_bin), workspace)
+
+    assert done.returncode == 1, done.stderr  # read and scanned: the findings decide
+    decision = json.loads((workspace / "container-gate.json").read_text(encoding="utf-8"))
+    assert decision["verdict"] == "fail"
+    assert "CVE-2023-4911" in blocking_ids(decision)
