@@ -327,12 +327,12 @@ def mask(secret: str) -> None:
 
 
 def write_docker_config(
-    login: RegistryLogin, env: Mapping[str, str], kept: Mapping[str, object] | None = None
+    login: RegistryLogin | None, env: Mapping[str, str], kept: Mapping[str, object] | None = None
 ) -> Path:
-    """A Docker config holding `login` and the `kept` logins (`existing_logins`) of other
-    registries, in a new directory of mode 0700 (the file 0600) that the caller removes when the
-    run ends; the gate and the scanners find it through DOCKER_CONFIG. `login` wins for its
-    registry, however a kept key spells it (`https://ghcr.io`, `GHCR.io`).
+    """A Docker config holding `login` (when there is one) and the `kept` logins
+    (`existing_logins`) of other registries, in a new directory of mode 0700 (the file 0600) that
+    the caller removes when the run ends; the gate and the scanners find it through DOCKER_CONFIG.
+    `login` wins for its registry, however it or a kept key spells it (`https://ghcr.io`, `GHCR.io`).
 
     Never `$HOME/.docker`: a container action's HOME is a directory of the runner's temporary
     directory that GitHub mounts into every later container action of the job. Never the
@@ -343,15 +343,17 @@ def write_docker_config(
     from gate.image.registry_auth import registry_of_key
 
     directory = Path(tempfile.mkdtemp(prefix="container-gate-docker-", dir=_private_temp(env)))
-    host = login.registry.lower()
-    key = _HUB_SERVER if host in _HUB else login.registry
-    auth = base64.b64encode(f"{login.username}:{login.password}".encode()).decode("ascii")
-    auths = {
-        other: entry
-        for other, entry in (kept or {}).items()
-        if registry_of_key(other) != registry_of_key(key)
-    }
-    auths[key] = {"auth": auth}
+    auths = dict(kept or {})
+    if login is not None:
+        host = login.registry.lower()
+        # In lower case, as image references name registries: the scanners look their key up
+        # as the reference spells it (`ghcr.io`), letter for letter, where the gate ignores case.
+        key = _HUB_SERVER if host in _HUB else host
+        auth = base64.b64encode(f"{login.username}:{login.password}".encode()).decode("ascii")
+        auths = {
+            other: entry for other, entry in auths.items() if registry_of_key(other) != registry_of_key(key)
+        }
+        auths[key] = {"auth": auth}
     text = json.dumps({"auths": auths})
     descriptor = os.open(directory / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
@@ -359,61 +361,100 @@ def write_docker_config(
     return directory
 
 
-def existing_logins(env: Mapping[str, str]) -> tuple[dict[str, object], list[str]]:
+@dataclass(frozen=True)
+class ExistingLogins:
+    """What the Docker config the run would read without the registry inputs holds for it."""
+
+    auths: dict[str, object]
+    """Its `auths` entries, to keep beside the inputs' login."""
+    notes: list[str]
+    """A warning for each part of it that is not kept."""
+    helpers: bool = False
+    """Whether it names credential helpers, which the run's own config leaves out."""
+
+
+def existing_logins(env: Mapping[str, str], *, login: bool = True) -> ExistingLogins:
     """The `auths` of the Docker config the run reads without the registry inputs
     (`$DOCKER_CONFIG/config.json`, as a workflow's `env:` may set it, else the one in HOME), to
-    keep beside the inputs' login, and a warning for each part of it that is not kept. The file
-    is only read.
+    keep beside the inputs' login (`login`: whether the inputs give one; the warnings say so), and
+    a warning for each part of it that is not kept. The file is only read.
 
     Only `auths` is kept. A credential helper (`credsStore`, `credHelpers`) is a program of the
     machine that configured it (docker-credential-desktop, -ecr-login, -gcloud): the action's
     image has none, and a helper that is named but missing fails every registry read it covers,
-    in the gate and in the scanners alike (`credsStore`: every registry, the inputs' too).
+    in the gate and in the scanners alike (`credsStore`: every registry, public ones and the
+    inputs' too). So a config that names one is never read as it is, with or without the inputs.
     """
     from gate._json_decode import loads
     from gate.image.registry_auth import docker_config_file
 
     config = docker_config_file(env)
     if config is None:
-        return {}, []
+        return ExistingLogins({}, [])
     if not config.is_file():
         named = env.get("DOCKER_CONFIG")
         if not named:
-            return {}, []
-        return {}, [
-            f"DOCKER_CONFIG names {named}, where the action's container has no config.json: only the "
-            "login of the `registry` inputs is used (the container sees the workspace as /github/workspace)"
-        ]
+            return ExistingLogins({}, [])
+        return ExistingLogins(
+            {},
+            [
+                f"DOCKER_CONFIG names {named}, where the action's container has no config.json: only the "
+                "login of the `registry` inputs is used (the container sees the workspace as /github/workspace)"
+            ],
+        )
     try:
         doc = loads(config.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         # The message of a JSON error gives a position, never the text around it.
-        return {}, [
-            f"{config}: cannot read the Docker config ({exc}): only the login of the `registry` inputs is used"
-        ]
+        return ExistingLogins(
+            {},
+            [
+                f"{config}: cannot read the Docker config ({exc}): only the login of the `registry` inputs is used"
+            ],
+        )
     if not isinstance(doc, dict):
-        return {}, [
-            f"{config}: the Docker config is not a JSON object: only the login of the `registry` inputs is used"
-        ]
+        return ExistingLogins(
+            {},
+            [
+                f"{config}: the Docker config is not a JSON object: only the login of the `registry` inputs is used"
+            ],
+        )
     auths = doc.get("auths")
     kept: dict[str, object] = {}
     if isinstance(auths, dict):
         kept = {str(key): entry for key, entry in auths.items() if isinstance(entry, dict)}
+    covered = _helpers_of(doc)
+    if not covered:
+        return ExistingLogins(kept, [])
+    beside = " beside the `registry` inputs' login" if login else ""
+    return ExistingLogins(
+        kept,
+        [
+            f"{config}: its credential helpers ({covered}) cannot run in the action's container: they "
+            f"are left out, the logins of its `auths` are used{beside}, and a registry only a helper "
+            "logged in to is read without credentials (give its login to the `registry` inputs)"
+        ],
+        helpers=True,
+    )
+
+
+def _helpers_of(doc: Mapping[str, object]) -> str:
+    """The credential helpers a Docker config names and what each covers (`ecr-login for
+    123456789012.dkr.ecr.us-east-1.amazonaws.com`, `gcloud for 12 registries`, `desktop for every
+    other registry`); empty for none. gcloud alone names a dozen registries: they are counted."""
+    registries: dict[str, list[str]] = {}
     helpers = doc.get("credHelpers")
-    names = {
-        name
-        for name in (helpers.values() if isinstance(helpers, dict) else ())
-        if isinstance(name, str) and name
-    }
-    if isinstance(doc.get("credsStore"), str) and doc["credsStore"]:
-        names.add(doc["credsStore"])
-    if not names:
-        return kept, []
-    return kept, [
-        f"{config}: its credential helpers ({', '.join(sorted(names))}) cannot run in the action's "
-        "container: the logins of its `auths` are used beside the `registry` inputs' login, those "
-        "of its helpers are not"
+    for registry, name in helpers.items() if isinstance(helpers, dict) else ():
+        if isinstance(name, str) and name:
+            registries.setdefault(name, []).append(str(registry))
+    said = [
+        f"{name} for {found[0] if len(found) == 1 else f'{len(found)} registries'}"
+        for name, found in sorted(registries.items())
     ]
+    store = doc.get("credsStore")
+    if isinstance(store, str) and store:
+        said.append(f"{store} for every {'other ' if said else ''}registry")
+    return ", ".join(said)
 
 
 def _private_temp(env: Mapping[str, str]) -> str:
@@ -815,13 +856,18 @@ def main() -> int:
     os.environ[RUN_BY_ACTION] = "true"
 
     docker_config = None
-    if invocation.login is not None:
-        # The gate and the scanners read the registry with it; the password is in no variable.
-        # The logins of the config they would read without it stay beside it.
-        kept, notes = existing_logins(os.environ)
-        for note in notes:
+    existing = (
+        existing_logins(os.environ, login=invocation.login is not None)
+        if invocation.argv[0] == "scan"
+        else None
+    )
+    if existing is not None and (invocation.login is not None or existing.helpers):
+        # The gate and the scanners read the registry with the login; the password is in no
+        # variable. The logins of the config they would read without it stay beside it, and its
+        # credential helpers, which cannot run here, are left out, login or not.
+        for note in existing.notes:
             warn(note, on_github=invocation.on_github)
-        docker_config = write_docker_config(invocation.login, os.environ, kept)
+        docker_config = write_docker_config(invocation.login, os.environ, existing.auths)
         os.environ["DOCKER_CONFIG"] = str(docker_config)
     try:
         try:

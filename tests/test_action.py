@@ -6,6 +6,7 @@ The schemas are SchemaStore's (tests/data/schemas); hadolint and actionlint run 
 
 from __future__ import annotations
 
+import argparse
 import copy
 import re
 import tomllib
@@ -16,7 +17,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from entrypoint import INPUTS
+from entrypoint import INPUTS, InputError, build_invocation
 from scripts.check_ci_files import (
     ACTION_SCHEMA,
     WORKFLOW_SCHEMA,
@@ -26,6 +27,7 @@ from scripts.check_ci_files import (
     load_yaml,
     schema_problems,
 )
+from tests.support.action_docs import action_steps, load_yaml_text
 from tests.support.release_image import RELEASED_IMAGE
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -88,6 +90,53 @@ def doc_table_names(heading: str) -> list[str]:
 def test_every_input_and_output_is_documented_once_in_order() -> None:
     assert doc_table_names("Inputs") == list(action()["inputs"])
     assert doc_table_names("Outputs") == list(action()["outputs"])
+
+
+def doc_input_defaults() -> dict[str, str]:
+    """The default column of the doc's input table, by input."""
+    section = DOC.read_text(encoding="utf-8").split("\n## Inputs\n", 1)[1].split("\n## ", 1)[0]
+    return dict(re.findall(r"^\| `([a-z-]+)` \| ([^|]*?) ?\|", section, flags=re.MULTILINE))
+
+
+def test_every_inputs_default_is_the_same_in_action_yml_the_doc_and_the_entry_point() -> None:
+    # GitHub passes action.yml's default; the entry point falls back on its own for an empty value
+    # (`advisory: ${{ inputs.unset }}`); the doc's table is what a user reads. An input without a
+    # default in action.yml takes the gate's own, which its description and the --help text say.
+    from gate.cli.parser import build_parser
+
+    helps = {
+        option: action.help or ""
+        for command in ("scan", "check")
+        for action in _subcommand(build_parser(), command)._actions
+        for option in action.option_strings
+    }
+    shown = doc_input_defaults()
+    entry = {spec.name: spec for spec in INPUTS}
+    checked = 0
+    for name, spec in action()["inputs"].items():
+        default = spec.get("default")
+        if default is not None:
+            assert shown[name] == f"`{default}`", name
+            if entry[name].kind != "special":
+                assert entry[name].default == default, name
+            checked += 1
+            continue
+        literal = re.fullmatch(r"`([^`]+)`", shown[name])
+        if literal is None:
+            continue  # none, or a default said in words (`shipped default`)
+        assert entry[name].default == "", name  # GitHub passes an empty value: the gate decides
+        flag = entry[name].flag
+        assert flag is not None, name
+        assert f"default: {literal[1]}" in helps[flag], (name, helps[flag])
+        assert re.search(rf"Default:? `?{re.escape(literal[1])}`?[ .,]", spec["description"]), name
+        checked += 1
+    assert checked >= 10
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    [commands] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    found: argparse.ArgumentParser = commands.choices[name]
+    return found
 
 
 def test_every_output_is_described_in_action_yml_as_in_the_doc() -> None:
@@ -201,13 +250,59 @@ def test_no_run_script_of_the_examples_or_the_workflows_holds_an_expression() ->
                 assert "${{" not in str(step.get("run", "")), f"{path.name}: {name}: {step.get('name')}"
 
 
-def test_the_examples_give_the_action_only_inputs_it_has() -> None:
+def documented_action_steps() -> list[tuple[str, dict[str, Any]]]:
+    """The action's steps in the example workflows and in every YAML block of the docs (a whole
+    workflow or the steps of one), each with where it is."""
+    found = [
+        (path.name, step) for path in sorted(EXAMPLES.glob("*.yml")) for step in action_steps(load_yaml(path))
+    ]
+    for path in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]:
+        blocks = re.findall(
+            r"^```ya?ml\n(.*?)^```", path.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL
+        )
+        for number, block in enumerate(blocks, 1):
+            found += [(f"{path.name} block {number}", step) for step in action_steps(load_yaml_text(block))]
+    return found
+
+
+def test_the_docs_show_the_action_with_inputs_it_has() -> None:
     inputs = set(action()["inputs"])
-    for path in sorted(EXAMPLES.glob("*.yml")):
-        for job in load_yaml(path)["jobs"].values():
-            for step in job["steps"]:
-                if str(step.get("uses", "")).startswith("your-org/container-gate@"):
-                    assert set(step.get("with", {})) <= inputs, path.name
+    steps = documented_action_steps()
+    where = {place.split(" block ")[0] for place, _step in steps}
+    # The examples, and the guide's blocks: the fork comment, a private registry, a matrix, reports.
+    assert {"gate-image.yml", "gate-matrix.yml", "github-action.md"} <= where, where
+    for place, step in steps:
+        assert set(step.get("with", {})) <= inputs, place
+
+
+def test_the_docs_give_the_action_values_its_inputs_take() -> None:
+    # Every value the docs write out (not an expression, which the workflow fills) is one the
+    # entry point and the gate's command line take: a first run of a copied example never stops
+    # at a bad input (`check-base: yes`, `scanner: Trivy`, `scan-timeout: 10m`).
+    from gate.cli.main import usage_problem
+
+    checked = 0
+    for place, step in documented_action_steps():
+        given = {name: _as_github_passes(value) for name, value in step.get("with", {}).items()}
+        written = {name: value for name, value in given.items() if "${{" not in value}
+        if "image" not in written and "report" not in written:
+            written["image"] = "app:1"  # the expression it had
+        env = {f"INPUT_{name.upper()}": value for name, value in written.items()}
+        try:
+            invocation = build_invocation(env)
+        except InputError as exc:
+            raise AssertionError(f"{place}: {exc}") from None
+        problem = usage_problem(invocation.argv)
+        assert problem is None, f"{place}: {problem.message if problem else ''}"
+        checked += len(written)
+    assert checked >= 40
+
+
+def _as_github_passes(value: object) -> str:
+    """An input's value as the runner hands it over: `true` for a YAML boolean, digits for a number."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def test_the_examples_run_no_image_by_a_tag_and_no_download_of_their_own() -> None:

@@ -9,6 +9,7 @@ is real: the real Trivy, offline, on the test bed's app image with the test bed'
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -23,10 +24,14 @@ import pytest
 
 from scripts.check_ci_files import load_yaml
 from testbed.images import IMAGES_DIR, ArchiveImages
+from tests.support.action_docs import load_yaml_text
 from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
 from tests.support.registry_tools import (
     AuthRegistries,
+    Pusher,
     base_behind_auth,
+    oci_image,
+    read_docker_archive,
     relabelled,
 )
 from tests.support.repo_paths import PROJECT_ROOT
@@ -336,3 +341,215 @@ def test_a_private_base_image_is_checked_with_the_registry_login_inputs(
         f"input `registry-password` is empty: {registries.bearer} is read without credentials" in done.stdout
     )
     assert refused in read_outputs(Path(env["GITHUB_OUTPUT"]))["error"]
+
+
+def test_a_docker_config_naming_a_credential_helper_the_image_lacks_does_not_stop_a_public_read(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+) -> None:
+    # A workflow's `env: DOCKER_CONFIG` names a config written on a developer's machine or by
+    # `gcloud auth configure-docker`: its helpers are programs the action's image does not have.
+    # Read as it was, its `credsStore` failed the check of a public base image on a registry
+    # that hands out anonymous tokens (as Docker Hub does), with no `registry` input given.
+    docker = tmp_path / "docker-config"
+    docker.mkdir()
+    (docker / "config.json").write_text(json.dumps({"auths": {}, "credsStore": "desktop"}), encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nbase_image: {on_stale: fail}\n", encoding="utf-8")  # unchecked: an error
+    with base_behind_auth(engineless_archives.base, tags=("public/base:12",)) as registries:
+        base = f"{registries.bearer}/public/base:12"
+        label = {"org.opencontainers.image.base.name": base}
+        app = relabelled(engineless_archives.app, tmp_path / "app.tar", label)
+        inputs = {
+            **scan_inputs,
+            "image": f"docker-archive:{app}",
+            "dockerfile": "",
+            "base-image": f"docker-archive:{engineless_archives.base}",
+            "check-base": "true",
+            "policy": str(policy),
+            "comment": "false",
+        }
+        env, workspace = runner_environment(
+            github_pull_request, tmp_path, github_pull_request.token, **inputs
+        )
+        env = with_trivy(env, trivy_bin) | {"DOCKER_CONFIG": str(docker)}
+
+        done = run_action(env, workspace)
+
+    assert done.returncode == 1, done.stderr  # checked: the findings decide, and some block
+    decision = json.loads((workspace / "container-gate.json").read_text(encoding="utf-8"))
+    assert decision["base_image"]["checked"] is True, decision["base_image"]
+    # Said once, as an annotation: what was left out and what to do about a registry it covered.
+    [warning] = [line for line in done.stdout.splitlines() if "credential helpers" in line]
+    assert warning.startswith("::warning title=container-gate%3A warning::")
+    assert "(desktop for every registry) cannot run in the action's container" in warning
+
+
+def test_an_image_the_registry_refuses_or_lacks_is_one_line_exit_3_and_never_shows_the_password(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+) -> None:
+    # The image is read from a registry with the login inputs. A wrong password (a rotated
+    # token) or an unknown tag is the step's error: one line in the log, the step outputs, the
+    # job summary, and the pull request's comment turned into "could not decide"; the password,
+    # right or wrong, is masked first and written nowhere.
+    scenario = github_pull_request
+    with base_behind_auth(engineless_archives.base) as registries:
+        image = f"{registries.basic}/private/base:12"
+        login = {"registry": registries.basic, "registry-username": registries.username}
+
+        def run(
+            name: str, password: str, **more: str
+        ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+            (tmp_path / name).mkdir()
+            inputs = {**scan_inputs, "image": image, "dockerfile": "", **login, **more}
+            env, workspace = runner_environment(
+                scenario, tmp_path / name, scenario.token, **inputs, **{"registry-password": password}
+            )
+            env = with_trivy(env, trivy_bin)
+            done = run_action(env, workspace)
+            assert done.stdout.splitlines()[0] == f"::add-mask::{password}"
+            assert done.stdout.count(password) == 1
+            assert password not in done.stderr
+            written = [Path(env["GITHUB_OUTPUT"]), Path(env["GITHUB_STEP_SUMMARY"]), *workspace.rglob("*")]
+            for path in [path for path in written if path.is_file()]:
+                assert password not in path.read_text(encoding="utf-8", errors="replace"), path
+            for comment in scenario.github.state.comments_on(scenario.repository, scenario.pull.number):
+                assert password not in comment.body
+            return done, env
+
+        done, _env = run("right", registries.password)
+        assert done.returncode == 1, done.stderr  # read and scanned: the findings decide
+        [comment] = scenario.github.state.comments_on(scenario.repository, scenario.pull.number)
+
+        for name, password, more, said in [
+            (
+                "refused",
+                f"rotated-{registries.password}",
+                {},
+                f"registry {registries.basic} refused the credentials of user '{registries.username}' "
+                "(HTTP 401, UNAUTHORIZED)",
+            ),
+            (
+                "unknown",
+                registries.password,
+                {"image": f"{registries.basic}/private/nothere:1"},
+                f"registry {registries.basic} has no private/nothere:1 (HTTP 404, MANIFEST_UNKNOWN)",
+            ),
+        ]:
+            done, env = run(name, password, **more)
+            assert done.returncode == 3, done.stderr  # an image error, as documented
+            [line] = done.stderr.splitlines()
+            message = line.removeprefix("container-gate: error: ")
+            assert said in message, name
+            outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
+            assert (outputs["verdict"], outputs["exit-code"], outputs["error"]) == ("error", "3", message)
+            assert f"::error title=container-gate could not decide (exit code 3)::{message}" in done.stdout
+            summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+            assert "could not decide (exit code 3)" in summary
+            assert said in unescaped(summary), name
+        # The comment of the image that was refused says so; the unknown tag had none to change.
+        [refused] = scenario.github.state.comments_on(scenario.repository, scenario.pull.number)
+        assert refused.id == comment.id
+        assert "could not decide (exit code 3)" in refused.body
+        assert "refused the credentials of user" in unescaped(refused.body)
+        assert "the action's `registry-username` and `registry-password` inputs" in unescaped(refused.body)
+
+
+def test_two_registries_one_by_the_inputs_one_by_a_docker_config_in_the_workspace_as_documented(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+) -> None:
+    # docs/github-action.md ("Two registries"): the image's registry through the inputs, the
+    # private base's through a `docker login` into a config in the workspace that the gate
+    # step's env: DOCKER_CONFIG names (written here as `docker login` writes it).
+    guide = (PROJECT_ROOT / "docs" / "github-action.md").read_text(encoding="utf-8")
+    section = guide.split("**Two registries.**", 1)[1].split("\n### ", 1)[0]
+    steps = load_yaml_text(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    [gate] = [step for step in steps if step.get("id") == "gate"]
+    assert set(gate["with"]) == {"image", "check-base", "registry", "registry-username", "registry-password"}
+    named = gate["env"]["DOCKER_CONFIG"]
+    assert named.startswith("/github/workspace/")
+    [login] = [step for step in steps if "docker login" in step.get("run", "")]
+    assert f"DOCKER_CONFIG={named.removeprefix('/github/workspace/')} " in login["run"]
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nbase_image: {on_stale: fail}\n", encoding="utf-8")  # unchecked: an error
+    with base_behind_auth(engineless_archives.base) as registries:
+        base = f"{registries.bearer}/private/base:12"
+        app = relabelled(
+            engineless_archives.app, tmp_path / "app.tar", {"org.opencontainers.image.base.name": base}
+        )
+        Pusher(registries.open).image("private/app", "1", oci_image(*read_docker_archive(app)))
+        inputs = {
+            **scan_inputs,
+            "image": f"{registries.basic}/private/app:1",
+            "check-base": "true",
+            "registry": registries.basic,
+            "registry-username": registries.username,
+            "registry-password": registries.password,
+            "dockerfile": "",
+            "base-image": f"docker-archive:{engineless_archives.base}",
+            "policy": str(policy),
+            "comment": "false",
+        }
+        env, workspace = runner_environment(
+            github_pull_request, tmp_path, github_pull_request.token, **inputs
+        )
+        config = workspace / named.removeprefix("/github/workspace/")
+        config.mkdir()
+        auth = base64.b64encode(f"{registries.username}:{registries.password}".encode()).decode("ascii")
+        (config / "config.json").write_text(json.dumps({"auths": {registries.bearer: {"auth": auth}}}))
+        before = (config / "config.json").read_bytes()
+        env = with_trivy(env, trivy_bin) | {"DOCKER_CONFIG": str(config)}
+
+        done = run_action(env, workspace)
+
+    assert done.returncode == 1, done.stderr  # read, scanned and checked: the findings decide
+    decision = json.loads((workspace / "container-gate.json").read_text(encoding="utf-8"))
+    assert decision["image"]["reference"] == f"{registries.basic}/private/app:1"
+    assert decision["base_image"]["name"] == base
+    assert decision["base_image"]["checked"] is True, decision["base_image"]
+    assert (config / "config.json").read_bytes() == before  # only read
+    assert "credential helpers" not in done.stdout + done.stderr
+
+
+def test_a_registry_input_in_capitals_logs_the_scanner_in_too(
+    github_pull_request: PullRequestScenario,
+    scan_inputs: dict[str, str],
+    trivy_bin: Path,
+    engineless_archives: ArchiveImages,
+    tmp_path: Path,
+) -> None:
+    # Host names know no case, and the gate read the image with `registry: LOCALHOST:PORT`; Trivy
+    # looked its login up as the image reference spells the registry, found none, and was refused.
+    with base_behind_auth(engineless_archives.base) as registries:
+        port = registries.basic.rpartition(":")[2]
+        inputs = {
+            **scan_inputs,
+            "image": f"localhost:{port}/private/base:12",
+            "dockerfile": "",
+            "comment": "false",
+            "registry": f"LOCALHOST:{port}",
+            "registry-username": registries.username,
+            "registry-password": registries.password,
+        }
+        env, workspace = runner_environment(
+            github_pull_request, tmp_path, github_pull_request.token, **inputs
+        )
+
+        done = run_action(with_trivy(env, trivy_bin), workspace)
+
+    assert done.returncode == 1, done.stderr  # read and scanned: the findings decide
+    decision = json.loads((workspace / "container-gate.json").read_text(encoding="utf-8"))
+    assert decision["verdict"] == "fail"
+    assert "CVE-2023-4911" in blocking_ids(decision)

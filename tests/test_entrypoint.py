@@ -1206,6 +1206,7 @@ def test_the_registry_login_is_read_from_its_inputs_and_never_shown() -> None:
     ("registry", "key"),
     [
         ("ghcr.io", "ghcr.io"),
+        ("GHCR.io", "ghcr.io"),  # Trivy and Grype look the key up letter for letter
         ("127.0.0.1:5000", "127.0.0.1:5000"),
         ("docker.io", "https://index.docker.io/v1/"),
     ],
@@ -1317,11 +1318,85 @@ def test_the_registry_login_keeps_the_logins_of_the_docker_config_the_workflow_g
     assert list((tmp_path / "tmp").iterdir()) == []
     err = capsys.readouterr().err
     assert (
-        f"container-gate: warning: {given / 'config.json'}: its credential helpers (desktop, ecr-login) "
-        "cannot run in the action's container: the logins of its `auths` are used beside the "
-        "`registry` inputs' login, those of its helpers are not\n"
+        f"container-gate: warning: {given / 'config.json'}: its credential helpers (ecr-login for "
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com, desktop for every other registry) cannot run "
+        "in the action's container: they are left out, the logins of its `auths` are used beside the "
+        "`registry` inputs' login, and a registry only a helper logged in to is read without "
+        "credentials (give its login to the `registry` inputs)\n"
     ) in err
     assert PASSWORD not in err
+
+
+def test_a_docker_config_naming_credential_helpers_is_read_without_them_even_with_no_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `gcloud auth configure-docker` or Docker Desktop names helpers the action's image does not
+    # have: read as it is, the config failed every registry read they cover (with `credsStore`,
+    # public images too), in the gate and the scanners alike, though no `registry` input was given.
+    from gate.cli.run_by import RUN_BY_ACTION
+
+    given = tmp_path / "workflow-docker"
+    given.mkdir()
+    quay = _auth("robot", "quay-token")
+    gcloud = {f"{region}-docker.pkg.dev": "gcloud" for region in ("europe", "us", "asia")}
+    config = {"auths": {"quay.io": quay}, "credsStore": "desktop", "credHelpers": gcloud}
+    (given / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    before = (given / "config.json").read_bytes()
+    seen: list[tuple[str, object]] = []
+
+    def gate_run(argv: list[str]) -> int:
+        directory = os.environ["DOCKER_CONFIG"]
+        read = json.loads((Path(directory) / "config.json").read_text(encoding="utf-8"))
+        seen.append((directory, read))
+        return 0
+
+    import gate.cli.main
+
+    monkeypatch.setattr(gate.cli.main, "main", gate_run)
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    monkeypatch.chdir(tmp_path)
+    for key in [key for key in os.environ if key.startswith(("INPUT_", "GITHUB_", "GITLAB_", "CI"))]:
+        monkeypatch.delenv(key)
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "report.json").write_text("{}", encoding="utf-8")
+    for key, value in {
+        "TMPDIR": str(tmp_path / "tmp"),
+        RUN_BY_ACTION: "",
+        "DOCKER_CONFIG": str(given),
+    }.items():
+        monkeypatch.setenv(key, value)
+
+    def run(**inputs: str) -> str:
+        for key, value in inputs.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("DOCKER_CONFIG", str(given))
+        assert entrypoint.main() == 0  # which takes the INPUT_* variables out of the environment
+        return capsys.readouterr().err
+
+    err = run(INPUT_IMAGE="docker-archive:app.tar")
+    [(directory, read)] = seen
+    assert directory != str(given)
+    assert read == {"auths": {"quay.io": quay}}  # its logins, none of its helpers
+    assert list((tmp_path / "tmp").iterdir()) == []  # removed when the run ends
+    assert (given / "config.json").read_bytes() == before
+    assert (
+        f"container-gate: warning: {given / 'config.json'}: its credential helpers (gcloud for 3 "
+        "registries, desktop for every other registry) cannot run in the action's container: they "
+        "are left out, the logins of its `auths` are used, and a registry only a helper logged in to "
+        "is read without credentials (give its login to the `registry` inputs)\n"
+    ) in err
+    assert "quay-token" not in err
+
+    # Gating reports reads no registry: the config stays as it is, without a word about it.
+    seen.clear()
+    assert "credential helpers" not in run(INPUT_REPORT="report.json")
+    assert seen == [(str(given), config)]
+
+    # A config without helpers is read as it is.
+    seen.clear()
+    (given / "config.json").write_text(json.dumps({"auths": {"quay.io": quay}}), encoding="utf-8")
+    assert "credential helpers" not in run(INPUT_IMAGE="docker-archive:app.tar")
+    assert seen == [(str(given), {"auths": {"quay.io": quay}})]
 
 
 def test_the_docker_config_in_home_is_kept_and_one_that_cannot_be_read_is_said(tmp_path: Path) -> None:
@@ -1331,20 +1406,25 @@ def test_the_docker_config_in_home_is_kept_and_one_that_cannot_be_read_is_said(t
         json.dumps({"auths": {"quay.io": _auth("robot", "quay-token"), "odd": "not an object"}}),
         encoding="utf-8",
     )
-    assert entrypoint.existing_logins({"HOME": str(home)}) == ({"quay.io": _auth("robot", "quay-token")}, [])
-    assert entrypoint.existing_logins({"HOME": str(tmp_path)}) == ({}, [])
+    assert entrypoint.existing_logins({"HOME": str(home)}) == entrypoint.ExistingLogins(
+        {"quay.io": _auth("robot", "quay-token")}, []
+    )
+    assert entrypoint.existing_logins({"HOME": str(tmp_path)}) == entrypoint.ExistingLogins({}, [])
     missing = tmp_path / "absent"
     assert entrypoint.existing_logins({"DOCKER_CONFIG": str(missing), "HOME": str(home)}) == (
-        {},
-        [
-            f"DOCKER_CONFIG names {missing}, where the action's container has no config.json: only "
-            "the login of the `registry` inputs is used (the container sees the workspace as /github/workspace)"
-        ],
+        entrypoint.ExistingLogins(
+            {},
+            [
+                f"DOCKER_CONFIG names {missing}, where the action's container has no config.json: only "
+                "the login of the `registry` inputs is used (the container sees the workspace as /github/workspace)"
+            ],
+        )
     )
     (home / ".docker" / "config.json").write_text(
         '{"auths": {"quay.io": {"auth": "c2VjcmV0"}', encoding="utf-8"
     )
-    kept, [said] = entrypoint.existing_logins({"HOME": str(home)})
+    existing = entrypoint.existing_logins({"HOME": str(home)})
+    kept, [said] = existing.auths, existing.notes
     assert kept == {}
     assert said.startswith(f"{home / '.docker' / 'config.json'}: cannot read the Docker config (")
     assert said.endswith("): only the login of the `registry` inputs is used")
