@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,19 @@ def test_environment_carries_the_db_options(tmp_path: Path) -> None:
     updating = grype_env(None, options(None, skip_db_update=False, env={"PATH": "/bin"}))
     assert "GRYPE_DB_AUTO_UPDATE" not in updating
     assert "GRYPE_DB_CACHE_DIR" not in updating
+
+
+def test_the_registrys_ca_is_given_to_grype_unless_the_user_gives_one() -> None:
+    # A GitLab job's CI_SERVER_TLS_CA_FILE: Grype reads `registry.ca-cert` for a `registry:` source
+    # alone, and adds it to the system's roots (stereoscope `RegistryOptions.TLSConfig`).
+    opts = options(None, registry_ca_file="/builds/ci.crt", env={"PATH": "/bin"})
+    registry = registry_target("registry.example/app:1")
+    assert grype_env(registry, opts)["GRYPE_REGISTRY_CA_CERT"] == "/builds/ci.crt"
+    assert "GRYPE_REGISTRY_CA_CERT" not in grype_env(archive_target(Path("/i/app.tar")), opts)
+    assert "GRYPE_REGISTRY_CA_CERT" not in grype_env(None, opts)
+    mine = replace(opts, env={"GRYPE_REGISTRY_CA_CERT": "/etc/corporate.pem"})
+    assert grype_env(registry, mine)["GRYPE_REGISTRY_CA_CERT"] == "/etc/corporate.pem"
+    assert "GRYPE_REGISTRY_CA_CERT" not in grype_env(registry, replace(opts, registry_ca_file=None))
 
 
 # --- a scan ------------------------------------------------------------------------------------------
