@@ -233,8 +233,9 @@ def _match_exploit(match: JsonObject, at: At) -> MatchExploitData:
 
 
 def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
-    """A warning when Grype's own configuration suppressed matches: they never reach the policy;
-    and one when its `exclude` kept packages from being scanned at all."""
+    """A warning when Grype's own configuration suppressed matches: they never reach the policy
+    (Grype's default rules for kernel headers packages are told apart from the user's); and one
+    when its `exclude` kept packages from being scanned at all."""
     settings = _settings(doc)
     warnings = []
     excluded = settings.get("exclude")
@@ -246,7 +247,27 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
             "at those paths were not scanned, and the report says nothing of their findings; run "
             "Grype without it, and state exceptions in the gate's policy allowlist instead"
         )
-    ignored = sum(1 for _ in objects(doc, "ignoredMatches", root, null=False))
+    ignored = 0
+    kernel = 0
+    headers: dict[str, None] = {}
+    # With the setting true, rules of that shape are the user's own.
+    defaults = settings.get("match-upstream-kernel-headers") is not True
+    for match, _ in objects(doc, "ignoredMatches", root, null=False):
+        if not (defaults and _kernel_headers_only(match)):
+            ignored += 1
+            continue
+        kernel += 1
+        artifact = match.get("artifact")
+        name = artifact.get("name") if isinstance(artifact, dict) else None
+        headers[name[:_PATH_LIMIT] if isinstance(name, str) and name else "?"] = None
+    if kernel:
+        names = ", ".join(list(headers)[:_SHOWN_PATHS]) + (" and more" if len(headers) > _SHOWN_PATHS else "")
+        warnings.append(
+            f"{root.source}: Grype's default `match-upstream-kernel-headers: false` suppressed {kernel} "
+            f"match(es) of kernel headers packages ({names}), which it matched through the kernel they "
+            "are built from; they are not in this verdict: run Grype with "
+            "`match-upstream-kernel-headers: true` to have the policy judge them, as Trivy reports them"
+        )
     if ignored:
         # `only-fixed` and `only-notfixed` are ignore rules on the fix state in Grype: what they
         # suppressed is in `ignoredMatches` with the ignore list's.
@@ -257,6 +278,31 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
             "not in this verdict: state exceptions in the gate's policy allowlist instead"
         )
     return tuple(warnings)
+
+
+# Grype's ignore rules for kernel headers packages, which it adds unless
+# `match-upstream-kernel-headers` is true (cmd/grype/cli/commands/root.go, Grype 0.77 and later):
+# a package of this type built from this upstream, matched through it (`exact-indirect-match`).
+# The package names they match have changed between releases; the upstreams have not.
+_KERNEL_HEADER_UPSTREAMS = frozenset({("rpm", "kernel"), ("deb", "linux"), ("deb", "linux.*")})
+
+
+def _kernel_headers_only(match: JsonObject) -> bool:
+    """Whether every ignore rule applied to an ignored match is one of Grype's default rules for
+    kernel headers packages."""
+    rules = match.get("appliedIgnoreRules")
+    if not isinstance(rules, list) or not rules:
+        return False
+    for rule in rules:
+        package = rule.get("package") if isinstance(rule, dict) else None
+        if (
+            not isinstance(package, dict)
+            or rule.get("match-type") != "exact-indirect-match"
+            or rule.get("vulnerability")
+            or (package.get("type"), package.get("upstream-name")) not in _KERNEL_HEADER_UPSTREAMS
+        ):
+            return False
+    return True
 
 
 _SHOWN_PATHS = 3

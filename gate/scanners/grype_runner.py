@@ -67,8 +67,12 @@ exclude: []
 only-fixed: false
 only-notfixed: false
 fail-on-severity: ""
+# Grype's default (false) moves its matches of kernel headers packages (linux-libc-dev,
+# kernel-headers) through the kernel they are built from into ignoredMatches; Trivy reports them.
+match-upstream-kernel-headers: true
 """
-"""Grype's defaults, stated for the settings that drop findings or fail a scan on its own."""
+"""Grype's defaults, stated for the settings that drop findings or fail a scan on its own, and its
+default that drops the matches of kernel headers packages, turned off."""
 CONFIG_FILES = MappingProxyType({CONFIG_NAME: CONFIG_TEXT})
 
 

@@ -314,6 +314,43 @@ def test_matches_grype_itself_ignored_are_counted_and_warned_in_check(
     assert warnings == [warning]
 
 
+def test_matches_grypes_kernel_headers_default_suppressed_name_that_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without `match-upstream-kernel-headers: true`, Grype moves its matches of kernel headers
+    # packages through the kernel into `ignoredMatches` with rules of its own (root.go
+    # `ignoreLinuxKernelHeaders`), written as here: no .grype.yaml of the user's is involved.
+    doc = corpus_json("grype", "keycloak-test.json")
+    rule = {
+        "namespace": "",
+        "package": {"name": "kernel-headers", "language": "", "type": "rpm", "upstream-name": "kernel"},
+        "match-type": "exact-indirect-match",
+    }
+    headers = doc["matches"].pop()
+    headers["artifact"].update(name="kernel-headers", upstreams=[{"name": "kernel"}])
+    own = doc["matches"].pop()
+    doc["ignoredMatches"] = [
+        {**headers, "appliedIgnoreRules": [rule]},
+        {**own, "appliedIgnoreRules": [{"namespace": "", "vulnerability": "CVE-2020-12413"}]},
+    ]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's default `match-upstream-kernel-headers: false` suppressed 1 match(es) of "
+        "kernel headers packages (kernel-headers), which it matched through the kernel they are built "
+        "from; they are not in this verdict: run Grype with `match-upstream-kernel-headers: true` to "
+        "have the policy judge them, as Trivy reports them",
+        f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 1 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead",
+    ]
+    # Set to true, rules of that shape are the user's own.
+    doc["descriptor"]["configuration"]["match-upstream-kernel-headers"] = True
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert [warning.partition(": ")[2] for warning in warnings] == [
+        "Grype's own configuration (a .grype.yaml ignore list) suppressed 2 match(es); they are not in "
+        "this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
 def test_matches_that_only_fixed_suppressed_name_the_setting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -218,6 +218,24 @@ def test_matches_suppressed_by_grype_configuration_are_a_warning(tmp_path: Path)
     assert any("suppressed 1 match(es)" in warning for warning in report.warnings)
 
 
+def test_grype_is_run_so_that_its_matches_of_kernel_headers_are_judged(tmp_path: Path) -> None:
+    # Grype's `match-upstream-kernel-headers: false` (its default) moves its matches of
+    # linux-libc-dev through the kernel into ignoredMatches, where the policy never sees them;
+    # Trivy reports them. The real report with a match of that kind added.
+    doc = json.loads(CHAINGUARD_RUBY.read_text())
+    headers = json.loads(json.dumps(doc["matches"][0]))
+    headers["artifact"].update(
+        name="linux-libc-dev", version="6.1.0-1", type="deb", upstreams=[{"name": "linux"}]
+    )
+    doc["matches"].append(headers)
+    edited = tmp_path / "with-kernel-headers.json"
+    edited.write_text(json.dumps(doc))
+    tool = standin(tmp_path, report=edited)
+    report = run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool))
+    assert "linux-libc-dev" in {finding.package.name for finding in report.findings}
+    assert report.warnings == ()
+
+
 # --- failures -------------------------------------------------------------------------------------------
 
 
