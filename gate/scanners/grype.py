@@ -376,11 +376,13 @@ def _finding(match: JsonObject, at: At, layers: LayerTable, severities: Severity
     artifact = as_object(match.get("artifact"), art_at)
     pkg_type = str_or_empty(artifact, "type", art_at)
     path = ""
-    layer_id = None
+    layer_ids: list[str] = []
     for location, where in objects(artifact, "locations", art_at):
         if not path and pkg_type not in OS_PACKAGE_TYPES:
             path = strip_root(str_or_empty(location, "path", where))
-        layer_id = layer_id or opt_str(location, "layerID", where)
+        layer_id = opt_str(location, "layerID", where)
+        if layer_id:
+            layer_ids.append(layer_id)
     upstream = next(iter(objects(artifact, "upstreams", art_at)), None)
     package = Package(
         name=req_str(artifact, "name", art_at),
@@ -420,7 +422,12 @@ def _finding(match: JsonObject, at: At, layers: LayerTable, severities: Severity
         title=None,
         description=description,
         primary_url=opt_str(vuln, "dataSource", vuln_at) or (urls[0] if urls else None),
-        layer=layers.get(layer_id, None),
+        # The layer that installed the package is the earliest of its locations': Syft lists the
+        # package database first (its primary evidence), from the last layer that changed the
+        # database, whatever package that layer installed; a Debian package's own files
+        # (`/var/lib/dpkg/info/NAME.md5sums`, its copyright), written when it is installed or
+        # upgraded, follow from the layer that did it.
+        layer=layers.get(layers.earliest(layer_ids), None),
         scanners=("grype",),
     )
 

@@ -112,6 +112,39 @@ def test_os_package_match_keeps_status_source_package_cvss_and_layer() -> None:
     assert finding.layer.created_by == "COPY /tmp/null/rootfs/ / # buildkit"
 
 
+def test_a_debian_package_is_in_the_layer_that_installed_it_not_the_last_that_changed_the_database() -> None:
+    # Syft lists a package's primary evidence first (file.Locations), and for a Debian package that
+    # is /var/lib/dpkg/status from the last layer that changed it, whatever package that layer
+    # installed; its own files follow, from the layer that installed it. The real report's image
+    # with a Debian package of its first layer, located as Grype 0.87 and later write it.
+    doc = corpus_json("grype", "ghsa-test.json")
+    first, _, last = (layer["digest"] for layer in doc["source"]["target"]["layers"])
+
+    def at(path: str, layer: str, evidence: str) -> dict[str, Any]:
+        return {"path": path, "layerID": layer, "accessPath": path, "annotations": {"evidence": evidence}}
+
+    match = doc["matches"][1]
+    match["artifact"].update(
+        name="login",
+        version="1:4.13+dfsg1-1",
+        type="deb",
+        purl="pkg:deb/debian/login@1:4.13%2Bdfsg1-1?arch=amd64&distro=debian-12",
+        locations=[
+            at("/var/lib/dpkg/status", last, "primary"),
+            at("/usr/share/doc/login/copyright", first, "supporting"),
+            at("/var/lib/dpkg/info/login.md5sums", first, "supporting"),
+        ],
+    )
+    finding = only(parse_grype(doc, "grype.json"), "CVE-2014-3577", "login")
+    assert finding.layer is not None
+    assert (finding.layer.diff_id, finding.layer.index) == (first, 0)
+    # A package whose only location is the database keeps that layer.
+    match["artifact"]["locations"] = [at("/var/lib/dpkg/status", last, "primary")]
+    finding = only(parse_grype(doc, "grype.json"), "CVE-2014-3577", "login")
+    assert finding.layer is not None
+    assert finding.layer.index == 2
+
+
 def test_ghsa_and_cve_matches_of_one_package_are_one_finding_with_the_fix_of_either() -> None:
     report = parse("chainguard-ruby-test.json")
     uri = only(report, "CVE-2023-28755", "uri")
