@@ -247,12 +247,14 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
             "at those paths were not scanned, and the report says nothing of their findings; run "
             "Grype without it, and state exceptions in the gate's policy allowlist instead"
         )
-    ignored = 0
-    kernel = 0
+    ignored = kernel = vex = 0
     headers: dict[str, None] = {}
     # With the setting true, rules of that shape are the user's own.
     defaults = settings.get("match-upstream-kernel-headers") is not True
     for match, _ in objects(doc, "ignoredMatches", root, null=False):
+        if _by_vex(match):
+            vex += 1
+            continue
         if not (defaults and _kernel_headers_only(match)):
             ignored += 1
             continue
@@ -267,6 +269,18 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
             f"match(es) of kernel headers packages ({names}), which it matched through the kernel they "
             "are built from; they are not in this verdict: run Grype with "
             "`match-upstream-kernel-headers: true` to have the policy judge them, as Trivy reports them"
+        )
+    if vex:
+        documents = settings.get("vex-documents")
+        given = [str(name)[:_PATH_LIMIT] for name in documents] if isinstance(documents, list) else []
+        more = f" and {len(given) - _SHOWN_PATHS} more" if len(given) > _SHOWN_PATHS else ""
+        listed = ", ".join(given[:_SHOWN_PATHS]) + more
+        warnings.append(
+            f"{root.source}: Grype's VEX documents"
+            + (f" ({listed})" if listed else "")
+            + f" suppressed {vex} match(es) they state not affected or fixed; they are not in this "
+            "verdict: list the documents in the gate's policy (`vex`) instead, where each finding they "
+            "cover is allowlisted with its statement"
         )
     if ignored:
         # `only-fixed` and `only-notfixed` are ignore rules on the fix state in Grype: what they
@@ -285,6 +299,16 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
 # a package of this type built from this upstream, matched through it (`exact-indirect-match`).
 # The package names they match have changed between releases; the upstreams have not.
 _KERNEL_HEADER_UPSTREAMS = frozenset({("rpm", "kernel"), ("deb", "linux"), ("deb", "linux.*")})
+
+
+def _by_vex(match: JsonObject) -> bool:
+    """Whether an ignored match was suppressed by a VEX statement given to Grype (`--vex`): its rule
+    has the statement's status (grype/vex/openvex `matchingRule`, namespace `vex`)."""
+    rules = match.get("appliedIgnoreRules")
+    return isinstance(rules, list) and any(
+        isinstance(rule, dict) and (rule.get("vex-status") or rule.get("namespace") == "vex")
+        for rule in rules
+    )
 
 
 def _kernel_headers_only(match: JsonObject) -> bool:

@@ -384,6 +384,35 @@ def test_matches_grypes_kernel_headers_default_suppressed_name_that_default(
     ]
 
 
+def test_matches_grypes_vex_documents_suppressed_say_to_give_them_to_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `grype --vex FILE`: a match a not_affected or fixed statement covers goes to `ignoredMatches`
+    # with the rule grype/vex/openvex `matchingRule` makes of the statement, and the configuration
+    # names the documents. No .grype.yaml ignore list is involved.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"]["vex-documents"] = ["vex/app.openvex.json"]
+    doc["ignoredMatches"] = [
+        {
+            **doc["matches"].pop(),
+            "appliedIgnoreRules": [
+                {
+                    "vulnerability": "CVE-2020-12413",
+                    "namespace": "vex",
+                    "vex-status": "not_affected",
+                    "vex-justification": "vulnerable_code_not_in_execute_path",
+                }
+            ],
+        }
+    ]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's VEX documents (vex/app.openvex.json) suppressed 1 match(es) they state not "
+        "affected or fixed; they are not in this verdict: list the documents in the gate's policy "
+        "(`vex`) instead, where each finding they cover is allowlisted with its statement"
+    ]
+
+
 def test_matches_that_only_fixed_suppressed_name_the_setting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
