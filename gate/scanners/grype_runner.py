@@ -50,6 +50,11 @@ _SOURCE_SCHEMES = {
 }
 
 
+KEPT_ENV = ("GRYPE_REGISTRY_", "GRYPE_DB_CA_CERT")
+"""The user's GRYPE_* variables Grype is run with: registry credentials and TLS settings, and the
+CA file Grype trusts, alone, for its DB listing and download (`db.ca-cert`: a DB mirror of the
+user's own whose certificate a private CA signed). Every other GRYPE_* setting is removed."""
+
 REGISTRY_CA_VARIABLE = "GRYPE_REGISTRY_CA_CERT"
 """Grype's `registry.ca-cert`: a PEM file of CA certificates (or a directory of `*.crt`, `*.cert`,
 `*.pem` files) that stereoscope adds to the system's roots for a `registry:` source, rather than
@@ -102,11 +107,11 @@ def grype_command(binary: Path, target: ImageTarget) -> list[str]:
 
 def grype_env(target: ImageTarget | None, options: ScanOptions) -> dict[str, str]:
     """The environment Grype runs in: the gate's, plus the DB and registry settings."""
-    # Registry credentials and TLS settings (GRYPE_REGISTRY_*) stay; other GRYPE_* settings go.
+    # Connection settings (KEPT_ENV) stay; other GRYPE_* settings go.
     # The registry's CA (a GitLab job's CI_SERVER_TLS_CA_FILE) is given as Trivy's --cacert is,
     # for a `registry:` source, the only one Grype reads it for; a GRYPE_REGISTRY_CA_CERT of the
     # user's own is left to rule.
-    env = scanner_env(options.env, "GRYPE_", ("GRYPE_REGISTRY_",))
+    env = scanner_env(options.env, "GRYPE_", KEPT_ENV)
     env["GRYPE_CHECK_FOR_APP_UPDATE"] = "false"
     # The gate judges the DB's age itself (--max-db-age), the same way for every scanner.
     env["GRYPE_DB_VALIDATE_AGE"] = "false"

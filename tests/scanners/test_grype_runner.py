@@ -99,6 +99,15 @@ def test_environment_carries_the_db_options(tmp_path: Path) -> None:
     assert "GRYPE_DB_CACHE_DIR" not in updating
 
 
+def test_the_ca_of_a_db_mirror_is_kept_and_other_db_settings_are_not() -> None:
+    # `--grype-db-url` at a mirror whose certificate a private CA signed: Grype trusts
+    # GRYPE_DB_CA_CERT for the listing and the DB download (grype/db/v6/distribution).
+    env = {"GRYPE_DB_CA_CERT": "/etc/mirror-ca.pem", "GRYPE_DB_MAX_ALLOWED_BUILT_AGE": "1h"}
+    grype = grype_env(None, options(None, grype_db_url="https://mirror.example/latest.json", env=env))
+    assert grype["GRYPE_DB_CA_CERT"] == "/etc/mirror-ca.pem"
+    assert "GRYPE_DB_MAX_ALLOWED_BUILT_AGE" not in grype
+
+
 def test_the_registrys_ca_is_given_to_grype_unless_the_user_gives_one() -> None:
     # A GitLab job's CI_SERVER_TLS_CA_FILE: Grype reads `registry.ca-cert` for a `registry:` source
     # alone, and adds it to the system's roots (stereoscope `RegistryOptions.TLSConfig`).
