@@ -286,6 +286,11 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
         # `only-fixed` and `only-notfixed` are ignore rules on the fix state in Grype: what they
         # suppressed is in `ignoredMatches` with the ignore list's.
         named = [f"{key}: true" for key in ("only-fixed", "only-notfixed") if settings.get(key) is True]
+        # `--ignore-states` (Grype 0.72 and later), written as `ignore-wontfix`: ignore rules on
+        # the fix states it lists, as `only-fixed`'s are.
+        states = settings.get("ignore-wontfix")
+        if isinstance(states, str) and states.strip():
+            named.append(f"--ignore-states {states.strip()[:_PATH_LIMIT]}")
         which = ", ".join(named) if named else "a .grype.yaml ignore list"
         warnings.append(
             f"{root.source}: Grype's own configuration ({which}) suppressed {ignored} match(es); they are "

@@ -428,6 +428,23 @@ def test_matches_that_only_fixed_suppressed_name_the_setting(
     ]
 
 
+def test_matches_that_ignore_states_suppressed_name_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `grype --ignore-states wont-fix` adds an ignore rule per state, and the configuration it ran
+    # with writes the option as `ignore-wontfix`.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"]["ignore-wontfix"] = "wont-fix"
+    doc["ignoredMatches"] = [
+        {**doc["matches"].pop(), "appliedIgnoreRules": [{"namespace": "", "fix-state": "wont-fix"}]}
+    ]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's own configuration (--ignore-states wont-fix) suppressed 1 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
 def test_packages_grype_excluded_are_a_warning_in_check(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
