@@ -329,17 +329,34 @@ _JAVA_ARCHIVES = (".jar", ".war", ".ear", ".par", ".sar", ".nar", ".jpi", ".hpi"
 def _package_key(package: Package) -> tuple[str, str, str]:
     """What two reports must agree on to be about one package: its name, version and path.
 
+    A Go package's version is compared without its prefix: Trivy writes the standard library of
+    a Go binary as `v1.20.4`, Grype (Syft) as `go1.20.4`.
+
     Except for a Java library with a Maven package URL, which the scanners name and place
     differently: Trivy names it `groupId:artifactId` at the innermost archive's path
     (`app.war/WEB-INF/lib/spring-beans-5.3.15.jar`), Grype `artifactId` at the outermost archive's
     (`app.war`). Both give the same package URL, and both paths start with the outermost archive.
     """
     purl = package.purl
+    if package.type in _GO_TYPES or (purl is not None and purl.startswith("pkg:golang/")):
+        return (package.name, _go_version(package.version), package.path)
     if purl is None or not purl.startswith("pkg:maven/"):
         return (package.name, package.version, package.path)
     # The package URL without its version, qualifiers and subpath: `pkg:maven/group/artifact`.
     identity = purl.partition("#")[0].partition("?")[0].rpartition("@")[0] or purl
     return (identity, package.version, outer_java_archive(package.path))
+
+
+# Go package types: Trivy's (fanal `LangType`) and Grype's (syft `pkg.Type`).
+_GO_TYPES = frozenset({"gobinary", "gomod", "go-module"})
+
+
+def _go_version(version: str) -> str:
+    """A Go version without its `v` or `go` prefix (`1.20.4` of `v1.20.4` and `go1.20.4`)."""
+    for prefix in ("v", "go"):
+        if version.startswith(prefix) and version[len(prefix) : len(prefix) + 1].isdigit():
+            return version[len(prefix) :]
+    return version
 
 
 def outer_java_archive(path: str) -> str:

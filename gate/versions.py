@@ -247,6 +247,11 @@ def sort_key(ecosystem: str, version: str) -> VersionKey:
         # No scheme has non-ASCII versions, and univers's digit tests accept Unicode digits
         # (`²`, `٣`) that int() then rejects.
         return (1, text)
+    if ecosystem == Ecosystem.GOLANG and text[:2] == "go" and text[2:3].isdigit():
+        # Syft names the Go standard library `stdlib` at the toolchain's version, `go1.24.1`, and
+        # Grype trims the `go` before comparing (grype/version/golang_version.go): its fixes are
+        # `1.24.2`. Unparsed, it would sort before every fix, an older branch's (`1.23.8`) too.
+        text = text[2:]
     if ecosystem == Ecosystem.COMPOSER:
         # Composer reads stability flags in any case (`RC1` is `rc1`, as PHP's version_compare
         # does); univers compares them as semver identifiers, where `RC1` sorts before `beta1`.

@@ -111,6 +111,39 @@ def test_trivy_and_grype_findings_of_one_java_library_merge() -> None:
         )
 
 
+def test_trivy_and_grype_findings_of_the_go_standard_library_merge() -> None:
+    # Trivy writes a Go binary's standard library as `v1.20.4` (its gobinary parser's
+    # parseStdlibVersion), Grype (Syft) as `go1.20.4`: one package at one path.
+    entry = real_trivy_entry("gomod-vex.json.golden", "CVE-2021-38561", "golang.org/x/text")
+    entry.update(
+        VulnerabilityID="CVE-2023-29403",
+        PkgName="stdlib",
+        InstalledVersion="v1.20.4",
+        FixedVersion="1.19.10, 1.20.5",
+        PkgIdentifier={"PURL": "pkg:golang/stdlib@v1.20.4"},
+    )
+    trivy = trivy_report([entry], "lang-pkgs", "gobinary", "usr/local/bin/app")
+    doc = corpus_json("grype", "ghsa-test.json")
+    match = doc["matches"][1]
+    match["vulnerability"].update(
+        id="CVE-2023-29403", fix={"versions": ["1.19.10", "1.20.5"], "state": "fixed"}
+    )
+    match["artifact"].update(
+        name="stdlib",
+        version="go1.20.4",
+        type="go-module",
+        purl="pkg:golang/stdlib@1.20.4",
+        locations=[{"path": "/usr/local/bin/app"}],
+    )
+    doc["matches"] = [match]
+    grype = parse_grype(doc, "grype.json")
+    assert [f.package.path for f in (*trivy.findings, *grype.findings)] == ["usr/local/bin/app"] * 2
+    for order in ([trivy, grype], [grype, trivy]):
+        assert [(f.vulnerability_id, f.scanners) for f in merge_reports(order).findings] == [
+            ("CVE-2023-29403", tuple(report.scanners[0].name for report in order))
+        ]
+
+
 def test_one_java_library_in_two_archives_stays_two_findings() -> None:
     trivy = trivy_report([java_entry("other.hpi/WEB-INF/lib/sdk-3.0.jar")], "lang-pkgs", "jar", "Java")
     grype = parse_grype(corpus_json("grype", "ghsa-test.json"), "grype.json")

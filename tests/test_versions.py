@@ -126,6 +126,15 @@ def test_go_module_versions() -> None:
     assert compare("golang", "v0.3.6", "0.3.7") == -1
 
 
+def test_the_go_standard_library_at_the_toolchains_version() -> None:
+    # Syft (Grype) writes the `stdlib` of a Go binary as `go1.20.4`; the fixes are `1.19.10`,
+    # `1.20.5` (one per Go release branch).
+    assert_ascending("golang", ["1.19.10", "go1.20.4", "v1.20.5", "go1.21.0"])
+    assert upgrade_target("golang", [("go1.20.4", ("1.19.10", "1.20.5"))]) == "1.20.5"
+    assert no_newer_fix("golang", "go1.21.0", ("1.19.10", "1.20.5"))
+    assert not no_newer_fix("golang", "go1.20.4", ("1.19.10", "1.20.5"))
+
+
 def test_rubygems_maven_nuget_composer() -> None:
     # Gem::Version: a letter makes a pre-release.
     assert_ascending("gem", ["1.0.a", "1.0.b1", "1.0", "1.0.1"])

@@ -61,6 +61,17 @@ class LayerTable:
         self._positions = {info.diff_id: (index, info) for index, info in enumerate(layers)}
         self._made: dict[tuple[str | None, str | None], Layer] = {}
 
+    def earliest(self, diff_ids: list[str]) -> str | None:
+        """The first of `diff_ids` in the image's layer order (one the image does not list comes
+        after those it does, in the given order); None for none."""
+        if len(diff_ids) < 2:
+            return diff_ids[0] if diff_ids else None
+        unknown = len(self._positions)
+        return min(
+            diff_ids,
+            key=lambda diff_id: self._positions[diff_id][0] if diff_id in self._positions else unknown,
+        )
+
     def get(self, diff_id: str | None, digest: str | None) -> Layer | None:
         """The layer with this diff id and blob digest, or None when neither is known."""
         if not diff_id and not digest:

@@ -233,8 +233,9 @@ def _match_exploit(match: JsonObject, at: At) -> MatchExploitData:
 
 
 def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
-    """A warning when Grype's own configuration suppressed matches: they never reach the policy;
-    and one when its `exclude` kept packages from being scanned at all."""
+    """A warning when Grype's own configuration suppressed matches: they never reach the policy
+    (Grype's default rules for kernel headers packages are told apart from the user's); and one
+    when its `exclude` kept packages from being scanned at all."""
     settings = _settings(doc)
     warnings = []
     excluded = settings.get("exclude")
@@ -246,17 +247,91 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
             "at those paths were not scanned, and the report says nothing of their findings; run "
             "Grype without it, and state exceptions in the gate's policy allowlist instead"
         )
-    ignored = sum(1 for _ in objects(doc, "ignoredMatches", root, null=False))
+    ignored = kernel = vex = 0
+    headers: dict[str, None] = {}
+    # With the setting true, rules of that shape are the user's own.
+    defaults = settings.get("match-upstream-kernel-headers") is not True
+    for match, _ in objects(doc, "ignoredMatches", root, null=False):
+        if _by_vex(match):
+            vex += 1
+            continue
+        if not (defaults and _kernel_headers_only(match)):
+            ignored += 1
+            continue
+        kernel += 1
+        artifact = match.get("artifact")
+        name = artifact.get("name") if isinstance(artifact, dict) else None
+        headers[name[:_PATH_LIMIT] if isinstance(name, str) and name else "?"] = None
+    if kernel:
+        names = ", ".join(list(headers)[:_SHOWN_PATHS]) + (" and more" if len(headers) > _SHOWN_PATHS else "")
+        warnings.append(
+            f"{root.source}: Grype's default `match-upstream-kernel-headers: false` suppressed {kernel} "
+            f"match(es) of kernel headers packages ({names}), which it matched through the kernel they "
+            "are built from; they are not in this verdict: run Grype with "
+            "`match-upstream-kernel-headers: true` to have the policy judge them, as Trivy reports them"
+        )
+    if vex:
+        documents = settings.get("vex-documents")
+        given = [str(name)[:_PATH_LIMIT] for name in documents] if isinstance(documents, list) else []
+        more = f" and {len(given) - _SHOWN_PATHS} more" if len(given) > _SHOWN_PATHS else ""
+        listed = ", ".join(given[:_SHOWN_PATHS]) + more
+        warnings.append(
+            f"{root.source}: Grype's VEX documents"
+            + (f" ({listed})" if listed else "")
+            + f" suppressed {vex} match(es) they state not affected or fixed; they are not in this "
+            "verdict: list the documents in the gate's policy (`vex`) instead, where each finding they "
+            "cover is allowlisted with its statement"
+        )
     if ignored:
         # `only-fixed` and `only-notfixed` are ignore rules on the fix state in Grype: what they
         # suppressed is in `ignoredMatches` with the ignore list's.
         named = [f"{key}: true" for key in ("only-fixed", "only-notfixed") if settings.get(key) is True]
+        # `--ignore-states` (Grype 0.72 and later), written as `ignore-wontfix`: ignore rules on
+        # the fix states it lists, as `only-fixed`'s are.
+        states = settings.get("ignore-wontfix")
+        if isinstance(states, str) and states.strip():
+            named.append(f"--ignore-states {states.strip()[:_PATH_LIMIT]}")
         which = ", ".join(named) if named else "a .grype.yaml ignore list"
         warnings.append(
             f"{root.source}: Grype's own configuration ({which}) suppressed {ignored} match(es); they are "
             "not in this verdict: state exceptions in the gate's policy allowlist instead"
         )
     return tuple(warnings)
+
+
+# Grype's ignore rules for kernel headers packages, which it adds unless
+# `match-upstream-kernel-headers` is true (cmd/grype/cli/commands/root.go, Grype 0.77 and later):
+# a package of this type built from this upstream, matched through it (`exact-indirect-match`).
+# The package names they match have changed between releases; the upstreams have not.
+_KERNEL_HEADER_UPSTREAMS = frozenset({("rpm", "kernel"), ("deb", "linux"), ("deb", "linux.*")})
+
+
+def _by_vex(match: JsonObject) -> bool:
+    """Whether an ignored match was suppressed by a VEX statement given to Grype (`--vex`): its rule
+    has the statement's status (grype/vex/openvex `matchingRule`, namespace `vex`)."""
+    rules = match.get("appliedIgnoreRules")
+    return isinstance(rules, list) and any(
+        isinstance(rule, dict) and (rule.get("vex-status") or rule.get("namespace") == "vex")
+        for rule in rules
+    )
+
+
+def _kernel_headers_only(match: JsonObject) -> bool:
+    """Whether every ignore rule applied to an ignored match is one of Grype's default rules for
+    kernel headers packages."""
+    rules = match.get("appliedIgnoreRules")
+    if not isinstance(rules, list) or not rules:
+        return False
+    for rule in rules:
+        package = rule.get("package") if isinstance(rule, dict) else None
+        if (
+            not isinstance(package, dict)
+            or rule.get("match-type") != "exact-indirect-match"
+            or rule.get("vulnerability")
+            or (package.get("type"), package.get("upstream-name")) not in _KERNEL_HEADER_UPSTREAMS
+        ):
+            return False
+    return True
 
 
 _SHOWN_PATHS = 3
@@ -330,11 +405,13 @@ def _finding(match: JsonObject, at: At, layers: LayerTable, severities: Severity
     artifact = as_object(match.get("artifact"), art_at)
     pkg_type = str_or_empty(artifact, "type", art_at)
     path = ""
-    layer_id = None
+    layer_ids: list[str] = []
     for location, where in objects(artifact, "locations", art_at):
         if not path and pkg_type not in OS_PACKAGE_TYPES:
             path = strip_root(str_or_empty(location, "path", where))
-        layer_id = layer_id or opt_str(location, "layerID", where)
+        layer_id = opt_str(location, "layerID", where)
+        if layer_id:
+            layer_ids.append(layer_id)
     upstream = next(iter(objects(artifact, "upstreams", art_at)), None)
     package = Package(
         name=req_str(artifact, "name", art_at),
@@ -374,7 +451,12 @@ def _finding(match: JsonObject, at: At, layers: LayerTable, severities: Severity
         title=None,
         description=description,
         primary_url=opt_str(vuln, "dataSource", vuln_at) or (urls[0] if urls else None),
-        layer=layers.get(layer_id, None),
+        # The layer that installed the package is the earliest of its locations': Syft lists the
+        # package database first (its primary evidence), from the last layer that changed the
+        # database, whatever package that layer installed; a Debian package's own files
+        # (`/var/lib/dpkg/info/NAME.md5sums`, its copyright), written when it is installed or
+        # upgraded, follow from the layer that did it.
+        layer=layers.get(layers.earliest(layer_ids), None),
         scanners=("grype",),
     )
 

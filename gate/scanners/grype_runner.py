@@ -50,6 +50,18 @@ _SOURCE_SCHEMES = {
 }
 
 
+KEPT_ENV = ("GRYPE_REGISTRY_", "GRYPE_DB_CA_CERT")
+"""The user's GRYPE_* variables Grype is run with: registry credentials and TLS settings, and the
+CA file Grype trusts, alone, for its DB listing and download (`db.ca-cert`: a DB mirror of the
+user's own whose certificate a private CA signed). Every other GRYPE_* setting is removed."""
+
+REGISTRY_CA_VARIABLE = "GRYPE_REGISTRY_CA_CERT"
+"""Grype's `registry.ca-cert`: a PEM file of CA certificates (or a directory of `*.crt`, `*.cert`,
+`*.pem` files) that stereoscope adds to the system's roots for a `registry:` source, rather than
+putting in their place (`RegistryOptions.TLSConfig`). Grype 0.68 and later read it; it is not
+`GRYPE_DB_CA_CERT`, which is for the DB download alone."""
+
+
 CONFIG_NAME = "container-gate-grype.yaml"
 """The configuration file the gate gives Grype (`--config`), written into its empty working directory."""
 CONFIG_TEXT = """\
@@ -60,8 +72,12 @@ exclude: []
 only-fixed: false
 only-notfixed: false
 fail-on-severity: ""
+# Grype's default (false) moves its matches of kernel headers packages (linux-libc-dev,
+# kernel-headers) through the kernel they are built from into ignoredMatches; Trivy reports them.
+match-upstream-kernel-headers: true
 """
-"""Grype's defaults, stated for the settings that drop findings or fail a scan on its own."""
+"""Grype's defaults, stated for the settings that drop findings or fail a scan on its own, and its
+default that drops the matches of kernel headers packages, turned off."""
 CONFIG_FILES = MappingProxyType({CONFIG_NAME: CONFIG_TEXT})
 
 
@@ -91,8 +107,11 @@ def grype_command(binary: Path, target: ImageTarget) -> list[str]:
 
 def grype_env(target: ImageTarget | None, options: ScanOptions) -> dict[str, str]:
     """The environment Grype runs in: the gate's, plus the DB and registry settings."""
-    # Registry credentials and TLS settings (GRYPE_REGISTRY_*) stay; other GRYPE_* settings go.
-    env = scanner_env(options.env, "GRYPE_", ("GRYPE_REGISTRY_",))
+    # Connection settings (KEPT_ENV) stay; other GRYPE_* settings go.
+    # The registry's CA (a GitLab job's CI_SERVER_TLS_CA_FILE) is given as Trivy's --cacert is,
+    # for a `registry:` source, the only one Grype reads it for; a GRYPE_REGISTRY_CA_CERT of the
+    # user's own is left to rule.
+    env = scanner_env(options.env, "GRYPE_", KEPT_ENV)
     env["GRYPE_CHECK_FOR_APP_UPDATE"] = "false"
     # The gate judges the DB's age itself (--max-db-age), the same way for every scanner.
     env["GRYPE_DB_VALIDATE_AGE"] = "false"
@@ -107,6 +126,13 @@ def grype_env(target: ImageTarget | None, options: ScanOptions) -> dict[str, str
         env["DOCKER_HOST"] = target.docker_host
     if target is not None and target.insecure_registry:
         env["GRYPE_REGISTRY_INSECURE_USE_HTTP"] = "true"
+    if (
+        options.registry_ca_file
+        and not options.env.get(REGISTRY_CA_VARIABLE)
+        and target is not None
+        and target.kind is SourceKind.REGISTRY
+    ):
+        env[REGISTRY_CA_VARIABLE] = options.registry_ca_file
     return env
 
 

@@ -73,8 +73,8 @@ class ScanOptions:
     credentials, for the errors of a registry that refuses the image or the base image
     (`docker login`, the action's inputs, the GitLab job's Docker config)."""
     registry_ca_file: str | None = None
-    """A file of CA certificates the registry reads trust besides the usual ones, the gate's own
-    and Trivy's (`--cacert`): the command line gives a GitLab job's CI_SERVER_TLS_CA_FILE, the CA
+    """A file of CA certificates the registry reads trust besides the usual ones, the gate's own,
+    Trivy's (`--cacert`) and Grype's (`GRYPE_REGISTRY_CA_CERT`): the command line gives a GitLab job's CI_SERVER_TLS_CA_FILE, the CA
     of its GitLab instance, which signs its registry's and Dependency Proxy's certificates too."""
 
 

@@ -112,6 +112,39 @@ def test_os_package_match_keeps_status_source_package_cvss_and_layer() -> None:
     assert finding.layer.created_by == "COPY /tmp/null/rootfs/ / # buildkit"
 
 
+def test_a_debian_package_is_in_the_layer_that_installed_it_not_the_last_that_changed_the_database() -> None:
+    # Syft lists a package's primary evidence first (file.Locations), and for a Debian package that
+    # is /var/lib/dpkg/status from the last layer that changed it, whatever package that layer
+    # installed; its own files follow, from the layer that installed it. The real report's image
+    # with a Debian package of its first layer, located as Grype 0.87 and later write it.
+    doc = corpus_json("grype", "ghsa-test.json")
+    first, _, last = (layer["digest"] for layer in doc["source"]["target"]["layers"])
+
+    def at(path: str, layer: str, evidence: str) -> dict[str, Any]:
+        return {"path": path, "layerID": layer, "accessPath": path, "annotations": {"evidence": evidence}}
+
+    match = doc["matches"][1]
+    match["artifact"].update(
+        name="login",
+        version="1:4.13+dfsg1-1",
+        type="deb",
+        purl="pkg:deb/debian/login@1:4.13%2Bdfsg1-1?arch=amd64&distro=debian-12",
+        locations=[
+            at("/var/lib/dpkg/status", last, "primary"),
+            at("/usr/share/doc/login/copyright", first, "supporting"),
+            at("/var/lib/dpkg/info/login.md5sums", first, "supporting"),
+        ],
+    )
+    finding = only(parse_grype(doc, "grype.json"), "CVE-2014-3577", "login")
+    assert finding.layer is not None
+    assert (finding.layer.diff_id, finding.layer.index) == (first, 0)
+    # A package whose only location is the database keeps that layer.
+    match["artifact"]["locations"] = [at("/var/lib/dpkg/status", last, "primary")]
+    finding = only(parse_grype(doc, "grype.json"), "CVE-2014-3577", "login")
+    assert finding.layer is not None
+    assert finding.layer.index == 2
+
+
 def test_ghsa_and_cve_matches_of_one_package_are_one_finding_with_the_fix_of_either() -> None:
     report = parse("chainguard-ruby-test.json")
     uri = only(report, "CVE-2023-28755", "uri")
@@ -314,6 +347,72 @@ def test_matches_grype_itself_ignored_are_counted_and_warned_in_check(
     assert warnings == [warning]
 
 
+def test_matches_grypes_kernel_headers_default_suppressed_name_that_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without `match-upstream-kernel-headers: true`, Grype moves its matches of kernel headers
+    # packages through the kernel into `ignoredMatches` with rules of its own (root.go
+    # `ignoreLinuxKernelHeaders`), written as here: no .grype.yaml of the user's is involved.
+    doc = corpus_json("grype", "keycloak-test.json")
+    rule = {
+        "namespace": "",
+        "package": {"name": "kernel-headers", "language": "", "type": "rpm", "upstream-name": "kernel"},
+        "match-type": "exact-indirect-match",
+    }
+    headers = doc["matches"].pop()
+    headers["artifact"].update(name="kernel-headers", upstreams=[{"name": "kernel"}])
+    own = doc["matches"].pop()
+    doc["ignoredMatches"] = [
+        {**headers, "appliedIgnoreRules": [rule]},
+        {**own, "appliedIgnoreRules": [{"namespace": "", "vulnerability": "CVE-2020-12413"}]},
+    ]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's default `match-upstream-kernel-headers: false` suppressed 1 match(es) of "
+        "kernel headers packages (kernel-headers), which it matched through the kernel they are built "
+        "from; they are not in this verdict: run Grype with `match-upstream-kernel-headers: true` to "
+        "have the policy judge them, as Trivy reports them",
+        f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 1 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead",
+    ]
+    # Set to true, rules of that shape are the user's own.
+    doc["descriptor"]["configuration"]["match-upstream-kernel-headers"] = True
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert [warning.partition(": ")[2] for warning in warnings] == [
+        "Grype's own configuration (a .grype.yaml ignore list) suppressed 2 match(es); they are not in "
+        "this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
+def test_matches_grypes_vex_documents_suppressed_say_to_give_them_to_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `grype --vex FILE`: a match a not_affected or fixed statement covers goes to `ignoredMatches`
+    # with the rule grype/vex/openvex `matchingRule` makes of the statement, and the configuration
+    # names the documents. No .grype.yaml ignore list is involved.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"]["vex-documents"] = ["vex/app.openvex.json"]
+    doc["ignoredMatches"] = [
+        {
+            **doc["matches"].pop(),
+            "appliedIgnoreRules": [
+                {
+                    "vulnerability": "CVE-2020-12413",
+                    "namespace": "vex",
+                    "vex-status": "not_affected",
+                    "vex-justification": "vulnerable_code_not_in_execute_path",
+                }
+            ],
+        }
+    ]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's VEX documents (vex/app.openvex.json) suppressed 1 match(es) they state not "
+        "affected or fixed; they are not in this verdict: list the documents in the gate's policy "
+        "(`vex`) instead, where each finding they cover is allowlisted with its statement"
+    ]
+
+
 def test_matches_that_only_fixed_suppressed_name_the_setting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -326,6 +425,23 @@ def test_matches_that_only_fixed_suppressed_name_the_setting(
     assert warnings == [
         f"{report}: Grype's own configuration (only-fixed: true) suppressed 1 match(es); they are not "
         "in this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
+def test_matches_that_ignore_states_suppressed_name_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `grype --ignore-states wont-fix` adds an ignore rule per state, and the configuration it ran
+    # with writes the option as `ignore-wontfix`.
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"]["ignore-wontfix"] = "wont-fix"
+    doc["ignoredMatches"] = [
+        {**doc["matches"].pop(), "appliedIgnoreRules": [{"namespace": "", "fix-state": "wont-fix"}]}
+    ]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's own configuration (--ignore-states wont-fix) suppressed 1 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead"
     ]
 
 

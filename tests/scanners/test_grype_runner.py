@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,28 @@ def test_environment_carries_the_db_options(tmp_path: Path) -> None:
     updating = grype_env(None, options(None, skip_db_update=False, env={"PATH": "/bin"}))
     assert "GRYPE_DB_AUTO_UPDATE" not in updating
     assert "GRYPE_DB_CACHE_DIR" not in updating
+
+
+def test_the_ca_of_a_db_mirror_is_kept_and_other_db_settings_are_not() -> None:
+    # `--grype-db-url` at a mirror whose certificate a private CA signed: Grype trusts
+    # GRYPE_DB_CA_CERT for the listing and the DB download (grype/db/v6/distribution).
+    env = {"GRYPE_DB_CA_CERT": "/etc/mirror-ca.pem", "GRYPE_DB_MAX_ALLOWED_BUILT_AGE": "1h"}
+    grype = grype_env(None, options(None, grype_db_url="https://mirror.example/latest.json", env=env))
+    assert grype["GRYPE_DB_CA_CERT"] == "/etc/mirror-ca.pem"
+    assert "GRYPE_DB_MAX_ALLOWED_BUILT_AGE" not in grype
+
+
+def test_the_registrys_ca_is_given_to_grype_unless_the_user_gives_one() -> None:
+    # A GitLab job's CI_SERVER_TLS_CA_FILE: Grype reads `registry.ca-cert` for a `registry:` source
+    # alone, and adds it to the system's roots (stereoscope `RegistryOptions.TLSConfig`).
+    opts = options(None, registry_ca_file="/builds/ci.crt", env={"PATH": "/bin"})
+    registry = registry_target("registry.example/app:1")
+    assert grype_env(registry, opts)["GRYPE_REGISTRY_CA_CERT"] == "/builds/ci.crt"
+    assert "GRYPE_REGISTRY_CA_CERT" not in grype_env(archive_target(Path("/i/app.tar")), opts)
+    assert "GRYPE_REGISTRY_CA_CERT" not in grype_env(None, opts)
+    mine = replace(opts, env={"GRYPE_REGISTRY_CA_CERT": "/etc/corporate.pem"})
+    assert grype_env(registry, mine)["GRYPE_REGISTRY_CA_CERT"] == "/etc/corporate.pem"
+    assert "GRYPE_REGISTRY_CA_CERT" not in grype_env(registry, replace(opts, registry_ca_file=None))
 
 
 # --- a scan ------------------------------------------------------------------------------------------
@@ -202,6 +225,24 @@ def test_matches_suppressed_by_grype_configuration_are_a_warning(tmp_path: Path)
         archive_target(archive(tmp_path)), grype_options(tmp_path, standin(tmp_path, report=edited))
     )
     assert any("suppressed 1 match(es)" in warning for warning in report.warnings)
+
+
+def test_grype_is_run_so_that_its_matches_of_kernel_headers_are_judged(tmp_path: Path) -> None:
+    # Grype's `match-upstream-kernel-headers: false` (its default) moves its matches of
+    # linux-libc-dev through the kernel into ignoredMatches, where the policy never sees them;
+    # Trivy reports them. The real report with a match of that kind added.
+    doc = json.loads(CHAINGUARD_RUBY.read_text())
+    headers = json.loads(json.dumps(doc["matches"][0]))
+    headers["artifact"].update(
+        name="linux-libc-dev", version="6.1.0-1", type="deb", upstreams=[{"name": "linux"}]
+    )
+    doc["matches"].append(headers)
+    edited = tmp_path / "with-kernel-headers.json"
+    edited.write_text(json.dumps(doc))
+    tool = standin(tmp_path, report=edited)
+    report = run_grype(archive_target(archive(tmp_path)), grype_options(tmp_path, tool))
+    assert "linux-libc-dev" in {finding.package.name for finding in report.findings}
+    assert report.warnings == ()
 
 
 # --- failures -------------------------------------------------------------------------------------------

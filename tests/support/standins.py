@@ -143,6 +143,27 @@ if any(settings.get(key) for key in ("exclude", "only-fixed", "only-notfixed")):
     doc["ignoredMatches"] = [{**match, "appliedIgnoreRules": [{"fix-state": "not-fixed"}]} for match in kept if ignored(match)]
     doc["matches"] = [match for match in kept if not ignored(match)]
     report = json.dumps(doc).encode()
+if settings.get("match-upstream-kernel-headers") is not True:
+    # Grype's default: its matches of kernel headers packages through the kernel they are built
+    # from are ignore rules' (cmd/grype/cli/commands/root.go `ignoreLinuxKernelHeaders`).
+    import re
+    headers = [("rpm", "kernel-headers", "kernel"), ("deb", "linux(-.*)?-headers-.*", "linux.*"),
+               ("deb", "linux-libc-dev", "linux")]
+    def header_rule(match):
+        artifact = match["artifact"]
+        upstream = (artifact.get("upstreams") or [{}])[0].get("name", "")
+        indirect = any(d.get("type") == "exact-indirect-match" for d in match.get("matchDetails", []))
+        for kind, name, source in headers:
+            if indirect and artifact.get("type") == kind and re.fullmatch(name, artifact["name"]) and re.fullmatch(source, upstream):
+                return {"namespace": "", "package": {"name": name, "language": "", "type": kind, "upstream-name": source},
+                        "match-type": "exact-indirect-match"}
+        return None
+    doc = json.loads(report)
+    moved = [(match, header_rule(match)) for match in doc["matches"]]
+    if any(rule for _, rule in moved):
+        doc["matches"] = [match for match, rule in moved if rule is None]
+        doc["ignoredMatches"] = [{**match, "appliedIgnoreRules": [rule]} for match, rule in moved if rule]
+        report = json.dumps(doc).encode()
 if mode == "ok":
     sys.stdout.buffer.write(report)
 elif mode == "exit1":
