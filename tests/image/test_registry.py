@@ -462,6 +462,48 @@ def test_an_unreachable_registry(home: dict[str, str]) -> None:
     assert "DOCKER_HOST" in both.value.hint
 
 
+@pytest.fixture
+def no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """DOCKER_HOST unset and nothing at the default address, as in a CI job without an engine."""
+    monkeypatch.setattr("gate.image.engine.DEFAULT_HOST", f"unix://{tmp_path}/docker.sock")
+    return {"HOME": str(tmp_path)}
+
+
+def test_with_no_engine_at_all_a_registry_reference_gets_the_registrys_answer_alone(
+    registry: Registry, auth: AuthRegistries, no_engine: dict[str, str]
+) -> None:
+    # Nothing pointed at an engine and the reference names its registry: how to start an engine
+    # is beside the point when the registry lacks the image or refuses it.
+    with pytest.raises(ImageError) as absent:
+        resolve_image(f"{registry.address}/container-gate-testbed/absent:1", environ=no_engine)
+    assert absent.value.message == (
+        f"registry {registry.address} has no container-gate-testbed/absent:1 (HTTP 404, MANIFEST_UNKNOWN)"
+    )
+    assert absent.value.hint is None
+    with pytest.raises(ImageError) as refused:
+        resolve_image(f"{auth.bearer}/private/base:1", environ=no_engine)
+    assert refused.value.message == (
+        f"registry {auth.bearer} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED)"
+    )
+    assert refused.value.hint == (
+        f"the repository does not exist or needs credentials: docker login {auth.bearer}"
+    )
+
+
+def test_an_engine_the_user_named_stays_in_a_registrys_refusal(
+    registry: Registry, home: dict[str, str]
+) -> None:
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"{registry.address}/container-gate-testbed/absent:1", environ=home)
+    assert caught.value.message == (
+        f"image {registry.address}/container-gate-testbed/absent:1 not found: cannot reach the Docker "
+        f"engine at {home['DOCKER_HOST']} (DOCKER_HOST): no such socket; registry {registry.address} "
+        "has no container-gate-testbed/absent:1 (HTTP 404, MANIFEST_UNKNOWN)"
+    )
+    assert caught.value.hint is not None
+    assert "DOCKER_HOST" in caught.value.hint
+
+
 def _serve_once_each(answer: Callable[[socket.socket], None]) -> tuple[int, Callable[[], None]]:
     """A loopback TCP server that hands each connection to `answer`; gives its port and a stop."""
     listener = socket.create_server(("127.0.0.1", 0))
