@@ -39,7 +39,13 @@ from gate.image.layers import (
 )
 from gate.image.manifest import Platform, PlatformNotChosen
 from gate.image.reference import names_registry, parse_reference
-from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
+from gate.image.registry_auth import (
+    AuthRefused,
+    Credentials,
+    docker_config_file,
+    find_credentials,
+    twin_login_key,
+)
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
 from gate.run_wording import COMMAND_LINE_WORDS, LoginHint, RunWording
@@ -102,10 +108,23 @@ class _Sources:
         self.config = config
         self.timeout = timeout
         self.warnings: list[str] = []
+        self.twin_logins: list[str] = []
+        """What is said of Docker config logins for the other spelling of a registry read."""
         self._engine: tuple[docker.DockerClient, str] | SourceUnreachable | None = None
 
     def credentials(self, registry: str) -> Credentials | None:
-        return find_credentials(registry, self.config, self.environ)
+        found = find_credentials(registry, self.config, self.environ)
+        twin = twin_login_key(registry, self.config) if found is None else None
+        if twin is not None:
+            said = (
+                f"{self.config}: its login for {twin} is not used for {registry}: Docker and the "
+                "scanners take a registry written with and without its default port :443 as two "
+                f"(log in to {registry}, as the image reference names it)"
+            )
+            if said not in self.twin_logins:
+                self.twin_logins.append(said)
+                self.warnings.append(said)
+        return found
 
     def engine(self) -> tuple[docker.DockerClient, str]:
         # The docker SDK and requests take ~0.15 s to import: only engine and registry sources
@@ -292,6 +311,12 @@ def resolve_image(
         )
     except PlatformNotChosen as exc:
         raise exc.worded(wording) from None
+    except AuthRefused as exc:
+        if not sources.twin_logins:
+            raise
+        # The login the user made is there, under the registry's other spelling: the way out.
+        hint = "; ".join(h for h in (exc.hint, *sources.twin_logins) if h)
+        raise AuthRefused(exc.message, hint=hint) from None
     finally:
         sources.close()
     return ImageTarget(
