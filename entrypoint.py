@@ -340,25 +340,46 @@ def write_docker_config(
     is neither, and goes away with the container. Never the config the workflow named either: it
     is only read.
     """
-    from gate.image.registry_auth import registry_of_key
+    from gate.image.registry_auth import default_port_twin, registry_of_key
 
     directory = Path(tempfile.mkdtemp(prefix="container-gate-docker-", dir=_private_temp(env)))
     auths = dict(kept or {})
+    # A kept login covers its registry with and without HTTPS's default port too (`login_keys`).
+    for key, entry in list(auths.items()):
+        twin = default_port_twin(registry_of_key(key))
+        if twin is not None and all(registry_of_key(other) != twin for other in auths):
+            auths[twin] = entry
     if login is not None:
-        host = login.registry.lower()
-        # In lower case, as image references name registries: the scanners look their key up
-        # as the reference spells it (`ghcr.io`), letter for letter, where the gate ignores case.
-        key = _HUB_SERVER if host in _HUB else host
+        keys = login_keys(login.registry)
         auth = base64.b64encode(f"{login.username}:{login.password}".encode()).decode("ascii")
-        auths = {
-            other: entry for other, entry in auths.items() if registry_of_key(other) != registry_of_key(key)
-        }
-        auths[key] = {"auth": auth}
+        registries = {registry_of_key(key) for key in keys}
+        auths = {other: entry for other, entry in auths.items() if registry_of_key(other) not in registries}
+        auths.update({key: {"auth": auth} for key in keys})
     text = json.dumps({"auths": auths})
     descriptor = os.open(directory / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(text)
     return directory
+
+
+def login_keys(registry: str) -> list[str]:
+    """The Docker config keys the login of the `registry` input goes under: every spelling an
+    image reference may give the registry, as the scanners look a key up as the reference spells
+    the registry, letter for letter, where the gate ignores case.
+
+    In lower case, as references name registries. With and without HTTPS's default port
+    (`ghcr.io:443` and `ghcr.io`): Docker and the scanners take the two as two registries
+    (docker/cli#987, go-containerregistry's keychain), so either input would leave references of
+    the other spelling without credentials. Docker Hub under its own key, however it is named.
+    """
+    from gate.image.registry_auth import default_port_twin
+
+    host = registry.lower()
+    bare = host.removesuffix(":443")
+    if bare in _HUB:
+        return list(dict.fromkeys((_HUB_SERVER, host) if bare != host else (_HUB_SERVER,)))
+    twin = default_port_twin(host)
+    return [host] if twin is None else [host, twin]
 
 
 @dataclass(frozen=True)

@@ -121,9 +121,14 @@ def test_every_inputs_default_is_the_same_in_action_yml_the_doc_and_the_entry_po
                 assert entry[name].default == default, name
             checked += 1
             continue
+        # No default is an empty cell, as most rows show it: never also "none" or the like.
+        assert not re.fullmatch(r"(?i)none|no default|n/?a|-+|\u2014|\(none\)", shown[name]), (
+            name,
+            shown[name],
+        )
         literal = re.fullmatch(r"`([^`]+)`", shown[name])
         if literal is None:
-            continue  # none, or a default said in words (`shipped default`)
+            continue  # empty, or a default said in words (`shipped default`)
         assert entry[name].default == "", name  # GitHub passes an empty value: the gate decides
         flag = entry[name].flag
         assert flag is not None, name

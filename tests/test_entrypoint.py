@@ -1203,16 +1203,24 @@ def test_the_registry_login_is_read_from_its_inputs_and_never_shown() -> None:
 
 
 @pytest.mark.parametrize(
-    ("registry", "key"),
+    ("registry", "keys", "references"),
     [
-        ("ghcr.io", "ghcr.io"),
-        ("GHCR.io", "ghcr.io"),  # Trivy and Grype look the key up letter for letter
-        ("127.0.0.1:5000", "127.0.0.1:5000"),
-        ("docker.io", "https://index.docker.io/v1/"),
+        ("ghcr.io", ["ghcr.io", "ghcr.io:443"], ["ghcr.io", "ghcr.io:443"]),
+        # Trivy and Grype look the key up letter for letter, and a default port makes another key.
+        ("GHCR.io", ["ghcr.io", "ghcr.io:443"], ["ghcr.io"]),
+        ("ghcr.io:443", ["ghcr.io:443", "ghcr.io"], ["ghcr.io", "ghcr.io:443"]),
+        ("127.0.0.1:5000", ["127.0.0.1:5000"], ["127.0.0.1:5000"]),
+        ("registry.example.com:5000", ["registry.example.com:5000"], ["registry.example.com:5000"]),
+        ("docker.io", ["https://index.docker.io/v1/"], ["docker.io", "index.docker.io"]),
+        (
+            "registry-1.docker.io:443",
+            ["https://index.docker.io/v1/", "registry-1.docker.io:443"],
+            ["docker.io", "registry-1.docker.io:443"],
+        ),
     ],
 )
 def test_the_registry_login_goes_into_a_private_docker_config_the_gate_reads(
-    registry: str, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    registry: str, keys: list[str], references: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gate.image.reference import parse_reference
     from gate.image.registry_auth import docker_config_file, find_credentials
@@ -1224,13 +1232,14 @@ def test_the_registry_login_goes_into_a_private_docker_config_the_gate_reads(
     assert directory.stat().st_mode & 0o777 == 0o700
     config = directory / "config.json"
     assert config.stat().st_mode & 0o777 == 0o600
-    assert list(json.loads(config.read_text(encoding="utf-8"))["auths"]) == [key]
+    assert list(json.loads(config.read_text(encoding="utf-8"))["auths"]) == keys
     env = {"DOCKER_CONFIG": str(directory)}
-    found = find_credentials(
-        parse_reference(f"{registry}/acme/base:12").registry, docker_config_file(env), env
-    )
-    assert found is not None
-    assert (found.username, found.secret) == ("octocat", PASSWORD)
+    for written in references:
+        found = find_credentials(
+            parse_reference(f"{written}/acme/base:12").registry, docker_config_file(env), env
+        )
+        assert found is not None, written
+        assert (found.username, found.secret) == ("octocat", PASSWORD)
 
 
 def test_the_docker_config_is_never_written_in_the_workspace_or_home(
@@ -1268,7 +1277,11 @@ def test_the_registry_login_keeps_the_logins_of_the_docker_config_the_workflow_g
     (given / "config.json").write_text(
         json.dumps(
             {
-                "auths": {"https://GHCR.io": _auth("old", "stale"), "registry.example.com": other},
+                "auths": {
+                    "https://GHCR.io": _auth("old", "stale"),
+                    "ghcr.io:443": _auth("old", "stale"),
+                    "registry.example.com": other,
+                },
                 "credsStore": "desktop",
                 "credHelpers": {"123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"},
             }
@@ -1307,7 +1320,15 @@ def test_the_registry_login_keeps_the_logins_of_the_docker_config_the_workflow_g
     for key, value in inputs.items():
         monkeypatch.setenv(key, value)
     assert entrypoint.main() == 0
-    assert seen["auths"] == {"auths": {"registry.example.com": other, "ghcr.io": _auth("octocat", PASSWORD)}}
+    login = _auth("octocat", PASSWORD)
+    assert seen["auths"] == {
+        "auths": {
+            "registry.example.com": other,
+            "registry.example.com:443": other,  # as the inputs' login, under both spellings
+            "ghcr.io": login,
+            "ghcr.io:443": login,
+        }
+    }
     logins = {registry: (login.username, login.secret) for registry, login in found.items() if login}
     assert logins == {
         "ghcr.io": ("octocat", PASSWORD),
@@ -1376,7 +1397,8 @@ def test_a_docker_config_naming_credential_helpers_is_read_without_them_even_wit
     err = run(INPUT_IMAGE="docker-archive:app.tar")
     [(directory, read)] = seen
     assert directory != str(given)
-    assert read == {"auths": {"quay.io": quay}}  # its logins, none of its helpers
+    # Its logins (each with and without the default port), none of its helpers.
+    assert read == {"auths": {"quay.io": quay, "quay.io:443": quay}}
     assert list((tmp_path / "tmp").iterdir()) == []  # removed when the run ends
     assert (given / "config.json").read_bytes() == before
     assert (

@@ -75,6 +75,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _is_registry_host(first: str) -> bool:
+    """Whether a reference's first path component is a registry host rather than a repository's."""
+    return "." in first or ":" in first or first == "localhost" or first.startswith("[")
+
+
+def names_registry(text: str) -> bool:
+    """True when the reference names its registry (`ghcr.io/acme/app:1`, `localhost:5000/app`),
+    False when it leaves it to the Docker Hub default (`alpine:3.19`, `app:1`), as a locally built
+    image's name usually does."""
+    first, sep, _ = text.partition("@")[0].partition("/")
+    return bool(sep) and _is_registry_host(first)
+
+
 def parse_reference(text: str) -> ImageRef:
     """Parses and normalizes a reference; a UsageError says what is wrong with it."""
     rest, digest = text, None
@@ -90,7 +103,7 @@ def parse_reference(text: str) -> ImageRef:
         if not _TAG.fullmatch(tag):
             raise UsageError(f"image reference {text!r}: invalid tag {tag!r}")
     first, sep, remainder = rest.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
+    if sep and _is_registry_host(first):
         if not _HOST.fullmatch(first):
             raise UsageError(f"image reference {text!r}: invalid registry host {first!r}")
         registry, path = first.lower(), remainder

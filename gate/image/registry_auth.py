@@ -69,6 +69,40 @@ def registry_of_key(key: str) -> str:
     return DOCKER_HUB if host in _HUB_KEYS else host
 
 
+def default_port_twin(registry: str) -> str | None:
+    """The same registry written the other way with HTTPS's default port: `ghcr.io` for
+    `ghcr.io:443` and `ghcr.io:443` for `ghcr.io`. Docker, and the Docker config lookup of Trivy
+    and Grype (go-containerregistry's keychain), take the two spellings as two registries, letter
+    for letter (docker/cli#987). None for another port, a loopback registry (read over plain
+    HTTP, where 443 is no default) and Docker Hub, whose login has a key of its own."""
+    host, colon, port = registry.rpartition(":") if not registry.endswith("]") else ("", "", "")
+    if colon and not port.isdigit():
+        return None
+    bare = host if colon else registry
+    if (colon and port != "443") or is_loopback(bare) or bare in _HUB_KEYS:
+        return None
+    return bare if colon else f"{registry}:443"
+
+
+def twin_login_key(registry: str, config_file: Path | None) -> str | None:
+    """The key of the Docker config's `auths` or `credHelpers` that names `registry`'s
+    `default_port_twin`, when the config has one; None when it has none or cannot be read (the
+    lookup of the credentials says why)."""
+    twin = default_port_twin(registry)
+    if twin is None or config_file is None:
+        return None
+    try:
+        doc = loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for section in ("auths", "credHelpers"):
+        entries = doc.get(section) if isinstance(doc, dict) else None
+        for key in entries if isinstance(entries, dict) else ():
+            if registry_of_key(key) == twin:
+                return str(key)
+    return None
+
+
 def find_credentials(
     registry: str, config_file: Path | None, environ: Mapping[str, str]
 ) -> Credentials | None:

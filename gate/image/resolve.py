@@ -38,8 +38,14 @@ from gate.image.layers import (
     match_dockerfile,
 )
 from gate.image.manifest import Platform, PlatformNotChosen
-from gate.image.reference import parse_reference
-from gate.image.registry_auth import Credentials, docker_config_file, find_credentials
+from gate.image.reference import names_registry, parse_reference
+from gate.image.registry_auth import (
+    AuthRefused,
+    Credentials,
+    docker_config_file,
+    find_credentials,
+    twin_login_key,
+)
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
 from gate.run_wording import COMMAND_LINE_WORDS, LoginHint, RunWording
@@ -102,10 +108,23 @@ class _Sources:
         self.config = config
         self.timeout = timeout
         self.warnings: list[str] = []
+        self.twin_logins: list[str] = []
+        """What is said of Docker config logins for the other spelling of a registry read."""
         self._engine: tuple[docker.DockerClient, str] | SourceUnreachable | None = None
 
     def credentials(self, registry: str) -> Credentials | None:
-        return find_credentials(registry, self.config, self.environ)
+        found = find_credentials(registry, self.config, self.environ)
+        twin = twin_login_key(registry, self.config) if found is None else None
+        if twin is not None:
+            said = (
+                f"{self.config}: its login for {twin} is not used for {registry}: Docker and the "
+                "scanners take a registry written with and without its default port :443 as two "
+                f"(log in to {registry}, as the image reference names it)"
+            )
+            if said not in self.twin_logins:
+                self.twin_logins.append(said)
+                self.warnings.append(said)
+        return found
 
     def engine(self) -> tuple[docker.DockerClient, str]:
         # The docker SDK and requests take ~0.15 s to import: only engine and registry sources
@@ -166,14 +185,37 @@ class _Sources:
             found = read_registry(
                 ref, reference, wanted, self.credentials, self.timeout, self.login, self.ca_file
             )
+        except SourceUnreachable as exc:
+            failed: ImageError = exc
         except ImageError as exc:
-            hints = "; ".join(e.hint for e in (*tried, exc) if e.hint)
-            reasons = "; ".join(e.message for e in (*tried, exc))
-            raise ImageError(f"image {reference} not found: {reasons}", hint=hints or None) from None
-        if isinstance(tried[0], SourceUnreachable) and (self.docker_host or self.environ.get("DOCKER_HOST")):
-            # Only worth saying when the user pointed at an engine; CI jobs without one are common.
-            self.warnings.append(f"{tried[0].message}; read {reference} from its registry instead")
-        return found
+            if self._engine_beside_the_point(reference, tried[0]):
+                # The registry answered (it refused the read or has no such image): its answer is
+                # the one the user needs, without how to start an engine nobody asked for.
+                raise
+            failed = exc
+        else:
+            if isinstance(tried[0], SourceUnreachable) and self._engine_named():
+                # Only worth saying when the user pointed at an engine; CI jobs without one are common.
+                self.warnings.append(f"{tried[0].message}; read {reference} from its registry instead")
+            return found
+        hints = "; ".join(e.hint for e in (*tried, failed) if e.hint)
+        reasons = "; ".join(e.message for e in (*tried, failed))
+        raise ImageError(f"image {reference} not found: {reasons}", hint=hints or None)
+
+    def _engine_named(self) -> bool:
+        """Whether the user pointed at an engine (`docker_host`, `DOCKER_HOST`)."""
+        return bool(self.docker_host or self.environ.get("DOCKER_HOST"))
+
+    def _engine_beside_the_point(self, reference: str, engine_failure: ImageError) -> bool:
+        """True when a registry's answer about `reference` is the whole story: no engine was
+        named and none answered at the default address, and the reference names its registry.
+        A name left to Docker Hub's default (`app:1`) is how locally built images are usually
+        called, so there what the engine said stays beside what the registry said."""
+        return (
+            isinstance(engine_failure, SourceUnreachable)
+            and not self._engine_named()
+            and names_registry(reference)
+        )
 
 
 _SOURCES = ("docker-archive", "oci-archive", "docker-daemon", "docker")
@@ -269,6 +311,12 @@ def resolve_image(
         )
     except PlatformNotChosen as exc:
         raise exc.worded(wording) from None
+    except AuthRefused as exc:
+        if not sources.twin_logins:
+            raise
+        # The login the user made is there, under the registry's other spelling: the way out.
+        hint = "; ".join(h for h in (exc.hint, *sources.twin_logins) if h)
+        raise AuthRefused(exc.message, hint=hint) from None
     finally:
         sources.close()
     return ImageTarget(

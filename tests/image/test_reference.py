@@ -10,8 +10,8 @@ import pytest
 
 from gate.errors import ImageError
 from gate.image.manifest import Descriptor, Index, Manifest, Platform, choose_platform, parse_manifest
-from gate.image.reference import ImageRef, is_loopback, parse_reference
-from gate.image.registry_auth import Credentials, find_credentials, parse_challenges
+from gate.image.reference import ImageRef, is_loopback, names_registry, parse_reference
+from gate.image.registry_auth import Credentials, default_port_twin, find_credentials, parse_challenges
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -46,6 +46,43 @@ def test_reference_properties() -> None:
     )
     local = parse_reference(f"127.0.0.1:5000/app:1@{DIGEST}")
     assert (local.api_host, local.reference, local.loopback) == ("127.0.0.1:5000", DIGEST, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("ghcr.io/acme/app:1", True),
+        ("docker.io/library/alpine", True),
+        ("localhost/app", True),
+        ("127.0.0.1:5000/app:1", True),
+        ("[::1]:5000/app", True),
+        (f"ghcr.io/acme/app@{DIGEST}", True),
+        ("alpine:3.19", False),
+        ("acme/app:1", False),
+        ("app", False),
+        (f"app@{DIGEST}", False),  # the digest's colon is no registry port
+        ("localhost", False),  # the image `localhost`, on Docker Hub
+    ],
+)
+def test_a_reference_names_its_registry_by_its_first_component(text: str, names: bool) -> None:
+    assert names_registry(text) is names
+
+
+@pytest.mark.parametrize(
+    ("registry", "twin"),
+    [
+        ("ghcr.io", "ghcr.io:443"),
+        ("ghcr.io:443", "ghcr.io"),
+        ("[2001:db8::1]", "[2001:db8::1]:443"),
+        ("[2001:db8::1]:443", "[2001:db8::1]"),
+        ("registry.example.com:5000", None),  # another port is another registry
+        ("127.0.0.1:443", None),  # loopback registries are read over plain HTTP
+        ("localhost", None),
+        ("docker.io", None),  # Docker Hub's login has a key of its own
+    ],
+)
+def test_a_registry_with_and_without_its_default_port(registry: str, twin: str | None) -> None:
+    assert default_port_twin(registry) == twin
 
 
 @pytest.mark.parametrize(

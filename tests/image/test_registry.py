@@ -23,7 +23,7 @@ from gate.image.source import SourceKind
 from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
-from tests.support.fixtures import TestbedImages
+from tests.support.fixtures import TestbedImages, unavailable
 from tests.support.registry_tools import (
     OCI_INDEX,
     OCI_MANIFEST,
@@ -31,9 +31,11 @@ from tests.support.registry_tools import (
     ImageBlobs,
     Pusher,
     base_behind_auth,
+    bcrypt_hash,
     index_of,
     oci_image,
     read_docker_archive,
+    serve_registry,
     sha256,
     write_oci_archive,
 )
@@ -462,6 +464,48 @@ def test_an_unreachable_registry(home: dict[str, str]) -> None:
     assert "DOCKER_HOST" in both.value.hint
 
 
+@pytest.fixture
+def no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """DOCKER_HOST unset and nothing at the default address, as in a CI job without an engine."""
+    monkeypatch.setattr("gate.image.engine.DEFAULT_HOST", f"unix://{tmp_path}/docker.sock")
+    return {"HOME": str(tmp_path)}
+
+
+def test_with_no_engine_at_all_a_registry_reference_gets_the_registrys_answer_alone(
+    registry: Registry, auth: AuthRegistries, no_engine: dict[str, str]
+) -> None:
+    # Nothing pointed at an engine and the reference names its registry: how to start an engine
+    # is beside the point when the registry lacks the image or refuses it.
+    with pytest.raises(ImageError) as absent:
+        resolve_image(f"{registry.address}/container-gate-testbed/absent:1", environ=no_engine)
+    assert absent.value.message == (
+        f"registry {registry.address} has no container-gate-testbed/absent:1 (HTTP 404, MANIFEST_UNKNOWN)"
+    )
+    assert absent.value.hint is None
+    with pytest.raises(ImageError) as refused:
+        resolve_image(f"{auth.bearer}/private/base:1", environ=no_engine)
+    assert refused.value.message == (
+        f"registry {auth.bearer} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED)"
+    )
+    assert refused.value.hint == (
+        f"the repository does not exist or needs credentials: docker login {auth.bearer}"
+    )
+
+
+def test_an_engine_the_user_named_stays_in_a_registrys_refusal(
+    registry: Registry, home: dict[str, str]
+) -> None:
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"{registry.address}/container-gate-testbed/absent:1", environ=home)
+    assert caught.value.message == (
+        f"image {registry.address}/container-gate-testbed/absent:1 not found: cannot reach the Docker "
+        f"engine at {home['DOCKER_HOST']} (DOCKER_HOST): no such socket; registry {registry.address} "
+        "has no container-gate-testbed/absent:1 (HTTP 404, MANIFEST_UNKNOWN)"
+    )
+    assert caught.value.hint is not None
+    assert "DOCKER_HOST" in caught.value.hint
+
+
 def _serve_once_each(answer: Callable[[socket.socket], None]) -> tuple[int, Callable[[], None]]:
     """A loopback TCP server that hands each connection to `answer`; gives its port and a stop."""
     listener = socket.create_server(("127.0.0.1", 0))
@@ -553,3 +597,63 @@ def _message_or_empty(name: str, answer: Callable[[socket.socket], None], home: 
     finally:
         stop()
     return ""
+
+
+def test_a_login_under_the_registrys_other_spelling_is_named_when_the_registry_refuses(
+    engineless_archives: ArchiveImages,
+    private_ca: PrivateCa,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `docker login REGISTRY:443` stores a key that Docker, Trivy and Grype never use for
+    # REGISTRY/REPO (nor the gate, which reads the registry as they do): the refusal says why.
+    lookup = socket.getaddrinfo
+    secure_port: list[int] = []
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == REGISTRY_NAME and port == 443:  # the registry at its default port
+            return lookup("127.0.0.1", secure_port[0], *args, **kwargs)
+        return lookup(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setenv("NO_PROXY", "*")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_file))
+    (tmp_path / "htpasswd").write_text(f"gate-user:{bcrypt_hash('secret-pw')}\n")
+    storage = tmp_path / "storage"
+    basic = f"auth: {{htpasswd: {{realm: gate-test, path: {tmp_path / 'htpasswd'}}}}}\n"
+    try:
+        with (
+            serve_registry(tmp_path, storage) as plain,
+            serve_registry(tmp_path, storage, basic, tls=private_ca.server_files) as secure,
+            serve_registry(tmp_path, storage, tls=private_ca.server_files) as anonymous,
+        ):
+            secure_port.append(int(secure.rpartition(":")[2]))
+            config, layers = read_docker_archive(engineless_archives.base)
+            Pusher(plain).image("private/base", "1", oci_image(config, layers))
+            for written, other in (
+                (REGISTRY_NAME, f"{REGISTRY_NAME}:443"),
+                (f"{REGISTRY_NAME}:443", REGISTRY_NAME),
+            ):
+                env = docker_config(tmp_path, basic_auths(other, "gate-user", "secret-pw"))
+                with pytest.raises(ImageError) as caught:
+                    resolve_image(f"docker://{written}/private/base:1", environ=env)
+                assert caught.value.message == (
+                    f"registry {written} refused anonymous access to private/base (HTTP 401, UNAUTHORIZED)"
+                )
+                assert caught.value.hint == (
+                    f"the repository does not exist or needs credentials: docker login {written}; "
+                    f"{tmp_path}/.docker/config.json: its login for {other} is not used for {written}: "
+                    "Docker and the scanners take a registry written with and without its default port "
+                    f":443 as two (log in to {written}, as the image reference names it)"
+                )
+                # Under the spelling the reference has, the login is used.
+                env = docker_config(tmp_path, basic_auths(written, "gate-user", "secret-pw"))
+                target = resolve_image(f"docker://{written}/private/base:1", environ=env)
+                assert len(target.info.layers) == 1
+                assert target.warnings == ()
+            # A registry that lets anyone read asks for no login: nothing to say of one.
+            secure_port[0] = int(anonymous.rpartition(":")[2])
+            env = docker_config(tmp_path, basic_auths(f"{REGISTRY_NAME}:443", "gate-user", "secret-pw"))
+            assert resolve_image(f"docker://{REGISTRY_NAME}/private/base:1", environ=env).warnings == ()
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"a registry over HTTPS: {exc}")
