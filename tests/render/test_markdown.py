@@ -815,6 +815,17 @@ def test_each_upgrade_s_findings_are_titled_with_the_package_it_upgrades() -> No
     ]
 
 
+def test_findings_that_block_without_a_fix_have_a_where_column_only_when_one_has_a_place() -> None:
+    # One finding of a scanner's report without layer data: a Where column of one "-" says nothing.
+    unfixed = finding("CVE-2024-0009", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
+    no_fix = "<summary>Findings that block without a fix (1)</summary>"
+    html = to_html(render_markdown(evaluation_of(unfixed)))
+    assert cells_of(html, no_fix)[0][-1] == "HIGH"
+    own = Layer(index=5, created_by="RUN apt-get install -y zlib1g", origin=LayerOrigin.OWN)
+    html = to_html(render_markdown(evaluation_of(replace(unfixed, layer=own))))
+    assert cells_of(html, no_fix)[0][-1] == "own layer: <code>RUN apt-get install -y zlib1g</code>"
+
+
 @pytest.mark.parametrize(
     ("mode", "counted"), [(Mode.ADVISORY, "**1** would block"), (Mode.ENFORCE, "**1** blocking")]
 )
