@@ -36,7 +36,7 @@ from pathlib import Path
 from gate._input_file import shown_name
 from gate.enrich._files import GZIP_ERRORS, data_error, open_stream, quoted, source_of
 from gate.enrich._json import CVE_ID, parse_timestamp
-from gate.enrich.exploit import DataKind, EpssFile, EpssScore
+from gate.enrich.exploit import DataKind, EpssFile, EpssScore, data_file_name
 from gate.errors import ReportError
 
 COLUMNS = "cve,epss,percentile"
@@ -107,9 +107,11 @@ def _head(lines: Iterator[tuple[int, str]], name: str) -> tuple[str | None, date
     if not line.startswith("#"):
         # No comment line: the first line must be the column line.
         _columns(number, line, name)
+        # A warning is read in the outputs, on another machine: the file by its name, as the age
+        # warnings name it (an error names the path, for the run's user to find the file).
         warning = (
-            f"{name} has no '#model_version:...,score_date:...' line: the EPSS score date is unknown, "
-            "so its age cannot be checked"
+            f"{data_file_name(name)} has no '#model_version:...,score_date:...' line: the EPSS score "
+            "date is unknown, so its age cannot be checked"
         )
         return None, None, (warning,)
     fields = dict(part.partition(":")[::2] for part in line[1:].rstrip("\r\n").split(","))

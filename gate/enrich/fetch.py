@@ -37,7 +37,7 @@ from gate.enrich._download import Downloaded, DownloadError, download
 from gate.enrich._files import is_gzip
 from gate.enrich._url import shown_url, split_credentials
 from gate.enrich.epss import read_epss
-from gate.enrich.exploit import EpssFile, KevCatalog
+from gate.enrich.exploit import EpssFile, KevCatalog, data_file_name
 from gate.enrich.kev import read_kev
 from gate.errors import ReportError, UsageError
 
@@ -181,7 +181,11 @@ def fetch_exploit_data(
             epss_score_date=scores.score_date,
             fetched_at=now,
             record=out_dir / RECORD_NAME,
-            warnings=tuple(warning.replace(str(epss_file.path), epss_shown) for warning in scores.warnings),
+            # The reader names the downloaded file by its name; what was fetched is the URL.
+            warnings=tuple(
+                warning.replace(data_file_name(str(epss_file.path)), epss_shown, 1)
+                for warning in scores.warnings
+            ),
         )
         _write_record(result)
         done = True

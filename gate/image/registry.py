@@ -95,15 +95,25 @@ class RegistryClient:
             resp = self._send(path, accept)
         with resp:
             if resp.status_code == 200:
-                body = b""
-                for chunk in resp.iter_content(65536):
-                    body += chunk
-                    if len(body) > cap:
-                        raise ImageError(
-                            f"registry {self.ref.registry}: {what} is larger than {cap >> 20} MiB"
-                        )
-                return body, resp
+                return self._body(resp, cap, what), resp
             raise self._status_error(resp, what)
+
+    def _body(self, resp: requests.Response, cap: int, what: str) -> bytes:
+        body = b""
+        try:
+            for chunk in resp.iter_content(65536):
+                body += chunk
+                if len(body) > cap:
+                    raise ImageError(f"registry {self.ref.registry}: {what} is larger than {cap >> 20} MiB")
+        except requests.RequestException as exc:
+            # Streamed: the body is read after `_send`, and a connection that breaks then was an
+            # uncaught ChunkedEncodingError, shown as an internal error.
+            raise SourceUnreachable(
+                f"cannot read {what} from registry {self.ref.registry} "
+                f"({short_reason(exc, self.ref.registry)})",
+                hint="try again; if it keeps failing, check the network and any proxy on the way",
+            ) from None
+        return body
 
     def _authorize(self, resp: requests.Response) -> None:
         challenges = parse_challenges(resp.headers.get("WWW-Authenticate", ""))

@@ -261,7 +261,7 @@ def short_reason(exc: requests.RequestException, host: str) -> str:
     text; `host` is the name the connection was for."""
     import requests
 
-    from gate.image.tls import tls_failure
+    from gate.image.tls import connection_failure, tls_failure
 
     if isinstance(exc, requests.Timeout):
         return "timed out"
@@ -271,4 +271,6 @@ def short_reason(exc: requests.RequestException, host: str) -> str:
     errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if errno:
         return errno[1].strip().lower()
+    if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        return connection_failure(exc)
     return type(exc).__name__

@@ -1,16 +1,20 @@
 """Trusting one more CA file besides the usual ones, for every HTTPS connection of a requests
 session: the GitLab API and the registries a GitLab job reads, whose certificates a GitLab
 instance's own CA may sign (CI_SERVER_TLS_CA_FILE, which the command line picks); and what failed
-when a TLS connection did, in words."""
+when a TLS connection, or any connection, did, in words."""
 
 from __future__ import annotations
 
+import errno
+import http.client
+import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NameResolutionError, ProxyError
 
 
 class _ContextAdapter(HTTPAdapter):
@@ -121,3 +125,56 @@ def tls_failure(exc: BaseException, host: str) -> TlsFailure:
         reason = error.reason.lower().replace("_", " ")
         return TlsFailure(f"the TLS handshake failed ({reason})", SERVES_TLS_HINT)
     return TlsFailure("the TLS handshake failed", SERVES_TLS_HINT)
+
+
+# Most telling first: http.client's RemoteDisconnected is a ConnectionResetError too, and an
+# answer cut short is an IncompleteRead (urllib3's, and its InvalidChunkLength, are http.client's).
+_CONNECTION_WORDS: tuple[tuple[type[BaseException], str], ...] = (
+    (http.client.RemoteDisconnected, "it closed the connection without answering"),
+    (http.client.IncompleteRead, "it closed the connection before the whole answer was received"),
+    (ProxyError, "the proxy could not be reached or refused the connection"),
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (ConnectionAbortedError, "connection aborted"),
+    (BrokenPipeError, "it closed the connection while the request was sent"),
+    (NameResolutionError, "the host name does not resolve"),
+    (socket.gaierror, "the host name does not resolve"),
+    (TimeoutError, "timed out"),
+)
+_ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+}
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and every exception under it (args, `reason`, causes), outermost first."""
+    seen: set[int] = set()
+    found: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        inner = [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
+        todo.extend(item for item in inner if isinstance(item, BaseException))
+    return found
+
+
+def connection_failure(exc: BaseException) -> str:
+    """What happened to a connection that failed (requests' ConnectionError or
+    ChunkedEncodingError), in words: `connection refused`, `connection reset`, `it closed the
+    connection before the whole answer was received`. Fixed words only: the exceptions' own text
+    may quote the URL or a header, and with them a token."""
+    chain = _chain(exc)
+    for kind, words in _CONNECTION_WORDS:
+        if any(isinstance(item, kind) for item in chain):
+            return words
+    for item in chain:
+        if isinstance(item, OSError) and item.errno in _ERRNO_WORDS:
+            return _ERRNO_WORDS[item.errno]
+    return "the connection failed"

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from gate import __version__
-from gate.image.tls import SERVES_TLS_HINT, UNTRUSTED_HINT, tls_failure
+from gate.image.tls import SERVES_TLS_HINT, UNTRUSTED_HINT, connection_failure, tls_failure
 from gate.platforms.interface import Published, masked
 from gate.platforms.retry import GaveUp, RetryPolicy, TransientError, delta_seconds, with_retries
 from gate.untrusted import terminal_safe
@@ -126,7 +126,7 @@ class ApiClient:
                 unreached=isinstance(timeout, requests.ConnectTimeout),
             ) from None
         except requests.exceptions.ChunkedEncodingError as error:
-            raise TransientError(f"cannot connect to {self.platform} ({type(error).__name__})") from None
+            raise TransientError(f"cannot connect to {self.platform} ({connection_failure(error)})") from None
         except requests.exceptions.SSLError as error:
             # Retried too: an interrupted handshake is an SSLError as well as an untrusted certificate.
             said = tls_error(
@@ -135,7 +135,7 @@ class ApiClient:
             raise TransientError(f"cannot connect to {self.platform} ({said})", unreached=True) from None
         except requests.ConnectionError as error:
             raise TransientError(
-                f"cannot connect to {self.platform} ({type(error).__name__})", unreached=True
+                f"cannot connect to {self.platform} ({connection_failure(error)})", unreached=True
             ) from None
         except (requests.RequestException, ValueError) as error:
             # The exception's text can hold header values (requests' InvalidHeader, http.client's

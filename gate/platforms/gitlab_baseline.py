@@ -22,7 +22,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from gate.image.tls import trust_also
+from gate.image.tls import connection_failure, trust_also
 from gate.platforms._http import tls_error
 from gate.platforms.gitlab_api import TLS_CA_VARIABLE, TLS_HINT
 from gate.untrusted import terminal_safe
@@ -73,7 +73,12 @@ def fetch_baseline(
                 url_variable="CI_API_V4_URL",
                 hint=TLS_HINT,
             )
+        elif isinstance(exc, requests.Timeout):
+            said = "timed out"
+        elif isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+            said = connection_failure(exc)
         else:
+            # Another error's text may quote the URL or a header, the token among them.
             said = type(exc).__name__
         return f"no baseline: cannot reach GitLab for the {where} ({said})"
     if response.status_code == 404:

@@ -100,8 +100,9 @@ def action_cells(action: Action, cleared: Sequence[Decision]) -> list[str]:
 ACTION_COLUMNS = ("What to do", "Clears", "Where", "Command")
 """The columns of the "What to do" table."""
 
-OPTIONAL_ACTION_COLUMNS = ("Where",)
-"""The columns of the "What to do" table left out when no action shown has a place."""
+OPTIONAL_ACTION_COLUMNS = ("Where", "Command")
+"""The columns of the "What to do" table left out when no action shown has a value in them: a
+place, or a certain command (a base refresh has none: how the image is built is the reader's)."""
 
 STEP_COLUMNS = ("Package", "Installed → target", "Clears", "Command")
 """The columns of the table of the upgrades a refreshed base image brings."""

@@ -227,6 +227,7 @@ def sections(evaluation: Evaluation, section_rows: int, own_server: str | None =
             len(no_fix),
             collapsible=True,
             priority=2,
+            optional=("Where",),
             intro="No published version fixes these yet: accept them in the allowlist, with a reason and an "
             "expiry, or remove the package."
             + (

@@ -58,7 +58,7 @@ def test_a_file_without_its_comment_line_reads_with_an_unknown_date_and_a_warnin
     assert (scores.model_version, scores.score_date) == (None, None)
     assert scores.scores["CVE-2023-4911"] == EpssScore("CVE-2023-4911", 0.81422, 0.9963, None)
     assert scores.warnings == (
-        f"{path} has no '#model_version:...,score_date:...' line: the EPSS score date is unknown, "
+        f"{path.name} has no '#model_version:...,score_date:...' line: the EPSS score date is unknown, "
         "so its age cannot be checked",
     )
 

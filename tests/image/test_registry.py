@@ -23,6 +23,7 @@ from gate.image.source import SourceKind
 from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 from testbed.engine import Registry
 from testbed.images import ArchiveImages
+from tests.support.data_server import Reply, hanging_up, running_server
 from tests.support.fixtures import TestbedImages, unavailable
 from tests.support.registry_tools import (
     OCI_INDEX,
@@ -444,6 +445,33 @@ def test_registry_errors(registry: Registry, home: dict[str, str]) -> None:
         ImageError, match=rf"has no container-gate-testbed/app@{digest} \(HTTP 404, MANIFEST_UNKNOWN\)"
     ):
         resolve_image(f"docker://{registry.address}/container-gate-testbed/app@{digest}", environ=home)
+
+
+@pytest.mark.parametrize(
+    ("reset", "said"), [(True, "connection reset"), (False, "it closed the connection without answering")]
+)
+def test_a_registry_that_hangs_up_says_how(home: dict[str, str], reset: bool, said: str) -> None:
+    # Was "(ConnectionError)": the exception's class, for a reset as for a close.
+    with hanging_up(reset) as url:
+        address = url.removeprefix("http://")
+        with pytest.raises(ImageError) as caught:
+            resolve_image(f"docker://{address}/app:1", environ=home)
+    assert caught.value.message == f"cannot reach registry {address} ({said})"
+
+
+def test_a_registry_answer_cut_short_says_so(home: dict[str, str]) -> None:
+    # The manifest is streamed: a connection that broke while it was read was an uncaught
+    # ChunkedEncodingError, an internal error that quoted urllib3's text.
+    for server in running_server():
+        manifest = Reply(200, b'{"schemaVersion":', "application/vnd.oci.image.manifest.v1+json", length=200)
+        server.serve("/v2/app/manifests/1", manifest)
+        address = server.base.removeprefix("http://")
+        with pytest.raises(ImageError) as caught:
+            resolve_image(f"docker://{address}/app:1", environ=home)
+    assert caught.value.message == (
+        f"cannot read app:1 from registry {address} "
+        "(it closed the connection before the whole answer was received)"
+    )
 
 
 def test_an_unreachable_registry(home: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ import yaml
 
 from gate.cli.parser import build_parser
 from gate.platforms.gitlab_baseline import MAX_REDIRECTS, artifact_url, main
-from tests.support.data_server import DataServer, Reply, running_server
+from tests.support.data_server import DataServer, Reply, hanging_up, running_server
 from tests.support.gitlab_fixtures import MergeRequestPipeline, merge_request_pipeline
 from tests.support.gitlab_server import GitLabFake
 from tests.support.gitlab_templates import (
@@ -229,6 +229,26 @@ def test_the_job_token_never_follows_a_redirect_to_another_origin(
         ("localhost", None),
     ]
     assert JOB_TOKEN not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("reset", "said"), [(True, "connection reset"), (False, "it closed the connection without answering")]
+)
+def test_a_gitlab_that_hangs_up_is_a_warning_that_says_how(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reset: bool, said: str
+) -> None:
+    # Was "(ConnectionError)": the exception's class.
+    out = tmp_path / "baseline.json"
+    with hanging_up(reset) as url:
+        env = {"CI_API_V4_URL": url + "/api/v4", "CI_PROJECT_ID": "42", "CI_JOB_TOKEN": JOB_TOKEN}
+        assert main(["main", str(out)], {**env, "CI_JOB_NAME": "container-gate"}) == 0
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert (
+        "no baseline: cannot reach GitLab for the container-gate.json of job 'container-gate' on main "
+        f"({said})" in err
+    )
+    assert JOB_TOKEN not in err
 
 
 def test_endless_redirects_are_a_warning_and_leave_no_file(

@@ -4,6 +4,7 @@ broken proxy or API might, echoing the token it was sent."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from gate.platforms._http import ApiError
 from gate.platforms.github_api import GitHubClient
 from gate.platforms.gitlab_api import GitLabClient
 from gate.platforms.retry import TransientError
-from tests.support.data_server import DataServer, Reply, running_server
+from tests.support.data_server import DataServer, Reply, hanging_up, running_server, unused_url
 
 GITHUB_TOKEN = "ghs_" + "k3Yq8Zr2" * 4 + "Wp7a"  # shaped as the platforms' tokens are
 GITLAB_TOKEN = "glpat-" + "Xh4Tn9Bv" * 2 + "Qe5w"
@@ -106,3 +107,38 @@ def test_a_tls_failure_says_what_failed(server: DataServer, platform: str) -> No
         f"{platform}'s HTTPS address)"
     )
     assert failed.value.unreached
+
+
+def _client(platform: str, base: str) -> Callable[[], object]:
+    if platform == "GitHub":
+        return GitHubClient(base, GITHUB_TOKEN, "octo-org/app", clock=time.time).authenticated_login
+    return GitLabClient(base + "/api/v4", GITLAB_TOKEN, "42", "7").current_user_id
+
+
+@pytest.mark.parametrize("platform", ["GitHub", "GitLab"])
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        ("refused", "connection refused"),
+        ("reset", "connection reset"),
+        ("closed", "it closed the connection without answering"),
+        ("cut short", "it closed the connection before the whole answer was received"),
+    ],
+)
+def test_a_broken_connection_says_what_happened(
+    server: DataServer, platform: str, failure: str, said: str
+) -> None:
+    # Was "cannot connect to GitHub (ConnectionError)" or "(ChunkedEncodingError)": the class.
+    with contextlib.ExitStack() as stack:
+        if failure == "refused":
+            base = unused_url("")
+        elif failure == "cut short":
+            base = server.base
+            body = json.dumps({"login": "octocat", "id": 1}).encode()
+            for path in ("/user", "/api/v4/user"):
+                server.serve(path, Reply(200, body[:5], "application/json", length=len(body)))
+        else:
+            base = stack.enter_context(hanging_up(reset=failure == "reset"))
+        with pytest.raises(TransientError) as failed:
+            _client(platform, base)()
+    assert failed.value.reason == f"cannot connect to {platform} ({said})"

@@ -144,10 +144,12 @@ def test_hostile_text_in_every_field_stays_text(text: str) -> None:
     markdown = render_markdown(evaluation, marker=MARKER)
     facts = check_inert(markdown, evaluation, MARKER)
     assert markdown.startswith(MARKER + "\n### ")
-    # What to do (one action), the entries that need attention, the action's findings, then one
-    # section per disposition; several scanners ran, but marks go inside cells, not in a column.
+    # What to do (one action, with a Command column only when a command is certain for such a
+    # name), the entries that need attention, the action's findings, then one section per
+    # disposition; several scanners ran, but marks go inside cells, not in a column.
     assert len(facts.tables) == 6
-    assert facts.tables[0].rows == [4, 4]
+    columns = 4 if evaluation.plan.actions[0].command else 3
+    assert facts.tables[0].rows == [columns, columns]
     assert all(len(set(t.rows)) == 1 and t.rows[0] <= 5 for t in facts.tables)
     assert sections(markdown) == {
         "Allowlist entries that need attention": (2, 2, 0),
@@ -375,6 +377,20 @@ def test_the_what_to_do_table_has_a_where_column_only_when_an_action_has_a_place
     markdown = render_markdown(evaluation_of(replace(finding("CVE-2024-0001"), layer=own)))
     assert "| What to do | Clears | Where | Command |" in markdown.splitlines()
     assert cells_of(to_html(markdown), "<th>What to do</th>")[0][2] == "own layer, Dockerfile line 7"
+
+
+def test_the_what_to_do_table_has_a_command_column_only_when_an_action_has_a_command() -> None:
+    # A base refresh alone: the gate knows no command that rebuilds the image, and a Command
+    # column of one "-" says nothing.
+    base = Layer(diff_id="sha256:" + "1" * 64, index=0, origin=LayerOrigin.BASE)
+    ev = evaluation_of(
+        finding("CVE-2024-0001", pkg="libc6", layer=base), image=ImageInfo("app:1", base_image="debian:12")
+    )
+    assert [a.kind for a in ev.plan.actions] == [ActionKind.BASE_REFRESH]
+    markdown = render_markdown(ev)
+    assert "| What to do | Clears | Where |" in markdown.splitlines()
+    assert cells_of(to_html(markdown), "<th>What to do</th>")[0][2] == "base image <code>debian:12</code>"
+    assert "| - |" not in markdown
 
 
 def test_findings_that_block_without_a_fix_have_their_own_section() -> None:
@@ -797,6 +813,17 @@ def test_each_upgrade_s_findings_are_titled_with_the_package_it_upgrades() -> No
         "<code>libglib2.0-0</code>",
         "<code>python3.11</code>",
     ]
+
+
+def test_findings_that_block_without_a_fix_have_a_where_column_only_when_one_has_a_place() -> None:
+    # One finding of a scanner's report without layer data: a Where column of one "-" says nothing.
+    unfixed = finding("CVE-2024-0009", pkg="zlib1g", fixed=(), status=VendorStatus.AFFECTED)
+    no_fix = "<summary>Findings that block without a fix (1)</summary>"
+    html = to_html(render_markdown(evaluation_of(unfixed)))
+    assert cells_of(html, no_fix)[0][-1] == "HIGH"
+    own = Layer(index=5, created_by="RUN apt-get install -y zlib1g", origin=LayerOrigin.OWN)
+    html = to_html(render_markdown(evaluation_of(replace(unfixed, layer=own))))
+    assert cells_of(html, no_fix)[0][-1] == "own layer: <code>RUN apt-get install -y zlib1g</code>"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,9 @@ of its body until the server stops (a download in progress, for a run killed mid
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -134,3 +136,34 @@ def running_server() -> Iterator[DataServer]:
         server.stopping.set()
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@contextlib.contextmanager
+def hanging_up(reset: bool) -> Iterator[str]:
+    """The base URL of a server on 127.0.0.1 that reads each request and closes the connection
+    without answering: with a reset (RST) when `reset`, else an orderly close."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn, contextlib.suppress(OSError):
+                conn.recv(65536)
+                if reset:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
