@@ -1,12 +1,14 @@
-"""Allowlist entries judged against a run: a package name the report spells otherwise.
+"""Allowlist entries judged against a run: a package name the report spells otherwise, and an
+expiry date too far from the run's date to bring the exception back for review.
 
 Like the warnings of `gate.policy.advice`, these leave the policy valid and every verdict as it
-was: they need what only a run has (its report), so `check`, `scan`, `explain` and `compare` say
-them, and `policy validate` cannot.
+was: they need what only a run has (its report, its date), so `policy validate` says the one of
+the date (by `--as-of`, else today) and `check`, `scan`, `explain` and `compare` say both.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 
@@ -56,3 +58,26 @@ def package_spelling_warnings(policy: Policy, findings: Iterable[Finding]) -> tu
             f"'.': a package is compared exactly, so this entry never matches {'it' if one else 'them'}{fix}"
         )
     return tuple(out)
+
+
+def _a_year_after(day: dt.date) -> dt.date:
+    """The same day a year later; the 28th of February for the 29th."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def far_expiry_warnings(policy: Policy, today: dt.date) -> tuple[str, ...]:
+    """One line per allowlist entry whose `expires` is more than a year after `today` (the run's
+    date, `--as-of`): an exception is meant to be temporary, and one dated years ahead never comes
+    back to anyone for review, while every output shows it as dated. An entry without `expires`
+    never expires, as the format says; that is written plainly, and not warned of."""
+    latest = _a_year_after(today)
+    return tuple(
+        f"{policy.source}: {_named(entry)}: expires on {entry.expires.isoformat()}, more than a year "
+        f"after {today.isoformat()}, so the exception does not come back for review: give it a date "
+        "within a year, and renew it then if it still holds"
+        for entry in policy.allowlist
+        if entry.expires is not None and entry.expires > latest
+    )
