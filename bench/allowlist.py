@@ -10,7 +10,7 @@ the same policy.
 (`vulnerabilities: [{id, paths, purls, statement, expired_at}]`, Trivy's pkg/result/ignore.go):
 a package becomes a versionless purl, a version becomes the purl's version, and an image glob is
 left out (a Trivy ignore file has no such field; every image glob drawn here matches the report's
-image, so the entry means the same). Expiry dates lie far in the past or the future, so the two
+image, so the entry means the same). Expiry dates lie far in the past or months ahead, so the two
 tools' different expiry days (the gate: through the date; Trivy: until its start) never differ.
 """
 
@@ -29,7 +29,11 @@ from bench.scaling import Facts, ScaledReport
 POLICY_ENTRIES = 500
 """Allowlist entries per policy."""
 
-FUTURE = dt.date(2030, 12, 31)
+FUTURE_DAYS = 180
+"""How many days after the day it is drawn an entry that has not expired expires: far enough that
+the two tools' expiry days never differ, and within the year every run asks of an exception (one
+dated further ahead is a warning of every run, which a measured policy must not carry by the
+hundred)."""
 PAST = dt.date(2024, 1, 31)
 
 # How many entries of each shape a policy gets; the counts add up to POLICY_ENTRIES.
@@ -95,9 +99,11 @@ def _image_glob(image: str) -> str:
     return image.split("@", 1)[0].split(":", 1)[0] + "*"
 
 
-def allowlist(report: ScaledReport, seed: int = 2024) -> list[Entry]:
-    """`POLICY_ENTRIES` entries drawn from the report's findings, shuffled as a real file is."""
+def allowlist(report: ScaledReport, seed: int = 2024, today: dt.date | None = None) -> list[Entry]:
+    """`POLICY_ENTRIES` entries drawn from the report's findings, shuffled as a real file is; the
+    dates ahead are `FUTURE_DAYS` after `today` (the bench runs the gate as of now)."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
+    future = (today or dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=FUTURE_DAYS)
     facts = report.facts
     with_purl = [f for f in facts if f.purl] or list(facts)
     # Glob characters in a path would turn an exact path into a pattern: such paths are not drawn.
@@ -138,7 +144,7 @@ def allowlist(report: ScaledReport, seed: int = 2024) -> list[Entry]:
         for _ in range(how_many):
             number += 1
             if shape == "unknown-id":
-                entries.append(Entry(f"CVE-2099-{10_000 + number}", reason(), expires=FUTURE))
+                entries.append(Entry(f"CVE-2099-{10_000 + number}", reason(), expires=future))
             elif shape == "removed-package":
                 fact = draw(shape)
                 entries.append(Entry(fact.vulnerability, reason(), package=f"pkg:generic/removed-{number}"))
@@ -147,7 +153,7 @@ def allowlist(report: ScaledReport, seed: int = 2024) -> list[Entry]:
                 entries.append(scoped(inner, draw(inner), PAST))
             else:
                 # A third of the plain-id entries never expire; everything else has a date.
-                expires = None if shape == "id" and number % 3 == 0 else FUTURE
+                expires = None if shape == "id" and number % 3 == 0 else future
                 entries.append(scoped(shape, draw(shape), expires))
     rng.shuffle(entries)
     return entries

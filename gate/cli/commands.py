@@ -40,6 +40,7 @@ from gate.image.base_image import BaseCheck
 from gate.merge import another_image, merge_reports
 from gate.model import ImageInfo, ScanReport
 from gate.policy.advice import with_policy_warnings
+from gate.policy.advice_run import far_expiry_warnings
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
 from gate.policy.inputs import EvaluationInputs
@@ -332,8 +333,10 @@ def cmd_policy_validate(options: Options) -> ExitCode:
             bad += 1
             continue
         print(f"{terminal_safe(str(path))}: valid policy (version 1)")
-        expired = _expired_entries(policy, evaluation_time(options).date())
-        for warning in (*policy.warnings, *named_warnings, *expired):
+        today = evaluation_time(options).date()
+        expired = _expired_entries(policy, today)
+        far = far_expiry_warnings(policy, today)
+        for warning in (*policy.warnings, *named_warnings, *expired, *far):
             print(f"warning: {terminal_safe(warning)}")
     return ExitCode.USAGE if bad else ExitCode.PASS
 

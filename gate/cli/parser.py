@@ -591,7 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check policy files; print every problem with its line",
         description="Check policy files against the policy format (policies/schema.json) and print "
         "every problem of every file with its line, and a warning for each allowlist entry that "
-        "has expired. Exit 0 when all are valid (warnings or not), 2 otherwise.",
+        "has expired or expires more than a year ahead. Exit 0 when all are valid (warnings or not), "
+        "2 otherwise.",
     )
     validate.add_argument(
         "files",
@@ -606,8 +607,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of",
         metavar="DATE",
         type=_parse_date,
-        help="warn of the allowlist entries expired by this date (YYYY-MM-DD) instead of today, "
-        "to see what will expire before it does",
+        help="judge expiry as of this date (YYYY-MM-DD) instead of today: warn of the allowlist "
+        "entries expired by then, to see what will expire before it does, and of those expiring more "
+        "than a year after it",
     )
     validate.set_defaults(run=Command.POLICY_VALIDATE)
 

@@ -140,6 +140,8 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
             out.append(_blank_inside(policy, entry, package, name))
         elif package and name and _invisible(package):
             out.append(_with_invisible(policy, entry, "package", package))
+        elif package and (foreign := _not_ascii(package)):
+            out.append(_look_alike(policy, entry, package, foreign))
         elif package and name and name != package:
             # Quoted, a name keeps the blanks around it (`"e2fsprogs "`), which no scanner's name
             # has; a package URL is parsed, which drops them.
@@ -199,6 +201,33 @@ def _with_invisible(policy: Policy, entry: AllowlistEntry, key: str, value: str)
     return (
         f"{policy.source}: {_named(entry)}: {key} {value!r} holds an invisible character ({said}), but a "
         f"{key} is compared exactly, so this entry never matches: write {key}: {_yaml_text(fix)}"
+    )
+
+
+def _not_ascii(text: str) -> list[str]:
+    """The characters of `text` outside ASCII, blanks aside (they have warnings of their own), each
+    once, in code point order."""
+    if text.isascii():
+        return []
+    return sorted({ch for ch in text if not ch.isascii() and not ch.isspace()})
+
+
+def _look_alike(policy: Policy, entry: AllowlistEntry, package: str, foreign: list[str]) -> str:
+    """The warning for a package name or URL holding a character outside ASCII: a letter of another
+    script that looks like a Latin one (a Cyrillic small IE, U+0435, for the e of `openssl`), a
+    full-width letter or a dash that is no hyphen, typed or pasted. The names the scanners report
+    (Debian, RPM and Alpine packages, PyPI, npm, Maven, Go, Cargo, RubyGems) are ASCII, and their
+    package URLs percent-encode anything else; compared exactly, the entry never matches."""
+    said = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}" for ch in foreign)
+    # A full-width letter or a dash reads back as its ASCII self; a letter of another script has
+    # no such form, and which Latin one it stands for is the reader's to say.
+    mended = unicodedata.normalize(
+        "NFKC", "".join("-" if unicodedata.category(ch) == "Pd" or ch == _MINUS else ch for ch in package)
+    )
+    fix = f"write package: {_yaml_text(mended)}" if mended.isascii() else "type it in ASCII"
+    return (
+        f"{policy.source}: {_named(entry)}: package {package!r} holds a character no scanner writes in a "
+        f"package name ({said}), and a package is compared exactly, so this entry never matches: {fix}"
     )
 
 

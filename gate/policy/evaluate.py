@@ -52,6 +52,7 @@ from gate.enrich.exploit import EpssScore, KevEntry
 from gate.enrich.vex_model import VexGap, VexStatement
 from gate.model import Finding, LayerOrigin, ScanReport, Severity
 from gate.policy.advice import alias_breadth_warnings, pathless_warnings
+from gate.policy.advice_run import far_expiry_warnings, package_spelling_warnings
 from gate.policy.base_status import judge_base, rebuild_removes, stale_failure
 from gate.policy.enrichment import (
     baseline_warnings,
@@ -341,6 +342,8 @@ def evaluate(
     warnings += unfollowed_warnings(inputs.vex)
     warnings += alias_breadth_warnings(policy, through_alias)
     warnings += pathless_warnings(policy, pathless)
+    warnings += package_spelling_warnings(policy, report.findings)
+    warnings += far_expiry_warnings(policy, today)
     if policy.base_image.fail_on is not None and unknown_origin:
         warnings.append(
             f"{unknown_origin} finding(s) of unknown origin were judged by fail_on, not by "

@@ -399,6 +399,9 @@ def _file_path_problems(document: Document) -> list[Problem]:
 def _bad_value(prop: Mapping[str, Any], value: JSONValue, path: KeyPath) -> str:
     got = describe(value)
     if path == ("version",):
+        if isinstance(value, str) and _reads_as_one(value):
+            # Quoted, `"1"` is text: "expected 1, got '1'" read as if the gate refused its own version.
+            return f"only version 1 is supported (expected the number 1, got the text {got}: write version: 1 without quotes)"
         return f"only version 1 is supported (expected 1, got {got})"
     if "enum" in prop:
         choices = [str(choice) for choice in prop["enum"]]
@@ -409,6 +412,15 @@ def _bad_value(prop: Mapping[str, Any], value: JSONValue, path: KeyPath) -> str:
         # YAML reads unquoted 1.10 as the number 1.1 and 2023 as an integer.
         got += " (put it in quotes to make it text)"
     return f"expected {expected}, got {got}"
+
+
+def _reads_as_one(text: str) -> bool:
+    """Whether `text` is the number 1 written as text (`"1"`, `"1.0"`), which the policy's
+    `version: 1` is, unquoted."""
+    try:
+        return float(text) == 1
+    except ValueError:
+        return False
 
 
 def _expected(prop: Mapping[str, Any]) -> str:

@@ -148,7 +148,8 @@ def test_as_of_before_today_says_which_expired_entries_it_brings_back(
     assert said in out
     assert any(said in warning for warning in json.loads(out_json.read_text())["warnings"])
     # Only entries expired between the two dates are named; a date after today names none.
-    assert "allowlist[1]" not in out
+    # (allowlist[1], dated more than a year after 2020-01-01, is named for that alone.)
+    assert "allowlist[1] (line 6) expired" not in out
     code, out, _ = run([*argv, "--as-of", "2099-12-31"], capsys)
     assert "yet applies in this run" not in out
 
@@ -365,7 +366,12 @@ def test_policy_validate_judges_expiry_as_of_the_date_given(
         """,
     )
     code, out, _ = run(["policy", "validate", str(policy)], capsys)
-    assert (code, out) == (ExitCode.PASS, f"{policy}: valid policy (version 1)\n")
+    # Today, 2999 is more than a year away: a warning of its own, not an expired entry.
+    assert (code, out.splitlines()[0], "expired on" in out) == (
+        ExitCode.PASS,
+        f"{policy}: valid policy (version 1)",
+        False,
+    )
     for as_of, expired in (("2999-01-31", False), ("2999-02-01", True)):
         code, out, _ = run(["policy", "validate", str(policy), "--as-of", as_of], capsys)
         said = f"warning: {policy}: allowlist[0] (line 3): expired on 2999-01-31: it no longer allowlists anything"

@@ -488,8 +488,24 @@ MISTAKES = [
     ),
     pytest.param(
         "version: '1'\n",
-        ["policy.yaml:1: version: only version 1 is supported (expected 1, got '1')"],
+        [
+            "policy.yaml:1: version: only version 1 is supported (expected the number 1, got the text "
+            "'1': write version: 1 without quotes)"
+        ],
         id="version-as-text",
+    ),
+    pytest.param(
+        '{"version": "1.0"}\n',
+        [
+            "policy.yaml:1: version: only version 1 is supported (expected the number 1, got the text "
+            "'1.0': write version: 1 without quotes)"
+        ],
+        id="version-as-text-in-json",
+    ),
+    pytest.param(
+        "version: '2'\n",
+        ["policy.yaml:1: version: only version 1 is supported (expected 1, got '2')"],
+        id="another-version-as-text",
     ),
     pytest.param(
         "version: 1\nfail_on:\n  budgets: {HIGH: -1}\n",
