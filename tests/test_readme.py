@@ -136,7 +136,8 @@ def run_offline_examples(
 ) -> dict[str, tuple[int, str, str]]:
     """Run a document's offline `container-gate` lines in a directory where the report and the
     policy files they name exist (the README's policy standing in for the user's): each line
-    without `container-gate `, to its exit code, standard output and standard error."""
+    without `container-gate `, to its exit code, standard output and standard error. `main.json`
+    is the report's decision report under that policy: the default branch's, for a `--baseline`."""
     (policy,) = [textwrap.dedent(b) for b in fenced("yaml") if "version: 1" in b]
     (tmp_path / ".github").mkdir()
     for name in ("report.json", "trivy.json"):
@@ -146,6 +147,8 @@ def run_offline_examples(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     monkeypatch.delenv("GITLAB_CI", raising=False)
+    main(["check", "report.json", "--policy", ".container-gate.yaml", "--json", "main.json"])
+    capsys.readouterr()
     ran = {}
     for command in documented_commands(ROOT / doc):
         argv = shlex.split(command, comments=True)[1:]
@@ -164,6 +167,7 @@ def test_the_readmes_offline_examples_do_what_their_comments_say(
         [
             "check report.json --policy .container-gate.yaml",
             "check report.json --policy .container-gate.yaml --as-of 2027-02-01",
+            "check report.json --policy .container-gate.yaml --baseline main.json",
             "explain CVE-2023-45853 --report report.json --policy .container-gate.yaml",
             "check report.json --json -",
             "completion bash",
@@ -178,6 +182,11 @@ def test_the_readmes_offline_examples_do_what_their_comments_say(
     code, out, _ = ran["check report.json --policy .container-gate.yaml --as-of 2027-02-01"]
     assert code == ExitCode.FAIL
     assert "allowlist[0] CVE-2023-45853: expired on 2027-01-31" in out
+    # "Only what a change introduced": the finding that blocked above is in the baseline.
+    code, out, _ = ran["check report.json --policy .container-gate.yaml --baseline main.json"]
+    assert code == ExitCode.PASS
+    assert "baseline: 0 new · 0 worse · 0 fixed · 2 unchanged since `main.json`" in out
+    assert "2 informational (1 already in the baseline)" in out
     code, out, _ = ran["explain CVE-2023-45853 --report report.json --policy .container-gate.yaml"]
     assert code == ExitCode.FAIL  # no finding has it here
     assert "allowlist[0] (line 9): unused; reason: minizip is not shipped in this image" in out
