@@ -5,6 +5,7 @@ when a TLS connection did, in words."""
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,15 @@ def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
+def _is_address(host: str) -> bool:
+    """Whether `host` is an IP address (an IPv6 one with or without its brackets), not a name."""
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
+
+
 def tls_failure(exc: BaseException, host: str) -> TlsFailure:
     """What failed in the TLS connection to `host`: its certificate (untrusted, for other names,
     expired) or the handshake itself (no TLS spoken, the connection closed, no common version)."""
@@ -98,6 +108,13 @@ def tls_failure(exc: BaseException, host: str) -> TlsFailure:
         if code in _UNTRUSTED:
             return TlsFailure("its certificate is not trusted", UNTRUSTED_HINT)
         if code in _NAME_MISMATCH:
+            if _is_address(host):
+                # Connected by address, so checked against the certificate's IP addresses: most
+                # certificates name hosts only, and one for the host at that address does not do.
+                return TlsFailure(
+                    f"its certificate is not for the IP address {host}",
+                    "check the address, or connect by a host name the certificate is for",
+                )
             return TlsFailure(
                 f"its certificate is not for {host}",
                 "check the name: the certificate is for other host names",

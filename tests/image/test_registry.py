@@ -491,6 +491,11 @@ def _serve_once_each(answer: Callable[[socket.socket], None]) -> tuple[int, Call
     return listener.getsockname()[1], stop
 
 
+ELSEWHERE = "10.20.30.40"
+"""An address the private CA's certificate does not name (it names 127.0.0.1), reaching the local
+server all the same."""
+
+
 def test_a_tls_failure_says_what_failed(
     private_ca: PrivateCa, home: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -499,7 +504,8 @@ def test_a_tls_failure_says_what_failed(
     lookup = socket.getaddrinfo
 
     def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
-        return lookup("127.0.0.1" if str(host).endswith(".gitlab.test") else host, *args, **kwargs)
+        local = str(host).endswith(".gitlab.test") or host == ELSEWHERE
+        return lookup("127.0.0.1" if local else host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     monkeypatch.setenv("NO_PROXY", "*")
@@ -535,6 +541,10 @@ def test_a_tls_failure_says_what_failed(
     other = refused("other.gitlab.test", tls)
     assert "(TLS error: its certificate is not for other.gitlab.test)" in other.message
     assert "CA" not in (other.hint or "")
+    # By address, the certificate is checked against the addresses it names, not host names.
+    by_address = refused(ELSEWHERE, tls)
+    assert f"(TLS error: its certificate is not for the IP address {ELSEWHERE})" in by_address.message
+    assert by_address.hint == "check the address, or connect by a host name the certificate is for"
 
     not_tls = refused(REGISTRY_NAME, plain_http)
     assert "(TLS error: it did not answer in TLS)" in not_tls.message
