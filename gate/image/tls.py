@@ -51,10 +51,6 @@ class TlsFailure:
     """What to check, for the error's hint."""
 
 
-UNTRUSTED_HINT = (
-    "is it signed by a CA this machine trusts? A GitLab job trusts its runner's tls-ca-file too "
-    "(CI_SERVER_TLS_CA_FILE)"
-)
 SERVES_TLS_HINT = (
     "check that the host and port serve HTTPS (only registries on this machine are read over HTTP)"
 )
@@ -99,14 +95,16 @@ def _is_address(host: str) -> bool:
     return True
 
 
-def tls_failure(exc: BaseException, host: str) -> TlsFailure:
+def tls_failure(exc: BaseException, host: str, untrusted: str) -> TlsFailure:
     """What failed in the TLS connection to `host`: its certificate (untrusted, for other names,
-    expired) or the handshake itself (no TLS spoken, the connection closed, no common version)."""
+    expired) or the handshake itself (no TLS spoken, the connection closed, no common version).
+    `untrusted` is the hint for a certificate not trusted: how the run's user has the gate trust a
+    CA of their own (`RunWording.untrusted_certificate`)."""
     error = _ssl_error(exc)
     if isinstance(error, ssl.SSLCertVerificationError):
         code = error.verify_code
         if code in _UNTRUSTED:
-            return TlsFailure("its certificate is not trusted", UNTRUSTED_HINT)
+            return TlsFailure("its certificate is not trusted", untrusted)
         if code in _NAME_MISMATCH:
             if _is_address(host):
                 # Connected by address, so checked against the certificate's IP addresses: most
@@ -125,7 +123,7 @@ def tls_failure(exc: BaseException, host: str) -> TlsFailure:
                 f"its certificate {when}", "check this machine's clock, or ask for a renewed one"
             )
         # OpenSSL's own fixed text for the code (X509_verify_cert_error_string).
-        return TlsFailure(f"its certificate was refused: {error.verify_message}", UNTRUSTED_HINT)
+        return TlsFailure(f"its certificate was refused: {error.verify_message}", untrusted)
     if isinstance(error, ssl.SSLEOFError):
         return TlsFailure("it closed the connection during the TLS handshake", SERVES_TLS_HINT)
     if error is not None and error.reason in _NOT_TLS:

@@ -522,11 +522,13 @@ def test_a_tls_failure_says_what_failed(
     def hang_up(conn: socket.socket) -> None:
         conn.recv(4096)
 
-    def refused(name: str, answer: Callable[[socket.socket], None]) -> ImageError:
+    def refused(
+        name: str, answer: Callable[[socket.socket], None], wording: RunWording = COMMAND_LINE_WORDS
+    ) -> ImageError:
         port, stop = _serve_once_each(answer)
         try:
             with pytest.raises(ImageError) as caught:
-                resolve_image(f"docker://{name}:{port}/app:1", environ=home)
+                resolve_image(f"docker://{name}:{port}/app:1", environ=home, wording=wording)
         finally:
             stop()
         assert caught.value.message.startswith(f"cannot reach registry {name}:{port} (TLS error: ")
@@ -534,7 +536,18 @@ def test_a_tls_failure_says_what_failed(
 
     untrusted = refused(REGISTRY_NAME, tls)
     assert "(TLS error: its certificate is not trusted)" in untrusted.message
-    assert "CI_SERVER_TLS_CA_FILE" in (untrusted.hint or "")
+    # Each way of running says how its user has the gate trust a CA of their own: the command line
+    # named the GitLab runner's CI_SERVER_TLS_CA_FILE, which means nothing there.
+    assert untrusted.hint == COMMAND_LINE_WORDS.untrusted_certificate
+    assert "REQUESTS_CA_BUNDLE" in untrusted.hint
+    assert "CI_SERVER_TLS_CA_FILE" not in untrusted.hint
+    in_gitlab = refused(REGISTRY_NAME, tls, GITLAB_WORDS).hint or ""
+    assert "(CI_SERVER_TLS_CA_FILE)" in in_gitlab
+    in_action = refused(REGISTRY_NAME, tls, ACTION_WORDS).hint or ""
+    assert "the gate step's `env:`" in in_action
+    assert "CI_SERVER_TLS_CA_FILE" not in in_action
+
+    # What the command line's hint says to do is what the gate honours.
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_file))
     assert "(TLS error:" not in _message_or_empty(REGISTRY_NAME, tls, home)
