@@ -61,6 +61,20 @@ _COMMAND_LINE_LOGIN = LoginHint("docker login {registry}", "docker login {regist
 """On the command line: the gate and the scanners read the login `docker login` stores."""
 _NAME_THEM = "name the image and, for a multi-platform image, the platform to scan"
 """On the command line, which names both (`--image-name`, `--platform`)."""
+# The gate's own HTTPS connections (registries, GitHub's and GitLab's APIs) verify with requests'
+# bundle of public CAs, or the file REQUESTS_CA_BUNDLE names in its place; not the system's store
+# and not SSL_CERT_FILE (measured: requests 2.32 against a server of a private CA).
+_COMMAND_LINE_UNTRUSTED = (
+    "is it signed by a public CA? For a CA of your own, set REQUESTS_CA_BUNDLE to a PEM file of "
+    "the CAs to trust, yours and the public ones: it replaces the gate's bundle"
+)
+_GITLAB_UNTRUSTED = (
+    "is it signed by a public CA, or by the CA the runner's tls-ca-file gives the job "
+    "(CI_SERVER_TLS_CA_FILE)? For another CA, set the job's REQUESTS_CA_BUNDLE variable to a PEM "
+    "file of the CAs to trust, yours and the public ones: it replaces the gate's bundle"
+)
+"""In a GitLab job, whose runner's CA file the gate trusts besides the public CAs: the template's,
+and the command line's in a job script of the user's own (gate/cli/run_by.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +133,9 @@ class RunWording:
     its image but not, for an image of several, its platform."""
     keep_apart_report: str = _NAME_THEM
     """The same, when it knows neither (a report's run that could not read the report)."""
+    untrusted_certificate: str = _COMMAND_LINE_UNTRUSTED
+    """What to check when the TLS certificate of a registry or of GitHub's API is not trusted, after
+    `; `: how this run's user has the gate trust a CA of their own."""
 
     def option(self, name: str, value: str | None = None) -> str:
         """How this run's user sets the option `name` (`db-repository`), to `value` if given:
@@ -206,6 +223,7 @@ GITLAB_WORDS = RunWording(
     inputs=_SCAN_INPUTS,
     no_input="the job",
     scanning="the job",
+    untrusted_certificate=_GITLAB_UNTRUSTED,
     json_report=JsonReportHint(
         "the JSON report (the job's `container-gate.json` artifact)",
         "the job's container-gate.json artifact lists them all",
@@ -263,6 +281,12 @@ ACTION_WORDS = RunWording(
     keep_apart_report=(
         "the action knows the image of a `report` only from the report itself: gate the "
         "reports of each image and platform in a job of its own to keep their comments apart"
+    ),
+    # A container action gets its step's `env:`; it sees the workspace at /github/workspace.
+    untrusted_certificate=(
+        "is it signed by a public CA? For a CA of your own, set REQUESTS_CA_BUNDLE in the gate "
+        "step's `env:` to a PEM file in the workspace of the CAs to trust, yours and the public "
+        "ones, as the action's container sees it (/github/workspace/...): it replaces the gate's bundle"
     ),
 )
 """In the GitHub Action, whose `json` input writes the report (none by default) and whose

@@ -22,7 +22,7 @@ _ZWSP = "\u200b"
 # Default_Ignorable_Code_Point): the soft hyphen, the combining grapheme joiner, the Hangul fillers,
 # the Khmer inherent vowels, the Mongolian variation selectors and vowel separator, U+2065-U+206F,
 # the variation selectors (U+FE00-U+FE0F, U+E0100-U+E01EF: after a letter they change nothing a
-# reader sees), U+FFF0-U+FFF8, the interlinear annotation marks, the shorthand and musical format
+# reader sees; `_visible` keeps the two that choose an emoji's look where they do), U+FFF0-U+FFF8, the interlinear annotation marks, the shorthand and musical format
 # controls, and U+E0000-U+E0FFF, whose tag characters spell ASCII no one sees. The line and paragraph separators (U+2028,
 # U+2029) too: some log viewers and editors start a new line at them, as at a newline. An invisible character makes two different names look the same
 # (`req\u200buests` and `requests`), so it is shown as its code, like a control, not dropped:
@@ -37,7 +37,36 @@ _UNSAFE_CHARS = re.compile(
 )
 
 
+# The text and emoji presentation selectors (VS15, VS16) after a character that takes one: `⚠️` is
+# the warning sign drawn as an emoji, as a title may start, and reads badly as `⚠\ufe0f`. Such a
+# character is a symbol beyond ASCII (nearly every base of Unicode's emoji-variation-sequences.txt
+# is one, and an emoji with no sequence of its own is one too), one of the few other bases there,
+# or a keycap's base (`#`, `*`, a digit) with the keycap mark after the selector (`1️⃣`). Only one
+# selector, right after its base: at the start, after a letter, an ASCII symbol or another
+# selector it only hides that two texts differ, and a run of selectors after an emoji can carry
+# text no one sees, so those stay codes.
+_PRESENTATION_SELECTORS = frozenset("\ufe0e\ufe0f")
+_SYMBOLS = frozenset({"So", "Sm"})
+_OTHER_BASES = frozenset("\u203c\u2049\u2139\u3030\u303d")
+"""Double exclamation, exclamation question, information source, wavy dash, part alternation:
+the bases of emoji-variation-sequences.txt outside the symbol categories."""
+_KEYCAP_BASES = frozenset("#*0123456789")
+_KEYCAP = "\u20e3"
+
+
+def _chooses_presentation(text: str, at: int) -> bool:
+    """Whether the character at `at` is a presentation selector right after a character that takes one."""
+    if text[at] not in _PRESENTATION_SELECTORS or at == 0:
+        return False
+    base = text[at - 1]
+    if base in _KEYCAP_BASES:
+        return text[at + 1 : at + 2] == _KEYCAP
+    return base in _OTHER_BASES or (not base.isascii() and unicodedata.category(base) in _SYMBOLS)
+
+
 def _visible(match: re.Match[str]) -> str:
+    if _chooses_presentation(match.string, match.start()):
+        return match.group()
     code = ord(match.group())
     # `\\U` and eight digits beyond the Basic Multilingual Plane, as Python writes them: `\\u` and
     # four would read as another character followed by digits.

@@ -28,8 +28,9 @@ from tests.support.hostile_text import HOSTILE
 # those beyond U+FFFF as `\UXXXXXXXX`; and the line and paragraph separators (U+2028, U+2029),
 # which some log viewers break a line at, are shown as their code where they were kept; and the
 # default-ignorable characters left out at first (the combining grapheme joiner, the Hangul
-# fillers, the variation selectors, ...) are shown as their code too. Do not "fix" it otherwise:
-# it is what the current code is compared to.
+# fillers, the variation selectors, ...) are shown as their code too; and a text or emoji
+# presentation selector right after a character that takes one (`⚠️`) is kept. Do not "fix" it
+# otherwise: it is what the current code is compared to.
 
 _REF_ZWSP = "\u200b"
 _REF_UNSAFE_CHARS = re.compile(
@@ -41,7 +42,20 @@ _REF_MD_PUNCT_CHARS = "\\`*_{}[]()#+-.!|~<>\"'=:&$%^;,/?@"
 _REF_LINKISH = re.compile(r"@|[#!~%$&](?=[\w\"])|(?i:gh-(?=\d)|www(?=\.))|:(?=//)")
 
 
+def _ref_keeps(text: str, at: int) -> bool:
+    if text[at] not in "\ufe0e\ufe0f" or at == 0:
+        return False
+    before = text[at - 1]
+    if before in "#*0123456789":
+        return text[at + 1 : at + 2] == "\u20e3"
+    if before in "\u203c\u2049\u2139\u3030\u303d":
+        return True
+    return ord(before) > 0x7F and unicodedata.category(before) in ("So", "Sm")
+
+
 def _ref_visible(match: re.Match[str]) -> str:
+    if _ref_keeps(match.string, match.start()):
+        return match.group()
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
@@ -116,6 +130,8 @@ _PIECES = (
     *"\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff",
     *"\u00ad\u180e\u206a\u206f\ufff9\U0001bca0\U0001d173\U000e0001\U000e007f\U000e0100",
     *"\u034f\u115f\u1160\u3164\uffa0\ufe00\ufe0f\U000e01ef\u17b4\u180b\u180f\ufff0",
+    # What a presentation selector may follow, or not: emoji, symbols, a keycap's base and mark.
+    *"\u26a0\u2764\u263a\u2194\u2139\u203c\ufe0e\u20e3\u00a9", "\u26a0\ufe0f", "1\ufe0f\u20e3",
     # What NFC changes: combining marks that compose, singletons that decompose, Hangul jamo.
     "e\u0301", "A\u030a", "\u0301", "\u0327", "\u212b", "\u2126", "\u212a", "\u0344", "\u1100\u1161",
     "\u0340", "\u0958", "\ufb1d",
@@ -272,3 +288,44 @@ def test_html_code_is_one_line_of_text_inside_raw_html() -> None:
     assert html_code("python3.11") == "<code>python3.11</code>"
     assert html_code("x" * 100, 80) == f"<code>{'x' * 79}…</code>"
     assert html_code(" \n ") == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u26a0\ufe0f Security update",  # ⚠️, the warning sign drawn as an emoji
+        "Fix \u2764\ufe0f and \u263a\ufe0e",  # ❤️, ☺︎ drawn as text
+        "\U0001f600\ufe0f",  # an emoji with no sequence of its own
+        "\u00a9\ufe0f 2024 \u2139\ufe0f \u203c\ufe0f \u2194\ufe0f",  # copyright, information, double exclamation, arrow
+        "step 1\ufe0f\u20e3 then #\ufe0f\u20e3",  # keycaps: 1️⃣ #️⃣
+    ],
+)
+def test_a_presentation_selector_after_a_character_that_takes_one_stays(text: str) -> None:
+    # Every default-ignorable character was shown as its code: a title "⚠️ Security update" read
+    # "⚠\ufe0f Security update".
+    assert terminal_safe(text) == text
+    assert invisible_shown(text) == text
+    assert md_code(text, in_table=False) == f"`{text}`"
+    assert html_code(text) == f"<code>{text}</code>"
+    assert "\\u" not in md_escape(text)
+    assert md_escape(text).replace("\\", "") == text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\ufe0f\u26a0", "\\ufe0f\u26a0"),  # at the start
+        ("req\ufe0fuests", "req\\ufe0fuests"),  # after a letter
+        ("a+\ufe0fb", "a+\\ufe0fb"),  # after an ASCII symbol
+        ("1\ufe0f", "1\\ufe0f"),  # a keycap's base without the keycap
+        ("\u26a0\ufe0f\ufe0f", "\u26a0\ufe0f\\ufe0f"),  # doubled
+        ("\u26a0\ufe0e\ufe0f", "\u26a0\ufe0e\\ufe0f"),  # both
+        ("\u26a0\ufe00", "\u26a0\\ufe00"),  # another variation selector
+        ("\U0001f600\U000e0100\U000e0101", "\U0001f600\\U000e0100\\U000e0101"),  # text hidden after an emoji
+        ("\u26a0\u200b\ufe0f", "\u26a0\\u200b\\ufe0f"),  # after an invisible character
+    ],
+)
+def test_a_selector_anywhere_else_is_still_shown_as_its_code(text: str, shown: str) -> None:
+    assert terminal_safe(text) == shown
+    assert invisible_shown(text) == shown
+    assert md_code(text, in_table=False) == f"`{shown}`"

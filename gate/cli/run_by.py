@@ -7,6 +7,7 @@ chosen words as data.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS, RunWording
 
@@ -28,10 +29,16 @@ def run_by_gitlab_template() -> bool:
 
 def run_wording() -> RunWording:
     """How the user of this run gives what the messages ask for (an option, KEV and EPSS files,
-    its time, the JSON report, a registry's credentials)."""
+    its time, the JSON report, a registry's credentials, a CA to trust)."""
     if os.environ.get(RUN_BY_ACTION) == "true":
         return ACTION_WORDS
-    return GITLAB_WORDS if run_by_gitlab_template() else COMMAND_LINE_WORDS
+    if run_by_gitlab_template():
+        return GITLAB_WORDS
+    if os.environ.get("GITLAB_CI") == "true":
+        # The command line in a job script of the user's own: the gate trusts the runner's CA file
+        # there too (`registry_ca_file`, the merge-request note).
+        return replace(COMMAND_LINE_WORDS, untrusted_certificate=GITLAB_WORDS.untrusted_certificate)
+    return COMMAND_LINE_WORDS
 
 
 def registry_ca_file() -> str | None:

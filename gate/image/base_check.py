@@ -122,7 +122,7 @@ def locate_base(
     if not layers:
         raise BaseNotChecked(f"the layers of {info.reference} are not known, so its base cannot be told")
     wanted = image_platform(info)
-    current = _read(tag, wanted, credentials, timeout, login, ca_file)
+    current = _read(tag, wanted, credentials, timeout, login, ca_file, wording.untrusted_certificate)
     used: BaseImageState | None = None
     misses: list[str] = []
     for digest in pinned:
@@ -134,6 +134,7 @@ def locate_base(
                 timeout,
                 login,
                 ca_file,
+                wording.untrusted_certificate,
             )
         except BaseNotChecked as exc:
             misses.append(exc.message)
@@ -162,11 +163,12 @@ def _read(
     timeout: float,
     login: LoginHint,
     ca_file: str | None,
+    untrusted: str,
 ) -> BaseImageState:
     """One platform's manifest digest and config; registry failures become `BaseNotChecked`."""
     what = str(ref)
     try:
-        image = read_registry(ref, what, wanted, credentials, timeout, login, ca_file)
+        image = read_registry(ref, what, wanted, credentials, timeout, login, ca_file, untrusted)
     except SourceUnreachable as exc:
         raise BaseNotChecked(exc.message, hint=exc.hint) from None
     except AuthRefused as exc:

@@ -51,9 +51,12 @@ class RegistryClient:
         timeout: float,
         login: LoginHint = COMMAND_LINE_WORDS.login,
         ca_file: str | None = None,
+        untrusted: str = COMMAND_LINE_WORDS.untrusted_certificate,
     ) -> None:
         self.ref = ref
         self.login = login
+        self.untrusted = untrusted
+        """What to check when the registry's certificate is not trusted (`RunWording.untrusted_certificate`)."""
         self.scheme = "http" if ref.loopback else "https"
         self.base = f"{self.scheme}://{ref.api_host}/v2/{ref.repository}"
         self.timeout = timeout
@@ -76,7 +79,7 @@ class RegistryClient:
         try:
             return self.session.get(f"{self.base}/{path}", headers=headers, timeout=self.timeout, stream=True)
         except requests.exceptions.SSLError as exc:
-            failure = tls_failure(exc, urlsplit(self.base).hostname or self.ref.registry)
+            failure = tls_failure(exc, urlsplit(self.base).hostname or self.ref.registry, self.untrusted)
             raise SourceUnreachable(
                 f"cannot reach registry {self.ref.registry} (TLS error: {failure.what})", hint=failure.hint
             ) from None
@@ -189,11 +192,12 @@ def read_registry(
     timeout: float,
     login: LoginHint = COMMAND_LINE_WORDS.login,
     ca_file: str | None = None,
+    untrusted: str = COMMAND_LINE_WORDS.untrusted_certificate,
 ) -> SourceImage:
     """Reads the manifest (choosing a platform from an index) and the config of `ref`; `login`
     words what to do when the registry refuses the read; `ca_file` is a CA trusted besides the
-    usual ones."""
-    client = RegistryClient(ref, credentials, timeout, login, ca_file)
+    usual ones, and `untrusted` what to check when the registry's certificate is not trusted."""
+    client = RegistryClient(ref, credentials, timeout, login, ca_file, untrusted)
     try:
         what = (
             f"{ref.repository}:{ref.tag or 'latest'}"

@@ -266,7 +266,8 @@ def short_reason(exc: requests.RequestException, host: str) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out"
     if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS error: {tls_failure(exc, host).what}"
+        # What failed only: the caller gives its own hint.
+        return f"TLS error: {tls_failure(exc, host, '').what}"
     text = str(exc)
     errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if errno:

@@ -100,10 +100,12 @@ class _Sources:
         timeout: float,
         login: LoginHint = COMMAND_LINE_WORDS.login,
         ca_file: str | None = None,
+        untrusted: str = COMMAND_LINE_WORDS.untrusted_certificate,
     ):
         self.docker_host = docker_host
         self.login = login
         self.ca_file = ca_file
+        self.untrusted = untrusted
         self.environ = environ
         self.config = config
         self.timeout = timeout
@@ -158,7 +160,14 @@ class _Sources:
         if reference.startswith("docker://"):
             name = reference.removeprefix("docker://")
             return read_registry(
-                parse_reference(name), name, wanted, self.credentials, self.timeout, self.login, self.ca_file
+                parse_reference(name),
+                name,
+                wanted,
+                self.credentials,
+                self.timeout,
+                self.login,
+                self.ca_file,
+                self.untrusted,
             )
         _refuse_oci_transport(reference)
         misspelt = _misspelt_source(reference)
@@ -183,7 +192,14 @@ class _Sources:
             tried.append(exc)
         try:
             found = read_registry(
-                ref, reference, wanted, self.credentials, self.timeout, self.login, self.ca_file
+                ref,
+                reference,
+                wanted,
+                self.credentials,
+                self.timeout,
+                self.login,
+                self.ca_file,
+                self.untrusted,
             )
         except SourceUnreachable as exc:
             failed: ImageError = exc
@@ -287,14 +303,21 @@ def resolve_image(
     which base the image was built on) makes a `base_image` whose layers are not the image's first
     ones unknown rather than an error; `environ` (default `os.environ`) gives `DOCKER_HOST`,
     `DOCKER_CONFIG` and `HOME`; `docker_config` overrides where the registry credentials are read;
-    `wording` words what to do when a registry refuses the read (`RunWording.login`), and names
+    `wording` words what to do when a registry refuses the read (`RunWording.login`) or its
+    certificate is not trusted (`RunWording.untrusted_certificate`), and names
     the options in warnings as the run's user sets them; `ca_file` is a CA the registries'
     certificates may be signed by, besides the usual ones.
     """
     env = os.environ if environ is None else environ
     wanted = Platform.parse(platform) if platform else None
     sources = _Sources(
-        docker_host, env, docker_config or docker_config_file(env), timeout, wording.login, ca_file
+        docker_host,
+        env,
+        docker_config or docker_config_file(env),
+        timeout,
+        wording.login,
+        ca_file,
+        wording.untrusted_certificate,
     )
     try:
         image = sources.locate(reference, wanted)

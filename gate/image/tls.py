@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
@@ -54,10 +55,6 @@ class TlsFailure:
     """What to check, for the error's hint."""
 
 
-UNTRUSTED_HINT = (
-    "is it signed by a CA this machine trusts? A GitLab job trusts its runner's tls-ca-file too "
-    "(CI_SERVER_TLS_CA_FILE)"
-)
 SERVES_TLS_HINT = (
     "check that the host and port serve HTTPS (only registries on this machine are read over HTTP)"
 )
@@ -93,15 +90,33 @@ def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
-def tls_failure(exc: BaseException, host: str) -> TlsFailure:
+def _is_address(host: str) -> bool:
+    """Whether `host` is an IP address (an IPv6 one with or without its brackets), not a name."""
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
+
+
+def tls_failure(exc: BaseException, host: str, untrusted: str) -> TlsFailure:
     """What failed in the TLS connection to `host`: its certificate (untrusted, for other names,
-    expired) or the handshake itself (no TLS spoken, the connection closed, no common version)."""
+    expired) or the handshake itself (no TLS spoken, the connection closed, no common version).
+    `untrusted` is the hint for a certificate not trusted: how the run's user has the gate trust a
+    CA of their own (`RunWording.untrusted_certificate`)."""
     error = _ssl_error(exc)
     if isinstance(error, ssl.SSLCertVerificationError):
         code = error.verify_code
         if code in _UNTRUSTED:
-            return TlsFailure("its certificate is not trusted", UNTRUSTED_HINT)
+            return TlsFailure("its certificate is not trusted", untrusted)
         if code in _NAME_MISMATCH:
+            if _is_address(host):
+                # Connected by address, so checked against the certificate's IP addresses: most
+                # certificates name hosts only, and one for the host at that address does not do.
+                return TlsFailure(
+                    f"its certificate is not for the IP address {host}",
+                    "check the address, or connect by a host name the certificate is for",
+                )
             return TlsFailure(
                 f"its certificate is not for {host}",
                 "check the name: the certificate is for other host names",
@@ -112,7 +127,7 @@ def tls_failure(exc: BaseException, host: str) -> TlsFailure:
                 f"its certificate {when}", "check this machine's clock, or ask for a renewed one"
             )
         # OpenSSL's own fixed text for the code (X509_verify_cert_error_string).
-        return TlsFailure(f"its certificate was refused: {error.verify_message}", UNTRUSTED_HINT)
+        return TlsFailure(f"its certificate was refused: {error.verify_message}", untrusted)
     if isinstance(error, ssl.SSLEOFError):
         return TlsFailure("it closed the connection during the TLS handshake", SERVES_TLS_HINT)
     if error is not None and error.reason in _NOT_TLS:

@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 import requests
 
 from gate import __version__
-from gate.image.tls import SERVES_TLS_HINT, UNTRUSTED_HINT, connection_failure, tls_failure
+from gate.image.tls import SERVES_TLS_HINT, connection_failure, tls_failure
 from gate.platforms.interface import Published, masked
 from gate.platforms.retry import GaveUp, RetryPolicy, TransientError, delta_seconds, with_retries
+from gate.run_wording import COMMAND_LINE_WORDS
 from gate.untrusted import terminal_safe
 
 T = TypeVar("T")
@@ -63,13 +64,10 @@ def tls_error(error: BaseException, url: str, *, platform: str, url_variable: st
     """`TLS error: ` and what failed in the TLS connection to `platform` at `url` (gate/image/tls.py
     `tls_failure`), then what to check: `hint` for a certificate not trusted, the address in
     `url_variable` for a port that spoke no TLS."""
-    failure = tls_failure(error, urlsplit(url).hostname or platform)
+    failure = tls_failure(error, urlsplit(url).hostname or platform, hint)
     # In the platform's own words where the check speaks of a registry's.
-    checks = {
-        UNTRUSTED_HINT: hint,
-        SERVES_TLS_HINT: f"check that {url_variable} is {platform}'s HTTPS address",
-    }
-    check = checks.get(failure.hint, failure.hint)
+    serves = f"check that {url_variable} is {platform}'s HTTPS address"
+    check = serves if failure.hint == SERVES_TLS_HINT else failure.hint
     return terminal_safe(f"TLS error: {failure.what}" + (f"; {check}" if check else ""))
 
 
@@ -80,7 +78,7 @@ class ApiClient:
     """How messages name it: `GitHub`, `GitLab`."""
     url_variable = "its API URL"
     """The variable that sets the API's base URL, named when it answers with a redirect."""
-    tls_hint = "is it signed by a CA this machine trusts?"
+    tls_hint = COMMAND_LINE_WORDS.untrusted_certificate
     """What to check when the platform's TLS certificate is not trusted, after a `; `; what failed
     otherwise says its own (gate/image/tls.py `tls_failure`)."""
 

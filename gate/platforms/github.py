@@ -381,7 +381,13 @@ class GitHubPublisher:
                     "`github-token` input or set GITHUB_TOKEN to the token alone",
                 )
             )
-        client = GitHubClient(target.api_url, token, target.repository, clock=self._clock)
+        client = GitHubClient(
+            target.api_url,
+            token,
+            target.repository,
+            clock=self._clock,
+            tls_hint=context.wording.untrusted_certificate,
+        )
         author = context.env.get(AUTHOR_VARIABLE, "").strip() or None
 
         def attempt() -> tuple[str, str | None] | Published:

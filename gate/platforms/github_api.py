@@ -28,6 +28,7 @@ import requests
 
 from gate.platforms._http import ApiClient, ApiError
 from gate.platforms.retry import TransientError, delta_seconds
+from gate.run_wording import COMMAND_LINE_WORDS
 
 API_VERSION = "2022-11-28"
 """The REST API version the gate is written against."""
@@ -88,13 +89,24 @@ class GitHubClient(ApiClient):
     platform = "GitHub"
     url_variable = "GITHUB_API_URL"
 
-    def __init__(self, api_url: str, token: str, repository: str, *, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        repository: str,
+        *,
+        clock: Callable[[], float],
+        tls_hint: str = COMMAND_LINE_WORDS.untrusted_certificate,
+    ) -> None:
         super().__init__(
             api_url,
             token,
             ("Authorization", f"Bearer {token}"),
             {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION},
         )
+        self.tls_hint = tls_hint
+        """How the run's user has the gate trust a CA of their own (`RunWording.untrusted_certificate`):
+        GitHub Enterprise Server's certificate may be of one."""
         self._origin = urlsplit(self._api_url)[:2]
         self._repository = repository
         self._clock = clock

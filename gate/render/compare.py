@@ -27,6 +27,7 @@ from typing import Any
 
 from gate.image.base_image import parse_created
 from gate.model import LayerOrigin, Severity
+from gate.policy.base_status import BaseImageStatus
 from gate.policy.evaluation import Disposition, EntryReport, Evaluation
 from gate.policy.model import Mode
 from gate.policy.plan import has_usable_fix
@@ -126,9 +127,9 @@ class CompareRow:
     attention: tuple[tuple[EntryReport, str], ...] = ()
     """The allowlist entries that need attention for this image (expired, expiring soon, matching
     nothing), each with what is the matter, as `check` lists them."""
-    base_image: str | None = None
+    base_image: BaseImageStatus | None = None
     """What the base image check of a decision report read back found (stale, current, not
-    checked), in the words of `check`'s line about it (not yet escaped); None without one."""
+    checked), said in the words of `check`'s line about it; None without one."""
     base_image_json: Mapping[str, Any] | None = None
     """That check, as the decision report's `base_image` has it (without `removed_findings`,
     which point into a list of findings compare does not give)."""
@@ -197,11 +198,7 @@ class CompareRow:
                 if counts is not None
                 else None
             ),
-            base_image=(
-                base_image_line(ev.base_image, lambda name: f"`{name}`", lambda text: text)
-                if ev.base_image is not None
-                else None
-            ),
+            base_image=ev.base_image,
             base_image_json=(
                 {
                     key: value
@@ -326,19 +323,43 @@ def attention_text(item: EntryReport, state: str) -> str:
     return f"{entry.name} {entry.vulnerability}: {state}: {shorten(entry.reason, REASON_LIMIT)}"
 
 
-Said = Callable[[Sequence[CompareRow]], list[tuple[str, str]]]
-"""What a list under the table says: (image reference, text) pairs, in the order listed."""
+@dataclass(frozen=True)
+class Shown:
+    """How an output shows report text in the lists under its table."""
+
+    code: Callable[[str], str]
+    """A name shown as code (the base image's), escaped."""
+    text: Callable[[str], str]
+    """Any other text, escaped."""
+
+
+TERMINAL_SHOWN = Shown(code=lambda name: f"`{terminal_safe(name)}`", text=terminal_safe)
+MARKDOWN_SHOWN = Shown(code=lambda name: md_code(name, 200, in_table=False), text=md_escape)
+"""A name as a code span, as the Markdown summary of `check` shows the base image's."""
+
+Said = Callable[[Sequence[CompareRow], Shown], list[tuple[str, str]]]
+"""What a list under the table says: (image reference, text shown as the output shows it) pairs,
+in the order listed."""
 
 
 def _each(texts: Callable[[CompareRow], Sequence[str]]) -> Said:
-    return lambda rows: [(row.reference, text) for row in rows for text in texts(row)]
+    return lambda rows, shown: [(row.reference, shown.text(text)) for row in rows for text in texts(row)]
 
 
-def _attention(rows: Sequence[CompareRow]) -> list[tuple[str, str]]:
+def _base_images(rows: Sequence[CompareRow], shown: Shown) -> list[tuple[str, str]]:
+    """`check`'s line about the base image check of each row that has one."""
+    return [
+        (row.reference, base_image_line(row.base_image, shown.code, shown.text))
+        for row in rows
+        if row.base_image is not None
+    ]
+
+
+def _attention(rows: Sequence[CompareRow], shown: Shown) -> list[tuple[str, str]]:
     """The allowlist entries that need attention, in the policy's order, as each image needs it:
     one entry's lines stay together, whatever each image makes of it."""
     said = [
-        (item.entry.index, n, row.reference, attention_text(item, state))
+        (item.entry.index, n, row.reference, shown.text(attention_text(item, state)))
         for n, row in enumerate(rows)
         for item, state in row.attention
     ]
@@ -347,7 +368,7 @@ def _attention(rows: Sequence[CompareRow]) -> list[tuple[str, str]]:
 
 _WARNINGS = _each(lambda row: row.warnings)
 LISTS: tuple[tuple[str, Said], ...] = (
-    ("Base images:", _each(lambda row: [row.base_image] if row.base_image else [])),
+    ("Base images:", _base_images),
     ("Failed by the policy, besides blocking findings:", _each(lambda row: row.policy_failures)),
     (ATTENTION_TITLE, _attention),
     ("VEX statements:", _each(lambda row: row.vex)),
@@ -356,11 +377,14 @@ LISTS: tuple[tuple[str, Said], ...] = (
 """The lists under the table, in this order: each title, and what it says of the rows."""
 
 
-def _warnings(rows: Sequence[CompareRow], said: Said = _WARNINGS) -> list[tuple[tuple[str, ...] | None, str]]:
+def _warnings(
+    rows: Sequence[CompareRow], shown: Shown, said: Said = _WARNINGS
+) -> list[tuple[tuple[str, ...] | None, str]]:
     """Each distinct text `said` of the rows (a warning, a policy failure, an allowlist entry that
-    needs attention) once, with the images it is about (None: every image compared)."""
+    needs attention), shown as `shown` shows it, once, with the images it is about (None: every
+    image compared)."""
     about: dict[str, list[str]] = {}
-    for reference, warning in said(rows):
+    for reference, warning in said(rows, shown):
         images = about.setdefault(warning, [])
         if reference not in images:
             images.append(reference)
@@ -498,7 +522,7 @@ def render_compare_terminal(
         out.append("Not compared:")
         out += [f"  {terminal_safe(_error_line(row))}" for row in failed]
     for title, said in LISTS:
-        listed = _warnings(rows, said)
+        listed = _warnings(rows, TERMINAL_SHOWN, said)
         if listed:
             out += ["", title]
             for about, warning in listed[:MAX_LISTED]:
@@ -507,7 +531,7 @@ def render_compare_terminal(
                     if about is None
                     else ", ".join(terminal_safe(names.get(i, i)) for i in about)
                 )
-                out.append(f"  {which}: {terminal_safe(warning)}")
+                out.append(f"  {which}: {warning}")
             if len(listed) > MAX_LISTED:
                 out.append(f"  {more_words(len(listed) - MAX_LISTED)}")
     if width is not None:
@@ -569,7 +593,7 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str, mode: 
         out += ["", "Not compared:", ""]
         out += [f"- {md_escape(_error_line(row))}" for row in failed]
     for title, said in LISTS:
-        listed = _warnings(rows, said)
+        listed = _warnings(rows, MARKDOWN_SHOWN, said)
         if listed:
             out += ["", title, ""]
             for about, warning in listed[:MAX_LISTED]:
@@ -578,7 +602,7 @@ def render_compare_markdown(images: Sequence[ComparedImage], policy: str, mode: 
                     if about is None
                     else ", ".join(md_code(names.get(i, i), in_table=False) for i in about)
                 )
-                out.append(f"- {which}: {md_escape(warning)}")
+                out.append(f"- {which}: {warning}")
             if len(listed) > MAX_LISTED:
                 out.append(f"- {more_words(len(listed) - MAX_LISTED)}")
     return "\n".join(out) + "\n"

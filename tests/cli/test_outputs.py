@@ -279,7 +279,7 @@ def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
 ) -> None:
     # The GitLab templates set CONTAINER_GATE_POLICY (empty without a policy); their users set
     # inputs or variables, and the job always writes container-gate.json.
-    for name in ("CONTAINER_GATE_POLICY", "CONTAINER_GATE_ACTION"):
+    for name in ("CONTAINER_GATE_POLICY", "CONTAINER_GATE_ACTION", "GITLAB_CI"):
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -290,6 +290,23 @@ def test_the_summaries_hints_are_worded_for_how_the_gate_runs(
         ACTION_WORDS.json_report: ACTION_WORDS,
     }
     assert run_by.run_wording() is data[expected]
+
+
+def test_the_command_line_in_a_gitlab_job_names_the_runners_ca_file_for_an_untrusted_certificate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A job script of the user's own runs the command line, whose options it names, but the gate
+    # trusts the runner's CI_SERVER_TLS_CA_FILE there as in the templates' job.
+    for name in ("CONTAINER_GATE_POLICY", "CONTAINER_GATE_ACTION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GITLAB_CI", "true")
+    words = run_by.run_wording()
+    assert words.untrusted_certificate == GITLAB_WORDS.untrusted_certificate
+    assert "(CI_SERVER_TLS_CA_FILE)" in words.untrusted_certificate
+    assert words.json_report is COMMAND_LINE_WORDS.json_report
+    assert words.option("kev") == "--kev"
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    assert run_by.run_wording() is ACTION_WORDS
 
 
 def test_in_the_gitlab_templates_the_container_scanning_report_points_to_the_jobs_artifact(

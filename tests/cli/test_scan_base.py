@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from gate.errors import ExitCode
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, GITLAB_WORDS
 from testbed.base_refresh import BaseRefreshScenario, RefreshCase
 from testbed.derive_refresh import load_refresh_expected
 from testbed.expected import BASE_LAYERS
@@ -270,6 +271,25 @@ def test_in_gitlab_the_base_check_trusts_the_ca_of_the_instance(
                 f"cannot reach registry {base.partition('/')[0]} (TLS error: its certificate is not trusted)"
             )
             assert checked()["reason"].startswith(refused)
+            # What to do about it, in the words of each way of running: on the command line the
+            # hint named the GitLab runner's CI_SERVER_TLS_CA_FILE, which means nothing there.
+            hints = {
+                "command line": COMMAND_LINE_WORDS.untrusted_certificate,
+                "GitLab job": GITLAB_WORDS.untrusted_certificate,
+                "action": ACTION_WORDS.untrusted_certificate,
+            }
+            assert checked()["reason"] == f"{refused} ({hints['command line']})"
+            assert "CI_SERVER_TLS_CA_FILE" not in hints["command line"]
+            monkeypatch.setenv("GITLAB_CI", "true")
+            monkeypatch.delenv("CI_SERVER_TLS_CA_FILE")
+            assert checked()["reason"] == f"{refused} ({hints['GitLab job']})"
+            monkeypatch.delenv("GITLAB_CI")
+            monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+            assert checked()["reason"] == f"{refused} ({hints['action']})"
+            monkeypatch.delenv("CONTAINER_GATE_ACTION")
+            # The command line's hint is what the gate honours.
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_file))
+            assert checked()["reason"] is None
     except (RuntimeError, FileNotFoundError) as exc:
         unavailable(f"a registry over HTTPS: {exc}")
 

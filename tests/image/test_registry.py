@@ -563,6 +563,11 @@ def _serve_once_each(answer: Callable[[socket.socket], None]) -> tuple[int, Call
     return listener.getsockname()[1], stop
 
 
+ELSEWHERE = "10.20.30.40"
+"""An address the private CA's certificate does not name (it names 127.0.0.1), reaching the local
+server all the same."""
+
+
 def test_a_tls_failure_says_what_failed(
     private_ca: PrivateCa, home: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -571,7 +576,8 @@ def test_a_tls_failure_says_what_failed(
     lookup = socket.getaddrinfo
 
     def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
-        return lookup("127.0.0.1" if str(host).endswith(".gitlab.test") else host, *args, **kwargs)
+        local = str(host).endswith(".gitlab.test") or host == ELSEWHERE
+        return lookup("127.0.0.1" if local else host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     monkeypatch.setenv("NO_PROXY", "*")
@@ -588,11 +594,13 @@ def test_a_tls_failure_says_what_failed(
     def hang_up(conn: socket.socket) -> None:
         conn.recv(4096)
 
-    def refused(name: str, answer: Callable[[socket.socket], None]) -> ImageError:
+    def refused(
+        name: str, answer: Callable[[socket.socket], None], wording: RunWording = COMMAND_LINE_WORDS
+    ) -> ImageError:
         port, stop = _serve_once_each(answer)
         try:
             with pytest.raises(ImageError) as caught:
-                resolve_image(f"docker://{name}:{port}/app:1", environ=home)
+                resolve_image(f"docker://{name}:{port}/app:1", environ=home, wording=wording)
         finally:
             stop()
         assert caught.value.message.startswith(f"cannot reach registry {name}:{port} (TLS error: ")
@@ -600,13 +608,28 @@ def test_a_tls_failure_says_what_failed(
 
     untrusted = refused(REGISTRY_NAME, tls)
     assert "(TLS error: its certificate is not trusted)" in untrusted.message
-    assert "CI_SERVER_TLS_CA_FILE" in (untrusted.hint or "")
+    # Each way of running says how its user has the gate trust a CA of their own: the command line
+    # named the GitLab runner's CI_SERVER_TLS_CA_FILE, which means nothing there.
+    assert untrusted.hint == COMMAND_LINE_WORDS.untrusted_certificate
+    assert "REQUESTS_CA_BUNDLE" in untrusted.hint
+    assert "CI_SERVER_TLS_CA_FILE" not in untrusted.hint
+    in_gitlab = refused(REGISTRY_NAME, tls, GITLAB_WORDS).hint or ""
+    assert "(CI_SERVER_TLS_CA_FILE)" in in_gitlab
+    in_action = refused(REGISTRY_NAME, tls, ACTION_WORDS).hint or ""
+    assert "the gate step's `env:`" in in_action
+    assert "CI_SERVER_TLS_CA_FILE" not in in_action
+
+    # What the command line's hint says to do is what the gate honours.
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_file))
     assert "(TLS error:" not in _message_or_empty(REGISTRY_NAME, tls, home)
     other = refused("other.gitlab.test", tls)
     assert "(TLS error: its certificate is not for other.gitlab.test)" in other.message
     assert "CA" not in (other.hint or "")
+    # By address, the certificate is checked against the addresses it names, not host names.
+    by_address = refused(ELSEWHERE, tls)
+    assert f"(TLS error: its certificate is not for the IP address {ELSEWHERE})" in by_address.message
+    assert by_address.hint == "check the address, or connect by a host name the certificate is for"
 
     not_tls = refused(REGISTRY_NAME, plain_http)
     assert "(TLS error: it did not answer in TLS)" in not_tls.message

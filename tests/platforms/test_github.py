@@ -7,9 +7,12 @@ injected (`sleep=`, `clock=`), so retries are checked by the waits asked for, ne
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
+import socket
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +40,7 @@ from gate.policy.evaluation import Evaluation
 from gate.policy.model import Mode, Policy
 from gate.render._markdown_sections import LEAD_ACTIONS
 from gate.render.markdown import GITHUB_COMMENT_LIMIT
-from gate.run_wording import ACTION_WORDS
+from gate.run_wording import ACTION_WORDS, COMMAND_LINE_WORDS, RunWording
 from tests.support.corpus import corpus_file
 from tests.support.factories import evaluation_of, finding
 from tests.support.github_endpoints import Call, Reply
@@ -45,6 +48,7 @@ from tests.support.github_fixtures import READ_ONLY_TOKEN, PullRequestScenario
 from tests.support.github_json import Urls
 from tests.support.github_state import IssueComment
 from tests.support.markdown_html import inert_problems, to_html
+from tests.support.tls import PrivateCa
 
 APP = ImageInfo(reference="ghcr.io/octo-org/app:1", os="linux", architecture="amd64")
 WORKER = ImageInfo(reference="ghcr.io/octo-org/worker:1", os="linux", architecture="amd64")
@@ -1490,3 +1494,36 @@ def test_an_annotation_of_a_fix_without_a_version_named_is_not_no_fix() -> None:
     assert (
         finding_line(qs) == "CVE-2014-7191 (HIGH) in qs 0.4.2 at package.json, a fix exists, no version named"
     )
+
+
+@pytest.mark.parametrize("wording", [COMMAND_LINE_WORDS, ACTION_WORDS], ids=["command line", "action"])
+def test_an_untrusted_certificate_of_github_says_how_the_run_trusts_a_ca(
+    github_pull_request: PullRequestScenario, tmp_path: Path, private_ca: PrivateCa, wording: RunWording
+) -> None:
+    # A GitHub Enterprise Server whose certificate a CA of its own signed: the warning said to check
+    # that a CA "this machine trusts" signed it, whatever the way of running could do about it.
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with contextlib.suppress(OSError), private_ca.server_context.wrap_socket(conn, server_side=True):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        api = f"https://127.0.0.1:{listener.getsockname()[1]}"
+        step = Step(github_pull_request, tmp_path, GITHUB_API_URL=api)
+        [warning] = step.publish(evaluation_of(finding("CVE-2024-1")), wording=wording)
+    finally:
+        stopping.set()
+        thread.join(timeout=10)
+        listener.close()
+    assert f"(TLS error: its certificate is not trusted; {wording.untrusted_certificate})" in warning
+    assert "CI_SERVER_TLS_CA_FILE" not in warning

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from collections.abc import Callable
@@ -26,8 +27,12 @@ from gate.render.compare import (
     shown_names,
     size_text,
 )
+from gate.render.markdown import render_markdown
+from gate.untrusted import terminal_safe
+from tests.support.base_checks import CHECKS, checked_run
 from tests.support.corpus import corpus_evaluation, corpus_file
 from tests.support.factories import evaluation_of, finding
+from tests.support.hostile_text import HOSTILE
 from tests.support.markdown_html import HtmlFacts, inert_problems, to_html
 
 ROW_KEYS = [
@@ -329,3 +334,25 @@ def test_a_long_list_under_the_table_is_cut_and_counted_as_check_cuts_it() -> No
     assert markdown.endswith("\n- ... and 5 more (--json lists every image's)\n")
     doc = json.loads(render_compare_json(images, "policy.yaml"))
     assert [len(row["allowlist_attention"]) for row in doc["images"]] == [25, 25]
+
+
+@pytest.mark.parametrize("name", ["reg.example/base:12", "reg.example/a`b|c@d:1", *HOSTILE])
+def test_the_base_image_is_named_in_the_markdown_as_code_as_check_names_it(name: str) -> None:
+    # The line was made once with the name between backticks and then escaped as text: a reader
+    # of the Markdown saw \`reg.example/base:12\`, the backticks and not a code span.
+    ev = checked_run(replace(CHECKS["stale"], name=name))
+    markdown = render_compare_markdown([ComparedImage("app:1", ev)], "policy.yaml")
+    listed = markdown.split("\nBase images:\n\n", 1)[1].split("\n", 1)[0]
+    said = listed.removeprefix("- `app:1`: ")
+    # The line check's Markdown summary says, word for word.
+    assert f"\n\n{said}\n\n" in render_markdown(ev)
+    html = to_html(markdown)
+    assert inert_problems(html, allowed_links=set()) == []
+    (item,) = (li for li in html.split("<li>") if "base <code>" in li)
+    shown = re.search(r"stale base <code>(.*?)</code> is 47 days", item, re.DOTALL)
+    assert shown is not None, item
+    if name.isascii() and name.isprintable() and len(name) < 200:
+        assert html_lib.unescape(shown.group(1)) == " ".join(name.split())
+    # The terminal still shows it between backticks, escaped for a terminal.
+    terminal = render_compare_terminal([ComparedImage("app:1", ev)], "policy.yaml")
+    assert f"  app:1: stale base `{terminal_safe(name)}` is 47 days" in terminal
