@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -454,6 +455,30 @@ class _Parser(argparse.ArgumentParser):
         # argparse quotes most values it refuses (repr), but not the words it did not recognize.
         print(f"{self.prog}: error: {terminal_safe(message)} (see '{self.prog} --help')", file=sys.stderr)
         raise CommandLineError(message)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # A misspelt command (`chek`) or choice (`--scanner trivi`) is named with the one meant,
+        # as a misspelt option is (gate/cli/main.py) and a policy's misspelt key or value is.
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as exc:
+            meant = closest_choice(value, action.choices)
+            if meant is None:
+                raise
+            raise argparse.ArgumentError(action, f"{exc.message} (did you mean {meant!r}?)") from exc
+
+
+def closest_choice(value: object, choices: object) -> str | None:
+    """The choice a misspelt `value` meant (`chek`: `check`, `Trivy`: `trivy`), or None when none
+    is close or the choices are not words."""
+    import difflib  # only for a command line with a word it does not know
+
+    if not isinstance(value, str) or not isinstance(choices, Iterable):
+        return None
+    words = [choice for choice in choices if isinstance(choice, str)]
+    by_folded = {word.casefold(): word for word in words}
+    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.75)
+    return by_folded[close[0]] if close else None
 
 
 def command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:

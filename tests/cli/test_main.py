@@ -712,7 +712,8 @@ def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         (
             ["scan", "--scanner=Trivy", "app:1"],
             cli.UsageProblem(
-                "argument --scanner: invalid choice: 'Trivy' (choose from 'trivy', 'grype', 'both')",
+                "argument --scanner: invalid choice: 'Trivy' (choose from 'trivy', 'grype', 'both') "
+                "(did you mean 'trivy'?)",
                 outputs_usable=True,
             ),
         ),
