@@ -572,6 +572,40 @@ def test_a_misspelt_option_is_named_with_the_one_meant(
     ("argv", "said"),
     [
         (
+            ["explain", "CVE-2023-45853", "--reprt", "r.json"],
+            "the following arguments are required: --report; "
+            "unrecognized arguments: --reprt (did you mean --report?)",
+        ),
+        (
+            ["explain", "CVE-2023-45853", "--reports=r.json", "--as_of", "2027-01-01"],
+            "the following arguments are required: --report; unrecognized arguments: "
+            "--reports=(value not shown) --as_of (did you mean --report and --as-of?)",
+        ),
+        # Every option given is known: the missing one alone.
+        (
+            ["explain", "CVE-2023-45853", "--policy", "p.yaml"],
+            "the following arguments are required: --report",
+        ),
+    ],
+)
+def test_a_misspelt_option_is_named_beside_the_missing_one_it_was_meant_to_be(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # argparse stops at the first missing argument: `--reprt r.json` was refused as "the
+    # following arguments are required: --report", and the reader looked at an option they gave.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    assert (
+        capsys.readouterr().err
+        == f"container-gate explain: error: {said} (see 'container-gate explain --help')\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
             ["chek", "r.json"],
             "argument COMMAND: invalid choice: 'chek' (choose from {commands}) (did you mean 'check'?)",
         ),
