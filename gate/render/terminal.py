@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from gate.model import Finding
 from gate.policy.actions import Action
-from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
+from gate.policy.evaluation import Counts, Decision, Disposition, EntryState, Evaluation, RuleKind
 from gate.policy.exploit_rules import KEV_NAME
 from gate.policy.model import Mode
 from gate.render._columns import display_width, fit, table, wrap
@@ -72,6 +72,8 @@ ID_LIMIT = 200
 under 40), so only a hostile report's id is cut, and further only where the terminal has no room."""
 LEAST_ID = 16
 """Columns an id too long for the terminal is cut to, once every other column has given way."""
+MAX_PACKAGES = 3
+"""The packages named after an allowlist entry that cleared findings in more."""
 
 
 def fix_text(finding: Finding) -> str:
@@ -273,6 +275,37 @@ def _findings(
     return out
 
 
+def _cleared_by_entries(evaluation: Evaluation, more: str, width: int) -> list[str]:
+    """The allowlist entries that cleared findings, in the policy's order, each with how many and
+    in which packages: after an edit of the policy, what each entry took off the blocking list
+    (the counts say only how many findings are allowlisted, by entries and VEX statements alike)."""
+    packages: dict[int, list[str]] = {}
+    for d in evaluation.decisions:
+        if (
+            d.disposition is Disposition.ALLOWLISTED
+            and d.rule.kind is RuleKind.ALLOWLIST
+            and d.rule.index is not None
+        ):
+            packages.setdefault(d.rule.index, []).append(d.finding.package.name)
+    used = [item for item in evaluation.entries if item.state is EntryState.USED]
+    if not used:
+        return []
+    out = ["", *wrap(f"Allowlist entries that cleared findings ({len(used)}):", width)]
+    for item in used[:MAX_ROWS]:
+        names = list(dict.fromkeys(packages.get(item.entry.index, ())))
+        shown = ", ".join(terminal_safe(name, 28) for name in names[:MAX_PACKAGES])
+        if len(names) > MAX_PACKAGES:
+            shown += f" and {len(names) - MAX_PACKAGES} more"
+        out += wrap(
+            f"  - {item.entry.name} {terminal_safe(item.entry.vulnerability)}: "
+            f"{plural(item.matched, 'finding')}" + (f" in {shown}" if shown else ""),
+            width,
+        )
+    if len(used) > MAX_ROWS:
+        out += wrap(f"  ... and {len(used) - MAX_ROWS} more ({more})", width)
+    return out
+
+
 def _give_way(found: int, exploit: int) -> list[dict[int, int] | int]:
     """How the findings' columns give way on a narrow terminal: the package, the versions and the
     exploit marks are cut first, then the scanners that found each are left out (the agreement
@@ -400,6 +433,7 @@ def render_terminal(
             )
         if len(attention) > MAX_ROWS:
             out += wrap(f"  ... and {len(attention) - MAX_ROWS} more ({more})", width)
+    out += _cleared_by_entries(evaluation, more, width)
     if counts[Disposition.IGNORED]:
         # The counts say how many; a HIGH or CRITICAL finding that does not block is the one the
         # reader asks about ("30 HIGH, and it passes?"): the reasons say why, as the Markdown

@@ -324,6 +324,34 @@ def test_allowlist_entries_that_need_attention_are_capped_too() -> None:
     assert listed[-1] == "  ... and 5 more (all are in gate.json)"
 
 
+def test_the_allowlist_entries_that_cleared_findings_are_named_with_their_packages() -> None:
+    # After an edit of the policy, the counts said "5 allowlisted" and nothing said which entry
+    # took effect, on which packages: the reader opened the JSON report or ran `explain`.
+    entries = (
+        AllowlistEntry(0, "CVE-2024-0002", "perl is not run"),
+        AllowlistEntry(1, "CVE-2099-0001", "stale"),
+        AllowlistEntry(2, "CVE-2024-0003", "libpq is not used", package="libpq5"),
+    )
+    perl = ("libperl5.36", "perl", "perl-base", "perl-modules-5.36")
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", severity=Severity.CRITICAL),
+        *(finding("CVE-2024-0002", pkg=name) for name in perl),
+        finding("CVE-2024-0003", pkg="libpq5"),
+        finding("CVE-2024-0003", pkg="libpq-dev"),
+        policy=Policy(source="p.yaml", allowlist=entries),
+    )
+    lines = render_terminal(evaluation).splitlines()
+    start = lines.index("Allowlist entries that cleared findings (2):")
+    assert lines[start + 1 : lines.index("", start)] == [
+        "  - allowlist[0] CVE-2024-0002: 4 findings in libperl5.36, perl, perl-base and 1 more",
+        "  - allowlist[2] CVE-2024-0003: 1 finding in libpq5",
+    ]
+    # The entry that matched nothing is where it needs attention, not here.
+    assert "  - allowlist[1] CVE-2099-0001: matched no finding: stale" in lines
+    # Nothing cleared by an entry: no section.
+    assert "Allowlist entries that cleared findings" not in render_terminal(evaluation_of(finding()))
+
+
 # The invisible characters and the bidi marks: zero-width spaces and joiners, LRM/RLM, ALM, the
 # word joiner and invisible operators, the byte-order mark.
 INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u061c\u2060\u2061\u2062\u2063\u2064\ufeff"
