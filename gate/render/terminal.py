@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from gate.model import Finding
 from gate.policy.actions import Action
@@ -222,6 +223,32 @@ def command_lines(command: str, width: int, indent: str = "       ") -> list[str
     return [f"{part} \\" for part in lines[:-1]] + lines[-1:]
 
 
+@dataclass(frozen=True)
+class CommandPart:
+    """A part of a command the summary gives: a word, or an option with its value."""
+
+    text: str
+    """As typed, quoted for the shell (`--report 'my report.json'`)."""
+    stand_in: str
+    """What the summary gives instead when `text` is longer than a line (`--report REPORT`): the
+    summary keeps to the terminal's width, and a path cut short would not run."""
+
+
+def _command_lines(parts: Sequence[CommandPart], width: int) -> list[str]:
+    """`$ command` within `width`, broken before a part with the shell's line continuation, never
+    inside a part (a quoted path with a space in it, broken there, would not run)."""
+    hang = "        "
+    shown = [part.text if display_width(hang + part.text) <= width - 2 else part.stand_in for part in parts]
+    lines = [f"    $ {shown[0]}"]
+    for text in shown[1:]:
+        joined = f"{lines[-1]} {text}"
+        if display_width(joined) > width - 2:
+            lines.append(hang + text)
+        else:
+            lines[-1] = joined
+    return [f"{line} \\" for line in lines[:-1]] + lines[-1:]
+
+
 def _found_by(finding: Finding, ran: Sequence[str]) -> str:
     """`trivy+grype`, or `grype only`, among the scanners that ran."""
     found, only = found_by(finding, ran)
@@ -336,11 +363,14 @@ def render_terminal(
     json_path: str | None = None,
     json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report,
     width: int = WIDTH,
+    explain: Sequence[CommandPart] | None = None,
 ) -> str:
     """The summary as plain text, ending with a newline. `json_path` is the JSON report written
     beside it, if one was asked for: the lists cut short here point to it; else to `json_hint`,
     how the run's user asks for one. `width` is the columns the tables fit in: WIDTH, or on a
-    terminal its `fitted_width` (the command line measures it; a renderer reads no terminal)."""
+    terminal its `fitted_width` (the command line measures it; a renderer reads no terminal).
+    `explain` is the `container-gate explain ID ...` command that says why one of the findings
+    blocks, given below them; None where the run's user has no such command to type."""
     report = evaluation.report
     counts = evaluation.counts
     more = f"all are in {terminal_safe(json_path)}" if json_path else json_hint.terminal
@@ -415,6 +445,11 @@ def render_terminal(
             if stale:
                 # The row shows a fix: say why it is none, on a line of its own within the width.
                 out += wrap(f"  ({stale})", width)
+        if explain:
+            # The table says what blocks; the reader's next question is why this one, and what
+            # clears it: the command that answers it, with this run's report and policy.
+            why = "why one blocks" if would == "block" else "why one would block"
+            out += [f"  {why}, and what clears it:", *_command_lines(explain, width)]
 
     if evaluation.policy_failures:
         out += ["", "Policy failures:"]
