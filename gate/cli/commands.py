@@ -46,8 +46,8 @@ from gate.policy.evaluation import Evaluation
 from gate.policy.inputs import EvaluationInputs
 from gate.policy.load import load_default_policy, load_policy, validate_policy_file
 from gate.policy.model import Mode, OnStale, Policy
-from gate.render.terminal import render_terminal
-from gate.run_wording import RunWording
+from gate.render.terminal import CommandPart, render_terminal
+from gate.run_wording import COMMAND_LINE_WORDS, RunWording
 from gate.scanners.ingest import load_report
 from gate.untrusted import terminal_safe
 
@@ -154,6 +154,7 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
         "the JSON report on standard output" if json_path == STDOUT else json_path,
         run_wording().json_report,
         summary_width(stream or sys.stdout),
+        explain=explain_command(options),
     )
     print_report_text(summary.splitlines()[0] + "\n" if options.outputs.quiet else summary, stream)
     show_notices(notices)
@@ -164,6 +165,45 @@ def finish(evaluation: Evaluation, options: Options) -> ExitCode:
     if failures:
         return ExitCode.USAGE
     return ExitCode.PASS if evaluation.passed else ExitCode.FAIL
+
+
+def explain_command(options: Options) -> list[CommandPart] | None:
+    """`container-gate explain ID --report trivy.json --policy policy.yaml`: the command that says
+    why one of this run's findings blocks, with the run's report (a scan's: its --json file) and
+    every input that decides as it did; None when no report can be read again (standard input, a
+    scan without --json) or the run is not on a command line (a CI job's user types no command
+    there, and its paths are the job's)."""
+    import shlex  # only for a summary with findings that block
+
+    if run_wording() is not COMMAND_LINE_WORDS:
+        return None
+    if options.command is Command.CHECK:
+        reports = [str(path) for path in options.reports if path != STANDARD_INPUT]
+    else:
+        json_path = options.outputs.files.get(OutputFormat.JSON)
+        reports = [json_path] if json_path and json_path != STDOUT else []
+    if not reports:
+        return None
+    as_of = options.policy.as_of
+    given = [
+        *(("--report", report, "REPORT") for report in reports),
+        ("--policy", options.policy.path, "FILE"),
+        ("--as-of", as_of and as_of.date().isoformat(), "DATE"),
+        ("--image-name", options.policy.image_name, "REF"),
+        ("--baseline", options.enrichment.baseline, "FILE"),
+        *(("--vex", path, "FILE") for path in options.enrichment.vex),
+        ("--kev", options.exploit.kev, "FILE"),
+        ("--epss", options.exploit.epss, "FILE"),
+    ]
+    parts = [CommandPart(f"{PROG} explain ID", f"{PROG} explain ID")]
+    for option, value, stand_in in given:
+        if value:
+            parts.append(
+                CommandPart(f"{option} {shlex.quote(terminal_safe(str(value)))}", f"{option} {stand_in}")
+            )
+    if options.policy.advisory:
+        parts.append(CommandPart("--advisory", "--advisory"))
+    return parts
 
 
 def cmd_check(options: Options) -> ExitCode:

@@ -36,7 +36,7 @@ from gate.cli.outputs import (
     remove_stale_outputs,
     write_error_outputs,
 )
-from gate.cli.parser import CommandLineError, build_parser, command_parser
+from gate.cli.parser import CommandLineError, build_parser, command_parser, unrecognized
 from gate.cli.scan_options import GivenOnce, is_platform, too_long
 from gate.cli.wording import in_run_words
 from gate.errors import ExitCode, GateError, PolicyError
@@ -91,9 +91,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         args, unknown = parser.parse_known_args(argv)
         if unknown:
-            shown = " ".join(_unknown_word(word) for word in unknown)
             command = command_parser(parser, args)
-            command.error(f"unrecognized arguments: {shown}{_did_you_mean(unknown, command)}")
+            command.error(unrecognized(unknown, command))
     except CommandLineError as exc:
         _error_outputs_despite(sys.argv[1:] if argv is None else list(argv), exc.message)
         raise
@@ -155,29 +154,6 @@ def usage_problem(argv: Sequence[str]) -> UsageProblem | None:
     except CommandLineError as exc:
         return UsageProblem(exc.message, outputs_usable=False)
     return None
-
-
-def _unknown_word(word: str) -> str:
-    """An unrecognized word as the usage error shows it: an option's value given with `=` is left
-    out, as it may be a secret (`--build-args=NPM_TOKEN=...`, a misspelt --build-arg), and the
-    error also goes to the CI log, the error outputs and the pull-request comment."""
-    option, equals, _value = word.partition("=")
-    return f"{option}=(value not shown)" if equals and option.startswith("-") else word
-
-
-def _did_you_mean(unknown: Sequence[str], command: argparse.ArgumentParser) -> str:
-    """` (did you mean --policy?)` after a misspelt option (`--polcy`, `--as_of`), the closest of the
-    command's own options; empty when none is close (an option of another command or tool)."""
-    import difflib  # only for a command line with a word it does not know
-
-    options = [name for action in command._actions for name in action.option_strings if name.startswith("--")]
-    meant = [
-        close[0]
-        for word in unknown
-        if word.startswith("--")
-        and (close := difflib.get_close_matches(word.partition("=")[0], options, n=1, cutoff=0.75))
-    ]
-    return f" (did you mean {' and '.join(dict.fromkeys(meant))}?)" if meant else ""
 
 
 def _error_outputs_despite(argv: list[str], message: str) -> None:

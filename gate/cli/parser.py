@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -450,10 +451,76 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
 
+    def _parse_known_args(self, arg_strings: list[str], *args: Any, **kwargs: Any) -> Any:
+        self._given = list(arg_strings)
+        return super()._parse_known_args(arg_strings, *args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
+        if message.startswith("the following arguments are required"):
+            # argparse stops at a missing argument before it says which options it did not know:
+            # `explain CVE-... --reprt r.json` said only that --report is required.
+            unknown = [word for word in getattr(self, "_given", ()) if self._unknown_option(word)]
+            if unknown:
+                message = f"{message}; {unrecognized(unknown, self)}"
         # argparse quotes most values it refuses (repr), but not the words it did not recognize.
         print(f"{self.prog}: error: {terminal_safe(message)} (see '{self.prog} --help')", file=sys.stderr)
         raise CommandLineError(message)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # A misspelt command (`chek`) or choice (`--scanner trivi`) is named with the one meant,
+        # as a misspelt option is (gate/cli/main.py) and a policy's misspelt key or value is.
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as exc:
+            meant = closest_choice(value, action.choices)
+            if meant is None:
+                raise
+            raise argparse.ArgumentError(action, f"{exc.message} (did you mean {meant!r}?)") from exc
+
+    def _unknown_option(self, word: str) -> bool:
+        """Whether `word` is an option this parser does not know (not a value such as `-` or `-1`)."""
+        if not word.startswith("-") or word == "-" or self._negative_number_matcher.match(word):
+            return False
+        option = word.partition("=")[0]
+        if self.allow_abbrev and option.startswith("--"):
+            return not any(known.startswith(option) for known in self._option_string_actions)
+        return option not in self._option_string_actions
+
+
+def unrecognized(unknown: Sequence[str], command: argparse.ArgumentParser) -> str:
+    """`unrecognized arguments: --polcy p.yaml (did you mean --policy?)`: the words a command did
+    not know, each option with the closest of the command's own options when one is close (none
+    for an option of another command or tool). An option's value given with `=` is left out, as
+    it may be a secret (`--build-args=NPM_TOKEN=...`, a misspelt --build-arg), and the error also
+    goes to the CI log, the error outputs and the pull-request comment."""
+    import difflib  # only for a command line with a word it does not know
+
+    shown = []
+    for word in unknown:
+        option, equals, _value = word.partition("=")
+        shown.append(f"{option}=(value not shown)" if equals and option.startswith("-") else word)
+    options = [name for action in command._actions for name in action.option_strings if name.startswith("--")]
+    meant = [
+        close[0]
+        for word in unknown
+        if word.startswith("--")
+        and (close := difflib.get_close_matches(word.partition("=")[0], options, n=1, cutoff=0.75))
+    ]
+    said = f" (did you mean {' and '.join(dict.fromkeys(meant))}?)" if meant else ""
+    return f"unrecognized arguments: {' '.join(shown)}{said}"
+
+
+def closest_choice(value: object, choices: object) -> str | None:
+    """The choice a misspelt `value` meant (`chek`: `check`, `Trivy`: `trivy`), or None when none
+    is close or the choices are not words."""
+    import difflib  # only for a command line with a word it does not know
+
+    if not isinstance(value, str) or not isinstance(choices, Iterable):
+        return None
+    words = [choice for choice in choices if isinstance(choice, str)]
+    by_folded = {word.casefold(): word for word in words}
+    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.75)
+    return by_folded[close[0]] if close else None
 
 
 def command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:

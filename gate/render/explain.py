@@ -49,7 +49,9 @@ def explain(evaluation: Evaluation, vulnerability: str, width: int = WIDTH) -> t
 
     name = terminal_safe(vulnerability)
     if not decisions:
-        say(f"{name}: no finding in the report(s) has this id or alias.")
+        meant = _closest_ids(evaluation, vulnerability)
+        close = f" (did you mean {' or '.join(terminal_safe(i) for i in meant)}?)" if meant else ""
+        say(f"{name}: no finding in the report(s) has this id or alias{close}.")
     else:
         say(f"{name}: {len(decisions)} finding(s) under policy {terminal_safe(evaluation.policy.source)}")
     for d in decisions:
@@ -189,3 +191,24 @@ def _said(said: Assessment) -> str:
         f"{terminal_safe(said.scanner, 40)}{where}: {said.severity.name}, status {said.status.value}, "
         f"{terminal_safe(fix, 100)}"
     )
+
+
+def _closest_ids(evaluation: Evaluation, vulnerability: str) -> list[str]:
+    """The ids and aliases of the report's findings one typo away from an id none has (a
+    character left out, added or changed, or two swapped: `CVE-2023-245`, `CVE-2032-2455`); at
+    most three, as the report spells them. Farther ones are other vulnerabilities, not a typo."""
+    wanted = vulnerability.casefold()
+    by_folded = {i.casefold(): i for d in evaluation.decisions for i in d.finding.ids}
+    return [by_folded[i] for i in sorted(by_folded) if _one_typo_apart(wanted, i)][:3]
+
+
+def _one_typo_apart(a: str, b: str) -> bool:
+    """Whether `b` is `a` with one character left out, added or changed, or two neighbours swapped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    start = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    if len(a) == len(b):
+        swapped = a[start : start + 2] == b[start : start + 2][::-1] and a[start + 2 :] == b[start + 2 :]
+        return a[start + 1 :] == b[start + 1 :] or swapped
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[start + 1 :] == shorter[start:]

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from gate.model import Finding
 from gate.policy.actions import Action
-from gate.policy.evaluation import Counts, Decision, Disposition, Evaluation
+from gate.policy.evaluation import Counts, Decision, Disposition, EntryState, Evaluation, RuleKind
 from gate.policy.exploit_rules import KEV_NAME
 from gate.policy.model import Mode
 from gate.render._columns import display_width, fit, table, wrap
@@ -72,6 +73,8 @@ ID_LIMIT = 200
 under 40), so only a hostile report's id is cut, and further only where the terminal has no room."""
 LEAST_ID = 16
 """Columns an id too long for the terminal is cut to, once every other column has given way."""
+MAX_PACKAGES = 3
+"""The packages named after an allowlist entry that cleared findings in more."""
 
 
 def fix_text(finding: Finding) -> str:
@@ -220,6 +223,32 @@ def command_lines(command: str, width: int, indent: str = "       ") -> list[str
     return [f"{part} \\" for part in lines[:-1]] + lines[-1:]
 
 
+@dataclass(frozen=True)
+class CommandPart:
+    """A part of a command the summary gives: a word, or an option with its value."""
+
+    text: str
+    """As typed, quoted for the shell (`--report 'my report.json'`)."""
+    stand_in: str
+    """What the summary gives instead when `text` is longer than a line (`--report REPORT`): the
+    summary keeps to the terminal's width, and a path cut short would not run."""
+
+
+def _command_lines(parts: Sequence[CommandPart], width: int) -> list[str]:
+    """`$ command` within `width`, broken before a part with the shell's line continuation, never
+    inside a part (a quoted path with a space in it, broken there, would not run)."""
+    hang = "        "
+    shown = [part.text if display_width(hang + part.text) <= width - 2 else part.stand_in for part in parts]
+    lines = [f"    $ {shown[0]}"]
+    for text in shown[1:]:
+        joined = f"{lines[-1]} {text}"
+        if display_width(joined) > width - 2:
+            lines.append(hang + text)
+        else:
+            lines[-1] = joined
+    return [f"{line} \\" for line in lines[:-1]] + lines[-1:]
+
+
 def _found_by(finding: Finding, ran: Sequence[str]) -> str:
     """`trivy+grype`, or `grype only`, among the scanners that ran."""
     found, only = found_by(finding, ran)
@@ -273,6 +302,37 @@ def _findings(
     return out
 
 
+def _cleared_by_entries(evaluation: Evaluation, more: str, width: int) -> list[str]:
+    """The allowlist entries that cleared findings, in the policy's order, each with how many and
+    in which packages: after an edit of the policy, what each entry took off the blocking list
+    (the counts say only how many findings are allowlisted, by entries and VEX statements alike)."""
+    packages: dict[int, list[str]] = {}
+    for d in evaluation.decisions:
+        if (
+            d.disposition is Disposition.ALLOWLISTED
+            and d.rule.kind is RuleKind.ALLOWLIST
+            and d.rule.index is not None
+        ):
+            packages.setdefault(d.rule.index, []).append(d.finding.package.name)
+    used = [item for item in evaluation.entries if item.state is EntryState.USED]
+    if not used:
+        return []
+    out = ["", *wrap(f"Allowlist entries that cleared findings ({len(used)}):", width)]
+    for item in used[:MAX_ROWS]:
+        names = list(dict.fromkeys(packages.get(item.entry.index, ())))
+        shown = ", ".join(terminal_safe(name, 28) for name in names[:MAX_PACKAGES])
+        if len(names) > MAX_PACKAGES:
+            shown += f" and {len(names) - MAX_PACKAGES} more"
+        out += wrap(
+            f"  - {item.entry.name} {terminal_safe(item.entry.vulnerability)}: "
+            f"{plural(item.matched, 'finding')}" + (f" in {shown}" if shown else ""),
+            width,
+        )
+    if len(used) > MAX_ROWS:
+        out += wrap(f"  ... and {len(used) - MAX_ROWS} more ({more})", width)
+    return out
+
+
 def _give_way(found: int, exploit: int) -> list[dict[int, int] | int]:
     """How the findings' columns give way on a narrow terminal: the package, the versions and the
     exploit marks are cut first, then the scanners that found each are left out (the agreement
@@ -303,11 +363,14 @@ def render_terminal(
     json_path: str | None = None,
     json_hint: JsonReportHint = COMMAND_LINE_WORDS.json_report,
     width: int = WIDTH,
+    explain: Sequence[CommandPart] | None = None,
 ) -> str:
     """The summary as plain text, ending with a newline. `json_path` is the JSON report written
     beside it, if one was asked for: the lists cut short here point to it; else to `json_hint`,
     how the run's user asks for one. `width` is the columns the tables fit in: WIDTH, or on a
-    terminal its `fitted_width` (the command line measures it; a renderer reads no terminal)."""
+    terminal its `fitted_width` (the command line measures it; a renderer reads no terminal).
+    `explain` is the `container-gate explain ID ...` command that says why one of the findings
+    blocks, given below them; None where the run's user has no such command to type."""
     report = evaluation.report
     counts = evaluation.counts
     more = f"all are in {terminal_safe(json_path)}" if json_path else json_hint.terminal
@@ -382,6 +445,11 @@ def render_terminal(
             if stale:
                 # The row shows a fix: say why it is none, on a line of its own within the width.
                 out += wrap(f"  ({stale})", width)
+        if explain:
+            # The table says what blocks; the reader's next question is why this one, and what
+            # clears it: the command that answers it, with this run's report and policy.
+            why = "why one blocks" if would == "block" else "why one would block"
+            out += [f"  {why}, and what clears it:", *_command_lines(explain, width)]
 
     if evaluation.policy_failures:
         out += ["", "Policy failures:"]
@@ -400,6 +468,7 @@ def render_terminal(
             )
         if len(attention) > MAX_ROWS:
             out += wrap(f"  ... and {len(attention) - MAX_ROWS} more ({more})", width)
+    out += _cleared_by_entries(evaluation, more, width)
     if counts[Disposition.IGNORED]:
         # The counts say how many; a HIGH or CRITICAL finding that does not block is the one the
         # reader asks about ("30 HIGH, and it passes?"): the reasons say why, as the Markdown

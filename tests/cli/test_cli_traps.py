@@ -568,6 +568,81 @@ def test_a_misspelt_option_is_named_with_the_one_meant(
     )
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["explain", "CVE-2023-45853", "--reprt", "r.json"],
+            "the following arguments are required: --report; "
+            "unrecognized arguments: --reprt (did you mean --report?)",
+        ),
+        (
+            ["explain", "CVE-2023-45853", "--reports=r.json", "--as_of", "2027-01-01"],
+            "the following arguments are required: --report; unrecognized arguments: "
+            "--reports=(value not shown) --as_of (did you mean --report and --as-of?)",
+        ),
+        # Every option given is known: the missing one alone.
+        (
+            ["explain", "CVE-2023-45853", "--policy", "p.yaml"],
+            "the following arguments are required: --report",
+        ),
+    ],
+)
+def test_a_misspelt_option_is_named_beside_the_missing_one_it_was_meant_to_be(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # argparse stops at the first missing argument: `--reprt r.json` was refused as "the
+    # following arguments are required: --report", and the reader looked at an option they gave.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    assert (
+        capsys.readouterr().err
+        == f"container-gate explain: error: {said} (see 'container-gate explain --help')\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["chek", "r.json"],
+            "argument COMMAND: invalid choice: 'chek' (choose from {commands}) (did you mean 'check'?)",
+        ),
+        (
+            ["policy", "valdate", "p.yaml"],
+            "argument ACTION: invalid choice: 'valdate' (choose from 'validate') (did you mean 'validate'?)",
+        ),
+        (
+            ["scan", "app:1", "--scanner", "trivi"],
+            "argument --scanner: invalid choice: 'trivi' (choose from 'trivy', 'grype', 'both') "
+            "(did you mean 'trivy'?)",
+        ),
+        (
+            ["check", "r.json", "--ci", "GitLab"],
+            "argument --ci: invalid choice: 'GitLab' (choose from 'auto', 'github', 'gitlab', 'none') "
+            "(did you mean 'gitlab'?)",
+        ),
+        # Nothing close: the choices alone.
+        (["completion", "fish"], "argument SHELL: invalid choice: 'fish' (choose from 'bash', 'zsh')"),
+        (["deploy", "r.json"], "argument COMMAND: invalid choice: 'deploy' (choose from {commands})"),
+    ],
+)
+def test_a_misspelt_command_or_choice_is_named_with_the_one_meant(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A misspelt option said "did you mean --policy?", but a misspelt command or choice only
+    # listed them all, and the reader compared the list with the typo letter by letter.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == ExitCode.USAGE
+    commands = "'check', 'scan', 'compare', 'policy', 'explain', 'data', 'completion'"
+    command = "container-gate" if "COMMAND" in said else f"container-gate {argv[0]}"
+    assert capsys.readouterr().err == (
+        f"{command}: error: {said.format(commands=commands)} (see '{command} --help')\n"
+    )
+
+
 def test_a_build_arg_is_name_equals_value_and_needs_the_dockerfile(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -150,8 +150,42 @@ def test_as_of_before_today_says_which_expired_entries_it_brings_back(
     # Only entries expired between the two dates are named; a date after today names none.
     # (allowlist[1], dated more than a year after 2020-01-01, is named for that alone.)
     assert "allowlist[1] (line 6) expired" not in out
+    assert "  - allowlist[1] CVE-2019-18276: 1 finding in bash" in out.splitlines()  # it cleared one
     code, out, _ = run([*argv, "--as-of", "2099-12-31"], capsys)
     assert "yet applies in this run" not in out
+
+
+def test_below_what_blocks_the_summary_gives_the_explain_command_of_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The table said what blocks; `explain`, which says why one does and what clears it, was
+    # named nowhere in the summary, and its --report and --policy were the reader's to rebuild.
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "my report.json"
+    report.write_bytes(BUSTER.read_bytes())
+    policy = write_policy(tmp_path, "version: 1\n")
+    argv = ["check", report.name, "--policy", policy.name, "--as-of", "2026-12-01"]
+    code, out, _ = run(argv, capsys)
+    assert code == ExitCode.FAIL
+    lines = out.splitlines()
+    start = lines.index("  why one blocks, and what clears it:")
+    command = lines[start + 1]
+    assert command == (
+        "    $ container-gate explain ID --report 'my report.json' --policy policy.yaml --as-of 2026-12-01"
+    )
+    # Pasted with an id of the table, it runs, and says what the check decided.
+    words = shlex.split(command.removeprefix("    $ ").replace(" ID ", " CVE-2019-18224 "))
+    assert (
+        run(words[1:], capsys)[1].splitlines()[0] == "CVE-2019-18224: 1 finding(s) under policy policy.yaml"
+    )
+    # A report read from standard input cannot be read again: no command.
+    with standard_input(BUSTER):
+        code, out, _ = run(["check", "-"], capsys)
+    assert code == ExitCode.FAIL
+    assert "explain" not in out
+    # The action's user types no command where the gate runs.
+    monkeypatch.setenv("CONTAINER_GATE_ACTION", "true")
+    assert "explain" not in run(argv, capsys)[1]
 
 
 def test_advisory_never_fails_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
@@ -718,7 +752,8 @@ def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         (
             ["scan", "--scanner=Trivy", "app:1"],
             cli.UsageProblem(
-                "argument --scanner: invalid choice: 'Trivy' (choose from 'trivy', 'grype', 'both')",
+                "argument --scanner: invalid choice: 'Trivy' (choose from 'trivy', 'grype', 'both') "
+                "(did you mean 'trivy'?)",
                 outputs_usable=True,
             ),
         ),

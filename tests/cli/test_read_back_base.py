@@ -5,6 +5,7 @@ line and the actions the check made (the fork comment is this `check`)."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from gate.cli import main as cli
 from gate.errors import ExitCode
 from gate.render.json import render_json
 from gate.render.markdown import render_markdown
-from gate.render.terminal import render_terminal
+from gate.render.terminal import CommandPart, render_terminal
 from tests.support.base_checks import AS_OF, CHECKS, NAME, STALE_FAILS, checked_run
 
 
@@ -28,7 +29,13 @@ def test_a_report_read_back_says_what_its_run_said(
     code = cli.main([*argv, "--markdown", str(markdown), "--json", str(again_json)])
     out, _ = capsys.readouterr()
     assert code == ExitCode.FAIL
-    assert out == render_terminal(original, str(again_json))
+    # The summary's `explain` command names the report read back, not the run's.
+    explain = [
+        CommandPart("container-gate explain ID", "container-gate explain ID"),
+        CommandPart(f"--report {shlex.quote(str(gate_json))}", "--report REPORT"),
+        CommandPart(f"--as-of {AS_OF}", "--as-of DATE"),
+    ]
+    assert out == render_terminal(original, str(again_json), explain=explain)
     assert markdown.read_text(encoding="utf-8") == render_markdown(original)
     first, again = json.loads(gate_json.read_text()), json.loads(again_json.read_text())
     assert again["base_image"] == first["base_image"]

@@ -219,3 +219,27 @@ def test_a_command_is_never_wrapped_as_prose() -> None:
         assert pasted == f"$ {action.command}"
         assert lines[start - 1].startswith("  to fix it:   Upgrade ")
     assert len(command) > 1  # at 60 columns it goes on to a second line
+
+
+@pytest.mark.parametrize(
+    ("asked", "said"),
+    [
+        ("CVE-2023-245", " (did you mean CVE-2023-2454 or CVE-2023-2455?)"),  # a digit left out
+        ("cve-2023-24555", " (did you mean CVE-2023-2455?)"),  # one added, in any case
+        ("CVE-2032-2455", " (did you mean CVE-2023-2455?)"),  # two swapped
+        ("CVE-2023-2465", " (did you mean CVE-2023-2455?)"),  # one changed
+        # Farther: another vulnerability, not a typo.
+        ("CVE-2023-2466", ""),
+        ("CVE-2099-0001", ""),
+    ],
+)
+def test_an_id_no_finding_has_is_named_with_those_one_typo_away(asked: str, said: str) -> None:
+    # A digit dropped in copying an id from the summary said only that no finding has it.
+    ev = evaluation_of(
+        finding("CVE-2023-2455", pkg="libpq5"),
+        finding("CVE-2023-2454", pkg="libpq5"),
+        finding("CVE-2024-0001"),
+    )
+    text, found = explain(ev, asked)
+    assert not found
+    assert " ".join(text.split()) == f"{asked}: no finding in the report(s) has this id or alias{said}."

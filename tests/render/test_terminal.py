@@ -21,6 +21,7 @@ from gate.render.terminal import (
     MAX_WIDTH,
     MIN_WIDTH,
     WIDTH,
+    CommandPart,
     fitted_width,
     render_terminal,
 )
@@ -309,6 +310,42 @@ def test_advisory_lists_only_what_would_block_an_enforcing_policy() -> None:
     assert ROW.findall(out) == ["CVE-2024-0001"]
 
 
+EXPLAIN = [
+    CommandPart("container-gate explain ID", "container-gate explain ID"),
+    CommandPart("--report 'reports/the app image, scanned by trivy.json'", "--report REPORT"),
+    CommandPart("--policy /home/dev/src/app/deploy/container-gate/policies/prod.yaml", "--policy FILE"),
+    CommandPart("--as-of 2027-02-01", "--as-of DATE"),
+]
+
+
+@pytest.mark.parametrize(
+    ("width", "whole"),
+    [(MIN_WIDTH, {0, 3}), (72, {0, 1, 3}), (WIDTH, {0, 1, 2, 3})],
+)
+def test_the_explain_command_is_broken_between_its_parts_within_the_width(
+    width: int, whole: set[int]
+) -> None:
+    # The command is pasted into a shell: broken only before a part, with the line continuation,
+    # never inside a quoted path; a part longer than a line is its stand-in, not cut short.
+    out = render_terminal(evaluation_of(finding()), width=width, explain=EXPLAIN).splitlines()
+    start = out.index("  why one blocks, and what clears it:")
+    command = out[start + 1 : out.index("", start)]
+    assert all(len(line) <= width for line in command)
+    assert all(line.endswith(" \\") for line in command[:-1])
+    pasted = " ".join(line.removesuffix(" \\").strip() for line in command).removeprefix("$ ")
+    assert pasted == " ".join(part.text if n in whole else part.stand_in for n, part in enumerate(EXPLAIN))
+
+
+def test_the_explain_command_says_would_block_in_advisory_mode_and_is_left_out_when_not_given() -> None:
+    advisory = evaluation_of(finding(), policy=Policy(source="p.yaml", mode=Mode.ADVISORY))
+    out = render_terminal(advisory, explain=EXPLAIN[:1]).splitlines()
+    start = out.index("  why one would block, and what clears it:")
+    assert out[start + 1] == "    $ container-gate explain ID"
+    assert "explain" not in render_terminal(evaluation_of(finding()))
+    # Nothing blocks: nothing to explain.
+    assert "explain" not in render_terminal(evaluation_of(finding(severity=Severity.LOW)), explain=EXPLAIN)
+
+
 def test_allowlist_entries_that_need_attention_are_capped_too() -> None:
     entries = tuple(
         AllowlistEntry(n, f"CVE-2023-{n:04d}", "not shipped", expires=dt.date(2026, 1, 1))
@@ -322,6 +359,34 @@ def test_allowlist_entries_that_need_attention_are_capped_too() -> None:
     listed = lines[start + 1 : lines.index("", start)]
     assert len(listed) == MAX_ROWS + 1
     assert listed[-1] == "  ... and 5 more (all are in gate.json)"
+
+
+def test_the_allowlist_entries_that_cleared_findings_are_named_with_their_packages() -> None:
+    # After an edit of the policy, the counts said "5 allowlisted" and nothing said which entry
+    # took effect, on which packages: the reader opened the JSON report or ran `explain`.
+    entries = (
+        AllowlistEntry(0, "CVE-2024-0002", "perl is not run"),
+        AllowlistEntry(1, "CVE-2099-0001", "stale"),
+        AllowlistEntry(2, "CVE-2024-0003", "libpq is not used", package="libpq5"),
+    )
+    perl = ("libperl5.36", "perl", "perl-base", "perl-modules-5.36")
+    evaluation = evaluation_of(
+        finding("CVE-2024-0001", severity=Severity.CRITICAL),
+        *(finding("CVE-2024-0002", pkg=name) for name in perl),
+        finding("CVE-2024-0003", pkg="libpq5"),
+        finding("CVE-2024-0003", pkg="libpq-dev"),
+        policy=Policy(source="p.yaml", allowlist=entries),
+    )
+    lines = render_terminal(evaluation).splitlines()
+    start = lines.index("Allowlist entries that cleared findings (2):")
+    assert lines[start + 1 : lines.index("", start)] == [
+        "  - allowlist[0] CVE-2024-0002: 4 findings in libperl5.36, perl, perl-base and 1 more",
+        "  - allowlist[2] CVE-2024-0003: 1 finding in libpq5",
+    ]
+    # The entry that matched nothing is where it needs attention, not here.
+    assert "  - allowlist[1] CVE-2099-0001: matched no finding: stale" in lines
+    # Nothing cleared by an entry: no section.
+    assert "Allowlist entries that cleared findings" not in render_terminal(evaluation_of(finding()))
 
 
 # The invisible characters and the bidi marks: zero-width spaces and joiners, LRM/RLM, ALM, the
