@@ -93,6 +93,8 @@ def combine(first: Finding, later: Finding) -> Finding:
     primary, aliases = choose_ids((*first.ids, *later.ids))
     scanners = first.scanners + tuple(name for name in later.scanners if name not in first.scanners)
     status, fixed = _worst_fix(first, later)
+    # What dependency paths say of direct dependencies, from the report that says it (Snyk's).
+    paths = first if _says_paths(first) or not _says_paths(later) else later
     return replace(
         first,
         vulnerability_id=primary,
@@ -107,6 +109,8 @@ def combine(first: Finding, later: Finding) -> Finding:
         primary_url=first.primary_url or later.primary_url,
         layer=_fill_layer(first.layer, later.layer),
         scanners=scanners,
+        direct_upgrades=paths.direct_upgrades,
+        no_direct_upgrade=paths.no_direct_upgrade,
     )
 
 
@@ -143,7 +147,13 @@ def _adds_nothing(first: Finding, later: Finding) -> bool:
         and (first.primary_url is not None or later.primary_url is None)
         and (first.layer == later.layer or later.layer is None)
         and (first.package == later.package)
+        and (_says_paths(first) or not _says_paths(later))
     )
+
+
+def _says_paths(finding: Finding) -> bool:
+    """Whether a report said what upgrading its direct dependencies does to the finding."""
+    return bool(finding.direct_upgrades) or finding.no_direct_upgrade
 
 
 def _fill_package(first: Package, later: Package) -> Package:

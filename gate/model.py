@@ -132,6 +132,19 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class DirectUpgrade:
+    """The upgrade of an application's direct dependency that fixes a finding in a package it
+    pulls in (Snyk's `upgradePath`): what a developer changes in the project's manifest."""
+
+    name: str
+    """The direct dependency (`express`)."""
+    version: str
+    """Its installed version (`2.5.11`)."""
+    target: str
+    """The version to upgrade it to (`3.0.0`), newer than the installed one."""
+
+
+@dataclass(frozen=True)
 class Finding:
     """One vulnerability in one installed package."""
 
@@ -170,6 +183,14 @@ class Finding:
     """True when `arch_suspect` is what an earlier run found, suspect or not (a decision report
     whose run looked for suspects): the title the report keeps is not looked in again, since
     without the description it may say what that run's test did not find."""
+    direct_upgrades: tuple[DirectUpgrade, ...] = ()
+    """For a package an application pulls in through another one: the upgrades of its direct
+    dependencies that fix it, one per dependency path the scanner names an upgrade for (Snyk's
+    `from` and `upgradePath`); empty when it names none, or the package is a direct dependency."""
+    no_direct_upgrade: bool = False
+    """True when the scanner says that no upgrade of a direct dependency fixes it (Snyk's
+    `isUpgradable: false` for a package pulled in through another): only the package itself,
+    pinned or overridden, takes the fix."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:

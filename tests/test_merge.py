@@ -12,12 +12,13 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ExitCode
-from gate.merge import another_image, merge_reports
-from gate.model import ScanReport, Severity, VendorStatus
+from gate.merge import another_image, combine, merge_reports
+from gate.model import DirectUpgrade, ScanReport, Severity, VendorStatus
 from gate.scanners.grype import parse_grype
 from gate.scanners.ingest import load_report
 from gate.scanners.trivy import parse_trivy
 from tests.support.corpus import corpus_file, corpus_json
+from tests.support.factories import finding
 
 
 def trivy_report(entries: list[dict[str, Any]], result_class: str, pkg_type: str, target: str) -> ScanReport:
@@ -411,3 +412,17 @@ def test_a_merged_report_is_named_after_what_its_first_report_is() -> None:
     # report's own run was.
     assert merge_reports([other, read_back]).named_after == ("grype.json", "app-scan.json")
     assert merge_reports([other, other]).named_after == ()
+
+
+def test_what_snyk_says_of_direct_dependencies_survives_a_merge_in_either_order() -> None:
+    """A Trivy finding says nothing of the direct dependency that pulls a package in; Snyk's says
+    which upgrade of it fixes the finding: the merged finding keeps it, first or later."""
+    trivy = finding(
+        "CVE-2014-7191", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=("1.0.0",)
+    )
+    snyk = replace(trivy, scanners=("snyk",), direct_upgrades=(DirectUpgrade("express", "2.5.11", "3.0.0"),))
+    stuck = replace(trivy, scanners=("snyk",), no_direct_upgrade=True)
+    for first, later in ((trivy, snyk), (snyk, trivy)):
+        assert combine(first, later).direct_upgrades == snyk.direct_upgrades
+    for first, later in ((trivy, stuck), (stuck, trivy)):
+        assert combine(first, later).no_direct_upgrade

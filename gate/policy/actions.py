@@ -9,7 +9,10 @@ itself:
   image check scanned the base's current tag, exactly those a rebuild removes; its `steps` say
   which package upgrades that brings), or upgrade one package: an OS source package (`glibc`,
   which ships `libc6` and `libc-bin`) or a library at one place (`lodash` in
-  `app/node_modules/lodash`).
+  `app/node_modules/lodash`). A library an application pulls in through a direct dependency is
+  upgraded by upgrading that dependency, where the scanner names the upgrade (Snyk's
+  `upgradePath`: `express` for `qs`): the action is the direct dependency's, and its `fixes` name
+  the packages it brings fixed versions of.
 - `NoFix`: the findings no published version fixes yet. They are no action: nothing can be done
   but wait, accept them in the allowlist, or drop the package.
 
@@ -69,6 +72,19 @@ class Step:
 
 
 @dataclass(frozen=True)
+class PackageFix:
+    """A package that the upgrade of a direct dependency brings a fixed version of."""
+
+    package: str
+    """The package pulled in through the direct dependency (`qs`)."""
+    installed_version: str
+    """Its installed version."""
+    target_version: str | None
+    """The version that fixes its findings (`Step.target_version`'s rule over their fixed
+    versions); None when none is listed (the scanner says only that the upgrade fixes them)."""
+
+
+@dataclass(frozen=True)
 class Action:
     """One thing to do, and the findings it clears."""
 
@@ -120,6 +136,14 @@ class Action:
     scanned the current base and found exactly what a rebuild removes."""
     base_findings: int = 0
     """For a base refresh: every finding in the base image's layers, with a fix or not."""
+    fixes: tuple[PackageFix, ...] = ()
+    """For the upgrade of an application's direct dependency (`express`): the packages it pulls in
+    whose findings the upgrade clears (`qs 0.4.2 -> 6.0.4`), as the scanner's dependency paths say
+    (Snyk's `upgradePath`), sorted by name; empty for any other action."""
+    no_direct_upgrade: bool = False
+    """For the upgrade of a package an application pulls in through others: True when the scanner
+    says that no upgrade of a direct dependency brings its fix (Snyk's `isUpgradable: false`), so
+    the package itself is pinned or overridden (npm `overrides`, Maven `dependencyManagement`)."""
 
     @property
     def highest_severity(self) -> Severity:

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
-from gate.enrich.purls import purl_matches
+from gate.enrich.purls import parse_purl, purl_matches
 from gate.model import Finding
 from gate.policy.model import AllowlistEntry
 
@@ -159,11 +159,29 @@ def package_matches(wanted: str, finding: Finding) -> bool:
     (`pkg:npm/@babel/core` and `pkg:npm/%40babel/core`), as VEX products do.
     """
     if not wanted.startswith("pkg:"):
-        return wanted == finding.package.name
+        return wanted == finding.package.name or _names_java_package(wanted, finding.package.purl)
     purl = finding.package.purl
     if purl is None:
         return False
     return wanted == purl or purl_matches(wanted, purl)
+
+
+def _names_java_package(wanted: str, purl: str | None) -> bool:
+    """Whether the name `wanted` names the Java package of the Maven purl `purl` as another scanner
+    names it: Trivy names a Java package `groupId:artifactId` (`org.springframework:spring-beans`),
+    Grype (Syft) by its artifactId alone (`spring-beans`), and both give the same purl
+    (`pkg:maven/org.springframework/spring-beans@5.3.15`). A `group:artifact` name matches the
+    purl with that namespace and name, an artifactId one with that name whatever its group, as it
+    matches Grype's own name; so an entry written against either report matches the other's."""
+    if purl is None or not purl.startswith("pkg:maven/"):
+        return False
+    parsed = parse_purl(purl)
+    if parsed is None:
+        return False
+    group, colon, artifact = wanted.rpartition(":")
+    if not colon:
+        return wanted == parsed.name
+    return bool(group) and group == parsed.namespace and artifact == parsed.name
 
 
 class AllowlistIndex:

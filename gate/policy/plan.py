@@ -12,7 +12,12 @@
    makes its `steps`, for teams that patch in their own Dockerfile.
 3. Any other finding goes to the upgrade of its package: an OS package by its source package
    (`libc6` and `libc-bin` are both `glibc`; distributions publish fixes per source package), a
-   library by its type, name and path (two copies of `lodash` are two actions).
+   library by its type, name and path (two copies of `lodash` are two actions). A library an
+   application pulls in through one direct dependency whose upgrade the scanner names as its fix
+   (Snyk's `upgradePath`: `express@3.0.0` for `qs`) goes to the upgrade of that direct
+   dependency instead: that is what a developer changes in the manifest. Its target is the
+   highest of those upgrades (and of the direct dependency's own fixes), and the packages it
+   brings fixed versions of are the action's `fixes`.
 
 The target of an upgrade is the highest, over its findings, of the lowest fixed version newer than
 the installed one (the source package's version when the scanner gave it), each compared in its
@@ -30,7 +35,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from gate.model import Finding, ImageInfo, LayerOrigin, Severity
-from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey, NoFix, Plan, Step
+from gate.policy.actions import BASE_REFRESH_ID, Action, ActionKind, FindingKey, NoFix, PackageFix, Plan, Step
 from gate.policy.base_status import rebuild_removes
 from gate.policy.evaluation import Decision, Disposition, Evaluation
 from gate.policy.exploit_rank import rank_known_exploited
@@ -133,16 +138,48 @@ def _group_key(finding: Finding, origin: LayerOrigin | None) -> GroupKey:
     package = finding.package
     ecosystem = ecosystem_of(package)
     name = _NAMES[ecosystem] if ecosystem is not Ecosystem.GENERIC else (package.type or "generic")
+    direct = _direct(finding)
+    if direct is not None:
+        return (name, direct, package.path, origin)
     if ecosystem in _OS_ECOSYSTEMS or (not package.path and package.source_name):
         return (name, package.source_name or package.name, "", origin)
     return (name, package.name, package.path, origin)
+
+
+def _direct(finding: Finding) -> str | None:
+    """The direct dependency whose upgrade fixes `finding`, a package an application pulls in
+    through it (`Finding.direct_upgrades`); None when none is named, or several are (paths through
+    two direct dependencies: no one upgrade clears it, so the package's own upgrade does)."""
+    upgrades = finding.direct_upgrades
+    if not upgrades:
+        return None
+    name = upgrades[0].name
+    return name if all(upgrade.name == name for upgrade in upgrades) else None
+
+
+def _via(finding: Finding, package: str) -> bool:
+    """Whether `finding` is in a group of `package` as a package pulled in through it."""
+    return bool(finding.direct_upgrades) and finding.package.name != package and _direct(finding) == package
+
+
+def _fix_of(finding: Finding, package: str) -> tuple[str, tuple[str, ...]]:
+    """The installed version and fixed versions an upgrade of `package` compares for `finding`:
+    the direct dependency's version and its upgrades for a package pulled in through it, else the
+    finding's own."""
+    if _via(finding, package):
+        upgrades = finding.direct_upgrades
+        return upgrades[0].version, tuple(dict.fromkeys(upgrade.target for upgrade in upgrades))
+    return _installed(finding), finding.fixed_versions
 
 
 def _usable_fix(finding: Finding, ecosystem: str) -> bool:
     """Whether upgrading can clear `finding`: it is `Finding.fixable`, and its listed fixes are not
     all known to be the installed version or older (`gate.versions.no_newer_fix`): a fix at or
     below what is installed (a fix of an older branch, a scanner's data behind a backport) clears
-    nothing."""
+    nothing. A package pulled in through a direct dependency whose upgrade the scanner names is
+    cleared by that upgrade."""
+    if _direct(finding) is not None:
+        return True
     return finding.fixable and not no_newer_fix(ecosystem, _installed(finding), finding.fixed_versions)
 
 
@@ -182,11 +219,13 @@ class _Facts(NamedTuple):
     target: str | None
     findings: tuple[FindingKey, ...]
     command: str | None
+    fixes: tuple[PackageFix, ...] = ()
+    no_direct_upgrade: bool = False
 
 
 def _facts(group: _Group) -> _Facts:
     eco = group.ecosystem
-    if len(group.decisions) == 1:
+    if len(group.decisions) == 1 and not group.decisions[0][1].finding.direct_upgrades:
         # Most packages have one finding: its facts are made without the passes over a list.
         finding = group.decisions[0][1].finding
         package = finding.package
@@ -199,11 +238,14 @@ def _facts(group: _Group) -> _Facts:
             target=target,
             findings=(finding.key,),
             command=_command(eco, {package.type}, group.package, names, target, group.path),
+            no_direct_upgrade=finding.no_direct_upgrade,
         )
     findings = [d.finding for _, d in group.decisions]
-    installed = _oldest(eco, (_installed(f) for f in findings))
-    target = upgrade_target(eco, ((_installed(f), f.fixed_versions) for f in findings))
-    packages = tuple(sorted({f.package.name for f in findings}))
+    fixes = [_fix_of(f, group.package) for f in findings]
+    installed = _oldest(eco, (version for version, _ in fixes))
+    target = upgrade_target(eco, fixes)
+    pulled_in = [f for f in findings if _via(f, group.package)]
+    packages = tuple(sorted({group.package if f in pulled_in else f.package.name for f in findings}))
     types = {f.package.type for f in findings}
     return _Facts(
         packages=packages,
@@ -211,6 +253,23 @@ def _facts(group: _Group) -> _Facts:
         target=target,
         findings=tuple(f.key for f in findings),
         command=_command(eco, types, group.package, packages, target, group.path),
+        fixes=_package_fixes(eco, pulled_in),
+        no_direct_upgrade=all(f.no_direct_upgrade for f in findings),
+    )
+
+
+def _package_fixes(eco: str, pulled_in: list[Finding]) -> tuple[PackageFix, ...]:
+    """The packages a direct dependency's upgrade brings fixed versions of, by name and version."""
+    by_package: dict[tuple[str, str], list[Finding]] = {}
+    for finding in pulled_in:
+        by_package.setdefault((finding.package.name, finding.package.version), []).append(finding)
+    return tuple(
+        PackageFix(
+            package=name,
+            installed_version=version,
+            target_version=upgrade_target(eco, ((version, f.fixed_versions) for f in found)),
+        )
+        for (name, version), found in sorted(by_package.items())
     )
 
 
@@ -251,6 +310,8 @@ def _upgrade(group: _Group) -> Action:
         counts_by_severity=tally.by_severity,
         blocking_by_severity=tally.would_by_severity,
         command=facts.command,
+        fixes=facts.fixes,
+        no_direct_upgrade=facts.no_direct_upgrade,
     )
 
 

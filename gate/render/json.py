@@ -463,8 +463,27 @@ def _action_text(
         f'"blocking_by_severity": {_counts(a.blocking_by_severity)}, "command": {_optional(a.command)}, '
         f'"findings": {"[" + ", ".join(map(str, findings)) + "]" if findings else "[]"}, '
         f'"steps": {steps}, "estimated": {"true" if a.estimated else "false"}, '
-        f'"base_findings": {base_findings}}}'
+        f'"base_findings": {base_findings}{_direct_members(a)}}}'
     )
+
+
+def _direct_members(a: Action) -> str:
+    """`fixes` and `no_direct_upgrade`, added to the report later: only an action that has them
+    writes them, so a reader already meets actions without them."""
+    text = ""
+    if a.fixes:
+        fixes = [
+            {
+                "package": f.package,
+                "installed_version": f.installed_version,
+                "target_version": f.target_version,
+            }
+            for f in a.fixes
+        ]
+        text += f', "fixes": {_ONE_LINE.encode(fixes)}'
+    if a.no_direct_upgrade:
+        text += ', "no_direct_upgrade": true'
+    return text
 
 
 _BATCH = 500

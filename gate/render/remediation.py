@@ -39,8 +39,33 @@ def upgrade_words(action: Action, arrow: str = "→") -> str:
     if action.packages != (action.package,):
         names += f" ({', '.join(action.packages)})"
     if action.target_version is None:
-        return f"{names} {action.installed_version} (no listed fix is known to be newer)"
-    return f"{names} {action.installed_version} {arrow} {action.target_version}"
+        return f"{names} {action.installed_version} (no listed fix is known to be newer){direct_words(action, arrow)}"
+    return f"{names} {action.installed_version} {arrow} {action.target_version}{direct_words(action, arrow)}"
+
+
+FIXES_SHOWN = 6
+"""Packages a direct dependency's upgrade brings fixed versions of named in its words; then `N more`."""
+
+NO_DIRECT_UPGRADE_WORDS = "no upgrade of a direct dependency brings the fix: pin or override it"
+"""What an upgrade of a package pulled in through others says when the scanner says no upgrade
+of a direct dependency fixes it (Snyk's `isUpgradable: false`)."""
+
+
+def direct_words(action: Action, arrow: str = "→") -> str:
+    """` (fixes qs 0.4.2 → 6.0.4, mime 1.2.4 → 1.4.1)` for the upgrade of a direct dependency: the
+    packages it pulls in that it brings fixed versions of; ` (no upgrade of a direct dependency
+    ...)` when the scanner says none does; else empty."""
+    if action.no_direct_upgrade:
+        return f" ({NO_DIRECT_UPGRADE_WORDS})"
+    if not action.fixes:
+        return ""
+    shown = [
+        f"{fix.package} {fix.installed_version}"
+        + (f" {arrow} {fix.target_version}" if fix.target_version else "")
+        for fix in action.fixes[:FIXES_SHOWN]
+    ]
+    more = len(action.fixes) - FIXES_SHOWN
+    return f" (fixes {', '.join(shown)}{f', {more} more' if more > 0 else ''})"
 
 
 PINNED_WORDS = "update a digest pinned in FROM to the tag's current one"

@@ -24,12 +24,23 @@ module a purl names.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from packageurl import PackageURL
 
 from gate.merge import choose_ids, dedupe
-from gate.model import Cvss, Finding, ImageInfo, Package, ScannerInfo, ScanReport, Severity, VendorStatus
+from gate.model import (
+    Cvss,
+    DirectUpgrade,
+    Finding,
+    ImageInfo,
+    Package,
+    ScannerInfo,
+    ScanReport,
+    Severity,
+    VendorStatus,
+)
 from gate.scanners._fields import (
     At,
     JsonObject,
@@ -53,7 +64,7 @@ from gate.scanners._values import refuse_lone_surrogates
 # Package managers of the image's own distribution packages (Snyk's names).
 OS_PACKAGE_MANAGERS = frozenset({"apk", "deb", "linux", "rpm"})
 
-UNREAD_MEMBERS = frozenset({"semver", "references", "from", "patches", "credit", "functions"})
+UNREAD_MEMBERS = frozenset({"semver", "references", "patches", "credit", "functions"})
 """Members of a vulnerability entry this parser never reads, and half of a decoded report: the
 reader may leave them out (gate/scanners/_json.py). Take a member out of here before reading it."""
 
@@ -164,11 +175,16 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
     path = _project_path(project, at)
     project_manager = opt_str(project, "packageManager", at)
     seen: set[tuple[str, str, str]] = set()
+    # Each entry names one dependency path (or, grouped, several): a finding's are gathered from
+    # every entry of it, repeats too, and given to its finding once the project is read.
+    paths: dict[tuple[str, str, str], _Paths] = {}
     for vuln, where in objects(project, "vulnerabilities", at, null=False):
         own_id = req_str(vuln, "id", where)
         version = str_or_empty(vuln, "version", where)
         source_name = req_str(vuln, "packageName", where)
         names = strings_or_string(vuln, "name", where)
+        if is_app:
+            _read_paths(vuln, where, [paths.setdefault((own_id, name, version), _Paths()) for name in names])
         new_names = [name for name in dict.fromkeys(names) if (own_id, name, version) not in seen]
         if not new_names:
             # The same vulnerability in the same package again, through another dependency path:
@@ -191,6 +207,8 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
         )
         for name in new_names:
             seen.add((own_id, name, version))
+            if is_app:
+                paths[(own_id, name, version)].position = len(out)
             out.append(
                 Finding(
                     vulnerability_id=primary,
@@ -208,6 +226,90 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
                     scanners=("snyk",),
                 )
             )
+    for found in paths.values():
+        if found.position is not None and (found.upgrades or found.no_direct_upgrade):
+            out[found.position] = replace(
+                out[found.position],
+                direct_upgrades=tuple(dict.fromkeys(found.upgrades)),
+                no_direct_upgrade=found.no_direct_upgrade,
+            )
+
+
+@dataclass
+class _Paths:
+    """What the dependency paths of one finding (`from`) and their upgrades (`upgradePath`) say."""
+
+    upgrades: list[DirectUpgrade] = field(default_factory=list)
+    """The upgrades of a direct dependency that fix it, in the report's order."""
+    through_other: bool = False
+    """Whether a path reaches it through another package: it is a transitive dependency."""
+    direct: bool = False
+    """Whether a path has it as a direct dependency of the project."""
+    upgradable: bool = False
+    """Whether an entry says an upgrade fixes it (`isUpgradable`, or any upgrade step)."""
+    position: int | None = None
+    """Where its finding is in the findings read so far."""
+
+    @property
+    def no_direct_upgrade(self) -> bool:
+        """Snyk's "no direct upgrade": pulled in only through other packages, and no entry of it
+        upgradable."""
+        return self.through_other and not self.direct and not self.upgradable and not self.upgrades
+
+
+def _read_paths(vuln: JsonObject, at: At, found: list[_Paths]) -> None:
+    """Adds what one entry's `from` and `upgradePath` say to each of `found`.
+
+    `from` is the path from the project to the package (`["app@1.0.0", "express@2.5.11",
+    "qs@0.4.2"]`), or, grouped (`--group-issues`), a list of such paths; `upgradePath` lists the
+    upgrade of each package of the (first) path, `false` for the project itself and for a package
+    that stays (https://docs.snyk.io/scan-with-snyk/snyk-open-source/manage-vulnerabilities/
+    upgrade-package-versions-to-fix-vulnerabilities: the smallest upgrade of the direct
+    dependency that brings a fixed version of the package). Its second step names the direct
+    dependency's upgrade; the same version as installed means that the direct dependency stays
+    and the path is fixed below it.
+    """
+    given = opt_list(vuln, "from", at)
+    where = at["from"]
+    chains: list[list[str]] = []
+    if given and type(given[0]) is not list:
+        chains.append([_step_text(step, where[k]) for k, step in enumerate(given)])
+    else:
+        for index, item in enumerate(given):
+            if type(item) is not list:
+                raise where[index].wrong("a list of package@version", item)
+            chains.append([_step_text(step, where[index][k]) for k, step in enumerate(item)])
+    if not chains:
+        return
+    upgradable = bool(opt_bool(vuln, "isUpgradable", at)) or any(
+        type(step) is str for step in opt_list(vuln, "upgradePath", at)
+    )
+    upgrade = _direct_upgrade(chains[0], opt_list(vuln, "upgradePath", at))
+    for paths in found:
+        paths.through_other = paths.through_other or any(len(chain) > 2 for chain in chains)
+        paths.direct = paths.direct or any(len(chain) == 2 for chain in chains)
+        paths.upgradable = paths.upgradable or upgradable
+        if upgrade is not None:
+            paths.upgrades.append(upgrade)
+
+
+def _step_text(step: object, at: At) -> str:
+    if type(step) is not str:
+        raise at.wrong("a package@version", step)
+    return step
+
+
+def _direct_upgrade(chain: list[str], steps: list[object]) -> DirectUpgrade | None:
+    """The upgrade of the direct dependency that `steps` (`upgradePath`) names for the path
+    `chain` (`from`) to a package pulled in through it; None when the package is itself a direct
+    dependency or no step upgrades that dependency."""
+    if len(chain) < 3 or len(steps) < 2 or type(steps[1]) is not str:
+        return None
+    name, _, version = chain[1].rpartition("@")
+    upgraded, _, target = steps[1].rpartition("@")
+    if not name or upgraded != name or not target or target == version:
+        return None
+    return DirectUpgrade(name=name, version=version, target=target)
 
 
 def _fix(vuln: JsonObject, at: At, names: list[str]) -> tuple[tuple[str, ...], bool]:

@@ -8,10 +8,13 @@ backtracking matcher these tests do not finish.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gate.enrich.purls import purl_matches
 from gate.model import Finding
 from gate.policy import match
 from gate.policy.evaluation import Disposition
@@ -103,6 +106,44 @@ def test_an_epoch_matches_however_the_purl_writes_it() -> None:
             assert allowlisted is ("@2:" not in package), package
 
 
+def test_a_java_package_name_matches_as_either_scanner_writes_it() -> None:
+    """Trivy names a Java package `groupId:artifactId` (the corpus's spring4shell spring-beans),
+    Grype its artifactId (the corpus's httpclient), both with the same Maven purl: an entry
+    written against either report matches the other's finding; another group does not."""
+    trivy = load_report(corpus_file("trivy", "spring4shell-jre8.json.golden"))
+    grype = load_report(corpus_file("grype", "ghsa-test.json"))
+    beans = next(f for f in trivy.findings if f.package.name == "org.springframework:spring-beans")
+    client = next(f for f in grype.findings if f.package.name == "httpclient")
+    # The same packages as the other scanner reports them: the name changes, the purl does not.
+    grype_beans = replace(beans, package=replace(beans.package, name="spring-beans"))
+    trivy_client = replace(
+        client, package=replace(client.package, name="org.apache.httpcomponents:httpclient")
+    )
+    cases = (
+        (beans, "spring-beans", True),
+        (grype_beans, "org.springframework:spring-beans", True),
+        (grype_beans, "spring-beans", True),
+        (client, "org.apache.httpcomponents:httpclient", True),
+        (trivy_client, "httpclient", True),
+        (grype_beans, "org.example:spring-beans", False),
+        (beans, "org.example:spring-beans", False),
+        (client, "org.apache.httpcomponents:httpcore", False),
+        (grype_beans, ":spring-beans", False),
+        (grype_beans, "spring", False),
+    )
+    for found, package, matches in cases:
+        wanted = entry(0, found.vulnerability_id, package=package)
+        ev = evaluation_of(found, policy=Policy(source="p", allowlist=(wanted,)))
+        allowlisted = ev.decisions[0].disposition is Disposition.ALLOWLISTED
+        assert allowlisted is matches, (found.package.name, package)
+
+
+def test_a_java_name_does_not_match_another_ecosystems_purl() -> None:
+    npm = finding("CVE-2024-0001", pkg="spring-beans", type="npm", purl="pkg:npm/spring-beans@1.0.0")
+    assert mismatch(entry(0, package="org.springframework:spring-beans"), npm, None) is not None
+    assert mismatch(entry(0, package="spring-beans"), npm, None) is None
+
+
 _IDS = st.sampled_from(["CVE-2024-0001", "cve-2024-0001", "GHSA-aaaa-bbbb-cccc", "CVE-2024-0002", "DSA-1"])
 # Packages as entries and findings give them: names that differ in case or in `_` and `-` only,
 # names one of which holds the other, purls whose text is not plain (percent-encoded, `oci`), and
@@ -111,13 +152,15 @@ _ENTRY_PACKAGES = [
     None, "openssl", "zlib", "foo-bar", "pkg:deb/debian/openssl", "pkg:deb/debian/zlib1g",
     "pkg:deb/debian/openssl-libs", "pkg:pypi/Foo_Bar", "pkg:pypi/foo-bar", "pkg:npm/%40babel/core",
     "pkg:npm/@babel/core", "pkg:oci/openssl", "pkg:", "pkg:deb/debian/openssl@3.0.2-1",
-    "pkg:generic/Foo_Bar",
+    "pkg:generic/Foo_Bar", "spring-beans", "org.springframework:spring-beans", "org.example:spring-beans",
+    "pkg:maven/org.springframework/spring-beans",
 ]  # fmt: skip
 _PURLS = [
     None, "pkg:deb/debian/openssl@3.0.2-1", "pkg:deb/debian/zlib1g@1.0?arch=amd64",
     "pkg:deb/debian/openssl-libs@3.0.2-1", "pkg:pypi/foo-bar@1.0", "pkg:pypi/Foo_Bar@1.0",
     "pkg:npm/%40babel/core@7.0.0", "pkg:npm/@babel/core@7.0.0", "pkg:oci/openssl@sha256%3Aabc", "pkg:",
-    "pkg:generic/Foo_Bar@1.0",
+    "pkg:generic/Foo_Bar@1.0", "pkg:maven/org.springframework/spring-beans@5.3.15",
+    "pkg:maven/spring-beans/spring-beans@5.3.15", "pkg:npm/spring-beans@1.0.0",
 ]  # fmt: skip
 _ENTRIES = st.lists(
     st.builds(
@@ -133,7 +176,9 @@ _FINDINGS = st.builds(
     lambda vid, aliases, pkg, purl, path: finding(vid, aliases=aliases, pkg=pkg, purl=purl, path=path),
     _IDS,
     st.lists(_IDS, max_size=2, unique=True).map(tuple),
-    st.sampled_from(["openssl", "zlib", "foo-bar", "@babel/core"]),
+    st.sampled_from(
+        ["openssl", "zlib", "foo-bar", "@babel/core", "spring-beans", "org.springframework:spring-beans"]
+    ),
     st.sampled_from(_PURLS),
     st.sampled_from(["", "usr/lib/x", "app/y"]),
 )
@@ -155,6 +200,31 @@ def test_first_match_is_the_first_of_every_match(
         every = list(index.matching(found, None))
         assert index.first_match(found, None) == (every[0] if every else None)
         assert every == [e for e in entries if mismatch(e, found, None) is None]
+
+
+@settings(max_examples=400)
+@given(_ENTRIES, _FINDINGS)
+def test_every_match_of_a_name_or_purl_is_kept(
+    drawn: list[tuple[str, str | None, str | None, str | None]], found: Finding
+) -> None:
+    # A Java name matching across scanners only adds matches: whatever matched by the finding's
+    # name or its package URL alone still does.
+    for index, (vid, package, version, path) in enumerate(drawn):
+        wanted = entry(index, vid, package=package, version=version, path=path)
+        if package is None:
+            continue
+        before = (
+            package == found.package.name
+            if not package.startswith("pkg:")
+            else (
+                found.package.purl is not None
+                and (package == found.package.purl or purl_matches(package, found.package.purl))
+            )
+        )
+        if before:
+            assert match.package_matches(package, found)
+        if mismatch(replace(wanted, package=None), found, None) is None and before:
+            assert mismatch(wanted, found, None) is None
 
 
 @pytest.mark.parametrize(

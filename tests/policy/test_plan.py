@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.image.base_image import BaseCheck, BaseImageState
-from gate.model import Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
-from gate.policy.actions import ActionKind, Plan
+from gate.model import DirectUpgrade, Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
+from gate.policy.actions import ActionKind, PackageFix, Plan
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Decision, Disposition, RuleKind, RuleRef
 from gate.policy.inputs import EvaluationInputs
@@ -20,19 +20,22 @@ from gate.policy.plan import (
     _command,
     _Facts,
     _facts,
+    _fix_of,
     _Group,
     _group_key,
-    _installed,
     _oldest,
+    _package_fixes,
     _Tally,
     _tally,
     _tally_one,
+    _via,
     base_image_name,
     location,
     plan,
 )
+from gate.scanners.snyk import parse_snyk
 from gate.versions import upgrade_target
-from tests.support.corpus import corpus_evaluation, corpus_reports
+from tests.support.corpus import corpus_evaluation, corpus_file, corpus_json, corpus_reports
 from tests.support.factories import NOW, evaluation_of, finding, layer, report
 
 BASE = LayerOrigin.BASE
@@ -528,9 +531,11 @@ def _facts_of_any_group(group: _Group) -> _Facts:
     short cut for a group of one finding must make."""
     eco = group.ecosystem
     findings = [d.finding for _, d in group.decisions]
-    installed = _oldest(eco, (_installed(f) for f in findings))
-    target = upgrade_target(eco, ((_installed(f), f.fixed_versions) for f in findings))
-    packages = tuple(sorted({f.package.name for f in findings}))
+    fixes = [_fix_of(f, group.package) for f in findings]
+    installed = _oldest(eco, (version for version, _ in fixes))
+    target = upgrade_target(eco, fixes)
+    pulled_in = [f for f in findings if _via(f, group.package)]
+    packages = tuple(sorted({group.package if f in pulled_in else f.package.name for f in findings}))
     types = {f.package.type for f in findings}
     return _Facts(
         packages=packages,
@@ -538,6 +543,8 @@ def _facts_of_any_group(group: _Group) -> _Facts:
         target=target,
         findings=tuple(f.key for f in findings),
         command=_command(eco, types, group.package, packages, target, group.path),
+        fixes=_package_fixes(eco, pulled_in),
+        no_direct_upgrade=all(f.no_direct_upgrade for f in findings),
     )
 
 
@@ -595,3 +602,65 @@ def test_one_drawn_decision_has_the_facts_and_tally_of_any_group(
     group = _Group(*_group_key(found, where.origin if where else None), decisions=[(0, decision)])
     assert _facts(group) == _facts_of_any_group(group)
     assert_same_tally(_tally_one(decision), _tally([decision]))
+
+
+SNYK_APP = "container-app-vulns__results.json"
+
+
+def test_a_package_snyk_upgrades_through_its_direct_dependency_is_that_upgrade() -> None:
+    """The corpus's `qs`, `mime` and `connect` come through `express@2.5.11`, and Snyk's
+    `upgradePath` names the upgrade of `express` that fixes each: one action upgrades `express`,
+    the direct dependency a developer changes, to the version that fixes them all and its own
+    finding, and names what it fixes in the packages it pulls in."""
+    ev = corpus_evaluation(corpus_file("snyk", SNYK_APP))
+    pulled_in = [d.finding for d in ev.decisions if d.finding.package.name in ("qs", "mime", "connect")]
+    express = ev.plan.by_id["npm:express@package.json"]
+    assert {ev.plan.action_ids[f.key] for f in pulled_in} == {express.id}
+    assert (express.package, express.packages, express.installed_version, express.target_version) == (
+        "express",
+        ("express",),
+        "2.5.11",
+        "3.11.0",
+    )
+    assert express.fixes == (
+        PackageFix("connect", "1.9.2", "2.8.2"),
+        PackageFix("mime", "1.2.4", "1.4.1"),
+        PackageFix("qs", "0.4.2", "6.0.4"),
+    )
+    assert not express.no_direct_upgrade
+    assert express.blocking == 2  # the two HIGH qs findings
+    assert [a.id for a in ev.plan.actions] == ["npm:express@package.json", "apk:busybox"]
+
+
+def test_a_package_no_direct_upgrade_fixes_is_its_own_upgrade_marked_so() -> None:
+    doc = corpus_json("snyk", SNYK_APP)
+    for vuln in doc[1]["vulnerabilities"]:
+        if vuln["packageName"] == "qs":
+            vuln.update(isUpgradable=False, upgradePath=[])
+    found = parse_snyk(doc, "snyk.json")
+    ev = evaluate(found, Policy(source="p"), NOW)
+    qs = ev.plan.by_id["npm:qs@package.json"]
+    assert (qs.installed_version, qs.target_version, qs.no_direct_upgrade, qs.fixes) == (
+        "0.4.2",
+        "6.0.4",
+        True,
+        (),
+    )
+    assert not ev.plan.by_id["npm:express@package.json"].no_direct_upgrade
+
+
+def test_a_package_through_two_direct_dependencies_stays_its_own_upgrade() -> None:
+    qs = finding("CVE-1", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=("1.0.0",))
+    one = replace(qs, direct_upgrades=(DirectUpgrade("express", "2.5.11", "3.0.0"),))
+    two = replace(
+        qs,
+        vulnerability_id="CVE-2",
+        direct_upgrades=(
+            DirectUpgrade("express", "2.5.11", "3.0.0"),
+            DirectUpgrade("body-parser", "1.0.0", "1.5.0"),
+        ),
+    )
+    ev = evaluation_of(one, two)
+    assert ev.plan.action_ids[one.key] == "npm:express@package.json"
+    assert ev.plan.action_ids[two.key] == "npm:qs@package.json"
+    assert ev.plan.by_id["npm:qs@package.json"].target_version == "1.0.0"

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.model import Assessment, Cvss, Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
-from gate.policy.actions import Action, ActionKind, FindingKey, Step
+from gate.policy.actions import Action, ActionKind, FindingKey, PackageFix, Step
 from gate.policy.evaluation import Decision, Disposition, EntryState
 from gate.policy.model import AllowlistEntry, Policy
 from gate.render import json as json_renderer
@@ -294,7 +294,7 @@ def _reference_action(
 ) -> dict[str, Any]:
     """An action's row as a dict of its members, in docs/report-format.md's order: what
     `_action_text` writes as text."""
-    return {
+    row = {
         "id": a.id,
         "kind": a.kind.value,
         "package": a.package,
@@ -315,6 +315,19 @@ def _reference_action(
         "estimated": a.estimated,
         "base_findings": a.base_findings if a.kind is ActionKind.BASE_REFRESH else None,
     }
+    # Added later: only an action that has them writes them.
+    if a.fixes:
+        row["fixes"] = [
+            {
+                "package": f.package,
+                "installed_version": f.installed_version,
+                "target_version": f.target_version,
+            }
+            for f in a.fixes
+        ]
+    if a.no_direct_upgrade:
+        row["no_direct_upgrade"] = True
+    return row
 
 
 def _extras(_decision: object) -> dict[str, Any]:
@@ -392,6 +405,10 @@ def _actions(draw: st.DrawFn) -> Action:
         steps=steps,
         estimated=draw(st.booleans()),
         base_findings=draw(st.integers(0, 10**6)),
+        fixes=tuple(
+            PackageFix(draw(_TEXT), draw(_TEXT), draw(_OPTIONAL_TEXT)) for _ in range(draw(st.integers(0, 2)))
+        ),
+        no_direct_upgrade=draw(st.booleans()),
     )
 
 
@@ -411,8 +428,14 @@ def test_an_action_row_is_what_the_encoder_writes_of_its_members(
     assert json_renderer._action_text(action, positions, by_key) == expected
 
 
-def test_the_actions_of_a_corpus_report_are_written_as_the_encoder_writes_them() -> None:
-    evaluation = corpus_evaluation(corpus_file("trivy", "debian-buster.json.golden"))
+@pytest.mark.parametrize(
+    ("scanner", "name"),
+    [("trivy", "debian-buster.json.golden"), ("snyk", "container-app-vulns__results.json")],
+)
+def test_the_actions_of_a_corpus_report_are_written_as_the_encoder_writes_them(
+    scanner: str, name: str
+) -> None:
+    evaluation = corpus_evaluation(corpus_file(scanner, name))
     positions, by_key = json_renderer._positions(evaluation)
     doc = json.loads(render_json(evaluation))
     assert evaluation.plan.actions

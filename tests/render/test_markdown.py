@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from gate.cli import main as cli
 from gate.model import (
+    DirectUpgrade,
     Finding,
     ImageInfo,
     Layer,
@@ -164,6 +165,32 @@ def test_hostile_text_in_every_field_stays_text(text: str) -> None:
     assert "javascript:" not in " ".join(HtmlFacts(html).links)
     assert "\u202e" not in html
     assert "\x1b" not in html
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_in_a_direct_dependency_upgrade_stays_text(text: str) -> None:
+    """The upgrade of a direct dependency names the packages it fixes, all of them report text."""
+    pulled_in = finding(
+        f"CVE-{text}",
+        pkg=f"qs-{text}",
+        version=f"0.4{text}",
+        type="npm",
+        path=f"app/{text}/package.json",
+        fixed=(f"1.0{text}",),
+    )
+    pulled_in = replace(
+        pulled_in, direct_upgrades=(DirectUpgrade(f"express-{text}", f"2.5{text}", f"3.0{text}"),)
+    )
+    evaluation = evaluation_of(pulled_in)
+    (action,) = evaluation.plan.actions
+    assert action.package == f"express-{text}"
+    assert action.fixes
+    markdown = render_markdown(evaluation, marker=MARKER)
+    check_inert(markdown, evaluation, MARKER)
+    html = to_html(markdown)
+    assert "<img" not in html
+    assert "<script" not in html
+    assert "(fixes " in html
 
 
 def test_hostile_text_in_an_error_message_stays_text() -> None:

@@ -533,3 +533,25 @@ def test_ignored_findings_are_counted_by_reason() -> None:
     ]
     # Nothing ignored: no such section.
     assert "Ignored (" not in render_terminal(evaluation_of(finding(severity=Severity.LOW)))
+
+
+def test_the_upgrade_of_a_direct_dependency_says_what_it_fixes() -> None:
+    """Snyk's corpus report: `qs` comes through `express`, whose upgrade Snyk names; the action is
+    that upgrade, and the vulnerable packages stay in sight with their fixed versions."""
+    evaluation = corpus_evaluation(corpus_file("snyk", "container-app-vulns__results.json"))
+    first = evaluation.plan.actions[0]
+    assert what_to_do(first, "->") == (
+        "Upgrade express 2.5.11 -> 3.11.0 (fixes connect 1.9.2 -> 2.8.2, mime 1.2.4 -> 1.4.1, qs 0.4.2 -> 6.0.4)"
+    )
+    text = render_terminal(evaluation, width=200)
+    assert "Upgrade express 2.5.11 -> 3.11.0 (fixes" in text
+    assert "Upgrade qs" not in text
+
+
+def test_an_upgrade_no_direct_dependency_brings_says_so() -> None:
+    qs = finding("CVE-1", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=("1.0.0",))
+    evaluation = evaluation_of(replace(qs, no_direct_upgrade=True))
+    (action,) = evaluation.plan.actions
+    assert what_to_do(action, "->") == (
+        "Upgrade qs 0.4.2 -> 1.0.0 (no upgrade of a direct dependency brings the fix: pin or override it)"
+    )

@@ -10,7 +10,7 @@ import pytest
 
 from gate.cli import main as cli
 from gate.errors import ReportError
-from gate.model import Cvss, ScanReport, Severity, VendorStatus
+from gate.model import Cvss, DirectUpgrade, ScanReport, Severity, VendorStatus
 from gate.scanners.snyk import parse_snyk
 from tests.support.corpus import corpus_files, corpus_json, only
 
@@ -119,6 +119,58 @@ def test_grouped_and_ungrouped_output_give_the_same_findings() -> None:
     assert busybox == {"busybox", "ssl_client"}
 
 
+def test_a_package_pulled_in_through_a_direct_dependency_names_its_upgrade() -> None:
+    """`qs@0.4.2` comes through `express@2.5.11`, and `upgradePath` says `express@3.0.0` fixes it
+    on the direct path; the path through `connect` keeps `express@2.5.11` (fixed below it, not an
+    upgrade of the direct dependency). `express` itself is a direct dependency."""
+    report = parse("container-app-vulns__results.json")
+    by_key = {(f.vulnerability_id, f.package.name): f for f in report.findings}
+    express_3 = DirectUpgrade(name="express", version="2.5.11", target="3.0.0")
+    for vid in ("CVE-2014-7191", "CVE-2014-10064", "CVE-2017-1000048"):
+        qs = by_key[(vid, "qs")]
+        assert qs.direct_upgrades == (express_3,)
+        assert not qs.no_direct_upgrade
+        assert qs.fixed_versions  # what it fixes stays the package's own
+    assert by_key[("CVE-2017-16138", "mime")].direct_upgrades == (express_3,)
+    assert by_key[("CVE-2013-7370", "connect")].direct_upgrades == (
+        DirectUpgrade(name="express", version="2.5.11", target="3.3.2"),
+    )
+    assert by_key[("CVE-2014-6393", "express")].direct_upgrades == ()
+    # OS packages have no dependency path to read.
+    assert all(not f.direct_upgrades for f in report.findings if not f.package.path)
+
+
+def test_grouped_output_pairs_the_upgrade_path_with_its_first_dependency_path() -> None:
+    """`--group-issues` lists several paths under one `upgradePath`, that of the first: for `qs`
+    it is the path through `connect`, which keeps `express`; `connect`'s own names `express@3.0.0`."""
+    report = parse("resultJsonDataGrouped.json")
+    by_key = {(f.vulnerability_id, f.package.name): f for f in report.findings}
+    assert by_key[("CVE-2014-7191", "qs")].direct_upgrades == ()
+    assert by_key[("npm:connect:20120107", "connect")].direct_upgrades == (
+        DirectUpgrade(name="express", version="2.5.11", target="3.0.0"),
+    )
+
+
+def _not_upgradable(doc: Any) -> Any:
+    """The corpus's `qs` entries as Snyk writes an entry no direct upgrade fixes (its "Issues with
+    no direct upgrade or patch"): `isUpgradable` false and an empty `upgradePath`."""
+    for vuln in projects(doc)[1]["vulnerabilities"]:
+        if vuln["packageName"] == "qs":
+            vuln.update(isUpgradable=False, upgradePath=[])
+    return doc
+
+
+def test_a_transitive_package_snyk_cannot_upgrade_says_so() -> None:
+    report = parse("", _not_upgradable(corpus_json("snyk", "container-app-vulns__results.json")))
+    qs = [f for f in report.findings if f.package.name == "qs"]
+    assert qs
+    assert all(f.no_direct_upgrade and not f.direct_upgrades for f in qs)
+    assert all(f.fixable for f in qs)  # `fixedIn` still names the package's fixed versions
+    # A direct dependency Snyk cannot upgrade (the Go module of snyk-to-html) is no such case.
+    go = parse("snyk-to-html__test-report-container-with-app-vulns.json")
+    assert not any(f.no_direct_upgrade for f in go.findings)
+
+
 def test_vulnerabilities_snyk_itself_ignored_are_counted_and_warned_in_check(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -217,6 +269,19 @@ def test_reports_without_an_image_reference_have_no_image_info() -> None:
         (
             lambda d: d["vulnerabilities"][0].pop("packageName"),
             "snyk.json: vulnerabilities[0].packageName: missing (expected a non-empty string)",
+        ),
+        (
+            lambda d: d["applications"][0]["vulnerabilities"][0].update({"from": ["app@1", 7]}),
+            "snyk.json: applications[0].vulnerabilities[0].from[1]: expected a package@version, got a number",
+        ),
+        (
+            lambda d: d["applications"][0]["vulnerabilities"][0].update({"from": [["app@1", None]]}),
+            "snyk.json: applications[0].vulnerabilities[0].from[0][1]: expected a package@version, got null",
+        ),
+        (
+            lambda d: d["applications"][0]["vulnerabilities"][0].update({"from": [["app@1"], "x@1"]}),
+            "snyk.json: applications[0].vulnerabilities[0].from[1]: expected a list of package@version, "
+            "got a string",
         ),
         (
             lambda d: d["applications"][0].pop("vulnerabilities"),
