@@ -324,11 +324,15 @@ def _kernel_headers_only(match: JsonObject) -> bool:
         return False
     for rule in rules:
         package = rule.get("package") if isinstance(rule, dict) else None
+        if not isinstance(package, dict):
+            return False
+        upstream = (package.get("type"), package.get("upstream-name"))
+        # Strings only: a list or an object there cannot be looked up (it is no rule of Grype's).
         if (
-            not isinstance(package, dict)
-            or rule.get("match-type") != "exact-indirect-match"
+            rule.get("match-type") != "exact-indirect-match"
             or rule.get("vulnerability")
-            or (package.get("type"), package.get("upstream-name")) not in _KERNEL_HEADER_UPSTREAMS
+            or not all(isinstance(part, str) for part in upstream)
+            or upstream not in _KERNEL_HEADER_UPSTREAMS
         ):
             return False
     return True

@@ -384,6 +384,23 @@ def test_matches_grypes_kernel_headers_default_suppressed_name_that_default(
     ]
 
 
+@pytest.mark.parametrize("odd", [{"type": ["rpm"]}, {"upstream-name": {"name": "kernel"}}])
+def test_matches_ignore_rule_of_another_shape_is_counted_as_the_users_not_an_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], odd: dict[str, Any]
+) -> None:
+    # A rule's package type or upstream of another shape than Grype writes (a list, an object) is
+    # no default rule of Grype's: it is counted as the configuration's own, and the report read.
+    doc = corpus_json("grype", "keycloak-test.json")
+    package = {"name": "kernel-headers", "type": "rpm", "upstream-name": "kernel", **odd}
+    rule = {"namespace": "", "package": package, "match-type": "exact-indirect-match"}
+    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [rule]}]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 1 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
 def test_matches_grypes_vex_documents_suppressed_say_to_give_them_to_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
