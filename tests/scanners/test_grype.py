@@ -145,6 +145,39 @@ def test_a_debian_package_is_in_the_layer_that_installed_it_not_the_last_that_ch
     assert finding.layer.index == 2
 
 
+def test_a_debian_package_is_not_put_in_the_layer_of_a_doc_directory_its_own_links_to() -> None:
+    # Debian links the doc directory of a package to another package's of the same source
+    # (dh_installdocs --link-doc: /usr/share/doc/libstdc++6 -> gcc-12-base). Syft follows the link
+    # to read the copyright, and the location is that file's, in the layer that installed the
+    # other package (the base image's), with the path asked for as `accessPath`. A package the
+    # image's own layer installed stays in that layer.
+    doc = corpus_json("grype", "ghsa-test.json")
+    first, _, last = (layer["digest"] for layer in doc["source"]["target"]["layers"])
+    match = doc["matches"][1]
+    match["artifact"].update(
+        name="libstdc++6",
+        version="12.2.0-14",
+        type="deb",
+        purl="pkg:deb/debian/libstdc%2B%2B6@12.2.0-14?arch=amd64&distro=debian-12",
+        locations=[
+            {"path": "/var/lib/dpkg/status", "layerID": last, "accessPath": "/var/lib/dpkg/status"},
+            {
+                "path": "/usr/share/doc/gcc-12-base/copyright",
+                "layerID": first,
+                "accessPath": "/usr/share/doc/libstdc++6/copyright",
+            },
+            {
+                "path": "/var/lib/dpkg/info/libstdc++6:amd64.md5sums",
+                "layerID": last,
+                "accessPath": "/var/lib/dpkg/info/libstdc++6:amd64.md5sums",
+            },
+        ],
+    )
+    finding = only(parse_grype(doc, "grype.json"), "CVE-2014-3577", "libstdc++6")
+    assert finding.layer is not None
+    assert finding.layer.index == 2
+
+
 def test_ghsa_and_cve_matches_of_one_package_are_one_finding_with_the_fix_of_either() -> None:
     report = parse("chainguard-ruby-test.json")
     uri = only(report, "CVE-2023-28755", "uri")
