@@ -324,11 +324,15 @@ def _kernel_headers_only(match: JsonObject) -> bool:
         return False
     for rule in rules:
         package = rule.get("package") if isinstance(rule, dict) else None
+        if not isinstance(package, dict):
+            return False
+        upstream = (package.get("type"), package.get("upstream-name"))
+        # Strings only: a list or an object there cannot be looked up (it is no rule of Grype's).
         if (
-            not isinstance(package, dict)
-            or rule.get("match-type") != "exact-indirect-match"
+            rule.get("match-type") != "exact-indirect-match"
             or rule.get("vulnerability")
-            or (package.get("type"), package.get("upstream-name")) not in _KERNEL_HEADER_UPSTREAMS
+            or not all(isinstance(part, str) for part in upstream)
+            or upstream not in _KERNEL_HEADER_UPSTREAMS
         ):
             return False
     return True
@@ -406,12 +410,19 @@ def _finding(match: JsonObject, at: At, layers: LayerTable, severities: Severity
     pkg_type = str_or_empty(artifact, "type", art_at)
     path = ""
     layer_ids: list[str] = []
+    linked: list[str] = []
     for location, where in objects(artifact, "locations", art_at):
         if not path and pkg_type not in OS_PACKAGE_TYPES:
             path = strip_root(str_or_empty(location, "path", where))
         layer_id = opt_str(location, "layerID", where)
         if layer_id:
-            layer_ids.append(layer_id)
+            # A file Syft reached through a link (`accessPath`, the path it asked for, is not
+            # `path`, the file's own) is another package's, from the layer that installed that
+            # one: a Debian package's `/usr/share/doc/NAME` is often a link to the doc directory
+            # of another package of its source (`libstdc++6` to `gcc-12-base`).
+            access = location.get("accessPath")
+            through_link = isinstance(access, str) and access and access != location.get("path")
+            (linked if through_link else layer_ids).append(layer_id)
     upstream = next(iter(objects(artifact, "upstreams", art_at)), None)
     package = Package(
         name=req_str(artifact, "name", art_at),
@@ -455,8 +466,9 @@ def _finding(match: JsonObject, at: At, layers: LayerTable, severities: Severity
         # package database first (its primary evidence), from the last layer that changed the
         # database, whatever package that layer installed; a Debian package's own files
         # (`/var/lib/dpkg/info/NAME.md5sums`, its copyright), written when it is installed or
-        # upgraded, follow from the layer that did it.
-        layer=layers.get(layers.earliest(layer_ids), None),
+        # upgraded, follow from the layer that did it. Files reached through a link count only
+        # when there is nothing else.
+        layer=layers.get(layers.earliest(layer_ids or linked), None),
         scanners=("grype",),
     )
 

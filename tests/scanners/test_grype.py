@@ -145,6 +145,39 @@ def test_a_debian_package_is_in_the_layer_that_installed_it_not_the_last_that_ch
     assert finding.layer.index == 2
 
 
+def test_a_debian_package_is_not_put_in_the_layer_of_a_doc_directory_its_own_links_to() -> None:
+    # Debian links the doc directory of a package to another package's of the same source
+    # (dh_installdocs --link-doc: /usr/share/doc/libstdc++6 -> gcc-12-base). Syft follows the link
+    # to read the copyright, and the location is that file's, in the layer that installed the
+    # other package (the base image's), with the path asked for as `accessPath`. A package the
+    # image's own layer installed stays in that layer.
+    doc = corpus_json("grype", "ghsa-test.json")
+    first, _, last = (layer["digest"] for layer in doc["source"]["target"]["layers"])
+    match = doc["matches"][1]
+    match["artifact"].update(
+        name="libstdc++6",
+        version="12.2.0-14",
+        type="deb",
+        purl="pkg:deb/debian/libstdc%2B%2B6@12.2.0-14?arch=amd64&distro=debian-12",
+        locations=[
+            {"path": "/var/lib/dpkg/status", "layerID": last, "accessPath": "/var/lib/dpkg/status"},
+            {
+                "path": "/usr/share/doc/gcc-12-base/copyright",
+                "layerID": first,
+                "accessPath": "/usr/share/doc/libstdc++6/copyright",
+            },
+            {
+                "path": "/var/lib/dpkg/info/libstdc++6:amd64.md5sums",
+                "layerID": last,
+                "accessPath": "/var/lib/dpkg/info/libstdc++6:amd64.md5sums",
+            },
+        ],
+    )
+    finding = only(parse_grype(doc, "grype.json"), "CVE-2014-3577", "libstdc++6")
+    assert finding.layer is not None
+    assert finding.layer.index == 2
+
+
 def test_ghsa_and_cve_matches_of_one_package_are_one_finding_with_the_fix_of_either() -> None:
     report = parse("chainguard-ruby-test.json")
     uri = only(report, "CVE-2023-28755", "uri")
@@ -381,6 +414,23 @@ def test_matches_grypes_kernel_headers_default_suppressed_name_that_default(
     assert [warning.partition(": ")[2] for warning in warnings] == [
         "Grype's own configuration (a .grype.yaml ignore list) suppressed 2 match(es); they are not in "
         "this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
+@pytest.mark.parametrize("odd", [{"type": ["rpm"]}, {"upstream-name": {"name": "kernel"}}])
+def test_matches_ignore_rule_of_another_shape_is_counted_as_the_users_not_an_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], odd: dict[str, Any]
+) -> None:
+    # A rule's package type or upstream of another shape than Grype writes (a list, an object) is
+    # no default rule of Grype's: it is counted as the configuration's own, and the report read.
+    doc = corpus_json("grype", "keycloak-test.json")
+    package = {"name": "kernel-headers", "type": "rpm", "upstream-name": "kernel", **odd}
+    rule = {"namespace": "", "package": package, "match-type": "exact-indirect-match"}
+    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [rule]}]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 1 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead"
     ]
 
 
