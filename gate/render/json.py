@@ -413,7 +413,7 @@ class _FindingRows:
             f'"cvss": {self._cvss(f.cvss)}, "title": {_optional(f.title)}, '
             f'"primary_url": {_optional(f.primary_url)}, "layer": {self._layer(f.layer)}, '
             f'"scanners": {lists(f.scanners)}, "action": {_optional(self.action_ids.get(f.key))}, '
-            f'"assessments": {assessments}}}'
+            f'"assessments": {assessments}{_finding_direct_members(f)}}}'
         )
         extra = finding_fields(decision, with_data)
         if extras is not None:
@@ -422,6 +422,22 @@ class _FindingRows:
             # The extra members follow the others, as `dict.update` and `|` put them.
             text = f"{text[:-1]}, {_ONE_LINE.encode(extra)[1:]}"
         return text
+
+
+def _finding_direct_members(f: Finding) -> str:
+    """`direct_upgrades` and `no_direct_upgrade` of a finding, added to the report later: only a
+    finding that has them writes them (a library pulled in through a direct dependency, from a
+    report that names its paths), so a read-back report plans the upgrade the first run planned."""
+    text = ""
+    if f.direct_upgrades:
+        upgrades = [
+            {"package": u.name, "installed_version": u.version, "target_version": u.target}
+            for u in f.direct_upgrades
+        ]
+        text += f', "direct_upgrades": {_ONE_LINE.encode(upgrades)}'
+    if f.no_direct_upgrade:
+        text += ', "no_direct_upgrade": true'
+    return text
 
 
 # An action's row is written as text too, as `_ONE_LINE` would write the dict of its members (as

@@ -8,7 +8,8 @@ the policy given now decides them again, as it would for the scanner's own repor
 EPSS data each finding carries (`kev`, `epss`) come back too, like a Grype report's own fields:
 a re-check decides on the data the first run had, unless a file of that kind is given now. So
 do the architecture suspects the run found (`suspect`), when it looked for them: the report
-keeps no description to look in again.
+keeps no description to look in again. So do the upgrades of direct dependencies a scanner named
+(`direct_upgrades`, `no_direct_upgrade`), which the plan groups a finding by.
 
 Of the report's warnings, only the reports' own (`report_warnings`: what the scanner reports
 read or the scan said) come back. The run's own warnings (its policy, baseline, VEX statements,
@@ -34,6 +35,7 @@ from gate.image.base_image import BaseCheck, BaseImageState
 from gate.model import (
     Assessment,
     Cvss,
+    DirectUpgrade,
     Finding,
     ImageInfo,
     Layer,
@@ -246,6 +248,15 @@ def _finding(item: JsonObject, at: At, looked: bool = False) -> Finding:
         ),
         arch_suspect=_suspect(item, at),
         arch_checked=looked,
+        direct_upgrades=tuple(
+            DirectUpgrade(
+                name=req_str(upgrade, "package", where),
+                version=str_or_empty(upgrade, "installed_version", where),
+                target=req_str(upgrade, "target_version", where),
+            )
+            for upgrade, where in objects(item, "direct_upgrades", at)
+        ),
+        no_direct_upgrade=bool(opt_bool(item, "no_direct_upgrade", at)),
     )
 
 

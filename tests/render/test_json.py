@@ -13,7 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.model import Assessment, Cvss, Finding, ImageInfo, Layer, LayerOrigin, Severity, VendorStatus
+from gate.model import (
+    Assessment,
+    Cvss,
+    DirectUpgrade,
+    Finding,
+    ImageInfo,
+    Layer,
+    LayerOrigin,
+    Severity,
+    VendorStatus,
+)
 from gate.policy.actions import Action, ActionKind, FindingKey, PackageFix, Step
 from gate.policy.evaluation import Decision, Disposition, EntryState
 from gate.policy.model import AllowlistEntry, Policy
@@ -244,7 +254,17 @@ def _findings(draw: st.DrawFn) -> Finding:
         )
         for _ in range(draw(st.integers(0, 2)))
     )
-    return replace(made, cvss=cvss, assessments=said)
+    upgrades = tuple(
+        DirectUpgrade(draw(_TEXT) or "d", draw(_TEXT), draw(_TEXT) or "2")
+        for _ in range(draw(st.integers(0, 2)))
+    )
+    return replace(
+        made,
+        cvss=cvss,
+        assessments=said,
+        direct_upgrades=upgrades,
+        no_direct_upgrade=not upgrades and draw(st.booleans()),
+    )
 
 
 def _reference_row(
@@ -286,6 +306,14 @@ def _reference_row(
             for said in f.assessments
         ],
     }
+    # Added later: only a finding that has them writes them.
+    if f.direct_upgrades:
+        row["direct_upgrades"] = [
+            {"package": u.name, "installed_version": u.version, "target_version": u.target}
+            for u in f.direct_upgrades
+        ]
+    if f.no_direct_upgrade:
+        row["no_direct_upgrade"] = True
     return row | finding_fields(decision, with_data)
 
 

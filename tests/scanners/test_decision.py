@@ -16,7 +16,7 @@ from gate.enrich.baseline import BASELINE_NOT_USED, Baseline, is_baseline_warnin
 from gate.enrich.exploit import NO_KEV_DATA
 from gate.enrich.grype_exploit import MatchExploitData
 from gate.errors import ReportError
-from gate.model import ImageInfo, LayerInfo, LayerOrigin, ScanReport
+from gate.model import DirectUpgrade, ImageInfo, LayerInfo, LayerOrigin, ScanReport
 from gate.policy.enrichment import baseline_warnings
 from gate.policy.model import Policy
 from gate.scanners.decision import SCHEMA, parse_decision
@@ -296,3 +296,52 @@ def test_a_report_read_back_keeps_every_file_its_run_was_named_after(tmp_path: P
     assert older.named_after == ("app-scan.json",)
     with pytest.raises(ReportError, match=r"^gate.json: named_after_all\[0\]: expected a string"):
         parse_decision(report(named_after_all=[1]), "gate.json")
+
+
+ROW = {
+    "vulnerability_id": "CVE-2017-1000048",
+    "package": "qs",
+    "installed_version": "0.4.2",
+    "severity": "HIGH",
+    "status": "fixed",
+}
+UPGRADE = {"package": "express", "installed_version": "2.5.11", "target_version": "3.0.0"}
+
+
+def test_the_direct_upgrades_of_a_finding_come_back() -> None:
+    rows: list[dict[str, Any]] = [
+        {**ROW, "direct_upgrades": [UPGRADE, {**UPGRADE, "target_version": "3.3.2"}]}
+    ]
+    rows.append({**ROW, "package": "mime", "no_direct_upgrade": True})
+    rows.append(ROW)  # a finding of a report of an earlier release, or of another package
+    found = parse_decision(report(findings=rows), "gate.json").findings
+    assert found[0].direct_upgrades == (
+        DirectUpgrade("express", "2.5.11", "3.0.0"),
+        DirectUpgrade("express", "2.5.11", "3.3.2"),
+    )
+    assert [f.no_direct_upgrade for f in found] == [False, True, False]
+    assert found[1].direct_upgrades == found[2].direct_upgrades == ()
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [
+        ({"direct_upgrades": "express"}, "findings[0].direct_upgrades: expected an array"),
+        ({"direct_upgrades": ["express@3.0.0"]}, "findings[0].direct_upgrades[0]: expected an object"),
+        (
+            {"direct_upgrades": [{**UPGRADE, "package": ""}]},
+            "findings[0].direct_upgrades[0].package: expected a non-empty string",
+        ),
+        (
+            {"direct_upgrades": [{"package": "express", "installed_version": "2.5.11"}]},
+            "findings[0].direct_upgrades[0].target_version: missing (expected a non-empty string)",
+        ),
+        ({"no_direct_upgrade": "yes"}, "findings[0].no_direct_upgrade: expected a boolean"),
+    ],
+)
+def test_malformed_direct_upgrades_are_refused_naming_the_key(members: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ReportError) as caught:
+        parse_decision(report(findings=[{**ROW, **members}]), "gate.json")
+    said = caught.value.diagnostics()
+    assert said.startswith(f"gate.json: {expected}")
+    assert "\n" not in said
