@@ -738,13 +738,20 @@ def test_a_login_under_the_registrys_other_spelling_is_named_when_the_registry_r
                     f"the repository does not exist or needs credentials: docker login {written}; "
                     f"{tmp_path}/.docker/config.json: its login for {other} is not used for {written}: "
                     "Docker and the scanners take a registry written with and without its default port "
-                    f":443 as two (log in to {written}, as the image reference names it)"
+                    f":443 as two, and the image reference writes {written}: docker login {written}"
                 )
                 # Under the spelling the reference has, the login is used.
                 env = docker_config(tmp_path, basic_auths(written, "gate-user", "secret-pw"))
                 target = resolve_image(f"docker://{written}/private/base:1", environ=env)
                 assert len(target.info.layers) == 1
                 assert target.warnings == ()
+            # In the action and the GitLab job, the way out is theirs, not `docker login`.
+            env = docker_config(tmp_path, basic_auths(f"{REGISTRY_NAME}:443", "gate-user", "secret-pw"))
+            for wording in (ACTION_WORDS, GITLAB_WORDS):
+                with pytest.raises(ImageError) as caught:
+                    resolve_image(f"docker://{REGISTRY_NAME}/private/base:1", environ=env, wording=wording)
+                writes = f"and the image reference writes {REGISTRY_NAME}: "
+                assert (caught.value.hint or "").endswith(writes + wording.login.when_needed(REGISTRY_NAME))
             # A registry that lets anyone read asks for no login: nothing to say of one.
             secure_port[0] = int(anonymous.rpartition(":")[2])
             env = docker_config(tmp_path, basic_auths(f"{REGISTRY_NAME}:443", "gate-user", "secret-pw"))
