@@ -71,10 +71,12 @@ _COMMAND_LINE_UNTRUSTED = (
 _GITLAB_UNTRUSTED = (
     "is it signed by a public CA, or by the CA the runner's tls-ca-file gives the job "
     "(CI_SERVER_TLS_CA_FILE)? For another CA, set the job's REQUESTS_CA_BUNDLE variable to a PEM "
-    "file of the CAs to trust, yours and the public ones: it replaces the gate's bundle"
+    "file of it: with CI_SERVER_TLS_CA_FILE set, the gate trusts it besides the public CAs and the "
+    "CI_SERVER_TLS_CA_FILE one; without, it replaces the gate's bundle, so put the public CAs in it too"
 )
 """In a GitLab job, whose runner's CA file the gate trusts besides the public CAs: the template's,
-and the command line's in a job script of the user's own (gate/cli/run_by.py)."""
+and the command line's in a job script of the user's own (gate/cli/run_by.py). REQUESTS_CA_BUNDLE
+is then added to both (`gate.image.tls.trust_also`); without that file, it replaces the public CAs."""
 
 
 @dataclass(frozen=True, slots=True)

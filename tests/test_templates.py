@@ -602,8 +602,9 @@ def test_the_job_logs_in_with_a_private_docker_config_it_removes_and_never_touch
     argv, seen = run_script(tmp_path, env, show_docker_config=True)
     assert seen["dir"] == str(project / ".container-gate-docker")
     assert (seen["dir_mode"], seen["file_mode"]) == (0o700, 0o600)
+    login = {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"}
     assert json.loads(seen["config"]) == {
-        "auths": {"registry.example.com": {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"}}
+        "auths": {"registry.example.com": login, "registry.example.com:443": login}
     }
     assert not any("glcbt-64_abcdef" in arg for arg in argv)  # it reaches the gate through the file only
     assert not (project / ".container-gate-docker").exists()  # removed when the script ended
@@ -642,10 +643,14 @@ def test_the_job_logs_in_to_the_groups_dependency_proxy_too(
     env = {"CONTAINER_GATE_IMAGE": "registry.example.com/acme/web:1", "CONTAINER_GATE_CHECK_BASE": "true"}
     argv, seen = run_script(tmp_path, {**env, **registry, **PROXY}, show_docker_config=True)
     config = json.loads(seen["config"])
+    ours = {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"}
+    proxy = {"username": "gitlab-ci-token", "password": "glcbt-64_proxy0123"}
     assert config == {
         "auths": {
-            "registry.example.com": {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"},
-            "gitlab.example.com:443": {"username": "gitlab-ci-token", "password": "glcbt-64_proxy0123"},
+            "registry.example.com": ours,
+            "registry.example.com:443": ours,
+            "gitlab.example.com:443": proxy,
+            "gitlab.example.com": proxy,
         }
     }
     # The gate finds the proxy's login for a base image named with the prefix.
@@ -663,17 +668,68 @@ def test_the_job_logs_in_to_the_groups_dependency_proxy_too(
     assert not (tmp_path / ".container-gate-docker").exists()
 
     # The proxy without a project registry (the container registry turned off), and a proxy
-    # served by the registry's own host and port: one login each, in a config that is JSON.
+    # served by the registry's own host and port: one login each (under both spellings), in a
+    # config that is JSON.
     _, seen = run_script(tmp_path, {**env, **PROXY, "CI_PROJECT_DIR": str(tmp_path)}, show_docker_config=True)
-    assert list(json.loads(seen["config"])["auths"]) == ["gitlab.example.com:443"]
+    assert list(json.loads(seen["config"])["auths"]) == ["gitlab.example.com:443", "gitlab.example.com"]
     same = {**registry, **PROXY, "CI_REGISTRY": "gitlab.example.com:443"}
     _, seen = run_script(tmp_path, {**env, **same}, show_docker_config=True)
-    assert json.loads(seen["config"])["auths"] == {
-        "gitlab.example.com:443": {"username": "gitlab-ci-token", "password": "glcbt-64_abcdef"}
-    }
+    assert json.loads(seen["config"])["auths"] == {"gitlab.example.com:443": ours, "gitlab.example.com": ours}
     # Without either, no config is written.
     _, seen = run_script(tmp_path, {**env, "CI_PROJECT_DIR": str(tmp_path)}, show_docker_config=True)
     assert seen["dir"] == ""
+
+
+def test_the_job_logs_in_under_both_spellings_of_a_registry_at_the_default_port(tmp_path: Path) -> None:
+    # The job wrote each login under the registry as GitLab spells it: the Dependency Proxy's
+    # `gitlab.example.com:443`, the registry's `registry.example.com`. Docker and the scanners look
+    # a login up by the registry as the reference writes it, so `gitlab.example.com/acme/
+    # dependency_proxy/containers/debian:12`, or `registry.example.com:443/acme/web:1`, was read
+    # without one and refused.
+    registry = {
+        "CI_PROJECT_DIR": str(tmp_path),
+        "CI_REGISTRY": "registry.example.com",
+        "CI_REGISTRY_USER": "gitlab-ci-token",
+        "CI_REGISTRY_PASSWORD": "glcbt-64_abcdef",
+    }
+    env = {"CONTAINER_GATE_IMAGE": "registry.example.com:443/acme/web:1"}
+
+    def found(config: dict[str, str], image: str) -> tuple[str, str] | None:
+        written = tmp_path / "written-config.json"
+        written.write_text(config["config"], encoding="utf-8")
+        credentials = find_credentials(parse_reference(image).registry, written, {})
+        return None if credentials is None else (credentials.username, credentials.secret)
+
+    _, seen = run_script(tmp_path, {**env, **registry, **PROXY}, show_docker_config=True)
+    ours = ("gitlab-ci-token", "glcbt-64_abcdef")
+    proxy = ("gitlab-ci-token", "glcbt-64_proxy0123")
+    for image, login in (
+        ("registry.example.com/acme/web:1", ours),
+        ("registry.example.com:443/acme/web:1", ours),
+        ("gitlab.example.com:443/acme/dependency_proxy/containers/debian:12", proxy),
+        ("gitlab.example.com/acme/dependency_proxy/containers/debian:12", proxy),
+    ):
+        assert found(seen, image) == login, image
+    assert list(json.loads(seen["config"])["auths"]) == [
+        "registry.example.com",
+        "registry.example.com:443",
+        "gitlab.example.com:443",
+        "gitlab.example.com",
+    ]
+    # Another port is another registry: one key. So is an address that is not a host name.
+    for server in ("gitlab.example.com:5050", "[2001:db8::1]:443", "[2001:db8::1]"):
+        _, seen = run_script(tmp_path, {**env, **registry, "CI_REGISTRY": server}, show_docker_config=True)
+        assert list(json.loads(seen["config"])["auths"]) == [server]
+    # A proxy served by the registry's host, spelt either way: the registry's login, each key once.
+    for server in ("gitlab.example.com", "gitlab.example.com:443"):
+        _, seen = run_script(
+            tmp_path, {**env, **registry, **PROXY, "CI_REGISTRY": server}, show_docker_config=True
+        )
+        auths = json.loads(seen["config"])["auths"]
+        assert sorted(auths) == ["gitlab.example.com", "gitlab.example.com:443"]
+        assert seen["config"].count('"gitlab.example.com"') == 1  # no key twice in the file
+        assert found(seen, "gitlab.example.com/acme/web:1") == ours
+        assert found(seen, "gitlab.example.com:443/acme/web:1") == ours
 
 
 def test_the_docs_example_of_a_base_behind_the_dependency_proxy_checks_it_with_the_proxys_login(

@@ -103,6 +103,34 @@ def twin_login_key(registry: str, config_file: Path | None) -> str | None:
     return None
 
 
+class ConfigLogins:
+    """The credentials a Docker config holds for each registry read (a `CredentialLookup`), and
+    what to say of a registry it has a login for only under the other spelling (`ghcr.io:443` for
+    `ghcr.io`): every registry read of a run, the image's and the base image check's, says it
+    in these words."""
+
+    def __init__(self, config_file: Path | None, environ: Mapping[str, str], login: LoginHint) -> None:
+        self.config_file = config_file
+        self.environ = environ
+        self.login = login
+        """How the run's user gives a login (`RunWording.login`), for the warning's way out."""
+        self.twin_logins: list[str] = []
+        """What was said, each once, in the order the registries were read."""
+
+    def __call__(self, registry: str) -> Credentials | None:
+        found = find_credentials(registry, self.config_file, self.environ)
+        twin = twin_login_key(registry, self.config_file) if found is None else None
+        if twin is not None:
+            said = (
+                f"{self.config_file}: its login for {twin} is not used for {registry}: Docker and the "
+                "scanners take a registry written with and without its default port :443 as two, "
+                f"and the image reference writes {registry}: {self.login.when_needed(registry)}"
+            )
+            if said not in self.twin_logins:
+                self.twin_logins.append(said)
+        return found
+
+
 def find_credentials(
     registry: str, config_file: Path | None, environ: Mapping[str, str]
 ) -> Credentials | None:

@@ -39,13 +39,7 @@ from gate.image.layers import (
 )
 from gate.image.manifest import Platform, PlatformNotChosen
 from gate.image.reference import names_registry, parse_reference
-from gate.image.registry_auth import (
-    AuthRefused,
-    Credentials,
-    docker_config_file,
-    find_credentials,
-    twin_login_key,
-)
+from gate.image.registry_auth import AuthRefused, ConfigLogins, Credentials, docker_config_file
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
 from gate.run_wording import COMMAND_LINE_WORDS, LoginHint, RunWording
@@ -107,25 +101,15 @@ class _Sources:
         self.ca_file = ca_file
         self.untrusted = untrusted
         self.environ = environ
-        self.config = config
         self.timeout = timeout
         self.warnings: list[str] = []
-        self.twin_logins: list[str] = []
-        """What is said of Docker config logins for the other spelling of a registry read."""
+        self.logins = ConfigLogins(config, environ, login)
         self._engine: tuple[docker.DockerClient, str] | SourceUnreachable | None = None
 
     def credentials(self, registry: str) -> Credentials | None:
-        found = find_credentials(registry, self.config, self.environ)
-        twin = twin_login_key(registry, self.config) if found is None else None
-        if twin is not None:
-            said = (
-                f"{self.config}: its login for {twin} is not used for {registry}: Docker and the "
-                "scanners take a registry written with and without its default port :443 as two "
-                f"(log in to {registry}, as the image reference names it)"
-            )
-            if said not in self.twin_logins:
-                self.twin_logins.append(said)
-                self.warnings.append(said)
+        said = len(self.logins.twin_logins)
+        found = self.logins(registry)
+        self.warnings.extend(self.logins.twin_logins[said:])
         return found
 
     def engine(self) -> tuple[docker.DockerClient, str]:
@@ -335,10 +319,10 @@ def resolve_image(
     except PlatformNotChosen as exc:
         raise exc.worded(wording) from None
     except AuthRefused as exc:
-        if not sources.twin_logins:
+        if not sources.logins.twin_logins:
             raise
         # The login the user made is there, under the registry's other spelling: the way out.
-        hint = "; ".join(h for h in (exc.hint, *sources.twin_logins) if h)
+        hint = "; ".join(h for h in (exc.hint, *sources.logins.twin_logins) if h)
         raise AuthRefused(exc.message, hint=hint) from None
     finally:
         sources.close()

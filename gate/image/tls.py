@@ -1,7 +1,13 @@
-"""Trusting one more CA file besides the usual ones, for every HTTPS connection of a requests
-session: the GitLab API and the registries a GitLab job reads, whose certificates a GitLab
-instance's own CA may sign (CI_SERVER_TLS_CA_FILE, which the command line picks); and what failed
-when a TLS connection, or any connection, did, in words."""
+"""Which CAs the gate's HTTPS connections trust, and what failed when a TLS connection, or any
+connection, did, in words.
+
+Every connection trusts the public CAs of requests' bundle, or in their place the PEM file
+REQUESTS_CA_BUNDLE names (requests reads it). In a GitLab job, `trust_also` adds the runner's CA
+file (CI_SERVER_TLS_CA_FILE, which the command line picks) for the GitLab API and the registries,
+whose certificates a GitLab instance's own CA may sign: the session then trusts the public CAs
+and that file, and REQUESTS_CA_BUNDLE, when set, is added beside them rather than replacing them
+(requests hands it to urllib3, which loads it into the session's SSL context). The hints of
+`RunWording.untrusted_certificate` say so to the user."""
 
 from __future__ import annotations
 
@@ -32,8 +38,8 @@ class _ContextAdapter(HTTPAdapter):
 
 def trust_also(session: requests.Session, ca_file: str | None) -> None:
     """Make `session` trust the certificates of `ca_file` besides the usual ones (requests'
-    bundle, and REQUESTS_CA_BUNDLE when set), as git and the runner's own uploads do with the CA
-    file a GitLab runner gives its jobs. Nothing changes when there is none, or when it cannot be
+    bundle, and REQUESTS_CA_BUNDLE when set, then beside it rather than in its place), as git and
+    the runner's own uploads do with the CA file a GitLab runner gives its jobs. Nothing changes when there is none, or when it cannot be
     read: the connection then fails as before, and says so."""
     if not ca_file:
         return

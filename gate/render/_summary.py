@@ -71,20 +71,24 @@ def why_it_fails(evaluation: Evaluation) -> str:
 
 _DECIDED_BY = {
     Disposition.ALLOWLISTED: (RuleKind.VEX, "by VEX"),
-    Disposition.INFORMATIONAL: (RuleKind.BASELINE, "already in the baseline"),
+    # Not "already in the baseline": beside "2 informational", "1 already in the baseline" reads as
+    # if the other one were not, while it counts those the baseline kept from blocking.
+    Disposition.INFORMATIONAL: (RuleKind.BASELINE, "let through by the baseline"),
 }
-"""The part of a disposition's count that an input besides the policy decided, and its words."""
+"""The part of a disposition's count that an input besides the policy decided, and its words: they
+follow the count in both forms, `(5 let through by the baseline)` and, in advisory mode,
+`(1 would block; 5 let through by the baseline)`."""
 
 
 def count_detail(evaluation: Evaluation, disposition: Disposition) -> str:
-    """` (2 by VEX)` after the allowlisted count, ` (5 already in the baseline)` after the
+    """` (2 by VEX)` after the allowlisted count, ` (5 let through by the baseline)` after the
     informational one (findings that would block but were there before): empty when there are none."""
     words = count_words(evaluation, disposition)
     return f" ({words})" if words else ""
 
 
 def count_words(evaluation: Evaluation, disposition: Disposition) -> str:
-    """What `count_detail` puts in brackets (`5 already in the baseline`), or empty."""
+    """What `count_detail` puts in brackets (`5 let through by the baseline`), or empty."""
     if disposition not in _DECIDED_BY or not evaluation.counts[disposition]:
         return ""
     kind, words = _DECIDED_BY[disposition]

@@ -26,7 +26,7 @@ from gate.errors import GateError
 from gate.image.base_check import BaseNotChecked, NoBaseImage, base_reference, locate_base
 from gate.image.base_image import BaseCheck
 from gate.image.layers import attribute, attribute_layers
-from gate.image.registry_auth import docker_config_file, find_credentials
+from gate.image.registry_auth import ConfigLogins, docker_config_file
 from gate.image.resolve import resolve_image
 from gate.model import Finding, Package, ScanReport
 from gate.scanners.options import ScannerChoice, ScanOptions
@@ -44,7 +44,13 @@ def check_base(
     Returns the report (its layers attributed to the base image when only the check could tell
     which they are, and with a warning when the check could not run) and the check's result.
     """
-    check = _check(report, scanner, options)
+    logins = ConfigLogins(docker_config_file(options.env), options.env, options.wording.login)
+    check = _check(report, scanner, options, logins)
+    # A login the Docker config has under the base registry's other spelling is said as for the
+    # image's own registry (once, when the image's read said it already).
+    said = tuple(w for w in logins.twin_logins if w not in report.warnings)
+    if said:
+        report = replace(report, warnings=(*report.warnings, *said))
     if not check.checked:
         warning = f"base image check: {check.reason}"
         return replace(report, warnings=(*report.warnings, warning)), check
@@ -52,7 +58,9 @@ def check_base(
     return with_base_layers(report, len(check.used.diff_ids), check.name), check
 
 
-def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> BaseCheck:
+def _check(
+    report: ScanReport, scanner: ScannerChoice, options: ScanOptions, logins: ConfigLogins
+) -> BaseCheck:
     info = report.image
     if info is None:
         return BaseCheck(False, reason="the report does not describe an image")
@@ -60,11 +68,10 @@ def _check(report: ScanReport, scanner: ScannerChoice, options: ScanOptions) -> 
         name = str(base_reference(info, options.wording)[0])
     except BaseNotChecked as exc:
         return BaseCheck(False, reason=exc.diagnostics(), no_base=isinstance(exc, NoBaseImage))
-    config = docker_config_file(options.env)
     try:
         located = locate_base(
             info,
-            lambda registry: find_credentials(registry, config, options.env),
+            logins,
             REGISTRY_TIMEOUT,
             options.wording,
             options.registry_ca_file,

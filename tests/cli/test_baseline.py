@@ -224,7 +224,7 @@ def test_only_the_new_fixable_high_blocks(tmp_path: Path, capsys: pytest.Capture
     assert lines[0] == "container-gate: FAIL: 1 blocking finding(s); 1 action clears it."
     # The informational findings that would block but were there before are told apart.
     assert (
-        "findings: 6 total: 1 blocking, 0 allowlisted, 0 ignored, 5 informational (5 already in the baseline)"
+        "findings: 6 total: 1 blocking, 0 allowlisted, 0 ignored, 5 informational (5 let through by the baseline)"
         in lines
     )
     assert (
@@ -240,7 +240,7 @@ def test_only_the_new_fixable_high_blocks(tmp_path: Path, capsys: pytest.Capture
     assert blocks[0] == "### ❌ container-gate: fail, 1 blocking finding(s)"
     assert blocks[1].startswith("1 new · 0 worse · 0 fixed · 5 unchanged since `")
     assert "**1 finding blocks; 1 action clears it.**" in blocks[3]
-    assert blocks[3].endswith(" · 5 informational (5 already in the baseline)")
+    assert blocks[3].endswith(" · 5 informational (5 let through by the baseline)")
     # Advisory, nothing blocks: what would block joins the informational count, with the
     # baseline's share beside it, so the counts still add up.
     gate(
@@ -257,7 +257,9 @@ def test_only_the_new_fixable_high_blocks(tmp_path: Path, capsys: pytest.Capture
         capsys,
     )
     counts_line = md.read_text(encoding="utf-8").split("\n\n")[3]
-    assert counts_line.endswith(" · 6 informational (1 would block; 5 already in the baseline)"), counts_line
+    assert counts_line.endswith(" · 6 informational (1 would block; 5 let through by the baseline)"), (
+        counts_line
+    )
     # The actions count only what can block.
     assert [a["blocking"] for a in report["actions"] if a["would_block"]] == [1]
 
@@ -650,10 +652,10 @@ def test_a_new_finding_the_policy_lets_through_is_not_called_already_in_the_base
     assert len(old) == 5
     assert all(f["reason"].startswith("already in the baseline of 2026-12-01 (") for f in old)
     assert (
-        "findings: 6 total: 0 blocking, 0 allowlisted, 0 ignored, 6 informational (5 already in the baseline)"
+        "findings: 6 total: 0 blocking, 0 allowlisted, 0 ignored, 6 informational (5 let through by the baseline)"
         in out.splitlines()
     )
-    assert " · 6 informational (5 already in the baseline)" in md.read_text(encoding="utf-8")
+    assert " · 6 informational (5 let through by the baseline)" in md.read_text(encoding="utf-8")
 
 
 def test_a_worse_finding_says_what_made_it_worse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

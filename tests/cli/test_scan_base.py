@@ -7,6 +7,8 @@ that cannot run is a warning and `checked: false`, and never changes the verdict
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from tests.support.markdown_html import to_html
 from tests.support.registry_tools import (
     Pusher,
     base_behind_auth,
+    bcrypt_hash,
     free_port,
     oci_image,
     read_docker_archive,
@@ -219,6 +222,82 @@ def test_a_registry_that_refuses_the_image_or_its_base_is_answered_in_the_runs_w
         given = ["--base-image", f"docker-archive:{engineless_archives.base}"]
         run = offline_scan(f"docker-archive:{app}", *given, "--check-base=best-effort")
         assert run.json["base_image"]["reason"] == f"unauthorized: {refused} ({hint})"
+
+
+@pytest.mark.parametrize(
+    ("variables", "needed"),
+    [
+        ({}, "docker login {registry}"),
+        (
+            {"CONTAINER_GATE_ACTION": "true"},
+            "set the action's `registry` input to {registry}, with `registry-username` and `registry-password`",
+        ),
+        (
+            {"CONTAINER_GATE_POLICY": ""},
+            "the job logs in to its project's registry only: for {registry}, point DOCKER_CONFIG at a "
+            "Docker config with a login for it (docs/gitlab-ci.md, Registry credentials)",
+        ),
+    ],
+)
+def test_the_base_check_names_a_login_under_the_base_registrys_other_spelling(
+    offline_scan: Any,
+    engineless_archives: ArchiveImages,
+    private_ca: PrivateCa,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    needed: str,
+) -> None:
+    # `docker login REGISTRY:443` stores a login Docker and the scanners never use for
+    # REGISTRY/REPO. An image read said so; the base image check read the same config and said
+    # only that the registry refused anonymous access.
+    lookup = socket.getaddrinfo
+    secure_port: list[int] = []
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == REGISTRY_NAME and port == 443:  # the registry at its default port
+            return lookup("127.0.0.1", secure_port[0], *args, **kwargs)
+        return lookup(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setenv("NO_PROXY", "*")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_file))
+    for name in ("CONTAINER_GATE_ACTION", "CONTAINER_GATE_POLICY", "GITLAB_CI", "DOCKER_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "htpasswd").write_text(f"gate-user:{bcrypt_hash('secret-pw')}\n")
+    basic = f"auth: {{htpasswd: {{realm: gate-test, path: {tmp_path / 'htpasswd'}}}}}\n"
+    storage = tmp_path / "storage"
+    (tmp_path / ".docker").mkdir()
+    config = tmp_path / ".docker" / "config.json"
+    secret = base64.b64encode(b"gate-user:secret-pw").decode()
+    config.write_text(json.dumps({"auths": {f"{REGISTRY_NAME}:443": {"auth": secret}}}))
+    try:
+        with (
+            serve_registry(tmp_path, storage) as plain,
+            serve_registry(tmp_path, storage, basic, tls=private_ca.server_files) as secure,
+        ):
+            secure_port.append(int(secure.rpartition(":")[2]))
+            image_config, layers = read_docker_archive(engineless_archives.base)
+            Pusher(plain).image("private/base", "12", oci_image(image_config, layers))
+            base = f"{REGISTRY_NAME}/private/base:12"
+            app = relabelled(
+                engineless_archives.app, tmp_path / "app.tar", {"org.opencontainers.image.base.name": base}
+            )
+            argv = [f"docker-archive:{app}", "--base-image", f"docker-archive:{engineless_archives.base}"]
+            run = offline_scan(*argv, "--check-base=best-effort")
+    except (RuntimeError, FileNotFoundError) as exc:
+        unavailable(f"a registry over HTTPS: {exc}")
+    assert run.json["base_image"]["reason"].startswith(
+        f"unauthorized: registry {REGISTRY_NAME} refused anonymous access to private/base"
+    )
+    said = (
+        f"{config}: its login for {REGISTRY_NAME}:443 is not used for {REGISTRY_NAME}: Docker and the "
+        "scanners take a registry written with and without its default port :443 as two, and the "
+        f"image reference writes {REGISTRY_NAME}: {needed.format(registry=REGISTRY_NAME)}"
+    )
+    assert run.json["warnings"].count(said) == 1, run.json["warnings"]
 
 
 def test_in_gitlab_the_base_check_trusts_the_ca_of_the_instance(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from gate.errors import ImageError
 from gate.image.manifest import Platform, host_platform
@@ -650,6 +651,48 @@ def _message_or_empty(name: str, answer: Callable[[socket.socket], None], home: 
     return ""
 
 
+def test_in_a_gitlab_job_requests_ca_bundle_is_trusted_besides_the_runners_ca_and_the_public_ones(
+    private_ca: PrivateCa,
+    other_cas: tuple[PrivateCa, PrivateCa],
+    home: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The GitLab hint said REQUESTS_CA_BUNDLE "replaces the gate's bundle": with the runner's CA
+    # file given, it is trusted besides the public CAs and that file, so a file of the user's CA
+    # alone does.
+    yours, public = other_cas
+    lookup = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: lookup("127.0.0.1", *a, **k))
+    monkeypatch.setenv("NO_PROXY", "*")
+    monkeypatch.setattr(requests.utils, "DEFAULT_CA_BUNDLE_PATH", str(public.ca_file))  # the public CAs
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(yours.ca_file))
+
+    def read(signed_by: PrivateCa, ca_file: str | None) -> str:
+        def tls(conn: socket.socket) -> None:
+            with signed_by.server_context.wrap_socket(conn, server_side=True) as secure:
+                secure.recv(4096)
+
+        port, stop = _serve_once_each(tls)
+        try:
+            resolve_image(f"docker://{REGISTRY_NAME}:{port}/app:1", environ=home, ca_file=ca_file)
+        except ImageError as error:
+            return error.message
+        finally:
+            stop()
+        return ""
+
+    runner_ca = str(private_ca.ca_file)
+    for signed_by in (private_ca, yours, public):
+        assert "(TLS error:" not in read(signed_by, runner_ca)
+    assert "besides the public CAs and the CI_SERVER_TLS_CA_FILE one" in GITLAB_WORDS.untrusted_certificate
+    # Without the runner's CA file (a job with no tls-ca-file, or the command line anywhere else),
+    # REQUESTS_CA_BUNDLE replaces the public CAs, as both hints say.
+    assert "(TLS error: its certificate is not trusted)" in read(public, None)
+    assert "(TLS error:" not in read(yours, None)
+    assert COMMAND_LINE_WORDS.untrusted_certificate.endswith("it replaces the gate's bundle")
+    assert "replaces the gate's bundle" in GITLAB_WORDS.untrusted_certificate
+
+
 def test_a_login_under_the_registrys_other_spelling_is_named_when_the_registry_refuses(
     engineless_archives: ArchiveImages,
     private_ca: PrivateCa,
@@ -695,13 +738,20 @@ def test_a_login_under_the_registrys_other_spelling_is_named_when_the_registry_r
                     f"the repository does not exist or needs credentials: docker login {written}; "
                     f"{tmp_path}/.docker/config.json: its login for {other} is not used for {written}: "
                     "Docker and the scanners take a registry written with and without its default port "
-                    f":443 as two (log in to {written}, as the image reference names it)"
+                    f":443 as two, and the image reference writes {written}: docker login {written}"
                 )
                 # Under the spelling the reference has, the login is used.
                 env = docker_config(tmp_path, basic_auths(written, "gate-user", "secret-pw"))
                 target = resolve_image(f"docker://{written}/private/base:1", environ=env)
                 assert len(target.info.layers) == 1
                 assert target.warnings == ()
+            # In the action and the GitLab job, the way out is theirs, not `docker login`.
+            env = docker_config(tmp_path, basic_auths(f"{REGISTRY_NAME}:443", "gate-user", "secret-pw"))
+            for wording in (ACTION_WORDS, GITLAB_WORDS):
+                with pytest.raises(ImageError) as caught:
+                    resolve_image(f"docker://{REGISTRY_NAME}/private/base:1", environ=env, wording=wording)
+                writes = f"and the image reference writes {REGISTRY_NAME}: "
+                assert (caught.value.hint or "").endswith(writes + wording.login.when_needed(REGISTRY_NAME))
             # A registry that lets anyone read asks for no login: nothing to say of one.
             secure_port[0] = int(anonymous.rpartition(":")[2])
             env = docker_config(tmp_path, basic_auths(f"{REGISTRY_NAME}:443", "gate-user", "secret-pw"))

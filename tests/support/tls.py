@@ -2,8 +2,9 @@
 a GitLab instance whose certificate no public CA signed, as self-managed instances often have.
 
 `private_ca` gives the CA's certificate (what a GitLab runner hands its jobs in
-CI_SERVER_TLS_CA_FILE) and a server-side SSL context for the fakes. Nothing is kept in the
-repository: the keys live in the session's temporary directory.
+CI_SERVER_TLS_CA_FILE) and a server-side SSL context for the fakes; `other_cas` two more, each
+with its own. Nothing is kept in the repository: the keys live in the session's temporary
+directory.
 """
 
 from __future__ import annotations
@@ -67,10 +68,20 @@ def _openssl(openssl: str, *args: str, cwd: Path) -> None:
 
 @pytest.fixture(scope="session")
 def private_ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
+    return _make_ca(tmp_path_factory.mktemp("private-ca"))
+
+
+@pytest.fixture(scope="session")
+def other_cas(tmp_path_factory: pytest.TempPathFactory) -> tuple[PrivateCa, PrivateCa]:
+    """Two more private CAs, unrelated to `private_ca` and to each other: for which of several CA
+    files a connection trusts."""
+    return _make_ca(tmp_path_factory.mktemp("other-ca")), _make_ca(tmp_path_factory.mktemp("third-ca"))
+
+
+def _make_ca(where: Path) -> PrivateCa:
     openssl = shutil.which("openssl")
     if openssl is None:
         unavailable("no openssl on PATH, to make a private CA")
-    where = tmp_path_factory.mktemp("private-ca")
     (where / "ca.cnf").write_text(_CA_CONFIG, encoding="utf-8")
     (where / "server.cnf").write_text(_SERVER_CONFIG, encoding="utf-8")
     key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
