@@ -38,7 +38,7 @@ from gate.image.layers import (
     match_dockerfile,
 )
 from gate.image.manifest import Platform, PlatformNotChosen
-from gate.image.reference import names_registry, parse_reference
+from gate.image.reference import ImageRef, names_registry, parse_reference
 from gate.image.registry_auth import AuthRefused, ConfigLogins, Credentials, docker_config_file
 from gate.image.source import ImageNotFound, SourceImage, SourceKind, SourceUnreachable
 from gate.model import ImageInfo
@@ -136,23 +136,13 @@ class _Sources:
         if reference.startswith("oci-archive:"):
             return read_oci_archive(reference.removeprefix("oci-archive:"), wanted)
         from gate.image.engine import read_engine
-        from gate.image.registry import read_registry
 
         if reference.startswith("docker-daemon:"):
             client, host = self.engine()
             return read_engine(client, host, reference.removeprefix("docker-daemon:"), wanted)
         if reference.startswith("docker://"):
             name = reference.removeprefix("docker://")
-            return read_registry(
-                parse_reference(name),
-                name,
-                wanted,
-                self.credentials,
-                self.timeout,
-                self.login,
-                self.ca_file,
-                self.untrusted,
-            )
+            return self._read_registry(parse_reference(name), name, wanted)
         _refuse_oci_transport(reference)
         misspelt = _misspelt_source(reference)
         if reference.endswith((".tar", ".tar.gz", ".tgz")) or reference.startswith(("/", "./", "../")):
@@ -175,16 +165,7 @@ class _Sources:
         except (SourceUnreachable, ImageNotFound) as exc:
             tried.append(exc)
         try:
-            found = read_registry(
-                ref,
-                reference,
-                wanted,
-                self.credentials,
-                self.timeout,
-                self.login,
-                self.ca_file,
-                self.untrusted,
-            )
+            found = self._read_registry(ref, reference, wanted)
         except SourceUnreachable as exc:
             failed: ImageError = exc
         except ImageError as exc:
@@ -201,6 +182,14 @@ class _Sources:
         hints = "; ".join(e.hint for e in (*tried, failed) if e.hint)
         reasons = "; ".join(e.message for e in (*tried, failed))
         raise ImageError(f"image {reference} not found: {reasons}", hint=hints or None)
+
+    def _read_registry(self, ref: ImageRef, name: str, wanted: Platform | None) -> SourceImage:
+        """The image `name` (`ref`, parsed) from its registry, with this run's logins and trust."""
+        from gate.image.registry import read_registry
+
+        return read_registry(
+            ref, name, wanted, self.credentials, self.timeout, self.login, self.ca_file, self.untrusted
+        )
 
     def _engine_named(self) -> bool:
         """Whether the user pointed at an engine (`docker_host`, `DOCKER_HOST`)."""
