@@ -20,7 +20,7 @@ from gate.policy.plan import (
     _command,
     _Facts,
     _facts,
-    _fix_of,
+    _fixes_of,
     _Group,
     _group_key,
     _oldest,
@@ -531,7 +531,7 @@ def _facts_of_any_group(group: _Group) -> _Facts:
     short cut for a group of one finding must make."""
     eco = group.ecosystem
     findings = [d.finding for _, d in group.decisions]
-    fixes = [_fix_of(f, group.package) for f in findings]
+    fixes = [fix for f in findings for fix in _fixes_of(f, group.package)]
     installed = _oldest(eco, (version for version, _ in fixes))
     target = upgrade_target(eco, fixes)
     pulled_in = [f for f in findings if _via(f, group.package)]
@@ -664,3 +664,25 @@ def test_a_package_through_two_direct_dependencies_stays_its_own_upgrade() -> No
     assert ev.plan.action_ids[one.key] == "npm:express@package.json"
     assert ev.plan.action_ids[two.key] == "npm:qs@package.json"
     assert ev.plan.by_id["npm:qs@package.json"].target_version == "1.0.0"
+
+
+def test_a_direct_upgrade_reaches_the_highest_that_any_dependency_path_needs() -> None:
+    """Snyk names one upgrade of `express` per path to `qs`: here `express@3.0.0` for `express >
+    qs` and `express@4.0.0` for `express > connect > qs` (the report's `qs` entries alone). Both
+    paths must be fixed, so the target is the higher; the lower leaves `qs@0.4.2` installed
+    through `connect`."""
+    doc = corpus_json("snyk", SNYK_APP)
+    vulns = doc[1]["vulnerabilities"]
+    vulns[:] = [v for v in vulns if v["packageName"] == "qs"]
+    for vuln in vulns:
+        if vuln["id"] == "npm:qs:20170213" and len(vuln["from"]) == 4:
+            vuln["upgradePath"] = [False, "express@4.0.0", "connect@2.8.2", "qs@6.0.4"]
+    ev = evaluate(parse_snyk(doc, "snyk.json"), Policy(source="p"), NOW)
+    qs = next(d.finding for d in ev.decisions if d.finding.vulnerability_id == "CVE-2017-1000048")
+    assert {u.target for u in qs.direct_upgrades} == {"3.0.0", "4.0.0"}
+    express = ev.plan.by_id[ev.plan.action_ids[qs.key]]
+    assert (express.package, express.installed_version, express.target_version) == (
+        "express",
+        "2.5.11",
+        "4.0.0",
+    )
