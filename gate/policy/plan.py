@@ -14,8 +14,8 @@
    (`libc6` and `libc-bin` are both `glibc`; distributions publish fixes per source package), a
    library by its type, name and path (two copies of `lodash` are two actions). A library an
    application pulls in through one direct dependency whose upgrade the scanner names as its fix
-   (Snyk's `upgradePath`: `express@3.0.0` for `qs`) goes to the upgrade of that direct
-   dependency instead: that is what a developer changes in the manifest. Its target is the
+   on every path (Snyk's `upgradePath`: `express@3.0.0` for `qs`) goes to the upgrade of that
+   direct dependency instead: that is what a developer changes in the manifest. Its target is the
    highest of those upgrades (and of the direct dependency's own fixes), and the packages it
    brings fixed versions of are the action's `fixes`.
 
