@@ -197,10 +197,18 @@ def explain_command(options: Options) -> list[CommandPart] | None:
     ]
     parts = [CommandPart(f"{PROG} explain ID", f"{PROG} explain ID")]
     for option, value, stand_in in given:
-        if value:
-            parts.append(
-                CommandPart(f"{option} {shlex.quote(terminal_safe(str(value)))}", f"{option} {stand_in}")
-            )
+        if not value:
+            continue
+        text = str(value)
+        if terminal_safe(text) != text:
+            # A newline, a tab, an escape or a bidi control is shown as something else (a blank,
+            # `\x1b`), which names another file, or none: the stand-in says what goes there.
+            parts.append(CommandPart(f"{option} {stand_in}", f"{option} {stand_in}"))
+            continue
+        # After a blank, a value that starts with `-` is read as an option (`--report -x.json`:
+        # "expected one argument"); joined by `=`, it is the option's value.
+        joint = "=" if text.startswith("-") else " "
+        parts.append(CommandPart(f"{option}{joint}{shlex.quote(text)}", f"{option} {stand_in}"))
     if options.policy.advisory:
         parts.append(CommandPart("--advisory", "--advisory"))
     return parts
