@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from gate._input_file import STANDARD_INPUT
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
 from gate.cli.exploit import read_exploit_data
-from gate.cli.options import PROG, Command, Options, OutputFormat
+from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
     STDOUT,
     check_publishing,
@@ -194,6 +194,12 @@ def explain_command(options: Options) -> list[CommandPart] | None:
         *(("--vex", path, "FILE") for path in options.enrichment.vex),
         ("--kev", options.exploit.kev, "FILE"),
         ("--epss", options.exploit.epss, "FILE"),
+        # A limit raised for a large report is needed to read it again.
+        (
+            "--max-report-size",
+            size if (size := options.max_report_size) != DEFAULT_MAX_REPORT_SIZE else None,
+            "SIZE",
+        ),
     ]
     parts = [CommandPart(f"{PROG} explain ID", f"{PROG} explain ID")]
     for option, value, stand_in in given:

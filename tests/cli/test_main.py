@@ -216,6 +216,23 @@ def test_the_explain_command_names_a_hostile_path_as_it_is_or_not_at_all(
         assert "x1b" not in shown
 
 
+def test_the_explain_command_keeps_a_raised_report_size_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A report larger than the default limit was read with --max-report-size, and the command
+    # printed left the limit out: `explain` refused the report it names.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.json").write_bytes(BUSTER.read_bytes())
+    code, out, _ = run(["check", "r.json", "--max-report-size", "3G"], capsys)
+    assert code == ExitCode.FAIL
+    lines = out.splitlines()
+    command = lines[lines.index("  why one blocks, and what clears it:") + 1]
+    assert command == "    $ container-gate explain ID --report r.json --max-report-size 3000000000"
+    # The default limit is no option to repeat.
+    out = run(["check", "r.json"], capsys)[1]
+    assert "    $ container-gate explain ID --report r.json" in out.splitlines()
+
+
 def test_advisory_never_fails_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["check", str(BUSTER), "--advisory"], capsys)
     assert code == ExitCode.PASS
