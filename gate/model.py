@@ -185,8 +185,9 @@ class Finding:
     without the description it may say what that run's test did not find."""
     direct_upgrades: tuple[DirectUpgrade, ...] = ()
     """For a package an application pulls in through another one: the upgrades of its direct
-    dependencies that fix it, one per dependency path the scanner names an upgrade for (Snyk's
-    `from` and `upgradePath`); empty when it names none, or the package is a direct dependency."""
+    dependencies that fix it, one per dependency path (Snyk's `from` and `upgradePath`); empty
+    when a path has none named (the package is a direct dependency there, or is fixed below its
+    direct dependency, or by no upgrade of it): only the package's own upgrade clears every path."""
     no_direct_upgrade: bool = False
     """True when the scanner says that no upgrade of a direct dependency fixes it (Snyk's
     `isUpgradable: false` for a package pulled in through another): only the package itself,

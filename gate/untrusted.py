@@ -9,6 +9,7 @@ images, mentions or table breaks that a hostile package name could smuggle in.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -39,19 +40,30 @@ _UNSAFE_CHARS = re.compile(
 
 # The text and emoji presentation selectors (VS15, VS16) after a character that takes one: `⚠️` is
 # the warning sign drawn as an emoji, as a title may start, and reads badly as `⚠\ufe0f`. Such a
-# character is a symbol beyond ASCII (nearly every base of Unicode's emoji-variation-sequences.txt
-# is one, and an emoji with no sequence of its own is one too), one of the few other bases there,
-# or a keycap's base (`#`, `*`, a digit) with the keycap mark after the selector (`1️⃣`). Only one
-# selector, right after its base: at the start, after a letter, an ASCII symbol or another
-# selector it only hides that two texts differ, and a run of selectors after an emoji can carry
-# text no one sees, so those stay codes.
+# character is a base of Unicode's emoji-variation-sequences.txt, the characters drawn either as
+# text or as an emoji, where a selector changes what the reader sees; or a keycap's base (`#`,
+# `*`, a digit) with the keycap mark after the selector (`1️⃣`). Only one selector, right after
+# its base: at the start, after a letter, an ASCII symbol, another selector, or a symbol or emoji
+# with one look only (`→`, `°`, `😀`), it only hides that two texts differ, and a run of selectors
+# after an emoji can carry text no one sees, so those stay codes.
 _PRESENTATION_SELECTORS = frozenset("\ufe0e\ufe0f")
-_SYMBOLS = frozenset({"So", "Sm"})
-_OTHER_BASES = frozenset("\u203c\u2049\u2139\u3030\u303d")
-"""Double exclamation, exclamation question, information source, wavy dash, part alternation:
-the bases of emoji-variation-sequences.txt outside the symbol categories."""
 _KEYCAP_BASES = frozenset("#*0123456789")
 _KEYCAP = "\u20e3"
+
+
+@functools.cache
+def _variation_bases() -> frozenset[int]:
+    """The bases of emoji-variation-sequences.txt beyond ASCII, from `wcwidth` (already the width
+    measure of the terminal summary): its tables of the characters VS16 draws as an emoji
+    (text by default) and of those VS15 draws as text (an emoji by default) are the file's bases
+    between them."""
+    from wcwidth.table_vs15 import VS15_WIDE_TO_NARROW
+    from wcwidth.table_vs16 import VS16_NARROW_TO_WIDE
+
+    tables = (*VS16_NARROW_TO_WIDE.values(), *VS15_WIDE_TO_NARROW.values())
+    return frozenset(
+        code for table in tables for low, high in table for code in range(low, high + 1) if code > 0x7F
+    )
 
 
 def _chooses_presentation(text: str, at: int) -> bool:
@@ -61,7 +73,7 @@ def _chooses_presentation(text: str, at: int) -> bool:
     base = text[at - 1]
     if base in _KEYCAP_BASES:
         return text[at + 1 : at + 2] == _KEYCAP
-    return base in _OTHER_BASES or (not base.isascii() and unicodedata.category(base) in _SYMBOLS)
+    return not base.isascii() and ord(base) in _variation_bases()
 
 
 def _visible(match: re.Match[str]) -> str:

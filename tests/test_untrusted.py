@@ -16,6 +16,9 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wcwidth.bisearch import bisearch
+from wcwidth.table_vs15 import VS15_WIDE_TO_NARROW
+from wcwidth.table_vs16 import VS16_NARROW_TO_WIDE
 
 from gate.untrusted import html_code, invisible_shown, md_code, md_escape, terminal_safe
 from tests.support.hostile_text import HOSTILE
@@ -29,7 +32,8 @@ from tests.support.hostile_text import HOSTILE
 # which some log viewers break a line at, are shown as their code where they were kept; and the
 # default-ignorable characters left out at first (the combining grapheme joiner, the Hangul
 # fillers, the variation selectors, ...) are shown as their code too; and a text or emoji
-# presentation selector right after a character that takes one (`⚠️`) is kept. Do not "fix" it
+# presentation selector right after a character that takes one (`⚠️`: a base of Unicode's
+# emoji-variation-sequences.txt, as wcwidth's tables give them) is kept. Do not "fix" it
 # otherwise: it is what the current code is compared to.
 
 _REF_ZWSP = "\u200b"
@@ -48,9 +52,8 @@ def _ref_keeps(text: str, at: int) -> bool:
     before = text[at - 1]
     if before in "#*0123456789":
         return text[at + 1 : at + 2] == "\u20e3"
-    if before in "\u203c\u2049\u2139\u3030\u303d":
-        return True
-    return ord(before) > 0x7F and unicodedata.category(before) in ("So", "Sm")
+    tables = (*VS15_WIDE_TO_NARROW.values(), *VS16_NARROW_TO_WIDE.values())
+    return ord(before) > 0x7F and any(bisearch(ord(before), table) for table in tables)
 
 
 def _ref_visible(match: re.Match[str]) -> str:
@@ -131,7 +134,8 @@ _PIECES = (
     *"\u00ad\u180e\u206a\u206f\ufff9\U0001bca0\U0001d173\U000e0001\U000e007f\U000e0100",
     *"\u034f\u115f\u1160\u3164\uffa0\ufe00\ufe0f\U000e01ef\u17b4\u180b\u180f\ufff0",
     # What a presentation selector may follow, or not: emoji, symbols, a keycap's base and mark.
-    *"\u26a0\u2764\u263a\u2194\u2139\u203c\ufe0e\u20e3\u00a9", "\u26a0\ufe0f", "1\ufe0f\u20e3",
+    *"\u26a0\u2764\u263a\u2194\u2139\u203c\ufe0e\u20e3\u00a9\u2192\u00b0\u2705", "\u26a0\ufe0f", "1\ufe0f\u20e3",
+    "\U0001f600",
     # What NFC changes: combining marks that compose, singletons that decompose, Hangul jamo.
     "e\u0301", "A\u030a", "\u0301", "\u0327", "\u212b", "\u2126", "\u212a", "\u0344", "\u1100\u1161",
     "\u0340", "\u0958", "\ufb1d",
@@ -295,7 +299,7 @@ def test_html_code_is_one_line_of_text_inside_raw_html() -> None:
     [
         "\u26a0\ufe0f Security update",  # ⚠️, the warning sign drawn as an emoji
         "Fix \u2764\ufe0f and \u263a\ufe0e",  # ❤️, ☺︎ drawn as text
-        "\U0001f600\ufe0f",  # an emoji with no sequence of its own
+        "\u2705\ufe0e \u231a\ufe0e",  # ✅, ⌚ drawn as text
         "\u00a9\ufe0f 2024 \u2139\ufe0f \u203c\ufe0f \u2194\ufe0f",  # copyright, information, double exclamation, arrow
         "step 1\ufe0f\u20e3 then #\ufe0f\u20e3",  # keycaps: 1️⃣ #️⃣
     ],
@@ -323,6 +327,11 @@ def test_a_presentation_selector_after_a_character_that_takes_one_stays(text: st
         ("\u26a0\ufe00", "\u26a0\\ufe00"),  # another variation selector
         ("\U0001f600\U000e0100\U000e0101", "\U0001f600\\U000e0100\\U000e0101"),  # text hidden after an emoji
         ("\u26a0\u200b\ufe0f", "\u26a0\\u200b\\ufe0f"),  # after an invisible character
+        # After a symbol or an emoji with one look only: `lib→️x` read as `lib→x`, another name.
+        ("lib\u2192\ufe0fx", "lib\u2192\\ufe0fx"),
+        ("10\u00b0\ufe0f", "10\u00b0\\ufe0f"),
+        ("n\u2260\ufe0em", "n\u2260\\ufe0em"),
+        ("\U0001f600\ufe0f", "\U0001f600\\ufe0f"),
     ],
 )
 def test_a_selector_anywhere_else_is_still_shown_as_its_code(text: str, shown: str) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from gate._input_file import STANDARD_INPUT
 from gate.cli.enrichment import read_baseline, read_vex, with_warning, write_openvex
 from gate.cli.exploit import read_exploit_data
-from gate.cli.options import PROG, Command, Options, OutputFormat
+from gate.cli.options import DEFAULT_MAX_REPORT_SIZE, PROG, Command, Options, OutputFormat
 from gate.cli.outputs import (
     STDOUT,
     check_publishing,
@@ -194,13 +194,27 @@ def explain_command(options: Options) -> list[CommandPart] | None:
         *(("--vex", path, "FILE") for path in options.enrichment.vex),
         ("--kev", options.exploit.kev, "FILE"),
         ("--epss", options.exploit.epss, "FILE"),
+        # A limit raised for a large report is needed to read it again.
+        (
+            "--max-report-size",
+            size if (size := options.max_report_size) != DEFAULT_MAX_REPORT_SIZE else None,
+            "SIZE",
+        ),
     ]
     parts = [CommandPart(f"{PROG} explain ID", f"{PROG} explain ID")]
     for option, value, stand_in in given:
-        if value:
-            parts.append(
-                CommandPart(f"{option} {shlex.quote(terminal_safe(str(value)))}", f"{option} {stand_in}")
-            )
+        if not value:
+            continue
+        text = str(value)
+        if terminal_safe(text) != text:
+            # A newline, a tab, an escape or a bidi control is shown as something else (a blank,
+            # `\x1b`), which names another file, or none: the stand-in says what goes there.
+            parts.append(CommandPart(f"{option} {stand_in}", f"{option} {stand_in}"))
+            continue
+        # After a blank, a value that starts with `-` is read as an option (`--report -x.json`:
+        # "expected one argument"); joined by `=`, it is the option's value.
+        joint = "=" if text.startswith("-") else " "
+        parts.append(CommandPart(f"{option}{joint}{shlex.quote(text)}", f"{option} {stand_in}"))
     if options.policy.advisory:
         parts.append(CommandPart("--advisory", "--advisory"))
     return parts

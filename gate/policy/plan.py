@@ -14,8 +14,8 @@
    (`libc6` and `libc-bin` are both `glibc`; distributions publish fixes per source package), a
    library by its type, name and path (two copies of `lodash` are two actions). A library an
    application pulls in through one direct dependency whose upgrade the scanner names as its fix
-   (Snyk's `upgradePath`: `express@3.0.0` for `qs`) goes to the upgrade of that direct
-   dependency instead: that is what a developer changes in the manifest. Its target is the
+   on every path (Snyk's `upgradePath`: `express@3.0.0` for `qs`) goes to the upgrade of that
+   direct dependency instead: that is what a developer changes in the manifest. Its target is the
    highest of those upgrades (and of the direct dependency's own fixes), and the packages it
    brings fixed versions of are the action's `fixes`.
 
@@ -162,14 +162,17 @@ def _via(finding: Finding, package: str) -> bool:
     return bool(finding.direct_upgrades) and finding.package.name != package and _direct(finding) == package
 
 
-def _fix_of(finding: Finding, package: str) -> tuple[str, tuple[str, ...]]:
+def _fixes_of(finding: Finding, package: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The installed version and fixed versions an upgrade of `package` compares for `finding`:
-    the direct dependency's version and its upgrades for a package pulled in through it, else the
-    finding's own."""
+    for a package pulled in through it, the direct dependency's version and target once per
+    dependency path, since each path is fixed only by its own upgrade and the target must reach
+    the highest (not a choice among them, as a finding's fixed versions are); else the finding's
+    own."""
     if _via(finding, package):
-        upgrades = finding.direct_upgrades
-        return upgrades[0].version, tuple(dict.fromkeys(upgrade.target for upgrade in upgrades))
-    return _installed(finding), finding.fixed_versions
+        return tuple(
+            dict.fromkeys((upgrade.version, (upgrade.target,)) for upgrade in finding.direct_upgrades)
+        )
+    return ((_installed(finding), finding.fixed_versions),)
 
 
 def _usable_fix(finding: Finding, ecosystem: str) -> bool:
@@ -241,7 +244,7 @@ def _facts(group: _Group) -> _Facts:
             no_direct_upgrade=finding.no_direct_upgrade,
         )
     findings = [d.finding for _, d in group.decisions]
-    fixes = [_fix_of(f, group.package) for f in findings]
+    fixes = [fix for f in findings for fix in _fixes_of(f, group.package)]
     installed = _oldest(eco, (version for version, _ in fixes))
     target = upgrade_target(eco, fixes)
     pulled_in = [f for f in findings if _via(f, group.package)]

@@ -227,10 +227,11 @@ def _read_project(project: JsonObject, at: At, severities: SeverityReader, out: 
                 )
             )
     for found in paths.values():
-        if found.position is not None and (found.upgrades or found.no_direct_upgrade):
+        upgrades = () if found.unnamed else tuple(dict.fromkeys(found.upgrades))
+        if found.position is not None and (upgrades or found.no_direct_upgrade):
             out[found.position] = replace(
                 out[found.position],
-                direct_upgrades=tuple(dict.fromkeys(found.upgrades)),
+                direct_upgrades=upgrades,
                 no_direct_upgrade=found.no_direct_upgrade,
             )
 
@@ -247,6 +248,11 @@ class _Paths:
     """Whether a path has it as a direct dependency of the project."""
     upgradable: bool = False
     """Whether an entry says an upgrade fixes it (`isUpgradable`, or any upgrade step)."""
+    unnamed: bool = False
+    """Whether a path has no upgrade of its direct dependency named: the package is a direct
+    dependency there, or the direct dependency stays and the path is fixed below it, or no upgrade
+    fixes it, or it is a later path of a grouped entry (whose `upgradePath` is the first's). An
+    upgrade of the others' direct dependency leaves the package installed through that path."""
     position: int | None = None
     """Where its finding is in the findings read so far."""
 
@@ -267,7 +273,7 @@ def _read_paths(vuln: JsonObject, at: At, found: list[_Paths]) -> None:
     upgrade-package-versions-to-fix-vulnerabilities: the smallest upgrade of the direct
     dependency that brings a fixed version of the package). Its second step names the direct
     dependency's upgrade; the same version as installed means that the direct dependency stays
-    and the path is fixed below it.
+    and the path is fixed below it. A path without such an upgrade is `_Paths.unnamed`.
     """
     given = opt_list(vuln, "from", at)
     where = at["from"]
@@ -285,7 +291,9 @@ def _read_paths(vuln: JsonObject, at: At, found: list[_Paths]) -> None:
         type(step) is str for step in opt_list(vuln, "upgradePath", at)
     )
     upgrade = _direct_upgrade(chains[0], opt_list(vuln, "upgradePath", at))
+    unnamed = (upgrade is None and len(chains[0]) > 1) or any(len(chain) > 1 for chain in chains[1:])
     for paths in found:
+        paths.unnamed = paths.unnamed or unnamed
         paths.through_other = paths.through_other or any(len(chain) > 2 for chain in chains)
         paths.direct = paths.direct or any(len(chain) == 2 for chain in chains)
         paths.upgradable = paths.upgradable or upgradable

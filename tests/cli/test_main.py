@@ -188,6 +188,51 @@ def test_below_what_blocks_the_summary_gives_the_explain_command_of_the_run(
     assert "explain" not in run(argv, capsys)[1]
 
 
+def test_the_explain_command_names_a_hostile_path_as_it_is_or_not_at_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--report -x.json` was read as an option with no value ("expected one argument"), and a
+    # newline or an escape in a path was printed as a blank or `\x1b`: another file's name, here
+    # the name of a report that exists, so the command explained another report.
+    monkeypatch.chdir(tmp_path)
+    for name in ("-x.json", "new\nline.json", "new line.json", "\x1b[31mred.json"):
+        (tmp_path / name).write_bytes(BUSTER.read_bytes())
+    policy = write_policy(tmp_path, "version: 1\n")
+
+    def command(report: str) -> str:
+        code, out, _ = run(["check", "--policy", policy.name, f"./{report}"], capsys)
+        assert code == ExitCode.FAIL
+        lines = out.splitlines()
+        return lines[lines.index("  why one blocks, and what clears it:") + 1].removeprefix("    $ ")
+
+    dash = command("-x.json")
+    assert "--report=-x.json" in dash
+    words = shlex.split(dash.replace(" ID ", " CVE-2019-18224 "))
+    assert run(words[1:], capsys)[1].splitlines()[0].startswith("CVE-2019-18224: 1 finding(s)")
+    for hostile in ("new\nline.json", "\x1b[31mred.json"):
+        shown = command(hostile)
+        assert " --report REPORT " in shown, shown
+        assert "new line" not in shown
+        assert "x1b" not in shown
+
+
+def test_the_explain_command_keeps_a_raised_report_size_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A report larger than the default limit was read with --max-report-size, and the command
+    # printed left the limit out: `explain` refused the report it names.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.json").write_bytes(BUSTER.read_bytes())
+    code, out, _ = run(["check", "r.json", "--max-report-size", "3G"], capsys)
+    assert code == ExitCode.FAIL
+    lines = out.splitlines()
+    command = lines[lines.index("  why one blocks, and what clears it:") + 1]
+    assert command == "    $ container-gate explain ID --report r.json --max-report-size 3000000000"
+    # The default limit is no option to repeat.
+    out = run(["check", "r.json"], capsys)[1]
+    assert "    $ container-gate explain ID --report r.json" in out.splitlines()
+
+
 def test_advisory_never_fails_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["check", str(BUSTER), "--advisory"], capsys)
     assert code == ExitCode.PASS

@@ -1,7 +1,11 @@
 """A Snyk application report and its decision report read back plan the same actions: the upgrade
 of the direct dependency Snyk names (`Upgrade express 2.5.11 -> 3.11.0 (fixes ..., qs ...)`), not
 of the package pulled in through it, in `check`, `compare`, `explain`, a `--baseline` run and a
-merge of decision reports."""
+merge of decision reports.
+
+The corpus's report reaches `qs`, `mime` and `connect` through `express > connect` too, a path on
+which Snyk keeps `express` (so each of them is its own upgrade there); without those paths, the
+upgrade of `express` is named on every path (`snyk_app_without_connect_paths`)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode
-from tests.support.corpus import corpus_file
+from tests.support.corpus import corpus_file, snyk_app_without_connect_paths
 from tests.support.repo_paths import PROJECT_ROOT
 
 # The two ungrouped forms of the corpus's container report with an npm application (the one of
@@ -24,6 +28,13 @@ STRICT = ["--policy", str(PROJECT_ROOT / "policies/strict.yaml")]
 WANT = (
     "Upgrade express 2.5.11 -> 3.11.0 (fixes connect 1.9.2 -> 2.8.2, mime 1.2.4 -> 1.4.1, qs 0.4.2 -> 6.0.4)"
 )
+
+
+def _app(tmp_path: Path, name: str = SNYK[0]) -> Path:
+    """The corpus report `name` without its paths through `express > connect`, as a file."""
+    path = tmp_path / f"snyk-{name}"
+    path.write_text(json.dumps(snyk_app_without_connect_paths(name)), encoding="utf-8")
+    return path
 
 
 def _check(
@@ -51,7 +62,7 @@ def _plan(doc: dict[str, Any]) -> tuple[object, ...]:
 def test_check_of_the_decision_report_plans_what_check_of_the_snyk_report_planned(
     name: str, policy: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    snyk = corpus_file("snyk", name)
+    snyk = _app(tmp_path, name)
     markdown, doc = _check([snyk], tmp_path, "first", *policy)
     summary = _summary(capsys)
     assert " ".join(WANT.split()) in " ".join(summary.split())
@@ -66,7 +77,7 @@ def test_check_of_the_decision_report_plans_what_check_of_the_snyk_report_planne
 
 
 def test_the_findings_say_the_upgrades_of_their_direct_dependency(tmp_path: Path) -> None:
-    _, doc = _check([corpus_file("snyk", SNYK[0])], tmp_path, "first")
+    _, doc = _check([_app(tmp_path)], tmp_path, "first")
     rows = {(f["vulnerability_id"], f["package"]): f for f in doc["findings"]}
     qs = rows[("CVE-2017-1000048", "qs")]
     assert qs["direct_upgrades"] == [
@@ -84,7 +95,7 @@ def test_the_findings_say_the_upgrades_of_their_direct_dependency(tmp_path: Path
 def test_a_baseline_run_and_a_merge_of_decision_reports_plan_the_same(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    snyk = corpus_file("snyk", SNYK[0])
+    snyk = _app(tmp_path)
     _, doc = _check([snyk], tmp_path, "first", *STRICT)
     summary = _summary(capsys)
     first = tmp_path / "first.json"
@@ -103,7 +114,7 @@ def test_a_baseline_run_and_a_merge_of_decision_reports_plan_the_same(
 
 
 def test_compare_counts_the_same_actions_for_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    snyk = corpus_file("snyk", SNYK[0])
+    snyk = _app(tmp_path)
     _check([snyk], tmp_path, "first", *STRICT)
     capsys.readouterr()
     table = tmp_path / "compare.json"
@@ -119,7 +130,7 @@ def test_compare_counts_the_same_actions_for_both(tmp_path: Path, capsys: pytest
 
 
 def test_explain_names_the_same_upgrade(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    snyk = corpus_file("snyk", SNYK[0])
+    snyk = _app(tmp_path)
     _check([snyk], tmp_path, "first")
     capsys.readouterr()
     said = []

@@ -20,7 +20,7 @@ from gate.policy.plan import (
     _command,
     _Facts,
     _facts,
-    _fix_of,
+    _fixes_of,
     _Group,
     _group_key,
     _oldest,
@@ -35,7 +35,13 @@ from gate.policy.plan import (
 )
 from gate.scanners.snyk import parse_snyk
 from gate.versions import upgrade_target
-from tests.support.corpus import corpus_evaluation, corpus_file, corpus_json, corpus_reports
+from tests.support.corpus import (
+    corpus_evaluation,
+    corpus_file,
+    corpus_json,
+    corpus_reports,
+    snyk_app_without_connect_paths,
+)
 from tests.support.factories import NOW, evaluation_of, finding, layer, report
 
 BASE = LayerOrigin.BASE
@@ -531,7 +537,7 @@ def _facts_of_any_group(group: _Group) -> _Facts:
     short cut for a group of one finding must make."""
     eco = group.ecosystem
     findings = [d.finding for _, d in group.decisions]
-    fixes = [_fix_of(f, group.package) for f in findings]
+    fixes = [fix for f in findings for fix in _fixes_of(f, group.package)]
     installed = _oldest(eco, (version for version, _ in fixes))
     target = upgrade_target(eco, fixes)
     pulled_in = [f for f in findings if _via(f, group.package)]
@@ -611,8 +617,9 @@ def test_a_package_snyk_upgrades_through_its_direct_dependency_is_that_upgrade()
     """The corpus's `qs`, `mime` and `connect` come through `express@2.5.11`, and Snyk's
     `upgradePath` names the upgrade of `express` that fixes each: one action upgrades `express`,
     the direct dependency a developer changes, to the version that fixes them all and its own
-    finding, and names what it fixes in the packages it pulls in."""
-    ev = corpus_evaluation(corpus_file("snyk", SNYK_APP))
+    finding, and names what it fixes in the packages it pulls in. (The report without its paths
+    through `express > connect`, which keep `express`.)"""
+    ev = evaluate(parse_snyk(snyk_app_without_connect_paths(), "snyk.json"), Policy(source="p"), NOW)
     pulled_in = [d.finding for d in ev.decisions if d.finding.package.name in ("qs", "mime", "connect")]
     express = ev.plan.by_id["npm:express@package.json"]
     assert {ev.plan.action_ids[f.key] for f in pulled_in} == {express.id}
@@ -630,6 +637,26 @@ def test_a_package_snyk_upgrades_through_its_direct_dependency_is_that_upgrade()
     assert not express.no_direct_upgrade
     assert express.blocking == 2  # the two HIGH qs findings
     assert [a.id for a in ev.plan.actions] == ["npm:express@package.json", "apk:busybox"]
+
+
+def test_a_package_with_a_path_no_direct_upgrade_fixes_is_its_own_upgrade() -> None:
+    """The whole report: `qs` and `mime` also come through `express > connect`, a path Snyk fixes
+    below `express`. Upgrading `express` leaves them there, so each is its own upgrade, the same
+    with `--group-issues` or without; `connect` stays in `express`'s."""
+    plans = [
+        corpus_evaluation(corpus_file("snyk", name)).plan
+        for name in (SNYK_APP, "resultJsonDataGrouped.json", "resultJsonDataNonGrouped.json")
+    ]
+    ev = plans[0]
+    assert [(a.id, a.target_version) for a in ev.actions] == [
+        ("npm:qs@package.json", "6.0.4"),
+        ("apk:busybox", "1.32.1-r4"),
+        ("npm:express@package.json", "3.11.0"),
+        ("npm:mime@package.json", "1.4.1"),
+    ]
+    assert ev.by_id["npm:express@package.json"].fixes == (PackageFix("connect", "1.9.2", "2.8.2"),)
+    npm = [[a for a in plan.actions if a.ecosystem == "npm"] for plan in plans]
+    assert all(actions == npm[0] for actions in npm[1:])
 
 
 def test_a_package_no_direct_upgrade_fixes_is_its_own_upgrade_marked_so() -> None:
@@ -664,3 +691,25 @@ def test_a_package_through_two_direct_dependencies_stays_its_own_upgrade() -> No
     assert ev.plan.action_ids[one.key] == "npm:express@package.json"
     assert ev.plan.action_ids[two.key] == "npm:qs@package.json"
     assert ev.plan.by_id["npm:qs@package.json"].target_version == "1.0.0"
+
+
+def test_a_direct_upgrade_reaches_the_highest_that_any_dependency_path_needs() -> None:
+    """Snyk names one upgrade of `express` per path to `qs`: here `express@3.0.0` for `express >
+    qs` and `express@4.0.0` for `express > connect > qs` (the report's `qs` entries alone). Both
+    paths must be fixed, so the target is the higher; the lower leaves `qs@0.4.2` installed
+    through `connect`."""
+    doc = corpus_json("snyk", SNYK_APP)
+    vulns = doc[1]["vulnerabilities"]
+    vulns[:] = [v for v in vulns if v["packageName"] == "qs"]
+    for vuln in vulns:
+        if vuln["id"] == "npm:qs:20170213" and len(vuln["from"]) == 4:
+            vuln["upgradePath"] = [False, "express@4.0.0", "connect@2.8.2", "qs@6.0.4"]
+    ev = evaluate(parse_snyk(doc, "snyk.json"), Policy(source="p"), NOW)
+    qs = next(d.finding for d in ev.decisions if d.finding.vulnerability_id == "CVE-2017-1000048")
+    assert {u.target for u in qs.direct_upgrades} == {"3.0.0", "4.0.0"}
+    express = ev.plan.by_id[ev.plan.action_ids[qs.key]]
+    assert (express.package, express.installed_version, express.target_version) == (
+        "express",
+        "2.5.11",
+        "4.0.0",
+    )

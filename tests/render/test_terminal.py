@@ -12,6 +12,7 @@ import pytest
 
 from gate.model import ImageInfo, Layer, LayerOrigin, ScannerInfo, Severity, VendorStatus
 from gate.platforms.gitlab import note_body
+from gate.policy.evaluate import evaluate
 from gate.policy.model import AllowlistEntry, FailOn, Mode, Policy
 from gate.render.markdown import render_markdown
 from gate.render.remediation import what_to_do
@@ -26,9 +27,10 @@ from gate.render.terminal import (
     render_terminal,
 )
 from gate.run_wording import ACTION_WORDS, GITLAB_WORDS
+from gate.scanners.snyk import parse_snyk
 from gate.untrusted import terminal_safe
-from tests.support.corpus import corpus_evaluation, corpus_file
-from tests.support.factories import evaluation_of, finding, layer
+from tests.support.corpus import corpus_evaluation, corpus_file, snyk_app_without_connect_paths
+from tests.support.factories import NOW, evaluation_of, finding, layer
 
 # What a terminal acts on: C0 and C1 controls (ESC, CSI, OSC's BEL) and the bidirectional overrides,
 # and what no one sees (the soft hyphen, the tag characters).
@@ -536,9 +538,11 @@ def test_ignored_findings_are_counted_by_reason() -> None:
 
 
 def test_the_upgrade_of_a_direct_dependency_says_what_it_fixes() -> None:
-    """Snyk's corpus report: `qs` comes through `express`, whose upgrade Snyk names; the action is
-    that upgrade, and the vulnerable packages stay in sight with their fixed versions."""
-    evaluation = corpus_evaluation(corpus_file("snyk", "container-app-vulns__results.json"))
+    """Snyk's corpus report (without its paths through `express > connect`): `qs` comes through
+    `express`, whose upgrade Snyk names; the action is that upgrade, and the vulnerable packages
+    stay in sight with their fixed versions."""
+    report = parse_snyk(snyk_app_without_connect_paths(), "snyk.json")
+    evaluation = evaluate(report, Policy(source="p"), NOW)
     first = evaluation.plan.actions[0]
     assert what_to_do(first, "->") == (
         "Upgrade express 2.5.11 -> 3.11.0 (fixes connect 1.9.2 -> 2.8.2, mime 1.2.4 -> 1.4.1, qs 0.4.2 -> 6.0.4)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from gate.cli import main as cli
 from gate.errors import ReportError
 from gate.model import Cvss, DirectUpgrade, ScanReport, Severity, VendorStatus
 from gate.scanners.snyk import parse_snyk
-from tests.support.corpus import corpus_files, corpus_json, only
+from tests.support.corpus import corpus_files, corpus_json, only, snyk_app_without_connect_paths
 
 SNYK_FILES = corpus_files("snyk")
 
@@ -121,9 +122,8 @@ def test_grouped_and_ungrouped_output_give_the_same_findings() -> None:
 
 def test_a_package_pulled_in_through_a_direct_dependency_names_its_upgrade() -> None:
     """`qs@0.4.2` comes through `express@2.5.11`, and `upgradePath` says `express@3.0.0` fixes it
-    on the direct path; the path through `connect` keeps `express@2.5.11` (fixed below it, not an
-    upgrade of the direct dependency). `express` itself is a direct dependency."""
-    report = parse("container-app-vulns__results.json")
+    (the report without its paths through `connect`). `express` itself is a direct dependency."""
+    report = parse("", snyk_app_without_connect_paths())
     by_key = {(f.vulnerability_id, f.package.name): f for f in report.findings}
     express_3 = DirectUpgrade(name="express", version="2.5.11", target="3.0.0")
     for vid in ("CVE-2014-7191", "CVE-2014-10064", "CVE-2017-1000048"):
@@ -138,6 +138,52 @@ def test_a_package_pulled_in_through_a_direct_dependency_names_its_upgrade() -> 
     assert by_key[("CVE-2014-6393", "express")].direct_upgrades == ()
     # OS packages have no dependency path to read.
     assert all(not f.direct_upgrades for f in report.findings if not f.package.path)
+
+
+def test_a_path_no_upgrade_of_its_direct_dependency_fixes_leaves_the_package_its_own() -> None:
+    """The whole report: `qs` and `mime` also come through `express > connect`, whose
+    `upgradePath` keeps `express@2.5.11` (Snyk's "fixed below": relock, or upgrade the package).
+    Upgrading `express` is not said to fix that path, so no direct upgrade is given; `connect`
+    comes through `express` alone and keeps its."""
+    report = parse("container-app-vulns__results.json")
+    by_key = {(f.vulnerability_id, f.package.name): f for f in report.findings}
+    for key in (("CVE-2014-7191", "qs"), ("CVE-2017-1000048", "qs"), ("CVE-2017-16138", "mime")):
+        assert by_key[key].direct_upgrades == ()
+        assert not by_key[key].no_direct_upgrade
+    assert by_key[("CVE-2013-7370", "connect")].direct_upgrades == (
+        DirectUpgrade(name="express", version="2.5.11", target="3.3.2"),
+    )
+
+
+def test_a_path_through_a_direct_dependency_no_upgrade_fixes_leaves_the_package_its_own() -> None:
+    """`qs` also through `body-parser@1.0.0`, which Snyk cannot upgrade to a fix: upgrading
+    `express` would leave `qs@0.4.2` installed through `body-parser`."""
+    doc = snyk_app_without_connect_paths()
+    vulns = doc[1]["vulnerabilities"]
+    for vuln in [v for v in vulns if v["packageName"] == "qs"]:
+        other = copy.deepcopy(vuln)
+        other.update(
+            {
+                "from": [vuln["from"][0], "body-parser@1.0.0", "qs@0.4.2"],
+                "upgradePath": [],
+                "isUpgradable": False,
+            }
+        )
+        vulns.append(other)
+    qs = [f for f in parse("", doc).findings if f.package.name == "qs"]
+    assert len(qs) == 3
+    assert all(f.direct_upgrades == () and not f.no_direct_upgrade for f in qs)
+
+
+def test_grouped_and_ungrouped_output_name_the_same_direct_upgrades() -> None:
+    """`--group-issues` gives the `upgradePath` of the first path only: a later path has no upgrade
+    named, as the ungrouped entry of the path through `connect` names none."""
+    grouped, ungrouped = (
+        {f.key: f.direct_upgrades for f in parse(name).findings}
+        for name in ("resultJsonDataGrouped.json", "resultJsonDataNonGrouped.json")
+    )
+    assert grouped == ungrouped
+    assert any(grouped.values())
 
 
 def test_grouped_output_pairs_the_upgrade_path_with_its_first_dependency_path() -> None:

@@ -52,6 +52,22 @@ def corpus_json(kind: str, suffix: str) -> Any:
     return json.loads(corpus_file(kind, suffix).read_text(encoding="utf-8"))
 
 
+SNYK_APP = "container-app-vulns__results.json"
+"""Snyk's report of an image with an npm application: `qs`, `mime` and `connect` come through
+`express@2.5.11`, `qs` and `mime` also through `express > connect`."""
+
+
+def snyk_app_without_connect_paths(name: str = SNYK_APP) -> Any:
+    """`SNYK_APP` (or its other ungrouped form, `name`) decoded, without its entries of paths
+    through `express > connect` (whose `upgradePath` keeps `express`): `express`'s upgrade is then
+    named on every path to `qs`, `mime` and `connect`."""
+    doc = corpus_json("snyk", name)
+    # One list of projects, the image's first; or the image's project holding its `applications`.
+    for project in doc[1:] if isinstance(doc, list) else doc["applications"]:
+        project["vulnerabilities"] = [v for v in project["vulnerabilities"] if len(v["from"]) < 4]
+    return doc
+
+
 def corpus_reports() -> list[Path]:
     """Every Trivy, Grype and Snyk report of the corpus, sorted by kind then name."""
     return [path for kind in REPORT_KINDS for path in corpus_files(kind)]
