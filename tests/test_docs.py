@@ -23,6 +23,9 @@ from gate.platforms.github_event import TOKEN_VARIABLES
 from gate.platforms.gitlab import GITLAB_RETRY
 from gate.platforms.gitlab import TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE
 from gate.render.json import render_json
+from gate.scanners.grype_runner import KEPT_ENV as GRYPE_KEPT_ENV
+from gate.scanners.grype_runner import REGISTRY_CA_VARIABLE as GRYPE_REGISTRY_CA_VARIABLE
+from gate.scanners.trivy_runner import KEPT_ENV as TRIVY_KEPT_ENV
 from tests.support.base_checks import AS_OF, CHECKS, checked_run
 from tests.support.corpus import corpus_json
 from tests.support.doc_samples import KINDS, Sample, json_mismatches, lines_match, samples, shown_json
@@ -408,6 +411,16 @@ def test_every_member_of_a_snyk_applications_findings_and_actions_is_in_the_repo
         # The shape names the members added for them, and what each holds.
         for field in [nested or "no_direct_upgrade", *inner]:
             assert f'"{field}"' in shape, f"{what}: {field} is not in architecture.md's shape"
+
+
+def test_every_variable_of_yours_a_scanner_is_run_with_is_in_the_scanning_guide() -> None:
+    """docs/scanning.md says which of the user's TRIVY_* and GRYPE_* variables reach the scanners
+    (every other one is removed), and the CA the gate hands Grype itself: one kept or given later
+    (GRYPE_DB_CA_CERT, GRYPE_REGISTRY_CA_CERT) is named there too."""
+    page = text(PROJECT_ROOT / "docs" / "scanning.md")
+    names = [*TRIVY_KEPT_ENV, *GRYPE_KEPT_ENV, GRYPE_REGISTRY_CA_VARIABLE]
+    # A prefix (GRYPE_REGISTRY_) is written as the variables it keeps: `GRYPE_REGISTRY_*`.
+    assert [name for name in names if f"`{name}{'*' if name.endswith('_') else ''}`" not in page] == []
 
 
 def report_format_row(section: str, field: str) -> str:
