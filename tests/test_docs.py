@@ -673,3 +673,13 @@ def test_the_gitlab_docs_say_how_long_the_note_is_retried() -> None:
     assert f"exponential backoff from {GITLAB_RETRY.first_delay:g} s" in said
     assert f"at most {GITLAB_RETRY.attempts} attempts in all and {GITLAB_RETRY.budget:g} s of waiting" in said
     assert f"counts the {TIMEOUT[1]:g} s it waited" in said
+
+
+def test_the_changelogs_unreleased_section_keeps_a_changelogs_form() -> None:
+    """Added, Changed and Fixed once each, in that order, and no bullet's bold lead said twice."""
+    unreleased = text(PROJECT_ROOT / "CHANGELOG.md").split("\n## [Unreleased]\n", 1)[1].split("\n## [", 1)[0]
+    assert re.findall(r"^### (.+)$", unreleased, flags=re.MULTILINE) == ["Added", "Changed", "Fixed"]
+    leads = re.findall(r"^- \*\*(.+?)\*\*", unreleased, flags=re.MULTILINE | re.DOTALL)
+    said = [" ".join(lead.split()).casefold() for lead in leads]
+    assert len(said) > 50
+    assert sorted({lead for lead in said if said.count(lead) > 1}) == []
