@@ -303,3 +303,46 @@ def test_the_documented_import_order_is_the_tests() -> None:
         name.removeprefix("gate.") for name in STAGES[0][1:]
     ]
     assert later.split(" -> ") == [stage[0].removeprefix("gate.") for stage in STAGES[1:]]
+
+
+def map_line(path: str) -> str:
+    """The package map's line of one module (`gate/model.py`), with the lines that continue it."""
+    package, _, name = path.rpartition("/")
+    (line,) = [row for row in package_map()[package].splitlines() if f" {name} " in f"{row} "]
+    return line
+
+
+@pytest.mark.parametrize("path", ["gate/model.py", "gate/policy/actions.py"])
+def test_every_type_the_stages_share_is_on_its_modules_line(path: str) -> None:
+    """The model and the plan's types are what the stages hand each other: a type added to them
+    (a Snyk finding's `DirectUpgrade`, an action's `PackageFix`) is named in the package map."""
+    tree = ast.parse((PACKAGE.parent / path).read_text(encoding="utf-8"))
+    types = [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+    assert types
+    line = map_line(path)
+    assert [name for name in types if not re.search(rf"\b{name}\b", line)] == [], path
+
+
+def test_every_field_of_a_finding_is_in_the_data_between_the_stages() -> None:
+    """docs/architecture.md's account of what a finding carries names each of `Finding`'s fields:
+    one added to the model (`direct_upgrades`, `no_direct_upgrade`) is said there too."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc.split("\n## The data between the stages\n", 1)[1].split("\n## ", 1)[0]
+    (paragraph,) = [p for p in section.split("\n\n") if "A finding carries" in p]
+    tree = ast.parse((PACKAGE / "model.py").read_text(encoding="utf-8"))
+    (finding,) = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "Finding"]
+    fields = [
+        node.target.id
+        for node in finding.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    ]
+    assert "direct_upgrades" in fields
+    assert [name for name in fields if f"`{name}`" not in paragraph] == []
+
+
+def test_the_plan_in_the_data_between_the_stages_names_what_an_action_fixes_besides_its_own() -> None:
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc.split("\n## The data between the stages\n", 1)[1].split("\n## ", 1)[0]
+    (paragraph,) = [p for p in section.split("\n\n") if p.startswith("The `Plan`")]
+    for name in ("Action.fixes", "PackageFix", "direct_upgrades", "no_direct_upgrade"):
+        assert f"`{name}`" in paragraph, name

@@ -23,7 +23,11 @@ from gate.platforms.github_event import TOKEN_VARIABLES
 from gate.platforms.gitlab import GITLAB_RETRY
 from gate.platforms.gitlab import TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE
 from gate.render.json import render_json
+from gate.scanners.grype_runner import KEPT_ENV as GRYPE_KEPT_ENV
+from gate.scanners.grype_runner import REGISTRY_CA_VARIABLE as GRYPE_REGISTRY_CA_VARIABLE
+from gate.scanners.trivy_runner import KEPT_ENV as TRIVY_KEPT_ENV
 from tests.support.base_checks import AS_OF, CHECKS, checked_run
+from tests.support.corpus import corpus_json
 from tests.support.doc_samples import KINDS, Sample, json_mismatches, lines_match, samples, shown_json
 from tests.support.repo_paths import PROJECT_ROOT
 
@@ -367,6 +371,58 @@ def test_every_field_of_a_real_decision_report_is_in_the_report_format(
             assert f"`{field}`" in documented or f'"{field}"' in documented, f"{what}: {field}"
 
 
+def test_every_member_of_a_snyk_applications_findings_and_actions_is_in_the_report_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The members only a Snyk application report writes (the direct dependencies' upgrades of
+    its findings, what an upgrade of one fixes, the word that none does), which the reports of the
+    test above do not have: in report-format.md's rows and in architecture.md's shape."""
+    monkeypatch.chdir(tmp_path)
+    doc = corpus_json("snyk", "container-app-vulns__results.json")
+    for project in doc if isinstance(doc, list) else [doc]:
+        for vuln in project["vulnerabilities"]:
+            if vuln["packageName"] == "mime":
+                # As Snyk writes an entry no upgrade of a direct dependency fixes.
+                vuln.update(isUpgradable=False, upgradePath=[])
+    Path("snyk.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["check", "snyk.json", "--json", "gate.json", "--ci", "none", "-q"]) == 1
+    capsys.readouterr()
+    report = json.loads(Path("gate.json").read_text(encoding="utf-8"))
+    findings, actions = report["findings"], report["actions"]
+    added = {
+        "a finding": ([f for f in findings if "direct_upgrades" in f], "direct_upgrades"),
+        "a finding no direct upgrade fixes": ([f for f in findings if "no_direct_upgrade" in f], None),
+        "an action": ([a for a in actions if "fixes" in a], "fixes"),
+        "an action no direct upgrade takes": ([a for a in actions if "no_direct_upgrade" in a], None),
+    }
+    shape = text(PROJECT_ROOT / "docs" / "architecture.md").split(
+        "<!-- not output: the report's shape -->", 1
+    )[1]
+    shape = shape.split("```", 2)[1]
+    for what, (instances, nested) in added.items():
+        assert instances, what
+        section = "A finding" if what.startswith("a finding") else "An action (`actions`)"
+        documented = section_of(PROJECT_ROOT / "docs" / "report-format.md", f"### {section}")
+        inner = (
+            {key for instance in instances for item in instance[nested] for key in item} if nested else set()
+        )
+        for field in {key for instance in instances for key in instance} | inner:
+            assert f"`{field}`" in documented or f'"{field}"' in documented, f"{what}: {field}"
+        # The shape names the members added for them, and what each holds.
+        for field in [nested or "no_direct_upgrade", *inner]:
+            assert f'"{field}"' in shape, f"{what}: {field} is not in architecture.md's shape"
+
+
+def test_every_variable_of_yours_a_scanner_is_run_with_is_in_the_scanning_guide() -> None:
+    """docs/scanning.md says which of the user's TRIVY_* and GRYPE_* variables reach the scanners
+    (every other one is removed), and the CA the gate hands Grype itself: one kept or given later
+    (GRYPE_DB_CA_CERT, GRYPE_REGISTRY_CA_CERT) is named there too."""
+    page = text(PROJECT_ROOT / "docs" / "scanning.md")
+    names = [*TRIVY_KEPT_ENV, *GRYPE_KEPT_ENV, GRYPE_REGISTRY_CA_VARIABLE]
+    # A prefix (GRYPE_REGISTRY_) is written as the variables it keeps: `GRYPE_REGISTRY_*`.
+    assert [name for name in names if f"`{name}{'*' if name.endswith('_') else ''}`" not in page] == []
+
+
 def report_format_row(section: str, field: str) -> str:
     """The row of docs/report-format.md's table under `### section` that describes `field`."""
     body = text(PROJECT_ROOT / "docs" / "report-format.md").split(f"\n### {section}\n", 1)[1]
@@ -617,3 +673,13 @@ def test_the_gitlab_docs_say_how_long_the_note_is_retried() -> None:
     assert f"exponential backoff from {GITLAB_RETRY.first_delay:g} s" in said
     assert f"at most {GITLAB_RETRY.attempts} attempts in all and {GITLAB_RETRY.budget:g} s of waiting" in said
     assert f"counts the {TIMEOUT[1]:g} s it waited" in said
+
+
+def test_the_changelogs_unreleased_section_keeps_a_changelogs_form() -> None:
+    """Added, Changed and Fixed once each, in that order, and no bullet's bold lead said twice."""
+    unreleased = text(PROJECT_ROOT / "CHANGELOG.md").split("\n## [Unreleased]\n", 1)[1].split("\n## [", 1)[0]
+    assert re.findall(r"^### (.+)$", unreleased, flags=re.MULTILINE) == ["Added", "Changed", "Fixed"]
+    leads = re.findall(r"^- \*\*(.+?)\*\*", unreleased, flags=re.MULTILINE | re.DOTALL)
+    said = [" ".join(lead.split()).casefold() for lead in leads]
+    assert len(said) > 50
+    assert sorted({lead for lead in said if said.count(lead) > 1}) == []
