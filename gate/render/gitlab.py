@@ -237,18 +237,27 @@ def _solution_text(
 ) -> str:
     """The solution's words, with `code` applied to each name, version and command from the
     report and `what` saying the upgrade an action is."""
-    versions = " or ".join(code(v) for v in finding.fixed_versions) or NO_VERSION_NAMED
-    own = f"upgrade {code(finding.package.name)} to {versions}"
     if action is None or (action.kind is ActionKind.PACKAGE_UPGRADE and action.target_version is None):
+        own = _own_upgrade(finding, code)
         return own[:1].upper() + own[1:]
     if action.kind is ActionKind.BASE_REFRESH:
         # With `--check-base` the action is what a rebuild removes, no estimate: nothing to add.
         estimate = estimate_words(action)
+        own = _own_upgrade(finding, code)
         text = f"{_rebuild_words(action, code)}{f' ({estimate})' if estimate else ''}; to patch the image instead, {own}"
     else:
+        # An upgrade to a known version names the action's versions, not the finding's: the
+        # finding's own upgrade is not made (it was, and thrown away, for most findings).
         text = f"{what(action)}, which fixes every finding of the package"
     command = f": {code(action.command)}" if action.command else ""
     return f"{text}{command} (action {code(action.id)})"
+
+
+def _own_upgrade(finding: Finding, code: Callable[[str], str]) -> str:
+    """`upgrade `curl` to `7.88.1-10+deb12u5``: the finding's own fix, `code` applied to each
+    name and version."""
+    versions = " or ".join(code(v) for v in finding.fixed_versions) or NO_VERSION_NAMED
+    return f"upgrade {code(finding.package.name)} to {versions}"
 
 
 def _text(name: str, value: str) -> dict[str, Any]:
@@ -275,6 +284,7 @@ class _Shared:
         self.scores: dict[tuple[float, str | None], dict[str, Any]] = {}
         self.scanners: dict[tuple[str, ...], dict[str, Any]] = {}
         self.names: dict[tuple[str | None, str], str] = {}
+        self.package_types: dict[str, dict[str, Any]] = {}
         self.links: dict[str, list[dict[str, str]]] = {}
 
     def policy_decision(self, decision: Decision) -> dict[str, Any]:
@@ -380,11 +390,15 @@ def _details(decision: Decision, shared: _Shared) -> dict[str, Any]:
     if fix is None:
         fix = shared.fixes[(f.fixed_versions, id(f.status))] = _fix_items(f)
     items.update(fix)
-    # Most packages have findings of one vulnerability or a few: their items are made for each.
+    # Most packages have findings of one vulnerability or a few: their path and purl are made for each.
     if pkg.path:
         items["package_path"] = _text("Path in the image", _plain(pkg.path))
     if pkg.type:
-        items["package_type"] = _text("Package type", _plain(pkg.type))
+        # A report has a few package types (`debian`, `npm`): each item made once.
+        package_type = shared.package_types.get(pkg.type)
+        if package_type is None:
+            package_type = shared.package_types[pkg.type] = _text("Package type", _plain(pkg.type))
+        items["package_type"] = package_type
     if pkg.purl:
         items["purl"] = _text("Package URL", _plain(pkg.purl))
     if f.cvss is not None:

@@ -101,13 +101,14 @@ def _add_policy_exploit(out: dict[str, Any], policy: Policy) -> None:
         }
 
 
-def _remediation(evaluation: Evaluation) -> dict[str, Any]:
+def _remediation(evaluation: Evaluation, of_index: list[str | None] | None = None) -> dict[str, Any]:
     """`actions` and `no_fix`: the plan, its findings named by their position in `findings`
     (each finding names its action back): a position is one number where a finding's identity
     is four strings, and a report can have 100,000 findings. Each action is its row's text
-    (`_action_text`), written one per line by `_dump`."""
+    (`_action_text`), written one per line by `_dump`. `of_index`, when given, receives each
+    finding's action id (`_positions`)."""
     plan = evaluation.plan
-    positions, by_key = _positions(evaluation)
+    positions, by_key = _positions(evaluation, of_index)
     no_fix = plan.no_fix
     return {
         "actions": [_action_text(a, positions, by_key) for a in plan.actions],
@@ -120,15 +121,20 @@ def _remediation(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
-def _positions(evaluation: Evaluation) -> tuple[dict[str | None, list[int]], dict[FindingKey, list[int]]]:
+def _positions(
+    evaluation: Evaluation, of_index: list[str | None] | None = None
+) -> tuple[dict[str | None, list[int]], dict[FindingKey, list[int]]]:
     """The positions of the findings per action id (None: no action), and per finding key of the
-    findings that have an action."""
+    findings that have an action; `of_index`, when given, receives each finding's action id, in
+    the findings' order, for their rows (`_FindingRows.text`), so that no row looks it up again."""
     action_ids = evaluation.plan.action_ids
     positions: dict[str | None, list[int]] = {}
     by_key: dict[FindingKey, list[int]] = {}
     for index, decision in enumerate(evaluation.decisions):
         key = decision.finding.key
         action_id = action_ids.get(key)
+        if of_index is not None:
+            of_index.append(action_id)
         positions.setdefault(action_id, []).append(index)
         if action_id is not None:
             by_key.setdefault(key, []).append(index)
@@ -234,6 +240,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
     file is written as it is made, never held whole."""
     report = evaluation.report
     policy = evaluation.policy
+    of_index: list[str | None] = []
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "verdict": evaluation.verdict,
@@ -246,7 +253,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
         "report_warnings": list(evaluation.report_warnings),
         "findings": [],  # filled in by `_dump`, one line per finding
         "rules": [entry_json(r) for r in evaluation.entries],
-        **_remediation(evaluation),
+        **_remediation(evaluation, of_index),
         "policy": {
             "source": policy.source,
             "fail_on": {
@@ -289,6 +296,7 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
         actions,
         _extras(evaluation),
         evaluation.exploit is not None,
+        of_index,
     )
 
 
@@ -308,6 +316,7 @@ def _dump(
     actions: list[str],
     extras: Callable[[Decision], dict[str, Any]] | None = None,
     with_data: bool = False,
+    of_index: Sequence[str | None] | None = None,
 ) -> Iterator[bytes]:
     # The report's path (`sources`) comes from the command line, where it need not be UTF-8.
     text = surrogates_escaped(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
@@ -316,7 +325,10 @@ def _dump(
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
     rows = _FindingRows(action_ids)
-    findings = (rows.text(d, with_data, extras) for d in decisions)
+    if of_index is None:
+        findings = (rows.text(d, with_data, extras) for d in decisions)
+    else:
+        findings = (rows.text(d, with_data, extras, a) for d, a in zip(decisions, of_index, strict=True))
     yield head.encode("utf-8")
     yield from _one_per_line("findings", findings)
     yield middle.encode("utf-8")
@@ -336,6 +348,17 @@ _STRING: Callable[[str], str] = json.encoder.encode_basestring
 _SEVERITY_TEXT = {severity: _STRING(severity.name) for severity in Severity}
 
 
+_SHARED_TEXTS = 1 << 14
+"""Distinct reasons, titles and links a report's rows keep escaped (`_FindingRows.texts`)."""
+
+
+class _LookUp:
+    """`_FindingRows.text` without the finding's action id: it is looked up."""
+
+
+_LOOK_UP = _LookUp()
+
+
 def _optional(value: str | None) -> str:
     return "null" if value is None else _STRING(value)
 
@@ -352,6 +375,17 @@ class _FindingRows:
         self.layers: dict[int, tuple[Layer, str]] = {}
         self.rules: dict[int, tuple[object, str]] = {}
         self.enums: dict[int, tuple[object, str]] = {}
+        # The reasons, titles and links, which many findings share (a policy's few reasons, a
+        # vulnerability's title in each of its packages), each escaped once; up to
+        # `_SHARED_TEXTS` of them, so that a report of distinct texts keeps no more.
+        self.texts: dict[str, str] = {}
+
+    def _text(self, text: str) -> str:
+        """`_STRING(text)`, kept for the next finding with the same text."""
+        escaped = _STRING(text)
+        if len(self.texts) < _SHARED_TEXTS:
+            self.texts[text] = escaped
+        return escaped
 
     def _list(self, items: tuple[str, ...]) -> str:
         text = self.lists.get(items)
@@ -393,26 +427,37 @@ class _FindingRows:
         return text
 
     def text(
-        self, decision: Decision, with_data: bool, extras: Callable[[Decision], dict[str, Any]] | None
+        self,
+        decision: Decision,
+        with_data: bool,
+        extras: Callable[[Decision], dict[str, Any]] | None,
+        action_id: str | _LookUp | None = _LOOK_UP,
     ) -> str:
         """The finding's row: its members, then its exploitability fields (`finding_fields`), then
-        `extras(decision)`, as `_ONE_LINE` writes them."""
+        `extras(decision)`, as `_ONE_LINE` writes them. `action_id`: the finding's action, when the
+        caller knows it (`_positions`); else it is looked up."""
         f: Finding = decision.finding
         pkg = f.package
         lists = self._list
+        texts = self.texts
+        if isinstance(action_id, _LookUp):
+            action_id = self.action_ids.get(f.key)
+        title, url = f.title, f.primary_url
+        title_text = "null" if title is None else texts.get(title) or self._text(title)
+        url_text = "null" if url is None else texts.get(url) or self._text(url)
         assessments = _ONE_LINE.encode(_assessments(f)) if f.assessments else "[]"
         text = (
             f'{{"vulnerability_id": {_STRING(f.vulnerability_id)}, "aliases": {lists(f.aliases)}, '
             f'"package": {_STRING(pkg.name)}, "installed_version": {_STRING(pkg.version)}, '
             f'"fixed_versions": {lists(f.fixed_versions)}, "severity": {_SEVERITY_TEXT[f.severity]}, '
             f'"status": {self._enum(f.status)}, "disposition": {self._enum(decision.disposition)}, '
-            f'"reason": {_STRING(decision.reason)}, "rule": {self._rule(decision.rule)}, '
+            f'"reason": {texts.get(decision.reason) or self._text(decision.reason)}, "rule": {self._rule(decision.rule)}, '
             f'"would_block": {"true" if decision.would_block else "false"}, '
             f'"package_type": {_STRING(pkg.type)}, "purl": {_optional(pkg.purl)}, '
             f'"path": {_STRING(pkg.path)}, "source_package": {_optional(pkg.source_name)}, '
-            f'"cvss": {self._cvss(f.cvss)}, "title": {_optional(f.title)}, '
-            f'"primary_url": {_optional(f.primary_url)}, "layer": {self._layer(f.layer)}, '
-            f'"scanners": {lists(f.scanners)}, "action": {_optional(self.action_ids.get(f.key))}, '
+            f'"cvss": {self._cvss(f.cvss)}, "title": {title_text}, '
+            f'"primary_url": {url_text}, "layer": {self._layer(f.layer)}, '
+            f'"scanners": {lists(f.scanners)}, "action": {"null" if action_id is None else _STRING(action_id)}, '
             f'"assessments": {assessments}{_finding_direct_members(f)}}}'
         )
         extra = finding_fields(decision, with_data)
