@@ -756,3 +756,17 @@ def test_an_action_is_marked_no_direct_upgrade_only_when_each_of_its_findings_is
     assert not ev.plan.by_id["npm:qs@package.json"].no_direct_upgrade
     ev = evaluation_of(_not_directly_upgradable("CVE-1", True), _not_directly_upgradable("CVE-2", True))
     assert ev.plan.by_id["npm:qs@package.json"].no_direct_upgrade
+
+
+def test_the_packages_a_direct_upgrade_fixes_are_listed_by_name() -> None:
+    """In name order, whatever order the report gave their findings in."""
+    express = (DirectUpgrade("express", "2.5.11", "3.0.0"),)
+    qs = finding("CVE-1", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=("1.0.0",))
+    connect = finding(
+        "CVE-2", pkg="connect", version="1.9.2", type="npm", path="package.json", fixed=("2.8.2",)
+    )
+    ev = evaluation_of(replace(qs, direct_upgrades=express), replace(connect, direct_upgrades=express))
+    assert ev.plan.by_id["npm:express@package.json"].fixes == (
+        PackageFix("connect", "1.9.2", "2.8.2"),
+        PackageFix("qs", "0.4.2", "1.0.0"),
+    )

@@ -426,3 +426,13 @@ def test_an_entry_snyk_says_is_upgradable_is_no_case_of_no_direct_upgrade() -> N
     qs = [f for f in parse("", doc).findings if f.package.name == "qs"]
     assert qs
     assert not any(f.no_direct_upgrade for f in qs)
+
+
+def test_an_entry_repeated_names_its_upgrade_once() -> None:
+    """Snyk repeats an entry for each path; the same path's upgrade twice is one upgrade."""
+    doc = snyk_app_without_connect_paths()
+    vulns = projects(doc)[1]["vulnerabilities"]
+    vulns.extend(copy.deepcopy(_qs_entries(doc)))
+    qs = [f for f in parse("", doc).findings if f.package.name == "qs"]
+    assert qs
+    assert all(f.direct_upgrades == (DirectUpgrade("express", "2.5.11", "3.0.0"),) for f in qs)
