@@ -1451,3 +1451,22 @@ def test_the_docker_config_in_home_is_kept_and_one_that_cannot_be_read_is_said(t
     assert said.startswith(f"{home / '.docker' / 'config.json'}: cannot read the Docker config (")
     assert said.endswith("): only the login of the `registry` inputs is used")
     assert "c2VjcmV0" not in said
+
+
+def test_a_kept_login_covers_its_registrys_other_spelling_only_where_the_config_has_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With and without HTTPS's default port, two logins of the workflow's config stay each its own;
+    # a login under one spelling alone covers the other too.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    kept = {
+        "registry.example.com": _auth("robot", "bare"),
+        "registry.example.com:443": _auth("deployer", "with-port"),
+        "other.example.com:443": _auth("reader", "other"),
+    }
+    directory = entrypoint.write_docker_config(None, {}, kept)
+    assert json.loads((directory / "config.json").read_text(encoding="utf-8"))["auths"] == {
+        **kept,
+        "other.example.com": _auth("reader", "other"),
+    }

@@ -233,6 +233,40 @@ def test_the_explain_command_keeps_a_raised_report_size_limit(
     assert "    $ container-gate explain ID --report r.json" in out.splitlines()
 
 
+def _explain_words(argv: list[str]) -> str | None:
+    """The explain command a run of `argv` on the command line gives, as typed."""
+    import datetime as dt
+
+    from gate.cli.options import options_from
+
+    options = options_from(build_parser().parse_args(argv), {}, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    parts = commands.explain_command(options)
+    return None if parts is None else " ".join(part.text for part in parts)
+
+
+def test_the_explain_command_repeats_every_input_that_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without its baseline, VEX statements, exploit data or image name, `explain` decides otherwise
+    # than the run did: an allowlisted or accepted finding would be said to block.
+    monkeypatch.setattr(commands, "run_wording", lambda: COMMAND_LINE_WORDS)
+    argv = ["check", "r.json", "--baseline", "b.json", "--vex", "a.vex.json", "--vex", "b.vex.json"]
+    argv += ["--kev", "kev.json", "--epss", "epss.csv", "--image-name", "ghcr.io/acme/app:1"]
+    assert _explain_words(argv) == (
+        "container-gate explain ID --report r.json --image-name ghcr.io/acme/app:1 --baseline b.json "
+        "--vex a.vex.json --vex b.vex.json --kev kev.json --epss epss.csv"
+    )
+
+
+def test_the_explain_command_of_a_scan_names_its_json_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A scan's findings are read again from its --json file; one written to standard output, or
+    # none, cannot be.
+    monkeypatch.setattr(commands, "run_wording", lambda: COMMAND_LINE_WORDS)
+    assert _explain_words(["scan", "alpine:3", "--json", "out.json"]) == (
+        "container-gate explain ID --report out.json"
+    )
+    assert _explain_words(["scan", "alpine:3", "--json", "-"]) is None
+    assert _explain_words(["scan", "alpine:3"]) is None
+
+
 def test_advisory_never_fails_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["check", str(BUSTER), "--advisory"], capsys)
     assert code == ExitCode.PASS

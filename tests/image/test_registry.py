@@ -758,3 +758,35 @@ def test_a_login_under_the_registrys_other_spelling_is_named_when_the_registry_r
             assert resolve_image(f"docker://{REGISTRY_NAME}/private/base:1", environ=env).warnings == ()
     except (RuntimeError, FileNotFoundError) as exc:
         unavailable(f"a registry over HTTPS: {exc}")
+
+
+def test_with_no_engine_a_name_left_to_docker_hubs_default_keeps_what_the_engine_said(
+    no_engine: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `app:1` is how a locally built image is usually named: that no engine answered is half the
+    # story beside Docker Hub's answer.
+    def hub_has_none(*_args: Any, **_kwargs: Any) -> Any:
+        raise ImageError("registry docker.io has no library/app:1 (HTTP 404, MANIFEST_UNKNOWN)")
+
+    monkeypatch.setattr("gate.image.registry.read_registry", hub_has_none)
+    with pytest.raises(ImageError) as caught:
+        resolve_image("app:1", environ=no_engine)
+    assert caught.value.message.startswith("image app:1 not found: cannot reach the Docker engine at ")
+    assert caught.value.message.endswith(
+        "; registry docker.io has no library/app:1 (HTTP 404, MANIFEST_UNKNOWN)"
+    )
+
+
+def test_with_no_engine_an_unreachable_registry_is_said_beside_the_engine(
+    no_engine: dict[str, str],
+) -> None:
+    # Neither source answered: what each said stays, with how to reach either.
+    from tests.support.registry_tools import free_port
+
+    port = free_port()
+    with pytest.raises(ImageError) as caught:
+        resolve_image(f"127.0.0.1:{port}/app:1", environ=no_engine)
+    assert caught.value.message.startswith(
+        f"image 127.0.0.1:{port}/app:1 not found: cannot reach the Docker engine at "
+    )
+    assert caught.value.message.endswith(f"; cannot reach registry 127.0.0.1:{port} (connection refused)")

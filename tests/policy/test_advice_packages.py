@@ -83,6 +83,14 @@ def test_a_package_name_with_a_control_character_is_shown_escaped() -> None:
     assert "\x1b" not in warning
 
 
+def test_a_no_break_space_around_a_package_is_the_warning_of_a_blank_not_of_a_look_alike() -> None:
+    # A blank outside ASCII has the warning of the blanks, which says what to write.
+    assert load_policy_text(_entry("openssl\u00a0"), "p.yaml").warnings == (
+        "p.yaml: allowlist[0] (line 3): package 'openssl\\xa0' starts or ends with a blank, but a package "
+        "is compared exactly, so this entry never matches: write package: 'openssl'",
+    )
+
+
 @pytest.mark.parametrize(
     "package",
     [

@@ -318,3 +318,25 @@ def test_a_package_url_entry_against_a_finding_without_one_says_so() -> None:
     assert mismatch(wanted, found, None) == (
         "package 'pkg:deb/debian/openssl' is a package URL, and the finding ('openssl') has none"
     )
+
+
+def test_only_a_maven_purl_lets_a_name_stand_for_its_last_part() -> None:
+    """A Go module or an npm scope is named whole: its purl's last part (`gin`, `core`) is no
+    name of it, as an artifactId is of a Java package."""
+    go = finding(
+        "CVE-2024-0001",
+        pkg="github.com/gin-gonic/gin",
+        type="gomod",
+        purl="pkg:golang/github.com/gin-gonic/gin@v1.9.0",
+    )
+    npm = finding("CVE-2024-0001", pkg="@babel/core", type="npm", purl="pkg:npm/%40babel/core@7.0.0")
+    assert mismatch(entry(0, package="gin"), go, None) is not None
+    assert mismatch(entry(0, package="core"), npm, None) is not None
+    assert mismatch(entry(0, package="github.com/gin-gonic/gin"), go, None) is None
+
+
+def test_a_java_name_with_an_empty_group_matches_no_package() -> None:
+    """`:spring-beans` names no group, not the purl without a namespace."""
+    beans = finding("CVE-2024-0001", pkg="spring-beans", type="jar", purl="pkg:maven/spring-beans@5.3.15")
+    assert mismatch(entry(0, package=":spring-beans"), beans, None) is not None
+    assert mismatch(entry(0, package="spring-beans"), beans, None) is None

@@ -713,3 +713,60 @@ def test_a_direct_upgrade_reaches_the_highest_that_any_dependency_path_needs() -
         "2.5.11",
         "4.0.0",
     )
+
+
+def test_a_package_whose_direct_upgrade_snyk_names_is_that_upgrade_without_fixed_versions_of_its_own() -> (
+    None
+):
+    """The upgrade of `express` that Snyk names is what clears `qs`, even where the entry lists no
+    fixed version of `qs` itself (no `fixedIn`): it is no finding without a fix."""
+    qs = finding(
+        "CVE-1",
+        pkg="qs",
+        version="0.4.2",
+        type="npm",
+        path="package.json",
+        fixed=(),
+        status=VendorStatus.AFFECTED,
+    )
+    pulled_in = replace(qs, direct_upgrades=(DirectUpgrade("express", "2.5.11", "3.0.0"),))
+    ev = evaluation_of(pulled_in)
+    express = ev.plan.by_id[ev.plan.action_ids[pulled_in.key]]
+    assert (express.package, express.installed_version, express.target_version) == (
+        "express",
+        "2.5.11",
+        "3.0.0",
+    )
+
+
+def _not_directly_upgradable(vid: str, marked: bool) -> Finding:
+    qs = finding(vid, pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=("1.0.0",))
+    return replace(qs, no_direct_upgrade=marked)
+
+
+def test_the_one_finding_no_direct_upgrade_fixes_marks_its_action() -> None:
+    ev = evaluation_of(_not_directly_upgradable("CVE-1", True))
+    assert ev.plan.by_id["npm:qs@package.json"].no_direct_upgrade
+
+
+def test_an_action_is_marked_no_direct_upgrade_only_when_each_of_its_findings_is() -> None:
+    """A finding of the package that an upgrade does fix, through a path that has one, keeps the
+    action from saying that no upgrade of a direct dependency fixes it."""
+    ev = evaluation_of(_not_directly_upgradable("CVE-1", True), _not_directly_upgradable("CVE-2", False))
+    assert not ev.plan.by_id["npm:qs@package.json"].no_direct_upgrade
+    ev = evaluation_of(_not_directly_upgradable("CVE-1", True), _not_directly_upgradable("CVE-2", True))
+    assert ev.plan.by_id["npm:qs@package.json"].no_direct_upgrade
+
+
+def test_the_packages_a_direct_upgrade_fixes_are_listed_by_name() -> None:
+    """In name order, whatever order the report gave their findings in."""
+    express = (DirectUpgrade("express", "2.5.11", "3.0.0"),)
+    qs = finding("CVE-1", pkg="qs", version="0.4.2", type="npm", path="package.json", fixed=("1.0.0",))
+    connect = finding(
+        "CVE-2", pkg="connect", version="1.9.2", type="npm", path="package.json", fixed=("2.8.2",)
+    )
+    ev = evaluation_of(replace(qs, direct_upgrades=express), replace(connect, direct_upgrades=express))
+    assert ev.plan.by_id["npm:express@package.json"].fixes == (
+        PackageFix("connect", "1.9.2", "2.8.2"),
+        PackageFix("qs", "0.4.2", "1.0.0"),
+    )

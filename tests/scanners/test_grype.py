@@ -581,3 +581,105 @@ def test_ignored_matches_of_the_wrong_shape_are_refused() -> None:
         ReportError, match=r"grype.json: ignoredMatches\[0\]: expected an object, got a string"
     ):
         parse("", doc)
+
+
+_KERNEL_RULE = {
+    "namespace": "",
+    "package": {"name": "kernel-headers", "language": "", "type": "rpm", "upstream-name": "kernel"},
+    "match-type": "exact-indirect-match",
+}
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [{**_KERNEL_RULE, "match-type": "exact-direct-match"}],
+        [{**_KERNEL_RULE, "vulnerability": "CVE-2020-12413"}],
+        [_KERNEL_RULE, {"namespace": "", "vulnerability": "CVE-2020-12413"}],
+        [],
+    ],
+    ids=["direct-match", "one-vulnerability", "beside-a-rule-of-the-users", "no-rule"],
+)
+def test_a_match_not_suppressed_by_grypes_kernel_headers_rules_alone_is_the_users(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rules: list[dict[str, Any]]
+) -> None:
+    # Grype's default rules match through the kernel (`exact-indirect-match`), for any
+    # vulnerability; a rule of another kind, or another rule beside them, is the configuration's.
+    doc = corpus_json("grype", "keycloak-test.json")
+    headers = doc["matches"].pop()
+    headers["artifact"].update(name="kernel-headers", upstreams=[{"name": "kernel"}])
+    doc["ignoredMatches"] = [{**headers, "appliedIgnoreRules": rules}]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 1 match(es); they "
+        "are not in this verdict: state exceptions in the gate's policy allowlist instead"
+    ]
+
+
+def test_matches_of_debian_kernel_headers_name_grypes_default_and_at_most_three_packages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Grype's rule for Debian's headers packages names their upstream as the pattern `linux.*`.
+    doc = corpus_json("grype", "keycloak-test.json")
+    rule = {
+        "namespace": "",
+        "package": {"name": "linux(-.*)?-headers-.*", "type": "deb", "upstream-name": "linux.*"},
+        "match-type": "exact-indirect-match",
+    }
+    template = doc["matches"].pop()
+    names = ["linux-headers-6.1.0-1", "linux-headers-6.1.0-2", "linux-headers-6.1.0-3", "linux-libc-dev"]
+    doc["ignoredMatches"] = []
+    for name in names:
+        match = json.loads(json.dumps(template))
+        match["artifact"].update(name=name, upstreams=[{"name": "linux"}])
+        doc["ignoredMatches"].append({**match, "appliedIgnoreRules": [rule]})
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    assert warnings == [
+        f"{report}: Grype's default `match-upstream-kernel-headers: false` suppressed 4 match(es) of "
+        "kernel headers packages (linux-headers-6.1.0-1, linux-headers-6.1.0-2, linux-headers-6.1.0-3 "
+        "and more), which it matched through the kernel they are built from; they are not in this "
+        "verdict: run Grype with `match-upstream-kernel-headers: true` to have the policy judge them, "
+        "as Trivy reports them"
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"vulnerability": "CVE-2020-12413", "namespace": "vex"},
+        {"vulnerability": "CVE-2020-12413", "vex-status": "fixed"},
+    ],
+    ids=["namespace", "status"],
+)
+def test_a_match_suppressed_by_a_vex_rule_is_told_by_its_namespace_or_its_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: dict[str, Any]
+) -> None:
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [rule]}]
+    _, _, warnings = checked(doc, tmp_path, capsys)
+    assert [warning.partition(": ")[2].partition(" suppressed")[0] for warning in warnings] == [
+        "Grype's VEX documents"
+    ]
+
+
+def test_a_package_found_only_through_links_is_in_the_layer_of_those_files() -> None:
+    # With nothing else to go by, the files reached through a link still say a layer.
+    doc = corpus_json("grype", "ghsa-test.json")
+    first = doc["source"]["target"]["layers"][0]["digest"]
+    match = doc["matches"][1]
+    match["artifact"].update(
+        name="libstdc++6",
+        version="12.2.0-14",
+        type="deb",
+        purl="pkg:deb/debian/libstdc%2B%2B6@12.2.0-14?arch=amd64&distro=debian-12",
+        locations=[
+            {
+                "path": "/usr/share/doc/gcc-12-base/copyright",
+                "layerID": first,
+                "accessPath": "/usr/share/doc/libstdc++6/copyright",
+            },
+        ],
+    )
+    finding = only(parse_grype(doc, "grype.json"), "CVE-2014-3577", "libstdc++6")
+    assert finding.layer is not None
+    assert finding.layer.index == 0

@@ -368,3 +368,71 @@ def test_a_package_gets_the_purl_its_manager_name_and_version_make() -> None:
     assert _purl("golang", "golang.org/x/crypto/ssh", "#c2843e01d9a2", app=True) is None
     assert _purl("maven", "log4j-core", "2.14.1", app=True) is None
     assert _purl("npm", "connect", "", app=True) is None
+
+
+def _qs_entries(doc: Any) -> list[Any]:
+    return [v for v in projects(doc)[1]["vulnerabilities"] if v["packageName"] == "qs"]
+
+
+def test_a_package_one_step_below_its_direct_dependency_snyk_cannot_upgrade_says_so() -> None:
+    """`qs` through `express > qs` alone, the shortest path that is not a direct dependency."""
+    report = parse("", _not_upgradable(snyk_app_without_connect_paths()))
+    qs = [f for f in report.findings if f.package.name == "qs"]
+    assert qs
+    assert all(f.no_direct_upgrade for f in qs)
+
+
+def test_a_package_that_is_also_a_direct_dependency_is_no_case_of_no_direct_upgrade() -> None:
+    """`qs` is also in the project's own manifest: the developer upgrades it there, whatever
+    pulls it in too."""
+    doc = _not_upgradable(corpus_json("snyk", "container-app-vulns__results.json"))
+    for vuln in _qs_entries(doc)[:3]:
+        direct = copy.deepcopy(vuln)
+        direct["from"] = [vuln["from"][0], "qs@0.4.2"]
+        projects(doc)[1]["vulnerabilities"].append(direct)
+    qs = [f for f in parse("", doc).findings if f.package.name == "qs"]
+    assert qs
+    assert not any(f.no_direct_upgrade for f in qs)
+
+
+def test_an_upgrade_path_of_another_package_than_the_paths_direct_dependency_names_no_upgrade() -> None:
+    """`upgradePath`'s second step is the upgrade of the path's direct dependency: one naming
+    another package (a report edited by hand, or paths and upgrades out of step) is no upgrade of
+    `express`."""
+    doc = snyk_app_without_connect_paths()
+    for vuln in _qs_entries(doc):
+        vuln["upgradePath"] = [False, "body-parser@3.0.0", "qs@6.0.4"]
+    qs = [f for f in parse("", doc).findings if f.package.name == "qs"]
+    assert qs
+    assert all(f.direct_upgrades == () for f in qs)
+
+
+def test_a_grouped_entry_whose_later_path_goes_through_another_package_names_no_upgrade() -> None:
+    """Grouped, `upgradePath` is the first path's: `express@3.0.0` does not fix the later path
+    through `body-parser`, which still installs `qs@0.4.2`."""
+    doc = snyk_app_without_connect_paths()
+    for vuln in _qs_entries(doc):
+        vuln["from"] = [vuln["from"], [vuln["from"][0], "body-parser@1.0.0", "qs@0.4.2"]]
+    qs = [f for f in parse("", doc).findings if f.package.name == "qs"]
+    assert qs
+    assert all(f.direct_upgrades == () for f in qs)
+
+
+def test_an_entry_snyk_says_is_upgradable_is_no_case_of_no_direct_upgrade() -> None:
+    """`isUpgradable` true says an upgrade fixes it, even where `upgradePath` names no step."""
+    doc = snyk_app_without_connect_paths()
+    for vuln in _qs_entries(doc):
+        vuln.update(isUpgradable=True, upgradePath=[])
+    qs = [f for f in parse("", doc).findings if f.package.name == "qs"]
+    assert qs
+    assert not any(f.no_direct_upgrade for f in qs)
+
+
+def test_an_entry_repeated_names_its_upgrade_once() -> None:
+    """Snyk repeats an entry for each path; the same path's upgrade twice is one upgrade."""
+    doc = snyk_app_without_connect_paths()
+    vulns = projects(doc)[1]["vulnerabilities"]
+    vulns.extend(copy.deepcopy(_qs_entries(doc)))
+    qs = [f for f in parse("", doc).findings if f.package.name == "qs"]
+    assert qs
+    assert all(f.direct_upgrades == (DirectUpgrade("express", "2.5.11", "3.0.0"),) for f in qs)
