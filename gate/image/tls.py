@@ -80,20 +80,25 @@ _NO_COMMON_VERSION = frozenset(
 )
 
 
-def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
-    """The `ssl` exception under requests' and urllib3's wrappers (args, `reason`, causes)."""
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and every exception under it (args, `reason`, causes), outermost first."""
     seen: set[int] = set()
+    found: list[BaseException] = []
     todo = [exc]
     while todo:
-        current = todo.pop()
+        current = todo.pop(0)
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ssl.SSLError):
-            return current
+        found.append(current)
         inner = [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
         todo.extend(item for item in inner if isinstance(item, BaseException))
-    return None
+    return found
+
+
+def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
+    """The `ssl` exception under requests' and urllib3's wrappers (args, `reason`, causes)."""
+    return next((item for item in _chain(exc) if isinstance(item, ssl.SSLError)), None)
 
 
 def _is_address(host: str) -> bool:
@@ -168,22 +173,6 @@ _ERRNO_WORDS = {
     errno.ENETUNREACH: "network unreachable",
     errno.EHOSTUNREACH: "host unreachable",
 }
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """`exc` and every exception under it (args, `reason`, causes), outermost first."""
-    seen: set[int] = set()
-    found: list[BaseException] = []
-    todo = [exc]
-    while todo:
-        current = todo.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        found.append(current)
-        inner = [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
-        todo.extend(item for item in inner if isinstance(item, BaseException))
-    return found
 
 
 def connection_failure(exc: BaseException) -> str:
