@@ -35,7 +35,7 @@ from tests.support.registry_tools import (
     serve_registry,
 )
 from tests.support.repo_paths import PROJECT_ROOT
-from tests.support.tls import REGISTRY_NAME, PrivateCa
+from tests.support.tls import REGISTRY_NAME, PrivateCa, registry_at_default_port
 
 EXPECTED = load_refresh_expected()
 
@@ -251,16 +251,7 @@ def test_the_base_check_names_a_login_under_the_base_registrys_other_spelling(
     # `docker login REGISTRY:443` stores a login Docker and the scanners never use for
     # REGISTRY/REPO. An image read said so; the base image check read the same config and said
     # only that the registry refused anonymous access.
-    lookup = socket.getaddrinfo
-    secure_port: list[int] = []
-
-    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if host == REGISTRY_NAME and port == 443:  # the registry at its default port
-            return lookup("127.0.0.1", secure_port[0], *args, **kwargs)
-        return lookup(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    monkeypatch.setenv("NO_PROXY", "*")
+    secure_port = registry_at_default_port(monkeypatch)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_file))
     for name in ("CONTAINER_GATE_ACTION", "CONTAINER_GATE_POLICY", "GITLAB_CI", "DOCKER_CONFIG"):
         monkeypatch.delenv(name, raising=False)

@@ -41,7 +41,7 @@ from tests.support.registry_tools import (
     sha256,
     write_oci_archive,
 )
-from tests.support.tls import REGISTRY_NAME, PrivateCa
+from tests.support.tls import REGISTRY_NAME, PrivateCa, registry_at_default_port
 
 ATTESTATION = {"vnd.docker.reference.type": "attestation-manifest"}
 UNKNOWN = {"os": "unknown", "architecture": "unknown"}
@@ -701,16 +701,7 @@ def test_a_login_under_the_registrys_other_spelling_is_named_when_the_registry_r
 ) -> None:
     # `docker login REGISTRY:443` stores a key that Docker, Trivy and Grype never use for
     # REGISTRY/REPO (nor the gate, which reads the registry as they do): the refusal says why.
-    lookup = socket.getaddrinfo
-    secure_port: list[int] = []
-
-    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if host == REGISTRY_NAME and port == 443:  # the registry at its default port
-            return lookup("127.0.0.1", secure_port[0], *args, **kwargs)
-        return lookup(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    monkeypatch.setenv("NO_PROXY", "*")
+    secure_port = registry_at_default_port(monkeypatch)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_file))
     (tmp_path / "htpasswd").write_text(f"gate-user:{bcrypt_hash('secret-pw')}\n")
     storage = tmp_path / "storage"

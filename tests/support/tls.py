@@ -10,10 +10,12 @@ directory.
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +62,24 @@ class PrivateCa:
     """A server-side context presenting a certificate for 127.0.0.1 signed by the CA."""
     server_files: tuple[Path, Path]
     """That certificate (PEM) and its key, for a server that reads them from files."""
+
+
+def registry_at_default_port(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make `REGISTRY_NAME` at port 443, HTTPS's default, reach 127.0.0.1 at the port the returned
+    list's first item holds (the test appends it once its registry runs, and may change it), as a
+    registry at its default port is reached by a reference written with or without `:443`. Other
+    names and ports resolve as before; NO_PROXY keeps every request direct."""
+    lookup = socket.getaddrinfo
+    port: list[int] = []
+
+    def resolve(host: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == REGISTRY_NAME and at == 443:
+            return lookup("127.0.0.1", port[0], *args, **kwargs)
+        return lookup(host, at, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setenv("NO_PROXY", "*")
+    return port
 
 
 def _openssl(openssl: str, *args: str, cwd: Path) -> None:
