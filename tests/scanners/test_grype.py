@@ -423,11 +423,9 @@ def test_matches_ignore_rule_of_another_shape_is_counted_as_the_users_not_an_int
 ) -> None:
     # A rule's package type or upstream of another shape than Grype writes (a list, an object) is
     # no default rule of Grype's: it is counted as the configuration's own, and the report read.
-    doc = corpus_json("grype", "keycloak-test.json")
     package = {"name": "kernel-headers", "type": "rpm", "upstream-name": "kernel", **odd}
     rule = {"namespace": "", "package": package, "match-type": "exact-indirect-match"}
-    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [rule]}]
-    report, _, warnings = checked(doc, tmp_path, capsys)
+    report, warnings = suppressed([rule], tmp_path, capsys)
     assert warnings == [
         f"{report}: Grype's own configuration (a .grype.yaml ignore list) suppressed 1 match(es); they "
         "are not in this verdict: state exceptions in the gate's policy allowlist instead"
@@ -440,22 +438,14 @@ def test_matches_grypes_vex_documents_suppressed_say_to_give_them_to_the_gate(
     # `grype --vex FILE`: a match a not_affected or fixed statement covers goes to `ignoredMatches`
     # with the rule grype/vex/openvex `matchingRule` makes of the statement, and the configuration
     # names the documents. No .grype.yaml ignore list is involved.
-    doc = corpus_json("grype", "keycloak-test.json")
-    doc["descriptor"]["configuration"]["vex-documents"] = ["vex/app.openvex.json"]
-    doc["ignoredMatches"] = [
-        {
-            **doc["matches"].pop(),
-            "appliedIgnoreRules": [
-                {
-                    "vulnerability": "CVE-2020-12413",
-                    "namespace": "vex",
-                    "vex-status": "not_affected",
-                    "vex-justification": "vulnerable_code_not_in_execute_path",
-                }
-            ],
-        }
-    ]
-    report, _, warnings = checked(doc, tmp_path, capsys)
+    rule = {
+        "vulnerability": "CVE-2020-12413",
+        "namespace": "vex",
+        "vex-status": "not_affected",
+        "vex-justification": "vulnerable_code_not_in_execute_path",
+    }
+    documents = {"vex-documents": ["vex/app.openvex.json"]}
+    report, warnings = suppressed([rule], tmp_path, capsys, **documents)
     assert warnings == [
         f"{report}: Grype's VEX documents (vex/app.openvex.json) suppressed 1 match(es) they state not "
         "affected or fixed; they are not in this verdict: list the documents in the gate's policy "
@@ -468,10 +458,7 @@ def test_matches_that_only_fixed_suppressed_name_the_setting(
 ) -> None:
     # Grype's only-fixed is a set of ignore rules on the fix state: the matches it suppressed are
     # in `ignoredMatches`, and the configuration it ran with says it was set.
-    doc = corpus_json("grype", "keycloak-test.json")
-    doc["descriptor"]["configuration"]["only-fixed"] = True
-    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [{"fix-state": "wont-fix"}]}]
-    report, _, warnings = checked(doc, tmp_path, capsys)
+    report, warnings = suppressed([{"fix-state": "wont-fix"}], tmp_path, capsys, **{"only-fixed": True})
     assert warnings == [
         f"{report}: Grype's own configuration (only-fixed: true) suppressed 1 match(es); they are not "
         "in this verdict: state exceptions in the gate's policy allowlist instead"
@@ -483,12 +470,8 @@ def test_matches_that_ignore_states_suppressed_name_the_option(
 ) -> None:
     # `grype --ignore-states wont-fix` adds an ignore rule per state, and the configuration it ran
     # with writes the option as `ignore-wontfix`.
-    doc = corpus_json("grype", "keycloak-test.json")
-    doc["descriptor"]["configuration"]["ignore-wontfix"] = "wont-fix"
-    doc["ignoredMatches"] = [
-        {**doc["matches"].pop(), "appliedIgnoreRules": [{"namespace": "", "fix-state": "wont-fix"}]}
-    ]
-    report, _, warnings = checked(doc, tmp_path, capsys)
+    rule = {"namespace": "", "fix-state": "wont-fix"}
+    report, warnings = suppressed([rule], tmp_path, capsys, **{"ignore-wontfix": "wont-fix"})
     assert warnings == [
         f"{report}: Grype's own configuration (--ignore-states wont-fix) suppressed 1 match(es); they "
         "are not in this verdict: state exceptions in the gate's policy allowlist instead"
@@ -510,6 +493,18 @@ def test_packages_grype_excluded_are_a_warning_in_check(
     )
     assert f"warning:  {warning}" in out.splitlines()
     assert warnings == [warning]
+
+
+def suppressed(
+    rules: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], **configuration: Any
+) -> tuple[Path, list[str]]:
+    """`checked` of the keycloak report with one of its matches moved to `ignoredMatches` under
+    `rules`, Grype having run with `configuration` (`only-fixed=True`): its file and warnings."""
+    doc = corpus_json("grype", "keycloak-test.json")
+    doc["descriptor"]["configuration"].update(configuration)
+    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": rules}]
+    report, _, warnings = checked(doc, tmp_path, capsys)
+    return report, warnings
 
 
 def checked(
@@ -654,9 +649,7 @@ def test_matches_of_debian_kernel_headers_name_grypes_default_and_at_most_three_
 def test_a_match_suppressed_by_a_vex_rule_is_told_by_its_namespace_or_its_status(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: dict[str, Any]
 ) -> None:
-    doc = corpus_json("grype", "keycloak-test.json")
-    doc["ignoredMatches"] = [{**doc["matches"].pop(), "appliedIgnoreRules": [rule]}]
-    _, _, warnings = checked(doc, tmp_path, capsys)
+    _, warnings = suppressed([rule], tmp_path, capsys)
     assert [warning.partition(": ")[2].partition(" suppressed")[0] for warning in warnings] == [
         "Grype's VEX documents"
     ]
