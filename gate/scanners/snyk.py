@@ -260,7 +260,7 @@ class _Paths:
     def no_direct_upgrade(self) -> bool:
         """Snyk's "no direct upgrade": pulled in only through other packages, and no entry of it
         upgradable."""
-        return self.through_other and not self.direct and not self.upgradable and not self.upgrades
+        return self.through_other and not self.direct and not self.upgradable
 
 
 def _read_paths(vuln: JsonObject, at: At, found: list[_Paths]) -> None:
