@@ -377,7 +377,7 @@ def login_keys(registry: str) -> list[str]:
     host = registry.lower()
     bare = host.removesuffix(":443")
     if bare in _HUB:
-        return list(dict.fromkeys((_HUB_SERVER, host) if bare != host else (_HUB_SERVER,)))
+        return [_HUB_SERVER, host] if bare != host else [_HUB_SERVER]
     twin = default_port_twin(host)
     return [host] if twin is None else [host, twin]
 

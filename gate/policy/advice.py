@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
@@ -218,17 +218,25 @@ def _look_alike(policy: Policy, entry: AllowlistEntry, package: str, foreign: li
     full-width letter or a dash that is no hyphen, typed or pasted. The names the scanners report
     (Debian, RPM and Alpine packages, PyPI, npm, Maven, Go, Cargo, RubyGems) are ASCII, and their
     package URLs percent-encode anything else; compared exactly, the entry never matches."""
-    said = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}" for ch in foreign)
+    said = _code_points(foreign)
     # A full-width letter or a dash reads back as its ASCII self; a letter of another script has
     # no such form, and which Latin one it stands for is the reader's to say.
-    mended = unicodedata.normalize(
-        "NFKC", "".join("-" if unicodedata.category(ch) == "Pd" or ch == _MINUS else ch for ch in package)
-    )
+    mended = unicodedata.normalize("NFKC", _hyphens(package))
     fix = f"write package: {_yaml_text(mended)}" if mended.isascii() else "type it in ASCII"
     return (
         f"{policy.source}: {_named(entry)}: package {package!r} holds a character no scanner writes in a "
         f"package name ({said}), and a package is compared exactly, so this entry never matches: {fix}"
     )
+
+
+def _code_points(chars: Iterable[str]) -> str:
+    """`chars` by code point and name (`U+0435 CYRILLIC SMALL LETTER IE`), for the warnings."""
+    return ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}" for ch in chars)
+
+
+def _hyphens(text: str) -> str:
+    """`text` with an ASCII hyphen for each dash and minus sign."""
+    return "".join("-" if unicodedata.category(ch) == "Pd" or ch == _MINUS else ch for ch in text)
 
 
 def _blank_around(policy: Policy, entry: AllowlistEntry, key: str, value: str, fix: str) -> str:
@@ -253,11 +261,7 @@ def _not_an_id(vulnerability: str) -> str | None:
     space, a soft hyphen, an en dash or a minus sign for a hyphen. Such an id is valid YAML text
     without a blank, yet equals no finding's id."""
     invisible = _invisible(vulnerability)
-    mended = "".join(
-        "-" if unicodedata.category(ch) == "Pd" or ch == _MINUS else ch
-        for ch in vulnerability
-        if ch not in invisible
-    )
+    mended = _hyphens("".join(ch for ch in vulnerability if ch not in invisible))
     if invisible:
         said = ", ".join(f"U+{ord(ch):04X}" for ch in invisible)
         why = f"holds an invisible character ({said}), so this entry never matches"
@@ -271,10 +275,7 @@ def _not_an_id(vulnerability: str) -> str | None:
     elif not vulnerability.casefold().isascii():
         # Ids are ASCII; a letter of another script that looks like a Latin one (a Cyrillic ES, U+0421,
         # for the C of CVE; a Greek omicron for an O) is told apart from it by no one reading the policy.
-        said = ", ".join(
-            f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
-            for ch in sorted({ch for ch in vulnerability if not ch.casefold().isascii()})
-        )
+        said = _code_points(sorted({ch for ch in vulnerability if not ch.casefold().isascii()}))
         return (
             f"holds a character no scanner writes in an id ({said}), so this entry never matches: "
             "type the id in ASCII"

@@ -247,8 +247,11 @@ def _facts(group: _Group) -> _Facts:
     fixes = [fix for f in findings for fix in _fixes_of(f, group.package)]
     installed = _oldest(eco, (version for version, _ in fixes))
     target = upgrade_target(eco, fixes)
-    pulled_in = [f for f in findings if _via(f, group.package)]
-    packages = tuple(sorted({group.package if f in pulled_in else f.package.name for f in findings}))
+    via = [_via(f, group.package) for f in findings]
+    pulled_in = [f for f, pulled in zip(findings, via, strict=True) if pulled]
+    packages = tuple(
+        sorted({group.package if pulled else f.package.name for f, pulled in zip(findings, via, strict=True)})
+    )
     types = {f.package.type for f in findings}
     return _Facts(
         packages=packages,

@@ -240,10 +240,8 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
     warnings = []
     excluded = settings.get("exclude")
     if isinstance(excluded, list) and excluded:
-        paths = ", ".join(str(path)[:_PATH_LIMIT] for path in excluded[:_SHOWN_PATHS])
-        more = f" and {len(excluded) - _SHOWN_PATHS} more" if len(excluded) > _SHOWN_PATHS else ""
         warnings.append(
-            f"{root.source}: Grype ran with `exclude` in its configuration ({paths}{more}): the packages "
+            f"{root.source}: Grype ran with `exclude` in its configuration ({_listed(excluded)}): the packages "
             "at those paths were not scanned, and the report says nothing of their findings; run "
             "Grype without it, and state exceptions in the gate's policy allowlist instead"
         )
@@ -272,9 +270,7 @@ def _ignored_warning(doc: JsonObject, root: At) -> tuple[str, ...]:
         )
     if vex:
         documents = settings.get("vex-documents")
-        given = [str(name)[:_PATH_LIMIT] for name in documents] if isinstance(documents, list) else []
-        more = f" and {len(given) - _SHOWN_PATHS} more" if len(given) > _SHOWN_PATHS else ""
-        listed = ", ".join(given[:_SHOWN_PATHS]) + more
+        listed = _listed(documents) if isinstance(documents, list) else ""
         warnings.append(
             f"{root.source}: Grype's VEX documents"
             + (f" ({listed})" if listed else "")
@@ -336,6 +332,13 @@ def _kernel_headers_only(match: JsonObject) -> bool:
         ):
             return False
     return True
+
+
+def _listed(values: list[object]) -> str:
+    """The first `_SHOWN_PATHS` of `values` (paths, files), each cut at `_PATH_LIMIT`, and how
+    many more there are."""
+    more = f" and {len(values) - _SHOWN_PATHS} more" if len(values) > _SHOWN_PATHS else ""
+    return ", ".join(str(value)[:_PATH_LIMIT] for value in values[:_SHOWN_PATHS]) + more
 
 
 _SHOWN_PATHS = 3

@@ -260,7 +260,7 @@ class _Paths:
     def no_direct_upgrade(self) -> bool:
         """Snyk's "no direct upgrade": pulled in only through other packages, and no entry of it
         upgradable."""
-        return self.through_other and not self.direct and not self.upgradable and not self.upgrades
+        return self.through_other and not self.direct and not self.upgradable
 
 
 def _read_paths(vuln: JsonObject, at: At, found: list[_Paths]) -> None:
@@ -287,10 +287,9 @@ def _read_paths(vuln: JsonObject, at: At, found: list[_Paths]) -> None:
             chains.append([_step_text(step, where[index][k]) for k, step in enumerate(item)])
     if not chains:
         return
-    upgradable = bool(opt_bool(vuln, "isUpgradable", at)) or any(
-        type(step) is str for step in opt_list(vuln, "upgradePath", at)
-    )
-    upgrade = _direct_upgrade(chains[0], opt_list(vuln, "upgradePath", at))
+    steps = opt_list(vuln, "upgradePath", at)
+    upgradable = bool(opt_bool(vuln, "isUpgradable", at)) or any(type(step) is str for step in steps)
+    upgrade = _direct_upgrade(chains[0], steps)
     unnamed = (upgrade is None and len(chains[0]) > 1) or any(len(chain) > 1 for chain in chains[1:])
     for paths in found:
         paths.unnamed = paths.unnamed or unnamed
