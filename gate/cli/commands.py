@@ -39,7 +39,7 @@ from gate.errors import ExitCode, GateError, ImageError, UsageError
 from gate.image.base_image import BaseCheck
 from gate.merge import another_image, merge_reports
 from gate.model import ImageInfo, ScanReport
-from gate.policy.advice import with_policy_warnings
+from gate.policy.advice import entry_named, with_policy_warnings
 from gate.policy.advice_run import far_expiry_warnings
 from gate.policy.evaluate import evaluate
 from gate.policy.evaluation import Evaluation
@@ -80,7 +80,7 @@ def _revived_by_as_of(policy: Policy, options: Options) -> Policy:
     if not revived:
         return policy
     warnings = tuple(
-        f"{policy.source}: {entry.name}{f' (line {entry.line})' if entry.line else ''} expired on "
+        f"{policy.source}: {entry_named(entry)} expired on "
         f"{entry.expires}, yet applies in this run: --as-of {day} is before today ({today}, UTC); "
         "without --as-of it allowlists nothing"
         for entry in revived
@@ -404,8 +404,7 @@ def _expired_entries(policy: Policy, today: dt.date) -> list[str]:
         else "it no longer allowlists anything"
     )
     return [
-        f"{policy.source}: {entry.name}{f' (line {entry.line})' if entry.line else ''}: expired on "
-        f"{entry.expires}: {consequence}"
+        f"{policy.source}: {entry_named(entry)}: expired on {entry.expires}: {consequence}"
         for entry in policy.allowlist
         if entry.is_expired(today)
     ]

@@ -91,7 +91,7 @@ def repeated_entries(policy: Policy) -> tuple[str, ...]:
         earlier = first.setdefault(key, entry)
         if earlier is not entry:
             out.append(
-                f"{policy.source}: {_named(entry)}: repeats {_named(earlier)}, which always matches first: "
+                f"{policy.source}: {entry_named(entry)}: repeats {entry_named(earlier)}, which always matches first: "
                 "every run reports this one unused; remove one of them"
             )
     return tuple(out)
@@ -114,7 +114,7 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
     for entry in policy.allowlist:
         why = _not_an_id(entry.vulnerability)
         if why is not None:
-            out.append(f"{policy.source}: {_named(entry)}: vulnerability {entry.vulnerability!r} {why}")
+            out.append(f"{policy.source}: {entry_named(entry)}: vulnerability {entry.vulnerability!r} {why}")
         package = entry.package
         # What is left once the invisible characters and the blanks around are gone is what the
         # advice is about: a name and a version joined by a no-break space and a zero-width space
@@ -124,7 +124,7 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
         if package and ("*" in package or (name is not None and "?" in name)):
             # `?` starts a package URL's qualifiers; `*` is in no name or URL a scanner writes.
             out.append(
-                f"{policy.source}: {_named(entry)}: package {package!r} is compared exactly, not as a "
+                f"{policy.source}: {entry_named(entry)}: package {package!r} is compared exactly, not as a "
                 "pattern (path and image are globs, package is not), so this entry never matches: "
                 "write one entry per package"
             )
@@ -133,7 +133,7 @@ def unmatchable_entries(policy: Policy) -> tuple[str, ...]:
             if entry.version is None:
                 fix += f" and version: {_yaml_text(found['version'])}"
             out.append(
-                f"{policy.source}: {_named(entry)}: package {package!r} holds a version, but a package "
+                f"{policy.source}: {entry_named(entry)}: package {package!r} holds a version, but a package "
                 f"is compared by its name alone, so this entry never matches: write {fix}"
             )
         elif package and name and _blanks(name):
@@ -186,7 +186,7 @@ def _blank_inside(policy: Policy, entry: AllowlistEntry, package: str, name: str
     web page, which no scanner's name has: which name was meant cannot be told, so none is offered."""
     said = ", ".join(f"U+{ord(ch):04X}" for ch in _blanks(name))
     return (
-        f"{policy.source}: {_named(entry)}: package {package!r} holds a blank inside ({said}), but no "
+        f"{policy.source}: {entry_named(entry)}: package {package!r} holds a blank inside ({said}), but no "
         "package name has one and a package is compared exactly, so this entry never matches: "
         "write the name as the scanner reports it"
     )
@@ -199,7 +199,7 @@ def _with_invisible(policy: Policy, entry: AllowlistEntry, key: str, value: str)
     said = ", ".join(f"U+{ord(ch):04X}" for ch in invisible)
     fix = "".join(ch for ch in value if ch not in invisible).strip()
     return (
-        f"{policy.source}: {_named(entry)}: {key} {value!r} holds an invisible character ({said}), but a "
+        f"{policy.source}: {entry_named(entry)}: {key} {value!r} holds an invisible character ({said}), but a "
         f"{key} is compared exactly, so this entry never matches: write {key}: {_yaml_text(fix)}"
     )
 
@@ -224,7 +224,7 @@ def _look_alike(policy: Policy, entry: AllowlistEntry, package: str, foreign: li
     mended = unicodedata.normalize("NFKC", _hyphens(package))
     fix = f"write package: {_yaml_text(mended)}" if mended.isascii() else "type it in ASCII"
     return (
-        f"{policy.source}: {_named(entry)}: package {package!r} holds a character no scanner writes in a "
+        f"{policy.source}: {entry_named(entry)}: package {package!r} holds a character no scanner writes in a "
         f"package name ({said}), and a package is compared exactly, so this entry never matches: {fix}"
     )
 
@@ -241,7 +241,7 @@ def _hyphens(text: str) -> str:
 
 def _blank_around(policy: Policy, entry: AllowlistEntry, key: str, value: str, fix: str) -> str:
     return (
-        f"{policy.source}: {_named(entry)}: {key} {value!r} starts or ends with a blank, but a {key} is "
+        f"{policy.source}: {entry_named(entry)}: {key} {value!r} starts or ends with a blank, but a {key} is "
         f"compared exactly, so this entry never matches: write {key}: {_yaml_text(fix)}"
     )
 
@@ -285,7 +285,8 @@ def _not_an_id(vulnerability: str) -> str | None:
     return f"{why}: write {mended.upper()!r}" if _CVE.fullmatch(mended) else why
 
 
-def _named(entry: AllowlistEntry) -> str:
+def entry_named(entry: AllowlistEntry) -> str:
+    """An allowlist entry as warnings name it: `allowlist[2] (line 14)`, or without its line."""
     return f"{entry.name} (line {entry.line})" if entry.line else entry.name
 
 
@@ -337,7 +338,7 @@ def alias_breadth_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str
                 f"({', '.join(stands_for)}), and clears them all: to accept one, name its CVE in an "
                 "entry of its own"
             )
-        out.append(f"{policy.source}: {_named(entry)}: {what}")
+        out.append(f"{policy.source}: {entry_named(entry)}: {what}")
     return tuple(out)
 
 
@@ -356,7 +357,7 @@ def pathless_warnings(policy: Policy, cleared: Mapping[int, AbstractSet[str]]) -
             continue
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         out.append(
-            f"{policy.source}: {_named(entry)}: path {entry.path!r} matches the empty path of packages "
+            f"{policy.source}: {entry_named(entry)}: path {entry.path!r} matches the empty path of packages "
             f"that have none (OS packages: {shown}), so the entry clears their findings too: leave "
             "path out to mean them, or write a glob that needs a path (usr/lib/**, **/*.jar)"
         )

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from gate.model import Finding
-from gate.policy.advice import _named, _yaml_text
+from gate.policy.advice import _yaml_text, entry_named
 from gate.policy.model import Policy
 
 _SEPARATORS = re.compile(r"[-_.]+")
@@ -53,7 +53,7 @@ def package_spelling_warnings(policy: Policy, findings: Iterable[Finding]) -> tu
         one = len(found) == 1
         fix = f": write package: {_yaml_text(found[0])}" if one else ""
         out.append(
-            f"{policy.source}: {_named(entry)}: package {package!r} is no finding's package name in the "
+            f"{policy.source}: {entry_named(entry)}: package {package!r} is no finding's package name in the "
             f"report, but {shown} {'is' if one else 'are'}, differing only in case or in '-', '_' and "
             f"'.': a package is compared exactly, so this entry never matches {'it' if one else 'them'}{fix}"
         )
@@ -75,7 +75,7 @@ def far_expiry_warnings(policy: Policy, today: dt.date) -> tuple[str, ...]:
     never expires, as the format says; that is written plainly, and not warned of."""
     latest = _a_year_after(today)
     return tuple(
-        f"{policy.source}: {_named(entry)}: expires on {entry.expires.isoformat()}, more than a year "
+        f"{policy.source}: {entry_named(entry)}: expires on {entry.expires.isoformat()}, more than a year "
         f"after {today.isoformat()}, so the exception does not come back for review: give it a date "
         "within a year, and renew it then if it still holds"
         for entry in policy.allowlist

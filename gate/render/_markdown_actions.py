@@ -16,9 +16,8 @@ from gate.policy.evaluation import Decision, Evaluation
 from gate.render._markdown_cells import CELL_LIMIT, REASON_LIMIT
 from gate.render._summary import short_reason
 from gate.render.remediation import (
-    FIXES_SHOWN,
-    NO_DIRECT_UPGRADE_WORDS,
     cleared_by_severity,
+    direct_words,
     estimate_words,
     known_exploited,
     pinned_words,
@@ -61,19 +60,7 @@ def what_cell(action: Action, in_table: bool = True) -> str:
 
 def _direct_cell(action: Action, in_table: bool) -> str:
     """`direct_words` with each package and version as code."""
-    if action.no_direct_upgrade:
-        return f" ({NO_DIRECT_UPGRADE_WORDS})"
-    if not action.fixes:
-        return ""
-    shown = []
-    for fix in action.fixes[:FIXES_SHOWN]:
-        text = f"{md_code(fix.package, CELL_LIMIT, in_table=in_table)} "
-        text += md_code(fix.installed_version, CELL_LIMIT, in_table=in_table)
-        if fix.target_version:
-            text += f" → {md_code(fix.target_version, CELL_LIMIT, in_table=in_table)}"
-        shown.append(text)
-    more = len(action.fixes) - FIXES_SHOWN
-    return f" (fixes {', '.join(shown)}{f', {more} more' if more > 0 else ''})"
+    return direct_words(action, code=lambda text: md_code(text, CELL_LIMIT, in_table=in_table))
 
 
 def clears_cell(action: Action, cleared: Sequence[Decision]) -> str:

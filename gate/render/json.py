@@ -101,12 +101,12 @@ def _add_policy_exploit(out: dict[str, Any], policy: Policy) -> None:
         }
 
 
-def _remediation(evaluation: Evaluation, of_index: list[str | None] | None = None) -> dict[str, Any]:
+def _remediation(evaluation: Evaluation, of_index: list[str | None]) -> dict[str, Any]:
     """`actions` and `no_fix`: the plan, its findings named by their position in `findings`
     (each finding names its action back): a position is one number where a finding's identity
     is four strings, and a report can have 100,000 findings. Each action is its row's text
-    (`_action_text`), written one per line by `_dump`. `of_index`, when given, receives each
-    finding's action id (`_positions`)."""
+    (`_action_text`), written one per line by `_dump`. `of_index` receives each finding's
+    action id (`_positions`)."""
     plan = evaluation.plan
     positions, by_key = _positions(evaluation, of_index)
     no_fix = plan.no_fix
@@ -314,9 +314,9 @@ def _dump(
     decisions: tuple[Decision, ...],
     action_ids: Mapping[FindingKey, str],
     actions: list[str],
-    extras: Callable[[Decision], dict[str, Any]] | None = None,
-    with_data: bool = False,
-    of_index: Sequence[str | None] | None = None,
+    extras: Callable[[Decision], dict[str, Any]] | None,
+    with_data: bool,
+    of_index: Sequence[str | None],
 ) -> Iterator[bytes]:
     # The report's path (`sources`) comes from the command line, where it need not be UTF-8.
     text = surrogates_escaped(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
@@ -325,10 +325,7 @@ def _dump(
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
     rows = _FindingRows(action_ids)
-    if of_index is None:
-        findings = (rows.text(d, with_data, extras) for d in decisions)
-    else:
-        findings = (rows.text(d, with_data, extras, a) for d, a in zip(decisions, of_index, strict=True))
+    findings = (rows.text(d, with_data, extras, a) for d, a in zip(decisions, of_index, strict=True))
     yield head.encode("utf-8")
     yield from _one_per_line("findings", findings)
     yield middle.encode("utf-8")

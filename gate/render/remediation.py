@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gate.model import LayerOrigin, Severity
@@ -51,17 +51,18 @@ NO_DIRECT_UPGRADE_WORDS = "no upgrade of a direct dependency brings the fix: pin
 of a direct dependency fixes it (Snyk's `isUpgradable: false`)."""
 
 
-def direct_words(action: Action, arrow: str = "→") -> str:
+def direct_words(action: Action, arrow: str = "→", code: Callable[[str], str] = str) -> str:
     """` (fixes qs 0.4.2 → 6.0.4, mime 1.2.4 → 1.4.1)` for the upgrade of a direct dependency: the
-    packages it pulls in that it brings fixed versions of; ` (no upgrade of a direct dependency
-    ...)` when the scanner says none does; else empty."""
+    packages it pulls in that it brings fixed versions of, `code` applied to each name and
+    version (a Markdown cell's code spans); ` (no upgrade of a direct dependency ...)` when the
+    scanner says none does; else empty."""
     if action.no_direct_upgrade:
         return f" ({NO_DIRECT_UPGRADE_WORDS})"
     if not action.fixes:
         return ""
     shown = [
-        f"{fix.package} {fix.installed_version}"
-        + (f" {arrow} {fix.target_version}" if fix.target_version else "")
+        f"{code(fix.package)} {code(fix.installed_version)}"
+        + (f" {arrow} {code(fix.target_version)}" if fix.target_version else "")
         for fix in action.fixes[:FIXES_SHOWN]
     ]
     more = len(action.fixes) - FIXES_SHOWN

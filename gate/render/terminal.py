@@ -306,6 +306,9 @@ def _cleared_by_entries(evaluation: Evaluation, more: str, width: int) -> list[s
     """The allowlist entries that cleared findings, in the policy's order, each with how many and
     in which packages: after an edit of the policy, what each entry took off the blocking list
     (the counts say only how many findings are allowlisted, by entries and VEX statements alike)."""
+    used = [item for item in evaluation.entries if item.state is EntryState.USED]
+    if not used:
+        return []
     packages: dict[int, list[str]] = {}
     for d in evaluation.decisions:
         if (
@@ -314,9 +317,6 @@ def _cleared_by_entries(evaluation: Evaluation, more: str, width: int) -> list[s
             and d.rule.index is not None
         ):
             packages.setdefault(d.rule.index, []).append(d.finding.package.name)
-    used = [item for item in evaluation.entries if item.state is EntryState.USED]
-    if not used:
-        return []
     out = ["", *wrap(f"Allowlist entries that cleared findings ({len(used)}):", width)]
     for item in used[:MAX_ROWS]:
         names = list(dict.fromkeys(packages.get(item.entry.index, ())))

@@ -586,6 +586,8 @@ def test_a_misspelt_option_is_named_with_the_one_meant(
             ["explain", "CVE-2023-45853", "--policy", "p.yaml"],
             "the following arguments are required: --report",
         ),
+        # A negative number is a value, not an option the command does not know.
+        (["explain", "-5"], "the following arguments are required: --report"),
     ],
 )
 def test_a_misspelt_option_is_named_beside_the_missing_one_it_was_meant_to_be(

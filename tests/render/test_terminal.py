@@ -391,6 +391,27 @@ def test_the_allowlist_entries_that_cleared_findings_are_named_with_their_packag
     assert "Allowlist entries that cleared findings" not in render_terminal(evaluation_of(finding()))
 
 
+def test_the_allowlist_entries_that_cleared_findings_stop_at_the_row_limit() -> None:
+    # A policy of many used entries: the summary lists MAX_ROWS of them, in the policy's order, and
+    # counts the rest where the JSON report lists them.
+    used = MAX_ROWS + 3
+    entries = tuple(AllowlistEntry(n, f"CVE-2024-{n:04d}", "not reachable") for n in range(used))
+    evaluation = evaluation_of(
+        *(finding(f"CVE-2024-{n:04d}", pkg=f"lib{n}") for n in range(used)),
+        policy=Policy(source="p.yaml", allowlist=entries),
+    )
+    lines = render_terminal(evaluation, "gate.json").splitlines()
+    start = lines.index(f"Allowlist entries that cleared findings ({used}):")
+    listed = lines[start + 1 : lines.index("", start)]
+    assert len(listed) == MAX_ROWS + 1
+    assert listed[0] == "  - allowlist[0] CVE-2024-0000: 1 finding in lib0"
+    assert (
+        listed[-2]
+        == f"  - allowlist[{MAX_ROWS - 1}] CVE-2024-{MAX_ROWS - 1:04d}: 1 finding in lib{MAX_ROWS - 1}"
+    )
+    assert listed[-1] == "  ... and 3 more (all are in gate.json)"
+
+
 # The invisible characters and the bidi marks: zero-width spaces and joiners, LRM/RLM, ALM, the
 # word joiner and invisible operators, the byte-order mark.
 INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u061c\u2060\u2061\u2062\u2063\u2064\ufeff"
