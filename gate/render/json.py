@@ -292,7 +292,6 @@ def json_chunks(evaluation: Evaluation) -> Iterator[bytes]:
     return _dump(
         doc,
         evaluation.decisions,
-        evaluation.plan.action_ids,
         actions,
         _extras(evaluation),
         evaluation.exploit is not None,
@@ -312,7 +311,6 @@ _ACTIONS_KEY = '\n  "actions": []'
 def _dump(
     doc: dict[str, Any],
     decisions: tuple[Decision, ...],
-    action_ids: Mapping[FindingKey, str],
     actions: list[str],
     extras: Callable[[Decision], dict[str, Any]] | None,
     with_data: bool,
@@ -324,7 +322,7 @@ def _dump(
     # `actions` follows `findings` in the document.
     head, rest = text.split(_FINDINGS_KEY, 1)
     middle, tail = rest.split(_ACTIONS_KEY, 1)
-    rows = _FindingRows(action_ids)
+    rows = _FindingRows()
     findings = (rows.text(d, with_data, extras, a) for d, a in zip(decisions, of_index, strict=True))
     yield head.encode("utf-8")
     yield from _one_per_line("findings", findings)
@@ -349,13 +347,6 @@ _SHARED_TEXTS = 1 << 14
 """Distinct reasons, titles and links a report's rows keep escaped (`_FindingRows.texts`)."""
 
 
-class _LookUp:
-    """`_FindingRows.text` without the finding's action id: it is looked up."""
-
-
-_LOOK_UP = _LookUp()
-
-
 def _optional(value: str | None) -> str:
     return "null" if value is None else _STRING(value)
 
@@ -363,8 +354,7 @@ def _optional(value: str | None) -> str:
 class _FindingRows:
     """The findings' rows of one report, with the text of the parts they share."""
 
-    def __init__(self, action_ids: Mapping[FindingKey, str]) -> None:
-        self.action_ids = action_ids
+    def __init__(self) -> None:
         self.lists: dict[tuple[str, ...], str] = {}
         self.cvss: dict[tuple[type, float, str | None, str | None], str] = {}
         # Keyed by identity, the object kept with its text so its identity is not reused:
@@ -428,17 +418,15 @@ class _FindingRows:
         decision: Decision,
         with_data: bool,
         extras: Callable[[Decision], dict[str, Any]] | None,
-        action_id: str | _LookUp | None = _LOOK_UP,
+        action_id: str | None,
     ) -> str:
         """The finding's row: its members, then its exploitability fields (`finding_fields`), then
-        `extras(decision)`, as `_ONE_LINE` writes them. `action_id`: the finding's action, when the
-        caller knows it (`_positions`); else it is looked up."""
+        `extras(decision)`, as `_ONE_LINE` writes them. `action_id`: the finding's action
+        (`_positions`), or None."""
         f: Finding = decision.finding
         pkg = f.package
         lists = self._list
         texts = self.texts
-        if isinstance(action_id, _LookUp):
-            action_id = self.action_ids.get(f.key)
         title, url = f.title, f.primary_url
         title_text = "null" if title is None else texts.get(title) or self._text(title)
         url_text = "null" if url is None else texts.get(url) or self._text(url)

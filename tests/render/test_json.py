@@ -372,12 +372,13 @@ def test_a_finding_row_is_what_the_encoder_writes_of_its_members(
     )
     evaluation = evaluation_of(*findings, policy=policy)
     action_ids = evaluation.plan.action_ids
-    rows = json_renderer._FindingRows(action_ids)
+    rows = json_renderer._FindingRows()
     for decision in evaluation.decisions * 2:  # the second time from what was kept
         members = _reference_row(decision, action_ids, with_data)
         expected = json_renderer._ONE_LINE.encode(members)
-        assert rows.text(decision, with_data, None) == expected
-        assert rows.text(decision, with_data, _extras) == json_renderer._ONE_LINE.encode(
+        action_id = action_ids.get(decision.finding.key)
+        assert rows.text(decision, with_data, None, action_id) == expected
+        assert rows.text(decision, with_data, _extras, action_id) == json_renderer._ONE_LINE.encode(
             members | _extras(decision)
         )
 
